@@ -1,0 +1,50 @@
+//! The merchant's world as types: what an order, a product, a ticket and an
+//! amount of money *are*, independent of any platform, database or web crate.
+//!
+//! Everything that comes from outside (a Shopify payload, a Gorgias ticket, an
+//! ingest batch, a CSV row) is parsed into these types at the edge; past that
+//! point the code never re-validates. Platform enums that may grow (a new
+//! `financial_status`, a new shipment status) keep unknown values as
+//! `Other(String)` instead of failing.
+//!
+//! # Layout
+//! - [`money`]: [`Money`] and [`Currency`], integer minor units, exact decimal parsing.
+//! - [`ids`]: [`BrandId`] and [`SourceId`], validated identifiers.
+//! - [`brand`]: a [`Brand`], its kind, time zone and thresholds.
+//! - [`order`]: orders, line items, fulfillments and refunds.
+//! - [`catalog`]: products, variants and inventory levels.
+//! - [`support`]: helpdesk tickets, messages and satisfaction surveys.
+//! - [`period`]: today / this week / this month windows in a brand's time zone,
+//!   and the same elapsed span of the prior period.
+//! - [`secret`]: [`Secret`], a value that never prints.
+//! - [`record`]: the identity every stored record shares (source, external id).
+
+#[macro_use]
+mod open_enum;
+
+pub mod brand;
+pub mod catalog;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod period;
+pub mod record;
+pub mod secret;
+pub mod support;
+
+pub use brand::{Brand, BrandKind, Thresholds};
+pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
+pub use ids::{BrandId, IdError, SourceId};
+pub use money::{Currency, Money, MoneyError};
+pub use order::{
+    CustomerRef, FinancialStatus, Fulfillment, FulfillmentState, LineItem, Order,
+    OrderFulfillmentStatus, Refund, RefundLineItem, ShipmentStatus,
+};
+pub use period::{Period, PeriodWindow};
+pub use record::{Record, RecordKey, RecordKind};
+pub use secret::Secret;
+pub use support::{Channel, SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
+
+/// An instant in UTC. Storage and computation always use this; only the
+/// screen converts to a brand's time zone.
+pub type Timestamp = jiff::Timestamp;

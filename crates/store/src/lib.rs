@@ -1,0 +1,130 @@
+//! The durable system of record.
+//!
+//! One [`Store`] trait, implemented for SQLite (the default: one file, WAL)
+//! and PostgreSQL (production). Both keep the same rules:
+//!
+//! - records are upserted idempotently, keyed by (kind, source, external id);
+//! - an update whose `updated_at` is older than the stored copy is ignored,
+//!   so webhooks and syncs that arrive out of order never roll data back;
+//! - every write that changes a record takes the next value of one global
+//!   sequence, and [`Store::changes_since`] reads them back in that order
+//!   (the change feed the projection follows);
+//! - a batch, together with its sync checkpoint, commits whole or not at all.
+//!
+//! # Layout
+//! - [`model`]: the types the trait speaks (records of any kind, changes,
+//!   upsert reports, sync state).
+//! - `sqlite`, `postgres`: the two implementations, each with its own
+//!   `migrations/` folder.
+//! - [`testing`]: helpers that give tests a fresh store on each available backend.
+
+pub mod model;
+mod postgres;
+mod sqlite;
+pub mod testing;
+
+pub use model::{
+    AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
+};
+
+use async_trait::async_trait;
+use opsdeck_domain::{BrandId, InventoryLevel, Order, Product, SourceId, Timestamp};
+use std::sync::Arc;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Why a store operation failed. The database's own message is kept for
+/// operators; connection URLs (which may hold passwords) never appear.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL scheme {0:?}: use sqlite:PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored {kind} {external_id:?} could not be decoded: {reason}")]
+    Corrupt {
+        kind: &'static str,
+        external_id: String,
+        reason: String,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The one storage interface every other stage uses. Object safe, so the
+/// application holds an `Arc<dyn Store>` and never knows the backend.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations. Safe to call on every start.
+    async fn migrate(&self) -> Result<()>;
+
+    /// Upserts `records` and, when given, saves `checkpoint`, in one
+    /// transaction. Per record: inserted if new; updated (taking the next
+    /// change sequence value) if its `updated_at` is newer than the stored
+    /// copy, or equal with different content; otherwise left alone and
+    /// reported as unchanged or stale. Outcomes come back in input order.
+    async fn upsert(
+        &self,
+        records: &[AnyRecord],
+        checkpoint: Option<&SyncState>,
+    ) -> Result<UpsertReport>;
+
+    /// Changes with sequence value greater than `after`, oldest first, at
+    /// most `limit`. Each carries the record as it is now.
+    async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<Change>>;
+
+    /// The highest sequence value written so far (0 for an empty store).
+    async fn latest_seq(&self) -> Result<u64>;
+
+    async fn get_order(&self, source: &SourceId, external_id: &str) -> Result<Option<Order>>;
+
+    /// Every order of a source, ordered by external id (tests and exports).
+    async fn list_orders(&self, source: &SourceId) -> Result<Vec<Order>>;
+
+    /// Every product of a source, ordered by external id.
+    async fn list_products(&self, source: &SourceId) -> Result<Vec<Product>>;
+
+    /// Every inventory level of a source, ordered by external id.
+    async fn list_inventory_levels(&self, source: &SourceId) -> Result<Vec<InventoryLevel>>;
+
+    /// The few columns the order volume cards need, for non-test orders of
+    /// `brand` created in `[from, to)`, read from indexed columns only.
+    async fn order_facts(
+        &self,
+        brand: &BrandId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<OrderFact>>;
+
+    /// Number of stored records of each kind.
+    async fn record_counts(&self) -> Result<RecordCounts>;
+
+    async fn sync_state(&self, source: &SourceId, resource: &str) -> Result<Option<SyncState>>;
+
+    /// Saves the whole sync state of one (source, resource), replacing it.
+    async fn save_sync_state(&self, state: &SyncState) -> Result<()>;
+
+    async fn all_sync_states(&self) -> Result<Vec<SyncState>>;
+}
+
+/// Opens the store a URL names: `sqlite:PATH` / `sqlite://PATH` (created if
+/// missing, WAL mode) or `postgres://…` / `postgresql://…`. Does not migrate.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
+    } else {
+        let scheme = url.split(':').next().unwrap_or_default().to_string();
+        Err(StoreError::UnsupportedUrl(scheme))
+    }
+}

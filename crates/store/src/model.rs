@@ -1,0 +1,174 @@
+//! The types the [`crate::Store`] trait speaks.
+
+use opsdeck_domain::{
+    BrandId, InventoryLevel, Money, Order, Product, Record, RecordKey, RecordKind,
+    SatisfactionSurvey, SourceId, Ticket, TicketMessage, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+/// A record of any kind, so one batch (an ingest request, a sync page with
+/// products and their stock) can commit in one transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
+pub enum AnyRecord {
+    Order(Order),
+    Product(Product),
+    InventoryLevel(InventoryLevel),
+    Ticket(Ticket),
+    TicketMessage(TicketMessage),
+    SatisfactionSurvey(SatisfactionSurvey),
+}
+
+macro_rules! dispatch {
+    ($self:expr, $r:ident => $e:expr) => {
+        match $self {
+            AnyRecord::Order($r) => $e,
+            AnyRecord::Product($r) => $e,
+            AnyRecord::InventoryLevel($r) => $e,
+            AnyRecord::Ticket($r) => $e,
+            AnyRecord::TicketMessage($r) => $e,
+            AnyRecord::SatisfactionSurvey($r) => $e,
+        }
+    };
+}
+
+impl AnyRecord {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            AnyRecord::Order(_) => RecordKind::Order,
+            AnyRecord::Product(_) => RecordKind::Product,
+            AnyRecord::InventoryLevel(_) => RecordKind::InventoryLevel,
+            AnyRecord::Ticket(_) => RecordKind::Ticket,
+            AnyRecord::TicketMessage(_) => RecordKind::TicketMessage,
+            AnyRecord::SatisfactionSurvey(_) => RecordKind::SatisfactionSurvey,
+        }
+    }
+
+    pub fn key(&self) -> RecordKey {
+        dispatch!(self, r => r.key())
+    }
+
+    pub fn source(&self) -> &SourceId {
+        dispatch!(self, r => r.source())
+    }
+
+    pub fn external_id(&self) -> &str {
+        dispatch!(self, r => r.external_id())
+    }
+
+    pub fn brand(&self) -> Option<&BrandId> {
+        dispatch!(self, r => r.brand())
+    }
+
+    pub fn updated_at(&self) -> Timestamp {
+        dispatch!(self, r => r.updated_at())
+    }
+}
+
+/// What happened to one record of an upsert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpsertOutcome {
+    /// New record; carries its change sequence value.
+    Inserted { seq: u64 },
+    /// Newer (or same time, different content); carries the new sequence value.
+    Updated { seq: u64 },
+    /// Same `updated_at` and same content: nothing written.
+    Unchanged,
+    /// Older than the stored copy: ignored.
+    Stale,
+}
+
+/// The outcome of each record of a batch, in input order, with totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UpsertReport {
+    pub outcomes: Vec<UpsertOutcome>,
+}
+
+impl UpsertReport {
+    pub fn inserted(&self) -> usize {
+        self.count(|o| matches!(o, UpsertOutcome::Inserted { .. }))
+    }
+    pub fn updated(&self) -> usize {
+        self.count(|o| matches!(o, UpsertOutcome::Updated { .. }))
+    }
+    pub fn unchanged(&self) -> usize {
+        self.count(|o| matches!(o, UpsertOutcome::Unchanged))
+    }
+    pub fn stale(&self) -> usize {
+        self.count(|o| matches!(o, UpsertOutcome::Stale))
+    }
+    fn count(&self, f: impl Fn(&UpsertOutcome) -> bool) -> usize {
+        self.outcomes.iter().filter(|o| f(o)).count()
+    }
+}
+
+/// One entry of the change feed: the record as it is after the write that
+/// took sequence value `seq`. A record written several times appears once,
+/// at its latest sequence value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub seq: u64,
+    pub record: AnyRecord,
+}
+
+/// The columns the order volume cards need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderFact {
+    pub created_at: Timestamp,
+    pub total_price: Money,
+    pub cancelled: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RecordCounts {
+    pub orders: u64,
+    pub products: u64,
+    pub inventory_levels: u64,
+    pub tickets: u64,
+    pub ticket_messages: u64,
+    pub satisfaction_surveys: u64,
+}
+
+/// Progress and health of one (source, resource) sync, e.g.
+/// (`shopify-mavena`, `orders`). Saved with each page so a crash resumes
+/// from the last committed page; error text must already be free of secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub source: SourceId,
+    pub resource: String,
+    /// Highest platform `updated_at` fully stored; the next incremental run
+    /// asks for changes since this minus an overlap.
+    pub watermark: Option<Timestamp>,
+    /// Opaque resume position within a run, where the platform allows one.
+    pub cursor: Option<String>,
+    pub last_attempt_at: Option<Timestamp>,
+    pub last_success_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Timestamp>,
+    pub consecutive_failures: u32,
+    pub requests: u64,
+    pub errors: u64,
+    pub rate_limit_waits: u64,
+    pub records_synced: u64,
+}
+
+impl SyncState {
+    pub fn new(source: SourceId, resource: impl Into<String>) -> Self {
+        SyncState {
+            source,
+            resource: resource.into(),
+            watermark: None,
+            cursor: None,
+            last_attempt_at: None,
+            last_success_at: None,
+            last_error: None,
+            last_error_at: None,
+            consecutive_failures: 0,
+            requests: 0,
+            errors: 0,
+            rate_limit_waits: 0,
+            records_synced: 0,
+        }
+    }
+}

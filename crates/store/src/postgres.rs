@@ -1,0 +1,1 @@
+//! PostgreSQL implementation (helper in progress).

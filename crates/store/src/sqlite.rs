@@ -1,0 +1,1 @@
+//! SQLite implementation (helper in progress).
