@@ -1,1 +1,8 @@
-//! placeholder
+//! The opsdeck application: configuration, start-up wiring and the demo.
+//! `main.rs` only parses the command line and calls into here, so tests can
+//! start the whole application on port 0.
+//!
+//! # Layout
+//! - [`config`]: the TOML configuration, checked with every problem reported.
+
+pub mod config;

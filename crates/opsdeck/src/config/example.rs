@@ -1,0 +1,78 @@
+//! The example configuration printed by `opsdeck default-config`. A test
+//! checks that it parses (with its variables set), so it cannot rot.
+
+pub const EXAMPLE_CONFIG: &str = r#"# opsdeck configuration
+#
+# Secrets never go in this file: name the environment variable (…_env) or
+# the file (…_file) that holds each one. `opsdeck check-config FILE` lists
+# every problem with its line and key.
+
+[server]
+# Address the dashboard and API listen on.
+listen = "127.0.0.1:8080"
+# Where people reach the dashboard (used in links inside alerts). Optional.
+# public_url = "https://ops.example.com"
+
+[database]
+# SQLite file (created if missing) or PostgreSQL:
+#   url_env = "DATABASE_URL"   with DATABASE_URL=postgres://user:pass@host/opsdeck
+url = "sqlite:opsdeck.db"
+
+[reporting]
+# Totals across brands are shown in this currency.
+currency = "USD"
+# First day of "this week".
+week_start = "monday"
+
+# One [[brands]] entry per storefront.
+[[brands]]
+id = "plentum"                     # lowercase letters, digits, - and _
+name = "Plentum"
+kind = "subscription"              # standard | subscription | dropship
+time_zone = "America/New_York"     # IANA name: days and weeks are counted here
+currency = "USD"
+launched = true
+
+# Optional; defaults depend on kind (dropship: stale after 5 days, else 3).
+[brands.thresholds]
+stale_after_days = 3               # unfulfilled order older than this is stale
+low_stock = 10                     # tracked variant at or below: low stock
+critical_stock = 3                 # at or below: critical
+delivery_sla_days = 7              # on-time target when no carrier estimate
+
+[brands.shopify]
+shop_domain = "plentum.myshopify.com"
+access_token_env = "OPSDECK_SHOPIFY_PLENTUM_TOKEN"   # Admin API token (shpat_…)
+api_version = "2025-07"
+# base_url = "https://plentum.myshopify.com"        # default; point at a proxy or the simulator
+
+[brands.shopify.sync]
+orders_every = "15m"
+products_every = "1h"
+inventory_every = "1h"
+
+[[brands]]
+id = "mavena"
+name = "Mavena"
+kind = "dropship"
+time_zone = "America/Los_Angeles"
+currency = "USD"
+
+[brands.shopify]
+shop_domain = "mavena.myshopify.com"
+access_token_env = "OPSDECK_SHOPIFY_MAVENA_TOKEN"
+
+[[brands]]
+id = "retromedy"
+name = "RetroMedy"
+kind = "standard"
+time_zone = "America/New_York"
+currency = "USD"
+launched = false                   # shown greyed, no numbers
+
+# One helpdesk shared by all brands (tickets are attributed by rules).
+[gorgias]
+subdomain = "acme"                 # acme.gorgias.com
+user = "ops@example.com"
+api_key_env = "OPSDECK_GORGIAS_API_KEY"
+"#;

@@ -1,0 +1,91 @@
+//! The typed configuration: what the rest of the program reads.
+
+use jiff::civil::Weekday;
+use opsdeck_domain::{Brand, Currency, Secret, SourceId};
+use std::net::SocketAddr;
+use std::time::Duration;
+use url::Url;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:opsdeck.db";
+pub const DEFAULT_SHOPIFY_API_VERSION: &str = "2025-07";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Where people reach the dashboard; used in links in alerts.
+    pub public_url: Option<Url>,
+    pub database: DatabaseConfig,
+    pub week_start: Weekday,
+    /// Currency for totals across brands.
+    pub reporting_currency: Currency,
+    pub brands: Vec<Brand>,
+    pub shopify: Vec<ShopifySourceConfig>,
+    pub gorgias: Option<GorgiasConfig>,
+}
+
+/// The database URL may carry a password, so it is a [`Secret`].
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: Secret,
+}
+
+impl DatabaseConfig {
+    /// The URL with any password replaced, for logs and screens.
+    pub fn display_url(&self) -> String {
+        redact_url_password(self.url.expose())
+    }
+}
+
+/// Replaces the password of a `scheme://user:password@host` URL with `***`.
+pub fn redact_url_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// How often each resource is synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncCadence {
+    pub orders: Duration,
+    pub products: Duration,
+    pub inventory: Duration,
+}
+
+impl Default for SyncCadence {
+    fn default() -> Self {
+        SyncCadence {
+            orders: Duration::from_secs(15 * 60),
+            products: Duration::from_secs(60 * 60),
+            inventory: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// One brand's Shopify store.
+#[derive(Debug, Clone)]
+pub struct ShopifySourceConfig {
+    /// `shopify-{brand id}`.
+    pub source: SourceId,
+    pub brand: opsdeck_domain::BrandId,
+    pub shop_domain: String,
+    /// `https://{shop_domain}` unless overridden (simulator, proxy).
+    pub base_url: Url,
+    pub api_version: String,
+    pub access_token: Secret,
+    pub cadence: SyncCadence,
+}
+
+/// The shared Gorgias helpdesk.
+#[derive(Debug, Clone)]
+pub struct GorgiasConfig {
+    pub source: SourceId,
+    pub subdomain: String,
+    pub base_url: Url,
+    pub user: String,
+    pub api_key: Secret,
+}

@@ -1,0 +1,253 @@
+use super::*;
+use std::collections::HashMap;
+
+struct FakeEnv(HashMap<&'static str, &'static str>);
+
+impl SecretSource for FakeEnv {
+    fn env(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(|v| v.to_string())
+    }
+    fn file(&self, path: &Path) -> std::io::Result<String> {
+        match path.to_str() {
+            Some("/run/secrets/token") => Ok("shpat_from_file\n".into()),
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "No such file or directory",
+            )),
+        }
+    }
+}
+
+fn env() -> FakeEnv {
+    FakeEnv(HashMap::from([
+        ("OPSDECK_SHOPIFY_PLENTUM_TOKEN", "shpat_plentum_secret"),
+        ("OPSDECK_SHOPIFY_MAVENA_TOKEN", "shpat_mavena_secret"),
+        ("OPSDECK_GORGIAS_API_KEY", "gorgias_secret"),
+    ]))
+}
+
+fn problems(text: &str) -> Vec<ConfigProblem> {
+    parse_config(text, &env()).expect_err("config should be refused")
+}
+
+#[test]
+fn example_config_parses() {
+    let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
+    assert_eq!(config.brands.len(), 3);
+    assert_eq!(config.shopify.len(), 2);
+    let mavena = &config.brands[1];
+    assert_eq!(mavena.kind, opsdeck_domain::BrandKind::Dropship);
+    assert_eq!(mavena.thresholds.stale_after_days, 5);
+    assert!(!config.brands[2].launched);
+    let plentum = &config.shopify[0];
+    assert_eq!(plentum.source.as_str(), "shopify-plentum");
+    assert_eq!(plentum.base_url.as_str(), "https://plentum.myshopify.com/");
+    assert_eq!(plentum.access_token.expose(), "shpat_plentum_secret");
+    assert_eq!(plentum.cadence.orders, std::time::Duration::from_secs(900));
+    assert_eq!(config.shopify[1].cadence, SyncCadence::default());
+    assert_eq!(
+        config.gorgias.as_ref().unwrap().base_url.as_str(),
+        "https://acme.gorgias.com/"
+    );
+    assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+}
+
+#[test]
+fn secrets_never_print() {
+    let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
+    let debug = format!("{config:?}");
+    for secret in [
+        "shpat_plentum_secret",
+        "shpat_mavena_secret",
+        "gorgias_secret",
+    ] {
+        assert!(!debug.contains(secret), "{secret} leaked in Debug output");
+    }
+}
+
+#[test]
+fn reports_every_problem_with_line_and_key() {
+    let text = r#"
+[server]
+listen = "not an address"
+colour = "blue"
+
+[[brands]]
+id = "plentum"
+name = "Plentum"
+time_zone = "Mars/Olympus"
+currency = "USD"
+
+[brands.shopify]
+shop_domain = "plentum.myshopify.com"
+access_token_env = "MISSING_TOKEN_VAR"
+
+[[brands]]
+id = "Bad Id"
+name = "X"
+kind = "pyramid"
+time_zone = "UTC"
+currency = "DOLLARS"
+"#;
+    let found = problems(text);
+    let summary: Vec<String> = found.iter().map(|p| p.to_string()).collect();
+    let expect = [
+        (3, "server.listen", "not an address"),
+        (4, "server.colour", "unknown key"),
+        (
+            9,
+            "brands[0].time_zone",
+            "unknown time zone \"Mars/Olympus\"",
+        ),
+        (
+            14,
+            "brands[0].shopify.access_token_env",
+            "environment variable MISSING_TOKEN_VAR is not set",
+        ),
+        (17, "brands[1].id", "\"Bad Id\""),
+        (19, "brands[1].kind", "unknown brand kind \"pyramid\""),
+        (21, "brands[1].currency", "DOLLARS"),
+    ];
+    for (line, key, text) in expect {
+        assert!(
+            found
+                .iter()
+                .any(|p| p.line == Some(line) && p.key == key && p.message.contains(text)),
+            "missing problem at line {line} {key} containing {text:?}; got:\n{}",
+            summary.join("\n")
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{}", summary.join("\n"));
+}
+
+#[test]
+fn refuses_literal_tokens_and_never_echoes_them() {
+    let text = r#"
+[[brands]]
+id = "a"
+name = "A"
+time_zone = "UTC"
+currency = "USD"
+[brands.shopify]
+shop_domain = "a.myshopify.com"
+access_token = "shpat_literal_in_file"
+"#;
+    let found = problems(text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].key, "brands[0].shopify.access_token");
+    assert_eq!(found[0].line, Some(9));
+    assert!(!found[0].to_string().contains("shpat_literal_in_file"));
+}
+
+#[test]
+fn token_from_file_and_missing_file() {
+    let base = r#"
+[[brands]]
+id = "a"
+name = "A"
+time_zone = "UTC"
+currency = "USD"
+[brands.shopify]
+shop_domain = "a.myshopify.com"
+"#;
+    let ok = parse_config(
+        &format!("{base}access_token_file = \"/run/secrets/token\"\n"),
+        &env(),
+    )
+    .unwrap();
+    assert_eq!(ok.shopify[0].access_token.expose(), "shpat_from_file");
+    let bad = problems(&format!("{base}access_token_file = \"/nope\"\n"));
+    assert!(bad[0].message.contains("cannot read /nope"), "{bad:?}");
+    let none = problems(base);
+    assert_eq!(none[0].key, "brands[0].shopify.access_token_env");
+    assert!(none[0].message.contains("is required"));
+}
+
+#[test]
+fn invalid_toml_points_at_the_line() {
+    let found = problems("[server]\nlisten = \"127.0.0.1:80\n");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].line, Some(2));
+    assert!(found[0].message.contains("not valid TOML"));
+}
+
+#[test]
+fn type_errors_and_cross_field_rules() {
+    let text = r#"
+[database]
+url = "sqlite:x.db"
+url_env = "DATABASE_URL"
+
+[[brands]]
+id = "a"
+name = "A"
+time_zone = "UTC"
+currency = "USD"
+launched = "yes"
+[brands.thresholds]
+low_stock = 2
+critical_stock = 5
+
+[[brands]]
+id = "a"
+name = "Again"
+time_zone = "UTC"
+currency = "JPY"
+[brands.shopify]
+shop_domain = "https://a.myshopify.com/"
+access_token_env = "OPSDECK_GORGIAS_API_KEY"
+[brands.shopify.sync]
+orders_every = "soon"
+"#;
+    let found = problems(text);
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    assert!(keys.contains(&"database.url_env"), "{found:?}");
+    assert!(keys.contains(&"brands[0].launched"), "{found:?}");
+    assert!(
+        keys.contains(&"brands[0].thresholds.critical_stock"),
+        "{found:?}"
+    );
+    assert!(keys.contains(&"brands[1].id"), "duplicate id: {found:?}");
+    assert!(keys.contains(&"brands[1].shopify.shop_domain"), "{found:?}");
+    assert!(
+        keys.contains(&"brands[1].shopify.sync.orders_every"),
+        "{found:?}"
+    );
+    let launched = found
+        .iter()
+        .find(|p| p.key == "brands[0].launched")
+        .unwrap();
+    assert_eq!(launched.message, "expected true or false, found a string");
+    assert_eq!(launched.line, Some(11));
+}
+
+#[test]
+fn defaults_fill_what_is_left_out() {
+    let config = parse_config(
+        "[[brands]]\nid = \"a\"\nname = \"A\"\ntime_zone = \"Europe/Berlin\"\ncurrency = \"EUR\"\n",
+        &env(),
+    )
+    .unwrap();
+    assert_eq!(config.database.url.expose(), DEFAULT_DATABASE_URL);
+    assert_eq!(config.reporting_currency.code(), "EUR");
+    assert_eq!(config.week_start, jiff::civil::Weekday::Monday);
+    assert!(config.brands[0].launched);
+    assert!(config.shopify.is_empty());
+}
+
+#[test]
+fn no_brands_is_a_problem() {
+    let found = problems("[server]\nlisten = \"127.0.0.1:9000\"\n");
+    assert_eq!(found[0].key, "brands");
+}
+
+#[test]
+fn database_url_password_is_redacted_for_display() {
+    let db = DatabaseConfig {
+        url: opsdeck_domain::Secret::new("postgres://ops:hunter2@db.internal:5432/opsdeck"),
+    };
+    assert_eq!(
+        db.display_url(),
+        "postgres://ops:***@db.internal:5432/opsdeck"
+    );
+}
