@@ -1,1 +1,28 @@
-//! placeholder
+//! Every number on the dashboard, as pure functions of data, configuration
+//! and `now`.
+//!
+//! Nothing in this crate reads a clock, a database or the network: the caller
+//! fetches the facts a metric needs (the store says which), passes the
+//! instant it wants the numbers "as of", and gets back plain, serializable
+//! values. That is what lets every number be tested with a fixed clock and
+//! hand-computed fixtures, and lets the web layer stay a thin renderer.
+//! Definitions follow the project's METRICS.md; where it leaves a choice
+//! open, the choice is written on the item that makes it.
+//!
+//! # Layout
+//! - [`order_volume`]: the order volume cards — orders, gross revenue and
+//!   AOV for today / this week / this month in the brand's time zone, each
+//!   against the same elapsed span of the prior period.
+//! - [`freshness`]: how recent a brand's numbers are — the newest successful
+//!   sync of its sources, or why the last one failed.
+//! - [`money_json`]: the one JSON shape of an amount (`{minor, currency,
+//!   display}`), so clients never parse or format money themselves.
+
+pub mod freshness;
+pub mod money_json;
+pub mod order_volume;
+
+pub use freshness::{brand_freshness, Freshness};
+pub use order_volume::{
+    facts_window_start, order_volume, period_volume, BrandVolume, PeriodVolume, VolumeError,
+};

@@ -1,0 +1,221 @@
+//! The order volume cards: for one brand and each of today / this week /
+//! this month, how many orders came in, the gross revenue and the average
+//! order value, each against the same elapsed span of the prior period.
+//!
+//! Definitions (METRICS.md, "Orders and revenue"):
+//! - **orders**: orders created in the window, cancelled ones included (a
+//!   cancelled order still happened; the merchant wants to see it arrive).
+//! - **gross revenue**: the sum of `total_price` of the window's orders that
+//!   are not cancelled, in the brand's currency.
+//! - **AOV**: gross revenue ÷ the number of non-cancelled orders; no value
+//!   (not zero) when there are none.
+//! - **delta**: (current − prior) ÷ prior, where prior is the prior period
+//!   over the same elapsed wall-clock span ([`PeriodWindow`]); no value when
+//!   the prior is zero (or, for AOV, when either side has no AOV).
+//! - A brand that has not launched has no numbers at all, not zeros.
+//!
+//! Test orders never reach this module: [`OrderFact`]s come from the store
+//! with test orders already excluded.
+
+use jiff::civil::Weekday;
+use opsdeck_domain::period::delta_ratio;
+use opsdeck_domain::{
+    Brand, BrandId, Currency, Money, MoneyError, Period, PeriodWindow, Timestamp,
+};
+use opsdeck_store::OrderFact;
+use serde::Serialize;
+
+/// Why the cards of a brand could not be computed. Both cases mean the
+/// stored data disagrees with the configuration, so the caller should show
+/// an error rather than a wrong number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VolumeError {
+    /// An order is priced in another currency than its brand's; revenue
+    /// cannot be summed without a conversion rate, and guessing one would
+    /// show a wrong total.
+    #[error("brand {brand}: an order created at {created_at} is in {found}, the brand's currency is {expected}")]
+    CurrencyMismatch {
+        brand: BrandId,
+        created_at: Timestamp,
+        expected: Currency,
+        found: Currency,
+    },
+    /// The revenue of a window does not fit in 64-bit minor units.
+    #[error("brand {brand}: revenue overflows: {source}")]
+    Overflow { brand: BrandId, source: MoneyError },
+}
+
+/// The cards of one brand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", content = "periods", rename_all = "snake_case")]
+pub enum BrandVolume {
+    /// The brand is configured but not selling yet: it is shown greyed with
+    /// no numbers, because zeros would read as "sales stopped".
+    NotLaunched,
+    /// One card per [`Period::ALL`], in that order.
+    Live(Vec<PeriodVolume>),
+}
+
+impl BrandVolume {
+    /// The cards to show; empty for a brand that has not launched.
+    pub fn periods(&self) -> &[PeriodVolume] {
+        match self {
+            BrandVolume::NotLaunched => &[],
+            BrandVolume::Live(periods) => periods,
+        }
+    }
+
+    pub fn is_launched(&self) -> bool {
+        matches!(self, BrandVolume::Live(_))
+    }
+}
+
+/// One card: a period to date against the same elapsed span of the prior
+/// period. Field names are the JSON API's (`/api/v1/order-volume`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodVolume {
+    pub period: Period,
+    /// The UTC instants counted, so a client (or a doubting merchant) can see
+    /// exactly which orders fall in the card.
+    pub window: PeriodWindow,
+    /// Orders created in `[window.start, window.end)`, cancelled included.
+    pub orders: u64,
+    /// Orders created in `[window.prior_start, window.prior_end)`.
+    pub prior_orders: u64,
+    /// (orders − prior_orders) ÷ prior_orders; `None` when prior_orders is 0.
+    pub orders_delta: Option<f64>,
+    /// Sum of non-cancelled orders' `total_price`, in the brand's currency.
+    #[serde(serialize_with = "crate::money_json::serialize")]
+    pub gross_revenue: Money,
+    #[serde(serialize_with = "crate::money_json::serialize")]
+    pub prior_gross_revenue: Money,
+    /// Change of gross revenue; `None` when the prior revenue is 0.
+    pub revenue_delta: Option<f64>,
+    /// Average order value, rounded half away from zero to the minor unit;
+    /// `None` when no non-cancelled order was placed.
+    #[serde(serialize_with = "crate::money_json::serialize_option")]
+    pub aov: Option<Money>,
+    #[serde(serialize_with = "crate::money_json::serialize_option")]
+    pub prior_aov: Option<Money>,
+    /// Change of AOV (of the rounded values); `None` when either side has no AOV.
+    pub aov_delta: Option<f64>,
+}
+
+/// The earliest instant any card of `brand` looks at as of `now`: the start
+/// of the earliest prior period (in practice the first of last month, local
+/// time). Fetch facts from here to `now` and pass them to [`order_volume`].
+pub fn facts_window_start(brand: &Brand, now: Timestamp, week_start: Weekday) -> Timestamp {
+    Period::ALL
+        .iter()
+        .map(|p| PeriodWindow::compute(*p, now, &brand.time_zone, week_start).prior_start)
+        .min()
+        .expect("Period::ALL is not empty")
+}
+
+/// The order volume cards of `brand` as of `now`, weeks starting on
+/// `week_start`.
+///
+/// `facts` must hold every non-test order of the brand created in
+/// `[facts_window_start(brand, now, week_start), now)`; facts outside that
+/// range are ignored, in any order. A brand that has not launched gets
+/// [`BrandVolume::NotLaunched`] whatever the facts say.
+pub fn order_volume(
+    brand: &Brand,
+    facts: &[OrderFact],
+    now: Timestamp,
+    week_start: Weekday,
+) -> Result<BrandVolume, VolumeError> {
+    if !brand.launched {
+        return Ok(BrandVolume::NotLaunched);
+    }
+    Period::ALL
+        .iter()
+        .map(|period| {
+            let window = PeriodWindow::compute(*period, now, &brand.time_zone, week_start);
+            period_volume(brand, *period, window, facts)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(BrandVolume::Live)
+}
+
+/// One card over an already computed window (also the building block for a
+/// custom date range).
+pub fn period_volume(
+    brand: &Brand,
+    period: Period,
+    window: PeriodWindow,
+    facts: &[OrderFact],
+) -> Result<PeriodVolume, VolumeError> {
+    let current = Tally::over(brand, facts, |t| window.contains(t))?;
+    let prior = Tally::over(brand, facts, |t| window.prior_contains(t))?;
+    let (aov, prior_aov) = (current.aov(), prior.aov());
+    Ok(PeriodVolume {
+        period,
+        window,
+        orders: current.orders,
+        prior_orders: prior.orders,
+        orders_delta: delta_ratio(count(current.orders), count(prior.orders)),
+        gross_revenue: current.revenue,
+        prior_gross_revenue: prior.revenue,
+        revenue_delta: delta_ratio(current.revenue.minor, prior.revenue.minor),
+        aov_delta: match (aov, prior_aov) {
+            (Some(a), Some(p)) => delta_ratio(a.minor, p.minor),
+            _ => None,
+        },
+        aov,
+        prior_aov,
+    })
+}
+
+/// Order counts never come near `i64::MAX`; saturate rather than panic.
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The sums of one span.
+struct Tally {
+    orders: u64,
+    paid_orders: u64,
+    revenue: Money,
+}
+
+impl Tally {
+    fn over(
+        brand: &Brand,
+        facts: &[OrderFact],
+        in_span: impl Fn(Timestamp) -> bool,
+    ) -> Result<Tally, VolumeError> {
+        let mut tally = Tally {
+            orders: 0,
+            paid_orders: 0,
+            revenue: Money::zero(brand.currency),
+        };
+        for fact in facts.iter().filter(|f| in_span(f.created_at)) {
+            tally.orders += 1;
+            if fact.cancelled {
+                continue;
+            }
+            if fact.total_price.currency != brand.currency {
+                return Err(VolumeError::CurrencyMismatch {
+                    brand: brand.id.clone(),
+                    created_at: fact.created_at,
+                    expected: brand.currency,
+                    found: fact.total_price.currency,
+                });
+            }
+            tally.paid_orders += 1;
+            tally.revenue = tally
+                .revenue
+                .checked_add(fact.total_price)
+                .map_err(|source| VolumeError::Overflow {
+                    brand: brand.id.clone(),
+                    source,
+                })?;
+        }
+        Ok(tally)
+    }
+
+    fn aov(&self) -> Option<Money> {
+        self.revenue.divide_rounded(self.paid_orders)
+    }
+}
