@@ -14,12 +14,19 @@
 //! # Layout
 //! - [`model`]: the types the trait speaks (records of any kind, changes,
 //!   upsert reports, sync state).
-//! - `sqlite`, `postgres`: the two implementations, each with its own
-//!   `migrations/` folder.
+//! - `engine`: the store rules (upsert, change feed, reports), written once.
+//! - `schema`: the tables, their SQL, and the mapping between records and rows.
+//! - `db`: the narrow seam each driver implements (run a statement, read
+//!   rows, open a transaction), so the rules are not duplicated per backend.
+//! - `sqlite`, `postgres`: the two drivers, each with its own `migrations/`
+//!   folder.
 //! - [`testing`]: helpers that give tests a fresh store on each available backend.
 
+mod db;
+mod engine;
 pub mod model;
 mod postgres;
+mod schema;
 mod sqlite;
 pub mod testing;
 
@@ -44,6 +51,10 @@ pub enum Backend {
 pub enum StoreError {
     #[error("unsupported database URL scheme {0:?}: use sqlite:PATH or postgres://...")]
     UnsupportedUrl(String),
+    /// A malformed database URL; the message names the problem, never the
+    /// URL itself.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -1,0 +1,301 @@
+//! The [`Store`] rules, written once over the [`Db`] seam: the upsert
+//! algorithm, the change feed and the report queries.
+
+use crate::db::{Col, Db, DbTx, Row, Value};
+use crate::model::{AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome};
+use crate::schema::{self, RecordRow, Statements, Table, SEQ_PARAM, TABLES};
+use crate::{Backend, Result, Store, UpsertReport};
+use async_trait::async_trait;
+use opsdeck_domain::{
+    BrandId, Currency, InventoryLevel, Money, Order, Product, SourceId, Timestamp,
+};
+use serde::de::DeserializeOwned;
+use tracing::instrument;
+
+/// A store on any backend that implements [`Db`].
+pub(crate) struct SqlStore<D: Db> {
+    pub(crate) db: D,
+}
+
+impl<D: Db> SqlStore<D> {
+    fn sql(&self) -> &'static Statements {
+        Statements::for_dialect(self.db.dialect())
+    }
+
+    async fn list<T: DeserializeOwned>(&self, table: usize, source: &SourceId) -> Result<Vec<T>> {
+        let rows = self
+            .db
+            .fetch(
+                &self.sql().list[table],
+                &[text(source.as_str())],
+                &[Col::Text, Col::Text],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| schema::decode(TABLES[table], &row.text(0)?, &row.text(1)?))
+            .collect()
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(Some(s.to_string()))
+}
+
+/// What to do with one incoming record, given the stored copy.
+enum Decision {
+    Insert,
+    Update,
+    Unchanged,
+    Stale,
+}
+
+/// Compares an incoming record with the stored copy of the same key.
+/// Newer wins, older is stale. Equal microseconds (what the column holds)
+/// fall back to the stored body: its full-precision `updated_at` breaks the
+/// tie, and equal time with equal content means nothing to write. Content is
+/// compared as domain values, never as JSON text, because JSONB reorders keys.
+fn decide(table: &Table, stored: Option<Row>, incoming: &AnyRecord) -> Result<Decision> {
+    let Some(stored) = stored else {
+        return Ok(Decision::Insert);
+    };
+    let incoming_us = schema::micros(incoming.updated_at());
+    let stored_us = stored.int(0)?;
+    if incoming_us != stored_us {
+        return Ok(if incoming_us > stored_us {
+            Decision::Update
+        } else {
+            Decision::Stale
+        });
+    }
+    let stored = match schema::decode_any(table, incoming.external_id(), &stored.text(1)?) {
+        Ok(record) => record,
+        Err(error) => {
+            // Same time but the stored copy is unreadable: replace it with
+            // the good one rather than wedge every future sync on it.
+            tracing::warn!(%error, "replacing undecodable stored record");
+            return Ok(Decision::Update);
+        }
+    };
+    Ok(match stored.updated_at().cmp(&incoming.updated_at()) {
+        std::cmp::Ordering::Less => Decision::Update,
+        std::cmp::Ordering::Greater => Decision::Stale,
+        std::cmp::Ordering::Equal if stored == *incoming => Decision::Unchanged,
+        std::cmp::Ordering::Equal => Decision::Update,
+    })
+}
+
+#[async_trait]
+impl<D: Db> Store for SqlStore<D> {
+    fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        self.db.migrate().await
+    }
+
+    #[instrument(skip_all, fields(backend = ?self.db.backend(), records = records.len(), checkpoint = checkpoint.is_some()))]
+    async fn upsert(
+        &self,
+        records: &[AnyRecord],
+        checkpoint: Option<&SyncState>,
+    ) -> Result<UpsertReport> {
+        let sql = self.sql();
+        let mut tx = self.db.begin().await?;
+        // Lock the counter before anything else: concurrent batches queue
+        // here, so sequence values are handed out in commit order and a
+        // change-feed reader never sees seq N+1 before N is committed.
+        let counter = tx.fetch(schema::LOCK_COUNTER, &[], &[Col::Int]).await?;
+        let before = counter.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
+        let mut seq = before;
+        let mut outcomes = Vec::with_capacity(records.len());
+        for record in records {
+            // Read and write one record at a time, inside the transaction, so
+            // a key repeated in the batch sees its earlier copy.
+            let mut row = RecordRow::new(record);
+            let stored = tx
+                .fetch(
+                    &sql.stored[row.table],
+                    &row.params[..2],
+                    &[Col::Int, Col::Text],
+                )
+                .await?
+                .into_iter()
+                .next();
+            let decision = decide(TABLES[row.table], stored, record)?;
+            let outcome = match decision {
+                Decision::Unchanged => UpsertOutcome::Unchanged,
+                Decision::Stale => UpsertOutcome::Stale,
+                Decision::Insert | Decision::Update => {
+                    seq += 1;
+                    row.params[SEQ_PARAM] = Value::Int(Some(seq));
+                    tx.execute(&sql.upsert[row.table], &row.params).await?;
+                    let seq = seq as u64;
+                    if matches!(decision, Decision::Insert) {
+                        UpsertOutcome::Inserted { seq }
+                    } else {
+                        UpsertOutcome::Updated { seq }
+                    }
+                }
+            };
+            outcomes.push(outcome);
+        }
+        if seq != before {
+            tx.execute(schema::SET_COUNTER, &[Value::Int(Some(seq))])
+                .await?;
+        }
+        if let Some(state) = checkpoint {
+            tx.execute(&schema::SAVE_SYNC_STATE, &schema::sync_state_params(state))
+                .await?;
+        }
+        tx.commit().await?;
+        let report = UpsertReport { outcomes };
+        tracing::debug!(
+            inserted = report.inserted(),
+            updated = report.updated(),
+            unchanged = report.unchanged(),
+            stale = report.stale(),
+            "upserted"
+        );
+        Ok(report)
+    }
+
+    #[instrument(skip(self), fields(backend = ?self.db.backend()))]
+    async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<Change>> {
+        let after = Value::Int(Some(i64::try_from(after).unwrap_or(i64::MAX)));
+        let limit = Value::Int(Some(i64::from(limit)));
+        let rows = self
+            .db
+            .fetch(
+                &self.sql().changes,
+                &[after, limit],
+                &[Col::Text, Col::Text, Col::Int, Col::Text],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let kind = row.text(0)?;
+                let table = TABLES
+                    .iter()
+                    .find(|t| t.kind == kind)
+                    .expect("the changes query only selects known kinds");
+                Ok(Change {
+                    seq: row.int(2)? as u64,
+                    record: schema::decode_any(table, &row.text(1)?, &row.text(3)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn latest_seq(&self) -> Result<u64> {
+        let rows = self.db.fetch(schema::LATEST_SEQ, &[], &[Col::Int]).await?;
+        Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0) as u64)
+    }
+
+    #[instrument(skip(self), fields(backend = ?self.db.backend(), %source))]
+    async fn get_order(&self, source: &SourceId, external_id: &str) -> Result<Option<Order>> {
+        let rows = self
+            .db
+            .fetch(
+                &self.sql().get_order,
+                &[text(source.as_str()), text(external_id)],
+                &[Col::Text],
+            )
+            .await?;
+        rows.first()
+            .map(|row| schema::decode(&schema::ORDERS, external_id, &row.text(0)?))
+            .transpose()
+    }
+
+    async fn list_orders(&self, source: &SourceId) -> Result<Vec<Order>> {
+        self.list(0, source).await
+    }
+
+    async fn list_products(&self, source: &SourceId) -> Result<Vec<Product>> {
+        self.list(1, source).await
+    }
+
+    async fn list_inventory_levels(&self, source: &SourceId) -> Result<Vec<InventoryLevel>> {
+        self.list(2, source).await
+    }
+
+    #[instrument(skip(self), fields(backend = ?self.db.backend(), %brand))]
+    async fn order_facts(
+        &self,
+        brand: &BrandId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<OrderFact>> {
+        let rows = self
+            .db
+            .fetch(
+                schema::ORDER_FACTS,
+                &[
+                    text(brand.as_str()),
+                    Value::Int(Some(schema::micros(from))),
+                    Value::Int(Some(schema::micros(to))),
+                ],
+                &[Col::Text, Col::Int, Col::Int, Col::Text, Col::Int],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let id = row.text(0)?;
+                let currency = Currency::parse(&row.text(3)?)
+                    .map_err(|e| schema::corrupt(schema::ORDERS.kind, &id, e))?;
+                Ok(OrderFact {
+                    created_at: schema::from_micros(row.int(1)?, schema::ORDERS.kind, &id)?,
+                    total_price: Money::new(row.int(2)?, currency),
+                    cancelled: row.opt_int(4).is_some(),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_counts(&self) -> Result<RecordCounts> {
+        let rows = self
+            .db
+            .fetch(schema::RECORD_COUNTS, &[], &[Col::Int; 6])
+            .await?;
+        let row = rows.first();
+        let n = |i: usize| -> Result<u64> {
+            Ok(row.map(|r| r.int(i)).transpose()?.unwrap_or(0) as u64)
+        };
+        Ok(RecordCounts {
+            orders: n(0)?,
+            products: n(1)?,
+            inventory_levels: n(2)?,
+            tickets: n(3)?,
+            ticket_messages: n(4)?,
+            satisfaction_surveys: n(5)?,
+        })
+    }
+
+    async fn sync_state(&self, source: &SourceId, resource: &str) -> Result<Option<SyncState>> {
+        let rows = self
+            .db
+            .fetch(
+                &schema::GET_SYNC_STATE,
+                &[text(source.as_str()), text(resource)],
+                &schema::SYNC_COLS,
+            )
+            .await?;
+        rows.first().map(schema::sync_state_from_row).transpose()
+    }
+
+    #[instrument(skip_all, fields(backend = ?self.db.backend(), source = %state.source, resource = %state.resource))]
+    async fn save_sync_state(&self, state: &SyncState) -> Result<()> {
+        self.db
+            .execute(&schema::SAVE_SYNC_STATE, &schema::sync_state_params(state))
+            .await?;
+        Ok(())
+    }
+
+    async fn all_sync_states(&self) -> Result<Vec<SyncState>> {
+        let rows = self
+            .db
+            .fetch(&schema::ALL_SYNC_STATES, &[], &schema::SYNC_COLS)
+            .await?;
+        rows.iter().map(schema::sync_state_from_row).collect()
+    }
+}

@@ -1,0 +1,388 @@
+//! The tables, the SQL that reads and writes them, and the mapping between
+//! domain records and rows — shared by both backends.
+//!
+//! The JSON body is the source of truth for a record; the plain columns are
+//! copies of the few fields that SQL reports filter on (brand, creation
+//! time, status, total), so those reports never parse JSON.
+
+use crate::db::{Dialect, Row, Value};
+use crate::model::{AnyRecord, SyncState};
+use crate::{Result, StoreError};
+use opsdeck_domain::{SourceId, Timestamp};
+use serde::de::DeserializeOwned;
+use std::sync::LazyLock;
+
+/// One record kind's table.
+#[derive(Debug)]
+pub(crate) struct Table {
+    /// The kind's name as errors and the change feed spell it (`order`).
+    pub(crate) kind: &'static str,
+    pub(crate) name: &'static str,
+    /// The report columns after the common ones, in parameter order.
+    pub(crate) extra: &'static [&'static str],
+}
+
+pub(crate) const ORDERS: Table = Table {
+    kind: "order",
+    name: "orders",
+    extra: &[
+        "name",
+        "created_at_us",
+        "cancelled_at_us",
+        "test",
+        "total_minor",
+        "currency",
+        "financial_status",
+        "fulfillment_status",
+    ],
+};
+pub(crate) const PRODUCTS: Table = Table {
+    kind: "product",
+    name: "products",
+    extra: &["status"],
+};
+pub(crate) const INVENTORY_LEVELS: Table = Table {
+    kind: "inventory_level",
+    name: "inventory_levels",
+    extra: &["inventory_item_id", "location_id", "available"],
+};
+pub(crate) const TICKETS: Table = Table {
+    kind: "ticket",
+    name: "tickets",
+    extra: &["status", "channel", "created_at_us", "closed_at_us"],
+};
+pub(crate) const TICKET_MESSAGES: Table = Table {
+    kind: "ticket_message",
+    name: "ticket_messages",
+    extra: &["ticket_id", "created_at_us"],
+};
+pub(crate) const SATISFACTION_SURVEYS: Table = Table {
+    kind: "satisfaction_survey",
+    name: "satisfaction_surveys",
+    extra: &["ticket_id", "score", "scored_at_us"],
+};
+
+/// Every record table, in the order of [`Statements`]' per-table arrays.
+pub(crate) const TABLES: [&Table; 6] = [
+    &ORDERS,
+    &PRODUCTS,
+    &INVENTORY_LEVELS,
+    &TICKETS,
+    &TICKET_MESSAGES,
+    &SATISFACTION_SURVEYS,
+];
+
+/// Position of the `seq` parameter in [`RecordRow::params`]; it is only
+/// known once the record is found to need a write.
+pub(crate) const SEQ_PARAM: usize = 4;
+
+/// A record flattened into the parameters of its table's upsert statement:
+/// source, external_id, brand_id, updated_at_us, seq, body, then the
+/// table's extra columns.
+pub(crate) struct RecordRow {
+    pub(crate) table: usize,
+    pub(crate) params: Vec<Value>,
+}
+
+/// UTC microseconds since the epoch: how every timestamp column is stored.
+/// Sub-microsecond digits are dropped here; the JSON body keeps them.
+pub(crate) fn micros(ts: Timestamp) -> i64 {
+    ts.as_microsecond()
+}
+
+fn opt_micros(ts: Option<Timestamp>) -> Value {
+    Value::Int(ts.map(micros))
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(Some(s.to_string()))
+}
+
+pub(crate) fn from_micros(us: i64, kind: &'static str, id: &str) -> Result<Timestamp> {
+    Timestamp::from_microsecond(us).map_err(|e| corrupt(kind, id, e))
+}
+
+pub(crate) fn corrupt(kind: &'static str, id: &str, reason: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        kind,
+        external_id: id.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+impl RecordRow {
+    pub(crate) fn new(record: &AnyRecord) -> RecordRow {
+        let (table, body, extra) = match record {
+            AnyRecord::Order(o) => (
+                0,
+                to_json(o),
+                vec![
+                    text(&o.name),
+                    Value::Int(Some(micros(o.created_at))),
+                    opt_micros(o.cancelled_at),
+                    Value::Bool(o.test),
+                    Value::Int(Some(o.total_price.minor)),
+                    text(o.total_price.currency.code()),
+                    text(o.financial_status.as_str()),
+                    text(o.fulfillment_status.as_str()),
+                ],
+            ),
+            AnyRecord::Product(p) => (1, to_json(p), vec![text(p.status.as_str())]),
+            AnyRecord::InventoryLevel(l) => (
+                2,
+                to_json(l),
+                vec![
+                    text(&l.inventory_item_id),
+                    text(&l.location_id),
+                    Value::Int(l.available),
+                ],
+            ),
+            AnyRecord::Ticket(t) => (
+                3,
+                to_json(t),
+                vec![
+                    text(t.status.as_str()),
+                    text(t.channel.as_str()),
+                    Value::Int(Some(micros(t.created_at))),
+                    opt_micros(t.closed_at),
+                ],
+            ),
+            AnyRecord::TicketMessage(m) => (
+                4,
+                to_json(m),
+                vec![text(&m.ticket_id), Value::Int(Some(micros(m.created_at)))],
+            ),
+            AnyRecord::SatisfactionSurvey(s) => (
+                5,
+                to_json(s),
+                vec![
+                    text(&s.ticket_id),
+                    Value::Int(s.score.map(i64::from)),
+                    opt_micros(s.scored_at),
+                ],
+            ),
+        };
+        let mut params = vec![
+            text(record.source().as_str()),
+            text(record.external_id()),
+            Value::Text(record.brand().map(|b| b.as_str().to_string())),
+            Value::Int(Some(micros(record.updated_at()))),
+            Value::Int(None), // seq, set when written
+            Value::Text(Some(body)),
+        ];
+        params.extend(extra);
+        RecordRow { table, params }
+    }
+}
+
+/// Domain records are plain data (strings, integers, nested structs, enums
+/// serialized as strings): serializing them to JSON cannot fail.
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain records always serialize to JSON")
+}
+
+/// Decodes a stored body; a body that no longer parses is reported with
+/// the kind and id so an operator can find the row.
+pub(crate) fn decode<T: DeserializeOwned>(table: &Table, id: &str, body: &str) -> Result<T> {
+    serde_json::from_str(body).map_err(|e| corrupt(table.kind, id, e))
+}
+
+pub(crate) fn decode_any(table: &Table, id: &str, body: &str) -> Result<AnyRecord> {
+    Ok(match table.kind {
+        "order" => AnyRecord::Order(decode(table, id, body)?),
+        "product" => AnyRecord::Product(decode(table, id, body)?),
+        "inventory_level" => AnyRecord::InventoryLevel(decode(table, id, body)?),
+        "ticket" => AnyRecord::Ticket(decode(table, id, body)?),
+        "ticket_message" => AnyRecord::TicketMessage(decode(table, id, body)?),
+        _ => AnyRecord::SatisfactionSurvey(decode(table, id, body)?),
+    })
+}
+
+/// Every statement the store runs, built once per dialect so the text is
+/// identical each time and the driver's prepared-statement cache hits.
+pub(crate) struct Statements {
+    /// Per table: the stored `updated_at_us` and body of one key.
+    pub(crate) stored: [String; 6],
+    /// Per table: insert, or replace on key conflict (parameters as [`RecordRow`]).
+    pub(crate) upsert: [String; 6],
+    /// Per table: `external_id, body` of one source, by external id.
+    pub(crate) list: [String; 6],
+    /// `kind, external_id, seq, body` of rows with seq > $1, by seq, limit $2.
+    pub(crate) changes: String,
+    pub(crate) get_order: String,
+}
+
+/// Locks the counter row (PostgreSQL: row lock; SQLite: the write lock)
+/// until commit and reads the last sequence value handed out.
+pub(crate) const LOCK_COUNTER: &str =
+    "UPDATE change_counter SET value = value WHERE id = 1 RETURNING value";
+pub(crate) const SET_COUNTER: &str = "UPDATE change_counter SET value = $1 WHERE id = 1";
+pub(crate) const LATEST_SEQ: &str = "SELECT value FROM change_counter WHERE id = 1";
+pub(crate) const RECORD_COUNTS: &str = "SELECT (SELECT COUNT(*) FROM orders), \
+    (SELECT COUNT(*) FROM products), (SELECT COUNT(*) FROM inventory_levels), \
+    (SELECT COUNT(*) FROM tickets), (SELECT COUNT(*) FROM ticket_messages), \
+    (SELECT COUNT(*) FROM satisfaction_surveys)";
+pub(crate) const ORDER_FACTS: &str = "SELECT external_id, created_at_us, total_minor, currency, \
+    cancelled_at_us FROM orders WHERE brand_id = $1 AND created_at_us >= $2 \
+    AND created_at_us < $3 AND NOT test ORDER BY created_at_us, external_id";
+
+const SYNC_COLUMNS: &str = "source, resource, watermark_us, cursor, last_attempt_at_us, \
+    last_success_at_us, last_error, last_error_at_us, consecutive_failures, requests, \
+    errors, rate_limit_waits, records_synced";
+pub(crate) static SAVE_SYNC_STATE: LazyLock<String> = LazyLock::new(|| {
+    let updates = SYNC_COLUMNS
+        .split(", ")
+        .skip(2)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO sync_state ({SYNC_COLUMNS}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (source, resource) DO UPDATE SET {updates}"
+    )
+});
+pub(crate) static GET_SYNC_STATE: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {SYNC_COLUMNS} FROM sync_state WHERE source = $1 AND resource = $2")
+});
+pub(crate) static ALL_SYNC_STATES: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {SYNC_COLUMNS} FROM sync_state ORDER BY source, resource")
+});
+
+impl Statements {
+    fn build(dialect: Dialect) -> Statements {
+        let body = dialect.body_column();
+        let per_table = |f: &dyn Fn(&Table) -> String| TABLES.map(f);
+        Statements {
+            stored: per_table(&|t| {
+                format!(
+                    "SELECT updated_at_us, {body} FROM {} WHERE source = $1 AND external_id = $2",
+                    t.name
+                )
+            }),
+            upsert: per_table(&|t| upsert_sql(t, dialect)),
+            list: per_table(&|t| {
+                format!(
+                    "SELECT external_id, {body} FROM {} WHERE source = $1 ORDER BY external_id",
+                    t.name
+                )
+            }),
+            changes: {
+                // Each arm is limited on its own so it walks its seq index
+                // and stops, instead of the union scanning every table.
+                let arms = TABLES
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "SELECT * FROM (SELECT '{}' AS kind, external_id, seq, {body} AS body \
+                             FROM {} WHERE seq > $1 ORDER BY seq LIMIT $2) AS {}",
+                            t.kind, t.name, t.name
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" UNION ALL ");
+                format!("SELECT kind, external_id, seq, body FROM ({arms}) AS changes ORDER BY seq LIMIT $2")
+            },
+            get_order: format!(
+                "SELECT {body} FROM orders WHERE source = $1 AND external_id = $2"
+            ),
+        }
+    }
+
+    pub(crate) fn for_dialect(dialect: Dialect) -> &'static Statements {
+        static SQLITE: LazyLock<Statements> = LazyLock::new(|| Statements::build(Dialect::Sqlite));
+        static POSTGRES: LazyLock<Statements> =
+            LazyLock::new(|| Statements::build(Dialect::Postgres));
+        match dialect {
+            Dialect::Sqlite => &SQLITE,
+            Dialect::Postgres => &POSTGRES,
+        }
+    }
+}
+
+fn upsert_sql(table: &Table, dialect: Dialect) -> String {
+    let common = ["source", "external_id", "brand_id", "updated_at_us", "seq", "body"];
+    let columns: Vec<&str> = common.iter().chain(table.extra).copied().collect();
+    let params: Vec<String> = (1..=columns.len())
+        .map(|n| {
+            if columns[n - 1] == "body" {
+                dialect.body_param(n)
+            } else {
+                format!("${n}")
+            }
+        })
+        .collect();
+    let updates: Vec<String> = columns[2..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (source, external_id) DO UPDATE SET {}",
+        table.name,
+        columns.join(", "),
+        params.join(", "),
+        updates.join(", ")
+    )
+}
+
+/// Counters are `u64` in the model and BIGINT in the database; a counter
+/// past `i64::MAX` (never reached in practice) is stored saturated.
+fn count(v: u64) -> Value {
+    Value::Int(Some(i64::try_from(v).unwrap_or(i64::MAX)))
+}
+
+pub(crate) fn sync_state_params(s: &SyncState) -> Vec<Value> {
+    vec![
+        text(s.source.as_str()),
+        text(&s.resource),
+        opt_micros(s.watermark),
+        Value::Text(s.cursor.clone()),
+        opt_micros(s.last_attempt_at),
+        opt_micros(s.last_success_at),
+        Value::Text(s.last_error.clone()),
+        opt_micros(s.last_error_at),
+        count(u64::from(s.consecutive_failures)),
+        count(s.requests),
+        count(s.errors),
+        count(s.rate_limit_waits),
+        count(s.records_synced),
+    ]
+}
+
+pub(crate) fn sync_state_from_row(row: &Row) -> Result<SyncState> {
+    const KIND: &str = "sync_state";
+    let source = row.text(0)?;
+    let resource = row.text(1)?;
+    let id = format!("{source}/{resource}");
+    let ts = |i: usize| -> Result<Option<Timestamp>> {
+        row.opt_int(i)
+            .map(|us| from_micros(us, KIND, &id))
+            .transpose()
+    };
+    let unsigned = |i: usize| -> Result<u64> {
+        u64::try_from(row.int(i)?).map_err(|e| corrupt(KIND, &id, e))
+    };
+    Ok(SyncState {
+        source: SourceId::parse(&source).map_err(|e| corrupt(KIND, &id, e))?,
+        resource,
+        watermark: ts(2)?,
+        cursor: row.opt_text(3),
+        last_attempt_at: ts(4)?,
+        last_success_at: ts(5)?,
+        last_error: row.opt_text(6),
+        last_error_at: ts(7)?,
+        consecutive_failures: u32::try_from(unsigned(8)?).map_err(|e| corrupt(KIND, &id, e))?,
+        requests: unsigned(9)?,
+        errors: unsigned(10)?,
+        rate_limit_waits: unsigned(11)?,
+        records_synced: unsigned(12)?,
+    })
+}
+
+/// The columns [`GET_SYNC_STATE`] and [`ALL_SYNC_STATES`] return.
+pub(crate) const SYNC_COLS: [crate::db::Col; 13] = {
+    use crate::db::Col::{Int, Text};
+    [
+        Text, Text, Int, Text, Int, Int, Text, Int, Int, Int, Int, Int, Int,
+    ]
+};
