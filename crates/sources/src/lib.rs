@@ -1,1 +1,34 @@
-//! placeholder
+//! Connectors that bring platform data into the store.
+//!
+//! Today that is Shopify: its Admin REST API is read page by page, each page
+//! is normalized into the domain model and committed to the store together
+//! with the sync checkpoint, so a crash or restart resumes from the last
+//! committed page and never stores a record half-mapped. A worker loop runs
+//! each (shop, resource) sync on its own cadence and records its health
+//! (last success, last error, request and rate-limit counts) in the store for
+//! the source-health panel.
+//!
+//! # Layout
+//! - [`shopify`]: the connector.
+//!   - [`shopify::client`]: [`ShopifyClient`] and [`ShopifySettings`]: timeouts,
+//!     retries with backoff and jitter, 429 and bucket pacing, `Link`
+//!     pagination, a typed [`ShopifyError`] that never carries the token.
+//!   - `shopify::wire` (private): Shopify's JSON shapes, tolerant of missing
+//!     and unknown fields.
+//!   - [`shopify::normalize`]: pure functions from those shapes to
+//!     [`opsdeck_domain::Order`], [`opsdeck_domain::Product`] and
+//!     [`opsdeck_domain::InventoryLevel`], with a [`NormalizeError`] naming
+//!     record and field.
+//! - [`sync`]: [`sync_once`], one incremental run of one resource (the step
+//!   tests drive), and [`run_sync_loop`], the background worker around it.
+
+pub mod shopify;
+pub mod sync;
+
+pub use shopify::{
+    CallStats, NormalizeError, ShopifyClient, ShopifyError, ShopifySettings, DEFAULT_API_VERSION,
+};
+pub use sync::{
+    run_sync_loop, run_sync_loop_with_trigger, sync_once, ShopifyResource, SyncError, SyncJob,
+    SyncRun, SyncTrigger,
+};

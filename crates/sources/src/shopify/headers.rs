@@ -1,0 +1,142 @@
+//! The response headers that steer the client: `Link` (pagination),
+//! `X-Shopify-Shop-Api-Call-Limit` (the leaky bucket) and `Retry-After`.
+//! Pure parsing, so each rule is tested without a server.
+
+use std::time::Duration;
+
+/// The URL of the `rel="next"` entry of a `Link` header, verbatim.
+///
+/// The header looks like `<https://…page_info=abc&limit=50>; rel="previous",
+/// <https://…>; rel="next"`. URLs are taken between `<` and `>` rather than
+/// split on commas, because a URL may itself contain commas (`fields=id,title`).
+pub(crate) fn next_link(header: &str) -> Option<String> {
+    let mut rest = header;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let close = after.find('>')?;
+        let url = &after[..close];
+        let params_and_more = &after[close + 1..];
+        // The parameters of this entry run until the next entry's '<'.
+        let params_end = params_and_more.find('<').unwrap_or(params_and_more.len());
+        let params = &params_and_more[..params_end];
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim().trim_end_matches(',').trim();
+            let Some(value) = p.strip_prefix("rel=") else {
+                return false;
+            };
+            value
+                .trim_matches('"')
+                .split_whitespace()
+                .any(|rel| rel.eq_ignore_ascii_case("next"))
+        });
+        if is_next {
+            return Some(url.to_string());
+        }
+        rest = params_and_more;
+    }
+    None
+}
+
+/// The leaky bucket's fill as Shopify reports it after a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CallLimit {
+    pub used: u32,
+    pub size: u32,
+}
+
+impl CallLimit {
+    /// Parses `"32/40"`.
+    pub fn parse(header: &str) -> Option<CallLimit> {
+        let (used, size) = header.trim().split_once('/')?;
+        let limit = CallLimit {
+            used: used.trim().parse().ok()?,
+            size: size.trim().parse().ok()?,
+        };
+        (limit.size > 0).then_some(limit)
+    }
+
+    /// Requests leaked per second. Shopify's buckets are sized so they drain
+    /// in 20 s (40 at 2/s standard, 80 at 4/s Advanced, 400 at 20/s Plus),
+    /// so the size tells the plan's leak rate.
+    pub fn leak_per_second(&self) -> f64 {
+        f64::from(self.size) / 20.0
+    }
+
+    /// How long to pause before the next request so the bucket stays below
+    /// `threshold` (a fraction of its size): zero when there is room, else
+    /// the time for the excess to leak out. Staying below the top means
+    /// several workers sharing one bucket rarely meet a 429.
+    pub fn pause(&self, threshold: f64) -> Duration {
+        let target = (f64::from(self.size) * threshold).floor() - 1.0;
+        let excess = f64::from(self.used) - target;
+        if excess <= 0.0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64(excess / self.leak_per_second())
+    }
+}
+
+/// Parses `Retry-After` as seconds, fractional allowed ("2.0", "0.5").
+/// HTTP dates (the header's other form) are not sent by Shopify; they and
+/// any nonsense give `None`, and the caller falls back to its own backoff.
+pub(crate) fn retry_after(header: &str) -> Option<Duration> {
+    let secs: f64 = header.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_is_found_among_entries() {
+        let h = r#"<https://shop.myshopify.com/admin/api/2025-07/orders.json?limit=50&page_info=prev1>; rel="previous", <https://shop.myshopify.com/admin/api/2025-07/orders.json?limit=50&page_info=next2>; rel="next""#;
+        assert_eq!(
+            next_link(h).as_deref(),
+            Some(
+                "https://shop.myshopify.com/admin/api/2025-07/orders.json?limit=50&page_info=next2"
+            )
+        );
+        let only_prev = r#"<https://x/a.json?page_info=p>; rel="previous""#;
+        assert_eq!(next_link(only_prev), None);
+        assert_eq!(next_link(""), None);
+    }
+
+    #[test]
+    fn next_link_keeps_commas_inside_urls() {
+        let h = r#"<http://127.0.0.1:9/x.json?fields=id,title&page_info=a>; rel=next"#;
+        assert_eq!(
+            next_link(h).as_deref(),
+            Some("http://127.0.0.1:9/x.json?fields=id,title&page_info=a")
+        );
+        let h = r#"<http://h/x?page_info=n>; rel="next", <http://h/x?page_info=p>; rel="previous""#;
+        assert_eq!(next_link(h).as_deref(), Some("http://h/x?page_info=n"));
+    }
+
+    #[test]
+    fn call_limit_pauses_near_full() {
+        let limit = CallLimit::parse("32/40").unwrap();
+        assert_eq!(limit, CallLimit { used: 32, size: 40 });
+        assert_eq!(limit.leak_per_second(), 2.0);
+        assert_eq!(limit.pause(0.8), Duration::from_millis(500));
+        assert_eq!(
+            CallLimit::parse("10/40").unwrap().pause(0.8),
+            Duration::ZERO
+        );
+        assert_eq!(
+            CallLimit::parse("40/40").unwrap().pause(0.8),
+            Duration::from_millis(4500)
+        );
+        assert!(CallLimit::parse("x/40").is_none());
+        assert!(CallLimit::parse("1/0").is_none());
+    }
+
+    #[test]
+    fn retry_after_accepts_fractions() {
+        assert_eq!(retry_after("2.0"), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after(" 0.25 "), Some(Duration::from_millis(250)));
+        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(retry_after("-1"), None);
+    }
+}

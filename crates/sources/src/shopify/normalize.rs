@@ -1,0 +1,457 @@
+//! Shopify payloads → the domain model, as pure functions.
+//!
+//! Each function takes one record as raw JSON and returns either a whole
+//! domain record or a [`NormalizeError`] naming the record and the field that
+//! was wrong. Decoding starts from raw JSON (not from an already typed page)
+//! so that one odd record is rejected alone, with its id, instead of failing
+//! the page it came in; and nothing is ever stored half-normalized.
+
+use super::wire::{
+    WireFulfillment, WireId, WireInventoryLevel, WireLineItem, WireOrder, WireProduct, WireRefund,
+    WireVariant,
+};
+use opsdeck_domain::{
+    BrandId, Currency, CustomerRef, FinancialStatus, Fulfillment, FulfillmentState, InventoryLevel,
+    LineItem, Money, Order, OrderFulfillmentStatus, Product, ProductStatus, Refund, RefundLineItem,
+    ShipmentStatus, SourceId, Timestamp, Variant,
+};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Where records come from and what to assume when a payload is silent.
+#[derive(Debug, Clone)]
+pub struct NormalizeContext {
+    pub source: SourceId,
+    pub brand: BrandId,
+    /// The shop's currency; used when an order carries no `currency`.
+    pub currency: Currency,
+}
+
+/// One record that could not be mapped. Carries enough to find it in
+/// Shopify admin (kind and id) and to see what was wrong (field and reason);
+/// never any request detail, so it is safe to log and store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("shopify {kind} {id}: field `{field}`: {reason}")]
+pub struct NormalizeError {
+    /// `order`, `product` or `inventory_level`.
+    pub kind: &'static str,
+    /// The platform id, or `?` when the record has none.
+    pub id: String,
+    /// Dotted path of the offending field, e.g. `line_items[2].price`.
+    pub field: String,
+    pub reason: String,
+}
+
+/// Collects errors for one record, so every helper can name the field
+/// without repeating the record's kind and id.
+struct Fields<'a> {
+    kind: &'static str,
+    id: &'a str,
+}
+
+impl Fields<'_> {
+    fn error(&self, field: impl Into<String>, reason: impl Into<String>) -> NormalizeError {
+        NormalizeError {
+            kind: self.kind,
+            id: self.id.to_string(),
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn money(
+        &self,
+        field: &str,
+        value: Option<&str>,
+        currency: Currency,
+    ) -> Result<Money, NormalizeError> {
+        match value {
+            None => Ok(Money::zero(currency)),
+            Some(text) => {
+                Money::parse(text, currency).map_err(|e| self.error(field, e.to_string()))
+            }
+        }
+    }
+
+    fn required_money(
+        &self,
+        field: &str,
+        value: Option<&str>,
+        currency: Currency,
+    ) -> Result<Money, NormalizeError> {
+        match value {
+            None => Err(self.error(field, "missing")),
+            Some(_) => self.money(field, value, currency),
+        }
+    }
+
+    fn time(&self, field: &str, value: Option<&str>) -> Result<Option<Timestamp>, NormalizeError> {
+        match value.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => text.parse::<Timestamp>().map(Some).map_err(|e| {
+                self.error(field, format!("{text:?} is not an RFC 3339 timestamp: {e}"))
+            }),
+        }
+    }
+
+    fn required_time(&self, field: &str, value: Option<&str>) -> Result<Timestamp, NormalizeError> {
+        self.time(field, value)?
+            .ok_or_else(|| self.error(field, "missing"))
+    }
+}
+
+/// Decodes one record into its wire struct, naming the failing field.
+fn decode<T: DeserializeOwned>(
+    kind: &'static str,
+    id: &str,
+    raw: &Value,
+) -> Result<T, NormalizeError> {
+    serde_path_to_error::deserialize(raw).map_err(|e| NormalizeError {
+        kind,
+        id: id.to_string(),
+        field: e.path().to_string(),
+        reason: e.inner().to_string(),
+    })
+}
+
+/// The record's `id` as text, for error messages, before it is decoded.
+fn raw_id(raw: &Value, key: &str) -> String {
+    match raw.get(key) {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => "?".to_string(),
+    }
+}
+
+/// Blank strings are absent values (Shopify sends `"sku": ""`).
+fn non_blank(value: Option<String>) -> Option<String> {
+    value.filter(|s| !s.trim().is_empty())
+}
+
+fn id_text(id: Option<WireId>) -> Option<String> {
+    id.map(|id| id.to_string())
+}
+
+fn tags(value: Option<&str>) -> Vec<String> {
+    value.map(Order::split_tags).unwrap_or_default()
+}
+
+pub fn order_from_json(ctx: &NormalizeContext, raw: &Value) -> Result<Order, NormalizeError> {
+    let id = raw_id(raw, "id");
+    let wire: WireOrder = decode("order", &id, raw)?;
+    order_from_wire(ctx, wire)
+}
+
+fn order_from_wire(ctx: &NormalizeContext, w: WireOrder) -> Result<Order, NormalizeError> {
+    let id = w.id.to_string();
+    let f = Fields {
+        kind: "order",
+        id: &id,
+    };
+    let currency = match w.currency.as_deref().map(str::trim) {
+        None | Some("") => ctx.currency,
+        Some(code) => Currency::parse(code).map_err(|e| f.error("currency", e.to_string()))?,
+    };
+    let created_at = f.required_time("created_at", w.created_at.as_deref())?;
+    // An order that was never updated reports updated_at = created_at; an
+    // absent one means the same.
+    let updated_at = f
+        .time("updated_at", w.updated_at.as_deref())?
+        .unwrap_or(created_at);
+
+    let fulfilled_by_line = fulfilled_quantities(&w.fulfillments);
+    let line_items = w
+        .line_items
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| line_item(&f, i, line, currency, &fulfilled_by_line))
+        .collect::<Result<Vec<_>, _>>()?;
+    let fulfillments = w
+        .fulfillments
+        .into_iter()
+        .enumerate()
+        .map(|(i, ful)| fulfillment(&f, i, ful))
+        .collect::<Result<Vec<_>, _>>()?;
+    let refunds = w
+        .refunds
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| refund(&f, i, r, currency))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let customer = w.customer.map(|c| {
+        let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        CustomerRef {
+            external_id: c.id.to_string(),
+            email: non_blank(c.email),
+            name: (!name.is_empty()).then_some(name),
+        }
+    });
+
+    Ok(Order {
+        source: ctx.source.clone(),
+        brand: ctx.brand.clone(),
+        name: non_blank(w.name).unwrap_or_else(|| format!("#{id}")),
+        number: w.order_number.or(w.number),
+        created_at,
+        updated_at,
+        processed_at: f.time("processed_at", w.processed_at.as_deref())?,
+        cancelled_at: f.time("cancelled_at", w.cancelled_at.as_deref())?,
+        cancel_reason: non_blank(w.cancel_reason),
+        closed_at: f.time("closed_at", w.closed_at.as_deref())?,
+        currency,
+        total_price: f.required_money("total_price", w.total_price.as_deref(), currency)?,
+        subtotal_price: f.money("subtotal_price", w.subtotal_price.as_deref(), currency)?,
+        total_discounts: f.money("total_discounts", w.total_discounts.as_deref(), currency)?,
+        total_tax: f.money("total_tax", w.total_tax.as_deref(), currency)?,
+        financial_status: FinancialStatus::parse(
+            w.financial_status.as_deref().unwrap_or("pending"),
+        ),
+        // Shopify reports an unfulfilled order as `null`.
+        fulfillment_status: match w.fulfillment_status.as_deref() {
+            None | Some("") => OrderFulfillmentStatus::Unfulfilled,
+            Some(s) => OrderFulfillmentStatus::parse(s),
+        },
+        tags: tags(w.tags.as_deref()),
+        source_name: non_blank(w.source_name),
+        test: w.test.unwrap_or(false),
+        email: non_blank(w.email),
+        customer,
+        line_items,
+        fulfillments,
+        refunds,
+        external_id: id,
+    })
+}
+
+/// Units shipped per line item id, over fulfillments that were not cancelled.
+fn fulfilled_quantities(fulfillments: &[WireFulfillment]) -> HashMap<WireId, i64> {
+    let mut shipped = HashMap::new();
+    for ful in fulfillments {
+        let state = ful.status.as_deref().map(FulfillmentState::parse);
+        if matches!(
+            state,
+            Some(FulfillmentState::Cancelled | FulfillmentState::Error | FulfillmentState::Failure)
+        ) {
+            continue;
+        }
+        for line in &ful.line_items {
+            *shipped.entry(line.id).or_insert(0) += line.quantity.unwrap_or(0);
+        }
+    }
+    shipped
+}
+
+fn line_item(
+    f: &Fields<'_>,
+    i: usize,
+    w: WireLineItem,
+    currency: Currency,
+    shipped: &HashMap<WireId, i64>,
+) -> Result<LineItem, NormalizeError> {
+    let field = |name: &str| format!("line_items[{i}].{name}");
+    Ok(LineItem {
+        external_id: w.id.to_string(),
+        product_id: id_text(w.product_id),
+        variant_id: id_text(w.variant_id),
+        sku: non_blank(w.sku),
+        title: w.title.unwrap_or_default(),
+        variant_title: non_blank(w.variant_title),
+        quantity: w
+            .quantity
+            .ok_or_else(|| f.error(field("quantity"), "missing"))?,
+        price: f.required_money(&field("price"), w.price.as_deref(), currency)?,
+        fulfilled_quantity: Some(shipped.get(&w.id).copied().unwrap_or(0)),
+    })
+}
+
+fn fulfillment(
+    f: &Fields<'_>,
+    i: usize,
+    w: WireFulfillment,
+) -> Result<Fulfillment, NormalizeError> {
+    let field = |name: &str| format!("fulfillments[{i}].{name}");
+    let created_at = f.required_time(&field("created_at"), w.created_at.as_deref())?;
+    let updated_at = f
+        .time(&field("updated_at"), w.updated_at.as_deref())?
+        .unwrap_or(created_at);
+    let shipment_status = w
+        .shipment_status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(ShipmentStatus::parse);
+    // REST has no delivery time; the last update of a delivered fulfillment
+    // is the carrier's delivery event, unless the payload says better.
+    let delivered_at = match f.time(&field("delivered_at"), w.delivered_at.as_deref())? {
+        Some(at) => Some(at),
+        None if shipment_status == Some(ShipmentStatus::Delivered) => Some(updated_at),
+        None => None,
+    };
+    let mut tracking_numbers = w.tracking_numbers;
+    if tracking_numbers.is_empty() {
+        tracking_numbers.extend(non_blank(w.tracking_number));
+    }
+    let mut tracking_urls = w.tracking_urls;
+    if tracking_urls.is_empty() {
+        tracking_urls.extend(non_blank(w.tracking_url));
+    }
+    Ok(Fulfillment {
+        external_id: w.id.to_string(),
+        status: FulfillmentState::parse(w.status.as_deref().unwrap_or("pending")),
+        shipment_status,
+        tracking_company: non_blank(w.tracking_company),
+        tracking_numbers,
+        tracking_urls,
+        created_at,
+        updated_at,
+        delivered_at,
+        estimated_delivery_at: f.time(
+            &field("estimated_delivery_at"),
+            w.estimated_delivery_at.as_deref(),
+        )?,
+    })
+}
+
+fn refund(
+    f: &Fields<'_>,
+    i: usize,
+    w: WireRefund,
+    currency: Currency,
+) -> Result<Refund, NormalizeError> {
+    let field = |name: &str| format!("refunds[{i}].{name}");
+    let mut amount = Money::zero(currency);
+    for (t, tx) in w.transactions.iter().enumerate() {
+        // Only money that actually went back counts: failed or pending
+        // attempts, and non-refund kinds, are left out.
+        let is_refund = tx.kind.as_deref().is_none_or(|k| k == "refund");
+        let succeeded = tx.status.as_deref().is_none_or(|s| s == "success");
+        if !(is_refund && succeeded) {
+            continue;
+        }
+        let name = field(&format!("transactions[{t}].amount"));
+        let tx_amount = f.required_money(&name, tx.amount.as_deref(), currency)?;
+        amount = amount
+            .checked_add(tx_amount)
+            .map_err(|e| f.error(name, e.to_string()))?;
+    }
+    Ok(Refund {
+        external_id: w.id.to_string(),
+        created_at: f.required_time(&field("created_at"), w.created_at.as_deref())?,
+        amount,
+        line_items: w
+            .refund_line_items
+            .into_iter()
+            .map(|l| RefundLineItem {
+                line_item_id: l.line_item_id.to_string(),
+                quantity: l.quantity.unwrap_or(0),
+            })
+            .collect(),
+        note: non_blank(w.note),
+    })
+}
+
+pub fn product_from_json(ctx: &NormalizeContext, raw: &Value) -> Result<Product, NormalizeError> {
+    let id = raw_id(raw, "id");
+    let wire: WireProduct = decode("product", &id, raw)?;
+    product_from_wire(ctx, wire)
+}
+
+fn product_from_wire(ctx: &NormalizeContext, w: WireProduct) -> Result<Product, NormalizeError> {
+    let id = w.id.to_string();
+    let f = Fields {
+        kind: "product",
+        id: &id,
+    };
+    let created_at = f.required_time("created_at", w.created_at.as_deref())?;
+    let updated_at = f
+        .time("updated_at", w.updated_at.as_deref())?
+        .unwrap_or(created_at);
+    let status = match w.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => ProductStatus::parse(s),
+        // Older versions: a published product is on sale.
+        None if w.published_at.is_some() => ProductStatus::Active,
+        None => ProductStatus::Draft,
+    };
+    let variants = w
+        .variants
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| variant(&f, i, v, ctx.currency))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Product {
+        source: ctx.source.clone(),
+        brand: ctx.brand.clone(),
+        title: w.title.unwrap_or_default(),
+        handle: non_blank(w.handle),
+        status,
+        body_html: w.body_html,
+        image_count: u32::try_from(w.images.len()).unwrap_or(u32::MAX),
+        vendor: non_blank(w.vendor),
+        product_type: non_blank(w.product_type),
+        tags: tags(w.tags.as_deref()),
+        created_at,
+        updated_at,
+        deleted_at: None,
+        variants,
+        external_id: id,
+    })
+}
+
+fn variant(
+    f: &Fields<'_>,
+    i: usize,
+    w: WireVariant,
+    currency: Currency,
+) -> Result<Variant, NormalizeError> {
+    Ok(Variant {
+        external_id: w.id.to_string(),
+        title: w.title.unwrap_or_default(),
+        sku: non_blank(w.sku),
+        price: f.required_money(
+            &format!("variants[{i}].price"),
+            w.price.as_deref(),
+            currency,
+        )?,
+        inventory_item_id: id_text(w.inventory_item_id),
+        inventory_quantity: w.inventory_quantity,
+        inventory_tracked: w.inventory_management.as_deref() == Some("shopify"),
+    })
+}
+
+pub fn inventory_level_from_json(
+    ctx: &NormalizeContext,
+    raw: &Value,
+) -> Result<InventoryLevel, NormalizeError> {
+    let id = format!(
+        "{}:{}",
+        raw_id(raw, "inventory_item_id"),
+        raw_id(raw, "location_id")
+    );
+    let w: WireInventoryLevel = decode("inventory_level", &id, raw)?;
+    let f = Fields {
+        kind: "inventory_level",
+        id: &id,
+    };
+    let item = w.inventory_item_id.to_string();
+    let location = w.location_id.to_string();
+    Ok(InventoryLevel {
+        source: ctx.source.clone(),
+        external_id: InventoryLevel::external_id_for(&item, &location),
+        brand: ctx.brand.clone(),
+        inventory_item_id: item,
+        location_id: location,
+        available: w.available,
+        updated_at: f.required_time("updated_at", w.updated_at.as_deref())?,
+    })
+}
+
+#[cfg(test)]
+#[path = "normalize_tests.rs"]
+mod tests;

@@ -1,0 +1,270 @@
+//! Normalization of real Shopify payloads (the shared fixtures, written by
+//! Shopify's and others' client libraries, not by us) and of bad input.
+
+use super::*;
+use serde_json::json;
+
+fn ctx() -> NormalizeContext {
+    NormalizeContext {
+        source: SourceId::parse("shopify-test").unwrap(),
+        brand: BrandId::parse("test").unwrap(),
+        currency: Currency::EUR,
+    }
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../../../shared/fixtures/shopify/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn ts(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+#[test]
+fn official_order_fixture_normalizes() {
+    let raw = fixture("order_official_python_lib.json");
+    let order = order_from_json(&ctx(), &raw["order"]).unwrap();
+    assert_eq!(order.external_id, "450789469");
+    assert_eq!(order.name, "#1001");
+    assert_eq!(order.number, Some(1001));
+    // The payload's currency wins over the shop's (EUR in the context).
+    assert_eq!(order.currency, Currency::USD);
+    assert_eq!(order.total_price, Money::new(40994, Currency::USD));
+    assert_eq!(order.subtotal_price.minor, 39800);
+    assert_eq!(order.total_tax.minor, 1194);
+    assert_eq!(order.total_discounts.minor, 0);
+    assert_eq!(order.financial_status, FinancialStatus::Authorized);
+    assert_eq!(
+        order.fulfillment_status,
+        OrderFulfillmentStatus::Unfulfilled
+    );
+    assert_eq!(order.created_at, ts("2008-01-10T16:00:00Z"));
+    assert_eq!(order.updated_at, order.created_at);
+    assert!(order.tags.is_empty(), "the fixture has no tags field");
+    assert_eq!(order.source_name.as_deref(), Some("web"));
+    assert!(!order.test);
+    assert!(order.counts_for_revenue());
+
+    assert_eq!(order.line_items.len(), 3);
+    let green = &order.line_items[0];
+    assert_eq!(green.external_id, "466157049");
+    assert_eq!(green.sku.as_deref(), Some("IPOD2008GREEN"));
+    assert_eq!(green.variant_id.as_deref(), Some("39072856"));
+    assert_eq!(green.product_id.as_deref(), Some("632910392"));
+    assert_eq!(green.variant_title.as_deref(), Some("green"));
+    assert_eq!(green.price, Money::new(19900, Currency::USD));
+    // The one fulfillment failed, so nothing counts as shipped.
+    assert_eq!(green.fulfilled_quantity, Some(0));
+
+    assert_eq!(order.fulfillments.len(), 1);
+    let ful = &order.fulfillments[0];
+    assert_eq!(ful.status, FulfillmentState::Failure);
+    assert_eq!(ful.tracking_numbers, vec!["1Z2345"]);
+    assert_eq!(ful.tracking_urls.len(), 1);
+    assert_eq!(ful.shipment_status, None);
+    assert_eq!(ful.delivered_at, None);
+
+    let customer = order.customer.as_ref().unwrap();
+    assert_eq!(customer.external_id, "207119551");
+    assert_eq!(customer.email.as_deref(), Some("bob.norman@hostmail.com"));
+    assert_eq!(customer.name.as_deref(), Some("Bob Norman"));
+    assert!(order.refunds.is_empty());
+}
+
+#[test]
+fn product_fixture_normalizes_with_variants() {
+    let raw = fixture("product_get_with_variants.json");
+    let product = product_from_json(&ctx(), &raw["product"]).unwrap();
+    assert_eq!(product.external_id, "632910392");
+    assert_eq!(product.title, "IPod Nano - 8GB");
+    assert_eq!(product.handle.as_deref(), Some("ipod-nano"));
+    // No `status` in this old payload; it is published, so active.
+    assert_eq!(product.status, ProductStatus::Active);
+    assert_eq!(product.image_count, 2);
+    assert_eq!(
+        product.tags,
+        vec!["Emotive", "Flash Memory", "MP3", "Music"]
+    );
+    assert!(!product.description_is_empty());
+    assert_eq!(product.vendor.as_deref(), Some("Apple"));
+    assert_eq!(product.updated_at, ts("2015-09-02T18:50:32Z"));
+    assert_eq!(product.variants.len(), 4);
+    let skus: Vec<_> = product
+        .variants
+        .iter()
+        .map(|v| v.sku.clone().unwrap())
+        .collect();
+    assert_eq!(
+        skus,
+        [
+            "IPOD2008PINK",
+            "IPOD2008RED",
+            "IPOD2008GREEN",
+            "IPOD2008BLACK"
+        ]
+    );
+    let stock: Vec<_> = product
+        .variants
+        .iter()
+        .map(|v| v.inventory_quantity)
+        .collect();
+    assert_eq!(stock, [Some(10), Some(20), Some(30), Some(40)]);
+    for v in &product.variants {
+        // Product prices are in the shop's currency.
+        assert_eq!(v.price, Money::new(19900, Currency::EUR));
+        assert!(v.inventory_tracked);
+        assert_eq!(
+            v.inventory_item_id, None,
+            "old payload has no inventory_item_id"
+        );
+    }
+}
+
+#[test]
+fn inventory_levels_fixture_normalizes() {
+    let raw = fixture("inventory_levels_list.json");
+    let levels: Vec<_> = raw["inventory_levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| inventory_level_from_json(&ctx(), l).unwrap())
+        .collect();
+    assert_eq!(levels.len(), 2);
+    assert_eq!(levels[0].external_id, "808950810:905684977");
+    assert_eq!(levels[0].inventory_item_id, "808950810");
+    assert_eq!(levels[0].location_id, "905684977");
+    assert_eq!(levels[0].available, Some(1));
+    assert_eq!(levels[1].available, Some(9));
+    assert_eq!(levels[1].updated_at, ts("2018-03-21T15:32:36Z"));
+}
+
+#[test]
+fn bad_money_names_record_and_field() {
+    let mut raw = fixture("order_official_python_lib.json")["order"].clone();
+    raw["line_items"][1]["price"] = json!("19,90");
+    let err = order_from_json(&ctx(), &raw).unwrap_err();
+    assert_eq!(err.kind, "order");
+    assert_eq!(err.id, "450789469");
+    assert_eq!(err.field, "line_items[1].price");
+    assert!(err.to_string().contains("19,90"), "{err}");
+
+    raw["line_items"][1]["price"] = json!("199.00");
+    raw["total_price"] = json!("lots");
+    let err = order_from_json(&ctx(), &raw).unwrap_err();
+    assert_eq!(err.field, "total_price");
+}
+
+#[test]
+fn wrong_types_and_bad_times_name_the_field() {
+    let mut raw = fixture("order_official_python_lib.json")["order"].clone();
+    raw["line_items"][0]["quantity"] = json!("one");
+    let err = order_from_json(&ctx(), &raw).unwrap_err();
+    assert_eq!(err.id, "450789469");
+    assert_eq!(err.field, "line_items[0].quantity");
+
+    let mut raw = fixture("product_get_with_variants.json")["product"].clone();
+    raw["updated_at"] = json!("yesterday");
+    let err = product_from_json(&ctx(), &raw).unwrap_err();
+    assert_eq!((err.kind, err.field.as_str()), ("product", "updated_at"));
+
+    let err = product_from_json(&ctx(), &json!({"title": "no id"})).unwrap_err();
+    assert_eq!(err.id, "?");
+}
+
+#[test]
+fn unknown_statuses_are_kept_and_delivery_is_dated() {
+    let mut raw = fixture("order_official_python_lib.json")["order"].clone();
+    raw["financial_status"] = json!("paid_in_gold");
+    raw["fulfillment_status"] = json!("partial");
+    raw["tags"] = json!("Subscription, vip,");
+    raw["fulfillments"][0]["status"] = json!("success");
+    raw["fulfillments"][0]["shipment_status"] = json!("teleported");
+    raw["fulfillments"][0]["estimated_delivery_at"] = json!("2014-01-25T12:00:00-05:00");
+    let mut delivered = raw["fulfillments"][0].clone();
+    delivered["id"] = json!(255858047u64);
+    delivered["shipment_status"] = json!("delivered");
+    delivered["updated_at"] = json!("2014-01-24T09:00:00-05:00");
+    raw["fulfillments"].as_array_mut().unwrap().push(delivered);
+    let order = order_from_json(&ctx(), &raw).unwrap();
+    assert_eq!(
+        order.financial_status,
+        FinancialStatus::Other("paid_in_gold".into())
+    );
+    assert_eq!(order.fulfillment_status, OrderFulfillmentStatus::Partial);
+    assert_eq!(order.tags, vec!["Subscription", "vip"]);
+    let [first, second] = &order.fulfillments[..] else {
+        panic!("two fulfillments")
+    };
+    assert_eq!(
+        first.shipment_status,
+        Some(ShipmentStatus::Other("teleported".into()))
+    );
+    assert_eq!(first.delivered_at, None);
+    assert_eq!(
+        first.estimated_delivery_at,
+        Some(ts("2014-01-25T17:00:00Z"))
+    );
+    assert!(second.is_delivered());
+    assert_eq!(second.delivered_at, Some(ts("2014-01-24T14:00:00Z")));
+    // Both successful fulfillments shipped the green line's one unit.
+    assert_eq!(order.line_items[0].fulfilled_quantity, Some(2));
+}
+
+#[test]
+fn refund_amount_sums_successful_refund_transactions() {
+    let mut raw = fixture("order_official_python_lib.json")["order"].clone();
+    raw["currency"] = json!(null);
+    raw["refunds"] = json!([{
+        "id": 18423447608u64,
+        "created_at": "2014-02-01T10:00:00-05:00",
+        "note": "damaged",
+        "refund_line_items": [{"line_item_id": 518995019, "quantity": 1}],
+        "transactions": [
+            {"kind": "refund", "status": "success", "amount": "150.00"},
+            {"kind": "refund", "status": "failure", "amount": "150.00"},
+            {"kind": "refund", "status": "success", "amount": "49.00"},
+            {"kind": "sale", "status": "success", "amount": "5.00"}
+        ]
+    }]);
+    let order = order_from_json(&ctx(), &raw).unwrap();
+    // No currency in the payload: the shop's currency is assumed.
+    assert_eq!(order.currency, Currency::EUR);
+    let refund = &order.refunds[0];
+    assert_eq!(refund.amount, Money::new(19900, Currency::EUR));
+    assert_eq!(refund.line_items[0].line_item_id, "518995019");
+    assert_eq!(refund.note.as_deref(), Some("damaged"));
+}
+
+#[test]
+fn nulls_and_large_ids_are_tolerated() {
+    let raw = json!({
+        "id": 9_007_199_254_740_993u64,
+        "created_at": "2024-05-01T10:00:00+02:00",
+        "updated_at": null,
+        "total_price": "0.00",
+        "line_items": [{"id": 1, "product_id": null, "variant_id": null, "sku": "",
+                        "title": "Gift wrap", "quantity": 1, "price": "0.00"}],
+        "fulfillments": null,
+        "refunds": null,
+        "customer": null
+    });
+    let order = order_from_json(&ctx(), &raw).unwrap();
+    assert_eq!(order.external_id, "9007199254740993");
+    assert_eq!(order.updated_at, order.created_at);
+    assert_eq!(order.line_items[0].sku, None);
+    assert_eq!(order.line_items[0].product_id, None);
+    assert_eq!(order.financial_status, FinancialStatus::Pending);
+
+    let level = inventory_level_from_json(
+        &ctx(),
+        &json!({"inventory_item_id": 1, "location_id": 2, "available": null,
+                "updated_at": "2024-05-01T10:00:00Z"}),
+    )
+    .unwrap();
+    assert_eq!(level.available, None);
+}

@@ -1,0 +1,378 @@
+//! Keeping the store in step with a shop: one run of one resource
+//! ([`sync_once`]), and the worker that repeats runs ([`run_sync_loop`]).
+//!
+//! A run is incremental by `updated_at`: it asks for everything changed since
+//! the stored watermark minus an overlap, oldest change first, and commits
+//! each page's records *with* the advanced watermark in one store call. A
+//! crash between pages therefore loses nothing and repeats at most one page;
+//! repeated records are harmless because upserts are idempotent and an older
+//! copy never overwrites a newer one.
+
+mod worker;
+
+pub use worker::{run_sync_loop, run_sync_loop_with_trigger, SyncJob, SyncTrigger};
+
+use crate::shopify::normalize::{self, NormalizeContext, NormalizeError};
+use crate::shopify::{CallStats, ShopifyClient, ShopifyError};
+use opsdeck_domain::{Product, SourceId, Timestamp};
+use opsdeck_store::{AnyRecord, Store, StoreError, SyncState, UpsertReport};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use url::Url;
+
+/// Inventory item ids per inventory-levels request (Shopify's maximum is 50).
+const INVENTORY_IDS_PER_REQUEST: usize = 50;
+
+/// What a sync fetches from a shop. Also the `resource` name of its
+/// [`SyncState`], so the source-health panel shows one row per value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ShopifyResource {
+    Orders,
+    Products,
+    /// Stock per location of the tracked variants already in the store, so
+    /// it runs after [`ShopifyResource::Products`].
+    InventoryLevels,
+}
+
+impl ShopifyResource {
+    pub const ALL: [ShopifyResource; 3] = [
+        ShopifyResource::Orders,
+        ShopifyResource::Products,
+        ShopifyResource::InventoryLevels,
+    ];
+
+    /// The name used in the store, in logs and in the resource's URL.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ShopifyResource::Orders => "orders",
+            ShopifyResource::Products => "products",
+            ShopifyResource::InventoryLevels => "inventory_levels",
+        }
+    }
+}
+
+/// Why a run stopped. Its text is stored as the sync's `last_error` and is
+/// free of secrets by construction.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Shopify(#[from] ShopifyError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What one run did, for logs, tests and the refresh button's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncRun {
+    pub source: SourceId,
+    pub resource: ShopifyResource,
+    /// The first request's `updated_at_min`; `None` for a full backfill
+    /// (and always for inventory levels, which are read whole).
+    pub since: Option<Timestamp>,
+    pub pages: u32,
+    pub calls: CallStats,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Older than the stored copy (a webhook got there first): ignored.
+    pub stale: u64,
+    /// Records that could not be normalized; skipped, not half-stored.
+    pub rejected: Vec<NormalizeError>,
+    /// The watermark after the run.
+    pub watermark: Option<Timestamp>,
+    /// False when the pages did not come in ascending `updated_at` order; the
+    /// watermark then only moved at the end of the run.
+    pub ascending: bool,
+}
+
+impl SyncRun {
+    fn new(source: SourceId, resource: ShopifyResource) -> Self {
+        SyncRun {
+            source,
+            resource,
+            since: None,
+            pages: 0,
+            calls: CallStats::default(),
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+            stale: 0,
+            rejected: Vec::new(),
+            watermark: None,
+            ascending: true,
+        }
+    }
+
+    /// Records received and stored (whatever the outcome per record).
+    pub fn records(&self) -> u64 {
+        self.inserted + self.updated + self.unchanged + self.stale
+    }
+
+    fn tally(&mut self, report: &UpsertReport) {
+        self.inserted += report.inserted() as u64;
+        self.updated += report.updated() as u64;
+        self.unchanged += report.unchanged() as u64;
+        self.stale += report.stale() as u64;
+    }
+}
+
+/// Progress of a run between checkpoints: the state as last committed, and
+/// the call counts already added to it.
+struct Progress<'a> {
+    client: &'a ShopifyClient,
+    store: &'a dyn Store,
+    ctx: NormalizeContext,
+    state: SyncState,
+    run: SyncRun,
+    flushed: CallStats,
+}
+
+impl Progress<'_> {
+    /// Adds the calls made since the last checkpoint to `state`'s counters.
+    fn with_calls(&self, mut state: SyncState) -> SyncState {
+        let c = &self.run.calls;
+        state.requests += c.requests - self.flushed.requests;
+        state.errors += c.errors - self.flushed.errors;
+        state.rate_limit_waits += c.rate_limit_waits - self.flushed.rate_limit_waits;
+        state
+    }
+
+    /// Commits one page's records with `watermark` in one store call; only
+    /// after that commit does the run's in-memory state move forward.
+    async fn commit(
+        &mut self,
+        records: &[AnyRecord],
+        watermark: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let mut checkpoint = self.with_calls(self.state.clone());
+        checkpoint.watermark = watermark;
+        checkpoint.records_synced += records.len() as u64;
+        let report = self.store.upsert(records, Some(&checkpoint)).await?;
+        self.run.tally(&report);
+        self.state = checkpoint;
+        self.flushed = self.run.calls;
+        Ok(())
+    }
+
+    /// Fetches one page and normalizes it; rejected records are logged and
+    /// kept in the run, the rest returned.
+    async fn fetch(
+        &mut self,
+        url: &Url,
+        resource: ShopifyResource,
+    ) -> Result<(Vec<AnyRecord>, Option<Url>), ShopifyError> {
+        let page = self
+            .client
+            .get_page(url, resource.as_str(), &mut self.run.calls)
+            .await?;
+        self.run.pages += 1;
+        let mut records = Vec::with_capacity(page.records.len());
+        for raw in &page.records {
+            match normalize_record(&self.ctx, resource, raw) {
+                Ok(record) => records.push(record),
+                Err(e) => {
+                    tracing::warn!(error = %e, "record rejected");
+                    self.run.rejected.push(e);
+                }
+            }
+        }
+        Ok((records, page.next))
+    }
+}
+
+fn normalize_record(
+    ctx: &NormalizeContext,
+    resource: ShopifyResource,
+    raw: &Value,
+) -> Result<AnyRecord, NormalizeError> {
+    Ok(match resource {
+        ShopifyResource::Orders => AnyRecord::Order(normalize::order_from_json(ctx, raw)?),
+        ShopifyResource::Products => AnyRecord::Product(normalize::product_from_json(ctx, raw)?),
+        ShopifyResource::InventoryLevels => {
+            AnyRecord::InventoryLevel(normalize::inventory_level_from_json(ctx, raw)?)
+        }
+    })
+}
+
+/// One run of one resource, from the stored watermark to now. Records the
+/// outcome in the resource's [`SyncState`] whether it succeeds or fails.
+/// Cancel-safe: dropping the future mid-run (shutdown, an aborted task)
+/// leaves the store at the last committed page.
+#[tracing::instrument(
+    name = "shopify_sync",
+    skip_all,
+    fields(source = %client.source(), resource = resource.as_str())
+)]
+pub async fn sync_once(
+    client: &ShopifyClient,
+    store: &dyn Store,
+    resource: ShopifyResource,
+    now: Timestamp,
+) -> Result<SyncRun, SyncError> {
+    let settings = client.settings();
+    let source = settings.source.clone();
+    let mut state = store
+        .sync_state(&source, resource.as_str())
+        .await?
+        .unwrap_or_else(|| SyncState::new(source.clone(), resource.as_str()));
+    state.last_attempt_at = Some(now);
+    let mut progress = Progress {
+        client,
+        store,
+        ctx: NormalizeContext {
+            source: source.clone(),
+            brand: settings.brand.clone(),
+            currency: settings.currency,
+        },
+        state,
+        run: SyncRun::new(source, resource),
+        flushed: CallStats::default(),
+    };
+    let outcome = match resource {
+        ShopifyResource::Orders | ShopifyResource::Products => {
+            sync_by_updated_at(&mut progress, resource).await
+        }
+        ShopifyResource::InventoryLevels => sync_inventory_levels(&mut progress).await,
+    };
+
+    let mut state = progress.with_calls(progress.state.clone());
+    let run = progress.run;
+    match outcome {
+        Ok(()) => {
+            state.last_success_at = Some(now);
+            state.consecutive_failures = 0;
+            // A run that skipped bad records succeeded, but says so.
+            state.last_error = run
+                .rejected
+                .first()
+                .map(|first| format!("{} record(s) rejected; first: {first}", run.rejected.len()));
+            state.last_error_at = state.last_error.as_ref().map(|_| now);
+            store.save_sync_state(&state).await?;
+            tracing::info!(
+                pages = run.pages,
+                requests = run.calls.requests,
+                inserted = run.inserted,
+                updated = run.updated,
+                rejected = run.rejected.len(),
+                "sync done"
+            );
+            Ok(SyncRun {
+                watermark: state.watermark,
+                ..run
+            })
+        }
+        Err(error) => {
+            state.last_error = Some(error.to_string());
+            state.last_error_at = Some(now);
+            state.consecutive_failures += 1;
+            if let Err(save) = store.save_sync_state(&state).await {
+                tracing::error!(error = %save, "could not record the failed sync");
+            }
+            tracing::warn!(%error, pages = run.pages, "sync failed");
+            Err(error)
+        }
+    }
+}
+
+/// Orders and products: pages of records changed since the watermark,
+/// oldest first, each committed with the watermark it proves.
+async fn sync_by_updated_at(
+    p: &mut Progress<'_>,
+    resource: ShopifyResource,
+) -> Result<(), SyncError> {
+    let settings = p.client.settings();
+    let overlap =
+        jiff::SignedDuration::try_from(settings.overlap).unwrap_or(jiff::SignedDuration::ZERO);
+    let since = p
+        .state
+        .watermark
+        .map(|w| w.checked_sub(overlap).unwrap_or(Timestamp::MIN));
+    p.run.since = since;
+
+    let mut query: Vec<(&str, String)> = Vec::new();
+    if resource == ShopifyResource::Orders {
+        // The listing defaults to open orders only.
+        query.push(("status", "any".into()));
+    }
+    if let Some(since) = since {
+        query.push(("updated_at_min", since.to_string()));
+    }
+    query.push(("order", "updated_at asc".into()));
+    query.push(("limit", settings.page_size.to_string()));
+    let mut url = p.client.resource_url(resource.as_str(), &query);
+
+    let mut seen_max: Option<Timestamp> = None;
+    loop {
+        let (records, next) = p.fetch(&url, resource).await?;
+        let times: Vec<Timestamp> = records.iter().map(AnyRecord::updated_at).collect();
+        // The watermark may only follow pages that really come oldest first:
+        // then everything before this page's newest change is stored.
+        let ordered = times.windows(2).all(|w| w[0] <= w[1])
+            && match (seen_max, times.first()) {
+                (Some(prev), Some(first)) => *first >= prev,
+                _ => true,
+            };
+        if p.run.ascending && !ordered {
+            tracing::warn!(
+                "pages not in ascending updated_at order; watermark held to the end of the run"
+            );
+            p.run.ascending = false;
+        }
+        let page_max = times.iter().max().copied();
+        seen_max = seen_max.max(page_max);
+        let watermark = if p.run.ascending {
+            p.state.watermark.max(page_max)
+        } else {
+            p.state.watermark
+        };
+        p.commit(&records, watermark).await?;
+        match next {
+            Some(n) => url = n,
+            None => break,
+        }
+    }
+    // Order not honoured: only a complete run proves everything up to the
+    // newest change seen is stored.
+    p.state.watermark = p.state.watermark.max(seen_max);
+    Ok(())
+}
+
+/// Stock of every tracked variant the store knows, read whole each run
+/// (a few requests per shop), 50 inventory items per request.
+async fn sync_inventory_levels(p: &mut Progress<'_>) -> Result<(), SyncError> {
+    let products = p.store.list_products(p.client.source()).await?;
+    let item_ids = tracked_inventory_items(&products);
+    let page_size = p.client.settings().page_size.to_string();
+    let mut seen_max: Option<Timestamp> = None;
+    for chunk in item_ids.chunks(INVENTORY_IDS_PER_REQUEST) {
+        let ids = chunk.join(",");
+        let query = [("inventory_item_ids", ids), ("limit", page_size.clone())];
+        let mut url = p.client.resource_url("inventory_levels", &query);
+        loop {
+            let (records, next) = p.fetch(&url, ShopifyResource::InventoryLevels).await?;
+            seen_max = seen_max.max(records.iter().map(AnyRecord::updated_at).max());
+            let watermark = p.state.watermark;
+            p.commit(&records, watermark).await?;
+            match next {
+                Some(n) => url = n,
+                None => break,
+            }
+        }
+    }
+    p.state.watermark = p.state.watermark.max(seen_max);
+    Ok(())
+}
+
+/// Inventory item ids of tracked variants of live products, sorted and
+/// without duplicates (so requests are stable between runs).
+fn tracked_inventory_items(products: &[Product]) -> Vec<String> {
+    products
+        .iter()
+        .filter(|p| p.deleted_at.is_none())
+        .flat_map(|p| &p.variants)
+        .filter(|v| v.inventory_tracked)
+        .filter_map(|v| v.inventory_item_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}

@@ -1,0 +1,146 @@
+//! The background worker: each (shop, resource) sync on its own cadence.
+//!
+//! Jobs of one shop run one after another in one task, because they share
+//! the shop's rate-limit bucket and because inventory levels are read for the
+//! variants the products sync stored (so products go first). Different shops
+//! run side by side. A failed run is logged and recorded in its sync state by
+//! [`sync_once`]; the worker itself never stops for it.
+
+use super::{sync_once, ShopifyResource};
+use crate::shopify::ShopifyClient;
+use opsdeck_domain::{SourceId, Timestamp};
+use opsdeck_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// One resource of one shop, synced every `every`.
+#[derive(Debug, Clone)]
+pub struct SyncJob {
+    pub client: Arc<ShopifyClient>,
+    pub resource: ShopifyResource,
+    pub every: Duration,
+}
+
+/// Makes every job run now instead of at its next turn: the dashboard's
+/// "refresh" button. Clone it freely; firing while a run is in progress
+/// queues one more round right after it.
+#[derive(Debug, Clone)]
+pub struct SyncTrigger(Arc<watch::Sender<u64>>);
+
+impl SyncTrigger {
+    pub fn new() -> Self {
+        SyncTrigger(Arc::new(watch::channel(0).0))
+    }
+
+    pub fn fire(&self) {
+        self.0.send_modify(|generation| *generation += 1);
+    }
+}
+
+impl Default for SyncTrigger {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs `jobs` until `shutdown` turns true (or its sender is dropped). The
+/// first round starts immediately. `clock` gives the `now` stamped on sync
+/// states, so tests can run the worker against a simulated time.
+pub async fn run_sync_loop(
+    jobs: Vec<SyncJob>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    shutdown: watch::Receiver<bool>,
+) {
+    run_sync_loop_with_trigger(jobs, store, clock, shutdown, SyncTrigger::new()).await;
+}
+
+/// [`run_sync_loop`] with a [`SyncTrigger`] that forces an immediate round.
+pub async fn run_sync_loop_with_trigger(
+    jobs: Vec<SyncJob>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    shutdown: watch::Receiver<bool>,
+    trigger: SyncTrigger,
+) {
+    let mut shops: Vec<(SourceId, Vec<SyncJob>)> = Vec::new();
+    for job in jobs {
+        let source = job.client.source().clone();
+        match shops.iter_mut().find(|(s, _)| *s == source) {
+            Some((_, shop_jobs)) => shop_jobs.push(job),
+            None => shops.push((source, vec![job])),
+        }
+    }
+    let mut tasks = JoinSet::new();
+    for (source, mut shop_jobs) in shops {
+        // Orders, then products, then inventory levels (which need products).
+        shop_jobs.sort_by_key(|j| j.resource);
+        tasks.spawn(run_shop(
+            source,
+            shop_jobs,
+            store.clone(),
+            clock.clone(),
+            shutdown.clone(),
+            trigger.0.subscribe(),
+        ));
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined {
+            tracing::error!(error = %e, "sync task ended abnormally");
+        }
+    }
+}
+
+/// Resolves once shutdown is asked for, or can no longer be (sender gone).
+async fn stop_requested(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+async fn run_shop(
+    source: SourceId,
+    jobs: Vec<SyncJob>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    mut shutdown: watch::Receiver<bool>,
+    mut trigger: watch::Receiver<u64>,
+) {
+    let mut due = vec![Instant::now(); jobs.len()];
+    let mut trigger_alive = true;
+    loop {
+        for (job, due_at) in jobs.iter().zip(due.iter_mut()) {
+            if *shutdown.borrow() {
+                return;
+            }
+            if *due_at > Instant::now() {
+                continue;
+            }
+            let run = sync_once(&job.client, store.as_ref(), job.resource, clock());
+            tokio::select! {
+                biased;
+                _ = stop_requested(&mut shutdown) => return,
+                // Outcomes (and failures) are logged and recorded by sync_once.
+                _ = run => {}
+            }
+            *due_at = Instant::now() + job.every;
+        }
+        let Some(next) = due.iter().min().copied() else {
+            return;
+        };
+        tokio::select! {
+            biased;
+            _ = stop_requested(&mut shutdown) => return,
+            changed = trigger.changed(), if trigger_alive => {
+                if changed.is_ok() {
+                    tracing::info!(%source, "sync triggered");
+                    due.fill(Instant::now());
+                } else {
+                    trigger_alive = false;
+                }
+            }
+            _ = tokio::time::sleep_until(next) => {}
+        }
+    }
+}
