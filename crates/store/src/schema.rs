@@ -245,9 +245,8 @@ pub(crate) static SAVE_SYNC_STATE: LazyLock<String> = LazyLock::new(|| {
 pub(crate) static GET_SYNC_STATE: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {SYNC_COLUMNS} FROM sync_state WHERE source = $1 AND resource = $2")
 });
-pub(crate) static ALL_SYNC_STATES: LazyLock<String> = LazyLock::new(|| {
-    format!("SELECT {SYNC_COLUMNS} FROM sync_state ORDER BY source, resource")
-});
+pub(crate) static ALL_SYNC_STATES: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {SYNC_COLUMNS} FROM sync_state ORDER BY source, resource"));
 
 impl Statements {
     fn build(dialect: Dialect) -> Statements {
@@ -283,9 +282,7 @@ impl Statements {
                     .join(" UNION ALL ");
                 format!("SELECT kind, external_id, seq, body FROM ({arms}) AS changes ORDER BY seq LIMIT $2")
             },
-            get_order: format!(
-                "SELECT {body} FROM orders WHERE source = $1 AND external_id = $2"
-            ),
+            get_order: format!("SELECT {body} FROM orders WHERE source = $1 AND external_id = $2"),
         }
     }
 
@@ -301,7 +298,14 @@ impl Statements {
 }
 
 fn upsert_sql(table: &Table, dialect: Dialect) -> String {
-    let common = ["source", "external_id", "brand_id", "updated_at_us", "seq", "body"];
+    let common = [
+        "source",
+        "external_id",
+        "brand_id",
+        "updated_at_us",
+        "seq",
+        "body",
+    ];
     let columns: Vec<&str> = common.iter().chain(table.extra).copied().collect();
     let params: Vec<String> = (1..=columns.len())
         .map(|n| {
@@ -359,9 +363,8 @@ pub(crate) fn sync_state_from_row(row: &Row) -> Result<SyncState> {
             .map(|us| from_micros(us, KIND, &id))
             .transpose()
     };
-    let unsigned = |i: usize| -> Result<u64> {
-        u64::try_from(row.int(i)?).map_err(|e| corrupt(KIND, &id, e))
-    };
+    let unsigned =
+        |i: usize| -> Result<u64> { u64::try_from(row.int(i)?).map_err(|e| corrupt(KIND, &id, e)) };
     Ok(SyncState {
         source: SourceId::parse(&source).map_err(|e| corrupt(KIND, &id, e))?,
         resource,

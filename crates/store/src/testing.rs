@@ -117,7 +117,10 @@ pub async fn postgres_store() -> Option<TestStore> {
     url.set_path(&name);
     let url = url.to_string();
     let store = connect(&url).await.expect("open test PostgreSQL store");
-    store.migrate().await.expect("migrate test PostgreSQL store");
+    store
+        .migrate()
+        .await
+        .expect("migrate test PostgreSQL store");
     Some(TestStore {
         label: "postgres",
         store,
