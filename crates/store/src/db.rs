@@ -8,6 +8,7 @@
 //! two traits and everything else (the upsert rules, the SQL, the decoding)
 //! is written once in [`crate::engine`] and [`crate::schema`].
 
+use crate::schema::SqlType;
 use crate::{Backend, Result, StoreError};
 use async_trait::async_trait;
 
@@ -62,9 +63,10 @@ fn unexpected_null(i: usize) -> StoreError {
     })
 }
 
-/// How the two SQL dialects differ in the statements the store uses. The
-/// only difference is the body column: JSONB in PostgreSQL (cast on the way
-/// in and out, so the driver only ever sees text), TEXT in SQLite.
+/// How the two SQL dialects differ in the statements the store uses: the
+/// body column is JSONB in PostgreSQL (cast on the way in and out, so the
+/// driver only ever sees text) and TEXT in SQLite, and a batch passed as one
+/// JSON parameter is unpacked with `jsonb_array_elements` or `json_each`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
     Sqlite,
@@ -72,11 +74,30 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
-    /// The placeholder for a JSON body parameter.
-    pub(crate) fn body_param(self, n: usize) -> String {
+    /// A `FROM` item yielding one row `k` per element of the JSON array
+    /// parameter `$n`: how a whole batch travels in one parameter.
+    pub(crate) fn json_rows(self, n: usize) -> String {
         match self {
-            Dialect::Sqlite => format!("${n}"),
-            Dialect::Postgres => format!("${n}::jsonb"),
+            Dialect::Sqlite => format!("json_each(${n}) AS k"),
+            Dialect::Postgres => format!("jsonb_array_elements(${n}::jsonb) AS k"),
+        }
+    }
+
+    /// Element `i` of the array row `k` (see [`Dialect::json_rows`]) as a
+    /// value of type `ty`. SQLite's `json_extract` already yields integers
+    /// as integers, strings as text and booleans as 0/1.
+    pub(crate) fn json_element(self, i: usize, ty: SqlType) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_extract(k.value, '$[{i}]')"),
+            Dialect::Postgres => {
+                let cast = match ty {
+                    SqlType::Text => "",
+                    SqlType::BigInt => "::bigint",
+                    SqlType::Bool => "::boolean",
+                    SqlType::Json => "::jsonb",
+                };
+                format!("(k->>{i}){cast}")
+            }
         }
     }
 

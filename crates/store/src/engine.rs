@@ -1,7 +1,7 @@
 //! The [`Store`] rules, written once over the [`Db`] seam: the upsert
 //! algorithm, the change feed and the report queries.
 
-use crate::db::{Col, Db, DbTx, Row, Value};
+use crate::db::{Col, Db, DbTx, Value};
 use crate::model::{AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome};
 use crate::schema::{self, RecordRow, Statements, Table, SEQ_PARAM, TABLES};
 use crate::{Backend, Result, Store, UpsertReport};
@@ -10,6 +10,7 @@ use opsdeck_domain::{
     BrandId, Currency, InventoryLevel, Money, Order, Product, SourceId, Timestamp,
 };
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
 use tracing::instrument;
 
 /// A store on any backend that implements [`Db`].
@@ -41,7 +42,7 @@ fn text(s: &str) -> Value {
     Value::Text(Some(s.to_string()))
 }
 
-/// What to do with one incoming record, given the stored copy.
+/// What to do with one incoming record, given the current copy.
 enum Decision {
     Insert,
     Update,
@@ -49,39 +50,96 @@ enum Decision {
     Stale,
 }
 
-/// Compares an incoming record with the stored copy of the same key.
+/// The current copy of a key while a batch is applied: as read from the
+/// database, or as written by an earlier record of the same batch.
+enum Current<'a> {
+    Stored { updated_at_us: i64, body: &'a str },
+    Batch(&'a AnyRecord),
+}
+
+/// Rows read or written per statement: keeps each JSON parameter (and
+/// PostgreSQL's unpacking of it) to a bounded size.
+const CHUNK: usize = 500;
+
+/// Compares an incoming record with the current copy of the same key.
 /// Newer wins, older is stale. Equal microseconds (what the column holds)
 /// fall back to the stored body: its full-precision `updated_at` breaks the
 /// tie, and equal time with equal content means nothing to write. Content is
 /// compared as domain values, never as JSON text, because JSONB reorders keys.
-fn decide(table: &Table, stored: Option<Row>, incoming: &AnyRecord) -> Result<Decision> {
-    let Some(stored) = stored else {
-        return Ok(Decision::Insert);
-    };
-    let incoming_us = schema::micros(incoming.updated_at());
-    let stored_us = stored.int(0)?;
-    if incoming_us != stored_us {
-        return Ok(if incoming_us > stored_us {
-            Decision::Update
-        } else {
-            Decision::Stale
-        });
-    }
-    let stored = match schema::decode_any(table, incoming.external_id(), &stored.text(1)?) {
-        Ok(record) => record,
-        Err(error) => {
-            // Same time but the stored copy is unreadable: replace it with
-            // the good one rather than wedge every future sync on it.
-            tracing::warn!(%error, "replacing undecodable stored record");
-            return Ok(Decision::Update);
+fn decide(table: &Table, current: Option<&Current>, incoming: &AnyRecord) -> Decision {
+    let decoded;
+    let current = match current {
+        None => return Decision::Insert,
+        Some(Current::Batch(record)) => *record,
+        Some(Current::Stored {
+            updated_at_us,
+            body,
+        }) => {
+            let incoming_us = schema::micros(incoming.updated_at());
+            if incoming_us != *updated_at_us {
+                return if incoming_us > *updated_at_us {
+                    Decision::Update
+                } else {
+                    Decision::Stale
+                };
+            }
+            match schema::decode_any(table, incoming.external_id(), body) {
+                Ok(record) => {
+                    decoded = record;
+                    &decoded
+                }
+                Err(error) => {
+                    // Same time but the stored copy is unreadable: replace it
+                    // with the good one rather than wedge every future sync.
+                    tracing::warn!(%error, "replacing undecodable stored record");
+                    return Decision::Update;
+                }
+            }
         }
     };
-    Ok(match stored.updated_at().cmp(&incoming.updated_at()) {
+    match current.updated_at().cmp(&incoming.updated_at()) {
         std::cmp::Ordering::Less => Decision::Update,
         std::cmp::Ordering::Greater => Decision::Stale,
-        std::cmp::Ordering::Equal if stored == *incoming => Decision::Unchanged,
+        std::cmp::Ordering::Equal if current == incoming => Decision::Unchanged,
         std::cmp::Ordering::Equal => Decision::Update,
-    })
+    }
+}
+
+type Key<'a> = (usize, &'a str, &'a str);
+
+fn key(record: &AnyRecord, table: usize) -> Key<'_> {
+    (table, record.source().as_str(), record.external_id())
+}
+
+/// Reads the stored copy of every key of the batch: one query per table
+/// (per [`CHUNK`] keys), not one per record.
+async fn load_stored<T: DbTx>(
+    tx: &mut T,
+    sql: &Statements,
+    records: &[AnyRecord],
+    rows: &[RecordRow],
+) -> Result<HashMap<(usize, String, String), (i64, String)>> {
+    let mut current = HashMap::new();
+    for (table, _) in TABLES.iter().enumerate() {
+        let keys: Vec<[&str; 2]> = records
+            .iter()
+            .zip(rows)
+            .filter(|(_, row)| row.table == table)
+            .map(|(r, _)| [r.source().as_str(), r.external_id()])
+            .collect();
+        for chunk in keys.chunks(CHUNK) {
+            let json = serde_json::to_string(chunk).expect("string pairs serialize");
+            let cols = [Col::Text, Col::Text, Col::Int, Col::Text];
+            for row in tx
+                .fetch(&sql.stored[table], &[Value::Text(Some(json))], &cols)
+                .await?
+            {
+                let stored = (row.int(2)?, row.text(3)?);
+                current.insert((table, row.text(0)?, row.text(1)?), stored);
+            }
+        }
+    }
+    Ok(current)
 }
 
 #[async_trait]
@@ -108,28 +166,36 @@ impl<D: Db> Store for SqlStore<D> {
         let counter = tx.fetch(schema::LOCK_COUNTER, &[], &[Col::Int]).await?;
         let before = counter.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
         let mut seq = before;
+
+        // Decide every record in input order against the current copy, which
+        // an earlier record of the batch may have replaced: duplicates in a
+        // batch behave as if upserted one after another.
+        let mut rows: Vec<RecordRow> = records.iter().map(RecordRow::new).collect();
+        let stored = load_stored(&mut tx, sql, records, &rows).await?;
+        let mut current: HashMap<Key<'_>, Current<'_>> = stored
+            .iter()
+            .map(|((table, source, id), (updated_at_us, body))| {
+                let copy = Current::Stored {
+                    updated_at_us: *updated_at_us,
+                    body,
+                };
+                ((*table, source.as_str(), id.as_str()), copy)
+            })
+            .collect();
+        // Per table, the last write of each key (its final state and seq).
+        let mut writes: [HashMap<Key<'_>, usize>; 6] = Default::default();
         let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            // Read and write one record at a time, inside the transaction, so
-            // a key repeated in the batch sees its earlier copy.
-            let mut row = RecordRow::new(record);
-            let stored = tx
-                .fetch(
-                    &sql.stored[row.table],
-                    &row.params[..2],
-                    &[Col::Int, Col::Text],
-                )
-                .await?
-                .into_iter()
-                .next();
-            let decision = decide(TABLES[row.table], stored, record)?;
-            let outcome = match decision {
+        for (i, record) in records.iter().enumerate() {
+            let table = rows[i].table;
+            let k = key(record, table);
+            let outcome = match decide(TABLES[table], current.get(&k), record) {
                 Decision::Unchanged => UpsertOutcome::Unchanged,
                 Decision::Stale => UpsertOutcome::Stale,
-                Decision::Insert | Decision::Update => {
+                decision @ (Decision::Insert | Decision::Update) => {
                     seq += 1;
-                    row.params[SEQ_PARAM] = Value::Int(Some(seq));
-                    tx.execute(&sql.upsert[row.table], &row.params).await?;
+                    rows[i].params[SEQ_PARAM] = Value::Int(Some(seq));
+                    current.insert(k, Current::Batch(record));
+                    writes[table].insert(k, i);
                     let seq = seq as u64;
                     if matches!(decision, Decision::Insert) {
                         UpsertOutcome::Inserted { seq }
@@ -139,6 +205,16 @@ impl<D: Db> Store for SqlStore<D> {
                 }
             };
             outcomes.push(outcome);
+        }
+        for (table, written) in writes.iter().enumerate() {
+            let mut indexes: Vec<usize> = written.values().copied().collect();
+            indexes.sort_unstable();
+            for chunk in indexes.chunks(CHUNK) {
+                let json: serde_json::Value =
+                    chunk.iter().map(|&i| rows[i].to_json_array()).collect();
+                tx.execute(&sql.upsert[table], &[Value::Text(Some(json.to_string()))])
+                    .await?;
+            }
         }
         if seq != before {
             tx.execute(schema::SET_COUNTER, &[Value::Int(Some(seq))])

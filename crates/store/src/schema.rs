@@ -19,47 +19,82 @@ pub(crate) struct Table {
     pub(crate) kind: &'static str,
     pub(crate) name: &'static str,
     /// The report columns after the common ones, in parameter order.
-    pub(crate) extra: &'static [&'static str],
+    pub(crate) extra: &'static [(&'static str, SqlType)],
 }
+
+/// A column's SQL type, which PostgreSQL needs spelled out when rows are
+/// unpacked from a JSON parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SqlType {
+    Text,
+    BigInt,
+    Bool,
+    Json,
+}
+
+use SqlType::{BigInt, Bool, Json, Text as Txt};
+
+/// The columns every record table starts with, in parameter order.
+const COMMON: [(&str, SqlType); 6] = [
+    ("source", Txt),
+    ("external_id", Txt),
+    ("brand_id", Txt),
+    ("updated_at_us", BigInt),
+    ("seq", BigInt),
+    ("body", Json),
+];
 
 pub(crate) const ORDERS: Table = Table {
     kind: "order",
     name: "orders",
     extra: &[
-        "name",
-        "created_at_us",
-        "cancelled_at_us",
-        "test",
-        "total_minor",
-        "currency",
-        "financial_status",
-        "fulfillment_status",
+        ("name", Txt),
+        ("created_at_us", BigInt),
+        ("cancelled_at_us", BigInt),
+        ("test", Bool),
+        ("total_minor", BigInt),
+        ("currency", Txt),
+        ("financial_status", Txt),
+        ("fulfillment_status", Txt),
     ],
 };
 pub(crate) const PRODUCTS: Table = Table {
     kind: "product",
     name: "products",
-    extra: &["status"],
+    extra: &[("status", Txt)],
 };
 pub(crate) const INVENTORY_LEVELS: Table = Table {
     kind: "inventory_level",
     name: "inventory_levels",
-    extra: &["inventory_item_id", "location_id", "available"],
+    extra: &[
+        ("inventory_item_id", Txt),
+        ("location_id", Txt),
+        ("available", BigInt),
+    ],
 };
 pub(crate) const TICKETS: Table = Table {
     kind: "ticket",
     name: "tickets",
-    extra: &["status", "channel", "created_at_us", "closed_at_us"],
+    extra: &[
+        ("status", Txt),
+        ("channel", Txt),
+        ("created_at_us", BigInt),
+        ("closed_at_us", BigInt),
+    ],
 };
 pub(crate) const TICKET_MESSAGES: Table = Table {
     kind: "ticket_message",
     name: "ticket_messages",
-    extra: &["ticket_id", "created_at_us"],
+    extra: &[("ticket_id", Txt), ("created_at_us", BigInt)],
 };
 pub(crate) const SATISFACTION_SURVEYS: Table = Table {
     kind: "satisfaction_survey",
     name: "satisfaction_surveys",
-    extra: &["ticket_id", "score", "scored_at_us"],
+    extra: &[
+        ("ticket_id", Txt),
+        ("score", BigInt),
+        ("scored_at_us", BigInt),
+    ],
 };
 
 /// Every record table, in the order of [`Statements`]' per-table arrays.
@@ -82,6 +117,22 @@ pub(crate) const SEQ_PARAM: usize = 4;
 pub(crate) struct RecordRow {
     pub(crate) table: usize,
     pub(crate) params: Vec<Value>,
+}
+
+impl RecordRow {
+    /// The row as a JSON array, one element per column, for the set-based
+    /// upsert statement.
+    pub(crate) fn to_json_array(&self) -> serde_json::Value {
+        self.params
+            .iter()
+            .map(|v| match v {
+                Value::Int(Some(i)) => serde_json::Value::from(*i),
+                Value::Text(Some(t)) => serde_json::Value::from(t.as_str()),
+                Value::Bool(b) => serde_json::Value::from(*b),
+                Value::Int(None) | Value::Text(None) => serde_json::Value::Null,
+            })
+            .collect()
+    }
 }
 
 /// UTC microseconds since the epoch: how every timestamp column is stored.
@@ -201,9 +252,13 @@ pub(crate) fn decode_any(table: &Table, id: &str, body: &str) -> Result<AnyRecor
 /// Every statement the store runs, built once per dialect so the text is
 /// identical each time and the driver's prepared-statement cache hits.
 pub(crate) struct Statements {
-    /// Per table: the stored `updated_at_us` and body of one key.
+    /// Per table: `source, external_id, updated_at_us, body` of the keys in
+    /// $1, a JSON array of `[source, external_id]` pairs — one round trip
+    /// for a whole batch instead of one per record.
     pub(crate) stored: [String; 6],
-    /// Per table: insert, or replace on key conflict (parameters as [`RecordRow`]).
+    /// Per table: insert, or replace on key conflict, the rows in $1, a JSON
+    /// array of rows as [`RecordRow::to_json_array`] makes them. No key may
+    /// appear twice in one call.
     pub(crate) upsert: [String; 6],
     /// Per table: `external_id, body` of one source, by external id.
     pub(crate) list: [String; 6],
@@ -255,8 +310,12 @@ impl Statements {
         Statements {
             stored: per_table(&|t| {
                 format!(
-                    "SELECT updated_at_us, {body} FROM {} WHERE source = $1 AND external_id = $2",
-                    t.name
+                    "SELECT source, external_id, updated_at_us, {body} FROM {} \
+                     WHERE (source, external_id) IN (SELECT {}, {} FROM {})",
+                    t.name,
+                    dialect.json_element(0, SqlType::Text),
+                    dialect.json_element(1, SqlType::Text),
+                    dialect.json_rows(1),
                 )
             }),
             upsert: per_table(&|t| upsert_sql(t, dialect)),
@@ -298,33 +357,26 @@ impl Statements {
 }
 
 fn upsert_sql(table: &Table, dialect: Dialect) -> String {
-    let common = [
-        "source",
-        "external_id",
-        "brand_id",
-        "updated_at_us",
-        "seq",
-        "body",
-    ];
-    let columns: Vec<&str> = common.iter().chain(table.extra).copied().collect();
-    let params: Vec<String> = (1..=columns.len())
-        .map(|n| {
-            if columns[n - 1] == "body" {
-                dialect.body_param(n)
-            } else {
-                format!("${n}")
-            }
-        })
+    let columns: Vec<(&str, SqlType)> = COMMON.iter().chain(table.extra).copied().collect();
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let elements: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, ty))| dialect.json_element(i, *ty))
         .collect();
-    let updates: Vec<String> = columns[2..]
+    let updates: Vec<String> = names[2..]
         .iter()
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
+    // `WHERE true` resolves SQLite's parsing ambiguity between a join
+    // constraint and the upsert clause after `INSERT .. SELECT`.
     format!(
-        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (source, external_id) DO UPDATE SET {}",
+        "INSERT INTO {} ({}) SELECT {} FROM {} WHERE true \
+         ON CONFLICT (source, external_id) DO UPDATE SET {}",
         table.name,
-        columns.join(", "),
-        params.join(", "),
+        names.join(", "),
+        elements.join(", "),
+        dialect.json_rows(1),
         updates.join(", ")
     )
 }
