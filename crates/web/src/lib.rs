@@ -1,1 +1,130 @@
-//! placeholder
+//! The HTTP surface of opsdeck: the server-rendered dashboard, the JSON API
+//! and its OpenAPI document.
+//!
+//! Handlers are thin: they parse the request into types, ask the store for
+//! the facts a panel needs, hand them to `opsdeck-metrics` with the injected
+//! clock, and render the result as HTML (minijinja templates embedded in the
+//! binary) or JSON. No SQL and no business rule lives here, so the numbers on
+//! the page and in the API are the same tested numbers.
+//!
+//! The server takes an already bound listener and a shutdown future
+//! ([`serve`]), so tests run it on port 0 and stop it deterministically.
+//!
+//! # Layout
+//! - [`error`]: the one [`Error`] every handler returns, and the status each
+//!   variant maps to.
+//! - `params`: query-string parsing that refuses unknown parameters.
+//! - `cards`: gathers the order volume cards and freshness of brands (store
+//!   → metrics), shared by the page and the API.
+//! - `dashboard`: `GET /`, the page, and `view`, the words and arrows it shows.
+//! - `api`: `/api/v1/*` — brands, order volume, sources, the OpenAPI document.
+//! - `health`: `GET /healthz`.
+//! - `assets`: the stylesheet, embedded.
+//! - `security`: headers set on every response.
+//! - `templates`: the embedded template files.
+
+mod api;
+mod assets;
+mod cards;
+mod dashboard;
+pub mod error;
+mod health;
+mod params;
+mod security;
+mod templates;
+mod view;
+
+pub use api::openapi::OPENAPI_DOCUMENT;
+pub use error::Error;
+
+use axum::Router;
+use jiff::civil::Weekday;
+use opsdeck_domain::{Brand, BrandId, SourceId, Timestamp};
+use opsdeck_store::Store;
+use std::future::Future;
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+
+/// Everything a handler may need, cloned into each request (all fields are
+/// cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    /// The system of record; the web never knows which backend it is.
+    pub store: Arc<dyn Store>,
+    /// Brands in configuration order, which is the order they are shown in.
+    pub brands: Arc<Vec<Brand>>,
+    /// Configured sources, so freshness can be attributed to brands and the
+    /// sources endpoint can list sources that have never synced.
+    pub sources: Arc<Vec<SourceInfo>>,
+    /// First day of "this week" (Monday unless configured).
+    pub week_start: Weekday,
+    /// The clock every "now" comes from, injected so tests fix it.
+    pub clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    /// When the process started, reported by `/healthz`.
+    pub started_at: Timestamp,
+}
+
+impl AppState {
+    pub(crate) fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// The configured brand with this id, or the 400 that names it.
+    pub(crate) fn brand(&self, id: &str) -> Result<&Brand, Error> {
+        self.brands
+            .iter()
+            .find(|b| b.id.as_str() == id)
+            .ok_or_else(|| Error::UnknownBrand(id.to_string()))
+    }
+
+    /// The ids of the sources configured for `brand`.
+    pub(crate) fn sources_of(&self, brand: &BrandId) -> Vec<SourceId> {
+        self.sources
+            .iter()
+            .filter(|s| s.brand.as_ref() == Some(brand))
+            .map(|s| s.id.clone())
+            .collect()
+    }
+}
+
+/// A configured source as the web shows it. Holds no credentials: the web
+/// has no use for them, so they never reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    pub id: SourceId,
+    /// The brand whose data the source brings; `None` for a source shared by
+    /// all brands (one helpdesk account).
+    pub brand: Option<BrandId>,
+    /// The platform, e.g. "shopify", "gorgias", "ingest".
+    pub platform: String,
+    /// What it syncs, e.g. "orders", "products"; each has its own sync state.
+    pub resources: Vec<String>,
+}
+
+/// The whole application: every route, the security headers and request
+/// tracing.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(dashboard::router())
+        .merge(api::router())
+        .merge(health::router())
+        .merge(assets::router())
+        .fallback(error::not_found)
+        .layer(TraceLayer::new_for_http());
+    security::with_headers(routes).with_state(state)
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then
+/// lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "web server listening");
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,108 @@
+//! `GET /api/v1/sources`: sync health of every configured source and
+//! resource — when it last succeeded, whether it is failing and why.
+//! Holds no credentials (the web never has them) and no resume cursors
+//! (internal to the sync).
+
+use super::ApiRoute;
+use crate::params::{NoParams, Params};
+use crate::{AppState, Error, SourceInfo};
+use axum::extract::State;
+use axum::routing::get;
+use axum::Json;
+use opsdeck_domain::{BrandId, SourceId, Timestamp};
+use opsdeck_store::SyncState;
+use serde::Serialize;
+
+pub(super) fn route() -> ApiRoute {
+    ApiRoute {
+        path: "/api/v1/sources",
+        method: "get",
+        handler: get(list_sources),
+    }
+}
+
+#[derive(Serialize)]
+struct SourceList {
+    sources: Vec<SourceHealth>,
+}
+
+#[derive(Serialize)]
+struct SourceHealth {
+    id: SourceId,
+    brand: Option<BrandId>,
+    platform: String,
+    resources: Vec<ResourceHealth>,
+}
+
+/// One (source, resource) sync. All fields but `resource` are empty for a
+/// resource that has never been attempted.
+#[derive(Serialize)]
+struct ResourceHealth {
+    resource: String,
+    last_attempt_at: Option<Timestamp>,
+    last_success_at: Option<Timestamp>,
+    last_error: Option<String>,
+    last_error_at: Option<Timestamp>,
+    /// Failed attempts since the last success; 0 when healthy.
+    consecutive_failures: u32,
+    /// Highest platform `updated_at` fully stored.
+    watermark: Option<Timestamp>,
+    records_synced: u64,
+    requests: u64,
+    errors: u64,
+    rate_limit_waits: u64,
+}
+
+impl ResourceHealth {
+    fn from_state(resource: &str, state: Option<&SyncState>) -> Self {
+        ResourceHealth {
+            resource: resource.to_string(),
+            last_attempt_at: state.and_then(|s| s.last_attempt_at),
+            last_success_at: state.and_then(|s| s.last_success_at),
+            last_error: state.and_then(|s| s.last_error.clone()),
+            last_error_at: state.and_then(|s| s.last_error_at),
+            consecutive_failures: state.map_or(0, |s| s.consecutive_failures),
+            watermark: state.and_then(|s| s.watermark),
+            records_synced: state.map_or(0, |s| s.records_synced),
+            requests: state.map_or(0, |s| s.requests),
+            errors: state.map_or(0, |s| s.errors),
+            rate_limit_waits: state.map_or(0, |s| s.rate_limit_waits),
+        }
+    }
+}
+
+/// Configured resources first, in configuration order, then any resource
+/// the store has a state for that configuration no longer names.
+fn source_health(source: &SourceInfo, states: &[SyncState]) -> SourceHealth {
+    let own: Vec<&SyncState> = states.iter().filter(|s| s.source == source.id).collect();
+    let mut resources: Vec<ResourceHealth> = source
+        .resources
+        .iter()
+        .map(|r| ResourceHealth::from_state(r, own.iter().copied().find(|s| &s.resource == r)))
+        .collect();
+    for state in own {
+        if !source.resources.contains(&state.resource) {
+            resources.push(ResourceHealth::from_state(&state.resource, Some(state)));
+        }
+    }
+    SourceHealth {
+        id: source.id.clone(),
+        brand: source.brand.clone(),
+        platform: source.platform.clone(),
+        resources,
+    }
+}
+
+async fn list_sources(
+    State(state): State<AppState>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Json<SourceList>, Error> {
+    let states = state.store.all_sync_states().await?;
+    Ok(Json(SourceList {
+        sources: state
+            .sources
+            .iter()
+            .map(|s| source_health(s, &states))
+            .collect(),
+    }))
+}

@@ -1,0 +1,111 @@
+//! The one error type every handler returns.
+//!
+//! Each variant documents the status it maps to. Client errors (4xx) carry a
+//! reason meant for the caller. Server errors (5xx) are logged with their
+//! cause and answered with a generic message: a database or template error
+//! can name tables, files or hosts the caller has no business seeing.
+//!
+//! The API answers `{"error": "..."}`; the dashboard wraps the same error in
+//! [`PageError`] to answer a small HTML page instead.
+
+use crate::templates;
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use opsdeck_metrics::VolumeError;
+use opsdeck_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 400: a query parameter is unknown or its value does not parse.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400: `?brand=` names no configured brand.
+    #[error("unknown brand {0:?}")]
+    UnknownBrand(String),
+    /// 404: no route for this path.
+    #[error("not found")]
+    NotFound,
+    /// 500: the store failed (connection, query, corrupt row).
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// 500: stored data contradicts the configuration (e.g. an order in
+    /// another currency than its brand's), so no honest number exists.
+    #[error("metrics: {0}")]
+    Metrics(#[from] VolumeError),
+    /// 500: a template failed to render (a bug, caught by the page tests).
+    #[error("template: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) | Error::UnknownBrand(_) => StatusCode::BAD_REQUEST,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Store(_) | Error::Metrics(_) | Error::Template(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// What the client is told: the reason for 4xx, nothing internal for 5xx.
+    /// Server errors are logged here, once, with their cause.
+    fn public_message(&self) -> String {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "internal server error".to_string()
+        } else {
+            self.to_string()
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = serde_json::json!({ "error": self.public_message() });
+        (status, Json(body)).into_response()
+    }
+}
+
+/// An [`Error`] answered as an HTML page, for routes a browser opens.
+#[derive(Debug)]
+pub struct PageError(pub Error);
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let message = self.0.public_message();
+        let html = templates::render(
+            "error.html",
+            minijinja::context! { status => status.as_u16(), reason => status.canonical_reason(), message },
+        )
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "error page failed to render");
+            message_only(status)
+        });
+        (status, Html(html)).into_response()
+    }
+}
+
+/// The last resort when even the error template fails: a static body.
+fn message_only(status: StatusCode) -> String {
+    status.canonical_reason().unwrap_or("error").to_string()
+}
+
+/// The fallback for unknown paths: JSON under `/api`, a page elsewhere.
+pub(crate) async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        Error::NotFound.into_response()
+    } else {
+        PageError(Error::NotFound).into_response()
+    }
+}

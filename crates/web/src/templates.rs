@@ -1,0 +1,30 @@
+//! The template files, embedded in the binary so it runs from any directory
+//! and a deploy is one file. minijinja escapes HTML in every `.html`
+//! template, so values from a store (a brand name, an error text) cannot
+//! inject markup.
+
+use serde::Serialize;
+use std::sync::LazyLock;
+
+static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
+    let mut env = minijinja::Environment::new();
+    for (name, source) in [
+        ("base.html", include_str!("../templates/base.html")),
+        (
+            "dashboard.html",
+            include_str!("../templates/dashboard.html"),
+        ),
+        ("error.html", include_str!("../templates/error.html")),
+    ] {
+        // The files are part of the binary; a syntax error is a bug that the
+        // page tests catch before release.
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("embedded template {name} does not parse: {e}"));
+    }
+    env
+});
+
+/// Renders the embedded template `name` with `context`.
+pub(crate) fn render(name: &str, context: impl Serialize) -> Result<String, minijinja::Error> {
+    TEMPLATES.get_template(name)?.render(context)
+}

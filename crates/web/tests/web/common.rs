@@ -1,0 +1,222 @@
+//! The fixture every web test starts from.
+//!
+//! Clock: Wednesday 2026-06-10 18:05Z — 14:05 in New York, 03:05 on
+//! Thursday in Tokyo. Brands: Mavena (USD, New York), Kumo (JPY, Tokyo),
+//! RetroMedy (not launched). Mavena's orders, by local time:
+//! - today 00:01, $100.00 (counts)
+//! - today 10:00, $30.00, cancelled (an order, not revenue)
+//! - today 11:00, $500.00, test order (nowhere)
+//! - yesterday 09:00, $80.00 (yesterday's span)
+//! - yesterday 14:06, $20.00 (after the 14:05 cutoff: not yesterday's span)
+//!
+//! So today: 2 orders vs 1, $100.00 vs $80.00 (↑ 25 %), AOV $100.00 vs
+//! $80.00. This week and month (nothing before Monday 06-08): 4 orders,
+//! $200.00, AOV $66.67, no prior, so no deltas.
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use axum::Router;
+use jiff::civil::Weekday;
+use jiff::tz::TimeZone;
+use opsdeck_domain::{
+    Brand, BrandId, BrandKind, Currency, FinancialStatus, Money, Order, OrderFulfillmentStatus,
+    SourceId, Thresholds, Timestamp,
+};
+use opsdeck_store::testing::{sqlite_temp, TempGuard};
+use opsdeck_store::{AnyRecord, Store, SyncState};
+use opsdeck_web::{AppState, SourceInfo};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const NOW: &str = "2026-06-10T18:05:00Z";
+
+pub fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn brand(id: &str, name: &str, zone: &str, currency: Currency, launched: bool) -> Brand {
+    let kind = BrandKind::Standard;
+    Brand {
+        id: BrandId::parse(id).unwrap(),
+        name: name.to_string(),
+        thresholds: Thresholds::defaults_for(&kind),
+        kind,
+        time_zone: TimeZone::get(zone).unwrap(),
+        currency,
+        launched,
+    }
+}
+
+fn source(id: &str, brand: Option<&str>, platform: &str, resources: &[&str]) -> SourceInfo {
+    SourceInfo {
+        id: SourceId::parse(id).unwrap(),
+        brand: brand.map(|b| BrandId::parse(b).unwrap()),
+        platform: platform.to_string(),
+        resources: resources.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+pub fn order(source: &str, brand: &str, id: &str, created_at: &str, price: Money) -> Order {
+    let zero = Money::zero(price.currency);
+    Order {
+        source: SourceId::parse(source).unwrap(),
+        external_id: id.to_string(),
+        brand: BrandId::parse(brand).unwrap(),
+        name: format!("#{id}"),
+        number: None,
+        created_at: ts(created_at),
+        updated_at: ts(created_at),
+        processed_at: Some(ts(created_at)),
+        cancelled_at: None,
+        cancel_reason: None,
+        closed_at: None,
+        currency: price.currency,
+        total_price: price,
+        subtotal_price: price,
+        total_discounts: zero,
+        total_tax: zero,
+        financial_status: FinancialStatus::Paid,
+        fulfillment_status: OrderFulfillmentStatus::Unfulfilled,
+        tags: Vec::new(),
+        source_name: Some("web".into()),
+        test: false,
+        email: None,
+        customer: None,
+        line_items: Vec::new(),
+        fulfillments: Vec::new(),
+        refunds: Vec::new(),
+    }
+}
+
+fn usd(cents: i64) -> Money {
+    Money::new(cents, Currency::USD)
+}
+
+fn orders() -> Vec<AnyRecord> {
+    let mavena =
+        |id: &str, at: &str, cents: i64| order("shopify-mavena", "mavena", id, at, usd(cents));
+    let mut cancelled = mavena("1002", "2026-06-10T14:00:00Z", 30_00);
+    cancelled.cancelled_at = Some(ts("2026-06-10T15:00:00Z"));
+    let mut test = mavena("1003", "2026-06-10T15:00:00Z", 500_00);
+    test.test = true;
+    let kumo = order(
+        "shopify-kumo",
+        "kumo",
+        "2001",
+        "2026-06-10T16:00:00Z", // 01:00 JST on the 11th: Kumo's today
+        Money::new(1_500, Currency::JPY),
+    );
+    vec![
+        mavena("1001", "2026-06-10T04:01:00Z", 100_00),
+        cancelled,
+        test,
+        mavena("0901", "2026-06-09T13:00:00Z", 80_00),
+        mavena("0902", "2026-06-09T18:06:00Z", 20_00),
+        kumo,
+    ]
+    .into_iter()
+    .map(AnyRecord::Order)
+    .collect()
+}
+
+fn sync_states() -> Vec<SyncState> {
+    let mut mavena = SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "orders");
+    mavena.last_attempt_at = Some(ts("2026-06-10T18:03:00Z"));
+    mavena.last_success_at = Some(ts("2026-06-10T18:03:00Z"));
+    mavena.records_synced = 5;
+    let mut kumo = SyncState::new(SourceId::parse("shopify-kumo").unwrap(), "orders");
+    kumo.last_success_at = Some(ts("2026-06-10T12:00:00Z"));
+    kumo.last_attempt_at = Some(ts("2026-06-10T18:04:00Z"));
+    kumo.last_error_at = Some(ts("2026-06-10T18:04:00Z"));
+    kumo.last_error = Some("HTTP 401 from Shopify".into());
+    kumo.consecutive_failures = 3;
+    vec![mavena, kumo]
+}
+
+/// A running fixture: the state and the guard that keeps its database.
+pub struct Fixture {
+    pub state: AppState,
+    _guard: TempGuard,
+}
+
+impl Fixture {
+    pub async fn new() -> Fixture {
+        let (store, guard) = sqlite_temp().await;
+        store.upsert(&orders(), None).await.expect("insert orders");
+        for s in sync_states() {
+            store.save_sync_state(&s).await.expect("save sync state");
+        }
+        Fixture {
+            state: state(store),
+            _guard: guard,
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        opsdeck_web::router(self.state.clone())
+    }
+
+    pub async fn get(&self, uri: &str) -> Response<Body> {
+        self.router()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_json(&self, uri: &str) -> (u16, serde_json::Value) {
+        let response = self.get(uri).await;
+        let status = response.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&body_text(response).await).unwrap(),
+        )
+    }
+}
+
+pub fn state(store: Arc<dyn Store>) -> AppState {
+    let now = ts(NOW);
+    AppState {
+        store,
+        brands: Arc::new(vec![
+            brand("mavena", "Mavena", "America/New_York", Currency::USD, true),
+            brand("kumo", "Kumo", "Asia/Tokyo", Currency::JPY, true),
+            brand(
+                "retromedy",
+                "RetroMedy",
+                "America/New_York",
+                Currency::USD,
+                false,
+            ),
+        ]),
+        sources: Arc::new(vec![
+            source(
+                "shopify-mavena",
+                Some("mavena"),
+                "shopify",
+                &["orders", "products"],
+            ),
+            source("shopify-kumo", Some("kumo"), "shopify", &["orders"]),
+            source("gorgias", None, "gorgias", &["tickets"]),
+        ]),
+        week_start: Weekday::Monday,
+        clock: Arc::new(move || now),
+        started_at: ts("2026-06-10T18:00:00Z"),
+    }
+}
+
+pub async fn body_text(response: Response<Body>) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+pub fn assert_security_headers(response: &Response<Body>) {
+    let h = response.headers();
+    assert_eq!(
+        h["content-security-policy"],
+        "default-src 'self'; frame-ancestors 'none'"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "same-origin");
+}

@@ -1,0 +1,127 @@
+//! `GET /` and the stylesheet through the router.
+
+use crate::common::{assert_security_headers, body_text, Fixture};
+
+/// The HTML of one brand's card, from its opening tag to the next card.
+fn card<'a>(html: &'a str, id: &str) -> &'a str {
+    let id_at = html
+        .find(&format!("id=\"brand-{id}\""))
+        .unwrap_or_else(|| panic!("no card for {id}"));
+    let start = html[..id_at].rfind("<article").unwrap();
+    let rest = &html[start..];
+    let end = rest.find("</article>").unwrap();
+    &rest[..end]
+}
+
+#[tokio::test]
+async fn dashboard_shows_every_brand_with_its_cards() {
+    let fx = Fixture::new().await;
+    let response = fx.get("/").await;
+    assert_eq!(response.status(), 200);
+    assert_security_headers(&response);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let html = body_text(response).await;
+    assert!(html.contains("opsdeck"));
+    assert!(html.contains("Order volume"));
+    assert!(!html.contains("<script"), "the page needs no script");
+
+    let mavena = card(&html, "mavena");
+    assert!(mavena.contains("Mavena"));
+    for label in ["Today", "This week", "This month"] {
+        assert!(mavena.contains(label), "{label}");
+    }
+    assert!(mavena.contains("$100.00"));
+    assert!(mavena.contains("↑ 25 % vs yesterday"));
+    assert!(mavena.contains("↑ 100 % vs yesterday"), "orders 2 vs 1");
+    assert!(mavena.contains("$200.00"));
+    assert!(mavena.contains("$66.67"));
+    // No prior week or month: a dash, not "0 %".
+    assert!(mavena.contains("—"));
+    assert!(mavena.contains("14:05 EDT"), "the brand's local time");
+
+    let kumo = card(&html, "kumo");
+    assert!(kumo.contains("¥1,500"));
+}
+
+#[tokio::test]
+async fn not_launched_brand_is_greyed_with_no_numbers() {
+    let fx = Fixture::new().await;
+    let html = body_text(fx.get("/").await).await;
+    let retromedy = card(&html, "retromedy");
+    assert!(retromedy.contains("brand--not-launched"));
+    assert!(retromedy.contains("RetroMedy"));
+    assert!(retromedy.contains("Not launched"));
+    assert!(!retromedy.contains('$'), "no money: {retromedy}");
+    assert!(!retromedy.contains("Orders"), "no cards: {retromedy}");
+    assert!(!retromedy.contains("synced"));
+}
+
+#[tokio::test]
+async fn freshness_line_per_brand_in_its_time_zone() {
+    let fx = Fixture::new().await;
+    let html = body_text(fx.get("/").await).await;
+    assert!(card(&html, "mavena").contains("synced 2 min ago (14:03 EDT)"));
+    assert!(card(&html, "kumo").contains("last sync failed: HTTP 401 from Shopify (03:04 JST)"));
+    assert!(card(&html, "kumo").contains("freshness--failing"));
+}
+
+#[tokio::test]
+async fn never_synced_brand_says_so() {
+    use opsdeck_store::testing::sqlite_temp;
+    let (store, _guard) = sqlite_temp().await;
+    let html = body_text(
+        opsdeck_web::router(crate::common::state(store))
+            .oneshot_get("/")
+            .await,
+    )
+    .await;
+    assert!(card(&html, "mavena").contains("never synced"));
+    // With no orders at all: counts of 0, no AOV, no deltas.
+    assert!(card(&html, "mavena").contains("$0.00"));
+}
+
+#[tokio::test]
+async fn stylesheet_is_served_with_headers() {
+    let fx = Fixture::new().await;
+    let response = fx.get("/static/app.css").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/css; charset=utf-8"
+    );
+    assert_security_headers(&response);
+    assert!(body_text(response).await.contains(".brand"));
+}
+
+#[tokio::test]
+async fn page_errors_are_pages() {
+    let fx = Fixture::new().await;
+    let response = fx.get("/?brand=mavena").await;
+    assert_eq!(response.status(), 400);
+    assert_security_headers(&response);
+    let html = body_text(response).await;
+    assert!(html.contains("<html"));
+    assert!(html.contains("unknown field"));
+
+    let response = fx.get("/no-such-page").await;
+    assert_eq!(response.status(), 404);
+    assert!(body_text(response).await.contains("404 Not Found"));
+}
+
+/// `oneshot` with a GET, for tests that build their own router.
+trait OneshotGet {
+    async fn oneshot_get(self, uri: &str) -> axum::http::Response<axum::body::Body>;
+}
+
+impl OneshotGet for axum::Router {
+    async fn oneshot_get(self, uri: &str) -> axum::http::Response<axum::body::Body> {
+        use tower::ServiceExt;
+        let request = axum::http::Request::get(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        self.oneshot(request).await.unwrap()
+    }
+}

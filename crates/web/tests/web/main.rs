@@ -1,0 +1,14 @@
+//! The web crate from the outside: the router driven with `oneshot`, and the
+//! real server on port 0 over HTTP, against a fresh SQLite store holding a
+//! small hand-computed data set and a fixed clock.
+//!
+//! One test binary (not one per file) so the shared fixture compiles and
+//! links once.
+
+// Amounts are written as units_cents (100_00 is $100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
+mod api;
+mod common;
+mod dashboard;
+mod http;
