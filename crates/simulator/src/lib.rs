@@ -1,1 +1,211 @@
-//! placeholder
+//! A local fake of the Shopify Admin REST API, serving a seeded synthetic
+//! merchant: the four brands of opsdeck's first customer, with months of
+//! orders, a catalog with real-world gaps, customers and stock.
+//!
+//! It exists so that `opsdeck demo`, the Shopify connector's tests (over real
+//! HTTP) and the benchmarks have a Shopify that follows the real contract:
+//! the same JSON shapes as the platform's payloads, cursor pagination with
+//! `page_info` and `Link` headers, `status=open` as the default orders filter,
+//! the leaky-bucket rate limit with 429s, and injectable faults. It shares no
+//! types with the connector on purpose: the connector must parse what Shopify
+//! sends, not what opsdeck thinks Shopify sends.
+//!
+//! The world is deterministic for a given `(seed, now, scale)`. Orders are
+//! stored as compact plans (what was bought and when each later event
+//! happens); the state at the current clock is derived from the plan, so
+//! [`Simulator::advance_to`] makes orders ship, arrive, get cancelled or
+//! refunded simply by moving the clock, while new orders arrive per the
+//! brand's daily and weekly rhythm.
+//!
+//! # Layout
+//!
+//! - `brands`: the four brand profiles (sizes, time zones, fulfillment speed).
+//! - `rhythm`: order intensity over time (day, week, growth, noise) and sampling.
+//! - `catalog`: products, variants, stock per location, catalog gaps.
+//! - `customers`: compact customers and their statistics.
+//! - `orders`: the compact order plans and how new orders are planned.
+//! - `lifecycle`: the state of an order at a moment, derived from its plan.
+//! - `ids`: Shopify-like ids derived from positions (some above 2^53).
+//! - `world`: all shops behind one mutex; generation and `advance_to`.
+//! - `wire`: the private `Serialize` payload structs, rendered on request.
+//! - `pagination`: `limit`, `page_info` tokens and keyset page selection.
+//! - `resources`: endpoint semantics (filters, sorting, errors), HTTP-free.
+//! - `rate_limit`: the per-shop leaky bucket.
+//! - `faults`: deterministic injected failures.
+//! - `server`: the axum router, authentication and headers.
+
+mod brands;
+mod catalog;
+mod customers;
+mod faults;
+mod ids;
+mod lifecycle;
+mod orders;
+mod pagination;
+mod rate_limit;
+mod resources;
+mod rhythm;
+mod server;
+mod wire;
+mod world;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use faults::Faults;
+use world::World;
+
+/// What the synthetic world is generated from.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Same seed, same world.
+    pub seed: u64,
+    /// The moment the history ends; the world's clock starts here.
+    pub now: jiff::Timestamp,
+    /// 1.0 = merchant-sized (~6,400 orders); 0.1 for fast tests; 100+ for benchmarks.
+    pub scale: f64,
+}
+
+/// One shop as a client needs to know it to connect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShopInfo {
+    pub brand_id: String,
+    pub name: String,
+    pub slug: String,
+    /// "plentum.myshopify.com"
+    pub shop_domain: String,
+    /// Must be sent as `X-Shopify-Access-Token`.
+    pub access_token: String,
+    pub currency: String,
+    /// IANA time zone; timestamps are rendered with its offset.
+    pub time_zone: String,
+    /// "subscription" | "dropship" | "standard"
+    pub kind: String,
+    /// RetroMedy is not launched: draft products, no orders.
+    pub launched: bool,
+}
+
+/// The fake Shopify; clones share one world.
+#[derive(Clone)]
+pub struct Simulator {
+    world: Arc<Mutex<World>>,
+}
+
+impl Simulator {
+    /// Generates the world for `(seed, now, scale)`.
+    pub fn new(config: SimConfig) -> Simulator {
+        Simulator {
+            world: Arc::new(Mutex::new(World::new(&config))),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, World> {
+        self.world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// All four brands, RetroMedy with `launched: false`.
+    pub fn shops(&self) -> Vec<ShopInfo> {
+        self.lock().shops.iter().map(|s| s.info.clone()).collect()
+    }
+
+    /// Serves every shop under `/shops/{slug}/admin/api/{version}/...`.
+    pub fn router(&self) -> axum::Router {
+        server::router(self.clone())
+    }
+
+    /// Serves on an already bound listener until `shutdown` completes.
+    pub async fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// "http://{addr}/shops/{slug}"; a client appends "/admin/api/{version}/orders.json".
+    pub fn shop_base_url(addr: SocketAddr, slug: &str) -> String {
+        format!("http://{addr}/shops/{slug}")
+    }
+
+    /// Moves the clock forward (never back): new orders arrive, planned
+    /// shipments, deliveries, cancellations and refunds happen, `updated_at` moves.
+    pub fn advance_to(&self, now: jiff::Timestamp) {
+        self.lock().advance_to(now.as_second());
+    }
+
+    /// The world's current clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(self.lock().now).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    /// Faults for the following requests; `Faults::default()` turns them off.
+    pub fn set_faults(&self, faults: Faults) {
+        let mut world = self.lock();
+        world.faults = faults;
+        world.fault_counter = 0;
+    }
+
+    /// The leaky bucket (on by default); off lets benchmarks run unthrottled.
+    pub fn set_rate_limit(&self, enabled: bool) {
+        self.lock().rate_limit = enabled;
+    }
+
+    /// Every order of the shop (oldest first), exactly as `orders/{id}.json` renders it.
+    pub fn orders_json(&self, slug: &str) -> Vec<serde_json::Value> {
+        let world = self.lock();
+        let Some(shop) = world.shop(slug) else {
+            return Vec::new();
+        };
+        (0..shop.book.orders.len() as u32)
+            .map(|i| wire::order_json(shop, i, world.now))
+            .collect()
+    }
+
+    /// Every product of the shop, drafts and archived included.
+    pub fn products_json(&self, slug: &str) -> Vec<serde_json::Value> {
+        let world = self.lock();
+        let Some(shop) = world.shop(slug) else {
+            return Vec::new();
+        };
+        (0..shop.catalog.products.len())
+            .map(|i| wire::product_json(shop, i))
+            .collect()
+    }
+
+    /// Every inventory level (each variant at each location).
+    pub fn inventory_levels_json(&self, slug: &str) -> Vec<serde_json::Value> {
+        let world = self.lock();
+        let Some(shop) = world.shop(slug) else {
+            return Vec::new();
+        };
+        let mut levels = Vec::new();
+        for (p, product) in shop.catalog.products.iter().enumerate() {
+            for v in 0..product.variants.len() {
+                for l in 0..shop.catalog.locations.len() {
+                    levels.push(wire::inventory_level_json(shop, p, v, l));
+                }
+            }
+        }
+        levels
+    }
+
+    /// Every customer of the shop, with `orders_count` and `total_spent`.
+    pub fn customers_json(&self, slug: &str) -> Vec<serde_json::Value> {
+        let world = self.lock();
+        let Some(shop) = world.shop(slug) else {
+            return Vec::new();
+        };
+        (0..shop.book.customers.len() as u32)
+            .map(|i| wire::customer_json(shop, i))
+            .collect()
+    }
+
+    /// Requests received by the shop (including 401s and 429s), to measure API usage.
+    pub fn request_count(&self, slug: &str) -> u64 {
+        self.lock().shop(slug).map_or(0, |s| s.requests)
+    }
+}

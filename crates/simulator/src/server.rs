@@ -1,0 +1,188 @@
+//! The HTTP face: one route serving every shop under
+//! `/shops/{slug}/admin/api/{version}/...`, with Shopify's authentication,
+//! rate limit headers and 429s, plus injected faults.
+
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CONTENT_TYPE, HOST, LINK, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::faults::{decide, Fault};
+use crate::rate_limit::BUCKET_SIZE;
+use crate::resources::answer;
+use crate::Simulator;
+
+const CALL_LIMIT: &str = "x-shopify-shop-api-call-limit";
+const API_VERSION: &str = "x-shopify-api-version";
+const ACCESS_TOKEN: &str = "x-shopify-access-token";
+
+pub(crate) fn router(simulator: Simulator) -> Router {
+    Router::new()
+        .route("/shops/{slug}/admin/api/{version}/{*rest}", get(dispatch))
+        .with_state(simulator)
+}
+
+/// What the locked first phase decided about a request.
+struct Admitted {
+    used: u32,
+    fault: Option<Fault>,
+    slow: Option<Duration>,
+}
+
+fn respond(status: u16, body: Vec<u8>, version: &str, used: Option<u32>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(version) {
+        headers.insert(API_VERSION, value);
+    }
+    if let Some(used) = used {
+        if let Ok(value) = HeaderValue::from_str(&format!("{used}/{BUCKET_SIZE}")) {
+            headers.insert(CALL_LIMIT, value);
+        }
+    }
+    response
+}
+
+fn error_body(errors: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "errors": errors })).unwrap_or_default()
+}
+
+fn too_many_requests(version: &str) -> Response {
+    let body = error_body(json!(
+        "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+    ));
+    let mut response = respond(429, body, version, Some(BUCKET_SIZE));
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1.0"));
+    response
+}
+
+/// Counts, authenticates, consults the fault plan and the leaky bucket.
+fn admit(
+    simulator: &Simulator,
+    slug: &str,
+    version: &str,
+    headers: &HeaderMap,
+) -> Result<Admitted, Response> {
+    let mut world = simulator.lock();
+    let rate_limit = world.rate_limit;
+    let Some(shop) = world.shop_mut(slug) else {
+        return Err(respond(404, error_body(json!("Not Found")), version, None));
+    };
+    shop.requests += 1;
+    let token = headers.get(ACCESS_TOKEN).and_then(|v| v.to_str().ok());
+    if token != Some(shop.info.access_token.as_str()) {
+        let message =
+            "[API] Invalid API key or access token (unrecognized login or wrong password)";
+        return Err(respond(401, error_body(json!(message)), version, None));
+    }
+    let now = Instant::now();
+    let used = if rate_limit {
+        match shop.bucket.acquire(now) {
+            Ok(used) => used,
+            Err(_) => return Err(too_many_requests(version)),
+        }
+    } else {
+        shop.bucket.peek(now)
+    };
+    let counter = world.fault_counter;
+    world.fault_counter += 1;
+    let (fault, slow) = decide(&world.faults, counter);
+    let slow = slow.then(|| Duration::from_millis(world.faults.slow_ms));
+    Ok(Admitted { used, fault, slow })
+}
+
+async fn dispatch(
+    State(simulator): State<Simulator>,
+    Path((slug, version, rest)): Path<(String, String, String)>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let admitted = match admit(&simulator, &slug, &version, &headers) {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    if let Some(delay) = admitted.slow {
+        tokio::time::sleep(delay).await;
+    }
+    let used = Some(admitted.used);
+    match admitted.fault {
+        Some(Fault::TooManyRequests) => return too_many_requests(&version),
+        Some(Fault::ServerError(status)) => {
+            let message = match status {
+                500 => "Internal Server Error",
+                502 => "Bad Gateway",
+                _ => "Service Unavailable",
+            };
+            return respond(status, error_body(json!(message)), &version, used);
+        }
+        Some(Fault::Reset) => {
+            // The body fails before its first byte: hyper drops the connection.
+            let failing = futures::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "simulated reset",
+                ))
+            });
+            let mut response = respond(200, Vec::new(), &version, used);
+            *response.body_mut() = Body::from_stream(failing);
+            return response;
+        }
+        _ => {}
+    }
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    let reply = {
+        let world = simulator.lock();
+        match world.shop(&slug) {
+            Some(shop) => answer(shop, world.now, &rest, &query),
+            None => return respond(404, error_body(json!("Not Found")), &version, None),
+        }
+    };
+    let mut body = serde_json::to_vec(&reply.body).unwrap_or_default();
+    if admitted.fault == Some(Fault::Truncated) && reply.status == 200 {
+        body.truncate(body.len() / 2);
+    }
+    let mut response = respond(reply.status, body, &version, used);
+    if !reply.links.is_empty() {
+        let host = headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let links: Vec<String> = reply
+            .links
+            .iter()
+            .map(|link| {
+                let mut query = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in &reply.carry {
+                    query.append_pair(k, v);
+                }
+                query.append_pair("page_info", &link.page_info);
+                format!(
+                    "<http://{host}/shops/{slug}/admin/api/{version}/{rest}?{}>; rel=\"{}\"",
+                    query.finish(),
+                    link.rel
+                )
+            })
+            .collect();
+        if let Ok(value) = HeaderValue::from_str(&links.join(", ")) {
+            response.headers_mut().insert(LINK, value);
+        }
+    }
+    response
+}

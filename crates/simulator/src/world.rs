@@ -1,0 +1,207 @@
+//! The world: every shop with its catalog, customers and orders, the clock,
+//! and the knobs tests turn (faults, rate limit). Lives behind one mutex.
+
+use jiff::tz::TimeZone;
+use jiff::ToSpan;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::brands::{Profile, PROFILES};
+use crate::catalog::{self, Catalog};
+use crate::customers::NO_CUSTOMER;
+use crate::faults::Faults;
+use crate::lifecycle::order_state;
+use crate::orders::{ItemRef, OrderBook, CANCELLED, CLOSED};
+use crate::rate_limit::LeakyBucket;
+use crate::rhythm::{mix, poisson, Rhythm};
+use crate::{ShopInfo, SimConfig};
+
+pub(crate) struct Shop {
+    pub info: ShopInfo,
+    pub profile: &'static Profile,
+    pub tz: TimeZone,
+    pub rhythm: Rhythm,
+    pub catalog: Catalog,
+    pub book: OrderBook,
+    /// Expected orders per unit of rhythm weight, calibrated on the history.
+    pub orders_per_weight: f64,
+    /// Drives everything generated after the start, so `advance_to` is deterministic too.
+    pub rng: ChaCha8Rng,
+    pub bucket: LeakyBucket,
+    pub requests: u64,
+}
+
+pub(crate) struct World {
+    pub now: i64,
+    pub shops: Vec<Shop>,
+    pub faults: Faults,
+    pub rate_limit: bool,
+    /// Requests seen by the fault injector, across shops.
+    pub fault_counter: u64,
+}
+
+impl World {
+    pub fn new(config: &SimConfig) -> World {
+        let now = config.now.as_second();
+        let shops = PROFILES
+            .iter()
+            .map(|profile| Shop::generate(profile, config))
+            .collect();
+        let mut world = World {
+            now,
+            shops,
+            faults: Faults::default(),
+            rate_limit: true,
+            fault_counter: 0,
+        };
+        world.refresh();
+        world
+    }
+
+    pub fn shop(&self, slug: &str) -> Option<&Shop> {
+        self.shops.iter().find(|s| s.info.slug == slug)
+    }
+
+    pub fn shop_mut(&mut self, slug: &str) -> Option<&mut Shop> {
+        self.shops.iter_mut().find(|s| s.info.slug == slug)
+    }
+
+    /// Moves the clock: new orders arrive per the rhythm, planned events happen.
+    pub fn advance_to(&mut self, now: i64) {
+        if now <= self.now {
+            return;
+        }
+        let from = self.now;
+        for shop in &mut self.shops {
+            shop.arrive(from, now);
+        }
+        self.now = now;
+        self.refresh();
+    }
+
+    /// Re-derives what depends on `now`: each order's `updated_at` and the customers' statistics.
+    fn refresh(&mut self) {
+        let now = self.now;
+        for shop in &mut self.shops {
+            let book = &mut shop.book;
+            for customer in &mut book.customers {
+                customer.orders_count = 0;
+                customer.total_spent_cents = 0;
+                customer.updated_at = customer.created_at;
+            }
+            for index in 0..book.orders.len() {
+                let state = order_state(book, &book.orders[index], now);
+                let order = &mut book.orders[index];
+                order.updated_at = state.updated_at;
+                order.status_flags = if state.cancelled_at.is_some() {
+                    CANCELLED
+                } else {
+                    0
+                } | if state.closed_at.is_some() { CLOSED } else { 0 };
+                if order.customer == NO_CUSTOMER {
+                    continue;
+                }
+                let customer = &mut book.customers[order.customer as usize];
+                customer.orders_count += 1;
+                customer.last_order = index as u32;
+                customer.updated_at = customer.updated_at.max(state.updated_at);
+                if state.cancelled_at.is_none() {
+                    customer.total_spent_cents += state.total_cents - state.refunded_cents;
+                }
+            }
+        }
+    }
+}
+
+impl Shop {
+    fn generate(profile: &'static Profile, config: &SimConfig) -> Shop {
+        let tz = TimeZone::get(profile.time_zone).unwrap_or(TimeZone::UTC);
+        let now = config.now.as_second();
+        let start = config
+            .now
+            .to_zoned(tz.clone())
+            .checked_sub(profile.history_months.months())
+            .map(|z| z.timestamp().as_second())
+            .unwrap_or(now);
+        let mut rng = ChaCha8Rng::seed_from_u64(mix(config
+            .seed
+            .wrapping_add(profile.id_salt.wrapping_mul(0x5151))));
+        let rhythm = Rhythm::new(profile, tz.clone(), config.seed, start, now);
+        let catalog = catalog::generate(profile, &mut rng, start, now);
+        let count = (profile.target_orders as f64 * config.scale.max(0.0)).round() as usize;
+        let mut book = OrderBook::default();
+        let times = rhythm.sample_times(&mut rng, start, now, count);
+        book.orders.reserve(count);
+        for at in times {
+            book.place(profile, &catalog, &mut rng, at);
+        }
+        let total_weight = rhythm.total_weight(start, now);
+        let orders_per_weight = if total_weight > 0.0 {
+            count as f64 / total_weight
+        } else {
+            0.0
+        };
+        let token_bits: u128 = rng.gen();
+        let info = ShopInfo {
+            brand_id: profile.brand_id.to_string(),
+            name: profile.name.to_string(),
+            slug: profile.brand_id.to_string(),
+            shop_domain: format!("{}.myshopify.com", profile.brand_id),
+            access_token: format!("shpat_{token_bits:032x}"),
+            currency: profile.currency.to_string(),
+            time_zone: profile.time_zone.to_string(),
+            kind: profile.kind.to_string(),
+            launched: profile.launched,
+        };
+        Shop {
+            info,
+            profile,
+            tz,
+            rhythm,
+            catalog,
+            book,
+            orders_per_weight,
+            rng,
+            bucket: LeakyBucket::default(),
+            requests: 0,
+        }
+    }
+
+    /// Orders placed in (from, to], hour by hour, with stock taken from the first location.
+    fn arrive(&mut self, from: i64, to: i64) {
+        if !self.profile.launched || self.orders_per_weight <= 0.0 {
+            return;
+        }
+        for (start, stop, weight) in self.rhythm.bins(from + 1, to + 1) {
+            let count = poisson(&mut self.rng, weight * self.orders_per_weight);
+            let mut times: Vec<i64> = (0..count)
+                .map(|_| self.rng.gen_range(start..stop))
+                .collect();
+            times.sort_unstable();
+            for at in times {
+                let index = self
+                    .book
+                    .place(self.profile, &self.catalog, &mut self.rng, at);
+                let order = &self.book.orders[index as usize];
+                for item in self.book.items(order) {
+                    if let ItemRef::Variant { product, variant } = item.item {
+                        let product = &mut self.catalog.products[product as usize];
+                        let variant = &mut product.variants[variant as usize];
+                        if !variant.tracked {
+                            continue;
+                        }
+                        let left = variant.stock[0] - item.quantity as i64;
+                        variant.stock[0] = if variant.policy_continue {
+                            left
+                        } else {
+                            left.max(0)
+                        };
+                        variant.stock_updated_at = at;
+                        variant.updated_at = at;
+                        product.updated_at = product.updated_at.max(at);
+                    }
+                }
+            }
+        }
+    }
+}
