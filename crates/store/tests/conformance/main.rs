@@ -1,0 +1,97 @@
+//! The store conformance suite: every rule of the `Store` trait, checked the
+//! same way on SQLite and on PostgreSQL.
+//!
+//! Each test body is an `async fn(&TestStore)`; `conformance!` generates a
+//! `sqlite::NAME` and a `postgres::NAME` test for it. The PostgreSQL ones
+//! print SKIPPED and pass when `OPSDECK_TEST_POSTGRES_URL` is unset (and
+//! fail when CI also sets `OPSDECK_REQUIRE_POSTGRES=1`).
+
+mod feed;
+#[path = "../fixtures/mod.rs"]
+mod fixtures;
+mod queries;
+mod upserts;
+
+use feed::*;
+use queries::*;
+use upserts::*;
+
+use opsdeck_store::testing::TestStore;
+use opsdeck_store::{Backend, UpsertOutcome};
+use sqlx::Connection;
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = opsdeck_store::testing::sqlite_store().await;
+                    super::$name(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = opsdeck_store::testing::postgres_store().await else {
+                        eprintln!(
+                            "SKIPPED postgres::{}: set OPSDECK_TEST_POSTGRES_URL to run it",
+                            stringify!($name)
+                        );
+                        return;
+                    };
+                    super::$name(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    upsert_is_idempotent,
+    older_update_is_stale_and_ignored,
+    newer_update_wins_with_a_new_seq,
+    equal_time_different_content_updates,
+    sub_microsecond_times_still_order_updates,
+    duplicate_keys_in_one_batch_apply_in_order,
+    change_feed_returns_later_writes_in_order,
+    change_feed_limit_pages_through,
+    latest_seq_counts_only_writes,
+    failed_batch_leaves_nothing_written,
+    failed_checkpoint_leaves_no_records,
+    checkpoint_commits_with_the_batch,
+    sync_state_round_trips_and_replaces,
+    order_facts_window_is_half_open_without_test_orders,
+    get_and_list_are_keyed_and_ordered,
+    every_kind_round_trips_exactly,
+    unknown_enum_values_round_trip,
+    ids_above_2_pow_53_round_trip,
+    record_counts_count_each_kind,
+    concurrent_batches_get_distinct_ordered_seqs,
+);
+
+pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {
+    outcomes
+        .iter()
+        .filter_map(|o| match o {
+            UpsertOutcome::Inserted { seq } | UpsertOutcome::Updated { seq } => Some(*seq),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Runs raw SQL on the test's own database, to break it on purpose.
+pub(crate) async fn raw_execute(db: &TestStore, sql: &str) {
+    match db.store.backend() {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+    }
+}
