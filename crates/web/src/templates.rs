@@ -8,6 +8,9 @@ use std::sync::LazyLock;
 
 static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
     let mut env = minijinja::Environment::new();
+    // Block tags leave no blank lines behind, so the served HTML stays readable.
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
     for (name, source) in [
         ("base.html", include_str!("../templates/base.html")),
         (

@@ -49,6 +49,9 @@ pub(crate) struct Delta {
     pub text: String,
     /// "up", "down", "flat" or "none"; the stylesheet colours by it.
     pub direction: &'static str,
+    /// What it is compared with, e.g. "yesterday: $80.00", shown on hover
+    /// so a surprising percentage can be checked at a glance.
+    pub prior: String,
 }
 
 /// The freshness line under a brand's name.
@@ -89,22 +92,29 @@ impl PeriodCard {
         PeriodCard {
             label: card.period.label(),
             orders: count(card.orders),
-            orders_delta: delta(card.orders_delta, prior),
+            orders_delta: delta(card.orders_delta, prior, &count(card.prior_orders)),
             gross_revenue: card.gross_revenue.display(),
-            revenue_delta: delta(card.revenue_delta, prior),
+            revenue_delta: delta(
+                card.revenue_delta,
+                prior,
+                &card.prior_gross_revenue.display(),
+            ),
             aov: money_or_dash(card.aov),
-            aov_delta: delta(card.aov_delta, prior),
+            aov_delta: delta(card.aov_delta, prior, &money_or_dash(card.prior_aov)),
         }
     }
 }
 
 /// "↑ 12 % vs yesterday", "↓ 3 % vs last week", "→ 0 % vs last month", or a
-/// dash when there is no prior to compare with.
-pub(crate) fn delta(ratio: Option<f64>, prior_label: &str) -> Delta {
+/// dash when there is no prior to compare with; `prior_value` is the prior
+/// period's figure as shown.
+pub(crate) fn delta(ratio: Option<f64>, prior_label: &str, prior_value: &str) -> Delta {
+    let prior = format!("{prior_label}: {prior_value}");
     let Some(ratio) = ratio else {
         return Delta {
             text: NO_VALUE.to_string(),
             direction: "none",
+            prior,
         };
     };
     let percent = (ratio * 100.0).round();
@@ -118,6 +128,7 @@ pub(crate) fn delta(ratio: Option<f64>, prior_label: &str) -> Delta {
     Delta {
         text: format!("{arrow} {} % vs {prior_label}", percent.abs()),
         direction,
+        prior,
     }
 }
 
@@ -201,18 +212,25 @@ mod tests {
 
     #[test]
     fn deltas_read_as_arrows_and_whole_percents() {
-        assert_eq!(delta(Some(0.123), "yesterday").text, "↑ 12 % vs yesterday");
-        assert_eq!(delta(Some(-0.034), "last week").text, "↓ 3 % vs last week");
-        assert_eq!(delta(Some(0.001), "last month").direction, "flat");
         assert_eq!(
-            delta(Some(2.4667), "last week").text,
+            delta(Some(0.123), "yesterday", "$1.00").text,
+            "↑ 12 % vs yesterday"
+        );
+        assert_eq!(
+            delta(Some(-0.034), "last week", "1").text,
+            "↓ 3 % vs last week"
+        );
+        assert_eq!(delta(Some(0.001), "last month", "1").direction, "flat");
+        assert_eq!(
+            delta(Some(2.4667), "last week", "1").text,
             "↑ 247 % vs last week"
         );
         assert_eq!(
-            delta(None, "yesterday"),
+            delta(None, "yesterday", "0"),
             Delta {
                 text: "—".into(),
-                direction: "none"
+                direction: "none",
+                prior: "yesterday: 0".into(),
             }
         );
     }
