@@ -36,7 +36,10 @@ async fn dashboard_shows_every_brand_with_its_cards() {
     assert!(mavena.contains("$100.00"));
     assert!(mavena.contains("↑ 25 % vs yesterday"));
     assert!(mavena.contains("↑ 100 % vs yesterday"), "orders 2 vs 1");
-    assert!(mavena.contains("title=\"yesterday: $80.00\""), "prior on hover");
+    assert!(
+        mavena.contains("title=\"yesterday: $80.00\""),
+        "prior on hover"
+    );
     assert!(mavena.contains("$200.00"));
     assert!(mavena.contains("$66.67"));
     // No prior week or month: a dash, not "0 %".
