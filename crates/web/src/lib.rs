@@ -37,13 +37,19 @@ mod view;
 pub use api::openapi::OPENAPI_DOCUMENT;
 pub use error::Error;
 
+use axum::http::StatusCode;
 use axum::Router;
 use jiff::civil::Weekday;
 use opsdeck_domain::{Brand, BrandId, SourceId, Timestamp};
 use opsdeck_store::Store;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+
+/// How long one request may take before it is answered 503.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Everything a handler may need, cloned into each request (all fields are
 /// cheap to clone).
@@ -101,8 +107,8 @@ pub struct SourceInfo {
     pub resources: Vec<String>,
 }
 
-/// The whole application: every route, the security headers and request
-/// tracing.
+/// The whole application: every route, the security headers, a request
+/// timeout and request tracing.
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(dashboard::router())
@@ -110,6 +116,12 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(assets::router())
         .fallback(error::not_found)
+        // A store that hangs must not pile up requests forever; the page is
+        // reloadable, so giving up is the better answer.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
         .layer(TraceLayer::new_for_http());
     security::with_headers(routes).with_state(state)
 }
