@@ -7,7 +7,12 @@ use serde_json::Value;
 const SHOPS: [&str; 3] = ["plentum", "mavena", "pawfully"];
 
 fn ts(value: &Value) -> i64 {
-    value.as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second()
+    value
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_second()
 }
 
 /// Every timestamp in the order, nested ones included.
@@ -31,7 +36,11 @@ fn all_times(value: &Value, out: &mut Vec<i64>) {
 fn advancing_an_hour_brings_new_orders_and_progress_and_nothing_from_the_future() {
     // 19:30 in New York: the evening peak.
     let start: jiff::Timestamp = "2026-05-03T23:30:00Z".parse().unwrap();
-    let sim = Simulator::new(SimConfig { seed: 5, now: start, scale: 1.0 });
+    let sim = Simulator::new(SimConfig {
+        seed: 5,
+        now: start,
+        scale: 1.0,
+    });
     let before: Vec<Vec<Value>> = SHOPS.iter().map(|s| sim.orders_json(s)).collect();
     let later = start + jiff::SignedDuration::from_hours(1);
     sim.advance_to(later);
@@ -45,7 +54,10 @@ fn advancing_an_hour_brings_new_orders_and_progress_and_nothing_from_the_future(
         assert!(after.len() >= before.len());
         for order in &after[before.len()..] {
             let created = ts(&order["created_at"]);
-            assert!(created > start && created <= later, "{slug}: new order created at {created}");
+            assert!(
+                created > start && created <= later,
+                "{slug}: new order created at {created}"
+            );
             new_orders += 1;
         }
         for (old, new) in before.iter().zip(&after) {
@@ -57,7 +69,10 @@ fn advancing_an_hour_brings_new_orders_and_progress_and_nothing_from_the_future(
         }
         let mut times = Vec::new();
         after.iter().for_each(|o| all_times(o, &mut times));
-        assert!(times.iter().all(|&t| t <= later), "{slug}: a timestamp lies in the future");
+        assert!(
+            times.iter().all(|&t| t <= later),
+            "{slug}: a timestamp lies in the future"
+        );
     }
     assert!(new_orders > 0, "no new orders in an evening hour");
     assert!(progressed > 0, "no older order changed in an hour");
@@ -66,27 +81,56 @@ fn advancing_an_hour_brings_new_orders_and_progress_and_nothing_from_the_future(
 #[test]
 fn days_later_open_orders_have_shipped_and_shipments_delivered() {
     let start: jiff::Timestamp = "2026-05-03T18:00:00Z".parse().unwrap();
-    let sim = Simulator::new(SimConfig { seed: 9, now: start, scale: 0.3 });
+    let sim = Simulator::new(SimConfig {
+        seed: 9,
+        now: start,
+        scale: 0.3,
+    });
     let unshipped = |orders: &[Value]| -> Vec<u64> {
-        orders.iter().filter(|o| o["fulfillment_status"].is_null() && o["cancelled_at"].is_null()).map(|o| o["id"].as_u64().unwrap()).collect()
+        orders
+            .iter()
+            .filter(|o| o["fulfillment_status"].is_null() && o["cancelled_at"].is_null())
+            .map(|o| o["id"].as_u64().unwrap())
+            .collect()
     };
     let before = unshipped(&sim.orders_json("pawfully"));
     sim.advance_to(start + jiff::SignedDuration::from_hours(24 * 10));
     let after = sim.orders_json("pawfully");
     let still = unshipped(&after);
     let shipped = before.iter().filter(|id| !still.contains(id)).count();
-    assert!(shipped * 2 > before.len(), "{shipped} of {} shipped in ten days", before.len());
+    assert!(
+        shipped * 2 > before.len(),
+        "{shipped} of {} shipped in ten days",
+        before.len()
+    );
     // Stock went down for what sold.
-    let same = Simulator::new(SimConfig { seed: 9, now: start, scale: 0.3 });
-    let stock = |sim: &Simulator| -> i64 { sim.inventory_levels_json("pawfully").iter().filter_map(|l| l["available"].as_i64()).sum() };
+    let same = Simulator::new(SimConfig {
+        seed: 9,
+        now: start,
+        scale: 0.3,
+    });
+    let stock = |sim: &Simulator| -> i64 {
+        sim.inventory_levels_json("pawfully")
+            .iter()
+            .filter_map(|l| l["available"].as_i64())
+            .sum()
+    };
     assert!(stock(&sim) < stock(&same));
 }
 
 #[test]
 fn advancing_is_deterministic() {
     let start: jiff::Timestamp = "2026-05-03T18:00:00Z".parse().unwrap();
-    let a = Simulator::new(SimConfig { seed: 3, now: start, scale: 0.2 });
-    let b = Simulator::new(SimConfig { seed: 3, now: start, scale: 0.2 });
+    let a = Simulator::new(SimConfig {
+        seed: 3,
+        now: start,
+        scale: 0.2,
+    });
+    let b = Simulator::new(SimConfig {
+        seed: 3,
+        now: start,
+        scale: 0.2,
+    });
     for sim in [&a, &b] {
         sim.advance_to(start + jiff::SignedDuration::from_hours(30));
     }

@@ -9,7 +9,9 @@ use opsdeck_simulator::{SimConfig, Simulator};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/shopify").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/shopify")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
@@ -31,7 +33,11 @@ fn compare(path: &str, real: &Value, simulated: &Value, mismatches: &mut Vec<Str
         return;
     }
     if kind(real) != kind(simulated) {
-        mismatches.push(format!("{path}: fixture {} ({real}), simulator {} ({simulated})", kind(real), kind(simulated)));
+        mismatches.push(format!(
+            "{path}: fixture {} ({real}), simulator {} ({simulated})",
+            kind(real),
+            kind(simulated)
+        ));
         return;
     }
     match (real, simulated) {
@@ -67,29 +73,55 @@ fn find<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 
 /// Fields the connector reads: present in the simulator with the fixture's type
 /// (or, where the fixture predates the field, with the stated type).
-fn check_required(label: &str, real: &Value, samples: &[Value], required: &[(&str, &str)], mismatches: &mut Vec<String>) {
+fn check_required(
+    label: &str,
+    real: &Value,
+    samples: &[Value],
+    required: &[(&str, &str)],
+    mismatches: &mut Vec<String>,
+) {
     for (path, fallback) in required {
-        let expected = find(real, path).map(kind).filter(|k| *k != "null").unwrap_or(fallback);
+        let expected = find(real, path)
+            .map(kind)
+            .filter(|k| *k != "null")
+            .unwrap_or(fallback);
         let found: Vec<&Value> = samples.iter().filter_map(|s| find(s, path)).collect();
         if found.is_empty() {
-            mismatches.push(format!("{label}.{path}: missing from the simulator's output"));
+            mismatches.push(format!(
+                "{label}.{path}: missing from the simulator's output"
+            ));
             continue;
         }
         if !found.iter().any(|v| kind(v) == expected) {
-            mismatches.push(format!("{label}.{path}: expected {expected}, simulator has {}", kind(found[0])));
+            mismatches.push(format!(
+                "{label}.{path}: expected {expected}, simulator has {}",
+                kind(found[0])
+            ));
         }
         if let Some(bad) = found.iter().find(|v| !v.is_null() && kind(v) != expected) {
-            mismatches.push(format!("{label}.{path}: expected {expected}, simulator has {} ({bad})", kind(bad)));
+            mismatches.push(format!(
+                "{label}.{path}: expected {expected}, simulator has {} ({bad})",
+                kind(bad)
+            ));
         }
     }
 }
 
 fn simulator() -> Simulator {
-    Simulator::new(SimConfig { seed: 11, now: "2026-05-03T18:05:09Z".parse().unwrap(), scale: 0.3 })
+    Simulator::new(SimConfig {
+        seed: 11,
+        now: "2026-05-03T18:05:09Z".parse().unwrap(),
+        scale: 0.3,
+    })
 }
 
 fn report(mismatches: Vec<String>) {
-    assert!(mismatches.is_empty(), "{} shape mismatches:\n  {}", mismatches.len(), mismatches.join("\n  "));
+    assert!(
+        mismatches.is_empty(),
+        "{} shape mismatches:\n  {}",
+        mismatches.len(),
+        mismatches.join("\n  ")
+    );
 }
 
 #[test]
@@ -213,15 +245,29 @@ fn products_have_the_shape_of_the_fixture() {
 fn inventory_levels_have_the_shape_of_the_fixture() {
     let real = fixture("inventory_levels_list.json")["inventory_levels"][0].clone();
     let sim = simulator();
-    let levels: Vec<Value> = ["plentum", "mavena", "pawfully"].iter().flat_map(|s| sim.inventory_levels_json(s)).collect();
+    let levels: Vec<Value> = ["plentum", "mavena", "pawfully"]
+        .iter()
+        .flat_map(|s| sim.inventory_levels_json(s))
+        .collect();
     let mut mismatches = Vec::new();
     for level in &levels {
         compare("inventory_level", &real, level, &mut mismatches);
     }
     mismatches.sort();
     mismatches.dedup();
-    let required = [("inventory_item_id", "number"), ("location_id", "number"), ("available", "number"), ("updated_at", "string")];
-    check_required("inventory_level", &real, &levels, &required, &mut mismatches);
+    let required = [
+        ("inventory_item_id", "number"),
+        ("location_id", "number"),
+        ("available", "number"),
+        ("updated_at", "string"),
+    ];
+    check_required(
+        "inventory_level",
+        &real,
+        &levels,
+        &required,
+        &mut mismatches,
+    );
     report(mismatches);
 }
 
