@@ -428,7 +428,7 @@ fn product_spec(profile: &Profile, index: usize, rng: &mut impl Rng) -> Spec {
                 values,
                 price_range: line.price_range,
                 price_step: if line.product_type == "Beds" { 2000 } else { 0 },
-                tags: if index % 5 == 0 {
+                tags: if index.is_multiple_of(5) {
                     "bestseller, new-arrival".into()
                 } else {
                     line.product_type.to_lowercase()

@@ -76,24 +76,34 @@ fn admit(
     slug: &str,
     version: &str,
     headers: &HeaderMap,
-) -> Result<Admitted, Response> {
+) -> Result<Admitted, Box<Response>> {
     let mut world = simulator.lock();
     let rate_limit = world.rate_limit;
     let Some(shop) = world.shop_mut(slug) else {
-        return Err(respond(404, error_body(json!("Not Found")), version, None));
+        return Err(Box::new(respond(
+            404,
+            error_body(json!("Not Found")),
+            version,
+            None,
+        )));
     };
     shop.requests += 1;
     let token = headers.get(ACCESS_TOKEN).and_then(|v| v.to_str().ok());
     if token != Some(shop.info.access_token.as_str()) {
         let message =
             "[API] Invalid API key or access token (unrecognized login or wrong password)";
-        return Err(respond(401, error_body(json!(message)), version, None));
+        return Err(Box::new(respond(
+            401,
+            error_body(json!(message)),
+            version,
+            None,
+        )));
     }
     let now = Instant::now();
     let used = if rate_limit {
         match shop.bucket.acquire(now) {
             Ok(used) => used,
-            Err(_) => return Err(too_many_requests(version)),
+            Err(_) => return Err(Box::new(too_many_requests(version))),
         }
     } else {
         shop.bucket.peek(now)
@@ -113,7 +123,7 @@ async fn dispatch(
 ) -> Response {
     let admitted = match admit(&simulator, &slug, &version, &headers) {
         Ok(admitted) => admitted,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if let Some(delay) = admitted.slow {
         tokio::time::sleep(delay).await;

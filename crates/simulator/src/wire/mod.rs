@@ -5,6 +5,7 @@
 
 mod customer;
 mod order;
+mod order_parts;
 mod product;
 
 pub(crate) use customer::{customer_json, location_json};
