@@ -4,5 +4,9 @@
 //!
 //! # Layout
 //! - [`config`]: the TOML configuration, checked with every problem reported.
+//! - [`app`]: from a configuration to a running store, sync workers and web server.
+//! - [`demo`]: the simulated merchant and opsdeck in one process.
 
+pub mod app;
 pub mod config;
+pub mod demo;

@@ -1,1 +1,172 @@
-fn main() {}
+//! The `opsdeck` command line: parses arguments and calls the library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use opsdeck::config::{self, ProcessEnv};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// opsdeck — one screen for what needs attention now across your stores
+/// and helpdesk, with alerts before anyone looks.
+#[derive(Parser)]
+#[command(name = "opsdeck", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a full working dashboard against simulated Shopify stores, on a
+    /// fresh SQLite file. Needs no configuration and no network.
+    Demo {
+        /// Address the dashboard listens on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Folder for the demo's database (recreated on every start).
+        #[arg(long, default_value = "opsdeck-demo")]
+        data_dir: PathBuf,
+        /// Seed of the simulated merchant; the same seed gives the same history.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Seconds between simulated-world updates and order syncs.
+        #[arg(long, default_value_t = 5)]
+        tick_seconds: u64,
+    },
+    /// Run opsdeck with a configuration file: sync the configured stores and
+    /// serve the dashboard and API until Ctrl-C or SIGTERM.
+    Serve {
+        /// Path of the TOML configuration (see `opsdeck default-config`).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Check a configuration file and list every problem with its line and
+    /// key (unknown keys, bad time zones, unset secret variables). Exits
+    /// non-zero when there is any problem. Never prints secret values.
+    CheckConfig {
+        /// Path of the TOML configuration.
+        file: PathBuf,
+    },
+    /// Create or upgrade the database schema, then exit. `serve` and `demo`
+    /// also migrate at start.
+    Migrate {
+        /// Take the database URL from this configuration file.
+        #[arg(long, short, conflicts_with = "database_url")]
+        config: Option<PathBuf>,
+        /// Database URL (sqlite:PATH or postgres://…); default sqlite:opsdeck.db.
+        #[arg(long, env = "OPSDECK_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
+    /// Print a commented example configuration to standard output.
+    DefaultConfig,
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("OPSDECK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<config::Config> {
+    config::load_config(path, &ProcessEnv).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        anyhow::anyhow!(
+            "{} has {} problem(s):\n{}",
+            path.display(),
+            problems.len(),
+            list.join("\n")
+        )
+    })
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo {
+            listen,
+            data_dir,
+            seed,
+            tick_seconds,
+        } => {
+            let options = opsdeck::demo::DemoOptions {
+                listen,
+                data_dir,
+                seed,
+                tick: Duration::from_secs(tick_seconds.max(1)),
+            };
+            opsdeck::demo::run(options, opsdeck::app::shutdown_signal()).await?;
+        }
+        Command::Serve { config } => {
+            let config = load(&config)?;
+            opsdeck::app::run(config, opsdeck::app::shutdown_signal()).await?;
+        }
+        Command::CheckConfig { file } => match config::load_config(&file, &ProcessEnv) {
+            Ok(config) => {
+                println!(
+                    "{}: OK ({} brands, {} Shopify stores, Gorgias {}; database {})",
+                    file.display(),
+                    config.brands.len(),
+                    config.shopify.len(),
+                    if config.gorgias.is_some() {
+                        "configured"
+                    } else {
+                        "not configured"
+                    },
+                    config.database.display_url()
+                );
+            }
+            Err(problems) => {
+                eprintln!("{}: {} problem(s)", file.display(), problems.len());
+                for problem in problems {
+                    eprintln!("  {problem}");
+                }
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        Command::Migrate {
+            config,
+            database_url,
+        } => {
+            let url = match (config, database_url) {
+                (Some(path), _) => load(&path)?.database.url.expose().to_string(),
+                (None, Some(url)) => url,
+                (None, None) => config::DEFAULT_DATABASE_URL.to_string(),
+            };
+            let store = opsdeck_store::connect(&url)
+                .await
+                .context("cannot open the database")?;
+            store.migrate().await.context("migration failed")?;
+            println!("database is up to date");
+        }
+        Command::DefaultConfig => print!("{}", config::EXAMPLE_CONFIG),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,213 @@
+//! Start-up wiring: from a [`Config`] to a running opsdeck (store, sync
+//! workers, web server), stopped by a shutdown future. Tests call
+//! [`start`] with a listener on port 0; `main` calls [`run`].
+
+use crate::config::{Config, ShopifySourceConfig};
+use anyhow::Context;
+use jiff::Timestamp;
+use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
+use opsdeck_sources::sync::{run_sync_loop, ShopifyResource, SyncJob};
+use opsdeck_store::Store;
+use opsdeck_web::{AppState, SourceInfo};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Where "now" comes from. Production uses the system clock; tests inject
+/// a fixed one.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Timestamp::now)
+}
+
+/// Opens the configured store and applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = opsdeck_store::connect(config.database.url.expose())
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database.display_url()))?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
+    Ok(store)
+}
+
+/// The Shopify client settings for one configured store.
+fn shopify_settings(
+    source: &ShopifySourceConfig,
+    config: &Config,
+) -> anyhow::Result<ShopifySettings> {
+    let brand = config
+        .brands
+        .iter()
+        .find(|b| b.id == source.brand)
+        .context("shopify source without a brand")?;
+    Ok(ShopifySettings {
+        source: source.source.clone(),
+        brand: source.brand.clone(),
+        currency: brand.currency,
+        base_url: source.base_url.clone(),
+        api_version: source.api_version.clone(),
+        access_token: source.access_token.clone(),
+        page_size: 250,
+        request_timeout: Duration::from_secs(30),
+        max_retries: 6,
+        overlap: Duration::from_secs(5 * 60),
+        backoff_base: Duration::from_millis(500),
+    })
+}
+
+/// One sync job per (source, resource), on the source's cadence.
+pub fn sync_jobs(config: &Config) -> anyhow::Result<Vec<SyncJob>> {
+    let mut jobs = Vec::new();
+    for source in &config.shopify {
+        let client = Arc::new(
+            ShopifyClient::new(shopify_settings(source, config)?).with_context(|| {
+                format!("cannot build the Shopify client for {}", source.source)
+            })?,
+        );
+        for (resource, every) in [
+            (ShopifyResource::Products, source.cadence.products),
+            (ShopifyResource::InventoryLevels, source.cadence.inventory),
+            (ShopifyResource::Orders, source.cadence.orders),
+        ] {
+            jobs.push(SyncJob {
+                client: client.clone(),
+                resource,
+                every,
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+fn source_infos(config: &Config) -> Vec<SourceInfo> {
+    let mut sources: Vec<SourceInfo> = config
+        .shopify
+        .iter()
+        .map(|s| SourceInfo {
+            id: s.source.clone(),
+            brand: Some(s.brand.clone()),
+            platform: "shopify".to_string(),
+            resources: vec![
+                "products".into(),
+                "inventory_levels".into(),
+                "orders".into(),
+            ],
+        })
+        .collect();
+    if let Some(gorgias) = &config.gorgias {
+        sources.push(SourceInfo {
+            id: gorgias.source.clone(),
+            brand: None,
+            platform: "gorgias".to_string(),
+            resources: vec![],
+        });
+    }
+    sources
+}
+
+/// A running opsdeck: the address it serves on and the tasks to wait for.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub store: Arc<dyn Store>,
+    stop: watch::Sender<bool>,
+    web: JoinHandle<std::io::Result<()>>,
+    sync: JoinHandle<()>,
+}
+
+impl Running {
+    /// Signals every task to stop and waits for them (clean shutdown:
+    /// in-flight requests finish, a sync page in progress commits or not).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.sync.await.context("sync worker panicked")?;
+        self.web
+            .await
+            .context("web server panicked")?
+            .context("web server failed")?;
+        Ok(())
+    }
+
+    /// Waits until the web server stops by itself (it should not).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.web).await;
+    }
+}
+
+/// Starts store, sync workers and web server on `listener`; returns at once.
+pub async fn start(
+    config: &Config,
+    listener: TcpListener,
+    clock: Clock,
+) -> anyhow::Result<Running> {
+    let store = open_store(config).await?;
+    let jobs = sync_jobs(config)?;
+    let addr = listener.local_addr()?;
+    let (stop, stop_rx) = watch::channel(false);
+
+    let sync = tokio::spawn(run_sync_loop(
+        jobs,
+        store.clone(),
+        clock.clone(),
+        stop_rx.clone(),
+    ));
+    let state = AppState {
+        store: store.clone(),
+        brands: Arc::new(config.brands.clone()),
+        sources: Arc::new(source_infos(config)),
+        week_start: config.week_start,
+        clock: clock.clone(),
+        started_at: clock(),
+    };
+    let mut web_stop = stop_rx;
+    let web = tokio::spawn(opsdeck_web::serve(listener, state, async move {
+        let _ = web_stop.wait_for(|stopped| *stopped).await;
+    }));
+    Ok(Running {
+        addr,
+        store,
+        stop,
+        web,
+        sync,
+    })
+}
+
+/// Runs opsdeck until `shutdown` completes.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let running = start(&config, listener, system_clock()).await?;
+    tracing::info!(addr = %running.addr, database = %config.database.display_url(), "opsdeck is serving");
+    println!("opsdeck is serving on http://{}", running.addr);
+    shutdown.await;
+    tracing::info!("shutting down");
+    running.stop().await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

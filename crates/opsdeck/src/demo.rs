@@ -1,0 +1,158 @@
+//! `opsdeck demo`: the simulated merchant and opsdeck in one process.
+//!
+//! The simulator serves four fake Shopify stores over real HTTP on a
+//! loopback port; opsdeck syncs them through the same connector code it uses
+//! against real Shopify, into a fresh SQLite file, and serves the dashboard.
+//! The simulated world keeps moving (orders arrive, ship, get delivered).
+
+use crate::app::{self, Clock};
+use crate::config::{Config, DatabaseConfig, ShopifySourceConfig, SyncCadence};
+use anyhow::Context;
+use jiff::civil::Weekday;
+use jiff::Timestamp;
+use opsdeck_domain::{Brand, BrandId, BrandKind, Currency, Secret, SourceId, Thresholds};
+use opsdeck_simulator::{ShopInfo, SimConfig, Simulator};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use url::Url;
+
+pub struct DemoOptions {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub seed: u64,
+    /// How often the simulated world advances and the connector syncs orders.
+    pub tick: Duration,
+}
+
+/// The configuration the demo runs with: one brand and one Shopify source
+/// per simulated shop, pointed at the simulator.
+pub fn demo_config(
+    shops: &[ShopInfo],
+    simulator_addr: SocketAddr,
+    listen: SocketAddr,
+    database_url: String,
+    tick: Duration,
+) -> anyhow::Result<Config> {
+    let mut brands = Vec::new();
+    let mut shopify = Vec::new();
+    for shop in shops {
+        let id = BrandId::parse(&shop.brand_id)?;
+        let kind = BrandKind::parse(&shop.kind);
+        brands.push(Brand {
+            id: id.clone(),
+            name: shop.name.clone(),
+            thresholds: Thresholds::defaults_for(&kind),
+            kind,
+            time_zone: jiff::tz::TimeZone::get(&shop.time_zone)?,
+            currency: Currency::parse(&shop.currency)?,
+            launched: shop.launched,
+        });
+        shopify.push(ShopifySourceConfig {
+            source: SourceId::parse(&format!("shopify-{id}"))?,
+            brand: id,
+            shop_domain: shop.shop_domain.clone(),
+            base_url: Url::parse(&Simulator::shop_base_url(simulator_addr, &shop.slug))?,
+            api_version: crate::config::DEFAULT_SHOPIFY_API_VERSION.to_string(),
+            access_token: Secret::new(shop.access_token.clone()),
+            cadence: SyncCadence {
+                orders: tick,
+                products: tick * 6,
+                inventory: tick * 6,
+            },
+        });
+    }
+    Ok(Config {
+        listen,
+        public_url: None,
+        database: DatabaseConfig {
+            url: Secret::new(database_url),
+        },
+        week_start: Weekday::Monday,
+        reporting_currency: Currency::USD,
+        brands,
+        shopify,
+        gorgias: None,
+    })
+}
+
+/// Runs the demo until `shutdown` completes.
+pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("cannot create {}", options.data_dir.display()))?;
+    let db_path = options.data_dir.join("demo.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{suffix}", db_path.display()));
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove old {}", path.display()))?;
+        }
+    }
+
+    let simulator = Simulator::new(SimConfig {
+        seed: options.seed,
+        now: Timestamp::now(),
+        scale: 1.0,
+    });
+    let sim_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot bind the simulator to a loopback port")?;
+    let sim_addr = sim_listener.local_addr()?;
+    let (sim_stop, mut sim_stop_rx) = tokio::sync::watch::channel(false);
+    let sim_server = {
+        let simulator = simulator.clone();
+        tokio::spawn(async move {
+            simulator
+                .serve(sim_listener, async move {
+                    let _ = sim_stop_rx.wait_for(|s| *s).await;
+                })
+                .await
+        })
+    };
+    let ticker = {
+        let simulator = simulator.clone();
+        let tick = options.tick;
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(tick);
+            loop {
+                interval.tick().await;
+                simulator.advance_to(Timestamp::now());
+            }
+        })
+    };
+
+    let config = demo_config(
+        &simulator.shops(),
+        sim_addr,
+        options.listen,
+        format!("sqlite:{}", db_path.display()),
+        options.tick,
+    )?;
+    let listener = TcpListener::bind(options.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (is another opsdeck running? pick another address with --listen)",
+            options.listen
+        )
+    })?;
+    let clock: Clock = app::system_clock();
+    let running = app::start(&config, listener, clock).await?;
+
+    println!();
+    println!("  opsdeck demo is running");
+    println!("  dashboard:  http://{}/", running.addr);
+    println!("  JSON API:   http://{}/api/v1/order-volume", running.addr);
+    println!("  simulated Shopify stores at http://{sim_addr}/shops/{{plentum,mavena,pawfully,retromedy}}");
+    println!("  database:   {}", db_path.display());
+    println!("  press Ctrl-C to stop");
+    println!();
+
+    shutdown.await;
+    println!("stopping…");
+    ticker.abort();
+    running.stop().await?;
+    let _ = sim_stop.send(true);
+    let _ = sim_server.await;
+    Ok(())
+}
