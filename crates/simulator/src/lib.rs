@@ -204,6 +204,11 @@ impl Simulator {
             .collect()
     }
 
+    /// How many orders the shop has (cheap; `orders_json` renders them all).
+    pub fn order_count(&self, slug: &str) -> usize {
+        self.lock().shop(slug).map_or(0, |s| s.book.orders.len())
+    }
+
     /// Requests received by the shop (including 401s and 429s), to measure API usage.
     pub fn request_count(&self, slug: &str) -> u64 {
         self.lock().shop(slug).map_or(0, |s| s.requests)

@@ -245,13 +245,19 @@ fn customers_carry_order_statistics() {
 #[test]
 #[ignore]
 fn generation_scales_to_a_million_orders() {
-    let started = Instant::now();
-    let sim = simulator(42, 160.0);
-    let elapsed = started.elapsed();
-    let started = Instant::now();
-    sim.advance_to(now() + jiff::SignedDuration::from_hours(1));
-    eprintln!(
-        "scale 160: generation {elapsed:?}, advance 1h {:?}",
-        started.elapsed()
-    );
+    for scale in [1.0, 100.0, 160.0] {
+        let started = Instant::now();
+        let sim = simulator(42, scale);
+        let elapsed = started.elapsed();
+        let orders: usize = ["plentum", "mavena", "pawfully"]
+            .iter()
+            .map(|s| sim.order_count(s))
+            .sum();
+        let started = Instant::now();
+        sim.advance_to(now() + jiff::SignedDuration::from_hours(1));
+        eprintln!(
+            "scale {scale} ({orders} orders): generation {elapsed:?}, advance 1h {:?}",
+            started.elapsed()
+        );
+    }
 }

@@ -275,7 +275,6 @@ pub(crate) fn order_json(shop: &Shop, index: u32, now: i64) -> Value {
     let tags = match order.kind {
         OrderKind::SubscriptionRecurring => "Subscription, Recurring Order",
         OrderKind::SubscriptionFirst => "Subscription First Order",
-        OrderKind::OneTime if order.test => "test",
         OrderKind::OneTime => "",
     };
     let token = format!("{:032x}", crate::rhythm::mix(id) as u128 * 0x1_0000_0001);
