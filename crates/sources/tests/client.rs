@@ -265,7 +265,7 @@ async fn slows_down_when_the_bucket_is_nearly_full() {
     client.get_page(&url, "orders", &mut stats).await.unwrap();
     let started = Instant::now();
     client.get_page(&url, "orders", &mut stats).await.unwrap();
-    // 32 used of 40 leaking 2/s: half a second to get back under 80 %.
+    // 32 of 40 used (80 %), leaking 2/s: one request per half second.
     assert!(
         started.elapsed() >= Duration::from_millis(450),
         "{:?}",

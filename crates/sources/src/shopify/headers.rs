@@ -62,17 +62,17 @@ impl CallLimit {
         f64::from(self.size) / 20.0
     }
 
-    /// How long to pause before the next request so the bucket stays below
-    /// `threshold` (a fraction of its size): zero when there is room, else
-    /// the time for the excess to leak out. Staying below the top means
-    /// several workers sharing one bucket rarely meet a 429.
+    /// How long to pause before the next request: zero while the bucket is
+    /// below `threshold` (a fraction of its size), else the time one request
+    /// takes to leak out. Sending no faster than the leak rate once the
+    /// bucket is this full stops it from growing, so syncs sharing one bucket
+    /// (and the merchant's other apps) rarely meet a 429, while a backfill
+    /// still runs at the plan's full sustained rate.
     pub fn pause(&self, threshold: f64) -> Duration {
-        let target = (f64::from(self.size) * threshold).floor() - 1.0;
-        let excess = f64::from(self.used) - target;
-        if excess <= 0.0 {
+        if f64::from(self.used) < f64::from(self.size) * threshold {
             return Duration::ZERO;
         }
-        Duration::from_secs_f64(excess / self.leak_per_second())
+        Duration::from_secs_f64(1.0 / self.leak_per_second())
     }
 }
 
@@ -124,8 +124,17 @@ mod tests {
             Duration::ZERO
         );
         assert_eq!(
+            CallLimit::parse("31/40").unwrap().pause(0.8),
+            Duration::ZERO
+        );
+        assert_eq!(
             CallLimit::parse("40/40").unwrap().pause(0.8),
-            Duration::from_millis(4500)
+            Duration::from_millis(500)
+        );
+        // A Plus shop's bucket (400, leaking 20/s) paces at 50 ms.
+        assert_eq!(
+            CallLimit::parse("390/400").unwrap().pause(0.8),
+            Duration::from_millis(50)
         );
         assert!(CallLimit::parse("x/40").is_none());
         assert!(CallLimit::parse("1/0").is_none());
