@@ -2,99 +2,11 @@
 //! (retry, Retry-After, no retry on 401, timeout, pagination, pacing), each
 //! with exact answers so the rule, not luck, is what passes.
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Response, Uri};
-use axum::Router;
-use opsdeck_domain::{BrandId, Currency, Secret, SourceId};
-use opsdeck_sources::{CallStats, ShopifyClient, ShopifyError, ShopifySettings};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use common::fake::{answer, client, fake_shop, TOKEN};
+use opsdeck_sources::{CallStats, ShopifyClient, ShopifyError};
 use std::time::{Duration, Instant};
-use url::Url;
-
-const TOKEN: &str = "shpat_fake_token_0123456789";
-
-/// One scripted answer.
-#[derive(Clone)]
-struct Answer {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: String,
-    delay: Duration,
-}
-
-fn answer(status: u16, body: &str) -> Answer {
-    Answer {
-        status,
-        headers: vec![],
-        body: body.to_string(),
-        delay: Duration::ZERO,
-    }
-}
-
-#[derive(Default)]
-struct Script {
-    answers: Vec<Answer>,
-    /// (path and query, token header) of each request received.
-    seen: Vec<(String, Option<String>)>,
-}
-
-type Shared = Arc<Mutex<Script>>;
-
-async fn handle(State(script): State<Shared>, uri: Uri, headers: HeaderMap) -> Response<Body> {
-    let next = {
-        let mut s = script.lock().unwrap();
-        let token = headers
-            .get("x-shopify-access-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        s.seen.push((uri.to_string(), token));
-        if s.answers.is_empty() {
-            answer(500, "script exhausted")
-        } else {
-            s.answers.remove(0)
-        }
-    };
-    tokio::time::sleep(next.delay).await;
-    let mut response = Response::builder().status(next.status);
-    for (name, value) in &next.headers {
-        response = response.header(*name, value);
-    }
-    response.body(Body::from(next.body)).unwrap()
-}
-
-/// Serves `answers` in order on a fresh port; returns the shop base URL.
-async fn fake_shop(answers: Vec<Answer>) -> (Url, Shared) {
-    let script: Shared = Arc::new(Mutex::new(Script {
-        answers,
-        seen: vec![],
-    }));
-    let app = Router::new().fallback(handle).with_state(script.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (
-        Url::parse(&format!("http://{addr}/shops/fake")).unwrap(),
-        script,
-    )
-}
-
-fn client(base: &Url) -> ShopifyClient {
-    let mut settings = ShopifySettings::new(
-        SourceId::parse("shopify-fake").unwrap(),
-        BrandId::parse("fake").unwrap(),
-        Currency::USD,
-        "fake.myshopify.com",
-        Secret::new(TOKEN),
-    )
-    .unwrap();
-    settings.base_url = base.clone();
-    settings.page_size = 2;
-    settings.max_retries = 3;
-    settings.backoff_base = Duration::from_millis(10);
-    settings.request_timeout = Duration::from_secs(5);
-    ShopifyClient::new(settings).unwrap()
-}
 
 const PAGE: &str = r#"{"orders":[{"id":1},{"id":2}]}"#;
 

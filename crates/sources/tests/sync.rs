@@ -35,6 +35,7 @@ async fn backfill_then_incremental_gives_exactly_the_data_set() {
         orders.pages, orders.calls.requests
     );
     assert_eq!(orders.since, None, "first run is a full backfill");
+    assert!(orders.rejected.is_empty(), "{:?}", orders.rejected);
     assert_eq!(orders.inserted, expected);
     assert!(orders.ascending);
     assert_eq!(orders.calls.requests, minimum_pages);
@@ -308,4 +309,39 @@ async fn worker_syncs_products_before_stock_refreshes_on_trigger_and_stops() {
         .await
         .expect("worker stops promptly")
         .unwrap();
+}
+
+/// A full backfill of every launched shop at full scale with the rate limit
+/// on and the production page size; prints the figures. Slow-ish, so run on
+/// demand: `cargo test -p opsdeck-sources --test sync -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn measure_full_scale_backfill_with_rate_limit() {
+    let h = Harness::start(1.0).await;
+    let started = Instant::now();
+    let mut requests = 0;
+    let mut minimum = 0;
+    let mut waits = 0;
+    for shop in h.sim.shops() {
+        let mut settings = h.settings(&shop.slug);
+        settings.page_size = 250;
+        let client = ShopifyClient::new(settings).unwrap();
+        for resource in ALL {
+            let run = sync_once(&client, h.store.as_ref(), resource, start_time())
+                .await
+                .unwrap();
+            requests += run.calls.requests;
+            waits += run.calls.rate_limit_waits + run.calls.throttle_waits;
+        }
+        minimum += (h.sim_orders(&shop.slug).len() as u64).div_ceil(250).max(1);
+        minimum += (h.sim_products(&shop.slug).len() as u64)
+            .div_ceil(250)
+            .max(1);
+        h.assert_exact_data_set(&shop.slug).await;
+    }
+    eprintln!(
+        "full scale: {requests} requests (orders+products minimum {minimum}, plus inventory), \
+         {waits} waits, {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake;
+
 use jiff::Timestamp;
 use opsdeck_domain::{BrandId, Currency, InventoryLevel, Money, Order, Product, Secret, SourceId};
 use opsdeck_simulator::{SimConfig, Simulator};
