@@ -58,6 +58,14 @@ async fn get_json(client: &reqwest::Client, url: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn synced_stores_show_the_right_numbers_on_api_and_page() {
+    // SQLite always; PostgreSQL too when a test server is configured.
+    for backend in opsdeck_store::testing::each_backend().await {
+        eprintln!("end-to-end on {}", backend.label);
+        synced_stores_on(backend.url.clone()).await;
+    }
+}
+
+async fn synced_stores_on(database_url: String) {
     // Wednesday 2026-06-10, 14:05 in New York.
     let now: Timestamp = "2026-06-10T18:05:00Z".parse().unwrap();
     let simulator = Simulator::new(SimConfig {
@@ -79,15 +87,12 @@ async fn synced_stores_show_the_right_numbers_on_api_and_page() {
         }
     });
 
-    let dir = std::env::temp_dir().join(format!("opsdeck-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("e2e.db");
     let shops = simulator.shops();
     let config = demo_config(
         &shops,
         sim_addr,
         "127.0.0.1:0".parse().unwrap(),
-        format!("sqlite:{}", db.display()),
+        database_url,
         Duration::from_secs(1),
     )
     .unwrap();
@@ -202,5 +207,4 @@ async fn synced_stores_show_the_right_numbers_on_api_and_page() {
     running.stop().await.unwrap();
     let _ = sim_stop.send(true);
     sim_task.await.unwrap().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
