@@ -147,6 +147,45 @@ pub struct SatisfactionSurvey {
 
 impl_record!(SatisfactionSurvey, RecordKind::SatisfactionSurvey, brand: optional);
 
+/// When a message reached the other side: its send time when known, else
+/// the time it was written.
+fn message_time(message: &TicketMessage) -> Timestamp {
+    message.sent_at.unwrap_or(message.created_at)
+}
+
+/// First response time of one ticket, from its messages (any order).
+///
+/// It is the first public reply a person on the team sent (not an internal
+/// note, not an automation rule's reply, not a failed send) minus the first
+/// customer message, both at their send time. A reply that precedes the
+/// customer's first message (an outbound ticket) does not count. `None` while
+/// the customer has written nothing or nobody has answered yet.
+pub fn first_response_time(messages: &[TicketMessage]) -> Option<jiff::SignedDuration> {
+    let asked = messages
+        .iter()
+        .filter(|m| !m.from_agent)
+        .map(message_time)
+        .min()?;
+    let answered = messages
+        .iter()
+        .filter(|m| m.is_human_public_reply())
+        .map(message_time)
+        .filter(|at| *at >= asked)
+        .min()?;
+    Some(answered.duration_since(asked))
+}
+
+/// Resolution time of one ticket: closed minus created, for a ticket that is
+/// closed now. A ticket reopened after closing (status open, an old
+/// `closed_at` still set) has none until it closes again.
+pub fn resolution_time(ticket: &Ticket) -> Option<jiff::SignedDuration> {
+    if ticket.status != TicketStatus::Closed {
+        return None;
+    }
+    let closed = ticket.closed_at?;
+    (closed >= ticket.created_at).then(|| closed.duration_since(ticket.created_at))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +196,114 @@ mod tests {
         assert!(Channel::Twitter.is_social());
         assert!(!Channel::Email.is_social());
         assert_eq!(Channel::parse("carrier-pigeon").as_str(), "carrier-pigeon");
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn message(
+        id: &str,
+        from_agent: bool,
+        public: bool,
+        rule: Option<&str>,
+        at: &str,
+    ) -> TicketMessage {
+        TicketMessage {
+            source: SourceId::parse("gorgias").unwrap(),
+            external_id: id.into(),
+            brand: None,
+            ticket_id: "1".into(),
+            from_agent,
+            public,
+            rule_id: rule.map(String::from),
+            channel: Some(Channel::Email),
+            subject: None,
+            body_text: None,
+            intents: vec![],
+            created_at: ts(at),
+            sent_at: Some(ts(at)),
+            failed_at: None,
+            updated_at: ts(at),
+        }
+    }
+
+    fn ticket(status: TicketStatus, created: &str, closed: Option<&str>) -> Ticket {
+        Ticket {
+            source: SourceId::parse("gorgias").unwrap(),
+            external_id: "1".into(),
+            brand: None,
+            status,
+            channel: Channel::Email,
+            subject: None,
+            excerpt: None,
+            priority: None,
+            spam: false,
+            tags: vec![],
+            customer: None,
+            assignee: None,
+            created_at: ts(created),
+            opened_at: None,
+            updated_at: ts(created),
+            last_received_message_at: None,
+            closed_at: closed.map(ts),
+            snooze_until: None,
+            trashed_at: None,
+        }
+    }
+
+    #[test]
+    fn first_response_skips_rules_notes_and_failed_sends() {
+        // Customer writes at 09:00; a rule auto-replies at 09:00:05; an agent
+        // leaves an internal note at 09:30; a reply fails at 10:00; the first
+        // real reply goes out at 11:15 -> 2h15m.
+        let mut failed = message("4", true, true, None, "2024-03-01T10:00:00Z");
+        failed.failed_at = Some(ts("2024-03-01T10:00:01Z"));
+        let messages = vec![
+            message("6", true, true, None, "2024-03-01T12:00:00Z"),
+            message("1", false, true, None, "2024-03-01T09:00:00Z"),
+            message("2", true, true, Some("77"), "2024-03-01T09:00:05Z"),
+            message("3", true, false, None, "2024-03-01T09:30:00Z"),
+            failed,
+            message("5", true, true, None, "2024-03-01T11:15:00Z"),
+        ];
+        assert_eq!(
+            first_response_time(&messages),
+            Some(jiff::SignedDuration::from_secs(2 * 3600 + 15 * 60))
+        );
+    }
+
+    #[test]
+    fn no_first_response_without_a_customer_message_or_a_human_reply() {
+        let only_rule = vec![
+            message("1", false, true, None, "2024-03-01T09:00:00Z"),
+            message("2", true, true, Some("77"), "2024-03-01T09:00:05Z"),
+            message("3", true, false, None, "2024-03-01T09:30:00Z"),
+        ];
+        assert_eq!(first_response_time(&only_rule), None);
+        let outbound = vec![message("1", true, true, None, "2024-03-01T09:00:00Z")];
+        assert_eq!(first_response_time(&outbound), None);
+        assert_eq!(first_response_time(&[]), None);
+    }
+
+    #[test]
+    fn resolution_time_only_for_closed_tickets() {
+        let closed = ticket(
+            TicketStatus::Closed,
+            "2024-03-01T09:00:00Z",
+            Some("2024-03-15T09:00:00Z"),
+        );
+        assert_eq!(
+            resolution_time(&closed),
+            Some(jiff::SignedDuration::from_hours(14 * 24))
+        );
+        let reopened = ticket(
+            TicketStatus::Open,
+            "2024-03-01T09:00:00Z",
+            Some("2024-03-15T09:00:00Z"),
+        );
+        assert_eq!(resolution_time(&reopened), None);
+        let open = ticket(TicketStatus::Open, "2024-03-01T09:00:00Z", None);
+        assert_eq!(resolution_time(&open), None);
     }
 }
