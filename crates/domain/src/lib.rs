@@ -14,6 +14,9 @@
 //! - [`order`]: orders, line items, fulfillments and refunds.
 //! - [`catalog`]: products, variants and inventory levels.
 //! - [`support`]: helpdesk tickets, messages and satisfaction surveys.
+//! - [`operations`]: what the ingest API brings beyond those: tracking events,
+//!   inventory batches, return requests, review-queue items, payment events,
+//!   health checks, and partial updates of an order.
 //! - [`period`]: today / this week / this month windows in a brand's time zone,
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
@@ -26,6 +29,7 @@ pub mod brand;
 pub mod catalog;
 pub mod ids;
 pub mod money;
+pub mod operations;
 pub mod order;
 pub mod period;
 pub mod record;
@@ -36,6 +40,11 @@ pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
 pub use ids::{BrandId, IdError, SourceId};
 pub use money::{Currency, Money, MoneyError};
+pub use operations::{
+    Applied, FulfillmentUpdate, HealthCheck, HealthStatus, InventoryBatch, OrderStatusChange,
+    PaymentEvent, PaymentEventKind, ReturnKind, ReturnRequest, ReturnStatus, ReviewItem,
+    ReviewStatus, TrackingEvent, TrackingStatus,
+};
 pub use order::{
     CustomerRef, FinancialStatus, Fulfillment, FulfillmentState, LineItem, Order,
     OrderFulfillmentStatus, Refund, RefundLineItem, ShipmentStatus,

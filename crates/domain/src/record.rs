@@ -14,6 +14,12 @@ open_enum! {
         Ticket = "ticket",
         TicketMessage = "ticket_message",
         SatisfactionSurvey = "satisfaction_survey",
+        TrackingEvent = "tracking_event",
+        InventoryBatch = "inventory_batch",
+        ReturnRequest = "return_request",
+        ReviewItem = "review_item",
+        PaymentEvent = "payment_event",
+        HealthCheck = "health_check",
     }
 }
 
