@@ -4,6 +4,7 @@
 use crate::db::{Col, Db, DbTx, Value};
 use crate::model::{AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome};
 use crate::schema::{self, RecordRow, Statements, Table, SEQ_PARAM, TABLES};
+use crate::inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
 use crate::{Backend, Result, Store, UpsertReport};
 use async_trait::async_trait;
 use opsdeck_domain::{
@@ -373,5 +374,45 @@ impl<D: Db> Store for SqlStore<D> {
             .fetch(&schema::ALL_SYNC_STATES, &[], &schema::SYNC_COLS)
             .await?;
         rows.iter().map(schema::sync_state_from_row).collect()
+    }
+
+    // The webhook inbox lives in `crate::inbox`.
+
+    async fn get_product(&self, source: &SourceId, external_id: &str) -> Result<Option<Product>> {
+        self.product_by_id(source, external_id).await
+    }
+
+    #[instrument(skip_all, fields(backend = ?self.db.backend(), events = events.len()))]
+    async fn insert_webhooks(&self, events: &[InboxEvent]) -> Result<Vec<InsertOutcome>> {
+        self.inbox_insert(events).await
+    }
+
+    async fn pending_webhooks(&self, due_by: Timestamp, limit: u32) -> Result<Vec<StoredWebhook>> {
+        self.inbox_pending(due_by, limit).await
+    }
+
+    async fn webhooks_with_status(
+        &self,
+        status: WebhookStatus,
+        limit: u32,
+    ) -> Result<Vec<StoredWebhook>> {
+        self.inbox_by_status(status, limit).await
+    }
+
+    async fn mark_webhooks_processed(&self, done: &[(i64, String)], at: Timestamp) -> Result<()> {
+        self.inbox_mark_processed(done, at).await
+    }
+
+    async fn mark_webhook_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        self.inbox_mark_failed(id, error, retry_at).await
+    }
+
+    async fn webhook_stats(&self) -> Result<WebhookStats> {
+        self.inbox_stats().await
     }
 }

@@ -24,12 +24,14 @@
 
 mod db;
 mod engine;
+pub mod inbox;
 pub mod model;
 mod postgres;
 mod schema;
 mod sqlite;
 pub mod testing;
 
+pub use inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
 };
@@ -125,6 +127,39 @@ pub trait Store: Send + Sync + 'static {
     async fn save_sync_state(&self, state: &SyncState) -> Result<()>;
 
     async fn all_sync_states(&self) -> Result<Vec<SyncState>>;
+
+    async fn get_product(&self, source: &SourceId, external_id: &str) -> Result<Option<Product>>;
+
+    /// Commits webhook deliveries to the inbox in one transaction (one
+    /// durable commit for the whole batch). A `(source, webhook_id)` already
+    /// stored, or repeated earlier in the batch, is a `Duplicate` and not
+    /// written again. Outcomes come back in input order.
+    async fn insert_webhooks(&self, events: &[InboxEvent]) -> Result<Vec<InsertOutcome>>;
+
+    /// Pending events whose next attempt is due by `due_by`, oldest first.
+    async fn pending_webhooks(&self, due_by: Timestamp, limit: u32) -> Result<Vec<StoredWebhook>>;
+
+    /// Events in `status`, oldest first (e.g. the failed ones, for a person).
+    async fn webhooks_with_status(
+        &self,
+        status: WebhookStatus,
+        limit: u32,
+    ) -> Result<Vec<StoredWebhook>>;
+
+    /// Marks events processed, each with a short note of what it did.
+    async fn mark_webhooks_processed(&self, done: &[(i64, String)], at: Timestamp) -> Result<()>;
+
+    /// Records a failed processing attempt (attempts + 1, the error without
+    /// secrets). With `retry_at` the event stays pending until then; without,
+    /// it is given up on and kept as `Failed`.
+    async fn mark_webhook_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()>;
+
+    async fn webhook_stats(&self) -> Result<WebhookStats>;
 }
 
 /// Opens the store a URL names: `sqlite:PATH` / `sqlite://PATH` (created if

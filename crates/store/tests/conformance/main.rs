@@ -9,10 +9,12 @@
 mod feed;
 #[path = "../fixtures/mod.rs"]
 mod fixtures;
+mod inbox;
 mod queries;
 mod upserts;
 
 use feed::*;
+use inbox::*;
 use queries::*;
 use upserts::*;
 
@@ -70,6 +72,11 @@ conformance!(
     ids_above_2_pow_53_round_trip,
     record_counts_count_each_kind,
     concurrent_batches_get_distinct_ordered_seqs,
+    inbox_dedupes_on_source_and_webhook_id,
+    inbox_processed_events_leave_the_queue,
+    inbox_failures_retry_later_then_give_up_visibly,
+    inbox_large_batches_commit_whole,
+    get_product_reads_one_product,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {

@@ -1,0 +1,372 @@
+//! The webhook inbox: platform deliveries kept durably between "received"
+//! and "applied".
+//!
+//! A webhook is answered 200 only after its raw event is committed here, so
+//! an acknowledged delivery survives a crash; a worker then turns pending
+//! events into records and marks them processed, or failed with a retry
+//! time. Redeliveries (same `(source, webhook_id)`) are recognised on insert
+//! and stored once. Inserts take a whole batch in one transaction, so the
+//! receiver can group the deliveries that arrive together into one commit
+//! (one fsync) instead of paying one per webhook.
+
+use crate::db::{Col, Db, DbTx, Row, Value};
+use crate::engine::SqlStore;
+use crate::schema::{self, SqlType};
+use crate::Result;
+use opsdeck_domain::{Product, SourceId, Timestamp};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One delivery as received: the raw body and the headers that describe it.
+/// The body is kept byte for byte (it is what the signature covered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboxEvent {
+    /// The configured source the shop belongs to, e.g. `shopify-plentum`.
+    pub source: SourceId,
+    pub shop_domain: String,
+    /// `X-Shopify-Webhook-Id`: the same for every retry of one delivery.
+    pub webhook_id: String,
+    /// `X-Shopify-Event-Id`, where sent: the same for every webhook of one event.
+    pub event_id: Option<String>,
+    /// e.g. `orders/updated`.
+    pub topic: String,
+    pub api_version: Option<String>,
+    /// `X-Shopify-Triggered-At`: when the platform emitted the event.
+    pub triggered_at: Option<Timestamp>,
+    pub received_at: Timestamp,
+    pub body: String,
+}
+
+/// What inserting one event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InsertOutcome {
+    /// New; carries the inbox row id.
+    Inserted { id: i64 },
+    /// Already received (a redelivery): nothing written.
+    Duplicate,
+}
+
+/// Where a stored event is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookStatus {
+    /// Waiting to be processed, or to be retried after a failure.
+    Pending,
+    Processed,
+    /// Gave up after repeated failures; kept for a person to look at.
+    Failed,
+}
+
+impl WebhookStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            WebhookStatus::Pending => "pending",
+            WebhookStatus::Processed => "processed",
+            WebhookStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(WebhookStatus::Pending),
+            "processed" => Some(WebhookStatus::Processed),
+            "failed" => Some(WebhookStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// An event as the inbox holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredWebhook {
+    pub id: i64,
+    pub event: InboxEvent,
+    pub status: WebhookStatus,
+    /// Processing attempts that failed so far.
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// What processing did, e.g. `order 1001 updated`.
+    pub result: Option<String>,
+}
+
+/// The inbox at a glance, for health screens and the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WebhookStats {
+    pub pending: u64,
+    /// Pending events that already failed at least once (waiting on backoff).
+    pub retrying: u64,
+    pub processed: u64,
+    pub failed: u64,
+    /// Receipt time of the oldest pending event: how far behind the worker is.
+    pub oldest_pending_received_at: Option<Timestamp>,
+}
+
+const KIND: &str = "webhook";
+
+const COLUMNS: &str = "id, source, shop_domain, webhook_id, event_id, topic, api_version, \
+    triggered_at_us, received_at_us, body, status, attempts, last_error, result";
+
+const COLS: [Col; 14] = [
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Text,
+    Col::Text,
+];
+
+/// Rows per insert statement: bounds the JSON parameter.
+const CHUNK: usize = 200;
+
+fn text(s: &str) -> Value {
+    Value::Text(Some(s.to_string()))
+}
+
+fn int(v: i64) -> Value {
+    Value::Int(Some(v))
+}
+
+fn from_row(row: &Row) -> Result<StoredWebhook> {
+    let id = row.int(0)?;
+    let label = id.to_string();
+    let ts = |us: i64| schema::from_micros(us, KIND, &label);
+    let source = row.text(1)?;
+    let status = row.text(10)?;
+    Ok(StoredWebhook {
+        id,
+        event: InboxEvent {
+            source: SourceId::parse(&source).map_err(|e| schema::corrupt(KIND, &label, e))?,
+            shop_domain: row.text(2)?,
+            webhook_id: row.text(3)?,
+            event_id: row.opt_text(4),
+            topic: row.text(5)?,
+            api_version: row.opt_text(6),
+            triggered_at: row.opt_int(7).map(ts).transpose()?,
+            received_at: ts(row.int(8)?)?,
+            body: row.text(9)?,
+        },
+        status: WebhookStatus::parse(&status)
+            .ok_or_else(|| schema::corrupt(KIND, &label, format!("unknown status {status:?}")))?,
+        attempts: u32::try_from(row.int(11)?).map_err(|e| schema::corrupt(KIND, &label, e))?,
+        last_error: row.opt_text(12),
+        result: row.opt_text(13),
+    })
+}
+
+impl<D: Db> SqlStore<D> {
+    fn insert_sql(&self) -> String {
+        let d = self.db.dialect();
+        let types = [
+            SqlType::Text,
+            SqlType::Text,
+            SqlType::Text,
+            SqlType::Text,
+            SqlType::Text,
+            SqlType::Text,
+            SqlType::BigInt,
+            SqlType::BigInt,
+            SqlType::Text,
+        ];
+        let elements: Vec<String> = types
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| d.json_element(i, *ty))
+            .collect();
+        // `WHERE true`: see schema::upsert_sql (SQLite's INSERT .. SELECT ..
+        // ON CONFLICT ambiguity).
+        format!(
+            "INSERT INTO webhook_inbox (source, shop_domain, webhook_id, event_id, topic, \
+             api_version, triggered_at_us, received_at_us, body, status, attempts, \
+             next_attempt_at_us) SELECT {}, 'pending', 0, {} FROM {} WHERE true \
+             ON CONFLICT (source, webhook_id) DO NOTHING RETURNING id, source, webhook_id",
+            elements.join(", "),
+            d.json_element(7, SqlType::BigInt),
+            d.json_rows(1)
+        )
+    }
+
+    /// See [`crate::Store::insert_webhooks`].
+    pub(crate) async fn inbox_insert(&self, events: &[InboxEvent]) -> Result<Vec<InsertOutcome>> {
+        // The first occurrence of a key in the batch is the one inserted;
+        // later ones are duplicates, like a redelivery after it.
+        let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut unique = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            if let std::collections::hash_map::Entry::Vacant(v) =
+                first.entry((e.source.as_str(), e.webhook_id.as_str()))
+            {
+                v.insert(i);
+                unique.push(e);
+            }
+        }
+        let sql = self.insert_sql();
+        let mut inserted: HashMap<(String, String), i64> = HashMap::new();
+        let mut tx = self.db.begin().await?;
+        for chunk in unique.chunks(CHUNK) {
+            let rows: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|e| {
+                    serde_json::json!([
+                        e.source.as_str(),
+                        e.shop_domain,
+                        e.webhook_id,
+                        e.event_id,
+                        e.topic,
+                        e.api_version,
+                        e.triggered_at.map(schema::micros),
+                        schema::micros(e.received_at),
+                        e.body,
+                    ])
+                })
+                .collect();
+            let json = serde_json::Value::Array(rows).to_string();
+            let cols = [Col::Int, Col::Text, Col::Text];
+            for row in tx.fetch(&sql, &[Value::Text(Some(json))], &cols).await? {
+                inserted.insert((row.text(1)?, row.text(2)?), row.int(0)?);
+            }
+        }
+        tx.commit().await?;
+        Ok(events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let k = (e.source.as_str(), e.webhook_id.as_str());
+                let owner = first.get(&k).copied() == Some(i);
+                match inserted.get(&(k.0.to_string(), k.1.to_string())) {
+                    Some(id) if owner => InsertOutcome::Inserted { id: *id },
+                    _ => InsertOutcome::Duplicate,
+                }
+            })
+            .collect())
+    }
+
+    pub(crate) async fn inbox_pending(
+        &self,
+        due_by: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<StoredWebhook>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM webhook_inbox WHERE status = 'pending' \
+             AND next_attempt_at_us <= $1 ORDER BY id LIMIT $2"
+        );
+        let params = [int(schema::micros(due_by)), int(i64::from(limit))];
+        let rows = self.db.fetch(&sql, &params, &COLS).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub(crate) async fn inbox_by_status(
+        &self,
+        status: WebhookStatus,
+        limit: u32,
+    ) -> Result<Vec<StoredWebhook>> {
+        let sql = format!("SELECT {COLUMNS} FROM webhook_inbox WHERE status = $1 ORDER BY id LIMIT $2");
+        let params = [text(status.as_str()), int(i64::from(limit))];
+        let rows = self.db.fetch(&sql, &params, &COLS).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub(crate) async fn inbox_mark_processed(
+        &self,
+        done: &[(i64, String)],
+        at: Timestamp,
+    ) -> Result<()> {
+        if done.is_empty() {
+            return Ok(());
+        }
+        let d = self.db.dialect();
+        let sql = format!(
+            "UPDATE webhook_inbox SET status = 'processed', last_error = NULL, \
+             processed_at_us = $2, result = j.result \
+             FROM (SELECT {id} AS id, {result} AS result FROM {rows}) AS j \
+             WHERE webhook_inbox.id = j.id",
+            result = d.json_element(1, SqlType::Text),
+            id = d.json_element(0, SqlType::BigInt),
+            rows = d.json_rows(1),
+        );
+        let mut tx = self.db.begin().await?;
+        for chunk in done.chunks(CHUNK * 2) {
+            let json = serde_json::to_string(chunk).expect("pairs serialize");
+            tx.execute(&sql, &[Value::Text(Some(json)), int(schema::micros(at))])
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    pub(crate) async fn inbox_mark_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let (status, next) = match retry_at {
+            Some(at) => (WebhookStatus::Pending, int(schema::micros(at))),
+            None => (WebhookStatus::Failed, Value::Int(None)),
+        };
+        self.db
+            .execute(
+                "UPDATE webhook_inbox SET status = $2, attempts = attempts + 1, last_error = $3, \
+                 next_attempt_at_us = COALESCE($4, next_attempt_at_us) WHERE id = $1",
+                &[int(id), text(status.as_str()), text(error), next],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn inbox_stats(&self) -> Result<WebhookStats> {
+        let rows = self
+            .db
+            .fetch(
+                "SELECT \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'pending'), \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'pending' AND attempts > 0), \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'processed'), \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'failed'), \
+                 (SELECT MIN(received_at_us) FROM webhook_inbox WHERE status = 'pending')",
+                &[],
+                &[Col::Int; 5],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(WebhookStats::default());
+        };
+        let n = |i: usize| -> Result<u64> { Ok(row.int(i)?.max(0) as u64) };
+        Ok(WebhookStats {
+            pending: n(0)?,
+            retrying: n(1)?,
+            processed: n(2)?,
+            failed: n(3)?,
+            oldest_pending_received_at: row
+                .opt_int(4)
+                .map(|us| schema::from_micros(us, KIND, "oldest"))
+                .transpose()?,
+        })
+    }
+
+    /// See [`crate::Store::get_product`].
+    pub(crate) async fn product_by_id(
+        &self,
+        source: &SourceId,
+        external_id: &str,
+    ) -> Result<Option<Product>> {
+        let sql = format!(
+            "SELECT {} FROM products WHERE source = $1 AND external_id = $2",
+            self.db.dialect().body_column()
+        );
+        let rows = self
+            .db
+            .fetch(&sql, &[text(source.as_str()), text(external_id)], &[Col::Text])
+            .await?;
+        rows.first()
+            .map(|row| schema::decode(&schema::PRODUCTS, external_id, &row.text(0)?))
+            .transpose()
+    }
+}
