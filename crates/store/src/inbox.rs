@@ -268,7 +268,8 @@ impl<D: Db> SqlStore<D> {
         status: WebhookStatus,
         limit: u32,
     ) -> Result<Vec<StoredWebhook>> {
-        let sql = format!("SELECT {COLUMNS} FROM webhook_inbox WHERE status = $1 ORDER BY id LIMIT $2");
+        let sql =
+            format!("SELECT {COLUMNS} FROM webhook_inbox WHERE status = $1 ORDER BY id LIMIT $2");
         let params = [text(status.as_str()), int(i64::from(limit))];
         let rows = self.db.fetch(&sql, &params, &COLS).await?;
         rows.iter().map(from_row).collect()
@@ -363,7 +364,11 @@ impl<D: Db> SqlStore<D> {
         );
         let rows = self
             .db
-            .fetch(&sql, &[text(source.as_str()), text(external_id)], &[Col::Text])
+            .fetch(
+                &sql,
+                &[text(source.as_str()), text(external_id)],
+                &[Col::Text],
+            )
             .await?;
         rows.first()
             .map(|row| schema::decode(&schema::PRODUCTS, external_id, &row.text(0)?))

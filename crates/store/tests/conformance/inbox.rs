@@ -108,11 +108,20 @@ pub(crate) async fn inbox_failures_retry_later_then_give_up_visibly(db: &TestSto
         panic!("{out:?}")
     };
     db.store
-        .mark_webhook_failed(id, "order 7 not stored yet", Some(ts("2024-05-01T10:00:30Z")))
+        .mark_webhook_failed(
+            id,
+            "order 7 not stored yet",
+            Some(ts("2024-05-01T10:00:30Z")),
+        )
         .await
         .unwrap();
     // Not due before the retry time, due after it.
-    assert!(db.store.pending_webhooks(ts(at), 10).await.unwrap().is_empty());
+    assert!(db
+        .store
+        .pending_webhooks(ts(at), 10)
+        .await
+        .unwrap()
+        .is_empty());
     let due = db
         .store
         .pending_webhooks(ts("2024-05-01T10:00:30Z"), 10)
@@ -157,7 +166,10 @@ pub(crate) async fn inbox_large_batches_commit_whole(db: &TestStore) {
     let pending = db.store.pending_webhooks(ts(at), 1000).await.unwrap();
     assert_eq!(pending.len(), 450);
     let done: Vec<(i64, String)> = pending.iter().map(|w| (w.id, "ok".to_string())).collect();
-    db.store.mark_webhooks_processed(&done, ts(at)).await.unwrap();
+    db.store
+        .mark_webhooks_processed(&done, ts(at))
+        .await
+        .unwrap();
     assert_eq!(db.store.webhook_stats().await.unwrap().processed, 450);
 }
 
