@@ -6,6 +6,7 @@
 //! print SKIPPED and pass when `OPSDECK_TEST_POSTGRES_URL` is unset (and
 //! fail when CI also sets `OPSDECK_REQUIRE_POSTGRES=1`).
 
+mod alerts;
 mod feed;
 #[path = "../fixtures/mod.rs"]
 mod fixtures;
@@ -13,6 +14,7 @@ mod inbox;
 mod queries;
 mod upserts;
 
+use alerts::*;
 use feed::*;
 use inbox::*;
 use queries::*;
@@ -72,6 +74,10 @@ conformance!(
     ids_above_2_pow_53_round_trip,
     record_counts_count_each_kind,
     concurrent_batches_get_distinct_ordered_seqs,
+    alert_step_commits_whole_with_history,
+    outbox_claim_lease_and_finish,
+    silences_by_window,
+    leader_lease_is_exclusive_until_it_expires,
     inbox_dedupes_on_source_and_webhook_id,
     inbox_processed_events_leave_the_queue,
     inbox_failures_retry_later_then_give_up_visibly,
