@@ -1,15 +1,19 @@
 //! Every number on the dashboard, as pure functions of data, configuration
 //! and `now`.
 //!
-//! Nothing in this crate reads a clock, a database or the network: the caller
-//! fetches the facts a metric needs (the store says which), passes the
-//! instant it wants the numbers "as of", and gets back plain, serializable
-//! values. That is what lets every number be tested with a fixed clock and
-//! hand-computed fixtures, and lets the web layer stay a thin renderer.
-//! Definitions follow the project's METRICS.md; where it leaves a choice
-//! open, the choice is written on the item that makes it.
+//! Nothing in this crate's panels reads a clock, a database or the network:
+//! the [`projection`] holds the data (built from the store and kept current
+//! from its change feed by [`projection::follow_changes`], the one async
+//! part), the caller passes the instant it wants the numbers "as of", and
+//! gets back plain, serializable values. That is what lets every number be
+//! tested with a fixed clock and hand-computed fixtures, and lets the web
+//! layer stay a thin renderer. Definitions follow the project's METRICS.md;
+//! docs/metrics.md says exactly how each is implemented.
 //!
 //! # Layout
+//! - [`projection`]: the in-memory analytic state and its refresher.
+//! - [`panels`]: one module per dashboard panel, each a pure function of
+//!   (projection, [`panels::PanelConfig`], range, now).
 //! - [`order_volume`]: the order volume cards — orders, gross revenue and
 //!   AOV for today / this week / this month in the brand's time zone, each
 //!   against the same elapsed span of the prior period.
@@ -21,8 +25,11 @@
 pub mod freshness;
 pub mod money_json;
 pub mod order_volume;
+pub mod panels;
+pub mod projection;
 
 pub use freshness::{brand_freshness, Freshness};
 pub use order_volume::{
     facts_window_start, order_volume, period_volume, BrandVolume, PeriodVolume, VolumeError,
 };
+pub use projection::{follow_changes, Projection, SharedProjection, SubscriptionRules};

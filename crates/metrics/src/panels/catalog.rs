@@ -1,0 +1,82 @@
+//! Catalog health: products by status, the issues of each (no images, empty
+//! description, a variant priced 0) and the share of active products with none.
+
+use crate::projection::catalog::{NO_DESCRIPTION, NO_IMAGES, ZERO_PRICE};
+use crate::projection::{BrandIx, Projection};
+use opsdeck_domain::ProductStatus;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductIssues {
+    pub product: String,
+    pub status: String,
+    pub issues: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Catalog {
+    pub active: usize,
+    pub draft: usize,
+    pub archived: usize,
+    pub other: usize,
+    pub missing_images: usize,
+    pub missing_description: usize,
+    pub zero_price: usize,
+    /// Active products with no issue ÷ active products; `None` with none active.
+    pub health_score: Option<f64>,
+    /// Every product with an issue, active ones first, then by title.
+    pub issues: Vec<ProductIssues>,
+}
+
+pub fn catalog(p: &Projection, b: BrandIx) -> Catalog {
+    let mut c = Catalog {
+        active: 0,
+        draft: 0,
+        archived: 0,
+        other: 0,
+        missing_images: 0,
+        missing_description: 0,
+        zero_price: 0,
+        health_score: None,
+        issues: vec![],
+    };
+    let mut healthy_active = 0;
+    for prod in p.catalog.products_of(b) {
+        let active = prod.status == ProductStatus::Active;
+        match prod.status {
+            ProductStatus::Active => c.active += 1,
+            ProductStatus::Draft => c.draft += 1,
+            ProductStatus::Archived => c.archived += 1,
+            _ => c.other += 1,
+        }
+        let mut names = vec![];
+        for (flag, name, count) in [
+            (NO_IMAGES, "no images", &mut c.missing_images),
+            (
+                NO_DESCRIPTION,
+                "empty description",
+                &mut c.missing_description,
+            ),
+            (ZERO_PRICE, "variant priced 0", &mut c.zero_price),
+        ] {
+            if prod.issues & flag != 0 {
+                *count += 1;
+                names.push(name);
+            }
+        }
+        if names.is_empty() {
+            healthy_active += usize::from(active);
+        } else {
+            c.issues.push(ProductIssues {
+                product: prod.title.to_string(),
+                status: prod.status.to_string(),
+                issues: names,
+            });
+        }
+    }
+    c.issues.sort_by(|a, b| {
+        (a.status != "active", &a.product).cmp(&(b.status != "active", &b.product))
+    });
+    c.health_score = (c.active > 0).then(|| healthy_active as f64 / c.active as f64);
+    c
+}

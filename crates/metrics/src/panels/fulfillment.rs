@@ -1,0 +1,153 @@
+//! Fulfillment pipeline: where the last 30 local days' non-cancelled orders
+//! are, how old the open ones are (all of them, whatever their age), which
+//! are stale, the subscription split, time to ship, and per-carrier delivery.
+
+use super::ratio;
+use crate::projection::orders::{CarrierDay, OrderDay};
+use crate::projection::series::Counter;
+use crate::projection::{local_day, BrandIx, Projection, Stage};
+use opsdeck_domain::{Money, Timestamp};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageCount {
+    pub stage: Stage,
+    pub orders: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgeBucket {
+    pub label: &'static str,
+    pub orders: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleOrder {
+    pub order: String,
+    pub created_at: Timestamp,
+    pub age_hours: i64,
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Carrier {
+    pub carrier: String,
+    pub shipments: i64,
+    pub delivered: i64,
+    pub mean_delivery_hours: Option<f64>,
+    pub on_time_rate: Option<f64>,
+    pub exception_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fulfillment {
+    pub stages: Vec<StageCount>,
+    pub age_buckets: Vec<AgeBucket>,
+    pub stale_after_days: u32,
+    pub stale_count: usize,
+    pub stale: Vec<StaleOrder>,
+    pub recurring_orders: i64,
+    #[serde(serialize_with = "crate::money_json::serialize")]
+    pub recurring_revenue: Money,
+    pub one_time_orders: i64,
+    #[serde(serialize_with = "crate::money_json::serialize")]
+    pub one_time_revenue: Money,
+    pub mean_time_to_ship_hours: Option<f64>,
+    pub carriers: Vec<Carrier>,
+    pub exception_rate: Option<f64>,
+    pub on_time_rate: Option<f64>,
+}
+
+/// Upper bounds (exclusive, hours) of the age buckets.
+pub const AGE_BUCKETS: [(&str, i64); 4] =
+    [("0-1d", 48), ("2-3d", 96), ("4-7d", 192), ("7d+", i64::MAX)];
+
+pub fn fulfillment(p: &Projection, b: BrandIx, now: Timestamp) -> Fulfillment {
+    let brand = p.brand(b);
+    let now_s = now.as_second();
+    let today = local_day(now_s, &brand.time_zone);
+    let mut day = OrderDay::default();
+    for (_, d) in p.orders.days.range((b, today - 29)..=(b, today)) {
+        day.add(d, 1);
+    }
+    let mut carriers: BTreeMap<u32, CarrierDay> = BTreeMap::new();
+    for ((_, _, c), v) in p
+        .orders
+        .carriers
+        .range((b, today - 29, 0)..=(b, today, u32::MAX))
+    {
+        carriers.entry(*c).or_default().add(v, 1);
+    }
+    let mut all = CarrierDay::default();
+    for c in carriers.values() {
+        all.add(c, 1);
+    }
+    let mut buckets = [0i64; 4];
+    let limit = i64::from(brand.thresholds.stale_after_days) * 86_400;
+    let mut stale = Vec::new();
+    let mut stale_count = 0;
+    for (_, created, key) in p
+        .orders
+        .open
+        .range((b, i64::MIN, 0)..=(b, i64::MAX, u64::MAX))
+    {
+        let age = now_s - created;
+        let hours = age.div_euclid(3600);
+        let i = AGE_BUCKETS
+            .iter()
+            .position(|(_, h)| hours < *h)
+            .unwrap_or(3);
+        buckets[i] += 1;
+        if age > limit {
+            stale_count += 1;
+            if stale.len() < 50 {
+                if let Some(r) = p.orders.rows.get(key) {
+                    stale.push(StaleOrder {
+                        order: format!("#{}", r.number),
+                        created_at: Timestamp::from_second(r.created)
+                            .unwrap_or(Timestamp::UNIX_EPOCH),
+                        age_hours: hours,
+                        partial: r.stage() == Stage::Partial,
+                    });
+                }
+            }
+        }
+    }
+    let c = brand.currency;
+    Fulfillment {
+        stages: Stage::ALL
+            .iter()
+            .map(|s| StageCount {
+                stage: *s,
+                orders: day.stages[*s as usize],
+            })
+            .collect(),
+        age_buckets: AGE_BUCKETS
+            .iter()
+            .zip(buckets)
+            .map(|((label, _), orders)| AgeBucket { label, orders })
+            .collect(),
+        stale_after_days: brand.thresholds.stale_after_days,
+        stale_count,
+        stale,
+        recurring_orders: day.recurring,
+        recurring_revenue: Money::new(day.recurring_revenue, c),
+        one_time_orders: day.one_time,
+        one_time_revenue: Money::new(day.one_time_revenue, c),
+        mean_time_to_ship_hours: ratio(day.ship_secs, day.shipped).map(|h| h / 3600.0),
+        carriers: carriers
+            .iter()
+            .map(|(sym, v)| Carrier {
+                carrier: p.syms.text(*sym).to_string(),
+                shipments: v.shipments,
+                delivered: v.delivered,
+                mean_delivery_hours: ratio(v.delivery_secs, v.delivered).map(|h| h / 3600.0),
+                on_time_rate: ratio(v.on_time, v.judged),
+                exception_rate: ratio(v.exceptions, v.shipments),
+            })
+            .collect(),
+        exception_rate: ratio(all.exceptions, all.shipments),
+        on_time_rate: ratio(all.on_time, all.judged),
+    }
+}

@@ -1,0 +1,283 @@
+//! Support panels: the ticket queue, CSAT, first response and resolution
+//! times, and top issues (tags, and clusters of untagged subjects).
+
+use super::{point, ratio, Point, Range, Window};
+use crate::projection::series::{median_mean, Counter};
+use crate::projection::support::{Scores, TicketDay};
+use crate::projection::text::cluster_name;
+use crate::projection::{day_start, local_day, BrandIx, Projection};
+use opsdeck_domain::period::PeriodWindow;
+use opsdeck_domain::{Period, Timestamp};
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Queue {
+    pub open: i64,
+    pub pending: i64,
+    pub resolved_this_week: i64,
+    pub created_today: i64,
+    pub resolved_today: i64,
+    /// Last 7 local days including today.
+    pub created_series: Vec<Point>,
+    pub resolved_series: Vec<Point>,
+}
+
+pub fn queue(
+    p: &Projection,
+    b: BrandIx,
+    week_start: jiff::civil::Weekday,
+    now: Timestamp,
+) -> Queue {
+    let brand = p.brand(b);
+    let tz = &brand.time_zone;
+    let now_s = now.as_second();
+    let today = local_day(now_s, tz);
+    let s = &p.support;
+    let total_open: i64 = s
+        .snoozes
+        .range((b, i64::MIN)..=(b, i64::MAX))
+        .map(|(_, n)| n)
+        .sum();
+    let pending: i64 = s
+        .snoozes
+        .range((b, now_s + 1)..=(b, i64::MAX))
+        .map(|(_, n)| n)
+        .sum();
+    let week = PeriodWindow::compute(Period::ThisWeek, now, tz, week_start);
+    let week_first = local_day(week.start.as_second(), tz);
+    let day = |d: i32| s.days.get(&(b, d)).copied().unwrap_or_default();
+    let mut resolved_week = 0;
+    for d in week_first..=today {
+        resolved_week += day(d).resolved;
+    }
+    Queue {
+        open: total_open - pending,
+        pending,
+        resolved_this_week: resolved_week,
+        created_today: day(today).created,
+        resolved_today: day(today).resolved,
+        created_series: (today - 6..=today)
+            .map(|d| point(day_start(d, tz), day(d).created as f64))
+            .collect(),
+        resolved_series: (today - 6..=today)
+            .map(|d| point(day_start(d, tz), day(d).resolved as f64))
+            .collect(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Zone {
+    Red,
+    Yellow,
+    Green,
+}
+
+pub fn zone(mean: f64) -> Zone {
+    if mean < 3.0 {
+        Zone::Red
+    } else if mean < 4.0 {
+        Zone::Yellow
+    } else {
+        Zone::Green
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Csat {
+    pub window: Window,
+    pub surveys: i64,
+    pub mean: Option<f64>,
+    pub share_4_5: Option<f64>,
+    pub zone: Option<Zone>,
+    /// One point per local day of the last 30: the mean of the 7 days ending that day.
+    pub trend: Vec<Point>,
+    /// Daily mean (no smoothing) over the last 30 days.
+    pub daily: Vec<Point>,
+}
+
+fn score_sum(s: &Scores) -> (i64, i64, i64) {
+    let n: i64 = s.0.iter().sum();
+    let total: i64 =
+        s.0.iter()
+            .enumerate()
+            .map(|(i, c)| (i as i64 + 1) * c)
+            .sum();
+    (n, total, s.0[3] + s.0[4])
+}
+
+pub fn csat(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Csat {
+    let brand = p.brand(b);
+    let tz = &brand.time_zone;
+    let w = Window::resolve(range, brand, now);
+    let today = local_day(now.as_second(), tz);
+    let sum_days = |from: i32, to: i32| {
+        let mut s = Scores::default();
+        for (_, v) in p.support.scores.range((b, from)..=(b, to)) {
+            s.add(v, 1);
+        }
+        score_sum(&s)
+    };
+    let (n, total, good) = sum_days(w.first_day, w.last_day);
+    let mean = ratio(total, n);
+    let mut trend = vec![];
+    let mut daily = vec![];
+    for d in today - 29..=today {
+        let (n7, t7, _) = sum_days(d - 6, d);
+        if let Some(m) = ratio(t7, n7) {
+            trend.push(point(day_start(d, tz), m));
+        }
+        let (n1, t1, _) = sum_days(d, d);
+        if let Some(m) = ratio(t1, n1) {
+            daily.push(point(day_start(d, tz), m));
+        }
+    }
+    Csat {
+        window: w,
+        surveys: n,
+        mean,
+        share_4_5: ratio(good, n),
+        zone: mean.map(zone),
+        trend,
+        daily,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Times {
+    pub window: Window,
+    pub first_response_tickets: usize,
+    pub first_response_median_hours: Option<f64>,
+    pub first_response_mean_hours: Option<f64>,
+    pub resolved_tickets: usize,
+    pub resolution_median_hours: Option<f64>,
+    pub resolution_mean_hours: Option<f64>,
+    /// Daily median first response (hours) by local day created.
+    pub first_response_trend: Vec<Point>,
+    /// Daily median resolution (hours) by local day closed.
+    pub resolution_trend: Vec<Point>,
+}
+
+pub fn times(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Times {
+    let brand = p.brand(b);
+    let tz = &brand.time_zone;
+    let w = Window::resolve(range, brand, now);
+    let collect =
+        |m: &std::collections::BTreeMap<(BrandIx, i32), crate::projection::series::Durations>| {
+            let mut all = vec![];
+            let mut trend = vec![];
+            for ((_, d), v) in m.range((b, w.first_day)..=(b, w.last_day)) {
+                all.extend_from_slice(&v.0);
+                if let (Some(med), _) = median_mean(v.0.clone()) {
+                    trend.push(point(day_start(*d, tz), med / 3600.0));
+                }
+            }
+            (all, trend)
+        };
+    let (fr, fr_trend) = collect(&p.support.first_response);
+    let (rs, rs_trend) = collect(&p.support.resolution);
+    let h = |x: Option<f64>| x.map(|v| v / 3600.0);
+    let (frn, rsn) = (fr.len(), rs.len());
+    let (fm, fa) = median_mean(fr);
+    let (rm, ra) = median_mean(rs);
+    Times {
+        window: w,
+        first_response_tickets: frn,
+        first_response_median_hours: h(fm),
+        first_response_mean_hours: h(fa),
+        resolved_tickets: rsn,
+        resolution_median_hours: h(rm),
+        resolution_mean_hours: h(ra),
+        first_response_trend: fr_trend,
+        resolution_trend: rs_trend,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Issue {
+    pub name: String,
+    pub tickets: i64,
+    pub share: f64,
+    /// The most common detail phrase in the group ("size 5.5"), with its count.
+    pub top_detail: Option<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopIssues {
+    pub window: Window,
+    pub tickets: i64,
+    pub by_tag: Vec<Issue>,
+    pub untagged_clusters: Vec<Issue>,
+}
+
+pub fn top_issues(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> TopIssues {
+    let w = Window::resolve(range, p.brand(b), now);
+    let s = &p.support;
+    let mut tickets = TicketDay::default();
+    for (_, d) in s.days.range((b, w.first_day)..=(b, w.last_day)) {
+        tickets.add(d, 1);
+    }
+    let mut tags: HashMap<u32, i64> = HashMap::new();
+    for ((_, _, t), n) in s
+        .tags
+        .range((b, w.first_day, 0)..=(b, w.last_day, u32::MAX))
+    {
+        *tags.entry(*t).or_default() += n;
+    }
+    let mut clusters: HashMap<u8, i64> = HashMap::new();
+    for ((_, _, c), n) in s
+        .clusters
+        .range((b, w.first_day, 0)..=(b, w.last_day, u8::MAX))
+    {
+        *clusters.entry(*c).or_default() += n;
+    }
+    let mut details: HashMap<(u8, u32), i64> = HashMap::new();
+    for ((_, _, c, d), n) in s
+        .details
+        .range((b, w.first_day, 0, 0)..=(b, w.last_day, u8::MAX, u32::MAX))
+    {
+        *details.entry((*c, *d)).or_default() += n;
+    }
+    let total = tickets.created;
+    let share = |n: i64| {
+        if total > 0 {
+            n as f64 / total as f64
+        } else {
+            0.0
+        }
+    };
+    let mut by_tag: Vec<Issue> = tags
+        .into_iter()
+        .map(|(t, n)| Issue {
+            name: p.syms.text(t).to_string(),
+            tickets: n,
+            share: share(n),
+            top_detail: None,
+        })
+        .collect();
+    by_tag.sort_by(|a, b| b.tickets.cmp(&a.tickets).then(a.name.cmp(&b.name)));
+    let mut untagged: Vec<Issue> = clusters
+        .into_iter()
+        .map(|(c, n)| {
+            let top = details
+                .iter()
+                .filter(|((dc, _), _)| *dc == c)
+                .map(|((_, d), k)| (p.syms.text(*d).to_string(), *k))
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+            Issue {
+                name: cluster_name(c).to_string(),
+                tickets: n,
+                share: share(n),
+                top_detail: top,
+            }
+        })
+        .collect();
+    untagged.sort_by(|a, b| b.tickets.cmp(&a.tickets).then(a.name.cmp(&b.name)));
+    TopIssues {
+        window: w,
+        tickets: total,
+        by_tag,
+        untagged_clusters: untagged,
+    }
+}

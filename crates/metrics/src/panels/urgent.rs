@@ -1,0 +1,149 @@
+//! Urgent tickets: open tickets with at least one flag, newest first, each
+//! flag with the reason it was raised.
+//!
+//! Negative sentiment is **unavailable**: no well-kept lexicon-based
+//! sentiment crate exists for Rust (the one candidate, `vader_sentiment`
+//! 0.1.1, is a single unmaintained release), so the flag is reported as
+//! unavailable rather than guessed.
+
+use super::{major_to_minor, PanelConfig};
+use crate::projection::support::TicketRow;
+use crate::projection::text::CHARGEBACK;
+use crate::projection::{BrandIx, Projection, Stage};
+use opsdeck_domain::Timestamp;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Flag {
+    pub flag: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UrgentTicket {
+    pub ticket_created_at: Timestamp,
+    pub age_hours: i64,
+    pub linked_order: Option<String>,
+    pub flags: Vec<Flag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Urgent {
+    pub flagged: usize,
+    pub tickets: Vec<UrgentTicket>,
+    /// Flags this build cannot compute, with why.
+    pub unavailable: Vec<Flag>,
+}
+
+/// The order a ticket is about: the number quoted in its text, else the
+/// customer's most recent order placed before the ticket (else their latest).
+pub fn linked_order(p: &Projection, b: BrandIx, t: &TicketRow) -> Option<u64> {
+    let words = t.words();
+    if words.order_number != 0 {
+        if let Some(k) = p.orders.by_number.get(&(b, words.order_number)) {
+            return Some(*k);
+        }
+    }
+    let keys = p.orders.by_email.get(&t.email).filter(|_| t.email != 0)?;
+    let rows = keys
+        .iter()
+        .filter_map(|k| p.orders.rows.get(k).map(|r| (k, r)))
+        .filter(|(_, r)| r.brand == b);
+    let before = rows
+        .clone()
+        .filter(|(_, r)| r.created <= t.created)
+        .max_by_key(|(k, r)| (r.created, **k));
+    before
+        .or_else(|| rows.max_by_key(|(k, r)| (r.created, **k)))
+        .map(|(k, _)| *k)
+}
+
+pub const SENTIMENT_UNAVAILABLE: &str =
+    "no well-kept lexicon-based sentiment library exists for Rust; this flag is not computed";
+
+pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> Urgent {
+    let brand = p.brand(b);
+    let now_s = now.as_second();
+    let vip_value = major_to_minor(cfg.vip_order_value, brand.currency);
+    let mut out = Urgent {
+        flagged: 0,
+        tickets: vec![],
+        unavailable: vec![Flag {
+            flag: "negative_sentiment",
+            reason: SENTIMENT_UNAVAILABLE.into(),
+        }],
+    };
+    for (_, created, key) in p
+        .support
+        .open
+        .range((b, i64::MIN, 0)..=(b, i64::MAX, u64::MAX))
+        .rev()
+    {
+        let Some(t) = p.support.tickets.get(key) else {
+            continue;
+        };
+        let mut flags = vec![];
+        let link = linked_order(p, b, t);
+        let order = link.and_then(|k| p.orders.rows.get(&k));
+        if let Some(o) = order.filter(|o| o.total > vip_value) {
+            flags.push(Flag {
+                flag: "vip",
+                reason: format!(
+                    "linked order #{} is worth {} (over {})",
+                    o.number,
+                    opsdeck_domain::Money::new(o.total, brand.currency).display(),
+                    cfg.vip_order_value
+                ),
+            });
+        } else if t.email != 0 {
+            let n = p.orders.by_email.get(&t.email).map_or(0, |v| v.len());
+            if n >= cfg.vip_order_count {
+                flags.push(Flag {
+                    flag: "vip",
+                    reason: format!("customer has {n} orders"),
+                });
+            }
+        }
+        if t.words().words & CHARGEBACK != 0 {
+            flags.push(Flag {
+                flag: "chargeback_risk",
+                reason: "mentions refund, dispute, bank or chargeback".into(),
+            });
+        }
+        if let (Some(o), Some(last)) = (order, t.last_customer_message()) {
+            if o.stage().is_open()
+                && o.stage() != Stage::Delivered
+                && last - o.created >= 5 * 86_400
+            {
+                flags.push(Flag {
+                    flag: "shipping_emergency",
+                    reason: format!(
+                        "order #{} unfulfilled; customer wrote {} days after ordering",
+                        o.number,
+                        (last - o.created) / 86_400
+                    ),
+                });
+            }
+        }
+        if t.social {
+            flags.push(Flag {
+                flag: "social_channel",
+                reason: "public social channel".into(),
+            });
+        }
+        if flags.is_empty() {
+            continue;
+        }
+        out.flagged += 1;
+        if out.tickets.len() < 50 {
+            out.tickets.push(UrgentTicket {
+                ticket_created_at: Timestamp::from_second(*created)
+                    .unwrap_or(Timestamp::UNIX_EPOCH),
+                age_hours: (now_s - created) / 3600,
+                linked_order: order.map(|o| format!("#{}", o.number)),
+                flags,
+            });
+        }
+    }
+    out
+}

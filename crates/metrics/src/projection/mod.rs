@@ -1,0 +1,284 @@
+//! The projection: in-memory analytic state built from the store at start and
+//! kept current from its change feed, so no panel ever scans all orders.
+//!
+//! - Built by reading the whole change feed (`changes_since(0)`, paged: it
+//!   returns every record once, at its latest version) and kept current by
+//!   reading `changes_since(last_seq)` ([`follow_changes`]).
+//! - Each record becomes a compact row (an order is a few dozen bytes plus
+//!   its lines and shipments; strings such as SKUs and carriers are
+//!   interned) and contributes to rollups per brand and per local day, and
+//!   per UTC hour/second for sales, so a range query touches at most one
+//!   entry per hour or day in it.
+//! - [`Projection::apply`] removes the old row's contribution and adds the
+//!   new one, so applying changes one by one and rebuilding from the store
+//!   give equal projections (`PartialEq`, tested with a property test).
+//! - Records of a kind it does not know yet (new ingest kinds), or of a
+//!   brand that is not configured, are counted and otherwise ignored.
+//!
+//! Layout: `keys` (hashing and interning), `series` (counters and the sales
+//! time series), `text` (ticket keyword rules), `orders`, `support`, `catalog`.
+
+pub mod catalog;
+pub mod keys;
+pub mod orders;
+pub mod series;
+pub mod support;
+pub mod text;
+
+use jiff::tz::TimeZone;
+use jiff::ToSpan;
+use opsdeck_domain::{Brand, BrandId, Timestamp};
+use opsdeck_store::{AnyRecord, Change, Store, StoreError};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+pub use catalog::CatalogState;
+pub use keys::Symbols;
+pub use orders::{OrderRow, OrderState, Stage};
+pub use support::SupportState;
+
+/// A brand's position in the configuration (brands are few).
+pub type BrandIx = u8;
+
+/// Which orders are subscription renewals: by tag or by the app that
+/// created them (both compared case-insensitively).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionRules {
+    pub tags: Vec<String>,
+    pub source_names: Vec<String>,
+}
+
+impl Default for SubscriptionRules {
+    /// Tags and source names the common subscription apps (Recharge, Skio,
+    /// Appstle, Loop, Seal, Bold, Shopify Subscriptions) put on renewals.
+    fn default() -> Self {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
+        SubscriptionRules {
+            tags: s(&[
+                "subscription recurring order",
+                "recurring order",
+                "subscription",
+                "recurring",
+                "appstle_subscription_recurring_order",
+                "skio",
+                "loop_subscription",
+                "seal subscriptions",
+                "bold subscriptions",
+            ]),
+            source_names: s(&[
+                "subscription_contract",
+                "recharge",
+                "skio",
+                "appstle",
+                "loop",
+                "seal",
+                "bold",
+            ]),
+        }
+    }
+}
+
+impl SubscriptionRules {
+    pub fn is_recurring(&self, tags: &[String], source_name: Option<&str>) -> bool {
+        tags.iter()
+            .any(|t| self.tags.iter().any(|r| r.eq_ignore_ascii_case(t.trim())))
+            || source_name
+                .is_some_and(|s| self.source_names.iter().any(|r| r.eq_ignore_ascii_case(s)))
+    }
+}
+
+/// What the projection is built for: the configured brands (their zones
+/// decide which local day a record falls on) and the classification rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    pub brands: Vec<Brand>,
+    pub subscription: SubscriptionRules,
+    /// Ticket tags (interned, lowercase) that mark an order-status inquiry.
+    pub inquiry_tags: Vec<u32>,
+}
+
+impl Context {
+    pub fn brand_ix(&self, id: &BrandId) -> Option<BrandIx> {
+        self.brands
+            .iter()
+            .position(|b| &b.id == id)
+            .and_then(|i| u8::try_from(i).ok())
+    }
+}
+
+/// Default ticket tags meaning "where is my order".
+pub const DEFAULT_INQUIRY_TAGS: &[&str] = &[
+    "wismo",
+    "order-status",
+    "order status",
+    "tracking",
+    "where-is-my-order",
+    "delivery",
+];
+
+/// The whole analytic state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    pub ctx: Context,
+    pub syms: Symbols,
+    pub orders: OrderState,
+    pub support: SupportState,
+    pub catalog: CatalogState,
+    /// Highest change sequence applied.
+    pub last_seq: u64,
+    /// Records skipped: unknown brand or a kind not projected yet.
+    pub skipped: u64,
+}
+
+impl Projection {
+    pub fn new(brands: Vec<Brand>, subscription: SubscriptionRules) -> Projection {
+        let mut syms = Symbols::default();
+        let inquiry_tags = DEFAULT_INQUIRY_TAGS
+            .iter()
+            .map(|t| syms.intern(t))
+            .collect();
+        let n = brands.len();
+        Projection {
+            ctx: Context {
+                brands,
+                subscription,
+                inquiry_tags,
+            },
+            syms,
+            orders: OrderState::new(n),
+            support: SupportState::default(),
+            catalog: CatalogState::default(),
+            last_seq: 0,
+            skipped: 0,
+        }
+    }
+
+    /// Applies one change (the record as it now is).
+    pub fn apply(&mut self, change: &Change) {
+        self.apply_record(&change.record);
+        self.last_seq = self.last_seq.max(change.seq);
+    }
+
+    /// Applies a record's latest version, replacing whatever it replaced.
+    pub fn apply_record(&mut self, record: &AnyRecord) {
+        let ctx = &self.ctx;
+        let brand = record.brand().and_then(|b| ctx.brand_ix(b));
+        #[allow(unreachable_patterns)]
+        match (record, brand) {
+            (AnyRecord::Order(o), Some(b)) => self.orders.apply(o, b, ctx, &mut self.syms),
+            (AnyRecord::Product(p), Some(b)) => self.catalog.apply_product(p, b, &mut self.syms),
+            (AnyRecord::InventoryLevel(l), Some(b)) => {
+                self.catalog.apply_level(l, b, &mut self.syms)
+            }
+            // Helpdesk records may have no brand yet: they still link
+            // messages to tickets, and count once attributed.
+            (AnyRecord::Ticket(t), _) => self.support.apply_ticket(t, ctx, &mut self.syms),
+            (AnyRecord::TicketMessage(m), _) => self.support.apply_message(m, ctx, &mut self.syms),
+            (AnyRecord::SatisfactionSurvey(s), _) => self.support.apply_survey(s, ctx),
+            _ => self.skipped += 1,
+        }
+    }
+
+    /// Builds the projection from everything in the store.
+    pub async fn build(
+        store: &dyn Store,
+        brands: Vec<Brand>,
+        subscription: SubscriptionRules,
+    ) -> Result<Projection, StoreError> {
+        let mut p = Projection::new(brands, subscription);
+        p.catch_up(store).await?;
+        Ok(p)
+    }
+
+    /// Applies every change after `last_seq`; returns how many.
+    pub async fn catch_up(&mut self, store: &dyn Store) -> Result<usize, StoreError> {
+        let mut n = 0;
+        loop {
+            let page = store.changes_since(self.last_seq, PAGE).await?;
+            for c in &page {
+                self.apply(c);
+            }
+            n += page.len();
+            if page.len() < PAGE as usize {
+                return Ok(n);
+            }
+        }
+    }
+
+    pub fn brand(&self, ix: BrandIx) -> &Brand {
+        &self.ctx.brands[usize::from(ix)]
+    }
+
+    pub fn order_count(&self) -> usize {
+        self.orders.rows.len()
+    }
+}
+
+const PAGE: u32 = 2_000;
+
+/// The projection shared between the refresher (the only writer) and
+/// request handlers (readers). Writers hold the lock for one page of changes.
+pub type SharedProjection = Arc<RwLock<Projection>>;
+
+/// Keeps `shared` current: every `every` (or as soon as `wake` is
+/// notified), reads new changes from the store without holding the lock and
+/// applies them page by page under a short write lock. Returns when `stop`
+/// turns true. A store error is logged and retried on the next tick.
+pub async fn follow_changes(
+    shared: SharedProjection,
+    store: Arc<dyn Store>,
+    every: Duration,
+    wake: Arc<tokio::sync::Notify>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let after = shared
+            .read()
+            .map(|p| p.last_seq)
+            .unwrap_or_else(|e| e.into_inner().last_seq);
+        match store.changes_since(after, PAGE).await {
+            Ok(page) if !page.is_empty() => {
+                let full = page.len() == PAGE as usize;
+                {
+                    let mut p = shared.write().unwrap_or_else(|e| e.into_inner());
+                    for c in &page {
+                        p.apply(c);
+                    }
+                }
+                tracing::debug!(changes = page.len(), "projection caught up");
+                if full {
+                    continue;
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "projection refresh failed; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = wake.notified() => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// The local calendar day (days since 1970-01-01) of a unix second in `tz`.
+pub fn local_day(at: i64, tz: &TimeZone) -> i32 {
+    let ts = Timestamp::from_second(at).unwrap_or(Timestamp::UNIX_EPOCH);
+    let off = i64::from(tz.to_offset(ts).seconds());
+    i32::try_from((at + off).div_euclid(86_400)).unwrap_or(0)
+}
+
+/// The civil date of a day index.
+pub fn day_date(day: i32) -> jiff::civil::Date {
+    jiff::civil::date(1970, 1, 1)
+        .checked_add(i64::from(day).days())
+        .unwrap_or(jiff::civil::date(1970, 1, 1))
+}
+
+/// The first instant (unix seconds) of a local day in `tz`.
+pub fn day_start(day: i32, tz: &TimeZone) -> i64 {
+    opsdeck_domain::period::local_midnight(day_date(day), tz).as_second()
+}

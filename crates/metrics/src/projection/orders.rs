@@ -1,0 +1,399 @@
+//! Orders in the projection: a compact row per order (what panels need and
+//! nothing else) and the rollups each row contributes to.
+//!
+//! A row's whole contribution is computed by one function, [`OrderState::account`],
+//! called with +1 when a row arrives and −1 with the old row when an update
+//! replaces it, so an update can never leave a stale trace behind.
+
+use super::keys::{email_key, order_number, record_key, Symbols};
+use super::series::{update, Counter, Sales, SalesSeries};
+use super::{local_day, BrandIx, Context};
+use opsdeck_domain::{FulfillmentState, Order, OrderFulfillmentStatus};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Where an order is between checkout and the customer's door
+/// (METRICS.md, fulfillment pipeline). Order of checks: unfulfilled,
+/// partial, exception, delivered, in transit, shipped untracked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Unfulfilled = 0,
+    Partial = 1,
+    InTransit = 2,
+    Delivered = 3,
+    Exception = 4,
+    ShippedUntracked = 5,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [
+        Stage::Unfulfilled,
+        Stage::Partial,
+        Stage::InTransit,
+        Stage::Delivered,
+        Stage::Exception,
+        Stage::ShippedUntracked,
+    ];
+
+    fn from_u8(v: u8) -> Stage {
+        Stage::ALL[usize::from(v).min(5)]
+    }
+
+    /// Still waiting to leave the warehouse (counts for age buckets and stale flags).
+    pub fn is_open(self) -> bool {
+        matches!(self, Stage::Unfulfilled | Stage::Partial)
+    }
+}
+
+pub(crate) const CANCELLED: u8 = 1;
+pub(crate) const TEST: u8 = 2;
+pub(crate) const RECURRING: u8 = 4;
+pub(crate) const FOREIGN: u8 = 8;
+
+/// One line: SKU symbol (0 when the line has none), units bought and
+/// refunded, unit price in minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    pub sku: u32,
+    pub qty: i32,
+    pub refunded: i32,
+    pub price: i64,
+}
+
+/// One shipment: carrier symbol, offsets in seconds from the order's
+/// creation (`i32::MIN` = unknown), whether it has tracking, is an exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ship {
+    pub carrier: u32,
+    pub created: i32,
+    pub delivered: i32,
+    pub estimated: i32,
+    pub tracked: bool,
+    pub exception: bool,
+}
+
+pub const NONE: i32 = i32::MIN;
+
+/// The compact copy of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    pub created: i64,
+    pub total: i64,
+    pub email: u64,
+    pub number: u32,
+    pub brand: BrandIx,
+    pub flags: u8,
+    pub stage: u8,
+    pub lines: Box<[Line]>,
+    pub ships: Box<[Ship]>,
+}
+
+impl OrderRow {
+    pub fn stage(&self) -> Stage {
+        Stage::from_u8(self.stage)
+    }
+    pub fn is(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+    /// Time to ship, seconds: first non-cancelled shipment − order creation.
+    pub fn time_to_ship(&self) -> Option<i64> {
+        self.ships.iter().map(|s| i64::from(s.created)).min()
+    }
+
+    fn from_order(o: &Order, brand: BrandIx, ctx: &Context, syms: &mut Symbols) -> OrderRow {
+        let created = o.created_at.as_second();
+        let off =
+            |t: jiff::Timestamp| -> i32 { i32::try_from(t.as_second() - created).unwrap_or(NONE) };
+        let mut flags = 0;
+        if o.is_cancelled() {
+            flags |= CANCELLED;
+        }
+        if o.test {
+            flags |= TEST;
+        }
+        if ctx
+            .subscription
+            .is_recurring(&o.tags, o.source_name.as_deref())
+        {
+            flags |= RECURRING;
+        }
+        if o.total_price.currency != ctx.brands[usize::from(brand)].currency {
+            flags |= FOREIGN;
+        }
+        let mut refunded: HashMap<&str, i64> = HashMap::new();
+        for r in &o.refunds {
+            for l in &r.line_items {
+                *refunded.entry(l.line_item_id.as_str()).or_default() += l.quantity;
+            }
+        }
+        let lines: Box<[Line]> = o
+            .line_items
+            .iter()
+            .map(|l| Line {
+                sku: l
+                    .sku
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .map_or(0, |s| syms.intern(s)),
+                qty: i32::try_from(l.quantity).unwrap_or(i32::MAX),
+                refunded: i32::try_from(refunded.get(l.external_id.as_str()).copied().unwrap_or(0))
+                    .unwrap_or(i32::MAX),
+                price: l.price.minor,
+            })
+            .collect();
+        let live: Vec<_> = o
+            .fulfillments
+            .iter()
+            .filter(|f| f.status != FulfillmentState::Cancelled)
+            .collect();
+        let ships: Box<[Ship]> = live
+            .iter()
+            .map(|f| Ship {
+                carrier: syms.intern(f.tracking_company.as_deref().unwrap_or("unknown")),
+                created: off(f.created_at),
+                delivered: f
+                    .delivered_at
+                    .filter(|_| f.is_delivered())
+                    .map_or(NONE, off),
+                estimated: f.estimated_delivery_at.map_or(NONE, off),
+                tracked: f.has_tracking(),
+                exception: f.shipment_status.as_ref().is_some_and(|s| s.is_exception()),
+            })
+            .collect();
+        let all_lines_shipped = o
+            .line_items
+            .iter()
+            .all(|l| l.fulfilled_quantity.is_none_or(|q| q >= l.quantity));
+        let stage = if live.is_empty() && o.fulfillment_status != OrderFulfillmentStatus::Fulfilled
+        {
+            Stage::Unfulfilled
+        } else if o.fulfillment_status == OrderFulfillmentStatus::Partial || !all_lines_shipped {
+            Stage::Partial
+        } else if ships.iter().any(|s| s.exception) {
+            Stage::Exception
+        } else if !live.is_empty() && live.iter().all(|f| f.is_delivered()) {
+            Stage::Delivered
+        } else if live.iter().any(|f| f.has_tracking()) {
+            Stage::InTransit
+        } else {
+            Stage::ShippedUntracked
+        };
+        OrderRow {
+            created,
+            total: o.total_price.minor,
+            email: email_key(
+                o.email
+                    .as_deref()
+                    .or(o.customer.as_ref().and_then(|c| c.email.as_deref())),
+            ),
+            number: order_number(&o.name, o.number),
+            brand,
+            flags,
+            stage: stage as u8,
+            lines,
+            ships,
+        }
+    }
+}
+
+/// Per (brand, local day of creation) figures of non-test orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderDay {
+    /// Non-cancelled orders by [`Stage`].
+    pub stages: [i64; 6],
+    pub recurring: i64,
+    pub recurring_revenue: i64,
+    pub one_time: i64,
+    pub one_time_revenue: i64,
+    /// Non-cancelled orders with a shipment, and the sum of their time to ship.
+    pub shipped: i64,
+    pub ship_secs: i64,
+}
+
+impl Counter for OrderDay {
+    fn add(&mut self, o: &Self, sign: i64) {
+        for (a, b) in self.stages.iter_mut().zip(o.stages) {
+            *a += b * sign;
+        }
+        self.recurring += o.recurring * sign;
+        self.recurring_revenue += o.recurring_revenue * sign;
+        self.one_time += o.one_time * sign;
+        self.one_time_revenue += o.one_time_revenue * sign;
+        self.shipped += o.shipped * sign;
+        self.ship_secs += o.ship_secs * sign;
+    }
+}
+
+/// Per (brand, local day of the order, carrier) shipment figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CarrierDay {
+    pub shipments: i64,
+    pub exceptions: i64,
+    pub delivered: i64,
+    pub delivery_secs: i64,
+    /// Delivered shipments judged on time / judged at all.
+    pub on_time: i64,
+    pub judged: i64,
+}
+
+impl Counter for CarrierDay {
+    fn add(&mut self, o: &Self, sign: i64) {
+        self.shipments += o.shipments * sign;
+        self.exceptions += o.exceptions * sign;
+        self.delivered += o.delivered * sign;
+        self.delivery_secs += o.delivery_secs * sign;
+        self.on_time += o.on_time * sign;
+        self.judged += o.judged * sign;
+    }
+}
+
+/// Per (brand, local day of the order, SKU): units sold net of refunds and revenue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SkuDay {
+    pub units: i64,
+    pub revenue: i64,
+}
+
+impl Counter for SkuDay {
+    fn add(&mut self, o: &Self, sign: i64) {
+        self.units += o.units * sign;
+        self.revenue += o.revenue * sign;
+    }
+}
+
+/// Everything the projection knows about orders.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderState {
+    pub rows: HashMap<u64, OrderRow>,
+    pub sales: Vec<SalesSeries>,
+    pub days: BTreeMap<(BrandIx, i32), OrderDay>,
+    pub carriers: BTreeMap<(BrandIx, i32, u32), CarrierDay>,
+    pub skus: BTreeMap<(BrandIx, i32, u32), SkuDay>,
+    /// Open (unfulfilled or partial), non-cancelled orders, oldest first.
+    pub open: BTreeSet<(BrandIx, i64, u64)>,
+    /// (brand, order number) → order key, for "#1001" in a ticket.
+    pub by_number: HashMap<(BrandIx, u32), u64>,
+    /// Customer e-mail key → their orders (keys), for VIP and linking.
+    pub by_email: HashMap<u64, Vec<u64>>,
+}
+
+impl OrderState {
+    pub fn new(brands: usize) -> Self {
+        OrderState {
+            sales: vec![SalesSeries::default(); brands],
+            ..Default::default()
+        }
+    }
+
+    pub fn apply(&mut self, o: &Order, brand: BrandIx, ctx: &Context, syms: &mut Symbols) {
+        let key = record_key(o.source.as_str(), &o.external_id);
+        let row = OrderRow::from_order(o, brand, ctx, syms);
+        if let Some(old) = self.rows.remove(&key) {
+            self.account(key, &old, ctx, -1);
+        }
+        self.account(key, &row, ctx, 1);
+        self.rows.insert(key, row);
+    }
+
+    fn account(&mut self, key: u64, row: &OrderRow, ctx: &Context, sign: i64) {
+        if row.is(TEST) {
+            return;
+        }
+        let b = row.brand;
+        let brand = &ctx.brands[usize::from(b)];
+        let cancelled = row.is(CANCELLED);
+        let foreign = row.is(FOREIGN);
+        let paid = !cancelled && !foreign;
+        let sales = Sales {
+            orders: 1,
+            paid_orders: i64::from(paid),
+            revenue: if paid { row.total } else { 0 },
+            foreign: i64::from(!cancelled && foreign),
+        };
+        self.sales[usize::from(b)].add(row.created, &sales, sign);
+        let day = local_day(row.created, &brand.time_zone);
+        if row.number != 0 {
+            if sign > 0 {
+                self.by_number.insert((b, row.number), key);
+            } else if self.by_number.get(&(b, row.number)) == Some(&key) {
+                self.by_number.remove(&(b, row.number));
+            }
+        }
+        if row.email != 0 {
+            let list = self.by_email.entry(row.email).or_default();
+            if sign > 0 {
+                list.push(key);
+            } else {
+                list.retain(|k| *k != key);
+                if list.is_empty() {
+                    self.by_email.remove(&row.email);
+                }
+            }
+        }
+        if cancelled {
+            return;
+        }
+        let stage = row.stage();
+        let mut d = OrderDay::default();
+        d.stages[stage as usize] = 1;
+        let revenue = if foreign { 0 } else { row.total };
+        if row.is(RECURRING) {
+            d.recurring = 1;
+            d.recurring_revenue = revenue;
+        } else {
+            d.one_time = 1;
+            d.one_time_revenue = revenue;
+        }
+        if let Some(t) = row.time_to_ship() {
+            d.shipped = 1;
+            d.ship_secs = t;
+        }
+        update(&mut self.days, (b, day), &d, sign);
+        if stage.is_open() {
+            if sign > 0 {
+                self.open.insert((b, row.created, key));
+            } else {
+                self.open.remove(&(b, row.created, key));
+            }
+        }
+        let sla = i64::from(brand.thresholds.delivery_sla_days) * 86_400;
+        for s in row.ships.iter() {
+            let mut c = CarrierDay {
+                shipments: 1,
+                exceptions: i64::from(s.exception),
+                ..Default::default()
+            };
+            if s.delivered != NONE && s.created != NONE {
+                c.delivered = 1;
+                c.delivery_secs = i64::from(s.delivered) - i64::from(s.created);
+                c.judged = 1;
+                c.on_time = i64::from(if s.estimated != NONE {
+                    // Delivered by the estimated date: any time on that day counts.
+                    s.delivered <= s.estimated || same_local_day(row.created, s, brand)
+                } else {
+                    c.delivery_secs <= sla
+                });
+            }
+            update(&mut self.carriers, (b, day, s.carrier), &c, sign);
+        }
+        for l in row.lines.iter().filter(|l| l.sku != 0) {
+            let units = i64::from(l.qty) - i64::from(l.refunded);
+            let v = SkuDay {
+                units,
+                revenue: if foreign {
+                    0
+                } else {
+                    l.price * i64::from(l.qty)
+                },
+            };
+            update(&mut self.skus, (b, day, l.sku), &v, sign);
+        }
+    }
+}
+
+/// "By the estimated delivery date": a delivery later in the same local
+/// day as the estimate is still on time.
+fn same_local_day(created: i64, s: &Ship, brand: &opsdeck_domain::Brand) -> bool {
+    let at = |off: i32| local_day(created + i64::from(off), &brand.time_zone);
+    at(s.delivered) <= at(s.estimated)
+}

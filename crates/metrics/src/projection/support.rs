@@ -1,0 +1,355 @@
+//! Helpdesk records in the projection: a compact row per ticket (with a
+//! summary of each of its messages) and per survey, and the rollups they feed.
+//!
+//! Messages may arrive before their ticket; the ticket's row then exists
+//! with only its messages until the ticket itself lands. A ticket's
+//! contribution (created, resolved, first response, tags, clusters) is
+//! recomputed from its row whenever the ticket or one of its messages
+//! changes: −old, +new, like orders.
+
+use super::keys::{email_key, record_key, Symbols};
+use super::series::{bump_count, update, Counter, Durations};
+use super::text::{classify, Classified};
+use super::{local_day, BrandIx, Context};
+use opsdeck_domain::{SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub const NO_BRAND: BrandIx = BrandIx::MAX;
+
+/// What the projection keeps of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageSummary {
+    pub key: u64,
+    pub at: i64,
+    pub from_agent: bool,
+    pub human_reply: bool,
+    /// Text words matched (chargeback words, shipping words).
+    pub words: Classified,
+}
+
+/// What the projection keeps of one ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TicketRow {
+    /// False while only messages of it have been seen.
+    pub known: bool,
+    pub brand: BrandIx,
+    pub open: bool,
+    pub hidden: bool,
+    pub social: bool,
+    pub created: i64,
+    pub closed: Option<i64>,
+    pub snooze: Option<i64>,
+    pub email: u64,
+    pub tags: Box<[u32]>,
+    /// Subject (and excerpt) classification: cluster, detail, words.
+    pub subject: Classified,
+    pub messages: Vec<MessageSummary>,
+}
+
+impl TicketRow {
+    /// First public human reply − first customer message, seconds.
+    pub fn first_response(&self) -> Option<i64> {
+        let asked = self
+            .messages
+            .iter()
+            .filter(|m| !m.from_agent)
+            .map(|m| m.at)
+            .min()?;
+        let answered = self
+            .messages
+            .iter()
+            .filter(|m| m.human_reply && m.at >= asked)
+            .map(|m| m.at)
+            .min()?;
+        Some(answered - asked)
+    }
+
+    /// Closed − created for a closed ticket (a reopened one is open again
+    /// and has none).
+    pub fn resolution(&self) -> Option<i64> {
+        if self.open {
+            return None;
+        }
+        self.closed
+            .filter(|c| *c >= self.created)
+            .map(|c| c - self.created)
+    }
+
+    /// Words matched in the subject or any message.
+    pub fn words(&self) -> Classified {
+        let mut w = self.subject;
+        for m in &self.messages {
+            w.words |= m.words.words;
+            if w.order_number == 0 {
+                w.order_number = m.words.order_number;
+            }
+            if w.cluster == 0 && !m.from_agent {
+                w.cluster = m.words.cluster;
+                w.detail = m.words.detail;
+            }
+        }
+        w
+    }
+
+    pub fn last_customer_message(&self) -> Option<i64> {
+        self.messages
+            .iter()
+            .filter(|m| !m.from_agent)
+            .map(|m| m.at)
+            .max()
+    }
+}
+
+/// Per (brand, local day) ticket figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TicketDay {
+    pub created: i64,
+    pub resolved: i64,
+    pub inquiries: i64,
+}
+
+impl Counter for TicketDay {
+    fn add(&mut self, o: &Self, sign: i64) {
+        self.created += o.created * sign;
+        self.resolved += o.resolved * sign;
+        self.inquiries += o.inquiries * sign;
+    }
+}
+
+/// Survey score counts 1–5 per (brand, local day scored).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scores(pub [i64; 5]);
+
+impl Counter for Scores {
+    fn add(&mut self, o: &Self, sign: i64) {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a += b * sign;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SurveyRow {
+    pub brand: BrandIx,
+    pub score: u8,
+    pub scored: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SupportState {
+    pub tickets: HashMap<u64, TicketRow>,
+    /// Message key → its ticket's key.
+    pub message_ticket: HashMap<u64, u64>,
+    pub surveys: HashMap<u64, SurveyRow>,
+    pub days: BTreeMap<(BrandIx, i32), TicketDay>,
+    /// Open tickets by brand and creation (newest last), for the urgent queue.
+    pub open: BTreeSet<(BrandIx, i64, u64)>,
+    /// Open tickets' snooze end per brand (`i64::MIN` = not snoozed), counted.
+    pub snoozes: BTreeMap<(BrandIx, i64), i64>,
+    /// First response seconds per (brand, local day created).
+    pub first_response: BTreeMap<(BrandIx, i32), Durations>,
+    /// Resolution seconds per (brand, local day closed).
+    pub resolution: BTreeMap<(BrandIx, i32), Durations>,
+    /// Tickets per (brand, local day created, tag).
+    pub tags: BTreeMap<(BrandIx, i32, u32), i64>,
+    /// Untagged tickets per (brand, local day created, cluster).
+    pub clusters: BTreeMap<(BrandIx, i32, u8), i64>,
+    /// Untagged tickets per (brand, day, cluster, detail phrase symbol).
+    pub details: BTreeMap<(BrandIx, i32, u8, u32), i64>,
+    /// Order-status inquiries by (brand, local day created, ticket key).
+    pub inquiries: BTreeSet<(BrandIx, i32, u64)>,
+    pub scores: BTreeMap<(BrandIx, i32), Scores>,
+}
+
+impl SupportState {
+    pub fn apply_ticket(&mut self, t: &Ticket, ctx: &Context, syms: &mut Symbols) {
+        let key = record_key(t.source.as_str(), &t.external_id);
+        let mut row = self.take(key, ctx);
+        row.known = true;
+        row.brand = t
+            .brand
+            .as_ref()
+            .and_then(|b| ctx.brand_ix(b))
+            .unwrap_or(NO_BRAND);
+        row.open = t.status != TicketStatus::Closed;
+        row.hidden = t.is_hidden();
+        row.social = t.channel.is_social();
+        row.created = t.created_at.as_second();
+        row.closed = t.closed_at.map(|c| c.as_second());
+        row.snooze = t.snooze_until.map(|c| c.as_second());
+        row.email = email_key(t.customer.as_ref().and_then(|c| c.email.as_deref()));
+        let mut tags: Vec<u32> = t
+            .tags
+            .iter()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty())
+            .map(|s| syms.intern(&s))
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        row.tags = tags.into();
+        let text = format!(
+            "{} {}",
+            t.subject.as_deref().unwrap_or(""),
+            t.excerpt.as_deref().unwrap_or("")
+        );
+        row.subject = classify(&text, syms);
+        self.put(key, row, ctx);
+    }
+
+    pub fn apply_message(&mut self, m: &TicketMessage, ctx: &Context, syms: &mut Symbols) {
+        let key = record_key(m.source.as_str(), &m.external_id);
+        let ticket = record_key(m.source.as_str(), &m.ticket_id);
+        // A message never moves between tickets, but be safe if it does.
+        if let Some(old) = self.message_ticket.insert(key, ticket) {
+            if old != ticket {
+                let mut row = self.take(old, ctx);
+                row.messages.retain(|x| x.key != key);
+                self.put(old, row, ctx);
+            }
+        }
+        let text = format!(
+            "{} {}",
+            m.subject.as_deref().unwrap_or(""),
+            m.body_text.as_deref().unwrap_or("")
+        );
+        let summary = MessageSummary {
+            key,
+            at: m.sent_at.unwrap_or(m.created_at).as_second(),
+            from_agent: m.from_agent,
+            human_reply: m.is_human_public_reply(),
+            words: classify(&text, syms),
+        };
+        let mut row = self.take(ticket, ctx);
+        row.messages.retain(|x| x.key != key);
+        let at = row
+            .messages
+            .partition_point(|x| (x.at, x.key) < (summary.at, summary.key));
+        row.messages.insert(at, summary);
+        self.put(ticket, row, ctx);
+    }
+
+    pub fn apply_survey(&mut self, s: &SatisfactionSurvey, ctx: &Context) {
+        let key = record_key(s.source.as_str(), &s.external_id);
+        if let Some(old) = self.surveys.remove(&key) {
+            self.account_survey(&old, ctx, -1);
+        }
+        let brand = s.brand.as_ref().and_then(|b| ctx.brand_ix(b));
+        // Unanswered surveys count nowhere.
+        if let (Some(brand), Some(score), Some(at)) = (brand, s.score, s.scored_at) {
+            if (1..=5).contains(&score) {
+                let row = SurveyRow {
+                    brand,
+                    score,
+                    scored: at.as_second(),
+                };
+                self.account_survey(&row, ctx, 1);
+                self.surveys.insert(key, row);
+            }
+        }
+    }
+
+    fn account_survey(&mut self, row: &SurveyRow, ctx: &Context, sign: i64) {
+        let tz = &ctx.brands[usize::from(row.brand)].time_zone;
+        let mut s = Scores::default();
+        s.0[usize::from(row.score - 1)] = 1;
+        update(
+            &mut self.scores,
+            (row.brand, local_day(row.scored, tz)),
+            &s,
+            sign,
+        );
+    }
+
+    /// Removes a ticket's row (and its contribution) to be changed.
+    fn take(&mut self, key: u64, ctx: &Context) -> TicketRow {
+        match self.tickets.remove(&key) {
+            Some(row) => {
+                self.account(key, &row, ctx, -1);
+                row
+            }
+            None => TicketRow {
+                brand: NO_BRAND,
+                ..Default::default()
+            },
+        }
+    }
+
+    fn put(&mut self, key: u64, row: TicketRow, ctx: &Context) {
+        self.account(key, &row, ctx, 1);
+        self.tickets.insert(key, row);
+    }
+
+    fn account(&mut self, key: u64, row: &TicketRow, ctx: &Context, sign: i64) {
+        if !row.known || row.hidden || row.brand == NO_BRAND {
+            return;
+        }
+        let b = row.brand;
+        let tz = &ctx.brands[usize::from(b)].time_zone;
+        let day = local_day(row.created, tz);
+        let words = row.words();
+        let inquiry = words.is_inquiry() || row.tags.iter().any(|t| ctx.inquiry_tags.contains(t));
+        let created = TicketDay {
+            created: 1,
+            inquiries: i64::from(inquiry),
+            resolved: 0,
+        };
+        update(&mut self.days, (b, day), &created, sign);
+        if inquiry {
+            set(&mut self.inquiries, (b, day, key), sign);
+        }
+        if let Some(r) = row.resolution() {
+            let closed_day = local_day(row.created + r, tz);
+            update(
+                &mut self.days,
+                (b, closed_day),
+                &TicketDay {
+                    resolved: 1,
+                    ..Default::default()
+                },
+                sign,
+            );
+            durations(&mut self.resolution, (b, closed_day), r, sign);
+        }
+        if let Some(f) = row.first_response() {
+            durations(&mut self.first_response, (b, day), f, sign);
+        }
+        if row.open {
+            set(&mut self.open, (b, row.created, key), sign);
+            bump_count(&mut self.snoozes, (b, row.snooze.unwrap_or(i64::MIN)), sign);
+        }
+        if row.tags.is_empty() {
+            bump_count(&mut self.clusters, (b, day, words.cluster), sign);
+            if words.detail != 0 {
+                bump_count(
+                    &mut self.details,
+                    (b, day, words.cluster, words.detail),
+                    sign,
+                );
+            }
+        } else {
+            for tag in row.tags.iter() {
+                bump_count(&mut self.tags, (b, day, *tag), sign);
+            }
+        }
+    }
+}
+
+fn set<K: Ord>(s: &mut BTreeSet<K>, k: K, sign: i64) {
+    if sign > 0 {
+        s.insert(k);
+    } else {
+        s.remove(&k);
+    }
+}
+
+fn durations(map: &mut BTreeMap<(BrandIx, i32), Durations>, k: (BrandIx, i32), v: i64, sign: i64) {
+    if sign > 0 {
+        map.entry(k).or_default().insert(v);
+    } else if let Some(d) = map.get_mut(&k) {
+        d.remove(v);
+        if d.0.is_empty() {
+            map.remove(&k);
+        }
+    }
+}
