@@ -117,7 +117,7 @@ pub const DEFAULT_INQUIRY_TAGS: &[&str] = &[
 ];
 
 /// The whole analytic state.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Projection {
     pub ctx: Context,
     pub syms: Symbols,
@@ -128,6 +128,21 @@ pub struct Projection {
     pub last_seq: u64,
     /// Records skipped: unknown brand or a kind not projected yet.
     pub skipped: u64,
+}
+
+/// Equal when every row and rollup is. The symbol table is left out: it
+/// is a cache of texts keyed by their hash, and keeps the texts of versions
+/// an update replaced (a projection built change by change knows more
+/// texts than one rebuilt, never different ones).
+impl PartialEq for Projection {
+    fn eq(&self, o: &Self) -> bool {
+        self.ctx == o.ctx
+            && self.orders == o.orders
+            && self.support == o.support
+            && self.catalog == o.catalog
+            && self.last_seq == o.last_seq
+            && self.skipped == o.skipped
+    }
 }
 
 impl Projection {

@@ -322,7 +322,9 @@ impl OrderState {
         if row.email != 0 {
             let list = self.by_email.entry(row.email).or_default();
             if sign > 0 {
-                list.push(key);
+                // Sorted, so the list does not depend on arrival order.
+                let at = list.partition_point(|k| *k < key);
+                list.insert(at, key);
             } else {
                 list.retain(|k| *k != key);
                 if list.is_empty() {
