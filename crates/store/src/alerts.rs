@@ -164,6 +164,10 @@ pub struct EpisodeFilter {
 }
 
 /// The alert tables. Every [`crate::Store`] implements it.
+///
+/// An episode write never reopens a resolved episode nor turns an
+/// acknowledged one back to firing: an acknowledgement made by a person
+/// (through any process) wins over an evaluator that has not seen it yet.
 #[async_trait]
 pub trait AlertStore: Send + Sync {
     /// Writes a batch in one transaction.
@@ -371,7 +375,9 @@ impl<D: Db> AlertStore for SqlStore<D> {
              opened_at_us, updated_at_us, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, {}) \
              ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
              updated_at_us = excluded.updated_at_us, severity = excluded.severity, \
-             body = excluded.body",
+             body = excluded.body \
+             WHERE alert_episodes.state <> 'resolved' \
+             AND NOT (alert_episodes.state = 'acknowledged' AND excluded.state = 'firing')",
             jp(d, 9)
         );
         for e in &batch.episodes {

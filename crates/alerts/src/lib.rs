@@ -1,0 +1,44 @@
+//! Alerts: the right person hears about a problem within a minute, once.
+//!
+//! The pipeline, each stage testable alone:
+//!
+//! ```text
+//! metrics ──conditions──▶ Observation ──evaluate_once──▶ Step ──AlertService──▶ store
+//!                                                                   (episodes, history, outbox)
+//!                                  outbox ──Sender::deliver_once──▶ Slack / Telegram / email / webhook
+//! ```
+//!
+//! - [`rules`]: the default rules of METRICS.md, per-brand overrides,
+//!   custom rules; [`hours`]: business hours in a brand's time zone.
+//! - [`observation`]: the seam — what a condition saw, with its numbers
+//!   and why; [`conditions`]: the conditions over metrics.
+//! - [`evaluate`]: the pure state machine (pending → firing →
+//!   acknowledged → resolved, keep-firing, repeat, grouping, escalation,
+//!   silences).
+//! - [`service`]: the evaluator with its memory in the store, plus ack,
+//!   resolve and silence; [`outbox`]: sending with retries and leases;
+//!   [`leader`]: one evaluator among many processes.
+//! - [`notify`]: Slack, Telegram (and its Acknowledge button), SMTP,
+//!   signed webhook; [`render`]: each channel's message.
+//! - [`testing`]: fake Slack/Telegram/webhook/SMTP receivers for tests and
+//!   `opsdeck demo`.
+
+pub mod conditions;
+pub mod evaluate;
+pub mod hours;
+pub mod leader;
+pub mod notify;
+pub mod observation;
+pub mod outbox;
+pub mod render;
+pub mod rules;
+pub mod service;
+pub mod silence;
+pub mod telegram_acks;
+pub mod testing;
+
+pub use evaluate::{Alert, AlertState, Evaluator, NoticeKind, Notification, Phase, Step};
+pub use observation::{Figure, Observation};
+pub use rules::{Rule, RuleSet, Severity, Tier, Timing};
+pub use service::{AckOutcome, AlertError, AlertService};
+pub use silence::{Matchers, Silence};

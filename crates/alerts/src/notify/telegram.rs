@@ -1,0 +1,215 @@
+//! Telegram Bot API: `sendMessage` for alerts, and `getUpdates` long
+//! polling for the "Acknowledge" button (no public URL needed).
+//!
+//! The payload already holds `text`, `parse_mode` and `reply_markup`; the
+//! notifier adds `chat_id` and the optional `message_thread_id`. Answers
+//! are `{"ok": true, ...}`, or `{"ok": false, "error_code": 429,
+//! "parameters": {"retry_after": N}}` when rate limited.
+
+use super::{transport_error, Notifier, SendOutcome};
+use async_trait::async_trait;
+use opsdeck_domain::Secret;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Where and as whom to talk to Telegram.
+#[derive(Clone)]
+pub struct TelegramConfig {
+    /// `https://api.telegram.org` in production; a fake in tests.
+    pub base_url: String,
+    pub bot_token: Secret,
+    pub chat_id: String,
+    pub message_thread_id: Option<i64>,
+}
+
+impl TelegramConfig {
+    fn method_url(&self, method: &str) -> String {
+        format!(
+            "{}/bot{}/{method}",
+            self.base_url.trim_end_matches('/'),
+            self.bot_token.expose()
+        )
+    }
+}
+
+pub struct TelegramNotifier {
+    client: reqwest::Client,
+    config: TelegramConfig,
+}
+
+impl TelegramNotifier {
+    pub fn new(client: reqwest::Client, config: TelegramConfig) -> Self {
+        TelegramNotifier { client, config }
+    }
+}
+
+/// Reads a Bot API answer into an outcome.
+fn bot_outcome(status: reqwest::StatusCode, body: &Value) -> SendOutcome {
+    if body["ok"] == json!(true) {
+        return SendOutcome::Delivered;
+    }
+    let code = body["error_code"]
+        .as_u64()
+        .unwrap_or(u64::from(status.as_u16()));
+    let description = body["description"].as_str().unwrap_or("no description");
+    let error = format!("Telegram: error {code}: {description}");
+    let retry_after = body["parameters"]["retry_after"].as_u64();
+    if code == 429 || code >= 500 || retry_after.is_some() {
+        SendOutcome::Retry {
+            after: retry_after.map(Duration::from_secs),
+            error,
+        }
+    } else {
+        SendOutcome::Refused { error }
+    }
+}
+
+#[async_trait]
+impl Notifier for TelegramNotifier {
+    fn kind(&self) -> &'static str {
+        "telegram"
+    }
+
+    #[tracing::instrument(name = "telegram_send", skip_all)]
+    async fn send(&self, payload: &Value) -> SendOutcome {
+        let mut body = payload.clone();
+        body["chat_id"] = json!(self.config.chat_id);
+        if let Some(thread) = self.config.message_thread_id {
+            body["message_thread_id"] = json!(thread);
+        }
+        let response = match self
+            .client
+            .post(self.config.method_url("sendMessage"))
+            .json(&body)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return transport_error("Telegram", e),
+        };
+        let status = response.status();
+        match response.json::<Value>().await {
+            Ok(answer) => bot_outcome(status, &answer),
+            Err(_) if status.is_server_error() => SendOutcome::Retry {
+                after: None,
+                error: format!("Telegram: HTTP {status}"),
+            },
+            Err(_) => SendOutcome::Refused {
+                error: format!("Telegram: HTTP {status} with an unreadable answer"),
+            },
+        }
+    }
+}
+
+/// A press of an inline button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ButtonPress {
+    pub callback_query_id: String,
+    /// The `callback_data`, e.g. `ack:A…`.
+    pub data: String,
+    /// `@username`, else the first name, else the numeric user id.
+    pub by: String,
+}
+
+/// Why a poll failed (the caller waits and polls again).
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error("Telegram getUpdates: {0}")]
+    Transport(String),
+    #[error("Telegram getUpdates: {0}")]
+    Refused(String),
+}
+
+/// The `getUpdates` long-polling loop's state: the next update offset.
+pub struct TelegramUpdates {
+    client: reqwest::Client,
+    config: TelegramConfig,
+    /// One more than the highest update id seen: asking from here confirms
+    /// (and makes Telegram forget) everything before it.
+    pub offset: i64,
+}
+
+impl TelegramUpdates {
+    /// `client` must allow requests longer than the poll timeout.
+    pub fn new(client: reqwest::Client, config: TelegramConfig) -> Self {
+        TelegramUpdates {
+            client,
+            config,
+            offset: 0,
+        }
+    }
+
+    /// One long poll (waits up to `timeout` for updates); returns the
+    /// button presses, advancing the offset past every update seen.
+    pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ButtonPress>, PollError> {
+        let body = json!({
+            "offset": self.offset,
+            "timeout": timeout.as_secs(),
+            "allowed_updates": ["callback_query"],
+        });
+        let answer: Value = self
+            .client
+            .post(self.config.method_url("getUpdates"))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| PollError::Transport(e.without_url().to_string()))?
+            .json()
+            .await
+            .map_err(|e| PollError::Transport(e.without_url().to_string()))?;
+        if answer["ok"] != json!(true) {
+            let d = answer["description"]
+                .as_str()
+                .unwrap_or("not ok")
+                .to_string();
+            return Err(PollError::Refused(d));
+        }
+        let mut presses = Vec::new();
+        for update in answer["result"].as_array().into_iter().flatten() {
+            if let Some(id) = update["update_id"].as_i64() {
+                self.offset = self.offset.max(id + 1);
+            }
+            let q = &update["callback_query"];
+            let (Some(qid), Some(data)) = (q["id"].as_str(), q["data"].as_str()) else {
+                continue;
+            };
+            let from = &q["from"];
+            let by = from["username"]
+                .as_str()
+                .map(|u| format!("@{u}"))
+                .or_else(|| from["first_name"].as_str().map(str::to_string))
+                .or_else(|| from["id"].as_i64().map(|i| i.to_string()))
+                .unwrap_or_else(|| "someone on Telegram".into());
+            presses.push(ButtonPress {
+                callback_query_id: qid.to_string(),
+                data: data.to_string(),
+                by,
+            });
+        }
+        Ok(presses)
+    }
+
+    /// Answers a button press (stops the client's spinner, shows `text`).
+    pub async fn answer(&self, callback_query_id: &str, text: &str) -> Result<(), PollError> {
+        let body = json!({"callback_query_id": callback_query_id, "text": text});
+        let answer: Value = self
+            .client
+            .post(self.config.method_url("answerCallbackQuery"))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| PollError::Transport(e.without_url().to_string()))?
+            .json()
+            .await
+            .map_err(|e| PollError::Transport(e.without_url().to_string()))?;
+        if answer["ok"] == json!(true) {
+            Ok(())
+        } else {
+            let d = answer["description"]
+                .as_str()
+                .unwrap_or("not ok")
+                .to_string();
+            Err(PollError::Refused(d))
+        }
+    }
+}

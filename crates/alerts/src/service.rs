@@ -1,0 +1,343 @@
+//! The evaluator with its memory in the store: each step reads the open
+//! episodes and active silences, runs [`Evaluator::evaluate_once`], and
+//! commits the resulting episode changes, history and notifications in one
+//! transaction. Acknowledge, resolve and silence go through here too, from
+//! the API or from Telegram's button, so every path leaves the same record.
+//!
+//! The store is the truth for open episodes: a step starts by replacing its
+//! in-memory open alerts with the stored ones, which is how an ack made by
+//! another process, or a new leader taking over, is seen. Pending alerts
+//! (not fired yet) live only in memory.
+
+use crate::evaluate::{Ack, Alert, AlertState, Evaluator, Phase, Step};
+use crate::observation::Observation;
+use crate::render::{render, RenderConfig};
+use crate::silence::{Silence, SilenceError};
+use jiff::{SignedDuration, Timestamp};
+use opsdeck_store::alerts::{
+    AlertBatch, EpisodeFilter, EpisodeRow, EventRow, NewNotification, SilenceRow,
+};
+use opsdeck_store::{Store, StoreError};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// Why an alert operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no alert episode {0:?}")]
+    NoSuchEpisode(String),
+    #[error("alert episode {id:?} is {state}, not open")]
+    NotOpen { id: String, state: String },
+    #[error(transparent)]
+    Silence(#[from] SilenceError),
+    #[error("stored alert episode {0:?} could not be read: {1}")]
+    Corrupt(String, String),
+}
+
+/// What an acknowledgement did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckOutcome {
+    Acknowledged,
+    /// It was already acknowledged (by whoever is named).
+    AlreadyAcknowledged {
+        by: String,
+    },
+}
+
+/// The alert evaluator bound to a store.
+pub struct AlertService {
+    store: Arc<dyn Store>,
+    evaluator: Evaluator,
+    render: RenderConfig,
+    /// channel name → channel kind (`slack`, `telegram`, `email`, `webhook`).
+    channel_kinds: BTreeMap<String, String>,
+    /// How long the outbox keeps trying a message.
+    pub notification_ttl: SignedDuration,
+    state: Mutex<AlertState>,
+}
+
+impl AlertService {
+    /// `channel_kinds` maps every channel a tier may use to its kind; a
+    /// channel named like a kind (`slack`) needs no entry.
+    pub fn new(
+        store: Arc<dyn Store>,
+        evaluator: Evaluator,
+        render: RenderConfig,
+        channel_kinds: BTreeMap<String, String>,
+        id_prefix: &str,
+    ) -> Self {
+        AlertService {
+            store,
+            evaluator,
+            render,
+            channel_kinds,
+            notification_ttl: SignedDuration::from_hours(24),
+            state: Mutex::new(AlertState::new(id_prefix)),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn evaluator(&self) -> &Evaluator {
+        &self.evaluator
+    }
+
+    /// The open episodes as stored, decoded.
+    async fn open_alerts(&self) -> Result<Vec<Alert>, AlertError> {
+        let filter = EpisodeFilter {
+            open_only: true,
+            brand: None,
+            limit: u32::MAX >> 1,
+        };
+        let rows = self.store.alert_episodes(&filter).await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// Active silences at `now`, decoded (unreadable ones are skipped with
+    /// a warning rather than silencing nothing or everything).
+    async fn silences(&self, now: Timestamp) -> Result<Vec<Silence>, AlertError> {
+        let rows = self.store.alert_silences(Some(now)).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| match serde_json::from_value::<Silence>(r.body) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(id = %r.id, error = %e, "unreadable silence skipped");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// One evaluation step at `now`, committed. On a failed commit the
+    /// in-memory state is left as it was, so the next step tries again.
+    #[tracing::instrument(name = "alerts_step", skip_all, fields(observations = observations.len()))]
+    pub async fn step(
+        &self,
+        observations: &[Observation],
+        now: Timestamp,
+    ) -> Result<Step, AlertError> {
+        let open = self.open_alerts().await?;
+        let silences = self.silences(now).await?;
+        let mut state = self.state.lock().await;
+        let mut next = state.clone();
+        next.alerts.retain(|_, a| a.phase == Phase::Pending);
+        for alert in open {
+            next.alerts.insert(alert.key.clone(), alert);
+        }
+        let step = self
+            .evaluator
+            .evaluate_once(&mut next, observations, &silences, now);
+        let batch = self.batch_for(&step, now);
+        self.store.alert_commit(&batch).await?;
+        *state = next;
+        Ok(step)
+    }
+
+    fn channel_kind<'a>(&'a self, channel: &'a str) -> &'a str {
+        self.channel_kinds
+            .get(channel)
+            .map(String::as_str)
+            .unwrap_or(channel)
+    }
+
+    /// The rows one step writes.
+    pub fn batch_for(&self, step: &Step, now: Timestamp) -> AlertBatch {
+        let mut batch = AlertBatch::default();
+        for alert in step.changed.iter().chain(&step.resolved) {
+            if let Some(row) = encode(alert, now) {
+                batch.episodes.push(row);
+            }
+        }
+        for t in &step.transitions {
+            batch.events.push(EventRow {
+                episode_id: t.episode_id.clone(),
+                at: t.at,
+                kind: t.to.as_str().into(),
+                body: json!({"from": t.from, "to": t.to, "note": t.note}),
+            });
+        }
+        for (episode, silence) in &step.suppressed {
+            batch.events.push(EventRow {
+                episode_id: episode.clone(),
+                at: now,
+                kind: "silenced".into(),
+                body: json!({"silence_id": silence}),
+            });
+        }
+        for n in &step.notifications {
+            let episodes: Vec<String> = n
+                .alerts
+                .iter()
+                .filter_map(|a| a.episode_id.clone())
+                .collect();
+            for channel in &n.channels {
+                let Some(payload) = render(self.channel_kind(channel), n, &self.render) else {
+                    tracing::error!(%channel, "channel of unknown kind: notification not queued");
+                    continue;
+                };
+                let id = format!("{}-{channel}", n.id);
+                for episode in &episodes {
+                    batch.events.push(EventRow {
+                        episode_id: episode.clone(),
+                        at: now,
+                        kind: "notification".into(),
+                        body: json!({"notification_id": id, "kind": n.kind, "channel": channel, "tier": n.tier, "grouped_with": episodes.len() - 1}),
+                    });
+                }
+                batch.notifications.push(NewNotification {
+                    id,
+                    channel: channel.clone(),
+                    payload,
+                    episode_ids: episodes.clone(),
+                    created_at: now,
+                    expires_at: now.saturating_add(self.notification_ttl).unwrap_or(now),
+                });
+            }
+        }
+        batch
+    }
+
+    /// Acknowledges an open episode: no more repeats or escalation. The
+    /// same path serves the API and Telegram's button (`via`).
+    pub async fn acknowledge(
+        &self,
+        episode_id: &str,
+        by: &str,
+        via: &str,
+        now: Timestamp,
+    ) -> Result<AckOutcome, AlertError> {
+        let row = self
+            .store
+            .alert_episode(episode_id)
+            .await?
+            .ok_or_else(|| AlertError::NoSuchEpisode(episode_id.into()))?;
+        let mut alert = decode(&row)?;
+        match alert.phase {
+            Phase::Firing => {}
+            Phase::Acknowledged => {
+                let by = alert.ack.map(|a| a.by).unwrap_or_default();
+                return Ok(AckOutcome::AlreadyAcknowledged { by });
+            }
+            other => {
+                return Err(AlertError::NotOpen {
+                    id: episode_id.into(),
+                    state: other.as_str().into(),
+                })
+            }
+        }
+        let ack = Ack {
+            by: by.into(),
+            via: via.into(),
+            at: now,
+        };
+        let mut state = AlertState::new("");
+        state.alerts.insert(alert.key.clone(), alert.clone());
+        let t = state
+            .acknowledge(episode_id, ack.clone())
+            .expect("firing episode acknowledges");
+        alert = state.alerts.remove(&alert.key).expect("present");
+        let batch = AlertBatch {
+            episodes: encode(&alert, now).into_iter().collect(),
+            events: vec![EventRow {
+                episode_id: episode_id.into(),
+                at: now,
+                kind: "acknowledged".into(),
+                body: json!({"from": t.from, "to": t.to, "by": ack.by, "via": ack.via}),
+            }],
+            ..Default::default()
+        };
+        self.store.alert_commit(&batch).await?;
+        // Keep a running evaluator's memory in step at once.
+        let mut live = self.state.lock().await;
+        live.acknowledge(episode_id, ack);
+        Ok(AckOutcome::Acknowledged)
+    }
+
+    /// Resolves an open episode by hand; if its condition still holds, the
+    /// next step starts a new episode after the pending period.
+    pub async fn resolve(
+        &self,
+        episode_id: &str,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), AlertError> {
+        let row = self
+            .store
+            .alert_episode(episode_id)
+            .await?
+            .ok_or_else(|| AlertError::NoSuchEpisode(episode_id.into()))?;
+        let mut alert = decode(&row)?;
+        if !alert.is_open() {
+            return Err(AlertError::NotOpen {
+                id: episode_id.into(),
+                state: alert.phase.as_str().into(),
+            });
+        }
+        let from = alert.phase;
+        alert.phase = Phase::Resolved;
+        alert.resolved_at = Some(now);
+        let batch = AlertBatch {
+            episodes: encode(&alert, now).into_iter().collect(),
+            events: vec![EventRow {
+                episode_id: episode_id.into(),
+                at: now,
+                kind: "resolved".into(),
+                body: json!({"from": from, "to": Phase::Resolved, "by": by, "note": "resolved by hand"}),
+            }],
+            ..Default::default()
+        };
+        self.store.alert_commit(&batch).await?;
+        self.state.lock().await.resolve(episode_id, now);
+        Ok(())
+    }
+
+    /// Saves a silence (or an incident's mute) after checking it.
+    pub async fn silence(&self, silence: &Silence, now: Timestamp) -> Result<(), AlertError> {
+        silence.validate()?;
+        let batch = AlertBatch {
+            silences: vec![SilenceRow {
+                id: silence.id.clone(),
+                starts_at: silence.starts_at,
+                ends_at: silence.ends_at,
+                created_at: now,
+                body: serde_json::to_value(silence).expect("silences serialize"),
+            }],
+            ..Default::default()
+        };
+        self.store.alert_commit(&batch).await?;
+        Ok(())
+    }
+}
+
+/// The stored row of an open or resolved alert (pending ones have none).
+pub fn encode(alert: &Alert, now: Timestamp) -> Option<EpisodeRow> {
+    let id = alert.episode_id.clone()?;
+    Some(EpisodeRow {
+        id,
+        dedup_key: alert.key.clone(),
+        rule: alert.rule.clone(),
+        brand: alert.brand.clone(),
+        severity: alert.severity.as_str().into(),
+        state: alert.phase.as_str().into(),
+        opened_at: alert.fired_at.unwrap_or(now),
+        updated_at: now,
+        body: serde_json::to_value(alert).expect("alerts serialize"),
+    })
+}
+
+/// The alert an episode row holds; the row's state column wins.
+pub fn decode(row: &EpisodeRow) -> Result<Alert, AlertError> {
+    let mut alert: Alert = serde_json::from_value(row.body.clone())
+        .map_err(|e| AlertError::Corrupt(row.id.clone(), e.to_string()))?;
+    if let Some(phase) = Phase::parse(&row.state) {
+        alert.phase = phase;
+    }
+    Ok(alert)
+}

@@ -1,0 +1,69 @@
+//! Acknowledging from Telegram: the long-polling loop that turns an
+//! "Acknowledge" button press into the same acknowledgement the API makes.
+
+use crate::notify::telegram::{ButtonPress, TelegramUpdates};
+use crate::service::{AckOutcome, AlertError, AlertService};
+use std::time::Duration;
+
+/// Handles one press: `ack:<episode id>` acknowledges; the answer shown
+/// in Telegram says what happened.
+pub async fn handle_press(service: &AlertService, press: &ButtonPress) -> String {
+    let Some(episode) = press.data.strip_prefix("ack:") else {
+        return "Unknown button".into();
+    };
+    let now = jiff::Timestamp::now();
+    match service
+        .acknowledge(episode, &press.by, "telegram", now)
+        .await
+    {
+        Ok(AckOutcome::Acknowledged) => "Acknowledged".into(),
+        Ok(AckOutcome::AlreadyAcknowledged { by }) => format!("Already acknowledged by {by}"),
+        Err(AlertError::NotOpen { state, .. }) => format!("This alert is already {state}"),
+        Err(AlertError::NoSuchEpisode(_)) => "Unknown alert".into(),
+        Err(e) => {
+            tracing::error!(error = %e, "acknowledgement from Telegram failed");
+            "Could not acknowledge; try again".into()
+        }
+    }
+}
+
+/// One poll: fetch presses (waiting up to `wait`), handle each, answer it.
+/// Returns how many presses were handled.
+pub async fn poll_once(
+    service: &AlertService,
+    updates: &mut TelegramUpdates,
+    wait: Duration,
+) -> Result<usize, crate::notify::telegram::PollError> {
+    let presses = updates.poll(wait).await?;
+    for press in &presses {
+        let answer = handle_press(service, press).await;
+        if let Err(e) = updates.answer(&press.callback_query_id, &answer).await {
+            tracing::warn!(error = %e, "answerCallbackQuery failed");
+        }
+    }
+    Ok(presses.len())
+}
+
+/// Polls until `stop` resolves; waits 5 s after a failed poll.
+pub async fn run(
+    service: &AlertService,
+    mut updates: TelegramUpdates,
+    wait: Duration,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            result = poll_once(service, &mut updates, wait) => {
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "Telegram poll failed; retrying in 5 s");
+                    tokio::select! {
+                        _ = &mut stop => return,
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Fake receivers: local servers that stand in for Slack, Telegram, a
+//! webhook endpoint and an SMTP relay, for tests and `opsdeck demo`.
+//!
+//! One HTTP server answers:
+//! - `POST /slack/{anything}` as a Slack incoming webhook (`ok`);
+//! - `POST /telegram/bot{token}/sendMessage`, `getUpdates` (long poll,
+//!   with offsets), `answerCallbackQuery` as the Bot API;
+//! - `POST /hook` as a generic webhook receiver (headers kept, to check the
+//!   signature).
+//!
+//! It records everything it receives, can answer the next requests of a
+//! channel with 429 (with `Retry-After` / `retry_after`) or 500, and can
+//! inject an inline-button press for `getUpdates` to deliver.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// What the fake does with the next request of a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 429, asking to wait this many seconds.
+    TooManyRequests { retry_after: u64 },
+    /// 500.
+    ServerError,
+}
+
+/// One request a fake received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// `slack`, `telegram`, `telegram_answer` or `webhook`.
+    pub channel: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub raw: String,
+    pub body: Value,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Mutex<Vec<Received>>,
+    faults: Mutex<Vec<(String, VecDeque<Fault>)>>,
+    updates: Mutex<Vec<Value>>,
+    next_update: Mutex<i64>,
+    arrived: Notify,
+}
+
+impl Shared {
+    fn take_fault(&self, channel: &str) -> Option<Fault> {
+        let mut faults = self.faults.lock().expect("fake lock");
+        faults
+            .iter_mut()
+            .find(|(c, _)| c == channel)
+            .and_then(|(_, q)| q.pop_front())
+    }
+
+    fn record(&self, channel: &str, path: String, headers: &HeaderMap, raw: String) {
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        let headers = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect();
+        self.received.lock().expect("fake lock").push(Received {
+            channel: channel.into(),
+            path,
+            headers,
+            raw,
+            body,
+            at: Instant::now(),
+        });
+        self.arrived.notify_waiters();
+    }
+}
+
+/// The fake Slack / Telegram / webhook server.
+pub struct FakeReceivers {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeReceivers {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeReceivers {
+    /// Starts on a free loopback port.
+    pub async fn start() -> std::io::Result<Self> {
+        let shared = Arc::new(Shared::default());
+        let app = Router::new()
+            .route("/slack/{*rest}", post(slack))
+            .route("/telegram/{bot}/{method}", post(telegram))
+            .route("/hook", post(hook))
+            .with_state(shared.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(FakeReceivers {
+            base_url,
+            shared,
+            server,
+        })
+    }
+
+    pub fn slack_url(&self) -> String {
+        format!("{}/slack/T000/B000/XXXX", self.base_url)
+    }
+
+    pub fn telegram_base_url(&self) -> String {
+        format!("{}/telegram", self.base_url)
+    }
+
+    pub fn webhook_url(&self) -> String {
+        format!("{}/hook", self.base_url)
+    }
+
+    /// Answers the next requests of `channel` (`slack`, `telegram`,
+    /// `webhook`) with these faults, in order.
+    pub fn fail_next(&self, channel: &str, faults: &[Fault]) {
+        let mut all = self.shared.faults.lock().expect("fake lock");
+        match all.iter_mut().find(|(c, _)| c == channel) {
+            Some((_, q)) => q.extend(faults.iter().copied()),
+            None => all.push((channel.into(), faults.iter().copied().collect())),
+        }
+    }
+
+    /// Everything received so far on `channel`, oldest first.
+    pub fn received(&self, channel: &str) -> Vec<Received> {
+        self.shared
+            .received
+            .lock()
+            .expect("fake lock")
+            .iter()
+            .filter(|r| r.channel == channel)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until `channel` has received at least `n` requests.
+    pub async fn wait_for(&self, channel: &str, n: usize, timeout: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.arrived.notified();
+            let got = self.received(channel);
+            if got.len() >= n || Instant::now() >= deadline {
+                return got;
+            }
+            let _ = tokio::time::timeout(deadline - Instant::now(), notified).await;
+        }
+    }
+
+    /// Queues a press of an inline button with `data`, by `username`, for
+    /// the next `getUpdates`.
+    pub fn press_button(&self, data: &str, username: &str) {
+        let mut next = self.shared.next_update.lock().expect("fake lock");
+        *next += 1;
+        let id = *next;
+        self.shared.updates.lock().expect("fake lock").push(json!({
+            "update_id": 1000 + id,
+            "callback_query": {
+                "id": format!("cq{id}"),
+                "from": {"id": 42, "is_bot": false, "first_name": "Owner", "username": username},
+                "data": data,
+            }
+        }));
+        self.shared.arrived.notify_waiters();
+    }
+}
+
+async fn slack(
+    State(s): State<Arc<Shared>>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+    raw: String,
+) -> Response {
+    s.record("slack", format!("/slack/{rest}"), &headers, raw);
+    match s.take_fault("slack") {
+        Some(Fault::TooManyRequests { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("Retry-After", retry_after.to_string())],
+            "rate_limited",
+        )
+            .into_response(),
+        Some(Fault::ServerError) => (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response(),
+        None => (StatusCode::OK, "ok").into_response(),
+    }
+}
+
+async fn hook(State(s): State<Arc<Shared>>, headers: HeaderMap, raw: String) -> Response {
+    s.record("webhook", "/hook".into(), &headers, raw);
+    match s.take_fault("webhook") {
+        Some(Fault::TooManyRequests { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("Retry-After", retry_after.to_string())],
+        )
+            .into_response(),
+        Some(Fault::ServerError) => StatusCode::BAD_GATEWAY.into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+async fn telegram(
+    State(s): State<Arc<Shared>>,
+    Path((bot, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    raw: String,
+) -> Response {
+    if !bot.starts_with("bot") {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
+        )
+            .into_response();
+    }
+    let path = format!("/telegram/{bot}/{method}");
+    match method.as_str() {
+        "sendMessage" => {
+            s.record("telegram", path, &headers, raw);
+            match s.take_fault("telegram") {
+                Some(Fault::TooManyRequests { retry_after }) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(json!({"ok": false, "error_code": 429,
+                        "description": format!("Too Many Requests: retry after {retry_after}"),
+                        "parameters": {"retry_after": retry_after}})),
+                )
+                    .into_response(),
+                Some(Fault::ServerError) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"ok": false, "error_code": 500, "description": "Internal Server Error"})),
+                )
+                    .into_response(),
+                None => {
+                    let n = s.received.lock().expect("fake lock").len();
+                    Json(json!({"ok": true, "result": {"message_id": n, "date": 0, "chat": {"id": 0, "type": "private"}}})).into_response()
+                }
+            }
+        }
+        "getUpdates" => {
+            let body: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+            let offset = body["offset"].as_i64().unwrap_or(0);
+            // Long poll, capped at 2 s so tests and shutdown stay quick.
+            let wait = Duration::from_secs(body["timeout"].as_u64().unwrap_or(0).min(2));
+            let deadline = Instant::now() + wait;
+            loop {
+                let notified = s.arrived.notified();
+                let ready: Vec<Value> = {
+                    let mut updates = s.updates.lock().expect("fake lock");
+                    updates.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                    updates.clone()
+                };
+                if !ready.is_empty() || Instant::now() >= deadline {
+                    return Json(json!({"ok": true, "result": ready})).into_response();
+                }
+                let _ = tokio::time::timeout(deadline - Instant::now(), notified).await;
+            }
+        }
+        "answerCallbackQuery" => {
+            s.record("telegram_answer", path, &headers, raw);
+            Json(json!({"ok": true, "result": true})).into_response()
+        }
+        _ => (StatusCode::NOT_FOUND, Json(json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"}))).into_response(),
+    }
+}
+
+/// A fake SMTP relay: accepts EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT and
+/// records each message's DATA section.
+pub struct FakeSmtp {
+    pub port: u16,
+    messages: Arc<Mutex<Vec<String>>>,
+    /// Next MAIL FROM answers this code instead of 250 (e.g. 451, 550).
+    reject_next: Arc<Mutex<VecDeque<u16>>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeSmtp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeSmtp {
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let reject_next = Arc::new(Mutex::new(VecDeque::new()));
+        let (m, r) = (messages.clone(), reject_next.clone());
+        let server = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (m, r) = (m.clone(), r.clone());
+                tokio::spawn(async move {
+                    let _ = smtp_session(stream, m, r).await;
+                });
+            }
+        });
+        Ok(FakeSmtp {
+            port,
+            messages,
+            reject_next,
+            server,
+        })
+    }
+
+    /// The DATA sections received, oldest first (CRLF line ends kept).
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().expect("fake lock").clone()
+    }
+
+    pub fn reject_next_mail(&self, code: u16) {
+        self.reject_next.lock().expect("fake lock").push_back(code);
+    }
+}
+
+async fn smtp_session(
+    stream: tokio::net::TcpStream,
+    messages: Arc<Mutex<Vec<String>>>,
+    reject: Arc<Mutex<VecDeque<u16>>>,
+) -> std::io::Result<()> {
+    let (r, mut w) = stream.into_split();
+    let mut lines = BufReader::new(r);
+    w.write_all(b"220 fake.smtp ESMTP\r\n").await?;
+    loop {
+        let mut line = String::new();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let upper = line.to_ascii_uppercase();
+        let reply: String = if upper.starts_with("EHLO") {
+            "250-fake.smtp\r\n250 AUTH PLAIN\r\n".into()
+        } else if upper.starts_with("AUTH PLAIN") {
+            "235 2.7.0 ok\r\n".into()
+        } else if upper.starts_with("MAIL FROM") {
+            match reject.lock().expect("fake lock").pop_front() {
+                Some(code) => format!("{code} not now\r\n"),
+                None => "250 ok\r\n".into(),
+            }
+        } else if upper.starts_with("RCPT TO") {
+            "250 ok\r\n".into()
+        } else if upper.starts_with("DATA") {
+            w.write_all(b"354 go ahead\r\n").await?;
+            let mut data = String::new();
+            loop {
+                let mut l = String::new();
+                if lines.read_line(&mut l).await? == 0 {
+                    return Ok(());
+                }
+                if l == ".\r\n" {
+                    break;
+                }
+                data.push_str(&l);
+            }
+            messages.lock().expect("fake lock").push(data);
+            "250 queued\r\n".into()
+        } else if upper.starts_with("QUIT") {
+            w.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            "500 unknown command\r\n".into()
+        };
+        w.write_all(reply.as_bytes()).await?;
+    }
+}
