@@ -20,6 +20,10 @@ pub struct Faults {
     pub reset_rate: f64,
     /// A 200 whose JSON body is cut in the middle.
     pub truncated_rate: f64,
+    /// Webhooks: probability that a delivery is sent twice (same webhook id).
+    pub webhook_duplicate_rate: f64,
+    /// Webhooks: send the deliveries of one `advance_to` in shuffled order.
+    pub webhook_reorder: bool,
     pub seed: u64,
 }
 

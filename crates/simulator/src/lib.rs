@@ -33,6 +33,7 @@
 //! - `rate_limit`: the per-shop leaky bucket.
 //! - `faults`: deterministic injected failures.
 //! - `server`: the axum router, authentication and headers.
+//! - `webhooks`: `webhooks.json` subscriptions and signed deliveries of changes.
 
 mod brands;
 mod catalog;
@@ -46,6 +47,7 @@ mod rate_limit;
 mod resources;
 mod rhythm;
 mod server;
+mod webhooks;
 mod wire;
 mod world;
 
@@ -53,6 +55,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use faults::Faults;
+pub use webhooks::DeliveryStats;
 use world::World;
 
 /// What the synthetic world is generated from.
@@ -133,8 +136,15 @@ impl Simulator {
 
     /// Moves the clock forward (never back): new orders arrive, planned
     /// shipments, deliveries, cancellations and refunds happen, `updated_at` moves.
+    /// Each change is also sent as a signed webhook to the addresses
+    /// subscribed to its topic (see `webhooks`).
     pub fn advance_to(&self, now: jiff::Timestamp) {
-        self.lock().advance_to(now.as_second());
+        let mut world = self.lock();
+        let before = webhooks::snapshot(&world);
+        world.advance_to(now.as_second());
+        if let Some(before) = before {
+            webhooks::enqueue_changes(&mut world, before);
+        }
     }
 
     /// The world's current clock.

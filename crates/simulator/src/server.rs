@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CONTENT_TYPE, HOST, LINK, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -24,7 +24,10 @@ const ACCESS_TOKEN: &str = "x-shopify-access-token";
 
 pub(crate) fn router(simulator: Simulator) -> Router {
     Router::new()
-        .route("/shops/{slug}/admin/api/{version}/{*rest}", get(dispatch))
+        .route(
+            "/shops/{slug}/admin/api/{version}/{*rest}",
+            get(dispatch).post(write).delete(write),
+        )
         .with_state(simulator)
 }
 
@@ -157,6 +160,11 @@ async fn dispatch(
         url::form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+    if rest == "webhooks.json" {
+        let (status, value) = crate::webhooks::list(&simulator.lock(), &slug, &query);
+        let body = serde_json::to_vec(&value).unwrap_or_default();
+        return respond(status, body, &version, used);
+    }
     let reply = {
         let world = simulator.lock();
         match world.shop(&slug) {
@@ -195,4 +203,39 @@ async fn dispatch(
         }
     }
     response
+}
+
+/// `POST webhooks.json` and `DELETE webhooks/{id}.json`: webhook
+/// subscriptions (see `webhooks`). Authenticated and rate limited like
+/// reads; injected faults apply to reads only.
+async fn write(
+    State(simulator): State<Simulator>,
+    Path((slug, version, rest)): Path<(String, String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let admitted = match admit(&simulator, &slug, &version, &headers) {
+        Ok(admitted) => admitted,
+        Err(response) => return *response,
+    };
+    let delete_id = rest
+        .strip_prefix("webhooks/")
+        .and_then(|r| r.strip_suffix(".json"))
+        .and_then(|id| id.parse::<u64>().ok());
+    let (status, value) = {
+        let mut world = simulator.lock();
+        match (&method, rest.as_str(), delete_id) {
+            (&Method::POST, "webhooks.json", _) => {
+                crate::webhooks::create(&mut world, &slug, &version, &body)
+            }
+            (&Method::DELETE, _, Some(id)) => crate::webhooks::delete(&mut world, &slug, id),
+            _ => (404, json!({ "errors": "Not Found" })),
+        }
+    };
+    if status == 201 {
+        crate::webhooks::ensure_sender(&simulator);
+    }
+    let body = serde_json::to_vec(&value).unwrap_or_default();
+    respond(status, body, &version, Some(admitted.used))
 }

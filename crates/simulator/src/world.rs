@@ -38,6 +38,8 @@ pub(crate) struct World {
     pub rate_limit: bool,
     /// Requests seen by the fault injector, across shops.
     pub fault_counter: u64,
+    /// Webhook subscriptions and the deliveries waiting to be sent.
+    pub webhooks: crate::webhooks::WebhookState,
 }
 
 impl World {
@@ -53,6 +55,7 @@ impl World {
             faults: Faults::default(),
             rate_limit: true,
             fault_counter: 0,
+            webhooks: Default::default(),
         };
         world.refresh();
         world

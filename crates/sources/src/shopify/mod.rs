@@ -8,6 +8,7 @@
 pub mod client;
 mod headers;
 pub mod normalize;
+pub mod webhooks;
 mod wire;
 
 pub use client::{

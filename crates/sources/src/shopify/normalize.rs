@@ -452,6 +452,47 @@ pub fn inventory_level_from_json(
     })
 }
 
+/// A fulfillment sent on its own (the `fulfillments/create` and
+/// `fulfillments/update` webhooks): the id of its order, the fulfillment,
+/// and the units it ships per line item id.
+pub fn fulfillment_from_json(
+    raw: &Value,
+) -> Result<(String, Fulfillment, Vec<(String, i64)>), NormalizeError> {
+    let id = raw_id(raw, "id");
+    let f = Fields {
+        kind: "fulfillment",
+        id: &id,
+    };
+    let order_id = match raw_id(raw, "order_id") {
+        o if o == "?" => return Err(f.error("order_id", "missing")),
+        o => o,
+    };
+    let wire: WireFulfillment = decode("fulfillment", &id, raw)?;
+    let lines = wire
+        .line_items
+        .iter()
+        .map(|l| (l.id.to_string(), l.quantity.unwrap_or(0)))
+        .collect();
+    let ful = fulfillment(&f, 0, wire)?;
+    Ok((order_id, ful, lines))
+}
+
+/// A refund sent on its own (the `refunds/create` webhook): the id of its
+/// order and the refund, amounts in the order's `currency`.
+pub fn refund_from_json(currency: Currency, raw: &Value) -> Result<(String, Refund), NormalizeError> {
+    let id = raw_id(raw, "id");
+    let f = Fields {
+        kind: "refund",
+        id: &id,
+    };
+    let order_id = match raw_id(raw, "order_id") {
+        o if o == "?" => return Err(f.error("order_id", "missing")),
+        o => o,
+    };
+    let wire: WireRefund = decode("refund", &id, raw)?;
+    Ok((order_id, refund(&f, 0, wire, currency)?))
+}
+
 #[cfg(test)]
 #[path = "normalize_tests.rs"]
 mod tests;

@@ -1,0 +1,471 @@
+//! Shopify webhooks, after receipt: from the store's webhook inbox to records.
+//!
+//! The web receiver commits each verified delivery to the inbox before
+//! answering; this module turns pending inbox events into domain upserts
+//! ([`process_inbox_once`], one step, what tests drive) and runs that step
+//! whenever the receiver signals new events ([`run_inbox_loop`]).
+//!
+//! Exactly-once in effect: processing is at-least-once (an event whose
+//! records were upserted but which was not yet marked processed when the
+//! process died is processed again), and every effect is idempotent — whole
+//! records go through the store's newer-wins upsert, a fulfillment merged
+//! into an order replaces the stored one only if its own `updated_at` is
+//! newer, and a refund is added only if its id is not there yet.
+//!
+//! Topics:
+//! - `orders/*` carry the whole order → upsert.
+//! - `fulfillments/create|update` and `refunds/create` carry one part and
+//!   its `order_id` → merged into the stored order. When the order is not
+//!   stored yet (its `orders/create` is late, or predates the first sync),
+//!   the event is retried with backoff: the order arrives through its own
+//!   webhook or the next sync, which already contains the part. After
+//!   [`InboxSettings::max_attempts`] the event is marked failed, visibly.
+//! - `products/create|update` → upsert; `products/delete` ({id}) → the stored
+//!   product gets `deleted_at` (the delivery's trigger time); a product never
+//!   stored has nothing to mark and is noted so.
+//! - `inventory_levels/update` → upsert.
+//! - `app/uninstalled` → the source's `webhooks` sync state gets a
+//!   `last_error` saying so, which `/api/v1/sources` shows.
+//!
+//! A payload that does not normalize will not get better by retrying: it is
+//! marked failed at once with the field and reason.
+
+use super::normalize::{
+    fulfillment_from_json, inventory_level_from_json, order_from_json, product_from_json,
+    refund_from_json, NormalizeContext,
+};
+use opsdeck_domain::{FulfillmentState, Order, Product, SourceId, Timestamp};
+use opsdeck_store::{AnyRecord, Store, StoreError, StoredWebhook, SyncState, UpsertOutcome};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+/// How the inbox worker paces itself.
+#[derive(Debug, Clone)]
+pub struct InboxSettings {
+    /// Events taken per step.
+    pub batch: u32,
+    /// Failed attempts after which an event is given up on (marked failed).
+    pub max_attempts: u32,
+    /// The first retry waits this long, each further one twice as long
+    /// (capped at ten minutes).
+    pub backoff_base: Duration,
+    /// How often the loop looks for retries that became due without a new
+    /// delivery waking it.
+    pub poll_every: Duration,
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        InboxSettings {
+            batch: 500,
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(2),
+            poll_every: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The configured shops, by source, with what normalizing needs.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookShops {
+    shops: HashMap<SourceId, NormalizeContext>,
+}
+
+impl WebhookShops {
+    pub fn new(contexts: impl IntoIterator<Item = NormalizeContext>) -> Self {
+        WebhookShops {
+            shops: contexts
+                .into_iter()
+                .map(|c| (c.source.clone(), c))
+                .collect(),
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InboxStep {
+    /// Events taken from the inbox.
+    pub taken: usize,
+    pub processed: usize,
+    /// Failed this time, to be retried later.
+    pub retrying: usize,
+    /// Given up on (payload unusable, or too many attempts).
+    pub failed: usize,
+}
+
+/// Why an event could not be applied.
+enum Failure {
+    /// May succeed later (the order it refers to is not stored yet).
+    Retry(String),
+    /// Will not succeed by waiting.
+    Permanent(String),
+}
+
+/// The records of the batch, in event order, and what to note per event.
+struct Batch<'a> {
+    store: &'a dyn Store,
+    /// Newest known copy of each order touched by the batch.
+    orders: HashMap<(SourceId, String), Order>,
+    products: HashMap<(SourceId, String), Product>,
+    records: Vec<AnyRecord>,
+    /// Per record: the event it came from and a label for the note.
+    owners: Vec<(i64, String)>,
+}
+
+impl Batch<'_> {
+    async fn order(&mut self, source: &SourceId, id: &str) -> Result<Option<Order>, StoreError> {
+        let key = (source.clone(), id.to_string());
+        if let Some(o) = self.orders.get(&key) {
+            return Ok(Some(o.clone()));
+        }
+        let stored = self.store.get_order(source, id).await?;
+        if let Some(o) = &stored {
+            self.orders.insert(key, o.clone());
+        }
+        Ok(stored)
+    }
+
+    fn push_order(&mut self, event: i64, order: Order) {
+        let key = (order.source.clone(), order.external_id.clone());
+        let newer = self
+            .orders
+            .get(&key)
+            .is_none_or(|o| o.updated_at <= order.updated_at);
+        if newer {
+            self.orders.insert(key, order.clone());
+        }
+        self.owners
+            .push((event, format!("order {}", order.external_id)));
+        self.records.push(AnyRecord::Order(order));
+    }
+
+    fn push_product(&mut self, event: i64, product: Product) {
+        let key = (product.source.clone(), product.external_id.clone());
+        if self
+            .products
+            .get(&key)
+            .is_none_or(|p| p.updated_at <= product.updated_at)
+        {
+            self.products.insert(key, product.clone());
+        }
+        self.owners
+            .push((event, format!("product {}", product.external_id)));
+        self.records.push(AnyRecord::Product(product));
+    }
+}
+
+fn parse(body: &str) -> Result<Value, Failure> {
+    serde_json::from_str(body).map_err(|e| Failure::Permanent(format!("body is not JSON: {e}")))
+}
+
+fn permanent(e: impl std::fmt::Display) -> Failure {
+    Failure::Permanent(e.to_string())
+}
+
+/// Applies one event to the batch. `Ok(Some(note))` when it is done without
+/// a record (nothing to do, or a sync-state write).
+async fn apply(
+    batch: &mut Batch<'_>,
+    ctx: &NormalizeContext,
+    hook: &StoredWebhook,
+) -> Result<Result<Option<String>, Failure>, StoreError> {
+    let e = &hook.event;
+    let at = e.triggered_at.unwrap_or(e.received_at);
+    let raw = match parse(&e.body) {
+        Ok(v) => v,
+        Err(f) => return Ok(Err(f)),
+    };
+    let done = match e.topic.as_str() {
+        "orders/create"
+        | "orders/updated"
+        | "orders/cancelled"
+        | "orders/fulfilled"
+        | "orders/partially_fulfilled" => match order_from_json(ctx, &raw) {
+            Ok(order) => {
+                batch.push_order(hook.id, order);
+                None
+            }
+            Err(err) => return Ok(Err(permanent(err))),
+        },
+        "fulfillments/create" | "fulfillments/update" => {
+            let (order_id, ful, lines) = match fulfillment_from_json(&raw) {
+                Ok(parts) => parts,
+                Err(err) => return Ok(Err(permanent(err))),
+            };
+            let Some(mut order) = batch.order(&ctx.source, &order_id).await? else {
+                return Ok(Err(Failure::Retry(format!(
+                    "order {order_id} of fulfillment {} is not stored yet",
+                    ful.external_id
+                ))));
+            };
+            let counts = |f: &opsdeck_domain::Fulfillment| {
+                !matches!(
+                    f.status,
+                    FulfillmentState::Cancelled | FulfillmentState::Error | FulfillmentState::Failure
+                )
+            };
+            let existing = order
+                .fulfillments
+                .iter()
+                .position(|f| f.external_id == ful.external_id);
+            let (was_counted, stale) = match existing {
+                Some(i) => (
+                    counts(&order.fulfillments[i]),
+                    order.fulfillments[i].updated_at >= ful.updated_at,
+                ),
+                None => (false, false),
+            };
+            if stale {
+                return Ok(Ok(Some(format!(
+                    "fulfillment {} of order {order_id}: stored copy is as new or newer",
+                    ful.external_id
+                ))));
+            }
+            // Keep the per-line shipped units in step with the change.
+            let delta = i64::from(counts(&ful)) - i64::from(was_counted);
+            if delta != 0 {
+                for (line_id, qty) in &lines {
+                    if let Some(line) = order
+                        .line_items
+                        .iter_mut()
+                        .find(|l| &l.external_id == line_id)
+                    {
+                        let shipped = line.fulfilled_quantity.unwrap_or(0) + delta * qty;
+                        line.fulfilled_quantity = Some(shipped.max(0));
+                    }
+                }
+            }
+            order.updated_at = order.updated_at.max(ful.updated_at);
+            match existing {
+                Some(i) => order.fulfillments[i] = ful,
+                None => order.fulfillments.push(ful),
+            }
+            batch.push_order(hook.id, order);
+            None
+        }
+        "refunds/create" => {
+            let Some(order_id) = raw.get("order_id").map(|v| v.to_string()) else {
+                return Ok(Err(Failure::Permanent(
+                    "refund: field `order_id`: missing".into(),
+                )));
+            };
+            let order_id = order_id.trim_matches('"').to_string();
+            let Some(mut order) = batch.order(&ctx.source, &order_id).await? else {
+                return Ok(Err(Failure::Retry(format!(
+                    "order {order_id} of the refund is not stored yet"
+                ))));
+            };
+            let (_, refund) = match refund_from_json(order.currency, &raw) {
+                Ok(parts) => parts,
+                Err(err) => return Ok(Err(permanent(err))),
+            };
+            if order
+                .refunds
+                .iter()
+                .any(|r| r.external_id == refund.external_id)
+            {
+                return Ok(Ok(Some(format!(
+                    "refund {} of order {order_id}: already stored",
+                    refund.external_id
+                ))));
+            }
+            order.updated_at = order.updated_at.max(refund.created_at);
+            order.refunds.push(refund);
+            batch.push_order(hook.id, order);
+            None
+        }
+        "products/create" | "products/update" => match product_from_json(ctx, &raw) {
+            Ok(product) => {
+                batch.push_product(hook.id, product);
+                None
+            }
+            Err(err) => return Ok(Err(permanent(err))),
+        },
+        "products/delete" => {
+            let id = match raw.get("id") {
+                Some(Value::Number(n)) => n.to_string(),
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                _ => return Ok(Err(Failure::Permanent("product delete without `id`".into()))),
+            };
+            let key = (ctx.source.clone(), id.clone());
+            let current = match batch.products.get(&key) {
+                Some(p) => Some(p.clone()),
+                None => batch.store.get_product(&ctx.source, &id).await?,
+            };
+            match current {
+                None => Some(format!("product {id} was never stored: nothing to mark")),
+                Some(p) if p.deleted_at.is_some() => {
+                    Some(format!("product {id} already marked deleted"))
+                }
+                Some(mut p) => {
+                    p.deleted_at = Some(at);
+                    p.updated_at = p.updated_at.max(at);
+                    batch.push_product(hook.id, p);
+                    None
+                }
+            }
+        }
+        "inventory_levels/update" => match inventory_level_from_json(ctx, &raw) {
+            Ok(level) => {
+                batch
+                    .owners
+                    .push((hook.id, format!("inventory level {}", level.external_id)));
+                batch.records.push(AnyRecord::InventoryLevel(level));
+                None
+            }
+            Err(err) => return Ok(Err(permanent(err))),
+        },
+        "app/uninstalled" => {
+            let store = batch.store;
+            let mut state = store
+                .sync_state(&ctx.source, "webhooks")
+                .await?
+                .unwrap_or_else(|| SyncState::new(ctx.source.clone(), "webhooks"));
+            state.last_error = Some(format!(
+                "the opsdeck app was uninstalled from {} at {at}: reinstall it, then run \
+                 `opsdeck shopify webhooks register`",
+                e.shop_domain
+            ));
+            state.last_error_at = Some(at);
+            state.last_attempt_at = Some(at);
+            state.consecutive_failures = state.consecutive_failures.saturating_add(1);
+            store.save_sync_state(&state).await?;
+            Some("app uninstalled: recorded on the source".to_string())
+        }
+        other => return Ok(Err(Failure::Permanent(format!("topic {other} not handled")))),
+    };
+    Ok(Ok(done))
+}
+
+fn backoff(settings: &InboxSettings, attempts: u32) -> Duration {
+    settings
+        .backoff_base
+        .saturating_mul(1u32 << attempts.min(16))
+        .min(Duration::from_secs(600))
+}
+
+/// Takes up to `settings.batch` due events, applies them with one upsert,
+/// and marks each processed, retrying or failed. A store failure is returned
+/// and leaves the events pending (they are retried by the next step).
+#[tracing::instrument(skip_all)]
+pub async fn process_inbox_once(
+    store: &dyn Store,
+    shops: &WebhookShops,
+    settings: &InboxSettings,
+    now: Timestamp,
+) -> Result<InboxStep, StoreError> {
+    let hooks = store.pending_webhooks(now, settings.batch).await?;
+    let mut step = InboxStep {
+        taken: hooks.len(),
+        ..InboxStep::default()
+    };
+    if hooks.is_empty() {
+        return Ok(step);
+    }
+    let mut batch = Batch {
+        store,
+        orders: HashMap::new(),
+        products: HashMap::new(),
+        records: Vec::new(),
+        owners: Vec::new(),
+    };
+    let mut notes: Vec<(i64, String)> = Vec::new();
+    for hook in &hooks {
+        let failure = match shops.shops.get(&hook.event.source) {
+            None => Failure::Retry(format!(
+                "source {} is not configured (any more)",
+                hook.event.source
+            )),
+            Some(ctx) => match apply(&mut batch, ctx, hook).await? {
+                Ok(Some(note)) => {
+                    notes.push((hook.id, note));
+                    continue;
+                }
+                Ok(None) => continue,
+                Err(failure) => failure,
+            },
+        };
+        let (error, retry_at) = match failure {
+            Failure::Retry(e) if hook.attempts + 1 < settings.max_attempts => {
+                let wait = backoff(settings, hook.attempts);
+                let at = now
+                    .checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default())
+                    .unwrap_or(now);
+                (e, Some(at))
+            }
+            Failure::Retry(e) => (format!("{e} (gave up after {} attempts)", hook.attempts + 1), None),
+            Failure::Permanent(e) => (e, None),
+        };
+        tracing::warn!(
+            webhook = hook.id,
+            topic = %hook.event.topic,
+            source = %hook.event.source,
+            %error,
+            retry = retry_at.is_some(),
+            "webhook not applied"
+        );
+        store.mark_webhook_failed(hook.id, &error, retry_at).await?;
+        if retry_at.is_some() {
+            step.retrying += 1;
+        } else {
+            step.failed += 1;
+        }
+    }
+    if !batch.records.is_empty() {
+        let report = store.upsert(&batch.records, None).await?;
+        for ((event, label), outcome) in batch.owners.into_iter().zip(&report.outcomes) {
+            let what = match outcome {
+                UpsertOutcome::Inserted { .. } => "inserted",
+                UpsertOutcome::Updated { .. } => "updated",
+                UpsertOutcome::Unchanged => "unchanged",
+                UpsertOutcome::Stale => "stale (a newer copy is stored)",
+            };
+            notes.push((event, format!("{label} {what}")));
+        }
+    }
+    step.processed = notes.len();
+    store.mark_webhooks_processed(&notes, now).await?;
+    tracing::debug!(
+        taken = step.taken,
+        processed = step.processed,
+        retrying = step.retrying,
+        failed = step.failed,
+        "webhook inbox step"
+    );
+    Ok(step)
+}
+
+/// Runs [`process_inbox_once`] whenever `wake` is notified (the receiver
+/// does after each commit), every `poll_every` for due retries, and straight
+/// again while full batches keep coming, until `stop` turns true.
+pub async fn run_inbox_loop(
+    store: Arc<dyn Store>,
+    shops: Arc<WebhookShops>,
+    settings: InboxSettings,
+    clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    wake: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let pause = match process_inbox_once(store.as_ref(), &shops, &settings, clock()).await {
+            Ok(step) if step.taken as u32 >= settings.batch => continue,
+            Ok(_) => settings.poll_every,
+            Err(error) => {
+                tracing::error!(%error, "webhook inbox step failed; retrying");
+                settings.poll_every.max(Duration::from_secs(1))
+            }
+        };
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
