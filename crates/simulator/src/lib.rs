@@ -34,11 +34,15 @@
 //! - `faults`: deterministic injected failures.
 //! - `server`: the axum router, authentication and headers.
 //! - `webhooks`: `webhooks.json` subscriptions and signed deliveries of changes.
+//! - `gorgias`: the fake Gorgias helpdesk shared by the brands (ticket plans,
+//!   JSON, `/gorgias/api/...` with Basic auth, its own 40-per-20-s limit and
+//!   the same fault plan).
 
 mod brands;
 mod catalog;
 mod customers;
 mod faults;
+mod gorgias;
 mod ids;
 mod lifecycle;
 mod orders;
@@ -222,5 +226,61 @@ impl Simulator {
     /// Requests received by the shop (including 401s and 429s), to measure API usage.
     pub fn request_count(&self, slug: &str) -> u64 {
         self.lock().shop(slug).map_or(0, |s| s.requests)
+    }
+
+    /// "http://{addr}/gorgias"; a client appends "/api/tickets".
+    pub fn gorgias_base_url(addr: SocketAddr) -> String {
+        format!("http://{addr}/gorgias")
+    }
+
+    /// The Basic-auth user (an email) and API key of the simulated helpdesk.
+    pub fn gorgias_credentials(&self) -> (String, String) {
+        let world = self.lock();
+        (world.helpdesk.user.clone(), world.helpdesk.api_key.clone())
+    }
+
+    /// Every ticket that exists at the current clock (trashed and spam
+    /// included), oldest first, exactly as `/api/tickets` renders it.
+    pub fn tickets_json(&self) -> Vec<serde_json::Value> {
+        let world = self.lock();
+        let now = world.now;
+        world
+            .helpdesk
+            .tickets
+            .iter()
+            .filter(|t| t.visible(now))
+            .map(|t| gorgias::wire::ticket_json(t, now))
+            .collect()
+    }
+
+    /// Every message of every existing ticket, by ticket then time.
+    pub fn messages_json(&self) -> Vec<serde_json::Value> {
+        let world = self.lock();
+        let now = world.now;
+        world
+            .helpdesk
+            .tickets
+            .iter()
+            .filter(|t| t.visible(now))
+            .flat_map(|t| gorgias::wire::messages_json(t, now))
+            .collect()
+    }
+
+    /// Every satisfaction survey sent so far (unanswered ones with a null score).
+    pub fn surveys_json(&self) -> Vec<serde_json::Value> {
+        let world = self.lock();
+        let now = world.now;
+        world
+            .helpdesk
+            .tickets
+            .iter()
+            .filter(|t| t.visible(now))
+            .filter_map(|t| gorgias::wire::survey_json(t, now))
+            .collect()
+    }
+
+    /// Requests the helpdesk received (401s and 429s included).
+    pub fn gorgias_request_count(&self) -> u64 {
+        self.lock().helpdesk.requests
     }
 }

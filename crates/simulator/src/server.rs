@@ -28,6 +28,10 @@ pub(crate) fn router(simulator: Simulator) -> Router {
             "/shops/{slug}/admin/api/{version}/{*rest}",
             get(dispatch).post(write).delete(write),
         )
+        .route(
+            "/gorgias/api/{*rest}",
+            get(crate::gorgias::server::dispatch),
+        )
         .with_state(simulator)
 }
 

@@ -10,6 +10,7 @@ use crate::brands::{Profile, PROFILES};
 use crate::catalog::{self, Catalog};
 use crate::customers::NO_CUSTOMER;
 use crate::faults::Faults;
+use crate::gorgias::Helpdesk;
 use crate::lifecycle::order_state;
 use crate::orders::{ItemRef, OrderBook, CANCELLED, CLOSED};
 use crate::rate_limit::LeakyBucket;
@@ -34,6 +35,8 @@ pub(crate) struct Shop {
 pub(crate) struct World {
     pub now: i64,
     pub shops: Vec<Shop>,
+    /// The shared Gorgias helpdesk (its plans reach past the start clock).
+    pub helpdesk: Helpdesk,
     pub faults: Faults,
     pub rate_limit: bool,
     /// Requests seen by the fault injector, across shops.
@@ -45,13 +48,15 @@ pub(crate) struct World {
 impl World {
     pub fn new(config: &SimConfig) -> World {
         let now = config.now.as_second();
-        let shops = PROFILES
+        let shops: Vec<Shop> = PROFILES
             .iter()
             .map(|profile| Shop::generate(profile, config))
             .collect();
+        let helpdesk = Helpdesk::generate(config.seed, now, config.scale, &shops);
         let mut world = World {
             now,
             shops,
+            helpdesk,
             faults: Faults::default(),
             rate_limit: true,
             fault_counter: 0,

@@ -1,6 +1,6 @@
 //! Connectors that bring platform data into the store.
 //!
-//! Today that is Shopify: its Admin REST API is read page by page, each page
+//! Shopify and the Gorgias helpdesk. Shopify's Admin REST API is read page by page, each page
 //! is normalized into the domain model and committed to the store together
 //! with the sync checkpoint, so a crash or restart resumes from the last
 //! committed page and never stores a record half-mapped. A worker loop runs
@@ -19,16 +19,25 @@
 //!     [`opsdeck_domain::Order`], [`opsdeck_domain::Product`] and
 //!     [`opsdeck_domain::InventoryLevel`], with a [`NormalizeError`] naming
 //!     record and field.
+//! - [`gorgias`]: the helpdesk connector: [`GorgiasClient`] (HTTP Basic,
+//!   cursor pages, `X-Gorgias-Account-Api-Call-Limit` pacing), tickets,
+//!   messages and surveys normalized, brand attribution rules, and
+//!   [`sync_gorgias`] (newest-first walk down to the watermark).
 //! - [`sync`]: [`sync_once`], one incremental run of one resource (the step
 //!   tests drive), and [`run_sync_loop`], the background worker around it.
 
+pub mod gorgias;
 pub mod shopify;
 pub mod sync;
 
+pub use gorgias::{
+    sync_gorgias, AttributionRule, GorgiasClient, GorgiasConnector, GorgiasError, GorgiasResource,
+    GorgiasRun, GorgiasSettings, GorgiasSyncError,
+};
 pub use shopify::{
     CallStats, NormalizeError, ShopifyClient, ShopifyError, ShopifySettings, DEFAULT_API_VERSION,
 };
 pub use sync::{
-    run_sync_loop, run_sync_loop_with_trigger, sync_once, ShopifyResource, SyncError, SyncJob,
-    SyncRun, SyncTrigger,
+    run_sync_loop, run_sync_loop_with_trigger, sync_once, GorgiasJob, ShopifyResource, SyncError,
+    SyncJob, SyncRun, SyncTrigger, WorkerJob,
 };

@@ -10,7 +10,9 @@
 
 mod worker;
 
-pub use worker::{run_sync_loop, run_sync_loop_with_trigger, SyncJob, SyncTrigger};
+pub use worker::{
+    run_sync_loop, run_sync_loop_with_trigger, GorgiasJob, SyncJob, SyncTrigger, WorkerJob,
+};
 
 use crate::shopify::normalize::{self, NormalizeContext, NormalizeError};
 use crate::shopify::{CallStats, ShopifyClient, ShopifyError};

@@ -1,12 +1,15 @@
-//! The background worker: each (shop, resource) sync on its own cadence.
+//! The background worker: each (source, resource) sync on its own cadence.
 //!
-//! Jobs of one shop run one after another in one task, because they share
-//! the shop's rate-limit bucket and because inventory levels are read for the
-//! variants the products sync stored (so products go first). Different shops
-//! run side by side. A failed run is logged and recorded in its sync state by
+//! Jobs of one source run one after another in one task, because they share
+//! the source's rate limit and because some read what another stored:
+//! inventory levels are read for the variants the products sync stored (so
+//! products go first), and Gorgias surveys take their ticket's brand (so
+//! tickets go first). Different sources (each shop, the helpdesk) run side
+//! by side. A failed run is logged and recorded in its sync state by
 //! [`sync_once`]; the worker itself never stops for it.
 
 use super::{sync_once, ShopifyResource};
+use crate::gorgias::{sync_gorgias, GorgiasConnector, GorgiasResource};
 use crate::shopify::ShopifyClient;
 use opsdeck_domain::{SourceId, Timestamp};
 use opsdeck_store::Store;
@@ -22,6 +25,77 @@ pub struct SyncJob {
     pub client: Arc<ShopifyClient>,
     pub resource: ShopifyResource,
     pub every: Duration,
+}
+
+/// One Gorgias resource, synced every `every`.
+#[derive(Debug, Clone)]
+pub struct GorgiasJob {
+    pub connector: Arc<GorgiasConnector>,
+    pub resource: GorgiasResource,
+    pub every: Duration,
+}
+
+/// Any job the worker runs: a Shopify resource of one shop or a Gorgias
+/// resource of the helpdesk.
+#[derive(Debug, Clone)]
+pub enum WorkerJob {
+    Shopify(SyncJob),
+    Gorgias(GorgiasJob),
+}
+
+impl From<SyncJob> for WorkerJob {
+    fn from(job: SyncJob) -> Self {
+        WorkerJob::Shopify(job)
+    }
+}
+
+impl From<GorgiasJob> for WorkerJob {
+    fn from(job: GorgiasJob) -> Self {
+        WorkerJob::Gorgias(job)
+    }
+}
+
+impl WorkerJob {
+    fn source(&self) -> &SourceId {
+        match self {
+            WorkerJob::Shopify(j) => j.client.source(),
+            WorkerJob::Gorgias(j) => j.connector.source(),
+        }
+    }
+
+    fn every(&self) -> Duration {
+        match self {
+            WorkerJob::Shopify(j) => j.every,
+            WorkerJob::Gorgias(j) => j.every,
+        }
+    }
+
+    /// Position within its source's round (dependencies first).
+    fn rank(&self) -> usize {
+        match self {
+            WorkerJob::Shopify(j) => ShopifyResource::ALL
+                .iter()
+                .position(|r| *r == j.resource)
+                .unwrap_or(usize::MAX),
+            WorkerJob::Gorgias(j) => GorgiasResource::ALL
+                .iter()
+                .position(|r| *r == j.resource)
+                .unwrap_or(usize::MAX),
+        }
+    }
+
+    /// One run; its outcome (and failure) is logged and recorded in the
+    /// sync state by the run itself.
+    async fn run(&self, store: &dyn Store, now: Timestamp) {
+        match self {
+            WorkerJob::Shopify(j) => {
+                let _ = sync_once(&j.client, store, j.resource, now).await;
+            }
+            WorkerJob::Gorgias(j) => {
+                let _ = sync_gorgias(&j.connector, store, j.resource, now).await;
+            }
+        }
+    }
 }
 
 /// Makes every job run now instead of at its next turn: the dashboard's
@@ -49,8 +123,8 @@ impl Default for SyncTrigger {
 /// Runs `jobs` until `shutdown` turns true (or its sender is dropped). The
 /// first round starts immediately. `clock` gives the `now` stamped on sync
 /// states, so tests can run the worker against a simulated time.
-pub async fn run_sync_loop(
-    jobs: Vec<SyncJob>,
+pub async fn run_sync_loop<J: Into<WorkerJob>>(
+    jobs: Vec<J>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     shutdown: watch::Receiver<bool>,
@@ -59,16 +133,17 @@ pub async fn run_sync_loop(
 }
 
 /// [`run_sync_loop`] with a [`SyncTrigger`] that forces an immediate round.
-pub async fn run_sync_loop_with_trigger(
-    jobs: Vec<SyncJob>,
+pub async fn run_sync_loop_with_trigger<J: Into<WorkerJob>>(
+    jobs: Vec<J>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     shutdown: watch::Receiver<bool>,
     trigger: SyncTrigger,
 ) {
-    let mut shops: Vec<(SourceId, Vec<SyncJob>)> = Vec::new();
+    let mut shops: Vec<(SourceId, Vec<WorkerJob>)> = Vec::new();
     for job in jobs {
-        let source = job.client.source().clone();
+        let job: WorkerJob = job.into();
+        let source = job.source().clone();
         match shops.iter_mut().find(|(s, _)| *s == source) {
             Some((_, shop_jobs)) => shop_jobs.push(job),
             None => shops.push((source, vec![job])),
@@ -76,8 +151,9 @@ pub async fn run_sync_loop_with_trigger(
     }
     let mut tasks = JoinSet::new();
     for (source, mut shop_jobs) in shops {
-        // Orders, then products, then inventory levels (which need products).
-        shop_jobs.sort_by_key(|j| j.resource);
+        // Orders, then products, then inventory levels (which need
+        // products); tickets, then surveys (which need the tickets' brands).
+        shop_jobs.sort_by_key(WorkerJob::rank);
         tasks.spawn(run_shop(
             source,
             shop_jobs,
@@ -101,7 +177,7 @@ async fn stop_requested(shutdown: &mut watch::Receiver<bool>) {
 
 async fn run_shop(
     source: SourceId,
-    jobs: Vec<SyncJob>,
+    jobs: Vec<WorkerJob>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     mut shutdown: watch::Receiver<bool>,
@@ -117,14 +193,14 @@ async fn run_shop(
             if *due_at > Instant::now() {
                 continue;
             }
-            let run = sync_once(&job.client, store.as_ref(), job.resource, clock());
+            let run = job.run(store.as_ref(), clock());
             tokio::select! {
                 biased;
                 _ = stop_requested(&mut shutdown) => return,
                 // Outcomes (and failures) are logged and recorded by sync_once.
                 _ = run => {}
             }
-            *due_at = Instant::now() + job.every;
+            *due_at = Instant::now() + job.every();
         }
         let Some(next) = due.iter().min().copied() else {
             return;

@@ -1,0 +1,527 @@
+//! The Gorgias REST client: one GET of one page of a cursor-paginated list.
+//!
+//! Same manners as the Shopify client: a timeout on every request;
+//! transient failures (5xx, timeouts, dropped connections, bodies cut short
+//! or not JSON) retried with exponential backoff and jitter; a 429 waits as
+//! long as `Retry-after` says; and the client paces itself once
+//! `X-Gorgias-Account-Api-Call-Limit` (`used/limit`, 40 per 20 s for API-key
+//! integrations) shows the window nearly used, so the ticket and survey syncs
+//! sharing one account rarely meet a 429. Authentication failures are not
+//! retried. The API key goes into the Basic `Authorization` header only,
+//! marked sensitive; errors carry the URL path, never the key or the query.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use opsdeck_domain::{Secret, SourceId};
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+use url::Url;
+
+pub use crate::shopify::CallStats;
+
+const CALL_LIMIT_HEADER: &str = "X-Gorgias-Account-Api-Call-Limit";
+/// Gorgias counts calls in a window of this length.
+const WINDOW: Duration = Duration::from_secs(20);
+/// Above this share of the window's calls the client paces itself.
+const PACE_THRESHOLD: f64 = 0.8;
+/// 429s tolerated for one page before giving up.
+const MAX_RATE_LIMIT_WAITS: u32 = 30;
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Gorgias' largest page.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// How to reach the helpdesk. The API key never prints.
+#[derive(Debug, Clone)]
+pub struct GorgiasSettings {
+    /// Stamped on every record, e.g. `gorgias`.
+    pub source: SourceId,
+    /// `https://{subdomain}.gorgias.com` in production; the simulator's
+    /// `http://{addr}/gorgias` in tests and the demo.
+    pub base_url: Url,
+    /// The email of the Gorgias user the API key belongs to.
+    pub user: String,
+    pub api_key: Secret,
+    /// Records per page, 1-100.
+    pub page_size: u32,
+    pub request_timeout: Duration,
+    /// Retries of one page after transient failures (429s are counted apart).
+    pub max_retries: u32,
+    /// How far below the watermark an incremental run keeps reading, to
+    /// catch changes stamped just before the previous run's newest one.
+    pub overlap: Duration,
+    pub backoff_base: Duration,
+}
+
+impl GorgiasSettings {
+    /// Settings for `https://{subdomain}.gorgias.com` with the defaults: 100
+    /// per page, 30 s timeout, 5 retries, 5 minutes of overlap.
+    pub fn new(
+        source: SourceId,
+        subdomain: &str,
+        user: impl Into<String>,
+        api_key: Secret,
+    ) -> Result<Self, GorgiasError> {
+        let base_url = Url::parse(&format!("https://{}.gorgias.com", subdomain.trim()))
+            .map_err(|e| GorgiasError::Settings(format!("subdomain {subdomain:?}: {e}")))?;
+        Ok(GorgiasSettings {
+            source,
+            base_url,
+            user: user.into(),
+            api_key,
+            page_size: MAX_PAGE_SIZE,
+            request_timeout: Duration::from_secs(30),
+            max_retries: 5,
+            overlap: Duration::from_secs(5 * 60),
+            backoff_base: Duration::from_millis(500),
+        })
+    }
+}
+
+/// Why a request failed; `path` is the URL path only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GorgiasError {
+    #[error("invalid gorgias settings: {0}")]
+    Settings(String),
+    #[error("gorgias rejected the user or API key (401) for {path}")]
+    Unauthorized { path: String },
+    #[error("gorgias denied access (403) to {path}: the user may lack a permission")]
+    Forbidden { path: String },
+    #[error("gorgias has no {path} (404): check the subdomain or base_url")]
+    NotFound { path: String },
+    #[error("gorgias refused {path} with status {status}")]
+    Rejected { status: u16, path: String },
+    #[error("gorgias answered {status} for {path} ({attempts} attempts)")]
+    Server {
+        status: u16,
+        path: String,
+        attempts: u32,
+    },
+    #[error("gorgias kept rate limiting {path} ({attempts} waits)")]
+    RateLimited { path: String, attempts: u32 },
+    #[error("request for {path} timed out ({attempts} attempts)")]
+    Timeout { path: String, attempts: u32 },
+    #[error("could not reach gorgias for {path}: {reason} ({attempts} attempts)")]
+    Connection {
+        path: String,
+        reason: String,
+        attempts: u32,
+    },
+    #[error("gorgias sent an unreadable body for {path}: {reason} ({attempts} attempts)")]
+    MalformedBody {
+        path: String,
+        reason: String,
+        attempts: u32,
+    },
+}
+
+impl GorgiasError {
+    /// Failures that need a person rather than another try.
+    pub fn needs_attention(&self) -> bool {
+        matches!(
+            self,
+            GorgiasError::Settings(_)
+                | GorgiasError::Unauthorized { .. }
+                | GorgiasError::Forbidden { .. }
+                | GorgiasError::NotFound { .. }
+        )
+    }
+
+    fn with_attempts(mut self, n: u32) -> Self {
+        match &mut self {
+            GorgiasError::Server { attempts, .. }
+            | GorgiasError::RateLimited { attempts, .. }
+            | GorgiasError::Timeout { attempts, .. }
+            | GorgiasError::Connection { attempts, .. }
+            | GorgiasError::MalformedBody { attempts, .. } => *attempts = n,
+            _ => {}
+        }
+        self
+    }
+}
+
+/// One page of a list: raw records (each normalized alone) and the cursor of
+/// the next page, `None` on the last.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub records: Vec<Value>,
+    pub next_cursor: Option<String>,
+}
+
+/// A client for one Gorgias account; share it behind an `Arc` so every sync
+/// of the account shares its pacing.
+#[derive(Debug)]
+pub struct GorgiasClient {
+    settings: GorgiasSettings,
+    http: reqwest::Client,
+    auth: HeaderValue,
+    not_before: Mutex<Option<Instant>>,
+}
+
+enum Attempt {
+    Done(ListPage),
+    RateLimited(Option<Duration>),
+    Retry(GorgiasError),
+    Fatal(GorgiasError),
+}
+
+impl GorgiasClient {
+    pub fn new(settings: GorgiasSettings) -> Result<Self, GorgiasError> {
+        if settings.page_size == 0 || settings.page_size > MAX_PAGE_SIZE {
+            return Err(GorgiasError::Settings(format!(
+                "page_size {} must be 1-{MAX_PAGE_SIZE}",
+                settings.page_size
+            )));
+        }
+        if settings.base_url.cannot_be_a_base() || !settings.base_url.scheme().starts_with("http") {
+            return Err(GorgiasError::Settings(format!(
+                "base_url {} is not an http(s) URL",
+                settings.base_url
+            )));
+        }
+        if settings.user.trim().is_empty() {
+            return Err(GorgiasError::Settings("user (an email) is empty".into()));
+        }
+        let credentials = STANDARD.encode(format!(
+            "{}:{}",
+            settings.user.trim(),
+            settings.api_key.expose()
+        ));
+        let mut auth = HeaderValue::from_str(&format!("Basic {credentials}"))
+            .map_err(|_| GorgiasError::Settings("credentials not allowed in a header".into()))?;
+        auth.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GorgiasError::Settings(format!("http client: {e}")))?;
+        Ok(GorgiasClient {
+            settings,
+            http,
+            auth,
+            not_before: Mutex::new(None),
+        })
+    }
+
+    pub fn settings(&self) -> &GorgiasSettings {
+        &self.settings
+    }
+
+    pub fn source(&self) -> &SourceId {
+        &self.settings.source
+    }
+
+    /// `{base_url}/api/{resource}?{query}`.
+    pub fn resource_url(&self, resource: &str, query: &[(&str, String)]) -> Url {
+        let mut url = self.settings.base_url.clone();
+        let base_path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base_path}/api/{resource}"));
+        url.set_query(None);
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        url
+    }
+
+    /// GETs one page of `resource` (`tickets`, `messages`,
+    /// `satisfaction-surveys`) with `query` plus `limit` and, when given,
+    /// `cursor`.
+    pub async fn list(
+        &self,
+        resource: &str,
+        query: &[(&str, String)],
+        cursor: Option<&str>,
+        stats: &mut CallStats,
+    ) -> Result<ListPage, GorgiasError> {
+        let mut full: Vec<(&str, String)> = query.to_vec();
+        full.push(("limit", self.settings.page_size.to_string()));
+        if let Some(cursor) = cursor {
+            full.push(("cursor", cursor.to_string()));
+        }
+        let url = self.resource_url(resource, &full);
+        self.get_page(&url, stats).await
+    }
+
+    async fn get_page(&self, url: &Url, stats: &mut CallStats) -> Result<ListPage, GorgiasError> {
+        let mut failures = 0u32;
+        let mut waits = 0u32;
+        let mut after_429 = false;
+        loop {
+            if self.wait_for_pace().await && !after_429 {
+                stats.throttle_waits += 1;
+            }
+            after_429 = false;
+            stats.requests += 1;
+            let attempts = failures + waits + 1;
+            match self.attempt(url).await {
+                Attempt::Done(page) => return Ok(page),
+                Attempt::Fatal(e) => {
+                    stats.errors += 1;
+                    return Err(e.with_attempts(attempts));
+                }
+                Attempt::RateLimited(retry_after) => {
+                    stats.rate_limit_waits += 1;
+                    waits += 1;
+                    if waits > MAX_RATE_LIMIT_WAITS {
+                        return Err(GorgiasError::RateLimited {
+                            path: url.path().to_string(),
+                            attempts: waits,
+                        });
+                    }
+                    let pause = retry_after.unwrap_or_else(|| self.backoff(waits));
+                    tracing::debug!(
+                        path = url.path(),
+                        pause_ms = pause.as_millis() as u64,
+                        "429: waiting"
+                    );
+                    self.pace_for(pause);
+                    after_429 = true;
+                }
+                Attempt::Retry(e) => {
+                    stats.errors += 1;
+                    failures += 1;
+                    if failures > self.settings.max_retries {
+                        return Err(e.with_attempts(attempts));
+                    }
+                    let pause = self.backoff(failures);
+                    tracing::debug!(error = %e, retry = failures, pause_ms = pause.as_millis() as u64, "retrying");
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, url: &Url) -> Attempt {
+        let path = url.path().to_string();
+        let sent = self
+            .http
+            .get(url.clone())
+            .header(AUTHORIZATION, self.auth.clone())
+            .header(ACCEPT, "application/json")
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => return Attempt::Retry(transport_error(&e, path)),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        if let Some((used, limit)) = header_str(&headers, CALL_LIMIT_HEADER).and_then(call_limit) {
+            self.pace_for(pause_for(used, limit));
+        }
+        match status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                let after = header_str(&headers, RETRY_AFTER.as_str()).and_then(retry_after);
+                return Attempt::RateLimited(after);
+            }
+            StatusCode::UNAUTHORIZED => return Attempt::Fatal(GorgiasError::Unauthorized { path }),
+            StatusCode::FORBIDDEN => return Attempt::Fatal(GorgiasError::Forbidden { path }),
+            StatusCode::NOT_FOUND => return Attempt::Fatal(GorgiasError::NotFound { path }),
+            s if s.is_server_error() => {
+                return Attempt::Retry(GorgiasError::Server {
+                    status: s.as_u16(),
+                    path,
+                    attempts: 0,
+                })
+            }
+            s if !s.is_success() => {
+                return Attempt::Fatal(GorgiasError::Rejected {
+                    status: s.as_u16(),
+                    path,
+                })
+            }
+            _ => {}
+        }
+        let body = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Attempt::Retry(transport_error(&e, path)),
+        };
+        match parse_list(&body) {
+            Ok(page) => Attempt::Done(page),
+            Err(reason) => Attempt::Retry(GorgiasError::MalformedBody {
+                path,
+                reason,
+                attempts: 0,
+            }),
+        }
+    }
+
+    /// About `base * 2^(n-1)`, uniformly between half and all of it.
+    fn backoff(&self, n: u32) -> Duration {
+        let exp = self
+            .settings
+            .backoff_base
+            .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+            .min(MAX_BACKOFF);
+        exp.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
+    }
+
+    fn pace_for(&self, pause: Duration) {
+        if pause.is_zero() {
+            return;
+        }
+        let until = Instant::now() + pause;
+        let mut guard = self.not_before.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none_or(|t| t < until) {
+            *guard = Some(until);
+        }
+    }
+
+    async fn wait_for_pace(&self) -> bool {
+        let until = *self.not_before.lock().unwrap_or_else(|p| p.into_inner());
+        match until {
+            Some(t) if t > Instant::now() => {
+                tokio::time::sleep_until(t).await;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `{"object":"list","data":[…],"meta":{"next_cursor":…}}` into a page.
+pub(crate) fn parse_list(body: &[u8]) -> Result<ListPage, String> {
+    let mut value: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let records = match value.get_mut("data").map(Value::take) {
+        Some(Value::Array(records)) => records,
+        _ => return Err("no `data` list in the body".into()),
+    };
+    let next_cursor = match value.pointer("/meta/next_cursor") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => return Err(format!("meta.next_cursor is not a string: {other}")),
+    };
+    Ok(ListPage {
+        records,
+        next_cursor,
+    })
+}
+
+/// Parses `"12/40"` into (used, limit).
+pub(crate) fn call_limit(header: &str) -> Option<(u32, u32)> {
+    let (used, limit) = header.trim().split_once('/')?;
+    let used: u32 = used.trim().parse().ok()?;
+    let limit: u32 = limit.trim().parse().ok()?;
+    (limit > 0).then_some((used, limit))
+}
+
+/// Zero while under the threshold; past it, one call's share of the window
+/// (0.5 s for 40 per 20 s), so the window never fills.
+pub(crate) fn pause_for(used: u32, limit: u32) -> Duration {
+    if f64::from(used) < f64::from(limit) * PACE_THRESHOLD {
+        return Duration::ZERO;
+    }
+    WINDOW / limit
+}
+
+/// `Retry-after` in seconds, fractional allowed; anything else is ignored
+/// (the backoff applies then).
+pub(crate) fn retry_after(header: &str) -> Option<Duration> {
+    let secs: f64 = header.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(600.0)))
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn transport_error(e: &reqwest::Error, path: String) -> GorgiasError {
+    if e.is_timeout() {
+        return GorgiasError::Timeout { path, attempts: 0 };
+    }
+    let mut reason = String::new();
+    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if !reason.is_empty() {
+            reason.push_str(": ");
+        }
+        reason.push_str(&c.to_string());
+        cause = c.source();
+    }
+    if reason.is_empty() {
+        reason = if e.is_body() {
+            "body cut short".into()
+        } else {
+            "connection failed".into()
+        };
+    }
+    GorgiasError::Connection {
+        path,
+        reason,
+        attempts: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(base: &str) -> GorgiasSettings {
+        let mut s = GorgiasSettings::new(
+            SourceId::parse("gorgias").unwrap(),
+            "acme",
+            "ops@example.com",
+            Secret::new("gorgias-key-123"),
+        )
+        .unwrap();
+        s.base_url = Url::parse(base).unwrap();
+        s
+    }
+
+    #[test]
+    fn urls_sit_under_the_base_path() {
+        let client = GorgiasClient::new(settings("http://127.0.0.1:9/gorgias")).unwrap();
+        let url = client.resource_url("tickets", &[("order_by", "updated_datetime:desc".into())]);
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/gorgias/api/tickets?order_by=updated_datetime%3Adesc"
+        );
+        let default = GorgiasSettings::new(
+            SourceId::parse("gorgias").unwrap(),
+            "acme",
+            "a@b.c",
+            Secret::new("k"),
+        )
+        .unwrap();
+        assert_eq!(default.base_url.as_str(), "https://acme.gorgias.com/");
+    }
+
+    #[test]
+    fn lists_and_headers_parse() {
+        let page = parse_list(
+            br#"{"object":"list","data":[{"id":1}],"meta":{"prev_cursor":null,"next_cursor":"abc"}}"#,
+        )
+        .unwrap();
+        assert_eq!(page.records.len(), 1);
+        assert_eq!(page.next_cursor.as_deref(), Some("abc"));
+        let last =
+            parse_list(br#"{"object":"list","data":[],"meta":{"next_cursor":null}}"#).unwrap();
+        assert_eq!(last.next_cursor, None);
+        assert!(parse_list(br#"{"object":"list","data":[{"id":1}"#).is_err());
+        assert!(parse_list(br#"{"object":"ticket"}"#).is_err());
+        assert_eq!(call_limit("12/40"), Some((12, 40)));
+        assert_eq!(call_limit("x/40"), None);
+        assert_eq!(pause_for(10, 40), Duration::ZERO);
+        assert_eq!(pause_for(32, 40), Duration::from_millis(500));
+        assert_eq!(retry_after("2.5"), Some(Duration::from_millis(2500)));
+        assert_eq!(retry_after("soon"), None);
+    }
+
+    #[test]
+    fn settings_never_print_the_key() {
+        let s = settings("http://127.0.0.1:9/");
+        assert!(!format!("{s:?}").contains("gorgias-key-123"));
+        let client = GorgiasClient::new(s.clone()).unwrap();
+        assert!(!format!("{client:?}").contains("gorgias-key-123"));
+        let mut bad = s;
+        bad.page_size = 101;
+        assert!(GorgiasClient::new(bad).is_err());
+    }
+}

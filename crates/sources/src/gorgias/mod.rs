@@ -1,0 +1,22 @@
+//! The Gorgias connector: the merchant's one helpdesk, shared by all brands.
+//!
+//! - [`client`]: [`GorgiasClient`]: HTTP Basic, timeouts, retries with
+//!   backoff and jitter, 429 `Retry-after`, pacing from
+//!   `X-Gorgias-Account-Api-Call-Limit`, cursor pages, a typed
+//!   [`GorgiasError`] that never carries the API key.
+//! - [`normalize`]: tickets, messages and satisfaction surveys from the API's
+//!   JSON to the domain, both timestamp forms, bad records rejected alone.
+//! - [`attribution`]: which brand a ticket belongs to (configured rules;
+//!   unclaimed tickets stay visible as "unattributed").
+//! - [`sync`]: one incremental run of tickets (newest first, down to the
+//!   watermark) or surveys, committed page by page with its checkpoint.
+
+pub mod attribution;
+pub mod client;
+pub mod normalize;
+pub mod sync;
+
+pub use attribution::{AttributionRule, Attributor, OrderIndex};
+pub use client::{GorgiasClient, GorgiasError, GorgiasSettings, ListPage};
+pub use normalize::{GorgiasRecordError, MessageRouting};
+pub use sync::{sync_gorgias, GorgiasConnector, GorgiasResource, GorgiasRun, GorgiasSyncError};
