@@ -310,8 +310,8 @@ impl Evaluator {
                 timing: rule.timing,
             });
             alert.timing = rule.timing;
-            alert.inactive_since = None;
-            let figures_changed = alert.value != obs.value || alert.why != obs.why;
+            let came_back = alert.inactive_since.take().is_some();
+            let figures_changed = came_back || alert.value != obs.value || alert.why != obs.why;
             alert.value = obs.value.clone();
             alert.baseline = obs.baseline.clone();
             alert.threshold = obs.threshold.clone();
@@ -356,7 +356,12 @@ impl Evaluator {
                     }
                 }
                 Phase::Firing | Phase::Acknowledged if !is_active => {
-                    let since = *alert.inactive_since.get_or_insert(now);
+                    if alert.inactive_since.is_none() {
+                        // Persisted: the store is the evaluator's memory.
+                        alert.inactive_since = Some(now);
+                        step.changed.push(alert.clone());
+                    }
+                    let since = alert.inactive_since.unwrap_or(now);
                     if now.duration_since(since) >= alert.timing.keep_firing_for {
                         let mut done = state.alerts.remove(&key).expect("present");
                         let from = done.phase;
