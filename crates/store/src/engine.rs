@@ -2,9 +2,10 @@
 //! algorithm, the change feed and the report queries.
 
 use crate::db::{Col, Db, DbTx, Value};
+use crate::inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
 use crate::model::{AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome};
 use crate::schema::{self, RecordRow, Statements, Table, SEQ_PARAM, TABLES};
-use crate::inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
+use crate::tokens::{ApiToken, AuditEntry, IngestNote, NewApiToken, TokenCheck};
 use crate::{Backend, Result, Store, UpsertReport};
 use async_trait::async_trait;
 use opsdeck_domain::{
@@ -184,7 +185,8 @@ impl<D: Db> Store for SqlStore<D> {
             })
             .collect();
         // Per table, the last write of each key (its final state and seq).
-        let mut writes: [HashMap<Key<'_>, usize>; 6] = Default::default();
+        let mut writes: [HashMap<Key<'_>, usize>; schema::TABLE_COUNT] =
+            std::array::from_fn(|_| HashMap::new());
         let mut outcomes = Vec::with_capacity(records.len());
         for (i, record) in records.iter().enumerate() {
             let table = rows[i].table;
@@ -332,7 +334,11 @@ impl<D: Db> Store for SqlStore<D> {
     async fn record_counts(&self) -> Result<RecordCounts> {
         let rows = self
             .db
-            .fetch(schema::RECORD_COUNTS, &[], &[Col::Int; 6])
+            .fetch(
+                &schema::RECORD_COUNTS,
+                &[],
+                &[Col::Int; schema::TABLE_COUNT],
+            )
             .await?;
         let row = rows.first();
         let n = |i: usize| -> Result<u64> {
@@ -345,6 +351,12 @@ impl<D: Db> Store for SqlStore<D> {
             tickets: n(3)?,
             ticket_messages: n(4)?,
             satisfaction_surveys: n(5)?,
+            tracking_events: n(6)?,
+            inventory_batches: n(7)?,
+            return_requests: n(8)?,
+            review_items: n(9)?,
+            payment_events: n(10)?,
+            health_checks: n(11)?,
         })
     }
 
@@ -414,5 +426,39 @@ impl<D: Db> Store for SqlStore<D> {
 
     async fn webhook_stats(&self) -> Result<WebhookStats> {
         self.inbox_stats().await
+    }
+
+    // API tokens, the audit log and ingest health live in `crate::tokens`.
+
+    #[instrument(skip_all, fields(backend = ?self.db.backend(), token = %token.token.id))]
+    async fn create_api_token(&self, token: &NewApiToken, audit: &AuditEntry) -> Result<()> {
+        self.token_create(token, audit).await
+    }
+
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.token_list().await
+    }
+
+    async fn verify_api_token(&self, presented: &str, now: Timestamp) -> Result<TokenCheck> {
+        self.token_verify(presented, now).await
+    }
+
+    #[instrument(skip(self, audit), fields(backend = ?self.db.backend()))]
+    async fn revoke_api_token(&self, id: &str, at: Timestamp, audit: &AuditEntry) -> Result<bool> {
+        self.token_revoke(id, at, audit).await
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+        self.audit_entries(limit).await
+    }
+
+    async fn note_ingest(
+        &self,
+        source: &SourceId,
+        kind: &str,
+        at: Timestamp,
+        note: &IngestNote,
+    ) -> Result<()> {
+        self.ingest_note(source, kind, at, note).await
     }
 }

@@ -20,8 +20,11 @@
 //!   rows, open a transaction), so the rules are not duplicated per backend.
 //! - `sqlite`, `postgres`: the two drivers, each with its own `migrations/`
 //!   folder.
+//! - [`alerts`]: alert episodes, history, the notification outbox,
+//!   silences and the evaluator's lease (the `AlertStore` part of a store).
 //! - [`testing`]: helpers that give tests a fresh store on each available backend.
 
+pub mod alerts;
 mod db;
 mod engine;
 pub mod inbox;
@@ -30,8 +33,11 @@ mod postgres;
 mod schema;
 mod sqlite;
 pub mod testing;
+pub mod tokens;
 
+pub use alerts::AlertStore;
 pub use inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
+pub use tokens::{ApiToken, AuditEntry, IngestNote, NewApiToken, TokenCheck, TokenKinds};
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
 };
@@ -74,7 +80,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The one storage interface every other stage uses. Object safe, so the
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AlertStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations. Safe to call on every start.
@@ -160,6 +166,36 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
 
     async fn webhook_stats(&self) -> Result<WebhookStats>;
+
+    /// Stores a new API token (only the hash of its secret) and its audit
+    /// entry, in one transaction.
+    async fn create_api_token(&self, token: &NewApiToken, audit: &AuditEntry) -> Result<()>;
+
+    /// Every API token, oldest first, without secrets.
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
+
+    /// Checks a presented `odk_…` token: lookup by id, constant-time hash
+    /// compare. A valid token's `last_used_at` is refreshed (at most once a
+    /// minute).
+    async fn verify_api_token(&self, presented: &str, now: Timestamp) -> Result<TokenCheck>;
+
+    /// Revokes a token and writes the audit entry, in one transaction.
+    /// `false` (and nothing written) when no unrevoked token has this id.
+    async fn revoke_api_token(&self, id: &str, at: Timestamp, audit: &AuditEntry)
+        -> Result<bool>;
+
+    /// The newest audit entries first, at most `limit`.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    /// Counts one ingest request in the health row of (source, kind):
+    /// requests, errors, last success or error, records and watermark.
+    async fn note_ingest(
+        &self,
+        source: &SourceId,
+        kind: &str,
+        at: Timestamp,
+        note: &IngestNote,
+    ) -> Result<()>;
 }
 
 /// Opens the store a URL names: `sqlite:PATH` / `sqlite://PATH` (created if

@@ -1,8 +1,9 @@
 //! The types the [`crate::Store`] trait speaks.
 
 use opsdeck_domain::{
-    BrandId, InventoryLevel, Money, Order, Product, Record, RecordKey, RecordKind,
-    SatisfactionSurvey, SourceId, Ticket, TicketMessage, Timestamp,
+    BrandId, HealthCheck, InventoryBatch, InventoryLevel, Money, Order, PaymentEvent, Product,
+    Record, RecordKey, RecordKind, ReturnRequest, ReviewItem, SatisfactionSurvey, SourceId, Ticket,
+    TicketMessage, Timestamp, TrackingEvent,
 };
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,12 @@ pub enum AnyRecord {
     Ticket(Ticket),
     TicketMessage(TicketMessage),
     SatisfactionSurvey(SatisfactionSurvey),
+    TrackingEvent(TrackingEvent),
+    InventoryBatch(InventoryBatch),
+    ReturnRequest(ReturnRequest),
+    ReviewItem(ReviewItem),
+    PaymentEvent(PaymentEvent),
+    HealthCheck(HealthCheck),
 }
 
 macro_rules! dispatch {
@@ -28,20 +35,22 @@ macro_rules! dispatch {
             AnyRecord::Ticket($r) => $e,
             AnyRecord::TicketMessage($r) => $e,
             AnyRecord::SatisfactionSurvey($r) => $e,
+            AnyRecord::TrackingEvent($r) => $e,
+            AnyRecord::InventoryBatch($r) => $e,
+            AnyRecord::ReturnRequest($r) => $e,
+            AnyRecord::ReviewItem($r) => $e,
+            AnyRecord::PaymentEvent($r) => $e,
+            AnyRecord::HealthCheck($r) => $e,
         }
     };
 }
 
 impl AnyRecord {
     pub fn kind(&self) -> RecordKind {
-        match self {
-            AnyRecord::Order(_) => RecordKind::Order,
-            AnyRecord::Product(_) => RecordKind::Product,
-            AnyRecord::InventoryLevel(_) => RecordKind::InventoryLevel,
-            AnyRecord::Ticket(_) => RecordKind::Ticket,
-            AnyRecord::TicketMessage(_) => RecordKind::TicketMessage,
-            AnyRecord::SatisfactionSurvey(_) => RecordKind::SatisfactionSurvey,
+        fn kind_of<R: Record>(_: &R) -> RecordKind {
+            R::KIND
         }
+        dispatch!(self, r => kind_of(r))
     }
 
     pub fn key(&self) -> RecordKey {
@@ -128,6 +137,30 @@ pub struct RecordCounts {
     pub tickets: u64,
     pub ticket_messages: u64,
     pub satisfaction_surveys: u64,
+    pub tracking_events: u64,
+    pub inventory_batches: u64,
+    pub return_requests: u64,
+    pub review_items: u64,
+    pub payment_events: u64,
+    pub health_checks: u64,
+}
+
+impl RecordCounts {
+    /// Records of every kind together.
+    pub fn total(&self) -> u64 {
+        self.orders
+            + self.products
+            + self.inventory_levels
+            + self.tickets
+            + self.ticket_messages
+            + self.satisfaction_surveys
+            + self.tracking_events
+            + self.inventory_batches
+            + self.return_requests
+            + self.review_items
+            + self.payment_events
+            + self.health_checks
+    }
 }
 
 /// Progress and health of one (source, resource) sync, e.g.

@@ -97,14 +97,69 @@ pub(crate) const SATISFACTION_SURVEYS: Table = Table {
     ],
 };
 
-/// Every record table, in the order of [`Statements`]' per-table arrays.
-pub(crate) const TABLES: [&Table; 6] = [
+// The kinds the ingest API brings (migration 0002).
+pub(crate) const TRACKING_EVENTS: Table = Table {
+    kind: "tracking_event",
+    name: "tracking_events",
+    extra: &[
+        ("order_id", Txt),
+        ("status", Txt),
+        ("occurred_at_us", BigInt),
+    ],
+};
+pub(crate) const INVENTORY_BATCHES: Table = Table {
+    kind: "inventory_batch",
+    name: "inventory_batches",
+    extra: &[("sku", Txt), ("quantity", BigInt), ("expires_on", Txt)],
+};
+pub(crate) const RETURN_REQUESTS: Table = Table {
+    kind: "return_request",
+    name: "return_requests",
+    extra: &[
+        ("order_id", Txt),
+        ("kind", Txt),
+        ("status", Txt),
+        ("requested_at_us", BigInt),
+    ],
+};
+pub(crate) const REVIEW_ITEMS: Table = Table {
+    kind: "review_item",
+    name: "review_items",
+    extra: &[("queue", Txt), ("status", Txt), ("submitted_at_us", BigInt)],
+};
+pub(crate) const PAYMENT_EVENTS: Table = Table {
+    kind: "payment_event",
+    name: "payment_events",
+    extra: &[("order_id", Txt), ("kind", Txt), ("occurred_at_us", BigInt)],
+};
+pub(crate) const HEALTH_CHECKS: Table = Table {
+    kind: "health_check",
+    name: "health_checks",
+    extra: &[
+        ("dependency", Txt),
+        ("status", Txt),
+        ("checked_at_us", BigInt),
+    ],
+};
+
+/// Number of record tables.
+pub(crate) const TABLE_COUNT: usize = 12;
+
+/// Every record table, in the order of [`Statements`]' per-table arrays
+/// and of [`crate::RecordCounts`]' fields.
+pub(crate) const TABLES: [&Table; TABLE_COUNT] = [
     &ORDERS,
     &PRODUCTS,
     &INVENTORY_LEVELS,
     &TICKETS,
     &TICKET_MESSAGES,
     &SATISFACTION_SURVEYS,
+    &TRACKING_EVENTS,
+    &INVENTORY_BATCHES,
+    &RETURN_REQUESTS,
+    &REVIEW_ITEMS,
+    &PAYMENT_EVENTS,
+    &HEALTH_CHECKS,
 ];
 
 /// Position of the `seq` parameter in [`RecordRow::params`]; it is only
@@ -212,6 +267,61 @@ impl RecordRow {
                     opt_micros(s.scored_at),
                 ],
             ),
+            AnyRecord::TrackingEvent(e) => (
+                6,
+                to_json(e),
+                vec![
+                    Value::Text(e.order_id.clone()),
+                    text(e.status.as_str()),
+                    Value::Int(Some(micros(e.occurred_at))),
+                ],
+            ),
+            AnyRecord::InventoryBatch(b) => (
+                7,
+                to_json(b),
+                vec![
+                    text(&b.sku),
+                    Value::Int(Some(b.quantity)),
+                    Value::Text(b.expires_on.map(|d| d.to_string())),
+                ],
+            ),
+            AnyRecord::ReturnRequest(r) => (
+                8,
+                to_json(r),
+                vec![
+                    Value::Text(r.order_id.clone()),
+                    text(r.kind.as_str()),
+                    text(r.status.as_str()),
+                    Value::Int(Some(micros(r.requested_at))),
+                ],
+            ),
+            AnyRecord::ReviewItem(r) => (
+                9,
+                to_json(r),
+                vec![
+                    text(&r.queue),
+                    text(r.status.as_str()),
+                    Value::Int(Some(micros(r.submitted_at))),
+                ],
+            ),
+            AnyRecord::PaymentEvent(e) => (
+                10,
+                to_json(e),
+                vec![
+                    Value::Text(e.order_id.clone()),
+                    text(e.kind.as_str()),
+                    Value::Int(Some(micros(e.occurred_at))),
+                ],
+            ),
+            AnyRecord::HealthCheck(h) => (
+                11,
+                to_json(h),
+                vec![
+                    text(&h.dependency),
+                    text(h.status.as_str()),
+                    Value::Int(Some(micros(h.checked_at))),
+                ],
+            ),
         };
         let mut params = vec![
             text(record.source().as_str()),
@@ -245,7 +355,13 @@ pub(crate) fn decode_any(table: &Table, id: &str, body: &str) -> Result<AnyRecor
         "inventory_level" => AnyRecord::InventoryLevel(decode(table, id, body)?),
         "ticket" => AnyRecord::Ticket(decode(table, id, body)?),
         "ticket_message" => AnyRecord::TicketMessage(decode(table, id, body)?),
-        _ => AnyRecord::SatisfactionSurvey(decode(table, id, body)?),
+        "satisfaction_survey" => AnyRecord::SatisfactionSurvey(decode(table, id, body)?),
+        "tracking_event" => AnyRecord::TrackingEvent(decode(table, id, body)?),
+        "inventory_batch" => AnyRecord::InventoryBatch(decode(table, id, body)?),
+        "return_request" => AnyRecord::ReturnRequest(decode(table, id, body)?),
+        "review_item" => AnyRecord::ReviewItem(decode(table, id, body)?),
+        "payment_event" => AnyRecord::PaymentEvent(decode(table, id, body)?),
+        _ => AnyRecord::HealthCheck(decode(table, id, body)?),
     })
 }
 
@@ -255,13 +371,13 @@ pub(crate) struct Statements {
     /// Per table: `source, external_id, updated_at_us, body` of the keys in
     /// $1, a JSON array of `[source, external_id]` pairs — one round trip
     /// for a whole batch instead of one per record.
-    pub(crate) stored: [String; 6],
+    pub(crate) stored: [String; TABLE_COUNT],
     /// Per table: insert, or replace on key conflict, the rows in $1, a JSON
     /// array of rows as [`RecordRow::to_json_array`] makes them. No key may
     /// appear twice in one call.
-    pub(crate) upsert: [String; 6],
+    pub(crate) upsert: [String; TABLE_COUNT],
     /// Per table: `external_id, body` of one source, by external id.
-    pub(crate) list: [String; 6],
+    pub(crate) list: [String; TABLE_COUNT],
     /// `kind, external_id, seq, body` of rows with seq > $1, by seq, limit $2.
     pub(crate) changes: String,
     pub(crate) get_order: String,
@@ -273,10 +389,14 @@ pub(crate) const LOCK_COUNTER: &str =
     "UPDATE change_counter SET value = value WHERE id = 1 RETURNING value";
 pub(crate) const SET_COUNTER: &str = "UPDATE change_counter SET value = $1 WHERE id = 1";
 pub(crate) const LATEST_SEQ: &str = "SELECT value FROM change_counter WHERE id = 1";
-pub(crate) const RECORD_COUNTS: &str = "SELECT (SELECT COUNT(*) FROM orders), \
-    (SELECT COUNT(*) FROM products), (SELECT COUNT(*) FROM inventory_levels), \
-    (SELECT COUNT(*) FROM tickets), (SELECT COUNT(*) FROM ticket_messages), \
-    (SELECT COUNT(*) FROM satisfaction_surveys)";
+/// One count per table of [`TABLES`], in that order.
+pub(crate) static RECORD_COUNTS: LazyLock<String> = LazyLock::new(|| {
+    let counts: Vec<String> = TABLES
+        .iter()
+        .map(|t| format!("(SELECT COUNT(*) FROM {})", t.name))
+        .collect();
+    format!("SELECT {}", counts.join(", "))
+});
 pub(crate) const ORDER_FACTS: &str = "SELECT external_id, created_at_us, total_minor, currency, \
     cancelled_at_us FROM orders WHERE brand_id = $1 AND created_at_us >= $2 \
     AND created_at_us < $3 AND NOT test ORDER BY created_at_us, external_id";

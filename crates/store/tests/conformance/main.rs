@@ -8,6 +8,7 @@
 
 mod alerts;
 mod feed;
+mod ingest;
 #[path = "../fixtures/mod.rs"]
 mod fixtures;
 mod inbox;
@@ -16,6 +17,7 @@ mod upserts;
 
 use alerts::*;
 use feed::*;
+use ingest::*;
 use inbox::*;
 use queries::*;
 use upserts::*;
@@ -74,6 +76,11 @@ conformance!(
     ids_above_2_pow_53_round_trip,
     record_counts_count_each_kind,
     concurrent_batches_get_distinct_ordered_seqs,
+    ingest_kinds_round_trip_on_the_feed,
+    ingest_kinds_ignore_older_updates,
+    api_tokens_verify_revoke_and_audit,
+    failed_token_insert_writes_no_audit_entry,
+    ingest_notes_count_requests_and_errors,
     alert_step_commits_whole_with_history,
     outbox_claim_lease_and_finish,
     silences_by_window,

@@ -268,6 +268,7 @@ pub(crate) async fn record_counts_count_each_kind(db: &TestStore) {
             tickets: 1,
             ticket_messages: 2,
             satisfaction_surveys: 1,
+            ..Default::default()
         }
     );
 }

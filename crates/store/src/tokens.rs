@@ -1,0 +1,461 @@
+//! API tokens for the ingest API, the audit log of person-made changes, and
+//! the health counters of push sources.
+//!
+//! A token looks like `odk_<id>_<secret>`. Only the SHA-256 of the secret
+//! is stored; checking a presented token looks the row up by its id and
+//! compares hashes in constant time (`subtle`), so neither the database nor
+//! the timing of a refusal tells an attacker anything about the secret.
+//! The whole token is shown once, by `opsdeck token create`, and never again.
+//!
+//! Creating or revoking a token writes its audit entry in the same
+//! transaction: the change and its record commit together or not at all.
+
+use crate::db::{Col, Db, DbTx, Row, Value};
+use crate::engine::SqlStore;
+use crate::schema::{corrupt, from_micros, micros};
+use crate::Result;
+use opsdeck_domain::{BrandId, Secret, SourceId, Timestamp};
+use rand::Rng;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The prefix every opsdeck API token starts with, so a leaked token is
+/// recognisable (secret scanners, logs).
+pub const TOKEN_PREFIX: &str = "odk_";
+const ID_LEN: usize = 12;
+const SECRET_LEN: usize = 40;
+/// `last_used_at` is refreshed at most this often, so a busy client does
+/// not turn every ingest request into a second write.
+const TOUCH_EVERY_US: i64 = 60 * 1_000_000;
+
+/// Which ingest kinds a token may write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum TokenKinds {
+    /// Every kind, including kinds added in later versions.
+    #[serde(serialize_with = "all_kinds")]
+    All,
+    /// Only these API kind names (e.g. `orders`, `tracking-events`).
+    Only(Vec<String>),
+}
+
+fn all_kinds<S: serde::Serializer>(s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str("all")
+}
+
+impl TokenKinds {
+    pub fn allows(&self, kind: &str) -> bool {
+        match self {
+            TokenKinds::All => true,
+            TokenKinds::Only(kinds) => kinds.iter().any(|k| k == kind),
+        }
+    }
+
+    fn to_column(&self) -> String {
+        match self {
+            TokenKinds::All => "*".to_string(),
+            TokenKinds::Only(kinds) => kinds.join(","),
+        }
+    }
+
+    fn from_column(s: &str) -> Self {
+        if s == "*" {
+            TokenKinds::All
+        } else {
+            TokenKinds::Only(s.split(',').filter(|k| !k.is_empty()).map(String::from).collect())
+        }
+    }
+}
+
+impl std::fmt::Display for TokenKinds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenKinds::All => f.write_str("all"),
+            TokenKinds::Only(kinds) => f.write_str(&kinds.join(",")),
+        }
+    }
+}
+
+/// A stored API token, without its secret (the store never has it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    /// The public part of the token, e.g. `k3x9q2m7a1b4`.
+    pub id: String,
+    /// What the person called it, e.g. "pharmacy platform".
+    pub name: String,
+    /// The one brand the token writes records for.
+    pub brand: BrandId,
+    /// The source its records are stored under, e.g. `ingest-pharma`:
+    /// records are idempotent by (source, external id) across tokens.
+    pub source: SourceId,
+    pub kinds: TokenKinds,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A freshly generated token: the row to store, and the full token to show
+/// once.
+#[derive(Debug)]
+pub struct NewApiToken {
+    pub token: ApiToken,
+    /// `odk_<id>_<secret>`; never stored, logged or shown again.
+    pub plaintext: Secret,
+    secret_sha256: String,
+}
+
+impl NewApiToken {
+    /// A new random token (id and secret from the OS-seeded thread RNG).
+    pub fn generate(
+        name: &str,
+        brand: BrandId,
+        source: SourceId,
+        kinds: TokenKinds,
+        created_by: &str,
+        now: Timestamp,
+    ) -> Self {
+        const ID_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        const SECRET_CHARS: &[u8] =
+            b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        let mut rng = rand::thread_rng();
+        let mut pick = |chars: &[u8], n: usize| -> String {
+            (0..n)
+                .map(|_| chars[rng.gen_range(0..chars.len())] as char)
+                .collect()
+        };
+        let id = pick(ID_CHARS, ID_LEN);
+        let secret = pick(SECRET_CHARS, SECRET_LEN);
+        NewApiToken {
+            plaintext: Secret::new(format!("{TOKEN_PREFIX}{id}_{secret}")),
+            secret_sha256: sha256_hex(&secret),
+            token: ApiToken {
+                id,
+                name: name.to_string(),
+                brand,
+                source,
+                kinds,
+                created_at: now,
+                created_by: created_by.to_string(),
+                last_used_at: None,
+                revoked_at: None,
+            },
+        }
+    }
+}
+
+fn sha256_hex(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Splits `odk_<id>_<secret>`; `None` when the text is not shaped like one.
+fn split_token(presented: &str) -> Option<(&str, &str)> {
+    let rest = presented.strip_prefix(TOKEN_PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    (!id.is_empty() && !secret.is_empty()).then_some((id, secret))
+}
+
+/// What checking a presented token found. Every refusal is the same 401 to
+/// the caller; the variants exist so the reason can be logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCheck {
+    Valid(ApiToken),
+    /// Not shaped like a token, unknown id, or wrong secret.
+    Invalid,
+    Revoked,
+}
+
+/// One person-made change, as the audit log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    /// Who: a dashboard user, or the OS user (or `--actor`) of a CLI command.
+    pub actor: String,
+    /// What, e.g. `api_token.create`.
+    pub action: String,
+    /// On what, e.g. `api_token:k3x9q2m7a1b4`.
+    pub subject: String,
+    /// Details; must never hold a secret.
+    pub payload: serde_json::Value,
+    /// Where from, for changes made over HTTP.
+    pub ip: Option<String>,
+}
+
+/// What an ingest request did to its source's health counters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IngestNote {
+    /// A batch was stored: how many records, and the newest `updated_at`
+    /// among them (the source's watermark moves up to it).
+    Stored {
+        records: u64,
+        newest: Option<Timestamp>,
+    },
+    /// A batch was refused (invalid records, kind not allowed); the message
+    /// is the reason given to the caller, which holds no secret.
+    Refused { error: String },
+}
+
+const TOKEN_COLUMNS: &str = "id, name, brand_id, source, kinds, created_at_us, created_by, \
+    last_used_at_us, revoked_at_us, secret_sha256";
+const TOKEN_COLS: [Col; 10] = [
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+    Col::Text,
+];
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (at_us, actor, action, subject, payload, ip) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
+
+fn text(s: &str) -> Value {
+    Value::Text(Some(s.to_string()))
+}
+
+fn token_from_row(row: &Row) -> Result<(ApiToken, String)> {
+    const KIND: &str = "api_token";
+    let id = row.text(0)?;
+    let ts = |i: usize| from_micros(row.int(i)?, KIND, &id);
+    let opt_ts = |i: usize| row.opt_int(i).map(|us| from_micros(us, KIND, &id)).transpose();
+    let token = ApiToken {
+        name: row.text(1)?,
+        brand: BrandId::parse(&row.text(2)?).map_err(|e| corrupt(KIND, &id, e))?,
+        source: SourceId::parse(&row.text(3)?).map_err(|e| corrupt(KIND, &id, e))?,
+        kinds: TokenKinds::from_column(&row.text(4)?),
+        created_at: ts(5)?,
+        created_by: row.text(6)?,
+        last_used_at: opt_ts(7)?,
+        revoked_at: opt_ts(8)?,
+        id: id.clone(),
+    };
+    Ok((token, row.text(9)?))
+}
+
+fn audit_params(entry: &AuditEntry) -> Vec<Value> {
+    vec![
+        Value::Int(Some(micros(entry.at))),
+        text(&entry.actor),
+        text(&entry.action),
+        text(&entry.subject),
+        text(&entry.payload.to_string()),
+        Value::Text(entry.ip.clone()),
+    ]
+}
+
+impl<D: Db> SqlStore<D> {
+    pub(crate) async fn token_create(&self, new: &NewApiToken, audit: &AuditEntry) -> Result<()> {
+        let t = &new.token;
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            &format!(
+                "INSERT INTO api_tokens ({TOKEN_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ),
+            &[
+                text(&t.id),
+                text(&t.name),
+                text(t.brand.as_str()),
+                text(t.source.as_str()),
+                text(&t.kinds.to_column()),
+                Value::Int(Some(micros(t.created_at))),
+                text(&t.created_by),
+                Value::Int(t.last_used_at.map(micros)),
+                Value::Int(t.revoked_at.map(micros)),
+                text(&new.secret_sha256),
+            ],
+        )
+        .await?;
+        tx.execute(AUDIT_INSERT, &audit_params(audit)).await?;
+        tx.commit().await
+    }
+
+    pub(crate) async fn token_list(&self) -> Result<Vec<ApiToken>> {
+        let rows = self
+            .db
+            .fetch(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at_us, id"),
+                &[],
+                &TOKEN_COLS,
+            )
+            .await?;
+        rows.iter()
+            .map(|r| token_from_row(r).map(|(t, _)| t))
+            .collect()
+    }
+
+    pub(crate) async fn token_verify(&self, presented: &str, now: Timestamp) -> Result<TokenCheck> {
+        let Some((id, secret)) = split_token(presented) else {
+            return Ok(TokenCheck::Invalid);
+        };
+        let rows = self
+            .db
+            .fetch(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"),
+                &[text(id)],
+                &TOKEN_COLS,
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(TokenCheck::Invalid);
+        };
+        let (mut token, stored_hash) = token_from_row(row)?;
+        let presented_hash = sha256_hex(secret);
+        if !bool::from(presented_hash.as_bytes().ct_eq(stored_hash.as_bytes())) {
+            return Ok(TokenCheck::Invalid);
+        }
+        if token.revoked_at.is_some() {
+            return Ok(TokenCheck::Revoked);
+        }
+        let now_us = micros(now);
+        if token
+            .last_used_at
+            .is_none_or(|at| now_us - micros(at) >= TOUCH_EVERY_US)
+        {
+            self.db
+                .execute(
+                    "UPDATE api_tokens SET last_used_at_us = $2 WHERE id = $1",
+                    &[text(&token.id), Value::Int(Some(now_us))],
+                )
+                .await?;
+            token.last_used_at = Some(now);
+        }
+        Ok(TokenCheck::Valid(token))
+    }
+
+    pub(crate) async fn token_revoke(
+        &self,
+        id: &str,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let changed = tx
+            .execute(
+                "UPDATE api_tokens SET revoked_at_us = $2 WHERE id = $1 AND revoked_at_us IS NULL",
+                &[text(id), Value::Int(Some(micros(at)))],
+            )
+            .await?;
+        if changed == 0 {
+            return Ok(false); // dropping the transaction rolls back
+        }
+        tx.execute(AUDIT_INSERT, &audit_params(audit)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+        let rows = self
+            .db
+            .fetch(
+                "SELECT at_us, actor, action, subject, payload, ip FROM audit_log \
+                 ORDER BY id DESC LIMIT $1",
+                &[Value::Int(Some(i64::from(limit)))],
+                &[Col::Int, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let subject = row.text(3)?;
+                Ok(AuditEntry {
+                    at: from_micros(row.int(0)?, "audit_log", &subject)?,
+                    actor: row.text(1)?,
+                    action: row.text(2)?,
+                    payload: serde_json::from_str(&row.text(4)?)
+                        .map_err(|e| corrupt("audit_log", &subject, e))?,
+                    ip: row.opt_text(5),
+                    subject,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts one ingest request in the (source, kind) health row with
+    /// relative updates, so concurrent requests never lose a count.
+    pub(crate) async fn ingest_note(
+        &self,
+        source: &SourceId,
+        resource: &str,
+        at: Timestamp,
+        note: &IngestNote,
+    ) -> Result<()> {
+        let at = Value::Int(Some(micros(at)));
+        let (sql, params) = match note {
+            IngestNote::Stored { records, newest } => (
+                "INSERT INTO sync_state (source, resource, watermark_us, last_attempt_at_us, \
+                 last_success_at_us, consecutive_failures, requests, errors, rate_limit_waits, \
+                 records_synced) VALUES ($1, $2, $3, $4, $4, 0, 1, 0, 0, $5) \
+                 ON CONFLICT (source, resource) DO UPDATE SET \
+                 watermark_us = CASE WHEN sync_state.watermark_us IS NULL \
+                   OR excluded.watermark_us > sync_state.watermark_us \
+                   THEN excluded.watermark_us ELSE sync_state.watermark_us END, \
+                 last_attempt_at_us = excluded.last_attempt_at_us, \
+                 last_success_at_us = excluded.last_success_at_us, \
+                 consecutive_failures = 0, requests = sync_state.requests + 1, \
+                 records_synced = sync_state.records_synced + excluded.records_synced",
+                vec![
+                    text(source.as_str()),
+                    text(resource),
+                    Value::Int(newest.map(micros)),
+                    at,
+                    Value::Int(Some(i64::try_from(*records).unwrap_or(i64::MAX))),
+                ],
+            ),
+            IngestNote::Refused { error } => (
+                "INSERT INTO sync_state (source, resource, last_attempt_at_us, last_error, \
+                 last_error_at_us, consecutive_failures, requests, errors, rate_limit_waits, \
+                 records_synced) VALUES ($1, $2, $3, $4, $3, 1, 1, 1, 0, 0) \
+                 ON CONFLICT (source, resource) DO UPDATE SET \
+                 last_attempt_at_us = excluded.last_attempt_at_us, \
+                 last_error = excluded.last_error, last_error_at_us = excluded.last_error_at_us, \
+                 consecutive_failures = sync_state.consecutive_failures + 1, \
+                 requests = sync_state.requests + 1, errors = sync_state.errors + 1",
+                vec![text(source.as_str()), text(resource), at, text(error)],
+            ),
+        };
+        self.db.execute(sql, &params).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_tokens_split_back_and_hash_the_secret_only() {
+        let new = NewApiToken::generate(
+            "pharmacy",
+            BrandId::parse("pharma").unwrap(),
+            SourceId::parse("ingest-pharma").unwrap(),
+            TokenKinds::All,
+            "ops",
+            Timestamp::UNIX_EPOCH,
+        );
+        let plain = new.plaintext.expose();
+        let (id, secret) = split_token(plain).unwrap();
+        assert_eq!(id, new.token.id);
+        assert_eq!(secret.len(), SECRET_LEN);
+        assert_eq!(new.secret_sha256, sha256_hex(secret));
+        assert!(!new.secret_sha256.contains(secret));
+        assert!(!format!("{new:?}").contains(secret), "Debug hides the secret");
+        assert_eq!(split_token("odk__x"), None);
+        assert_eq!(split_token("bearer"), None);
+    }
+
+    #[test]
+    fn kinds_column_round_trips() {
+        let only = TokenKinds::Only(vec!["orders".into(), "tracking-events".into()]);
+        assert_eq!(TokenKinds::from_column(&only.to_column()), only);
+        assert_eq!(TokenKinds::from_column("*"), TokenKinds::All);
+        assert!(only.allows("orders") && !only.allows("products"));
+        assert!(TokenKinds::All.allows("health-checks"));
+    }
+}
