@@ -279,6 +279,22 @@ impl Simulator {
             .collect()
     }
 
+    /// Each brand's helpdesk address and its top-issue tag, if any: what
+    /// attribution rules can key on. Tickets written to the group inbox
+    /// carry neither.
+    pub fn gorgias_brand_desks(&self) -> Vec<(String, String, Option<String>)> {
+        gorgias::DESKS
+            .iter()
+            .map(|d| {
+                (
+                    d.brand_id.to_string(),
+                    d.address.to_string(),
+                    d.top_issue.map(|(tag, _)| tag.to_string()),
+                )
+            })
+            .collect()
+    }
+
     /// Requests the helpdesk received (401s and 429s included).
     pub fn gorgias_request_count(&self) -> u64 {
         self.lock().helpdesk.requests
