@@ -17,7 +17,7 @@
 //!   silences).
 //! - [`service`]: the evaluator with its memory in the store, plus ack,
 //!   resolve and silence; [`outbox`]: sending with retries and leases;
-//!   [`leader`]: one evaluator among many processes.
+//!   [`leader`]: one evaluator among many processes; [`runner`]: the loop.
 //! - [`notify`]: Slack, Telegram (and its Acknowledge button), SMTP,
 //!   signed webhook; [`render`]: each channel's message.
 //! - [`testing`]: fake Slack/Telegram/webhook/SMTP receivers for tests and
@@ -32,6 +32,7 @@ pub mod observation;
 pub mod outbox;
 pub mod render;
 pub mod rules;
+pub mod runner;
 pub mod service;
 pub mod silence;
 pub mod telegram_acks;

@@ -1,0 +1,150 @@
+//! The loop a process runs: every few seconds (or at once when woken by a
+//! change), if it holds the leader lease, observe, evaluate, commit and
+//! send. A follower only renews its bid for the lease, so when the leader
+//! dies another process takes over within the lease's length.
+
+use crate::conditions::{self, BrandInputs, MetricsSnapshot};
+use crate::hours::BusinessHours;
+use crate::leader::Leader;
+use crate::observation::Observation;
+use crate::outbox::{DeliveryReport, Sender};
+use crate::service::{AlertError, AlertService};
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use opsdeck_domain::{Brand, SourceId};
+use opsdeck_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Where a cycle's observations come from.
+#[async_trait]
+pub trait ObservationSource: Send + Sync {
+    async fn observe(&self, now: Timestamp) -> Result<Vec<Observation>, AlertError>;
+}
+
+/// One brand as the store-backed source needs it.
+#[derive(Debug, Clone)]
+pub struct BrandWatch {
+    pub brand: Brand,
+    pub hours: BusinessHours,
+    pub sources: Vec<SourceId>,
+    pub sync_cadence: SignedDuration,
+}
+
+/// Observations from the store: order facts of the last 8 local days per
+/// brand and every sync state, through [`conditions::observe_all`].
+pub struct StoreObservations {
+    pub store: Arc<dyn Store>,
+    pub brands: Vec<BrandWatch>,
+    pub rules: crate::rules::RuleSet,
+}
+
+impl StoreObservations {
+    /// The snapshot the conditions read at `now`.
+    pub async fn snapshot(&self, now: Timestamp) -> Result<MetricsSnapshot, AlertError> {
+        let mut brands = Vec::with_capacity(self.brands.len());
+        for w in &self.brands {
+            let from = conditions::facts_from(&w.brand, now);
+            let facts = self.store.order_facts(&w.brand.id, from, now).await?;
+            brands.push(BrandInputs {
+                brand: w.brand.clone(),
+                hours: w.hours.clone(),
+                sources: w.sources.clone(),
+                sync_cadence: w.sync_cadence,
+                order_facts: facts,
+                facts_from: from,
+            });
+        }
+        Ok(MetricsSnapshot {
+            brands,
+            sync_states: self.store.all_sync_states().await?,
+        })
+    }
+}
+
+#[async_trait]
+impl ObservationSource for StoreObservations {
+    async fn observe(&self, now: Timestamp) -> Result<Vec<Observation>, AlertError> {
+        let snapshot = self.snapshot(now).await?;
+        Ok(conditions::observe_all(&self.rules, &snapshot, now))
+    }
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cycle {
+    /// Another process leads; nothing evaluated or sent.
+    Follower,
+    Led {
+        notifications: usize,
+        delivery: DeliveryReport,
+    },
+}
+
+pub struct Runner {
+    pub service: Arc<AlertService>,
+    pub source: Arc<dyn ObservationSource>,
+    pub sender: Sender,
+    pub leader: Leader,
+    pub interval: Duration,
+    wake: Arc<Notify>,
+}
+
+impl Runner {
+    pub fn new(
+        service: Arc<AlertService>,
+        source: Arc<dyn ObservationSource>,
+        sender: Sender,
+        leader: Leader,
+        interval: Duration,
+    ) -> Self {
+        Runner {
+            service,
+            source,
+            sender,
+            leader,
+            interval,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// A handle that runs the next cycle at once (call it on each change
+    /// the change feed brings, so an alert does not wait for the interval).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// One cycle at `now`.
+    #[tracing::instrument(name = "alerts_cycle", skip_all)]
+    pub async fn cycle(&self, now: Timestamp) -> Result<Cycle, AlertError> {
+        if !self.leader.try_lead(now).await? {
+            return Ok(Cycle::Follower);
+        }
+        let observations = self.source.observe(now).await?;
+        let step = self.service.step(&observations, now).await?;
+        let delivery = self.sender.deliver_once(now).await?;
+        Ok(Cycle::Led {
+            notifications: step.notifications.len(),
+            delivery,
+        })
+    }
+
+    /// Cycles until `stop` resolves, then gives the lease up.
+    pub async fn run(&self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            if let Err(e) = self.cycle(Timestamp::now()).await {
+                tracing::error!(error = %e, "alert cycle failed; next cycle retries");
+            }
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = tokio::time::sleep(self.interval) => {}
+                _ = self.wake.notified() => {}
+            }
+        }
+        if let Err(e) = self.leader.step_down().await {
+            tracing::warn!(error = %e, "could not release the alert lease");
+        }
+    }
+}
