@@ -481,3 +481,67 @@ async fn a_wrong_key_is_a_typed_error_without_the_key() {
     );
     assert_eq!(state.consecutive_failures, 1);
 }
+
+/// Prints the helpdesk's shape at scale 1.0 (run with `--ignored`):
+/// open tickets, CSAT, top issues, and tickets nothing but an order can
+/// attribute.
+#[tokio::test]
+#[ignore]
+async fn helpdesk_shape_at_merchant_scale() {
+    let sim = Simulator::new(SimConfig {
+        seed: 42,
+        now: start_time(),
+        scale: 1.0,
+    });
+    let tickets = sim.tickets_json();
+    let open = tickets
+        .iter()
+        .filter(|t| {
+            t["status"] == "open"
+                && !t["spam"].as_bool().unwrap()
+                && t["trashed_datetime"].is_null()
+        })
+        .count();
+    let scores: Vec<f64> = sim
+        .surveys_json()
+        .iter()
+        .filter_map(|s| s["score"].as_f64())
+        .collect();
+    let csat = scores.iter().sum::<f64>() / scores.len() as f64;
+    let tagged = |tag: &str| {
+        tickets
+            .iter()
+            .filter(|t| {
+                t["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x["name"] == tag)
+            })
+            .count()
+    };
+    let messages = sim.messages_json();
+    let group_inbox: std::collections::BTreeSet<String> = messages
+        .iter()
+        .filter(|m| {
+            !m["from_agent"].as_bool().unwrap()
+                && m["source"]["to"][0]["address"] == "help@acme-brands.example"
+        })
+        .map(|m| m["ticket_id"].to_string())
+        .collect();
+    let strangers = tickets
+        .iter()
+        .filter(|t| {
+            group_inbox.contains(&t["id"].to_string())
+                && t["customer"]["email"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("@mail.example")
+        })
+        .count();
+    eprintln!(
+        "tickets {} open {open} surveys scored {} csat {csat:.2} size-5.5 {} subscription {} group inbox {} strangers {strangers} ({:.1} %) messages {}",
+        tickets.len(), scores.len(), tagged("size-5.5"), tagged("subscription-management"),
+        group_inbox.len(), 100.0 * strangers as f64 / tickets.len() as f64, messages.len()
+    );
+}

@@ -9,7 +9,7 @@ use crate::rhythm::{log_normal, mix};
 use crate::world::Shop;
 
 /// Tickets created per day at scale 1.0.
-const TICKETS_PER_DAY: f64 = 62.0;
+const TICKETS_PER_DAY: f64 = 54.0;
 /// Days of ticket history before the start clock.
 const HISTORY_DAYS: i64 = 120;
 /// Days of tickets planned after the start clock, revealed by `advance_to`.
@@ -273,7 +273,7 @@ fn plan_ticket(
     let linked = shops
         .get(shop_index)
         .and_then(|shop| shop_customer(shop, rng));
-    // A third of the shared inbox writes from an address no shop knows.
+    // Two in five of the group inbox write from an address no shop knows.
     let (customer, order_name) = match linked {
         Some(found) if desk.is_some() || rng.gen_bool(0.6) => found,
         _ => (stranger(rng, id), None),
