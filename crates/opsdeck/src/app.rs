@@ -8,12 +8,14 @@ use jiff::Timestamp;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
 use opsdeck_sources::sync::{run_sync_loop, ShopifyResource, SyncJob};
 use opsdeck_store::Store;
-use opsdeck_web::{AppState, SourceInfo};
+use opsdeck_sources::shopify::webhooks::{run_inbox_loop, InboxSettings, WebhookShops};
+use opsdeck_sources::shopify::NormalizeContext;
+use opsdeck_web::{AppState, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 /// Where "now" comes from. Production uses the system clock; tests inject
@@ -59,6 +61,42 @@ fn shopify_settings(
         overlap: Duration::from_secs(5 * 60),
         backoff_base: Duration::from_millis(500),
     })
+}
+
+/// A Shopify client for one configured store (sync, webhook registration).
+pub fn shopify_client(
+    source: &ShopifySourceConfig,
+    config: &Config,
+) -> anyhow::Result<ShopifyClient> {
+    ShopifyClient::new(shopify_settings(source, config)?)
+        .with_context(|| format!("cannot build the Shopify client for {}", source.source))
+}
+
+/// The shops whose webhooks are accepted (those with a webhook secret), and
+/// what processing their events needs.
+fn webhook_shops(config: &Config) -> (Vec<ShopWebhookSecrets>, WebhookShops) {
+    let mut secrets = Vec::new();
+    let mut contexts = Vec::new();
+    for source in &config.shopify {
+        let Some(secret) = &source.webhook_secret else {
+            continue;
+        };
+        let Some(brand) = config.brands.iter().find(|b| b.id == source.brand) else {
+            continue;
+        };
+        secrets.push(ShopWebhookSecrets {
+            shop_domain: source.shop_domain.clone(),
+            source: source.source.clone(),
+            secret: secret.clone(),
+            previous: source.previous_webhook_secret.clone(),
+        });
+        contexts.push(NormalizeContext {
+            source: source.source.clone(),
+            brand: source.brand.clone(),
+            currency: brand.currency,
+        });
+    }
+    (secrets, WebhookShops::new(contexts))
 }
 
 /// One sync job per (source, resource), on the source's cadence.
@@ -118,6 +156,8 @@ pub struct Running {
     stop: watch::Sender<bool>,
     web: JoinHandle<std::io::Result<()>>,
     sync: JoinHandle<()>,
+    /// The webhook inbox worker, when any shop has a webhook secret.
+    inbox: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -126,6 +166,9 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         self.sync.await.context("sync worker panicked")?;
+        if let Some(inbox) = self.inbox {
+            inbox.await.context("webhook inbox worker panicked")?;
+        }
         self.web
             .await
             .context("web server panicked")?
@@ -156,6 +199,24 @@ pub async fn start(
         clock.clone(),
         stop_rx.clone(),
     ));
+    // Webhooks: received into the inbox by the web server, applied by the
+    // inbox worker, which the receiver wakes after each commit.
+    let (secrets, shops) = webhook_shops(config);
+    let (webhooks, inbox) = if secrets.is_empty() {
+        (None, None)
+    } else {
+        let wake = Arc::new(Notify::new());
+        let receiver = WebhookReceiver::start(store.clone(), secrets, wake.clone());
+        let inbox = tokio::spawn(run_inbox_loop(
+            store.clone(),
+            Arc::new(shops),
+            InboxSettings::default(),
+            clock.clone(),
+            wake,
+            stop_rx.clone(),
+        ));
+        (Some(receiver), Some(inbox))
+    };
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -163,6 +224,7 @@ pub async fn start(
         week_start: config.week_start,
         clock: clock.clone(),
         started_at: clock(),
+        webhooks,
     };
     let mut web_stop = stop_rx;
     let web = tokio::spawn(opsdeck_web::serve(listener, state, async move {
@@ -174,6 +236,7 @@ pub async fn start(
         stop,
         web,
         sync,
+        inbox,
     })
 }
 

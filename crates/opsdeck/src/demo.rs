@@ -62,6 +62,8 @@ pub fn demo_config(
                 products: tick * 6,
                 inventory: tick * 6,
             },
+            webhook_secret: None,
+            previous_webhook_secret: None,
         });
     }
     Ok(Config {
@@ -123,13 +125,17 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
         })
     };
 
-    let config = demo_config(
+    let mut config = demo_config(
         &simulator.shops(),
         sim_addr,
         options.listen,
         format!("sqlite:{}", db_path.display()),
         options.tick,
     )?;
+    // Near-real-time: the simulator signs webhooks with each shop's secret.
+    for (source, shop) in config.shopify.iter_mut().zip(simulator.shops()) {
+        source.webhook_secret = simulator.webhook_secret(&shop.slug).map(Secret::new);
+    }
     let listener = TcpListener::bind(options.listen).await.with_context(|| {
         format!(
             "cannot listen on {} (is another opsdeck running? pick another address with --listen)",
@@ -138,6 +144,14 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     })?;
     let clock: Clock = app::system_clock();
     let running = app::start(&config, listener, clock).await?;
+    // Subscribe through the same code path as `opsdeck shopify webhooks register`.
+    let address = url::Url::parse(&format!("http://{}/webhooks/shopify", running.addr))?;
+    let registrations = crate::shopify_cli::register_all(&config, &address).await?;
+    for r in &registrations {
+        for error in &r.errors {
+            tracing::warn!(%error, "demo webhook registration");
+        }
+    }
 
     println!();
     println!("  opsdeck demo is running");

@@ -6,7 +6,9 @@
 //! - [`config`]: the TOML configuration, checked with every problem reported.
 //! - [`app`]: from a configuration to a running store, sync workers and web server.
 //! - [`demo`]: the simulated merchant and opsdeck in one process.
+//! - [`shopify_cli`]: `opsdeck shopify webhooks register|list`.
 
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod shopify_cli;

@@ -61,6 +61,38 @@ enum Command {
     },
     /// Print a commented example configuration to standard output.
     DefaultConfig,
+    /// Shopify store management through the Admin API.
+    Shopify {
+        #[command(subcommand)]
+        command: ShopifyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShopifyCommand {
+    /// Webhook subscriptions of every configured store.
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhooksCommand {
+    /// Subscribe every configured store to the topics opsdeck handles
+    /// (idempotent: existing subscriptions are kept, missing ones created).
+    Register {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Where Shopify should deliver; default `{public_url}/webhooks/shopify`.
+        #[arg(long)]
+        address: Option<String>,
+    },
+    /// List every configured store's webhook subscriptions.
+    List {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -167,6 +199,25 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("database is up to date");
         }
         Command::DefaultConfig => print!("{}", config::EXAMPLE_CONFIG),
+        Command::Shopify {
+            command: ShopifyCommand::Webhooks { command },
+        } => {
+            use opsdeck::shopify_cli;
+            let ok = match command {
+                WebhooksCommand::Register { config, address } => {
+                    let config = load(&config)?;
+                    let address = shopify_cli::webhook_address(&config, address.as_deref())?;
+                    let reports = shopify_cli::register_all(&config, &address).await?;
+                    shopify_cli::print_registrations(&reports, &address)
+                }
+                WebhooksCommand::List { config } => {
+                    shopify_cli::print_lists(&load(&config)?).await?
+                }
+            };
+            if !ok {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,6 +17,8 @@
 //! - `cards`: gathers the order volume cards and freshness of brands (store
 //!   → metrics), shared by the page and the API.
 //! - `dashboard`: `GET /`, the page, and `view`, the words and arrows it shows.
+//! - [`webhooks`]: `POST /webhooks/shopify`, verified and committed to the
+//!   webhook inbox before it is answered.
 //! - `api`: `/api/v1/*` — brands, order volume, sources, the OpenAPI document.
 //! - `health`: `GET /healthz`.
 //! - `assets`: the stylesheet, embedded.
@@ -33,9 +35,11 @@ mod params;
 mod security;
 mod templates;
 mod view;
+pub mod webhooks;
 
 pub use api::openapi::OPENAPI_DOCUMENT;
 pub use error::Error;
+pub use webhooks::{ShopWebhookSecrets, WebhookReceiver};
 
 use axum::http::StatusCode;
 use axum::Router;
@@ -68,6 +72,8 @@ pub struct AppState {
     pub clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     /// When the process started, reported by `/healthz`.
     pub started_at: Timestamp,
+    /// Shopify webhook intake (`POST /webhooks/shopify`); `None` answers 404.
+    pub webhooks: Option<Arc<WebhookReceiver>>,
 }
 
 impl AppState {
@@ -113,6 +119,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(dashboard::router())
         .merge(api::router())
+        .merge(webhooks::router())
         .merge(health::router())
         .merge(assets::router())
         .fallback(error::not_found)

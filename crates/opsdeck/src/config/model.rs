@@ -78,6 +78,12 @@ pub struct ShopifySourceConfig {
     pub api_version: String,
     pub access_token: Secret,
     pub cadence: SyncCadence,
+    /// The app's client secret that signs this shop's webhooks
+    /// (`webhook_secret_env` / `webhook_secret_file`); without it the shop's
+    /// webhooks are refused.
+    pub webhook_secret: Option<Secret>,
+    /// The secret before the last rotation, still accepted meanwhile.
+    pub previous_webhook_secret: Option<Secret>,
 }
 
 /// The shared Gorgias helpdesk.

@@ -241,6 +241,18 @@ fn parse_shopify(
             "is required (the name of the environment variable holding the Admin API access token)",
         );
     }
+    let webhook_secret = secret_value(
+        s,
+        secrets,
+        "webhook_secret",
+        "the app's client secret that signs webhooks",
+    );
+    let previous_webhook_secret = secret_value(
+        s,
+        secrets,
+        "previous_webhook_secret",
+        "the webhook secret before the last rotation",
+    );
     let api_version = s
         .opt_str("api_version")
         .unwrap_or(DEFAULT_SHOPIFY_API_VERSION)
@@ -284,6 +296,8 @@ fn parse_shopify(
         api_version,
         access_token: access_token?,
         cadence,
+        webhook_secret,
+        previous_webhook_secret,
     })
 }
 
@@ -344,6 +358,11 @@ fn secret_value(
         "url" => ("url_env", "url_file"),
         "access_token" => ("access_token_env", "access_token_file"),
         "api_key" => ("api_key_env", "api_key_file"),
+        "webhook_secret" => ("webhook_secret_env", "webhook_secret_file"),
+        "previous_webhook_secret" => (
+            "previous_webhook_secret_env",
+            "previous_webhook_secret_file",
+        ),
         other => unreachable!("no secret key {other}"),
     };
     let literal = s.opt_str(base);

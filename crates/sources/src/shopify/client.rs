@@ -328,6 +328,105 @@ impl ShopifyClient {
         }
     }
 
+    /// One call outside listings (e.g. webhook subscriptions): `method` on
+    /// `{resource}.json` with an optional JSON body, answering the JSON body.
+    /// Same rules as [`ShopifyClient::get_page`]: pacing, 429 waits,
+    /// retries of 5xx and transport failures, no retry of 4xx.
+    pub async fn call_json(
+        &self,
+        method: reqwest::Method,
+        resource: &str,
+        body: Option<&Value>,
+        stats: &mut CallStats,
+    ) -> Result<Value, ShopifyError> {
+        let url = self.resource_url(resource, &[]);
+        let path = url.path().to_string();
+        let mut failures = 0u32;
+        let mut waits = 0u32;
+        loop {
+            self.wait_for_pace().await;
+            stats.requests += 1;
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .header(TOKEN_HEADER, self.token.clone())
+                .header(ACCEPT, "application/json");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let error = match request.send().await {
+                Err(e) => transport_error(&e, path.clone()),
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    self.log_version_once(&headers);
+                    if let Some(limit) =
+                        header_str(&headers, CALL_LIMIT_HEADER).and_then(CallLimit::parse)
+                    {
+                        self.pace_for(limit.pause(BUCKET_THRESHOLD));
+                    }
+                    match status {
+                        StatusCode::TOO_MANY_REQUESTS => {
+                            stats.rate_limit_waits += 1;
+                            waits += 1;
+                            if waits > MAX_RATE_LIMIT_WAITS {
+                                return Err(ShopifyError::RateLimited { path, attempts: waits });
+                            }
+                            let after = header_str(&headers, RETRY_AFTER.as_str())
+                                .and_then(headers::retry_after);
+                            self.pace_for(after.unwrap_or_else(|| self.backoff(waits)));
+                            continue;
+                        }
+                        StatusCode::UNAUTHORIZED => {
+                            stats.errors += 1;
+                            return Err(ShopifyError::Unauthorized { path });
+                        }
+                        StatusCode::FORBIDDEN => {
+                            stats.errors += 1;
+                            return Err(ShopifyError::Forbidden { path });
+                        }
+                        StatusCode::NOT_FOUND => {
+                            stats.errors += 1;
+                            return Err(ShopifyError::NotFound { path });
+                        }
+                        s if s.is_server_error() => ShopifyError::Server {
+                            status: s.as_u16(),
+                            path: path.clone(),
+                            attempts: 0,
+                        },
+                        s if !s.is_success() => {
+                            stats.errors += 1;
+                            return Err(ShopifyError::Rejected {
+                                status: s.as_u16(),
+                                path,
+                            });
+                        }
+                        _ => match response.bytes().await {
+                            Err(e) => transport_error(&e, path.clone()),
+                            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
+                                return Ok(Value::Null)
+                            }
+                            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                                Ok(value) => return Ok(value),
+                                Err(e) => ShopifyError::MalformedBody {
+                                    path: path.clone(),
+                                    reason: e.to_string(),
+                                    attempts: 0,
+                                },
+                            },
+                        },
+                    }
+                }
+            };
+            stats.errors += 1;
+            failures += 1;
+            if failures > self.settings.max_retries {
+                return Err(error.with_attempts(failures + waits));
+            }
+            tokio::time::sleep(self.backoff(failures)).await;
+        }
+    }
+
     async fn attempt(&self, url: &Url, key: &str) -> Attempt {
         let path = url.path().to_string();
         let sent = self

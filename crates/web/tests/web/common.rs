@@ -201,6 +201,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         week_start: Weekday::Monday,
         clock: Arc::new(move || now),
         started_at: ts("2026-06-10T18:00:00Z"),
+        webhooks: None,
     }
 }
 

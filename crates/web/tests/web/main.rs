@@ -12,3 +12,4 @@ mod api;
 mod common;
 mod dashboard;
 mod http;
+mod webhooks;

@@ -1,0 +1,162 @@
+//! `opsdeck shopify webhooks register|list`: the webhook subscriptions of
+//! every configured shop, managed through the Admin API.
+//!
+//! Registering is idempotent: it lists the shop's subscriptions first and
+//! creates only the handled topics missing for the address, so running it
+//! again (or at every demo start) changes nothing. A shop that fails (bad
+//! token, missing scope) is reported and the others still proceed.
+
+use crate::app::shopify_client;
+use crate::config::Config;
+use opsdeck_domain::SourceId;
+use opsdeck_sources::shopify::{CallStats, ShopifyClient};
+use opsdeck_web::webhooks::HANDLED_TOPICS;
+use reqwest::Method;
+use serde_json::{json, Value};
+use url::Url;
+
+/// One subscription as Shopify reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: String,
+    pub topic: String,
+    pub address: String,
+}
+
+/// What `register` did for one shop.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub source: Option<SourceId>,
+    pub created: Vec<String>,
+    pub already: Vec<String>,
+    /// Why the shop (or one topic) failed; free of secrets.
+    pub errors: Vec<String>,
+}
+
+/// The receiving URL: `--address`, else `{public_url}/webhooks/shopify`.
+pub fn webhook_address(config: &Config, address: Option<&str>) -> anyhow::Result<Url> {
+    let url = match (address, &config.public_url) {
+        (Some(a), _) => Url::parse(a).map_err(|e| anyhow::anyhow!("--address {a:?}: {e}"))?,
+        (None, Some(public)) => public
+            .join("webhooks/shopify")
+            .map_err(|e| anyhow::anyhow!("public_url: {e}"))?,
+        (None, None) => anyhow::bail!(
+            "no webhook address: give --address URL or set public_url in the configuration"
+        ),
+    };
+    if !matches!(url.scheme(), "https" | "http") {
+        anyhow::bail!("webhook address {url} must be http(s) (Shopify requires https)");
+    }
+    Ok(url)
+}
+
+fn subscriptions(body: &Value) -> Vec<Subscription> {
+    body["webhooks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| Subscription {
+            id: match &w["id"] {
+                Value::Number(n) => n.to_string(),
+                other => other.as_str().unwrap_or_default().to_string(),
+            },
+            topic: w["topic"].as_str().unwrap_or_default().to_string(),
+            address: w["address"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect()
+}
+
+/// The shop's subscriptions.
+pub async fn list_shop(client: &ShopifyClient) -> anyhow::Result<Vec<Subscription>> {
+    let mut stats = CallStats::default();
+    let body = client
+        .call_json(Method::GET, "webhooks", None, &mut stats)
+        .await?;
+    Ok(subscriptions(&body))
+}
+
+/// Subscribes `address` to every handled topic the shop lacks.
+pub async fn register_shop(client: &ShopifyClient, address: &Url) -> Registration {
+    let mut report = Registration {
+        source: Some(client.source().clone()),
+        ..Registration::default()
+    };
+    let existing = match list_shop(client).await {
+        Ok(subs) => subs,
+        Err(e) => {
+            report.errors.push(format!("cannot list subscriptions: {e}"));
+            return report;
+        }
+    };
+    for topic in HANDLED_TOPICS {
+        if existing
+            .iter()
+            .any(|s| s.topic == *topic && s.address == address.as_str())
+        {
+            report.already.push(topic.to_string());
+            continue;
+        }
+        let body = json!({ "webhook": { "topic": topic, "address": address.as_str(), "format": "json" } });
+        let mut stats = CallStats::default();
+        match client
+            .call_json(Method::POST, "webhooks", Some(&body), &mut stats)
+            .await
+        {
+            Ok(_) => report.created.push(topic.to_string()),
+            Err(e) => report.errors.push(format!("{topic}: {e}")),
+        }
+    }
+    report
+}
+
+/// Registers every configured shop.
+pub async fn register_all(config: &Config, address: &Url) -> anyhow::Result<Vec<Registration>> {
+    let mut reports = Vec::new();
+    for source in &config.shopify {
+        let client = shopify_client(source, config)?;
+        reports.push(register_shop(&client, address).await);
+    }
+    Ok(reports)
+}
+
+/// Prints what `register_all` did; true when every shop succeeded.
+pub fn print_registrations(reports: &[Registration], address: &Url) -> bool {
+    let mut ok = true;
+    for r in reports {
+        let source = r.source.as_ref().map(|s| s.as_str()).unwrap_or("?");
+        println!(
+            "{source}: {} created, {} already registered for {address}",
+            r.created.len(),
+            r.already.len()
+        );
+        for topic in &r.created {
+            println!("  + {topic}");
+        }
+        for error in &r.errors {
+            ok = false;
+            println!("  ! {error}");
+        }
+    }
+    ok
+}
+
+/// `opsdeck shopify webhooks list`: prints every shop's subscriptions.
+pub async fn print_lists(config: &Config) -> anyhow::Result<bool> {
+    let mut ok = true;
+    for source in &config.shopify {
+        let client = shopify_client(source, config)?;
+        match list_shop(&client).await {
+            Ok(subs) => {
+                println!("{}: {} subscription(s)", source.source, subs.len());
+                for s in subs {
+                    println!("  {:<28} {}  (id {})", s.topic, s.address, s.id);
+                }
+            }
+            Err(e) => {
+                ok = false;
+                println!("{}: ! {e}", source.source);
+            }
+        }
+    }
+    Ok(ok)
+}

@@ -1,0 +1,326 @@
+//! `POST /webhooks/shopify`: Shopify's webhook deliveries, received
+//! durably.
+//!
+//! The order of checks is the contract:
+//! 1. the raw body is read whole (at most [`MAX_BODY`]; larger is 413);
+//! 2. the shop (`X-Shopify-Shop-Domain`) must be configured and
+//!    `X-Shopify-Hmac-Sha256` must be base64(HMAC-SHA256(secret, raw body))
+//!    for its current or previous secret, compared in constant time —
+//!    before anything parses the body. Otherwise 401, nothing stored, and
+//!    the log names the shop and the reason, never a secret or the body;
+//! 3. the body must be a JSON object and the delivery must carry a topic and
+//!    a webhook id, otherwise 400 with the reason;
+//! 4. a topic opsdeck does not handle is answered 200 and dropped (logged):
+//!    Shopify retries every non-2xx answer for hours and finally removes the
+//!    subscription, and no retry can make an unknown topic useful;
+//! 5. the raw event is committed to the store's webhook inbox, and only then
+//!    answered 200 (a redelivery of a stored webhook id is 200 too, stored
+//!    once). If the store fails, 503: Shopify will deliver it again.
+//!
+//! Processing into records happens after the answer, in a worker woken by
+//! [`WebhookReceiver::notify`], so the answer stays fast (Shopify allows 5 s).
+//!
+//! Deliveries arriving together share one commit: handlers hand their event
+//! to a single writer task that inserts everything queued since its last
+//! commit in one transaction (group commit). Each handler still answers only
+//! after the commit holding its event returns.
+
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use opsdeck_domain::{Secret, SourceId, Timestamp};
+use opsdeck_store::{InboxEvent, InsertOutcome, Store};
+use serde_json::json;
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+/// Largest body accepted. Shopify's largest payloads (orders with hundreds
+/// of lines) stay well below.
+pub const MAX_BODY: usize = 5 * 1024 * 1024;
+
+/// The topics opsdeck subscribes to and processes.
+pub const HANDLED_TOPICS: &[&str] = &[
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "orders/fulfilled",
+    "orders/partially_fulfilled",
+    "fulfillments/create",
+    "fulfillments/update",
+    "refunds/create",
+    "products/create",
+    "products/update",
+    "products/delete",
+    "inventory_levels/update",
+    "app/uninstalled",
+];
+
+/// Events one commit takes at most.
+const MAX_GROUP: usize = 1024;
+/// Deliveries waiting for the writer before handlers wait for room.
+const QUEUE: usize = 8192;
+
+/// One shop's webhook secrets. Debug never prints them.
+#[derive(Clone)]
+pub struct ShopWebhookSecrets {
+    /// Lowercase, e.g. `plentum.myshopify.com`.
+    pub shop_domain: String,
+    pub source: SourceId,
+    /// The app's client secret that signs this shop's webhooks.
+    pub secret: Secret,
+    /// Still accepted for a while after a rotation.
+    pub previous: Option<Secret>,
+}
+
+impl std::fmt::Debug for ShopWebhookSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopWebhookSecrets")
+            .field("shop_domain", &self.shop_domain)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+type Reply = oneshot::Sender<Result<InsertOutcome, String>>;
+
+/// The receiving end: the configured shops, the queue to the group-commit
+/// writer, and the signal that wakes the inbox worker.
+pub struct WebhookReceiver {
+    shops: HashMap<String, ShopWebhookSecrets>,
+    queue: mpsc::Sender<(InboxEvent, Reply)>,
+    notify: Arc<Notify>,
+}
+
+impl WebhookReceiver {
+    /// Starts the writer task (on the current Tokio runtime) and returns the
+    /// receiver to put in [`AppState::webhooks`]. `notify` is signalled
+    /// after each commit that stored something new.
+    pub fn start(
+        store: Arc<dyn Store>,
+        shops: Vec<ShopWebhookSecrets>,
+        notify: Arc<Notify>,
+    ) -> Arc<Self> {
+        let (queue, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write_groups(store, rx, notify.clone()));
+        let shops = shops
+            .into_iter()
+            .map(|s| (s.shop_domain.to_ascii_lowercase(), s))
+            .collect();
+        Arc::new(WebhookReceiver {
+            shops,
+            queue,
+            notify,
+        })
+    }
+
+    /// Signalled after new events are committed.
+    pub fn notify(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+}
+
+/// The group-commit writer: takes whatever is queued, commits it in one
+/// transaction, answers each waiting handler.
+async fn write_groups(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<(InboxEvent, Reply)>,
+    notify: Arc<Notify>,
+) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
+        let (events, replies): (Vec<InboxEvent>, Vec<Reply>) = group.drain(..).unzip();
+        match store.insert_webhooks(&events).await {
+            Ok(outcomes) => {
+                if outcomes
+                    .iter()
+                    .any(|o| matches!(o, InsertOutcome::Inserted { .. }))
+                {
+                    notify.notify_one();
+                }
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = events.len(), "webhook inbox commit failed");
+                for reply in replies {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// True when `header` is base64(HMAC-SHA256(`secret`, `body`)). The MAC
+/// comparison is constant-time (`hmac`'s `verify_slice`).
+pub fn signature_matches(secret: &[u8], body: &[u8], header: &str) -> bool {
+    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(header.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// base64(HMAC-SHA256(`secret`, `body`)), as Shopify signs (for senders
+/// and tests).
+pub fn sign(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route(
+        "/webhooks/shopify",
+        post(receive).layer(DefaultBodyLimit::max(MAX_BODY)),
+    )
+}
+
+fn answer(status: StatusCode, key: &str, text: &str) -> Response {
+    (status, Json(json!({ key: text }))).into_response()
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+fn unauthorized(shop: &str, why: &str) -> Response {
+    tracing::warn!(shop, reason = why, "webhook refused");
+    answer(StatusCode::UNAUTHORIZED, "error", "webhook signature not valid")
+}
+
+fn bad_request(shop: &str, reason: String) -> Response {
+    tracing::warn!(shop, %reason, "webhook rejected");
+    answer(StatusCode::BAD_REQUEST, "error", &reason)
+}
+
+#[tracing::instrument(skip_all, fields(shop, topic, webhook_id))]
+async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(receiver) = state.webhooks.as_ref() else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            "error",
+            "webhooks are not configured",
+        );
+    };
+    let domain = header(&headers, "x-shopify-shop-domain")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    tracing::Span::current().record("shop", domain.as_str());
+    let Some(shop) = receiver.shops.get(&domain) else {
+        return unauthorized(&domain, "unknown or missing X-Shopify-Shop-Domain");
+    };
+    let Some(signature) = header(&headers, "x-shopify-hmac-sha256") else {
+        return unauthorized(&domain, "missing X-Shopify-Hmac-Sha256");
+    };
+    let valid = signature_matches(shop.secret.expose().as_bytes(), &body, signature)
+        || shop
+            .previous
+            .as_ref()
+            .is_some_and(|p| signature_matches(p.expose().as_bytes(), &body, signature));
+    if !valid {
+        return unauthorized(&domain, "signature does not match the shop's secrets");
+    }
+
+    // Authentic from here on: now the body may be looked at.
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return bad_request(&domain, "body is not UTF-8 JSON".into());
+    };
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(_)) => {}
+        Ok(_) => return bad_request(&domain, "body is JSON but not an object".into()),
+        Err(e) => return bad_request(&domain, format!("body is not valid JSON: {e}")),
+    }
+    let Some(topic) = header(&headers, "x-shopify-topic") else {
+        return bad_request(&domain, "missing X-Shopify-Topic".into());
+    };
+    tracing::Span::current().record("topic", topic);
+    let Some(webhook_id) = header(&headers, "x-shopify-webhook-id") else {
+        return bad_request(&domain, "missing X-Shopify-Webhook-Id".into());
+    };
+    tracing::Span::current().record("webhook_id", webhook_id);
+    if !HANDLED_TOPICS.contains(&topic) {
+        tracing::info!("webhook topic not handled: acknowledged and dropped");
+        return answer(StatusCode::OK, "status", "ignored: topic not handled");
+    }
+    let triggered_at = header(&headers, "x-shopify-triggered-at")
+        .and_then(|t| t.parse::<Timestamp>().ok());
+    let event = InboxEvent {
+        source: shop.source.clone(),
+        shop_domain: domain.clone(),
+        webhook_id: webhook_id.to_string(),
+        event_id: header(&headers, "x-shopify-event-id").map(str::to_string),
+        topic: topic.to_string(),
+        api_version: header(&headers, "x-shopify-api-version").map(str::to_string),
+        triggered_at,
+        received_at: state.now(),
+        body: text.to_string(),
+    };
+    let (reply, outcome) = oneshot::channel();
+    if receiver.queue.send((event, reply)).await.is_err() {
+        return answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "error",
+            "webhook inbox is not running",
+        );
+    }
+    match outcome.await {
+        Ok(Ok(InsertOutcome::Inserted { .. })) => answer(StatusCode::OK, "status", "accepted"),
+        Ok(Ok(InsertOutcome::Duplicate)) => {
+            tracing::debug!("webhook redelivered: already stored");
+            answer(StatusCode::OK, "status", "duplicate")
+        }
+        // Logged by the writer; Shopify retries a 503.
+        _ => answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "error",
+            "could not store the webhook",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shopify_test_vector_verifies() {
+        // shared/fixtures/README.md, from Shopify/shopify-api-js.
+        let body = br#"{"foo": "bar"}"#;
+        assert_eq!(body.len(), 14);
+        let expected = "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=";
+        assert!(signature_matches(b"test_secret_key", body, expected));
+        assert_eq!(sign(b"test_secret_key", body), expected);
+        assert!(!signature_matches(b"test_secret_key", br#"{"foo":"bar"}"#, expected));
+        assert!(!signature_matches(b"other_secret", body, expected));
+        assert!(!signature_matches(b"test_secret_key", body, "not base64!"));
+        assert!(!signature_matches(b"test_secret_key", body, ""));
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let s = ShopWebhookSecrets {
+            shop_domain: "a.myshopify.com".into(),
+            source: SourceId::parse("shopify-a").unwrap(),
+            secret: Secret::new("hush-current"),
+            previous: Some(Secret::new("hush-previous")),
+        };
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hush"), "{printed}");
+    }
+}

@@ -1,0 +1,261 @@
+//! `POST /webhooks/shopify`: signature before anything else, 401 stores
+//! nothing, 400 names the reason, a redelivery is stored once, the inbox
+//! worker is woken.
+
+use crate::common::*;
+use axum::body::Body;
+use axum::http::Request;
+use opsdeck_domain::{Secret, SourceId};
+use opsdeck_store::testing::sqlite_temp;
+use opsdeck_web::webhooks::sign;
+use opsdeck_web::{ShopWebhookSecrets, WebhookReceiver};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+const SHOP: &str = "mavena.myshopify.com";
+const SECRET: &str = "current-secret";
+const PREVIOUS: &str = "previous-secret";
+
+struct Hook {
+    router: axum::Router,
+    store: Arc<dyn opsdeck_store::Store>,
+    wake: Arc<Notify>,
+    _guard: opsdeck_store::testing::TempGuard,
+}
+
+async fn hook() -> Hook {
+    let (store, guard) = sqlite_temp().await;
+    let wake = Arc::new(Notify::new());
+    let receiver = WebhookReceiver::start(
+        store.clone(),
+        vec![ShopWebhookSecrets {
+            shop_domain: SHOP.into(),
+            source: SourceId::parse("shopify-mavena").unwrap(),
+            secret: Secret::new(SECRET),
+            previous: Some(Secret::new(PREVIOUS)),
+        }],
+        wake.clone(),
+    );
+    let mut state = state(store.clone());
+    state.webhooks = Some(receiver);
+    Hook {
+        router: opsdeck_web::router(state),
+        store,
+        wake,
+        _guard: guard,
+    }
+}
+
+fn request(body: &[u8], headers: &[(&str, &str)]) -> Request<Body> {
+    let mut r = Request::post("/webhooks/shopify").header("content-type", "application/json");
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    r.body(Body::from(body.to_vec())).unwrap()
+}
+
+fn signed(body: &[u8], secret: &str, topic: &str, id: &str) -> Request<Body> {
+    let signature = sign(secret.as_bytes(), body);
+    request(
+        body,
+        &[
+            ("X-Shopify-Topic", topic),
+            ("X-Shopify-Hmac-Sha256", &signature),
+            ("X-Shopify-Shop-Domain", SHOP),
+            ("X-Shopify-API-Version", "2025-07"),
+            ("X-Shopify-Webhook-Id", id),
+            ("X-Shopify-Event-Id", "ev-1"),
+            ("X-Shopify-Triggered-At", "2026-06-10T18:04:59.123Z"),
+        ],
+    )
+}
+
+impl Hook {
+    async fn send(&self, r: Request<Body>) -> (u16, serde_json::Value) {
+        let response = self.router.clone().oneshot(r).await.unwrap();
+        let status = response.status().as_u16();
+        let text = body_text(response).await;
+        (status, serde_json::from_str(&text).unwrap_or_default())
+    }
+
+    async fn stored(&self) -> Vec<opsdeck_store::StoredWebhook> {
+        self.store
+            .pending_webhooks(ts("2100-01-01T00:00:00Z"), 100)
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn signed_delivery_is_committed_once_and_wakes_the_worker() {
+    let h = hook().await;
+    let body = br##"{"id": 820982911946154500, "name": "#1001"}"##;
+    let (status, json) = h
+        .send(signed(body, SECRET, "orders/updated", "wh-1"))
+        .await;
+    assert_eq!((status, json["status"].as_str()), (200, Some("accepted")));
+    tokio::time::timeout(Duration::from_secs(2), h.wake.notified())
+        .await
+        .expect("the inbox worker is woken after the commit");
+    let (status, json) = h
+        .send(signed(body, SECRET, "orders/updated", "wh-1"))
+        .await;
+    assert_eq!((status, json["status"].as_str()), (200, Some("duplicate")));
+    let stored = h.stored().await;
+    assert_eq!(stored.len(), 1);
+    let e = &stored[0].event;
+    assert_eq!(e.body.as_bytes(), body, "raw body kept byte for byte");
+    assert_eq!(
+        (e.topic.as_str(), e.webhook_id.as_str(), e.shop_domain.as_str()),
+        ("orders/updated", "wh-1", SHOP)
+    );
+    assert_eq!(e.source.as_str(), "shopify-mavena");
+    assert_eq!(e.api_version.as_deref(), Some("2025-07"));
+    assert_eq!(e.event_id.as_deref(), Some("ev-1"));
+    assert_eq!(e.triggered_at, Some(ts("2026-06-10T18:04:59.123Z")));
+}
+
+#[tokio::test]
+async fn previous_secret_is_still_accepted() {
+    let h = hook().await;
+    let (status, _) = h
+        .send(signed(b"{\"id\": 1}", PREVIOUS, "products/update", "wh-p"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(h.stored().await.len(), 1);
+}
+
+#[tokio::test]
+async fn bad_signatures_are_401_and_store_nothing() {
+    let h = hook().await;
+    let body = b"{\"id\": 1}";
+    let good = sign(SECRET.as_bytes(), body);
+    let cases: Vec<(&str, Request<Body>)> = vec![
+        ("wrong secret", signed(body, "not-the-secret", "orders/create", "a")),
+        (
+            "tampered body",
+            request(
+                b"{\"id\": 2}",
+                &[
+                    ("X-Shopify-Topic", "orders/create"),
+                    ("X-Shopify-Hmac-Sha256", &good),
+                    ("X-Shopify-Shop-Domain", SHOP),
+                    ("X-Shopify-Webhook-Id", "b"),
+                ],
+            ),
+        ),
+        (
+            "missing signature",
+            request(
+                body,
+                &[
+                    ("X-Shopify-Topic", "orders/create"),
+                    ("X-Shopify-Shop-Domain", SHOP),
+                    ("X-Shopify-Webhook-Id", "c"),
+                ],
+            ),
+        ),
+        (
+            "unknown shop",
+            request(
+                body,
+                &[
+                    ("X-Shopify-Topic", "orders/create"),
+                    ("X-Shopify-Hmac-Sha256", &good),
+                    ("X-Shopify-Shop-Domain", "evil.myshopify.com"),
+                    ("X-Shopify-Webhook-Id", "d"),
+                ],
+            ),
+        ),
+        (
+            // Signature checked before parsing: an unsigned bad body is 401, not 400.
+            "unsigned malformed body",
+            request(
+                b"{not json",
+                &[
+                    ("X-Shopify-Topic", "orders/create"),
+                    ("X-Shopify-Hmac-Sha256", &good),
+                    ("X-Shopify-Shop-Domain", SHOP),
+                    ("X-Shopify-Webhook-Id", "e"),
+                ],
+            ),
+        ),
+    ];
+    for (what, r) in cases {
+        let (status, json) = h.send(r).await;
+        assert_eq!(status, 401, "{what}");
+        let text = json.to_string();
+        assert!(!text.contains(SECRET) && !text.contains(PREVIOUS), "{what}: {text}");
+    }
+    assert!(h.stored().await.is_empty());
+}
+
+#[tokio::test]
+async fn authentic_but_malformed_deliveries_are_400_with_a_reason() {
+    let h = hook().await;
+    let (status, json) = h
+        .send(signed(b"{\"id\": 1,", SECRET, "orders/create", "m1"))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        json["error"].as_str().unwrap().contains("not valid JSON"),
+        "{json}"
+    );
+    let (status, json) = h
+        .send(signed(b"[1, 2]", SECRET, "orders/create", "m2"))
+        .await;
+    assert_eq!(status, 400);
+    assert!(json["error"].as_str().unwrap().contains("not an object"));
+    let body = b"{\"id\": 1}";
+    let signature = sign(SECRET.as_bytes(), body);
+    let no_id = request(
+        body,
+        &[
+            ("X-Shopify-Topic", "orders/create"),
+            ("X-Shopify-Hmac-Sha256", &signature),
+            ("X-Shopify-Shop-Domain", SHOP),
+        ],
+    );
+    let (status, json) = h.send(no_id).await;
+    assert_eq!(status, 400);
+    assert!(json["error"]
+        .as_str()
+        .unwrap()
+        .contains("X-Shopify-Webhook-Id"));
+    assert!(h.stored().await.is_empty());
+}
+
+#[tokio::test]
+async fn unhandled_topics_are_acknowledged_but_not_stored() {
+    let h = hook().await;
+    let (status, json) = h
+        .send(signed(b"{\"id\": 1}", SECRET, "customers/create", "u1"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(json["status"].as_str().unwrap().starts_with("ignored"));
+    assert!(h.stored().await.is_empty());
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let h = hook().await;
+    let big = vec![b' '; opsdeck_web::webhooks::MAX_BODY + 1];
+    let (status, _) = h
+        .send(signed(&big, SECRET, "orders/create", "big"))
+        .await;
+    assert_eq!(status, 413);
+    assert!(h.stored().await.is_empty());
+}
+
+#[tokio::test]
+async fn without_configured_webhooks_the_route_is_404() {
+    let (store, _guard) = sqlite_temp().await;
+    let router = opsdeck_web::router(state(store));
+    let response = router
+        .oneshot(signed(b"{}", SECRET, "orders/create", "x"))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+}
