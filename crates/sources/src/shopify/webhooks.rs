@@ -469,3 +469,7 @@ pub async fn run_inbox_loop(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "webhooks_tests.rs"]
+mod tests;
