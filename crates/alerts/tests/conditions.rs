@@ -1,0 +1,366 @@
+//! The conditions that read what the store and metrics offer today, with a
+//! fixed clock: revenue anomaly, zero orders (business hours across a DST
+//! change), source stale, custom rules — and one scenario through the
+//! store, the runner and the fake receivers, firing and resolving.
+
+#[allow(dead_code)]
+#[path = "../../store/tests/fixtures/mod.rs"]
+mod fixtures;
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use opsdeck_alerts::conditions::{observe, BrandInputs, MetricsSnapshot};
+use opsdeck_alerts::hours::BusinessHours;
+use opsdeck_alerts::rules::{Condition, CustomCondition, CustomTest, Direction, SeriesUnit};
+use opsdeck_alerts::*;
+use opsdeck_domain::{Brand, BrandKind, Currency, Money, SourceId, Thresholds};
+use opsdeck_store::{OrderFact, SyncState};
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn ny() -> TimeZone {
+    TimeZone::get("America/New_York").unwrap()
+}
+
+fn brand() -> Brand {
+    Brand {
+        id: fixtures::brand("mavena"),
+        name: "Mavena".into(),
+        kind: BrandKind::Subscription,
+        time_zone: ny(),
+        currency: Currency::parse("USD").unwrap(),
+        launched: true,
+        thresholds: Thresholds::defaults_for(&BrandKind::Subscription),
+    }
+}
+
+fn fact(at: &str, cents: i64) -> OrderFact {
+    OrderFact {
+        created_at: t(at),
+        total_price: Money::new(cents, Currency::parse("USD").unwrap()),
+        cancelled: false,
+    }
+}
+
+fn inputs(facts: Vec<OrderFact>, hours: BusinessHours) -> BrandInputs {
+    BrandInputs {
+        brand: brand(),
+        hours,
+        sources: vec![SourceId::parse("shopify-mavena").unwrap()],
+        sync_cadence: SignedDuration::from_mins(5),
+        order_facts: facts,
+        facts_from: t("2026-02-20T05:00:00Z"),
+    }
+}
+
+fn rule(id: &str) -> Rule {
+    RuleSet::defaults().get(id).unwrap().clone()
+}
+
+/// `n` orders of `cents` at 10:00 local (15:00Z in EST) on each of the
+/// 7 days before 2026-03-05, and `today` orders on 2026-03-05.
+fn week_of_orders(n: usize, cents: i64, today: usize) -> Vec<OrderFact> {
+    let mut facts = Vec::new();
+    for day in 26..=28 {
+        for _ in 0..n {
+            facts.push(fact(&format!("2026-02-{day}T15:00:00Z"), cents));
+        }
+    }
+    for day in 1..=4 {
+        for _ in 0..n {
+            facts.push(fact(&format!("2026-03-0{day}T15:00:00Z"), cents));
+        }
+    }
+    for _ in 0..today {
+        facts.push(fact("2026-03-05T15:00:00Z", cents));
+    }
+    facts
+}
+
+#[test]
+fn revenue_anomaly_compares_the_same_hours_with_a_volume_floor() {
+    let now = t("2026-03-05T17:00:00Z"); // 12:00 in New York
+    let always = BusinessHours::always(ny());
+    let snap = MetricsSnapshot::default();
+    let r = rule("revenue_anomaly");
+    // Baseline 12 orders × $50 by noon; today 5 orders: 42 % < 50 %.
+    let low = inputs(week_of_orders(12, 5_000, 5), always.clone());
+    let o = &observe(&r, &low, &snap, now)[0];
+    assert!(o.active, "{}", o.why);
+    assert_eq!(o.value.as_ref().unwrap().text, "$250.00");
+    assert_eq!(o.baseline.as_ref().unwrap().text, "$600.00");
+    assert_eq!(o.threshold.as_ref().unwrap().text, "$300.00");
+    assert_eq!(
+        o.why,
+        "Revenue today until 12:00 is $250.00 from 5 orders, 42 % of the usual $600.00 (7-day average for the same hours); alert below 50 %."
+    );
+    // 6 of 12 is exactly 50 %: not below.
+    let ok = inputs(week_of_orders(12, 5_000, 6), always.clone());
+    assert!(!observe(&r, &ok, &snap, now)[0].active);
+    // Under the 10-order floor nothing fires, whatever the ratio.
+    let thin = inputs(week_of_orders(4, 5_000, 0), always);
+    let o = &observe(&r, &thin, &snap, now)[0];
+    assert!(!o.active);
+    assert!(o.why.starts_with("Too few orders to judge"), "{}", o.why);
+}
+
+#[test]
+fn zero_orders_counts_business_hours_only() {
+    let r = rule("zero_orders");
+    let snap = MetricsSnapshot::default();
+    let weekdays =
+        BusinessHours::parse(ny(), "09:00", "17:00", &["mon", "tue", "wed", "thu", "fri"]).unwrap();
+    // Last order Friday 16:00 EST; Monday 13:59 is 1 h + 4 h 59 of hours.
+    let i = inputs(vec![fact("2026-01-09T21:00:00Z", 100)], weekdays);
+    let before = &observe(&r, &i, &snap, t("2026-01-12T18:59:00Z"))[0];
+    assert!(!before.active, "{}", before.why);
+    let after = &observe(&r, &i, &snap, t("2026-01-12T19:00:00Z"))[0];
+    assert!(after.active);
+    assert_eq!(
+        after.why,
+        "No order since Fri 16:00 EST (6.0 business hours); alert after 6 h of business hours without one."
+    );
+}
+
+#[test]
+fn zero_orders_across_the_spring_forward_change() {
+    let r = rule("zero_orders");
+    let snap = MetricsSnapshot::default();
+    // Last order Sat 2026-03-07 23:00 EST. Clocks jump 02:00 → 03:00 on
+    // Sunday: at 05:00 EDT the wall clock shows 6 h, only 5 h have passed.
+    let i = inputs(
+        vec![fact("2026-03-08T04:00:00Z", 100)],
+        BusinessHours::always(ny()),
+    );
+    let at_5 = &observe(&r, &i, &snap, t("2026-03-08T09:00:00Z"))[0];
+    assert!(!at_5.active, "{}", at_5.why);
+    assert_eq!(at_5.value.as_ref().unwrap().text, "5.0 h");
+    let at_6 = &observe(&r, &i, &snap, t("2026-03-08T10:00:00Z"))[0];
+    assert!(at_6.active);
+}
+
+#[test]
+fn source_stale_on_age_or_repeated_failures() {
+    let r = rule("source_stale");
+    let now = t("2026-03-05T17:00:00Z");
+    let i = inputs(vec![], BusinessHours::always(ny()));
+    let state = |success_ago_min: i64, failures: u32| {
+        let mut s = SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "orders");
+        s.last_success_at = Some(now - SignedDuration::from_mins(success_ago_min));
+        s.consecutive_failures = failures;
+        if failures > 0 {
+            s.last_error = Some("HTTP 503 from Shopify".into());
+        }
+        s
+    };
+    let snap = |s: SyncState| MetricsSnapshot {
+        brands: vec![],
+        sync_states: vec![s],
+    };
+    let fresh = &observe(&r, &i, &snap(state(9, 0)), now)[0];
+    assert!(!fresh.active, "{}", fresh.why);
+    assert_eq!(fresh.subject, "source:shopify-mavena");
+    let old = &observe(&r, &i, &snap(state(11, 0)), now)[0];
+    assert!(old.active);
+    assert_eq!(
+        old.why,
+        "shopify-mavena last synced 11 min ago; expected every 5 min, alert after 10 min."
+    );
+    let failing = &observe(&r, &i, &snap(state(1, 3)), now)[0];
+    assert!(failing.active);
+    assert_eq!(
+        failing.why,
+        "shopify-mavena failed 3 times in a row (alert at 3); last error: HTTP 503 from Shopify."
+    );
+}
+
+fn custom_rule(
+    metric: &str,
+    direction: Direction,
+    test: CustomTest,
+    consecutive: u32,
+    per: SeriesUnit,
+) -> Rule {
+    Rule {
+        id: "custom".into(),
+        name: "Custom".into(),
+        severity: Severity::Warning,
+        tier: Tier::Slack,
+        condition: Condition::Custom(CustomCondition {
+            metric: metric.into(),
+            direction,
+            test,
+            consecutive,
+            per,
+        }),
+        timing: Timing::default(),
+        enabled: true,
+    }
+}
+
+#[test]
+fn custom_rules_threshold_for_consecutive_days_and_change_with_floor() {
+    let now = t("2026-03-05T17:00:00Z");
+    let snap = MetricsSnapshot::default();
+    let always = BusinessHours::always(ny());
+    let r = custom_rule(
+        "orders_per_day",
+        Direction::Below,
+        CustomTest::Threshold { value: 5.0 },
+        3,
+        SeriesUnit::Days,
+    );
+    let mut facts = week_of_orders(4, 1000, 0);
+    assert!(observe(&r, &inputs(facts.clone(), always.clone()), &snap, now)[0].active);
+    // One good day among the last three breaks the run.
+    facts.extend((0..3).map(|_| fact("2026-03-03T15:00:00Z", 1000)));
+    assert!(!observe(&r, &inputs(facts, always.clone()), &snap, now)[0].active);
+
+    let drop = custom_rule(
+        "orders_today",
+        Direction::Below,
+        CustomTest::ChangeVsBaseline {
+            percent: 30.0,
+            min_volume: 10.0,
+        },
+        1,
+        SeriesUnit::Hours,
+    );
+    let o = &observe(
+        &drop,
+        &inputs(week_of_orders(12, 1000, 6), always.clone()),
+        &snap,
+        now,
+    )[0];
+    assert!(o.active, "{}", o.why);
+    assert_eq!(o.why, "orders_today is 6 vs 12 at the same time yesterday (-50 %); alert when below by more than 30 %.");
+    let o = &observe(
+        &drop,
+        &inputs(week_of_orders(8, 1000, 0), always.clone()),
+        &snap,
+        now,
+    )[0];
+    assert!(!o.active, "under the floor: {}", o.why);
+    let unknown = custom_rule(
+        "csat_today",
+        Direction::Below,
+        CustomTest::Threshold { value: 3.0 },
+        1,
+        SeriesUnit::Days,
+    );
+    let o = &observe(&unknown, &inputs(vec![], always), &snap, now)[0];
+    assert!(!o.active);
+    assert_eq!(o.why, "metric \"csat_today\" is not available");
+}
+
+#[test]
+fn conditions_waiting_for_panels_observe_nothing() {
+    let snap = MetricsSnapshot::default();
+    let i = inputs(vec![], BusinessHours::always(ny()));
+    for id in opsdeck_alerts::conditions::WAITING_FOR_PANELS {
+        assert!(
+            observe(&rule(id), &i, &snap, t("2026-03-05T17:00:00Z")).is_empty(),
+            "{id}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
+    use opsdeck_alerts::leader::Leader;
+    use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier};
+    use opsdeck_alerts::notify::{http_client, Notifiers};
+    use opsdeck_alerts::outbox::Sender;
+    use opsdeck_alerts::render::RenderConfig;
+    use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
+    use opsdeck_store::AnyRecord;
+    use std::sync::Arc;
+
+    let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+    store
+        .upsert(
+            &[AnyRecord::Order(fixtures::order(
+                "1001",
+                "2026-03-05T14:00:00Z",
+            ))],
+            None,
+        )
+        .await
+        .unwrap();
+    let fake = opsdeck_alerts::testing::FakeReceivers::start()
+        .await
+        .unwrap();
+    let mut rules = RuleSet::defaults();
+    let mut zero = rules.get("zero_orders").unwrap().clone();
+    zero.timing.pending_for = SignedDuration::from_mins(2);
+    zero.timing.keep_firing_for = SignedDuration::from_mins(5);
+    rules.upsert(zero);
+    let watch = BrandWatch {
+        brand: brand(),
+        hours: BusinessHours::always(ny()),
+        sources: vec![SourceId::parse("shopify-mavena").unwrap()],
+        sync_cadence: SignedDuration::from_mins(5),
+    };
+    let source = StoreObservations {
+        store: store.clone(),
+        brands: vec![watch],
+        rules: rules.clone(),
+    };
+    let service = AlertService::new(
+        store.clone(),
+        Evaluator::new(rules),
+        RenderConfig {
+            dashboard_url: "http://ops".into(),
+        },
+        Default::default(),
+        "s",
+    );
+    let tg = TelegramConfig {
+        base_url: fake.telegram_base_url(),
+        bot_token: opsdeck_domain::Secret::new("1:t"),
+        chat_id: "1".into(),
+        message_thread_id: None,
+    };
+    let client = http_client(std::time::Duration::from_secs(5));
+    let notifiers = Notifiers::new().with("telegram", Arc::new(TelegramNotifier::new(client, tg)));
+    let runner = Runner::new(
+        Arc::new(service),
+        Arc::new(source),
+        Sender::new(store.clone(), notifiers, "p"),
+        Leader::new(store.clone(), "p", SignedDuration::from_secs(30)),
+        std::time::Duration::from_secs(5),
+    );
+    // 6 h after the last order: pending, then firing 2 minutes later.
+    runner.cycle(t("2026-03-05T20:00:00Z")).await.unwrap();
+    assert!(fake.received("telegram").is_empty());
+    runner.cycle(t("2026-03-05T20:02:00Z")).await.unwrap();
+    let got = fake.received("telegram");
+    assert_eq!(got.len(), 1);
+    assert!(got[0].body["text"]
+        .as_str()
+        .unwrap()
+        .contains("No order since Thu 09:00 EST"));
+    // An order arrives; the alert resolves after the keep-firing period.
+    store
+        .upsert(
+            &[AnyRecord::Order(fixtures::order(
+                "1002",
+                "2026-03-05T20:03:00Z",
+            ))],
+            None,
+        )
+        .await
+        .unwrap();
+    runner.cycle(t("2026-03-05T20:04:00Z")).await.unwrap();
+    runner.cycle(t("2026-03-05T20:08:59Z")).await.unwrap();
+    assert_eq!(fake.received("telegram").len(), 1);
+    runner.cycle(t("2026-03-05T20:09:00Z")).await.unwrap();
+    let got = fake.received("telegram");
+    assert_eq!(got.len(), 2);
+    assert!(got[1].body["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("<b>RESOLVED · mavena: Zero orders resolved</b>"));
+}
