@@ -12,24 +12,24 @@
 //!   cadence, or failing `failures` times in a row;
 //! - custom rules over [`METRIC_NAMES`].
 //!
-//! Waiting for the metrics engineer's panels ([`WAITING_FOR_PANELS`]):
-//! unfulfilled stale, fulfillment blocker (fulfillment pipeline), inventory
-//! critical / low (inventory alerts), top SKU cover (sales pulse), CSAT drop
-//! / below target (CSAT gauge), ticket backlog spike (ticket queue),
-//! resolution time spike (first response and resolution time), chargeback
-//! risk (urgent tickets). Until then they observe nothing, so they can
-//! neither fire nor resolve wrongly.
+//! Read from the metrics crate's panels ([`PANEL_RULES`], in
+//! [`crate::panel_conditions`]): unfulfilled stale, fulfillment blocker,
+//! inventory critical / low, top SKU cover, CSAT drop / below target,
+//! ticket backlog spike, resolution time spike, chargeback risk. They read
+//! [`BrandInputs::panels`]; without panels (no projection given) they
+//! observe nothing, so they can neither fire nor resolve wrongly.
 
 use crate::hours::BusinessHours;
 use crate::observation::{Figure, Observation};
 use crate::rules::{Condition, CustomCondition, CustomTest, Direction, Rule, RuleSet, SeriesUnit};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use opsdeck_domain::{Brand, Money, SourceId};
+use opsdeck_metrics::panels::BrandDashboard;
 use opsdeck_store::{OrderFact, SyncState};
 use std::collections::BTreeMap;
 
-/// Rules whose conditions need panels the metrics crate does not have yet.
-pub const WAITING_FOR_PANELS: &[&str] = &[
+/// Rules whose conditions read the metrics panels.
+pub const PANEL_RULES: &[&str] = &[
     "unfulfilled_stale",
     "fulfillment_blocker",
     "inventory_critical",
@@ -62,6 +62,9 @@ pub struct BrandInputs {
     /// at least 8 local days back (see [`facts_from`]).
     pub order_facts: Vec<OrderFact>,
     pub facts_from: Timestamp,
+    /// The brand's panels (`brand_dashboard(.., Range::Days { days: 7 }, now)`)
+    /// for the panel-backed rules; `None` leaves those rules silent.
+    pub panels: Option<BrandDashboard>,
 }
 
 /// Everything the conditions read in one cycle.
@@ -147,7 +150,11 @@ pub fn observe(
         Condition::Custom(c) => custom(c, inputs, now, base("brand", "#orders"))
             .into_iter()
             .collect(),
-        _ => Vec::new(),
+        other => match &inputs.panels {
+            Some(d) => crate::panel_conditions::observe_panels(other, &inputs.brand, d, &base)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        },
     }
 }
 

@@ -11,7 +11,8 @@
 //! - [`rules`]: the default rules of METRICS.md, per-brand overrides,
 //!   custom rules; [`hours`]: business hours in a brand's time zone.
 //! - [`observation`]: the seam — what a condition saw, with its numbers
-//!   and why; [`conditions`]: the conditions over metrics.
+//!   and why; [`conditions`]: the conditions over metrics
+//!   ([`panel_conditions`]: those that read the dashboard panels).
 //! - [`evaluate`]: the pure state machine (pending → firing →
 //!   acknowledged → resolved, keep-firing, repeat, grouping, escalation,
 //!   silences).
@@ -30,6 +31,7 @@ pub mod leader;
 pub mod notify;
 pub mod observation;
 pub mod outbox;
+pub mod panel_conditions;
 pub mod render;
 pub mod rules;
 pub mod runner;

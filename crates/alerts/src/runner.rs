@@ -12,6 +12,8 @@ use crate::service::{AlertError, AlertService};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_domain::{Brand, SourceId};
+use opsdeck_metrics::panels::{brand_dashboard, BrandDashboard, PanelConfig, Range};
+use opsdeck_metrics::SharedProjection;
 use opsdeck_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +40,8 @@ pub struct StoreObservations {
     pub store: Arc<dyn Store>,
     pub brands: Vec<BrandWatch>,
     pub rules: crate::rules::RuleSet,
+    /// The projection the dashboard uses, for the panel-backed rules.
+    pub projection: Option<(SharedProjection, PanelConfig)>,
 }
 
 impl StoreObservations {
@@ -54,12 +58,28 @@ impl StoreObservations {
                 sync_cadence: w.sync_cadence,
                 order_facts: facts,
                 facts_from: from,
+                panels: self.panels(&w.brand, now),
             });
         }
         Ok(MetricsSnapshot {
             brands,
             sync_states: self.store.all_sync_states().await?,
         })
+    }
+}
+
+impl StoreObservations {
+    fn panels(&self, brand: &Brand, now: Timestamp) -> Option<BrandDashboard> {
+        let (shared, config) = self.projection.as_ref()?;
+        let p = shared.read().ok()?;
+        let ix = p.ctx.brand_ix(&brand.id)?;
+        Some(brand_dashboard(
+            &p,
+            config,
+            ix,
+            Range::Days { days: 7 },
+            now,
+        ))
     }
 }
 

@@ -52,6 +52,7 @@ fn inputs(facts: Vec<OrderFact>, hours: BusinessHours) -> BrandInputs {
         sync_cadence: SignedDuration::from_mins(5),
         order_facts: facts,
         facts_from: t("2026-02-20T05:00:00Z"),
+        panels: None,
     }
 }
 
@@ -256,10 +257,10 @@ fn custom_rules_threshold_for_consecutive_days_and_change_with_floor() {
 }
 
 #[test]
-fn conditions_waiting_for_panels_observe_nothing() {
+fn panel_rules_without_panels_observe_nothing() {
     let snap = MetricsSnapshot::default();
     let i = inputs(vec![], BusinessHours::always(ny()));
-    for id in opsdeck_alerts::conditions::WAITING_FOR_PANELS {
+    for id in opsdeck_alerts::conditions::PANEL_RULES {
         assert!(
             observe(&rule(id), &i, &snap, t("2026-03-05T17:00:00Z")).is_empty(),
             "{id}"
@@ -307,6 +308,7 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         store: store.clone(),
         brands: vec![watch],
         rules: rules.clone(),
+        projection: None,
     };
     let service = AlertService::new(
         store.clone(),
@@ -363,4 +365,76 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         .as_str()
         .unwrap()
         .starts_with("<b>RESOLVED · mavena: Zero orders resolved</b>"));
+}
+
+#[test]
+fn panel_rules_read_the_dashboard_panels() {
+    use opsdeck_domain::OrderFulfillmentStatus;
+    use opsdeck_metrics::panels::{brand_dashboard, PanelConfig, Range};
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+    use opsdeck_store::AnyRecord;
+
+    let now = t("2026-03-05T17:00:00Z");
+    let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+    let mut order = fixtures::order("1001", "2026-03-01T15:00:00Z");
+    order.fulfillment_status = OrderFulfillmentStatus::Unfulfilled;
+    order.fulfillments.clear();
+    order.refunds.clear();
+    order.cancelled_at = None;
+    for li in &mut order.line_items {
+        li.fulfilled_quantity = Some(0);
+    }
+    let mut product = fixtures::product("p-1", "2026-03-01T00:00:00Z");
+    product.deleted_at = None;
+    let mut level = fixtures::inventory_level("ii-1", "loc-1", "2026-03-05T12:00:00Z");
+    level.available = Some(2);
+    for r in [
+        AnyRecord::Order(order),
+        AnyRecord::Product(product),
+        AnyRecord::InventoryLevel(level),
+    ] {
+        p.apply_record(&r);
+    }
+    let ix = p.ctx.brand_ix(&fixtures::brand("mavena")).unwrap();
+    let d = brand_dashboard(
+        &p,
+        &PanelConfig::default(),
+        ix,
+        Range::Days { days: 7 },
+        now,
+    );
+    let mut i = inputs(vec![], BusinessHours::always(ny()));
+    i.panels = Some(d);
+    let snap = MetricsSnapshot::default();
+
+    let stale = observe(&rule("unfulfilled_stale"), &i, &snap, now);
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert_eq!(stale[0].subject, "order:#1001");
+    assert!(stale[0].active);
+    assert_eq!(
+        stale[0].why,
+        "Order #1001 has waited 4.1 days unfulfilled; the limit for this brand is 3 days."
+    );
+    let critical = observe(&rule("inventory_critical"), &i, &snap, now);
+    assert_eq!(critical.len(), 1, "{critical:?}");
+    assert_eq!(critical[0].subject, "sku:SKU-1");
+    assert_eq!(critical[0].value.as_ref().unwrap().text, "2 units");
+    assert!(
+        critical[0]
+            .why
+            .starts_with("Magnesium (60 caps) has 2 units left"),
+        "{}",
+        critical[0].why
+    );
+    assert!(
+        observe(&rule("inventory_low"), &i, &snap, now).is_empty(),
+        "critical is not also low"
+    );
+    let blockers = observe(&rule("fulfillment_blocker"), &i, &snap, now);
+    assert!(
+        blockers
+            .iter()
+            .all(|o| o.active && o.subject == "order:#1001"),
+        "{blockers:?}"
+    );
 }

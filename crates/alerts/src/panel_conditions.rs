@@ -1,0 +1,248 @@
+//! The conditions that read the metrics crate's panels: unfulfilled stale,
+//! fulfillment blocker, inventory critical / low, top SKU cover, CSAT drop /
+//! below target, ticket backlog spike, resolution time spike, chargeback
+//! risk. Each is a pure function of one brand's [`BrandDashboard`]
+//! (computed by the caller as `brand_dashboard(projection, config, brand,
+//! Range::Days { days: 7 }, now)`), so what fires is exactly what the
+//! dashboard shows.
+
+use crate::observation::{Figure, Observation};
+use crate::rules::Condition;
+use opsdeck_domain::Brand;
+use opsdeck_metrics::panels::inventory::Severity as Stock;
+use opsdeck_metrics::panels::BrandDashboard;
+
+/// Observations of a panel-backed condition; `None` for the other kinds.
+/// `base` is an observation with rule, brand and path filled in.
+pub fn observe_panels(
+    condition: &Condition,
+    brand: &Brand,
+    d: &BrandDashboard,
+    base: &dyn Fn(&str, &str) -> Observation,
+) -> Option<Vec<Observation>> {
+    let mut out = Vec::new();
+    match condition {
+        Condition::UnfulfilledStale => {
+            let limit = d.fulfillment.stale_after_days;
+            for s in &d.fulfillment.stale {
+                let mut o = base(&format!("order:{}", s.order), "#fulfillment");
+                o.active = true;
+                o.value = Some(Figure::new(
+                    s.age_hours as f64 / 24.0,
+                    format!("{:.1} days", s.age_hours as f64 / 24.0),
+                ));
+                o.threshold = Some(Figure::new(f64::from(limit), format!("{limit} days")));
+                o.why = format!(
+                    "Order {} has waited {:.1} days unfulfilled{}; the limit for this brand is {limit} days.",
+                    s.order,
+                    s.age_hours as f64 / 24.0,
+                    if s.partial { " (partly shipped)" } else { "" }
+                );
+                out.push(o);
+            }
+        }
+        Condition::FulfillmentBlocker {
+            hours,
+            escalate_value_minor,
+        } => {
+            for b in d
+                .pulse
+                .blockers
+                .iter()
+                .filter(|b| b.age_hours as f64 > *hours)
+            {
+                let mut o = base(&format!("order:{}", b.order), "#pulse");
+                o.active = true;
+                o.value = Some(Figure::new(
+                    b.age_hours as f64,
+                    format!("{} h", b.age_hours),
+                ));
+                o.threshold = Some(Figure::new(*hours, format!("{hours} h")));
+                let high = b.value.minor > *escalate_value_minor || b.high_value;
+                o.why = format!(
+                    "Order {} ({}) unfulfilled for {} h; blocker after {hours} h.{}",
+                    b.order,
+                    b.value.display(),
+                    b.age_hours,
+                    if high {
+                        " High value: tell the ops manager too."
+                    } else {
+                        ""
+                    }
+                );
+                out.push(o);
+            }
+        }
+        Condition::InventoryCritical | Condition::InventoryLow => {
+            let critical = brand.thresholds.critical_stock;
+            let want_critical = matches!(condition, Condition::InventoryCritical);
+            for line in &d.inventory.alerts {
+                if line.stock_state == Stock::Healthy {
+                    continue;
+                }
+                let is_critical = line.quantity <= critical;
+                if is_critical != want_critical {
+                    continue;
+                }
+                let name = line.sku.clone().unwrap_or_else(|| line.variant.clone());
+                let mut o = base(&format!("sku:{name}"), "#inventory");
+                let limit = if want_critical {
+                    critical
+                } else {
+                    line.threshold
+                };
+                o.active = true;
+                o.value = Some(Figure::count(line.quantity as f64, "units"));
+                o.baseline = Some(Figure::new(
+                    line.velocity_per_week,
+                    format!("{:.1} units/week", line.velocity_per_week),
+                ));
+                o.threshold = Some(Figure::new(limit as f64, format!("≤ {limit} units")));
+                let cover = line
+                    .days_until_stockout
+                    .map(|d| format!(", about {d:.1} days until it runs out"))
+                    .unwrap_or_default();
+                o.why = format!(
+                    "{} ({}) has {} units left{cover}; {} at {limit} or fewer.",
+                    line.product,
+                    line.variant,
+                    line.quantity,
+                    if want_critical { "critical" } else { "low" }
+                );
+                out.push(o);
+            }
+        }
+        Condition::TopSkuCover { days } => {
+            for s in &d.pulse.top_skus_today {
+                let short = s.days_of_cover.is_some_and(|c| c < *days);
+                if !(s.out_of_stock || short) {
+                    continue;
+                }
+                let mut o = base(&format!("sku:{}", s.sku), "#pulse");
+                o.active = true;
+                o.value = s
+                    .days_of_cover
+                    .map(|c| Figure::new(c, format!("{c:.1} days")));
+                o.threshold = Some(Figure::new(*days, format!("{days} days")));
+                o.why = if s.out_of_stock {
+                    format!(
+                        "Top seller {} is out of stock ({} sold today).",
+                        s.sku, s.units
+                    )
+                } else {
+                    format!(
+                        "Top seller {} has {:.1} days of cover at {:.1} units/week; alert under {days} days.",
+                        s.sku,
+                        s.days_of_cover.unwrap_or(0.0),
+                        s.velocity_per_week
+                    )
+                };
+                out.push(o);
+            }
+        }
+        Condition::CsatDrop { drop } => {
+            let t = &d.csat.trend;
+            if t.len() >= 8 {
+                let (now_v, then_v) = (t[t.len() - 1].value, t[t.len() - 8].value);
+                if now_v.is_finite() && then_v.is_finite() {
+                    let mut o = base("brand", "#csat");
+                    o.active = then_v - now_v > *drop;
+                    o.value = Some(Figure::new(now_v, format!("{now_v:.2}")));
+                    o.baseline = Some(Figure::new(then_v, format!("{then_v:.2}")));
+                    o.threshold = Some(Figure::new(*drop, format!("drop > {drop}")));
+                    o.why = format!(
+                        "7-day CSAT is {now_v:.2}, {then_v:.2} a week earlier (change {:+.2}); alert on a drop of more than {drop}.",
+                        now_v - then_v
+                    );
+                    out.push(o);
+                }
+            }
+        }
+        Condition::CsatBelowTarget { below, days } => {
+            let n = *days as usize;
+            let daily = &d.csat.daily;
+            if n > 0 && daily.len() >= n {
+                let last: Vec<f64> = daily[daily.len() - n..].iter().map(|p| p.value).collect();
+                let mut o = base("brand", "#csat");
+                o.active = last.iter().all(|v| v.is_finite() && v < below);
+                let latest = last[n - 1];
+                o.value = Some(Figure::new(latest, format!("{latest:.2}")));
+                o.threshold = Some(Figure::new(*below, format!("< {below} for {days} days")));
+                let shown: Vec<String> = last.iter().map(|v| format!("{v:.2}")).collect();
+                o.why = format!(
+                    "Daily CSAT over the last {days} days: {}; alert when every day is below {below}.",
+                    shown.join(", ")
+                );
+                out.push(o);
+            }
+        }
+        Condition::TicketBacklogSpike { floor, factor } => {
+            let q = &d.queue;
+            let prior: Vec<f64> = q
+                .created_series
+                .iter()
+                .rev()
+                .skip(1)
+                .take(7)
+                .map(|p| p.value)
+                .collect();
+            let mean = if prior.is_empty() {
+                0.0
+            } else {
+                prior.iter().sum::<f64>() / prior.len() as f64
+            };
+            let limit = floor.max(factor * mean);
+            let mut o = base("brand", "#support");
+            o.active = q.created_today as f64 > limit;
+            o.value = Some(Figure::count(q.created_today as f64, "tickets"));
+            o.baseline = Some(Figure::new(mean, format!("{mean:.1} tickets/day")));
+            o.threshold = Some(Figure::new(limit, format!("> {limit:.0} tickets")));
+            o.why = format!(
+                "{} new tickets today; the 7-day mean is {mean:.1}/day, alert above max({floor}, {factor} × mean) = {limit:.0}.",
+                q.created_today
+            );
+            out.push(o);
+        }
+        Condition::ResolutionTimeSpike { hours } => {
+            if let Some(mean) = d.times.resolution_mean_hours {
+                let mut o = base("brand", "#support");
+                o.active = mean > *hours;
+                o.value = Some(Figure::new(mean, format!("{mean:.1} h")));
+                o.threshold = Some(Figure::new(*hours, format!("{hours} h")));
+                o.why = format!(
+                    "Tickets resolved over the last 7 days took {mean:.1} h on average ({} tickets); alert above {hours} h.",
+                    d.times.resolved_tickets
+                );
+                out.push(o);
+            }
+        }
+        Condition::ChargebackRisk { hours } => {
+            for t in &d.urgent.tickets {
+                let Some(flag) = t.flags.iter().find(|f| f.flag == "chargeback_risk") else {
+                    continue;
+                };
+                if (t.age_hours as f64) <= *hours {
+                    continue;
+                }
+                let subject = match &t.linked_order {
+                    Some(order) => format!("ticket:order {order}"),
+                    None => format!("ticket:{}", t.ticket_created_at),
+                };
+                let mut o = base(&subject, "#urgent");
+                o.active = true;
+                o.value = Some(Figure::new(
+                    t.age_hours as f64,
+                    format!("{} h", t.age_hours),
+                ));
+                o.threshold = Some(Figure::new(*hours, format!("{hours} h")));
+                o.why = format!(
+                    "A ticket flagged for chargeback risk ({}) has been open {} h; alert after {hours} h.",
+                    flag.reason, t.age_hours
+                );
+                out.push(o);
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
+}
