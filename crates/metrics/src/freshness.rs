@@ -5,6 +5,9 @@
 //! connection. A brand's freshness is read from the sync state of the
 //! sources configured for it (a shared helpdesk belongs to no brand and is
 //! not counted here).
+//!
+//! [`lag`] says how far behind one (source, resource) is, for the source
+//! health endpoint and the stale-source alert.
 
 use opsdeck_domain::{SourceId, Timestamp};
 use opsdeck_store::SyncState;
@@ -68,9 +71,56 @@ pub fn brand_freshness(brand_sources: &[SourceId], states: &[SyncState]) -> Fres
     }
 }
 
+/// How far behind one (source, resource) is at `now`, in whole seconds.
+/// `None` when the moment it is measured from never happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Lag {
+    /// now − last successful sync (for a push source: last stored batch).
+    /// How long since the source last delivered anything.
+    pub success_seconds: Option<i64>,
+    /// now − watermark (the newest platform `updated_at` stored). How old
+    /// the newest data is, which can be far more than the success lag when
+    /// a sync succeeds but brings nothing new.
+    pub watermark_seconds: Option<i64>,
+}
+
+/// The lag of one sync state; a time in the future (clock skew between the
+/// platform and this machine) counts as no lag rather than a negative one.
+pub fn lag(state: &SyncState, now: Timestamp) -> Lag {
+    let since = |at: Option<Timestamp>| at.map(|at| (now.as_second() - at.as_second()).max(0));
+    Lag {
+        success_seconds: since(state.last_success_at),
+        watermark_seconds: since(state.watermark),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lag_from_success_and_watermark() {
+        let mut s = synced("ingest-pharma", "orders", "2026-06-10T18:00:00Z");
+        s.watermark = Some(ts("2026-06-10T16:00:00Z"));
+        let now = ts("2026-06-10T18:05:30Z");
+        assert_eq!(
+            lag(&s, now),
+            Lag {
+                success_seconds: Some(330),
+                watermark_seconds: Some(7530)
+            }
+        );
+        s.watermark = Some(ts("2026-06-10T18:06:00Z"));
+        assert_eq!(lag(&s, now).watermark_seconds, Some(0), "future is no lag");
+        let never = SyncState::new(source("gorgias"), "tickets");
+        assert_eq!(
+            lag(&never, now),
+            Lag {
+                success_seconds: None,
+                watermark_seconds: None
+            }
+        );
+    }
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

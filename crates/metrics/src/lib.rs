@@ -28,7 +28,7 @@ pub mod order_volume;
 pub mod panels;
 pub mod projection;
 
-pub use freshness::{brand_freshness, Freshness};
+pub use freshness::{brand_freshness, lag, Freshness, Lag};
 pub use order_volume::{
     facts_window_start, order_volume, period_volume, BrandVolume, PeriodVolume, VolumeError,
 };

@@ -20,6 +20,8 @@
 //! - [`webhooks`]: `POST /webhooks/shopify`, verified and committed to the
 //!   webhook inbox before it is answered.
 //! - `api`: `/api/v1/*` — brands, order volume, sources, the OpenAPI document.
+//! - [`ingest`]: `POST /api/v1/ingest/{kind}`, the push API for platforms
+//!   without a connector (token-scoped, validated whole, committed whole).
 //! - `health`: `GET /healthz`.
 //! - `assets`: the stylesheet, embedded.
 //! - `security`: headers set on every response.
@@ -31,6 +33,7 @@ mod cards;
 mod dashboard;
 pub mod error;
 mod health;
+pub mod ingest;
 mod params;
 mod security;
 mod templates;

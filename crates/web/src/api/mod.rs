@@ -27,12 +27,15 @@ pub(crate) struct ApiRoute {
 
 /// Every `/api/v1` route.
 pub(crate) fn routes() -> Vec<ApiRoute> {
-    vec![
+    let mut routes = vec![
         brands::route(),
         order_volume::route(),
         sources::route(),
         openapi::route(),
-    ]
+    ];
+    // POST /api/v1/ingest/{kind}, one route per kind.
+    routes.extend(crate::ingest::routes());
+    routes
 }
 
 pub(crate) fn router() -> Router<AppState> {

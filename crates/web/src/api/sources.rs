@@ -1,7 +1,9 @@
 //! `GET /api/v1/sources`: sync health of every configured source and
-//! resource — when it last succeeded, whether it is failing and why.
-//! Holds no credentials (the web never has them) and no resume cursors
-//! (internal to the sync).
+//! resource — when it last succeeded, whether it is failing and why, and
+//! how far behind it is. Push sources (the ingest API, one per token
+//! source) are listed after the configured ones, with one resource per kind
+//! they have sent. Holds no credentials (the web never has them) and no
+//! resume cursors (internal to the sync).
 
 use super::ApiRoute;
 use crate::params::{NoParams, Params};
@@ -10,7 +12,8 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::Json;
 use opsdeck_domain::{BrandId, SourceId, Timestamp};
-use opsdeck_store::SyncState;
+use opsdeck_metrics::lag;
+use opsdeck_store::{ApiToken, SyncState};
 use serde::Serialize;
 
 pub(super) fn route() -> ApiRoute {
@@ -51,11 +54,18 @@ struct ResourceHealth {
     requests: u64,
     errors: u64,
     rate_limit_waits: u64,
+    /// now − last_success_at, in seconds.
+    success_lag_seconds: Option<i64>,
+    /// now − watermark, in seconds.
+    watermark_lag_seconds: Option<i64>,
 }
 
 impl ResourceHealth {
-    fn from_state(resource: &str, state: Option<&SyncState>) -> Self {
+    fn from_state(resource: &str, state: Option<&SyncState>, now: Timestamp) -> Self {
+        let lag = state.map(|s| lag(s, now));
         ResourceHealth {
+            success_lag_seconds: lag.and_then(|l| l.success_seconds),
+            watermark_lag_seconds: lag.and_then(|l| l.watermark_seconds),
             resource: resource.to_string(),
             last_attempt_at: state.and_then(|s| s.last_attempt_at),
             last_success_at: state.and_then(|s| s.last_success_at),
@@ -73,16 +83,23 @@ impl ResourceHealth {
 
 /// Configured resources first, in configuration order, then any resource
 /// the store has a state for that configuration no longer names.
-fn source_health(source: &SourceInfo, states: &[SyncState]) -> SourceHealth {
+fn source_health(source: &SourceInfo, states: &[SyncState], now: Timestamp) -> SourceHealth {
     let own: Vec<&SyncState> = states.iter().filter(|s| s.source == source.id).collect();
     let mut resources: Vec<ResourceHealth> = source
         .resources
         .iter()
-        .map(|r| ResourceHealth::from_state(r, own.iter().copied().find(|s| &s.resource == r)))
+        .map(|r| {
+            let state = own.iter().copied().find(|s| &s.resource == r);
+            ResourceHealth::from_state(r, state, now)
+        })
         .collect();
     for state in own {
         if !source.resources.contains(&state.resource) {
-            resources.push(ResourceHealth::from_state(&state.resource, Some(state)));
+            resources.push(ResourceHealth::from_state(
+                &state.resource,
+                Some(state),
+                now,
+            ));
         }
     }
     SourceHealth {
@@ -98,11 +115,38 @@ async fn list_sources(
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Json<SourceList>, Error> {
     let states = state.store.all_sync_states().await?;
+    let tokens = state.store.list_api_tokens().await?;
+    let now = state.now();
+    let configured = state.sources.iter();
+    let pushed = push_sources(&state.sources, &tokens);
     Ok(Json(SourceList {
-        sources: state
-            .sources
-            .iter()
-            .map(|s| source_health(s, &states))
+        sources: configured
+            .chain(pushed.iter())
+            .map(|s| source_health(s, &states, now))
             .collect(),
     }))
+}
+
+/// The ingest sources API tokens write to, other than configured ones: one
+/// per token source (tokens of one brand share it), revoked tokens
+/// included, since their data is still there. Their resources are the kinds
+/// they have sent, found in the sync state.
+fn push_sources(configured: &[SourceInfo], tokens: &[ApiToken]) -> Vec<SourceInfo> {
+    let mut out: Vec<SourceInfo> = Vec::new();
+    for token in tokens {
+        if configured
+            .iter()
+            .chain(out.iter())
+            .any(|s| s.id == token.source)
+        {
+            continue;
+        }
+        out.push(SourceInfo {
+            id: token.source.clone(),
+            brand: Some(token.brand.clone()),
+            platform: "ingest".to_string(),
+            resources: Vec::new(),
+        });
+    }
+    out
 }

@@ -12,4 +12,5 @@ mod api;
 mod common;
 mod dashboard;
 mod http;
+mod ingest;
 mod webhooks;

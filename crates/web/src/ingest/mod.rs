@@ -1,0 +1,374 @@
+//! The ingest API: `POST /api/v1/ingest/{kind}` for platforms without a
+//! connector (a pharmacy platform, a custom multi-region store) to push
+//! orders, shipments, stock, helpdesk data and operational events.
+//!
+//! A request goes through, in order, and stops at the first step that fails:
+//! 1. the bearer token (401 when missing, unknown, wrong or revoked; 403 when
+//!    it may not write this kind);
+//! 2. the body: at most [`MAX_BODY_BYTES`] (413), valid JSON (400 naming the
+//!    line and column), `{"records": [...]}` with at most [`MAX_RECORDS`]
+//!    records (413 naming the limit);
+//! 3. every record is validated — all of them, every problem named as
+//!    `records[i].field` with its reason (422), a record for another brand
+//!    than the token's is 403 naming it;
+//! 4. the whole batch is written in ONE store transaction, so it commits
+//!    whole or not at all, and the answer lists what happened to each record
+//!    (inserted, updated, unchanged, stale, with its change sequence value).
+//!
+//! Records are stored under the token's source (e.g. `ingest-pharma`) and
+//! keyed by their `external_id`, so re-sending a batch is harmless.
+//! Order status changes and fulfillments are partial updates of an order
+//! already stored under the same source (see `opsdeck_domain::operations`).
+
+mod apply;
+mod auth;
+pub mod kinds;
+pub mod reader;
+
+pub use kinds::{read_record, IngestKind, Parsed, RecordContext};
+pub use reader::{FieldError, Obj, Problems};
+
+use crate::api::ApiRoute;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Json;
+use opsdeck_domain::{Brand, BrandId};
+use opsdeck_store::{ApiToken, IngestNote, UpsertOutcome};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Records per request.
+pub const MAX_RECORDS: usize = 1_000;
+/// Bytes per request body: room for 1,000 large orders.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// One route per kind, so each has its own request schema in the OpenAPI
+/// document.
+pub(crate) fn routes() -> Vec<ApiRoute> {
+    IngestKind::ALL
+        .iter()
+        .map(|&kind| ApiRoute {
+            path: kind.route(),
+            method: "post",
+            handler: post(
+                move |state: State<AppState>, headers: HeaderMap, body: Body| {
+                    ingest(kind, state, headers, body)
+                },
+            ),
+        })
+        .collect()
+}
+
+/// A refused request: status, message, and for validation failures every
+/// problem found.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    status: StatusCode,
+    message: String,
+    errors: Vec<RecordError>,
+}
+
+/// One problem of one record.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordError {
+    pub index: usize,
+    /// `records[i].field.path`.
+    pub field: String,
+    pub reason: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            message: message.into(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::json!({ "error": self.message });
+        if !self.errors.is_empty() {
+            body["errors"] = serde_json::to_value(&self.errors).unwrap_or_default();
+        }
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"opsdeck ingest\""),
+            );
+        }
+        response
+    }
+}
+
+/// What happened to one record.
+#[derive(Debug, Serialize)]
+struct RecordResult {
+    index: usize,
+    /// The stored record's external id (the order's, for partial updates).
+    external_id: String,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct BatchResult {
+    kind: &'static str,
+    source: String,
+    inserted: usize,
+    updated: usize,
+    unchanged: usize,
+    stale: usize,
+    results: Vec<RecordResult>,
+}
+
+#[tracing::instrument(skip_all, fields(kind = kind.api_name(), source, records))]
+async fn ingest(
+    kind: IngestKind,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let token = match auth::authorize(&state, &headers, kind).await {
+        Ok(token) => token,
+        Err(refusal) => return refusal.into_response(),
+    };
+    tracing::Span::current().record("source", token.source.as_str());
+    let result = handle(kind, &state, &token, body).await;
+    let note = match &result {
+        Ok((batch, newest)) => Some(IngestNote::Stored {
+            records: batch.results.len() as u64,
+            newest: *newest,
+        }),
+        Err(refusal) if refusal.status.is_client_error() => Some(IngestNote::Refused {
+            error: refusal.summary(),
+        }),
+        Err(_) => None,
+    };
+    if let Some(note) = note {
+        if let Err(error) = state
+            .store
+            .note_ingest(&token.source, kind.api_name(), state.now(), &note)
+            .await
+        {
+            tracing::warn!(%error, "could not update ingest health counters");
+        }
+    }
+    match result {
+        Ok(batch) => (StatusCode::OK, Json(batch.0)).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+impl Refusal {
+    /// The message and the first problems, for the source health page.
+    fn summary(&self) -> String {
+        let mut text = format!("{} {}", self.status.as_u16(), self.message);
+        for e in self.errors.iter().take(3) {
+            text.push_str(&format!("; {}: {}", e.field, e.reason));
+        }
+        if self.errors.len() > 3 {
+            text.push_str(&format!("; and {} more", self.errors.len() - 3));
+        }
+        text
+    }
+}
+
+type Handled = (BatchResult, Option<opsdeck_domain::Timestamp>);
+
+async fn handle(
+    kind: IngestKind,
+    state: &AppState,
+    token: &ApiToken,
+    body: Body,
+) -> Result<Handled, Refusal> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        })?;
+    let document: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            // serde's message ends with "at line L column C".
+            format!("body is not valid JSON: {e}"),
+        )
+    })?;
+    let records = batch_records(&document)?;
+    tracing::Span::current().record("records", records.len());
+    let brand = token_brand(state, &token.brand)?;
+    let parsed = validate(kind, records, token, brand, &state.brands)?;
+    let planned = apply::plan(state.store.as_ref(), token, parsed).await?;
+    let report = state
+        .store
+        .upsert(&planned.records, None)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "ingest batch could not be stored");
+            Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+        })?;
+    drop(planned.guard);
+    let mut outcomes = report.outcomes.into_iter();
+    let results: Vec<RecordResult> = planned
+        .slots
+        .into_iter()
+        .enumerate()
+        .map(|(index, slot)| {
+            let (outcome, seq) = match slot.stale {
+                true => ("stale", None),
+                false => match outcomes.next() {
+                    Some(UpsertOutcome::Inserted { seq }) => ("inserted", Some(seq)),
+                    Some(UpsertOutcome::Updated { seq }) => ("updated", Some(seq)),
+                    Some(UpsertOutcome::Unchanged) => ("unchanged", None),
+                    Some(UpsertOutcome::Stale) | None => ("stale", None),
+                },
+            };
+            RecordResult {
+                index,
+                external_id: slot.external_id,
+                outcome,
+                seq,
+            }
+        })
+        .collect();
+    let count = |name: &str| results.iter().filter(|r| r.outcome == name).count();
+    let newest = planned.records.iter().map(|r| r.updated_at()).max();
+    Ok((
+        BatchResult {
+            kind: kind.api_name(),
+            source: token.source.to_string(),
+            inserted: count("inserted"),
+            updated: count("updated"),
+            unchanged: count("unchanged"),
+            stale: count("stale"),
+            results,
+        },
+        newest,
+    ))
+}
+
+fn batch_records(document: &Value) -> Result<&Vec<Value>, Refusal> {
+    let bad = |m: &str| Refusal::new(StatusCode::BAD_REQUEST, m);
+    let Value::Object(map) = document else {
+        return Err(bad("body must be a JSON object {\"records\": [...]}"));
+    };
+    if let Some(key) = map.keys().find(|k| k.as_str() != "records") {
+        return Err(bad(&format!(
+            "unknown field {key:?}; the body is {{\"records\": [...]}}"
+        )));
+    }
+    let records = match map.get("records") {
+        Some(Value::Array(records)) => records,
+        Some(other) => {
+            return Err(bad(&format!(
+                "records must be an array, got {}",
+                reader::type_name(other)
+            )))
+        }
+        None => return Err(bad("records is missing; the body is {\"records\": [...]}")),
+    };
+    if records.len() > MAX_RECORDS {
+        return Err(Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "batch has {} records; the limit is {MAX_RECORDS} per request",
+                records.len()
+            ),
+        ));
+    }
+    Ok(records)
+}
+
+fn token_brand<'a>(state: &'a AppState, brand: &BrandId) -> Result<&'a Brand, Refusal> {
+    state.brands.iter().find(|b| &b.id == brand).ok_or_else(|| {
+        Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("the token's brand {brand} is not configured"),
+        )
+    })
+}
+
+/// Validates every record; all problems, or all records.
+pub(crate) fn validate(
+    kind: IngestKind,
+    records: &[Value],
+    token: &ApiToken,
+    brand: &Brand,
+    brands: &[Brand],
+) -> Result<Vec<Parsed>, Refusal> {
+    let cx = RecordContext {
+        source: &token.source,
+        brand,
+    };
+    let mut errors = Vec::new();
+    let mut foreign = Vec::new();
+    let mut parsed = Vec::with_capacity(records.len());
+    for (index, value) in records.iter().enumerate() {
+        let problems = Problems::default();
+        let record = Obj::new(value, String::new(), &problems).and_then(|obj| {
+            match value.get("brand") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(b)) if b == brand.id.as_str() => {}
+                Some(Value::String(b)) if brands.iter().any(|x| x.id.as_str() == b) => {
+                    foreign.push(format!("records[{index}] is for brand {b}"));
+                }
+                Some(Value::String(b)) => obj.problem("brand", format!("unknown brand {b:?}")),
+                Some(other) => obj.problem(
+                    "brand",
+                    format!("expected a string, got {}", reader::type_name(other)),
+                ),
+            }
+            read_record(kind, &obj, &cx)
+        });
+        let problems = problems.into_vec();
+        if problems.is_empty() {
+            parsed.extend(record);
+        }
+        errors.extend(problems.into_iter().map(|p| RecordError {
+            index,
+            field: if p.field.is_empty() {
+                format!("records[{index}]")
+            } else {
+                format!("records[{index}].{}", p.field)
+            },
+            reason: p.reason,
+        }));
+    }
+    if !foreign.is_empty() {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this token writes brand {} only; {}",
+                brand.id,
+                foreign.join(", ")
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        let bad_records = {
+            let mut idx: Vec<usize> = errors.iter().map(|e| e.index).collect();
+            idx.dedup();
+            idx.len()
+        };
+        return Err(Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: format!(
+                "{bad_records} of {} records are invalid; nothing was stored",
+                records.len()
+            ),
+            errors,
+        });
+    }
+    Ok(parsed)
+}
