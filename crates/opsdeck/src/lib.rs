@@ -7,8 +7,13 @@
 //! - [`app`]: from a configuration to a running store, sync workers and web server.
 //! - [`demo`]: the simulated merchant and opsdeck in one process.
 //! - [`shopify_cli`]: `opsdeck shopify webhooks register|list`.
+//! - [`tokens_cli`]: `opsdeck token create|list|revoke`, ingest API tokens.
+//! - [`import`]: `opsdeck import orders|products|inventory FILE`, CSV files
+//!   validated like the ingest API.
 
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod import;
 pub mod shopify_cli;
+pub mod tokens_cli;

@@ -66,6 +66,15 @@ enum Command {
         #[command(subcommand)]
         command: ShopifyCommand,
     },
+    /// API tokens for the ingest API: create (shown once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: opsdeck::tokens_cli::TokenCommand,
+    },
+    /// Import a CSV file of orders, products or inventory levels for a
+    /// brand; every invalid row is listed and nothing is written unless
+    /// --skip-invalid.
+    Import(opsdeck::import::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -215,6 +224,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
             };
             if !ok {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Token { command } => {
+            let config = load(command.config_path())?;
+            opsdeck::tokens_cli::run(command, &config).await?;
+        }
+        Command::Import(args) => {
+            let config = load(&args.config)?;
+            if !opsdeck::import::run(args, &config).await? {
                 return Ok(ExitCode::FAILURE);
             }
         }
