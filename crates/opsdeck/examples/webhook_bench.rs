@@ -1,0 +1,170 @@
+//! Webhook intake throughput with durable commits: the real application on
+//! loopback, N concurrent senders posting signed `orders/updated` webhooks of
+//! ~8 KB. Prints events/s, the latency of the 200 answer (p50/p99/max), and
+//! how long the inbox worker takes to apply everything. No assertions.
+//!
+//!     cargo run --release -p opsdeck --example webhook_bench [EVENTS] [CLIENTS]
+//!
+//! SQLite always; PostgreSQL too when `OPSDECK_TEST_POSTGRES_URL` is set.
+
+use jiff::Timestamp;
+use opsdeck::app;
+use opsdeck::demo::demo_config;
+use opsdeck_domain::Secret;
+use opsdeck_simulator::{SimConfig, Simulator};
+use opsdeck_web::webhooks::sign;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+const SECRET: &str = "bench-secret";
+/// Distinct orders the events cycle over (each event a newer version).
+const ORDERS: u64 = 2_000;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// An orders/updated payload of about 8 KB: a simulator order with enough
+/// line items.
+fn payload_template(simulator: &Simulator) -> serde_json::Value {
+    let orders = simulator.orders_json("plentum");
+    let mut order = orders
+        .iter()
+        .max_by_key(|o| o.to_string().len())
+        .cloned()
+        .expect("orders");
+    let lines = order["line_items"].as_array().cloned().unwrap_or_default();
+    let mut all = lines.clone();
+    let mut n = 0;
+    while serde_json::to_vec(&order).unwrap().len() < 8_000 && !lines.is_empty() {
+        let mut extra = lines[n % lines.len()].clone();
+        extra["id"] = serde_json::json!(9_000_000_000_000u64 + n as u64);
+        all.push(extra);
+        order["line_items"] = serde_json::Value::Array(all.clone());
+        n += 1;
+    }
+    order
+}
+
+async fn run(label: &str, database_url: String, events: u64, clients: u64) {
+    let now: Timestamp = "2026-06-10T18:05:00Z".parse().unwrap();
+    let simulator = Simulator::new(SimConfig {
+        seed: 1,
+        now,
+        scale: 0.05,
+    });
+    let mut config = demo_config(
+        &simulator.shops(),
+        "127.0.0.1:9".parse().unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        database_url,
+        Duration::from_secs(3600),
+    )
+    .unwrap();
+    config.shopify.retain(|s| s.shop_domain == "plentum.myshopify.com");
+    config.shopify[0].webhook_secret = Some(Secret::new(SECRET));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = app::start(&config, listener, app::system_clock())
+        .await
+        .unwrap();
+    let url = format!("http://{}/webhooks/shopify", running.addr);
+    let template = payload_template(&simulator);
+    let size = serde_json::to_vec(&template).unwrap().len();
+
+    // Bodies signed up front: the figures are the server's, not the signing's.
+    let per_client = events / clients;
+    let mut work = Vec::new();
+    for c in 0..clients {
+        let mut bodies = Vec::with_capacity(per_client as usize);
+        for i in 0..per_client {
+            let n = c * per_client + i;
+            let mut order = template.clone();
+            order["id"] = serde_json::json!(7_000_000_000_000u64 + n % ORDERS);
+            let updated = now
+                .checked_add(jiff::SignedDuration::from_millis(n as i64))
+                .unwrap();
+            order["updated_at"] = serde_json::json!(updated.to_string());
+            let body = serde_json::to_vec(&order).unwrap();
+            let signature = sign(SECRET.as_bytes(), &body);
+            bodies.push((format!("bench-{n}"), signature, body));
+        }
+        work.push(bodies);
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients as usize)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for bodies in work {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(bodies.len());
+            for (id, signature, body) in bodies {
+                let t = Instant::now();
+                let response = client
+                    .post(&url)
+                    .header("X-Shopify-Topic", "orders/updated")
+                    .header("X-Shopify-Hmac-Sha256", signature)
+                    .header("X-Shopify-Shop-Domain", "plentum.myshopify.com")
+                    .header("X-Shopify-Webhook-Id", id)
+                    .header("X-Shopify-API-Version", "2025-07")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("send");
+                assert_eq!(response.status(), 200);
+                let _ = response.bytes().await;
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let intake = started.elapsed();
+    latencies.sort_unstable();
+    // Receipt to applied: wait for the inbox worker to drain.
+    loop {
+        let stats = running.store.webhook_stats().await.unwrap();
+        if stats.pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let applied = started.elapsed();
+    let n = latencies.len() as f64;
+    println!(
+        "{label}: {} events of {size} B from {clients} clients: {:.0} events/s accepted \
+         (200 latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms); all applied after {:.2} s \
+         ({:.0} events/s end to end, worker lag after the last 200: {:.2} s)",
+        latencies.len(),
+        n / intake.as_secs_f64(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        applied.as_secs_f64(),
+        n / applied.as_secs_f64(),
+        (applied - intake).as_secs_f64(),
+    );
+    running.stop().await.unwrap();
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let events: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let clients: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(32);
+    let (_, guard) = opsdeck_store::testing::sqlite_temp().await;
+    let url = format!("sqlite:{}", guard.dir().join("bench.db").display());
+    run("sqlite (WAL, synchronous=FULL)", url, events, clients).await;
+    if let Some(pg) = opsdeck_store::testing::postgres_store().await {
+        run("postgresql", pg.url.clone(), events, clients).await;
+    }
+}
