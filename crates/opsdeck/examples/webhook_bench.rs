@@ -65,7 +65,9 @@ async fn run(label: &str, database_url: String, events: u64, clients: u64) {
         Duration::from_secs(3600),
     )
     .unwrap();
-    config.shopify.retain(|s| s.shop_domain == "plentum.myshopify.com");
+    config
+        .shopify
+        .retain(|s| s.shop_domain == "plentum.myshopify.com");
     config.shopify[0].webhook_secret = Some(Secret::new(SECRET));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = app::start(&config, listener, app::system_clock())

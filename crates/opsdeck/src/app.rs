@@ -5,11 +5,11 @@
 use crate::config::{Config, ShopifySourceConfig};
 use anyhow::Context;
 use jiff::Timestamp;
+use opsdeck_sources::shopify::webhooks::{run_inbox_loop, InboxSettings, WebhookShops};
+use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
 use opsdeck_sources::sync::{run_sync_loop, ShopifyResource, SyncJob};
 use opsdeck_store::Store;
-use opsdeck_sources::shopify::webhooks::{run_inbox_loop, InboxSettings, WebhookShops};
-use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_web::{AppState, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
 use std::future::Future;
 use std::sync::Arc;

@@ -84,7 +84,9 @@ pub async fn register_shop(client: &ShopifyClient, address: &Url) -> Registratio
     let existing = match list_shop(client).await {
         Ok(subs) => subs,
         Err(e) => {
-            report.errors.push(format!("cannot list subscriptions: {e}"));
+            report
+                .errors
+                .push(format!("cannot list subscriptions: {e}"));
             return report;
         }
     };
@@ -96,7 +98,8 @@ pub async fn register_shop(client: &ShopifyClient, address: &Url) -> Registratio
             report.already.push(topic.to_string());
             continue;
         }
-        let body = json!({ "webhook": { "topic": topic, "address": address.as_str(), "format": "json" } });
+        let body =
+            json!({ "webhook": { "topic": topic, "address": address.as_str(), "format": "json" } });
         let mut stats = CallStats::default();
         match client
             .call_json(Method::POST, "webhooks", Some(&body), &mut stats)

@@ -116,7 +116,10 @@ async fn converge(faults: Faults, seed: u64) {
             .orders_json(&shop.slug)
             .iter()
             .enumerate()
-            .filter(|(i, o)| old.get(*i).is_none_or(|was| was["updated_at"] != o["updated_at"]))
+            .filter(|(i, o)| {
+                old.get(*i)
+                    .is_none_or(|was| was["updated_at"] != o["updated_at"])
+            })
             .map(|(_, o)| order_from_json(&ctx, o).unwrap())
             .collect();
         expected.sort_by(|a, b| a.external_id.cmp(&b.external_id));
@@ -141,7 +144,11 @@ async fn converge(faults: Faults, seed: u64) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         if shop.launched {
-            assert!(!expected.is_empty(), "{}: the world did not move", shop.slug);
+            assert!(
+                !expected.is_empty(),
+                "{}: the world did not move",
+                shop.slug
+            );
         }
     }
     let inbox = running.store.webhook_stats().await.unwrap();

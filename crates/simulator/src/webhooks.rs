@@ -102,8 +102,8 @@ pub(crate) struct WebhookState {
 
 /// A shop's webhook signing secret, derived from its access token.
 pub(crate) fn secret_of(shop: &Shop) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(shop.info.access_token.as_bytes())
-        .expect("any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(shop.info.access_token.as_bytes()).expect("any key length");
     mac.update(b"webhook signing secret");
     let bytes = mac.finalize().into_bytes();
     let hex: String = bytes[..16].iter().map(|b| format!("{b:02x}")).collect();
@@ -157,17 +157,28 @@ pub(crate) fn create(world: &mut World, slug: &str, version: &str, body: &[u8]) 
     };
     let parsed: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(_) => return (400, json!({ "errors": { "webhook": "Required parameter missing or invalid" } })),
+        Err(_) => {
+            return (
+                400,
+                json!({ "errors": { "webhook": "Required parameter missing or invalid" } }),
+            )
+        }
     };
     let hook = &parsed["webhook"];
     let topic = hook["topic"].as_str().unwrap_or_default().to_string();
     let address = hook["address"].as_str().unwrap_or_default().to_string();
     let format = hook["format"].as_str().unwrap_or("json");
     if !TOPICS.contains(&topic.as_str()) {
-        return (422, json!({ "errors": { "topic": [format!("Invalid topic specified: {topic}. Topic must be one of the following: {}", TOPICS.join(", "))] } }));
+        return (
+            422,
+            json!({ "errors": { "topic": [format!("Invalid topic specified: {topic}. Topic must be one of the following: {}", TOPICS.join(", "))] } }),
+        );
     }
     if !(address.starts_with("https://") || address.starts_with("http://")) {
-        return (422, json!({ "errors": { "address": ["is not a valid URL"] } }));
+        return (
+            422,
+            json!({ "errors": { "address": ["is not a valid URL"] } }),
+        );
     }
     if format != "json" {
         return (422, json!({ "errors": { "format": ["is not supported"] } }));
@@ -178,7 +189,10 @@ pub(crate) fn create(world: &mut World, slug: &str, version: &str, body: &[u8]) 
         .iter()
         .any(|s| s.slug == slug && s.topic == topic && s.address == address)
     {
-        return (422, json!({ "errors": { "address": ["for this topic has already been taken"] } }));
+        return (
+            422,
+            json!({ "errors": { "address": ["for this topic has already been taken"] } }),
+        );
     }
     state.next_id += 1;
     let sub = Subscription {
@@ -296,7 +310,11 @@ pub(crate) fn enqueue_changes(world: &mut World, before: Snapshot) {
                     }
                 }
             }
-            let topic = if known.is_none() { "orders/create" } else { "orders/updated" };
+            let topic = if known.is_none() {
+                "orders/create"
+            } else {
+                "orders/updated"
+            };
             changes.push((s, topic, body));
         }
         for (p, product) in shop.catalog.products.iter().enumerate() {

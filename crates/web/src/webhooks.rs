@@ -201,7 +201,11 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 fn unauthorized(shop: &str, why: &str) -> Response {
     tracing::warn!(shop, reason = why, "webhook refused");
-    answer(StatusCode::UNAUTHORIZED, "error", "webhook signature not valid")
+    answer(
+        StatusCode::UNAUTHORIZED,
+        "error",
+        "webhook signature not valid",
+    )
 }
 
 fn bad_request(shop: &str, reason: String) -> Response {
@@ -258,8 +262,8 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         tracing::info!("webhook topic not handled: acknowledged and dropped");
         return answer(StatusCode::OK, "status", "ignored: topic not handled");
     }
-    let triggered_at = header(&headers, "x-shopify-triggered-at")
-        .and_then(|t| t.parse::<Timestamp>().ok());
+    let triggered_at =
+        header(&headers, "x-shopify-triggered-at").and_then(|t| t.parse::<Timestamp>().ok());
     let event = InboxEvent {
         source: shop.source.clone(),
         shop_domain: domain.clone(),
@@ -306,7 +310,11 @@ mod tests {
         let expected = "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=";
         assert!(signature_matches(b"test_secret_key", body, expected));
         assert_eq!(sign(b"test_secret_key", body), expected);
-        assert!(!signature_matches(b"test_secret_key", br#"{"foo":"bar"}"#, expected));
+        assert!(!signature_matches(
+            b"test_secret_key",
+            br#"{"foo":"bar"}"#,
+            expected
+        ));
         assert!(!signature_matches(b"other_secret", body, expected));
         assert!(!signature_matches(b"test_secret_key", body, "not base64!"));
         assert!(!signature_matches(b"test_secret_key", body, ""));

@@ -370,7 +370,10 @@ impl ShopifyClient {
                             stats.rate_limit_waits += 1;
                             waits += 1;
                             if waits > MAX_RATE_LIMIT_WAITS {
-                                return Err(ShopifyError::RateLimited { path, attempts: waits });
+                                return Err(ShopifyError::RateLimited {
+                                    path,
+                                    attempts: waits,
+                                });
                             }
                             let after = header_str(&headers, RETRY_AFTER.as_str())
                                 .and_then(headers::retry_after);

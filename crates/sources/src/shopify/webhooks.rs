@@ -205,7 +205,9 @@ async fn apply(
             let counts = |f: &opsdeck_domain::Fulfillment| {
                 !matches!(
                     f.status,
-                    FulfillmentState::Cancelled | FulfillmentState::Error | FulfillmentState::Failure
+                    FulfillmentState::Cancelled
+                        | FulfillmentState::Error
+                        | FulfillmentState::Failure
                 )
             };
             let existing = order
@@ -289,7 +291,11 @@ async fn apply(
             let id = match raw.get("id") {
                 Some(Value::Number(n)) => n.to_string(),
                 Some(Value::String(s)) if !s.is_empty() => s.clone(),
-                _ => return Ok(Err(Failure::Permanent("product delete without `id`".into()))),
+                _ => {
+                    return Ok(Err(Failure::Permanent(
+                        "product delete without `id`".into(),
+                    )))
+                }
             };
             let key = (ctx.source.clone(), id.clone());
             let current = match batch.products.get(&key) {
@@ -336,7 +342,11 @@ async fn apply(
             store.save_sync_state(&state).await?;
             Some("app uninstalled: recorded on the source".to_string())
         }
-        other => return Ok(Err(Failure::Permanent(format!("topic {other} not handled")))),
+        other => {
+            return Ok(Err(Failure::Permanent(format!(
+                "topic {other} not handled"
+            ))))
+        }
     };
     Ok(Ok(done))
 }
@@ -397,7 +407,10 @@ pub async fn process_inbox_once(
                     .unwrap_or(now);
                 (e, Some(at))
             }
-            Failure::Retry(e) => (format!("{e} (gave up after {} attempts)", hook.attempts + 1), None),
+            Failure::Retry(e) => (
+                format!("{e} (gave up after {} attempts)", hook.attempts + 1),
+                None,
+            ),
             Failure::Permanent(e) => (e, None),
         };
         tracing::warn!(

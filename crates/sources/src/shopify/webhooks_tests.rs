@@ -105,8 +105,11 @@ async fn every_topic_is_routed_and_applied() {
     let mut e = env().await;
     e.deliver("orders/create", &fixture("order_official_python_lib.json"))
         .await;
-    e.deliver("products/create", &fixture("product_get_with_variants.json"))
-        .await;
+    e.deliver(
+        "products/create",
+        &fixture("product_get_with_variants.json"),
+    )
+    .await;
     let levels = fixture("inventory_levels_list.json");
     e.deliver("inventory_levels/update", &levels[0]).await;
     let step = e.step().await;
@@ -131,9 +134,13 @@ async fn every_topic_is_routed_and_applied() {
     });
     e.deliver("refunds/create", &refund).await;
     e.deliver("refunds/create", &refund).await;
-    e.deliver("products/delete", &json!({"id": 632910392})).await;
-    e.deliver("app/uninstalled", &json!({"id": 1, "domain": "test.myshopify.com"}))
+    e.deliver("products/delete", &json!({"id": 632910392}))
         .await;
+    e.deliver(
+        "app/uninstalled",
+        &json!({"id": 1, "domain": "test.myshopify.com"}),
+    )
+    .await;
     let step = e.step().await;
     assert_eq!((step.processed, step.failed), (5, 0), "{step:?}");
 
@@ -175,10 +182,16 @@ async fn out_of_order_order_updates_keep_the_newest() {
         .await;
     e.step().await;
     assert_eq!(e.order("450789469").await.tags, ["third"]);
-    e.deliver("orders/updated", &order_at("2024-05-04T10:00:00Z", "fourth"))
-        .await;
-    e.deliver("orders/cancelled", &order_at("2024-05-02T10:00:00Z", "second"))
-        .await;
+    e.deliver(
+        "orders/updated",
+        &order_at("2024-05-04T10:00:00Z", "fourth"),
+    )
+    .await;
+    e.deliver(
+        "orders/cancelled",
+        &order_at("2024-05-02T10:00:00Z", "second"),
+    )
+    .await;
     let step = e.step().await;
     assert_eq!(step.processed, 2);
     assert_eq!(e.order("450789469").await.tags, ["fourth"]);
@@ -254,7 +267,10 @@ async fn a_part_of_an_unknown_order_is_retried_then_given_up_visibly() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].attempts, 3);
     let error = failed[0].last_error.as_deref().unwrap();
-    assert!(error.contains("order 450789469") && error.contains("gave up"), "{error}");
+    assert!(
+        error.contains("order 450789469") && error.contains("gave up"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

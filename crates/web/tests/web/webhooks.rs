@@ -92,23 +92,23 @@ impl Hook {
 async fn signed_delivery_is_committed_once_and_wakes_the_worker() {
     let h = hook().await;
     let body = br##"{"id": 820982911946154500, "name": "#1001"}"##;
-    let (status, json) = h
-        .send(signed(body, SECRET, "orders/updated", "wh-1"))
-        .await;
+    let (status, json) = h.send(signed(body, SECRET, "orders/updated", "wh-1")).await;
     assert_eq!((status, json["status"].as_str()), (200, Some("accepted")));
     tokio::time::timeout(Duration::from_secs(2), h.wake.notified())
         .await
         .expect("the inbox worker is woken after the commit");
-    let (status, json) = h
-        .send(signed(body, SECRET, "orders/updated", "wh-1"))
-        .await;
+    let (status, json) = h.send(signed(body, SECRET, "orders/updated", "wh-1")).await;
     assert_eq!((status, json["status"].as_str()), (200, Some("duplicate")));
     let stored = h.stored().await;
     assert_eq!(stored.len(), 1);
     let e = &stored[0].event;
     assert_eq!(e.body.as_bytes(), body, "raw body kept byte for byte");
     assert_eq!(
-        (e.topic.as_str(), e.webhook_id.as_str(), e.shop_domain.as_str()),
+        (
+            e.topic.as_str(),
+            e.webhook_id.as_str(),
+            e.shop_domain.as_str()
+        ),
         ("orders/updated", "wh-1", SHOP)
     );
     assert_eq!(e.source.as_str(), "shopify-mavena");
@@ -133,7 +133,10 @@ async fn bad_signatures_are_401_and_store_nothing() {
     let body = b"{\"id\": 1}";
     let good = sign(SECRET.as_bytes(), body);
     let cases: Vec<(&str, Request<Body>)> = vec![
-        ("wrong secret", signed(body, "not-the-secret", "orders/create", "a")),
+        (
+            "wrong secret",
+            signed(body, "not-the-secret", "orders/create", "a"),
+        ),
         (
             "tampered body",
             request(
@@ -187,7 +190,10 @@ async fn bad_signatures_are_401_and_store_nothing() {
         let (status, json) = h.send(r).await;
         assert_eq!(status, 401, "{what}");
         let text = json.to_string();
-        assert!(!text.contains(SECRET) && !text.contains(PREVIOUS), "{what}: {text}");
+        assert!(
+            !text.contains(SECRET) && !text.contains(PREVIOUS),
+            "{what}: {text}"
+        );
     }
     assert!(h.stored().await.is_empty());
 }
@@ -242,9 +248,7 @@ async fn unhandled_topics_are_acknowledged_but_not_stored() {
 async fn oversized_bodies_are_413() {
     let h = hook().await;
     let big = vec![b' '; opsdeck_web::webhooks::MAX_BODY + 1];
-    let (status, _) = h
-        .send(signed(&big, SECRET, "orders/create", "big"))
-        .await;
+    let (status, _) = h.send(signed(&big, SECRET, "orders/create", "big")).await;
     assert_eq!(status, 413);
     assert!(h.stored().await.is_empty());
 }
