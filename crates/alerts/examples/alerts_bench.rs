@@ -238,7 +238,9 @@ async fn latency() {
             .await
             .unwrap();
         for e in open {
-            svc.resolve(&e.id, "bench", Timestamp::now()).await.unwrap();
+            svc.resolve(&e.id, &Actor::new("bench", "cli"), Timestamp::now())
+                .await
+                .unwrap();
         }
     }
     worker.abort();

@@ -24,6 +24,7 @@
 //! - [`testing`]: fake Slack/Telegram/webhook/SMTP receivers for tests and
 //!   `opsdeck demo`.
 
+pub mod actions;
 pub mod conditions;
 pub mod evaluate;
 pub mod hours;
@@ -40,8 +41,9 @@ pub mod silence;
 pub mod telegram_acks;
 pub mod testing;
 
+pub use actions::{AckOutcome, Actor};
 pub use evaluate::{Alert, AlertState, Evaluator, NoticeKind, Notification, Phase, Step};
 pub use observation::{Figure, Observation};
 pub use rules::{Rule, RuleSet, Severity, Tier, Timing};
-pub use service::{AckOutcome, AlertError, AlertService};
+pub use service::{AlertError, AlertService};
 pub use silence::{Matchers, Silence};

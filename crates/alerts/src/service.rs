@@ -9,14 +9,14 @@
 //! another process, or a new leader taking over, is seen. Pending alerts
 //! (not fired yet) live only in memory.
 
+use crate::actions;
+pub use crate::actions::{AckOutcome, Actor};
 use crate::evaluate::{Ack, Alert, AlertState, Evaluator, Phase, Step};
 use crate::observation::Observation;
 use crate::render::{render, RenderConfig};
 use crate::silence::{Silence, SilenceError};
 use jiff::{SignedDuration, Timestamp};
-use opsdeck_store::alerts::{
-    AlertBatch, EpisodeFilter, EpisodeRow, EventRow, NewNotification, SilenceRow,
-};
+use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EpisodeRow, EventRow, NewNotification};
 use opsdeck_store::{Store, StoreError};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -36,16 +36,6 @@ pub enum AlertError {
     Silence(#[from] SilenceError),
     #[error("stored alert episode {0:?} could not be read: {1}")]
     Corrupt(String, String),
-}
-
-/// What an acknowledgement did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AckOutcome {
-    Acknowledged,
-    /// It was already acknowledged (by whoever is named).
-    AlreadyAcknowledged {
-        by: String,
-    },
 }
 
 /// The alert evaluator bound to a store.
@@ -204,115 +194,46 @@ impl AlertService {
         batch
     }
 
-    /// Acknowledges an open episode: no more repeats or escalation. The
-    /// same path serves the API and Telegram's button (`via`).
+    /// Acknowledges an open episode (see [`actions::acknowledge`]) and
+    /// keeps this evaluator's memory in step at once.
     pub async fn acknowledge(
         &self,
         episode_id: &str,
-        by: &str,
-        via: &str,
+        who: &Actor,
         now: Timestamp,
     ) -> Result<AckOutcome, AlertError> {
-        let row = self
-            .store
-            .alert_episode(episode_id)
-            .await?
-            .ok_or_else(|| AlertError::NoSuchEpisode(episode_id.into()))?;
-        let mut alert = decode(&row)?;
-        match alert.phase {
-            Phase::Firing => {}
-            Phase::Acknowledged => {
-                let by = alert.ack.map(|a| a.by).unwrap_or_default();
-                return Ok(AckOutcome::AlreadyAcknowledged { by });
-            }
-            other => {
-                return Err(AlertError::NotOpen {
-                    id: episode_id.into(),
-                    state: other.as_str().into(),
-                })
-            }
-        }
-        let ack = Ack {
-            by: by.into(),
-            via: via.into(),
-            at: now,
-        };
-        let mut state = AlertState::new("");
-        state.alerts.insert(alert.key.clone(), alert.clone());
-        let t = state
-            .acknowledge(episode_id, ack.clone())
-            .expect("firing episode acknowledges");
-        alert = state.alerts.remove(&alert.key).expect("present");
-        let batch = AlertBatch {
-            episodes: encode(&alert, now).into_iter().collect(),
-            events: vec![EventRow {
-                episode_id: episode_id.into(),
+        let outcome = actions::acknowledge(self.store.as_ref(), episode_id, who, now).await?;
+        if outcome == AckOutcome::Acknowledged {
+            let ack = Ack {
+                by: who.name.clone(),
+                via: who.via.clone(),
                 at: now,
-                kind: "acknowledged".into(),
-                body: json!({"from": t.from, "to": t.to, "by": ack.by, "via": ack.via}),
-            }],
-            ..Default::default()
-        };
-        self.store.alert_commit(&batch).await?;
-        // Keep a running evaluator's memory in step at once.
-        let mut live = self.state.lock().await;
-        live.acknowledge(episode_id, ack);
-        Ok(AckOutcome::Acknowledged)
+            };
+            self.state.lock().await.acknowledge(episode_id, ack);
+        }
+        Ok(outcome)
     }
 
-    /// Resolves an open episode by hand; if its condition still holds, the
-    /// next step starts a new episode after the pending period.
+    /// Resolves an open episode by hand (see [`actions::resolve`]).
     pub async fn resolve(
         &self,
         episode_id: &str,
-        by: &str,
+        who: &Actor,
         now: Timestamp,
     ) -> Result<(), AlertError> {
-        let row = self
-            .store
-            .alert_episode(episode_id)
-            .await?
-            .ok_or_else(|| AlertError::NoSuchEpisode(episode_id.into()))?;
-        let mut alert = decode(&row)?;
-        if !alert.is_open() {
-            return Err(AlertError::NotOpen {
-                id: episode_id.into(),
-                state: alert.phase.as_str().into(),
-            });
-        }
-        let from = alert.phase;
-        alert.phase = Phase::Resolved;
-        alert.resolved_at = Some(now);
-        let batch = AlertBatch {
-            episodes: encode(&alert, now).into_iter().collect(),
-            events: vec![EventRow {
-                episode_id: episode_id.into(),
-                at: now,
-                kind: "resolved".into(),
-                body: json!({"from": from, "to": Phase::Resolved, "by": by, "note": "resolved by hand"}),
-            }],
-            ..Default::default()
-        };
-        self.store.alert_commit(&batch).await?;
+        actions::resolve(self.store.as_ref(), episode_id, who, now).await?;
         self.state.lock().await.resolve(episode_id, now);
         Ok(())
     }
 
-    /// Saves a silence (or an incident's mute) after checking it.
-    pub async fn silence(&self, silence: &Silence, now: Timestamp) -> Result<(), AlertError> {
-        silence.validate()?;
-        let batch = AlertBatch {
-            silences: vec![SilenceRow {
-                id: silence.id.clone(),
-                starts_at: silence.starts_at,
-                ends_at: silence.ends_at,
-                created_at: now,
-                body: serde_json::to_value(silence).expect("silences serialize"),
-            }],
-            ..Default::default()
-        };
-        self.store.alert_commit(&batch).await?;
-        Ok(())
+    /// Saves a silence (see [`actions::silence`]).
+    pub async fn silence(
+        &self,
+        silence: &Silence,
+        who: &Actor,
+        now: Timestamp,
+    ) -> Result<(), AlertError> {
+        actions::silence(self.store.as_ref(), silence, who, now).await
     }
 }
 

@@ -1,8 +1,9 @@
 //! Acknowledging from Telegram: the long-polling loop that turns an
 //! "Acknowledge" button press into the same acknowledgement the API makes.
 
+use crate::actions::AckOutcome;
 use crate::notify::telegram::{ButtonPress, TelegramUpdates};
-use crate::service::{AckOutcome, AlertError, AlertService};
+use crate::service::{AlertError, AlertService};
 use std::time::Duration;
 
 /// Handles one press: `ack:<episode id>` acknowledges; the answer shown
@@ -12,10 +13,8 @@ pub async fn handle_press(service: &AlertService, press: &ButtonPress) -> String
         return "Unknown button".into();
     };
     let now = jiff::Timestamp::now();
-    match service
-        .acknowledge(episode, &press.by, "telegram", now)
-        .await
-    {
+    let who = crate::actions::Actor::new(press.by.clone(), "telegram");
+    match service.acknowledge(episode, &who, now).await {
         Ok(AckOutcome::Acknowledged) => "Acknowledged".into(),
         Ok(AckOutcome::AlreadyAcknowledged { by }) => format!("Already acknowledged by {by}"),
         Err(AlertError::NotOpen { state, .. }) => format!("This alert is already {state}"),

@@ -444,11 +444,11 @@ async fn each_episode_keeps_its_whole_history() {
     let sender = rig.sender(rig.db.store.clone(), "s");
     sender.deliver_once(at(0)).await.unwrap();
     rig.service
-        .acknowledge(&episode, "ops@example.com", "api", at(60))
+        .acknowledge(&episode, &Actor::new("ops@example.com", "api"), at(60))
         .await
         .unwrap();
     rig.service
-        .resolve(&episode, "ops@example.com", at(120))
+        .resolve(&episode, &Actor::new("ops@example.com", "api"), at(120))
         .await
         .unwrap();
     let kinds: Vec<String> = rig
@@ -464,6 +464,22 @@ async fn each_episode_keeps_its_whole_history() {
         kinds,
         ["firing", "notification", "acknowledged", "resolved"]
     );
+    let audit: Vec<(String, String)> = rig
+        .db
+        .store
+        .audit_log(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.actor, a.action))
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            ("ops@example.com".to_string(), "alert.resolve".to_string()),
+            ("ops@example.com".to_string(), "alert.acknowledge".to_string())
+        ]
+    );
     let row = rig.db.store.alert_episode(&episode).await.unwrap().unwrap();
     assert_eq!(row.state, "resolved");
     assert_eq!(row.body["value"]["text"], "6.5 h");
@@ -473,7 +489,9 @@ async fn each_episode_keeps_its_whole_history() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].status, OutboxStatus::Delivered);
     assert!(matches!(
-        rig.service.acknowledge(&episode, "x", "api", at(130)).await,
+        rig.service
+            .acknowledge(&episode, &Actor::new("x", "api"), at(130))
+            .await,
         Err(AlertError::NotOpen { .. })
     ));
     // Still active after a manual resolve: a new episode starts.

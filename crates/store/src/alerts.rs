@@ -18,7 +18,7 @@
 
 use crate::db::{Col, Db, DbTx, Dialect, Row, Value};
 use crate::engine::SqlStore;
-use crate::{Result, StoreError};
+use crate::{AuditEntry, Result, StoreError};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -143,6 +143,9 @@ pub struct AlertBatch {
     pub notifications: Vec<NewNotification>,
     /// Inserted, or replaced by id (ending a silence early is a replace).
     pub silences: Vec<SilenceRow>,
+    /// What people did (ack, resolve, silence), into the shared audit log
+    /// in the same transaction.
+    pub audit: Vec<AuditEntry>,
 }
 
 impl AlertBatch {
@@ -151,6 +154,7 @@ impl AlertBatch {
             && self.events.is_empty()
             && self.notifications.is_empty()
             && self.silences.is_empty()
+            && self.audit.is_empty()
     }
 }
 
@@ -437,6 +441,19 @@ impl<D: Db> AlertStore for SqlStore<D> {
                 json(&s.body),
             ];
             tx.execute(&upsert_silence, &params).await?;
+        }
+        let audit = "INSERT INTO audit_log (at_us, actor, action, subject, payload, ip) \
+                     VALUES ($1, $2, $3, $4, $5, $6)";
+        for a in &batch.audit {
+            let params = [
+                us(a.at),
+                text(&a.actor),
+                text(&a.action),
+                text(&a.subject),
+                json(&a.payload),
+                Value::Text(a.ip.clone()),
+            ];
+            tx.execute(audit, &params).await?;
         }
         tx.commit().await
     }

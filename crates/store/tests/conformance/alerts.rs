@@ -47,11 +47,20 @@ pub(crate) async fn alert_step_commits_whole_with_history(db: &TestStore) {
         }],
         notifications: vec![notification("n1", &["e1"], at)],
         silences: vec![],
+        audit: vec![opsdeck_store::AuditEntry {
+            at: t(at),
+            actor: "ops@example.com".into(),
+            action: "alert.ack".into(),
+            subject: "alert_episode:e1".into(),
+            payload: json!({"via": "api"}),
+            ip: Some("127.0.0.1".into()),
+        }],
     };
     db.store.alert_commit(&batch).await.unwrap();
     let got = db.store.alert_episode("e1").await.unwrap().unwrap();
     assert_eq!(got, batch.episodes[0]);
     assert_eq!(db.store.alert_events("e1").await.unwrap(), batch.events);
+    assert_eq!(db.store.audit_log(10).await.unwrap(), batch.audit);
     let sent = db.store.outbox_list(Some("e1"), 10).await.unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].status, OutboxStatus::Pending);

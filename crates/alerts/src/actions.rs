@@ -1,0 +1,190 @@
+//! What a person does to alerts — acknowledge, resolve, silence — written
+//! straight to the store, so any process can serve it (the API on a
+//! follower, the Telegram loop on the leader). The leader's evaluator reads
+//! open episodes from the store at each step, so it sees the change on its
+//! next cycle; the store never lets an evaluator turn an acknowledged
+//! episode back to firing. Each action also goes to the audit log, in the
+//! same transaction.
+
+use crate::evaluate::{Ack, Phase};
+use crate::service::{decode, encode, AlertError};
+use crate::silence::Silence;
+use jiff::Timestamp;
+use opsdeck_store::alerts::{AlertBatch, EventRow, SilenceRow};
+use opsdeck_store::{AuditEntry, Store};
+use serde_json::json;
+
+/// Who acted, through what, from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// A person: `ops@example.com`, `@owner` (Telegram).
+    pub name: String,
+    /// `api`, `telegram`, `cli`.
+    pub via: String,
+    /// The client address, for changes made over HTTP.
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn new(name: impl Into<String>, via: impl Into<String>) -> Self {
+        Actor {
+            name: name.into(),
+            via: via.into(),
+            ip: None,
+        }
+    }
+
+    fn audit(
+        &self,
+        action: &str,
+        subject: String,
+        payload: serde_json::Value,
+        at: Timestamp,
+    ) -> AuditEntry {
+        AuditEntry {
+            at,
+            actor: self.name.clone(),
+            action: action.into(),
+            subject,
+            payload,
+            ip: self.ip.clone(),
+        }
+    }
+}
+
+/// What an acknowledgement did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckOutcome {
+    Acknowledged,
+    /// It was already acknowledged (by whoever is named).
+    AlreadyAcknowledged {
+        by: String,
+    },
+}
+
+async fn load(store: &dyn Store, id: &str) -> Result<crate::evaluate::Alert, AlertError> {
+    let row = store
+        .alert_episode(id)
+        .await?
+        .ok_or_else(|| AlertError::NoSuchEpisode(id.into()))?;
+    decode(&row)
+}
+
+/// Acknowledges a firing episode: no more repeats or escalation.
+/// Acknowledging twice is harmless and says who did it first.
+pub async fn acknowledge(
+    store: &dyn Store,
+    episode_id: &str,
+    who: &Actor,
+    now: Timestamp,
+) -> Result<AckOutcome, AlertError> {
+    let mut alert = load(store, episode_id).await?;
+    match alert.phase {
+        Phase::Firing => {}
+        Phase::Acknowledged => {
+            let by = alert.ack.map(|a| a.by).unwrap_or_default();
+            return Ok(AckOutcome::AlreadyAcknowledged { by });
+        }
+        other => {
+            return Err(AlertError::NotOpen {
+                id: episode_id.into(),
+                state: other.as_str().into(),
+            })
+        }
+    }
+    alert.phase = Phase::Acknowledged;
+    alert.ack = Some(Ack {
+        by: who.name.clone(),
+        via: who.via.clone(),
+        at: now,
+    });
+    let batch = AlertBatch {
+        episodes: encode(&alert, now).into_iter().collect(),
+        events: vec![EventRow {
+            episode_id: episode_id.into(),
+            at: now,
+            kind: "acknowledged".into(),
+            body: json!({"from": Phase::Firing, "to": Phase::Acknowledged, "by": who.name, "via": who.via}),
+        }],
+        audit: vec![who.audit(
+            "alert.acknowledge",
+            format!("alert_episode:{episode_id}"),
+            json!({"via": who.via, "rule": alert.rule, "brand": alert.brand, "subject": alert.subject}),
+            now,
+        )],
+        ..Default::default()
+    };
+    store.alert_commit(&batch).await?;
+    Ok(AckOutcome::Acknowledged)
+}
+
+/// Resolves an open episode by hand; if its condition still holds, the
+/// next step starts a new episode after the pending period.
+pub async fn resolve(
+    store: &dyn Store,
+    episode_id: &str,
+    who: &Actor,
+    now: Timestamp,
+) -> Result<(), AlertError> {
+    let mut alert = load(store, episode_id).await?;
+    if !alert.is_open() {
+        return Err(AlertError::NotOpen {
+            id: episode_id.into(),
+            state: alert.phase.as_str().into(),
+        });
+    }
+    let from = alert.phase;
+    alert.phase = Phase::Resolved;
+    alert.resolved_at = Some(now);
+    let batch = AlertBatch {
+        episodes: encode(&alert, now).into_iter().collect(),
+        events: vec![EventRow {
+            episode_id: episode_id.into(),
+            at: now,
+            kind: "resolved".into(),
+            body: json!({"from": from, "to": Phase::Resolved, "by": who.name, "via": who.via, "note": "resolved by hand"}),
+        }],
+        audit: vec![who.audit(
+            "alert.resolve",
+            format!("alert_episode:{episode_id}"),
+            json!({"via": who.via, "rule": alert.rule, "brand": alert.brand, "subject": alert.subject}),
+            now,
+        )],
+        ..Default::default()
+    };
+    store.alert_commit(&batch).await?;
+    Ok(())
+}
+
+/// Saves a silence (or a declared incident's mute) after checking it.
+pub async fn silence(
+    store: &dyn Store,
+    silence: &Silence,
+    who: &Actor,
+    now: Timestamp,
+) -> Result<(), AlertError> {
+    silence.validate()?;
+    let body = serde_json::to_value(silence).expect("silences serialize");
+    let batch = AlertBatch {
+        silences: vec![SilenceRow {
+            id: silence.id.clone(),
+            starts_at: silence.starts_at,
+            ends_at: silence.ends_at,
+            created_at: now,
+            body: body.clone(),
+        }],
+        audit: vec![who.audit(
+            if silence.incident.is_some() {
+                "incident.mute"
+            } else {
+                "alert.silence"
+            },
+            format!("alert_silence:{}", silence.id),
+            body,
+            now,
+        )],
+        ..Default::default()
+    };
+    store.alert_commit(&batch).await?;
+    Ok(())
+}
