@@ -453,11 +453,17 @@ pub fn inventory_level_from_json(
 }
 
 /// A fulfillment sent on its own (the `fulfillments/create` and
-/// `fulfillments/update` webhooks): the id of its order, the fulfillment,
-/// and the units it ships per line item id.
-pub fn fulfillment_from_json(
-    raw: &Value,
-) -> Result<(String, Fulfillment, Vec<(String, i64)>), NormalizeError> {
+/// `fulfillments/update` webhooks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandaloneFulfillment {
+    pub order_id: String,
+    pub fulfillment: Fulfillment,
+    /// Units it ships, per line item id.
+    pub shipped: Vec<(String, i64)>,
+}
+
+/// Decodes a fulfillment sent on its own, naming the failing field.
+pub fn fulfillment_from_json(raw: &Value) -> Result<StandaloneFulfillment, NormalizeError> {
     let id = raw_id(raw, "id");
     let f = Fields {
         kind: "fulfillment",
@@ -473,8 +479,11 @@ pub fn fulfillment_from_json(
         .iter()
         .map(|l| (l.id.to_string(), l.quantity.unwrap_or(0)))
         .collect();
-    let ful = fulfillment(&f, 0, wire)?;
-    Ok((order_id, ful, lines))
+    Ok(StandaloneFulfillment {
+        order_id,
+        fulfillment: fulfillment(&f, 0, wire)?,
+        shipped: lines,
+    })
 }
 
 /// A refund sent on its own (the `refunds/create` webhook): the id of its

@@ -193,7 +193,7 @@ async fn apply(
         },
         "fulfillments/create" | "fulfillments/update" => {
             let (order_id, ful, lines) = match fulfillment_from_json(&raw) {
-                Ok(parts) => parts,
+                Ok(f) => (f.order_id, f.fulfillment, f.shipped),
                 Err(err) => return Ok(Err(permanent(err))),
             };
             let Some(mut order) = batch.order(&ctx.source, &order_id).await? else {
