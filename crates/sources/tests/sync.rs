@@ -90,6 +90,8 @@ async fn converges_through_rate_limits_errors_and_broken_bodies() {
         slow_ms: 0,
         reset_rate: 0.05,
         truncated_rate: 0.05,
+        webhook_duplicate_rate: 0.0,
+        webhook_reorder: false,
         seed: 11,
     });
     let mut settings = h.settings(slug);
