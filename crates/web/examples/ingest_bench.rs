@@ -1,0 +1,166 @@
+//! Ingest API throughput over loopback HTTP with durable commits.
+//!
+//!     cargo run --release -p opsdeck-web --example ingest_bench
+//!
+//! Runs the real server on 127.0.0.1:0 against a fresh SQLite store
+//! (WAL, synchronous=FULL: every batch is fsynced before it is answered),
+//! and against PostgreSQL too when OPSDECK_TEST_POSTGRES_URL is set. For
+//! batches of 1, 100 and 1,000 orders (each order shaped like a Shopify
+//! orders/updated payload: three lines, a customer, a fulfillment, ~1.6 KB
+//! of JSON) it sends requests from 4 concurrent clients and prints records/s
+//! and the p50/p99 request latency. Prints figures; asserts nothing.
+
+use jiff::civil::Weekday;
+use opsdeck_domain::{Brand, BrandId, BrandKind, Currency, SourceId, Thresholds, Timestamp};
+use opsdeck_store::{AuditEntry, NewApiToken, Store, TokenKinds};
+use opsdeck_web::AppState;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CLIENTS: usize = 4;
+
+fn order(i: usize) -> Value {
+    let money = |a: &str| json!({"amount": a, "currency": "USD"});
+    json!({
+        "external_id": format!("bench-{i}"),
+        "name": format!("#{}", 100_000 + i),
+        "number": 100_000 + i,
+        "created_at": "2026-06-10T12:00:00Z",
+        "updated_at": "2026-06-10T12:30:00Z",
+        "processed_at": "2026-06-10T12:00:01Z",
+        "total_price": money("89.85"), "subtotal_price": money("79.85"),
+        "total_discounts": money("5.00"), "total_tax": money("15.00"),
+        "financial_status": "paid", "fulfillment_status": "partial",
+        "tags": ["Subscription", "vip"], "source_name": "web",
+        "email": "buyer@example.com",
+        "customer": {"external_id": format!("c-{}", i % 997), "email": "buyer@example.com", "name": "Buyer Name"},
+        "line_items": (0..3).map(|l| json!({
+            "external_id": format!("li-{i}-{l}"), "product_id": "p-1", "variant_id": format!("v-{l}"),
+            "sku": format!("SKU-{l}"), "title": "Magnesium Glycinate", "variant_title": "60 caps",
+            "quantity": 1 + l, "price": money("26.62"), "fulfilled_quantity": 1
+        })).collect::<Vec<_>>(),
+        "fulfillments": [{"external_id": format!("f-{i}"), "status": "success", "shipment_status": "in_transit",
+            "tracking_company": "UPS", "tracking_numbers": ["1Z999AA10123456784"],
+            "tracking_urls": ["https://www.ups.com/track?tracknum=1Z999AA10123456784"],
+            "created_at": "2026-06-10T12:20:00Z", "updated_at": "2026-06-10T12:30:00Z"}]
+    })
+}
+
+fn brand() -> Brand {
+    Brand {
+        id: BrandId::parse("mavena").unwrap(),
+        name: "Mavena".into(),
+        kind: BrandKind::Standard,
+        time_zone: jiff::tz::TimeZone::UTC,
+        currency: Currency::USD,
+        launched: true,
+        thresholds: Thresholds::defaults_for(&BrandKind::Standard),
+    }
+}
+
+async fn bench(label: &str, store: Arc<dyn Store>) {
+    let now = Timestamp::now();
+    let new = NewApiToken::generate(
+        "bench",
+        brand().id,
+        SourceId::parse("ingest-mavena").unwrap(),
+        TokenKinds::All,
+        "bench",
+        now,
+    );
+    let audit = AuditEntry {
+        at: now,
+        actor: "bench".into(),
+        action: "api_token.create".into(),
+        subject: new.token.id.clone(),
+        payload: json!({}),
+        ip: None,
+    };
+    store.create_api_token(&new, &audit).await.unwrap();
+    let token = new.plaintext.expose().to_string();
+    let state = AppState {
+        store,
+        brands: Arc::new(vec![brand()]),
+        sources: Arc::new(vec![]),
+        week_start: Weekday::Monday,
+        clock: Arc::new(Timestamp::now),
+        started_at: now,
+        webhooks: None,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(opsdeck_web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let url = format!("http://{addr}/api/v1/ingest/orders");
+    let sample = serde_json::to_string(&order(0)).unwrap().len();
+    println!("{label}: order payload {sample} bytes, {CLIENTS} concurrent clients");
+    let mut next_id = 0usize;
+    for (batch, requests) in [(1usize, 2000usize), (100, 100), (1000, 16)] {
+        let bodies: Vec<String> = (0..requests)
+            .map(|_| {
+                let records: Vec<Value> = (0..batch)
+                    .map(|_| {
+                        next_id += 1;
+                        order(next_id)
+                    })
+                    .collect();
+                json!({ "records": records }).to_string()
+            })
+            .collect();
+        let bodies = Arc::new(bodies);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..CLIENTS {
+            let (bodies, url, token) = (bodies.clone(), url.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut latencies = Vec::new();
+                for body in bodies.iter().skip(c).step_by(CLIENTS) {
+                    let t = Instant::now();
+                    let r = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+                    r.bytes().await.unwrap();
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            }));
+        }
+        let mut latencies: Vec<Duration> = Vec::new();
+        for t in tasks {
+            latencies.extend(t.await.unwrap());
+        }
+        let elapsed = started.elapsed();
+        latencies.sort();
+        let pct =
+            |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        println!(
+            "  batch {batch:>4}: {requests:>4} requests, {:>8.0} records/s, {:>7.1} requests/s, p50 {:>7.2} ms, p99 {:>7.2} ms",
+            (batch * requests) as f64 / elapsed.as_secs_f64(),
+            requests as f64 / elapsed.as_secs_f64(),
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.99).as_secs_f64() * 1e3,
+        );
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+}
+
+#[tokio::main]
+async fn main() {
+    let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+    bench("SQLite (WAL, synchronous=FULL)", store).await;
+    match opsdeck_store::testing::postgres_fresh().await {
+        Some(store) => bench("PostgreSQL", store).await,
+        None => println!("PostgreSQL: skipped (set OPSDECK_TEST_POSTGRES_URL)"),
+    }
+}
