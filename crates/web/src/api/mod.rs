@@ -4,6 +4,7 @@
 //! and lets a test check that the OpenAPI document describes each of them.
 //! Errors are `{"error": "..."}` with the status [`crate::Error`] documents.
 
+mod alerts;
 mod brands;
 pub mod openapi;
 mod order_volume;
@@ -33,6 +34,8 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         sources::route(),
         openapi::route(),
     ];
+    // Alert episodes, urgent list, ack/resolve, silences.
+    routes.extend(alerts::routes());
     // POST /api/v1/ingest/{kind}, one route per kind.
     routes.extend(crate::ingest::routes());
     routes

@@ -8,6 +8,7 @@
 // Amounts are written as units_cents (100_00 is $100.00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
+mod alerts;
 mod api;
 mod common;
 mod dashboard;

@@ -1,0 +1,424 @@
+//! The alerts API: episodes with their history and delivery status, the
+//! "urgent attention" list, acknowledge, resolve and silences.
+//!
+//! - `GET  /api/v1/alerts[?state=open|all&brand=ID&limit=N]`
+//! - `GET  /api/v1/alerts/urgent[?limit=N]`: open episodes, most severe
+//!   first, firing before acknowledged, oldest first
+//! - `GET  /api/v1/alerts/{id}`: one episode, its events and notifications
+//! - `POST /api/v1/alerts/{id}/ack` and `/resolve`, body `{"by": "..."}`
+//! - `GET  /api/v1/alerts/silences`, `POST /api/v1/alerts/silences`
+//!
+//! Changes go through `opsdeck_alerts::actions` — the same path Telegram's
+//! button takes — and into the audit log with the caller's name.
+
+use super::ApiRoute;
+use crate::params::Params;
+use crate::{AppState, Error};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Json;
+use opsdeck_alerts::actions::{self, AckOutcome, Actor};
+use opsdeck_alerts::silence::{Matchers, Silence};
+use opsdeck_alerts::AlertError;
+use opsdeck_domain::Timestamp;
+use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow, EventRow, OutboxRow, SilenceRow};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Makes silence ids unique within a process (with the clock, across them).
+static SILENCES: AtomicU64 = AtomicU64::new(1);
+
+pub(super) fn routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute {
+            path: "/api/v1/alerts",
+            method: "get",
+            handler: get(list),
+        },
+        ApiRoute {
+            path: "/api/v1/alerts/urgent",
+            method: "get",
+            handler: get(urgent),
+        },
+        ApiRoute {
+            path: "/api/v1/alerts/silences",
+            method: "get",
+            handler: get(list_silences),
+        },
+        ApiRoute {
+            path: "/api/v1/alerts/silences",
+            method: "post",
+            handler: post(create_silence),
+        },
+        ApiRoute {
+            path: "/api/v1/alerts/{id}",
+            method: "get",
+            handler: get(one),
+        },
+        ApiRoute {
+            path: "/api/v1/alerts/{id}/ack",
+            method: "post",
+            handler: post(ack),
+        },
+        ApiRoute {
+            path: "/api/v1/alerts/{id}/resolve",
+            method: "post",
+            handler: post(resolve),
+        },
+    ]
+}
+
+/// One episode as the API shows it.
+#[derive(Serialize)]
+struct Episode {
+    id: String,
+    rule: String,
+    brand: String,
+    severity: String,
+    state: String,
+    opened_at: Timestamp,
+    updated_at: Timestamp,
+    subject: Value,
+    rule_name: Value,
+    value: Value,
+    baseline: Value,
+    threshold: Value,
+    why: Value,
+    dashboard_path: Value,
+    tier: Value,
+    notifications: Value,
+    acknowledged: Value,
+    resolved_at: Value,
+    silenced_by: Value,
+}
+
+impl From<EpisodeRow> for Episode {
+    fn from(r: EpisodeRow) -> Self {
+        let b = |k: &str| r.body.get(k).cloned().unwrap_or(Value::Null);
+        Episode {
+            subject: b("subject"),
+            rule_name: b("rule_name"),
+            value: b("value"),
+            baseline: b("baseline"),
+            threshold: b("threshold"),
+            why: b("why"),
+            dashboard_path: b("dashboard_path"),
+            tier: b("tier"),
+            notifications: b("notifications"),
+            acknowledged: b("ack"),
+            resolved_at: b("resolved_at"),
+            silenced_by: b("silenced_by"),
+            id: r.id,
+            rule: r.rule,
+            brand: r.brand,
+            severity: r.severity,
+            state: r.state,
+            opened_at: r.opened_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// `open` (default) or `all`.
+    state: Option<String>,
+    brand: Option<String>,
+    /// 1..=500, default 100.
+    limit: Option<u32>,
+}
+
+fn limit(l: Option<u32>, default: u32) -> Result<u32, Error> {
+    match l.unwrap_or(default) {
+        n @ 1..=500 => Ok(n),
+        n => Err(Error::BadRequest(format!(
+            "limit must be 1 to 500, not {n}"
+        ))),
+    }
+}
+
+fn alert_error(e: AlertError) -> Error {
+    match e {
+        AlertError::Store(e) => Error::Store(e),
+        AlertError::NoSuchEpisode(_) => Error::NotFound,
+        other => Error::BadRequest(other.to_string()),
+    }
+}
+
+#[derive(Serialize)]
+struct EpisodeList {
+    alerts: Vec<Episode>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Params(q): Params<ListQuery>,
+) -> Result<Json<EpisodeList>, Error> {
+    let open_only = match q.state.as_deref().unwrap_or("open") {
+        "open" => true,
+        "all" => false,
+        other => {
+            return Err(Error::BadRequest(format!(
+                "state must be open or all, not {other:?}"
+            )))
+        }
+    };
+    if let Some(b) = &q.brand {
+        state.brand(b)?;
+    }
+    let filter = EpisodeFilter {
+        open_only,
+        brand: q.brand,
+        limit: limit(q.limit, 100)?,
+    };
+    let rows = state.store.alert_episodes(&filter).await?;
+    Ok(Json(EpisodeList {
+        alerts: rows.into_iter().map(Episode::from).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrgentQuery {
+    /// 1..=500, default 10.
+    limit: Option<u32>,
+}
+
+async fn urgent(
+    State(state): State<AppState>,
+    Params(q): Params<UrgentQuery>,
+) -> Result<Json<EpisodeList>, Error> {
+    let n = limit(q.limit, 10)? as usize;
+    let filter = EpisodeFilter {
+        open_only: true,
+        brand: None,
+        limit: 10_000,
+    };
+    let mut rows = state.store.alert_episodes(&filter).await?;
+    let rank = |r: &EpisodeRow| {
+        (
+            r.severity != "critical",
+            r.state != "firing",
+            r.opened_at,
+            r.id.clone(),
+        )
+    };
+    rows.sort_by_key(rank);
+    rows.truncate(n);
+    Ok(Json(EpisodeList {
+        alerts: rows.into_iter().map(Episode::from).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoQuery {}
+
+#[derive(Serialize)]
+struct EpisodeDetail {
+    alert: Episode,
+    /// Every state change, notification and acknowledgement, oldest first.
+    events: Vec<EventRow>,
+    /// Each message sent (or being sent) for it, with delivery status.
+    notifications: Vec<Notification>,
+}
+
+/// A notification's delivery status (the payload is not repeated).
+#[derive(Serialize)]
+struct Notification {
+    id: String,
+    channel: String,
+    status: opsdeck_store::alerts::OutboxStatus,
+    attempts: u32,
+    created_at: Timestamp,
+    next_attempt_at: Timestamp,
+    expires_at: Timestamp,
+    last_error: Option<String>,
+    delivered_at: Option<Timestamp>,
+}
+
+impl From<OutboxRow> for Notification {
+    fn from(r: OutboxRow) -> Self {
+        Notification {
+            id: r.id,
+            channel: r.channel,
+            status: r.status,
+            attempts: r.attempts,
+            created_at: r.created_at,
+            next_attempt_at: r.next_attempt_at,
+            expires_at: r.expires_at,
+            last_error: r.last_error,
+            delivered_at: r.delivered_at,
+        }
+    }
+}
+
+async fn one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Params(NoQuery {}): Params<NoQuery>,
+) -> Result<Json<EpisodeDetail>, Error> {
+    let row = state
+        .store
+        .alert_episode(&id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let events = state.store.alert_events(&id).await?;
+    let sent = state.store.outbox_list(Some(&id), 100).await?;
+    Ok(Json(EpisodeDetail {
+        alert: row.into(),
+        events,
+        notifications: sent.into_iter().map(Notification::from).collect(),
+    }))
+}
+
+/// A JSON body, refused with a 400 naming the problem.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::BadRequest(format!("request body: {e}")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ByBody {
+    /// Who does it, as it will appear in the history and audit log.
+    by: String,
+}
+
+fn actor(by: &str) -> Result<Actor, Error> {
+    let by = by.trim();
+    if by.is_empty() {
+        return Err(Error::BadRequest("by must name who acts".into()));
+    }
+    Ok(Actor::new(by, "api"))
+}
+
+#[derive(Serialize)]
+struct ActionResult {
+    id: String,
+    /// `acknowledged`, `already_acknowledged` or `resolved`.
+    outcome: &'static str,
+    /// Who acknowledged first, for `already_acknowledged`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<String>,
+}
+
+async fn ack(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Params(NoQuery {}): Params<NoQuery>,
+    raw: Bytes,
+) -> Result<Json<ActionResult>, Error> {
+    let who = actor(&body::<ByBody>(&raw)?.by)?;
+    let outcome = actions::acknowledge(state.store.as_ref(), &id, &who, state.now())
+        .await
+        .map_err(alert_error)?;
+    let (outcome, by) = match outcome {
+        AckOutcome::Acknowledged => ("acknowledged", None),
+        AckOutcome::AlreadyAcknowledged { by } => ("already_acknowledged", Some(by)),
+    };
+    Ok(Json(ActionResult { id, outcome, by }))
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Params(NoQuery {}): Params<NoQuery>,
+    raw: Bytes,
+) -> Result<Json<ActionResult>, Error> {
+    let who = actor(&body::<ByBody>(&raw)?.by)?;
+    actions::resolve(state.store.as_ref(), &id, &who, state.now())
+        .await
+        .map_err(alert_error)?;
+    Ok(Json(ActionResult {
+        id,
+        outcome: "resolved",
+        by: None,
+    }))
+}
+
+#[derive(Serialize)]
+struct SilenceList {
+    silences: Vec<SilenceRow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SilenceQuery {
+    /// `active` (default) or `all`.
+    state: Option<String>,
+}
+
+async fn list_silences(
+    State(state): State<AppState>,
+    Params(q): Params<SilenceQuery>,
+) -> Result<Json<SilenceList>, Error> {
+    let at = match q.state.as_deref().unwrap_or("active") {
+        "active" => Some(state.now()),
+        "all" => None,
+        other => {
+            return Err(Error::BadRequest(format!(
+                "state must be active or all, not {other:?}"
+            )))
+        }
+    };
+    Ok(Json(SilenceList {
+        silences: state.store.alert_silences(at).await?,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSilence {
+    #[serde(default)]
+    rules: Vec<String>,
+    #[serde(default)]
+    brands: Vec<String>,
+    #[serde(default)]
+    labels: Vec<String>,
+    /// Default: now.
+    starts_at: Option<Timestamp>,
+    ends_at: Timestamp,
+    reason: String,
+    author: String,
+    /// Set when a declared incident mutes these rules (its title).
+    incident: Option<String>,
+}
+
+async fn create_silence(
+    State(state): State<AppState>,
+    Params(NoQuery {}): Params<NoQuery>,
+    raw: Bytes,
+) -> Result<(StatusCode, Json<Silence>), Error> {
+    let new: NewSilence = body(&raw)?;
+    for b in &new.brands {
+        state.brand(b)?;
+    }
+    let now = state.now();
+    let silence = Silence {
+        id: format!(
+            "S{}-{}",
+            now.as_microsecond(),
+            SILENCES.fetch_add(1, Ordering::Relaxed)
+        ),
+        matchers: Matchers {
+            rules: new.rules,
+            brands: new.brands,
+            labels: new.labels,
+        },
+        starts_at: new.starts_at.unwrap_or(now),
+        ends_at: new.ends_at,
+        reason: new.reason,
+        author: new.author.clone(),
+        incident: new.incident,
+    };
+    let who = actor(&new.author)?;
+    actions::silence(state.store.as_ref(), &silence, &who, now)
+        .await
+        .map_err(alert_error)?;
+    Ok((StatusCode::CREATED, Json(silence)))
+}
