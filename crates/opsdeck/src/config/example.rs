@@ -45,6 +45,11 @@ shop_domain = "plentum.myshopify.com"
 access_token_env = "OPSDECK_SHOPIFY_PLENTUM_TOKEN"   # Admin API token (shpat_…)
 api_version = "2025-07"
 # base_url = "https://plentum.myshopify.com"        # default; point at a proxy or the simulator
+# Webhooks (POST {public_url}/webhooks/shopify; `opsdeck shopify webhooks register`
+# subscribes the store): the app's client secret that signs them, and during a
+# rotation the previous one, still accepted.
+# webhook_secret_env = "OPSDECK_SHOPIFY_WEBHOOK_SECRET"
+# previous_webhook_secret_env = "OPSDECK_SHOPIFY_PREVIOUS_WEBHOOK_SECRET"
 
 [brands.shopify.sync]
 orders_every = "15m"
