@@ -44,7 +44,7 @@ fn observations(brands: usize, cycle: usize) -> Vec<Observation> {
                 value: Some(Figure::new(i as f64, format!("{i} units"))),
                 baseline: None,
                 threshold: Some(Figure::new(3.0, "3 units")),
-                active: (i + cycle / 50) % 10 == 0,
+                active: (i + cycle / 50).is_multiple_of(10),
                 why: format!("item {i} of brand {b}"),
                 dashboard_path: "/".into(),
             });

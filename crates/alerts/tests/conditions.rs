@@ -3,7 +3,6 @@
 //! change), source stale, custom rules — and one scenario through the
 //! store, the runner and the fake receivers, firing and resolving.
 
-#[allow(dead_code)]
 #[path = "../../store/tests/fixtures/mod.rs"]
 mod fixtures;
 

@@ -477,7 +477,10 @@ async fn each_episode_keeps_its_whole_history() {
         audit,
         [
             ("ops@example.com".to_string(), "alert.resolve".to_string()),
-            ("ops@example.com".to_string(), "alert.acknowledge".to_string())
+            (
+                "ops@example.com".to_string(),
+                "alert.acknowledge".to_string()
+            )
         ]
     );
     let row = rig.db.store.alert_episode(&episode).await.unwrap().unwrap();

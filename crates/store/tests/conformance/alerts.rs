@@ -217,7 +217,7 @@ pub(crate) async fn silences_by_window(db: &TestStore) {
             .alert_silences(Some(t("2026-03-01T11:00:00Z")))
             .await
             .unwrap(),
-        [s.clone()]
+        std::slice::from_ref(&s)
     );
     assert!(db
         .store
