@@ -37,10 +37,10 @@ pub mod tokens;
 
 pub use alerts::AlertStore;
 pub use inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
-pub use tokens::{ApiToken, AuditEntry, IngestNote, NewApiToken, TokenCheck, TokenKinds};
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
 };
+pub use tokens::{ApiToken, AuditEntry, IngestNote, NewApiToken, TokenCheck, TokenKinds};
 
 use async_trait::async_trait;
 use opsdeck_domain::{BrandId, InventoryLevel, Order, Product, SourceId, Timestamp};
@@ -181,8 +181,7 @@ pub trait Store: AlertStore + Send + Sync + 'static {
 
     /// Revokes a token and writes the audit entry, in one transaction.
     /// `false` (and nothing written) when no unrevoked token has this id.
-    async fn revoke_api_token(&self, id: &str, at: Timestamp, audit: &AuditEntry)
-        -> Result<bool>;
+    async fn revoke_api_token(&self, id: &str, at: Timestamp, audit: &AuditEntry) -> Result<bool>;
 
     /// The newest audit entries first, at most `limit`.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;

@@ -63,7 +63,12 @@ impl TokenKinds {
         if s == "*" {
             TokenKinds::All
         } else {
-            TokenKinds::Only(s.split(',').filter(|k| !k.is_empty()).map(String::from).collect())
+            TokenKinds::Only(
+                s.split(',')
+                    .filter(|k| !k.is_empty())
+                    .map(String::from)
+                    .collect(),
+            )
         }
     }
 }
@@ -162,6 +167,7 @@ fn split_token(presented: &str) -> Option<(&str, &str)> {
 /// What checking a presented token found. Every refusal is the same 401 to
 /// the caller; the variants exist so the reason can be logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // one per request, returned by value
 pub enum TokenCheck {
     Valid(ApiToken),
     /// Not shaped like a token, unknown id, or wrong secret.
@@ -224,7 +230,11 @@ fn token_from_row(row: &Row) -> Result<(ApiToken, String)> {
     const KIND: &str = "api_token";
     let id = row.text(0)?;
     let ts = |i: usize| from_micros(row.int(i)?, KIND, &id);
-    let opt_ts = |i: usize| row.opt_int(i).map(|us| from_micros(us, KIND, &id)).transpose();
+    let opt_ts = |i: usize| {
+        row.opt_int(i)
+            .map(|us| from_micros(us, KIND, &id))
+            .transpose()
+    };
     let token = ApiToken {
         name: row.text(1)?,
         brand: BrandId::parse(&row.text(2)?).map_err(|e| corrupt(KIND, &id, e))?,
@@ -358,7 +368,14 @@ impl<D: Db> SqlStore<D> {
                 "SELECT at_us, actor, action, subject, payload, ip FROM audit_log \
                  ORDER BY id DESC LIMIT $1",
                 &[Value::Int(Some(i64::from(limit)))],
-                &[Col::Int, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text],
+                &[
+                    Col::Int,
+                    Col::Text,
+                    Col::Text,
+                    Col::Text,
+                    Col::Text,
+                    Col::Text,
+                ],
             )
             .await?;
         rows.iter()
@@ -445,7 +462,10 @@ mod tests {
         assert_eq!(secret.len(), SECRET_LEN);
         assert_eq!(new.secret_sha256, sha256_hex(secret));
         assert!(!new.secret_sha256.contains(secret));
-        assert!(!format!("{new:?}").contains(secret), "Debug hides the secret");
+        assert!(
+            !format!("{new:?}").contains(secret),
+            "Debug hides the secret"
+        );
         assert_eq!(split_token("odk__x"), None);
         assert_eq!(split_token("bearer"), None);
     }

@@ -21,7 +21,10 @@ pub(super) struct Groups {
     pub(super) errors: Vec<RowError>,
 }
 
-/// Columns of the record itself: (column, JSON field, type).
+/// (CSV column, JSON field, type) of each column of a record or child.
+type Columns = &'static [(&'static str, &'static str, Ty)];
+
+/// The type of a cell.
 #[derive(Clone, Copy, PartialEq)]
 enum Ty {
     Text,
@@ -99,12 +102,7 @@ const INVENTORY_COLUMNS: &[(&str, &str, Ty)] = &[
 ];
 
 /// (record columns, child array field, child columns).
-fn layout(
-    kind: ImportKind,
-) -> (
-    &'static [(&'static str, &'static str, Ty)],
-    Option<(&'static str, &'static [(&'static str, &'static str, Ty)])>,
-) {
+fn layout(kind: ImportKind) -> (Columns, Option<(&'static str, Columns)>) {
     match kind {
         ImportKind::Orders => (ORDER_COLUMNS, Some(("line_items", LINE_COLUMNS))),
         ImportKind::Products => (PRODUCT_COLUMNS, Some(("variants", VARIANT_COLUMNS))),

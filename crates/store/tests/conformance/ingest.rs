@@ -100,7 +100,12 @@ pub(crate) fn ingest_kinds(at: &str) -> Vec<AnyRecord> {
 pub(crate) async fn ingest_kinds_round_trip_on_the_feed(db: &TestStore) {
     let batch = ingest_kinds("2026-06-01T10:00:00Z");
     let report = db.store.upsert(&batch, None).await.unwrap();
-    assert_eq!(seqs_of(&report.outcomes), vec![1, 2, 3, 4, 5, 6], "{}", db.label);
+    assert_eq!(
+        seqs_of(&report.outcomes),
+        vec![1, 2, 3, 4, 5, 6],
+        "{}",
+        db.label
+    );
     let back: Vec<AnyRecord> = db
         .store
         .changes_since(0, 100)
@@ -134,7 +139,12 @@ pub(crate) async fn ingest_kinds_ignore_older_updates(db: &TestStore) {
         .unwrap();
     let older = ingest_kinds("2026-06-01T09:00:00Z");
     let report = db.store.upsert(&older, None).await.unwrap();
-    assert_eq!(report.outcomes, vec![UpsertOutcome::Stale; 6], "{}", db.label);
+    assert_eq!(
+        report.outcomes,
+        vec![UpsertOutcome::Stale; 6],
+        "{}",
+        db.label
+    );
     let mut newer = ingest_kinds("2026-06-01T11:00:00Z");
     newer.truncate(1);
     let report = db.store.upsert(&newer, None).await.unwrap();
@@ -164,7 +174,10 @@ fn new_token(kinds: TokenKinds) -> NewApiToken {
 }
 
 pub(crate) async fn api_tokens_verify_revoke_and_audit(db: &TestStore) {
-    let new = new_token(TokenKinds::Only(vec!["orders".into(), "tracking-events".into()]));
+    let new = new_token(TokenKinds::Only(vec![
+        "orders".into(),
+        "tracking-events".into(),
+    ]));
     let plain = new.plaintext.expose().to_string();
     let id = new.token.id.clone();
     db.store
@@ -222,7 +235,12 @@ pub(crate) async fn failed_token_insert_writes_no_audit_entry(db: &TestStore) {
     let entry = audit("api_token.create", &new.token.id);
     db.store.create_api_token(&new, &entry).await.unwrap();
     assert!(db.store.create_api_token(&new, &entry).await.is_err());
-    assert_eq!(db.store.audit_log(10).await.unwrap().len(), 1, "{}", db.label);
+    assert_eq!(
+        db.store.audit_log(10).await.unwrap().len(),
+        1,
+        "{}",
+        db.label
+    );
     assert_eq!(db.store.list_api_tokens().await.unwrap().len(), 1);
 }
 
@@ -234,9 +252,14 @@ pub(crate) async fn ingest_notes_count_requests_and_errors(db: &TestStore) {
         newest: Some(ts(newest)),
     };
     let s = &db.store;
-    s.note_ingest(&src, "orders", at("2026-06-01T10:00:00Z"), &stored(3, "2026-06-01T09:59:00Z"))
-        .await
-        .unwrap();
+    s.note_ingest(
+        &src,
+        "orders",
+        at("2026-06-01T10:00:00Z"),
+        &stored(3, "2026-06-01T09:59:00Z"),
+    )
+    .await
+    .unwrap();
     let refused = IngestNote::Refused {
         error: "records[0].total_price: missing".into(),
     };
@@ -247,16 +270,39 @@ pub(crate) async fn ingest_notes_count_requests_and_errors(db: &TestStore) {
         .await
         .unwrap();
     let state = s.sync_state(&src, "orders").await.unwrap().unwrap();
-    assert_eq!((state.requests, state.errors, state.consecutive_failures), (3, 2, 2));
+    assert_eq!(
+        (state.requests, state.errors, state.consecutive_failures),
+        (3, 2, 2)
+    );
     assert_eq!(state.records_synced, 3);
-    assert_eq!(state.last_error.as_deref(), Some("records[0].total_price: missing"));
+    assert_eq!(
+        state.last_error.as_deref(),
+        Some("records[0].total_price: missing")
+    );
     assert_eq!(state.last_success_at, Some(at("2026-06-01T10:00:00Z")));
     // An older batch does not move the watermark back.
-    s.note_ingest(&src, "orders", at("2026-06-01T10:03:00Z"), &stored(2, "2026-05-01T00:00:00Z"))
-        .await
-        .unwrap();
+    s.note_ingest(
+        &src,
+        "orders",
+        at("2026-06-01T10:03:00Z"),
+        &stored(2, "2026-05-01T00:00:00Z"),
+    )
+    .await
+    .unwrap();
     let state = s.sync_state(&src, "orders").await.unwrap().unwrap();
-    assert_eq!((state.requests, state.consecutive_failures, state.records_synced), (4, 0, 5));
-    assert_eq!(state.watermark, Some(at("2026-06-01T09:59:00Z")), "{}", db.label);
+    assert_eq!(
+        (
+            state.requests,
+            state.consecutive_failures,
+            state.records_synced
+        ),
+        (4, 0, 5)
+    );
+    assert_eq!(
+        state.watermark,
+        Some(at("2026-06-01T09:59:00Z")),
+        "{}",
+        db.label
+    );
     assert_eq!(state.last_success_at, Some(at("2026-06-01T10:03:00Z")));
 }

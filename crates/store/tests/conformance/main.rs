@@ -8,17 +8,17 @@
 
 mod alerts;
 mod feed;
-mod ingest;
 #[path = "../fixtures/mod.rs"]
 mod fixtures;
 mod inbox;
+mod ingest;
 mod queries;
 mod upserts;
 
 use alerts::*;
 use feed::*;
-use ingest::*;
 use inbox::*;
+use ingest::*;
 use queries::*;
 use upserts::*;
 
