@@ -77,6 +77,7 @@ pub fn demo_config(
         brands,
         shopify,
         gorgias: None,
+        alerts: Default::default(),
     })
 }
 

@@ -10,13 +10,16 @@
 //! - `walk`: the TOML reader that collects problems.
 //! - `model`: the typed configuration the rest of the program uses.
 //! - `parse`: from a parsed document to the model, section by section.
+//! - `alerts`: `[alerts]` rules, overrides, business hours and `[notifiers.*]`.
 //! - `example`: the commented example printed by `opsdeck default-config`.
 
+mod alerts;
 mod example;
 mod model;
 mod parse;
 mod walk;
 
+pub use alerts::AlertsConfig;
 pub use example::EXAMPLE_CONFIG;
 pub use model::{
     Config, DatabaseConfig, GorgiasConfig, ShopifySourceConfig, SyncCadence, DEFAULT_DATABASE_URL,

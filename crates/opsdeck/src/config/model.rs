@@ -22,6 +22,8 @@ pub struct Config {
     pub brands: Vec<Brand>,
     pub shopify: Vec<ShopifySourceConfig>,
     pub gorgias: Option<GorgiasConfig>,
+    /// `[alerts]` and `[notifiers.*]`.
+    pub alerts: super::alerts::AlertsConfig,
 }
 
 /// The database URL may carry a password, so it is a [`Secret`].

@@ -87,6 +87,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let gorgias = root
         .opt_table("gorgias")
         .and_then(|g| parse_gorgias(&g, secrets));
+    let alerts = super::alerts::parse_alerts(&root, secrets, &brands);
     root.finish();
 
     if !problems.is_empty() {
@@ -106,6 +107,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         brands,
         shopify,
         gorgias,
+        alerts,
     })
 }
 

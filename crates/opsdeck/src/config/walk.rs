@@ -194,6 +194,19 @@ impl<'a, 't> Section<'a, 't> {
         }
     }
 
+    /// A number (integer or float).
+    pub fn opt_f64(&self, key: &'static str) -> Option<f64> {
+        let item = self.item(key)?;
+        match (item.as_float(), item.as_integer()) {
+            (Some(f), _) => Some(f),
+            (None, Some(i)) => Some(i as f64),
+            _ => {
+                self.wrong_type(key, item, "a number");
+                None
+            }
+        }
+    }
+
     /// A non-negative integer that fits in `u32`.
     pub fn opt_u32(&self, key: &'static str) -> Option<u32> {
         let value = self.opt_int(key)?;

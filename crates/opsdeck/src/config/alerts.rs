@@ -1,0 +1,600 @@
+//! `[alerts]` and `[notifiers.*]`: alert rules, their per-brand numbers,
+//! business hours, and where messages go.
+//!
+//! ```toml
+//! [alerts]
+//! every = "5s"                 # evaluation interval
+//! lease = "30s"                # leader lease (takeover time when a process dies)
+//! [[alerts.rules]]             # change a default rule for every brand
+//! rule = "zero_orders"
+//! hours = 4
+//! pending = "5m"
+//! [[alerts.overrides]]         # ... or for one brand
+//! brand = "plentum"
+//! rule = "zero_orders"
+//! tier = "slack"
+//! [[alerts.custom]]            # the merchant's own rule
+//! id = "orders_drop"
+//! name = "Orders dropping"
+//! metric = "orders_today"
+//! direction = "below"
+//! change_percent = 30
+//! min_volume = 10
+//! [[alerts.business_hours]]
+//! brand = "mavena"
+//! open = "08:00"
+//! close = "22:00"
+//! days = ["mon", "tue", "wed", "thu", "fri", "sat"]
+//! [notifiers.slack]
+//! webhook_url_env = "OPSDECK_SLACK_WEBHOOK_URL"
+//! [notifiers.telegram]
+//! bot_token_env = "OPSDECK_TELEGRAM_BOT_TOKEN"
+//! chat_id = "-1001234567890"
+//! ```
+
+use super::walk::Section;
+use super::SecretSource;
+use opsdeck_alerts::hours::BusinessHours;
+use opsdeck_alerts::rules::{
+    Condition, CustomCondition, CustomTest, Direction, Rule, RuleOverride, RuleSet, SeriesUnit,
+    Severity, Tier, Timing,
+};
+use opsdeck_domain::{Brand, Secret};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The alerts part of the configuration.
+#[derive(Debug, Clone)]
+pub struct AlertsConfig {
+    pub every: Duration,
+    pub lease: Duration,
+    pub rules: RuleSet,
+    /// Per brand id; brands not listed are open around the clock.
+    pub business_hours: BTreeMap<String, BusinessHours>,
+    pub slack: Option<SlackConfig>,
+    pub telegram: Option<TelegramConfig>,
+    pub webhook: Option<WebhookConfig>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            every: Duration::from_secs(5),
+            lease: Duration::from_secs(30),
+            rules: RuleSet::defaults(),
+            business_hours: BTreeMap::new(),
+            slack: None,
+            telegram: None,
+            webhook: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SlackConfig {
+    pub webhook_url: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    pub base_url: String,
+    pub bot_token: Secret,
+    pub chat_id: String,
+    pub message_thread_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: String,
+    pub secret: Secret,
+}
+
+/// A secret named by `{base}_env` or `{base}_file`; a literal `{base}` is
+/// refused (secrets do not belong in the file).
+fn secret(
+    s: &Section<'_, '_>,
+    secrets: &dyn SecretSource,
+    base: &'static str,
+    env_key: &'static str,
+    file_key: &'static str,
+) -> Option<Secret> {
+    if s.has_key(base) {
+        let _ = s.opt_str(base);
+        s.problem(base, format!("secrets do not belong in the config file: name an environment variable with {env_key} (or a file with {file_key})"));
+        return None;
+    }
+    match (s.opt_str(env_key), s.opt_str(file_key)) {
+        (Some(_), Some(_)) => {
+            s.problem(
+                env_key,
+                format!("give only one of {env_key} and {file_key}"),
+            );
+            None
+        }
+        (Some(var), None) => match secrets.env(var) {
+            Some(v) => Some(Secret::new(v.trim())),
+            None => {
+                s.problem(env_key, format!("environment variable {var} is not set"));
+                None
+            }
+        },
+        (None, Some(path)) => match secrets.file(std::path::Path::new(path)) {
+            Ok(v) => Some(Secret::new(v.trim())),
+            Err(e) => {
+                s.problem(file_key, format!("cannot read {path}: {e}"));
+                None
+            }
+        },
+        (None, None) => {
+            s.section_problem(env_key, format!("is required (or {file_key})"));
+            None
+        }
+    }
+}
+
+fn duration(s: &Section<'_, '_>, key: &'static str) -> Option<jiff::SignedDuration> {
+    let v = s.opt_str(key)?;
+    match parse_duration(v) {
+        Some(d) => Some(d),
+        None => {
+            s.problem(
+                key,
+                format!("{v:?} is not a duration like \"30s\", \"5m\", \"4h\""),
+            );
+            None
+        }
+    }
+}
+
+/// `"30s"`, `"5m"`, `"4h"`, `"2d"`.
+fn parse_duration(v: &str) -> Option<jiff::SignedDuration> {
+    let v = v.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit())?;
+    let n: i64 = v[..split].parse().ok()?;
+    let secs = match &v[split..] {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(jiff::SignedDuration::from_secs(secs))
+}
+
+fn timing(s: &Section<'_, '_>, base: Timing) -> Timing {
+    Timing {
+        pending_for: duration(s, "pending").unwrap_or(base.pending_for),
+        keep_firing_for: duration(s, "keep_firing").unwrap_or(base.keep_firing_for),
+        repeat_every: duration(s, "repeat").unwrap_or(base.repeat_every),
+        escalate_after: duration(s, "escalate_after").unwrap_or(base.escalate_after),
+    }
+}
+
+fn number(s: &Section<'_, '_>, key: &'static str, current: f64) -> f64 {
+    s.opt_f64(key).unwrap_or(current)
+}
+
+/// The condition's numbers, each replaceable by a key of the same name.
+fn condition_numbers(s: &Section<'_, '_>, c: &Condition) -> Condition {
+    use Condition::*;
+    match c.clone() {
+        CsatDrop { drop } => CsatDrop {
+            drop: number(s, "drop", drop),
+        },
+        CsatBelowTarget { below, days } => CsatBelowTarget {
+            below: number(s, "below", below),
+            days: s.opt_u32("days").unwrap_or(days),
+        },
+        TicketBacklogSpike { floor, factor } => TicketBacklogSpike {
+            floor: number(s, "floor", floor),
+            factor: number(s, "factor", factor),
+        },
+        ResolutionTimeSpike { hours } => ResolutionTimeSpike {
+            hours: number(s, "hours", hours),
+        },
+        ChargebackRisk { hours } => ChargebackRisk {
+            hours: number(s, "hours", hours),
+        },
+        RevenueAnomaly { ratio, min_orders } => RevenueAnomaly {
+            ratio: number(s, "ratio", ratio),
+            min_orders: s.opt_u32("min_orders").map(u64::from).unwrap_or(min_orders),
+        },
+        ZeroOrders { hours } => ZeroOrders {
+            hours: number(s, "hours", hours),
+        },
+        FulfillmentBlocker {
+            hours,
+            escalate_value_minor,
+        } => FulfillmentBlocker {
+            hours: number(s, "hours", hours),
+            escalate_value_minor: s
+                .opt_int("escalate_value_minor")
+                .unwrap_or(escalate_value_minor),
+        },
+        TopSkuCover { days } => TopSkuCover {
+            days: number(s, "days", days),
+        },
+        SourceStale {
+            cadence_factor,
+            failures,
+        } => SourceStale {
+            cadence_factor: number(s, "cadence_factor", cadence_factor),
+            failures: s.opt_u32("failures").unwrap_or(failures),
+        },
+        other => other,
+    }
+}
+
+fn severity_tier(s: &Section<'_, '_>) -> (Option<Severity>, Option<Tier>) {
+    let severity = s.opt_str("severity").and_then(|v| {
+        Severity::parse(v).or_else(|| {
+            s.problem(
+                "severity",
+                format!("{v:?} is not a severity: use warning or critical"),
+            );
+            None
+        })
+    });
+    let tier = s.opt_str("tier").and_then(|v| {
+        Tier::parse(v).or_else(|| {
+            s.problem(
+                "tier",
+                format!("{v:?} is not a tier: use slack, telegram or telegram_and_slack"),
+            );
+            None
+        })
+    });
+    (severity, tier)
+}
+
+fn rule_of<'r>(s: &Section<'_, '_>, rules: &'r RuleSet) -> Option<&'r Rule> {
+    let id = s.req_str("rule")?;
+    let found = rules.get(id);
+    if found.is_none() {
+        let known: Vec<&str> = rules.all().iter().map(|r| r.id.as_str()).collect();
+        s.problem(
+            "rule",
+            format!("unknown rule {id:?}: use one of {}", known.join(", ")),
+        );
+    }
+    found
+}
+
+fn custom(s: &Section<'_, '_>) -> Option<Rule> {
+    let id = s.req_str("id");
+    let name = s.req_str("name");
+    let metric = s.req_str("metric");
+    let direction = s.req_str("direction").and_then(|d| match d {
+        "below" => Some(Direction::Below),
+        "above" => Some(Direction::Above),
+        other => {
+            s.problem(
+                "direction",
+                format!("{other:?} is not a direction: use below or above"),
+            );
+            None
+        }
+    });
+    let test = match (s.opt_f64("threshold"), s.opt_f64("change_percent")) {
+        (Some(value), None) => Some(CustomTest::Threshold { value }),
+        (None, Some(percent)) => Some(CustomTest::ChangeVsBaseline {
+            percent,
+            min_volume: s.opt_f64("min_volume").unwrap_or(0.0),
+        }),
+        _ => {
+            s.section_problem(
+                "threshold",
+                "give exactly one of threshold and change_percent",
+            );
+            None
+        }
+    };
+    let per = match s.opt_str("per").unwrap_or("days") {
+        "days" => Some(SeriesUnit::Days),
+        "hours" => Some(SeriesUnit::Hours),
+        other => {
+            s.problem("per", format!("{other:?} is not a step: use days or hours"));
+            None
+        }
+    };
+    let consecutive = s.opt_u32("for").unwrap_or(1).max(1);
+    let (severity, tier) = severity_tier(s);
+    let timing = timing(s, Timing::default());
+    Some(Rule {
+        id: id?.to_string(),
+        name: name?.to_string(),
+        severity: severity.unwrap_or(Severity::Warning),
+        tier: tier.unwrap_or(Tier::Slack),
+        condition: Condition::Custom(CustomCondition {
+            metric: metric?.to_string(),
+            direction: direction?,
+            test: test?,
+            consecutive,
+            per: per?,
+        }),
+        timing,
+        enabled: s.opt_bool("enabled").unwrap_or(true),
+    })
+}
+
+/// Reads `[alerts]` and `[notifiers]` from the root table.
+pub(super) fn parse_alerts(
+    root: &Section<'_, '_>,
+    secrets: &dyn SecretSource,
+    brands: &[Brand],
+) -> AlertsConfig {
+    let mut cfg = AlertsConfig::default();
+    if let Some(a) = root.opt_table("alerts") {
+        let to_std = |d: jiff::SignedDuration| Duration::try_from(d).ok();
+        if let Some(d) = duration(&a, "every").and_then(to_std) {
+            cfg.every = d;
+        }
+        if let Some(d) = duration(&a, "lease").and_then(to_std) {
+            cfg.lease = d;
+        }
+        for s in a.array_of_tables("rules") {
+            if let Some(rule) = rule_of(&s, &cfg.rules).cloned() {
+                let (severity, tier) = severity_tier(&s);
+                let changed = Rule {
+                    condition: condition_numbers(&s, &rule.condition),
+                    timing: timing(&s, rule.timing),
+                    severity: severity.unwrap_or(rule.severity),
+                    tier: tier.unwrap_or(rule.tier),
+                    enabled: s.opt_bool("enabled").unwrap_or(rule.enabled),
+                    ..rule
+                };
+                cfg.rules.upsert(changed);
+            }
+            s.finish();
+        }
+        for s in a.array_of_tables("custom") {
+            if let Some(rule) = custom(&s) {
+                if cfg.rules.get(&rule.id).is_some() {
+                    s.problem("id", format!("rule id {:?} is already taken", rule.id));
+                } else {
+                    cfg.rules.upsert(rule);
+                }
+            }
+            s.finish();
+        }
+        let brand_of = |s: &Section<'_, '_>| {
+            let id = s.req_str("brand")?;
+            let b = brands.iter().find(|b| b.id.as_str() == id);
+            if b.is_none() {
+                s.problem(
+                    "brand",
+                    format!("unknown brand {id:?}: it must be one of [[brands]]"),
+                );
+            }
+            b
+        };
+        let mut overrides = Vec::new();
+        for s in a.array_of_tables("overrides") {
+            let (brand, rule) = (brand_of(&s), rule_of(&s, &cfg.rules).cloned());
+            // Read every key even when the brand is wrong, so the one
+            // mistake is reported rather than its neighbours as unknown.
+            let (severity, tier) = severity_tier(&s);
+            let enabled = s.opt_bool("enabled");
+            if let Some(rule) = rule {
+                let o = RuleOverride {
+                    enabled,
+                    severity,
+                    tier,
+                    condition: Some(condition_numbers(&s, &rule.condition)),
+                    timing: Some(timing(&s, rule.timing)),
+                };
+                if let Some(brand) = brand {
+                    overrides.push((brand.id.to_string(), rule.id, o));
+                }
+            }
+            s.finish();
+        }
+        for (brand, rule, o) in overrides {
+            cfg.rules.set_override(&brand, &rule, o);
+        }
+        for s in a.array_of_tables("business_hours") {
+            let brand = brand_of(&s);
+            let (open, close) = (s.req_str("open"), s.req_str("close"));
+            let days = s
+                .opt_str_list("days")
+                .unwrap_or_else(|| vec!["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+            if let (Some(brand), Some(open), Some(close)) = (brand, open, close) {
+                match BusinessHours::parse(brand.time_zone.clone(), open, close, &days) {
+                    Ok(h) => {
+                        cfg.business_hours.insert(brand.id.to_string(), h);
+                    }
+                    Err(e) => s.problem("open", e.to_string()),
+                }
+            }
+            s.finish();
+        }
+        a.finish();
+    }
+    if let Some(n) = root.opt_table("notifiers") {
+        if let Some(s) = n.opt_table("slack") {
+            cfg.slack = secret(
+                &s,
+                secrets,
+                "webhook_url",
+                "webhook_url_env",
+                "webhook_url_file",
+            )
+            .map(|webhook_url| SlackConfig { webhook_url });
+            s.finish();
+        }
+        if let Some(s) = n.opt_table("telegram") {
+            let token = secret(&s, secrets, "bot_token", "bot_token_env", "bot_token_file");
+            let chat = s.req_str("chat_id");
+            let thread = s.opt_int("message_thread_id");
+            let base = s.opt_str("base_url").unwrap_or("https://api.telegram.org");
+            if let (Some(bot_token), Some(chat)) = (token, chat) {
+                cfg.telegram = Some(TelegramConfig {
+                    base_url: base.to_string(),
+                    bot_token,
+                    chat_id: chat.to_string(),
+                    message_thread_id: thread,
+                });
+            }
+            s.finish();
+        }
+        if let Some(s) = n.opt_table("webhook") {
+            let url = s.req_str("url");
+            let key = secret(&s, secrets, "secret", "secret_env", "secret_file");
+            if let (Some(url), Some(secret)) = (url, key) {
+                cfg.webhook = Some(WebhookConfig {
+                    url: url.to_string(),
+                    secret,
+                });
+            }
+            s.finish();
+        }
+        n.finish();
+    }
+    cfg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse_config, ConfigProblem, SecretSource};
+    use opsdeck_alerts::rules::{Condition, Tier};
+    use std::path::Path;
+
+    struct Env;
+
+    impl SecretSource for Env {
+        fn env(&self, name: &str) -> Option<String> {
+            match name {
+                "SLACK_URL" => Some("https://hooks.slack.com/services/T/B/secret".into()),
+                "TG_TOKEN" => Some("123:secret".into()),
+                _ => None,
+            }
+        }
+        fn file(&self, _: &Path) -> std::io::Result<String> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file",
+            ))
+        }
+    }
+
+    const BRANDS: &str = r#"
+[[brands]]
+id = "mavena"
+name = "Mavena"
+kind = "subscription"
+time_zone = "America/New_York"
+currency = "USD"
+"#;
+
+    fn parse(alerts: &str) -> Result<super::super::Config, Vec<ConfigProblem>> {
+        parse_config(&format!("{BRANDS}{alerts}"), &Env)
+    }
+
+    #[test]
+    fn rules_overrides_custom_hours_and_notifiers() {
+        let c = parse(
+            r#"
+[alerts]
+every = "10s"
+lease = "45s"
+[[alerts.rules]]
+rule = "zero_orders"
+hours = 4
+pending = "5m"
+[[alerts.overrides]]
+brand = "mavena"
+rule = "revenue_anomaly"
+tier = "telegram_and_slack"
+ratio = 0.4
+[[alerts.custom]]
+id = "orders_drop"
+name = "Orders dropping"
+metric = "orders_today"
+direction = "below"
+change_percent = 30
+min_volume = 10
+[[alerts.business_hours]]
+brand = "mavena"
+open = "08:00"
+close = "22:00"
+days = ["mon", "tue"]
+[notifiers.slack]
+webhook_url_env = "SLACK_URL"
+[notifiers.telegram]
+bot_token_env = "TG_TOKEN"
+chat_id = "-100123"
+message_thread_id = 7
+"#,
+        )
+        .unwrap();
+        let a = &c.alerts;
+        assert_eq!(a.every.as_secs(), 10);
+        assert_eq!(a.lease.as_secs(), 45);
+        let zero = a.rules.get("zero_orders").unwrap();
+        assert_eq!(zero.condition, Condition::ZeroOrders { hours: 4.0 });
+        assert_eq!(zero.timing.pending_for.as_secs(), 300);
+        let rev = a.rules.for_brand("revenue_anomaly", "mavena").unwrap();
+        assert_eq!(rev.tier, Tier::TelegramAndSlack);
+        assert_eq!(
+            rev.condition,
+            Condition::RevenueAnomaly {
+                ratio: 0.4,
+                min_orders: 10
+            }
+        );
+        assert!(a.rules.get("orders_drop").is_some());
+        assert!(a.business_hours.contains_key("mavena"));
+        assert_eq!(a.telegram.as_ref().unwrap().message_thread_id, Some(7));
+        assert_eq!(
+            a.telegram.as_ref().unwrap().base_url,
+            "https://api.telegram.org"
+        );
+        assert!(a.slack.is_some());
+        // Secrets never show in Debug output.
+        assert!(!format!("{a:?}").contains("secret"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_line_and_key() {
+        let problems = parse(
+            r#"
+[alerts]
+every = "soon"
+[[alerts.rules]]
+rule = "zero_order"
+[[alerts.overrides]]
+brand = "nosuch"
+rule = "zero_orders"
+tier = "pager"
+[[alerts.custom]]
+id = "x"
+name = "X"
+metric = "orders_today"
+direction = "sideways"
+threshold = 1
+change_percent = 2
+[notifiers.slack]
+webhook_url = "https://hooks.slack.com/services/T/B/secret"
+"#,
+        )
+        .unwrap_err();
+        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        let has = |needle: &str| {
+            assert!(
+                shown.iter().any(|p| p.contains(needle)),
+                "{needle} not in {shown:#?}"
+            )
+        };
+        has("line 10: alerts.every: \"soon\" is not a duration");
+        has("line 12: alerts.rules[0].rule: unknown rule \"zero_order\"");
+        has("line 14: alerts.overrides[0].brand: unknown brand \"nosuch\"");
+        has("line 16: alerts.overrides[0].tier: \"pager\" is not a tier");
+        has("alerts.custom[0].direction: \"sideways\" is not a direction");
+        has("give exactly one of threshold and change_percent");
+        has("notifiers.slack.webhook_url: secrets do not belong in the config file");
+        assert!(
+            shown.iter().all(|p| !p.contains("hooks.slack.com")),
+            "{shown:#?}"
+        );
+    }
+}
