@@ -1,5 +1,8 @@
 //! The projection and panels: hand-computed fixtures with a fixed clock, the
-//! incremental == rebuild property, and an independent check in plain SQL.
+//! incremental == rebuild-from-the-store property.
+
+// Amounts are units_cents (100_00 is $100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 #[path = "support/gen.rs"]
 mod gen;
@@ -70,7 +73,7 @@ fn sales_and_pulse_on_hand_computed_orders() {
     assert!((s.revenue_delta.unwrap() - 0.875).abs() < 1e-9);
     // Baseline: (80 + 60) / 7 per day so far; today 150.
     let pu = panels::pulse::pulse(&p, &PanelConfig::default(), 0, ts(now));
-    assert!((pu.baseline_revenue_minor - 140_00 as f64 / 7.0).abs() < 1e-6);
+    assert!((pu.baseline_revenue_minor - 14_000.0 / 7.0).abs() < 1e-6);
     assert_eq!(pu.state, panels::pulse::PulseState::Critical);
     assert!(pu.order_spike);
     // A brand not launched answers with no numbers.

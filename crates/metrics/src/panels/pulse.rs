@@ -92,10 +92,13 @@ pub fn pulse(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> P
         Some(_) => PulseState::Normal,
     };
     let threshold = major_to_minor(cfg.blocker_value, brand.currency);
-    let mut blockers: Vec<Blocker> = p
+    let open = p
         .orders
         .open
-        .range((b, i64::MIN, 0)..(b, now_s - 86_400, 0))
+        .range((b, i64::MIN, 0)..(b, now_s - 86_400, 0));
+    let blocker_count = open.clone().count();
+    let blockers: Vec<Blocker> = open
+        .take(BLOCKERS_SHOWN)
         .filter_map(|(_, _, k)| p.orders.rows.get(k))
         .map(|r| Blocker {
             order: format!("#{}", r.number),
@@ -106,8 +109,6 @@ pub fn pulse(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> P
             partial: r.stage() == crate::projection::Stage::Partial,
         })
         .collect();
-    let blocker_count = blockers.len();
-    blockers.truncate(BLOCKERS_SHOWN);
     Pulse {
         orders_today: cur.orders,
         revenue_today: Money::new(cur.revenue, brand.currency),

@@ -29,7 +29,10 @@ pub struct UrgentTicket {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Urgent {
+    /// Flagged among the newest [`SCAN_LIMIT`] open tickets.
     pub flagged: usize,
+    /// Open tickets looked at (the newest, at most [`SCAN_LIMIT`]).
+    pub scanned: usize,
     pub tickets: Vec<UrgentTicket>,
     /// Flags this build cannot compute, with why.
     pub unavailable: Vec<Flag>,
@@ -58,6 +61,10 @@ pub fn linked_order(p: &Projection, b: BrandIx, t: &TicketRow) -> Option<u64> {
         .map(|(k, _)| *k)
 }
 
+/// The queue looks at the newest this-many open tickets of a brand, so a
+/// backlog of old open tickets cannot slow the dashboard down.
+pub const SCAN_LIMIT: usize = 2_000;
+
 pub const SENTIMENT_UNAVAILABLE: &str =
     "no well-kept lexicon-based sentiment library exists for Rust; this flag is not computed";
 
@@ -67,6 +74,7 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
     let vip_value = major_to_minor(cfg.vip_order_value, brand.currency);
     let mut out = Urgent {
         flagged: 0,
+        scanned: 0,
         tickets: vec![],
         unavailable: vec![Flag {
             flag: "negative_sentiment",
@@ -78,7 +86,9 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
         .open
         .range((b, i64::MIN, 0)..=(b, i64::MAX, u64::MAX))
         .rev()
+        .take(SCAN_LIMIT)
     {
+        out.scanned += 1;
         let Some(t) = p.support.tickets.get(key) else {
             continue;
         };
