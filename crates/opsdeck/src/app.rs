@@ -156,6 +156,8 @@ pub struct Running {
     stop: watch::Sender<bool>,
     web: JoinHandle<std::io::Result<()>>,
     sync: JoinHandle<()>,
+    /// The alert runner (and Telegram acknowledge loop), when enabled.
+    alerts: Vec<JoinHandle<()>>,
     /// The webhook inbox worker, when any shop has a webhook secret.
     inbox: Option<JoinHandle<()>>,
 }
@@ -166,6 +168,9 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         self.sync.await.context("sync worker panicked")?;
+        for task in self.alerts {
+            task.await.context("alert worker panicked")?;
+        }
         if let Some(inbox) = self.inbox {
             inbox.await.context("webhook inbox worker panicked")?;
         }
@@ -217,6 +222,15 @@ pub async fn start(
         ));
         (Some(receiver), Some(inbox))
     };
+    // Alerts: evaluator and sender behind the leader lease.
+    let alerts = crate::alerts_app::start_alerts(
+        config,
+        store.clone(),
+        None,
+        clock.clone(),
+        stop_rx.clone(),
+    )
+    .await?;
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -236,6 +250,7 @@ pub async fn start(
         stop,
         web,
         sync,
+        alerts,
         inbox,
     })
 }

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`config`]: the TOML configuration, checked with every problem reported.
+//! - [`alerts_app`]: alerts in a running opsdeck (runner, notifiers, Telegram acks).
 //! - [`app`]: from a configuration to a running store, sync workers and web server.
 //! - [`demo`]: the simulated merchant and opsdeck in one process.
 //! - [`shopify_cli`]: `opsdeck shopify webhooks register|list`.
@@ -11,6 +12,7 @@
 //! - [`import`]: `opsdeck import orders|products|inventory FILE`, CSV files
 //!   validated like the ingest API.
 
+pub mod alerts_app;
 pub mod app;
 pub mod config;
 pub mod demo;

@@ -46,6 +46,9 @@ use std::time::Duration;
 /// The alerts part of the configuration.
 #[derive(Debug, Clone)]
 pub struct AlertsConfig {
+    /// True when `[alerts]` or any `[notifiers.*]` is present: only then
+    /// does `serve` run the evaluator.
+    pub enabled: bool,
     pub every: Duration,
     pub lease: Duration,
     pub rules: RuleSet,
@@ -59,6 +62,7 @@ pub struct AlertsConfig {
 impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {
+            enabled: false,
             every: Duration::from_secs(5),
             lease: Duration::from_secs(30),
             rules: RuleSet::defaults(),
@@ -324,6 +328,7 @@ pub(super) fn parse_alerts(
     brands: &[Brand],
 ) -> AlertsConfig {
     let mut cfg = AlertsConfig::default();
+    cfg.enabled = root.has_key("alerts") || root.has_key("notifiers");
     if let Some(a) = root.opt_table("alerts") {
         let to_std = |d: jiff::SignedDuration| Duration::try_from(d).ok();
         if let Some(d) = duration(&a, "every").and_then(to_std) {
@@ -528,6 +533,8 @@ message_thread_id = 7
         )
         .unwrap();
         let a = &c.alerts;
+        assert!(a.enabled);
+        assert!(!parse("").unwrap().alerts.enabled);
         assert_eq!(a.every.as_secs(), 10);
         assert_eq!(a.lease.as_secs(), 45);
         let zero = a.rules.get("zero_orders").unwrap();

@@ -13,7 +13,7 @@
 //! - `alerts`: `[alerts]` rules, overrides, business hours and `[notifiers.*]`.
 //! - `example`: the commented example printed by `opsdeck default-config`.
 
-mod alerts;
+pub mod alerts;
 mod example;
 mod model;
 mod parse;

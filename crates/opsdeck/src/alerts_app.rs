@@ -1,0 +1,194 @@
+//! Starting alerts in a running opsdeck: notifiers from `[notifiers.*]`,
+//! the evaluator and sender behind the leader lease, the Telegram
+//! acknowledge loop, all stopped by the application's stop signal.
+
+use crate::app::Clock;
+use crate::config::{AlertsConfig, Config};
+use anyhow::Context;
+use jiff::SignedDuration;
+use opsdeck_alerts::leader::{process_name, Leader};
+use opsdeck_alerts::notify::slack::SlackNotifier;
+use opsdeck_alerts::notify::telegram::{self, TelegramNotifier, TelegramUpdates};
+use opsdeck_alerts::notify::webhook::WebhookNotifier;
+use opsdeck_alerts::notify::{http_client, Notifiers};
+use opsdeck_alerts::outbox::Sender;
+use opsdeck_alerts::render::RenderConfig;
+use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
+use opsdeck_alerts::{hours::BusinessHours, AlertService, Evaluator, Tier};
+use opsdeck_metrics::panels::PanelConfig;
+use opsdeck_metrics::{Projection, SharedProjection, SubscriptionRules};
+use opsdeck_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+fn telegram_config(t: &crate::config::alerts::TelegramConfig) -> telegram::TelegramConfig {
+    telegram::TelegramConfig {
+        base_url: t.base_url.clone(),
+        bot_token: t.bot_token.clone(),
+        chat_id: t.chat_id.clone(),
+        message_thread_id: t.message_thread_id,
+    }
+}
+
+/// The configured channels, by channel name (`slack`, `telegram`, `webhook`).
+pub fn notifiers(cfg: &AlertsConfig) -> Notifiers {
+    let client = http_client(Duration::from_secs(10));
+    let mut n = Notifiers::new();
+    if let Some(s) = &cfg.slack {
+        n = n.with(
+            "slack",
+            Arc::new(SlackNotifier::new(client.clone(), s.webhook_url.clone())),
+        );
+    }
+    if let Some(t) = &cfg.telegram {
+        n = n.with(
+            "telegram",
+            Arc::new(TelegramNotifier::new(client.clone(), telegram_config(t))),
+        );
+    }
+    if let Some(w) = &cfg.webhook {
+        let url = opsdeck_domain::Secret::new(w.url.clone());
+        n = n.with(
+            "webhook",
+            Arc::new(WebhookNotifier::new(client, url, w.secret.clone())),
+        );
+    }
+    n
+}
+
+/// What each brand's conditions watch.
+fn watches(config: &Config) -> Vec<BrandWatch> {
+    config
+        .brands
+        .iter()
+        .map(|b| {
+            let shops: Vec<_> = config.shopify.iter().filter(|s| s.brand == b.id).collect();
+            let cadence = shops
+                .iter()
+                .map(|s| s.cadence.orders)
+                .max()
+                .unwrap_or(Duration::from_secs(15 * 60));
+            BrandWatch {
+                brand: b.clone(),
+                hours: config
+                    .alerts
+                    .business_hours
+                    .get(b.id.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| BusinessHours::always(b.time_zone.clone())),
+                sources: shops.iter().map(|s| s.source.clone()).collect(),
+                sync_cadence: SignedDuration::try_from(cadence)
+                    .unwrap_or(SignedDuration::from_mins(15)),
+            }
+        })
+        .collect()
+}
+
+/// Starts the alert runner (and the Telegram acknowledge loop when Telegram
+/// is configured). `projection` is the dashboard's shared projection; when
+/// `None` the runner builds and follows its own so the panel-backed rules
+/// work either way.
+pub async fn start_alerts(
+    config: &Config,
+    store: Arc<dyn Store>,
+    projection: Option<SharedProjection>,
+    _clock: Clock,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let cfg = &config.alerts;
+    let mut tasks = Vec::new();
+    if !cfg.enabled {
+        return Ok(tasks);
+    }
+    let projection = match projection {
+        Some(p) => p,
+        None => {
+            let p = Projection::build(
+                store.as_ref(),
+                config.brands.clone(),
+                SubscriptionRules::default(),
+            )
+            .await
+            .context("cannot build the projection for alerts")?;
+            let shared: SharedProjection = Arc::new(std::sync::RwLock::new(p));
+            tasks.push(tokio::spawn(opsdeck_metrics::follow_changes(
+                shared.clone(),
+                store.clone(),
+                Duration::from_secs(2),
+                Arc::new(Notify::new()),
+                stop.clone(),
+            )));
+            shared
+        }
+    };
+    let panel_config = PanelConfig {
+        week_start: config.week_start,
+        reporting_currency: config.reporting_currency,
+        ..PanelConfig::default()
+    };
+    let name = process_name();
+    let mut evaluator = Evaluator::new(cfg.rules.clone());
+    if cfg.webhook.is_some() {
+        for tier in [Tier::Slack, Tier::Telegram, Tier::TelegramAndSlack] {
+            evaluator
+                .tier_channels
+                .entry(tier)
+                .or_default()
+                .push("webhook".into());
+        }
+    }
+    let dashboard_url = config
+        .public_url
+        .as_ref()
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let service = Arc::new(AlertService::new(
+        store.clone(),
+        evaluator,
+        RenderConfig { dashboard_url },
+        Default::default(),
+        &name,
+    ));
+    let source = StoreObservations {
+        store: store.clone(),
+        brands: watches(config),
+        rules: cfg.rules.clone(),
+        projection: Some((projection, panel_config)),
+    };
+    let lease = SignedDuration::try_from(cfg.lease).unwrap_or(SignedDuration::from_secs(30));
+    let runner = Runner::new(
+        service.clone(),
+        Arc::new(source),
+        Sender::new(store.clone(), notifiers(cfg), name.clone()),
+        Leader::new(store.clone(), name, lease),
+        cfg.every,
+    );
+    let mut runner_stop = stop.clone();
+    tasks.push(tokio::spawn(async move {
+        runner
+            .run(async move {
+                let _ = runner_stop.wait_for(|s| *s).await;
+            })
+            .await
+    }));
+    if let Some(t) = &cfg.telegram {
+        // Long polls must outlive the 25 s poll timeout.
+        let updates =
+            TelegramUpdates::new(http_client(Duration::from_secs(40)), telegram_config(t));
+        let mut tg_stop = stop;
+        tasks.push(tokio::spawn(async move {
+            opsdeck_alerts::telegram_acks::run(
+                &service,
+                updates,
+                Duration::from_secs(25),
+                async move {
+                    let _ = tg_stop.wait_for(|s| *s).await;
+                },
+            )
+            .await
+        }));
+    }
+    Ok(tasks)
+}

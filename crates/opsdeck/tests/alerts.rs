@@ -1,0 +1,73 @@
+//! Alerts in the running application: a configuration with `[alerts]` and
+//! `[notifiers.*]` pointing at the fake receivers; a brand with no order in
+//! its business hours fires "zero orders" to Telegram within seconds, and
+//! the API shows the episode and its delivery.
+
+use opsdeck::app;
+use opsdeck::config::{parse_config, SecretSource};
+use opsdeck_alerts::testing::FakeReceivers;
+use std::path::Path;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+struct Env;
+
+impl SecretSource for Env {
+    fn env(&self, name: &str) -> Option<String> {
+        (name == "TG_TOKEN").then(|| "123:token".to_string())
+    }
+    fn file(&self, _: &Path) -> std::io::Result<String> {
+        Err(std::io::Error::other("no files here"))
+    }
+}
+
+#[tokio::test]
+async fn zero_orders_reaches_telegram_and_the_api() {
+    let fake = FakeReceivers::start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("opsdeck-alerts-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!(
+        r#"
+[database]
+url = "sqlite://{db}"
+
+[[brands]]
+id = "mavena"
+name = "Mavena"
+kind = "subscription"
+time_zone = "America/New_York"
+currency = "USD"
+
+[alerts]
+every = "1s"
+[[alerts.rules]]
+rule = "zero_orders"
+pending = "0s"
+
+[notifiers.telegram]
+base_url = "{tg}"
+bot_token_env = "TG_TOKEN"
+chat_id = "-100"
+"#,
+        db = dir.join("opsdeck.db").display(),
+        tg = fake.telegram_base_url()
+    );
+    let config = parse_config(&text, &Env).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = app::start(&config, listener, app::system_clock())
+        .await
+        .unwrap();
+    let got = fake.wait_for("telegram", 1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "zero orders reached Telegram");
+    let text = got[0].body["text"].as_str().unwrap();
+    assert!(text.contains("Zero orders"), "{text}");
+    assert_eq!(got[0].body["chat_id"], "-100");
+
+    let url = format!("http://{}/api/v1/alerts", running.addr);
+    let body: serde_json::Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    let alerts = body["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{body}");
+    assert_eq!(alerts[0]["rule"], "zero_orders");
+    running.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
