@@ -82,6 +82,17 @@ impl Shared {
     }
 }
 
+/// Read access to what a [`FakeReceivers`] recorded.
+#[derive(Clone)]
+pub struct ReceivedLog(Arc<Shared>);
+
+impl ReceivedLog {
+    /// Everything received so far on any channel, oldest first.
+    pub fn received_all(&self) -> Vec<Received> {
+        self.0.received.lock().expect("fake lock").clone()
+    }
+}
+
 /// The fake Slack / Telegram / webhook server.
 pub struct FakeReceivers {
     /// `http://127.0.0.1:PORT`.
@@ -137,6 +148,12 @@ impl FakeReceivers {
             Some((_, q)) => q.extend(faults.iter().copied()),
             None => all.push((channel.into(), faults.iter().copied().collect())),
         }
+    }
+
+    /// A handle to what this server records, usable after it is moved
+    /// (e.g. by a task that prints what arrives).
+    pub fn clone_handle(&self) -> ReceivedLog {
+        ReceivedLog(self.shared.clone())
     }
 
     /// Everything received so far on `channel`, oldest first.

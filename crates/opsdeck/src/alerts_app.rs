@@ -192,3 +192,55 @@ pub async fn start_alerts(
     }
     Ok(tasks)
 }
+
+/// For `opsdeck demo`: starts fake Slack and Telegram receivers, points
+/// the configuration's notifiers at them, and prints each message they
+/// receive. Keep the receivers alive while the demo runs; abort the task
+/// to stop printing.
+pub async fn demo_receivers(
+    config: &mut Config,
+) -> anyhow::Result<(opsdeck_alerts::testing::FakeReceivers, JoinHandle<()>)> {
+    use crate::config::alerts::{SlackConfig, TelegramConfig};
+    let fake = opsdeck_alerts::testing::FakeReceivers::start()
+        .await
+        .context("cannot start the fake Slack/Telegram receivers")?;
+    let a = &mut config.alerts;
+    a.enabled = true;
+    a.slack = Some(SlackConfig {
+        webhook_url: opsdeck_domain::Secret::new(fake.slack_url()),
+    });
+    a.telegram = Some(TelegramConfig {
+        base_url: fake.telegram_base_url(),
+        bot_token: opsdeck_domain::Secret::new("demo:token"),
+        chat_id: "demo".into(),
+        message_thread_id: None,
+    });
+    let shared = fake.clone_handle();
+    let printer = tokio::spawn(async move {
+        let mut seen = 0;
+        loop {
+            let all = shared.received_all();
+            for r in all.iter().skip(seen) {
+                let title = match r.channel.as_str() {
+                    "slack" => r.body["blocks"][0]["text"]["text"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    "telegram" => r.body["text"]
+                        .as_str()
+                        .unwrap_or("")
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .replace("<b>", "")
+                        .replace("</b>", ""),
+                    other => other.to_string(),
+                };
+                println!("  [fake {}] {title}", r.channel);
+            }
+            seen = all.len();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+    Ok((fake, printer))
+}

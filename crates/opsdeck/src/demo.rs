@@ -143,6 +143,8 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
             options.listen
         )
     })?;
+    // Alerts go to fake Slack and Telegram receivers, printed as they arrive.
+    let (_receivers, alert_printer) = crate::alerts_app::demo_receivers(&mut config).await?;
     let clock: Clock = app::system_clock();
     let running = app::start(&config, listener, clock).await?;
     // Subscribe through the same code path as `opsdeck shopify webhooks register`.
@@ -160,12 +162,14 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     println!("  JSON API:   http://{}/api/v1/order-volume", running.addr);
     println!("  simulated Shopify stores at http://{sim_addr}/shops/{{plentum,mavena,pawfully,retromedy}}");
     println!("  database:   {}", db_path.display());
+    println!("  alerts:     http://{}/api/v1/alerts (messages to the fake Slack/Telegram are printed below)", running.addr);
     println!("  press Ctrl-C to stop");
     println!();
 
     shutdown.await;
     println!("stopping…");
     ticker.abort();
+    alert_printer.abort();
     running.stop().await?;
     let _ = sim_stop.send(true);
     let _ = sim_server.await;
