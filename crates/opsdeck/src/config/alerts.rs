@@ -327,8 +327,10 @@ pub(super) fn parse_alerts(
     secrets: &dyn SecretSource,
     brands: &[Brand],
 ) -> AlertsConfig {
-    let mut cfg = AlertsConfig::default();
-    cfg.enabled = root.has_key("alerts") || root.has_key("notifiers");
+    let mut cfg = AlertsConfig {
+        enabled: root.has_key("alerts") || root.has_key("notifiers"),
+        ..AlertsConfig::default()
+    };
     if let Some(a) = root.opt_table("alerts") {
         let to_std = |d: jiff::SignedDuration| Duration::try_from(d).ok();
         if let Some(d) = duration(&a, "every").and_then(to_std) {
