@@ -172,6 +172,27 @@ impl<'a, 't> Section<'a, 't> {
         self.opt_str(key)
     }
 
+    /// An array of strings; `None` when absent or of the wrong type
+    /// (reported).
+    pub fn opt_str_list(&self, key: &'static str) -> Option<Vec<&'a str>> {
+        let item = self.item(key)?;
+        let Some(array) = item.as_array() else {
+            self.wrong_type(key, item, "an array of strings");
+            return None;
+        };
+        let mut list = Vec::new();
+        for value in array.iter() {
+            match value.as_str() {
+                Some(s) => list.push(s),
+                None => {
+                    self.problem(key, "expected an array of strings");
+                    return None;
+                }
+            }
+        }
+        Some(list)
+    }
+
     pub fn opt_bool(&self, key: &'static str) -> Option<bool> {
         let item = self.item(key)?;
         match item.as_bool() {
