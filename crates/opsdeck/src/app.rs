@@ -5,10 +5,11 @@
 use crate::config::{Config, ShopifySourceConfig};
 use anyhow::Context;
 use jiff::Timestamp;
+use opsdeck_sources::gorgias::{GorgiasClient, GorgiasConnector, GorgiasResource, GorgiasSettings};
 use opsdeck_sources::shopify::webhooks::{run_inbox_loop, InboxSettings, WebhookShops};
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
-use opsdeck_sources::sync::{run_sync_loop, ShopifyResource, SyncJob};
+use opsdeck_sources::sync::{run_sync_loop, GorgiasJob, ShopifyResource, SyncJob, WorkerJob};
 use opsdeck_store::Store;
 use opsdeck_web::{AppState, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
 use std::future::Future;
@@ -99,6 +100,40 @@ fn webhook_shops(config: &Config) -> (Vec<ShopWebhookSecrets>, WebhookShops) {
     (secrets, WebhookShops::new(contexts))
 }
 
+/// The helpdesk jobs: tickets (with messages), then surveys, sharing one
+/// client (and so one pacing of the account's call limit).
+pub fn gorgias_jobs(config: &Config) -> anyhow::Result<Vec<GorgiasJob>> {
+    let Some(g) = &config.gorgias else {
+        return Ok(Vec::new());
+    };
+    let settings = GorgiasSettings {
+        source: g.source.clone(),
+        base_url: g.base_url.clone(),
+        user: g.user.clone(),
+        api_key: g.api_key.clone(),
+        page_size: 100,
+        request_timeout: Duration::from_secs(30),
+        max_retries: 6,
+        overlap: Duration::from_secs(5 * 60),
+        backoff_base: Duration::from_millis(500),
+    };
+    let client = GorgiasClient::new(settings).context("cannot build the Gorgias client")?;
+    let order_sources = config.shopify.iter().map(|s| s.source.clone()).collect();
+    let connector = Arc::new(GorgiasConnector::new(
+        Arc::new(client),
+        g.attribution.clone(),
+        order_sources,
+    ));
+    Ok(GorgiasResource::ALL
+        .into_iter()
+        .map(|resource| GorgiasJob {
+            connector: connector.clone(),
+            resource,
+            every: g.every,
+        })
+        .collect())
+}
+
 /// One sync job per (source, resource), on the source's cadence.
 pub fn sync_jobs(config: &Config) -> anyhow::Result<Vec<SyncJob>> {
     let mut jobs = Vec::new();
@@ -143,7 +178,10 @@ fn source_infos(config: &Config) -> Vec<SourceInfo> {
             id: gorgias.source.clone(),
             brand: None,
             platform: "gorgias".to_string(),
-            resources: vec![],
+            resources: GorgiasResource::ALL
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
         });
     }
     sources
@@ -194,7 +232,8 @@ pub async fn start(
     clock: Clock,
 ) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
-    let jobs = sync_jobs(config)?;
+    let mut jobs: Vec<WorkerJob> = sync_jobs(config)?.into_iter().map(Into::into).collect();
+    jobs.extend(gorgias_jobs(config)?.into_iter().map(WorkerJob::from));
     let addr = listener.local_addr()?;
     let (stop, stop_rx) = watch::channel(false);
 

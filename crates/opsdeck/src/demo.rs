@@ -6,12 +6,13 @@
 //! The simulated world keeps moving (orders arrive, ship, get delivered).
 
 use crate::app::{self, Clock};
-use crate::config::{Config, DatabaseConfig, ShopifySourceConfig, SyncCadence};
+use crate::config::{Config, DatabaseConfig, GorgiasConfig, ShopifySourceConfig, SyncCadence};
 use anyhow::Context;
 use jiff::civil::Weekday;
 use jiff::Timestamp;
 use opsdeck_domain::{Brand, BrandId, BrandKind, Currency, Secret, SourceId, Thresholds};
 use opsdeck_simulator::{ShopInfo, SimConfig, Simulator};
+use opsdeck_sources::AttributionRule;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -81,6 +82,42 @@ pub fn demo_config(
     })
 }
 
+/// The simulated helpdesk: one rule per brand (its address and its
+/// top-issue tag), then the linked-order rule; tickets from strangers to the
+/// group inbox stay unattributed.
+pub fn demo_gorgias(
+    simulator: &Simulator,
+    simulator_addr: SocketAddr,
+    tick: Duration,
+) -> anyhow::Result<GorgiasConfig> {
+    let mut attribution: Vec<AttributionRule> = simulator
+        .gorgias_brand_desks()
+        .into_iter()
+        .map(|(brand, address, tag)| {
+            Ok(AttributionRule {
+                brand: Some(BrandId::parse(&brand)?),
+                tags: tag.into_iter().collect(),
+                receiving_addresses: vec![address],
+                ..AttributionRule::default()
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    attribution.push(AttributionRule {
+        linked_order: true,
+        ..AttributionRule::default()
+    });
+    let (user, api_key) = simulator.gorgias_credentials();
+    Ok(GorgiasConfig {
+        source: SourceId::parse("gorgias")?,
+        subdomain: "acme-brands".into(),
+        base_url: Url::parse(&Simulator::gorgias_base_url(simulator_addr))?,
+        user,
+        api_key: Secret::new(api_key),
+        attribution,
+        every: tick * 2,
+    })
+}
+
 /// Runs the demo until `shutdown` completes.
 pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.data_dir)
@@ -133,6 +170,7 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
         format!("sqlite:{}", db_path.display()),
         options.tick,
     )?;
+    config.gorgias = Some(demo_gorgias(&simulator, sim_addr, options.tick)?);
     // Near-real-time: the simulator signs webhooks with each shop's secret.
     for (source, shop) in config.shopify.iter_mut().zip(simulator.shops()) {
         source.webhook_secret = simulator.webhook_secret(&shop.slug).map(Secret::new);
@@ -161,6 +199,7 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     println!("  dashboard:  http://{}/", running.addr);
     println!("  JSON API:   http://{}/api/v1/order-volume", running.addr);
     println!("  simulated Shopify stores at http://{sim_addr}/shops/{{plentum,mavena,pawfully,retromedy}}");
+    println!("  simulated Gorgias helpdesk at http://{sim_addr}/gorgias/api/tickets");
     println!("  database:   {}", db_path.display());
     println!("  alerts:     http://{}/api/v1/alerts (messages to the fake Slack/Telegram are printed below)", running.addr);
     println!("  press Ctrl-C to stop");

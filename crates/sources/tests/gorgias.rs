@@ -5,7 +5,7 @@
 //! attributed by the configured rules.
 
 use jiff::{Timestamp, ToSpan};
-use opsdeck_domain::{BrandId, SatisfactionSurvey, Secret, SourceId, Ticket, TicketMessage};
+use opsdeck_domain::{SatisfactionSurvey, Secret, SourceId, Ticket, TicketMessage};
 use opsdeck_simulator::{Faults, SimConfig, Simulator};
 use opsdeck_sources::gorgias::normalize::{message_from_json, survey_from_json, ticket_from_json};
 use opsdeck_sources::{
@@ -27,10 +27,6 @@ fn start_time() -> Timestamp {
 
 fn source() -> SourceId {
     SourceId::parse("gorgias").unwrap()
-}
-
-fn brand(id: &str) -> BrandId {
-    BrandId::parse(id).unwrap()
 }
 
 struct Desk {

@@ -80,4 +80,24 @@ launched = false                   # shown greyed, no numbers
 subdomain = "acme"                 # acme.gorgias.com
 user = "ops@example.com"
 api_key_env = "OPSDECK_GORGIAS_API_KEY"
+# base_url = "https://acme.gorgias.com"            # default; point at a proxy or the simulator
+sync_every = "15m"                 # tickets (with their messages), then surveys
+
+# Which brand a ticket belongs to: the first rule that matches wins. A ticket
+# no rule claims is shown as "unattributed" (never dropped).
+[[gorgias.attribution]]
+brand = "mavena"
+tags = ["mavena", "size-5.5"]                       # any of these tags
+receiving_addresses = ["support@mavena.com"]        # or written to this address
+# integration_ids = ["12345"]                       # or through this inbox/chat/page
+
+[[gorgias.attribution]]
+brand = "plentum"
+tags = ["plentum", "subscription-management"]
+receiving_addresses = ["support@plentum.com"]
+
+# The brand of the order the ticket is about: an order name it quotes
+# (e.g. #1042) that only one brand has, else the customer's most recent order.
+[[gorgias.attribution]]
+linked_order = true
 "#;

@@ -96,4 +96,9 @@ pub struct GorgiasConfig {
     pub base_url: Url,
     pub user: String,
     pub api_key: Secret,
+    /// `[[gorgias.attribution]]` rules, first match wins; a ticket no rule
+    /// claims stays unattributed (visible, never dropped).
+    pub attribution: Vec<opsdeck_sources::AttributionRule>,
+    /// How often tickets (with messages) and surveys are synced.
+    pub every: Duration,
 }

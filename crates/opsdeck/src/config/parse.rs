@@ -86,7 +86,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
 
     let gorgias = root
         .opt_table("gorgias")
-        .and_then(|g| parse_gorgias(&g, secrets));
+        .and_then(|g| parse_gorgias(&g, secrets, &brands));
     let alerts = super::alerts::parse_alerts(&root, secrets, &brands);
     root.finish();
 
@@ -303,7 +303,75 @@ fn parse_shopify(
     })
 }
 
-fn parse_gorgias(s: &Section<'_, '_>, secrets: &dyn SecretSource) -> Option<GorgiasConfig> {
+/// One `[[gorgias.attribution]]` rule: `brand` with any of `tags`,
+/// `receiving_addresses`, `integration_ids`, or `linked_order = true` (the
+/// brand of the order the ticket is about; `brand` then optional).
+fn parse_attribution_rule(
+    s: &Section<'_, '_>,
+    brands: &[Brand],
+) -> Option<opsdeck_sources::AttributionRule> {
+    let brand = s.opt_str("brand").and_then(|b| match BrandId::parse(b) {
+        Ok(id) if brands.iter().any(|known| known.id == id) => Some(Some(id)),
+        _ => {
+            s.problem(
+                "brand",
+                format!("{b:?} is not the id of a configured brand"),
+            );
+            None
+        }
+    });
+    let list = |key: &'static str| -> Vec<String> {
+        s.opt_str_list(key)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.trim().to_string())
+            .collect()
+    };
+    let tags = list("tags");
+    let receiving_addresses = list("receiving_addresses");
+    let integration_ids = list("integration_ids");
+    let linked_order = s.opt_bool("linked_order").unwrap_or(false);
+    for address in &receiving_addresses {
+        if !address.contains('@') {
+            s.problem(
+                "receiving_addresses",
+                format!("{address:?} is not an email address"),
+            );
+        }
+    }
+    let has_match =
+        !tags.is_empty() || !receiving_addresses.is_empty() || !integration_ids.is_empty();
+    if !has_match && !linked_order {
+        s.section_problem(
+            "tags",
+            "a rule needs tags, receiving_addresses, integration_ids or linked_order = true",
+        );
+    }
+    if has_match && !s.has_key("brand") {
+        s.section_problem(
+            "brand",
+            "is required for a rule that matches tags, addresses or integrations",
+        );
+    }
+    s.finish();
+    let brand = match s.has_key("brand") {
+        true => brand?,
+        false => None,
+    };
+    Some(opsdeck_sources::AttributionRule {
+        brand,
+        tags,
+        receiving_addresses,
+        integration_ids,
+        linked_order,
+    })
+}
+
+fn parse_gorgias(
+    s: &Section<'_, '_>,
+    secrets: &dyn SecretSource,
+    brands: &[Brand],
+) -> Option<GorgiasConfig> {
     let subdomain = s.req_str("subdomain").and_then(|d| {
         if !d.is_empty() && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             Some(d.to_string())
@@ -326,7 +394,17 @@ fn parse_gorgias(s: &Section<'_, '_>, secrets: &dyn SecretSource) -> Option<Gorg
     let base_url = s
         .opt_str("base_url")
         .and_then(|u| http_url(s, "base_url", u));
+    let every = s
+        .opt_str("sync_every")
+        .and_then(|v| duration(s, "sync_every", v))
+        .unwrap_or(Duration::from_secs(15 * 60));
+    let rules: Vec<Option<opsdeck_sources::AttributionRule>> = s
+        .array_of_tables("attribution")
+        .iter()
+        .map(|rule| parse_attribution_rule(rule, brands))
+        .collect();
     s.finish();
+    let attribution = rules.into_iter().collect::<Option<Vec<_>>>()?;
     let subdomain = subdomain?;
     let base_url = match base_url {
         Some(url) => url,
@@ -338,6 +416,8 @@ fn parse_gorgias(s: &Section<'_, '_>, secrets: &dyn SecretSource) -> Option<Gorg
         base_url,
         user: user?.to_string(),
         api_key: api_key?,
+        attribution,
+        every,
     })
 }
 

@@ -251,3 +251,34 @@ fn database_url_password_is_redacted_for_display() {
         "postgres://ops:***@db.internal:5432/opsdeck"
     );
 }
+
+#[test]
+fn gorgias_attribution_rules_parse_and_problems_name_line_and_key() {
+    let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
+    let rules = &config.gorgias.as_ref().unwrap().attribution;
+    assert_eq!(rules.len(), 3);
+    assert_eq!(rules[0].brand.as_ref().unwrap().as_str(), "mavena");
+    assert_eq!(rules[0].tags, vec!["mavena", "size-5.5"]);
+    assert_eq!(rules[1].receiving_addresses, vec!["support@plentum.com"]);
+    assert!(rules[2].linked_order && rules[2].brand.is_none());
+
+    let text = EXAMPLE_CONFIG.replace(
+        "[[gorgias.attribution]]\nlinked_order = true",
+        "[[gorgias.attribution]]\nbrand = \"nosuch\"\ntags = [\"x\"]\n\n[[gorgias.attribution]]\nreceiving_addresses = [\"not-an-address\"]\n\n[[gorgias.attribution]]\nbrand = \"mavena\"",
+    );
+    let found = problems(&text);
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let find = |key: &str| {
+        found
+            .iter()
+            .find(|p| p.key == key)
+            .unwrap_or_else(|| panic!("no problem for {key}: {found:?}"))
+    };
+    let unknown = find("gorgias.attribution[2].brand");
+    assert_eq!(unknown.line, Some(line_of("brand = \"nosuch\"")));
+    assert!(unknown.message.contains("nosuch"));
+    let address = find("gorgias.attribution[3].receiving_addresses");
+    assert_eq!(address.line, Some(line_of("not-an-address")));
+    find("gorgias.attribution[3].brand");
+    find("gorgias.attribution[4].tags");
+}

@@ -488,7 +488,10 @@ pub fn fulfillment_from_json(raw: &Value) -> Result<StandaloneFulfillment, Norma
 
 /// A refund sent on its own (the `refunds/create` webhook): the id of its
 /// order and the refund, amounts in the order's `currency`.
-pub fn refund_from_json(currency: Currency, raw: &Value) -> Result<(String, Refund), NormalizeError> {
+pub fn refund_from_json(
+    currency: Currency,
+    raw: &Value,
+) -> Result<(String, Refund), NormalizeError> {
     let id = raw_id(raw, "id");
     let f = Fields {
         kind: "refund",
