@@ -17,7 +17,7 @@ use opsdeck_metrics::SharedProjection;
 use opsdeck_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 /// Where a cycle's observations come from.
 #[async_trait]
@@ -109,6 +109,7 @@ pub struct Runner {
     pub leader: Leader,
     pub interval: Duration,
     wake: Arc<Notify>,
+    leading: watch::Sender<bool>,
 }
 
 impl Runner {
@@ -126,7 +127,16 @@ impl Runner {
             leader,
             interval,
             wake: Arc::new(Notify::new()),
+            leading: watch::Sender::new(false),
         }
+    }
+
+    /// Whether this process held the lease at its last cycle. Work that
+    /// only one process may do besides evaluating — polling Telegram's
+    /// `getUpdates`, which answers a second poller with 409 Conflict —
+    /// waits on this.
+    pub fn leading(&self) -> watch::Receiver<bool> {
+        self.leading.subscribe()
     }
 
     /// A handle that runs the next cycle at once (call it on each change
@@ -138,7 +148,16 @@ impl Runner {
     /// One cycle at `now`.
     #[tracing::instrument(name = "alerts_cycle", skip_all)]
     pub async fn cycle(&self, now: Timestamp) -> Result<Cycle, AlertError> {
-        if !self.leader.try_lead(now).await? {
+        let leads = match self.leader.try_lead(now).await {
+            Ok(leads) => leads,
+            Err(e) => {
+                // Unknown: assume not, so two processes never both poll.
+                self.leading.send_replace(false);
+                return Err(e.into());
+            }
+        };
+        self.leading.send_replace(leads);
+        if !leads {
             return Ok(Cycle::Follower);
         }
         let observations = self.source.observe(now).await?;
@@ -163,6 +182,7 @@ impl Runner {
                 _ = self.wake.notified() => {}
             }
         }
+        self.leading.send_replace(false);
         if let Err(e) = self.leader.step_down().await {
             tracing::warn!(error = %e, "could not release the alert lease");
         }

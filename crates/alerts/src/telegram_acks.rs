@@ -1,5 +1,11 @@
 //! Acknowledging from Telegram: the long-polling loop that turns an
 //! "Acknowledge" button press into the same acknowledgement the API makes.
+//!
+//! Only the process holding the alert lease polls: Telegram allows one
+//! `getUpdates` caller per bot and answers any other with 409 Conflict, so
+//! [`run`] waits on the runner's [`crate::runner::Runner::leading`] flag
+//! before each poll. Acknowledging is a store action, so whichever process
+//! polls, the ack is the same.
 
 use crate::actions::AckOutcome;
 use crate::notify::telegram::{ButtonPress, TelegramUpdates};
@@ -43,15 +49,27 @@ pub async fn poll_once(
     Ok(presses.len())
 }
 
-/// Polls until `stop` resolves; waits 5 s after a failed poll.
+/// Polls while `leading` is true, until `stop` resolves; waits 5 s after a
+/// failed poll. A poll under way when leadership is lost finishes (at most
+/// `wait`); the next one waits for the lease to come back.
 pub async fn run(
     service: &AlertService,
     mut updates: TelegramUpdates,
     wait: Duration,
+    mut leading: tokio::sync::watch::Receiver<bool>,
     stop: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(stop);
     loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            changed = leading.wait_for(|l| *l) => {
+                if changed.is_err() {
+                    // The runner is gone: nobody will say we lead again.
+                    return;
+                }
+            }
+        }
         tokio::select! {
             _ = &mut stop => return,
             result = poll_once(service, &mut updates, wait) => {

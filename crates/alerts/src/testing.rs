@@ -4,7 +4,8 @@
 //! One HTTP server answers:
 //! - `POST /slack/{anything}` as a Slack incoming webhook (`ok`);
 //! - `POST /telegram/bot{token}/sendMessage`, `getUpdates` (long poll,
-//!   with offsets), `answerCallbackQuery` as the Bot API;
+//!   with offsets; 409 Conflict to a second concurrent poller, as Telegram
+//!   does), `answerCallbackQuery` as the Bot API;
 //! - `POST /hook` as a generic webhook receiver (headers kept, to check the
 //!   signature).
 //!
@@ -53,6 +54,11 @@ struct Shared {
     updates: Mutex<Vec<Value>>,
     next_update: Mutex<i64>,
     arrived: Notify,
+    /// `getUpdates` calls under way, answered so far, and refused with 409
+    /// because another was under way (Telegram allows one poller per bot).
+    polls_active: Mutex<u32>,
+    polls: Mutex<u32>,
+    poll_conflicts: Mutex<u32>,
 }
 
 impl Shared {
@@ -181,6 +187,15 @@ impl FakeReceivers {
         }
     }
 
+    /// `getUpdates` calls answered (200), and those refused with 409
+    /// Conflict because another poll was under way.
+    pub fn polls(&self) -> (u32, u32) {
+        (
+            *self.shared.polls.lock().expect("fake lock"),
+            *self.shared.poll_conflicts.lock().expect("fake lock"),
+        )
+    }
+
     /// Queues a press of an inline button with `data`, by `username`, for
     /// the next `getUpdates`.
     pub fn press_button(&self, data: &str, username: &str) {
@@ -268,6 +283,21 @@ async fn telegram(
             }
         }
         "getUpdates" => {
+            {
+                let mut active = s.polls_active.lock().expect("fake lock");
+                if *active > 0 {
+                    *s.poll_conflicts.lock().expect("fake lock") += 1;
+                    return (
+                        StatusCode::CONFLICT,
+                        Json(json!({"ok": false, "error_code": 409,
+                            "description": "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"})),
+                    )
+                        .into_response();
+                }
+                *active += 1;
+            }
+            let _guard = PollGuard(&s);
+            *s.polls.lock().expect("fake lock") += 1;
             let body: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
             let offset = body["offset"].as_i64().unwrap_or(0);
             // Long poll, capped at 2 s so tests and shutdown stay quick.
@@ -291,6 +321,15 @@ async fn telegram(
             Json(json!({"ok": true, "result": true})).into_response()
         }
         _ => (StatusCode::NOT_FOUND, Json(json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"}))).into_response(),
+    }
+}
+
+/// Ends a `getUpdates` call however its handler exits.
+struct PollGuard<'a>(&'a Shared);
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.polls_active.lock().expect("fake lock") -= 1;
     }
 }
 

@@ -201,3 +201,71 @@ async fn two_senders_on_one_database_send_each_notification_once() {
         assert_eq!(texts.len(), 40, "{}: no message sent twice", db.label);
     }
 }
+
+/// Telegram answers a second `getUpdates` poller with 409 Conflict, so only
+/// the process holding the lease polls; a button press still acknowledges.
+#[tokio::test]
+async fn only_the_leader_polls_telegram() {
+    use opsdeck_alerts::notify::telegram::TelegramUpdates;
+    let db = opsdeck_store::testing::sqlite_store().await;
+    let fake = FakeReceivers::start().await.unwrap();
+    let source = Arc::new(Scripted::default());
+    source.0.lock().unwrap().push(zero_orders("mavena"));
+    let store_b = opsdeck_store::connect(&db.url).await.unwrap();
+    let a = process(db.store.clone(), &fake, source.clone(), "a");
+    let b = process(store_b, &fake, source.clone(), "b");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut loops = Vec::new();
+    for runner in [&a, &b] {
+        let service = runner.service.clone();
+        let leading = runner.leading();
+        let updates = TelegramUpdates::new(
+            http_client(Duration::from_secs(5)),
+            TelegramConfig {
+                base_url: fake.telegram_base_url(),
+                bot_token: Secret::new("1:t"),
+                chat_id: "1".into(),
+                message_thread_id: None,
+            },
+        );
+        let mut stop = stop_rx.clone();
+        loops.push(tokio::spawn(async move {
+            opsdeck_alerts::telegram_acks::run(
+                &service,
+                updates,
+                Duration::from_secs(1),
+                leading,
+                async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                },
+            )
+            .await
+        }));
+    }
+    // Cycle both with real time so the episode's ack time is after it fired.
+    for _ in 0..3 {
+        let now = Timestamp::now();
+        let (ra, rb) = tokio::join!(a.cycle(now), b.cycle(now));
+        ra.unwrap();
+        rb.unwrap();
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    let sent = fake.wait_for("telegram", 1, Duration::from_secs(5)).await;
+    let episode = sent[0].body["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        .as_str()
+        .expect("an Acknowledge button")
+        .to_string();
+    fake.press_button(&episode, "owner");
+    let answers = fake
+        .wait_for("telegram_answer", 1, Duration::from_secs(5))
+        .await;
+    assert_eq!(answers.len(), 1, "the press was handled once");
+    assert_eq!(answers[0].body["text"], "Acknowledged");
+    let (polls, conflicts) = fake.polls();
+    assert!(polls >= 1, "the leader polls");
+    assert_eq!(conflicts, 0, "no second poller got 409");
+    let _ = stop_tx.send(true);
+    for l in loops {
+        l.await.unwrap();
+    }
+}

@@ -165,6 +165,7 @@ pub async fn start_alerts(
         Leader::new(store.clone(), name, lease),
         cfg.every,
     );
+    let leading = runner.leading();
     let mut runner_stop = stop.clone();
     tasks.push(tokio::spawn(async move {
         runner
@@ -183,6 +184,7 @@ pub async fn start_alerts(
                 &service,
                 updates,
                 Duration::from_secs(25),
+                leading,
                 async move {
                     let _ = tg_stop.wait_for(|s| *s).await;
                 },
