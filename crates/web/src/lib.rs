@@ -30,6 +30,7 @@
 mod api;
 mod assets;
 mod cards;
+mod charts;
 mod dashboard;
 pub mod error;
 mod health;
