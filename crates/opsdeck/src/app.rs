@@ -198,6 +198,8 @@ pub struct Running {
     alerts: Vec<JoinHandle<()>>,
     /// The webhook inbox worker, when any shop has a webhook secret.
     inbox: Option<JoinHandle<()>>,
+    /// Keeps the shared projection current.
+    follower: JoinHandle<()>,
 }
 
 impl Running {
@@ -212,6 +214,9 @@ impl Running {
         if let Some(inbox) = self.inbox {
             inbox.await.context("webhook inbox worker panicked")?;
         }
+        self.follower
+            .await
+            .context("projection follower panicked")?;
         self.web
             .await
             .context("web server panicked")?
@@ -261,11 +266,14 @@ pub async fn start(
         ));
         (Some(receiver), Some(inbox))
     };
+    // The projection every panel and panel-backed alert rule reads: built
+    // once from the store, kept current from the change feed.
+    let (projection, follower) = start_projection(config, store.clone(), stop_rx.clone()).await?;
     // Alerts: evaluator and sender behind the leader lease.
     let alerts = crate::alerts_app::start_alerts(
         config,
         store.clone(),
-        None,
+        Some(projection.clone()),
         clock.clone(),
         stop_rx.clone(),
     )
@@ -278,6 +286,7 @@ pub async fn start(
         clock: clock.clone(),
         started_at: clock(),
         webhooks,
+        projection,
     };
     let mut web_stop = stop_rx;
     let web = tokio::spawn(opsdeck_web::serve(listener, state, async move {
@@ -291,7 +300,46 @@ pub async fn start(
         sync,
         alerts,
         inbox,
+        follower,
     })
+}
+
+/// How often the projection looks for new changes. The store has no
+/// write notification shared across processes, so a short poll is the
+/// bound on how stale a panel can be (changes are read incrementally, so a
+/// poll with nothing new is one indexed query).
+const PROJECTION_POLL: Duration = Duration::from_secs(1);
+
+/// Builds the shared projection from the store and spawns the task that
+/// keeps it current (stopped with the application).
+pub async fn start_projection(
+    config: &Config,
+    store: Arc<dyn Store>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<(opsdeck_metrics::SharedProjection, JoinHandle<()>)> {
+    let started = std::time::Instant::now();
+    let projection = opsdeck_metrics::Projection::build(
+        store.as_ref(),
+        config.brands.clone(),
+        opsdeck_metrics::SubscriptionRules::default(),
+    )
+    .await
+    .context("cannot build the metrics projection from the store")?;
+    tracing::info!(
+        orders = projection.order_count(),
+        last_seq = projection.last_seq,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "metrics projection built"
+    );
+    let shared: opsdeck_metrics::SharedProjection = Arc::new(std::sync::RwLock::new(projection));
+    let follower = tokio::spawn(opsdeck_metrics::follow_changes(
+        shared.clone(),
+        store,
+        PROJECTION_POLL,
+        Arc::new(Notify::new()),
+        stop,
+    ));
+    Ok((shared, follower))
 }
 
 /// Runs opsdeck until `shutdown` completes.

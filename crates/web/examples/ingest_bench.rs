@@ -87,6 +87,10 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
         clock: Arc::new(Timestamp::now),
         started_at: now,
         webhooks: None,
+        projection: Arc::new(std::sync::RwLock::new(opsdeck_metrics::Projection::new(
+            vec![brand()],
+            Default::default(),
+        ))),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -78,6 +78,9 @@ pub struct AppState {
     pub started_at: Timestamp,
     /// Shopify webhook intake (`POST /webhooks/shopify`); `None` answers 404.
     pub webhooks: Option<Arc<WebhookReceiver>>,
+    /// The in-memory analytic state every panel reads (one per process,
+    /// shared with the alert runner and kept current from the change feed).
+    pub projection: opsdeck_metrics::SharedProjection,
 }
 
 impl AppState {

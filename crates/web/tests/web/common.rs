@@ -175,19 +175,25 @@ impl Fixture {
 
 pub fn state(store: Arc<dyn Store>) -> AppState {
     let now = ts(NOW);
+    let brands = vec![
+        brand("mavena", "Mavena", "America/New_York", Currency::USD, true),
+        brand("kumo", "Kumo", "Asia/Tokyo", Currency::JPY, true),
+        brand(
+            "retromedy",
+            "RetroMedy",
+            "America/New_York",
+            Currency::USD,
+            false,
+        ),
+    ];
+    // Empty: tests that need numbers in it fill it (see `with_projection`).
+    let projection = Arc::new(std::sync::RwLock::new(opsdeck_metrics::Projection::new(
+        brands.clone(),
+        Default::default(),
+    )));
     AppState {
         store,
-        brands: Arc::new(vec![
-            brand("mavena", "Mavena", "America/New_York", Currency::USD, true),
-            brand("kumo", "Kumo", "Asia/Tokyo", Currency::JPY, true),
-            brand(
-                "retromedy",
-                "RetroMedy",
-                "America/New_York",
-                Currency::USD,
-                false,
-            ),
-        ]),
+        brands: Arc::new(brands),
         sources: Arc::new(vec![
             source(
                 "shopify-mavena",
@@ -202,6 +208,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         clock: Arc::new(move || now),
         started_at: ts("2026-06-10T18:00:00Z"),
         webhooks: None,
+        projection,
     }
 }
 
