@@ -1,0 +1,431 @@
+//! Each default rule of METRICS.md fires and resolves, end to end, with a
+//! fixed clock: records are written to the store (the write every source —
+//! Shopify sync, webhooks, ingest — ends in), the metrics projection
+//! catches up from the change feed, the runner observes, evaluates and
+//! sends through the outbox to fake Slack and Telegram receivers. Each
+//! scenario enables only its own rule, so the receivers show exactly that
+//! rule's channel tier; then the data changes and the resolution arrives on
+//! the same channels. A flapping input sends one notification, not many.
+
+#[path = "../../store/tests/fixtures/mod.rs"]
+mod fixtures;
+
+use jiff::{SignedDuration, Timestamp};
+use opsdeck_alerts::hours::BusinessHours;
+use opsdeck_alerts::leader::Leader;
+use opsdeck_alerts::notify::slack::SlackNotifier;
+use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier};
+use opsdeck_alerts::notify::{http_client, Notifiers};
+use opsdeck_alerts::outbox::Sender;
+use opsdeck_alerts::render::RenderConfig;
+use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
+use opsdeck_alerts::testing::FakeReceivers;
+use opsdeck_alerts::*;
+use opsdeck_domain::{
+    Brand, BrandKind, Currency, FulfillmentState, InventoryLevel, Order, OrderFulfillmentStatus,
+    SourceId, Thresholds,
+};
+use opsdeck_metrics::panels::PanelConfig;
+use opsdeck_metrics::{Projection, SharedProjection, SubscriptionRules};
+use opsdeck_store::{AnyRecord, Store, SyncState};
+use std::sync::{Arc, RwLock};
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn brand() -> Brand {
+    Brand {
+        id: fixtures::brand("mavena"),
+        name: "Mavena".into(),
+        kind: BrandKind::Subscription,
+        time_zone: jiff::tz::TimeZone::get("America/New_York").unwrap(),
+        currency: Currency::parse("USD").unwrap(),
+        launched: true,
+        thresholds: Thresholds::defaults_for(&BrandKind::Subscription),
+    }
+}
+
+/// One rule's world: a fresh store, a projection, a runner with only that
+/// rule enabled, and the fake receivers.
+struct Scenario {
+    store: Arc<dyn Store>,
+    _db: opsdeck_store::testing::TestStore,
+    fake: FakeReceivers,
+    projection: SharedProjection,
+    runner: Runner,
+}
+
+impl Scenario {
+    async fn new(rule_id: &str) -> Scenario {
+        let db = opsdeck_store::testing::sqlite_store().await;
+        let store = db.store.clone();
+        let fake = FakeReceivers::start().await.unwrap();
+        let rule = RuleSet::defaults().get(rule_id).unwrap().clone();
+        let rules = RuleSet::new(vec![rule]);
+        let projection: SharedProjection = Arc::new(RwLock::new(Projection::new(
+            vec![brand()],
+            SubscriptionRules::default(),
+        )));
+        let source = StoreObservations {
+            store: store.clone(),
+            brands: vec![BrandWatch {
+                brand: brand(),
+                hours: BusinessHours::always(brand().time_zone),
+                sources: vec![SourceId::parse("shopify-mavena").unwrap()],
+                sync_cadence: SignedDuration::from_mins(5),
+            }],
+            rules: rules.clone(),
+            projection: Some((projection.clone(), PanelConfig::default())),
+        };
+        let service = AlertService::new(
+            store.clone(),
+            Evaluator::new(rules),
+            RenderConfig {
+                dashboard_url: "http://ops".into(),
+            },
+            Default::default(),
+            "s",
+        );
+        let client = http_client(std::time::Duration::from_secs(5));
+        let tg = TelegramConfig {
+            base_url: fake.telegram_base_url(),
+            bot_token: opsdeck_domain::Secret::new("1:t"),
+            chat_id: "1".into(),
+            message_thread_id: None,
+        };
+        let notifiers = Notifiers::new()
+            .with(
+                "telegram",
+                Arc::new(TelegramNotifier::new(client.clone(), tg)),
+            )
+            .with(
+                "slack",
+                Arc::new(SlackNotifier::new(
+                    client,
+                    opsdeck_domain::Secret::new(fake.slack_url()),
+                )),
+            );
+        let runner = Runner::new(
+            Arc::new(service),
+            Arc::new(source),
+            Sender::new(store.clone(), notifiers, "p"),
+            Leader::new(store.clone(), "p", SignedDuration::from_secs(30)),
+            std::time::Duration::from_secs(5),
+        );
+        Scenario {
+            store,
+            _db: db,
+            fake,
+            projection,
+            runner,
+        }
+    }
+
+    async fn put(&self, records: Vec<AnyRecord>) {
+        self.store.upsert(&records, None).await.unwrap();
+    }
+
+    /// The projection follows the change feed, then one runner cycle.
+    async fn cycle(&self, now: Timestamp) {
+        let mut p = {
+            let mut guard = self.projection.write().unwrap();
+            std::mem::replace(
+                &mut *guard,
+                Projection::new(vec![], SubscriptionRules::default()),
+            )
+        };
+        p.catch_up(self.store.as_ref()).await.unwrap();
+        *self.projection.write().unwrap() = p;
+        self.runner.cycle(now).await.unwrap();
+    }
+
+    /// (Slack messages, Telegram messages) received so far.
+    fn counts(&self) -> (usize, usize) {
+        (
+            self.fake.received("slack").len(),
+            self.fake.received("telegram").len(),
+        )
+    }
+
+    fn last_text(&self) -> String {
+        let tg = self.fake.received("telegram");
+        if let Some(r) = tg.last() {
+            return r.body["text"].as_str().unwrap_or_default().to_string();
+        }
+        let slack = self.fake.received("slack");
+        slack
+            .last()
+            .map(|r| r.body["text"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// Messages one notification puts on (Slack, Telegram) for a tier.
+fn per_tier(tier: Tier) -> (usize, usize) {
+    match tier {
+        Tier::Slack => (1, 0),
+        Tier::Telegram => (0, 1),
+        Tier::TelegramAndSlack => (1, 1),
+    }
+}
+
+/// Cycles at `now` (pending) and 2 min later (fires): one message on the
+/// rule's tier. Then `fix` is written and cycles 1 min and 13 min later
+/// (after the 10 min keep-firing period) resolve it on the same channels.
+async fn fires_and_resolves(
+    rule_id: &str,
+    tier: Tier,
+    setup: Vec<AnyRecord>,
+    now: Timestamp,
+    fix: Vec<AnyRecord>,
+    later: Option<Timestamp>,
+) -> Scenario {
+    assert_eq!(
+        RuleSet::defaults().get(rule_id).unwrap().tier,
+        tier,
+        "{rule_id}: METRICS.md's tier"
+    );
+    let s = Scenario::new(rule_id).await;
+    s.put(setup).await;
+    s.cycle(now).await;
+    assert_eq!(s.counts(), (0, 0), "{rule_id}: pending first");
+    s.cycle(now + SignedDuration::from_mins(2)).await;
+    assert_eq!(
+        s.counts(),
+        per_tier(tier),
+        "{rule_id}: fired once on its tier"
+    );
+    let text = s.last_text();
+    assert!(
+        text.contains(&RuleSet::defaults().get(rule_id).unwrap().name),
+        "{rule_id}: {text}"
+    );
+    s.put(fix).await;
+    let base = later.unwrap_or(now + SignedDuration::from_mins(3));
+    s.cycle(base).await;
+    s.cycle(base + SignedDuration::from_mins(11)).await;
+    let (a, b) = per_tier(tier);
+    assert_eq!(
+        s.counts(),
+        (a * 2, b * 2),
+        "{rule_id}: resolved once on its tier"
+    );
+    let text = s.last_text();
+    assert!(text.contains("RESOLVED"), "{rule_id}: {text}");
+    s
+}
+
+/// An order of brand mavena created at `at`, nothing shipped.
+fn unfulfilled(id: &str, at: &str) -> Order {
+    let mut o = fixtures::order(id, at);
+    o.fulfillment_status = OrderFulfillmentStatus::Unfulfilled;
+    o.fulfillments.clear();
+    o.refunds.clear();
+    o.cancelled_at = None;
+    o.closed_at = None;
+    for li in &mut o.line_items {
+        li.fulfilled_quantity = Some(0);
+    }
+    o
+}
+
+fn shipped(mut o: Order, at: &str) -> Order {
+    let f = fixtures::order("x", at).fulfillments[0].clone();
+    o.fulfillment_status = OrderFulfillmentStatus::Fulfilled;
+    o.fulfillments = vec![opsdeck_domain::Fulfillment {
+        status: FulfillmentState::Success,
+        ..f
+    }];
+    for li in &mut o.line_items {
+        li.fulfilled_quantity = Some(li.quantity);
+    }
+    o.updated_at = t(at);
+    o
+}
+
+#[tokio::test]
+async fn unfulfilled_stale_and_fulfillment_blocker() {
+    let now = t("2026-03-05T17:00:00Z");
+    let order = unfulfilled("1001", "2026-03-01T15:00:00Z");
+    for (rule, tier) in [
+        ("unfulfilled_stale", Tier::TelegramAndSlack),
+        ("fulfillment_blocker", Tier::Slack),
+    ] {
+        let s = fires_and_resolves(
+            rule,
+            tier,
+            vec![AnyRecord::Order(order.clone())],
+            now,
+            vec![AnyRecord::Order(shipped(
+                order.clone(),
+                "2026-03-05T17:02:30Z",
+            ))],
+            None,
+        )
+        .await;
+        assert!(
+            s.fake.received("slack")[0].raw.contains("#1001"),
+            "{rule}: names the order"
+        );
+    }
+}
+
+fn stock(available: i64, at: &str) -> Vec<AnyRecord> {
+    let mut product = fixtures::product("p-1", "2026-03-01T00:00:00Z");
+    product.deleted_at = None;
+    let mut level = fixtures::inventory_level("ii-1", "loc-1", at);
+    level.available = Some(available);
+    vec![
+        AnyRecord::Product(product),
+        AnyRecord::InventoryLevel(level),
+    ]
+}
+
+fn level(available: i64, at: &str) -> Vec<AnyRecord> {
+    let mut level: InventoryLevel = fixtures::inventory_level("ii-1", "loc-1", at);
+    level.available = Some(available);
+    vec![AnyRecord::InventoryLevel(level)]
+}
+
+#[tokio::test]
+async fn inventory_critical_and_low() {
+    let now = t("2026-03-05T17:00:00Z");
+    fires_and_resolves(
+        "inventory_critical",
+        Tier::TelegramAndSlack,
+        stock(2, "2026-03-05T16:00:00Z"),
+        now,
+        level(50, "2026-03-05T17:02:30Z"),
+        None,
+    )
+    .await;
+    fires_and_resolves(
+        "inventory_low",
+        Tier::Slack,
+        stock(7, "2026-03-05T16:00:00Z"),
+        now,
+        level(50, "2026-03-05T17:02:30Z"),
+        None,
+    )
+    .await;
+}
+
+fn sync(last_success: &str, failures: u32) -> SyncState {
+    SyncState {
+        source: SourceId::parse("shopify-mavena").unwrap(),
+        resource: "orders".into(),
+        watermark: None,
+        cursor: None,
+        last_attempt_at: Some(t(last_success)),
+        last_success_at: Some(t(last_success)),
+        last_error: (failures > 0).then(|| "503 Service Unavailable".into()),
+        last_error_at: None,
+        consecutive_failures: failures,
+        requests: 1,
+        errors: 0,
+        rate_limit_waits: 0,
+        records_synced: 0,
+    }
+}
+
+#[tokio::test]
+async fn source_stale() {
+    let now = t("2026-03-05T17:00:00Z");
+    let s = Scenario::new("source_stale").await;
+    // Last success 40 min ago; expected every 5 min, alert after 10.
+    s.store
+        .save_sync_state(&sync("2026-03-05T16:20:00Z", 0))
+        .await
+        .unwrap();
+    s.cycle(now).await;
+    s.cycle(now + SignedDuration::from_mins(2)).await;
+    assert_eq!(s.counts(), (1, 0), "Slack only");
+    assert!(s.fake.received("slack")[0].raw.contains("shopify-mavena"));
+    s.store
+        .save_sync_state(&sync("2026-03-05T17:03:00Z", 0))
+        .await
+        .unwrap();
+    s.cycle(now + SignedDuration::from_mins(3)).await;
+    // Still syncing every few minutes when the keep-firing period ends.
+    s.store
+        .save_sync_state(&sync("2026-03-05T17:12:00Z", 0))
+        .await
+        .unwrap();
+    s.cycle(now + SignedDuration::from_secs(13 * 60 + 30)).await;
+    assert_eq!(s.counts(), (2, 0), "resolved on Slack");
+    // Three failures in a row fire it again, however recent the success.
+    s.store
+        .save_sync_state(&sync("2026-03-05T17:14:00Z", 3))
+        .await
+        .unwrap();
+    s.cycle(now + SignedDuration::from_mins(15)).await;
+    s.cycle(now + SignedDuration::from_mins(17)).await;
+    assert_eq!(s.counts(), (3, 0), "failing fires again");
+    assert!(s.fake.received("slack")[2]
+        .raw
+        .contains("503 Service Unavailable"));
+}
+
+#[tokio::test]
+async fn zero_orders_and_revenue_anomaly() {
+    // Thursday 12:00 New York. 12 orders every morning of the week before,
+    // none today: revenue is far below the baseline, and no order for 6 h.
+    let now = t("2026-03-05T17:00:00Z");
+    let mut history = Vec::new();
+    for day in 1..=7 {
+        let date = jiff::civil::date(2026, 3, 5)
+            .checked_sub(jiff::Span::new().days(day))
+            .unwrap();
+        for k in 0..12 {
+            let at = date
+                .at(8, 0, 0, 0)
+                .to_zoned(brand().time_zone)
+                .unwrap()
+                .timestamp()
+                + SignedDuration::from_mins(10 * k);
+            history.push(AnyRecord::Order(shipped(
+                unfulfilled(&format!("h{day}-{k}"), &at.to_string()),
+                &at.to_string(),
+            )));
+        }
+    }
+    let today: Vec<AnyRecord> = (0..12)
+        .map(|k| {
+            let at = (t("2026-03-05T17:01:00Z") + SignedDuration::from_secs(k)).to_string();
+            AnyRecord::Order(shipped(unfulfilled(&format!("d{k}"), &at), &at))
+        })
+        .collect();
+    fires_and_resolves(
+        "revenue_anomaly",
+        Tier::Telegram,
+        history.clone(),
+        now,
+        today.clone(),
+        None,
+    )
+    .await;
+    fires_and_resolves("zero_orders", Tier::Telegram, history, now, today, None).await;
+}
+
+/// Alternating input — an inventory level that dips under the critical
+/// line, recovers, dips again within the keep-firing period — sends one
+/// notification, not one per dip, and one resolution at the end.
+#[tokio::test]
+async fn flapping_input_sends_one_notification() {
+    let now = t("2026-03-05T17:00:00Z");
+    let s = Scenario::new("inventory_critical").await;
+    s.put(stock(2, "2026-03-05T16:00:00Z")).await;
+    s.cycle(now).await;
+    s.cycle(now + SignedDuration::from_mins(2)).await;
+    assert_eq!(s.counts(), (1, 1));
+    for (minute, available) in [(3, 50), (4, 2), (5, 50), (6, 1), (7, 50), (8, 2), (9, 50)] {
+        let at = now + SignedDuration::from_mins(minute);
+        s.put(level(available, &at.to_string())).await;
+        s.cycle(at).await;
+    }
+    assert_eq!(s.counts(), (1, 1), "one notification while flapping");
+    s.cycle(now + SignedDuration::from_mins(18)).await;
+    s.cycle(now + SignedDuration::from_mins(20)).await;
+    assert_eq!(s.counts(), (2, 2), "one resolution once it stays clear");
+}
