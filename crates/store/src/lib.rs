@@ -22,6 +22,8 @@
 //!   folder.
 //! - [`alerts`]: alert episodes, history, the notification outbox,
 //!   silences and the evaluator's lease (the `AlertStore` part of a store).
+//! - [`users`]: dashboard accounts, sessions and the audit log queries
+//!   (the `UserStore` part of a store).
 //! - [`testing`]: helpers that give tests a fresh store on each available backend.
 
 pub mod alerts;
@@ -34,8 +36,12 @@ mod schema;
 mod sqlite;
 pub mod testing;
 pub mod tokens;
+pub mod users;
 
 pub use alerts::AlertStore;
+pub use users::{
+    validate_username, AuditFilter, NewSession, NewUser, Role, SessionRecord, User, UserStore,
+};
 pub use inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
@@ -80,7 +86,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The one storage interface every other stage uses. Object safe, so the
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
-pub trait Store: AlertStore + Send + Sync + 'static {
+pub trait Store: AlertStore + UserStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations. Safe to call on every start.

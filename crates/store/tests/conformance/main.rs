@@ -14,6 +14,7 @@ mod inbox;
 mod ingest;
 mod queries;
 mod upserts;
+mod users;
 
 use alerts::*;
 use feed::*;
@@ -21,6 +22,7 @@ use inbox::*;
 use ingest::*;
 use queries::*;
 use upserts::*;
+use users::*;
 
 use opsdeck_store::testing::TestStore;
 use opsdeck_store::{Backend, UpsertOutcome};
@@ -90,6 +92,10 @@ conformance!(
     inbox_failures_retry_later_then_give_up_visibly,
     inbox_large_batches_commit_whole,
     get_product_reads_one_product,
+    users_are_created_once_and_audited,
+    sessions_read_back_touch_and_end,
+    password_change_and_disable_end_sessions_with_audit,
+    audit_search_filters_and_prune_deletes_old,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {

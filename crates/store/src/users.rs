@@ -1,0 +1,565 @@
+//! Dashboard accounts, their server-side sessions, and the audit log's
+//! queries (append, search, prune).
+//!
+//! The store keeps facts, not policy: it never sees a password (only the
+//! argon2id PHC string the web computed) nor a session id (only its
+//! SHA-256), and it does not decide when a session has expired — the web
+//! does, from its configured idle and absolute limits and the timestamps
+//! read back here. Every change to a user writes its audit entry in the
+//! same transaction, like the API token changes in [`crate::tokens`].
+
+use crate::db::{Col, Db, DbTx, Row, Value};
+use crate::engine::SqlStore;
+use crate::schema::{corrupt, from_micros, micros};
+use crate::tokens::AuditEntry;
+use crate::Result;
+use opsdeck_domain::Timestamp;
+use async_trait::async_trait;
+use serde::Serialize;
+use tracing::instrument;
+
+/// What a person may do is decided by one role (the matrix lives in
+/// `opsdeck-web`'s `auth` module and the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Ops,
+    Support,
+    Finance,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Ops,
+        Role::Support,
+        Role::Finance,
+        Role::Viewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Ops => "ops",
+            Role::Support => "support",
+            Role::Finance => "finance",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Parses a role name; the error names the valid ones.
+    pub fn parse(s: &str) -> std::result::Result<Role, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown role {s:?}: use one of admin, ops, support, finance, viewer")
+            })
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Checks a username: 1–64 characters of `a-z 0-9 . _ @ -`, starting with a
+/// letter or digit. Lowercase only, so `Ops` and `ops` cannot be two people.
+pub fn validate_username(name: &str) -> std::result::Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._@-".contains(c);
+    if name.is_empty() || name.len() > 64 {
+        return Err("username must be 1 to 64 characters".into());
+    }
+    if !name.chars().all(ok_char) || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "username {name:?} may hold only lowercase letters, digits and . _ @ - \
+             and must start with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+/// A dashboard account, without its password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub username: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+    pub password_changed_at: Timestamp,
+    /// Set once disabled: the account can no longer log in.
+    pub disabled_at: Option<Timestamp>,
+}
+
+/// A user to create; `password_hash` is an argon2id PHC string.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub at: Timestamp,
+}
+
+/// A session to store. `id_sha256` is the hex SHA-256 of the random id the
+/// cookie carries; the id itself is never stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id_sha256: String,
+    pub username: String,
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub ip: Option<String>,
+}
+
+/// A stored session with its user as it is now (role changes and disabling
+/// take effect on the next request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub user: User,
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub ip: Option<String>,
+}
+
+/// Which audit entries to read: every filter is optional; `[from, to)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
+const USER_COLUMNS: &str =
+    "u.username, u.role, u.created_at_us, u.password_changed_at_us, u.disabled_at_us";
+const USER_COLS: [Col; 5] = [Col::Text, Col::Text, Col::Int, Col::Int, Col::Int];
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (at_us, actor, action, subject, payload, ip) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
+
+fn text(s: &str) -> Value {
+    Value::Text(Some(s.to_string()))
+}
+
+fn int(v: i64) -> Value {
+    Value::Int(Some(v))
+}
+
+/// Reads the five user columns starting at `at`.
+fn user_from_row(row: &Row, at: usize) -> Result<User> {
+    const KIND: &str = "user";
+    let username = row.text(at)?;
+    let ts = |i: usize| from_micros(row.int(at + i)?, KIND, &username);
+    Ok(User {
+        role: Role::parse(&row.text(at + 1)?).map_err(|e| corrupt(KIND, &username, e))?,
+        created_at: ts(2)?,
+        password_changed_at: ts(3)?,
+        disabled_at: row
+            .opt_int(at + 4)
+            .map(|us| from_micros(us, KIND, &username))
+            .transpose()?,
+        username,
+    })
+}
+
+fn audit_params(entry: &AuditEntry) -> Vec<Value> {
+    vec![
+        int(micros(entry.at)),
+        text(&entry.actor),
+        text(&entry.action),
+        text(&entry.subject),
+        text(&entry.payload.to_string()),
+        Value::Text(entry.ip.clone()),
+    ]
+}
+
+impl<D: Db> SqlStore<D> {
+    pub(crate) async fn user_create(&self, new: &NewUser, audit: &AuditEntry) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO users (username, role, password_hash, created_at_us, \
+                 password_changed_at_us, disabled_at_us) VALUES ($1, $2, $3, $4, $4, NULL) \
+                 ON CONFLICT (username) DO NOTHING",
+                &[
+                    text(&new.username),
+                    text(new.role.as_str()),
+                    text(&new.password_hash),
+                    int(micros(new.at)),
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        tx.execute(AUDIT_INSERT, &audit_params(audit)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn user_credentials_of(&self, username: &str) -> Result<Option<(User, String)>> {
+        let mut cols = USER_COLS.to_vec();
+        cols.push(Col::Text);
+        let rows = self
+            .db
+            .fetch(
+                &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1"),
+                &[text(username)],
+                &cols,
+            )
+            .await?;
+        rows.first()
+            .map(|row| Ok((user_from_row(row, 0)?, row.text(5)?)))
+            .transpose()
+    }
+
+    pub(crate) async fn user_list(&self) -> Result<Vec<User>> {
+        let rows = self
+            .db
+            .fetch(
+                &format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.username"),
+                &[],
+                &USER_COLS,
+            )
+            .await?;
+        rows.iter().map(|r| user_from_row(r, 0)).collect()
+    }
+
+    /// Runs `update` on one user and, if it changed a row, deletes the
+    /// user's sessions and writes `audit`, all in one transaction.
+    async fn user_change(&self, update: &str, params: &[Value], username: &str, audit: &AuditEntry) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        if tx.execute(update, params).await? == 0 {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM sessions WHERE username = $1", &[text(username)])
+            .await?;
+        tx.execute(AUDIT_INSERT, &audit_params(audit)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn user_set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        self.user_change(
+            "UPDATE users SET password_hash = $2, password_changed_at_us = $3 WHERE username = $1",
+            &[text(username), text(password_hash), int(micros(at))],
+            username,
+            audit,
+        )
+        .await
+    }
+
+    pub(crate) async fn user_disable(
+        &self,
+        username: &str,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        self.user_change(
+            "UPDATE users SET disabled_at_us = $2 WHERE username = $1 AND disabled_at_us IS NULL",
+            &[text(username), int(micros(at))],
+            username,
+            audit,
+        )
+        .await
+    }
+
+    pub(crate) async fn session_create(&self, new: &NewSession) -> Result<()> {
+        self.db
+            .execute(
+                "INSERT INTO sessions (id_sha256, username, csrf_token, created_at_us, \
+                 last_seen_at_us, ip) VALUES ($1, $2, $3, $4, $4, $5)",
+                &[
+                    text(&new.id_sha256),
+                    text(&new.username),
+                    text(&new.csrf_token),
+                    int(micros(new.created_at)),
+                    Value::Text(new.ip.clone()),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn session_get(&self, id_sha256: &str) -> Result<Option<SessionRecord>> {
+        let mut cols = USER_COLS.to_vec();
+        cols.extend([Col::Text, Col::Int, Col::Int, Col::Text]);
+        let rows = self
+            .db
+            .fetch(
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at_us, s.last_seen_at_us, s.ip \
+                     FROM sessions s JOIN users u ON u.username = s.username \
+                     WHERE s.id_sha256 = $1"
+                ),
+                &[text(id_sha256)],
+                &cols,
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let user = user_from_row(row, 0)?;
+        let ts = |i: usize| from_micros(row.int(i)?, "session", &user.username);
+        Ok(Some(SessionRecord {
+            csrf_token: row.text(5)?,
+            created_at: ts(6)?,
+            last_seen_at: ts(7)?,
+            ip: row.opt_text(8),
+            user,
+        }))
+    }
+
+    pub(crate) async fn session_touch(&self, id_sha256: &str, at: Timestamp) -> Result<()> {
+        self.db
+            .execute(
+                "UPDATE sessions SET last_seen_at_us = $2 WHERE id_sha256 = $1 \
+                 AND last_seen_at_us < $2",
+                &[text(id_sha256), int(micros(at))],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn session_delete(&self, id_sha256: &str) -> Result<bool> {
+        let n = self
+            .db
+            .execute("DELETE FROM sessions WHERE id_sha256 = $1", &[text(id_sha256)])
+            .await?;
+        Ok(n > 0)
+    }
+
+    pub(crate) async fn sessions_prune(&self, idle_before: Timestamp, created_before: Timestamp) -> Result<u64> {
+        self.db
+            .execute(
+                "DELETE FROM sessions WHERE last_seen_at_us < $1 OR created_at_us < $2",
+                &[int(micros(idle_before)), int(micros(created_before))],
+            )
+            .await
+    }
+
+    pub(crate) async fn audit_append(&self, entry: &AuditEntry) -> Result<()> {
+        self.db.execute(AUDIT_INSERT, &audit_params(entry)).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let mut clauses = Vec::new();
+        let mut params = Vec::new();
+        let mut add = |clause: &str, value: Value| {
+            params.push(value);
+            clauses.push(clause.replace('?', &format!("${}", params.len())));
+        };
+        if let Some(actor) = &filter.actor {
+            add("actor = ?", text(actor));
+        }
+        if let Some(action) = &filter.action {
+            add("action = ?", text(action));
+        }
+        if let Some(from) = filter.from {
+            add("at_us >= ?", int(micros(from)));
+        }
+        if let Some(to) = filter.to {
+            add("at_us < ?", int(micros(to)));
+        }
+        let filter_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        params.push(int(i64::from(filter.limit)));
+        let sql = format!(
+            "SELECT at_us, actor, action, subject, payload, ip FROM audit_log {filter_sql} \
+             ORDER BY at_us DESC, id DESC LIMIT ${}",
+            params.len()
+        );
+        let cols = [Col::Int, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text];
+        let rows = self.db.fetch(&sql, &params, &cols).await?;
+        rows.iter()
+            .map(|row| {
+                let subject = row.text(3)?;
+                Ok(AuditEntry {
+                    at: from_micros(row.int(0)?, "audit_log", &subject)?,
+                    actor: row.text(1)?,
+                    action: row.text(2)?,
+                    payload: serde_json::from_str(&row.text(4)?)
+                        .map_err(|e| corrupt("audit_log", &subject, e))?,
+                    ip: row.opt_text(5),
+                    subject,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn audit_prune(&self, before: Timestamp) -> Result<u64> {
+        self.db
+            .execute("DELETE FROM audit_log WHERE at_us < $1", &[int(micros(before))])
+            .await
+    }
+}
+
+/// Accounts, sessions and the audit log: the part of a [`crate::Store`]
+/// the dashboard's login and audit pages use. A supertrait of `Store`, so
+/// every store has it and callers hold one `Arc<dyn Store>`.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates a user and writes `audit`, in one transaction. `false` (and
+    /// nothing written) when the username is taken.
+    async fn create_user(&self, user: &NewUser, audit: &AuditEntry) -> Result<bool>;
+
+    /// The user and its password hash (PHC string), for checking a login.
+    async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
+
+    /// Every user, by username.
+    async fn list_users(&self) -> Result<Vec<User>>;
+
+    /// Replaces the password hash, ends every session of the user and writes
+    /// `audit`, in one transaction. `false` when no such user exists.
+    async fn set_user_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
+
+    /// Disables the user, ends its sessions and writes `audit`, in one
+    /// transaction. `false` when no such enabled user exists.
+    async fn disable_user(&self, username: &str, at: Timestamp, audit: &AuditEntry)
+        -> Result<bool>;
+
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+
+    /// The session with this id hash and its user as it is now.
+    async fn session(&self, id_sha256: &str) -> Result<Option<SessionRecord>>;
+
+    /// Moves `last_seen_at` forward to `at` (never back).
+    async fn touch_session(&self, id_sha256: &str, at: Timestamp) -> Result<()>;
+
+    /// Ends a session (logout). `false` when it did not exist.
+    async fn delete_session(&self, id_sha256: &str) -> Result<bool>;
+
+    /// Deletes sessions last seen before `idle_before` or created before
+    /// `created_before`; returns how many.
+    async fn prune_sessions(&self, idle_before: Timestamp, created_before: Timestamp)
+        -> Result<u64>;
+
+    /// Appends one entry to the audit log.
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<()>;
+
+    /// Audit entries matching `filter`, newest first.
+    async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+
+    /// Deletes audit entries older than `before`; returns how many.
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64>;
+}
+
+#[async_trait]
+impl<D: Db> UserStore for SqlStore<D> {
+    #[instrument(skip_all, fields(backend = ?self.db.backend(), user = %user.username))]
+    async fn create_user(&self, user: &NewUser, audit: &AuditEntry) -> Result<bool> {
+        self.user_create(user, audit).await
+    }
+
+    async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>> {
+        self.user_credentials_of(username).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.user_list().await
+    }
+
+    #[instrument(skip(self, password_hash, audit), fields(backend = ?self.db.backend()))]
+    async fn set_user_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        self.user_set_password(username, password_hash, at, audit)
+            .await
+    }
+
+    #[instrument(skip(self, audit), fields(backend = ?self.db.backend()))]
+    async fn disable_user(
+        &self,
+        username: &str,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        self.user_disable(username, at, audit).await
+    }
+
+    async fn create_session(&self, session: &NewSession) -> Result<()> {
+        self.session_create(session).await
+    }
+
+    async fn session(&self, id_sha256: &str) -> Result<Option<SessionRecord>> {
+        self.session_get(id_sha256).await
+    }
+
+    async fn touch_session(&self, id_sha256: &str, at: Timestamp) -> Result<()> {
+        self.session_touch(id_sha256, at).await
+    }
+
+    async fn delete_session(&self, id_sha256: &str) -> Result<bool> {
+        self.session_delete(id_sha256).await
+    }
+
+    async fn prune_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64> {
+        self.sessions_prune(idle_before, created_before).await
+    }
+
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<()> {
+        self.audit_append(entry).await
+    }
+
+    async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        self.audit_search(filter).await
+    }
+
+    #[instrument(skip(self), fields(backend = ?self.db.backend()))]
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64> {
+        self.audit_prune(before).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_unknown_names_the_valid_ones() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Ok(r));
+        }
+        let err = Role::parse("root").unwrap_err();
+        assert!(err.contains("\"root\"") && err.contains("finance"), "{err}");
+    }
+
+    #[test]
+    fn usernames_are_lowercase_and_bounded() {
+        assert!(validate_username("ops@example.com").is_ok());
+        assert!(validate_username("anna.k-2").is_ok());
+        assert!(validate_username("").is_err());
+        assert!(validate_username("Anna").is_err());
+        assert!(validate_username(".hidden").is_err());
+        assert!(validate_username("a b").is_err());
+        assert!(validate_username(&"a".repeat(65)).is_err());
+    }
+}
