@@ -429,3 +429,154 @@ async fn flapping_input_sends_one_notification() {
     s.cycle(now + SignedDuration::from_mins(20)).await;
     assert_eq!(s.counts(), (2, 2), "one resolution once it stays clear");
 }
+
+fn ticket(id: &str, created: &str, subject: &str, closed: Option<&str>) -> AnyRecord {
+    let mut t = fixtures::ticket(id, created);
+    t.subject = Some(subject.into());
+    t.excerpt = None;
+    t.tags.clear();
+    t.trashed_at = None;
+    t.snooze_until = None;
+    t.status = if closed.is_some() {
+        opsdeck_domain::TicketStatus::Closed
+    } else {
+        opsdeck_domain::TicketStatus::Open
+    };
+    t.closed_at = closed.map(fixtures::ts);
+    t.updated_at = fixtures::ts(closed.unwrap_or(created));
+    AnyRecord::Ticket(t)
+}
+
+fn survey(id: &str, score: u8, at: Timestamp) -> AnyRecord {
+    let mut s = fixtures::survey(id, &at.to_string());
+    s.score = Some(score);
+    s.ticket_id = format!("t-{id}");
+    AnyRecord::SatisfactionSurvey(s)
+}
+
+fn day_at(day: i8, hour: i8) -> Timestamp {
+    jiff::civil::date(2026, 3, 1)
+        .checked_add(jiff::Span::new().days(i64::from(day) - 1))
+        .unwrap()
+        .at(hour, 0, 0, 0)
+        .to_zoned(brand().time_zone)
+        .unwrap()
+        .timestamp()
+}
+
+#[tokio::test]
+async fn ticket_backlog_spike_and_resolution_time_spike() {
+    let now = t("2026-03-05T17:00:00Z");
+    // 101 new tickets by noon; the floor is 100. Then the helpdesk marks a
+    // few of them spam, which the queue does not count.
+    let spike: Vec<AnyRecord> = (0..101)
+        .map(|k| {
+            ticket(
+                &format!("b{k}"),
+                "2026-03-05T15:00:00Z",
+                "Where is my order?",
+                None,
+            )
+        })
+        .collect();
+    let spam: Vec<AnyRecord> = spike[..5]
+        .iter()
+        .cloned()
+        .map(|r| match r {
+            AnyRecord::Ticket(mut t) => {
+                t.spam = true;
+                t.updated_at = fixtures::ts("2026-03-05T17:02:30Z");
+                AnyRecord::Ticket(t)
+            }
+            other => other,
+        })
+        .collect();
+    fires_and_resolves("ticket_backlog_spike", Tier::Slack, spike, now, spam, None).await;
+    // Three tickets resolved after ~4 days; then twenty resolved in an hour.
+    let slow: Vec<AnyRecord> = (0..3)
+        .map(|k| {
+            let closed = "2026-03-05T10:00:00Z";
+            ticket(
+                &format!("s{k}"),
+                "2026-03-01T06:00:00Z",
+                "Refund please",
+                Some(closed),
+            )
+        })
+        .collect();
+    let fast: Vec<AnyRecord> = (0..20)
+        .map(|k| {
+            ticket(
+                &format!("f{k}"),
+                "2026-03-05T12:00:00Z",
+                "Size question",
+                Some("2026-03-05T13:00:00Z"),
+            )
+        })
+        .collect();
+    fires_and_resolves("resolution_time_spike", Tier::Slack, slow, now, fast, None).await;
+}
+
+#[tokio::test]
+async fn chargeback_risk() {
+    let now = t("2026-03-05T17:00:00Z");
+    let subject = "I will file a chargeback with my bank";
+    fires_and_resolves(
+        "chargeback_risk",
+        Tier::Telegram,
+        vec![ticket("cb1", "2026-03-03T15:00:00Z", subject, None)],
+        now,
+        vec![ticket(
+            "cb1",
+            "2026-03-03T15:00:00Z",
+            subject,
+            Some("2026-03-05T17:02:30Z"),
+        )],
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn csat_below_target_and_csat_drop() {
+    let now = t("2026-03-05T17:00:00Z");
+    let low: Vec<AnyRecord> = (3..=5)
+        .map(|d| survey(&format!("low{d}"), 2, day_at(d, 9)))
+        .collect();
+    let happy: Vec<AnyRecord> = (0..3)
+        .map(|k| survey(&format!("ok{k}"), 5, day_at(5, 11)))
+        .collect();
+    fires_and_resolves("csat_below_target", Tier::Slack, low, now, happy, None).await;
+
+    // Fives every day of the week before, twos since: the 7-day CSAT fell
+    // from 5.0 to about 2.4. A flood of fives today lifts it back.
+    let mut history: Vec<AnyRecord> = (-8..=-1)
+        .map(|d| survey(&format!("five{d}"), 5, day_at(d, 9)))
+        .collect();
+    history.extend((0..=5).map(|d| survey(&format!("two{d}"), 2, day_at(d, 9))));
+    let flood: Vec<AnyRecord> = (0..100)
+        .map(|k| survey(&format!("flood{k}"), 5, day_at(5, 11)))
+        .collect();
+    fires_and_resolves("csat_drop", Tier::Telegram, history, now, flood, None).await;
+}
+
+#[tokio::test]
+async fn top_sku_cover() {
+    let now = t("2026-03-05T17:00:00Z");
+    let mut sold = shipped(
+        unfulfilled("2001", "2026-03-05T15:00:00Z"),
+        "2026-03-05T15:30:00Z",
+    );
+    sold.line_items[0].quantity = 3;
+    let mut setup = stock(0, "2026-03-05T15:30:00Z");
+    setup.push(AnyRecord::Order(sold));
+    fires_and_resolves(
+        "top_sku_cover",
+        Tier::Slack,
+        setup,
+        now,
+        level(500, "2026-03-05T17:02:30Z"),
+        None,
+    )
+    .await;
+}
