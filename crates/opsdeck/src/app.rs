@@ -287,6 +287,7 @@ pub async fn start(
         started_at: clock(),
         webhooks,
         projection,
+        panel_config: Arc::new(panel_config(config)),
     };
     let mut web_stop = stop_rx;
     let web = tokio::spawn(opsdeck_web::serve(listener, state, async move {
@@ -302,6 +303,15 @@ pub async fn start(
         inbox,
         follower,
     })
+}
+
+/// What the panels read from configuration.
+pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
+    opsdeck_metrics::panels::PanelConfig {
+        week_start: config.week_start,
+        reporting_currency: config.reporting_currency,
+        ..Default::default()
+    }
 }
 
 /// How often the projection looks for new changes. The store has no

@@ -91,6 +91,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
             vec![brand()],
             Default::default(),
         ))),
+        panel_config: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

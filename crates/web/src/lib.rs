@@ -81,6 +81,9 @@ pub struct AppState {
     /// The in-memory analytic state every panel reads (one per process,
     /// shared with the alert runner and kept current from the change feed).
     pub projection: opsdeck_metrics::SharedProjection,
+    /// What the panels read from configuration: week start, reporting
+    /// currency and its conversion rates, thresholds.
+    pub panel_config: Arc<opsdeck_metrics::panels::PanelConfig>,
 }
 
 impl AppState {

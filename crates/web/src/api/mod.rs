@@ -9,6 +9,21 @@ mod brands;
 pub mod openapi;
 mod order_volume;
 mod sources;
+// One file per dashboard panel (thin: parse, read-lock, compute, serialize).
+mod catalog;
+mod csat;
+mod dashboard;
+mod fulfillment;
+mod insights;
+mod inventory;
+mod panel_query;
+mod pulse;
+mod response_times;
+mod sales;
+mod tickets;
+mod top_issues;
+mod urgent;
+mod wismo;
 
 use crate::AppState;
 use axum::routing::MethodRouter;
@@ -34,6 +49,22 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         sources::route(),
         openapi::route(),
     ];
+    // Every dashboard panel, and all of them at once.
+    routes.extend([
+        sales::route(),
+        pulse::route(),
+        fulfillment::route(),
+        inventory::route(),
+        catalog::route(),
+        tickets::route(),
+        csat::route(),
+        response_times::route(),
+        top_issues::route(),
+        urgent::route(),
+        wismo::route(),
+        insights::route(),
+        dashboard::route(),
+    ]);
     // Alert episodes, urgent list, ack/resolve, silences.
     routes.extend(alerts::routes());
     // POST /api/v1/ingest/{kind}, one route per kind.

@@ -209,6 +209,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         started_at: ts("2026-06-10T18:00:00Z"),
         webhooks: None,
         projection,
+        panel_config: Default::default(),
     }
 }
 

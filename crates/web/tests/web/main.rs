@@ -14,4 +14,5 @@ mod common;
 mod dashboard;
 mod http;
 mod ingest;
+mod panels;
 mod webhooks;

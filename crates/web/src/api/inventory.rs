@@ -1,0 +1,35 @@
+//! `GET /api/v1/inventory`: inventory alerts of each brand, most severe first, with velocity and days until stockout.
+
+use super::panel_query::{only, projection, BrandQuery, PanelResponse};
+use super::ApiRoute;
+use crate::params::Params;
+use crate::{AppState, Error};
+use axum::extract::State;
+use axum::routing::get;
+use axum::Json;
+use opsdeck_metrics::panels::{self, per_brand};
+
+pub(super) fn route() -> ApiRoute {
+    ApiRoute {
+        path: "/api/v1/inventory",
+        method: "get",
+        handler: get(handler),
+    }
+}
+
+async fn handler(
+    State(state): State<AppState>,
+    Params(query): Params<BrandQuery>,
+) -> Result<Json<PanelResponse<panels::inventory::Inventory>>, Error> {
+    let now = state.now();
+    let p = projection(&state);
+    let only = only(&state, &p, query.brand.as_deref())?;
+    let brands = per_brand(&p, only, |b, _| {
+        panels::inventory::inventory(&p, &state.panel_config, b, now)
+    });
+    Ok(Json(PanelResponse {
+        generated_at: now,
+        range: None,
+        brands,
+    }))
+}

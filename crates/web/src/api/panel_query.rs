@@ -1,0 +1,78 @@
+//! What every panel endpoint shares: the `brand`, `range`, `from` and `to`
+//! parameters parsed into the metrics crate's types (a bad value is a 400
+//! naming the parameter and the reason), the read-locked projection, and
+//! the one response shape `{generated_at, range, brands: [...]}`.
+//!
+//! Handlers stay thin: parse, read-lock, call the panel's pure function,
+//! serialize. The lock is held only while the numbers are computed, never
+//! across an `.await`.
+
+use crate::{AppState, Error};
+use opsdeck_domain::Timestamp;
+use opsdeck_metrics::panels::{BrandPanel, Range};
+use opsdeck_metrics::projection::BrandIx;
+use opsdeck_metrics::Projection;
+use serde::{Deserialize, Serialize};
+use std::sync::RwLockReadGuard;
+
+/// `?brand=ID&range=today|7d|30d|90d|custom&from=YYYY-MM-DD&to=YYYY-MM-DD`.
+/// Custom dates are whole local days in each brand's own time zone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RangeQuery {
+    pub brand: Option<String>,
+    pub range: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// `?brand=ID` for panels that are "as of now" (no range).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BrandQuery {
+    pub brand: Option<String>,
+}
+
+impl RangeQuery {
+    pub fn range(&self) -> Result<Range, Error> {
+        Range::parse(
+            self.range.as_deref(),
+            self.from.as_deref(),
+            self.to.as_deref(),
+        )
+        .map_err(|e| Error::BadRequest(e.to_string()))
+    }
+}
+
+/// The projection, read-locked (a refresher that panicked mid-page left
+/// whole changes applied, so its data is still consistent to read).
+pub(super) fn projection(state: &AppState) -> RwLockReadGuard<'_, Projection> {
+    state.projection.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The brand `?brand=` names, as the projection's index; `None` = all.
+pub(super) fn only(
+    state: &AppState,
+    p: &Projection,
+    brand: Option<&str>,
+) -> Result<Option<BrandIx>, Error> {
+    let Some(id) = brand else {
+        return Ok(None);
+    };
+    let b = state.brand(id)?;
+    p.ctx
+        .brand_ix(&b.id)
+        .map(Some)
+        .ok_or_else(|| Error::UnknownBrand(id.to_string()))
+}
+
+/// One panel for each brand asked for.
+#[derive(Debug, Serialize)]
+pub(super) struct PanelResponse<T> {
+    /// The instant the numbers are "as of".
+    pub generated_at: Timestamp,
+    /// The range asked for; absent for panels that are "as of now".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<Range>,
+    pub brands: Vec<BrandPanel<T>>,
+}

@@ -1,0 +1,36 @@
+//! `GET /api/v1/top-issues`: what customers write about: tickets by tag and untagged subjects clustered into named groups.
+
+use super::panel_query::{only, projection, PanelResponse, RangeQuery};
+use super::ApiRoute;
+use crate::params::Params;
+use crate::{AppState, Error};
+use axum::extract::State;
+use axum::routing::get;
+use axum::Json;
+use opsdeck_metrics::panels::{self, per_brand};
+
+pub(super) fn route() -> ApiRoute {
+    ApiRoute {
+        path: "/api/v1/top-issues",
+        method: "get",
+        handler: get(handler),
+    }
+}
+
+async fn handler(
+    State(state): State<AppState>,
+    Params(query): Params<RangeQuery>,
+) -> Result<Json<PanelResponse<panels::support::TopIssues>>, Error> {
+    let range = query.range()?;
+    let now = state.now();
+    let p = projection(&state);
+    let only = only(&state, &p, query.brand.as_deref())?;
+    let brands = per_brand(&p, only, |b, _| {
+        panels::support::top_issues(&p, b, range, now)
+    });
+    Ok(Json(PanelResponse {
+        generated_at: now,
+        range: Some(range),
+        brands,
+    }))
+}
