@@ -16,7 +16,9 @@
 //! - `params`: query-string parsing that refuses unknown parameters.
 //! - `cards`: gathers the order volume cards and freshness of brands (store
 //!   → metrics), shared by the page and the API.
-//! - `dashboard`: `GET /`, the page, and `view`, the words and arrows it shows.
+//! - `pages`: `GET /` (the dashboard's tiles), `/fragments/{tile}`, the
+//!   drill-downs (WISMO, inventory, alerts); `view`, the words and arrows;
+//!   `charts`, the SVG components; `sse`, `GET /events` for live tiles.
 //! - [`webhooks`]: `POST /webhooks/shopify`, verified and committed to the
 //!   webhook inbox before it is answered.
 //! - `api`: `/api/v1/*` — brands, order volume, sources, the OpenAPI document.
@@ -31,12 +33,13 @@ mod api;
 mod assets;
 mod cards;
 mod charts;
-mod dashboard;
 pub mod error;
 mod health;
 pub mod ingest;
+mod pages;
 mod params;
 mod security;
+mod sse;
 mod templates;
 mod view;
 pub mod webhooks;
@@ -127,7 +130,8 @@ pub struct SourceInfo {
 /// timeout and request tracing.
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
-        .merge(dashboard::router())
+        .merge(pages::router())
+        .merge(sse::router())
         .merge(api::router())
         .merge(webhooks::router())
         .merge(health::router())

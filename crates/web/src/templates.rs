@@ -18,6 +18,21 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
             include_str!("../templates/dashboard.html"),
         ),
         ("error.html", include_str!("../templates/error.html")),
+        ("login.html", include_str!("../templates/login.html")),
+        ("audit.html", include_str!("../templates/audit.html")),
+        ("alerts.html", include_str!("../templates/alerts.html")),
+        ("inventory.html", include_str!("../templates/inventory.html")),
+        ("wismo.html", include_str!("../templates/wismo.html")),
+        ("tiles/frame.html", include_str!("../templates/tiles/frame.html")),
+        ("tiles/volume.html", include_str!("../templates/tiles/volume.html")),
+        ("tiles/pipeline.html", include_str!("../templates/tiles/pipeline.html")),
+        ("tiles/inventory.html", include_str!("../templates/tiles/inventory.html")),
+        ("tiles/catalog.html", include_str!("../templates/tiles/catalog.html")),
+        ("tiles/queue.html", include_str!("../templates/tiles/queue.html")),
+        ("tiles/csat.html", include_str!("../templates/tiles/csat.html")),
+        ("tiles/times.html", include_str!("../templates/tiles/times.html")),
+        ("tiles/issues.html", include_str!("../templates/tiles/issues.html")),
+        ("tiles/feed.html", include_str!("../templates/tiles/feed.html")),
     ] {
         // The files are part of the binary; a syntax error is a bug that the
         // page tests catch before release.

@@ -10,7 +10,7 @@
 //! and empty data.
 //!
 //! # Layout
-//! - [`svg`]: the escaping writer every chart uses, and [`Chart`].
+//! - [`svg`]: the escaping writer every chart uses, and `Chart`.
 //! - [`palette`]: Okabe–Ito colours and the contrast check.
 //! - [`sparkline`], [`gauge`], [`line`], [`bar`] (bars and the funnel),
 //!   [`donut`], [`heatmap`]: the components.
@@ -23,8 +23,6 @@ pub(crate) mod line;
 pub(crate) mod palette;
 pub(crate) mod sparkline;
 pub(crate) mod svg;
-
-pub(crate) use svg::Chart;
 
 /// One labelled value, e.g. a bar or a donut slice. `text` is the value as
 /// the page shows it ("$1,204.00", "12 %"), so charts never format money.

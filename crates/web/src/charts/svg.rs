@@ -10,6 +10,7 @@ use std::fmt::Write;
 pub(crate) struct Chart(pub String);
 
 impl Chart {
+    #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }

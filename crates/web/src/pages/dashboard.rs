@@ -1,0 +1,71 @@
+//! `GET /`: every tile for all brands or the one in `?brand=`, and
+//! `GET /fragments/{tile}`: one tile alone, for the live script.
+
+use super::tiles::{self, TILES};
+use crate::error::PageError;
+use crate::params::Params;
+use crate::{templates, AppState, Error};
+use axum::extract::{Path, State};
+use axum::response::Html;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BrandFilter {
+    /// A brand id; empty or absent means every brand.
+    brand: Option<String>,
+}
+
+impl BrandFilter {
+    fn only(&self) -> Option<&str> {
+        self.brand.as_deref().filter(|b| !b.is_empty())
+    }
+}
+
+#[derive(Serialize)]
+struct Choice {
+    id: String,
+    name: String,
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    params: Result<Params<BrandFilter>, Error>,
+) -> Result<Html<String>, PageError> {
+    let Params(filter) = params?;
+    let now = state.now();
+    let mut rendered = Vec::with_capacity(TILES.len());
+    for (name, _) in TILES {
+        rendered.push(tiles::render(&state, name, filter.only(), now).await?);
+    }
+    let all_brands: Vec<Choice> = state
+        .brands
+        .iter()
+        .map(|b| Choice {
+            id: b.id.to_string(),
+            name: b.name.clone(),
+        })
+        .collect();
+    let html = templates::render(
+        "dashboard.html",
+        minijinja::context! {
+            tiles => rendered,
+            all_brands => all_brands,
+            selected => filter.only().unwrap_or(""),
+        },
+    )
+    .map_err(Error::from)?;
+    Ok(Html(html))
+}
+
+pub(crate) async fn fragment(
+    State(state): State<AppState>,
+    Path(tile): Path<String>,
+    params: Result<Params<BrandFilter>, Error>,
+) -> Result<Html<String>, Error> {
+    let Params(filter) = params?;
+    let now = state.now();
+    Ok(Html(
+        tiles::render(&state, &tile, filter.only(), now).await?,
+    ))
+}

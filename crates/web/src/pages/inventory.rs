@@ -1,0 +1,79 @@
+//! `GET /inventory?brand=&sort=severity|velocity|days_left`: every tracked
+//! variant needing attention, sorted on the server so the links work
+//! without script.
+
+use super::{brand_ix, format, panel_config, read};
+use crate::error::PageError;
+use crate::params::Params;
+use crate::{templates, AppState, Error};
+use axum::extract::State;
+use axum::response::Html;
+use opsdeck_metrics::panels::inventory::{inventory, Severity};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Query {
+    brand: Option<String>,
+    sort: Option<String>,
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    params: Result<Params<Query>, Error>,
+) -> Result<Html<String>, PageError> {
+    let Params(q) = params?;
+    let sort = q.sort.as_deref().unwrap_or("severity");
+    if !["severity", "velocity", "days_left"].contains(&sort) {
+        return Err(Error::BadRequest(format!(
+            "sort must be severity, velocity or days_left, not {sort:?}"
+        ))
+        .into());
+    }
+    let brand_id = match q.brand.as_deref().filter(|b| !b.is_empty()) {
+        Some(b) => b.to_string(),
+        None => state
+            .brands
+            .iter()
+            .find(|b| b.launched)
+            .map(|b| b.id.to_string())
+            .ok_or(Error::NotFound)?,
+    };
+    let now = state.now();
+    let cfg = panel_config(&state);
+    let mut lines = {
+        let p = read(&state);
+        let b = brand_ix(&p, &state, &brand_id)?;
+        inventory(&p, &cfg, b, now).alerts
+    };
+    match sort {
+        "velocity" => lines.sort_by(|a, b| b.velocity_per_week.total_cmp(&a.velocity_per_week)),
+        "days_left" => lines.sort_by(|a, b| {
+            let key = |d: Option<f64>| d.unwrap_or(f64::INFINITY);
+            key(a.days_until_stockout).total_cmp(&key(b.days_until_stockout))
+        }),
+        _ => lines.sort_by_key(|l| l.severity),
+    }
+    let rows: Vec<_> = lines
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "product": l.product, "variant": l.variant, "sku": l.sku,
+                "quantity": l.quantity, "threshold": l.threshold,
+                "severity": match l.severity { Severity::OutOfStock => "out of stock", Severity::Low => "low", Severity::Healthy => "healthy" },
+                "velocity": format!("{:.1}", l.velocity_per_week),
+                "days_left": format::days(l.days_until_stockout),
+            })
+        })
+        .collect();
+    let brand = state.brand(&brand_id)?;
+    let html = templates::render(
+        "inventory.html",
+        minijinja::context! {
+            brand => brand.name, brand_id => brand_id, sort => sort, rows => rows,
+            brands => state.brands.iter().filter(|b| b.launched).map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+        },
+    )
+    .map_err(Error::from)?;
+    Ok(Html(html))
+}

@@ -1,0 +1,65 @@
+//! The pages people use: the main dashboard, its live tiles, and the
+//! drill-downs (WISMO, inventory, alerts). Every page is complete HTML from
+//! the server and works without script; `static/live.js` only swaps tiles
+//! when `/events` says the projection changed.
+//!
+//! Handlers read the shared projection under a short read lock, compute
+//! the panels with `opsdeck-metrics` (pure functions), drop the lock, and
+//! render templates — the numbers are the same as the JSON API's.
+//!
+//! # Layout
+//! - `tiles`: each dashboard tile as a view and its HTML fragment.
+//! - `dashboard`: `GET /` and `GET /fragments/{tile}`.
+//! - `wismo`: `GET /wismo` with range and previous-period comparison.
+//! - `inventory`: `GET /inventory`, sortable on the server.
+//! - `alerts`: `GET /alerts` and the ack / resolve forms.
+//! - `format`: numbers, durations and shares in words.
+
+mod alerts;
+mod dashboard;
+pub(crate) mod format;
+mod inventory;
+pub(crate) mod tiles;
+mod wismo;
+
+use crate::{AppState, Error};
+use axum::routing::{get, post};
+use axum::Router;
+use opsdeck_metrics::panels::PanelConfig;
+use opsdeck_metrics::projection::BrandIx;
+use opsdeck_metrics::Projection;
+use std::sync::RwLockReadGuard;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/fragments/{tile}", get(dashboard::fragment))
+        .route("/wismo", get(wismo::page))
+        .route("/inventory", get(inventory::page))
+        .route("/alerts", get(alerts::page))
+        .route("/alerts/{id}/ack", post(alerts::ack))
+        .route("/alerts/{id}/resolve", post(alerts::resolve))
+}
+
+/// The settings panels read (week start, reporting currency and rates,
+/// thresholds), as configured.
+pub(crate) fn panel_config(state: &AppState) -> PanelConfig {
+    state.panel_config.as_ref().clone()
+}
+
+/// A read view of the projection. Poisoning is ignored: the writer applies
+/// whole changes, so the last state is still consistent.
+pub(crate) fn read(state: &AppState) -> RwLockReadGuard<'_, Projection> {
+    state
+        .projection
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The projection index of brand `id`, or the 400 naming it.
+pub(crate) fn brand_ix(p: &Projection, state: &AppState, id: &str) -> Result<BrandIx, Error> {
+    let brand = state.brand(id)?;
+    p.ctx
+        .brand_ix(&brand.id)
+        .ok_or_else(|| Error::UnknownBrand(id.to_string()))
+}

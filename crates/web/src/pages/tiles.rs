@@ -1,0 +1,419 @@
+//! The dashboard's tiles. Each tile is one HTML fragment, the same markup
+//! whether it is part of `GET /` or fetched alone from
+//! `GET /fragments/{tile}` when the projection changes, so a live update
+//! can never drift from a reload.
+//!
+//! Every tile carries its freshness ("synced 3 min ago"); past twice its
+//! source's sync cadence it is marked stale (a class the stylesheet
+//! colours, and the word "stale" for those who cannot see the colour).
+
+use super::format;
+use super::{panel_config, read};
+use crate::charts::{bar, gauge, sparkline, Datum};
+use crate::view::{self, age, count, DashboardPage};
+use crate::{cards, templates, AppState, Error};
+use opsdeck_domain::{Brand, Timestamp};
+use opsdeck_metrics::panels::{self, BrandPanel};
+use opsdeck_metrics::projection::BrandIx;
+use opsdeck_metrics::projection::Stage;
+use opsdeck_store::SyncState;
+use serde::Serialize;
+use std::time::Duration;
+
+/// How often sources sync by default; a tile older than twice this is stale.
+pub(crate) const SYNC_CADENCE: Duration = Duration::from_secs(5 * 60);
+
+/// Every tile, in the order the dashboard lays them out, with its heading.
+pub(crate) const TILES: [(&str, &str); 9] = [
+    ("volume", "Order volume"),
+    ("pipeline", "Fulfillment pipeline"),
+    ("inventory", "Inventory alerts"),
+    ("catalog", "Catalog health"),
+    ("queue", "Ticket queue"),
+    ("csat", "Customer satisfaction"),
+    ("times", "Response and resolution"),
+    ("issues", "Top issues"),
+    ("feed", "Urgent tickets and alerts"),
+];
+
+/// Which brands a page shows: all configured, or the one picked in the
+/// brand filter.
+pub(crate) fn shown_brands<'a>(
+    state: &'a AppState,
+    only: Option<&str>,
+) -> Result<Vec<&'a Brand>, Error> {
+    match only {
+        Some(id) => Ok(vec![state.brand(id)?]),
+        None => Ok(state.brands.iter().collect()),
+    }
+}
+
+#[derive(Serialize)]
+struct Frame<'a> {
+    name: &'a str,
+    title: &'a str,
+    /// The fragment URL the live script re-fetches.
+    src: String,
+    freshness: String,
+    stale: bool,
+    body: String,
+}
+
+/// The whole tile `name` (frame and body) for `brands` at `now`.
+pub(crate) async fn render(
+    state: &AppState,
+    name: &str,
+    only: Option<&str>,
+    now: Timestamp,
+) -> Result<String, Error> {
+    let title = TILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .ok_or(Error::NotFound)?;
+    let brands = shown_brands(state, only)?;
+    let states = state.store.all_sync_states().await?;
+    let (freshness, stale) = tile_freshness(state, name, &brands, &states, now);
+    let body = match name {
+        "volume" => volume(state, &brands, now).await?,
+        "feed" => feed(state, &brands, now).await?,
+        _ => projected(state, name, &brands, now)?,
+    };
+    let src = match only {
+        Some(b) => format!("/fragments/{name}?brand={b}"),
+        None => format!("/fragments/{name}"),
+    };
+    let frame = Frame {
+        name,
+        title,
+        src,
+        freshness,
+        stale,
+        body,
+    };
+    Ok(templates::render("tiles/frame.html", frame)?)
+}
+
+/// "synced 3 min ago" from the oldest newest-sync of the tile's sources
+/// (store tiles: the brands' own sources; support tiles: shared helpdesks
+/// too), and whether that is older than twice the cadence.
+fn tile_freshness(
+    state: &AppState,
+    tile: &str,
+    brands: &[&Brand],
+    states: &[SyncState],
+    now: Timestamp,
+) -> (String, bool) {
+    let support = matches!(tile, "queue" | "csat" | "times" | "issues" | "feed");
+    let mut oldest: Option<Timestamp> = None;
+    let mut any = false;
+    for s in state.sources.iter() {
+        let relevant = match &s.brand {
+            Some(b) => brands.iter().any(|x| &x.id == b && x.launched),
+            None => support,
+        };
+        if !relevant {
+            continue;
+        }
+        any = true;
+        let newest = states
+            .iter()
+            .filter(|st| st.source == s.id)
+            .filter_map(|st| st.last_success_at)
+            .max();
+        match newest {
+            None => return ("never synced".to_string(), true),
+            Some(at) => oldest = Some(oldest.map_or(at, |o| o.min(at))),
+        }
+    }
+    match oldest {
+        Some(at) => {
+            let stale = now.duration_since(at).as_secs() > 2 * SYNC_CADENCE.as_secs() as i64;
+            let word = if stale { "stale: synced" } else { "synced" };
+            (format!("{word} {}", age(at, now)), stale)
+        }
+        None if any => ("never synced".to_string(), true),
+        None => ("no sources".to_string(), false),
+    }
+}
+
+async fn volume(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<String, Error> {
+    let panels = cards::load(state, brands, now).await?;
+    let page = DashboardPage::new(&panels, now);
+    // The all-brand total in the reporting currency, from the projection.
+    let cfg = panel_config(state);
+    let total = {
+        let p = read(state);
+        let only = match brands {
+            [one] => p.ctx.brand_ix(&one.id),
+            _ => None,
+        };
+        panels::sales::sales(&p, &cfg, only, panels::Range::Today, now).total
+    };
+    let without_rate = total.brands_without_rate.join(", ");
+    let ctx = minijinja::context! {
+        brands => page.brands,
+        total_orders => count(total.orders.max(0) as u64),
+        total_revenue => total.gross_revenue.display(),
+        total_delta => view::delta(total.revenue_delta, "yesterday", &total.prior_gross_revenue.display()),
+        reporting_currency => cfg.reporting_currency.code(),
+        without_rate => without_rate,
+    };
+    Ok(templates::render("tiles/volume.html", ctx)?)
+}
+
+/// One brand's part of a projected tile.
+#[derive(Serialize)]
+struct BrandPart {
+    id: String,
+    name: String,
+    launched: bool,
+    #[serde(flatten)]
+    body: serde_json::Value,
+}
+
+fn projected(
+    state: &AppState,
+    name: &str,
+    brands: &[&Brand],
+    now: Timestamp,
+) -> Result<String, Error> {
+    let cfg = panel_config(state);
+    let p = read(state);
+    let mut parts = Vec::new();
+    for brand in brands {
+        let Some(b) = p.ctx.brand_ix(&brand.id) else {
+            continue;
+        };
+        let body = if brand.launched {
+            tile_body(&p, &cfg, name, b, now)
+        } else {
+            serde_json::Value::Null
+        };
+        parts.push(BrandPart {
+            id: brand.id.to_string(),
+            name: brand.name.clone(),
+            launched: brand.launched,
+            body: match body {
+                serde_json::Value::Null => serde_json::json!({}),
+                v => v,
+            },
+        });
+    }
+    drop(p);
+    Ok(templates::render(
+        &format!("tiles/{name}.html"),
+        minijinja::context! { brands => parts },
+    )?)
+}
+
+fn stage_name(s: Stage) -> &'static str {
+    match s {
+        Stage::Unfulfilled => "Unfulfilled",
+        Stage::Partial => "Partially fulfilled",
+        Stage::InTransit => "In transit",
+        Stage::Delivered => "Delivered",
+        Stage::Exception => "Delivery exception",
+        Stage::ShippedUntracked => "Shipped, no tracking",
+    }
+}
+
+fn day_label(t: Timestamp, brand: &Brand) -> String {
+    t.to_zoned(brand.time_zone.clone())
+        .strftime("%b %-d")
+        .to_string()
+}
+
+/// The body of a projection-backed tile for one launched brand.
+fn tile_body(
+    p: &opsdeck_metrics::Projection,
+    cfg: &panels::PanelConfig,
+    name: &str,
+    b: BrandIx,
+    now: Timestamp,
+) -> serde_json::Value {
+    use serde_json::json;
+    let brand = p.brand(b);
+    let week = panels::Range::Days { days: 7 };
+    match name {
+        "pipeline" => {
+            let f = panels::fulfillment::fulfillment(p, b, now);
+            let stages: Vec<Datum> = f
+                .stages
+                .iter()
+                .map(|s| {
+                    Datum::new(
+                        stage_name(s.stage),
+                        s.orders as f64,
+                        count(s.orders.max(0) as u64),
+                    )
+                })
+                .collect();
+            let flagged: Vec<bool> = f
+                .stages
+                .iter()
+                .map(|s| s.stage == Stage::Unfulfilled && f.stale_count > 0)
+                .collect();
+            let chart = bar::funnel(
+                &format!("{}: orders by fulfillment stage", brand.name),
+                &stages,
+                &flagged,
+            );
+            json!({
+                "chart": chart.0,
+                "buckets": f.age_buckets.iter().map(|a| json!({"label": a.label, "orders": count(a.orders.max(0) as u64)})).collect::<Vec<_>>(),
+                "stale_count": f.stale_count,
+                "stale_after_days": f.stale_after_days,
+                "time_to_ship": format::hours(f.mean_time_to_ship_hours),
+            })
+        }
+        "inventory" => {
+            let inv = panels::inventory::inventory(p, cfg, b, now);
+            json!({
+                "out_of_stock": inv.out_of_stock,
+                "low": inv.low,
+                "tracked": inv.tracked_variants,
+                "lines": inv.alerts.iter().take(5).map(|l| json!({
+                    "product": l.product, "variant": l.variant, "sku": l.sku,
+                    "quantity": l.quantity,
+                    "severity": match l.severity { panels::inventory::Severity::OutOfStock => "out of stock", panels::inventory::Severity::Low => "low", _ => "healthy" },
+                    "days_left": format::days(l.days_until_stockout),
+                })).collect::<Vec<_>>(),
+            })
+        }
+        "catalog" => {
+            let c = panels::catalog::catalog(p, b);
+            json!({
+                "score": c.health_score.map_or_else(|| view::NO_VALUE.to_string(), |s| format!("{:.0}", s * 100.0)),
+                "active": c.active, "draft": c.draft, "archived": c.archived,
+                "missing_images": c.missing_images, "missing_description": c.missing_description,
+                "zero_price": c.zero_price,
+            })
+        }
+        "queue" => {
+            let q = panels::support::queue(p, b, cfg.week_start, now);
+            let pts: Vec<Datum> = q
+                .created_series
+                .iter()
+                .map(|pt| {
+                    Datum::new(
+                        day_label(pt.t, brand),
+                        pt.value,
+                        format!("{:.0} created", pt.value),
+                    )
+                })
+                .collect();
+            json!({
+                "open": q.open, "pending": q.pending, "resolved_this_week": q.resolved_this_week,
+                "created_today": q.created_today, "resolved_today": q.resolved_today,
+                "spark": sparkline::sparkline(&format!("{}: tickets created, last 7 days", brand.name), &pts, 0).0,
+            })
+        }
+        "csat" => {
+            let c = panels::support::csat(p, b, panels::Range::Days { days: 30 }, now);
+            let zone = c.zone.map(|z| match z {
+                panels::support::Zone::Green => "good",
+                panels::support::Zone::Yellow => "warning",
+                panels::support::Zone::Red => "poor",
+            });
+            let text = match (c.mean, zone) {
+                (Some(m), Some(z)) => format!("{m:.1} · {z}"),
+                _ => String::new(),
+            };
+            let trend: Vec<Datum> = c
+                .trend
+                .iter()
+                .map(|pt| Datum::new(day_label(pt.t, brand), pt.value, format!("{:.2}", pt.value)))
+                .collect();
+            json!({
+                "gauge": gauge::gauge(&format!("{}: CSAT, last 30 days", brand.name), c.mean, 1.0, 5.0, &gauge::csat_zones(), &text).0,
+                "trend": sparkline::sparkline(&format!("{}: CSAT 7-day mean, 30 days", brand.name), &trend, 2).0,
+                "surveys": c.surveys,
+            })
+        }
+        "times" => {
+            let t = panels::support::times(p, b, week, now);
+            json!({
+                "frt_median": format::hours(t.first_response_median_hours),
+                "frt_mean": format::hours(t.first_response_mean_hours),
+                "res_median": format::hours(t.resolution_median_hours),
+                "res_mean": format::hours(t.resolution_mean_hours),
+                "first_response_tickets": t.first_response_tickets,
+                "resolved_tickets": t.resolved_tickets,
+            })
+        }
+        "issues" => {
+            let i = panels::support::top_issues(p, b, week, now);
+            let data: Vec<Datum> = i
+                .by_tag
+                .iter()
+                .chain(i.untagged_clusters.iter())
+                .take(6)
+                .map(|x| {
+                    Datum::new(
+                        x.name.clone(),
+                        x.tickets as f64,
+                        format!("{} ({:.0} %)", x.tickets, x.share * 100.0),
+                    )
+                })
+                .collect();
+            json!({
+                "chart": bar::bars(&format!("{}: top issues, last 7 days", brand.name), &data, 0).0,
+                "tickets": i.tickets,
+            })
+        }
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// Urgent tickets from the projection and open alert episodes from the
+/// store, newest first.
+async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<String, Error> {
+    use serde_json::json;
+    let cfg = panel_config(state);
+    let mut urgent = Vec::new();
+    {
+        let p = read(state);
+        for brand in brands.iter().filter(|b| b.launched) {
+            let Some(b) = p.ctx.brand_ix(&brand.id) else {
+                continue;
+            };
+            if let BrandPanel::Live { panel, .. } =
+                &panels::per_brand(&p, Some(b), |b, _| panels::urgent::urgent(&p, &cfg, b, now))[0]
+            {
+                for t in panel.tickets.iter().take(5) {
+                    urgent.push(json!({
+                        "brand": brand.name,
+                        "age": format::hours(Some(t.age_hours as f64)),
+                        "order": t.linked_order,
+                        "reasons": t.flags.iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
+                    }));
+                }
+            }
+        }
+    }
+    let filter = opsdeck_store::alerts::EpisodeFilter {
+        open_only: true,
+        brand: match brands {
+            [one] => Some(one.id.to_string()),
+            _ => None,
+        },
+        limit: 10,
+    };
+    let alerts: Vec<_> = state
+        .store
+        .alert_episodes(&filter)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "id": e.id, "rule": e.rule, "brand": e.brand, "severity": e.severity,
+                "state": e.state, "opened": age(e.opened_at, now),
+            })
+        })
+        .collect();
+    Ok(templates::render(
+        "tiles/feed.html",
+        minijinja::context! { urgent => urgent, alerts => alerts },
+    )?)
+}

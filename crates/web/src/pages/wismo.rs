@@ -1,0 +1,158 @@
+//! `GET /wismo?brand=&range=7d|30d|90d|custom&from=&to=`: where-is-my-order
+//! analytics for one brand against the previous period of the same length:
+//! inquiries vs orders per day, inquiry types, carriers, peak hours and the
+//! insights.
+
+use super::{brand_ix, format, panel_config, read};
+use crate::charts::line::{line, Series};
+use crate::charts::{donut::donut, heatmap::heatmap, Datum};
+use crate::error::PageError;
+use crate::params::Params;
+use crate::view::count;
+use crate::{templates, AppState, Error};
+use axum::extract::State;
+use axum::response::Html;
+use opsdeck_metrics::panels::{self, Range, Window};
+use opsdeck_metrics::projection::day_date;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Query {
+    brand: Option<String>,
+    range: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    params: Result<Params<Query>, Error>,
+) -> Result<Html<String>, PageError> {
+    let Params(q) = params?;
+    let range_name = q
+        .range
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .unwrap_or("30d");
+    // The custom dates are sent by the form even when a preset is picked.
+    let (from, to) = if range_name == "custom" {
+        (q.from.as_deref(), q.to.as_deref())
+    } else {
+        (None, None)
+    };
+    if range_name == "today" {
+        return Err(Error::BadRequest("range must be 7d, 30d, 90d or custom".into()).into());
+    }
+    let range =
+        Range::parse(Some(range_name), from, to).map_err(|e| Error::BadRequest(e.to_string()))?;
+    let brand_id = match q.brand.as_deref().filter(|b| !b.is_empty()) {
+        Some(b) => b.to_string(),
+        None => state
+            .brands
+            .iter()
+            .find(|b| b.launched)
+            .map(|b| b.id.to_string())
+            .ok_or(Error::NotFound)?,
+    };
+    let now = state.now();
+    let cfg = panel_config(&state);
+    let ctx = {
+        let p = read(&state);
+        let b = brand_ix(&p, &state, &brand_id)?;
+        let brand = p.brand(b).clone();
+        let w = Window::resolve(range, &brand, now);
+        let cur = panels::wismo::wismo(&p, b, range, now);
+        let n = w.last_day - w.first_day + 1;
+        let prior_range = Range::Custom {
+            from: day_date(w.first_day - n),
+            to: day_date(w.first_day - 1),
+        };
+        let prior = panels::wismo::wismo(&p, b, prior_range, now);
+        let mut inquiries = Vec::new();
+        let mut orders = Vec::new();
+        for d in w.days() {
+            let date = day_date(d);
+            let one = Range::Custom {
+                from: date,
+                to: date,
+            };
+            let day = panels::wismo::wismo(&p, b, one, now);
+            let label = date.strftime("%b %-d").to_string();
+            inquiries.push(Datum::new(
+                &label,
+                day.inquiries as f64,
+                format!("{} inquiries", day.inquiries),
+            ));
+            orders.push(Datum::new(
+                &label,
+                day.orders as f64,
+                format!("{} orders", day.orders),
+            ));
+        }
+        let trend = line(
+            &format!("{}: WISMO inquiries vs orders per day", brand.name),
+            &[
+                Series {
+                    name: "Inquiries".into(),
+                    points: inquiries,
+                },
+                Series {
+                    name: "Orders".into(),
+                    points: orders,
+                },
+            ],
+            |m| format!("{m:.0}"),
+        );
+        let types: Vec<Datum> = cur
+            .types
+            .iter()
+            .map(|(k, v)| Datum::new(*k, *v as f64, count((*v).max(0) as u64)))
+            .collect();
+        let hours: Vec<String> = (0..24).map(|h| format!("{h:02}")).collect();
+        let days: Vec<String> = WEEKDAYS.iter().map(|d| d.to_string()).collect();
+        let heat = heatmap(
+            &format!("{}: inquiries by weekday and hour", brand.name),
+            &days,
+            &hours,
+            &cur.heatmap,
+        );
+        let f = panels::fulfillment::fulfillment(&p, b, now);
+        let carriers: Vec<_> = f
+            .carriers
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "carrier": c.carrier, "shipments": c.shipments, "delivered": c.delivered,
+                    "delivery": format::hours(c.mean_delivery_hours),
+                    "on_time": format::percent(c.on_time_rate),
+                    "exceptions": format::percent(c.exception_rate),
+                })
+            })
+            .collect();
+        let insights: Vec<_> = panels::brand_insights(&p, &cfg, Some(b), now)
+            .into_iter()
+            .map(|i| serde_json::json!({"finding": i.finding, "recommendation": i.recommendation}))
+            .collect();
+        let delta = |c: i64, pr: i64| format::change(panels::ratio(c - pr, pr));
+        minijinja::context! {
+            brand => brand.name, brand_id => brand_id,
+            brands => state.brands.iter().filter(|b| b.launched).map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+            range => range_name, from => from.unwrap_or(""), to => to.unwrap_or(""),
+            period => format!("{} – {}", day_date(w.first_day), day_date(w.last_day)),
+            inquiries => count(cur.inquiries.max(0) as u64), inquiries_delta => delta(cur.inquiries, prior.inquiries),
+            prior_inquiries => count(prior.inquiries.max(0) as u64),
+            rate => format::percent(cur.inquiry_rate), prior_rate => format::percent(prior.inquiry_rate),
+            repeat => format::percent(cur.repeat_rate), prior_repeat => format::percent(prior.repeat_rate),
+            linked => cur.linked,
+            peak => cur.peak.as_ref().map(|(d, h)| format!("{d} {h:02}:00")),
+            trend => trend.0, types => donut(&format!("{}: inquiry types", brand.name), &types).0,
+            heatmap => heat.0, carriers => carriers, insights => insights,
+        }
+    };
+    Ok(Html(
+        templates::render("wismo.html", ctx).map_err(Error::from)?,
+    ))
+}
