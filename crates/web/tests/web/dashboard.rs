@@ -29,7 +29,10 @@ async fn dashboard_shows_every_brand_with_its_cards() {
     // Script only from our own files (CSP forbids inline script); the page
     // is complete without it.
     for (i, _) in html.match_indices("<script") {
-        assert!(html[i..].starts_with("<script src=\"/static/"), "inline script");
+        assert!(
+            html[i..].starts_with("<script src=\"/static/"),
+            "inline script"
+        );
     }
 
     let mavena = card(&html, "mavena");
@@ -130,19 +133,4 @@ async fn page_errors_are_pages() {
     let response = fx.get("/no-such-page").await;
     assert_eq!(response.status(), 404);
     assert!(body_text(response).await.contains("404 Not Found"));
-}
-
-/// `oneshot` with a GET, for tests that build their own router.
-trait OneshotGet {
-    async fn oneshot_get(self, uri: &str) -> axum::http::Response<axum::body::Body>;
-}
-
-impl OneshotGet for axum::Router {
-    async fn oneshot_get(self, uri: &str) -> axum::http::Response<axum::body::Body> {
-        use tower::ServiceExt;
-        let request = axum::http::Request::get(uri)
-            .body(axum::body::Body::empty())
-            .unwrap();
-        self.oneshot(request).await.unwrap()
-    }
 }
