@@ -92,6 +92,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
             Default::default(),
         ))),
         panel_config: Default::default(),
+        auth: opsdeck_web::auth::Auth::new(Default::default()),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -23,6 +23,12 @@ pub enum Error {
     /// 400: `?brand=` names no configured brand.
     #[error("unknown brand {0:?}")]
     UnknownBrand(String),
+    /// 401: no live session (or a bad login).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the role may not do this, or the CSRF token is missing or wrong.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no route for this path.
     #[error("not found")]
     NotFound,
@@ -43,6 +49,8 @@ impl Error {
         match self {
             Error::BadRequest(_) | Error::UnknownBrand(_) => StatusCode::BAD_REQUEST,
             Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Store(_) | Error::Metrics(_) | Error::Template(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

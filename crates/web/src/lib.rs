@@ -26,11 +26,18 @@
 //!   without a connector (token-scoped, validated whole, committed whole).
 //! - `health`: `GET /healthz`.
 //! - `assets`: the stylesheet, embedded.
+//! - [`auth`]: users' sessions, the permission matrix, login and logout,
+//!   CSRF checks, login rate limiting.
+//! - [`audit`]: the one path handlers write the audit log through, and the
+//!   `/audit` page and CSV export.
+//! - [`testing`]: helpers for tests in other crates (users, sessions, login).
 //! - `security`: headers set on every response.
 //! - `templates`: the embedded template files.
 
 mod api;
 mod assets;
+pub mod audit;
+pub mod auth;
 mod cards;
 mod charts;
 pub mod error;
@@ -41,6 +48,7 @@ mod params;
 mod security;
 mod sse;
 mod templates;
+pub mod testing;
 mod view;
 pub mod webhooks;
 
@@ -81,6 +89,8 @@ pub struct AppState {
     pub started_at: Timestamp,
     /// Shopify webhook intake (`POST /webhooks/shopify`); `None` answers 404.
     pub webhooks: Option<Arc<WebhookReceiver>>,
+    /// Sessions, login limits and the security settings (`[security]`).
+    pub auth: Arc<auth::Auth>,
     /// The in-memory analytic state every panel reads (one per process,
     /// shared with the alert runner and kept current from the change feed).
     pub projection: opsdeck_metrics::SharedProjection,
@@ -133,10 +143,18 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(sse::router())
         .merge(api::router())
+        .merge(auth::router())
+        .merge(audit::router())
         .merge(webhooks::router())
         .merge(health::router())
         .merge(assets::router())
         .fallback(error::not_found)
+        // Session, permission and CSRF checks for every route but the
+        // public ones (login, health, static files, ingest, webhooks).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard::layer,
+        ))
         // A store that hangs must not pile up requests forever; the page is
         // reloadable, so giving up is the better answer.
         .layer(TimeoutLayer::with_status_code(
@@ -157,7 +175,10 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "web server listening");
     }
-    axum::serve(listener, router(state))
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -20,6 +20,8 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
         ("error.html", include_str!("../templates/error.html")),
         ("login.html", include_str!("../templates/login.html")),
         ("audit.html", include_str!("../templates/audit.html")),
+        ("login.html", include_str!("../templates/login.html")),
+        ("audit.html", include_str!("../templates/audit.html")),
         ("alerts.html", include_str!("../templates/alerts.html")),
         ("inventory.html", include_str!("../templates/inventory.html")),
         ("wismo.html", include_str!("../templates/wismo.html")),

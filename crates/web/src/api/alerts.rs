@@ -5,13 +5,16 @@
 //! - `GET  /api/v1/alerts/urgent[?limit=N]`: open episodes, most severe
 //!   first, firing before acknowledged, oldest first
 //! - `GET  /api/v1/alerts/{id}`: one episode, its events and notifications
-//! - `POST /api/v1/alerts/{id}/ack` and `/resolve`, body `{"by": "..."}`
+//! - `POST /api/v1/alerts/{id}/ack` and `/resolve`, body `{}` or empty: the
+//!   logged-in user acts (ops and admin only)
 //! - `GET  /api/v1/alerts/silences`, `POST /api/v1/alerts/silences`
 //!
 //! Changes go through `opsdeck_alerts::actions` — the same path Telegram's
-//! button takes — and into the audit log with the caller's name.
+//! button takes — and into the audit log with the session's user and the
+//! client address, never a name the caller typed.
 
 use super::ApiRoute;
+use crate::auth::CurrentUser;
 use crate::params::Params;
 use crate::{AppState, Error};
 use axum::body::Bytes;
@@ -282,19 +285,23 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::BadRequest(format!("request body: {e}")))
 }
 
+/// An ack/resolve body: empty or `{}` (who acts is the session's user).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ByBody {
-    /// Who does it, as it will appear in the history and audit log.
-    by: String,
+struct EmptyBody {}
+
+fn no_body(raw: &Bytes) -> Result<(), Error> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    body::<EmptyBody>(raw).map(|_| ())
 }
 
-fn actor(by: &str) -> Result<Actor, Error> {
-    let by = by.trim();
-    if by.is_empty() {
-        return Err(Error::BadRequest("by must name who acts".into()));
-    }
-    Ok(Actor::new(by, "api"))
+/// The session's user, acting through the API.
+fn actor(user: &CurrentUser) -> Actor {
+    let mut a = user.actor();
+    a.via = "api".into();
+    a
 }
 
 #[derive(Serialize)]
@@ -309,11 +316,13 @@ struct ActionResult {
 
 async fn ack(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
     Params(NoQuery {}): Params<NoQuery>,
     raw: Bytes,
 ) -> Result<Json<ActionResult>, Error> {
-    let who = actor(&body::<ByBody>(&raw)?.by)?;
+    no_body(&raw)?;
+    let who = actor(&user);
     let outcome = actions::acknowledge(state.store.as_ref(), &id, &who, state.now())
         .await
         .map_err(alert_error)?;
@@ -326,11 +335,13 @@ async fn ack(
 
 async fn resolve(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
     Params(NoQuery {}): Params<NoQuery>,
     raw: Bytes,
 ) -> Result<Json<ActionResult>, Error> {
-    let who = actor(&body::<ByBody>(&raw)?.by)?;
+    no_body(&raw)?;
+    let who = actor(&user);
     actions::resolve(state.store.as_ref(), &id, &who, state.now())
         .await
         .map_err(alert_error)?;
@@ -384,13 +395,13 @@ struct NewSilence {
     starts_at: Option<Timestamp>,
     ends_at: Timestamp,
     reason: String,
-    author: String,
     /// Set when a declared incident mutes these rules (its title).
     incident: Option<String>,
 }
 
 async fn create_silence(
     State(state): State<AppState>,
+    user: CurrentUser,
     Params(NoQuery {}): Params<NoQuery>,
     raw: Bytes,
 ) -> Result<(StatusCode, Json<Silence>), Error> {
@@ -413,10 +424,10 @@ async fn create_silence(
         starts_at: new.starts_at.unwrap_or(now),
         ends_at: new.ends_at,
         reason: new.reason,
-        author: new.author.clone(),
+        author: user.username.clone(),
         incident: new.incident,
     };
-    let who = actor(&new.author)?;
+    let who = actor(&user);
     actions::silence(state.store.as_ref(), &silence, &who, now)
         .await
         .map_err(alert_error)?;

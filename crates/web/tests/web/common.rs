@@ -24,6 +24,8 @@ use opsdeck_domain::{
 };
 use opsdeck_store::testing::{sqlite_temp, TempGuard};
 use opsdeck_store::{AnyRecord, Store, SyncState};
+use opsdeck_web::auth::Role;
+use opsdeck_web::testing::{user_session, TestSession, CSRF_HEADER};
 use opsdeck_web::{AppState, SourceInfo};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -136,6 +138,9 @@ fn sync_states() -> Vec<SyncState> {
 /// A running fixture: the state and the guard that keeps its database.
 pub struct Fixture {
     pub state: AppState,
+    /// An admin's session (user `admin`, password [`PASSWORD`]): every
+    /// request of [`Fixture::get`] and [`Fixture::send`] carries it.
+    pub session: TestSession,
     _guard: TempGuard,
 }
 
@@ -146,7 +151,9 @@ impl Fixture {
         for s in sync_states() {
             store.save_sync_state(&s).await.expect("save sync state");
         }
+        let session = user_session(store.as_ref(), "admin", Role::Admin, ts(NOW)).await;
         Fixture {
+            session,
             state: state(store),
             _guard: guard,
         }
@@ -157,10 +164,14 @@ impl Fixture {
     }
 
     pub async fn get(&self, uri: &str) -> Response<Body> {
-        self.router()
-            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
             .await
-            .unwrap()
+    }
+
+    /// Sends `request` as the fixture's admin: session cookie, and the
+    /// CSRF header unless the request already has one.
+    pub async fn send(&self, request: Request<Body>) -> Response<Body> {
+        send_as(self.router(), &self.session, request).await
     }
 
     pub async fn get_json(&self, uri: &str) -> (u16, serde_json::Value) {
@@ -210,7 +221,22 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         webhooks: None,
         projection,
         panel_config: Default::default(),
+        auth: opsdeck_web::testing::auth_for_tests(),
     }
+}
+
+/// The password every fixture user has.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Sends `request` on `router` as the user of `session` (cookie, and the
+/// CSRF header unless the request already has one).
+pub async fn send_as(router: Router, session: &TestSession, mut request: Request<Body>) -> Response<Body> {
+    let h = request.headers_mut();
+    h.insert("cookie", session.cookie.parse().unwrap());
+    if !h.contains_key(CSRF_HEADER) {
+        h.insert(CSRF_HEADER, session.csrf_token.parse().unwrap());
+    }
+    router.oneshot(request).await.unwrap()
 }
 
 pub async fn body_text(response: Response<Body>) -> String {
@@ -224,8 +250,11 @@ pub fn assert_security_headers(response: &Response<Body>) {
     let h = response.headers();
     assert_eq!(
         h["content-security-policy"],
-        "default-src 'self'; frame-ancestors 'none'"
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "same-origin");
+    assert_eq!(h["permissions-policy"], opsdeck_web::testing::PERMISSIONS_POLICY);
+    assert_eq!(h["x-frame-options"], "DENY");
 }

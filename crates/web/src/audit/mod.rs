@@ -1,0 +1,135 @@
+//! The audit log: every change a person makes, with who, what, on what,
+//! the payload (never a secret), the client address and when.
+//!
+//! - [`record`] / [`record_for`]: the one path web handlers write through
+//!   (logins, logouts, lockouts, decisions, settings). Alert actions write
+//!   their entry inside the store transaction that makes the change
+//!   (`opsdeck_alerts::actions`, with the [`Actor`] from
+//!   [`CurrentUser::actor`]), and token/user changes likewise in
+//!   `opsdeck-store`: a change and its record commit together.
+//! - [`prune`]: deletes entries past the retention (90 days by default),
+//!   run periodically by the application.
+//! - `page`: `GET /audit` (filter by actor, action, date) and
+//!   `GET /audit.csv` (admins only; cells that a spreadsheet would run as a
+//!   formula are prefixed with `'`).
+
+mod page;
+
+use crate::auth::CurrentUser;
+use crate::{AppState, Error};
+use axum::Router;
+use opsdeck_alerts::actions::Actor;
+use opsdeck_domain::Timestamp;
+use opsdeck_store::{AuditEntry, Store};
+use serde_json::Value;
+use std::time::Duration;
+
+pub use page::csv_cell;
+
+/// Payload keys whose values are replaced before storing, whatever the
+/// caller passed: a secret must never reach the audit log.
+const SECRET_WORDS: &[&str] = &["password", "secret", "token", "api_key", "apikey", "authorization"];
+
+/// Replaces the value of any key that names a secret with `"[redacted]"`,
+/// at any depth.
+pub fn scrub(payload: Value) -> Value {
+    match payload {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let lower = k.to_ascii_lowercase();
+                    if SECRET_WORDS.iter().any(|w| lower.contains(w)) {
+                        (k, Value::String("[redacted]".into()))
+                    } else {
+                        (k, scrub(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(scrub).collect()),
+        other => other,
+    }
+}
+
+/// Writes one audit entry at the injected clock's now.
+pub async fn record(
+    state: &AppState,
+    actor: &str,
+    ip: Option<String>,
+    action: &str,
+    subject: &str,
+    payload: Value,
+) -> Result<(), Error> {
+    let entry = AuditEntry {
+        at: state.now(),
+        actor: actor.to_string(),
+        action: action.to_string(),
+        subject: subject.to_string(),
+        payload: scrub(payload),
+        ip,
+    };
+    state.store.record_audit(&entry).await?;
+    tracing::info!(actor, action, subject, "audited");
+    Ok(())
+}
+
+/// [`record`] for the logged-in user of a request, with its address.
+pub async fn record_for(
+    state: &AppState,
+    user: &CurrentUser,
+    action: &str,
+    subject: &str,
+    payload: Value,
+) -> Result<(), Error> {
+    record(state, &user.username, user.ip.map(|ip| ip.to_string()), action, subject, payload).await
+}
+
+impl CurrentUser {
+    /// The person as alert actions (and their audit entries) name them.
+    pub fn actor(&self) -> Actor {
+        let mut a = Actor::new(self.username.clone(), "web");
+        a.ip = self.ip.map(|ip| ip.to_string());
+        a
+    }
+}
+
+/// Deletes audit entries older than `retention` before `now`; returns how
+/// many.
+pub async fn prune(store: &dyn Store, now: Timestamp, retention: Duration) -> Result<u64, opsdeck_store::StoreError> {
+    let span = jiff::SignedDuration::try_from(retention).unwrap_or(jiff::SignedDuration::MAX);
+    let before = now.checked_sub(span).unwrap_or(Timestamp::MIN);
+    let n = store.prune_audit(before).await?;
+    if n > 0 {
+        tracing::info!(deleted = n, %before, "audit log pruned");
+    }
+    Ok(n)
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    page::router()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_scrubbed_at_any_depth() {
+        let got = scrub(json!({
+            "note": "call carrier",
+            "password": "hunter2hunter2",
+            "nested": [{ "api_token": "odk_x_y", "ok": 1 }],
+            "Authorization": "Bearer z",
+        }));
+        assert_eq!(
+            got,
+            json!({
+                "note": "call carrier",
+                "password": "[redacted]",
+                "nested": [{ "api_token": "[redacted]", "ok": 1 }],
+                "Authorization": "[redacted]",
+            })
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! The one layer every request passes: session, permission, CSRF.
+//!
+//! Order: work out the client (socket or trusted proxy); let public routes
+//! through; find the session (ending it when idle or past its absolute
+//! lifetime, or when its user is disabled); without one, send a browser
+//! asking for a page to `/login?next=…` and answer anything else 401;
+//! refuse what the role may not do (403); for state-changing requests check
+//! the session's CSRF token, from the `X-CSRF-Token` header or the form's
+//! `csrf_token` field (403); then run the handler with a [`CurrentUser`].
+
+use super::rules::{is_unsafe, rule, Rule};
+use super::session::{cookie, id_hash, set_cookie, SESSION_COOKIE};
+use super::{allows, ClientInfo, CurrentUser};
+use crate::error::PageError;
+use crate::{AppState, Error};
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use opsdeck_store::SessionRecord;
+use subtle::ConstantTimeEq;
+
+/// The largest form body read for its CSRF field.
+const FORM_LIMIT: usize = 1 << 20;
+/// `last_seen` is written at most this often (seconds), so reading pages
+/// is not a write per request; the idle timeout is exact to this much.
+const TOUCH_EVERY_S: i64 = 60;
+
+/// The header browsers' JSON writes carry the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The hidden form field every form carries.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// 401/403 as JSON for the API, as a page elsewhere.
+fn refuse(path: &str, error: Error) -> Response {
+    if is_api(path) {
+        error.into_response()
+    } else {
+        PageError(error).into_response()
+    }
+}
+
+pub(crate) async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let client = ClientInfo::of(&parts, &state.auth.config.trusted_proxies);
+    parts.extensions.insert(client);
+    let path = parts.uri.path().to_string();
+    let needed = match rule(&parts.method, &path) {
+        Rule::Public => return next.run(Request::from_parts(parts, body)).await,
+        Rule::Require(p) => p,
+    };
+    let session_id = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
+    let session = match &session_id {
+        Some(id) => match live_session(&state, id).await {
+            Ok(s) => s,
+            Err(e) => return refuse(&path, e),
+        },
+        None => None,
+    };
+    let Some((id_sha, session)) = session else {
+        let mut response = if !is_api(&path) && matches!(parts.method, Method::GET | Method::HEAD) {
+            let next_url = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            Redirect::to(&format!("/login?next={}", encode(next_url))).into_response()
+        } else {
+            refuse(&path, Error::Unauthorized("login required".into()))
+        };
+        if session_id.is_some() {
+            // A stale cookie: tell the browser to drop it.
+            let secure = state.auth.config.secure_cookies.applies(&client);
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), secure));
+        }
+        return response;
+    };
+    if !allows(session.user.role, needed) {
+        tracing::info!(user = %session.user.username, role = %session.user.role, ?needed, %path, "permission denied");
+        return refuse(
+            &path,
+            Error::Forbidden(format!(
+                "the {} role may not do this",
+                session.user.role
+            )),
+        );
+    }
+    let body = if is_unsafe(&parts.method) {
+        match check_csrf(&parts.headers, body, &session.csrf_token).await {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::warn!(user = %session.user.username, %path, "CSRF check failed");
+                return refuse(&path, e);
+            }
+        }
+    } else {
+        body
+    };
+    let now = state.now();
+    if now.duration_since(session.last_seen_at).as_secs() >= TOUCH_EVERY_S {
+        if let Err(e) = state.store.touch_session(&id_sha, now).await {
+            return refuse(&path, e.into());
+        }
+    }
+    parts.extensions.insert(CurrentUser {
+        username: session.user.username,
+        role: session.user.role,
+        csrf_token: session.csrf_token,
+        ip: client.ip,
+    });
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The session behind cookie id `id`, if it is still alive; an expired one
+/// is deleted.
+async fn live_session(state: &AppState, id: &str) -> Result<Option<(String, SessionRecord)>, Error> {
+    let sha = id_hash(id);
+    let Some(s) = state.store.session(&sha).await? else {
+        return Ok(None);
+    };
+    let now = state.now();
+    let cfg = &state.auth.config;
+    let since = |t: opsdeck_domain::Timestamp| {
+        std::time::Duration::try_from(now.duration_since(t)).unwrap_or_default()
+    };
+    let idle = since(s.last_seen_at) > cfg.idle_timeout;
+    let old = since(s.created_at) > cfg.max_age;
+    if idle || old || s.user.disabled_at.is_some() {
+        state.store.delete_session(&sha).await?;
+        tracing::info!(user = %s.user.username, idle, old, "session ended");
+        return Ok(None);
+    }
+    Ok(Some((sha, s)))
+}
+
+fn csrf_error() -> Error {
+    Error::Forbidden("missing or wrong CSRF token: reload the page and try again".into())
+}
+
+fn same(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// Checks the CSRF token of a state-changing request: the header, or the
+/// `csrf_token` field of a form body (which is read and handed on intact).
+async fn check_csrf(headers: &axum::http::HeaderMap, body: Body, expected: &str) -> Result<Body, Error> {
+    if let Some(token) = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        return if same(token, expected) { Ok(body) } else { Err(csrf_error()) };
+    }
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(csrf_error());
+    }
+    let bytes = to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| Error::BadRequest("form body too large".into()))?;
+    let token = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v.into_owned());
+    match token {
+        Some(t) if same(&t, expected) => Ok(Body::from(bytes)),
+        _ => Err(csrf_error()),
+    }
+}
+
+/// Percent-encodes a path for the `next` parameter.
+fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `true` for a `next` target that stays on this site: a path, not
+/// `//host` or `/\host` (which browsers treat as another origin).
+pub(crate) fn safe_next(next: &str) -> bool {
+    next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")
+}
