@@ -65,9 +65,12 @@ fn watches(config: &Config) -> Vec<BrandWatch> {
         .iter()
         .map(|b| {
             let shops: Vec<_> = config.shopify.iter().filter(|s| s.brand == b.id).collect();
+            // The slowest resource sets the limit: products and inventory
+            // sync less often than orders, and "source stale" looks at
+            // the oldest success of all of a source's resources.
             let cadence = shops
                 .iter()
-                .map(|s| s.cadence.orders)
+                .flat_map(|s| [s.cadence.orders, s.cadence.products, s.cadence.inventory])
                 .max()
                 .unwrap_or(Duration::from_secs(15 * 60));
             BrandWatch {
@@ -208,6 +211,13 @@ pub async fn demo_receivers(
         .context("cannot start the fake Slack/Telegram receivers")?;
     let a = &mut config.alerts;
     a.enabled = true;
+    // A demo is watched for a minute or two: alerts fire 10 s after their
+    // condition holds instead of the production 2 minutes.
+    let rules: Vec<opsdeck_alerts::Rule> = a.rules.all().to_vec();
+    for mut rule in rules {
+        rule.timing.pending_for = SignedDuration::from_secs(10);
+        a.rules.upsert(rule);
+    }
     a.slack = Some(SlackConfig {
         webhook_url: opsdeck_domain::Secret::new(fake.slack_url()),
     });
