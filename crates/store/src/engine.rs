@@ -5,7 +5,7 @@ use crate::db::{Col, Db, DbTx, Value};
 use crate::inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
 use crate::model::{AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome};
 use crate::schema::{self, RecordRow, Statements, Table, SEQ_PARAM, TABLES};
-use crate::tokens::{ApiToken, AuditEntry, IngestNote, NewApiToken, TokenCheck};
+use crate::tokens::{ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck};
 use crate::{Backend, Result, Store, UpsertReport};
 use async_trait::async_trait;
 use opsdeck_domain::{
@@ -460,5 +460,9 @@ impl<D: Db> Store for SqlStore<D> {
         note: &IngestNote,
     ) -> Result<()> {
         self.ingest_note(source, kind, at, note).await
+    }
+
+    async fn note_ingest_many(&self, notes: &[IngestNoteFor]) -> Result<()> {
+        self.ingest_notes(notes).await
     }
 }

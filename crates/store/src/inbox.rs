@@ -124,8 +124,11 @@ const COLS: [Col; 14] = [
     Col::Text,
 ];
 
-/// Rows per insert statement: bounds the JSON parameter.
+/// Rows per insert statement: 200 × 9 bound parameters stays far below
+/// SQLite's (32,766) and PostgreSQL's (65,535) limits.
 const CHUNK: usize = 200;
+/// Bound parameters per event in [`SqlStore::insert_sql`].
+const PARAMS_PER_ROW: usize = 9;
 
 fn text(s: &str) -> Value {
     Value::Text(Some(s.to_string()))
@@ -163,34 +166,35 @@ fn from_row(row: &Row) -> Result<StoredWebhook> {
 }
 
 impl<D: Db> SqlStore<D> {
-    fn insert_sql(&self) -> String {
-        let d = self.db.dialect();
-        let types = [
-            SqlType::Text,
-            SqlType::Text,
-            SqlType::Text,
-            SqlType::Text,
-            SqlType::Text,
-            SqlType::Text,
-            SqlType::BigInt,
-            SqlType::BigInt,
-            SqlType::Text,
-        ];
-        let elements: Vec<String> = types
-            .iter()
-            .enumerate()
-            .map(|(i, ty)| d.json_element(i, *ty))
+    /// One multi-row `INSERT .. VALUES` for `rows` events, every column a
+    /// bound parameter. The body (kilobytes of JSON) is bound as plain
+    /// text: wrapping the rows in one JSON parameter would escape it, and
+    /// SQLite would parse that document again for every column it extracts.
+    fn insert_sql(rows: usize) -> String {
+        let values: Vec<String> = (0..rows)
+            .map(|r| {
+                let p = |c: usize| format!("${}", r * PARAMS_PER_ROW + c + 1);
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'pending', 0, {})",
+                    p(0),
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6),
+                    p(7),
+                    p(8),
+                    p(7)
+                )
+            })
             .collect();
-        // `WHERE true`: see schema::upsert_sql (SQLite's INSERT .. SELECT ..
-        // ON CONFLICT ambiguity).
         format!(
             "INSERT INTO webhook_inbox (source, shop_domain, webhook_id, event_id, topic, \
              api_version, triggered_at_us, received_at_us, body, status, attempts, \
-             next_attempt_at_us) SELECT {}, 'pending', 0, {} FROM {} WHERE true \
+             next_attempt_at_us) VALUES {} \
              ON CONFLICT (source, webhook_id) DO NOTHING RETURNING id, source, webhook_id",
-            elements.join(", "),
-            d.json_element(7, SqlType::BigInt),
-            d.json_rows(1)
+            values.join(", ")
         )
     }
 
@@ -208,29 +212,26 @@ impl<D: Db> SqlStore<D> {
                 unique.push(e);
             }
         }
-        let sql = self.insert_sql();
         let mut inserted: HashMap<(String, String), i64> = HashMap::new();
         let mut tx = self.db.begin().await?;
         for chunk in unique.chunks(CHUNK) {
-            let rows: Vec<serde_json::Value> = chunk
-                .iter()
-                .map(|e| {
-                    serde_json::json!([
-                        e.source.as_str(),
-                        e.shop_domain,
-                        e.webhook_id,
-                        e.event_id,
-                        e.topic,
-                        e.api_version,
-                        e.triggered_at.map(schema::micros),
-                        schema::micros(e.received_at),
-                        e.body,
-                    ])
-                })
-                .collect();
-            let json = serde_json::Value::Array(rows).to_string();
+            let mut params = Vec::with_capacity(chunk.len() * PARAMS_PER_ROW);
+            for e in chunk {
+                params.extend([
+                    text(e.source.as_str()),
+                    text(&e.shop_domain),
+                    text(&e.webhook_id),
+                    Value::Text(e.event_id.clone()),
+                    text(&e.topic),
+                    Value::Text(e.api_version.clone()),
+                    Value::Int(e.triggered_at.map(schema::micros)),
+                    int(schema::micros(e.received_at)),
+                    text(&e.body),
+                ]);
+            }
             let cols = [Col::Int, Col::Text, Col::Text];
-            for row in tx.fetch(&sql, &[Value::Text(Some(json))], &cols).await? {
+            let sql = Self::insert_sql(chunk.len());
+            for row in tx.fetch(&sql, &params, &cols).await? {
                 inserted.insert((row.text(1)?, row.text(2)?), row.int(0)?);
             }
         }

@@ -46,7 +46,9 @@ pub use inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookS
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
 };
-pub use tokens::{ApiToken, AuditEntry, IngestNote, NewApiToken, TokenCheck, TokenKinds};
+pub use tokens::{
+    ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
+};
 
 use async_trait::async_trait;
 use opsdeck_domain::{BrandId, InventoryLevel, Order, Product, SourceId, Timestamp};
@@ -201,6 +203,10 @@ pub trait Store: AlertStore + UserStore + Send + Sync + 'static {
         at: Timestamp,
         note: &IngestNote,
     ) -> Result<()>;
+
+    /// Several ingest notes in one transaction (one durable commit), as the
+    /// ingest API's group commit counts the requests of one group.
+    async fn note_ingest_many(&self, notes: &[IngestNoteFor]) -> Result<()>;
 }
 
 /// Opens the store a URL names: `sqlite:PATH` / `sqlite://PATH` (created if

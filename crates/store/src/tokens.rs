@@ -403,8 +403,44 @@ impl<D: Db> SqlStore<D> {
         at: Timestamp,
         note: &IngestNote,
     ) -> Result<()> {
+        let (sql, params) = ingest_note_sql(source, resource, at, note);
+        self.db.execute(sql, &params).await?;
+        Ok(())
+    }
+
+    /// Several ingest notes in one transaction: one durable commit for the
+    /// health counters of a whole ingest commit group.
+    pub(crate) async fn ingest_notes(&self, notes: &[IngestNoteFor]) -> Result<()> {
+        if notes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        for n in notes {
+            let (sql, params) = ingest_note_sql(&n.source, &n.kind, n.at, &n.note);
+            tx.execute(sql, &params).await?;
+        }
+        tx.commit().await
+    }
+}
+
+/// One [`IngestNote`] with the (source, kind) health row it counts in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestNoteFor {
+    pub source: SourceId,
+    pub kind: String,
+    pub at: Timestamp,
+    pub note: IngestNote,
+}
+
+fn ingest_note_sql(
+    source: &SourceId,
+    resource: &str,
+    at: Timestamp,
+    note: &IngestNote,
+) -> (&'static str, Vec<Value>) {
+    {
         let at = Value::Int(Some(micros(at)));
-        let (sql, params) = match note {
+        match note {
             IngestNote::Stored { records, newest } => (
                 "INSERT INTO sync_state (source, resource, watermark_us, last_attempt_at_us, \
                  last_success_at_us, consecutive_failures, requests, errors, rate_limit_waits, \
@@ -436,9 +472,7 @@ impl<D: Db> SqlStore<D> {
                  requests = sync_state.requests + 1, errors = sync_state.errors + 1",
                 vec![text(source.as_str()), text(resource), at, text(error)],
             ),
-        };
-        self.db.execute(sql, &params).await?;
-        Ok(())
+        }
     }
 }
 
