@@ -295,6 +295,24 @@ impl Simulator {
             .collect()
     }
 
+    /// The truth attribution has to find: each existing ticket's id and the
+    /// brand it is about, `None` for a stranger writing to the group inbox
+    /// (no rule can know; it must land in the unattributed bucket).
+    pub fn gorgias_ticket_brands(&self) -> std::collections::BTreeMap<String, Option<String>> {
+        let world = self.lock();
+        let now = world.now;
+        world
+            .helpdesk
+            .tickets
+            .iter()
+            .filter(|t| t.visible(now))
+            .map(|t| {
+                let brand = t.brand.map(|d| gorgias::DESKS[d].brand_id.to_string());
+                (t.id.to_string(), brand)
+            })
+            .collect()
+    }
+
     /// Requests the helpdesk received (401s and 429s included).
     pub fn gorgias_request_count(&self) -> u64 {
         self.lock().helpdesk.requests

@@ -75,6 +75,9 @@ pub(crate) struct Ticket {
     pub assignee: Option<usize>,
     pub messages: Vec<PlannedMessage>,
     pub survey: Option<PlannedSurvey>,
+    /// Index into `DESKS` of the brand the ticket really is about, `None`
+    /// for a stranger writing to the group inbox (nothing can tell).
+    pub brand: Option<usize>,
 }
 
 /// What a ticket looks like at `now`.
@@ -266,17 +269,18 @@ fn plan_ticket(
         }
     }
     let channel = pick_channel(rng);
-    let shop_index = match desk {
-        Some(d) => DESKS[d].shop,
-        None => DESKS[rng.gen_range(0..DESKS.len())].shop,
+    let brand_desk = match desk {
+        Some(d) => d,
+        None => rng.gen_range(0..DESKS.len()),
     };
+    let shop_index = DESKS[brand_desk].shop;
     let linked = shops
         .get(shop_index)
         .and_then(|shop| shop_customer(shop, rng));
     // Two in five of the group inbox write from an address no shop knows.
-    let (customer, order_name) = match linked {
-        Some(found) if desk.is_some() || rng.gen_bool(0.6) => found,
-        _ => (stranger(rng, id), None),
+    let (customer, order_name, brand) = match linked {
+        Some((c, o)) if desk.is_some() || rng.gen_bool(0.6) => (c, o, Some(brand_desk)),
+        _ => (stranger(rng, id), None, desk),
     };
     let mut tags: Vec<&'static str> = Vec::new();
     let subject;
@@ -419,5 +423,6 @@ fn plan_ticket(
         assignee: answered.then(|| rng.gen_range(0..AGENTS.len())),
         messages,
         survey,
+        brand,
     }
 }
