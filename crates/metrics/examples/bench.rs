@@ -3,34 +3,60 @@
 //!
 //! `cargo run --release -p opsdeck-metrics --example bench -- ORDERS TICKETS [STORE_ORDERS]`
 //!
-//! Builds the projection from generated changes (streamed in chunks so the
-//! resident-memory growth is the projection's), times one change, times the
-//! full dashboard (all panels, all brands) over many runs, and, when
+//! Builds the projection from generated changes (streamed in chunks),
+//! measures its memory as the heap bytes it holds (a counting global
+//! allocator: bytes live after the build, generator batches dropped, minus
+//! bytes live before), times one change, times the full dashboard (all
+//! panels, all brands) and each panel over many runs, and, when
 //! STORE_ORDERS > 0, loads that many orders into a SQLite store, builds the
 //! projection from it and compares the core numbers with plain SQL.
 
 #[path = "../tests/support/gen.rs"]
 mod gen;
 
-use gen::{brand, order, world, Rng};
+use gen::{brand, order, ticket, world, Rng};
 use opsdeck_domain::{BrandKind, Timestamp};
 use opsdeck_metrics::panels::{self, PanelConfig, Range};
 use opsdeck_metrics::projection::{Projection, SubscriptionRules};
 use opsdeck_store::AnyRecord;
+use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
 use std::time::Instant;
 
-fn rss_bytes() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    s.split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0)
-        * 4096
+/// The system allocator, counting the bytes allocated and freed.
+#[global_allocator]
+static ALLOC: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Bytes currently allocated on the heap.
+fn live_bytes() -> isize {
+    let s = ALLOC.stats();
+    s.bytes_allocated as isize - s.bytes_deallocated as isize + s.bytes_reallocated
 }
 
 fn pct(v: &mut [f64], q: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     v[((v.len() as f64 - 1.0) * q).round() as usize]
+}
+
+/// p50 and p99 (ms) of `runs` timings of `f`.
+fn time_ms(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
+    let mut v: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    (pct(&mut v, 0.5), pct(&mut v, 0.99))
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn main() {
@@ -51,7 +77,7 @@ fn main() {
     let now = now_ts.as_second();
     let days = 730;
     let mut p = Projection::new(brands.clone(), SubscriptionRules::default());
-    let rss0 = rss_bytes();
+    let heap0 = live_bytes();
     let chunk = 200_000u64;
     let (mut gen_time, mut apply_time) = (0.0, 0.0);
     let mut done = 0;
@@ -59,11 +85,16 @@ fn main() {
         let n = chunk.min(orders - done);
         let t0 = Instant::now();
         let mut recs = world(done + 1, &brands, n, 0, days, now);
+        let mut mail = Rng::new(done + 3);
         for (i, r) in recs.iter_mut().enumerate() {
             if let AnyRecord::Order(o) = r {
-                o.external_id = (done + i as u64).to_string();
-                o.number = Some((done + i as u64) as i64 + 1000);
-                o.name = format!("#{}", done + i as u64 + 1000);
+                let g = done + i as u64;
+                o.external_id = g.to_string();
+                o.number = Some(g as i64 + 1000);
+                o.name = format!("#{}", g + 1000);
+                // Customers over the whole run: a few loyal ones with many
+                // orders, most with one to three (as `gen::order` does per batch).
+                o.email = Some(format!("c{}@example.com", mail.below(1 + g / 3)));
             }
         }
         gen_time += t0.elapsed().as_secs_f64();
@@ -74,9 +105,19 @@ fn main() {
         apply_time += t1.elapsed().as_secs_f64();
         done += n;
     }
-    let rss_orders = rss_bytes().saturating_sub(rss0);
+    let heap_orders = (live_bytes() - heap0) as f64;
     let t1 = Instant::now();
-    let trecs = world(7, &brands, 0, tickets, days, now);
+    // Tickets about these orders: quoted numbers and customers' e-mails
+    // match orders of the run.
+    let mut trng = Rng::new(7);
+    let live: Vec<_> = brands.iter().filter(|b| b.launched).collect();
+    let trecs: Vec<AnyRecord> = (0..tickets)
+        .flat_map(|i| {
+            let b = &live[trng.below(live.len() as u64) as usize].id;
+            let created = now - trng.below((days * 86_400) as u64) as i64 - 1;
+            ticket(&mut trng, b, i, created, now, orders)
+        })
+        .collect();
     gen_time += t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     for r in &trecs {
@@ -84,16 +125,20 @@ fn main() {
     }
     let ticket_apply = t2.elapsed().as_secs_f64();
     drop(trecs);
-    println!("orders: {orders}, tickets: {tickets} (generated in {gen_time:.1} s)");
+    println!(
+        "orders: {orders}, tickets: {tickets} (generated in {gen_time:.1} s); load average {}",
+        load_average()
+    );
     println!(
         "projection build from generated changes: orders {apply_time:.2} s ({:.2} us/order), tickets {ticket_apply:.2} s",
         apply_time * 1e6 / orders as f64
     );
     println!(
-        "projection memory (RSS growth while applying orders): {:.0} MB = {:.0} bytes/order = {:.0} MB per million orders",
-        rss_orders as f64 / 1e6,
-        rss_orders as f64 / orders as f64,
-        rss_orders as f64 / orders as f64
+        "projection memory (heap bytes held for the orders, batches dropped): {:.0} MB = {:.0} bytes/order = {:.0} MB per million orders; with tickets: {:.0} MB",
+        heap_orders / 1e6,
+        heap_orders / orders as f64,
+        heap_orders / orders as f64,
+        (live_bytes() - heap0) as f64 / 1e6
     );
     // One change: updates of existing orders (a new version replaces the old).
     let mut rng = Rng::new(99);
@@ -122,21 +167,87 @@ fn main() {
     let cfg = PanelConfig::default();
     for range in [
         Range::Today,
+        Range::Days { days: 7 },
         Range::Days { days: 30 },
         Range::Days { days: 90 },
     ] {
-        let mut runs = vec![];
-        for _ in 0..100 {
-            let t = Instant::now();
-            let d = panels::dashboard(&p, &cfg, range, now_ts);
-            std::hint::black_box(&d);
-            runs.push(t.elapsed().as_secs_f64() * 1e3);
-        }
+        let (p50, p99) = time_ms(100, || {
+            std::hint::black_box(panels::dashboard(&p, &cfg, range, now_ts));
+        });
         println!(
-            "full dashboard (all panels, all brands, range {range:?}): p50 {:.2} ms, p99 {:.2} ms over {} runs",
-            pct(&mut runs.clone(), 0.5),
-            pct(&mut runs.clone(), 0.99),
-            runs.len()
+            "full dashboard (all panels, all brands, range {range:?}): p50 {p50:.3} ms, p99 {p99:.3} ms over 100 runs"
+        );
+        let live = 0..3u8;
+        let each: [(&str, &dyn Fn()); 12] = [
+            ("sales", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::sales::brand_sales(&p, b, range, now_ts));
+                }
+            }),
+            ("pulse", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::pulse::pulse(&p, &cfg, b, now_ts));
+                }
+            }),
+            ("fulfillment", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::fulfillment::fulfillment(&p, b, now_ts));
+                }
+            }),
+            ("inventory", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::inventory::inventory(&p, &cfg, b, now_ts));
+                }
+            }),
+            ("catalog", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::catalog::catalog(&p, b));
+                }
+            }),
+            ("queue", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::support::queue(&p, b, cfg.week_start, now_ts));
+                }
+            }),
+            ("csat", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::support::csat(&p, b, range, now_ts));
+                }
+            }),
+            ("times", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::support::times(&p, b, range, now_ts));
+                }
+            }),
+            ("top_issues", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::support::top_issues(&p, b, range, now_ts));
+                }
+            }),
+            ("urgent", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::urgent::urgent(&p, &cfg, b, now_ts));
+                }
+            }),
+            ("wismo", &|| {
+                for b in live.clone() {
+                    std::hint::black_box(panels::wismo::wismo(&p, b, range, now_ts));
+                }
+            }),
+            ("insights", &|| {
+                std::hint::black_box(panels::brand_insights(&p, &cfg, None, now_ts));
+            }),
+        ];
+        let parts: Vec<String> = each
+            .iter()
+            .map(|(name, f)| {
+                let (p50, p99) = time_ms(30, f);
+                format!("{name} {p50:.3}/{p99:.3}")
+            })
+            .collect();
+        println!(
+            "  per panel, 3 live brands, p50/p99 ms: {}",
+            parts.join(", ")
         );
     }
     if store_orders > 0 {

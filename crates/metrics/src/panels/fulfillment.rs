@@ -63,6 +63,29 @@ pub struct Fulfillment {
 pub const AGE_BUCKETS: [(&str, i64); 4] =
     [("0-1d", 48), ("2-3d", 96), ("4-7d", 192), ("7d+", i64::MAX)];
 
+/// Open orders of brand `b` per age bucket, and how many are older than
+/// `limit` seconds. Only the open orders younger than the last bucket
+/// boundary (or the limit) are walked; the older ones are the brand's open
+/// count minus those, so a backlog of stuck orders costs nothing.
+pub fn open_ages(p: &Projection, b: BrandIx, now_s: i64, limit: i64) -> ([i64; 4], usize) {
+    let last_boundary = AGE_BUCKETS[2].1 * 3600;
+    // Bucket 3 ⇔ age ≥ 192 h ⇔ created ≤ now − 192 h; stale ⇔ created < now − limit.
+    let from = (now_s - last_boundary + 1).min(now_s - limit);
+    let total = p.orders.open_count.get(&b).copied().unwrap_or(0);
+    let mut buckets = [0i64; 4];
+    let mut fresh = 0i64;
+    for (_, created, _) in p.orders.open.range((b, from, 0)..=(b, i64::MAX, u64::MAX)) {
+        let age = now_s - created;
+        let hours = age.div_euclid(3600);
+        if let Some(i) = AGE_BUCKETS[..3].iter().position(|(_, h)| hours < *h) {
+            buckets[i] += 1;
+        }
+        fresh += i64::from(age <= limit);
+    }
+    buckets[3] = total - buckets[..3].iter().sum::<i64>();
+    (buckets, usize::try_from(total - fresh).unwrap_or(0))
+}
+
 pub fn fulfillment(p: &Projection, b: BrandIx, now: Timestamp) -> Fulfillment {
     let brand = p.brand(b);
     let now_s = now.as_second();
@@ -83,37 +106,21 @@ pub fn fulfillment(p: &Projection, b: BrandIx, now: Timestamp) -> Fulfillment {
     for c in carriers.values() {
         all.add(c, 1);
     }
-    let mut buckets = [0i64; 4];
     let limit = i64::from(brand.thresholds.stale_after_days) * 86_400;
-    let mut stale = Vec::new();
-    let mut stale_count = 0;
-    for (_, created, key) in p
+    let (buckets, stale_count) = open_ages(p, b, now_s, limit);
+    let stale: Vec<StaleOrder> = p
         .orders
         .open
-        .range((b, i64::MIN, 0)..=(b, i64::MAX, u64::MAX))
-    {
-        let age = now_s - created;
-        let hours = age.div_euclid(3600);
-        let i = AGE_BUCKETS
-            .iter()
-            .position(|(_, h)| hours < *h)
-            .unwrap_or(3);
-        buckets[i] += 1;
-        if age > limit {
-            stale_count += 1;
-            if stale.len() < 50 {
-                if let Some(r) = p.orders.rows.get(key) {
-                    stale.push(StaleOrder {
-                        order: format!("#{}", r.number),
-                        created_at: Timestamp::from_second(r.created)
-                            .unwrap_or(Timestamp::UNIX_EPOCH),
-                        age_hours: hours,
-                        partial: r.stage() == Stage::Partial,
-                    });
-                }
-            }
-        }
-    }
+        .range((b, i64::MIN, 0)..(b, now_s - limit, 0))
+        .take(50)
+        .filter_map(|(_, _, key)| p.orders.rows.get(key))
+        .map(|r| StaleOrder {
+            order: format!("#{}", r.number),
+            created_at: Timestamp::from_second(r.created).unwrap_or(Timestamp::UNIX_EPOCH),
+            age_hours: (now_s - r.created).div_euclid(3600),
+            partial: r.stage() == Stage::Partial,
+        })
+        .collect();
     let c = brand.currency;
     Fulfillment {
         stages: Stage::ALL

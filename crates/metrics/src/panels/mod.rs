@@ -372,10 +372,46 @@ pub fn brand_insights(
     insights::insights(&numbers)
 }
 
+/// Every panel of every brand, and the insights — computed from the
+/// panels just computed (pulse and fulfillment do not depend on the range;
+/// the 7-day support numbers are reused when the range is 7 days) rather
+/// than a second time.
 pub fn dashboard(p: &Projection, cfg: &PanelConfig, range: Range, now: Timestamp) -> Dashboard {
+    let week = Range::Days { days: 7 };
+    let brands = per_brand(p, None, |b, _| brand_dashboard(p, cfg, b, range, now));
+    let weekly: Vec<_> = brands
+        .iter()
+        .enumerate()
+        .filter_map(|(b, bp)| match bp {
+            BrandPanel::Live { panel, .. } => Some((b as BrandIx, panel)),
+            BrandPanel::NotLaunched { .. } => None,
+        })
+        .map(|(b, d)| {
+            let own = (range != week).then(|| {
+                (
+                    support::top_issues(p, b, week, now),
+                    support::csat(p, b, week, now),
+                    wismo::wismo(p, b, week, now),
+                )
+            });
+            (p.brand(b).name.as_str(), d, own)
+        })
+        .collect();
+    let numbers: Vec<_> = weekly
+        .iter()
+        .map(|(name, d, own)| insights::BrandNumbers {
+            brand: name,
+            pulse: &d.pulse,
+            fulfillment: &d.fulfillment,
+            issues_7d: own.as_ref().map_or(&d.top_issues, |o| &o.0),
+            csat_7d: own.as_ref().map_or(&d.csat, |o| &o.1),
+            wismo_7d: own.as_ref().map_or(&d.wismo, |o| &o.2),
+        })
+        .collect();
+    let insights = insights::insights(&numbers);
     Dashboard {
         generated_at: now,
-        brands: per_brand(p, None, |b, _| brand_dashboard(p, cfg, b, range, now)),
-        insights: brand_insights(p, cfg, None, now),
+        brands,
+        insights,
     }
 }

@@ -7,7 +7,7 @@ use super::{ratio, Range, Window};
 use crate::projection::{BrandIx, Projection};
 use opsdeck_domain::Timestamp;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Wismo {
@@ -34,7 +34,6 @@ pub fn wismo(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Wismo 
     let orders = p.orders.sales[usize::from(b)]
         .sum(w.start.as_second(), w.end.as_second())
         .orders;
-    let mut seen: HashMap<u64, ()> = HashMap::new();
     let mut out = Wismo {
         window: w,
         inquiries: 0,
@@ -48,32 +47,56 @@ pub fn wismo(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Wismo 
         peak: None,
     };
     let from = w.first_day - REPEAT_LOOKBACK_DAYS;
-    // The set is ordered by day then key; order within a day by creation.
-    let mut list: Vec<(i64, u64, i32)> = p
+    let end = w.end.as_second();
+    // Inquiries in the window, in order of creation, with their orders.
+    let mut list: Vec<(i64, u64, Option<u64>)> = p
         .support
         .inquiries
-        .range((b, from, 0)..=(b, w.last_day, u64::MAX))
-        .filter_map(|(_, d, k)| p.support.tickets.get(k).map(|t| (t.created, *k, *d)))
+        .range((b, w.first_day, 0)..=(b, w.last_day, u64::MAX))
+        .filter(|(_, q)| q.created < end)
+        .filter_map(|((_, _, k), q)| {
+            let t = p.support.tickets.get(k)?;
+            Some((q.created, *k, linked_order(p, b, t)))
+        })
         .collect();
     list.sort_unstable();
-    for (created, key, day) in list {
-        let t = &p.support.tickets[&key];
-        let link = linked_order(p, b, t);
-        let in_window = day >= w.first_day && created < w.end.as_second();
-        if in_window {
-            out.inquiries += 1;
-            *out.types.entry(t.words().inquiry_type()).or_default() += 1;
-            let z = Timestamp::from_second(created)
-                .unwrap_or(Timestamp::UNIX_EPOCH)
-                .to_zoned(brand.time_zone.clone());
-            out.heatmap[usize::from(z.weekday().to_monday_zero_offset() as u8)]
-                [z.hour() as usize] += 1;
-            if link.is_some() {
-                out.linked += 1;
+    // An earlier inquiry (up to the lookback) makes one a repeat only when
+    // it is about one of these orders: only an inquiry quoting one of their
+    // numbers or sent from one of their customers' addresses can be, so
+    // only those are linked.
+    let mut numbers = HashSet::new();
+    let mut emails = HashSet::new();
+    for o in list.iter().filter_map(|(_, _, l)| *l) {
+        if let Some(r) = p.orders.rows.get(&o) {
+            numbers.insert(r.number);
+            emails.insert(r.email);
+        }
+    }
+    let mut seen: HashSet<u64> = HashSet::new();
+    if !numbers.is_empty() {
+        for ((_, _, k), q) in p.support.inquiries.range((b, from, 0)..(b, w.first_day, 0)) {
+            let candidate = (q.order_number != 0 && numbers.contains(&q.order_number))
+                || (q.email != 0 && emails.contains(&q.email));
+            if let Some(o) = candidate
+                .then(|| p.support.tickets.get(k))
+                .flatten()
+                .and_then(|t| linked_order(p, b, t))
+            {
+                seen.insert(o);
             }
         }
+    }
+    for (created, key, link) in list {
+        let t = &p.support.tickets[&key];
+        out.inquiries += 1;
+        *out.types.entry(t.words().inquiry_type()).or_default() += 1;
+        let z = Timestamp::from_second(created)
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+            .to_zoned(brand.time_zone.clone());
+        out.heatmap[usize::from(z.weekday().to_monday_zero_offset() as u8)][z.hour() as usize] += 1;
         if let Some(o) = link {
-            if seen.insert(o, ()).is_some() && in_window {
+            out.linked += 1;
+            if !seen.insert(o) {
                 out.repeat_inquiries += 1;
             }
         }

@@ -271,6 +271,9 @@ pub struct OrderState {
     pub skus: BTreeMap<(BrandIx, i32, u32), SkuDay>,
     /// Open (unfulfilled or partial), non-cancelled orders, oldest first.
     pub open: BTreeSet<(BrandIx, i64, u64)>,
+    /// How many of `open` each brand has, so panels count old open orders
+    /// as "all minus the recent ones" and only walk the recent ones.
+    pub open_count: BTreeMap<BrandIx, i64>,
     /// (brand, order number) → order key, for "#1001" in a ticket.
     pub by_number: HashMap<(BrandIx, u32), u64>,
     /// Customer e-mail key → their orders (keys), for VIP and linking.
@@ -352,6 +355,7 @@ impl OrderState {
         }
         update(&mut self.days, (b, day), &d, sign);
         if stage.is_open() {
+            super::series::bump_count(&mut self.open_count, b, sign);
             if sign > 0 {
                 self.open.insert((b, row.created, key));
             } else {

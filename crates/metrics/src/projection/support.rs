@@ -128,6 +128,15 @@ impl Counter for Scores {
     }
 }
 
+/// What links an inquiry to an order: the order number quoted in it (0 for
+/// none) and the customer's e-mail key (0 for none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inquiry {
+    pub created: i64,
+    pub order_number: u32,
+    pub email: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SurveyRow {
     pub brand: BrandIx,
@@ -156,8 +165,10 @@ pub struct SupportState {
     pub clusters: BTreeMap<(BrandIx, i32, u8), i64>,
     /// Untagged tickets per (brand, day, cluster, detail phrase symbol).
     pub details: BTreeMap<(BrandIx, i32, u8, u32), i64>,
-    /// Order-status inquiries by (brand, local day created, ticket key).
-    pub inquiries: BTreeSet<(BrandIx, i32, u64)>,
+    /// Order-status inquiries by (brand, local day created, ticket key),
+    /// with what links them to an order, so where-is-my-order can skip the
+    /// lookback inquiries that cannot be about the orders in its window.
+    pub inquiries: BTreeMap<(BrandIx, i32, u64), Inquiry>,
     pub scores: BTreeMap<(BrandIx, i32), Scores>,
 }
 
@@ -296,7 +307,16 @@ impl SupportState {
         };
         update(&mut self.days, (b, day), &created, sign);
         if inquiry {
-            set(&mut self.inquiries, (b, day, key), sign);
+            if sign > 0 {
+                let link = Inquiry {
+                    created: row.created,
+                    order_number: words.order_number,
+                    email: row.email,
+                };
+                self.inquiries.insert((b, day, key), link);
+            } else {
+                self.inquiries.remove(&(b, day, key));
+            }
         }
         if let Some(r) = row.resolution() {
             let closed_day = local_day(row.created + r, tz);

@@ -77,7 +77,10 @@ pub fn order(rng: &mut Rng, brand: &BrandId, i: u64, created: i64, now: i64) -> 
     let roll = rng.below(100);
     let mut fulfillments = vec![];
     let mut status = OrderFulfillmentStatus::Unfulfilled;
-    if roll < 75 {
+    // As in a real store, orders older than 30 days have shipped, except a
+    // few stuck ones (1 in 200); newer ones are open one time in four.
+    let old = now - created > 30 * 86_400;
+    if roll < 75 || (old && i % 200 != 0) {
         let shipped = (created + 3600 * (2 + rng.below(70)) as i64).min(now);
         let delivered = rng.chance(60);
         let delivered_at = shipped + 3600 * (24 + rng.below(150)) as i64;
@@ -106,7 +109,7 @@ pub fn order(rng: &mut Rng, brand: &BrandId, i: u64, created: i64, now: i64) -> 
             delivered_at: delivered.then(|| ts(delivered_at)),
             estimated_delivery_at: rng.chance(50).then(|| ts(shipped + 4 * 86_400)),
         });
-        status = if roll < 65 {
+        status = if roll < 65 || old {
             OrderFulfillmentStatus::Fulfilled
         } else {
             OrderFulfillmentStatus::Partial
