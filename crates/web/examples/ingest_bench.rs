@@ -7,8 +7,11 @@
 //! and against PostgreSQL too when OPSDECK_TEST_POSTGRES_URL is set. For
 //! batches of 1, 100 and 1,000 orders (each order shaped like a Shopify
 //! orders/updated payload: three lines, a customer, a fulfillment, ~1.6 KB
-//! of JSON) it sends requests from 4 concurrent clients and prints records/s
-//! and the p50/p99 request latency. Prints figures; asserts nothing.
+//! of JSON) it sends requests from `INGEST_BENCH_CLIENTS` (default 64)
+//! concurrent connections, from a second process (this program re-run with
+//! `--client`, so the client's CPU is not the server's), and prints
+//! records/s and the p50/p99 request latency. Prints figures; asserts
+//! nothing.
 
 use jiff::civil::Weekday;
 use opsdeck_domain::{Brand, BrandId, BrandKind, Currency, SourceId, Thresholds, Timestamp};
@@ -17,8 +20,6 @@ use opsdeck_web::AppState;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const CLIENTS: usize = 4;
 
 fn order(i: usize) -> Value {
     let money = |a: &str| json!({"amount": a, "currency": "USD"});
@@ -92,6 +93,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
             Default::default(),
         ))),
         panel_config: Default::default(),
+        ingest: Default::default(),
         auth: opsdeck_web::auth::Auth::new(Default::default()),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -102,67 +104,112 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
     }));
     let url = format!("http://{addr}/api/v1/ingest/orders");
     let sample = serde_json::to_string(&order(0)).unwrap().len();
-    println!("{label}: order payload {sample} bytes, {CLIENTS} concurrent clients");
+    println!(
+        "{label}: order payload {sample} bytes, {} concurrent clients (separate process)",
+        clients()
+    );
     let mut next_id = 0usize;
-    for (batch, requests) in [(1usize, 2000usize), (100, 100), (1000, 16)] {
-        let bodies: Vec<String> = (0..requests)
-            .map(|_| {
-                let records: Vec<Value> = (0..batch)
-                    .map(|_| {
-                        next_id += 1;
-                        order(next_id)
-                    })
-                    .collect();
-                json!({ "records": records }).to_string()
-            })
-            .collect();
-        let bodies = Arc::new(bodies);
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for c in 0..CLIENTS {
-            let (bodies, url, token) = (bodies.clone(), url.clone(), token.clone());
-            tasks.push(tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                let mut latencies = Vec::new();
-                for body in bodies.iter().skip(c).step_by(CLIENTS) {
-                    let t = Instant::now();
-                    let r = client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-                    r.bytes().await.unwrap();
-                    latencies.push(t.elapsed());
-                }
-                latencies
-            }));
-        }
-        let mut latencies: Vec<Duration> = Vec::new();
-        for t in tasks {
-            latencies.extend(t.await.unwrap());
-        }
-        let elapsed = started.elapsed();
-        latencies.sort();
-        let pct =
-            |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-        println!(
-            "  batch {batch:>4}: {requests:>4} requests, {:>8.0} records/s, {:>7.1} requests/s, p50 {:>7.2} ms, p99 {:>7.2} ms",
-            (batch * requests) as f64 / elapsed.as_secs_f64(),
-            requests as f64 / elapsed.as_secs_f64(),
-            pct(0.50).as_secs_f64() * 1e3,
-            pct(0.99).as_secs_f64() * 1e3,
-        );
+    for (batch, requests) in [(1usize, 4000usize), (100, 200), (1000, 16)] {
+        // The client runs in its own process, so its CPU is not the server's.
+        let args = [
+            "--client".to_string(),
+            url.clone(),
+            token.clone(),
+            batch.to_string(),
+            requests.to_string(),
+            next_id.to_string(),
+        ];
+        next_id += batch * requests;
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(args)
+                .env("INGEST_BENCH_CLIENTS", clients().to_string())
+                .stderr(std::process::Stdio::inherit())
+                .output()
+        })
+        .await
+        .unwrap()
+        .expect("client process");
+        assert!(output.status.success(), "client process failed");
+        print!("{}", String::from_utf8_lossy(&output.stdout));
     }
     let _ = stop.send(());
     let _ = server.await;
 }
 
+/// Concurrent connections (`INGEST_BENCH_CLIENTS`, default 64).
+fn clients() -> usize {
+    std::env::var("INGEST_BENCH_CLIENTS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(64)
+}
+
+/// The sending side, in its own process: `requests` bodies of `batch`
+/// orders numbered from `first`, from [`clients`] connections; prints one
+/// line of figures.
+async fn client(url: String, token: String, batch: usize, requests: usize, first: usize) {
+    let clients = clients();
+    let mut next_id = first;
+    let bodies: Vec<String> = (0..requests)
+        .map(|_| {
+            let records: Vec<Value> = (0..batch)
+                .map(|_| {
+                    next_id += 1;
+                    order(next_id)
+                })
+                .collect();
+            json!({ "records": records }).to_string()
+        })
+        .collect();
+    let bodies = Arc::new(bodies);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (bodies, url, token) = (bodies.clone(), url.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut latencies = Vec::new();
+            for body in bodies.iter().skip(c).step_by(clients) {
+                let t = Instant::now();
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+                r.bytes().await.unwrap();
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies: Vec<Duration> = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "  batch {batch:>4}: {requests:>4} requests, {:>8.0} records/s, {:>7.1} requests/s, p50 {:>7.2} ms, p99 {:>7.2} ms",
+        (batch * requests) as f64 / elapsed.as_secs_f64(),
+        requests as f64 / elapsed.as_secs_f64(),
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+    );
+}
+
 #[tokio::main]
 async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--client") {
+        let n = |i: usize| args[i].parse::<usize>().expect("number");
+        return client(args[1].clone(), args[2].clone(), n(3), n(4), n(5)).await;
+    }
     let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
     bench("SQLite (WAL, synchronous=FULL)", store).await;
     match opsdeck_store::testing::postgres_fresh().await {

@@ -97,6 +97,8 @@ pub struct AppState {
     /// What the panels read from configuration: week start, reporting
     /// currency and its conversion rates, thresholds.
     pub panel_config: Arc<opsdeck_metrics::panels::PanelConfig>,
+    /// The ingest API's group commit (its writer starts on first use).
+    pub ingest: ingest::IngestCommits,
 }
 
 impl AppState {

@@ -159,6 +159,23 @@ async fn write_groups(
     }
 }
 
+/// Checks that `text` is one JSON object without building it: the inbox
+/// stores the raw text and the worker parses it once when it applies it, so
+/// intake only validates (serde's `IgnoredAny` walks the syntax and
+/// allocates nothing).
+fn check_json_object(text: &str) -> Result<(), String> {
+    use serde::de::IgnoredAny;
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::Deserialize::deserialize(&mut de)
+        .and_then(|IgnoredAny| de.end())
+        .map_err(|e| format!("body is not valid JSON: {e}"))?;
+    if text.trim_start().starts_with('{') {
+        Ok(())
+    } else {
+        Err("body is JSON but not an object".into())
+    }
+}
+
 /// True when `header` is base64(HMAC-SHA256(`secret`, `body`)). The MAC
 /// comparison is constant-time (`hmac`'s `verify_slice`).
 pub fn signature_matches(secret: &[u8], body: &[u8], header: &str) -> bool {
@@ -245,10 +262,8 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let Ok(text) = std::str::from_utf8(&body) else {
         return bad_request(&domain, "body is not UTF-8 JSON".into());
     };
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(_)) => {}
-        Ok(_) => return bad_request(&domain, "body is JSON but not an object".into()),
-        Err(e) => return bad_request(&domain, format!("body is not valid JSON: {e}")),
+    if let Err(reason) = check_json_object(text) {
+        return bad_request(&domain, reason);
     }
     let Some(topic) = header(&headers, "x-shopify-topic") else {
         return bad_request(&domain, "missing X-Shopify-Topic".into());
@@ -318,6 +333,18 @@ mod tests {
         assert!(!signature_matches(b"other_secret", body, expected));
         assert!(!signature_matches(b"test_secret_key", body, "not base64!"));
         assert!(!signature_matches(b"test_secret_key", body, ""));
+    }
+
+    #[test]
+    fn only_a_whole_json_object_is_accepted() {
+        assert!(check_json_object(r#" {"id": 1, "a": [1, {"b": null}]} "#).is_ok());
+        let e = check_json_object(r#"{"id": 1"#).unwrap_err();
+        assert!(e.starts_with("body is not valid JSON"), "{e}");
+        let e = check_json_object(r#"{"id": 1} trailing"#).unwrap_err();
+        assert!(e.starts_with("body is not valid JSON"), "{e}");
+        let e = check_json_object("[1, 2]").unwrap_err();
+        assert_eq!(e, "body is JSON but not an object");
+        assert!(check_json_object("\"text\"").is_err());
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! 4. the whole batch is written in ONE store transaction, so it commits
 //!    whole or not at all, and the answer lists what happened to each record
 //!    (inserted, updated, unchanged, stale, with its change sequence value).
+//!    Concurrent requests share that transaction (group commit, see
+//!    `group.rs`): one fsync for many requests.
 //!
 //! Records are stored under the token's source (e.g. `ingest-pharma`) and
 //! keyed by their `external_id`, so re-sending a batch is harmless.
@@ -22,9 +24,11 @@
 
 mod apply;
 mod auth;
+mod group;
 pub mod kinds;
 pub mod reader;
 
+pub use group::IngestCommits;
 pub use kinds::{read_record, IngestKind, Parsed, RecordContext};
 pub use reader::{FieldError, Obj, Problems};
 
@@ -37,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Json;
 use opsdeck_domain::{Brand, BrandId};
-use opsdeck_store::{ApiToken, IngestNote, UpsertOutcome};
+use opsdeck_store::{ApiToken, IngestNote, IngestNoteFor, UpsertOutcome};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -143,11 +147,9 @@ async fn ingest(
     };
     tracing::Span::current().record("source", token.source.as_str());
     let result = handle(kind, &state, &token, body).await;
+    // A stored batch was counted by its commit group (group.rs).
     let note = match &result {
-        Ok((batch, newest)) => Some(IngestNote::Stored {
-            records: batch.results.len() as u64,
-            newest: *newest,
-        }),
+        Ok(_) => None,
         Err(refusal) if refusal.status.is_client_error() => Some(IngestNote::Refused {
             error: refusal.summary(),
         }),
@@ -163,7 +165,7 @@ async fn ingest(
         }
     }
     match result {
-        Ok(batch) => (StatusCode::OK, Json(batch.0)).into_response(),
+        Ok(batch) => (StatusCode::OK, Json(batch)).into_response(),
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -182,14 +184,12 @@ impl Refusal {
     }
 }
 
-type Handled = (BatchResult, Option<opsdeck_domain::Timestamp>);
-
 async fn handle(
     kind: IngestKind,
     state: &AppState,
     token: &ApiToken,
     body: Body,
-) -> Result<Handled, Refusal> {
+) -> Result<BatchResult, Refusal> {
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| {
@@ -210,16 +210,22 @@ async fn handle(
     let brand = token_brand(state, &token.brand)?;
     let parsed = validate(kind, records, token, brand, &state.brands)?;
     let planned = apply::plan(state.store.as_ref(), token, parsed).await?;
-    let report = state
-        .store
-        .upsert(&planned.records, None)
+    let note = IngestNoteFor {
+        source: token.source.clone(),
+        kind: kind.api_name().to_string(),
+        at: state.now(),
+        note: IngestNote::Stored {
+            records: planned.slots.len() as u64,
+            newest: planned.records.iter().map(|r| r.updated_at()).max(),
+        },
+    };
+    let outcomes = state
+        .ingest
+        .commit(&state.store, planned.records, note)
         .await
-        .map_err(|error| {
-            tracing::error!(%error, "ingest batch could not be stored");
-            Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
-        })?;
+        .map_err(|_| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"))?;
     drop(planned.guard);
-    let mut outcomes = report.outcomes.into_iter();
+    let mut outcomes = outcomes.into_iter();
     let results: Vec<RecordResult> = planned
         .slots
         .into_iter()
@@ -243,19 +249,15 @@ async fn handle(
         })
         .collect();
     let count = |name: &str| results.iter().filter(|r| r.outcome == name).count();
-    let newest = planned.records.iter().map(|r| r.updated_at()).max();
-    Ok((
-        BatchResult {
-            kind: kind.api_name(),
-            source: token.source.to_string(),
-            inserted: count("inserted"),
-            updated: count("updated"),
-            unchanged: count("unchanged"),
-            stale: count("stale"),
-            results,
-        },
-        newest,
-    ))
+    Ok(BatchResult {
+        kind: kind.api_name(),
+        source: token.source.to_string(),
+        inserted: count("inserted"),
+        updated: count("updated"),
+        unchanged: count("unchanged"),
+        stale: count("stale"),
+        results,
+    })
 }
 
 fn batch_records(document: &Value) -> Result<&Vec<Value>, Refusal> {

@@ -221,6 +221,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         webhooks: None,
         projection,
         panel_config: Default::default(),
+        ingest: Default::default(),
         auth: opsdeck_web::testing::auth_for_tests(),
     }
 }

@@ -1,0 +1,141 @@
+//! Group commit for the ingest API.
+//!
+//! A durable commit costs an fsync (milliseconds) whatever it holds, so a
+//! client sending one record per request would be limited to a few hundred
+//! requests a second if each request had its own transaction. Requests that
+//! passed validation (and planning) hand their records to one writer task
+//! instead; it commits everything queued since its last commit in ONE
+//! `Store::upsert`, splits the per-record outcomes back to each request, and
+//! then counts the group's requests in the health rows with one more commit.
+//!
+//! Each request stays all-or-nothing: its records are in exactly one
+//! transaction. Only requests that were already validated are joined, so a
+//! bad request never reaches a group. If a group's commit fails anyway (a
+//! database error), every request of it is retried in a transaction of its
+//! own, so one request the database refuses cannot fail the others.
+//! Requests are joined in arrival order, and the store applies records of
+//! one batch as if one after another, so the outcome is the one separate
+//! commits in that order would give.
+
+use opsdeck_store::{AnyRecord, IngestNoteFor, Store, UpsertOutcome};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{mpsc, oneshot};
+
+/// Records one commit takes at most (more wait for the next commit).
+const MAX_GROUP_RECORDS: usize = 10_000;
+/// Requests waiting for the writer before handlers wait for room.
+const QUEUE: usize = 4096;
+
+type Outcome = Result<Vec<UpsertOutcome>, String>;
+
+struct Job {
+    records: Vec<AnyRecord>,
+    note: IngestNoteFor,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// The ingest API's commit queue. Cheap to clone; the writer task starts on
+/// the first request (on the runtime serving it) and commits to the store
+/// that request's state holds.
+#[derive(Clone, Default)]
+pub struct IngestCommits {
+    queue: Arc<OnceLock<mpsc::Sender<Job>>>,
+}
+
+impl std::fmt::Debug for IngestCommits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestCommits")
+            .field("started", &self.queue.get().is_some())
+            .finish()
+    }
+}
+
+impl IngestCommits {
+    /// Commits `records` (with the request's health note) in the next
+    /// group and returns their outcomes in input order. `Err` is a store
+    /// failure, already logged; nothing of the request was stored.
+    pub(crate) async fn commit(
+        &self,
+        store: &Arc<dyn Store>,
+        records: Vec<AnyRecord>,
+        note: IngestNoteFor,
+    ) -> Outcome {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            tokio::spawn(write_groups(store.clone(), rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            records,
+            note,
+            reply,
+        };
+        if queue.send(job).await.is_err() {
+            return Err("the ingest writer is not running".into());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err("the ingest writer stopped".into()))
+    }
+}
+
+async fn write_groups(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut total = first.records.len();
+        let mut group = vec![first];
+        while total < MAX_GROUP_RECORDS {
+            match rx.try_recv() {
+                Ok(job) => {
+                    total += job.records.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        commit_group(store.as_ref(), group, total).await;
+    }
+}
+
+#[tracing::instrument(skip_all, fields(requests = group.len(), records = total))]
+async fn commit_group(store: &dyn Store, group: Vec<Job>, total: usize) {
+    let mut all = Vec::with_capacity(total);
+    for job in &group {
+        all.extend(job.records.iter().cloned());
+    }
+    let mut notes = Vec::with_capacity(group.len());
+    match store.upsert(&all, None).await {
+        Ok(report) => {
+            let mut outcomes = report.outcomes.into_iter();
+            for job in group {
+                let mine: Vec<UpsertOutcome> = outcomes.by_ref().take(job.records.len()).collect();
+                notes.push(job.note);
+                let _ = job.reply.send(Ok(mine));
+            }
+        }
+        Err(error) if group.len() > 1 => {
+            tracing::warn!(%error, "ingest group commit failed; committing its requests one by one");
+            for job in group {
+                match store.upsert(&job.records, None).await {
+                    Ok(report) => {
+                        notes.push(job.note);
+                        let _ = job.reply.send(Ok(report.outcomes));
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "ingest batch could not be stored");
+                        let _ = job.reply.send(Err(error.to_string()));
+                    }
+                }
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, "ingest batch could not be stored");
+            for job in group {
+                let _ = job.reply.send(Err(error.to_string()));
+            }
+        }
+    }
+    if let Err(error) = store.note_ingest_many(&notes).await {
+        tracing::warn!(%error, "could not update ingest health counters");
+    }
+}
