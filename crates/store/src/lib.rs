@@ -24,10 +24,13 @@
 //!   silences and the evaluator's lease (the `AlertStore` part of a store).
 //! - [`users`]: dashboard accounts, sessions and the audit log queries
 //!   (the `UserStore` part of a store).
+//! - [`decisions`]: sales-pulse decisions, stored with their audit entry
+//!   (the `DecisionStore` part of a store).
 //! - [`testing`]: helpers that give tests a fresh store on each available backend.
 
 pub mod alerts;
 mod db;
+pub mod decisions;
 mod engine;
 pub mod inbox;
 pub mod model;
@@ -39,6 +42,7 @@ pub mod tokens;
 pub mod users;
 
 pub use alerts::AlertStore;
+pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use users::{
     validate_username, AuditFilter, NewSession, NewUser, Role, SessionRecord, User, UserStore,
 };
@@ -88,7 +92,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The one storage interface every other stage uses. Object safe, so the
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
-pub trait Store: AlertStore + UserStore + Send + Sync + 'static {
+pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations. Safe to call on every start.

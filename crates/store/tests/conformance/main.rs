@@ -7,6 +7,7 @@
 //! fail when CI also sets `OPSDECK_REQUIRE_POSTGRES=1`).
 
 mod alerts;
+mod decisions;
 mod feed;
 #[path = "../fixtures/mod.rs"]
 mod fixtures;
@@ -17,6 +18,7 @@ mod upserts;
 mod users;
 
 use alerts::*;
+use decisions::*;
 use feed::*;
 use inbox::*;
 use ingest::*;
@@ -96,6 +98,8 @@ conformance!(
     sessions_read_back_touch_and_end,
     password_change_and_disable_end_sessions_with_audit,
     audit_search_filters_and_prune_deletes_old,
+    decisions_are_stored_with_their_audit_entry,
+    failed_decision_audit_leaves_no_decision,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {
