@@ -12,6 +12,11 @@
 //!   cadence, or failing `failures` times in a row;
 //! - custom rules over [`METRIC_NAMES`].
 //!
+//! The order-based ones (revenue anomaly, zero orders, custom) stay quiet
+//! for a brand until each of its order sources has completed an `orders`
+//! sync: before that the store holds only what webhooks brought, and a
+//! freshly started opsdeck would report "zero orders" for every brand.
+//!
 //! Read from the metrics crate's panels ([`PANEL_RULES`], in
 //! [`crate::panel_conditions`]): unfulfilled stale, fulfillment blocker,
 //! inventory critical / low, top SKU cover, CSAT drop / below target,
@@ -123,6 +128,15 @@ pub fn observe(
         why: String::new(),
         dashboard_path: format!("/?brand={}{path}", inputs.brand.id.as_str()),
     };
+    if reads_orders(&rule.condition) {
+        if let Some(waiting) = orders_not_synced(inputs, snapshot) {
+            // Before the first orders sync the store holds only what
+            // webhooks brought: "no orders" would be a false alarm.
+            let mut obs = base("brand", "#sources");
+            obs.why = format!("Waiting for the first successful orders sync of {waiting}.");
+            return vec![obs];
+        }
+    }
     match &rule.condition {
         Condition::RevenueAnomaly { ratio, min_orders } => {
             vec![revenue_anomaly(
@@ -156,6 +170,32 @@ pub fn observe(
             None => Vec::new(),
         },
     }
+}
+
+/// Whether a condition reads the brand's order history (every custom
+/// metric in [`METRIC_NAMES`] does).
+fn reads_orders(c: &Condition) -> bool {
+    matches!(
+        c,
+        Condition::RevenueAnomaly { .. } | Condition::ZeroOrders { .. } | Condition::Custom(_)
+    )
+}
+
+/// The brand's order sources that have never completed an `orders` sync,
+/// comma-separated; `None` when every one has (or the brand has none:
+/// its orders come from ingest or import, with nothing to wait for).
+pub fn orders_not_synced(inputs: &BrandInputs, snapshot: &MetricsSnapshot) -> Option<String> {
+    let waiting: Vec<&str> = inputs
+        .sources
+        .iter()
+        .filter(|source| {
+            !snapshot.sync_states.iter().any(|s| {
+                &s.source == *source && s.resource == "orders" && s.last_success_at.is_some()
+            })
+        })
+        .map(|s| s.as_str())
+        .collect();
+    (!waiting.is_empty()).then(|| waiting.join(", "))
 }
 
 fn money(minor: i64, brand: &Brand) -> Money {

@@ -55,6 +55,16 @@ fn inputs(facts: Vec<OrderFact>, hours: BusinessHours) -> BrandInputs {
     }
 }
 
+/// A snapshot in which the brand's order source has synced once.
+fn synced() -> MetricsSnapshot {
+    let mut s = SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "orders");
+    s.last_success_at = Some(t("2026-01-01T00:00:00Z"));
+    MetricsSnapshot {
+        brands: vec![],
+        sync_states: vec![s],
+    }
+}
+
 fn rule(id: &str) -> Rule {
     RuleSet::defaults().get(id).unwrap().clone()
 }
@@ -83,7 +93,7 @@ fn week_of_orders(n: usize, cents: i64, today: usize) -> Vec<OrderFact> {
 fn revenue_anomaly_compares_the_same_hours_with_a_volume_floor() {
     let now = t("2026-03-05T17:00:00Z"); // 12:00 in New York
     let always = BusinessHours::always(ny());
-    let snap = MetricsSnapshot::default();
+    let snap = synced();
     let r = rule("revenue_anomaly");
     // Baseline 12 orders × $50 by noon; today 5 orders: 42 % < 50 %.
     let low = inputs(week_of_orders(12, 5_000, 5), always.clone());
@@ -109,7 +119,7 @@ fn revenue_anomaly_compares_the_same_hours_with_a_volume_floor() {
 #[test]
 fn zero_orders_counts_business_hours_only() {
     let r = rule("zero_orders");
-    let snap = MetricsSnapshot::default();
+    let snap = synced();
     let weekdays =
         BusinessHours::parse(ny(), "09:00", "17:00", &["mon", "tue", "wed", "thu", "fri"]).unwrap();
     // Last order Friday 16:00 EST; Monday 13:59 is 1 h + 4 h 59 of hours.
@@ -127,7 +137,7 @@ fn zero_orders_counts_business_hours_only() {
 #[test]
 fn zero_orders_across_the_spring_forward_change() {
     let r = rule("zero_orders");
-    let snap = MetricsSnapshot::default();
+    let snap = synced();
     // Last order Sat 2026-03-07 23:00 EST. Clocks jump 02:00 → 03:00 on
     // Sunday: at 05:00 EDT the wall clock shows 6 h, only 5 h have passed.
     let i = inputs(
@@ -203,7 +213,7 @@ fn custom_rule(
 #[test]
 fn custom_rules_threshold_for_consecutive_days_and_change_with_floor() {
     let now = t("2026-03-05T17:00:00Z");
-    let snap = MetricsSnapshot::default();
+    let snap = synced();
     let always = BusinessHours::always(ny());
     let r = custom_rule(
         "orders_per_day",
@@ -255,6 +265,51 @@ fn custom_rules_threshold_for_consecutive_days_and_change_with_floor() {
     assert_eq!(o.why, "metric \"csat_today\" is not available");
 }
 
+/// A false "zero orders" at start-up: until the brand's order source has
+/// completed an orders sync, order-based rules observe nothing active,
+/// whatever the (empty) order history says; after it they judge as usual.
+#[test]
+fn order_rules_stay_quiet_until_the_first_orders_sync() {
+    let now = t("2026-03-05T17:00:00Z");
+    let empty = inputs(vec![], BusinessHours::always(ny()));
+    let drop = custom_rule(
+        "orders_per_hour",
+        Direction::Below,
+        CustomTest::Threshold { value: 1.0 },
+        1,
+        SeriesUnit::Hours,
+    );
+    let mut attempted = SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "orders");
+    attempted.last_attempt_at = Some(now);
+    attempted.consecutive_failures = 1;
+    let mut products_only = SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "products");
+    products_only.last_success_at = Some(now);
+    for never in [
+        MetricsSnapshot::default(),
+        MetricsSnapshot {
+            brands: vec![],
+            sync_states: vec![attempted, products_only],
+        },
+    ] {
+        for r in [rule("zero_orders"), rule("revenue_anomaly"), drop.clone()] {
+            let o = &observe(&r, &empty, &never, now)[0];
+            assert!(!o.active, "{}: {}", r.id, o.why);
+            assert_eq!(
+                o.why,
+                "Waiting for the first successful orders sync of shopify-mavena."
+            );
+        }
+    }
+    // Once synced, the same empty history fires both.
+    assert!(observe(&rule("zero_orders"), &empty, &synced(), now)[0].active);
+    assert!(observe(&drop, &empty, &synced(), now)[0].active);
+    // A brand without a synced source (ingest, import) has nothing to wait for.
+    let mut ingest_only = empty.clone();
+    ingest_only.sources.clear();
+    let o = &observe(&rule("zero_orders"), &ingest_only, &MetricsSnapshot::default(), now)[0];
+    assert!(o.active, "{}", o.why);
+}
+
 #[test]
 fn panel_rules_without_panels_observe_nothing() {
     let snap = MetricsSnapshot::default();
@@ -289,6 +344,9 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         )
         .await
         .unwrap();
+    let mut synced = SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "orders");
+    synced.last_success_at = Some(t("2026-03-05T14:00:00Z"));
+    store.save_sync_state(&synced).await.unwrap();
     let fake = opsdeck_alerts::testing::FakeReceivers::start()
         .await
         .unwrap();

@@ -60,6 +60,11 @@ impl Scenario {
     async fn new(rule_id: &str) -> Scenario {
         let db = opsdeck_store::testing::sqlite_store().await;
         let store = db.store.clone();
+        // The orders source has synced once: order-based rules judge.
+        store
+            .save_sync_state(&sync("2026-03-05T16:59:00Z", 0))
+            .await
+            .unwrap();
         let fake = FakeReceivers::start().await.unwrap();
         let rule = RuleSet::defaults().get(rule_id).unwrap().clone();
         let rules = RuleSet::new(vec![rule]);
