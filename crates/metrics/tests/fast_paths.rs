@@ -205,3 +205,40 @@ fn dashboard_insights_equal_insights_computed_on_their_own() {
         assert_eq!(d.insights, panels::brand_insights(&p, &cfg, None, ts(NOW)));
     }
 }
+
+#[test]
+fn linking_by_email_equals_the_latest_order_before_the_ticket() {
+    let p = projection(5);
+    let mut linked = 0;
+    for t in p.support.tickets.values().filter(|t| t.known) {
+        for b in 0..2u8 {
+            let mut expected = None;
+            if t.words().order_number != 0 {
+                expected = p
+                    .orders
+                    .by_number
+                    .get(&(b, t.words().order_number))
+                    .copied();
+            }
+            if expected.is_none() && t.email != 0 {
+                // As defined: the brand's orders of this customer (rows looked
+                // up), the latest placed by the ticket's creation, else the latest.
+                let rows: Vec<(i64, u64)> = p
+                    .orders
+                    .by_email
+                    .get(&t.email)
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, _, k)| (k, &p.orders.rows[k]))
+                    .filter(|(_, r)| r.brand == b)
+                    .map(|(k, r)| (r.created, *k))
+                    .collect();
+                let before = rows.iter().filter(|(c, _)| *c <= t.created).max();
+                expected = before.or(rows.iter().max()).map(|(_, k)| *k);
+            }
+            assert_eq!(linked_order(&p, b, t), expected);
+            linked += usize::from(expected.is_some());
+        }
+    }
+    assert!(linked > 100);
+}

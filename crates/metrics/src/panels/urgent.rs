@@ -47,18 +47,16 @@ pub fn linked_order(p: &Projection, b: BrandIx, t: &TicketRow) -> Option<u64> {
             return Some(*k);
         }
     }
-    let keys = p.orders.by_email.get(&t.email).filter(|_| t.email != 0)?;
-    let rows = keys
-        .iter()
-        .filter_map(|k| p.orders.rows.get(k).map(|r| (k, r)))
-        .filter(|(_, r)| r.brand == b);
-    let before = rows
-        .clone()
-        .filter(|(_, r)| r.created <= t.created)
-        .max_by_key(|(k, r)| (r.created, **k));
-    before
-        .or_else(|| rows.max_by_key(|(k, r)| (r.created, **k)))
-        .map(|(k, _)| *k)
+    let list = p.orders.by_email.get(&t.email).filter(|_| t.email != 0)?;
+    // Sorted by (brand, created, key): the brand's orders are one run, and
+    // the latest placed by the ticket's creation is the last of them at or
+    // before it.
+    let from = list.partition_point(|(ob, _, _)| *ob < b);
+    let to = list.partition_point(|(ob, _, _)| *ob <= b);
+    let orders = &list[from..to];
+    let before = orders.partition_point(|(_, created, _)| *created <= t.created);
+    let at = if before > 0 { before } else { orders.len() };
+    orders.get(at.checked_sub(1)?).map(|(_, _, k)| *k)
 }
 
 /// The queue looks at the newest this-many open tickets of a brand, so a

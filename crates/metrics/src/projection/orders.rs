@@ -276,8 +276,10 @@ pub struct OrderState {
     pub open_count: BTreeMap<BrandIx, i64>,
     /// (brand, order number) → order key, for "#1001" in a ticket.
     pub by_number: HashMap<(BrandIx, u32), u64>,
-    /// Customer e-mail key → their orders (keys), for VIP and linking.
-    pub by_email: HashMap<u64, Vec<u64>>,
+    /// Customer e-mail key → their orders as (brand, created, key), sorted,
+    /// for VIP and linking a ticket to the customer's latest order of a
+    /// brand without looking the rows up.
+    pub by_email: HashMap<u64, Vec<(BrandIx, i64, u64)>>,
 }
 
 impl OrderState {
@@ -324,12 +326,13 @@ impl OrderState {
         }
         if row.email != 0 {
             let list = self.by_email.entry(row.email).or_default();
+            let entry = (b, row.created, key);
             if sign > 0 {
                 // Sorted, so the list does not depend on arrival order.
-                let at = list.partition_point(|k| *k < key);
-                list.insert(at, key);
+                let at = list.partition_point(|k| *k < entry);
+                list.insert(at, entry);
             } else {
-                list.retain(|k| *k != key);
+                list.retain(|k| *k != entry);
                 if list.is_empty() {
                     self.by_email.remove(&row.email);
                 }
