@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod pulse;
 pub mod sales;
 pub mod support;
+pub mod timeline;
 pub mod urgent;
 pub mod wismo;
 

@@ -16,10 +16,12 @@
 //!   brand that is not configured, are counted and otherwise ignored.
 //!
 //! Layout: `keys` (hashing and interning), `series` (counters and the sales
-//! time series), `text` (ticket keyword rules), `orders`, `support`, `catalog`.
+//! time series), `text` (ticket keyword rules), `orders`, `support`, `catalog`,
+//! `operations` (the other ingest kinds, order timeline extras).
 
 pub mod catalog;
 pub mod keys;
+pub mod operations;
 pub mod orders;
 pub mod series;
 pub mod support;
@@ -124,6 +126,8 @@ pub struct Projection {
     pub orders: OrderState,
     pub support: SupportState,
     pub catalog: CatalogState,
+    /// Ingest kinds beyond orders/catalog/helpdesk, and order timeline extras.
+    pub ops: operations::OperationsState,
     /// Highest change sequence applied.
     pub last_seq: u64,
     /// Records skipped: unknown brand or a kind not projected yet.
@@ -140,6 +144,7 @@ impl PartialEq for Projection {
             && self.orders == o.orders
             && self.support == o.support
             && self.catalog == o.catalog
+            && self.ops == o.ops
             && self.last_seq == o.last_seq
             && self.skipped == o.skipped
     }
@@ -163,6 +168,7 @@ impl Projection {
             orders: OrderState::new(n),
             support: SupportState::default(),
             catalog: CatalogState::default(),
+            ops: operations::OperationsState::default(),
             last_seq: 0,
             skipped: 0,
         }
@@ -178,6 +184,9 @@ impl Projection {
     pub fn apply_record(&mut self, record: &AnyRecord) {
         let ctx = &self.ctx;
         let brand = record.brand().and_then(|b| ctx.brand_ix(b));
+        if self.ops.apply(record, brand, &mut self.syms) {
+            return;
+        }
         #[allow(unreachable_patterns)]
         match (record, brand) {
             (AnyRecord::Order(o), Some(b)) => self.orders.apply(o, b, ctx, &mut self.syms),
