@@ -90,10 +90,42 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
         let Some(t) = p.support.tickets.get(key) else {
             continue;
         };
-        let mut flags = vec![];
         let link = linked_order(p, b, t);
         let order = link.and_then(|k| p.orders.rows.get(&k));
-        if let Some(o) = order.filter(|o| o.total > vip_value) {
+        // Decide the flags first; their reasons are written only for the
+        // tickets shown (formatting thousands of them was most of the cost).
+        let vip_order = order.filter(|o| o.total > vip_value);
+        let vip_count = if vip_order.is_none() && t.email != 0 {
+            let n = p.orders.by_email.get(&t.email).map_or(0, |v| v.len());
+            (n >= cfg.vip_order_count).then_some(n)
+        } else {
+            None
+        };
+        let chargeback = t.words().words & CHARGEBACK != 0;
+        let emergency = match (order, t.last_customer_message()) {
+            (Some(o), Some(last))
+                if o.stage().is_open()
+                    && o.stage() != Stage::Delivered
+                    && last - o.created >= 5 * 86_400 =>
+            {
+                Some((o, last))
+            }
+            _ => None,
+        };
+        if vip_order.is_none()
+            && vip_count.is_none()
+            && !chargeback
+            && emergency.is_none()
+            && !t.social
+        {
+            continue;
+        }
+        out.flagged += 1;
+        if out.tickets.len() >= 50 {
+            continue;
+        }
+        let mut flags = vec![];
+        if let Some(o) = vip_order {
             flags.push(Flag {
                 flag: "vip",
                 reason: format!(
@@ -103,35 +135,27 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
                     cfg.vip_order_value
                 ),
             });
-        } else if t.email != 0 {
-            let n = p.orders.by_email.get(&t.email).map_or(0, |v| v.len());
-            if n >= cfg.vip_order_count {
-                flags.push(Flag {
-                    flag: "vip",
-                    reason: format!("customer has {n} orders"),
-                });
-            }
+        } else if let Some(n) = vip_count {
+            flags.push(Flag {
+                flag: "vip",
+                reason: format!("customer has {n} orders"),
+            });
         }
-        if t.words().words & CHARGEBACK != 0 {
+        if chargeback {
             flags.push(Flag {
                 flag: "chargeback_risk",
                 reason: "mentions refund, dispute, bank or chargeback".into(),
             });
         }
-        if let (Some(o), Some(last)) = (order, t.last_customer_message()) {
-            if o.stage().is_open()
-                && o.stage() != Stage::Delivered
-                && last - o.created >= 5 * 86_400
-            {
-                flags.push(Flag {
-                    flag: "shipping_emergency",
-                    reason: format!(
-                        "order #{} unfulfilled; customer wrote {} days after ordering",
-                        o.number,
-                        (last - o.created) / 86_400
-                    ),
-                });
-            }
+        if let Some((o, last)) = emergency {
+            flags.push(Flag {
+                flag: "shipping_emergency",
+                reason: format!(
+                    "order #{} unfulfilled; customer wrote {} days after ordering",
+                    o.number,
+                    (last - o.created) / 86_400
+                ),
+            });
         }
         if t.social {
             flags.push(Flag {
@@ -139,19 +163,12 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
                 reason: "public social channel".into(),
             });
         }
-        if flags.is_empty() {
-            continue;
-        }
-        out.flagged += 1;
-        if out.tickets.len() < 50 {
-            out.tickets.push(UrgentTicket {
-                ticket_created_at: Timestamp::from_second(*created)
-                    .unwrap_or(Timestamp::UNIX_EPOCH),
-                age_hours: (now_s - created) / 3600,
-                linked_order: order.map(|o| format!("#{}", o.number)),
-                flags,
-            });
-        }
+        out.tickets.push(UrgentTicket {
+            ticket_created_at: Timestamp::from_second(*created).unwrap_or(Timestamp::UNIX_EPOCH),
+            age_hours: (now_s - created) / 3600,
+            linked_order: order.map(|o| format!("#{}", o.number)),
+            flags,
+        });
     }
     out
 }
