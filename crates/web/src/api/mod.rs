@@ -21,6 +21,7 @@ mod pulse;
 mod response_times;
 mod sales;
 mod tickets;
+mod timeline;
 mod top_issues;
 mod urgent;
 mod wismo;
@@ -64,6 +65,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         wismo::route(),
         insights::route(),
         dashboard::route(),
+        timeline::route(),
     ]);
     // Alert episodes, urgent list, ack/resolve, silences.
     routes.extend(alerts::routes());

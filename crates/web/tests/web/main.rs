@@ -9,10 +9,13 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 mod alerts;
+mod auth;
 mod api;
 mod common;
 mod dashboard;
 mod http;
 mod ingest;
 mod panels;
+mod pulse;
+mod timeline;
 mod webhooks;
