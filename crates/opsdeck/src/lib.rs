@@ -16,6 +16,8 @@ pub mod alerts_app;
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod housekeeping;
 pub mod import;
 pub mod shopify_cli;
 pub mod tokens_cli;
+pub mod users_cli;

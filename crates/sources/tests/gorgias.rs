@@ -5,6 +5,7 @@
 //! attributed by the configured rules.
 
 use jiff::{Timestamp, ToSpan};
+use opsdeck_domain::{BrandId, Currency};
 use opsdeck_domain::{SatisfactionSurvey, Secret, SourceId, Ticket, TicketMessage};
 use opsdeck_simulator::{Faults, SimConfig, Simulator};
 use opsdeck_sources::gorgias::normalize::{message_from_json, survey_from_json, ticket_from_json};
@@ -12,7 +13,8 @@ use opsdeck_sources::{
     sync_gorgias, AttributionRule, GorgiasClient, GorgiasConnector, GorgiasError, GorgiasResource,
     GorgiasSettings, GorgiasSyncError,
 };
-use opsdeck_store::testing::{sqlite_temp, TempGuard};
+use opsdeck_sources::{sync_once, ShopifyClient, ShopifyResource, ShopifySettings};
+use opsdeck_store::testing::{each_backend, sqlite_store, TestStore};
 use opsdeck_store::{AnyRecord, Store};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -33,12 +35,18 @@ struct Desk {
     sim: Simulator,
     addr: SocketAddr,
     store: Arc<dyn Store>,
-    _guard: TempGuard,
+    label: &'static str,
+    _backend: TestStore,
     _stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Desk {
     async fn start(seed: u64, scale: f64) -> Desk {
+        Desk::on(seed, scale, sqlite_store().await).await
+    }
+
+    /// A simulator and a fresh store on `backend`.
+    async fn on(seed: u64, scale: f64, backend: TestStore) -> Desk {
         let sim = Simulator::new(SimConfig {
             seed,
             now: start_time(),
@@ -56,12 +64,12 @@ impl Desk {
                 })
                 .await
         });
-        let (store, guard) = sqlite_temp().await;
         Desk {
             sim,
             addr,
-            store,
-            _guard: guard,
+            store: backend.store.clone(),
+            label: backend.label,
+            _backend: backend,
             _stop: stop,
         }
     }
@@ -278,7 +286,15 @@ fn a_bad_record_is_rejected_naming_its_id_and_field() {
 
 #[tokio::test]
 async fn backfill_then_incremental_gives_exactly_the_helpdesk() {
-    let d = Desk::start(42, 0.02).await;
+    // SQLite always; PostgreSQL too when a test server is configured.
+    for backend in each_backend().await {
+        backfill_then_incremental_gives_exactly_the_helpdesk_on(backend).await;
+    }
+}
+
+async fn backfill_then_incremental_gives_exactly_the_helpdesk_on(backend: TestStore) {
+    let d = Desk::on(42, 0.02, backend).await;
+    eprintln!("backfill on {}", d.label);
     let c = d.connector(vec![]);
     let before = d.sim.gorgias_request_count();
     let run = sync_gorgias(&c, d.store.as_ref(), GorgiasResource::Tickets, start_time())
@@ -352,9 +368,19 @@ async fn backfill_then_incremental_gives_exactly_the_helpdesk() {
 }
 
 #[tokio::test]
-async fn faults_still_converge_to_the_helpdesk_for_two_seeds() {
-    for seed in [7, 2024] {
-        let d = Desk::start(seed, 0.01).await;
+async fn faults_still_converge_to_the_helpdesk_for_several_seeds() {
+    for seed in [7, 2024, 31337] {
+        // SQLite always; PostgreSQL too when a test server is configured.
+        for backend in each_backend().await {
+            faults_converge_on(seed, backend).await;
+        }
+    }
+}
+
+async fn faults_converge_on(seed: u64, backend: TestStore) {
+    {
+        let d = Desk::on(seed, 0.01, backend).await;
+        eprintln!("faults, seed {seed}, on {}", d.label);
         d.sim.set_faults(Faults {
             http_429_rate: 0.02,
             http_5xx_rate: 0.08,
@@ -382,7 +408,15 @@ async fn faults_still_converge_to_the_helpdesk_for_two_seeds() {
 
 #[tokio::test]
 async fn a_crash_mid_walk_resumes_without_loss() {
-    let d = Desk::start(11, 0.03).await;
+    // SQLite always; PostgreSQL too when a test server is configured.
+    for backend in each_backend().await {
+        a_crash_mid_walk_resumes_without_loss_on(backend).await;
+    }
+}
+
+async fn a_crash_mid_walk_resumes_without_loss_on(backend: TestStore) {
+    let d = Desk::on(11, 0.03, backend).await;
+    eprintln!("crash mid-walk on {}", d.label);
     let mut settings = d.settings();
     settings.page_size = 5;
     let c = GorgiasConnector::new(
@@ -539,5 +573,180 @@ async fn helpdesk_shape_at_merchant_scale() {
         "tickets {} open {open} surveys scored {} csat {csat:.2} size-5.5 {} subscription {} group inbox {} strangers {strangers} ({:.1} %) messages {}",
         tickets.len(), scores.len(), tagged("size-5.5"), tagged("subscription-management"),
         group_inbox.len(), 100.0 * strangers as f64 / tickets.len() as f64, messages.len()
+    );
+}
+
+impl Desk {
+    /// Backfills every simulated shop's orders into the store (for the
+    /// linked-order rule) and returns their sources.
+    async fn sync_shop_orders(&self) -> Vec<SourceId> {
+        let mut sources = Vec::new();
+        for shop in self.sim.shops() {
+            let source = SourceId::parse(&format!("shopify-{}", shop.slug)).unwrap();
+            let mut settings = ShopifySettings::new(
+                source.clone(),
+                BrandId::parse(&shop.brand_id).unwrap(),
+                Currency::parse(&shop.currency).unwrap(),
+                "unused.myshopify.com",
+                Secret::new(shop.access_token.clone()),
+            )
+            .unwrap();
+            settings.base_url =
+                Url::parse(&Simulator::shop_base_url(self.addr, &shop.slug).to_string()).unwrap();
+            settings.page_size = 250;
+            settings.backoff_base = Duration::from_millis(5);
+            let client = ShopifyClient::new(settings).unwrap();
+            sync_once(
+                &client,
+                self.store.as_ref(),
+                ShopifyResource::Orders,
+                start_time(),
+            )
+            .await
+            .unwrap();
+            sources.push(source);
+        }
+        sources
+    }
+}
+
+/// The merchant's rules, one of each kind: top-issue tags, Mavena's
+/// integrations (its inbox, chat and social pages), the other brands'
+/// receiving addresses, and last the linked order for the group inbox.
+fn merchant_rules(sim: &Simulator) -> Vec<AttributionRule> {
+    let brand = |id: &str| Some(BrandId::parse(id).unwrap());
+    let desks = sim.gorgias_brand_desks();
+    let mut rules: Vec<AttributionRule> = desks
+        .iter()
+        .filter_map(|(id, _, tag)| {
+            tag.as_ref().map(|tag| AttributionRule {
+                brand: brand(id),
+                tags: vec![tag.clone()],
+                ..AttributionRule::default()
+            })
+        })
+        .collect();
+    // What the Gorgias integrations page lists for Mavena: the integration
+    // ids its customers write through.
+    let mavena_address = &desks.iter().find(|d| d.0 == "mavena").unwrap().1;
+    let mut mavena_integrations: Vec<String> = sim
+        .messages_json()
+        .iter()
+        .filter(|m| m["source"]["to"][0]["address"].as_str() == Some(mavena_address.as_str()))
+        .filter_map(|m| m["integration_id"].as_u64().map(|i| i.to_string()))
+        .collect();
+    mavena_integrations.sort();
+    mavena_integrations.dedup();
+    assert!(!mavena_integrations.is_empty());
+    rules.push(AttributionRule {
+        brand: brand("mavena"),
+        integration_ids: mavena_integrations,
+        ..AttributionRule::default()
+    });
+    for (id, address, _) in desks.iter().filter(|d| d.0 != "mavena") {
+        rules.push(AttributionRule {
+            brand: brand(id),
+            receiving_addresses: vec![address.to_uppercase()],
+            ..AttributionRule::default()
+        });
+    }
+    rules.push(AttributionRule {
+        linked_order: true,
+        ..AttributionRule::default()
+    });
+    rules
+}
+
+#[tokio::test]
+async fn attribution_over_http_matches_the_helpdesk_truth() {
+    // SQLite always; PostgreSQL too when a test server is configured.
+    for backend in each_backend().await {
+        attribution_on(backend).await;
+    }
+}
+
+async fn attribution_on(backend: TestStore) {
+    let d = Desk::on(5, 0.06, backend).await;
+    let order_sources = d.sync_shop_orders().await;
+    let c = GorgiasConnector::new(
+        Arc::new(GorgiasClient::new(d.settings()).unwrap()),
+        merchant_rules(&d.sim),
+        order_sources,
+    );
+    let run = sync_gorgias(&c, d.store.as_ref(), GorgiasResource::Tickets, start_time())
+        .await
+        .unwrap();
+    sync_gorgias(
+        &c,
+        d.store.as_ref(),
+        GorgiasResource::SatisfactionSurveys,
+        start_time(),
+    )
+    .await
+    .unwrap();
+    let truth = d.sim.gorgias_ticket_brands();
+    let (tickets, messages, surveys) = d.stored().await;
+    let got: BTreeMap<String, Option<String>> = tickets
+        .iter()
+        .map(|t| {
+            let brand = t.brand.as_ref().map(|b| b.as_str().to_string());
+            (t.external_id.clone(), brand)
+        })
+        .collect();
+    let wrong: Vec<_> = truth
+        .iter()
+        .filter(|(id, brand)| got.get(*id) != Some(brand))
+        .map(|(id, brand)| (id, brand, got.get(id)))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} on {}: {} of {} tickets attributed wrongly (id, truth, stored): {:?}",
+        d.label,
+        d.label,
+        wrong.len(),
+        truth.len(),
+        &wrong[..wrong.len().min(10)]
+    );
+    assert_eq!(got.len(), truth.len(), "every ticket stored, none dropped");
+    // The unattributed bucket: counted by the run and present in the store.
+    let unattributed = truth.values().filter(|b| b.is_none()).count() as u64;
+    assert!(unattributed > 0, "the helpdesk has group-inbox strangers");
+    assert!(unattributed < truth.len() as u64 / 5);
+    assert_eq!(run.unattributed, unattributed);
+    for brand in ["plentum", "mavena", "pawfully"] {
+        let n = truth
+            .values()
+            .filter(|b| b.as_deref() == Some(brand))
+            .count();
+        assert!(n > 0, "{brand} has tickets");
+    }
+    // Messages and surveys carry their ticket's brand.
+    let by_ticket: BTreeMap<&str, Option<&BrandId>> = tickets
+        .iter()
+        .map(|t| (t.external_id.as_str(), t.brand.as_ref()))
+        .collect();
+    assert!(!messages.is_empty() && !surveys.is_empty());
+    for m in &messages {
+        assert_eq!(
+            m.brand.as_ref(),
+            by_ticket[m.ticket_id.as_str()],
+            "message {}",
+            m.external_id
+        );
+    }
+    for s in &surveys {
+        assert_eq!(
+            s.brand.as_ref(),
+            by_ticket[s.ticket_id.as_str()],
+            "survey {}",
+            s.external_id
+        );
+    }
+    eprintln!(
+        "attribution on {}: {} tickets, {unattributed} unattributed, {} messages, {} surveys",
+        d.label,
+        tickets.len(),
+        messages.len(),
+        surveys.len()
     );
 }

@@ -17,10 +17,12 @@ pub mod alerts;
 mod example;
 mod model;
 mod parse;
+pub mod security;
 mod walk;
 
 pub use alerts::AlertsConfig;
 pub use example::EXAMPLE_CONFIG;
+pub use security::SecurityConfig;
 pub use model::{
     Config, DatabaseConfig, GorgiasConfig, ShopifySourceConfig, SyncCadence, DEFAULT_DATABASE_URL,
     DEFAULT_LISTEN, DEFAULT_SHOPIFY_API_VERSION,

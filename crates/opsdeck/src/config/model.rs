@@ -24,6 +24,8 @@ pub struct Config {
     pub gorgias: Option<GorgiasConfig>,
     /// `[alerts]` and `[notifiers.*]`.
     pub alerts: super::alerts::AlertsConfig,
+    /// `[security]`: sessions, login lockout, cookies, proxies, audit retention.
+    pub security: super::security::SecurityConfig,
 }
 
 /// The database URL may carry a password, so it is a [`Secret`].

@@ -88,6 +88,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         .opt_table("gorgias")
         .and_then(|g| parse_gorgias(&g, secrets, &brands));
     let alerts = super::alerts::parse_alerts(&root, secrets, &brands);
+    let security = super::security::parse_security(&root);
     root.finish();
 
     if !problems.is_empty() {
@@ -108,6 +109,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         shopify,
         gorgias,
         alerts,
+        security,
     })
 }
 
@@ -542,7 +544,7 @@ fn http_url(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Url> {
     }
 }
 
-fn duration(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Duration> {
+pub(super) fn duration(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Duration> {
     match value.parse::<jiff::SignedDuration>() {
         Ok(d) if d.is_positive() => Duration::try_from(d).ok(),
         _ => {

@@ -16,6 +16,7 @@ mod dashboard;
 mod http;
 mod ingest;
 mod panels;
+mod timeline;
 mod pulse;
 mod timeline;
 mod webhooks;
