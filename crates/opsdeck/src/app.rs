@@ -237,6 +237,12 @@ pub async fn start(
     clock: Clock,
 ) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
+    if store.list_users().await?.is_empty() {
+        eprintln!(
+            "No dashboard users yet: every page asks for a login. Create an admin with\n  \
+             opsdeck user add --username admin --role admin --config FILE"
+        );
+    }
     let mut jobs: Vec<WorkerJob> = sync_jobs(config)?.into_iter().map(Into::into).collect();
     jobs.extend(gorgias_jobs(config)?.into_iter().map(WorkerJob::from));
     let addr = listener.local_addr()?;
@@ -286,10 +292,19 @@ pub async fn start(
         clock: clock.clone(),
         started_at: clock(),
         webhooks,
+        auth: opsdeck_web::auth::Auth::new(config.security.auth.clone()),
         projection,
         panel_config: Arc::new(panel_config(config)),
         ingest: Default::default(),
     };
+    // Audit retention and expired sessions; ends with the application.
+    crate::housekeeping::spawn(
+        store.clone(),
+        clock.clone(),
+        config.security.audit_retention,
+        config.security.auth.clone(),
+        stop_rx.clone(),
+    );
     let mut web_stop = stop_rx;
     let web = tokio::spawn(opsdeck_web::serve(listener, state, async move {
         let _ = web_stop.wait_for(|stopped| *stopped).await;

@@ -79,6 +79,7 @@ pub fn demo_config(
         shopify,
         gorgias: None,
         alerts: Default::default(),
+        security: Default::default(),
     })
 }
 
@@ -116,6 +117,28 @@ pub fn demo_gorgias(
         attribution,
         every: tick * 2,
     })
+}
+
+/// Creates the demo's admin, ops and viewer users with random passwords;
+/// returns (username, role, password) for printing.
+pub async fn demo_users(
+    store: &dyn opsdeck_store::Store,
+) -> anyhow::Result<Vec<(String, opsdeck_store::Role, String)>> {
+    use opsdeck_store::Role;
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let hasher = opsdeck_web::auth::PasswordHasher::default();
+    let mut created = Vec::new();
+    for (username, role) in [("admin", Role::Admin), ("ops", Role::Ops), ("viewer", Role::Viewer)] {
+        let mut rng = rand::thread_rng();
+        let password: String = (0..16)
+            .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+            .collect();
+        crate::users_cli::add(store, &hasher, username, role, &password, "demo", Timestamp::now())
+            .await?;
+        created.push((username.to_string(), role, password));
+    }
+    Ok(created)
 }
 
 /// Runs the demo until `shutdown` completes.
@@ -185,6 +208,7 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     let (_receivers, alert_printer) = crate::alerts_app::demo_receivers(&mut config).await?;
     let clock: Clock = app::system_clock();
     let running = app::start(&config, listener, clock).await?;
+    let accounts = demo_users(running.store.as_ref()).await?;
     // Subscribe through the same code path as `opsdeck shopify webhooks register`.
     let address = url::Url::parse(&format!("http://{}/webhooks/shopify", running.addr))?;
     let registrations = crate::shopify_cli::register_all(&config, &address).await?;
@@ -202,6 +226,10 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     println!("  simulated Gorgias helpdesk at http://{sim_addr}/gorgias/api/tickets");
     println!("  database:   {}", db_path.display());
     println!("  alerts:     http://{}/api/v1/alerts (messages to the fake Slack/Telegram are printed below)", running.addr);
+    println!("  log in with (created for this demo, shown only now):");
+    for (username, role, password) in &accounts {
+        println!("    {role:<7} username {username:<7} password {password}");
+    }
     println!("  press Ctrl-C to stop");
     println!();
 

@@ -71,6 +71,12 @@ enum Command {
         #[command(subcommand)]
         command: opsdeck::tokens_cli::TokenCommand,
     },
+    /// Dashboard users: add (password prompted or --password-stdin),
+    /// reset-password, list, disable.
+    User {
+        #[command(subcommand)]
+        command: opsdeck::users_cli::UserCommand,
+    },
     /// Import a CSV file of orders, products or inventory levels for a
     /// brand; every invalid row is listed and nothing is written unless
     /// --skip-invalid.
@@ -230,6 +236,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Token { command } => {
             let config = load(command.config_path())?;
             opsdeck::tokens_cli::run(command, &config).await?;
+        }
+        Command::User { command } => {
+            let config = load(command.config_path())?;
+            opsdeck::users_cli::run(command, &config).await?;
         }
         Command::Import(args) => {
             let config = load(&args.config)?;

@@ -63,8 +63,20 @@ chat_id = "-100"
     assert!(text.contains("Zero orders"), "{text}");
     assert_eq!(got[0].body["chat_id"], "-100");
 
-    let url = format!("http://{}/api/v1/alerts", running.addr);
-    let body: serde_json::Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    let base = format!("http://{}", running.addr);
+    let password = "correct horse battery";
+    let viewer = opsdeck_store::Role::Viewer;
+    opsdeck_web::testing::create_user(running.store.as_ref(), "view", viewer, password).await;
+    let session = opsdeck_web::testing::login(&base, "view", password).await.unwrap();
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/alerts"))
+        .header("cookie", &session.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let alerts = body["alerts"].as_array().unwrap();
     assert_eq!(alerts.len(), 1, "{body}");
     assert_eq!(alerts[0]["rule"], "zero_orders");

@@ -50,6 +50,21 @@ fn expected(orders: &[Value], from: Timestamp, to: Timestamp) -> Expected {
     e
 }
 
+/// A client logged in as a finance user (who may see revenue), the way a
+/// browser logs in.
+async fn logged_in_client(running: &app::Running, base: &str) -> reqwest::Client {
+    let password = "correct horse battery";
+    let role = opsdeck_store::Role::Finance;
+    opsdeck_web::testing::create_user(running.store.as_ref(), "fin", role, password).await;
+    let session = opsdeck_web::testing::login(base, "fin", password).await.unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", session.cookie.parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 async fn get_json(client: &reqwest::Client, url: &str) -> Value {
     let response = client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200, "GET {url}");
@@ -101,7 +116,7 @@ async fn synced_stores_on(database_url: String) {
         .await
         .unwrap();
     let base = format!("http://{}", running.addr);
-    let client = reqwest::Client::new();
+    let client = logged_in_client(&running, &base).await;
 
     // Wait until every store's orders have synced once.
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
