@@ -17,6 +17,4 @@ mod http;
 mod ingest;
 mod panels;
 mod timeline;
-mod pulse;
-mod timeline;
 mod webhooks;
