@@ -9,7 +9,9 @@ use opsdeck_sources::gorgias::{GorgiasClient, GorgiasConnector, GorgiasResource,
 use opsdeck_sources::shopify::webhooks::{run_inbox_loop, InboxSettings, WebhookShops};
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
-use opsdeck_sources::sync::{run_sync_loop, GorgiasJob, ShopifyResource, SyncJob, WorkerJob};
+use opsdeck_sources::sync::{
+    run_sync_loop_with_trigger, GorgiasJob, ShopifyResource, SyncJob, SyncTrigger, WorkerJob,
+};
 use opsdeck_store::Store;
 use opsdeck_web::{AppState, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
 use std::future::Future;
@@ -248,11 +250,14 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let (stop, stop_rx) = watch::channel(false);
 
-    let sync = tokio::spawn(run_sync_loop(
+    // The dashboard's refresh button fires this to sync every source now.
+    let sync_trigger = SyncTrigger::new();
+    let sync = tokio::spawn(run_sync_loop_with_trigger(
         jobs,
         store.clone(),
         clock.clone(),
         stop_rx.clone(),
+        sync_trigger.clone(),
     ));
     // Webhooks: received into the inbox by the web server, applied by the
     // inbox worker, which the receiver wakes after each commit.
@@ -296,6 +301,7 @@ pub async fn start(
         projection,
         panel_config: Arc::new(panel_config(config)),
         ingest: Default::default(),
+        sync_trigger,
     };
     // Audit retention and expired sessions; ends with the application.
     crate::housekeeping::spawn(

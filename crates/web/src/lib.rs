@@ -99,6 +99,9 @@ pub struct AppState {
     pub panel_config: Arc<opsdeck_metrics::panels::PanelConfig>,
     /// The ingest API's group commit (its writer starts on first use).
     pub ingest: ingest::IngestCommits,
+    /// Fired by the refresh button (`POST /refresh`): every source syncs
+    /// now instead of at its next turn.
+    pub sync_trigger: opsdeck_sources::sync::SyncTrigger,
 }
 
 impl AppState {

@@ -1,23 +1,41 @@
-//! `GET /alerts`: open alerts with acknowledge and resolve forms, and the
-//! recent history. The forms post to `/alerts/{id}/ack|resolve` and
-//! redirect back (post/redirect/get), so they work without script; the
-//! change goes through `opsdeck_alerts::actions`, the same path as the API
-//! and Telegram, which writes the audit log in the same transaction.
+//! `GET /alerts`: open alerts with acknowledge and resolve forms, the
+//! silence form, active silences and the recent history; `GET /alerts/{id}`:
+//! one episode with its state history and notification deliveries.
+//!
+//! The forms post to `/alerts/{id}/ack|resolve` and `/alerts/silences` and
+//! redirect back (post/redirect/get), so they work without script. Each
+//! carries the session's CSRF token (checked by the guard) and acts as the
+//! logged-in user with their address; the change goes through
+//! `opsdeck_alerts::actions`, the same path as the API and Telegram, which
+//! writes the audit log in the same transaction.
 
+use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::{NoParams, Params};
 use crate::view::age;
 use crate::{templates, AppState, Error};
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 use axum::Form;
+use jiff::SignedDuration;
 use opsdeck_alerts::actions::{self, Actor};
+use opsdeck_alerts::silence::{Matchers, Silence};
 use opsdeck_alerts::AlertError;
 use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow};
 use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-fn row(e: &EpisodeRow, now: opsdeck_domain::Timestamp) -> serde_json::Value {
-    serde_json::json!({
+/// Makes silence ids unique within a process (with the clock, across them).
+static SILENCES: AtomicU64 = AtomicU64::new(1);
+/// Silence durations offered by the form, in hours.
+const DURATIONS_H: [i64; 6] = [1, 2, 4, 8, 24, 72];
+/// The longest reason accepted.
+const REASON_MAX: usize = 500;
+
+fn row(e: &EpisodeRow, now: opsdeck_domain::Timestamp) -> Value {
+    json!({
         "id": e.id, "rule": e.rule, "brand": e.brand, "severity": e.severity,
         "state": e.state, "opened": age(e.opened_at, now), "updated": age(e.updated_at, now),
         "summary": e.body.get("summary").and_then(|s| s.as_str()).unwrap_or(""),
@@ -26,6 +44,7 @@ fn row(e: &EpisodeRow, now: opsdeck_domain::Timestamp) -> serde_json::Value {
 
 pub(crate) async fn page(
     State(state): State<AppState>,
+    user: CurrentUser,
     params: Result<Params<NoParams>, Error>,
 ) -> Result<Html<String>, PageError> {
     params?;
@@ -53,27 +72,110 @@ pub(crate) async fn page(
         .filter(|e| e.state == "resolved")
         .map(|e| row(e, now))
         .collect();
+    let silences: Vec<Value> = state
+        .store
+        .alert_silences(Some(now))
+        .await
+        .map_err(Error::from)?
+        .iter()
+        .map(|s| {
+            let m = s.body.get("matchers").cloned().unwrap_or(Value::Null);
+            let words = |k: &str| {
+                m.get(k)
+                    .and_then(Value::as_array)
+                    .map(|v| v.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default()
+            };
+            json!({
+                "rules": words("rules"), "brands": words("brands"), "labels": words("labels"),
+                "reason": s.body.get("reason").and_then(Value::as_str).unwrap_or(""),
+                "author": s.body.get("author").and_then(Value::as_str).unwrap_or(""),
+                "ends": s.ends_at.to_string(),
+            })
+        })
+        .collect();
     let html = templates::render(
         "alerts.html",
         minijinja::context! {
             open => open.iter().map(|e| row(e, now)).collect::<Vec<_>>(),
             history => history,
+            silences => silences,
+            can_act => user.can(Permission::ActOnAlerts),
+            csrf_token => user.csrf_token,
+            brands => state.brands.iter().map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+            rules => opsdeck_alerts::rules::default_rules().iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            durations => DURATIONS_H,
         },
     )
     .map_err(Error::from)?;
     Ok(Html(html))
 }
 
-/// The form's fields. Unknown fields are allowed: the form also carries
-/// the anti-forgery token, which a layer before this handler checks.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ActionForm {
-    #[serde(default)]
-    note: Option<String>,
+/// `GET /alerts/{id}`: the episode, every state change, every delivery.
+pub(crate) async fn detail(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    params: Result<Params<NoParams>, Error>,
+) -> Result<Html<String>, PageError> {
+    params?;
+    let now = state.now();
+    let episode = state
+        .store
+        .alert_episode(&id)
+        .await
+        .map_err(Error::from)?
+        .ok_or(Error::NotFound)?;
+    let events: Vec<Value> = state
+        .store
+        .alert_events(&id)
+        .await
+        .map_err(Error::from)?
+        .iter()
+        .map(|e| {
+            let by = e.body.get("by").and_then(Value::as_str).unwrap_or("");
+            json!({ "kind": e.kind, "at": e.at.to_string(), "when": age(e.at, now), "by": by })
+        })
+        .collect();
+    let sent: Vec<Value> = state
+        .store
+        .outbox_list(Some(&id), 100)
+        .await
+        .map_err(Error::from)?
+        .iter()
+        .map(|n| {
+            json!({
+                "channel": n.channel, "status": serde_json::to_value(n.status).unwrap_or(Value::Null),
+                "attempts": n.attempts, "created": age(n.created_at, now),
+                "last_error": n.last_error,
+            })
+        })
+        .collect();
+    let why = episode.body.get("why").and_then(Value::as_str).unwrap_or("").to_string();
+    let html = templates::render(
+        "alert.html",
+        minijinja::context! {
+            alert => row(&episode, now), why => why, events => events, sent => sent,
+            can_act => user.can(Permission::ActOnAlerts),
+            csrf_token => user.csrf_token,
+        },
+    )
+    .map_err(Error::from)?;
+    Ok(Html(html))
 }
 
-fn actor() -> Actor {
-    Actor::new("dashboard", "web")
+/// The ack/resolve form's fields. Unknown fields are allowed: the form
+/// also carries the anti-forgery token, which the guard checks.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ActionForm {
+    /// Where to go back to: the list or the episode's page.
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// The logged-in user acting from a page.
+fn actor(user: &CurrentUser) -> Actor {
+    user.actor()
 }
 
 fn alert_error(e: AlertError) -> Error {
@@ -84,25 +186,110 @@ fn alert_error(e: AlertError) -> Error {
     }
 }
 
+/// Back to the episode's page when the form came from there, else the list.
+fn back(form: &ActionForm, id: &str) -> Redirect {
+    match form.back.as_deref() {
+        Some("episode") => {
+            let id: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+            Redirect::to(&format!("/alerts/{id}"))
+        }
+        _ => Redirect::to("/alerts"),
+    }
+}
+
 pub(crate) async fn ack(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
-    Form(_form): Form<ActionForm>,
+    Form(form): Form<ActionForm>,
 ) -> Result<Redirect, PageError> {
-    actions::acknowledge(state.store.as_ref(), &id, &actor(), state.now())
+    actions::acknowledge(state.store.as_ref(), &id, &actor(&user), state.now())
         .await
         .map_err(alert_error)?;
-    Ok(Redirect::to("/alerts"))
+    Ok(back(&form, &id))
 }
 
 pub(crate) async fn resolve(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Result<Redirect, PageError> {
-    let _ = form.note;
-    actions::resolve(state.store.as_ref(), &id, &actor(), state.now())
+    actions::resolve(state.store.as_ref(), &id, &actor(&user), state.now())
         .await
         .map_err(alert_error)?;
-    Ok(Redirect::to("/alerts"))
+    Ok(back(&form, &id))
+}
+
+/// The silence form: what to match (any of rule, brand, label), for how
+/// many hours, and why.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SilenceForm {
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    brand: String,
+    #[serde(default)]
+    label: String,
+    hours: String,
+    #[serde(default)]
+    reason: String,
+}
+
+fn one(s: &str) -> Vec<String> {
+    let s = s.trim();
+    if s.is_empty() {
+        Vec::new()
+    } else {
+        vec![s.to_string()]
+    }
+}
+
+pub(crate) async fn silence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: Result<Form<SilenceForm>, FormRejection>,
+) -> Result<Redirect, PageError> {
+    let Form(f) = form.map_err(|e| Error::BadRequest(format!("silence form: {}", e.body_text())))?;
+    let hours: i64 = f
+        .hours
+        .trim()
+        .parse()
+        .ok()
+        .filter(|h| DURATIONS_H.contains(h))
+        .ok_or_else(|| {
+            Error::BadRequest(format!(
+                "duration must be one of {DURATIONS_H:?} hours, not {:?}",
+                f.hours
+            ))
+        })?;
+    let reason = f.reason.trim().to_string();
+    if reason.is_empty() {
+        return Err(Error::BadRequest("a silence needs a reason".into()).into());
+    }
+    if reason.chars().count() > REASON_MAX {
+        return Err(Error::BadRequest(format!("the reason is longer than {REASON_MAX} characters")).into());
+    }
+    let brands = one(&f.brand);
+    for b in &brands {
+        state.brand(b)?;
+    }
+    let now = state.now();
+    let silence = Silence {
+        id: format!("S{}-w{}", now.as_microsecond(), SILENCES.fetch_add(1, Ordering::Relaxed)),
+        matchers: Matchers {
+            rules: one(&f.rule),
+            brands,
+            labels: one(&f.label),
+        },
+        starts_at: now,
+        ends_at: now + SignedDuration::from_hours(hours),
+        reason,
+        author: user.username.clone(),
+        incident: None,
+    };
+    actions::silence(state.store.as_ref(), &silence, &actor(&user), now)
+        .await
+        .map_err(alert_error)?;
+    Ok(Redirect::to("/alerts#silences"))
 }

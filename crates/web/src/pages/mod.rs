@@ -12,13 +12,18 @@
 //! - `dashboard`: `GET /` and `GET /fragments/{tile}`.
 //! - `wismo`: `GET /wismo` with range and previous-period comparison.
 //! - `inventory`: `GET /inventory`, sortable on the server.
-//! - `alerts`: `GET /alerts` and the ack / resolve forms.
+//! - `alerts`: `GET /alerts` with the ack / resolve / silence forms, and
+//!   `GET /alerts/{id}` (one episode's history).
+//! - `pulse`: `GET /pulse` (sales pulse) and its decision form.
+//! - `sources`: `GET /sources` (sync health) and `POST /refresh`.
 //! - `format`: numbers, durations and shares in words.
 
 mod alerts;
 mod dashboard;
 pub(crate) mod format;
 mod inventory;
+mod pulse;
+mod sources;
 pub(crate) mod tiles;
 mod wismo;
 
@@ -36,7 +41,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/fragments/{tile}", get(dashboard::fragment))
         .route("/wismo", get(wismo::page))
         .route("/inventory", get(inventory::page))
+        .route("/sources", get(sources::page))
+        .route("/refresh", post(sources::refresh))
+        .route("/pulse", get(pulse::page))
+        .route("/pulse/{brand}/decision", post(pulse::decide))
         .route("/alerts", get(alerts::page))
+        .route("/alerts/silences", post(alerts::silence))
+        .route("/alerts/{id}", get(alerts::detail))
         .route("/alerts/{id}/ack", post(alerts::ack))
         .route("/alerts/{id}/resolve", post(alerts::resolve))
 }

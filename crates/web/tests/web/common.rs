@@ -222,6 +222,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         projection,
         panel_config: Default::default(),
         ingest: Default::default(),
+        sync_trigger: Default::default(),
         auth: opsdeck_web::testing::auth_for_tests(),
     }
 }

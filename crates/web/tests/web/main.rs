@@ -16,5 +16,6 @@ mod dashboard;
 mod http;
 mod ingest;
 mod panels;
+mod pulse;
 mod timeline;
 mod webhooks;

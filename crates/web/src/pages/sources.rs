@@ -1,0 +1,122 @@
+//! `GET /sources`: sync health per source and resource — last success and
+//! how long ago, lag behind the platform, error and rate-limit counts, the
+//! last error — and the refresh button.
+//!
+//! `POST /refresh`: fires the sync worker's trigger so every source syncs
+//! now instead of at its next turn, audits who asked, and redirects back
+//! to the page the button was on (post/redirect/get; works without
+//! script). The form carries the session's CSRF token like every form.
+
+use crate::auth::guard::safe_next;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::PageError;
+use crate::params::{NoParams, Params};
+use crate::view::{age, NO_VALUE};
+use crate::{audit, templates, AppState, Error};
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::response::{Html, Redirect};
+use axum::Form;
+use opsdeck_domain::Timestamp;
+use opsdeck_metrics::lag;
+use opsdeck_store::SyncState;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// "12 min" / "3.5 h" for a lag in seconds; a dash for none.
+fn lag_words(seconds: Option<i64>) -> String {
+    super::format::hours(seconds.map(|s| s as f64 / 3600.0))
+}
+
+fn resource_row(resource: &str, s: Option<&SyncState>, now: Timestamp) -> Value {
+    let l = s.map(|s| lag(s, now));
+    let ago = |t: Option<Timestamp>| t.map_or_else(|| "never".to_string(), |t| age(t, now));
+    let health = match s {
+        None => "never synced",
+        Some(s) if s.consecutive_failures > 0 => "failing",
+        Some(s) if s.last_success_at.is_none() => "never synced",
+        Some(_) => "ok",
+    };
+    json!({
+        "resource": resource,
+        "health": health,
+        "last_success": ago(s.and_then(|s| s.last_success_at)),
+        "last_success_at": s.and_then(|s| s.last_success_at).map(|t| t.to_string()),
+        "last_attempt": ago(s.and_then(|s| s.last_attempt_at)),
+        "lag": lag_words(l.and_then(|l| l.watermark_seconds)),
+        "failures": s.map_or(0, |s| s.consecutive_failures),
+        "errors": s.map_or(0, |s| s.errors),
+        "requests": s.map_or(0, |s| s.requests),
+        "rate_limit_waits": s.map_or(0, |s| s.rate_limit_waits),
+        "records": s.map_or(0, |s| s.records_synced),
+        "last_error": s.and_then(|s| s.last_error.clone()).unwrap_or_else(|| NO_VALUE.to_string()),
+        "last_error_when": s.and_then(|s| s.last_error_at).map(|t| age(t, now)),
+    })
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Result<Params<NoParams>, Error>,
+) -> Result<Html<String>, PageError> {
+    params?;
+    let now = state.now();
+    let states = state.store.all_sync_states().await.map_err(Error::from)?;
+    let brand_name = |id: &opsdeck_domain::BrandId| {
+        state
+            .brands
+            .iter()
+            .find(|b| &b.id == id)
+            .map_or_else(|| id.to_string(), |b| b.name.clone())
+    };
+    let mut rows = Vec::new();
+    for source in state.sources.iter() {
+        let own: Vec<&SyncState> = states.iter().filter(|s| s.source == source.id).collect();
+        let mut resources: Vec<Value> = source
+            .resources
+            .iter()
+            .map(|r| resource_row(r, own.iter().copied().find(|s| &s.resource == r), now))
+            .collect();
+        for s in own.iter().filter(|s| !source.resources.contains(&s.resource)) {
+            resources.push(resource_row(&s.resource, Some(s), now));
+        }
+        rows.push(json!({
+            "id": source.id.to_string(),
+            "platform": source.platform,
+            "brand": source.brand.as_ref().map_or_else(|| "all brands".to_string(), brand_name),
+            "resources": resources,
+        }));
+    }
+    let html = templates::render(
+        "sources.html",
+        minijinja::context! {
+            sources => rows,
+            can_refresh => user.can(Permission::RefreshSync),
+            csrf_token => user.csrf_token,
+        },
+    )
+    .map_err(Error::from)?;
+    Ok(Html(html))
+}
+
+/// The refresh form: the CSRF token (checked by the guard) and the page to
+/// go back to.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RefreshForm {
+    #[serde(default)]
+    back: Option<String>,
+}
+
+pub(crate) async fn refresh(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: Result<Form<RefreshForm>, FormRejection>,
+) -> Result<Redirect, PageError> {
+    let Form(form) = form.map_err(|e| Error::BadRequest(format!("refresh form: {}", e.body_text())))?;
+    state.sync_trigger.fire();
+    audit::record_for(&state, &user, "sync.refresh", "sources", json!({})).await?;
+    tracing::info!(user = %user.username, "sync refresh requested");
+    // Back where the button was, but only to a path on this site.
+    let back = form.back.filter(|b| safe_next(b)).unwrap_or_else(|| "/".into());
+    Ok(Redirect::to(&back))
+}
