@@ -333,11 +333,56 @@ impl Drop for PollGuard<'_> {
     }
 }
 
-/// A fake SMTP relay: accepts EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT and
-/// records each message's DATA section.
+/// How the fake SMTP relay protects its sessions.
+#[derive(Clone)]
+pub enum FakeSmtpTls {
+    /// Plain text throughout (STARTTLS not offered).
+    Plain,
+    /// Offers STARTTLS with this server configuration.
+    StartTls(tokio_rustls::TlsAcceptor),
+    /// TLS from the first byte.
+    Implicit(tokio_rustls::TlsAcceptor),
+}
+
+impl FakeSmtpTls {
+    /// A TLS server configuration from a DER certificate and its PKCS#8
+    /// DER key (tests keep a self-signed one for `localhost`).
+    pub fn acceptor(cert_der: &[u8], key_der: &[u8]) -> tokio_rustls::TlsAcceptor {
+        use tokio_rustls::rustls;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(cert_der.to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der.to_vec())),
+            )
+            .expect("a usable test certificate and key");
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
+}
+
+/// One message the fake relay accepted.
+#[derive(Debug, Clone)]
+pub struct SmtpMessage {
+    /// The DATA section (CRLF line ends kept).
+    pub data: String,
+    /// Whether the session was under TLS when the message came.
+    pub secured: bool,
+    /// The AUTH PLAIN user, when the client authenticated.
+    pub user: Option<String>,
+}
+
+trait SmtpIo: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> SmtpIo for T {}
+
+/// A fake SMTP relay: accepts EHLO, STARTTLS (when so started), AUTH
+/// PLAIN, MAIL, RCPT, DATA, QUIT and records each message.
 pub struct FakeSmtp {
     pub port: u16,
-    messages: Arc<Mutex<Vec<String>>>,
+    messages: Arc<Mutex<Vec<SmtpMessage>>>,
     /// Next MAIL FROM answers this code instead of 250 (e.g. 451, 550).
     reject_next: Arc<Mutex<VecDeque<u16>>>,
     server: tokio::task::JoinHandle<()>,
@@ -350,7 +395,12 @@ impl Drop for FakeSmtp {
 }
 
 impl FakeSmtp {
+    /// A plain-text relay on a loopback port.
     pub async fn start() -> std::io::Result<Self> {
+        Self::start_with(FakeSmtpTls::Plain).await
+    }
+
+    pub async fn start_with(tls: FakeSmtpTls) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let messages = Arc::new(Mutex::new(Vec::new()));
@@ -358,9 +408,9 @@ impl FakeSmtp {
         let (m, r) = (messages.clone(), reject_next.clone());
         let server = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (m, r) = (m.clone(), r.clone());
+                let (m, r, tls) = (m.clone(), r.clone(), tls.clone());
                 tokio::spawn(async move {
-                    let _ = smtp_session(stream, m, r).await;
+                    let _ = smtp_session(stream, tls, m, r).await;
                 });
             }
         });
@@ -374,6 +424,11 @@ impl FakeSmtp {
 
     /// The DATA sections received, oldest first (CRLF line ends kept).
     pub fn messages(&self) -> Vec<String> {
+        self.received().into_iter().map(|m| m.data).collect()
+    }
+
+    /// Every message with how it came.
+    pub fn received(&self) -> Vec<SmtpMessage> {
         self.messages.lock().expect("fake lock").clone()
     }
 
@@ -384,50 +439,90 @@ impl FakeSmtp {
 
 async fn smtp_session(
     stream: tokio::net::TcpStream,
-    messages: Arc<Mutex<Vec<String>>>,
+    tls: FakeSmtpTls,
+    messages: Arc<Mutex<Vec<SmtpMessage>>>,
     reject: Arc<Mutex<VecDeque<u16>>>,
 ) -> std::io::Result<()> {
-    let (r, mut w) = stream.into_split();
-    let mut lines = BufReader::new(r);
-    w.write_all(b"220 fake.smtp ESMTP\r\n").await?;
-    loop {
-        let mut line = String::new();
-        if lines.read_line(&mut line).await? == 0 {
-            return Ok(());
+    let (mut io, mut secured, mut upgrade): (Box<dyn SmtpIo>, bool, _) = match tls {
+        FakeSmtpTls::Plain => (Box::new(stream), false, None),
+        FakeSmtpTls::StartTls(a) => (Box::new(stream), false, Some(a)),
+        FakeSmtpTls::Implicit(a) => (Box::new(a.accept(stream).await?), true, None),
+    };
+    let mut user = None;
+    let mut greet = true;
+    'session: loop {
+        let (r, mut w) = tokio::io::split(io);
+        let mut lines = BufReader::new(r);
+        if greet {
+            w.write_all(b"220 fake.smtp ESMTP\r\n").await?;
+            greet = false;
         }
-        let upper = line.to_ascii_uppercase();
-        let reply: String = if upper.starts_with("EHLO") {
-            "250-fake.smtp\r\n250 AUTH PLAIN\r\n".into()
-        } else if upper.starts_with("AUTH PLAIN") {
-            "235 2.7.0 ok\r\n".into()
-        } else if upper.starts_with("MAIL FROM") {
-            match reject.lock().expect("fake lock").pop_front() {
-                Some(code) => format!("{code} not now\r\n"),
-                None => "250 ok\r\n".into(),
+        loop {
+            let mut line = String::new();
+            if lines.read_line(&mut line).await? == 0 {
+                return Ok(());
             }
-        } else if upper.starts_with("RCPT TO") {
-            "250 ok\r\n".into()
-        } else if upper.starts_with("DATA") {
-            w.write_all(b"354 go ahead\r\n").await?;
-            let mut data = String::new();
-            loop {
-                let mut l = String::new();
-                if lines.read_line(&mut l).await? == 0 {
-                    return Ok(());
+            let upper = line.to_ascii_uppercase();
+            let reply: String = if upper.starts_with("EHLO") {
+                if upgrade.is_some() {
+                    "250-fake.smtp\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n".into()
+                } else {
+                    "250-fake.smtp\r\n250 AUTH PLAIN\r\n".into()
                 }
-                if l == ".\r\n" {
-                    break;
+            } else if upper.starts_with("STARTTLS") && upgrade.is_some() {
+                w.write_all(b"220 2.0.0 ready to start TLS\r\n").await?;
+                w.flush().await?;
+                let acceptor = upgrade.take().expect("checked");
+                let plain = lines.into_inner().unsplit(w);
+                io = Box::new(acceptor.accept(plain).await?);
+                secured = true;
+                continue 'session;
+            } else if upper.starts_with("AUTH PLAIN") {
+                use base64::Engine;
+                let token = line.trim_end()["AUTH PLAIN ".len()..].to_string();
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(token)
+                    .unwrap_or_default();
+                user = String::from_utf8_lossy(&decoded)
+                    .split('\0')
+                    .nth(1)
+                    .map(str::to_string);
+                "235 2.7.0 ok\r\n".into()
+            } else if upper.starts_with("MAIL FROM") {
+                match reject.lock().expect("fake lock").pop_front() {
+                    Some(code) => format!("{code} not now\r\n"),
+                    None => "250 ok\r\n".into(),
                 }
-                data.push_str(&l);
-            }
-            messages.lock().expect("fake lock").push(data);
-            "250 queued\r\n".into()
-        } else if upper.starts_with("QUIT") {
-            w.write_all(b"221 bye\r\n").await?;
-            return Ok(());
-        } else {
-            "500 unknown command\r\n".into()
-        };
-        w.write_all(reply.as_bytes()).await?;
+            } else if upper.starts_with("RCPT TO") {
+                "250 ok\r\n".into()
+            } else if upper.starts_with("DATA") {
+                w.write_all(b"354 go ahead\r\n").await?;
+                let mut data = String::new();
+                loop {
+                    let mut l = String::new();
+                    if lines.read_line(&mut l).await? == 0 {
+                        return Ok(());
+                    }
+                    if l == ".\r\n" {
+                        break;
+                    }
+                    data.push_str(&l);
+                }
+                messages.lock().expect("fake lock").push(SmtpMessage {
+                    data,
+                    secured,
+                    user: user.clone(),
+                });
+                "250 queued\r\n".into()
+            } else if upper.starts_with("QUIT") {
+                w.write_all(b"221 bye\r\n").await?;
+                w.flush().await?;
+                return Ok(());
+            } else {
+                "500 unknown command\r\n".into()
+            };
+            w.write_all(reply.as_bytes()).await?;
+            w.flush().await?;
+        }
     }
 }

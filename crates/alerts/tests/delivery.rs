@@ -3,7 +3,7 @@
 //! acknowledging from Telegram, the signed webhook and SMTP.
 
 use jiff::{SignedDuration, Timestamp};
-use opsdeck_alerts::notify::email::{EmailNotifier, SmtpConfig};
+use opsdeck_alerts::notify::email::{EmailNotifier, SmtpConfig, SmtpSecurity};
 use opsdeck_alerts::notify::slack::SlackNotifier;
 use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier, TelegramUpdates};
 use opsdeck_alerts::notify::webhook::{
@@ -519,6 +519,8 @@ async fn email_goes_over_smtp_with_retry_on_4xx() {
         to: vec!["owner@example.com".into()],
         auth: Some(("alerts".into(), Secret::new("pw"))),
         timeout: Duration::from_secs(5),
+        security: SmtpSecurity::None,
+        extra_roots: vec![],
     });
     let payload =
         json!({"subject": "CRITICAL · mavena: Zero orders ✓", "text": "line one\n.dot line\nend"});
