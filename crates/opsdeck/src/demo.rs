@@ -129,13 +129,25 @@ pub async fn demo_users(
     const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let hasher = opsdeck_web::auth::PasswordHasher::default();
     let mut created = Vec::new();
-    for (username, role) in [("admin", Role::Admin), ("ops", Role::Ops), ("viewer", Role::Viewer)] {
+    for (username, role) in [
+        ("admin", Role::Admin),
+        ("ops", Role::Ops),
+        ("viewer", Role::Viewer),
+    ] {
         let mut rng = rand::thread_rng();
         let password: String = (0..16)
             .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
             .collect();
-        crate::users_cli::add(store, &hasher, username, role, &password, "demo", Timestamp::now())
-            .await?;
+        crate::users_cli::add(
+            store,
+            &hasher,
+            username,
+            role,
+            &password,
+            "demo",
+            Timestamp::now(),
+        )
+        .await?;
         created.push((username.to_string(), role, password));
     }
     Ok(created)

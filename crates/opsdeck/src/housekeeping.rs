@@ -73,7 +73,10 @@ mod tests {
     async fn prunes_audit_past_retention_only() {
         let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
         let now: jiff::Timestamp = "2026-06-10T12:00:00Z".parse().unwrap();
-        for (at, action) in [("2026-03-11T11:59:59Z", "old"), ("2026-03-11T12:00:01Z", "kept")] {
+        for (at, action) in [
+            ("2026-03-11T11:59:59Z", "old"),
+            ("2026-03-11T12:00:01Z", "kept"),
+        ] {
             store
                 .record_audit(&AuditEntry {
                     at: at.parse().unwrap(),
@@ -91,7 +94,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(audit, 1);
-        let left: Vec<_> = store.audit_log(10).await.unwrap().into_iter().map(|e| e.action).collect();
+        let left: Vec<_> = store
+            .audit_log(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
         assert_eq!(left, ["kept"]);
     }
 }

@@ -71,7 +71,13 @@ impl UserCommand {
     }
 }
 
-fn audit(actor: &str, action: &str, username: &str, payload: serde_json::Value, at: Timestamp) -> AuditEntry {
+fn audit(
+    actor: &str,
+    action: &str,
+    username: &str,
+    payload: serde_json::Value,
+    at: Timestamp,
+) -> AuditEntry {
     AuditEntry {
         at,
         actor: format!("cli:{actor}"),
@@ -94,14 +100,22 @@ pub async fn add(
 ) -> anyhow::Result<()> {
     validate_username(username).map_err(anyhow::Error::msg)?;
     check_new_password(password).map_err(anyhow::Error::msg)?;
-    let hash = hasher.hash(password).map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
+    let hash = hasher
+        .hash(password)
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
     let new = NewUser {
         username: username.into(),
         role,
         password_hash: hash,
         at: now,
     };
-    let entry = audit(actor, "user.create", username, serde_json::json!({ "role": role.as_str() }), now);
+    let entry = audit(
+        actor,
+        "user.create",
+        username,
+        serde_json::json!({ "role": role.as_str() }),
+        now,
+    );
     if !store.create_user(&new, &entry).await? {
         bail!("user {username:?} already exists; use `opsdeck user reset-password` to change its password");
     }
@@ -118,9 +132,20 @@ pub async fn reset_password(
     now: Timestamp,
 ) -> anyhow::Result<()> {
     check_new_password(password).map_err(anyhow::Error::msg)?;
-    let hash = hasher.hash(password).map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
-    let entry = audit(actor, "user.password_reset", username, serde_json::json!({}), now);
-    if !store.set_user_password(username, &hash, now, &entry).await? {
+    let hash = hasher
+        .hash(password)
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
+    let entry = audit(
+        actor,
+        "user.password_reset",
+        username,
+        serde_json::json!({}),
+        now,
+    );
+    if !store
+        .set_user_password(username, &hash, now, &entry)
+        .await?
+    {
         bail!("no user {username:?}; `opsdeck user list` shows the users");
     }
     Ok(())
@@ -129,9 +154,13 @@ pub async fn reset_password(
 /// A table of users for `opsdeck user list`.
 pub fn format_list(users: &[User]) -> String {
     if users.is_empty() {
-        return "no users yet: create one with `opsdeck user add --username NAME --role admin`\n".into();
+        return "no users yet: create one with `opsdeck user add --username NAME --role admin`\n"
+            .into();
     }
-    let mut out = format!("{:<24} {:<8} {:<22} {}\n", "USERNAME", "ROLE", "CREATED", "STATUS");
+    let mut out = format!(
+        "{:<24} {:<8} {:<22} {}\n",
+        "USERNAME", "ROLE", "CREATED", "STATUS"
+    );
     for u in users {
         let status = match u.disabled_at {
             Some(at) => format!("disabled {}", at.strftime("%Y-%m-%d %H:%M UTC")),
@@ -152,10 +181,14 @@ pub fn format_list(users: &[User]) -> String {
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_string());
     }
-    let first = rpassword::prompt_password("New password: ").context("cannot read the password (no terminal? use --password-stdin)")?;
+    let first = rpassword::prompt_password("New password: ")
+        .context("cannot read the password (no terminal? use --password-stdin)")?;
     let second = rpassword::prompt_password("Repeat it: ").context("cannot read the password")?;
     if first != second {
         bail!("the two passwords differ; nothing was changed");
@@ -168,27 +201,65 @@ pub async fn run(command: UserCommand, config: &crate::config::Config) -> anyhow
     let now = Timestamp::now();
     let hasher = PasswordHasher::default();
     match command {
-        UserCommand::Add { username, role, password_stdin, actor: who, .. } => {
+        UserCommand::Add {
+            username,
+            role,
+            password_stdin,
+            actor: who,
+            ..
+        } => {
             let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
             validate_username(&username).map_err(anyhow::Error::msg)?;
             let password = read_password(password_stdin)?;
             let store = crate::app::open_store(config).await?;
-            add(store.as_ref(), &hasher, &username, role, &password, &actor(who.as_deref()), now).await?;
+            add(
+                store.as_ref(),
+                &hasher,
+                &username,
+                role,
+                &password,
+                &actor(who.as_deref()),
+                now,
+            )
+            .await?;
             println!("user {username} created with role {role}");
         }
-        UserCommand::ResetPassword { username, password_stdin, actor: who, .. } => {
+        UserCommand::ResetPassword {
+            username,
+            password_stdin,
+            actor: who,
+            ..
+        } => {
             let password = read_password(password_stdin)?;
             let store = crate::app::open_store(config).await?;
-            reset_password(store.as_ref(), &hasher, &username, &password, &actor(who.as_deref()), now).await?;
+            reset_password(
+                store.as_ref(),
+                &hasher,
+                &username,
+                &password,
+                &actor(who.as_deref()),
+                now,
+            )
+            .await?;
             println!("password of {username} changed; its sessions were ended");
         }
         UserCommand::List { .. } => {
             let store = crate::app::open_store(config).await?;
             print!("{}", format_list(&store.list_users().await?));
         }
-        UserCommand::Disable { username, actor: who, .. } => {
+        UserCommand::Disable {
+            username,
+            actor: who,
+            ..
+        } => {
             let store = crate::app::open_store(config).await?;
-            let entry = audit(&actor(who.as_deref()), "user.disable", &username, serde_json::json!({}), now);
+            let entry = audit(
+                &actor(who.as_deref()),
+                "user.disable",
+                &username,
+                serde_json::json!({}),
+                now,
+            );
             if !store.disable_user(&username, now, &entry).await? {
                 bail!("no enabled user {username:?}; `opsdeck user list` shows the users");
             }
@@ -207,23 +278,79 @@ mod tests {
         let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
         let h = PasswordHasher::insecure_fast_for_tests();
         let now = Timestamp::UNIX_EPOCH;
-        add(store.as_ref(), &h, "anna", Role::Ops, "correct horse battery", "root", now).await.unwrap();
-        let err = add(store.as_ref(), &h, "anna", Role::Ops, "correct horse battery", "root", now).await.unwrap_err();
+        add(
+            store.as_ref(),
+            &h,
+            "anna",
+            Role::Ops,
+            "correct horse battery",
+            "root",
+            now,
+        )
+        .await
+        .unwrap();
+        let err = add(
+            store.as_ref(),
+            &h,
+            "anna",
+            Role::Ops,
+            "correct horse battery",
+            "root",
+            now,
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("already exists"), "{err}");
-        let err = add(store.as_ref(), &h, "bob", Role::Ops, "short", "root", now).await.unwrap_err();
+        let err = add(store.as_ref(), &h, "bob", Role::Ops, "short", "root", now)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("at least 12"), "{err}");
-        let err = add(store.as_ref(), &h, "Bob", Role::Ops, "correct horse battery", "root", now).await.unwrap_err();
+        let err = add(
+            store.as_ref(),
+            &h,
+            "Bob",
+            Role::Ops,
+            "correct horse battery",
+            "root",
+            now,
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("lowercase"), "{err}");
-        reset_password(store.as_ref(), &h, "anna", "another long secret", "root", now).await.unwrap();
+        reset_password(
+            store.as_ref(),
+            &h,
+            "anna",
+            "another long secret",
+            "root",
+            now,
+        )
+        .await
+        .unwrap();
         let (_, hash) = store.user_credentials("anna").await.unwrap().unwrap();
         assert!(h.verify("another long secret", &hash));
-        assert!(reset_password(store.as_ref(), &h, "ghost", "another long secret", "root", now).await.is_err());
+        assert!(reset_password(
+            store.as_ref(),
+            &h,
+            "ghost",
+            "another long secret",
+            "root",
+            now
+        )
+        .await
+        .is_err());
         let list = format_list(&store.list_users().await.unwrap());
-        assert!(list.contains("anna") && list.contains("ops") && list.contains("active"), "{list}");
+        assert!(
+            list.contains("anna") && list.contains("ops") && list.contains("active"),
+            "{list}"
+        );
         let log = store.audit_log(10).await.unwrap();
         let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["user.password_reset", "user.create"]);
         assert_eq!(log[0].actor, "cli:root");
-        assert!(!log.iter().any(|e| e.payload.to_string().contains("secret")), "no password in the log");
+        assert!(
+            !log.iter().any(|e| e.payload.to_string().contains("secret")),
+            "no password in the log"
+        );
     }
 }

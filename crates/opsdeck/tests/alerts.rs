@@ -67,7 +67,9 @@ chat_id = "-100"
     let password = "correct horse battery";
     let viewer = opsdeck_store::Role::Viewer;
     opsdeck_web::testing::create_user(running.store.as_ref(), "view", viewer, password).await;
-    let session = opsdeck_web::testing::login(&base, "view", password).await.unwrap();
+    let session = opsdeck_web::testing::login(&base, "view", password)
+        .await
+        .unwrap();
     let body: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/api/v1/alerts"))
         .header("cookie", &session.cookie)

@@ -13,8 +13,8 @@ use crate::engine::SqlStore;
 use crate::schema::{corrupt, from_micros, micros};
 use crate::tokens::AuditEntry;
 use crate::Result;
-use opsdeck_domain::Timestamp;
 use async_trait::async_trait;
+use opsdeck_domain::Timestamp;
 use serde::Serialize;
 use tracing::instrument;
 
@@ -201,13 +201,18 @@ impl<D: Db> SqlStore<D> {
         Ok(true)
     }
 
-    pub(crate) async fn user_credentials_of(&self, username: &str) -> Result<Option<(User, String)>> {
+    pub(crate) async fn user_credentials_of(
+        &self,
+        username: &str,
+    ) -> Result<Option<(User, String)>> {
         let mut cols = USER_COLS.to_vec();
         cols.push(Col::Text);
         let rows = self
             .db
             .fetch(
-                &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1"),
+                &format!(
+                    "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1"
+                ),
                 &[text(username)],
                 &cols,
             )
@@ -231,13 +236,22 @@ impl<D: Db> SqlStore<D> {
 
     /// Runs `update` on one user and, if it changed a row, deletes the
     /// user's sessions and writes `audit`, all in one transaction.
-    async fn user_change(&self, update: &str, params: &[Value], username: &str, audit: &AuditEntry) -> Result<bool> {
+    async fn user_change(
+        &self,
+        update: &str,
+        params: &[Value],
+        username: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
         let mut tx = self.db.begin().await?;
         if tx.execute(update, params).await? == 0 {
             return Ok(false);
         }
-        tx.execute("DELETE FROM sessions WHERE username = $1", &[text(username)])
-            .await?;
+        tx.execute(
+            "DELETE FROM sessions WHERE username = $1",
+            &[text(username)],
+        )
+        .await?;
         tx.execute(AUDIT_INSERT, &audit_params(audit)).await?;
         tx.commit().await?;
         Ok(true)
@@ -334,12 +348,19 @@ impl<D: Db> SqlStore<D> {
     pub(crate) async fn session_delete(&self, id_sha256: &str) -> Result<bool> {
         let n = self
             .db
-            .execute("DELETE FROM sessions WHERE id_sha256 = $1", &[text(id_sha256)])
+            .execute(
+                "DELETE FROM sessions WHERE id_sha256 = $1",
+                &[text(id_sha256)],
+            )
             .await?;
         Ok(n > 0)
     }
 
-    pub(crate) async fn sessions_prune(&self, idle_before: Timestamp, created_before: Timestamp) -> Result<u64> {
+    pub(crate) async fn sessions_prune(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64> {
         self.db
             .execute(
                 "DELETE FROM sessions WHERE last_seen_at_us < $1 OR created_at_us < $2",
@@ -383,7 +404,14 @@ impl<D: Db> SqlStore<D> {
              ORDER BY at_us DESC, id DESC LIMIT ${}",
             params.len()
         );
-        let cols = [Col::Int, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text];
+        let cols = [
+            Col::Int,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+        ];
         let rows = self.db.fetch(&sql, &params, &cols).await?;
         rows.iter()
             .map(|row| {
@@ -403,7 +431,10 @@ impl<D: Db> SqlStore<D> {
 
     pub(crate) async fn audit_prune(&self, before: Timestamp) -> Result<u64> {
         self.db
-            .execute("DELETE FROM audit_log WHERE at_us < $1", &[int(micros(before))])
+            .execute(
+                "DELETE FROM audit_log WHERE at_us < $1",
+                &[int(micros(before))],
+            )
             .await
     }
 }
@@ -451,8 +482,11 @@ pub trait UserStore: Send + Sync {
 
     /// Deletes sessions last seen before `idle_before` or created before
     /// `created_before`; returns how many.
-    async fn prune_sessions(&self, idle_before: Timestamp, created_before: Timestamp)
-        -> Result<u64>;
+    async fn prune_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64>;
 
     /// Appends one entry to the audit log.
     async fn record_audit(&self, entry: &AuditEntry) -> Result<()>;

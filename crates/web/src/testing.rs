@@ -128,7 +128,10 @@ pub async fn login(base: &str, username: &str, password: &str) -> Result<TestSes
         .await
         .map_err(|e| e.to_string())?;
     let who: serde_json::Value = page.json().await.map_err(|e| e.to_string())?;
-    let csrf_token = who["csrf_token"].as_str().ok_or("no csrf_token in /session")?.to_string();
+    let csrf_token = who["csrf_token"]
+        .as_str()
+        .ok_or("no csrf_token in /session")?
+        .to_string();
     Ok(TestSession { cookie, csrf_token })
 }
 

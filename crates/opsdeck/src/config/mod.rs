@@ -22,11 +22,11 @@ mod walk;
 
 pub use alerts::AlertsConfig;
 pub use example::EXAMPLE_CONFIG;
-pub use security::SecurityConfig;
 pub use model::{
     Config, DatabaseConfig, GorgiasConfig, ShopifySourceConfig, SyncCadence, DEFAULT_DATABASE_URL,
     DEFAULT_LISTEN, DEFAULT_SHOPIFY_API_VERSION,
 };
+pub use security::SecurityConfig;
 pub use walk::ConfigProblem;
 
 use std::path::Path;

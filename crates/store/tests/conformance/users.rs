@@ -39,9 +39,22 @@ fn session(id: &str, user: &str, at: &str) -> NewSession {
 
 pub(crate) async fn users_are_created_once_and_audited(db: &TestStore) {
     let s = &db.store;
-    let a = audit("2026-06-01T00:00:00Z", "cli:root", "user.create", "user:anna");
-    assert!(s.create_user(&new_user("anna", Role::Ops), &a).await.unwrap());
-    let again = audit("2026-06-01T00:00:01Z", "cli:root", "user.create", "user:anna");
+    let a = audit(
+        "2026-06-01T00:00:00Z",
+        "cli:root",
+        "user.create",
+        "user:anna",
+    );
+    assert!(s
+        .create_user(&new_user("anna", Role::Ops), &a)
+        .await
+        .unwrap());
+    let again = audit(
+        "2026-06-01T00:00:01Z",
+        "cli:root",
+        "user.create",
+        "user:anna",
+    );
     assert!(!s
         .create_user(&new_user("anna", Role::Admin), &again)
         .await
@@ -51,7 +64,9 @@ pub(crate) async fn users_are_created_once_and_audited(db: &TestStore) {
     assert_eq!(hash, "$argon2id$fake$anna");
     assert_eq!(user.disabled_at, None);
     assert!(s.user_credentials("nobody").await.unwrap().is_none());
-    s.create_user(&new_user("bob", Role::Viewer), &a).await.unwrap();
+    s.create_user(&new_user("bob", Role::Viewer), &a)
+        .await
+        .unwrap();
     let names: Vec<_> = s
         .list_users()
         .await
@@ -61,13 +76,24 @@ pub(crate) async fn users_are_created_once_and_audited(db: &TestStore) {
         .collect();
     assert_eq!(names, ["anna", "bob"]);
     let log = s.audit_log(10).await.unwrap();
-    assert_eq!(log.len(), 2, "one entry per user created, none for the refusal");
+    assert_eq!(
+        log.len(),
+        2,
+        "one entry per user created, none for the refusal"
+    );
 }
 
 pub(crate) async fn sessions_read_back_touch_and_end(db: &TestStore) {
     let s = &db.store;
-    let a = audit("2026-06-01T00:00:00Z", "cli:root", "user.create", "user:anna");
-    s.create_user(&new_user("anna", Role::Finance), &a).await.unwrap();
+    let a = audit(
+        "2026-06-01T00:00:00Z",
+        "cli:root",
+        "user.create",
+        "user:anna",
+    );
+    s.create_user(&new_user("anna", Role::Finance), &a)
+        .await
+        .unwrap();
     s.create_session(&session("h1", "anna", "2026-06-10T10:00:00Z"))
         .await
         .unwrap();
@@ -76,10 +102,18 @@ pub(crate) async fn sessions_read_back_touch_and_end(db: &TestStore) {
     assert_eq!(got.user.role, Role::Finance);
     assert_eq!(got.csrf_token, "csrf-h1");
     assert_eq!(got.last_seen_at, ts("2026-06-10T10:00:00Z"));
-    s.touch_session("h1", ts("2026-06-10T10:20:00Z")).await.unwrap();
-    s.touch_session("h1", ts("2026-06-10T10:05:00Z")).await.unwrap();
+    s.touch_session("h1", ts("2026-06-10T10:20:00Z"))
+        .await
+        .unwrap();
+    s.touch_session("h1", ts("2026-06-10T10:05:00Z"))
+        .await
+        .unwrap();
     let got = s.session("h1").await.unwrap().unwrap();
-    assert_eq!(got.last_seen_at, ts("2026-06-10T10:20:00Z"), "never moves back");
+    assert_eq!(
+        got.last_seen_at,
+        ts("2026-06-10T10:20:00Z"),
+        "never moves back"
+    );
     assert!(s.session("h2").await.unwrap().is_none());
     assert!(s.delete_session("h1").await.unwrap());
     assert!(!s.delete_session("h1").await.unwrap());
@@ -95,8 +129,12 @@ pub(crate) async fn sessions_read_back_touch_and_end(db: &TestStore) {
     s.create_session(&session("live", "anna", "2026-06-10T09:00:00Z"))
         .await
         .unwrap();
-    s.touch_session("old", ts("2026-06-10T10:00:00Z")).await.unwrap();
-    s.touch_session("live", ts("2026-06-10T10:00:00Z")).await.unwrap();
+    s.touch_session("old", ts("2026-06-10T10:00:00Z"))
+        .await
+        .unwrap();
+    s.touch_session("live", ts("2026-06-10T10:00:00Z"))
+        .await
+        .unwrap();
     let pruned = s
         .prune_sessions(ts("2026-06-10T09:30:00Z"), ts("2026-06-09T00:00:00Z"))
         .await
@@ -107,17 +145,32 @@ pub(crate) async fn sessions_read_back_touch_and_end(db: &TestStore) {
 
 pub(crate) async fn password_change_and_disable_end_sessions_with_audit(db: &TestStore) {
     let s = &db.store;
-    let a = audit("2026-06-01T00:00:00Z", "cli:root", "user.create", "user:anna");
-    s.create_user(&new_user("anna", Role::Ops), &a).await.unwrap();
+    let a = audit(
+        "2026-06-01T00:00:00Z",
+        "cli:root",
+        "user.create",
+        "user:anna",
+    );
+    s.create_user(&new_user("anna", Role::Ops), &a)
+        .await
+        .unwrap();
     s.create_session(&session("h1", "anna", "2026-06-10T10:00:00Z"))
         .await
         .unwrap();
-    let reset = audit("2026-06-10T11:00:00Z", "cli:root", "user.password_reset", "user:anna");
+    let reset = audit(
+        "2026-06-10T11:00:00Z",
+        "cli:root",
+        "user.password_reset",
+        "user:anna",
+    );
     assert!(s
         .set_user_password("anna", "$argon2id$new", ts("2026-06-10T11:00:00Z"), &reset)
         .await
         .unwrap());
-    assert!(s.session("h1").await.unwrap().is_none(), "reset ends sessions");
+    assert!(
+        s.session("h1").await.unwrap().is_none(),
+        "reset ends sessions"
+    );
     let (user, hash) = s.user_credentials("anna").await.unwrap().unwrap();
     assert_eq!(hash, "$argon2id$new");
     assert_eq!(user.password_changed_at, ts("2026-06-10T11:00:00Z"));
@@ -129,15 +182,22 @@ pub(crate) async fn password_change_and_disable_end_sessions_with_audit(db: &Tes
     s.create_session(&session("h2", "anna", "2026-06-10T12:00:00Z"))
         .await
         .unwrap();
-    let off = audit("2026-06-10T12:30:00Z", "cli:root", "user.disable", "user:anna");
+    let off = audit(
+        "2026-06-10T12:30:00Z",
+        "cli:root",
+        "user.disable",
+        "user:anna",
+    );
     assert!(s
         .disable_user("anna", ts("2026-06-10T12:30:00Z"), &off)
         .await
         .unwrap());
-    assert!(!s
-        .disable_user("anna", ts("2026-06-10T12:31:00Z"), &off)
-        .await
-        .unwrap(), "already disabled: nothing written");
+    assert!(
+        !s.disable_user("anna", ts("2026-06-10T12:31:00Z"), &off)
+            .await
+            .unwrap(),
+        "already disabled: nothing written"
+    );
     assert!(s.session("h2").await.unwrap().is_none());
     let (user, _) = s.user_credentials("anna").await.unwrap().unwrap();
     assert_eq!(user.disabled_at, Some(ts("2026-06-10T12:30:00Z")));
@@ -148,7 +208,10 @@ pub(crate) async fn password_change_and_disable_end_sessions_with_audit(db: &Tes
         .into_iter()
         .map(|e| e.action)
         .collect();
-    assert_eq!(actions, ["user.disable", "user.password_reset", "user.create"]);
+    assert_eq!(
+        actions,
+        ["user.disable", "user.password_reset", "user.create"]
+    );
 }
 
 pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
@@ -178,7 +241,10 @@ pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
         action: Some("alert.ack".into()),
         ..all.clone()
     };
-    assert_eq!(subjects(s.search_audit(&anna_acks).await.unwrap()), ["alert:E1"]);
+    assert_eq!(
+        subjects(s.search_audit(&anna_acks).await.unwrap()),
+        ["alert:E1"]
+    );
     let window = AuditFilter {
         from: Some(ts("2026-06-09T08:00:00Z")),
         to: Some(ts("2026-06-10T09:00:00Z")),
@@ -189,7 +255,10 @@ pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
         ["alert:E2", "alert:E1"],
         "[from, to)"
     );
-    let one = AuditFilter { limit: 1, ..all.clone() };
+    let one = AuditFilter {
+        limit: 1,
+        ..all.clone()
+    };
     assert_eq!(s.search_audit(&one).await.unwrap().len(), 1);
     let got = &s.search_audit(&anna_acks).await.unwrap()[0];
     assert_eq!(got.ip.as_deref(), Some("192.0.2.7"));

@@ -28,7 +28,14 @@ pub use page::csv_cell;
 
 /// Payload keys whose values are replaced before storing, whatever the
 /// caller passed: a secret must never reach the audit log.
-const SECRET_WORDS: &[&str] = &["password", "secret", "token", "api_key", "apikey", "authorization"];
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+];
 
 /// Replaces the value of any key that names a secret with `"[redacted]"`,
 /// at any depth.
@@ -81,7 +88,15 @@ pub async fn record_for(
     subject: &str,
     payload: Value,
 ) -> Result<(), Error> {
-    record(state, &user.username, user.ip.map(|ip| ip.to_string()), action, subject, payload).await
+    record(
+        state,
+        &user.username,
+        user.ip.map(|ip| ip.to_string()),
+        action,
+        subject,
+        payload,
+    )
+    .await
 }
 
 impl CurrentUser {
@@ -95,7 +110,11 @@ impl CurrentUser {
 
 /// Deletes audit entries older than `retention` before `now`; returns how
 /// many.
-pub async fn prune(store: &dyn Store, now: Timestamp, retention: Duration) -> Result<u64, opsdeck_store::StoreError> {
+pub async fn prune(
+    store: &dyn Store,
+    now: Timestamp,
+    retention: Duration,
+) -> Result<u64, opsdeck_store::StoreError> {
     let span = jiff::SignedDuration::try_from(retention).unwrap_or(jiff::SignedDuration::MAX);
     let before = now.checked_sub(span).unwrap_or(Timestamp::MIN);
     let n = store.prune_audit(before).await?;

@@ -42,21 +42,28 @@ struct AuditQuery {
 }
 
 fn day_start(key: &str, value: &str) -> Result<Timestamp, Error> {
-    let date: Date = value
-        .parse()
-        .map_err(|_| Error::BadRequest(format!("{key} must be a date like 2026-06-10, not {value:?}")))?;
+    let date: Date = value.parse().map_err(|_| {
+        Error::BadRequest(format!(
+            "{key} must be a date like 2026-06-10, not {value:?}"
+        ))
+    })?;
     date.to_zoned(TimeZone::UTC)
         .map(|z| z.timestamp())
         .map_err(|e| Error::BadRequest(format!("{key}: {e}")))
 }
 
 fn non_empty(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from)
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
 }
 
 impl AuditQuery {
     fn filter(&self, limit: u32) -> Result<AuditFilter, Error> {
-        let from = non_empty(&self.from).map(|v| day_start("from", &v)).transpose()?;
+        let from = non_empty(&self.from)
+            .map(|v| day_start("from", &v))
+            .transpose()?;
         let to = non_empty(&self.to)
             .map(|v| day_start("to", &v).map(|t| t + jiff::SignedDuration::from_hours(24)))
             .transpose()?;
@@ -102,7 +109,11 @@ async fn page(
     query: Result<Params<AuditQuery>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(q) = query?;
-    let entries = state.store.search_audit(&q.filter(PAGE_LIMIT)?).await.map_err(Error::from)?;
+    let entries = state
+        .store
+        .search_audit(&q.filter(PAGE_LIMIT)?)
+        .await
+        .map_err(Error::from)?;
     let csv_query = serde_urlencoded_query(&q);
     let html = templates::render(
         "audit.html",
@@ -121,7 +132,12 @@ async fn page(
 
 fn serde_urlencoded_query(q: &AuditQuery) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("actor", &q.actor), ("action", &q.action), ("from", &q.from), ("to", &q.to)] {
+    for (k, v) in [
+        ("actor", &q.actor),
+        ("action", &q.action),
+        ("from", &q.from),
+        ("to", &q.to),
+    ] {
         if let Some(v) = non_empty(v) {
             s.append_pair(k, &v);
         }
@@ -168,7 +184,10 @@ async fn csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"opsdeck-audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"opsdeck-audit.csv\"",
+            ),
             (header::CACHE_CONTROL, "no-store"),
         ],
         out,
@@ -204,8 +223,15 @@ mod tests {
         assert_eq!(f.from, Some("2026-06-01T00:00:00Z".parse().unwrap()));
         assert_eq!(f.to, Some("2026-06-02T00:00:00Z".parse().unwrap()));
         assert_eq!(f.actor, None, "blank means no filter");
-        let bad = AuditQuery { from: Some("June".into()), ..Default::default() };
-        assert!(bad.filter(10).unwrap_err().to_string().contains("from must be a date"));
+        let bad = AuditQuery {
+            from: Some("June".into()),
+            ..Default::default()
+        };
+        assert!(bad
+            .filter(10)
+            .unwrap_err()
+            .to_string()
+            .contains("from must be a date"));
         let backwards = AuditQuery {
             from: Some("2026-06-02".into()),
             to: Some("2026-06-01".into()),

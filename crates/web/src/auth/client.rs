@@ -37,10 +37,16 @@ impl ClientInfo {
 
 fn from_peer(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> ClientInfo {
     let Some(peer) = peer else {
-        return ClientInfo { ip: None, https: false };
+        return ClientInfo {
+            ip: None,
+            https: false,
+        };
     };
     if !trusted.contains(&peer) {
-        return ClientInfo { ip: Some(peer), https: false };
+        return ClientInfo {
+            ip: Some(peer),
+            https: false,
+        };
     }
     let forwarded: Vec<IpAddr> = headers
         .get_all("x-forwarded-for")
@@ -59,7 +65,10 @@ fn from_peer(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> C
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
-    ClientInfo { ip: Some(ip), https }
+    ClientInfo {
+        ip: Some(ip),
+        https,
+    }
 }
 
 #[cfg(test)]

@@ -76,9 +76,10 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         if session_id.is_some() {
             // A stale cookie: tell the browser to drop it.
             let secure = state.auth.config.secure_cookies.applies(&client);
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), secure));
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, "", Some(0), secure),
+            );
         }
         return response;
     };
@@ -86,10 +87,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         tracing::info!(user = %session.user.username, role = %session.user.role, ?needed, %path, "permission denied");
         return refuse(
             &path,
-            Error::Forbidden(format!(
-                "the {} role may not do this",
-                session.user.role
-            )),
+            Error::Forbidden(format!("the {} role may not do this", session.user.role)),
         );
     }
     let body = if is_unsafe(&parts.method) {
@@ -120,7 +118,10 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
 
 /// The session behind cookie id `id`, if it is still alive; an expired one
 /// is deleted.
-async fn live_session(state: &AppState, id: &str) -> Result<Option<(String, SessionRecord)>, Error> {
+async fn live_session(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<(String, SessionRecord)>, Error> {
     let sha = id_hash(id);
     let Some(s) = state.store.session(&sha).await? else {
         return Ok(None);
@@ -150,9 +151,17 @@ fn same(a: &str, b: &str) -> bool {
 
 /// Checks the CSRF token of a state-changing request: the header, or the
 /// `csrf_token` field of a form body (which is read and handed on intact).
-async fn check_csrf(headers: &axum::http::HeaderMap, body: Body, expected: &str) -> Result<Body, Error> {
+async fn check_csrf(
+    headers: &axum::http::HeaderMap,
+    body: Body,
+    expected: &str,
+) -> Result<Body, Error> {
     if let Some(token) = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if same(token, expected) { Ok(body) } else { Err(csrf_error()) };
+        return if same(token, expected) {
+            Ok(body)
+        } else {
+            Err(csrf_error())
+        };
     }
     let is_form = headers
         .get(header::CONTENT_TYPE)

@@ -81,9 +81,7 @@ impl Limiter {
         let window = self.lockout();
         let mut map = self.map();
         if map.len() > SWEEP_ABOVE {
-            map.retain(|_, f| {
-                f.locked_until.is_some_and(|u| now < u) || now < f.first_at + window
-            });
+            map.retain(|_, f| f.locked_until.is_some_and(|u| now < u) || now < f.first_at + window);
         }
         let entry = map.entry(key.to_string()).or_insert(Failures {
             count: 0,
@@ -134,7 +132,10 @@ mod tests {
         assert!(l.fail("user:anna", 5, at(4)), "the fifth failure locks");
         assert!(l.is_locked("user:anna", at(5)));
         assert!(l.is_locked("user:anna", at(18)));
-        assert!(!l.is_locked("user:anna", at(19)), "15 minutes after the lock");
+        assert!(
+            !l.is_locked("user:anna", at(19)),
+            "15 minutes after the lock"
+        );
         assert!(!l.fail("user:anna", 5, at(19)), "counting starts again");
         assert!(!l.is_locked("user:bob", at(5)), "per key");
     }

@@ -64,7 +64,14 @@ struct PageQuery {
 }
 
 /// Renders the form with a fresh login CSRF token in cookie and field.
-fn form(state: &AppState, client: &ClientInfo, status: StatusCode, next: &str, username: &str, error: Option<&str>) -> Result<Response, PageError> {
+fn form(
+    state: &AppState,
+    client: &ClientInfo,
+    status: StatusCode,
+    next: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
     let token = session::random_token();
     let html = templates::render(
         "login.html",
@@ -92,7 +99,14 @@ async fn page(
     Extension(client): Extension<ClientInfo>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
-    form(&state, &client, StatusCode::OK, next_or_root(q.next.as_deref()), "", None)
+    form(
+        &state,
+        &client,
+        StatusCode::OK,
+        next_or_root(q.next.as_deref()),
+        "",
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -112,7 +126,9 @@ async fn submit(
 ) -> Result<Response, PageError> {
     let next = next_or_root(f.next.as_deref()).to_string();
     let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
-    if cookie_token.is_empty() || !bool::from(cookie_token.as_bytes().ct_eq(f.csrf_token.as_bytes())) {
+    if cookie_token.is_empty()
+        || !bool::from(cookie_token.as_bytes().ct_eq(f.csrf_token.as_bytes()))
+    {
         return Err(PageError(Error::Forbidden(
             "the login form expired: reload the page and try again".into(),
         )));
@@ -126,7 +142,11 @@ async fn submit(
     let locked = limiter.is_locked(&user_key, now)
         || ip_key.as_ref().is_some_and(|k| limiter.is_locked(k, now));
 
-    let creds = state.store.user_credentials(&username).await.map_err(Error::from)?;
+    let creds = state
+        .store
+        .user_credentials(&username)
+        .await
+        .map_err(Error::from)?;
     // Always run one argon2 verification, so the time taken does not say
     // whether the username exists.
     let (hash, enabled) = match &creds {
@@ -141,9 +161,21 @@ async fn submit(
         (Some(_), _, true, false) => Some("wrong_password"),
         (Some(_), _, true, true) => None,
     };
-    let actor = if username.is_empty() { "(none)".to_string() } else { username.clone() };
+    let actor = if username.is_empty() {
+        "(none)".to_string()
+    } else {
+        username.clone()
+    };
     if let Some(reason) = reason {
-        audit::record(&state, &actor, ip.clone(), "login.failure", &format!("user:{actor}"), json!({ "reason": reason })).await?;
+        audit::record(
+            &state,
+            &actor,
+            ip.clone(),
+            "login.failure",
+            &format!("user:{actor}"),
+            json!({ "reason": reason }),
+        )
+        .await?;
         if !locked {
             let limits = limiter.limits();
             if limiter.fail(&user_key, limits.max_failures, now) {
@@ -158,18 +190,39 @@ async fn submit(
             }
         }
         tracing::info!(user = %actor, reason, "login refused");
-        return form(&state, &client, StatusCode::UNAUTHORIZED, &next, &username, Some(LOGIN_REFUSED));
+        return form(
+            &state,
+            &client,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            &username,
+            Some(LOGIN_REFUSED),
+        );
     }
     limiter.clear(&user_key);
     let created = session::create(state.store.as_ref(), &username, ip.clone(), now)
         .await
         .map_err(Error::from)?;
-    audit::record(&state, &username, ip, "login.success", &format!("user:{username}"), json!({})).await?;
+    audit::record(
+        &state,
+        &username,
+        ip,
+        "login.success",
+        &format!("user:{username}"),
+        json!({}),
+    )
+    .await?;
     let secure = state.auth.config.secure_cookies.applies(&client);
     let mut response = Redirect::to(&next).into_response();
     let h = response.headers_mut();
-    h.append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &created.id, None, secure));
-    h.append(header::SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure));
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &created.id, None, secure),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure),
+    );
     Ok(response)
 }
 
@@ -180,13 +233,25 @@ async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        state.store.delete_session(&session::id_hash(id)).await.map_err(Error::from)?;
+        state
+            .store
+            .delete_session(&session::id_hash(id))
+            .await
+            .map_err(Error::from)?;
     }
-    audit::record_for(&state, &user, "logout", &format!("user:{}", user.username), json!({})).await?;
+    audit::record_for(
+        &state,
+        &user,
+        "logout",
+        &format!("user:{}", user.username),
+        json!({}),
+    )
+    .await?;
     let secure = state.auth.config.secure_cookies.applies(&client);
     let mut response = Redirect::to("/login").into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), secure));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), secure),
+    );
     Ok(response)
 }

@@ -42,7 +42,7 @@ pub use client::ClientInfo;
 pub use limiter::LoginLimits;
 pub use opsdeck_store::Role;
 pub use password::PasswordHasher;
-pub use session::{SESSION_COOKIE, SecureCookies};
+pub use session::{SecureCookies, SESSION_COOKIE};
 
 use crate::AppState;
 use axum::extract::FromRequestParts;
@@ -154,7 +154,9 @@ impl Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth").field("config", &self.config).finish()
+        f.debug_struct("Auth")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -206,12 +208,21 @@ mod tests {
                 .collect()
         };
         use Permission::*;
-        assert_eq!(who(ViewDashboard), ["admin", "ops", "support", "finance", "viewer"]);
+        assert_eq!(
+            who(ViewDashboard),
+            ["admin", "ops", "support", "finance", "viewer"]
+        );
         assert_eq!(who(ViewRevenue), ["admin", "ops", "finance"]);
         assert_eq!(who(ActOnAlerts), ["admin", "ops"]);
         assert_eq!(who(RecordDecisions), ["admin", "ops"]);
         assert_eq!(who(RefreshSync), ["admin", "ops", "support"]);
-        for p in [ManageUsers, ManageTokens, ViewAudit, ExportAudit, ChangeSettings] {
+        for p in [
+            ManageUsers,
+            ManageTokens,
+            ViewAudit,
+            ExportAudit,
+            ChangeSettings,
+        ] {
             assert_eq!(who(p), ["admin"], "{p:?}");
         }
     }

@@ -32,9 +32,9 @@ const REVENUE_PATHS: &[&str] = &[
 
 fn under(path: &str, prefix: &str) -> bool {
     path == prefix
-        || path
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?') || rest.starts_with('.'))
+        || path.strip_prefix(prefix).is_some_and(|rest| {
+            rest.starts_with('/') || rest.starts_with('?') || rest.starts_with('.')
+        })
 }
 
 pub(crate) fn rule(method: &Method, path: &str) -> Rule {
@@ -50,7 +50,11 @@ pub(crate) fn rule(method: &Method, path: &str) -> Rule {
     }
     let unsafe_method = is_unsafe(method);
     if under(path, "/audit") || under(path, "/api/v1/audit") {
-        return Rule::Require(if path.ends_with(".csv") { ExportAudit } else { ViewAudit });
+        return Rule::Require(if path.ends_with(".csv") {
+            ExportAudit
+        } else {
+            ViewAudit
+        });
     }
     if path == "/audit.csv" {
         return Rule::Require(ExportAudit);
@@ -106,13 +110,19 @@ mod tests {
         assert_eq!(post("/api/v1/alerts/E1/ack"), Rule::Require(ActOnAlerts));
         assert_eq!(post("/alerts/E1/resolve"), Rule::Require(ActOnAlerts));
         assert_eq!(post("/api/v1/alerts/silences"), Rule::Require(ActOnAlerts));
-        assert_eq!(post("/pulse/mavena/decision"), Rule::Require(RecordDecisions));
+        assert_eq!(
+            post("/pulse/mavena/decision"),
+            Rule::Require(RecordDecisions)
+        );
         assert_eq!(post("/api/v1/sources/refresh"), Rule::Require(RefreshSync));
         assert_eq!(get("/audit"), Rule::Require(ViewAudit));
         assert_eq!(get("/audit.csv"), Rule::Require(ExportAudit));
         assert_eq!(post("/users"), Rule::Require(ManageUsers));
         assert_eq!(post("/logout"), Rule::Require(ViewDashboard));
         assert_eq!(post("/settings"), Rule::Require(ChangeSettings));
-        assert_eq!(rule(&Method::DELETE, "/api/v1/anything"), Rule::Require(ChangeSettings));
+        assert_eq!(
+            rule(&Method::DELETE, "/api/v1/anything"),
+            Rule::Require(ChangeSettings)
+        );
     }
 }

@@ -65,7 +65,12 @@ pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
 }
 
 /// A `Set-Cookie` value with the flags every opsdeck cookie has.
-pub(crate) fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -> HeaderValue {
+pub(crate) fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: Option<u64>,
+    secure: bool,
+) -> HeaderValue {
     let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age {
         c.push_str(&format!("; Max-Age={age}"));
@@ -119,12 +124,21 @@ mod tests {
     #[test]
     fn cookies_parse_and_carry_the_flags() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; opsdeck_session=xyz; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; opsdeck_session=xyz; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("xyz"));
         assert_eq!(cookie(&h, "c"), None);
         let c = set_cookie(SESSION_COOKIE, "v", None, true);
-        assert_eq!(c, "opsdeck_session=v; Path=/; HttpOnly; SameSite=Lax; Secure");
+        assert_eq!(
+            c,
+            "opsdeck_session=v; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
         let c = set_cookie(SESSION_COOKIE, "", Some(0), false);
-        assert_eq!(c, "opsdeck_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+        assert_eq!(
+            c,
+            "opsdeck_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        );
     }
 }

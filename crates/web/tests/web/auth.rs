@@ -33,9 +33,8 @@ impl Clocked {
         let offset_s = Arc::new(AtomicI64::new(0));
         let offset = offset_s.clone();
         let base = ts(NOW);
-        state.clock = Arc::new(move || {
-            base + jiff::SignedDuration::from_secs(offset.load(Ordering::SeqCst))
-        });
+        state.clock =
+            Arc::new(move || base + jiff::SignedDuration::from_secs(offset.load(Ordering::SeqCst)));
         Clocked {
             state,
             offset_s,
@@ -141,15 +140,27 @@ async fn login_sets_a_hardened_cookie_and_follows_next() {
     assert!(cookie.contains("; HttpOnly"), "{cookie}");
     assert!(cookie.contains("; SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("; Path=/"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain HTTP without a trusted proxy");
-    let id = cookie.split(';').next().unwrap().trim_start_matches("opsdeck_session=");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP without a trusted proxy"
+    );
+    let id = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("opsdeck_session=");
     assert_eq!(id.len(), 43, "256 bits, base64url");
     assert!(
         app.store().session(id).await.unwrap().is_none(),
         "the store keys sessions by the id's hash, not the id"
     );
     let page = app
-        .send(Request::get("/session").header("cookie", format!("opsdeck_session={id}")).body(Body::empty()).unwrap())
+        .send(
+            Request::get("/session")
+                .header("cookie", format!("opsdeck_session={id}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(page.status(), 200);
     let who: serde_json::Value = serde_json::from_str(&body_text(page).await).unwrap();
@@ -167,7 +178,11 @@ async fn cookie_is_secure_behind_a_trusted_tls_proxy() {
     config.secure_cookies = opsdeck_web::auth::SecureCookies::Always;
     app.state.auth = opsdeck_web::auth::Auth::new(config);
     let r = app.login("ops", PASSWORD).await;
-    assert!(set_cookies(&r).iter().all(|c| c.ends_with("; Secure")), "{:?}", set_cookies(&r));
+    assert!(
+        set_cookies(&r).iter().all(|c| c.ends_with("; Secure")),
+        "{:?}",
+        set_cookies(&r)
+    );
 }
 
 #[tokio::test]
@@ -188,9 +203,17 @@ async fn refusals_are_generic_and_lockout_expires_on_the_clock() {
     assert!(body_text(locked).await.contains(msg));
     assert_eq!(app.login("admin", PASSWORD).await.status(), 303, "per user");
     app.advance_minutes(14);
-    assert_eq!(app.login("ops", PASSWORD).await.status(), 401, "still locked");
+    assert_eq!(
+        app.login("ops", PASSWORD).await.status(),
+        401,
+        "still locked"
+    );
     app.advance_minutes(2);
-    assert_eq!(app.login("ops", PASSWORD).await.status(), 303, "lock expired");
+    assert_eq!(
+        app.login("ops", PASSWORD).await.status(),
+        303,
+        "lock expired"
+    );
     let actions = app.audit_actions().await;
     assert_eq!(actions.iter().filter(|a| *a == "login.lockout").count(), 1);
     assert_eq!(actions.iter().filter(|a| *a == "login.failure").count(), 8);
@@ -201,8 +224,9 @@ async fn refusals_are_generic_and_lockout_expires_on_the_clock() {
         .unwrap();
     assert_eq!(locked_entry.actor, "ops");
     assert!(
-        !log.iter().any(|e| e.payload.to_string().contains("wrong")
-            && e.payload.to_string().contains("still")),
+        !log.iter()
+            .any(|e| e.payload.to_string().contains("wrong")
+                && e.payload.to_string().contains("still")),
         "typed passwords never reach the audit log"
     );
 }
@@ -234,12 +258,22 @@ async fn unauthenticated_pages_redirect_and_api_answers_401() {
     assert_eq!(r.status(), 401);
     crate::common::assert_security_headers(&r);
     assert_eq!(body_text(r).await, r#"{"error":"login required"}"#);
-    for public in ["/healthz", "/login", "/api/v1/openapi.json", "/static/app.css"] {
+    for public in [
+        "/healthz",
+        "/login",
+        "/api/v1/openapi.json",
+        "/static/app.css",
+    ] {
         assert_eq!(app.send(get(public)).await.status(), 200, "{public}");
     }
     // A forged or stale cookie is no session, and is cleared.
     let r = app
-        .send(Request::get("/").header("cookie", "opsdeck_session=forged").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/")
+                .header("cookie", "opsdeck_session=forged")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(r.status(), 303);
     assert!(set_cookies(&r)[0].contains("Max-Age=0"));
@@ -258,7 +292,11 @@ async fn idle_and_absolute_timeouts_end_sessions() {
         "used 20 minutes ago: still alive"
     );
     app.advance_minutes(31);
-    assert_eq!(app.send_as(&s, get("/api/v1/brands")).await.status(), 401, "idle 31 min");
+    assert_eq!(
+        app.send_as(&s, get("/api/v1/brands")).await.status(),
+        401,
+        "idle 31 min"
+    );
 
     let s = app.session(Role::Viewer).await;
     for _ in 0..25 {
@@ -281,7 +319,11 @@ async fn logout_ends_the_session_and_is_audited() {
         .await;
     assert_eq!(r.status(), 303);
     assert!(set_cookies(&r)[0].starts_with("opsdeck_session=; "));
-    assert_eq!(app.send_as(&s, get("/")).await.status(), 303, "to the login page");
+    assert_eq!(
+        app.send_as(&s, get("/")).await.status(),
+        303,
+        "to the login page"
+    );
     assert_eq!(app.audit_actions().await, ["logout"]);
 }
 
@@ -294,7 +336,8 @@ async fn csrf_is_required_on_every_state_change() {
         if let Some(v) = csrf {
             req.headers_mut().insert("x-csrf-token", v.parse().unwrap());
         }
-        req.headers_mut().insert("cookie", s.cookie.parse().unwrap());
+        req.headers_mut()
+            .insert("cookie", s.cookie.parse().unwrap());
         let r = app.send(req).await;
         assert_eq!(r.status(), 403, "{label} header");
         assert!(body_text(r).await.contains("CSRF"));
@@ -314,10 +357,15 @@ async fn csrf_is_required_on_every_state_change() {
     // Another session's token is not this session's.
     let other = app.session(Role::Ops).await;
     let mut req = post_json("/api/v1/alerts/E1/ack", "{}");
-    req.headers_mut().insert("cookie", other.cookie.parse().unwrap());
-    req.headers_mut().insert("x-csrf-token", s.csrf_token.parse().unwrap());
+    req.headers_mut()
+        .insert("cookie", other.cookie.parse().unwrap());
+    req.headers_mut()
+        .insert("x-csrf-token", s.csrf_token.parse().unwrap());
     assert_eq!(app.send(req).await.status(), 403);
 }
+
+/// Builds a fresh request for each role.
+type MakeRequest = fn() -> Request<Body>;
 
 #[tokio::test]
 async fn permissions_per_role_on_every_route_group() {
@@ -327,16 +375,33 @@ async fn permissions_per_role_on_every_route_group() {
         sessions.push((role, app.session(role).await));
     }
     // (request, roles allowed); "allowed" means anything but 401/403.
-    let cases: Vec<(fn() -> Request<Body>, &[Role])> = vec![
+    let cases: Vec<(MakeRequest, &[Role])> = vec![
         (|| get("/api/v1/brands"), &Role::ALL),
         (|| get("/"), &Role::ALL),
         (|| get("/api/v1/alerts"), &Role::ALL),
-        (|| get("/api/v1/order-volume"), &[Role::Admin, Role::Ops, Role::Finance]),
-        (|| get("/api/v1/dashboard"), &[Role::Admin, Role::Ops, Role::Finance]),
-        (|| post_json("/api/v1/alerts/E1/ack", "{}"), &[Role::Admin, Role::Ops]),
-        (|| post_json("/api/v1/alerts/E1/resolve", "{}"), &[Role::Admin, Role::Ops]),
         (
-            || post_json("/api/v1/alerts/silences", r#"{"rules":["zero_orders"],"ends_at":"2026-06-10T20:00:00Z","reason":"r"}"#),
+            || get("/api/v1/order-volume"),
+            &[Role::Admin, Role::Ops, Role::Finance],
+        ),
+        (
+            || get("/api/v1/dashboard"),
+            &[Role::Admin, Role::Ops, Role::Finance],
+        ),
+        (
+            || post_json("/api/v1/alerts/E1/ack", "{}"),
+            &[Role::Admin, Role::Ops],
+        ),
+        (
+            || post_json("/api/v1/alerts/E1/resolve", "{}"),
+            &[Role::Admin, Role::Ops],
+        ),
+        (
+            || {
+                post_json(
+                    "/api/v1/alerts/silences",
+                    r#"{"rules":["zero_orders"],"ends_at":"2026-06-10T20:00:00Z","reason":"r"}"#,
+                )
+            },
             &[Role::Admin, Role::Ops],
         ),
         (|| get("/audit"), &[Role::Admin]),
@@ -361,7 +426,8 @@ async fn permissions_per_role_on_every_route_group() {
 async fn alert_actions_record_the_session_user_and_address() {
     let fx = Fixture::new().await;
     let ops = user_session(fx.state.store.as_ref(), "olga", Role::Ops, ts(NOW)).await;
-    let silence = r#"{"rules":["zero_orders"],"ends_at":"2026-06-10T20:00:00Z","reason":"migration"}"#;
+    let silence =
+        r#"{"rules":["zero_orders"],"ends_at":"2026-06-10T20:00:00Z","reason":"migration"}"#;
     let mut req = post_json("/api/v1/alerts/silences", silence);
     req.extensions_mut().insert(axum::extract::ConnectInfo(
         "192.0.2.44:50000".parse::<std::net::SocketAddr>().unwrap(),
@@ -377,7 +443,12 @@ async fn alert_actions_record_the_session_user_and_address() {
 async fn seed_audit(store: &dyn Store) {
     for (at, actor, action, subject) in [
         ("2026-06-08T09:00:00Z", "anna", "login.success", "user:anna"),
-        ("2026-06-09T10:00:00Z", "=cmd|' /C calc'!A0", "login.failure", "user:x"),
+        (
+            "2026-06-09T10:00:00Z",
+            "=cmd|' /C calc'!A0",
+            "login.failure",
+            "user:x",
+        ),
         ("2026-06-10T11:00:00Z", "anna", "alert.ack", "alert:E1"),
     ] {
         store
@@ -404,10 +475,17 @@ async fn audit_page_filters_by_actor_action_and_date() {
     let html = body_text(r).await;
     assert!(html.contains("alert.ack") && html.contains("login.success"));
     assert!(!html.contains("login.failure"));
-    let html = body_text(fx.get("/audit?action=alert.ack&from=2026-06-10&to=2026-06-10").await).await;
+    let html = body_text(
+        fx.get("/audit?action=alert.ack&from=2026-06-10&to=2026-06-10")
+            .await,
+    )
+    .await;
     assert!(html.contains("alert:E1") && !html.contains("user:anna"));
     let html = body_text(fx.get("/audit?from=2026-06-08&to=2026-06-08").await).await;
-    assert!(html.contains("user:anna") && !html.contains("alert:E1"), "to is inclusive, one day");
+    assert!(
+        html.contains("user:anna") && !html.contains("alert:E1"),
+        "to is inclusive, one day"
+    );
     assert_eq!(fx.get("/audit?from=yesterday").await.status(), 400);
     assert_eq!(fx.get("/audit?who=anna").await.status(), 400);
 }
@@ -419,7 +497,10 @@ async fn audit_csv_is_admin_only_and_injection_safe() {
     let r = fx.get("/audit.csv?action=login.failure").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
-    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
     let csv = body_text(r).await;
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "at,actor,action,subject,payload,ip");
@@ -436,11 +517,21 @@ async fn audit_csv_is_admin_only_and_injection_safe() {
 #[tokio::test]
 async fn security_headers_on_pages_api_redirects_and_errors() {
     let fx = Fixture::new().await;
-    for uri in ["/", "/api/v1/brands", "/no-such-page", "/api/v1/nope", "/healthz", "/login"] {
+    for uri in [
+        "/",
+        "/api/v1/brands",
+        "/no-such-page",
+        "/api/v1/nope",
+        "/healthz",
+        "/login",
+    ] {
         let r = fx.get(uri).await;
         crate::common::assert_security_headers(&r);
     }
-    let r = opsdeck_web::router(fx.state.clone()).oneshot(get("/audit")).await.unwrap();
+    let r = opsdeck_web::router(fx.state.clone())
+        .oneshot(get("/audit"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     crate::common::assert_security_headers(&r);
 }
@@ -457,7 +548,11 @@ async fn disabled_users_lose_their_sessions() {
         payload: serde_json::json!({}),
         ip: None,
     };
-    assert!(app.store().disable_user("finance", ts(NOW), &audit).await.unwrap());
+    assert!(app
+        .store()
+        .disable_user("finance", ts(NOW), &audit)
+        .await
+        .unwrap());
     assert_eq!(app.send_as(&s, get("/api/v1/brands")).await.status(), 401);
     assert_eq!(app.login("finance", PASSWORD).await.status(), 401);
 }
