@@ -154,7 +154,11 @@ pub fn fulfillment(p: &Projection, b: BrandIx, now: Timestamp) -> Fulfillment {
                 exception_rate: ratio(v.exceptions, v.shipments),
             })
             .collect(),
-        exception_rate: ratio(all.exceptions, all.shipments),
+        // Plus orders a carrier reported an exception for (see `operations`).
+        exception_rate: ratio(
+            all.exceptions + super::operations::tracking_exception_orders(p, b, today - 29, today),
+            all.shipments,
+        ),
         on_time_rate: ratio(all.on_time, all.judged),
     }
 }

@@ -39,6 +39,9 @@ pub struct Inventory {
     /// Alerts, most severe first, then fewest days until stockout.
     pub alerts: Vec<StockLine>,
     pub dropship_handling: Option<DropshipAlerts>,
+    /// Lots expiring within 30 days, soonest first (see `operations`).
+    pub expiring_batch_count: usize,
+    pub expiring_batches: Vec<super::operations::ExpiringBatch>,
 }
 
 pub fn inventory(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> Inventory {
@@ -52,6 +55,8 @@ pub fn inventory(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) 
         low: 0,
         alerts: vec![],
         dropship_handling: dropship.then_some(cfg.dropship_stock_alerts),
+        expiring_batch_count: 0,
+        expiring_batches: vec![],
     };
     for prod in p.catalog.products_of(b) {
         for v in prod.variants.iter().filter(|v| v.tracked) {
@@ -100,6 +105,8 @@ pub fn inventory(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) 
             });
         }
     }
+    (out.expiring_batch_count, out.expiring_batches) =
+        super::operations::expiring_batches(p, b, now);
     out.alerts.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)

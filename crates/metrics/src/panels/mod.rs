@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod fulfillment;
 pub mod insights;
 pub mod inventory;
+pub mod operations;
 pub mod pulse;
 pub mod sales;
 pub mod support;

@@ -7,6 +7,7 @@
 mod alerts;
 mod brands;
 pub mod openapi;
+mod operations;
 mod order_volume;
 mod sources;
 // One file per dashboard panel (thin: parse, read-lock, compute, serialize).
@@ -66,6 +67,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         insights::route(),
         dashboard::route(),
         timeline::route(),
+        operations::route(),
     ]);
     // Alert episodes, urgent list, ack/resolve, silences.
     routes.extend(alerts::routes());

@@ -1,0 +1,35 @@
+//! `GET /api/v1/operations`: what the ingest API's operations kinds say
+//! for each brand — open return requests, payment failures and chargebacks
+//! in the last 24 hours, the review queue, failing health checks.
+
+use super::panel_query::{only, projection, BrandQuery, PanelResponse};
+use super::ApiRoute;
+use crate::params::Params;
+use crate::{AppState, Error};
+use axum::extract::State;
+use axum::routing::get;
+use axum::Json;
+use opsdeck_metrics::panels::{self, per_brand};
+
+pub(super) fn route() -> ApiRoute {
+    ApiRoute {
+        path: "/api/v1/operations",
+        method: "get",
+        handler: get(handler),
+    }
+}
+
+async fn handler(
+    State(state): State<AppState>,
+    Params(query): Params<BrandQuery>,
+) -> Result<Json<PanelResponse<panels::operations::Operations>>, Error> {
+    let now = state.now();
+    let p = projection(&state);
+    let only = only(&state, &p, query.brand.as_deref())?;
+    let brands = per_brand(&p, only, |b, _| panels::operations::operations(&p, b, now));
+    Ok(Json(PanelResponse {
+        generated_at: now,
+        range: None,
+        brands,
+    }))
+}
