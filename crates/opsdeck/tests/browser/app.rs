@@ -1,0 +1,139 @@
+//! The application under test: the simulator's four shops synced by opsdeck
+//! (started as `main` starts it, on port 0) into a fresh SQLite file, with
+//! alerts on, a known user, and a clock that starts at a fixed instant.
+
+use jiff::Timestamp;
+use opsdeck::app;
+use opsdeck::demo::demo_config;
+use opsdeck_simulator::{SimConfig, Simulator};
+use opsdeck_web::auth::Role;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+/// Wednesday 2026-06-10, 14:05 in New York: the data set's "now".
+pub const NOW: &str = "2026-06-10T18:05:00Z";
+pub const USERNAME: &str = "morgan";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub base: String,
+    pub running: app::Running,
+    /// An HTTP session of the same user, for reading the JSON API.
+    pub api: opsdeck_web::testing::TestSession,
+    pub http: reqwest::Client,
+    sim_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    dir: std::path::PathBuf,
+}
+
+impl TestApp {
+    /// Starts simulator and app at `scale`, waits until every shop's
+    /// orders have synced once, and creates the admin user.
+    pub async fn start(scale: f64, label: &str) -> TestApp {
+        let start: Timestamp = NOW.parse().unwrap();
+        let simulator = Simulator::new(SimConfig {
+            seed: 11,
+            now: start,
+            scale,
+        });
+        let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim_addr = sim_listener.local_addr().unwrap();
+        let sim_task = tokio::spawn({
+            let simulator = simulator.clone();
+            async move { simulator.serve(sim_listener, std::future::pending()).await }
+        });
+        let dir =
+            std::env::temp_dir().join(format!("opsdeck-browser-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = demo_config(
+            &simulator.shops(),
+            sim_addr,
+            "127.0.0.1:0".parse().unwrap(),
+            format!("sqlite://{}", dir.join("opsdeck.db").display()),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        // Alerts on, firing as soon as their condition holds (the simulated
+        // shops have stale unfulfilled orders), evaluated every second.
+        config.alerts.enabled = true;
+        config.alerts.every = Duration::from_secs(1);
+        let rules: Vec<opsdeck_alerts::Rule> = config.alerts.rules.all().to_vec();
+        for mut rule in rules {
+            rule.timing.pending_for = jiff::SignedDuration::ZERO;
+            config.alerts.rules.upsert(rule);
+        }
+        // The data set is fixed at NOW; the clock starts there and moves on
+        // in real time, so sessions and alert timers behave as in life.
+        let started = Instant::now();
+        let clock = Arc::new(move || {
+            start
+                .checked_add(jiff::SignedDuration::try_from(started.elapsed()).unwrap())
+                .unwrap()
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let running = app::start(&config, listener, clock).await.unwrap();
+        let base = format!("http://{}", running.addr);
+        opsdeck_web::testing::create_user(running.store.as_ref(), USERNAME, Role::Admin, PASSWORD)
+            .await;
+        let api = opsdeck_web::testing::login(&base, USERNAME, PASSWORD)
+            .await
+            .expect("log in over HTTP");
+        let app = TestApp {
+            base,
+            running,
+            api,
+            http: reqwest::Client::new(),
+            sim_task,
+            dir,
+        };
+        app.wait_for_sync().await;
+        app
+    }
+
+    async fn wait_for_sync(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let sources = self.json("/api/v1/sources").await;
+            let synced = sources["sources"].as_array().unwrap().iter().all(|s| {
+                s["resources"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| !r["last_success_at"].is_null())
+            });
+            if synced {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sync did not finish: {sources:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// GET `path` with the API session; panics unless 200.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.api.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response
+    }
+
+    pub async fn json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await.unwrap();
+        self.sim_task.abort();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
