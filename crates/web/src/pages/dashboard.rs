@@ -2,6 +2,7 @@
 //! `GET /fragments/{tile}`: one tile alone, for the live script.
 
 use super::tiles::{self, TILES};
+use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::Params;
 use crate::{templates, AppState, Error};
@@ -30,6 +31,7 @@ struct Choice {
 
 pub(crate) async fn page(
     State(state): State<AppState>,
+    user: CurrentUser,
     params: Result<Params<BrandFilter>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(filter) = params?;
@@ -52,6 +54,12 @@ pub(crate) async fn page(
             tiles => rendered,
             all_brands => all_brands,
             selected => filter.only().unwrap_or(""),
+            can_refresh => user.can(Permission::RefreshSync),
+            back => match filter.only() {
+                Some(b) => format!("/?brand={}", form_urlencoded::byte_serialize(b.as_bytes()).collect::<String>()),
+                None => "/".to_string(),
+            },
+            csrf_token => user.csrf_token,
         },
     )
     .map_err(Error::from)?;

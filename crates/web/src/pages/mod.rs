@@ -16,10 +16,12 @@
 //!   `GET /alerts/{id}` (one episode's history).
 //! - `pulse`: `GET /pulse` (sales pulse) and its decision form.
 //! - `sources`: `GET /sources` (sync health) and `POST /refresh`.
+//! - `drill`: `GET /catalog`, `/tickets`, `/orders/{source}/{external_id}`.
 //! - `format`: numbers, durations and shares in words.
 
 mod alerts;
 mod dashboard;
+mod drill;
 pub(crate) mod format;
 mod inventory;
 mod pulse;
@@ -41,6 +43,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/fragments/{tile}", get(dashboard::fragment))
         .route("/wismo", get(wismo::page))
         .route("/inventory", get(inventory::page))
+        .route("/catalog", get(drill::catalog))
+        .route("/tickets", get(drill::tickets))
+        .route("/orders/{source}/{external_id}", get(drill::order))
         .route("/sources", get(sources::page))
         .route("/refresh", post(sources::refresh))
         .route("/pulse", get(pulse::page))
@@ -65,6 +70,19 @@ pub(crate) fn read(state: &AppState) -> RwLockReadGuard<'_, Projection> {
         .projection
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The brand asked for (a 400 when unknown), or the first launched one.
+pub(crate) fn default_brand(state: &AppState, brand: Option<&str>) -> Result<String, Error> {
+    match brand.filter(|b| !b.is_empty()) {
+        Some(b) => Ok(state.brand(b)?.id.to_string()),
+        None => state
+            .brands
+            .iter()
+            .find(|b| b.launched)
+            .map(|b| b.id.to_string())
+            .ok_or(Error::NotFound),
+    }
 }
 
 /// The projection index of brand `id`, or the 400 naming it.

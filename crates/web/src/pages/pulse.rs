@@ -10,7 +10,7 @@
 //! claimed), stored with the session's user and written to the audit log
 //! in the same transaction; then post/redirect/get back to the page.
 
-use super::{brand_ix, format, panel_config, read};
+use super::{brand_ix, default_brand, format, panel_config, read};
 use crate::auth::{CurrentUser, Permission};
 use crate::charts::line::{line, Series};
 use crate::charts::Datum;
@@ -39,19 +39,6 @@ const RECENT: u32 = 20;
 #[serde(deny_unknown_fields)]
 pub(crate) struct Query {
     brand: Option<String>,
-}
-
-/// The brand asked for, or the first launched one.
-fn brand_or_default(state: &AppState, brand: Option<&str>) -> Result<String, Error> {
-    match brand.filter(|b| !b.is_empty()) {
-        Some(b) => Ok(state.brand(b)?.id.to_string()),
-        None => state
-            .brands
-            .iter()
-            .find(|b| b.launched)
-            .map(|b| b.id.to_string())
-            .ok_or(Error::NotFound),
-    }
 }
 
 fn state_word(s: PulseState) -> &'static str {
@@ -126,7 +113,7 @@ pub(crate) async fn page(
     params: Result<Params<Query>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(q) = params?;
-    let brand_id = brand_or_default(&state, q.brand.as_deref())?;
+    let brand_id = default_brand(&state, q.brand.as_deref())?;
     let now = state.now();
     let cfg = panel_config(&state);
     let (pl, (today, baseline), brand) = {

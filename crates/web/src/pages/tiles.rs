@@ -57,6 +57,22 @@ struct Frame<'a> {
     freshness: String,
     stale: bool,
     body: String,
+    /// The drill-down page behind the tile and its link text.
+    more: Option<(String, &'static str)>,
+}
+
+/// The page a tile drills down to, and the words of its link.
+fn drill_down(tile: &str) -> Option<(&'static str, &'static str)> {
+    Some(match tile {
+        "volume" => ("/pulse", "Sales pulse"),
+        "pipeline" => ("/pulse", "Open fulfillment blockers"),
+        "inventory" => ("/inventory", "All inventory alerts"),
+        "catalog" => ("/catalog", "Catalog issues"),
+        "queue" | "csat" | "times" => ("/tickets", "Ticket queue"),
+        "issues" => ("/wismo", "Where-is-my-order analytics"),
+        "feed" => ("/alerts", "All alerts"),
+        _ => return None,
+    })
 }
 
 /// The whole tile `name` (frame and body) for `brands` at `now`.
@@ -83,6 +99,13 @@ pub(crate) async fn render(
         Some(b) => format!("/fragments/{name}?brand={b}"),
         None => format!("/fragments/{name}"),
     };
+    let more = drill_down(name).map(|(path, text)| {
+        let url = match only {
+            Some(b) => format!("{path}?brand={}", form_urlencoded::byte_serialize(b.as_bytes()).collect::<String>()),
+            None => path.to_string(),
+        };
+        (url, text)
+    });
     let frame = Frame {
         name,
         title,
@@ -90,6 +113,7 @@ pub(crate) async fn render(
         freshness,
         stale,
         body,
+        more,
     };
     Ok(templates::render("tiles/frame.html", frame)?)
 }

@@ -1,0 +1,177 @@
+//! The smaller drill-downs a tile links to:
+//! - `GET /catalog?brand=`: every product with an issue (no images, empty
+//!   description, a variant priced 0), active ones first, with the counts.
+//! - `GET /tickets?brand=`: the ticket queue (open, pending, created and
+//!   resolved today and this week, 7-day trend) and the urgent tickets with
+//!   the reasons each was flagged.
+//! - `GET /orders/{source}/{external_id}`: one order's timeline — placed,
+//!   paid, shipments, carrier events (exceptions marked), delivery,
+//!   inquiries, refunds — with promised vs actual delivery.
+//!
+//! All read the shared projection through `opsdeck-metrics` panel
+//! functions, the same numbers as the JSON API.
+
+use super::{brand_ix, default_brand, panel_config, read};
+use crate::charts::line::{line, Series};
+use crate::charts::Datum;
+use crate::error::PageError;
+use crate::params::{NoParams, Params};
+use crate::view::{age, NO_VALUE};
+use crate::{templates, AppState, Error};
+use axum::extract::{Path, State};
+use axum::response::Html;
+use opsdeck_metrics::panels;
+use opsdeck_metrics::panels::Point;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BrandQuery {
+    brand: Option<String>,
+}
+
+fn brands(state: &AppState) -> Vec<(String, String)> {
+    state
+        .brands
+        .iter()
+        .filter(|b| b.launched)
+        .map(|b| (b.id.to_string(), b.name.clone()))
+        .collect()
+}
+
+pub(crate) async fn catalog(
+    State(state): State<AppState>,
+    params: Result<Params<BrandQuery>, Error>,
+) -> Result<Html<String>, PageError> {
+    let Params(q) = params?;
+    let brand_id = default_brand(&state, q.brand.as_deref())?;
+    let c = {
+        let p = read(&state);
+        let b = brand_ix(&p, &state, &brand_id)?;
+        panels::catalog::catalog(&p, b)
+    };
+    let html = templates::render(
+        "catalog.html",
+        minijinja::context! {
+            brand => state.brand(&brand_id)?.name, brand_id => brand_id, brands => brands(&state),
+            score => c.health_score.map_or_else(|| NO_VALUE.to_string(), |s| format!("{:.0} %", s * 100.0)),
+            active => c.active, draft => c.draft, archived => c.archived, other => c.other,
+            missing_images => c.missing_images, missing_description => c.missing_description,
+            zero_price => c.zero_price,
+            issues => c.issues.iter().map(|i| json!({
+                "product": i.product, "status": i.status,
+                "issues": i.issues.iter().map(|w| w.replace('_', " ")).collect::<Vec<_>>().join(", "),
+            })).collect::<Vec<_>>(),
+        },
+    )
+    .map_err(Error::from)?;
+    Ok(Html(html))
+}
+
+fn series(name: &str, points: &[Point], what: &str, tz: &jiff::tz::TimeZone) -> Series {
+    Series {
+        name: name.into(),
+        points: points
+            .iter()
+            .map(|pt| {
+                let day = pt.t.to_zoned(tz.clone()).strftime("%b %-d").to_string();
+                Datum::new(&day, pt.value, format!("{day}: {:.0} {what}", pt.value))
+            })
+            .collect(),
+    }
+}
+
+pub(crate) async fn tickets(
+    State(state): State<AppState>,
+    params: Result<Params<BrandQuery>, Error>,
+) -> Result<Html<String>, PageError> {
+    let Params(q) = params?;
+    let brand_id = default_brand(&state, q.brand.as_deref())?;
+    let now = state.now();
+    let cfg = panel_config(&state);
+    let (queue, urgent) = {
+        let p = read(&state);
+        let b = brand_ix(&p, &state, &brand_id)?;
+        (
+            panels::support::queue(&p, b, cfg.week_start, now),
+            panels::urgent::urgent(&p, &cfg, b, now),
+        )
+    };
+    let brand = state.brand(&brand_id)?;
+    let (name, tz) = (brand.name.clone(), &brand.time_zone);
+    let trend = line(
+        &format!("{name}: tickets created and resolved per day, last 7 days"),
+        &[
+            series("Created", &queue.created_series, "created", tz),
+            series("Resolved", &queue.resolved_series, "resolved", tz),
+        ],
+        |m| format!("{m:.0}"),
+    );
+    let urgent_rows: Vec<Value> = urgent
+        .tickets
+        .iter()
+        .map(|t| {
+            json!({
+                "opened": age(t.ticket_created_at, now), "at": t.ticket_created_at.to_string(),
+                "order": t.linked_order.clone().unwrap_or_else(|| NO_VALUE.to_string()),
+                "flags": t.flags.iter().map(|f| json!({"flag": f.flag, "reason": f.reason})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let html = templates::render(
+        "tickets.html",
+        minijinja::context! {
+            brand => name, brand_id => brand_id, brands => brands(&state),
+            open => queue.open, pending => queue.pending,
+            created_today => queue.created_today, resolved_today => queue.resolved_today,
+            resolved_week => queue.resolved_this_week,
+            trend => trend.0,
+            urgent => urgent_rows, flagged => urgent.flagged, scanned => urgent.scanned,
+            unavailable => urgent.unavailable.iter().map(|f| json!({"flag": f.flag, "reason": f.reason})).collect::<Vec<_>>(),
+        },
+    )
+    .map_err(Error::from)?;
+    Ok(Html(html))
+}
+
+pub(crate) async fn order(
+    State(state): State<AppState>,
+    Path((source, external_id)): Path<(String, String)>,
+    params: Result<Params<NoParams>, Error>,
+) -> Result<Html<String>, PageError> {
+    params?;
+    let now = state.now();
+    let t = {
+        let p = read(&state);
+        panels::timeline::timeline(&p, &source, &external_id, now).ok_or(Error::NotFound)?
+    };
+    let when = |x: Option<jiff::Timestamp>| x.map_or_else(|| NO_VALUE.to_string(), |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string());
+    let events: Vec<Value> = t
+        .events
+        .iter()
+        .map(|e| {
+            json!({
+                "at": e.at.to_string(), "when": when(Some(e.at)), "ago": age(e.at, now),
+                "kind": serde_json::to_value(e.kind).unwrap_or(Value::Null),
+                "detail": e.detail, "exception": e.exception,
+                "amount": e.amount.map(|m| m.display()),
+            })
+        })
+        .collect();
+    let html = templates::render(
+        "order.html",
+        minijinja::context! {
+            brand => t.brand, order => t.order,
+            stage => serde_json::to_value(t.stage).unwrap_or(Value::Null),
+            cancelled => t.cancelled,
+            placed => when(Some(t.placed_at)),
+            estimated => when(t.estimated_delivery_at),
+            delivered => when(t.delivered_at),
+            days_late => t.days_late,
+            events => events,
+        },
+    )
+    .map_err(Error::from)?;
+    Ok(Html(html))
+}

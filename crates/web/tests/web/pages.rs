@@ -1,0 +1,253 @@
+//! The drill-down pages and their forms through the router: alerts (ack,
+//! resolve, silence, one episode's history) acting as the session user with
+//! CSRF, source health and the refresh button, catalog issues, the ticket
+//! queue with urgent reasons, an order's timeline, and the links to them.
+
+use crate::common::{ts, Fixture, NOW};
+use crate::pulse::{fixture, get_as, post_form, session};
+use jiff::SignedDuration;
+use opsdeck_alerts::render::RenderConfig;
+use opsdeck_alerts::{rules, AlertService, Evaluator, Figure, Observation, RuleSet};
+use opsdeck_store::{AuditFilter, Role};
+
+/// Fires `inventory_low` for Mavena; returns the episode id.
+async fn fire(fx: &Fixture) -> String {
+    let mut set = RuleSet::defaults();
+    for mut r in rules::default_rules() {
+        r.timing.pending_for = SignedDuration::ZERO;
+        set.upsert(r);
+    }
+    let service = AlertService::new(
+        fx.state.store.clone(),
+        Evaluator::new(set),
+        RenderConfig {
+            dashboard_url: "http://ops".into(),
+        },
+        Default::default(),
+        "w",
+    );
+    let obs = Observation {
+        rule: "inventory_low".into(),
+        brand: "mavena".into(),
+        subject: "sku:A".into(),
+        value: Some(Figure::new(2.0, "2 units")),
+        baseline: None,
+        threshold: Some(Figure::new(3.0, "≤ 3 units")),
+        active: true,
+        why: "sku:A is low".into(),
+        dashboard_path: "/".into(),
+    };
+    let step = service
+        .step(&[obs], ts(NOW) - SignedDuration::from_mins(1))
+        .await
+        .unwrap();
+    step.changed[0].episode_id.clone().unwrap()
+}
+
+async fn audit_actions(fx: &Fixture, action: &str) -> Vec<opsdeck_store::AuditEntry> {
+    fx.state
+        .store
+        .search_audit(&AuditFilter {
+            action: Some(action.into()),
+            limit: 50,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn alert_forms_carry_csrf_and_act_as_the_logged_in_user() {
+    let fx = fixture().await;
+    let id = fire(&fx).await;
+    let ops = session(&fx, "olga", Role::Ops).await;
+    let (status, html) = get_as(&fx, &ops, "/alerts").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("action=\"/alerts/{id}/ack\"")), "{html}");
+    assert!(html.contains("action=\"/alerts/silences\""));
+    assert_eq!(
+        opsdeck_web::testing::hidden_field(&html, "csrf_token").as_deref(),
+        Some(ops.csrf_token.as_str())
+    );
+    let ack = format!("/alerts/{id}/ack");
+    let (status, _, _) = post_form(fx.router(), &ops, &ack, "").await;
+    assert_eq!(status, 403, "no CSRF token");
+    let (status, _, _) = post_form(fx.router(), &ops, &ack, "csrf_token=nope").await;
+    assert_eq!(status, 403, "wrong CSRF token");
+    let viewer = session(&fx, "val", Role::Viewer).await;
+    let (_, html) = get_as(&fx, &viewer, "/alerts").await;
+    assert!(!html.contains("/ack\""), "no forms for a role that may not act");
+    let body = format!("csrf_token={}", viewer.csrf_token);
+    let (status, _, _) = post_form(fx.router(), &viewer, &ack, &body).await;
+    assert_eq!(status, 403);
+
+    let body = format!("csrf_token={}&back=episode", ops.csrf_token);
+    let (status, location, _) = post_form(fx.router(), &ops, &ack, &body).await;
+    assert_eq!((status, location.as_str()), (303, format!("/alerts/{id}").as_str()));
+    let audit = audit_actions(&fx, "alert.acknowledge").await;
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].actor, "olga", "the session user, not a placeholder");
+
+    let (status, html) = get_as(&fx, &ops, &format!("/alerts/{id}")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("inventory_low"));
+    assert!(html.contains("acknowledged by olga"), "{html}");
+    assert!(html.contains("sku:A is low"));
+    let (status, _) = get_as(&fx, &ops, "/alerts/nosuch").await;
+    assert_eq!(status, 404);
+
+    let body = format!("csrf_token={}", ops.csrf_token);
+    let (status, location, _) =
+        post_form(fx.router(), &ops, &format!("/alerts/{id}/resolve"), &body).await;
+    assert_eq!((status, location.as_str()), (303, "/alerts"));
+    let (_, html) = get_as(&fx, &ops, "/alerts").await;
+    assert!(html.contains("Recently resolved"));
+    assert!(html.contains(&format!("href=\"/alerts/{id}\"")));
+}
+
+#[tokio::test]
+async fn silence_form_validates_and_records_the_author() {
+    let fx = fixture().await;
+    let ops = session(&fx, "olga", Role::Ops).await;
+    let t = &ops.csrf_token;
+    let cases = [
+        (format!("csrf_token={t}&rule=inventory_low&hours=5&reason=x"), "duration must be one of"),
+        (format!("csrf_token={t}&rule=inventory_low&hours=2&reason=+"), "needs a reason"),
+        (format!("csrf_token={t}&brand=nosuch&hours=2&reason=x"), "nosuch"),
+        (format!("csrf_token={t}&hours=2&reason=x"), "at least one rule, brand or label"),
+    ];
+    for (body, expected) in cases {
+        let (status, _, html) = post_form(fx.router(), &ops, "/alerts/silences", &body).await;
+        assert_eq!(status, 400, "{body}: {html}");
+        assert!(html.contains(expected), "{body}: {html}");
+    }
+    assert!(fx.state.store.alert_silences(None).await.unwrap().is_empty());
+    let (status, _, _) = post_form(
+        fx.router(),
+        &ops,
+        "/alerts/silences",
+        "rule=inventory_low&hours=2&reason=restock+due",
+    )
+    .await;
+    assert_eq!(status, 403, "no CSRF token");
+    let body = format!("csrf_token={t}&rule=inventory_low&brand=mavena&hours=2&reason=restock+due");
+    let (status, location, _) = post_form(fx.router(), &ops, "/alerts/silences", &body).await;
+    assert_eq!((status, location.as_str()), (303, "/alerts#silences"));
+    let silences = fx.state.store.alert_silences(Some(ts(NOW))).await.unwrap();
+    assert_eq!(silences.len(), 1);
+    assert_eq!(silences[0].ends_at, ts(NOW) + SignedDuration::from_hours(2));
+    assert_eq!(silences[0].body["author"], "olga");
+    let (_, html) = get_as(&fx, &ops, "/alerts").await;
+    assert!(html.contains("by olga: restock due"), "{html}");
+    assert_eq!(audit_actions(&fx, "alert.silence").await[0].actor, "olga");
+}
+
+#[tokio::test]
+async fn source_health_and_refresh() {
+    let fx = fixture().await;
+    let (status, html) = get_as(&fx, &fx.session, "/sources").await;
+    assert_eq!(status, 200, "{html}");
+    // The fixture's Kumo orders fail with 401 three times in a row.
+    assert!(html.contains("HTTP 401 from Shopify"), "{html}");
+    assert!(html.contains("<td>failing</td>"), "{html}");
+    assert!(html.contains("id=\"source-gorgias\""));
+    assert!(html.contains("never synced"), "gorgias tickets never synced: {html}");
+    assert!(html.contains("action=\"/refresh\""));
+
+    let viewer = session(&fx, "val", Role::Viewer).await;
+    let (status, html) = get_as(&fx, &viewer, "/sources").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("action=\"/refresh\""));
+    let body = format!("csrf_token={}", viewer.csrf_token);
+    let (status, _, _) = post_form(fx.router(), &viewer, "/refresh", &body).await;
+    assert_eq!(status, 403, "viewers may not refresh");
+
+    let ops = session(&fx, "olga", Role::Ops).await;
+    let (status, _, _) = post_form(fx.router(), &ops, "/refresh", "back=/sources").await;
+    assert_eq!(status, 403, "no CSRF token");
+    let body = format!("csrf_token={}&back=%2Fsources", ops.csrf_token);
+    let (status, location, _) = post_form(fx.router(), &ops, "/refresh", &body).await;
+    assert_eq!((status, location.as_str()), (303, "/sources"));
+    let body = format!("csrf_token={}&back=%2F%2Fevil.example", ops.csrf_token);
+    let (status, location, _) = post_form(fx.router(), &ops, "/refresh", &body).await;
+    assert_eq!((status, location.as_str()), (303, "/"), "never off-site");
+    let audit = audit_actions(&fx, "sync.refresh").await;
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0].actor, "olga");
+}
+
+#[tokio::test]
+async fn catalog_tickets_and_order_timeline_pages() {
+    let fx = fixture().await;
+    let (status, html) = get_as(&fx, &fx.session, "/catalog?brand=mavena").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Catalog issues — Mavena"));
+    assert!(html.contains("No product has an issue."), "the fixture has no products");
+    let (status, html) = get_as(&fx, &fx.session, "/tickets?brand=kumo").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Ticket queue — Kumo"));
+    assert!(html.contains("Urgent tickets (0 flagged"), "{html}");
+    assert!(html.contains("tickets created and resolved per day"));
+    for bad in ["/catalog?brand=nosuch", "/tickets?brand=nosuch", "/tickets?x=1"] {
+        let (status, _) = get_as(&fx, &fx.session, bad).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    let viewer = session(&fx, "val", Role::Viewer).await;
+    for page in ["/catalog", "/tickets", "/sources", "/alerts"] {
+        let (status, _) = get_as(&fx, &viewer, page).await;
+        assert_eq!(status, 200, "viewers see {page}");
+    }
+
+    let (status, html) = get_as(&fx, &fx.session, "/orders/shopify-mavena/1001").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Order #1001 · mavena") || html.contains("Order #1001"), "{html}");
+    assert!(html.contains("<strong>placed</strong>"), "{html}");
+    let (status, _) = get_as(&fx, &fx.session, "/orders/shopify-mavena/nosuch").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn pages_need_a_login_and_are_linked_from_nav_and_tiles() {
+    let fx = fixture().await;
+    for page in ["/pulse", "/catalog", "/tickets", "/sources", "/alerts", "/orders/shopify-mavena/1001"] {
+        let response = fx
+            .router()
+            .oneshot_get(page)
+            .await;
+        assert_eq!(response.0, 303, "{page} without a session");
+        assert!(response.1.starts_with("/login?next="), "{page}: {}", response.1);
+    }
+    let (status, html) = get_as(&fx, &fx.session, "/").await;
+    assert_eq!(status, 200);
+    // minijinja writes `/` in attributes as `&#x2f;`, which browsers read as `/`.
+    let html = html.replace("&#x2f;", "/");
+    for link in ["href=\"/pulse\"", "href=\"/catalog\"", "href=\"/tickets\"", "href=\"/sources\""] {
+        assert!(html.matches(link).count() >= 2, "{link} in the nav and on a tile");
+    }
+    assert!(html.contains("action=\"/refresh\""), "the refresh button");
+    let (status, html) = get_as(&fx, &fx.session, "/?brand=kumo").await;
+    assert_eq!(status, 200, "{html}");
+    let html = html.replace("&#x2f;", "/");
+    assert!(html.contains("href=\"/tickets?brand=kumo\""), "tile links keep the brand: {html}");
+    assert!(html.contains("name=\"back\" value=\"/?brand=kumo\""));
+}
+
+trait GetAnon {
+    async fn oneshot_get(self, uri: &str) -> (u16, String);
+}
+
+impl GetAnon for axum::Router {
+    async fn oneshot_get(self, uri: &str) -> (u16, String) {
+        use tower::ServiceExt;
+        let request = axum::http::Request::get(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = self.oneshot(request).await.unwrap();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (response.status().as_u16(), location)
+    }
+}
