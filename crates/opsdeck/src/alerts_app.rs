@@ -129,6 +129,7 @@ pub async fn start_alerts(
     let panel_config = PanelConfig {
         week_start: config.week_start,
         reporting_currency: config.reporting_currency,
+        rates: config.reporting_rates.clone(),
         ..PanelConfig::default()
     };
     let name = process_name();

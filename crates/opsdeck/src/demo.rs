@@ -75,6 +75,7 @@ pub fn demo_config(
         },
         week_start: Weekday::Monday,
         reporting_currency: Currency::USD,
+        reporting_rates: Default::default(),
         brands,
         shopify,
         gorgias: None,

@@ -24,6 +24,12 @@ currency = "USD"
 # First day of "this week".
 week_start = "monday"
 
+# What one unit of another currency is worth in the reporting currency, for
+# totals across brands (a brand in a currency without a rate is left out of
+# money totals, and the totals say so).
+[reporting.rates]
+EUR = 1.08
+
 # One [[brands]] entry per storefront.
 [[brands]]
 id = "plentum"                     # lowercase letters, digits, - and _

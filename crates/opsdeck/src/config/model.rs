@@ -19,6 +19,11 @@ pub struct Config {
     pub week_start: Weekday,
     /// Currency for totals across brands.
     pub reporting_currency: Currency,
+    /// `[reporting.rates]`: units of the reporting currency per unit of
+    /// another currency, in millionths (1.08 = 1_080_000) — the form
+    /// `PanelConfig::rates` takes. A brand in a currency without a rate is
+    /// left out of all-brand money totals, and the totals say so.
+    pub reporting_rates: std::collections::BTreeMap<Currency, i64>,
     pub brands: Vec<Brand>,
     pub shopify: Vec<ShopifySourceConfig>,
     pub gorgias: Option<GorgiasConfig>,

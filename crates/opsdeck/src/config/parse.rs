@@ -6,7 +6,7 @@ use super::SecretSource;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use opsdeck_domain::{Brand, BrandId, BrandKind, Currency, Secret, SourceId, Thresholds};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 use url::Url;
@@ -56,7 +56,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         None => None,
     };
 
-    let (reporting_currency, week_start) = match root.opt_table("reporting") {
+    let (reporting_currency, week_start, reporting_rates) = match root.opt_table("reporting") {
         Some(reporting) => {
             let currency = reporting
                 .opt_str("currency")
@@ -64,10 +64,14 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
             let week_start = reporting
                 .opt_str("week_start")
                 .and_then(|w| weekday(&reporting, "week_start", w));
+            let rates = reporting
+                .opt_table("rates")
+                .map(|r| rates(&r, currency))
+                .unwrap_or_default();
             reporting.finish();
-            (currency, week_start)
+            (currency, week_start, rates)
         }
-        None => (None, None),
+        None => (None, None, BTreeMap::new()),
     };
 
     let mut brands = Vec::new();
@@ -105,6 +109,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         },
         week_start: week_start.unwrap_or(Weekday::Monday),
         reporting_currency,
+        reporting_rates,
         brands,
         shopify,
         gorgias,
@@ -512,6 +517,59 @@ fn currency(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Currency> {
             None
         }
     }
+}
+
+/// Largest rate accepted: a million reporting units per unit.
+const MAX_RATE: f64 = 1e6;
+
+/// `[reporting.rates]`: `EUR = 1.08` = one euro is worth 1.08 units of the
+/// reporting currency. Kept in millionths (`1_080_000`), as the panels use
+/// them; a rate finer than a millionth is refused rather than rounded to 0.
+fn rates(s: &Section<'_, '_>, reporting: Option<Currency>) -> BTreeMap<Currency, i64> {
+    let mut out = BTreeMap::new();
+    for (code, item) in s.entries() {
+        let upper = code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase());
+        let Some(c) = Currency::parse(code).ok().filter(|_| upper) else {
+            s.problem(
+                code,
+                format!("{code:?} is not a currency code (three capital letters, like EUR)"),
+            );
+            continue;
+        };
+        if Some(c) == reporting {
+            s.problem(code, format!("{code} is the reporting currency itself"));
+            continue;
+        }
+        let rate = match (item.as_float(), item.as_integer()) {
+            (Some(f), _) => f,
+            (None, Some(i)) => i as f64,
+            _ => {
+                s.problem(
+                    code,
+                    "expected a number (units of the reporting currency per unit)",
+                );
+                continue;
+            }
+        };
+        if !(rate > 0.0 && rate.is_finite()) {
+            s.problem(code, format!("must be a positive number, found {rate}"));
+            continue;
+        }
+        if rate > MAX_RATE {
+            s.problem(code, format!("must be at most {MAX_RATE}, found {rate}"));
+            continue;
+        }
+        let millionths = (rate * 1e6).round() as i64;
+        if millionths < 1 {
+            s.problem(
+                code,
+                format!("{rate} is below 0.000001, the finest rate kept"),
+            );
+            continue;
+        }
+        out.insert(c, millionths);
+    }
+    out
 }
 
 fn weekday(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Weekday> {

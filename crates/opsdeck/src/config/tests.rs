@@ -282,3 +282,54 @@ fn gorgias_attribution_rules_parse_and_problems_name_line_and_key() {
     find("gorgias.attribution[3].brand");
     find("gorgias.attribution[4].tags");
 }
+
+#[test]
+fn reporting_rates_parse_into_millionths() {
+    let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
+    assert_eq!(
+        config.reporting_rates.get(&opsdeck_domain::Currency::EUR),
+        Some(&1_080_000),
+        "the example's EUR = 1.08"
+    );
+    let text =
+        "[reporting]\ncurrency = \"USD\"\n[reporting.rates]\nEUR = 1.08\nJPY = 0.0067\nGBP = 1\n\
+[[brands]]\nid = \"a\"\nname = \"A\"\ntime_zone = \"UTC\"\ncurrency = \"EUR\"\n";
+    let config = parse_config(text, &env()).unwrap();
+    let rates: Vec<(String, i64)> = config
+        .reporting_rates
+        .iter()
+        .map(|(c, r)| (c.code().to_string(), *r))
+        .collect();
+    assert_eq!(
+        rates,
+        vec![
+            ("EUR".into(), 1_080_000),
+            ("GBP".into(), 1_000_000),
+            ("JPY".into(), 6_700)
+        ]
+    );
+    // Passed to the panels: a euro total in dollars.
+    let panels = crate::app::panel_config(&config);
+    let eur = opsdeck_domain::Money::new(100_00, opsdeck_domain::Currency::EUR);
+    assert_eq!(panels.to_reporting(eur).unwrap().minor, 108_00);
+}
+
+#[test]
+fn bad_reporting_rates_name_line_and_key() {
+    let text = "[reporting]\ncurrency = \"USD\"\n[reporting.rates]\neur = 1.08\nGBP = -1\nJPY = \"x\"\nUSD = 1\nCHF = 0\nSEK = 0.0000001\n\
+[[brands]]\nid = \"a\"\nname = \"A\"\ntime_zone = \"UTC\"\ncurrency = \"EUR\"\n";
+    let found: Vec<String> = problems(text).iter().map(|p| p.to_string()).collect();
+    let has = |needle: &str| {
+        assert!(
+            found.iter().any(|p| p.contains(needle)),
+            "{needle:?} not in {found:#?}"
+        )
+    };
+    has("line 4: reporting.rates.eur: \"eur\" is not a currency code");
+    has("line 5: reporting.rates.GBP: must be a positive number, found -1");
+    has("line 6: reporting.rates.JPY: expected a number");
+    has("line 7: reporting.rates.USD: USD is the reporting currency itself");
+    has("line 8: reporting.rates.CHF: must be a positive number, found 0");
+    has("line 9: reporting.rates.SEK: 0.0000001 is below 0.000001");
+    assert_eq!(found.len(), 6, "{found:#?}");
+}

@@ -304,6 +304,12 @@ impl<'a, 't> Section<'a, 't> {
         Vec::new()
     }
 
+    /// Every key of this section with its value, for tables whose keys are
+    /// data (e.g. currency codes); such a section needs no `finish`.
+    pub fn entries(&self) -> Vec<(&'a str, &'a Item)> {
+        self.table.iter().collect()
+    }
+
     /// Reports every key of this section that was never read.
     pub fn finish(&self) {
         let mut read = self.read.borrow().clone();
