@@ -80,7 +80,7 @@ pub fn order(rng: &mut Rng, brand: &BrandId, i: u64, created: i64, now: i64) -> 
     // As in a real store, orders older than 30 days have shipped, except a
     // few stuck ones (1 in 200); newer ones are open one time in four.
     let old = now - created > 30 * 86_400;
-    if roll < 75 || (old && i % 200 != 0) {
+    if roll < 75 || (old && !i.is_multiple_of(200)) {
         let shipped = (created + 3600 * (2 + rng.below(70)) as i64).min(now);
         let delivered = rng.chance(60);
         let delivered_at = shipped + 3600 * (24 + rng.below(150)) as i64;
