@@ -135,7 +135,15 @@ impl<D: Db> SqlStore<D> {
              ORDER BY at_us DESC, id DESC LIMIT ${}",
             params.len()
         );
-        let cols = [Col::Int, Col::Int, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text];
+        let cols = [
+            Col::Int,
+            Col::Int,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+        ];
         let rows = self.db.fetch(&sql, &params, &cols).await?;
         rows.iter()
             .map(|row| {
@@ -190,6 +198,9 @@ mod tests {
             assert_eq!(DecisionKind::parse(k.as_str()), Ok(k));
         }
         let err = DecisionKind::parse("ignore").unwrap_err();
-        assert!(err.contains("\"ignore\"") && err.contains("escalate"), "{err}");
+        assert!(
+            err.contains("\"ignore\"") && err.contains("escalate"),
+            "{err}"
+        );
     }
 }

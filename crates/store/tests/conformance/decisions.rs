@@ -30,8 +30,18 @@ fn audit_of(d: &NewDecision) -> AuditEntry {
 
 pub(crate) async fn decisions_are_stored_with_their_audit_entry(db: &TestStore) {
     let s = &db.store;
-    let first = decision("2026-06-10T10:00:00Z", "mavena", DecisionKind::FollowUp, "check ads");
-    let second = decision("2026-06-10T11:00:00Z", "mavena", DecisionKind::Escalate, "checkout down?");
+    let first = decision(
+        "2026-06-10T10:00:00Z",
+        "mavena",
+        DecisionKind::FollowUp,
+        "check ads",
+    );
+    let second = decision(
+        "2026-06-10T11:00:00Z",
+        "mavena",
+        DecisionKind::Escalate,
+        "checkout down?",
+    );
     let other = decision("2026-06-10T10:30:00Z", "kumo", DecisionKind::FollowUp, "");
     for d in [&first, &second, &other] {
         s.record_decision(d, &audit_of(d)).await.unwrap();
@@ -40,13 +50,20 @@ pub(crate) async fn decisions_are_stored_with_their_audit_entry(db: &TestStore) 
     let got: Vec<_> = mavena.iter().map(|d| (d.kind, d.notes.as_str())).collect();
     assert_eq!(
         got,
-        [(DecisionKind::Escalate, "checkout down?"), (DecisionKind::FollowUp, "check ads")],
+        [
+            (DecisionKind::Escalate, "checkout down?"),
+            (DecisionKind::FollowUp, "check ads")
+        ],
         "newest first, only the brand's"
     );
     assert_eq!(mavena[0].username, "anna");
     assert_eq!(mavena[0].at, ts("2026-06-10T11:00:00Z"));
     assert_eq!(mavena[0].pulse["revenue_variance"], json!(-0.31));
-    assert_eq!(s.decisions(None, 2).await.unwrap().len(), 2, "limit applies");
+    assert_eq!(
+        s.decisions(None, 2).await.unwrap().len(),
+        2,
+        "limit applies"
+    );
     assert_eq!(s.decisions(None, 10).await.unwrap().len(), 3);
     assert!(s.decisions(Some("nosuch"), 10).await.unwrap().is_empty());
 
@@ -66,7 +83,12 @@ pub(crate) async fn decisions_are_stored_with_their_audit_entry(db: &TestStore) 
 pub(crate) async fn failed_decision_audit_leaves_no_decision(db: &TestStore) {
     let s = &db.store;
     crate::raw_execute(db, "DROP TABLE audit_log").await;
-    let d = decision("2026-06-10T10:00:00Z", "mavena", DecisionKind::FollowUp, "x");
+    let d = decision(
+        "2026-06-10T10:00:00Z",
+        "mavena",
+        DecisionKind::FollowUp,
+        "x",
+    );
     assert!(s.record_decision(&d, &audit_of(&d)).await.is_err());
     assert!(
         s.decisions(None, 10).await.unwrap().is_empty(),

@@ -83,7 +83,12 @@ pub(crate) async fn page(
             let words = |k: &str| {
                 m.get(k)
                     .and_then(Value::as_array)
-                    .map(|v| v.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+                    .map(|v| {
+                        v.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
                     .unwrap_or_default()
             };
             json!({
@@ -151,7 +156,12 @@ pub(crate) async fn detail(
             })
         })
         .collect();
-    let why = episode.body.get("why").and_then(Value::as_str).unwrap_or("").to_string();
+    let why = episode
+        .body
+        .get("why")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let html = templates::render(
         "alert.html",
         minijinja::context! {
@@ -250,7 +260,8 @@ pub(crate) async fn silence(
     user: CurrentUser,
     form: Result<Form<SilenceForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
-    let Form(f) = form.map_err(|e| Error::BadRequest(format!("silence form: {}", e.body_text())))?;
+    let Form(f) =
+        form.map_err(|e| Error::BadRequest(format!("silence form: {}", e.body_text())))?;
     let hours: i64 = f
         .hours
         .trim()
@@ -268,7 +279,10 @@ pub(crate) async fn silence(
         return Err(Error::BadRequest("a silence needs a reason".into()).into());
     }
     if reason.chars().count() > REASON_MAX {
-        return Err(Error::BadRequest(format!("the reason is longer than {REASON_MAX} characters")).into());
+        return Err(Error::BadRequest(format!(
+            "the reason is longer than {REASON_MAX} characters"
+        ))
+        .into());
     }
     let brands = one(&f.brand);
     for b in &brands {
@@ -276,7 +290,11 @@ pub(crate) async fn silence(
     }
     let now = state.now();
     let silence = Silence {
-        id: format!("S{}-w{}", now.as_microsecond(), SILENCES.fetch_add(1, Ordering::Relaxed)),
+        id: format!(
+            "S{}-w{}",
+            now.as_microsecond(),
+            SILENCES.fetch_add(1, Ordering::Relaxed)
+        ),
         matchers: Matchers {
             rules: one(&f.rule),
             brands,

@@ -146,7 +146,12 @@ pub(crate) async fn order(
         let p = read(&state);
         panels::timeline::timeline(&p, &source, &external_id, now).ok_or(Error::NotFound)?
     };
-    let when = |x: Option<jiff::Timestamp>| x.map_or_else(|| NO_VALUE.to_string(), |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string());
+    let when = |x: Option<jiff::Timestamp>| {
+        x.map_or_else(
+            || NO_VALUE.to_string(),
+            |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    };
     let events: Vec<Value> = t
         .events
         .iter()

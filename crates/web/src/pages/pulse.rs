@@ -72,11 +72,21 @@ fn by_hour(p: &Projection, b: BrandIx, now: Timestamp) -> (Vec<Datum>, Vec<Datum
             .map(|d| s.sum(day_start(d, tz), hour_end(d, h)).orders)
             .sum::<i64>() as f64
             / 7.0;
-        baseline.push(Datum::new(&label, base, format!("{label}: {base:.1} orders (baseline)")));
+        baseline.push(Datum::new(
+            &label,
+            base,
+            format!("{label}: {base:.1} orders (baseline)"),
+        ));
         let start_of_hour = hour_end(today, h - 1);
         if start_of_hour < now_s {
-            let n = s.sum(day_start(today, tz), hour_end(today, h).min(now_s)).orders;
-            today_points.push(Datum::new(&label, n as f64, format!("{label}: {n} orders today")));
+            let n = s
+                .sum(day_start(today, tz), hour_end(today, h).min(now_s))
+                .orders;
+            today_points.push(Datum::new(
+                &label,
+                n as f64,
+                format!("{label}: {n} orders today"),
+            ));
         }
     }
     (today_points, baseline)
@@ -119,13 +129,26 @@ pub(crate) async fn page(
     let (pl, (today, baseline), brand) = {
         let p = read(&state);
         let b = brand_ix(&p, &state, &brand_id)?;
-        (pulse(&p, &cfg, b, now), by_hour(&p, b, now), p.brand(b).clone())
+        (
+            pulse(&p, &cfg, b, now),
+            by_hour(&p, b, now),
+            p.brand(b).clone(),
+        )
     };
     let chart = line(
-        &format!("{}: orders by time of day, today vs 7-day baseline", brand.name),
+        &format!(
+            "{}: orders by time of day, today vs 7-day baseline",
+            brand.name
+        ),
         &[
-            Series { name: "Today".into(), points: today },
-            Series { name: "Baseline".into(), points: baseline },
+            Series {
+                name: "Today".into(),
+                points: today,
+            },
+            Series {
+                name: "Baseline".into(),
+                points: baseline,
+            },
         ],
         |m| format!("{m:.0}"),
     );
@@ -196,7 +219,8 @@ pub(crate) async fn decide(
     Path(brand_id): Path<String>,
     form: Result<Form<DecisionForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Redirect, PageError> {
-    let Form(form) = form.map_err(|e| Error::BadRequest(format!("decision form: {}", e.body_text())))?;
+    let Form(form) =
+        form.map_err(|e| Error::BadRequest(format!("decision form: {}", e.body_text())))?;
     let kind = DecisionKind::parse(&form.kind).map_err(Error::BadRequest)?;
     let notes = form.notes.trim().to_string();
     if notes.chars().count() > NOTES_MAX {

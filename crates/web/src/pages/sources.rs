@@ -77,7 +77,10 @@ pub(crate) async fn page(
             .iter()
             .map(|r| resource_row(r, own.iter().copied().find(|s| &s.resource == r), now))
             .collect();
-        for s in own.iter().filter(|s| !source.resources.contains(&s.resource)) {
+        for s in own
+            .iter()
+            .filter(|s| !source.resources.contains(&s.resource))
+        {
             resources.push(resource_row(&s.resource, Some(s), now));
         }
         rows.push(json!({
@@ -112,11 +115,15 @@ pub(crate) async fn refresh(
     user: CurrentUser,
     form: Result<Form<RefreshForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
-    let Form(form) = form.map_err(|e| Error::BadRequest(format!("refresh form: {}", e.body_text())))?;
+    let Form(form) =
+        form.map_err(|e| Error::BadRequest(format!("refresh form: {}", e.body_text())))?;
     state.sync_trigger.fire();
     audit::record_for(&state, &user, "sync.refresh", "sources", json!({})).await?;
     tracing::info!(user = %user.username, "sync refresh requested");
     // Back where the button was, but only to a path on this site.
-    let back = form.back.filter(|b| safe_next(b)).unwrap_or_else(|| "/".into());
+    let back = form
+        .back
+        .filter(|b| safe_next(b))
+        .unwrap_or_else(|| "/".into());
     Ok(Redirect::to(&back))
 }

@@ -101,7 +101,10 @@ pub(crate) async fn render(
     };
     let more = drill_down(name).map(|(path, text)| {
         let url = match only {
-            Some(b) => format!("{path}?brand={}", form_urlencoded::byte_serialize(b.as_bytes()).collect::<String>()),
+            Some(b) => format!(
+                "{path}?brand={}",
+                form_urlencoded::byte_serialize(b.as_bytes()).collect::<String>()
+            ),
             None => path.to_string(),
         };
         (url, text)

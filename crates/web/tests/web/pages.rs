@@ -63,7 +63,10 @@ async fn alert_forms_carry_csrf_and_act_as_the_logged_in_user() {
     let ops = session(&fx, "olga", Role::Ops).await;
     let (status, html) = get_as(&fx, &ops, "/alerts").await;
     assert_eq!(status, 200);
-    assert!(html.contains(&format!("action=\"/alerts/{id}/ack\"")), "{html}");
+    assert!(
+        html.contains(&format!("action=\"/alerts/{id}/ack\"")),
+        "{html}"
+    );
     assert!(html.contains("action=\"/alerts/silences\""));
     assert_eq!(
         opsdeck_web::testing::hidden_field(&html, "csrf_token").as_deref(),
@@ -76,17 +79,26 @@ async fn alert_forms_carry_csrf_and_act_as_the_logged_in_user() {
     assert_eq!(status, 403, "wrong CSRF token");
     let viewer = session(&fx, "val", Role::Viewer).await;
     let (_, html) = get_as(&fx, &viewer, "/alerts").await;
-    assert!(!html.contains("/ack\""), "no forms for a role that may not act");
+    assert!(
+        !html.contains("/ack\""),
+        "no forms for a role that may not act"
+    );
     let body = format!("csrf_token={}", viewer.csrf_token);
     let (status, _, _) = post_form(fx.router(), &viewer, &ack, &body).await;
     assert_eq!(status, 403);
 
     let body = format!("csrf_token={}&back=episode", ops.csrf_token);
     let (status, location, _) = post_form(fx.router(), &ops, &ack, &body).await;
-    assert_eq!((status, location.as_str()), (303, format!("/alerts/{id}").as_str()));
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("/alerts/{id}").as_str())
+    );
     let audit = audit_actions(&fx, "alert.acknowledge").await;
     assert_eq!(audit.len(), 1, "{audit:?}");
-    assert_eq!(audit[0].actor, "olga", "the session user, not a placeholder");
+    assert_eq!(
+        audit[0].actor, "olga",
+        "the session user, not a placeholder"
+    );
 
     let (status, html) = get_as(&fx, &ops, &format!("/alerts/{id}")).await;
     assert_eq!(status, 200, "{html}");
@@ -111,17 +123,35 @@ async fn silence_form_validates_and_records_the_author() {
     let ops = session(&fx, "olga", Role::Ops).await;
     let t = &ops.csrf_token;
     let cases = [
-        (format!("csrf_token={t}&rule=inventory_low&hours=5&reason=x"), "duration must be one of"),
-        (format!("csrf_token={t}&rule=inventory_low&hours=2&reason=+"), "needs a reason"),
-        (format!("csrf_token={t}&brand=nosuch&hours=2&reason=x"), "nosuch"),
-        (format!("csrf_token={t}&hours=2&reason=x"), "at least one rule, brand or label"),
+        (
+            format!("csrf_token={t}&rule=inventory_low&hours=5&reason=x"),
+            "duration must be one of",
+        ),
+        (
+            format!("csrf_token={t}&rule=inventory_low&hours=2&reason=+"),
+            "needs a reason",
+        ),
+        (
+            format!("csrf_token={t}&brand=nosuch&hours=2&reason=x"),
+            "nosuch",
+        ),
+        (
+            format!("csrf_token={t}&hours=2&reason=x"),
+            "at least one rule, brand or label",
+        ),
     ];
     for (body, expected) in cases {
         let (status, _, html) = post_form(fx.router(), &ops, "/alerts/silences", &body).await;
         assert_eq!(status, 400, "{body}: {html}");
         assert!(html.contains(expected), "{body}: {html}");
     }
-    assert!(fx.state.store.alert_silences(None).await.unwrap().is_empty());
+    assert!(fx
+        .state
+        .store
+        .alert_silences(None)
+        .await
+        .unwrap()
+        .is_empty());
     let (status, _, _) = post_form(
         fx.router(),
         &ops,
@@ -151,7 +181,10 @@ async fn source_health_and_refresh() {
     assert!(html.contains("HTTP 401 from Shopify"), "{html}");
     assert!(html.contains("<td>failing</td>"), "{html}");
     assert!(html.contains("id=\"source-gorgias\""));
-    assert!(html.contains("never synced"), "gorgias tickets never synced: {html}");
+    assert!(
+        html.contains("never synced"),
+        "gorgias tickets never synced: {html}"
+    );
     assert!(html.contains("action=\"/refresh\""));
 
     let viewer = session(&fx, "val", Role::Viewer).await;
@@ -182,13 +215,20 @@ async fn catalog_tickets_and_order_timeline_pages() {
     let (status, html) = get_as(&fx, &fx.session, "/catalog?brand=mavena").await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Catalog issues — Mavena"));
-    assert!(html.contains("No product has an issue."), "the fixture has no products");
+    assert!(
+        html.contains("No product has an issue."),
+        "the fixture has no products"
+    );
     let (status, html) = get_as(&fx, &fx.session, "/tickets?brand=kumo").await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Ticket queue — Kumo"));
     assert!(html.contains("Urgent tickets (0 flagged"), "{html}");
     assert!(html.contains("tickets created and resolved per day"));
-    for bad in ["/catalog?brand=nosuch", "/tickets?brand=nosuch", "/tickets?x=1"] {
+    for bad in [
+        "/catalog?brand=nosuch",
+        "/tickets?brand=nosuch",
+        "/tickets?x=1",
+    ] {
         let (status, _) = get_as(&fx, &fx.session, bad).await;
         assert_eq!(status, 400, "{bad}");
     }
@@ -200,7 +240,10 @@ async fn catalog_tickets_and_order_timeline_pages() {
 
     let (status, html) = get_as(&fx, &fx.session, "/orders/shopify-mavena/1001").await;
     assert_eq!(status, 200, "{html}");
-    assert!(html.contains("Order #1001 · mavena") || html.contains("Order #1001"), "{html}");
+    assert!(
+        html.contains("Order #1001 · mavena") || html.contains("Order #1001"),
+        "{html}"
+    );
     assert!(html.contains("<strong>placed</strong>"), "{html}");
     let (status, _) = get_as(&fx, &fx.session, "/orders/shopify-mavena/nosuch").await;
     assert_eq!(status, 404);
@@ -209,26 +252,45 @@ async fn catalog_tickets_and_order_timeline_pages() {
 #[tokio::test]
 async fn pages_need_a_login_and_are_linked_from_nav_and_tiles() {
     let fx = fixture().await;
-    for page in ["/pulse", "/catalog", "/tickets", "/sources", "/alerts", "/orders/shopify-mavena/1001"] {
-        let response = fx
-            .router()
-            .oneshot_get(page)
-            .await;
+    for page in [
+        "/pulse",
+        "/catalog",
+        "/tickets",
+        "/sources",
+        "/alerts",
+        "/orders/shopify-mavena/1001",
+    ] {
+        let response = fx.router().oneshot_get(page).await;
         assert_eq!(response.0, 303, "{page} without a session");
-        assert!(response.1.starts_with("/login?next="), "{page}: {}", response.1);
+        assert!(
+            response.1.starts_with("/login?next="),
+            "{page}: {}",
+            response.1
+        );
     }
     let (status, html) = get_as(&fx, &fx.session, "/").await;
     assert_eq!(status, 200);
     // minijinja writes `/` in attributes as `&#x2f;`, which browsers read as `/`.
     let html = html.replace("&#x2f;", "/");
-    for link in ["href=\"/pulse\"", "href=\"/catalog\"", "href=\"/tickets\"", "href=\"/sources\""] {
-        assert!(html.matches(link).count() >= 2, "{link} in the nav and on a tile");
+    for link in [
+        "href=\"/pulse\"",
+        "href=\"/catalog\"",
+        "href=\"/tickets\"",
+        "href=\"/sources\"",
+    ] {
+        assert!(
+            html.matches(link).count() >= 2,
+            "{link} in the nav and on a tile"
+        );
     }
     assert!(html.contains("action=\"/refresh\""), "the refresh button");
     let (status, html) = get_as(&fx, &fx.session, "/?brand=kumo").await;
     assert_eq!(status, 200, "{html}");
     let html = html.replace("&#x2f;", "/");
-    assert!(html.contains("href=\"/tickets?brand=kumo\""), "tile links keep the brand: {html}");
+    assert!(
+        html.contains("href=\"/tickets?brand=kumo\""),
+        "tile links keep the brand: {html}"
+    );
     assert!(html.contains("name=\"back\" value=\"/?brand=kumo\""));
 }
 

@@ -31,7 +31,12 @@ pub async fn session(fx: &Fixture, name: &str, role: Role) -> TestSession {
 
 /// Posts a browser form: the session cookie and `body`, no CSRF header
 /// (the token, if any, is in the body as a browser sends it).
-pub async fn post_form(router: Router, s: &TestSession, uri: &str, body: &str) -> (u16, String, String) {
+pub async fn post_form(
+    router: Router,
+    s: &TestSession,
+    uri: &str,
+    body: &str,
+) -> (u16, String, String) {
     let request = Request::post(uri)
         .header("cookie", &s.cookie)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -48,7 +53,12 @@ pub async fn post_form(router: Router, s: &TestSession, uri: &str, body: &str) -
 }
 
 pub async fn get_as(fx: &Fixture, s: &TestSession, uri: &str) -> (u16, String) {
-    let response = send_as(fx.router(), s, Request::get(uri).body(Body::empty()).unwrap()).await;
+    let response = send_as(
+        fx.router(),
+        s,
+        Request::get(uri).body(Body::empty()).unwrap(),
+    )
+    .await;
     let status = response.status().as_u16();
     (status, body_text(response).await)
 }
@@ -64,7 +74,10 @@ async fn pulse_shows_today_vs_baseline_chart_skus_blockers_and_the_form() {
     assert!(html.contains("<strong>$100.00</strong>"), "{html}");
     assert!(html.contains("baseline $11.43"), "{html}");
     assert!(html.contains("id=\"pulse-state\">critical<"), "{html}");
-    assert!(html.contains("orders by time of day, today vs 7-day baseline"), "{html}");
+    assert!(
+        html.contains("orders by time of day, today vs 7-day baseline"),
+        "{html}"
+    );
     assert!(html.contains("Open fulfillment blockers"), "{html}");
     assert!(html.contains(">Log follow-up</button>") && html.contains(">Escalate to ops</button>"));
     assert_eq!(
@@ -75,7 +88,10 @@ async fn pulse_shows_today_vs_baseline_chart_skus_blockers_and_the_form() {
     assert!(!html.contains("<script>"), "no inline script");
     let (status, html) = get_as(&fx, &fx.session, "/pulse").await;
     assert_eq!(status, 200);
-    assert!(html.contains("Sales pulse — Mavena"), "first launched brand by default");
+    assert!(
+        html.contains("Sales pulse — Mavena"),
+        "first launched brand by default"
+    );
     let (status, _) = get_as(&fx, &fx.session, "/pulse?brand=nosuch").await;
     assert_eq!(status, 400);
     let (status, _) = get_as(&fx, &fx.session, "/pulse?brnad=mavena").await;
@@ -93,7 +109,10 @@ async fn pulse_needs_revenue_and_the_form_needs_the_decision_permission() {
     let finance = session(&fx, "fin", Role::Finance).await;
     let (status, html) = get_as(&fx, &finance, "/pulse?brand=mavena").await;
     assert_eq!(status, 200);
-    assert!(!html.contains("Log follow-up</button>"), "finance may not decide");
+    assert!(
+        !html.contains("Log follow-up</button>"),
+        "finance may not decide"
+    );
     let body = format!("kind=follow_up&notes=x&csrf_token={}", finance.csrf_token);
     let (status, _, _) = post_form(fx.router(), &finance, "/pulse/mavena/decision", &body).await;
     assert_eq!(status, 403);
@@ -109,14 +128,23 @@ async fn decision_is_stored_with_the_pulse_and_audited_as_the_session_user() {
         ops.csrf_token
     );
     let (status, location, _) = post_form(fx.router(), &ops, "/pulse/mavena/decision", &body).await;
-    assert_eq!((status, location.as_str()), (303, "/pulse?brand=mavena#decisions"));
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/pulse?brand=mavena#decisions")
+    );
     let stored = fx.state.store.decisions(Some("mavena"), 10).await.unwrap();
     assert_eq!(stored.len(), 1);
     let d = &stored[0];
-    assert_eq!((d.username.as_str(), d.kind), ("olga", DecisionKind::Escalate));
+    assert_eq!(
+        (d.username.as_str(), d.kind),
+        ("olga", DecisionKind::Escalate)
+    );
     assert_eq!(d.notes, "checkout looks down");
     assert_eq!(d.at, ts(NOW));
-    assert_eq!(d.pulse["orders_today"], 2, "1001 and the cancelled 1002, as the pulse panel counts");
+    assert_eq!(
+        d.pulse["orders_today"], 2,
+        "1001 and the cancelled 1002, as the pulse panel counts"
+    );
     assert_eq!(d.pulse["revenue_today"], "$100.00");
     assert_eq!(d.pulse["state"], "critical");
     let audit = fx
@@ -130,10 +158,16 @@ async fn decision_is_stored_with_the_pulse_and_audited_as_the_session_user() {
         .await
         .unwrap();
     assert_eq!(audit.len(), 1);
-    assert_eq!((audit[0].actor.as_str(), audit[0].subject.as_str()), ("olga", "brand:mavena"));
+    assert_eq!(
+        (audit[0].actor.as_str(), audit[0].subject.as_str()),
+        ("olga", "brand:mavena")
+    );
     assert_eq!(audit[0].payload["kind"], "escalate");
     let (_, html) = get_as(&fx, &ops, "/pulse?brand=mavena").await;
-    assert!(html.contains("<strong>Escalate to ops</strong> by olga"), "{html}");
+    assert!(
+        html.contains("<strong>Escalate to ops</strong> by olga"),
+        "{html}"
+    );
     assert!(html.contains("checkout looks down"));
 }
 
@@ -149,10 +183,18 @@ async fn decision_form_refuses_forgery_and_bad_input_writing_nothing() {
     assert_eq!(status, 403, "wrong CSRF token");
     assert!(html.contains("CSRF"), "{html}");
     let token = &ops.csrf_token;
-    let (status, _, html) =
-        post_form(fx.router(), &ops, uri, &format!("kind=ignore&csrf_token={token}")).await;
+    let (status, _, html) = post_form(
+        fx.router(),
+        &ops,
+        uri,
+        &format!("kind=ignore&csrf_token={token}"),
+    )
+    .await;
     assert_eq!(status, 400);
-    assert!(html.contains("unknown decision &#34;ignore&#34;") || html.contains("unknown decision"), "{html}");
+    assert!(
+        html.contains("unknown decision &#34;ignore&#34;") || html.contains("unknown decision"),
+        "{html}"
+    );
     let long = "a".repeat(2001);
     let (status, _, html) = post_form(
         fx.router(),
