@@ -310,8 +310,8 @@ fn reporting_rates_parse_into_millionths() {
     );
     // Passed to the panels: a euro total in dollars.
     let panels = crate::app::panel_config(&config);
-    let eur = opsdeck_domain::Money::new(100_00, opsdeck_domain::Currency::EUR);
-    assert_eq!(panels.to_reporting(eur).unwrap().minor, 108_00);
+    let eur = opsdeck_domain::Money::new(10_000, opsdeck_domain::Currency::EUR);
+    assert_eq!(panels.to_reporting(eur).unwrap().minor, 10_800);
 }
 
 #[test]
