@@ -2,7 +2,7 @@
 //! through chromedriver (W3C WebDriver) against opsdeck serving the
 //! simulator's four shops. What a person does every morning and on a phone
 //! at night: log in, read every brand's numbers (checked against the JSON
-//! API), acknowledge an alert, change the WISMO range, watch a tile update
+//! API), record a sales-pulse decision and find it in the audit log, acknowledge an alert, change the WISMO range, watch a tile update
 //! live after a new order, and use the pages at 375 px.
 //!
 //! Accessibility of the main pages: every form control has a label, Tab
@@ -56,6 +56,7 @@ async fn dashboard_in_a_real_browser() {
     };
     s.log_in().await;
     s.all_brands_with_the_api_numbers().await;
+    s.record_a_pulse_decision().await;
     s.acknowledge_an_alert().await;
     s.wismo_range().await;
     s.tile_updates_live().await;

@@ -152,6 +152,32 @@ impl Scenarios<'_> {
         self.shot("dashboard").await;
     }
 
+    /// On the sales pulse, "Escalate to ops" with a note is recorded: it is
+    /// listed under recent decisions and in the audit log.
+    pub async fn record_a_pulse_decision(&self) {
+        let b = self.browser;
+        b.goto(&self.url("/pulse")).await;
+        self.shot("pulse").await;
+        let note = "Browser test: checkout looks slow, asked ops to check";
+        b.type_into(&b.find("#decision-notes").await, note).await;
+        b.click(&b.find("form.decision button[value='escalate']").await)
+            .await;
+        assert!(
+            b.current_url().await.contains("/pulse"),
+            "back on the pulse: {}",
+            b.current_url().await
+        );
+        let recent = b.text_of("#decisions").await;
+        assert!(recent.contains(note), "the decision is listed: {recent}");
+        b.goto(&self.url("/audit?action=pulse.decision")).await;
+        let rows = b.text_of("table tbody").await;
+        assert!(
+            rows.contains("pulse.decision") && rows.contains(USERNAME) && rows.contains("escalate"),
+            "the decision is in the audit log: {rows}"
+        );
+        self.shot("audit").await;
+    }
+
     /// The simulated shops have unfulfilled orders past their age limit,
     /// so a stale-order alert opens; Acknowledge on /alerts acknowledges it.
     pub async fn acknowledge_an_alert(&self) {
@@ -305,7 +331,7 @@ impl Scenarios<'_> {
     /// from the top reaches every form's submit button.
     pub async fn forms_are_labelled_and_reachable_by_keyboard(&self) {
         let b = self.browser;
-        for path in ["/", "/wismo", "/inventory", "/alerts", "/audit"] {
+        for path in ["/", "/pulse", "/wismo", "/inventory", "/alerts", "/audit"] {
             b.goto(&self.url(path)).await;
             let unlabelled = b
                 .eval(
