@@ -73,9 +73,10 @@ async fn main() {
         t0.elapsed().as_secs_f64()
     );
     let t1 = Instant::now();
-    let projection = Projection::build(store.as_ref(), brands.clone(), SubscriptionRules::default())
-        .await
-        .unwrap();
+    let projection =
+        Projection::build(store.as_ref(), brands.clone(), SubscriptionRules::default())
+            .await
+            .unwrap();
     println!(
         "projection built from the store in {:.1} s ({} orders)",
         t1.elapsed().as_secs_f64(),
@@ -124,7 +125,12 @@ async fn main() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200, "GET / answered {}", response.status());
+        assert_eq!(
+            response.status(),
+            200,
+            "GET / answered {}",
+            response.status()
+        );
         response.bytes().await.unwrap().len()
     };
     let mut bytes = 0;
@@ -146,7 +152,10 @@ async fn main() {
         pct(&ms, 0.9),
         pct(&ms, 0.99),
         ms[ms.len() - 1],
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let _ = stop.send(());
     server.await.unwrap().unwrap();
