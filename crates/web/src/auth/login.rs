@@ -63,16 +63,28 @@ struct PageQuery {
     next: Option<String>,
 }
 
-/// Renders the form with a fresh login CSRF token in cookie and field.
+/// Renders the form with the login CSRF token in cookie and field. A
+/// well-formed token the browser already holds is kept: the browser may
+/// load the login page more than once (a second tab, a redirected
+/// sub-resource request), and minting a new cookie each time would make
+/// the form already open in another load fail as "expired".
 fn form(
     state: &AppState,
     client: &ClientInfo,
+    headers: &HeaderMap,
     status: StatusCode,
     next: &str,
     username: &str,
     error: Option<&str>,
 ) -> Result<Response, PageError> {
-    let token = session::random_token();
+    let token = cookie(headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| {
+            t.len() == 43
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(session::random_token);
     let html = templates::render(
         "login.html",
         minijinja::context! { csrf_token => token, next, username, error },
@@ -98,10 +110,12 @@ async fn page(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
     Query(q): Query<PageQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     form(
         &state,
         &client,
+        &headers,
         StatusCode::OK,
         next_or_root(q.next.as_deref()),
         "",
@@ -193,6 +207,7 @@ async fn submit(
         return form(
             &state,
             &client,
+            &headers,
             StatusCode::UNAUTHORIZED,
             &next,
             &username,

@@ -2,7 +2,7 @@
 //! anyone is covered: reads need `ViewDashboard` unless listed, changes
 //! need `ChangeSettings` (admins) unless listed.
 //!
-//! Public (no session): the login page, `/healthz`, static files, the
+//! Public (no session): the login page, `/favicon.ico`, `/healthz`, static files, the
 //! OpenAPI document, the ingest API (bearer tokens, checked there) and
 //! `/webhooks/*` (HMAC, checked there).
 
@@ -40,6 +40,7 @@ fn under(path: &str, prefix: &str) -> bool {
 pub(crate) fn rule(method: &Method, path: &str) -> Rule {
     use Permission::*;
     if path == "/login"
+        || path == "/favicon.ico"
         || path == "/healthz"
         || path == "/api/v1/openapi.json"
         || under(path, "/static")
@@ -98,6 +99,9 @@ mod tests {
         assert_eq!(get("/login"), Rule::Public);
         assert_eq!(post("/login"), Rule::Public);
         assert_eq!(get("/healthz"), Rule::Public);
+        // Browsers fetch it unasked; a redirect to /login would reset the
+        // login form's CSRF cookie under the person typing.
+        assert_eq!(get("/favicon.ico"), Rule::Public);
         assert_eq!(get("/static/app.css"), Rule::Public);
         assert_eq!(post("/webhooks/shopify"), Rule::Public);
         assert_eq!(post("/api/v1/ingest/orders"), Rule::Public);
