@@ -43,15 +43,15 @@ pub mod users;
 
 pub use alerts::AlertStore;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
-pub use users::{
-    validate_username, AuditFilter, NewSession, NewUser, Role, SessionRecord, User, UserStore,
-};
 pub use inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
 };
 pub use tokens::{
     ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
+};
+pub use users::{
+    validate_username, AuditFilter, NewSession, NewUser, Role, SessionRecord, User, UserStore,
 };
 
 use async_trait::async_trait;

@@ -22,23 +22,56 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
         ("audit.html", include_str!("../templates/audit.html")),
         ("alerts.html", include_str!("../templates/alerts.html")),
         ("alert.html", include_str!("../templates/alert.html")),
-        ("inventory.html", include_str!("../templates/inventory.html")),
+        (
+            "inventory.html",
+            include_str!("../templates/inventory.html"),
+        ),
         ("wismo.html", include_str!("../templates/wismo.html")),
         ("pulse.html", include_str!("../templates/pulse.html")),
         ("sources.html", include_str!("../templates/sources.html")),
         ("catalog.html", include_str!("../templates/catalog.html")),
         ("tickets.html", include_str!("../templates/tickets.html")),
         ("order.html", include_str!("../templates/order.html")),
-        ("tiles/frame.html", include_str!("../templates/tiles/frame.html")),
-        ("tiles/volume.html", include_str!("../templates/tiles/volume.html")),
-        ("tiles/pipeline.html", include_str!("../templates/tiles/pipeline.html")),
-        ("tiles/inventory.html", include_str!("../templates/tiles/inventory.html")),
-        ("tiles/catalog.html", include_str!("../templates/tiles/catalog.html")),
-        ("tiles/queue.html", include_str!("../templates/tiles/queue.html")),
-        ("tiles/csat.html", include_str!("../templates/tiles/csat.html")),
-        ("tiles/times.html", include_str!("../templates/tiles/times.html")),
-        ("tiles/issues.html", include_str!("../templates/tiles/issues.html")),
-        ("tiles/feed.html", include_str!("../templates/tiles/feed.html")),
+        (
+            "tiles/frame.html",
+            include_str!("../templates/tiles/frame.html"),
+        ),
+        (
+            "tiles/volume.html",
+            include_str!("../templates/tiles/volume.html"),
+        ),
+        (
+            "tiles/pipeline.html",
+            include_str!("../templates/tiles/pipeline.html"),
+        ),
+        (
+            "tiles/inventory.html",
+            include_str!("../templates/tiles/inventory.html"),
+        ),
+        (
+            "tiles/catalog.html",
+            include_str!("../templates/tiles/catalog.html"),
+        ),
+        (
+            "tiles/queue.html",
+            include_str!("../templates/tiles/queue.html"),
+        ),
+        (
+            "tiles/csat.html",
+            include_str!("../templates/tiles/csat.html"),
+        ),
+        (
+            "tiles/times.html",
+            include_str!("../templates/tiles/times.html"),
+        ),
+        (
+            "tiles/issues.html",
+            include_str!("../templates/tiles/issues.html"),
+        ),
+        (
+            "tiles/feed.html",
+            include_str!("../templates/tiles/feed.html"),
+        ),
     ] {
         // The files are part of the binary; a syntax error is a bug that the
         // page tests catch before release.

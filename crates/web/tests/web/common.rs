@@ -232,7 +232,11 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// Sends `request` on `router` as the user of `session` (cookie, and the
 /// CSRF header unless the request already has one).
-pub async fn send_as(router: Router, session: &TestSession, mut request: Request<Body>) -> Response<Body> {
+pub async fn send_as(
+    router: Router,
+    session: &TestSession,
+    mut request: Request<Body>,
+) -> Response<Body> {
     let h = request.headers_mut();
     h.insert("cookie", session.cookie.parse().unwrap());
     if !h.contains_key(CSRF_HEADER) {
@@ -257,6 +261,9 @@ pub fn assert_security_headers(response: &Response<Body>) {
     );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "same-origin");
-    assert_eq!(h["permissions-policy"], opsdeck_web::testing::PERMISSIONS_POLICY);
+    assert_eq!(
+        h["permissions-policy"],
+        opsdeck_web::testing::PERMISSIONS_POLICY
+    );
     assert_eq!(h["x-frame-options"], "DENY");
 }

@@ -26,11 +26,13 @@ async fn serves_over_http_until_shutdown() {
     // Logged in over HTTP like a browser; without the cookie the API is 401.
     let url = format!("http://{addr}/api/v1/order-volume?brand=mavena");
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
-    let wrong = opsdeck_web::testing::login(&format!("http://{addr}"), "admin", "wrong password").await;
+    let wrong =
+        opsdeck_web::testing::login(&format!("http://{addr}"), "admin", "wrong password").await;
     assert!(wrong.is_err());
-    let session = opsdeck_web::testing::login(&format!("http://{addr}"), "admin", crate::common::PASSWORD)
-        .await
-        .unwrap();
+    let session =
+        opsdeck_web::testing::login(&format!("http://{addr}"), "admin", crate::common::PASSWORD)
+            .await
+            .unwrap();
     let response = client
         .get(&url)
         .header("cookie", &session.cookie)

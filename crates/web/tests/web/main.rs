@@ -9,8 +9,8 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 mod alerts;
-mod auth;
 mod api;
+mod auth;
 mod common;
 mod dashboard;
 mod http;
