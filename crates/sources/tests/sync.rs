@@ -347,3 +347,51 @@ async fn measure_full_scale_backfill_with_rate_limit() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// The issue's sync figure: one shop scaled to ~100,000 orders, backfilled
+/// with the simulator's rate limit on (Shopify's leaky bucket: 40 burst,
+/// 2 requests/s) at the production page size. Prints requests used against
+/// the minimum (pages needed) and the seconds taken. Run on demand:
+/// `cargo test --release -p opsdeck-sources --test sync -- --ignored --nocapture backfill_of_100k`.
+#[tokio::test]
+#[ignore]
+async fn measure_backfill_of_100k_orders_at_2_requests_per_second() {
+    let probe = opsdeck_simulator::Simulator::new(opsdeck_simulator::SimConfig {
+        seed: 42,
+        now: start_time(),
+        scale: 1.0,
+    });
+    let at_full_scale = probe.orders_json("mavena").len() as f64;
+    drop(probe);
+    let scale = 100_000.0 / at_full_scale;
+    let generated = Instant::now();
+    let h = Harness::start(scale).await;
+    let orders = h.sim_orders("mavena").len() as u64;
+    eprintln!(
+        "scale {scale:.2}: mavena has {orders} orders (simulator built in {:.1} s)",
+        generated.elapsed().as_secs_f64()
+    );
+    let mut settings = h.settings("mavena");
+    settings.page_size = 250;
+    let client = ShopifyClient::new(settings).unwrap();
+    let started = Instant::now();
+    let run = sync_once(
+        &client,
+        h.store.as_ref(),
+        ShopifyResource::Orders,
+        start_time(),
+    )
+    .await
+    .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(run.inserted, orders);
+    eprintln!(
+        "backfill of {orders} orders at 2 requests/s: {:.1} s, {} requests (minimum {} pages), \
+         {} rate-limit waits, {:.0} orders/s",
+        seconds,
+        run.calls.requests,
+        orders.div_ceil(250),
+        run.calls.rate_limit_waits + run.calls.throttle_waits,
+        orders as f64 / seconds
+    );
+}
