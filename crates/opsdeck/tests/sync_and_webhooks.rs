@@ -258,7 +258,10 @@ inventory_every = "1h"
         // Wait for the first committed pages, then kill mid-backfill.
         let deadline = Instant::now() + Duration::from_secs(20);
         let store = loop {
-            assert!(Instant::now() < deadline, "the backfill never committed a page");
+            assert!(
+                Instant::now() < deadline,
+                "the backfill never committed a page"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
             if !db.exists() {
                 continue;
@@ -267,7 +270,11 @@ inventory_every = "1h"
             else {
                 continue;
             };
-            if store.list_orders(&source).await.is_ok_and(|o| !o.is_empty()) {
+            if store
+                .list_orders(&source)
+                .await
+                .is_ok_and(|o| !o.is_empty())
+            {
                 break store;
             }
         };
