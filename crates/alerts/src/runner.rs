@@ -145,6 +145,14 @@ impl Runner {
         self.wake.clone()
     }
 
+    /// Uses `wake` as the handle of [`Runner::waker`]: for a notifier made
+    /// before the runner (the projection follower's "changes applied").
+    /// Wakes arriving while a cycle runs coalesce into one more cycle.
+    pub fn woken_by(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
     /// One cycle at `now`.
     #[tracing::instrument(name = "alerts_cycle", skip_all)]
     pub async fn cycle(&self, now: Timestamp) -> Result<Cycle, AlertError> {

@@ -32,4 +32,6 @@ pub use freshness::{brand_freshness, lag, Freshness, Lag};
 pub use order_volume::{
     facts_window_start, order_volume, period_volume, BrandVolume, PeriodVolume, VolumeError,
 };
-pub use projection::{follow_changes, Projection, SharedProjection, SubscriptionRules};
+pub use projection::{
+    follow_changes, follow_changes_notifying, Projection, SharedProjection, SubscriptionRules,
+};

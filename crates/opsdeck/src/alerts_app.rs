@@ -92,11 +92,16 @@ fn watches(config: &Config) -> Vec<BrandWatch> {
 /// Starts the alert runner (and the Telegram acknowledge loop when Telegram
 /// is configured). `projection` is the dashboard's shared projection; when
 /// `None` the runner builds and follows its own so the panel-backed rules
-/// work either way.
+/// work either way. `changes` is notified by whoever follows the change
+/// feed after applying new changes (see
+/// [`opsdeck_metrics::follow_changes_notifying`]): it wakes the runner, so
+/// an alert is evaluated right after the change that causes it rather than
+/// at the next `[alerts] every` tick.
 pub async fn start_alerts(
     config: &Config,
     store: Arc<dyn Store>,
     projection: Option<SharedProjection>,
+    changes: Arc<Notify>,
     _clock: Clock,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
@@ -116,11 +121,12 @@ pub async fn start_alerts(
             .await
             .context("cannot build the projection for alerts")?;
             let shared: SharedProjection = Arc::new(std::sync::RwLock::new(p));
-            tasks.push(tokio::spawn(opsdeck_metrics::follow_changes(
+            tasks.push(tokio::spawn(opsdeck_metrics::follow_changes_notifying(
                 shared.clone(),
                 store.clone(),
                 Duration::from_secs(2),
                 Arc::new(Notify::new()),
+                Some(changes.clone()),
                 stop.clone(),
             )));
             shared
@@ -168,7 +174,8 @@ pub async fn start_alerts(
         Sender::new(store.clone(), notifiers(cfg), name.clone()),
         Leader::new(store.clone(), name, lease),
         cfg.every,
-    );
+    )
+    .woken_by(changes);
     let leading = runner.leading();
     let mut runner_stop = stop.clone();
     tasks.push(tokio::spawn(async move {

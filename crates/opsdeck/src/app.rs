@@ -6,7 +6,7 @@ use crate::config::{Config, ShopifySourceConfig};
 use anyhow::Context;
 use jiff::Timestamp;
 use opsdeck_sources::gorgias::{GorgiasClient, GorgiasConnector, GorgiasResource, GorgiasSettings};
-use opsdeck_sources::shopify::webhooks::{run_inbox_loop, InboxSettings, WebhookShops};
+use opsdeck_sources::shopify::webhooks::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
 use opsdeck_sources::sync::{
@@ -259,6 +259,13 @@ pub async fn start(
         stop_rx.clone(),
         sync_trigger.clone(),
     ));
+    // Latency from a change to an alert: the inbox worker notifies
+    // `stored` after applying webhook events, which wakes the projection
+    // follower; the follower notifies `applied` after applying the
+    // changes, which wakes the alert runner. Other writers (sync, ingest)
+    // are picked up by the follower's poll.
+    let stored = Arc::new(Notify::new());
+    let applied = Arc::new(Notify::new());
     // Webhooks: received into the inbox by the web server, applied by the
     // inbox worker, which the receiver wakes after each commit.
     let (secrets, shops) = webhook_shops(config);
@@ -267,24 +274,33 @@ pub async fn start(
     } else {
         let wake = Arc::new(Notify::new());
         let receiver = WebhookReceiver::start(store.clone(), secrets, wake.clone());
-        let inbox = tokio::spawn(run_inbox_loop(
+        let inbox = tokio::spawn(run_inbox_loop_notifying(
             store.clone(),
             Arc::new(shops),
             InboxSettings::default(),
             clock.clone(),
             wake,
+            Some(stored.clone()),
             stop_rx.clone(),
         ));
         (Some(receiver), Some(inbox))
     };
     // The projection every panel and panel-backed alert rule reads: built
     // once from the store, kept current from the change feed.
-    let (projection, follower) = start_projection(config, store.clone(), stop_rx.clone()).await?;
+    let (projection, follower) = start_projection(
+        config,
+        store.clone(),
+        stored,
+        Some(applied.clone()),
+        stop_rx.clone(),
+    )
+    .await?;
     // Alerts: evaluator and sender behind the leader lease.
     let alerts = crate::alerts_app::start_alerts(
         config,
         store.clone(),
         Some(projection.clone()),
+        applied,
         clock.clone(),
         stop_rx.clone(),
     )
@@ -344,10 +360,14 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
 const PROJECTION_POLL: Duration = Duration::from_secs(1);
 
 /// Builds the shared projection from the store and spawns the task that
-/// keeps it current (stopped with the application).
+/// keeps it current (stopped with the application): it reads new changes
+/// every [`PROJECTION_POLL`] or at once when `stored` is notified, and
+/// notifies `applied` after applying them.
 pub async fn start_projection(
     config: &Config,
     store: Arc<dyn Store>,
+    stored: Arc<Notify>,
+    applied: Option<Arc<Notify>>,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<(opsdeck_metrics::SharedProjection, JoinHandle<()>)> {
     let started = std::time::Instant::now();
@@ -365,11 +385,12 @@ pub async fn start_projection(
         "metrics projection built"
     );
     let shared: opsdeck_metrics::SharedProjection = Arc::new(std::sync::RwLock::new(projection));
-    let follower = tokio::spawn(opsdeck_metrics::follow_changes(
+    let follower = tokio::spawn(opsdeck_metrics::follow_changes_notifying(
         shared.clone(),
         store,
         PROJECTION_POLL,
-        Arc::new(Notify::new()),
+        stored,
+        applied,
         stop,
     ));
     Ok((shared, follower))

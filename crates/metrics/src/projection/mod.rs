@@ -253,6 +253,20 @@ pub async fn follow_changes(
     store: Arc<dyn Store>,
     every: Duration,
     wake: Arc<tokio::sync::Notify>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    follow_changes_notifying(shared, store, every, wake, None, stop).await
+}
+
+/// [`follow_changes`], notifying `applied` each time it has caught up
+/// with new changes — so a reader that reacts to changes (the alert
+/// evaluator) runs right after them instead of on its own timer.
+pub async fn follow_changes_notifying(
+    shared: SharedProjection,
+    store: Arc<dyn Store>,
+    every: Duration,
+    wake: Arc<tokio::sync::Notify>,
+    applied: Option<Arc<tokio::sync::Notify>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -275,6 +289,9 @@ pub async fn follow_changes(
                 tracing::debug!(changes = page.len(), "projection caught up");
                 if full {
                     continue;
+                }
+                if let Some(applied) = &applied {
+                    applied.notify_one();
                 }
             }
             Ok(_) => {}

@@ -461,13 +461,34 @@ pub async fn run_inbox_loop(
     settings: InboxSettings,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     wake: Arc<Notify>,
+    stop: watch::Receiver<bool>,
+) {
+    run_inbox_loop_notifying(store, shops, settings, clock, wake, None, stop).await
+}
+
+/// [`run_inbox_loop`], notifying `stored` after each step that applied
+/// events, so whoever follows the change feed (the projection) reads them
+/// at once instead of at its next poll.
+pub async fn run_inbox_loop_notifying(
+    store: Arc<dyn Store>,
+    shops: Arc<WebhookShops>,
+    settings: InboxSettings,
+    clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    wake: Arc<Notify>,
+    stored: Option<Arc<Notify>>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
         if *stop.borrow() {
             return;
         }
-        let pause = match process_inbox_once(store.as_ref(), &shops, &settings, clock()).await {
+        let result = process_inbox_once(store.as_ref(), &shops, &settings, clock()).await;
+        if let (Ok(step), Some(stored)) = (&result, &stored) {
+            if step.processed > 0 {
+                stored.notify_one();
+            }
+        }
+        let pause = match result {
             Ok(step) if step.taken as u32 >= settings.batch => continue,
             Ok(_) => settings.poll_every,
             Err(error) => {
