@@ -306,7 +306,12 @@ fn order_rules_stay_quiet_until_the_first_orders_sync() {
     // A brand without a synced source (ingest, import) has nothing to wait for.
     let mut ingest_only = empty.clone();
     ingest_only.sources.clear();
-    let o = &observe(&rule("zero_orders"), &ingest_only, &MetricsSnapshot::default(), now)[0];
+    let o = &observe(
+        &rule("zero_orders"),
+        &ingest_only,
+        &MetricsSnapshot::default(),
+        now,
+    )[0];
     assert!(o.active, "{}", o.why);
 }
 

@@ -47,7 +47,9 @@ async fn starttls_upgrades_before_auth_and_the_message() {
     assert_eq!(got.len(), 1);
     assert!(got[0].secured, "the message came over TLS");
     assert_eq!(got[0].user.as_deref(), Some("alerts"));
-    assert!(got[0].data.contains("To: owner@example.com, ops@example.com\r\n"));
+    assert!(got[0]
+        .data
+        .contains("To: owner@example.com, ops@example.com\r\n"));
     assert!(got[0].data.contains("\r\n\r\nNo order since 09:00.\r\n"));
 }
 

@@ -126,18 +126,20 @@ async fn main() {
             .await
             .expect("send");
         assert_eq!(response.status(), 200, "webhook refused");
-        let arrived =
-            loop {
-                if log.received_all().iter().skip(seen).any(|r| {
-                    r.raw.contains("CRITICAL · plentum") && !r.raw.contains("RESOLVED")
-                }) {
-                    break Some(started.elapsed());
-                }
-                if started.elapsed() > Duration::from_secs(10) {
-                    break None;
-                }
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            };
+        let arrived = loop {
+            if log
+                .received_all()
+                .iter()
+                .skip(seen)
+                .any(|r| r.raw.contains("CRITICAL · plentum") && !r.raw.contains("RESOLVED"))
+            {
+                break Some(started.elapsed());
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
         // Cancel it again, so the open orders stay few (the stale panel
         // lists a bounded number) and the next episode is a new alert.
         let mut cancelled = stale_order(&template, n, Timestamp::now());

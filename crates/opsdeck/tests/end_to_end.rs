@@ -56,7 +56,9 @@ async fn logged_in_client(running: &app::Running, base: &str) -> reqwest::Client
     let password = "correct horse battery";
     let role = opsdeck_store::Role::Finance;
     opsdeck_web::testing::create_user(running.store.as_ref(), "fin", role, password).await;
-    let session = opsdeck_web::testing::login(base, "fin", password).await.unwrap();
+    let session = opsdeck_web::testing::login(base, "fin", password)
+        .await
+        .unwrap();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("cookie", session.cookie.parse().unwrap());
     reqwest::Client::builder()
