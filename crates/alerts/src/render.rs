@@ -70,9 +70,25 @@ fn figure(f: &Option<crate::observation::Figure>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-fn listed(n: &Notification) -> (&[Alert], usize) {
-    let shown = n.alerts.len().min(MAX_LISTED);
-    (&n.alerts[..shown], n.alerts.len() - shown)
+/// The alerts a grouped message lists (at most [`MAX_LISTED`]) and how many
+/// it leaves out. Each rule's first alert comes before any rule's second,
+/// so 25 low-stock variants cannot hide the one stale order grouped with
+/// them; within that, the group's own order is kept.
+fn listed(n: &Notification) -> (Vec<&Alert>, usize) {
+    let mut seen_rules: Vec<&str> = Vec::new();
+    let (mut firsts, mut rest): (Vec<&Alert>, Vec<&Alert>) = (Vec::new(), Vec::new());
+    for a in &n.alerts {
+        if seen_rules.contains(&a.rule.as_str()) {
+            rest.push(a);
+        } else {
+            seen_rules.push(&a.rule);
+            firsts.push(a);
+        }
+    }
+    let mut shown: Vec<&Alert> = firsts.into_iter().chain(rest).collect();
+    shown.truncate(MAX_LISTED);
+    let more = n.alerts.len() - shown.len();
+    (shown, more)
 }
 
 /// Escapes text for Slack mrkdwn (`&`, `<`, `>`).
@@ -98,7 +114,7 @@ fn slack(n: &Notification, cfg: &RenderConfig) -> Value {
         "text": {"type": "plain_text", "text": header, "emoji": true}
     })];
     let (shown, more) = listed(n);
-    for a in shown {
+    for a in &shown {
         blocks.push(json!({
             "type": "section",
             "text": {"type": "mrkdwn", "text": format!(
@@ -145,7 +161,7 @@ fn slack(n: &Notification, cfg: &RenderConfig) -> Value {
 fn telegram(n: &Notification, cfg: &RenderConfig) -> Value {
     let mut text = format!("<b>{}</b>\n", html_escape(&headline(n)));
     let (shown, more) = listed(n);
-    for a in shown {
+    for a in &shown {
         text.push_str(&format!(
             "\n<b>{}</b> — {}\n{}\nValue: {} · Baseline: {} · Threshold: {}\n<a href=\"{}\">Open dashboard</a>\n",
             html_escape(&a.rule_name),

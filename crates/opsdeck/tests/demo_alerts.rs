@@ -82,7 +82,8 @@ async fn demo_alerts_reach_the_fake_receivers_and_ack_from_telegram() {
         .iter()
         .find(|e| e.action == "alert.acknowledge" && e.subject.ends_with(episode))
         .expect("the acknowledgement is in the audit log");
-    assert_eq!(entry.actor, "demo_owner");
+    // Telegram users are recorded by their @handle.
+    assert_eq!(entry.actor, "@demo_owner");
 
     printer.abort();
     running.stop().await.unwrap();
