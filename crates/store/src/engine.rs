@@ -144,23 +144,17 @@ async fn load_stored<T: DbTx>(
     Ok(current)
 }
 
-#[async_trait]
-impl<D: Db> Store for SqlStore<D> {
-    fn backend(&self) -> Backend {
-        self.db.backend()
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        self.db.migrate().await
-    }
-
-    #[instrument(skip_all, fields(backend = ?self.db.backend(), records = records.len(), checkpoint = checkpoint.is_some()))]
-    async fn upsert(
+impl<D: Db> SqlStore<D> {
+    /// Upserts `records`, saves `checkpoint` and counts `notes` in one
+    /// transaction (see [`Store::upsert`]).
+    async fn upsert_in_one(
         &self,
         records: &[AnyRecord],
         checkpoint: Option<&SyncState>,
+        notes: &[IngestNoteFor],
     ) -> Result<UpsertReport> {
         let sql = self.sql();
+
         let mut tx = self.db.begin().await?;
         // Lock the counter before anything else: concurrent batches queue
         // here, so sequence values are handed out in commit order and a
@@ -227,6 +221,7 @@ impl<D: Db> Store for SqlStore<D> {
             tx.execute(&schema::SAVE_SYNC_STATE, &schema::sync_state_params(state))
                 .await?;
         }
+        crate::tokens::note_ingest_in(&mut tx, notes).await?;
         tx.commit().await?;
         let report = UpsertReport { outcomes };
         tracing::debug!(
@@ -237,6 +232,34 @@ impl<D: Db> Store for SqlStore<D> {
             "upserted"
         );
         Ok(report)
+    }
+}
+
+#[async_trait]
+impl<D: Db> Store for SqlStore<D> {
+    fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        self.db.migrate().await
+    }
+
+    #[instrument(skip_all, fields(backend = ?self.db.backend(), records = records.len(), checkpoint = checkpoint.is_some()))]
+    async fn upsert(
+        &self,
+        records: &[AnyRecord],
+        checkpoint: Option<&SyncState>,
+    ) -> Result<UpsertReport> {
+        self.upsert_in_one(records, checkpoint, &[]).await
+    }
+
+    async fn upsert_noting_ingest(
+        &self,
+        records: &[AnyRecord],
+        notes: &[IngestNoteFor],
+    ) -> Result<UpsertReport> {
+        self.upsert_in_one(records, None, notes).await
     }
 
     #[instrument(skip(self), fields(backend = ?self.db.backend()))]
@@ -460,9 +483,5 @@ impl<D: Db> Store for SqlStore<D> {
         note: &IngestNote,
     ) -> Result<()> {
         self.ingest_note(source, kind, at, note).await
-    }
-
-    async fn note_ingest_many(&self, notes: &[IngestNoteFor]) -> Result<()> {
-        self.ingest_notes(notes).await
     }
 }

@@ -111,6 +111,14 @@ pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static 
 
     /// Changes with sequence value greater than `after`, oldest first, at
     /// most `limit`. Each carries the record as it is now.
+    /// [`Store::upsert`] that also counts `notes` in the ingest health rows
+    /// in the same transaction, so a committed batch is always counted.
+    async fn upsert_noting_ingest(
+        &self,
+        records: &[AnyRecord],
+        notes: &[IngestNoteFor],
+    ) -> Result<UpsertReport>;
+
     async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<Change>>;
 
     /// The highest sequence value written so far (0 for an empty store).
@@ -207,10 +215,6 @@ pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static 
         at: Timestamp,
         note: &IngestNote,
     ) -> Result<()>;
-
-    /// Several ingest notes in one transaction (one durable commit), as the
-    /// ingest API's group commit counts the requests of one group.
-    async fn note_ingest_many(&self, notes: &[IngestNoteFor]) -> Result<()>;
 }
 
 /// Opens the store a URL names: `sqlite:PATH` / `sqlite://PATH` (created if

@@ -407,20 +407,15 @@ impl<D: Db> SqlStore<D> {
         self.db.execute(sql, &params).await?;
         Ok(())
     }
+}
 
-    /// Several ingest notes in one transaction: one durable commit for the
-    /// health counters of a whole ingest commit group.
-    pub(crate) async fn ingest_notes(&self, notes: &[IngestNoteFor]) -> Result<()> {
-        if notes.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.db.begin().await?;
-        for n in notes {
-            let (sql, params) = ingest_note_sql(&n.source, &n.kind, n.at, &n.note);
-            tx.execute(sql, &params).await?;
-        }
-        tx.commit().await
+/// Counts `notes` in their health rows inside `tx`.
+pub(crate) async fn note_ingest_in<T: DbTx>(tx: &mut T, notes: &[IngestNoteFor]) -> Result<()> {
+    for n in notes {
+        let (sql, params) = ingest_note_sql(&n.source, &n.kind, n.at, &n.note);
+        tx.execute(sql, &params).await?;
     }
+    Ok(())
 }
 
 /// One [`IngestNote`] with the (source, kind) health row it counts in.

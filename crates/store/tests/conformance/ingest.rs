@@ -7,7 +7,8 @@ use crate::seqs_of;
 use opsdeck_domain::*;
 use opsdeck_store::testing::TestStore;
 use opsdeck_store::{
-    AnyRecord, AuditEntry, IngestNote, NewApiToken, TokenCheck, TokenKinds, UpsertOutcome,
+    AnyRecord, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
+    UpsertOutcome,
 };
 
 fn ingest_source() -> SourceId {
@@ -308,4 +309,39 @@ pub(crate) async fn ingest_notes_count_requests_and_errors(db: &TestStore) {
         db.label
     );
     assert_eq!(state.last_success_at, Some(at("2026-06-01T10:03:00Z")));
+}
+
+/// The ingest API's group commit: records and the health counters of every
+/// request in the group are one transaction, so an answered request has
+/// always been counted.
+pub(crate) async fn upsert_noting_ingest_counts_in_the_same_commit(db: &TestStore) {
+    let src = ingest_source();
+    let note = |n| IngestNoteFor {
+        source: src.clone(),
+        kind: "tracking-events".into(),
+        at: ts("2026-06-01T10:00:00Z"),
+        note: IngestNote::Stored {
+            records: n,
+            newest: Some(ts("2026-06-01T09:00:00Z")),
+        },
+    };
+    let records = ingest_kinds("2026-06-01T09:00:00Z");
+    let report = db
+        .store
+        .upsert_noting_ingest(&records, &[note(1), note(2)])
+        .await
+        .unwrap();
+    assert_eq!(report.inserted(), records.len(), "{}", db.label);
+    let state = db
+        .store
+        .sync_state(&src, "tracking-events")
+        .await
+        .unwrap()
+        .expect("counted with the records");
+    assert_eq!(
+        (state.requests, state.records_synced, state.errors),
+        (2, 3, 0),
+        "{}",
+        db.label
+    );
 }

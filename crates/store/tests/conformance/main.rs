@@ -85,6 +85,7 @@ conformance!(
     api_tokens_verify_revoke_and_audit,
     failed_token_insert_writes_no_audit_entry,
     ingest_notes_count_requests_and_errors,
+    upsert_noting_ingest_counts_in_the_same_commit,
     alert_step_commits_whole_with_history,
     outbox_claim_lease_and_finish,
     silences_by_window,

@@ -6,7 +6,8 @@
 //! passed validation (and planning) hand their records to one writer task
 //! instead; it commits everything queued since its last commit in ONE
 //! `Store::upsert`, splits the per-record outcomes back to each request, and
-//! then counts the group's requests in the health rows with one more commit.
+//! counts the group's requests in the health rows in that same transaction,
+//! so an answered request is always counted.
 //!
 //! Each request stays all-or-nothing: its records are in exactly one
 //! transaction. Only requests that were already validated are joined, so a
@@ -103,29 +104,27 @@ async fn commit_group(store: &dyn Store, group: Vec<Job>, total: usize) {
     for job in &group {
         all.extend(job.records.iter().cloned());
     }
-    let mut notes = Vec::with_capacity(group.len());
-    match store.upsert(&all, None).await {
+    let notes: Vec<IngestNoteFor> = group.iter().map(|job| job.note.clone()).collect();
+    match store.upsert_noting_ingest(&all, &notes).await {
         Ok(report) => {
             let mut outcomes = report.outcomes.into_iter();
             for job in group {
                 let mine: Vec<UpsertOutcome> = outcomes.by_ref().take(job.records.len()).collect();
-                notes.push(job.note);
                 let _ = job.reply.send(Ok(mine));
             }
         }
         Err(error) if group.len() > 1 => {
             tracing::warn!(%error, "ingest group commit failed; committing its requests one by one");
             for job in group {
-                match store.upsert(&job.records, None).await {
-                    Ok(report) => {
-                        notes.push(job.note);
-                        let _ = job.reply.send(Ok(report.outcomes));
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "ingest batch could not be stored");
-                        let _ = job.reply.send(Err(error.to_string()));
-                    }
+                let outcome = store
+                    .upsert_noting_ingest(&job.records, std::slice::from_ref(&job.note))
+                    .await;
+                if let Err(error) = &outcome {
+                    tracing::error!(%error, "ingest batch could not be stored");
                 }
+                let _ = job
+                    .reply
+                    .send(outcome.map(|r| r.outcomes).map_err(|e| e.to_string()));
             }
         }
         Err(error) => {
@@ -134,8 +133,5 @@ async fn commit_group(store: &dyn Store, group: Vec<Job>, total: usize) {
                 let _ = job.reply.send(Err(error.to_string()));
             }
         }
-    }
-    if let Err(error) = store.note_ingest_many(&notes).await {
-        tracing::warn!(%error, "could not update ingest health counters");
     }
 }
