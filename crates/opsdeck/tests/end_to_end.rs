@@ -141,7 +141,28 @@ async fn synced_stores_on(database_url: String) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    let volume = get_json(&client, &format!("{base}/api/v1/order-volume")).await;
+    // The cards come from the projection, which follows the store's change
+    // feed (polled every second): wait until it holds this month's orders.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let volume = loop {
+        let volume = get_json(&client, &format!("{base}/api/v1/order-volume")).await;
+        let caught_up = shops.iter().filter(|s| s.launched).all(|shop| {
+            let local_now = now.to_zoned(TimeZone::get(&shop.time_zone).unwrap());
+            let month_start = local_now.first_of_month().unwrap().start_of_day().unwrap();
+            let e = expected(
+                &simulator.orders_json(&shop.slug),
+                month_start.timestamp(),
+                now,
+            );
+            volume["brands"].as_array().unwrap().iter().any(|b| {
+                b["brand"]["id"] == shop.brand_id.as_str() && b["periods"][2]["orders"] == e.orders
+            })
+        });
+        if caught_up || std::time::Instant::now() > deadline {
+            break volume;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let brands = volume["brands"].as_array().unwrap();
     assert_eq!(brands.len(), 4);
     let mut checked_brands = 0;

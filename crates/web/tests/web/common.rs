@@ -159,6 +159,28 @@ impl Fixture {
         }
     }
 
+    /// The fixture with its projection built from the store, as the app
+    /// builds it at start: for tests of numbers the projection gives (the
+    /// order volume cards and every panel).
+    pub async fn with_projection() -> Fixture {
+        let fx = Fixture::new().await;
+        fx.build_projection().await;
+        fx
+    }
+
+    /// Rebuilds the projection from everything now in the store (after a
+    /// test adds records).
+    pub async fn build_projection(&self) {
+        let p = opsdeck_metrics::Projection::build(
+            self.state.store.as_ref(),
+            self.state.brands.to_vec(),
+            opsdeck_metrics::SubscriptionRules::default(),
+        )
+        .await
+        .expect("build the projection");
+        *self.state.projection.write().unwrap() = p;
+    }
+
     pub fn router(&self) -> Router {
         opsdeck_web::router(self.state.clone())
     }

@@ -15,7 +15,7 @@ fn card<'a>(html: &'a str, id: &str) -> &'a str {
 
 #[tokio::test]
 async fn dashboard_shows_every_brand_with_its_cards() {
-    let fx = Fixture::new().await;
+    let fx = Fixture::with_projection().await;
     let response = fx.get("/").await;
     assert_eq!(response.status(), 200);
     assert_security_headers(&response);
@@ -59,7 +59,7 @@ async fn dashboard_shows_every_brand_with_its_cards() {
 
 #[tokio::test]
 async fn not_launched_brand_is_greyed_with_no_numbers() {
-    let fx = Fixture::new().await;
+    let fx = Fixture::with_projection().await;
     let html = body_text(fx.get("/").await).await;
     let retromedy = card(&html, "retromedy");
     assert!(retromedy.contains("brand--not-launched"));

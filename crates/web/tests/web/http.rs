@@ -4,7 +4,7 @@ use crate::common::Fixture;
 
 #[tokio::test]
 async fn serves_over_http_until_shutdown() {
-    let fx = Fixture::new().await;
+    let fx = Fixture::with_projection().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
