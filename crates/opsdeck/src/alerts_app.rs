@@ -7,6 +7,7 @@ use crate::config::{AlertsConfig, Config};
 use anyhow::Context;
 use jiff::SignedDuration;
 use opsdeck_alerts::leader::{process_name, Leader};
+use opsdeck_alerts::notify::email::{EmailNotifier, SmtpConfig};
 use opsdeck_alerts::notify::slack::SlackNotifier;
 use opsdeck_alerts::notify::telegram::{self, TelegramNotifier, TelegramUpdates};
 use opsdeck_alerts::notify::webhook::WebhookNotifier;
@@ -14,7 +15,7 @@ use opsdeck_alerts::notify::{http_client, Notifiers};
 use opsdeck_alerts::outbox::Sender;
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
-use opsdeck_alerts::{hours::BusinessHours, AlertService, Evaluator, Tier};
+use opsdeck_alerts::{hours::BusinessHours, AlertService, Evaluator};
 use opsdeck_metrics::panels::PanelConfig;
 use opsdeck_metrics::{Projection, SharedProjection, SubscriptionRules};
 use opsdeck_store::Store;
@@ -32,7 +33,8 @@ fn telegram_config(t: &crate::config::alerts::TelegramConfig) -> telegram::Teleg
     }
 }
 
-/// The configured channels, by channel name (`slack`, `telegram`, `webhook`).
+/// The configured channels, by channel name (`slack`, `telegram`,
+/// `webhook`, `email`).
 pub fn notifiers(cfg: &AlertsConfig) -> Notifiers {
     let client = http_client(Duration::from_secs(10));
     let mut n = Notifiers::new();
@@ -55,7 +57,40 @@ pub fn notifiers(cfg: &AlertsConfig) -> Notifiers {
             Arc::new(WebhookNotifier::new(client, url, w.secret.clone())),
         );
     }
+    if let Some(e) = &cfg.email {
+        n = n.with(
+            "email",
+            Arc::new(EmailNotifier::new(SmtpConfig {
+                host: e.host.clone(),
+                port: e.port,
+                from: e.from.clone(),
+                to: e.to.clone(),
+                auth: e.auth.clone(),
+                timeout: e.timeout,
+                security: e.security,
+                extra_roots: e.extra_roots.clone(),
+            })),
+        );
+    }
     n
+}
+
+/// Each tier's channels: the tier's own (Slack, Telegram) plus the webhook
+/// and email channels configured for it.
+fn add_extra_channels(evaluator: &mut Evaluator, cfg: &AlertsConfig) {
+    let extra = [
+        ("webhook", cfg.webhook.as_ref().map(|w| &w.tiers)),
+        ("email", cfg.email.as_ref().map(|e| &e.tiers)),
+    ];
+    for (channel, tiers) in extra {
+        for &tier in tiers.into_iter().flatten() {
+            evaluator
+                .tier_channels
+                .entry(tier)
+                .or_default()
+                .push(channel.into());
+        }
+    }
 }
 
 /// What each brand's conditions watch.
@@ -140,15 +175,7 @@ pub async fn start_alerts(
     };
     let name = process_name();
     let mut evaluator = Evaluator::new(cfg.rules.clone());
-    if cfg.webhook.is_some() {
-        for tier in [Tier::Slack, Tier::Telegram, Tier::TelegramAndSlack] {
-            evaluator
-                .tier_channels
-                .entry(tier)
-                .or_default()
-                .push("webhook".into());
-        }
-    }
+    add_extra_channels(&mut evaluator, cfg);
     let dashboard_url = config
         .public_url
         .as_ref()
@@ -263,4 +290,62 @@ pub async fn demo_receivers(
         }
     });
     Ok((fake, printer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{parse_config, SecretSource};
+    use opsdeck_alerts::Tier;
+
+    struct Env;
+
+    impl SecretSource for Env {
+        fn env(&self, name: &str) -> Option<String> {
+            (name == "HOOK_KEY").then(|| "k".to_string())
+        }
+        fn file(&self, _: &std::path::Path) -> std::io::Result<String> {
+            Err(std::io::Error::other("no files"))
+        }
+    }
+
+    #[test]
+    fn webhook_and_email_join_only_the_tiers_they_list() {
+        let config = parse_config(
+            r#"
+[[brands]]
+id = "mavena"
+name = "Mavena"
+kind = "standard"
+time_zone = "America/New_York"
+currency = "USD"
+[notifiers.webhook]
+url = "https://example.com/hook"
+secret_env = "HOOK_KEY"
+[notifiers.email]
+host = "smtp.example.com"
+from = "a@example.com"
+to = ["b@example.com"]
+tiers = ["telegram_and_slack"]
+"#,
+            &Env,
+        )
+        .unwrap();
+        let mut evaluator = Evaluator::new(config.alerts.rules.clone());
+        add_extra_channels(&mut evaluator, &config.alerts);
+        assert_eq!(evaluator.tier_channels[&Tier::Slack], ["slack", "webhook"]);
+        assert_eq!(
+            evaluator.tier_channels[&Tier::Telegram],
+            ["telegram", "webhook"]
+        );
+        assert_eq!(
+            evaluator.tier_channels[&Tier::TelegramAndSlack],
+            ["telegram", "slack", "webhook", "email"]
+        );
+        let channels: Vec<String> = notifiers(&config.alerts)
+            .channels()
+            .map(|(c, _)| c.clone())
+            .collect();
+        assert!(channels.contains(&"email".to_string()), "{channels:?}");
+    }
 }

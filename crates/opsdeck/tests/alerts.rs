@@ -85,3 +85,57 @@ chat_id = "-100"
     running.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `[notifiers.email]` in the running application: the same episode is
+/// mailed through the configured relay, with the alert in the subject.
+#[tokio::test]
+async fn zero_orders_is_mailed_through_the_configured_relay() {
+    let smtp = opsdeck_alerts::testing::FakeSmtp::start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("opsdeck-alerts-email-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!(
+        r#"
+[database]
+url = "sqlite://{db}"
+
+[[brands]]
+id = "mavena"
+name = "Mavena"
+kind = "subscription"
+time_zone = "America/New_York"
+currency = "USD"
+
+[alerts]
+every = "1s"
+[[alerts.rules]]
+rule = "zero_orders"
+pending = "0s"
+
+[notifiers.email]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from = "opsdeck@example.com"
+to = ["owner@example.com"]
+"#,
+        db = dir.join("opsdeck.db").display(),
+        port = smtp.port,
+    );
+    let config = parse_config(&text, &Env).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = app::start(&config, listener, app::system_clock())
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while smtp.messages().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let received = smtp.received();
+    assert_eq!(received.len(), 1, "one message for one episode");
+    let message = &received[0];
+    assert!(!message.secured && message.user.is_none());
+    assert!(message.data.contains("Zero orders"), "{}", message.data);
+    assert!(message.data.contains("To: owner@example.com\r\n"));
+    running.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

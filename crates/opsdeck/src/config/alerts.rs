@@ -31,7 +31,10 @@
 //! bot_token_env = "OPSDECK_TELEGRAM_BOT_TOKEN"
 //! chat_id = "-1001234567890"
 //! ```
+//!
+//! `[notifiers.*]` is read by `notifiers.rs`.
 
+pub use super::notifiers::{EmailConfig, SlackConfig, TelegramConfig, WebhookConfig};
 use super::walk::Section;
 use super::SecretSource;
 use opsdeck_alerts::hours::BusinessHours;
@@ -57,6 +60,7 @@ pub struct AlertsConfig {
     pub slack: Option<SlackConfig>,
     pub telegram: Option<TelegramConfig>,
     pub webhook: Option<WebhookConfig>,
+    pub email: Option<EmailConfig>,
 }
 
 impl Default for AlertsConfig {
@@ -70,32 +74,14 @@ impl Default for AlertsConfig {
             slack: None,
             telegram: None,
             webhook: None,
+            email: None,
         }
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct SlackConfig {
-    pub webhook_url: Secret,
-}
-
-#[derive(Debug, Clone)]
-pub struct TelegramConfig {
-    pub base_url: String,
-    pub bot_token: Secret,
-    pub chat_id: String,
-    pub message_thread_id: Option<i64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct WebhookConfig {
-    pub url: String,
-    pub secret: Secret,
-}
-
 /// A secret named by `{base}_env` or `{base}_file`; a literal `{base}` is
 /// refused (secrets do not belong in the file).
-fn secret(
+pub(super) fn secret(
     s: &Section<'_, '_>,
     secrets: &dyn SecretSource,
     base: &'static str,
@@ -136,7 +122,7 @@ fn secret(
     }
 }
 
-fn duration(s: &Section<'_, '_>, key: &'static str) -> Option<jiff::SignedDuration> {
+pub(super) fn duration(s: &Section<'_, '_>, key: &'static str) -> Option<jiff::SignedDuration> {
     let v = s.opt_str(key)?;
     match parse_duration(v) {
         Some(d) => Some(d),
@@ -417,46 +403,7 @@ pub(super) fn parse_alerts(
         }
         a.finish();
     }
-    if let Some(n) = root.opt_table("notifiers") {
-        if let Some(s) = n.opt_table("slack") {
-            cfg.slack = secret(
-                &s,
-                secrets,
-                "webhook_url",
-                "webhook_url_env",
-                "webhook_url_file",
-            )
-            .map(|webhook_url| SlackConfig { webhook_url });
-            s.finish();
-        }
-        if let Some(s) = n.opt_table("telegram") {
-            let token = secret(&s, secrets, "bot_token", "bot_token_env", "bot_token_file");
-            let chat = s.req_str("chat_id");
-            let thread = s.opt_int("message_thread_id");
-            let base = s.opt_str("base_url").unwrap_or("https://api.telegram.org");
-            if let (Some(bot_token), Some(chat)) = (token, chat) {
-                cfg.telegram = Some(TelegramConfig {
-                    base_url: base.to_string(),
-                    bot_token,
-                    chat_id: chat.to_string(),
-                    message_thread_id: thread,
-                });
-            }
-            s.finish();
-        }
-        if let Some(s) = n.opt_table("webhook") {
-            let url = s.req_str("url");
-            let key = secret(&s, secrets, "secret", "secret_env", "secret_file");
-            if let (Some(url), Some(secret)) = (url, key) {
-                cfg.webhook = Some(WebhookConfig {
-                    url: url.to_string(),
-                    secret,
-                });
-            }
-            s.finish();
-        }
-        n.finish();
-    }
+    super::notifiers::parse_notifiers(root, secrets, &mut cfg);
     cfg
 }
 

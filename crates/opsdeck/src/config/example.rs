@@ -106,4 +106,59 @@ receiving_addresses = ["support@plentum.com"]
 # (e.g. #1042) that only one brand has, else the customer's most recent order.
 [[gorgias.attribution]]
 linked_order = true
+
+# Alerts: every rule of the metrics guide is on by default, each number
+# configurable per brand. Tiers: slack (team visibility), telegram (the owner
+# must see it now), telegram_and_slack (everyone acts); an unacknowledged
+# critical alert escalates to the next tier.
+[alerts]
+every = "5s"                       # evaluation interval (and on every change)
+lease = "30s"                      # with several processes, one evaluates; takeover time
+
+[[alerts.rules]]                   # change a default rule for every brand
+rule = "zero_orders"
+hours = 6
+pending = "5m"
+
+[[alerts.overrides]]               # ... or for one brand
+brand = "plentum"
+rule = "zero_orders"
+tier = "telegram"
+
+[[alerts.business_hours]]          # "zero orders" counts open hours only, in the brand's time zone
+brand = "mavena"
+open = "08:00"
+close = "22:00"
+days = ["mon", "tue", "wed", "thu", "fri", "sat"]
+
+# Where alerts go: uncomment the channels you use.
+# [notifiers.slack]
+# webhook_url_env = "OPSDECK_SLACK_WEBHOOK_URL"       # an incoming webhook URL
+# [notifiers.telegram]
+# bot_token_env = "OPSDECK_TELEGRAM_BOT_TOKEN"
+# chat_id = "-1001234567890"
+# message_thread_id = 7                               # optional forum topic
+# [notifiers.webhook]
+# url = "https://ops.example.com/hooks/opsdeck"       # JSON, signed with HMAC-SHA256
+# secret_env = "OPSDECK_ALERT_WEBHOOK_SECRET"
+# tiers = ["telegram", "telegram_and_slack"]          # default: every tier
+# [notifiers.email]
+# host = "smtp.example.com"
+# security = "starttls"                               # starttls (587) | tls (465) | none (localhost relay)
+# from = "opsdeck@example.com"
+# to = ["owner@example.com"]
+# username = "opsdeck"
+# password_env = "OPSDECK_SMTP_PASSWORD"
+# tiers = ["telegram_and_slack"]                      # default: every tier
+
+# Sign-in and audit (these are the defaults).
+[security]
+session_idle_timeout = "30m"       # a session unused this long ends
+session_max_age = "12h"            # and ends this long after login anyway
+login_max_failures = 5             # per username, then locked for login_lockout
+login_max_failures_per_ip = 20
+login_lockout = "15m"
+secure_cookies = "auto"            # auto (behind a trusted https proxy) | always | never
+trusted_proxies = ["127.0.0.1"]    # X-Forwarded-For / -Proto believed only from these
+audit_retention_days = 90
 "#;

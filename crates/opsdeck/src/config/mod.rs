@@ -10,12 +10,14 @@
 //! - `walk`: the TOML reader that collects problems.
 //! - `model`: the typed configuration the rest of the program uses.
 //! - `parse`: from a parsed document to the model, section by section.
-//! - `alerts`: `[alerts]` rules, overrides, business hours and `[notifiers.*]`.
+//! - `alerts`: `[alerts]` rules, overrides and business hours.
+//! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `example`: the commented example printed by `opsdeck default-config`.
 
 pub mod alerts;
 mod example;
 mod model;
+mod notifiers;
 mod parse;
 pub mod security;
 mod walk;

@@ -23,6 +23,13 @@ fn env() -> FakeEnv {
         ("OPSDECK_SHOPIFY_PLENTUM_TOKEN", "shpat_plentum_secret"),
         ("OPSDECK_SHOPIFY_MAVENA_TOKEN", "shpat_mavena_secret"),
         ("OPSDECK_GORGIAS_API_KEY", "gorgias_secret"),
+        (
+            "OPSDECK_SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T/B/x",
+        ),
+        ("OPSDECK_TELEGRAM_BOT_TOKEN", "123:tg_secret"),
+        ("OPSDECK_ALERT_WEBHOOK_SECRET", "whsec-value-9"),
+        ("OPSDECK_SMTP_PASSWORD", "smtp-value-7"),
     ]))
 }
 
@@ -50,6 +57,47 @@ fn example_config_parses() {
         "https://acme.gorgias.com/"
     );
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+}
+
+/// The example with its commented notifier lines switched on: what a
+/// merchant gets by uncommenting them must parse too.
+#[test]
+fn example_notifiers_parse_when_uncommented() {
+    let mut in_notifiers = false;
+    let text: String = EXAMPLE_CONFIG
+        .lines()
+        .map(|l| {
+            in_notifiers = (in_notifiers && !l.is_empty()) || l.starts_with("# [notifiers.");
+            match l.strip_prefix("# ") {
+                Some(rest) if in_notifiers => rest,
+                _ => l,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let config = parse_config(&text, &env()).unwrap();
+    let a = &config.alerts;
+    assert!(a.slack.is_some() && a.telegram.is_some());
+    assert_eq!(a.webhook.as_ref().unwrap().tiers.len(), 2);
+    let email = a.email.as_ref().unwrap();
+    assert_eq!((email.host.as_str(), email.port), ("smtp.example.com", 587));
+    assert_eq!(a.every, std::time::Duration::from_secs(5));
+    assert_eq!(
+        config.security.audit_retention,
+        std::time::Duration::from_secs(90 * 86_400)
+    );
+    let debug = format!("{config:?}");
+    for secret in [
+        "tg_secret",
+        "whsec-value-9",
+        "smtp-value-7",
+        "services/T/B/x",
+    ] {
+        let at = debug
+            .find(secret)
+            .map(|i| &debug[i.saturating_sub(300)..i + 20]);
+        assert!(at.is_none(), "{secret} leaked in Debug output: {at:?}");
+    }
 }
 
 #[test]
