@@ -20,11 +20,13 @@ use axum::response::{Html, Redirect};
 use axum::Form;
 use jiff::SignedDuration;
 use opsdeck_alerts::actions::{self, Actor};
-use opsdeck_alerts::silence::{Matchers, Silence};
+use opsdeck_alerts::silence::{AlertLabels, Matchers, Silence};
 use opsdeck_alerts::AlertError;
+use opsdeck_domain::Timestamp;
 use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Makes silence ids unique within a process (with the clock, across them).
@@ -34,12 +36,67 @@ const DURATIONS_H: [i64; 6] = [1, 2, 4, 8, 24, 72];
 /// The longest reason accepted.
 const REASON_MAX: usize = 500;
 
-fn row(e: &EpisodeRow, now: opsdeck_domain::Timestamp) -> Value {
+/// What the pages call each rule: the merchant's words ("Inventory low"),
+/// not the config id. Every alert carries its rule's name as it was when it
+/// fired (so a custom rule keeps its name); the default rules name those
+/// that have not fired, e.g. in the silence form.
+pub(crate) struct RuleNames(HashMap<String, String>);
+
+impl RuleNames {
+    pub(crate) fn new<'a>(episodes: impl IntoIterator<Item = &'a EpisodeRow>) -> RuleNames {
+        let mut names: HashMap<String, String> = opsdeck_alerts::rules::default_rules()
+            .into_iter()
+            .map(|r| (r.id, r.name))
+            .collect();
+        for e in episodes {
+            if let Some(name) = e.body.get("rule_name").and_then(Value::as_str) {
+                names.insert(e.rule.clone(), name.to_string());
+            }
+        }
+        RuleNames(names)
+    }
+
+    /// The rule's name, or its id when no name is known.
+    pub(crate) fn of<'a>(&'a self, rule: &'a str) -> &'a str {
+        self.0.get(rule).map_or(rule, String::as_str)
+    }
+}
+
+/// The active silence (its author and reason) that keeps an episode quiet.
+fn silenced_by(e: &EpisodeRow, silences: &[Silence], now: Timestamp) -> Option<String> {
+    let text = |k: &str| e.body.get(k).and_then(Value::as_str).unwrap_or("");
+    let labels = AlertLabels {
+        rule: &e.rule,
+        brand: &e.brand,
+        subject: text("subject"),
+        severity: &e.severity,
+    };
+    silences
+        .iter()
+        .find(|s| s.covers(&labels, now))
+        .map(|s| format!("{}: {}", s.author, s.reason))
+}
+
+fn row(e: &EpisodeRow, names: &RuleNames, silences: &[Silence], now: Timestamp) -> Value {
     json!({
-        "id": e.id, "rule": e.rule, "brand": e.brand, "severity": e.severity,
-        "state": e.state, "opened": age(e.opened_at, now), "updated": age(e.updated_at, now),
+        "id": e.id, "rule": e.rule, "rule_name": names.of(&e.rule), "brand": e.brand,
+        "severity": e.severity, "state": e.state, "opened": age(e.opened_at, now),
+        "updated": age(e.updated_at, now),
         "summary": e.body.get("summary").and_then(|s| s.as_str()).unwrap_or(""),
+        "silenced_by": if e.state == "resolved" { None } else { silenced_by(e, silences, now) },
     })
+}
+
+/// The silences active at `now`, as the evaluator reads them (a row that
+/// does not decode is skipped there too).
+async fn active_silences(state: &AppState, now: Timestamp) -> Result<Vec<Silence>, Error> {
+    Ok(state
+        .store
+        .alert_silences(Some(now))
+        .await?
+        .into_iter()
+        .filter_map(|r| serde_json::from_value::<Silence>(r.body).ok())
+        .collect())
 }
 
 pub(crate) async fn page(
@@ -67,48 +124,52 @@ pub(crate) async fn page(
         })
         .await
         .map_err(Error::from)?;
+    let names = RuleNames::new(open.iter().chain(&all));
+    let silences = active_silences(&state, now).await?;
     let history: Vec<_> = all
         .iter()
         .filter(|e| e.state == "resolved")
-        .map(|e| row(e, now))
+        .map(|e| row(e, &names, &silences, now))
         .collect();
-    let silences: Vec<Value> = state
-        .store
-        .alert_silences(Some(now))
-        .await
-        .map_err(Error::from)?
+    let words = |values: &[String], name: &dyn Fn(&str) -> String| {
+        values
+            .iter()
+            .map(|v| name(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let brand_name = |id: &str| {
+        state
+            .brands
+            .iter()
+            .find(|b| b.id.as_str() == id)
+            .map_or_else(|| id.to_string(), |b| b.name.clone())
+    };
+    let silence_rows: Vec<Value> = silences
         .iter()
         .map(|s| {
-            let m = s.body.get("matchers").cloned().unwrap_or(Value::Null);
-            let words = |k: &str| {
-                m.get(k)
-                    .and_then(Value::as_array)
-                    .map(|v| {
-                        v.iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default()
-            };
             json!({
-                "rules": words("rules"), "brands": words("brands"), "labels": words("labels"),
-                "reason": s.body.get("reason").and_then(Value::as_str).unwrap_or(""),
-                "author": s.body.get("author").and_then(Value::as_str).unwrap_or(""),
-                "ends": s.ends_at.to_string(),
+                "rules": words(&s.matchers.rules, &|r| names.of(r).to_string()),
+                "brands": words(&s.matchers.brands, &brand_name),
+                "labels": s.matchers.labels.join(", "),
+                "reason": s.reason, "author": s.author, "ends": s.ends_at.to_string(),
             })
         })
+        .collect();
+    let rules: Vec<(String, String)> = opsdeck_alerts::rules::default_rules()
+        .into_iter()
+        .map(|r| (r.id, r.name))
         .collect();
     let html = templates::render(
         "alerts.html",
         minijinja::context! {
-            open => open.iter().map(|e| row(e, now)).collect::<Vec<_>>(),
+            open => open.iter().map(|e| row(e, &names, &silences, now)).collect::<Vec<_>>(),
             history => history,
-            silences => silences,
+            silences => silence_rows,
             can_act => user.can(Permission::ActOnAlerts),
             csrf_token => user.csrf_token,
             brands => state.brands.iter().map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
-            rules => opsdeck_alerts::rules::default_rules().iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            rules => rules,
             durations => DURATIONS_H,
         },
     )
@@ -162,10 +223,12 @@ pub(crate) async fn detail(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    let names = RuleNames::new([&episode]);
+    let silences = active_silences(&state, now).await?;
     let html = templates::render(
         "alert.html",
         minijinja::context! {
-            alert => row(&episode, now), why => why, events => events, sent => sent,
+            alert => row(&episode, &names, &silences, now), why => why, events => events, sent => sent,
             can_act => user.can(Permission::ActOnAlerts),
             csrf_token => user.csrf_token,
         },

@@ -19,7 +19,7 @@
 //! - `drill`: `GET /catalog`, `/tickets`, `/orders/{source}/{external_id}`.
 //! - `format`: numbers, durations and shares in words.
 
-mod alerts;
+pub(crate) mod alerts;
 mod dashboard;
 mod drill;
 pub(crate) mod format;

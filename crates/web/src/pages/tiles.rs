@@ -427,15 +427,14 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
         },
         limit: 10,
     };
-    let alerts: Vec<_> = state
-        .store
-        .alert_episodes(&filter)
-        .await?
-        .into_iter()
+    let episodes = state.store.alert_episodes(&filter).await?;
+    let names = super::alerts::RuleNames::new(&episodes);
+    let alerts: Vec<_> = episodes
+        .iter()
         .map(|e| {
             json!({
-                "id": e.id, "rule": e.rule, "brand": e.brand, "severity": e.severity,
-                "state": e.state, "opened": age(e.opened_at, now),
+                "id": e.id, "rule": e.rule, "rule_name": names.of(&e.rule), "brand": e.brand,
+                "severity": e.severity, "state": e.state, "opened": age(e.opened_at, now),
             })
         })
         .collect();

@@ -68,6 +68,18 @@ async fn alert_forms_carry_csrf_and_act_as_the_logged_in_user() {
         "{html}"
     );
     assert!(html.contains("action=\"/alerts/silences\""));
+    // The rule's name, not its config id, on the list, the silence form
+    // (which still posts the id) and the dashboard's feed.
+    assert!(
+        html.contains(&format!(
+            "<a href=\"/alerts/{id}\"><strong>Inventory low</strong></a>"
+        )),
+        "{html}"
+    );
+    assert!(html.contains("<option value=\"inventory_low\">Inventory low</option>"));
+    assert!(!html.contains(">inventory_low<"), "{html}");
+    let (_, feed) = get_as(&fx, &ops, "/fragments/feed").await;
+    assert!(feed.contains("<strong>Inventory low</strong>"), "{feed}");
     assert_eq!(
         opsdeck_web::testing::hidden_field(&html, "csrf_token").as_deref(),
         Some(ops.csrf_token.as_str())
@@ -102,7 +114,7 @@ async fn alert_forms_carry_csrf_and_act_as_the_logged_in_user() {
 
     let (status, html) = get_as(&fx, &ops, &format!("/alerts/{id}")).await;
     assert_eq!(status, 200, "{html}");
-    assert!(html.contains("inventory_low"));
+    assert!(html.contains("<title>Alert Inventory low"), "{html}");
     assert!(html.contains("acknowledged by olga"), "{html}");
     assert!(html.contains("sku:A is low"));
     let (status, _) = get_as(&fx, &ops, "/alerts/nosuch").await;
@@ -115,6 +127,35 @@ async fn alert_forms_carry_csrf_and_act_as_the_logged_in_user() {
     let (_, html) = get_as(&fx, &ops, "/alerts").await;
     assert!(html.contains("Recently resolved"));
     assert!(html.contains(&format!("href=\"/alerts/{id}\"")));
+}
+
+#[tokio::test]
+async fn an_open_alert_under_an_active_silence_is_shown_silenced() {
+    let fx = fixture().await;
+    let id = fire(&fx).await;
+    let ops = session(&fx, "olga", Role::Ops).await;
+    let t = &ops.csrf_token;
+    let silenced = |html: &str| html.contains("class=\"silenced\"");
+    let (_, html) = get_as(&fx, &ops, "/alerts").await;
+    assert!(!silenced(&html), "{html}");
+
+    // Another brand's silence does not cover Mavena's alert.
+    let body = format!("csrf_token={t}&rule=inventory_low&brand=kumo&hours=2&reason=kumo+restock");
+    let (status, _, _) = post_form(fx.router(), &ops, "/alerts/silences", &body).await;
+    assert_eq!(status, 303);
+    let (_, html) = get_as(&fx, &ops, "/alerts").await;
+    assert!(!silenced(&html), "{html}");
+
+    let body = format!("csrf_token={t}&brand=mavena&hours=2&reason=restock+due");
+    let (status, _, _) = post_form(fx.router(), &ops, "/alerts/silences", &body).await;
+    assert_eq!(status, 303);
+    let (_, html) = get_as(&fx, &ops, "/alerts").await;
+    assert!(
+        html.contains("title=\"silenced by olga: restock due\">silenced</span>"),
+        "{html}"
+    );
+    let (_, html) = get_as(&fx, &ops, &format!("/alerts/{id}")).await;
+    assert!(html.contains("Silenced by olga: restock due"), "{html}");
 }
 
 #[tokio::test]
@@ -169,6 +210,10 @@ async fn silence_form_validates_and_records_the_author() {
     assert_eq!(silences[0].body["author"], "olga");
     let (_, html) = get_as(&fx, &ops, "/alerts").await;
     assert!(html.contains("by olga: restock due"), "{html}");
+    assert!(
+        html.contains("Inventory low · Mavena — until"),
+        "the silence names the rule and brand: {html}"
+    );
     assert_eq!(audit_actions(&fx, "alert.silence").await[0].actor, "olga");
 }
 
