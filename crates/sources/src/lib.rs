@@ -23,10 +23,14 @@
 //!   cursor pages, `X-Gorgias-Account-Api-Call-Limit` pacing), tickets,
 //!   messages and surveys normalized, brand attribution rules, and
 //!   [`sync_gorgias`] (newest-first walk down to the watermark).
+//! - `http` (private): what both clients share — the retry loop (429
+//!   `Retry-After`, 5xx, timeouts, bodies cut short; capped backoff with
+//!   jitter), the pacer, and the sorting of an answer by status.
 //! - [`sync`]: [`sync_once`], one incremental run of one resource (the step
 //!   tests drive), and [`run_sync_loop`], the background worker around it.
 
 pub mod gorgias;
+mod http;
 pub mod shopify;
 pub mod sync;
 

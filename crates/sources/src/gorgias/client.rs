@@ -1,37 +1,36 @@
 //! The Gorgias REST client: one GET of one page of a cursor-paginated list.
 //!
-//! Same manners as the Shopify client: a timeout on every request;
-//! transient failures (5xx, timeouts, dropped connections, bodies cut short
-//! or not JSON) retried with exponential backoff and jitter; a 429 waits as
-//! long as `Retry-after` says; and the client paces itself once
+//! Same manners as the Shopify client, from the same retry loop
+//! ([`crate::http`]): a timeout on every request; transient failures (5xx,
+//! timeouts, dropped connections, bodies cut short or not JSON) retried with
+//! exponential backoff and jitter; a 429 waits as long as `Retry-after`
+//! says. Gorgias's own: the client paces itself once
 //! `X-Gorgias-Account-Api-Call-Limit` (`used/limit`, 40 per 20 s for API-key
 //! integrations) shows the window nearly used, so the ticket and survey syncs
 //! sharing one account rarely meet a 429. Authentication failures are not
 //! retried. The API key goes into the Basic `Authorization` header only,
 //! marked sensitive; errors carry the URL path, never the key or the query.
 
+use crate::http::{
+    build_http_client, header_str, Failure, PlatformError, RetryPacer, RetryPolicy, Setback,
+};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use opsdeck_domain::{Secret, SourceId};
-use rand::Rng;
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER};
-use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
 use serde_json::Value;
-use std::sync::Mutex;
 use std::time::Duration;
-use tokio::time::Instant;
 use url::Url;
 
-pub use crate::shopify::CallStats;
+pub use crate::http::CallStats;
 
 const CALL_LIMIT_HEADER: &str = "X-Gorgias-Account-Api-Call-Limit";
 /// Gorgias counts calls in a window of this length.
 const WINDOW: Duration = Duration::from_secs(20);
 /// Above this share of the window's calls the client paces itself.
 const PACE_THRESHOLD: f64 = 0.8;
-/// 429s tolerated for one page before giving up.
-const MAX_RATE_LIMIT_WAITS: u32 = 30;
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest `Retry-after` Gorgias is taken at its word for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 /// Gorgias' largest page.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
@@ -79,6 +78,14 @@ impl GorgiasSettings {
             overlap: Duration::from_secs(5 * 60),
             backoff_base: Duration::from_millis(500),
         })
+    }
+
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_retries: self.max_retries,
+            backoff_base: self.backoff_base,
+            max_retry_after: MAX_RETRY_AFTER,
+        }
     }
 }
 
@@ -130,6 +137,34 @@ impl GorgiasError {
                 | GorgiasError::NotFound { .. }
         )
     }
+}
+
+impl PlatformError for GorgiasError {
+    fn from_failure(failure: Failure, path: String) -> Self {
+        match failure {
+            Failure::Unauthorized => GorgiasError::Unauthorized { path },
+            Failure::Forbidden => GorgiasError::Forbidden { path },
+            Failure::NotFound => GorgiasError::NotFound { path },
+            Failure::Rejected(status) => GorgiasError::Rejected { status, path },
+            Failure::Server(status) => GorgiasError::Server {
+                status,
+                path,
+                attempts: 0,
+            },
+            Failure::RateLimited => GorgiasError::RateLimited { path, attempts: 0 },
+            Failure::Timeout => GorgiasError::Timeout { path, attempts: 0 },
+            Failure::Connection(reason) => GorgiasError::Connection {
+                path,
+                reason,
+                attempts: 0,
+            },
+            Failure::MalformedBody(reason) => GorgiasError::MalformedBody {
+                path,
+                reason,
+                attempts: 0,
+            },
+        }
+    }
 
     fn with_attempts(mut self, n: u32) -> Self {
         match &mut self {
@@ -159,14 +194,9 @@ pub struct GorgiasClient {
     settings: GorgiasSettings,
     http: reqwest::Client,
     auth: HeaderValue,
-    not_before: Mutex<Option<Instant>>,
-}
-
-enum Attempt {
-    Done(ListPage),
-    RateLimited(Option<Duration>),
-    Retry(GorgiasError),
-    Fatal(GorgiasError),
+    /// Retries, and the earliest moment the next request may go out (window
+    /// pacing and Retry-after), shared by every sync of the account.
+    pacer: RetryPacer,
 }
 
 impl GorgiasClient {
@@ -194,17 +224,13 @@ impl GorgiasClient {
         let mut auth = HeaderValue::from_str(&format!("Basic {credentials}"))
             .map_err(|_| GorgiasError::Settings("credentials not allowed in a header".into()))?;
         auth.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            .timeout(settings.request_timeout)
-            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = build_http_client(settings.request_timeout)
             .map_err(|e| GorgiasError::Settings(format!("http client: {e}")))?;
         Ok(GorgiasClient {
+            pacer: RetryPacer::new(settings.retry_policy()),
             settings,
             http,
             auth,
-            not_before: Mutex::new(None),
         })
     }
 
@@ -249,139 +275,29 @@ impl GorgiasClient {
     }
 
     async fn get_page(&self, url: &Url, stats: &mut CallStats) -> Result<ListPage, GorgiasError> {
-        let mut failures = 0u32;
-        let mut waits = 0u32;
-        let mut after_429 = false;
-        loop {
-            if self.wait_for_pace().await && !after_429 {
-                stats.throttle_waits += 1;
-            }
-            after_429 = false;
-            stats.requests += 1;
-            let attempts = failures + waits + 1;
-            match self.attempt(url).await {
-                Attempt::Done(page) => return Ok(page),
-                Attempt::Fatal(e) => {
-                    stats.errors += 1;
-                    return Err(e.with_attempts(attempts));
-                }
-                Attempt::RateLimited(retry_after) => {
-                    stats.rate_limit_waits += 1;
-                    waits += 1;
-                    if waits > MAX_RATE_LIMIT_WAITS {
-                        return Err(GorgiasError::RateLimited {
-                            path: url.path().to_string(),
-                            attempts: waits,
-                        });
+        let path = url.path();
+        self.pacer
+            .send(path, stats, || {
+                let request = self
+                    .http
+                    .get(url.clone())
+                    .header(AUTHORIZATION, self.auth.clone())
+                    .header(ACCEPT, "application/json");
+                let on_headers = |headers: &HeaderMap| {
+                    if let Some((used, limit)) =
+                        header_str(headers, CALL_LIMIT_HEADER).and_then(call_limit)
+                    {
+                        self.pacer.pace_for(pause_for(used, limit));
                     }
-                    let pause = retry_after.unwrap_or_else(|| self.backoff(waits));
-                    tracing::debug!(
-                        path = url.path(),
-                        pause_ms = pause.as_millis() as u64,
-                        "429: waiting"
-                    );
-                    self.pace_for(pause);
-                    after_429 = true;
-                }
-                Attempt::Retry(e) => {
-                    stats.errors += 1;
-                    failures += 1;
-                    if failures > self.settings.max_retries {
-                        return Err(e.with_attempts(attempts));
-                    }
-                    let pause = self.backoff(failures);
-                    tracing::debug!(error = %e, retry = failures, pause_ms = pause.as_millis() as u64, "retrying");
-                    tokio::time::sleep(pause).await;
-                }
-            }
-        }
-    }
-
-    async fn attempt(&self, url: &Url) -> Attempt {
-        let path = url.path().to_string();
-        let sent = self
-            .http
-            .get(url.clone())
-            .header(AUTHORIZATION, self.auth.clone())
-            .header(ACCEPT, "application/json")
-            .send()
-            .await;
-        let response = match sent {
-            Ok(r) => r,
-            Err(e) => return Attempt::Retry(transport_error(&e, path)),
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        if let Some((used, limit)) = header_str(&headers, CALL_LIMIT_HEADER).and_then(call_limit) {
-            self.pace_for(pause_for(used, limit));
-        }
-        match status {
-            StatusCode::TOO_MANY_REQUESTS => {
-                let after = header_str(&headers, RETRY_AFTER.as_str()).and_then(retry_after);
-                return Attempt::RateLimited(after);
-            }
-            StatusCode::UNAUTHORIZED => return Attempt::Fatal(GorgiasError::Unauthorized { path }),
-            StatusCode::FORBIDDEN => return Attempt::Fatal(GorgiasError::Forbidden { path }),
-            StatusCode::NOT_FOUND => return Attempt::Fatal(GorgiasError::NotFound { path }),
-            s if s.is_server_error() => {
-                return Attempt::Retry(GorgiasError::Server {
-                    status: s.as_u16(),
-                    path,
-                    attempts: 0,
+                };
+                self.pacer.exchange(request, path, on_headers, |_, body| {
+                    parse_list(body).map_err(|reason| {
+                        let failure = Failure::MalformedBody(reason);
+                        Setback::Transient(GorgiasError::from_failure(failure, path.into()))
+                    })
                 })
-            }
-            s if !s.is_success() => {
-                return Attempt::Fatal(GorgiasError::Rejected {
-                    status: s.as_u16(),
-                    path,
-                })
-            }
-            _ => {}
-        }
-        let body = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => return Attempt::Retry(transport_error(&e, path)),
-        };
-        match parse_list(&body) {
-            Ok(page) => Attempt::Done(page),
-            Err(reason) => Attempt::Retry(GorgiasError::MalformedBody {
-                path,
-                reason,
-                attempts: 0,
-            }),
-        }
-    }
-
-    /// About `base * 2^(n-1)`, uniformly between half and all of it.
-    fn backoff(&self, n: u32) -> Duration {
-        let exp = self
-            .settings
-            .backoff_base
-            .saturating_mul(1u32 << n.saturating_sub(1).min(16))
-            .min(MAX_BACKOFF);
-        exp.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
-    }
-
-    fn pace_for(&self, pause: Duration) {
-        if pause.is_zero() {
-            return;
-        }
-        let until = Instant::now() + pause;
-        let mut guard = self.not_before.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none_or(|t| t < until) {
-            *guard = Some(until);
-        }
-    }
-
-    async fn wait_for_pace(&self) -> bool {
-        let until = *self.not_before.lock().unwrap_or_else(|p| p.into_inner());
-        match until {
-            Some(t) if t > Instant::now() => {
-                tokio::time::sleep_until(t).await;
-                true
-            }
-            _ => false,
-        }
+            })
+            .await
     }
 }
 
@@ -419,44 +335,6 @@ pub(crate) fn pause_for(used: u32, limit: u32) -> Duration {
         return Duration::ZERO;
     }
     WINDOW / limit
-}
-
-/// `Retry-after` in seconds, fractional allowed; anything else is ignored
-/// (the backoff applies then).
-pub(crate) fn retry_after(header: &str) -> Option<Duration> {
-    let secs: f64 = header.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(600.0)))
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn transport_error(e: &reqwest::Error, path: String) -> GorgiasError {
-    if e.is_timeout() {
-        return GorgiasError::Timeout { path, attempts: 0 };
-    }
-    let mut reason = String::new();
-    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(c) = cause {
-        if !reason.is_empty() {
-            reason.push_str(": ");
-        }
-        reason.push_str(&c.to_string());
-        cause = c.source();
-    }
-    if reason.is_empty() {
-        reason = if e.is_body() {
-            "body cut short".into()
-        } else {
-            "connection failed".into()
-        };
-    }
-    GorgiasError::Connection {
-        path,
-        reason,
-        attempts: 0,
-    }
 }
 
 #[cfg(test)]
@@ -510,8 +388,6 @@ mod tests {
         assert_eq!(call_limit("x/40"), None);
         assert_eq!(pause_for(10, 40), Duration::ZERO);
         assert_eq!(pause_for(32, 40), Duration::from_millis(500));
-        assert_eq!(retry_after("2.5"), Some(Duration::from_millis(2500)));
-        assert_eq!(retry_after("soon"), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The response headers that steer the client: `Link` (pagination),
-//! `X-Shopify-Shop-Api-Call-Limit` (the leaky bucket) and `Retry-After`.
-//! Pure parsing, so each rule is tested without a server.
+//! The Shopify response headers that steer the client: `Link` (pagination)
+//! and `X-Shopify-Shop-Api-Call-Limit` (the leaky bucket); `Retry-After` is
+//! read by the shared retry loop ([`crate::http`]). Pure parsing, so each
+//! rule is tested without a server.
 
 use std::time::Duration;
 
@@ -76,14 +77,6 @@ impl CallLimit {
     }
 }
 
-/// Parses `Retry-After` as seconds, fractional allowed ("2.0", "0.5").
-/// HTTP dates (the header's other form) are not sent by Shopify; they and
-/// any nonsense give `None`, and the caller falls back to its own backoff.
-pub(crate) fn retry_after(header: &str) -> Option<Duration> {
-    let secs: f64 = header.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,14 +131,5 @@ mod tests {
         );
         assert!(CallLimit::parse("x/40").is_none());
         assert!(CallLimit::parse("1/0").is_none());
-    }
-
-    #[test]
-    fn retry_after_accepts_fractions() {
-        assert_eq!(retry_after("2.0"), Some(Duration::from_secs(2)));
-        assert_eq!(retry_after(" 0.25 "), Some(Duration::from_millis(250)));
-        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(retry_after("-1"), None);
     }
 }
