@@ -73,7 +73,12 @@ pub fn timeline(
     external_id: &str,
     now: Timestamp,
 ) -> Option<Timeline> {
-    let key = record_key(source, external_id);
+    timeline_of_key(p, record_key(source, external_id), now)
+}
+
+/// The timeline of the order with projection key `key` — what a panel that
+/// names an order by its number (`by_number`) links to.
+pub fn timeline_of_key(p: &Projection, key: u64, now: Timestamp) -> Option<Timeline> {
     let row = p.orders.rows.get(&key)?;
     let b = row.brand;
     let brand = p.brand(b);
