@@ -188,3 +188,59 @@ pub async fn silence(
     store.alert_commit(&batch).await?;
     Ok(())
 }
+
+/// How ending a silence went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndSilenceOutcome {
+    /// It ended now (or, not yet started, will never start).
+    Ended,
+    /// It had already ended at this time; nothing changed.
+    AlreadyEnded { at: Timestamp },
+}
+
+/// Ends a silence (or an incident's mute) early: its window is cut at `now`
+/// so the alerts it hid notify again from the next evaluation. A silence
+/// that has not started yet is cancelled (its window becomes empty).
+pub async fn end_silence(
+    store: &dyn Store,
+    id: &str,
+    who: &Actor,
+    now: Timestamp,
+) -> Result<EndSilenceOutcome, AlertError> {
+    let row = store
+        .alert_silences(None)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| AlertError::NoSuchSilence(id.into()))?;
+    if row.ends_at <= now {
+        return Ok(EndSilenceOutcome::AlreadyEnded { at: row.ends_at });
+    }
+    let mut silence: Silence = serde_json::from_value(row.body)
+        .map_err(|e| AlertError::Corrupt(id.into(), e.to_string()))?;
+    let was = silence.ends_at;
+    silence.ends_at = now.max(silence.starts_at);
+    let body = serde_json::to_value(&silence).expect("silences serialize");
+    let batch = AlertBatch {
+        silences: vec![SilenceRow {
+            id: silence.id.clone(),
+            starts_at: silence.starts_at,
+            ends_at: silence.ends_at,
+            created_at: row.created_at,
+            body,
+        }],
+        audit: vec![who.audit(
+            if silence.incident.is_some() {
+                "incident.end"
+            } else {
+                "alert.silence_end"
+            },
+            format!("alert_silence:{id}"),
+            json!({"via": who.via, "was_until": was, "ended_at": silence.ends_at, "reason": silence.reason}),
+            now,
+        )],
+        ..Default::default()
+    };
+    store.alert_commit(&batch).await?;
+    Ok(EndSilenceOutcome::Ended)
+}

@@ -34,6 +34,8 @@ pub enum AlertError {
     NotOpen { id: String, state: String },
     #[error(transparent)]
     Silence(#[from] SilenceError),
+    #[error("no silence {0:?}")]
+    NoSuchSilence(String),
     #[error("stored alert episode {0:?} could not be read: {1}")]
     Corrupt(String, String),
 }
@@ -234,6 +236,16 @@ impl AlertService {
         now: Timestamp,
     ) -> Result<(), AlertError> {
         actions::silence(self.store.as_ref(), silence, who, now).await
+    }
+
+    /// Ends a silence early (see [`actions::end_silence`]).
+    pub async fn end_silence(
+        &self,
+        id: &str,
+        who: &Actor,
+        now: Timestamp,
+    ) -> Result<actions::EndSilenceOutcome, AlertError> {
+        actions::end_silence(self.store.as_ref(), id, who, now).await
     }
 }
 
