@@ -35,6 +35,7 @@
 use super::attribution::{Attributor, OrderIndex};
 use super::client::{CallStats, GorgiasClient, GorgiasError};
 use super::normalize::{self, GorgiasRecordError, MessageRouting};
+use crate::sync::Checkpoints;
 use opsdeck_domain::{BrandId, SourceId, Ticket, TicketMessage, Timestamp};
 use opsdeck_store::{AnyRecord, Store, StoreError, SyncState, UpsertReport};
 use serde::{Deserialize, Serialize};
@@ -203,37 +204,30 @@ struct Walk {
     top: Option<Timestamp>,
 }
 
+/// A run in progress: its checkpoints and what it did so far.
 struct Progress<'a> {
-    store: &'a dyn Store,
-    state: SyncState,
+    book: Checkpoints<'a>,
     run: GorgiasRun,
-    flushed: CallStats,
 }
 
 impl Progress<'_> {
-    fn with_calls(&self, mut state: SyncState) -> SyncState {
-        let c = &self.run.calls;
-        state.requests += c.requests - self.flushed.requests;
-        state.errors += c.errors - self.flushed.errors;
-        state.rate_limit_waits += c.rate_limit_waits - self.flushed.rate_limit_waits;
-        state
-    }
-
-    /// Commits records with the checkpoint in one store call.
+    /// Commits records with the checkpoint (`watermark`, and the `walk` to
+    /// resume, if any) in one store call.
     async fn commit(
         &mut self,
         records: &[AnyRecord],
         watermark: Option<Timestamp>,
         walk: Option<&Walk>,
     ) -> Result<(), StoreError> {
-        let mut checkpoint = self.with_calls(self.state.clone());
-        checkpoint.watermark = watermark;
-        checkpoint.cursor = walk.and_then(|w| serde_json::to_string(w).ok());
-        checkpoint.records_synced += records.len() as u64;
-        let report = self.store.upsert(records, Some(&checkpoint)).await?;
+        let cursor = walk.and_then(|w| serde_json::to_string(w).ok());
+        let report = self
+            .book
+            .commit(records, &self.run.calls, |checkpoint| {
+                checkpoint.watermark = watermark;
+                checkpoint.cursor = cursor;
+            })
+            .await?;
         self.run.tally(&report);
-        self.state = checkpoint;
-        self.flushed = self.run.calls;
         Ok(())
     }
 }
@@ -253,36 +247,20 @@ pub async fn sync_gorgias(
     now: Timestamp,
 ) -> Result<GorgiasRun, GorgiasSyncError> {
     let source = connector.source().clone();
-    let mut state = store
-        .sync_state(&source, resource.as_str())
-        .await?
-        .unwrap_or_else(|| SyncState::new(source.clone(), resource.as_str()));
-    state.last_attempt_at = Some(now);
     let mut p = Progress {
-        store,
-        state,
+        book: Checkpoints::open(store, &source, resource.as_str(), now).await?,
         run: GorgiasRun {
             resource: Some(resource),
             ..GorgiasRun::default()
         },
-        flushed: CallStats::default(),
     };
     let outcome = match resource {
         GorgiasResource::Tickets => sync_tickets(connector, &mut p).await,
         GorgiasResource::SatisfactionSurveys => sync_surveys(connector, &mut p).await,
     };
-    let mut state = p.with_calls(p.state.clone());
-    let run = p.run;
-    match outcome {
-        Ok(()) => {
-            state.last_success_at = Some(now);
-            state.consecutive_failures = 0;
-            state.last_error = run
-                .rejected
-                .first()
-                .map(|first| format!("{} record(s) rejected; first: {first}", run.rejected.len()));
-            state.last_error_at = state.last_error.as_ref().map(|_| now);
-            store.save_sync_state(&state).await?;
+    let Progress { book, run } = p;
+    match book.finish(&run.calls, outcome, &run.rejected, now).await {
+        Ok(state) => {
             tracing::info!(
                 pages = run.pages,
                 requests = run.calls.requests,
@@ -299,12 +277,6 @@ pub async fn sync_gorgias(
             })
         }
         Err(error) => {
-            state.last_error = Some(error.to_string());
-            state.last_error_at = Some(now);
-            state.consecutive_failures += 1;
-            if let Err(save) = store.save_sync_state(&state).await {
-                tracing::error!(error = %save, "could not record the failed sync");
-            }
             tracing::warn!(%error, pages = run.pages, "gorgias sync failed");
             Err(error)
         }
@@ -319,20 +291,21 @@ fn stored_walk(state: &SyncState) -> Option<Walk> {
 }
 
 async fn sync_tickets(c: &GorgiasConnector, p: &mut Progress<'_>) -> Result<(), GorgiasSyncError> {
-    c.refresh_orders(p.store).await?;
-    c.ensure_ticket_brands(p.store).await?;
+    c.refresh_orders(p.book.store).await?;
+    c.ensure_ticket_brands(p.book.store).await?;
     let attributor = c.attributor();
     let settings = c.client.settings();
     let overlap =
         jiff::SignedDuration::try_from(settings.overlap).unwrap_or(jiff::SignedDuration::ZERO);
     let floor = p
+        .book
         .state
         .watermark
         .map(|w| w.checked_sub(overlap).unwrap_or(Timestamp::MIN));
     p.run.since = floor;
     let query = [("order_by", "updated_datetime:desc".to_string())];
 
-    let mut walk = stored_walk(&p.state);
+    let mut walk = stored_walk(&p.book.state);
     p.run.resumed = walk.is_some();
     let mut top = walk.as_ref().and_then(|w| w.top);
     loop {
@@ -389,14 +362,14 @@ async fn sync_tickets(c: &GorgiasConnector, p: &mut Progress<'_>) -> Result<(), 
             }));
         }
         if reached_floor {
-            let watermark = p.state.watermark.max(top);
+            let watermark = p.book.state.watermark.max(top);
             p.commit(&records, watermark, None).await?;
         } else {
             let next = Walk {
                 next: page.next_cursor.clone().unwrap_or_default(),
                 top,
             };
-            let watermark = p.state.watermark;
+            let watermark = p.book.state.watermark;
             p.commit(&records, watermark, Some(&next)).await?;
             walk = Some(next);
         }
@@ -441,10 +414,10 @@ async fn ticket_messages(
 }
 
 async fn sync_surveys(c: &GorgiasConnector, p: &mut Progress<'_>) -> Result<(), GorgiasSyncError> {
-    c.ensure_ticket_brands(p.store).await?;
-    let mut walk = stored_walk(&p.state);
+    c.ensure_ticket_brands(p.book.store).await?;
+    let mut walk = stored_walk(&p.book.state);
     p.run.resumed = walk.is_some();
-    let mut newest = p.state.watermark;
+    let mut newest = p.book.state.watermark;
     loop {
         let cursor = walk.as_ref().map(|w| w.next.clone());
         let page = match c
@@ -490,7 +463,7 @@ async fn sync_surveys(c: &GorgiasConnector, p: &mut Progress<'_>) -> Result<(), 
         let watermark = if next.is_none() {
             newest
         } else {
-            p.state.watermark
+            p.book.state.watermark
         };
         p.commit(&records, watermark, next.as_ref()).await?;
         match next {

@@ -8,7 +8,10 @@
 //! repeated records are harmless because upserts are idempotent and an older
 //! copy never overwrites a newer one.
 
+mod checkpoints;
 mod worker;
+
+pub(crate) use checkpoints::Checkpoints;
 
 pub use worker::{
     run_sync_loop, run_sync_loop_with_trigger, GorgiasJob, SyncJob, SyncTrigger, WorkerJob,
@@ -17,7 +20,7 @@ pub use worker::{
 use crate::shopify::normalize::{self, NormalizeContext, NormalizeError};
 use crate::shopify::{CallStats, ShopifyClient, ShopifyError};
 use opsdeck_domain::{Product, SourceId, Timestamp};
-use opsdeck_store::{AnyRecord, Store, StoreError, SyncState, UpsertReport};
+use opsdeck_store::{AnyRecord, Store, StoreError, UpsertReport};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use url::Url;
@@ -118,41 +121,28 @@ impl SyncRun {
     }
 }
 
-/// Progress of a run between checkpoints: the state as last committed, and
-/// the call counts already added to it.
+/// A run in progress: its client, its checkpoints and what it did so far.
 struct Progress<'a> {
     client: &'a ShopifyClient,
-    store: &'a dyn Store,
     ctx: NormalizeContext,
-    state: SyncState,
+    book: Checkpoints<'a>,
     run: SyncRun,
-    flushed: CallStats,
 }
 
 impl Progress<'_> {
-    /// Adds the calls made since the last checkpoint to `state`'s counters.
-    fn with_calls(&self, mut state: SyncState) -> SyncState {
-        let c = &self.run.calls;
-        state.requests += c.requests - self.flushed.requests;
-        state.errors += c.errors - self.flushed.errors;
-        state.rate_limit_waits += c.rate_limit_waits - self.flushed.rate_limit_waits;
-        state
-    }
-
-    /// Commits one page's records with `watermark` in one store call; only
-    /// after that commit does the run's in-memory state move forward.
+    /// Commits one page's records with `watermark` in one store call.
     async fn commit(
         &mut self,
         records: &[AnyRecord],
         watermark: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        let mut checkpoint = self.with_calls(self.state.clone());
-        checkpoint.watermark = watermark;
-        checkpoint.records_synced += records.len() as u64;
-        let report = self.store.upsert(records, Some(&checkpoint)).await?;
+        let report = self
+            .book
+            .commit(records, &self.run.calls, |checkpoint| {
+                checkpoint.watermark = watermark
+            })
+            .await?;
         self.run.tally(&report);
-        self.state = checkpoint;
-        self.flushed = self.run.calls;
         Ok(())
     }
 
@@ -213,22 +203,16 @@ pub async fn sync_once(
 ) -> Result<SyncRun, SyncError> {
     let settings = client.settings();
     let source = settings.source.clone();
-    let mut state = store
-        .sync_state(&source, resource.as_str())
-        .await?
-        .unwrap_or_else(|| SyncState::new(source.clone(), resource.as_str()));
-    state.last_attempt_at = Some(now);
+    let book = Checkpoints::open(store, &source, resource.as_str(), now).await?;
     let mut progress = Progress {
         client,
-        store,
         ctx: NormalizeContext {
             source: source.clone(),
             brand: settings.brand.clone(),
             currency: settings.currency,
         },
-        state,
+        book,
         run: SyncRun::new(source, resource),
-        flushed: CallStats::default(),
     };
     let outcome = match resource {
         ShopifyResource::Orders | ShopifyResource::Products => {
@@ -236,20 +220,9 @@ pub async fn sync_once(
         }
         ShopifyResource::InventoryLevels => sync_inventory_levels(&mut progress).await,
     };
-
-    let mut state = progress.with_calls(progress.state.clone());
-    let run = progress.run;
-    match outcome {
-        Ok(()) => {
-            state.last_success_at = Some(now);
-            state.consecutive_failures = 0;
-            // A run that skipped bad records succeeded, but says so.
-            state.last_error = run
-                .rejected
-                .first()
-                .map(|first| format!("{} record(s) rejected; first: {first}", run.rejected.len()));
-            state.last_error_at = state.last_error.as_ref().map(|_| now);
-            store.save_sync_state(&state).await?;
+    let Progress { book, run, .. } = progress;
+    match book.finish(&run.calls, outcome, &run.rejected, now).await {
+        Ok(state) => {
             tracing::info!(
                 pages = run.pages,
                 requests = run.calls.requests,
@@ -264,12 +237,6 @@ pub async fn sync_once(
             })
         }
         Err(error) => {
-            state.last_error = Some(error.to_string());
-            state.last_error_at = Some(now);
-            state.consecutive_failures += 1;
-            if let Err(save) = store.save_sync_state(&state).await {
-                tracing::error!(error = %save, "could not record the failed sync");
-            }
             tracing::warn!(%error, pages = run.pages, "sync failed");
             Err(error)
         }
@@ -286,6 +253,7 @@ async fn sync_by_updated_at(
     let overlap =
         jiff::SignedDuration::try_from(settings.overlap).unwrap_or(jiff::SignedDuration::ZERO);
     let since = p
+        .book
         .state
         .watermark
         .map(|w| w.checked_sub(overlap).unwrap_or(Timestamp::MIN));
@@ -323,9 +291,9 @@ async fn sync_by_updated_at(
         let page_max = times.iter().max().copied();
         seen_max = seen_max.max(page_max);
         let watermark = if p.run.ascending {
-            p.state.watermark.max(page_max)
+            p.book.state.watermark.max(page_max)
         } else {
-            p.state.watermark
+            p.book.state.watermark
         };
         p.commit(&records, watermark).await?;
         match next {
@@ -335,14 +303,14 @@ async fn sync_by_updated_at(
     }
     // Order not honoured: only a complete run proves everything up to the
     // newest change seen is stored.
-    p.state.watermark = p.state.watermark.max(seen_max);
+    p.book.state.watermark = p.book.state.watermark.max(seen_max);
     Ok(())
 }
 
 /// Stock of every tracked variant the store knows, read whole each run
 /// (a few requests per shop), 50 inventory items per request.
 async fn sync_inventory_levels(p: &mut Progress<'_>) -> Result<(), SyncError> {
-    let products = p.store.list_products(p.client.source()).await?;
+    let products = p.book.store.list_products(p.client.source()).await?;
     let item_ids = tracked_inventory_items(&products);
     let page_size = p.client.settings().page_size.to_string();
     let mut seen_max: Option<Timestamp> = None;
@@ -353,7 +321,7 @@ async fn sync_inventory_levels(p: &mut Progress<'_>) -> Result<(), SyncError> {
         loop {
             let (records, next) = p.fetch(&url, ShopifyResource::InventoryLevels).await?;
             seen_max = seen_max.max(records.iter().map(AnyRecord::updated_at).max());
-            let watermark = p.state.watermark;
+            let watermark = p.book.state.watermark;
             p.commit(&records, watermark).await?;
             match next {
                 Some(n) => url = n,
@@ -361,7 +329,7 @@ async fn sync_inventory_levels(p: &mut Progress<'_>) -> Result<(), SyncError> {
             }
         }
     }
-    p.state.watermark = p.state.watermark.max(seen_max);
+    p.book.state.watermark = p.book.state.watermark.max(seen_max);
     Ok(())
 }
 
