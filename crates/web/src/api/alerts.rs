@@ -8,6 +8,8 @@
 //! - `POST /api/v1/alerts/{id}/ack` and `/resolve`, body `{}` or empty: the
 //!   logged-in user acts (ops and admin only)
 //! - `GET  /api/v1/alerts/silences`, `POST /api/v1/alerts/silences`
+//! - `POST /api/v1/alerts/silences/{id}/end`: end a silence (or an
+//!   incident's mute) now; one not started yet is cancelled
 //!
 //! Changes go through `opsdeck_alerts::actions` — the same path Telegram's
 //! button takes — and into the audit log with the session's user and the
@@ -22,7 +24,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Json;
-use opsdeck_alerts::actions::{self, AckOutcome, Actor};
+use opsdeck_alerts::actions::{self, AckOutcome, Actor, EndSilenceOutcome};
 use opsdeck_alerts::silence::{Matchers, Silence};
 use opsdeck_alerts::AlertError;
 use opsdeck_domain::Timestamp;
@@ -56,6 +58,11 @@ pub(super) fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/alerts/silences",
             method: "post",
             handler: post(create_silence),
+        },
+        ApiRoute {
+            path: "/api/v1/alerts/silences/{id}/end",
+            method: "post",
+            handler: post(end_silence),
         },
         ApiRoute {
             path: "/api/v1/alerts/{id}",
@@ -148,7 +155,7 @@ fn limit(l: Option<u32>, default: u32) -> Result<u32, Error> {
 fn alert_error(e: AlertError) -> Error {
     match e {
         AlertError::Store(e) => Error::Store(e),
-        AlertError::NoSuchEpisode(_) => Error::NotFound,
+        AlertError::NoSuchEpisode(_) | AlertError::NoSuchSilence(_) => Error::NotFound,
         other => Error::BadRequest(other.to_string()),
     }
 }
@@ -432,4 +439,36 @@ async fn create_silence(
         .await
         .map_err(alert_error)?;
     Ok((StatusCode::CREATED, Json(silence)))
+}
+
+#[derive(Serialize)]
+struct SilenceEnded {
+    id: String,
+    /// `ended`, or `already_ended` (nothing changed).
+    outcome: &'static str,
+    /// When it ended (now, when ended by this request).
+    ended_at: Timestamp,
+}
+
+async fn end_silence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Params(NoQuery {}): Params<NoQuery>,
+    raw: Bytes,
+) -> Result<Json<SilenceEnded>, Error> {
+    no_body(&raw)?;
+    let now = state.now();
+    let outcome = actions::end_silence(state.store.as_ref(), &id, &actor(&user), now)
+        .await
+        .map_err(alert_error)?;
+    let (outcome, ended_at) = match outcome {
+        EndSilenceOutcome::Ended => ("ended", now),
+        EndSilenceOutcome::AlreadyEnded { at } => ("already_ended", at),
+    };
+    Ok(Json(SilenceEnded {
+        id,
+        outcome,
+        ended_at,
+    }))
 }

@@ -202,4 +202,29 @@ async fn acknowledge_resolve_and_silence() {
         (status, body["error"].as_str().unwrap()),
         (400, "a silence must name at least one rule, brand or label")
     );
+
+    let end = format!(
+        "/api/v1/alerts/silences/{}/end",
+        created["id"].as_str().unwrap()
+    );
+    let (status, ended) = post(&fx, &end, "").await;
+    assert_eq!(
+        (status, ended["outcome"].as_str()),
+        (200, Some("ended")),
+        "{ended}"
+    );
+    assert_eq!(ended["ended_at"], NOW);
+    let (_, list) = fx.get_json("/api/v1/alerts/silences").await;
+    assert_eq!(list["silences"], json!([]), "no silence is active any more");
+    let (_, again) = post(&fx, &end, "{}").await;
+    assert_eq!(again["outcome"], "already_ended");
+    let (status, _) = post(&fx, "/api/v1/alerts/silences/nope/end", "").await;
+    assert_eq!(status, 404);
+    let ends = fx.state.store.audit_log(20).await.unwrap();
+    assert_eq!(
+        ends.iter()
+            .filter(|e| e.action == "alert.silence_end")
+            .count(),
+        1
+    );
 }
