@@ -1,0 +1,16 @@
+//! The Gorgias connector: documented payloads parse (both timestamp forms),
+//! and syncs over real HTTP against the simulated helpdesk leave the store
+//! holding exactly its tickets, messages and surveys — after a backfill, an
+//! incremental run, injected faults, and a crash mid-run — with brands
+//! attributed by the configured rules.
+//!
+//! - `desk`: the simulated helpdesk on port 0 with a fresh store, and the
+//!   check that the store holds exactly what it serves.
+//! - `payloads`: documented payloads and bad records, without a server.
+//! - `runs`: backfill, incremental, faults, a crash mid-walk, a wrong key.
+//! - `attribution`: the merchant's rules over HTTP against the helpdesk's truth.
+
+mod attribution;
+mod desk;
+mod payloads;
+mod runs;
