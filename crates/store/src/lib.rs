@@ -37,6 +37,7 @@ pub mod model;
 mod postgres;
 mod schema;
 mod sqlite;
+mod sqlx_db;
 pub mod testing;
 pub mod tokens;
 pub mod users;

@@ -7,15 +7,12 @@
 //! considers delivered and will not send again. The cost is one fsync per
 //! batch, small next to a batch of a few hundred records.
 
-use crate::db::{Col, Db, DbTx, Dialect, Row, Value};
+use crate::db::Dialect;
 use crate::engine::SqlStore;
+use crate::sqlx_db::sqlx_db;
 use crate::{Backend, Result};
-use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{Executor, Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -63,96 +60,4 @@ impl SqlStore<SqliteDb> {
     }
 }
 
-fn bind<'q>(
-    mut query: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
-    params: &'q [Value],
-) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-    for param in params {
-        query = match param {
-            Value::Int(v) => query.bind(*v),
-            Value::Text(v) => query.bind(v.as_deref()),
-            Value::Bool(v) => query.bind(*v),
-        };
-    }
-    query
-}
-
-fn decode(row: &SqliteRow, cols: &[Col]) -> Result<Row> {
-    use sqlx::Row as _;
-    let values = cols
-        .iter()
-        .enumerate()
-        .map(|(i, col)| {
-            Ok(match col {
-                Col::Int => Value::Int(row.try_get(i)?),
-                Col::Text => Value::Text(row.try_get(i)?),
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(Row(values))
-}
-
-async fn fetch<'e>(
-    executor: impl Executor<'e, Database = Sqlite>,
-    sql: &str,
-    params: &[Value],
-    cols: &[Col],
-) -> Result<Vec<Row>> {
-    let rows = bind(sqlx::query(sql), params).fetch_all(executor).await?;
-    rows.iter().map(|row| decode(row, cols)).collect()
-}
-
-async fn execute<'e>(
-    executor: impl Executor<'e, Database = Sqlite>,
-    sql: &str,
-    params: &[Value],
-) -> Result<u64> {
-    let done = bind(sqlx::query(sql), params).execute(executor).await?;
-    Ok(done.rows_affected())
-}
-
-#[async_trait]
-impl Db for SqliteDb {
-    type Tx = Transaction<'static, Sqlite>;
-
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn fetch(&self, sql: &str, params: &[Value], cols: &[Col]) -> Result<Vec<Row>> {
-        fetch(&self.pool, sql, params, cols).await
-    }
-
-    async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
-        execute(&self.pool, sql, params).await
-    }
-
-    async fn begin(&self) -> Result<Self::Tx> {
-        Ok(self.pool.begin().await?)
-    }
-}
-
-#[async_trait]
-impl DbTx for Transaction<'static, Sqlite> {
-    async fn fetch(&mut self, sql: &str, params: &[Value], cols: &[Col]) -> Result<Vec<Row>> {
-        fetch(&mut **self, sql, params, cols).await
-    }
-
-    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        execute(&mut **self, sql, params).await
-    }
-
-    async fn commit(self) -> Result<()> {
-        Transaction::commit(self).await?;
-        Ok(())
-    }
-}
+sqlx_db!(SqliteDb, Sqlite, Backend::Sqlite, Dialect::Sqlite);
