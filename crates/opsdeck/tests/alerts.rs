@@ -21,12 +21,10 @@ impl SecretSource for Env {
     }
 }
 
-#[tokio::test]
-async fn zero_orders_reaches_telegram_and_the_api() {
-    let fake = FakeReceivers::start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("opsdeck-alerts-app-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let text = format!(
+/// One brand open around the clock with no orders, "zero orders" firing at
+/// once, evaluated every second, and the given `[notifiers.*]` section.
+fn config_text(dir: &Path, notifier: &str) -> String {
+    format!(
         r#"
 [database]
 url = "sqlite://{db}"
@@ -44,13 +42,22 @@ every = "1s"
 rule = "zero_orders"
 pending = "0s"
 
-[notifiers.telegram]
-base_url = "{tg}"
-bot_token_env = "TG_TOKEN"
-chat_id = "-100"
-"#,
+{notifier}"#,
         db = dir.join("opsdeck.db").display(),
-        tg = fake.telegram_base_url()
+    )
+}
+
+#[tokio::test]
+async fn zero_orders_reaches_telegram_and_the_api() {
+    let fake = FakeReceivers::start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("opsdeck-alerts-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = config_text(
+        &dir,
+        &format!(
+            "[notifiers.telegram]\nbase_url = \"{}\"\nbot_token_env = \"TG_TOKEN\"\nchat_id = \"-100\"\n",
+            fake.telegram_base_url()
+        ),
     );
     let config = parse_config(&text, &Env).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -93,33 +100,13 @@ async fn zero_orders_is_mailed_through_the_configured_relay() {
     let smtp = opsdeck_alerts::testing::FakeSmtp::start().await.unwrap();
     let dir = std::env::temp_dir().join(format!("opsdeck-alerts-email-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let text = format!(
-        r#"
-[database]
-url = "sqlite://{db}"
-
-[[brands]]
-id = "mavena"
-name = "Mavena"
-kind = "subscription"
-time_zone = "America/New_York"
-currency = "USD"
-
-[alerts]
-every = "1s"
-[[alerts.rules]]
-rule = "zero_orders"
-pending = "0s"
-
-[notifiers.email]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-from = "opsdeck@example.com"
-to = ["owner@example.com"]
-"#,
-        db = dir.join("opsdeck.db").display(),
-        port = smtp.port,
+    let text = config_text(
+        &dir,
+        &format!(
+            "[notifiers.email]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\
+             from = \"opsdeck@example.com\"\nto = [\"owner@example.com\"]\n",
+            smtp.port
+        ),
     );
     let config = parse_config(&text, &Env).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
