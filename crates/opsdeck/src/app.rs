@@ -239,12 +239,6 @@ pub async fn start(
     clock: Clock,
 ) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
-    if store.list_users().await?.is_empty() {
-        eprintln!(
-            "No dashboard users yet: every page asks for a login. Create an admin with\n  \
-             opsdeck user add --username admin --role admin --config FILE"
-        );
-    }
     let mut jobs: Vec<WorkerJob> = sync_jobs(config)?.into_iter().map(Into::into).collect();
     jobs.extend(gorgias_jobs(config)?.into_iter().map(WorkerJob::from));
     let addr = listener.local_addr()?;
@@ -402,6 +396,12 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let running = start(&config, listener, system_clock()).await?;
+    if running.store.list_users().await?.is_empty() {
+        eprintln!(
+            "No dashboard users yet: every page asks for a login. Create an admin with\n  \
+             opsdeck user add --username admin --role admin --config FILE"
+        );
+    }
     tracing::info!(addr = %running.addr, database = %config.database.display_url(), "opsdeck is serving");
     println!("opsdeck is serving on http://{}", running.addr);
     shutdown.await;

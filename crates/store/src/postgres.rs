@@ -9,7 +9,7 @@ use crate::engine::SqlStore;
 use crate::sqlx_db::sqlx_db;
 use crate::{Backend, Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres};
+use sqlx::{ConnectOptions, PgPool, Postgres};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -24,7 +24,9 @@ pub(crate) struct PostgresDb {
 /// Parses a `postgres://` URL without ever echoing it: it may carry a
 /// password. sqlx's parse errors describe the problem, not the input.
 pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions> {
-    PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))
+    PgConnectOptions::from_str(url)
+        .map(|o| o.log_slow_statements(log::LevelFilter::Warn, Duration::from_secs(5)))
+        .map_err(|e| StoreError::InvalidUrl(e.to_string()))
 }
 
 impl SqlStore<PostgresDb> {

@@ -12,7 +12,7 @@ use crate::engine::SqlStore;
 use crate::sqlx_db::sqlx_db;
 use crate::{Backend, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{ConnectOptions, Sqlite, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -21,6 +21,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// How long a writer waits for another connection's write lock before
 /// failing with "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A statement slower than this is logged (with its SQL) as a warning.
+/// sqlx's default of 1 s fires whenever a statement waits its turn for the
+/// one SQLite writer during a backfill, which is normal, not a problem.
+const SLOW_STATEMENT: Duration = Duration::from_secs(5);
 
 pub(crate) type SqliteStore = SqlStore<SqliteDb>;
 
@@ -37,7 +42,8 @@ impl SqlStore<SqliteDb> {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let pool = if in_memory {
             // Each connection to `:memory:` is its own empty database: keep
