@@ -35,13 +35,14 @@ pub mod shopify;
 pub mod sync;
 
 pub use gorgias::{
-    sync_gorgias, AttributionRule, GorgiasClient, GorgiasConnector, GorgiasError, GorgiasResource,
-    GorgiasRun, GorgiasSettings, GorgiasSyncError,
+    sync_gorgias, sync_gorgias_notifying, AttributionRule, GorgiasClient, GorgiasConnector,
+    GorgiasError, GorgiasResource, GorgiasRun, GorgiasSettings, GorgiasSyncError,
 };
 pub use shopify::{
     CallStats, NormalizeError, ShopifyClient, ShopifyError, ShopifySettings, DEFAULT_API_VERSION,
 };
 pub use sync::{
-    run_sync_loop, run_sync_loop_with_trigger, sync_once, GorgiasJob, ShopifyResource, SyncError,
-    SyncJob, SyncRun, SyncTrigger, WorkerJob,
+    run_sync_loop, run_sync_loop_notifying, run_sync_loop_with_trigger, sync_once,
+    sync_once_notifying, GorgiasJob, ShopifyResource, SyncError, SyncJob, SyncRun, SyncTrigger,
+    WorkerJob,
 };

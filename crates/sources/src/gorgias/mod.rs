@@ -19,4 +19,7 @@ pub mod sync;
 pub use attribution::{AttributionRule, Attributor, OrderIndex};
 pub use client::{GorgiasClient, GorgiasError, GorgiasSettings, ListPage};
 pub use normalize::{GorgiasRecordError, MessageRouting};
-pub use sync::{sync_gorgias, GorgiasConnector, GorgiasResource, GorgiasRun, GorgiasSyncError};
+pub use sync::{
+    sync_gorgias, sync_gorgias_notifying, GorgiasConnector, GorgiasResource, GorgiasRun,
+    GorgiasSyncError,
+};

@@ -2,12 +2,15 @@
 //! resource's [`SyncState`], commit each page's records together with the
 //! advanced checkpoint and the calls made since the previous one (one store
 //! call, so a crash loses nothing and repeats at most one page), and record
-//! the run's outcome in the state at the end, success or failure.
+//! the run's outcome in the state at the end, success or failure. Each
+//! commit can wake whoever follows the change feed (the projection), so a
+//! synced page shows at once rather than at the follower's next poll.
 
 use crate::http::CallStats;
 use opsdeck_domain::{SourceId, Timestamp};
 use opsdeck_store::{AnyRecord, Store, StoreError, SyncState, UpsertReport};
 use std::fmt::Display;
+use tokio::sync::Notify;
 
 /// A run's sync state as last committed, and how much of the run's calls
 /// it already counts.
@@ -17,16 +20,19 @@ pub(crate) struct Checkpoints<'a> {
     pub state: SyncState,
     /// The run's call counts already added to `state`.
     flushed: CallStats,
+    /// Woken after each commit, when someone follows the change feed.
+    committed: Option<&'a Notify>,
 }
 
 impl<'a> Checkpoints<'a> {
     /// The stored state of `resource` (a fresh one on the first run), its
-    /// `last_attempt_at` set to `now`.
+    /// `last_attempt_at` set to `now`; `committed` is woken after each commit.
     pub async fn open(
         store: &'a dyn Store,
         source: &SourceId,
         resource: &str,
         now: Timestamp,
+        committed: Option<&'a Notify>,
     ) -> Result<Self, StoreError> {
         let mut state = store
             .sync_state(source, resource)
@@ -37,6 +43,7 @@ impl<'a> Checkpoints<'a> {
             store,
             state,
             flushed: CallStats::default(),
+            committed,
         })
     }
 
@@ -51,7 +58,7 @@ impl<'a> Checkpoints<'a> {
 
     /// Commits one page's `records` with the checkpoint `advance` makes
     /// (watermark, cursor) in one store call; only after that commit does
-    /// the in-memory state move forward.
+    /// the in-memory state move forward, and `committed` is woken.
     pub async fn commit(
         &mut self,
         records: &[AnyRecord],
@@ -64,6 +71,9 @@ impl<'a> Checkpoints<'a> {
         let report = self.store.upsert(records, Some(&checkpoint)).await?;
         self.state = checkpoint;
         self.flushed = *calls;
+        if let Some(committed) = self.committed {
+            committed.notify_one();
+        }
         Ok(report)
     }
 

@@ -14,7 +14,8 @@ mod worker;
 pub(crate) use checkpoints::Checkpoints;
 
 pub use worker::{
-    run_sync_loop, run_sync_loop_with_trigger, GorgiasJob, SyncJob, SyncTrigger, WorkerJob,
+    run_sync_loop, run_sync_loop_notifying, run_sync_loop_with_trigger, GorgiasJob, SyncJob,
+    SyncTrigger, WorkerJob,
 };
 
 use crate::shopify::normalize::{self, NormalizeContext, NormalizeError};
@@ -23,13 +24,15 @@ use opsdeck_domain::{Product, SourceId, Timestamp};
 use opsdeck_store::{AnyRecord, Store, StoreError, UpsertReport};
 use serde_json::Value;
 use std::collections::BTreeSet;
+use tokio::sync::Notify;
 use url::Url;
 
 /// Inventory item ids per inventory-levels request (Shopify's maximum is 50).
 const INVENTORY_IDS_PER_REQUEST: usize = 50;
 
 /// What a sync fetches from a shop. Also the `resource` name of its
-/// [`SyncState`], so the source-health panel shows one row per value.
+/// [`SyncState`](opsdeck_store::SyncState), so the source-health panel
+/// shows one row per value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ShopifyResource {
     Orders,
@@ -187,23 +190,37 @@ fn normalize_record(
 }
 
 /// One run of one resource, from the stored watermark to now. Records the
-/// outcome in the resource's [`SyncState`] whether it succeeds or fails.
+/// outcome in the resource's [`SyncState`](opsdeck_store::SyncState)
+/// whether it succeeds or fails.
 /// Cancel-safe: dropping the future mid-run (shutdown, an aborted task)
 /// leaves the store at the last committed page.
-#[tracing::instrument(
-    name = "shopify_sync",
-    skip_all,
-    fields(source = %client.source(), resource = resource.as_str())
-)]
 pub async fn sync_once(
     client: &ShopifyClient,
     store: &dyn Store,
     resource: ShopifyResource,
     now: Timestamp,
 ) -> Result<SyncRun, SyncError> {
+    sync_once_notifying(client, store, resource, now, None).await
+}
+
+/// [`sync_once`], waking `committed` after each page it commits, so whoever
+/// follows the change feed (the projection) reads the page at once instead
+/// of at its next poll.
+#[tracing::instrument(
+    name = "shopify_sync",
+    skip_all,
+    fields(source = %client.source(), resource = resource.as_str())
+)]
+pub async fn sync_once_notifying(
+    client: &ShopifyClient,
+    store: &dyn Store,
+    resource: ShopifyResource,
+    now: Timestamp,
+    committed: Option<&Notify>,
+) -> Result<SyncRun, SyncError> {
     let settings = client.settings();
     let source = settings.source.clone();
-    let book = Checkpoints::open(store, &source, resource.as_str(), now).await?;
+    let book = Checkpoints::open(store, &source, resource.as_str(), now, committed).await?;
     let mut progress = Progress {
         client,
         ctx: NormalizeContext {

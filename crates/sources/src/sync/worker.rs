@@ -6,16 +6,18 @@
 //! products go first), and Gorgias surveys take their ticket's brand (so
 //! tickets go first). Different sources (each shop, the helpdesk) run side
 //! by side. A failed run is logged and recorded in its sync state by
-//! [`sync_once`]; the worker itself never stops for it.
+//! [`sync_once`](super::sync_once); the worker itself never stops for it. Started with
+//! [`run_sync_loop_notifying`], it wakes a [`Notify`] after every page a run
+//! commits, so the projection shows synced records at once.
 
-use super::{sync_once, ShopifyResource};
-use crate::gorgias::{sync_gorgias, GorgiasConnector, GorgiasResource};
+use super::{sync_once_notifying, ShopifyResource};
+use crate::gorgias::{sync_gorgias_notifying, GorgiasConnector, GorgiasResource};
 use crate::shopify::ShopifyClient;
 use opsdeck_domain::{SourceId, Timestamp};
 use opsdeck_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -84,15 +86,17 @@ impl WorkerJob {
         }
     }
 
-    /// One run; its outcome (and failure) is logged and recorded in the
-    /// sync state by the run itself.
-    async fn run(&self, store: &dyn Store, now: Timestamp) {
+    /// One run, waking `committed` after each page it commits; its outcome
+    /// (and failure) is logged and recorded in the sync state by the run
+    /// itself.
+    async fn run(&self, store: &dyn Store, now: Timestamp, committed: Option<&Notify>) {
         match self {
             WorkerJob::Shopify(j) => {
-                let _ = sync_once(&j.client, store, j.resource, now).await;
+                let _ = sync_once_notifying(&j.client, store, j.resource, now, committed).await;
             }
             WorkerJob::Gorgias(j) => {
-                let _ = sync_gorgias(&j.connector, store, j.resource, now).await;
+                let connector = &j.connector;
+                let _ = sync_gorgias_notifying(connector, store, j.resource, now, committed).await;
             }
         }
     }
@@ -140,6 +144,20 @@ pub async fn run_sync_loop_with_trigger<J: Into<WorkerJob>>(
     shutdown: watch::Receiver<bool>,
     trigger: SyncTrigger,
 ) {
+    run_sync_loop_notifying(jobs, store, clock, shutdown, trigger, None).await;
+}
+
+/// [`run_sync_loop_with_trigger`], waking `committed` after every page a
+/// run commits, so whoever follows the change feed (the projection) reads
+/// synced records at once instead of at its next poll.
+pub async fn run_sync_loop_notifying<J: Into<WorkerJob>>(
+    jobs: Vec<J>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    shutdown: watch::Receiver<bool>,
+    trigger: SyncTrigger,
+    committed: Option<Arc<Notify>>,
+) {
     let mut shops: Vec<(SourceId, Vec<WorkerJob>)> = Vec::new();
     for job in jobs {
         let job: WorkerJob = job.into();
@@ -161,6 +179,7 @@ pub async fn run_sync_loop_with_trigger<J: Into<WorkerJob>>(
             clock.clone(),
             shutdown.clone(),
             trigger.0.subscribe(),
+            committed.clone(),
         ));
     }
     while let Some(joined) = tasks.join_next().await {
@@ -182,6 +201,7 @@ async fn run_shop(
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     mut shutdown: watch::Receiver<bool>,
     mut trigger: watch::Receiver<u64>,
+    committed: Option<Arc<Notify>>,
 ) {
     let mut due = vec![Instant::now(); jobs.len()];
     let mut trigger_alive = true;
@@ -193,7 +213,7 @@ async fn run_shop(
             if *due_at > Instant::now() {
                 continue;
             }
-            let run = job.run(store.as_ref(), clock());
+            let run = job.run(store.as_ref(), clock(), committed.as_deref());
             tokio::select! {
                 biased;
                 _ = stop_requested(&mut shutdown) => return,

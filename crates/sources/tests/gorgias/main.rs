@@ -7,7 +7,8 @@
 //! - `desk`: the simulated helpdesk on port 0 with a fresh store, and the
 //!   check that the store holds exactly what it serves.
 //! - `payloads`: documented payloads and bad records, without a server.
-//! - `runs`: backfill, incremental, faults, a crash mid-walk, a wrong key.
+//! - `runs`: backfill, incremental, faults, a crash mid-walk, a wrong key,
+//!   and the wake of the change follower after each committed page.
 //! - `attribution`: the merchant's rules over HTTP against the helpdesk's truth.
 
 mod attribution;

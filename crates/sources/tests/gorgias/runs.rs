@@ -1,16 +1,18 @@
 //! Syncs over real HTTP on both backends: backfill then incremental, faults
-//! injected, a crash mid-walk, a wrong key.
+//! injected, a crash mid-walk, a wrong key, and the wake after each commit.
 
 use super::desk::{source, start_time, Desk};
 use jiff::ToSpan;
 use opsdeck_domain::Secret;
 use opsdeck_simulator::Faults;
 use opsdeck_sources::{
-    sync_gorgias, GorgiasClient, GorgiasConnector, GorgiasError, GorgiasResource, GorgiasSyncError,
+    sync_gorgias, sync_gorgias_notifying, GorgiasClient, GorgiasConnector, GorgiasError,
+    GorgiasResource, GorgiasSyncError,
 };
 use opsdeck_store::testing::{each_backend, TestStore};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 #[tokio::test]
 async fn backfill_then_incremental_gives_exactly_the_helpdesk() {
@@ -238,4 +240,28 @@ async fn a_wrong_key_is_a_typed_error_without_the_key() {
         "{stored}"
     );
     assert_eq!(state.consecutive_failures, 1);
+}
+
+#[tokio::test]
+async fn a_committed_page_wakes_the_change_follower() {
+    let d = Desk::start(3, 0.005).await;
+    let c = d.connector(vec![]);
+    let committed = Arc::new(Notify::new());
+    let waiting = committed.clone();
+    let follower = tokio::spawn(async move { waiting.notified().await });
+    tokio::task::yield_now().await;
+    let run = sync_gorgias_notifying(
+        &c,
+        d.store.as_ref(),
+        GorgiasResource::Tickets,
+        start_time(),
+        Some(&committed),
+    )
+    .await
+    .unwrap();
+    assert!(run.tickets > 0);
+    tokio::time::timeout(Duration::from_secs(2), follower)
+        .await
+        .expect("a committed ticket page woke the follower")
+        .unwrap();
 }
