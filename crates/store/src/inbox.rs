@@ -104,8 +104,12 @@ pub struct WebhookStats {
 
 const KIND: &str = "webhook";
 
-const COLUMNS: &str = "id, source, shop_domain, webhook_id, event_id, topic, api_version, \
-    triggered_at_us, received_at_us, body, status, attempts, last_error, result";
+/// The inbox row joined to its body (kept in its own table, so that status
+/// changes do not rewrite it).
+const COLUMNS: &str = "i.id, i.source, i.shop_domain, i.webhook_id, i.event_id, i.topic, \
+    i.api_version, i.triggered_at_us, i.received_at_us, b.body, i.status, i.attempts, \
+    i.last_error, i.result";
+const FROM: &str = "webhook_inbox i JOIN webhook_inbox_bodies b ON b.id = i.id";
 
 const COLS: [Col; 14] = [
     Col::Int,
@@ -124,11 +128,11 @@ const COLS: [Col; 14] = [
     Col::Text,
 ];
 
-/// Rows per insert statement: 200 × 9 bound parameters stays far below
+/// Rows per insert statement: 200 × 8 bound parameters stays far below
 /// SQLite's (32,766) and PostgreSQL's (65,535) limits.
 const CHUNK: usize = 200;
 /// Bound parameters per event in [`SqlStore::insert_sql`].
-const PARAMS_PER_ROW: usize = 9;
+const PARAMS_PER_ROW: usize = 8;
 
 fn text(s: &str) -> Value {
     Value::Text(Some(s.to_string()))
@@ -167,15 +171,14 @@ fn from_row(row: &Row) -> Result<StoredWebhook> {
 
 impl<D: Db> SqlStore<D> {
     /// One multi-row `INSERT .. VALUES` for `rows` events, every column a
-    /// bound parameter. The body (kilobytes of JSON) is bound as plain
-    /// text: wrapping the rows in one JSON parameter would escape it, and
-    /// SQLite would parse that document again for every column it extracts.
+    /// bound parameter (wrapping the rows in one JSON parameter would make
+    /// the database parse that document again for every column).
     fn insert_sql(rows: usize) -> String {
         let values: Vec<String> = (0..rows)
             .map(|r| {
                 let p = |c: usize| format!("${}", r * PARAMS_PER_ROW + c + 1);
                 format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'pending', 0, {})",
+                    "({}, {}, {}, {}, {}, {}, {}, {}, 'pending', 0, {})",
                     p(0),
                     p(1),
                     p(2),
@@ -184,16 +187,27 @@ impl<D: Db> SqlStore<D> {
                     p(5),
                     p(6),
                     p(7),
-                    p(8),
                     p(7)
                 )
             })
             .collect();
         format!(
             "INSERT INTO webhook_inbox (source, shop_domain, webhook_id, event_id, topic, \
-             api_version, triggered_at_us, received_at_us, body, status, attempts, \
+             api_version, triggered_at_us, received_at_us, status, attempts, \
              next_attempt_at_us) VALUES {} \
              ON CONFLICT (source, webhook_id) DO NOTHING RETURNING id, source, webhook_id",
+            values.join(", ")
+        )
+    }
+
+    /// The bodies of `rows` newly inserted events, as `(id, body)` pairs.
+    /// The body (kilobytes of JSON) is bound as plain text.
+    fn insert_bodies_sql(rows: usize) -> String {
+        let values: Vec<String> = (0..rows)
+            .map(|r| format!("(${}, ${})", 2 * r + 1, 2 * r + 2))
+            .collect();
+        format!(
+            "INSERT INTO webhook_inbox_bodies (id, body) VALUES {}",
             values.join(", ")
         )
     }
@@ -226,13 +240,20 @@ impl<D: Db> SqlStore<D> {
                     Value::Text(e.api_version.clone()),
                     Value::Int(e.triggered_at.map(schema::micros)),
                     int(schema::micros(e.received_at)),
-                    text(&e.body),
                 ]);
             }
             let cols = [Col::Int, Col::Text, Col::Text];
             let sql = Self::insert_sql(chunk.len());
+            let mut bodies = Vec::new();
             for row in tx.fetch(&sql, &params, &cols).await? {
-                inserted.insert((row.text(1)?, row.text(2)?), row.int(0)?);
+                let (id, key) = (row.int(0)?, (row.text(1)?, row.text(2)?));
+                let event = &events[first[&(key.0.as_str(), key.1.as_str())]];
+                bodies.extend([int(id), text(&event.body)]);
+                inserted.insert(key, id);
+            }
+            if !bodies.is_empty() {
+                let sql = Self::insert_bodies_sql(bodies.len() / 2);
+                tx.execute(&sql, &bodies).await?;
             }
         }
         tx.commit().await?;
@@ -256,8 +277,8 @@ impl<D: Db> SqlStore<D> {
         limit: u32,
     ) -> Result<Vec<StoredWebhook>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM webhook_inbox WHERE status = 'pending' \
-             AND next_attempt_at_us <= $1 ORDER BY id LIMIT $2"
+            "SELECT {COLUMNS} FROM {FROM} WHERE i.status = 'pending' \
+             AND i.next_attempt_at_us <= $1 ORDER BY i.id LIMIT $2"
         );
         let params = [int(schema::micros(due_by)), int(i64::from(limit))];
         let rows = self.db.fetch(&sql, &params, &COLS).await?;
@@ -270,7 +291,7 @@ impl<D: Db> SqlStore<D> {
         limit: u32,
     ) -> Result<Vec<StoredWebhook>> {
         let sql =
-            format!("SELECT {COLUMNS} FROM webhook_inbox WHERE status = $1 ORDER BY id LIMIT $2");
+            format!("SELECT {COLUMNS} FROM {FROM} WHERE i.status = $1 ORDER BY i.id LIMIT $2");
         let params = [text(status.as_str()), int(i64::from(limit))];
         let rows = self.db.fetch(&sql, &params, &COLS).await?;
         rows.iter().map(from_row).collect()
