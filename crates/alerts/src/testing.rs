@@ -435,6 +435,45 @@ impl FakeSmtp {
     pub fn reject_next_mail(&self, code: u16) {
         self.reject_next.lock().expect("fake lock").push_back(code);
     }
+
+    /// A handle that reads what arrived while the relay keeps running.
+    pub fn clone_handle(&self) -> SmtpLog {
+        SmtpLog(self.messages.clone())
+    }
+}
+
+/// What a [`FakeSmtp`] received, readable from another task.
+#[derive(Clone)]
+pub struct SmtpLog(Arc<Mutex<Vec<SmtpMessage>>>);
+
+impl SmtpLog {
+    pub fn received(&self) -> Vec<SmtpMessage> {
+        self.0.lock().expect("fake lock").clone()
+    }
+}
+
+impl SmtpMessage {
+    /// The `Subject:` header, decoded from its `=?UTF-8?B?…?=` form.
+    pub fn subject(&self) -> String {
+        use base64::Engine;
+        let raw = self
+            .data
+            .split("\r\n")
+            .take_while(|l| !l.is_empty())
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap_or_default();
+        match raw
+            .strip_prefix("=?UTF-8?B?")
+            .and_then(|b| b.strip_suffix("?="))
+        {
+            Some(b64) => base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_else(|| raw.to_string()),
+            None => raw.to_string(),
+        }
+    }
 }
 
 async fn smtp_session(

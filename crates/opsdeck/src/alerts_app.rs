@@ -233,17 +233,27 @@ pub async fn start_alerts(
     Ok(tasks)
 }
 
-/// For `opsdeck demo`: starts fake Slack and Telegram receivers, points
-/// the configuration's notifiers at them, and prints each message they
-/// receive. Keep the receivers alive while the demo runs; abort the task
-/// to stop printing.
-pub async fn demo_receivers(
-    config: &mut Config,
-) -> anyhow::Result<(opsdeck_alerts::testing::FakeReceivers, JoinHandle<()>)> {
-    use crate::config::alerts::{SlackConfig, TelegramConfig};
+/// The demo's stand-ins for Slack, Telegram and an SMTP relay; dropping
+/// it stops them.
+pub struct DemoReceivers {
+    pub http: opsdeck_alerts::testing::FakeReceivers,
+    pub smtp: opsdeck_alerts::testing::FakeSmtp,
+    /// Prints each message as it arrives.
+    pub printer: JoinHandle<()>,
+}
+
+/// Points `config`'s notifiers at fake Slack and Telegram receivers and a
+/// fake SMTP relay (mailed for the top tier, as a merchant would set it up),
+/// shortens pending periods for a demo, and prints what arrives.
+pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers> {
+    use crate::config::alerts::{EmailConfig, SlackConfig, TelegramConfig};
+    use opsdeck_alerts::notify::email::SmtpSecurity;
     let fake = opsdeck_alerts::testing::FakeReceivers::start()
         .await
         .context("cannot start the fake Slack/Telegram receivers")?;
+    let smtp = opsdeck_alerts::testing::FakeSmtp::start()
+        .await
+        .context("cannot start the fake SMTP relay")?;
     let a = &mut config.alerts;
     a.enabled = true;
     // A demo is watched for a minute or two: alerts fire 10 s after their
@@ -262,9 +272,21 @@ pub async fn demo_receivers(
         chat_id: "demo".into(),
         message_thread_id: None,
     });
+    a.email = Some(EmailConfig {
+        host: "127.0.0.1".into(),
+        port: smtp.port,
+        security: SmtpSecurity::None,
+        from: "opsdeck-demo@example.com".into(),
+        to: vec!["owner@example.com".into()],
+        auth: None,
+        extra_roots: Vec::new(),
+        timeout: Duration::from_secs(10),
+        tiers: vec![opsdeck_alerts::Tier::TelegramAndSlack],
+    });
     let shared = fake.clone_handle();
+    let mail = smtp.clone_handle();
     let printer = tokio::spawn(async move {
-        let mut seen = 0;
+        let (mut seen, mut mailed) = (0, 0);
         loop {
             let all = shared.received_all();
             for r in all.iter().skip(seen) {
@@ -286,10 +308,19 @@ pub async fn demo_receivers(
                 println!("  [fake {}] {title}", r.channel);
             }
             seen = all.len();
+            let messages = mail.received();
+            for m in messages.iter().skip(mailed) {
+                println!("  [fake email] {}", m.subject());
+            }
+            mailed = messages.len();
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     });
-    Ok((fake, printer))
+    Ok(DemoReceivers {
+        http: fake,
+        smtp,
+        printer,
+    })
 }
 
 #[cfg(test)]

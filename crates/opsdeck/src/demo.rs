@@ -217,8 +217,8 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
             options.listen
         )
     })?;
-    // Alerts go to fake Slack and Telegram receivers, printed as they arrive.
-    let (_receivers, alert_printer) = crate::alerts_app::demo_receivers(&mut config).await?;
+    // Alerts go to fake Slack, Telegram and SMTP receivers, printed as they arrive.
+    let receivers = crate::alerts_app::demo_receivers(&mut config).await?;
     let clock: Clock = app::system_clock();
     let running = app::start(&config, listener, clock).await?;
     let accounts = demo_users(running.store.as_ref()).await?;
@@ -238,7 +238,7 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     println!("  simulated Shopify stores at http://{sim_addr}/shops/{{plentum,mavena,pawfully,retromedy}}");
     println!("  simulated Gorgias helpdesk at http://{sim_addr}/gorgias/api/tickets");
     println!("  database:   {}", db_path.display());
-    println!("  alerts:     http://{}/api/v1/alerts (messages to the fake Slack/Telegram are printed below)", running.addr);
+    println!("  alerts:     http://{}/api/v1/alerts (messages to the fake Slack, Telegram and email relay are printed below)", running.addr);
     println!("  log in with (created for this demo, shown only now):");
     for (username, role, password) in &accounts {
         println!("    {role:<7} username {username:<7} password {password}");
@@ -249,7 +249,7 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     shutdown.await;
     println!("stopping…");
     ticker.abort();
-    alert_printer.abort();
+    receivers.printer.abort();
     running.stop().await?;
     let _ = sim_stop.send(true);
     let _ = sim_server.await;

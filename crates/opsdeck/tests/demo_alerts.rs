@@ -34,7 +34,8 @@ async fn demo_alerts_reach_the_fake_receivers_and_ack_from_telegram() {
     )
     .unwrap();
     config.alerts.every = Duration::from_secs(1);
-    let (fake, printer) = alerts_app::demo_receivers(&mut config).await.unwrap();
+    let receivers = alerts_app::demo_receivers(&mut config).await.unwrap();
+    let fake = &receivers.http;
     let running = app::start(&config, listener, app::system_clock())
         .await
         .unwrap();
@@ -61,6 +62,23 @@ async fn demo_alerts_reach_the_fake_receivers_and_ack_from_telegram() {
             .any(|r| r.raw.contains("Unfulfilled order stale")),
         "critical stale orders go to Telegram and Slack"
     );
+    // ... and, being the top tier, to the owner's mailbox.
+    let mailed = loop {
+        let mails = receivers.smtp.received();
+        if let Some(m) = mails
+            .iter()
+            .find(|m| m.data.contains("Unfulfilled order stale"))
+        {
+            break m.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no stale-order email");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        mailed.subject().starts_with("CRITICAL"),
+        "{}",
+        mailed.subject()
+    );
     let button = stale.body["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
         .as_str()
         .expect("an Acknowledge button")
@@ -85,7 +103,7 @@ async fn demo_alerts_reach_the_fake_receivers_and_ack_from_telegram() {
     // Telegram users are recorded by their @handle.
     assert_eq!(entry.actor, "@demo_owner");
 
-    printer.abort();
+    receivers.printer.abort();
     running.stop().await.unwrap();
     sim_server.abort();
     let _ = std::fs::remove_dir_all(&dir);
