@@ -10,7 +10,7 @@ use opsdeck_sources::shopify::webhooks::{run_inbox_loop_notifying, InboxSettings
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
 use opsdeck_sources::sync::{
-    run_sync_loop_with_trigger, GorgiasJob, ShopifyResource, SyncJob, SyncTrigger, WorkerJob,
+    run_sync_loop_notifying, GorgiasJob, ShopifyResource, SyncJob, SyncTrigger, WorkerJob,
 };
 use opsdeck_store::Store;
 use opsdeck_web::{AppState, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
@@ -244,22 +244,23 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let (stop, stop_rx) = watch::channel(false);
 
+    // Latency from a change to an alert: the inbox worker (after applying
+    // webhook events) and the sync worker (after each committed page)
+    // notify `stored`, which wakes the projection follower; the follower
+    // notifies `applied` after applying the changes, which wakes the alert
+    // runner. Ingest writes are picked up by the follower's poll.
+    let stored = Arc::new(Notify::new());
+    let applied = Arc::new(Notify::new());
     // The dashboard's refresh button fires this to sync every source now.
     let sync_trigger = SyncTrigger::new();
-    let sync = tokio::spawn(run_sync_loop_with_trigger(
+    let sync = tokio::spawn(run_sync_loop_notifying(
         jobs,
         store.clone(),
         clock.clone(),
         stop_rx.clone(),
         sync_trigger.clone(),
+        Some(stored.clone()),
     ));
-    // Latency from a change to an alert: the inbox worker notifies
-    // `stored` after applying webhook events, which wakes the projection
-    // follower; the follower notifies `applied` after applying the
-    // changes, which wakes the alert runner. Other writers (sync, ingest)
-    // are picked up by the follower's poll.
-    let stored = Arc::new(Notify::new());
-    let applied = Arc::new(Notify::new());
     // Webhooks: received into the inbox by the web server, applied by the
     // inbox worker, which the receiver wakes after each commit.
     let (secrets, shops) = webhook_shops(config);
