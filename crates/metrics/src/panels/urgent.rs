@@ -41,22 +41,7 @@ pub struct Urgent {
 /// The order a ticket is about: the number quoted in its text, else the
 /// customer's most recent order placed before the ticket (else their latest).
 pub fn linked_order(p: &Projection, b: BrandIx, t: &TicketRow) -> Option<u64> {
-    let words = t.words();
-    if words.order_number != 0 {
-        if let Some(k) = p.orders.by_number.get(&(b, words.order_number)) {
-            return Some(*k);
-        }
-    }
-    let list = p.orders.by_email.get(&t.email).filter(|_| t.email != 0)?;
-    // Sorted by (brand, created, key): the brand's orders are one run, and
-    // the latest placed by the ticket's creation is the last of them at or
-    // before it.
-    let from = list.partition_point(|(ob, _, _)| *ob < b);
-    let to = list.partition_point(|(ob, _, _)| *ob <= b);
-    let orders = &list[from..to];
-    let before = orders.partition_point(|(_, created, _)| *created <= t.created);
-    let at = if before > 0 { before } else { orders.len() };
-    orders.get(at.checked_sub(1)?).map(|(_, _, k)| *k)
+    crate::projection::links::linked_order(&p.orders, b, t)
 }
 
 /// The queue looks at the newest this-many open tickets of a brand, so a
@@ -79,7 +64,10 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
             reason: SENTIMENT_UNAVAILABLE.into(),
         }],
     };
-    for (_, created, key) in p
+    // The flags' facts are kept per open ticket (`projection::links`), so
+    // deciding them is a comparison; the reasons are written only for the
+    // tickets shown.
+    for ((_, created, key), facts) in p
         .support
         .open
         .range((b, i64::MIN, 0)..=(b, i64::MAX, u64::MAX))
@@ -87,13 +75,18 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
         .take(SCAN_LIMIT)
     {
         out.scanned += 1;
+        if !facts.flagged(vip_value, cfg.vip_order_count) {
+            continue;
+        }
+        out.flagged += 1;
+        if out.tickets.len() >= 50 {
+            continue;
+        }
         let Some(t) = p.support.tickets.get(key) else {
             continue;
         };
         let link = linked_order(p, b, t);
         let order = link.and_then(|k| p.orders.rows.get(&k));
-        // Decide the flags first; their reasons are written only for the
-        // tickets shown (formatting thousands of them was most of the cost).
         let vip_order = order.filter(|o| o.total > vip_value);
         let vip_count = if vip_order.is_none() && t.email != 0 {
             let n = p.orders.by_email.get(&t.email).map_or(0, |v| v.len());
@@ -112,18 +105,6 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
             }
             _ => None,
         };
-        if vip_order.is_none()
-            && vip_count.is_none()
-            && !chargeback
-            && emergency.is_none()
-            && !t.social
-        {
-            continue;
-        }
-        out.flagged += 1;
-        if out.tickets.len() >= 50 {
-            continue;
-        }
         let mut flags = vec![];
         if let Some(o) = vip_order {
             flags.push(Flag {

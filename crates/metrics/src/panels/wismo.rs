@@ -2,12 +2,12 @@
 //! status, tracking, delivery or refund) linked to orders, their rate,
 //! types, repeats and when they arrive.
 
-use super::urgent::linked_order;
 use super::{ratio, Range, Window};
-use crate::projection::{BrandIx, Projection};
+use crate::projection::text::INQUIRY_TYPES;
+use crate::projection::{day_date, BrandIx, Projection};
 use opsdeck_domain::Timestamp;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Wismo {
@@ -46,59 +46,51 @@ pub fn wismo(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Wismo 
         heatmap: vec![vec![0; 24]; 7],
         peak: None,
     };
+    // An inquiry is a repeat when the previous inquiry about its order
+    // (kept by `projection::links`) was created on or after `from`.
     let from = w.first_day - REPEAT_LOOKBACK_DAYS;
     let end = w.end.as_second();
-    // Inquiries in the window, in order of creation, with their orders.
-    let mut list: Vec<(i64, u64, Option<u64>)> = p
+    let mut types = [0i64; 4];
+    // A window that starts after today has no inquiries yet.
+    let last_day = w.last_day.max(w.first_day - 1);
+    // Whole days before the last: their per-day rollups.
+    for ((_, day), d) in p
+        .support
+        .wismo_days
+        .range((b, w.first_day)..(b, last_day.max(w.first_day)))
+    {
+        out.inquiries += d.inquiries;
+        out.linked += d.linked;
+        out.repeat_inquiries += d.repeats_since(from);
+        for (t, n) in types.iter_mut().zip(d.types) {
+            *t += n;
+        }
+        let weekday = weekday_of(*day);
+        for (cell, n) in out.heatmap[weekday].iter_mut().zip(d.hours) {
+            *cell += n;
+        }
+    }
+    // The last day (it may end at now): its inquiries one by one.
+    let weekday = weekday_of(last_day);
+    for (_, q) in p
         .support
         .inquiries
-        .range((b, w.first_day, 0)..=(b, w.last_day, u64::MAX))
-        .filter(|(_, q)| q.created < end)
-        .filter_map(|((_, _, k), q)| {
-            let t = p.support.tickets.get(k)?;
-            Some((q.created, *k, linked_order(p, b, t)))
-        })
-        .collect();
-    list.sort_unstable();
-    // An earlier inquiry (up to the lookback) makes one a repeat only when
-    // it is about one of these orders: only an inquiry quoting one of their
-    // numbers or sent from one of their customers' addresses can be, so
-    // only those are linked.
-    let mut numbers = HashSet::new();
-    let mut emails = HashSet::new();
-    for o in list.iter().filter_map(|(_, _, l)| *l) {
-        if let Some(r) = p.orders.rows.get(&o) {
-            numbers.insert(r.number);
-            emails.insert(r.email);
-        }
-    }
-    let mut seen: HashSet<u64> = HashSet::new();
-    if !numbers.is_empty() {
-        for ((_, _, k), q) in p.support.inquiries.range((b, from, 0)..(b, w.first_day, 0)) {
-            let candidate = (q.order_number != 0 && numbers.contains(&q.order_number))
-                || (q.email != 0 && emails.contains(&q.email));
-            if let Some(o) = candidate
-                .then(|| p.support.tickets.get(k))
-                .flatten()
-                .and_then(|t| linked_order(p, b, t))
-            {
-                seen.insert(o);
-            }
-        }
-    }
-    for (created, key, link) in list {
-        let t = &p.support.tickets[&key];
+        .range((b, last_day, 0)..=(b, last_day, u64::MAX))
+        .filter(|(_, q)| last_day >= w.first_day && q.created < end)
+    {
         out.inquiries += 1;
-        *out.types.entry(t.words().inquiry_type()).or_default() += 1;
-        let z = Timestamp::from_second(created)
-            .unwrap_or(Timestamp::UNIX_EPOCH)
-            .to_zoned(brand.time_zone.clone());
-        out.heatmap[usize::from(z.weekday().to_monday_zero_offset() as u8)][z.hour() as usize] += 1;
-        if let Some(o) = link {
+        types[usize::from(q.kind)] += 1;
+        out.heatmap[weekday][usize::from(q.hour)] += 1;
+        if q.link.is_some() {
             out.linked += 1;
-            if !seen.insert(o) {
+            if q.prev_day.is_some_and(|d| d >= from) {
                 out.repeat_inquiries += 1;
             }
+        }
+    }
+    for ((_, name), n) in INQUIRY_TYPES.iter().zip(types) {
+        if n != 0 {
+            out.types.insert(name, n);
         }
     }
     out.inquiry_rate = ratio(out.inquiries, out.orders);
@@ -124,4 +116,9 @@ pub fn wismo(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Wismo 
         out.peak = Some((days[best.1].to_string(), best.2 as i8));
     }
     out
+}
+
+/// Monday = 0 of a local day.
+fn weekday_of(day: i32) -> usize {
+    usize::from(day_date(day).weekday().to_monday_zero_offset() as u8)
 }

@@ -15,12 +15,14 @@
 //! - Records of a kind it does not know yet (new ingest kinds), or of a
 //!   brand that is not configured, are counted and otherwise ignored.
 //!
-//! Layout: `keys` (hashing and interning), `series` (counters and the sales
+//! Layout: `keys` (hashing and interning), `links` (ticket → order links
+//! and what the urgent queue and where-is-my-order derive from them), `series` (counters and the sales
 //! time series), `text` (ticket keyword rules), `orders`, `support`, `catalog`,
 //! `operations` (the other ingest kinds, order timeline extras).
 
 pub mod catalog;
 pub mod keys;
+pub mod links;
 pub mod operations;
 pub mod orders;
 pub mod series;
@@ -189,15 +191,24 @@ impl Projection {
         }
         #[allow(unreachable_patterns)]
         match (record, brand) {
-            (AnyRecord::Order(o), Some(b)) => self.orders.apply(o, b, ctx, &mut self.syms),
+            (AnyRecord::Order(o), Some(b)) => {
+                let touched = self.orders.apply(o, b, ctx, &mut self.syms);
+                self.support.refresh_links(&touched, ctx, &self.orders);
+            }
             (AnyRecord::Product(p), Some(b)) => self.catalog.apply_product(p, b, &mut self.syms),
             (AnyRecord::InventoryLevel(l), Some(b)) => {
                 self.catalog.apply_level(l, b, &mut self.syms)
             }
             // Helpdesk records may have no brand yet: they still link
             // messages to tickets, and count once attributed.
-            (AnyRecord::Ticket(t), _) => self.support.apply_ticket(t, ctx, &mut self.syms),
-            (AnyRecord::TicketMessage(m), _) => self.support.apply_message(m, ctx, &mut self.syms),
+            (AnyRecord::Ticket(t), _) => {
+                self.support
+                    .apply_ticket(t, ctx, &mut self.syms, &self.orders)
+            }
+            (AnyRecord::TicketMessage(m), _) => {
+                self.support
+                    .apply_message(m, ctx, &mut self.syms, &self.orders)
+            }
             (AnyRecord::SatisfactionSurvey(s), _) => self.support.apply_survey(s, ctx),
             _ => self.skipped += 1,
         }

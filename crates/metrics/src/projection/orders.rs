@@ -100,6 +100,19 @@ impl OrderRow {
         self.ships.iter().map(|s| i64::from(s.created)).min()
     }
 
+    /// Whether a ticket's link to this order, or the urgent facts read
+    /// from it (total, stage, creation, the customer's order count), could
+    /// differ between this version and `new`.
+    fn links_differently(&self, new: &OrderRow) -> bool {
+        self.brand != new.brand
+            || self.number != new.number
+            || self.email != new.email
+            || self.created != new.created
+            || self.total != new.total
+            || self.stage != new.stage
+            || self.is(TEST) != new.is(TEST)
+    }
+
     fn from_order(o: &Order, brand: BrandIx, ctx: &Context, syms: &mut Symbols) -> OrderRow {
         let created = o.created_at.as_second();
         let off =
@@ -290,14 +303,33 @@ impl OrderState {
         }
     }
 
-    pub fn apply(&mut self, o: &Order, brand: BrandIx, ctx: &Context, syms: &mut Symbols) {
+    /// Applies an order's latest version. Returns the (brand, number,
+    /// e-mail) of its old and new version when tickets may link to it
+    /// differently now (all zero when nothing a link depends on changed).
+    pub fn apply(
+        &mut self,
+        o: &Order,
+        brand: BrandIx,
+        ctx: &Context,
+        syms: &mut Symbols,
+    ) -> [(BrandIx, u32, u64); 2] {
         let key = record_key(o.source.as_str(), &o.external_id);
         let row = OrderRow::from_order(o, brand, ctx, syms);
-        if let Some(old) = self.rows.remove(&key) {
+        let old = self.rows.remove(&key);
+        let touched = match &old {
+            Some(old) if !old.links_differently(&row) => [(0, 0, 0); 2],
+            Some(old) => [
+                (old.brand, old.number, old.email),
+                (row.brand, row.number, row.email),
+            ],
+            None => [(row.brand, row.number, row.email), (0, 0, 0)],
+        };
+        if let Some(old) = old {
             self.account(key, &old, ctx, -1);
         }
         self.account(key, &row, ctx, 1);
         self.rows.insert(key, row);
+        touched
     }
 
     fn account(&mut self, key: u64, row: &OrderRow, ctx: &Context, sign: i64) {

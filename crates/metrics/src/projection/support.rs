@@ -8,11 +8,13 @@
 //! changes: −old, +new, like orders.
 
 use super::keys::{email_key, record_key, Symbols};
+use super::links::{TicketIndex, UrgentFacts, WismoDay};
+use super::orders::OrderState;
 use super::series::{bump_count, update, Counter, Durations};
 use super::text::{classify, Classified};
 use super::{local_day, BrandIx, Context};
 use opsdeck_domain::{SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 pub const NO_BRAND: BrandIx = BrandIx::MAX;
 
@@ -129,12 +131,20 @@ impl Counter for Scores {
 }
 
 /// What links an inquiry to an order: the order number quoted in it (0 for
-/// none) and the customer's e-mail key (0 for none).
+/// none) and the customer's e-mail key (0 for none); the order it is linked
+/// to now, and what where-is-my-order counts of it (see `links`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Inquiry {
     pub created: i64,
     pub order_number: u32,
     pub email: u64,
+    pub link: Option<u64>,
+    /// Local day of the previous inquiry linked to the same order.
+    pub prev_day: Option<i32>,
+    /// Local hour of creation (0–23).
+    pub hour: u8,
+    /// Index in `text::INQUIRY_TYPES`.
+    pub kind: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,8 +161,9 @@ pub struct SupportState {
     pub message_ticket: HashMap<u64, u64>,
     pub surveys: HashMap<u64, SurveyRow>,
     pub days: BTreeMap<(BrandIx, i32), TicketDay>,
-    /// Open tickets by brand and creation (newest last), for the urgent queue.
-    pub open: BTreeSet<(BrandIx, i64, u64)>,
+    /// Open tickets by brand and creation (newest last), with what their
+    /// urgent flags depend on, for the urgent queue.
+    pub open: BTreeMap<(BrandIx, i64, u64), UrgentFacts>,
     /// Open tickets' snooze end per brand (`i64::MIN` = not snoozed), counted.
     pub snoozes: BTreeMap<(BrandIx, i64), i64>,
     /// First response seconds per (brand, local day created).
@@ -170,12 +181,27 @@ pub struct SupportState {
     /// lookback inquiries that cannot be about the orders in its window.
     pub inquiries: BTreeMap<(BrandIx, i32, u64), Inquiry>,
     pub scores: BTreeMap<(BrandIx, i32), Scores>,
+    /// Open tickets and inquiries by the order number they quote, sorted
+    /// keys, to re-link them when an order with that number changes.
+    pub ticket_numbers: TicketIndex<(BrandIx, u32)>,
+    /// The same by customer e-mail key (any brand).
+    pub ticket_emails: TicketIndex<u64>,
+    /// Order key → its linked inquiries as sorted (created, ticket key, local day).
+    pub chains: HashMap<u64, Vec<(i64, u64, i32)>>,
+    /// Where-is-my-order figures per (brand, local day created).
+    pub wismo_days: BTreeMap<(BrandIx, i32), WismoDay>,
 }
 
 impl SupportState {
-    pub fn apply_ticket(&mut self, t: &Ticket, ctx: &Context, syms: &mut Symbols) {
+    pub fn apply_ticket(
+        &mut self,
+        t: &Ticket,
+        ctx: &Context,
+        syms: &mut Symbols,
+        orders: &OrderState,
+    ) {
         let key = record_key(t.source.as_str(), &t.external_id);
-        let mut row = self.take(key, ctx);
+        let mut row = self.take(key, ctx, orders);
         row.known = true;
         row.brand = t
             .brand
@@ -205,18 +231,24 @@ impl SupportState {
             t.excerpt.as_deref().unwrap_or("")
         );
         row.subject = classify(&text, syms);
-        self.put(key, row, ctx);
+        self.put(key, row, ctx, orders);
     }
 
-    pub fn apply_message(&mut self, m: &TicketMessage, ctx: &Context, syms: &mut Symbols) {
+    pub fn apply_message(
+        &mut self,
+        m: &TicketMessage,
+        ctx: &Context,
+        syms: &mut Symbols,
+        orders: &OrderState,
+    ) {
         let key = record_key(m.source.as_str(), &m.external_id);
         let ticket = record_key(m.source.as_str(), &m.ticket_id);
         // A message never moves between tickets, but be safe if it does.
         if let Some(old) = self.message_ticket.insert(key, ticket) {
             if old != ticket {
-                let mut row = self.take(old, ctx);
+                let mut row = self.take(old, ctx, orders);
                 row.messages.retain(|x| x.key != key);
-                self.put(old, row, ctx);
+                self.put(old, row, ctx, orders);
             }
         }
         let text = format!(
@@ -231,13 +263,13 @@ impl SupportState {
             human_reply: m.is_human_public_reply(),
             words: classify(&text, syms),
         };
-        let mut row = self.take(ticket, ctx);
+        let mut row = self.take(ticket, ctx, orders);
         row.messages.retain(|x| x.key != key);
         let at = row
             .messages
             .partition_point(|x| (x.at, x.key) < (summary.at, summary.key));
         row.messages.insert(at, summary);
-        self.put(ticket, row, ctx);
+        self.put(ticket, row, ctx, orders);
     }
 
     pub fn apply_survey(&mut self, s: &SatisfactionSurvey, ctx: &Context) {
@@ -273,10 +305,10 @@ impl SupportState {
     }
 
     /// Removes a ticket's row (and its contribution) to be changed.
-    fn take(&mut self, key: u64, ctx: &Context) -> TicketRow {
+    fn take(&mut self, key: u64, ctx: &Context, orders: &OrderState) -> TicketRow {
         match self.tickets.remove(&key) {
             Some(row) => {
-                self.account(key, &row, ctx, -1);
+                self.account(key, &row, ctx, orders, -1);
                 row
             }
             None => TicketRow {
@@ -286,12 +318,24 @@ impl SupportState {
         }
     }
 
-    fn put(&mut self, key: u64, row: TicketRow, ctx: &Context) {
-        self.account(key, &row, ctx, 1);
+    fn put(&mut self, key: u64, row: TicketRow, ctx: &Context, orders: &OrderState) {
+        self.account(key, &row, ctx, orders, 1);
         self.tickets.insert(key, row);
     }
 
-    fn account(&mut self, key: u64, row: &TicketRow, ctx: &Context, sign: i64) {
+    /// An order-status inquiry: by its words or an inquiry tag.
+    pub(super) fn is_inquiry(&self, row: &TicketRow, ctx: &Context) -> bool {
+        row.words().is_inquiry() || row.tags.iter().any(|t| ctx.inquiry_tags.contains(t))
+    }
+
+    fn account(
+        &mut self,
+        key: u64,
+        row: &TicketRow,
+        ctx: &Context,
+        orders: &OrderState,
+        sign: i64,
+    ) {
         if !row.known || row.hidden || row.brand == NO_BRAND {
             return;
         }
@@ -299,25 +343,14 @@ impl SupportState {
         let tz = &ctx.brands[usize::from(b)].time_zone;
         let day = local_day(row.created, tz);
         let words = row.words();
-        let inquiry = words.is_inquiry() || row.tags.iter().any(|t| ctx.inquiry_tags.contains(t));
+        let inquiry = self.is_inquiry(row, ctx);
         let created = TicketDay {
             created: 1,
             inquiries: i64::from(inquiry),
             resolved: 0,
         };
         update(&mut self.days, (b, day), &created, sign);
-        if inquiry {
-            if sign > 0 {
-                let link = Inquiry {
-                    created: row.created,
-                    order_number: words.order_number,
-                    email: row.email,
-                };
-                self.inquiries.insert((b, day, key), link);
-            } else {
-                self.inquiries.remove(&(b, day, key));
-            }
-        }
+        self.account_linked(key, row, inquiry, ctx, orders, sign);
         if let Some(r) = row.resolution() {
             let closed_day = local_day(row.created + r, tz);
             update(
@@ -335,7 +368,6 @@ impl SupportState {
             durations(&mut self.first_response, (b, day), f, sign);
         }
         if row.open {
-            set(&mut self.open, (b, row.created, key), sign);
             bump_count(&mut self.snoozes, (b, row.snooze.unwrap_or(i64::MIN)), sign);
         }
         if row.tags.is_empty() {
@@ -352,14 +384,6 @@ impl SupportState {
                 bump_count(&mut self.tags, (b, day, *tag), sign);
             }
         }
-    }
-}
-
-fn set<K: Ord>(s: &mut BTreeSet<K>, k: K, sign: i64) {
-    if sign > 0 {
-        s.insert(k);
-    } else {
-        s.remove(&k);
     }
 }
 
