@@ -28,6 +28,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
+use url::Url;
 
 /// 429s tolerated for one request before giving up.
 pub(crate) const MAX_RATE_LIMIT_WAITS: u32 = 30;
@@ -265,6 +266,30 @@ impl RetryPacer {
             _ => false,
         }
     }
+}
+
+/// Refuses a base URL a client cannot put paths under: not http(s), or
+/// not hierarchical (`mailto:`, `data:`).
+pub(crate) fn check_base_url(base: &Url) -> Result<(), String> {
+    if base.cannot_be_a_base() || !base.scheme().starts_with("http") {
+        return Err(format!("base_url {base} is not an http(s) URL"));
+    }
+    Ok(())
+}
+
+/// `base` with `suffix` appended to its path (so a base that is itself a
+/// path, like the simulator's `/shops/plentum`, is kept) and `query` as its
+/// whole query.
+pub(crate) fn url_under(base: &Url, suffix: &str, query: &[(&str, String)]) -> Url {
+    let mut url = base.clone();
+    let base_path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{base_path}{suffix}"));
+    url.set_query(None);
+    if !query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
+    url
 }
 
 /// A header's value when it is text.

@@ -12,7 +12,8 @@
 //! marked sensitive; errors carry the URL path, never the key or the query.
 
 use crate::http::{
-    build_http_client, header_str, Failure, PlatformError, RetryPacer, RetryPolicy, Setback,
+    build_http_client, check_base_url, header_str, url_under, Failure, PlatformError, RetryPacer,
+    RetryPolicy, Setback,
 };
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -207,12 +208,7 @@ impl GorgiasClient {
                 settings.page_size
             )));
         }
-        if settings.base_url.cannot_be_a_base() || !settings.base_url.scheme().starts_with("http") {
-            return Err(GorgiasError::Settings(format!(
-                "base_url {} is not an http(s) URL",
-                settings.base_url
-            )));
-        }
+        check_base_url(&settings.base_url).map_err(GorgiasError::Settings)?;
         if settings.user.trim().is_empty() {
             return Err(GorgiasError::Settings("user (an email) is empty".into()));
         }
@@ -244,15 +240,7 @@ impl GorgiasClient {
 
     /// `{base_url}/api/{resource}?{query}`.
     pub fn resource_url(&self, resource: &str, query: &[(&str, String)]) -> Url {
-        let mut url = self.settings.base_url.clone();
-        let base_path = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{base_path}/api/{resource}"));
-        url.set_query(None);
-        if !query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
-        }
-        url
+        url_under(&self.settings.base_url, &format!("/api/{resource}"), query)
     }
 
     /// GETs one page of `resource` (`tickets`, `messages`,

@@ -23,7 +23,10 @@ pub use self::settings::{ShopifySettings, DEFAULT_API_VERSION};
 pub use crate::http::CallStats;
 
 use super::headers::{self, CallLimit};
-use crate::http::{build_http_client, header_str, Failure, PlatformError, RetryPacer, Setback};
+use crate::http::{
+    build_http_client, check_base_url, header_str, url_under, Failure, PlatformError, RetryPacer,
+    Setback,
+};
 use opsdeck_domain::SourceId;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, LINK};
 use serde_json::Value;
@@ -66,12 +69,7 @@ impl ShopifyClient {
                 settings.page_size
             )));
         }
-        if settings.base_url.cannot_be_a_base() || !settings.base_url.scheme().starts_with("http") {
-            return Err(ShopifyError::Settings(format!(
-                "base_url {} is not an http(s) URL",
-                settings.base_url
-            )));
-        }
+        check_base_url(&settings.base_url).map_err(ShopifyError::Settings)?;
         let mut token = HeaderValue::from_str(settings.access_token.expose()).map_err(|_| {
             ShopifyError::Settings("access token has characters not allowed in a header".into())
         })?;
@@ -97,18 +95,9 @@ impl ShopifyClient {
 
     /// `{base_url}/admin/api/{version}/{resource}.json?{query}`.
     pub fn resource_url(&self, resource: &str, query: &[(&str, String)]) -> Url {
-        let mut url = self.settings.base_url.clone();
-        let base_path = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!(
-            "{base_path}/admin/api/{}/{resource}.json",
-            self.settings.api_version
-        ));
-        url.set_query(None);
-        if !query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
-        }
-        url
+        let version = &self.settings.api_version;
+        let suffix = format!("/admin/api/{version}/{resource}.json");
+        url_under(&self.settings.base_url, &suffix, query)
     }
 
     /// GETs one page of a listing whose records sit under `key` (`orders`,
