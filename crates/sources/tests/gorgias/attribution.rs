@@ -4,9 +4,7 @@
 use super::desk::{start_time, Desk};
 use opsdeck_domain::BrandId;
 use opsdeck_simulator::{SimConfig, Simulator};
-use opsdeck_sources::{
-    sync_gorgias, AttributionRule, GorgiasClient, GorgiasConnector, GorgiasResource,
-};
+use opsdeck_sources::{AttributionRule, GorgiasClient, GorgiasConnector, GorgiasResource};
 use opsdeck_store::testing::{each_backend, TestStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -138,17 +136,9 @@ async fn attribution_on(backend: TestStore) {
         merchant_rules(&d.sim),
         order_sources,
     );
-    let run = sync_gorgias(&c, d.store.as_ref(), GorgiasResource::Tickets, start_time())
-        .await
-        .unwrap();
-    sync_gorgias(
-        &c,
-        d.store.as_ref(),
-        GorgiasResource::SatisfactionSurveys,
-        start_time(),
-    )
-    .await
-    .unwrap();
+    let run = d.sync(&c, GorgiasResource::Tickets, start_time()).await;
+    d.sync(&c, GorgiasResource::SatisfactionSurveys, start_time())
+        .await;
     let truth = d.sim.gorgias_ticket_brands();
     let (tickets, messages, surveys) = d.stored().await;
     let got: BTreeMap<String, Option<String>> = tickets

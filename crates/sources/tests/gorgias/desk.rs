@@ -8,10 +8,10 @@ use opsdeck_domain::{SatisfactionSurvey, Secret, SourceId, Ticket, TicketMessage
 use opsdeck_simulator::{SimConfig, Simulator};
 use opsdeck_sources::{
     sync_gorgias, sync_once, AttributionRule, GorgiasClient, GorgiasConnector, GorgiasResource,
-    GorgiasSettings, ShopifyClient, ShopifyResource, ShopifySettings,
+    GorgiasRun, GorgiasSettings, ShopifyClient, ShopifyResource, ShopifySettings,
 };
 use opsdeck_store::testing::{sqlite_store, TestStore};
-use opsdeck_store::{AnyRecord, Store};
+use opsdeck_store::{AnyRecord, Store, SyncState};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -86,6 +86,27 @@ impl Desk {
             rules,
             vec![],
         )
+    }
+
+    /// One run of `resource`, which must succeed.
+    pub async fn sync(
+        &self,
+        c: &GorgiasConnector,
+        resource: GorgiasResource,
+        now: Timestamp,
+    ) -> GorgiasRun {
+        sync_gorgias(c, self.store.as_ref(), resource, now)
+            .await
+            .unwrap()
+    }
+
+    /// The stored sync state of `resource`, which must exist.
+    pub async fn sync_state(&self, resource: &str) -> SyncState {
+        self.store
+            .sync_state(&source(), resource)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     pub async fn sync_all(&self, c: &GorgiasConnector, now: Timestamp) {

@@ -27,9 +27,7 @@ async fn backfill_then_incremental_gives_exactly_the_helpdesk_on(backend: TestSt
     eprintln!("backfill on {}", d.label);
     let c = d.connector(vec![]);
     let before = d.sim.gorgias_request_count();
-    let run = sync_gorgias(&c, d.store.as_ref(), GorgiasResource::Tickets, start_time())
-        .await
-        .unwrap();
+    let run = d.sync(&c, GorgiasResource::Tickets, start_time()).await;
     let tickets = d.sim.tickets_json().len() as u64;
     let pages = tickets.div_ceil(100);
     eprintln!(
@@ -48,21 +46,10 @@ async fn backfill_then_incremental_gives_exactly_the_helpdesk_on(backend: TestSt
         run.unattributed, tickets,
         "no rules: every ticket unattributed"
     );
-    sync_gorgias(
-        &c,
-        d.store.as_ref(),
-        GorgiasResource::SatisfactionSurveys,
-        start_time(),
-    )
-    .await
-    .unwrap();
+    d.sync(&c, GorgiasResource::SatisfactionSurveys, start_time())
+        .await;
     d.assert_exact_helpdesk().await;
-    let state = d
-        .store
-        .sync_state(&source(), "tickets")
-        .await
-        .unwrap()
-        .unwrap();
+    let state = d.sync_state("tickets").await;
     assert!(state.watermark.is_some() && state.cursor.is_none());
     assert!(d
         .store
@@ -73,9 +60,7 @@ async fn backfill_then_incremental_gives_exactly_the_helpdesk_on(backend: TestSt
 
     let later = start_time().checked_add(72.hours()).unwrap();
     d.sim.advance_to(later);
-    let run = sync_gorgias(&c, d.store.as_ref(), GorgiasResource::Tickets, later)
-        .await
-        .unwrap();
+    let run = d.sync(&c, GorgiasResource::Tickets, later).await;
     assert!(run.since.is_some());
     assert!(
         run.tickets > 0 && run.tickets < d.sim.tickets_json().len() as u64,
@@ -86,14 +71,8 @@ async fn backfill_then_incremental_gives_exactly_the_helpdesk_on(backend: TestSt
         "incremental after 3 days: {} tickets, {} requests",
         run.tickets, run.calls.requests
     );
-    sync_gorgias(
-        &c,
-        d.store.as_ref(),
-        GorgiasResource::SatisfactionSurveys,
-        later,
-    )
-    .await
-    .unwrap();
+    d.sync(&c, GorgiasResource::SatisfactionSurveys, later)
+        .await;
     d.assert_exact_helpdesk().await;
 }
 
@@ -126,12 +105,7 @@ async fn faults_converge_on(seed: u64, backend: TestStore) {
         d.sync_all(&c, later).await;
         d.sim.set_faults(Faults::default());
         d.assert_exact_helpdesk().await;
-        let state = d
-            .store
-            .sync_state(&source(), "tickets")
-            .await
-            .unwrap()
-            .unwrap();
+        let state = d.sync_state("tickets").await;
         assert!(state.errors > 0, "faults were injected and counted");
     }
 }
@@ -155,13 +129,7 @@ async fn a_crash_mid_walk_resumes_without_loss_on(backend: TestStore) {
         vec![],
     );
     d.sync_all(&c, start_time()).await;
-    let watermark = d
-        .store
-        .sync_state(&source(), "tickets")
-        .await
-        .unwrap()
-        .unwrap()
-        .watermark;
+    let watermark = d.sync_state("tickets").await.watermark;
 
     // A month later many tickets changed; the process dies mid-walk.
     let later = start_time().checked_add(720.hours()).unwrap();
@@ -172,12 +140,7 @@ async fn a_crash_mid_walk_resumes_without_loss_on(backend: TestStore) {
         _ = sync_gorgias(&c, d.store.as_ref(), GorgiasResource::Tickets, later) => panic!("the run should have been killed"),
         _ = async move { while sim.gorgias_request_count() < target { tokio::time::sleep(Duration::from_millis(2)).await } } => {}
     }
-    let state = d
-        .store
-        .sync_state(&source(), "tickets")
-        .await
-        .unwrap()
-        .unwrap();
+    let state = d.sync_state("tickets").await;
     assert!(state.cursor.is_some(), "a walk checkpoint was committed");
     assert_eq!(
         state.watermark, watermark,
@@ -188,22 +151,12 @@ async fn a_crash_mid_walk_resumes_without_loss_on(backend: TestStore) {
     let restart = later.checked_add(1.hour()).unwrap();
     d.sim.advance_to(restart);
     let c = d.connector(vec![]);
-    let resumed = sync_gorgias(&c, d.store.as_ref(), GorgiasResource::Tickets, restart)
-        .await
-        .unwrap();
+    let resumed = d.sync(&c, GorgiasResource::Tickets, restart).await;
     assert!(resumed.resumed);
-    let again = sync_gorgias(&c, d.store.as_ref(), GorgiasResource::Tickets, restart)
-        .await
-        .unwrap();
+    let again = d.sync(&c, GorgiasResource::Tickets, restart).await;
     assert!(!again.resumed);
-    sync_gorgias(
-        &c,
-        d.store.as_ref(),
-        GorgiasResource::SatisfactionSurveys,
-        restart,
-    )
-    .await
-    .unwrap();
+    d.sync(&c, GorgiasResource::SatisfactionSurveys, restart)
+        .await;
     d.assert_exact_helpdesk().await;
 }
 
@@ -228,12 +181,7 @@ async fn a_wrong_key_is_a_typed_error_without_the_key() {
         "{err:?}"
     );
     assert!(!format!("{err} {err:?}").contains("s3cr3t"));
-    let state = d
-        .store
-        .sync_state(&source(), "tickets")
-        .await
-        .unwrap()
-        .unwrap();
+    let state = d.sync_state("tickets").await;
     let stored = state.last_error.unwrap();
     assert!(
         stored.contains("401") && !stored.contains("s3cr3t"),
