@@ -7,6 +7,9 @@
 //! - `GET /orders/{source}/{external_id}`: one order's timeline — placed,
 //!   paid, shipments, carrier events (exceptions marked), delivery,
 //!   inquiries, refunds — with promised vs actual delivery.
+//! - `GET /orders/by-number/{brand}/{number}`: the same timeline for an
+//!   order the panels name by its number ("#1001"): every order a page
+//!   lists links here ([`order_path`]).
 //!
 //! All read the shared projection through `opsdeck-metrics` panel
 //! functions, the same numbers as the JSON API.
@@ -115,6 +118,7 @@ pub(crate) async fn tickets(
             json!({
                 "opened": age(t.ticket_created_at, now), "at": t.ticket_created_at.to_string(),
                 "order": t.linked_order.clone().unwrap_or_else(|| NO_VALUE.to_string()),
+                "order_href": t.linked_order.as_deref().and_then(|o| order_path(&brand_id, o)),
                 "flags": t.flags.iter().map(|f| json!({"flag": f.flag, "reason": f.reason})).collect::<Vec<_>>(),
             })
         })
@@ -146,6 +150,44 @@ pub(crate) async fn order(
         let p = read(&state);
         panels::timeline::timeline(&p, &source, &external_id, now).ok_or(Error::NotFound)?
     };
+    Ok(Html(render_timeline(&t, now)?))
+}
+
+/// Where the timeline of the order `name` ("#1001", as panels name orders)
+/// of `brand` is; `None` for a name without a number.
+pub(crate) fn order_path(brand: &str, name: &str) -> Option<String> {
+    let number: u32 = name.trim_start_matches('#').parse().ok()?;
+    (number != 0).then(|| {
+        let brand: String = form_urlencoded::byte_serialize(brand.as_bytes()).collect();
+        format!("/orders/by-number/{brand}/{number}")
+    })
+}
+
+pub(crate) async fn order_by_number(
+    State(state): State<AppState>,
+    Path((brand, number)): Path<(String, String)>,
+    params: Result<Params<NoParams>, Error>,
+) -> Result<Html<String>, PageError> {
+    params?;
+    let number: u32 = number
+        .parse()
+        .map_err(|_| Error::BadRequest(format!("{number:?} is not an order number")))?;
+    let now = state.now();
+    let t = {
+        let p = read(&state);
+        let b = brand_ix(&p, &state, &brand)?;
+        let key = p
+            .orders
+            .by_number
+            .get(&(b, number))
+            .copied()
+            .ok_or(Error::NotFound)?;
+        panels::timeline::timeline_of_key(&p, key, now).ok_or(Error::NotFound)?
+    };
+    Ok(Html(render_timeline(&t, now)?))
+}
+
+fn render_timeline(t: &panels::timeline::Timeline, now: jiff::Timestamp) -> Result<String, Error> {
     let when = |x: Option<jiff::Timestamp>| {
         x.map_or_else(
             || NO_VALUE.to_string(),
@@ -164,7 +206,7 @@ pub(crate) async fn order(
             })
         })
         .collect();
-    let html = templates::render(
+    Ok(templates::render(
         "order.html",
         minijinja::context! {
             brand => t.brand, order => t.order,
@@ -176,7 +218,5 @@ pub(crate) async fn order(
             days_late => t.days_late,
             events => events,
         },
-    )
-    .map_err(Error::from)?;
-    Ok(Html(html))
+    )?)
 }

@@ -16,12 +16,13 @@
 //!   `GET /alerts/{id}` (one episode's history).
 //! - `pulse`: `GET /pulse` (sales pulse) and its decision form.
 //! - `sources`: `GET /sources` (sync health) and `POST /refresh`.
-//! - `drill`: `GET /catalog`, `/tickets`, `/orders/{source}/{external_id}`.
+//! - `drill`: `GET /catalog`, `/tickets`, `/orders/{source}/{external_id}`,
+//!   `/orders/by-number/{brand}/{number}` (and [`drill::order_path`]).
 //! - `format`: numbers, durations and shares in words.
 
 pub(crate) mod alerts;
 mod dashboard;
-mod drill;
+pub(crate) mod drill;
 pub(crate) mod format;
 mod inventory;
 mod pulse;
@@ -46,6 +47,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/catalog", get(drill::catalog))
         .route("/tickets", get(drill::tickets))
         .route("/orders/{source}/{external_id}", get(drill::order))
+        .route(
+            "/orders/by-number/{brand}/{number}",
+            get(drill::order_by_number),
+        )
         .route("/sources", get(sources::page))
         .route("/refresh", post(sources::refresh))
         .route("/pulse", get(pulse::page))

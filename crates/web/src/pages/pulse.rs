@@ -158,7 +158,8 @@ pub(crate) async fn page(
         .iter()
         .map(|x| {
             json!({
-                "order": x.order, "age": age(x.created_at, now), "age_hours": x.age_hours,
+                "order": x.order, "href": super::drill::order_path(&brand_id, &x.order),
+                "age": age(x.created_at, now), "age_hours": x.age_hours,
                 "value": x.value.display(), "high_value": x.high_value, "partial": x.partial,
             })
         })

@@ -23,6 +23,9 @@ use std::time::Duration;
 /// How often sources sync by default; a tile older than twice this is stale.
 pub(crate) const SYNC_CADENCE: Duration = Duration::from_secs(5 * 60);
 
+/// Stale orders listed by name in the pipeline tile (the rest are counted).
+const STALE_SHOWN: usize = 3;
+
 /// Every tile, in the order the dashboard lays them out, with its heading.
 pub(crate) const TILES: [(&str, &str); 9] = [
     ("volume", "Order volume"),
@@ -290,6 +293,12 @@ fn tile_body(
                 "chart": chart.0,
                 "buckets": f.age_buckets.iter().map(|a| json!({"label": a.label, "orders": count(a.orders.max(0) as u64)})).collect::<Vec<_>>(),
                 "stale_count": f.stale_count,
+                // The oldest few, each linked to its timeline.
+                "stale": f.stale.iter().take(STALE_SHOWN).map(|o| json!({
+                    "order": o.order,
+                    "href": super::drill::order_path(brand.id.as_str(), &o.order),
+                    "age": format::hours(Some(o.age_hours as f64)),
+                })).collect::<Vec<_>>(),
                 "stale_after_days": f.stale_after_days,
                 "time_to_ship": format::hours(f.mean_time_to_ship_hours),
             })
@@ -413,6 +422,7 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
                         "brand": brand.name,
                         "age": format::hours(Some(t.age_hours as f64)),
                         "order": t.linked_order,
+                        "order_href": t.linked_order.as_deref().and_then(|o| super::drill::order_path(brand.id.as_str(), o)),
                         "reasons": t.flags.iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
                     }));
                 }
