@@ -16,6 +16,10 @@ use tokio::net::TcpListener;
 pub const NOW: &str = "2026-06-10T18:05:00Z";
 pub const USERNAME: &str = "morgan";
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The orders sync cadence (catalog and inventory: six times it). Long, so
+/// that after the first sync at start a source syncs only when asked (the
+/// refresh button): a sync seen during the test is one the test caused.
+const SYNC_TICK: Duration = Duration::from_secs(600);
 
 pub struct TestApp {
     pub base: String,
@@ -23,6 +27,8 @@ pub struct TestApp {
     /// An HTTP session of the same user, for reading the JSON API.
     pub api: opsdeck_web::testing::TestSession,
     pub http: reqwest::Client,
+    /// The simulated shops, to see the requests opsdeck makes to them.
+    pub simulator: Simulator,
     sim_task: tokio::task::JoinHandle<std::io::Result<()>>,
     dir: std::path::PathBuf,
 }
@@ -52,7 +58,7 @@ impl TestApp {
             sim_addr,
             "127.0.0.1:0".parse().unwrap(),
             format!("sqlite://{}", dir.join("opsdeck.db").display()),
-            Duration::from_secs(1),
+            SYNC_TICK,
         )
         .unwrap();
         // Alerts on, firing as soon as their condition holds (the simulated
@@ -85,6 +91,7 @@ impl TestApp {
             running,
             api,
             http: reqwest::Client::new(),
+            simulator,
             sim_task,
             dir,
         };

@@ -2,11 +2,15 @@
 //! through chromedriver (W3C WebDriver) against opsdeck serving the
 //! simulator's four shops. What a person does every morning and on a phone
 //! at night: log in, read every brand's numbers (checked against the JSON
-//! API), record a sales-pulse decision and find it in the audit log, acknowledge an alert, change the WISMO range, watch a tile update
+//! API), record a sales-pulse decision and find it in the audit log,
+//! acknowledge an alert, silence it, narrow the dashboard to one brand,
+//! force a sync from /sources, change the WISMO range, watch a tile update
 //! live after a new order, and use the pages at 375 px.
 //!
 //! Accessibility of the main pages: every form control has a label, Tab
-//! reaches every form's submit button. The palette's contrast is checked by
+//! reaches every form's submit button; on the login and decision forms Tab
+//! alone visits every field and the submit buttons in order. The palette's
+//! contrast is checked by
 //! the unit tests in `opsdeck-web` (`charts::palette::tests::
 //! text_colours_meet_aa_on_every_background` and
 //! `series_marks_are_distinct_from_the_card`).
@@ -17,6 +21,7 @@
 //! is a failure. The page weight test needs no browser.
 
 mod app;
+mod operator;
 mod scenarios;
 mod webdriver;
 
@@ -58,6 +63,9 @@ async fn dashboard_in_a_real_browser() {
     s.all_brands_with_the_api_numbers().await;
     s.record_a_pulse_decision().await;
     s.acknowledge_an_alert().await;
+    s.silence_an_alert().await;
+    s.brand_filter().await;
+    s.refresh_syncs_now().await;
     s.wismo_range().await;
     s.tile_updates_live().await;
     s.forms_are_labelled_and_reachable_by_keyboard().await;

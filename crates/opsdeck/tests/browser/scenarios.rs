@@ -26,11 +26,11 @@ fn digits(text: &str) -> i64 {
 }
 
 impl Scenarios<'_> {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.app.base)
     }
 
-    async fn shot(&self, name: &str) {
+    pub(crate) async fn shot(&self, name: &str) {
         self.browser
             .screenshot(&self.shots.join(format!("{name}.png")))
             .await;
@@ -46,6 +46,8 @@ impl Scenarios<'_> {
             b.current_url().await
         );
         self.shot("login").await;
+        self.form_by_keyboard("/login", "form[action='/login']")
+            .await;
         // The page has finished loading (and asked for its favicon): the
         // login CSRF cookie must still be the one the form carries.
         tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -158,6 +160,7 @@ impl Scenarios<'_> {
         let b = self.browser;
         b.goto(&self.url("/pulse")).await;
         self.shot("pulse").await;
+        self.form_by_keyboard("/pulse", "form.decision").await;
         let note = "Browser test: checkout looks slow, asked ops to check";
         b.type_into(&b.find("#decision-notes").await, note).await;
         b.click(&b.find("form.decision button[value='escalate']").await)
@@ -223,9 +226,8 @@ impl Scenarios<'_> {
         let period = b.text_of("#wismo-period").await;
         self.shot("wismo-7d").await;
         b.click(&b.find("#w-range option[value='30d']").await).await;
-        b.click(&b.find("#wismo-range button[type=submit]").await)
+        self.submit("#wismo-range button[type=submit]", "range=30d", "")
             .await;
-        assert!(b.current_url().await.contains("range=30d"));
         let period_30 = b.text_of("#wismo-period").await;
         assert_ne!(period, period_30, "the 30-day period differs from 7 days");
         b.click(&b.find("#w-range option[value='custom']").await)
@@ -238,7 +240,7 @@ impl Scenarios<'_> {
             vec![],
         )
         .await;
-        b.click(&b.find("#wismo-range button[type=submit]").await)
+        self.submit("#wismo-range button[type=submit]", "range=custom", "")
             .await;
         let url = b.current_url().await;
         assert!(
