@@ -13,6 +13,7 @@ use opsdeck_sources::sync::{
     run_sync_loop_notifying, GorgiasJob, ShopifyResource, SyncJob, SyncTrigger, WorkerJob,
 };
 use opsdeck_store::Store;
+use opsdeck_web::ingest::IngestCommits;
 use opsdeck_web::{AppState, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
 use std::future::Future;
 use std::sync::Arc;
@@ -248,7 +249,7 @@ pub async fn start(
     // webhook events) and the sync worker (after each committed page)
     // notify `stored`, which wakes the projection follower; the follower
     // notifies `applied` after applying the changes, which wakes the alert
-    // runner. Ingest writes are picked up by the follower's poll.
+    // runner. The ingest API's writer notifies `stored` after each commit.
     let stored = Arc::new(Notify::new());
     let applied = Arc::new(Notify::new());
     // The dashboard's refresh button fires this to sync every source now.
@@ -282,6 +283,7 @@ pub async fn start(
     };
     // The projection every panel and panel-backed alert rule reads: built
     // once from the store, kept current from the change feed.
+    let ingest = IngestCommits::notifying(stored.clone());
     let (projection, follower) = start_projection(
         config,
         store.clone(),
@@ -311,7 +313,7 @@ pub async fn start(
         auth: opsdeck_web::auth::Auth::new(config.security.auth.clone()),
         projection,
         panel_config: Arc::new(panel_config(config)),
-        ingest: Default::default(),
+        ingest,
         sync_trigger,
     };
     // Audit retention and expired sessions; ends with the application.

@@ -20,7 +20,7 @@
 
 use opsdeck_store::{AnyRecord, IngestNoteFor, Store, UpsertOutcome};
 use std::sync::{Arc, OnceLock};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Records one commit takes at most (more wait for the next commit).
 const MAX_GROUP_RECORDS: usize = 10_000;
@@ -41,6 +41,10 @@ struct Job {
 #[derive(Clone, Default)]
 pub struct IngestCommits {
     queue: Arc<OnceLock<mpsc::Sender<Job>>>,
+    /// Woken after each committed group (the projection follower), so
+    /// pushed data reaches the dashboard and alerts without waiting for a
+    /// poll.
+    committed: Option<Arc<Notify>>,
 }
 
 impl std::fmt::Debug for IngestCommits {
@@ -52,6 +56,14 @@ impl std::fmt::Debug for IngestCommits {
 }
 
 impl IngestCommits {
+    /// Commits that wake `committed` after each group is stored.
+    pub fn notifying(committed: Arc<Notify>) -> Self {
+        IngestCommits {
+            queue: Arc::default(),
+            committed: Some(committed),
+        }
+    }
+
     /// Commits `records` (with the request's health note) in the next
     /// group and returns their outcomes in input order. `Err` is a store
     /// failure, already logged; nothing of the request was stored.
@@ -63,7 +75,7 @@ impl IngestCommits {
     ) -> Outcome {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(write_groups(store.clone(), rx));
+            tokio::spawn(write_groups(store.clone(), rx, self.committed.clone()));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -81,7 +93,11 @@ impl IngestCommits {
     }
 }
 
-async fn write_groups(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
+async fn write_groups(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Job>,
+    committed: Option<Arc<Notify>>,
+) {
     while let Some(first) = rx.recv().await {
         let mut total = first.records.len();
         let mut group = vec![first];
@@ -94,12 +110,17 @@ async fn write_groups(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_group(store.as_ref(), group, total).await;
+        if commit_group(store.as_ref(), group, total).await {
+            if let Some(n) = &committed {
+                n.notify_one();
+            }
+        }
     }
 }
 
+/// Commits one group; true when anything of it was stored.
 #[tracing::instrument(skip_all, fields(requests = group.len(), records = total))]
-async fn commit_group(store: &dyn Store, group: Vec<Job>, total: usize) {
+async fn commit_group(store: &dyn Store, group: Vec<Job>, total: usize) -> bool {
     let mut all = Vec::with_capacity(total);
     for job in &group {
         all.extend(job.records.iter().cloned());
@@ -112,26 +133,31 @@ async fn commit_group(store: &dyn Store, group: Vec<Job>, total: usize) {
                 let mine: Vec<UpsertOutcome> = outcomes.by_ref().take(job.records.len()).collect();
                 let _ = job.reply.send(Ok(mine));
             }
+            true
         }
         Err(error) if group.len() > 1 => {
             tracing::warn!(%error, "ingest group commit failed; committing its requests one by one");
+            let mut stored_any = false;
             for job in group {
                 let outcome = store
                     .upsert_noting_ingest(&job.records, std::slice::from_ref(&job.note))
                     .await;
-                if let Err(error) = &outcome {
-                    tracing::error!(%error, "ingest batch could not be stored");
+                match &outcome {
+                    Ok(_) => stored_any = true,
+                    Err(error) => tracing::error!(%error, "ingest batch could not be stored"),
                 }
                 let _ = job
                     .reply
                     .send(outcome.map(|r| r.outcomes).map_err(|e| e.to_string()));
             }
+            stored_any
         }
         Err(error) => {
             tracing::error!(%error, "ingest batch could not be stored");
             for job in group {
                 let _ = job.reply.send(Err(error.to_string()));
             }
+            false
         }
     }
 }

@@ -545,3 +545,32 @@ async fn a_full_batch_of_1000_commits_and_shows_on_source_health() {
         "now − newest updated_at (16:00Z)"
     );
 }
+
+/// Pushed records reach the dashboard and alerts without waiting for a poll:
+/// the writer wakes the projection follower after the commit (and not for
+/// a refused batch, which stores nothing).
+#[tokio::test]
+async fn a_committed_batch_wakes_the_projection_follower() {
+    let mut fx = Fixture::new().await;
+    let committed = std::sync::Arc::new(tokio::sync::Notify::new());
+    fx.state.ingest = opsdeck_web::ingest::IngestCommits::notifying(committed.clone());
+    let t = token(&fx, "mavena", TokenKinds::All).await;
+    let before = fx.state.store.record_counts().await.unwrap().orders;
+
+    let mut bad = order_json("x");
+    bad["name"] = json!(null);
+    let (status, _) = post(&fx, "orders", &t, vec![bad]).await;
+    assert_eq!(status, 422);
+    let woken = tokio::time::timeout(std::time::Duration::from_millis(200), committed.notified());
+    assert!(woken.await.is_err(), "a refused batch wakes nobody");
+
+    let (status, _) = post(&fx, "orders", &t, vec![order_json("o-1")]).await;
+    assert_eq!(status, 200);
+    let woken = tokio::time::timeout(std::time::Duration::from_secs(5), committed.notified());
+    assert!(
+        woken.await.is_ok(),
+        "the follower is woken after the commit"
+    );
+    let after = fx.state.store.record_counts().await.unwrap().orders;
+    assert_eq!(after, before + 1, "woken after the order was stored");
+}
