@@ -2,7 +2,8 @@
 //! silence form, active silences and the recent history; `GET /alerts/{id}`:
 //! one episode with its state history and notification deliveries.
 //!
-//! The forms post to `/alerts/{id}/ack|resolve` and `/alerts/silences` and
+//! The forms post to `/alerts/{id}/ack|resolve`, `/alerts/silences` and
+//! `/alerts/silences/{id}/end` and
 //! redirect back (post/redirect/get), so they work without script. Each
 //! carries the session's CSRF token (checked by the guard) and acts as the
 //! logged-in user with their address; the change goes through
@@ -153,6 +154,7 @@ pub(crate) async fn page(
                 "brands": words(&s.matchers.brands, &brand_name),
                 "labels": s.matchers.labels.join(", "),
                 "reason": s.reason, "author": s.author, "ends": s.ends_at.to_string(),
+                "id": s.id,
             })
         })
         .collect();
@@ -254,7 +256,7 @@ fn actor(user: &CurrentUser) -> Actor {
 fn alert_error(e: AlertError) -> Error {
     match e {
         AlertError::Store(e) => Error::Store(e),
-        AlertError::NoSuchEpisode(_) => Error::NotFound,
+        AlertError::NoSuchEpisode(_) | AlertError::NoSuchSilence(_) => Error::NotFound,
         other => Error::BadRequest(other.to_string()),
     }
 }
@@ -370,6 +372,18 @@ pub(crate) async fn silence(
         incident: None,
     };
     actions::silence(state.store.as_ref(), &silence, &actor(&user), now)
+        .await
+        .map_err(alert_error)?;
+    Ok(Redirect::to("/alerts#silences"))
+}
+
+/// Ends a silence now (the "End now" button of each active silence).
+pub(crate) async fn end_silence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, PageError> {
+    actions::end_silence(state.store.as_ref(), &id, &actor(&user), state.now())
         .await
         .map_err(alert_error)?;
     Ok(Redirect::to("/alerts#silences"))

@@ -57,6 +57,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/pulse/{brand}/decision", post(pulse::decide))
         .route("/alerts", get(alerts::page))
         .route("/alerts/silences", post(alerts::silence))
+        .route("/alerts/silences/{id}/end", post(alerts::end_silence))
         .route("/alerts/{id}", get(alerts::detail))
         .route("/alerts/{id}/ack", post(alerts::ack))
         .route("/alerts/{id}/resolve", post(alerts::resolve))

@@ -215,6 +215,32 @@ async fn silence_form_validates_and_records_the_author() {
         "the silence names the rule and brand: {html}"
     );
     assert_eq!(audit_actions(&fx, "alert.silence").await[0].actor, "olga");
+
+    // "End now" ends it: gone from the active list, audited as olga.
+    let end = format!("/alerts/silences/{}/end", silences[0].id);
+    assert!(html.contains(&format!("action=\"{end}\"")), "{html}");
+    let body = format!("csrf_token={t}");
+    let (status, location, _) = post_form(fx.router(), &ops, &end, &body).await;
+    assert_eq!((status, location.as_str()), (303, "/alerts#silences"));
+    assert!(fx
+        .state
+        .store
+        .alert_silences(Some(ts(NOW)))
+        .await
+        .unwrap()
+        .is_empty());
+    let (_, html) = get_as(&fx, &ops, "/alerts").await;
+    assert!(html.contains("No active silences."), "{html}");
+    assert_eq!(
+        audit_actions(&fx, "alert.silence_end").await[0].actor,
+        "olga"
+    );
+    let (status, _, _) = post_form(fx.router(), &ops, "/alerts/silences/nope/end", &body).await;
+    assert_eq!(status, 404);
+    let viewer = session(&fx, "vic", Role::Viewer).await;
+    let body = format!("csrf_token={}", viewer.csrf_token);
+    let (status, _, _) = post_form(fx.router(), &viewer, &end, &body).await;
+    assert_eq!(status, 403, "viewers cannot end silences");
 }
 
 #[tokio::test]
