@@ -55,6 +55,12 @@ pub struct InboxSettings {
     /// How often the loop looks for retries that became due without a new
     /// delivery waking it.
     pub poll_every: Duration,
+    /// During a burst (the last step applied more than one event), steps
+    /// begin at most this often: each step is a transaction holding the
+    /// database's write lock, which the receiver needs for every commit of
+    /// new deliveries, so fewer, larger steps leave it more of the lock. A
+    /// lone delivery after a quiet spell is applied at once.
+    pub burst_step_every: Duration,
 }
 
 impl Default for InboxSettings {
@@ -64,6 +70,7 @@ impl Default for InboxSettings {
             max_attempts: 8,
             backoff_base: Duration::from_secs(2),
             poll_every: Duration::from_secs(1),
+            burst_step_every: Duration::from_millis(50),
         }
     }
 }
@@ -478,11 +485,24 @@ pub async fn run_inbox_loop_notifying(
     stored: Option<Arc<Notify>>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut burst_from: Option<tokio::time::Instant> = None;
     loop {
         if *stop.borrow() {
             return;
         }
+        if let Some(started) = burst_from.take() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(started + settings.burst_step_every) => {}
+                _ = stop.changed() => continue,
+            }
+        }
+        let started = tokio::time::Instant::now();
         let result = process_inbox_once(store.as_ref(), &shops, &settings, clock()).await;
+        burst_from = match &result {
+            // A full batch means a backlog: the next step follows at once.
+            Ok(step) if step.taken > 1 && (step.taken as u32) < settings.batch => Some(started),
+            _ => None,
+        };
         if let (Ok(step), Some(stored)) = (&result, &stored) {
             if step.processed > 0 {
                 stored.notify_one();
