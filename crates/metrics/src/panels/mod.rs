@@ -12,6 +12,7 @@ pub mod insights;
 pub mod inventory;
 pub mod operations;
 pub mod pulse;
+pub mod pulse_hours;
 pub mod sales;
 pub mod support;
 pub mod timeline;

@@ -23,8 +23,8 @@ use axum::response::{Html, Redirect};
 use axum::Form;
 use opsdeck_domain::{Money, Timestamp};
 use opsdeck_metrics::panels::pulse::{pulse, Pulse, PulseState, TopSku};
-use opsdeck_metrics::panels::wall_time;
-use opsdeck_metrics::projection::{day_start, local_day, BrandIx};
+use opsdeck_metrics::panels::pulse_hours::orders_by_hour;
+use opsdeck_metrics::projection::BrandIx;
 use opsdeck_metrics::Projection;
 use opsdeck_store::{AuditEntry, DecisionKind, NewDecision};
 use serde::Deserialize;
@@ -50,46 +50,28 @@ fn state_word(s: PulseState) -> &'static str {
     }
 }
 
-/// Cumulative orders at the end of each local hour: today up to now, and
-/// the mean of the 7 previous days over the whole day.
+/// The "orders by time of day" chart's two series: today (the hours
+/// begun) and the 7-day baseline, labelled by the local hour they end at.
 fn by_hour(p: &Projection, b: BrandIx, now: Timestamp) -> (Vec<Datum>, Vec<Datum>) {
-    let tz = &p.brand(b).time_zone;
-    let now_s = now.as_second();
-    let today = local_day(now_s, tz);
-    let s = &p.orders.sales[usize::from(b)];
-    let hour_end = |d: i32, h: i64| {
-        if h >= 24 {
-            day_start(d + 1, tz)
-        } else {
-            wall_time(d, h * 3600, tz).min(day_start(d + 1, tz))
-        }
-    };
-    let mut today_points = Vec::new();
+    let mut today = Vec::new();
     let mut baseline = Vec::new();
-    for h in 1..=24 {
-        let label = format!("{:02}:00", h % 24);
-        let base = (today - 7..today)
-            .map(|d| s.sum(day_start(d, tz), hour_end(d, h)).orders)
-            .sum::<i64>() as f64
-            / 7.0;
+    for h in orders_by_hour(p, b, now) {
+        let label = format!("{:02}:00", h.hour % 24);
+        let base = h.baseline;
         baseline.push(Datum::new(
             &label,
             base,
             format!("{label}: {base:.1} orders (baseline)"),
         ));
-        let start_of_hour = hour_end(today, h - 1);
-        if start_of_hour < now_s {
-            let n = s
-                .sum(day_start(today, tz), hour_end(today, h).min(now_s))
-                .orders;
-            today_points.push(Datum::new(
+        if let Some(n) = h.today {
+            today.push(Datum::new(
                 &label,
                 n as f64,
                 format!("{label}: {n} orders today"),
             ));
         }
     }
-    (today_points, baseline)
+    (today, baseline)
 }
 
 fn sku_row(s: &TopSku) -> Value {
