@@ -10,6 +10,12 @@
 //! (a real session), and times REQUESTS sequential `GET /` (default 1,000)
 //! after a warm-up: the whole page, every tile, as a browser asks for it.
 //! The client runs in this process over real HTTP on the other core.
+//!
+//! Then, back to back on the same data, the order volume cards of the
+//! launched brands computed the way the tile did before (a month of order
+//! facts read from the store per request) and the way it does now (the
+//! projection's sales rollups): an A/B of the change that took `GET /` at
+//! 1M orders from seconds to milliseconds.
 
 #[path = "../../metrics/tests/support/gen.rs"]
 mod gen;
@@ -93,6 +99,7 @@ async fn main() {
             resources: vec!["orders".into(), "products".into()],
         })
         .collect();
+    let shared = Arc::new(std::sync::RwLock::new(projection));
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(brands),
@@ -102,7 +109,7 @@ async fn main() {
         started_at: now,
         webhooks: None,
         auth: opsdeck_web::testing::auth_for_tests(),
-        projection: Arc::new(std::sync::RwLock::new(projection)),
+        projection: shared.clone(),
         panel_config: Default::default(),
         ingest: Default::default(),
         sync_trigger: Default::default(),
@@ -157,7 +164,61 @@ async fn main() {
             .collect::<Vec<_>>()
             .join(" ")
     );
+    order_volume_ab(store.as_ref(), &shared, now).await;
     let _ = stop.send(());
     server.await.unwrap().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Times the order volume cards of every launched brand from the store's
+/// facts and from the projection's rollups, alternating, and checks that
+/// both give the same cards.
+async fn order_volume_ab(
+    store: &dyn opsdeck_store::Store,
+    shared: &opsdeck_metrics::SharedProjection,
+    now: Timestamp,
+) {
+    use opsdeck_metrics::order_volume::order_volume_from_sales;
+    use opsdeck_metrics::{facts_window_start, order_volume};
+    let week = Weekday::Monday;
+    let brands: Vec<_> = shared.read().unwrap().ctx.brands.clone();
+    let (mut facts_ms, mut rollup_ms) = (Vec::new(), Vec::new());
+    for _ in 0..10 {
+        let t = Instant::now();
+        let mut from_facts = Vec::new();
+        for brand in brands.iter().filter(|b| b.launched) {
+            let from = facts_window_start(brand, now, week);
+            let facts = store.order_facts(&brand.id, from, now).await.unwrap();
+            from_facts.push(order_volume(brand, &facts, now, week).unwrap());
+        }
+        facts_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        let from_rollups: Vec<_> = {
+            let p = shared.read().unwrap();
+            brands
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.launched)
+                .map(|(i, b)| order_volume_from_sales(b, &p.orders.sales[i], now, week).unwrap())
+                .collect()
+        };
+        rollup_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(from_facts, from_rollups, "the two ways give the same cards");
+    }
+    facts_ms.sort_by(f64::total_cmp);
+    rollup_ms.sort_by(f64::total_cmp);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "order volume cards of the launched brands, 10 alternating runs: from store facts \
+         median {:.1} ms (max {:.1}), from projection rollups median {:.3} ms (max {:.3}); \
+         load average {}",
+        pct(&facts_ms, 0.5),
+        facts_ms[facts_ms.len() - 1],
+        pct(&rollup_ms, 0.5),
+        rollup_ms[rollup_ms.len() - 1],
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
 }
