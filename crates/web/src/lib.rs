@@ -1,10 +1,11 @@
 //! The HTTP surface of opsdeck: the server-rendered dashboard, the JSON API
 //! and its OpenAPI document.
 //!
-//! Handlers are thin: they parse the request into types, ask the store for
-//! the facts a panel needs, hand them to `opsdeck-metrics` with the injected
-//! clock, and render the result as HTML (minijinja templates embedded in the
-//! binary) or JSON. No SQL and no business rule lives here, so the numbers on
+//! Handlers are thin: they parse the request into types, read the shared
+//! projection (or the store, for what it alone keeps: sync states, alerts,
+//! decisions, the audit log), hand it to `opsdeck-metrics` panel functions
+//! with the injected clock, and render the result as HTML (minijinja
+//! templates embedded in the binary) or JSON. No SQL and no business rule lives here, so the numbers on
 //! the page and in the API are the same tested numbers.
 //!
 //! The server takes an already bound listener and a shutdown future
@@ -14,8 +15,9 @@
 //! - [`error`]: the one [`Error`] every handler returns, and the status each
 //!   variant maps to.
 //! - `params`: query-string parsing that refuses unknown parameters.
-//! - `cards`: gathers the order volume cards and freshness of brands (store
-//!   → metrics), shared by the page and the API.
+//! - `cards`: gathers the order volume cards (the projection's sales
+//!   rollups → metrics) and freshness of brands, shared by the page and the
+//!   API.
 //! - `pages`: `GET /` (the dashboard's tiles), `/fragments/{tile}`, the
 //!   drill-downs (WISMO, inventory, alerts); `view`, the words and arrows;
 //!   `charts`, the SVG components; `sse`, `GET /events` for live tiles.
