@@ -144,6 +144,30 @@ fn inventory_levels_fixture_normalizes() {
 }
 
 #[test]
+fn order_from_text_matches_order_from_json() {
+    let raw = fixture("order_official_python_lib.json")["order"].clone();
+    let text = serde_json::to_string(&raw).unwrap();
+    let from_text = order_from_text(&ctx(), &text).expect("decodes").unwrap();
+    assert_eq!(from_text, order_from_json(&ctx(), &raw).unwrap());
+
+    // Text that is no order is left to order_from_json, which names the field.
+    let mut bad = raw.clone();
+    bad["line_items"][0]["quantity"] = json!("one");
+    assert!(order_from_text(&ctx(), &bad.to_string()).is_none());
+    assert!(order_from_text(&ctx(), "{\"id\": 1} trailing").is_none());
+    // Decoded, but not a valid order: the same error as order_from_json.
+    let mut bad = raw;
+    bad["total_price"] = json!("lots");
+    let err = order_from_text(&ctx(), &bad.to_string())
+        .expect("decodes")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        order_from_json(&ctx(), &bad).unwrap_err().to_string()
+    );
+}
+
+#[test]
 fn bad_money_names_record_and_field() {
     let mut raw = fixture("order_official_python_lib.json")["order"].clone();
     raw["line_items"][1]["price"] = json!("19,90");

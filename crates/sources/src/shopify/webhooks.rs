@@ -31,8 +31,8 @@
 //! marked failed at once with the field and reason.
 
 use super::normalize::{
-    fulfillment_from_json, inventory_level_from_json, order_from_json, product_from_json,
-    refund_from_json, NormalizeContext,
+    fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
+    product_from_json, refund_from_json, NormalizeContext,
 };
 use opsdeck_domain::{FulfillmentState, Order, Product, SourceId, Timestamp};
 use opsdeck_store::{AnyRecord, Store, StoreError, StoredWebhook, SyncState, UpsertOutcome};
@@ -165,6 +165,18 @@ impl Batch<'_> {
     }
 }
 
+/// The topics whose body is a whole order.
+fn is_order_topic(topic: &str) -> bool {
+    matches!(
+        topic,
+        "orders/create"
+            | "orders/updated"
+            | "orders/cancelled"
+            | "orders/fulfilled"
+            | "orders/partially_fulfilled"
+    )
+}
+
 fn parse(body: &str) -> Result<Value, Failure> {
     serde_json::from_str(body).map_err(|e| Failure::Permanent(format!("body is not JSON: {e}")))
 }
@@ -182,16 +194,24 @@ async fn apply(
 ) -> Result<Result<Option<String>, Failure>, StoreError> {
     let e = &hook.event;
     let at = e.triggered_at.unwrap_or(e.received_at);
+    if is_order_topic(&e.topic) {
+        // The common case, decoded straight from the text.
+        if let Some(decoded) = order_from_text(ctx, &e.body) {
+            return Ok(match decoded {
+                Ok(order) => {
+                    batch.push_order(hook.id, order);
+                    Ok(None)
+                }
+                Err(err) => Err(permanent(err)),
+            });
+        }
+    }
     let raw = match parse(&e.body) {
         Ok(v) => v,
         Err(f) => return Ok(Err(f)),
     };
     let done = match e.topic.as_str() {
-        "orders/create"
-        | "orders/updated"
-        | "orders/cancelled"
-        | "orders/fulfilled"
-        | "orders/partially_fulfilled" => match order_from_json(ctx, &raw) {
+        topic if is_order_topic(topic) => match order_from_json(ctx, &raw) {
             Ok(order) => {
                 batch.push_order(hook.id, order);
                 None
