@@ -1,6 +1,6 @@
 //! Webhook intake throughput with durable commits: the real application on
 //! loopback, N concurrent senders posting signed `orders/updated` webhooks of
-//! ~8 KB. Prints events/s, the latency of the 200 answer (p50/p99/max), and
+//! ~10 KB. Prints events/s, the latency of the 200 answer (p50/p99/max), and
 //! how long the inbox worker takes to apply everything. No assertions.
 //!
 //!     cargo run --release -p opsdeck --example webhook_bench [EVENTS] [CLIENTS]
@@ -31,7 +31,47 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
-/// An orders/updated payload of about 8 KB: a simulator order with enough
+/// The 1, 5 and 15 minute load averages: the machine is shared, and its
+/// load moves these figures more than most code changes do.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// CPU seconds (user and system) this process has used so far (Linux
+/// `/proc/self/stat`, in clock ticks of 10 ms; 0 elsewhere). The client
+/// process is not counted. Less moved by the machine's load than events/s.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the parenthesised command name; utime and stime
+            // are the 14th and 15th of the whole line.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks: f64 =
+                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Bytes this process has caused to be written to storage so far (Linux
+/// `/proc/self/io`; 0 elsewhere): the database and its WAL, checkpoints
+/// included.
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("write_bytes: "))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// An orders/updated payload of about 10 KB (8 KB or more): a simulator order with enough
 /// line items.
 fn payload_template(simulator: &Simulator) -> serde_json::Value {
     let orders = simulator.orders_json("plentum");
@@ -79,6 +119,9 @@ async fn run(label: &str, database_url: String, events: u64, clients: u64) {
     let url = format!("http://{}/webhooks/shopify", running.addr);
     // The senders run in their own process, so their CPU is not the
     // server's (this machine has few cores).
+    let load_before = load_average();
+    let written_before = bytes_written();
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(std::env::current_exe().unwrap())
@@ -107,12 +150,19 @@ async fn run(label: &str, database_url: String, events: u64, clients: u64) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let applied = started.elapsed().as_secs_f64();
+    let written = bytes_written().saturating_sub(written_before) as f64;
+    let cpu = cpu_seconds() - cpu_before;
     println!(
         "{label}: {n} events of {size} B from {clients} clients (separate process): {:.0} \
          events/s accepted (200 latency p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms); \
-         all applied {applied:.2} s after the client started ({:.0} events/s end to end)",
+         all applied {applied:.2} s after the client started ({:.0} events/s end to end); \
+         server CPU {:.0} µs per event; {:.1} KB written to storage per event; load average \
+         {load_before} before, {} after",
         n / intake,
         n / applied,
+        cpu / n * 1e6,
+        written / n / 1024.0,
+        load_average(),
     );
     running.stop().await.unwrap();
 }
