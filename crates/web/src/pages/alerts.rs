@@ -23,7 +23,7 @@ use jiff::SignedDuration;
 use opsdeck_alerts::actions::{self, Actor};
 use opsdeck_alerts::silence::{AlertLabels, Matchers, Silence};
 use opsdeck_alerts::AlertError;
-use opsdeck_domain::Timestamp;
+use opsdeck_domain::{Brand, Timestamp};
 use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -78,9 +78,24 @@ fn silenced_by(e: &EpisodeRow, silences: &[Silence], now: Timestamp) -> Option<S
         .map(|s| format!("{}: {}", s.author, s.reason))
 }
 
-fn row(e: &EpisodeRow, names: &RuleNames, silences: &[Silence], now: Timestamp) -> Value {
+/// A brand's name for its id (the id itself for a brand no longer configured).
+pub(crate) fn brand_name(brands: &[Brand], id: &str) -> String {
+    brands
+        .iter()
+        .find(|b| b.id.as_str() == id)
+        .map_or_else(|| id.to_string(), |b| b.name.clone())
+}
+
+fn row(
+    e: &EpisodeRow,
+    names: &RuleNames,
+    brands: &[Brand],
+    silences: &[Silence],
+    now: Timestamp,
+) -> Value {
     json!({
         "id": e.id, "rule": e.rule, "rule_name": names.of(&e.rule), "brand": e.brand,
+        "brand_name": brand_name(brands, &e.brand),
         "severity": e.severity, "state": e.state, "opened": age(e.opened_at, now),
         "updated": age(e.updated_at, now),
         "summary": e.body.get("summary").and_then(|s| s.as_str()).unwrap_or(""),
@@ -130,7 +145,7 @@ pub(crate) async fn page(
     let history: Vec<_> = all
         .iter()
         .filter(|e| e.state == "resolved")
-        .map(|e| row(e, &names, &silences, now))
+        .map(|e| row(e, &names, &state.brands, &silences, now))
         .collect();
     let words = |values: &[String], name: &dyn Fn(&str) -> String| {
         values
@@ -139,13 +154,7 @@ pub(crate) async fn page(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let brand_name = |id: &str| {
-        state
-            .brands
-            .iter()
-            .find(|b| b.id.as_str() == id)
-            .map_or_else(|| id.to_string(), |b| b.name.clone())
-    };
+    let brand_name = |id: &str| brand_name(&state.brands, id);
     let silence_rows: Vec<Value> = silences
         .iter()
         .map(|s| {
@@ -154,6 +163,7 @@ pub(crate) async fn page(
                 "brands": words(&s.matchers.brands, &brand_name),
                 "labels": s.matchers.labels.join(", "),
                 "reason": s.reason, "author": s.author, "ends": s.ends_at.to_string(),
+                "ends_text": s.ends_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
                 "id": s.id,
             })
         })
@@ -165,7 +175,7 @@ pub(crate) async fn page(
     let html = templates::render(
         "alerts.html",
         minijinja::context! {
-            open => open.iter().map(|e| row(e, &names, &silences, now)).collect::<Vec<_>>(),
+            open => open.iter().map(|e| row(e, &names, &state.brands, &silences, now)).collect::<Vec<_>>(),
             history => history,
             silences => silence_rows,
             can_act => user.can(Permission::ActOnAlerts),
@@ -230,7 +240,7 @@ pub(crate) async fn detail(
     let html = templates::render(
         "alert.html",
         minijinja::context! {
-            alert => row(&episode, &names, &silences, now), why => why, events => events, sent => sent,
+            alert => row(&episode, &names, &state.brands, &silences, now), why => why, events => events, sent => sent,
             can_act => user.can(Permission::ActOnAlerts),
             csrf_token => user.csrf_token,
         },

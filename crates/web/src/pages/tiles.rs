@@ -444,6 +444,7 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
         .map(|e| {
             json!({
                 "id": e.id, "rule": e.rule, "rule_name": names.of(&e.rule), "brand": e.brand,
+                "brand_name": super::alerts::brand_name(&state.brands, &e.brand),
                 "severity": e.severity, "state": e.state, "opened": age(e.opened_at, now),
             })
         })

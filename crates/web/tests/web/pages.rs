@@ -77,6 +77,10 @@ async fn alert_forms_carry_csrf_and_act_as_the_logged_in_user() {
         "{html}"
     );
     assert!(html.contains("<option value=\"inventory_low\">Inventory low</option>"));
+    assert!(
+        html.contains("<strong>Inventory low</strong></a> · Mavena ·"),
+        "the brand's name, not its id: {html}"
+    );
     assert!(!html.contains(">inventory_low<"), "{html}");
     let (_, feed) = get_as(&fx, &ops, "/fragments/feed").await;
     assert!(feed.contains("<strong>Inventory low</strong>"), "{feed}");
@@ -213,6 +217,10 @@ async fn silence_form_validates_and_records_the_author() {
     assert!(
         html.contains("Inventory low · Mavena — until"),
         "the silence names the rule and brand: {html}"
+    );
+    assert!(
+        html.contains("until <time datetime=\"2026-06-10T20:05:00Z\">2026-06-10 20:05 UTC</time>"),
+        "{html}"
     );
     assert_eq!(audit_actions(&fx, "alert.silence").await[0].actor, "olga");
 
