@@ -216,6 +216,11 @@ impl Scenarios<'_> {
             title.as_str().is_some_and(|t| t.contains(reason)),
             "alert {id} ({rule_name}, {brand}) is marked silenced: {title}"
         );
+        b.eval(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+            vec![json!(marker)],
+        )
+        .await;
         self.shot("alerts-silenced").await;
     }
 
