@@ -45,5 +45,5 @@ pub use actions::{AckOutcome, Actor};
 pub use evaluate::{Alert, AlertState, Evaluator, NoticeKind, Notification, Phase, Step};
 pub use observation::{Figure, Observation};
 pub use rules::{Rule, RuleSet, Severity, Tier, Timing};
-pub use service::{AlertError, AlertService};
+pub use service::{AlertError, AlertService, Clock};
 pub use silence::{Matchers, Silence};

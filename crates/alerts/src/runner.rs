@@ -181,7 +181,7 @@ impl Runner {
     pub async fn run(&self, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
         loop {
-            if let Err(e) = self.cycle(Timestamp::now()).await {
+            if let Err(e) = self.cycle(self.service.now()).await {
                 tracing::error!(error = %e, "alert cycle failed; next cycle retries");
             }
             tokio::select! {

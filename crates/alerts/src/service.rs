@@ -50,7 +50,12 @@ pub struct AlertService {
     /// How long the outbox keeps trying a message.
     pub notification_ttl: SignedDuration,
     state: Mutex<AlertState>,
+    clock: Clock,
 }
+
+/// Where "now" comes from: the system clock in production, a fixed or
+/// accelerated one in tests and simulations.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 impl AlertService {
     /// `channel_kinds` maps every channel a tier may use to its kind; a
@@ -69,7 +74,20 @@ impl AlertService {
             channel_kinds,
             notification_ttl: SignedDuration::from_hours(24),
             state: Mutex::new(AlertState::new(id_prefix)),
+            clock: Arc::new(Timestamp::now),
         }
+    }
+
+    /// Reads "now" from `clock` (the application's) instead of the system
+    /// clock: the runner's cycles and Telegram acknowledgements use it.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time by this service's clock.
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -18,7 +18,7 @@ pub async fn handle_press(service: &AlertService, press: &ButtonPress) -> String
     let Some(episode) = press.data.strip_prefix("ack:") else {
         return "Unknown button".into();
     };
-    let now = jiff::Timestamp::now();
+    let now = service.now();
     let who = crate::actions::Actor::new(press.by.clone(), "telegram");
     match service.acknowledge(episode, &who, now).await {
         Ok(AckOutcome::Acknowledged) => "Acknowledged".into(),

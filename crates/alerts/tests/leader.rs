@@ -269,3 +269,36 @@ async fn only_the_leader_polls_telegram() {
         l.await.unwrap();
     }
 }
+
+/// `run` cycles at the service's clock, not the machine's: an app with a
+/// fixed or simulated clock gets episodes opened at its own time (and a
+/// "source stale" age measured from it).
+#[tokio::test]
+async fn run_cycles_at_the_services_clock() {
+    let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+    let fake = FakeReceivers::start().await.unwrap();
+    let source = Arc::new(Scripted::default());
+    source.0.lock().unwrap().push(zero_orders("mavena"));
+    let mut runner = process(store.clone(), &fake, source, "solo");
+    let fixed = at(0);
+    let service = Arc::try_unwrap(runner.service).ok().expect("one owner");
+    runner.service = Arc::new(service.with_clock(Arc::new(move || fixed)));
+    let stop = async {
+        while fake.received("telegram").is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), runner.run(stop))
+        .await
+        .expect("one cycle fires zero orders");
+    let open = store
+        .alert_episodes(&opsdeck_store::alerts::EpisodeFilter {
+            open_only: true,
+            brand: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].opened_at, fixed, "opened at the app's clock");
+}

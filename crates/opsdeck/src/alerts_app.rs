@@ -137,7 +137,7 @@ pub async fn start_alerts(
     store: Arc<dyn Store>,
     projection: Option<SharedProjection>,
     changes: Arc<Notify>,
-    _clock: Clock,
+    clock: Clock,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let cfg = &config.alerts;
@@ -181,13 +181,16 @@ pub async fn start_alerts(
         .as_ref()
         .map(|u| u.to_string())
         .unwrap_or_else(|| format!("http://{}", config.listen));
-    let service = Arc::new(AlertService::new(
-        store.clone(),
-        evaluator,
-        RenderConfig { dashboard_url },
-        Default::default(),
-        &name,
-    ));
+    let service = Arc::new(
+        AlertService::new(
+            store.clone(),
+            evaluator,
+            RenderConfig { dashboard_url },
+            Default::default(),
+            &name,
+        )
+        .with_clock(clock),
+    );
     let source = StoreObservations {
         store: store.clone(),
         brands: watches(config),
