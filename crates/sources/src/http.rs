@@ -16,7 +16,9 @@
 //!   `Retry-after` is the same header), or a backoff when it says nothing
 //!   usable; 429s are counted apart, up to [`MAX_RATE_LIMIT_WAITS`], since
 //!   they are the platform asking us to wait, not a fault;
-//! - 401, 403, 404 and other 4xx are not retried: waiting will not fix them.
+//! - 401, 403, 404 and other 4xx are not retried: waiting will not fix them;
+//! - a redirect to another origin is not followed (its 3xx is a refusal), so
+//!   a credential header never leaves the configured host.
 //!
 //! Errors carry the URL path only: never the query, the host's credentials
 //! or a request header.
@@ -97,7 +99,8 @@ pub(crate) enum Setback<E> {
 }
 
 /// Builds the HTTP client both platforms use: the whole-request timeout,
-/// a connect timeout of at most 10 s, opsdeck's user agent.
+/// a connect timeout of at most 10 s, opsdeck's user agent, and redirects
+/// followed only within one origin ([`same_origin_redirects`]).
 pub(crate) fn build_http_client(
     request_timeout: Duration,
 ) -> Result<reqwest::Client, reqwest::Error> {
@@ -105,7 +108,27 @@ pub(crate) fn build_http_client(
         .timeout(request_timeout)
         .connect_timeout(request_timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")))
+        .redirect(same_origin_redirects())
         .build()
+}
+
+/// Redirects that stay on the origin of the request are followed (up to
+/// 10); one to another scheme, host or port is not, and its 3xx answer is
+/// returned as a refusal. reqwest drops `Authorization` on such a hop but
+/// not `X-Shopify-Access-Token`, which would otherwise go to wherever the
+/// `Location` points (a shop's custom domain redirecting, a proxy).
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .last()
+            .is_some_and(|prev| prev.origin() == attempt.url().origin());
+        if attempt.previous().len() > 10 || !same_origin {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// The retry policy of one client and the pacing it shares among all its
