@@ -61,6 +61,25 @@ async fn a_redirect_within_the_shop_is_followed() {
 }
 
 #[tokio::test]
+async fn a_deprecation_notice_is_kept_for_the_operator() {
+    let reason = "https://shopify.dev/api/usage/versioning#deprecation-practices";
+    let mut deprecated = answer(200, r#"{"orders":[]}"#);
+    deprecated.headers.extend([
+        ("X-Shopify-API-Version", "2025-07".to_string()),
+        ("X-Shopify-API-Deprecated-Reason", reason.to_string()),
+        ("X-Shopify-Shop-Api-Call-Limit", "1/40".to_string()),
+    ]);
+    let (base, _) = fake_shop(vec![answer(200, r#"{"orders":[]}"#), deprecated]).await;
+    let client = client(&base);
+    let mut stats = CallStats::default();
+    let url = client.resource_url("orders", &[]);
+    client.get_page(&url, "orders", &mut stats).await.unwrap();
+    assert_eq!(client.deprecation_notice(), None);
+    client.get_page(&url, "orders", &mut stats).await.unwrap();
+    assert_eq!(client.deprecation_notice().as_deref(), Some(reason));
+}
+
+#[tokio::test]
 async fn ids_above_2_pow_53_and_money_strings_survive_the_wire() {
     // A page as Shopify serializes it: ids are bare JSON integers, money is
     // a decimal string, times carry the shop's UTC offset.

@@ -8,7 +8,9 @@
 //! Shopify's own stays here: the client slows down when the shop's leaky
 //! bucket (`X-Shopify-Shop-Api-Call-Limit`) is nearly full, so syncs of
 //! several resources sharing one bucket rarely see a 429 at all; pages
-//! follow the `Link` header; the answering API version is logged once. The
+//! follow the `Link` header; the answering API version is logged once, and a
+//! deprecation notice (`X-Shopify-API-Deprecated-Reason`) is logged and kept
+//! ([`ShopifyClient::deprecation_notice`]). The
 //! access token goes into one header and nowhere else — errors carry the
 //! URL path only, never the token or the query.
 //!
@@ -31,11 +33,15 @@ use opsdeck_domain::SourceId;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, LINK};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use url::Url;
 
 const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
 const CALL_LIMIT_HEADER: &str = "X-Shopify-Shop-Api-Call-Limit";
 const API_VERSION_HEADER: &str = "X-Shopify-API-Version";
+/// Sent when a request used something deprecated (a version, a field, an
+/// endpoint): a URL or, for newer versions, the deprecated names.
+const DEPRECATED_HEADER: &str = "X-Shopify-API-Deprecated-Reason";
 /// Above this fill of the bucket the client paces itself.
 const BUCKET_THRESHOLD: f64 = 0.8;
 
@@ -59,6 +65,8 @@ pub struct ShopifyClient {
     /// pacing and Retry-After), shared by every caller of this client.
     pacer: RetryPacer,
     version_logged: AtomicBool,
+    /// The last `X-Shopify-API-Deprecated-Reason` seen, logged once per text.
+    deprecation: Mutex<Option<String>>,
 }
 
 impl ShopifyClient {
@@ -82,6 +90,7 @@ impl ShopifyClient {
             http,
             token,
             version_logged: AtomicBool::new(false),
+            deprecation: Mutex::new(None),
         })
     }
 
@@ -162,6 +171,7 @@ impl ShopifyClient {
             .header(ACCEPT, "application/json");
         let on_headers = |headers: &HeaderMap| {
             self.log_version_once(headers);
+            self.note_deprecation(headers);
             if let Some(limit) = header_str(headers, CALL_LIMIT_HEADER).and_then(CallLimit::parse) {
                 self.pacer.pace_for(limit.pause(BUCKET_THRESHOLD));
             }
@@ -202,6 +212,33 @@ impl ShopifyClient {
             )));
         }
         Ok(url)
+    }
+
+    /// The last deprecation Shopify reported for this shop's calls (the
+    /// `X-Shopify-API-Deprecated-Reason` header), for the operator to act on
+    /// before the version or field is removed.
+    pub fn deprecation_notice(&self) -> Option<String> {
+        self.deprecation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Keeps and logs (once per distinct text) a deprecation notice.
+    fn note_deprecation(&self, headers: &HeaderMap) {
+        let Some(reason) = header_str(headers, DEPRECATED_HEADER).map(str::trim) else {
+            return;
+        };
+        let mut last = self.deprecation.lock().unwrap_or_else(|p| p.into_inner());
+        if last.as_deref() != Some(reason) {
+            tracing::warn!(
+                source = %self.settings.source,
+                api_version = self.settings.api_version.as_str(),
+                reason,
+                "shopify reports a deprecated API call"
+            );
+            *last = Some(reason.to_string());
+        }
     }
 
     fn log_version_once(&self, headers: &HeaderMap) {
