@@ -10,8 +10,11 @@
 //! - `runs`: backfill, incremental, faults, a crash mid-walk, a wrong key,
 //!   and the wake of the change follower after each committed page.
 //! - `attribution`: the merchant's rules over HTTP against the helpdesk's truth.
+//! - `contract`: the client against a scripted server answering exactly as
+//!   Gorgias documents (Basic auth, cursor pages, call limit, 429).
 
 mod attribution;
+mod contract;
 mod desk;
 mod payloads;
 mod runs;
