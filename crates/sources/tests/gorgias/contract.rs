@@ -20,9 +20,12 @@ const KEY: &str = "gorgias-api-key-42";
 /// base64("ops@acme.example:gorgias-api-key-42"), computed independently.
 const BASIC: &str = "Basic b3BzQGFjbWUuZXhhbXBsZTpnb3JnaWFzLWFwaS1rZXktNDI=";
 
+/// One scripted answer: status, headers, body.
+type Answer = (u16, Vec<(&'static str, String)>, String);
+
 #[derive(Default)]
 struct Script {
-    answers: Vec<(u16, Vec<(&'static str, String)>, String)>,
+    answers: Vec<Answer>,
     /// (path and query, Authorization header) of each request.
     seen: Vec<(String, Option<String>)>,
 }
@@ -50,7 +53,7 @@ async fn handle(State(script): State<Shared>, uri: Uri, headers: HeaderMap) -> R
     response.body(Body::from(body)).unwrap()
 }
 
-async fn fake_gorgias(answers: Vec<(u16, Vec<(&'static str, String)>, String)>) -> (Url, Shared) {
+async fn fake_gorgias(answers: Vec<Answer>) -> (Url, Shared) {
     let script: Shared = Arc::new(Mutex::new(Script {
         answers,
         seen: vec![],
