@@ -36,9 +36,10 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, PageError> {
     let Params(filter) = params?;
     let now = state.now();
+    let money = user.can(Permission::ViewRevenue);
     let mut rendered = Vec::with_capacity(TILES.len());
     for (name, _) in TILES {
-        rendered.push(tiles::render(&state, name, filter.only(), now).await?);
+        rendered.push(tiles::render(&state, name, filter.only(), money, now).await?);
     }
     let all_brands: Vec<Choice> = state
         .brands
@@ -68,12 +69,14 @@ pub(crate) async fn page(
 
 pub(crate) async fn fragment(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(tile): Path<String>,
     params: Result<Params<BrandFilter>, Error>,
 ) -> Result<Html<String>, Error> {
     let Params(filter) = params?;
     let now = state.now();
+    let money = user.can(Permission::ViewRevenue);
     Ok(Html(
-        tiles::render(&state, &tile, filter.only(), now).await?,
+        tiles::render(&state, &tile, filter.only(), money, now).await?,
     ))
 }

@@ -78,11 +78,14 @@ fn drill_down(tile: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
-/// The whole tile `name` (frame and body) for `brands` at `now`.
+/// The whole tile `name` (frame and body) for `brands` at `now`; `money`
+/// is whether the viewer may see revenue (without it the order-volume tile
+/// shows counts only).
 pub(crate) async fn render(
     state: &AppState,
     name: &str,
     only: Option<&str>,
+    money: bool,
     now: Timestamp,
 ) -> Result<String, Error> {
     let title = TILES
@@ -94,7 +97,7 @@ pub(crate) async fn render(
     let states = state.store.all_sync_states().await?;
     let (freshness, stale) = tile_freshness(state, name, &brands, &states, now);
     let body = match name {
-        "volume" => volume(state, &brands, now).await?,
+        "volume" => volume(state, &brands, money, now).await?,
         "feed" => feed(state, &brands, now).await?,
         _ => projected(state, name, &brands, now)?,
     };
@@ -102,16 +105,19 @@ pub(crate) async fn render(
         Some(b) => format!("/fragments/{name}?brand={b}"),
         None => format!("/fragments/{name}"),
     };
-    let more = drill_down(name).map(|(path, text)| {
-        let url = match only {
-            Some(b) => format!(
-                "{path}?brand={}",
-                form_urlencoded::byte_serialize(b.as_bytes()).collect::<String>()
-            ),
-            None => path.to_string(),
-        };
-        (url, text)
-    });
+    // The sales pulse is revenue: no link to a page that would refuse.
+    let more = drill_down(name)
+        .filter(|_| money || name != "volume")
+        .map(|(path, text)| {
+            let url = match only {
+                Some(b) => format!(
+                    "{path}?brand={}",
+                    form_urlencoded::byte_serialize(b.as_bytes()).collect::<String>()
+                ),
+                None => path.to_string(),
+            };
+            (url, text)
+        });
     let frame = Frame {
         name,
         title,
@@ -167,7 +173,12 @@ fn tile_freshness(
     }
 }
 
-async fn volume(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<String, Error> {
+async fn volume(
+    state: &AppState,
+    brands: &[&Brand],
+    money: bool,
+    now: Timestamp,
+) -> Result<String, Error> {
     let panels = cards::load(state, brands, now).await?;
     let page = DashboardPage::new(&panels, now);
     // The all-brand total in the reporting currency, from the projection.
@@ -188,6 +199,7 @@ async fn volume(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<S
         total_delta => view::delta(total.revenue_delta, "yesterday", &total.prior_gross_revenue.display()),
         reporting_currency => cfg.reporting_currency.code(),
         without_rate => without_rate,
+        money => money,
     };
     Ok(templates::render("tiles/volume.html", ctx)?)
 }

@@ -103,8 +103,44 @@ async fn never_synced_brand_says_so() {
     )
     .await;
     assert!(card(&html, "mavena").contains("never synced"));
-    // With no orders at all: counts of 0, no AOV, no deltas.
-    assert!(card(&html, "mavena").contains("$0.00"));
+    // With no orders at all: counts of 0, and (a viewer) no money.
+    assert!(card(&html, "mavena").contains("Orders"));
+    assert!(!card(&html, "mavena").contains("$0.00"));
+}
+
+/// The README's promise: roles without revenue see the tiles without money,
+/// on the page and in the fragment the live script fetches.
+#[tokio::test]
+async fn viewer_sees_order_counts_but_no_money() {
+    let fx = Fixture::with_projection().await;
+    let viewer = opsdeck_web::testing::user_session(
+        fx.state.store.as_ref(),
+        "viewer",
+        opsdeck_web::auth::Role::Viewer,
+        crate::common::ts(crate::common::NOW),
+    )
+    .await;
+    for uri in ["/", "/fragments/volume", "/?brand=kumo"] {
+        let request = axum::http::Request::get(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = crate::common::send_as(fx.router(), &viewer, request).await;
+        assert_eq!(response.status(), 200, "{uri}");
+        let html = body_text(response).await;
+        assert!(html.contains("Orders"), "{uri}: counts stay");
+        for money in ["$", "¥", "Gross revenue", "AOV"] {
+            assert!(!html.contains(money), "{uri} shows {money:?} to a viewer");
+        }
+        if uri.starts_with("/fragments") {
+            assert!(
+                !html.contains("href=\"/pulse"),
+                "a link the viewer may not follow"
+            );
+        }
+    }
+    // The admin still sees it.
+    let html = body_text(fx.get("/fragments/volume").await).await;
+    assert!(html.contains("Gross revenue") && html.contains("$100.00"));
 }
 
 #[tokio::test]
