@@ -11,9 +11,17 @@ use crate::rules::Severity;
 use serde_json::{json, Value};
 
 /// At most this many alerts are listed in one message; the rest are
-/// summarised ("and 3 more"), keeping Slack under 50 blocks and Telegram
-/// under 4096 characters.
+/// summarised ("and 3 more"), keeping Slack under 50 blocks.
 pub const MAX_LISTED: usize = 10;
+
+/// Telegram refuses a text longer than this ("message is too long"),
+/// counted in UTF-16 code units after the HTML is parsed; alerts that would
+/// pass it are summarised instead of listed.
+pub const TELEGRAM_MAX_TEXT: usize = 4096;
+/// Block Kit refuses a section text over 3000 characters and a field over
+/// 2000 (`invalid_blocks`); longer texts are cut with an ellipsis.
+const SLACK_SECTION_MAX: usize = 3000;
+const SLACK_FIELD_MAX: usize = 2000;
 
 /// Where links point: the dashboard's public base URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,14 +106,69 @@ pub fn slack_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Escapes text for Telegram's HTML parse mode.
+/// Escapes text for Telegram's HTML parse mode: `&`, `<`, `>`, and `"`
+/// for the text that goes inside an `href="…"`.
 pub fn html_escape(s: &str) -> String {
-    slack_escape(s)
+    slack_escape(s).replace('"', "&quot;")
+}
+
+/// `s` cut to `max` characters, the last being `…`, when longer.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Escaped text cut to `max` characters like [`clip`], never inside an
+/// entity (`&am…` would be refused or shown raw).
+fn clip_escaped(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    if let Some(amp) = out.rfind('&') {
+        if !out[amp..].contains(';') {
+            out.truncate(amp);
+        }
+    }
+    out.push('…');
+    out
+}
+
+/// The length Telegram counts for a text in its HTML mode: UTF-16 code
+/// units of what is shown, tags left out and each entity one character.
+pub fn telegram_visible_len(html: &str) -> usize {
+    let mut len = 0;
+    let mut chars = html.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '<' => {
+                for t in chars.by_ref() {
+                    if t == '>' {
+                        break;
+                    }
+                }
+            }
+            '&' => {
+                for t in chars.by_ref() {
+                    if t == ';' {
+                        break;
+                    }
+                }
+                len += 1;
+            }
+            c => len += c.len_utf16(),
+        }
+    }
+    len
 }
 
 fn slack(n: &Notification, cfg: &RenderConfig) -> Value {
     let title = headline(n);
-    let mut header: String = title.chars().take(150).collect();
+    let mut header = clip(&title, 150);
     if header.is_empty() {
         header.push('-');
     }
@@ -117,17 +180,17 @@ fn slack(n: &Notification, cfg: &RenderConfig) -> Value {
     for a in &shown {
         blocks.push(json!({
             "type": "section",
-            "text": {"type": "mrkdwn", "text": format!(
+            "text": {"type": "mrkdwn", "text": clip_escaped(&format!(
                 "*{}* — {}\n{}",
                 slack_escape(&a.rule_name),
                 slack_escape(&a.subject),
                 slack_escape(&a.why)
-            )},
+            ), SLACK_SECTION_MAX)},
             "fields": [
-                {"type": "mrkdwn", "text": format!("*Value*\n{}", slack_escape(&figure(&a.value)))},
-                {"type": "mrkdwn", "text": format!("*Baseline*\n{}", slack_escape(&figure(&a.baseline)))},
-                {"type": "mrkdwn", "text": format!("*Threshold*\n{}", slack_escape(&figure(&a.threshold)))},
-                {"type": "mrkdwn", "text": format!("*Severity*\n{}", a.severity.as_str())},
+                slack_field("Value", &figure(&a.value)),
+                slack_field("Baseline", &figure(&a.baseline)),
+                slack_field("Threshold", &figure(&a.threshold)),
+                slack_field("Severity", a.severity.as_str()),
             ]
         }));
     }
@@ -158,24 +221,55 @@ fn slack(n: &Notification, cfg: &RenderConfig) -> Value {
     json!({"text": fallback, "blocks": blocks})
 }
 
+/// One Block Kit field, `*Name*` over its value, within the field limit.
+fn slack_field(name: &str, value: &str) -> Value {
+    json!({"type": "mrkdwn", "text": clip_escaped(&format!("*{name}*\n{}", slack_escape(value)), SLACK_FIELD_MAX)})
+}
+
+/// One alert's part of a Telegram message, its texts cut so that any one
+/// alert fits a message with room to spare.
+fn telegram_alert(a: &Alert, cfg: &RenderConfig) -> String {
+    format!(
+        "\n<b>{}</b> — {}\n{}\nValue: {} · Baseline: {} · Threshold: {}\n<a href=\"{}\">Open dashboard</a>\n",
+        html_escape(&clip(&a.rule_name, 200)),
+        html_escape(&clip(&a.subject, 300)),
+        html_escape(&clip(&a.why, 1500)),
+        html_escape(&clip(&figure(&a.value), 100)),
+        html_escape(&clip(&figure(&a.baseline), 100)),
+        html_escape(&clip(&figure(&a.threshold), 100)),
+        html_escape(&cfg.link(&a.dashboard_path)),
+    )
+}
+
 fn telegram(n: &Notification, cfg: &RenderConfig) -> Value {
-    let mut text = format!("<b>{}</b>\n", html_escape(&headline(n)));
-    let (shown, more) = listed(n);
+    let mut text = format!("<b>{}</b>\n", html_escape(&clip(&headline(n), 300)));
+    let (mut shown, mut more) = listed(n);
+    let summary = |more: usize| {
+        if more > 0 {
+            format!("\nand {more} more\n")
+        } else {
+            String::new()
+        }
+    };
+    // List alerts while the text, with its "and N more", fits Telegram's
+    // limit; the first always fits (its texts are cut above).
+    let mut listed_count = 0;
     for a in &shown {
-        text.push_str(&format!(
-            "\n<b>{}</b> — {}\n{}\nValue: {} · Baseline: {} · Threshold: {}\n<a href=\"{}\">Open dashboard</a>\n",
-            html_escape(&a.rule_name),
-            html_escape(&a.subject),
-            html_escape(&a.why),
-            html_escape(&figure(&a.value)),
-            html_escape(&figure(&a.baseline)),
-            html_escape(&figure(&a.threshold)),
-            html_escape(&cfg.link(&a.dashboard_path)),
-        ));
+        let part = telegram_alert(a, cfg);
+        let rest = more + shown.len() - listed_count - 1;
+        let candidate = format!("{text}{part}");
+        if listed_count > 0
+            && telegram_visible_len(&candidate) + telegram_visible_len(&summary(rest))
+                > TELEGRAM_MAX_TEXT
+        {
+            break;
+        }
+        text = candidate;
+        listed_count += 1;
     }
-    if more > 0 {
-        text.push_str(&format!("\nand {more} more\n"));
-    }
+    more += shown.len() - listed_count;
+    shown.truncate(listed_count);
+    text.push_str(&summary(more));
     let mut payload = json!({"text": text, "parse_mode": "HTML"});
     if n.kind != NoticeKind::Resolved {
         let buttons: Vec<Value> = shown
@@ -185,7 +279,7 @@ fn telegram(n: &Notification, cfg: &RenderConfig) -> Value {
                 let label = if shown.len() == 1 {
                     "Acknowledge".to_string()
                 } else {
-                    format!("Acknowledge {}", a.subject)
+                    format!("Acknowledge {}", clip(&a.subject, 60))
                 };
                 json!([{"text": label, "callback_data": format!("ack:{id}")}])
             })
@@ -244,3 +338,7 @@ fn webhook(n: &Notification, cfg: &RenderConfig) -> Value {
         "alerts": alerts,
     })
 }
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;
