@@ -239,3 +239,29 @@ async fn bad_parameters_are_400_naming_the_parameter() {
         assert!(error.contains(needle), "{uri}: {error:?} lacks {needle:?}");
     }
 }
+
+/// The pipeline is for everyone; its recurring vs one-time revenue split is
+/// money, which roles without revenue do not get.
+#[tokio::test]
+async fn fulfillment_leaves_out_revenue_for_roles_without_it() {
+    let fx = fixture().await;
+    let (_, body) = fx.get_json("/api/v1/fulfillment?brand=mavena").await;
+    assert!(brand(&body, "mavena")["one_time_revenue"]["minor"].is_i64());
+    for (name, role) in [
+        ("viewer", opsdeck_web::auth::Role::Viewer),
+        ("support", opsdeck_web::auth::Role::Support),
+    ] {
+        let session =
+            opsdeck_web::testing::user_session(fx.state.store.as_ref(), name, role, ts(NOW)).await;
+        let request = axum::http::Request::get("/api/v1/fulfillment?brand=mavena")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = crate::common::send_as(fx.router(), &session, request).await;
+        assert_eq!(response.status(), 200);
+        let text = crate::common::body_text(response).await;
+        assert!(!text.contains("revenue"), "{name}: {text}");
+        assert!(!text.contains("\"minor\""), "{name}: {text}");
+        let body: Value = serde_json::from_str(&text).unwrap();
+        assert!(brand(&body, "mavena")["stages"].is_array(), "{name}");
+    }
+}
