@@ -49,8 +49,14 @@ pub async fn poll_once(
     Ok(presses.len())
 }
 
-/// Polls while `leading` is true, until `stop` resolves; waits 5 s after a
-/// failed poll. A poll under way when leadership is lost finishes (at most
+/// How long to wait after a failed poll: what Telegram asked for in a 429
+/// (`retry_after`), else 5 s.
+pub fn pause_after(e: &crate::notify::telegram::PollError) -> Duration {
+    e.retry_after().unwrap_or(Duration::from_secs(5))
+}
+
+/// Polls while `leading` is true, until `stop` resolves; waits after a
+/// failed poll as [`pause_after`] says. A poll under way when leadership is lost finishes (at most
 /// `wait`); the next one waits for the lease to come back.
 pub async fn run(
     service: &AlertService,
@@ -74,10 +80,11 @@ pub async fn run(
             _ = &mut stop => return,
             result = poll_once(service, &mut updates, wait) => {
                 if let Err(e) = result {
-                    tracing::warn!(error = %e, "Telegram poll failed; retrying in 5 s");
+                    let pause = pause_after(&e);
+                    tracing::warn!(error = %e, pause_s = pause.as_secs(), "Telegram poll failed; retrying");
                     tokio::select! {
                         _ = &mut stop => return,
-                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                        _ = tokio::time::sleep(pause) => {}
                     }
                 }
             }

@@ -99,16 +99,18 @@ pub(crate) fn outcome_for_status(
     }
 }
 
-/// `Retry-After` in seconds (the only form Slack sends).
+/// `Retry-After` in seconds, the form Slack sends ("30"); a fractional
+/// one ("1.5") is taken too. An HTTP date or nonsense gives `None`, and the
+/// outbox's own backoff applies.
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
+    let secs: f64 = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
         .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+        .parse()
+        .ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
 }
 
 /// A transport error, without the URL (it may hold a token).

@@ -52,7 +52,12 @@ fn bot_outcome(status: reqwest::StatusCode, body: &Value) -> SendOutcome {
         .as_u64()
         .unwrap_or(u64::from(status.as_u16()));
     let description = body["description"].as_str().unwrap_or("no description");
-    let error = format!("Telegram: error {code}: {description}");
+    let mut error = format!("Telegram: error {code}: {description}");
+    // A group upgraded to a supergroup has a new id; messages to the old
+    // one fail until the configuration says the new one.
+    if let Some(new_id) = body["parameters"]["migrate_to_chat_id"].as_i64() {
+        error.push_str(&format!(" (the chat moved: set chat_id to {new_id})"));
+    }
     let retry_after = body["parameters"]["retry_after"].as_u64();
     if code == 429 || code >= 500 || retry_after.is_some() {
         SendOutcome::Retry {
@@ -77,10 +82,50 @@ impl Notifier for TelegramNotifier {
         if let Some(thread) = self.config.message_thread_id {
             body["message_thread_id"] = json!(thread);
         }
+        let outcome = self.send_message(&body).await;
+        // Telegram refuses HTML it cannot parse ("can't parse entities") for
+        // good; the alert still goes out, as plain text.
+        let unparsable = matches!(&outcome, SendOutcome::Refused { error }
+            if error.to_ascii_lowercase().contains("can't parse entities"));
+        if unparsable && body.get("parse_mode").is_some() {
+            tracing::warn!("Telegram could not parse the HTML; sending as plain text");
+            if let Some(map) = body.as_object_mut() {
+                map.remove("parse_mode");
+            }
+            let plain = body["text"].as_str().map(plain_text).unwrap_or_default();
+            body["text"] = json!(plain);
+            return self.send_message(&body).await;
+        }
+        outcome
+    }
+}
+
+/// The text of an HTML-mode message as Telegram would show it: tags left
+/// out, the entities it knows turned back into characters.
+fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+impl TelegramNotifier {
+    /// One `sendMessage` call with `body` as it is.
+    async fn send_message(&self, body: &Value) -> SendOutcome {
         let response = match self
             .client
             .post(self.config.method_url("sendMessage"))
-            .json(&body)
+            .json(body)
             .send()
             .await
         {
@@ -118,6 +163,39 @@ pub enum PollError {
     Transport(String),
     #[error("Telegram getUpdates: {0}")]
     Refused(String),
+    /// Telegram said how long to wait (`parameters.retry_after`).
+    #[error("Telegram getUpdates: {description} (retry after {} s)", after.as_secs())]
+    RateLimited {
+        after: Duration,
+        description: String,
+    },
+}
+
+impl PollError {
+    /// How long Telegram asked to wait before the next call, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PollError::RateLimited { after, .. } => Some(*after),
+            _ => None,
+        }
+    }
+
+    /// The error for an answer that is not `ok`: a 429's `retry_after`, or
+    /// the description (a 409 "Conflict: terminated by other getUpdates
+    /// request" when another process polls the same bot).
+    fn from_answer(answer: &Value) -> PollError {
+        let description = answer["description"]
+            .as_str()
+            .unwrap_or("not ok")
+            .to_string();
+        match answer["parameters"]["retry_after"].as_u64() {
+            Some(secs) => PollError::RateLimited {
+                after: Duration::from_secs(secs),
+                description,
+            },
+            None => PollError::Refused(description),
+        }
+    }
 }
 
 /// The `getUpdates` long-polling loop's state: the next update offset.
@@ -158,11 +236,7 @@ impl TelegramUpdates {
             .await
             .map_err(|e| PollError::Transport(e.without_url().to_string()))?;
         if answer["ok"] != json!(true) {
-            let d = answer["description"]
-                .as_str()
-                .unwrap_or("not ok")
-                .to_string();
-            return Err(PollError::Refused(d));
+            return Err(PollError::from_answer(&answer));
         }
         let mut presses = Vec::new();
         for update in answer["result"].as_array().into_iter().flatten() {
@@ -205,11 +279,7 @@ impl TelegramUpdates {
         if answer["ok"] == json!(true) {
             Ok(())
         } else {
-            let d = answer["description"]
-                .as_str()
-                .unwrap_or("not ok")
-                .to_string();
-            Err(PollError::Refused(d))
+            Err(PollError::from_answer(&answer))
         }
     }
 }
