@@ -154,6 +154,22 @@ pub async fn demo_users(
     Ok(created)
 }
 
+/// The demo's simulated merchant, without the simulator's rate limits: its
+/// helpdesk holds 120 days of tickets, and the Gorgias connector reads each
+/// ticket's messages with one call, so at Gorgias's 40 calls per 20 s (which
+/// the connector paces itself to) the first sync took about an hour and the
+/// support tiles stayed "never synced" meanwhile. Unlimited, it takes
+/// seconds; the connector code is the same.
+pub fn demo_simulator(seed: u64, now: Timestamp) -> Simulator {
+    let simulator = Simulator::new(SimConfig {
+        seed,
+        now,
+        scale: 1.0,
+    });
+    simulator.set_rate_limit(false);
+    simulator
+}
+
 /// Runs the demo until `shutdown` completes.
 pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.data_dir)
@@ -167,11 +183,7 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
         }
     }
 
-    let simulator = Simulator::new(SimConfig {
-        seed: options.seed,
-        now: Timestamp::now(),
-        scale: 1.0,
-    });
+    let simulator = demo_simulator(options.seed, Timestamp::now());
     let sim_listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot bind the simulator to a loopback port")?;
@@ -254,4 +266,45 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     let _ = sim_stop.send(true);
     let _ = sim_server.await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// More calls than Gorgias's window allows: none refused, and the call
+    /// limit header never nears the level at which the connector paces.
+    #[tokio::test]
+    async fn demo_helpdesk_does_not_throttle_the_first_sync() {
+        let simulator = demo_simulator(7, Timestamp::now());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = {
+            let simulator = simulator.clone();
+            tokio::spawn(async move { simulator.serve(listener, std::future::pending()).await })
+        };
+        let (user, key) = simulator.gorgias_credentials();
+        let url = format!("{}/api/tickets?limit=1", Simulator::gorgias_base_url(addr));
+        let client = reqwest::Client::new();
+        for call in 0..45 {
+            let response = client
+                .get(&url)
+                .basic_auth(&user, Some(&key))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "call {call}");
+            let limit = response.headers()["x-gorgias-account-api-call-limit"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let (used, max) = limit.split_once('/').unwrap();
+            let (used, max): (u32, u32) = (used.parse().unwrap(), max.parse().unwrap());
+            assert!(
+                used * 10 < max * 8,
+                "call {call}: {limit} would pace the connector"
+            );
+        }
+        server.abort();
+    }
 }
