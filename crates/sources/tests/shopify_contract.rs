@@ -117,3 +117,31 @@ async fn ids_above_2_pow_53_and_money_strings_survive_the_wire() {
         "2024-05-01T15:00:00Z".parse::<jiff::Timestamp>().unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_frozen_or_locked_shop_needs_the_merchant_not_a_retry() {
+    for (status, body) in [
+        (402, r#"{"errors":"Unavailable Shop"}"#),
+        (423, r#"{"errors":"This shop is unavailable"}"#),
+    ] {
+        let (base, script) = fake_shop(vec![answer(status, body), answer(200, "{}")]).await;
+        let client = client(&base);
+        let mut stats = CallStats::default();
+        let url = client.resource_url("orders", &[]);
+        let err = client
+            .get_page(&url, "orders", &mut stats)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(status));
+        assert!(err.needs_attention(), "{status}: {err}");
+        assert_eq!(script.lock().unwrap().seen.len(), 1, "{status} retried");
+    }
+    let (base, _) = fake_shop(vec![answer(422, r#"{"errors":{"limit":["is invalid"]}}"#)]).await;
+    let client = client(&base);
+    let url = client.resource_url("orders", &[]);
+    let err = client
+        .get_page(&url, "orders", &mut CallStats::default())
+        .await
+        .unwrap_err();
+    assert!(!err.needs_attention(), "a 422 is a bug of ours: {err}");
+}

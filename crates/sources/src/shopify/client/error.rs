@@ -58,8 +58,10 @@ impl ShopifyError {
         }
     }
 
-    /// Failures that need a person (a new token, a scope, a config fix)
-    /// rather than another try.
+    /// Failures that need a person (a new token, a scope, a config fix, a
+    /// shop to unfreeze) rather than another try. Shopify answers 402
+    /// Payment Required for a frozen shop (unpaid plan) and 423 Locked for a
+    /// locked one; both stay so until the merchant acts.
     pub fn needs_attention(&self) -> bool {
         matches!(
             self,
@@ -67,6 +69,10 @@ impl ShopifyError {
                 | ShopifyError::Unauthorized { .. }
                 | ShopifyError::Forbidden { .. }
                 | ShopifyError::NotFound { .. }
+                | ShopifyError::Rejected {
+                    status: 402 | 423,
+                    ..
+                }
         )
     }
 }
