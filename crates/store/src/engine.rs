@@ -2,7 +2,9 @@
 //! algorithm, the change feed and the report queries.
 
 use crate::db::{Col, Db, DbTx, Value};
-use crate::inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
+use crate::inbox::{
+    AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
+};
 use crate::model::{AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome};
 use crate::schema::{self, RecordRow, Statements, Table, SEQ_PARAM, TABLES};
 use crate::tokens::{ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck};
@@ -145,13 +147,14 @@ async fn load_stored<T: DbTx>(
 }
 
 impl<D: Db> SqlStore<D> {
-    /// Upserts `records`, saves `checkpoint` and counts `notes` in one
-    /// transaction (see [`Store::upsert`]).
+    /// Upserts `records`, saves `checkpoint`, counts `notes` and marks the
+    /// `webhooks` applied in one transaction (see [`Store::upsert`]).
     async fn upsert_in_one(
         &self,
         records: &[AnyRecord],
         checkpoint: Option<&SyncState>,
         notes: &[IngestNoteFor],
+        webhooks: Option<&AppliedWebhooks<'_>>,
     ) -> Result<UpsertReport> {
         let sql = self.sql();
 
@@ -222,6 +225,10 @@ impl<D: Db> SqlStore<D> {
                 .await?;
         }
         crate::tokens::note_ingest_in(&mut tx, notes).await?;
+        if let Some(applied) = webhooks {
+            self.inbox_mark_applied_in(&mut tx, applied, &outcomes)
+                .await?;
+        }
         tx.commit().await?;
         let report = UpsertReport { outcomes };
         tracing::debug!(
@@ -251,7 +258,7 @@ impl<D: Db> Store for SqlStore<D> {
         records: &[AnyRecord],
         checkpoint: Option<&SyncState>,
     ) -> Result<UpsertReport> {
-        self.upsert_in_one(records, checkpoint, &[]).await
+        self.upsert_in_one(records, checkpoint, &[], None).await
     }
 
     async fn upsert_noting_ingest(
@@ -259,7 +266,15 @@ impl<D: Db> Store for SqlStore<D> {
         records: &[AnyRecord],
         notes: &[IngestNoteFor],
     ) -> Result<UpsertReport> {
-        self.upsert_in_one(records, None, notes).await
+        self.upsert_in_one(records, None, notes, None).await
+    }
+
+    async fn upsert_applying_webhooks(
+        &self,
+        records: &[AnyRecord],
+        applied: &AppliedWebhooks<'_>,
+    ) -> Result<UpsertReport> {
+        self.upsert_in_one(records, None, &[], Some(applied)).await
     }
 
     #[instrument(skip(self), fields(backend = ?self.db.backend()))]

@@ -13,6 +13,7 @@ use crate::db::{Col, Db, DbTx, Row, Value};
 use crate::engine::SqlStore;
 use crate::schema::{self, SqlType};
 use crate::Result;
+use crate::UpsertOutcome;
 use opsdeck_domain::{Product, SourceId, Timestamp};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -88,6 +89,41 @@ pub struct StoredWebhook {
     pub last_error: Option<String>,
     /// What processing did, e.g. `order 1001 updated`.
     pub result: Option<String>,
+}
+
+/// Webhook events whose records an upsert writes, to be marked processed
+/// in that same transaction (see [`crate::Store::upsert_applying_webhooks`]):
+/// one durable commit per worker step instead of two, and no window in
+/// which records are stored but their events still pending.
+#[derive(Debug, Clone, Copy)]
+pub struct AppliedWebhooks<'a> {
+    /// Per record of the upsert, in the same order: the inbox id of the
+    /// event it came from and a label for the note, e.g. `order 1001`. The
+    /// stored result is the label and the record's outcome.
+    pub owners: &'a [(i64, String)],
+    /// Events finished without a record, each with its note.
+    pub notes: &'a [(i64, String)],
+    pub at: Timestamp,
+}
+
+impl AppliedWebhooks<'_> {
+    /// The `(id, result)` of every event, given the upsert's outcomes.
+    fn results(&self, outcomes: &[UpsertOutcome]) -> Vec<(i64, String)> {
+        let from_records = self
+            .owners
+            .iter()
+            .zip(outcomes)
+            .map(|((id, label), outcome)| {
+                let what = match outcome {
+                    UpsertOutcome::Inserted { .. } => "inserted",
+                    UpsertOutcome::Updated { .. } => "updated",
+                    UpsertOutcome::Unchanged => "unchanged",
+                    UpsertOutcome::Stale => "stale (a newer copy is stored)",
+                };
+                (*id, format!("{label} {what}"))
+            });
+        self.notes.iter().cloned().chain(from_records).collect()
+    }
 }
 
 /// The inbox at a glance, for health screens and the benchmark.
@@ -305,6 +341,28 @@ impl<D: Db> SqlStore<D> {
         if done.is_empty() {
             return Ok(());
         }
+        let mut tx = self.db.begin().await?;
+        self.inbox_mark_processed_in(&mut tx, done, at).await?;
+        tx.commit().await
+    }
+
+    /// Marks the applied events processed inside the upsert's transaction.
+    pub(crate) async fn inbox_mark_applied_in(
+        &self,
+        tx: &mut D::Tx,
+        applied: &AppliedWebhooks<'_>,
+        outcomes: &[UpsertOutcome],
+    ) -> Result<()> {
+        let done = applied.results(outcomes);
+        self.inbox_mark_processed_in(tx, &done, applied.at).await
+    }
+
+    async fn inbox_mark_processed_in(
+        &self,
+        tx: &mut D::Tx,
+        done: &[(i64, String)],
+        at: Timestamp,
+    ) -> Result<()> {
         let d = self.db.dialect();
         let sql = format!(
             "UPDATE webhook_inbox SET status = 'processed', last_error = NULL, \
@@ -315,13 +373,12 @@ impl<D: Db> SqlStore<D> {
             id = d.json_element(0, SqlType::BigInt),
             rows = d.json_rows(1),
         );
-        let mut tx = self.db.begin().await?;
         for chunk in done.chunks(CHUNK * 2) {
             let json = serde_json::to_string(chunk).expect("pairs serialize");
             tx.execute(&sql, &[Value::Text(Some(json)), int(schema::micros(at))])
                 .await?;
         }
-        tx.commit().await
+        Ok(())
     }
 
     pub(crate) async fn inbox_mark_failed(

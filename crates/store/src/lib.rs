@@ -44,7 +44,9 @@ pub mod users;
 
 pub use alerts::AlertStore;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
-pub use inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
+pub use inbox::{
+    AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
+};
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
 };
@@ -118,6 +120,15 @@ pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static 
         &self,
         records: &[AnyRecord],
         notes: &[IngestNoteFor],
+    ) -> Result<UpsertReport>;
+
+    /// [`Store::upsert`] of the records applied from webhook events that
+    /// also marks those events (and `applied.notes`' events) processed in
+    /// the same transaction: one durable commit per inbox step.
+    async fn upsert_applying_webhooks(
+        &self,
+        records: &[AnyRecord],
+        applied: &AppliedWebhooks<'_>,
     ) -> Result<UpsertReport>;
 
     async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<Change>>;

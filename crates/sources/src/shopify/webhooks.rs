@@ -35,7 +35,7 @@ use super::normalize::{
     product_from_json, refund_from_json, NormalizeContext,
 };
 use opsdeck_domain::{FulfillmentState, Order, Product, SourceId, Timestamp};
-use opsdeck_store::{AnyRecord, Store, StoreError, StoredWebhook, SyncState, UpsertOutcome};
+use opsdeck_store::{AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -455,20 +455,20 @@ pub async fn process_inbox_once(
             step.failed += 1;
         }
     }
-    if !batch.records.is_empty() {
-        let report = store.upsert(&batch.records, None).await?;
-        for ((event, label), outcome) in batch.owners.into_iter().zip(&report.outcomes) {
-            let what = match outcome {
-                UpsertOutcome::Inserted { .. } => "inserted",
-                UpsertOutcome::Updated { .. } => "updated",
-                UpsertOutcome::Unchanged => "unchanged",
-                UpsertOutcome::Stale => "stale (a newer copy is stored)",
-            };
-            notes.push((event, format!("{label} {what}")));
-        }
+    step.processed = notes.len() + batch.owners.len();
+    if batch.records.is_empty() {
+        store.mark_webhooks_processed(&notes, now).await?;
+    } else {
+        // Records and "processed" in one commit (one fsync per step).
+        let applied = AppliedWebhooks {
+            owners: &batch.owners,
+            notes: &notes,
+            at: now,
+        };
+        store
+            .upsert_applying_webhooks(&batch.records, &applied)
+            .await?;
     }
-    step.processed = notes.len();
-    store.mark_webhooks_processed(&notes, now).await?;
     tracing::debug!(
         taken = step.taken,
         processed = step.processed,

@@ -3,7 +3,7 @@
 
 use crate::fixtures::*;
 use opsdeck_store::testing::TestStore;
-use opsdeck_store::{InboxEvent, InsertOutcome, WebhookStatus};
+use opsdeck_store::{AnyRecord, AppliedWebhooks, InboxEvent, InsertOutcome, WebhookStatus};
 
 fn event(source_id: &str, webhook_id: &str, at: &str) -> InboxEvent {
     InboxEvent {
@@ -171,6 +171,63 @@ pub(crate) async fn inbox_large_batches_commit_whole(db: &TestStore) {
         .await
         .unwrap();
     assert_eq!(db.store.webhook_stats().await.unwrap().processed, 450);
+}
+
+pub(crate) async fn inbox_events_applied_with_their_records_in_one_commit(db: &TestStore) {
+    let at = "2024-05-01T10:00:00Z";
+    let out = db
+        .store
+        .insert_webhooks(&[
+            event("shopify-a", "w1", at),
+            event("shopify-a", "w2", at),
+            event("shopify-a", "w3", at),
+        ])
+        .await
+        .unwrap();
+    let ids: Vec<i64> = out
+        .iter()
+        .map(|o| match o {
+            InsertOutcome::Inserted { id } => *id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let newer = order("o-1", "2024-05-01T10:00:00Z");
+    let older = order("o-1", "2024-04-01T10:00:00Z");
+    let applied = AppliedWebhooks {
+        owners: &[(ids[0], "order o-1".into()), (ids[1], "order o-1".into())],
+        notes: &[(ids[2], "nothing to do".into())],
+        at: ts(at),
+    };
+    let report = db
+        .store
+        .upsert_applying_webhooks(
+            &[AnyRecord::Order(newer), AnyRecord::Order(older)],
+            &applied,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.outcomes[1], opsdeck_store::UpsertOutcome::Stale);
+    assert!(db
+        .store
+        .pending_webhooks(ts(at), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let done = db
+        .store
+        .webhooks_with_status(WebhookStatus::Processed, 10)
+        .await
+        .unwrap();
+    let results: Vec<(i64, Option<&str>)> =
+        done.iter().map(|w| (w.id, w.result.as_deref())).collect();
+    assert_eq!(
+        results,
+        [
+            (ids[0], Some("order o-1 inserted")),
+            (ids[1], Some("order o-1 stale (a newer copy is stored)")),
+            (ids[2], Some("nothing to do")),
+        ]
+    );
 }
 
 pub(crate) async fn get_product_reads_one_product(db: &TestStore) {

@@ -94,6 +94,7 @@ conformance!(
     inbox_processed_events_leave_the_queue,
     inbox_failures_retry_later_then_give_up_visibly,
     inbox_large_batches_commit_whole,
+    inbox_events_applied_with_their_records_in_one_commit,
     get_product_reads_one_product,
     users_are_created_once_and_audited,
     sessions_read_back_touch_and_end,
