@@ -216,15 +216,58 @@ impl Conversation {
     }
 }
 
-/// Encodes a header value as RFC 2047 when it is not plain ASCII.
+/// Bytes of text per RFC 2047 encoded word: 45 bytes make 60 base64
+/// characters, 72 with `=?UTF-8?B?…?=`, within the 75 the RFC allows.
+const ENCODED_WORD_BYTES: usize = 45;
+/// SMTP refuses a line over 998 octets (RFC 5321 4.5.3.1.6); body lines are
+/// wrapped well before.
+const MAX_BODY_LINE: usize = 990;
+
+/// Encodes a header value as RFC 2047 when it is not plain ASCII: one
+/// encoded word per at most 45 bytes (never splitting a character), folded
+/// onto continuation lines, so no word exceeds 75 characters.
 fn header_value(s: &str) -> String {
     let s = s.replace(['\r', '\n'], " ");
     if s.is_ascii() {
-        s
-    } else {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
-        format!("=?UTF-8?B?{b64}?=")
+        return s;
     }
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    for c in s.chars() {
+        if chunk.len() + c.len_utf8() > ENCODED_WORD_BYTES {
+            words.push(std::mem::take(&mut chunk));
+        }
+        chunk.push(c);
+    }
+    words.push(chunk);
+    words
+        .iter()
+        .map(|w| {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(w.as_bytes());
+            format!("=?UTF-8?B?{b64}?=")
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n ")
+}
+
+/// `line` cut into pieces of at most [`MAX_BODY_LINE`] bytes, at a space
+/// when there is one in the second half, never inside a character.
+fn wrap_line(line: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = line;
+    while rest.len() > MAX_BODY_LINE {
+        let mut cut = MAX_BODY_LINE;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if let Some(space) = rest[..cut].rfind(' ').filter(|&i| i > cut / 2) {
+            cut = space + 1;
+        }
+        pieces.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    pieces.push(rest);
+    pieces
 }
 
 /// The DATA section: headers, blank line, dot-stuffed CRLF body, final dot.
@@ -239,7 +282,8 @@ pub(crate) fn message(config: &SmtpConfig, subject: &str, text: &str, id: &str) 
         jiff::fmt::rfc2822::to_string(&jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC))
             .unwrap_or_default(),
     );
-    for line in text.replace("\r\n", "\n").split('\n') {
+    let text = text.replace("\r\n", "\n");
+    for line in text.split('\n').flat_map(wrap_line) {
         if line.starts_with('.') {
             out.push('.');
         }
@@ -347,3 +391,7 @@ impl Notifier for EmailNotifier {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "email_tests.rs"]
+mod tests;
