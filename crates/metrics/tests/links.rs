@@ -151,7 +151,7 @@ fn plain_urgent(p: &Projection, cfg: &PanelConfig, b: u8) -> (usize, usize, Vec<
         let order = linked_order(p, b, t).map(|k| &p.orders.rows[&k]);
         let vip = order.is_some_and(|o| o.total > vip_value)
             || (t.email != 0
-                && p.orders.by_email.get(&t.email).map_or(0, Vec::len) >= cfg.vip_order_count);
+                && p.orders.by_email.get(&t.email).map_or(0, |v| v.len()) >= cfg.vip_order_count);
         let emergency = match (order, t.last_customer_message()) {
             (Some(o), Some(last)) => o.stage().is_open() && last - o.created >= 5 * 86_400,
             _ => false,

@@ -21,12 +21,12 @@
 //!   one entry per day: an inquiry is a repeat for a window starting on
 //!   day `first` exactly when its `prev_day ≥ first − lookback`.
 
+use super::keys::KeyMap;
 use super::orders::OrderState;
 use super::support::{Inquiry, SupportState, TicketRow};
 use super::text::{Classified, CHARGEBACK, INQUIRY_TYPES};
-use super::{local_day, BrandIx, Context};
+use super::{BrandIx, Context};
 use opsdeck_domain::Timestamp;
-use std::collections::HashMap;
 
 /// The order a ticket of brand `b` is about: the number quoted in its text,
 /// else the customer's most recent order of the brand placed before the
@@ -78,7 +78,7 @@ impl UrgentFacts {
         UrgentFacts {
             order_total: order.map(|o| o.total),
             customer_orders: (t.email != 0).then(|| {
-                let n = orders.by_email.get(&t.email).map_or(0, Vec::len);
+                let n = orders.by_email.get(&t.email).map_or(0, |v| v.len());
                 u32::try_from(n).unwrap_or(u32::MAX)
             }),
             chargeback: words.words & CHARGEBACK != 0,
@@ -190,12 +190,8 @@ impl SupportState {
         }
         if inquiry {
             let tz = &ctx.brands[usize::from(b)].time_zone;
-            let day = local_day(row.created, tz);
+            let (day, hour) = local_day_hour(row.created, tz);
             if sign > 0 {
-                let hour = Timestamp::from_second(row.created)
-                    .unwrap_or(Timestamp::UNIX_EPOCH)
-                    .to_zoned(tz.clone())
-                    .hour();
                 let q = Inquiry {
                     created: row.created,
                     order_number: words.order_number,
@@ -241,14 +237,52 @@ impl SupportState {
         keys.sort_unstable();
         keys.dedup();
         for key in keys {
+            let Some(row) = self.tickets.get(&key) else {
+                continue;
+            };
+            let inquiry = self.is_inquiry(row, ctx);
+            if !self.link_changed(key, row, inquiry, ctx, orders) {
+                continue;
+            }
             let Some(row) = self.tickets.remove(&key) else {
                 continue;
             };
-            let inquiry = self.is_inquiry(&row, ctx);
             self.account_linked(key, &row, inquiry, ctx, orders, -1);
             self.account_linked(key, &row, inquiry, ctx, orders, 1);
             self.tickets.insert(key, row);
         }
+    }
+
+    /// Whether what is kept of a ticket through its link (its urgent facts,
+    /// its inquiry's link) differs from what the orders give now.
+    fn link_changed(
+        &self,
+        key: u64,
+        row: &TicketRow,
+        inquiry: bool,
+        ctx: &Context,
+        orders: &OrderState,
+    ) -> bool {
+        if !(row.open || inquiry) {
+            return false;
+        }
+        let b = row.brand;
+        let words = row.words();
+        let now = link(orders, b, row, &words);
+        if row.open {
+            let facts = UrgentFacts::of(orders, row, &words, now);
+            if self.open.get(&(b, row.created, key)) != Some(&facts) {
+                return true;
+            }
+        }
+        if inquiry {
+            let tz = &ctx.brands[usize::from(b)].time_zone;
+            let (day, _) = local_day_hour(row.created, tz);
+            if self.inquiries.get(&(b, day, key)).map(|q| q.link) != Some(now) {
+                return true;
+            }
+        }
+        false
     }
 
     fn add_inquiry(&mut self, b: BrandIx, day: i32, key: u64, mut q: Inquiry) {
@@ -313,6 +347,16 @@ impl SupportState {
     }
 }
 
+/// The local day and hour (0–23) of a unix second in `tz`.
+fn local_day_hour(at: i64, tz: &jiff::tz::TimeZone) -> (i32, i64) {
+    let ts = Timestamp::from_second(at).unwrap_or(Timestamp::UNIX_EPOCH);
+    let local = at + i64::from(tz.to_offset(ts).seconds());
+    (
+        i32::try_from(local.div_euclid(86_400)).unwrap_or(0),
+        local.rem_euclid(86_400) / 3600,
+    )
+}
+
 /// Inserts (`sign` > 0) or removes one occurrence of `v` in a sorted vector.
 fn sorted_set<T: Ord + Copy>(list: &mut Vec<T>, v: T, sign: i64) {
     let at = list.partition_point(|x| *x < v);
@@ -324,4 +368,4 @@ fn sorted_set<T: Ord + Copy>(list: &mut Vec<T>, v: T, sign: i64) {
 }
 
 /// Ticket keys by what can link them to an order.
-pub type TicketIndex<K> = HashMap<K, Vec<u64>>;
+pub type TicketIndex<K> = KeyMap<K, Vec<u64>>;

@@ -15,9 +15,10 @@
 //! - Records of a kind it does not know yet (new ingest kinds), or of a
 //!   brand that is not configured, are counted and otherwise ignored.
 //!
-//! Layout: `keys` (hashing and interning), `links` (ticket → order links
-//! and what the urgent queue and where-is-my-order derive from them), `series` (counters and the sales
-//! time series), `text` (ticket keyword rules), `orders`, `support`, `catalog`,
+//! Layout: `keys` (hashing and interning), `series` (counters and the sales
+//! time series), `text` (ticket keyword rules), `orders`, `rows` (dense
+//! order rows), `support`, `links` (ticket → order links and what the
+//! urgent queue and where-is-my-order derive from them), `catalog`,
 //! `operations` (the other ingest kinds, order timeline extras).
 
 pub mod catalog;
@@ -25,6 +26,7 @@ pub mod keys;
 pub mod links;
 pub mod operations;
 pub mod orders;
+pub mod rows;
 pub mod series;
 pub mod support;
 pub mod text;

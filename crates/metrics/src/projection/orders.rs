@@ -5,7 +5,8 @@
 //! called with +1 when a row arrives and −1 with the old row when an update
 //! replaces it, so an update can never leave a stale trace behind.
 
-use super::keys::{email_key, order_number, record_key, Symbols};
+use super::keys::{email_key, order_number, record_key, KeyMap, Symbols};
+use super::rows::OrderRows;
 use super::series::{update, Counter, Sales, SalesSeries};
 use super::{local_day, BrandIx, Context};
 use opsdeck_domain::{FulfillmentState, Order, OrderFulfillmentStatus};
@@ -77,6 +78,8 @@ pub const NONE: i32 = i32::MIN;
 /// The compact copy of an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRow {
+    /// The record key (see `keys::record_key`): rows are stored by it.
+    pub key: u64,
     pub created: i64,
     pub total: i64,
     pub email: u64,
@@ -113,7 +116,13 @@ impl OrderRow {
             || self.is(TEST) != new.is(TEST)
     }
 
-    fn from_order(o: &Order, brand: BrandIx, ctx: &Context, syms: &mut Symbols) -> OrderRow {
+    fn from_order(
+        key: u64,
+        o: &Order,
+        brand: BrandIx,
+        ctx: &Context,
+        syms: &mut Symbols,
+    ) -> OrderRow {
         let created = o.created_at.as_second();
         let off =
             |t: jiff::Timestamp| -> i32 { i32::try_from(t.as_second() - created).unwrap_or(NONE) };
@@ -192,6 +201,7 @@ impl OrderRow {
             Stage::ShippedUntracked
         };
         OrderRow {
+            key,
             created,
             total: o.total_price.minor,
             email: email_key(
@@ -274,10 +284,13 @@ impl Counter for SkuDay {
     }
 }
 
+/// A customer's orders as (brand, created, key), sorted.
+pub type CustomerOrders = Box<[(BrandIx, i64, u64)]>;
+
 /// Everything the projection knows about orders.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderState {
-    pub rows: HashMap<u64, OrderRow>,
+    pub rows: OrderRows,
     pub sales: Vec<SalesSeries>,
     pub days: BTreeMap<(BrandIx, i32), OrderDay>,
     pub carriers: BTreeMap<(BrandIx, i32, u32), CarrierDay>,
@@ -288,11 +301,11 @@ pub struct OrderState {
     /// as "all minus the recent ones" and only walk the recent ones.
     pub open_count: BTreeMap<BrandIx, i64>,
     /// (brand, order number) → order key, for "#1001" in a ticket.
-    pub by_number: HashMap<(BrandIx, u32), u64>,
+    pub by_number: KeyMap<(BrandIx, u32), u64>,
     /// Customer e-mail key → their orders as (brand, created, key), sorted,
     /// for VIP and linking a ticket to the customer's latest order of a
     /// brand without looking the rows up.
-    pub by_email: HashMap<u64, Vec<(BrandIx, i64, u64)>>,
+    pub by_email: KeyMap<u64, CustomerOrders>,
 }
 
 impl OrderState {
@@ -314,25 +327,41 @@ impl OrderState {
         syms: &mut Symbols,
     ) -> [(BrandIx, u32, u64); 2] {
         let key = record_key(o.source.as_str(), &o.external_id);
-        let row = OrderRow::from_order(o, brand, ctx, syms);
-        let old = self.rows.remove(&key);
+        let row = OrderRow::from_order(key, o, brand, ctx, syms);
+        // The rows are set aside while the rollups change, so a row can be
+        // read from them while `self` is updated.
+        let mut rows = std::mem::take(&mut self.rows);
+        let old = rows.insert(row);
+        let row = &rows[&key];
         let touched = match &old {
-            Some(old) if !old.links_differently(&row) => [(0, 0, 0); 2],
+            Some(old) if !old.links_differently(row) => [(0, 0, 0); 2],
             Some(old) => [
                 (old.brand, old.number, old.email),
                 (row.brand, row.number, row.email),
             ],
             None => [(row.brand, row.number, row.email), (0, 0, 0)],
         };
+        // What did not change is left alone: the customer/number indexes
+        // and the sales series (most updates change a status, not these).
+        let parts = match &old {
+            Some(old) => Parts {
+                index: index_entry(old) != index_entry(row),
+                sales: sales_entry(old) != sales_entry(row),
+            },
+            None => Parts {
+                index: true,
+                sales: true,
+            },
+        };
         if let Some(old) = old {
-            self.account(key, &old, ctx, -1);
+            self.account(key, &old, ctx, parts, -1);
         }
-        self.account(key, &row, ctx, 1);
-        self.rows.insert(key, row);
+        self.account(key, row, ctx, parts, 1);
+        self.rows = rows;
         touched
     }
 
-    fn account(&mut self, key: u64, row: &OrderRow, ctx: &Context, sign: i64) {
+    fn account(&mut self, key: u64, row: &OrderRow, ctx: &Context, parts: Parts, sign: i64) {
         if row.is(TEST) {
             return;
         }
@@ -340,35 +369,19 @@ impl OrderState {
         let brand = &ctx.brands[usize::from(b)];
         let cancelled = row.is(CANCELLED);
         let foreign = row.is(FOREIGN);
-        let paid = !cancelled && !foreign;
-        let sales = Sales {
-            orders: 1,
-            paid_orders: i64::from(paid),
-            revenue: if paid { row.total } else { 0 },
-            foreign: i64::from(!cancelled && foreign),
-        };
-        self.sales[usize::from(b)].add(row.created, &sales, sign);
+        if let (true, Some((_, created, sales))) = (parts.sales, sales_entry(row)) {
+            self.sales[usize::from(b)].add(created, &sales, sign);
+        }
         let day = local_day(row.created, &brand.time_zone);
-        if row.number != 0 {
+        if parts.index && row.number != 0 {
             if sign > 0 {
                 self.by_number.insert((b, row.number), key);
             } else if self.by_number.get(&(b, row.number)) == Some(&key) {
                 self.by_number.remove(&(b, row.number));
             }
         }
-        if row.email != 0 {
-            let list = self.by_email.entry(row.email).or_default();
-            let entry = (b, row.created, key);
-            if sign > 0 {
-                // Sorted, so the list does not depend on arrival order.
-                let at = list.partition_point(|k| *k < entry);
-                list.insert(at, entry);
-            } else {
-                list.retain(|k| *k != entry);
-                if list.is_empty() {
-                    self.by_email.remove(&row.email);
-                }
-            }
+        if parts.index && row.email != 0 {
+            self.index_customer(row.email, (b, row.created, key), sign);
         }
         if cancelled {
             return;
@@ -428,6 +441,66 @@ impl OrderState {
                 },
             };
             update(&mut self.skus, (b, day, l.sku), &v, sign);
+        }
+    }
+}
+
+/// Which parts of an order's contribution an update changes.
+#[derive(Debug, Clone, Copy)]
+struct Parts {
+    /// `by_number` and `by_email`.
+    index: bool,
+    sales: bool,
+}
+
+/// What an order puts in the number and customer indexes (test orders: nothing).
+fn index_entry(row: &OrderRow) -> Option<(BrandIx, u32, u64, i64)> {
+    (!row.is(TEST)).then_some((row.brand, row.number, row.email, row.created))
+}
+
+/// What an order adds to its brand's sales series (test orders: nothing).
+fn sales_entry(row: &OrderRow) -> Option<(BrandIx, i64, Sales)> {
+    if row.is(TEST) {
+        return None;
+    }
+    let cancelled = row.is(CANCELLED);
+    let foreign = row.is(FOREIGN);
+    let paid = !cancelled && !foreign;
+    let sales = Sales {
+        orders: 1,
+        paid_orders: i64::from(paid),
+        revenue: if paid { row.total } else { 0 },
+        foreign: i64::from(!cancelled && foreign),
+    };
+    Some((row.brand, row.created, sales))
+}
+
+impl OrderState {
+    /// Adds or removes an order in its customer's sorted list. The list is
+    /// a boxed slice of exactly its length (most customers have one to
+    /// three orders, and a vector's spare capacity doubled their cost),
+    /// rebuilt in one allocation.
+    fn index_customer(&mut self, email: u64, entry: (BrandIx, i64, u64), sign: i64) {
+        let list: &[(BrandIx, i64, u64)] = self.by_email.get(&email).map_or(&[], |l| l);
+        let at = list.partition_point(|k| *k < entry);
+        let new: CustomerOrders = if sign > 0 {
+            let mut v = Vec::with_capacity(list.len() + 1);
+            v.extend_from_slice(&list[..at]);
+            v.push(entry);
+            v.extend_from_slice(&list[at..]);
+            v.into_boxed_slice()
+        } else if list.get(at) == Some(&entry) {
+            let mut v = Vec::with_capacity(list.len() - 1);
+            v.extend_from_slice(&list[..at]);
+            v.extend_from_slice(&list[at + 1..]);
+            v.into_boxed_slice()
+        } else {
+            return;
+        };
+        if new.is_empty() {
+            self.by_email.remove(&email);
+        } else {
+            self.by_email.insert(email, new);
         }
     }
 }

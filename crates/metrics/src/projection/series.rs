@@ -62,19 +62,83 @@ impl Counter for Sales {
     }
 }
 
-/// Sales of one brand over time: per UTC hour, and per second for the two
-/// partial hours at the edges of a range. A range sum touches at most one
-/// entry per hour inside it plus the orders of two hours.
+/// Sales of one brand over time: per UTC hour, and per second inside each
+/// hour for the two partial hours at the edges of a range. A range sum
+/// touches at most one entry per hour inside it plus the orders of two hours.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SalesSeries {
-    hours: BTreeMap<i64, Sales>,
-    seconds: BTreeMap<i64, Sales>,
+    hours: BTreeMap<i64, Hour>,
+}
+
+/// One UTC hour: its total, and its seconds that hold orders, sorted — a
+/// vector of 24-byte entries (a map entry per second cost ~60 bytes per
+/// order; a vector keeps spare room so adding an order rarely reallocates).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Hour {
+    total: Sales,
+    seconds: Vec<Second>,
+}
+
+/// The sales of one second; counts fit 32 bits (orders in one second of
+/// one brand).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Second {
+    revenue: i64,
+    orders: i32,
+    paid_orders: i32,
+    foreign: i32,
+    second: u16,
+}
+
+impl Second {
+    fn sales(&self) -> Sales {
+        Sales {
+            orders: i64::from(self.orders),
+            paid_orders: i64::from(self.paid_orders),
+            revenue: self.revenue,
+            foreign: i64::from(self.foreign),
+        }
+    }
+}
+
+fn narrow(v: i64) -> i32 {
+    i32::try_from(v).expect("orders in one second fit 32 bits")
 }
 
 impl SalesSeries {
     pub fn add(&mut self, at: i64, sales: &Sales, sign: i64) {
-        update(&mut self.hours, at.div_euclid(3600), sales, sign);
-        update(&mut self.seconds, at, sales, sign);
+        use std::collections::btree_map::Entry;
+        let (h, second) = (at.div_euclid(3600), at.rem_euclid(3600) as u16);
+        let hour = match self.hours.entry(h) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(Hour::default()),
+        };
+        hour.total.add(sales, sign);
+        let seconds = &mut hour.seconds;
+        let at = seconds.partition_point(|s| s.second < second);
+        if seconds.get(at).is_none_or(|s| s.second != second) {
+            seconds.insert(
+                at,
+                Second {
+                    revenue: 0,
+                    orders: 0,
+                    paid_orders: 0,
+                    foreign: 0,
+                    second,
+                },
+            );
+        }
+        let s = &mut seconds[at];
+        s.revenue += sales.revenue * sign;
+        s.orders += narrow(sales.orders * sign);
+        s.paid_orders += narrow(sales.paid_orders * sign);
+        s.foreign += narrow(sales.foreign * sign);
+        if s.sales().is_empty() {
+            seconds.remove(at);
+        }
+        if hour.seconds.is_empty() && hour.total.is_empty() {
+            self.hours.remove(&h);
+        }
     }
 
     /// Sales of orders created in `[from, to)` (unix seconds).
@@ -86,30 +150,42 @@ impl SalesSeries {
         let first_full = from.div_euclid(3600) + i64::from(from.rem_euclid(3600) != 0);
         let last_full = to.div_euclid(3600); // exclusive
         if first_full >= last_full {
-            for (_, s) in self.seconds.range(from..to) {
-                total.add(s, 1);
-            }
+            self.add_seconds(&mut total, from, to);
             return total;
         }
-        for (_, s) in self.seconds.range(from..first_full * 3600) {
-            total.add(s, 1);
+        self.add_seconds(&mut total, from, first_full * 3600);
+        for (_, h) in self.hours.range(first_full..last_full) {
+            total.add(&h.total, 1);
         }
-        for (_, s) in self.hours.range(first_full..last_full) {
-            total.add(s, 1);
-        }
-        for (_, s) in self.seconds.range(last_full * 3600..to) {
-            total.add(s, 1);
-        }
+        self.add_seconds(&mut total, last_full * 3600, to);
         total
     }
 
-    /// Distinct seconds holding at least one order (memory accounting).
+    /// Adds the per-second sales in `[from, to)`.
+    fn add_seconds(&self, total: &mut Sales, from: i64, to: i64) {
+        if from >= to {
+            return;
+        }
+        for (h, hour) in self
+            .hours
+            .range(from.div_euclid(3600)..=(to - 1).div_euclid(3600))
+        {
+            for s in hour.seconds.iter() {
+                let at = h * 3600 + i64::from(s.second);
+                if (from..to).contains(&at) {
+                    total.add(&s.sales(), 1);
+                }
+            }
+        }
+    }
+
+    /// Distinct seconds holding at least one order, plus hours (memory accounting).
     pub fn len(&self) -> usize {
-        self.seconds.len() + self.hours.len()
+        self.hours.values().map(|h| h.seconds.len()).sum::<usize>() + self.hours.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.seconds.is_empty()
+        self.hours.is_empty()
     }
 }
 

@@ -7,14 +7,14 @@
 //! recomputed from its row whenever the ticket or one of its messages
 //! changes: −old, +new, like orders.
 
-use super::keys::{email_key, record_key, Symbols};
+use super::keys::{email_key, record_key, KeyMap, Symbols};
 use super::links::{TicketIndex, UrgentFacts, WismoDay};
 use super::orders::OrderState;
 use super::series::{bump_count, update, Counter, Durations};
 use super::text::{classify, Classified};
 use super::{local_day, BrandIx, Context};
 use opsdeck_domain::{SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub const NO_BRAND: BrandIx = BrandIx::MAX;
 
@@ -156,10 +156,10 @@ pub struct SurveyRow {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SupportState {
-    pub tickets: HashMap<u64, TicketRow>,
+    pub tickets: KeyMap<u64, TicketRow>,
     /// Message key → its ticket's key.
-    pub message_ticket: HashMap<u64, u64>,
-    pub surveys: HashMap<u64, SurveyRow>,
+    pub message_ticket: KeyMap<u64, u64>,
+    pub surveys: KeyMap<u64, SurveyRow>,
     pub days: BTreeMap<(BrandIx, i32), TicketDay>,
     /// Open tickets by brand and creation (newest last), with what their
     /// urgent flags depend on, for the urgent queue.
@@ -187,7 +187,7 @@ pub struct SupportState {
     /// The same by customer e-mail key (any brand).
     pub ticket_emails: TicketIndex<u64>,
     /// Order key → its linked inquiries as sorted (created, ticket key, local day).
-    pub chains: HashMap<u64, Vec<(i64, u64, i32)>>,
+    pub chains: KeyMap<u64, Vec<(i64, u64, i32)>>,
     /// Where-is-my-order figures per (brand, local day created).
     pub wismo_days: BTreeMap<(BrandIx, i32), WismoDay>,
 }
