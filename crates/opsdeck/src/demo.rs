@@ -170,6 +170,28 @@ pub fn demo_simulator(seed: u64, now: Timestamp) -> Simulator {
     simulator
 }
 
+/// Shell lines exporting the simulator's fake credentials under the
+/// environment variable names `opsdeck default-config` uses, so a
+/// configuration of one's own can be tried against the demo's stores.
+pub fn simulator_credentials(simulator: &Simulator) -> Vec<String> {
+    let mut lines: Vec<String> = simulator
+        .shops()
+        .iter()
+        .map(|shop| {
+            format!(
+                "export OPSDECK_SHOPIFY_{}_TOKEN={}",
+                shop.slug.to_ascii_uppercase().replace('-', "_"),
+                shop.access_token
+            )
+        })
+        .collect();
+    let (user, api_key) = simulator.gorgias_credentials();
+    lines.push(format!(
+        "export OPSDECK_GORGIAS_API_KEY={api_key}   # [gorgias] user = \"{user}\""
+    ));
+    lines
+}
+
 /// Runs the demo until `shutdown` completes.
 pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.data_dir)
@@ -249,6 +271,10 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     println!("  JSON API:   http://{}/api/v1/order-volume", running.addr);
     println!("  simulated Shopify stores at http://{sim_addr}/shops/{{plentum,mavena,pawfully,retromedy}}");
     println!("  simulated Gorgias helpdesk at http://{sim_addr}/gorgias/api/tickets");
+    println!("  to point `opsdeck serve` at the simulator (base_url as above; fake credentials):");
+    for line in simulator_credentials(&simulator) {
+        println!("    {line}");
+    }
     println!("  database:   {}", db_path.display());
     println!("  alerts:     http://{}/api/v1/alerts (messages to the fake Slack, Telegram and email relay are printed below)", running.addr);
     println!("  log in with (created for this demo, shown only now):");
@@ -271,6 +297,28 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The printed lines carry every shop's token under the variable the
+    /// example configuration names, and the helpdesk's key.
+    #[test]
+    fn simulator_credentials_match_the_example_configuration() {
+        let simulator = demo_simulator(7, Timestamp::now());
+        let lines = simulator_credentials(&simulator);
+        let example = crate::config::EXAMPLE_CONFIG;
+        for shop in simulator.shops() {
+            let var = format!("OPSDECK_SHOPIFY_{}_TOKEN", shop.slug.to_ascii_uppercase());
+            assert!(
+                lines.contains(&format!("export {var}={}", shop.access_token)),
+                "{var}: {lines:?}"
+            );
+        }
+        assert!(example.contains("\"OPSDECK_SHOPIFY_PLENTUM_TOKEN\""));
+        let (user, key) = simulator.gorgias_credentials();
+        let gorgias = lines.last().unwrap();
+        assert!(gorgias.starts_with(&format!("export OPSDECK_GORGIAS_API_KEY={key} ")));
+        assert!(gorgias.contains(&user));
+        assert!(example.contains("\"OPSDECK_GORGIAS_API_KEY\""));
+    }
 
     /// More calls than Gorgias's window allows: none refused, and the call
     /// limit header never nears the level at which the connector paces.
