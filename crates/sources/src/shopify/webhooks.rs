@@ -5,9 +5,11 @@
 //! ([`process_inbox_once`], one step, what tests drive) and runs that step
 //! whenever the receiver signals new events ([`run_inbox_loop`]).
 //!
-//! Exactly-once in effect: processing is at-least-once (an event whose
-//! records were upserted but which was not yet marked processed when the
-//! process died is processed again), and every effect is idempotent — whole
+//! Exactly-once in effect: a step's records and the marks that its events
+//! are processed are one transaction, so a crash applies all or nothing of
+//! it. Effects outside that transaction (an `app/uninstalled` note, written
+//! before its event is marked) are at-least-once, and every effect is
+//! idempotent anyway — whole
 //! records go through the store's newer-wins upsert, a fulfillment merged
 //! into an order replaces the stored one only if its own `updated_at` is
 //! newer, and a refund is added only if its id is not there yet.
