@@ -50,29 +50,31 @@ pub fn webhook_address(config: &Config, address: Option<&str>) -> anyhow::Result
     Ok(url)
 }
 
-fn subscriptions(body: &Value) -> Vec<Subscription> {
-    body["webhooks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|w| Subscription {
-            id: match &w["id"] {
-                Value::Number(n) => n.to_string(),
-                other => other.as_str().unwrap_or_default().to_string(),
-            },
-            topic: w["topic"].as_str().unwrap_or_default().to_string(),
-            address: w["address"].as_str().unwrap_or_default().to_string(),
-        })
-        .collect()
+fn subscription(w: &Value) -> Subscription {
+    Subscription {
+        id: match &w["id"] {
+            Value::Number(n) => n.to_string(),
+            other => other.as_str().unwrap_or_default().to_string(),
+        },
+        topic: w["topic"].as_str().unwrap_or_default().to_string(),
+        address: w["address"].as_str().unwrap_or_default().to_string(),
+    }
 }
 
-/// The shop's subscriptions.
+/// The shop's subscriptions, every page: Shopify lists 50 by default
+/// (at most 250 per page) and gives the next page in the `Link` header.
 pub async fn list_shop(client: &ShopifyClient) -> anyhow::Result<Vec<Subscription>> {
     let mut stats = CallStats::default();
-    let body = client
-        .call_json(Method::GET, "webhooks", None, &mut stats)
-        .await?;
-    Ok(subscriptions(&body))
+    let mut url = client.resource_url("webhooks", &[("limit", "250".to_string())]);
+    let mut subs = Vec::new();
+    loop {
+        let page = client.get_page(&url, "webhooks", &mut stats).await?;
+        subs.extend(page.records.iter().map(subscription));
+        match page.next {
+            Some(next) => url = next,
+            None => return Ok(subs),
+        }
+    }
 }
 
 /// Subscribes `address` to every handled topic the shop lacks.
