@@ -160,8 +160,17 @@ fn timing(s: &Section<'_, '_>, base: Timing) -> Timing {
     }
 }
 
+/// A rule's number: hours, days, ratios and floors are never negative (a
+/// negative one would make a rule fire always or never, silently).
 fn number(s: &Section<'_, '_>, key: &'static str, current: f64) -> f64 {
-    s.opt_f64(key).unwrap_or(current)
+    match s.opt_f64(key) {
+        Some(v) if v.is_finite() && v >= 0.0 => v,
+        Some(v) => {
+            s.problem(key, format!("must be a number of 0 or more, found {v}"));
+            current
+        }
+        None => current,
+    }
 }
 
 /// The condition's numbers, each replaceable by a key of the same name.
@@ -319,11 +328,15 @@ pub(super) fn parse_alerts(
     };
     if let Some(a) = root.opt_table("alerts") {
         let to_std = |d: jiff::SignedDuration| Duration::try_from(d).ok();
-        if let Some(d) = duration(&a, "every").and_then(to_std) {
-            cfg.every = d;
-        }
-        if let Some(d) = duration(&a, "lease").and_then(to_std) {
-            cfg.lease = d;
+        for (key, slot) in [("every", &mut cfg.every), ("lease", &mut cfg.lease)] {
+            match duration(&a, key) {
+                Some(d) if d.is_positive() => *slot = to_std(d).unwrap_or(*slot),
+                Some(_) => a.problem(
+                    key,
+                    "must be a positive duration like \"5s\" (0 would evaluate without pause or never lead)",
+                ),
+                None => {}
+            }
         }
         for s in a.array_of_tables("rules") {
             if let Some(rule) = rule_of(&s, &cfg.rules).cloned() {

@@ -381,3 +381,26 @@ fn bad_reporting_rates_name_line_and_key() {
     has("line 9: reporting.rates.SEK: 0.0000001 is below 0.000001");
     assert_eq!(found.len(), 6, "{found:#?}");
 }
+
+/// `every = "0s"` made the alert evaluator spin and `lease = "0s"` left no
+/// leader; negative rule numbers made a rule fire always or never. All were
+/// accepted silently.
+#[test]
+fn alert_timings_and_rule_numbers_must_be_positive() {
+    for (from, to, key) in [
+        ("every = \"5s\"", "every = \"0s\"", "alerts.every"),
+        ("lease = \"30s\"", "lease = \"0s\"", "alerts.lease"),
+        ("hours = 6", "hours = -6", "alerts.rules[0].hours"),
+    ] {
+        assert!(EXAMPLE_CONFIG.contains(from), "{from}");
+        let found = problems(&EXAMPLE_CONFIG.replacen(from, to, 1));
+        assert_eq!(found.len(), 1, "{to}: {found:?}");
+        assert_eq!(found[0].key, key, "{to}");
+        assert!(found[0].line.is_some(), "{to}");
+    }
+    let config = parse_config(
+        &EXAMPLE_CONFIG.replacen("hours = 6", "hours = 0.5", 1),
+        &env(),
+    );
+    assert!(config.is_ok(), "fractional hours stay allowed");
+}
