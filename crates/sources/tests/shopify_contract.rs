@@ -75,8 +75,30 @@ async fn a_deprecation_notice_is_kept_for_the_operator() {
     let url = client.resource_url("orders", &[]);
     client.get_page(&url, "orders", &mut stats).await.unwrap();
     assert_eq!(client.deprecation_notice(), None);
+    assert_eq!(client.answered_api_version(), None);
     client.get_page(&url, "orders", &mut stats).await.unwrap();
     assert_eq!(client.deprecation_notice().as_deref(), Some(reason));
+    assert_eq!(client.answered_api_version(), Some("2025-07"));
+}
+
+#[tokio::test]
+async fn the_version_that_answered_is_kept_when_shopify_falls_forward() {
+    // An unsupported version is served as the oldest supported one.
+    let mut answered = answer(200, r#"{"orders":[]}"#);
+    answered
+        .headers
+        .push(("X-Shopify-API-Version", "2025-01".to_string()));
+    let (base, _) = fake_shop(vec![answered]).await;
+    let mut settings = client(&base).settings().clone();
+    settings.api_version = "2023-04".into();
+    let client = opsdeck_sources::ShopifyClient::new(settings).unwrap();
+    let url = client.resource_url("orders", &[]);
+    assert!(url.path().contains("/admin/api/2023-04/"), "{url}");
+    client
+        .get_page(&url, "orders", &mut CallStats::default())
+        .await
+        .unwrap();
+    assert_eq!(client.answered_api_version(), Some("2025-01"));
 }
 
 #[tokio::test]

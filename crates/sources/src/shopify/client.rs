@@ -32,8 +32,7 @@ use crate::http::{
 use opsdeck_domain::SourceId;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, LINK};
 use serde_json::Value;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use url::Url;
 
 const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
@@ -64,7 +63,8 @@ pub struct ShopifyClient {
     /// Retries, and the earliest moment the next request may go out (bucket
     /// pacing and Retry-After), shared by every caller of this client.
     pacer: RetryPacer,
-    version_logged: AtomicBool,
+    /// The `X-Shopify-API-Version` of the first answer that carried one.
+    answered_version: OnceLock<String>,
     /// The last `X-Shopify-API-Deprecated-Reason` seen, logged once per text.
     deprecation: Mutex<Option<String>>,
 }
@@ -89,7 +89,7 @@ impl ShopifyClient {
             settings,
             http,
             token,
-            version_logged: AtomicBool::new(false),
+            answered_version: OnceLock::new(),
             deprecation: Mutex::new(None),
         })
     }
@@ -214,6 +214,14 @@ impl ShopifyClient {
         Ok(url)
     }
 
+    /// The API version Shopify answered with (`X-Shopify-API-Version`),
+    /// once an answer carried it. It differs from the configured one when
+    /// that version is no longer supported: Shopify then serves the oldest
+    /// supported version instead, which is logged as a warning.
+    pub fn answered_api_version(&self) -> Option<&str> {
+        self.answered_version.get().map(String::as_str)
+    }
+
     /// The last deprecation Shopify reported for this shop's calls (the
     /// `X-Shopify-API-Deprecated-Reason` header), for the operator to act on
     /// before the version or field is removed.
@@ -245,7 +253,7 @@ impl ShopifyClient {
         let Some(answered) = header_str(headers, API_VERSION_HEADER) else {
             return;
         };
-        if self.version_logged.swap(true, Ordering::Relaxed) {
+        if self.answered_version.set(answered.to_string()).is_err() {
             return;
         }
         let requested = self.settings.api_version.as_str();
