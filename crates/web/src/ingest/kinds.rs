@@ -13,8 +13,8 @@ use opsdeck_domain::order::{CustomerRef, Fulfillment, LineItem, Refund, RefundLi
 use opsdeck_domain::support::Party;
 use opsdeck_domain::{
     Brand, BrandId, Currency, FulfillmentUpdate, HealthCheck, InventoryBatch, InventoryLevel,
-    Order, OrderStatusChange, PaymentEvent, Product, ReturnRequest, ReviewItem, SatisfactionSurvey,
-    SourceId, Ticket, TicketMessage, TrackingEvent, Variant,
+    Money, Order, OrderStatusChange, PaymentEvent, Product, ReturnRequest, ReviewItem,
+    SatisfactionSurvey, SourceId, Ticket, TicketMessage, TrackingEvent, Variant,
 };
 use opsdeck_store::AnyRecord;
 
@@ -116,6 +116,28 @@ pub fn read_record(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Pa
     parsed
 }
 
+/// An order's amounts are never below zero (refunds are their own records).
+fn not_negative(o: &Obj, key: &str, money: Option<Money>) -> Option<Money> {
+    match money {
+        Some(m) if m.minor < 0 => {
+            o.problem(key, format!("must not be negative, got {}", m.display()));
+            None
+        }
+        other => other,
+    }
+}
+
+/// A number of units: 0 or more.
+fn count(o: &Obj, key: &str, n: Option<i64>) -> Option<i64> {
+    match n {
+        Some(q) if q < 0 => {
+            o.problem(key, format!("must be 0 or more, got {q}"));
+            None
+        }
+        other => other,
+    }
+}
+
 fn wrap<T>(f: fn(T) -> AnyRecord) -> impl Fn(T) -> Parsed {
     move |r| Parsed::Record(f(r))
 }
@@ -137,10 +159,18 @@ fn order(o: &Obj, cx: &RecordContext) -> Option<Order> {
     let cancelled_at = o.opt_timestamp("cancelled_at");
     let cancel_reason = o.opt_string("cancel_reason");
     let closed_at = o.opt_timestamp("closed_at");
-    let total_price = o.money("total_price", Some(cur));
-    let subtotal_price = o.opt_money("subtotal_price", Some(cur));
-    let total_discounts = o.opt_money("total_discounts", Some(cur));
-    let total_tax = o.opt_money("total_tax", Some(cur));
+    let total_price = not_negative(o, "total_price", o.money("total_price", Some(cur)));
+    let subtotal_price = not_negative(
+        o,
+        "subtotal_price",
+        o.opt_money("subtotal_price", Some(cur)),
+    );
+    let total_discounts = not_negative(
+        o,
+        "total_discounts",
+        o.opt_money("total_discounts", Some(cur)),
+    );
+    let total_tax = not_negative(o, "total_tax", o.opt_money("total_tax", Some(cur)));
     let financial_status = o.open_enum("financial_status");
     let fulfillment_status = o.open_enum_or("fulfillment_status", "unfulfilled".parse().ok()?);
     let tags = o.strings("tags");
@@ -168,9 +198,9 @@ fn order(o: &Obj, cx: &RecordContext) -> Option<Order> {
             l.opt_string("sku"),
             l.string("title"),
             l.opt_string("variant_title"),
-            l.int("quantity"),
-            l.money("price", Some(cur)),
-            l.opt_int("fulfilled_quantity"),
+            count(l, "quantity", l.int("quantity")),
+            not_negative(l, "price", l.money("price", Some(cur))),
+            count(l, "fulfilled_quantity", l.opt_int("fulfilled_quantity")),
         );
         Some(LineItem {
             external_id: r.0?,

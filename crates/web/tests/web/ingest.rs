@@ -574,3 +574,31 @@ async fn a_committed_batch_wakes_the_projection_follower() {
     let after = fx.state.store.record_counts().await.unwrap().orders;
     assert_eq!(after, before + 1, "woken after the order was stored");
 }
+
+/// A negative order total, price or quantity was stored as sent (and then
+/// counted as negative revenue and units).
+#[tokio::test]
+async fn negative_amounts_and_quantities_are_refused() {
+    let fx = Fixture::new().await;
+    let t = token(&fx, "mavena", TokenKinds::All).await;
+    let mut negative = order_json("1");
+    negative["total_price"] = json!({"amount": "-5.00", "currency": "USD"});
+    negative["total_tax"] = json!({"amount": "-0.01", "currency": "USD"});
+    negative["line_items"][0]["quantity"] = json!(-3);
+    negative["line_items"][0]["price"] = json!({"amount": "-1.00", "currency": "USD"});
+    let a = refused(&fx, "orders", Some(&t), batch(vec![negative]), 422).await;
+    assert_eq!(
+        fields(&a),
+        [
+            "records[0].total_price: must not be negative, got -$5.00",
+            "records[0].total_tax: must not be negative, got -$0.01",
+            "records[0].line_items[0].quantity: must be 0 or more, got -3",
+            "records[0].line_items[0].price: must not be negative, got -$1.00",
+        ]
+    );
+    // Zero stays allowed (a free sample).
+    let mut free = order_json("2");
+    free["total_price"] = json!({"amount": "0.00", "currency": "USD"});
+    let (status, body) = post(&fx, "orders", &t, vec![free]).await;
+    assert_eq!(status, 200, "{body}");
+}
