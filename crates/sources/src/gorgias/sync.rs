@@ -322,6 +322,11 @@ async fn sync_tickets(c: &GorgiasConnector, p: &mut Progress<'_>) -> Result<(), 
     let mut walk = stored_walk(&p.book.state);
     p.run.resumed = walk.is_some();
     let mut top = walk.as_ref().and_then(|w| w.top);
+    // Stopping at the floor is only safe while the listing really comes
+    // newest change first; once a ticket is newer than the one before it,
+    // the order was not honoured and the walk goes on to the end.
+    let mut sorted = true;
+    let mut previous: Option<Timestamp> = None;
     loop {
         let cursor = walk.as_ref().map(|w| w.next.clone());
         let page = match c
@@ -339,7 +344,7 @@ async fn sync_tickets(c: &GorgiasConnector, p: &mut Progress<'_>) -> Result<(), 
             Err(e) => return Err(e.into()),
         };
         p.run.pages += 1;
-        let mut reached_floor = page.next_cursor.is_none();
+        let mut below_floor = false;
         let mut records = Vec::new();
         let mut brands = Vec::new();
         for raw in &page.records {
@@ -352,8 +357,15 @@ async fn sync_tickets(c: &GorgiasConnector, p: &mut Progress<'_>) -> Result<(), 
                 }
             };
             top = top.max(Some(ticket.updated_at));
+            if sorted && previous.is_some_and(|before| ticket.updated_at > before) {
+                tracing::warn!(
+                    "tickets not listed newest change first; reading the whole list this run"
+                );
+                sorted = false;
+            }
+            previous = Some(ticket.updated_at);
             if floor.is_some_and(|f| ticket.updated_at < f) {
-                reached_floor = true;
+                below_floor = true;
                 continue;
             }
             let messages = ticket_messages(c, p, &ticket.external_id).await?;
@@ -375,6 +387,7 @@ async fn sync_tickets(c: &GorgiasConnector, p: &mut Progress<'_>) -> Result<(), 
                 })
             }));
         }
+        let reached_floor = page.next_cursor.is_none() || (sorted && below_floor);
         if reached_floor {
             let watermark = p.book.state.watermark.max(top);
             p.commit(&records, watermark, None).await?;
