@@ -68,21 +68,14 @@ pub const AGE_BUCKETS: [(&str, i64); 4] =
 /// boundary (or the limit) are walked; the older ones are the brand's open
 /// count minus those, so a backlog of stuck orders costs nothing.
 pub fn open_ages(p: &Projection, b: BrandIx, now_s: i64, limit: i64) -> ([i64; 4], usize) {
-    let last_boundary = AGE_BUCKETS[2].1 * 3600;
-    // Bucket 3 ⇔ age ≥ 192 h ⇔ created ≤ now − 192 h; stale ⇔ created < now − limit.
-    let from = (now_s - last_boundary + 1).min(now_s - limit);
+    // Age in whole hours < h ⇔ created > now − h·3600: each bucket edge and
+    // the stale limit is a count of the open orders created since then.
     let total = p.orders.open_count.get(&b).copied().unwrap_or(0);
-    let mut buckets = [0i64; 4];
-    let mut fresh = 0i64;
-    for (_, created, _) in p.orders.open.range((b, from, 0)..=(b, i64::MAX, u64::MAX)) {
-        let age = now_s - created;
-        let hours = age.div_euclid(3600);
-        if let Some(i) = AGE_BUCKETS[..3].iter().position(|(_, h)| hours < *h) {
-            buckets[i] += 1;
-        }
-        fresh += i64::from(age <= limit);
-    }
-    buckets[3] = total - buckets[..3].iter().sum::<i64>();
+    let since = |from: i64| p.orders.open_since(b, from);
+    let younger = |hours: i64| since(now_s - hours * 3600 + 1);
+    let (h48, h96, h192) = (younger(48), younger(96), younger(192));
+    let buckets = [h48, h96 - h48, h192 - h96, total - h192];
+    let fresh = since(now_s - limit);
     (buckets, usize::try_from(total - fresh).unwrap_or(0))
 }
 

@@ -96,14 +96,10 @@ pub fn pulse(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> P
         .orders
         .open
         .range((b, i64::MIN, 0)..(b, now_s - 86_400, 0));
-    // All open orders minus those of the last 24 h: only the recent ones are walked.
-    let recent = p
-        .orders
-        .open
-        .range((b, now_s - 86_400, 0)..=(b, i64::MAX, u64::MAX))
-        .count();
+    // All open orders minus those of the last 24 h (counted per hour).
+    let recent = p.orders.open_since(b, now_s - 86_400);
     let total = p.orders.open_count.get(&b).copied().unwrap_or(0);
-    let blocker_count = usize::try_from(total).unwrap_or(0).saturating_sub(recent);
+    let blocker_count = usize::try_from(total - recent).unwrap_or(0);
     let blockers: Vec<Blocker> = open
         .take(BLOCKERS_SHOWN)
         .filter_map(|(_, _, k)| p.orders.rows.get(k))

@@ -50,14 +50,16 @@ pub(crate) const CANCELLED: u8 = 1;
 pub(crate) const TEST: u8 = 2;
 pub(crate) const RECURRING: u8 = 4;
 pub(crate) const FOREIGN: u8 = 8;
+/// Some line has refunded units (see [`OrderState::refunded_units`]).
+pub(crate) const REFUNDED: u8 = 16;
 
-/// One line: SKU symbol (0 when the line has none), units bought and
-/// refunded, unit price in minor units.
+/// One line with a SKU: its symbol, units bought, unit price in minor
+/// units (16 bytes; units refunded, rare, are kept aside in
+/// [`OrderState::refunded_units`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line {
     pub sku: u32,
     pub qty: i32,
-    pub refunded: i32,
     pub price: i64,
 }
 
@@ -116,13 +118,14 @@ impl OrderRow {
             || self.is(TEST) != new.is(TEST)
     }
 
+    /// The row of an order, and the units refunded per line when any are.
     fn from_order(
         key: u64,
         o: &Order,
         brand: BrandIx,
         ctx: &Context,
         syms: &mut Symbols,
-    ) -> OrderRow {
+    ) -> (OrderRow, Option<Box<[i32]>>) {
         let created = o.created_at.as_second();
         let off =
             |t: jiff::Timestamp| -> i32 { i32::try_from(t.as_second() - created).unwrap_or(NONE) };
@@ -148,21 +151,32 @@ impl OrderRow {
                 *refunded.entry(l.line_item_id.as_str()).or_default() += l.quantity;
             }
         }
-        let lines: Box<[Line]> = o
-            .line_items
-            .iter()
+        // Lines without a SKU count nowhere, so they are not kept.
+        let with_sku = || {
+            o.line_items
+                .iter()
+                .filter(|l| l.sku.as_deref().is_some_and(|s| !s.is_empty()))
+        };
+        let lines: Box<[Line]> = with_sku()
             .map(|l| Line {
-                sku: l
-                    .sku
-                    .as_deref()
-                    .filter(|s| !s.is_empty())
-                    .map_or(0, |s| syms.intern(s)),
+                sku: l.sku.as_deref().map_or(0, |s| syms.intern(s)),
                 qty: i32::try_from(l.quantity).unwrap_or(i32::MAX),
-                refunded: i32::try_from(refunded.get(l.external_id.as_str()).copied().unwrap_or(0))
-                    .unwrap_or(i32::MAX),
                 price: l.price.minor,
             })
             .collect();
+        let units_refunded: Box<[i32]> = with_sku()
+            .map(|l| {
+                i32::try_from(refunded.get(l.external_id.as_str()).copied().unwrap_or(0))
+                    .unwrap_or(i32::MAX)
+            })
+            .collect();
+        let units_refunded = units_refunded
+            .iter()
+            .any(|u| *u != 0)
+            .then_some(units_refunded);
+        if units_refunded.is_some() {
+            flags |= REFUNDED;
+        }
         let live: Vec<_> = o
             .fulfillments
             .iter()
@@ -200,7 +214,7 @@ impl OrderRow {
         } else {
             Stage::ShippedUntracked
         };
-        OrderRow {
+        let row = OrderRow {
             key,
             created,
             total: o.total_price.minor,
@@ -215,7 +229,8 @@ impl OrderRow {
             stage: stage as u8,
             lines,
             ships,
-        }
+        };
+        (row, units_refunded)
     }
 }
 
@@ -300,6 +315,12 @@ pub struct OrderState {
     /// How many of `open` each brand has, so panels count old open orders
     /// as "all minus the recent ones" and only walk the recent ones.
     pub open_count: BTreeMap<BrandIx, i64>,
+    /// `open` counted per (brand, UTC hour of creation), so "open orders
+    /// created since t" reads one entry per hour and walks one partial hour.
+    pub open_hours: BTreeMap<(BrandIx, i64), i64>,
+    /// Units refunded per line (as `OrderRow::lines`) of the orders with
+    /// any refunded: few orders, so not a field of every line.
+    pub refunded_units: KeyMap<u64, Box<[i32]>>,
     /// (brand, order number) → order key, for "#1001" in a ticket.
     pub by_number: KeyMap<(BrandIx, u32), u64>,
     /// Customer e-mail key → their orders as (brand, created, key), sorted,
@@ -327,7 +348,7 @@ impl OrderState {
         syms: &mut Symbols,
     ) -> [(BrandIx, u32, u64); 2] {
         let key = record_key(o.source.as_str(), &o.external_id);
-        let row = OrderRow::from_order(key, o, brand, ctx, syms);
+        let (row, units_refunded) = OrderRow::from_order(key, o, brand, ctx, syms);
         // The rows are set aside while the rollups change, so a row can be
         // read from them while `self` is updated.
         let mut rows = std::mem::take(&mut self.rows);
@@ -356,6 +377,11 @@ impl OrderState {
         if let Some(old) = old {
             self.account(key, &old, ctx, parts, -1);
         }
+        // Between the two: the old row's refunds were read, the new one's are read next.
+        match units_refunded {
+            Some(units) => self.refunded_units.insert(key, units),
+            None => self.refunded_units.remove(&key),
+        };
         self.account(key, row, ctx, parts, 1);
         self.rows = rows;
         touched
@@ -404,6 +430,11 @@ impl OrderState {
         update(&mut self.days, (b, day), &d, sign);
         if stage.is_open() {
             super::series::bump_count(&mut self.open_count, b, sign);
+            super::series::bump_count(
+                &mut self.open_hours,
+                (b, row.created.div_euclid(3600)),
+                sign,
+            );
             if sign > 0 {
                 self.open.insert((b, row.created, key));
             } else {
@@ -430,8 +461,14 @@ impl OrderState {
             }
             update(&mut self.carriers, (b, day, s.carrier), &c, sign);
         }
-        for l in row.lines.iter().filter(|l| l.sku != 0) {
-            let units = i64::from(l.qty) - i64::from(l.refunded);
+        let refunded = if row.is(REFUNDED) {
+            self.refunded_units.get(&key).map(|r| &r[..])
+        } else {
+            None
+        };
+        for (i, l) in row.lines.iter().enumerate() {
+            let back = refunded.and_then(|r| r.get(i)).copied().unwrap_or(0);
+            let units = i64::from(l.qty) - i64::from(back);
             let v = SkuDay {
                 units,
                 revenue: if foreign {
@@ -476,6 +513,20 @@ fn sales_entry(row: &OrderRow) -> Option<(BrandIx, i64, Sales)> {
 }
 
 impl OrderState {
+    /// Open orders of brand `b` created at or after `from` (unix seconds):
+    /// the orders of `from`'s hour walked, the later hours counted.
+    pub fn open_since(&self, b: BrandIx, from: i64) -> i64 {
+        let hour = from.div_euclid(3600);
+        let next = (hour + 1) * 3600;
+        let partial = self.open.range((b, from, 0)..(b, next, 0)).count();
+        let later: i64 = self
+            .open_hours
+            .range((b, hour + 1)..=(b, i64::MAX))
+            .map(|(_, n)| n)
+            .sum();
+        i64::try_from(partial).unwrap_or(i64::MAX) + later
+    }
+
     /// Adds or removes an order in its customer's sorted list. The list is
     /// a boxed slice of exactly its length (most customers have one to
     /// three orders, and a vector's spare capacity doubled their cost),
