@@ -116,3 +116,37 @@ fn migrate_creates_a_sqlite_database_and_is_repeatable() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// With `--skip-invalid` and not one valid row, the import told the user to
+/// pass `--skip-invalid`.
+#[test]
+fn import_with_skip_invalid_and_no_valid_row_says_so() {
+    let dir = temp_dir("import-none-valid");
+    let config = dir.join("opsdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"sqlite:{}\"\n\n[[brands]]\nid = \"a\"\nname = \"A\"\ntime_zone = \"UTC\"\ncurrency = \"USD\"\n",
+            dir.join("i.db").display()
+        ),
+    )
+    .unwrap();
+    let csv = dir.join("orders.csv");
+    std::fs::write(
+        &csv,
+        "external_id,name,created_at,total_price,financial_status\nX1,#X1,yesterday,1.00,paid\n",
+    )
+    .unwrap();
+    let (config, csv) = (config.to_str().unwrap(), csv.to_str().unwrap());
+    let args = ["import", "orders", csv, "--brand", "a", "--config", config];
+    let out = opsdeck(&[&args[..], &["--skip-invalid"]].concat(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("nothing written: no row is valid"), "{said}");
+    assert!(!said.contains("pass --skip-invalid"), "{said}");
+    assert!(text(&out.stderr).contains("line 2, column created_at"));
+    // Without the flag the advice stands.
+    let out = opsdeck(&args, &[]);
+    assert!(text(&out.stdout).contains("pass --skip-invalid"));
+    let _ = std::fs::remove_dir_all(dir);
+}

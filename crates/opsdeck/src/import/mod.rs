@@ -231,6 +231,8 @@ pub async fn run(args: ImportArgs, config: &crate::config::Config) -> anyhow::Re
         );
     } else if args.dry_run {
         println!("dry run: nothing written");
+    } else if args.skip_invalid && report.valid_records == 0 {
+        println!("nothing written: no row is valid");
     } else if !report.invalid_rows.is_empty() {
         println!("nothing written: fix the rows above, or pass --skip-invalid to write only the valid ones");
     }
