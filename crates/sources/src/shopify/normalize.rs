@@ -7,8 +7,8 @@
 //! the page it came in; and nothing is ever stored half-normalized.
 
 use super::wire::{
-    WireFulfillment, WireId, WireInventoryLevel, WireLineItem, WireOrder, WireProduct, WireRefund,
-    WireVariant,
+    WireFulfillment, WireId, WireInventoryLevel, WireLineItem, WireMoneySet, WireOrder,
+    WireProduct, WireRefund, WireVariant,
 };
 use opsdeck_domain::{
     BrandId, Currency, CustomerRef, FinancialStatus, Fulfillment, FulfillmentState, InventoryLevel,
@@ -188,11 +188,12 @@ fn order_from_wire(ctx: &NormalizeContext, w: WireOrder) -> Result<Order, Normal
         .enumerate()
         .map(|(i, ful)| fulfillment(&f, i, ful))
         .collect::<Result<Vec<_>, _>>()?;
+    let rate = presentment_rate(w.total_price_set.as_ref(), currency);
     let refunds = w
         .refunds
         .into_iter()
         .enumerate()
-        .map(|(i, r)| refund(&f, i, r, currency))
+        .map(|(i, r)| refund(&f, i, r, currency, rate.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
 
     let customer = w.customer.map(|c| {
@@ -334,11 +335,54 @@ fn fulfillment(
     })
 }
 
+/// What one unit of an order's presentment currency is worth in its shop
+/// currency, as minor units of each, from the order's `total_price_set`.
+struct PresentmentRate {
+    currency: Currency,
+    shop_minor: i64,
+    presentment_minor: i64,
+}
+
+impl PresentmentRate {
+    /// `amount` (in the presentment currency) in the shop's minor units,
+    /// rounded half away from zero.
+    fn to_shop(&self, amount: Money) -> Option<i64> {
+        let num = i128::from(amount.minor) * i128::from(self.shop_minor);
+        let den = i128::from(self.presentment_minor);
+        let rounded = (2 * num + den.signum() * num.signum() * den.abs()) / (2 * den);
+        i64::try_from(rounded).ok()
+    }
+}
+
+/// The order's presentment rate, when its `total_price_set` names a
+/// presentment currency other than the shop's and a non-zero total.
+fn presentment_rate(set: Option<&WireMoneySet>, shop: Currency) -> Option<PresentmentRate> {
+    let set = set?;
+    let shop_money = set.shop_money.as_ref()?;
+    let presentment = set.presentment_money.as_ref()?;
+    let currency = Currency::parse(presentment.currency_code.as_deref()?).ok()?;
+    if currency == shop {
+        return None;
+    }
+    let shop_minor = Money::parse(shop_money.amount.as_deref()?, shop)
+        .ok()?
+        .minor;
+    let presentment_minor = Money::parse(presentment.amount.as_deref()?, currency)
+        .ok()?
+        .minor;
+    (presentment_minor != 0).then_some(PresentmentRate {
+        currency,
+        shop_minor,
+        presentment_minor,
+    })
+}
+
 fn refund(
     f: &Fields<'_>,
     i: usize,
     w: WireRefund,
     currency: Currency,
+    rate: Option<&PresentmentRate>,
 ) -> Result<Refund, NormalizeError> {
     let field = |name: &str| format!("refunds[{i}].{name}");
     let mut amount = Money::zero(currency);
@@ -351,7 +395,31 @@ fn refund(
             continue;
         }
         let name = field(&format!("transactions[{t}].amount"));
-        let tx_amount = f.required_money(&name, tx.amount.as_deref(), currency)?;
+        // On a multi-currency order, refund transactions are in the
+        // customer's (presentment) currency: converted at the order's rate.
+        let tx_currency = match tx.currency.as_deref().map(str::trim) {
+            None | Some("") => currency,
+            Some(code) => Currency::parse(code).map_err(|e| {
+                f.error(field(&format!("transactions[{t}].currency")), e.to_string())
+            })?,
+        };
+        let tx_amount = if tx_currency == currency {
+            f.required_money(&name, tx.amount.as_deref(), currency)?
+        } else {
+            let in_presentment = f.required_money(&name, tx.amount.as_deref(), tx_currency)?;
+            let minor = rate
+                .filter(|r| r.currency == tx_currency)
+                .and_then(|r| r.to_shop(in_presentment))
+                .ok_or_else(|| {
+                    f.error(
+                        field(&format!("transactions[{t}].currency")),
+                        format!(
+                            "{tx_currency} differs from the order's {currency} and the order gives no rate between them"
+                        ),
+                    )
+                })?;
+            Money::new(minor, currency)
+        };
         amount = amount
             .checked_add(tx_amount)
             .map_err(|e| f.error(name, e.to_string()))?;
@@ -517,7 +585,7 @@ pub fn refund_from_json(
         o => o,
     };
     let wire: WireRefund = decode("refund", &id, raw)?;
-    Ok((order_id, refund(&f, 0, wire, currency)?))
+    Ok((order_id, refund(&f, 0, wire, currency, None)?))
 }
 
 #[cfg(test)]

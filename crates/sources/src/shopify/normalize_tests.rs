@@ -292,3 +292,32 @@ fn nulls_and_large_ids_are_tolerated() {
     .unwrap();
     assert_eq!(level.available, None);
 }
+
+#[test]
+fn presentment_currency_refunds_are_converted_at_the_orders_rate() {
+    let mut raw = fixture("order_official_python_lib.json")["order"].clone();
+    // A USD shop selling in EUR: totals in both, refund transactions in EUR.
+    raw["presentment_currency"] = json!("EUR");
+    raw["total_price_set"] = json!({
+        "shop_money": {"amount": "409.94", "currency_code": "USD"},
+        "presentment_money": {"amount": "375.00", "currency_code": "EUR"}
+    });
+    raw["refunds"] = json!([{
+        "id": 509562969,
+        "created_at": "2014-02-01T10:00:00-05:00",
+        "refund_line_items": [],
+        "transactions": [
+            {"kind": "refund", "status": "success", "amount": "37.50", "currency": "EUR"},
+            {"kind": "refund", "status": "success", "amount": "1.00", "currency": "USD"}
+        ]
+    }]);
+    let order = order_from_json(&ctx(), &raw).unwrap();
+    // 37.50 EUR × 409.94 / 375.00 = 40.994 USD, rounded; plus 1.00 USD.
+    assert_eq!(order.refunds[0].amount, Money::new(4199, Currency::USD));
+
+    // A presentment amount with no rate to convert it is refused, naming the field.
+    raw["total_price_set"] = json!(null);
+    let err = order_from_json(&ctx(), &raw).unwrap_err();
+    assert_eq!(err.field, "refunds[0].transactions[0].currency");
+    assert!(err.to_string().contains("EUR"), "{err}");
+}

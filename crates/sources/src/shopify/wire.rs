@@ -86,6 +86,11 @@ pub(crate) struct WireOrder {
     pub currency: Option<String>,
     #[serde(default)]
     pub total_price: Option<String>,
+    /// The total in the shop's and in the customer's (presentment)
+    /// currency; their ratio converts refund transactions, which are in
+    /// the presentment currency.
+    #[serde(default)]
+    pub total_price_set: Option<WireMoneySet>,
     #[serde(default)]
     pub subtotal_price: Option<String>,
     #[serde(default)]
@@ -112,6 +117,23 @@ pub(crate) struct WireOrder {
     pub fulfillments: Vec<WireFulfillment>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub refunds: Vec<WireRefund>,
+}
+
+/// An amount in the shop's and the presentment currency (`*_set` fields).
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireMoneySet {
+    #[serde(default)]
+    pub shop_money: Option<WireMoney>,
+    #[serde(default)]
+    pub presentment_money: Option<WireMoney>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireMoney {
+    #[serde(default)]
+    pub amount: Option<String>,
+    #[serde(default)]
+    pub currency_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,6 +234,10 @@ pub(crate) struct WireTransaction {
     pub status: Option<String>,
     #[serde(default)]
     pub amount: Option<String>,
+    /// The presentment currency on a multi-currency order, which may differ
+    /// from the order's (shop) `currency`.
+    #[serde(default)]
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
