@@ -150,7 +150,7 @@ pub(crate) async fn order(
         let p = read(&state);
         panels::timeline::timeline(&p, &source, &external_id, now).ok_or(Error::NotFound)?
     };
-    Ok(Html(render_timeline(&t, now)?))
+    Ok(Html(render_timeline(&state, &t, now)?))
 }
 
 /// Where the timeline of the order `name` ("#1001", as panels name orders)
@@ -184,14 +184,27 @@ pub(crate) async fn order_by_number(
             .ok_or(Error::NotFound)?;
         panels::timeline::timeline_of_key(&p, key, now).ok_or(Error::NotFound)?
     };
-    Ok(Html(render_timeline(&t, now)?))
+    Ok(Html(render_timeline(&state, &t, now)?))
 }
 
-fn render_timeline(t: &panels::timeline::Timeline, now: jiff::Timestamp) -> Result<String, Error> {
+/// The order's page, its times in its brand's time zone ("2026-06-29
+/// 09:28 EDT") as every other page shows them.
+fn render_timeline(
+    state: &AppState,
+    t: &panels::timeline::Timeline,
+    now: jiff::Timestamp,
+) -> Result<String, Error> {
+    let brand = state.brands.iter().find(|b| b.id.as_str() == t.brand);
+    let tz = brand.map_or(jiff::tz::TimeZone::UTC, |b| b.time_zone.clone());
+    let brand_name = brand.map_or(t.brand.to_string(), |b| b.name.clone());
     let when = |x: Option<jiff::Timestamp>| {
         x.map_or_else(
             || NO_VALUE.to_string(),
-            |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+            |t| {
+                t.to_zoned(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M %Z")
+                    .to_string()
+            },
         )
     };
     let events: Vec<Value> = t
@@ -209,7 +222,7 @@ fn render_timeline(t: &panels::timeline::Timeline, now: jiff::Timestamp) -> Resu
     Ok(templates::render(
         "order.html",
         minijinja::context! {
-            brand => t.brand, order => t.order,
+            brand => brand_name, order => t.order,
             stage => serde_json::to_value(t.stage).unwrap_or(Value::Null),
             cancelled => t.cancelled,
             placed => when(Some(t.placed_at)),

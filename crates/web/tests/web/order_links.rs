@@ -95,6 +95,19 @@ async fn orders_on_pages_link_to_their_timeline() {
     );
 }
 
+/// The order page showed its times in UTC and its brand by id; every other
+/// page shows the brand's name and its local time.
+#[tokio::test]
+async fn order_page_shows_brand_name_and_local_times() {
+    let fx = fixture().await;
+    let (status, html) = get_as(&fx, &fx.session, "/orders/by-number/mavena/1500").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Order #1500 · Mavena"), "{html}");
+    // Placed 2026-06-01T15:00:00Z; Mavena counts days in New York.
+    assert!(html.contains("2026-06-01 11:00 EDT"), "{html}");
+    assert!(!html.contains(" UTC"), "{html}");
+}
+
 #[tokio::test]
 async fn an_order_number_that_is_not_an_order_is_refused() {
     let fx = fixture().await;
