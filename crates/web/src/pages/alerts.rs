@@ -98,7 +98,9 @@ fn row(
         "brand_name": brand_name(brands, &e.brand),
         "severity": e.severity, "state": e.state, "opened": age(e.opened_at, now),
         "updated": age(e.updated_at, now),
-        "summary": e.body.get("summary").and_then(|s| s.as_str()).unwrap_or(""),
+        // What the alert is about ("Order #3244 has waited 99.3 days…"):
+        // without it a list of one rule's alerts reads as identical lines.
+        "summary": e.body.get("why").and_then(|s| s.as_str()).unwrap_or(""),
         "silenced_by": if e.state == "resolved" { None } else { silenced_by(e, silences, now) },
     })
 }

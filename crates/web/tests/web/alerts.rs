@@ -228,3 +228,15 @@ async fn acknowledge_resolve_and_silence() {
         1
     );
 }
+
+/// The alerts page read a `summary` the episodes never carry, so open
+/// alerts of one rule were identical lines; each now says what it is about.
+#[tokio::test]
+async fn alerts_page_says_what_each_alert_is_about() {
+    let fx = Fixture::new().await;
+    fire(&fx).await;
+    let html = body_text(fx.get("/alerts").await).await;
+    for why in ["sku:A is low", "sku:B is low"] {
+        assert!(html.contains(why), "{why}: {html}");
+    }
+}
