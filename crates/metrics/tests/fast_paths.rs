@@ -242,3 +242,54 @@ fn linking_by_email_equals_the_latest_order_before_the_ticket() {
     }
     assert!(linked > 100);
 }
+
+#[test]
+fn response_time_medians_equal_sorting_every_value() {
+    use opsdeck_metrics::projection::series::median_mean;
+    let p = projection(6);
+    let mut checked = 0;
+    for days in [1, 7, 30, 90, 200] {
+        for b in 0..2u8 {
+            let range = Range::Days { days };
+            let t = panels::support::times(&p, b, range, ts(NOW));
+            let w = Window::resolve(range, p.brand(b), ts(NOW));
+            let plain =
+                |m: &BTreeMap<(u8, i32), opsdeck_metrics::projection::series::Durations>| {
+                    let mut all = vec![];
+                    let mut trend = vec![];
+                    for (_, v) in m.range((b, w.first_day)..=(b, w.last_day)) {
+                        all.extend_from_slice(&v.0);
+                        if let (Some(med), _) = median_mean(v.0.clone()) {
+                            trend.push(med / 3600.0);
+                        }
+                    }
+                    let n = all.len();
+                    let (med, mean) = median_mean(all);
+                    (n, med.map(|v| v / 3600.0), mean.map(|v| v / 3600.0), trend)
+                };
+            let value = |pts: &[panels::Point]| pts.iter().map(|x| x.value).collect::<Vec<_>>();
+            let (n, med, mean, trend) = plain(&p.support.first_response);
+            assert_eq!(
+                (
+                    t.first_response_tickets,
+                    t.first_response_median_hours,
+                    t.first_response_mean_hours
+                ),
+                (n, med, mean)
+            );
+            assert_eq!(value(&t.first_response_trend), trend);
+            let (n, med, mean, trend) = plain(&p.support.resolution);
+            assert_eq!(
+                (
+                    t.resolved_tickets,
+                    t.resolution_median_hours,
+                    t.resolution_mean_hours
+                ),
+                (n, med, mean)
+            );
+            assert_eq!(value(&t.resolution_trend), trend);
+            checked += n;
+        }
+    }
+    assert!(checked > 1_000);
+}

@@ -163,24 +163,33 @@ pub fn times(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Times 
     let brand = p.brand(b);
     let tz = &brand.time_zone;
     let w = Window::resolve(range, brand, now);
-    let collect =
-        |m: &std::collections::BTreeMap<(BrandIx, i32), crate::projection::series::Durations>| {
-            let mut all = vec![];
-            let mut trend = vec![];
-            for ((_, d), v) in m.range((b, w.first_day)..=(b, w.last_day)) {
-                all.extend_from_slice(&v.0);
-                if let (Some(med), _) = median_mean(v.0.clone()) {
-                    trend.push(point(day_start(*d, tz), med / 3600.0));
-                }
+    // Each day's durations are kept sorted: a day's median is read off,
+    // and the window's median is selected from the sorted days without
+    // copying and sorting them all.
+    type Days = std::collections::BTreeMap<(BrandIx, i32), crate::projection::series::Durations>;
+    fn collect<'a>(
+        m: &'a Days,
+        b: BrandIx,
+        w: &Window,
+        tz: &jiff::tz::TimeZone,
+    ) -> (Vec<&'a [i64]>, Vec<Point>) {
+        let mut days: Vec<&[i64]> = vec![];
+        let mut trend = vec![];
+        for ((_, d), v) in m.range((b, w.first_day)..=(b, w.last_day)) {
+            days.push(&v.0);
+            if let Some(med) = median_of_sorted(&[&v.0]) {
+                trend.push(point(day_start(*d, tz), med / 3600.0));
             }
-            (all, trend)
-        };
-    let (fr, fr_trend) = collect(&p.support.first_response);
-    let (rs, rs_trend) = collect(&p.support.resolution);
+        }
+        (days, trend)
+    }
+    let (fr, fr_trend) = collect(&p.support.first_response, b, &w, tz);
+    let (rs, rs_trend) = collect(&p.support.resolution, b, &w, tz);
     let h = |x: Option<f64>| x.map(|v| v / 3600.0);
-    let (frn, rsn) = (fr.len(), rs.len());
-    let (fm, fa) = median_mean(fr);
-    let (rm, ra) = median_mean(rs);
+    let count = |runs: &[&[i64]]| runs.iter().map(|r| r.len()).sum::<usize>();
+    let (frn, rsn) = (count(&fr), count(&rs));
+    let (fm, fa) = median_mean_of_sorted(&fr);
+    let (rm, ra) = median_mean_of_sorted(&rs);
     Times {
         window: w,
         first_response_tickets: frn,
@@ -192,6 +201,73 @@ pub fn times(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Times 
         first_response_trend: fr_trend,
         resolution_trend: rs_trend,
     }
+}
+
+/// [`median_mean`] of the values of sorted runs, without merging them.
+/// The mean equals the sorted-order float sum's exactly while every
+/// partial sum is an integer a float holds (< 2^53 in total magnitude);
+/// beyond that the values are sorted and summed as `median_mean` does.
+fn median_mean_of_sorted(runs: &[&[i64]]) -> (Option<f64>, Option<f64>) {
+    let n: usize = runs.iter().map(|r| r.len()).sum();
+    if n == 0 {
+        return (None, None);
+    }
+    let magnitude: i128 = runs
+        .iter()
+        .flat_map(|r| r.iter())
+        .map(|v| i128::from(*v).abs())
+        .sum();
+    if magnitude >= 1i128 << 53 {
+        return median_mean(runs.iter().flat_map(|r| r.iter().copied()).collect());
+    }
+    let total: i128 = runs
+        .iter()
+        .flat_map(|r| r.iter())
+        .map(|v| i128::from(*v))
+        .sum();
+    (median_of_sorted(runs), Some(total as f64 / n as f64))
+}
+
+/// The median of the values of sorted runs, as [`median_mean`] computes it.
+fn median_of_sorted(runs: &[&[i64]]) -> Option<f64> {
+    let n: usize = runs.iter().map(|r| r.len()).sum();
+    if n == 0 {
+        return None;
+    }
+    let kth = |k: usize| kth_of_sorted(runs, k) as f64;
+    Some(if n % 2 == 1 {
+        kth(n / 2)
+    } else {
+        (kth(n / 2 - 1) + kth(n / 2)) / 2.0
+    })
+}
+
+/// The `k`-th smallest (from 0) of the values of sorted runs: the least
+/// value with more than `k` values at or below it, found by bisecting the
+/// value range (each step counts by binary search in every run).
+fn kth_of_sorted(runs: &[&[i64]], k: usize) -> i64 {
+    let at_most = |x: i64| -> usize { runs.iter().map(|r| r.partition_point(|v| *v <= x)).sum() };
+    let mut lo = runs
+        .iter()
+        .filter_map(|r| r.first())
+        .copied()
+        .min()
+        .unwrap_or(0);
+    let mut hi = runs
+        .iter()
+        .filter_map(|r| r.last())
+        .copied()
+        .max()
+        .unwrap_or(0);
+    while lo < hi {
+        let mid = (i128::from(lo) + i128::from(hi)).div_euclid(2) as i64;
+        if at_most(mid) > k {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -279,5 +355,37 @@ pub fn top_issues(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> T
         tickets: total,
         by_tag,
         untagged_clusters: untagged,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_of_sorted_runs_equal_sorting_them_all() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..300 {
+            // Small values, and some cases beyond 2^53 in total (the fallback).
+            let scale = if case % 10 == 0 { 1i64 << 60 } else { 100_000 };
+            let runs: Vec<Vec<i64>> = (0..next() % 6)
+                .map(|_| {
+                    let mut r: Vec<i64> = (0..next() % 9)
+                        .map(|_| (next() as i64).rem_euclid(scale) - scale / 4)
+                        .collect();
+                    r.sort_unstable();
+                    r
+                })
+                .collect();
+            let slices: Vec<&[i64]> = runs.iter().map(|r| &r[..]).collect();
+            let all: Vec<i64> = runs.iter().flatten().copied().collect();
+            assert_eq!(median_mean_of_sorted(&slices), median_mean(all), "{runs:?}");
+        }
     }
 }
