@@ -110,7 +110,9 @@ pub enum RangeError {
     MissingDates,
     #[error("from and to are only allowed with range=custom")]
     DatesWithoutCustom,
-    #[error("{0} is not a date (YYYY-MM-DD): {1}")]
+    /// The parameter and the value given (not the parser's wording, which
+    /// names library types).
+    #[error("{0} is not a date (YYYY-MM-DD, like 2026-06-01): {1:?}")]
     BadDate(&'static str, String),
     #[error("from ({0}) is after to ({1})")]
     Reversed(Date, Date),
@@ -127,7 +129,7 @@ impl Range {
     ) -> Result<Range, RangeError> {
         let date = |name: &'static str, v: &str| {
             v.parse::<Date>()
-                .map_err(|e| RangeError::BadDate(name, e.to_string()))
+                .map_err(|_| RangeError::BadDate(name, v.to_string()))
         };
         match range.unwrap_or("today") {
             "custom" => {

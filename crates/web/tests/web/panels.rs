@@ -265,3 +265,19 @@ async fn fulfillment_leaves_out_revenue_for_roles_without_it() {
         assert!(brand(&body, "mavena")["stages"].is_array(), "{name}");
     }
 }
+
+/// A timestamp where a date belongs was answered with jiff's wording
+/// ("…parse as a `jiff::Timestamp` first…"); the error names the parameter
+/// and the value given.
+#[tokio::test]
+async fn a_bad_date_names_the_value_not_the_parser() {
+    let fx = fixture().await;
+    let (status, body) = fx
+        .get_json("/api/v1/wismo?range=custom&from=2026-06-01T00:00:00Z&to=2026-06-05")
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"],
+        "from is not a date (YYYY-MM-DD, like 2026-06-01): \"2026-06-01T00:00:00Z\""
+    );
+}
