@@ -31,6 +31,8 @@ pub struct Registration {
     pub already: Vec<String>,
     /// Why the shop (or one topic) failed; free of secrets.
     pub errors: Vec<String>,
+    /// What works but deserves a look (a missing scope).
+    pub warnings: Vec<String>,
 }
 
 /// The receiving URL: `--address`, else `{public_url}/webhooks/shopify`.
@@ -119,9 +121,39 @@ pub async fn register_all(config: &Config, address: &Url) -> anyhow::Result<Vec<
     let mut reports = Vec::new();
     for source in &config.shopify {
         let client = shopify_client(source, config)?;
-        reports.push(register_shop(&client, address).await);
+        let mut report = register_shop(&client, address).await;
+        report.warnings.extend(order_history_warning(&client).await);
+        reports.push(report);
     }
     Ok(reports)
+}
+
+/// A warning when the app lacks the `read_all_orders` scope: Shopify then
+/// lists only the last 60 days of orders, without saying so. Read from
+/// `GET /admin/oauth/access_scopes.json`; when that cannot be read (an
+/// older or simulated shop), nothing is said.
+pub async fn order_history_warning(client: &ShopifyClient) -> Option<String> {
+    let base = &client.settings().base_url;
+    let mut url = base.clone();
+    url.set_path(&format!(
+        "{}/admin/oauth/access_scopes.json",
+        base.path().trim_end_matches('/')
+    ));
+    url.set_query(None);
+    let mut stats = CallStats::default();
+    let page = client
+        .get_page(&url, "access_scopes", &mut stats)
+        .await
+        .ok()?;
+    let granted = page
+        .records
+        .iter()
+        .any(|s| s["handle"].as_str() == Some("read_all_orders"));
+    (!granted).then(|| {
+        "the app lacks the read_all_orders scope: Shopify shows only the last 60 days of \
+         orders, so older history will be missing"
+            .to_string()
+    })
 }
 
 /// Prints what `register_all` did; true when every shop succeeded.
@@ -140,6 +172,9 @@ pub fn print_registrations(reports: &[Registration], address: &Url) -> bool {
         for error in &r.errors {
             ok = false;
             println!("  ! {error}");
+        }
+        for warning in &r.warnings {
+            println!("  ~ {warning}");
         }
     }
     ok

@@ -4,7 +4,7 @@
 //! webhooks.json` answers 201. Registering must read every page before
 //! deciding what is missing, or it subscribes a topic twice.
 
-use opsdeck::shopify_cli::{list_shop, register_shop};
+use opsdeck::shopify_cli::{list_shop, order_history_warning, register_shop};
 use opsdeck_domain::{BrandId, Currency, Secret, SourceId};
 use opsdeck_sources::{ShopifyClient, ShopifySettings};
 use opsdeck_web::webhooks::HANDLED_TOPICS;
@@ -176,4 +176,29 @@ async fn list_shows_subscriptions_with_ids_above_2_pow_53() {
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].id, "9007199254740993");
     assert_eq!(subs[0].topic, "orders/create");
+}
+
+#[tokio::test]
+async fn a_missing_read_all_orders_scope_is_pointed_out() {
+    let scopes = |handles: &[&str]| -> Answer {
+        let list: Vec<Value> = handles.iter().map(|h| json!({"handle": h})).collect();
+        (200, vec![], json!({"access_scopes": list}).to_string())
+    };
+    let (base, shop) = fake_shop(vec![
+        scopes(&["read_orders", "read_products", "read_inventory"]),
+        scopes(&["read_orders", "read_all_orders", "read_products"]),
+        (404, vec![], r#"{"errors":"Not Found"}"#.to_string()),
+    ])
+    .await;
+    let client = client(&base);
+    let warning = order_history_warning(&client).await.expect("a warning");
+    assert!(warning.contains("read_all_orders") && warning.contains("60 days"));
+    assert_eq!(order_history_warning(&client).await, None);
+    assert_eq!(
+        order_history_warning(&client).await,
+        None,
+        "unreadable: silent"
+    );
+    let seen = &shop.lock().unwrap().seen;
+    assert_eq!(seen[0].1, "/admin/oauth/access_scopes.json");
 }
