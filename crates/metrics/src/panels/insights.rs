@@ -143,8 +143,11 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
             let oldest = f.stale.first().map_or(0, |s| s.age_hours);
             push(
                 format!(
-                    "{} orders at {} are past the {}-day fulfillment limit; the oldest is {} h old",
-                    f.stale_count, n.brand, f.stale_after_days, oldest
+                    "{} orders at {} are past the {}-day fulfillment limit; the oldest is {} old",
+                    f.stale_count,
+                    n.brand,
+                    f.stale_after_days,
+                    age_words(oldest)
                 ),
                 vec![
                     ("stale_orders", f.stale_count as f64),
@@ -215,4 +218,27 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
             .then(a.finding.cmp(&b.finding))
     });
     out
+}
+
+/// An order's age as people say it: hours up to two days ("30 h"), then
+/// days ("146.8 days", not "3522 h").
+fn age_words(hours: i64) -> String {
+    if hours < 48 {
+        format!("{hours} h")
+    } else {
+        format!("{:.1} days", hours as f64 / 24.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age_words;
+
+    #[test]
+    fn ages_past_two_days_read_in_days() {
+        assert_eq!(age_words(30), "30 h");
+        assert_eq!(age_words(47), "47 h");
+        assert_eq!(age_words(48), "2.0 days");
+        assert_eq!(age_words(3522), "146.8 days");
+    }
 }
