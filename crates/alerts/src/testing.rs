@@ -11,9 +11,11 @@
 //!
 //! It records everything it receives, can answer the next requests of a
 //! channel with 429 (with `Retry-After` / `retry_after`) or 500, and can
-//! inject an inline-button press for `getUpdates` to deliver.
+//! inject an inline-button press for `getUpdates` to deliver, from code
+//! ([`FakeReceivers::press_button`]) or over HTTP
+//! (`POST /press?data=ack:…&username=…`, for a person trying the demo).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -121,6 +123,7 @@ impl FakeReceivers {
             .route("/slack/{*rest}", post(slack))
             .route("/telegram/{bot}/{method}", post(telegram))
             .route("/hook", post(hook))
+            .route("/press", post(press))
             .with_state(shared.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base_url = format!("http://{}", listener.local_addr()?);
@@ -144,6 +147,11 @@ impl FakeReceivers {
 
     pub fn webhook_url(&self) -> String {
         format!("{}/hook", self.base_url)
+    }
+
+    /// Where `POST ?data=…&username=…` presses an inline button.
+    pub fn press_url(&self) -> String {
+        format!("{}/press", self.base_url)
     }
 
     /// Answers the next requests of `channel` (`slack`, `telegram`,
@@ -199,10 +207,16 @@ impl FakeReceivers {
     /// Queues a press of an inline button with `data`, by `username`, for
     /// the next `getUpdates`.
     pub fn press_button(&self, data: &str, username: &str) {
-        let mut next = self.shared.next_update.lock().expect("fake lock");
+        self.shared.press(data, username);
+    }
+}
+
+impl Shared {
+    fn press(&self, data: &str, username: &str) {
+        let mut next = self.next_update.lock().expect("fake lock");
         *next += 1;
         let id = *next;
-        self.shared.updates.lock().expect("fake lock").push(json!({
+        self.updates.lock().expect("fake lock").push(json!({
             "update_id": 1000 + id,
             "callback_query": {
                 "id": format!("cq{id}"),
@@ -210,8 +224,20 @@ impl FakeReceivers {
                 "data": data,
             }
         }));
-        self.shared.arrived.notify_waiters();
+        self.arrived.notify_waiters();
     }
+}
+
+#[derive(serde::Deserialize)]
+struct PressQuery {
+    data: String,
+    username: Option<String>,
+}
+
+/// `POST /press?data=ack:…`: the button press `getUpdates` delivers next.
+async fn press(State(s): State<Arc<Shared>>, Query(q): Query<PressQuery>) -> StatusCode {
+    s.press(&q.data, q.username.as_deref().unwrap_or("demo_owner"));
+    StatusCode::NO_CONTENT
 }
 
 async fn slack(
@@ -563,5 +589,39 @@ async fn smtp_session(
             w.write_all(reply.as_bytes()).await?;
             w.flush().await?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A person trying the demo presses Acknowledge with an HTTP POST; the
+    /// bot's next `getUpdates` delivers it as Telegram would.
+    #[tokio::test]
+    async fn a_press_over_http_reaches_get_updates() {
+        let fake = FakeReceivers::start().await.unwrap();
+        let client = reqwest::Client::new();
+        let pressed = client
+            .post(fake.press_url())
+            .query(&[("data", "ack:A1"), ("username", "owner")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pressed.status(), 204);
+        let updates: Value = client
+            .post(format!("{}/botT/getUpdates", fake.telegram_base_url()))
+            .json(&json!({"offset": 0, "timeout": 0}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let query = &updates["result"][0]["callback_query"];
+        assert_eq!(query["data"], "ack:A1", "{updates}");
+        assert_eq!(query["from"]["username"], "owner");
+        let no_data = client.post(fake.press_url()).send().await.unwrap();
+        assert_eq!(no_data.status(), 400);
     }
 }

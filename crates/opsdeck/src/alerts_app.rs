@@ -287,6 +287,7 @@ pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers
         tiers: vec![opsdeck_alerts::Tier::TelegramAndSlack],
     });
     let shared = fake.clone_handle();
+    let press_url = fake.press_url();
     let mail = smtp.clone_handle();
     let printer = tokio::spawn(async move {
         let (mut seen, mut mailed) = (0, 0);
@@ -309,6 +310,9 @@ pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers
                     other => other.to_string(),
                 };
                 println!("  [fake {}] {title}", r.channel);
+                for data in telegram_buttons(&r.body) {
+                    println!("    press it: curl -X POST '{press_url}?data={data}'");
+                }
             }
             seen = all.len();
             let messages = mail.received();
@@ -326,9 +330,32 @@ pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers
     })
 }
 
+/// The `callback_data` of each inline button of a Telegram message (the
+/// demo prints how to press them; the bot's acknowledge loop does the rest).
+fn telegram_buttons(body: &serde_json::Value) -> Vec<String> {
+    body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| row.as_array())
+        .flatten()
+        .filter_map(|b| b["callback_data"].as_str().map(str::to_string))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_finds_every_button_of_a_telegram_message() {
+        let body = serde_json::json!({"text": "x", "reply_markup": {"inline_keyboard": [
+            [{"text": "Acknowledge #1", "callback_data": "ack:A1"}],
+            [{"text": "Acknowledge #2", "callback_data": "ack:A2"}],
+        ]}});
+        assert_eq!(telegram_buttons(&body), ["ack:A1", "ack:A2"]);
+        assert!(telegram_buttons(&serde_json::json!({"text": "resolved"})).is_empty());
+    }
     use crate::config::{parse_config, SecretSource};
     use opsdeck_alerts::Tier;
 
