@@ -310,8 +310,8 @@ pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers
                     other => other.to_string(),
                 };
                 println!("  [fake {}] {title}", r.channel);
-                for data in telegram_buttons(&r.body) {
-                    println!("    press it: curl -X POST '{press_url}?data={data}'");
+                for (label, data) in telegram_buttons(&r.body) {
+                    println!("    {label}: curl -X POST '{press_url}?data={data}'");
                 }
             }
             seen = all.len();
@@ -330,16 +330,21 @@ pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers
     })
 }
 
-/// The `callback_data` of each inline button of a Telegram message (the
-/// demo prints how to press them; the bot's acknowledge loop does the rest).
-fn telegram_buttons(body: &serde_json::Value) -> Vec<String> {
+/// The label and `callback_data` of each inline button of a Telegram
+/// message (the demo prints how to press them; the bot's acknowledge loop
+/// does the rest).
+fn telegram_buttons(body: &serde_json::Value) -> Vec<(String, String)> {
     body["reply_markup"]["inline_keyboard"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|row| row.as_array())
         .flatten()
-        .filter_map(|b| b["callback_data"].as_str().map(str::to_string))
+        .filter_map(|b| {
+            let data = b["callback_data"].as_str()?;
+            let label = b["text"].as_str().unwrap_or("press");
+            Some((label.to_string(), data.to_string()))
+        })
         .collect()
 }
 
@@ -353,7 +358,12 @@ mod tests {
             [{"text": "Acknowledge #1", "callback_data": "ack:A1"}],
             [{"text": "Acknowledge #2", "callback_data": "ack:A2"}],
         ]}});
-        assert_eq!(telegram_buttons(&body), ["ack:A1", "ack:A2"]);
+        let buttons = telegram_buttons(&body);
+        assert_eq!(
+            buttons[0],
+            ("Acknowledge #1".to_string(), "ack:A1".to_string())
+        );
+        assert_eq!(buttons[1].1, "ack:A2");
         assert!(telegram_buttons(&serde_json::json!({"text": "resolved"})).is_empty());
     }
     use crate::config::{parse_config, SecretSource};
