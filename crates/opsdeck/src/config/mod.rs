@@ -15,6 +15,7 @@
 //! - `example`: the commented example printed by `opsdeck default-config`.
 
 pub mod alerts;
+mod currencies;
 mod example;
 mod model;
 mod notifiers;

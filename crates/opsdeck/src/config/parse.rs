@@ -511,6 +511,13 @@ fn secret_value(
 
 fn currency(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Currency> {
     match Currency::parse(value) {
+        Ok(c) if !super::currencies::is_iso_4217(c.code()) => {
+            s.problem(
+                key,
+                format!("{value:?} is not an ISO 4217 currency code like \"USD\" or \"EUR\""),
+            );
+            None
+        }
         Ok(c) => Some(c),
         Err(e) => {
             s.problem(key, e.to_string());
@@ -529,7 +536,10 @@ fn rates(s: &Section<'_, '_>, reporting: Option<Currency>) -> BTreeMap<Currency,
     let mut out = BTreeMap::new();
     for (code, item) in s.entries() {
         let upper = code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase());
-        let Some(c) = Currency::parse(code).ok().filter(|_| upper) else {
+        let Some(c) = Currency::parse(code)
+            .ok()
+            .filter(|c| upper && super::currencies::is_iso_4217(c.code()))
+        else {
             s.problem(
                 code,
                 format!("{code:?} is not a currency code (three capital letters, like EUR)"),

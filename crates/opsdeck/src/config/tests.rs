@@ -404,3 +404,28 @@ fn alert_timings_and_rule_numbers_must_be_positive() {
     );
     assert!(config.is_ok(), "fractional hours stay allowed");
 }
+
+/// `currency = "XYZ"` (any three letters) was accepted and shown as money
+/// in a currency nobody has.
+#[test]
+fn currencies_must_be_iso_4217() {
+    let from = "currency = \"USD\"\nlaunched = true";
+    assert!(EXAMPLE_CONFIG.contains(from));
+    let found = problems(&EXAMPLE_CONFIG.replacen(from, "currency = \"USX\"\nlaunched = true", 1));
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    assert!(keys.contains(&"brands[0].currency"), "{found:?}");
+    let brand = found
+        .iter()
+        .find(|p| p.key == "brands[0].currency")
+        .unwrap();
+    assert!(
+        brand.message.contains("\"USX\" is not an ISO 4217"),
+        "{}",
+        brand.message
+    );
+    let found = problems(&EXAMPLE_CONFIG.replacen("EUR = 1.08", "EUX = 1.08", 1));
+    assert_eq!(found[0].key, "reporting.rates.EUX", "{found:?}");
+    // Lower case stays accepted for a brand, as before.
+    let lower = EXAMPLE_CONFIG.replacen(from, "currency = \"usd\"\nlaunched = true", 1);
+    assert!(parse_config(&lower, &env()).is_ok());
+}
