@@ -274,13 +274,13 @@ fn parse_shopify(
             let d = SyncCadence::default();
             let orders = sync
                 .opt_str("orders_every")
-                .and_then(|v| duration(&sync, "orders_every", v));
+                .and_then(|v| sync_every(&sync, "orders_every", v));
             let products = sync
                 .opt_str("products_every")
-                .and_then(|v| duration(&sync, "products_every", v));
+                .and_then(|v| sync_every(&sync, "products_every", v));
             let inventory = sync
                 .opt_str("inventory_every")
-                .and_then(|v| duration(&sync, "inventory_every", v));
+                .and_then(|v| sync_every(&sync, "inventory_every", v));
             sync.finish();
             SyncCadence {
                 orders: orders.unwrap_or(d.orders),
@@ -403,7 +403,7 @@ fn parse_gorgias(
         .and_then(|u| http_url(s, "base_url", u));
     let every = s
         .opt_str("sync_every")
-        .and_then(|v| duration(s, "sync_every", v))
+        .and_then(|v| sync_every(s, "sync_every", v))
         .unwrap_or(Duration::from_secs(15 * 60));
     let rules: Vec<Option<opsdeck_sources::AttributionRule>> = s
         .array_of_tables("attribution")
@@ -610,6 +610,23 @@ fn http_url(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Url> {
             None
         }
     }
+}
+
+/// Shortest sync cadence: "1ms" polled the platform without pause (its
+/// rate limit then decided for us).
+const MIN_SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// A sync cadence: a positive duration of at least [`MIN_SYNC_EVERY`].
+fn sync_every(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Duration> {
+    let d = duration(s, key, value)?;
+    if d < MIN_SYNC_EVERY {
+        s.problem(
+            key,
+            format!("{value:?} is too often: sync at most every second (\"15m\" is usual)"),
+        );
+        return None;
+    }
+    Some(d)
 }
 
 pub(super) fn duration(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Duration> {

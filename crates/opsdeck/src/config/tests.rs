@@ -429,3 +429,36 @@ fn currencies_must_be_iso_4217() {
     let lower = EXAMPLE_CONFIG.replacen(from, "currency = \"usd\"\nlaunched = true", 1);
     assert!(parse_config(&lower, &env()).is_ok());
 }
+
+/// `orders_every = "1ms"` was accepted: the worker would poll Shopify
+/// without pause.
+#[test]
+fn sync_cadence_has_a_floor() {
+    for (from, to, key) in [
+        (
+            "orders_every = \"15m\"",
+            "orders_every = \"1ms\"",
+            "brands[0].shopify.sync.orders_every",
+        ),
+        (
+            "sync_every = \"15m\"",
+            "sync_every = \"500ms\"",
+            "gorgias.sync_every",
+        ),
+    ] {
+        assert!(EXAMPLE_CONFIG.contains(from), "{from}");
+        let found = problems(&EXAMPLE_CONFIG.replacen(from, to, 1));
+        assert_eq!(found.len(), 1, "{to}: {found:?}");
+        assert_eq!(found[0].key, key);
+        assert!(
+            found[0].message.contains("too often"),
+            "{}",
+            found[0].message
+        );
+    }
+    let ok = EXAMPLE_CONFIG.replacen("orders_every = \"15m\"", "orders_every = \"30s\"", 1);
+    assert!(
+        parse_config(&ok, &env()).is_ok(),
+        "the README's 30s example stays valid"
+    );
+}
