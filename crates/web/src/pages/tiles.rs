@@ -297,7 +297,10 @@ fn tile_body(
                 .map(|s| s.stage == Stage::Unfulfilled && f.stale_count > 0)
                 .collect();
             let chart = bar::funnel(
-                &format!("{}: orders by fulfillment stage", brand.name),
+                &format!(
+                    "{}: orders of the last 30 days by fulfillment stage",
+                    brand.name
+                ),
                 &stages,
                 &flagged,
             );

@@ -170,3 +170,18 @@ async fn page_errors_are_pages() {
     assert_eq!(response.status(), 404);
     assert!(body_text(response).await.contains("404 Not Found"));
 }
+
+/// The stage bars count the last 30 days and the age buckets every open
+/// order (docs/metrics.md), so "Unfulfilled 6" sat beside "12 past 3 days"
+/// with nothing saying why; each part now says what it counts.
+#[tokio::test]
+async fn pipeline_tile_says_what_each_part_counts() {
+    let fx = Fixture::with_projection().await;
+    let html = body_text(fx.get("/fragments/pipeline?brand=mavena").await).await;
+    assert!(
+        html.contains("Orders of the last 30 days, by stage"),
+        "{html}"
+    );
+    assert!(html.contains("Open orders of any age, by age"), "{html}");
+    assert!(html.contains("Mavena: orders of the last 30 days by fulfillment stage"));
+}
