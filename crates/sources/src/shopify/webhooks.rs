@@ -57,12 +57,17 @@ pub struct InboxSettings {
     /// How often the loop looks for retries that became due without a new
     /// delivery waking it.
     pub poll_every: Duration,
-    /// During a burst (the last step applied more than one event), steps
-    /// begin at most this often: each step is a transaction holding the
-    /// database's write lock, which the receiver needs for every commit of
-    /// new deliveries, so fewer, larger steps leave it more of the lock. A
-    /// lone delivery after a quiet spell is applied at once.
+    /// During a burst, steps begin at most this often: each step is a
+    /// transaction holding the database's write lock, which the receiver
+    /// needs for every commit of new deliveries, so fewer, larger steps
+    /// leave it more of the lock.
     pub burst_step_every: Duration,
+    /// Events per second (taken by a step of more than one event, over the
+    /// time since the previous step began) from which deliveries count as a
+    /// burst. Below it every step follows its wake-up at once, so a trickle
+    /// of deliveries (an order, its alert, the next order) is applied
+    /// without waiting.
+    pub burst_rate: f64,
 }
 
 impl Default for InboxSettings {
@@ -73,6 +78,7 @@ impl Default for InboxSettings {
             backoff_base: Duration::from_secs(2),
             poll_every: Duration::from_secs(1),
             burst_step_every: Duration::from_millis(50),
+            burst_rate: 500.0,
         }
     }
 }
@@ -508,6 +514,7 @@ pub async fn run_inbox_loop_notifying(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut burst_from: Option<tokio::time::Instant> = None;
+    let mut previous: Option<tokio::time::Instant> = None;
     loop {
         if *stop.borrow() {
             return;
@@ -520,11 +527,22 @@ pub async fn run_inbox_loop_notifying(
         }
         let started = tokio::time::Instant::now();
         let result = process_inbox_once(store.as_ref(), &shops, &settings, clock()).await;
+        let rate = |taken: usize| {
+            let since = previous.map_or(Duration::MAX, |p| started.duration_since(p));
+            taken as f64 / since.as_secs_f64().max(1e-3)
+        };
         burst_from = match &result {
             // A full batch means a backlog: the next step follows at once.
-            Ok(step) if step.taken > 1 && (step.taken as u32) < settings.batch => Some(started),
+            Ok(step)
+                if step.taken > 1
+                    && (step.taken as u32) < settings.batch
+                    && rate(step.taken) >= settings.burst_rate =>
+            {
+                Some(started)
+            }
             _ => None,
         };
+        previous = Some(started);
         if let (Ok(step), Some(stored)) = (&result, &stored) {
             if step.processed > 0 {
                 stored.notify_one();
