@@ -3,10 +3,10 @@
 //! fulfillment blockers.
 
 use super::{major_to_minor, wall_time, PanelConfig};
+use crate::projection::keys::KeyMap;
 use crate::projection::{day_start, local_day, BrandIx, Projection};
 use opsdeck_domain::{Money, Timestamp};
 use serde::Serialize;
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,6 +69,8 @@ pub fn pulse(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> P
     let tz = &brand.time_zone;
     let now_s = now.as_second();
     let today = local_day(now_s, tz);
+    let sold = units_28d(p, b, today);
+    let stock = stock_by_sku(p, b);
     let elapsed = now_s - day_start(today, tz);
     let s = &p.orders.sales[usize::from(b)];
     let cur = s.sum(day_start(today, tz), now_s);
@@ -121,16 +123,16 @@ pub fn pulse(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> P
         orders_variance: ov,
         state,
         order_spike: ov.is_some_and(|v| v >= 0.25 - 1e-12),
-        top_skus_today: top_skus(p, b, today, today, now_s),
-        top_skus_7d: top_skus(p, b, today - 6, today, now_s),
+        top_skus_today: top_skus(p, b, today, today, &sold, &stock),
+        top_skus_7d: top_skus(p, b, today - 6, today, &sold, &stock),
         blockers,
         blocker_count,
     }
 }
 
 /// Units sold per SKU over the 28 local days ending today, net of refunds.
-pub fn units_28d(p: &Projection, b: BrandIx, today: i32) -> HashMap<u32, i64> {
-    let mut m = HashMap::new();
+pub fn units_28d(p: &Projection, b: BrandIx, today: i32) -> KeyMap<u32, i64> {
+    let mut m = KeyMap::default();
     for ((_, _, sku), v) in p
         .orders
         .skus
@@ -142,8 +144,8 @@ pub fn units_28d(p: &Projection, b: BrandIx, today: i32) -> HashMap<u32, i64> {
 }
 
 /// Stock per SKU over the brand's tracked variants.
-pub fn stock_by_sku(p: &Projection, b: BrandIx) -> HashMap<u32, i64> {
-    let mut m = HashMap::new();
+pub fn stock_by_sku(p: &Projection, b: BrandIx) -> KeyMap<u32, i64> {
+    let mut m = KeyMap::default();
     for prod in p.catalog.products_of(b) {
         for v in prod.variants.iter().filter(|v| v.tracked && v.sku != 0) {
             if let Some(q) = p.catalog.quantity(b, v) {
@@ -154,26 +156,32 @@ pub fn stock_by_sku(p: &Projection, b: BrandIx) -> HashMap<u32, i64> {
     m
 }
 
-fn top_skus(p: &Projection, b: BrandIx, from: i32, to: i32, now_s: i64) -> Vec<TopSku> {
+/// The top SKUs by revenue over local days `from..=to`, with the 28-day
+/// units sold and the stock (computed once per pulse for both lists).
+fn top_skus(
+    p: &Projection,
+    b: BrandIx,
+    from: i32,
+    to: i32,
+    sold: &KeyMap<u32, i64>,
+    stock: &KeyMap<u32, i64>,
+) -> Vec<TopSku> {
     let brand = p.brand(b);
-    let mut agg: HashMap<u32, (i64, i64)> = HashMap::new();
+    let mut agg: KeyMap<u32, (i64, i64)> = KeyMap::default();
     for ((_, _, sku), v) in p.orders.skus.range((b, from, 0)..=(b, to, u32::MAX)) {
         let e = agg.entry(*sku).or_default();
         e.0 += v.units;
         e.1 += v.revenue;
     }
-    let mut v: Vec<_> = agg.into_iter().collect();
-    v.sort_by(|a, b| {
-        b.1 .1
-            .cmp(&a.1 .1)
-            .then(p.syms.text(a.0).cmp(p.syms.text(b.0)))
-    });
+    // Revenue descending, then SKU text (looked up once per SKU).
+    let mut v: Vec<_> = agg
+        .into_iter()
+        .map(|(sku, (units, revenue))| (std::cmp::Reverse(revenue), p.syms.text(sku), sku, units))
+        .collect();
+    v.sort_unstable();
     v.truncate(TOP);
-    let today = local_day(now_s, &brand.time_zone);
-    let sold = units_28d(p, b, today);
-    let stock = stock_by_sku(p, b);
     v.into_iter()
-        .map(|(sku, (units, revenue))| {
+        .map(|(std::cmp::Reverse(revenue), _, sku, units)| {
             let velocity = sold.get(&sku).copied().unwrap_or(0) as f64 / 4.0;
             let st = stock.get(&sku).copied();
             let cover = st.and_then(|q| (velocity > 0.0).then(|| q as f64 / (velocity / 7.0)));
