@@ -79,7 +79,8 @@ fn series(name: &str, points: &[Point], what: &str, tz: &jiff::tz::TimeZone) -> 
             .iter()
             .map(|pt| {
                 let day = pt.t.to_zoned(tz.clone()).strftime("%b %-d").to_string();
-                Datum::new(&day, pt.value, format!("{day}: {:.0} {what}", pt.value))
+                // The chart prefixes the label ("Created · Nov 17: 11 created").
+                Datum::new(&day, pt.value, format!("{:.0} {what}", pt.value))
             })
             .collect(),
     }

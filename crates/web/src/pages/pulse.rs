@@ -61,14 +61,10 @@ fn by_hour(p: &Projection, b: BrandIx, now: Timestamp) -> (Vec<Datum>, Vec<Datum
         baseline.push(Datum::new(
             &label,
             base,
-            format!("{label}: {base:.1} orders (baseline)"),
+            format!("{base:.1} orders (baseline)"),
         ));
         if let Some(n) = h.today {
-            today.push(Datum::new(
-                &label,
-                n as f64,
-                format!("{label}: {n} orders today"),
-            ));
+            today.push(Datum::new(&label, n as f64, format!("{n} orders today")));
         }
     }
     (today, baseline)

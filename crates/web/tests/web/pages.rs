@@ -392,3 +392,28 @@ impl GetAnon for axum::Router {
         (response.status().as_u16(), location)
     }
 }
+
+/// Chart hover texts said the day or hour twice ("Created · Jun 4: Jun 4:
+/// 0 created", "Today · 08:00: 08:00: 1 orders today"): the chart already
+/// puts the label before the text.
+#[tokio::test]
+async fn chart_hover_texts_name_their_point_once() {
+    let fx = fixture().await;
+    for page in ["/tickets?brand=mavena", "/pulse?brand=mavena"] {
+        let (status, html) = get_as(&fx, &fx.session, page).await;
+        assert_eq!(status, 200, "{page}");
+        let mut titles = 0;
+        for part in html.split("<title>").skip(1) {
+            let title = part.split("</title>").next().unwrap();
+            let Some((_, point)) = title.split_once(" · ") else {
+                continue;
+            };
+            let Some((label, rest)) = point.split_once(": ") else {
+                continue;
+            };
+            titles += 1;
+            assert!(!rest.starts_with(&format!("{label}:")), "{page}: {title}");
+        }
+        assert!(titles > 0, "{page} has chart points");
+    }
+}
