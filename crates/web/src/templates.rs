@@ -19,6 +19,7 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
         ),
         ("error.html", include_str!("../templates/error.html")),
         ("login.html", include_str!("../templates/login.html")),
+        ("logout.html", include_str!("../templates/logout.html")),
         ("audit.html", include_str!("../templates/audit.html")),
         ("alerts.html", include_str!("../templates/alerts.html")),
         ("alert.html", include_str!("../templates/alert.html")),

@@ -27,7 +27,7 @@ pub const LOGIN_REFUSED: &str =
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(page).post(submit))
-        .route("/logout", post(logout))
+        .route("/logout", get(logout_page).post(logout))
         .route("/session", get(who_am_i))
 }
 
@@ -239,6 +239,17 @@ async fn submit(
         set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure),
     );
     Ok(response)
+}
+
+/// `GET /logout`: the nav's "Log out" link lands on a one-button form
+/// (logging out is a POST with the session's CSRF token).
+async fn logout_page(user: CurrentUser) -> Result<Html<String>, PageError> {
+    let html = templates::render(
+        "logout.html",
+        minijinja::context! { username => user.username, csrf_token => user.csrf_token },
+    )
+    .map_err(Error::from)?;
+    Ok(Html(html))
 }
 
 async fn logout(

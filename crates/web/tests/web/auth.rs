@@ -556,3 +556,29 @@ async fn disabled_users_lose_their_sessions() {
     assert_eq!(app.send_as(&s, get("/api/v1/brands")).await.status(), 401);
     assert_eq!(app.login("finance", PASSWORD).await.status(), 401);
 }
+
+/// No page offered a way to log out (only a scripted POST could); every
+/// page's nav now links to a one-button form carrying the CSRF token, and
+/// the login page has no nav to pages it cannot show.
+#[tokio::test]
+async fn every_page_links_to_a_logout_form() {
+    let app = Clocked::new().await;
+    let s = app.session(Role::Viewer).await;
+    let r = app.send_as(&s, get("/inventory")).await;
+    assert!(body_text(r).await.contains("href=\"/logout\""));
+    let r = app.send_as(&s, get("/logout")).await;
+    assert_eq!(r.status(), 200);
+    let html = body_text(r).await;
+    assert!(
+        html.contains("<form method=\"post\" action=\"/logout\">"),
+        "{html}"
+    );
+    assert!(html.contains(&s.csrf_token), "{html}");
+    // Without a session the link leads to the login page, which has no nav.
+    let r = app.send(get("/logout")).await;
+    assert_eq!(r.status(), 303);
+    let r = app.send(get("/login")).await;
+    let html = body_text(r).await;
+    assert!(!html.contains("href=\"/audit\""), "{html}");
+    assert!(!html.contains("href=\"/logout\""), "{html}");
+}
