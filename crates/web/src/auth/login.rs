@@ -14,7 +14,7 @@ use crate::{audit, templates, AppState, Error};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use serde_json::json;
