@@ -246,7 +246,11 @@ fn median_of_sorted(runs: &[&[i64]]) -> Option<f64> {
     if n == 0 {
         return None;
     }
-    let kth = |k: usize| kth_of_sorted(runs, k) as f64;
+    // One run (a day's trend point) is indexed directly.
+    let kth = |k: usize| match runs {
+        [run] => run[k] as f64,
+        _ => kth_of_sorted(runs, k) as f64,
+    };
     Some(if n % 2 == 1 {
         kth(n / 2)
     } else {
