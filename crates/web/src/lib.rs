@@ -34,7 +34,8 @@
 //!   `/audit` page and CSV export.
 //! - [`testing`]: helpers for tests in other crates (users, sessions, login).
 //! - `security`: headers set on every response.
-//! - `templates`: the embedded template files.
+//! - `templates`: the embedded template files; `nav`, the nav bar's links
+//!   for the logged-in role.
 
 mod api;
 mod assets;
@@ -45,6 +46,7 @@ mod charts;
 pub mod error;
 mod health;
 pub mod ingest;
+mod nav;
 mod pages;
 mod params;
 mod security;

@@ -11,6 +11,10 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
     // Block tags leave no blank lines behind, so the served HTML stays readable.
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
+    // The nav bar shows only the pages the request's role may open.
+    env.add_function("nav_links", || {
+        minijinja::Value::from_serialize(crate::nav::current_links())
+    });
     for (name, source) in [
         ("base.html", include_str!("../templates/base.html")),
         (

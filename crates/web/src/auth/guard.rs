@@ -85,10 +85,13 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
     };
     if !allows(session.user.role, needed) {
         tracing::info!(user = %session.user.username, role = %session.user.role, ?needed, %path, "permission denied");
-        return refuse(
-            &path,
-            Error::Forbidden(format!("the {} role may not do this", session.user.role)),
-        );
+        let role = session.user.role;
+        return crate::nav::for_role_sync(role, || {
+            refuse(
+                &path,
+                Error::Forbidden(format!("the {role} role may not do this")),
+            )
+        });
     }
     let body = if is_unsafe(&parts.method) {
         match check_csrf(&parts.headers, body, &session.csrf_token).await {
@@ -107,13 +110,15 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
             return refuse(&path, e.into());
         }
     }
+    let role = session.user.role;
     parts.extensions.insert(CurrentUser {
         username: session.user.username,
-        role: session.user.role,
+        role,
         csrf_token: session.csrf_token,
         ip: client.ip,
     });
-    next.run(Request::from_parts(parts, body)).await
+    // Pages render their nav for this role (see `nav`).
+    crate::nav::for_role(role, next.run(Request::from_parts(parts, body))).await
 }
 
 /// The session behind cookie id `id`, if it is still alive; an expired one

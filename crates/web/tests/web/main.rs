@@ -15,6 +15,7 @@ mod common;
 mod dashboard;
 mod http;
 mod ingest;
+mod nav;
 mod order_links;
 mod pages;
 mod panels;
