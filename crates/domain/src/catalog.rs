@@ -8,8 +8,19 @@ open_enum! {
     /// Whether a product is on sale (Shopify product `status`).
     pub enum ProductStatus {
         Active = "active",
+        /// On sale and reachable by link, hidden from search and collections
+        /// (Shopify Admin API 2025-10 and later).
+        Unlisted = "unlisted",
         Draft = "draft",
         Archived = "archived",
+    }
+}
+
+impl ProductStatus {
+    /// Customers can buy it: active or unlisted. Such products are the live
+    /// catalog (its health score) and their stock is what can run out.
+    pub fn is_on_sale(&self) -> bool {
+        matches!(self, ProductStatus::Active | ProductStatus::Unlisted)
     }
 }
 
@@ -125,5 +136,16 @@ mod tests {
         assert!(product(Some("")).description_is_empty());
         assert!(product(Some("<p> \n</p><br/>")).description_is_empty());
         assert!(!product(Some("<p>Soft cotton</p>")).description_is_empty());
+    }
+
+    #[test]
+    fn unlisted_products_are_on_sale() {
+        assert_eq!(ProductStatus::parse("unlisted"), ProductStatus::Unlisted);
+        assert_eq!(ProductStatus::Unlisted.to_string(), "unlisted");
+        assert!(ProductStatus::Active.is_on_sale());
+        assert!(ProductStatus::Unlisted.is_on_sale());
+        assert!(!ProductStatus::Draft.is_on_sale());
+        assert!(!ProductStatus::Archived.is_on_sale());
+        assert!(!ProductStatus::Other("scheduled".into()).is_on_sale());
     }
 }

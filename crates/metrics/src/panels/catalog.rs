@@ -1,5 +1,6 @@
 //! Catalog health: products by status, the issues of each (no images, empty
-//! description, a variant priced 0) and the share of active products with none.
+//! description, a variant priced 0) and the share of live products (on sale:
+//! active or unlisted) with none.
 
 use crate::projection::catalog::{NO_DESCRIPTION, NO_IMAGES, ZERO_PRICE};
 use crate::projection::{BrandIx, Projection};
@@ -16,21 +17,25 @@ pub struct ProductIssues {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Catalog {
     pub active: usize,
+    /// On sale by link only (hidden from search and collections); live.
+    pub unlisted: usize,
     pub draft: usize,
     pub archived: usize,
     pub other: usize,
     pub missing_images: usize,
     pub missing_description: usize,
     pub zero_price: usize,
-    /// Active products with no issue ÷ active products; `None` with none active.
+    /// Live (active or unlisted) products with no issue ÷ live products;
+    /// `None` with none live.
     pub health_score: Option<f64>,
-    /// Every product with an issue, active ones first, then by title.
+    /// Every product with an issue, live ones first, then by title.
     pub issues: Vec<ProductIssues>,
 }
 
 pub fn catalog(p: &Projection, b: BrandIx) -> Catalog {
     let mut c = Catalog {
         active: 0,
+        unlisted: 0,
         draft: 0,
         archived: 0,
         other: 0,
@@ -40,11 +45,15 @@ pub fn catalog(p: &Projection, b: BrandIx) -> Catalog {
         health_score: None,
         issues: vec![],
     };
-    let mut healthy_active = 0;
+    let mut healthy_live = 0;
+    let mut live = 0;
+    let mut issues = vec![];
     for prod in p.catalog.products_of(b) {
-        let active = prod.status == ProductStatus::Active;
+        let on_sale = prod.status.is_on_sale();
+        live += usize::from(on_sale);
         match prod.status {
             ProductStatus::Active => c.active += 1,
+            ProductStatus::Unlisted => c.unlisted += 1,
             ProductStatus::Draft => c.draft += 1,
             ProductStatus::Archived => c.archived += 1,
             _ => c.other += 1,
@@ -65,18 +74,20 @@ pub fn catalog(p: &Projection, b: BrandIx) -> Catalog {
             }
         }
         if names.is_empty() {
-            healthy_active += usize::from(active);
+            healthy_live += usize::from(on_sale);
         } else {
-            c.issues.push(ProductIssues {
-                product: prod.title.to_string(),
-                status: prod.status.to_string(),
-                issues: names,
-            });
+            issues.push((
+                !on_sale,
+                ProductIssues {
+                    product: prod.title.to_string(),
+                    status: prod.status.to_string(),
+                    issues: names,
+                },
+            ));
         }
     }
-    c.issues.sort_by(|a, b| {
-        (a.status != "active", &a.product).cmp(&(b.status != "active", &b.product))
-    });
-    c.health_score = (c.active > 0).then(|| healthy_active as f64 / c.active as f64);
+    issues.sort_by(|(a_off, a), (b_off, b)| (a_off, &a.product).cmp(&(b_off, &b.product)));
+    c.issues = issues.into_iter().map(|(_, i)| i).collect();
+    c.health_score = (live > 0).then(|| healthy_live as f64 / live as f64);
     c
 }

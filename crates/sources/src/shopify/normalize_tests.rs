@@ -321,3 +321,14 @@ fn presentment_currency_refunds_are_converted_at_the_orders_rate() {
     assert_eq!(err.field, "refunds[0].transactions[0].currency");
     assert!(err.to_string().contains("EUR"), "{err}");
 }
+
+#[test]
+fn unlisted_product_status_is_known() {
+    // Admin API 2025-10: sold by link, hidden from search and collections.
+    let mut raw = fixture("product_get_with_variants.json")["product"].clone();
+    raw["status"] = json!("unlisted");
+    raw["published_at"] = json!(null);
+    let product = product_from_json(&ctx(), &raw).unwrap();
+    assert_eq!(product.status, ProductStatus::Unlisted);
+    assert!(product.status.is_on_sale());
+}

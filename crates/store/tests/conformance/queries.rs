@@ -192,7 +192,7 @@ pub(crate) async fn unknown_enum_values_round_trip(db: &TestStore) {
     o.fulfillment_status = OrderFulfillmentStatus::Other("on_hold".into());
     o.fulfillments[0].shipment_status = Some(ShipmentStatus::Other("teleported".into()));
     let mut p = product("p-1", at);
-    p.status = ProductStatus::Other("unlisted".into());
+    p.status = ProductStatus::Other("scheduled".into());
     let mut t = ticket("t-1", at);
     t.status = TicketStatus::Other("snoozed".into());
     t.channel = Channel::Other("carrier-pigeon".into());
