@@ -113,6 +113,7 @@ async fn main() {
         panel_config: Default::default(),
         ingest: Default::default(),
         sync_trigger: Default::default(),
+        alert_rules: Default::default(),
     };
     let session =
         opsdeck_web::testing::user_session(store.as_ref(), "bench", Role::Admin, now).await;

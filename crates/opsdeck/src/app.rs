@@ -315,6 +315,7 @@ pub async fn start(
         panel_config: Arc::new(panel_config(config)),
         ingest,
         sync_trigger,
+        alert_rules: opsdeck_web::AlertRules::of(config.alerts.rules.all()),
     };
     // Audit retention and expired sessions; ends with the application.
     crate::housekeeping::spawn(

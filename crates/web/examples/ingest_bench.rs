@@ -95,6 +95,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
         panel_config: Default::default(),
         ingest: Default::default(),
         sync_trigger: Default::default(),
+        alert_rules: Default::default(),
         auth: opsdeck_web::auth::Auth::new(Default::default()),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

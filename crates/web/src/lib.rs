@@ -34,9 +34,11 @@
 //!   `/audit` page and CSV export.
 //! - [`testing`]: helpers for tests in other crates (users, sessions, login).
 //! - `security`: headers set on every response.
+//! - [`alert_rules`]: the configured alert rules, which silences may name.
 //! - `templates`: the embedded template files; `nav`, the nav bar's links
 //!   for the logged-in role.
 
+pub mod alert_rules;
 mod api;
 mod assets;
 pub mod audit;
@@ -56,6 +58,7 @@ pub mod testing;
 mod view;
 pub mod webhooks;
 
+pub use alert_rules::AlertRules;
 pub use api::openapi::OPENAPI_DOCUMENT;
 pub use error::Error;
 pub use webhooks::{ShopWebhookSecrets, WebhookReceiver};
@@ -106,6 +109,9 @@ pub struct AppState {
     /// Fired by the refresh button (`POST /refresh`): every source syncs
     /// now instead of at its next turn.
     pub sync_trigger: opsdeck_sources::sync::SyncTrigger,
+    /// Every configured alert rule (id and name): silences may name only
+    /// these, and the silence form offers them.
+    pub alert_rules: AlertRules,
 }
 
 impl AppState {

@@ -413,6 +413,7 @@ async fn create_silence(
     raw: Bytes,
 ) -> Result<(StatusCode, Json<Silence>), Error> {
     let new: NewSilence = body(&raw)?;
+    state.alert_rules.check(&new.rules)?;
     for b in &new.brands {
         state.brand(b)?;
     }

@@ -14,6 +14,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::{NoParams, Params};
 use crate::view::age;
+use crate::AlertRules;
 use crate::{templates, AppState, Error};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
@@ -39,16 +40,16 @@ const REASON_MAX: usize = 500;
 
 /// What the pages call each rule: the merchant's words ("Inventory low"),
 /// not the config id. Every alert carries its rule's name as it was when it
-/// fired (so a custom rule keeps its name); the default rules name those
-/// that have not fired, e.g. in the silence form.
+/// fired (so a renamed rule keeps its name); the configured rules name
+/// those that have not fired.
 pub(crate) struct RuleNames(HashMap<String, String>);
 
 impl RuleNames {
-    pub(crate) fn new<'a>(episodes: impl IntoIterator<Item = &'a EpisodeRow>) -> RuleNames {
-        let mut names: HashMap<String, String> = opsdeck_alerts::rules::default_rules()
-            .into_iter()
-            .map(|r| (r.id, r.name))
-            .collect();
+    pub(crate) fn new<'a>(
+        rules: &AlertRules,
+        episodes: impl IntoIterator<Item = &'a EpisodeRow>,
+    ) -> RuleNames {
+        let mut names: HashMap<String, String> = rules.all().iter().cloned().collect();
         for e in episodes {
             if let Some(name) = e.body.get("rule_name").and_then(Value::as_str) {
                 names.insert(e.rule.clone(), name.to_string());
@@ -142,7 +143,7 @@ pub(crate) async fn page(
         })
         .await
         .map_err(Error::from)?;
-    let names = RuleNames::new(open.iter().chain(&all));
+    let names = RuleNames::new(&state.alert_rules, open.iter().chain(&all));
     let silences = active_silences(&state, now).await?;
     let history: Vec<_> = all
         .iter()
@@ -170,10 +171,6 @@ pub(crate) async fn page(
             })
         })
         .collect();
-    let rules: Vec<(String, String)> = opsdeck_alerts::rules::default_rules()
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
     let html = templates::render(
         "alerts.html",
         minijinja::context! {
@@ -183,7 +180,7 @@ pub(crate) async fn page(
             can_act => user.can(Permission::ActOnAlerts),
             csrf_token => user.csrf_token,
             brands => state.brands.iter().map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
-            rules => rules,
+            rules => state.alert_rules.all(),
             durations => DURATIONS_H,
         },
     )
@@ -237,7 +234,7 @@ pub(crate) async fn detail(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let names = RuleNames::new([&episode]);
+    let names = RuleNames::new(&state.alert_rules, [&episode]);
     let silences = active_silences(&state, now).await?;
     let html = templates::render(
         "alert.html",
@@ -361,6 +358,8 @@ pub(crate) async fn silence(
         ))
         .into());
     }
+    let rules = one(&f.rule);
+    state.alert_rules.check(&rules)?;
     let brands = one(&f.brand);
     for b in &brands {
         state.brand(b)?;
@@ -373,7 +372,7 @@ pub(crate) async fn silence(
             SILENCES.fetch_add(1, Ordering::Relaxed)
         ),
         matchers: Matchers {
-            rules: one(&f.rule),
+            rules,
             brands,
             labels: one(&f.label),
         },

@@ -453,7 +453,7 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
         limit: 10,
     };
     let episodes = state.store.alert_episodes(&filter).await?;
-    let names = super::alerts::RuleNames::new(&episodes);
+    let names = super::alerts::RuleNames::new(&state.alert_rules, &episodes);
     let alerts: Vec<_> = episodes
         .iter()
         .map(|e| {

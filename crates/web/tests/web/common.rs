@@ -245,6 +245,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         panel_config: Default::default(),
         ingest: Default::default(),
         sync_trigger: Default::default(),
+        alert_rules: Default::default(),
         auth: opsdeck_web::testing::auth_for_tests(),
     }
 }

@@ -20,5 +20,6 @@ mod order_links;
 mod pages;
 mod panels;
 mod pulse;
+mod silence_rules;
 mod timeline;
 mod webhooks;
