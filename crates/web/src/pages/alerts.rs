@@ -1,5 +1,6 @@
 //! `GET /alerts`: open alerts with acknowledge and resolve forms, the
-//! silence form, active silences and the recent history; `GET /alerts/{id}`:
+//! silence form, active silences and the recent history (`?brand=` for one
+//! brand's alerts and history); `GET /alerts/{id}`:
 //! one episode with its state history and notification deliveries.
 //!
 //! The forms post to `/alerts/{id}/ack|resolve`, `/alerts/silences` and
@@ -118,18 +119,29 @@ async fn active_silences(state: &AppState, now: Timestamp) -> Result<Vec<Silence
         .collect())
 }
 
+/// `GET /alerts?brand=`: one brand's alerts (empty or absent: every brand).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    brand: Option<String>,
+}
+
 pub(crate) async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
-    params: Result<Params<NoParams>, Error>,
+    params: Result<Params<ListQuery>, Error>,
 ) -> Result<Html<String>, PageError> {
-    params?;
+    let Params(q) = params?;
+    let only = match q.brand.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(b) => Some(state.brand(b)?.id.to_string()),
+    };
     let now = state.now();
     let open = state
         .store
         .alert_episodes(&EpisodeFilter {
             open_only: true,
-            brand: None,
+            brand: only.clone(),
             limit: 200,
         })
         .await
@@ -138,7 +150,7 @@ pub(crate) async fn page(
         .store
         .alert_episodes(&EpisodeFilter {
             open_only: false,
-            brand: None,
+            brand: only.clone(),
             limit: 50,
         })
         .await
@@ -180,6 +192,7 @@ pub(crate) async fn page(
             can_act => user.can(Permission::ActOnAlerts),
             csrf_token => user.csrf_token,
             brands => state.brands.iter().map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+            selected_brand => only.unwrap_or_default(),
             rules => state.alert_rules.all(),
             durations => DURATIONS_H,
         },

@@ -9,6 +9,7 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 mod alerts;
+mod alerts_brand;
 mod api;
 mod auth;
 mod common;
