@@ -354,15 +354,20 @@ impl PresentmentRate {
     }
 }
 
-/// The order's presentment rate, when its `total_price_set` names a
-/// presentment currency other than the shop's and a non-zero total.
-fn presentment_rate(set: Option<&WireMoneySet>, shop: Currency) -> Option<PresentmentRate> {
-    let set = set?;
+/// One `*_set` amount as its presentment currency and its minor units in the
+/// shop's and in that currency, when the presentment currency is not the
+/// shop's (and the shop side, where it names a currency, is the shop's).
+fn set_amounts(set: &WireMoneySet, shop: Currency) -> Option<(Currency, i64, i64)> {
     let shop_money = set.shop_money.as_ref()?;
     let presentment = set.presentment_money.as_ref()?;
     let currency = Currency::parse(presentment.currency_code.as_deref()?).ok()?;
     if currency == shop {
         return None;
+    }
+    if let Some(code) = shop_money.currency_code.as_deref() {
+        if Currency::parse(code).ok()? != shop {
+            return None;
+        }
     }
     let shop_minor = Money::parse(shop_money.amount.as_deref()?, shop)
         .ok()?
@@ -370,11 +375,54 @@ fn presentment_rate(set: Option<&WireMoneySet>, shop: Currency) -> Option<Presen
     let presentment_minor = Money::parse(presentment.amount.as_deref()?, currency)
         .ok()?
         .minor;
+    Some((currency, shop_minor, presentment_minor))
+}
+
+/// The order's presentment rate, when its `total_price_set` names a
+/// presentment currency other than the shop's and a non-zero total.
+fn presentment_rate(set: Option<&WireMoneySet>, shop: Currency) -> Option<PresentmentRate> {
+    let (currency, shop_minor, presentment_minor) = set_amounts(set?, shop)?;
     (presentment_minor != 0).then_some(PresentmentRate {
         currency,
         shop_minor,
         presentment_minor,
     })
+}
+
+/// The order's rate as a refund sent on its own carries it: Shopify gives
+/// the refunded lines' subtotal and tax and the refund's order adjustments
+/// (shipping, discrepancy) in both currencies, converted at the order's
+/// rate; their sums (by size: adjustments are negative) give that rate.
+/// `None` when the refund has no such amount, or names two presentment
+/// currencies.
+fn refund_rate(w: &WireRefund, shop: Currency) -> Option<PresentmentRate> {
+    let lines = w
+        .refund_line_items
+        .iter()
+        .flat_map(|l| [l.subtotal_set.as_ref(), l.total_tax_set.as_ref()]);
+    let adjustments = w
+        .order_adjustments
+        .iter()
+        .flat_map(|a| [a.amount_set.as_ref(), a.tax_amount_set.as_ref()]);
+    let mut rate: Option<PresentmentRate> = None;
+    for set in lines.chain(adjustments).flatten() {
+        let Some((currency, shop_minor, presentment_minor)) = set_amounts(set, shop) else {
+            continue;
+        };
+        let r = rate.get_or_insert(PresentmentRate {
+            currency,
+            shop_minor: 0,
+            presentment_minor: 0,
+        });
+        if r.currency != currency {
+            return None;
+        }
+        r.shop_minor = r.shop_minor.checked_add(shop_minor.checked_abs()?)?;
+        r.presentment_minor = r
+            .presentment_minor
+            .checked_add(presentment_minor.checked_abs()?)?;
+    }
+    rate.filter(|r| r.presentment_minor != 0)
 }
 
 fn refund(
@@ -570,7 +618,11 @@ pub fn fulfillment_from_json(raw: &Value) -> Result<StandaloneFulfillment, Norma
 }
 
 /// A refund sent on its own (the `refunds/create` webhook): the id of its
-/// order and the refund, amounts in the order's `currency`.
+/// order and the refund, amounts in the order's `currency` (the stored
+/// order's). Transactions in the customer's (presentment) currency are
+/// converted at the order's rate as the refund's own two-currency amounts
+/// give it (see [`refund_rate`]); with none, such a refund is refused
+/// naming the transaction's currency field.
 pub fn refund_from_json(
     currency: Currency,
     raw: &Value,
@@ -585,7 +637,8 @@ pub fn refund_from_json(
         o => o,
     };
     let wire: WireRefund = decode("refund", &id, raw)?;
-    Ok((order_id, refund(&f, 0, wire, currency, None)?))
+    let rate = refund_rate(&wire, currency);
+    Ok((order_id, refund(&f, 0, wire, currency, rate.as_ref())?))
 }
 
 #[cfg(test)]

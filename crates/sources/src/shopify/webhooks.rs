@@ -22,6 +22,11 @@
 //!   the event is retried with backoff: the order arrives through its own
 //!   webhook or the next sync, which already contains the part. After
 //!   [`InboxSettings::max_attempts`] the event is marked failed, visibly.
+//!   A refund given back in the customer's (presentment) currency is stored
+//!   in the stored order's currency, at the order's rate as the refund's own
+//!   two-currency amounts (refunded lines, order adjustments) give it: the
+//!   stored order keeps no presentment figures. A presentment refund with
+//!   none of them cannot be converted and fails at once, naming the field.
 //! - `products/create|update` → upsert; `products/delete` ({id}) → the stored
 //!   product gets `deleted_at` (the delivery's trigger time); a product never
 //!   stored has nothing to mark and is noted so.

@@ -3,7 +3,7 @@
 //! retries and give-ups stay visible.
 
 use super::*;
-use opsdeck_domain::{BrandId, Currency, ShipmentStatus};
+use opsdeck_domain::{BrandId, Currency, Money, ShipmentStatus};
 use opsdeck_store::testing::{sqlite_temp, TempGuard};
 use opsdeck_store::{InboxEvent, WebhookStatus};
 use serde_json::json;
@@ -309,4 +309,128 @@ async fn an_unusable_payload_fails_at_once_with_its_field() {
     let error = failed[0].last_error.as_deref().unwrap();
     assert!(error.contains("total_price"), "{error}");
     assert!(e.store.list_orders(&source()).await.unwrap().is_empty());
+}
+
+/// The fixture order on a USD shop sold in EUR: totals in both currencies.
+fn multi_currency_order() -> Value {
+    let mut o = fixture("order_official_python_lib.json");
+    o["presentment_currency"] = json!("EUR");
+    o["total_price_set"] = json!({
+        "shop_money": {"amount": "409.94", "currency_code": "USD"},
+        "presentment_money": {"amount": "375.00", "currency_code": "EUR"}
+    });
+    o
+}
+
+/// A `refunds/create` body shaped like Shopify's: one unit of line
+/// 466157049 (199.00 USD = 182.04 EUR at the order's rate) and a shipping
+/// refund, given back in EUR by two transactions.
+fn eur_refund() -> Value {
+    let set = |usd: &str, eur: &str| {
+        json!({
+            "shop_money": {"amount": usd, "currency_code": "USD"},
+            "presentment_money": {"amount": eur, "currency_code": "EUR"}
+        })
+    };
+    json!({
+        "id": 890088186047892319_i64,
+        "order_id": 450789469,
+        "created_at": "2014-01-26T10:00:00-05:00",
+        "note": "Things were damaged",
+        "user_id": 548380009,
+        "processed_at": "2014-01-26T10:00:00-05:00",
+        "restock": false,
+        "duties": [],
+        "total_duties_set": set("0.00", "0.00"),
+        "admin_graphql_api_id": "gid://shopify/Refund/890088186047892319",
+        "refund_line_items": [{
+            "id": 487817672276298627_i64,
+            "quantity": 1,
+            "line_item_id": 466157049,
+            "location_id": null,
+            "restock_type": "no_restock",
+            "subtotal": 199.0,
+            "total_tax": 0.0,
+            "subtotal_set": set("199.00", "182.04"),
+            "total_tax_set": set("0.00", "0.00")
+        }],
+        "transactions": [
+            {
+                "id": 245135271310201185_i64, "order_id": 450789469, "kind": "refund",
+                "gateway": "bogus", "status": "success", "message": "Bogus Gateway: Forced success",
+                "created_at": "2014-01-26T10:00:00-05:00", "test": true, "parent_id": 389404469,
+                "amount": "182.04", "currency": "EUR"
+            },
+            {
+                "id": 245135271310201186_i64, "order_id": 450789469, "kind": "refund",
+                "gateway": "bogus", "status": "success", "message": "Bogus Gateway: Forced success",
+                "created_at": "2014-01-26T10:00:00-05:00", "test": true, "parent_id": 389404469,
+                "amount": "10.00", "currency": "EUR"
+            }
+        ],
+        "order_adjustments": [{
+            "id": 12345, "order_id": 450789469, "refund_id": 890088186047892319_i64,
+            "kind": "shipping_refund", "reason": "Shipping refund",
+            "amount": "-10.93", "tax_amount": "0.00",
+            "amount_set": set("-10.93", "-10.00"),
+            "tax_amount_set": set("0.00", "0.00")
+        }]
+    })
+}
+
+#[tokio::test]
+async fn a_refund_in_the_presentment_currency_is_stored_at_the_orders_rate() {
+    let mut e = env().await;
+    e.deliver("orders/create", &multi_currency_order()).await;
+    e.deliver("refunds/create", &eur_refund()).await;
+    let step = e.step().await;
+    assert_eq!((step.processed, step.retrying, step.failed), (2, 0, 0));
+    let order = e.order("450789469").await;
+    assert_eq!(order.refunds.len(), 1);
+    // 192.04 EUR × 409.94 / 375.00 = 209.93 USD.
+    assert_eq!(order.refunds[0].amount, Money::new(20993, Currency::USD));
+
+    // The same refund inside its order (a sync, orders/updated) converts
+    // at the order's total: the same figure.
+    let mut whole = multi_currency_order();
+    whole["refunds"] = json!([eur_refund()]);
+    let synced = order_from_json(&e.shops.shops[&source()], &whole).unwrap();
+    assert_eq!(synced.refunds[0].amount, order.refunds[0].amount);
+}
+
+#[tokio::test]
+async fn a_presentment_refund_of_an_unknown_order_waits_for_it() {
+    let mut e = env().await;
+    e.deliver("refunds/create", &eur_refund()).await;
+    let step = e.step().await;
+    assert_eq!((step.retrying, step.failed), (1, 0));
+    e.deliver("orders/create", &multi_currency_order()).await;
+    e.step().await;
+    let step = e.step_at("2026-06-10T18:00:05Z").await;
+    assert_eq!(step.processed, 1);
+    let order = e.order("450789469").await;
+    assert_eq!(order.refunds[0].amount, Money::new(20993, Currency::USD));
+}
+
+#[tokio::test]
+async fn a_presentment_refund_without_amounts_in_both_currencies_fails_visibly() {
+    let mut e = env().await;
+    e.deliver("orders/create", &multi_currency_order()).await;
+    let mut refund = eur_refund();
+    refund["refund_line_items"] = json!([]);
+    refund["order_adjustments"] = json!([]);
+    e.deliver("refunds/create", &refund).await;
+    let step = e.step().await;
+    assert_eq!((step.processed, step.failed), (1, 1));
+    let failed = e
+        .store
+        .webhooks_with_status(WebhookStatus::Failed, 10)
+        .await
+        .unwrap();
+    let error = failed[0].last_error.as_deref().unwrap();
+    assert!(
+        error.contains("transactions[0].currency") && error.contains("EUR"),
+        "{error}"
+    );
+    assert!(e.order("450789469").await.refunds.is_empty());
 }

@@ -217,6 +217,9 @@ pub(crate) struct WireRefund {
     pub refund_line_items: Vec<WireRefundLine>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub transactions: Vec<WireTransaction>,
+    /// Shipping refunds and refund discrepancies, in both currencies.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub order_adjustments: Vec<WireOrderAdjustment>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,6 +227,20 @@ pub(crate) struct WireRefundLine {
     pub line_item_id: WireId,
     #[serde(default)]
     pub quantity: Option<i64>,
+    /// The refunded units' price and tax in the shop's and the presentment
+    /// currency (Shopify converted them at the order's rate).
+    #[serde(default)]
+    pub subtotal_set: Option<WireMoneySet>,
+    #[serde(default)]
+    pub total_tax_set: Option<WireMoneySet>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireOrderAdjustment {
+    #[serde(default)]
+    pub amount_set: Option<WireMoneySet>,
+    #[serde(default)]
+    pub tax_amount_set: Option<WireMoneySet>,
 }
 
 #[derive(Debug, Deserialize)]
