@@ -38,8 +38,11 @@ async fn nav_links_only_to_pages_the_role_may_open() {
         ("sam", Role::Support, &["/pulse", "/audit"][..]),
     ] {
         let user = session(&fx, name, role).await;
-        // A page the role may open, and one it may not (the 403 page).
-        for page in ["/alerts", refused[0]] {
+        // Every page its nav offers, and one it may not open (the 403 page).
+        let (_, home) = get_as(&fx, &user, "/").await;
+        let mut pages = nav_links(&home);
+        pages.push(refused[0].to_string());
+        for page in &pages {
             let (_, html) = get_as(&fx, &user, page).await;
             let links = nav_links(&html);
             assert!(
