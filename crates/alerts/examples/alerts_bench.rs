@@ -105,12 +105,30 @@ async fn evaluation_cost(brands: usize) {
         times.push(start.elapsed());
     }
     times.sort();
+    // Steady state: the same 10 % of observations stay active (their
+    // episodes open), as between incidents; only the step's reads and an
+    // empty commit remain.
+    let mut steady = Vec::new();
+    for c in cycles..cycles * 2 {
+        let obs = observations(brands, (cycles - 1) * 50);
+        let start = Instant::now();
+        svc.step(&obs, t0 + SignedDuration::from_secs(5 * c as i64))
+            .await
+            .unwrap();
+        steady.push(start.elapsed());
+    }
+    steady.sort();
     println!(
-        "evaluation, {brands:>3} brands ({} observations/cycle): evaluate_once {:>8.1?}/cycle; step with SQLite commit p50 {:>8.1?}, max {:>8.1?}",
+        "evaluation, {brands:>3} brands ({} observations/cycle): evaluate_once {:>8.1?}/cycle; \
+         step with SQLite commit, every active set replaced each cycle: p50 {:>8.1?}, max {:>8.1?}; \
+         steady ({} open episodes): p50 {:>8.1?}, max {:>8.1?}",
         brands * 100,
         pure,
         times[times.len() / 2],
-        times[times.len() - 1]
+        times[times.len() - 1],
+        brands * 10,
+        steady[steady.len() / 2],
+        steady[steady.len() - 1]
     );
 }
 
