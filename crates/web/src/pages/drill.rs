@@ -59,7 +59,7 @@ pub(crate) async fn catalog(
         minijinja::context! {
             brand => state.brand(&brand_id)?.name, brand_id => brand_id, brands => brands(&state),
             score => c.health_score.map_or_else(|| NO_VALUE.to_string(), |s| format!("{:.0} %", s * 100.0)),
-            active => c.active, draft => c.draft, archived => c.archived, other => c.other,
+            active => c.active, unlisted => c.unlisted, draft => c.draft, archived => c.archived, other => c.other,
             missing_images => c.missing_images, missing_description => c.missing_description,
             zero_price => c.zero_price,
             issues => c.issues.iter().map(|i| json!({

@@ -336,7 +336,7 @@ fn tile_body(
             let c = panels::catalog::catalog(p, b);
             json!({
                 "score": c.health_score.map_or_else(|| view::NO_VALUE.to_string(), |s| format!("{:.0}", s * 100.0)),
-                "active": c.active, "draft": c.draft, "archived": c.archived,
+                "active": c.active, "unlisted": c.unlisted, "draft": c.draft, "archived": c.archived,
                 "missing_images": c.missing_images, "missing_description": c.missing_description,
                 "zero_price": c.zero_price,
             })

@@ -417,3 +417,53 @@ async fn chart_hover_texts_name_their_point_once() {
         assert!(titles > 0, "{page} has chart points");
     }
 }
+
+/// Unlisted products (sold by link, hidden from search) are counted on
+/// their own on the catalog page and tile, not lost among "other".
+#[tokio::test]
+async fn unlisted_products_are_counted_on_the_catalog_page_and_tile() {
+    use opsdeck_domain::*;
+    let fx = fixture().await;
+    let product = |id: &str, status: ProductStatus| {
+        opsdeck_store::AnyRecord::Product(Product {
+            source: SourceId::parse("shopify-mavena").unwrap(),
+            external_id: id.into(),
+            brand: BrandId::parse("mavena").unwrap(),
+            title: format!("Product {id}"),
+            handle: None,
+            status,
+            body_html: Some("<p>Soft cotton</p>".into()),
+            image_count: 1,
+            vendor: None,
+            product_type: None,
+            tags: vec![],
+            created_at: ts("2026-06-01T00:00:00Z"),
+            updated_at: ts("2026-06-01T00:00:00Z"),
+            deleted_at: None,
+            variants: vec![Variant {
+                external_id: format!("{id}-v"),
+                title: "Default".into(),
+                sku: Some(format!("SKU-{id}")),
+                price: Money::new(1500, Currency::USD),
+                inventory_item_id: None,
+                inventory_quantity: Some(40),
+                inventory_tracked: true,
+            }],
+        })
+    };
+    let records = [
+        product("p1", ProductStatus::Active),
+        product("p2", ProductStatus::Unlisted),
+        product("p3", ProductStatus::Unlisted),
+    ];
+    fx.state.store.upsert(&records, None).await.unwrap();
+    fx.build_projection().await;
+    let (status, html) = get_as(&fx, &fx.session, "/catalog?brand=mavena").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("<dt>Active</dt><dd>1</dd><dt>Unlisted</dt><dd>2</dd>"),
+        "{html}"
+    );
+    let (_, tile) = get_as(&fx, &fx.session, "/fragments/catalog?brand=mavena").await;
+    assert!(tile.contains("1 active · 2 unlisted · 0 draft"), "{tile}");
+}
