@@ -79,7 +79,9 @@ impl Scenarios<'_> {
         }
         b.type_into(&b.find("#username").await, USERNAME).await;
         b.type_into(&b.find("#password").await, PASSWORD).await;
-        b.click(&b.find("form[action='/login'] button[type=submit]").await)
+        // Waits for the page the login leads to (the dashboard, or the
+        // login page again when refused) before reading the URL.
+        self.submit("form[action='/login'] button[type=submit]", "", "")
             .await;
         if b.current_url().await != self.url("/") {
             self.shot("login-refused").await;
@@ -163,8 +165,12 @@ impl Scenarios<'_> {
         self.form_by_keyboard("/pulse", "form.decision").await;
         let note = "Browser test: checkout looks slow, asked ops to check";
         b.type_into(&b.find("#decision-notes").await, note).await;
-        b.click(&b.find("form.decision button[value='escalate']").await)
-            .await;
+        self.submit(
+            "form.decision button[value='escalate']",
+            "brand=",
+            "#decisions",
+        )
+        .await;
         assert!(
             b.current_url().await.contains("/pulse"),
             "back on the pulse: {}",
@@ -206,7 +212,9 @@ impl Scenarios<'_> {
             )
             .await;
         let id = id.as_str().unwrap().to_string();
-        b.click(&b.find(ack).await).await;
+        // The acknowledgement's redirect must have loaded before the next
+        // navigation, or that navigation could cancel the form's POST.
+        self.submit(ack, "", "").await;
         b.goto(&self.url("/alerts")).await;
         let state = b.text_of(&format!("#{id} .state")).await;
         assert_eq!(state, "acknowledged", "alert {id} after Acknowledge");
