@@ -18,6 +18,7 @@
 
 use crate::db::{Col, Db, DbTx, Dialect, Row, Value};
 use crate::engine::SqlStore;
+use crate::tokens::{audit_params, AUDIT_INSERT};
 use crate::{AuditEntry, Result, StoreError};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -442,18 +443,8 @@ impl<D: Db> AlertStore for SqlStore<D> {
             ];
             tx.execute(&upsert_silence, &params).await?;
         }
-        let audit = "INSERT INTO audit_log (at_us, actor, action, subject, payload, ip) \
-                     VALUES ($1, $2, $3, $4, $5, $6)";
         for a in &batch.audit {
-            let params = [
-                us(a.at),
-                text(&a.actor),
-                text(&a.action),
-                text(&a.subject),
-                json(&a.payload),
-                Value::Text(a.ip.clone()),
-            ];
-            tx.execute(audit, &params).await?;
+            tx.execute(AUDIT_INSERT, &audit_params(a)).await?;
         }
         tx.commit().await
     }

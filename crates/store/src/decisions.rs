@@ -8,7 +8,7 @@
 use crate::db::{Col, Db, DbTx, Value};
 use crate::engine::SqlStore;
 use crate::schema::{corrupt, from_micros, micros};
-use crate::tokens::AuditEntry;
+use crate::tokens::{audit_params, AuditEntry, AUDIT_INSERT};
 use crate::Result;
 use async_trait::async_trait;
 use opsdeck_domain::Timestamp;
@@ -78,9 +78,6 @@ pub struct Decision {
     pub pulse: serde_json::Value,
 }
 
-const AUDIT_INSERT: &str = "INSERT INTO audit_log (at_us, actor, action, subject, payload, ip) \
-    VALUES ($1, $2, $3, $4, $5, $6)";
-
 fn text(s: &str) -> Value {
     Value::Text(Some(s.to_string()))
 }
@@ -105,18 +102,7 @@ impl<D: Db> SqlStore<D> {
             ],
         )
         .await?;
-        tx.execute(
-            AUDIT_INSERT,
-            &[
-                int(micros(audit.at)),
-                text(&audit.actor),
-                text(&audit.action),
-                text(&audit.subject),
-                text(&audit.payload.to_string()),
-                Value::Text(audit.ip.clone()),
-            ],
-        )
-        .await?;
+        tx.execute(AUDIT_INSERT, &audit_params(audit)).await?;
         tx.commit().await
     }
 

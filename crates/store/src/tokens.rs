@@ -219,7 +219,10 @@ const TOKEN_COLS: [Col; 10] = [
     Col::Int,
     Col::Text,
 ];
-const AUDIT_INSERT: &str = "INSERT INTO audit_log (at_us, actor, action, subject, payload, ip) \
+/// Appends one [`AuditEntry`]; its parameters are [`audit_params`]. Every
+/// change a person makes writes it in the same transaction as the change.
+pub(crate) const AUDIT_INSERT: &str =
+    "INSERT INTO audit_log (at_us, actor, action, subject, payload, ip) \
     VALUES ($1, $2, $3, $4, $5, $6)";
 
 fn text(s: &str) -> Value {
@@ -249,7 +252,8 @@ fn token_from_row(row: &Row) -> Result<(ApiToken, String)> {
     Ok((token, row.text(9)?))
 }
 
-fn audit_params(entry: &AuditEntry) -> Vec<Value> {
+/// The parameters of [`AUDIT_INSERT`] for `entry`.
+pub(crate) fn audit_params(entry: &AuditEntry) -> Vec<Value> {
     vec![
         Value::Int(Some(micros(entry.at))),
         text(&entry.actor),

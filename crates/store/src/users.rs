@@ -11,7 +11,7 @@
 use crate::db::{Col, Db, DbTx, Row, Value};
 use crate::engine::SqlStore;
 use crate::schema::{corrupt, from_micros, micros};
-use crate::tokens::AuditEntry;
+use crate::tokens::{audit_params, AuditEntry, AUDIT_INSERT};
 use crate::Result;
 use async_trait::async_trait;
 use opsdeck_domain::Timestamp;
@@ -138,9 +138,6 @@ pub struct AuditFilter {
 const USER_COLUMNS: &str =
     "u.username, u.role, u.created_at_us, u.password_changed_at_us, u.disabled_at_us";
 const USER_COLS: [Col; 5] = [Col::Text, Col::Text, Col::Int, Col::Int, Col::Int];
-const AUDIT_INSERT: &str = "INSERT INTO audit_log (at_us, actor, action, subject, payload, ip) \
-    VALUES ($1, $2, $3, $4, $5, $6)";
-
 fn text(s: &str) -> Value {
     Value::Text(Some(s.to_string()))
 }
@@ -164,17 +161,6 @@ fn user_from_row(row: &Row, at: usize) -> Result<User> {
             .transpose()?,
         username,
     })
-}
-
-fn audit_params(entry: &AuditEntry) -> Vec<Value> {
-    vec![
-        int(micros(entry.at)),
-        text(&entry.actor),
-        text(&entry.action),
-        text(&entry.subject),
-        text(&entry.payload.to_string()),
-        Value::Text(entry.ip.clone()),
-    ]
 }
 
 impl<D: Db> SqlStore<D> {
