@@ -13,6 +13,7 @@ use crate::{pages, AppState, Error};
 use opsdeck_domain::{Brand, Timestamp};
 use opsdeck_metrics::order_volume::order_volume_from_sales;
 use opsdeck_metrics::{brand_freshness, facts_window_start, order_volume, BrandVolume, Freshness};
+use opsdeck_store::SyncState;
 
 /// One brand's panel as of one instant.
 pub(crate) struct BrandCards<'a> {
@@ -21,14 +22,15 @@ pub(crate) struct BrandCards<'a> {
     pub freshness: Freshness,
 }
 
-/// The panels of `brands` as of `now`, in the order given.
+/// The panels of `brands` as of `now`, in the order given; freshness from
+/// `sync_states` (every source's, read once by the caller per request).
 #[tracing::instrument(skip_all, fields(brands = brands.len(), %now))]
 pub(crate) async fn load<'a>(
     state: &AppState,
     brands: &[&'a Brand],
+    sync_states: &[SyncState],
     now: Timestamp,
 ) -> Result<Vec<BrandCards<'a>>, Error> {
-    let sync_states = state.store.all_sync_states().await?;
     let projected: Vec<Option<BrandVolume>> = {
         let p = pages::read(state);
         brands
@@ -49,7 +51,7 @@ pub(crate) async fn load<'a>(
         panels.push(BrandCards {
             brand,
             volume,
-            freshness: brand_freshness(&state.sources_of(&brand.id), &sync_states),
+            freshness: brand_freshness(&state.sources_of(&brand.id), sync_states),
         });
     }
     Ok(panels)

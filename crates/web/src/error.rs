@@ -70,6 +70,20 @@ impl Error {
     }
 }
 
+/// An alert action's failure: unknown episode or silence is 404, the
+/// store's failure 500, anything else (not open, an invalid silence) 400
+/// with its reason. Shared by the alerts API and the alerts pages.
+impl From<opsdeck_alerts::AlertError> for Error {
+    fn from(e: opsdeck_alerts::AlertError) -> Self {
+        use opsdeck_alerts::AlertError;
+        match e {
+            AlertError::Store(e) => Error::Store(e),
+            AlertError::NoSuchEpisode(_) | AlertError::NoSuchSilence(_) => Error::NotFound,
+            other => Error::BadRequest(other.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();

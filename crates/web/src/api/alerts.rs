@@ -26,7 +26,6 @@ use axum::routing::{get, post};
 use axum::Json;
 use opsdeck_alerts::actions::{self, AckOutcome, Actor, EndSilenceOutcome};
 use opsdeck_alerts::silence::{Matchers, Silence};
-use opsdeck_alerts::AlertError;
 use opsdeck_domain::Timestamp;
 use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow, EventRow, OutboxRow, SilenceRow};
 use serde::de::DeserializeOwned;
@@ -149,14 +148,6 @@ fn limit(l: Option<u32>, default: u32) -> Result<u32, Error> {
         n => Err(Error::BadRequest(format!(
             "limit must be 1 to 500, not {n}"
         ))),
-    }
-}
-
-fn alert_error(e: AlertError) -> Error {
-    match e {
-        AlertError::Store(e) => Error::Store(e),
-        AlertError::NoSuchEpisode(_) | AlertError::NoSuchSilence(_) => Error::NotFound,
-        other => Error::BadRequest(other.to_string()),
     }
 }
 
@@ -332,7 +323,7 @@ async fn ack(
     let who = actor(&user);
     let outcome = actions::acknowledge(state.store.as_ref(), &id, &who, state.now())
         .await
-        .map_err(alert_error)?;
+        .map_err(Error::from)?;
     let (outcome, by) = match outcome {
         AckOutcome::Acknowledged => ("acknowledged", None),
         AckOutcome::AlreadyAcknowledged { by } => ("already_acknowledged", Some(by)),
@@ -351,7 +342,7 @@ async fn resolve(
     let who = actor(&user);
     actions::resolve(state.store.as_ref(), &id, &who, state.now())
         .await
-        .map_err(alert_error)?;
+        .map_err(Error::from)?;
     Ok(Json(ActionResult {
         id,
         outcome: "resolved",
@@ -438,7 +429,7 @@ async fn create_silence(
     let who = actor(&user);
     actions::silence(state.store.as_ref(), &silence, &who, now)
         .await
-        .map_err(alert_error)?;
+        .map_err(Error::from)?;
     Ok((StatusCode::CREATED, Json(silence)))
 }
 
@@ -462,7 +453,7 @@ async fn end_silence(
     let now = state.now();
     let outcome = actions::end_silence(state.store.as_ref(), &id, &actor(&user), now)
         .await
-        .map_err(alert_error)?;
+        .map_err(Error::from)?;
     let (outcome, ended_at) = match outcome {
         EndSilenceOutcome::Ended => ("ended", now),
         EndSilenceOutcome::AlreadyEnded { at } => ("already_ended", at),

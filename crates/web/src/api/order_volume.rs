@@ -64,7 +64,8 @@ async fn order_volume(
         None => state.brands.iter().collect(),
     };
     let now = state.now();
-    let panels = cards::load(&state, &brands, now).await?;
+    let sync_states = state.store.all_sync_states().await?;
+    let panels = cards::load(&state, &brands, &sync_states, now).await?;
     Ok(Json(OrderVolumeResponse {
         generated_at: now,
         brands: panels.into_iter().map(BrandOrderVolume::from).collect(),

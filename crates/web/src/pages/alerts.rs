@@ -24,7 +24,6 @@ use axum::Form;
 use jiff::SignedDuration;
 use opsdeck_alerts::actions::{self, Actor};
 use opsdeck_alerts::silence::{AlertLabels, Matchers, Silence};
-use opsdeck_alerts::AlertError;
 use opsdeck_domain::{Brand, Timestamp};
 use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow};
 use serde::Deserialize;
@@ -275,14 +274,6 @@ fn actor(user: &CurrentUser) -> Actor {
     user.actor()
 }
 
-fn alert_error(e: AlertError) -> Error {
-    match e {
-        AlertError::Store(e) => Error::Store(e),
-        AlertError::NoSuchEpisode(_) | AlertError::NoSuchSilence(_) => Error::NotFound,
-        other => Error::BadRequest(other.to_string()),
-    }
-}
-
 /// Back to the episode's page when the form came from there, else the list.
 fn back(form: &ActionForm, id: &str) -> Redirect {
     match form.back.as_deref() {
@@ -302,7 +293,7 @@ pub(crate) async fn ack(
 ) -> Result<Redirect, PageError> {
     actions::acknowledge(state.store.as_ref(), &id, &actor(&user), state.now())
         .await
-        .map_err(alert_error)?;
+        .map_err(Error::from)?;
     Ok(back(&form, &id))
 }
 
@@ -314,7 +305,7 @@ pub(crate) async fn resolve(
 ) -> Result<Redirect, PageError> {
     actions::resolve(state.store.as_ref(), &id, &actor(&user), state.now())
         .await
-        .map_err(alert_error)?;
+        .map_err(Error::from)?;
     Ok(back(&form, &id))
 }
 
@@ -397,7 +388,7 @@ pub(crate) async fn silence(
     };
     actions::silence(state.store.as_ref(), &silence, &actor(&user), now)
         .await
-        .map_err(alert_error)?;
+        .map_err(Error::from)?;
     Ok(Redirect::to("/alerts#silences"))
 }
 
@@ -409,6 +400,6 @@ pub(crate) async fn end_silence(
 ) -> Result<Redirect, PageError> {
     actions::end_silence(state.store.as_ref(), &id, &actor(&user), state.now())
         .await
-        .map_err(alert_error)?;
+        .map_err(Error::from)?;
     Ok(Redirect::to("/alerts#silences"))
 }

@@ -37,9 +37,10 @@ pub(crate) async fn page(
     let Params(filter) = params?;
     let now = state.now();
     let money = user.can(Permission::ViewRevenue);
+    let states = state.store.all_sync_states().await.map_err(Error::from)?;
     let mut rendered = Vec::with_capacity(TILES.len());
     for (name, _) in TILES {
-        rendered.push(tiles::render(&state, name, filter.only(), money, now).await?);
+        rendered.push(tiles::render(&state, name, filter.only(), money, &states, now).await?);
     }
     let all_brands: Vec<Choice> = state
         .brands
@@ -76,7 +77,8 @@ pub(crate) async fn fragment(
     let Params(filter) = params?;
     let now = state.now();
     let money = user.can(Permission::ViewRevenue);
+    let states = state.store.all_sync_states().await?;
     Ok(Html(
-        tiles::render(&state, &tile, filter.only(), money, now).await?,
+        tiles::render(&state, &tile, filter.only(), money, &states, now).await?,
     ))
 }

@@ -80,12 +80,14 @@ fn drill_down(tile: &str) -> Option<(&'static str, &'static str)> {
 
 /// The whole tile `name` (frame and body) for `brands` at `now`; `money`
 /// is whether the viewer may see revenue (without it the order-volume tile
-/// shows counts only).
+/// shows counts only). `states` is every source's sync state, read once per
+/// request however many tiles it renders.
 pub(crate) async fn render(
     state: &AppState,
     name: &str,
     only: Option<&str>,
     money: bool,
+    states: &[SyncState],
     now: Timestamp,
 ) -> Result<String, Error> {
     let title = TILES
@@ -94,10 +96,9 @@ pub(crate) async fn render(
         .map(|(_, t)| *t)
         .ok_or(Error::NotFound)?;
     let brands = shown_brands(state, only)?;
-    let states = state.store.all_sync_states().await?;
-    let (freshness, stale) = tile_freshness(state, name, &brands, &states, now);
+    let (freshness, stale) = tile_freshness(state, name, &brands, states, now);
     let body = match name {
-        "volume" => volume(state, &brands, money, now).await?,
+        "volume" => volume(state, &brands, money, states, now).await?,
         "feed" => feed(state, &brands, now).await?,
         _ => projected(state, name, &brands, now)?,
     };
@@ -177,9 +178,10 @@ async fn volume(
     state: &AppState,
     brands: &[&Brand],
     money: bool,
+    states: &[SyncState],
     now: Timestamp,
 ) -> Result<String, Error> {
-    let panels = cards::load(state, brands, now).await?;
+    let panels = cards::load(state, brands, states, now).await?;
     let page = DashboardPage::new(&panels, now);
     // The all-brand total in the reporting currency, from the projection.
     let cfg = panel_config(state);
