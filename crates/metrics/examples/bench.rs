@@ -283,10 +283,8 @@ fn memory_by_part(p: &Projection, orders: u64, tickets: u64) {
     let o = &p.orders;
     let per = |b: f64| b / orders as f64;
     println!(
-        "  orders, bytes/order: rows {:.0} (lines+shipments included), by_email {:.0}, by_number {:.0}, sales series {:.0}, days {:.0}, carriers {:.0}, skus {:.0}, open {:.0}, order extras {:.0}",
+        "  orders, bytes/order: rows {:.0} (lines, shipments, number and customer indexes included), sales series {:.0}, days {:.0}, carriers {:.0}, skus {:.0}, open {:.0}, order extras {:.0}",
         per(held(&o.rows)),
-        per(held(&o.by_email)),
-        per(held(&o.by_number)),
         per(held(&o.sales)),
         per(held(&o.days)),
         per(held(&o.carriers)),

@@ -212,26 +212,26 @@ fn linking_by_email_equals_the_latest_order_before_the_ticket() {
     let mut linked = 0;
     for t in p.support.tickets.values().filter(|t| t.known) {
         for b in 0..2u8 {
-            let mut expected = None;
-            if t.words().order_number != 0 {
-                expected = p
-                    .orders
-                    .by_number
-                    .get(&(b, t.words().order_number))
-                    .copied();
-            }
+            // As defined, from every row: the brand's (non-test) order with
+            // the quoted number (the latest placed if several share it),
+            // else the brand's orders of this customer, the latest placed
+            // by the ticket's creation, else the latest.
+            let brand_rows = || {
+                p.orders
+                    .rows
+                    .iter()
+                    .filter(|r| r.brand == b && !r.is_test())
+            };
+            let number = t.words().order_number;
+            let mut expected = brand_rows()
+                .filter(|r| number != 0 && r.number == number)
+                .map(|r| (r.created, r.key))
+                .max()
+                .map(|(_, k)| k);
             if expected.is_none() && t.email != 0 {
-                // As defined: the brand's orders of this customer (rows looked
-                // up), the latest placed by the ticket's creation, else the latest.
-                let rows: Vec<(i64, u64)> = p
-                    .orders
-                    .by_email
-                    .get(&t.email)
-                    .into_iter()
-                    .flatten()
-                    .map(|(_, _, k)| (k, &p.orders.rows[k]))
-                    .filter(|(_, r)| r.brand == b)
-                    .map(|(k, r)| (r.created, *k))
+                let rows: Vec<(i64, u64)> = brand_rows()
+                    .filter(|r| r.email == t.email)
+                    .map(|r| (r.created, r.key))
                     .collect();
                 let before = rows.iter().filter(|(c, _)| *c <= t.created).max();
                 expected = before.or(rows.iter().max()).map(|(_, k)| *k);

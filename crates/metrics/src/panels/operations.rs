@@ -82,8 +82,8 @@ pub fn tracking_exception_orders(p: &Projection, b: BrandIx, first: i32, last: i
             && (first..=last).contains(&day)
             && !r.is(CANCELLED)
             && !r.is(TEST)
-            && !r.ships.is_empty()
-            && !r.ships.iter().any(|s| s.exception)
+            && r.ships().len() != 0
+            && !r.ships().any(|s| s.exception)
         {
             seen.insert(*order);
         }

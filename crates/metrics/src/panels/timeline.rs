@@ -103,7 +103,7 @@ pub fn timeline_of_key(p: &Projection, key: u64, now: Timestamp) -> Option<Timel
         e.amount = Some(Money::new(row.total, currency));
         events.push(e);
     }
-    for (i, s) in row.ships.iter().enumerate() {
+    for (i, s) in row.ships().enumerate() {
         let carrier = p.syms.text(s.carrier);
         if s.created != NONE {
             let tracked = if s.tracked { "tracked" } else { "no tracking" };
@@ -174,13 +174,12 @@ pub fn timeline_of_key(p: &Projection, key: u64, now: Timestamp) -> Option<Timel
     let cancelled = row.is(crate::projection::orders::CANCELLED);
     events.sort_by(|a, b| a.at.cmp(&b.at).then(a.kind.cmp(&b.kind)));
     let estimated = row
-        .ships
-        .iter()
+        .ships()
         .filter(|s| s.estimated != NONE)
         .map(|s| at(s.estimated))
         .max();
-    let delivered = (!row.ships.is_empty() && row.ships.iter().all(|s| s.delivered != NONE))
-        .then(|| row.ships.iter().map(|s| at(s.delivered)).max())
+    let delivered = (row.ships().len() != 0 && row.ships().all(|s| s.delivered != NONE))
+        .then(|| row.ships().map(|s| at(s.delivered)).max())
         .flatten();
     let days_late = estimated.map(|e| {
         let until = delivered.unwrap_or(now.as_second());

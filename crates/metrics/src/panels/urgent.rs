@@ -89,7 +89,7 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
         let order = link.and_then(|k| p.orders.rows.get(&k));
         let vip_order = order.filter(|o| o.total > vip_value);
         let vip_count = if vip_order.is_none() && t.email != 0 {
-            let n = p.orders.by_email.get(&t.email).map_or(0, |v| v.len());
+            let n = p.orders.rows.of_customer(t.email).count();
             (n >= cfg.vip_order_count).then_some(n)
         } else {
             None

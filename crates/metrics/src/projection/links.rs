@@ -37,20 +37,21 @@ pub fn linked_order(orders: &OrderState, b: BrandIx, t: &TicketRow) -> Option<u6
 
 fn link(orders: &OrderState, b: BrandIx, t: &TicketRow, words: &Classified) -> Option<u64> {
     if words.order_number != 0 {
-        if let Some(k) = orders.by_number.get(&(b, words.order_number)) {
-            return Some(*k);
+        if let Some(o) = orders.rows.by_number(b, words.order_number) {
+            return Some(o.key);
         }
     }
-    let list = orders.by_email.get(&t.email).filter(|_| t.email != 0)?;
-    // Sorted by (brand, created, key): the brand's orders are one run, and
-    // the latest placed by the ticket's creation is the last of them at or
-    // before it.
-    let from = list.partition_point(|(ob, _, _)| *ob < b);
-    let to = list.partition_point(|(ob, _, _)| *ob <= b);
-    let orders = &list[from..to];
-    let before = orders.partition_point(|(_, created, _)| *created <= t.created);
-    let at = if before > 0 { before } else { orders.len() };
-    orders.get(at.checked_sub(1)?).map(|(_, _, k)| *k)
+    // The brand's orders of the customer: the latest placed by the
+    // ticket's creation, else the latest (ties: the greater key).
+    let (mut before, mut latest) = (None, None);
+    for o in orders.rows.of_customer(t.email).filter(|o| o.brand == b) {
+        let at = (o.created, o.key);
+        latest = latest.max(Some(at));
+        if o.created <= t.created {
+            before = before.max(Some(at));
+        }
+    }
+    before.or(latest).map(|(_, k)| k)
 }
 
 /// What the urgent flags of an open ticket depend on, apart from the
@@ -78,7 +79,7 @@ impl UrgentFacts {
         UrgentFacts {
             order_total: order.map(|o| o.total),
             customer_orders: (t.email != 0).then(|| {
-                let n = orders.by_email.get(&t.email).map_or(0, |v| v.len());
+                let n = orders.rows.of_customer(t.email).count();
                 u32::try_from(n).unwrap_or(u32::MAX)
             }),
             chargeback: words.words & CHARGEBACK != 0,

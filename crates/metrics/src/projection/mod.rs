@@ -17,7 +17,8 @@
 //!
 //! Layout: `keys` (hashing and interning), `series` (counters and the sales
 //! time series), `text` (ticket keyword rules), `orders`, `rows` (dense
-//! order rows), `support`, `links` (ticket → order links and what the
+//! order rows and their number and customer indexes), `row_table` (the
+//! table those indexes are made of), `support`, `links` (ticket → order links and what the
 //! urgent queue and where-is-my-order derive from them), `catalog`,
 //! `operations` (the other ingest kinds, order timeline extras).
 
@@ -26,6 +27,7 @@ pub mod keys;
 pub mod links;
 pub mod operations;
 pub mod orders;
+pub mod row_table;
 pub mod rows;
 pub mod series;
 pub mod support;

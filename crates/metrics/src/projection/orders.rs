@@ -54,7 +54,7 @@ pub(crate) const FOREIGN: u8 = 8;
 pub(crate) const REFUNDED: u8 = 16;
 
 /// One line with a SKU: its symbol, units bought, unit price in minor
-/// units (16 bytes; units refunded, rare, are kept aside in
+/// units (units refunded, rare, are kept aside in
 /// [`OrderState::refunded_units`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line {
@@ -77,7 +77,56 @@ pub struct Ship {
 
 pub const NONE: i32 = i32::MIN;
 
-/// The compact copy of an order.
+/// 4-byte words a shipment is stored in (see [`OrderRow::items`]).
+const SHIP_WORDS: usize = 5;
+/// 4-byte words a line is stored in.
+const LINE_WORDS: usize = 4;
+
+impl Ship {
+    fn words(&self) -> [u32; SHIP_WORDS] {
+        [
+            self.carrier,
+            self.created as u32,
+            self.delivered as u32,
+            self.estimated as u32,
+            u32::from(self.tracked) | u32::from(self.exception) << 1,
+        ]
+    }
+
+    fn from_words(w: &[u32]) -> Ship {
+        Ship {
+            carrier: w[0],
+            created: w[1] as i32,
+            delivered: w[2] as i32,
+            estimated: w[3] as i32,
+            tracked: w[4] & 1 != 0,
+            exception: w[4] & 2 != 0,
+        }
+    }
+}
+
+impl Line {
+    fn words(&self) -> [u32; LINE_WORDS] {
+        let price = self.price as u64;
+        [
+            self.sku,
+            self.qty as u32,
+            price as u32,
+            (price >> 32) as u32,
+        ]
+    }
+
+    fn from_words(w: &[u32]) -> Line {
+        Line {
+            sku: w[0],
+            qty: w[1] as i32,
+            price: (u64::from(w[2]) | u64::from(w[3]) << 32) as i64,
+        }
+    }
+}
+
+/// The compact copy of an order: 40 bytes and one allocation for its
+/// shipments and lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRow {
     /// The record key (see `keys::record_key`): rows are stored by it.
@@ -87,22 +136,78 @@ pub struct OrderRow {
     pub email: u64,
     pub number: u32,
     pub brand: BrandIx,
-    pub flags: u8,
-    pub stage: u8,
-    pub lines: Box<[Line]>,
-    pub ships: Box<[Ship]>,
+    /// [`CANCELLED`] … [`REFUNDED`] in the low bits, the [`Stage`] above them.
+    pub(crate) flags: u8,
+    /// How many shipments lead `items` (an order keeps at most 65,535;
+    /// platforms allow a few hundred).
+    pub(crate) ships: u16,
+    /// The shipments (5 words each), then the lines (4 words each): one
+    /// allocation instead of two boxed slices (16 bytes per row, and an
+    /// allocation, saved), 4-byte aligned so a shipment takes 20 bytes.
+    pub(crate) items: Box<[u32]>,
 }
 
+const STAGE_SHIFT: u32 = 5;
+
 impl OrderRow {
+    /// A row from its parts (`flags` without the stage).
+    pub(crate) fn new(
+        head: (u64, i64, i64, u64, u32, BrandIx),
+        flags: u8,
+        stage: Stage,
+        ships: &[Ship],
+        lines: &[Line],
+    ) -> OrderRow {
+        let (key, created, total, email, number, brand) = head;
+        let ships = &ships[..ships.len().min(usize::from(u16::MAX))];
+        let mut items = Vec::with_capacity(ships.len() * SHIP_WORDS + lines.len() * LINE_WORDS);
+        for s in ships {
+            items.extend_from_slice(&s.words());
+        }
+        for l in lines {
+            items.extend_from_slice(&l.words());
+        }
+        OrderRow {
+            key,
+            created,
+            total,
+            email,
+            number,
+            brand,
+            flags: flags | (stage as u8) << STAGE_SHIFT,
+            ships: ships.len() as u16,
+            items: items.into_boxed_slice(),
+        }
+    }
+
     pub fn stage(&self) -> Stage {
-        Stage::from_u8(self.stage)
+        Stage::from_u8(self.flags >> STAGE_SHIFT)
     }
     pub fn is(&self, flag: u8) -> bool {
         self.flags & flag != 0
     }
+    /// A test order: counted nowhere, in no index.
+    pub fn is_test(&self) -> bool {
+        self.is(TEST)
+    }
+
+    /// Non-cancelled shipments.
+    pub fn ships(&self) -> impl ExactSizeIterator<Item = Ship> + '_ {
+        self.items[..usize::from(self.ships) * SHIP_WORDS]
+            .chunks_exact(SHIP_WORDS)
+            .map(Ship::from_words)
+    }
+
+    /// Lines with a SKU.
+    pub fn lines(&self) -> impl ExactSizeIterator<Item = Line> + '_ {
+        self.items[usize::from(self.ships) * SHIP_WORDS..]
+            .chunks_exact(LINE_WORDS)
+            .map(Line::from_words)
+    }
+
     /// Time to ship, seconds: first non-cancelled shipment − order creation.
     pub fn time_to_ship(&self) -> Option<i64> {
-        self.ships.iter().map(|s| i64::from(s.created)).min()
+        self.ships().map(|s| i64::from(s.created)).min()
     }
 
     /// Whether a ticket's link to this order, or the urgent facts read
@@ -114,7 +219,7 @@ impl OrderRow {
             || self.email != new.email
             || self.created != new.created
             || self.total != new.total
-            || self.stage != new.stage
+            || self.stage() != new.stage()
             || self.is(TEST) != new.is(TEST)
     }
 
@@ -157,7 +262,7 @@ impl OrderRow {
                 .iter()
                 .filter(|l| l.sku.as_deref().is_some_and(|s| !s.is_empty()))
         };
-        let lines: Box<[Line]> = with_sku()
+        let lines: Vec<Line> = with_sku()
             .map(|l| Line {
                 sku: l.sku.as_deref().map_or(0, |s| syms.intern(s)),
                 qty: i32::try_from(l.quantity).unwrap_or(i32::MAX),
@@ -182,7 +287,7 @@ impl OrderRow {
             .iter()
             .filter(|f| f.status != FulfillmentState::Cancelled)
             .collect();
-        let ships: Box<[Ship]> = live
+        let ships: Vec<Ship> = live
             .iter()
             .map(|f| Ship {
                 carrier: syms.intern(f.tracking_company.as_deref().unwrap_or("unknown")),
@@ -214,22 +319,14 @@ impl OrderRow {
         } else {
             Stage::ShippedUntracked
         };
-        let row = OrderRow {
-            key,
-            created,
-            total: o.total_price.minor,
-            email: email_key(
-                o.email
-                    .as_deref()
-                    .or(o.customer.as_ref().and_then(|c| c.email.as_deref())),
-            ),
-            number: order_number(&o.name, o.number),
-            brand,
-            flags,
-            stage: stage as u8,
-            lines,
-            ships,
-        };
+        let email = email_key(
+            o.email
+                .as_deref()
+                .or(o.customer.as_ref().and_then(|c| c.email.as_deref())),
+        );
+        let number = order_number(&o.name, o.number);
+        let head = (key, created, o.total_price.minor, email, number, brand);
+        let row = OrderRow::new(head, flags, stage, &ships, &lines);
         (row, units_refunded)
     }
 }
@@ -299,9 +396,6 @@ impl Counter for SkuDay {
     }
 }
 
-/// A customer's orders as (brand, created, key), sorted.
-pub type CustomerOrders = Box<[(BrandIx, i64, u64)]>;
-
 /// Everything the projection knows about orders.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderState {
@@ -321,12 +415,6 @@ pub struct OrderState {
     /// Units refunded per line (as `OrderRow::lines`) of the orders with
     /// any refunded: few orders, so not a field of every line.
     pub refunded_units: KeyMap<u64, Box<[i32]>>,
-    /// (brand, order number) → order key, for "#1001" in a ticket.
-    pub by_number: KeyMap<(BrandIx, u32), u64>,
-    /// Customer e-mail key → their orders as (brand, created, key), sorted,
-    /// for VIP and linking a ticket to the customer's latest order of a
-    /// brand without looking the rows up.
-    pub by_email: KeyMap<u64, CustomerOrders>,
 }
 
 impl OrderState {
@@ -362,17 +450,14 @@ impl OrderState {
             ],
             None => [(row.brand, row.number, row.email), (0, 0, 0)],
         };
-        // What did not change is left alone: the customer/number indexes
-        // and the sales series (most updates change a status, not these).
+        // What did not change is left alone: the sales series (most
+        // updates change a status, not the time, total or currency). The
+        // number and customer indexes are kept by `rows` itself.
         let parts = match &old {
             Some(old) => Parts {
-                index: index_entry(old) != index_entry(row),
                 sales: sales_entry(old) != sales_entry(row),
             },
-            None => Parts {
-                index: true,
-                sales: true,
-            },
+            None => Parts { sales: true },
         };
         if let Some(old) = old {
             self.account(key, &old, ctx, parts, -1);
@@ -399,16 +484,6 @@ impl OrderState {
             self.sales[usize::from(b)].add(created, &sales, sign);
         }
         let day = local_day(row.created, &brand.time_zone);
-        if parts.index && row.number != 0 {
-            if sign > 0 {
-                self.by_number.insert((b, row.number), key);
-            } else if self.by_number.get(&(b, row.number)) == Some(&key) {
-                self.by_number.remove(&(b, row.number));
-            }
-        }
-        if parts.index && row.email != 0 {
-            self.index_customer(row.email, (b, row.created, key), sign);
-        }
         if cancelled {
             return;
         }
@@ -442,7 +517,7 @@ impl OrderState {
             }
         }
         let sla = i64::from(brand.thresholds.delivery_sla_days) * 86_400;
-        for s in row.ships.iter() {
+        for s in row.ships() {
             let mut c = CarrierDay {
                 shipments: 1,
                 exceptions: i64::from(s.exception),
@@ -454,7 +529,7 @@ impl OrderState {
                 c.judged = 1;
                 c.on_time = i64::from(if s.estimated != NONE {
                     // Delivered by the estimated date: any time on that day counts.
-                    s.delivered <= s.estimated || same_local_day(row.created, s, brand)
+                    s.delivered <= s.estimated || same_local_day(row.created, &s, brand)
                 } else {
                     c.delivery_secs <= sla
                 });
@@ -466,7 +541,7 @@ impl OrderState {
         } else {
             None
         };
-        for (i, l) in row.lines.iter().enumerate() {
+        for (i, l) in row.lines().enumerate() {
             let back = refunded.and_then(|r| r.get(i)).copied().unwrap_or(0);
             let units = i64::from(l.qty) - i64::from(back);
             let v = SkuDay {
@@ -485,14 +560,7 @@ impl OrderState {
 /// Which parts of an order's contribution an update changes.
 #[derive(Debug, Clone, Copy)]
 struct Parts {
-    /// `by_number` and `by_email`.
-    index: bool,
     sales: bool,
-}
-
-/// What an order puts in the number and customer indexes (test orders: nothing).
-fn index_entry(row: &OrderRow) -> Option<(BrandIx, u32, u64, i64)> {
-    (!row.is(TEST)).then_some((row.brand, row.number, row.email, row.created))
 }
 
 /// What an order adds to its brand's sales series (test orders: nothing).
@@ -525,34 +593,6 @@ impl OrderState {
             .map(|(_, n)| n)
             .sum();
         i64::try_from(partial).unwrap_or(i64::MAX) + later
-    }
-
-    /// Adds or removes an order in its customer's sorted list. The list is
-    /// a boxed slice of exactly its length (most customers have one to
-    /// three orders, and a vector's spare capacity doubled their cost),
-    /// rebuilt in one allocation.
-    fn index_customer(&mut self, email: u64, entry: (BrandIx, i64, u64), sign: i64) {
-        let list: &[(BrandIx, i64, u64)] = self.by_email.get(&email).map_or(&[], |l| l);
-        let at = list.partition_point(|k| *k < entry);
-        let new: CustomerOrders = if sign > 0 {
-            let mut v = Vec::with_capacity(list.len() + 1);
-            v.extend_from_slice(&list[..at]);
-            v.push(entry);
-            v.extend_from_slice(&list[at..]);
-            v.into_boxed_slice()
-        } else if list.get(at) == Some(&entry) {
-            let mut v = Vec::with_capacity(list.len() - 1);
-            v.extend_from_slice(&list[..at]);
-            v.extend_from_slice(&list[at + 1..]);
-            v.into_boxed_slice()
-        } else {
-            return;
-        };
-        if new.is_empty() {
-            self.by_email.remove(&email);
-        } else {
-            self.by_email.insert(email, new);
-        }
     }
 }
 

@@ -179,9 +179,9 @@ pub(crate) async fn order_by_number(
         let b = brand_ix(&p, &state, &brand)?;
         let key = p
             .orders
-            .by_number
-            .get(&(b, number))
-            .copied()
+            .rows
+            .by_number(b, number)
+            .map(|o| o.key)
             .ok_or(Error::NotFound)?;
         panels::timeline::timeline_of_key(&p, key, now).ok_or(Error::NotFound)?
     };
