@@ -258,8 +258,8 @@ fn response_time_medians_equal_sorting_every_value() {
                     let mut all = vec![];
                     let mut trend = vec![];
                     for (_, v) in m.range((b, w.first_day)..=(b, w.last_day)) {
-                        all.extend_from_slice(&v.0);
-                        if let (Some(med), _) = median_mean(v.0.clone()) {
+                        all.extend_from_slice(v.values());
+                        if let (Some(med), _) = median_mean(v.values().to_vec()) {
                             trend.push(med / 3600.0);
                         }
                     }

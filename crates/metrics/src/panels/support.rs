@@ -2,7 +2,7 @@
 //! times, and top issues (tags, and clusters of untagged subjects).
 
 use super::{point, ratio, Point, Range, Window};
-use crate::projection::series::{median_mean, Counter};
+use crate::projection::series::{median_mean, Counter, Durations};
 use crate::projection::support::{Scores, TicketDay};
 use crate::projection::text::cluster_name;
 use crate::projection::{day_start, local_day, BrandIx, Projection};
@@ -166,18 +166,18 @@ pub fn times(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Times 
     // Each day's durations are kept sorted: a day's median is read off,
     // and the window's median is selected from the sorted days without
     // copying and sorting them all.
-    type Days = std::collections::BTreeMap<(BrandIx, i32), crate::projection::series::Durations>;
+    type Days = std::collections::BTreeMap<(BrandIx, i32), Durations>;
     fn collect<'a>(
         m: &'a Days,
         b: BrandIx,
         w: &Window,
         tz: &jiff::tz::TimeZone,
-    ) -> (Vec<&'a [i64]>, Vec<Point>) {
-        let mut days: Vec<&[i64]> = vec![];
+    ) -> (Vec<&'a Durations>, Vec<Point>) {
+        let mut days: Vec<&Durations> = vec![];
         let mut trend = vec![];
         for ((_, d), v) in m.range((b, w.first_day)..=(b, w.last_day)) {
-            days.push(&v.0);
-            if let Some(med) = median_of_sorted(&[&v.0]) {
+            days.push(v);
+            if let Some(med) = median_of_sorted(&[v.values()]) {
                 trend.push(point(day_start(*d, tz), med / 3600.0));
             }
         }
@@ -186,10 +186,10 @@ pub fn times(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Times 
     let (fr, fr_trend) = collect(&p.support.first_response, b, &w, tz);
     let (rs, rs_trend) = collect(&p.support.resolution, b, &w, tz);
     let h = |x: Option<f64>| x.map(|v| v / 3600.0);
-    let count = |runs: &[&[i64]]| runs.iter().map(|r| r.len()).sum::<usize>();
+    let count = |days: &[&Durations]| days.iter().map(|d| d.values().len()).sum::<usize>();
     let (frn, rsn) = (count(&fr), count(&rs));
-    let (fm, fa) = median_mean_of_sorted(&fr);
-    let (rm, ra) = median_mean_of_sorted(&rs);
+    let (fm, fa) = median_mean_of_days(&fr);
+    let (rm, ra) = median_mean_of_days(&rs);
     Times {
         window: w,
         first_response_tickets: frn,
@@ -203,12 +203,39 @@ pub fn times(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Times 
     }
 }
 
-/// [`median_mean`] of the values of sorted runs. Long runs are not merged:
-/// see [`bisected`]; short ones (fewer than ~32 values each) sort faster.
+/// [`median_mean`] of the durations of some days, their sums kept with
+/// them (so the mean does not read every duration).
+fn median_mean_of_days(days: &[&Durations]) -> (Option<f64>, Option<f64>) {
+    let runs: Vec<&[i64]> = days.iter().map(|d| d.values()).collect();
+    let sums = days
+        .iter()
+        .fold((0, 0), |(s, m), d| (s + d.sum(), m + d.magnitude()));
+    median_mean_with_sums(&runs, sums)
+}
+
+/// [`median_mean`] of the values of sorted runs.
+#[cfg(test)]
 fn median_mean_of_sorted(runs: &[&[i64]]) -> (Option<f64>, Option<f64>) {
+    median_mean_with_sums(runs, sums_of(runs))
+}
+
+/// The exact sum of the values of runs, and of their magnitudes.
+#[cfg(test)]
+fn sums_of(runs: &[&[i64]]) -> (i128, i128) {
+    runs.iter()
+        .flat_map(|r| r.iter())
+        .fold((0, 0), |(s, m), v| {
+            (s + i128::from(*v), m + i128::from(*v).abs())
+        })
+}
+
+/// [`median_mean`] of sorted runs whose (sum, magnitude) is `sums`. Long
+/// runs are not merged: see [`bisected`]; short ones (fewer than ~32
+/// values each) sort faster.
+fn median_mean_with_sums(runs: &[&[i64]], sums: (i128, i128)) -> (Option<f64>, Option<f64>) {
     let n: usize = runs.iter().map(|r| r.len()).sum();
     if n >= 32 * runs.len() {
-        if let Some(found) = bisected(runs) {
+        if let Some(found) = bisected_with_sums(runs, sums) {
             return found;
         }
     }
@@ -219,24 +246,22 @@ fn median_mean_of_sorted(runs: &[&[i64]]) -> (Option<f64>, Option<f64>) {
 /// selection, the mean as the exact integer sum ÷ n, which equals the
 /// sorted-order float sum while every partial sum is an integer a float
 /// holds (< 2^53 in total magnitude); `None` beyond that.
+#[cfg(test)]
 fn bisected(runs: &[&[i64]]) -> Option<(Option<f64>, Option<f64>)> {
+    bisected_with_sums(runs, sums_of(runs))
+}
+
+fn bisected_with_sums(
+    runs: &[&[i64]],
+    (total, magnitude): (i128, i128),
+) -> Option<(Option<f64>, Option<f64>)> {
     let n: usize = runs.iter().map(|r| r.len()).sum();
     if n == 0 {
         return Some((None, None));
     }
-    let magnitude: i128 = runs
-        .iter()
-        .flat_map(|r| r.iter())
-        .map(|v| i128::from(*v).abs())
-        .sum();
     if magnitude >= 1i128 << 53 {
         return None;
     }
-    let total: i128 = runs
-        .iter()
-        .flat_map(|r| r.iter())
-        .map(|v| i128::from(*v))
-        .sum();
     Some((median_of_sorted(runs), Some(total as f64 / n as f64)))
 }
 

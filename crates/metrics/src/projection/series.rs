@@ -211,20 +211,45 @@ pub fn update<K: Ord, V: Counter>(map: &mut BTreeMap<K, V>, key: K, value: &V, s
 }
 
 /// A multiset of durations (seconds), kept sorted so a median over many
-/// days merges a few sorted runs instead of sorting everything.
+/// days merges a few sorted runs instead of sorting everything, with their
+/// sum and the sum of their magnitudes, so a 90-day mean reads 90 sums
+/// instead of every duration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Durations(pub Vec<i64>);
+pub struct Durations {
+    values: Vec<i64>,
+    sum: i128,
+    magnitude: i128,
+}
 
 impl Durations {
     pub fn insert(&mut self, v: i64) {
-        let at = self.0.partition_point(|x| *x < v);
-        self.0.insert(at, v);
+        let at = self.values.partition_point(|x| *x < v);
+        self.values.insert(at, v);
+        self.sum += i128::from(v);
+        self.magnitude += i128::from(v).abs();
     }
 
     pub fn remove(&mut self, v: i64) {
-        if let Ok(at) = self.0.binary_search(&v) {
-            self.0.remove(at);
+        if let Ok(at) = self.values.binary_search(&v) {
+            self.values.remove(at);
+            self.sum -= i128::from(v);
+            self.magnitude -= i128::from(v).abs();
         }
+    }
+
+    /// The durations, sorted.
+    pub fn values(&self) -> &[i64] {
+        &self.values
+    }
+
+    /// Their exact sum.
+    pub fn sum(&self) -> i128 {
+        self.sum
+    }
+
+    /// The sum of their absolute values.
+    pub fn magnitude(&self) -> i128 {
+        self.magnitude
     }
 }
 

@@ -392,7 +392,7 @@ fn durations(map: &mut BTreeMap<(BrandIx, i32), Durations>, k: (BrandIx, i32), v
         map.entry(k).or_default().insert(v);
     } else if let Some(d) = map.get_mut(&k) {
         d.remove(v);
-        if d.0.is_empty() {
+        if d.values().is_empty() {
             map.remove(&k);
         }
     }
