@@ -22,7 +22,7 @@
 //!   day `first` exactly when its `prev_day ≥ first − lookback`.
 
 use super::keys::KeyMap;
-use super::orders::OrderState;
+use super::orders::{OrderRow, OrderState};
 use super::support::{Inquiry, SupportState, TicketRow};
 use super::text::{Classified, CHARGEBACK, INQUIRY_TYPES};
 use super::{BrandIx, Context};
@@ -32,26 +32,42 @@ use opsdeck_domain::Timestamp;
 /// else the customer's most recent order of the brand placed before the
 /// ticket (else their latest).
 pub fn linked_order(orders: &OrderState, b: BrandIx, t: &TicketRow) -> Option<u64> {
-    link(orders, b, t, &t.words())
+    found(orders, b, t, &t.words()).order.map(|o| o.key)
 }
 
-fn link(orders: &OrderState, b: BrandIx, t: &TicketRow, words: &Classified) -> Option<u64> {
-    if words.order_number != 0 {
-        if let Some(o) = orders.rows.by_number(b, words.order_number) {
-            return Some(o.key);
-        }
-    }
-    // The brand's orders of the customer: the latest placed by the
+/// A ticket's linked order and its customer's order count, from one walk
+/// of the customer's orders.
+struct Found<'a> {
+    order: Option<&'a OrderRow>,
+    /// Orders placed with the ticket's e-mail, all brands.
+    customer_orders: usize,
+}
+
+fn found<'a>(orders: &'a OrderState, b: BrandIx, t: &TicketRow, words: &Classified) -> Found<'a> {
+    let quoted = (words.order_number != 0)
+        .then(|| orders.rows.by_number(b, words.order_number))
+        .flatten();
+    // Else the brand's orders of the customer: the latest placed by the
     // ticket's creation, else the latest (ties: the greater key).
-    let (mut before, mut latest) = (None, None);
-    for o in orders.rows.of_customer(t.email).filter(|o| o.brand == b) {
-        let at = (o.created, o.key);
-        latest = latest.max(Some(at));
-        if o.created <= t.created {
-            before = before.max(Some(at));
+    let (mut before, mut latest, mut count) = (None, None, 0);
+    for o in orders.rows.of_customer(t.email) {
+        count += 1;
+        if quoted.is_some() || o.brand != b {
+            continue;
+        }
+        let later =
+            |best: Option<&OrderRow>| best.is_none_or(|x| (x.created, x.key) < (o.created, o.key));
+        if later(latest) {
+            latest = Some(o);
+        }
+        if o.created <= t.created && later(before) {
+            before = Some(o);
         }
     }
-    before.or(latest).map(|(_, k)| k)
+    Found {
+        order: quoted.or(before.or(latest)),
+        customer_orders: count,
+    }
 }
 
 /// What the urgent flags of an open ticket depend on, apart from the
@@ -70,18 +86,16 @@ pub struct UrgentFacts {
 }
 
 impl UrgentFacts {
-    fn of(orders: &OrderState, t: &TicketRow, words: &Classified, link: Option<u64>) -> Self {
-        let order = link.and_then(|k| orders.rows.get(&k));
+    fn of(t: &TicketRow, words: &Classified, found: &Found) -> Self {
+        let order = found.order;
         let emergency = match (order, t.last_customer_message()) {
             (Some(o), Some(last)) => o.stage().is_open() && last - o.created >= 5 * 86_400,
             _ => false,
         };
         UrgentFacts {
             order_total: order.map(|o| o.total),
-            customer_orders: (t.email != 0).then(|| {
-                let n = orders.rows.of_customer(t.email).count();
-                u32::try_from(n).unwrap_or(u32::MAX)
-            }),
+            customer_orders: (t.email != 0)
+                .then(|| u32::try_from(found.customer_orders).unwrap_or(u32::MAX)),
             chargeback: words.words & CHARGEBACK != 0,
             emergency,
             social: t.social,
@@ -98,6 +112,24 @@ impl UrgentFacts {
                 .customer_orders
                 .is_some_and(|n| usize::try_from(n).unwrap_or(usize::MAX) >= vip_count);
         vip_order || vip_count || self.chargeback || self.emergency || self.social
+    }
+}
+
+/// A ticket's link and urgent facts as the orders give them now.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Linked {
+    link: Option<u64>,
+    facts: UrgentFacts,
+}
+
+impl Linked {
+    fn of(orders: &OrderState, t: &TicketRow) -> Linked {
+        let words = t.words();
+        let found = found(orders, t.brand, t, &words);
+        Linked {
+            link: found.order.map(|o| o.key),
+            facts: UrgentFacts::of(t, &words, &found),
+        }
     }
 }
 
@@ -154,6 +186,21 @@ impl SupportState {
         orders: &OrderState,
         sign: i64,
     ) {
+        let linked = (sign > 0 && (row.open || inquiry)).then(|| Linked::of(orders, row));
+        self.account_linked_as(key, row, inquiry, ctx, linked, sign);
+    }
+
+    /// [`Self::account_linked`] with the link and facts already found
+    /// (`linked`, when adding).
+    fn account_linked_as(
+        &mut self,
+        key: u64,
+        row: &TicketRow,
+        inquiry: bool,
+        ctx: &Context,
+        linked: Option<Linked>,
+        sign: i64,
+    ) {
         if !(row.open || inquiry) {
             return;
         }
@@ -176,15 +223,10 @@ impl SupportState {
                 self.ticket_emails.remove(&row.email);
             }
         }
-        let link = if sign > 0 {
-            link(orders, b, row, &words)
-        } else {
-            None
-        };
+        let link = linked.and_then(|l| l.link);
         if row.open {
-            if sign > 0 {
-                let facts = UrgentFacts::of(orders, row, &words, link);
-                self.open.insert((b, row.created, key), facts);
+            if let Some(l) = linked.filter(|_| sign > 0) {
+                self.open.insert((b, row.created, key), l.facts);
             } else {
                 self.open.remove(&(b, row.created, key));
             }
@@ -242,44 +284,40 @@ impl SupportState {
                 continue;
             };
             let inquiry = self.is_inquiry(row, ctx);
-            if !self.link_changed(key, row, inquiry, ctx, orders) {
+            if !(row.open || inquiry) {
+                continue;
+            }
+            let now = Linked::of(orders, row);
+            if !self.link_changed(key, row, inquiry, ctx, &now) {
                 continue;
             }
             let Some(row) = self.tickets.remove(&key) else {
                 continue;
             };
-            self.account_linked(key, &row, inquiry, ctx, orders, -1);
-            self.account_linked(key, &row, inquiry, ctx, orders, 1);
+            self.account_linked_as(key, &row, inquiry, ctx, None, -1);
+            self.account_linked_as(key, &row, inquiry, ctx, Some(now), 1);
             self.tickets.insert(key, row);
         }
     }
 
     /// Whether what is kept of a ticket through its link (its urgent facts,
-    /// its inquiry's link) differs from what the orders give now.
+    /// its inquiry's link) differs from what the orders give `now`.
     fn link_changed(
         &self,
         key: u64,
         row: &TicketRow,
         inquiry: bool,
         ctx: &Context,
-        orders: &OrderState,
+        now: &Linked,
     ) -> bool {
-        if !(row.open || inquiry) {
-            return false;
-        }
         let b = row.brand;
-        let words = row.words();
-        let now = link(orders, b, row, &words);
-        if row.open {
-            let facts = UrgentFacts::of(orders, row, &words, now);
-            if self.open.get(&(b, row.created, key)) != Some(&facts) {
-                return true;
-            }
+        if row.open && self.open.get(&(b, row.created, key)) != Some(&now.facts) {
+            return true;
         }
         if inquiry {
             let tz = &ctx.brands[usize::from(b)].time_zone;
             let (day, _) = local_day_hour(row.created, tz);
-            if self.inquiries.get(&(b, day, key)).map(|q| q.link) != Some(now) {
+            if self.inquiries.get(&(b, day, key)).map(|q| q.link) != Some(now.link) {
                 return true;
             }
         }

@@ -250,71 +250,54 @@ impl OrderRow {
         if o.total_price.currency != ctx.brands[usize::from(brand)].currency {
             flags |= FOREIGN;
         }
-        let mut refunded: HashMap<&str, i64> = HashMap::new();
-        for r in &o.refunds {
-            for l in &r.line_items {
-                *refunded.entry(l.line_item_id.as_str()).or_default() += l.quantity;
-            }
-        }
         // Lines without a SKU count nowhere, so they are not kept.
         let with_sku = || {
             o.line_items
                 .iter()
                 .filter(|l| l.sku.as_deref().is_some_and(|s| !s.is_empty()))
         };
-        let lines: Vec<Line> = with_sku()
-            .map(|l| Line {
-                sku: l.sku.as_deref().map_or(0, |s| syms.intern(s)),
-                qty: i32::try_from(l.quantity).unwrap_or(i32::MAX),
-                price: l.price.minor,
+        // Most orders have no refund: no map, no allocation for them.
+        let units_refunded = (!o.refunds.is_empty())
+            .then(|| {
+                let mut refunded: HashMap<&str, i64> = HashMap::new();
+                for r in &o.refunds {
+                    for l in &r.line_items {
+                        *refunded.entry(l.line_item_id.as_str()).or_default() += l.quantity;
+                    }
+                }
+                with_sku()
+                    .map(|l| {
+                        let units = refunded.get(l.external_id.as_str()).copied();
+                        i32::try_from(units.unwrap_or(0)).unwrap_or(i32::MAX)
+                    })
+                    .collect::<Box<[i32]>>()
             })
-            .collect();
-        let units_refunded: Box<[i32]> = with_sku()
-            .map(|l| {
-                i32::try_from(refunded.get(l.external_id.as_str()).copied().unwrap_or(0))
-                    .unwrap_or(i32::MAX)
-            })
-            .collect();
-        let units_refunded = units_refunded
-            .iter()
-            .any(|u| *u != 0)
-            .then_some(units_refunded);
+            .filter(|units| units.iter().any(|u| *u != 0));
         if units_refunded.is_some() {
             flags |= REFUNDED;
         }
-        let live: Vec<_> = o
-            .fulfillments
-            .iter()
-            .filter(|f| f.status != FulfillmentState::Cancelled)
-            .collect();
-        let ships: Vec<Ship> = live
-            .iter()
-            .map(|f| Ship {
-                carrier: syms.intern(f.tracking_company.as_deref().unwrap_or("unknown")),
-                created: off(f.created_at),
-                delivered: f
-                    .delivered_at
-                    .filter(|_| f.is_delivered())
-                    .map_or(NONE, off),
-                estimated: f.estimated_delivery_at.map_or(NONE, off),
-                tracked: f.has_tracking(),
-                exception: f.shipment_status.as_ref().is_some_and(|s| s.is_exception()),
-            })
-            .collect();
+        let live = || {
+            o.fulfillments
+                .iter()
+                .filter(|f| f.status != FulfillmentState::Cancelled)
+        };
         let all_lines_shipped = o
             .line_items
             .iter()
             .all(|l| l.fulfilled_quantity.is_none_or(|q| q >= l.quantity));
-        let stage = if live.is_empty() && o.fulfillment_status != OrderFulfillmentStatus::Fulfilled
-        {
+        let exception = |f: &opsdeck_domain::Fulfillment| {
+            f.shipment_status.as_ref().is_some_and(|s| s.is_exception())
+        };
+        let shipped = live().next().is_some();
+        let stage = if !shipped && o.fulfillment_status != OrderFulfillmentStatus::Fulfilled {
             Stage::Unfulfilled
         } else if o.fulfillment_status == OrderFulfillmentStatus::Partial || !all_lines_shipped {
             Stage::Partial
-        } else if ships.iter().any(|s| s.exception) {
+        } else if live().any(exception) {
             Stage::Exception
-        } else if !live.is_empty() && live.iter().all(|f| f.is_delivered()) {
+        } else if shipped && live().all(|f| f.is_delivered()) {
             Stage::Delivered
-        } else if live.iter().any(|f| f.has_tracking()) {
+        } else if live().any(|f| f.has_tracking()) {
             Stage::InTransit
         } else {
             Stage::ShippedUntracked
@@ -326,7 +309,33 @@ impl OrderRow {
         );
         let number = order_number(&o.name, o.number);
         let head = (key, created, o.total_price.minor, email, number, brand);
-        let row = OrderRow::new(head, flags, stage, &ships, &lines);
+        let mut row = OrderRow::new(head, flags, stage, &[], &[]);
+        let mut items =
+            Vec::with_capacity(live().count() * SHIP_WORDS + with_sku().count() * LINE_WORDS);
+        for f in live().take(usize::from(u16::MAX)) {
+            let ship = Ship {
+                carrier: syms.intern(f.tracking_company.as_deref().unwrap_or("unknown")),
+                created: off(f.created_at),
+                delivered: f
+                    .delivered_at
+                    .filter(|_| f.is_delivered())
+                    .map_or(NONE, off),
+                estimated: f.estimated_delivery_at.map_or(NONE, off),
+                tracked: f.has_tracking(),
+                exception: exception(f),
+            };
+            items.extend_from_slice(&ship.words());
+            row.ships += 1;
+        }
+        for l in with_sku() {
+            let line = Line {
+                sku: l.sku.as_deref().map_or(0, |s| syms.intern(s)),
+                qty: i32::try_from(l.quantity).unwrap_or(i32::MAX),
+                price: l.price.minor,
+            };
+            items.extend_from_slice(&line.words());
+        }
+        row.items = items.into_boxed_slice();
         (row, units_refunded)
     }
 }
