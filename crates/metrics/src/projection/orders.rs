@@ -468,14 +468,22 @@ impl OrderState {
             },
             None => Parts { sales: true },
         };
+        let had_refunds = old.as_ref().is_some_and(|o| o.is(REFUNDED));
         if let Some(old) = old {
             self.account(key, &old, ctx, parts, -1);
         }
-        // Between the two: the old row's refunds were read, the new one's are read next.
+        // Between the two: the old row's refunds were read, the new one's
+        // are read next (the map is not looked up for the ~95 % of orders
+        // that have none, before or after).
         match units_refunded {
-            Some(units) => self.refunded_units.insert(key, units),
-            None => self.refunded_units.remove(&key),
-        };
+            Some(units) => {
+                self.refunded_units.insert(key, units);
+            }
+            None if had_refunds => {
+                self.refunded_units.remove(&key);
+            }
+            None => {}
+        }
         self.account(key, row, ctx, parts, 1);
         self.rows = rows;
         touched
