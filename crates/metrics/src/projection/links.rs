@@ -235,16 +235,7 @@ impl SupportState {
             let tz = &ctx.brands[usize::from(b)].time_zone;
             let (day, hour) = local_day_hour(row.created, tz);
             if sign > 0 {
-                let q = Inquiry {
-                    created: row.created,
-                    order_number: words.order_number,
-                    email: row.email,
-                    link,
-                    prev_day: None,
-                    hour: u8::try_from(hour).unwrap_or(0),
-                    kind: inquiry_kind(&words),
-                };
-                self.add_inquiry(b, day, key, q);
+                self.add_inquiry(b, day, key, inquiry_of(row, &words, hour, link));
             } else {
                 self.remove_inquiry(b, day, key);
             }
@@ -291,12 +282,23 @@ impl SupportState {
             if !self.link_changed(key, row, inquiry, ctx, &now) {
                 continue;
             }
-            let Some(row) = self.tickets.remove(&key) else {
-                continue;
-            };
-            self.account_linked_as(key, &row, inquiry, ctx, None, -1);
-            self.account_linked_as(key, &row, inquiry, ctx, Some(now), 1);
-            self.tickets.insert(key, row);
+            // As removing the ticket's linked contribution and adding it
+            // again, without touching what does not depend on the link
+            // (its entries in the ticket indexes; its inquiry when the
+            // linked order is the same and only the urgent facts moved).
+            let b = row.brand;
+            let open = row.open.then_some((b, row.created, key));
+            let (day, hour) = local_day_hour(row.created, &ctx.brands[usize::from(b)].time_zone);
+            let fresh = inquiry.then(|| inquiry_of(row, &row.words(), hour, now.link));
+            if let Some(at) = open {
+                self.open.insert(at, now.facts);
+            }
+            if let Some(q) = fresh {
+                if self.inquiries.get(&(b, day, key)).map(|q| q.link) != Some(now.link) {
+                    self.remove_inquiry(b, day, key);
+                    self.add_inquiry(b, day, key, q);
+                }
+            }
         }
     }
 
@@ -383,6 +385,19 @@ impl SupportState {
         let new = *q;
         self.add_to_day(b, day, &old, -1);
         self.wismo_days.entry((b, day)).or_default().add(&new, 1);
+    }
+}
+
+/// A ticket's inquiry as first kept (`prev_day` is set by the chain).
+fn inquiry_of(row: &TicketRow, words: &Classified, hour: i64, link: Option<u64>) -> Inquiry {
+    Inquiry {
+        created: row.created,
+        order_number: words.order_number,
+        email: row.email,
+        link,
+        prev_day: None,
+        hour: u8::try_from(hour).unwrap_or(0),
+        kind: inquiry_kind(words),
     }
 }
 
