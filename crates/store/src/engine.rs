@@ -20,6 +20,9 @@ use tracing::instrument;
 /// A store on any backend that implements [`Db`].
 pub(crate) struct SqlStore<D: Db> {
     pub(crate) db: D,
+    /// Where webhook events wait (SQLite on a file); `None`: the
+    /// `webhook_inbox` table (PostgreSQL, SQLite in memory).
+    pub(crate) journal: Option<crate::journal::Journal>,
 }
 
 impl<D: Db> SqlStore<D> {
@@ -230,6 +233,9 @@ impl<D: Db> SqlStore<D> {
                 .await?;
         }
         tx.commit().await?;
+        if let Some(applied) = webhooks {
+            self.inbox_applied_committed(applied);
+        }
         let report = UpsertReport { outcomes };
         tracing::debug!(
             inserted = report.inserted(),

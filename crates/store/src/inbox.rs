@@ -11,6 +11,7 @@
 
 use crate::db::{Col, Db, DbTx, Row, Value};
 use crate::engine::SqlStore;
+use crate::journal::store::Resolution;
 use crate::schema::{self, SqlType};
 use crate::Result;
 use crate::UpsertOutcome;
@@ -60,7 +61,7 @@ pub enum WebhookStatus {
 }
 
 impl WebhookStatus {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             WebhookStatus::Pending => "pending",
             WebhookStatus::Processed => "processed",
@@ -143,9 +144,11 @@ const KIND: &str = "webhook";
 /// The inbox row joined to its body (kept in its own table, so that status
 /// changes do not rewrite it).
 const COLUMNS: &str = "i.id, i.source, i.shop_domain, i.webhook_id, i.event_id, i.topic, \
-    i.api_version, i.triggered_at_us, i.received_at_us, b.body, i.status, i.attempts, \
+    i.api_version, i.triggered_at_us, i.received_at_us, COALESCE(b.body, ''), i.status, i.attempts, \
     i.last_error, i.result";
-const FROM: &str = "webhook_inbox i JOIN webhook_inbox_bodies b ON b.id = i.id";
+/// A processed event keeps no body (its record holds what it said, and raw
+/// payloads carry customer data), so the join is outer.
+const FROM: &str = "webhook_inbox i LEFT JOIN webhook_inbox_bodies b ON b.id = i.id";
 
 const COLS: [Col; 14] = [
     Col::Int,
@@ -205,6 +208,17 @@ fn from_row(row: &Row) -> Result<StoredWebhook> {
     })
 }
 
+/// `done` as resolutions of processed events.
+fn processed(done: &[(i64, String)]) -> Vec<Resolution<'_>> {
+    done.iter()
+        .map(|(id, note)| Resolution {
+            id: *id,
+            status: WebhookStatus::Processed,
+            note,
+        })
+        .collect()
+}
+
 impl<D: Db> SqlStore<D> {
     /// One multi-row `INSERT .. VALUES` for `rows` events, every column a
     /// bound parameter (wrapping the rows in one JSON parameter would make
@@ -250,6 +264,10 @@ impl<D: Db> SqlStore<D> {
 
     /// See [`crate::Store::insert_webhooks`].
     pub(crate) async fn inbox_insert(&self, events: &[InboxEvent]) -> Result<Vec<InsertOutcome>> {
+        if let Some(journal) = &self.journal {
+            let opened = self.journal_opened(journal).await?;
+            return self.journal_insert(opened, events).await;
+        }
         // The first occurrence of a key in the batch is the one inserted;
         // later ones are duplicates, like a redelivery after it.
         let mut first: HashMap<(&str, &str), usize> = HashMap::new();
@@ -312,6 +330,10 @@ impl<D: Db> SqlStore<D> {
         due_by: Timestamp,
         limit: u32,
     ) -> Result<Vec<StoredWebhook>> {
+        if let Some(journal) = &self.journal {
+            let opened = self.journal_opened(journal).await?;
+            return Ok(Self::journal_pending(opened, due_by, limit));
+        }
         let sql = format!(
             "SELECT {COLUMNS} FROM {FROM} WHERE i.status = 'pending' \
              AND i.next_attempt_at_us <= $1 ORDER BY i.id LIMIT $2"
@@ -322,6 +344,20 @@ impl<D: Db> SqlStore<D> {
     }
 
     pub(crate) async fn inbox_by_status(
+        &self,
+        status: WebhookStatus,
+        limit: u32,
+    ) -> Result<Vec<StoredWebhook>> {
+        if let (Some(journal), WebhookStatus::Pending) = (&self.journal, status) {
+            let opened = self.journal_opened(journal).await?;
+            return Ok(Self::journal_pending(opened, Timestamp::MAX, limit));
+        }
+        self.inbox_rows_with_status(status, limit).await
+    }
+
+    /// The database's rows in `status` (with the journal, pending events
+    /// are in memory; rows left pending by an older version are read here).
+    pub(crate) async fn inbox_rows_with_status(
         &self,
         status: WebhookStatus,
         limit: u32,
@@ -342,6 +378,15 @@ impl<D: Db> SqlStore<D> {
             return Ok(());
         }
         let mut tx = self.db.begin().await?;
+        if let Some(journal) = &self.journal {
+            let opened = self.journal_opened(journal).await?;
+            let resolutions = processed(done);
+            self.journal_resolve_in(&mut tx, opened, &resolutions, at)
+                .await?;
+            tx.commit().await?;
+            opened.resolved(done.iter().map(|(id, _)| *id));
+            return Ok(());
+        }
         self.inbox_mark_processed_in(&mut tx, done, at).await?;
         tx.commit().await
     }
@@ -354,10 +399,29 @@ impl<D: Db> SqlStore<D> {
         outcomes: &[UpsertOutcome],
     ) -> Result<()> {
         let done = applied.results(outcomes);
+        if let Some(journal) = &self.journal {
+            let opened = self.journal_opened(journal).await?;
+            return self
+                .journal_resolve_in(tx, opened, &processed(&done), applied.at)
+                .await;
+        }
         self.inbox_mark_processed_in(tx, &done, applied.at).await
     }
 
-    async fn inbox_mark_processed_in(
+    /// After the commit that held [`Self::inbox_mark_applied_in`]: the
+    /// journal forgets the applied events.
+    pub(crate) fn inbox_applied_committed(&self, applied: &AppliedWebhooks<'_>) {
+        if let Some(opened) = self.journal.as_ref().and_then(|j| j.get()) {
+            let ids = applied
+                .owners
+                .iter()
+                .chain(applied.notes)
+                .map(|(id, _)| *id);
+            opened.resolved(ids);
+        }
+    }
+
+    pub(crate) async fn inbox_mark_processed_in(
         &self,
         tx: &mut D::Tx,
         done: &[(i64, String)],
@@ -373,10 +437,19 @@ impl<D: Db> SqlStore<D> {
             id = d.json_element(0, SqlType::BigInt),
             rows = d.json_rows(1),
         );
+        let drop_bodies = format!(
+            "DELETE FROM webhook_inbox_bodies WHERE id IN (SELECT {id} FROM {rows})",
+            id = d.json_element(0, SqlType::BigInt),
+            rows = d.json_rows(1),
+        );
         for chunk in done.chunks(CHUNK * 2) {
             let json = serde_json::to_string(chunk).expect("pairs serialize");
-            tx.execute(&sql, &[Value::Text(Some(json)), int(schema::micros(at))])
-                .await?;
+            tx.execute(
+                &sql,
+                &[Value::Text(Some(json.clone())), int(schema::micros(at))],
+            )
+            .await?;
+            tx.execute(&drop_bodies, &[Value::Text(Some(json))]).await?;
         }
         Ok(())
     }
@@ -387,6 +460,10 @@ impl<D: Db> SqlStore<D> {
         error: &str,
         retry_at: Option<Timestamp>,
     ) -> Result<()> {
+        if let Some(journal) = &self.journal {
+            let opened = self.journal_opened(journal).await?;
+            return self.journal_mark_failed(opened, id, error, retry_at).await;
+        }
         let (status, next) = match retry_at {
             Some(at) => (WebhookStatus::Pending, int(schema::micros(at))),
             None => (WebhookStatus::Failed, Value::Int(None)),
@@ -402,6 +479,10 @@ impl<D: Db> SqlStore<D> {
     }
 
     pub(crate) async fn inbox_stats(&self) -> Result<WebhookStats> {
+        if let Some(journal) = &self.journal {
+            let opened = self.journal_opened(journal).await?;
+            return self.journal_stats(opened).await;
+        }
         let rows = self
             .db
             .fetch(

@@ -33,6 +33,7 @@ mod db;
 pub mod decisions;
 mod engine;
 pub mod inbox;
+mod journal;
 pub mod model;
 mod postgres;
 mod schema;
@@ -82,6 +83,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The SQLite store's webhook journal (a directory beside the database).
+    #[error("webhook journal {0}")]
+    Journal(String),
     #[error("stored {kind} {external_id:?} could not be decoded: {reason}")]
     Corrupt {
         kind: &'static str,

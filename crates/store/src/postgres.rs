@@ -40,6 +40,7 @@ impl SqlStore<PostgresDb> {
             .await?;
         Ok(SqlStore {
             db: PostgresDb { pool },
+            journal: None,
         })
     }
 }

@@ -9,6 +9,7 @@
 
 use crate::db::Dialect;
 use crate::engine::SqlStore;
+use crate::journal::Journal;
 use crate::sqlx_db::sqlx_db;
 use crate::{Backend, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -58,10 +59,18 @@ impl SqlStore<SqliteDb> {
             // the write lock for up to BUSY_TIMEOUT.
             SqlitePoolOptions::new().max_connections(4)
         }
-        .connect_with(options)
+        .connect_with(options.clone())
         .await?;
+        // Webhook events wait in a journal beside the database file (see
+        // `crate::journal`); an in-memory database keeps them in its table.
+        let journal = (!in_memory).then(|| {
+            let mut dir = options.get_filename().as_os_str().to_owned();
+            dir.push("-webhooks");
+            Journal::new(dir.into())
+        });
         Ok(SqlStore {
             db: SqliteDb { pool },
+            journal,
         })
     }
 }

@@ -142,3 +142,14 @@ pub async fn each_backend() -> Vec<TestStore> {
     stores.extend(postgres_store().await);
     stores
 }
+
+/// A SQLite store on `url` whose webhook journal begins a new segment
+/// beyond `bytes` (the default is 64 MiB), to test rotation. Migrated.
+pub async fn sqlite_with_journal_segments(url: &str, bytes: u64) -> crate::Result<Arc<dyn Store>> {
+    let mut store = crate::sqlite::SqliteStore::connect(url).await?;
+    if let Some(journal) = store.journal.as_mut() {
+        journal.set_segment_bytes(bytes);
+    }
+    store.migrate().await?;
+    Ok(Arc::new(store))
+}

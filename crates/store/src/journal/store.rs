@@ -1,0 +1,359 @@
+//! The SQLite store's inbox operations over its [`Journal`]: what the
+//! database keeps (a row per resolved event) and how the two are read back
+//! together on start.
+
+use super::{Journal, Opened, Pending};
+use crate::db::{Col, Db, DbTx, Value};
+use crate::engine::SqlStore;
+use crate::inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
+use crate::schema;
+use crate::Result;
+use opsdeck_domain::Timestamp;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Columns of one resolved event's row.
+const ROW_PARAMS: usize = 15;
+/// Rows per insert statement (15 × 200 parameters, far below SQLite's limit).
+const CHUNK: usize = 200;
+
+fn text(s: &str) -> Value {
+    Value::Text(Some(s.to_string()))
+}
+
+fn int(v: i64) -> Value {
+    Value::Int(Some(v))
+}
+
+/// How an event leaves the journal.
+pub(crate) struct Resolution<'a> {
+    pub id: i64,
+    pub status: WebhookStatus,
+    /// The note of a processed event, or the error of a failed one.
+    pub note: &'a str,
+}
+
+impl<D: Db> SqlStore<D> {
+    /// The journal, opened (and read back against the database) on first use.
+    pub(crate) async fn journal_opened<'a>(&'a self, journal: &'a Journal) -> Result<&'a Opened> {
+        journal
+            .get_or_open(|| async {
+                let disk = journal.read_back().await?;
+                let entries: Vec<&super::frame::Entry> = disk.segments.values().flatten().collect();
+                let (lo, hi) = entries
+                    .iter()
+                    .fold((i64::MAX, 0), |(lo, hi), e| (lo.min(e.id), hi.max(e.id)));
+                let resolved: HashSet<i64> = if entries.is_empty() {
+                    HashSet::new()
+                } else {
+                    let rows = self
+                        .db
+                        .fetch(
+                            "SELECT id FROM webhook_inbox WHERE id >= $1 AND id <= $2",
+                            &[int(lo), int(hi)],
+                            &[Col::Int],
+                        )
+                        .await?;
+                    rows.iter().map(|r| r.int(0)).collect::<Result<_>>()?
+                };
+                let max_row = self
+                    .db
+                    .fetch(
+                        "SELECT COALESCE(MAX(id), 0) FROM webhook_inbox",
+                        &[],
+                        &[Col::Int],
+                    )
+                    .await?
+                    .first()
+                    .map(|r| r.int(0))
+                    .transpose()?
+                    .unwrap_or(0);
+                let mut pending = BTreeMap::new();
+                // Rows a version before the journal left pending.
+                for w in self
+                    .inbox_rows_with_status(WebhookStatus::Pending, u32::MAX)
+                    .await?
+                {
+                    pending.insert(
+                        w.id,
+                        Pending {
+                            next_attempt_at: w.event.received_at,
+                            event: w.event,
+                            attempts: w.attempts,
+                            last_error: w.last_error,
+                            in_db: true,
+                        },
+                    );
+                }
+                for e in entries.iter().filter(|e| !resolved.contains(&e.id)) {
+                    pending.insert(
+                        e.id,
+                        Pending {
+                            next_attempt_at: e.event.received_at,
+                            event: e.event.clone(),
+                            attempts: 0,
+                            last_error: None,
+                            in_db: false,
+                        },
+                    );
+                }
+                let next_id = max_row.max(hi) + 1;
+                if !pending.is_empty() {
+                    tracing::info!(
+                        pending = pending.len(),
+                        dir = %journal.dir().display(),
+                        "webhook journal: events received before the restart are pending again"
+                    );
+                }
+                journal.open(disk, pending, next_id).await
+            })
+            .await
+    }
+
+    /// See [`crate::Store::insert_webhooks`]: duplicates are found among the
+    /// pending events first, then among the database's rows (an event leaves
+    /// memory only after its row is committed, so checking in this order
+    /// cannot miss one in between).
+    pub(crate) async fn journal_insert(
+        &self,
+        opened: &Opened,
+        events: &[InboxEvent],
+    ) -> Result<Vec<InsertOutcome>> {
+        let mut guard = opened.append_lock().await;
+        let mut outcomes = vec![InsertOutcome::Duplicate; events.len()];
+        let mut seen = HashSet::new();
+        let candidates: Vec<usize> = opened.state(|s| {
+            (0..events.len())
+                .filter(|&i| {
+                    let e = &events[i];
+                    seen.insert((e.source.as_str(), e.webhook_id.as_str()))
+                        && !s.has_key(e.source.as_str(), &e.webhook_id)
+                })
+                .collect()
+        });
+        let stored = self.stored_webhook_keys(events, &candidates).await?;
+        let new: Vec<usize> = candidates
+            .into_iter()
+            .filter(|&i| {
+                let e = &events[i];
+                !stored.contains(&(e.source.as_str().to_string(), e.webhook_id.clone()))
+            })
+            .collect();
+        if new.is_empty() {
+            return Ok(outcomes);
+        }
+        let ids = guard
+            .append(new.iter().map(|&i| events[i].clone()).collect())
+            .await?;
+        for (i, id) in new.into_iter().zip(ids) {
+            outcomes[i] = InsertOutcome::Inserted { id };
+        }
+        Ok(outcomes)
+    }
+
+    /// The `(source, webhook_id)` of `events[which]` that have a row.
+    async fn stored_webhook_keys(
+        &self,
+        events: &[InboxEvent],
+        which: &[usize],
+    ) -> Result<HashSet<(String, String)>> {
+        let mut by_source: HashMap<&str, Vec<&str>> = HashMap::new();
+        for &i in which {
+            let e = &events[i];
+            by_source
+                .entry(e.source.as_str())
+                .or_default()
+                .push(&e.webhook_id);
+        }
+        let mut found = HashSet::new();
+        for (source, ids) in by_source {
+            for chunk in ids.chunks(500) {
+                let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                let sql = format!(
+                    "SELECT webhook_id FROM webhook_inbox WHERE source = $1 AND webhook_id IN ({})",
+                    marks.join(", ")
+                );
+                let mut params = vec![text(source)];
+                params.extend(chunk.iter().map(|id| text(id)));
+                for row in self.db.fetch(&sql, &params, &[Col::Text]).await? {
+                    found.insert((source.to_string(), row.text(0)?));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Pending events due by `due_by`, oldest first.
+    pub(crate) fn journal_pending(
+        opened: &Opened,
+        due_by: Timestamp,
+        limit: u32,
+    ) -> Vec<StoredWebhook> {
+        opened.state(|s| {
+            s.pending
+                .iter()
+                .filter(|(_, p)| p.next_attempt_at <= due_by)
+                .take(limit as usize)
+                .map(|(id, p)| p.stored(*id))
+                .collect()
+        })
+    }
+
+    /// Writes the rows of resolved events inside `tx`; the caller commits,
+    /// then calls [`Opened::resolved`]. A processed event's row has no body;
+    /// a failed one keeps it. Events already stored as pending rows (from
+    /// before the journal) get their row updated instead.
+    pub(crate) async fn journal_resolve_in(
+        &self,
+        tx: &mut D::Tx,
+        opened: &Opened,
+        done: &[Resolution<'_>],
+        at: Timestamp,
+    ) -> Result<()> {
+        let rows: Vec<(&Resolution, Pending)> = opened.state(|s| {
+            done.iter()
+                .filter_map(|r| s.pending.get(&r.id).map(|p| (r, p.clone())))
+                .collect()
+        });
+        let (legacy, fresh): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, p)| p.in_db);
+        for chunk in fresh.chunks(CHUNK) {
+            let mut params = Vec::with_capacity(chunk.len() * ROW_PARAMS);
+            for (r, p) in chunk {
+                let e = &p.event;
+                let processed = r.status == WebhookStatus::Processed;
+                let attempts = p.attempts + u32::from(!processed);
+                params.extend([
+                    int(r.id),
+                    text(e.source.as_str()),
+                    text(&e.shop_domain),
+                    text(&e.webhook_id),
+                    Value::Text(e.event_id.clone()),
+                    text(&e.topic),
+                    Value::Text(e.api_version.clone()),
+                    Value::Int(e.triggered_at.map(schema::micros)),
+                    int(schema::micros(e.received_at)),
+                    text(r.status.as_str()),
+                    int(i64::from(attempts)),
+                    int(schema::micros(p.next_attempt_at)),
+                    Value::Text((!processed).then(|| r.note.to_string())),
+                    Value::Text(processed.then(|| r.note.to_string())),
+                    Value::Int(processed.then(|| schema::micros(at))),
+                ]);
+            }
+            tx.execute(&insert_rows_sql(chunk.len()), &params).await?;
+            let failed: Vec<Value> = chunk
+                .iter()
+                .filter(|(r, _)| r.status == WebhookStatus::Failed)
+                .flat_map(|(r, p)| [int(r.id), text(&p.event.body)])
+                .collect();
+            if !failed.is_empty() {
+                let marks: Vec<String> = (0..failed.len() / 2)
+                    .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO webhook_inbox_bodies (id, body) VALUES {} ON CONFLICT DO NOTHING",
+                    marks.join(", ")
+                );
+                tx.execute(&sql, &failed).await?;
+            }
+        }
+        for (r, p) in legacy {
+            if r.status == WebhookStatus::Processed {
+                self.inbox_mark_processed_in(tx, &[(r.id, r.note.to_string())], at)
+                    .await?;
+            } else {
+                tx.execute(
+                    "UPDATE webhook_inbox SET status = 'failed', attempts = $2, last_error = $3 \
+                     WHERE id = $1",
+                    &[int(r.id), int(i64::from(p.attempts + 1)), text(r.note)],
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a failed attempt: a retry stays in memory; giving up writes
+    /// the event (with its body) to the database.
+    pub(crate) async fn journal_mark_failed(
+        &self,
+        opened: &Opened,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        if let Some(at) = retry_at {
+            opened.state(|s| {
+                if let Some(p) = s.pending.get_mut(&id) {
+                    p.attempts += 1;
+                    p.last_error = Some(error.to_string());
+                    p.next_attempt_at = at;
+                }
+            });
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        let gave_up = [Resolution {
+            id,
+            status: WebhookStatus::Failed,
+            note: error,
+        }];
+        let at = opened.state(|s| s.pending.get(&id).map(|p| p.next_attempt_at));
+        let Some(at) = at else { return Ok(()) };
+        self.journal_resolve_in(&mut tx, opened, &gave_up, at)
+            .await?;
+        tx.commit().await?;
+        opened.resolved([id]);
+        Ok(())
+    }
+
+    /// Pending and retrying from memory; processed and failed from the rows.
+    pub(crate) async fn journal_stats(&self, opened: &Opened) -> Result<WebhookStats> {
+        let (pending, retrying, oldest) = opened.state(|s| {
+            let retrying = s.pending.values().filter(|p| p.attempts > 0).count();
+            let oldest = s.pending.values().map(|p| p.event.received_at).min();
+            (s.pending.len(), retrying, oldest)
+        });
+        let rows = self
+            .db
+            .fetch(
+                "SELECT \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'processed'), \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'failed')",
+                &[],
+                &[Col::Int; 2],
+            )
+            .await?;
+        let n = |i: usize| -> Result<u64> {
+            Ok(rows
+                .first()
+                .map(|r| r.int(i))
+                .transpose()?
+                .unwrap_or(0)
+                .max(0) as u64)
+        };
+        Ok(WebhookStats {
+            pending: pending as u64,
+            retrying: retrying as u64,
+            processed: n(0)?,
+            failed: n(1)?,
+            oldest_pending_received_at: oldest,
+        })
+    }
+}
+
+fn insert_rows_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (0..ROW_PARAMS)
+                .map(|c| format!("${}", r * ROW_PARAMS + c + 1))
+                .collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO webhook_inbox (id, source, shop_domain, webhook_id, event_id, topic, \
+         api_version, triggered_at_us, received_at_us, status, attempts, next_attempt_at_us, \
+         last_error, result, processed_at_us) VALUES {} ON CONFLICT DO NOTHING",
+        values.join(", ")
+    )
+}
