@@ -144,11 +144,18 @@ pub async fn each_backend() -> Vec<TestStore> {
 }
 
 /// A SQLite store on `url` whose webhook journal begins a new segment
-/// beyond `bytes` (the default is 64 MiB), to test rotation. Migrated.
-pub async fn sqlite_with_journal_segments(url: &str, bytes: u64) -> crate::Result<Arc<dyn Store>> {
+/// beyond `segment` bytes (default 64 MiB) and refuses deliveries while
+/// more than `backlog` body bytes are pending (default 512 MiB), to test
+/// rotation and back-pressure. Migrated.
+pub async fn sqlite_with_journal_limits(
+    url: &str,
+    segment: u64,
+    backlog: u64,
+) -> crate::Result<Arc<dyn Store>> {
     let mut store = crate::sqlite::SqliteStore::connect(url).await?;
     if let Some(journal) = store.journal.as_mut() {
-        journal.set_segment_bytes(bytes);
+        journal.set_segment_bytes(segment);
+        journal.set_backlog_bytes(backlog);
     }
     store.migrate().await?;
     Ok(Arc::new(store))

@@ -2,7 +2,7 @@
 //! tail, rotation, and a second process.
 
 use opsdeck_domain::{SourceId, Timestamp};
-use opsdeck_store::testing::{sqlite_store, sqlite_with_journal_segments};
+use opsdeck_store::testing::{sqlite_store, sqlite_with_journal_limits};
 use opsdeck_store::{connect, InboxEvent, InsertOutcome, Store, WebhookStatus};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -154,7 +154,7 @@ async fn a_frame_cut_by_a_crash_is_dropped_and_appending_goes_on() {
 async fn resolved_segments_are_deleted() {
     let test = sqlite_store().await;
     drop(test.store);
-    let store = sqlite_with_journal_segments(&test.url, 4_000)
+    let store = sqlite_with_journal_limits(&test.url, 4_000, u64::MAX)
         .await
         .unwrap();
     let mut ids = Vec::new();
@@ -242,4 +242,30 @@ async fn rows_left_pending_by_a_version_before_the_journal_are_processed() {
     assert_eq!(pending_ids(&store).await, ["new"]);
     let stats = store.webhook_stats().await.unwrap();
     assert_eq!((stats.pending, stats.processed), (1, 1));
+}
+
+#[tokio::test]
+async fn a_backlog_past_its_limit_refuses_deliveries_until_applied() {
+    let test = sqlite_store().await;
+    drop(test.store);
+    // Each body is ~940 bytes: the third group finds 1,880 pending.
+    let store = sqlite_with_journal_limits(&test.url, 1 << 20, 1_500)
+        .await
+        .unwrap();
+    let first = store.insert_webhooks(&[event("w1")]).await.unwrap();
+    store.insert_webhooks(&[event("w2")]).await.unwrap();
+    let err = store.insert_webhooks(&[event("w3")]).await.unwrap_err();
+    assert!(err.to_string().contains("2 events"), "{err}");
+    assert!(err.to_string().contains("waiting to be applied"), "{err}");
+    assert_eq!(
+        pending_ids(&store).await,
+        ["w1", "w2"],
+        "nothing half-written"
+    );
+    store
+        .mark_webhooks_processed(&[(id(&first[0]), "ok".into())], ts("2024-05-01T10:00:02Z"))
+        .await
+        .unwrap();
+    store.insert_webhooks(&[event("w3")]).await.unwrap();
+    assert_eq!(pending_ids(&store).await, ["w2", "w3"]);
 }

@@ -42,11 +42,17 @@ use std::sync::{Arc, Mutex};
 
 /// A segment is closed and a new one begun beyond this size.
 const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// Bodies held pending in memory beyond which new deliveries are refused
+/// (the receiver answers 503 and Shopify delivers again later), so a worker
+/// that cannot apply (a full disk, a broken database) does not make the
+/// process grow without bound: ~50,000 events of 10 KB.
+const BACKLOG_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The journal of one SQLite store: where it lives, opened on first use.
 pub(crate) struct Journal {
     dir: PathBuf,
     segment_bytes: u64,
+    backlog_bytes: u64,
     opened: tokio::sync::OnceCell<Opened>,
 }
 
@@ -69,6 +75,8 @@ pub(crate) struct State {
     pub pending: BTreeMap<i64, Pending>,
     /// `(source, webhook_id)` of every pending event.
     keys: HashMap<(String, String), i64>,
+    /// Body bytes of the pending events.
+    bytes: u64,
     /// Segment number → highest event id in it (0 when empty).
     segments: BTreeMap<u64, i64>,
 }
@@ -86,6 +94,7 @@ struct Writer {
 pub(crate) struct Opened {
     dir: PathBuf,
     segment_bytes: u64,
+    backlog_bytes: u64,
     writer: tokio::sync::Mutex<Writer>,
     state: Mutex<State>,
     _lock: File,
@@ -121,6 +130,7 @@ impl Journal {
         Journal {
             dir,
             segment_bytes: SEGMENT_BYTES,
+            backlog_bytes: BACKLOG_BYTES,
             opened: tokio::sync::OnceCell::new(),
         }
     }
@@ -128,6 +138,11 @@ impl Journal {
     /// Segments close beyond `bytes` (tests of rotation).
     pub(crate) fn set_segment_bytes(&mut self, bytes: u64) {
         self.segment_bytes = bytes;
+    }
+
+    /// New deliveries are refused while pending bodies exceed `bytes`.
+    pub(crate) fn set_backlog_bytes(&mut self, bytes: u64) {
+        self.backlog_bytes = bytes;
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -187,6 +202,7 @@ impl Journal {
         let opened = Opened {
             dir: self.dir.clone(),
             segment_bytes: self.segment_bytes,
+            backlog_bytes: self.backlog_bytes,
             writer: tokio::sync::Mutex::new(Writer {
                 file: Arc::new(file),
                 number,
@@ -254,6 +270,7 @@ impl State {
             p.event.webhook_id.clone(),
         );
         self.keys.insert(key, id);
+        self.bytes += p.event.body.len() as u64;
         self.pending.insert(id, p);
     }
 
@@ -299,6 +316,7 @@ impl Opened {
         let current = self.state(|s| {
             for id in ids {
                 if let Some(p) = s.pending.remove(&id) {
+                    s.bytes -= p.event.body.len() as u64;
                     let key = (p.event.source.as_str().to_string(), p.event.webhook_id);
                     s.keys.remove(&key);
                 }
@@ -343,7 +361,17 @@ impl AppendGuard<'_> {
     /// them to the pending events. Returns their ids.
     pub(crate) async fn append(&mut self, events: Vec<InboxEvent>) -> Result<Vec<i64>> {
         let opened = self.opened;
-        let first = opened.state(|s| s.next_id);
+        let (first, held, count) = opened.state(|s| (s.next_id, s.bytes, s.pending.len()));
+        if held > opened.backlog_bytes {
+            return Err(journal_error(
+                &opened.dir,
+                format!(
+                    "{count} events ({} MiB) are waiting to be applied; new deliveries are \
+                     refused until the inbox worker catches up",
+                    held / (1024 * 1024)
+                ),
+            ));
+        }
         let ids: Vec<i64> = (first..).take(events.len()).collect();
         let mut bytes = Vec::with_capacity(events.iter().map(|e| e.body.len() + 256).sum());
         for (id, e) in ids.iter().zip(&events) {
