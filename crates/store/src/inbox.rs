@@ -167,18 +167,33 @@ const COLS: [Col; 14] = [
     Col::Text,
 ];
 
-/// Rows per insert statement: 200 × 8 bound parameters stays far below
-/// SQLite's (32,766) and PostgreSQL's (65,535) limits.
-const CHUNK: usize = 200;
+/// Rows per insert statement: 200 × 8 bound parameters (× 15 for the
+/// journal's rows) stays far below SQLite's (32,766) and PostgreSQL's
+/// (65,535) limits.
+pub(crate) const CHUNK: usize = 200;
 /// Bound parameters per event in [`SqlStore::insert_sql`].
 const PARAMS_PER_ROW: usize = 8;
 
-fn text(s: &str) -> Value {
+pub(crate) fn text(s: &str) -> Value {
     Value::Text(Some(s.to_string()))
 }
 
-fn int(v: i64) -> Value {
+pub(crate) fn int(v: i64) -> Value {
     Value::Int(Some(v))
+}
+
+/// An event's columns, in table order from `source` to `received_at_us`.
+pub(crate) fn event_params(e: &InboxEvent) -> [Value; PARAMS_PER_ROW] {
+    [
+        text(e.source.as_str()),
+        text(&e.shop_domain),
+        text(&e.webhook_id),
+        Value::Text(e.event_id.clone()),
+        text(&e.topic),
+        Value::Text(e.api_version.clone()),
+        Value::Int(e.triggered_at.map(schema::micros)),
+        int(schema::micros(e.received_at)),
+    ]
 }
 
 fn from_row(row: &Row) -> Result<StoredWebhook> {
@@ -285,16 +300,7 @@ impl<D: Db> SqlStore<D> {
         for chunk in unique.chunks(CHUNK) {
             let mut params = Vec::with_capacity(chunk.len() * PARAMS_PER_ROW);
             for e in chunk {
-                params.extend([
-                    text(e.source.as_str()),
-                    text(&e.shop_domain),
-                    text(&e.webhook_id),
-                    Value::Text(e.event_id.clone()),
-                    text(&e.topic),
-                    Value::Text(e.api_version.clone()),
-                    Value::Int(e.triggered_at.map(schema::micros)),
-                    int(schema::micros(e.received_at)),
-                ]);
+                params.extend(event_params(e));
             }
             let cols = [Col::Int, Col::Text, Col::Text];
             let sql = Self::insert_sql(chunk.len());

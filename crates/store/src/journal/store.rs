@@ -5,7 +5,10 @@
 use super::{Journal, Opened, Pending};
 use crate::db::{Col, Db, DbTx, Value};
 use crate::engine::SqlStore;
-use crate::inbox::{InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus};
+use crate::inbox::{
+    event_params, int, text, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
+    CHUNK,
+};
 use crate::schema;
 use crate::Result;
 use opsdeck_domain::Timestamp;
@@ -13,16 +16,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Columns of one resolved event's row.
 const ROW_PARAMS: usize = 15;
-/// Rows per insert statement (15 × 200 parameters, far below SQLite's limit).
-const CHUNK: usize = 200;
-
-fn text(s: &str) -> Value {
-    Value::Text(Some(s.to_string()))
-}
-
-fn int(v: i64) -> Value {
-    Value::Int(Some(v))
-}
 
 /// How an event leaves the journal.
 pub(crate) struct Resolution<'a> {
@@ -221,16 +214,9 @@ impl<D: Db> SqlStore<D> {
                 let e = &p.event;
                 let processed = r.status == WebhookStatus::Processed;
                 let attempts = p.attempts + u32::from(!processed);
+                params.push(int(r.id));
+                params.extend(event_params(e));
                 params.extend([
-                    int(r.id),
-                    text(e.source.as_str()),
-                    text(&e.shop_domain),
-                    text(&e.webhook_id),
-                    Value::Text(e.event_id.clone()),
-                    text(&e.topic),
-                    Value::Text(e.api_version.clone()),
-                    Value::Int(e.triggered_at.map(schema::micros)),
-                    int(schema::micros(e.received_at)),
                     text(r.status.as_str()),
                     int(i64::from(attempts)),
                     int(schema::micros(p.next_attempt_at)),
