@@ -108,6 +108,17 @@ fn segment_path(dir: &Path, number: u64) -> PathBuf {
     dir.join(format!("segment-{number:012}.log"))
 }
 
+/// Runs blocking file work off the async threads; its error names `dir`.
+async fn blocking<T: Send + 'static>(
+    dir: &Path,
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| journal_error(dir, e))?
+        .map_err(|e| journal_error(dir, e))
+}
+
 /// Creates segment `number` and makes its directory entry durable.
 fn create_segment(dir: &Path, number: u64) -> std::io::Result<File> {
     let file = std::fs::OpenOptions::new()
@@ -162,13 +173,14 @@ impl Journal {
         self.opened.get_or_try_init(open).await
     }
 
-    /// Takes the lock and reads every segment, cutting a damaged tail off
-    /// the last one (it is where a crash leaves a half-written frame).
+    /// Takes the lock and reads every segment up to its first bad frame
+    /// (where a crash left a half-written one). Nothing is appended after
+    /// such a tail: appends go to a new segment (see [`Journal::open`]).
     pub(crate) async fn read_back(&self) -> Result<OnDisk> {
         let dir = self.dir.clone();
         tokio::task::spawn_blocking(move || read_back(&dir))
             .await
-            .map_err(|e| StoreError::Journal(e.to_string()))?
+            .map_err(|e| journal_error(&self.dir, e))?
     }
 
     /// The opened journal over what [`Journal::read_back`] found, with
@@ -194,10 +206,7 @@ impl Journal {
         }
         let number = disk.segments.keys().next_back().map_or(1, |n| n + 1);
         let dir = self.dir.clone();
-        let file = tokio::task::spawn_blocking(move || create_segment(&dir, number))
-            .await
-            .map_err(|e| StoreError::Journal(e.to_string()))?
-            .map_err(|e| journal_error(&self.dir, format!("creating segment {number}: {e}")))?;
+        let file = blocking(&self.dir, move || create_segment(&dir, number)).await?;
         state.segments.insert(number, 0);
         let opened = Opened {
             dir: self.dir.clone(),
@@ -380,12 +389,7 @@ impl AppendGuard<'_> {
         let w = &mut *self.writer;
         if w.broken || w.len >= opened.segment_bytes {
             let (dir, number) = (opened.dir.clone(), w.number + 1);
-            let file = tokio::task::spawn_blocking(move || create_segment(&dir, number))
-                .await
-                .map_err(|e| StoreError::Journal(e.to_string()))?
-                .map_err(|e| {
-                    journal_error(&opened.dir, format!("creating segment {number}: {e}"))
-                })?;
+            let file = blocking(&opened.dir, move || create_segment(&dir, number)).await?;
             *w = Writer {
                 file: Arc::new(file),
                 number,
@@ -396,13 +400,12 @@ impl AppendGuard<'_> {
         }
         let file = w.file.clone();
         let len = bytes.len() as u64;
-        let written = tokio::task::spawn_blocking(move || {
+        let written = blocking(&opened.dir, move || {
             (&*file).write_all(&bytes)?;
             file.sync_data()
         })
-        .await
-        .map_err(|e| StoreError::Journal(e.to_string()));
-        if let Err(e) = written.and_then(|r| r.map_err(|e| journal_error(&opened.dir, e))) {
+        .await;
+        if let Err(e) = written {
             w.broken = true;
             return Err(e);
         }
