@@ -1,4 +1,4 @@
-//! Every payload in the shared fixtures (`/work/shared/fixtures`: real
+//! Every payload in the repository's fixtures (`fixtures/` at the root: real
 //! platform payloads that no one here wrote) goes through our wire types and
 //! normalization without losing a field we use. The directory is walked, so
 //! a fixture added beside the others is checked without a new test: each
@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
 /// Every `*.json` under `dir`, sorted.

@@ -12,7 +12,7 @@ const SOURCE: &str = "shopify-test";
 
 fn fixture(name: &str) -> Value {
     let path = format!(
-        "{}/../../../shared/fixtures/shopify/{name}",
+        "{}/../../fixtures/shopify/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
