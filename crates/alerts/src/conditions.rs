@@ -126,6 +126,7 @@ pub fn observe(
         threshold: None,
         active: false,
         why: String::new(),
+        why_without_money: None,
         dashboard_path: format!("/?brand={}{path}", inputs.brand.id.as_str()),
     };
     if reads_orders(&rule.condition) {
@@ -254,15 +255,12 @@ fn revenue_anomaly(
     let base_revenue = days.iter().map(|d| d.0 as f64).sum::<f64>() / n;
     let base_orders = days.iter().map(|d| d.1 as f64).sum::<f64>() / n;
     let threshold = (base_revenue * ratio).round() as i64;
-    obs.value = Some(Figure::new(revenue as f64, money(revenue, brand).display()));
-    obs.baseline = Some(Figure::new(
+    obs.value = Some(Figure::amount(revenue as f64, money(revenue, brand)));
+    obs.baseline = Some(Figure::amount(
         base_revenue,
-        money(base_revenue.round() as i64, brand).display(),
+        money(base_revenue.round() as i64, brand),
     ));
-    obs.threshold = Some(Figure::new(
-        threshold as f64,
-        money(threshold, brand).display(),
-    ));
+    obs.threshold = Some(Figure::amount(threshold as f64, money(threshold, brand)));
     let until = end.to_zoned(brand.time_zone.clone()).strftime("%H:%M");
     if base_orders < min_orders as f64 {
         obs.why = format!(
@@ -278,6 +276,11 @@ fn revenue_anomaly(
         money(base_revenue.round() as i64, brand).display(),
         ratio * 100.0
     );
+    obs.why_without_money = Some(format!(
+        "Revenue today until {until} is {:.0} % of the usual (7-day average for the same hours) from {orders} orders; alert below {:.0} %.",
+        if base_revenue > 0.0 { revenue as f64 / base_revenue * 100.0 } else { 0.0 },
+        ratio * 100.0
+    ));
     obs
 }
 
@@ -502,6 +505,11 @@ fn custom(
             } else {
                 format!("{} is {}; alert when {word} {value}.", c.metric, m.value)
             };
+            if is_money(&c.metric) {
+                let state = if obs.active { "is" } else { "is not" };
+                obs.why_without_money =
+                    Some(format!("{} {state} {word} the rule's threshold.", c.metric));
+            }
         }
         CustomTest::ChangeVsBaseline {
             percent,
@@ -519,6 +527,7 @@ fn custom(
                     "{}: baseline volume {volume} is under the floor of {min_volume}",
                     c.metric
                 );
+                mark_amounts(c, &mut obs);
                 return Some(obs);
             }
             let change = (m.value - base) / base * 100.0;
@@ -530,7 +539,36 @@ fn custom(
                 "{} is {} vs {base} at the same time yesterday ({change:+.0} %); alert when {word} by more than {percent} %.",
                 c.metric, m.value
             );
+            obs.why_without_money = is_money(&c.metric).then(|| {
+                format!(
+                    "{} is {change:+.0} % vs the same time yesterday; alert when {word} by more than {percent} %.",
+                    c.metric
+                )
+            });
         }
     }
+    mark_amounts(c, &mut obs);
     Some(obs)
+}
+
+/// Marks a money metric's figures as amounts (the threshold too, unless it
+/// is a percentage).
+fn mark_amounts(c: &CustomCondition, obs: &mut Observation) {
+    if !is_money(&c.metric) {
+        return;
+    }
+    for figure in [&mut obs.value, &mut obs.baseline].into_iter().flatten() {
+        figure.money = true;
+    }
+    if matches!(c.test, CustomTest::Threshold { .. }) {
+        if let Some(t) = &mut obs.threshold {
+            t.money = true;
+        }
+    }
+}
+
+/// Whether a custom rule's metric is an amount of money (shown only to
+/// roles that may see revenue).
+fn is_money(metric: &str) -> bool {
+    metric == "revenue_today"
 }

@@ -59,17 +59,21 @@ pub fn observe_panels(
                 ));
                 o.threshold = Some(Figure::new(*hours, format!("{hours} h")));
                 let high = b.value.minor > *escalate_value_minor || b.high_value;
+                let high_note = if high {
+                    " High value: tell the ops manager too."
+                } else {
+                    ""
+                };
                 o.why = format!(
-                    "Order {} ({}) unfulfilled for {} h; blocker after {hours} h.{}",
+                    "Order {} ({}) unfulfilled for {} h; blocker after {hours} h.{high_note}",
                     b.order,
                     b.value.display(),
                     b.age_hours,
-                    if high {
-                        " High value: tell the ops manager too."
-                    } else {
-                        ""
-                    }
                 );
+                o.why_without_money = Some(format!(
+                    "Order {} unfulfilled for {} h; blocker after {hours} h.{high_note}",
+                    b.order, b.age_hours,
+                ));
                 out.push(o);
             }
         }
@@ -235,10 +239,16 @@ pub fn observe_panels(
                     format!("{} h", t.age_hours),
                 ));
                 o.threshold = Some(Figure::new(*hours, format!("{hours} h")));
-                o.why = format!(
-                    "A ticket flagged for chargeback risk ({}) has been open {} h; alert after {hours} h.",
-                    flag.reason, t.age_hours
-                );
+                let why = |reason: &str| {
+                    format!(
+                        "A ticket flagged for chargeback risk ({reason}) has been open {} h; alert after {hours} h.",
+                        t.age_hours
+                    )
+                };
+                o.why = why(&flag.reason.with_money);
+                if flag.reason.with_money != flag.reason.without_money {
+                    o.why_without_money = Some(why(&flag.reason.without_money));
+                }
                 out.push(o);
             }
         }

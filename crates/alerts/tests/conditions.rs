@@ -106,6 +106,15 @@ fn revenue_anomaly_compares_the_same_hours_with_a_volume_floor() {
         o.why,
         "Revenue today until 12:00 is $250.00 from 5 orders, 42 % of the usual $600.00 (7-day average for the same hours); alert below 50 %."
     );
+    // Roles without revenue read it without the amounts, and its figures
+    // are marked as money so pages leave them out.
+    assert_eq!(
+        o.why_without_money.as_deref(),
+        Some("Revenue today until 12:00 is 42 % of the usual (7-day average for the same hours) from 5 orders; alert below 50 %.")
+    );
+    for f in [&o.value, &o.baseline, &o.threshold] {
+        assert!(f.as_ref().unwrap().money, "{f:?}");
+    }
     // 6 of 12 is exactly 50 %: not below.
     let ok = inputs(week_of_orders(12, 5_000, 6), always.clone());
     assert!(!observe(&r, &ok, &snap, now)[0].active);
@@ -499,4 +508,11 @@ fn panel_rules_read_the_dashboard_panels() {
             .all(|o| o.active && o.subject == "order:#1001"),
         "{blockers:?}"
     );
+    // The order's value is in the reason, and only there.
+    for o in &blockers {
+        let plain = o.why_without_money.as_deref().unwrap_or_default();
+        assert!(o.why.contains('$'), "{}", o.why);
+        assert!(plain.starts_with("Order #1001 unfulfilled for"), "{plain}");
+        assert!(!plain.contains('$'), "{plain}");
+    }
 }

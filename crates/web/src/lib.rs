@@ -154,18 +154,13 @@ pub struct SourceInfo {
 /// The whole application: every route, the security headers, a request
 /// timeout and request tracing.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .merge(pages::router())
-        .merge(sse::router())
-        .merge(api::router())
-        .merge(auth::router())
-        .merge(audit::router())
-        .merge(webhooks::router())
-        .merge(health::router())
-        .merge(assets::router())
+    let routes = routes()
+        .into_router()
         .fallback(error::not_found)
         // Session, permission and CSRF checks for every route but the
-        // public ones (login, health, static files, ingest, webhooks).
+        // public ones (login, health, static files, ingest, webhooks). A
+        // router layer runs after routing, so the guard sees the matched
+        // route and looks up what it declared.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard::layer,
@@ -178,6 +173,20 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http());
     security::with_headers(routes).with_state(state)
+}
+
+/// Every route of the application, each with the access it declared
+/// (see [`auth::rules`]): the router serves these and the guard and the
+/// nav read their declarations.
+pub(crate) fn routes() -> auth::rules::Routes {
+    pages::router()
+        .merge(sse::router())
+        .merge(api::router())
+        .merge(auth::router())
+        .merge(audit::router())
+        .merge(webhooks::router())
+        .merge(health::router())
+        .merge(assets::router())
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then

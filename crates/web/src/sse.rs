@@ -6,11 +6,11 @@
 //! reads a second, and sends nothing while nothing changes (but a comment
 //! every 15 s keeps proxies from closing the connection).
 
+use crate::auth::rules::Routes;
+use crate::auth::Permission;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
-use axum::Router;
 use futures::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
 use std::time::Duration;
@@ -18,8 +18,8 @@ use std::time::Duration;
 /// How often the stream checks the projection's sequence.
 const POLL: Duration = Duration::from_secs(1);
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/events", get(events))
+pub(crate) fn router() -> Routes {
+    Routes::new().get("/events", Permission::ViewDashboard, events)
 }
 
 fn sequence(state: &AppState) -> u64 {

@@ -25,13 +25,14 @@
 //! commit in one transaction (group commit). Each handler still answers only
 //! after the commit holding its event returns.
 
+use crate::auth::rules::{Access, Routes};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use opsdeck_domain::{Secret, SourceId, Timestamp};
@@ -233,9 +234,12 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route(
+/// Public: the HMAC signature is the credential, checked here.
+pub(crate) fn router() -> Routes {
+    Routes::new().route(
         "/webhooks/shopify",
+        Method::POST,
+        Access::Public,
         post(receive).layer(DefaultBodyLimit::max(MAX_BODY)),
     )
 }

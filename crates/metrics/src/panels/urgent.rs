@@ -7,6 +7,7 @@
 //! unavailable rather than guessed.
 
 use super::{major_to_minor, PanelConfig};
+use crate::money_json::MoneyText;
 use crate::projection::support::TicketRow;
 use crate::projection::text::CHARGEBACK;
 use crate::projection::{BrandIx, Projection, Stage};
@@ -16,7 +17,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Flag {
     pub flag: &'static str,
-    pub reason: String,
+    /// Names the order's amount where there is one: the viewer's role
+    /// decides which wording shows (see [`MoneyText`]).
+    pub reason: MoneyText,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -61,7 +64,7 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
         tickets: vec![],
         unavailable: vec![Flag {
             flag: "negative_sentiment",
-            reason: SENTIMENT_UNAVAILABLE.into(),
+            reason: MoneyText::plain(SENTIMENT_UNAVAILABLE),
         }],
     };
     // The flags' facts are kept per open ticket (`projection::links`), so
@@ -109,39 +112,42 @@ pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> 
         if let Some(o) = vip_order {
             flags.push(Flag {
                 flag: "vip",
-                reason: format!(
-                    "linked order #{} is worth {} (over {})",
-                    o.number,
-                    opsdeck_domain::Money::new(o.total, brand.currency).display(),
-                    cfg.vip_order_value
+                reason: MoneyText::new(
+                    format!(
+                        "linked order #{} is worth {} (over {})",
+                        o.number,
+                        opsdeck_domain::Money::new(o.total, brand.currency).display(),
+                        cfg.vip_order_value
+                    ),
+                    format!("linked order #{} is over the VIP order value", o.number),
                 ),
             });
         } else if let Some(n) = vip_count {
             flags.push(Flag {
                 flag: "vip",
-                reason: format!("customer has {n} orders"),
+                reason: MoneyText::plain(format!("customer has {n} orders")),
             });
         }
         if chargeback {
             flags.push(Flag {
                 flag: "chargeback_risk",
-                reason: "mentions refund, dispute, bank or chargeback".into(),
+                reason: MoneyText::plain("mentions refund, dispute, bank or chargeback"),
             });
         }
         if let Some((o, last)) = emergency {
             flags.push(Flag {
                 flag: "shipping_emergency",
-                reason: format!(
+                reason: MoneyText::plain(format!(
                     "order #{} unfulfilled; customer wrote {} days after ordering",
                     o.number,
                     (last - o.created) / 86_400
-                ),
+                )),
             });
         }
         if t.social {
             flags.push(Flag {
                 flag: "social_channel",
-                reason: "public social channel".into(),
+                reason: MoneyText::plain("public social channel"),
             });
         }
         out.tickets.push(UrgentTicket {

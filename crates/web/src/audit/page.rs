@@ -1,15 +1,15 @@
 //! `GET /audit` and `GET /audit.csv`: the audit log, filtered by actor,
 //! action and a date range (UTC days, both inclusive), newest first.
 
+use crate::auth::rules::Routes;
 use crate::auth::CurrentUser;
+use crate::auth::Permission;
 use crate::error::PageError;
 use crate::params::Params;
 use crate::{templates, AppState, Error};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use opsdeck_domain::Timestamp;
@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 const PAGE_LIMIT: u32 = 500;
 const CSV_LIMIT: u32 = 100_000;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/audit", get(page))
-        .route("/audit.csv", get(csv))
+pub(super) fn router() -> Routes {
+    Routes::new()
+        .get("/audit", Permission::ViewAudit, page)
+        .get("/audit.csv", Permission::ExportAudit, csv)
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]

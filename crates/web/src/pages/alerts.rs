@@ -14,7 +14,7 @@
 use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::{NoParams, Params};
-use crate::view::age;
+use crate::view::{self, age};
 use crate::AlertRules;
 use crate::{templates, AppState, Error};
 use axum::extract::rejection::FormRejection;
@@ -101,7 +101,8 @@ fn row(
         "updated": age(e.updated_at, now),
         // What the alert is about ("Order #3244 has waited 99.3 days…"):
         // without it a list of one rule's alerts reads as identical lines.
-        "summary": e.body.get("why").and_then(|s| s.as_str()).unwrap_or(""),
+        // Worded without amounts for roles that may not see money.
+        "summary": view::alert_why(&e.body),
         "silenced_by": if e.state == "resolved" { None } else { silenced_by(e, silences, now) },
     })
 }
@@ -240,12 +241,7 @@ pub(crate) async fn detail(
             })
         })
         .collect();
-    let why = episode
-        .body
-        .get("why")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let why = view::alert_why(&episode.body);
     let names = RuleNames::new(&state.alert_rules, [&episode]);
     let silences = active_silences(&state, now).await?;
     let html = templates::render(

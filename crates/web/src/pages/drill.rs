@@ -23,6 +23,7 @@ use crate::view::{age, NO_VALUE};
 use crate::{templates, AppState, Error};
 use axum::extract::{Path, State};
 use axum::response::Html;
+use opsdeck_metrics::money_json::Guarded;
 use opsdeck_metrics::panels;
 use opsdeck_metrics::panels::Point;
 use serde::Deserialize;
@@ -216,7 +217,7 @@ fn render_timeline(
                 "at": e.at.to_string(), "when": when(Some(e.at)), "ago": age(e.at, now),
                 "kind": serde_json::to_value(e.kind).unwrap_or(Value::Null),
                 "detail": e.detail, "exception": e.exception,
-                "amount": e.amount.map(|m| m.display()),
+                "amount": e.amount.map(|m| Guarded(m.display())),
             })
         })
         .collect();

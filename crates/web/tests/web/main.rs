@@ -16,6 +16,7 @@ mod common;
 mod dashboard;
 mod http;
 mod ingest;
+mod money_roles;
 mod nav;
 mod order_links;
 mod pages;

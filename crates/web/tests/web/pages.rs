@@ -35,6 +35,7 @@ async fn fire(fx: &Fixture) -> String {
         threshold: Some(Figure::new(3.0, "≤ 3 units")),
         active: true,
         why: "sku:A is low".into(),
+        why_without_money: None,
         dashboard_path: "/".into(),
     };
     let step = service
