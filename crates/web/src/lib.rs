@@ -29,7 +29,10 @@
 //! - `health`: `GET /healthz`.
 //! - `assets`: the stylesheet, embedded.
 //! - [`auth`]: users' sessions, the permission matrix, login and logout,
-//!   CSRF checks, login rate limiting.
+//!   CSRF checks, login rate limiting; `auth::rules`, the `Routes` every
+//!   module builds its router with, each route declaring who may use it.
+//!   Amounts of money render only for roles with revenue permission (the
+//!   guard scopes each request, see `opsdeck_metrics::money_json`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`]: helpers for tests in other crates (users, sessions, login).
