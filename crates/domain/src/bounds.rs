@@ -102,9 +102,7 @@ pub enum BoundError {
     TooMany { count: usize, max: usize },
     #[error("{excerpt:?} is not an RFC 3339 timestamp with an offset (e.g. 2026-06-01T10:00:00Z)")]
     NotATimestamp { excerpt: String },
-    #[error(
-        "{excerpt:?} has the offset {offset}; offsets run from -12:00 to +14:00"
-    )]
+    #[error("{excerpt:?} has the offset {offset}; offsets run from -12:00 to +14:00")]
     Offset { excerpt: String, offset: String },
     #[error("{at} is outside the accepted years {EARLIEST_YEAR}-{LATEST_YEAR}")]
     Year { at: String },
@@ -185,8 +183,7 @@ pub fn timestamp(value: &str) -> Result<Timestamp, BoundError> {
     if value.len() > 64 {
         return Err(not_a_timestamp());
     }
-    let pieces =
-        jiff::fmt::temporal::Pieces::parse(value).map_err(|_| not_a_timestamp())?;
+    let pieces = jiff::fmt::temporal::Pieces::parse(value).map_err(|_| not_a_timestamp())?;
     let seconds = match pieces.offset() {
         Some(jiff::fmt::temporal::PiecesOffset::Zulu) => 0,
         Some(jiff::fmt::temporal::PiecesOffset::Numeric(n)) => n.offset().seconds(),
@@ -371,7 +368,11 @@ impl Bounded for Order {
         c.money("subtotal_price", self.subtotal_price);
         c.money("total_discounts", self.total_discounts);
         c.money("total_tax", self.total_tax);
-        c.text("financial_status", Text::Line, self.financial_status.as_str());
+        c.text(
+            "financial_status",
+            Text::Line,
+            self.financial_status.as_str(),
+        );
         c.text(
             "fulfillment_status",
             Text::Line,
@@ -549,7 +550,11 @@ impl Bounded for TrackingEvent {
         c.text("external_id", Text::Id, &self.external_id);
         c.opt_text("order_id", Text::Id, self.order_id.as_deref());
         c.opt_text("fulfillment_id", Text::Id, self.fulfillment_id.as_deref());
-        c.opt_text("tracking_number", Text::Line, self.tracking_number.as_deref());
+        c.opt_text(
+            "tracking_number",
+            Text::Line,
+            self.tracking_number.as_deref(),
+        );
         c.opt_text("carrier", Text::Line, self.carrier.as_deref());
         c.text("status", Text::Line, self.status.as_str());
         c.opt_text("description", Text::Note, self.description.as_deref());
