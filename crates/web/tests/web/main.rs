@@ -14,6 +14,7 @@ mod api;
 mod auth;
 mod common;
 mod dashboard;
+mod foreign_currency;
 mod http;
 mod ingest;
 mod nav;
