@@ -120,6 +120,16 @@ pub fn excerpt(value: &str) -> String {
     }
 }
 
+/// A message built from outside text (a parser's error that quotes the
+/// value), cut to 300 characters so it stays fit for a log line, an API
+/// answer or /sources.
+pub fn clip(message: &str) -> String {
+    match message.char_indices().nth(300) {
+        None => message.to_string(),
+        Some((end, _)) => format!("{}…", &message[..end]),
+    }
+}
+
 /// `value` within the bound of its kind.
 pub fn text(kind: Text, value: &str) -> Result<(), BoundError> {
     let max = kind.max_bytes();

@@ -75,7 +75,7 @@ impl Currency {
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
         let bytes = code.trim().as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(|b| b.is_ascii_alphabetic()) {
-            return Err(MoneyError::BadCurrency(code.to_string()));
+            return Err(MoneyError::BadCurrency(crate::bounds::excerpt(code)));
         }
         Ok(Currency([
             bytes[0].to_ascii_uppercase(),

@@ -184,7 +184,7 @@ impl Fields<'_> {
     fn error(&self, field: &str, reason: impl Into<String>) -> GorgiasRecordError {
         GorgiasRecordError {
             kind: self.kind,
-            id: self.id.to_string(),
+            id: bounds::excerpt(self.id),
             field: field.to_string(),
             reason: reason.into(),
         }
@@ -256,11 +256,11 @@ fn decode<T: DeserializeOwned>(kind: &'static str, raw: &Value) -> Result<T, Gor
         kind,
         id: match raw.get("id") {
             Some(Value::Number(n)) => n.to_string(),
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => bounds::excerpt(s),
             _ => "?".into(),
         },
         field: e.path().to_string(),
-        reason: e.inner().to_string(),
+        reason: bounds::clip(&e.inner().to_string()),
     })
 }
 

@@ -57,7 +57,7 @@ impl Fields<'_> {
     fn error(&self, field: impl Into<String>, reason: impl Into<String>) -> NormalizeError {
         NormalizeError {
             kind: self.kind,
-            id: self.id.to_string(),
+            id: bounds::excerpt(self.id),
             field: field.into(),
             reason: reason.into(),
         }
@@ -131,7 +131,7 @@ fn decode<T: DeserializeOwned>(
         kind,
         id: id.to_string(),
         field: e.path().to_string(),
-        reason: e.inner().to_string(),
+        reason: bounds::clip(&e.inner().to_string()),
     })
 }
 
@@ -139,7 +139,7 @@ fn decode<T: DeserializeOwned>(
 fn raw_id(raw: &Value, key: &str) -> String {
     match raw.get(key) {
         Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => bounds::excerpt(s),
         _ => "?".to_string(),
     }
 }
@@ -186,8 +186,7 @@ fn order_from_wire(ctx: &NormalizeContext, w: WireOrder) -> Result<Order, Normal
     };
     let order_currency = match w.currency.as_deref().map(str::trim) {
         None | Some("") => ctx.currency,
-        Some(code) => Currency::parse(code)
-            .map_err(|e| f.error("currency", bounds::excerpt(&e.to_string())))?,
+        Some(code) => Currency::parse(code).map_err(|e| f.error("currency", e.to_string()))?,
     };
     let money =
         BrandMoney::for_order(&f, order_currency, ctx.currency, w.total_price_set.as_ref())?;
