@@ -15,7 +15,7 @@ fn source() -> SourceId {
 }
 
 /// Stores a token for `brand` allowed `kinds` and returns its plaintext.
-async fn token(fx: &Fixture, brand: &str, kinds: TokenKinds) -> String {
+pub(crate) async fn token(fx: &Fixture, brand: &str, kinds: TokenKinds) -> String {
     let new = NewApiToken::generate(
         "test platform",
         BrandId::parse(brand).unwrap(),
@@ -84,7 +84,7 @@ pub(crate) fn order_json(id: &str) -> Value {
 }
 
 /// One valid record of every kind that is its own record.
-fn one_of_each() -> Vec<(&'static str, Value)> {
+pub(crate) fn one_of_each() -> Vec<(&'static str, Value)> {
     vec![
         ("orders", order_json("5001")),
         (

@@ -15,17 +15,17 @@ use tokio::sync::Notify;
 use tower::ServiceExt;
 
 const SHOP: &str = "mavena.myshopify.com";
-const SECRET: &str = "current-secret";
+pub(crate) const SECRET: &str = "current-secret";
 const PREVIOUS: &str = "previous-secret";
 
-struct Hook {
+pub(crate) struct Hook {
     router: axum::Router,
     store: Arc<dyn opsdeck_store::Store>,
     wake: Arc<Notify>,
     _guard: opsdeck_store::testing::TempGuard,
 }
 
-async fn hook() -> Hook {
+pub(crate) async fn hook() -> Hook {
     let (store, guard) = sqlite_temp().await;
     let wake = Arc::new(Notify::new());
     let receiver = WebhookReceiver::start(
@@ -56,7 +56,7 @@ fn request(body: &[u8], headers: &[(&str, &str)]) -> Request<Body> {
     r.body(Body::from(body.to_vec())).unwrap()
 }
 
-fn signed(body: &[u8], secret: &str, topic: &str, id: &str) -> Request<Body> {
+pub(crate) fn signed(body: &[u8], secret: &str, topic: &str, id: &str) -> Request<Body> {
     let signature = sign(secret.as_bytes(), body);
     request(
         body,
@@ -73,14 +73,14 @@ fn signed(body: &[u8], secret: &str, topic: &str, id: &str) -> Request<Body> {
 }
 
 impl Hook {
-    async fn send(&self, r: Request<Body>) -> (u16, serde_json::Value) {
+    pub(crate) async fn send(&self, r: Request<Body>) -> (u16, serde_json::Value) {
         let response = self.router.clone().oneshot(r).await.unwrap();
         let status = response.status().as_u16();
         let text = body_text(response).await;
         (status, serde_json::from_str(&text).unwrap_or_default())
     }
 
-    async fn stored(&self) -> Vec<opsdeck_store::StoredWebhook> {
+    pub(crate) async fn stored(&self) -> Vec<opsdeck_store::StoredWebhook> {
         self.store
             .pending_webhooks(ts("2100-01-01T00:00:00Z"), 100)
             .await
