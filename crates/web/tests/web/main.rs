@@ -14,6 +14,8 @@ mod api;
 mod auth;
 mod common;
 mod dashboard;
+mod foreign_currency;
+mod hostile;
 mod http;
 mod ingest;
 mod nav;
