@@ -33,5 +33,6 @@ pub use order_volume::{
     facts_window_start, order_volume, period_volume, BrandVolume, PeriodVolume, VolumeError,
 };
 pub use projection::{
-    follow_changes, follow_changes_notifying, Projection, SharedProjection, SubscriptionRules,
+    follow_changes, follow_changes_notifying, Projection, ProjectionRules, SharedProjection,
+    SubscriptionRules,
 };
