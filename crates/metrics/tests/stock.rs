@@ -312,3 +312,39 @@ fn velocity_is_counted_per_variant_even_without_a_sku() {
     assert_eq!(line(&inv.alerts, "withsku").velocity_per_week, 1.5);
     assert_eq!(line(&inv.alerts, "skuonly").velocity_per_week, 3.0);
 }
+
+#[test]
+fn top_sku_stock_counts_only_products_on_sale() {
+    // The same SKU on an empty active product and on a stocked draft: the
+    // top-SKU cover reads the stock on sale, so the seller is out of stock.
+    let p = projection(&[
+        product(
+            "mavena",
+            "a",
+            ProductStatus::Active,
+            vec![variant("a", Some("TOP"), 0)],
+        ),
+        product(
+            "mavena",
+            "d",
+            ProductStatus::Draft,
+            vec![variant("d", Some("TOP"), 50)],
+        ),
+        order(
+            "mavena",
+            1,
+            0,
+            &[("l1", Some("a"), Some("TOP"), 3)],
+            &[],
+            false,
+        ),
+    ]);
+    let pulse = opsdeck_metrics::panels::pulse::pulse(&p, &PanelConfig::default(), 0, ts(NOW));
+    let top = pulse
+        .top_skus_today
+        .iter()
+        .find(|s| s.sku == "TOP")
+        .expect("TOP sold today");
+    assert_eq!(top.stock, Some(0));
+    assert!(top.out_of_stock);
+}
