@@ -13,7 +13,7 @@ use crate::charts::{bar, gauge, sparkline, Datum};
 use crate::view::{self, age, count, DashboardPage};
 use crate::{cards, templates, AppState, Error};
 use opsdeck_domain::{Brand, Timestamp};
-use opsdeck_metrics::panels::{self, BrandPanel};
+use opsdeck_metrics::panels;
 use opsdeck_metrics::projection::BrandIx;
 use opsdeck_metrics::projection::Stage;
 use opsdeck_store::SyncState;
@@ -457,25 +457,34 @@ fn support_tile_body(
 async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<String, Error> {
     use serde_json::json;
     let cfg = panel_config(state);
+    // The top of the ranked urgent queue: every brand and the unattributed
+    // tickets together when all brands are shown, else the one brand's.
     let mut urgent = Vec::new();
     {
         let p = read(state);
-        for brand in brands.iter().filter(|b| b.launched) {
-            let Some(b) = p.ctx.brand_ix(&brand.id) else {
-                continue;
-            };
-            if let BrandPanel::Live { panel, .. } =
-                &panels::per_brand(&p, Some(b), |b, _| panels::urgent::urgent(&p, &cfg, b, now))[0]
+        let view = match brands {
+            [one] if brands.len() < state.brands.len() => {
+                p.ctx.brand_ix(&one.id).filter(|_| one.launched)
+            }
+            _ => Some(panels::support::ALL_BRANDS),
+        };
+        if let Some(b) = view {
+            for t in panels::urgent::urgent(&p, &cfg, b, now)
+                .tickets
+                .iter()
+                .take(8)
             {
-                for t in panel.tickets.iter().take(5) {
-                    urgent.push(json!({
-                        "brand": brand.name,
-                        "age": format::hours(Some(t.age_hours as f64)),
-                        "order": t.linked_order,
-                        "order_href": t.linked_order.as_deref().and_then(|o| super::drill::order_path(brand.id.as_str(), o)),
-                        "reasons": t.flags.iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
-                    }));
-                }
+                let brand = state.brands.iter().find(|x| x.id.as_str() == t.brand);
+                urgent.push(json!({
+                    "brand": brand.map_or("Unattributed", |x| x.name.as_str()),
+                    "subject": t.subject,
+                    "helpdesk_url": t.helpdesk_url,
+                    "score": t.score,
+                    "age": format::hours(Some(t.age_hours as f64)),
+                    "order": t.linked_order,
+                    "order_href": t.linked_order.as_deref().and_then(|o| super::drill::order_path(&t.brand, o)),
+                    "reasons": t.flags.iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
+                }));
             }
         }
     }

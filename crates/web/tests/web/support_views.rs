@@ -204,6 +204,16 @@ async fn the_ticket_page_ranks_the_queue_and_shows_money_only_with_revenue_permi
         tile.find("All brands").expect("an All brands row"),
     );
     assert!(kumo < un && un < all, "{tile}");
+    // The feed's urgent tickets: the ranked queue of every brand and the
+    // unattributed tickets together.
+    let (_, feed) = get_as(&fx, &fx.session, "/fragments/feed").await;
+    let (vip, unattributed) = (
+        feed.find("About order #1234")
+            .expect("the VIP ticket in the feed"),
+        feed.find("My bank refuses")
+            .expect("the unattributed ticket in the feed"),
+    );
+    assert!(vip < unattributed, "{feed}");
 }
 
 fn product(id: &str, status: ProductStatus, images: u32, stock: i64) -> AnyRecord {
