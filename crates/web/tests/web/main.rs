@@ -24,5 +24,6 @@ mod pages;
 mod panels;
 mod pulse;
 mod silence_rules;
+mod support_views;
 mod timeline;
 mod webhooks;
