@@ -1,13 +1,71 @@
 //! `Authorization: Bearer odk_…`: which token, and may it write this kind.
 //! Every refusal of the token itself is the same 401 (the reason is logged,
 //! not told), so a caller cannot probe which token ids exist.
+//!
+//! Rates: every request from one address draws on that address's bucket
+//! before its token is even looked up (so guessing tokens is slowed), and
+//! every request with a valid token on the token's bucket; over either is
+//! 429 with `Retry-After` (`[security]` `ingest_requests_per_minute_*`).
 
 use super::{IngestKind, Refusal};
+use crate::auth::limiter::RetryAfter;
+use crate::auth::ClientInfo;
 use crate::AppState;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use opsdeck_store::{ApiToken, TokenCheck};
 
+fn too_many(what: &str, per_minute: u32, retry: RetryAfter) -> Response {
+    tracing::info!(
+        limit = what,
+        per_minute,
+        retry_s = retry.seconds(),
+        "ingest request throttled"
+    );
+    let mut response = Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "more than {per_minute} ingest requests a minute {what}; \
+             retry after {} s (batch up to {} records per request)",
+            retry.seconds(),
+            super::MAX_RECORDS
+        ),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry.seconds()));
+    response
+}
+
+/// The token of an ingest request, within its rates; the response to send
+/// instead when it is refused.
 pub(super) async fn authorize(
+    state: &AppState,
+    client: &ClientInfo,
+    headers: &HeaderMap,
+    kind: IngestKind,
+) -> Result<ApiToken, Response> {
+    let limiter = &state.auth.limiter;
+    let rates = limiter.rates();
+    let now = state.now();
+    if let Some(ip) = client.ip_text() {
+        let per_minute = rates.ingest_per_minute_per_ip;
+        limiter
+            .take(&format!("ingest-ip:{ip}"), per_minute, now)
+            .map_err(|retry| too_many("from this address", per_minute, retry))?;
+    }
+    let token = check_token(state, headers, kind)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let per_minute = rates.ingest_per_minute_per_token;
+    limiter
+        .take(&format!("ingest-token:{}", token.id), per_minute, now)
+        .map_err(|retry| too_many("with this token", per_minute, retry))?;
+    Ok(token)
+}
+
+async fn check_token(
     state: &AppState,
     headers: &HeaderMap,
     kind: IngestKind,

@@ -21,6 +21,7 @@ mod order_links;
 mod pages;
 mod panels;
 mod pulse;
+mod security;
 mod silence_rules;
 mod timeline;
 mod webhooks;
