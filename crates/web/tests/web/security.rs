@@ -637,3 +637,20 @@ async fn live_streams_per_session_are_bounded() {
     );
     drop(second);
 }
+
+// ---- escaping ---------------------------------------------------------
+
+#[tokio::test]
+async fn hostile_strings_are_escaped_in_the_login_form_and_the_audit_page() {
+    let app = App::new().await;
+    let hostile = "<img src=x onerror=alert(1)>";
+    let r = app.login_from("192.0.2.40", hostile, "pw", "/").await;
+    assert_eq!(r.status(), 401);
+    let html = body_text(r).await;
+    assert!(!html.contains("<img src=x"), "the typed name is escaped");
+    assert!(html.contains("&lt;img"));
+    let admin = app.session(Role::Admin).await;
+    let html = body_text(app.send_as(&admin, get("/audit")).await).await;
+    assert!(html.contains("login.failure"), "the attempt is listed");
+    assert!(!html.contains("<img src=x") && html.contains("&lt;img"));
+}
