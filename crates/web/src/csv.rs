@@ -83,4 +83,27 @@ mod tests {
     fn lines_join_cells_with_crlf() {
         assert_eq!(line(&["a", "=1", "b,c"]), "a,'=1,\"b,c\"\r\n");
     }
+
+    /// The text a spreadsheet sees in `cell`'s output (quotes undone).
+    fn unquoted(out: &str) -> String {
+        match out.strip_prefix('"').and_then(|o| o.strip_suffix('"')) {
+            Some(inner) => inner.replace("\"\"", "\""),
+            None => out.to_string(),
+        }
+    }
+
+    proptest::proptest! {
+        /// Split at `,` or `;` as any locale would, no piece starts a
+        /// formula, and nothing but the `'` marks was added.
+        #[test]
+        fn no_fragment_of_any_cell_starts_a_formula(value in "[=+@ ,;\t\r\n\"a-z0-9-]{0,24}") {
+            let out = cell(&value);
+            let seen = unquoted(&out);
+            for piece in seen.split([',', ';']) {
+                let piece = piece.trim_start_matches(' ');
+                proptest::prop_assert!(!piece.starts_with(FORMULA_START), "{:?} -> {:?}", value, out);
+            }
+            proptest::prop_assert_eq!(seen.replace('\'', ""), value.replace('\'', ""));
+        }
+    }
 }

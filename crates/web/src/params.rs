@@ -151,4 +151,25 @@ mod tests {
             assert!(parse_range(Some("1y"), None, None, "30d", mode).is_err());
         }
     }
+
+    proptest::proptest! {
+        /// Any query values: a range or a 400 naming the problem, never a
+        /// panic; a page's notice only when dates came with a preset.
+        #[test]
+        fn any_range_parameters_parse_or_are_refused(
+            range in proptest::option::of("(today|7d|30d|90d|custom|[a-z0-9]{0,4})"),
+            from in proptest::option::of("(2026-0[1-9]-[0-2][0-9]|[ -~]{0,12})"),
+            to in proptest::option::of("(2026-0[1-9]-[0-2][0-9]|[ -~]{0,12})"),
+        ) {
+            for mode in [PresetDates::Refuse, PresetDates::IgnoreAndSay] {
+                match parse_range(range.as_deref(), from.as_deref(), to.as_deref(), "30d", mode) {
+                    Ok(choice) => {
+                        let custom = matches!(choice.range, Range::Custom { .. });
+                        proptest::prop_assert!(choice.notice.is_none() || (!custom && mode == PresetDates::IgnoreAndSay));
+                    }
+                    Err(e) => proptest::prop_assert!(!e.to_string().is_empty()),
+                }
+            }
+        }
+    }
 }

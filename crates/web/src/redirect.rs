@@ -93,4 +93,27 @@ mod tests {
         }
         assert_eq!(target_or_root(None), "/");
     }
+
+    proptest::proptest! {
+        /// Whatever a request sends, the target is a same-site path that a
+        /// `Location` header can carry: never another origin, never a 500.
+        #[test]
+        fn any_input_gives_a_same_site_header_safe_target(
+            input in "[/\\\\\t\r\n ]{0,4}[a-z.:/?=&%\u{0}\u{7f}é]{0,8}",
+            tail in "[ -~]{0,8}",
+        ) {
+            let input = format!("{input}{tail}");
+            let target = target_or_root(Some(&input));
+            proptest::prop_assert!(target.starts_with('/'));
+            // What a browser follows: TAB, CR and LF dropped, `\` read as `/`.
+            let followed: String = target
+                .chars()
+                .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+                .map(|c| if c == '\\' { '/' } else { c })
+                .collect();
+            proptest::prop_assert!(!followed.starts_with("//"), "{:?} -> {:?}", input, target);
+            proptest::prop_assert!(axum::http::HeaderValue::from_str(&target).is_ok());
+            let _ = axum::response::Redirect::to(&target);
+        }
+    }
 }
