@@ -143,9 +143,10 @@ struct LoginForm {
     next: Option<String>,
 }
 
-/// The address a login is counted under; router tests run without one.
+/// The address a login is counted under (an IPv6 host by its /64);
+/// router tests run without one.
 fn address_key(client: &ClientInfo) -> String {
-    client.ip_text().unwrap_or_else(|| "(unknown)".into())
+    client.rate_key().unwrap_or_else(|| "(unknown)".into())
 }
 
 /// The refused form, answered 429 with `Retry-After`: the address is over

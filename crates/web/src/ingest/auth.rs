@@ -49,7 +49,7 @@ pub(super) async fn authorize(
     let limiter = &state.auth.limiter;
     let rates = limiter.rates();
     let now = state.now();
-    if let Some(ip) = client.ip_text() {
+    if let Some(ip) = client.rate_key() {
         let per_minute = rates.ingest_per_minute_per_ip;
         limiter
             .take(&format!("ingest-ip:{ip}"), per_minute, now)
