@@ -7,7 +7,7 @@
 //! session_idle_timeout = "30m"   # a session unused this long ends (use restarts it)
 //! session_max_age = "12h"        # and ends this long after login anyway
 //! login_max_failures = 5         # per (username, address), then waits 1 s, 2 s, 4 s, …
-//! login_lockout = "15m"          # the longest wait, and how long failures are remembered
+//! login_lockout = "15m"          # the longest wait; failures are forgotten after twice it
 //! login_attempts_per_minute_per_ip = 20
 //! ingest_requests_per_minute_per_token = 600
 //! ingest_requests_per_minute_per_ip = 1200

@@ -39,8 +39,9 @@ pub struct LoginLimits {
     /// between attempts; also the failures of one username (from anywhere)
     /// that count as an attack to report (default 5).
     pub max_failures: u32,
-    /// The longest wait of a pair, and how long failures are remembered
-    /// (default 15 min).
+    /// The longest wait of a pair (default 15 min). Failures are
+    /// forgotten after twice this without a new one, so an attacker who
+    /// waits out every delay stays at one guess per `lockout`.
     pub lockout: Duration,
     /// Login attempts per minute from one address, with a burst of as many
     /// (default 20).
@@ -207,16 +208,19 @@ impl Limiter {
         let state = self.state();
         let pair = state.pairs.get(&(username.to_string(), ip.to_string()))?;
         let waited = since(now, pair.last_at);
-        if waited >= self.login.lockout {
-            return None;
-        }
         let delay = self.delay(pair.count);
         (waited < delay).then(|| RetryAfter(delay - waited))
     }
 
+    /// How long failures are remembered after the last one: longer than
+    /// the longest wait, or waiting it out would start the count over.
+    fn memory(&self) -> Duration {
+        self.login.lockout.saturating_mul(2)
+    }
+
     /// Counts a failed login of `username` from `ip`.
     pub(crate) fn login_failed(&self, username: &str, ip: &str, now: Timestamp) -> FailureNote {
-        let window = self.login.lockout;
+        let window = self.memory();
         let mut state = self.state();
         if state.pairs.len() > SWEEP_ABOVE {
             state.pairs.retain(|_, p| since(now, p.last_at) < window);
@@ -414,6 +418,41 @@ mod tests {
             "another address is not slowed"
         );
         assert_eq!(l.login_wait("admin", "192.0.2.1", at(t + 15 * 60)), None);
+        // Waiting out the longest delay does not start the count over: the
+        // next failure waits the longest again.
+        l.login_failed("admin", "192.0.2.1", at(t + 15 * 60));
+        assert_eq!(
+            l.login_wait("admin", "192.0.2.1", at(t + 15 * 60))
+                .map(RetryAfter::seconds),
+            Some(15 * 60)
+        );
+        // Forgotten after twice the longest wait without a failure.
+        l.login_failed("admin", "192.0.2.1", at(t + 15 * 60 + 30 * 60));
+        assert_eq!(
+            l.login_wait("admin", "192.0.2.1", at(t + 15 * 60 + 30 * 60)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_day_of_one_guess_a_second_checks_few_passwords_and_writes_few_rows() {
+        let l = limiter();
+        let (mut checked, mut audited, mut reported) = (0, 0, 0);
+        for t in 0..86_400 {
+            if l.login_attempt("203.0.113.1", at(t)).is_err()
+                || l.login_wait("admin", "203.0.113.1", at(t)).is_some()
+            {
+                continue;
+            }
+            checked += 1;
+            let note = l.login_failed("admin", "203.0.113.1", at(t));
+            audited += u32::from(note.audit);
+            reported += u32::from(note.attack);
+        }
+        // 5 at once, then waits of 1 s … 512 s (10), then one per 15 min (94).
+        assert_eq!(checked, 109, "passwords checked in 24 h");
+        assert_eq!(audited, 7, "audit rows: the 1st, 2nd, 4th, … 64th");
+        assert_eq!(reported, 1, "one attack report");
     }
 
     #[test]
