@@ -13,7 +13,7 @@ use crate::auth::ClientInfo;
 use crate::AppState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use opsdeck_store::{ApiToken, TokenCheck};
+use opsdeck_store::{ApiToken, IngestNote, TokenCheck};
 
 fn too_many(what: &str, per_minute: u32, retry: RetryAfter) -> Response {
     tracing::info!(
@@ -38,6 +38,40 @@ fn too_many(what: &str, per_minute: u32, retry: RetryAfter) -> Response {
     response
 }
 
+/// A source whose pushes are throttled is falling behind: say so on its
+/// health (as a refused request with the reason), at most once a minute
+/// per token, so the note itself cannot become a write per request.
+async fn note_throttled(
+    state: &AppState,
+    token: &ApiToken,
+    kind: IngestKind,
+    per_minute: u32,
+    now: opsdeck_domain::Timestamp,
+) {
+    let limiter = &state.auth.limiter;
+    if limiter
+        .take(&format!("ingest-throttle-note:{}", token.id), 1, now)
+        .is_err()
+    {
+        return;
+    }
+    tracing::warn!(token = %token.id, source = %token.source, per_minute, "ingest token over its rate");
+    let note = IngestNote::Refused {
+        error: format!(
+            "429 more than {per_minute} requests a minute with token {}: requests are being \
+             refused until the rate drops (noted once a minute)",
+            token.id
+        ),
+    };
+    if let Err(error) = state
+        .store
+        .note_ingest(&token.source, kind.api_name(), now, &note)
+        .await
+    {
+        tracing::warn!(%error, "could not note the throttled ingest on source health");
+    }
+}
+
 /// The token of an ingest request, within its rates; the response to send
 /// instead when it is refused.
 pub(super) async fn authorize(
@@ -59,9 +93,10 @@ pub(super) async fn authorize(
         .await
         .map_err(IntoResponse::into_response)?;
     let per_minute = rates.ingest_per_minute_per_token;
-    limiter
-        .take(&format!("ingest-token:{}", token.id), per_minute, now)
-        .map_err(|retry| too_many("with this token", per_minute, retry))?;
+    if let Err(retry) = limiter.take(&format!("ingest-token:{}", token.id), per_minute, now) {
+        note_throttled(state, &token, kind, per_minute, now).await;
+        return Err(too_many("with this token", per_minute, retry));
+    }
     Ok(token)
 }
 

@@ -600,6 +600,26 @@ async fn ingest_is_rate_limited_per_token_with_retry_after() {
     let r = app.send(post()).await;
     assert_eq!((r.status().as_u16(), retry_after(&r)), (429, 30));
     assert!(body_text(r).await.contains("with this token"));
+    assert_eq!(app.send(post()).await.status(), 429);
+    // The source says it is being throttled, noted once a minute.
+    let admin = app.session(Role::Admin).await;
+    let health = body_text(app.send_as(&admin, get("/api/v1/sources")).await).await;
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+    let orders = health["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "ingest-mavena")
+        .map(|s| s["resources"][0].clone())
+        .unwrap();
+    assert!(
+        orders["last_error"].as_str().unwrap().starts_with("429 "),
+        "{orders}"
+    );
+    assert_eq!(
+        (orders["requests"].as_u64(), orders["errors"].as_u64()),
+        (Some(3), Some(1))
+    );
     app.advance_s(30);
     assert_eq!(app.send(post()).await.status(), 200);
 }
