@@ -9,9 +9,11 @@
 //!   `opsdeck-store`: a change and its record commit together.
 //! - [`prune`]: deletes entries past the retention (90 days by default),
 //!   run periodically by the application.
-//! - `page`: `GET /audit` (filter by actor, action, date) and
-//!   `GET /audit.csv` (admins only; cells that a spreadsheet would run as a
-//!   formula are prefixed with `'`).
+//! - [`bounded`] / [`bound_payload`]: every field is cut to its bound
+//!   before it is logged or stored, whatever a request sent.
+//! - `page`: `GET /audit` (filter by actor, action, date; 100 a page, by
+//!   cursor) and `GET /audit.csv` (admins only; every matching entry,
+//!   streamed; cells go through [`crate::csv::cell`]).
 
 mod page;
 

@@ -257,7 +257,9 @@ async fn submit(
             )
             .await?;
         }
-        if note.attack {
+        // Only a name an account could have is reported: a flood of
+        // garbage names is one counter, not an account under attack.
+        if note.attack && valid_name {
             let minutes = state.auth.config.login_limits.lockout.as_secs() / 60;
             tracing::warn!(user = %actor, failures = note.user_failures, addresses = note.addresses, "login: account under attack");
             audit::record(

@@ -380,6 +380,10 @@ async fn a_flood_of_huge_usernames_adds_almost_nothing_to_the_audit_log() {
     );
     assert!(bytes < 8 * 1024, "{bytes} bytes for 20 attempts");
     assert!(audit.iter().all(|e| e.actor.chars().count() < 100));
+    assert!(
+        !audit.iter().any(|e| e.action == "login.under_attack"),
+        "garbage names are no account under attack"
+    );
 }
 
 #[tokio::test]
