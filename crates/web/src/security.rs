@@ -132,7 +132,7 @@ mod tests {
             BodyLimit::Max(FORM_BODY_BYTES)
         );
         assert_eq!(
-            body_limit("/api/v1/silences"),
+            body_limit("/api/v1/alerts/silences"),
             BodyLimit::Max(FORM_BODY_BYTES)
         );
         assert_eq!(body_limit("/api/v1/ingest/orders"), BodyLimit::Own);

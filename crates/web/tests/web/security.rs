@@ -547,7 +547,7 @@ async fn bodies_over_their_routes_limit_are_refused_413() {
     let r = app
         .send_as(
             &ops,
-            Request::post("/api/v1/silences")
+            Request::post("/api/v1/alerts/silences")
                 .header("content-type", "application/json")
                 .body(Body::from(format!(
                     "{{\"pad\":\"{}\"}}",
