@@ -13,8 +13,7 @@
 //! viewer's revenue permission). Anywhere else an amount serializes as
 //! `null`, so a new view, page or endpoint shows no money until someone
 //! decided who sees it. [`Guarded`] hides any value the same way (a
-//! formatted amount, a card of revenue figures) and [`MoneyText`] is a
-//! sentence that names an amount, worded with and without it.
+//! formatted amount, a card of revenue figures).
 
 use opsdeck_domain::{Currency, Money};
 use serde::{Serialize, Serializer};
@@ -94,48 +93,6 @@ impl<T: Serialize> Serialize for Guarded<T> {
     }
 }
 
-/// A sentence that names an amount, in two wordings: with the amount (for
-/// roles that see money) and without it. Serializes as the one the viewer
-/// may read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MoneyText {
-    pub with_money: String,
-    pub without_money: String,
-}
-
-impl MoneyText {
-    pub fn new(with_money: impl Into<String>, without_money: impl Into<String>) -> Self {
-        MoneyText {
-            with_money: with_money.into(),
-            without_money: without_money.into(),
-        }
-    }
-
-    /// A sentence that names no amount: the same for everyone.
-    pub fn plain(text: impl Into<String>) -> Self {
-        let text = text.into();
-        MoneyText {
-            with_money: text.clone(),
-            without_money: text,
-        }
-    }
-
-    /// The wording for the current scope (see [`shown`]).
-    pub fn as_shown(&self) -> &str {
-        if shown() {
-            &self.with_money
-        } else {
-            &self.without_money
-        }
-    }
-}
-
-impl Serialize for MoneyText {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_shown())
-    }
-}
-
 #[derive(Serialize)]
 struct MoneyJson {
     minor: i64,
@@ -210,17 +167,11 @@ mod tests {
     }
 
     #[test]
-    fn guarded_values_and_sentences_follow_the_scope() {
-        let text = MoneyText::new("order #1234 is worth $412.34", "order #1234 is a VIP order");
-        let shown_json = with_shown(true, || serde_json::to_string(&(&text, Guarded("$412.34"))));
-        assert_eq!(
-            shown_json.unwrap(),
-            r#"["order #1234 is worth $412.34","$412.34"]"#
-        );
-        assert_eq!(
-            serde_json::to_string(&(&text, Guarded("$412.34"))).unwrap(),
-            r#"["order #1234 is a VIP order",null]"#
-        );
+    fn guarded_values_follow_the_scope() {
+        let value = Guarded("$412.34");
+        let shown_json = with_shown(true, || serde_json::to_string(&value));
+        assert_eq!(shown_json.unwrap(), r#""$412.34""#);
+        assert_eq!(serde_json::to_string(&value).unwrap(), "null");
     }
 
     #[tokio::test]

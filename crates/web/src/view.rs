@@ -3,8 +3,7 @@
 //! tested without HTTP.
 //!
 //! # Money
-//! An amount in a view model is a [`Guarded`] value (or a [`MoneyText`]
-//! sentence), never a plain string: it renders only where the request's
+//! An amount in a view model is a [`Guarded`] value, never a plain string: it renders only where the request's
 //! role may see revenue (the guard sets that for the whole request, see
 //! `opsdeck_metrics::money_json`), and as `null` / nothing elsewhere.
 //! Alerts are stored with their amounts; [`alert_body_as_shown`] gives the
@@ -49,6 +48,9 @@ pub(crate) struct PeriodCard {
     pub orders_delta: Delta,
     /// Absent for roles that may not see revenue.
     pub revenue: Guarded<RevenueFigures>,
+    /// What the card could not sum, e.g. "1 order left out: currency EUR,
+    /// brand currency USD"; empty when it summed everything.
+    pub left_out: Vec<String>,
 }
 
 /// The money half of a period card.
@@ -120,6 +122,7 @@ impl PeriodCard {
                 aov: money_or_dash(card.aov),
                 aov_delta: delta(card.aov_delta, prior, &money_or_dash(card.prior_aov)),
             }),
+            left_out: card.left_out.iter().map(|l| l.to_string()).collect(),
         }
     }
 }
@@ -408,6 +411,7 @@ mod tests {
                 aov: money_or_dash(Some(usd(20_617))),
                 aov_delta: delta(Some(1.58), "yesterday", &usd(8_000).display()),
             }),
+            left_out: vec![],
         }
     }
 
