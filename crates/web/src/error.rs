@@ -41,8 +41,9 @@ pub enum Error {
     /// 500: the store failed (connection, query, corrupt row).
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    /// 500: stored data contradicts the configuration (e.g. an order in
-    /// another currency than its brand's), so no honest number exists.
+    /// 500: a figure cannot be computed (a window's revenue beyond 64-bit
+    /// minor units). An order in another currency than its brand's is not
+    /// one: the card leaves it out and names it.
     #[error("metrics: {0}")]
     Metrics(#[from] VolumeError),
     /// 500: a template failed to render (a bug, caught by the page tests).
@@ -154,5 +155,34 @@ pub(crate) async fn not_found(uri: Uri) -> Response {
         Error::NotFound.into_response()
     } else {
         PageError(Error::NotFound).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server error is answered with a generic message, as JSON and as a
+    /// page; its cause stays in the log. (The web test that provoked one
+    /// with an order in another currency than its brand's no longer can:
+    /// the card leaves such an order out and names it.)
+    #[tokio::test]
+    async fn a_server_error_hides_its_cause() {
+        let cause = || Error::Store(StoreError::Journal("/var/lib/opsdeck/secret-path".into()));
+        let response = cause().into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], br#"{"error":"internal server error"}"#);
+
+        let response = PageError(cause()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let html = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(html.contains("internal server error"), "{html}");
+        assert!(!html.contains("secret-path"), "the cause stays in the log");
     }
 }

@@ -202,6 +202,8 @@ async fn handle(
                 format!("request body is larger than {MAX_BODY_BYTES} bytes"),
             )
         })?;
+    opsdeck_domain::bounds::json_depth(&bytes, opsdeck_domain::bounds::MAX_JSON_DEPTH)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("body {e}")))?;
     let document: Value = serde_json::from_slice(&bytes).map_err(|e| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
@@ -271,7 +273,8 @@ fn batch_records(document: &Value) -> Result<&Vec<Value>, Refusal> {
     };
     if let Some(key) = map.keys().find(|k| k.as_str() != "records") {
         return Err(bad(&format!(
-            "unknown field {key:?}; the body is {{\"records\": [...]}}"
+            "unknown field {:?}; the body is {{\"records\": [...]}}",
+            opsdeck_domain::bounds::excerpt(key)
         )));
     }
     let records = match map.get("records") {
@@ -329,7 +332,10 @@ pub(crate) fn validate(
                 Some(Value::String(b)) if brands.iter().any(|x| x.id.as_str() == b) => {
                     foreign.push(format!("records[{index}] is for brand {b}"));
                 }
-                Some(Value::String(b)) => obj.problem("brand", format!("unknown brand {b:?}")),
+                Some(Value::String(b)) => obj.problem(
+                    "brand",
+                    format!("unknown brand {:?}", opsdeck_domain::bounds::excerpt(b)),
+                ),
                 Some(other) => obj.problem(
                     "brand",
                     format!("expected a string, got {}", reader::type_name(other)),
