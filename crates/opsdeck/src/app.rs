@@ -103,7 +103,7 @@ fn webhook_shops(config: &Config) -> (Vec<ShopWebhookSecrets>, WebhookShops) {
     (secrets, WebhookShops::new(contexts))
 }
 
-/// The helpdesk jobs: tickets (with messages), then surveys, sharing one
+/// The helpdesk jobs: tickets, then messages, then surveys, sharing one
 /// client (and so one pacing of the account's call limit).
 pub fn gorgias_jobs(config: &Config) -> anyhow::Result<Vec<GorgiasJob>> {
     let Some(g) = &config.gorgias else {
@@ -119,6 +119,8 @@ pub fn gorgias_jobs(config: &Config) -> anyhow::Result<Vec<GorgiasJob>> {
         max_retries: 6,
         overlap: Duration::from_secs(5 * 60),
         backoff_base: Duration::from_millis(500),
+        rate_window: opsdeck_sources::gorgias::client::WINDOW,
+        survey_lookback: opsdeck_sources::gorgias::client::DEFAULT_SURVEY_LOOKBACK,
     };
     let client = GorgiasClient::new(settings).context("cannot build the Gorgias client")?;
     let order_sources = config.shopify.iter().map(|s| s.source.clone()).collect();

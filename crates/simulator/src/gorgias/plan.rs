@@ -3,8 +3,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::limit::CallLimit;
 use super::{CHANNELS, DESKS};
-use crate::rate_limit::LeakyBucket;
 use crate::rhythm::{log_normal, mix};
 use crate::world::Shop;
 
@@ -147,7 +147,8 @@ pub(crate) struct Helpdesk {
     pub user: String,
     pub api_key: String,
     pub tickets: Vec<Ticket>,
-    pub bucket: LeakyBucket,
+    /// Gorgias's call limit, independent of the shops' buckets.
+    pub limit: CallLimit,
     pub requests: u64,
 }
 
@@ -245,7 +246,7 @@ impl Helpdesk {
             user: super::USER.to_string(),
             api_key: format!("gorgias_{key_bits:016x}"),
             tickets,
-            bucket: LeakyBucket::default(),
+            limit: CallLimit::default(),
             requests: 0,
         }
     }
