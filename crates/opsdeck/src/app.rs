@@ -14,7 +14,7 @@ use opsdeck_sources::sync::{
 };
 use opsdeck_store::Store;
 use opsdeck_web::ingest::IngestCommits;
-use opsdeck_web::{AppState, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
+use opsdeck_web::{AppState, GorgiasIntake, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -243,7 +243,10 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
     let mut jobs: Vec<WorkerJob> = sync_jobs(config)?.into_iter().map(Into::into).collect();
-    jobs.extend(gorgias_jobs(config)?.into_iter().map(WorkerJob::from));
+    let helpdesk_jobs = gorgias_jobs(config)?;
+    // The helpdesk's events are attributed by the connector its sync uses.
+    let helpdesk = helpdesk_jobs.first().map(|j| j.connector.clone());
+    jobs.extend(helpdesk_jobs.into_iter().map(WorkerJob::from));
     let addr = listener.local_addr()?;
     let (stop, stop_rx) = watch::channel(false);
 
@@ -266,12 +269,26 @@ pub async fn start(
     ));
     // Webhooks: received into the inbox by the web server, applied by the
     // inbox worker, which the receiver wakes after each commit.
-    let (secrets, shops) = webhook_shops(config);
-    let (webhooks, inbox) = if secrets.is_empty() {
+    let (secrets, mut shops) = webhook_shops(config);
+    let gorgias_intake = config.gorgias.as_ref().and_then(|g| {
+        g.webhook_secret.clone().map(|secret| GorgiasIntake {
+            source: g.source.clone(),
+            secret,
+        })
+    });
+    if let (Some(_), Some(connector)) = (&gorgias_intake, helpdesk) {
+        shops = shops.with_helpdesk(connector);
+    }
+    let (webhooks, inbox) = if secrets.is_empty() && gorgias_intake.is_none() {
         (None, None)
     } else {
         let wake = Arc::new(Notify::new());
-        let receiver = WebhookReceiver::start(store.clone(), secrets, wake.clone());
+        let receiver = WebhookReceiver::start_with_gorgias(
+            store.clone(),
+            secrets,
+            gorgias_intake,
+            wake.clone(),
+        );
         let inbox = tokio::spawn(run_inbox_loop_notifying(
             store.clone(),
             Arc::new(shops),

@@ -117,6 +117,7 @@ pub fn demo_gorgias(
         api_key: Secret::new(api_key),
         attribution,
         every: tick * 2,
+        webhook_secret: None,
     })
 }
 
@@ -241,7 +242,16 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
         format!("sqlite:{}", db_path.display()),
         options.tick,
     )?;
-    config.gorgias = Some(demo_gorgias(&simulator, sim_addr, options.tick)?);
+    let mut gorgias = demo_gorgias(&simulator, sim_addr, options.tick)?;
+    // Near-real-time support: the helpdesk's HTTP integration POSTs its
+    // events to /webhooks/gorgias with this secret.
+    let gorgias_secret = {
+        use rand::Rng;
+        let bits: u128 = rand::thread_rng().gen();
+        format!("{bits:032x}")
+    };
+    gorgias.webhook_secret = Some(Secret::new(gorgias_secret.clone()));
+    config.gorgias = Some(gorgias);
     // Near-real-time: the simulator signs webhooks with each shop's secret.
     for (source, shop) in config.shopify.iter_mut().zip(simulator.shops()) {
         source.webhook_secret = simulator.webhook_secret(&shop.slug).map(Secret::new);
@@ -260,6 +270,10 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     // Subscribe through the same code path as `opsdeck shopify webhooks register`.
     let address = url::Url::parse(&format!("http://{}/webhooks/shopify", running.addr))?;
     let registrations = crate::shopify_cli::register_all(&config, &address).await?;
+    simulator.set_gorgias_http_integration(
+        &format!("http://{}/webhooks/gorgias", running.addr),
+        &gorgias_secret,
+    );
     for r in &registrations {
         for error in &r.errors {
             tracing::warn!(%error, "demo webhook registration");

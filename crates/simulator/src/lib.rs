@@ -142,13 +142,23 @@ impl Simulator {
     /// Moves the clock forward (never back): new orders arrive, planned
     /// shipments, deliveries, cancellations and refunds happen, `updated_at` moves.
     /// Each change is also sent as a signed webhook to the addresses
-    /// subscribed to its topic (see `webhooks`).
+    /// subscribed to its topic (see `webhooks`), and each helpdesk change
+    /// as an event of its HTTP integration, once set up.
     pub fn advance_to(&self, now: jiff::Timestamp) {
         let mut world = self.lock();
         let before = webhooks::snapshot(&world);
+        let helpdesk_before = world.now;
         world.advance_to(now.as_second());
         if let Some(before) = before {
             webhooks::enqueue_changes(&mut world, before);
+        }
+        if world.helpdesk.integration.url.is_some() && world.now > helpdesk_before {
+            let events = gorgias::hooks::events(&world.helpdesk, helpdesk_before, world.now);
+            let integration = &mut world.helpdesk.integration;
+            integration
+                .outbox
+                .extend(events.into_iter().map(|(_, body)| body));
+            integration.wake.notify_one();
         }
     }
 

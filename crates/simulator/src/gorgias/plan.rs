@@ -150,6 +150,8 @@ pub(crate) struct Helpdesk {
     /// Gorgias's call limit, independent of the shops' buckets.
     pub limit: CallLimit,
     pub requests: u64,
+    /// The HTTP integration events are POSTed through, once set up.
+    pub integration: super::hooks::Integration,
 }
 
 /// A customer of a shop (so the linked-order rule can find them) with the
@@ -248,6 +250,7 @@ impl Helpdesk {
             tickets,
             limit: CallLimit::default(),
             requests: 0,
+            integration: Default::default(),
         }
     }
 }

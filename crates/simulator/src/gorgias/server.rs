@@ -459,12 +459,12 @@ mod tests {
         assert_eq!(status, 400, "a cursor belongs to its list");
         let (status, _) = get(&world, "messages", &[("limit", "101")]);
         assert_eq!(status, 400);
-        let ticket = world.helpdesk.tickets[0].id.to_string();
-        let (_, one) = get(&world, "messages", &[("ticket_id", &ticket)]);
+        let ticket = world.helpdesk.tickets[0].id;
+        let (_, one) = get(&world, "messages", &[("ticket_id", &ticket.to_string())]);
         assert!(one["data"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|m| m["ticket_id"].to_string() == ticket));
+            .all(|m| m["ticket_id"].as_u64() == Some(ticket)));
     }
 }

@@ -181,6 +181,11 @@ impl Attributor {
         })
     }
 
+    /// No order known yet (the index was never loaded, or no shop has one).
+    pub fn has_no_orders(&self) -> bool {
+        self.orders.is_empty()
+    }
+
     pub fn set_orders(&mut self, orders: OrderIndex) {
         self.orders = orders;
     }

@@ -216,6 +216,53 @@ impl GorgiasConnector {
         self.memory.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The records of one HTTP-integration event, attributed as a sync run
+    /// would: the ticket with its brand, the message with its ticket's (and
+    /// the ticket again when the message is what claims it). The error is
+    /// the record's mapping problem; the receiver checked the event, so it
+    /// is rare.
+    pub async fn event_records(
+        &self,
+        store: &dyn Store,
+        event: &super::events::GorgiasEvent,
+    ) -> Result<Result<Vec<AnyRecord>, GorgiasRecordError>, StoreError> {
+        if event.ticket.is_some() {
+            self.refresh_orders_once(store).await?;
+        }
+        self.ensure_memory(store).await?;
+        let mut run = GorgiasRun::default();
+        let mut reader = Reader {
+            c: self,
+            resource: GorgiasResource::Tickets,
+            floor: None,
+            attributor: self.attributor(),
+            unbranded: HashMap::new(),
+        };
+        let mut records = Vec::new();
+        if let Some(ticket) = &event.ticket {
+            let page = reader.tickets(std::slice::from_ref(ticket), &mut run);
+            records.extend(page.records);
+            reader.committed(page.brands);
+        }
+        if let Some(message) = &event.message {
+            let page = reader.messages(std::slice::from_ref(message), &mut run);
+            records.extend(page.records);
+        }
+        Ok(match run.rejected.into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(records),
+        })
+    }
+
+    /// Loads the order index for the linked-order rule unless a sync run
+    /// already did.
+    async fn refresh_orders_once(&self, store: &dyn Store) -> Result<(), StoreError> {
+        if self.attributor().needs_orders() && self.attributor().has_no_orders() {
+            self.refresh_orders(store).await?;
+        }
+        Ok(())
+    }
+
     /// Runs `f` on the memory (loaded by [`Self::ensure_memory`]).
     fn with_memory<T>(&self, f: impl FnOnce(&mut Memory) -> T) -> T {
         let mut guard = self.lock_memory();
