@@ -1,6 +1,10 @@
-//! `/gorgias/api/...`: HTTP Basic, the 40-per-20-s limit with
-//! `X-Gorgias-Account-Api-Call-Limit` and 429 `Retry-after`, the shared
-//! fault plan, and cursor-paginated lists.
+//! `/gorgias/api/...`: HTTP Basic, Gorgias's call limit (40 calls per
+//! 20 s, `X-Gorgias-Account-Api-Call-Limit`, 429 with `Retry-after`), the
+//! shared fault plan, and cursor-paginated lists as APIS.md describes them:
+//! `/api/tickets` (`order_by` created or updated time), and
+//! `/api/messages` and `/api/satisfaction-surveys` account-wide or for one
+//! `ticket_id`, ordered by `created_datetime:asc|desc`, `limit` 1-100,
+//! keyset cursors tied to their list.
 
 use std::time::{Duration, Instant};
 
@@ -163,6 +167,11 @@ pub(crate) fn answer(
     };
     let cursor = param(query, "cursor");
     let visible = || desk.tickets.iter().filter(|t| t.visible(now));
+    let ticket_id = match param(query, "ticket_id").map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return bad_request("ticket_id must be an integer"),
+    };
     match path {
         "account" => (
             200,
@@ -196,11 +205,6 @@ pub(crate) fn answer(
             )
         }
         "messages" => {
-            let ticket_id = match param(query, "ticket_id").map(str::parse::<u64>) {
-                None => None,
-                Some(Ok(id)) => Some(id),
-                Some(Err(_)) => return bad_request("ticket_id must be an integer"),
-            };
             let desc = match created_order(query) {
                 Ok(desc) => desc,
                 Err(answer) => return answer,
@@ -230,14 +234,15 @@ pub(crate) fn answer(
                 .tickets
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.visible(now))
+                .filter(|(_, t)| t.visible(now) && ticket_id.is_none_or(|id| t.id == id))
                 .filter_map(|(i, t)| {
                     let survey = t.survey.as_ref().filter(|s| s.sent_at <= now)?;
                     let created = wire::survey_created_at(survey);
                     Some((wire::instant(created, survey.id), survey.id, i, 0))
                 })
                 .collect();
-            keyed_page(rows, desc, "surveys", cursor, limit, |&(_, _, t, _)| {
+            let listing = format!("satisfaction-surveys:{}", ticket_id.unwrap_or(0));
+            keyed_page(rows, desc, &listing, cursor, limit, |&(_, _, t, _)| {
                 wire::survey_json(&desk.tickets[t], now).unwrap_or(Value::Null)
             })
         }
@@ -459,6 +464,22 @@ mod tests {
         assert_eq!(status, 400, "a cursor belongs to its list");
         let (status, _) = get(&world, "messages", &[("limit", "101")]);
         assert_eq!(status, 400);
+        let surveyed = world
+            .helpdesk
+            .tickets
+            .iter()
+            .find(|t| t.survey.as_ref().is_some_and(|s| s.sent_at <= world.now))
+            .unwrap()
+            .id;
+        let (_, one) = get(
+            &world,
+            "satisfaction-surveys",
+            &[("ticket_id", &surveyed.to_string())],
+        );
+        let data = one["data"].as_array().unwrap();
+        assert_eq!(data.len(), 1);
+        assert_eq!(data[0]["ticket_id"].as_u64(), Some(surveyed));
+        assert_eq!(one["uri"], "/api/satisfaction-surveys");
         let ticket = world.helpdesk.tickets[0].id;
         let (_, one) = get(&world, "messages", &[("ticket_id", &ticket.to_string())]);
         assert!(one["data"]
