@@ -35,13 +35,17 @@ pub(super) struct BrandQuery {
 }
 
 impl RangeQuery {
+    /// The range asked for; `from`/`to` with a preset range is a 400
+    /// (the one reading shared with the pages: `params::parse_range`).
     pub fn range(&self) -> Result<Range, Error> {
-        Range::parse(
+        crate::params::parse_range(
             self.range.as_deref(),
             self.from.as_deref(),
             self.to.as_deref(),
+            "today",
+            crate::params::PresetDates::Refuse,
         )
-        .map_err(|e| Error::BadRequest(e.to_string()))
+        .map(|c| c.range)
     }
 }
 
