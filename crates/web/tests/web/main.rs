@@ -14,6 +14,7 @@ mod api;
 mod auth;
 mod common;
 mod dashboard;
+mod fulfillment_merge;
 mod http;
 mod ingest;
 mod nav;
