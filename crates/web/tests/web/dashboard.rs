@@ -211,6 +211,10 @@ async fn an_order_of_the_largest_amount_never_shows_negative_revenue() {
     assert!(mavena.contains("≥ $92,233,720,368,547,758.07"), "{mavena}");
     assert!(mavena.contains("revenue-beyond-range"), "{mavena}");
     assert!(!mavena.contains("-$"), "no negative amount: {mavena}");
+    assert!(
+        html.contains("<strong>≥ $92,233,720,368,547,758.07</strong> (USD)"),
+        "the all-brand total too: {html}"
+    );
     let (status, body) = fx.get_json("/api/v1/order-volume?brand=mavena").await;
     assert_eq!(status, 200, "{body}");
     let today = &body["brands"][0]["periods"][0];
