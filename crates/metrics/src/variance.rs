@@ -192,4 +192,17 @@ mod tests {
         assert!(!orders_evidence(0, 8.0, 10.0).unwrap().significant);
         assert_eq!(orders_evidence(3, 0.0, 0.0), None);
     }
+
+    #[test]
+    fn far_tails_end_quickly_and_stay_in_bounds() {
+        // A count far above or below a large mean: the tail sums stop at
+        // once on terms that underflow to zero instead of walking on.
+        let e = orders_evidence(1_000_000, 10.0, 0.0).unwrap();
+        assert!(e.significant && e.p_value == 0.0, "{e:?}");
+        let e = orders_evidence(0, 1e7, 0.0).unwrap();
+        assert!(e.significant && e.p_value == 0.0, "{e:?}");
+        let e = revenue_evidence(f64::MAX / 2.0, 1.0, 5.0, 0.0).unwrap();
+        assert!(e.significant, "{e:?}");
+        assert_eq!(poisson_cdf(0, 0.0), 1.0);
+    }
 }
