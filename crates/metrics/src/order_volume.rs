@@ -13,35 +13,28 @@
 //!   over the same elapsed wall-clock span ([`PeriodWindow`]); no value when
 //!   the prior is zero (or, for AOV, when either side has no AOV).
 //! - A brand that has not launched has no numbers at all, not zeros.
+//! - An order in another currency than its brand's (which the doors refuse
+//!   or convert, but a store written before them may hold) is counted as an
+//!   order and left out of revenue and AOV, and the card names it
+//!   ([`LeftOut`]): one such record never takes the panel down.
+//! - Sums are 128-bit ([`crate::sums`]): no accepted amount can wrap them.
 //!
 //! Test orders never reach this module: [`OrderFact`]s come from the store
 //! with test orders already excluded.
 
-use crate::projection::series::{Sales, SalesSeries};
+use crate::projection::series::{Counter, Sales, SalesSeries};
 use crate::sums::{self, Summed};
 use jiff::civil::Weekday;
 use opsdeck_domain::period::delta_ratio;
-use opsdeck_domain::{Brand, BrandId, Currency, Money, Period, PeriodWindow, Timestamp};
+use opsdeck_domain::{Brand, Currency, Money, Period, PeriodWindow, Timestamp};
 use opsdeck_store::OrderFact;
 use serde::Serialize;
 
-/// Why the cards of a brand could not be computed: the stored data
-/// disagrees with the configuration, so the caller should show an error
-/// rather than a wrong number. (Revenue cannot overflow: sums are 128-bit,
-/// see [`crate::sums`].)
+/// Why the cards of a brand could not be computed: no case remains (a
+/// foreign-currency order is left out and named, and 128-bit sums cannot
+/// overflow), so callers' error paths stay typed while nothing can fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VolumeError {
-    /// An order is priced in another currency than its brand's; revenue
-    /// cannot be summed without a conversion rate, and guessing one would
-    /// show a wrong total.
-    #[error("brand {brand}: an order created at {created_at} is in {found}, the brand's currency is {expected}")]
-    CurrencyMismatch {
-        brand: BrandId,
-        created_at: Timestamp,
-        expected: Currency,
-        found: Currency,
-    },
-}
+pub enum VolumeError {}
 
 /// The cards of one brand.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -102,6 +95,34 @@ pub struct PeriodVolume {
     /// Change of AOV, from the unrounded AOVs ([`sums::aov_delta`]); `None`
     /// when either side has no AOV or the prior AOV is 0.
     pub aov_delta: Option<f64>,
+    /// Orders of the window counted in `orders` but left out of revenue and
+    /// AOV because they are in another currency than the brand's, one entry
+    /// per currency; empty when none. (The prior span's are left out of
+    /// the prior figures the same way.)
+    pub left_out: Vec<LeftOut>,
+}
+
+/// Orders a card could not sum: `orders` non-cancelled orders in
+/// `currency`, which is not the brand's `brand_currency`. Summing them
+/// would need a rate opsdeck does not have, and guessing one would show a
+/// wrong total; failing the card would hide every right one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftOut {
+    pub orders: u64,
+    pub currency: Currency,
+    pub brand_currency: Currency,
+}
+
+impl std::fmt::Display for LeftOut {
+    /// "1 order left out: currency EUR, brand currency USD".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let noun = if self.orders == 1 { "order" } else { "orders" };
+        write!(
+            f,
+            "{} {noun} left out: currency {}, brand currency {}",
+            self.orders, self.currency, self.brand_currency
+        )
+    }
 }
 
 /// The earliest instant any card of `brand` looks at as of `now`: the start
@@ -149,9 +170,9 @@ pub fn period_volume(
     window: PeriodWindow,
     facts: &[OrderFact],
 ) -> Result<PeriodVolume, VolumeError> {
-    let current = tally(brand, facts, |t| window.contains(t))?;
-    let prior = tally(brand, facts, |t| window.prior_contains(t))?;
-    Ok(card(brand, period, window, &current, &prior))
+    let (current, left_out) = tally(brand, facts, |t| window.contains(t));
+    let (prior, _) = tally(brand, facts, |t| window.prior_contains(t));
+    Ok(card(brand, period, window, &current, &prior, left_out))
 }
 
 /// The order volume cards of `brand` as of `now` from its sales rollup in
@@ -164,9 +185,9 @@ pub fn period_volume(
 /// order in the very second of `now` counts from the next second on).
 ///
 /// `None` when a window holds a non-cancelled order in another currency
-/// than the brand's: the rollup counts such orders but cannot say which
-/// one it is, so the caller computes the cards from the facts, which name
-/// it in [`VolumeError::CurrencyMismatch`].
+/// than the brand's: the rollup counts such orders but cannot say in which
+/// currency, so the caller computes the cards from the facts, which name
+/// them in [`PeriodVolume::left_out`].
 pub fn order_volume_from_sales(
     brand: &Brand,
     sales: &SalesSeries,
@@ -185,7 +206,7 @@ pub fn order_volume_from_sales(
             if current.foreign != 0 || prior.foreign != 0 {
                 return None;
             }
-            Some(card(brand, *period, window, &current, &prior))
+            Some(card(brand, *period, window, &current, &prior, Vec::new()))
         })
         .collect::<Option<Vec<_>>>()
         .map(BrandVolume::Live)
@@ -200,6 +221,7 @@ fn card(
     window: PeriodWindow,
     current: &Sales,
     prior: &Sales,
+    left_out: Vec<LeftOut>,
 ) -> PeriodVolume {
     let orders = |s: &Sales| u64::try_from(s.orders).unwrap_or(0);
     let c = brand.currency;
@@ -225,34 +247,36 @@ fn card(
             prior.revenue,
             prior.paid_orders,
         ),
+        left_out,
     }
 }
 
-/// The sums of the facts created in a span, as the rollup keeps them;
-/// an error names the first non-cancelled order in another currency.
+/// The sums of the facts created in a span, as the rollup keeps them, and
+/// the non-cancelled orders in another currency, left out of revenue and
+/// named per currency.
 fn tally(
     brand: &Brand,
     facts: &[OrderFact],
     in_span: impl Fn(Timestamp) -> bool,
-) -> Result<Sales, VolumeError> {
+) -> (Sales, Vec<LeftOut>) {
     let mut tally = Sales::default();
+    let mut left_out: Vec<LeftOut> = Vec::new();
     for fact in facts.iter().filter(|f| in_span(f.created_at)) {
-        tally.orders += 1;
-        if fact.cancelled {
+        tally.add(&fact_sales(fact, brand.currency), 1);
+        let currency = fact.total_price.currency;
+        if fact.cancelled || currency == brand.currency {
             continue;
         }
-        if fact.total_price.currency != brand.currency {
-            return Err(VolumeError::CurrencyMismatch {
-                brand: brand.id.clone(),
-                created_at: fact.created_at,
-                expected: brand.currency,
-                found: fact.total_price.currency,
-            });
+        match left_out.iter_mut().find(|l| l.currency == currency) {
+            Some(l) => l.orders += 1,
+            None => left_out.push(LeftOut {
+                orders: 1,
+                currency,
+                brand_currency: brand.currency,
+            }),
         }
-        tally.paid_orders += 1;
-        tally.revenue += i128::from(fact.total_price.minor);
     }
-    Ok(tally)
+    (tally, left_out)
 }
 
 /// What one order fact adds to a sales rollup, as the projection counts an
