@@ -331,6 +331,7 @@ fn sync(last_success: &str, failures: u32) -> SyncState {
         errors: 0,
         rate_limit_waits: 0,
         records_synced: 0,
+        ..SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "orders")
     }
 }
 

@@ -29,6 +29,10 @@ pub(crate) fn router(simulator: Simulator) -> Router {
             get(dispatch).post(write).delete(write),
         )
         .route(
+            "/shops/{slug}/admin/oauth/access_scopes.json",
+            get(access_scopes),
+        )
+        .route(
             "/gorgias/api/{*rest}",
             get(crate::gorgias::server::dispatch),
         )
@@ -51,7 +55,11 @@ fn respond(status: u16, body: Vec<u8>, version: &str, used: Option<u32>) -> Resp
         CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
-    if let Ok(value) = HeaderValue::from_str(version) {
+    // Unversioned paths (`/admin/oauth/…`) name no version.
+    if let Some(value) = HeaderValue::from_str(version)
+        .ok()
+        .filter(|_| !version.is_empty())
+    {
         headers.insert(API_VERSION, value);
     }
     if let Some(used) = used {
@@ -207,6 +215,36 @@ async fn dispatch(
         }
     }
     response
+}
+
+/// `GET /admin/oauth/access_scopes.json`: the token's scopes as
+/// `{"access_scopes": [{"handle": "read_orders"}, …]}`, or 404 when the
+/// shop is set not to answer it. Authenticated and rate limited like reads.
+async fn access_scopes(
+    State(simulator): State<Simulator>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let version = "";
+    let admitted = match admit(&simulator, &slug, version, &headers) {
+        Ok(admitted) => admitted,
+        Err(response) => return *response,
+    };
+    let listed = simulator.lock().shop(&slug).and_then(|shop| {
+        shop.scopes_endpoint.then(|| {
+            let handles: Vec<Value> = shop.scopes.iter().map(|s| json!({ "handle": s })).collect();
+            json!({ "access_scopes": handles })
+        })
+    });
+    match listed {
+        Some(body) => respond(
+            200,
+            serde_json::to_vec(&body).unwrap_or_default(),
+            version,
+            Some(admitted.used),
+        ),
+        None => respond(404, error_body(json!("Not Found")), version, None),
+    }
 }
 
 /// `POST webhooks.json` and `DELETE webhooks/{id}.json`: webhook

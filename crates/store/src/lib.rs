@@ -188,6 +188,10 @@ pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static 
         limit: u32,
     ) -> Result<Vec<StoredWebhook>>;
 
+    /// The newest `limit` events given up on (status `Failed`), newest
+    /// first, for the source health view.
+    async fn recent_failed_webhooks(&self, limit: u32) -> Result<Vec<StoredWebhook>>;
+
     /// Marks events processed, each with a short note of what it did.
     async fn mark_webhooks_processed(&self, done: &[(i64, String)], at: Timestamp) -> Result<()>;
 
