@@ -58,7 +58,7 @@ mod world;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-pub use faults::Faults;
+pub use faults::{Faults, HUGE_BODY_BYTES};
 pub use webhooks::DeliveryStats;
 use world::World;
 

@@ -17,6 +17,7 @@ use crate::faults::{decide, Fault};
 use crate::rate_limit::BUCKET_SIZE;
 use crate::resources::answer;
 use crate::Simulator;
+use futures::StreamExt;
 
 const CALL_LIMIT: &str = "x-shopify-shop-api-call-limit";
 const API_VERSION: &str = "x-shopify-api-version";
@@ -153,6 +154,26 @@ async fn dispatch(
                 _ => "Service Unavailable",
             };
             return respond(status, error_body(json!(message)), &version, used);
+        }
+        Some(Fault::Hang) => {
+            // The start of a listing, then silence on an open connection.
+            let start = futures::stream::once(async {
+                Ok::<Bytes, std::io::Error>(Bytes::from_static(b"{\"orders\":[{\"id\":1"))
+            });
+            let mut response = respond(200, Vec::new(), &version, used);
+            *response.body_mut() = Body::from_stream(start.chain(futures::stream::pending()));
+            return response;
+        }
+        Some(Fault::HugeBody) => {
+            const CHUNK: usize = 64 * 1024;
+            let chunk = Bytes::from(vec![b' '; CHUNK]);
+            let chunks = crate::faults::HUGE_BODY_BYTES.div_ceil(CHUNK);
+            let stream = futures::stream::iter(
+                (0..chunks).map(move |_| Ok::<Bytes, std::io::Error>(chunk.clone())),
+            );
+            let mut response = respond(200, Vec::new(), &version, used);
+            *response.body_mut() = Body::from_stream(stream);
+            return response;
         }
         Some(Fault::Reset) => {
             // The body fails before its first byte: hyper drops the connection.

@@ -10,7 +10,7 @@ mod common;
 use common::fake::{answer, client, fake_shop, Tail};
 use common::{start_time, Harness};
 use opsdeck_domain::Currency;
-use opsdeck_simulator::{ALL_SCOPES, RECENT_ORDERS_SECONDS};
+use opsdeck_simulator::{Faults, ALL_SCOPES, RECENT_ORDERS_SECONDS};
 use opsdeck_sources::{sync_once, ShopifyClient, ShopifyResource, SyncError};
 use opsdeck_store::testing::sqlite_temp;
 use serde_json::Value;
@@ -367,4 +367,68 @@ async fn a_run_in_progress_shows_as_such_and_succeeds_when_it_finishes() {
         took >= jiff::SignedDuration::from_millis(400),
         "success stamped at the end of the run, {took:?} after its start"
     );
+}
+
+/// The simulator's own faults, over real HTTP: a shop that hangs mid-body
+/// and one that streams 10 MB both fail the run within its retry budget,
+/// naming the cause in the sync state; the next healthy run recovers.
+#[tokio::test]
+async fn simulated_hangs_and_huge_bodies_fail_the_run_with_their_cause() {
+    let h = Harness::start(0.05).await;
+    h.sim.set_rate_limit(false);
+    let slug = "plentum";
+    let mut settings = h.settings(slug);
+    settings.request_timeout = Duration::from_millis(300);
+    settings.max_body_bytes = 1024 * 1024;
+    settings.max_retries = 2;
+    let client = ShopifyClient::new(settings).unwrap();
+    for (faults, cause) in [
+        (
+            Faults {
+                hang_rate: 1.0,
+                ..Faults::default()
+            },
+            "timed out (3 attempts)",
+        ),
+        (
+            Faults {
+                huge_body_rate: 1.0,
+                ..Faults::default()
+            },
+            "body over the 1 MiB cap (3 attempts)",
+        ),
+    ] {
+        h.sim.set_faults(faults);
+        let started = Instant::now();
+        let err = sync_once(
+            &client,
+            h.store.as_ref(),
+            ShopifyResource::Products,
+            start_time(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(err.to_string().contains(cause), "{err}");
+        let state = h
+            .store
+            .sync_state(client.source(), "products")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(state.last_error.is_some_and(|e| e.contains(cause)));
+    }
+    h.sim.set_faults(Faults::default());
+    sync_once(
+        &client,
+        h.store.as_ref(),
+        ShopifyResource::Products,
+        start_time(),
+    )
+    .await
+    .unwrap();
 }

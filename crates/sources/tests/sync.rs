@@ -98,6 +98,7 @@ async fn converges_through_rate_limits_errors_and_broken_bodies() {
         webhook_duplicate_rate: 0.0,
         webhook_reorder: false,
         seed: 11,
+        ..Faults::default()
     });
     let mut settings = h.settings(slug);
     settings.page_size = 25;

@@ -50,6 +50,7 @@ pub use inbox::{
 };
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
+    WEBHOOKS_RESOURCE,
 };
 pub use tokens::{
     ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,

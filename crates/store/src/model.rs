@@ -163,6 +163,12 @@ impl RecordCounts {
     }
 }
 
+/// The resource under which a source's webhook processing keeps its
+/// health (failures given up on, an uninstalled app). Webhooks are pushed,
+/// not polled: their health counts, their age does not (a quiet shop sends
+/// none for hours).
+pub const WEBHOOKS_RESOURCE: &str = "webhooks";
+
 /// Progress and health of one (source, resource) sync, e.g.
 /// (`shopify-mavena`, `orders`). Saved with each page so a crash resumes
 /// from the last committed page; error text must already be free of secrets.

@@ -49,7 +49,9 @@ use super::normalize::{
     product_from_json, refund_from_json, NormalizeContext,
 };
 use opsdeck_domain::{FulfillmentState, Order, Product, SourceId, Timestamp};
-use opsdeck_store::{AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState};
+use opsdeck_store::{
+    AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState, WEBHOOKS_RESOURCE,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -397,9 +399,6 @@ async fn apply(
     };
     Ok(Ok(done))
 }
-
-/// The resource name of a source's webhook health in the sync state.
-pub const WEBHOOKS_RESOURCE: &str = "webhooks";
 
 /// The longest webhook id quoted in a failure (ids are short at Shopify;
 /// a hostile one is not copied whole into the health record).
