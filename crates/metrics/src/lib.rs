@@ -30,8 +30,10 @@ pub mod projection;
 
 pub use freshness::{brand_freshness, lag, Freshness, Lag};
 pub use order_volume::{
-    facts_window_start, order_volume, period_volume, BrandVolume, PeriodVolume, VolumeError,
+    facts_window_start, order_volume, period_volume, BrandVolume, LeftOut, PeriodVolume,
+    VolumeError,
 };
 pub use projection::{
-    follow_changes, follow_changes_notifying, Projection, SharedProjection, SubscriptionRules,
+    follow_changes, follow_changes_notifying, Projection, ProjectionRules, SharedProjection,
+    SubscriptionRules,
 };

@@ -190,13 +190,17 @@ async fn a_shop_in_another_currency_or_time_zone_is_shown_on_the_source() {
         "{said}"
     );
 
-    // A shop in another currency than the brand's: the run is incomplete.
+    // A shop in another currency than the brand's (a fresh store, so the
+    // run reads every order): the run is incomplete, and each order, with
+    // no amount in the brand's currency, is refused, counted and named;
+    // nothing in EUR is stored for a USD brand.
     h.sim.set_shop_currency(slug, "EUR");
     settings.time_zone = Some(shop_zone);
     let client = ShopifyClient::new(settings).unwrap();
+    let (store, _guard) = sqlite_temp().await;
     let err = sync_once(
         &client,
-        h.store.as_ref(),
+        store.as_ref(),
         ShopifyResource::Orders,
         start_time(),
     )
@@ -207,13 +211,21 @@ async fn a_shop_in_another_currency_or_time_zone_is_shown_on_the_source() {
         text.contains("currency is EUR") && text.contains(Currency::USD.code()),
         "{text}"
     );
-    let state = h
-        .store
+    let state = store
         .sync_state(client.source(), "orders")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(state.consecutive_failures, 1);
+    let orders = h.sim_orders(slug).len() as u64;
+    assert!(orders > 0);
+    assert_eq!(state.records_refused, orders, "every EUR order refused");
+    let said = state.last_error.unwrap();
+    assert!(
+        said.contains(&format!("{orders} record(s) rejected")) && said.contains("EUR"),
+        "{said}"
+    );
+    assert!(store.list_orders(client.source()).await.unwrap().is_empty());
 }
 
 /// A record that cannot be normalized is refused and counted as its page is

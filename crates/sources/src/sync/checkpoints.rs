@@ -140,10 +140,12 @@ impl<'a> Checkpoints<'a> {
             Ok(()) => {
                 state.last_success_at = Some(now);
                 state.consecutive_failures = 0;
-                let refused = rejected
-                    .first()
-                    .map(|first| format!("{} record(s) rejected; first: {first}", rejected.len()));
-                let said: Vec<String> = self.notices.iter().cloned().chain(refused).collect();
+                let said: Vec<String> = self
+                    .notices
+                    .iter()
+                    .cloned()
+                    .chain(refused_summary(rejected))
+                    .collect();
                 state.last_error = (!said.is_empty()).then(|| said.join("; "));
                 state.last_error_at = state.last_error.as_ref().map(|_| now);
                 self.store.save_sync_state(&state).await?;
@@ -152,6 +154,7 @@ impl<'a> Checkpoints<'a> {
             Err(error) => {
                 let said: Vec<String> = std::iter::once(error.to_string())
                     .chain(self.notices.iter().cloned())
+                    .chain(refused_summary(rejected))
                     .collect();
                 state.last_error = Some(said.join("; "));
                 state.last_error_at = Some(now);
@@ -163,4 +166,11 @@ impl<'a> Checkpoints<'a> {
             }
         }
     }
+}
+
+/// "3 record(s) rejected; first: …", or nothing when none was.
+fn refused_summary(rejected: &[impl Display]) -> Option<String> {
+    rejected
+        .first()
+        .map(|first| format!("{} record(s) rejected; first: {first}", rejected.len()))
 }
