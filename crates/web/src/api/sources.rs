@@ -86,15 +86,16 @@ pub(crate) async fn failed_webhooks(
         .collect())
 }
 
-/// One resource's health in one word: `never synced`, `running` (a run
-/// is in progress: its numbers are not yet final), `failing` (the latest
-/// runs failed, or could not see everything: a missing scope, a shop in
-/// another currency, webhooks given up on), or `ok`.
+/// One resource's health in one word: `never synced`, `failing` (the
+/// latest runs failed, or could not see everything: a missing scope, a
+/// shop in another currency, webhooks given up on; this wins, a run in
+/// progress does not hide it), `running` (a run is in progress: its numbers
+/// are not yet final), or `ok`.
 pub(crate) fn health_word(s: Option<&SyncState>) -> &'static str {
     match s {
         None => "never synced",
-        Some(s) if s.running_since.is_some() => "running",
         Some(s) if s.consecutive_failures > 0 => "failing",
+        Some(s) if s.running_since.is_some() => "running",
         Some(s) if s.last_success_at.is_none() => "never synced",
         Some(_) => "ok",
     }

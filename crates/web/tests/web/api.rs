@@ -162,6 +162,17 @@ async fn sources_show_sync_health_per_resource() {
 async fn sources_show_runs_in_progress_refused_records_and_failed_webhooks() {
     let fx = Fixture::new().await;
     crate::common::source_health_extras(fx.state.store.as_ref()).await;
+    // Kumo's orders keep failing and a new run is under way: still failing.
+    let kumo = opsdeck_domain::SourceId::parse("shopify-kumo").unwrap();
+    let mut state = fx
+        .state
+        .store
+        .sync_state(&kumo, "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    state.running_since = Some(crate::common::ts("2026-06-10T18:04:30Z"));
+    fx.state.store.save_sync_state(&state).await.unwrap();
     let (status, body) = fx.get_json("/api/v1/sources").await;
     assert_eq!(status, 200);
     let mavena = &body["sources"][0];
@@ -180,6 +191,10 @@ async fn sources_show_runs_in_progress_refused_records_and_failed_webhooks() {
     );
     assert_eq!(products["records_refused"], 3);
     assert_eq!(body["sources"][1]["resources"][0]["health"], "failing");
+    assert_eq!(
+        body["sources"][1]["resources"][0]["running_since"],
+        "2026-06-10T18:04:30Z"
+    );
     assert_eq!(
         mavena["failed_webhooks"],
         json!([{"topic": "orders/updated", "webhook_id": "wh-deep-1",
