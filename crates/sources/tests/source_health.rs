@@ -302,6 +302,7 @@ async fn a_hanging_upstream_fails_the_run_with_its_cause_on_the_source() {
     .await
     .unwrap_err();
     // 4 attempts of 150 ms and 3 backoffs of at most 10, 20, 40 ms.
+    eprintln!("hanging upstream: run failed after {:?}", started.elapsed());
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -420,6 +421,7 @@ async fn simulated_hangs_and_huge_bodies_fail_the_run_with_their_cause() {
         )
         .await
         .unwrap_err();
+        eprintln!("{cause}: run failed after {:?}", started.elapsed());
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "{:?}",

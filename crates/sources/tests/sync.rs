@@ -215,8 +215,8 @@ async fn a_crash_between_pages_resumes_from_the_last_committed_page() {
     .unwrap();
     assert_eq!(resumed.since, Some(watermark - Duration::from_secs(300)));
     eprintln!(
-        "resume: {} requests after the crash vs {full_pages} for a full backfill",
-        resumed.calls.requests
+        "resume: {} pages ({} requests with the scope and shop checks) after the crash vs {full_pages} pages for a full backfill",
+        resumed.pages, resumed.calls.requests
     );
     assert!(u64::from(resumed.pages) < full_pages);
     let orders = store.list_orders(client.source()).await.unwrap();
