@@ -53,7 +53,7 @@ pub use model::{
     WEBHOOKS_RESOURCE,
 };
 pub use tokens::{
-    ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
+    cut_text, ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
 };
 pub use users::{
     normalize_username, validate_username, AuditCursor, AuditFilter, AuditPage, NewSession,
