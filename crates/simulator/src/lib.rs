@@ -35,8 +35,9 @@
 //! - `server`: the axum router, authentication and headers.
 //! - `webhooks`: `webhooks.json` subscriptions and signed deliveries of changes.
 //! - `gorgias`: the fake Gorgias helpdesk shared by the brands (ticket plans,
-//!   JSON, `/gorgias/api/...` with Basic auth, its own 40-per-20-s limit and
-//!   the same fault plan).
+//!   JSON, `/gorgias/api/...` with Basic auth, its own 40-per-20-s limit
+//!   (on in the demo too), account-wide message and survey lists with
+//!   cursors, and the same fault plan).
 
 mod brands;
 mod catalog;
@@ -58,7 +59,7 @@ mod world;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-pub use faults::Faults;
+pub use faults::{Faults, HUGE_BODY_BYTES};
 pub use webhooks::DeliveryStats;
 use world::World;
 
@@ -91,6 +92,20 @@ pub struct ShopInfo {
     /// RetroMedy is not launched: draft products, no orders.
     pub launched: bool,
 }
+
+/// The access scopes a simulated app's token has unless a test takes some
+/// away ([`Simulator::set_access_scopes`]).
+pub const ALL_SCOPES: [&str; 6] = [
+    "read_orders",
+    "read_all_orders",
+    "read_products",
+    "read_inventory",
+    "read_customers",
+    "write_webhooks",
+];
+
+/// How far back orders are served to a token without `read_all_orders`.
+pub const RECENT_ORDERS_SECONDS: i64 = 60 * 24 * 3600;
 
 /// The fake Shopify; clones share one world.
 #[derive(Clone)]
@@ -141,13 +156,23 @@ impl Simulator {
     /// Moves the clock forward (never back): new orders arrive, planned
     /// shipments, deliveries, cancellations and refunds happen, `updated_at` moves.
     /// Each change is also sent as a signed webhook to the addresses
-    /// subscribed to its topic (see `webhooks`).
+    /// subscribed to its topic (see `webhooks`), and each helpdesk change
+    /// as an event of its HTTP integration, once set up.
     pub fn advance_to(&self, now: jiff::Timestamp) {
         let mut world = self.lock();
         let before = webhooks::snapshot(&world);
+        let helpdesk_before = world.now;
         world.advance_to(now.as_second());
         if let Some(before) = before {
             webhooks::enqueue_changes(&mut world, before);
+        }
+        if world.helpdesk.integration.url.is_some() && world.now > helpdesk_before {
+            let events = gorgias::hooks::events(&world.helpdesk, helpdesk_before, world.now);
+            let integration = &mut world.helpdesk.integration;
+            integration
+                .outbox
+                .extend(events.into_iter().map(|(_, body)| body));
+            integration.wake.notify_one();
         }
     }
 
@@ -163,9 +188,55 @@ impl Simulator {
         world.fault_counter = 0;
     }
 
-    /// The leaky bucket (on by default); off lets benchmarks run unthrottled.
+    /// The scopes the token of shop `slug` was granted, as
+    /// `access_scopes.json` lists them; `None` makes that endpoint answer
+    /// 404 (as for a token that may not read it) while the scopes in force
+    /// stay `hidden_scopes`. Without `read_all_orders`, orders created over
+    /// 60 days ago are left out of listings and single reads (not out of
+    /// `orders/count`), with no word, as Shopify does.
+    pub fn set_access_scopes(&self, slug: &str, listed: Option<&[&str]>, hidden_scopes: &[&str]) {
+        let mut world = self.lock();
+        if let Some(shop) = world.shop_mut(slug) {
+            shop.scopes_endpoint = listed.is_some();
+            let scopes = listed.unwrap_or(hidden_scopes);
+            shop.scopes = scopes.iter().map(|s| s.to_string()).collect();
+        }
+    }
+
+    /// Changes the currency shop `slug` reports in `shop.json` and renders
+    /// its orders in (a shop whose currency differs from the configuration).
+    pub fn set_shop_currency(&self, slug: &str, currency: &str) {
+        let mut world = self.lock();
+        if let Some(shop) = world.shop_mut(slug) {
+            shop.info.currency = currency.to_string();
+        }
+    }
+
+    /// The shops' leaky buckets (on by default); off lets benchmarks run
+    /// unthrottled. The helpdesk's limit is apart:
+    /// [`Simulator::set_gorgias_rate_limit`].
     pub fn set_rate_limit(&self, enabled: bool) {
         self.lock().rate_limit = enabled;
+    }
+
+    /// Gorgias's call limit, 40 calls per 20 s (on by default, in the demo
+    /// too); off only for tests of something else than the helpdesk's cost.
+    pub fn set_gorgias_rate_limit(&self, enabled: bool) {
+        self.lock().helpdesk.limit.enabled = enabled;
+    }
+
+    /// Runs the helpdesk's call limit on a faster clock: the same 40 calls,
+    /// draining over `window` instead of 20 s (tests: a sync that takes
+    /// minutes against Gorgias pays every call and takes a second).
+    /// `Retry-after` then carries fractions of a second.
+    pub fn set_gorgias_window(&self, window: std::time::Duration) {
+        self.lock().helpdesk.limit.window = window.max(std::time::Duration::from_millis(1));
+    }
+
+    /// Helpdesk calls refused with 429 by its call limit (injected faults
+    /// not included).
+    pub fn gorgias_refused_count(&self) -> u64 {
+        self.lock().helpdesk.limit.refused
     }
 
     /// Every order of the shop (oldest first), exactly as `orders/{id}.json` renders it.

@@ -57,6 +57,9 @@ pub(crate) struct PeriodCard {
 #[derive(Debug, Serialize)]
 pub(crate) struct RevenueFigures {
     pub gross_revenue: String,
+    /// The revenue sum is beyond the largest amount: `gross_revenue` is
+    /// that bound, shown as "≥" with a note, never a wrapped figure.
+    pub revenue_beyond_range: bool,
     pub revenue_delta: Delta,
     pub aov: String,
     pub aov_delta: Delta,
@@ -113,7 +116,12 @@ impl PeriodCard {
             orders: count(card.orders),
             orders_delta: delta(card.orders_delta, prior, &count(card.prior_orders)),
             revenue: Guarded(RevenueFigures {
-                gross_revenue: card.gross_revenue.display(),
+                gross_revenue: if card.revenue_beyond_range {
+                    format!("≥ {}", card.gross_revenue.display())
+                } else {
+                    card.gross_revenue.display()
+                },
+                revenue_beyond_range: card.revenue_beyond_range,
                 revenue_delta: delta(
                     card.revenue_delta,
                     prior,
@@ -407,6 +415,7 @@ mod tests {
             orders_delta: delta(Some(1.0), "yesterday", "1"),
             revenue: Guarded(RevenueFigures {
                 gross_revenue: usd(41_234).display(),
+                revenue_beyond_range: false,
                 revenue_delta: delta(Some(4.15), "yesterday", &usd(8_000).display()),
                 aov: money_or_dash(Some(usd(20_617))),
                 aov_delta: delta(Some(1.58), "yesterday", &usd(8_000).display()),

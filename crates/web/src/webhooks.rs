@@ -26,6 +26,13 @@
 //! to a single writer task that inserts everything queued since its last
 //! commit in one transaction (group commit). Each handler still answers only
 //! after the commit holding its event returns.
+//!
+//! `POST /webhooks/gorgias` ([`gorgias`]) takes the helpdesk's events into
+//! the same inbox through the same writer.
+
+mod gorgias;
+
+pub use gorgias::GorgiasIntake;
 
 use crate::auth::rules::{Access, Routes};
 use crate::AppState;
@@ -98,6 +105,8 @@ type Reply = oneshot::Sender<Result<InsertOutcome, String>>;
 /// writer, and the signal that wakes the inbox worker.
 pub struct WebhookReceiver {
     shops: HashMap<String, ShopWebhookSecrets>,
+    /// The helpdesk whose events `/webhooks/gorgias` accepts, if any.
+    gorgias: Option<GorgiasIntake>,
     queue: mpsc::Sender<(InboxEvent, Reply)>,
     notify: Arc<Notify>,
 }
@@ -111,6 +120,16 @@ impl WebhookReceiver {
         shops: Vec<ShopWebhookSecrets>,
         notify: Arc<Notify>,
     ) -> Arc<Self> {
+        Self::start_with_gorgias(store, shops, None, notify)
+    }
+
+    /// [`WebhookReceiver::start`], also accepting the helpdesk's events.
+    pub fn start_with_gorgias(
+        store: Arc<dyn Store>,
+        shops: Vec<ShopWebhookSecrets>,
+        gorgias: Option<GorgiasIntake>,
+        notify: Arc<Notify>,
+    ) -> Arc<Self> {
         let (queue, rx) = mpsc::channel(QUEUE);
         tokio::spawn(write_groups(store, rx, notify.clone()));
         let shops = shops
@@ -119,6 +138,7 @@ impl WebhookReceiver {
             .collect();
         Arc::new(WebhookReceiver {
             shops,
+            gorgias,
             queue,
             notify,
         })
@@ -242,14 +262,17 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// Public: the HMAC signature is the credential, checked here.
+/// Public: the HMAC signature (Shopify) or shared secret (Gorgias) is the
+/// credential, checked by each handler.
 pub(crate) fn router() -> Routes {
-    Routes::new().route(
-        "/webhooks/shopify",
-        Method::POST,
-        Access::Public,
-        post(receive).layer(DefaultBodyLimit::max(MAX_BODY)),
-    )
+    Routes::new()
+        .route(
+            "/webhooks/shopify",
+            Method::POST,
+            Access::Public,
+            post(receive).layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
+        .merge(gorgias::router())
 }
 
 fn answer(status: StatusCode, key: &str, text: &str) -> Response {

@@ -142,6 +142,11 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
                         Number::Minor(p.baseline_revenue_minor),
                     ),
                     ("revenue_minor", Number::Minor(p.revenue_today.minor as f64)),
+                    ("baseline_orders", Number::Plain(p.baseline_orders)),
+                    (
+                        "p_value",
+                        Number::Plain(p.revenue_evidence.map_or(1.0, |e| e.p_value)),
+                    ),
                 ],
                 rec.into(),
                 3.0 * v.abs(),

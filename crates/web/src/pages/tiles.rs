@@ -199,7 +199,11 @@ async fn volume(
         brands => page.brands,
         total_orders => count(total.orders.max(0) as u64),
         // Rendered only for roles that may see revenue.
-        total_revenue => Guarded(total.gross_revenue.display()),
+        total_revenue => Guarded(if total.revenue_beyond_range {
+            format!("≥ {}", total.gross_revenue.display())
+        } else {
+            total.gross_revenue.display()
+        }),
         total_delta => Guarded(view::delta(total.revenue_delta, "yesterday", &total.prior_gross_revenue.display())),
         reporting_currency => cfg.reporting_currency.code(),
         without_rate => without_rate,
