@@ -33,7 +33,10 @@ impl SecretSource for AnySecret {
         Some("s3cret-value".into())
     }
     fn file(&self, _path: &Path) -> std::io::Result<String> {
-        Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ))
     }
 }
 

@@ -150,11 +150,18 @@ fn ingest_every_kind_answers_2xx_or_a_4xx_that_stores_nothing() {
                 let response = fx.router().oneshot(request).await.unwrap();
                 let status = response.status().as_u16();
                 let text = body_text(response).await;
-                prop_assert!(status == 200 || (400..500).contains(&status), "{kind}: {status} {text}");
+                prop_assert!(
+                    status == 200 || (400..500).contains(&status),
+                    "{kind}: {status} {text}"
+                );
                 if status != 200 {
                     let answer: Value = serde_json::from_str(&text).unwrap();
                     prop_assert!(answer["error"].is_string(), "{text}");
-                    prop_assert!(text.len() < 20_000, "{kind}: an answer of {} bytes", text.len());
+                    prop_assert!(
+                        text.len() < 20_000,
+                        "{kind}: an answer of {} bytes",
+                        text.len()
+                    );
                     prop_assert_eq!(fx.state.store.record_counts().await.unwrap(), counts);
                     prop_assert_eq!(fx.state.store.latest_seq().await.unwrap(), seq);
                 }
@@ -197,7 +204,10 @@ fn signed_webhooks_answer_200_or_a_400_that_stores_nothing() {
                 let id = format!("{}-{id}", n.get());
                 let bytes = body.to_string().into_bytes();
                 let (status, answer) = h.send(signed(&bytes, SECRET, &topic, &id)).await;
-                prop_assert!(status == 200 || status == 400 || status == 413, "{status} {answer}");
+                prop_assert!(
+                    status == 200 || status == 400 || status == 413,
+                    "{status} {answer}"
+                );
                 if status != 200 {
                     prop_assert!(answer["error"].is_string(), "{answer}");
                     prop_assert_eq!(h.stored().await.len(), before);
