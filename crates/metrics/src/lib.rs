@@ -34,5 +34,6 @@ pub use order_volume::{
     VolumeError,
 };
 pub use projection::{
-    follow_changes, follow_changes_notifying, Projection, SharedProjection, SubscriptionRules,
+    follow_changes, follow_changes_notifying, Projection, ProjectionRules, SharedProjection,
+    SubscriptionRules,
 };

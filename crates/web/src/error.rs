@@ -32,6 +32,12 @@ pub enum Error {
     /// 404: no route for this path.
     #[error("not found")]
     NotFound,
+    /// 413: the request body is larger than the route takes.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 429: over a rate or count limit; answered with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_s: u64 },
     /// 500: the store failed (connection, query, corrupt row).
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -52,9 +58,22 @@ impl Error {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Store(_) | Error::Metrics(_) | Error::Template(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+        }
+    }
+
+    /// The `Retry-After` header a refusal carries, if any.
+    fn retry_after(&self) -> Option<(axum::http::HeaderName, axum::http::HeaderValue)> {
+        match self {
+            Error::TooManyRequests { retry_after_s, .. } => Some((
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after_s),
+            )),
+            _ => None,
         }
     }
 
@@ -88,8 +107,11 @@ impl From<opsdeck_alerts::AlertError> for Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry = self.retry_after();
         let body = serde_json::json!({ "error": self.public_message() });
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        response.headers_mut().extend(retry);
+        response
     }
 }
 
@@ -106,6 +128,7 @@ impl From<Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.0.status();
+        let retry = self.0.retry_after();
         let message = self.0.public_message();
         let html = templates::render(
             "error.html",
@@ -115,7 +138,9 @@ impl IntoResponse for PageError {
             tracing::error!(error = %e, "error page failed to render");
             message_only(status)
         });
-        (status, Html(html)).into_response()
+        let mut response = (status, Html(html)).into_response();
+        response.headers_mut().extend(retry);
+        response
     }
 }
 

@@ -23,6 +23,8 @@ mod order_links;
 mod pages;
 mod panels;
 mod pulse;
+mod security;
 mod silence_rules;
+mod support_views;
 mod timeline;
 mod webhooks;
