@@ -10,9 +10,10 @@
 //! it. Effects outside that transaction (an `app/uninstalled` note, written
 //! before its event is marked) are at-least-once, and every effect is
 //! idempotent anyway — whole
-//! records go through the store's newer-wins upsert, a fulfillment merged
-//! into an order replaces the stored one only if its own `updated_at` is
-//! newer, and a refund is added only if its id is not there yet.
+//! records go through the store's newer-wins upsert, a fulfillment is merged
+//! into an order by the one domain rule ([`Order::merge_fulfillment`]: a copy
+//! older than the stored one is ignored, the same copy again changes
+//! nothing), and a refund is added only if its id is not there yet.
 //!
 //! Topics:
 //! - `orders/*` carry the whole order → upsert.
@@ -36,12 +37,16 @@
 //!
 //! A payload that does not normalize will not get better by retrying: it is
 //! marked failed at once with the field and reason.
+//!
+//! The Gorgias helpdesk's events share the inbox (topics `gorgias/*`) and
+//! are applied here too, by [`crate::gorgias::events::apply`].
 
 use super::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
     product_from_json, refund_from_json, NormalizeContext,
 };
-use opsdeck_domain::{FulfillmentState, Order, Product, SourceId, Timestamp};
+use crate::gorgias::GorgiasConnector;
+use opsdeck_domain::{Applied, Order, Product, SourceId, Timestamp};
 use opsdeck_store::{AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -92,6 +97,8 @@ impl Default for InboxSettings {
 #[derive(Debug, Clone, Default)]
 pub struct WebhookShops {
     shops: HashMap<SourceId, NormalizeContext>,
+    /// The Gorgias helpdesk whose HTTP-integration events share the inbox.
+    helpdesk: Option<Arc<GorgiasConnector>>,
 }
 
 impl WebhookShops {
@@ -101,7 +108,15 @@ impl WebhookShops {
                 .into_iter()
                 .map(|c| (c.source.clone(), c))
                 .collect(),
+            helpdesk: None,
         }
+    }
+
+    /// Also applies the helpdesk's events (`gorgias/*` topics of its
+    /// source), attributed by the same connector the sync uses.
+    pub fn with_helpdesk(mut self, connector: Arc<GorgiasConnector>) -> Self {
+        self.helpdesk = Some(connector);
+        self
     }
 }
 
@@ -242,49 +257,13 @@ async fn apply(
                     ful.external_id
                 ))));
             };
-            let counts = |f: &opsdeck_domain::Fulfillment| {
-                !matches!(
-                    f.status,
-                    FulfillmentState::Cancelled
-                        | FulfillmentState::Error
-                        | FulfillmentState::Failure
-                )
-            };
-            let existing = order
-                .fulfillments
-                .iter()
-                .position(|f| f.external_id == ful.external_id);
-            let (was_counted, stale) = match existing {
-                Some(i) => (
-                    counts(&order.fulfillments[i]),
-                    order.fulfillments[i].updated_at >= ful.updated_at,
-                ),
-                None => (false, false),
-            };
-            if stale {
+            // The one merge (domain): equal timestamps apply, older is
+            // stale, line quantities follow.
+            let fulfillment_id = ful.external_id.clone();
+            if order.merge_fulfillment(ful, &lines) == Applied::Stale {
                 return Ok(Ok(Some(format!(
-                    "fulfillment {} of order {order_id}: stored copy is as new or newer",
-                    ful.external_id
+                    "fulfillment {fulfillment_id} of order {order_id}: stored copy is newer"
                 ))));
-            }
-            // Keep the per-line shipped units in step with the change.
-            let delta = i64::from(counts(&ful)) - i64::from(was_counted);
-            if delta != 0 {
-                for (line_id, qty) in &lines {
-                    if let Some(line) = order
-                        .line_items
-                        .iter_mut()
-                        .find(|l| &l.external_id == line_id)
-                    {
-                        let shipped = line.fulfilled_quantity.unwrap_or(0) + delta * qty;
-                        line.fulfilled_quantity = Some(shipped.max(0));
-                    }
-                }
-            }
-            order.updated_at = order.updated_at.max(ful.updated_at);
-            match existing {
-                Some(i) => order.fulfillments[i] = ful,
-                None => order.fulfillments.push(ful),
             }
             batch.push_order(hook.id, order);
             None
@@ -425,19 +404,37 @@ pub async fn process_inbox_once(
     };
     let mut notes: Vec<(i64, String)> = Vec::new();
     for hook in &hooks {
-        let failure = match shops.shops.get(&hook.event.source) {
-            None => Failure::Retry(format!(
-                "source {} is not configured (any more)",
-                hook.event.source
-            )),
-            Some(ctx) => match apply(&mut batch, ctx, hook).await? {
-                Ok(Some(note)) => {
-                    notes.push((hook.id, note));
+        let helpdesk = shops
+            .helpdesk
+            .as_ref()
+            .filter(|h| *h.source() == hook.event.source);
+        let failure = if let Some(helpdesk) = helpdesk {
+            // Gorgias's events (see `gorgias::events`).
+            match crate::gorgias::events::apply(helpdesk, store, &hook.event).await? {
+                Ok(records) => {
+                    for (record, label) in records {
+                        batch.owners.push((hook.id, label));
+                        batch.records.push(record);
+                    }
                     continue;
                 }
-                Ok(None) => continue,
-                Err(failure) => failure,
-            },
+                Err(reason) => Failure::Permanent(reason),
+            }
+        } else {
+            match shops.shops.get(&hook.event.source) {
+                None => Failure::Retry(format!(
+                    "source {} is not configured (any more)",
+                    hook.event.source
+                )),
+                Some(ctx) => match apply(&mut batch, ctx, hook).await? {
+                    Ok(Some(note)) => {
+                        notes.push((hook.id, note));
+                        continue;
+                    }
+                    Ok(None) => continue,
+                    Err(failure) => failure,
+                },
+            }
         };
         let (error, retry_at) = match failure {
             Failure::Retry(e) if hook.attempts + 1 < settings.max_attempts => {

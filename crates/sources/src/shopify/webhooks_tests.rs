@@ -3,7 +3,7 @@
 //! retries and give-ups stay visible.
 
 use super::*;
-use opsdeck_domain::{BrandId, Currency, Money, ShipmentStatus};
+use opsdeck_domain::{BrandId, Currency, FulfillmentState, Money, ShipmentStatus};
 use opsdeck_store::testing::{sqlite_temp, TempGuard};
 use opsdeck_store::{InboxEvent, WebhookStatus};
 use serde_json::json;
