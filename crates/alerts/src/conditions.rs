@@ -35,7 +35,7 @@ use opsdeck_metrics::panels::BrandDashboard;
 use opsdeck_metrics::projection::series::SalesSeries;
 use opsdeck_metrics::sums;
 use opsdeck_metrics::variance::revenue_evidence;
-use opsdeck_store::SyncState;
+use opsdeck_store::{SyncState, WEBHOOKS_RESOURCE};
 use std::collections::BTreeMap;
 
 /// Rules whose conditions read the metrics panels.
@@ -342,7 +342,13 @@ fn source_stale(
         return obs;
     }
     let limit = SignedDuration::from_secs_f64(inputs.sync_cadence.as_secs_f64() * factor);
-    let oldest_success = states.iter().map(|s| s.last_success_at).min().flatten();
+    // Pushed webhooks have a health (failures count below) but no cadence.
+    let oldest_success = states
+        .iter()
+        .filter(|s| s.resource != WEBHOOKS_RESOURCE)
+        .map(|s| s.last_success_at)
+        .min()
+        .flatten();
     let worst_failures = states
         .iter()
         .map(|s| s.consecutive_failures)
