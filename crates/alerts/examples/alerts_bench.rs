@@ -195,6 +195,7 @@ async fn latency() {
         bot_token: Secret::new("1:b"),
         chat_id: "1".into(),
         message_thread_id: None,
+        allowed_user_ids: Vec::new(),
     };
     let notifiers = Notifiers::new().with(
         "telegram",

@@ -23,6 +23,9 @@ pub struct Actor {
     pub via: String,
     /// The client address, for changes made over HTTP.
     pub ip: Option<String>,
+    /// Where else the action came from, audited with it (a Telegram
+    /// press: the user id and chat), or null.
+    pub origin: serde_json::Value,
 }
 
 impl Actor {
@@ -31,16 +34,28 @@ impl Actor {
             name: name.into(),
             via: via.into(),
             ip: None,
+            origin: serde_json::Value::Null,
         }
+    }
+
+    /// The same actor, with `origin` audited beside each action.
+    pub fn from_origin(mut self, origin: serde_json::Value) -> Self {
+        self.origin = origin;
+        self
     }
 
     fn audit(
         &self,
         action: &str,
         subject: String,
-        payload: serde_json::Value,
+        mut payload: serde_json::Value,
         at: Timestamp,
     ) -> AuditEntry {
+        if !self.origin.is_null() {
+            if let Some(p) = payload.as_object_mut() {
+                p.insert("origin".into(), self.origin.clone());
+            }
+        }
         AuditEntry {
             at,
             actor: self.name.clone(),
@@ -68,6 +83,29 @@ async fn load(store: &dyn Store, id: &str) -> Result<crate::evaluate::Alert, Ale
         .await?
         .ok_or_else(|| AlertError::NoSuchEpisode(id.into()))?;
     decode(&row)
+}
+
+/// Audits an action that was refused before it reached an episode (a
+/// Telegram press from the wrong chat or user): who tried, on what, why.
+pub async fn refused(
+    store: &dyn Store,
+    action: &str,
+    episode_id: &str,
+    who: &Actor,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), AlertError> {
+    let batch = AlertBatch {
+        audit: vec![who.audit(
+            &format!("{action}.refused"),
+            format!("alert_episode:{episode_id}"),
+            json!({"via": who.via, "reason": reason}),
+            now,
+        )],
+        ..Default::default()
+    };
+    store.alert_commit(&batch).await?;
+    Ok(())
 }
 
 /// Acknowledges a firing episode: no more repeats or escalation.

@@ -386,6 +386,7 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         bot_token: opsdeck_domain::Secret::new("1:t"),
         chat_id: "1".into(),
         message_thread_id: None,
+        allowed_user_ids: Vec::new(),
     };
     let client = http_client(std::time::Duration::from_secs(5));
     let notifiers = Notifiers::new().with("telegram", Arc::new(TelegramNotifier::new(client, tg)));

@@ -98,6 +98,7 @@ impl Scenario {
             bot_token: opsdeck_domain::Secret::new("1:t"),
             chat_id: "1".into(),
             message_thread_id: None,
+            allowed_user_ids: Vec::new(),
         };
         let notifiers = Notifiers::new()
             .with(

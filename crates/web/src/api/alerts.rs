@@ -154,6 +154,9 @@ fn limit(l: Option<u32>, default: u32) -> Result<u32, Error> {
 #[derive(Serialize)]
 struct EpisodeList {
     alerts: Vec<Episode>,
+    /// Set when some or all alerts reach no channel (no `[notifiers.*]`):
+    /// they open and show, and nobody is told.
+    delivery_warning: Option<String>,
 }
 
 async fn list(
@@ -180,6 +183,7 @@ async fn list(
     let rows = state.store.alert_episodes(&filter).await?;
     Ok(Json(EpisodeList {
         alerts: rows.into_iter().map(Episode::from).collect(),
+        delivery_warning: state.alert_rules.delivery_warning(),
     }))
 }
 
@@ -213,6 +217,7 @@ async fn urgent(
     rows.truncate(n);
     Ok(Json(EpisodeList {
         alerts: rows.into_iter().map(Episode::from).collect(),
+        delivery_warning: state.alert_rules.delivery_warning(),
     }))
 }
 

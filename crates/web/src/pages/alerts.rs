@@ -194,6 +194,7 @@ pub(crate) async fn page(
             selected_brand => only.unwrap_or_default(),
             rules => state.alert_rules.all(),
             durations => DURATIONS_H,
+            delivery_warning => state.alert_rules.delivery_warning(),
         },
     )
     .map_err(Error::from)?;

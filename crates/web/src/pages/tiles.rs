@@ -468,6 +468,9 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
         .collect();
     Ok(templates::render(
         "tiles/feed.html",
-        minijinja::context! { urgent => urgent, alerts => alerts },
+        minijinja::context! {
+            urgent => urgent, alerts => alerts,
+            delivery_warning => state.alert_rules.delivery_warning(),
+        },
     )?)
 }
