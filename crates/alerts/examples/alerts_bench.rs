@@ -164,7 +164,7 @@ fn conditions_cost() {
             brand,
             hours: BusinessHours::always(tz.clone()),
             sources: vec![],
-            sync_cadence: SignedDuration::from_mins(5),
+            cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
             order_facts: facts,
             facts_from: from,
             panels: None,

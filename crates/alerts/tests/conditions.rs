@@ -48,7 +48,7 @@ fn inputs(facts: Vec<OrderFact>, hours: BusinessHours) -> BrandInputs {
         brand: brand(),
         hours,
         sources: vec![SourceId::parse("shopify-mavena").unwrap()],
-        sync_cadence: SignedDuration::from_mins(5),
+        cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
         order_facts: facts,
         facts_from: t("2026-02-20T05:00:00Z"),
         panels: None,
@@ -177,6 +177,30 @@ fn source_stale_on_age_or_repeated_failures() {
     assert_eq!(
         old.why,
         "shopify-mavena last synced 11 min ago; expected every 5 min, alert after 10 min."
+    );
+    // Each resource against its own cadence (issue 10.B7): products
+    // synced hourly are not stale at 50 min, orders every 15 min are at 31.
+    let mut hourly = i.clone();
+    let shop = SourceId::parse("shopify-mavena").unwrap();
+    hourly.cadences = opsdeck_metrics::Cadences::default();
+    hourly
+        .cadences
+        .set(&shop, "orders", std::time::Duration::from_secs(15 * 60));
+    hourly
+        .cadences
+        .set(&shop, "products", std::time::Duration::from_secs(3600));
+    let mut products = state(50, 0);
+    products.resource = "products".into();
+    let two = |orders_ago: i64| MetricsSnapshot {
+        brands: vec![],
+        sync_states: vec![products.clone(), state(orders_ago, 0)],
+    };
+    assert!(!observe(&r, &hourly, &two(29), now)[0].active);
+    let late = &observe(&r, &hourly, &two(31), now)[0];
+    assert!(late.active);
+    assert_eq!(
+        late.why,
+        "shopify-mavena last synced 31 min ago; expected every 15 min, alert after 30 min."
     );
     let failing = &observe(&r, &i, &snap(state(1, 3)), now)[0];
     assert!(failing.active);
@@ -364,7 +388,7 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         brand: brand(),
         hours: BusinessHours::always(ny()),
         sources: vec![SourceId::parse("shopify-mavena").unwrap()],
-        sync_cadence: SignedDuration::from_mins(5),
+        cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
     };
     let source = StoreObservations {
         store: store.clone(),

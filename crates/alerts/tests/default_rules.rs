@@ -78,7 +78,7 @@ impl Scenario {
                 brand: brand(),
                 hours: BusinessHours::always(brand().time_zone),
                 sources: vec![SourceId::parse("shopify-mavena").unwrap()],
-                sync_cadence: SignedDuration::from_mins(5),
+                cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
             }],
             rules: rules.clone(),
             projection: Some((projection.clone(), PanelConfig::default())),

@@ -28,7 +28,10 @@ pub mod order_volume;
 pub mod panels;
 pub mod projection;
 
-pub use freshness::{brand_freshness, lag, Freshness, Lag};
+pub use freshness::{
+    brand_freshness, lag, source_staleness, staleness, Cadences, Freshness, Lag, Staleness,
+    STALE_AFTER_CADENCES,
+};
 pub use order_volume::{
     facts_window_start, order_volume, period_volume, BrandVolume, PeriodVolume, VolumeError,
 };

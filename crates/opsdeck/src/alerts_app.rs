@@ -16,7 +16,6 @@ use opsdeck_alerts::outbox::Sender;
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
 use opsdeck_alerts::{hours::BusinessHours, AlertService, Evaluator};
-use opsdeck_metrics::panels::PanelConfig;
 use opsdeck_metrics::{Projection, SharedProjection, SubscriptionRules};
 use opsdeck_store::Store;
 use std::sync::Arc;
@@ -119,14 +118,6 @@ fn watches(config: &Config) -> Vec<BrandWatch> {
         .iter()
         .map(|b| {
             let shops: Vec<_> = config.shopify.iter().filter(|s| s.brand == b.id).collect();
-            // The slowest resource sets the limit: products and inventory
-            // sync less often than orders, and "source stale" looks at
-            // the oldest success of all of a source's resources.
-            let cadence = shops
-                .iter()
-                .flat_map(|s| [s.cadence.orders, s.cadence.products, s.cadence.inventory])
-                .max()
-                .unwrap_or(Duration::from_secs(15 * 60));
             BrandWatch {
                 brand: b.clone(),
                 hours: config
@@ -136,8 +127,9 @@ fn watches(config: &Config) -> Vec<BrandWatch> {
                     .cloned()
                     .unwrap_or_else(|| BusinessHours::always(b.time_zone.clone())),
                 sources: shops.iter().map(|s| s.source.clone()).collect(),
-                sync_cadence: SignedDuration::try_from(cadence)
-                    .unwrap_or(SignedDuration::from_mins(15)),
+                // Each resource against its own cadence (orders every 15
+                // min, products hourly), as the tiles and /sources judge.
+                cadences: config.cadences(),
             }
         })
         .collect()
@@ -183,12 +175,7 @@ pub async fn start_alerts(
             shared
         }
     };
-    let panel_config = PanelConfig {
-        week_start: config.week_start,
-        reporting_currency: config.reporting_currency,
-        rates: config.reporting_rates.clone(),
-        ..PanelConfig::default()
-    };
+    let panel_config = crate::app::panel_config(config);
     let name = process_name();
     let evaluator = evaluator(cfg);
     let dashboard_url = config

@@ -348,6 +348,7 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
         week_start: config.week_start,
         reporting_currency: config.reporting_currency,
         rates: config.reporting_rates.clone(),
+        cadences: config.cadences(),
         ..Default::default()
     }
 }

@@ -45,6 +45,9 @@ pub struct PanelConfig {
     pub vip_order_count: usize,
     /// An open order worth more than this (major units) is flagged as a blocker.
     pub blocker_value: i64,
+    /// Each source's configured sync cadence, for the staleness rule
+    /// ([`crate::freshness::staleness`]) the tiles and /sources show.
+    pub cadences: crate::freshness::Cadences,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +68,7 @@ impl Default for PanelConfig {
             vip_order_value: 200,
             vip_order_count: 5,
             blocker_value: 500,
+            cadences: crate::freshness::Cadences::default(),
         }
     }
 }

@@ -58,12 +58,28 @@ struct ResourceHealth {
     success_lag_seconds: Option<i64>,
     /// now − watermark, in seconds.
     watermark_lag_seconds: Option<i64>,
+    /// Its last success is older than 2 × its configured sync cadence
+    /// (the rule the tiles and the "source stale" alert apply).
+    stale: bool,
 }
 
 impl ResourceHealth {
-    fn from_state(resource: &str, state: Option<&SyncState>, now: Timestamp) -> Self {
+    fn from_state(
+        resource: &str,
+        state: Option<&SyncState>,
+        cadence: Option<std::time::Duration>,
+        now: Timestamp,
+    ) -> Self {
         let lag = state.map(|s| lag(s, now));
+        let last_success = state.and_then(|s| s.last_success_at);
         ResourceHealth {
+            stale: opsdeck_metrics::staleness(
+                last_success,
+                cadence,
+                opsdeck_metrics::STALE_AFTER_CADENCES,
+                now,
+            )
+            .is_stale(),
             success_lag_seconds: lag.and_then(|l| l.success_seconds),
             watermark_lag_seconds: lag.and_then(|l| l.watermark_seconds),
             resource: resource.to_string(),
@@ -83,14 +99,20 @@ impl ResourceHealth {
 
 /// Configured resources first, in configuration order, then any resource
 /// the store has a state for that configuration no longer names.
-fn source_health(source: &SourceInfo, states: &[SyncState], now: Timestamp) -> SourceHealth {
+fn source_health(
+    source: &SourceInfo,
+    states: &[SyncState],
+    cadences: &opsdeck_metrics::Cadences,
+    now: Timestamp,
+) -> SourceHealth {
     let own: Vec<&SyncState> = states.iter().filter(|s| s.source == source.id).collect();
+    let cadence = |r: &str| cadences.of(&source.id, r);
     let mut resources: Vec<ResourceHealth> = source
         .resources
         .iter()
         .map(|r| {
             let state = own.iter().copied().find(|s| &s.resource == r);
-            ResourceHealth::from_state(r, state, now)
+            ResourceHealth::from_state(r, state, cadence(r), now)
         })
         .collect();
     for state in own {
@@ -98,6 +120,7 @@ fn source_health(source: &SourceInfo, states: &[SyncState], now: Timestamp) -> S
             resources.push(ResourceHealth::from_state(
                 &state.resource,
                 Some(state),
+                cadence(&state.resource),
                 now,
             ));
         }
@@ -122,7 +145,7 @@ async fn list_sources(
     Ok(Json(SourceList {
         sources: configured
             .chain(pushed.iter())
-            .map(|s| source_health(s, &states, now))
+            .map(|s| source_health(s, &states, &state.panel_config.cadences, now))
             .collect(),
     }))
 }

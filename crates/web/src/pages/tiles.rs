@@ -18,10 +18,6 @@ use opsdeck_metrics::projection::BrandIx;
 use opsdeck_metrics::projection::Stage;
 use opsdeck_store::SyncState;
 use serde::Serialize;
-use std::time::Duration;
-
-/// How often sources sync by default; a tile older than twice this is stale.
-pub(crate) const SYNC_CADENCE: Duration = Duration::from_secs(5 * 60);
 
 /// Stale orders listed by name in the pipeline tile (the rest are counted).
 const STALE_SHOWN: usize = 3;
@@ -133,7 +129,9 @@ pub(crate) async fn render(
 
 /// "synced 3 min ago" from the oldest newest-sync of the tile's sources
 /// (store tiles: the brands' own sources; support tiles: shared helpdesks
-/// too), and whether that is older than twice the cadence.
+/// too), and whether any of them is stale by the one staleness rule
+/// ([`opsdeck_metrics::source_staleness`], each resource against its
+/// configured cadence), the same the "source stale" alert applies.
 fn tile_freshness(
     state: &AppState,
     tile: &str,
@@ -144,6 +142,7 @@ fn tile_freshness(
     let support = matches!(tile, "queue" | "csat" | "times" | "issues" | "feed");
     let mut oldest: Option<Timestamp> = None;
     let mut any = false;
+    let mut stale = false;
     for s in state.sources.iter() {
         let relevant = match &s.brand {
             Some(b) => brands.iter().any(|x| &x.id == b && x.launched),
@@ -162,10 +161,17 @@ fn tile_freshness(
             None => return ("never synced".to_string(), true),
             Some(at) => oldest = Some(oldest.map_or(at, |o| o.min(at))),
         }
+        stale |= opsdeck_metrics::source_staleness(
+            &s.id,
+            states,
+            &state.panel_config.cadences,
+            opsdeck_metrics::STALE_AFTER_CADENCES,
+            now,
+        )
+        .is_some_and(opsdeck_metrics::Staleness::is_stale);
     }
     match oldest {
         Some(at) => {
-            let stale = now.duration_since(at).as_secs() > 2 * SYNC_CADENCE.as_secs() as i64;
             let word = if stale { "stale: synced" } else { "synced" };
             (format!("{word} {}", age(at, now)), stale)
         }
