@@ -21,7 +21,7 @@ use std::time::Duration;
 /// Who pressed, as the audit log keeps it: the name shown, and the
 /// Telegram user and chat ids (a name can be changed, an id cannot).
 fn presser(press: &ButtonPress) -> Actor {
-    Actor::new(press.by.clone(), "telegram").from_origin(json!({
+    Actor::new(press.by.clone(), "telegram").with_context(json!({
         "telegram_user_id": press.user_id,
         "telegram_chat_id": press.chat.as_ref().map(|c| c.id),
     }))

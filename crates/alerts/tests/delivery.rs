@@ -489,7 +489,7 @@ async fn telegram_presses_count_only_from_the_configured_chat_and_users() {
     let seen: Vec<(&str, &str, &serde_json::Value)> = audit
         .iter()
         .rev()
-        .map(|a| (a.actor.as_str(), a.action.as_str(), &a.payload["origin"]))
+        .map(|a| (a.actor.as_str(), a.action.as_str(), &a.payload["context"]))
         .collect();
     let origin = |user: i64, chat: i64| json!({"telegram_user_id": user, "telegram_chat_id": chat});
     assert_eq!(
