@@ -355,7 +355,7 @@ mod tests {
 
     #[test]
     fn shopify_test_vector_verifies() {
-        // shared/fixtures/README.md, from Shopify/shopify-api-js.
+        // fixtures/README.md, from Shopify/shopify-api-js.
         let body = br#"{"foo": "bar"}"#;
         assert_eq!(body.len(), 14);
         let expected = "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=";
