@@ -110,7 +110,7 @@ fn row(
 
 /// What a group's members are, from their subjects (`order:#1001`,
 /// `sku:…`, `source:…`): "14 orders", "3 SKUs".
-fn members_noun(group: &EpisodeGroup) -> &'static str {
+pub(crate) fn members_noun(group: &EpisodeGroup) -> &'static str {
     let subject = group.members[0]
         .body
         .get("subject")

@@ -425,8 +425,12 @@ fn tile_body(
     }
 }
 
+/// The open alerts the feed reads (then groups) and the groups it lists.
+const FEED_ALERTS_READ: u32 = 5_000;
+const FEED_GROUPS: usize = 10;
+
 /// Urgent tickets from the projection and open alert episodes from the
-/// store, newest first.
+/// store, grouped by rule and brand.
 async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<String, Error> {
     use serde_json::json;
     let cfg = panel_config(state);
@@ -458,17 +462,29 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
             [one] => Some(one.id.to_string()),
             _ => None,
         },
-        limit: 10,
+        limit: FEED_ALERTS_READ,
     };
     let episodes = state.store.alert_episodes(&filter).await?;
     let names = super::alerts::RuleNames::new(&state.alert_rules, &episodes);
-    let alerts: Vec<_> = episodes
+    // Grouped by rule and brand as /alerts groups them: 14 stale orders
+    // are one line here too.
+    let alerts: Vec<_> = opsdeck_alerts::actions::group_episodes(episodes.iter().cloned())
         .iter()
-        .map(|e| {
+        .take(FEED_GROUPS)
+        .map(|g| {
+            let first = &g.members[0];
+            let href = if g.members.len() == 1 {
+                format!("/alerts/{}", first.id)
+            } else {
+                format!("/alerts#group-{}-{}", g.rule, g.brand)
+            };
             json!({
-                "id": e.id, "rule": e.rule, "rule_name": names.of(&e.rule), "brand": e.brand,
-                "brand_name": super::alerts::brand_name(&state.brands, &e.brand),
-                "severity": e.severity, "state": e.state, "opened": age(e.opened_at, now),
+                "href": href, "rule": g.rule, "rule_name": names.of(&g.rule), "brand": g.brand,
+                "brand_name": super::alerts::brand_name(&state.brands, &g.brand),
+                "severity": g.severity, "count": g.members.len(),
+                "noun": super::alerts::members_noun(g),
+                "state": if g.firing() > 0 { "firing" } else { "acknowledged" },
+                "opened": age(g.first_opened_at(), now),
             })
         })
         .collect();

@@ -544,6 +544,13 @@ async fn open_alerts_are_grouped_by_rule_and_brand_and_acted_on_together() {
     assert!(html.contains("Acknowledge all 14"), "{html}");
     // Every member is behind its group's summary.
     assert_eq!(html.matches("class=\"alert\" id=\"alert-").count(), 17);
+    // The dashboard's feed lists the same groups.
+    let (_, feed) = get_as(&fx, &ops, "/fragments/feed").await;
+    assert!(
+        feed.contains("alerts#group-unfulfilled_stale-mavena\"><strong>Unfulfilled order stale</strong></a> · Mavena · 14 orders"),
+        "{feed}"
+    );
+    assert_eq!(feed.matches("<span class=\"sev").count(), 3, "{feed}");
 
     let t = &ops.csrf_token;
     let body = format!("csrf_token={t}&rule=unfulfilled_stale&brand=mavena");
