@@ -140,6 +140,22 @@ impl EpisodeGroup {
     }
 }
 
+/// What `count` alerts about subjects like `subject` (`order:#1001`,
+/// `sku:…`, `source:…`, `ticket:…`) are, in words: "14 orders", "1 SKU".
+/// A group's line on /alerts and a one-rule notification's headline both
+/// say it this way.
+pub fn members_in_words(subject: &str, count: usize) -> String {
+    let kind = subject.split(':').next().unwrap_or("");
+    let (one, many) = match kind {
+        "order" => ("order", "orders"),
+        "sku" => ("SKU", "SKUs"),
+        "source" => ("source", "sources"),
+        "ticket" => ("ticket", "tickets"),
+        _ => ("alert", "alerts"),
+    };
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 /// Groups episodes by (rule, brand): critical groups first, then the group
 /// whose first member opened earliest; members oldest first.
 pub fn group_episodes(rows: impl IntoIterator<Item = EpisodeRow>) -> Vec<EpisodeGroup> {

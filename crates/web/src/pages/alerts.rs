@@ -108,30 +108,15 @@ fn row(
     })
 }
 
-/// What a group's members are, from their subjects (`order:#1001`,
-/// `sku:…`, `source:…`): "14 orders", "3 SKUs".
-pub(crate) fn members_noun(group: &EpisodeGroup) -> &'static str {
+/// What a group's members are: "14 orders", "3 SKUs" (the words a
+/// one-rule notification's headline uses too).
+pub(crate) fn members_noun(group: &EpisodeGroup) -> String {
     let subject = group.members[0]
         .body
         .get("subject")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let (kind, one) = (
-        subject.split(':').next().unwrap_or(""),
-        group.members.len() == 1,
-    );
-    match (kind, one) {
-        ("order", true) => "order",
-        ("order", false) => "orders",
-        ("sku", true) => "SKU",
-        ("sku", false) => "SKUs",
-        ("source", true) => "source",
-        ("source", false) => "sources",
-        ("ticket", true) => "ticket",
-        ("ticket", false) => "tickets",
-        (_, true) => "alert",
-        (_, false) => "alerts",
-    }
+    actions::members_in_words(subject, group.members.len())
 }
 
 /// The spread of the members' figures ("4.1 days to 243.0 days"), or
@@ -175,7 +160,7 @@ fn group_view(
     json!({
         "rule": g.rule, "brand": g.brand, "rule_name": names.of(&g.rule),
         "brand_name": brand_name(brands, &g.brand), "severity": g.severity,
-        "count": g.members.len(), "noun": members_noun(g), "firing": g.firing(),
+        "count": g.members.len(), "members_text": members_noun(g), "firing": g.firing(),
         "acknowledged": g.members.len() - g.firing(), "silenced": silenced,
         "range": figure_range(g), "first_opened": age(g.first_opened_at(), now),
         "anchor": format!("group-{}-{}", g.rule, g.brand),

@@ -482,7 +482,7 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
                 "href": href, "rule": g.rule, "rule_name": names.of(&g.rule), "brand": g.brand,
                 "brand_name": super::alerts::brand_name(&state.brands, &g.brand),
                 "severity": g.severity, "count": g.members.len(),
-                "noun": super::alerts::members_noun(g),
+                "members_text": super::alerts::members_noun(g),
                 "state": if g.firing() > 0 { "firing" } else { "acknowledged" },
                 "opened": age(g.first_opened_at(), now),
             })
