@@ -9,7 +9,7 @@
 use crate::observation::{Figure, Observation};
 use crate::rules::Condition;
 use opsdeck_domain::Brand;
-use opsdeck_metrics::panels::inventory::Severity as Stock;
+use opsdeck_metrics::panels::inventory::StockAlert;
 use opsdeck_metrics::panels::BrandDashboard;
 
 /// Observations of a panel-backed condition; `None` for the other kinds.
@@ -74,19 +74,17 @@ pub fn observe_panels(
             }
         }
         Condition::InventoryCritical | Condition::InventoryLow => {
+            // Which alert a variant raises (dropship lowering included) is
+            // decided once, by the inventory panel: see `stock_alert`.
+            let want = match condition {
+                Condition::InventoryCritical => StockAlert::Critical,
+                _ => StockAlert::Low,
+            };
             let critical = brand.thresholds.critical_stock;
-            let want_critical = matches!(condition, Condition::InventoryCritical);
-            for line in &d.inventory.alerts {
-                if line.stock_state == Stock::Healthy {
-                    continue;
-                }
-                let is_critical = line.quantity <= critical;
-                if is_critical != want_critical {
-                    continue;
-                }
+            for line in d.inventory.alerts.iter().filter(|l| l.alert == Some(want)) {
                 let name = line.sku.clone().unwrap_or_else(|| line.variant.clone());
                 let mut o = base(&format!("sku:{name}"), "#inventory");
-                let limit = if want_critical {
+                let limit = if line.quantity <= critical {
                     critical
                 } else {
                     line.threshold
@@ -102,12 +100,23 @@ pub fn observe_panels(
                     .days_until_stockout
                     .map(|d| format!(", about {d:.1} days until it runs out"))
                     .unwrap_or_default();
+                let lowered =
+                    if d.inventory.dropship_handling.is_some() && line.quantity <= critical {
+                        " (a dropship brand: alerted one tier lower)"
+                    } else {
+                        ""
+                    };
                 o.why = format!(
-                    "{} ({}) has {} units left{cover}; {} at {limit} or fewer.",
+                    "{} ({}) has {} units left, {}{cover}; {} at {limit} or fewer{lowered}.",
                     line.product,
                     line.variant,
                     line.quantity,
-                    if want_critical { "critical" } else { "low" }
+                    line.stock_state.label(),
+                    if line.quantity <= critical {
+                        "critical"
+                    } else {
+                        "low"
+                    },
                 );
                 out.push(o);
             }

@@ -525,3 +525,55 @@ fn panel_rules_read_the_dashboard_panels() {
         "{blockers:?}"
     );
 }
+
+/// Issue 10.B1: a dropship brand's empty variant is out of stock on the
+/// panel and fires one tier lower ("Inventory low": warning, Slack), not
+/// "Inventory critical" on Telegram; with dropship alerts off, nothing.
+#[test]
+fn a_dropship_brand_alerts_one_tier_lower_and_never_changes_the_stock_state() {
+    use opsdeck_metrics::panels::inventory::StockState;
+    use opsdeck_metrics::panels::{brand_dashboard, DropshipAlerts, PanelConfig, Range};
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+    use opsdeck_store::AnyRecord;
+
+    let now = t("2026-03-05T17:00:00Z");
+    let mut dropship = brand();
+    dropship.kind = BrandKind::Dropship;
+    dropship.thresholds = Thresholds::defaults_for(&BrandKind::Dropship);
+    let mut p = Projection::new(vec![dropship.clone()], SubscriptionRules::default());
+    let mut product = fixtures::product("p-1", "2026-03-01T00:00:00Z");
+    product.deleted_at = None;
+    let mut level = fixtures::inventory_level("ii-1", "loc-1", "2026-03-05T12:00:00Z");
+    level.available = Some(0);
+    p.apply_record(&AnyRecord::Product(product));
+    p.apply_record(&AnyRecord::InventoryLevel(level));
+    let snap = MetricsSnapshot::default();
+    let observed = |cfg: &PanelConfig, id: &str| {
+        let d = brand_dashboard(&p, cfg, 0, Range::Days { days: 7 }, now);
+        assert_eq!(d.inventory.alerts[0].stock_state, StockState::OutOfStock);
+        let mut i = inputs(vec![], BusinessHours::always(ny()));
+        i.brand = dropship.clone();
+        i.panels = Some(d);
+        observe(&rule(id), &i, &snap, now)
+    };
+    let lower = PanelConfig::default();
+    assert!(observed(&lower, "inventory_critical").is_empty());
+    let low = observed(&lower, "inventory_low");
+    assert_eq!(low.len(), 1, "{low:?}");
+    assert!(low[0].active);
+    assert!(
+        low[0].why.contains("0 units left, out of stock"),
+        "{}",
+        low[0].why
+    );
+    assert!(low[0].why.contains("one tier lower"), "{}", low[0].why);
+    assert_eq!(rule("inventory_low").severity, Severity::Warning);
+    assert_eq!(rule("inventory_low").tier, Tier::Slack);
+
+    let off = PanelConfig {
+        dropship_stock_alerts: DropshipAlerts::Off,
+        ..PanelConfig::default()
+    };
+    assert!(observed(&off, "inventory_critical").is_empty());
+    assert!(observed(&off, "inventory_low").is_empty());
+}

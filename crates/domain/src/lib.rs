@@ -8,6 +8,8 @@
 //! `Other(String)` instead of failing.
 //!
 //! # Layout
+//! - [`bounds`]: how long, large, early or deep any value from outside may be;
+//!   [`bounds::Bounded`] walks a record's fields.
 //! - [`money`]: [`Money`] and [`Currency`], integer minor units, exact decimal parsing.
 //! - [`ids`]: [`BrandId`] and [`SourceId`], validated identifiers.
 //! - [`brand`]: a [`Brand`], its kind, time zone and thresholds.
@@ -25,6 +27,7 @@
 #[macro_use]
 mod open_enum;
 
+pub mod bounds;
 pub mod brand;
 pub mod catalog;
 pub mod ids;
@@ -36,6 +39,7 @@ pub mod record;
 pub mod secret;
 pub mod support;
 
+pub use bounds::{BoundError, Bounded, FieldBound};
 pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
 pub use ids::{BrandId, IdError, SourceId};

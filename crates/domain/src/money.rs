@@ -22,6 +22,9 @@ pub enum MoneyError {
     },
     #[error("amount {0:?} is too large")]
     Overflow(String),
+    /// Beyond [`crate::bounds::MAX_AMOUNT_MINOR`]: no real order comes near.
+    #[error("amount {0}")]
+    OutOfBounds(crate::bounds::BoundError),
     #[error("cannot combine {0} with {1}")]
     CurrencyMismatch(Currency, Currency),
 }
@@ -72,7 +75,7 @@ impl Currency {
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
         let bytes = code.trim().as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(|b| b.is_ascii_alphabetic()) {
-            return Err(MoneyError::BadCurrency(code.to_string()));
+            return Err(MoneyError::BadCurrency(crate::bounds::excerpt(code)));
         }
         Ok(Currency([
             bytes[0].to_ascii_uppercase(),
@@ -151,13 +154,18 @@ impl Money {
     /// Parses a platform decimal string ("409.94", "-3.5", "1000") exactly.
     /// Extra decimal places are accepted only when they are zeros
     /// ("1000.00" in JPY); anything finer than the minor unit is an error,
-    /// never silently rounded.
+    /// never silently rounded. No platform writes a leading `+` or spaces
+    /// around an amount, so neither is accepted; nor is an amount beyond
+    /// [`crate::bounds::MAX_AMOUNT_MINOR`] minor units.
     pub fn parse(amount: &str, currency: Currency) -> Result<Self, MoneyError> {
-        let text = amount.trim();
-        let not_decimal = || MoneyError::NotADecimal(amount.to_string());
+        let text = amount;
+        let not_decimal = || MoneyError::NotADecimal(crate::bounds::excerpt(amount));
+        if text.len() > crate::bounds::MAX_AMOUNT_CHARS {
+            return Err(MoneyError::Overflow(crate::bounds::excerpt(amount)));
+        }
         let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
-            None => (false, text.strip_prefix('+').unwrap_or(text)),
+            None => (false, text),
         };
         let (int_part, frac_part) = match digits.split_once('.') {
             Some((i, f)) => (i, f),
@@ -191,10 +199,12 @@ impl Money {
         for _ in kept.len()..exponent {
             minor = minor.checked_mul(10).ok_or_else(overflow)?;
         }
-        Ok(Money {
+        let money = Money {
             minor: if negative { -minor } else { minor },
             currency,
-        })
+        };
+        crate::bounds::amount(money).map_err(MoneyError::OutOfBounds)?;
+        Ok(money)
     }
 
     /// The plain decimal form, e.g. "409.94", "1000", "1.250".
@@ -306,7 +316,10 @@ mod tests {
             Money::parse("1.5", Currency::JPY),
             Err(MoneyError::TooPrecise { .. })
         ));
-        for bad in ["", "-", ".", "1,000.00", "abc", "1e3", "1.2.3", " "] {
+        for bad in [
+            "", "-", ".", "1,000.00", "abc", "1e3", "1.2.3", " ", " 12.50", "12.50 ", "+12.50",
+            "--1", "-+1",
+        ] {
             let err = Money::parse(bad, Currency::USD).unwrap_err();
             assert_eq!(err, MoneyError::NotADecimal(bad.to_string()), "{bad:?}");
         }
@@ -314,6 +327,17 @@ mod tests {
             Money::parse("99999999999999999999", Currency::USD),
             Err(MoneyError::Overflow(_))
         ));
+        // The amount: i64::MAX minor units.
+        let e = Money::parse("92233720368547758.07", Currency::USD).unwrap_err();
+        assert!(matches!(e, MoneyError::OutOfBounds(_)), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "amount 92233720368547758.07 USD is beyond the limit of ±1000000000000.00 USD"
+        );
+        assert!(Money::parse("1000000000000.00", Currency::USD).is_ok());
+        assert!(Money::parse("-1000000000000.01", Currency::USD).is_err());
+        let e = Money::parse(&"9".repeat(10_000_000), Currency::USD).unwrap_err();
+        assert!(e.to_string().len() < 100, "quotes an excerpt only");
     }
 
     #[test]

@@ -147,32 +147,53 @@ pub struct SatisfactionSurvey {
 
 impl_record!(SatisfactionSurvey, RecordKind::SatisfactionSurvey, brand: optional);
 
-/// When a message reached the other side: its send time when known, else
-/// the time it was written.
-fn message_time(message: &TicketMessage) -> Timestamp {
-    message.sent_at.unwrap_or(message.created_at)
+/// What first response time reads of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageTiming {
+    /// When it reached the other side: its send time when known, else the
+    /// time it was written (unix seconds).
+    pub at: i64,
+    /// Written by the customer (not an agent, not a rule).
+    pub from_customer: bool,
+    /// A reply that counts as a response: see
+    /// [`TicketMessage::is_human_public_reply`].
+    pub human_reply: bool,
 }
 
-/// First response time of one ticket, from its messages (any order).
+impl TicketMessage {
+    pub fn timing(&self) -> MessageTiming {
+        MessageTiming {
+            at: self.sent_at.unwrap_or(self.created_at).as_second(),
+            from_customer: !self.from_agent,
+            human_reply: self.is_human_public_reply(),
+        }
+    }
+}
+
+/// First response time of one ticket, in seconds, from its messages (any
+/// order): the one definition of METRICS.md, which the projection calls.
 ///
 /// It is the first public reply a person on the team sent (not an internal
 /// note, not an automation rule's reply, not a failed send) minus the first
 /// customer message, both at their send time. A reply that precedes the
 /// customer's first message (an outbound ticket) does not count. `None` while
 /// the customer has written nothing or nobody has answered yet.
-pub fn first_response_time(messages: &[TicketMessage]) -> Option<jiff::SignedDuration> {
+pub fn first_response_secs<I>(messages: I) -> Option<i64>
+where
+    I: IntoIterator<Item = MessageTiming>,
+    I::IntoIter: Clone,
+{
+    let messages = messages.into_iter();
     let asked = messages
-        .iter()
-        .filter(|m| !m.from_agent)
-        .map(message_time)
+        .clone()
+        .filter(|m| m.from_customer)
+        .map(|m| m.at)
         .min()?;
     let answered = messages
-        .iter()
-        .filter(|m| m.is_human_public_reply())
-        .map(message_time)
-        .filter(|at| *at >= asked)
+        .filter(|m| m.human_reply && m.at >= asked)
+        .map(|m| m.at)
         .min()?;
-    Some(answered.duration_since(asked))
+    Some(answered - asked)
 }
 
 /// Resolution time of one ticket: closed minus created, for a ticket that is
@@ -252,6 +273,10 @@ mod tests {
         }
     }
 
+    fn frt(messages: &[TicketMessage]) -> Option<i64> {
+        first_response_secs(messages.iter().map(TicketMessage::timing))
+    }
+
     #[test]
     fn first_response_skips_rules_notes_and_failed_sends() {
         // Customer writes at 09:00; a rule auto-replies at 09:00:05; an agent
@@ -267,10 +292,7 @@ mod tests {
             failed,
             message("5", true, true, None, "2024-03-01T11:15:00Z"),
         ];
-        assert_eq!(
-            first_response_time(&messages),
-            Some(jiff::SignedDuration::from_secs(2 * 3600 + 15 * 60))
-        );
+        assert_eq!(frt(&messages), Some(2 * 3600 + 15 * 60));
     }
 
     #[test]
@@ -280,10 +302,10 @@ mod tests {
             message("2", true, true, Some("77"), "2024-03-01T09:00:05Z"),
             message("3", true, false, None, "2024-03-01T09:30:00Z"),
         ];
-        assert_eq!(first_response_time(&only_rule), None);
+        assert_eq!(frt(&only_rule), None);
         let outbound = vec![message("1", true, true, None, "2024-03-01T09:00:00Z")];
-        assert_eq!(first_response_time(&outbound), None);
-        assert_eq!(first_response_time(&[]), None);
+        assert_eq!(frt(&outbound), None);
+        assert_eq!(frt(&[]), None);
     }
 
     #[test]

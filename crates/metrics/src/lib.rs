@@ -33,8 +33,10 @@ pub use freshness::{
     STALE_AFTER_CADENCES,
 };
 pub use order_volume::{
-    facts_window_start, order_volume, period_volume, BrandVolume, PeriodVolume, VolumeError,
+    facts_window_start, order_volume, period_volume, BrandVolume, LeftOut, PeriodVolume,
+    VolumeError,
 };
 pub use projection::{
-    follow_changes, follow_changes_notifying, Projection, SharedProjection, SubscriptionRules,
+    follow_changes, follow_changes_notifying, Projection, ProjectionRules, SharedProjection,
+    SubscriptionRules,
 };

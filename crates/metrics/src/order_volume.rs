@@ -13,6 +13,10 @@
 //!   over the same elapsed wall-clock span ([`PeriodWindow`]); no value when
 //!   the prior is zero (or, for AOV, when either side has no AOV).
 //! - A brand that has not launched has no numbers at all, not zeros.
+//! - An order in another currency than its brand's (which the doors refuse
+//!   or convert, but a store written before them may hold) is counted as an
+//!   order and left out of revenue and AOV, and the card names it
+//!   ([`LeftOut`]): one such record never takes the panel down.
 //!
 //! Test orders never reach this module: [`OrderFact`]s come from the store
 //! with test orders already excluded.
@@ -26,21 +30,9 @@ use opsdeck_domain::{
 use opsdeck_store::OrderFact;
 use serde::Serialize;
 
-/// Why the cards of a brand could not be computed. Both cases mean the
-/// stored data disagrees with the configuration, so the caller should show
-/// an error rather than a wrong number.
+/// Why the cards of a brand could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VolumeError {
-    /// An order is priced in another currency than its brand's; revenue
-    /// cannot be summed without a conversion rate, and guessing one would
-    /// show a wrong total.
-    #[error("brand {brand}: an order created at {created_at} is in {found}, the brand's currency is {expected}")]
-    CurrencyMismatch {
-        brand: BrandId,
-        created_at: Timestamp,
-        expected: Currency,
-        found: Currency,
-    },
     /// The revenue of a window does not fit in 64-bit minor units.
     #[error("brand {brand}: revenue overflows: {source}")]
     Overflow { brand: BrandId, source: MoneyError },
@@ -100,6 +92,34 @@ pub struct PeriodVolume {
     pub prior_aov: Option<Money>,
     /// Change of AOV (of the rounded values); `None` when either side has no AOV.
     pub aov_delta: Option<f64>,
+    /// Orders of the window counted in `orders` but left out of revenue and
+    /// AOV because they are in another currency than the brand's, one entry
+    /// per currency; empty when none. (The prior span's are left out of
+    /// the prior figures the same way.)
+    pub left_out: Vec<LeftOut>,
+}
+
+/// Orders a card could not sum: `orders` non-cancelled orders in
+/// `currency`, which is not the brand's `brand_currency`. Summing them
+/// would need a rate opsdeck does not have, and guessing one would show a
+/// wrong total; failing the card would hide every right one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftOut {
+    pub orders: u64,
+    pub currency: Currency,
+    pub brand_currency: Currency,
+}
+
+impl std::fmt::Display for LeftOut {
+    /// "1 order left out: currency EUR, brand currency USD".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let noun = if self.orders == 1 { "order" } else { "orders" };
+        write!(
+            f,
+            "{} {noun} left out: currency {}, brand currency {}",
+            self.orders, self.currency, self.brand_currency
+        )
+    }
 }
 
 /// The earliest instant any card of `brand` looks at as of `now`: the start
@@ -165,6 +185,7 @@ pub fn period_volume(
         },
         aov,
         prior_aov,
+        left_out: current.left_out,
     })
 }
 
@@ -178,9 +199,9 @@ pub fn period_volume(
 /// order in the very second of `now` counts from the next second on).
 ///
 /// `None` when a window holds a non-cancelled order in another currency
-/// than the brand's: the rollup counts such orders but cannot say which
-/// one it is, so the caller computes the cards from the facts, which name
-/// it in [`VolumeError::CurrencyMismatch`].
+/// than the brand's: the rollup counts such orders but cannot say in which
+/// currency, so the caller computes the cards from the facts, which name
+/// them in [`PeriodVolume::left_out`].
 pub fn order_volume_from_sales(
     brand: &Brand,
     sales: &SalesSeries,
@@ -235,6 +256,7 @@ fn period_volume_from_sales(
         },
         aov,
         prior_aov,
+        left_out: Vec::new(),
     }
 }
 
@@ -248,6 +270,7 @@ struct Tally {
     orders: u64,
     paid_orders: u64,
     revenue: Money,
+    left_out: Vec<LeftOut>,
 }
 
 impl Tally {
@@ -260,6 +283,7 @@ impl Tally {
             orders: 0,
             paid_orders: 0,
             revenue: Money::zero(brand.currency),
+            left_out: Vec::new(),
         };
         for fact in facts.iter().filter(|f| in_span(f.created_at)) {
             tally.orders += 1;
@@ -267,12 +291,8 @@ impl Tally {
                 continue;
             }
             if fact.total_price.currency != brand.currency {
-                return Err(VolumeError::CurrencyMismatch {
-                    brand: brand.id.clone(),
-                    created_at: fact.created_at,
-                    expected: brand.currency,
-                    found: fact.total_price.currency,
-                });
+                tally.leave_out(fact.total_price.currency, brand.currency);
+                continue;
             }
             tally.paid_orders += 1;
             tally.revenue = tally
@@ -284,6 +304,18 @@ impl Tally {
                 })?;
         }
         Ok(tally)
+    }
+
+    /// Counts one order in `currency` that the revenue cannot include.
+    fn leave_out(&mut self, currency: Currency, brand_currency: Currency) {
+        match self.left_out.iter_mut().find(|l| l.currency == currency) {
+            Some(l) => l.orders += 1,
+            None => self.left_out.push(LeftOut {
+                orders: 1,
+                currency,
+                brand_currency,
+            }),
+        }
     }
 
     fn aov(&self) -> Option<Money> {

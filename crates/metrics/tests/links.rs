@@ -133,7 +133,7 @@ fn links_kept_incrementally_equal_links_of_the_latest_versions() {
 }
 
 /// The urgent queue as defined: the newest open tickets, each linked and
-/// flagged from the rows.
+/// flagged from the rows; returns (scanned, flagged, the flagged keys).
 fn plain_urgent(p: &Projection, cfg: &PanelConfig, b: u8) -> (usize, usize, Vec<u64>) {
     let vip_value = major_to_minor(cfg.vip_order_value, p.brand(b).currency);
     let mut open: Vec<(i64, u64)> = p
@@ -163,9 +163,7 @@ fn plain_urgent(p: &Projection, cfg: &PanelConfig, b: u8) -> (usize, usize, Vec<
         };
         if vip || t.words().words & CHARGEBACK != 0 || emergency || t.social {
             flagged += 1;
-            if shown.len() < 50 {
-                shown.push(*key);
-            }
+            shown.push(*key);
         }
     }
     (scanned, flagged, shown)
@@ -186,13 +184,24 @@ fn urgent_flags_from_kept_facts_equal_flagging_every_open_ticket() {
             let u = panels::urgent::urgent(&p, &cfg, b, ts(NOW));
             let (scanned, flagged, shown) = plain_urgent(&p, &cfg, b);
             assert_eq!((u.scanned, u.flagged), (scanned, flagged));
-            let created: Vec<i64> = shown.iter().map(|k| p.support.tickets[k].created).collect();
-            let got: Vec<i64> = u
-                .tickets
+            // The page is the top of the ranked queue: every flagged ticket
+            // is on it or scores no higher than its last row.
+            assert_eq!(u.tickets.len(), flagged.min(panels::urgent::PER_PAGE));
+            assert!(u.tickets.windows(2).all(|w| w[0].score >= w[1].score));
+            let mut all = vec![];
+            for page in 1..=u.pages {
+                all.extend(panels::urgent::urgent_page(&p, &cfg, b, ts(NOW), page).tickets);
+            }
+            assert_eq!(all.len(), flagged, "every flagged ticket is behind the top");
+            let mut got: Vec<String> = all.iter().map(|t| t.ticket_id.clone()).collect();
+            let mut want: Vec<String> = shown
                 .iter()
-                .map(|t| t.ticket_created_at.as_second())
+                .map(|k| p.support.tickets[k].external_id.to_string())
                 .collect();
-            assert_eq!(got, created);
+            got.sort();
+            want.sort();
+            assert_eq!(got, want);
+            assert!(all.windows(2).all(|w| w[0].score >= w[1].score));
             assert!(u.tickets.iter().all(|t| !t.flags.is_empty()));
             flagged_any += flagged;
         }

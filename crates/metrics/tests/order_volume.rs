@@ -9,7 +9,7 @@
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use opsdeck_domain::{Brand, BrandId, BrandKind, Currency, Money, Period, Thresholds, Timestamp};
-use opsdeck_metrics::{facts_window_start, order_volume, BrandVolume, PeriodVolume, VolumeError};
+use opsdeck_metrics::{facts_window_start, order_volume, BrandVolume, LeftOut, PeriodVolume};
 use opsdeck_store::OrderFact;
 
 fn ts(s: &str) -> Timestamp {
@@ -276,21 +276,41 @@ fn yen_brand_sums_whole_yen_in_its_own_zone() {
     close(today.revenue_delta, (3001.0 - 2000.0) / 2000.0);
 }
 
+/// Issue 11.1: one order in a foreign currency made the cards an error,
+/// and so the dashboard a 500 for every brand. It is counted as an order,
+/// left out of revenue and AOV, and named on the card.
 #[test]
-fn an_order_in_another_currency_is_an_error_not_a_wrong_total() {
-    let facts = vec![OrderFact {
+fn an_order_in_another_currency_is_left_out_and_named_not_an_error() {
+    let mut facts = fixture();
+    let euro = OrderFact {
         created_at: ts("2026-06-10T15:00:00Z"),
         total_price: Money::new(10_00, Currency::EUR),
         cancelled: false,
+    };
+    let without = order_volume(&mavena(), &facts, ts(NOW), Weekday::Monday).unwrap();
+    facts.push(euro.clone());
+    facts.push(euro);
+    let with = order_volume(&mavena(), &facts, ts(NOW), Weekday::Monday).unwrap();
+    let ((t0, _, _), (t1, w1, m1)) = (cards(&without), cards(&with));
+    assert_eq!(t1.orders, t0.orders + 2, "still counted as orders");
+    assert_eq!(t1.gross_revenue, t0.gross_revenue, "left out of revenue");
+    assert_eq!(t1.aov, t0.aov, "and of AOV");
+    let expected = vec![LeftOut {
+        orders: 2,
+        currency: Currency::EUR,
+        brand_currency: Currency::USD,
     }];
-    let err = order_volume(&mavena(), &facts, ts(NOW), Weekday::Monday).unwrap_err();
-    assert!(matches!(
-        err,
-        VolumeError::CurrencyMismatch {
-            expected: Currency::USD,
-            found: Currency::EUR,
-            ..
-        }
-    ));
-    assert!(err.to_string().contains("mavena"), "{err}");
+    assert_eq!(t1.left_out, expected);
+    assert_eq!(w1.left_out, expected);
+    assert_eq!(m1.left_out, expected);
+    assert_eq!(
+        t1.left_out[0].to_string(),
+        "2 orders left out: currency EUR, brand currency USD"
+    );
+    let json = serde_json::to_value(t1).unwrap();
+    assert_eq!(
+        json["left_out"],
+        serde_json::json!([{"orders": 2, "currency": "EUR", "brand_currency": "USD"}])
+    );
+    assert!(t0.left_out.is_empty());
 }

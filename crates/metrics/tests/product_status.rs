@@ -79,22 +79,29 @@ fn unlisted_products_count_as_live() {
     );
     // Live = active + unlisted; the unlisted one has an issue.
     assert_eq!(catalog.health_score, Some(0.5));
-    let listed: Vec<(&str, &str)> = catalog
-        .issues
-        .iter()
-        .map(|i| (i.product.as_str(), i.status.as_str()))
-        .collect();
+    let listed = |issues: &[panels::catalog::ProductIssues]| -> Vec<(String, String)> {
+        issues
+            .iter()
+            .map(|i| (i.product.clone(), i.status.clone()))
+            .collect()
+    };
     assert_eq!(
-        listed,
-        vec![("Product u", "unlisted"), ("Product d", "draft")],
-        "live products' issues first"
+        listed(&catalog.issues),
+        vec![("Product u".into(), "unlisted".into())]
     );
+    // The draft's issue is listed apart and counted nowhere (10.B3): the
+    // counts cover the products the score covers.
+    assert_eq!(
+        listed(&catalog.off_sale_issues),
+        vec![("Product d".into(), "draft".into())]
+    );
+    assert_eq!(catalog.missing_images, 1);
 
     let inv = panels::inventory::inventory(&p, &PanelConfig::default(), 0, ts(NOW));
     let out: Vec<&str> = inv
         .alerts
         .iter()
-        .filter(|a| a.severity == panels::inventory::Severity::OutOfStock)
+        .filter(|a| a.stock_state == panels::inventory::StockState::OutOfStock)
         .map(|a| a.product.as_str())
         .collect();
     assert!(out.contains(&"Product u"), "{out:?}");

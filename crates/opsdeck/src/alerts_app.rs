@@ -16,7 +16,7 @@ use opsdeck_alerts::outbox::Sender;
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
 use opsdeck_alerts::{hours::BusinessHours, AlertService, Evaluator};
-use opsdeck_metrics::{Projection, SharedProjection, SubscriptionRules};
+use opsdeck_metrics::{Projection, SharedProjection};
 use opsdeck_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,7 +159,7 @@ pub async fn start_alerts(
             let p = Projection::build(
                 store.as_ref(),
                 config.brands.clone(),
-                SubscriptionRules::default(),
+                crate::app::projection_rules(config),
             )
             .await
             .context("cannot build the projection for alerts")?;

@@ -349,6 +349,24 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
         reporting_currency: config.reporting_currency,
         rates: config.reporting_rates.clone(),
         cadences: config.cadences(),
+        helpdesk_ticket_url: config
+            .gorgias
+            .as_ref()
+            .map(|g| format!("https://{}.gorgias.com/app/ticket/", g.subdomain)),
+        ..Default::default()
+    }
+}
+
+/// What the projection reads from configuration: the helpdesk attribution
+/// rules' tags (a brand's tag is not an issue).
+pub fn projection_rules(config: &Config) -> opsdeck_metrics::ProjectionRules {
+    opsdeck_metrics::ProjectionRules {
+        attribution_tags: config
+            .gorgias
+            .iter()
+            .flat_map(|g| g.attribution.iter())
+            .flat_map(|r| r.tags.iter().cloned())
+            .collect(),
         ..Default::default()
     }
 }
@@ -374,7 +392,7 @@ pub async fn start_projection(
     let projection = opsdeck_metrics::Projection::build(
         store.as_ref(),
         config.brands.clone(),
-        opsdeck_metrics::SubscriptionRules::default(),
+        projection_rules(config),
     )
     .await
     .context("cannot build the metrics projection from the store")?;

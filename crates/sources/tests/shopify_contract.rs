@@ -122,7 +122,7 @@ async fn ids_above_2_pow_53_and_money_strings_survive_the_wire() {
     let ctx = NormalizeContext {
         source: SourceId::parse("shopify-fake").unwrap(),
         brand: BrandId::parse("fake").unwrap(),
-        currency: Currency::EUR,
+        currency: Currency::USD,
     };
     let order = order_from_json(&ctx, &page.records[0]).unwrap();
     assert_eq!(order.external_id, "9007199254740993");

@@ -55,7 +55,8 @@ pub use tokens::{
     ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
 };
 pub use users::{
-    validate_username, AuditFilter, NewSession, NewUser, Role, SessionRecord, User, UserStore,
+    normalize_username, validate_username, AuditCursor, AuditFilter, AuditPage, NewSession,
+    NewUser, Role, SessionRecord, User, UserStore,
 };
 
 use async_trait::async_trait;

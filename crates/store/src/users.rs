@@ -66,6 +66,14 @@ impl std::fmt::Display for Role {
     }
 }
 
+/// A typed username as accounts are keyed: surrounding whitespace dropped
+/// and lowercased, so ` ADMIN ` and `Admin` are `admin` wherever a name is
+/// looked up or counted (login, its throttle, the audit log). Names are
+/// stored only in this form ([`validate_username`] refuses any other).
+pub fn normalize_username(typed: &str) -> String {
+    typed.trim().to_lowercase()
+}
+
 /// Checks a username: 1–64 characters of `a-z 0-9 . _ @ -`, starting with a
 /// letter or digit. Lowercase only, so `Ops` and `ops` cannot be two people.
 pub fn validate_username(name: &str) -> std::result::Result<(), String> {
@@ -133,6 +141,45 @@ pub struct AuditFilter {
     pub to: Option<Timestamp>,
     /// At most this many, newest first.
     pub limit: u32,
+    /// Only entries older than this one (the next page of a listing).
+    pub before: Option<AuditCursor>,
+}
+
+/// Where one audit entry sits in the log's newest-first order: a page
+/// ends at one, and the next page starts after it. Keyset, not an offset,
+/// so entries written while someone pages do not shift the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCursor {
+    at_us: i64,
+    id: i64,
+}
+
+impl std::fmt::Display for AuditCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.at_us, self.id)
+    }
+}
+
+impl std::str::FromStr for AuditCursor {
+    type Err = String;
+
+    /// The form [`Display`](std::fmt::Display) writes: `AT_US.ID`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bad = || format!("{s:?} is not an audit page cursor (like 1781114700000000.42)");
+        let (at, id) = s.split_once('.').ok_or_else(bad)?;
+        Ok(AuditCursor {
+            at_us: at.parse().map_err(|_| bad())?,
+            id: id.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// One page of the audit log: the entries, and where the next page starts
+/// when there are more.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next: Option<AuditCursor>,
 }
 
 const USER_COLUMNS: &str =
@@ -360,7 +407,7 @@ impl<D: Db> SqlStore<D> {
         Ok(())
     }
 
-    pub(crate) async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    pub(crate) async fn audit_search(&self, filter: &AuditFilter) -> Result<AuditPage> {
         let mut clauses = Vec::new();
         let mut params = Vec::new();
         let mut add = |clause: &str, value: Value| {
@@ -379,14 +426,21 @@ impl<D: Db> SqlStore<D> {
         if let Some(to) = filter.to {
             add("at_us < ?", int(micros(to)));
         }
+        if let Some(c) = filter.before {
+            params.push(int(c.at_us));
+            params.push(int(c.id));
+            let (a, i) = (params.len() - 1, params.len());
+            clauses.push(format!("(at_us < ${a} OR (at_us = ${a} AND id < ${i}))"));
+        }
         let filter_sql = if clauses.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", clauses.join(" AND "))
         };
-        params.push(int(i64::from(filter.limit)));
+        // One more than asked, to know whether a next page exists.
+        params.push(int(i64::from(filter.limit) + 1));
         let sql = format!(
-            "SELECT at_us, actor, action, subject, payload, ip FROM audit_log {filter_sql} \
+            "SELECT at_us, actor, action, subject, payload, ip, id FROM audit_log {filter_sql} \
              ORDER BY at_us DESC, id DESC LIMIT ${}",
             params.len()
         );
@@ -397,22 +451,36 @@ impl<D: Db> SqlStore<D> {
             Col::Text,
             Col::Text,
             Col::Text,
+            Col::Int,
         ];
         let rows = self.db.fetch(&sql, &params, &cols).await?;
-        rows.iter()
-            .map(|row| {
-                let subject = row.text(3)?;
-                Ok(AuditEntry {
-                    at: from_micros(row.int(0)?, "audit_log", &subject)?,
-                    actor: row.text(1)?,
-                    action: row.text(2)?,
-                    payload: serde_json::from_str(&row.text(4)?)
-                        .map_err(|e| corrupt("audit_log", &subject, e))?,
-                    ip: row.opt_text(5),
-                    subject,
-                })
-            })
-            .collect()
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut cursors = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let subject = row.text(3)?;
+            let at_us = row.int(0)?;
+            cursors.push(AuditCursor {
+                at_us,
+                id: row.int(6)?,
+            });
+            entries.push(AuditEntry {
+                at: from_micros(at_us, "audit_log", &subject)?,
+                actor: row.text(1)?,
+                action: row.text(2)?,
+                payload: serde_json::from_str(&row.text(4)?)
+                    .map_err(|e| corrupt("audit_log", &subject, e))?,
+                ip: row.opt_text(5),
+                subject,
+            });
+        }
+        let limit = filter.limit as usize;
+        let next = if entries.len() > limit {
+            entries.truncate(limit);
+            limit.checked_sub(1).map(|last| cursors[last])
+        } else {
+            None
+        };
+        Ok(AuditPage { entries, next })
     }
 
     pub(crate) async fn audit_prune(&self, before: Timestamp) -> Result<u64> {
@@ -478,7 +546,13 @@ pub trait UserStore: Send + Sync {
     async fn record_audit(&self, entry: &AuditEntry) -> Result<()>;
 
     /// Audit entries matching `filter`, newest first.
-    async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+    async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        Ok(self.search_audit_page(filter).await?.entries)
+    }
+
+    /// One page of the entries matching `filter` (at most `limit`, after
+    /// `before`), newest first, and the cursor of the next page if any.
+    async fn search_audit_page(&self, filter: &AuditFilter) -> Result<AuditPage>;
 
     /// Deletes audit entries older than `before`; returns how many.
     async fn prune_audit(&self, before: Timestamp) -> Result<u64>;
@@ -549,7 +623,7 @@ impl<D: Db> UserStore for SqlStore<D> {
         self.audit_append(entry).await
     }
 
-    async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    async fn search_audit_page(&self, filter: &AuditFilter) -> Result<AuditPage> {
         self.audit_search(filter).await
     }
 
@@ -562,6 +636,14 @@ impl<D: Db> UserStore for SqlStore<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_usernames_normalise_to_the_stored_form() {
+        for typed in ["admin", "Admin", " ADMIN ", "\tadmin\n"] {
+            assert_eq!(normalize_username(typed), "admin", "{typed:?}");
+        }
+        assert!(validate_username(&normalize_username(" Ops.Team ")).is_ok());
+    }
 
     #[test]
     fn roles_round_trip_and_unknown_names_the_valid_ones() {

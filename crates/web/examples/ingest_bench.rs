@@ -90,7 +90,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
         webhooks: None,
         projection: Arc::new(std::sync::RwLock::new(opsdeck_metrics::Projection::new(
             vec![brand()],
-            Default::default(),
+            opsdeck_metrics::ProjectionRules::default(),
         ))),
         panel_config: Default::default(),
         ingest: Default::default(),

@@ -6,8 +6,9 @@
 //! The cards come from the projection (a month of a busy brand's order
 //! facts read per request made the dashboard take over a second at 1M
 //! orders). The store's facts are read only when the rollup cannot give
-//! the answer: a window holding an order in a foreign currency, whose
-//! error must name the order, or a brand the projection does not know.
+//! the answer: a window holding an order in a foreign currency, which the
+//! card leaves out of revenue and names, or a brand the projection does
+//! not know.
 
 use crate::{pages, AppState, Error};
 use opsdeck_domain::{Brand, Timestamp};

@@ -32,11 +32,18 @@ pub enum Error {
     /// 404: no route for this path.
     #[error("not found")]
     NotFound,
+    /// 413: the request body is larger than the route takes.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 429: over a rate or count limit; answered with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_s: u64 },
     /// 500: the store failed (connection, query, corrupt row).
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    /// 500: stored data contradicts the configuration (e.g. an order in
-    /// another currency than its brand's), so no honest number exists.
+    /// 500: a figure cannot be computed (a window's revenue beyond 64-bit
+    /// minor units). An order in another currency than its brand's is not
+    /// one: the card leaves it out and names it.
     #[error("metrics: {0}")]
     Metrics(#[from] VolumeError),
     /// 500: a template failed to render (a bug, caught by the page tests).
@@ -51,9 +58,22 @@ impl Error {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Store(_) | Error::Metrics(_) | Error::Template(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+        }
+    }
+
+    /// The `Retry-After` header a refusal carries, if any.
+    fn retry_after(&self) -> Option<(axum::http::HeaderName, axum::http::HeaderValue)> {
+        match self {
+            Error::TooManyRequests { retry_after_s, .. } => Some((
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after_s),
+            )),
+            _ => None,
         }
     }
 
@@ -87,8 +107,11 @@ impl From<opsdeck_alerts::AlertError> for Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry = self.retry_after();
         let body = serde_json::json!({ "error": self.public_message() });
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        response.headers_mut().extend(retry);
+        response
     }
 }
 
@@ -105,6 +128,7 @@ impl From<Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.0.status();
+        let retry = self.0.retry_after();
         let message = self.0.public_message();
         let html = templates::render(
             "error.html",
@@ -114,7 +138,9 @@ impl IntoResponse for PageError {
             tracing::error!(error = %e, "error page failed to render");
             message_only(status)
         });
-        (status, Html(html)).into_response()
+        let mut response = (status, Html(html)).into_response();
+        response.headers_mut().extend(retry);
+        response
     }
 }
 
@@ -129,5 +155,34 @@ pub(crate) async fn not_found(uri: Uri) -> Response {
         Error::NotFound.into_response()
     } else {
         PageError(Error::NotFound).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server error is answered with a generic message, as JSON and as a
+    /// page; its cause stays in the log. (The web test that provoked one
+    /// with an order in another currency than its brand's no longer can:
+    /// the card leaves such an order out and names it.)
+    #[tokio::test]
+    async fn a_server_error_hides_its_cause() {
+        let cause = || Error::Store(StoreError::Journal("/var/lib/opsdeck/secret-path".into()));
+        let response = cause().into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], br#"{"error":"internal server error"}"#);
+
+        let response = PageError(cause()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let html = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(html.contains("internal server error"), "{html}");
+        assert!(!html.contains("secret-path"), "the cause stays in the log");
     }
 }

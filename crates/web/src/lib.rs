@@ -33,7 +33,11 @@
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`]: helpers for tests in other crates (users, sessions, login).
-//! - `security`: headers set on every response.
+//! - [`csv`]: the one CSV cell writer every export uses (formula
+//!   injection defused).
+//! - `security`: headers set on every response, and the request body
+//!   limit of each route.
+//! - `redirect`: the one check of a redirect target taken from the request.
 //! - [`alert_rules`]: the configured alert rules, which silences may name.
 //! - `templates`: the embedded template files; `nav`, the nav bar's links
 //!   for the logged-in role.
@@ -45,12 +49,14 @@ pub mod audit;
 pub mod auth;
 mod cards;
 mod charts;
+pub mod csv;
 pub mod error;
 mod health;
 pub mod ingest;
 mod nav;
 mod pages;
 mod params;
+mod redirect;
 mod security;
 mod sse;
 mod templates;
@@ -170,6 +176,9 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::guard::layer,
         ))
+        // Before the guard: a body over its route's limit is refused
+        // before anything reads it.
+        .layer(axum::middleware::from_fn(security::limit_body))
         // A store that hangs must not pile up requests forever; the page is
         // reloadable, so giving up is the better answer.
         .layer(TimeoutLayer::with_status_code(

@@ -5,10 +5,17 @@
 //! sequence once a second, so a thousand open tabs cost a thousand integer
 //! reads a second, and sends nothing while nothing changes (but a comment
 //! every 15 s keeps proxies from closing the connection).
+//!
+//! A session may hold at most `sse_streams_per_session` streams open at
+//! once (8 by default: tabs of one person); one more is answered 429 with
+//! `Retry-After`, so one stolen or scripted session cannot hold thousands
+//! of connections. A stream gives its place back when it closes.
 
-use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::{AppState, Error};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures::stream::{self, Stream, StreamExt};
@@ -30,21 +37,42 @@ fn sequence(state: &AppState) -> u64 {
         .unwrap_or_else(|e| e.into_inner().last_seq)
 }
 
-async fn events(
-    State(state): State<AppState>,
+/// Seconds a refused stream is told to wait before trying again.
+const RETRY_AFTER_S: u64 = 30;
+
+async fn events(State(state): State<AppState>, user: CurrentUser) -> Response {
+    let session = crate::auth::session::id_hash(&user.csrf_token);
+    let Some(slot) = state.auth.limiter.open_stream(&session) else {
+        let limit = state.auth.limiter.rates().sse_streams_per_session;
+        tracing::info!(user = %user.username, limit, "live stream refused: too many open");
+        return Error::TooManyRequests {
+            message: format!(
+                "this session already has {limit} live-update streams open; close a tab"
+            ),
+            retry_after_s: RETRY_AFTER_S,
+        }
+        .into_response();
+    };
+    stream(state, slot).into_response()
+}
+
+fn stream(
+    state: AppState,
+    slot: crate::auth::limiter::StreamSlot,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let start = sequence(&state);
     // The first event says where the client starts, so it can tell a change
     // that happened while it was connecting.
     let first = Event::default().event("hello").data(start.to_string());
-    let changes = stream::unfold((state, start), |(state, mut seen)| async move {
+    // The slot travels with the stream and is dropped with it.
+    let changes = stream::unfold((state, start, slot), |(state, mut seen, slot)| async move {
         loop {
             tokio::time::sleep(POLL).await;
             let now = sequence(&state);
             if now != seen {
                 seen = now;
                 let event = Event::default().event("changed").data(now.to_string());
-                return Some((Ok(event), (state, seen)));
+                return Some((Ok(event), (state, seen, slot)));
             }
         }
     });

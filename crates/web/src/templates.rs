@@ -24,6 +24,10 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
         ("error.html", include_str!("../templates/error.html")),
         ("login.html", include_str!("../templates/login.html")),
         ("logout.html", include_str!("../templates/logout.html")),
+        (
+            "login_notice.html",
+            include_str!("../templates/login_notice.html"),
+        ),
         ("audit.html", include_str!("../templates/audit.html")),
         ("alerts.html", include_str!("../templates/alerts.html")),
         ("alert.html", include_str!("../templates/alert.html")),

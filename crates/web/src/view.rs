@@ -41,6 +41,9 @@ pub(crate) struct PeriodCard {
     pub revenue_delta: Delta,
     pub aov: String,
     pub aov_delta: Delta,
+    /// What the card could not sum, e.g. "1 order left out: currency EUR,
+    /// brand currency USD"; empty when it summed everything.
+    pub left_out: Vec<String>,
 }
 
 /// A change against the prior period, e.g. "↑ 12 % vs yesterday".
@@ -101,6 +104,7 @@ impl PeriodCard {
             ),
             aov: money_or_dash(card.aov),
             aov_delta: delta(card.aov_delta, prior, &money_or_dash(card.prior_aov)),
+            left_out: card.left_out.iter().map(|l| l.to_string()).collect(),
         }
     }
 }

@@ -8,8 +8,10 @@
 //!    for its current or previous secret, compared in constant time —
 //!    before anything parses the body. Otherwise 401, nothing stored, and
 //!    the log names the shop and the reason, never a secret or the body;
-//! 3. the body must be a JSON object and the delivery must carry a topic and
-//!    a webhook id, otherwise 400 with the reason;
+//! 3. the body must be a JSON object nested at most
+//!    [`bounds::MAX_JSON_DEPTH`] deep, and the delivery must carry a topic
+//!    and a webhook id, each header at most [`bounds::MAX_HEADER_BYTES`]
+//!    long; otherwise 400 with the reason (naming the header and bound);
 //! 4. a topic opsdeck does not handle is answered 200 and dropped (logged):
 //!    Shopify retries every non-2xx answer for hours and finally removes the
 //!    subscription, and no retry can make an unknown topic useful;
@@ -34,7 +36,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use opsdeck_domain::{Secret, SourceId, Timestamp};
+use opsdeck_domain::{bounds, Secret, SourceId};
 use opsdeck_store::{InboxEvent, InsertOutcome, Store};
 use serde_json::json;
 use sha2::Sha256;
@@ -199,8 +201,14 @@ async fn write_groups(
 /// stores the raw text and the worker parses it once when it applies it, so
 /// intake only validates (serde's `IgnoredAny` walks the syntax and
 /// allocates nothing).
+///
+/// `IgnoredAny` has no depth limit of its own (serde_json skips values
+/// without recursing), while the worker's parse stops at 128 levels: the
+/// depth is bounded here so such a body is refused at the door, not
+/// accepted and then failed.
 fn check_json_object(text: &str) -> Result<(), String> {
     use serde::de::IgnoredAny;
+    bounds::json_depth(text.as_bytes(), bounds::MAX_JSON_DEPTH).map_err(|e| format!("body {e}"))?;
     let mut de = serde_json::Deserializer::from_str(text);
     serde::Deserialize::deserialize(&mut de)
         .and_then(|IgnoredAny| de.end())
@@ -252,6 +260,30 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The headers a stored delivery keeps, each bounded so a 60 KB header
+/// cannot reach the inbox, the log or /sources.
+const BOUNDED_HEADERS: &[&str] = &[
+    "x-shopify-topic",
+    "x-shopify-webhook-id",
+    "x-shopify-event-id",
+    "x-shopify-api-version",
+    "x-shopify-triggered-at",
+];
+
+/// The first kept header longer than [`bounds::MAX_HEADER_BYTES`], named
+/// with its length and the bound.
+fn oversized_header(headers: &HeaderMap) -> Option<String> {
+    BOUNDED_HEADERS.iter().find_map(|name| {
+        let len = headers.get(*name)?.len();
+        (len > bounds::MAX_HEADER_BYTES).then(|| {
+            format!(
+                "header {name} is {len} bytes long; the limit is {} bytes",
+                bounds::MAX_HEADER_BYTES
+            )
+        })
+    })
+}
+
 fn unauthorized(shop: &str, why: &str) -> Response {
     tracing::warn!(shop, reason = why, "webhook refused");
     answer(
@@ -298,6 +330,9 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let Ok(text) = std::str::from_utf8(&body) else {
         return bad_request(&domain, "body is not UTF-8 JSON".into());
     };
+    if let Some(reason) = oversized_header(&headers) {
+        return bad_request(&domain, reason);
+    }
     if let Err(reason) = check_json_object(text) {
         return bad_request(&domain, reason);
     }
@@ -314,7 +349,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         return answer(StatusCode::OK, "status", "ignored: topic not handled");
     }
     let triggered_at =
-        header(&headers, "x-shopify-triggered-at").and_then(|t| t.parse::<Timestamp>().ok());
+        header(&headers, "x-shopify-triggered-at").and_then(|t| bounds::timestamp(t).ok());
     let event = InboxEvent {
         source: shop.source.clone(),
         shop_domain: domain.clone(),
@@ -381,6 +416,25 @@ mod tests {
         let e = check_json_object("[1, 2]").unwrap_err();
         assert_eq!(e, "body is JSON but not an object");
         assert!(check_json_object("\"text\"").is_err());
+        // Deeper than the worker could parse: refused at the door.
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = check_json_object(&deep).unwrap_err();
+        assert_eq!(e, "body JSON nests deeper than 64 levels");
+    }
+
+    #[test]
+    fn kept_headers_are_bounded() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-shopify-webhook-id", "b1c2".parse().unwrap());
+        assert_eq!(oversized_header(&headers), None);
+        headers.insert(
+            "x-shopify-webhook-id",
+            "w".repeat(60 * 1024).parse().unwrap(),
+        );
+        assert_eq!(
+            oversized_header(&headers).as_deref(),
+            Some("header x-shopify-webhook-id is 61440 bytes long; the limit is 255 bytes")
+        );
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Catalog health: products by status, the issues of each (no images, empty
 //! description, a variant priced 0) and the share of live products (on sale:
 //! active or unlisted) with none.
+//!
+//! Issue counts cover live products only, the same products as the score;
+//! drafts and archived products with issues are listed apart.
 
 use crate::projection::catalog::{NO_DESCRIPTION, NO_IMAGES, ZERO_PRICE};
 use crate::projection::{BrandIx, Projection};
@@ -22,14 +25,19 @@ pub struct Catalog {
     pub draft: usize,
     pub archived: usize,
     pub other: usize,
+    /// Live products with no images, with an empty description, with a
+    /// variant priced 0.
     pub missing_images: usize,
     pub missing_description: usize,
     pub zero_price: usize,
     /// Live (active or unlisted) products with no issue ÷ live products;
     /// `None` with none live.
     pub health_score: Option<f64>,
-    /// Every product with an issue, live ones first, then by title.
+    /// Live products with an issue, by title.
     pub issues: Vec<ProductIssues>,
+    /// Products not on sale (draft, archived, …) with an issue, by title:
+    /// listed apart, counted nowhere.
+    pub off_sale_issues: Vec<ProductIssues>,
 }
 
 pub fn catalog(p: &Projection, b: BrandIx) -> Catalog {
@@ -44,10 +52,10 @@ pub fn catalog(p: &Projection, b: BrandIx) -> Catalog {
         zero_price: 0,
         health_score: None,
         issues: vec![],
+        off_sale_issues: vec![],
     };
     let mut healthy_live = 0;
     let mut live = 0;
-    let mut issues = vec![];
     for prod in p.catalog.products_of(b) {
         let on_sale = prod.status.is_on_sale();
         live += usize::from(on_sale);
@@ -69,25 +77,27 @@ pub fn catalog(p: &Projection, b: BrandIx) -> Catalog {
             (ZERO_PRICE, "variant priced 0", &mut c.zero_price),
         ] {
             if prod.issues & flag != 0 {
-                *count += 1;
+                *count += usize::from(on_sale);
                 names.push(name);
             }
         }
         if names.is_empty() {
             healthy_live += usize::from(on_sale);
         } else {
-            issues.push((
-                !on_sale,
-                ProductIssues {
-                    product: prod.title.to_string(),
-                    status: prod.status.to_string(),
-                    issues: names,
-                },
-            ));
+            let listed = ProductIssues {
+                product: prod.title.to_string(),
+                status: prod.status.to_string(),
+                issues: names,
+            };
+            if on_sale {
+                c.issues.push(listed);
+            } else {
+                c.off_sale_issues.push(listed);
+            }
         }
     }
-    issues.sort_by(|(a_off, a), (b_off, b)| (a_off, &a.product).cmp(&(b_off, &b.product)));
-    c.issues = issues.into_iter().map(|(_, i)| i).collect();
+    c.issues.sort_by(|a, b| a.product.cmp(&b.product));
+    c.off_sale_issues.sort_by(|a, b| a.product.cmp(&b.product));
     c.health_score = (live > 0).then(|| healthy_live as f64 / live as f64);
     c
 }

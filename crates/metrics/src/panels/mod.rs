@@ -48,6 +48,10 @@ pub struct PanelConfig {
     /// Each source's configured sync cadence, for the staleness rule
     /// ([`crate::freshness::staleness`]) the tiles and /sources show.
     pub cadences: crate::freshness::Cadences,
+    /// The helpdesk's ticket address up to the id
+    /// (`https://{subdomain}.gorgias.com/app/ticket/`): the urgent queue
+    /// links each ticket there. `None` without a helpdesk configured.
+    pub helpdesk_ticket_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,6 +73,7 @@ impl Default for PanelConfig {
             vip_order_count: 5,
             blocker_value: 500,
             cadences: crate::freshness::Cadences::default(),
+            helpdesk_ticket_url: None,
         }
     }
 }
@@ -176,7 +181,12 @@ pub struct Window {
 
 impl Window {
     pub fn resolve(range: Range, brand: &Brand, now: Timestamp) -> Window {
-        let tz = &brand.time_zone;
+        Window::resolve_in(range, &brand.time_zone, now)
+    }
+
+    /// [`Window::resolve`] in a zone (the account's, for the account-wide
+    /// support view).
+    pub fn resolve_in(range: Range, tz: &jiff::tz::TimeZone, now: Timestamp) -> Window {
         let now_s = now.as_second();
         let today = local_day(now_s, tz);
         let (first, last) = match range {

@@ -143,10 +143,11 @@ pub fn units_28d(p: &Projection, b: BrandIx, today: i32) -> KeyMap<u32, i64> {
     m
 }
 
-/// Stock per SKU over the brand's tracked variants.
+/// Stock per SKU over the brand's tracked variants of products on sale
+/// (the variants inventory counts: a draft's stock is not for sale).
 pub fn stock_by_sku(p: &Projection, b: BrandIx) -> KeyMap<u32, i64> {
     let mut m = KeyMap::default();
-    for prod in p.catalog.products_of(b) {
+    for prod in p.catalog.products_of(b).filter(|x| x.status.is_on_sale()) {
         for v in prod.variants.iter().filter(|v| v.tracked && v.sku != 0) {
             if let Some(q) = p.catalog.quantity(b, v) {
                 *m.entry(v.sku).or_default() += q;
@@ -192,7 +193,10 @@ fn top_skus(
                 stock: st,
                 velocity_per_week: velocity,
                 days_of_cover: cover,
-                out_of_stock: st.is_some_and(|q| q <= 0),
+                // The one stock rule (threshold irrelevant to "out").
+                out_of_stock: st.is_some_and(|q| {
+                    super::inventory::stock_state(q, 0) == super::inventory::StockState::OutOfStock
+                }),
                 low_cover: cover.is_some_and(|c| c < 3.0),
             }
         })

@@ -1,15 +1,69 @@
 //! Support panels: the ticket queue, CSAT, first response and resolution
 //! times, and top issues (tags, and clusters of untagged subjects).
+//!
+//! Each takes a brand index: a brand's, [`UNATTRIBUTED`] (tickets no
+//! attribution rule claimed) or [`ALL_BRANDS`] (the account-wide view,
+//! whose totals equal the helpdesk's own); the last two read the account's
+//! zone. [`support_views`] lists them in the order pages show them.
 
 use super::{point, ratio, Point, Range, Window};
 use crate::projection::series::{median_mean, Counter, Durations};
 use crate::projection::support::{Scores, TicketDay};
+pub use crate::projection::support::{ALL_BRANDS, UNATTRIBUTED};
 use crate::projection::text::cluster_name;
 use crate::projection::{day_start, local_day, BrandIx, Projection};
 use opsdeck_domain::period::PeriodWindow;
 use opsdeck_domain::{Period, Timestamp};
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// One support view: a brand, the unattributed tickets or all of them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SupportView<T> {
+    /// The brand id, `unattributed` or `all`.
+    pub view: String,
+    /// What a page calls it: the brand's name, "Unattributed", "All brands".
+    pub name: String,
+    #[serde(flatten)]
+    pub panel: T,
+}
+
+/// The support views beyond the brands, in the order pages list them after
+/// the brands: unattributed tickets, then all brands together.
+pub fn account_views() -> [(BrandIx, &'static str, &'static str); 2] {
+    [
+        (UNATTRIBUTED, "unattributed", "Unattributed"),
+        (ALL_BRANDS, "all", "All brands"),
+    ]
+}
+
+/// The brand index of a support view's id: a configured brand's id,
+/// `unattributed` or `all`.
+pub fn view_ix(p: &Projection, view: &str) -> Option<BrandIx> {
+    account_views()
+        .iter()
+        .find(|(_, id, _)| *id == view)
+        .map(|(b, _, _)| *b)
+        .or_else(|| {
+            p.ctx
+                .brands
+                .iter()
+                .position(|b| b.id.as_str() == view)
+                .and_then(|i| BrandIx::try_from(i).ok())
+        })
+}
+
+/// `f` for the unattributed tickets and for all brands together.
+pub fn support_views<T>(mut f: impl FnMut(BrandIx) -> T) -> Vec<SupportView<T>> {
+    account_views()
+        .into_iter()
+        .map(|(b, id, name)| SupportView {
+            view: id.into(),
+            name: name.into(),
+            panel: f(b),
+        })
+        .collect()
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Queue {
@@ -29,8 +83,7 @@ pub fn queue(
     week_start: jiff::civil::Weekday,
     now: Timestamp,
 ) -> Queue {
-    let brand = p.brand(b);
-    let tz = &brand.time_zone;
+    let tz = p.ctx.zone(b);
     let now_s = now.as_second();
     let today = local_day(now_s, tz);
     let s = &p.support;
@@ -108,9 +161,8 @@ fn score_sum(s: &Scores) -> (i64, i64, i64) {
 }
 
 pub fn csat(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Csat {
-    let brand = p.brand(b);
-    let tz = &brand.time_zone;
-    let w = Window::resolve(range, brand, now);
+    let tz = p.ctx.zone(b);
+    let w = Window::resolve_in(range, tz, now);
     let today = local_day(now.as_second(), tz);
     let sum_days = |from: i32, to: i32| {
         let mut s = Scores::default();
@@ -160,9 +212,8 @@ pub struct Times {
 }
 
 pub fn times(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> Times {
-    let brand = p.brand(b);
-    let tz = &brand.time_zone;
-    let w = Window::resolve(range, brand, now);
+    let tz = p.ctx.zone(b);
+    let w = Window::resolve_in(range, tz, now);
     // Each day's durations are kept sorted: a day's median is read off,
     // and the window's median is selected from the sorted days without
     // copying and sorting them all.
@@ -329,7 +380,7 @@ pub struct TopIssues {
 }
 
 pub fn top_issues(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> TopIssues {
-    let w = Window::resolve(range, p.brand(b), now);
+    let w = Window::resolve_in(range, p.ctx.zone(b), now);
     let s = &p.support;
     let mut tickets = TicketDay::default();
     for (_, d) in s.days.range((b, w.first_day)..=(b, w.last_day)) {

@@ -1,30 +1,91 @@
-//! Urgent tickets: open tickets with at least one flag, newest first, each
-//! flag with the reason it was raised.
+//! The urgent queue: open tickets with at least one flag, ranked by a
+//! documented score so the top of the queue is what to answer first, each
+//! with what an agent needs to act (subject, customer, brand, age, the
+//! flags with their evidence, a link that opens it in the helpdesk). The
+//! whole queue stays behind the top, a page at a time.
+//!
+//! Score (docs/metrics.md, "Urgent queue"): the flags' weights
+//! ([`WEIGHTS`]: chargeback risk 40, shipping emergency 30, VIP 25, social
+//! channel 15), plus 1 per 6 hours open (at most 20), plus the linked
+//! order's value: 10 points per VIP threshold of value (at most 20). Ties:
+//! the older ticket first.
+//!
+//! Money: a VIP order's value is kept as [`Money`] in [`UrgentTicket::order_value`]
+//! and never written into a reason; it is not serialized, so only a page
+//! that holds the viewer's revenue permission renders it.
 //!
 //! Negative sentiment is **unavailable**: no well-kept lexicon-based
 //! sentiment crate exists for Rust (the one candidate, `vader_sentiment`
 //! 0.1.1, is a single unmaintained release), so the flag is reported as
 //! unavailable rather than guessed.
 
+use super::support::{ALL_BRANDS, UNATTRIBUTED};
 use super::{major_to_minor, PanelConfig};
+use crate::projection::links::UrgentFacts;
 use crate::projection::support::TicketRow;
-use crate::projection::text::CHARGEBACK;
-use crate::projection::{BrandIx, Projection, Stage};
-use opsdeck_domain::Timestamp;
+use crate::projection::text::chargeback_word;
+use crate::projection::{BrandIx, Projection};
+use opsdeck_domain::{Money, Timestamp};
 use serde::Serialize;
 
+/// One raised flag and its evidence, in words an agent can check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Flag {
     pub flag: &'static str,
+    /// The evidence ("chargeback words: 'dispute'", "order #1234"), never
+    /// with money in it.
     pub reason: String,
+    /// What the flag adds to the score.
+    pub weight: u32,
+}
+
+/// How long a ticket has been open, as a badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgeBadge {
+    /// Under 4 hours.
+    New,
+    /// Under 24 hours.
+    Today,
+    /// 1 to 3 days.
+    Days,
+    /// Over 3 days.
+    Old,
+}
+
+impl AgeBadge {
+    pub fn of(age_hours: i64) -> AgeBadge {
+        match age_hours {
+            h if h < 4 => AgeBadge::New,
+            h if h < 24 => AgeBadge::Today,
+            h if h <= 72 => AgeBadge::Days,
+            _ => AgeBadge::Old,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UrgentTicket {
+    /// The helpdesk's id of the ticket.
+    pub ticket_id: String,
+    pub subject: String,
+    /// The customer's name, else e-mail ("" when the helpdesk has neither).
+    pub customer: String,
+    /// The brand id, or `unattributed`.
+    pub brand: String,
     pub ticket_created_at: Timestamp,
     pub age_hours: i64,
+    pub age_badge: AgeBadge,
     pub linked_order: Option<String>,
+    /// The linked order's total: rendered only where the viewer may see
+    /// revenue, so never serialized.
+    #[serde(skip)]
+    pub order_value: Option<Money>,
     pub flags: Vec<Flag>,
+    /// The rank score (see the module doc).
+    pub score: u32,
+    /// Opens the ticket in the helpdesk (`None` without one configured).
+    pub helpdesk_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,6 +94,12 @@ pub struct Urgent {
     pub flagged: usize,
     /// Open tickets looked at (the newest, at most [`SCAN_LIMIT`]).
     pub scanned: usize,
+    /// Which page of the ranked queue `tickets` is (from 1), its size and
+    /// how many pages there are.
+    pub page: usize,
+    pub per_page: usize,
+    pub pages: usize,
+    /// The page's tickets, highest score first.
     pub tickets: Vec<UrgentTicket>,
     /// Flags this build cannot compute, with why.
     pub unavailable: Vec<Flag>,
@@ -44,112 +111,231 @@ pub fn linked_order(p: &Projection, b: BrandIx, t: &TicketRow) -> Option<u64> {
     crate::projection::links::linked_order(&p.orders, b, t)
 }
 
-/// The queue looks at the newest this-many open tickets of a brand, so a
+/// The queue looks at the newest this-many open tickets of a view, so a
 /// backlog of old open tickets cannot slow the dashboard down.
 pub const SCAN_LIMIT: usize = 2_000;
+
+/// Tickets per page of the queue (the dashboard shows the first page).
+pub const PER_PAGE: usize = 50;
+
+/// Each flag's weight in the score.
+pub const WEIGHTS: [(&str, u32); 4] = [
+    ("chargeback_risk", 40),
+    ("shipping_emergency", 30),
+    ("vip", 25),
+    ("social_channel", 15),
+];
+
+/// Points per 6 hours open, and their cap.
+const AGE_POINTS_CAP: u32 = 20;
+/// Points per VIP threshold of linked order value, and their cap.
+const VALUE_POINTS_PER_THRESHOLD: i64 = 10;
+const VALUE_POINTS_CAP: u32 = 20;
+
+fn weight(flag: &str) -> u32 {
+    WEIGHTS
+        .iter()
+        .find(|(f, _)| *f == flag)
+        .map_or(0, |(_, w)| *w)
+}
 
 pub const SENTIMENT_UNAVAILABLE: &str =
     "no well-kept lexicon-based sentiment library exists for Rust; this flag is not computed";
 
+/// The VIP order value of brand index `b`, in its currency's minor units
+/// (the unattributed tickets link no order, so theirs never matters).
+fn vip_value(p: &Projection, cfg: &PanelConfig, b: BrandIx) -> i64 {
+    p.ctx.brands.get(usize::from(b)).map_or(i64::MAX, |brand| {
+        major_to_minor(cfg.vip_order_value, brand.currency)
+    })
+}
+
+/// The score of an open ticket from its kept facts (see the module doc).
+pub fn score(facts: &UrgentFacts, age_hours: i64, vip_value: i64, vip_count: usize) -> u32 {
+    let vip_order = facts.order_total.is_some_and(|t| t > vip_value);
+    let vip_count = facts
+        .customer_orders
+        .is_some_and(|n| usize::try_from(n).unwrap_or(usize::MAX) >= vip_count);
+    let mut s = 0;
+    if facts.chargeback {
+        s += weight("chargeback_risk");
+    }
+    if facts.emergency {
+        s += weight("shipping_emergency");
+    }
+    if vip_order || vip_count {
+        s += weight("vip");
+    }
+    if facts.social {
+        s += weight("social_channel");
+    }
+    s += u32::try_from(age_hours.max(0) / 6)
+        .unwrap_or(u32::MAX)
+        .min(AGE_POINTS_CAP);
+    if let Some(total) = facts.order_total.filter(|_| vip_value > 0) {
+        let points = total.max(0).saturating_mul(VALUE_POINTS_PER_THRESHOLD) / vip_value;
+        s += u32::try_from(points)
+            .unwrap_or(u32::MAX)
+            .min(VALUE_POINTS_CAP);
+    }
+    s
+}
+
+/// The first page of the queue of brand index `b` (a brand,
+/// [`UNATTRIBUTED`] or [`ALL_BRANDS`]).
 pub fn urgent(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> Urgent {
-    let brand = p.brand(b);
+    urgent_page(p, cfg, b, now, 1)
+}
+
+/// Page `page` (from 1) of the ranked queue of brand index `b`.
+pub fn urgent_page(
+    p: &Projection,
+    cfg: &PanelConfig,
+    b: BrandIx,
+    now: Timestamp,
+    page: usize,
+) -> Urgent {
     let now_s = now.as_second();
-    let vip_value = major_to_minor(cfg.vip_order_value, brand.currency);
-    let mut out = Urgent {
-        flagged: 0,
-        scanned: 0,
-        tickets: vec![],
+    let views: Vec<BrandIx> = if b == ALL_BRANDS {
+        (0..p.ctx.brands.len())
+            .filter_map(|i| BrandIx::try_from(i).ok())
+            .chain([UNATTRIBUTED])
+            .collect()
+    } else {
+        vec![b]
+    };
+    // The newest open tickets of the view(s): (created, key, brand, facts).
+    let mut open: Vec<(i64, u64, BrandIx, &UrgentFacts)> = vec![];
+    for v in views {
+        open.extend(
+            p.support
+                .open
+                .range((v, i64::MIN, 0)..=(v, i64::MAX, u64::MAX))
+                .rev()
+                .take(SCAN_LIMIT)
+                .map(|((b, created, key), f)| (*created, *key, *b, f)),
+        );
+    }
+    open.sort_unstable_by_key(|t| std::cmp::Reverse((t.0, t.1)));
+    open.truncate(SCAN_LIMIT);
+    let scanned = open.len();
+    // Flags and scores come from the kept facts (a comparison each); the
+    // evidence is written only for the page shown.
+    let mut ranked: Vec<(u32, i64, u64, BrandIx)> = open
+        .into_iter()
+        .filter(|(_, _, b, f)| f.flagged(vip_value(p, cfg, *b), cfg.vip_order_count))
+        .map(|(created, key, b, f)| {
+            let age = (now_s - created) / 3600;
+            let s = score(f, age, vip_value(p, cfg, b), cfg.vip_order_count);
+            (s, created, key, b)
+        })
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let flagged = ranked.len();
+    let pages = flagged.div_ceil(PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let tickets = ranked
+        .iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .filter_map(|(s, created, key, b)| {
+            let t = p.support.tickets.get(key)?;
+            Some(row(p, cfg, *b, t, *created, *s, now_s))
+        })
+        .collect();
+    Urgent {
+        flagged,
+        scanned,
+        page,
+        per_page: PER_PAGE,
+        pages,
+        tickets,
         unavailable: vec![Flag {
             flag: "negative_sentiment",
             reason: SENTIMENT_UNAVAILABLE.into(),
+            weight: 0,
         }],
-    };
-    // The flags' facts are kept per open ticket (`projection::links`), so
-    // deciding them is a comparison; the reasons are written only for the
-    // tickets shown.
-    for ((_, created, key), facts) in p
-        .support
-        .open
-        .range((b, i64::MIN, 0)..=(b, i64::MAX, u64::MAX))
-        .rev()
-        .take(SCAN_LIMIT)
-    {
-        out.scanned += 1;
-        if !facts.flagged(vip_value, cfg.vip_order_count) {
-            continue;
-        }
-        out.flagged += 1;
-        if out.tickets.len() >= 50 {
-            continue;
-        }
-        let Some(t) = p.support.tickets.get(key) else {
-            continue;
-        };
-        let link = linked_order(p, b, t);
-        let order = link.and_then(|k| p.orders.rows.get(&k));
-        let vip_order = order.filter(|o| o.total > vip_value);
-        let vip_count = if vip_order.is_none() && t.email != 0 {
-            let n = p.orders.rows.of_customer(t.email).count();
-            (n >= cfg.vip_order_count).then_some(n)
-        } else {
-            None
-        };
-        let chargeback = t.words().words & CHARGEBACK != 0;
-        let emergency = match (order, t.last_customer_message()) {
-            (Some(o), Some(last))
-                if o.stage().is_open()
-                    && o.stage() != Stage::Delivered
-                    && last - o.created >= 5 * 86_400 =>
-            {
-                Some((o, last))
-            }
-            _ => None,
-        };
-        let mut flags = vec![];
-        if let Some(o) = vip_order {
-            flags.push(Flag {
-                flag: "vip",
-                reason: format!(
-                    "linked order #{} is worth {} (over {})",
-                    o.number,
-                    opsdeck_domain::Money::new(o.total, brand.currency).display(),
-                    cfg.vip_order_value
-                ),
-            });
-        } else if let Some(n) = vip_count {
-            flags.push(Flag {
-                flag: "vip",
-                reason: format!("customer has {n} orders"),
-            });
-        }
-        if chargeback {
-            flags.push(Flag {
-                flag: "chargeback_risk",
-                reason: "mentions refund, dispute, bank or chargeback".into(),
-            });
-        }
-        if let Some((o, last)) = emergency {
-            flags.push(Flag {
-                flag: "shipping_emergency",
-                reason: format!(
-                    "order #{} unfulfilled; customer wrote {} days after ordering",
-                    o.number,
-                    (last - o.created) / 86_400
-                ),
-            });
-        }
-        if t.social {
-            flags.push(Flag {
-                flag: "social_channel",
-                reason: "public social channel".into(),
-            });
-        }
-        out.tickets.push(UrgentTicket {
-            ticket_created_at: Timestamp::from_second(*created).unwrap_or(Timestamp::UNIX_EPOCH),
-            age_hours: (now_s - created) / 3600,
-            linked_order: order.map(|o| format!("#{}", o.number)),
-            flags,
-        });
     }
-    out
+}
+
+/// One ticket of the page with its flags' evidence.
+fn row(
+    p: &Projection,
+    cfg: &PanelConfig,
+    b: BrandIx,
+    t: &TicketRow,
+    created: i64,
+    score: u32,
+    now_s: i64,
+) -> UrgentTicket {
+    let vip_value = vip_value(p, cfg, b);
+    let link = linked_order(p, b, t);
+    let order = link.and_then(|k| p.orders.rows.get(&k));
+    let vip_order = order.filter(|o| o.total > vip_value);
+    let vip_count = if vip_order.is_none() && t.email != 0 {
+        let n = p.orders.rows.of_customer(t.email).count();
+        (n >= cfg.vip_order_count).then_some(n)
+    } else {
+        None
+    };
+    let words = t.words();
+    let emergency = match (order, t.last_customer_message()) {
+        (Some(o), Some(last)) if o.stage().is_open() && last - o.created >= 5 * 86_400 => {
+            Some((o, last))
+        }
+        _ => None,
+    };
+    let mut flags = vec![];
+    let mut flag = |flag: &'static str, reason: String| {
+        flags.push(Flag {
+            flag,
+            reason,
+            weight: weight(flag),
+        })
+    };
+    if let Some(c) = chargeback_word(words.chargeback_word) {
+        flag("chargeback_risk", format!("chargeback words: '{c}'"));
+    }
+    if let Some((o, last)) = emergency {
+        flag(
+            "shipping_emergency",
+            format!(
+                "order #{} unfulfilled; customer wrote {} days after ordering",
+                o.number,
+                (last - o.created) / 86_400
+            ),
+        );
+    }
+    if let Some(o) = vip_order {
+        flag("vip", format!("order #{}", o.number));
+    } else if let Some(n) = vip_count {
+        flag("vip", format!("customer has {n} orders"));
+    }
+    if t.social {
+        flag("social_channel", "public social channel".into());
+    }
+    let currency = p.ctx.brands.get(usize::from(b)).map(|x| x.currency);
+    let age_hours = (now_s - created) / 3600;
+    UrgentTicket {
+        ticket_id: t.external_id.to_string(),
+        subject: t.subject_text.to_string(),
+        customer: t.customer.to_string(),
+        brand: p
+            .ctx
+            .brands
+            .get(usize::from(b))
+            .map_or_else(|| "unattributed".to_string(), |x| x.id.to_string()),
+        ticket_created_at: Timestamp::from_second(created).unwrap_or(Timestamp::UNIX_EPOCH),
+        age_hours,
+        age_badge: AgeBadge::of(age_hours),
+        linked_order: order.map(|o| format!("#{}", o.number)),
+        order_value: order.zip(currency).map(|(o, c)| Money::new(o.total, c)),
+        flags,
+        score,
+        helpdesk_url: cfg
+            .helpdesk_ticket_url
+            .as_ref()
+            .filter(|_| !t.external_id.is_empty())
+            .map(|base| format!("{base}{}", t.external_id)),
+    }
 }

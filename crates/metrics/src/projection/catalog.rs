@@ -13,6 +13,9 @@ pub const ZERO_PRICE: u8 = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantRow {
+    /// The platform's variant id (symbol): order lines name it, so sales
+    /// are counted per variant.
+    pub id: u32,
     pub title: Box<str>,
     pub sku: u32,
     pub inventory_item: u32,
@@ -56,6 +59,11 @@ impl CatalogState {
             .variants
             .iter()
             .map(|v| VariantRow {
+                id: if v.external_id.is_empty() {
+                    0
+                } else {
+                    syms.intern(&v.external_id)
+                },
                 title: v.title.as_str().into(),
                 sku: v
                     .sku

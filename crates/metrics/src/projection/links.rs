@@ -232,7 +232,7 @@ impl SupportState {
             }
         }
         if inquiry {
-            let tz = &ctx.brands[usize::from(b)].time_zone;
+            let tz = ctx.zone(b);
             let (day, hour) = local_day_hour(row.created, tz);
             if sign > 0 {
                 self.add_inquiry(b, day, key, inquiry_of(row, &words, hour, link));
@@ -288,7 +288,7 @@ impl SupportState {
             // linked order is the same and only the urgent facts moved).
             let b = row.brand;
             let open = row.open.then_some((b, row.created, key));
-            let (day, hour) = local_day_hour(row.created, &ctx.brands[usize::from(b)].time_zone);
+            let (day, hour) = local_day_hour(row.created, ctx.zone(b));
             let fresh = inquiry.then(|| inquiry_of(row, &row.words(), hour, now.link));
             if let Some(at) = open {
                 self.open.insert(at, now.facts);
@@ -317,7 +317,7 @@ impl SupportState {
             return true;
         }
         if inquiry {
-            let tz = &ctx.brands[usize::from(b)].time_zone;
+            let tz = ctx.zone(b);
             let (day, _) = local_day_hour(row.created, tz);
             if self.inquiries.get(&(b, day, key)).map(|q| q.link) != Some(now.link) {
                 return true;

@@ -95,6 +95,28 @@ impl SubscriptionRules {
     }
 }
 
+/// The rules a projection is built with beyond the brands: subscription
+/// renewals, the helpdesk's attribution tags and the account's time zone.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProjectionRules {
+    pub subscription: SubscriptionRules,
+    /// Tags the helpdesk attribution rules read: they name a brand, not an
+    /// issue, so top issues leave them out (compared without case).
+    pub attribution_tags: Vec<String>,
+    /// The zone of the account-wide and unattributed support views; the
+    /// first brand's zone (else UTC) when `None`.
+    pub account_zone: Option<TimeZone>,
+}
+
+impl From<SubscriptionRules> for ProjectionRules {
+    fn from(subscription: SubscriptionRules) -> Self {
+        ProjectionRules {
+            subscription,
+            ..Default::default()
+        }
+    }
+}
+
 /// What the projection is built for: the configured brands (their zones
 /// decide which local day a record falls on) and the classification rules.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,9 +125,22 @@ pub struct Context {
     pub subscription: SubscriptionRules,
     /// Ticket tags (interned, lowercase) that mark an order-status inquiry.
     pub inquiry_tags: Vec<u32>,
+    /// Ticket tags (interned, lowercase) of the attribution rules: never
+    /// counted as issues.
+    pub attribution_tags: Vec<u32>,
+    /// The zone of [`support::UNATTRIBUTED`] and [`support::ALL_BRANDS`].
+    pub account_zone: TimeZone,
 }
 
 impl Context {
+    /// The zone a brand index's local days are in: the brand's own, or the
+    /// account's for the unattributed and account-wide support views.
+    pub fn zone(&self, b: BrandIx) -> &TimeZone {
+        self.brands
+            .get(usize::from(b))
+            .map_or(&self.account_zone, |brand| &brand.time_zone)
+    }
+
     pub fn brand_ix(&self, id: &BrandId) -> Option<BrandIx> {
         self.brands
             .iter()
@@ -157,18 +192,35 @@ impl PartialEq for Projection {
 }
 
 impl Projection {
-    pub fn new(brands: Vec<Brand>, subscription: SubscriptionRules) -> Projection {
+    pub fn new(brands: Vec<Brand>, rules: impl Into<ProjectionRules>) -> Projection {
+        let rules = rules.into();
         let mut syms = Symbols::default();
         let inquiry_tags = DEFAULT_INQUIRY_TAGS
             .iter()
             .map(|t| syms.intern(t))
             .collect();
+        let mut attribution_tags: Vec<u32> = rules
+            .attribution_tags
+            .iter()
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .map(|t| syms.intern(&t))
+            .collect();
+        attribution_tags.sort_unstable();
+        attribution_tags.dedup();
+        let account_zone = rules.account_zone.unwrap_or_else(|| {
+            brands
+                .first()
+                .map_or(TimeZone::UTC, |b| b.time_zone.clone())
+        });
         let n = brands.len();
         Projection {
             ctx: Context {
                 brands,
-                subscription,
+                subscription: rules.subscription,
                 inquiry_tags,
+                attribution_tags,
+                account_zone,
             },
             syms,
             orders: OrderState::new(n),
@@ -222,9 +274,9 @@ impl Projection {
     pub async fn build(
         store: &dyn Store,
         brands: Vec<Brand>,
-        subscription: SubscriptionRules,
+        rules: impl Into<ProjectionRules>,
     ) -> Result<Projection, StoreError> {
-        let mut p = Projection::new(brands, subscription);
+        let mut p = Projection::new(brands, rules);
         p.catch_up(store).await?;
         Ok(p)
     }

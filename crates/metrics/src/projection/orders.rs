@@ -53,12 +53,15 @@ pub(crate) const FOREIGN: u8 = 8;
 /// Some line has refunded units (see [`OrderState::refunded_units`]).
 pub(crate) const REFUNDED: u8 = 16;
 
-/// One line with a SKU: its symbol, units bought, unit price in minor
-/// units (units refunded, rare, are kept aside in
-/// [`OrderState::refunded_units`]).
+/// One line with a SKU or a variant: their symbols (0 for none), units
+/// bought, unit price in minor units (units refunded, rare, are kept aside
+/// in [`OrderState::refunded_units`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line {
     pub sku: u32,
+    /// The platform's variant id: stock velocity is counted per variant,
+    /// so a variant without a SKU sells too.
+    pub variant: u32,
     pub qty: i32,
     pub price: i64,
 }
@@ -80,7 +83,7 @@ pub const NONE: i32 = i32::MIN;
 /// 4-byte words a shipment is stored in (see [`OrderRow::items`]).
 const SHIP_WORDS: usize = 5;
 /// 4-byte words a line is stored in.
-const LINE_WORDS: usize = 4;
+const LINE_WORDS: usize = 5;
 
 impl Ship {
     fn words(&self) -> [u32; SHIP_WORDS] {
@@ -110,6 +113,7 @@ impl Line {
         let price = self.price as u64;
         [
             self.sku,
+            self.variant,
             self.qty as u32,
             price as u32,
             (price >> 32) as u32,
@@ -119,8 +123,9 @@ impl Line {
     fn from_words(w: &[u32]) -> Line {
         Line {
             sku: w[0],
-            qty: w[1] as i32,
-            price: (u64::from(w[2]) | u64::from(w[3]) << 32) as i64,
+            variant: w[1],
+            qty: w[2] as i32,
+            price: (u64::from(w[3]) | u64::from(w[4]) << 32) as i64,
         }
     }
 }
@@ -141,7 +146,7 @@ pub struct OrderRow {
     /// How many shipments lead `items` (an order keeps at most 65,535;
     /// platforms allow a few hundred).
     pub(crate) ships: u16,
-    /// The shipments (5 words each), then the lines (4 words each): one
+    /// The shipments (5 words each), then the lines (5 words each): one
     /// allocation instead of two boxed slices (16 bytes per row, and an
     /// allocation, saved), 4-byte aligned so a shipment takes 20 bytes.
     pub(crate) items: Box<[u32]>,
@@ -198,7 +203,7 @@ impl OrderRow {
             .map(Ship::from_words)
     }
 
-    /// Lines with a SKU.
+    /// Lines with a SKU or a variant.
     pub fn lines(&self) -> impl ExactSizeIterator<Item = Line> + '_ {
         self.items[usize::from(self.ships) * SHIP_WORDS..]
             .chunks_exact(LINE_WORDS)
@@ -250,11 +255,13 @@ impl OrderRow {
         if o.total_price.currency != ctx.brands[usize::from(brand)].currency {
             flags |= FOREIGN;
         }
-        // Lines without a SKU count nowhere, so they are not kept.
+        // Lines with neither a SKU nor a variant (a tip, a custom item)
+        // count nowhere, so they are not kept.
+        let present = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
         let with_sku = || {
             o.line_items
                 .iter()
-                .filter(|l| l.sku.as_deref().is_some_and(|s| !s.is_empty()))
+                .filter(|l| present(&l.sku) || present(&l.variant_id))
         };
         // Most orders have no refund: no map, no allocation for them.
         let units_refunded = (!o.refunds.is_empty())
@@ -328,8 +335,14 @@ impl OrderRow {
             row.ships += 1;
         }
         for l in with_sku() {
+            let mut symbol = |s: &Option<String>| {
+                s.as_deref()
+                    .filter(|s| !s.is_empty())
+                    .map_or(0, |s| syms.intern(s))
+            };
             let line = Line {
-                sku: l.sku.as_deref().map_or(0, |s| syms.intern(s)),
+                sku: symbol(&l.sku),
+                variant: symbol(&l.variant_id),
                 qty: i32::try_from(l.quantity).unwrap_or(i32::MAX),
                 price: l.price.minor,
             };
@@ -413,6 +426,9 @@ pub struct OrderState {
     pub days: BTreeMap<(BrandIx, i32), OrderDay>,
     pub carriers: BTreeMap<(BrandIx, i32, u32), CarrierDay>,
     pub skus: BTreeMap<(BrandIx, i32, u32), SkuDay>,
+    /// Units sold net of refunds per (brand, local day of the order,
+    /// [`VariantKey`]) of non-cancelled orders: what stock velocity reads.
+    pub variant_units: BTreeMap<(BrandIx, i32, u64), i64>,
     /// Open (unfulfilled or partial), non-cancelled orders, oldest first.
     pub open: BTreeSet<(BrandIx, i64, u64)>,
     /// How many of `open` each brand has, so panels count old open orders
@@ -569,8 +585,48 @@ impl OrderState {
                     l.price * i64::from(l.qty)
                 },
             };
-            update(&mut self.skus, (b, day, l.sku), &v, sign);
+            if l.sku != 0 {
+                update(&mut self.skus, (b, day, l.sku), &v, sign);
+            }
+            if let Some(k) = VariantKey::of_line(&l) {
+                bump_units(&mut self.variant_units, (b, day, k.0), units * sign);
+            }
         }
+    }
+}
+
+/// What a line's units are counted under for stock velocity: its variant
+/// id, or its SKU for a line that names no variant (a custom platform's).
+/// The two live in separate halves of the key, so a SKU whose text equals
+/// some variant id never mixes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VariantKey(pub u64);
+
+impl VariantKey {
+    const BY_SKU: u64 = 1 << 32;
+
+    pub fn variant(symbol: u32) -> VariantKey {
+        VariantKey(u64::from(symbol))
+    }
+
+    pub fn sku(symbol: u32) -> VariantKey {
+        VariantKey(Self::BY_SKU | u64::from(symbol))
+    }
+
+    fn of_line(l: &Line) -> Option<VariantKey> {
+        match (l.variant, l.sku) {
+            (0, 0) => None,
+            (0, sku) => Some(VariantKey::sku(sku)),
+            (v, _) => Some(VariantKey::variant(v)),
+        }
+    }
+}
+
+fn bump_units(map: &mut BTreeMap<(BrandIx, i32, u64), i64>, k: (BrandIx, i32, u64), n: i64) {
+    let e = map.entry(k).or_default();
+    *e += n;
+    if *e == 0 {
+        map.remove(&k);
     }
 }
 

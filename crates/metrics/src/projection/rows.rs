@@ -287,6 +287,7 @@ mod tests {
         };
         let line = Line {
             sku: 9,
+            variant: 11,
             qty: -2,
             price: -(1 << 40),
         };

@@ -13,10 +13,21 @@ use super::orders::OrderState;
 use super::series::{bump_count, update, Counter, Durations};
 use super::text::{classify, Classified};
 use super::{local_day, BrandIx, Context};
+use opsdeck_domain::support::{first_response_secs, MessageTiming};
 use opsdeck_domain::{SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
 use std::collections::BTreeMap;
 
+/// The brand index of tickets (and surveys) no attribution rule claimed,
+/// or claimed for a brand not configured: counted as "unattributed", in the
+/// account's zone.
 pub const NO_BRAND: BrandIx = BrandIx::MAX;
+/// The same: the name the panels use.
+pub const UNATTRIBUTED: BrandIx = NO_BRAND;
+/// The account-wide support view: every ticket and survey, whichever brand
+/// (or none) it belongs to, in the account's zone, so its totals equal the
+/// helpdesk's own. Only the day rollups and the open/pending counts are kept
+/// under it; the urgent queue and where-is-my-order stay per brand.
+pub const ALL_BRANDS: BrandIx = BrandIx::MAX - 1;
 
 /// What the projection keeps of one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,24 +57,23 @@ pub struct TicketRow {
     /// Subject (and excerpt) classification: cluster, detail, words.
     pub subject: Classified,
     pub messages: Vec<MessageSummary>,
+    /// What an agent reads in the urgent queue: the helpdesk's ticket id
+    /// (for the link that opens it), the subject and the customer (name,
+    /// else e-mail).
+    pub external_id: Box<str>,
+    pub subject_text: Box<str>,
+    pub customer: Box<str>,
 }
 
 impl TicketRow {
-    /// First public human reply − first customer message, seconds.
+    /// First response time, seconds, by the one definition
+    /// ([`opsdeck_domain::support::first_response_secs`]).
     pub fn first_response(&self) -> Option<i64> {
-        let asked = self
-            .messages
-            .iter()
-            .filter(|m| !m.from_agent)
-            .map(|m| m.at)
-            .min()?;
-        let answered = self
-            .messages
-            .iter()
-            .filter(|m| m.human_reply && m.at >= asked)
-            .map(|m| m.at)
-            .min()?;
-        Some(answered - asked)
+        first_response_secs(self.messages.iter().map(|m| MessageTiming {
+            at: m.at,
+            from_customer: !m.from_agent,
+            human_reply: m.human_reply,
+        }))
     }
 
     /// Closed − created for a closed ticket (a reopened one is open again
@@ -84,6 +94,9 @@ impl TicketRow {
             w.words |= m.words.words;
             if w.order_number == 0 {
                 w.order_number = m.words.order_number;
+            }
+            if w.chargeback_word == 0 {
+                w.chargeback_word = m.words.chargeback_word;
             }
             if w.cluster == 0 && !m.from_agent {
                 w.cluster = m.words.cluster;
@@ -208,6 +221,20 @@ impl SupportState {
             .as_ref()
             .and_then(|b| ctx.brand_ix(b))
             .unwrap_or(NO_BRAND);
+        row.external_id = t.external_id.as_str().into();
+        row.subject_text = t.subject.as_deref().unwrap_or("").trim().into();
+        row.customer = t
+            .customer
+            .as_ref()
+            .and_then(|c| {
+                c.name
+                    .as_deref()
+                    .filter(|n| !n.trim().is_empty())
+                    .or(c.email.as_deref())
+            })
+            .unwrap_or("")
+            .trim()
+            .into();
         row.open = t.status != TicketStatus::Closed;
         row.hidden = t.is_hidden();
         row.social = t.channel.is_social();
@@ -256,11 +283,12 @@ impl SupportState {
             m.subject.as_deref().unwrap_or(""),
             m.body_text.as_deref().unwrap_or("")
         );
+        let timing = m.timing();
         let summary = MessageSummary {
             key,
-            at: m.sent_at.unwrap_or(m.created_at).as_second(),
+            at: timing.at,
             from_agent: m.from_agent,
-            human_reply: m.is_human_public_reply(),
+            human_reply: timing.human_reply,
             words: classify(&text, syms),
         };
         let mut row = self.take(ticket, ctx, orders);
@@ -277,9 +305,13 @@ impl SupportState {
         if let Some(old) = self.surveys.remove(&key) {
             self.account_survey(&old, ctx, -1);
         }
-        let brand = s.brand.as_ref().and_then(|b| ctx.brand_ix(b));
-        // Unanswered surveys count nowhere.
-        if let (Some(brand), Some(score), Some(at)) = (brand, s.score, s.scored_at) {
+        let brand = s
+            .brand
+            .as_ref()
+            .and_then(|b| ctx.brand_ix(b))
+            .unwrap_or(NO_BRAND);
+        // Unanswered surveys count nowhere; unattributed ones count as such.
+        if let (Some(score), Some(at)) = (s.score, s.scored_at) {
             if (1..=5).contains(&score) {
                 let row = SurveyRow {
                     brand,
@@ -293,15 +325,12 @@ impl SupportState {
     }
 
     fn account_survey(&mut self, row: &SurveyRow, ctx: &Context, sign: i64) {
-        let tz = &ctx.brands[usize::from(row.brand)].time_zone;
         let mut s = Scores::default();
         s.0[usize::from(row.score - 1)] = 1;
-        update(
-            &mut self.scores,
-            (row.brand, local_day(row.scored, tz)),
-            &s,
-            sign,
-        );
+        for b in [row.brand, ALL_BRANDS] {
+            let day = local_day(row.scored, ctx.zone(b));
+            update(&mut self.scores, (b, day), &s, sign);
+        }
     }
 
     /// Removes a ticket's row (and its contribution) to be changed.
@@ -336,21 +365,36 @@ impl SupportState {
         orders: &OrderState,
         sign: i64,
     ) {
-        if !row.known || row.hidden || row.brand == NO_BRAND {
+        if !row.known || row.hidden {
             return;
         }
-        let b = row.brand;
-        let tz = &ctx.brands[usize::from(b)].time_zone;
+        let inquiry = self.is_inquiry(row, ctx);
+        self.account_linked(key, row, inquiry, ctx, orders, sign);
+        // The ticket's brand (or unattributed), and the account-wide view.
+        for b in [row.brand, ALL_BRANDS] {
+            self.account_rollups(b, row, inquiry, ctx, sign);
+        }
+    }
+
+    /// What a ticket adds to the day rollups and open counts of brand
+    /// index `b` (a brand, [`UNATTRIBUTED`] or [`ALL_BRANDS`]).
+    fn account_rollups(
+        &mut self,
+        b: BrandIx,
+        row: &TicketRow,
+        inquiry: bool,
+        ctx: &Context,
+        sign: i64,
+    ) {
+        let tz = ctx.zone(b);
         let day = local_day(row.created, tz);
         let words = row.words();
-        let inquiry = self.is_inquiry(row, ctx);
         let created = TicketDay {
             created: 1,
             inquiries: i64::from(inquiry),
             resolved: 0,
         };
         update(&mut self.days, (b, day), &created, sign);
-        self.account_linked(key, row, inquiry, ctx, orders, sign);
         if let Some(r) = row.resolution() {
             let closed_day = local_day(row.created + r, tz);
             update(
@@ -370,7 +414,14 @@ impl SupportState {
         if row.open {
             bump_count(&mut self.snoozes, (b, row.snooze.unwrap_or(i64::MIN)), sign);
         }
-        if row.tags.is_empty() {
+        // Tags of the attribution rules name a brand, not an issue: a
+        // ticket with only those counts as untagged (by its subject).
+        let mut issues = row
+            .tags
+            .iter()
+            .filter(|t| ctx.attribution_tags.binary_search(t).is_err())
+            .peekable();
+        if issues.peek().is_none() {
             bump_count(&mut self.clusters, (b, day, words.cluster), sign);
             if words.detail != 0 {
                 bump_count(
@@ -380,7 +431,7 @@ impl SupportState {
                 );
             }
         } else {
-            for tag in row.tags.iter() {
+            for tag in issues {
                 bump_count(&mut self.tags, (b, day, *tag), sign);
             }
         }

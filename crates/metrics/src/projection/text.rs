@@ -55,9 +55,13 @@ pub const TRACKING: u8 = 4;
 pub const DELIVERY: u8 = 8;
 pub const REFUND: u8 = 16;
 
+/// The stems that raise the chargeback flag; [`Classified::chargeback_word`]
+/// is the index + 1 of the first one found (the urgent queue's evidence).
+pub const CHARGEBACK_STEMS: &[&str] = &["refund", "dispute", "bank", "chargeback"];
+
 /// (flag, stems) for the word flags.
 const WORDS: &[(u8, &[&str])] = &[
-    (CHARGEBACK, &["refund", "dispute", "bank", "chargeback"]),
+    (CHARGEBACK, CHARGEBACK_STEMS),
     (TRACKING, &["track"]),
     (DELIVERY, &["deliver", "arriv", "package", "parcel"]),
     (REFUND, &["refund"]),
@@ -78,6 +82,9 @@ pub struct Classified {
     pub detail: u32,
     pub words: u8,
     pub order_number: u32,
+    /// Which chargeback stem matched first: index + 1 in
+    /// [`CHARGEBACK_STEMS`], 0 for none.
+    pub chargeback_word: u8,
 }
 
 impl Classified {
@@ -112,6 +119,11 @@ pub fn classify(text: &str, syms: &mut Symbols) -> Classified {
                 out.words |= flag;
             }
         }
+        if out.chargeback_word == 0 {
+            if let Some(i) = CHARGEBACK_STEMS.iter().position(|s| word.starts_with(s)) {
+                out.chargeback_word = i as u8 + 1;
+            }
+        }
         if out.cluster == 0 {
             if let Some(c) = CLUSTERS
                 .iter()
@@ -144,6 +156,13 @@ pub fn classify(text: &str, syms: &mut Symbols) -> Classified {
     out
 }
 
+/// The chargeback stem a [`Classified::chargeback_word`] names.
+pub fn chargeback_word(index: u8) -> Option<&'static str> {
+    usize::from(index)
+        .checked_sub(1)
+        .and_then(|i| CHARGEBACK_STEMS.get(i).copied())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +179,7 @@ mod tests {
         assert_eq!(c.inquiry_type(), "order status");
         let c = classify("I will call my bank", &mut s);
         assert_eq!(c.words & CHARGEBACK, CHARGEBACK);
+        assert_eq!(chargeback_word(c.chargeback_word), Some("bank"));
         assert!(!c.is_inquiry());
         assert_eq!(
             cluster_name(classify("Hello there", &mut s).cluster),

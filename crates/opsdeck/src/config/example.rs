@@ -153,11 +153,14 @@ days = ["mon", "tue", "wed", "thu", "fri", "sat"]
 
 # Sign-in and audit (these are the defaults).
 [security]
-session_idle_timeout = "30m"       # a session unused this long ends
+session_idle_timeout = "30m"       # a session unused this long ends (use restarts it)
 session_max_age = "12h"            # and ends this long after login anyway
-login_max_failures = 5             # per username, then locked for login_lockout
-login_max_failures_per_ip = 20
-login_lockout = "15m"
+login_max_failures = 5             # per (username, address); then it waits 1 s, 2 s, 4 s, …
+login_lockout = "15m"              # the longest such wait; failures are forgotten after twice it
+login_attempts_per_minute_per_ip = 20   # 429 with Retry-After beyond it
+ingest_requests_per_minute_per_token = 600
+ingest_requests_per_minute_per_ip = 1200
+sse_streams_per_session = 8        # live-update streams open at once per session
 secure_cookies = "auto"            # auto (behind a trusted https proxy) | always | never
 trusted_proxies = ["127.0.0.1"]    # X-Forwarded-For / -Proto believed only from these
 audit_retention_days = 90

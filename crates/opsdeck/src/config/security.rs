@@ -1,21 +1,28 @@
-//! `[security]`: session limits, login lockout, when cookies are `Secure`,
-//! which proxies' forwarded headers are believed, and how long the audit
-//! log is kept.
+//! `[security]`: session limits, login throttling, request rates, when
+//! cookies are `Secure`, which proxies' forwarded headers are believed, and
+//! how long the audit log is kept. docs/security.md says what each defends.
 //!
 //! ```toml
 //! [security]
-//! session_idle_timeout = "30m"   # a session unused this long ends
+//! session_idle_timeout = "30m"   # a session unused this long ends (use restarts it)
 //! session_max_age = "12h"        # and ends this long after login anyway
-//! login_max_failures = 5         # per username, then locked for login_lockout
-//! login_max_failures_per_ip = 20 # per client address
-//! login_lockout = "15m"
+//! login_max_failures = 5         # per (username, address), then waits 1 s, 2 s, 4 s, …
+//! login_lockout = "15m"          # the longest wait; failures are forgotten after twice it
+//! login_attempts_per_minute_per_ip = 20
+//! ingest_requests_per_minute_per_token = 600
+//! ingest_requests_per_minute_per_ip = 1200
+//! sse_streams_per_session = 8
 //! secure_cookies = "auto"        # auto (when a trusted proxy says https), always, never
 //! trusted_proxies = ["127.0.0.1"]  # X-Forwarded-For / -Proto believed only from these
 //! audit_retention_days = 90
 //! ```
+//!
+//! `login_max_failures_per_ip` is refused with the reason: an address is
+//! no longer locked after failures (that locked out everyone behind one
+//! office NAT); `login_attempts_per_minute_per_ip` rate-limits it instead.
 
 use super::walk::Section;
-use opsdeck_web::auth::{AuthConfig, LoginLimits, SecureCookies};
+use opsdeck_web::auth::{AuthConfig, LoginLimits, RateLimits, SecureCookies};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -68,8 +75,26 @@ pub(super) fn parse_security(root: &Section<'_, '_>) -> SecurityConfig {
     if let Some(n) = positive(&s, "login_max_failures") {
         limits.max_failures = n;
     }
-    if let Some(n) = positive(&s, "login_max_failures_per_ip") {
-        limits.max_failures_per_ip = n;
+    if s.opt_u32("login_max_failures_per_ip").is_some() {
+        s.problem(
+            "login_max_failures_per_ip",
+            "no longer used: failures no longer lock an address out (that locked out \
+             everyone behind one office address); set login_attempts_per_minute_per_ip \
+             to rate-limit an address instead",
+        );
+    }
+    if let Some(n) = positive(&s, "login_attempts_per_minute_per_ip") {
+        limits.attempts_per_minute_per_ip = n;
+    }
+    let rates: &mut RateLimits = &mut auth.rate_limits;
+    if let Some(n) = positive(&s, "ingest_requests_per_minute_per_token") {
+        rates.ingest_per_minute_per_token = n;
+    }
+    if let Some(n) = positive(&s, "ingest_requests_per_minute_per_ip") {
+        rates.ingest_per_minute_per_ip = n;
+    }
+    if let Some(n) = positive(&s, "sse_streams_per_session") {
+        rates.sse_streams_per_session = n;
     }
     if let Some(v) = s.opt_str("secure_cookies") {
         match v {

@@ -462,3 +462,47 @@ fn sync_cadence_has_a_floor() {
         "the README's 30s example stays valid"
     );
 }
+
+#[test]
+fn security_limits_parse_and_the_address_lockout_key_is_refused_with_why() {
+    let text = EXAMPLE_CONFIG
+        .replace(
+            "login_attempts_per_minute_per_ip = 20 ",
+            "login_attempts_per_minute_per_ip = 7 ",
+        )
+        .replace(
+            "sse_streams_per_session = 8 ",
+            "sse_streams_per_session = 3 ",
+        )
+        .replace(
+            "session_idle_timeout = \"30m\"",
+            "session_idle_timeout = \"1m\"",
+        );
+    let config = parse_config(&text, &env()).unwrap();
+    let auth = &config.security.auth;
+    assert_eq!(auth.idle_timeout, std::time::Duration::from_secs(60));
+    assert_eq!(auth.login_limits.attempts_per_minute_per_ip, 7);
+    assert_eq!(auth.login_limits.max_failures, 5);
+    assert_eq!(auth.rate_limits.sse_streams_per_session, 3);
+    assert_eq!(auth.rate_limits.ingest_per_minute_per_token, 600);
+    assert_eq!(auth.rate_limits.ingest_per_minute_per_ip, 1200);
+
+    let old = EXAMPLE_CONFIG.replace(
+        "sse_streams_per_session = 8 ",
+        "login_max_failures_per_ip = 20\nsse_streams_per_session = 8 ",
+    );
+    let p = problems(&old);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "security.login_max_failures_per_ip");
+    assert!(p[0].line.is_some());
+    assert!(
+        p[0].message.contains("login_attempts_per_minute_per_ip"),
+        "{}",
+        p[0].message
+    );
+    let zero = problems(&EXAMPLE_CONFIG.replace(
+        "ingest_requests_per_minute_per_token = 600",
+        "ingest_requests_per_minute_per_token = 0",
+    ));
+    assert_eq!(zero[0].key, "security.ingest_requests_per_minute_per_token");
+}

@@ -123,8 +123,12 @@ fn all_columns(kind: ImportKind) -> Vec<&'static str> {
 }
 
 /// A cell as a JSON value of its type; `Err` names why it is not one.
-fn cell(value: &str, ty: Ty, brand: &Brand) -> Result<Option<Value>, String> {
-    let value = value.trim();
+///
+/// Cells are trimmed, except an amount: a spreadsheet never pads one, and
+/// it is read exactly as the ingest API reads it (no spaces, no `+`).
+fn cell(raw: &str, ty: Ty, brand: &Brand) -> Result<Option<Value>, String> {
+    use opsdeck_domain::bounds::excerpt;
+    let value = raw.trim();
     if value.is_empty() {
         return Ok(None);
     }
@@ -132,13 +136,13 @@ fn cell(value: &str, ty: Ty, brand: &Brand) -> Result<Option<Value>, String> {
         Ty::Text => json!(value),
         Ty::Int => json!(value
             .parse::<i64>()
-            .map_err(|_| format!("{value:?} is not a whole number"))?),
+            .map_err(|_| format!("{:?} is not a whole number", excerpt(value)))?),
         Ty::Bool => json!(match value.to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" => true,
             "false" | "no" | "0" => false,
-            _ => return Err(format!("{value:?} is not true or false")),
+            _ => return Err(format!("{:?} is not true or false", excerpt(value))),
         }),
-        Ty::Money => json!({ "amount": value, "currency": brand.currency.code() }),
+        Ty::Money => json!({ "amount": raw, "currency": brand.currency.code() }),
         Ty::Tags => json!(opsdeck_domain::Order::split_tags(value)),
     }))
 }

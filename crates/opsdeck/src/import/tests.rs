@@ -183,3 +183,34 @@ async fn products_and_inventory_and_unknown_columns() {
         .to_string()
         .starts_with("line 1: unknown column(s) colour"));
 }
+
+/// Issue 11.4 / 11.5: a CSV file with values no merchant has is refused
+/// row by row, naming the column and the bound, and nothing is written.
+#[tokio::test]
+async fn values_beyond_their_bounds_are_refused_naming_the_column() {
+    let long_name = "n".repeat(2_000);
+    let csv = format!(
+        "external_id,name,created_at,total_price,financial_status,line_id,line_title,line_quantity,line_price\n\
+         3001,#3001,2026-06-10T10:00:00Z,92233720368547758.07,paid,l1,A,1,1.00\n\
+         3002,#3002,2026-06-10T10:00:00Z,+5.00,paid,l2,B,1,1.00\n\
+         3003,#3003,2026-06-10T10:00:00Z, 5.00,paid,l3,C,1,1.00\n\
+         3004,#3004,0000-06-10T10:00:00Z,5.00,paid,l4,D,1,1.00\n\
+         3005,#3005,2026-06-10T10:00:00+25:00,5.00,paid,l5,E,1,1.00\n\
+         3006,{long_name},2026-06-10T10:00:00Z,5.00,paid,l6,F,1,1.00\n"
+    );
+    let (report, store, _guard) = run(&csv, ImportKind::Orders, ImportOptions::default()).await;
+    let listed: Vec<String> = report.invalid_rows.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        listed,
+        [
+            "line 2, column total_price: amount 92233720368547758.07 USD is beyond the limit of ±1000000000000.00 USD",
+            "line 3, column total_price: amount \"+5.00\" is not a decimal number",
+            "line 4, column total_price: amount \" 5.00\" is not a decimal number",
+            "line 5, column created_at: 0000-06-10T10:00:00Z is outside the accepted years 2000-2099",
+            "line 6, column created_at: \"2026-06-10T10:00:00+25:00\" has the offset +25:00; offsets run from -12:00 to +14:00",
+            "line 7, column name: is 2000 bytes long; the limit is 1024 bytes",
+        ]
+    );
+    assert!(!report.written);
+    assert_eq!(store.record_counts().await.unwrap().orders, 0);
+}

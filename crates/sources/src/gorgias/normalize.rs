@@ -9,6 +9,7 @@
 //! mapped is rejected alone with a [`GorgiasRecordError`] naming its id and
 //! the field, so one odd ticket never sinks its page.
 
+use opsdeck_domain::bounds::{self, BoundError, Bounded};
 use opsdeck_domain::support::Party;
 use opsdeck_domain::{
     Channel, SatisfactionSurvey, SourceId, Ticket, TicketMessage, TicketStatus, Timestamp,
@@ -183,7 +184,7 @@ impl Fields<'_> {
     fn error(&self, field: &str, reason: impl Into<String>) -> GorgiasRecordError {
         GorgiasRecordError {
             kind: self.kind,
-            id: self.id.to_string(),
+            id: bounds::excerpt(self.id),
             field: field.to_string(),
             reason: reason.into(),
         }
@@ -196,9 +197,17 @@ impl Fields<'_> {
     ) -> Result<Option<Timestamp>, GorgiasRecordError> {
         match value.map(str::trim) {
             None | Some("") => Ok(None),
-            Some(text) => parse_time(text)
+            Some(text) => bounded_time(text)
                 .map(Some)
-                .ok_or_else(|| self.error(field, format!("{text:?} is not a date-time"))),
+                .map_err(|e| self.error(field, e.to_string())),
+        }
+    }
+
+    /// The record's first field outside its bound (`opsdeck_domain::bounds`).
+    fn within_bounds<T: Bounded>(&self, record: T) -> Result<T, GorgiasRecordError> {
+        match record.check().into_iter().next() {
+            None => Ok(record),
+            Some(outside) => Err(self.error(&outside.field, outside.error.to_string())),
         }
     }
 
@@ -215,14 +224,31 @@ impl Fields<'_> {
 /// Both of Gorgias' forms: `2024-02-14T21:30:50.201204+00:00` (or `Z`) and
 /// the naive `2019-11-16T15:59:41.966927`, which is UTC.
 pub fn parse_time(text: &str) -> Option<Timestamp> {
-    if let Ok(t) = text.parse::<Timestamp>() {
-        return Some(t);
+    bounded_time(text).ok()
+}
+
+/// [`parse_time`] with the reason it fails: not a date-time, an offset
+/// outside −12:00..+14:00, or a year outside the accepted window
+/// (`opsdeck_domain::bounds`).
+pub fn bounded_time(text: &str) -> Result<Timestamp, BoundError> {
+    match bounds::timestamp(text) {
+        Ok(t) => return Ok(t),
+        Err(BoundError::NotATimestamp { .. }) => {}
+        Err(e) => return Err(e),
     }
-    let civil: jiff::civil::DateTime = text.parse().ok()?;
-    civil
+    let not_a_time = || BoundError::NotATimestamp {
+        excerpt: bounds::excerpt(text),
+    };
+    if text.len() > 64 {
+        return Err(not_a_time());
+    }
+    let civil: jiff::civil::DateTime = text.parse().map_err(|_| not_a_time())?;
+    let at = civil
         .to_zoned(jiff::tz::TimeZone::UTC)
-        .ok()
-        .map(|z| z.timestamp())
+        .map_err(|_| not_a_time())?
+        .timestamp();
+    bounds::instant(at)?;
+    Ok(at)
 }
 
 fn decode<T: DeserializeOwned>(kind: &'static str, raw: &Value) -> Result<T, GorgiasRecordError> {
@@ -230,11 +256,11 @@ fn decode<T: DeserializeOwned>(kind: &'static str, raw: &Value) -> Result<T, Gor
         kind,
         id: match raw.get("id") {
             Some(Value::Number(n)) => n.to_string(),
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => bounds::excerpt(s),
             _ => "?".into(),
         },
         field: e.path().to_string(),
-        reason: e.inner().to_string(),
+        reason: bounds::clip(&e.inner().to_string()),
     })
 }
 
@@ -263,7 +289,7 @@ pub fn ticket_from_json(source: &SourceId, raw: &Value) -> Result<Ticket, Gorgia
         Some(c) if !c.is_empty() => Channel::parse(c),
         _ => Channel::parse("unknown"),
     };
-    Ok(Ticket {
+    f.within_bounds(Ticket {
         source: source.clone(),
         brand: None,
         status: TicketStatus::parse(wire.status.as_deref().unwrap_or("open")),
@@ -291,7 +317,7 @@ pub fn ticket_from_json(source: &SourceId, raw: &Value) -> Result<Ticket, Gorgia
         closed_at: f.time("closed_datetime", wire.closed_datetime.as_deref())?,
         snooze_until: f.time("snooze_datetime", wire.snooze_datetime.as_deref())?,
         trashed_at: f.time("trashed_datetime", wire.trashed_datetime.as_deref())?,
-        external_id: id,
+        external_id: id.clone(),
     })
 }
 
@@ -364,9 +390,9 @@ pub fn message_from_json(
         sent_at,
         failed_at,
         updated_at,
-        external_id: id,
+        external_id: id.clone(),
     };
-    Ok((message, routing))
+    Ok((f.within_bounds(message)?, routing))
 }
 
 /// Maps one satisfaction survey; a score outside 1-5 rejects it.
@@ -398,7 +424,7 @@ pub fn survey_from_json(
         .flatten()
         .max()
         .ok_or_else(|| f.error("created_datetime", "the survey has no date-time at all"))?;
-    Ok(SatisfactionSurvey {
+    f.within_bounds(SatisfactionSurvey {
         source: source.clone(),
         brand: None,
         ticket_id,
@@ -408,6 +434,6 @@ pub fn survey_from_json(
         sent_at,
         scored_at,
         updated_at,
-        external_id: id,
+        external_id: id.clone(),
     })
 }

@@ -7,9 +7,10 @@
 //! the page it came in; and nothing is ever stored half-normalized.
 
 use super::wire::{
-    WireFulfillment, WireId, WireInventoryLevel, WireLineItem, WireMoneySet, WireOrder,
+    WireFulfillment, WireId, WireInventoryLevel, WireLineItem, WireMoney, WireMoneySet, WireOrder,
     WireProduct, WireRefund, WireVariant,
 };
+use opsdeck_domain::bounds::{self, Bounded};
 use opsdeck_domain::{
     BrandId, Currency, CustomerRef, FinancialStatus, Fulfillment, FulfillmentState, InventoryLevel,
     LineItem, Money, Order, OrderFulfillmentStatus, Product, ProductStatus, Refund, RefundLineItem,
@@ -24,7 +25,9 @@ use std::collections::HashMap;
 pub struct NormalizeContext {
     pub source: SourceId,
     pub brand: BrandId,
-    /// The shop's currency; used when an order carries no `currency`.
+    /// The brand's currency: every stored amount is in it. Used when an
+    /// order carries no `currency`; an order in another currency is
+    /// converted by its `*_set` amounts or refused (see [`BrandMoney`]).
     pub currency: Currency,
 }
 
@@ -54,7 +57,7 @@ impl Fields<'_> {
     fn error(&self, field: impl Into<String>, reason: impl Into<String>) -> NormalizeError {
         NormalizeError {
             kind: self.kind,
-            id: self.id.to_string(),
+            id: bounds::excerpt(self.id),
             field: field.into(),
             reason: reason.into(),
         }
@@ -89,9 +92,26 @@ impl Fields<'_> {
     fn time(&self, field: &str, value: Option<&str>) -> Result<Option<Timestamp>, NormalizeError> {
         match value.map(str::trim) {
             None | Some("") => Ok(None),
-            Some(text) => text.parse::<Timestamp>().map(Some).map_err(|e| {
-                self.error(field, format!("{text:?} is not an RFC 3339 timestamp: {e}"))
-            }),
+            Some(text) => bounds::timestamp(text)
+                .map(Some)
+                .map_err(|e| self.error(field, e.to_string())),
+        }
+    }
+
+    /// An order's amounts are never below zero (refunds are their own
+    /// records): a negative total is refused, not summed.
+    fn not_negative(&self, field: &str, money: Money) -> Result<Money, NormalizeError> {
+        if money.minor < 0 {
+            return Err(self.error(field, format!("must not be negative, got {money}")));
+        }
+        Ok(money)
+    }
+
+    /// The record's first field outside its bound (`opsdeck_domain::bounds`).
+    fn within_bounds<T: Bounded>(&self, record: T) -> Result<T, NormalizeError> {
+        match record.check().into_iter().next() {
+            None => Ok(record),
+            Some(outside) => Err(self.error(outside.field, outside.error.to_string())),
         }
     }
 
@@ -111,7 +131,7 @@ fn decode<T: DeserializeOwned>(
         kind,
         id: id.to_string(),
         field: e.path().to_string(),
-        reason: e.inner().to_string(),
+        reason: bounds::clip(&e.inner().to_string()),
     })
 }
 
@@ -119,7 +139,7 @@ fn decode<T: DeserializeOwned>(
 fn raw_id(raw: &Value, key: &str) -> String {
     match raw.get(key) {
         Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => bounds::excerpt(s),
         _ => "?".to_string(),
     }
 }
@@ -164,10 +184,13 @@ fn order_from_wire(ctx: &NormalizeContext, w: WireOrder) -> Result<Order, Normal
         kind: "order",
         id: &id,
     };
-    let currency = match w.currency.as_deref().map(str::trim) {
+    let order_currency = match w.currency.as_deref().map(str::trim) {
         None | Some("") => ctx.currency,
         Some(code) => Currency::parse(code).map_err(|e| f.error("currency", e.to_string()))?,
     };
+    let money =
+        BrandMoney::for_order(&f, order_currency, ctx.currency, w.total_price_set.as_ref())?;
+    let currency = ctx.currency;
     let created_at = f.required_time("created_at", w.created_at.as_deref())?;
     // An order that was never updated reports updated_at = created_at; an
     // absent one means the same.
@@ -180,7 +203,7 @@ fn order_from_wire(ctx: &NormalizeContext, w: WireOrder) -> Result<Order, Normal
         .line_items
         .into_iter()
         .enumerate()
-        .map(|(i, line)| line_item(&f, i, line, currency, &fulfilled_by_line))
+        .map(|(i, line)| line_item(&f, i, line, &money, &fulfilled_by_line))
         .collect::<Result<Vec<_>, _>>()?;
     let fulfillments = w
         .fulfillments
@@ -188,12 +211,19 @@ fn order_from_wire(ctx: &NormalizeContext, w: WireOrder) -> Result<Order, Normal
         .enumerate()
         .map(|(i, ful)| fulfillment(&f, i, ful))
         .collect::<Result<Vec<_>, _>>()?;
-    let rate = presentment_rate(w.total_price_set.as_ref(), currency);
+    // Refund transactions in another currency than the brand's convert at
+    // the order's rate into the brand's: the presentment rate, or, for an
+    // order in another currency than its brand's, that order's rate.
+    let rate = match money.rate {
+        Some(_) => None,
+        None => presentment_rate(w.total_price_set.as_ref(), currency),
+    };
+    let refund_rate = money.rate.as_ref().or(rate.as_ref());
     let refunds = w
         .refunds
         .into_iter()
         .enumerate()
-        .map(|(i, r)| refund(&f, i, r, currency, rate.as_ref()))
+        .map(|(i, r)| refund(&f, i, r, currency, refund_rate))
         .collect::<Result<Vec<_>, _>>()?;
 
     let customer = w.customer.map(|c| {
@@ -211,7 +241,17 @@ fn order_from_wire(ctx: &NormalizeContext, w: WireOrder) -> Result<Order, Normal
         }
     });
 
-    Ok(Order {
+    let amount = |field: &str, text: Option<String>, set: Option<WireMoneySet>| {
+        let m = money
+            .amount(&f, field, text.as_deref(), set.as_ref())?
+            .unwrap_or(Money::zero(currency));
+        f.not_negative(field, m)
+    };
+    let total_price = match w.total_price.as_deref() {
+        None => return Err(f.error("total_price", "missing")),
+        Some(_) => amount("total_price", w.total_price, w.total_price_set)?,
+    };
+    let order = Order {
         source: ctx.source.clone(),
         brand: ctx.brand.clone(),
         name: non_blank(w.name).unwrap_or_else(|| format!("#{id}")),
@@ -223,10 +263,10 @@ fn order_from_wire(ctx: &NormalizeContext, w: WireOrder) -> Result<Order, Normal
         cancel_reason: non_blank(w.cancel_reason),
         closed_at: f.time("closed_at", w.closed_at.as_deref())?,
         currency,
-        total_price: f.required_money("total_price", w.total_price.as_deref(), currency)?,
-        subtotal_price: f.money("subtotal_price", w.subtotal_price.as_deref(), currency)?,
-        total_discounts: f.money("total_discounts", w.total_discounts.as_deref(), currency)?,
-        total_tax: f.money("total_tax", w.total_tax.as_deref(), currency)?,
+        total_price,
+        subtotal_price: amount("subtotal_price", w.subtotal_price, w.subtotal_price_set)?,
+        total_discounts: amount("total_discounts", w.total_discounts, w.total_discounts_set)?,
+        total_tax: amount("total_tax", w.total_tax, w.total_tax_set)?,
         financial_status: FinancialStatus::parse(
             w.financial_status.as_deref().unwrap_or("pending"),
         ),
@@ -243,7 +283,131 @@ fn order_from_wire(ctx: &NormalizeContext, w: WireOrder) -> Result<Order, Normal
         line_items,
         fulfillments,
         refunds,
-        external_id: id,
+        external_id: id.clone(),
+    };
+    f.within_bounds(order)
+}
+
+/// How an order's amounts become its brand's currency, the only currency
+/// opsdeck stores and sums for the brand.
+///
+/// An order in the brand's currency is read as it is. An order in another
+/// currency (a shop whose currency differs from the brand's configured
+/// one, or a presentment-currency payload) is converted as Shopify's
+/// `*_set` fields allow: each amount's side in the brand's currency
+/// (`shop_money` first, then `presentment_money`), and an amount without
+/// such a side at the rate of the order's `total_price_set`. When the
+/// order's `total_price_set` has no side in the brand's currency, the
+/// order is refused naming its currency and the brand's: a record is
+/// stored in the brand's currency or not at all, so no panel meets an
+/// amount it cannot sum.
+struct BrandMoney {
+    order: Currency,
+    brand: Currency,
+    /// Order currency → brand currency, for an order in another currency
+    /// with a non-zero total.
+    rate: Option<PresentmentRate>,
+    converting: bool,
+}
+
+impl BrandMoney {
+    fn for_order(
+        f: &Fields<'_>,
+        order: Currency,
+        brand: Currency,
+        total_set: Option<&WireMoneySet>,
+    ) -> Result<Self, NormalizeError> {
+        if order == brand {
+            return Ok(BrandMoney {
+                order,
+                brand,
+                rate: None,
+                converting: false,
+            });
+        }
+        if total_set.and_then(|set| side_in(set, brand)).is_none() {
+            return Err(f.error(
+                "currency",
+                format!(
+                    "{order} differs from the brand's currency {brand}, and total_price_set gives no amount in {brand}"
+                ),
+            ));
+        }
+        Ok(BrandMoney {
+            order,
+            brand,
+            rate: total_set.and_then(|set| rate_between(set, order, brand)),
+            converting: true,
+        })
+    }
+
+    /// The amount `field` (its text in the order's currency and its `*_set`)
+    /// in the brand's currency; `None` when the payload has neither.
+    fn amount(
+        &self,
+        f: &Fields<'_>,
+        field: &str,
+        text: Option<&str>,
+        set: Option<&WireMoneySet>,
+    ) -> Result<Option<Money>, NormalizeError> {
+        if !self.converting {
+            return text
+                .map(|t| Money::parse(t, self.brand).map_err(|e| f.error(field, e.to_string())))
+                .transpose();
+        }
+        if let Some(side) = set.and_then(|s| side_in(s, self.brand)) {
+            let text = side.amount.as_deref().unwrap_or_default();
+            return Money::parse(text, self.brand)
+                .map(Some)
+                .map_err(|e| f.error(format!("{field}_set"), e.to_string()));
+        }
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        let original = Money::parse(text, self.order).map_err(|e| f.error(field, e.to_string()))?;
+        let minor = self
+            .rate
+            .as_ref()
+            .and_then(|r| r.to_shop(original))
+            .ok_or_else(|| {
+                f.error(
+                    field,
+                    format!(
+                        "is in {}, and the order gives no rate to the brand's {}",
+                        self.order, self.brand
+                    ),
+                )
+            })?;
+        Ok(Some(Money::new(minor, self.brand)))
+    }
+}
+
+/// The side of `set` in `currency`, shop money first.
+fn side_in(set: &WireMoneySet, currency: Currency) -> Option<&WireMoney> {
+    [set.shop_money.as_ref(), set.presentment_money.as_ref()]
+        .into_iter()
+        .flatten()
+        .find(|m| {
+            m.currency_code
+                .as_deref()
+                .and_then(|c| Currency::parse(c).ok())
+                == Some(currency)
+        })
+}
+
+/// The rate from `from` to `to` that `set` gives, when both sides are there
+/// and the `from` side is not zero.
+fn rate_between(set: &WireMoneySet, from: Currency, to: Currency) -> Option<PresentmentRate> {
+    let from_minor = Money::parse(side_in(set, from)?.amount.as_deref()?, from)
+        .ok()?
+        .minor;
+    let to_minor = Money::parse(side_in(set, to)?.amount.as_deref()?, to)
+        .ok()?
+        .minor;
+    (from_minor != 0).then_some(PresentmentRate {
+        currency: from,
+        shop_minor: to_minor,
+        presentment_minor: from_minor,
     })
 }
 
@@ -269,7 +433,7 @@ fn line_item(
     f: &Fields<'_>,
     i: usize,
     w: WireLineItem,
-    currency: Currency,
+    money: &BrandMoney,
     shipped: &HashMap<WireId, i64>,
 ) -> Result<LineItem, NormalizeError> {
     let field = |name: &str| format!("line_items[{i}].{name}");
@@ -283,7 +447,10 @@ fn line_item(
         quantity: w
             .quantity
             .ok_or_else(|| f.error(field("quantity"), "missing"))?,
-        price: f.required_money(&field("price"), w.price.as_deref(), currency)?,
+        price: match money.amount(f, &field("price"), w.price.as_deref(), w.price_set.as_ref())? {
+            Some(price) => f.not_negative(&field("price"), price)?,
+            None => return Err(f.error(field("price"), "missing")),
+        },
         fulfilled_quantity: Some(shipped.get(&w.id).copied().unwrap_or(0)),
     })
 }
@@ -516,7 +683,7 @@ fn product_from_wire(ctx: &NormalizeContext, w: WireProduct) -> Result<Product, 
         .enumerate()
         .map(|(i, v)| variant(&f, i, v, ctx.currency))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Product {
+    f.within_bounds(Product {
         source: ctx.source.clone(),
         brand: ctx.brand.clone(),
         title: w.title.unwrap_or_default(),
@@ -531,7 +698,7 @@ fn product_from_wire(ctx: &NormalizeContext, w: WireProduct) -> Result<Product, 
         updated_at,
         deleted_at: None,
         variants,
-        external_id: id,
+        external_id: id.clone(),
     })
 }
 
@@ -572,7 +739,7 @@ pub fn inventory_level_from_json(
     };
     let item = w.inventory_item_id.to_string();
     let location = w.location_id.to_string();
-    Ok(InventoryLevel {
+    f.within_bounds(InventoryLevel {
         source: ctx.source.clone(),
         external_id: InventoryLevel::external_id_for(&item, &location),
         brand: ctx.brand.clone(),
@@ -610,9 +777,10 @@ pub fn fulfillment_from_json(raw: &Value) -> Result<StandaloneFulfillment, Norma
         .iter()
         .map(|l| (l.id.to_string(), l.quantity.unwrap_or(0)))
         .collect();
+    let fulfillment = f.within_bounds(fulfillment(&f, 0, wire)?)?;
     Ok(StandaloneFulfillment {
         order_id,
-        fulfillment: fulfillment(&f, 0, wire)?,
+        fulfillment,
         shipped: lines,
     })
 }
@@ -638,7 +806,8 @@ pub fn refund_from_json(
     };
     let wire: WireRefund = decode("refund", &id, raw)?;
     let rate = refund_rate(&wire, currency);
-    Ok((order_id, refund(&f, 0, wire, currency, rate.as_ref())?))
+    let refund = f.within_bounds(refund(&f, 0, wire, currency, rate.as_ref())?)?;
+    Ok((order_id, refund))
 }
 
 #[cfg(test)]

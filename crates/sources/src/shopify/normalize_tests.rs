@@ -8,7 +8,7 @@ fn ctx() -> NormalizeContext {
     NormalizeContext {
         source: SourceId::parse("shopify-test").unwrap(),
         brand: BrandId::parse("test").unwrap(),
-        currency: Currency::EUR,
+        currency: Currency::USD,
     }
 }
 
@@ -32,7 +32,7 @@ fn official_order_fixture_normalizes() {
     assert_eq!(order.external_id, "450789469");
     assert_eq!(order.name, "#1001");
     assert_eq!(order.number, Some(1001));
-    // The payload's currency wins over the shop's (EUR in the context).
+    // The payload's currency is the brand's (USD in the context).
     assert_eq!(order.currency, Currency::USD);
     assert_eq!(order.total_price, Money::new(40994, Currency::USD));
     assert_eq!(order.subtotal_price.minor, 39800);
@@ -116,7 +116,7 @@ fn product_fixture_normalizes_with_variants() {
     assert_eq!(stock, [Some(10), Some(20), Some(30), Some(40)]);
     for v in &product.variants {
         // Product prices are in the shop's currency.
-        assert_eq!(v.price, Money::new(19900, Currency::EUR));
+        assert_eq!(v.price, Money::new(19900, Currency::USD));
         assert!(v.inventory_tracked);
         assert_eq!(
             v.inventory_item_id, None,
@@ -255,8 +255,12 @@ fn refund_amount_sums_successful_refund_transactions() {
             {"kind": "sale", "status": "success", "amount": "5.00"}
         ]
     }]);
-    let order = order_from_json(&ctx(), &raw).unwrap();
-    // No currency in the payload: the shop's currency is assumed.
+    let eur = NormalizeContext {
+        currency: Currency::EUR,
+        ..ctx()
+    };
+    let order = order_from_json(&eur, &raw).unwrap();
+    // No currency in the payload: the brand's currency is assumed.
     assert_eq!(order.currency, Currency::EUR);
     let refund = &order.refunds[0];
     assert_eq!(refund.amount, Money::new(19900, Currency::EUR));
@@ -331,4 +335,84 @@ fn unlisted_product_status_is_known() {
     let product = product_from_json(&ctx(), &raw).unwrap();
     assert_eq!(product.status, ProductStatus::Unlisted);
     assert!(product.status.is_on_sale());
+}
+
+/// Issue 11.1: an order in another currency than its brand's is stored in
+/// the brand's currency, by the `*_set` side in it, or refused.
+#[test]
+fn an_order_in_another_currency_is_converted_by_its_sets_or_refused() {
+    let mut raw = fixture("order_official_python_lib.json")["order"].clone();
+    raw["currency"] = json!("EUR");
+    let err = order_from_json(&ctx(), &raw).unwrap_err();
+    assert_eq!(err.field, "currency");
+    assert_eq!(
+        err.reason,
+        "EUR differs from the brand's currency USD, and total_price_set gives no amount in USD"
+    );
+    assert!(order_from_text(&ctx(), &raw.to_string()).unwrap().is_err());
+
+    // Shop money in the brand's currency: its amounts are used.
+    raw["total_price_set"] = json!({
+        "shop_money": {"amount": "409.94", "currency_code": "USD"},
+        "presentment_money": {"amount": "375.00", "currency_code": "EUR"}
+    });
+    raw["total_tax_set"] = json!({
+        "shop_money": {"amount": "11.94", "currency_code": "USD"},
+        "presentment_money": {"amount": "10.92", "currency_code": "EUR"}
+    });
+    raw["total_price"] = json!("375.00");
+    raw["total_tax"] = json!("10.92");
+    raw["subtotal_price"] = json!("375.00");
+    raw["refunds"] = json!([{
+        "id": 509562969,
+        "created_at": "2014-02-01T10:00:00-05:00",
+        "transactions": [{"kind": "refund", "status": "success", "amount": "37.50", "currency": "EUR"}]
+    }]);
+    let order = order_from_json(&ctx(), &raw).unwrap();
+    assert_eq!(order.currency, Currency::USD);
+    assert_eq!(order.total_price, Money::new(40994, Currency::USD));
+    assert_eq!(order.total_tax, Money::new(1194, Currency::USD));
+    // Without a set of its own: converted at the total's rate (375.00 EUR
+    // × 409.94 / 375.00).
+    assert_eq!(order.subtotal_price, Money::new(40994, Currency::USD));
+    assert_eq!(order.refunds[0].amount, Money::new(4099, Currency::USD));
+    for line in &order.line_items {
+        assert_eq!(line.price.currency, Currency::USD);
+    }
+    assert_eq!(order_from_text(&ctx(), &raw.to_string()), Some(Ok(order)));
+}
+
+/// Issue 11.4 / 11.5: what no merchant has is refused naming the field.
+#[test]
+fn values_beyond_their_bounds_are_refused_naming_the_field() {
+    let base = fixture("order_official_python_lib.json")["order"].clone();
+    let refused = |edit: &dyn Fn(&mut Value)| {
+        let mut raw = base.clone();
+        edit(&mut raw);
+        order_from_json(&ctx(), &raw).unwrap_err()
+    };
+    let e = refused(&|r| r["total_price"] = json!("92233720368547758.07"));
+    assert_eq!(e.field, "total_price");
+    assert!(e.reason.contains("beyond the limit"), "{e}");
+    let e = refused(&|r| r["total_price"] = json!("-409.94"));
+    assert_eq!(e.field, "total_price");
+    assert!(e.reason.contains("must not be negative"), "{e}");
+    let e = refused(&|r| r["line_items"][0]["price"] = json!("-1.00"));
+    assert_eq!(e.field, "line_items[0].price");
+    for amount in [" 409.94", "+409.94"] {
+        let e = refused(&|r| r["total_price"] = json!(amount));
+        assert_eq!(e.field, "total_price", "{amount:?}");
+    }
+    let e = refused(&|r| r["created_at"] = json!("0000-01-01T00:00:00Z"));
+    assert_eq!(e.field, "created_at");
+    let e = refused(&|r| r["updated_at"] = json!("2100-01-01T00:00:00Z"));
+    assert_eq!(e.field, "updated_at");
+    let e = refused(&|r| r["created_at"] = json!("2026-01-01T00:00:00+25:00"));
+    assert_eq!(e.field, "created_at");
+    assert!(e.reason.contains("-12:00 to +14:00"), "{e}");
+    let e = refused(&|r| r["name"] = json!("#".repeat(10 * 1024 * 1024)));
+    assert_eq!(e.field, "name");
+    assert_eq!(e.reason, "is 10485760 bytes long; the limit is 1024 bytes");
+    let e = refused(&|r| r["line_items"][1]["title"] = json!("t".repeat(2_000)));
+    assert_eq!(e.field, "line_items[1].title");
 }

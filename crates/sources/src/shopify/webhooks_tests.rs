@@ -434,3 +434,51 @@ async fn a_presentment_refund_without_amounts_in_both_currencies_fails_visibly()
     );
     assert!(e.order("450789469").await.refunds.is_empty());
 }
+
+/// Issue 11.1 / 11.4 / 11.5: a signed `orders/updated` in EUR for a USD
+/// brand (with no amount in USD), an order of i64::MAX minor units, a
+/// negative total and a +25:00 offset were applied. Each now fails at
+/// once, naming its field, and nothing is stored.
+#[tokio::test]
+async fn orders_no_merchant_has_fail_at_once_and_store_nothing() {
+    let mut e = env().await;
+    let edits: [(&str, Value, &str); 4] = [
+        ("currency", json!("EUR"), "currency"),
+        ("total_price", json!("92233720368547758.07"), "total_price"),
+        ("total_price", json!("-409.94"), "total_price"),
+        (
+            "created_at",
+            json!("2026-06-10T10:00:00+25:00"),
+            "created_at",
+        ),
+    ];
+    for (key, value, _) in &edits {
+        let mut bad = fixture("order_official_python_lib.json");
+        bad[*key] = value.clone();
+        e.deliver("orders/updated", &bad).await;
+    }
+    let step = e.step().await;
+    assert_eq!((step.processed, step.failed), (0, 4));
+    let failed = e
+        .store
+        .webhooks_with_status(WebhookStatus::Failed, 10)
+        .await
+        .unwrap();
+    let mut errors: Vec<&str> = failed
+        .iter()
+        .map(|f| f.last_error.as_deref().unwrap())
+        .collect();
+    errors.sort();
+    for (_, _, field) in &edits {
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains(&format!("field `{field}`"))),
+            "{field}: {errors:#?}"
+        );
+    }
+    assert!(errors
+        .iter()
+        .any(|e| e.contains("EUR differs from the brand's currency USD")));
+    assert!(e.store.list_orders(&source()).await.unwrap().is_empty());
+}

@@ -94,9 +94,15 @@ pub(crate) struct WireOrder {
     #[serde(default)]
     pub subtotal_price: Option<String>,
     #[serde(default)]
+    pub subtotal_price_set: Option<WireMoneySet>,
+    #[serde(default)]
     pub total_discounts: Option<String>,
     #[serde(default)]
+    pub total_discounts_set: Option<WireMoneySet>,
+    #[serde(default)]
     pub total_tax: Option<String>,
+    #[serde(default)]
+    pub total_tax_set: Option<WireMoneySet>,
     #[serde(default)]
     pub financial_status: Option<String>,
     #[serde(default)]
@@ -165,6 +171,10 @@ pub(crate) struct WireLineItem {
     pub quantity: Option<i64>,
     #[serde(default)]
     pub price: Option<String>,
+    /// The unit price in both currencies, for an order whose currency is
+    /// not its brand's.
+    #[serde(default)]
+    pub price_set: Option<WireMoneySet>,
 }
 
 #[derive(Debug, Deserialize)]

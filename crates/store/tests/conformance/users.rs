@@ -260,6 +260,26 @@ pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
         ..all.clone()
     };
     assert_eq!(s.search_audit(&one).await.unwrap().len(), 1);
+    // Pages of one: every entry once, newest first, and the cursor
+    // survives a round trip through its text form (the page's link).
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let page = s
+            .search_audit_page(&AuditFilter {
+                before,
+                ..one.clone()
+            })
+            .await
+            .unwrap();
+        paged.extend(subjects(page.entries));
+        let Some(next) = page.next else { break };
+        before = Some(next.to_string().parse().unwrap());
+    }
+    assert_eq!(paged, ["session", "alert:E2", "alert:E1", "session"]);
+    let whole = s.search_audit_page(&all).await.unwrap();
+    assert_eq!((whole.entries.len(), whole.next), (4, None));
+    assert!("12.x".parse::<opsdeck_store::AuditCursor>().is_err());
     let got = &s.search_audit(&anna_acks).await.unwrap()[0];
     assert_eq!(got.ip.as_deref(), Some("192.0.2.7"));
     assert_eq!(got.payload, serde_json::json!({ "n": 1 }));

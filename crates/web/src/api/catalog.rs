@@ -29,5 +29,6 @@ async fn handler(
         generated_at: now,
         range: None,
         brands,
+        views: vec![],
     }))
 }

@@ -1,13 +1,13 @@
 //! `GET /api/v1/csat`: customer satisfaction of each brand over the range: mean, share of 4–5, zone, daily values and 30-day trend.
 
-use super::panel_query::{only, projection, PanelResponse, RangeQuery};
+use super::panel_query::{projection, support_response, PanelResponse, RangeQuery};
 use super::ApiRoute;
 use crate::params::Params;
 use crate::{AppState, Error};
 use axum::extract::State;
 use axum::routing::get;
 use axum::Json;
-use opsdeck_metrics::panels::{self, per_brand};
+use opsdeck_metrics::panels;
 
 pub(super) fn route() -> ApiRoute {
     ApiRoute {
@@ -24,11 +24,12 @@ async fn handler(
     let range = query.range()?;
     let now = state.now();
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let brands = per_brand(&p, only, |b, _| panels::support::csat(&p, b, range, now));
-    Ok(Json(PanelResponse {
-        generated_at: now,
-        range: Some(range),
-        brands,
-    }))
+    Ok(Json(support_response(
+        &state,
+        &p,
+        query.brand.as_deref(),
+        Some(range),
+        now,
+        |b| panels::support::csat(&p, b, range, now),
+    )?))
 }

@@ -37,6 +37,7 @@ async fn handler(
         generated_at: now,
         range: None,
         brands,
+        views: vec![],
     };
     // Plain structs with string keys: serializing cannot fail.
     let mut json = serde_json::to_value(&response).expect("panel serializes to JSON");

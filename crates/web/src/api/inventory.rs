@@ -1,6 +1,6 @@
-//! `GET /api/v1/inventory`: inventory alerts of each brand, most severe first, with velocity and days until stockout.
+//! `GET /api/v1/inventory?brand=&status=on_sale|all`: tracked variants out of stock or low of each brand, most severe first, with velocity, days until stockout and the alert each raises. Products on sale by default; `status=all` adds drafts and archived products (never alerted).
 
-use super::panel_query::{only, projection, BrandQuery, PanelResponse};
+use super::panel_query::{only, projection, PanelResponse};
 use super::ApiRoute;
 use crate::params::Params;
 use crate::{AppState, Error};
@@ -8,6 +8,14 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::Json;
 use opsdeck_metrics::panels::{self, per_brand};
+
+/// `?brand=ID&status=on_sale|all`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InventoryQuery {
+    brand: Option<String>,
+    status: Option<String>,
+}
 
 pub(super) fn route() -> ApiRoute {
     ApiRoute {
@@ -19,17 +27,27 @@ pub(super) fn route() -> ApiRoute {
 
 async fn handler(
     State(state): State<AppState>,
-    Params(query): Params<BrandQuery>,
+    Params(query): Params<InventoryQuery>,
 ) -> Result<Json<PanelResponse<panels::inventory::Inventory>>, Error> {
+    let scope = match query.status.as_deref().unwrap_or("on_sale") {
+        "on_sale" => panels::inventory::ProductScope::OnSale,
+        "all" => panels::inventory::ProductScope::All,
+        other => {
+            return Err(Error::BadRequest(format!(
+                "status must be on_sale or all, not {other:?}"
+            )))
+        }
+    };
     let now = state.now();
     let p = projection(&state);
     let only = only(&state, &p, query.brand.as_deref())?;
     let brands = per_brand(&p, only, |b, _| {
-        panels::inventory::inventory(&p, &state.panel_config, b, now)
+        panels::inventory::inventory_of(&p, &state.panel_config, b, now, scope)
     });
     Ok(Json(PanelResponse {
         generated_at: now,
         range: None,
         brands,
+        views: vec![],
     }))
 }

@@ -9,7 +9,8 @@
 
 use crate::{AppState, Error};
 use opsdeck_domain::Timestamp;
-use opsdeck_metrics::panels::{BrandPanel, Range};
+use opsdeck_metrics::panels::support::{support_views, SupportView};
+use opsdeck_metrics::panels::{per_brand, BrandPanel, Range};
 use opsdeck_metrics::projection::BrandIx;
 use opsdeck_metrics::Projection;
 use serde::{Deserialize, Serialize};
@@ -34,13 +35,17 @@ pub(super) struct BrandQuery {
 }
 
 impl RangeQuery {
+    /// The range asked for; `from`/`to` with a preset range is a 400
+    /// (the one reading shared with the pages: `params::parse_range`).
     pub fn range(&self) -> Result<Range, Error> {
-        Range::parse(
+        crate::params::parse_range(
             self.range.as_deref(),
             self.from.as_deref(),
             self.to.as_deref(),
+            "today",
+            crate::params::PresetDates::Refuse,
         )
-        .map_err(|e| Error::BadRequest(e.to_string()))
+        .map(|c| c.range)
     }
 }
 
@@ -75,4 +80,39 @@ pub(super) struct PanelResponse<T> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<Range>,
     pub brands: Vec<BrandPanel<T>>,
+    /// Support panels only: the unattributed tickets and all brands
+    /// together (`view` = `unattributed`, `all`), so brands + unattributed
+    /// add up to the helpdesk's totals.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<SupportView<T>>,
+}
+
+/// A support panel's response: `?brand=ID` one brand; `?brand=unattributed`
+/// or `?brand=all` that view alone; no `brand` every brand, then the
+/// unattributed tickets and all brands together.
+pub(super) fn support_response<T>(
+    state: &AppState,
+    p: &Projection,
+    brand: Option<&str>,
+    range: Option<Range>,
+    now: Timestamp,
+    f: impl Fn(BrandIx) -> T,
+) -> Result<PanelResponse<T>, Error> {
+    let (brands, views) = match brand {
+        Some(view @ ("unattributed" | "all")) => (
+            vec![],
+            support_views(&f)
+                .into_iter()
+                .filter(|v| v.view == view)
+                .collect(),
+        ),
+        Some(_) => (per_brand(p, only(state, p, brand)?, |b, _| f(b)), vec![]),
+        None => (per_brand(p, None, |b, _| f(b)), support_views(&f)),
+    };
+    Ok(PanelResponse {
+        generated_at: now,
+        range,
+        brands,
+        views,
+    })
 }

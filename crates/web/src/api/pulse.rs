@@ -31,5 +31,6 @@ async fn handler(
         generated_at: now,
         range: None,
         brands,
+        views: vec![],
     }))
 }

@@ -1,13 +1,13 @@
 //! `GET /api/v1/tickets`: the ticket queue of each brand: open, pending, resolved this week, created vs resolved today, 7-day daily series.
 
-use super::panel_query::{only, projection, BrandQuery, PanelResponse};
+use super::panel_query::{projection, support_response, BrandQuery, PanelResponse};
 use super::ApiRoute;
 use crate::params::Params;
 use crate::{AppState, Error};
 use axum::extract::State;
 use axum::routing::get;
 use axum::Json;
-use opsdeck_metrics::panels::{self, per_brand};
+use opsdeck_metrics::panels;
 
 pub(super) fn route() -> ApiRoute {
     ApiRoute {
@@ -23,13 +23,12 @@ async fn handler(
 ) -> Result<Json<PanelResponse<panels::support::Queue>>, Error> {
     let now = state.now();
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let brands = per_brand(&p, only, |b, _| {
-        panels::support::queue(&p, b, state.panel_config.week_start, now)
-    });
-    Ok(Json(PanelResponse {
-        generated_at: now,
-        range: None,
-        brands,
-    }))
+    Ok(Json(support_response(
+        &state,
+        &p,
+        query.brand.as_deref(),
+        None,
+        now,
+        |b| panels::support::queue(&p, b, state.panel_config.week_start, now),
+    )?))
 }

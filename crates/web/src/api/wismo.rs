@@ -30,5 +30,6 @@ async fn handler(
         generated_at: now,
         range: Some(range),
         brands,
+        views: vec![],
     }))
 }

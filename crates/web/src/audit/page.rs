@@ -1,24 +1,35 @@
 //! `GET /audit` and `GET /audit.csv`: the audit log, filtered by actor,
 //! action and a date range (UTC days, both inclusive), newest first.
+//!
+//! The page shows [`PAGE_SIZE`] entries and links to the next (older)
+//! page by cursor (`?before=`); each cell is cut to [`SHOWN_CHARS`]
+//! characters, so no entry can make the page large. The CSV export streams
+//! every matching entry, [`CSV_PAGE`] rows per store read, so its memory
+//! does not grow with the log.
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::params::Params;
 use crate::{templates, AppState, Error};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures::StreamExt;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use opsdeck_domain::Timestamp;
-use opsdeck_store::{AuditEntry, AuditFilter};
+use opsdeck_store::{AuditCursor, AuditEntry, AuditFilter};
 use serde::{Deserialize, Serialize};
 
-/// Rows on the page; the CSV has up to [`CSV_LIMIT`].
-const PAGE_LIMIT: u32 = 500;
-const CSV_LIMIT: u32 = 100_000;
+/// Rows on one page.
+const PAGE_SIZE: u32 = 100;
+/// Rows per store read while streaming the CSV export.
+const CSV_PAGE: u32 = 1_000;
+/// Characters of one cell the page shows (the CSV has them all).
+const SHOWN_CHARS: usize = 300;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -39,6 +50,10 @@ struct AuditQuery {
     /// Last day, `YYYY-MM-DD` (UTC), included.
     #[serde(default)]
     to: Option<String>,
+    /// Where the page starts: the cursor the previous page's "Older
+    /// entries" link carries.
+    #[serde(default)]
+    before: Option<String>,
 }
 
 fn day_start(key: &str, value: &str) -> Result<Timestamp, Error> {
@@ -72,12 +87,19 @@ impl AuditQuery {
                 return Err(Error::BadRequest("from must be on or before to".into()));
             }
         }
+        let before = non_empty(&self.before)
+            .map(|c| {
+                c.parse::<AuditCursor>()
+                    .map_err(|e| Error::BadRequest(format!("before: {e}")))
+            })
+            .transpose()?;
         Ok(AuditFilter {
             actor: non_empty(&self.actor),
             action: non_empty(&self.action),
             from,
             to,
             limit,
+            before,
         })
     }
 }
@@ -93,13 +115,14 @@ struct Row {
 }
 
 fn row(e: &AuditEntry) -> Row {
+    let shown = |s: &str| super::bounded(s, SHOWN_CHARS);
     Row {
         at: e.at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        actor: e.actor.clone(),
-        action: e.action.clone(),
-        subject: e.subject.clone(),
-        payload: e.payload.to_string(),
-        ip: e.ip.clone().unwrap_or_default(),
+        actor: shown(&e.actor),
+        action: shown(&e.action),
+        subject: shown(&e.subject),
+        payload: shown(&e.payload.to_string()),
+        ip: shown(e.ip.as_deref().unwrap_or_default()),
     }
 }
 
@@ -109,19 +132,22 @@ async fn page(
     query: Result<Params<AuditQuery>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(q) = query?;
-    let entries = state
+    let page = state
         .store
-        .search_audit(&q.filter(PAGE_LIMIT)?)
+        .search_audit_page(&q.filter(PAGE_SIZE)?)
         .await
         .map_err(Error::from)?;
-    let csv_query = serde_urlencoded_query(&q);
+    let csv_query = serde_urlencoded_query(&q, None);
+    let older_query = page.next.map(|c| serde_urlencoded_query(&q, Some(c)));
     let html = templates::render(
         "audit.html",
         minijinja::context! {
-            rows => entries.iter().map(row).collect::<Vec<_>>(),
+            rows => page.entries.iter().map(row).collect::<Vec<_>>(),
             filter => q,
             csv_query,
-            limit => PAGE_LIMIT,
+            older_query,
+            paged => non_empty(&q.before).is_some(),
+            limit => PAGE_SIZE,
             csrf_token => user.csrf_token,
             username => user.username,
         },
@@ -130,8 +156,12 @@ async fn page(
     Ok(Html(html))
 }
 
-fn serde_urlencoded_query(q: &AuditQuery) -> String {
+/// The filter as a query string, starting at `before` when given.
+fn serde_urlencoded_query(q: &AuditQuery, before: Option<AuditCursor>) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
+    if let Some(c) = before {
+        s.append_pair("before", &c.to_string());
+    }
     for (k, v) in [
         ("actor", &q.actor),
         ("action", &q.action),
@@ -145,42 +175,49 @@ fn serde_urlencoded_query(q: &AuditQuery) -> String {
     s.finish()
 }
 
-/// One CSV cell: quoted when it holds a comma, quote or line break, and
-/// prefixed with `'` when it starts with `=`, `+`, `-`, `@`, tab or CR, so
-/// a spreadsheet shows it as text instead of running it as a formula.
-pub fn csv_cell(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
+const CSV_HEADER: &str = "at,actor,action,subject,payload,ip\r\n";
+
+fn csv_line(e: &AuditEntry) -> String {
+    crate::csv::line(&[
+        e.at.to_string(),
+        e.actor.clone(),
+        e.action.clone(),
+        e.subject.clone(),
+        e.payload.to_string(),
+        e.ip.clone().unwrap_or_default(),
+    ])
 }
 
+/// `GET /audit.csv`: every entry the filter matches (not one page),
+/// streamed a store page at a time. A store failure after the first bytes
+/// ends the download early (the status is already sent) and is logged.
 async fn csv(
     State(state): State<AppState>,
     query: Result<Params<AuditQuery>, Error>,
 ) -> Result<Response, Error> {
     let Params(q) = query?;
-    let entries = state.store.search_audit(&q.filter(CSV_LIMIT)?).await?;
-    let mut out = String::from("at,actor,action,subject,payload,ip\r\n");
-    for e in &entries {
-        let cells = [
-            e.at.to_string(),
-            e.actor.clone(),
-            e.action.clone(),
-            e.subject.clone(),
-            e.payload.to_string(),
-            e.ip.clone().unwrap_or_default(),
-        ];
-        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    }
+    let first = q.filter(CSV_PAGE)?;
+    let pages = futures::stream::unfold(Some(first), move |filter| {
+        let state = state.clone();
+        async move {
+            let filter = filter?;
+            match state.store.search_audit_page(&filter).await {
+                Ok(page) => {
+                    let text: String = page.entries.iter().map(csv_line).collect();
+                    let next = page.next.map(|c| AuditFilter {
+                        before: Some(c),
+                        ..filter
+                    });
+                    Some((Ok::<_, opsdeck_store::StoreError>(text), next))
+                }
+                Err(error) => {
+                    tracing::error!(%error, "audit export stopped");
+                    Some((Err(error), None))
+                }
+            }
+        }
+    });
+    let stream = futures::stream::once(async { Ok(CSV_HEADER.to_string()) }).chain(pages);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -190,7 +227,7 @@ async fn csv(
             ),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        out,
+        Body::from_stream(stream),
     )
         .into_response())
 }
@@ -198,18 +235,6 @@ async fn csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_cells_defuse_formulas_and_quote() {
-        assert_eq!(csv_cell("anna"), "anna");
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("+1"), "'+1");
-        assert_eq!(csv_cell("-2"), "'-2");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
-        assert_eq!(csv_cell(""), "");
-    }
 
     #[test]
     fn dates_are_utc_days_and_to_is_inclusive() {

@@ -33,6 +33,23 @@ impl ClientInfo {
     pub fn ip_text(&self) -> Option<String> {
         self.ip.map(|ip| ip.to_string())
     }
+
+    /// The address as rate limits and login throttling count it: an IPv4
+    /// address whole, an IPv6 address by its /64 network (one host
+    /// usually holds a whole /64, and would otherwise get a fresh budget
+    /// with every address it picks from it). `None` without an address.
+    pub(crate) fn rate_key(&self) -> Option<String> {
+        self.ip.map(|ip| match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let s = v6.segments();
+                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+        })
+    }
 }
 
 fn from_peer(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> ClientInfo {
@@ -81,6 +98,28 @@ mod tests {
             h.append(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn rate_keys_group_an_ipv6_host_by_its_network() {
+        let key = |ip: &str| {
+            ClientInfo {
+                ip: Some(ip.parse().unwrap()),
+                https: false,
+            }
+            .rate_key()
+            .unwrap()
+        };
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        let none = ClientInfo {
+            ip: None,
+            https: false,
+        };
+        assert_eq!(none.rate_key(), None);
     }
 
     #[test]

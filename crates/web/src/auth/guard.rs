@@ -23,9 +23,6 @@ use subtle::ConstantTimeEq;
 
 /// The largest form body read for its CSRF field.
 const FORM_LIMIT: usize = 1 << 20;
-/// `last_seen` is written at most this often (seconds), so reading pages
-/// is not a write per request; the idle timeout is exact to this much.
-const TOUCH_EVERY_S: i64 = 60;
 
 /// The header browsers' JSON writes carry the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -105,7 +102,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         body
     };
     let now = state.now();
-    if now.duration_since(session.last_seen_at).as_secs() >= TOUCH_EVERY_S {
+    if super::session::touch_due(session.last_seen_at, now, state.auth.config.idle_timeout) {
         if let Err(e) = state.store.touch_session(&id_sha, now).await {
             return refuse(&path, e.into());
         }
@@ -190,10 +187,4 @@ async fn check_csrf(
 /// Percent-encodes a path for the `next` parameter.
 fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// `true` for a `next` target that stays on this site: a path, not
-/// `//host` or `/\host` (which browsers treat as another origin).
-pub(crate) fn safe_next(next: &str) -> bool {
-    next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")
 }

@@ -3,22 +3,37 @@
 //! The login form is protected against login CSRF with a double-submit
 //! token (a cookie and a hidden field that must match), since no session
 //! exists yet. Every refused login — unknown user, wrong password, disabled
-//! account, locked — answers the same words, and is written to the audit
-//! log with the real reason for the admins.
+//! account, throttled — answers the same words; failures are written to
+//! the audit log with the real reason for the admins, collapsed into
+//! counts (see `limiter`), with every field bounded.
+//!
+//! Throttling (see `limiter`): an address over its attempt rate, or a
+//! (username, address) pair still waiting after repeated failures, is
+//! answered 429 with `Retry-After` and the password is not checked. A
+//! correct password from an address without failures is never held up.
+//! When one account collects many failures it is audited as
+//! `login.under_attack`, and its owner's next successful login shows a
+//! notice of how many failed attempts, from how many addresses, came
+//! since their last login.
 
-use super::guard::safe_next;
+use super::limiter::RetryAfter;
 use super::session::{self, cookie, set_cookie, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use super::{ClientInfo, CurrentUser};
 use crate::error::PageError;
 use crate::{audit, templates, AppState, Error};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Form, Router};
+use opsdeck_store::{normalize_username, validate_username};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
+
+/// Characters of a typed username shown back in the form and the logs
+/// (an account's name is at most 64).
+const USERNAME_SHOWN: usize = 64;
 
 /// What every refused login says.
 pub const LOGIN_REFUSED: &str =
@@ -102,10 +117,6 @@ fn form(
     Ok(response)
 }
 
-fn next_or_root(next: Option<&str>) -> &str {
-    next.filter(|n| safe_next(n)).unwrap_or("/")
-}
-
 async fn page(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
@@ -117,7 +128,7 @@ async fn page(
         &client,
         &headers,
         StatusCode::OK,
-        next_or_root(q.next.as_deref()),
+        &crate::redirect::target_or_root(q.next.as_deref()),
         "",
         None,
     )
@@ -132,13 +143,45 @@ struct LoginForm {
     next: Option<String>,
 }
 
+/// The address a login is counted under (an IPv6 host by its /64);
+/// router tests run without one.
+fn address_key(client: &ClientInfo) -> String {
+    client.rate_key().unwrap_or_else(|| "(unknown)".into())
+}
+
+/// The refused form, answered 429 with `Retry-After`: the address is over
+/// its attempt rate, or this username from this address must still wait.
+/// The password was not checked, and the words are those of any refusal.
+fn throttled(
+    state: &AppState,
+    client: &ClientInfo,
+    headers: &HeaderMap,
+    next: &str,
+    username: &str,
+    retry: RetryAfter,
+) -> Result<Response, PageError> {
+    let mut response = form(
+        state,
+        client,
+        headers,
+        StatusCode::TOO_MANY_REQUESTS,
+        next,
+        username,
+        Some(LOGIN_REFUSED),
+    )?;
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry.seconds()));
+    Ok(response)
+}
+
 async fn submit(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    let next = next_or_root(f.next.as_deref()).to_string();
+    let next = crate::redirect::target_or_root(f.next.as_deref());
     let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if cookie_token.is_empty()
         || !bool::from(cookie_token.as_bytes().ct_eq(f.csrf_token.as_bytes()))
@@ -147,20 +190,40 @@ async fn submit(
             "the login form expired: reload the page and try again".into(),
         )));
     }
-    let username = f.username.trim().to_lowercase();
+    let username = normalize_username(&f.username);
+    let valid_name = validate_username(&username).is_ok();
+    // What counters and the audit log key the attempt by: the account's
+    // name, or one bucket for anything that cannot be an account's name
+    // (so a flood of random long names is one key, not millions).
+    let user_key = if valid_name {
+        username.clone()
+    } else {
+        "(not a username)".to_string()
+    };
+    // Shown back in the form and written to the log: bounded.
+    let shown_name = audit::bounded(&username, USERNAME_SHOWN);
     let now = state.now();
     let ip = client.ip_text();
-    let user_key = format!("user:{username}");
-    let ip_key = ip.as_ref().map(|ip| format!("ip:{ip}"));
+    let address = address_key(&client);
     let limiter = &state.auth.limiter;
-    let locked = limiter.is_locked(&user_key, now)
-        || ip_key.as_ref().is_some_and(|k| limiter.is_locked(k, now));
+    if let Err(retry) = limiter.login_attempt(&address, now).and_then(|()| {
+        limiter
+            .login_wait(&user_key, &address, now)
+            .map_or(Ok(()), Err)
+    }) {
+        tracing::debug!(user = %shown_name, %address, retry_s = retry.seconds(), "login throttled");
+        return throttled(&state, &client, &headers, &next, &shown_name, retry);
+    }
 
-    let creds = state
-        .store
-        .user_credentials(&username)
-        .await
-        .map_err(Error::from)?;
+    let creds = if valid_name {
+        state
+            .store
+            .user_credentials(&username)
+            .await
+            .map_err(Error::from)?
+    } else {
+        None
+    };
     // Always run one argon2 verification, so the time taken does not say
     // whether the username exists.
     let (hash, enabled) = match &creds {
@@ -168,67 +231,99 @@ async fn submit(
         None => (state.auth.dummy_hash.as_str(), false),
     };
     let password_ok = state.auth.config.hasher.verify(&f.password, hash);
-    let reason = match (&creds, locked, enabled, password_ok) {
-        (_, true, _, _) => Some("locked"),
+    let reason = match (&creds, enabled, password_ok) {
         (None, ..) => Some("unknown_user"),
-        (Some(_), _, false, _) => Some("disabled"),
-        (Some(_), _, true, false) => Some("wrong_password"),
-        (Some(_), _, true, true) => None,
+        (Some(_), false, _) => Some("disabled"),
+        (Some(_), true, false) => Some("wrong_password"),
+        (Some(_), true, true) => None,
     };
     let actor = if username.is_empty() {
         "(none)".to_string()
     } else {
-        username.clone()
+        shown_name.clone()
     };
     if let Some(reason) = reason {
-        audit::record(
-            &state,
-            &actor,
-            ip.clone(),
-            "login.failure",
-            &format!("user:{actor}"),
-            json!({ "reason": reason }),
-        )
-        .await?;
-        if !locked {
-            let limits = limiter.limits();
-            if limiter.fail(&user_key, limits.max_failures, now) {
-                audit::record(&state, &actor, ip.clone(), "login.lockout", &format!("user:{actor}"),
-                    json!({ "failures": limits.max_failures, "minutes": limits.lockout.as_secs() / 60 })).await?;
-            }
-            if let Some(k) = &ip_key {
-                if limiter.fail(k, limits.max_failures_per_ip, now) {
-                    audit::record(&state, &actor, ip.clone(), "login.lockout", k,
-                        json!({ "failures": limits.max_failures_per_ip, "minutes": limits.lockout.as_secs() / 60 })).await?;
-                }
-            }
+        let note = limiter.login_failed(&user_key, &address, now);
+        if note.audit {
+            // Collapsed: the first failure of this name from this address,
+            // then at 2, 4, 8, … with the count so far.
+            audit::record(
+                &state,
+                &actor,
+                ip.clone(),
+                "login.failure",
+                &format!("user:{actor}"),
+                json!({ "reason": reason, "failures": note.pair_failures }),
+            )
+            .await?;
         }
-        tracing::info!(user = %actor, reason, "login refused");
+        // Only a name an account could have is reported: a flood of
+        // garbage names is one counter, not an account under attack.
+        if note.attack && valid_name {
+            let minutes = state.auth.config.login_limits.lockout.as_secs() / 60;
+            tracing::warn!(user = %actor, failures = note.user_failures, addresses = note.addresses, "login: account under attack");
+            audit::record(
+                &state,
+                &actor,
+                ip.clone(),
+                "login.under_attack",
+                &format!("user:{actor}"),
+                json!({
+                    "failures": note.user_failures,
+                    "addresses": note.addresses,
+                    "window_minutes": minutes,
+                }),
+            )
+            .await?;
+        }
+        tracing::info!(user = %actor, reason, failures = note.pair_failures, "login refused");
         return form(
             &state,
             &client,
             &headers,
             StatusCode::UNAUTHORIZED,
             &next,
-            &username,
+            &shown_name,
             Some(LOGIN_REFUSED),
         );
     }
-    limiter.clear(&user_key);
+    let attacked = limiter.login_succeeded(&username, &address);
     let created = session::create(state.store.as_ref(), &username, ip.clone(), now)
         .await
         .map_err(Error::from)?;
+    let payload = match &attacked {
+        Some(a) => json!({ "failed_logins_before": a.failures, "from_addresses": a.addresses }),
+        None => json!({}),
+    };
     audit::record(
         &state,
         &username,
         ip,
         "login.success",
         &format!("user:{username}"),
-        json!({}),
+        payload,
     )
     .await?;
     let secure = state.auth.config.secure_cookies.applies(&client);
-    let mut response = Redirect::to(&next).into_response();
+    let mut response = match attacked.filter(|a| a.worth_telling) {
+        // The owner hears what happened before going on.
+        Some(a) => {
+            let tz = jiff::tz::TimeZone::UTC;
+            let html = templates::render(
+                "login_notice.html",
+                minijinja::context! {
+                    username, next,
+                    failures => a.failures,
+                    addresses => a.addresses,
+                    first => a.first_at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M UTC").to_string(),
+                    last => a.last_at.to_zoned(tz).strftime("%Y-%m-%d %H:%M UTC").to_string(),
+                },
+            )
+            .map_err(Error::from)?;
+            Html(html).into_response()
+        }
+        None => Redirect::to(&next).into_response(),
+    };
     let h = response.headers_mut();
     h.append(
         header::SET_COOKIE,
@@ -238,6 +333,7 @@ async fn submit(
         header::SET_COOKIE,
         set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure),
     );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

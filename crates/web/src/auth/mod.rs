@@ -7,9 +7,10 @@
 //!   ends it when idle or too old, refuses what the role may not do, checks
 //!   the CSRF token of every state-changing browser request, and hands the
 //!   handler a [`CurrentUser`].
-//! - `POST /login` is rate limited per client address and per username
-//!   ([`limiter`]); every refusal reads the same, so it tells an attacker
-//!   nothing about which usernames exist.
+//! - `POST /login` is throttled per (username, address) pair with growing
+//!   delays and rate limited per address ([`limiter`]), so an attacker is
+//!   slowed without locking the real owner out; every refusal reads the
+//!   same, so it tells an attacker nothing about which usernames exist.
 //!
 //! # Permission matrix
 //!
@@ -39,7 +40,7 @@ pub(crate) mod rules;
 pub(crate) mod session;
 
 pub use client::ClientInfo;
-pub use limiter::LoginLimits;
+pub use limiter::{LoginLimits, RateLimits};
 pub use opsdeck_store::Role;
 pub use password::PasswordHasher;
 pub use session::{SecureCookies, SESSION_COOKIE};
@@ -110,6 +111,8 @@ pub struct AuthConfig {
     /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Vec<IpAddr>,
     pub login_limits: LoginLimits,
+    /// Ingest request rates and live streams per session.
+    pub rate_limits: RateLimits,
     /// Used to hash a dummy password when the username is unknown, so a
     /// refusal takes as long as a wrong password.
     pub hasher: PasswordHasher,
@@ -123,6 +126,7 @@ impl Default for AuthConfig {
             secure_cookies: SecureCookies::Auto,
             trusted_proxies: Vec::new(),
             login_limits: LoginLimits::default(),
+            rate_limits: RateLimits::default(),
             hasher: PasswordHasher::default(),
         }
     }
@@ -132,7 +136,7 @@ impl Default for AuthConfig {
 /// request (`AppState::auth`).
 pub struct Auth {
     pub config: AuthConfig,
-    pub(crate) limiter: limiter::Limiter,
+    pub(crate) limiter: Arc<limiter::Limiter>,
     /// A hash of a random password, verified against when the username is
     /// unknown (timing equalisation).
     dummy_hash: String,
@@ -145,7 +149,10 @@ impl Auth {
             .hash(&session::random_token())
             .expect("hashing a random password cannot fail");
         Arc::new(Auth {
-            limiter: limiter::Limiter::new(config.login_limits),
+            limiter: Arc::new(limiter::Limiter::new(
+                config.login_limits,
+                config.rate_limits,
+            )),
             config,
             dummy_hash,
         })

@@ -10,6 +10,7 @@ use opsdeck_domain::Timestamp;
 use opsdeck_store::{NewSession, Store};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 pub const SESSION_COOKIE: &str = "opsdeck_session";
 /// The login form's own CSRF cookie (double submit), set before any
@@ -81,6 +82,23 @@ pub(crate) fn set_cookie(
     HeaderValue::from_str(&c).expect("cookie values are base64url")
 }
 
+/// Writing `last_seen` at most this often keeps reading pages from being a
+/// write per request.
+const TOUCH_AT_MOST_EVERY: Duration = Duration::from_secs(60);
+
+/// Whether a request at `now` should write the session's `last_seen`.
+///
+/// Idle time restarts on use, so the write must come often enough that a
+/// session in use never looks idle: at least ten times per idle timeout,
+/// and at most once a minute. With `idle_timeout = 1m` a session used
+/// every 20 s is written every 6 s of use and never ends; with the default
+/// 30 min it is written at most once a minute.
+pub(crate) fn touch_due(last_seen: Timestamp, now: Timestamp, idle_timeout: Duration) -> bool {
+    let every = TOUCH_AT_MOST_EVERY.min(idle_timeout / 10);
+    let since = Duration::try_from(now.duration_since(last_seen)).unwrap_or_default();
+    since >= every
+}
+
 /// A freshly created session: the cookie id (never stored) and its CSRF token.
 pub struct CreatedSession {
     pub id: String,
@@ -119,6 +137,19 @@ mod tests {
         assert_ne!(a, random_token());
         assert_eq!(id_hash(&a).len(), 64);
         assert!(!id_hash(&a).contains(&a));
+    }
+
+    #[test]
+    fn touch_is_due_well_before_the_idle_timeout() {
+        let t0: Timestamp = "2026-06-10T18:00:00Z".parse().unwrap();
+        let at = |s: i64| t0 + jiff::SignedDuration::from_secs(s);
+        let minute = Duration::from_secs(60);
+        assert!(!touch_due(t0, at(5), minute));
+        assert!(touch_due(t0, at(6), minute), "a tenth of a 1 min timeout");
+        assert!(touch_due(t0, at(20), minute));
+        let half_hour = Duration::from_secs(1800);
+        assert!(!touch_due(t0, at(59), half_hour), "at most once a minute");
+        assert!(touch_due(t0, at(60), half_hour));
     }
 
     #[test]

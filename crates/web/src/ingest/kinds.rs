@@ -12,9 +12,9 @@ use super::reader::Obj;
 use opsdeck_domain::order::{CustomerRef, Fulfillment, LineItem, Refund, RefundLineItem};
 use opsdeck_domain::support::Party;
 use opsdeck_domain::{
-    Brand, BrandId, Currency, FulfillmentUpdate, HealthCheck, InventoryBatch, InventoryLevel,
-    Money, Order, OrderStatusChange, PaymentEvent, Product, ReturnRequest, ReviewItem,
-    SatisfactionSurvey, SourceId, Ticket, TicketMessage, TrackingEvent, Variant,
+    Bounded, Brand, BrandId, Currency, FulfillmentUpdate, HealthCheck, InventoryBatch,
+    InventoryLevel, Money, Order, OrderStatusChange, PaymentEvent, Product, ReturnRequest,
+    ReviewItem, SatisfactionSurvey, SourceId, Ticket, TicketMessage, TrackingEvent, Variant,
 };
 use opsdeck_store::AnyRecord;
 
@@ -81,8 +81,44 @@ pub struct RecordContext<'a> {
 }
 
 /// Reads one record of `kind`. Returns `None` when there was any problem
-/// (all of them recorded in `obj`'s problems).
+/// (all of them recorded in `obj`'s problems), including a field outside
+/// its bound (`opsdeck_domain::bounds`), so a record is stored whole and
+/// within bounds or not at all, whether it came by the API or a CSV file.
 pub fn read_record(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Parsed> {
+    let parsed = read_fields(kind, obj, cx)?;
+    let outside = match &parsed {
+        Parsed::Record(record) => record_bounds(record),
+        Parsed::StatusChange(change) => change.check(),
+        Parsed::Fulfillment(update) => update.check(),
+    };
+    if outside.is_empty() {
+        return Some(parsed);
+    }
+    for problem in outside {
+        obj.problem(&problem.field, problem.error.to_string());
+    }
+    None
+}
+
+/// Every field of `record` outside its bound.
+fn record_bounds(record: &AnyRecord) -> Vec<opsdeck_domain::FieldBound> {
+    match record {
+        AnyRecord::Order(r) => r.check(),
+        AnyRecord::Product(r) => r.check(),
+        AnyRecord::InventoryLevel(r) => r.check(),
+        AnyRecord::Ticket(r) => r.check(),
+        AnyRecord::TicketMessage(r) => r.check(),
+        AnyRecord::SatisfactionSurvey(r) => r.check(),
+        AnyRecord::TrackingEvent(r) => r.check(),
+        AnyRecord::InventoryBatch(r) => r.check(),
+        AnyRecord::ReturnRequest(r) => r.check(),
+        AnyRecord::ReviewItem(r) => r.check(),
+        AnyRecord::PaymentEvent(r) => r.check(),
+        AnyRecord::HealthCheck(r) => r.check(),
+    }
+}
+
+fn read_fields(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Parsed> {
     // `brand` was checked against the token before (see `super::brand_of`).
     obj.raw("brand");
     let parsed = match kind {

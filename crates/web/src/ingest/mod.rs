@@ -33,12 +33,14 @@ pub use kinds::{read_record, IngestKind, Parsed, RecordContext};
 pub use reader::{FieldError, Obj, Problems};
 
 use crate::api::ApiRoute;
+use crate::auth::ClientInfo;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::Extension;
 use axum::Json;
 use opsdeck_domain::{Brand, BrandId};
 use opsdeck_store::{ApiToken, IngestNote, IngestNoteFor, UpsertOutcome};
@@ -59,9 +61,10 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
             path: kind.route(),
             method: "post",
             handler: post(
-                move |state: State<AppState>, headers: HeaderMap, body: Body| {
-                    ingest(kind, state, headers, body)
-                },
+                move |state: State<AppState>,
+                      client: Extension<ClientInfo>,
+                      headers: HeaderMap,
+                      body: Body| { ingest(kind, state, client, headers, body) },
             ),
         })
         .collect()
@@ -138,12 +141,13 @@ struct BatchResult {
 async fn ingest(
     kind: IngestKind,
     State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let token = match auth::authorize(&state, &headers, kind).await {
+    let token = match auth::authorize(&state, &client, &headers, kind).await {
         Ok(token) => token,
-        Err(refusal) => return refusal.into_response(),
+        Err(response) => return response,
     };
     tracing::Span::current().record("source", token.source.as_str());
     let result = handle(kind, &state, &token, body).await;
@@ -198,6 +202,8 @@ async fn handle(
                 format!("request body is larger than {MAX_BODY_BYTES} bytes"),
             )
         })?;
+    opsdeck_domain::bounds::json_depth(&bytes, opsdeck_domain::bounds::MAX_JSON_DEPTH)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("body {e}")))?;
     let document: Value = serde_json::from_slice(&bytes).map_err(|e| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
@@ -267,7 +273,8 @@ fn batch_records(document: &Value) -> Result<&Vec<Value>, Refusal> {
     };
     if let Some(key) = map.keys().find(|k| k.as_str() != "records") {
         return Err(bad(&format!(
-            "unknown field {key:?}; the body is {{\"records\": [...]}}"
+            "unknown field {:?}; the body is {{\"records\": [...]}}",
+            opsdeck_domain::bounds::excerpt(key)
         )));
     }
     let records = match map.get("records") {
@@ -325,7 +332,10 @@ pub(crate) fn validate(
                 Some(Value::String(b)) if brands.iter().any(|x| x.id.as_str() == b) => {
                     foreign.push(format!("records[{index}] is for brand {b}"));
                 }
-                Some(Value::String(b)) => obj.problem("brand", format!("unknown brand {b:?}")),
+                Some(Value::String(b)) => obj.problem(
+                    "brand",
+                    format!("unknown brand {:?}", opsdeck_domain::bounds::excerpt(b)),
+                ),
                 Some(other) => obj.problem(
                     "brand",
                     format!("expected a string, got {}", reader::type_name(other)),

@@ -7,6 +7,7 @@
 //! as known, so [`Obj::finish`] can also report fields nobody asked for —
 //! usually a typo of an optional field that would otherwise vanish silently.
 
+use opsdeck_domain::bounds::{self, excerpt};
 use opsdeck_domain::{Currency, Money, Timestamp};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -173,15 +174,14 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// Parsed and bounded by [`bounds::timestamp`]: an offset within
+    /// −12:00..+14:00 and a year within the accepted window.
     fn expect_ts(&self, key: &str, v: &'a Value) -> Option<Timestamp> {
         let s = self.expect_str(key, v)?;
-        match s.parse::<Timestamp>() {
+        match bounds::timestamp(s) {
             Ok(ts) => Some(ts),
-            Err(_) => {
-                self.problem(
-                    key,
-                    format!("{s:?} is not an RFC 3339 timestamp with an offset (e.g. 2026-06-01T10:00:00Z)"),
-                );
+            Err(e) => {
+                self.problem(key, e.to_string());
                 None
             }
         }
@@ -200,9 +200,15 @@ impl<'a> Obj<'a> {
     pub fn opt_date(&self, key: &'a str) -> Option<jiff::civil::Date> {
         let s = self.expect_str(key, self.raw(key)?)?;
         match s.parse::<jiff::civil::Date>() {
-            Ok(d) if s.len() == 10 => Some(d),
+            Ok(d) if s.len() == 10 => match bounds::date(d) {
+                Ok(()) => Some(d),
+                Err(e) => {
+                    self.problem(key, e.to_string());
+                    None
+                }
+            },
             _ => {
-                self.problem(key, format!("{s:?} is not a date (YYYY-MM-DD)"));
+                self.problem(key, format!("{:?} is not a date (YYYY-MM-DD)", excerpt(s)));
                 None
             }
         }
@@ -228,7 +234,10 @@ impl<'a> Obj<'a> {
         if allowed.contains(&s.as_str()) {
             Some(s)
         } else {
-            self.problem(key, format!("{s:?} is not one of {}", allowed.join(", ")));
+            self.problem(
+                key,
+                format!("{:?} is not one of {}", excerpt(&s), allowed.join(", ")),
+            );
             None
         }
     }
@@ -315,7 +324,10 @@ impl<'a> Obj<'a> {
             if parsed.is_none() {
                 self.problem(
                     "currency",
-                    format!("{code:?} is not an ISO 4217 code (three capital letters, e.g. USD)"),
+                    format!(
+                        "{:?} is not an ISO 4217 code (three capital letters, e.g. USD)",
+                        excerpt(&code)
+                    ),
                 );
             }
             parsed
@@ -365,7 +377,8 @@ impl<'a> Obj<'a> {
             .collect();
         unknown.sort();
         for key in unknown {
-            self.problem(key, "unknown field");
+            // A hostile key can be megabytes long: name it by an excerpt.
+            self.problem(&excerpt(key), "unknown field");
         }
     }
 }

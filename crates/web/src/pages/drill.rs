@@ -1,9 +1,11 @@
 //! The smaller drill-downs a tile links to:
 //! - `GET /catalog?brand=`: every product with an issue (no images, empty
 //!   description, a variant priced 0), active ones first, with the counts.
-//! - `GET /tickets?brand=`: the ticket queue (open, pending, created and
-//!   resolved today and this week, 7-day trend) and the urgent tickets with
-//!   the reasons each was flagged.
+//! - `GET /tickets?brand=ID|unattributed|all&page=N|all`: the ticket queue
+//!   (open, pending, created and resolved today and this week, 7-day trend)
+//!   and the urgent queue ranked by its score, a page at a time (or all),
+//!   each ticket with its subject, customer, brand, age, flags with their
+//!   evidence and a link to it in the helpdesk.
 //! - `GET /orders/{source}/{external_id}`: one order's timeline — placed,
 //!   paid, shipments, carrier events (exceptions marked), delivery,
 //!   inquiries, refunds — with promised vs actual delivery.
@@ -15,6 +17,7 @@
 //! functions, the same numbers as the JSON API.
 
 use super::{brand_ix, default_brand, panel_config, read};
+use crate::auth::{CurrentUser, Permission};
 use crate::charts::line::{line, Series};
 use crate::charts::Datum;
 use crate::error::PageError;
@@ -62,14 +65,24 @@ pub(crate) async fn catalog(
             active => c.active, unlisted => c.unlisted, draft => c.draft, archived => c.archived, other => c.other,
             missing_images => c.missing_images, missing_description => c.missing_description,
             zero_price => c.zero_price,
-            issues => c.issues.iter().map(|i| json!({
-                "product": i.product, "status": i.status,
-                "issues": i.issues.iter().map(|w| w.replace('_', " ")).collect::<Vec<_>>().join(", "),
-            })).collect::<Vec<_>>(),
+            issues => issue_rows(&c.issues),
+            off_sale_issues => issue_rows(&c.off_sale_issues),
         },
     )
     .map_err(Error::from)?;
     Ok(Html(html))
+}
+
+fn issue_rows(issues: &[panels::catalog::ProductIssues]) -> Vec<serde_json::Value> {
+    issues
+        .iter()
+        .map(|i| {
+            json!({
+                "product": i.product, "status": i.status,
+                "issues": i.issues.iter().map(|w| w.replace('_', " ")).collect::<Vec<_>>().join(", "),
+            })
+        })
+        .collect()
 }
 
 fn series(name: &str, points: &[Point], what: &str, tz: &jiff::tz::TimeZone) -> Series {
@@ -86,53 +99,115 @@ fn series(name: &str, points: &[Point], what: &str, tz: &jiff::tz::TimeZone) -> 
     }
 }
 
+/// `?brand=ID|unattributed|all&page=N|all` for the ticket queue page.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TicketsQuery {
+    brand: Option<String>,
+    page: Option<String>,
+}
+
 pub(crate) async fn tickets(
     State(state): State<AppState>,
-    params: Result<Params<BrandQuery>, Error>,
+    user: CurrentUser,
+    params: Result<Params<TicketsQuery>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(q) = params?;
-    let brand_id = default_brand(&state, q.brand.as_deref())?;
+    // A brand, the unattributed tickets, or all of them (the helpdesk's totals).
+    let view = match q.brand.as_deref().filter(|b| !b.is_empty()) {
+        Some(v @ ("unattributed" | "all")) => v.to_string(),
+        other => default_brand(&state, other)?,
+    };
+    let show_all = q.page.as_deref() == Some("all");
+    let page = match q.page.as_deref() {
+        None | Some("all") => 1,
+        Some(n) => n.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            Error::BadRequest(format!("page must be a number from 1, or all, not {n:?}"))
+        })?,
+    };
     let now = state.now();
     let cfg = panel_config(&state);
-    let (queue, urgent) = {
+    let money = user.can(Permission::ViewRevenue);
+    let (queue, urgent, rest) = {
         let p = read(&state);
-        let b = brand_ix(&p, &state, &brand_id)?;
+        let b =
+            panels::support::view_ix(&p, &view).ok_or_else(|| Error::UnknownBrand(view.clone()))?;
+        let urgent = panels::urgent::urgent_page(&p, &cfg, b, now, page);
+        // "Show all": the pages after the first, behind it.
+        let rest: Vec<_> = if show_all {
+            (2..=urgent.pages)
+                .flat_map(|n| panels::urgent::urgent_page(&p, &cfg, b, now, n).tickets)
+                .collect()
+        } else {
+            vec![]
+        };
         (
             panels::support::queue(&p, b, cfg.week_start, now),
-            panels::urgent::urgent(&p, &cfg, b, now),
+            urgent,
+            rest,
         )
     };
-    let brand = state.brand(&brand_id)?;
-    let (name, tz) = (brand.name.clone(), &brand.time_zone);
+    let (name, tz) = match state.brands.iter().find(|b| b.id.as_str() == view) {
+        Some(brand) => (brand.name.clone(), brand.time_zone.clone()),
+        None => (
+            if view == "all" {
+                "All brands"
+            } else {
+                "Unattributed"
+            }
+            .to_string(),
+            read(&state).ctx.account_zone.clone(),
+        ),
+    };
     let trend = line(
         &format!("{name}: tickets created and resolved per day, last 7 days"),
         &[
-            series("Created", &queue.created_series, "created", tz),
-            series("Resolved", &queue.resolved_series, "resolved", tz),
+            series("Created", &queue.created_series, "created", &tz),
+            series("Resolved", &queue.resolved_series, "resolved", &tz),
         ],
         |m| format!("{m:.0}"),
     );
+    let brand_name = |id: &str| {
+        state
+            .brands
+            .iter()
+            .find(|b| b.id.as_str() == id)
+            .map_or_else(|| "Unattributed".to_string(), |b| b.name.clone())
+    };
     let urgent_rows: Vec<Value> = urgent
         .tickets
         .iter()
+        .chain(rest.iter())
         .map(|t| {
             json!({
+                "subject": if t.subject.is_empty() { "(no subject)" } else { t.subject.as_str() },
+                "customer": if t.customer.is_empty() { NO_VALUE } else { t.customer.as_str() },
+                "brand": brand_name(&t.brand),
                 "opened": age(t.ticket_created_at, now), "at": t.ticket_created_at.to_string(),
+                "badge": t.age_badge, "score": t.score,
                 "order": t.linked_order.clone().unwrap_or_else(|| NO_VALUE.to_string()),
-                "order_href": t.linked_order.as_deref().and_then(|o| order_path(&brand_id, o)),
-                "flags": t.flags.iter().map(|f| json!({"flag": f.flag, "reason": f.reason})).collect::<Vec<_>>(),
+                "order_href": t.linked_order.as_deref().and_then(|o| order_path(&t.brand, o)),
+                // Order values only where the viewer may see revenue.
+                "order_value": t.order_value.filter(|_| money).map(|m| m.display()),
+                "helpdesk_url": t.helpdesk_url,
+                "flags": t.flags.iter().map(|f| json!({"flag": f.flag.replace('_', " "), "reason": f.reason})).collect::<Vec<_>>(),
             })
         })
         .collect();
+    let mut choices = brands(&state);
+    choices.push(("unattributed".into(), "Unattributed".into()));
+    choices.push(("all".into(), "All brands".into()));
     let html = templates::render(
         "tickets.html",
         minijinja::context! {
-            brand => name, brand_id => brand_id, brands => brands(&state),
+            brand => name, brand_id => view, brands => choices,
             open => queue.open, pending => queue.pending,
             created_today => queue.created_today, resolved_today => queue.resolved_today,
             resolved_week => queue.resolved_this_week,
             trend => trend.0,
             urgent => urgent_rows, flagged => urgent.flagged, scanned => urgent.scanned,
+            page => urgent.page, pages => urgent.pages, show_all => show_all,
+            per_page => urgent.per_page,
             unavailable => urgent.unavailable.iter().map(|f| json!({"flag": f.flag, "reason": f.reason})).collect::<Vec<_>>(),
         },
     )

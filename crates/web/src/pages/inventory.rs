@@ -1,6 +1,7 @@
-//! `GET /inventory?brand=&sort=severity|velocity|days_left`: every tracked
-//! variant needing attention, sorted on the server so the links work
-//! without script.
+//! `GET /inventory?brand=&sort=severity|velocity|days_left&status=on_sale|all`:
+//! every tracked variant out of stock or low, sorted on the server so the
+//! links work without script. Products on sale by default; `status=all`
+//! adds drafts and archived products (shown, never alerted).
 
 use super::{brand_ix, format, panel_config, read};
 use crate::error::PageError;
@@ -8,7 +9,7 @@ use crate::params::Params;
 use crate::{templates, AppState, Error};
 use axum::extract::State;
 use axum::response::Html;
-use opsdeck_metrics::panels::inventory::{inventory, Severity};
+use opsdeck_metrics::panels::inventory::{inventory_of, ProductScope, StockAlert};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -16,6 +17,7 @@ use serde::Deserialize;
 pub(crate) struct Query {
     brand: Option<String>,
     sort: Option<String>,
+    status: Option<String>,
 }
 
 pub(crate) async fn page(
@@ -30,6 +32,15 @@ pub(crate) async fn page(
         ))
         .into());
     }
+    let scope = match q.status.as_deref().unwrap_or("on_sale") {
+        "on_sale" => ProductScope::OnSale,
+        "all" => ProductScope::All,
+        other => {
+            return Err(
+                Error::BadRequest(format!("status must be on_sale or all, not {other:?}")).into(),
+            )
+        }
+    };
     let brand_id = match q.brand.as_deref().filter(|b| !b.is_empty()) {
         Some(b) => b.to_string(),
         None => state
@@ -44,7 +55,7 @@ pub(crate) async fn page(
     let mut lines = {
         let p = read(&state);
         let b = brand_ix(&p, &state, &brand_id)?;
-        inventory(&p, &cfg, b, now).alerts
+        inventory_of(&p, &cfg, b, now, scope).alerts
     };
     match sort {
         "velocity" => lines.sort_by(|a, b| b.velocity_per_week.total_cmp(&a.velocity_per_week)),
@@ -52,7 +63,7 @@ pub(crate) async fn page(
             let key = |d: Option<f64>| d.unwrap_or(f64::INFINITY);
             key(a.days_until_stockout).total_cmp(&key(b.days_until_stockout))
         }),
-        _ => lines.sort_by_key(|l| l.severity),
+        _ => lines.sort_by_key(|l| l.stock_state),
     }
     let rows: Vec<_> = lines
         .iter()
@@ -60,7 +71,9 @@ pub(crate) async fn page(
             serde_json::json!({
                 "product": l.product, "variant": l.variant, "sku": l.sku,
                 "quantity": l.quantity, "threshold": l.threshold,
-                "severity": match l.severity { Severity::OutOfStock => "out of stock", Severity::Low => "low", Severity::Healthy => "healthy" },
+                "severity": l.stock_state.label(),
+                "status": l.product_status,
+                "alert": match l.alert { Some(StockAlert::Critical) => "critical", Some(StockAlert::Low) => "low", None => "none" },
                 "velocity": format!("{:.1}", l.velocity_per_week),
                 "days_left": format::days(l.days_until_stockout),
             })
@@ -71,6 +84,7 @@ pub(crate) async fn page(
         "inventory.html",
         minijinja::context! {
             brand => brand.name, brand_id => brand_id, sort => sort, rows => rows,
+            all_statuses => scope == ProductScope::All,
             brands => state.brands.iter().filter(|b| b.launched).map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
         },
     )

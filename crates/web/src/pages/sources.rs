@@ -7,7 +7,6 @@
 //! to the page the button was on (post/redirect/get; works without
 //! script). The form carries the session's CSRF token like every form.
 
-use crate::auth::guard::safe_next;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::{NoParams, Params};
@@ -144,9 +143,6 @@ pub(crate) async fn refresh(
     audit::record_for(&state, &user, "sync.refresh", "sources", json!({})).await?;
     tracing::info!(user = %user.username, "sync refresh requested");
     // Back where the button was, but only to a path on this site.
-    let back = form
-        .back
-        .filter(|b| safe_next(b))
-        .unwrap_or_else(|| "/".into());
+    let back = crate::redirect::target_or_root(form.back.as_deref());
     Ok(Redirect::to(&back))
 }

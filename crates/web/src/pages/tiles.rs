@@ -13,7 +13,7 @@ use crate::charts::{bar, gauge, sparkline, Datum};
 use crate::view::{self, age, count, DashboardPage};
 use crate::{cards, templates, AppState, Error};
 use opsdeck_domain::{Brand, Timestamp};
-use opsdeck_metrics::panels::{self, BrandPanel};
+use opsdeck_metrics::panels;
 use opsdeck_metrics::projection::BrandIx;
 use opsdeck_metrics::projection::Stage;
 use opsdeck_store::SyncState;
@@ -250,6 +250,18 @@ fn projected(
             },
         });
     }
+    // Support tiles list the unattributed tickets and all brands together
+    // after the brands, so their rows add up to the helpdesk's totals.
+    if SUPPORT_TILES.contains(&name) && brands.len() == state.brands.len() {
+        for (b, id, label) in panels::support::account_views() {
+            parts.push(BrandPart {
+                id: id.to_string(),
+                name: label.to_string(),
+                launched: true,
+                body: support_tile_body(&p, &cfg, name, b, label, p.ctx.zone(b), now),
+            });
+        }
+    }
     drop(p);
     Ok(templates::render(
         &format!("tiles/{name}.html"),
@@ -268,11 +280,12 @@ fn stage_name(s: Stage) -> &'static str {
     }
 }
 
-fn day_label(t: Timestamp, brand: &Brand) -> String {
-    t.to_zoned(brand.time_zone.clone())
-        .strftime("%b %-d")
-        .to_string()
+fn day_label(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    t.to_zoned(tz.clone()).strftime("%b %-d").to_string()
 }
+
+/// The tiles whose parts are support views (brands, unattributed, all).
+const SUPPORT_TILES: [&str; 4] = ["queue", "csat", "times", "issues"];
 
 /// The body of a projection-backed tile for one launched brand.
 fn tile_body(
@@ -284,7 +297,6 @@ fn tile_body(
 ) -> serde_json::Value {
     use serde_json::json;
     let brand = p.brand(b);
-    let week = panels::Range::Days { days: 7 };
     match name {
         "pipeline" => {
             let f = panels::fulfillment::fulfillment(p, b, now);
@@ -335,7 +347,7 @@ fn tile_body(
                 "lines": inv.alerts.iter().take(5).map(|l| json!({
                     "product": l.product, "variant": l.variant, "sku": l.sku,
                     "quantity": l.quantity,
-                    "severity": match l.severity { panels::inventory::Severity::OutOfStock => "out of stock", panels::inventory::Severity::Low => "low", _ => "healthy" },
+                    "severity": l.stock_state.label(),
                     "days_left": format::days(l.days_until_stockout),
                 })).collect::<Vec<_>>(),
             })
@@ -349,6 +361,27 @@ fn tile_body(
                 "zero_price": c.zero_price,
             })
         }
+        "queue" | "csat" | "times" | "issues" => {
+            support_tile_body(p, cfg, name, b, &brand.name, &brand.time_zone, now)
+        }
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// The body of a support tile for one view: a brand, the unattributed
+/// tickets or all brands (`label` names it, `tz` is its zone).
+fn support_tile_body(
+    p: &opsdeck_metrics::Projection,
+    cfg: &panels::PanelConfig,
+    name: &str,
+    b: BrandIx,
+    label: &str,
+    tz: &jiff::tz::TimeZone,
+    now: Timestamp,
+) -> serde_json::Value {
+    use serde_json::json;
+    let week = panels::Range::Days { days: 7 };
+    match name {
         "queue" => {
             let q = panels::support::queue(p, b, cfg.week_start, now);
             let pts: Vec<Datum> = q
@@ -356,7 +389,7 @@ fn tile_body(
                 .iter()
                 .map(|pt| {
                     Datum::new(
-                        day_label(pt.t, brand),
+                        day_label(pt.t, tz),
                         pt.value,
                         format!("{:.0} created", pt.value),
                     )
@@ -365,7 +398,7 @@ fn tile_body(
             json!({
                 "open": q.open, "pending": q.pending, "resolved_this_week": q.resolved_this_week,
                 "created_today": q.created_today, "resolved_today": q.resolved_today,
-                "spark": sparkline::sparkline(&format!("{}: tickets created, last 7 days", brand.name), &pts, 0).0,
+                "spark": sparkline::sparkline(&format!("{}: tickets created, last 7 days", label), &pts, 0).0,
             })
         }
         "csat" => {
@@ -382,11 +415,11 @@ fn tile_body(
             let trend: Vec<Datum> = c
                 .trend
                 .iter()
-                .map(|pt| Datum::new(day_label(pt.t, brand), pt.value, format!("{:.2}", pt.value)))
+                .map(|pt| Datum::new(day_label(pt.t, tz), pt.value, format!("{:.2}", pt.value)))
                 .collect();
             json!({
-                "gauge": gauge::gauge(&format!("{}: CSAT, last 30 days", brand.name), c.mean, 1.0, 5.0, &gauge::csat_zones(), &text).0,
-                "trend": sparkline::sparkline(&format!("{}: CSAT 7-day mean, 30 days", brand.name), &trend, 2).0,
+                "gauge": gauge::gauge(&format!("{}: CSAT, last 30 days", label), c.mean, 1.0, 5.0, &gauge::csat_zones(), &text).0,
+                "trend": sparkline::sparkline(&format!("{}: CSAT 7-day mean, 30 days", label), &trend, 2).0,
                 "surveys": c.surveys,
             })
         }
@@ -417,7 +450,7 @@ fn tile_body(
                 })
                 .collect();
             json!({
-                "chart": bar::bars(&format!("{}: top issues, last 7 days", brand.name), &data, 0).0,
+                "chart": bar::bars(&format!("{}: top issues, last 7 days", label), &data, 0).0,
                 "tickets": i.tickets,
             })
         }
@@ -434,25 +467,34 @@ const FEED_GROUPS: usize = 10;
 async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<String, Error> {
     use serde_json::json;
     let cfg = panel_config(state);
+    // The top of the ranked urgent queue: every brand and the unattributed
+    // tickets together when all brands are shown, else the one brand's.
     let mut urgent = Vec::new();
     {
         let p = read(state);
-        for brand in brands.iter().filter(|b| b.launched) {
-            let Some(b) = p.ctx.brand_ix(&brand.id) else {
-                continue;
-            };
-            if let BrandPanel::Live { panel, .. } =
-                &panels::per_brand(&p, Some(b), |b, _| panels::urgent::urgent(&p, &cfg, b, now))[0]
+        let view = match brands {
+            [one] if brands.len() < state.brands.len() => {
+                p.ctx.brand_ix(&one.id).filter(|_| one.launched)
+            }
+            _ => Some(panels::support::ALL_BRANDS),
+        };
+        if let Some(b) = view {
+            for t in panels::urgent::urgent(&p, &cfg, b, now)
+                .tickets
+                .iter()
+                .take(8)
             {
-                for t in panel.tickets.iter().take(5) {
-                    urgent.push(json!({
-                        "brand": brand.name,
-                        "age": format::hours(Some(t.age_hours as f64)),
-                        "order": t.linked_order,
-                        "order_href": t.linked_order.as_deref().and_then(|o| super::drill::order_path(brand.id.as_str(), o)),
-                        "reasons": t.flags.iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
-                    }));
-                }
+                let brand = state.brands.iter().find(|x| x.id.as_str() == t.brand);
+                urgent.push(json!({
+                    "brand": brand.map_or("Unattributed", |x| x.name.as_str()),
+                    "subject": t.subject,
+                    "helpdesk_url": t.helpdesk_url,
+                    "score": t.score,
+                    "age": format::hours(Some(t.age_hours as f64)),
+                    "order": t.linked_order,
+                    "order_href": t.linked_order.as_deref().and_then(|o| super::drill::order_path(&t.brand, o)),
+                    "reasons": t.flags.iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
+                }));
             }
         }
     }

@@ -7,7 +7,7 @@ use super::{brand_ix, format, panel_config, read};
 use crate::charts::line::{line, Series};
 use crate::charts::{donut::donut, heatmap::heatmap, Datum};
 use crate::error::PageError;
-use crate::params::Params;
+use crate::params::{parse_range, Params, PresetDates};
 use crate::view::count;
 use crate::{templates, AppState, Error};
 use axum::extract::State;
@@ -32,22 +32,23 @@ pub(crate) async fn page(
     params: Result<Params<Query>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(q) = params?;
-    let range_name = q
-        .range
-        .as_deref()
-        .filter(|r| !r.is_empty())
-        .unwrap_or("30d");
-    // The custom dates are sent by the form even when a preset is picked.
-    let (from, to) = if range_name == "custom" {
-        (q.from.as_deref(), q.to.as_deref())
-    } else {
-        (None, None)
-    };
-    if range_name == "today" {
+    // The form sends its date fields even when a preset is picked: the
+    // page shows the preset and says which dates it did not use (the API
+    // refuses them); one reading of the parameters for both.
+    let choice = parse_range(
+        q.range.as_deref(),
+        q.from.as_deref(),
+        q.to.as_deref(),
+        "30d",
+        PresetDates::IgnoreAndSay,
+    )?;
+    if choice.range == Range::Today {
         return Err(Error::BadRequest("range must be 7d, 30d, 90d or custom".into()).into());
     }
-    let range =
-        Range::parse(Some(range_name), from, to).map_err(|e| Error::BadRequest(e.to_string()))?;
+    let (range, range_name, notice) = (choice.range, choice.range_name, choice.notice);
+    let custom = matches!(range, Range::Custom { .. });
+    let from = q.from.as_deref().filter(|_| custom);
+    let to = q.to.as_deref().filter(|_| custom);
     let brand_id = match q.brand.as_deref().filter(|b| !b.is_empty()) {
         Some(b) => b.to_string(),
         None => state
@@ -140,7 +141,7 @@ pub(crate) async fn page(
         minijinja::context! {
             brand => brand.name, brand_id => brand_id,
             brands => state.brands.iter().filter(|b| b.launched).map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
-            range => range_name, from => from.unwrap_or(""), to => to.unwrap_or(""),
+            range => range_name, from => from.unwrap_or(""), to => to.unwrap_or(""), notice,
             period => format!("{} – {}", day_date(w.first_day), day_date(w.last_day)),
             inquiries => count(cur.inquiries.max(0) as u64), inquiries_delta => delta(cur.inquiries, prior.inquiries),
             prior_inquiries => count(prior.inquiries.max(0) as u64),

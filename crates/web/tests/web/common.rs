@@ -222,7 +222,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
     // Empty: tests that need numbers in it fill it (see `with_projection`).
     let projection = Arc::new(std::sync::RwLock::new(opsdeck_metrics::Projection::new(
         brands.clone(),
-        Default::default(),
+        opsdeck_metrics::ProjectionRules::default(),
     )));
     AppState {
         store,

@@ -15,7 +15,7 @@ fn source() -> SourceId {
 }
 
 /// Stores a token for `brand` allowed `kinds` and returns its plaintext.
-async fn token(fx: &Fixture, brand: &str, kinds: TokenKinds) -> String {
+pub(crate) async fn token(fx: &Fixture, brand: &str, kinds: TokenKinds) -> String {
     let new = NewApiToken::generate(
         "test platform",
         BrandId::parse(brand).unwrap(),
@@ -84,7 +84,7 @@ pub(crate) fn order_json(id: &str) -> Value {
 }
 
 /// One valid record of every kind that is its own record.
-fn one_of_each() -> Vec<(&'static str, Value)> {
+pub(crate) fn one_of_each() -> Vec<(&'static str, Value)> {
     vec![
         ("orders", order_json("5001")),
         (
@@ -601,4 +601,86 @@ async fn negative_amounts_and_quantities_are_refused() {
     free["total_price"] = json!({"amount": "0.00", "currency": "USD"});
     let (status, body) = post(&fx, "orders", &t, vec![free]).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Issue 11.4 / 11.5: values no merchant has are refused naming the field
+/// and its bound, and nothing of the record is stored.
+#[tokio::test]
+async fn values_beyond_their_bounds_are_refused_naming_field_and_bound() {
+    let fx = Fixture::new().await;
+    let t = token(&fx, "mavena", TokenKinds::All).await;
+    let mut hostile = order_json("1");
+    hostile["name"] = json!("n".repeat(10 * 1024 * 1024));
+    hostile["total_price"] = money("92233720368547758.07");
+    hostile["subtotal_price"] = money(" 49.90");
+    hostile["total_tax"] = money("+1.00");
+    hostile["created_at"] = json!("0000-06-10T12:00:00Z");
+    hostile["processed_at"] = json!("2100-06-10T12:00:00Z");
+    hostile["closed_at"] = json!("2026-06-10T12:00:00+25:00");
+    hostile["line_items"][0]["external_id"] = json!("i".repeat(300));
+    let a = refused(&fx, "orders", Some(&t), batch(vec![hostile]), 422).await;
+    let f = fields(&a);
+    assert_eq!(
+        f,
+        [
+            "records[0].created_at: 0000-06-10T12:00:00Z is outside the accepted years 2000-2099",
+            "records[0].processed_at: 2100-06-10T12:00:00Z is outside the accepted years 2000-2099",
+            "records[0].closed_at: \"2026-06-10T12:00:00+25:00\" has the offset +25:00; offsets run from -12:00 to +14:00",
+            "records[0].total_price.amount: amount 92233720368547758.07 USD is beyond the limit of ±1000000000000.00 USD",
+            "records[0].subtotal_price.amount: amount \" 49.90\" is not a decimal number",
+            "records[0].total_tax.amount: amount \"+1.00\" is not a decimal number",
+        ],
+        "{f:#?}"
+    );
+    // Once the parse errors are gone, the text bounds show, by field.
+    let mut long = order_json("2");
+    long["name"] = json!("n".repeat(10 * 1024 * 1024));
+    long["line_items"][0]["external_id"] = json!("i".repeat(300));
+    long["tags"] = json!(vec!["t"; 5_001]);
+    let a = refused(&fx, "orders", Some(&t), batch(vec![long]), 422).await;
+    assert_eq!(
+        fields(&a),
+        [
+            "records[0].name: is 10485760 bytes long; the limit is 1024 bytes",
+            "records[0].tags: has 5001 items; the limit is 5000",
+            "records[0].line_items[0].external_id: is 300 bytes long; the limit is 255 bytes",
+        ]
+    );
+    // The answer quotes no hostile value whole.
+    assert!(a.to_string().len() < 2_000);
+    // A 10 MB unknown key is named by an excerpt.
+    let mut key = order_json("3");
+    key[&"k".repeat(1_000_000)] = json!(1);
+    let a = refused(&fx, "orders", Some(&t), batch(vec![key]), 422).await;
+    assert!(a.to_string().len() < 2_000, "{}", a.to_string().len());
+    // JSON nested 100,000 deep is refused before it is parsed.
+    let deep = format!(
+        "{{\"records\": [{{\"x\": {}1{}}}]}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let a = refused(&fx, "orders", Some(&t), deep, 400).await;
+    assert_eq!(a["error"], "body JSON nests deeper than 64 levels");
+    // The bounds themselves are accepted.
+    let mut edge = order_json("4");
+    edge["name"] = json!("n".repeat(1_024));
+    edge["total_price"] = money("1000000000000.00");
+    edge["created_at"] = json!("2000-01-01T14:00:00+14:00");
+    let (status, body) = post(&fx, "orders", &t, vec![edge]).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Issue 11.1: an order in another currency than the token's brand is
+/// refused at the door with the reason, and nothing is stored.
+#[tokio::test]
+async fn an_order_in_a_foreign_currency_is_refused_at_the_door() {
+    let fx = Fixture::new().await;
+    let t = token(&fx, "mavena", TokenKinds::All).await;
+    let mut eur = order_json("1");
+    eur["total_price"] = json!({"amount": "49.90", "currency": "EUR"});
+    let a = refused(&fx, "orders", Some(&t), batch(vec![eur]), 422).await;
+    assert_eq!(
+        fields(&a),
+        ["records[0].total_price.currency: EUR differs from the expected USD"]
+    );
 }

@@ -294,13 +294,13 @@ async fn catalog_tickets_and_order_timeline_pages() {
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Catalog issues — Mavena"));
     assert!(
-        html.contains("No product has an issue."),
+        html.contains("No product on sale has an issue."),
         "the fixture has no products"
     );
     let (status, html) = get_as(&fx, &fx.session, "/tickets?brand=kumo").await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Ticket queue — Kumo"));
-    assert!(html.contains("Urgent tickets (0 flagged"), "{html}");
+    assert!(html.contains("Urgent queue (0 flagged"), "{html}");
     assert!(html.contains("tickets created and resolved per day"));
     for bad in [
         "/catalog?brand=nosuch",

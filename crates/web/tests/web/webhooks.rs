@@ -15,17 +15,17 @@ use tokio::sync::Notify;
 use tower::ServiceExt;
 
 const SHOP: &str = "mavena.myshopify.com";
-const SECRET: &str = "current-secret";
+pub(crate) const SECRET: &str = "current-secret";
 const PREVIOUS: &str = "previous-secret";
 
-struct Hook {
+pub(crate) struct Hook {
     router: axum::Router,
     store: Arc<dyn opsdeck_store::Store>,
     wake: Arc<Notify>,
     _guard: opsdeck_store::testing::TempGuard,
 }
 
-async fn hook() -> Hook {
+pub(crate) async fn hook() -> Hook {
     let (store, guard) = sqlite_temp().await;
     let wake = Arc::new(Notify::new());
     let receiver = WebhookReceiver::start(
@@ -56,7 +56,7 @@ fn request(body: &[u8], headers: &[(&str, &str)]) -> Request<Body> {
     r.body(Body::from(body.to_vec())).unwrap()
 }
 
-fn signed(body: &[u8], secret: &str, topic: &str, id: &str) -> Request<Body> {
+pub(crate) fn signed(body: &[u8], secret: &str, topic: &str, id: &str) -> Request<Body> {
     let signature = sign(secret.as_bytes(), body);
     request(
         body,
@@ -73,14 +73,14 @@ fn signed(body: &[u8], secret: &str, topic: &str, id: &str) -> Request<Body> {
 }
 
 impl Hook {
-    async fn send(&self, r: Request<Body>) -> (u16, serde_json::Value) {
+    pub(crate) async fn send(&self, r: Request<Body>) -> (u16, serde_json::Value) {
         let response = self.router.clone().oneshot(r).await.unwrap();
         let status = response.status().as_u16();
         let text = body_text(response).await;
         (status, serde_json::from_str(&text).unwrap_or_default())
     }
 
-    async fn stored(&self) -> Vec<opsdeck_store::StoredWebhook> {
+    pub(crate) async fn stored(&self) -> Vec<opsdeck_store::StoredWebhook> {
         self.store
             .pending_webhooks(ts("2100-01-01T00:00:00Z"), 100)
             .await
@@ -262,4 +262,51 @@ async fn without_configured_webhooks_the_route_is_404() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 404);
+}
+
+/// Issue 11.4: a 60 KB webhook id and JSON nested 100,000 deep were
+/// accepted (the depth then failed in the worker). Both are 400 at the
+/// door naming the bound, and nothing is stored.
+#[tokio::test]
+async fn oversized_headers_and_deep_json_are_400_naming_the_bound() {
+    let h = hook().await;
+    let body = b"{\"id\": 1}";
+    let long_id = "w".repeat(60 * 1024);
+    let (status, json) = h
+        .send(signed(body, SECRET, "orders/updated", &long_id))
+        .await;
+    assert_eq!(status, 400, "{json}");
+    assert_eq!(
+        json["error"],
+        "header x-shopify-webhook-id is 61440 bytes long; the limit is 255 bytes"
+    );
+    let long_topic = format!("orders/{}", "u".repeat(300));
+    let (status, json) = h.send(signed(body, SECRET, &long_topic, "t1")).await;
+    assert_eq!(status, 400, "{json}");
+    assert!(json["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("header x-shopify-topic is 307 bytes long"));
+
+    let deep = format!(
+        "{{\"id\": 1, \"note\": {}0{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let (status, json) = h
+        .send(signed(deep.as_bytes(), SECRET, "orders/updated", "deep"))
+        .await;
+    assert_eq!(status, 400, "{json}");
+    assert_eq!(json["error"], "body JSON nests deeper than 64 levels");
+    // At the bound it is accepted.
+    let ok = format!(
+        "{{\"id\": 1, \"note\": {}0{}}}",
+        "[".repeat(63),
+        "]".repeat(63)
+    );
+    let (status, _) = h
+        .send(signed(ok.as_bytes(), SECRET, "orders/updated", "ok"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(h.stored().await.len(), 1);
 }
