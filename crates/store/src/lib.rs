@@ -52,7 +52,7 @@ pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
 };
 pub use tokens::{
-    ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
+    cut_text, ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
 };
 pub use users::{
     normalize_username, validate_username, AuditCursor, AuditFilter, AuditPage, NewSession,

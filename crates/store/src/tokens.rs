@@ -191,6 +191,69 @@ pub struct AuditEntry {
     pub ip: Option<String>,
 }
 
+/// Characters kept of an audit entry's actor, action, subject and address
+/// (a username is at most 64 characters, an id a few dozen).
+pub const AUDIT_FIELD_CHARS: usize = 200;
+/// Characters kept of each string inside an audit payload.
+pub const AUDIT_PAYLOAD_STRING_CHARS: usize = 1_000;
+/// Bytes an audit payload may take as JSON after its strings are cut; a
+/// larger one (a huge array) is replaced by a note of how large it was.
+pub const AUDIT_PAYLOAD_BYTES: usize = 8 * 1024;
+
+/// `value` cut to `max` characters; a cut value ends with a note of how
+/// many characters were left out, so nobody mistakes it for the whole.
+pub fn cut_text(value: &str, max: usize) -> String {
+    match value.char_indices().nth(max) {
+        None => value.to_string(),
+        Some((end, _)) => {
+            let left = value[end..].chars().count();
+            format!("{}… [{left} more characters]", &value[..end])
+        }
+    }
+}
+
+fn cut_strings(payload: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match payload {
+        J::String(s) => J::String(cut_text(&s, AUDIT_PAYLOAD_STRING_CHARS)),
+        J::Array(items) => J::Array(items.into_iter().map(cut_strings).collect()),
+        J::Object(map) => J::Object(
+            map.into_iter()
+                .map(|(k, v)| (cut_text(&k, AUDIT_FIELD_CHARS), cut_strings(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+impl AuditEntry {
+    /// This entry with every field cut to its bound: what a request sends,
+    /// an attacker chooses, and no entry may grow the log by more than a
+    /// few kilobytes. Every write to the audit log goes through this
+    /// ([`audit_params`]), whoever made the entry.
+    pub fn bounded(&self) -> AuditEntry {
+        let payload = cut_strings(self.payload.clone());
+        let size = payload.to_string().len();
+        let payload = if size <= AUDIT_PAYLOAD_BYTES {
+            payload
+        } else {
+            serde_json::json!({
+                "truncated": true,
+                "bytes": size,
+                "preview": cut_text(&payload.to_string(), AUDIT_PAYLOAD_STRING_CHARS),
+            })
+        };
+        AuditEntry {
+            at: self.at,
+            actor: cut_text(&self.actor, AUDIT_FIELD_CHARS),
+            action: cut_text(&self.action, AUDIT_FIELD_CHARS),
+            subject: cut_text(&self.subject, AUDIT_FIELD_CHARS),
+            payload,
+            ip: self.ip.as_deref().map(|ip| cut_text(ip, AUDIT_FIELD_CHARS)),
+        }
+    }
+}
+
 /// What an ingest request did to its source's health counters.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IngestNote {
@@ -252,8 +315,10 @@ fn token_from_row(row: &Row) -> Result<(ApiToken, String)> {
     Ok((token, row.text(9)?))
 }
 
-/// The parameters of [`AUDIT_INSERT`] for `entry`.
+/// The parameters of [`AUDIT_INSERT`] for `entry`, bounded
+/// ([`AuditEntry::bounded`]).
 pub(crate) fn audit_params(entry: &AuditEntry) -> Vec<Value> {
+    let entry = &entry.bounded();
     vec![
         Value::Int(Some(micros(entry.at))),
         text(&entry.actor),
@@ -478,6 +543,36 @@ fn ingest_note_sql(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_entries_are_bounded_field_by_field() {
+        assert_eq!(cut_text("anna", 200), "anna");
+        let cut = cut_text(&"é".repeat(1_000_000), 200);
+        assert!(cut.starts_with(&"é".repeat(200)));
+        assert!(cut.ends_with("… [999800 more characters]"));
+        let entry = AuditEntry {
+            at: Timestamp::UNIX_EPOCH,
+            actor: "x".repeat(1 << 20),
+            action: "login.failure".into(),
+            subject: "s".repeat(5_000),
+            payload: serde_json::json!({ "username": "x".repeat(1 << 20), "n": 1 }),
+            ip: Some("192.0.2.1".into()),
+        };
+        let b = entry.bounded();
+        assert!(b.actor.len() < 250 && b.subject.len() < 250);
+        assert!(b.payload.to_string().len() < 1_100);
+        assert_eq!(
+            (b.payload["n"].clone(), b.action.as_str()),
+            (serde_json::json!(1), "login.failure")
+        );
+        let many = AuditEntry {
+            payload: serde_json::json!({ "ids": vec!["0123456789"; 10_000] }),
+            ..entry
+        }
+        .bounded();
+        assert_eq!(many.payload["truncated"], true);
+        assert!(many.payload.to_string().len() < 2 * 1024);
+    }
 
     #[test]
     fn generated_tokens_split_back_and_hash_the_secret_only() {

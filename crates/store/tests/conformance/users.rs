@@ -286,4 +286,23 @@ pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
 
     assert_eq!(s.prune_audit(ts("2026-03-12T00:00:00Z")).await.unwrap(), 1);
     assert_eq!(s.search_audit(&all).await.unwrap().len(), 3);
+
+    // Whoever writes an entry, the store keeps it bounded.
+    let huge = AuditEntry {
+        at: ts("2026-06-10T10:00:00Z"),
+        actor: "x".repeat(1 << 20),
+        action: "login.failure".into(),
+        subject: "user:x".into(),
+        payload: serde_json::json!({ "note": "y".repeat(1 << 20) }),
+        ip: None,
+    };
+    s.record_audit(&huge).await.unwrap();
+    let failures = AuditFilter {
+        action: Some("login.failure".into()),
+        ..all.clone()
+    };
+    let stored = &s.search_audit(&failures).await.unwrap()[0];
+    assert!(stored.actor.len() < 250, "{}", stored.actor.len());
+    assert!(stored.actor.ends_with("more characters]"));
+    assert!(stored.payload.to_string().len() < 1_100);
 }

@@ -9,8 +9,9 @@
 //!   `opsdeck-store`: a change and its record commit together.
 //! - [`prune`]: deletes entries past the retention (90 days by default),
 //!   run periodically by the application.
-//! - [`bounded`] / [`bound_payload`]: every field is cut to its bound
-//!   before it is logged or stored, whatever a request sent.
+//! - [`bounded`]: every field is cut to its bound before it is logged or
+//!   stored, whatever a request sent (the bound lives with the store's
+//!   `AuditEntry::bounded`, which every audit write goes through).
 //! - `page`: `GET /audit` (filter by actor, action, date; 100 a page, by
 //!   cursor) and `GET /audit.csv` (admins only; every matching entry,
 //!   streamed; cells go through [`crate::csv::cell`]).
@@ -58,59 +59,14 @@ pub fn scrub(payload: Value) -> Value {
     }
 }
 
-/// Characters kept of the actor, action and subject of an entry (and of
-/// its address): a username is at most 64, an id a few dozen.
-const FIELD_CHARS: usize = 200;
-/// Characters kept of each string inside a payload.
-const PAYLOAD_STRING_CHARS: usize = 1_000;
-/// Bytes a payload may take as JSON after its strings are cut; a larger
-/// one (a huge array) is replaced by a note saying how large it was.
-const PAYLOAD_BYTES: usize = 8 * 1024;
+/// `value` cut to a number of characters, with a note of what was left
+/// out: the store's bound for audit fields, for anything else shown or
+/// logged from a request (a typed username, a page cell).
+pub use opsdeck_store::cut_text as bounded;
 
-/// `value` cut to `max` characters; a cut value ends with a note of how
-/// many characters were left out, so nobody mistakes it for the whole.
-pub fn bounded(value: &str, max: usize) -> String {
-    match value.char_indices().nth(max) {
-        None => value.to_string(),
-        Some((end, _)) => {
-            let left = value[end..].chars().count();
-            format!("{}… [{left} more characters]", &value[..end])
-        }
-    }
-}
-
-fn bound_strings(payload: Value) -> Value {
-    match payload {
-        Value::String(s) => Value::String(bounded(&s, PAYLOAD_STRING_CHARS)),
-        Value::Array(items) => Value::Array(items.into_iter().map(bound_strings).collect()),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (bounded(&k, FIELD_CHARS), bound_strings(v)))
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
-/// A payload as it may be stored: secrets scrubbed, every string cut to
-/// [`PAYLOAD_STRING_CHARS`], and at most [`PAYLOAD_BYTES`] in all.
-pub fn bound_payload(payload: Value) -> Value {
-    let payload = bound_strings(scrub(payload));
-    let size = payload.to_string().len();
-    if size <= PAYLOAD_BYTES {
-        return payload;
-    }
-    serde_json::json!({
-        "truncated": true,
-        "bytes": size,
-        "preview": bounded(&payload.to_string(), PAYLOAD_STRING_CHARS),
-    })
-}
-
-/// Writes one audit entry at the injected clock's now. Every field is cut
-/// to its bound first (see [`bounded`], [`bound_payload`]): what a request
-/// sends, an attacker chooses, and neither the log nor the database may
-/// grow by more than a few kilobytes per entry.
+/// Writes one audit entry at the injected clock's now: secrets scrubbed,
+/// every field cut to its bound ([`AuditEntry::bounded`], which the store
+/// applies to every entry anyway) before it is logged or stored.
 pub async fn record(
     state: &AppState,
     actor: &str,
@@ -121,12 +77,13 @@ pub async fn record(
 ) -> Result<(), Error> {
     let entry = AuditEntry {
         at: state.now(),
-        actor: bounded(actor, FIELD_CHARS),
-        action: bounded(action, FIELD_CHARS),
-        subject: bounded(subject, FIELD_CHARS),
-        payload: bound_payload(payload),
-        ip: ip.map(|ip| bounded(&ip, FIELD_CHARS)),
-    };
+        actor: actor.to_string(),
+        action: action.to_string(),
+        subject: subject.to_string(),
+        payload: scrub(payload),
+        ip,
+    }
+    .bounded();
     state.store.record_audit(&entry).await?;
     tracing::info!(actor = %entry.actor, action = %entry.action, subject = %entry.subject, "audited");
     Ok(())
@@ -184,30 +141,6 @@ pub(crate) fn router() -> Router<AppState> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn fields_and_payloads_are_bounded() {
-        assert_eq!(bounded("anna", 200), "anna");
-        let long = "é".repeat(1_000_000);
-        let cut = bounded(&long, 200);
-        assert!(cut.starts_with(&"é".repeat(200)));
-        assert!(
-            cut.ends_with("… [999800 more characters]"),
-            "{}",
-            &cut[390..]
-        );
-        let p = bound_payload(json!({ "username": "x".repeat(1 << 20), "n": 1 }));
-        assert!(p.to_string().len() < 1_100, "{}", p.to_string().len());
-        assert_eq!(p["n"], 1);
-        let many = bound_payload(json!({ "ids": vec!["0123456789"; 10_000] }));
-        assert_eq!(many["truncated"], true);
-        assert!(many.to_string().len() < 2 * 1024);
-        assert_eq!(
-            bound_payload(json!({ "password": "hunter2hunter2" })),
-            json!({ "password": "[redacted]" }),
-            "still scrubbed"
-        );
-    }
 
     #[test]
     fn secrets_are_scrubbed_at_any_depth() {

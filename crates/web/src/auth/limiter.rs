@@ -24,8 +24,10 @@
 //! With several instances behind a load balancer each counts separately, so
 //! the effective limits are at most instances × the configured ones; still
 //! a bound, and it needs no write per failed login. Maps are swept of
-//! expired entries once they pass [`SWEEP_ABOVE`] keys, so a flood of
-//! random usernames or addresses cannot grow memory without bound.
+//! expired entries once they pass [`SWEEP_ABOVE`] keys (and then only when
+//! they have doubled since the last sweep, so a flood of live keys cannot
+//! make every request walk the whole map), so a flood of random usernames
+//! or addresses cannot grow memory without bound.
 
 use opsdeck_domain::Timestamp;
 use std::collections::{BTreeSet, HashMap};
@@ -85,6 +87,13 @@ impl Default for RateLimits {
 
 /// Entries beyond this many are swept of expired ones.
 const SWEEP_ABOVE: usize = 10_000;
+
+/// Whether a map of `len` keys, `floor` keys after its last sweep, is due a
+/// sweep: past [`SWEEP_ABOVE`] and twice its last size, so sweeping costs
+/// amortised O(1) per insert however many keys stay live.
+fn sweep_due(len: usize, floor: usize) -> bool {
+    len > SWEEP_ABOVE.max(floor.saturating_mul(2))
+}
 /// Addresses remembered per attacked username (for the report).
 const ADDRESSES_KEPT: usize = 32;
 
@@ -158,6 +167,8 @@ struct State {
     users: HashMap<String, UserFailures>,
     buckets: HashMap<String, Bucket>,
     streams: HashMap<String, u32>,
+    /// Sizes after each map's last sweep (pairs, users, buckets).
+    swept: [usize; 3],
 }
 
 /// The shared abuse-limit state (`AppState::auth.limiter`).
@@ -222,11 +233,13 @@ impl Limiter {
     pub(crate) fn login_failed(&self, username: &str, ip: &str, now: Timestamp) -> FailureNote {
         let window = self.memory();
         let mut state = self.state();
-        if state.pairs.len() > SWEEP_ABOVE {
+        if sweep_due(state.pairs.len(), state.swept[0]) {
             state.pairs.retain(|_, p| since(now, p.last_at) < window);
+            state.swept[0] = state.pairs.len();
         }
-        if state.users.len() > SWEEP_ABOVE {
+        if sweep_due(state.users.len(), state.swept[1]) {
             state.users.retain(|_, u| since(now, u.last_at) < window);
+            state.swept[1] = state.users.len();
         }
         let pair = state
             .pairs
@@ -304,11 +317,12 @@ impl Limiter {
         let capacity = f64::from(per_minute.max(1));
         let per_second = capacity / 60.0;
         let mut state = self.state();
-        if state.buckets.len() > SWEEP_ABOVE {
+        if sweep_due(state.buckets.len(), state.swept[2]) {
             // A bucket idle for a minute is full again: forget it.
             state
                 .buckets
                 .retain(|_, b| since(now, b.at) < Duration::from_secs(60));
+            state.swept[2] = state.buckets.len();
         }
         let bucket = state.buckets.entry(key.to_string()).or_insert(Bucket {
             tokens: capacity,
@@ -487,6 +501,23 @@ mod tests {
                 .unwrap()
                 .worth_telling
         );
+    }
+
+    #[test]
+    fn sweeps_forget_expired_keys_and_stay_rare_while_keys_are_live() {
+        let l = limiter();
+        for i in 0..=SWEEP_ABOVE {
+            l.login_attempt(&format!("10.0.{}.{}", i / 256, i % 256), at(0))
+                .unwrap();
+        }
+        // A minute later every bucket is full again: the next new key
+        // sweeps them all away.
+        l.login_attempt("192.0.2.1", at(61)).unwrap();
+        assert_eq!(l.state().buckets.len(), 1);
+        assert!(!sweep_due(SWEEP_ABOVE, 0));
+        assert!(sweep_due(SWEEP_ABOVE + 1, 0));
+        assert!(!sweep_due(15_000, 10_000), "live keys: wait until doubled");
+        assert!(sweep_due(20_001, 10_000));
     }
 
     #[test]

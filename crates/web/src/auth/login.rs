@@ -16,7 +16,7 @@
 //! notice of how many failed attempts, from how many addresses, came
 //! since their last login.
 
-use super::limiter::RetryAfter;
+use super::limiter::{AttackReport, FailureNote, RetryAfter};
 use super::session::{self, cookie, set_cookie, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use super::{ClientInfo, CurrentUser};
 use crate::error::PageError;
@@ -175,6 +175,58 @@ fn throttled(
     Ok(response)
 }
 
+/// Writes what one failed login adds to the audit log: the failure,
+/// collapsed (the first of this name from this address, then at 2, 4, 8,
+/// … with the count so far), and once per window the attack on the
+/// account — only for a name an account could have, so a flood of
+/// garbage names is one counter, not an account under attack.
+async fn audit_failure(
+    state: &AppState,
+    actor: &str,
+    ip: Option<String>,
+    reason: &str,
+    note: &FailureNote,
+    valid_name: bool,
+) -> Result<(), Error> {
+    let subject = format!("user:{actor}");
+    if note.audit {
+        let payload = json!({ "reason": reason, "failures": note.pair_failures });
+        audit::record(state, actor, ip.clone(), "login.failure", &subject, payload).await?;
+    }
+    if note.attack && valid_name {
+        let minutes = state.auth.config.login_limits.lockout.as_secs() / 60;
+        tracing::warn!(user = %actor, failures = note.user_failures, addresses = note.addresses, "login: account under attack");
+        let payload = json!({
+            "failures": note.user_failures,
+            "addresses": note.addresses,
+            "window_minutes": minutes,
+        });
+        audit::record(state, actor, ip, "login.under_attack", &subject, payload).await?;
+    }
+    Ok(())
+}
+
+/// The page a logged-in owner sees before going on to `next` when their
+/// account had failed logins worth telling about.
+fn attack_notice(username: &str, next: &str, a: &AttackReport) -> Result<Response, Error> {
+    let utc = |t: opsdeck_domain::Timestamp| {
+        t.to_zoned(jiff::tz::TimeZone::UTC)
+            .strftime("%Y-%m-%d %H:%M UTC")
+            .to_string()
+    };
+    let html = templates::render(
+        "login_notice.html",
+        minijinja::context! {
+            username, next,
+            failures => a.failures,
+            addresses => a.addresses,
+            first => utc(a.first_at),
+            last => utc(a.last_at),
+        },
+    )?;
+    Ok(Html(html).into_response())
+}
+
 async fn submit(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
@@ -244,38 +296,7 @@ async fn submit(
     };
     if let Some(reason) = reason {
         let note = limiter.login_failed(&user_key, &address, now);
-        if note.audit {
-            // Collapsed: the first failure of this name from this address,
-            // then at 2, 4, 8, … with the count so far.
-            audit::record(
-                &state,
-                &actor,
-                ip.clone(),
-                "login.failure",
-                &format!("user:{actor}"),
-                json!({ "reason": reason, "failures": note.pair_failures }),
-            )
-            .await?;
-        }
-        // Only a name an account could have is reported: a flood of
-        // garbage names is one counter, not an account under attack.
-        if note.attack && valid_name {
-            let minutes = state.auth.config.login_limits.lockout.as_secs() / 60;
-            tracing::warn!(user = %actor, failures = note.user_failures, addresses = note.addresses, "login: account under attack");
-            audit::record(
-                &state,
-                &actor,
-                ip.clone(),
-                "login.under_attack",
-                &format!("user:{actor}"),
-                json!({
-                    "failures": note.user_failures,
-                    "addresses": note.addresses,
-                    "window_minutes": minutes,
-                }),
-            )
-            .await?;
-        }
+        audit_failure(&state, &actor, ip, reason, &note, valid_name).await?;
         tracing::info!(user = %actor, reason, failures = note.pair_failures, "login refused");
         return form(
             &state,
@@ -307,21 +328,7 @@ async fn submit(
     let secure = state.auth.config.secure_cookies.applies(&client);
     let mut response = match attacked.filter(|a| a.worth_telling) {
         // The owner hears what happened before going on.
-        Some(a) => {
-            let tz = jiff::tz::TimeZone::UTC;
-            let html = templates::render(
-                "login_notice.html",
-                minijinja::context! {
-                    username, next,
-                    failures => a.failures,
-                    addresses => a.addresses,
-                    first => a.first_at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M UTC").to_string(),
-                    last => a.last_at.to_zoned(tz).strftime("%Y-%m-%d %H:%M UTC").to_string(),
-                },
-            )
-            .map_err(Error::from)?;
-            Html(html).into_response()
-        }
+        Some(a) => attack_notice(&username, &next, &a)?,
         None => Redirect::to(&next).into_response(),
     };
     let h = response.headers_mut();
