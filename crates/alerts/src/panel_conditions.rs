@@ -9,7 +9,7 @@
 use crate::observation::{Figure, Observation};
 use crate::rules::Condition;
 use opsdeck_domain::Brand;
-use opsdeck_metrics::panels::inventory::StockAlert;
+use opsdeck_metrics::panels::inventory::{stock_alert, StockAlert};
 use opsdeck_metrics::panels::BrandDashboard;
 
 /// Observations of a panel-backed condition; `None` for the other kinds.
@@ -84,7 +84,10 @@ pub fn observe_panels(
             for line in d.inventory.alerts.iter().filter(|l| l.alert == Some(want)) {
                 let name = line.sku.clone().unwrap_or_else(|| line.variant.clone());
                 let mut o = base(&format!("sku:{name}"), "#inventory");
-                let limit = if line.quantity <= critical {
+                // The level before any dropship lowering, for the words.
+                let level = stock_alert(line.stock_state, line.quantity, critical, None);
+                let at_critical = level == Some(StockAlert::Critical);
+                let limit = if at_critical {
                     critical
                 } else {
                     line.threshold
@@ -100,23 +103,18 @@ pub fn observe_panels(
                     .days_until_stockout
                     .map(|d| format!(", about {d:.1} days until it runs out"))
                     .unwrap_or_default();
-                let lowered =
-                    if d.inventory.dropship_handling.is_some() && line.quantity <= critical {
-                        " (a dropship brand: alerted one tier lower)"
-                    } else {
-                        ""
-                    };
+                let lowered = if line.alert != level {
+                    " (a dropship brand: alerted one tier lower)"
+                } else {
+                    ""
+                };
                 o.why = format!(
                     "{} ({}) has {} units left, {}{cover}; {} at {limit} or fewer{lowered}.",
                     line.product,
                     line.variant,
                     line.quantity,
                     line.stock_state.label(),
-                    if line.quantity <= critical {
-                        "critical"
-                    } else {
-                        "low"
-                    },
+                    if at_critical { "critical" } else { "low" },
                 );
                 out.push(o);
             }

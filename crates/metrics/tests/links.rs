@@ -196,7 +196,14 @@ fn urgent_flags_from_kept_facts_equal_flagging_every_open_ticket() {
             let mut got: Vec<String> = all.iter().map(|t| t.ticket_id.clone()).collect();
             let mut want: Vec<String> = shown
                 .iter()
-                .map(|k| p.support.tickets[k].external_id.to_string())
+                .map(|k| {
+                    p.support.tickets[k]
+                        .text
+                        .as_ref()
+                        .unwrap()
+                        .external_id
+                        .to_string()
+                })
                 .collect();
             got.sort();
             want.sort();

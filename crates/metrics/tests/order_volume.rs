@@ -288,7 +288,7 @@ fn an_order_in_another_currency_is_left_out_and_named_not_an_error() {
         cancelled: false,
     };
     let without = order_volume(&mavena(), &facts, ts(NOW), Weekday::Monday).unwrap();
-    facts.push(euro.clone());
+    facts.push(euro);
     facts.push(euro);
     let with = order_volume(&mavena(), &facts, ts(NOW), Weekday::Monday).unwrap();
     let ((t0, _, _), (t1, w1, m1)) = (cards(&without), cards(&with));

@@ -315,11 +315,12 @@ fn row(
         flag("social_channel", "public social channel".into());
     }
     let currency = p.ctx.brands.get(usize::from(b)).map(|x| x.currency);
+    let text = t.text.as_deref().cloned().unwrap_or_default();
     let age_hours = (now_s - created) / 3600;
     UrgentTicket {
-        ticket_id: t.external_id.to_string(),
-        subject: t.subject_text.to_string(),
-        customer: t.customer.to_string(),
+        ticket_id: text.external_id.to_string(),
+        subject: text.subject.to_string(),
+        customer: text.customer.to_string(),
         brand: p
             .ctx
             .brands
@@ -335,7 +336,7 @@ fn row(
         helpdesk_url: cfg
             .helpdesk_ticket_url
             .as_ref()
-            .filter(|_| !t.external_id.is_empty())
-            .map(|base| format!("{base}{}", t.external_id)),
+            .filter(|_| !text.external_id.is_empty())
+            .map(|base| format!("{base}{}", text.external_id)),
     }
 }

@@ -57,11 +57,18 @@ pub struct TicketRow {
     /// Subject (and excerpt) classification: cluster, detail, words.
     pub subject: Classified,
     pub messages: Vec<MessageSummary>,
-    /// What an agent reads in the urgent queue: the helpdesk's ticket id
-    /// (for the link that opens it), the subject and the customer (name,
-    /// else e-mail).
+    /// What an agent reads in the urgent queue, kept while the ticket is
+    /// open (a closed one needs none: 8 bytes instead of ~100).
+    pub text: Option<Box<TicketText>>,
+}
+
+/// An open ticket's words for the urgent queue: the helpdesk's ticket id
+/// (for the link that opens it), the subject and the customer (name, else
+/// e-mail).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TicketText {
     pub external_id: Box<str>,
-    pub subject_text: Box<str>,
+    pub subject: Box<str>,
     pub customer: Box<str>,
 }
 
@@ -221,21 +228,20 @@ impl SupportState {
             .as_ref()
             .and_then(|b| ctx.brand_ix(b))
             .unwrap_or(NO_BRAND);
-        row.external_id = t.external_id.as_str().into();
-        row.subject_text = t.subject.as_deref().unwrap_or("").trim().into();
-        row.customer = t
-            .customer
-            .as_ref()
-            .and_then(|c| {
+        row.open = t.status != TicketStatus::Closed;
+        row.text = row.open.then(|| {
+            let customer = t.customer.as_ref().and_then(|c| {
                 c.name
                     .as_deref()
                     .filter(|n| !n.trim().is_empty())
                     .or(c.email.as_deref())
+            });
+            Box::new(TicketText {
+                external_id: t.external_id.as_str().into(),
+                subject: t.subject.as_deref().unwrap_or("").trim().into(),
+                customer: customer.unwrap_or("").trim().into(),
             })
-            .unwrap_or("")
-            .trim()
-            .into();
-        row.open = t.status != TicketStatus::Closed;
+        });
         row.hidden = t.is_hidden();
         row.social = t.channel.is_social();
         row.created = t.created_at.as_second();
