@@ -14,7 +14,7 @@ use opsdeck_sources::sync::{
 };
 use opsdeck_store::Store;
 use opsdeck_web::ingest::IngestCommits;
-use opsdeck_web::{AppState, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
+use opsdeck_web::{AppState, GorgiasIntake, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,7 +103,7 @@ fn webhook_shops(config: &Config) -> (Vec<ShopWebhookSecrets>, WebhookShops) {
     (secrets, WebhookShops::new(contexts))
 }
 
-/// The helpdesk jobs: tickets (with messages), then surveys, sharing one
+/// The helpdesk jobs: tickets, then messages, then surveys, sharing one
 /// client (and so one pacing of the account's call limit).
 pub fn gorgias_jobs(config: &Config) -> anyhow::Result<Vec<GorgiasJob>> {
     let Some(g) = &config.gorgias else {
@@ -119,6 +119,8 @@ pub fn gorgias_jobs(config: &Config) -> anyhow::Result<Vec<GorgiasJob>> {
         max_retries: 6,
         overlap: Duration::from_secs(5 * 60),
         backoff_base: Duration::from_millis(500),
+        rate_window: opsdeck_sources::gorgias::client::WINDOW,
+        survey_lookback: opsdeck_sources::gorgias::client::DEFAULT_SURVEY_LOOKBACK,
     };
     let client = GorgiasClient::new(settings).context("cannot build the Gorgias client")?;
     let order_sources = config.shopify.iter().map(|s| s.source.clone()).collect();
@@ -241,7 +243,10 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
     let mut jobs: Vec<WorkerJob> = sync_jobs(config)?.into_iter().map(Into::into).collect();
-    jobs.extend(gorgias_jobs(config)?.into_iter().map(WorkerJob::from));
+    let helpdesk_jobs = gorgias_jobs(config)?;
+    // The helpdesk's events are attributed by the connector its sync uses.
+    let helpdesk = helpdesk_jobs.first().map(|j| j.connector.clone());
+    jobs.extend(helpdesk_jobs.into_iter().map(WorkerJob::from));
     let addr = listener.local_addr()?;
     let (stop, stop_rx) = watch::channel(false);
 
@@ -264,12 +269,26 @@ pub async fn start(
     ));
     // Webhooks: received into the inbox by the web server, applied by the
     // inbox worker, which the receiver wakes after each commit.
-    let (secrets, shops) = webhook_shops(config);
-    let (webhooks, inbox) = if secrets.is_empty() {
+    let (secrets, mut shops) = webhook_shops(config);
+    let gorgias_intake = config.gorgias.as_ref().and_then(|g| {
+        g.webhook_secret.clone().map(|secret| GorgiasIntake {
+            source: g.source.clone(),
+            secret,
+        })
+    });
+    if let (Some(_), Some(connector)) = (&gorgias_intake, helpdesk) {
+        shops = shops.with_helpdesk(connector);
+    }
+    let (webhooks, inbox) = if secrets.is_empty() && gorgias_intake.is_none() {
         (None, None)
     } else {
         let wake = Arc::new(Notify::new());
-        let receiver = WebhookReceiver::start(store.clone(), secrets, wake.clone());
+        let receiver = WebhookReceiver::start_with_gorgias(
+            store.clone(),
+            secrets,
+            gorgias_intake,
+            wake.clone(),
+        );
         let inbox = tokio::spawn(run_inbox_loop_notifying(
             store.clone(),
             Arc::new(shops),

@@ -35,8 +35,9 @@
 //! - `server`: the axum router, authentication and headers.
 //! - `webhooks`: `webhooks.json` subscriptions and signed deliveries of changes.
 //! - `gorgias`: the fake Gorgias helpdesk shared by the brands (ticket plans,
-//!   JSON, `/gorgias/api/...` with Basic auth, its own 40-per-20-s limit and
-//!   the same fault plan).
+//!   JSON, `/gorgias/api/...` with Basic auth, its own 40-per-20-s limit
+//!   (on in the demo too), account-wide message and survey lists with
+//!   cursors, and the same fault plan).
 
 mod brands;
 mod catalog;
@@ -141,13 +142,23 @@ impl Simulator {
     /// Moves the clock forward (never back): new orders arrive, planned
     /// shipments, deliveries, cancellations and refunds happen, `updated_at` moves.
     /// Each change is also sent as a signed webhook to the addresses
-    /// subscribed to its topic (see `webhooks`).
+    /// subscribed to its topic (see `webhooks`), and each helpdesk change
+    /// as an event of its HTTP integration, once set up.
     pub fn advance_to(&self, now: jiff::Timestamp) {
         let mut world = self.lock();
         let before = webhooks::snapshot(&world);
+        let helpdesk_before = world.now;
         world.advance_to(now.as_second());
         if let Some(before) = before {
             webhooks::enqueue_changes(&mut world, before);
+        }
+        if world.helpdesk.integration.url.is_some() && world.now > helpdesk_before {
+            let events = gorgias::hooks::events(&world.helpdesk, helpdesk_before, world.now);
+            let integration = &mut world.helpdesk.integration;
+            integration
+                .outbox
+                .extend(events.into_iter().map(|(_, body)| body));
+            integration.wake.notify_one();
         }
     }
 
@@ -163,9 +174,31 @@ impl Simulator {
         world.fault_counter = 0;
     }
 
-    /// The leaky bucket (on by default); off lets benchmarks run unthrottled.
+    /// The shops' leaky buckets (on by default); off lets benchmarks run
+    /// unthrottled. The helpdesk's limit is apart:
+    /// [`Simulator::set_gorgias_rate_limit`].
     pub fn set_rate_limit(&self, enabled: bool) {
         self.lock().rate_limit = enabled;
+    }
+
+    /// Gorgias's call limit, 40 calls per 20 s (on by default, in the demo
+    /// too); off only for tests of something else than the helpdesk's cost.
+    pub fn set_gorgias_rate_limit(&self, enabled: bool) {
+        self.lock().helpdesk.limit.enabled = enabled;
+    }
+
+    /// Runs the helpdesk's call limit on a faster clock: the same 40 calls,
+    /// draining over `window` instead of 20 s (tests: a sync that takes
+    /// minutes against Gorgias pays every call and takes a second).
+    /// `Retry-after` then carries fractions of a second.
+    pub fn set_gorgias_window(&self, window: std::time::Duration) {
+        self.lock().helpdesk.limit.window = window.max(std::time::Duration::from_millis(1));
+    }
+
+    /// Helpdesk calls refused with 429 by its call limit (injected faults
+    /// not included).
+    pub fn gorgias_refused_count(&self) -> u64 {
+        self.lock().helpdesk.limit.refused
     }
 
     /// Every order of the shop (oldest first), exactly as `orders/{id}.json` renders it.

@@ -67,7 +67,7 @@ pub mod webhooks;
 pub use alert_rules::AlertRules;
 pub use api::openapi::OPENAPI_DOCUMENT;
 pub use error::Error;
-pub use webhooks::{ShopWebhookSecrets, WebhookReceiver};
+pub use webhooks::{GorgiasIntake, ShopWebhookSecrets, WebhookReceiver};
 
 use axum::http::StatusCode;
 use axum::Router;

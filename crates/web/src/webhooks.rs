@@ -26,6 +26,13 @@
 //! to a single writer task that inserts everything queued since its last
 //! commit in one transaction (group commit). Each handler still answers only
 //! after the commit holding its event returns.
+//!
+//! `POST /webhooks/gorgias` ([`gorgias`]) takes the helpdesk's events into
+//! the same inbox through the same writer.
+
+mod gorgias;
+
+pub use gorgias::GorgiasIntake;
 
 use crate::AppState;
 use axum::body::Bytes;
@@ -97,6 +104,8 @@ type Reply = oneshot::Sender<Result<InsertOutcome, String>>;
 /// writer, and the signal that wakes the inbox worker.
 pub struct WebhookReceiver {
     shops: HashMap<String, ShopWebhookSecrets>,
+    /// The helpdesk whose events `/webhooks/gorgias` accepts, if any.
+    gorgias: Option<GorgiasIntake>,
     queue: mpsc::Sender<(InboxEvent, Reply)>,
     notify: Arc<Notify>,
 }
@@ -110,6 +119,16 @@ impl WebhookReceiver {
         shops: Vec<ShopWebhookSecrets>,
         notify: Arc<Notify>,
     ) -> Arc<Self> {
+        Self::start_with_gorgias(store, shops, None, notify)
+    }
+
+    /// [`WebhookReceiver::start`], also accepting the helpdesk's events.
+    pub fn start_with_gorgias(
+        store: Arc<dyn Store>,
+        shops: Vec<ShopWebhookSecrets>,
+        gorgias: Option<GorgiasIntake>,
+        notify: Arc<Notify>,
+    ) -> Arc<Self> {
         let (queue, rx) = mpsc::channel(QUEUE);
         tokio::spawn(write_groups(store, rx, notify.clone()));
         let shops = shops
@@ -118,6 +137,7 @@ impl WebhookReceiver {
             .collect();
         Arc::new(WebhookReceiver {
             shops,
+            gorgias,
             queue,
             notify,
         })
@@ -242,10 +262,12 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
 }
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route(
-        "/webhooks/shopify",
-        post(receive).layer(DefaultBodyLimit::max(MAX_BODY)),
-    )
+    Router::new()
+        .route(
+            "/webhooks/shopify",
+            post(receive).layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
+        .merge(gorgias::router())
 }
 
 fn answer(status: StatusCode, key: &str, text: &str) -> Response {

@@ -87,7 +87,12 @@ subdomain = "acme"                 # acme.gorgias.com
 user = "ops@example.com"
 api_key_env = "OPSDECK_GORGIAS_API_KEY"
 # base_url = "https://acme.gorgias.com"            # default; point at a proxy or the simulator
-sync_every = "15m"                 # tickets (with their messages), then surveys
+sync_every = "15m"                 # tickets, then messages, then surveys
+# Near real time: a Gorgias HTTP integration (Settings > HTTP integrations)
+# POSTs ticket-created, ticket-updated and ticket-message-created events to
+# https://<opsdeck>/webhooks/gorgias?secret=<secret> (or with the header
+# X-Opsdeck-Secret: <secret>); see README "Gorgias events" for its body.
+# webhook_secret_env = "OPSDECK_GORGIAS_WEBHOOK_SECRET"
 
 # Which brand a ticket belongs to: the first rule that matches wins. A ticket
 # no rule claims is shown as "unattributed" (never dropped).

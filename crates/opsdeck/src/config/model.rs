@@ -133,6 +133,10 @@ pub struct GorgiasConfig {
     /// `[[gorgias.attribution]]` rules, first match wins; a ticket no rule
     /// claims stays unattributed (visible, never dropped).
     pub attribution: Vec<opsdeck_sources::AttributionRule>,
-    /// How often tickets (with messages) and surveys are synced.
+    /// How often tickets, messages and surveys are synced.
     pub every: Duration,
+    /// The secret the helpdesk's HTTP integration sends to
+    /// `/webhooks/gorgias` (`?secret=` or `X-Opsdeck-Secret`); without it
+    /// the endpoint answers 404 and only the polling sync runs.
+    pub webhook_secret: Option<Secret>,
 }

@@ -414,6 +414,12 @@ fn parse_gorgias(
     });
     let user = s.req_str("user");
     let api_key = secret_value(s, secrets, "api_key", "the Gorgias API key");
+    let webhook_secret = secret_value(
+        s,
+        secrets,
+        "webhook_secret",
+        "the secret of the Gorgias HTTP integration",
+    );
     if api_key.is_none() && !has_secret_key(s, "api_key") {
         s.section_problem(
             "api_key_env",
@@ -447,6 +453,7 @@ fn parse_gorgias(
         api_key: api_key?,
         attribution,
         every,
+        webhook_secret,
     })
 }
 

@@ -332,6 +332,28 @@ fn gorgias_attribution_rules_parse_and_problems_name_line_and_key() {
 }
 
 #[test]
+fn gorgias_webhook_secret_comes_from_the_environment_only() {
+    let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
+    assert!(config.gorgias.as_ref().unwrap().webhook_secret.is_none());
+    let with = |line: &str| {
+        EXAMPLE_CONFIG.replace(
+            "api_key_env = \"OPSDECK_GORGIAS_API_KEY\"",
+            &format!("api_key_env = \"OPSDECK_GORGIAS_API_KEY\"\n{line}"),
+        )
+    };
+    let text = with("webhook_secret_env = \"OPSDECK_ALERT_WEBHOOK_SECRET\"");
+    let config = parse_config(&text, &env()).unwrap();
+    let secret = config.gorgias.unwrap().webhook_secret.unwrap();
+    assert_eq!(secret.expose(), "whsec-value-9");
+    let found = problems(&with("webhook_secret = \"in-the-file\""));
+    let literal = found
+        .iter()
+        .find(|p| p.key == "gorgias.webhook_secret")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(!literal.message.contains("in-the-file"), "{literal:?}");
+}
+
+#[test]
 fn reporting_rates_parse_into_millionths() {
     let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
     assert_eq!(

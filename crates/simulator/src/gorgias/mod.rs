@@ -16,6 +16,8 @@
 //! where-is-my-order questions quoting real order names of the simulated
 //! shops, and a few tickets that carry nothing to tell their brand.
 
+pub(crate) mod hooks;
+pub(crate) mod limit;
 pub(crate) mod plan;
 pub(crate) mod server;
 pub(crate) mod wire;

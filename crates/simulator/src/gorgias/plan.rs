@@ -3,8 +3,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::limit::CallLimit;
 use super::{CHANNELS, DESKS};
-use crate::rate_limit::LeakyBucket;
 use crate::rhythm::{log_normal, mix};
 use crate::world::Shop;
 
@@ -147,8 +147,11 @@ pub(crate) struct Helpdesk {
     pub user: String,
     pub api_key: String,
     pub tickets: Vec<Ticket>,
-    pub bucket: LeakyBucket,
+    /// Gorgias's call limit, independent of the shops' buckets.
+    pub limit: CallLimit,
     pub requests: u64,
+    /// The HTTP integration events are POSTed through, once set up.
+    pub integration: super::hooks::Integration,
 }
 
 /// A customer of a shop (so the linked-order rule can find them) with the
@@ -245,8 +248,9 @@ impl Helpdesk {
             user: super::USER.to_string(),
             api_key: format!("gorgias_{key_bits:016x}"),
             tickets,
-            bucket: LeakyBucket::default(),
+            limit: CallLimit::default(),
             requests: 0,
+            integration: Default::default(),
         }
     }
 }

@@ -4,13 +4,24 @@
 
 use serde_json::{json, Value};
 
-use super::plan::{Author, Ticket, AGENTS};
+use super::plan::{Author, PlannedMessage, PlannedSurvey, Ticket, AGENTS};
 use super::{integration_id, CHANNELS, DESKS, SHARED_ADDRESS};
 use crate::rhythm::mix;
 
+/// The microseconds [`datetime`] adds to a whole second.
+fn micros(seconds: i64, salt: u64) -> u64 {
+    mix(salt ^ seconds as u64) % 1_000_000
+}
+
+/// The instant [`datetime`] renders, in microseconds: what a listing
+/// ordered by that time sorts on.
+pub(crate) fn instant(seconds: i64, salt: u64) -> i64 {
+    seconds * 1_000_000 + micros(seconds, salt) as i64
+}
+
 /// `2024-02-14T21:30:50.201204+00:00` (or without the offset when `naive`).
 pub(crate) fn datetime(seconds: i64, salt: u64, naive: bool) -> String {
-    let micros = mix(salt ^ seconds as u64) % 1_000_000;
+    let micros = micros(seconds, salt);
     let base = jiff::Timestamp::from_second(seconds)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         .strftime("%Y-%m-%dT%H:%M:%S")
@@ -88,61 +99,69 @@ fn receiving_address(ticket: &Ticket) -> &'static str {
 }
 
 pub(crate) fn messages_json(ticket: &Ticket, now: i64) -> Vec<Value> {
+    ticket
+        .messages_at(now)
+        .map(|m| message_json(ticket, m))
+        .collect()
+}
+
+/// One message of `ticket`, as `/api/messages` lists it.
+pub(crate) fn message_json(ticket: &Ticket, m: &PlannedMessage) -> Value {
     let channel = CHANNELS[ticket.channel].0;
     let integration = ticket
         .desk
         .map_or(Value::Null, |d| json!(integration_id(d, ticket.channel)));
     let address = receiving_address(ticket);
-    ticket
-        .messages_at(now)
-        .map(|m| {
-            let from_agent = m.author != Author::Customer;
-            let agent = ticket.assignee.unwrap_or(0);
-            let (from, to) = if from_agent {
-                (address.to_string(), ticket.customer.email.clone())
-            } else {
-                (ticket.customer.email.clone(), address.to_string())
-            };
-            let sent = match m.author {
-                Author::Note | Author::Failed => None,
-                _ => Some(m.at),
-            };
-            json!({
-                "id": m.id,
-                "uri": format!("/api/tickets/{}/messages/{}/", ticket.id, m.id),
-                "ticket_id": ticket.id,
-                "channel": if m.author == Author::Note { "internal-note" } else { channel },
-                "via": channel,
-                "from_agent": from_agent,
-                "public": m.author != Author::Note,
-                "rule_id": if m.author == Author::Rule { json!(31 + ticket.desk.unwrap_or(3) as u64) } else { Value::Null },
-                "integration_id": integration,
-                "sender": if from_agent {
-                    json!({"id": 400 + agent as u64, "email": AGENTS[agent].1, "name": AGENTS[agent].0})
-                } else {
-                    json!({"id": ticket.customer.id, "email": ticket.customer.email, "name": ticket.customer.name})
-                },
-                "source": {
-                    "type": channel,
-                    "from": {"address": from},
-                    "to": [{"address": to}],
-                },
-                "subject": if m.author == Author::Customer { Value::String(ticket.subject.clone()) } else { Value::Null },
-                "body_text": m.body,
-                "body_html": format!("<p>{}</p>", m.body),
-                "stripped_text": m.body,
-                "intents": if m.author == Author::Customer && ticket.subject.starts_with("Where is my order") {
-                    json!([{"name": "order/status", "feedback": null}])
-                } else {
-                    json!([])
-                },
-                "created_datetime": datetime(m.at, m.id, true),
-                "sent_datetime": sent.map_or(Value::Null, |s| Value::String(datetime(s, m.id, true))),
-                "failed_datetime": if m.author == Author::Failed { Value::String(datetime(m.at + 5, m.id, true)) } else { Value::Null },
-                "opened_datetime": null,
-            })
-        })
-        .collect()
+    let from_agent = m.author != Author::Customer;
+    let agent = ticket.assignee.unwrap_or(0);
+    let (from, to) = if from_agent {
+        (address.to_string(), ticket.customer.email.clone())
+    } else {
+        (ticket.customer.email.clone(), address.to_string())
+    };
+    let sent = match m.author {
+        Author::Note | Author::Failed => None,
+        _ => Some(m.at),
+    };
+    json!({
+        "id": m.id,
+        "uri": format!("/api/tickets/{}/messages/{}/", ticket.id, m.id),
+        "ticket_id": ticket.id,
+        "channel": if m.author == Author::Note { "internal-note" } else { channel },
+        "via": channel,
+        "from_agent": from_agent,
+        "public": m.author != Author::Note,
+        "rule_id": if m.author == Author::Rule { json!(31 + ticket.desk.unwrap_or(3) as u64) } else { Value::Null },
+        "integration_id": integration,
+        "sender": if from_agent {
+            json!({"id": 400 + agent as u64, "email": AGENTS[agent].1, "name": AGENTS[agent].0})
+        } else {
+            json!({"id": ticket.customer.id, "email": ticket.customer.email, "name": ticket.customer.name})
+        },
+        "source": {
+            "type": channel,
+            "from": {"address": from},
+            "to": [{"address": to}],
+        },
+        "subject": if m.author == Author::Customer { Value::String(ticket.subject.clone()) } else { Value::Null },
+        "body_text": m.body,
+        "body_html": format!("<p>{}</p>", m.body),
+        "stripped_text": m.body,
+        "intents": if m.author == Author::Customer && ticket.subject.starts_with("Where is my order") {
+            json!([{"name": "order/status", "feedback": null}])
+        } else {
+            json!([])
+        },
+        "created_datetime": datetime(m.at, m.id, true),
+        "sent_datetime": sent.map_or(Value::Null, |s| Value::String(datetime(s, m.id, true))),
+        "failed_datetime": if m.author == Author::Failed { Value::String(datetime(m.at + 5, m.id, true)) } else { Value::Null },
+        "opened_datetime": null,
+    })
+}
+
+/// When a survey was created: a minute before it was sent.
+pub(crate) fn survey_created_at(survey: &PlannedSurvey) -> i64 {
+    survey.sent_at - 60
 }
 
 /// The survey as it stands at `now`; `None` before it was sent.
@@ -156,10 +175,17 @@ pub(crate) fn survey_json(ticket: &Ticket, now: i64) -> Option<Value> {
         "customer_id": ticket.customer.id,
         "score": if scored { json!(survey.score) } else { Value::Null },
         "body_text": if scored { json!(survey.body) } else { Value::Null },
-        "created_datetime": datetime(survey.sent_at - 60, survey.id, naive),
+        "created_datetime": datetime(survey_created_at(survey), survey.id, naive),
         "sent_datetime": datetime(survey.sent_at, survey.id, naive),
         "scored_datetime": if scored { Value::String(datetime(survey.scored_at, survey.id, naive)) } else { Value::Null },
         "should_send_datetime": datetime(survey.sent_at, survey.id, naive),
         "meta": null,
     }))
+}
+
+/// Sorts rendered times as text in the order of the instants they name
+/// (both forms: with and without `+00:00`), for tests.
+#[cfg(test)]
+pub(crate) fn tests_parse(text: &str) -> String {
+    text.trim_end_matches("+00:00").to_string()
 }

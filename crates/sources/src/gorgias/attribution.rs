@@ -10,6 +10,11 @@
 //! of the customer's email. A ticket no rule claims keeps `brand: None`, the
 //! visible "unattributed" bucket; it is stored and counted, never dropped.
 //! Messages and surveys inherit their ticket's brand.
+//!
+//! The sync reads messages account-wide, apart from their tickets, so what
+//! the rules need from a ticket's messages is gathered as [`TicketClues`]
+//! (where the customer wrote to, through which integration, which order
+//! names they quoted) as the messages arrive.
 
 use super::normalize::MessageRouting;
 use opsdeck_domain::{BrandId, Order, Ticket, TicketMessage, Timestamp};
@@ -78,6 +83,52 @@ impl OrderIndex {
     }
 }
 
+/// What a ticket's customer messages tell about its brand: the addresses
+/// they were sent to, their integrations, and the order names they quote.
+/// Agents' messages tell nothing (they answer from whatever inbox).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketClues {
+    /// Lowercased receiving addresses.
+    pub addresses: BTreeSet<String>,
+    pub integrations: BTreeSet<String>,
+    /// Quoted order names, in the order the messages were read.
+    pub order_names: Vec<String>,
+}
+
+impl TicketClues {
+    /// Adds what one message of the ticket tells; returns whether it told
+    /// anything new.
+    pub fn add(&mut self, message: &TicketMessage, routing: &MessageRouting) -> bool {
+        if message.from_agent {
+            return false;
+        }
+        let mut new = false;
+        for to in &routing.to {
+            new |= self.addresses.insert(to.clone());
+        }
+        if let Some(id) = &routing.integration_id {
+            new |= self.integrations.insert(id.clone());
+        }
+        let texts = [message.subject.as_deref(), message.body_text.as_deref()];
+        for name in texts.into_iter().flatten().flat_map(quoted_order_names) {
+            if !self.order_names.contains(&name) {
+                self.order_names.push(name);
+                new = true;
+            }
+        }
+        new
+    }
+
+    /// The clues of a set of messages at once.
+    pub fn of<'a>(messages: impl IntoIterator<Item = &'a (TicketMessage, MessageRouting)>) -> Self {
+        let mut clues = TicketClues::default();
+        for (m, r) in messages {
+            clues.add(m, r);
+        }
+        clues
+    }
+}
+
 /// Order names quoted in a text: `#` followed by at least three digits.
 pub fn quoted_order_names(text: &str) -> Vec<String> {
     let mut names = Vec::new();
@@ -121,50 +172,54 @@ impl Attributor {
         self.rules.iter().any(|r| r.linked_order)
     }
 
+    /// Whether any rule reads a ticket's messages (addresses, integrations,
+    /// quoted order names): only then may a message read after its ticket
+    /// change the ticket's brand.
+    pub fn needs_messages(&self) -> bool {
+        self.rules.iter().any(|r| {
+            r.linked_order || !r.receiving_addresses.is_empty() || !r.integration_ids.is_empty()
+        })
+    }
+
+    /// No order known yet (the index was never loaded, or no shop has one).
+    pub fn has_no_orders(&self) -> bool {
+        self.orders.is_empty()
+    }
+
     pub fn set_orders(&mut self, orders: OrderIndex) {
         self.orders = orders;
     }
 
-    /// The brand of `ticket`, given its messages and where they were sent.
-    pub fn brand_of(
-        &self,
-        ticket: &Ticket,
-        messages: &[(TicketMessage, MessageRouting)],
-    ) -> Option<BrandId> {
+    /// The brand of `ticket`, given what its customer messages told.
+    pub fn brand_of(&self, ticket: &Ticket, clues: &TicketClues) -> Option<BrandId> {
         self.rules
             .iter()
-            .find_map(|rule| self.apply(rule, ticket, messages))
+            .find_map(|rule| self.apply(rule, ticket, clues))
     }
 
     fn apply(
         &self,
         rule: &AttributionRule,
         ticket: &Ticket,
-        messages: &[(TicketMessage, MessageRouting)],
+        clues: &TicketClues,
     ) -> Option<BrandId> {
         let tagged = ticket
             .tags
             .iter()
             .any(|t| rule.tags.iter().any(|r| r.eq_ignore_ascii_case(t.trim())));
-        let customer_routes = messages.iter().filter(|(m, _)| !m.from_agent);
-        let mut addressed = false;
-        let mut integrated = false;
-        for (_, routing) in customer_routes {
-            addressed |= routing.to.iter().any(|to| {
-                rule.receiving_addresses
-                    .iter()
-                    .any(|a| a.trim().eq_ignore_ascii_case(to))
-            });
-            integrated |= routing
-                .integration_id
-                .as_ref()
-                .is_some_and(|id| rule.integration_ids.iter().any(|r| r == id));
-        }
+        let addressed = rule
+            .receiving_addresses
+            .iter()
+            .any(|a| clues.addresses.contains(&a.trim().to_ascii_lowercase()));
+        let integrated = rule
+            .integration_ids
+            .iter()
+            .any(|id| clues.integrations.contains(id));
         if tagged || addressed || integrated {
             return rule.brand.clone();
         }
         if rule.linked_order {
-            let brand = self.linked_order_brand(ticket, messages)?;
+            let brand = self.linked_order_brand(ticket, clues)?;
             return match &rule.brand {
                 Some(only) if *only != brand => None,
                 _ => Some(brand),
@@ -173,26 +228,15 @@ impl Attributor {
         None
     }
 
-    fn linked_order_brand(
-        &self,
-        ticket: &Ticket,
-        messages: &[(TicketMessage, MessageRouting)],
-    ) -> Option<BrandId> {
-        let texts = [ticket.subject.as_deref(), ticket.excerpt.as_deref()]
+    fn linked_order_brand(&self, ticket: &Ticket, clues: &TicketClues) -> Option<BrandId> {
+        let quoted = [ticket.subject.as_deref(), ticket.excerpt.as_deref()]
             .into_iter()
             .flatten()
-            .chain(
-                messages
-                    .iter()
-                    .filter(|(m, _)| !m.from_agent)
-                    .flat_map(|(m, _)| [m.subject.as_deref(), m.body_text.as_deref()])
-                    .flatten(),
-            );
-        for text in texts {
-            for name in quoted_order_names(text) {
-                if let Some(brand) = self.orders.brand_of_name(&name) {
-                    return Some(brand.clone());
-                }
+            .flat_map(quoted_order_names)
+            .chain(clues.order_names.iter().cloned());
+        for name in quoted {
+            if let Some(brand) = self.orders.brand_of_name(&name) {
+                return Some(brand.clone());
             }
         }
         let email = ticket.customer.as_ref()?.email.as_deref()?;

@@ -26,12 +26,16 @@ use url::Url;
 pub use crate::http::CallStats;
 
 const CALL_LIMIT_HEADER: &str = "X-Gorgias-Account-Api-Call-Limit";
-/// Gorgias counts calls in a window of this length.
-const WINDOW: Duration = Duration::from_secs(20);
+/// Gorgias counts calls in a window of this length (API-key integrations;
+/// Enterprise accounts have 10 s).
+pub const WINDOW: Duration = Duration::from_secs(20);
 /// Above this share of the window's calls the client paces itself.
 const PACE_THRESHOLD: f64 = 0.8;
 /// The longest `Retry-after` Gorgias is taken at its word for.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+/// How far back a surveys run reads again by default (see
+/// [`GorgiasSettings::survey_lookback`]).
+pub const DEFAULT_SURVEY_LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Gorgias' largest page.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
@@ -55,11 +59,20 @@ pub struct GorgiasSettings {
     /// catch changes stamped just before the previous run's newest one.
     pub overlap: Duration,
     pub backoff_base: Duration,
+    /// The window the account's call limit drains over (the limit itself
+    /// comes from `X-Gorgias-Account-Api-Call-Limit`): 20 s, 10 s for
+    /// Enterprise accounts; tests shorten it with the simulator's clock.
+    pub rate_window: Duration,
+    /// How far below the newest survey each surveys run reads again, so a
+    /// survey answered after it was sent is seen: the list is ordered by
+    /// creation only, and a survey is created when it is sent.
+    pub survey_lookback: Duration,
 }
 
 impl GorgiasSettings {
     /// Settings for `https://{subdomain}.gorgias.com` with the defaults: 100
-    /// per page, 30 s timeout, 5 retries, 5 minutes of overlap.
+    /// per page, 30 s timeout, 5 retries, 5 minutes of overlap, a 20 s
+    /// call-limit window, surveys re-read 7 days back.
     pub fn new(
         source: SourceId,
         subdomain: &str,
@@ -78,6 +91,8 @@ impl GorgiasSettings {
             max_retries: 5,
             overlap: Duration::from_secs(5 * 60),
             backoff_base: Duration::from_millis(500),
+            rate_window: WINDOW,
+            survey_lookback: DEFAULT_SURVEY_LOOKBACK,
         })
     }
 
@@ -275,7 +290,8 @@ impl GorgiasClient {
                     if let Some((used, limit)) =
                         header_str(headers, CALL_LIMIT_HEADER).and_then(call_limit)
                     {
-                        self.pacer.pace_for(pause_for(used, limit));
+                        let window = self.settings.rate_window;
+                        self.pacer.pace_for(pause_for(used, limit, window));
                     }
                 };
                 self.pacer.exchange(request, path, on_headers, |_, body| {
@@ -318,11 +334,11 @@ pub(crate) fn call_limit(header: &str) -> Option<(u32, u32)> {
 
 /// Zero while under the threshold; past it, one call's share of the window
 /// (0.5 s for 40 per 20 s), so the window never fills.
-pub(crate) fn pause_for(used: u32, limit: u32) -> Duration {
+pub(crate) fn pause_for(used: u32, limit: u32, window: Duration) -> Duration {
     if f64::from(used) < f64::from(limit) * PACE_THRESHOLD {
         return Duration::ZERO;
     }
-    WINDOW / limit
+    window / limit
 }
 
 #[cfg(test)]
@@ -374,8 +390,8 @@ mod tests {
         assert!(parse_list(br#"{"object":"ticket"}"#).is_err());
         assert_eq!(call_limit("12/40"), Some((12, 40)));
         assert_eq!(call_limit("x/40"), None);
-        assert_eq!(pause_for(10, 40), Duration::ZERO);
-        assert_eq!(pause_for(32, 40), Duration::from_millis(500));
+        assert_eq!(pause_for(10, 40, WINDOW), Duration::ZERO);
+        assert_eq!(pause_for(32, 40, WINDOW), Duration::from_millis(500));
     }
 
     #[test]

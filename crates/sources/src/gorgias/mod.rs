@@ -8,16 +8,21 @@
 //!   JSON to the domain, both timestamp forms, bad records rejected alone.
 //! - [`attribution`]: which brand a ticket belongs to (configured rules;
 //!   unclaimed tickets stay visible as "unattributed").
-//! - [`sync`]: one incremental run of tickets (newest first, down to the
-//!   watermark) or surveys, committed page by page with its checkpoint.
+//! - [`events`]: the HTTP-integration events Gorgias POSTs (ticket created
+//!   or updated, message created), checked before they are stored.
+//! - [`sync`]: one incremental run of tickets, messages or surveys (each
+//!   list newest first, account-wide, down to its watermark), committed
+//!   page by page with its checkpoint.
 
 pub mod attribution;
 pub mod client;
+pub mod events;
 pub mod normalize;
 pub mod sync;
 
-pub use attribution::{AttributionRule, Attributor, OrderIndex};
+pub use attribution::{AttributionRule, Attributor, OrderIndex, TicketClues};
 pub use client::{GorgiasClient, GorgiasError, GorgiasSettings, ListPage};
+pub use events::{parse_event, GorgiasEvent, GorgiasEventKind};
 pub use normalize::{GorgiasRecordError, MessageRouting};
 pub use sync::{
     sync_gorgias, sync_gorgias_notifying, GorgiasConnector, GorgiasResource, GorgiasRun,

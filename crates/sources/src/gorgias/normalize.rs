@@ -395,6 +395,14 @@ pub fn message_from_json(
     Ok((f.within_bounds(message)?, routing))
 }
 
+/// A record's `created_datetime` as listed: the time the account-wide
+/// lists are ordered by (a survey keeps no creation time of its own).
+pub fn listed_created_at(raw: &Value) -> Option<Timestamp> {
+    raw.get("created_datetime")
+        .and_then(Value::as_str)
+        .and_then(|t| parse_time(t.trim()))
+}
+
 /// Maps one satisfaction survey; a score outside 1-5 rejects it.
 pub fn survey_from_json(
     source: &SourceId,

@@ -36,11 +36,15 @@
 //!
 //! A payload that does not normalize will not get better by retrying: it is
 //! marked failed at once with the field and reason.
+//!
+//! The Gorgias helpdesk's events share the inbox (topics `gorgias/*`) and
+//! are applied here too, by [`crate::gorgias::events::apply`].
 
 use super::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
     product_from_json, refund_from_json, NormalizeContext,
 };
+use crate::gorgias::GorgiasConnector;
 use opsdeck_domain::{FulfillmentState, Order, Product, SourceId, Timestamp};
 use opsdeck_store::{AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState};
 use serde_json::Value;
@@ -92,6 +96,8 @@ impl Default for InboxSettings {
 #[derive(Debug, Clone, Default)]
 pub struct WebhookShops {
     shops: HashMap<SourceId, NormalizeContext>,
+    /// The Gorgias helpdesk whose HTTP-integration events share the inbox.
+    helpdesk: Option<Arc<GorgiasConnector>>,
 }
 
 impl WebhookShops {
@@ -101,7 +107,15 @@ impl WebhookShops {
                 .into_iter()
                 .map(|c| (c.source.clone(), c))
                 .collect(),
+            helpdesk: None,
         }
+    }
+
+    /// Also applies the helpdesk's events (`gorgias/*` topics of its
+    /// source), attributed by the same connector the sync uses.
+    pub fn with_helpdesk(mut self, connector: Arc<GorgiasConnector>) -> Self {
+        self.helpdesk = Some(connector);
+        self
     }
 }
 
@@ -425,19 +439,37 @@ pub async fn process_inbox_once(
     };
     let mut notes: Vec<(i64, String)> = Vec::new();
     for hook in &hooks {
-        let failure = match shops.shops.get(&hook.event.source) {
-            None => Failure::Retry(format!(
-                "source {} is not configured (any more)",
-                hook.event.source
-            )),
-            Some(ctx) => match apply(&mut batch, ctx, hook).await? {
-                Ok(Some(note)) => {
-                    notes.push((hook.id, note));
+        let helpdesk = shops
+            .helpdesk
+            .as_ref()
+            .filter(|h| *h.source() == hook.event.source);
+        let failure = if let Some(helpdesk) = helpdesk {
+            // Gorgias's events (see `gorgias::events`).
+            match crate::gorgias::events::apply(helpdesk, store, &hook.event).await? {
+                Ok(records) => {
+                    for (record, label) in records {
+                        batch.owners.push((hook.id, label));
+                        batch.records.push(record);
+                    }
                     continue;
                 }
-                Ok(None) => continue,
-                Err(failure) => failure,
-            },
+                Err(reason) => Failure::Permanent(reason),
+            }
+        } else {
+            match shops.shops.get(&hook.event.source) {
+                None => Failure::Retry(format!(
+                    "source {} is not configured (any more)",
+                    hook.event.source
+                )),
+                Some(ctx) => match apply(&mut batch, ctx, hook).await? {
+                    Ok(Some(note)) => {
+                        notes.push((hook.id, note));
+                        continue;
+                    }
+                    Ok(None) => continue,
+                    Err(failure) => failure,
+                },
+            }
         };
         let (error, retry_at) = match failure {
             Failure::Retry(e) if hook.attempts + 1 < settings.max_attempts => {

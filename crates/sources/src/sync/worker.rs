@@ -3,8 +3,8 @@
 //! Jobs of one source run one after another in one task, because they share
 //! the source's rate limit and because some read what another stored:
 //! inventory levels are read for the variants the products sync stored (so
-//! products go first), and Gorgias surveys take their ticket's brand (so
-//! tickets go first). Different sources (each shop, the helpdesk) run side
+//! products go first), and Gorgias messages and surveys take their ticket's
+//! brand (so tickets go first). Different sources (each shop, the helpdesk) run side
 //! by side. A failed run is logged and recorded in its sync state by
 //! [`sync_once`](super::sync_once); the worker itself never stops for it. Started with
 //! [`run_sync_loop_notifying`], it wakes a [`Notify`] after every page a run
@@ -170,7 +170,8 @@ pub async fn run_sync_loop_notifying<J: Into<WorkerJob>>(
     let mut tasks = JoinSet::new();
     for (source, mut shop_jobs) in shops {
         // Orders, then products, then inventory levels (which need
-        // products); tickets, then surveys (which need the tickets' brands).
+        // products); tickets, then messages and surveys (which take the
+        // tickets' brands).
         shop_jobs.sort_by_key(WorkerJob::rank);
         tasks.spawn(run_shop(
             source,

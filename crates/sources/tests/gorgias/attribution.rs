@@ -4,7 +4,7 @@
 use super::desk::{start_time, Desk};
 use opsdeck_domain::BrandId;
 use opsdeck_simulator::{SimConfig, Simulator};
-use opsdeck_sources::{AttributionRule, GorgiasClient, GorgiasConnector, GorgiasResource};
+use opsdeck_sources::{AttributionRule, GorgiasClient, GorgiasConnector};
 use opsdeck_store::testing::{each_backend, TestStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -136,9 +136,8 @@ async fn attribution_on(backend: TestStore) {
         merchant_rules(&d.sim),
         order_sources,
     );
-    let run = d.sync(&c, GorgiasResource::Tickets, start_time()).await;
-    d.sync(&c, GorgiasResource::SatisfactionSurveys, start_time())
-        .await;
+    let runs = d.sync_all(&c, start_time()).await;
+    let (ticket_run, message_run) = (&runs[0], &runs[1]);
     let truth = d.sim.gorgias_ticket_brands();
     let (tickets, messages, surveys) = d.stored().await;
     let got: BTreeMap<String, Option<String>> = tickets
@@ -167,7 +166,12 @@ async fn attribution_on(backend: TestStore) {
     let unattributed = truth.values().filter(|b| b.is_none()).count() as u64;
     assert!(unattributed > 0, "the helpdesk has group-inbox strangers");
     assert!(unattributed < truth.len() as u64 / 5);
-    assert_eq!(run.unattributed, unattributed);
+    // Tickets only a message can claim are stored unclaimed by the tickets
+    // run, then claimed by the messages run as their messages arrive.
+    assert_eq!(
+        ticket_run.unattributed - message_run.reattributed,
+        unattributed
+    );
     for brand in ["plentum", "mavena", "pawfully"] {
         let n = truth
             .values()
@@ -204,4 +208,90 @@ async fn attribution_on(backend: TestStore) {
         messages.len(),
         surveys.len()
     );
+}
+
+/// Each ticket's brand by the address its customer wrote to, `None` for the
+/// group inbox: what receiving-address rules must find.
+fn brands_by_address(sim: &Simulator) -> BTreeMap<String, Option<String>> {
+    let by_address: BTreeMap<String, String> = sim
+        .gorgias_brand_desks()
+        .into_iter()
+        .map(|(id, address, _)| (address, id))
+        .collect();
+    let mut truth: BTreeMap<String, Option<String>> = sim
+        .tickets_json()
+        .iter()
+        .map(|t| (t["id"].to_string(), None))
+        .collect();
+    for m in sim.messages_json() {
+        if m["from_agent"].as_bool() == Some(false) {
+            let to = m["source"]["to"][0]["address"].as_str().unwrap_or_default();
+            if let Some(brand) = by_address.get(to) {
+                truth.insert(m["ticket_id"].to_string(), Some(brand.clone()));
+            }
+        }
+    }
+    truth
+}
+
+async fn stored_brands(d: &Desk) -> BTreeMap<String, Option<String>> {
+    let (tickets, messages, _) = d.stored().await;
+    let brands: BTreeMap<String, Option<String>> = tickets
+        .iter()
+        .map(|t| {
+            let brand = t.brand.as_ref().map(|b| b.as_str().to_string());
+            (t.external_id.clone(), brand)
+        })
+        .collect();
+    for m in &messages {
+        assert_eq!(
+            m.brand.as_ref().map(|b| b.as_str().to_string()),
+            brands[&m.ticket_id],
+            "message {} carries its ticket's brand",
+            m.external_id
+        );
+    }
+    brands
+}
+
+/// Rules only a ticket's messages can satisfy (receiving addresses): the
+/// tickets run stores every ticket unclaimed, the messages run claims each
+/// as its customer's message arrives (messages read before it included);
+/// after a restart, which forgets the clues, re-read tickets keep their
+/// brand and new ones are claimed by their messages.
+#[tokio::test]
+async fn address_rules_claim_tickets_as_their_messages_arrive() {
+    let d = Desk::start(8, 0.03).await;
+    let rules = || -> Vec<AttributionRule> {
+        d.sim
+            .gorgias_brand_desks()
+            .into_iter()
+            .map(|(id, address, _)| AttributionRule {
+                brand: Some(BrandId::parse(&id).unwrap()),
+                receiving_addresses: vec![address],
+                ..AttributionRule::default()
+            })
+            .collect()
+    };
+    let c = d.connector(rules());
+    let truth = brands_by_address(&d.sim);
+    let claimed = truth.values().filter(|b| b.is_some()).count() as u64;
+    assert!(claimed > 0 && claimed < truth.len() as u64);
+    let runs = d.sync_all(&c, start_time()).await;
+    assert_eq!(
+        runs[0].unattributed,
+        truth.len() as u64,
+        "before its messages no ticket can be claimed"
+    );
+    assert_eq!(runs[1].reattributed, claimed);
+    assert_eq!(stored_brands(&d).await, truth);
+
+    let later = start_time()
+        .checked_add(jiff::SignedDuration::from_hours(96))
+        .unwrap();
+    d.sim.advance_to(later);
+    let restarted = d.connector(rules());
+    let runs = d.sync_all(&restarted, later).await;
+    assert!(runs[0].tickets > 0 && runs[1].reattributed > 0, "{runs:?}");
+    assert_eq!(stored_brands(&d).await, brands_by_address(&d.sim));
 }
