@@ -139,6 +139,7 @@ fn conditions_cost() {
     let per_year = 1_000_000 / 3;
     let step = 365 * 86_400 / per_year as i64;
     let mut brands = Vec::new();
+    let mut facts_total = 0;
     for b in 0..3 {
         let brand = Brand {
             id: BrandId::parse(&format!("brand{b}")).unwrap(),
@@ -149,8 +150,8 @@ fn conditions_cost() {
             launched: true,
             thresholds: Thresholds::defaults_for(&BrandKind::Standard),
         };
-        let from = opsdeck_alerts::conditions::facts_from(&brand, now);
-        // The store hands over only the 8-day slice of the year's orders.
+        let from = opsdeck_alerts::conditions::orders_from(&brand, now);
+        // The projection hands over only the 8-day slice of the year's orders.
         let facts: Vec<OrderFact> = (0..per_year as i64)
             .map(|i| now - SignedDuration::from_secs(i * step + 1))
             .filter(|t| *t >= from)
@@ -160,17 +161,18 @@ fn conditions_cost() {
                 cancelled: false,
             })
             .collect();
+        facts_total += facts.len();
         brands.push(BrandInputs {
             brand,
             hours: BusinessHours::always(tz.clone()),
             sources: vec![],
             cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
-            order_facts: facts,
-            facts_from: from,
+            sales: Some(opsdeck_metrics::order_volume::sales_series(&facts, usd)),
+            orders_from: from,
             panels: None,
         });
     }
-    let facts: usize = brands.iter().map(|b| b.order_facts.len()).sum();
+    let facts = facts_total;
     let snapshot = MetricsSnapshot {
         brands,
         sync_states: vec![],
@@ -182,7 +184,7 @@ fn conditions_cost() {
         std::hint::black_box(observe_all(&rules, &snapshot, now));
     }
     println!(
-        "conditions, 3 brands, 1M orders/year ({facts} order facts in the 8-day slice): {:.1?}/cycle",
+        "conditions, 3 brands, 1M orders/year ({facts} orders in the 8-day slice of the rollup): {:.1?}/cycle",
         start.elapsed() / runs
     );
 }

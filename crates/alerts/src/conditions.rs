@@ -1,12 +1,13 @@
 //! The conditions: from metrics to [`Observation`]s.
 //!
 //! `observe(rule, brand, snapshot, now)` is a pure function of the
-//! snapshot the caller assembled (order facts and sync states from the
-//! store today; the projection's panels as they land). Implemented now,
-//! from what the metrics crate and the store already offer:
-//! - `revenue_anomaly`: revenue so far today vs the mean of the same
-//!   local time span on each of the 7 previous days (DST-correct wall-clock
-//!   spans), only when that baseline averages at least `min_orders` orders;
+//! snapshot the caller assembled: the brand's sales rollup and panels from
+//! the projection the dashboard reads (one path for order tallies: no
+//! second query of the store), and the sync states. Implemented here:
+//! - `revenue_anomaly`: revenue so far today vs the pulse's baseline so far
+//!   ([`opsdeck_metrics::panels::pulse::so_far`]), active only with the
+//!   pulse's evidence ([`opsdeck_metrics::variance`], the baseline floored
+//!   at `min_orders` orders) and below `ratio` of the baseline;
 //! - `zero_orders`: no order for N hours of the brand's business hours;
 //! - `source_stale`: a source not synced for `cadence_factor` × its
 //!   cadence, or failing `failures` times in a row;
@@ -28,10 +29,14 @@ use crate::hours::BusinessHours;
 use crate::observation::{Figure, Observation};
 use crate::rules::{Condition, CustomCondition, CustomTest, Direction, Rule, RuleSet, SeriesUnit};
 use jiff::{SignedDuration, Timestamp, ToSpan};
-use opsdeck_domain::{Brand, Money, SourceId};
+use opsdeck_domain::{Brand, SourceId};
+use opsdeck_metrics::panels::pulse::so_far;
 use opsdeck_metrics::panels::BrandDashboard;
+use opsdeck_metrics::projection::series::SalesSeries;
+use opsdeck_metrics::sums;
+use opsdeck_metrics::variance::revenue_evidence;
 use opsdeck_metrics::Staleness;
-use opsdeck_store::{OrderFact, SyncState};
+use opsdeck_store::{SyncState, WEBHOOKS_RESOURCE};
 use std::collections::BTreeMap;
 
 /// Rules whose conditions read the metrics panels.
@@ -64,10 +69,12 @@ pub struct BrandInputs {
     pub sources: Vec<SourceId>,
     /// How often each of the brand's source resources is expected to sync.
     pub cadences: opsdeck_metrics::Cadences,
-    /// Non-test orders created in `[facts_from, now)`; `facts_from` must be
-    /// at least 8 local days back (see [`facts_from`]).
-    pub order_facts: Vec<OrderFact>,
-    pub facts_from: Timestamp,
+    /// The brand's sales rollup from the projection, covering at least
+    /// `[orders_from, now)` ([`SalesSeries::window`]); `None` without a
+    /// projection, which leaves the order rules silent.
+    pub sales: Option<SalesSeries>,
+    /// Where `sales` begins: 8 local days back (see [`orders_from`]).
+    pub orders_from: Timestamp,
     /// The brand's panels (`brand_dashboard(.., Range::Days { days: 7 }, now)`)
     /// for the panel-backed rules; `None` leaves those rules silent.
     pub panels: Option<BrandDashboard>,
@@ -80,9 +87,9 @@ pub struct MetricsSnapshot {
     pub sync_states: Vec<SyncState>,
 }
 
-/// The earliest instant the conditions need order facts from: local
-/// midnight 8 days before `now` in the brand's zone.
-pub fn facts_from(brand: &Brand, now: Timestamp) -> Timestamp {
+/// The earliest instant the conditions need orders from: local midnight
+/// 8 days before `now` in the brand's zone.
+pub fn orders_from(brand: &Brand, now: Timestamp) -> Timestamp {
     let local = now.to_zoned(brand.time_zone.clone());
     let day = local.date().checked_sub(8.days()).unwrap_or(local.date());
     opsdeck_domain::period::local_midnight(day, &brand.time_zone)
@@ -130,6 +137,10 @@ pub fn observe(
         dashboard_path: format!("/?brand={}{path}", inputs.brand.id.as_str()),
     };
     if reads_orders(&rule.condition) {
+        if inputs.sales.is_none() {
+            // No projection: no orders to read, so nothing to say either way.
+            return Vec::new();
+        }
         if let Some(waiting) = orders_not_synced(inputs, snapshot) {
             // Before the first orders sync the store holds only what
             // webhooks brought: "no orders" would be a false alarm.
@@ -199,26 +210,15 @@ pub fn orders_not_synced(inputs: &BrandInputs, snapshot: &MetricsSnapshot) -> Op
     (!waiting.is_empty()).then(|| waiting.join(", "))
 }
 
-fn money(minor: i64, brand: &Brand) -> Money {
-    Money::new(minor, brand.currency)
-}
-
-/// (revenue minor units, orders) of facts created in `[from, to)`; cancelled
-/// orders count as orders but not revenue, other currencies are skipped.
-fn tally(inputs: &BrandInputs, from: Timestamp, to: Timestamp) -> (i64, u64) {
-    let mut revenue = 0i64;
-    let mut orders = 0u64;
-    for f in inputs
-        .order_facts
-        .iter()
-        .filter(|f| f.created_at >= from && f.created_at < to)
-    {
-        orders += 1;
-        if !f.cancelled && f.total_price.currency == inputs.brand.currency {
-            revenue = revenue.saturating_add(f.total_price.minor);
-        }
-    }
-    (revenue, orders)
+/// (revenue minor units, orders) of the orders created in `[from, to)`, as
+/// the projection counts them (cancelled orders count as orders, not
+/// revenue; other currencies are left out of revenue).
+fn tally(inputs: &BrandInputs, from: Timestamp, to: Timestamp) -> (i128, u64) {
+    let Some(sales) = &inputs.sales else {
+        return (0, 0);
+    };
+    let x = sales.sum(from.as_second(), to.as_second());
+    (x.revenue, u64::try_from(x.orders).unwrap_or(0))
 }
 
 /// The span `[local midnight, same wall-clock time)` of the day `days_back`
@@ -243,42 +243,55 @@ fn revenue_anomaly(
     mut obs: Observation,
 ) -> Observation {
     let brand = &inputs.brand;
-    let Some((start, end)) = same_span(brand, now, 0) else {
+    let Some(sales) = &inputs.sales else {
         return obs;
     };
-    let (revenue, orders) = tally(inputs, start, end);
-    let days: Vec<(i64, u64)> = (1..=7)
-        .filter_map(|k| same_span(brand, now, k))
-        .map(|(s, e)| tally(inputs, s, e))
-        .collect();
-    let n = days.len().max(1) as f64;
-    let base_revenue = days.iter().map(|d| d.0 as f64).sum::<f64>() / n;
-    let base_orders = days.iter().map(|d| d.1 as f64).sum::<f64>() / n;
-    let threshold = (base_revenue * ratio).round() as i64;
-    obs.value = Some(Figure::new(revenue as f64, money(revenue, brand).display()));
+    let now_s = now.as_second();
+    let so_far = so_far(sales, &brand.time_zone, now_s);
+    let revenue = so_far.today.revenue;
+    let orders = so_far.today.orders;
+    let base_revenue = so_far.baseline_revenue;
+    let base_orders = so_far.baseline_orders;
+    let threshold = (base_revenue * ratio).round() as i128;
+    let shown = |minor: i128| sums::money(minor, brand.currency).display();
+    obs.value = Some(Figure::new(revenue as f64, shown(revenue)));
     obs.baseline = Some(Figure::new(
         base_revenue,
-        money(base_revenue.round() as i64, brand).display(),
+        shown(base_revenue.round() as i128),
     ));
-    obs.threshold = Some(Figure::new(
-        threshold as f64,
-        money(threshold, brand).display(),
-    ));
-    let until = end.to_zoned(brand.time_zone.clone()).strftime("%H:%M");
+    obs.threshold = Some(Figure::new(threshold as f64, shown(threshold)));
+    let until = now.to_zoned(brand.time_zone.clone()).strftime("%H:%M");
     if base_orders < min_orders as f64 {
         obs.why = format!(
             "Too few orders to judge: the 7-day baseline until {until} averages {base_orders:.1} orders, below the floor of {min_orders}."
         );
         return obs;
     }
-    obs.active = (revenue as f64) < base_revenue * ratio;
-    obs.why = format!(
-        "Revenue today until {until} is {} from {orders} orders, {:.0} % of the usual {} (7-day average for the same hours); alert below {:.0} %.",
-        money(revenue, brand).display(),
-        if base_revenue > 0.0 { revenue as f64 / base_revenue * 100.0 } else { 0.0 },
-        money(base_revenue.round() as i64, brand).display(),
-        ratio * 100.0
-    );
+    // The pulse's rule: a difference counts only when chance is unlikely
+    // to give it (the evidence test), here with the rule's own floor.
+    let evidence = revenue_evidence(revenue as f64, base_revenue, base_orders, min_orders as f64);
+    let below = (revenue as f64) < base_revenue * ratio;
+    obs.active = below && evidence.is_some_and(|e| e.significant);
+    let share = if base_revenue > 0.0 {
+        revenue as f64 / base_revenue * 100.0
+    } else {
+        0.0
+    };
+    obs.why = match evidence {
+        Some(e) if below && !e.significant => format!(
+            "Too early to tell: revenue today until {until} is {} from {orders} orders, {share:.0} % of the usual {}, which a baseline of {base_orders:.1} orders gives by chance (probability {:.3}; alert under {}).",
+            shown(revenue),
+            shown(base_revenue.round() as i128),
+            e.p_value,
+            opsdeck_metrics::variance::SIGNIFICANCE,
+        ),
+        _ => format!(
+            "Revenue today until {until} is {} from {orders} orders, {share:.0} % of the usual {} (7-day average for the same hours); alert below {:.0} %.",
+            shown(revenue),
+            shown(base_revenue.round() as i128),
+            ratio * 100.0
+        ),
+    };
     obs
 }
 
@@ -289,12 +302,11 @@ fn zero_orders(
     mut obs: Observation,
 ) -> Observation {
     let last = inputs
-        .order_facts
-        .iter()
-        .map(|f| f.created_at)
-        .filter(|t| *t <= now)
-        .max();
-    let since = last.unwrap_or(inputs.facts_from);
+        .sales
+        .as_ref()
+        .and_then(|s| s.latest_order_at_or_before(now.as_second()))
+        .and_then(|t| Timestamp::from_second(t).ok());
+    let since = last.unwrap_or(inputs.orders_from);
     let quiet = inputs.hours.open_time_between(since, now);
     let limit = SignedDuration::from_secs_f64(hours * 3600.0);
     let quiet_h = quiet.as_secs_f64() / 3600.0;
@@ -331,14 +343,16 @@ fn source_stale(
         return obs;
     }
     // The one staleness rule (tiles and /sources call it too), each
-    // resource against its own cadence.
-    let staleness = opsdeck_metrics::source_staleness(
-        source,
-        &snapshot.sync_states,
-        &inputs.cadences,
-        factor,
-        now,
-    );
+    // resource against its own cadence. Pushed webhooks have a health
+    // (failures count below) but no cadence.
+    let polled: Vec<SyncState> = snapshot
+        .sync_states
+        .iter()
+        .filter(|s| s.resource != WEBHOOKS_RESOURCE)
+        .cloned()
+        .collect();
+    let staleness =
+        opsdeck_metrics::source_staleness(source, &polled, &inputs.cadences, factor, now);
     let worst_failures = states
         .iter()
         .map(|s| s.consecutive_failures)

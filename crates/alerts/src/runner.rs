@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use opsdeck_domain::{Brand, SourceId};
 use opsdeck_metrics::panels::{brand_dashboard, BrandDashboard, PanelConfig, Range};
+use opsdeck_metrics::projection::series::SalesSeries;
 use opsdeck_metrics::SharedProjection;
 use opsdeck_store::Store;
 use std::sync::Arc;
@@ -35,13 +36,16 @@ pub struct BrandWatch {
     pub cadences: opsdeck_metrics::Cadences,
 }
 
-/// Observations from the store: order facts of the last 8 local days per
-/// brand and every sync state, through [`conditions::observe_all`].
+/// Observations from the projection the dashboard reads (each brand's
+/// sales rollup of the last 8 local days and its panels) and the store's
+/// sync states, through [`conditions::observe_all`]. Order tallies have one
+/// path: the projection, never a second query of the store.
 pub struct StoreObservations {
     pub store: Arc<dyn Store>,
     pub brands: Vec<BrandWatch>,
     pub rules: crate::rules::RuleSet,
-    /// The projection the dashboard uses, for the panel-backed rules.
+    /// The projection the dashboard uses, for the order and panel rules;
+    /// without it those rules observe nothing (they neither fire nor resolve).
     pub projection: Option<(SharedProjection, PanelConfig)>,
 }
 
@@ -50,16 +54,16 @@ impl StoreObservations {
     pub async fn snapshot(&self, now: Timestamp) -> Result<MetricsSnapshot, AlertError> {
         let mut brands = Vec::with_capacity(self.brands.len());
         for w in &self.brands {
-            let from = conditions::facts_from(&w.brand, now);
-            let facts = self.store.order_facts(&w.brand.id, from, now).await?;
+            let from = conditions::orders_from(&w.brand, now);
+            let (sales, panels) = self.read_projection(&w.brand, from, now);
             brands.push(BrandInputs {
                 brand: w.brand.clone(),
                 hours: w.hours.clone(),
                 sources: w.sources.clone(),
                 cadences: w.cadences.clone(),
-                order_facts: facts,
-                facts_from: from,
-                panels: self.panels(&w.brand, now),
+                sales,
+                orders_from: from,
+                panels,
             });
         }
         Ok(MetricsSnapshot {
@@ -70,17 +74,30 @@ impl StoreObservations {
 }
 
 impl StoreObservations {
-    fn panels(&self, brand: &Brand, now: Timestamp) -> Option<BrandDashboard> {
-        let (shared, config) = self.projection.as_ref()?;
-        let p = shared.read().ok()?;
-        let ix = p.ctx.brand_ix(&brand.id)?;
-        Some(brand_dashboard(
-            &p,
-            config,
-            ix,
-            Range::Days { days: 7 },
-            now,
-        ))
+    /// The brand's sales rollup over `[from, now)` and its panels, read
+    /// under one lock of the projection; `(None, None)` without one.
+    fn read_projection(
+        &self,
+        brand: &Brand,
+        from: Timestamp,
+        now: Timestamp,
+    ) -> (Option<SalesSeries>, Option<BrandDashboard>) {
+        let Some((shared, config)) = self.projection.as_ref() else {
+            return (None, None);
+        };
+        let Ok(p) = shared.read() else {
+            return (None, None);
+        };
+        let Some(ix) = p.ctx.brand_ix(&brand.id) else {
+            return (None, None);
+        };
+        let sales = p
+            .orders
+            .sales
+            .get(usize::from(ix))
+            .map(|s| s.window(from.as_second(), now.as_second() + 1));
+        let panels = brand_dashboard(&p, config, ix, Range::Days { days: 7 }, now);
+        (sales, Some(panels))
     }
 }
 

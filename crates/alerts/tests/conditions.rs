@@ -13,6 +13,7 @@ use opsdeck_alerts::hours::BusinessHours;
 use opsdeck_alerts::rules::{Condition, CustomCondition, CustomTest, Direction, SeriesUnit};
 use opsdeck_alerts::*;
 use opsdeck_domain::{Brand, BrandKind, Currency, Money, SourceId, Thresholds};
+use opsdeck_metrics::order_volume::sales_series;
 use opsdeck_store::{OrderFact, SyncState};
 
 fn t(s: &str) -> Timestamp {
@@ -43,14 +44,16 @@ fn fact(at: &str, cents: i64) -> OrderFact {
     }
 }
 
+/// The brand's inputs with `facts` in its sales rollup, as the projection
+/// would hold them.
 fn inputs(facts: Vec<OrderFact>, hours: BusinessHours) -> BrandInputs {
     BrandInputs {
         brand: brand(),
         hours,
         sources: vec![SourceId::parse("shopify-mavena").unwrap()],
         cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
-        order_facts: facts,
-        facts_from: t("2026-02-20T05:00:00Z"),
+        sales: Some(sales_series(&facts, Currency::USD)),
+        orders_from: t("2026-02-20T05:00:00Z"),
         panels: None,
     }
 }
@@ -95,16 +98,33 @@ fn revenue_anomaly_compares_the_same_hours_with_a_volume_floor() {
     let always = BusinessHours::always(ny());
     let snap = synced();
     let r = rule("revenue_anomaly");
-    // Baseline 12 orders × $50 by noon; today 5 orders: 42 % < 50 %.
-    let low = inputs(week_of_orders(12, 5_000, 5), always.clone());
+    // Baseline 12 orders × $50 by noon; today 4 orders: 33 % < 50 %, and
+    // P(X ≤ 4) = 0.008 for 12 expected: not chance.
+    let low = inputs(week_of_orders(12, 5_000, 4), always.clone());
     let o = &observe(&r, &low, &snap, now)[0];
     assert!(o.active, "{}", o.why);
-    assert_eq!(o.value.as_ref().unwrap().text, "$250.00");
+    assert_eq!(o.value.as_ref().unwrap().text, "$200.00");
     assert_eq!(o.baseline.as_ref().unwrap().text, "$600.00");
     assert_eq!(o.threshold.as_ref().unwrap().text, "$300.00");
     assert_eq!(
         o.why,
-        "Revenue today until 12:00 is $250.00 from 5 orders, 42 % of the usual $600.00 (7-day average for the same hours); alert below 50 %."
+        "Revenue today until 12:00 is $200.00 from 4 orders, 33 % of the usual $600.00 (7-day average for the same hours); alert below 50 %."
+    );
+    // 5 of 12 (42 %) is below 50 % too, but 12 expected orders give 5 or
+    // fewer one day in 50 (P = 0.020): the pulse's evidence rule says too
+    // early to tell, and so does the alert (issue 10.B6).
+    let o = &observe(
+        &r,
+        &inputs(week_of_orders(12, 5_000, 5), always.clone()),
+        &snap,
+        now,
+    )[0];
+    assert!(!o.active, "{}", o.why);
+    assert!(o.why.starts_with("Too early to tell: revenue today until 12:00 is $250.00 from 5 orders, 42 % of the usual $600.00"), "{}", o.why);
+    assert!(
+        o.why.contains("(probability 0.020; alert under 0.01)"),
+        "{}",
+        o.why
     );
     // 6 of 12 is exactly 50 %: not below.
     let ok = inputs(week_of_orders(12, 5_000, 6), always.clone());
@@ -359,8 +379,10 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
     use opsdeck_alerts::outbox::Sender;
     use opsdeck_alerts::render::RenderConfig;
     use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SharedProjection, SubscriptionRules};
     use opsdeck_store::AnyRecord;
-    use std::sync::Arc;
+    use std::sync::{Arc, RwLock};
 
     let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
     store
@@ -390,11 +412,19 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         sources: vec![SourceId::parse("shopify-mavena").unwrap()],
         cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
     };
+    // The conditions read the projection the dashboard reads, built from
+    // the store (and rebuilt below when an order arrives, as the follower
+    // would keep it current).
+    let projection: SharedProjection = Arc::new(RwLock::new(
+        Projection::build(store.as_ref(), vec![brand()], SubscriptionRules::default())
+            .await
+            .unwrap(),
+    ));
     let source = StoreObservations {
         store: store.clone(),
         brands: vec![watch],
         rules: rules.clone(),
-        projection: None,
+        projection: Some((projection.clone(), PanelConfig::default())),
     };
     let service = AlertService::new(
         store.clone(),
@@ -442,6 +472,10 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         )
         .await
         .unwrap();
+    *projection.write().unwrap() =
+        Projection::build(store.as_ref(), vec![brand()], SubscriptionRules::default())
+            .await
+            .unwrap();
     runner.cycle(t("2026-03-05T20:04:00Z")).await.unwrap();
     runner.cycle(t("2026-03-05T20:08:59Z")).await.unwrap();
     assert_eq!(fake.received("telegram").len(), 1);
@@ -524,6 +558,89 @@ fn panel_rules_read_the_dashboard_panels() {
             .all(|o| o.active && o.subject == "order:#1001"),
         "{blockers:?}"
     );
+}
+
+/// 03:00 in New York, a baseline of 2/7 of an order by then (two $40
+/// orders at night over the 7 days) and nothing yet today: −100 %, but no
+/// evidence — the revenue-anomaly alert stays quiet with the pulse's
+/// reason, even with its floor lowered to nothing (issue 10.B6).
+#[test]
+fn revenue_anomaly_at_three_am_on_a_third_of_an_order_is_too_early() {
+    let now = t("2026-03-05T08:00:00Z"); // 03:00 EST
+    let mut r = rule("revenue_anomaly");
+    r.condition = Condition::RevenueAnomaly {
+        ratio: 0.5,
+        min_orders: 0,
+    };
+    let facts = vec![
+        fact("2026-03-02T06:30:00Z", 4_000), // 01:30 EST
+        fact("2026-02-27T07:10:00Z", 4_000), // 02:10 EST
+    ];
+    let o = &observe(
+        &r,
+        &inputs(facts, BusinessHours::always(ny())),
+        &synced(),
+        now,
+    )[0];
+    assert!(!o.active, "{}", o.why);
+    assert!(o.why.starts_with("Too early to tell: revenue today until 03:00 is $0.00 from 0 orders, 0 % of the usual $11.43"), "{}", o.why);
+}
+
+/// Order tallies have one path (issue 10.B8): the runner's conditions read
+/// the projection the dashboard reads, not a second query of the store. An
+/// order the projection holds (and the store does not) is seen; with no
+/// projection, the order rules observe nothing rather than a false alarm.
+#[tokio::test]
+async fn order_rules_read_the_projection_not_a_second_store_query() {
+    use opsdeck_alerts::runner::{BrandWatch, ObservationSource, StoreObservations};
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SharedProjection, SubscriptionRules};
+    use opsdeck_store::{AnyRecord, Change};
+    use std::sync::{Arc, RwLock};
+
+    let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+    let mut synced = SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "orders");
+    synced.last_success_at = Some(t("2026-03-05T14:00:00Z"));
+    store.save_sync_state(&synced).await.unwrap();
+    let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+    p.apply(&Change {
+        seq: 1,
+        record: AnyRecord::Order(fixtures::order("1001", "2026-03-05T19:00:00Z")),
+    });
+    let projection: SharedProjection = Arc::new(RwLock::new(p));
+    let watch = BrandWatch {
+        brand: brand(),
+        hours: BusinessHours::always(ny()),
+        sources: vec![SourceId::parse("shopify-mavena").unwrap()],
+        cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
+    };
+    let rules = RuleSet::new(vec![rule("zero_orders")]);
+    let now = t("2026-03-05T20:00:00Z");
+    let from_projection = StoreObservations {
+        store: store.clone(),
+        brands: vec![watch.clone()],
+        rules: rules.clone(),
+        projection: Some((projection, PanelConfig::default())),
+    };
+    let o = from_projection.observe(now).await.unwrap();
+    assert_eq!(o.len(), 1);
+    assert!(
+        !o[0].active,
+        "the projection's order of 14:00 EST: {}",
+        o[0].why
+    );
+    assert!(
+        o[0].why.starts_with("No order since Thu 14:00 EST"),
+        "{}",
+        o[0].why
+    );
+    let without = StoreObservations {
+        store,
+        brands: vec![watch],
+        rules,
+        projection: None,
+    };
+    assert!(without.observe(now).await.unwrap().is_empty());
 }
 
 /// Issue 10.B1: a dropship brand's empty variant is out of stock on the

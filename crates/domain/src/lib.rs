@@ -51,7 +51,7 @@ pub use operations::{
 };
 pub use order::{
     CustomerRef, FinancialStatus, Fulfillment, FulfillmentState, LineItem, Order,
-    OrderFulfillmentStatus, Refund, RefundLineItem, ShipmentStatus,
+    OrderFulfillmentStatus, Refund, RefundLineItem, ShipmentStatus, ShippedUnits,
 };
 pub use period::{Period, PeriodWindow};
 pub use record::{Record, RecordKey, RecordKind};

@@ -306,22 +306,16 @@ pub struct FulfillmentUpdate {
     /// External id of the order, in the same source.
     pub order_id: String,
     pub fulfillment: Fulfillment,
+    /// Units it ships per line item id, where the sender says; the order's
+    /// line quantities follow them ([`Order::merge_fulfillment`]).
+    #[serde(default)]
+    pub shipped: Vec<(String, i64)>,
 }
 
 impl FulfillmentUpdate {
+    /// [`Order::merge_fulfillment`], the one merge for every path.
     pub fn apply_to(&self, order: &mut Order) -> Applied {
-        let incoming = &self.fulfillment;
-        match order
-            .fulfillments
-            .iter_mut()
-            .find(|f| f.external_id == incoming.external_id)
-        {
-            Some(existing) if existing.updated_at > incoming.updated_at => return Applied::Stale,
-            Some(existing) => *existing = incoming.clone(),
-            None => order.fulfillments.push(incoming.clone()),
-        }
-        order.updated_at = order.updated_at.max(incoming.updated_at);
-        Applied::Applied
+        order.merge_fulfillment(self.fulfillment.clone(), &self.shipped)
     }
 }
 

@@ -121,7 +121,20 @@ impl Fulfillment {
     pub fn has_tracking(&self) -> bool {
         !self.tracking_numbers.is_empty()
     }
+
+    /// Ships its units: not cancelled, and not an error or failure (a
+    /// label that was never used ships nothing).
+    pub fn ships_units(&self) -> bool {
+        !matches!(
+            self.status,
+            FulfillmentState::Cancelled | FulfillmentState::Error | FulfillmentState::Failure
+        )
+    }
 }
+
+/// Units one fulfillment ships, per line item id, where the platform says
+/// (Shopify's `line_items`, the ingest API's optional `line_items`).
+pub type ShippedUnits = [(String, i64)];
 
 /// Units of one line item returned in a refund.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +208,58 @@ impl Order {
             .filter(|f| f.status != FulfillmentState::Cancelled)
             .map(|f| f.created_at)
             .min()
+    }
+
+    /// Merges one fulfillment, created or changed, into the order: the one
+    /// rule for every path that brings a fulfillment on its own (Shopify's
+    /// `fulfillments/create|update` webhooks and the ingest API), so the same
+    /// event gives the same order whichever way it came (issue 10.B9).
+    ///
+    /// - A copy older than the stored fulfillment of the same id is stale:
+    ///   nothing changes. One as new applies, as the store's newer-wins rule
+    ///   ignores only what is older; re-applying the same copy changes
+    ///   nothing, so a re-delivery is harmless.
+    /// - Line quantities follow: when the fulfillment starts shipping units
+    ///   ([`Fulfillment::ships_units`]) each line it names gains its units;
+    ///   when it stops (cancelled, failed), they are taken back (never below 0).
+    /// - The order's `updated_at` becomes the later of the two.
+    pub fn merge_fulfillment(
+        &mut self,
+        incoming: Fulfillment,
+        shipped: &ShippedUnits,
+    ) -> crate::operations::Applied {
+        use crate::operations::Applied;
+        let existing = self
+            .fulfillments
+            .iter()
+            .position(|f| f.external_id == incoming.external_id);
+        let was_shipping = match existing.map(|i| &self.fulfillments[i]) {
+            Some(stored) if stored.updated_at > incoming.updated_at => return Applied::Stale,
+            Some(stored) => stored.ships_units(),
+            None => false,
+        };
+        let delta = i64::from(incoming.ships_units()) - i64::from(was_shipping);
+        if delta != 0 {
+            for (line_id, units) in shipped {
+                if let Some(line) = self
+                    .line_items
+                    .iter_mut()
+                    .find(|l| &l.external_id == line_id)
+                {
+                    let now = line
+                        .fulfilled_quantity
+                        .unwrap_or(0)
+                        .saturating_add(delta.saturating_mul(*units));
+                    line.fulfilled_quantity = Some(now.max(0));
+                }
+            }
+        }
+        self.updated_at = self.updated_at.max(incoming.updated_at);
+        match existing {
+            Some(i) => self.fulfillments[i] = incoming,
+            None => self.fulfillments.push(incoming),
+        }
+        Applied::Applied
     }
 
     /// Splits a platform's comma-separated tag string ("a, b,c") into tags.

@@ -122,7 +122,10 @@ pub fn local_midnight(date: Date, tz: &TimeZone) -> Timestamp {
 
 /// The percent change from `prior` to `current`; `None` when there is no
 /// prior to compare with (a change from nothing has no meaningful ratio).
-pub fn delta_ratio(current: i64, prior: i64) -> Option<f64> {
+/// Takes 128-bit values so revenue sums beyond 64 bits and the difference
+/// of any two 64-bit amounts never wrap.
+pub fn delta_ratio(current: impl Into<i128>, prior: impl Into<i128>) -> Option<f64> {
+    let (current, prior) = (current.into(), prior.into());
     if prior == 0 {
         None
     } else {

@@ -19,6 +19,10 @@
 //!   against the same elapsed span of the prior period.
 //! - [`freshness`]: how recent a brand's numbers are — the newest successful
 //!   sync of its sources, or why the last one failed.
+//! - [`sums`]: money sums that cannot wrap (128 bits), and the AOV and
+//!   AOV change computed from them.
+//! - [`variance`]: whether today's sales differ from the baseline by more
+//!   than chance (the pulse's state, its insight and the revenue alert).
 //! - [`money_json`]: the one JSON shape of an amount (`{minor, currency,
 //!   display}`), so clients never parse or format money themselves.
 
@@ -27,6 +31,8 @@ pub mod money_json;
 pub mod order_volume;
 pub mod panels;
 pub mod projection;
+pub mod sums;
+pub mod variance;
 
 pub use freshness::{
     brand_freshness, lag, source_staleness, staleness, Cadences, Freshness, Lag, Staleness,

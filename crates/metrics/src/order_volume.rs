@@ -17,26 +17,24 @@
 //!   or convert, but a store written before them may hold) is counted as an
 //!   order and left out of revenue and AOV, and the card names it
 //!   ([`LeftOut`]): one such record never takes the panel down.
+//! - Sums are 128-bit ([`crate::sums`]): no accepted amount can wrap them.
 //!
 //! Test orders never reach this module: [`OrderFact`]s come from the store
 //! with test orders already excluded.
 
-use crate::projection::series::{Sales, SalesSeries};
+use crate::projection::series::{Counter, Sales, SalesSeries};
+use crate::sums::{self, Summed};
 use jiff::civil::Weekday;
 use opsdeck_domain::period::delta_ratio;
-use opsdeck_domain::{
-    Brand, BrandId, Currency, Money, MoneyError, Period, PeriodWindow, Timestamp,
-};
+use opsdeck_domain::{Brand, Currency, Money, Period, PeriodWindow, Timestamp};
 use opsdeck_store::OrderFact;
 use serde::Serialize;
 
-/// Why the cards of a brand could not be computed.
+/// Why the cards of a brand could not be computed: no case remains (a
+/// foreign-currency order is left out and named, and 128-bit sums cannot
+/// overflow), so callers' error paths stay typed while nothing can fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VolumeError {
-    /// The revenue of a window does not fit in 64-bit minor units.
-    #[error("brand {brand}: revenue overflows: {source}")]
-    Overflow { brand: BrandId, source: MoneyError },
-}
+pub enum VolumeError {}
 
 /// The cards of one brand.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,6 +80,10 @@ pub struct PeriodVolume {
     pub gross_revenue: Money,
     #[serde(serialize_with = "crate::money_json::serialize")]
     pub prior_gross_revenue: Money,
+    /// A revenue sum was beyond what an amount holds (over
+    /// 92,233,720,368,547,758.07 in a 2-decimal currency): the amount shown
+    /// is held at that bound, never wrapped (the sums themselves are exact).
+    pub revenue_beyond_range: bool,
     /// Change of gross revenue; `None` when the prior revenue is 0.
     pub revenue_delta: Option<f64>,
     /// Average order value, rounded half away from zero to the minor unit;
@@ -90,7 +92,8 @@ pub struct PeriodVolume {
     pub aov: Option<Money>,
     #[serde(serialize_with = "crate::money_json::serialize_option")]
     pub prior_aov: Option<Money>,
-    /// Change of AOV (of the rounded values); `None` when either side has no AOV.
+    /// Change of AOV, from the unrounded AOVs ([`sums::aov_delta`]); `None`
+    /// when either side has no AOV or the prior AOV is 0.
     pub aov_delta: Option<f64>,
     /// Orders of the window counted in `orders` but left out of revenue and
     /// AOV because they are in another currency than the brand's, one entry
@@ -167,26 +170,9 @@ pub fn period_volume(
     window: PeriodWindow,
     facts: &[OrderFact],
 ) -> Result<PeriodVolume, VolumeError> {
-    let current = Tally::over(brand, facts, |t| window.contains(t))?;
-    let prior = Tally::over(brand, facts, |t| window.prior_contains(t))?;
-    let (aov, prior_aov) = (current.aov(), prior.aov());
-    Ok(PeriodVolume {
-        period,
-        window,
-        orders: current.orders,
-        prior_orders: prior.orders,
-        orders_delta: delta_ratio(count(current.orders), count(prior.orders)),
-        gross_revenue: current.revenue,
-        prior_gross_revenue: prior.revenue,
-        revenue_delta: delta_ratio(current.revenue.minor, prior.revenue.minor),
-        aov_delta: match (aov, prior_aov) {
-            (Some(a), Some(p)) => delta_ratio(a.minor, p.minor),
-            _ => None,
-        },
-        aov,
-        prior_aov,
-        left_out: current.left_out,
-    })
+    let (current, left_out) = tally(brand, facts, |t| window.contains(t));
+    let (prior, _) = tally(brand, facts, |t| window.prior_contains(t));
+    Ok(card(brand, period, window, &current, &prior, left_out))
 }
 
 /// The order volume cards of `brand` as of `now` from its sales rollup in
@@ -220,105 +206,103 @@ pub fn order_volume_from_sales(
             if current.foreign != 0 || prior.foreign != 0 {
                 return None;
             }
-            Some(period_volume_from_sales(
-                brand, *period, window, &current, &prior,
-            ))
+            Some(card(brand, *period, window, &current, &prior, Vec::new()))
         })
         .collect::<Option<Vec<_>>>()
         .map(BrandVolume::Live)
 }
 
-/// One card from the rollup sums of its two spans (no foreign-currency
-/// orders in either: see [`order_volume_from_sales`]).
-fn period_volume_from_sales(
+/// One card from the sums of its two spans (no foreign-currency orders in
+/// either): the one place the card's rules are written, for the rollup and
+/// for the facts alike.
+fn card(
     brand: &Brand,
     period: Period,
     window: PeriodWindow,
     current: &Sales,
     prior: &Sales,
+    left_out: Vec<LeftOut>,
 ) -> PeriodVolume {
     let orders = |s: &Sales| u64::try_from(s.orders).unwrap_or(0);
-    let revenue = |s: &Sales| Money::new(s.revenue, brand.currency);
-    let aov = |s: &Sales| revenue(s).divide_rounded(u64::try_from(s.paid_orders).unwrap_or(0));
-    let (aov, prior_aov) = (aov(current), aov(prior));
+    let c = brand.currency;
+    let (revenue, prior_revenue) = (
+        Summed::new(current.revenue, c),
+        Summed::new(prior.revenue, c),
+    );
     PeriodVolume {
         period,
         window,
         orders: orders(current),
         prior_orders: orders(prior),
-        orders_delta: delta_ratio(count(orders(current)), count(orders(prior))),
-        gross_revenue: revenue(current),
-        prior_gross_revenue: revenue(prior),
+        orders_delta: delta_ratio(current.orders, prior.orders),
+        gross_revenue: revenue.money,
+        prior_gross_revenue: prior_revenue.money,
+        revenue_beyond_range: revenue.beyond_range || prior_revenue.beyond_range,
         revenue_delta: delta_ratio(current.revenue, prior.revenue),
-        aov_delta: match (aov, prior_aov) {
-            (Some(a), Some(p)) => delta_ratio(a.minor, p.minor),
-            _ => None,
-        },
-        aov,
-        prior_aov,
-        left_out: Vec::new(),
+        aov: sums::aov(current.revenue, current.paid_orders, c),
+        prior_aov: sums::aov(prior.revenue, prior.paid_orders, c),
+        aov_delta: sums::aov_delta(
+            current.revenue,
+            current.paid_orders,
+            prior.revenue,
+            prior.paid_orders,
+        ),
+        left_out,
     }
 }
 
-/// Order counts never come near `i64::MAX`; saturate rather than panic.
-fn count(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The sums of one span.
-struct Tally {
-    orders: u64,
-    paid_orders: u64,
-    revenue: Money,
-    left_out: Vec<LeftOut>,
-}
-
-impl Tally {
-    fn over(
-        brand: &Brand,
-        facts: &[OrderFact],
-        in_span: impl Fn(Timestamp) -> bool,
-    ) -> Result<Tally, VolumeError> {
-        let mut tally = Tally {
-            orders: 0,
-            paid_orders: 0,
-            revenue: Money::zero(brand.currency),
-            left_out: Vec::new(),
-        };
-        for fact in facts.iter().filter(|f| in_span(f.created_at)) {
-            tally.orders += 1;
-            if fact.cancelled {
-                continue;
-            }
-            if fact.total_price.currency != brand.currency {
-                tally.leave_out(fact.total_price.currency, brand.currency);
-                continue;
-            }
-            tally.paid_orders += 1;
-            tally.revenue = tally
-                .revenue
-                .checked_add(fact.total_price)
-                .map_err(|source| VolumeError::Overflow {
-                    brand: brand.id.clone(),
-                    source,
-                })?;
+/// The sums of the facts created in a span, as the rollup keeps them, and
+/// the non-cancelled orders in another currency, left out of revenue and
+/// named per currency.
+fn tally(
+    brand: &Brand,
+    facts: &[OrderFact],
+    in_span: impl Fn(Timestamp) -> bool,
+) -> (Sales, Vec<LeftOut>) {
+    let mut tally = Sales::default();
+    let mut left_out: Vec<LeftOut> = Vec::new();
+    for fact in facts.iter().filter(|f| in_span(f.created_at)) {
+        tally.add(&fact_sales(fact, brand.currency), 1);
+        let currency = fact.total_price.currency;
+        if fact.cancelled || currency == brand.currency {
+            continue;
         }
-        Ok(tally)
-    }
-
-    /// Counts one order in `currency` that the revenue cannot include.
-    fn leave_out(&mut self, currency: Currency, brand_currency: Currency) {
-        match self.left_out.iter_mut().find(|l| l.currency == currency) {
+        match left_out.iter_mut().find(|l| l.currency == currency) {
             Some(l) => l.orders += 1,
-            None => self.left_out.push(LeftOut {
+            None => left_out.push(LeftOut {
                 orders: 1,
                 currency,
-                brand_currency,
+                brand_currency: brand.currency,
             }),
         }
     }
+    (tally, left_out)
+}
 
-    fn aov(&self) -> Option<Money> {
-        self.revenue.divide_rounded(self.paid_orders)
+/// What one order fact adds to a sales rollup, as the projection counts an
+/// order: an order always; revenue when not cancelled and in `currency`;
+/// a foreign-currency order when not cancelled and in another currency.
+pub fn fact_sales(fact: &OrderFact, currency: Currency) -> Sales {
+    let foreign = fact.total_price.currency != currency;
+    let paid = !fact.cancelled && !foreign;
+    Sales {
+        orders: 1,
+        paid_orders: i64::from(paid),
+        revenue: if paid {
+            i128::from(fact.total_price.minor)
+        } else {
+            0
+        },
+        foreign: i64::from(!fact.cancelled && foreign),
     }
+}
+
+/// A sales rollup of order facts (benchmarks and tests that start from
+/// facts; the projection builds its own from the orders).
+pub fn sales_series(facts: &[OrderFact], currency: Currency) -> SalesSeries {
+    let mut series = SalesSeries::default();
+    for fact in facts {
+        series.add(fact.created_at.as_second(), &fact_sales(fact, currency), 1);
+    }
+    series
 }

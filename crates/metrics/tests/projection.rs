@@ -71,11 +71,16 @@ fn sales_and_pulse_on_hand_computed_orders() {
     assert_eq!(s.prior_orders, 1);
     assert_eq!(s.prior_gross_revenue.minor, 80_00);
     assert!((s.revenue_delta.unwrap() - 0.875).abs() < 1e-9);
-    // Baseline: (80 + 60) / 7 per day so far; today 150.
+    // Baseline: (80 + 60) / 7 per day so far; today 150. +650 % on a
+    // baseline of 2/7 of an order is chance, not news (issue 10.B6).
     let pu = panels::pulse::pulse(&p, &PanelConfig::default(), 0, ts(now));
     assert!((pu.baseline_revenue_minor - 14_000.0 / 7.0).abs() < 1e-6);
-    assert_eq!(pu.state, panels::pulse::PulseState::Critical);
-    assert!(pu.order_spike);
+    assert!((pu.revenue_variance.unwrap() - 6.5).abs() < 1e-9);
+    assert_eq!(pu.state, panels::pulse::PulseState::TooEarly);
+    assert!(
+        !pu.order_spike,
+        "+950 % orders on 2/7 of an order is no spike"
+    );
     // A brand not launched answers with no numbers.
     let all = panels::sales::sales(&p, &PanelConfig::default(), None, Range::Today, ts(now));
     assert!(matches!(

@@ -38,6 +38,9 @@ pub(crate) struct PeriodCard {
     pub orders: String,
     pub orders_delta: Delta,
     pub gross_revenue: String,
+    /// The revenue sum is beyond the largest amount: `gross_revenue` is
+    /// that bound, shown as "≥" with a note, never a wrapped figure.
+    pub revenue_beyond_range: bool,
     pub revenue_delta: Delta,
     pub aov: String,
     pub aov_delta: Delta,
@@ -96,7 +99,12 @@ impl PeriodCard {
             label: card.period.label(),
             orders: count(card.orders),
             orders_delta: delta(card.orders_delta, prior, &count(card.prior_orders)),
-            gross_revenue: card.gross_revenue.display(),
+            gross_revenue: if card.revenue_beyond_range {
+                format!("≥ {}", card.gross_revenue.display())
+            } else {
+                card.gross_revenue.display()
+            },
+            revenue_beyond_range: card.revenue_beyond_range,
             revenue_delta: delta(
                 card.revenue_delta,
                 prior,

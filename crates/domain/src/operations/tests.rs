@@ -1,5 +1,5 @@
 use super::*;
-use crate::order::{FulfillmentState, ShipmentStatus};
+use crate::order::{FulfillmentState, LineItem, ShipmentStatus};
 use crate::Currency;
 
 fn ts(s: &str) -> Timestamp {
@@ -105,6 +105,7 @@ fn fulfillments_append_replace_and_ignore_older() {
     let first = FulfillmentUpdate {
         order_id: "1042".into(),
         fulfillment: fulfillment("f1", "2026-06-02T10:00:00Z", None),
+        shipped: vec![],
     };
     assert_eq!(first.apply_to(&mut o), Applied::Applied);
     assert_eq!(o.fulfillments.len(), 1);
@@ -116,6 +117,7 @@ fn fulfillments_append_replace_and_ignore_older() {
             "2026-06-04T10:00:00Z",
             Some(ShipmentStatus::Delivered),
         ),
+        shipped: vec![],
     };
     assert_eq!(delivered.apply_to(&mut o), Applied::Applied);
     assert_eq!(o.fulfillments.len(), 1);
@@ -148,4 +150,63 @@ fn exceptions_and_expiry() {
     assert!(batch.expires_within(jiff::civil::date(2026, 6, 1), 30));
     assert!(!batch.expires_within(jiff::civil::date(2026, 5, 1), 30));
     assert!(PaymentEventKind::PaymentFailed.is_problem());
+}
+
+/// The one fulfillment merge (issue 10.B9): equal timestamps apply, older
+/// is stale, line quantities follow whether the fulfillment ships, and a
+/// re-delivery changes nothing.
+#[test]
+fn one_merge_equal_is_applied_older_is_stale_and_lines_follow() {
+    let mut o = order("2026-06-01T10:00:00Z");
+    let line = |id: &str, qty| LineItem {
+        external_id: id.into(),
+        product_id: None,
+        variant_id: None,
+        sku: Some(format!("SKU-{id}")),
+        title: "Item".into(),
+        variant_title: None,
+        quantity: qty,
+        price: Money::new(10_00, Currency::USD),
+        fulfilled_quantity: None,
+    };
+    o.line_items = vec![line("l1", 2), line("l2", 1)];
+    let shipped = vec![
+        ("l1".to_string(), 2),
+        ("l2".to_string(), 1),
+        ("nope".to_string(), 5),
+    ];
+    let f = fulfillment("f1", "2026-06-02T10:00:00Z", None);
+    assert_eq!(o.merge_fulfillment(f.clone(), &shipped), Applied::Applied);
+    let qty = |o: &Order| {
+        o.line_items
+            .iter()
+            .map(|l| l.fulfilled_quantity)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(qty(&o), [Some(2), Some(1)]);
+    // The same copy again (a re-delivery): applied, nothing counted twice.
+    let before = o.clone();
+    assert_eq!(o.merge_fulfillment(f.clone(), &shipped), Applied::Applied);
+    assert_eq!(o, before);
+    // As new but changed (equal timestamps): applied, as the store's
+    // newer-wins rule ignores only what is older.
+    let mut cancelled = f.clone();
+    cancelled.status = FulfillmentState::Cancelled;
+    assert_eq!(o.merge_fulfillment(cancelled, &shipped), Applied::Applied);
+    assert_eq!(o.fulfillments[0].status, FulfillmentState::Cancelled);
+    assert_eq!(qty(&o), [Some(0), Some(0)], "units taken back");
+    // Older than the stored copy: stale, nothing changes.
+    let before = o.clone();
+    let older = fulfillment("f1", "2026-06-01T12:00:00Z", None);
+    assert_eq!(o.merge_fulfillment(older, &shipped), Applied::Stale);
+    assert_eq!(o, before);
+    // The ingest path's update is the same merge.
+    let update = FulfillmentUpdate {
+        order_id: "1042".into(),
+        fulfillment: fulfillment("f1", "2026-06-03T10:00:00Z", None),
+        shipped: shipped.clone(),
+    };
+    assert_eq!(update.apply_to(&mut o), Applied::Applied);
+    assert_eq!(qty(&o), [Some(2), Some(1)]);
+    assert_eq!(o.updated_at, ts("2026-06-03T10:00:00Z"));
 }

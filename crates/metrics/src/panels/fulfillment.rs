@@ -6,6 +6,7 @@ use super::ratio;
 use crate::projection::orders::{CarrierDay, OrderDay};
 use crate::projection::series::Counter;
 use crate::projection::{local_day, BrandIx, Projection, Stage};
+use crate::sums::Summed;
 use opsdeck_domain::{Money, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -53,6 +54,10 @@ pub struct Fulfillment {
     pub one_time_orders: i64,
     #[serde(serialize_with = "crate::money_json::serialize")]
     pub one_time_revenue: Money,
+    /// The recurring or one-time split summed beyond what an amount holds:
+    /// the amount shown is held at that bound ([`crate::sums`]). (Named
+    /// without "revenue": roles without revenue get this panel.)
+    pub amounts_beyond_range: bool,
     pub mean_time_to_ship_hours: Option<f64>,
     pub carriers: Vec<Carrier>,
     pub exception_rate: Option<f64>,
@@ -115,6 +120,8 @@ pub fn fulfillment(p: &Projection, b: BrandIx, now: Timestamp) -> Fulfillment {
         })
         .collect();
     let c = brand.currency;
+    let recurring_revenue = Summed::new(day.recurring_revenue, c);
+    let one_time_revenue = Summed::new(day.one_time_revenue, c);
     Fulfillment {
         stages: Stage::ALL
             .iter()
@@ -132,9 +139,10 @@ pub fn fulfillment(p: &Projection, b: BrandIx, now: Timestamp) -> Fulfillment {
         stale_count,
         stale,
         recurring_orders: day.recurring,
-        recurring_revenue: Money::new(day.recurring_revenue, c),
+        recurring_revenue: recurring_revenue.money,
         one_time_orders: day.one_time,
-        one_time_revenue: Money::new(day.one_time_revenue, c),
+        one_time_revenue: one_time_revenue.money,
+        amounts_beyond_range: recurring_revenue.beyond_range || one_time_revenue.beyond_range,
         mean_time_to_ship_hours: ratio(day.ship_secs, day.shipped).map(|h| h / 3600.0),
         carriers: carriers
             .iter()

@@ -113,6 +113,8 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
                     ("variance", v),
                     ("baseline_revenue_minor", p.baseline_revenue_minor),
                     ("revenue_minor", p.revenue_today.minor as f64),
+                    ("baseline_orders", p.baseline_orders),
+                    ("p_value", p.revenue_evidence.map_or(1.0, |e| e.p_value)),
                 ],
                 rec.into(),
                 3.0 * v.abs(),

@@ -4,7 +4,12 @@
 
 use super::{major_to_minor, wall_time, PanelConfig};
 use crate::projection::keys::KeyMap;
+use crate::projection::orders::FOREIGN;
+use crate::projection::series::{Sales, SalesSeries};
 use crate::projection::{day_start, local_day, BrandIx, Projection};
+use crate::sums::Summed;
+use crate::variance::{orders_evidence, revenue_evidence, Evidence, MIN_BASELINE_ORDERS};
+use jiff::tz::TimeZone;
 use opsdeck_domain::{Money, Timestamp};
 use serde::Serialize;
 
@@ -14,8 +19,27 @@ pub enum PulseState {
     Normal,
     Warning,
     Critical,
+    /// The variance is past ±15 % but the baseline is too small for it to
+    /// mean anything ([`crate::variance`]): not a warning, not critical.
+    TooEarly,
     /// No baseline (nothing sold on the 7 previous days by this time).
     NoBaseline,
+}
+
+impl PulseState {
+    /// The state of a revenue variance and its evidence: within ±15 % is
+    /// normal; beyond, warning (±15 %) or critical (±30 %) only when
+    /// [`Evidence::significant`], else too early to tell. The one rule for
+    /// the badge, the insight and (through [`crate::variance`]) the alert.
+    pub fn of(evidence: Option<&Evidence>) -> PulseState {
+        match evidence {
+            None => PulseState::NoBaseline,
+            Some(e) if e.variance.abs() < 0.15 - 1e-12 => PulseState::Normal,
+            Some(e) if !e.significant => PulseState::TooEarly,
+            Some(e) if e.variance.abs() >= 0.30 - 1e-12 => PulseState::Critical,
+            Some(_) => PulseState::Warning,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -53,16 +77,40 @@ pub struct Pulse {
     pub baseline_revenue_minor: f64,
     pub revenue_variance: Option<f64>,
     pub orders_variance: Option<f64>,
+    /// The test behind [`Pulse::state`]: how likely today's revenue is
+    /// under the baseline (`None` without a baseline).
+    pub revenue_evidence: Option<Evidence>,
     pub state: PulseState,
+    /// Orders ≥ +25 % over the baseline, with the same evidence as the state.
     pub order_spike: bool,
     pub top_skus_today: Vec<TopSku>,
     pub top_skus_7d: Vec<TopSku>,
+    /// The oldest [`BLOCKERS_SHOWN`] blockers.
     pub blockers: Vec<Blocker>,
+    /// All blockers, not only those listed.
     pub blocker_count: usize,
+    /// Value of all blockers in the brand's currency.
+    #[serde(serialize_with = "crate::money_json::serialize")]
+    pub blocker_value: Money,
+    /// Blockers worth more than the configured value (500 by default), all
+    /// of them, and their value.
+    pub high_value_blocker_count: usize,
+    #[serde(serialize_with = "crate::money_json::serialize")]
+    pub high_value_blocker_value: Money,
+    /// The configured value above which a blocker is flagged.
+    #[serde(serialize_with = "crate::money_json::serialize")]
+    pub high_value_threshold: Money,
+    /// Blockers priced in another currency than the brand's: counted in
+    /// `blocker_count`, left out of both values (no rate applies).
+    pub foreign_currency_blockers: usize,
+    /// A value sum (revenue today or a blocker value) was beyond what an
+    /// amount holds: the amount shown is held at that bound.
+    pub value_beyond_range: bool,
 }
 
 const TOP: usize = 10;
-const BLOCKERS_SHOWN: usize = 50;
+/// Blockers listed (the counts and values cover all of them).
+pub const BLOCKERS_SHOWN: usize = 50;
 
 pub fn pulse(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> Pulse {
     let brand = p.brand(b);
@@ -71,63 +119,128 @@ pub fn pulse(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> P
     let today = local_day(now_s, tz);
     let sold = units_28d(p, b, today);
     let stock = stock_by_sku(p, b);
+    let SoFar {
+        today: cur,
+        baseline_orders: bo,
+        baseline_revenue: br,
+    } = so_far(&p.orders.sales[usize::from(b)], tz, now_s);
+    let evidence = revenue_evidence(cur.revenue as f64, br, bo, MIN_BASELINE_ORDERS);
+    let orders = orders_evidence(cur.orders, bo, MIN_BASELINE_ORDERS);
+    let threshold = major_to_minor(cfg.blocker_value, brand.currency);
+    let blockers = blockers(p, b, now_s, threshold);
+    let revenue_today = Summed::new(cur.revenue, brand.currency);
+    let c = brand.currency;
+    Pulse {
+        orders_today: cur.orders,
+        revenue_today: revenue_today.money,
+        baseline_orders: bo,
+        baseline_revenue_minor: br,
+        revenue_variance: evidence.map(|e| e.variance),
+        orders_variance: orders.map(|e| e.variance),
+        revenue_evidence: evidence,
+        state: PulseState::of(evidence.as_ref()),
+        order_spike: orders.is_some_and(|e| e.variance >= 0.25 - 1e-12 && e.significant),
+        top_skus_today: top_skus(p, b, today, today, &sold, &stock),
+        top_skus_7d: top_skus(p, b, today - 6, today, &sold, &stock),
+        blocker_count: blockers.count,
+        blocker_value: Summed::new(blockers.value, c).money,
+        high_value_blocker_count: blockers.high_count,
+        high_value_blocker_value: Summed::new(blockers.high_value, c).money,
+        high_value_threshold: Money::new(threshold, c),
+        foreign_currency_blockers: blockers.foreign,
+        value_beyond_range: revenue_today.beyond_range
+            || Summed::new(blockers.value, c).beyond_range,
+        blockers: blockers.listed,
+    }
+}
+
+/// Today so far and the baseline so far (METRICS.md, sales pulse).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SoFar {
+    /// Sales from local midnight to now.
+    pub today: Sales,
+    /// Mean over the 7 previous local days of the orders from their local
+    /// midnight to the same local time of day.
+    pub baseline_orders: f64,
+    /// The same mean of revenue, in minor units.
+    pub baseline_revenue: f64,
+}
+
+/// Today so far against the 7 previous local days up to the same local
+/// time, from a brand's sales rollup: the one computation of the baseline,
+/// for the pulse and the revenue-anomaly alert.
+pub fn so_far(sales: &SalesSeries, tz: &TimeZone, now_s: i64) -> SoFar {
+    let today = local_day(now_s, tz);
     let elapsed = now_s - day_start(today, tz);
-    let s = &p.orders.sales[usize::from(b)];
-    let cur = s.sum(day_start(today, tz), now_s);
-    let (mut bo, mut br) = (0i64, 0i64);
+    let (mut orders, mut revenue) = (0i64, 0i128);
     for d in today - 7..today {
-        let x = s.sum(
+        let x = sales.sum(
             day_start(d, tz),
             wall_time(d, elapsed, tz).min(day_start(d + 1, tz)),
         );
-        bo += x.orders;
-        br += x.revenue;
+        orders += x.orders;
+        revenue += x.revenue;
     }
-    let (bo, br) = (bo as f64 / 7.0, br as f64 / 7.0);
-    let var = |c: i64, base: f64| (base > 0.0).then(|| (c as f64 - base) / base);
-    let rv = var(cur.revenue, br);
-    let ov = var(cur.orders, bo);
-    let state = match rv {
-        None => PulseState::NoBaseline,
-        Some(v) if v.abs() >= 0.30 - 1e-12 => PulseState::Critical,
-        Some(v) if v.abs() >= 0.15 - 1e-12 => PulseState::Warning,
-        Some(_) => PulseState::Normal,
+    SoFar {
+        today: sales.sum(day_start(today, tz), now_s),
+        baseline_orders: orders as f64 / 7.0,
+        baseline_revenue: revenue as f64 / 7.0,
+    }
+}
+
+/// Open fulfillment blockers: unfulfilled or partial, non-cancelled orders
+/// created more than 24 h before `now_s`, oldest first.
+struct Blockers {
+    listed: Vec<Blocker>,
+    count: usize,
+    value: i128,
+    high_count: usize,
+    high_value: i128,
+    foreign: usize,
+}
+
+/// Walks every blocker of brand `b` (open orders are few next to all
+/// orders) for the counts and values, listing the oldest
+/// [`BLOCKERS_SHOWN`].
+fn blockers(p: &Projection, b: BrandIx, now_s: i64, threshold: i64) -> Blockers {
+    let currency = p.brand(b).currency;
+    let mut out = Blockers {
+        listed: Vec::with_capacity(BLOCKERS_SHOWN),
+        count: 0,
+        value: 0,
+        high_count: 0,
+        high_value: 0,
+        foreign: 0,
     };
-    let threshold = major_to_minor(cfg.blocker_value, brand.currency);
     let open = p
         .orders
         .open
         .range((b, i64::MIN, 0)..(b, now_s - 86_400, 0));
-    // All open orders minus those of the last 24 h (counted per hour).
-    let recent = p.orders.open_since(b, now_s - 86_400);
-    let total = p.orders.open_count.get(&b).copied().unwrap_or(0);
-    let blocker_count = usize::try_from(total - recent).unwrap_or(0);
-    let blockers: Vec<Blocker> = open
-        .take(BLOCKERS_SHOWN)
-        .filter_map(|(_, _, k)| p.orders.rows.get(k))
-        .map(|r| Blocker {
-            order: format!("#{}", r.number),
-            created_at: Timestamp::from_second(r.created).unwrap_or(Timestamp::UNIX_EPOCH),
-            age_hours: (now_s - r.created) / 3600,
-            value: Money::new(r.total, brand.currency),
-            high_value: r.total > threshold,
-            partial: r.stage() == crate::projection::Stage::Partial,
-        })
-        .collect();
-    Pulse {
-        orders_today: cur.orders,
-        revenue_today: Money::new(cur.revenue, brand.currency),
-        baseline_orders: bo,
-        baseline_revenue_minor: br,
-        revenue_variance: rv,
-        orders_variance: ov,
-        state,
-        order_spike: ov.is_some_and(|v| v >= 0.25 - 1e-12),
-        top_skus_today: top_skus(p, b, today, today, &sold, &stock),
-        top_skus_7d: top_skus(p, b, today - 6, today, &sold, &stock),
-        blockers,
-        blocker_count,
+    for r in open.filter_map(|(_, _, k)| p.orders.rows.get(k)) {
+        out.count += 1;
+        let foreign = r.is(FOREIGN);
+        let high_value = !foreign && r.total > threshold;
+        if foreign {
+            out.foreign += 1;
+        } else {
+            out.value += i128::from(r.total);
+        }
+        if high_value {
+            out.high_count += 1;
+            out.high_value += i128::from(r.total);
+        }
+        if out.listed.len() < BLOCKERS_SHOWN {
+            out.listed.push(Blocker {
+                order: format!("#{}", r.number),
+                created_at: Timestamp::from_second(r.created).unwrap_or(Timestamp::UNIX_EPOCH),
+                age_hours: (now_s - r.created) / 3600,
+                value: Money::new(r.total, currency),
+                high_value,
+                partial: r.stage() == crate::projection::Stage::Partial,
+            });
+        }
     }
+    out
 }
 
 /// Units sold per SKU over the 28 local days ending today, net of refunds.
@@ -168,7 +281,7 @@ fn top_skus(
     stock: &KeyMap<u32, i64>,
 ) -> Vec<TopSku> {
     let brand = p.brand(b);
-    let mut agg: KeyMap<u32, (i64, i64)> = KeyMap::default();
+    let mut agg: KeyMap<u32, (i64, i128)> = KeyMap::default();
     for ((_, _, sku), v) in p.orders.skus.range((b, from, 0)..=(b, to, u32::MAX)) {
         let e = agg.entry(*sku).or_default();
         e.0 += v.units;
@@ -189,7 +302,7 @@ fn top_skus(
             TopSku {
                 sku: p.syms.text(sku).to_string(),
                 units,
-                revenue: Money::new(revenue, brand.currency),
+                revenue: crate::sums::money(revenue, brand.currency),
                 stock: st,
                 velocity_per_week: velocity,
                 days_of_cover: cover,

@@ -3,6 +3,7 @@
 
 use super::{per_brand, point, BrandPanel, PanelConfig, Point, Range, Window};
 use crate::projection::{day_start, BrandIx, Projection};
+use crate::sums::{self, Summed};
 use opsdeck_domain::period::delta_ratio;
 use opsdeck_domain::{Money, Timestamp};
 use serde::Serialize;
@@ -18,6 +19,9 @@ pub struct SalesPanel {
     #[serde(serialize_with = "crate::money_json::serialize")]
     pub prior_gross_revenue: Money,
     pub revenue_delta: Option<f64>,
+    /// A revenue sum was beyond what an amount holds: the amount shown is
+    /// held at that bound ([`crate::sums`]).
+    pub revenue_beyond_range: bool,
     #[serde(serialize_with = "crate::money_json::serialize_option")]
     pub aov: Option<Money>,
     #[serde(serialize_with = "crate::money_json::serialize_option")]
@@ -41,6 +45,9 @@ pub struct SalesTotal {
     #[serde(serialize_with = "crate::money_json::serialize")]
     pub prior_gross_revenue: Money,
     pub revenue_delta: Option<f64>,
+    /// The total (or a brand's revenue in it) was beyond what an amount
+    /// holds: the amount shown is held at that bound.
+    pub revenue_beyond_range: bool,
     /// Brands whose revenue is left out for want of a conversion rate.
     pub brands_without_rate: Vec<String>,
 }
@@ -58,10 +65,7 @@ pub fn brand_sales(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> 
     let cur = s.sum(w.start.as_second(), w.end.as_second());
     let pri = s.sum(w.prior_start.as_second(), w.prior_end.as_second());
     let c = brand.currency;
-    let aov = |x: &crate::projection::series::Sales| {
-        Money::new(x.revenue, c).divide_rounded(x.paid_orders as u64)
-    };
-    let (a, pa) = (aov(&cur), aov(&pri));
+    let (revenue, prior_revenue) = (Summed::new(cur.revenue, c), Summed::new(pri.revenue, c));
     let tz = &brand.time_zone;
     let mut orders_series = Vec::new();
     let mut revenue_series = Vec::new();
@@ -77,15 +81,13 @@ pub fn brand_sales(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> 
         orders: cur.orders,
         prior_orders: pri.orders,
         orders_delta: delta_ratio(cur.orders, pri.orders),
-        gross_revenue: Money::new(cur.revenue, c),
-        prior_gross_revenue: Money::new(pri.revenue, c),
+        gross_revenue: revenue.money,
+        prior_gross_revenue: prior_revenue.money,
         revenue_delta: delta_ratio(cur.revenue, pri.revenue),
-        aov_delta: match (a, pa) {
-            (Some(x), Some(y)) => delta_ratio(x.minor, y.minor),
-            _ => None,
-        },
-        aov: a,
-        prior_aov: pa,
+        revenue_beyond_range: revenue.beyond_range || prior_revenue.beyond_range,
+        aov: sums::aov(cur.revenue, cur.paid_orders, c),
+        prior_aov: sums::aov(pri.revenue, pri.paid_orders, c),
+        aov_delta: sums::aov_delta(cur.revenue, cur.paid_orders, pri.revenue, pri.paid_orders),
         foreign_currency_orders: cur.foreign,
         orders_series,
         revenue_series,
@@ -101,12 +103,14 @@ pub fn sales(
 ) -> Sales {
     let brands = per_brand(p, only, |b, _| brand_sales(p, b, range, now));
     let rc = cfg.reporting_currency;
+    let (mut revenue, mut prior_revenue) = (0i128, 0i128);
     let mut total = SalesTotal {
         orders: 0,
         prior_orders: 0,
         gross_revenue: Money::zero(rc),
         prior_gross_revenue: Money::zero(rc),
         revenue_delta: None,
+        revenue_beyond_range: false,
         brands_without_rate: vec![],
     };
     for bp in &brands {
@@ -118,13 +122,18 @@ pub fn sales(
                 cfg.to_reporting(panel.prior_gross_revenue),
             ) {
                 (Some(a), Some(b)) => {
-                    total.gross_revenue.minor += a.minor;
-                    total.prior_gross_revenue.minor += b.minor;
+                    revenue += i128::from(a.minor);
+                    prior_revenue += i128::from(b.minor);
+                    total.revenue_beyond_range |= panel.revenue_beyond_range;
                 }
                 _ => total.brands_without_rate.push(brand.clone()),
             }
         }
     }
-    total.revenue_delta = delta_ratio(total.gross_revenue.minor, total.prior_gross_revenue.minor);
+    let (sum, prior_sum) = (Summed::new(revenue, rc), Summed::new(prior_revenue, rc));
+    total.gross_revenue = sum.money;
+    total.prior_gross_revenue = prior_sum.money;
+    total.revenue_beyond_range |= sum.beyond_range || prior_sum.beyond_range;
+    total.revenue_delta = delta_ratio(revenue, prior_revenue);
     Sales { brands, total }
 }

@@ -359,9 +359,10 @@ pub struct OrderDay {
     /// Non-cancelled orders by [`Stage`].
     pub stages: [i64; 6],
     pub recurring: i64,
-    pub recurring_revenue: i64,
+    /// Minor units, 128 bits wide so no sum of orders can wrap (issue 11.5).
+    pub recurring_revenue: i128,
     pub one_time: i64,
-    pub one_time_revenue: i64,
+    pub one_time_revenue: i128,
     /// Non-cancelled orders with a shipment, and the sum of their time to ship.
     pub shipped: i64,
     pub ship_secs: i64,
@@ -373,9 +374,9 @@ impl Counter for OrderDay {
             *a += b * sign;
         }
         self.recurring += o.recurring * sign;
-        self.recurring_revenue += o.recurring_revenue * sign;
+        self.recurring_revenue += o.recurring_revenue * i128::from(sign);
         self.one_time += o.one_time * sign;
-        self.one_time_revenue += o.one_time_revenue * sign;
+        self.one_time_revenue += o.one_time_revenue * i128::from(sign);
         self.shipped += o.shipped * sign;
         self.ship_secs += o.ship_secs * sign;
     }
@@ -408,13 +409,14 @@ impl Counter for CarrierDay {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SkuDay {
     pub units: i64,
-    pub revenue: i64,
+    /// Minor units; units × price of a line alone can pass 64 bits.
+    pub revenue: i128,
 }
 
 impl Counter for SkuDay {
     fn add(&mut self, o: &Self, sign: i64) {
         self.units += o.units * sign;
-        self.revenue += o.revenue * sign;
+        self.revenue += o.revenue * i128::from(sign);
     }
 }
 
@@ -523,7 +525,7 @@ impl OrderState {
         let stage = row.stage();
         let mut d = OrderDay::default();
         d.stages[stage as usize] = 1;
-        let revenue = if foreign { 0 } else { row.total };
+        let revenue = if foreign { 0 } else { i128::from(row.total) };
         if row.is(RECURRING) {
             d.recurring = 1;
             d.recurring_revenue = revenue;
@@ -582,7 +584,7 @@ impl OrderState {
                 revenue: if foreign {
                     0
                 } else {
-                    l.price * i64::from(l.qty)
+                    i128::from(l.price) * i128::from(l.qty)
                 },
             };
             if l.sku != 0 {
@@ -647,7 +649,7 @@ fn sales_entry(row: &OrderRow) -> Option<(BrandIx, i64, Sales)> {
     let sales = Sales {
         orders: 1,
         paid_orders: i64::from(paid),
-        revenue: if paid { row.total } else { 0 },
+        revenue: if paid { i128::from(row.total) } else { 0 },
         foreign: i64::from(!cancelled && foreign),
     };
     Some((row.brand, row.created, sales))

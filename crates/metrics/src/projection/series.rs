@@ -39,6 +39,12 @@ impl Counter for i64 {
     }
 }
 
+impl Counter for i128 {
+    fn add(&mut self, other: &Self, sign: i64) {
+        *self += other * i128::from(sign);
+    }
+}
+
 /// Orders placed and money taken in one span.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sales {
@@ -46,8 +52,10 @@ pub struct Sales {
     pub orders: i64,
     /// Orders that count for revenue (not cancelled) in the brand's currency.
     pub paid_orders: i64,
-    /// Sum of `total_price` of `paid_orders`, in minor units of the brand's currency.
-    pub revenue: i64,
+    /// Sum of `total_price` of `paid_orders`, in minor units of the brand's
+    /// currency: 128 bits, so no sum of 64-bit amounts can wrap (issue 11.5;
+    /// [`crate::sums::money`] turns it into [`opsdeck_domain::Money`]).
+    pub revenue: i128,
     /// Non-cancelled orders in another currency than the brand's: they are
     /// counted here, never summed into revenue without a rate.
     pub foreign: i64,
@@ -57,7 +65,7 @@ impl Counter for Sales {
     fn add(&mut self, o: &Self, sign: i64) {
         self.orders += o.orders * sign;
         self.paid_orders += o.paid_orders * sign;
-        self.revenue += o.revenue * sign;
+        self.revenue += o.revenue * i128::from(sign);
         self.foreign += o.foreign * sign;
     }
 }
@@ -80,10 +88,11 @@ struct Hour {
 }
 
 /// The sales of one second; counts fit 32 bits (orders in one second of
-/// one brand).
+/// one brand); revenue is 128 bits because two orders of a 64-bit amount in
+/// one second would wrap 64 (32 bytes a second instead of 24).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Second {
-    revenue: i64,
+    revenue: i128,
     orders: i32,
     paid_orders: i32,
     foreign: i32,
@@ -129,7 +138,7 @@ impl SalesSeries {
             );
         }
         let s = &mut seconds[at];
-        s.revenue += sales.revenue * sign;
+        s.revenue += sales.revenue * i128::from(sign);
         s.orders += narrow(sales.orders * sign);
         s.paid_orders += narrow(sales.paid_orders * sign);
         s.foreign += narrow(sales.foreign * sign);
@@ -177,6 +186,38 @@ impl SalesSeries {
                 }
             }
         }
+    }
+
+    /// The orders created in `[from, to)` and any others of the UTC hours
+    /// those instants fall in: a small copy that answers every sum inside
+    /// `[from, to)` as the whole series does (the alert conditions read the
+    /// last 8 days without holding the projection's lock).
+    pub fn window(&self, from: i64, to: i64) -> SalesSeries {
+        if from >= to {
+            return SalesSeries::default();
+        }
+        SalesSeries {
+            hours: self
+                .hours
+                .range(from.div_euclid(3600)..=(to - 1).div_euclid(3600))
+                .map(|(h, hour)| (*h, hour.clone()))
+                .collect(),
+        }
+    }
+
+    /// The second of the latest order created at or before `at`.
+    pub fn latest_order_at_or_before(&self, at: i64) -> Option<i64> {
+        self.hours
+            .range(..=at.div_euclid(3600))
+            .rev()
+            .find_map(|(h, hour)| {
+                hour.seconds
+                    .iter()
+                    .rev()
+                    .map(|s| (h * 3600 + i64::from(s.second), s.orders))
+                    .find(|(t, orders)| *t <= at && *orders > 0)
+                    .map(|(t, _)| t)
+            })
     }
 
     /// Distinct seconds holding at least one order, plus hours (memory accounting).
@@ -296,6 +337,30 @@ mod tests {
             s.add(at, &one, -1);
         }
         assert_eq!(s, SalesSeries::default(), "empty entries are dropped");
+    }
+
+    #[test]
+    fn a_window_sums_as_the_whole_series_inside_it() {
+        let mut s = SalesSeries::default();
+        let one = Sales {
+            orders: 1,
+            paid_orders: 1,
+            revenue: 100,
+            foreign: 0,
+        };
+        for at in [0, 3599, 3600, 7199, 7200, 10_000, 20_000] {
+            s.add(at, &one, 1);
+        }
+        let w = s.window(3599, 10_001);
+        for (from, to) in [(3599, 10_001), (3600, 7200), (5000, 10_000), (3599, 3600)] {
+            assert_eq!(w.sum(from, to), s.sum(from, to), "[{from}, {to})");
+        }
+        assert_eq!(w.sum(0, 30_000).orders, 6, "the hours touched, no more");
+        assert_eq!(s.latest_order_at_or_before(9_999), Some(7200));
+        assert_eq!(s.latest_order_at_or_before(7200), Some(7200));
+        assert_eq!(s.latest_order_at_or_before(7199), Some(7199));
+        assert_eq!(s.latest_order_at_or_before(-1), None);
+        assert_eq!(s.latest_order_at_or_before(99_999), Some(20_000));
     }
 
     #[test]

@@ -127,9 +127,11 @@ fn read_fields(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Parsed
         IngestKind::Fulfillments => {
             let order_id = obj.string("order_id");
             let fulfillment = fulfillment(obj);
+            let shipped = shipped_units(obj);
             Some(Parsed::Fulfillment(FulfillmentUpdate {
                 order_id: order_id?,
                 fulfillment: fulfillment?,
+                shipped,
             }))
         }
         IngestKind::TrackingEvents => tracking_event(obj, cx).map(wrap(AnyRecord::TrackingEvent)),
@@ -330,6 +332,20 @@ fn fulfillment(f: &Obj) -> Option<Fulfillment> {
         updated_at: v.7.unwrap_or(created_at),
         delivered_at: v.8,
         estimated_delivery_at: v.9,
+    })
+}
+
+/// The optional `line_items` of a fulfillment: `[{"line_item_id", "quantity"}]`,
+/// the units it ships per line, which the order's line quantities follow as
+/// with a Shopify fulfillment ([`opsdeck_domain::Order::merge_fulfillment`]).
+fn shipped_units(f: &Obj) -> Vec<(String, i64)> {
+    f.list("line_items", |l| {
+        let (id, quantity) = (l.string("line_item_id"), l.int("quantity"));
+        if quantity.is_some_and(|q| q < 0) {
+            l.problem("quantity", "must be 0 or more");
+            return None;
+        }
+        Some((id?, quantity?))
     })
 }
 

@@ -46,6 +46,7 @@ fn state_word(s: PulseState) -> &'static str {
         PulseState::Normal => "normal",
         PulseState::Warning => "warning",
         PulseState::Critical => "critical",
+        PulseState::TooEarly => "too early to tell",
         PulseState::NoBaseline => "no baseline",
     }
 }
@@ -92,6 +93,9 @@ fn snapshot(pl: &Pulse) -> Value {
         "orders_variance": pl.orders_variance,
         "state": state_word(pl.state),
         "blocker_count": pl.blocker_count,
+        "blocker_value_minor": pl.blocker_value.minor,
+        "high_value_blocker_count": pl.high_value_blocker_count,
+        "high_value_blocker_value_minor": pl.high_value_blocker_value.minor,
     })
 }
 
@@ -170,11 +174,20 @@ pub(crate) async fn page(
             revenue_variance => format::change(pl.revenue_variance),
             orders_variance => format::change(pl.orders_variance),
             order_spike => pl.order_spike,
+            p_value => pl.revenue_evidence.map(|e| format!("{:.3}", e.p_value)),
+            significance => opsdeck_metrics::variance::SIGNIFICANCE,
+            min_baseline_orders => opsdeck_metrics::variance::MIN_BASELINE_ORDERS,
             chart => chart.0,
             top_today => pl.top_skus_today.iter().map(sku_row).collect::<Vec<_>>(),
             top_7d => pl.top_skus_7d.iter().map(sku_row).collect::<Vec<_>>(),
             blockers => blockers, blocker_count => pl.blocker_count,
-            blocker_value => cfg.blocker_value,
+            blocker_total => pl.blocker_value.display(),
+            high_value_count => pl.high_value_blocker_count,
+            high_value_total => pl.high_value_blocker_value.display(),
+            blocker_value => pl.high_value_threshold.display(),
+            blockers_listed => pl.blockers.len(),
+            foreign_blockers => pl.foreign_currency_blockers,
+            beyond_range => pl.value_beyond_range,
             can_decide => user.can(Permission::RecordDecisions),
             csrf_token => user.csrf_token,
             decisions => decisions,

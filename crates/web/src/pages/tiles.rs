@@ -203,7 +203,11 @@ async fn volume(
     let ctx = minijinja::context! {
         brands => page.brands,
         total_orders => count(total.orders.max(0) as u64),
-        total_revenue => total.gross_revenue.display(),
+        total_revenue => if total.revenue_beyond_range {
+            format!("≥ {}", total.gross_revenue.display())
+        } else {
+            total.gross_revenue.display()
+        },
         total_delta => view::delta(total.revenue_delta, "yesterday", &total.prior_gross_revenue.display()),
         reporting_currency => cfg.reporting_currency.code(),
         without_rate => without_rate,

@@ -222,3 +222,45 @@ async fn tiles_and_sources_are_stale_after_twice_the_configured_cadence() {
     let page = body_text(fx.get("/sources").await).await;
     assert!(page.contains("<td>orders</td><td>stale</td>"), "{page}");
 }
+
+/// One order of 92,233,720,368,547,758.07 (i64::MAX cents) beside the
+/// fixture's $100.00 today: the card never shows a wrapped negative revenue
+/// or AOV, it shows the bound with "≥" and says so; the API flags it and
+/// gives the exact AOV (issue 11.5).
+#[tokio::test]
+async fn an_order_of_the_largest_amount_never_shows_negative_revenue() {
+    let fx = Fixture::new().await;
+    let huge = crate::common::order(
+        "shopify-mavena",
+        "mavena",
+        "1999",
+        "2026-06-10T12:00:00Z",
+        opsdeck_domain::Money::new(i64::MAX, opsdeck_domain::Currency::USD),
+    );
+    fx.state
+        .store
+        .upsert(&[opsdeck_store::AnyRecord::Order(huge)], None)
+        .await
+        .unwrap();
+    fx.build_projection().await;
+    let html = body_text(fx.get("/").await).await;
+    let mavena = card(&html, "mavena");
+    assert!(mavena.contains("≥ $92,233,720,368,547,758.07"), "{mavena}");
+    assert!(mavena.contains("revenue-beyond-range"), "{mavena}");
+    assert!(!mavena.contains("-$"), "no negative amount: {mavena}");
+    assert!(
+        html.contains("<strong>≥ $92,233,720,368,547,758.07</strong> (USD)"),
+        "the all-brand total too: {html}"
+    );
+    let (status, body) = fx.get_json("/api/v1/order-volume?brand=mavena").await;
+    assert_eq!(status, 200, "{body}");
+    let today = &body["brands"][0]["periods"][0];
+    assert_eq!(today["revenue_beyond_range"], true, "{today}");
+    // (2^63 − 1 + 10,000) / 2, half away from zero.
+    let exact = (i128::from(i64::MAX) + 100_00 + 1) / 2;
+    assert_eq!(
+        today["aov"]["minor"].as_i64().map(i128::from),
+        Some(exact),
+        "{today}"
+    );
+}

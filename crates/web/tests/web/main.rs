@@ -15,6 +15,7 @@ mod auth;
 mod common;
 mod dashboard;
 mod foreign_currency;
+mod fulfillment_merge;
 mod hostile;
 mod http;
 mod ingest;

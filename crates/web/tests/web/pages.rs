@@ -288,6 +288,28 @@ async fn source_health_and_refresh() {
 }
 
 #[tokio::test]
+async fn source_health_shows_running_runs_refusals_and_failed_webhooks() {
+    let fx = fixture().await;
+    crate::common::source_health_extras(fx.state.store.as_ref()).await;
+    let (status, html) = get_as(&fx, &fx.session, "/sources").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("<td>running <small>since <time datetime=\"2026-06-10T18:04:00Z\">"),
+        "{html}"
+    );
+    assert!(html.contains("<td>3</td>"), "refused records: {html}");
+    assert!(
+        html.contains("missing access scope read_all_orders"),
+        "{html}"
+    );
+    assert!(html.contains("Webhooks given up on"), "{html}");
+    assert!(
+        html.contains("<td>orders&#x2f;updated</td><td>wh-deep-1</td><td>recursion limit exceeded at line 1</td>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn catalog_tickets_and_order_timeline_pages() {
     let fx = fixture().await;
     let (status, html) = get_as(&fx, &fx.session, "/catalog?brand=mavena").await;
