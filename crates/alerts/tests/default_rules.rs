@@ -78,7 +78,7 @@ impl Scenario {
                 brand: brand(),
                 hours: BusinessHours::always(brand().time_zone),
                 sources: vec![SourceId::parse("shopify-mavena").unwrap()],
-                sync_cadence: SignedDuration::from_mins(5),
+                cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
             }],
             rules: rules.clone(),
             projection: Some((projection.clone(), PanelConfig::default())),
@@ -98,6 +98,7 @@ impl Scenario {
             bot_token: opsdeck_domain::Secret::new("1:t"),
             chat_id: "1".into(),
             message_thread_id: None,
+            allowed_user_ids: Vec::new(),
         };
         let notifiers = Notifiers::new()
             .with(

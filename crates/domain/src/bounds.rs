@@ -30,6 +30,12 @@ use std::fmt;
 /// inside 64 bits.
 pub const MAX_AMOUNT_MINOR: i64 = 100_000_000_000_000;
 
+/// The largest count of units either side of zero (a line's quantity, stock
+/// available, a lot's size, an order number): 10^9. Stock may be negative
+/// (oversold); no line or shelf holds a billion units, and a product of
+/// such a count and a bounded amount still fits in 128 bits.
+pub const MAX_UNITS: i64 = 1_000_000_000;
+
 /// The longest decimal text an amount may have (sign, 15 digits, point,
 /// four decimals and room to spare): longer is refused before parsing.
 pub const MAX_AMOUNT_CHARS: usize = 32;
@@ -108,6 +114,8 @@ pub enum BoundError {
     Year { at: String },
     #[error("{amount} is beyond the limit of ±{max}")]
     Amount { amount: String, max: String },
+    #[error("{value} is beyond the limit of ±{max}")]
+    Units { value: i64, max: i64 },
     #[error("JSON nests deeper than {max} levels")]
     TooDeep { max: usize },
 }
@@ -159,6 +167,17 @@ pub fn amount(money: Money) -> Result<(), BoundError> {
         return Err(BoundError::Amount {
             amount: money.to_string(),
             max: Money::new(MAX_AMOUNT_MINOR, money.currency).to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// A count of units within [`MAX_UNITS`].
+pub fn units(value: i64) -> Result<(), BoundError> {
+    if value.unsigned_abs() > MAX_UNITS.unsigned_abs() {
+        return Err(BoundError::Units {
+            value,
+            max: MAX_UNITS,
         });
     }
     Ok(())
@@ -330,6 +349,16 @@ impl Checker {
         }
     }
 
+    pub fn units(&mut self, key: &str, value: i64) {
+        self.add(key, units(value));
+    }
+
+    pub fn opt_units(&mut self, key: &str, value: Option<i64>) {
+        if let Some(v) = value {
+            self.units(key, v);
+        }
+    }
+
     pub fn time(&mut self, key: &str, value: Timestamp) {
         self.add(key, instant(value));
     }
@@ -371,6 +400,7 @@ impl Bounded for Order {
     fn visit(&self, c: &mut Checker) {
         c.text("external_id", Text::Id, &self.external_id);
         c.text("name", Text::Line, &self.name);
+        c.opt_units("number", self.number);
         c.time("created_at", self.created_at);
         c.time("updated_at", self.updated_at);
         c.opt_time("processed_at", self.processed_at);
@@ -417,7 +447,9 @@ impl Bounded for LineItem {
         c.opt_text("sku", Text::Line, self.sku.as_deref());
         c.text("title", Text::Line, &self.title);
         c.opt_text("variant_title", Text::Line, self.variant_title.as_deref());
+        c.units("quantity", self.quantity);
         c.money("price", self.price);
+        c.opt_units("fulfilled_quantity", self.fulfilled_quantity);
     }
 }
 
@@ -454,6 +486,7 @@ impl Bounded for Refund {
                 Text::Id,
                 &l.line_item_id,
             );
+            c.units(&format!("line_items[{i}].quantity"), l.quantity);
         }
         c.opt_text("note", Text::Note, self.note.as_deref());
     }
@@ -487,6 +520,7 @@ impl Bounded for Variant {
             Text::Id,
             self.inventory_item_id.as_deref(),
         );
+        c.opt_units("inventory_quantity", self.inventory_quantity);
     }
 }
 
@@ -495,6 +529,7 @@ impl Bounded for InventoryLevel {
         c.text("external_id", Text::Id, &self.external_id);
         c.text("inventory_item_id", Text::Id, &self.inventory_item_id);
         c.text("location_id", Text::Id, &self.location_id);
+        c.opt_units("available", self.available);
         c.time("updated_at", self.updated_at);
     }
 }
@@ -584,6 +619,7 @@ impl Bounded for InventoryBatch {
         c.opt_text("variant_id", Text::Id, self.variant_id.as_deref());
         c.text("lot", Text::Line, &self.lot);
         c.opt_text("location_id", Text::Id, self.location_id.as_deref());
+        c.units("quantity", self.quantity);
         c.opt_date("expires_on", self.expires_on);
         c.time("updated_at", self.updated_at);
     }
@@ -706,6 +742,11 @@ mod tests {
         assert!(text(Text::Body, &"x".repeat(10 * 1024 * 1024)).is_err());
         assert!(list(MAX_LIST_ITEMS).is_ok());
         assert!(list(MAX_LIST_ITEMS + 1).is_err());
+        assert!(units(-MAX_UNITS).is_ok());
+        assert_eq!(
+            units(i64::MAX).unwrap_err().to_string(),
+            "9223372036854775807 is beyond the limit of ±1000000000"
+        );
     }
 
     #[test]

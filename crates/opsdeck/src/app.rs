@@ -336,7 +336,8 @@ pub async fn start(
         panel_config: Arc::new(panel_config(config)),
         ingest,
         sync_trigger,
-        alert_rules: opsdeck_web::AlertRules::of(config.alerts.rules.all()),
+        alert_rules: opsdeck_web::AlertRules::of(config.alerts.rules.all())
+            .delivered_by(crate::alerts_app::delivery(&config.alerts)),
     };
     // Audit retention and expired sessions; ends with the application.
     crate::housekeeping::spawn(
@@ -368,6 +369,7 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
         week_start: config.week_start,
         reporting_currency: config.reporting_currency,
         rates: config.reporting_rates.clone(),
+        cadences: config.cadences(),
         helpdesk_ticket_url: config
             .gorgias
             .as_ref()

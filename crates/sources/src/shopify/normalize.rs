@@ -423,7 +423,10 @@ fn fulfilled_quantities(fulfillments: &[WireFulfillment]) -> HashMap<WireId, i64
             continue;
         }
         for line in &ful.line_items {
-            *shipped.entry(line.id).or_insert(0) += line.quantity.unwrap_or(0);
+            // Saturating: hostile quantities must not overflow here; the
+            // bounds refuse the order after.
+            let units = shipped.entry(line.id).or_insert(0i64);
+            *units = units.saturating_add(line.quantity.unwrap_or(0));
         }
     }
     shipped

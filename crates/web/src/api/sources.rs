@@ -91,15 +91,33 @@ pub(crate) async fn failed_webhooks(
 /// latest runs failed, or could not see everything: a missing scope, a
 /// shop in another currency, webhooks given up on; this wins, a run in
 /// progress does not hide it), `running` (a run is in progress: its numbers
-/// are not yet final), or `ok`.
-pub(crate) fn health_word(s: Option<&SyncState>) -> &'static str {
+/// are not yet final), `stale` (its last success is older than 2 × its
+/// `cadence`: [`opsdeck_metrics::staleness`], the rule the tiles and the
+/// "source stale" alert apply), or `ok`.
+pub(crate) fn health_word(
+    s: Option<&SyncState>,
+    cadence: Option<std::time::Duration>,
+    now: Timestamp,
+) -> &'static str {
     match s {
         None => "never synced",
         Some(s) if s.consecutive_failures > 0 => "failing",
         Some(s) if s.running_since.is_some() => "running",
         Some(s) if s.last_success_at.is_none() => "never synced",
+        Some(s) if is_stale(s, cadence, now) => "stale",
         Some(_) => "ok",
     }
+}
+
+/// The one staleness rule for one resource.
+fn is_stale(s: &SyncState, cadence: Option<std::time::Duration>, now: Timestamp) -> bool {
+    opsdeck_metrics::staleness(
+        s.last_success_at,
+        cadence,
+        opsdeck_metrics::STALE_AFTER_CADENCES,
+        now,
+    )
+    .is_stale()
 }
 
 /// One (source, resource) sync. All fields but `resource` are empty for a
@@ -107,7 +125,7 @@ pub(crate) fn health_word(s: Option<&SyncState>) -> &'static str {
 #[derive(Serialize)]
 struct ResourceHealth {
     resource: String,
-    /// `ok`, `running`, `failing` or `never synced` ([`health_word`]).
+    /// `ok`, `running`, `stale`, `failing` or `never synced` ([`health_word`]).
     health: &'static str,
     /// When the run in progress started; null between runs.
     running_since: Option<Timestamp>,
@@ -129,16 +147,25 @@ struct ResourceHealth {
     success_lag_seconds: Option<i64>,
     /// now − watermark, in seconds.
     watermark_lag_seconds: Option<i64>,
+    /// Its last success is older than 2 × its configured sync cadence
+    /// (the rule the tiles and the "source stale" alert apply).
+    stale: bool,
 }
 
 impl ResourceHealth {
-    fn from_state(resource: &str, state: Option<&SyncState>, now: Timestamp) -> Self {
+    fn from_state(
+        resource: &str,
+        state: Option<&SyncState>,
+        cadence: Option<std::time::Duration>,
+        now: Timestamp,
+    ) -> Self {
         let lag = state.map(|s| lag(s, now));
         ResourceHealth {
+            stale: state.is_some_and(|s| is_stale(s, cadence, now)),
             success_lag_seconds: lag.and_then(|l| l.success_seconds),
             watermark_lag_seconds: lag.and_then(|l| l.watermark_seconds),
             resource: resource.to_string(),
-            health: health_word(state),
+            health: health_word(state, cadence, now),
             running_since: state.and_then(|s| s.running_since),
             last_attempt_at: state.and_then(|s| s.last_attempt_at),
             last_success_at: state.and_then(|s| s.last_success_at),
@@ -160,16 +187,18 @@ impl ResourceHealth {
 fn source_health(
     source: &SourceInfo,
     states: &[SyncState],
+    cadences: &opsdeck_metrics::Cadences,
     failed: &[(SourceId, FailedWebhook)],
     now: Timestamp,
 ) -> SourceHealth {
     let own: Vec<&SyncState> = states.iter().filter(|s| s.source == source.id).collect();
+    let cadence = |r: &str| cadences.of(&source.id, r);
     let mut resources: Vec<ResourceHealth> = source
         .resources
         .iter()
         .map(|r| {
             let state = own.iter().copied().find(|s| &s.resource == r);
-            ResourceHealth::from_state(r, state, now)
+            ResourceHealth::from_state(r, state, cadence(r), now)
         })
         .collect();
     for state in own {
@@ -177,6 +206,7 @@ fn source_health(
             resources.push(ResourceHealth::from_state(
                 &state.resource,
                 Some(state),
+                cadence(&state.resource),
                 now,
             ));
         }
@@ -207,7 +237,7 @@ async fn list_sources(
     Ok(Json(SourceList {
         sources: configured
             .chain(pushed.iter())
-            .map(|s| source_health(s, &states, &failed, now))
+            .map(|s| source_health(s, &states, &state.panel_config.cadences, &failed, now))
             .collect(),
     }))
 }

@@ -69,6 +69,8 @@ pub(crate) fn router() -> Routes {
             ActOnAlerts,
             alerts::end_silence,
         )
+        .post("/alerts/groups/ack", ActOnAlerts, alerts::ack_group)
+        .post("/alerts/groups/silence", ActOnAlerts, alerts::silence_group)
         .get("/alerts/{id}", ViewDashboard, alerts::detail)
         .post("/alerts/{id}/ack", ActOnAlerts, alerts::ack)
         .post("/alerts/{id}/resolve", ActOnAlerts, alerts::resolve)

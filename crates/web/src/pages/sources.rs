@@ -33,12 +33,20 @@ fn lag_words(seconds: Option<i64>) -> String {
     super::format::hours(seconds.map(|s| s as f64 / 3600.0))
 }
 
-fn resource_row(resource: &str, s: Option<&SyncState>, now: Timestamp) -> Value {
+/// One resource's row; `cadence` is how often it is configured to sync
+/// (stale after [`opsdeck_metrics::STALE_AFTER_CADENCES`] of them, the
+/// rule the tiles and the "source stale" alert apply).
+fn resource_row(
+    resource: &str,
+    s: Option<&SyncState>,
+    cadence: Option<std::time::Duration>,
+    now: Timestamp,
+) -> Value {
     let l = s.map(|s| lag(s, now));
     let ago = |t: Option<Timestamp>| t.map_or_else(|| "never".to_string(), |t| age(t, now));
     json!({
         "resource": resource,
-        "health": health_word(s),
+        "health": health_word(s, cadence, now),
         "running_since": s.and_then(|s| s.running_since).map(|t| t.to_string()),
         "running_for": s.and_then(|s| s.running_since).map(|t| age(t, now)),
         "refused": s.map_or(0, |s| s.records_refused),
@@ -72,19 +80,24 @@ pub(crate) async fn page(
             .find(|b| &b.id == id)
             .map_or_else(|| id.to_string(), |b| b.name.clone())
     };
+    let cadences = &state.panel_config.cadences;
     let mut rows = Vec::new();
     for source in state.sources.iter() {
         let own: Vec<&SyncState> = states.iter().filter(|s| s.source == source.id).collect();
         let mut resources: Vec<Value> = source
             .resources
             .iter()
-            .map(|r| resource_row(r, own.iter().copied().find(|s| &s.resource == r), now))
+            .map(|r| {
+                let s = own.iter().copied().find(|s| &s.resource == r);
+                resource_row(r, s, cadences.of(&source.id, r), now)
+            })
             .collect();
         for s in own
             .iter()
             .filter(|s| !source.resources.contains(&s.resource))
         {
-            resources.push(resource_row(&s.resource, Some(s), now));
+            let cadence = cadences.of(&source.id, &s.resource);
+            resources.push(resource_row(&s.resource, Some(s), cadence, now));
         }
         rows.push(json!({
             "id": source.id.to_string(),

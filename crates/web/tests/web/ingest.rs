@@ -637,6 +637,7 @@ async fn values_beyond_their_bounds_are_refused_naming_field_and_bound() {
     long["name"] = json!("n".repeat(10 * 1024 * 1024));
     long["line_items"][0]["external_id"] = json!("i".repeat(300));
     long["tags"] = json!(vec!["t"; 5_001]);
+    long["line_items"][0]["quantity"] = json!(i64::MAX);
     let a = refused(&fx, "orders", Some(&t), batch(vec![long]), 422).await;
     assert_eq!(
         fields(&a),
@@ -644,6 +645,7 @@ async fn values_beyond_their_bounds_are_refused_naming_field_and_bound() {
             "records[0].name: is 10485760 bytes long; the limit is 1024 bytes",
             "records[0].tags: has 5001 items; the limit is 5000",
             "records[0].line_items[0].external_id: is 300 bytes long; the limit is 255 bytes",
+            "records[0].line_items[0].quantity: 9223372036854775807 is beyond the limit of ±1000000000",
         ]
     );
     // The answer quotes no hostile value whole.

@@ -292,32 +292,43 @@ async fn no_route_shows_an_amount_to_a_role_without_revenue() {
         ("viewer", Role::Viewer),
     ];
     let mut requests = 0;
+    let mut sessions = Vec::new();
     for (name, role) in public_roles {
         let session = user_session(fx.state.store.as_ref(), name, role, ts(NOW)).await;
-        let sees_money = allows(role, Permission::ViewRevenue);
-        let mut seen = String::new();
-        for route in &routes {
-            for uri in expand(route.path, &episodes) {
-                let (status, body) = request(&fx, &session, &route.method, &uri).await;
-                requests += 1;
-                let what = format!("{name} ({role}) {} {uri} → {status}", route.method);
-                assert_ne!(status, 500, "{what}: {body}");
-                if let Access::Require(p) = route.access {
-                    if !allows(role, p) {
-                        assert_eq!(status, 403, "{what}: the route needs {p:?}");
+        sessions.push((name, role, session, String::new()));
+    }
+    // Every role reads before any role writes: an alert one role resolves
+    // must not hide its amount from the roles after it.
+    let (reads, writes): (Vec<_>, Vec<_>) = routes.iter().partition(|r| r.method == Method::GET);
+    for phase in [reads, writes] {
+        for (name, role, session, seen) in sessions.iter_mut() {
+            let (name, role) = (*name, *role);
+            let sees_money = allows(role, Permission::ViewRevenue);
+            for route in &phase {
+                for uri in expand(route.path, &episodes) {
+                    let (status, body) = request(&fx, session, &route.method, &uri).await;
+                    requests += 1;
+                    let what = format!("{name} ({role}) {} {uri} → {status}", route.method);
+                    assert_ne!(status, 500, "{what}: {body}");
+                    if let Access::Require(p) = route.access {
+                        if !allows(role, p) {
+                            assert_eq!(status, 403, "{what}: the route needs {p:?}");
+                        }
                     }
+                    // The OpenAPI document's examples ("$12,345.67") describe
+                    // the API; they are the same text for everyone, anonymous
+                    // callers included.
+                    if !sees_money && uri != "/api/v1/openapi.json" {
+                        let found = amounts_in(&body);
+                        assert!(found.is_empty(), "{what} shows money: {found:#?}");
+                    }
+                    seen.push_str(&body);
                 }
-                // The OpenAPI document's examples ("$12,345.67") describe
-                // the API; they are the same text for everyone, anonymous
-                // callers included.
-                if !sees_money && uri != "/api/v1/openapi.json" {
-                    let found = amounts_in(&body);
-                    assert!(found.is_empty(), "{what} shows money: {found:#?}");
-                }
-                seen.push_str(&body);
             }
         }
-        if sees_money {
+    }
+    for (name, role, _, seen) in &sessions {
+        if allows(*role, Permission::ViewRevenue) {
             for amount in [MAVENA_AMOUNT, MAVENA_MINOR, KUMO_AMOUNT, KUMO_MINOR] {
                 assert!(seen.contains(amount), "{name} never sees {amount}");
             }
