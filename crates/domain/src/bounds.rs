@@ -50,6 +50,12 @@ pub const MAX_OFFSET_SECONDS: i32 = 14 * 3600;
 /// → money) are about 8 deep; an ingest record about 5.
 pub const MAX_JSON_DEPTH: usize = 64;
 
+/// Units either side of zero in a line, a refund, a shipment, a stock
+/// level or a lot: a billion. No order line or warehouse holds that many
+/// of one item, and a million records at the bound still sum inside 64
+/// bits, so no count of units can wrap.
+pub const MAX_UNITS: i64 = 1_000_000_000;
+
 /// Items in any one list of a record (line items, variants, tags,
 /// tracking numbers): Shopify allows 2,048 variants and 250 tags.
 pub const MAX_LIST_ITEMS: usize = 5_000;
@@ -108,6 +114,12 @@ pub enum BoundError {
     Year { at: String },
     #[error("{amount} is beyond the limit of ±{max}")]
     Amount { amount: String, max: String },
+    #[error(
+        "contains the NUL character (U+0000), which no platform sends and PostgreSQL cannot store"
+    )]
+    Nul,
+    #[error("{value} units is beyond the limit of ±{MAX_UNITS}")]
+    Units { value: i64 },
     #[error("JSON nests deeper than {max} levels")]
     TooDeep { max: usize },
 }
@@ -130,7 +142,9 @@ pub fn clip(message: &str) -> String {
     }
 }
 
-/// `value` within the bound of its kind.
+/// `value` within the bound of its kind, and free of NUL (PostgreSQL
+/// refuses it in text and JSONB alike, so the one record would fail its
+/// whole batch there while SQLite kept it).
 pub fn text(kind: Text, value: &str) -> Result<(), BoundError> {
     let max = kind.max_bytes();
     if value.len() > max {
@@ -138,6 +152,9 @@ pub fn text(kind: Text, value: &str) -> Result<(), BoundError> {
             len: value.len(),
             max,
         });
+    }
+    if value.contains('\0') {
+        return Err(BoundError::Nul);
     }
     Ok(())
 }
@@ -160,6 +177,14 @@ pub fn amount(money: Money) -> Result<(), BoundError> {
             amount: money.to_string(),
             max: Money::new(MAX_AMOUNT_MINOR, money.currency).to_string(),
         });
+    }
+    Ok(())
+}
+
+/// A count of units within [`MAX_UNITS`].
+pub fn units(value: i64) -> Result<(), BoundError> {
+    if value.unsigned_abs() > MAX_UNITS.unsigned_abs() {
+        return Err(BoundError::Units { value });
     }
     Ok(())
 }
@@ -330,6 +355,16 @@ impl Checker {
         }
     }
 
+    pub fn units(&mut self, key: &str, value: i64) {
+        self.add(key, units(value));
+    }
+
+    pub fn opt_units(&mut self, key: &str, value: Option<i64>) {
+        if let Some(v) = value {
+            self.units(key, v);
+        }
+    }
+
     pub fn time(&mut self, key: &str, value: Timestamp) {
         self.add(key, instant(value));
     }
@@ -417,7 +452,9 @@ impl Bounded for LineItem {
         c.opt_text("sku", Text::Line, self.sku.as_deref());
         c.text("title", Text::Line, &self.title);
         c.opt_text("variant_title", Text::Line, self.variant_title.as_deref());
+        c.units("quantity", self.quantity);
         c.money("price", self.price);
+        c.opt_units("fulfilled_quantity", self.fulfilled_quantity);
     }
 }
 
@@ -454,6 +491,7 @@ impl Bounded for Refund {
                 Text::Id,
                 &l.line_item_id,
             );
+            c.units(&format!("line_items[{i}].quantity"), l.quantity);
         }
         c.opt_text("note", Text::Note, self.note.as_deref());
     }
@@ -482,6 +520,7 @@ impl Bounded for Variant {
         c.text("title", Text::Line, &self.title);
         c.opt_text("sku", Text::Line, self.sku.as_deref());
         c.money("price", self.price);
+        c.opt_units("inventory_quantity", self.inventory_quantity);
         c.opt_text(
             "inventory_item_id",
             Text::Id,
@@ -495,6 +534,7 @@ impl Bounded for InventoryLevel {
         c.text("external_id", Text::Id, &self.external_id);
         c.text("inventory_item_id", Text::Id, &self.inventory_item_id);
         c.text("location_id", Text::Id, &self.location_id);
+        c.opt_units("available", self.available);
         c.time("updated_at", self.updated_at);
     }
 }
@@ -584,6 +624,7 @@ impl Bounded for InventoryBatch {
         c.opt_text("variant_id", Text::Id, self.variant_id.as_deref());
         c.text("lot", Text::Line, &self.lot);
         c.opt_text("location_id", Text::Id, self.location_id.as_deref());
+        c.units("quantity", self.quantity);
         c.opt_date("expires_on", self.expires_on);
         c.time("updated_at", self.updated_at);
     }
@@ -660,6 +701,11 @@ impl Bounded for FulfillmentUpdate {
         c.text("order_id", Text::Id, &self.order_id);
         // The fulfillment's fields sit beside `order_id` on the wire.
         self.fulfillment.visit(c);
+        c.add("line_items", list(self.shipped.len()));
+        for (i, (line, units)) in self.shipped.iter().enumerate() {
+            c.text(&format!("line_items[{i}].id"), Text::Id, line);
+            c.units(&format!("line_items[{i}].quantity"), *units);
+        }
     }
 }
 
@@ -704,6 +750,7 @@ mod tests {
         assert_eq!(e.to_string(), "is 1025 bytes long; the limit is 1024 bytes");
         assert!(text(Text::Id, &"1".repeat(256)).is_err());
         assert!(text(Text::Body, &"x".repeat(10 * 1024 * 1024)).is_err());
+        assert_eq!(text(Text::Line, "a\0b"), Err(BoundError::Nul));
         assert!(list(MAX_LIST_ITEMS).is_ok());
         assert!(list(MAX_LIST_ITEMS + 1).is_err());
     }
@@ -718,6 +765,14 @@ mod tests {
             "92233720368547758.07 USD is beyond the limit of ±1000000000000.00 USD"
         );
         assert!(amount(Money::new(i64::MIN, Currency::USD)).is_err());
+    }
+
+    #[test]
+    fn unit_counts_are_bounded() {
+        assert!(units(MAX_UNITS).is_ok());
+        assert!(units(-MAX_UNITS).is_ok());
+        assert_eq!(units(i64::MAX), Err(BoundError::Units { value: i64::MAX }));
+        assert!(units(i64::MIN).is_err());
     }
 
     #[test]

@@ -684,3 +684,56 @@ async fn an_order_in_a_foreign_currency_is_refused_at_the_door() {
         ["records[0].total_price.currency: EUR differs from the expected USD"]
     );
 }
+
+/// Issue 11.4/11.5 (found by QA): a count of units had no bound, so two
+/// refund lines of `i64::MAX` units were stored and then overflowed the
+/// projection's per-line sum (a panic that stopped the dashboard from
+/// following new records in a debug build; a wrapped count in release).
+/// Every count of units is bounded at the door like amounts.
+#[tokio::test]
+async fn unit_counts_beyond_their_bound_are_refused_naming_field_and_bound() {
+    let fx = Fixture::new().await;
+    let t = token(&fx, "mavena", TokenKinds::All).await;
+    let mut order = order_json("1");
+    order["line_items"][0]["quantity"] = json!(i64::MAX);
+    order["refunds"] = json!([{"external_id": "r-1", "created_at": "2026-06-11T12:00:00Z",
+        "amount": money("1.00"),
+        "line_items": [{"line_item_id": "li-1", "quantity": i64::MAX},
+                       {"line_item_id": "li-1", "quantity": i64::MAX}]}]);
+    let a = refused(&fx, "orders", Some(&t), batch(vec![order]), 422).await;
+    assert_eq!(
+        fields(&a),
+        [
+            "records[0].line_items[0].quantity: 9223372036854775807 units is beyond the limit of ±1000000000",
+            "records[0].refunds[0].line_items[0].quantity: 9223372036854775807 units is beyond the limit of ±1000000000",
+            "records[0].refunds[0].line_items[1].quantity: 9223372036854775807 units is beyond the limit of ±1000000000",
+        ]
+    );
+    let level = json!({"inventory_item_id": "ii-1", "location_id": "wh-1",
+        "available": i64::MIN, "updated_at": "2026-06-10T15:00:00Z"});
+    let a = refused(&fx, "inventory-levels", Some(&t), batch(vec![level]), 422).await;
+    assert_eq!(
+        fields(&a),
+        ["records[0].available: -9223372036854775808 units is beyond the limit of ±1000000000"]
+    );
+    let lot = json!({"external_id": "lot-1", "sku": "AMOX-500", "lot": "L2406",
+        "quantity": i64::MAX, "updated_at": "2026-06-10T15:00:00Z"});
+    let a = refused(&fx, "inventory-batches", Some(&t), batch(vec![lot]), 422).await;
+    assert_eq!(
+        fields(&a),
+        ["records[0].quantity: 9223372036854775807 units is beyond the limit of ±1000000000"]
+    );
+    // A NUL in any text: SQLite kept it, PostgreSQL refused the batch.
+    let mut nul = order_json("3");
+    nul["name"] = json!("#3\u{0}");
+    let a = refused(&fx, "orders", Some(&t), batch(vec![nul]), 422).await;
+    assert_eq!(
+        fields(&a),
+        ["records[0].name: contains the NUL character (U+0000), which no platform sends and PostgreSQL cannot store"]
+    );
+    // The bound itself is accepted.
+    let mut edge = order_json("2");
+    edge["line_items"][0]["quantity"] = json!(1_000_000_000);
+    let (status, body) = post(&fx, "orders", &t, vec![edge]).await;
+    assert_eq!(status, 200, "{body}");
+}
