@@ -166,7 +166,7 @@ fn conditions_cost() {
             brand,
             hours: BusinessHours::always(tz.clone()),
             sources: vec![],
-            sync_cadence: SignedDuration::from_mins(5),
+            cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
             sales: Some(opsdeck_metrics::order_volume::sales_series(&facts, usd)),
             orders_from: from,
             panels: None,
@@ -197,6 +197,7 @@ async fn latency() {
         bot_token: Secret::new("1:b"),
         chat_id: "1".into(),
         message_thread_id: None,
+        allowed_user_ids: Vec::new(),
     };
     let notifiers = Notifiers::new().with(
         "telegram",

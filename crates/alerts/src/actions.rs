@@ -10,7 +10,7 @@ use crate::evaluate::{Ack, Phase};
 use crate::service::{decode, encode, AlertError};
 use crate::silence::Silence;
 use jiff::Timestamp;
-use opsdeck_store::alerts::{AlertBatch, EventRow, SilenceRow};
+use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EpisodeRow, EventRow, SilenceRow};
 use opsdeck_store::{AuditEntry, Store};
 use serde_json::json;
 
@@ -23,6 +23,10 @@ pub struct Actor {
     pub via: String,
     /// The client address, for changes made over HTTP.
     pub ip: Option<String>,
+    /// What else the audit should say about the action: where it came
+    /// from (a Telegram press: the user and chat ids), what it covered (a
+    /// group's member count), or null.
+    pub context: serde_json::Value,
 }
 
 impl Actor {
@@ -31,16 +35,28 @@ impl Actor {
             name: name.into(),
             via: via.into(),
             ip: None,
+            context: serde_json::Value::Null,
         }
+    }
+
+    /// The same actor, with `context` audited beside each action.
+    pub fn with_context(mut self, context: serde_json::Value) -> Self {
+        self.context = context;
+        self
     }
 
     fn audit(
         &self,
         action: &str,
         subject: String,
-        payload: serde_json::Value,
+        mut payload: serde_json::Value,
         at: Timestamp,
     ) -> AuditEntry {
+        if !self.context.is_null() {
+            if let Some(p) = payload.as_object_mut() {
+                p.insert("context".into(), self.context.clone());
+            }
+        }
         AuditEntry {
             at,
             actor: self.name.clone(),
@@ -68,6 +84,189 @@ async fn load(store: &dyn Store, id: &str) -> Result<crate::evaluate::Alert, Ale
         .await?
         .ok_or_else(|| AlertError::NoSuchEpisode(id.into()))?;
     decode(&row)
+}
+
+/// Audits an action that was refused before it reached an episode (a
+/// Telegram press from the wrong chat or user): who tried, on what, why.
+pub async fn refused(
+    store: &dyn Store,
+    action: &str,
+    episode_id: &str,
+    who: &Actor,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), AlertError> {
+    let batch = AlertBatch {
+        audit: vec![who.audit(
+            &format!("{action}.refused"),
+            format!("alert_episode:{episode_id}"),
+            json!({"via": who.via, "reason": reason}),
+            now,
+        )],
+        ..Default::default()
+    };
+    store.alert_commit(&batch).await?;
+    Ok(())
+}
+
+/// Open episodes of one rule on one brand: one line on /alerts and in the
+/// grouped API ("Mavena · Unfulfilled order stale · 14 orders"), and what
+/// acknowledging or silencing the group acts on. 121 stale orders are one
+/// problem per brand to a person, as they are one message per brand to
+/// Slack and Telegram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpisodeGroup {
+    pub rule: String,
+    pub brand: String,
+    /// The most severe member's.
+    pub severity: String,
+    /// Oldest first.
+    pub members: Vec<EpisodeRow>,
+}
+
+impl EpisodeGroup {
+    /// Members still firing (not acknowledged).
+    pub fn firing(&self) -> usize {
+        self.members.iter().filter(|m| m.state == "firing").count()
+    }
+
+    /// When the first member opened.
+    pub fn first_opened_at(&self) -> Timestamp {
+        self.members
+            .iter()
+            .map(|m| m.opened_at)
+            .min()
+            .expect("a group has members")
+    }
+}
+
+/// What `count` alerts about subjects like `subject` (`order:#1001`,
+/// `sku:…`, `source:…`, `ticket:…`) are, in words: "14 orders", "1 SKU".
+/// A group's line on /alerts and a one-rule notification's headline both
+/// say it this way.
+pub fn members_in_words(subject: &str, count: usize) -> String {
+    let kind = subject.split(':').next().unwrap_or("");
+    let (one, many) = match kind {
+        "order" => ("order", "orders"),
+        "sku" => ("SKU", "SKUs"),
+        "source" => ("source", "sources"),
+        "ticket" => ("ticket", "tickets"),
+        _ => ("alert", "alerts"),
+    };
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// Groups episodes by (rule, brand): critical groups first, then the group
+/// whose first member opened earliest; members oldest first.
+pub fn group_episodes(rows: impl IntoIterator<Item = EpisodeRow>) -> Vec<EpisodeGroup> {
+    let mut groups: Vec<EpisodeGroup> = Vec::new();
+    for row in rows {
+        match groups
+            .iter_mut()
+            .find(|g| g.rule == row.rule && g.brand == row.brand)
+        {
+            Some(g) => {
+                if row.severity == "critical" {
+                    g.severity = row.severity.clone();
+                }
+                g.members.push(row);
+            }
+            None => groups.push(EpisodeGroup {
+                rule: row.rule.clone(),
+                brand: row.brand.clone(),
+                severity: row.severity.clone(),
+                members: vec![row],
+            }),
+        }
+    }
+    for g in &mut groups {
+        g.members
+            .sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then(a.id.cmp(&b.id)));
+    }
+    groups.sort_by(|a, b| {
+        (b.severity == "critical")
+            .cmp(&(a.severity == "critical"))
+            .then(a.first_opened_at().cmp(&b.first_opened_at()))
+            .then(a.rule.cmp(&b.rule))
+            .then(a.brand.cmp(&b.brand))
+    });
+    groups
+}
+
+/// The open episodes of `rule` on `brand`, as [`group_episodes`] groups
+/// them.
+pub async fn open_group(
+    store: &dyn Store,
+    rule: &str,
+    brand: &str,
+) -> Result<Option<EpisodeGroup>, AlertError> {
+    let rows = store
+        .alert_episodes(&EpisodeFilter {
+            open_only: true,
+            brand: Some(brand.to_string()),
+            limit: 100_000,
+        })
+        .await?;
+    Ok(group_episodes(rows.into_iter().filter(|r| r.rule == rule)).pop())
+}
+
+/// What acknowledging a group did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct GroupAck {
+    /// Members acknowledged now.
+    pub acknowledged: usize,
+    /// Members that were acknowledged already.
+    pub already: usize,
+}
+
+/// Acknowledges every firing member of the group of `rule` on `brand`, in
+/// one transaction: each member's history gets its "acknowledged" event,
+/// the audit log one entry for the group with the member count.
+pub async fn acknowledge_group(
+    store: &dyn Store,
+    rule: &str,
+    brand: &str,
+    who: &Actor,
+    now: Timestamp,
+) -> Result<GroupAck, AlertError> {
+    let group = open_group(store, rule, brand)
+        .await?
+        .ok_or_else(|| AlertError::NoSuchEpisode(format!("{rule} on {brand}")))?;
+    let mut batch = AlertBatch::default();
+    let mut acknowledged = 0;
+    for row in group.members.iter().filter(|m| m.state == "firing") {
+        let mut alert = decode(row)?;
+        alert.phase = Phase::Acknowledged;
+        alert.ack = Some(Ack {
+            by: who.name.clone(),
+            via: who.via.clone(),
+            at: now,
+        });
+        batch.episodes.extend(encode(&alert, now));
+        batch.events.push(EventRow {
+            episode_id: row.id.clone(),
+            at: now,
+            kind: "acknowledged".into(),
+            body: json!({"from": Phase::Firing, "to": Phase::Acknowledged, "by": who.name, "via": who.via, "group": true}),
+        });
+        acknowledged += 1;
+    }
+    let outcome = GroupAck {
+        acknowledged,
+        already: group.members.len() - acknowledged,
+    };
+    batch.audit.push(who.audit(
+        "alert.acknowledge_group",
+        format!("alert_group:{rule}|{brand}"),
+        // Counts, not the ids: each member's own history records its
+        // acknowledgement, and a list of hundreds would pass the audit
+        // payload bound and hide the count.
+        json!({"via": who.via, "rule": rule, "brand": brand, "members": group.members.len(),
+               "acknowledged": outcome.acknowledged}),
+        now,
+    ));
+    store.alert_commit(&batch).await?;
+    Ok(outcome)
 }
 
 /// Acknowledges a firing episode: no more repeats or escalation.

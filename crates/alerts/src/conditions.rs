@@ -35,7 +35,8 @@ use opsdeck_metrics::panels::BrandDashboard;
 use opsdeck_metrics::projection::series::SalesSeries;
 use opsdeck_metrics::sums;
 use opsdeck_metrics::variance::revenue_evidence;
-use opsdeck_store::SyncState;
+use opsdeck_metrics::Staleness;
+use opsdeck_store::{SyncState, WEBHOOKS_RESOURCE};
 use std::collections::BTreeMap;
 
 /// Rules whose conditions read the metrics panels.
@@ -66,8 +67,8 @@ pub struct BrandInputs {
     pub brand: Brand,
     pub hours: BusinessHours,
     pub sources: Vec<SourceId>,
-    /// How often the brand's sources are expected to sync.
-    pub sync_cadence: SignedDuration,
+    /// How often each of the brand's source resources is expected to sync.
+    pub cadences: opsdeck_metrics::Cadences,
     /// The brand's sales rollup from the projection, covering at least
     /// `[orders_from, now)` ([`SalesSeries::window`]); `None` without a
     /// projection, which leaves the order rules silent.
@@ -341,19 +342,37 @@ fn source_stale(
     if states.is_empty() {
         return obs;
     }
-    let limit = SignedDuration::from_secs_f64(inputs.sync_cadence.as_secs_f64() * factor);
-    let oldest_success = states.iter().map(|s| s.last_success_at).min().flatten();
+    // The one staleness rule (tiles and /sources call it too), each
+    // resource against its own cadence. Pushed webhooks have a health
+    // (failures count below) but no cadence.
+    let polled: Vec<SyncState> = snapshot
+        .sync_states
+        .iter()
+        .filter(|s| s.resource != WEBHOOKS_RESOURCE)
+        .cloned()
+        .collect();
+    let staleness =
+        opsdeck_metrics::source_staleness(source, &polled, &inputs.cadences, factor, now);
     let worst_failures = states
         .iter()
         .map(|s| s.consecutive_failures)
         .max()
         .unwrap_or(0);
-    let age = oldest_success.map(|t| now.duration_since(t));
-    let stale = age.is_some_and(|a| a > limit);
+    let (age, limit) = match staleness {
+        Some(Staleness::Stale {
+            age_seconds,
+            limit_seconds,
+        }) => (Some(age_seconds), Some(limit_seconds)),
+        Some(Staleness::Fresh { age_seconds }) => (Some(age_seconds), None),
+        _ => (None, None),
+    };
+    let stale = staleness.is_some_and(Staleness::is_stale);
     let failing = worst_failures >= failures;
     obs.active = stale || failing;
-    let mins = |d: SignedDuration| d.as_secs_f64() / 60.0;
-    obs.threshold = Some(Figure::new(mins(limit), format!("{:.0} min", mins(limit))));
+    let mins = |secs: i64| secs as f64 / 60.0;
+    if let Some(l) = limit {
+        obs.threshold = Some(Figure::new(mins(l), format!("{:.0} min", mins(l))));
+    }
     if let Some(a) = age {
         obs.value = Some(Figure::new(mins(a), format!("{:.0} min", mins(a))));
     }
@@ -366,12 +385,15 @@ fn source_stale(
             "{source} failed {worst_failures} times in a row (alert at {failures}); last error: {}.",
             error.unwrap_or_else(|| "unknown".into())
         ),
-        (Some(a), false) => format!(
-            "{source} last synced {:.0} min ago; expected every {:.0} min, alert after {:.0} min.",
-            mins(a),
-            mins(inputs.sync_cadence),
-            mins(limit)
-        ),
+        (Some(a), false) => match limit {
+            Some(l) => format!(
+                "{source} last synced {:.0} min ago; expected every {:.0} min, alert after {:.0} min.",
+                mins(a),
+                mins(l) / factor.max(f64::EPSILON),
+                mins(l)
+            ),
+            None => format!("{source} last synced {:.0} min ago.", mins(a)),
+        },
         (None, false) => format!("{source} has not completed a sync yet."),
     };
     obs

@@ -230,6 +230,16 @@ pub struct Step {
     pub suppressed: Vec<(String, String)>,
 }
 
+/// Where alert messages can go: what the pages show so that an alert that
+/// reaches no one is never a surprise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Every channel some tier sends to (`slack`, `telegram`, ...).
+    pub channels: Vec<String>,
+    /// Tiers with no channel: their alerts open and show, and reach no one.
+    pub unrouted: Vec<Tier>,
+}
+
 /// The rules in force and where each tier's messages go.
 #[derive(Debug, Clone)]
 pub struct Evaluator {
@@ -252,6 +262,33 @@ impl Evaluator {
             rules,
             tier_channels,
         }
+    }
+
+    /// Keeps only the `configured` channels of each tier: a message for a
+    /// channel nobody configured could only expire in the outbox. What is
+    /// left without a channel is said by [`Evaluator::delivery`].
+    pub fn deliver_only_to(&mut self, configured: &[String]) {
+        for channels in self.tier_channels.values_mut() {
+            channels.retain(|c| configured.contains(c));
+        }
+    }
+
+    /// The channels messages can reach and the tiers none can.
+    pub fn delivery(&self) -> Delivery {
+        let mut channels: Vec<String> = Vec::new();
+        let mut unrouted = Vec::new();
+        for tier in [Tier::Slack, Tier::Telegram, Tier::TelegramAndSlack] {
+            let of_tier = self.channels(tier);
+            if of_tier.is_empty() {
+                unrouted.push(tier);
+            }
+            for c in of_tier {
+                if !channels.contains(&c) {
+                    channels.push(c);
+                }
+            }
+        }
+        Delivery { channels, unrouted }
     }
 
     fn channels(&self, tier: Tier) -> Vec<String> {

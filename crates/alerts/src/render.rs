@@ -54,8 +54,15 @@ fn headline(n: &Notification) -> String {
         .map(|a| a.severity)
         .max()
         .unwrap_or(Severity::Warning);
+    // Alerts of one rule read as a group reads on /alerts: "Unfulfilled
+    // order stale · 14 orders".
     let what = match n.alerts.as_slice() {
         [one] => one.rule_name.clone(),
+        [first, ..] if n.alerts.iter().all(|a| a.rule == first.rule) => format!(
+            "{} · {}",
+            first.rule_name,
+            crate::actions::members_in_words(&first.subject, n.alerts.len())
+        ),
         many => format!("{} alerts", many.len()),
     };
     let kind = match n.kind {

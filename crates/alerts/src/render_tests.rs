@@ -146,3 +146,27 @@ fn slack_sections_and_fields_stay_within_block_kit_limits() {
         assert!(f.chars().count() <= 2000, "{}", f.chars().count());
     }
 }
+
+/// Issue 10.D2: a message of one rule's alerts says what /alerts says of
+/// the group ("Inventory critical · 3 SKUs"); mixed rules stay "N alerts".
+#[test]
+fn one_rules_alerts_are_headlined_as_their_group() {
+    let same: Vec<Alert> = (0..3)
+        .map(|i| {
+            let mut a = alert(i, &format!("sku:S{i}"), "low");
+            a.rule = "inventory_critical".into();
+            a
+        })
+        .collect();
+    let payload = render("slack", &notification(same), &cfg()).unwrap();
+    assert_eq!(
+        payload["blocks"][0]["text"]["text"],
+        "CRITICAL · mavena: Inventory critical · 3 SKUs"
+    );
+    let mixed: Vec<Alert> = (0..3).map(|i| alert(i, "sku:S", "low")).collect();
+    let payload = render("slack", &notification(mixed), &cfg()).unwrap();
+    assert_eq!(
+        payload["blocks"][0]["text"]["text"],
+        "CRITICAL · mavena: 3 alerts"
+    );
+}

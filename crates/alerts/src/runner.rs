@@ -10,7 +10,7 @@ use crate::observation::Observation;
 use crate::outbox::{DeliveryReport, Sender};
 use crate::service::{AlertError, AlertService};
 use async_trait::async_trait;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use opsdeck_domain::{Brand, SourceId};
 use opsdeck_metrics::panels::{brand_dashboard, BrandDashboard, PanelConfig, Range};
 use opsdeck_metrics::projection::series::SalesSeries;
@@ -32,7 +32,8 @@ pub struct BrandWatch {
     pub brand: Brand,
     pub hours: BusinessHours,
     pub sources: Vec<SourceId>,
-    pub sync_cadence: SignedDuration,
+    /// Each source resource's sync cadence, for "source stale".
+    pub cadences: opsdeck_metrics::Cadences,
 }
 
 /// Observations from the projection the dashboard reads (each brand's
@@ -59,7 +60,7 @@ impl StoreObservations {
                 brand: w.brand.clone(),
                 hours: w.hours.clone(),
                 sources: w.sources.clone(),
-                sync_cadence: w.sync_cadence,
+                cadences: w.cadences.clone(),
                 sales,
                 orders_from: from,
                 panels,

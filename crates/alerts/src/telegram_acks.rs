@@ -6,20 +6,61 @@
 //! [`run`] waits on the runner's [`crate::runner::Runner::leading`] flag
 //! before each poll. Acknowledging is a store action, so whichever process
 //! polls, the ack is the same.
+//!
+//! A press counts only from the configured chat (and, when
+//! `allowed_user_ids` is set, from a listed user): a button forwarded to
+//! another chat would otherwise let anyone acknowledge. A refused press is
+//! answered as refused and audited, like an accepted one.
 
-use crate::actions::AckOutcome;
-use crate::notify::telegram::{ButtonPress, TelegramUpdates};
+use crate::actions::{self, AckOutcome, Actor};
+use crate::notify::telegram::{ButtonPress, TelegramConfig, TelegramUpdates};
 use crate::service::{AlertError, AlertService};
+use serde_json::json;
 use std::time::Duration;
 
-/// Handles one press: `ack:<episode id>` acknowledges; the answer shown
-/// in Telegram says what happened.
-pub async fn handle_press(service: &AlertService, press: &ButtonPress) -> String {
+/// Who pressed, as the audit log keeps it: the name shown, and the
+/// Telegram user and chat ids (a name can be changed, an id cannot).
+fn presser(press: &ButtonPress) -> Actor {
+    Actor::new(press.by.clone(), "telegram").with_context(json!({
+        "telegram_user_id": press.user_id,
+        "telegram_chat_id": press.chat.as_ref().map(|c| c.id),
+    }))
+}
+
+/// Handles one press: `ack:<episode id>` acknowledges when `config`
+/// accepts the press (its chat, its users); the answer shown in Telegram
+/// says what happened. Accepted and refused presses are both audited.
+pub async fn handle_press(
+    service: &AlertService,
+    config: &TelegramConfig,
+    press: &ButtonPress,
+) -> String {
     let Some(episode) = press.data.strip_prefix("ack:") else {
         return "Unknown button".into();
     };
     let now = service.now();
-    let who = crate::actions::Actor::new(press.by.clone(), "telegram");
+    let who = presser(press);
+    if let Some(refusal) = config.refuses(press) {
+        tracing::warn!(
+            user_id = ?press.user_id,
+            chat_id = ?press.chat.as_ref().map(|c| c.id),
+            %episode,
+            "Telegram button press refused: {refusal}"
+        );
+        if let Err(e) = actions::refused(
+            service.store().as_ref(),
+            "alert.acknowledge",
+            episode,
+            &who,
+            refusal,
+            now,
+        )
+        .await
+        {
+            tracing::error!(error = %e, "could not audit a refused Telegram press");
+        }
+        return refusal.into();
+    }
     match service.acknowledge(episode, &who, now).await {
         Ok(AckOutcome::Acknowledged) => "Acknowledged".into(),
         Ok(AckOutcome::AlreadyAcknowledged { by }) => format!("Already acknowledged by {by}"),
@@ -41,7 +82,7 @@ pub async fn poll_once(
 ) -> Result<usize, crate::notify::telegram::PollError> {
     let presses = updates.poll(wait).await?;
     for press in &presses {
-        let answer = handle_press(service, press).await;
+        let answer = handle_press(service, updates.config(), press).await;
         if let Err(e) = updates.answer(&press.callback_query_id, &answer).await {
             tracing::warn!(error = %e, "answerCallbackQuery failed");
         }

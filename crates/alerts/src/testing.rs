@@ -204,15 +204,50 @@ impl FakeReceivers {
         )
     }
 
-    /// Queues a press of an inline button with `data`, by `username`, for
+    /// Queues a press of an inline button with `data`, by `username`
+    /// (Telegram user 42), in the chat the last message was sent to, for
     /// the next `getUpdates`.
     pub fn press_button(&self, data: &str, username: &str) {
-        self.shared.press(data, username);
+        let chat = self.shared.last_chat();
+        self.shared.press(data, username, 42, chat);
+    }
+
+    /// Queues a press by Telegram user `user_id` in chat `chat` (e.g. a
+    /// button forwarded to another chat).
+    pub fn press_button_in(&self, data: &str, username: &str, user_id: i64, chat: i64) {
+        self.shared.press(
+            data,
+            username,
+            user_id,
+            json!({"id": chat, "type": "group"}),
+        );
     }
 }
 
 impl Shared {
-    fn press(&self, data: &str, username: &str) {
+    /// The `chat` of the last `sendMessage`, as a press on that message
+    /// carries it: `{"id": …}` for a numeric id, `{"username": …}` for an
+    /// `@channel`.
+    fn last_chat(&self) -> Value {
+        let received = self.received.lock().expect("fake lock");
+        let sent = received
+            .iter()
+            .rev()
+            .find(|r| r.channel == "telegram")
+            .map(|r| r.body["chat_id"].clone())
+            .unwrap_or(Value::Null);
+        let text = match &sent {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match (text.parse::<i64>(), text.strip_prefix('@')) {
+            (Ok(id), _) => json!({"id": id, "type": "group"}),
+            (_, Some(name)) => json!({"id": -1, "type": "channel", "username": name}),
+            _ => json!({"id": 0, "type": "private"}),
+        }
+    }
+
+    fn press(&self, data: &str, username: &str, user_id: i64, chat: Value) {
         let mut next = self.next_update.lock().expect("fake lock");
         *next += 1;
         let id = *next;
@@ -220,7 +255,8 @@ impl Shared {
             "update_id": 1000 + id,
             "callback_query": {
                 "id": format!("cq{id}"),
-                "from": {"id": 42, "is_bot": false, "first_name": "Owner", "username": username},
+                "from": {"id": user_id, "is_bot": false, "first_name": "Owner", "username": username},
+                "message": {"message_id": id, "chat": chat},
                 "data": data,
             }
         }));
@@ -236,7 +272,13 @@ struct PressQuery {
 
 /// `POST /press?data=ack:…`: the button press `getUpdates` delivers next.
 async fn press(State(s): State<Arc<Shared>>, Query(q): Query<PressQuery>) -> StatusCode {
-    s.press(&q.data, q.username.as_deref().unwrap_or("demo_owner"));
+    let chat = s.last_chat();
+    s.press(
+        &q.data,
+        q.username.as_deref().unwrap_or("demo_owner"),
+        42,
+        chat,
+    );
     StatusCode::NO_CONTENT
 }
 

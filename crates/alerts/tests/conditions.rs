@@ -51,7 +51,7 @@ fn inputs(facts: Vec<OrderFact>, hours: BusinessHours) -> BrandInputs {
         brand: brand(),
         hours,
         sources: vec![SourceId::parse("shopify-mavena").unwrap()],
-        sync_cadence: SignedDuration::from_mins(5),
+        cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
         sales: Some(sales_series(&facts, Currency::USD)),
         orders_from: t("2026-02-20T05:00:00Z"),
         panels: None,
@@ -197,6 +197,30 @@ fn source_stale_on_age_or_repeated_failures() {
     assert_eq!(
         old.why,
         "shopify-mavena last synced 11 min ago; expected every 5 min, alert after 10 min."
+    );
+    // Each resource against its own cadence (issue 10.B7): products
+    // synced hourly are not stale at 50 min, orders every 15 min are at 31.
+    let mut hourly = i.clone();
+    let shop = SourceId::parse("shopify-mavena").unwrap();
+    hourly.cadences = opsdeck_metrics::Cadences::default();
+    hourly
+        .cadences
+        .set(&shop, "orders", std::time::Duration::from_secs(15 * 60));
+    hourly
+        .cadences
+        .set(&shop, "products", std::time::Duration::from_secs(3600));
+    let mut products = state(50, 0);
+    products.resource = "products".into();
+    let two = |orders_ago: i64| MetricsSnapshot {
+        brands: vec![],
+        sync_states: vec![products.clone(), state(orders_ago, 0)],
+    };
+    assert!(!observe(&r, &hourly, &two(29), now)[0].active);
+    let late = &observe(&r, &hourly, &two(31), now)[0];
+    assert!(late.active);
+    assert_eq!(
+        late.why,
+        "shopify-mavena last synced 31 min ago; expected every 15 min, alert after 30 min."
     );
     let failing = &observe(&r, &i, &snap(state(1, 3)), now)[0];
     assert!(failing.active);
@@ -386,7 +410,7 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         brand: brand(),
         hours: BusinessHours::always(ny()),
         sources: vec![SourceId::parse("shopify-mavena").unwrap()],
-        sync_cadence: SignedDuration::from_mins(5),
+        cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
     };
     // The conditions read the projection the dashboard reads, built from
     // the store (and rebuilt below when an order arrives, as the follower
@@ -416,6 +440,7 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         bot_token: opsdeck_domain::Secret::new("1:t"),
         chat_id: "1".into(),
         message_thread_id: None,
+        allowed_user_ids: Vec::new(),
     };
     let client = http_client(std::time::Duration::from_secs(5));
     let notifiers = Notifiers::new().with("telegram", Arc::new(TelegramNotifier::new(client, tg)));
@@ -587,7 +612,7 @@ async fn order_rules_read_the_projection_not_a_second_store_query() {
         brand: brand(),
         hours: BusinessHours::always(ny()),
         sources: vec![SourceId::parse("shopify-mavena").unwrap()],
-        sync_cadence: SignedDuration::from_mins(5),
+        cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
     };
     let rules = RuleSet::new(vec![rule("zero_orders")]);
     let now = t("2026-03-05T20:00:00Z");

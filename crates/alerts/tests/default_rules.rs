@@ -78,7 +78,7 @@ impl Scenario {
                 brand: brand(),
                 hours: BusinessHours::always(brand().time_zone),
                 sources: vec![SourceId::parse("shopify-mavena").unwrap()],
-                sync_cadence: SignedDuration::from_mins(5),
+                cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
             }],
             rules: rules.clone(),
             projection: Some((projection.clone(), PanelConfig::default())),
@@ -98,6 +98,7 @@ impl Scenario {
             bot_token: opsdeck_domain::Secret::new("1:t"),
             chat_id: "1".into(),
             message_thread_id: None,
+            allowed_user_ids: Vec::new(),
         };
         let notifiers = Notifiers::new()
             .with(
@@ -331,6 +332,7 @@ fn sync(last_success: &str, failures: u32) -> SyncState {
         errors: 0,
         rate_limit_waits: 0,
         records_synced: 0,
+        ..SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "orders")
     }
 }
 
@@ -370,6 +372,31 @@ async fn source_stale() {
     assert!(s.fake.received("slack")[2]
         .raw
         .contains("503 Service Unavailable"));
+}
+
+/// A source whose webhook processing failed (recorded on its `webhooks`
+/// state, which never "syncs") is still judged stale by its polled
+/// resources, and webhooks given up on count as failures.
+#[tokio::test]
+async fn source_stale_with_webhook_health() {
+    let now = t("2026-03-05T17:00:00Z");
+    let s = Scenario::new("source_stale").await;
+    let mut webhooks = SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "webhooks");
+    webhooks.consecutive_failures = 1;
+    webhooks.last_error = Some("orders/updated webhook wh-1 failed: too deep".into());
+    s.store.save_sync_state(&webhooks).await.unwrap();
+    s.store
+        .save_sync_state(&sync("2026-03-05T16:20:00Z", 0))
+        .await
+        .unwrap();
+    s.cycle(now).await;
+    s.cycle(now + SignedDuration::from_mins(2)).await;
+    assert_eq!(
+        s.counts(),
+        (1, 0),
+        "stale orders fire despite the webhooks row"
+    );
+    assert!(s.fake.received("slack")[0].raw.contains("shopify-mavena"));
 }
 
 #[tokio::test]

@@ -52,6 +52,7 @@ fn telegram_config(fake: &FakeReceivers) -> TelegramConfig {
         bot_token: Secret::new("123456:TEST-token"),
         chat_id: "-1001234".into(),
         message_thread_id: Some(7),
+        allowed_user_ids: Vec::new(),
     }
 }
 
@@ -434,6 +435,79 @@ async fn the_telegram_button_acknowledges_through_the_same_path() {
         .await
         .unwrap();
     assert!(later.notifications.is_empty());
+}
+
+/// Issue 11.10: a press from another chat (a forwarded button) or, when
+/// `allowed_user_ids` is set, from an unlisted user is answered as refused,
+/// acknowledges nothing, and is audited with the presser's ids; a press
+/// from the configured chat by a listed user acknowledges.
+#[tokio::test]
+async fn telegram_presses_count_only_from_the_configured_chat_and_users() {
+    let rig = Rig::new().await;
+    let step = rig.service.step(&[zero_orders(true)], at(0)).await.unwrap();
+    let episode = step.changed[0].episode_id.clone().unwrap();
+    let mut config = telegram_config(&rig.fake);
+    config.allowed_user_ids = vec![42];
+    let client = http_client(Duration::from_secs(10));
+    let mut updates = TelegramUpdates::new(client, config);
+    let ack = format!("ack:{episode}");
+    // mallory, in her own chat, presses a forwarded button.
+    rig.fake.press_button_in(&ack, "mallory", 666, -200);
+    // mallory, a member of the alerts chat, is not on the list.
+    rig.fake.press_button_in(&ack, "mallory", 666, -1001234);
+    let n = opsdeck_alerts::telegram_acks::poll_once(
+        &rig.service,
+        &mut updates,
+        Duration::from_secs(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 2);
+    let row = rig.db.store.alert_episode(&episode).await.unwrap().unwrap();
+    assert_eq!(row.state, "firing", "a refused press acknowledges nothing");
+    let answers: Vec<String> = rig
+        .fake
+        .received("telegram_answer")
+        .iter()
+        .map(|a| a.body["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            "Refused: buttons work only in the alerts chat",
+            "Refused: you are not allowed to acknowledge alerts"
+        ]
+    );
+    // The owner (user 42) in the alerts chat acknowledges.
+    rig.fake.press_button_in(&ack, "owner", 42, -1001234);
+    opsdeck_alerts::telegram_acks::poll_once(&rig.service, &mut updates, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let row = rig.db.store.alert_episode(&episode).await.unwrap().unwrap();
+    assert_eq!(row.state, "acknowledged");
+    let audit = rig.db.store.audit_log(10).await.unwrap();
+    let seen: Vec<(&str, &str, &serde_json::Value)> = audit
+        .iter()
+        .rev()
+        .map(|a| (a.actor.as_str(), a.action.as_str(), &a.payload["context"]))
+        .collect();
+    let origin = |user: i64, chat: i64| json!({"telegram_user_id": user, "telegram_chat_id": chat});
+    assert_eq!(
+        seen,
+        [
+            ("@mallory", "alert.acknowledge.refused", &origin(666, -200)),
+            (
+                "@mallory",
+                "alert.acknowledge.refused",
+                &origin(666, -1001234)
+            ),
+            ("@owner", "alert.acknowledge", &origin(42, -1001234)),
+        ]
+    );
+    assert_eq!(
+        audit[2].payload["reason"],
+        "Refused: buttons work only in the alerts chat"
+    );
 }
 
 #[tokio::test]

@@ -409,3 +409,36 @@ fn every_default_alert_of_the_metrics_table_exists() {
     check("zero_orders", Severity::Critical, Tier::Telegram);
     check("source_stale", Severity::Warning, Tier::Slack);
 }
+
+/// Issue 10.A1: with no channel configured an alert still fires (and is
+/// stored as an episode by the service), its message goes to no channel,
+/// and `delivery` says every tier reaches no one; with Slack alone, the
+/// Telegram tier is named as unrouted.
+#[test]
+fn alerts_fire_without_channels_and_delivery_names_what_reaches_no_one() {
+    use opsdeck_alerts::evaluate::Delivery;
+    let mut none = evaluator();
+    none.deliver_only_to(&[]);
+    let mut s = AlertState::default();
+    let steps = run(&none, &mut s, &[(0, true), (60, true)]);
+    assert_eq!(sent(&steps), [(NoticeKind::Firing, Tier::Telegram)]);
+    assert!(steps[1].notifications[0].channels.is_empty());
+    assert!(s.alerts.values().any(|a| a.phase == Phase::Firing));
+    assert_eq!(
+        none.delivery(),
+        Delivery {
+            channels: vec![],
+            unrouted: vec![Tier::Slack, Tier::Telegram, Tier::TelegramAndSlack],
+        }
+    );
+    let mut slack = evaluator();
+    slack.deliver_only_to(&["slack".to_string()]);
+    assert_eq!(
+        slack.delivery(),
+        Delivery {
+            channels: vec!["slack".into()],
+            unrouted: vec![Tier::Telegram],
+        }
+    );
+    assert_eq!(slack.tier_channels[&Tier::TelegramAndSlack], ["slack"]);
+}

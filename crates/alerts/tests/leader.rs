@@ -63,6 +63,7 @@ fn notifiers(fake: &FakeReceivers) -> Notifiers {
         bot_token: Secret::new("1:t"),
         chat_id: "1".into(),
         message_thread_id: None,
+        allowed_user_ids: Vec::new(),
     };
     Notifiers::new()
         .with(
@@ -226,6 +227,7 @@ async fn only_the_leader_polls_telegram() {
                 bot_token: Secret::new("1:t"),
                 chat_id: "1".into(),
                 message_thread_id: None,
+                allowed_user_ids: Vec::new(),
             },
         );
         let mut stop = stop_rx.clone();

@@ -70,6 +70,7 @@ fn telegram_config(base: &str) -> TelegramConfig {
         bot_token: Secret::new("123456:ABC-real-looking"),
         chat_id: "-1001234".into(),
         message_thread_id: None,
+        allowed_user_ids: Vec::new(),
     }
 }
 

@@ -30,6 +30,12 @@ use std::fmt;
 /// inside 64 bits.
 pub const MAX_AMOUNT_MINOR: i64 = 100_000_000_000_000;
 
+/// The largest count of units either side of zero (a line's quantity, stock
+/// available, a lot's size, an order number): 10^9. Stock may be negative
+/// (oversold); no line or shelf holds a billion units, and a product of
+/// such a count and a bounded amount still fits in 128 bits.
+pub const MAX_UNITS: i64 = 1_000_000_000;
+
 /// The longest decimal text an amount may have (sign, 15 digits, point,
 /// four decimals and room to spare): longer is refused before parsing.
 pub const MAX_AMOUNT_CHARS: usize = 32;
@@ -49,12 +55,6 @@ pub const MAX_OFFSET_SECONDS: i32 = 14 * 3600;
 /// deepest payloads (refund → line item → line item → tax line → price set
 /// → money) are about 8 deep; an ingest record about 5.
 pub const MAX_JSON_DEPTH: usize = 64;
-
-/// Units either side of zero in a line, a refund, a shipment, a stock
-/// level or a lot: a billion. No order line or warehouse holds that many
-/// of one item, and a million records at the bound still sum inside 64
-/// bits, so no count of units can wrap.
-pub const MAX_UNITS: i64 = 1_000_000_000;
 
 /// Items in any one list of a record (line items, variants, tags,
 /// tracking numbers): Shopify allows 2,048 variants and 250 tags.
@@ -114,12 +114,10 @@ pub enum BoundError {
     Year { at: String },
     #[error("{amount} is beyond the limit of ±{max}")]
     Amount { amount: String, max: String },
-    #[error(
-        "contains the NUL character (U+0000), which no platform sends and PostgreSQL cannot store"
-    )]
+    #[error("{value} is beyond the limit of ±{max}")]
+    Units { value: i64, max: i64 },
+    #[error("contains the NUL character (U+0000), which no platform sends and PostgreSQL cannot store")]
     Nul,
-    #[error("{value} units is beyond the limit of ±{MAX_UNITS}")]
-    Units { value: i64 },
     #[error("JSON nests deeper than {max} levels")]
     TooDeep { max: usize },
 }
@@ -142,9 +140,7 @@ pub fn clip(message: &str) -> String {
     }
 }
 
-/// `value` within the bound of its kind, and free of NUL (PostgreSQL
-/// refuses it in text and JSONB alike, so the one record would fail its
-/// whole batch there while SQLite kept it).
+/// `value` within the bound of its kind, and free of NUL.
 pub fn text(kind: Text, value: &str) -> Result<(), BoundError> {
     let max = kind.max_bytes();
     if value.len() > max {
@@ -153,6 +149,8 @@ pub fn text(kind: Text, value: &str) -> Result<(), BoundError> {
             max,
         });
     }
+    // PostgreSQL refuses NUL in text and JSONB alike: stored, the one
+    // record would fail its whole batch there while SQLite kept it.
     if value.contains('\0') {
         return Err(BoundError::Nul);
     }
@@ -184,7 +182,10 @@ pub fn amount(money: Money) -> Result<(), BoundError> {
 /// A count of units within [`MAX_UNITS`].
 pub fn units(value: i64) -> Result<(), BoundError> {
     if value.unsigned_abs() > MAX_UNITS.unsigned_abs() {
-        return Err(BoundError::Units { value });
+        return Err(BoundError::Units {
+            value,
+            max: MAX_UNITS,
+        });
     }
     Ok(())
 }
@@ -406,6 +407,7 @@ impl Bounded for Order {
     fn visit(&self, c: &mut Checker) {
         c.text("external_id", Text::Id, &self.external_id);
         c.text("name", Text::Line, &self.name);
+        c.opt_units("number", self.number);
         c.time("created_at", self.created_at);
         c.time("updated_at", self.updated_at);
         c.opt_time("processed_at", self.processed_at);
@@ -520,12 +522,12 @@ impl Bounded for Variant {
         c.text("title", Text::Line, &self.title);
         c.opt_text("sku", Text::Line, self.sku.as_deref());
         c.money("price", self.price);
-        c.opt_units("inventory_quantity", self.inventory_quantity);
         c.opt_text(
             "inventory_item_id",
             Text::Id,
             self.inventory_item_id.as_deref(),
         );
+        c.opt_units("inventory_quantity", self.inventory_quantity);
     }
 }
 
@@ -703,7 +705,7 @@ impl Bounded for FulfillmentUpdate {
         self.fulfillment.visit(c);
         c.add("line_items", list(self.shipped.len()));
         for (i, (line, units)) in self.shipped.iter().enumerate() {
-            c.text(&format!("line_items[{i}].id"), Text::Id, line);
+            c.text(&format!("line_items[{i}].line_item_id"), Text::Id, line);
             c.units(&format!("line_items[{i}].quantity"), *units);
         }
     }
@@ -753,6 +755,11 @@ mod tests {
         assert_eq!(text(Text::Line, "a\0b"), Err(BoundError::Nul));
         assert!(list(MAX_LIST_ITEMS).is_ok());
         assert!(list(MAX_LIST_ITEMS + 1).is_err());
+        assert!(units(-MAX_UNITS).is_ok());
+        assert_eq!(
+            units(i64::MAX).unwrap_err().to_string(),
+            "9223372036854775807 is beyond the limit of ±1000000000"
+        );
     }
 
     #[test]
@@ -765,14 +772,6 @@ mod tests {
             "92233720368547758.07 USD is beyond the limit of ±1000000000000.00 USD"
         );
         assert!(amount(Money::new(i64::MIN, Currency::USD)).is_err());
-    }
-
-    #[test]
-    fn unit_counts_are_bounded() {
-        assert!(units(MAX_UNITS).is_ok());
-        assert!(units(-MAX_UNITS).is_ok());
-        assert_eq!(units(i64::MAX), Err(BoundError::Units { value: i64::MAX }));
-        assert!(units(i64::MIN).is_err());
     }
 
     #[test]

@@ -8,10 +8,154 @@
 //!
 //! [`lag`] says how far behind one (source, resource) is, for the source
 //! health endpoint and the stale-source alert.
+//!
+//! [`staleness`] is the one rule for "stale" (METRICS.md: a source has not
+//! synced for 2 × its cadence): the dashboard tiles, /sources and the
+//! "source stale" alert all call it, with each resource's configured
+//! cadence from [`Cadences`].
 
 use opsdeck_domain::{SourceId, Timestamp};
 use opsdeck_store::SyncState;
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How many cadences a resource may go without a successful sync before
+/// it is stale (the "source stale" rule can change it with
+/// `cadence_factor`).
+pub const STALE_AFTER_CADENCES: f64 = 2.0;
+
+/// How often each (source, resource) is synced, as configured: what
+/// staleness is measured against. A resource with no cadence (a push
+/// source: the ingest API) is never stale by the clock.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cadences {
+    /// For any resource not listed.
+    every: Option<Duration>,
+    by_resource: BTreeMap<(SourceId, String), Duration>,
+}
+
+impl Cadences {
+    /// Every resource of every source synced every `every` (tests, and a
+    /// fallback).
+    pub fn every(every: Duration) -> Cadences {
+        Cadences {
+            every: Some(every),
+            by_resource: BTreeMap::new(),
+        }
+    }
+
+    /// `source`'s `resource` is synced every `every`.
+    pub fn set(&mut self, source: &SourceId, resource: &str, every: Duration) {
+        self.by_resource
+            .insert((source.clone(), resource.to_string()), every);
+    }
+
+    /// The cadence of `source`'s `resource`, if it has one.
+    pub fn of(&self, source: &SourceId, resource: &str) -> Option<Duration> {
+        self.by_resource
+            .get(&(source.clone(), resource.to_string()))
+            .copied()
+            .or(self.every)
+    }
+}
+
+/// Whether one resource is keeping up with its cadence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Staleness {
+    /// No successful sync yet.
+    NeverSynced,
+    /// Synced within its limit (`factor` × cadence), or it has no cadence.
+    Fresh { age_seconds: i64 },
+    /// Its last success is older than the limit.
+    Stale {
+        age_seconds: i64,
+        limit_seconds: i64,
+    },
+}
+
+impl Staleness {
+    pub fn is_stale(self) -> bool {
+        matches!(self, Staleness::Stale { .. })
+    }
+
+    /// How far through its limit it is (0 = just synced, above 1 = stale);
+    /// the worst resource of a source is the one with the highest.
+    fn load(self) -> f64 {
+        match self {
+            Staleness::NeverSynced => f64::INFINITY,
+            Staleness::Fresh { .. } => 0.0,
+            Staleness::Stale {
+                age_seconds,
+                limit_seconds,
+            } => age_seconds as f64 / limit_seconds.max(1) as f64,
+        }
+    }
+}
+
+/// The staleness rule: stale when the last success is more than `factor`
+/// × `cadence` before `now` (a success in the future, clock skew, is no
+/// age). Without a cadence nothing is expected, so nothing is late.
+pub fn staleness(
+    last_success: Option<Timestamp>,
+    cadence: Option<Duration>,
+    factor: f64,
+    now: Timestamp,
+) -> Staleness {
+    let Some(at) = last_success else {
+        return Staleness::NeverSynced;
+    };
+    let age_seconds = (now.as_second() - at.as_second()).max(0);
+    match cadence {
+        Some(c) => {
+            let limit_seconds = (c.as_secs_f64() * factor).round() as i64;
+            if age_seconds > limit_seconds {
+                Staleness::Stale {
+                    age_seconds,
+                    limit_seconds,
+                }
+            } else {
+                Staleness::Fresh { age_seconds }
+            }
+        }
+        None => Staleness::Fresh { age_seconds },
+    }
+}
+
+/// A source's staleness: that of its worst resource among `states` (each
+/// against its own cadence), or `None` when it has no sync state at all.
+/// A resource never synced counts only when no other resource has synced
+/// either (a first sync in progress is not "stale").
+pub fn source_staleness(
+    source: &SourceId,
+    states: &[SyncState],
+    cadences: &Cadences,
+    factor: f64,
+    now: Timestamp,
+) -> Option<Staleness> {
+    let of_source: Vec<Staleness> = states
+        .iter()
+        .filter(|s| &s.source == source)
+        .map(|s| {
+            staleness(
+                s.last_success_at,
+                cadences.of(source, &s.resource),
+                factor,
+                now,
+            )
+        })
+        .collect();
+    let synced = of_source
+        .iter()
+        .copied()
+        .filter(|s| *s != Staleness::NeverSynced);
+    match synced.max_by(|a, b| a.load().total_cmp(&b.load())) {
+        Some(worst) => Some(worst),
+        None if of_source.is_empty() => None,
+        None => Some(Staleness::NeverSynced),
+    }
+}
 
 /// What the freshness line of a brand says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,6 +241,52 @@ pub fn lag(state: &SyncState, now: Timestamp) -> Lag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_after_twice_each_resources_own_cadence() {
+        let now = ts("2026-06-10T18:00:00Z");
+        let quarter = Some(Duration::from_secs(15 * 60));
+        let at = |s: &str| Some(ts(s));
+        assert_eq!(
+            staleness(at("2026-06-10T17:31:00Z"), quarter, 2.0, now),
+            Staleness::Fresh { age_seconds: 1740 }
+        );
+        assert_eq!(
+            staleness(at("2026-06-10T17:29:00Z"), quarter, 2.0, now),
+            Staleness::Stale {
+                age_seconds: 1860,
+                limit_seconds: 1800
+            }
+        );
+        assert_eq!(staleness(None, quarter, 2.0, now), Staleness::NeverSynced);
+        assert!(!staleness(at("2026-06-01T00:00:00Z"), None, 2.0, now).is_stale());
+        // Orders every 15 min, products every hour: products synced 50 min
+        // ago are fresh (a 5-minute rule called them stale), orders synced
+        // 40 min ago are not.
+        let mut cadences = Cadences::default();
+        let shop = source("shopify-mavena");
+        cadences.set(&shop, "orders", Duration::from_secs(15 * 60));
+        cadences.set(&shop, "products", Duration::from_secs(3600));
+        let products = synced("shopify-mavena", "products", "2026-06-10T17:10:00Z");
+        let mut orders = synced("shopify-mavena", "orders", "2026-06-10T17:55:00Z");
+        let states = vec![products.clone(), orders.clone()];
+        assert!(!source_staleness(&shop, &states, &cadences, 2.0, now)
+            .unwrap()
+            .is_stale());
+        orders.last_success_at = Some(ts("2026-06-10T17:20:00Z"));
+        let states = vec![products, orders];
+        assert_eq!(
+            source_staleness(&shop, &states, &cadences, 2.0, now),
+            Some(Staleness::Stale {
+                age_seconds: 2400,
+                limit_seconds: 1800
+            })
+        );
+        assert_eq!(
+            source_staleness(&source("gorgias"), &states, &cadences, 2.0, now),
+            None
+        );
+    }
 
     #[test]
     fn lag_from_success_and_watermark() {

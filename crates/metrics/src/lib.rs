@@ -34,7 +34,10 @@ pub mod projection;
 pub mod sums;
 pub mod variance;
 
-pub use freshness::{brand_freshness, lag, Freshness, Lag};
+pub use freshness::{
+    brand_freshness, lag, source_staleness, staleness, Cadences, Freshness, Lag, Staleness,
+    STALE_AFTER_CADENCES,
+};
 pub use order_volume::{
     facts_window_start, order_volume, period_volume, BrandVolume, LeftOut, PeriodVolume,
     VolumeError,

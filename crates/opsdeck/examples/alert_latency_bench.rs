@@ -84,7 +84,6 @@ async fn main() {
     config.shopify[0].webhook_secret = Some(Secret::new(SECRET));
     let fake = FakeReceivers::start().await.unwrap();
     let a = &mut config.alerts;
-    a.enabled = true;
     let mut stale = a.rules.get("unfulfilled_stale").unwrap().clone();
     stale.timing.pending_for = SignedDuration::ZERO;
     a.rules.upsert(stale);
@@ -96,6 +95,7 @@ async fn main() {
         bot_token: Secret::new("1:bench"),
         chat_id: "bench".into(),
         message_thread_id: None,
+        allowed_user_ids: Vec::new(),
     });
     let every = a.every;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -16,7 +16,6 @@ use opsdeck_alerts::outbox::Sender;
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
 use opsdeck_alerts::{hours::BusinessHours, AlertService, Evaluator};
-use opsdeck_metrics::panels::PanelConfig;
 use opsdeck_metrics::{Projection, SharedProjection};
 use opsdeck_store::Store;
 use std::sync::Arc;
@@ -30,6 +29,7 @@ fn telegram_config(t: &crate::config::alerts::TelegramConfig) -> telegram::Teleg
         bot_token: t.bot_token.clone(),
         chat_id: t.chat_id.clone(),
         message_thread_id: t.message_thread_id,
+        allowed_user_ids: t.allowed_user_ids.clone(),
     }
 }
 
@@ -93,6 +93,24 @@ fn add_extra_channels(evaluator: &mut Evaluator, cfg: &AlertsConfig) {
     }
 }
 
+/// The evaluator of the configured rules, routing each tier only to
+/// channels that are configured: with no notifier at all alerts still open
+/// and show (the pages say nothing will deliver them), rather than queueing
+/// messages that can only expire.
+fn evaluator(cfg: &AlertsConfig) -> Evaluator {
+    let mut evaluator = Evaluator::new(cfg.rules.clone());
+    add_extra_channels(&mut evaluator, cfg);
+    let configured: Vec<String> = notifiers(cfg).channels().map(|(c, _)| c.clone()).collect();
+    evaluator.deliver_only_to(&configured);
+    evaluator
+}
+
+/// Where alerts can go, for the pages: the configured channels and the
+/// tiers left with none.
+pub fn delivery(cfg: &AlertsConfig) -> opsdeck_alerts::evaluate::Delivery {
+    evaluator(cfg).delivery()
+}
+
 /// What each brand's conditions watch.
 fn watches(config: &Config) -> Vec<BrandWatch> {
     config
@@ -100,14 +118,6 @@ fn watches(config: &Config) -> Vec<BrandWatch> {
         .iter()
         .map(|b| {
             let shops: Vec<_> = config.shopify.iter().filter(|s| s.brand == b.id).collect();
-            // The slowest resource sets the limit: products and inventory
-            // sync less often than orders, and "source stale" looks at
-            // the oldest success of all of a source's resources.
-            let cadence = shops
-                .iter()
-                .flat_map(|s| [s.cadence.orders, s.cadence.products, s.cadence.inventory])
-                .max()
-                .unwrap_or(Duration::from_secs(15 * 60));
             BrandWatch {
                 brand: b.clone(),
                 hours: config
@@ -117,8 +127,9 @@ fn watches(config: &Config) -> Vec<BrandWatch> {
                     .cloned()
                     .unwrap_or_else(|| BusinessHours::always(b.time_zone.clone())),
                 sources: shops.iter().map(|s| s.source.clone()).collect(),
-                sync_cadence: SignedDuration::try_from(cadence)
-                    .unwrap_or(SignedDuration::from_mins(15)),
+                // Each resource against its own cadence (orders every 15
+                // min, products hourly), as the tiles and /sources judge.
+                cadences: config.cadences(),
             }
         })
         .collect()
@@ -142,9 +153,6 @@ pub async fn start_alerts(
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let cfg = &config.alerts;
     let mut tasks = Vec::new();
-    if !cfg.enabled {
-        return Ok(tasks);
-    }
     let projection = match projection {
         Some(p) => p,
         None => {
@@ -167,15 +175,9 @@ pub async fn start_alerts(
             shared
         }
     };
-    let panel_config = PanelConfig {
-        week_start: config.week_start,
-        reporting_currency: config.reporting_currency,
-        rates: config.reporting_rates.clone(),
-        ..PanelConfig::default()
-    };
+    let panel_config = crate::app::panel_config(config);
     let name = process_name();
-    let mut evaluator = Evaluator::new(cfg.rules.clone());
-    add_extra_channels(&mut evaluator, cfg);
+    let evaluator = evaluator(cfg);
     let dashboard_url = config
         .public_url
         .as_ref()
@@ -258,7 +260,6 @@ pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers
         .await
         .context("cannot start the fake SMTP relay")?;
     let a = &mut config.alerts;
-    a.enabled = true;
     // A demo is watched for a minute or two: alerts fire 10 s after their
     // condition holds instead of the production 2 minutes.
     let rules: Vec<opsdeck_alerts::Rule> = a.rules.all().to_vec();
@@ -272,8 +273,10 @@ pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers
     a.telegram = Some(TelegramConfig {
         base_url: fake.telegram_base_url(),
         bot_token: opsdeck_domain::Secret::new("demo:token"),
-        chat_id: "demo".into(),
+        // Numeric, as Telegram's are: presses are accepted from this chat only.
+        chat_id: "-1000000000001".into(),
         message_thread_id: None,
+        allowed_user_ids: Vec::new(),
     });
     a.email = Some(EmailConfig {
         host: "127.0.0.1".into(),

@@ -56,11 +56,13 @@ fn shopify_settings(
         source: source.source.clone(),
         brand: source.brand.clone(),
         currency: brand.currency,
+        time_zone: Some(brand.time_zone_name().to_string()),
         base_url: source.base_url.clone(),
         api_version: source.api_version.clone(),
         access_token: source.access_token.clone(),
         page_size: 250,
         request_timeout: Duration::from_secs(30),
+        max_body_bytes: opsdeck_sources::DEFAULT_MAX_BODY_BYTES,
         max_retries: 6,
         overlap: Duration::from_secs(5 * 60),
         backoff_base: Duration::from_millis(500),
@@ -334,7 +336,8 @@ pub async fn start(
         panel_config: Arc::new(panel_config(config)),
         ingest,
         sync_trigger,
-        alert_rules: opsdeck_web::AlertRules::of(config.alerts.rules.all()),
+        alert_rules: opsdeck_web::AlertRules::of(config.alerts.rules.all())
+            .delivered_by(crate::alerts_app::delivery(&config.alerts)),
     };
     // Audit retention and expired sessions; ends with the application.
     crate::housekeeping::spawn(
@@ -366,6 +369,7 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
         week_start: config.week_start,
         reporting_currency: config.reporting_currency,
         rates: config.reporting_rates.clone(),
+        cadences: config.cadences(),
         helpdesk_ticket_url: config
             .gorgias
             .as_ref()

@@ -7,6 +7,8 @@ use opsdeck::app;
 use opsdeck::config::{parse_config, SecretSource};
 use opsdeck_alerts::testing::FakeReceivers;
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -123,6 +125,134 @@ async fn zero_orders_is_mailed_through_the_configured_relay() {
     assert!(!message.secured && message.user.is_none());
     assert!(message.data.contains("Zero orders"), "{}", message.data);
     assert!(message.data.contains("To: owner@example.com\r\n"));
+    running.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An unfulfilled order of `brand` created `days` ago.
+fn unfulfilled(id: &str, days: i64) -> opsdeck_store::AnyRecord {
+    use opsdeck_domain::*;
+    let created = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
+    let price = Money::new(25_00, Currency::USD);
+    opsdeck_store::AnyRecord::Order(Order {
+        source: SourceId::parse("shopify-mavena").unwrap(),
+        external_id: id.to_string(),
+        brand: BrandId::parse("mavena").unwrap(),
+        name: format!("#{id}"),
+        number: None,
+        created_at: created,
+        updated_at: created,
+        processed_at: Some(created),
+        cancelled_at: None,
+        cancel_reason: None,
+        closed_at: None,
+        currency: Currency::USD,
+        total_price: price,
+        subtotal_price: price,
+        total_discounts: Money::zero(Currency::USD),
+        total_tax: Money::zero(Currency::USD),
+        financial_status: FinancialStatus::Paid,
+        fulfillment_status: OrderFulfillmentStatus::Unfulfilled,
+        tags: Vec::new(),
+        source_name: Some("web".into()),
+        test: false,
+        email: None,
+        customer: None,
+        line_items: Vec::new(),
+        fulfillments: Vec::new(),
+        refunds: Vec::new(),
+    })
+}
+
+/// Issue 10.A1: a minimal configuration (no `[alerts]`, no `[notifiers]`)
+/// still evaluates every default rule: stale orders open "unfulfilled
+/// stale" alerts, shown by the API and the pages, which say that no
+/// channel will deliver them.
+#[tokio::test]
+async fn a_minimal_config_opens_alerts_and_says_nothing_delivers_them() {
+    let dir = std::env::temp_dir().join(format!("opsdeck-alerts-minimal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!(
+        r#"
+[database]
+url = "sqlite://{db}"
+
+[[brands]]
+id = "mavena"
+name = "Mavena"
+kind = "subscription"
+time_zone = "America/New_York"
+currency = "USD"
+"#,
+        db = dir.join("opsdeck.db").display(),
+    );
+    let config = parse_config(&text, &Env).unwrap();
+    // A clock that runs fast (each poll below moves it a minute on), so
+    // the rules' production pending period of 2 minutes passes in seconds.
+    let ahead = Arc::new(AtomicI64::new(0));
+    let clock: app::Clock = {
+        let ahead = ahead.clone();
+        Arc::new(move || {
+            jiff::Timestamp::now() + jiff::SignedDuration::from_secs(ahead.load(Ordering::SeqCst))
+        })
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = app::start(&config, listener, clock).await.unwrap();
+    let stale: Vec<_> = (0..3)
+        .map(|i| unfulfilled(&format!("10{i}"), 10 + i))
+        .collect();
+    running.store.upsert(&stale, None).await.unwrap();
+
+    let base = format!("http://{}", running.addr);
+    let password = "correct horse battery";
+    let viewer = opsdeck_store::Role::Viewer;
+    opsdeck_web::testing::create_user(running.store.as_ref(), "view", viewer, password).await;
+    let session = opsdeck_web::testing::login(&base, "view", password)
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        client
+            .get(format!("{base}{path}"))
+            .header("cookie", &session.cookie)
+            .send()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        let body: serde_json::Value = get("/api/v1/alerts").await.unwrap().json().await.unwrap();
+        let stale_alerts = body["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["rule"] == "unfulfilled_stale")
+            .count();
+        if stale_alerts == 3 {
+            break body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no stale alert opened: {body:#}"
+        );
+        ahead.fetch_add(60, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let warning = body["delivery_warning"].as_str().unwrap();
+    assert!(
+        warning.contains("no channel will deliver them"),
+        "{warning}"
+    );
+    let page = get("/alerts").await.unwrap().text().await.unwrap();
+    assert!(page.contains("Unfulfilled order stale"), "{page}");
+    assert!(page.contains("no channel will deliver them"), "{page}");
+    let feed = get("/fragments/feed").await.unwrap().text().await.unwrap();
+    assert!(feed.contains("no channel will deliver them"), "{feed}");
+    // Nothing was queued for channels nobody configured.
+    assert!(running
+        .store
+        .outbox_list(None, 10)
+        .await
+        .unwrap()
+        .is_empty());
     running.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -150,3 +150,114 @@ fn import_with_skip_invalid_and_no_valid_row_says_so() {
     assert!(text(&out.stdout).contains("pass --skip-invalid"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Issue 11.11: configurations that `serve` would refuse later, or that
+/// would leak a secret, are refused by `check-config` and by `serve` at
+/// start, each with its line and key, and no secret printed.
+#[test]
+fn check_config_and_serve_refuse_what_would_break_or_leak_a_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("exposure");
+    let private = |name: &str, content: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path.display().to_string()
+    };
+    let two_lines = private("two-lines", "shpat_first_line\nshpat_second_line\n");
+    let good = private("good", "shpat_good_token\n");
+    let shared = dir.join("shared");
+    std::fs::write(&shared, "shpat_shared_token\n").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let brand = |id: &str, shopify: &str| {
+        format!(
+            "[[brands]]\nid = \"{id}\"\nname = \"{id}\"\ntime_zone = \"UTC\"\ncurrency = \"USD\"\n\
+             [brands.shopify]\n{shopify}\n"
+        )
+    };
+    let db = format!(
+        "[database]\nurl = \"sqlite://{}\"\n",
+        dir.join("x.db").display()
+    );
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "a secret file with two lines",
+            format!("{db}{}", brand("a", &format!("shop_domain = \"a.myshopify.com\"\naccess_token_file = \"{two_lines}\""))),
+            "line 10: brands[0].shopify.access_token_file: file",
+        ),
+        (
+            "a secret file every user may read",
+            format!("{db}{}", brand("a", &format!("shop_domain = \"a.myshopify.com\"\naccess_token_file = \"{}\"", shared.display()))),
+            "line 10: brands[0].shopify.access_token_file: cannot read",
+        ),
+        (
+            "/etc/passwd as a secret",
+            format!("{db}{}", brand("a", "shop_domain = \"a.myshopify.com\"\naccess_token_file = \"/etc/passwd\"")),
+            "brands[0].shopify.access_token_file: cannot read /etc/passwd: every user of this machine may read it",
+        ),
+        (
+            "a secret with a space",
+            format!("{db}{}", brand("a", "shop_domain = \"a.myshopify.com\"\naccess_token_env = \"SPACED\"")),
+            "line 10: brands[0].shopify.access_token_env: environment variable SPACED contains spaces",
+        ),
+        (
+            "one shop on two brands",
+            format!(
+                "{db}{}{}",
+                brand("a", &format!("shop_domain = \"one.myshopify.com\"\naccess_token_file = \"{good}\"")),
+                brand("b", &format!("shop_domain = \"ONE.myshopify.com\"\naccess_token_file = \"{good}\""))
+            ),
+            "line 17: brands[1].shopify.shop_domain: \"one.myshopify.com\" is already the shop of brand \"a\"",
+        ),
+        (
+            "a Shopify base_url in clear",
+            format!("{db}{}", brand("a", &format!("shop_domain = \"a.myshopify.com\"\naccess_token_file = \"{good}\"\nbase_url = \"http://proxy.example.com\""))),
+            "line 11: brands[0].shopify.base_url: plain http to \"proxy.example.com\"",
+        ),
+        (
+            "a Telegram base_url in clear",
+            format!("{db}{}[notifiers.telegram]\nbot_token_env = \"TG\"\nchat_id = \"-100\"\nbase_url = \"http://tg.example.com\"\n",
+                brand("a", &format!("shop_domain = \"a.myshopify.com\"\naccess_token_file = \"{good}\""))),
+            "line 14: notifiers.telegram.base_url: plain http to \"tg.example.com\"",
+        ),
+        (
+            "a Slack webhook in clear",
+            format!("{db}{}[notifiers.slack]\nwebhook_url_env = \"SLACK\"\n",
+                brand("a", &format!("shop_domain = \"a.myshopify.com\"\naccess_token_file = \"{good}\""))),
+            "line 12: notifiers.slack.webhook_url_env: plain http to \"hooks.example.com\"",
+        ),
+    ];
+    let envs = [
+        ("SPACED", "shpat_spaced token"),
+        ("TG", "123:tg_token_value"),
+        (
+            "SLACK",
+            "http://hooks.example.com/services/T/B/slack_secret_path",
+        ),
+    ];
+    for (what, config, expected) in &cases {
+        let path = dir.join("case.toml");
+        std::fs::write(&path, config).unwrap();
+        let path = path.to_str().unwrap();
+        for command in [vec!["check-config", path], vec!["serve", "--config", path]] {
+            let out = opsdeck(&command, &envs);
+            let command = command[0];
+            let err = text(&out.stderr);
+            assert!(!out.status.success(), "{command} accepted {what}: {err}");
+            assert!(err.contains(expected), "{command}, {what}: {err}");
+            for secret in ["shpat_", "slack_secret_path", "tg_token_value", "root:"] {
+                assert!(!err.contains(secret), "{command} printed a secret: {err}");
+            }
+        }
+    }
+    // A loopback proxy in plain http is fine (the simulator, a local relay).
+    let local = format!(
+        "{db}{}",
+        brand("a", &format!("shop_domain = \"a.myshopify.com\"\naccess_token_file = \"{good}\"\nbase_url = \"http://127.0.0.1:9999\""))
+    );
+    let path = dir.join("local.toml");
+    std::fs::write(&path, local).unwrap();
+    let ok = opsdeck(&["check-config", path.to_str().unwrap()], &[]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -20,6 +20,11 @@ pub struct Faults {
     pub reset_rate: f64,
     /// A 200 whose JSON body is cut in the middle.
     pub truncated_rate: f64,
+    /// A 200 that sends the start of its body and then hangs, never ending
+    /// it (the connection stays open).
+    pub hang_rate: f64,
+    /// A 200 that streams [`HUGE_BODY_BYTES`] without `Content-Length`.
+    pub huge_body_rate: f64,
     /// Webhooks: probability that a delivery is sent twice (same webhook id).
     pub webhook_duplicate_rate: f64,
     /// Webhooks: send the deliveries of one `advance_to` in shuffled order.
@@ -27,12 +32,17 @@ pub struct Faults {
     pub seed: u64,
 }
 
+/// What a huge-body fault streams: 10 MB, past any sane page.
+pub const HUGE_BODY_BYTES: usize = 10_000_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fault {
     TooManyRequests,
     ServerError(u16),
     Reset,
     Truncated,
+    Hang,
+    HugeBody,
 }
 
 /// What happens to request number `counter`: an optional fault and whether it is slow.
@@ -48,6 +58,8 @@ pub(crate) fn decide(faults: &Faults, counter: u64) -> (Option<Fault>, bool) {
         (faults.http_5xx_rate, Fault::ServerError(server_error)),
         (faults.reset_rate, Fault::Reset),
         (faults.truncated_rate, Fault::Truncated),
+        (faults.hang_rate, Fault::Hang),
+        (faults.huge_body_rate, Fault::HugeBody),
     ];
     let mut threshold = 0.0;
     let mut fault = None;

@@ -59,7 +59,7 @@ mod world;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-pub use faults::Faults;
+pub use faults::{Faults, HUGE_BODY_BYTES};
 pub use webhooks::DeliveryStats;
 use world::World;
 
@@ -92,6 +92,20 @@ pub struct ShopInfo {
     /// RetroMedy is not launched: draft products, no orders.
     pub launched: bool,
 }
+
+/// The access scopes a simulated app's token has unless a test takes some
+/// away ([`Simulator::set_access_scopes`]).
+pub const ALL_SCOPES: [&str; 6] = [
+    "read_orders",
+    "read_all_orders",
+    "read_products",
+    "read_inventory",
+    "read_customers",
+    "write_webhooks",
+];
+
+/// How far back orders are served to a token without `read_all_orders`.
+pub const RECENT_ORDERS_SECONDS: i64 = 60 * 24 * 3600;
 
 /// The fake Shopify; clones share one world.
 #[derive(Clone)]
@@ -172,6 +186,30 @@ impl Simulator {
         let mut world = self.lock();
         world.faults = faults;
         world.fault_counter = 0;
+    }
+
+    /// The scopes the token of shop `slug` was granted, as
+    /// `access_scopes.json` lists them; `None` makes that endpoint answer
+    /// 404 (as for a token that may not read it) while the scopes in force
+    /// stay `hidden_scopes`. Without `read_all_orders`, orders created over
+    /// 60 days ago are left out of listings and single reads (not out of
+    /// `orders/count`), with no word, as Shopify does.
+    pub fn set_access_scopes(&self, slug: &str, listed: Option<&[&str]>, hidden_scopes: &[&str]) {
+        let mut world = self.lock();
+        if let Some(shop) = world.shop_mut(slug) {
+            shop.scopes_endpoint = listed.is_some();
+            let scopes = listed.unwrap_or(hidden_scopes);
+            shop.scopes = scopes.iter().map(|s| s.to_string()).collect();
+        }
+    }
+
+    /// Changes the currency shop `slug` reports in `shop.json` and renders
+    /// its orders in (a shop whose currency differs from the configuration).
+    pub fn set_shop_currency(&self, slug: &str, currency: &str) {
+        let mut world = self.lock();
+        if let Some(shop) = world.shop_mut(slug) {
+            shop.info.currency = currency.to_string();
+        }
     }
 
     /// The shops' leaky buckets (on by default); off lets benchmarks run

@@ -88,11 +88,22 @@ fn shop_json(shop: &Shop) -> Value {
     })
 }
 
+/// The oldest `created_at` of an order the shop's token may see: without
+/// `read_all_orders`, Shopify serves only the last 60 days.
+fn oldest_visible_order(shop: &Shop, now: i64) -> Option<i64> {
+    let all = shop.scopes.iter().any(|s| s == "read_all_orders");
+    (!all).then(|| now - crate::RECENT_ORDERS_SECONDS)
+}
+
 fn single(shop: &Shop, now: i64, resource: &str, id: u64, query: &[(String, String)]) -> Reply {
     let salt = shop.profile.id_salt;
+    let oldest = oldest_visible_order(shop, now);
     let (key, value) = match resource {
         "orders" => {
-            match ids::order_index(salt, id).filter(|&i| (i as usize) < shop.book.orders.len()) {
+            match ids::order_index(salt, id)
+                .filter(|&i| (i as usize) < shop.book.orders.len())
+                .filter(|&i| oldest.is_none_or(|o| shop.book.orders[i as usize].created_at >= o))
+            {
                 Some(index) => ("order", wire::order_json(shop, index, now)),
                 None => return Reply::not_found(),
             }
@@ -277,7 +288,9 @@ fn list(
         }
         _ => return Err(Reply::not_found()),
     };
-    let candidates = candidates(shop, resource, &filters);
+    // `orders/count` still counts what the 60-day window hides.
+    let oldest = oldest_visible_order(shop, now).filter(|_| !count_only);
+    let candidates = candidates(shop, resource, &filters, oldest);
     if count_only {
         return Ok(Reply::ok(json!({ "count": candidates.count() })));
     }
@@ -335,10 +348,12 @@ fn inventory_levels(shop: &Shop) -> Vec<(usize, usize, usize)> {
 }
 
 /// Every record matching `filters`, with its rank in the requested order.
+/// Orders created before `oldest_order` are left out.
 fn candidates<'a>(
     shop: &'a Shop,
     resource: &str,
     f: &'a Filters,
+    oldest_order: Option<i64>,
 ) -> Box<dyn Iterator<Item = (u128, usize)> + 'a> {
     let salt = shop.profile.id_salt;
     let wanted = move |id: u64| {
@@ -361,6 +376,7 @@ fn candidates<'a>(
                             _ => o.status_flags == 0,
                         };
                         if !visible
+                            || oldest_order.is_some_and(|oldest| o.created_at < oldest)
                             || !within(o.created_at, f.created_at_min, f.created_at_max)
                             || !within(o.updated_at, f.updated_at_min, f.updated_at_max)
                         {

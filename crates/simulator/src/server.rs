@@ -17,6 +17,7 @@ use crate::faults::{decide, Fault};
 use crate::rate_limit::BUCKET_SIZE;
 use crate::resources::answer;
 use crate::Simulator;
+use futures::StreamExt;
 
 const CALL_LIMIT: &str = "x-shopify-shop-api-call-limit";
 const API_VERSION: &str = "x-shopify-api-version";
@@ -27,6 +28,10 @@ pub(crate) fn router(simulator: Simulator) -> Router {
         .route(
             "/shops/{slug}/admin/api/{version}/{*rest}",
             get(dispatch).post(write).delete(write),
+        )
+        .route(
+            "/shops/{slug}/admin/oauth/access_scopes.json",
+            get(access_scopes),
         )
         .route(
             "/gorgias/api/{*rest}",
@@ -51,7 +56,11 @@ fn respond(status: u16, body: Vec<u8>, version: &str, used: Option<u32>) -> Resp
         CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
-    if let Ok(value) = HeaderValue::from_str(version) {
+    // Unversioned paths (`/admin/oauth/…`) name no version.
+    if let Some(value) = HeaderValue::from_str(version)
+        .ok()
+        .filter(|_| !version.is_empty())
+    {
         headers.insert(API_VERSION, value);
     }
     if let Some(used) = used {
@@ -146,6 +155,26 @@ async fn dispatch(
             };
             return respond(status, error_body(json!(message)), &version, used);
         }
+        Some(Fault::Hang) => {
+            // The start of a listing, then silence on an open connection.
+            let start = futures::stream::once(async {
+                Ok::<Bytes, std::io::Error>(Bytes::from_static(b"{\"orders\":[{\"id\":1"))
+            });
+            let mut response = respond(200, Vec::new(), &version, used);
+            *response.body_mut() = Body::from_stream(start.chain(futures::stream::pending()));
+            return response;
+        }
+        Some(Fault::HugeBody) => {
+            const CHUNK: usize = 64 * 1024;
+            let chunk = Bytes::from(vec![b' '; CHUNK]);
+            let chunks = crate::faults::HUGE_BODY_BYTES.div_ceil(CHUNK);
+            let stream = futures::stream::iter(
+                (0..chunks).map(move |_| Ok::<Bytes, std::io::Error>(chunk.clone())),
+            );
+            let mut response = respond(200, Vec::new(), &version, used);
+            *response.body_mut() = Body::from_stream(stream);
+            return response;
+        }
         Some(Fault::Reset) => {
             // The body fails before its first byte: hyper drops the connection.
             let failing = futures::stream::once(async {
@@ -207,6 +236,36 @@ async fn dispatch(
         }
     }
     response
+}
+
+/// `GET /admin/oauth/access_scopes.json`: the token's scopes as
+/// `{"access_scopes": [{"handle": "read_orders"}, …]}`, or 404 when the
+/// shop is set not to answer it. Authenticated and rate limited like reads.
+async fn access_scopes(
+    State(simulator): State<Simulator>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let version = "";
+    let admitted = match admit(&simulator, &slug, version, &headers) {
+        Ok(admitted) => admitted,
+        Err(response) => return *response,
+    };
+    let listed = simulator.lock().shop(&slug).and_then(|shop| {
+        shop.scopes_endpoint.then(|| {
+            let handles: Vec<Value> = shop.scopes.iter().map(|s| json!({ "handle": s })).collect();
+            json!({ "access_scopes": handles })
+        })
+    });
+    match listed {
+        Some(body) => respond(
+            200,
+            serde_json::to_vec(&body).unwrap_or_default(),
+            version,
+            Some(admitted.used),
+        ),
+        None => respond(404, error_body(json!("Not Found")), version, None),
+    }
 }
 
 /// `POST webhooks.json` and `DELETE webhooks/{id}.json`: webhook

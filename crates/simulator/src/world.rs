@@ -30,6 +30,13 @@ pub(crate) struct Shop {
     pub rng: ChaCha8Rng,
     pub bucket: LeakyBucket,
     pub requests: u64,
+    /// The access scopes the app's token was granted (all of
+    /// [`crate::ALL_SCOPES`] unless a test takes some away). Without
+    /// `read_all_orders` only the last 60 days of orders are served, silently,
+    /// as Shopify does.
+    pub scopes: Vec<String>,
+    /// Whether `/admin/oauth/access_scopes.json` is answered (404 if not).
+    pub scopes_endpoint: bool,
 }
 
 pub(crate) struct World {
@@ -172,6 +179,8 @@ impl Shop {
             rng,
             bucket: LeakyBucket::default(),
             requests: 0,
+            scopes: crate::ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
+            scopes_endpoint: true,
         }
     }
 

@@ -6,11 +6,17 @@
 //! and the two closures of [`RetryPacer::exchange`].
 //!
 //! The rules, the same for both platforms:
-//! - every request has a timeout (set on the `reqwest::Client` built by
-//!   [`build_http_client`]);
-//! - 5xx answers, timeouts, dropped connections and bodies cut short or
-//!   unreadable are transient: retried up to `max_retries` times after a
-//!   capped exponential backoff with jitter;
+//! - every attempt has a total deadline — connecting, the headers and the
+//!   whole body — and a body size cap ([`TransferLimits`]): an upstream that
+//!   hangs, before its headers or in the middle of its body, or that streams
+//!   a body past the cap, fails the attempt when the deadline or the cap is
+//!   reached, never later (the body is read chunk by chunk and dropped as
+//!   soon as it is too long);
+//! - 5xx answers, timeouts, dropped connections, bodies cut short, over the
+//!   cap or unreadable are transient: retried up to `max_retries` times
+//!   after a capped exponential backoff with jitter, so a run that keeps
+//!   meeting them ends, and records its cause, within
+//!   `(max_retries + 1) × deadline` plus the backoffs;
 //! - a 429 waits as long as `Retry-After` says (seconds, fractional allowed;
 //!   the header name is matched case-insensitively, so Gorgias's
 //!   `Retry-after` is the same header), or a backoff when it says nothing
@@ -31,6 +37,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
+
+/// The body cap unless configured otherwise: a page of 250 Shopify orders
+/// or 100 Gorgias messages is a few MB at most, so a body past 8 MiB is a
+/// broken upstream, not a big page.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
 
 /// 429s tolerated for one request before giving up.
 pub(crate) const MAX_RATE_LIMIT_WAITS: u32 = 30;
@@ -61,6 +72,25 @@ pub(crate) struct RetryPolicy {
     pub backoff_base: Duration,
     /// The longest `Retry-After` taken at its word; a longer one is cut to it.
     pub max_retry_after: Duration,
+}
+
+/// How long one attempt may take and how much it may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferLimits {
+    /// From sending the request to the last byte of the body.
+    pub deadline: Duration,
+    /// The longest body accepted, in bytes.
+    pub max_body_bytes: u64,
+}
+
+impl TransferLimits {
+    /// `deadline` per attempt and the default body cap.
+    pub fn within(deadline: Duration) -> Self {
+        TransferLimits {
+            deadline,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
 }
 
 /// A request's failure before a platform names it in its own error type.
@@ -137,15 +167,17 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
 #[derive(Debug)]
 pub(crate) struct RetryPacer {
     policy: RetryPolicy,
+    limits: TransferLimits,
     /// Earliest moment the next request may go out (call-limit pacing and
     /// `Retry-After`).
     not_before: Mutex<Option<Instant>>,
 }
 
 impl RetryPacer {
-    pub fn new(policy: RetryPolicy) -> Self {
+    pub fn with_limits(policy: RetryPolicy, limits: TransferLimits) -> Self {
         RetryPacer {
             policy,
+            limits,
             not_before: Mutex::new(None),
         }
     }
@@ -214,7 +246,9 @@ impl RetryPacer {
     /// headers to `on_headers` (call-limit pacing, version logging), sorts
     /// the status, reads the whole body of a success and hands it to
     /// `read`. The body is read before it is parsed, so a connection dropped
-    /// mid-body and a body cut short both surface as transient here.
+    /// mid-body and a body cut short both surface as transient here; so do
+    /// an attempt past its deadline (whatever stage it hung in) and a body
+    /// past the cap.
     pub async fn exchange<T, E: PlatformError>(
         &self,
         request: RequestBuilder,
@@ -223,33 +257,48 @@ impl RetryPacer {
         read: impl FnOnce(&HeaderMap, &[u8]) -> Result<T, Setback<E>>,
     ) -> Result<T, Setback<E>> {
         let fail = |failure| E::from_failure(failure, path.to_string());
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return Err(Setback::Transient(fail(transport_failure(&e)))),
+        let attempt = async {
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(e) => return Err(Setback::Transient(fail(transport_failure(&e)))),
+            };
+            let status = response.status();
+            let headers = response.headers().clone();
+            on_headers(&headers);
+            match status {
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let after = header_str(&headers, RETRY_AFTER.as_str())
+                        .and_then(|h| retry_after(h, self.policy.max_retry_after));
+                    return Err(Setback::RateLimited(after));
+                }
+                StatusCode::UNAUTHORIZED => {
+                    return Err(Setback::Fatal(fail(Failure::Unauthorized)))
+                }
+                StatusCode::FORBIDDEN => return Err(Setback::Fatal(fail(Failure::Forbidden))),
+                StatusCode::NOT_FOUND => return Err(Setback::Fatal(fail(Failure::NotFound))),
+                s if s.is_server_error() => {
+                    return Err(Setback::Transient(fail(Failure::Server(s.as_u16()))))
+                }
+                s if !s.is_success() => {
+                    return Err(Setback::Fatal(fail(Failure::Rejected(s.as_u16()))))
+                }
+                _ => {}
+            }
+            match read_capped(response, self.limits.max_body_bytes).await {
+                Ok(body) => read(&headers, &body),
+                Err(failure) => Err(Setback::Transient(fail(failure))),
+            }
         };
-        let status = response.status();
-        let headers = response.headers().clone();
-        on_headers(&headers);
-        match status {
-            StatusCode::TOO_MANY_REQUESTS => {
-                let after = header_str(&headers, RETRY_AFTER.as_str())
-                    .and_then(|h| retry_after(h, self.policy.max_retry_after));
-                return Err(Setback::RateLimited(after));
+        match tokio::time::timeout(self.limits.deadline, attempt).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                tracing::debug!(
+                    path,
+                    deadline_ms = self.limits.deadline.as_millis() as u64,
+                    "no complete answer within the deadline"
+                );
+                Err(Setback::Transient(fail(Failure::Timeout)))
             }
-            StatusCode::UNAUTHORIZED => return Err(Setback::Fatal(fail(Failure::Unauthorized))),
-            StatusCode::FORBIDDEN => return Err(Setback::Fatal(fail(Failure::Forbidden))),
-            StatusCode::NOT_FOUND => return Err(Setback::Fatal(fail(Failure::NotFound))),
-            s if s.is_server_error() => {
-                return Err(Setback::Transient(fail(Failure::Server(s.as_u16()))))
-            }
-            s if !s.is_success() => {
-                return Err(Setback::Fatal(fail(Failure::Rejected(s.as_u16()))))
-            }
-            _ => {}
-        }
-        match response.bytes().await {
-            Ok(body) => read(&headers, &body),
-            Err(e) => Err(Setback::Transient(fail(transport_failure(&e)))),
         }
     }
 
@@ -328,6 +377,34 @@ pub(crate) fn retry_after(header: &str, max: Duration) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(max.as_secs_f64())))
 }
 
+/// The body of `response`, read chunk by chunk and given up on as soon as
+/// it passes `cap` bytes (or announces more in `Content-Length`): a huge or
+/// endless body costs at most `cap` bytes of memory and never a whole read.
+async fn read_capped(mut response: reqwest::Response, cap: u64) -> Result<Vec<u8>, Failure> {
+    let too_large = || Failure::MalformedBody(format!("body over the {} cap", bytes_words(cap)));
+    if response.content_length().is_some_and(|len| len > cap) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_failure(&e))? {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// "8 MiB" for a whole number of MiB, else "1500 bytes".
+fn bytes_words(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 /// Classifies a transport failure. The reason is the error's cause chain
 /// without the URL; nothing in it comes from the request's headers.
 fn transport_failure(e: &reqwest::Error) -> Failure {
@@ -358,11 +435,14 @@ mod tests {
     use super::*;
 
     fn pacer(backoff_base: Duration) -> RetryPacer {
-        RetryPacer::new(RetryPolicy {
-            max_retries: 2,
-            backoff_base,
-            max_retry_after: Duration::from_secs(600),
-        })
+        RetryPacer::with_limits(
+            RetryPolicy {
+                max_retries: 2,
+                backoff_base,
+                max_retry_after: Duration::from_secs(600),
+            },
+            TransferLimits::within(Duration::from_secs(5)),
+        )
     }
 
     /// A stand-in platform error that shows what the loop gave up with.

@@ -31,6 +31,7 @@
 
 pub mod gorgias;
 mod http;
+pub use http::{TransferLimits, DEFAULT_MAX_BODY_BYTES};
 pub mod shopify;
 pub mod sync;
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::fake::{answer, client, fake_shop, TOKEN};
+use common::fake::{answer, client, fake_shop, Tail, TOKEN};
 use opsdeck_sources::{CallStats, ShopifyClient, ShopifyError};
 use std::time::{Duration, Instant};
 
@@ -187,4 +187,69 @@ async fn slows_down_when_the_bucket_is_nearly_full() {
     client.get_page(&url, "orders", &mut stats).await.unwrap();
     assert!(started.elapsed() < Duration::from_millis(300));
     assert_eq!(stats.throttle_waits, 1);
+}
+
+/// An upstream that sends half a page and then hangs: the attempt fails at
+/// its deadline (not never), counts as a failure and is retried.
+#[tokio::test]
+async fn a_body_that_hangs_midway_fails_at_the_deadline_and_is_retried() {
+    let mut hanging = answer(200, &PAGE[..PAGE.len() / 2]);
+    hanging.tail = Tail::Stall;
+    let (base, script) = fake_shop(vec![hanging.clone(), answer(200, PAGE)]).await;
+    let mut settings = client(&base).settings().clone();
+    settings.request_timeout = Duration::from_millis(200);
+    let client = ShopifyClient::new(settings.clone()).unwrap();
+    let mut stats = CallStats::default();
+    let url = client.resource_url("orders", &[]);
+    let started = Instant::now();
+    let page = client.get_page(&url, "orders", &mut stats).await.unwrap();
+    assert_eq!(page.records.len(), 2);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!((stats.requests, stats.errors), (2, 1));
+
+    // Hanging every time: the request gives up after max_retries (3) + 1
+    // attempts, each cut at its deadline, naming the cause.
+    script.lock().unwrap().answers = vec![hanging; 4];
+    let mut stats = CallStats::default();
+    let started = Instant::now();
+    let err = client
+        .get_page(&url, "orders", &mut stats)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ShopifyError::Timeout { attempts: 4, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!((stats.requests, stats.errors), (4, 4));
+}
+
+/// A 10 MB body streamed without `Content-Length`: reading stops at the
+/// cap (not at the end), the attempt fails and is retried; a body that
+/// announces its excess in `Content-Length` is refused before any read.
+#[tokio::test]
+async fn a_body_over_the_cap_is_refused_and_retried() {
+    let mut huge = answer(200, &" ".repeat(64 * 1024));
+    huge.tail = Tail::RepeatTo(10_000_000);
+    let announced = answer(200, &" ".repeat(200_000));
+    let (base, script) = fake_shop(vec![huge.clone(), announced, answer(200, PAGE)]).await;
+    let mut settings = client(&base).settings().clone();
+    settings.max_body_bytes = 100_000;
+    let client = ShopifyClient::new(settings).unwrap();
+    let mut stats = CallStats::default();
+    let url = client.resource_url("orders", &[]);
+    let page = client.get_page(&url, "orders", &mut stats).await.unwrap();
+    assert_eq!(page.records.len(), 2);
+    assert_eq!((stats.requests, stats.errors), (3, 2));
+
+    script.lock().unwrap().answers = vec![huge; 4];
+    let err = client
+        .get_page(&url, "orders", &mut CallStats::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("over the 100000 bytes cap"),
+        "the cause is named: {err}"
+    );
 }

@@ -38,7 +38,10 @@ async fn backfill_then_incremental_gives_exactly_the_data_set() {
     assert!(orders.rejected.is_empty(), "{:?}", orders.rejected);
     assert_eq!(orders.inserted, expected);
     assert!(orders.ascending);
-    assert_eq!(orders.calls.requests, minimum_pages);
+    // The pages, and the two checks before them: the token's scopes, the shop.
+    assert_eq!(orders.pages as u64, minimum_pages);
+    assert_eq!(orders.calls.requests, minimum_pages + 2);
+    assert!(orders.missing_scopes.is_empty() && orders.shop_currency.is_none());
     for resource in [ShopifyResource::Products, ShopifyResource::InventoryLevels] {
         sync_once(&client, h.store.as_ref(), resource, now)
             .await
@@ -53,7 +56,9 @@ async fn backfill_then_incremental_gives_exactly_the_data_set() {
         .unwrap()
         .unwrap();
     let watermark = state.watermark.expect("a watermark after the backfill");
-    assert_eq!(state.last_success_at, Some(now));
+    // Stamped when the run finished (the run's start plus what it took).
+    assert!(state.last_success_at.is_some_and(|at| at >= now));
+    assert_eq!(state.running_since, None, "the run is over");
     assert_eq!(state.requests, orders.calls.requests);
     assert_eq!(state.records_synced, expected);
 
@@ -93,6 +98,7 @@ async fn converges_through_rate_limits_errors_and_broken_bodies() {
         webhook_duplicate_rate: 0.0,
         webhook_reorder: false,
         seed: 11,
+        ..Faults::default()
     });
     let mut settings = h.settings(slug);
     settings.page_size = 25;
@@ -192,6 +198,11 @@ async fn a_crash_between_pages_resumes_from_the_last_committed_page() {
         .watermark
         .expect("the committed pages moved the watermark");
     assert_eq!(state.last_success_at, None);
+    assert_eq!(
+        state.running_since,
+        Some(start_time()),
+        "a run that never finished still shows as started, not as a success"
+    );
 
     h.sim.set_faults(Faults::default());
     let resumed = sync_once(
@@ -204,10 +215,10 @@ async fn a_crash_between_pages_resumes_from_the_last_committed_page() {
     .unwrap();
     assert_eq!(resumed.since, Some(watermark - Duration::from_secs(300)));
     eprintln!(
-        "resume: {} requests after the crash vs {full_pages} for a full backfill",
-        resumed.calls.requests
+        "resume: {} pages ({} requests with the scope and shop checks) after the crash vs {full_pages} pages for a full backfill",
+        resumed.pages, resumed.calls.requests
     );
-    assert!(resumed.calls.requests < full_pages);
+    assert!(u64::from(resumed.pages) < full_pages);
     let orders = store.list_orders(client.source()).await.unwrap();
     common::assert_orders_match(&orders, &h.sim_orders(slug));
 }

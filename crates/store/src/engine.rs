@@ -455,6 +455,10 @@ impl<D: Db> Store for SqlStore<D> {
         self.inbox_by_status(status, limit).await
     }
 
+    async fn recent_failed_webhooks(&self, limit: u32) -> Result<Vec<StoredWebhook>> {
+        self.inbox_recent_failed(limit).await
+    }
+
     async fn mark_webhooks_processed(&self, done: &[(i64, String)], at: Timestamp) -> Result<()> {
         self.inbox_mark_processed(done, at).await
     }

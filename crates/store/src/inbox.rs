@@ -375,6 +375,16 @@ impl<D: Db> SqlStore<D> {
         rows.iter().map(from_row).collect()
     }
 
+    /// The newest `limit` events given up on, newest first: what the source
+    /// health view lists, without reading every failure ever kept.
+    pub(crate) async fn inbox_recent_failed(&self, limit: u32) -> Result<Vec<StoredWebhook>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM {FROM} WHERE i.status = $1 ORDER BY i.id DESC LIMIT $2");
+        let params = [text(WebhookStatus::Failed.as_str()), int(i64::from(limit))];
+        let rows = self.db.fetch(&sql, &params, &COLS).await?;
+        rows.iter().map(from_row).collect()
+    }
+
     pub(crate) async fn inbox_mark_processed(
         &self,
         done: &[(i64, String)],

@@ -50,6 +50,7 @@ pub use inbox::{
 };
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
+    WEBHOOKS_RESOURCE,
 };
 pub use tokens::{
     cut_text, ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
@@ -188,6 +189,10 @@ pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static 
         status: WebhookStatus,
         limit: u32,
     ) -> Result<Vec<StoredWebhook>>;
+
+    /// The newest `limit` events given up on (status `Failed`), newest
+    /// first, for the source health view.
+    async fn recent_failed_webhooks(&self, limit: u32) -> Result<Vec<StoredWebhook>>;
 
     /// Marks events processed, each with a short note of what it did.
     async fn mark_webhooks_processed(&self, done: &[(i64, String)], at: Timestamp) -> Result<()>;

@@ -163,6 +163,12 @@ impl RecordCounts {
     }
 }
 
+/// The resource under which a source's webhook processing keeps its
+/// health (failures given up on, an uninstalled app). Webhooks are pushed,
+/// not polled: their health counts, their age does not (a quiet shop sends
+/// none for hours).
+pub const WEBHOOKS_RESOURCE: &str = "webhooks";
+
 /// Progress and health of one (source, resource) sync, e.g.
 /// (`shopify-mavena`, `orders`). Saved with each page so a crash resumes
 /// from the last committed page; error text must already be free of secrets.
@@ -184,6 +190,17 @@ pub struct SyncState {
     pub errors: u64,
     pub rate_limit_waits: u64,
     pub records_synced: u64,
+    /// When the run in progress started; `None` between runs. Set (and
+    /// saved) as a run opens and cleared as it finishes, so the source
+    /// health page can tell "syncing now" from "idle", and a run that never
+    /// finished (a crash) from one that did.
+    #[serde(default)]
+    pub running_since: Option<Timestamp>,
+    /// Records the latest run refused (could not be normalized: a foreign
+    /// currency, a bad field), counted page by page as they are met; the
+    /// reasons are in `last_error`. Reset as each run opens.
+    #[serde(default)]
+    pub records_refused: u64,
 }
 
 impl SyncState {
@@ -202,6 +219,8 @@ impl SyncState {
             errors: 0,
             rate_limit_waits: 0,
             records_synced: 0,
+            running_since: None,
+            records_refused: 0,
         }
     }
 }

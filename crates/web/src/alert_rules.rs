@@ -3,17 +3,48 @@
 //! the silence form offers.
 
 use crate::Error;
+use opsdeck_alerts::evaluate::Delivery;
 use std::sync::Arc;
 
-/// Every configured alert rule as (id, name), in configuration order.
-/// The default is the built-in rule set, for an application without
-/// alert configuration (and tests).
+/// Every configured alert rule as (id, name), in configuration order, and
+/// where their messages can go. The default is the built-in rule set with
+/// no channel, for an application without alert configuration (and tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlertRules(Arc<Vec<(String, String)>>);
+pub struct AlertRules(Arc<Vec<(String, String)>>, Arc<Delivery>);
 
 impl AlertRules {
     pub fn new(rules: impl IntoIterator<Item = (String, String)>) -> AlertRules {
-        AlertRules(Arc::new(rules.into_iter().collect()))
+        AlertRules(
+            Arc::new(rules.into_iter().collect()),
+            Arc::new(Delivery::default()),
+        )
+    }
+
+    /// The same rules, delivered as `delivery` says.
+    pub fn delivered_by(self, delivery: Delivery) -> AlertRules {
+        AlertRules(self.0, Arc::new(delivery))
+    }
+
+    /// What the pages say about delivery: `None` when every tier reaches
+    /// a channel, else the sentence that tells the person on duty that
+    /// alerts will show here and reach no one (or only some of them).
+    pub fn delivery_warning(&self) -> Option<String> {
+        let d = &self.1;
+        if d.channels.is_empty() {
+            return Some(
+                "No notification channel is configured ([notifiers.*]): alerts open and show here, \
+                 but no channel will deliver them."
+                    .to_string(),
+            );
+        }
+        if d.unrouted.is_empty() {
+            return None;
+        }
+        let tiers: Vec<&str> = d.unrouted.iter().map(|t| t.as_str()).collect();
+        Some(format!(
+            "Alerts of the {} tier have no configured channel: they show here and reach no one.",
+            tiers.join(", ")
+        ))
     }
 
     /// The rules of a configured rule set.
@@ -59,5 +90,23 @@ mod tests {
             .all()
             .iter()
             .any(|(id, _)| id == "inventory_low"));
+    }
+
+    #[test]
+    fn the_delivery_warning_names_what_reaches_no_one() {
+        use opsdeck_alerts::Tier;
+        let none = AlertRules::default().delivery_warning().unwrap();
+        assert!(none.contains("no channel will deliver them"), "{none}");
+        let slack_only = AlertRules::default().delivered_by(Delivery {
+            channels: vec!["slack".into()],
+            unrouted: vec![Tier::Telegram],
+        });
+        let w = slack_only.delivery_warning().unwrap();
+        assert!(w.contains("telegram tier"), "{w}");
+        let all = AlertRules::default().delivered_by(Delivery {
+            channels: vec!["slack".into(), "telegram".into()],
+            unrouted: vec![],
+        });
+        assert_eq!(all.delivery_warning(), None);
     }
 }

@@ -332,6 +332,13 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let domain = header(&headers, "x-shopify-shop-domain")
         .unwrap_or_default()
         .to_ascii_lowercase();
+    if domain.len() > bounds::MAX_HEADER_BYTES {
+        // No configured shop has such a name; the log names it briefly.
+        return unauthorized(
+            &bounds::excerpt(&domain),
+            "X-Shopify-Shop-Domain is longer than 255 bytes",
+        );
+    }
     tracing::Span::current().record("shop", domain.as_str());
     let Some(shop) = receiver.shops.get(&domain) else {
         return unauthorized(&domain, "unknown or missing X-Shopify-Shop-Domain");

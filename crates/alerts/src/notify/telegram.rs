@@ -18,11 +18,44 @@ pub struct TelegramConfig {
     /// `https://api.telegram.org` in production; a fake in tests.
     pub base_url: String,
     pub bot_token: Secret,
+    /// Where alerts are sent: a numeric chat id or a public `@channel`.
+    /// Button presses are accepted from this chat only.
     pub chat_id: String,
     pub message_thread_id: Option<i64>,
+    /// When not empty, only these Telegram users may press buttons (a
+    /// group's every member can otherwise).
+    pub allowed_user_ids: Vec<i64>,
 }
 
 impl TelegramConfig {
+    /// Why `press` may not act, or `None` when it may: it must come from
+    /// the configured chat and, when a list is configured, from an allowed
+    /// user. Anyone who can reach the bot can press a forwarded button;
+    /// only the configured chat's members (or listed users) may act.
+    pub fn refuses(&self, press: &ButtonPress) -> Option<&'static str> {
+        let configured = self.chat_id.trim();
+        let same_chat = match (configured.parse::<i64>(), &press.chat) {
+            (Ok(id), Some(chat)) => chat.id == id,
+            (Err(_), Some(chat)) => configured.strip_prefix('@').is_some_and(|name| {
+                chat.username
+                    .as_deref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(name))
+            }),
+            (_, None) => false,
+        };
+        if !same_chat {
+            return Some("Refused: buttons work only in the alerts chat");
+        }
+        if !self.allowed_user_ids.is_empty()
+            && !press
+                .user_id
+                .is_some_and(|u| self.allowed_user_ids.contains(&u))
+        {
+            return Some("Refused: you are not allowed to acknowledge alerts");
+        }
+        None
+    }
+
     fn method_url(&self, method: &str) -> String {
         format!(
             "{}/bot{}/{method}",
@@ -154,6 +187,19 @@ pub struct ButtonPress {
     pub data: String,
     /// `@username`, else the first name, else the numeric user id.
     pub by: String,
+    /// The presser's Telegram user id (`from.id`).
+    pub user_id: Option<i64>,
+    /// The chat of the message whose button was pressed (`message.chat`);
+    /// `None` for a message Telegram does not send back (inline mode).
+    pub chat: Option<PressChat>,
+}
+
+/// The chat a button was pressed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PressChat {
+    pub id: i64,
+    /// A public chat's `@name`, without the `@`.
+    pub username: Option<String>,
 }
 
 /// Why a poll failed (the caller waits and polls again).
@@ -217,6 +263,11 @@ impl TelegramUpdates {
         }
     }
 
+    /// The bot's configuration (whose chat and users may press).
+    pub fn config(&self) -> &TelegramConfig {
+        &self.config
+    }
+
     /// One long poll (waits up to `timeout` for updates); returns the
     /// button presses, advancing the offset past every update seen.
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ButtonPress>, PollError> {
@@ -254,10 +305,16 @@ impl TelegramUpdates {
                 .or_else(|| from["first_name"].as_str().map(str::to_string))
                 .or_else(|| from["id"].as_i64().map(|i| i.to_string()))
                 .unwrap_or_else(|| "someone on Telegram".into());
+            let chat = &q["message"]["chat"];
             presses.push(ButtonPress {
                 callback_query_id: qid.to_string(),
                 data: data.to_string(),
                 by,
+                user_id: from["id"].as_i64(),
+                chat: chat["id"].as_i64().map(|id| PressChat {
+                    id,
+                    username: chat["username"].as_str().map(str::to_string),
+                }),
             });
         }
         Ok(presses)

@@ -45,6 +45,9 @@ pub struct PanelConfig {
     pub vip_order_count: usize,
     /// An open order worth more than this (major units) is flagged as a blocker.
     pub blocker_value: i64,
+    /// Each source's configured sync cadence, for the staleness rule
+    /// ([`crate::freshness::staleness`]) the tiles and /sources show.
+    pub cadences: crate::freshness::Cadences,
     /// The helpdesk's ticket address up to the id
     /// (`https://{subdomain}.gorgias.com/app/ticket/`): the urgent queue
     /// links each ticket there. `None` without a helpdesk configured.
@@ -69,6 +72,7 @@ impl Default for PanelConfig {
             vip_order_value: 200,
             vip_order_count: 5,
             blocker_value: 500,
+            cadences: crate::freshness::Cadences::default(),
             helpdesk_ticket_url: None,
         }
     }

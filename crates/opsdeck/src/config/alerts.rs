@@ -34,6 +34,7 @@
 //!
 //! `[notifiers.*]` is read by `notifiers.rs`.
 
+use super::exposure::{checked_secret, SecretOrigin};
 pub use super::notifiers::{EmailConfig, SlackConfig, TelegramConfig, WebhookConfig};
 use super::walk::Section;
 use super::SecretSource;
@@ -49,9 +50,6 @@ use std::time::Duration;
 /// The alerts part of the configuration.
 #[derive(Debug, Clone)]
 pub struct AlertsConfig {
-    /// True when `[alerts]` or any `[notifiers.*]` is present: only then
-    /// does `serve` run the evaluator.
-    pub enabled: bool,
     pub every: Duration,
     pub lease: Duration,
     pub rules: RuleSet,
@@ -66,7 +64,6 @@ pub struct AlertsConfig {
 impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {
-            enabled: false,
             every: Duration::from_secs(5),
             lease: Duration::from_secs(30),
             rules: RuleSet::defaults(),
@@ -102,14 +99,14 @@ pub(super) fn secret(
             None
         }
         (Some(var), None) => match secrets.env(var) {
-            Some(v) => Some(Secret::new(v.trim())),
+            Some(v) => checked_secret(s, env_key, SecretOrigin::Env(var), &v),
             None => {
                 s.problem(env_key, format!("environment variable {var} is not set"));
                 None
             }
         },
-        (None, Some(path)) => match secrets.file(std::path::Path::new(path)) {
-            Ok(v) => Some(Secret::new(v.trim())),
+        (None, Some(path)) => match secrets.secret_file(std::path::Path::new(path)) {
+            Ok(v) => checked_secret(s, file_key, SecretOrigin::File(path), &v),
             Err(e) => {
                 s.problem(file_key, format!("cannot read {path}: {e}"));
                 None
@@ -322,10 +319,9 @@ pub(super) fn parse_alerts(
     secrets: &dyn SecretSource,
     brands: &[Brand],
 ) -> AlertsConfig {
-    let mut cfg = AlertsConfig {
-        enabled: root.has_key("alerts") || root.has_key("notifiers"),
-        ..AlertsConfig::default()
-    };
+    // Every default rule is on with no `[alerts]` at all (METRICS.md:
+    // "alerts are on by default"); the sections only change them.
+    let mut cfg = AlertsConfig::default();
     if let Some(a) = root.opt_table("alerts") {
         let to_std = |d: jiff::SignedDuration| Duration::try_from(d).ok();
         for (key, slot) in [("every", &mut cfg.every), ("lease", &mut cfg.lease)] {
@@ -491,12 +487,13 @@ webhook_url_env = "SLACK_URL"
 bot_token_env = "TG_TOKEN"
 chat_id = "-100123"
 message_thread_id = 7
+allowed_user_ids = [42, 43]
 "#,
         )
         .unwrap();
         let a = &c.alerts;
-        assert!(a.enabled);
-        assert!(!parse("").unwrap().alerts.enabled);
+        let bare = parse("").unwrap().alerts;
+        assert_eq!(bare.rules.all().len(), a.rules.all().len() - 1);
         assert_eq!(a.every.as_secs(), 10);
         assert_eq!(a.lease.as_secs(), 45);
         let zero = a.rules.get("zero_orders").unwrap();
@@ -514,6 +511,7 @@ message_thread_id = 7
         assert!(a.rules.get("orders_drop").is_some());
         assert!(a.business_hours.contains_key("mavena"));
         assert_eq!(a.telegram.as_ref().unwrap().message_thread_id, Some(7));
+        assert_eq!(a.telegram.as_ref().unwrap().allowed_user_ids, [42, 43]);
         assert_eq!(
             a.telegram.as_ref().unwrap().base_url,
             "https://api.telegram.org"
@@ -544,6 +542,10 @@ threshold = 1
 change_percent = 2
 [notifiers.slack]
 webhook_url = "https://hooks.slack.com/services/T/B/secret"
+[notifiers.telegram]
+bot_token_env = "TG_TOKEN"
+chat_id = "-100"
+allowed_user_ids = [42, -7]
 "#,
         )
         .unwrap_err();
@@ -561,6 +563,7 @@ webhook_url = "https://hooks.slack.com/services/T/B/secret"
         has("alerts.custom[0].direction: \"sideways\" is not a direction");
         has("give exactly one of threshold and change_percent");
         has("notifiers.slack.webhook_url: secrets do not belong in the config file");
+        has("notifiers.telegram.allowed_user_ids: -7 is not a Telegram user id");
         assert!(
             shown.iter().all(|p| !p.contains("hooks.slack.com")),
             "{shown:#?}"

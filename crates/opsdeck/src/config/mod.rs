@@ -12,11 +12,15 @@
 //! - `parse`: from a parsed document to the model, section by section.
 //! - `alerts`: `[alerts]` rules, overrides and business hours.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
+//! - `exposure`: what would break or leak a secret (multi-line or
+//!   world-readable secret files, tokens over plain http), refused here so
+//!   `check-config` and `serve` refuse the same set.
 //! - `example`: the commented example printed by `opsdeck default-config`.
 
 pub mod alerts;
 mod currencies;
 mod example;
+mod exposure;
 mod model;
 mod notifiers;
 mod parse;
@@ -39,6 +43,11 @@ use std::path::Path;
 pub trait SecretSource {
     fn env(&self, name: &str) -> Option<String>;
     fn file(&self, path: &Path) -> std::io::Result<String>;
+    /// A file that holds a secret: [`SecretSource::file`], refused where
+    /// the file is not private (see [`ProcessEnv`]).
+    fn secret_file(&self, path: &Path) -> std::io::Result<String> {
+        self.file(path)
+    }
 }
 
 /// The real process environment and file system.
@@ -51,6 +60,21 @@ impl SecretSource for ProcessEnv {
 
     fn file(&self, path: &Path) -> std::io::Result<String> {
         std::fs::read_to_string(path)
+    }
+
+    /// Refuses a file every user of the machine may read: what it holds
+    /// is no secret (and naming `/etc/passwd` is a mistake to catch).
+    fn secret_file(&self, path: &Path) -> std::io::Result<String> {
+        if let Some(mode) = exposure::world_readable(path)? {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "every user of this machine may read it (mode {mode:o}): \
+                     a secret file must be private (chmod 600)"
+                ),
+            ));
+        }
+        self.file(path)
     }
 }
 

@@ -33,6 +33,33 @@ pub struct Config {
     pub security: super::security::SecurityConfig,
 }
 
+impl Config {
+    /// Each source resource's configured sync cadence: what the one
+    /// staleness rule (tiles, /sources, the "source stale" alert) measures
+    /// against.
+    pub fn cadences(&self) -> opsdeck_metrics::Cadences {
+        use opsdeck_sources::gorgias::GorgiasResource;
+        use opsdeck_sources::sync::ShopifyResource;
+        let mut c = opsdeck_metrics::Cadences::default();
+        for shop in &self.shopify {
+            for resource in ShopifyResource::ALL {
+                let every = match resource {
+                    ShopifyResource::Orders => shop.cadence.orders,
+                    ShopifyResource::Products => shop.cadence.products,
+                    ShopifyResource::InventoryLevels => shop.cadence.inventory,
+                };
+                c.set(&shop.source, resource.as_str(), every);
+            }
+        }
+        if let Some(g) = &self.gorgias {
+            for resource in GorgiasResource::ALL {
+                c.set(&g.source, resource.as_str(), g.every);
+            }
+        }
+        c
+    }
+}
+
 /// The database URL may carry a password, so it is a [`Secret`].
 #[derive(Debug, Clone)]
 pub struct DatabaseConfig {

@@ -7,6 +7,7 @@
 //! bot_token_env = "OPSDECK_TELEGRAM_BOT_TOKEN"
 //! chat_id = "-1001234567890"
 //! message_thread_id = 7            # optional: a forum topic
+//! allowed_user_ids = [123456789]   # optional: only these users' presses count
 //! [notifiers.webhook]
 //! url = "https://ops.example.com/hooks/opsdeck"
 //! secret_env = "OPSDECK_ALERT_WEBHOOK_SECRET"   # HMAC-SHA256 signing key
@@ -28,6 +29,7 @@
 //! email channels are added to the tiers their `tiers` key lists.
 
 use super::alerts::{duration, secret, AlertsConfig};
+use super::exposure::token_url;
 use super::walk::Section;
 use super::SecretSource;
 use opsdeck_alerts::notify::email::{
@@ -50,6 +52,9 @@ pub struct TelegramConfig {
     pub bot_token: Secret,
     pub chat_id: String,
     pub message_thread_id: Option<i64>,
+    /// When not empty, only these Telegram users' button presses count
+    /// (besides coming from `chat_id`).
+    pub allowed_user_ids: Vec<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +98,19 @@ impl std::fmt::Debug for EmailConfig {
     }
 }
 
+/// Telegram user ids: positive integers (a wrong entry is reported, the
+/// list is never silently shortened).
+fn user_ids(s: &Section<'_, '_>, key: &'static str) -> Vec<i64> {
+    let ids = s.opt_int_list(key).unwrap_or_default();
+    if let Some(bad) = ids.iter().find(|i| **i <= 0) {
+        s.problem(
+            key,
+            format!("{bad} is not a Telegram user id (a positive integer)"),
+        );
+    }
+    ids
+}
+
 pub(super) fn parse_notifiers(
     root: &Section<'_, '_>,
     secrets: &dyn SecretSource,
@@ -109,6 +127,14 @@ pub(super) fn parse_notifiers(
             "webhook_url_env",
             "webhook_url_file",
         )
+        .filter(|url| {
+            let key = if s.has_key("webhook_url_file") {
+                "webhook_url_file"
+            } else {
+                "webhook_url_env"
+            };
+            token_url(&s, key, url.expose(), true).is_some()
+        })
         .map(|webhook_url| SlackConfig { webhook_url });
         s.finish();
     }
@@ -116,19 +142,26 @@ pub(super) fn parse_notifiers(
         let token = secret(&s, secrets, "bot_token", "bot_token_env", "bot_token_file");
         let chat = s.req_str("chat_id");
         let thread = s.opt_int("message_thread_id");
-        let base = s.opt_str("base_url").unwrap_or("https://api.telegram.org");
-        if let (Some(bot_token), Some(chat)) = (token, chat) {
+        let allowed_user_ids = user_ids(&s, "allowed_user_ids");
+        let base = match s.opt_str("base_url") {
+            Some(url) => token_url(&s, "base_url", url, false).map(|_| url),
+            None => Some("https://api.telegram.org"),
+        };
+        if let (Some(bot_token), Some(chat), Some(base)) = (token, chat, base) {
             cfg.telegram = Some(TelegramConfig {
                 base_url: base.to_string(),
                 bot_token,
                 chat_id: chat.to_string(),
                 message_thread_id: thread,
+                allowed_user_ids,
             });
         }
         s.finish();
     }
     if let Some(s) = n.opt_table("webhook") {
-        let url = s.req_str("url");
+        let url = s
+            .req_str("url")
+            .filter(|u| token_url(&s, "url", u, false).is_some());
         let key = secret(&s, secrets, "secret", "secret_env", "secret_file");
         let tiers = tiers(&s);
         if let (Some(url), Some(secret), Some(tiers)) = (url, key, tiers) {
@@ -344,7 +377,6 @@ tiers = ["telegram", "telegram_and_slack"]
 "#,
         )
         .unwrap();
-        assert!(c.alerts.enabled, "a notifier turns alerts on");
         let e = c.alerts.email.as_ref().unwrap();
         assert_eq!((e.host.as_str(), e.port), ("smtp.example.com", 465));
         assert_eq!(e.security, SmtpSecurity::Tls);

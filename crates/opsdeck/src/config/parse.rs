@@ -1,5 +1,6 @@
 //! From a TOML document to [`Config`], collecting every problem.
 
+use super::exposure::{token_url, SecretOrigin};
 use super::model::*;
 use super::walk::{ConfigProblem, Problems, Section};
 use super::SecretSource;
@@ -83,6 +84,27 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     }
     for section in &brand_sections {
         if let Some((brand, shop)) = parse_brand(section, secrets, &mut seen_ids) {
+            if let Some(first) = shop.as_ref().and_then(|new| {
+                shopify
+                    .iter()
+                    .find(|known: &&ShopifySourceConfig| known.shop_domain == new.shop_domain)
+            }) {
+                // Webhooks are matched to a brand by shop domain: a second
+                // brand on the same shop would take the first's webhooks
+                // and answer them with the wrong secret (401).
+                if let Some(sh) = section.opt_table("shopify") {
+                    sh.problem(
+                        "shop_domain",
+                        format!(
+                            "{:?} is already the shop of brand {:?}: each brand needs its own shop",
+                            first.shop_domain,
+                            first.brand.as_str()
+                        ),
+                    );
+                }
+                brands.push(brand);
+                continue;
+            }
             brands.push(brand);
             shopify.extend(shop);
         }
@@ -268,7 +290,7 @@ fn parse_shopify(
         .to_string();
     let base_url = s
         .opt_str("base_url")
-        .and_then(|u| http_url(s, "base_url", u));
+        .and_then(|u| token_url(s, "base_url", u, false));
     let cadence = match s.opt_table("sync") {
         Some(sync) => {
             let d = SyncCadence::default();
@@ -406,7 +428,7 @@ fn parse_gorgias(
     }
     let base_url = s
         .opt_str("base_url")
-        .and_then(|u| http_url(s, "base_url", u));
+        .and_then(|u| token_url(s, "base_url", u, false));
     let every = s
         .opt_str("sync_every")
         .and_then(|v| sync_every(s, "sync_every", v))
@@ -487,7 +509,9 @@ fn secret_value(
     }
     if let Some(name) = env_name {
         return match secrets.env(name) {
-            Some(value) => Some(Secret::new(value.trim())),
+            Some(value) => {
+                super::exposure::checked_secret(s, env_key, SecretOrigin::Env(name), &value)
+            }
             None => {
                 s.problem(
                     env_key,
@@ -498,14 +522,16 @@ fn secret_value(
         };
     }
     if let Some(path) = file {
-        return match secrets.file(Path::new(path)) {
-            Ok(value) if !value.trim().is_empty() => Some(Secret::new(value.trim())),
-            Ok(_) => {
+        return match secrets.secret_file(Path::new(path)) {
+            Ok(value) if value.trim().is_empty() => {
                 s.problem(
                     file_key,
                     format!("file {path} is empty (it should hold {what})"),
                 );
                 None
+            }
+            Ok(value) => {
+                super::exposure::checked_secret(s, file_key, SecretOrigin::File(path), &value)
             }
             Err(e) => {
                 s.problem(file_key, format!("cannot read {path}: {e}"));

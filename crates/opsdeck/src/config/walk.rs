@@ -193,6 +193,21 @@ impl<'a, 't> Section<'a, 't> {
         Some(list)
     }
 
+    /// An array of integers; `None` when absent or of the wrong type
+    /// (reported).
+    pub fn opt_int_list(&self, key: &'static str) -> Option<Vec<i64>> {
+        let item = self.item(key)?;
+        let Some(array) = item.as_array() else {
+            self.wrong_type(key, item, "an array of integers");
+            return None;
+        };
+        let list: Option<Vec<i64>> = array.iter().map(|v| v.as_integer()).collect();
+        if list.is_none() {
+            self.problem(key, "expected an array of integers");
+        }
+        list
+    }
+
     pub fn opt_bool(&self, key: &'static str) -> Option<bool> {
         let item = self.item(key)?;
         match item.as_bool() {

@@ -61,9 +61,8 @@ impl TestApp {
             SYNC_TICK,
         )
         .unwrap();
-        // Alerts on, firing as soon as their condition holds (the simulated
-        // shops have stale unfulfilled orders), evaluated every second.
-        config.alerts.enabled = true;
+        // Alerts (on by default) fire as soon as their condition holds (the
+        // simulated shops have stale unfulfilled orders), evaluated every second.
         config.alerts.every = Duration::from_secs(1);
         let rules: Vec<opsdeck_alerts::Rule> = config.alerts.rules.all().to_vec();
         for mut rule in rules {

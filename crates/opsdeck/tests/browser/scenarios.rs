@@ -188,10 +188,11 @@ impl Scenarios<'_> {
     }
 
     /// The simulated shops have unfulfilled orders past their age limit,
-    /// so a stale-order alert opens; Acknowledge on /alerts acknowledges it.
+    /// so a stale-order alert opens; on /alerts its group opens with a
+    /// click (no script: `<details>`) and Acknowledge acknowledges it.
     pub async fn acknowledge_an_alert(&self) {
         let b = self.browser;
-        let ack = "form[action$='/ack'] button[type=submit]";
+        let ack = "li.alert form[action$='/ack'] button[type=submit]";
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             b.goto(&self.url("/alerts")).await;
@@ -212,10 +213,15 @@ impl Scenarios<'_> {
             )
             .await;
         let id = id.as_str().unwrap().to_string();
+        let group = format!("li.alert-group:has(#{id}) > details > summary");
+        b.click(&b.find(&group).await).await;
+        let ack = format!("#{id} form[action$='/ack'] button[type=submit]");
+        let ack = ack.as_str();
         // The acknowledgement's redirect must have loaded before the next
         // navigation, or that navigation could cancel the form's POST.
         self.submit(ack, "", "").await;
         b.goto(&self.url("/alerts")).await;
+        b.click(&b.find(&group).await).await;
         let state = b.text_of(&format!("#{id} .state")).await;
         assert_eq!(state, "acknowledged", "alert {id} after Acknowledge");
         assert!(
@@ -376,7 +382,10 @@ impl Scenarios<'_> {
         let submits = b
             .eval(
                 "var s = Array.from(document.querySelectorAll(
-                   'form button:not([type]), form button[type=submit], form input[type=submit]'));
+                   'form button:not([type]), form button[type=submit], form input[type=submit]'))
+                   // Inside a closed <details> (an alert group's members)
+                   // a button is reached once its summary opens it.
+                   .filter(e => !e.closest('details:not([open])'));
                  s.forEach((e, i) => e.setAttribute('data-a11y-submit', String(i)));
                  if (document.activeElement) document.activeElement.blur();
                  return s.length;",

@@ -13,7 +13,7 @@
 
 use crate::http::{
     build_http_client, check_base_url, header_str, url_under, Failure, PlatformError, RetryPacer,
-    RetryPolicy, Setback,
+    RetryPolicy, Setback, TransferLimits,
 };
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -238,7 +238,10 @@ impl GorgiasClient {
         let http = build_http_client(settings.request_timeout)
             .map_err(|e| GorgiasError::Settings(format!("http client: {e}")))?;
         Ok(GorgiasClient {
-            pacer: RetryPacer::new(settings.retry_policy()),
+            pacer: RetryPacer::with_limits(
+                settings.retry_policy(),
+                TransferLimits::within(settings.request_timeout),
+            ),
             settings,
             http,
             auth,

@@ -85,7 +85,7 @@ impl ShopifyClient {
         let http = build_http_client(settings.request_timeout)
             .map_err(|e| ShopifyError::Settings(format!("http client: {e}")))?;
         Ok(ShopifyClient {
-            pacer: RetryPacer::new(settings.retry_policy()),
+            pacer: RetryPacer::with_limits(settings.retry_policy(), settings.transfer_limits()),
             settings,
             http,
             token,
@@ -123,6 +123,30 @@ impl ShopifyClient {
                 let request = self.http.get(url.clone());
                 self.exchange(request, path, |headers, body| {
                     self.read_page(headers, body, key, path)
+                })
+            })
+            .await
+    }
+
+    /// `{base_url}/admin/oauth/access_scopes.json`: the scopes the token was
+    /// granted. Unversioned, unlike every other path.
+    pub fn access_scopes_url(&self) -> Url {
+        url_under(
+            &self.settings.base_url,
+            "/admin/oauth/access_scopes.json",
+            &[],
+        )
+    }
+
+    /// GETs one JSON document at `url` (on this shop), same rules as
+    /// [`ShopifyClient::get_page`].
+    pub async fn get_json(&self, url: &Url, stats: &mut CallStats) -> Result<Value, ShopifyError> {
+        let path = url.path();
+        self.pacer
+            .send(path, stats, || {
+                let request = self.http.get(url.clone());
+                self.exchange(request, path, |_, body| {
+                    serde_json::from_slice(body).map_err(|e| malformed(path, e.to_string()))
                 })
             })
             .await

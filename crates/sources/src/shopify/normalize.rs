@@ -413,7 +413,7 @@ fn rate_between(set: &WireMoneySet, from: Currency, to: Currency) -> Option<Pres
 
 /// Units shipped per line item id, over fulfillments that were not cancelled.
 fn fulfilled_quantities(fulfillments: &[WireFulfillment]) -> HashMap<WireId, i64> {
-    let mut shipped: HashMap<WireId, i64> = HashMap::new();
+    let mut shipped = HashMap::new();
     for ful in fulfillments {
         let state = ful.status.as_deref().map(FulfillmentState::parse);
         if matches!(
@@ -423,8 +423,10 @@ fn fulfilled_quantities(fulfillments: &[WireFulfillment]) -> HashMap<WireId, i64
             continue;
         }
         for line in &ful.line_items {
-            let n = shipped.entry(line.id).or_insert(0);
-            *n = n.saturating_add(line.quantity.unwrap_or(0));
+            // Saturating: hostile quantities must not overflow here; the
+            // bounds refuse the order after.
+            let units = shipped.entry(line.id).or_insert(0i64);
+            *units = units.saturating_add(line.quantity.unwrap_or(0));
         }
     }
     shipped

@@ -415,4 +415,12 @@ fn values_beyond_their_bounds_are_refused_naming_the_field() {
     assert_eq!(e.reason, "is 10485760 bytes long; the limit is 1024 bytes");
     let e = refused(&|r| r["line_items"][1]["title"] = json!("t".repeat(2_000)));
     assert_eq!(e.field, "line_items[1].title");
+    // Two fulfillments of i64::MAX units of one line: no overflow panic.
+    let e = refused(&|r| {
+        let line = r["line_items"][0]["id"].clone();
+        let shipment = json!({"id": 1, "status": "success", "created_at": "2026-01-01T00:00:00Z",
+            "line_items": [{"id": line, "quantity": i64::MAX}]});
+        r["fulfillments"] = json!([shipment.clone(), shipment]);
+    });
+    assert_eq!(e.field, "line_items[0].fulfilled_quantity");
 }

@@ -40,6 +40,13 @@
 //!
 //! The Gorgias helpdesk's events share the inbox (topics `gorgias/*`) and
 //! are applied here too, by [`crate::gorgias::events::apply`].
+//!
+//! Failures do not stay in the log: each failed attempt is recorded on the
+//! source's `webhooks` sync state (topic, webhook id and reason as its
+//! `last_error`, one more `errors`), and an event given up on counts as a
+//! consecutive failure, which /sources shows and the "source stale" alert
+//! counts; a later step that applies the source's webhooks again clears the
+//! count (the failed events stay listed for a person).
 
 use super::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
@@ -47,7 +54,9 @@ use super::normalize::{
 };
 use crate::gorgias::GorgiasConnector;
 use opsdeck_domain::{Applied, Order, Product, SourceId, Timestamp};
-use opsdeck_store::{AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState};
+use opsdeck_store::{
+    AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState, WEBHOOKS_RESOURCE,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -347,9 +356,9 @@ async fn apply(
         "app/uninstalled" => {
             let store = batch.store;
             let mut state = store
-                .sync_state(&ctx.source, "webhooks")
+                .sync_state(&ctx.source, WEBHOOKS_RESOURCE)
                 .await?
-                .unwrap_or_else(|| SyncState::new(ctx.source.clone(), "webhooks"));
+                .unwrap_or_else(|| SyncState::new(ctx.source.clone(), WEBHOOKS_RESOURCE));
             state.last_error = Some(format!(
                 "the opsdeck app was uninstalled from {} at {at}: reinstall it, then run \
                  `opsdeck shopify webhooks register`",
@@ -368,6 +377,86 @@ async fn apply(
         }
     };
     Ok(Ok(done))
+}
+
+/// The longest webhook id quoted in a failure (ids are short at Shopify;
+/// a hostile one is not copied whole into the health record).
+const QUOTED_ID_CHARS: usize = 80;
+
+/// What one inbox step did per source, for the sources' `webhooks` sync
+/// state: failures (with the last one's text) and whether any event of the
+/// source was applied.
+#[derive(Default)]
+struct WebhookHealth {
+    /// Per source: failed attempts, events given up on, the last failure.
+    failures: HashMap<SourceId, (u64, u32, String)>,
+    applied: Vec<SourceId>,
+}
+
+impl WebhookHealth {
+    fn failed(&mut self, hook: &StoredWebhook, error: &str, given_up: bool) {
+        let id: String = hook
+            .event
+            .webhook_id
+            .chars()
+            .take(QUOTED_ID_CHARS)
+            .collect();
+        let text = format!(
+            "{} webhook {id} {}: {error}",
+            hook.event.topic,
+            if given_up {
+                "failed"
+            } else {
+                "failed (will retry)"
+            }
+        );
+        let entry = self
+            .failures
+            .entry(hook.event.source.clone())
+            .or_insert((0, 0, String::new()));
+        entry.0 += 1;
+        entry.1 += u32::from(given_up);
+        entry.2 = text;
+    }
+
+    fn applied(&mut self, source: &SourceId) {
+        if !self.applied.contains(source) {
+            self.applied.push(source.clone());
+        }
+    }
+
+    /// Saves what changed: failures added to the source's `webhooks` state;
+    /// for a source whose events applied again with none given up on this
+    /// step, its consecutive failures cleared (read first, written only if
+    /// there is something to clear).
+    async fn record(self, store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
+        let load = |source: SourceId| async move {
+            let state = store.sync_state(&source, WEBHOOKS_RESOURCE).await?;
+            Ok::<_, StoreError>(state.unwrap_or_else(|| SyncState::new(source, WEBHOOKS_RESOURCE)))
+        };
+        for (source, (attempts, given_up, text)) in &self.failures {
+            let mut state = load(source.clone()).await?;
+            state.errors += attempts;
+            state.consecutive_failures = state.consecutive_failures.saturating_add(*given_up);
+            state.last_error = Some(text.clone());
+            state.last_error_at = Some(now);
+            state.last_attempt_at = Some(now);
+            store.save_sync_state(&state).await?;
+        }
+        for source in self.applied {
+            if self.failures.get(&source).is_some_and(|f| f.1 > 0) {
+                continue;
+            }
+            let mut state = load(source).await?;
+            if state.consecutive_failures > 0 {
+                state.consecutive_failures = 0;
+                state.last_success_at = Some(now);
+                state.last_attempt_at = Some(now);
+                store.save_sync_state(&state).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn backoff(settings: &InboxSettings, attempts: u32) -> Duration {
@@ -403,6 +492,7 @@ pub async fn process_inbox_once(
         owners: Vec::new(),
     };
     let mut notes: Vec<(i64, String)> = Vec::new();
+    let mut health = WebhookHealth::default();
     for hook in &hooks {
         let helpdesk = shops
             .helpdesk
@@ -459,6 +549,7 @@ pub async fn process_inbox_once(
             "webhook not applied"
         );
         store.mark_webhook_failed(hook.id, &error, retry_at).await?;
+        health.failed(hook, &error, retry_at.is_none());
         if retry_at.is_some() {
             step.retrying += 1;
         } else {
@@ -466,6 +557,18 @@ pub async fn process_inbox_once(
         }
     }
     step.processed = notes.len() + batch.owners.len();
+    let applied: std::collections::HashSet<i64> = notes
+        .iter()
+        .chain(batch.owners.iter())
+        .map(|(id, _)| *id)
+        .collect();
+    // An uninstall "applies" by recording a failure: it clears nothing.
+    for hook in hooks
+        .iter()
+        .filter(|h| applied.contains(&h.id) && h.event.topic != "app/uninstalled")
+    {
+        health.applied(&hook.event.source);
+    }
     if batch.records.is_empty() {
         store.mark_webhooks_processed(&notes, now).await?;
     } else {
@@ -479,6 +582,7 @@ pub async fn process_inbox_once(
             .upsert_applying_webhooks(&batch.records, &applied)
             .await?;
     }
+    health.record(store, now).await?;
     tracing::debug!(
         taken = step.taken,
         processed = step.processed,

@@ -311,6 +311,62 @@ async fn an_unusable_payload_fails_at_once_with_its_field() {
     assert!(e.store.list_orders(&source()).await.unwrap().is_empty());
 }
 
+/// A processing failure is not only in the log: the source's `webhooks`
+/// sync state names its topic, webhook id and reason and counts it toward
+/// the source's health; webhooks applying again clear the count.
+#[tokio::test]
+async fn a_failed_webhook_shows_on_the_source_with_topic_id_and_reason() {
+    let mut e = env().await;
+    let mut bad = fixture("order_official_python_lib.json");
+    bad["total_price"] = json!("twelve");
+    e.deliver("orders/updated", &bad).await;
+    assert_eq!(e.step().await.failed, 1);
+    let health = e
+        .store
+        .sync_state(&source(), WEBHOOKS_RESOURCE)
+        .await
+        .unwrap()
+        .expect("the failure is recorded on the source");
+    assert_eq!((health.consecutive_failures, health.errors), (1, 1));
+    let said = health.last_error.unwrap();
+    assert!(
+        said.contains("orders/updated webhook wh-1 failed") && said.contains("total_price"),
+        "{said}"
+    );
+    assert_eq!(health.last_error_at, Some(ts(NOW)));
+
+    // A retried failure counts as an error, not yet as given up.
+    let ful = fixture("order_official_python_lib.json")["fulfillments"][0].clone();
+    e.deliver("fulfillments/create", &ful).await;
+    assert_eq!(e.step().await.retrying, 1);
+    let health = e
+        .store
+        .sync_state(&source(), WEBHOOKS_RESOURCE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((health.consecutive_failures, health.errors), (1, 2));
+    assert!(health.last_error.unwrap().contains("will retry"));
+
+    // The source's webhooks apply again: healthy, the failed one still listed.
+    e.deliver("orders/create", &fixture("order_official_python_lib.json"))
+        .await;
+    e.step_at("2026-06-10T18:00:05Z").await;
+    let health = e
+        .store
+        .sync_state(&source(), WEBHOOKS_RESOURCE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(health.consecutive_failures, 0);
+    let failed = e
+        .store
+        .webhooks_with_status(WebhookStatus::Failed, 10)
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+}
+
 /// The fixture order on a USD shop sold in EUR: totals in both currencies.
 fn multi_currency_order() -> Value {
     let mut o = fixture("order_official_python_lib.json");

@@ -7,8 +7,15 @@
 //! crash between pages therefore loses nothing and repeats at most one page;
 //! repeated records are harmless because upserts are idempotent and an older
 //! copy never overwrites a newer one.
+//!
+//! Before its pages, a run checks what Shopify would otherwise hide
+//! silently (`preflight`): the token's scopes, and for orders the shop's own
+//! currency and time zone. A record that cannot be normalized (a foreign
+//! currency, a bad field) is refused and counted page by page in the sync
+//! state; the run goes on.
 
 mod checkpoints;
+mod preflight;
 mod worker;
 
 pub(crate) use checkpoints::Checkpoints;
@@ -67,6 +74,11 @@ pub enum SyncError {
     Shopify(#[from] ShopifyError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// The run stored what it could see, but something hides the rest (a
+    /// missing scope, a shop in another currency): the text says what, and
+    /// what to do.
+    #[error("incomplete: {0}")]
+    Incomplete(String),
 }
 
 /// What one run did, for logs, tests and the refresh button's answer.
@@ -91,6 +103,13 @@ pub struct SyncRun {
     /// False when the pages did not come in ascending `updated_at` order; the
     /// watermark then only moved at the end of the run.
     pub ascending: bool,
+    /// Scopes the resource needs that the token lacks (or, for
+    /// `read_all_orders`, that its absence was detected).
+    pub missing_scopes: Vec<String>,
+    /// The shop's currency (`shop.json`) when it is not the brand's.
+    pub shop_currency: Option<String>,
+    /// The shop's time zone (`shop.json`) when it is not the brand's.
+    pub shop_time_zone: Option<String>,
 }
 
 impl SyncRun {
@@ -108,6 +127,9 @@ impl SyncRun {
             rejected: Vec::new(),
             watermark: None,
             ascending: true,
+            missing_scopes: Vec::new(),
+            shop_currency: None,
+            shop_time_zone: None,
         }
     }
 
@@ -168,6 +190,7 @@ impl Progress<'_> {
                 Err(e) => {
                     tracing::warn!(error = %e, "record rejected");
                     self.run.rejected.push(e);
+                    self.book.refuse(1);
                 }
             }
         }
@@ -231,11 +254,21 @@ pub async fn sync_once_notifying(
         book,
         run: SyncRun::new(source, resource),
     };
-    let outcome = match resource {
-        ShopifyResource::Orders | ShopifyResource::Products => {
-            sync_by_updated_at(&mut progress, resource).await
+    let outcome = match preflight::check(&mut progress, resource, now).await {
+        Err(e) => Err(e),
+        Ok(problems) => {
+            let pages = match resource {
+                ShopifyResource::Orders | ShopifyResource::Products => {
+                    sync_by_updated_at(&mut progress, resource).await
+                }
+                ShopifyResource::InventoryLevels => sync_inventory_levels(&mut progress).await,
+            };
+            // What could be seen is stored; the run still says what it missed.
+            pages.and_then(|()| match problems.is_empty() {
+                true => Ok(()),
+                false => Err(SyncError::Incomplete(problems.join("; "))),
+            })
         }
-        ShopifyResource::InventoryLevels => sync_inventory_levels(&mut progress).await,
     };
     let Progress { book, run, .. } = progress;
     match book.finish(&run.calls, outcome, &run.rejected, now).await {

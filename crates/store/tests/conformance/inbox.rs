@@ -156,6 +156,39 @@ pub(crate) async fn inbox_failures_retry_later_then_give_up_visibly(db: &TestSto
     assert_eq!(stats.oldest_pending_received_at, None);
 }
 
+pub(crate) async fn inbox_recent_failures_are_listed_newest_first(db: &TestStore) {
+    let at = "2024-05-01T10:00:00Z";
+    let events: Vec<InboxEvent> = (1..=4)
+        .map(|i| event("shopify-a", &format!("w{i}"), at))
+        .collect();
+    let out = db.store.insert_webhooks(&events).await.unwrap();
+    let ids: Vec<i64> = out
+        .iter()
+        .map(|o| match o {
+            InsertOutcome::Inserted { id } => *id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // w1, w3 and w4 given up on; w2 only retrying.
+    for (id, retry) in [(ids[0], None), (ids[1], Some(ts("2030-01-01T00:00:00Z")))] {
+        db.store
+            .mark_webhook_failed(id, "bad", retry)
+            .await
+            .unwrap();
+    }
+    for id in &ids[2..] {
+        db.store
+            .mark_webhook_failed(*id, "worse", None)
+            .await
+            .unwrap();
+    }
+    let recent = db.store.recent_failed_webhooks(2).await.unwrap();
+    let names: Vec<&str> = recent.iter().map(|w| w.event.webhook_id.as_str()).collect();
+    assert_eq!(names, ["w4", "w3"]);
+    assert_eq!(recent[0].last_error.as_deref(), Some("worse"));
+    assert_eq!(db.store.recent_failed_webhooks(10).await.unwrap().len(), 3);
+}
+
 pub(crate) async fn inbox_large_batches_commit_whole(db: &TestStore) {
     let at = "2024-05-01T10:00:00Z";
     let events: Vec<InboxEvent> = (0..450)

@@ -93,6 +93,7 @@ conformance!(
     inbox_dedupes_on_source_and_webhook_id,
     inbox_processed_events_leave_the_queue,
     inbox_failures_retry_later_then_give_up_visibly,
+    inbox_recent_failures_are_listed_newest_first,
     inbox_large_batches_commit_whole,
     inbox_events_applied_with_their_records_in_one_commit,
     get_product_reads_one_product,

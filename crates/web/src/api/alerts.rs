@@ -4,6 +4,10 @@
 //! - `GET  /api/v1/alerts[?state=open|all&brand=ID&limit=N]`
 //! - `GET  /api/v1/alerts/urgent[?limit=N]`: open episodes, most severe
 //!   first, firing before acknowledged, oldest first
+//! - `GET  /api/v1/alerts/groups[?brand=ID]`: open episodes grouped by
+//!   rule and brand, as /alerts shows them
+//! - `POST /api/v1/alerts/groups/ack`, body `{"rule": …, "brand": …}`:
+//!   acknowledge every firing member of a group (one audit entry)
 //! - `GET  /api/v1/alerts/{id}`: one episode, its events and notifications
 //! - `POST /api/v1/alerts/{id}/ack` and `/resolve`, body `{}` or empty: the
 //!   logged-in user acts (ops and admin only)
@@ -47,6 +51,16 @@ pub(super) fn routes() -> Vec<ApiRoute> {
             path: "/api/v1/alerts/urgent",
             method: "get",
             handler: get(urgent),
+        },
+        ApiRoute {
+            path: "/api/v1/alerts/groups",
+            method: "get",
+            handler: get(list_groups),
+        },
+        ApiRoute {
+            path: "/api/v1/alerts/groups/ack",
+            method: "post",
+            handler: post(ack_group),
         },
         ApiRoute {
             path: "/api/v1/alerts/silences",
@@ -154,6 +168,9 @@ fn limit(l: Option<u32>, default: u32) -> Result<u32, Error> {
 #[derive(Serialize)]
 struct EpisodeList {
     alerts: Vec<Episode>,
+    /// Set when some or all alerts reach no channel (no `[notifiers.*]`):
+    /// they open and show, and nobody is told.
+    delivery_warning: Option<String>,
 }
 
 async fn list(
@@ -180,7 +197,100 @@ async fn list(
     let rows = state.store.alert_episodes(&filter).await?;
     Ok(Json(EpisodeList {
         alerts: rows.into_iter().map(Episode::from).collect(),
+        delivery_warning: state.alert_rules.delivery_warning(),
     }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupsQuery {
+    brand: Option<String>,
+}
+
+/// One rule's open episodes on one brand ([`actions::group_episodes`]).
+#[derive(Serialize)]
+struct Group {
+    rule: String,
+    brand: String,
+    /// The most severe member's.
+    severity: String,
+    count: usize,
+    firing: usize,
+    acknowledged: usize,
+    first_opened_at: Timestamp,
+    /// Oldest first.
+    members: Vec<Episode>,
+}
+
+#[derive(Serialize)]
+struct GroupList {
+    groups: Vec<Group>,
+    delivery_warning: Option<String>,
+}
+
+/// The most open episodes the grouped view reads.
+const GROUPED_MAX: u32 = 5_000;
+
+async fn list_groups(
+    State(state): State<AppState>,
+    Params(q): Params<GroupsQuery>,
+) -> Result<Json<GroupList>, Error> {
+    if let Some(b) = &q.brand {
+        state.brand(b)?;
+    }
+    let rows = state
+        .store
+        .alert_episodes(&EpisodeFilter {
+            open_only: true,
+            brand: q.brand,
+            limit: GROUPED_MAX,
+        })
+        .await?;
+    let groups = actions::group_episodes(rows)
+        .into_iter()
+        .map(|g| Group {
+            count: g.members.len(),
+            firing: g.firing(),
+            acknowledged: g.members.len() - g.firing(),
+            first_opened_at: g.first_opened_at(),
+            rule: g.rule,
+            brand: g.brand,
+            severity: g.severity,
+            members: g.members.into_iter().map(Episode::from).collect(),
+        })
+        .collect();
+    Ok(Json(GroupList {
+        groups,
+        delivery_warning: state.alert_rules.delivery_warning(),
+    }))
+}
+
+/// Which group to act on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupBody {
+    rule: String,
+    brand: String,
+}
+
+async fn ack_group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Params(NoQuery {}): Params<NoQuery>,
+    raw: Bytes,
+) -> Result<Json<actions::GroupAck>, Error> {
+    let g: GroupBody = body(&raw)?;
+    state.brand(&g.brand)?;
+    let outcome = actions::acknowledge_group(
+        state.store.as_ref(),
+        &g.rule,
+        &g.brand,
+        &actor(&user),
+        state.now(),
+    )
+    .await
+    .map_err(Error::from)?;
+    Ok(Json(outcome))
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +323,7 @@ async fn urgent(
     rows.truncate(n);
     Ok(Json(EpisodeList {
         alerts: rows.into_iter().map(Episode::from).collect(),
+        delivery_warning: state.alert_rules.delivery_warning(),
     }))
 }
 

@@ -9,7 +9,7 @@ mod brands;
 pub mod openapi;
 mod operations;
 mod order_volume;
-mod sources;
+pub(crate) mod sources;
 // One file per dashboard panel (thin: parse, read-lock, compute, serialize).
 mod catalog;
 mod csat;

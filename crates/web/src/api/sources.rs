@@ -4,6 +4,10 @@
 //! source) are listed after the configured ones, with one resource per kind
 //! they have sent. Holds no credentials (the web never has them) and no
 //! resume cursors (internal to the sync).
+//!
+//! The page (`/sources`) reads the same things through the same functions
+//! here: [`health_word`] (one resource's health in one word) and
+//! [`failed_webhooks`] (the webhook events given up on, per source).
 
 use super::ApiRoute;
 use crate::params::{NoParams, Params};
@@ -13,7 +17,7 @@ use axum::routing::get;
 use axum::Json;
 use opsdeck_domain::{BrandId, SourceId, Timestamp};
 use opsdeck_metrics::lag;
-use opsdeck_store::{ApiToken, SyncState};
+use opsdeck_store::{ApiToken, StoredWebhook, SyncState};
 use serde::Serialize;
 
 pub(super) fn route() -> ApiRoute {
@@ -35,6 +39,84 @@ struct SourceHealth {
     brand: Option<BrandId>,
     platform: String,
     resources: Vec<ResourceHealth>,
+    /// Webhook events of this source given up on, newest first.
+    failed_webhooks: Vec<FailedWebhook>,
+}
+
+/// How many failed webhook events are read for the health view: the
+/// newest are what a person acts on, and the page stays small.
+pub(crate) const FAILED_WEBHOOKS_SHOWN: u32 = 50;
+
+/// The longest webhook id shown (a hostile header is not echoed whole).
+const SHOWN_ID_CHARS: usize = 80;
+
+/// One webhook event that could not be applied and was given up on.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FailedWebhook {
+    pub topic: String,
+    pub webhook_id: String,
+    pub reason: String,
+    pub attempts: u32,
+    pub received_at: Timestamp,
+}
+
+impl FailedWebhook {
+    fn from_stored(w: &StoredWebhook) -> Self {
+        FailedWebhook {
+            topic: w.event.topic.clone(),
+            webhook_id: w.event.webhook_id.chars().take(SHOWN_ID_CHARS).collect(),
+            reason: w.last_error.clone().unwrap_or_else(|| "unknown".into()),
+            attempts: w.attempts,
+            received_at: w.event.received_at,
+        }
+    }
+}
+
+/// The newest failed webhook events of every source, newest first.
+pub(crate) async fn failed_webhooks(
+    state: &AppState,
+) -> Result<Vec<(SourceId, FailedWebhook)>, Error> {
+    let failed = state
+        .store
+        .recent_failed_webhooks(FAILED_WEBHOOKS_SHOWN)
+        .await?;
+    Ok(failed
+        .iter()
+        .map(|w| (w.event.source.clone(), FailedWebhook::from_stored(w)))
+        .collect())
+}
+
+/// One resource's health in one word: `never synced`, `failing` (the
+/// latest runs failed, or could not see everything: a missing scope, a
+/// shop in another currency, webhooks given up on; this wins, a run in
+/// progress does not hide it), `running` (a run is in progress: its numbers
+/// are not yet final), `stale` (its last success is older than 2 × its
+/// `cadence`: [`opsdeck_metrics::staleness`], the rule the tiles and the
+/// "source stale" alert apply), or `ok`.
+pub(crate) fn health_word(
+    s: Option<&SyncState>,
+    cadence: Option<std::time::Duration>,
+    now: Timestamp,
+) -> &'static str {
+    match s {
+        None => "never synced",
+        Some(s) if s.consecutive_failures > 0 => "failing",
+        Some(s) if s.running_since.is_some() => "running",
+        Some(s) if s.last_success_at.is_none() => "never synced",
+        Some(s) if is_stale(s, cadence, now) => "stale",
+        Some(_) => "ok",
+    }
+}
+
+/// The one staleness rule for one resource.
+fn is_stale(s: &SyncState, cadence: Option<std::time::Duration>, now: Timestamp) -> bool {
+    opsdeck_metrics::staleness(
+        s.last_success_at,
+        cadence,
+        opsdeck_metrics::STALE_AFTER_CADENCES,
+        now,
+    )
+    .is_stale()
 }
 
 /// One (source, resource) sync. All fields but `resource` are empty for a
@@ -42,6 +124,10 @@ struct SourceHealth {
 #[derive(Serialize)]
 struct ResourceHealth {
     resource: String,
+    /// `ok`, `running`, `stale`, `failing` or `never synced` ([`health_word`]).
+    health: &'static str,
+    /// When the run in progress started; null between runs.
+    running_since: Option<Timestamp>,
     last_attempt_at: Option<Timestamp>,
     last_success_at: Option<Timestamp>,
     last_error: Option<String>,
@@ -51,6 +137,8 @@ struct ResourceHealth {
     /// Highest platform `updated_at` fully stored.
     watermark: Option<Timestamp>,
     records_synced: u64,
+    /// Records the latest run refused (reasons in `last_error`).
+    records_refused: u64,
     requests: u64,
     errors: u64,
     rate_limit_waits: u64,
@@ -58,15 +146,26 @@ struct ResourceHealth {
     success_lag_seconds: Option<i64>,
     /// now − watermark, in seconds.
     watermark_lag_seconds: Option<i64>,
+    /// Its last success is older than 2 × its configured sync cadence
+    /// (the rule the tiles and the "source stale" alert apply).
+    stale: bool,
 }
 
 impl ResourceHealth {
-    fn from_state(resource: &str, state: Option<&SyncState>, now: Timestamp) -> Self {
+    fn from_state(
+        resource: &str,
+        state: Option<&SyncState>,
+        cadence: Option<std::time::Duration>,
+        now: Timestamp,
+    ) -> Self {
         let lag = state.map(|s| lag(s, now));
         ResourceHealth {
+            stale: state.is_some_and(|s| is_stale(s, cadence, now)),
             success_lag_seconds: lag.and_then(|l| l.success_seconds),
             watermark_lag_seconds: lag.and_then(|l| l.watermark_seconds),
             resource: resource.to_string(),
+            health: health_word(state, cadence, now),
+            running_since: state.and_then(|s| s.running_since),
             last_attempt_at: state.and_then(|s| s.last_attempt_at),
             last_success_at: state.and_then(|s| s.last_success_at),
             last_error: state.and_then(|s| s.last_error.clone()),
@@ -74,6 +173,7 @@ impl ResourceHealth {
             consecutive_failures: state.map_or(0, |s| s.consecutive_failures),
             watermark: state.and_then(|s| s.watermark),
             records_synced: state.map_or(0, |s| s.records_synced),
+            records_refused: state.map_or(0, |s| s.records_refused),
             requests: state.map_or(0, |s| s.requests),
             errors: state.map_or(0, |s| s.errors),
             rate_limit_waits: state.map_or(0, |s| s.rate_limit_waits),
@@ -83,14 +183,21 @@ impl ResourceHealth {
 
 /// Configured resources first, in configuration order, then any resource
 /// the store has a state for that configuration no longer names.
-fn source_health(source: &SourceInfo, states: &[SyncState], now: Timestamp) -> SourceHealth {
+fn source_health(
+    source: &SourceInfo,
+    states: &[SyncState],
+    cadences: &opsdeck_metrics::Cadences,
+    failed: &[(SourceId, FailedWebhook)],
+    now: Timestamp,
+) -> SourceHealth {
     let own: Vec<&SyncState> = states.iter().filter(|s| s.source == source.id).collect();
+    let cadence = |r: &str| cadences.of(&source.id, r);
     let mut resources: Vec<ResourceHealth> = source
         .resources
         .iter()
         .map(|r| {
             let state = own.iter().copied().find(|s| &s.resource == r);
-            ResourceHealth::from_state(r, state, now)
+            ResourceHealth::from_state(r, state, cadence(r), now)
         })
         .collect();
     for state in own {
@@ -98,6 +205,7 @@ fn source_health(source: &SourceInfo, states: &[SyncState], now: Timestamp) -> S
             resources.push(ResourceHealth::from_state(
                 &state.resource,
                 Some(state),
+                cadence(&state.resource),
                 now,
             ));
         }
@@ -107,6 +215,11 @@ fn source_health(source: &SourceInfo, states: &[SyncState], now: Timestamp) -> S
         brand: source.brand.clone(),
         platform: source.platform.clone(),
         resources,
+        failed_webhooks: failed
+            .iter()
+            .filter(|(s, _)| *s == source.id)
+            .map(|(_, w)| w.clone())
+            .collect(),
     }
 }
 
@@ -116,13 +229,14 @@ async fn list_sources(
 ) -> Result<Json<SourceList>, Error> {
     let states = state.store.all_sync_states().await?;
     let tokens = state.store.list_api_tokens().await?;
+    let failed = failed_webhooks(&state).await?;
     let now = state.now();
     let configured = state.sources.iter();
     let pushed = push_sources(&state.sources, &tokens);
     Ok(Json(SourceList {
         sources: configured
             .chain(pushed.iter())
-            .map(|s| source_health(s, &states, now))
+            .map(|s| source_health(s, &states, &state.panel_config.cadences, &failed, now))
             .collect(),
     }))
 }

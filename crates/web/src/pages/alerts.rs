@@ -22,7 +22,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 use axum::Form;
 use jiff::SignedDuration;
-use opsdeck_alerts::actions::{self, Actor};
+use opsdeck_alerts::actions::{self, Actor, EpisodeGroup};
 use opsdeck_alerts::silence::{AlertLabels, Matchers, Silence};
 use opsdeck_domain::{Brand, Timestamp};
 use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow};
@@ -37,6 +37,8 @@ static SILENCES: AtomicU64 = AtomicU64::new(1);
 const DURATIONS_H: [i64; 6] = [1, 2, 4, 8, 24, 72];
 /// The longest reason accepted.
 const REASON_MAX: usize = 500;
+/// The most open alerts /alerts reads; grouped, they make a short page.
+const OPEN_MAX: u32 = 5_000;
 
 /// What the pages call each rule: the merchant's words ("Inventory low"),
 /// not the config id. Every alert carries its rule's name as it was when it
@@ -106,6 +108,66 @@ fn row(
     })
 }
 
+/// What a group's members are: "14 orders", "3 SKUs" (the words a
+/// one-rule notification's headline uses too).
+pub(crate) fn members_noun(group: &EpisodeGroup) -> String {
+    let subject = group.members[0]
+        .body
+        .get("subject")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    actions::members_in_words(subject, group.members.len())
+}
+
+/// The spread of the members' figures ("4.1 days to 243.0 days"), or
+/// empty when they have none or all agree.
+fn figure_range(group: &EpisodeGroup) -> String {
+    let figures: Vec<(f64, &str)> = group
+        .members
+        .iter()
+        .filter_map(|m| {
+            let v = m.body.get("value")?;
+            Some((v.get("value")?.as_f64()?, v.get("text")?.as_str()?))
+        })
+        .collect();
+    let low = figures.iter().min_by(|a, b| a.0.total_cmp(&b.0));
+    let high = figures.iter().max_by(|a, b| a.0.total_cmp(&b.0));
+    match (low, high) {
+        (Some(l), Some(h)) if l.1 != h.1 => format!("{} to {}", l.1, h.1),
+        (Some(l), Some(_)) => l.1.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// One group of open alerts (a rule on a brand) as /alerts shows it: the
+/// summary line, the group's actions, and its members behind `<details>`.
+fn group_view(
+    g: &EpisodeGroup,
+    names: &RuleNames,
+    brands: &[Brand],
+    silences: &[Silence],
+    now: Timestamp,
+) -> Value {
+    let members: Vec<Value> = g
+        .members
+        .iter()
+        .map(|e| row(e, names, brands, silences, now))
+        .collect();
+    let silenced = members
+        .iter()
+        .filter(|m| !m["silenced_by"].is_null())
+        .count();
+    json!({
+        "rule": g.rule, "brand": g.brand, "rule_name": names.of(&g.rule),
+        "brand_name": brand_name(brands, &g.brand), "severity": g.severity,
+        "count": g.members.len(), "members_text": members_noun(g), "firing": g.firing(),
+        "acknowledged": g.members.len() - g.firing(), "silenced": silenced,
+        "range": figure_range(g), "first_opened": age(g.first_opened_at(), now),
+        "anchor": format!("group-{}-{}", g.rule, g.brand),
+        "members": members,
+    })
+}
+
 /// The silences active at `now`, as the evaluator reads them (a row that
 /// does not decode is skipped there too).
 async fn active_silences(state: &AppState, now: Timestamp) -> Result<Vec<Silence>, Error> {
@@ -141,7 +203,7 @@ pub(crate) async fn page(
         .alert_episodes(&EpisodeFilter {
             open_only: true,
             brand: only.clone(),
-            limit: 200,
+            limit: OPEN_MAX,
         })
         .await
         .map_err(Error::from)?;
@@ -185,7 +247,11 @@ pub(crate) async fn page(
     let html = templates::render(
         "alerts.html",
         minijinja::context! {
-            open => open.iter().map(|e| row(e, &names, &state.brands, &silences, now)).collect::<Vec<_>>(),
+            open_count => open.len(),
+            groups => actions::group_episodes(open.iter().cloned())
+                .iter()
+                .map(|g| group_view(g, &names, &state.brands, &silences, now))
+                .collect::<Vec<_>>(),
             history => history,
             silences => silence_rows,
             can_act => user.can(Permission::ActOnAlerts),
@@ -194,6 +260,7 @@ pub(crate) async fn page(
             selected_brand => only.unwrap_or_default(),
             rules => state.alert_rules.all(),
             durations => DURATIONS_H,
+            delivery_warning => state.alert_rules.delivery_warning(),
         },
     )
     .map_err(Error::from)?;
@@ -340,6 +407,21 @@ pub(crate) async fn silence(
 ) -> Result<Redirect, PageError> {
     let Form(f) =
         form.map_err(|e| Error::BadRequest(format!("silence form: {}", e.body_text())))?;
+    let silence = checked_silence(&state, &user, &f)?;
+    actions::silence(state.store.as_ref(), &silence, &actor(&user), state.now())
+        .await
+        .map_err(Error::from)?;
+    Ok(Redirect::to("/alerts#silences"))
+}
+
+/// The silence a form asks for, after checking every field: a duration
+/// the form offers, a reason within [`REASON_MAX`], a configured rule and
+/// brand.
+fn checked_silence(
+    state: &AppState,
+    user: &CurrentUser,
+    f: &SilenceForm,
+) -> Result<Silence, Error> {
     let hours: i64 = f
         .hours
         .trim()
@@ -354,13 +436,12 @@ pub(crate) async fn silence(
         })?;
     let reason = f.reason.trim().to_string();
     if reason.is_empty() {
-        return Err(Error::BadRequest("a silence needs a reason".into()).into());
+        return Err(Error::BadRequest("a silence needs a reason".into()));
     }
     if reason.chars().count() > REASON_MAX {
         return Err(Error::BadRequest(format!(
             "the reason is longer than {REASON_MAX} characters"
-        ))
-        .into());
+        )));
     }
     let rules = one(&f.rule);
     state.alert_rules.check(&rules)?;
@@ -369,7 +450,7 @@ pub(crate) async fn silence(
         state.brand(b)?;
     }
     let now = state.now();
-    let silence = Silence {
+    Ok(Silence {
         id: format!(
             "S{}-w{}",
             now.as_microsecond(),
@@ -385,11 +466,65 @@ pub(crate) async fn silence(
         reason,
         author: user.username.clone(),
         incident: None,
-    };
-    actions::silence(state.store.as_ref(), &silence, &actor(&user), now)
+    })
+}
+
+/// A group's forms name it by rule and brand.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GroupForm {
+    rule: String,
+    brand: String,
+}
+
+/// Back to the group on the list.
+fn to_group(rule: &str, brand: &str) -> Redirect {
+    let anchor: String =
+        form_urlencoded::byte_serialize(format!("group-{rule}-{brand}").as_bytes()).collect();
+    Redirect::to(&format!("/alerts#{anchor}"))
+}
+
+/// `POST /alerts/groups/ack`: acknowledges every firing member of a group
+/// (one audit entry with the member count).
+pub(crate) async fn ack_group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: Result<Form<GroupForm>, FormRejection>,
+) -> Result<Redirect, PageError> {
+    let Form(f) = form.map_err(|e| Error::BadRequest(format!("group form: {}", e.body_text())))?;
+    actions::acknowledge_group(
+        state.store.as_ref(),
+        &f.rule,
+        &f.brand,
+        &actor(&user),
+        state.now(),
+    )
+    .await
+    .map_err(Error::from)?;
+    Ok(to_group(&f.rule, &f.brand))
+}
+
+/// `POST /alerts/groups/silence`: silences a group (its rule on its brand)
+/// for the chosen hours; the audit entry says how many alerts it covered.
+pub(crate) async fn silence_group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: Result<Form<SilenceForm>, FormRejection>,
+) -> Result<Redirect, PageError> {
+    let Form(f) =
+        form.map_err(|e| Error::BadRequest(format!("silence form: {}", e.body_text())))?;
+    if f.rule.trim().is_empty() || f.brand.trim().is_empty() {
+        return Err(Error::BadRequest("a group silence names its rule and brand".into()).into());
+    }
+    let silence = checked_silence(&state, &user, &f)?;
+    let members = actions::open_group(state.store.as_ref(), f.rule.trim(), f.brand.trim())
+        .await
+        .map_err(Error::from)?
+        .map_or(0, |g| g.members.len());
+    let who = actor(&user).with_context(json!({"group_members": members}));
+    actions::silence(state.store.as_ref(), &silence, &who, state.now())
         .await
         .map_err(Error::from)?;
-    Ok(Redirect::to("/alerts#silences"))
+    Ok(to_group(f.rule.trim(), f.brand.trim()))
 }
 
 /// Ends a silence now (the "End now" button of each active silence).

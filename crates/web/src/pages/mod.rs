@@ -58,6 +58,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/alerts", get(alerts::page))
         .route("/alerts/silences", post(alerts::silence))
         .route("/alerts/silences/{id}/end", post(alerts::end_silence))
+        .route("/alerts/groups/ack", post(alerts::ack_group))
+        .route("/alerts/groups/silence", post(alerts::silence_group))
         .route("/alerts/{id}", get(alerts::detail))
         .route("/alerts/{id}/ack", post(alerts::ack))
         .route("/alerts/{id}/resolve", post(alerts::resolve))

@@ -1,12 +1,18 @@
-//! `GET /sources`: sync health per source and resource — last success and
-//! how long ago, lag behind the platform, error and rate-limit counts, the
-//! last error — and the refresh button.
+//! `GET /sources`: sync health per source and resource — whether a run is
+//! in progress, last success (stamped when a run finished) and how long
+//! ago, lag behind the platform, error and rate-limit counts, records the
+//! latest run refused, the last error (a missing scope, a shop whose
+//! currency or time zone is not the brand's, a timeout or oversized body
+//! and its cause) — the webhook events given up on (topic, webhook id,
+//! reason), and the refresh button. The health word and the failed
+//! webhooks come from the same functions as `/api/v1/sources`.
 //!
 //! `POST /refresh`: fires the sync worker's trigger so every source syncs
 //! now instead of at its next turn, audits who asked, and redirects back
 //! to the page the button was on (post/redirect/get; works without
 //! script). The form carries the session's CSRF token like every form.
 
+use crate::api::sources::{failed_webhooks, health_word};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::{NoParams, Params};
@@ -27,18 +33,23 @@ fn lag_words(seconds: Option<i64>) -> String {
     super::format::hours(seconds.map(|s| s as f64 / 3600.0))
 }
 
-fn resource_row(resource: &str, s: Option<&SyncState>, now: Timestamp) -> Value {
+/// One resource's row; `cadence` is how often it is configured to sync
+/// (stale after [`opsdeck_metrics::STALE_AFTER_CADENCES`] of them, the
+/// rule the tiles and the "source stale" alert apply).
+fn resource_row(
+    resource: &str,
+    s: Option<&SyncState>,
+    cadence: Option<std::time::Duration>,
+    now: Timestamp,
+) -> Value {
     let l = s.map(|s| lag(s, now));
     let ago = |t: Option<Timestamp>| t.map_or_else(|| "never".to_string(), |t| age(t, now));
-    let health = match s {
-        None => "never synced",
-        Some(s) if s.consecutive_failures > 0 => "failing",
-        Some(s) if s.last_success_at.is_none() => "never synced",
-        Some(_) => "ok",
-    };
     json!({
         "resource": resource,
-        "health": health,
+        "health": health_word(s, cadence, now),
+        "running_since": s.and_then(|s| s.running_since).map(|t| t.to_string()),
+        "running_for": s.and_then(|s| s.running_since).map(|t| age(t, now)),
+        "refused": s.map_or(0, |s| s.records_refused),
         "last_success": ago(s.and_then(|s| s.last_success_at)),
         "last_success_at": s.and_then(|s| s.last_success_at).map(|t| t.to_string()),
         "last_attempt": ago(s.and_then(|s| s.last_attempt_at)),
@@ -61,6 +72,7 @@ pub(crate) async fn page(
     params?;
     let now = state.now();
     let states = state.store.all_sync_states().await.map_err(Error::from)?;
+    let failed = failed_webhooks(&state).await?;
     let brand_name = |id: &opsdeck_domain::BrandId| {
         state
             .brands
@@ -68,25 +80,42 @@ pub(crate) async fn page(
             .find(|b| &b.id == id)
             .map_or_else(|| id.to_string(), |b| b.name.clone())
     };
+    let cadences = &state.panel_config.cadences;
     let mut rows = Vec::new();
     for source in state.sources.iter() {
         let own: Vec<&SyncState> = states.iter().filter(|s| s.source == source.id).collect();
         let mut resources: Vec<Value> = source
             .resources
             .iter()
-            .map(|r| resource_row(r, own.iter().copied().find(|s| &s.resource == r), now))
+            .map(|r| {
+                let s = own.iter().copied().find(|s| &s.resource == r);
+                resource_row(r, s, cadences.of(&source.id, r), now)
+            })
             .collect();
         for s in own
             .iter()
             .filter(|s| !source.resources.contains(&s.resource))
         {
-            resources.push(resource_row(&s.resource, Some(s), now));
+            let cadence = cadences.of(&source.id, &s.resource);
+            resources.push(resource_row(&s.resource, Some(s), cadence, now));
         }
         rows.push(json!({
             "id": source.id.to_string(),
             "platform": source.platform,
             "brand": source.brand.as_ref().map_or_else(|| "all brands".to_string(), brand_name),
             "resources": resources,
+            "failed_webhooks": failed
+                .iter()
+                .filter(|(s, _)| *s == source.id)
+                .map(|(_, w)| json!({
+                    "topic": w.topic,
+                    "webhook_id": w.webhook_id,
+                    "reason": w.reason,
+                    "attempts": w.attempts,
+                    "received": age(w.received_at, now),
+                    "received_at": w.received_at.to_string(),
+                }))
+                .collect::<Vec<_>>(),
         }));
     }
     let html = templates::render(

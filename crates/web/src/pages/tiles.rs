@@ -18,10 +18,6 @@ use opsdeck_metrics::projection::BrandIx;
 use opsdeck_metrics::projection::Stage;
 use opsdeck_store::SyncState;
 use serde::Serialize;
-use std::time::Duration;
-
-/// How often sources sync by default; a tile older than twice this is stale.
-pub(crate) const SYNC_CADENCE: Duration = Duration::from_secs(5 * 60);
 
 /// Stale orders listed by name in the pipeline tile (the rest are counted).
 const STALE_SHOWN: usize = 3;
@@ -133,7 +129,9 @@ pub(crate) async fn render(
 
 /// "synced 3 min ago" from the oldest newest-sync of the tile's sources
 /// (store tiles: the brands' own sources; support tiles: shared helpdesks
-/// too), and whether that is older than twice the cadence.
+/// too), and whether any of them is stale by the one staleness rule
+/// ([`opsdeck_metrics::source_staleness`], each resource against its
+/// configured cadence), the same the "source stale" alert applies.
 fn tile_freshness(
     state: &AppState,
     tile: &str,
@@ -144,6 +142,7 @@ fn tile_freshness(
     let support = matches!(tile, "queue" | "csat" | "times" | "issues" | "feed");
     let mut oldest: Option<Timestamp> = None;
     let mut any = false;
+    let mut stale = false;
     for s in state.sources.iter() {
         let relevant = match &s.brand {
             Some(b) => brands.iter().any(|x| &x.id == b && x.launched),
@@ -162,10 +161,17 @@ fn tile_freshness(
             None => return ("never synced".to_string(), true),
             Some(at) => oldest = Some(oldest.map_or(at, |o| o.min(at))),
         }
+        stale |= opsdeck_metrics::source_staleness(
+            &s.id,
+            states,
+            &state.panel_config.cadences,
+            opsdeck_metrics::STALE_AFTER_CADENCES,
+            now,
+        )
+        .is_some_and(opsdeck_metrics::Staleness::is_stale);
     }
     match oldest {
         Some(at) => {
-            let stale = now.duration_since(at).as_secs() > 2 * SYNC_CADENCE.as_secs() as i64;
             let word = if stale { "stale: synced" } else { "synced" };
             (format!("{word} {}", age(at, now)), stale)
         }
@@ -456,8 +462,12 @@ fn support_tile_body(
     }
 }
 
+/// The open alerts the feed reads (then groups) and the groups it lists.
+const FEED_ALERTS_READ: u32 = 5_000;
+const FEED_GROUPS: usize = 10;
+
 /// Urgent tickets from the projection and open alert episodes from the
-/// store, newest first.
+/// store, grouped by rule and brand.
 async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<String, Error> {
     use serde_json::json;
     let cfg = panel_config(state);
@@ -498,22 +508,37 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
             [one] => Some(one.id.to_string()),
             _ => None,
         },
-        limit: 10,
+        limit: FEED_ALERTS_READ,
     };
     let episodes = state.store.alert_episodes(&filter).await?;
     let names = super::alerts::RuleNames::new(&state.alert_rules, &episodes);
-    let alerts: Vec<_> = episodes
+    // Grouped by rule and brand as /alerts groups them: 14 stale orders
+    // are one line here too.
+    let alerts: Vec<_> = opsdeck_alerts::actions::group_episodes(episodes.iter().cloned())
         .iter()
-        .map(|e| {
+        .take(FEED_GROUPS)
+        .map(|g| {
+            let first = &g.members[0];
+            let href = if g.members.len() == 1 {
+                format!("/alerts/{}", first.id)
+            } else {
+                format!("/alerts#group-{}-{}", g.rule, g.brand)
+            };
             json!({
-                "id": e.id, "rule": e.rule, "rule_name": names.of(&e.rule), "brand": e.brand,
-                "brand_name": super::alerts::brand_name(&state.brands, &e.brand),
-                "severity": e.severity, "state": e.state, "opened": age(e.opened_at, now),
+                "href": href, "rule": g.rule, "rule_name": names.of(&g.rule), "brand": g.brand,
+                "brand_name": super::alerts::brand_name(&state.brands, &g.brand),
+                "severity": g.severity, "count": g.members.len(),
+                "members_text": super::alerts::members_noun(g),
+                "state": if g.firing() > 0 { "firing" } else { "acknowledged" },
+                "opened": age(g.first_opened_at(), now),
             })
         })
         .collect();
     Ok(templates::render(
         "tiles/feed.html",
-        minijinja::context! { urgent => urgent, alerts => alerts },
+        minijinja::context! {
+            urgent => urgent, alerts => alerts,
+            delivery_warning => state.alert_rules.delivery_warning(),
+        },
     )?)
 }

@@ -159,6 +159,52 @@ async fn sources_show_sync_health_per_resource() {
 }
 
 #[tokio::test]
+async fn sources_show_runs_in_progress_refused_records_and_failed_webhooks() {
+    let fx = Fixture::new().await;
+    crate::common::source_health_extras(fx.state.store.as_ref()).await;
+    // Kumo's orders keep failing and a new run is under way: still failing.
+    let kumo = opsdeck_domain::SourceId::parse("shopify-kumo").unwrap();
+    let mut state = fx
+        .state
+        .store
+        .sync_state(&kumo, "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    state.running_since = Some(crate::common::ts("2026-06-10T18:04:30Z"));
+    fx.state.store.save_sync_state(&state).await.unwrap();
+    let (status, body) = fx.get_json("/api/v1/sources").await;
+    assert_eq!(status, 200);
+    let mavena = &body["sources"][0];
+    let orders = &mavena["resources"][0];
+    assert_eq!(
+        (orders["health"].as_str(), orders["running_since"].clone()),
+        (Some("ok"), json!(null))
+    );
+    let products = &mavena["resources"][1];
+    assert_eq!(products["health"], "running");
+    assert_eq!(products["running_since"], "2026-06-10T18:04:00Z");
+    assert_eq!(
+        products["last_success_at"],
+        json!(null),
+        "not a success yet"
+    );
+    assert_eq!(products["records_refused"], 3);
+    assert_eq!(body["sources"][1]["resources"][0]["health"], "failing");
+    assert_eq!(
+        body["sources"][1]["resources"][0]["running_since"],
+        "2026-06-10T18:04:30Z"
+    );
+    assert_eq!(
+        mavena["failed_webhooks"],
+        json!([{"topic": "orders/updated", "webhook_id": "wh-deep-1",
+                "reason": "recursion limit exceeded at line 1", "attempts": 1,
+                "received_at": "2026-06-10T18:02:00Z"}])
+    );
+    assert_eq!(body["sources"][1]["failed_webhooks"], json!([]));
+}
+
+#[tokio::test]
 async fn healthz_names_the_backend() {
     let fx = Fixture::new().await;
     let (status, body) = fx.get_json("/healthz").await;

@@ -135,6 +135,44 @@ fn sync_states() -> Vec<SyncState> {
     vec![mavena, kumo]
 }
 
+/// Puts on the fixture's store what /sources must show beyond the fixture's
+/// states: Mavena's products mid-run (started 18:04, 3 records refused so
+/// far, the reason in its last error) and one `orders/updated` webhook of
+/// Mavena given up on.
+pub async fn source_health_extras(store: &dyn Store) {
+    let mut running = SyncState::new(SourceId::parse("shopify-mavena").unwrap(), "products");
+    running.last_attempt_at = Some(ts("2026-06-10T18:04:00Z"));
+    running.running_since = Some(ts("2026-06-10T18:04:00Z"));
+    running.records_refused = 3;
+    running.last_error = Some("missing access scope read_all_orders: hidden".into());
+    store
+        .save_sync_state(&running)
+        .await
+        .expect("save sync state");
+    let event = opsdeck_store::InboxEvent {
+        source: SourceId::parse("shopify-mavena").unwrap(),
+        shop_domain: "mavena.myshopify.com".into(),
+        webhook_id: "wh-deep-1".into(),
+        event_id: None,
+        topic: "orders/updated".into(),
+        api_version: None,
+        triggered_at: None,
+        received_at: ts("2026-06-10T18:02:00Z"),
+        body: "{}".into(),
+    };
+    let out = store
+        .insert_webhooks(&[event])
+        .await
+        .expect("insert webhook");
+    let opsdeck_store::InsertOutcome::Inserted { id } = out[0] else {
+        panic!("{out:?}")
+    };
+    store
+        .mark_webhook_failed(id, "recursion limit exceeded at line 1", None)
+        .await
+        .expect("mark failed");
+}
+
 /// A running fixture: the state and the guard that keeps its database.
 pub struct Fixture {
     pub state: AppState,

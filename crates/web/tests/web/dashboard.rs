@@ -186,6 +186,43 @@ async fn pipeline_tile_says_what_each_part_counts() {
     assert!(html.contains("Mavena: orders of the last 30 days by fulfillment stage"));
 }
 
+/// Issue 10.B7: a tile is stale by the one rule (2 × each resource's
+/// configured cadence), the same /sources and the "source stale" alert
+/// apply — not a fixed 5 minutes. Mavena's orders synced 2 min ago: fresh
+/// at a 15-minute cadence, stale at a 30-second one (the old 5-minute rule
+/// called it fresh either way).
+#[tokio::test]
+async fn tiles_and_sources_are_stale_after_twice_the_configured_cadence() {
+    use opsdeck_domain::SourceId;
+    use std::time::Duration;
+    let mut fx = Fixture::with_projection().await;
+    let with_cadence = |every: Duration| {
+        let mut cadences = opsdeck_metrics::Cadences::default();
+        let shop = SourceId::parse("shopify-mavena").unwrap();
+        cadences.set(&shop, "orders", every);
+        std::sync::Arc::new(opsdeck_metrics::panels::PanelConfig {
+            cadences,
+            ..Default::default()
+        })
+    };
+    fx.state.panel_config = with_cadence(Duration::from_secs(15 * 60));
+    let tile = body_text(fx.get("/fragments/pipeline?brand=mavena").await).await;
+    assert!(!tile.contains("tile--stale"), "{tile}");
+    assert!(tile.contains("synced 2 min ago"), "{tile}");
+    let (_, sources) = fx.get_json("/api/v1/sources").await;
+    assert_eq!(sources["sources"][0]["resources"][0]["resource"], "orders");
+    assert_eq!(sources["sources"][0]["resources"][0]["stale"], false);
+
+    fx.state.panel_config = with_cadence(Duration::from_secs(30));
+    let tile = body_text(fx.get("/fragments/pipeline?brand=mavena").await).await;
+    assert!(tile.contains("tile--stale"), "{tile}");
+    assert!(tile.contains("stale: synced 2 min ago"), "{tile}");
+    let (_, sources) = fx.get_json("/api/v1/sources").await;
+    assert_eq!(sources["sources"][0]["resources"][0]["stale"], true);
+    let page = body_text(fx.get("/sources").await).await;
+    assert!(page.contains("<td>orders</td><td>stale</td>"), "{page}");
+}
+
 /// One order of 92,233,720,368,547,758.07 (i64::MAX cents) beside the
 /// fixture's $100.00 today: the card never shows a wrapped negative revenue
 /// or AOV, it shows the bound with "≥" and says so; the API flags it and

@@ -70,15 +70,14 @@ async fn alert_forms_carry_csrf_and_act_as_the_logged_in_user() {
     assert!(html.contains("action=\"/alerts/silences\""));
     // The rule's name, not its config id, on the list, the silence form
     // (which still posts the id) and the dashboard's feed.
+    // Grouped by rule and brand (one SKU here), the member behind it.
     assert!(
-        html.contains(&format!(
-            "<a href=\"/alerts/{id}\"><strong>Inventory low</strong></a>"
-        )),
+        html.contains(&format!("<a href=\"/alerts/{id}\">sku:A is low</a>")),
         "{html}"
     );
     assert!(html.contains("<option value=\"inventory_low\">Inventory low</option>"));
     assert!(
-        html.contains("<strong>Inventory low</strong></a> · Mavena ·"),
+        html.contains("<strong>Inventory low</strong> · Mavena · 1 SKU (2 units)"),
         "the brand's name, not its id: {html}"
     );
     assert!(!html.contains(">inventory_low<"), "{html}");
@@ -289,6 +288,28 @@ async fn source_health_and_refresh() {
 }
 
 #[tokio::test]
+async fn source_health_shows_running_runs_refusals_and_failed_webhooks() {
+    let fx = fixture().await;
+    crate::common::source_health_extras(fx.state.store.as_ref()).await;
+    let (status, html) = get_as(&fx, &fx.session, "/sources").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("<td>running <small>since <time datetime=\"2026-06-10T18:04:00Z\">"),
+        "{html}"
+    );
+    assert!(html.contains("<td>3</td>"), "refused records: {html}");
+    assert!(
+        html.contains("missing access scope read_all_orders"),
+        "{html}"
+    );
+    assert!(html.contains("Webhooks given up on"), "{html}");
+    assert!(
+        html.contains("<td>orders&#x2f;updated</td><td>wh-deep-1</td><td>recursion limit exceeded at line 1</td>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn catalog_tickets_and_order_timeline_pages() {
     let fx = fixture().await;
     let (status, html) = get_as(&fx, &fx.session, "/catalog?brand=mavena").await;
@@ -466,4 +487,185 @@ async fn unlisted_products_are_counted_on_the_catalog_page_and_tile() {
     );
     let (_, tile) = get_as(&fx, &fx.session, "/fragments/catalog?brand=mavena").await;
     assert!(tile.contains("1 active · 2 unlisted · 0 draft"), "{tile}");
+}
+
+/// Fires each (rule, brand, subjects) in one step (values 4, 5, … days).
+async fn fire_many(fx: &Fixture, fired: &[(&str, &str, Vec<String>)]) {
+    let mut set = RuleSet::defaults();
+    for mut r in rules::default_rules() {
+        r.timing.pending_for = SignedDuration::ZERO;
+        set.upsert(r);
+    }
+    let service = AlertService::new(
+        fx.state.store.clone(),
+        Evaluator::new(set),
+        RenderConfig {
+            dashboard_url: "http://ops".into(),
+        },
+        Default::default(),
+        "w",
+    );
+    let obs: Vec<Observation> = fired
+        .iter()
+        .flat_map(|(rule, brand, subjects)| {
+            subjects
+                .iter()
+                .enumerate()
+                .map(move |(i, s)| (*rule, *brand, i, s))
+        })
+        .map(|(rule, brand, i, subject)| Observation {
+            rule: rule.into(),
+            brand: brand.into(),
+            subject: subject.clone(),
+            value: Some(Figure::new(i as f64 + 4.0, format!("{}.0 days", i + 4))),
+            baseline: None,
+            threshold: Some(Figure::new(3.0, "3 days")),
+            active: true,
+            why: format!("{subject} waited"),
+            dashboard_path: "/".into(),
+        })
+        .collect();
+    let step = service
+        .step(&obs, ts(NOW) - SignedDuration::from_mins(1))
+        .await
+        .unwrap();
+    assert_eq!(step.changed.len(), obs.len());
+}
+
+/// Issue 10.D2: /alerts groups open alerts by rule and brand (14 stale
+/// orders of Mavena are one line, expandable without script), and
+/// acknowledge and silence act on the whole group, audited once with the
+/// member count; the API offers the same groups.
+#[tokio::test]
+async fn open_alerts_are_grouped_by_rule_and_brand_and_acted_on_together() {
+    let fx = fixture().await;
+    let orders: Vec<String> = (0..14).map(|i| format!("order:#{}", 1100 + i)).collect();
+    let skus: Vec<String> = ["A", "B"].iter().map(|s| format!("sku:{s}")).collect();
+    fire_many(
+        &fx,
+        &[
+            ("unfulfilled_stale", "mavena", orders),
+            ("unfulfilled_stale", "kumo", vec!["order:#2001".to_string()]),
+            ("inventory_low", "mavena", skus),
+        ],
+    )
+    .await;
+    let ops = session(&fx, "olga", Role::Ops).await;
+    let (status, html) = get_as(&fx, &ops, "/alerts").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("17 open alerts in 3 groups"), "{html}");
+    assert_eq!(html.matches("<details>").count(), 3, "{html}");
+    assert!(
+        html.contains(
+            "<strong>Unfulfilled order stale</strong> · Mavena · 14 orders (4.0 days to 17.0 days)"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<strong>Unfulfilled order stale</strong> · Kumo · 1 order"));
+    assert!(html.contains("<strong>Inventory low</strong> · Mavena · 2 SKUs"));
+    assert!(html.contains("Acknowledge all 14"), "{html}");
+    // Every member is behind its group's summary.
+    assert_eq!(html.matches("class=\"alert\" id=\"alert-").count(), 17);
+    // The dashboard's feed lists the same groups.
+    let (_, feed) = get_as(&fx, &ops, "/fragments/feed").await;
+    assert!(
+        feed.contains("alerts#group-unfulfilled_stale-mavena\"><strong>Unfulfilled order stale</strong></a> · Mavena · 14 orders"),
+        "{feed}"
+    );
+    assert_eq!(feed.matches("<span class=\"sev").count(), 3, "{feed}");
+
+    let t = &ops.csrf_token;
+    let body = format!("csrf_token={t}&rule=unfulfilled_stale&brand=mavena");
+    let (status, location, _) = post_form(fx.router(), &ops, "/alerts/groups/ack", &body).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/alerts#group-unfulfilled_stale-mavena")
+    );
+    let open = fx
+        .state
+        .store
+        .alert_episodes(&opsdeck_store::alerts::EpisodeFilter {
+            open_only: true,
+            brand: None,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    let state_of = |rule: &str, brand: &str| -> Vec<String> {
+        open.iter()
+            .filter(|e| e.rule == rule && e.brand == brand)
+            .map(|e| e.state.clone())
+            .collect()
+    };
+    assert_eq!(
+        state_of("unfulfilled_stale", "mavena"),
+        vec!["acknowledged"; 14]
+    );
+    assert_eq!(
+        state_of("unfulfilled_stale", "kumo"),
+        ["firing"],
+        "another brand's group is left alone"
+    );
+    assert_eq!(state_of("inventory_low", "mavena"), ["firing", "firing"]);
+    let audit = audit_actions(&fx, "alert.acknowledge_group").await;
+    assert_eq!(audit.len(), 1, "one entry for the group: {audit:?}");
+    assert_eq!(audit[0].actor, "olga");
+    assert_eq!(audit[0].payload["members"], 14);
+    assert_eq!(audit[0].payload["acknowledged"], 14);
+    assert!(audit_actions(&fx, "alert.acknowledge").await.is_empty());
+    let (_, html) = get_as(&fx, &ops, "/alerts").await;
+    assert!(
+        html.contains("14 orders (4.0 days to 17.0 days), first opened"),
+        "{html}"
+    );
+    assert!(html.contains("· 14 acknowledged"), "{html}");
+    assert!(!html.contains("Acknowledge all 14"));
+
+    let body = format!("csrf_token={t}&rule=inventory_low&brand=mavena&hours=4&reason=restock+due");
+    let (status, _, _) = post_form(fx.router(), &ops, "/alerts/groups/silence", &body).await;
+    assert_eq!(status, 303);
+    let audit = audit_actions(&fx, "alert.silence").await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].payload["context"]["group_members"], 2);
+    assert_eq!(audit[0].payload["matchers"]["rules"][0], "inventory_low");
+    assert_eq!(audit[0].payload["matchers"]["brands"][0], "mavena");
+    let (_, html) = get_as(&fx, &ops, "/alerts").await;
+    assert!(
+        html.contains("2 SKUs (4.0 days to 5.0 days), first opened"),
+        "{html}"
+    );
+    assert!(html.contains("· 2 silenced"), "{html}");
+
+    // The API: the same groups, and the group acknowledgement.
+    let (status, api) = fx.get_json("/api/v1/alerts/groups?brand=mavena").await;
+    assert_eq!(status, 200, "{api}");
+    let groups = api["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{api}");
+    let stale = groups
+        .iter()
+        .find(|g| g["rule"] == "unfulfilled_stale")
+        .unwrap();
+    assert_eq!(
+        (stale["count"].as_u64(), stale["acknowledged"].as_u64()),
+        (Some(14), Some(14))
+    );
+    assert_eq!(stale["members"].as_array().unwrap().len(), 14);
+    let request = axum::http::Request::post("/api/v1/alerts/groups/ack")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            r#"{"rule":"inventory_low","brand":"mavena"}"#,
+        ))
+        .unwrap();
+    let response = fx.send(request).await;
+    assert_eq!(response.status(), 200);
+    let done: serde_json::Value =
+        serde_json::from_str(&crate::common::body_text(response).await).unwrap();
+    assert_eq!(done, serde_json::json!({"acknowledged": 2, "already": 0}));
+    let request = axum::http::Request::post("/api/v1/alerts/groups/ack")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            r#"{"rule":"zero_orders","brand":"mavena"}"#,
+        ))
+        .unwrap();
+    assert_eq!(fx.send(request).await.status(), 404, "no such group");
 }

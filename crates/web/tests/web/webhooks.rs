@@ -298,6 +298,21 @@ async fn oversized_headers_and_deep_json_are_400_naming_the_bound() {
         .await;
     assert_eq!(status, 400, "{json}");
     assert_eq!(json["error"], "body JSON nests deeper than 64 levels");
+    // A 60 KB shop domain is no configured shop: 401 like any unknown one.
+    let long_shop = "s".repeat(60 * 1024);
+    let signature = sign(SECRET.as_bytes(), body);
+    let (status, _) = h
+        .send(request(
+            body,
+            &[
+                ("X-Shopify-Topic", "orders/updated"),
+                ("X-Shopify-Hmac-Sha256", &signature),
+                ("X-Shopify-Shop-Domain", &long_shop),
+                ("X-Shopify-Webhook-Id", "long-shop"),
+            ],
+        ))
+        .await;
+    assert_eq!(status, 401);
     // At the bound it is accepted.
     let ok = format!(
         "{{\"id\": 1, \"note\": {}0{}}}",
