@@ -116,7 +116,9 @@ pub enum BoundError {
     Amount { amount: String, max: String },
     #[error("{value} is beyond the limit of ±{max}")]
     Units { value: i64, max: i64 },
-    #[error("contains the NUL character (U+0000), which no platform sends and PostgreSQL cannot store")]
+    #[error(
+        "contains the NUL character (U+0000), which no platform sends and PostgreSQL cannot store"
+    )]
     Nul,
     #[error("JSON nests deeper than {max} levels")]
     TooDeep { max: usize },
