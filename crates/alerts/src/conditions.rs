@@ -30,6 +30,7 @@ use crate::observation::{Figure, Observation};
 use crate::rules::{Condition, CustomCondition, CustomTest, Direction, Rule, RuleSet, SeriesUnit};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use opsdeck_domain::{Brand, SourceId};
+use opsdeck_metrics::panels::fulfillment::StaleOrder;
 use opsdeck_metrics::panels::pulse::so_far;
 use opsdeck_metrics::panels::BrandDashboard;
 use opsdeck_metrics::projection::series::SalesSeries;
@@ -78,6 +79,13 @@ pub struct BrandInputs {
     /// The brand's panels (`brand_dashboard(.., Range::Days { days: 7 }, now)`)
     /// for the panel-backed rules; `None` leaves those rules silent.
     pub panels: Option<BrandDashboard>,
+    /// Every stale open order of the brand ([`stale_orders`]), not only the
+    /// [`STALE_SHOWN`] the fulfillment panel lists, for the
+    /// unfulfilled-stale rule; empty without a projection.
+    ///
+    /// [`stale_orders`]: opsdeck_metrics::panels::fulfillment::stale_orders
+    /// [`STALE_SHOWN`]: opsdeck_metrics::panels::fulfillment::STALE_SHOWN
+    pub stale_orders: Vec<StaleOrder>,
 }
 
 /// Everything the conditions read in one cycle.
@@ -178,8 +186,14 @@ pub fn observe(
             .into_iter()
             .collect(),
         other => match &inputs.panels {
-            Some(d) => crate::panel_conditions::observe_panels(other, &inputs.brand, d, &base)
-                .unwrap_or_default(),
+            Some(d) => crate::panel_conditions::observe_panels(
+                other,
+                &inputs.brand,
+                d,
+                &inputs.stale_orders,
+                &base,
+            )
+            .unwrap_or_default(),
             None => Vec::new(),
         },
     }

@@ -9,22 +9,25 @@
 use crate::observation::{Figure, Observation};
 use crate::rules::Condition;
 use opsdeck_domain::Brand;
+use opsdeck_metrics::panels::fulfillment::StaleOrder;
 use opsdeck_metrics::panels::inventory::{stock_alert, StockAlert};
 use opsdeck_metrics::panels::BrandDashboard;
 
 /// Observations of a panel-backed condition; `None` for the other kinds.
-/// `base` is an observation with rule, brand and path filled in.
+/// `base` is an observation with rule, brand and path filled in; `stale`
+/// is every stale order of the brand (the panel lists only the first ones).
 pub fn observe_panels(
     condition: &Condition,
     brand: &Brand,
     d: &BrandDashboard,
+    stale: &[StaleOrder],
     base: &dyn Fn(&str, &str) -> Observation,
 ) -> Option<Vec<Observation>> {
     let mut out = Vec::new();
     match condition {
         Condition::UnfulfilledStale => {
             let limit = d.fulfillment.stale_after_days;
-            for s in &d.fulfillment.stale {
+            for s in stale {
                 let mut o = base(&format!("order:{}", s.order), "#fulfillment");
                 o.active = true;
                 o.value = Some(Figure::new(

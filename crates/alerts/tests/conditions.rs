@@ -55,6 +55,7 @@ fn inputs(facts: Vec<OrderFact>, hours: BusinessHours) -> BrandInputs {
         sales: Some(sales_series(&facts, Currency::USD)),
         orders_from: t("2026-02-20T05:00:00Z"),
         panels: None,
+        stale_orders: vec![],
     }
 }
 
@@ -539,6 +540,7 @@ fn panel_rules_read_the_dashboard_panels() {
     );
     let mut i = inputs(vec![], BusinessHours::always(ny()));
     i.panels = Some(d);
+    i.stale_orders = opsdeck_metrics::panels::fulfillment::stale_orders(&p, ix, now).collect();
     let snap = MetricsSnapshot::default();
 
     let stale = observe(&rule("unfulfilled_stale"), &i, &snap, now);
@@ -578,6 +580,68 @@ fn panel_rules_read_the_dashboard_panels() {
         assert!(plain.starts_with("Order #1001 unfulfilled for"), "{plain}");
         assert!(!plain.contains('$'), "{plain}");
     }
+}
+
+/// Issue 10.D1: the fulfillment panel lists 50 stale orders; the
+/// unfulfilled-stale alert fires for every one of a brand's 119, read
+/// through the runner from the projection the panel reads.
+#[tokio::test]
+async fn unfulfilled_stale_alerts_every_stale_order_not_only_the_fifty_listed() {
+    use opsdeck_alerts::runner::{BrandWatch, StoreObservations};
+    use opsdeck_domain::OrderFulfillmentStatus;
+    use opsdeck_metrics::panels::fulfillment::STALE_SHOWN;
+    use opsdeck_metrics::panels::{brand_dashboard, PanelConfig, Range};
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+    use opsdeck_store::AnyRecord;
+    use std::sync::{Arc, RwLock};
+
+    let now = t("2026-03-05T17:00:00Z");
+    let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+    for i in 0..119_i64 {
+        let mut order = fixtures::order(&format!("{}", 2000 + i), "2026-02-25T15:00:00Z");
+        order.number = Some(2000 + i);
+        order.created_at = t("2026-02-25T15:00:00Z") + SignedDuration::from_mins(i);
+        order.fulfillment_status = OrderFulfillmentStatus::Unfulfilled;
+        order.fulfillments.clear();
+        order.refunds.clear();
+        order.cancelled_at = None;
+        for li in &mut order.line_items {
+            li.fulfilled_quantity = Some(0);
+        }
+        p.apply_record(&AnyRecord::Order(order));
+    }
+    let ix = p.ctx.brand_ix(&fixtures::brand("mavena")).unwrap();
+    let d = brand_dashboard(
+        &p,
+        &PanelConfig::default(),
+        ix,
+        Range::Days { days: 7 },
+        now,
+    );
+    assert_eq!(d.fulfillment.stale_count, 119);
+    assert_eq!(d.fulfillment.stale.len(), STALE_SHOWN);
+
+    let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+    let source = StoreObservations {
+        store,
+        brands: vec![BrandWatch {
+            brand: brand(),
+            hours: BusinessHours::always(ny()),
+            sources: vec![],
+            cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(300)),
+        }],
+        rules: RuleSet::new(vec![rule("unfulfilled_stale")]),
+        projection: Some((Arc::new(RwLock::new(p)), PanelConfig::default())),
+    };
+    let snap = source.snapshot(now).await.unwrap();
+    let stale = observe(&rule("unfulfilled_stale"), &snap.brands[0], &snap, now);
+    assert_eq!(stale.len(), 119, "{} observations", stale.len());
+    assert!(stale.iter().all(|o| o.active));
+    let mut subjects: Vec<&str> = stale.iter().map(|o| o.subject.as_str()).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    assert_eq!(subjects.len(), 119);
+    assert!(subjects.contains(&"order:#2118"), "the newest stale order");
 }
 
 /// 03:00 in New York, a baseline of 2/7 of an order by then (two $40

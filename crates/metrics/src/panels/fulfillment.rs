@@ -84,6 +84,32 @@ pub fn open_ages(p: &Projection, b: BrandIx, now_s: i64, limit: i64) -> ([i64; 4
     (buckets, usize::try_from(total - fresh).unwrap_or(0))
 }
 
+/// How many stale orders the panel lists; `stale_count` counts them all.
+pub const STALE_SHOWN: usize = 50;
+
+/// Every stale open order of brand `b` at `now` (open longer than the
+/// brand's `stale_after_days`), oldest first: the one stale rule, for the
+/// panel's list (its first [`STALE_SHOWN`]) and the unfulfilled-stale alert
+/// (all of them).
+pub fn stale_orders(
+    p: &Projection,
+    b: BrandIx,
+    now: Timestamp,
+) -> impl Iterator<Item = StaleOrder> + '_ {
+    let now_s = now.as_second();
+    let limit = i64::from(p.brand(b).thresholds.stale_after_days) * 86_400;
+    p.orders
+        .open
+        .range((b, i64::MIN, 0)..(b, now_s - limit, 0))
+        .filter_map(|(_, _, key)| p.orders.rows.get(key))
+        .map(move |r| StaleOrder {
+            order: format!("#{}", r.number),
+            created_at: Timestamp::from_second(r.created).unwrap_or(Timestamp::UNIX_EPOCH),
+            age_hours: (now_s - r.created).div_euclid(3600),
+            partial: r.stage() == Stage::Partial,
+        })
+}
+
 pub fn fulfillment(p: &Projection, b: BrandIx, now: Timestamp) -> Fulfillment {
     let brand = p.brand(b);
     let now_s = now.as_second();
@@ -106,19 +132,7 @@ pub fn fulfillment(p: &Projection, b: BrandIx, now: Timestamp) -> Fulfillment {
     }
     let limit = i64::from(brand.thresholds.stale_after_days) * 86_400;
     let (buckets, stale_count) = open_ages(p, b, now_s, limit);
-    let stale: Vec<StaleOrder> = p
-        .orders
-        .open
-        .range((b, i64::MIN, 0)..(b, now_s - limit, 0))
-        .take(50)
-        .filter_map(|(_, _, key)| p.orders.rows.get(key))
-        .map(|r| StaleOrder {
-            order: format!("#{}", r.number),
-            created_at: Timestamp::from_second(r.created).unwrap_or(Timestamp::UNIX_EPOCH),
-            age_hours: (now_s - r.created).div_euclid(3600),
-            partial: r.stage() == Stage::Partial,
-        })
-        .collect();
+    let stale: Vec<StaleOrder> = stale_orders(p, b, now).take(STALE_SHOWN).collect();
     let c = brand.currency;
     let recurring_revenue = Summed::new(day.recurring_revenue, c);
     let one_time_revenue = Summed::new(day.one_time_revenue, c);
