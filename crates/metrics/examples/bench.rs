@@ -137,7 +137,8 @@ fn main() {
     let ticket_apply = t2.elapsed().as_secs_f64();
     drop(trecs);
     println!(
-        "orders: {orders}, tickets: {tickets} (generated in {gen_time:.1} s); load average {}",
+        "orders: {orders}, tickets: {tickets}, open: {} (generated in {gen_time:.1} s); load average {}",
+        p.support.open.len(),
         load_average()
     );
     println!(
@@ -190,7 +191,7 @@ fn main() {
             "full dashboard (all panels, all brands, range {range:?}): p50 {p50:.3} ms, p99 {p99:.3} ms over 100 runs"
         );
         let live = 0..3u8;
-        let each: [(&str, &dyn Fn()); 12] = [
+        let each: [(&str, &dyn Fn()); 13] = [
             ("sales", &|| {
                 for b in live.clone() {
                     std::hint::black_box(panels::sales::brand_sales(&p, b, range, now_ts));
@@ -240,6 +241,14 @@ fn main() {
                 for b in live.clone() {
                     std::hint::black_box(panels::urgent::urgent(&p, &cfg, b, now_ts));
                 }
+            }),
+            ("urgent_all_brands", &|| {
+                std::hint::black_box(panels::urgent::urgent(
+                    &p,
+                    &cfg,
+                    panels::support::ALL_BRANDS,
+                    now_ts,
+                ));
             }),
             ("wismo", &|| {
                 for b in live.clone() {

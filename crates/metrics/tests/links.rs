@@ -10,7 +10,7 @@ mod gen;
 
 use gen::{brand, ticket, ts, world, Rng};
 use opsdeck_domain::*;
-use opsdeck_metrics::panels::urgent::{linked_order, SCAN_LIMIT};
+use opsdeck_metrics::panels::urgent::linked_order;
 use opsdeck_metrics::panels::{self, major_to_minor, PanelConfig, Range, Window};
 use opsdeck_metrics::projection::text::CHARGEBACK;
 use opsdeck_metrics::projection::{Projection, SubscriptionRules};
@@ -132,7 +132,7 @@ fn links_kept_incrementally_equal_links_of_the_latest_versions() {
     assert!(relinked > 0, "order updates changed some links");
 }
 
-/// The urgent queue as defined: the newest open tickets, each linked and
+/// The urgent queue as defined: every open ticket, each linked and
 /// flagged from the rows; returns (scanned, flagged, the flagged keys).
 fn plain_urgent(p: &Projection, cfg: &PanelConfig, b: u8) -> (usize, usize, Vec<u64>) {
     let vip_value = major_to_minor(cfg.vip_order_value, p.brand(b).currency);
@@ -145,7 +145,7 @@ fn plain_urgent(p: &Projection, cfg: &PanelConfig, b: u8) -> (usize, usize, Vec<
         .collect();
     open.sort_unstable();
     let (mut scanned, mut flagged, mut shown) = (0, 0, vec![]);
-    for (_, key) in open.iter().rev().take(SCAN_LIMIT) {
+    for (_, key) in open.iter().rev() {
         scanned += 1;
         let t = &p.support.tickets[key];
         let order = linked_order(p, b, t).map(|k| &p.orders.rows[&k]);

@@ -208,3 +208,51 @@ fn the_whole_queue_stays_behind_the_top_a_page_at_a_time() {
     // A page past the end shows the last one.
     assert_eq!(urgent_page(&p, &cfg(), 0, ts(NOW), 9).page, 2);
 }
+
+/// Issue 10.D2: every open ticket is looked at in every view, so flagged
+/// tickets behind 2,100 newer unflagged ones are in the queue, and the
+/// All-brands view holds exactly the brands' and the unattributed ones.
+#[test]
+fn every_open_ticket_is_looked_at_however_many_newer_ones_there_are() {
+    let mut recs = vec![];
+    for i in 0..2_100 {
+        recs.push(ticket(
+            &format!("n{i}"),
+            Some("mavena"),
+            "Hello",
+            i,
+            Channel::Email,
+            &format!("n{i}@example.com"),
+        ));
+    }
+    for i in 0..30 {
+        recs.push(ticket(
+            &format!("m{i}"),
+            Some("mavena"),
+            "I will dispute this charge",
+            3_000 + i,
+            Channel::Email,
+            &format!("m{i}@example.com"),
+        ));
+    }
+    for i in 0..20 {
+        recs.push(ticket(
+            &format!("u{i}"),
+            None,
+            "I will dispute this charge",
+            4_000 + i,
+            Channel::Email,
+            &format!("u{i}@example.com"),
+        ));
+    }
+    let p = projection(&recs);
+    let mavena = urgent(&p, &cfg(), 0, ts(NOW));
+    assert_eq!((mavena.scanned, mavena.flagged), (2_130, 30));
+    let un = urgent(&p, &cfg(), UNATTRIBUTED, ts(NOW));
+    assert_eq!((un.scanned, un.flagged), (20, 20));
+    let all = urgent(&p, &cfg(), ALL_BRANDS, ts(NOW));
+    assert_eq!((all.scanned, all.flagged), (2_150, 50));
+    // Equal flags and capped age points: the oldest first.
+    assert_eq!(all.tickets[0].ticket_id, "u19");
+    assert_eq!(all.tickets.len(), 50);
+}

@@ -90,9 +90,9 @@ pub struct UrgentTicket {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Urgent {
-    /// Flagged among the newest [`SCAN_LIMIT`] open tickets.
+    /// Flagged among every open ticket of the view.
     pub flagged: usize,
-    /// Open tickets looked at (the newest, at most [`SCAN_LIMIT`]).
+    /// Open tickets looked at: every open ticket of the view.
     pub scanned: usize,
     /// Which page of the ranked queue `tickets` is (from 1), its size and
     /// how many pages there are.
@@ -110,10 +110,6 @@ pub struct Urgent {
 pub fn linked_order(p: &Projection, b: BrandIx, t: &TicketRow) -> Option<u64> {
     crate::projection::links::linked_order(&p.orders, b, t)
 }
-
-/// The queue looks at the newest this-many open tickets of a view, so a
-/// backlog of old open tickets cannot slow the dashboard down.
-pub const SCAN_LIMIT: usize = 2_000;
 
 /// Tickets per page of the queue (the dashboard shows the first page).
 pub const PER_PAGE: usize = 50;
@@ -204,32 +200,26 @@ pub fn urgent_page(
     } else {
         vec![b]
     };
-    // The newest open tickets of the view(s): (created, key, brand, facts).
-    let mut open: Vec<(i64, u64, BrandIx, &UrgentFacts)> = vec![];
+    // Every open ticket of the view(s) is looked at: the flag test and the
+    // score are comparisons on its kept facts, and only the flagged ones
+    // are kept and sorted (the oldest tickets are the ones past deadlines).
+    let mut scanned = 0;
+    let mut ranked: Vec<(u32, i64, u64, BrandIx)> = vec![];
     for v in views {
-        open.extend(
-            p.support
-                .open
-                .range((v, i64::MIN, 0)..=(v, i64::MAX, u64::MAX))
-                .rev()
-                .take(SCAN_LIMIT)
-                .map(|((b, created, key), f)| (*created, *key, *b, f)),
-        );
+        let vip = vip_value(p, cfg, v);
+        for ((b, created, key), f) in p
+            .support
+            .open
+            .range((v, i64::MIN, 0)..=(v, i64::MAX, u64::MAX))
+        {
+            scanned += 1;
+            if f.flagged(vip, cfg.vip_order_count) {
+                let age = (now_s - created) / 3600;
+                let s = score(f, age, vip, cfg.vip_order_count);
+                ranked.push((s, *created, *key, *b));
+            }
+        }
     }
-    open.sort_unstable_by_key(|t| std::cmp::Reverse((t.0, t.1)));
-    open.truncate(SCAN_LIMIT);
-    let scanned = open.len();
-    // Flags and scores come from the kept facts (a comparison each); the
-    // evidence is written only for the page shown.
-    let mut ranked: Vec<(u32, i64, u64, BrandIx)> = open
-        .into_iter()
-        .filter(|(_, _, b, f)| f.flagged(vip_value(p, cfg, *b), cfg.vip_order_count))
-        .map(|(created, key, b, f)| {
-            let age = (now_s - created) / 3600;
-            let s = score(f, age, vip_value(p, cfg, b), cfg.vip_order_count);
-            (s, created, key, b)
-        })
-        .collect();
     ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let flagged = ranked.len();
     let pages = flagged.div_ceil(PER_PAGE).max(1);
