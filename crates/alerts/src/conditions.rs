@@ -27,11 +27,11 @@
 
 use crate::hours::BusinessHours;
 use crate::observation::{Figure, Observation};
+use crate::panel_conditions::Panels;
 use crate::rules::{Condition, CustomCondition, CustomTest, Direction, Rule, RuleSet, SeriesUnit};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use opsdeck_domain::{Brand, SourceId};
 use opsdeck_metrics::panels::pulse::so_far;
-use opsdeck_metrics::panels::BrandDashboard;
 use opsdeck_metrics::projection::series::SalesSeries;
 use opsdeck_metrics::sums;
 use opsdeck_metrics::variance::revenue_evidence;
@@ -75,9 +75,9 @@ pub struct BrandInputs {
     pub sales: Option<SalesSeries>,
     /// Where `sales` begins: 8 local days back (see [`orders_from`]).
     pub orders_from: Timestamp,
-    /// The brand's panels (`brand_dashboard(.., Range::Days { days: 7 }, now)`)
-    /// for the panel-backed rules; `None` leaves those rules silent.
-    pub panels: Option<BrandDashboard>,
+    /// The brand's panels ([`Panels::read`]) for the panel-backed rules;
+    /// `None` leaves those rules silent.
+    pub panels: Option<Panels>,
 }
 
 /// Everything the conditions read in one cycle.

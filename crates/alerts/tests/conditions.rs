@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::conditions::{observe, BrandInputs, MetricsSnapshot};
 use opsdeck_alerts::hours::BusinessHours;
+use opsdeck_alerts::panel_conditions::Panels;
 use opsdeck_alerts::rules::{Condition, CustomCondition, CustomTest, Direction, SeriesUnit};
 use opsdeck_alerts::*;
 use opsdeck_domain::{Brand, BrandKind, Currency, Money, SourceId, Thresholds};
@@ -491,7 +492,7 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
 #[test]
 fn panel_rules_read_the_dashboard_panels() {
     use opsdeck_domain::OrderFulfillmentStatus;
-    use opsdeck_metrics::panels::{brand_dashboard, PanelConfig, Range};
+    use opsdeck_metrics::panels::PanelConfig;
     use opsdeck_metrics::{Projection, SubscriptionRules};
     use opsdeck_store::AnyRecord;
 
@@ -517,13 +518,7 @@ fn panel_rules_read_the_dashboard_panels() {
         p.apply_record(&r);
     }
     let ix = p.ctx.brand_ix(&fixtures::brand("mavena")).unwrap();
-    let d = brand_dashboard(
-        &p,
-        &PanelConfig::default(),
-        ix,
-        Range::Days { days: 7 },
-        now,
-    );
+    let d = Panels::read(&p, &PanelConfig::default(), ix, now);
     let mut i = inputs(vec![], BusinessHours::always(ny()));
     i.panels = Some(d);
     let snap = MetricsSnapshot::default();
@@ -649,7 +644,7 @@ async fn order_rules_read_the_projection_not_a_second_store_query() {
 #[test]
 fn a_dropship_brand_alerts_one_tier_lower_and_never_changes_the_stock_state() {
     use opsdeck_metrics::panels::inventory::StockState;
-    use opsdeck_metrics::panels::{brand_dashboard, DropshipAlerts, PanelConfig, Range};
+    use opsdeck_metrics::panels::{DropshipAlerts, PanelConfig};
     use opsdeck_metrics::{Projection, SubscriptionRules};
     use opsdeck_store::AnyRecord;
 
@@ -666,8 +661,11 @@ fn a_dropship_brand_alerts_one_tier_lower_and_never_changes_the_stock_state() {
     p.apply_record(&AnyRecord::InventoryLevel(level));
     let snap = MetricsSnapshot::default();
     let observed = |cfg: &PanelConfig, id: &str| {
-        let d = brand_dashboard(&p, cfg, 0, Range::Days { days: 7 }, now);
-        assert_eq!(d.inventory.alerts[0].stock_state, StockState::OutOfStock);
+        let d = Panels::read(&p, cfg, 0, now);
+        assert_eq!(
+            d.dashboard.inventory.alerts[0].stock_state,
+            StockState::OutOfStock
+        );
         let mut i = inputs(vec![], BusinessHours::always(ny()));
         i.brand = dropship.clone();
         i.panels = Some(d);
@@ -693,4 +691,102 @@ fn a_dropship_brand_alerts_one_tier_lower_and_never_changes_the_stock_state() {
     };
     assert!(observed(&off, "inventory_critical").is_empty());
     assert!(observed(&off, "inventory_low").is_empty());
+}
+
+/// An unfulfilled order of the fixture, created at `created`, numbered `number`.
+fn open_order(number: i64, created: Timestamp, cents: i64) -> opsdeck_store::AnyRecord {
+    use opsdeck_domain::OrderFulfillmentStatus;
+    let mut order = fixtures::order(&number.to_string(), "2026-03-01T15:00:00Z");
+    order.number = Some(number);
+    order.created_at = created;
+    order.updated_at = created;
+    order.processed_at = Some(created);
+    order.closed_at = None;
+    order.total_price = Money::new(cents, Currency::USD);
+    order.fulfillment_status = OrderFulfillmentStatus::Unfulfilled;
+    order.fulfillments.clear();
+    order.refunds.clear();
+    for li in &mut order.line_items {
+        li.fulfilled_quantity = Some(0);
+    }
+    opsdeck_store::AnyRecord::Order(order)
+}
+
+/// Issue 10.B11 in the alert: 60 blockers, the pulse lists the oldest 50,
+/// and the fulfillment-blocker alert covers all 60 — the newest, worth
+/// $600, is routed to the ops manager too, though it is not listed.
+#[test]
+fn fulfillment_blocker_alerts_every_blocker_not_only_the_fifty_listed() {
+    use opsdeck_metrics::panels::pulse::BLOCKERS_SHOWN;
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+
+    let now = t("2026-03-05T17:00:00Z");
+    let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+    for i in 0..60i64 {
+        let created = now - SignedDuration::from_hours(90 - i);
+        let cents = if i == 59 { 60_000 } else { 4_999 };
+        p.apply_record(&open_order(2000 + i, created, cents));
+    }
+    let panels = Panels::read(&p, &PanelConfig::default(), 0, now);
+    assert_eq!(panels.dashboard.pulse.blockers.len(), BLOCKERS_SHOWN);
+    assert_eq!(panels.dashboard.pulse.blocker_count, 60);
+    let mut i = inputs(vec![], BusinessHours::always(ny()));
+    i.panels = Some(panels);
+    let obs = observe(
+        &rule("fulfillment_blocker"),
+        &i,
+        &MetricsSnapshot::default(),
+        now,
+    );
+    assert_eq!(obs.len(), 60, "every blocker, not the 50 listed");
+    assert!(obs.iter().all(|o| o.active));
+    let newest = obs.iter().find(|o| o.subject == "order:#2059").unwrap();
+    assert!(
+        newest.why.contains("tell the ops manager too"),
+        "{}",
+        newest.why
+    );
+}
+
+/// Issue 10.D1 in the alert: 60 chargeback tickets open for over 24 h; the
+/// queue's first page holds 50 of them, and the chargeback-risk alert
+/// fires for all 60.
+#[test]
+fn chargeback_risk_alerts_every_flagged_ticket_not_only_the_first_page() {
+    use opsdeck_domain::TicketStatus;
+    use opsdeck_metrics::panels::urgent::PER_PAGE;
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+
+    let now = t("2026-03-05T17:00:00Z");
+    let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+    for i in 0..60i64 {
+        let created = now - SignedDuration::from_hours(30 + i);
+        let mut ticket = fixtures::ticket(&format!("t-{i}"), "2026-03-01T00:00:00Z");
+        ticket.status = TicketStatus::Open;
+        ticket.subject = Some("I will dispute this charge".into());
+        ticket.excerpt = None;
+        ticket.created_at = created;
+        ticket.opened_at = Some(created);
+        ticket.updated_at = created;
+        ticket.last_received_message_at = None;
+        ticket.closed_at = None;
+        ticket.snooze_until = None;
+        ticket.trashed_at = None;
+        p.apply_record(&opsdeck_store::AnyRecord::Ticket(ticket));
+    }
+    let panels = Panels::read(&p, &PanelConfig::default(), 0, now);
+    assert_eq!(panels.dashboard.urgent.flagged, 60);
+    assert_eq!(panels.dashboard.urgent.tickets.len(), PER_PAGE);
+    let mut i = inputs(vec![], BusinessHours::always(ny()));
+    i.panels = Some(panels);
+    let obs = observe(
+        &rule("chargeback_risk"),
+        &i,
+        &MetricsSnapshot::default(),
+        now,
+    );
+    assert_eq!(obs.len(), 60, "every flagged ticket, not page 1");
+    assert!(obs.iter().all(|o| o.active));
 }
