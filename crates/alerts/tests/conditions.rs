@@ -130,8 +130,8 @@ fn revenue_anomaly_compares_the_same_hours_with_a_volume_floor() {
     // 6 of 12 is exactly 50 %: not below.
     let ok = inputs(week_of_orders(12, 5_000, 6), always.clone());
     assert!(!observe(&r, &ok, &snap, now)[0].active);
-    // Under the 10-order floor nothing fires, whatever the ratio.
-    let thin = inputs(week_of_orders(4, 5_000, 0), always);
+    // Under the pulse's floor of 3 orders nothing fires, whatever the ratio.
+    let thin = inputs(week_of_orders(2, 5_000, 0), always);
     let o = &observe(&r, &thin, &snap, now)[0];
     assert!(!o.active);
     assert!(o.why.starts_with("Too few orders to judge"), "{}", o.why);
@@ -789,4 +789,89 @@ fn chargeback_risk_alerts_every_flagged_ticket_not_only_the_first_page() {
     );
     assert_eq!(obs.len(), 60, "every flagged ticket, not page 1");
     assert!(obs.iter().all(|o| o.active));
+}
+
+/// Issue 10.B6 / METRICS.md: the pulse badge and the revenue-anomaly alert
+/// apply one volume floor. At noon a baseline of 6 orders and none today
+/// (P = e^−6 ≈ 0.0025) is critical on the pulse and fires the alert; a
+/// baseline of 2 orders is too early to tell for both.
+#[test]
+fn pulse_badge_and_revenue_anomaly_alert_agree_on_the_same_data() {
+    use opsdeck_metrics::panels::pulse::PulseState;
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+
+    let now = t("2026-03-05T17:00:00Z"); // 12:00 in New York
+    let judged = |per_day: i64| {
+        let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+        let mut number = 3000;
+        for days_back in 1..=7 {
+            for _ in 0..per_day {
+                // 10:00 in New York, each of the 7 previous days.
+                let at = now - SignedDuration::from_hours(24 * days_back + 2);
+                p.apply_record(&open_order(number, at, 5_000));
+                number += 1;
+            }
+        }
+        let panels = Panels::read(&p, &PanelConfig::default(), 0, now);
+        let mut i = inputs(vec![], BusinessHours::always(ny()));
+        i.sales = Some(p.orders.sales[0].window(i.orders_from.as_second(), now.as_second() + 1));
+        let o = observe(&rule("revenue_anomaly"), &i, &synced(), now).remove(0);
+        (panels.dashboard.pulse.state, o)
+    };
+    let (state, alert) = judged(6);
+    assert_eq!(state, PulseState::Critical);
+    assert!(alert.active, "{}", alert.why);
+    let (state, alert) = judged(2);
+    assert_eq!(state, PulseState::TooEarly);
+    assert!(!alert.active, "{}", alert.why);
+}
+
+/// Issue 10.A2: a missing scope (or a shop in another currency) is not a
+/// transient failure. The sync state that records it (`needs_attention`,
+/// saved and read back by the store) raises "source stale" on the first
+/// failed run; a transient failure still waits for 3 in a row.
+#[tokio::test]
+async fn a_missing_scope_raises_source_stale_on_the_first_failed_run() {
+    use opsdeck_alerts::runner::{BrandWatch, ObservationSource, StoreObservations};
+
+    let now = t("2026-03-05T17:00:00Z");
+    let source = SourceId::parse("shopify-mavena").unwrap();
+    let watch = BrandWatch {
+        brand: brand(),
+        hours: BusinessHours::always(ny()),
+        sources: vec![source.clone()],
+        cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(900)),
+    };
+    let observed = |needs_attention: bool, error: &'static str| {
+        let (source, watch) = (source.clone(), watch.clone());
+        async move {
+            let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+            let mut s = SyncState::new(source, "orders");
+            s.last_attempt_at = Some(now - SignedDuration::from_mins(1));
+            s.last_success_at = Some(now - SignedDuration::from_mins(10));
+            s.last_error = Some(error.into());
+            s.last_error_at = s.last_attempt_at;
+            s.consecutive_failures = 1;
+            s.needs_attention = needs_attention;
+            store.save_sync_state(&s).await.unwrap();
+            let o = StoreObservations {
+                store,
+                brands: vec![watch],
+                rules: RuleSet::new(vec![rule("source_stale")]),
+                projection: None,
+            };
+            o.observe(now).await.unwrap().remove(0)
+        }
+    };
+    let scope = "incomplete: missing access scope read_all_orders (orders older than 60 days are hidden by Shopify)";
+    let o = observed(true, scope).await;
+    assert!(o.active, "{}", o.why);
+    assert!(o.why.contains("read_all_orders"), "{}", o.why);
+    let o = observed(false, "503 Service Unavailable").await;
+    assert!(
+        !o.active,
+        "one transient failure is not yet an alert: {}",
+        o.why
+    );
 }
