@@ -791,6 +791,63 @@ fn chargeback_risk_alerts_every_flagged_ticket_not_only_the_first_page() {
     assert!(obs.iter().all(|o| o.active));
 }
 
+/// The urgent queue looks at the newest 2,000 open tickets; the
+/// chargeback-risk alert looks at every open ticket, so a chargeback
+/// ticket left open behind 2,000 newer ones still fires.
+#[test]
+fn chargeback_risk_alerts_a_ticket_older_than_the_queues_scan() {
+    use opsdeck_domain::TicketStatus;
+    use opsdeck_metrics::panels::urgent::SCAN_LIMIT;
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+
+    let now = t("2026-03-05T17:00:00Z");
+    let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+    let open = |id: String, subject: &str, created: Timestamp| {
+        let mut ticket = fixtures::ticket(&id, "2026-03-01T00:00:00Z");
+        ticket.status = TicketStatus::Open;
+        ticket.channel = opsdeck_domain::Channel::Email;
+        ticket.subject = Some(subject.into());
+        ticket.excerpt = None;
+        ticket.created_at = created;
+        ticket.opened_at = Some(created);
+        ticket.updated_at = created;
+        ticket.last_received_message_at = None;
+        ticket.closed_at = None;
+        ticket.snooze_until = None;
+        ticket.trashed_at = None;
+        opsdeck_store::AnyRecord::Ticket(ticket)
+    };
+    p.apply_record(&open(
+        "old".into(),
+        "I will dispute this charge",
+        now - SignedDuration::from_hours(100),
+    ));
+    for i in 0..SCAN_LIMIT as i64 {
+        p.apply_record(&open(
+            format!("n-{i}"),
+            "Hello",
+            now - SignedDuration::from_mins(30 + i),
+        ));
+    }
+    let panels = Panels::read(&p, &PanelConfig::default(), 0, now);
+    assert_eq!(panels.dashboard.urgent.scanned, SCAN_LIMIT);
+    let mut i = inputs(vec![], BusinessHours::always(ny()));
+    i.panels = Some(panels);
+    let obs = observe(
+        &rule("chargeback_risk"),
+        &i,
+        &MetricsSnapshot::default(),
+        now,
+    );
+    assert_eq!(obs.len(), 1, "{obs:?}");
+    assert!(
+        obs[0].active && obs[0].why.contains("open 100 h"),
+        "{}",
+        obs[0].why
+    );
+}
+
 /// Issue 10.B6 / METRICS.md: the pulse badge and the revenue-anomaly alert
 /// apply one volume floor. At noon a baseline of 6 orders and none today
 /// (P = e^−6 ≈ 0.0025) is critical on the pulse and fires the alert; a

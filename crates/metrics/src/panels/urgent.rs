@@ -196,7 +196,7 @@ pub fn urgent_page(
     page: usize,
 ) -> Urgent {
     let now_s = now.as_second();
-    let Ranked { scanned, ranked } = ranked(p, cfg, b, now_s);
+    let Ranked { scanned, ranked } = ranked(p, cfg, b, now_s, SCAN_LIMIT);
     let flagged = ranked.len();
     let pages = flagged.div_ceil(PER_PAGE).max(1);
     let page = page.clamp(1, pages);
@@ -221,9 +221,11 @@ pub fn urgent_page(
     }
 }
 
-/// Every flagged ticket of the queue of brand index `b`, highest score
-/// first: what the pages of [`urgent_page`] hold, all at once (for the
-/// alerts, which must not stop at the first page).
+/// Every flagged open ticket of brand index `b`, highest score first: the
+/// ranking the pages of [`urgent_page`] are cut from, over every open
+/// ticket rather than the newest [`SCAN_LIMIT`] (for the alerts, which must
+/// stop neither at the first page nor at the scan: the oldest tickets are
+/// the ones past their deadlines).
 pub fn flagged_tickets(
     p: &Projection,
     cfg: &PanelConfig,
@@ -231,18 +233,24 @@ pub fn flagged_tickets(
     now: Timestamp,
 ) -> Vec<UrgentTicket> {
     let now_s = now.as_second();
-    rows(p, cfg, ranked(p, cfg, b, now_s).ranked.iter(), now_s)
+    rows(
+        p,
+        cfg,
+        ranked(p, cfg, b, now_s, usize::MAX).ranked.iter(),
+        now_s,
+    )
 }
 
 /// The ranked queue: (score, created, ticket key, brand) of each flagged
-/// ticket among the `scanned` newest open ones, highest score first.
+/// ticket among the `scanned` newest open ones (at most `scan` of them),
+/// highest score first.
 struct Ranked {
     scanned: usize,
     ranked: Vec<(u32, i64, u64, BrandIx)>,
 }
 
 /// The one flag rule and ranking, for every page and for the alerts.
-fn ranked(p: &Projection, cfg: &PanelConfig, b: BrandIx, now_s: i64) -> Ranked {
+fn ranked(p: &Projection, cfg: &PanelConfig, b: BrandIx, now_s: i64, scan: usize) -> Ranked {
     let views: Vec<BrandIx> = if b == ALL_BRANDS {
         (0..p.ctx.brands.len())
             .filter_map(|i| BrandIx::try_from(i).ok())
@@ -259,12 +267,12 @@ fn ranked(p: &Projection, cfg: &PanelConfig, b: BrandIx, now_s: i64) -> Ranked {
                 .open
                 .range((v, i64::MIN, 0)..=(v, i64::MAX, u64::MAX))
                 .rev()
-                .take(SCAN_LIMIT)
+                .take(scan)
                 .map(|((b, created, key), f)| (*created, *key, *b, f)),
         );
     }
     open.sort_unstable_by_key(|t| std::cmp::Reverse((t.0, t.1)));
-    open.truncate(SCAN_LIMIT);
+    open.truncate(scan);
     let scanned = open.len();
     // Flags and scores come from the kept facts (a comparison each); the
     // evidence is written only for the rows asked for.
