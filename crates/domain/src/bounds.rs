@@ -116,6 +116,10 @@ pub enum BoundError {
     Amount { amount: String, max: String },
     #[error("{value} is beyond the limit of ±{max}")]
     Units { value: i64, max: i64 },
+    #[error(
+        "contains the NUL character (U+0000), which no platform sends and PostgreSQL cannot store"
+    )]
+    Nul,
     #[error("JSON nests deeper than {max} levels")]
     TooDeep { max: usize },
 }
@@ -138,7 +142,7 @@ pub fn clip(message: &str) -> String {
     }
 }
 
-/// `value` within the bound of its kind.
+/// `value` within the bound of its kind, and free of NUL.
 pub fn text(kind: Text, value: &str) -> Result<(), BoundError> {
     let max = kind.max_bytes();
     if value.len() > max {
@@ -146,6 +150,11 @@ pub fn text(kind: Text, value: &str) -> Result<(), BoundError> {
             len: value.len(),
             max,
         });
+    }
+    // PostgreSQL refuses NUL in text and JSONB alike: stored, the one
+    // record would fail its whole batch there while SQLite kept it.
+    if value.contains('\0') {
+        return Err(BoundError::Nul);
     }
     Ok(())
 }
@@ -696,6 +705,11 @@ impl Bounded for FulfillmentUpdate {
         c.text("order_id", Text::Id, &self.order_id);
         // The fulfillment's fields sit beside `order_id` on the wire.
         self.fulfillment.visit(c);
+        c.add("line_items", list(self.shipped.len()));
+        for (i, (line, units)) in self.shipped.iter().enumerate() {
+            c.text(&format!("line_items[{i}].line_item_id"), Text::Id, line);
+            c.units(&format!("line_items[{i}].quantity"), *units);
+        }
     }
 }
 
@@ -740,6 +754,7 @@ mod tests {
         assert_eq!(e.to_string(), "is 1025 bytes long; the limit is 1024 bytes");
         assert!(text(Text::Id, &"1".repeat(256)).is_err());
         assert!(text(Text::Body, &"x".repeat(10 * 1024 * 1024)).is_err());
+        assert_eq!(text(Text::Line, "a\0b"), Err(BoundError::Nul));
         assert!(list(MAX_LIST_ITEMS).is_ok());
         assert!(list(MAX_LIST_ITEMS + 1).is_err());
         assert!(units(-MAX_UNITS).is_ok());

@@ -390,26 +390,36 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         received_at: state.now(),
         body: text.to_string(),
     };
-    let (reply, outcome) = oneshot::channel();
-    if receiver.queue.send((event, reply)).await.is_err() {
-        return answer(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error",
-            "webhook inbox is not running",
-        );
-    }
-    match outcome.await {
-        Ok(Ok(InsertOutcome::Inserted { .. })) => answer(StatusCode::OK, "status", "accepted"),
-        Ok(Ok(InsertOutcome::Duplicate)) => {
-            tracing::debug!("webhook redelivered: already stored");
-            answer(StatusCode::OK, "status", "duplicate")
+    receiver.journal(event, "webhook").await
+}
+
+impl WebhookReceiver {
+    /// Hands an authentic event to the group-commit writer and answers as
+    /// the sender expects: 200 once it is durable (a redelivery too), 503
+    /// when it could not be stored (the platform retries). One home for
+    /// Shopify's and Gorgias's doors; `what` names the event in the answer.
+    pub(crate) async fn journal(&self, event: InboxEvent, what: &str) -> Response {
+        let (reply, outcome) = oneshot::channel();
+        if self.queue.send((event, reply)).await.is_err() {
+            return answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error",
+                "webhook inbox is not running",
+            );
         }
-        // Logged by the writer; Shopify retries a 503.
-        _ => answer(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error",
-            "could not store the webhook",
-        ),
+        match outcome.await {
+            Ok(Ok(InsertOutcome::Inserted { .. })) => answer(StatusCode::OK, "status", "accepted"),
+            Ok(Ok(InsertOutcome::Duplicate)) => {
+                tracing::debug!("{what} redelivered: already stored");
+                answer(StatusCode::OK, "status", "duplicate")
+            }
+            // Logged by the writer.
+            _ => answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error",
+                &format!("could not store the {what}"),
+            ),
+        }
     }
 }
 

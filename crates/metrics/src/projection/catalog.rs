@@ -101,7 +101,7 @@ impl CatalogState {
 
     fn adjust(&mut self, k: (BrandIx, u32), qty: i64, n: i64) {
         let e = self.stock.entry(k).or_default();
-        e.0 += qty;
+        e.0 = e.0.saturating_add(qty);
         e.1 += n;
         if e.1 == 0 {
             self.stock.remove(&k);

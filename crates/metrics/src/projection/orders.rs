@@ -269,7 +269,8 @@ impl OrderRow {
                 let mut refunded: HashMap<&str, i64> = HashMap::new();
                 for r in &o.refunds {
                     for l in &r.line_items {
-                        *refunded.entry(l.line_item_id.as_str()).or_default() += l.quantity;
+                        let n = refunded.entry(l.line_item_id.as_str()).or_default();
+                        *n = n.saturating_add(l.quantity);
                     }
                 }
                 with_sku()

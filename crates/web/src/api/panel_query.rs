@@ -116,3 +116,19 @@ pub(super) fn support_response<T>(
         views,
     })
 }
+
+/// A support panel over `?range=` (CSAT, response times, top issues):
+/// parse the range, read-lock, and answer [`support_response`] with the
+/// panel's pure function for each brand and view.
+pub(super) fn support_range_response<T>(
+    state: &AppState,
+    query: &RangeQuery,
+    panel: impl Fn(&Projection, BrandIx, Range, Timestamp) -> T,
+) -> Result<PanelResponse<T>, Error> {
+    let range = query.range()?;
+    let now = state.now();
+    let p = projection(state);
+    support_response(state, &p, query.brand.as_deref(), Some(range), now, |b| {
+        panel(&p, b, range, now)
+    })
+}

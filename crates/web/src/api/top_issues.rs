@@ -1,6 +1,6 @@
 //! `GET /api/v1/top-issues`: what customers write about: tickets by tag and untagged subjects clustered into named groups.
 
-use super::panel_query::{projection, support_response, PanelResponse, RangeQuery};
+use super::panel_query::{support_range_response, PanelResponse, RangeQuery};
 use super::ApiRoute;
 use crate::params::Params;
 use crate::{AppState, Error};
@@ -21,15 +21,5 @@ async fn handler(
     State(state): State<AppState>,
     Params(query): Params<RangeQuery>,
 ) -> Result<Json<PanelResponse<panels::support::TopIssues>>, Error> {
-    let range = query.range()?;
-    let now = state.now();
-    let p = projection(&state);
-    Ok(Json(support_response(
-        &state,
-        &p,
-        query.brand.as_deref(),
-        Some(range),
-        now,
-        |b| panels::support::top_issues(&p, b, range, now),
-    )?))
+    support_range_response(&state, &query, panels::support::top_issues).map(Json)
 }

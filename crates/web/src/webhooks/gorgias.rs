@@ -19,7 +19,7 @@
 //! ticket shows on the dashboard within a second or so; the polling sync
 //! still runs, as reconciliation.
 
-use super::{answer, header, Reply, MAX_BODY};
+use super::{answer, header, MAX_BODY};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -30,11 +30,10 @@ use axum::Router;
 use opsdeck_domain::{Secret, SourceId};
 use opsdeck_sources::gorgias::events::parse_event;
 use opsdeck_sources::gorgias::normalize::parse_time;
-use opsdeck_store::{InboxEvent, InsertOutcome};
+use opsdeck_store::InboxEvent;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::oneshot;
 
 /// The header a merchant may put the secret in instead of the URL.
 pub const SECRET_HEADER: &str = "x-opsdeck-secret";
@@ -142,23 +141,7 @@ async fn receive(
         received_at: state.now(),
         body: text.to_string(),
     };
-    let (reply, outcome): (Reply, _) = oneshot::channel();
-    if receiver.queue.send((stored, reply)).await.is_err() {
-        return answer(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error",
-            "webhook inbox is not running",
-        );
-    }
-    match outcome.await {
-        Ok(Ok(InsertOutcome::Inserted { .. })) => answer(StatusCode::OK, "status", "accepted"),
-        Ok(Ok(InsertOutcome::Duplicate)) => answer(StatusCode::OK, "status", "duplicate"),
-        _ => answer(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error",
-            "could not store the event",
-        ),
-    }
+    receiver.journal(stored, "event").await
 }
 
 fn bad_request(reason: String) -> Response {

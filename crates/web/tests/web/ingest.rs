@@ -686,3 +686,45 @@ async fn an_order_in_a_foreign_currency_is_refused_at_the_door() {
         ["records[0].total_price.currency: EUR differs from the expected USD"]
     );
 }
+
+/// Issue 11.4/11.5 (found by QA on the demo): two refund lines of
+/// `i64::MAX` units were accepted and overflowed the projection's per-line
+/// refund sum (a panic that stopped the dashboard following new records);
+/// a fulfillment's shipped units had no bound either; and a NUL character
+/// was accepted (SQLite keeps it, PostgreSQL refuses the batch). Each is
+/// refused at the door naming the field and the bound, nothing stored.
+#[tokio::test]
+async fn refund_and_shipped_units_and_nul_are_refused_naming_field_and_bound() {
+    let fx = Fixture::new().await;
+    let t = token(&fx, "mavena", TokenKinds::All).await;
+    let mut order = order_json("1");
+    order["refunds"] = json!([{"external_id": "r-1", "created_at": "2026-06-11T12:00:00Z",
+        "amount": money("1.00"),
+        "line_items": [{"line_item_id": "li-1", "quantity": i64::MAX},
+                       {"line_item_id": "li-1", "quantity": i64::MAX}]}]);
+    let a = refused(&fx, "orders", Some(&t), batch(vec![order]), 422).await;
+    assert_eq!(
+        fields(&a),
+        [
+            "records[0].refunds[0].line_items[0].quantity: 9223372036854775807 is beyond the limit of ±1000000000",
+            "records[0].refunds[0].line_items[1].quantity: 9223372036854775807 is beyond the limit of ±1000000000",
+        ]
+    );
+    let mut nul = order_json("3");
+    nul["name"] = json!("#3\u{0}");
+    let a = refused(&fx, "orders", Some(&t), batch(vec![nul]), 422).await;
+    assert_eq!(
+        fields(&a),
+        ["records[0].name: contains the NUL character (U+0000), which no platform sends and PostgreSQL cannot store"]
+    );
+    let (status, body) = post(&fx, "orders", &t, vec![order_json("2")]).await;
+    assert_eq!(status, 200, "{body}");
+    let shipment = json!({"order_id": "2", "external_id": "f-1", "status": "success",
+        "created_at": "2026-06-11T12:00:00Z",
+        "line_items": [{"line_item_id": "li-1", "quantity": i64::MAX}]});
+    let a = refused(&fx, "fulfillments", Some(&t), batch(vec![shipment]), 422).await;
+    assert_eq!(
+        fields(&a),
+        ["records[0].line_items[0].quantity: 9223372036854775807 is beyond the limit of ±1000000000"]
+    );
+}
