@@ -46,6 +46,7 @@ fn observations(brands: usize, cycle: usize) -> Vec<Observation> {
                 threshold: Some(Figure::new(3.0, "3 units")),
                 active: (i + cycle / 50).is_multiple_of(10),
                 why: format!("item {i} of brand {b}"),
+                why_without_money: None,
                 dashboard_path: "/".into(),
             });
         }
@@ -228,6 +229,7 @@ async fn latency() {
                     threshold: None,
                     active: on,
                     why: "bench".into(),
+                    why_without_money: None,
                     dashboard_path: "/".into(),
                 };
                 svc.step(&[obs], now).await.unwrap();

@@ -136,6 +136,7 @@ pub fn observe(
         threshold: None,
         active: false,
         why: String::new(),
+        why_without_money: None,
         dashboard_path: format!("/?brand={}{path}", inputs.brand.id.as_str()),
     };
     if reads_orders(&rule.condition) {
@@ -255,13 +256,14 @@ fn revenue_anomaly(
     let base_revenue = so_far.baseline_revenue;
     let base_orders = so_far.baseline_orders;
     let threshold = (base_revenue * ratio).round() as i128;
-    let shown = |minor: i128| sums::money(minor, brand.currency).display();
-    obs.value = Some(Figure::new(revenue as f64, shown(revenue)));
-    obs.baseline = Some(Figure::new(
+    let amount = |minor: i128| sums::money(minor, brand.currency);
+    let shown = |minor: i128| amount(minor).display();
+    obs.value = Some(Figure::amount(revenue as f64, amount(revenue)));
+    obs.baseline = Some(Figure::amount(
         base_revenue,
-        shown(base_revenue.round() as i128),
+        amount(base_revenue.round() as i128),
     ));
-    obs.threshold = Some(Figure::new(threshold as f64, shown(threshold)));
+    obs.threshold = Some(Figure::amount(threshold as f64, amount(threshold)));
     let until = now.to_zoned(brand.time_zone.clone()).strftime("%H:%M");
     if base_orders < min_orders as f64 {
         obs.why = format!(
@@ -294,6 +296,18 @@ fn revenue_anomaly(
             ratio * 100.0
         ),
     };
+    // The same reason for roles that may not see money.
+    obs.why_without_money = Some(match evidence {
+        Some(e) if below && !e.significant => format!(
+            "Too early to tell: revenue today until {until} is {share:.0} % of the usual from {orders} orders, which a baseline of {base_orders:.1} orders gives by chance (probability {:.3}; alert under {}).",
+            e.p_value,
+            opsdeck_metrics::variance::SIGNIFICANCE,
+        ),
+        _ => format!(
+            "Revenue today until {until} is {share:.0} % of the usual (7-day average for the same hours) from {orders} orders; alert below {:.0} %.",
+            ratio * 100.0
+        ),
+    });
     obs
 }
 
@@ -548,6 +562,11 @@ fn custom(
             } else {
                 format!("{} is {}; alert when {word} {value}.", c.metric, m.value)
             };
+            if is_money(&c.metric) {
+                let state = if obs.active { "is" } else { "is not" };
+                obs.why_without_money =
+                    Some(format!("{} {state} {word} the rule's threshold.", c.metric));
+            }
         }
         CustomTest::ChangeVsBaseline {
             percent,
@@ -565,6 +584,7 @@ fn custom(
                     "{}: baseline volume {volume} is under the floor of {min_volume}",
                     c.metric
                 );
+                mark_amounts(c, &mut obs);
                 return Some(obs);
             }
             let change = (m.value - base) / base * 100.0;
@@ -576,7 +596,36 @@ fn custom(
                 "{} is {} vs {base} at the same time yesterday ({change:+.0} %); alert when {word} by more than {percent} %.",
                 c.metric, m.value
             );
+            obs.why_without_money = is_money(&c.metric).then(|| {
+                format!(
+                    "{} is {change:+.0} % vs the same time yesterday; alert when {word} by more than {percent} %.",
+                    c.metric
+                )
+            });
         }
     }
+    mark_amounts(c, &mut obs);
     Some(obs)
+}
+
+/// Marks a money metric's figures as amounts (the threshold too, unless it
+/// is a percentage).
+fn mark_amounts(c: &CustomCondition, obs: &mut Observation) {
+    if !is_money(&c.metric) {
+        return;
+    }
+    for figure in [&mut obs.value, &mut obs.baseline].into_iter().flatten() {
+        figure.money = true;
+    }
+    if matches!(c.test, CustomTest::Threshold { .. }) {
+        if let Some(t) = &mut obs.threshold {
+            t.money = true;
+        }
+    }
+}
+
+/// Whether a custom rule's metric is an amount of money (shown only to
+/// roles that may see revenue).
+fn is_money(metric: &str) -> bool {
+    metric == "revenue_today"
 }

@@ -95,6 +95,9 @@ pub struct Alert {
     pub baseline: Option<Figure>,
     pub threshold: Option<Figure>,
     pub why: String,
+    /// `why` without amounts of money (see [`Observation::why_without_money`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_without_money: Option<String>,
     pub dashboard_path: String,
     pub timing: Timing,
 }
@@ -167,6 +170,7 @@ impl AlertState {
             to: Phase::Acknowledged,
             at: ack.at,
             note: format!("acknowledged by {} via {}", ack.by, ack.via),
+            note_without_money: None,
         };
         alert.ack = Some(ack);
         Some(t)
@@ -191,6 +195,8 @@ pub struct Transition {
     pub to: Phase,
     pub at: Timestamp,
     pub note: String,
+    /// `note` without amounts of money, where it names one.
+    pub note_without_money: Option<String>,
 }
 
 /// Why a message is sent.
@@ -343,6 +349,7 @@ impl Evaluator {
                 baseline: None,
                 threshold: None,
                 why: String::new(),
+                why_without_money: None,
                 dashboard_path: String::new(),
                 timing: rule.timing,
             });
@@ -353,6 +360,7 @@ impl Evaluator {
             alert.baseline = obs.baseline.clone();
             alert.threshold = obs.threshold.clone();
             alert.why = obs.why.clone();
+            alert.why_without_money = obs.why_without_money.clone();
             alert.dashboard_path = obs.dashboard_path.clone();
             if alert.is_open() && figures_changed {
                 step.changed.push(alert.clone());
@@ -388,6 +396,7 @@ impl Evaluator {
                             to: Phase::Firing,
                             at: now,
                             note: alert.why.clone(),
+                            note_without_money: alert.why_without_money.clone(),
                         });
                         step.changed.push(alert.clone());
                     }
@@ -411,6 +420,7 @@ impl Evaluator {
                             to: Phase::Resolved,
                             at: now,
                             note: "condition cleared".into(),
+                            note_without_money: None,
                         });
                         if done.last_notified_at.is_some() {
                             due.push((NoticeKind::Resolved, done.clone()));

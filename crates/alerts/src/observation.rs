@@ -6,6 +6,7 @@
 //! numbers behind that, and why in plain words. The state machine never
 //! reads metrics itself, so it is tested with hand-made observations.
 
+use opsdeck_domain::Money;
 use serde::{Deserialize, Serialize};
 
 /// A number with how to show it ("$1,204.50", "7.2 h", "3 units").
@@ -13,6 +14,10 @@ use serde::{Deserialize, Serialize};
 pub struct Figure {
     pub value: f64,
     pub text: String,
+    /// An amount of money: pages and the API show it only to roles that
+    /// may see revenue.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub money: bool,
 }
 
 impl Figure {
@@ -20,6 +25,16 @@ impl Figure {
         Figure {
             value,
             text: text.into(),
+            money: false,
+        }
+    }
+
+    /// An amount of money (`value` in minor units), shown as `money` is.
+    pub fn amount(value: f64, money: Money) -> Self {
+        Figure {
+            value,
+            text: money.display(),
+            money: true,
         }
     }
 
@@ -46,6 +61,10 @@ pub struct Observation {
     pub active: bool,
     /// Why, in the merchant's words, with the numbers.
     pub why: String,
+    /// `why` worded without any amount of money, for roles that may not see
+    /// revenue; `None` when `why` names no amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_without_money: Option<String>,
     /// Where on the dashboard to look, e.g. `/?brand=mavena#orders`.
     pub dashboard_path: String,
 }

@@ -86,17 +86,21 @@ pub fn observe_panels(
                 ));
                 o.threshold = Some(Figure::new(*hours, format!("{hours} h")));
                 let high = b.value.minor > *escalate_value_minor || b.high_value;
+                let high_note = if high {
+                    " High value: tell the ops manager too."
+                } else {
+                    ""
+                };
                 o.why = format!(
-                    "Order {} ({}) unfulfilled for {} h; blocker after {hours} h.{}",
+                    "Order {} ({}) unfulfilled for {} h; blocker after {hours} h.{high_note}",
                     b.order,
                     b.value.display(),
                     b.age_hours,
-                    if high {
-                        " High value: tell the ops manager too."
-                    } else {
-                        ""
-                    }
                 );
+                o.why_without_money = Some(format!(
+                    "Order {} unfulfilled for {} h; blocker after {hours} h.{high_note}",
+                    b.order, b.age_hours,
+                ));
                 out.push(o);
             }
         }

@@ -33,6 +33,7 @@ fn alert(i: usize, subject: &str, why: &str) -> Alert {
         baseline: None,
         threshold: Some(Figure::new(3.0, "&".repeat(3000))),
         why: why.into(),
+        why_without_money: None,
         dashboard_path: "/?brand=mavena&tab=stock#inventory".into(),
         timing: Timing::default(),
     }

@@ -170,7 +170,12 @@ impl AlertService {
                 episode_id: t.episode_id.clone(),
                 at: t.at,
                 kind: t.to.as_str().into(),
-                body: json!({"from": t.from, "to": t.to, "note": t.note}),
+                body: match &t.note_without_money {
+                    Some(plain) => {
+                        json!({"from": t.from, "to": t.to, "note": t.note, "note_without_money": plain})
+                    }
+                    None => json!({"from": t.from, "to": t.to, "note": t.note}),
+                },
             });
         }
         for (episode, silence) in &step.suppressed {

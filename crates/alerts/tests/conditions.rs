@@ -111,6 +111,15 @@ fn revenue_anomaly_compares_the_same_hours_with_a_volume_floor() {
         o.why,
         "Revenue today until 12:00 is $200.00 from 4 orders, 33 % of the usual $600.00 (7-day average for the same hours); alert below 50 %."
     );
+    // Roles without revenue read it without the amounts, and its figures
+    // are marked as money so pages leave them out.
+    assert_eq!(
+        o.why_without_money.as_deref(),
+        Some("Revenue today until 12:00 is 33 % of the usual (7-day average for the same hours) from 4 orders; alert below 50 %.")
+    );
+    for f in [&o.value, &o.baseline, &o.threshold] {
+        assert!(f.as_ref().unwrap().money, "{f:?}");
+    }
     // 5 of 12 (42 %) is below 50 % too, but 12 expected orders give 5 or
     // fewer one day in 50 (P = 0.020): the pulse's evidence rule says too
     // early to tell, and so does the alert (issue 10.B6).
@@ -126,6 +135,10 @@ fn revenue_anomaly_compares_the_same_hours_with_a_volume_floor() {
         o.why.contains("(probability 0.020; alert under 0.01)"),
         "{}",
         o.why
+    );
+    assert_eq!(
+        o.why_without_money.as_deref(),
+        Some("Too early to tell: revenue today until 12:00 is 42 % of the usual from 5 orders, which a baseline of 12.0 orders gives by chance (probability 0.020; alert under 0.01).")
     );
     // 6 of 12 is exactly 50 %: not below.
     let ok = inputs(week_of_orders(12, 5_000, 6), always.clone());
@@ -553,6 +566,13 @@ fn panel_rules_read_the_dashboard_panels() {
             .all(|o| o.active && o.subject == "order:#1001"),
         "{blockers:?}"
     );
+    // The order's value is in the reason, and only there.
+    for o in &blockers {
+        let plain = o.why_without_money.as_deref().unwrap_or_default();
+        assert!(o.why.contains('$'), "{}", o.why);
+        assert!(plain.starts_with("Order #1001 unfulfilled for"), "{plain}");
+        assert!(!plain.contains('$'), "{plain}");
+    }
 }
 
 /// 03:00 in New York, a baseline of 2/7 of an order by then (two $40

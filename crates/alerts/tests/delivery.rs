@@ -123,6 +123,7 @@ fn inventory(subject: &str, active: bool) -> Observation {
         threshold: Some(Figure::new(3.0, "≤ 3 units")),
         active,
         why: "\"Tom & Jerry <XL>\" has 2 units left; critical at 3 & below".into(),
+        why_without_money: None,
         dashboard_path: "/?brand=mavena#inventory".into(),
     }
 }
@@ -137,6 +138,7 @@ fn zero_orders(active: bool) -> Observation {
         threshold: Some(Figure::new(6.0, "6 h")),
         active,
         why: "No order since 09:00".into(),
+        why_without_money: None,
         dashboard_path: "/?brand=mavena#orders".into(),
     }
 }

@@ -46,6 +46,7 @@ fn obs(rule: &str, brand: &str, subject: &str, active: bool) -> Observation {
         threshold: Some(Figure::new(6.0, "6 h")),
         active,
         why: "No order for 6 h".into(),
+        why_without_money: None,
         dashboard_path: "/?brand=mavena".into(),
     }
 }

@@ -52,6 +52,7 @@ fn zero_orders(brand: &str) -> Observation {
         threshold: None,
         active: true,
         why: format!("{brand}: no order for 6 h"),
+        why_without_money: None,
         dashboard_path: "/".into(),
     }
 }

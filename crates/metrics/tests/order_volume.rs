@@ -268,7 +268,9 @@ fn yen_brand_sums_whole_yen_in_its_own_zone() {
     assert_eq!(today.gross_revenue, Money::new(3_001, Currency::JPY));
     // 3001 / 3 = 1000.33 → ¥1,000 (no fractional yen).
     assert_eq!(today.aov, Some(Money::new(1_000, Currency::JPY)));
-    let json = serde_json::to_value(today).unwrap();
+    // As a role that may see revenue reads it (elsewhere amounts are null).
+    let json =
+        opsdeck_metrics::money_json::with_shown(true, || serde_json::to_value(today)).unwrap();
     assert_eq!(
         json["gross_revenue"],
         serde_json::json!({"minor": 3001, "currency": "JPY", "display": "¥3,001"})

@@ -1,19 +1,21 @@
 //! The stylesheet, embedded so the binary is self-contained. It is small and
 //! not fingerprinted, so it is cached only briefly.
 
-use crate::AppState;
+use crate::auth::rules::{Access, Routes};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 
 const APP_CSS: &str = include_str!("../static/app.css");
 const LIVE_JS: &str = include_str!("../static/live.js");
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/static/app.css", get(app_css))
-        .route("/static/live.js", get(live_js))
+/// Public: the login page needs them. `/favicon.ico` is declared so a
+/// browser asking for it unasked gets a 404, not a redirect to `/login`
+/// that would reset the login form's CSRF cookie under the person typing.
+pub(crate) fn router() -> Routes {
+    Routes::new()
+        .get("/static/app.css", Access::Public, app_css)
+        .get("/static/live.js", Access::Public, live_js)
+        .get("/favicon.ico", Access::Public, crate::error::not_found)
 }
 
 async fn app_css() -> impl IntoResponse {

@@ -3,17 +3,17 @@
 //! healthy instances killed) and names the backend so an operator can see
 //! which one an instance runs on.
 
+use crate::auth::rules::{Access, Routes};
 use crate::params::{NoParams, Params};
 use crate::{AppState, Error};
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use opsdeck_domain::Timestamp;
 use opsdeck_store::Backend;
 use serde::Serialize;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+pub(crate) fn router() -> Routes {
+    Routes::new().get("/healthz", Access::Public, healthz)
 }
 
 #[derive(Serialize)]

@@ -29,7 +29,10 @@
 //! - `health`: `GET /healthz`.
 //! - `assets`: the stylesheet, embedded.
 //! - [`auth`]: users' sessions, the permission matrix, login and logout,
-//!   CSRF checks, login rate limiting.
+//!   CSRF checks, login rate limiting; `auth::rules`, the `Routes` every
+//!   module builds its router with, each route declaring who may use it.
+//!   Amounts of money render only for roles with revenue permission (the
+//!   guard scopes each request, see `opsdeck_metrics::money_json`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`]: helpers for tests in other crates (users, sessions, login).
@@ -160,18 +163,13 @@ pub struct SourceInfo {
 /// The whole application: every route, the security headers, a request
 /// timeout and request tracing.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .merge(pages::router())
-        .merge(sse::router())
-        .merge(api::router())
-        .merge(auth::router())
-        .merge(audit::router())
-        .merge(webhooks::router())
-        .merge(health::router())
-        .merge(assets::router())
+    let routes = routes()
+        .into_router()
         .fallback(error::not_found)
         // Session, permission and CSRF checks for every route but the
-        // public ones (login, health, static files, ingest, webhooks).
+        // public ones (login, health, static files, ingest, webhooks). A
+        // router layer runs after routing, so the guard sees the matched
+        // route and looks up what it declared.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard::layer,
@@ -187,6 +185,20 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http());
     security::with_headers(routes).with_state(state)
+}
+
+/// Every route of the application, each with the access it declared
+/// (see [`auth::rules`]): the router serves these and the guard and the
+/// nav read their declarations.
+pub(crate) fn routes() -> auth::rules::Routes {
+    pages::router()
+        .merge(sse::router())
+        .merge(api::router())
+        .merge(auth::router())
+        .merge(audit::router())
+        .merge(webhooks::router())
+        .merge(health::router())
+        .merge(assets::router())
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then

@@ -3,10 +3,10 @@
 //! The guard runs each handler inside [`for_role`], so the role is known
 //! wherever a page renders (handlers need not pass it); the base template
 //! calls `nav_links()`. Whether a link shows is decided by the same route
-//! table the guard enforces ([`rules::rule`]), so a link cannot promise a
-//! page that answers 403.
+//! declarations the guard enforces ([`crate::auth::rules`]), so a link
+//! cannot promise a page that answers 403.
 
-use crate::auth::rules::{rule, Rule};
+use crate::auth::rules::{table, Access};
 use crate::auth::{allows, Role};
 use axum::http::Method;
 use serde::Serialize;
@@ -49,9 +49,10 @@ pub(crate) fn for_role_sync<R>(role: Role, work: impl FnOnce() -> R) -> R {
 }
 
 fn may_open(role: Role, href: &str) -> bool {
-    match rule(&Method::GET, href) {
-        Rule::Public => true,
-        Rule::Require(p) => allows(role, p),
+    match table().declared(&Method::GET, href) {
+        Some(Access::Public) => true,
+        Some(Access::Require(p)) => allows(role, p),
+        None => false,
     }
 }
 

@@ -11,13 +11,12 @@
 //! `Retry-After`, so one stolen or scripted session cannot hold thousands
 //! of connections. A stream gives its place back when it closes.
 
-use crate::auth::CurrentUser;
+use crate::auth::rules::Routes;
+use crate::auth::{CurrentUser, Permission};
 use crate::{AppState, Error};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use futures::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
 use std::time::Duration;
@@ -25,8 +24,8 @@ use std::time::Duration;
 /// How often the stream checks the projection's sequence.
 const POLL: Duration = Duration::from_secs(1);
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/events", get(events))
+pub(crate) fn router() -> Routes {
+    Routes::new().get("/events", Permission::ViewDashboard, events)
 }
 
 fn sequence(state: &AppState) -> u64 {

@@ -11,8 +11,23 @@ use opsdeck_store::{AuditEntry, NewUser, Store};
 use std::sync::Arc;
 
 pub use crate::auth::guard::{CSRF_FIELD, CSRF_HEADER};
+pub use crate::auth::rules::{Access, Declared};
 pub use crate::auth::SESSION_COOKIE;
 pub use crate::security::{CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY, REFERRER_POLICY};
+
+/// Every route of the application with the access it declared, as the
+/// router serves them: for tests that walk every route.
+pub fn declared_routes() -> Vec<Declared> {
+    crate::auth::rules::table().all().to_vec()
+}
+
+/// The dashboard's tiles, by the name `/fragments/{tile}` takes.
+pub fn tile_names() -> Vec<&'static str> {
+    crate::pages::tiles::TILES
+        .iter()
+        .map(|(name, _)| *name)
+        .collect()
+}
 
 /// Default security settings with a fast (insecure) password hasher.
 pub fn auth_for_tests() -> Arc<Auth> {

@@ -1,12 +1,21 @@
 //! The words, arrows and local times the dashboard shows. Pure functions of
 //! already computed metrics, kept apart from the handler so the wording is
 //! tested without HTTP.
+//!
+//! # Money
+//! An amount in a view model is a [`Guarded`] value, never a plain string: it renders only where the request's
+//! role may see revenue (the guard sets that for the whole request, see
+//! `opsdeck_metrics::money_json`), and as `null` / nothing elsewhere.
+//! Alerts are stored with their amounts; [`alert_body_as_shown`] gives the
+//! stored text to each role as it may read it.
 
 use crate::cards::BrandCards;
 use jiff::tz::TimeZone;
 use opsdeck_domain::{Money, Timestamp};
+use opsdeck_metrics::money_json::{shown, Guarded};
 use opsdeck_metrics::{Freshness, PeriodVolume};
 use serde::Serialize;
+use serde_json::Value;
 
 /// Shown where a value does not exist (no AOV, no prior to compare with):
 /// a dash, never a misleading 0.
@@ -37,6 +46,16 @@ pub(crate) struct PeriodCard {
     pub label: &'static str,
     pub orders: String,
     pub orders_delta: Delta,
+    /// Absent for roles that may not see revenue.
+    pub revenue: Guarded<RevenueFigures>,
+    /// What the card could not sum, e.g. "1 order left out: currency EUR,
+    /// brand currency USD"; empty when it summed everything.
+    pub left_out: Vec<String>,
+}
+
+/// The money half of a period card.
+#[derive(Debug, Serialize)]
+pub(crate) struct RevenueFigures {
     pub gross_revenue: String,
     /// The revenue sum is beyond the largest amount: `gross_revenue` is
     /// that bound, shown as "≥" with a note, never a wrapped figure.
@@ -44,9 +63,6 @@ pub(crate) struct PeriodCard {
     pub revenue_delta: Delta,
     pub aov: String,
     pub aov_delta: Delta,
-    /// What the card could not sum, e.g. "1 order left out: currency EUR,
-    /// brand currency USD"; empty when it summed everything.
-    pub left_out: Vec<String>,
 }
 
 /// A change against the prior period, e.g. "↑ 12 % vs yesterday".
@@ -99,19 +115,21 @@ impl PeriodCard {
             label: card.period.label(),
             orders: count(card.orders),
             orders_delta: delta(card.orders_delta, prior, &count(card.prior_orders)),
-            gross_revenue: if card.revenue_beyond_range {
-                format!("≥ {}", card.gross_revenue.display())
-            } else {
-                card.gross_revenue.display()
-            },
-            revenue_beyond_range: card.revenue_beyond_range,
-            revenue_delta: delta(
-                card.revenue_delta,
-                prior,
-                &card.prior_gross_revenue.display(),
-            ),
-            aov: money_or_dash(card.aov),
-            aov_delta: delta(card.aov_delta, prior, &money_or_dash(card.prior_aov)),
+            revenue: Guarded(RevenueFigures {
+                gross_revenue: if card.revenue_beyond_range {
+                    format!("≥ {}", card.gross_revenue.display())
+                } else {
+                    card.gross_revenue.display()
+                },
+                revenue_beyond_range: card.revenue_beyond_range,
+                revenue_delta: delta(
+                    card.revenue_delta,
+                    prior,
+                    &card.prior_gross_revenue.display(),
+                ),
+                aov: money_or_dash(card.aov),
+                aov_delta: delta(card.aov_delta, prior, &money_or_dash(card.prior_aov)),
+            }),
             left_out: card.left_out.iter().map(|l| l.to_string()).collect(),
         }
     }
@@ -162,6 +180,86 @@ pub(crate) fn count(n: u64) -> String {
 
 fn money_or_dash(m: Option<Money>) -> String {
     m.map_or_else(|| NO_VALUE.to_string(), |m| m.display())
+}
+
+/// Shown instead of a stored alert text that names an amount when the
+/// viewer may not see money and the text has no wording without it (alerts
+/// stored before amounts were kept apart).
+pub(crate) const AMOUNT_HIDDEN: &str =
+    "Details name an amount of money, which your role does not show.";
+
+/// An alert's stored body (an episode's or an event's) as the viewer may
+/// read it: unchanged where money is shown; elsewhere each text in its
+/// wording without money and each figure that is an amount left out.
+pub(crate) fn alert_body_as_shown(body: &Value) -> Value {
+    let mut body = body.clone();
+    let Some(fields) = body.as_object_mut() else {
+        return body;
+    };
+    let money_shown = shown();
+    for key in ["why", "note"] {
+        let plain_key = format!("{key}_without_money");
+        let plain = fields.remove(&plain_key);
+        if money_shown {
+            continue;
+        }
+        let Some(text) = fields.get(key).and_then(Value::as_str) else {
+            continue;
+        };
+        let text = match plain.as_ref().and_then(Value::as_str) {
+            Some(plain) => plain.to_string(),
+            None if mentions_amount(text) => AMOUNT_HIDDEN.to_string(),
+            None => continue,
+        };
+        fields.insert(key.to_string(), Value::String(text));
+    }
+    for key in ["value", "baseline", "threshold"] {
+        let Some(figure) = fields.get_mut(key) else {
+            continue;
+        };
+        let is_amount = figure.get("money").and_then(Value::as_bool) == Some(true)
+            || figure
+                .get("text")
+                .and_then(Value::as_str)
+                .is_some_and(mentions_amount);
+        if let Some(f) = figure.as_object_mut() {
+            f.remove("money");
+        }
+        if is_amount && !money_shown {
+            *figure = Value::Null;
+        }
+    }
+    body
+}
+
+/// An alert's reason (`why`) as the viewer may read it.
+pub(crate) fn alert_why(body: &Value) -> String {
+    alert_body_as_shown(body)
+        .get("why")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Whether `text` holds an amount as [`Money::display`] writes one: a
+/// currency symbol before a digit ("$412.00", "-€3"), or a number followed
+/// by a three-letter code ("1,500 KWD").
+pub(crate) fn mentions_amount(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    chars.iter().enumerate().any(|(i, c)| {
+        let next_is_digit = |at: usize| chars.get(at).is_some_and(char::is_ascii_digit);
+        match c {
+            '$' | '€' | '£' | '¥' => next_is_digit(i + 1),
+            c if c.is_ascii_digit() => {
+                let code = chars.get(i + 2..i + 5).unwrap_or(&[]);
+                chars.get(i + 1) == Some(&' ')
+                    && code.len() == 3
+                    && code.iter().all(char::is_ascii_uppercase)
+                    && !chars.get(i + 5).is_some_and(|c| c.is_alphanumeric())
+            }
+            _ => false,
+        }
+    })
 }
 
 /// How long ago, coarsely: "just now", "2 min ago", "3 h ago", "5 d ago".
@@ -306,5 +404,96 @@ mod tests {
             "last sync failed: HTTP 401 from Shopify (14:04 EDT)"
         );
         assert_eq!(line.state, "failing");
+    }
+
+    fn card() -> PeriodCard {
+        use opsdeck_domain::Currency;
+        let usd = |c| Money::new(c, Currency::USD);
+        PeriodCard {
+            label: "Today",
+            orders: count(2),
+            orders_delta: delta(Some(1.0), "yesterday", "1"),
+            revenue: Guarded(RevenueFigures {
+                gross_revenue: usd(41_234).display(),
+                revenue_beyond_range: false,
+                revenue_delta: delta(Some(4.15), "yesterday", &usd(8_000).display()),
+                aov: money_or_dash(Some(usd(20_617))),
+                aov_delta: delta(Some(1.58), "yesterday", &usd(8_000).display()),
+            }),
+            left_out: vec![],
+        }
+    }
+
+    #[test]
+    fn a_period_cards_revenue_renders_only_where_money_is_shown() {
+        use opsdeck_metrics::money_json::with_shown;
+        let card = card();
+        let hidden = serde_json::to_string(&card).unwrap();
+        assert!(!hidden.contains("412.34"), "{hidden}");
+        assert!(!hidden.contains("80.00"), "{hidden}");
+        assert!(hidden.contains(r#""revenue":null"#), "{hidden}");
+        let shown = with_shown(true, || serde_json::to_string(&card)).unwrap();
+        assert!(shown.contains(r#""gross_revenue":"$412.34""#), "{shown}");
+        assert!(shown.contains("yesterday: $80.00"), "{shown}");
+    }
+
+    #[test]
+    fn alert_texts_lose_their_amounts_where_money_is_not_shown() {
+        use opsdeck_metrics::money_json::with_shown;
+        use serde_json::json;
+        let body = json!({
+            "why": "Order #1234 ($412.34) unfulfilled for 30 h",
+            "why_without_money": "Order #1234 unfulfilled for 30 h",
+            "value": {"value": 41234.0, "text": "$412.34", "money": true},
+            "threshold": {"value": 24.0, "text": "24 h"},
+        });
+        assert_eq!(
+            alert_body_as_shown(&body),
+            json!({
+                "why": "Order #1234 unfulfilled for 30 h",
+                "value": null,
+                "threshold": {"value": 24.0, "text": "24 h"},
+            })
+        );
+        assert_eq!(
+            with_shown(true, || alert_body_as_shown(&body)),
+            json!({
+                "why": "Order #1234 ($412.34) unfulfilled for 30 h",
+                "value": {"value": 41234.0, "text": "$412.34"},
+                "threshold": {"value": 24.0, "text": "24 h"},
+            })
+        );
+        // Stored before amounts were kept apart: the text goes, not the amount.
+        let old = json!({"why": "Revenue is 1,500 KWD", "value": {"value": 1.0, "text": "¥1,500"}});
+        assert_eq!(
+            alert_body_as_shown(&old),
+            json!({"why": AMOUNT_HIDDEN, "value": null})
+        );
+        let plain = json!({"note": "condition cleared", "why": "3 units left of MAV-30"});
+        assert_eq!(alert_body_as_shown(&plain), plain);
+    }
+
+    #[test]
+    fn amounts_are_recognised_as_money_displays_them() {
+        for text in [
+            "$412.34",
+            "is -€3.00 now",
+            "£1",
+            "¥1,500",
+            "1,500.000 KWD.",
+            "12 CHF",
+        ] {
+            assert!(mentions_amount(text), "{text}");
+        }
+        for text in [
+            "3 units",
+            "MAV-30 has 2 left",
+            "12 SKUs",
+            "$ sign",
+            "24 h",
+            "5 USDC",
+        ] {
+            assert!(!mentions_amount(text), "{text}");
+        }
     }
 }

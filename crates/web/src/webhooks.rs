@@ -34,13 +34,14 @@ mod gorgias;
 
 pub use gorgias::GorgiasIntake;
 
+use crate::auth::rules::{Access, Routes};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use opsdeck_domain::{bounds, Secret, SourceId};
@@ -261,10 +262,14 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+/// Public: the HMAC signature (Shopify) or shared secret (Gorgias) is the
+/// credential, checked by each handler.
+pub(crate) fn router() -> Routes {
+    Routes::new()
         .route(
             "/webhooks/shopify",
+            Method::POST,
+            Access::Public,
             post(receive).layer(DefaultBodyLimit::max(MAX_BODY)),
         )
         .merge(gorgias::router())

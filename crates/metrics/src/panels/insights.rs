@@ -14,9 +14,35 @@ use std::collections::BTreeMap;
 pub struct Insight {
     pub brand: String,
     pub finding: String,
-    pub numbers: BTreeMap<&'static str, f64>,
+    pub numbers: BTreeMap<&'static str, Number>,
     pub recommendation: String,
     pub score: f64,
+}
+
+/// One number behind a finding. An amount of money (in minor units) is
+/// `null` in JSON for roles that may not see money (see
+/// [`crate::money_json`]); any other number shows to everyone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    Plain(f64),
+    Minor(f64),
+}
+
+impl Number {
+    pub fn value(self) -> f64 {
+        match self {
+            Number::Plain(v) | Number::Minor(v) => v,
+        }
+    }
+}
+
+impl Serialize for Number {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Number::Plain(v) => v.serialize(s),
+            Number::Minor(v) => crate::money_json::Guarded(v).serialize(s),
+        }
+    }
 }
 
 /// The computed panels of one brand that insights read.
@@ -50,7 +76,7 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
     let mut out = vec![];
     for n in brands {
         let mut push =
-            |finding: String, numbers: Vec<(&'static str, f64)>, rec: String, score: f64| {
+            |finding: String, numbers: Vec<(&'static str, Number)>, rec: String, score: f64| {
                 out.push(Insight {
                     brand: n.brand.to_string(),
                     finding,
@@ -85,9 +111,9 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
                 push(
                     finding,
                     vec![
-                        ("tickets", issues.tickets as f64),
-                        ("group_tickets", top.tickets as f64),
-                        ("share", top.share),
+                        ("tickets", Number::Plain(issues.tickets as f64)),
+                        ("group_tickets", Number::Plain(top.tickets as f64)),
+                        ("share", Number::Plain(top.share)),
                     ],
                     advice(&top.name).to_string(),
                     2.0 * top.share,
@@ -110,11 +136,17 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
                     pct(v.abs())
                 ),
                 vec![
-                    ("variance", v),
-                    ("baseline_revenue_minor", p.baseline_revenue_minor),
-                    ("revenue_minor", p.revenue_today.minor as f64),
-                    ("baseline_orders", p.baseline_orders),
-                    ("p_value", p.revenue_evidence.map_or(1.0, |e| e.p_value)),
+                    ("variance", Number::Plain(v)),
+                    (
+                        "baseline_revenue_minor",
+                        Number::Minor(p.baseline_revenue_minor),
+                    ),
+                    ("revenue_minor", Number::Minor(p.revenue_today.minor as f64)),
+                    ("baseline_orders", Number::Plain(p.baseline_orders)),
+                    (
+                        "p_value",
+                        Number::Plain(p.revenue_evidence.map_or(1.0, |e| e.p_value)),
+                    ),
                 ],
                 rec.into(),
                 3.0 * v.abs(),
@@ -132,9 +164,9 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
                     n.brand, s.sku, cover, s.velocity_per_week
                 ),
                 vec![
-                    ("days_of_cover", cover),
-                    ("velocity_per_week", s.velocity_per_week),
-                    ("stock", s.stock.unwrap_or(0) as f64),
+                    ("days_of_cover", Number::Plain(cover)),
+                    ("velocity_per_week", Number::Plain(s.velocity_per_week)),
+                    ("stock", Number::Plain(s.stock.unwrap_or(0) as f64)),
                 ],
                 "reorder or pause ads for this SKU".into(),
                 2.5 + (3.0 - cover).max(0.0) / 3.0,
@@ -152,8 +184,8 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
                     age_words(oldest)
                 ),
                 vec![
-                    ("stale_orders", f.stale_count as f64),
-                    ("oldest_hours", oldest as f64),
+                    ("stale_orders", Number::Plain(f.stale_count as f64)),
+                    ("oldest_hours", Number::Plain(oldest as f64)),
                 ],
                 "ship or contact these customers before they write in".into(),
                 2.0 + (f.stale_count as f64).ln_1p() / 3.0,
@@ -175,8 +207,8 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
                         n.brand
                     ),
                     vec![
-                        ("on_time_rate", worst.1),
-                        ("delivered", worst.0.delivered as f64),
+                        ("on_time_rate", Number::Plain(worst.1)),
+                        ("delivered", Number::Plain(worst.0.delivered as f64)),
                     ],
                     "raise it with the carrier or move volume to a faster one".into(),
                     1.5 + (0.8 - worst.1),
@@ -190,7 +222,10 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
                     "{} CSAT over 7 days is {:.2} from {} surveys",
                     n.brand, m, c.surveys
                 ),
-                vec![("csat", m), ("surveys", c.surveys as f64)],
+                vec![
+                    ("csat", Number::Plain(m)),
+                    ("surveys", Number::Plain(c.surveys as f64)),
+                ],
                 "read the low-scored conversations and follow up".into(),
                 2.0 + (3.0 - m),
             );
@@ -204,9 +239,9 @@ pub fn insights(brands: &[BrandNumbers<'_>]) -> Vec<Insight> {
                     n.brand
                 ),
                 vec![
-                    ("inquiry_rate", r),
-                    ("inquiries", w.inquiries as f64),
-                    ("repeat_rate", w.repeat_rate.unwrap_or(0.0)),
+                    ("inquiry_rate", Number::Plain(r)),
+                    ("inquiries", Number::Plain(w.inquiries as f64)),
+                    ("repeat_rate", Number::Plain(w.repeat_rate.unwrap_or(0.0))),
                 ],
                 "send shipping updates proactively".into(),
                 1.0 + r * 5.0,

@@ -23,6 +23,7 @@
 mod app;
 mod operator;
 mod scenarios;
+mod viewer;
 mod webdriver;
 
 use app::TestApp;
@@ -77,6 +78,39 @@ async fn dashboard_in_a_real_browser() {
         problems.is_empty(),
         "problems found in the browser:\n- {}",
         problems.join("\n- ")
+    );
+}
+
+/// A viewer may not see revenue: its dashboard, as the browser holds it
+/// (every tile, attribute and hidden element), carries no currency amount,
+/// while the admin's dashboard of the same shops does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewers_dashboard_carries_no_currency_amount() {
+    if let Some(why) = missing_browser() {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set and the browser is missing: {why}");
+        }
+        eprintln!("browser tests skipped: {why}");
+        return;
+    }
+    let app = TestApp::start(0.2, "viewer").await;
+    let admin_html = app.get("/").await.text().await.unwrap();
+    assert!(
+        !viewer::amounts_in(&admin_html).is_empty(),
+        "the admin's dashboard shows amounts, so the search finds them"
+    );
+    let browser = Browser::start().await;
+    let html = viewer::viewer_dashboard_html(&app, &browser).await;
+    browser
+        .screenshot(&screenshot_dir().join("viewer-dashboard.png"))
+        .await;
+    drop(browser);
+    app.stop().await;
+    assert!(html.contains("Orders"), "the viewer sees the order counts");
+    let found = viewer::amounts_in(&html);
+    assert!(
+        found.is_empty(),
+        "the viewer's dashboard shows money: {found:#?}"
     );
 }
 

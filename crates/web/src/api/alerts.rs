@@ -20,7 +20,7 @@
 //! client address, never a name the caller typed.
 
 use super::ApiRoute;
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Permission};
 use crate::params::Params;
 use crate::{AppState, Error};
 use axum::body::Bytes;
@@ -45,51 +45,61 @@ pub(super) fn routes() -> Vec<ApiRoute> {
         ApiRoute {
             path: "/api/v1/alerts",
             method: "get",
+            access: Permission::ViewDashboard.into(),
             handler: get(list),
         },
         ApiRoute {
             path: "/api/v1/alerts/urgent",
             method: "get",
+            access: Permission::ViewDashboard.into(),
             handler: get(urgent),
         },
         ApiRoute {
             path: "/api/v1/alerts/groups",
             method: "get",
+            access: Permission::ViewDashboard.into(),
             handler: get(list_groups),
         },
         ApiRoute {
             path: "/api/v1/alerts/groups/ack",
             method: "post",
+            access: Permission::ActOnAlerts.into(),
             handler: post(ack_group),
         },
         ApiRoute {
             path: "/api/v1/alerts/silences",
             method: "get",
+            access: Permission::ViewDashboard.into(),
             handler: get(list_silences),
         },
         ApiRoute {
             path: "/api/v1/alerts/silences",
             method: "post",
+            access: Permission::ActOnAlerts.into(),
             handler: post(create_silence),
         },
         ApiRoute {
             path: "/api/v1/alerts/silences/{id}/end",
             method: "post",
+            access: Permission::ActOnAlerts.into(),
             handler: post(end_silence),
         },
         ApiRoute {
             path: "/api/v1/alerts/{id}",
             method: "get",
+            access: Permission::ViewDashboard.into(),
             handler: get(one),
         },
         ApiRoute {
             path: "/api/v1/alerts/{id}/ack",
             method: "post",
+            access: Permission::ActOnAlerts.into(),
             handler: post(ack),
         },
         ApiRoute {
             path: "/api/v1/alerts/{id}/resolve",
             method: "post",
+            access: Permission::ActOnAlerts.into(),
             handler: post(resolve),
         },
     ]
@@ -121,7 +131,9 @@ struct Episode {
 
 impl From<EpisodeRow> for Episode {
     fn from(r: EpisodeRow) -> Self {
-        let b = |k: &str| r.body.get(k).cloned().unwrap_or(Value::Null);
+        // Amounts only for roles that may see money.
+        let body = crate::view::alert_body_as_shown(&r.body);
+        let b = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
         Episode {
             subject: b("subject"),
             rule_name: b("rule_name"),
@@ -384,7 +396,13 @@ async fn one(
     let sent = state.store.outbox_list(Some(&id), 100).await?;
     Ok(Json(EpisodeDetail {
         alert: row.into(),
-        events,
+        events: events
+            .into_iter()
+            .map(|mut e| {
+                e.body = crate::view::alert_body_as_shown(&e.body);
+                e
+            })
+            .collect(),
         notifications: sent.into_iter().map(Notification::from).collect(),
     }))
 }

@@ -14,6 +14,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/brands",
         method: "get",
+        access: crate::auth::Permission::ViewDashboard.into(),
         handler: get(list_brands),
     }
 }

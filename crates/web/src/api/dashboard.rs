@@ -21,6 +21,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/dashboard",
         method: "get",
+        access: crate::auth::Permission::ViewRevenue.into(),
         handler: get(handler),
     }
 }

@@ -2,7 +2,6 @@
 
 use super::panel_query::{only, projection, BrandQuery, PanelResponse};
 use super::ApiRoute;
-use crate::auth::{CurrentUser, Permission};
 use crate::params::Params;
 use crate::{AppState, Error};
 use axum::extract::State;
@@ -14,46 +13,27 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/fulfillment",
         method: "get",
+        access: crate::auth::Permission::ViewDashboard.into(),
         handler: get(handler),
     }
 }
 
-/// The revenue split (recurring vs one-time) is money: roles without
-/// revenue get the pipeline without it.
-const REVENUE_FIELDS: [&str; 2] = ["recurring_revenue", "one_time_revenue"];
-
+/// The revenue split (recurring vs one-time) is money: `null` for roles
+/// without revenue (see `opsdeck_metrics::money_json`).
 async fn handler(
     State(state): State<AppState>,
-    user: CurrentUser,
     Params(query): Params<BrandQuery>,
-) -> Result<Json<serde_json::Value>, Error> {
+) -> Result<Json<PanelResponse<panels::fulfillment::Fulfillment>>, Error> {
     let now = state.now();
     let p = projection(&state);
     let only = only(&state, &p, query.brand.as_deref())?;
     let brands = per_brand(&p, only, |b, _| {
         panels::fulfillment::fulfillment(&p, b, now)
     });
-    let response = PanelResponse {
+    Ok(Json(PanelResponse {
         generated_at: now,
         range: None,
         brands,
         views: vec![],
-    };
-    // Plain structs with string keys: serializing cannot fail.
-    let mut json = serde_json::to_value(&response).expect("panel serializes to JSON");
-    if !user.can(Permission::ViewRevenue) {
-        without_revenue(&mut json);
-    }
-    Ok(Json(json))
-}
-
-fn without_revenue(json: &mut serde_json::Value) {
-    let Some(brands) = json.get_mut("brands").and_then(|b| b.as_array_mut()) else {
-        return;
-    };
-    for brand in brands.iter_mut().filter_map(|b| b.as_object_mut()) {
-        for field in REVENUE_FIELDS {
-            brand.remove(field);
-        }
-    }
+    }))
 }

@@ -17,6 +17,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/insights",
         method: "get",
+        access: crate::auth::Permission::ViewDashboard.into(),
         handler: get(handler),
     }
 }

@@ -21,6 +21,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/inventory",
         method: "get",
+        access: crate::auth::Permission::ViewDashboard.into(),
         handler: get(handler),
     }
 }

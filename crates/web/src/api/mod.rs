@@ -27,9 +27,10 @@ mod top_issues;
 mod urgent;
 mod wismo;
 
+use crate::auth::rules::{Access, Routes};
 use crate::AppState;
+use axum::http::Method;
 use axum::routing::MethodRouter;
-use axum::Router;
 
 pub(crate) use brands::BrandSummary;
 
@@ -37,9 +38,10 @@ pub(crate) use brands::BrandSummary;
 /// handler.
 pub(crate) struct ApiRoute {
     pub path: &'static str,
-    // Read by the OpenAPI coverage test; the handler already knows its method.
-    #[cfg_attr(not(test), allow(dead_code))]
+    // The declaration's method, and what the OpenAPI coverage test checks.
     pub method: &'static str,
+    /// Who may call it (see [`crate::auth::rules`]).
+    pub access: Access,
     pub handler: MethodRouter<AppState>,
 }
 
@@ -76,8 +78,10 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
     routes
 }
 
-pub(crate) fn router() -> Router<AppState> {
-    routes()
-        .into_iter()
-        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+pub(crate) fn router() -> Routes {
+    routes().into_iter().fold(Routes::new(), |routes, r| {
+        let method = Method::from_bytes(r.method.to_ascii_uppercase().as_bytes())
+            .expect("API routes name HTTP methods");
+        routes.route(r.path, method, r.access, r.handler)
+    })
 }

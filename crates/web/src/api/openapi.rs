@@ -6,6 +6,7 @@
 //! [`super::routes`] must be described.
 
 use super::ApiRoute;
+use crate::auth::rules::Access;
 use crate::params::{NoParams, Params};
 use crate::Error;
 use axum::http::header;
@@ -19,6 +20,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/openapi.json",
         method: "get",
+        access: Access::Public,
         handler: get(openapi_document),
     }
 }

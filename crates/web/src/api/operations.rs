@@ -15,6 +15,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/operations",
         method: "get",
+        access: crate::auth::Permission::ViewDashboard.into(),
         handler: get(handler),
     }
 }

@@ -16,6 +16,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/order-volume",
         method: "get",
+        access: crate::auth::Permission::ViewRevenue.into(),
         handler: get(order_volume),
     }
 }

@@ -13,6 +13,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/pulse",
         method: "get",
+        access: crate::auth::Permission::ViewRevenue.into(),
         handler: get(handler),
     }
 }

@@ -18,6 +18,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/sales",
         method: "get",
+        access: crate::auth::Permission::ViewRevenue.into(),
         handler: get(handler),
     }
 }

@@ -24,6 +24,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/sources",
         method: "get",
+        access: crate::auth::Permission::ViewDashboard.into(),
         handler: get(list_sources),
     }
 }

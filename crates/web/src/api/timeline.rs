@@ -18,6 +18,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/orders/{source}/{external_id}/timeline",
         method: "get",
+        access: crate::auth::Permission::ViewDashboard.into(),
         handler: get(handler),
     }
 }

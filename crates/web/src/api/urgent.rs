@@ -25,6 +25,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/urgent-tickets",
         method: "get",
+        access: crate::auth::Permission::ViewDashboard.into(),
         handler: get(handler),
     }
 }

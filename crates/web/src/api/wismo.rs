@@ -13,6 +13,7 @@ pub(super) fn route() -> ApiRoute {
     ApiRoute {
         path: "/api/v1/wismo",
         method: "get",
+        access: crate::auth::Permission::ViewDashboard.into(),
         handler: get(handler),
     }
 }

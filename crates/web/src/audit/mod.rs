@@ -20,7 +20,6 @@ mod page;
 
 use crate::auth::CurrentUser;
 use crate::{AppState, Error};
-use axum::Router;
 use opsdeck_alerts::actions::Actor;
 use opsdeck_domain::Timestamp;
 use opsdeck_store::{AuditEntry, Store};
@@ -133,7 +132,7 @@ pub async fn prune(
     Ok(n)
 }
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router() -> crate::auth::rules::Routes {
     page::router()
 }
 

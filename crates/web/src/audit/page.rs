@@ -7,7 +7,9 @@
 //! every matching entry, [`CSV_PAGE`] rows per store read, so its memory
 //! does not grow with the log.
 
+use crate::auth::rules::Routes;
 use crate::auth::CurrentUser;
+use crate::auth::Permission;
 use crate::error::PageError;
 use crate::params::Params;
 use crate::{templates, AppState, Error};
@@ -15,8 +17,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use futures::StreamExt;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -31,10 +31,10 @@ const CSV_PAGE: u32 = 1_000;
 /// Characters of one cell the page shows (the CSV has them all).
 const SHOWN_CHARS: usize = 300;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/audit", get(page))
-        .route("/audit.csv", get(csv))
+pub(super) fn router() -> Routes {
+    Routes::new()
+        .get("/audit", Permission::ViewAudit, page)
+        .get("/audit.csv", Permission::ExportAudit, csv)
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]

@@ -1,20 +1,26 @@
 //! The one layer every request passes: session, permission, CSRF.
 //!
+//! It runs after routing, so it knows the matched route and the access
+//! that route declared ([`super::rules`]).
+//!
 //! Order: work out the client (socket or trusted proxy); let public routes
 //! through; find the session (ending it when idle or past its absolute
 //! lifetime, or when its user is disabled); without one, send a browser
 //! asking for a page to `/login?next=…` and answer anything else 401;
 //! refuse what the role may not do (403); for state-changing requests check
 //! the session's CSRF token, from the `X-CSRF-Token` header or the form's
-//! `csrf_token` field (403); then run the handler with a [`CurrentUser`].
+//! `csrf_token` field (403); then run the handler with a [`CurrentUser`],
+//! with the nav set for the role and amounts of money shown only if the
+//! role may see revenue (`opsdeck_metrics::money_json`: every page, JSON
+//! body and export rendered while the handler runs follows it).
 
-use super::rules::{is_unsafe, rule, Rule};
+use super::rules::{is_unsafe, table, Access};
 use super::session::{cookie, id_hash, set_cookie, SESSION_COOKIE};
-use super::{allows, ClientInfo, CurrentUser};
+use super::{allows, ClientInfo, CurrentUser, Permission};
 use crate::error::PageError;
 use crate::{AppState, Error};
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -47,9 +53,17 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
     let client = ClientInfo::of(&parts, &state.auth.config.trusted_proxies);
     parts.extensions.insert(client);
     let path = parts.uri.path().to_string();
-    let needed = match rule(&parts.method, &path) {
-        Rule::Public => return next.run(Request::from_parts(parts, body)).await,
-        Rule::Require(p) => p,
+    let matched = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let needed = match table().access(&parts.method, matched) {
+        // Public routes show no money: none of them has any to show.
+        Access::Public => {
+            let work = next.run(Request::from_parts(parts, body));
+            return opsdeck_metrics::money_json::shown_while(false, work).await;
+        }
+        Access::Require(p) => p,
     };
     let session_id = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
     let session = match &session_id {
@@ -114,8 +128,12 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         csrf_token: session.csrf_token,
         ip: client.ip,
     });
-    // Pages render their nav for this role (see `nav`).
-    crate::nav::for_role(role, next.run(Request::from_parts(parts, body))).await
+    // Pages render their nav for this role (see `nav`), and amounts of
+    // money only for a role that may see revenue.
+    let shows_money = allows(role, Permission::ViewRevenue);
+    let work = next.run(Request::from_parts(parts, body));
+    let work = opsdeck_metrics::money_json::shown_while(shows_money, work);
+    crate::nav::for_role(role, work).await
 }
 
 /// The session behind cookie id `id`, if it is still alive; an expired one

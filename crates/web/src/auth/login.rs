@@ -17,15 +17,16 @@
 //! since their last login.
 
 use super::limiter::{AttackReport, FailureNote, RetryAfter};
+use super::rules::{Access, Routes};
 use super::session::{self, cookie, set_cookie, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::Permission;
 use super::{ClientInfo, CurrentUser};
 use crate::error::PageError;
 use crate::{audit, templates, AppState, Error};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Extension, Form, Router};
+use axum::{Extension, Form};
 use opsdeck_store::{normalize_username, validate_username};
 use serde::Deserialize;
 use serde_json::json;
@@ -39,11 +40,13 @@ const USERNAME_SHOWN: usize = 64;
 pub const LOGIN_REFUSED: &str =
     "Wrong username or password, or too many attempts. Wait a few minutes and try again.";
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(page).post(submit))
-        .route("/logout", get(logout_page).post(logout))
-        .route("/session", get(who_am_i))
+pub(super) fn router() -> Routes {
+    Routes::new()
+        .get("/login", Access::Public, page)
+        .post("/login", Access::Public, submit)
+        .get("/logout", Permission::ViewDashboard, logout_page)
+        .post("/logout", Permission::ViewDashboard, logout)
+        .get("/session", Permission::ViewDashboard, who_am_i)
 }
 
 #[derive(serde::Serialize)]

@@ -26,10 +26,12 @@
 //! | view and export the audit log | ✓ | | | | |
 //! | any other change (settings; writes not listed in `rules`) | ✓ | | | | |
 //!
-//! Revenue: roles without it get **403** on the revenue-bearing JSON
-//! endpoints; pages show them the tiles without money (page handlers ask
-//! [`CurrentUser::can`]). Ops see revenue because the sales pulse they act
-//! on is a revenue signal.
+//! Revenue: roles without it get **403** on the revenue-only routes (which
+//! declare `ViewRevenue`, see [`rules`]); every other route gives them its
+//! answer without amounts: the guard runs each handler with money shown or
+//! hidden by the role (`opsdeck_metrics::money_json`), and amounts in view
+//! models are types that render only where shown. Ops see revenue because
+//! the sales pulse they act on is a revenue signal.
 
 pub(crate) mod client;
 pub(crate) mod guard;
@@ -45,10 +47,8 @@ pub use opsdeck_store::Role;
 pub use password::PasswordHasher;
 pub use session::{SecureCookies, SESSION_COOKIE};
 
-use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::Router;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -197,7 +197,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 }
 
 /// `GET/POST /login`, `POST /logout`.
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router() -> rules::Routes {
     login::router()
 }
 

@@ -1,18 +1,177 @@
-//! Which permission each route needs, in one table, so a route added by
-//! anyone is covered: reads need `ViewDashboard` unless listed, changes
-//! need `ChangeSettings` (admins) unless listed.
+//! Who may use each route, declared where the route is defined.
 //!
-//! Public (no session): the login page, `/favicon.ico`, `/healthz`, static files, the
-//! OpenAPI document, the ingest API (bearer tokens, checked there) and
-//! `/webhooks/*` (HMAC, checked there).
+//! Every router of the application is a [`Routes`], whose only ways to add
+//! a route take the route's [`Access`]: a route without a declaration does
+//! not compile, and a module cannot add one behind the table's back
+//! because [`crate::routes`] merges only `Routes`. The guard looks the
+//! request's matched route (axum's `MatchedPath`) up in the [`RouteTable`]
+//! built from the same declarations, and so does the nav.
+//!
+//! A request that matches no declared method of a route (a 404 or 405 to
+//! be) needs `ViewDashboard` to read and `ChangeSettings` to write, so it
+//! tells an anonymous caller nothing about which paths exist.
+//!
+//! Public (no session): the login page, `/favicon.ico`, `/healthz`, static
+//! files, the OpenAPI document, the ingest API (bearer tokens, checked
+//! there) and `/webhooks/*` (HMAC, checked there).
 
 use super::Permission;
+use crate::AppState;
+use axum::handler::Handler;
 use axum::http::Method;
+use axum::routing::MethodRouter;
+use axum::Router;
+use std::sync::LazyLock;
 
+/// Who may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Rule {
+pub enum Access {
+    /// No session needed (the route checks its own credentials, if any).
     Public,
+    /// A logged-in role with this permission.
     Require(Permission),
+}
+
+impl From<Permission> for Access {
+    fn from(p: Permission) -> Self {
+        Access::Require(p)
+    }
+}
+
+/// One declared route: method, path as routed (`/alerts/{id}`), access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Routes that each declare who may use them; see the module documentation.
+#[derive(Default)]
+pub(crate) struct Routes {
+    /// Handlers by path, methods of one path merged.
+    paths: Vec<(&'static str, MethodRouter<AppState>)>,
+    table: Vec<Declared>,
+}
+
+impl Routes {
+    pub(crate) fn new() -> Self {
+        Routes::default()
+    }
+
+    /// `GET path` (and `HEAD`), open to `access`.
+    pub(crate) fn get<H, T>(self, path: &'static str, access: impl Into<Access>, h: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.route(path, Method::GET, access, axum::routing::get(h))
+    }
+
+    /// `POST path`, open to `access`.
+    pub(crate) fn post<H, T>(self, path: &'static str, access: impl Into<Access>, h: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.route(path, Method::POST, access, axum::routing::post(h))
+    }
+
+    /// `method path` served by `handler` (which may carry layers, e.g. a
+    /// body limit), open to `access`. `handler` must serve `method` only.
+    pub(crate) fn route(
+        mut self,
+        path: &'static str,
+        method: Method,
+        access: impl Into<Access>,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        self.table.push(Declared {
+            method,
+            path,
+            access: access.into(),
+        });
+        match self.paths.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, existing)) => {
+                let merged = std::mem::replace(existing, MethodRouter::new()).merge(handler);
+                *existing = merged;
+            }
+            None => self.paths.push((path, handler)),
+        }
+        self
+    }
+
+    /// Both sets of routes.
+    pub(crate) fn merge(mut self, other: Routes) -> Self {
+        for (path, handler) in other.paths {
+            match self.paths.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, existing)) => {
+                    let merged = std::mem::replace(existing, MethodRouter::new()).merge(handler);
+                    *existing = merged;
+                }
+                None => self.paths.push((path, handler)),
+            }
+        }
+        self.table.extend(other.table);
+        self
+    }
+
+    /// Every declaration, in the order made.
+    pub(crate) fn declared(&self) -> &[Declared] {
+        &self.table
+    }
+
+    /// The axum router serving these routes.
+    pub(crate) fn into_router(self) -> Router<AppState> {
+        self.paths
+            .into_iter()
+            .fold(Router::new(), |router, (path, handler)| {
+                router.route(path, handler)
+            })
+    }
+}
+
+/// Every declaration of the application, looked up by the guard and the nav.
+pub(crate) struct RouteTable(Vec<Declared>);
+
+static TABLE: LazyLock<RouteTable> =
+    LazyLock::new(|| RouteTable(crate::routes().declared().to_vec()));
+
+/// The application's route table.
+pub(crate) fn table() -> &'static RouteTable {
+    &TABLE
+}
+
+impl RouteTable {
+    /// The declared access of `method` on the routed path `path` (`HEAD`
+    /// as `GET`); `None` when that method of that path is not declared.
+    pub(crate) fn declared(&self, method: &Method, path: &str) -> Option<Access> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.0
+            .iter()
+            .find(|d| d.path == path && d.method == method)
+            .map(|d| d.access)
+    }
+
+    /// What a request needs: its route's declaration, or for a path or
+    /// method no route declares, a session (reads) or an admin (writes).
+    pub(crate) fn access(&self, method: &Method, matched: Option<&str>) -> Access {
+        matched
+            .and_then(|path| self.declared(method, path))
+            .unwrap_or(if is_unsafe(method) {
+                Access::Require(Permission::ChangeSettings)
+            } else {
+                Access::Require(Permission::ViewDashboard)
+            })
+    }
+
+    pub(crate) fn all(&self) -> &[Declared] {
+        &self.0
+    }
 }
 
 /// Whether the method changes state (and so needs a CSRF token).
@@ -20,113 +179,69 @@ pub(crate) fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Paths whose JSON carries money: roles without `ViewRevenue` get 403.
-const REVENUE_PATHS: &[&str] = &[
-    "/api/v1/order-volume",
-    "/api/v1/sales",
-    "/api/v1/pulse",
-    "/api/v1/dashboard",
-    "/pulse",
-    "/sales",
-];
-
-fn under(path: &str, prefix: &str) -> bool {
-    path == prefix
-        || path.strip_prefix(prefix).is_some_and(|rest| {
-            rest.starts_with('/') || rest.starts_with('?') || rest.starts_with('.')
-        })
-}
-
-pub(crate) fn rule(method: &Method, path: &str) -> Rule {
-    use Permission::*;
-    if path == "/login"
-        || path == "/favicon.ico"
-        || path == "/healthz"
-        || path == "/api/v1/openapi.json"
-        || under(path, "/static")
-        || under(path, "/webhooks")
-        || under(path, "/api/v1/ingest")
-    {
-        return Rule::Public;
-    }
-    let unsafe_method = is_unsafe(method);
-    if under(path, "/audit") || under(path, "/api/v1/audit") {
-        return Rule::Require(if path.ends_with(".csv") {
-            ExportAudit
-        } else {
-            ViewAudit
-        });
-    }
-    if path == "/audit.csv" {
-        return Rule::Require(ExportAudit);
-    }
-    if under(path, "/users") || under(path, "/api/v1/users") {
-        return Rule::Require(ManageUsers);
-    }
-    if under(path, "/tokens") || under(path, "/api/v1/tokens") {
-        return Rule::Require(ManageTokens);
-    }
-    if !unsafe_method {
-        if REVENUE_PATHS.iter().any(|p| under(path, p)) {
-            return Rule::Require(ViewRevenue);
-        }
-        return Rule::Require(ViewDashboard);
-    }
-    if path == "/logout" {
-        return Rule::Require(ViewDashboard);
-    }
-    if under(path, "/alerts") || under(path, "/api/v1/alerts") {
-        return Rule::Require(ActOnAlerts);
-    }
-    if path.contains("/decision") {
-        return Rule::Require(RecordDecisions);
-    }
-    if path.ends_with("/refresh") || under(path, "/refresh") || under(path, "/api/v1/refresh") {
-        return Rule::Require(RefreshSync);
-    }
-    Rule::Require(ChangeSettings)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use Permission::*;
 
+    fn at(method: Method, path: &str) -> Access {
+        table().access(&method, Some(path))
+    }
+
     #[test]
-    fn routes_map_to_their_permission() {
-        let get = |p| rule(&Method::GET, p);
-        let post = |p| rule(&Method::POST, p);
-        assert_eq!(get("/login"), Rule::Public);
-        assert_eq!(post("/login"), Rule::Public);
-        assert_eq!(get("/healthz"), Rule::Public);
+    fn routes_map_to_their_declared_permission() {
+        use Access::Public;
+        let get = |p| at(Method::GET, p);
+        let post = |p| at(Method::POST, p);
+        assert_eq!(get("/login"), Public);
+        assert_eq!(post("/login"), Public);
+        assert_eq!(get("/healthz"), Public);
         // Browsers fetch it unasked; a redirect to /login would reset the
         // login form's CSRF cookie under the person typing.
-        assert_eq!(get("/favicon.ico"), Rule::Public);
-        assert_eq!(get("/static/app.css"), Rule::Public);
-        assert_eq!(post("/webhooks/shopify"), Rule::Public);
-        assert_eq!(post("/api/v1/ingest/orders"), Rule::Public);
-        assert_eq!(get("/api/v1/openapi.json"), Rule::Public);
-        assert_eq!(get("/"), Rule::Require(ViewDashboard));
-        assert_eq!(get("/loginx"), Rule::Require(ViewDashboard));
-        assert_eq!(get("/api/v1/order-volume"), Rule::Require(ViewRevenue));
-        assert_eq!(get("/api/v1/order-volumes"), Rule::Require(ViewDashboard));
-        assert_eq!(get("/api/v1/alerts"), Rule::Require(ViewDashboard));
-        assert_eq!(post("/api/v1/alerts/E1/ack"), Rule::Require(ActOnAlerts));
-        assert_eq!(post("/alerts/E1/resolve"), Rule::Require(ActOnAlerts));
-        assert_eq!(post("/api/v1/alerts/silences"), Rule::Require(ActOnAlerts));
+        assert_eq!(get("/favicon.ico"), Public);
+        assert_eq!(get("/static/app.css"), Public);
+        assert_eq!(post("/webhooks/shopify"), Public);
+        assert_eq!(post("/api/v1/ingest/orders"), Public);
+        assert_eq!(get("/api/v1/openapi.json"), Public);
+        assert_eq!(get("/"), ViewDashboard.into());
+        assert_eq!(at(Method::HEAD, "/"), ViewDashboard.into());
+        assert_eq!(get("/api/v1/order-volume"), ViewRevenue.into());
+        assert_eq!(get("/api/v1/alerts"), ViewDashboard.into());
+        assert_eq!(post("/api/v1/alerts/{id}/ack"), ActOnAlerts.into());
+        assert_eq!(post("/alerts/{id}/resolve"), ActOnAlerts.into());
+        assert_eq!(post("/api/v1/alerts/silences"), ActOnAlerts.into());
+        assert_eq!(post("/pulse/{brand}/decision"), RecordDecisions.into());
+        assert_eq!(post("/refresh"), RefreshSync.into());
+        assert_eq!(get("/audit"), ViewAudit.into());
+        assert_eq!(get("/audit.csv"), ExportAudit.into());
+        assert_eq!(post("/logout"), ViewDashboard.into());
+    }
+
+    #[test]
+    fn what_no_route_declares_needs_a_session_or_an_admin() {
+        let t = table();
+        assert_eq!(t.access(&Method::GET, None), ViewDashboard.into());
+        assert_eq!(t.access(&Method::DELETE, None), ChangeSettings.into());
+        // A method the route does not serve (a 405 to be).
         assert_eq!(
-            post("/pulse/mavena/decision"),
-            Rule::Require(RecordDecisions)
+            t.access(&Method::POST, Some("/wismo")),
+            ChangeSettings.into()
         );
-        assert_eq!(post("/api/v1/sources/refresh"), Rule::Require(RefreshSync));
-        assert_eq!(get("/audit"), Rule::Require(ViewAudit));
-        assert_eq!(get("/audit.csv"), Rule::Require(ExportAudit));
-        assert_eq!(post("/users"), Rule::Require(ManageUsers));
-        assert_eq!(post("/logout"), Rule::Require(ViewDashboard));
-        assert_eq!(post("/settings"), Rule::Require(ChangeSettings));
-        assert_eq!(
-            rule(&Method::DELETE, "/api/v1/anything"),
-            Rule::Require(ChangeSettings)
-        );
+    }
+
+    #[test]
+    fn each_method_of_each_path_is_declared_once() {
+        let all = table().all();
+        for (i, d) in all.iter().enumerate() {
+            assert!(
+                !all[..i]
+                    .iter()
+                    .any(|e| e.path == d.path && e.method == d.method),
+                "{} {} declared twice",
+                d.method,
+                d.path
+            );
+        }
+        assert!(all.len() > 40, "{} routes", all.len());
     }
 }

@@ -60,6 +60,8 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         .map(|&kind| ApiRoute {
             path: kind.route(),
             method: "post",
+            // The bearer token is the credential, checked by the handler.
+            access: crate::auth::rules::Access::Public,
             handler: post(
                 move |state: State<AppState>,
                       client: Extension<ClientInfo>,

@@ -14,7 +14,7 @@
 use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::{NoParams, Params};
-use crate::view::age;
+use crate::view::{self, age};
 use crate::AlertRules;
 use crate::{templates, AppState, Error};
 use axum::extract::rejection::FormRejection;
@@ -103,7 +103,8 @@ fn row(
         "updated": age(e.updated_at, now),
         // What the alert is about ("Order #3244 has waited 99.3 days…"):
         // without it a list of one rule's alerts reads as identical lines.
-        "summary": e.body.get("why").and_then(|s| s.as_str()).unwrap_or(""),
+        // Worded without amounts for roles that may not see money.
+        "summary": view::alert_why(&e.body),
         "silenced_by": if e.state == "resolved" { None } else { silenced_by(e, silences, now) },
     })
 }
@@ -122,19 +123,24 @@ pub(crate) fn members_noun(group: &EpisodeGroup) -> String {
 /// The spread of the members' figures ("4.1 days to 243.0 days"), or
 /// empty when they have none or all agree.
 fn figure_range(group: &EpisodeGroup) -> String {
-    let figures: Vec<(f64, &str)> = group
+    // As the viewer may read them: an amount only for roles that see money.
+    let figures: Vec<(f64, String)> = group
         .members
         .iter()
         .filter_map(|m| {
-            let v = m.body.get("value")?;
-            Some((v.get("value")?.as_f64()?, v.get("text")?.as_str()?))
+            let body = view::alert_body_as_shown(&m.body);
+            let v = body.get("value")?;
+            Some((
+                v.get("value")?.as_f64()?,
+                v.get("text")?.as_str()?.to_string(),
+            ))
         })
         .collect();
     let low = figures.iter().min_by(|a, b| a.0.total_cmp(&b.0));
     let high = figures.iter().max_by(|a, b| a.0.total_cmp(&b.0));
     match (low, high) {
         (Some(l), Some(h)) if l.1 != h.1 => format!("{} to {}", l.1, h.1),
-        (Some(l), Some(_)) => l.1.to_string(),
+        (Some(l), Some(_)) => l.1.clone(),
         _ => String::new(),
     }
 }
@@ -307,12 +313,7 @@ pub(crate) async fn detail(
             })
         })
         .collect();
-    let why = episode
-        .body
-        .get("why")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let why = view::alert_why(&episode.body);
     let names = RuleNames::new(&state.alert_rules, [&episode]);
     let silences = active_silences(&state, now).await?;
     let html = templates::render(

@@ -17,7 +17,6 @@
 //! functions, the same numbers as the JSON API.
 
 use super::{brand_ix, default_brand, panel_config, read};
-use crate::auth::{CurrentUser, Permission};
 use crate::charts::line::{line, Series};
 use crate::charts::Datum;
 use crate::error::PageError;
@@ -26,6 +25,7 @@ use crate::view::{age, NO_VALUE};
 use crate::{templates, AppState, Error};
 use axum::extract::{Path, State};
 use axum::response::Html;
+use opsdeck_metrics::money_json::Guarded;
 use opsdeck_metrics::panels;
 use opsdeck_metrics::panels::Point;
 use serde::Deserialize;
@@ -109,7 +109,6 @@ pub(crate) struct TicketsQuery {
 
 pub(crate) async fn tickets(
     State(state): State<AppState>,
-    user: CurrentUser,
     params: Result<Params<TicketsQuery>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(q) = params?;
@@ -127,7 +126,6 @@ pub(crate) async fn tickets(
     };
     let now = state.now();
     let cfg = panel_config(&state);
-    let money = user.can(Permission::ViewRevenue);
     let (queue, urgent, rest) = {
         let p = read(&state);
         let b =
@@ -188,7 +186,7 @@ pub(crate) async fn tickets(
                 "order": t.linked_order.clone().unwrap_or_else(|| NO_VALUE.to_string()),
                 "order_href": t.linked_order.as_deref().and_then(|o| order_path(&t.brand, o)),
                 // Order values only where the viewer may see revenue.
-                "order_value": t.order_value.filter(|_| money).map(|m| m.display()),
+                "order_value": t.order_value.map(|m| Guarded(m.display())),
                 "helpdesk_url": t.helpdesk_url,
                 "flags": t.flags.iter().map(|f| json!({"flag": f.flag.replace('_', " "), "reason": f.reason})).collect::<Vec<_>>(),
             })
@@ -291,7 +289,7 @@ fn render_timeline(
                 "at": e.at.to_string(), "when": when(Some(e.at)), "ago": age(e.at, now),
                 "kind": serde_json::to_value(e.kind).unwrap_or(Value::Null),
                 "detail": e.detail, "exception": e.exception,
-                "amount": e.amount.map(|m| m.display()),
+                "amount": e.amount.map(|m| Guarded(m.display())),
             })
         })
         .collect();

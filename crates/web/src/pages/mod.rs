@@ -30,39 +30,50 @@ mod sources;
 pub(crate) mod tiles;
 mod wismo;
 
+use crate::auth::rules::Routes;
+use crate::auth::Permission;
 use crate::{AppState, Error};
-use axum::routing::{get, post};
-use axum::Router;
 use opsdeck_metrics::panels::PanelConfig;
 use opsdeck_metrics::projection::BrandIx;
 use opsdeck_metrics::Projection;
 use std::sync::RwLockReadGuard;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(dashboard::page))
-        .route("/fragments/{tile}", get(dashboard::fragment))
-        .route("/wismo", get(wismo::page))
-        .route("/inventory", get(inventory::page))
-        .route("/catalog", get(drill::catalog))
-        .route("/tickets", get(drill::tickets))
-        .route("/orders/{source}/{external_id}", get(drill::order))
-        .route(
-            "/orders/by-number/{brand}/{number}",
-            get(drill::order_by_number),
+/// Every page, with who may open it (see [`crate::auth::rules`]).
+pub(crate) fn router() -> Routes {
+    use Permission::*;
+    Routes::new()
+        .get("/", ViewDashboard, dashboard::page)
+        .get("/fragments/{tile}", ViewDashboard, dashboard::fragment)
+        .get("/wismo", ViewDashboard, wismo::page)
+        .get("/inventory", ViewDashboard, inventory::page)
+        .get("/catalog", ViewDashboard, drill::catalog)
+        .get("/tickets", ViewDashboard, drill::tickets)
+        .get(
+            "/orders/{source}/{external_id}",
+            ViewDashboard,
+            drill::order,
         )
-        .route("/sources", get(sources::page))
-        .route("/refresh", post(sources::refresh))
-        .route("/pulse", get(pulse::page))
-        .route("/pulse/{brand}/decision", post(pulse::decide))
-        .route("/alerts", get(alerts::page))
-        .route("/alerts/silences", post(alerts::silence))
-        .route("/alerts/silences/{id}/end", post(alerts::end_silence))
-        .route("/alerts/groups/ack", post(alerts::ack_group))
-        .route("/alerts/groups/silence", post(alerts::silence_group))
-        .route("/alerts/{id}", get(alerts::detail))
-        .route("/alerts/{id}/ack", post(alerts::ack))
-        .route("/alerts/{id}/resolve", post(alerts::resolve))
+        .get(
+            "/orders/by-number/{brand}/{number}",
+            ViewDashboard,
+            drill::order_by_number,
+        )
+        .get("/sources", ViewDashboard, sources::page)
+        .post("/refresh", RefreshSync, sources::refresh)
+        .get("/pulse", ViewRevenue, pulse::page)
+        .post("/pulse/{brand}/decision", RecordDecisions, pulse::decide)
+        .get("/alerts", ViewDashboard, alerts::page)
+        .post("/alerts/silences", ActOnAlerts, alerts::silence)
+        .post(
+            "/alerts/silences/{id}/end",
+            ActOnAlerts,
+            alerts::end_silence,
+        )
+        .post("/alerts/groups/ack", ActOnAlerts, alerts::ack_group)
+        .post("/alerts/groups/silence", ActOnAlerts, alerts::silence_group)
+        .get("/alerts/{id}", ViewDashboard, alerts::detail)
+        .post("/alerts/{id}/ack", ActOnAlerts, alerts::ack)
+        .post("/alerts/{id}/resolve", ActOnAlerts, alerts::resolve)
 }
 
 /// The settings panels read (week start, reporting currency and rates,

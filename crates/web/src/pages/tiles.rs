@@ -13,6 +13,7 @@ use crate::charts::{bar, gauge, sparkline, Datum};
 use crate::view::{self, age, count, DashboardPage};
 use crate::{cards, templates, AppState, Error};
 use opsdeck_domain::{Brand, Timestamp};
+use opsdeck_metrics::money_json::Guarded;
 use opsdeck_metrics::panels;
 use opsdeck_metrics::projection::BrandIx;
 use opsdeck_metrics::projection::Stage;
@@ -203,12 +204,13 @@ async fn volume(
     let ctx = minijinja::context! {
         brands => page.brands,
         total_orders => count(total.orders.max(0) as u64),
-        total_revenue => if total.revenue_beyond_range {
+        // Rendered only for roles that may see revenue.
+        total_revenue => Guarded(if total.revenue_beyond_range {
             format!("≥ {}", total.gross_revenue.display())
         } else {
             total.gross_revenue.display()
-        },
-        total_delta => view::delta(total.revenue_delta, "yesterday", &total.prior_gross_revenue.display()),
+        }),
+        total_delta => Guarded(view::delta(total.revenue_delta, "yesterday", &total.prior_gross_revenue.display())),
         reporting_currency => cfg.reporting_currency.code(),
         without_rate => without_rate,
         money => money,

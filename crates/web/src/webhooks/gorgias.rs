@@ -20,13 +20,13 @@
 //! still runs, as reconciliation.
 
 use super::{answer, header, MAX_BODY};
+use crate::auth::rules::{Access, Routes};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
-use axum::Router;
 use opsdeck_domain::{Secret, SourceId};
 use opsdeck_sources::gorgias::events::parse_event;
 use opsdeck_sources::gorgias::normalize::parse_time;
@@ -62,9 +62,12 @@ struct Params {
     event: Option<String>,
 }
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route(
+/// Public: the shared secret is the credential, checked by the handler.
+pub(super) fn router() -> Routes {
+    Routes::new().route(
         "/webhooks/gorgias",
+        Method::POST,
+        Access::Public,
         post(receive).layer(DefaultBodyLimit::max(MAX_BODY)),
     )
 }

@@ -19,6 +19,7 @@ fn obs(rule: &str, brand: &str, subject: &str) -> Observation {
         threshold: Some(Figure::new(3.0, "≤ 3 units")),
         active: true,
         why: format!("{subject} is low"),
+        why_without_money: None,
         dashboard_path: "/".into(),
     }
 }

@@ -20,6 +20,7 @@ fn obs(brand: &str, subject: &str) -> Observation {
         threshold: Some(Figure::new(3.0, "≤ 3 units")),
         active: true,
         why: format!("{subject} is low"),
+        why_without_money: None,
         dashboard_path: "/".into(),
     }
 }

@@ -19,6 +19,7 @@ mod fulfillment_merge;
 mod hostile;
 mod http;
 mod ingest;
+mod money_roles;
 mod nav;
 mod order_links;
 mod pages;

@@ -35,6 +35,7 @@ async fn fire(fx: &Fixture) -> String {
         threshold: Some(Figure::new(3.0, "≤ 3 units")),
         active: true,
         why: "sku:A is low".into(),
+        why_without_money: None,
         dashboard_path: "/".into(),
     };
     let step = service
@@ -522,6 +523,7 @@ async fn fire_many(fx: &Fixture, fired: &[(&str, &str, Vec<String>)]) {
             threshold: Some(Figure::new(3.0, "3 days")),
             active: true,
             why: format!("{subject} waited"),
+            why_without_money: None,
             dashboard_path: "/".into(),
         })
         .collect();
