@@ -171,7 +171,6 @@ fn conditions_cost() {
             sales: Some(opsdeck_metrics::order_volume::sales_series(&facts, usd)),
             orders_from: from,
             panels: None,
-            stale_orders: vec![],
         });
     }
     let facts = facts_total;

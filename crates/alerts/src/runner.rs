@@ -8,12 +8,12 @@ use crate::hours::BusinessHours;
 use crate::leader::Leader;
 use crate::observation::Observation;
 use crate::outbox::{DeliveryReport, Sender};
+use crate::panel_conditions::Panels;
 use crate::service::{AlertError, AlertService};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use opsdeck_domain::{Brand, SourceId};
-use opsdeck_metrics::panels::fulfillment::{stale_orders, StaleOrder};
-use opsdeck_metrics::panels::{brand_dashboard, BrandDashboard, PanelConfig, Range};
+use opsdeck_metrics::panels::PanelConfig;
 use opsdeck_metrics::projection::series::SalesSeries;
 use opsdeck_metrics::SharedProjection;
 use opsdeck_store::Store;
@@ -56,7 +56,7 @@ impl StoreObservations {
         let mut brands = Vec::with_capacity(self.brands.len());
         for w in &self.brands {
             let from = conditions::orders_from(&w.brand, now);
-            let (sales, panels, stale_orders) = self.read_projection(&w.brand, from, now);
+            let (sales, panels) = self.read_projection(&w.brand, from, now);
             brands.push(BrandInputs {
                 brand: w.brand.clone(),
                 hours: w.hours.clone(),
@@ -65,7 +65,6 @@ impl StoreObservations {
                 sales,
                 orders_from: from,
                 panels,
-                stale_orders,
             });
         }
         Ok(MetricsSnapshot {
@@ -76,32 +75,30 @@ impl StoreObservations {
 }
 
 impl StoreObservations {
-    /// The brand's sales rollup over `[from, now)`, its panels and every
-    /// stale order, read under one lock of the projection; `(None, None,
-    /// [])` without one.
+    /// The brand's sales rollup over `[from, now)` and its panels, read
+    /// under one lock of the projection; `(None, None)` without one.
     fn read_projection(
         &self,
         brand: &Brand,
         from: Timestamp,
         now: Timestamp,
-    ) -> (Option<SalesSeries>, Option<BrandDashboard>, Vec<StaleOrder>) {
+    ) -> (Option<SalesSeries>, Option<Panels>) {
         let Some((shared, config)) = self.projection.as_ref() else {
-            return (None, None, Vec::new());
+            return (None, None);
         };
         let Ok(p) = shared.read() else {
-            return (None, None, Vec::new());
+            return (None, None);
         };
         let Some(ix) = p.ctx.brand_ix(&brand.id) else {
-            return (None, None, Vec::new());
+            return (None, None);
         };
         let sales = p
             .orders
             .sales
             .get(usize::from(ix))
             .map(|s| s.window(from.as_second(), now.as_second() + 1));
-        let panels = brand_dashboard(&p, config, ix, Range::Days { days: 7 }, now);
-        let stale = stale_orders(&p, ix, now).collect();
-        (sales, Some(panels), stale)
+        let panels = Panels::read(&p, config, ix, now);
+        (sales, Some(panels))
     }
 }
 

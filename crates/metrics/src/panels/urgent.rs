@@ -192,6 +192,54 @@ pub fn urgent_page(
     page: usize,
 ) -> Urgent {
     let now_s = now.as_second();
+    let Ranked { scanned, ranked } = ranked(p, cfg, b, now_s);
+    let flagged = ranked.len();
+    let pages = flagged.div_ceil(PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let tickets = rows(
+        p,
+        cfg,
+        ranked.iter().skip((page - 1) * PER_PAGE).take(PER_PAGE),
+        now_s,
+    );
+    Urgent {
+        flagged,
+        scanned,
+        page,
+        per_page: PER_PAGE,
+        pages,
+        tickets,
+        unavailable: vec![Flag {
+            flag: "negative_sentiment",
+            reason: SENTIMENT_UNAVAILABLE.into(),
+            weight: 0,
+        }],
+    }
+}
+
+/// Every flagged open ticket of brand index `b`, highest score first: the
+/// ranking the pages of [`urgent_page`] are cut from, over every open
+/// ticket (for the alerts, which must not stop at the first page).
+pub fn flagged_tickets(
+    p: &Projection,
+    cfg: &PanelConfig,
+    b: BrandIx,
+    now: Timestamp,
+) -> Vec<UrgentTicket> {
+    let now_s = now.as_second();
+    rows(p, cfg, ranked(p, cfg, b, now_s).ranked.iter(), now_s)
+}
+
+/// The ranked queue: (score, created, ticket key, brand) of each flagged
+/// ticket among the `scanned` open ones (every open ticket of the view),
+/// highest score first.
+struct Ranked {
+    scanned: usize,
+    ranked: Vec<(u32, i64, u64, BrandIx)>,
+}
+
+/// The one flag rule and ranking, for every page and for the alerts.
+fn ranked(p: &Projection, cfg: &PanelConfig, b: BrandIx, now_s: i64) -> Ranked {
     let views: Vec<BrandIx> = if b == ALL_BRANDS {
         (0..p.ctx.brands.len())
             .filter_map(|i| BrandIx::try_from(i).ok())
@@ -202,7 +250,8 @@ pub fn urgent_page(
     };
     // Every open ticket of the view(s) is looked at: the flag test and the
     // score are comparisons on its kept facts, and only the flagged ones
-    // are kept and sorted (the oldest tickets are the ones past deadlines).
+    // are kept and sorted (the oldest tickets are the ones past deadlines);
+    // the evidence is written only for the rows asked for.
     let mut scanned = 0;
     let mut ranked: Vec<(u32, i64, u64, BrandIx)> = vec![];
     for v in views {
@@ -221,31 +270,22 @@ pub fn urgent_page(
         }
     }
     ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let flagged = ranked.len();
-    let pages = flagged.div_ceil(PER_PAGE).max(1);
-    let page = page.clamp(1, pages);
-    let tickets = ranked
-        .iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
+    Ranked { scanned, ranked }
+}
+
+/// The rows, with their flags' evidence, of some ranked tickets.
+fn rows<'a>(
+    p: &Projection,
+    cfg: &PanelConfig,
+    ranked: impl Iterator<Item = &'a (u32, i64, u64, BrandIx)>,
+    now_s: i64,
+) -> Vec<UrgentTicket> {
+    ranked
         .filter_map(|(s, created, key, b)| {
             let t = p.support.tickets.get(key)?;
             Some(row(p, cfg, *b, t, *created, *s, now_s))
         })
-        .collect();
-    Urgent {
-        flagged,
-        scanned,
-        page,
-        per_page: PER_PAGE,
-        pages,
-        tickets,
-        unavailable: vec![Flag {
-            flag: "negative_sentiment",
-            reason: SENTIMENT_UNAVAILABLE.into(),
-            weight: 0,
-        }],
-    }
+        .collect()
 }
 
 /// One ticket of the page with its flags' evidence.
