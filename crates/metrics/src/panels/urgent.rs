@@ -192,10 +192,20 @@ pub fn urgent_page(
     page: usize,
 ) -> Urgent {
     let now_s = now.as_second();
-    let Ranked { scanned, ranked } = ranked(p, cfg, b, now_s);
+    let Ranked {
+        scanned,
+        mut ranked,
+    } = ranked(p, cfg, b, now_s);
     let flagged = ranked.len();
     let pages = flagged.div_ceil(PER_PAGE).max(1);
     let page = page.clamp(1, pages);
+    // Only the tickets up to the page's end are put in order: a selection
+    // (linear) then a sort of that prefix, not a sort of the whole queue.
+    let end = (page * PER_PAGE).min(flagged);
+    if end < flagged {
+        ranked.select_nth_unstable_by(end, by_rank);
+    }
+    ranked[..end].sort_unstable_by(by_rank);
     let tickets = rows(
         p,
         cfg,
@@ -227,12 +237,20 @@ pub fn flagged_tickets(
     now: Timestamp,
 ) -> Vec<UrgentTicket> {
     let now_s = now.as_second();
-    rows(p, cfg, ranked(p, cfg, b, now_s).ranked.iter(), now_s)
+    let mut ranked = ranked(p, cfg, b, now_s).ranked;
+    ranked.sort_unstable_by(by_rank);
+    rows(p, cfg, ranked.iter(), now_s)
+}
+
+/// The queue's order: highest score first, then the older ticket, then the
+/// ticket key (a total order, so a page is the same however it is cut).
+fn by_rank(a: &(u32, i64, u64, BrandIx), b: &(u32, i64, u64, BrandIx)) -> std::cmp::Ordering {
+    b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
 }
 
 /// The ranked queue: (score, created, ticket key, brand) of each flagged
 /// ticket among the `scanned` open ones (every open ticket of the view),
-/// highest score first.
+/// in no order: the caller orders what it needs with [`by_rank`].
 struct Ranked {
     scanned: usize,
     ranked: Vec<(u32, i64, u64, BrandIx)>,
@@ -269,7 +287,6 @@ fn ranked(p: &Projection, cfg: &PanelConfig, b: BrandIx, now_s: i64) -> Ranked {
             }
         }
     }
-    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     Ranked { scanned, ranked }
 }
 
