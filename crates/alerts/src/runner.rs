@@ -8,6 +8,7 @@ use crate::hours::BusinessHours;
 use crate::leader::Leader;
 use crate::observation::Observation;
 use crate::outbox::{DeliveryReport, Sender};
+use crate::security_conditions::observe_accounts;
 use crate::service::{AlertError, AlertService};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -38,7 +39,8 @@ pub struct BrandWatch {
 
 /// Observations from the projection the dashboard reads (each brand's
 /// sales rollup of the last 8 local days and its panels) and the store's
-/// sync states, through [`conditions::observe_all`]. Order tallies have one
+/// sync states, through [`conditions::observe_all`], plus the accounts
+/// under attack ([`observe_accounts`]). Order tallies have one
 /// path: the projection, never a second query of the store.
 pub struct StoreObservations {
     pub store: Arc<dyn Store>,
@@ -105,7 +107,11 @@ impl StoreObservations {
 impl ObservationSource for StoreObservations {
     async fn observe(&self, now: Timestamp) -> Result<Vec<Observation>, AlertError> {
         let snapshot = self.snapshot(now).await?;
-        Ok(conditions::observe_all(&self.rules, &snapshot, now))
+        let mut out = conditions::observe_all(&self.rules, &snapshot, now);
+        let first_brand = self.brands.first().map(|w| w.brand.id.as_str());
+        let store = self.store.as_ref();
+        out.extend(observe_accounts(&self.rules, store, first_brand, now).await?);
+        Ok(out)
     }
 }
 

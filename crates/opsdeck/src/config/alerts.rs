@@ -217,6 +217,9 @@ fn condition_numbers(s: &Section<'_, '_>, c: &Condition) -> Condition {
             cadence_factor: number(s, "cadence_factor", cadence_factor),
             failures: s.opt_u32("failures").unwrap_or(failures),
         },
+        AccountUnderAttack { hours } => AccountUnderAttack {
+            hours: number(s, "hours", hours),
+        },
         other => other,
     }
 }

@@ -348,7 +348,12 @@ pub(crate) async fn login_attacks_group_recent_reports_by_account(db: &TestStore
     // A report whose payload lost its counts is named, not skipped.
     let broken = AuditEntry {
         payload: serde_json::json!({ "note": "no counts" }),
-        ..audit("2026-06-10T09:00:00Z", "carol", LOGIN_UNDER_ATTACK, "user:carol")
+        ..audit(
+            "2026-06-10T09:00:00Z",
+            "carol",
+            LOGIN_UNDER_ATTACK,
+            "user:carol",
+        )
     };
     s.record_audit(&broken).await.unwrap();
     let err = s
@@ -356,5 +361,8 @@ pub(crate) async fn login_attacks_group_recent_reports_by_account(db: &TestStore
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("user:carol") && err.contains("failures"), "{err}");
+    assert!(
+        err.contains("user:carol") && err.contains("failures"),
+        "{err}"
+    );
 }
