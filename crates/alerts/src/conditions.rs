@@ -10,7 +10,9 @@
 //!   at `min_orders` orders) and below `ratio` of the baseline;
 //! - `zero_orders`: no order for N hours of the brand's business hours;
 //! - `source_stale`: a source not synced for `cadence_factor` × its
-//!   cadence, or failing `failures` times in a row;
+//!   cadence, or failing `failures` times in a row, or at once when a run
+//!   failed for a cause retrying will not fix (`SyncState::needs_attention`:
+//!   a missing scope, a shop in another currency);
 //! - custom rules over [`METRIC_NAMES`].
 //!
 //! The order-based ones (revenue anomaly, zero orders, custom) stay quiet
@@ -27,11 +29,11 @@
 
 use crate::hours::BusinessHours;
 use crate::observation::{Figure, Observation};
+use crate::panel_conditions::Panels;
 use crate::rules::{Condition, CustomCondition, CustomTest, Direction, Rule, RuleSet, SeriesUnit};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use opsdeck_domain::{Brand, SourceId};
 use opsdeck_metrics::panels::pulse::so_far;
-use opsdeck_metrics::panels::BrandDashboard;
 use opsdeck_metrics::projection::series::SalesSeries;
 use opsdeck_metrics::sums;
 use opsdeck_metrics::variance::revenue_evidence;
@@ -75,9 +77,9 @@ pub struct BrandInputs {
     pub sales: Option<SalesSeries>,
     /// Where `sales` begins: 8 local days back (see [`orders_from`]).
     pub orders_from: Timestamp,
-    /// The brand's panels (`brand_dashboard(.., Range::Days { days: 7 }, now)`)
-    /// for the panel-backed rules; `None` leaves those rules silent.
-    pub panels: Option<BrandDashboard>,
+    /// The brand's panels ([`Panels::read`]) for the panel-backed rules;
+    /// `None` leaves those rules silent.
+    pub panels: Option<Panels>,
 }
 
 /// Everything the conditions read in one cycle.
@@ -382,7 +384,10 @@ fn source_stale(
     };
     let stale = staleness.is_some_and(Staleness::is_stale);
     let failing = worst_failures >= failures;
-    obs.active = stale || failing;
+    // A cause retrying will not fix (a missing scope, a shop in another
+    // currency) alerts on the first run that finds it.
+    let attention = states.iter().find(|s| s.needs_attention);
+    obs.active = stale || failing || attention.is_some();
     let mins = |secs: i64| secs as f64 / 60.0;
     if let Some(l) = limit {
         obs.threshold = Some(Figure::new(mins(l), format!("{:.0} min", mins(l))));
@@ -395,6 +400,13 @@ fn source_stale(
         .filter(|s| s.consecutive_failures > 0)
         .find_map(|s| s.last_error.clone());
     obs.why = match (age, failing) {
+        _ if attention.is_some() && !failing => format!(
+            "{source} needs attention ({}): {}.",
+            attention.map_or("", |s| s.resource.as_str()),
+            attention
+                .and_then(|s| s.last_error.clone())
+                .unwrap_or_else(|| "unknown".into())
+        ),
         (_, true) => format!(
             "{source} failed {worst_failures} times in a row (alert at {failures}); last error: {}.",
             error.unwrap_or_else(|| "unknown".into())

@@ -1,25 +1,53 @@
 //! The conditions that read the metrics crate's panels: unfulfilled stale,
 //! fulfillment blocker, inventory critical / low, top SKU cover, CSAT drop /
 //! below target, ticket backlog spike, resolution time spike, chargeback
-//! risk. Each is a pure function of one brand's [`BrandDashboard`]
-//! (computed by the caller as `brand_dashboard(projection, config, brand,
-//! Range::Days { days: 7 }, now)`), so what fires is exactly what the
-//! dashboard shows.
+//! risk. Each is a pure function of one brand's [`Panels`] (its
+//! [`BrandDashboard`], and the whole lists behind the dashboard's first
+//! pages, from the same functions), so what fires is exactly what the
+//! dashboard counts.
 
 use crate::observation::{Figure, Observation};
 use crate::rules::Condition;
-use opsdeck_domain::Brand;
+use opsdeck_domain::{Brand, Timestamp};
 use opsdeck_metrics::panels::inventory::{stock_alert, StockAlert};
-use opsdeck_metrics::panels::BrandDashboard;
+use opsdeck_metrics::panels::pulse::{all_blockers, Blocker};
+use opsdeck_metrics::panels::urgent::{flagged_tickets, UrgentTicket};
+use opsdeck_metrics::panels::{brand_dashboard, BrandDashboard, PanelConfig, Range};
+use opsdeck_metrics::projection::{BrandIx, Projection};
+
+/// What the panel rules read of one brand.
+#[derive(Debug, Clone)]
+pub struct Panels {
+    /// The brand's dashboard over 7 days.
+    pub dashboard: BrandDashboard,
+    /// Every open fulfillment blocker, not only the
+    /// [`BLOCKERS_SHOWN`](opsdeck_metrics::panels::pulse::BLOCKERS_SHOWN)
+    /// the pulse lists.
+    pub blockers: Vec<Blocker>,
+    /// Every flagged open ticket, ranked, not only the queue's first page.
+    pub flagged: Vec<UrgentTicket>,
+}
+
+impl Panels {
+    /// The panels of brand index `b` as the dashboard computes them.
+    pub fn read(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> Panels {
+        Panels {
+            dashboard: brand_dashboard(p, cfg, b, Range::Days { days: 7 }, now),
+            blockers: all_blockers(p, cfg, b, now),
+            flagged: flagged_tickets(p, cfg, b, now),
+        }
+    }
+}
 
 /// Observations of a panel-backed condition; `None` for the other kinds.
 /// `base` is an observation with rule, brand and path filled in.
 pub fn observe_panels(
     condition: &Condition,
     brand: &Brand,
-    d: &BrandDashboard,
+    panels: &Panels,
     base: &dyn Fn(&str, &str) -> Observation,
 ) -> Option<Vec<Observation>> {
+    let d = &panels.dashboard;
     let mut out = Vec::new();
     match condition {
         Condition::UnfulfilledStale => {
@@ -45,8 +73,7 @@ pub fn observe_panels(
             hours,
             escalate_value_minor,
         } => {
-            for b in d
-                .pulse
+            for b in panels
                 .blockers
                 .iter()
                 .filter(|b| b.age_hours as f64 > *hours)
@@ -228,7 +255,7 @@ pub fn observe_panels(
             }
         }
         Condition::ChargebackRisk { hours } => {
-            for t in &d.urgent.tickets {
+            for t in &panels.flagged {
                 let Some(flag) = t.flags.iter().find(|f| f.flag == "chargeback_risk") else {
                     continue;
                 };

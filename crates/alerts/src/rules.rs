@@ -118,7 +118,9 @@ pub enum Condition {
     /// A chargeback-flagged ticket unresolved for more than `hours`.
     ChargebackRisk { hours: f64 },
     /// Revenue so far today below `ratio` × the baseline so far, when the
-    /// baseline has at least `min_orders` orders.
+    /// baseline has at least `min_orders` orders (by default the pulse's
+    /// floor, [`opsdeck_metrics::variance::MIN_BASELINE_ORDER_COUNT`]) and
+    /// the pulse's evidence test finds the drop unlikely by chance.
     RevenueAnomaly { ratio: f64, min_orders: u64 },
     /// No order for `hours` of the brand's business hours.
     ZeroOrders { hours: f64 },
@@ -296,7 +298,8 @@ pub fn default_rules() -> Vec<Rule> {
             Telegram,
             RevenueAnomaly {
                 ratio: 0.5,
-                min_orders: 10,
+                // The pulse's floor: badge and alert judge alike.
+                min_orders: u64::from(opsdeck_metrics::variance::MIN_BASELINE_ORDER_COUNT),
             },
         ),
         rule(

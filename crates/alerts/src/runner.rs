@@ -8,12 +8,13 @@ use crate::hours::BusinessHours;
 use crate::leader::Leader;
 use crate::observation::Observation;
 use crate::outbox::{DeliveryReport, Sender};
+use crate::panel_conditions::Panels;
 use crate::security_conditions::observe_accounts;
 use crate::service::{AlertError, AlertService};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use opsdeck_domain::{Brand, SourceId};
-use opsdeck_metrics::panels::{brand_dashboard, BrandDashboard, PanelConfig, Range};
+use opsdeck_metrics::panels::PanelConfig;
 use opsdeck_metrics::projection::series::SalesSeries;
 use opsdeck_metrics::SharedProjection;
 use opsdeck_store::Store;
@@ -83,7 +84,7 @@ impl StoreObservations {
         brand: &Brand,
         from: Timestamp,
         now: Timestamp,
-    ) -> (Option<SalesSeries>, Option<BrandDashboard>) {
+    ) -> (Option<SalesSeries>, Option<Panels>) {
         let Some((shared, config)) = self.projection.as_ref() else {
             return (None, None);
         };
@@ -98,7 +99,7 @@ impl StoreObservations {
             .sales
             .get(usize::from(ix))
             .map(|s| s.window(from.as_second(), now.as_second() + 1));
-        let panels = brand_dashboard(&p, config, ix, Range::Days { days: 7 }, now);
+        let panels = Panels::read(&p, config, ix, now);
         (sales, Some(panels))
     }
 }

@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::conditions::{observe, BrandInputs, MetricsSnapshot};
 use opsdeck_alerts::hours::BusinessHours;
+use opsdeck_alerts::panel_conditions::Panels;
 use opsdeck_alerts::rules::{Condition, CustomCondition, CustomTest, Direction, SeriesUnit};
 use opsdeck_alerts::*;
 use opsdeck_domain::{Brand, BrandKind, Currency, Money, SourceId, Thresholds};
@@ -142,8 +143,8 @@ fn revenue_anomaly_compares_the_same_hours_with_a_volume_floor() {
     // 6 of 12 is exactly 50 %: not below.
     let ok = inputs(week_of_orders(12, 5_000, 6), always.clone());
     assert!(!observe(&r, &ok, &snap, now)[0].active);
-    // Under the 10-order floor nothing fires, whatever the ratio.
-    let thin = inputs(week_of_orders(4, 5_000, 0), always);
+    // Under the pulse's floor of 3 orders nothing fires, whatever the ratio.
+    let thin = inputs(week_of_orders(2, 5_000, 0), always);
     let o = &observe(&r, &thin, &snap, now)[0];
     assert!(!o.active);
     assert!(o.why.starts_with("Too few orders to judge"), "{}", o.why);
@@ -504,7 +505,7 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
 #[test]
 fn panel_rules_read_the_dashboard_panels() {
     use opsdeck_domain::OrderFulfillmentStatus;
-    use opsdeck_metrics::panels::{brand_dashboard, PanelConfig, Range};
+    use opsdeck_metrics::panels::PanelConfig;
     use opsdeck_metrics::{Projection, SubscriptionRules};
     use opsdeck_store::AnyRecord;
 
@@ -530,13 +531,7 @@ fn panel_rules_read_the_dashboard_panels() {
         p.apply_record(&r);
     }
     let ix = p.ctx.brand_ix(&fixtures::brand("mavena")).unwrap();
-    let d = brand_dashboard(
-        &p,
-        &PanelConfig::default(),
-        ix,
-        Range::Days { days: 7 },
-        now,
-    );
+    let d = Panels::read(&p, &PanelConfig::default(), ix, now);
     let mut i = inputs(vec![], BusinessHours::always(ny()));
     i.panels = Some(d);
     let snap = MetricsSnapshot::default();
@@ -669,7 +664,7 @@ async fn order_rules_read_the_projection_not_a_second_store_query() {
 #[test]
 fn a_dropship_brand_alerts_one_tier_lower_and_never_changes_the_stock_state() {
     use opsdeck_metrics::panels::inventory::StockState;
-    use opsdeck_metrics::panels::{brand_dashboard, DropshipAlerts, PanelConfig, Range};
+    use opsdeck_metrics::panels::{DropshipAlerts, PanelConfig};
     use opsdeck_metrics::{Projection, SubscriptionRules};
     use opsdeck_store::AnyRecord;
 
@@ -686,8 +681,11 @@ fn a_dropship_brand_alerts_one_tier_lower_and_never_changes_the_stock_state() {
     p.apply_record(&AnyRecord::InventoryLevel(level));
     let snap = MetricsSnapshot::default();
     let observed = |cfg: &PanelConfig, id: &str| {
-        let d = brand_dashboard(&p, cfg, 0, Range::Days { days: 7 }, now);
-        assert_eq!(d.inventory.alerts[0].stock_state, StockState::OutOfStock);
+        let d = Panels::read(&p, cfg, 0, now);
+        assert_eq!(
+            d.dashboard.inventory.alerts[0].stock_state,
+            StockState::OutOfStock
+        );
         let mut i = inputs(vec![], BusinessHours::always(ny()));
         i.brand = dropship.clone();
         i.panels = Some(d);
@@ -713,4 +711,244 @@ fn a_dropship_brand_alerts_one_tier_lower_and_never_changes_the_stock_state() {
     };
     assert!(observed(&off, "inventory_critical").is_empty());
     assert!(observed(&off, "inventory_low").is_empty());
+}
+
+/// An unfulfilled order of the fixture, created at `created`, numbered `number`.
+fn open_order(number: i64, created: Timestamp, cents: i64) -> opsdeck_store::AnyRecord {
+    use opsdeck_domain::OrderFulfillmentStatus;
+    let mut order = fixtures::order(&number.to_string(), "2026-03-01T15:00:00Z");
+    order.number = Some(number);
+    order.created_at = created;
+    order.updated_at = created;
+    order.processed_at = Some(created);
+    order.closed_at = None;
+    order.total_price = Money::new(cents, Currency::USD);
+    order.fulfillment_status = OrderFulfillmentStatus::Unfulfilled;
+    order.fulfillments.clear();
+    order.refunds.clear();
+    for li in &mut order.line_items {
+        li.fulfilled_quantity = Some(0);
+    }
+    opsdeck_store::AnyRecord::Order(order)
+}
+
+/// Issue 10.B11 in the alert: 60 blockers, the pulse lists the oldest 50,
+/// and the fulfillment-blocker alert covers all 60 — the newest, worth
+/// $600, is routed to the ops manager too, though it is not listed.
+#[test]
+fn fulfillment_blocker_alerts_every_blocker_not_only_the_fifty_listed() {
+    use opsdeck_metrics::panels::pulse::BLOCKERS_SHOWN;
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+
+    let now = t("2026-03-05T17:00:00Z");
+    let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+    for i in 0..60i64 {
+        let created = now - SignedDuration::from_hours(90 - i);
+        let cents = if i == 59 { 60_000 } else { 4_999 };
+        p.apply_record(&open_order(2000 + i, created, cents));
+    }
+    let panels = Panels::read(&p, &PanelConfig::default(), 0, now);
+    assert_eq!(panels.dashboard.pulse.blockers.len(), BLOCKERS_SHOWN);
+    assert_eq!(panels.dashboard.pulse.blocker_count, 60);
+    let mut i = inputs(vec![], BusinessHours::always(ny()));
+    i.panels = Some(panels);
+    let obs = observe(
+        &rule("fulfillment_blocker"),
+        &i,
+        &MetricsSnapshot::default(),
+        now,
+    );
+    assert_eq!(obs.len(), 60, "every blocker, not the 50 listed");
+    assert!(obs.iter().all(|o| o.active));
+    let newest = obs.iter().find(|o| o.subject == "order:#2059").unwrap();
+    assert!(
+        newest.why.contains("tell the ops manager too"),
+        "{}",
+        newest.why
+    );
+}
+
+/// Issue 10.D1 in the alert: 60 chargeback tickets open for over 24 h; the
+/// queue's first page holds 50 of them, and the chargeback-risk alert
+/// fires for all 60.
+#[test]
+fn chargeback_risk_alerts_every_flagged_ticket_not_only_the_first_page() {
+    use opsdeck_domain::TicketStatus;
+    use opsdeck_metrics::panels::urgent::PER_PAGE;
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+
+    let now = t("2026-03-05T17:00:00Z");
+    let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+    for i in 0..60i64 {
+        let created = now - SignedDuration::from_hours(30 + i);
+        let mut ticket = fixtures::ticket(&format!("t-{i}"), "2026-03-01T00:00:00Z");
+        ticket.status = TicketStatus::Open;
+        ticket.subject = Some("I will dispute this charge".into());
+        ticket.excerpt = None;
+        ticket.created_at = created;
+        ticket.opened_at = Some(created);
+        ticket.updated_at = created;
+        ticket.last_received_message_at = None;
+        ticket.closed_at = None;
+        ticket.snooze_until = None;
+        ticket.trashed_at = None;
+        p.apply_record(&opsdeck_store::AnyRecord::Ticket(ticket));
+    }
+    let panels = Panels::read(&p, &PanelConfig::default(), 0, now);
+    assert_eq!(panels.dashboard.urgent.flagged, 60);
+    assert_eq!(panels.dashboard.urgent.tickets.len(), PER_PAGE);
+    let mut i = inputs(vec![], BusinessHours::always(ny()));
+    i.panels = Some(panels);
+    let obs = observe(
+        &rule("chargeback_risk"),
+        &i,
+        &MetricsSnapshot::default(),
+        now,
+    );
+    assert_eq!(obs.len(), 60, "every flagged ticket, not page 1");
+    assert!(obs.iter().all(|o| o.active));
+}
+
+/// The urgent queue looks at the newest 2,000 open tickets; the
+/// chargeback-risk alert looks at every open ticket, so a chargeback
+/// ticket left open behind 2,000 newer ones still fires.
+#[test]
+fn chargeback_risk_alerts_a_ticket_older_than_the_queues_scan() {
+    use opsdeck_domain::TicketStatus;
+    use opsdeck_metrics::panels::urgent::SCAN_LIMIT;
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+
+    let now = t("2026-03-05T17:00:00Z");
+    let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+    let open = |id: String, subject: &str, created: Timestamp| {
+        let mut ticket = fixtures::ticket(&id, "2026-03-01T00:00:00Z");
+        ticket.status = TicketStatus::Open;
+        ticket.channel = opsdeck_domain::Channel::Email;
+        ticket.subject = Some(subject.into());
+        ticket.excerpt = None;
+        ticket.created_at = created;
+        ticket.opened_at = Some(created);
+        ticket.updated_at = created;
+        ticket.last_received_message_at = None;
+        ticket.closed_at = None;
+        ticket.snooze_until = None;
+        ticket.trashed_at = None;
+        opsdeck_store::AnyRecord::Ticket(ticket)
+    };
+    p.apply_record(&open(
+        "old".into(),
+        "I will dispute this charge",
+        now - SignedDuration::from_hours(100),
+    ));
+    for i in 0..SCAN_LIMIT as i64 {
+        p.apply_record(&open(
+            format!("n-{i}"),
+            "Hello",
+            now - SignedDuration::from_mins(30 + i),
+        ));
+    }
+    let panels = Panels::read(&p, &PanelConfig::default(), 0, now);
+    assert_eq!(panels.dashboard.urgent.scanned, SCAN_LIMIT);
+    let mut i = inputs(vec![], BusinessHours::always(ny()));
+    i.panels = Some(panels);
+    let obs = observe(
+        &rule("chargeback_risk"),
+        &i,
+        &MetricsSnapshot::default(),
+        now,
+    );
+    assert_eq!(obs.len(), 1, "{obs:?}");
+    assert!(
+        obs[0].active && obs[0].why.contains("open 100 h"),
+        "{}",
+        obs[0].why
+    );
+}
+
+/// Issue 10.B6 / METRICS.md: the pulse badge and the revenue-anomaly alert
+/// apply one volume floor. At noon a baseline of 6 orders and none today
+/// (P = e^−6 ≈ 0.0025) is critical on the pulse and fires the alert; a
+/// baseline of 2 orders is too early to tell for both.
+#[test]
+fn pulse_badge_and_revenue_anomaly_alert_agree_on_the_same_data() {
+    use opsdeck_metrics::panels::pulse::PulseState;
+    use opsdeck_metrics::panels::PanelConfig;
+    use opsdeck_metrics::{Projection, SubscriptionRules};
+
+    let now = t("2026-03-05T17:00:00Z"); // 12:00 in New York
+    let judged = |per_day: i64| {
+        let mut p = Projection::new(vec![brand()], SubscriptionRules::default());
+        let mut number = 3000;
+        for days_back in 1..=7 {
+            for _ in 0..per_day {
+                // 10:00 in New York, each of the 7 previous days.
+                let at = now - SignedDuration::from_hours(24 * days_back + 2);
+                p.apply_record(&open_order(number, at, 5_000));
+                number += 1;
+            }
+        }
+        let panels = Panels::read(&p, &PanelConfig::default(), 0, now);
+        let mut i = inputs(vec![], BusinessHours::always(ny()));
+        i.sales = Some(p.orders.sales[0].window(i.orders_from.as_second(), now.as_second() + 1));
+        let o = observe(&rule("revenue_anomaly"), &i, &synced(), now).remove(0);
+        (panels.dashboard.pulse.state, o)
+    };
+    let (state, alert) = judged(6);
+    assert_eq!(state, PulseState::Critical);
+    assert!(alert.active, "{}", alert.why);
+    let (state, alert) = judged(2);
+    assert_eq!(state, PulseState::TooEarly);
+    assert!(!alert.active, "{}", alert.why);
+}
+
+/// Issue 10.A2: a missing scope (or a shop in another currency) is not a
+/// transient failure. The sync state that records it (`needs_attention`,
+/// saved and read back by the store) raises "source stale" on the first
+/// failed run; a transient failure still waits for 3 in a row.
+#[tokio::test]
+async fn a_missing_scope_raises_source_stale_on_the_first_failed_run() {
+    use opsdeck_alerts::runner::{BrandWatch, ObservationSource, StoreObservations};
+
+    let now = t("2026-03-05T17:00:00Z");
+    let source = SourceId::parse("shopify-mavena").unwrap();
+    let watch = BrandWatch {
+        brand: brand(),
+        hours: BusinessHours::always(ny()),
+        sources: vec![source.clone()],
+        cadences: opsdeck_metrics::Cadences::every(std::time::Duration::from_secs(900)),
+    };
+    let observed = |needs_attention: bool, error: &'static str| {
+        let (source, watch) = (source.clone(), watch.clone());
+        async move {
+            let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+            let mut s = SyncState::new(source, "orders");
+            s.last_attempt_at = Some(now - SignedDuration::from_mins(1));
+            s.last_success_at = Some(now - SignedDuration::from_mins(10));
+            s.last_error = Some(error.into());
+            s.last_error_at = s.last_attempt_at;
+            s.consecutive_failures = 1;
+            s.needs_attention = needs_attention;
+            store.save_sync_state(&s).await.unwrap();
+            let o = StoreObservations {
+                store,
+                brands: vec![watch],
+                rules: RuleSet::new(vec![rule("source_stale")]),
+                projection: None,
+            };
+            o.observe(now).await.unwrap().remove(0)
+        }
+    };
+    let scope = "incomplete: missing access scope read_all_orders (orders older than 60 days are hidden by Shopify)";
+    let o = observed(true, scope).await;
+    assert!(o.active, "{}", o.why);
+    assert!(o.why.contains("read_all_orders"), "{}", o.why);
+    let o = observed(false, "503 Service Unavailable").await;
+    assert!(
+        !o.active,
+        "one transient failure is not yet an alert: {}",
+        o.why
+    );
 }

@@ -7,7 +7,8 @@
 //! no news. So a variance only becomes a state (warning, critical, an alert)
 //! with evidence:
 //! - the baseline so far averages at least [`MIN_BASELINE_ORDERS`] orders
-//!   (a caller may ask for more, as the alert's `min_orders` does), and
+//!   (the alert's `min_orders` defaults to it; a configured one may ask for
+//!   more), and
 //! - what was seen is unlikely under the baseline: taking orders as a
 //!   Poisson process with the baseline's mean, the one-sided probability of
 //!   an order count at least as far from the mean as today's is below
@@ -21,8 +22,13 @@
 /// (1 %: the pulse is recomputed all day, and a critical alert wakes people).
 pub const SIGNIFICANCE: f64 = 0.01;
 
-/// The fewest orders the baseline so far must average before any state.
-pub const MIN_BASELINE_ORDERS: f64 = 3.0;
+/// The fewest orders the baseline so far must average before any state:
+/// the one volume floor of the pulse badge, its insight and the
+/// revenue-anomaly alert (whose `min_orders` defaults to it).
+pub const MIN_BASELINE_ORDER_COUNT: u32 = 3;
+
+/// [`MIN_BASELINE_ORDER_COUNT`] as the mean it is compared with.
+pub const MIN_BASELINE_ORDERS: f64 = MIN_BASELINE_ORDER_COUNT as f64;
 
 /// What the test found for one variance.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

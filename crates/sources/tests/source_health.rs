@@ -68,6 +68,10 @@ async fn a_missing_read_all_orders_scope_is_named_and_the_visible_orders_are_kep
         state.consecutive_failures, 1,
         "counts toward the source's health"
     );
+    assert!(
+        state.needs_attention,
+        "a missing scope is not transient: the source-health alert fires now"
+    );
     assert!(state
         .last_error
         .as_deref()
@@ -93,6 +97,7 @@ async fn a_missing_read_all_orders_scope_is_named_and_the_visible_orders_are_kep
         .unwrap();
     assert_eq!(state.consecutive_failures, 0);
     assert_eq!(state.last_error, None);
+    assert!(!state.needs_attention);
 }
 
 #[tokio::test]
@@ -217,6 +222,10 @@ async fn a_shop_in_another_currency_or_time_zone_is_shown_on_the_source() {
         .unwrap()
         .unwrap();
     assert_eq!(state.consecutive_failures, 1);
+    assert!(
+        state.needs_attention,
+        "a shop in another currency needs a person"
+    );
     let orders = h.sim_orders(slug).len() as u64;
     assert!(orders > 0);
     assert_eq!(state.records_refused, orders, "every EUR order refused");
@@ -317,6 +326,7 @@ async fn a_hanging_upstream_fails_the_run_with_its_cause_on_the_source() {
     assert!(state.last_error.is_some_and(|e| e.contains("timed out")));
     assert_eq!((state.consecutive_failures, state.errors), (1, 4));
     assert_eq!(state.running_since, None);
+    assert!(!state.needs_attention, "a timeout may pass on its own");
 }
 
 /// A run shows as running while it runs, and its success is stamped when

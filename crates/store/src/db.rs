@@ -26,6 +26,7 @@ pub(crate) enum Value {
 pub(crate) enum Col {
     Int,
     Text,
+    Bool,
 }
 
 /// One row read back, in the order of the columns asked for.
@@ -53,6 +54,13 @@ impl Row {
 
     pub(crate) fn text(&self, i: usize) -> Result<String> {
         self.opt_text(i).ok_or_else(|| unexpected_null(i))
+    }
+
+    pub(crate) fn bool(&self, i: usize) -> Result<bool> {
+        match self.0.get(i) {
+            Some(Value::Bool(v)) => Ok(*v),
+            _ => Err(unexpected_null(i)),
+        }
     }
 }
 

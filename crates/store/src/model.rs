@@ -201,6 +201,13 @@ pub struct SyncState {
     /// reasons are in `last_error`. Reset as each run opens.
     #[serde(default)]
     pub records_refused: u64,
+    /// The latest run failed for a cause that retrying will not fix (a
+    /// missing access scope, a shop in another currency than the brand's):
+    /// a person must act, so the source-health alert fires on the first
+    /// such run instead of waiting for failures in a row. Set and cleared
+    /// by each finished run; the cause is in `last_error`.
+    #[serde(default)]
+    pub needs_attention: bool,
 }
 
 impl SyncState {
@@ -221,6 +228,7 @@ impl SyncState {
             records_synced: 0,
             running_since: None,
             records_refused: 0,
+            needs_attention: false,
         }
     }
 }

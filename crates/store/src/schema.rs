@@ -403,7 +403,8 @@ pub(crate) const ORDER_FACTS: &str = "SELECT external_id, created_at_us, total_m
 
 const SYNC_COLUMNS: &str = "source, resource, watermark_us, cursor, last_attempt_at_us, \
     last_success_at_us, last_error, last_error_at_us, consecutive_failures, requests, \
-    errors, rate_limit_waits, records_synced, running_since_us, records_refused";
+    errors, rate_limit_waits, records_synced, running_since_us, records_refused, \
+    needs_attention";
 pub(crate) static SAVE_SYNC_STATE: LazyLock<String> = LazyLock::new(|| {
     let updates = SYNC_COLUMNS
         .split(", ")
@@ -413,7 +414,7 @@ pub(crate) static SAVE_SYNC_STATE: LazyLock<String> = LazyLock::new(|| {
         .join(", ");
     format!(
         "INSERT INTO sync_state ({SYNC_COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
          ON CONFLICT (source, resource) DO UPDATE SET {updates}"
     )
 });
@@ -524,6 +525,7 @@ pub(crate) fn sync_state_params(s: &SyncState) -> Vec<Value> {
         count(s.records_synced),
         opt_micros(s.running_since),
         count(s.records_refused),
+        Value::Bool(s.needs_attention),
     ]
 }
 
@@ -555,13 +557,14 @@ pub(crate) fn sync_state_from_row(row: &Row) -> Result<SyncState> {
         records_synced: unsigned(12)?,
         running_since: ts(13)?,
         records_refused: unsigned(14)?,
+        needs_attention: row.bool(15)?,
     })
 }
 
 /// The columns [`GET_SYNC_STATE`] and [`ALL_SYNC_STATES`] return.
-pub(crate) const SYNC_COLS: [crate::db::Col; 15] = {
-    use crate::db::Col::{Int, Text};
+pub(crate) const SYNC_COLS: [crate::db::Col; 16] = {
+    use crate::db::Col::{Bool, Int, Text};
     [
-        Text, Text, Int, Text, Int, Int, Text, Int, Int, Int, Int, Int, Int, Int, Int,
+        Text, Text, Int, Text, Int, Int, Text, Int, Int, Int, Int, Int, Int, Int, Int, Bool,
     ]
 };

@@ -39,6 +39,7 @@ macro_rules! sqlx_db {
                     Ok(match col {
                         Col::Int => Value::Int(row.try_get(i)?),
                         Col::Text => Value::Text(row.try_get(i)?),
+                        Col::Bool => Value::Bool(row.try_get(i)?),
                     })
                 })
                 .collect::<$crate::Result<_>>()?;

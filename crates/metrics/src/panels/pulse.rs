@@ -4,13 +4,13 @@
 
 use super::{major_to_minor, wall_time, PanelConfig};
 use crate::projection::keys::KeyMap;
-use crate::projection::orders::FOREIGN;
+use crate::projection::orders::{OrderRow, FOREIGN};
 use crate::projection::series::{Sales, SalesSeries};
 use crate::projection::{day_start, local_day, BrandIx, Projection};
 use crate::sums::Summed;
 use crate::variance::{orders_evidence, revenue_evidence, Evidence, MIN_BASELINE_ORDERS};
 use jiff::tz::TimeZone;
-use opsdeck_domain::{Money, Timestamp};
+use opsdeck_domain::{Currency, Money, Timestamp};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -212,35 +212,61 @@ fn blockers(p: &Projection, b: BrandIx, now_s: i64, threshold: i64) -> Blockers 
         high_value: 0,
         foreign: 0,
     };
-    let open = p
-        .orders
-        .open
-        .range((b, i64::MIN, 0)..(b, now_s - 86_400, 0));
-    for r in open.filter_map(|(_, _, k)| p.orders.rows.get(k)) {
+    for r in open_blockers(p, b, now_s) {
         out.count += 1;
         let foreign = r.is(FOREIGN);
-        let high_value = !foreign && r.total > threshold;
         if foreign {
             out.foreign += 1;
         } else {
             out.value += i128::from(r.total);
         }
-        if high_value {
+        if high_value(r, threshold) {
             out.high_count += 1;
             out.high_value += i128::from(r.total);
         }
         if out.listed.len() < BLOCKERS_SHOWN {
-            out.listed.push(Blocker {
-                order: format!("#{}", r.number),
-                created_at: Timestamp::from_second(r.created).unwrap_or(Timestamp::UNIX_EPOCH),
-                age_hours: (now_s - r.created) / 3600,
-                value: Money::new(r.total, currency),
-                high_value,
-                partial: r.stage() == crate::projection::Stage::Partial,
-            });
+            out.listed.push(blocker(r, currency, now_s, threshold));
         }
     }
     out
+}
+
+/// Every open fulfillment blocker of brand `b`, oldest first: all the rows
+/// the pulse counts, of which it lists the first [`BLOCKERS_SHOWN`] (for
+/// the fulfillment-blocker alert, which must cover every one).
+pub fn all_blockers(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> Vec<Blocker> {
+    let currency = p.brand(b).currency;
+    let threshold = major_to_minor(cfg.blocker_value, currency);
+    let now_s = now.as_second();
+    open_blockers(p, b, now_s)
+        .map(|r| blocker(r, currency, now_s, threshold))
+        .collect()
+}
+
+/// The one blocker rule: unfulfilled or partial, non-cancelled orders of
+/// brand `b` created more than 24 h before `now_s`, oldest first.
+fn open_blockers(p: &Projection, b: BrandIx, now_s: i64) -> impl Iterator<Item = &OrderRow> {
+    p.orders
+        .open
+        .range((b, i64::MIN, 0)..(b, now_s - 86_400, 0))
+        .filter_map(|(_, _, k)| p.orders.rows.get(k))
+}
+
+/// A blocker is of high value when it is worth more than `threshold` in the
+/// brand's currency (a foreign-currency order has no comparable value).
+fn high_value(r: &OrderRow, threshold: i64) -> bool {
+    !r.is(FOREIGN) && r.total > threshold
+}
+
+fn blocker(r: &OrderRow, currency: Currency, now_s: i64, threshold: i64) -> Blocker {
+    Blocker {
+        order: format!("#{}", r.number),
+        created_at: Timestamp::from_second(r.created).unwrap_or(Timestamp::UNIX_EPOCH),
+        age_hours: (now_s - r.created) / 3600,
+        value: Money::new(r.total, currency),
+        high_value: high_value(r, threshold),
+        partial: r.stage() == crate::projection::Stage::Partial,
+    }
 }
 
 /// Units sold per SKU over the 28 local days ending today, net of refunds.

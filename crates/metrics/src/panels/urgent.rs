@@ -196,6 +196,61 @@ pub fn urgent_page(
     page: usize,
 ) -> Urgent {
     let now_s = now.as_second();
+    let Ranked { scanned, ranked } = ranked(p, cfg, b, now_s, SCAN_LIMIT);
+    let flagged = ranked.len();
+    let pages = flagged.div_ceil(PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let tickets = rows(
+        p,
+        cfg,
+        ranked.iter().skip((page - 1) * PER_PAGE).take(PER_PAGE),
+        now_s,
+    );
+    Urgent {
+        flagged,
+        scanned,
+        page,
+        per_page: PER_PAGE,
+        pages,
+        tickets,
+        unavailable: vec![Flag {
+            flag: "negative_sentiment",
+            reason: SENTIMENT_UNAVAILABLE.into(),
+            weight: 0,
+        }],
+    }
+}
+
+/// Every flagged open ticket of brand index `b`, highest score first: the
+/// ranking the pages of [`urgent_page`] are cut from, over every open
+/// ticket rather than the newest [`SCAN_LIMIT`] (for the alerts, which must
+/// stop neither at the first page nor at the scan: the oldest tickets are
+/// the ones past their deadlines).
+pub fn flagged_tickets(
+    p: &Projection,
+    cfg: &PanelConfig,
+    b: BrandIx,
+    now: Timestamp,
+) -> Vec<UrgentTicket> {
+    let now_s = now.as_second();
+    rows(
+        p,
+        cfg,
+        ranked(p, cfg, b, now_s, usize::MAX).ranked.iter(),
+        now_s,
+    )
+}
+
+/// The ranked queue: (score, created, ticket key, brand) of each flagged
+/// ticket among the `scanned` newest open ones (at most `scan` of them),
+/// highest score first.
+struct Ranked {
+    scanned: usize,
+    ranked: Vec<(u32, i64, u64, BrandIx)>,
+}
+
+/// The one flag rule and ranking, for every page and for the alerts.
+fn ranked(p: &Projection, cfg: &PanelConfig, b: BrandIx, now_s: i64, scan: usize) -> Ranked {
     let views: Vec<BrandIx> = if b == ALL_BRANDS {
         (0..p.ctx.brands.len())
             .filter_map(|i| BrandIx::try_from(i).ok())
@@ -212,15 +267,15 @@ pub fn urgent_page(
                 .open
                 .range((v, i64::MIN, 0)..=(v, i64::MAX, u64::MAX))
                 .rev()
-                .take(SCAN_LIMIT)
+                .take(scan)
                 .map(|((b, created, key), f)| (*created, *key, *b, f)),
         );
     }
     open.sort_unstable_by_key(|t| std::cmp::Reverse((t.0, t.1)));
-    open.truncate(SCAN_LIMIT);
+    open.truncate(scan);
     let scanned = open.len();
     // Flags and scores come from the kept facts (a comparison each); the
-    // evidence is written only for the page shown.
+    // evidence is written only for the rows asked for.
     let mut ranked: Vec<(u32, i64, u64, BrandIx)> = open
         .into_iter()
         .filter(|(_, _, b, f)| f.flagged(vip_value(p, cfg, *b), cfg.vip_order_count))
@@ -231,31 +286,22 @@ pub fn urgent_page(
         })
         .collect();
     ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let flagged = ranked.len();
-    let pages = flagged.div_ceil(PER_PAGE).max(1);
-    let page = page.clamp(1, pages);
-    let tickets = ranked
-        .iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
+    Ranked { scanned, ranked }
+}
+
+/// The rows, with their flags' evidence, of some ranked tickets.
+fn rows<'a>(
+    p: &Projection,
+    cfg: &PanelConfig,
+    ranked: impl Iterator<Item = &'a (u32, i64, u64, BrandIx)>,
+    now_s: i64,
+) -> Vec<UrgentTicket> {
+    ranked
         .filter_map(|(s, created, key, b)| {
             let t = p.support.tickets.get(key)?;
             Some(row(p, cfg, *b, t, *created, *s, now_s))
         })
-        .collect();
-    Urgent {
-        flagged,
-        scanned,
-        page,
-        per_page: PER_PAGE,
-        pages,
-        tickets,
-        unavailable: vec![Flag {
-            flag: "negative_sentiment",
-            reason: SENTIMENT_UNAVAILABLE.into(),
-            weight: 0,
-        }],
-    }
+        .collect()
 }
 
 /// One ticket of the page with its flags' evidence.

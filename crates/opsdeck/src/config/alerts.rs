@@ -508,7 +508,7 @@ allowed_user_ids = [42, 43]
             rev.condition,
             Condition::RevenueAnomaly {
                 ratio: 0.4,
-                min_orders: 10
+                min_orders: u64::from(opsdeck_metrics::variance::MIN_BASELINE_ORDER_COUNT)
             }
         );
         assert!(a.rules.get("orders_drop").is_some());

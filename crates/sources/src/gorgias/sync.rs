@@ -115,6 +115,13 @@ pub enum GorgiasSyncError {
     Store(#[from] StoreError),
 }
 
+impl crate::sync::NeedsAttention for GorgiasSyncError {
+    /// Every helpdesk failure is retried: none is known to need a person.
+    fn needs_attention(&self) -> bool {
+        false
+    }
+}
+
 /// What the connector remembers of the helpdesk between runs.
 #[derive(Debug, Default)]
 struct Memory {

@@ -14,6 +14,12 @@ use opsdeck_domain::{SourceId, Timestamp};
 use opsdeck_store::{AnyRecord, Store, StoreError, SyncState, UpsertReport};
 use std::fmt::Display;
 use tokio::sync::Notify;
+
+/// Whether a run's error is one that retrying will not fix, so a person
+/// must act ([`SyncState::needs_attention`]).
+pub(crate) trait NeedsAttention {
+    fn needs_attention(&self) -> bool;
+}
 use tokio::time::Instant;
 
 /// A run's sync state as last committed, and how much of the run's calls
@@ -129,7 +135,7 @@ impl<'a> Checkpoints<'a> {
         _started: Timestamp,
     ) -> Result<SyncState, E>
     where
-        E: From<StoreError> + Display,
+        E: From<StoreError> + Display + NeedsAttention,
     {
         let now = self.finished_at();
         let mut state = self.with_calls(calls);
@@ -140,6 +146,7 @@ impl<'a> Checkpoints<'a> {
             Ok(()) => {
                 state.last_success_at = Some(now);
                 state.consecutive_failures = 0;
+                state.needs_attention = false;
                 let said: Vec<String> = self
                     .notices
                     .iter()
@@ -159,6 +166,7 @@ impl<'a> Checkpoints<'a> {
                 state.last_error = Some(said.join("; "));
                 state.last_error_at = Some(now);
                 state.consecutive_failures += 1;
+                state.needs_attention = error.needs_attention();
                 if let Err(save) = self.store.save_sync_state(&state).await {
                     tracing::error!(error = %save, "could not record the failed sync");
                 }

@@ -18,7 +18,7 @@ mod checkpoints;
 mod preflight;
 mod worker;
 
-pub(crate) use checkpoints::Checkpoints;
+pub(crate) use checkpoints::{Checkpoints, NeedsAttention};
 
 pub use worker::{
     run_sync_loop, run_sync_loop_notifying, run_sync_loop_with_trigger, GorgiasJob, SyncJob,
@@ -79,6 +79,15 @@ pub enum SyncError {
     /// what to do.
     #[error("incomplete: {0}")]
     Incomplete(String),
+}
+
+impl NeedsAttention for SyncError {
+    /// A missing scope or a shop in another currency stays until someone
+    /// grants the scope or fixes the configuration; a transport or store
+    /// failure may pass on its own.
+    fn needs_attention(&self) -> bool {
+        matches!(self, SyncError::Incomplete(_))
+    }
 }
 
 /// What one run did, for logs, tests and the refresh button's answer.
