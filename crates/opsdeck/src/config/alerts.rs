@@ -525,6 +525,27 @@ allowed_user_ids = [42, 43]
     }
 
     #[test]
+    fn account_under_attack_is_on_by_default_and_takes_its_window_and_tier() {
+        let bare = parse("").unwrap().alerts;
+        let rule = bare.rules.get("account_under_attack").unwrap();
+        assert!(rule.enabled);
+        assert_eq!(rule.condition, Condition::AccountUnderAttack { hours: 1.0 });
+        let c = parse(
+            r#"
+[[alerts.rules]]
+rule = "account_under_attack"
+hours = 3
+severity = "critical"
+tier = "telegram"
+"#,
+        )
+        .unwrap();
+        let rule = c.alerts.rules.get("account_under_attack").unwrap();
+        assert_eq!(rule.condition, Condition::AccountUnderAttack { hours: 3.0 });
+        assert_eq!(rule.tier, Tier::Telegram);
+    }
+
+    #[test]
     fn every_problem_is_reported_with_line_and_key() {
         let problems = parse(
             r#"
