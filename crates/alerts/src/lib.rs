@@ -12,7 +12,8 @@
 //!   custom rules; [`hours`]: business hours in a brand's time zone.
 //! - [`observation`]: the seam — what a condition saw, with its numbers
 //!   and why; [`conditions`]: the conditions over metrics
-//!   ([`panel_conditions`]: those that read the dashboard panels).
+//!   ([`panel_conditions`]: those that read the dashboard panels;
+//!   [`security_conditions`]: dashboard accounts under attack).
 //! - [`evaluate`]: the pure state machine (pending → firing →
 //!   acknowledged → resolved, keep-firing, repeat, grouping, escalation,
 //!   silences).
@@ -36,6 +37,7 @@ pub mod panel_conditions;
 pub mod render;
 pub mod rules;
 pub mod runner;
+pub mod security_conditions;
 pub mod service;
 pub mod silence;
 pub mod telegram_acks;

@@ -135,6 +135,9 @@ pub enum Condition {
     /// A source has not synced for `cadence_factor` × its cadence, or has
     /// failed `failures` times in a row.
     SourceStale { cadence_factor: f64, failures: u32 },
+    /// The login throttle reported an attack on a dashboard account
+    /// (`login.under_attack` in the audit log) within the last `hours`.
+    AccountUnderAttack { hours: f64 },
     /// The merchant's own rule over a named metric.
     Custom(CustomCondition),
 }
@@ -333,6 +336,23 @@ pub fn default_rules() -> Vec<Rule> {
                 failures: 3,
             },
         ),
+        Rule {
+            // Fires at the first evaluation after a report and resolves as
+            // soon as the window has passed without one: the window is
+            // already the calm-down period.
+            timing: Timing {
+                pending_for: SignedDuration::ZERO,
+                keep_firing_for: SignedDuration::ZERO,
+                ..Timing::default()
+            },
+            ..rule(
+                "account_under_attack",
+                "Account under attack",
+                Warning,
+                Slack,
+                AccountUnderAttack { hours: 1.0 },
+            )
+        },
     ]
 }
 

@@ -9,6 +9,7 @@ use crate::leader::Leader;
 use crate::observation::Observation;
 use crate::outbox::{DeliveryReport, Sender};
 use crate::panel_conditions::Panels;
+use crate::security_conditions::observe_accounts;
 use crate::service::{AlertError, AlertService};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -39,7 +40,8 @@ pub struct BrandWatch {
 
 /// Observations from the projection the dashboard reads (each brand's
 /// sales rollup of the last 8 local days and its panels) and the store's
-/// sync states, through [`conditions::observe_all`]. Order tallies have one
+/// sync states, through [`conditions::observe_all`], plus the accounts
+/// under attack ([`observe_accounts`]). Order tallies have one
 /// path: the projection, never a second query of the store.
 pub struct StoreObservations {
     pub store: Arc<dyn Store>,
@@ -106,7 +108,11 @@ impl StoreObservations {
 impl ObservationSource for StoreObservations {
     async fn observe(&self, now: Timestamp) -> Result<Vec<Observation>, AlertError> {
         let snapshot = self.snapshot(now).await?;
-        Ok(conditions::observe_all(&self.rules, &snapshot, now))
+        let mut out = conditions::observe_all(&self.rules, &snapshot, now);
+        let first_brand = self.brands.first().map(|w| w.brand.id.as_str());
+        let store = self.store.as_ref();
+        out.extend(observe_accounts(&self.rules, store, first_brand, now).await?);
+        Ok(out)
     }
 }
 

@@ -456,3 +456,31 @@ async fn simulated_hangs_and_huge_bodies_fail_the_run_with_their_cause() {
     .await
     .unwrap();
 }
+
+/// A token Shopify rejects (401) stays rejected until someone replaces it:
+/// the first failed run is marked as needing a person, so the source-health
+/// alert does not wait for three runs. The client's own rule
+/// (`ShopifyError::needs_attention`) decides, not a second list.
+#[tokio::test]
+async fn a_rejected_token_needs_attention_on_the_first_failed_run() {
+    let rejected = answer(401, r#"{"errors":"[API] Invalid API key or access token"}"#);
+    let (base, _script) = fake_shop(vec![rejected; 4]).await;
+    let client = client(&base);
+    let (store, _guard) = sqlite_temp().await;
+    let err = sync_once(
+        &client,
+        store.as_ref(),
+        ShopifyResource::Orders,
+        start_time(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("401"), "{err}");
+    let state = store
+        .sync_state(client.source(), "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.consecutive_failures, 1);
+    assert!(state.needs_attention, "a rejected token needs a person");
+}

@@ -56,8 +56,8 @@ pub use tokens::{
     cut_text, ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
 };
 pub use users::{
-    normalize_username, validate_username, AuditCursor, AuditFilter, AuditPage, NewSession,
-    NewUser, Role, SessionRecord, User, UserStore,
+    normalize_username, validate_username, AuditCursor, AuditFilter, AuditPage, LoginAttack,
+    NewSession, NewUser, Role, SessionRecord, User, UserStore, LOGIN_UNDER_ATTACK,
 };
 
 use async_trait::async_trait;

@@ -145,6 +145,26 @@ pub struct AuditFilter {
     pub before: Option<AuditCursor>,
 }
 
+/// The audit action the login throttle writes when an account is under
+/// attack (its payload holds the `failures` and `addresses` counts).
+pub const LOGIN_UNDER_ATTACK: &str = "login.under_attack";
+
+/// One account's recent attack reports ([`LOGIN_UNDER_ATTACK`] entries),
+/// with the figures of the newest: what the "account under attack" alert
+/// says. Holds counts only, never a password or address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttack {
+    pub username: String,
+    /// When the newest report was written.
+    pub last_at: Timestamp,
+    /// How many reports were written since the query's start.
+    pub reports: u32,
+    /// Failed logins for the account in the newest report's window.
+    pub failures: u64,
+    /// Distinct addresses they came from.
+    pub addresses: u64,
+}
+
 /// Where one audit entry sits in the log's newest-first order: a page
 /// ends at one, and the next page starts after it. Keyset, not an offset,
 /// so entries written while someone pages do not shift the pages.
@@ -483,6 +503,46 @@ impl<D: Db> SqlStore<D> {
         Ok(AuditPage { entries, next })
     }
 
+    pub(crate) async fn login_attacks(&self, since: Timestamp) -> Result<Vec<LoginAttack>> {
+        let rows = self
+            .db
+            .fetch(
+                "SELECT at_us, actor, payload FROM audit_log WHERE action = $1 AND at_us >= $2 \
+                 ORDER BY at_us DESC, id DESC",
+                &[text(LOGIN_UNDER_ATTACK), int(micros(since))],
+                &[Col::Int, Col::Text, Col::Text],
+            )
+            .await?;
+        let mut out: Vec<LoginAttack> = Vec::new();
+        for row in &rows {
+            let username = row.text(1)?;
+            if let Some(seen) = out.iter_mut().find(|a| a.username == username) {
+                seen.reports += 1;
+                continue;
+            }
+            let subject = format!("user:{username}");
+            let payload: serde_json::Value = serde_json::from_str(&row.text(2)?)
+                .map_err(|e| corrupt("audit_log", &subject, e))?;
+            let count = |field: &str| {
+                payload[field].as_u64().ok_or_else(|| {
+                    corrupt(
+                        "audit_log",
+                        &subject,
+                        format!("{LOGIN_UNDER_ATTACK} payload has no count {field:?}"),
+                    )
+                })
+            };
+            out.push(LoginAttack {
+                last_at: from_micros(row.int(0)?, "audit_log", &subject)?,
+                reports: 1,
+                failures: count("failures")?,
+                addresses: count("addresses")?,
+                username,
+            });
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn audit_prune(&self, before: Timestamp) -> Result<u64> {
         self.db
             .execute(
@@ -556,6 +616,10 @@ pub trait UserStore: Send + Sync {
 
     /// Deletes audit entries older than `before`; returns how many.
     async fn prune_audit(&self, before: Timestamp) -> Result<u64>;
+
+    /// The accounts with a [`LOGIN_UNDER_ATTACK`] report at or after
+    /// `since`, the most recently attacked first.
+    async fn login_attacks_since(&self, since: Timestamp) -> Result<Vec<LoginAttack>>;
 }
 
 #[async_trait]
@@ -630,6 +694,10 @@ impl<D: Db> UserStore for SqlStore<D> {
     #[instrument(skip(self), fields(backend = ?self.db.backend()))]
     async fn prune_audit(&self, before: Timestamp) -> Result<u64> {
         self.audit_prune(before).await
+    }
+
+    async fn login_attacks_since(&self, since: Timestamp) -> Result<Vec<LoginAttack>> {
+        self.login_attacks(since).await
     }
 }
 

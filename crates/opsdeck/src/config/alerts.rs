@@ -217,6 +217,9 @@ fn condition_numbers(s: &Section<'_, '_>, c: &Condition) -> Condition {
             cadence_factor: number(s, "cadence_factor", cadence_factor),
             failures: s.opt_u32("failures").unwrap_or(failures),
         },
+        AccountUnderAttack { hours } => AccountUnderAttack {
+            hours: number(s, "hours", hours),
+        },
         other => other,
     }
 }
@@ -519,6 +522,27 @@ allowed_user_ids = [42, 43]
         assert!(a.slack.is_some());
         // Secrets never show in Debug output.
         assert!(!format!("{a:?}").contains("secret"));
+    }
+
+    #[test]
+    fn account_under_attack_is_on_by_default_and_takes_its_window_and_tier() {
+        let bare = parse("").unwrap().alerts;
+        let rule = bare.rules.get("account_under_attack").unwrap();
+        assert!(rule.enabled);
+        assert_eq!(rule.condition, Condition::AccountUnderAttack { hours: 1.0 });
+        let c = parse(
+            r#"
+[[alerts.rules]]
+rule = "account_under_attack"
+hours = 3
+severity = "critical"
+tier = "telegram"
+"#,
+        )
+        .unwrap();
+        let rule = c.alerts.rules.get("account_under_attack").unwrap();
+        assert_eq!(rule.condition, Condition::AccountUnderAttack { hours: 3.0 });
+        assert_eq!(rule.tier, Tier::Telegram);
     }
 
     #[test]

@@ -116,9 +116,13 @@ pub enum GorgiasSyncError {
 }
 
 impl crate::sync::NeedsAttention for GorgiasSyncError {
-    /// Every helpdesk failure is retried: none is known to need a person.
+    /// The client's own rule ([`GorgiasError::needs_attention`]): a rejected
+    /// API key or a denied permission stays until someone acts.
     fn needs_attention(&self) -> bool {
-        false
+        match self {
+            GorgiasSyncError::Gorgias(e) => e.needs_attention(),
+            GorgiasSyncError::Store(_) => false,
+        }
     }
 }
 

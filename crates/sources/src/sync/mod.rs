@@ -83,10 +83,16 @@ pub enum SyncError {
 
 impl NeedsAttention for SyncError {
     /// A missing scope or a shop in another currency stays until someone
-    /// grants the scope or fixes the configuration; a transport or store
-    /// failure may pass on its own.
+    /// grants the scope or fixes the configuration, and so does what the
+    /// client itself knows needs a person (a rejected token, a denied
+    /// permission, a frozen shop: [`ShopifyError::needs_attention`]); a
+    /// transport or store failure may pass on its own.
     fn needs_attention(&self) -> bool {
-        matches!(self, SyncError::Incomplete(_))
+        match self {
+            SyncError::Incomplete(_) => true,
+            SyncError::Shopify(e) => e.needs_attention(),
+            SyncError::Store(_) => false,
+        }
     }
 }
 

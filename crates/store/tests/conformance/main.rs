@@ -101,6 +101,7 @@ conformance!(
     sessions_read_back_touch_and_end,
     password_change_and_disable_end_sessions_with_audit,
     audit_search_filters_and_prune_deletes_old,
+    login_attacks_group_recent_reports_by_account,
     decisions_are_stored_with_their_audit_entry,
     failed_decision_audit_leaves_no_decision,
 );

@@ -306,3 +306,63 @@ pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
     assert!(stored.actor.ends_with("more characters]"));
     assert!(stored.payload.to_string().len() < 1_100);
 }
+
+pub(crate) async fn login_attacks_group_recent_reports_by_account(db: &TestStore) {
+    use opsdeck_store::LOGIN_UNDER_ATTACK;
+    let s = &db.store;
+    let report = |at: &str, actor: &str, failures: u64, addresses: u64| AuditEntry {
+        payload: serde_json::json!({
+            "failures": failures, "addresses": addresses, "window_minutes": 15,
+        }),
+        ..audit(at, actor, LOGIN_UNDER_ATTACK, &format!("user:{actor}"))
+    };
+    for e in [
+        report("2026-06-10T07:59:59Z", "anna", 50, 9), // before the window
+        report("2026-06-10T08:10:00Z", "admin", 5, 1),
+        report("2026-06-10T08:20:00Z", "anna", 5, 2),
+        report("2026-06-10T08:40:00Z", "admin", 7, 3),
+        audit("2026-06-10T08:50:00Z", "bob", "login.failure", "user:bob"),
+    ] {
+        s.record_audit(&e).await.unwrap();
+    }
+    let got = s
+        .login_attacks_since(ts("2026-06-10T08:00:00Z"))
+        .await
+        .unwrap();
+    let summary: Vec<_> = got
+        .iter()
+        .map(|a| (a.username.as_str(), a.reports, a.failures, a.addresses))
+        .collect();
+    assert_eq!(
+        summary,
+        [("admin", 2, 7, 3), ("anna", 1, 5, 2)],
+        "newest attack first, with its newest report's figures"
+    );
+    assert_eq!(got[0].last_at, ts("2026-06-10T08:40:00Z"));
+    assert!(s
+        .login_attacks_since(ts("2026-06-10T08:40:01Z"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A report whose payload lost its counts is named, not skipped.
+    let broken = AuditEntry {
+        payload: serde_json::json!({ "note": "no counts" }),
+        ..audit(
+            "2026-06-10T09:00:00Z",
+            "carol",
+            LOGIN_UNDER_ATTACK,
+            "user:carol",
+        )
+    };
+    s.record_audit(&broken).await.unwrap();
+    let err = s
+        .login_attacks_since(ts("2026-06-10T08:00:00Z"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("user:carol") && err.contains("failures"),
+        "{err}"
+    );
+}

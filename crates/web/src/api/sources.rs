@@ -140,6 +140,10 @@ struct ResourceHealth {
     records_synced: u64,
     /// Records the latest run refused (reasons in `last_error`).
     records_refused: u64,
+    /// The latest run failed for a cause retrying will not fix (a missing
+    /// scope, a shop in another currency, a rejected token): a person must
+    /// act, and the "source stale" alert fires on the first such run.
+    needs_attention: bool,
     requests: u64,
     errors: u64,
     rate_limit_waits: u64,
@@ -175,6 +179,7 @@ impl ResourceHealth {
             watermark: state.and_then(|s| s.watermark),
             records_synced: state.map_or(0, |s| s.records_synced),
             records_refused: state.map_or(0, |s| s.records_refused),
+            needs_attention: state.is_some_and(|s| s.needs_attention),
             requests: state.map_or(0, |s| s.requests),
             errors: state.map_or(0, |s| s.errors),
             rate_limit_waits: state.map_or(0, |s| s.rate_limit_waits),

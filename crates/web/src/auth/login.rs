@@ -27,7 +27,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use opsdeck_store::{normalize_username, validate_username};
+use opsdeck_store::{normalize_username, validate_username, LOGIN_UNDER_ATTACK};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -204,7 +204,7 @@ async fn audit_failure(
             "addresses": note.addresses,
             "window_minutes": minutes,
         });
-        audit::record(state, actor, ip, "login.under_attack", &subject, payload).await?;
+        audit::record(state, actor, ip, LOGIN_UNDER_ATTACK, &subject, payload).await?;
     }
     Ok(())
 }

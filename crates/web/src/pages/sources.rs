@@ -50,6 +50,7 @@ fn resource_row(
         "running_since": s.and_then(|s| s.running_since).map(|t| t.to_string()),
         "running_for": s.and_then(|s| s.running_since).map(|t| age(t, now)),
         "refused": s.map_or(0, |s| s.records_refused),
+        "needs_attention": s.is_some_and(|s| s.needs_attention),
         "last_success": ago(s.and_then(|s| s.last_success_at)),
         "last_success_at": s.and_then(|s| s.last_success_at).map(|t| t.to_string()),
         "last_attempt": ago(s.and_then(|s| s.last_attempt_at)),

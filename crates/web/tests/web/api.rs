@@ -190,6 +190,11 @@ async fn sources_show_runs_in_progress_refused_records_and_failed_webhooks() {
         "not a success yet"
     );
     assert_eq!(products["records_refused"], 3);
+    assert_eq!(
+        products["needs_attention"], true,
+        "a missing scope needs a person"
+    );
+    assert_eq!(orders["needs_attention"], false);
     assert_eq!(body["sources"][1]["resources"][0]["health"], "failing");
     assert_eq!(
         body["sources"][1]["resources"][0]["running_since"],

@@ -144,6 +144,7 @@ pub async fn source_health_extras(store: &dyn Store) {
     running.last_attempt_at = Some(ts("2026-06-10T18:04:00Z"));
     running.running_since = Some(ts("2026-06-10T18:04:00Z"));
     running.records_refused = 3;
+    running.needs_attention = true;
     running.last_error = Some("missing access scope read_all_orders: hidden".into());
     store
         .save_sync_state(&running)

@@ -300,6 +300,10 @@ async fn source_health_shows_running_runs_refusals_and_failed_webhooks() {
     );
     assert!(html.contains("<td>3</td>"), "refused records: {html}");
     assert!(
+        html.contains("needs a person"),
+        "a missing scope is marked as needing a person: {html}"
+    );
+    assert!(
         html.contains("missing access scope read_all_orders"),
         "{html}"
     );

@@ -678,3 +678,118 @@ async fn hostile_strings_are_escaped_in_the_login_form_and_the_audit_page() {
     assert!(html.contains("login.failure"), "the attempt is listed");
     assert!(!html.contains("<img src=x") && html.contains("&lt;img"));
 }
+
+/// The alert evaluator as the application runs it over `app`'s store
+/// (default rules, no alert configuration): one cycle of observe and step.
+async fn evaluate_alerts(app: &App) {
+    use opsdeck_alerts::hours::BusinessHours;
+    use opsdeck_alerts::render::RenderConfig;
+    use opsdeck_alerts::runner::{BrandWatch, ObservationSource, StoreObservations};
+    use opsdeck_alerts::{AlertService, Evaluator, RuleSet};
+    let store = app.state.store.clone();
+    let source = StoreObservations {
+        store: store.clone(),
+        brands: app
+            .state
+            .brands
+            .iter()
+            .map(|b| BrandWatch {
+                brand: b.clone(),
+                hours: BusinessHours::always(b.time_zone.clone()),
+                sources: Vec::new(),
+                cadences: opsdeck_metrics::Cadences::every(Duration::from_secs(300)),
+            })
+            .collect(),
+        rules: RuleSet::defaults(),
+        projection: None,
+    };
+    let service = AlertService::new(
+        store,
+        Evaluator::new(RuleSet::defaults()),
+        RenderConfig {
+            dashboard_url: "http://ops".into(),
+        },
+        Default::default(),
+        "t",
+    );
+    let now = (app.state.clock)();
+    let observations = source.observe(now).await.unwrap();
+    service.step(&observations, now).await.unwrap();
+}
+
+/// The API's alerts of rule `account_under_attack` (every state), as a
+/// viewer logged in now.
+async fn attack_alerts(app: &App) -> Vec<serde_json::Value> {
+    let viewer = app.session(Role::Viewer).await;
+    let r = app.send_as(&viewer, get("/api/v1/alerts?state=all")).await;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
+    body["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["rule"] == "account_under_attack")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn an_attack_on_the_admin_opens_an_alert_that_resolves_after_an_hour() {
+    let app = App::new().await;
+    let attacker = "203.0.113.66";
+    evaluate_alerts(&app).await;
+    assert!(attack_alerts(&app).await.is_empty(), "no attack yet");
+
+    // Wrong passwords for the admin, waiting out each delay, until the
+    // throttle reports the attack.
+    let mut tries = 0;
+    while !app
+        .audit()
+        .await
+        .iter()
+        .any(|e| e.action == "login.under_attack")
+    {
+        tries += 1;
+        assert!(tries <= 20, "no attack report after 20 tries");
+        let r = app
+            .login_from(attacker, "admin", "hunter2 guess", "/")
+            .await;
+        if r.status() == 429 {
+            app.advance_s(retry_after(&r) as i64);
+        }
+    }
+
+    evaluate_alerts(&app).await;
+    let open = attack_alerts(&app).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    let alert = &open[0];
+    assert_eq!(alert["state"], "firing");
+    assert_eq!(alert["severity"], "warning");
+    assert_eq!(alert["tier"], "slack");
+    assert_eq!(alert["subject"], "account:admin");
+    assert_eq!(alert["brand"], app.state.brands[0].id.as_str());
+    let why = alert["why"].as_str().unwrap();
+    assert!(
+        why.starts_with("Account admin is under attack: 5 failed logins from 1 address "),
+        "{why}"
+    );
+    assert!(
+        !why.contains("hunter2") && !why.contains(attacker),
+        "no password or address: {why}"
+    );
+    // /alerts lists it, grouped under its rule.
+    let viewer = app.session(Role::Viewer).await;
+    let page = body_text(app.send_as(&viewer, get("/alerts")).await).await;
+    assert!(page.contains("Account under attack"), "{page}");
+    assert!(page.contains("account:admin") || page.contains("Account admin is under attack"));
+
+    // Within the hour it stays open; an hour after the report it resolves.
+    app.advance_s(59 * 60);
+    evaluate_alerts(&app).await;
+    assert_eq!(attack_alerts(&app).await[0]["state"], "firing");
+    app.advance_s(60);
+    evaluate_alerts(&app).await;
+    let done = attack_alerts(&app).await;
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["state"], "resolved", "{done:?}");
+}
