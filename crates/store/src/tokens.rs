@@ -191,6 +191,33 @@ pub struct AuditEntry {
     pub ip: Option<String>,
 }
 
+/// The columns an audit entry is read from, in the order
+/// [`audit_entry`] decodes them; a query may select more after them.
+pub(crate) const AUDIT_SELECT: &str = "at_us, actor, action, subject, payload, ip";
+pub(crate) const AUDIT_COLS: [Col; 6] = [
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+];
+
+/// One audit entry from a row that starts with [`AUDIT_SELECT`]: the one
+/// decoder for the log's list and its pages.
+pub(crate) fn audit_entry(row: &Row) -> Result<AuditEntry> {
+    let subject = row.text(3)?;
+    Ok(AuditEntry {
+        at: from_micros(row.int(0)?, "audit_log", &subject)?,
+        actor: row.text(1)?,
+        action: row.text(2)?,
+        payload: serde_json::from_str(&row.text(4)?)
+            .map_err(|e| corrupt("audit_log", &subject, e))?,
+        ip: row.opt_text(5),
+        subject,
+    })
+}
+
 /// Characters kept of an audit entry's actor, action, subject and address
 /// (a username is at most 64 characters, an id a few dozen).
 pub const AUDIT_FIELD_CHARS: usize = 200;
@@ -434,33 +461,12 @@ impl<D: Db> SqlStore<D> {
         let rows = self
             .db
             .fetch(
-                "SELECT at_us, actor, action, subject, payload, ip FROM audit_log \
-                 ORDER BY id DESC LIMIT $1",
+                &format!("SELECT {AUDIT_SELECT} FROM audit_log ORDER BY id DESC LIMIT $1"),
                 &[Value::Int(Some(i64::from(limit)))],
-                &[
-                    Col::Int,
-                    Col::Text,
-                    Col::Text,
-                    Col::Text,
-                    Col::Text,
-                    Col::Text,
-                ],
+                &AUDIT_COLS,
             )
             .await?;
-        rows.iter()
-            .map(|row| {
-                let subject = row.text(3)?;
-                Ok(AuditEntry {
-                    at: from_micros(row.int(0)?, "audit_log", &subject)?,
-                    actor: row.text(1)?,
-                    action: row.text(2)?,
-                    payload: serde_json::from_str(&row.text(4)?)
-                        .map_err(|e| corrupt("audit_log", &subject, e))?,
-                    ip: row.opt_text(5),
-                    subject,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_entry).collect()
     }
 
     /// Counts one ingest request in the (source, kind) health row with

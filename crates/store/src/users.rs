@@ -11,7 +11,9 @@
 use crate::db::{Col, Db, DbTx, Row, Value};
 use crate::engine::SqlStore;
 use crate::schema::{corrupt, from_micros, micros};
-use crate::tokens::{audit_params, AuditEntry, AUDIT_INSERT};
+use crate::tokens::{
+    audit_entry, audit_params, AuditEntry, AUDIT_COLS, AUDIT_INSERT, AUDIT_SELECT,
+};
 use crate::Result;
 use async_trait::async_trait;
 use opsdeck_domain::Timestamp;
@@ -460,38 +462,21 @@ impl<D: Db> SqlStore<D> {
         // One more than asked, to know whether a next page exists.
         params.push(int(i64::from(filter.limit) + 1));
         let sql = format!(
-            "SELECT at_us, actor, action, subject, payload, ip, id FROM audit_log {filter_sql} \
+            "SELECT {AUDIT_SELECT}, id FROM audit_log {filter_sql} \
              ORDER BY at_us DESC, id DESC LIMIT ${}",
             params.len()
         );
-        let cols = [
-            Col::Int,
-            Col::Text,
-            Col::Text,
-            Col::Text,
-            Col::Text,
-            Col::Text,
-            Col::Int,
-        ];
+        let mut cols = AUDIT_COLS.to_vec();
+        cols.push(Col::Int);
         let rows = self.db.fetch(&sql, &params, &cols).await?;
         let mut entries = Vec::with_capacity(rows.len());
         let mut cursors = Vec::with_capacity(rows.len());
         for row in &rows {
-            let subject = row.text(3)?;
-            let at_us = row.int(0)?;
             cursors.push(AuditCursor {
-                at_us,
+                at_us: row.int(0)?,
                 id: row.int(6)?,
             });
-            entries.push(AuditEntry {
-                at: from_micros(at_us, "audit_log", &subject)?,
-                actor: row.text(1)?,
-                action: row.text(2)?,
-                payload: serde_json::from_str(&row.text(4)?)
-                    .map_err(|e| corrupt("audit_log", &subject, e))?,
-                ip: row.opt_text(5),
-                subject,
-            });
+            entries.push(audit_entry(row)?);
         }
         let limit = filter.limit as usize;
         let next = if entries.len() > limit {
