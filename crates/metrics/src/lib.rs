@@ -40,7 +40,6 @@ pub use freshness::{
 };
 pub use order_volume::{
     facts_window_start, order_volume, period_volume, BrandVolume, LeftOut, PeriodVolume,
-    VolumeError,
 };
 pub use projection::{
     follow_changes, follow_changes_notifying, Projection, ProjectionRules, SharedProjection,

@@ -30,12 +30,6 @@ use opsdeck_domain::{Brand, Currency, Money, Period, PeriodWindow, Timestamp};
 use opsdeck_store::OrderFact;
 use serde::Serialize;
 
-/// Why the cards of a brand could not be computed: no case remains (a
-/// foreign-currency order is left out and named, and 128-bit sums cannot
-/// overflow), so callers' error paths stay typed while nothing can fail.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VolumeError {}
-
 /// The cards of one brand.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", content = "periods", rename_all = "snake_case")]
@@ -148,18 +142,19 @@ pub fn order_volume(
     facts: &[OrderFact],
     now: Timestamp,
     week_start: Weekday,
-) -> Result<BrandVolume, VolumeError> {
+) -> BrandVolume {
     if !brand.launched {
-        return Ok(BrandVolume::NotLaunched);
+        return BrandVolume::NotLaunched;
     }
-    Period::ALL
-        .iter()
-        .map(|period| {
-            let window = PeriodWindow::compute(*period, now, &brand.time_zone, week_start);
-            period_volume(brand, *period, window, facts)
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(BrandVolume::Live)
+    BrandVolume::Live(
+        Period::ALL
+            .iter()
+            .map(|period| {
+                let window = PeriodWindow::compute(*period, now, &brand.time_zone, week_start);
+                period_volume(brand, *period, window, facts)
+            })
+            .collect(),
+    )
 }
 
 /// One card over an already computed window (also the building block for a
@@ -169,10 +164,10 @@ pub fn period_volume(
     period: Period,
     window: PeriodWindow,
     facts: &[OrderFact],
-) -> Result<PeriodVolume, VolumeError> {
+) -> PeriodVolume {
     let (current, left_out) = tally(brand, facts, |t| window.contains(t));
     let (prior, _) = tally(brand, facts, |t| window.prior_contains(t));
-    Ok(card(brand, period, window, &current, &prior, left_out))
+    card(brand, period, window, &current, &prior, left_out)
 }
 
 /// The order volume cards of `brand` as of `now` from its sales rollup in

@@ -12,7 +12,6 @@ use crate::templates;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use opsdeck_metrics::VolumeError;
 use opsdeck_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,11 +40,6 @@ pub enum Error {
     /// 500: the store failed (connection, query, corrupt row).
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    /// 500: a figure cannot be computed (a window's revenue beyond 64-bit
-    /// minor units). An order in another currency than its brand's is not
-    /// one: the card leaves it out and names it.
-    #[error("metrics: {0}")]
-    Metrics(#[from] VolumeError),
     /// 500: a template failed to render (a bug, caught by the page tests).
     #[error("template: {0}")]
     Template(#[from] minijinja::Error),
@@ -60,9 +54,7 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Store(_) | Error::Metrics(_) | Error::Template(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Error::Store(_) | Error::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
