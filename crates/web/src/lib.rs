@@ -28,14 +28,20 @@
 //!   without a connector (token-scoped, validated whole, committed whole).
 //! - `health`: `GET /healthz`.
 //! - `assets`: the stylesheet, embedded.
-//! - [`auth`]: users' sessions, the permission matrix, login and logout,
-//!   CSRF checks, login rate limiting; `auth::rules`, the `Routes` every
-//!   module builds its router with, each route declaring who may use it.
-//!   Amounts of money render only for roles with revenue permission (the
-//!   guard scopes each request, see `opsdeck_metrics::money_json`).
+//! - [`auth`]: sessions over HTTP: the session cookie, the guard every
+//!   request passes (session, permission, CSRF), login and logout pages,
+//!   the client's address; `auth::rules`, the `Routes` every module builds
+//!   its router with, each route declaring who may use it. The policy
+//!   behind each decision (passwords, login throttling, session lifetime,
+//!   the permission matrix, the `[security]` settings) is
+//!   `opsdeck-accounts`'. Amounts of money render only for roles with
+//!   revenue permission (the guard scopes each request, see
+//!   `opsdeck_metrics::money_json`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
-//! - [`testing`]: helpers for tests in other crates (users, sessions, login).
+//! - `testing` (with the `testing` feature, which only dev-dependencies
+//!   enable): helpers for tests here and in other crates (users, sessions,
+//!   login).
 //! - [`csv`]: the one CSV cell writer every export uses (formula
 //!   injection defused).
 //! - `security`: headers set on every response, and the request body
@@ -63,6 +69,7 @@ mod redirect;
 mod security;
 mod sse;
 mod templates;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod view;
 pub mod webhooks;

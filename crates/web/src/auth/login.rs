@@ -5,9 +5,9 @@
 //! exists yet. Every refused login — unknown user, wrong password, disabled
 //! account, throttled — answers the same words; failures are written to
 //! the audit log with the real reason for the admins, collapsed into
-//! counts (see `limiter`), with every field bounded.
+//! counts (see `opsdeck_accounts::limiter`), with every field bounded.
 //!
-//! Throttling (see `limiter`): an address over its attempt rate, or a
+//! Throttling (see `opsdeck_accounts::limiter`): an address over its attempt rate, or a
 //! (username, address) pair still waiting after repeated failures, is
 //! answered 429 with `Retry-After` and the password is not checked. A
 //! correct password from an address without failures is never held up.
@@ -16,9 +16,8 @@
 //! notice of how many failed attempts, from how many addresses, came
 //! since their last login.
 
-use super::limiter::{AttackReport, FailureNote, RetryAfter};
 use super::rules::{Access, Routes};
-use super::session::{self, cookie, set_cookie, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::session::{cookie, set_cookie, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use super::Permission;
 use super::{ClientInfo, CurrentUser};
 use crate::error::PageError;
@@ -27,6 +26,8 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
+use opsdeck_accounts::limiter::{AttackReport, FailureNote, RetryAfter};
+use opsdeck_accounts::session;
 use opsdeck_store::{normalize_username, validate_username, LOGIN_UNDER_ATTACK};
 use serde::Deserialize;
 use serde_json::json;
@@ -108,7 +109,7 @@ fn form(
         minijinja::context! { csrf_token => token, next, username, error },
     )
     .map_err(Error::from)?;
-    let secure = state.auth.config.secure_cookies.applies(client);
+    let secure = state.auth.config.secure_cookies.applies(client.https);
     let mut response = (status, Html(html)).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -279,25 +280,16 @@ async fn submit(
     } else {
         None
     };
-    // Always run one argon2 verification, so the time taken does not say
-    // whether the username exists.
-    let (hash, enabled) = match &creds {
-        Some((user, hash)) => (hash.as_str(), user.disabled_at.is_none()),
-        None => (state.auth.dummy_hash.as_str(), false),
-    };
-    let password_ok = state.auth.config.hasher.verify(&f.password, hash);
-    let reason = match (&creds, enabled, password_ok) {
-        (None, ..) => Some("unknown_user"),
-        (Some(_), false, _) => Some("disabled"),
-        (Some(_), true, false) => Some("wrong_password"),
-        (Some(_), true, true) => None,
-    };
+    // One argon2 verification whether or not the username exists, so the
+    // time taken does not say which.
+    let checked = state.auth.login_check.check(creds.as_ref(), &f.password);
     let actor = if username.is_empty() {
         "(none)".to_string()
     } else {
         shown_name.clone()
     };
-    if let Some(reason) = reason {
+    if let Err(refusal) = checked {
+        let reason = refusal.as_str();
         let note = limiter.login_failed(&user_key, &address, now);
         audit_failure(&state, &actor, ip, reason, &note, valid_name).await?;
         tracing::info!(user = %actor, reason, failures = note.pair_failures, "login refused");
@@ -328,7 +320,7 @@ async fn submit(
         payload,
     )
     .await?;
-    let secure = state.auth.config.secure_cookies.applies(&client);
+    let secure = state.auth.config.secure_cookies.applies(client.https);
     let mut response = match attacked.filter(|a| a.worth_telling) {
         // The owner hears what happened before going on.
         Some(a) => attack_notice(&username, &next, &a)?,
@@ -379,7 +371,7 @@ async fn logout(
         json!({}),
     )
     .await?;
-    let secure = state.auth.config.secure_cookies.applies(&client);
+    let secure = state.auth.config.secure_cookies.applies(client.https);
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
