@@ -31,6 +31,7 @@
 
 use opsdeck_domain::Timestamp;
 use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -82,6 +83,23 @@ impl Default for RateLimits {
             ingest_per_minute_per_ip: 1_200,
             sse_streams_per_session: 8,
         }
+    }
+}
+
+/// The key an address is counted under: an IPv4 address whole, an IPv6
+/// address by its /64 network (one host usually holds a whole /64, and
+/// would otherwise get a fresh budget with every address it picks from
+/// it).
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
