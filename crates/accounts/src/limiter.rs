@@ -24,10 +24,10 @@
 //! With several instances behind a load balancer each counts separately, so
 //! the effective limits are at most instances × the configured ones; still
 //! a bound, and it needs no write per failed login. Maps are swept of
-//! expired entries once they pass [`SWEEP_ABOVE`] keys (and then only when
-//! they have doubled since the last sweep, so a flood of live keys cannot
-//! make every request walk the whole map), so a flood of random usernames
-//! or addresses cannot grow memory without bound.
+//! expired entries once they pass `SWEEP_ABOVE` (10,000) keys (and then
+//! only when they have doubled since the last sweep, so a flood of live
+//! keys cannot make every request walk the whole map), so a flood of
+//! random usernames or addresses cannot grow memory without bound.
 
 use opsdeck_domain::Timestamp;
 use std::collections::{BTreeSet, HashMap};
@@ -149,7 +149,7 @@ pub struct FailureNote {
     pub pair_failures: u32,
     /// Failures of this username from every address, in the window.
     pub user_failures: u32,
-    /// How many addresses they came from (at most [`ADDRESSES_KEPT`]).
+    /// How many addresses they came from (at most `ADDRESSES_KEPT`, 32).
     pub addresses: usize,
     /// Write this failure to the audit log: the first of a pair and then
     /// at 2, 4, 8, … failures (each entry carries the count), so a
