@@ -16,9 +16,9 @@
 //! - [`password`]: the argon2id [`PasswordHasher`] and the rule for a new
 //!   password ([`password::check_new_password`]). Its
 //!   `insecure_fast_for_tests` exists only with the `testing` feature.
-//! - [`login`]: the credential check of one login ([`LoginCheck`]: one
-//!   verification whether the username exists or not) and why it refused
-//!   ([`Refusal`]).
+//! - [`login`]: one login attempt decided ([`Logins::attempt`]: throttled,
+//!   refused and why, or accepted with a new session), with one password
+//!   verification whether the username exists or not.
 //! - [`limiter`]: the in-memory abuse limits ([`Limiter`]): login
 //!   throttling per (username, address), attempts per address, ingest rates
 //!   per token and address, live streams per session; and their settings
@@ -40,7 +40,7 @@ pub mod session;
 
 pub use config::{AuthConfig, SecureCookies};
 pub use limiter::{Limiter, LoginLimits, RateLimits, RetryAfter};
-pub use login::{LoginCheck, Refusal};
+pub use login::{Attempt, LoginOutcome, Logins, Refusal};
 pub use opsdeck_store::Role;
 pub use password::PasswordHasher;
 pub use permission::{allows, Permission};

@@ -91,6 +91,13 @@ pub struct CreatedSession {
     pub csrf_token: String,
 }
 
+impl std::fmt::Debug for CreatedSession {
+    /// Neither the id nor the token: both are secrets of the browser.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CreatedSession { .. }")
+    }
+}
+
 /// Stores a new session for `username` and returns its id and CSRF token.
 pub async fn create(
     store: &dyn Store,

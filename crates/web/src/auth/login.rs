@@ -7,10 +7,12 @@
 //! the audit log with the real reason for the admins, collapsed into
 //! counts (see `opsdeck_accounts::limiter`), with every field bounded.
 //!
-//! Throttling (see `opsdeck_accounts::limiter`): an address over its attempt rate, or a
-//! (username, address) pair still waiting after repeated failures, is
-//! answered 429 with `Retry-After` and the password is not checked. A
-//! correct password from an address without failures is never held up.
+//! Whether an attempt is throttled, refused or accepted is decided by
+//! `opsdeck_accounts::login` (this handler reads the form, calls it,
+//! audits and answers): an address over its attempt rate, or a (username,
+//! address) pair still waiting after repeated failures, is answered 429
+//! with `Retry-After` and the password is not checked. A correct password
+//! from an address without failures is never held up.
 //! When one account collects many failures it is audited as
 //! `login.under_attack`, and its owner's next successful login shows a
 //! notice of how many failed attempts, from how many addresses, came
@@ -27,8 +29,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use opsdeck_accounts::limiter::{AttackReport, FailureNote, RetryAfter};
+use opsdeck_accounts::login::{Attempt, LoginOutcome};
 use opsdeck_accounts::session;
-use opsdeck_store::{normalize_username, validate_username, LOGIN_UNDER_ATTACK};
+use opsdeck_store::{normalize_username, LOGIN_UNDER_ATTACK};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -247,66 +250,53 @@ async fn submit(
         )));
     }
     let username = normalize_username(&f.username);
-    let valid_name = validate_username(&username).is_ok();
-    // What counters and the audit log key the attempt by: the account's
-    // name, or one bucket for anything that cannot be an account's name
-    // (so a flood of random long names is one key, not millions).
-    let user_key = if valid_name {
-        username.clone()
-    } else {
-        "(not a username)".to_string()
-    };
     // Shown back in the form and written to the log: bounded.
     let shown_name = audit::bounded(&username, USERNAME_SHOWN);
-    let now = state.now();
     let ip = client.ip_text();
     let address = address_key(&client);
-    let limiter = &state.auth.limiter;
-    if let Err(retry) = limiter.login_attempt(&address, now).and_then(|()| {
-        limiter
-            .login_wait(&user_key, &address, now)
-            .map_or(Ok(()), Err)
-    }) {
-        tracing::debug!(user = %shown_name, %address, retry_s = retry.seconds(), "login throttled");
-        return throttled(&state, &client, &headers, &next, &shown_name, retry);
-    }
-
-    let creds = if valid_name {
-        state
-            .store
-            .user_credentials(&username)
-            .await
-            .map_err(Error::from)?
-    } else {
-        None
+    let attempt = Attempt {
+        username: &username,
+        password: &f.password,
+        address: &address,
+        ip: ip.as_deref(),
+        now: state.now(),
     };
-    // One argon2 verification whether or not the username exists, so the
-    // time taken does not say which.
-    let checked = state.auth.login_check.check(creds.as_ref(), &f.password);
-    let actor = if username.is_empty() {
-        "(none)".to_string()
-    } else {
-        shown_name.clone()
-    };
-    if let Err(refusal) = checked {
-        let reason = refusal.as_str();
-        let note = limiter.login_failed(&user_key, &address, now);
-        audit_failure(&state, &actor, ip, reason, &note, valid_name).await?;
-        tracing::info!(user = %actor, reason, failures = note.pair_failures, "login refused");
-        return form(
-            &state,
-            &client,
-            &headers,
-            StatusCode::UNAUTHORIZED,
-            &next,
-            &shown_name,
-            Some(LOGIN_REFUSED),
-        );
-    }
-    let attacked = limiter.login_succeeded(&username, &address);
-    let created = session::create(state.store.as_ref(), &username, ip.clone(), now)
+    let outcome = state
+        .auth
+        .logins
+        .attempt(state.store.as_ref(), &attempt)
         .await
         .map_err(Error::from)?;
+    let (created, attacked) = match outcome {
+        LoginOutcome::Throttled(retry) => {
+            tracing::debug!(user = %shown_name, %address, retry_s = retry.seconds(), "login throttled");
+            return throttled(&state, &client, &headers, &next, &shown_name, retry);
+        }
+        LoginOutcome::Refused {
+            refusal,
+            note,
+            valid_name,
+        } => {
+            let actor = if username.is_empty() {
+                "(none)".to_string()
+            } else {
+                shown_name.clone()
+            };
+            let reason = refusal.as_str();
+            audit_failure(&state, &actor, ip, reason, &note, valid_name).await?;
+            tracing::info!(user = %actor, reason, failures = note.pair_failures, "login refused");
+            return form(
+                &state,
+                &client,
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                &next,
+                &shown_name,
+                Some(LOGIN_REFUSED),
+            );
+        }
+        LoginOutcome::Accepted { session, attacked } => (session, attacked),
+    };
     let payload = match &attacked {
         Some(a) => json!({ "failed_logins_before": a.failures, "from_addresses": a.addresses }),
         None => json!({}),

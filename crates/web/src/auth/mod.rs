@@ -39,7 +39,7 @@ pub use session::SESSION_COOKIE;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use opsdeck_accounts::{AuthConfig, Limiter, LoginCheck};
+use opsdeck_accounts::{AuthConfig, Limiter, Logins};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -48,15 +48,16 @@ use std::sync::Arc;
 pub struct Auth {
     pub config: AuthConfig,
     pub(crate) limiter: Arc<Limiter>,
-    /// Checks typed passwords in equal time whether the username exists.
-    pub(crate) login_check: LoginCheck,
+    /// Decides login attempts, counting with `limiter`.
+    pub(crate) logins: Logins,
 }
 
 impl Auth {
     pub fn new(config: AuthConfig) -> Arc<Auth> {
+        let limiter = Arc::new(Limiter::new(config.login_limits, config.rate_limits));
         Arc::new(Auth {
-            limiter: Arc::new(Limiter::new(config.login_limits, config.rate_limits)),
-            login_check: LoginCheck::new(config.hasher.clone()),
+            logins: Logins::new(limiter.clone(), config.hasher.clone()),
+            limiter,
             config,
         })
     }
