@@ -6,6 +6,7 @@
 //! client would slot in beside this one behind the same sync module.
 
 pub mod client;
+pub mod graphql;
 mod headers;
 pub mod normalize;
 pub mod webhooks;
