@@ -15,7 +15,7 @@
 //!   `X-Shopify-API-Deprecated-Reason` are kept (for /sources) and logged
 //!   once per client.
 
-use super::cost::{throttle_wait, CostBucket, QueryCost, SINGLE_QUERY_MAX_COST};
+use super::cost::{throttle_wait, CostBucket, QueryCost, ThrottleStatus, SINGLE_QUERY_MAX_COST};
 use super::error::GraphqlError;
 use super::query::{ConnectionPage, GraphqlQuery, PagedQuery};
 use crate::http::{
@@ -66,7 +66,8 @@ pub struct Answer {
 /// How one answer is to be handled.
 enum Outcome {
     Data(Answer),
-    Throttled(Duration),
+    /// Wait this long, then send again; the bucket as the answer saw it.
+    Throttled(Duration, Option<ThrottleStatus>),
 }
 
 /// A GraphQL Admin client for one shop. Share it behind an `Arc` among the
@@ -218,12 +219,13 @@ impl GraphqlClient {
                     .await;
                 let reported = match &outcome {
                     Ok(Outcome::Data(answer)) => answer.cost.and_then(|c| c.throttle_status),
-                    Err(_) | Ok(Outcome::Throttled(_)) => None,
+                    Ok(Outcome::Throttled(_, status)) => *status,
+                    Err(_) => None,
                 };
                 reservation.settle(reported.as_ref());
                 match outcome {
                     Ok(Outcome::Data(answer)) => Ok(answer),
-                    Ok(Outcome::Throttled(wait)) => {
+                    Ok(Outcome::Throttled(wait, _)) => {
                         let mut side = side_ref.lock().unwrap_or_else(|p| p.into_inner());
                         side.throttled += 1;
                         side.last_throttle_wait = Some(wait);
@@ -382,13 +384,14 @@ fn read_answer(body: &[u8], operation: &str, path: &str) -> Result<Outcome, Setb
                 .as_ref()
                 .is_some_and(|x| x.code.as_deref() == Some("THROTTLED"))
         }) {
+            // Without a cost block there is nothing to compute from: one
+            // second restores at least one point on any plan.
+            let status = cost.and_then(|c| c.throttle_status);
             let wait = cost
-                .and_then(|c| {
-                    c.throttle_status
-                        .map(|s| throttle_wait(c.requested_query_cost, &s))
-                })
+                .zip(status)
+                .map(|(c, s)| throttle_wait(c.requested_query_cost, &s))
                 .unwrap_or(Duration::from_secs(1));
-            return Ok(Outcome::Throttled(wait));
+            return Ok(Outcome::Throttled(wait, status));
         }
         let error = GraphqlError::Query {
             operation: operation.to_string(),
@@ -428,7 +431,7 @@ mod tests {
         let body =
             include_bytes!("../../../../../fixtures/shopify/graphql/throttled_recorded.json");
         match read_answer(body, "X", "/p") {
-            Ok(Outcome::Throttled(wait)) => assert_eq!(wait, Duration::from_millis(1450)),
+            Ok(Outcome::Throttled(wait, _)) => assert_eq!(wait, Duration::from_millis(1450)),
             _ => panic!("not read as a throttle"),
         }
     }
