@@ -15,6 +15,11 @@
 //! - [`bulk`]: start, follow and cancel bulk queries.
 //! - [`jsonl`]: read a bulk result file line by line as it downloads, and
 //!   put children back with their parents.
+//! - [`wire`]: the GraphQL JSON shapes opsdeck reads, and [`wire::legacy_id`]
+//!   (`gid://shopify/Order/123` → `123`, the REST id).
+//! - [`normalize`]: those shapes → the domain: orders, products and
+//!   inventory levels through the REST rules; returns, disputes, customers
+//!   and abandoned checkouts.
 //! - `error`: [`GraphqlError`].
 
 pub mod bulk;
@@ -22,7 +27,9 @@ pub mod client;
 pub mod cost;
 mod error;
 pub mod jsonl;
+pub mod normalize;
 pub mod query;
+pub mod wire;
 
 pub use bulk::{BulkOperation, BulkStatus};
 pub use client::{Answer, GraphqlClient, GraphqlStats, GRAPHQL_API_VERSION};
