@@ -495,3 +495,82 @@ async fn two_clients_sharing_a_bucket_never_get_two_throttles_in_a_row() {
         }
     }
 }
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../../fixtures/shopify/graphql/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_bulk_query_is_started_followed_and_cancelled() {
+    let run = fixture("bulk_run_query.json");
+    // The poll answers Shopify's documented completed operation, as `node`.
+    let done = fixture("bulk_operation_completed.json")["data"]["bulkOperation"].clone();
+    let mut canceling = done.clone();
+    canceling["status"] = "CANCELING".into();
+    let (base, script) = fake_shop(vec![
+        ok(run),
+        ok(json!({"data": {"node": done}})),
+        ok(json!({"data": {"bulkOperationCancel": {"bulkOperation": canceling, "userErrors": []}}})),
+        ok(json!({"data": {"node": null}})),
+    ])
+    .await;
+    let client = client(&base, Arc::new(CostBucket::new()));
+    let mut stats = GraphqlStats::default();
+    let bulk = "{ orders { edges { node { id lineItems { edges { node { id } } } } } } }";
+    let started = client.run_bulk_query(bulk, &mut stats).await.unwrap();
+    assert_eq!(started.id, "gid://shopify/BulkOperation/720918");
+    let polled = client
+        .bulk_operation(&started.id, &mut stats)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(polled.status.is_finished());
+    assert_eq!(polled.object_count, 57);
+    let cancelled = client
+        .cancel_bulk_operation(&started.id, &mut stats)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        cancelled.status,
+        opsdeck_sources::shopify::graphql::BulkStatus::Canceling
+    );
+    assert!(client
+        .bulk_operation("gid://shopify/BulkOperation/0", &mut stats)
+        .await
+        .unwrap()
+        .is_none());
+    let seen = &script.lock().unwrap().seen;
+    assert_eq!(seen[0].2["variables"]["query"], bulk);
+    assert_eq!(seen[1].2["variables"]["id"], started.id);
+    assert!(seen[1].2["query"]
+        .as_str()
+        .unwrap()
+        .contains("node(id: $id)"));
+}
+
+#[tokio::test]
+async fn a_bulk_query_refused_names_shopifys_code() {
+    let (base, _) = fake_shop(vec![ok(json!({"data": {"bulkOperationRunQuery": {
+        "bulkOperation": null,
+        "userErrors": [{"field": null, "message": "A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/1.", "code": "OPERATION_IN_PROGRESS"}]
+    }}}))])
+    .await;
+    let client = client(&base, Arc::new(CostBucket::new()));
+    let mut stats = GraphqlStats::default();
+    let err = client
+        .run_bulk_query("{ orders { edges { node { id } } } }", &mut stats)
+        .await
+        .unwrap_err();
+    match &err {
+        GraphqlError::UserErrors { errors, .. } => {
+            assert_eq!(errors[0].code.as_deref(), Some("OPERATION_IN_PROGRESS"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.is_bulk_limit());
+}

@@ -69,6 +69,14 @@ fn describe(errors: &[UserError]) -> String {
 }
 
 impl GraphqlError {
+    /// A bulk query refused because the shop already runs as many bulk
+    /// operations as it may (five from 2026-01, one before), counting those
+    /// other processes of the app started: wait for one to finish.
+    pub fn is_bulk_limit(&self) -> bool {
+        matches!(self, GraphqlError::UserErrors { errors, .. }
+            if errors.iter().any(|e| e.code.as_deref() == Some("OPERATION_IN_PROGRESS")))
+    }
+
     /// Failures that need a person (token, scope, configuration, a query
     /// to rewrite) rather than another try.
     pub fn needs_attention(&self) -> bool {
