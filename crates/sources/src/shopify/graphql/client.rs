@@ -2,7 +2,7 @@
 //! properly.
 //!
 //! The HTTP side is the REST client's, through the same shared layer
-//! ([`crate::http`]): the same token header, the deadline and body cap of
+//! (`crate::http`): the same token header, the deadline and body cap of
 //! each attempt, retries of 5xx, timeouts and bodies cut short, 429s waited
 //! out, no retry of 401/403/404. What GraphQL adds:
 //! - cost-based throttling through the shop's shared [`CostBucket`]: a

@@ -12,6 +12,8 @@
 //!   [`CostBuckets`]), the single-query cap, the throttle wait rule.
 //! - [`query`]: [`GraphqlQuery`], cost estimates, cursor pages and the
 //!   `updated_at` search filter.
+//! - [`documents`]: the listings opsdeck sends, one per resource, with
+//!   page sizes chosen from their cost.
 //! - [`bulk`]: start, follow and cancel bulk queries.
 //! - [`jsonl`]: read a bulk result file line by line as it downloads, and
 //!   put children back with their parents.
@@ -25,6 +27,7 @@
 pub mod bulk;
 pub mod client;
 pub mod cost;
+pub mod documents;
 mod error;
 pub mod jsonl;
 pub mod normalize;
