@@ -262,3 +262,50 @@ async fn a_result_file_downloads_in_pieces_without_the_token() {
     assert_eq!(items(&mut groups).await.unwrap().len(), 5);
     assert_eq!(seen.lock().unwrap().tokens, vec![None]);
 }
+
+async fn slow_storage() -> Response<Body> {
+    let text = fixture("bulk_products_variants.jsonl");
+    let lines: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
+    // One line every 60 ms: the whole file takes longer than the request
+    // timeout, no single wait does.
+    let pieces = stream::unfold(lines.into_iter(), |mut lines| async move {
+        let line = lines.next()?;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        Some((Ok::<_, std::io::Error>(Bytes::from(line)), lines))
+    });
+    Response::builder()
+        .status(200)
+        .body(Body::from_stream(pieces))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_download_longer_than_the_request_timeout_is_not_cut() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, Router::new().fallback(slow_storage))
+            .await
+            .unwrap()
+    });
+    let mut settings = ShopifySettings::new(
+        SourceId::parse("shopify-fake").unwrap(),
+        BrandId::parse("fake").unwrap(),
+        Currency::USD,
+        "fake.myshopify.com",
+        Secret::new("shpat_x"),
+    )
+    .unwrap();
+    settings.base_url = Url::parse(&format!("http://{addr}/shops/fake")).unwrap();
+    settings.request_timeout = Duration::from_millis(300);
+    let client =
+        GraphqlClient::new(settings, GRAPHQL_API_VERSION, Arc::new(CostBucket::new())).unwrap();
+    let url = Url::parse(&format!("http://{addr}/bulk/slow.jsonl")).unwrap();
+    let started = std::time::Instant::now();
+    let mut groups = client.open_bulk_file(&url).await.unwrap();
+    assert_eq!(items(&mut groups).await.unwrap().len(), 5);
+    assert!(
+        started.elapsed() > Duration::from_millis(300),
+        "it did outlast one request"
+    );
+}

@@ -79,6 +79,10 @@ pub struct GraphqlClient {
     api_version: String,
     endpoint: Url,
     http: reqwest::Client,
+    /// For bulk result files: no whole-request deadline (a file of
+    /// millions of lines takes longer than any one request may), only a
+    /// deadline to connect and one between chunks ([`super::jsonl`]).
+    download: reqwest::Client,
     token: HeaderValue,
     pacer: RetryPacer,
     bucket: Arc<CostBucket>,
@@ -110,6 +114,11 @@ impl GraphqlClient {
         token.set_sensitive(true);
         let http = build_http_client(shop.request_timeout)
             .map_err(|e| settings(format!("http client: {e}")))?;
+        let download = reqwest::Client::builder()
+            .connect_timeout(shop.request_timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| settings(format!("download client: {e}")))?;
         let endpoint = url_under(
             &shop.base_url,
             &format!("/admin/api/{api_version}/graphql.json"),
@@ -120,6 +129,7 @@ impl GraphqlClient {
             api_version: api_version.to_string(),
             endpoint,
             http,
+            download,
             token,
             bucket,
             known_costs: Mutex::new(HashMap::new()),
@@ -138,10 +148,10 @@ impl GraphqlClient {
         &self.endpoint
     }
 
-    /// The HTTP client (timeouts, same-origin redirects), for downloads
-    /// that must not carry the token.
-    pub(super) fn http_client(&self) -> &reqwest::Client {
-        &self.http
+    /// The client for bulk result files (no token, no whole-request
+    /// deadline).
+    pub(super) fn download_client(&self) -> &reqwest::Client {
+        &self.download
     }
 
     pub fn bucket(&self) -> &Arc<CostBucket> {

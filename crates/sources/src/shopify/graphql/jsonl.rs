@@ -264,14 +264,15 @@ impl GraphqlClient {
     /// Opens the result file at `url` (a bulk operation's `url` or
     /// `partialDataUrl`) for reading line by line. The link is signed and
     /// points at Shopify's storage, not the shop, so the access token is
-    /// not sent with it. A 403 or 404 usually means the link expired
+    /// not sent with it. The request timeout bounds connecting, the
+    /// headers, and each wait for the next chunk, not the whole download. A 403 or 404 usually means the link expired
     /// (7 days): start the bulk query again.
     pub async fn open_bulk_file(&self, url: &Url) -> Result<BulkGroups<HttpChunks>, GraphqlError> {
         let path = url.path().to_string();
         let fail = |failure| GraphqlError::from_failure(failure, path.clone());
         let response = tokio::time::timeout(
             self.shop().request_timeout,
-            self.http_client().get(url.clone()).send(),
+            self.download_client().get(url.clone()).send(),
         )
         .await
         .map_err(|_| fail(crate::http::Failure::Timeout))?
