@@ -309,3 +309,23 @@ async fn a_download_longer_than_the_request_timeout_is_not_cut() {
         "it did outlast one request"
     );
 }
+
+#[tokio::test]
+async fn a_group_nests_back_into_the_shape_of_a_paged_answer() {
+    let text = fixture("bulk_products_variants.jsonl");
+    let mut groups = BulkGroups::new(JsonlReader::new(Text::new(&text, 4096)));
+    let first = groups.next_item().await.unwrap().unwrap();
+    let nested = first
+        .nested(|kind| (kind == "ProductVariant").then_some("variants"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(nested["id"], "gid://shopify/Product/1921569226808");
+    assert_eq!(nested["variants"][0]["title"], "52");
+    assert_eq!(nested["variants"][1]["title"], "70");
+    // The wire types read it as they read a page's node.
+    let product: opsdeck_sources::shopify::graphql::wire::GqlProduct =
+        serde_json::from_value(nested).unwrap();
+    assert_eq!(product.variants.0.len(), 2);
+    // A child of a type the caller does not place is an error, not dropped.
+    assert!(first.nested(|_| None).unwrap().is_err());
+}

@@ -172,6 +172,65 @@ pub enum BulkItem {
 }
 
 impl BulkItem {
+    /// The root object with its descendants put back where the query had
+    /// them: each child is appended to the list `field_for(its type)` of its
+    /// parent (the type is the id's, `LineItem` for
+    /// `gid://shopify/LineItem/1`), so the result reads like a paged
+    /// answer's node and the same normalization applies. `None` for a late
+    /// child, which has no root here, and an error for a child whose type
+    /// `field_for` does not place.
+    pub fn nested(
+        &self,
+        field_for: impl Fn(&str) -> Option<&'static str>,
+    ) -> Option<Result<Value, String>> {
+        let BulkItem::Root { root, children } = self else {
+            return None;
+        };
+        let mut nested = root.object.clone();
+        let mut paths: Vec<(String, String)> = Vec::new();
+        if let Some(id) = &root.id {
+            paths.push((id.clone(), String::new()));
+        }
+        for child in children {
+            let parent = child.parent_id.as_deref().unwrap_or_default();
+            let Some((_, parent_path)) = paths.iter().find(|(id, _)| id == parent) else {
+                return Some(Err(format!(
+                    "line {}: parent {parent} not in this group",
+                    child.line
+                )));
+            };
+            let kind = child
+                .id
+                .as_deref()
+                .and_then(|id| id.strip_prefix("gid://shopify/"))
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default();
+            let Some(field) = field_for(kind) else {
+                return Some(Err(format!(
+                    "line {}: no field for a child of type {kind:?}",
+                    child.line
+                )));
+            };
+            let Some(Value::Object(parent_object)) = nested.pointer_mut(parent_path) else {
+                return Some(Err(format!("line {}: parent is not an object", child.line)));
+            };
+            let list = parent_object
+                .entry(field)
+                .or_insert_with(|| Value::Array(Vec::new()));
+            let Value::Array(list) = list else {
+                return Some(Err(format!("line {}: `{field}` is not a list", child.line)));
+            };
+            list.push(child.object.clone());
+            if let Some(id) = &child.id {
+                paths.push((
+                    id.clone(),
+                    format!("{parent_path}/{field}/{}", list.len() - 1),
+                ));
+            }
+        }
+        Some(Ok(nested))
+    }
+
     /// Objects this item holds (the file's lines it covers).
     pub fn object_count(&self) -> u64 {
         match self {
