@@ -574,3 +574,21 @@ async fn a_bulk_query_refused_names_shopifys_code() {
     }
     assert!(err.is_bulk_limit());
 }
+
+#[tokio::test]
+async fn granted_scopes_are_listed() {
+    let (base, _) = fake_shop(vec![ok(json!({"data": {"currentAppInstallation": {"accessScopes": [
+        {"handle": "read_orders"}, {"handle": "read_returns"}, {"handle": "read_shopify_payments_disputes"}
+    ]}}}))])
+    .await;
+    let client = client(&base, Arc::new(CostBucket::new()));
+    let mut stats = GraphqlStats::default();
+    assert_eq!(
+        client.granted_scopes(&mut stats).await.unwrap(),
+        [
+            "read_orders",
+            "read_returns",
+            "read_shopify_payments_disputes"
+        ]
+    );
+}

@@ -265,6 +265,38 @@ impl GraphqlClient {
         Ok(answer)
     }
 
+    /// The access scopes the app holds on this shop
+    /// (`currentAppInstallation.accessScopes`), for the checks a run makes
+    /// before it reads: what is missing is hidden silently by Shopify.
+    pub async fn granted_scopes(
+        &self,
+        stats: &mut GraphqlStats,
+    ) -> Result<Vec<String>, GraphqlError> {
+        let query = GraphqlQuery::new(
+            "AccessScopes",
+            "query AccessScopes { currentAppInstallation { accessScopes { handle } } }",
+            2,
+        );
+        let answer = self.execute(&query, stats).await?;
+        let missing = || GraphqlError::Missing {
+            operation: "AccessScopes".into(),
+            what: "`currentAppInstallation.accessScopes`".into(),
+        };
+        answer
+            .data
+            .pointer("/currentAppInstallation/accessScopes")
+            .and_then(Value::as_array)
+            .ok_or_else(missing)?
+            .iter()
+            .map(|s| {
+                s.get("handle")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(missing)
+            })
+            .collect()
+    }
+
     /// One page of a listing: `paged` after the cursor `after`.
     pub async fn page(
         &self,
