@@ -6,12 +6,13 @@
 //! episode back to firing. Each action also goes to the audit log, in the
 //! same transaction.
 
+use crate::episode::{decode, encode, episodes, Episode};
 use crate::evaluate::{Ack, Phase};
-use crate::service::{decode, encode, AlertError};
+use crate::service::AlertError;
 use crate::silence::Silence;
 use jiff::Timestamp;
-use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EpisodeRow, EventRow, SilenceRow};
-use opsdeck_store::{AuditEntry, Store};
+use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EventRow, Severity, SilenceRow};
+use opsdeck_store::{AuditAction, AuditEntry, Store};
 use serde_json::json;
 
 /// Who acted, through what, from where.
@@ -47,7 +48,7 @@ impl Actor {
 
     fn audit(
         &self,
-        action: &str,
+        action: AuditAction,
         subject: String,
         mut payload: serde_json::Value,
         at: Timestamp,
@@ -60,7 +61,7 @@ impl Actor {
         AuditEntry {
             at,
             actor: self.name.clone(),
-            action: action.into(),
+            action,
             subject,
             payload,
             ip: self.ip.clone(),
@@ -88,9 +89,10 @@ async fn load(store: &dyn Store, id: &str) -> Result<crate::evaluate::Alert, Ale
 
 /// Audits an action that was refused before it reached an episode (a
 /// Telegram press from the wrong chat or user): who tried, on what, why.
+/// `action` is the refusal's own, e.g. [`AuditAction::AlertAcknowledgeRefused`].
 pub async fn refused(
     store: &dyn Store,
-    action: &str,
+    action: AuditAction,
     episode_id: &str,
     who: &Actor,
     reason: &str,
@@ -98,7 +100,7 @@ pub async fn refused(
 ) -> Result<(), AlertError> {
     let batch = AlertBatch {
         audit: vec![who.audit(
-            &format!("{action}.refused"),
+            action,
             format!("alert_episode:{episode_id}"),
             json!({"via": who.via, "reason": reason}),
             now,
@@ -119,15 +121,15 @@ pub struct EpisodeGroup {
     pub rule: String,
     pub brand: String,
     /// The most severe member's.
-    pub severity: String,
+    pub severity: Severity,
     /// Oldest first.
-    pub members: Vec<EpisodeRow>,
+    pub members: Vec<Episode>,
 }
 
 impl EpisodeGroup {
     /// Members still firing (not acknowledged).
     pub fn firing(&self) -> usize {
-        self.members.iter().filter(|m| m.state == "firing").count()
+        self.members.iter().filter(|m| m.is_firing()).count()
     }
 
     /// When the first member opened.
@@ -158,7 +160,7 @@ pub fn members_in_words(subject: &str, count: usize) -> String {
 
 /// Groups episodes by (rule, brand): critical groups first, then the group
 /// whose first member opened earliest; members oldest first.
-pub fn group_episodes(rows: impl IntoIterator<Item = EpisodeRow>) -> Vec<EpisodeGroup> {
+pub fn group_episodes(rows: impl IntoIterator<Item = Episode>) -> Vec<EpisodeGroup> {
     let mut groups: Vec<EpisodeGroup> = Vec::new();
     for row in rows {
         match groups
@@ -166,7 +168,7 @@ pub fn group_episodes(rows: impl IntoIterator<Item = EpisodeRow>) -> Vec<Episode
             .find(|g| g.rule == row.rule && g.brand == row.brand)
         {
             Some(g) => {
-                if row.severity == "critical" {
+                if row.severity == Severity::Critical {
                     g.severity = row.severity.clone();
                 }
                 g.members.push(row);
@@ -184,8 +186,8 @@ pub fn group_episodes(rows: impl IntoIterator<Item = EpisodeRow>) -> Vec<Episode
             .sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then(a.id.cmp(&b.id)));
     }
     groups.sort_by(|a, b| {
-        (b.severity == "critical")
-            .cmp(&(a.severity == "critical"))
+        (b.severity == Severity::Critical)
+            .cmp(&(a.severity == Severity::Critical))
             .then(a.first_opened_at().cmp(&b.first_opened_at()))
             .then(a.rule.cmp(&b.rule))
             .then(a.brand.cmp(&b.brand))
@@ -200,13 +202,12 @@ pub async fn open_group(
     rule: &str,
     brand: &str,
 ) -> Result<Option<EpisodeGroup>, AlertError> {
-    let rows = store
-        .alert_episodes(&EpisodeFilter {
-            open_only: true,
-            brand: Some(brand.to_string()),
-            limit: 100_000,
-        })
-        .await?;
+    let filter = EpisodeFilter {
+        open_only: true,
+        brand: Some(brand.to_string()),
+        limit: 100_000,
+    };
+    let rows = episodes(store, &filter).await?;
     Ok(group_episodes(rows.into_iter().filter(|r| r.rule == rule)).pop())
 }
 
@@ -234,8 +235,8 @@ pub async fn acknowledge_group(
         .ok_or_else(|| AlertError::NoSuchEpisode(format!("{rule} on {brand}")))?;
     let mut batch = AlertBatch::default();
     let mut acknowledged = 0;
-    for row in group.members.iter().filter(|m| m.state == "firing") {
-        let mut alert = decode(row)?;
+    for row in group.members.iter().filter(|m| m.is_firing()) {
+        let mut alert = row.alert.clone();
         alert.phase = Phase::Acknowledged;
         alert.ack = Some(Ack {
             by: who.name.clone(),
@@ -256,7 +257,7 @@ pub async fn acknowledge_group(
         already: group.members.len() - acknowledged,
     };
     batch.audit.push(who.audit(
-        "alert.acknowledge_group",
+        AuditAction::AlertAcknowledgeGroup,
         format!("alert_group:{rule}|{brand}"),
         // Counts, not the ids: each member's own history records its
         // acknowledgement, and a list of hundreds would pass the audit
@@ -306,7 +307,7 @@ pub async fn acknowledge(
             body: json!({"from": Phase::Firing, "to": Phase::Acknowledged, "by": who.name, "via": who.via}),
         }],
         audit: vec![who.audit(
-            "alert.acknowledge",
+            AuditAction::AlertAcknowledge,
             format!("alert_episode:{episode_id}"),
             json!({"via": who.via, "rule": alert.rule, "brand": alert.brand, "subject": alert.subject}),
             now,
@@ -344,7 +345,7 @@ pub async fn resolve(
             body: json!({"from": from, "to": Phase::Resolved, "by": who.name, "via": who.via, "note": "resolved by hand"}),
         }],
         audit: vec![who.audit(
-            "alert.resolve",
+            AuditAction::AlertResolve,
             format!("alert_episode:{episode_id}"),
             json!({"via": who.via, "rule": alert.rule, "brand": alert.brand, "subject": alert.subject}),
             now,
@@ -374,9 +375,9 @@ pub async fn silence(
         }],
         audit: vec![who.audit(
             if silence.incident.is_some() {
-                "incident.mute"
+                AuditAction::IncidentMute
             } else {
-                "alert.silence"
+                AuditAction::AlertSilence
             },
             format!("alert_silence:{}", silence.id),
             body,
@@ -430,9 +431,9 @@ pub async fn end_silence(
         }],
         audit: vec![who.audit(
             if silence.incident.is_some() {
-                "incident.end"
+                AuditAction::IncidentEnd
             } else {
-                "alert.silence_end"
+                AuditAction::AlertSilenceEnd
             },
             format!("alert_silence:{id}"),
             json!({"via": who.via, "was_until": was, "ended_at": silence.ends_at, "reason": silence.reason}),

@@ -11,12 +11,13 @@
 
 use crate::actions;
 pub use crate::actions::{AckOutcome, Actor};
+pub use crate::episode::{decode, encode};
 use crate::evaluate::{Ack, Alert, AlertState, Evaluator, Phase, Step};
 use crate::observation::Observation;
 use crate::render::{render, RenderConfig};
 use crate::silence::{Silence, SilenceError};
 use jiff::{SignedDuration, Timestamp};
-use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EpisodeRow, EventRow, NewNotification};
+use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EventRow, NewNotification};
 use opsdeck_store::{Store, StoreError};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -36,6 +37,10 @@ pub enum AlertError {
     Silence(#[from] SilenceError),
     #[error("no silence {0:?}")]
     NoSuchSilence(String),
+    /// A silence named a rule the application does not run: it would
+    /// silence nothing.
+    #[error("unknown alert rule {0:?}")]
+    UnknownRule(String),
     #[error("stored alert episode {0:?} could not be read: {1}")]
     Corrupt(String, String),
 }
@@ -270,30 +275,4 @@ impl AlertService {
     ) -> Result<actions::EndSilenceOutcome, AlertError> {
         actions::end_silence(self.store.as_ref(), id, who, now).await
     }
-}
-
-/// The stored row of an open or resolved alert (pending ones have none).
-pub fn encode(alert: &Alert, now: Timestamp) -> Option<EpisodeRow> {
-    let id = alert.episode_id.clone()?;
-    Some(EpisodeRow {
-        id,
-        dedup_key: alert.key.clone(),
-        rule: alert.rule.clone(),
-        brand: alert.brand.clone(),
-        severity: alert.severity.as_str().into(),
-        state: alert.phase.as_str().into(),
-        opened_at: alert.fired_at.unwrap_or(now),
-        updated_at: now,
-        body: serde_json::to_value(alert).expect("alerts serialize"),
-    })
-}
-
-/// The alert an episode row holds; the row's state column wins.
-pub fn decode(row: &EpisodeRow) -> Result<Alert, AlertError> {
-    let mut alert: Alert = serde_json::from_value(row.body.clone())
-        .map_err(|e| AlertError::Corrupt(row.id.clone(), e.to_string()))?;
-    if let Some(phase) = Phase::parse(&row.state) {
-        alert.phase = phase;
-    }
-    Ok(alert)
 }

@@ -2,8 +2,11 @@
 //! outbox, silences and the evaluator's leader lease (migration 0004).
 //!
 //! The store does not know what an alert rule *is*: episode, event, silence
-//! and payload bodies are JSON owned by the `opsdeck-alerts` crate. The store
-//! keeps the rules that must hold whoever calls it:
+//! and payload bodies are JSON owned by the `opsdeck-alerts` crate (which
+//! reads an episode's body as its `Alert` type). An episode's severity and
+//! state are columns, typed here ([`Severity`], [`EpisodeState`]) because
+//! the store's own rules read the state. The store keeps the rules that
+//! must hold whoever calls it:
 //!
 //! - one evaluation step (episode changes, their events, the notifications
 //!   they cause) commits whole or not at all ([`AlertStore::alert_commit`]),
@@ -24,8 +27,71 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
+opsdeck_domain::open_enum! {
+    /// How bad an alert is; orders the urgent-attention list, critical
+    /// first. A severity written by a newer version is kept as `Other` and
+    /// ranks below warning ([`Ord`]).
+    pub enum Severity {
+        Warning = "warning",
+        Critical = "critical",
+    }
+}
+
+impl Severity {
+    /// A severity this version knows, for configuration, which must refuse
+    /// any other word; `None` for anything else.
+    pub fn known(s: &str) -> Option<Severity> {
+        match Severity::parse(s) {
+            Severity::Other(_) => None,
+            known => Some(known),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Severity::Other(_) => 0,
+            Severity::Warning => 1,
+            Severity::Critical => 2,
+        }
+    }
+}
+
+impl Ord for Severity {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank()
+            .cmp(&other.rank())
+            .then_with(|| self.as_str().cmp(other.as_str()))
+    }
+}
+
+impl PartialOrd for Severity {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+opsdeck_domain::open_enum! {
+    /// Where a stored episode is in its life. The store's rules read it:
+    /// at most one unresolved episode per dedup key, and an acknowledgement
+    /// is never turned back to firing. A state written by a newer version
+    /// is kept as `Other` and counts as open (not resolved).
+    pub enum EpisodeState {
+        Firing = "firing",
+        Acknowledged = "acknowledged",
+        Resolved = "resolved",
+    }
+}
+
+impl EpisodeState {
+    /// Not resolved: what `EpisodeFilter::open_only` lists.
+    pub fn is_open(&self) -> bool {
+        *self != EpisodeState::Resolved
+    }
+}
+
 /// One alert episode as stored. `body` carries everything else (value,
-/// baseline, threshold, why, escalation tier, ...).
+/// baseline, threshold, why, escalation tier, ...): the `opsdeck-alerts`
+/// crate's `Alert`, which its `Episode` reads it as.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EpisodeRow {
     pub id: String,
@@ -33,9 +99,8 @@ pub struct EpisodeRow {
     pub dedup_key: String,
     pub rule: String,
     pub brand: String,
-    pub severity: String,
-    /// `firing`, `acknowledged` or `resolved`.
-    pub state: String,
+    pub severity: Severity,
+    pub state: EpisodeState,
     pub opened_at: Timestamp,
     pub updated_at: Timestamp,
     pub body: serde_json::Value,
@@ -306,8 +371,8 @@ fn episode(row: &Row) -> Result<EpisodeRow> {
         dedup_key: row.text(1)?,
         rule: row.text(2)?,
         brand: row.text(3)?,
-        severity: row.text(4)?,
-        state: row.text(5)?,
+        severity: Severity::parse(&row.text(4)?),
+        state: EpisodeState::parse(&row.text(5)?),
         opened_at: ts(row, 6, "alert episode")?,
         updated_at: ts(row, 7, "alert episode")?,
         body: parse_json(row, 8, "alert episode")?,
@@ -391,8 +456,8 @@ impl<D: Db> AlertStore for SqlStore<D> {
                 text(&e.dedup_key),
                 text(&e.rule),
                 text(&e.brand),
-                text(&e.severity),
-                text(&e.state),
+                text(e.severity.as_str()),
+                text(e.state.as_str()),
                 us(e.opened_at),
                 us(e.updated_at),
                 json(&e.body),
