@@ -6,7 +6,7 @@
 //! episode back to firing. Each action also goes to the audit log, in the
 //! same transaction.
 
-use crate::episode::{decode, encode, episodes, Episode};
+use crate::episode::{decode, encode, episodes, Episode, EventBody};
 use crate::evaluate::{Ack, Phase};
 use crate::service::AlertError;
 use crate::silence::Silence;
@@ -44,6 +44,25 @@ impl Actor {
     pub fn with_context(mut self, context: serde_json::Value) -> Self {
         self.context = context;
         self
+    }
+
+    /// The history entry of a state change this actor made; `more` adds
+    /// what else it says.
+    fn changed(
+        &self,
+        from: Phase,
+        to: Phase,
+        more: impl FnOnce(&mut EventBody),
+    ) -> serde_json::Value {
+        let mut body = EventBody {
+            from: Some(from),
+            to: Some(to),
+            by: Some(self.name.clone()),
+            via: Some(self.via.clone()),
+            ..Default::default()
+        };
+        more(&mut body);
+        body.to_json()
     }
 
     fn audit(
@@ -248,7 +267,7 @@ pub async fn acknowledge_group(
             episode_id: row.id.clone(),
             at: now,
             kind: "acknowledged".into(),
-            body: json!({"from": Phase::Firing, "to": Phase::Acknowledged, "by": who.name, "via": who.via, "group": true}),
+            body: who.changed(Phase::Firing, Phase::Acknowledged, |b| b.group = Some(true)),
         });
         acknowledged += 1;
     }
@@ -304,7 +323,7 @@ pub async fn acknowledge(
             episode_id: episode_id.into(),
             at: now,
             kind: "acknowledged".into(),
-            body: json!({"from": Phase::Firing, "to": Phase::Acknowledged, "by": who.name, "via": who.via}),
+            body: who.changed(Phase::Firing, Phase::Acknowledged, |_| {}),
         }],
         audit: vec![who.audit(
             AuditAction::AlertAcknowledge,
@@ -342,7 +361,9 @@ pub async fn resolve(
             episode_id: episode_id.into(),
             at: now,
             kind: "resolved".into(),
-            body: json!({"from": from, "to": Phase::Resolved, "by": who.name, "via": who.via, "note": "resolved by hand"}),
+            body: who.changed(from, Phase::Resolved, |b| {
+                b.note = Some("resolved by hand".into())
+            }),
         }],
         audit: vec![who.audit(
             AuditAction::AlertResolve,

@@ -9,11 +9,13 @@
 //! optional (`why_without_money`, a figure's `money` flag), and a severity
 //! or state this version does not know is kept (`Other`).
 
-use crate::evaluate::{Alert, Phase};
+use crate::evaluate::{Alert, NoticeKind, Phase};
+use crate::rules::Tier;
 use crate::service::AlertError;
 use jiff::Timestamp;
 use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow, EpisodeState, Severity};
 use opsdeck_store::Store;
+use serde::{Deserialize, Serialize};
 
 /// One stored episode with its body read as the alert it holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +56,62 @@ impl Episode {
     /// Firing and not acknowledged.
     pub fn is_firing(&self) -> bool {
         self.state == EpisodeState::Firing
+    }
+}
+
+/// What one entry of an episode's history says (an `EventRow`'s body):
+/// a state change (`from`, `to`, `note`, and `by`/`via` when a person made
+/// it), a silenced notification (`silence_id`) or a notification queued
+/// (`notification_id`, `kind`, `channel`, `tier`, `grouped_with`). Fields
+/// an entry does not have are left out of its JSON, as before this type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Phase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Phase>,
+    /// The person who acknowledged or resolved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// Through what: `api`, `web`, `telegram`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// Set when a whole group was acknowledged at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// `note` without amounts of money, where it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_without_money: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silence_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<NoticeKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
+    /// How many other episodes the same message named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grouped_with: Option<usize>,
+}
+
+impl EventBody {
+    /// The JSON an `EventRow` stores.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("event bodies serialize")
+    }
+
+    /// A stored body read back; one this version cannot read (a phase of
+    /// a newer version) reads as empty rather than failing a page.
+    pub fn of(body: &serde_json::Value) -> EventBody {
+        serde_json::from_value(body.clone()).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "unreadable alert event body");
+            EventBody::default()
+        })
     }
 }
 
@@ -182,6 +240,28 @@ mod tests {
         assert!(e.state.is_open());
         assert!(Severity::Other("page".into()) < Severity::Warning);
         assert!(Severity::Warning < Severity::Critical);
+    }
+
+    #[test]
+    fn event_bodies_keep_the_json_they_were_written_as() {
+        let ack = EventBody {
+            from: Some(Phase::Firing),
+            to: Some(Phase::Acknowledged),
+            by: Some("@owner".into()),
+            via: Some("telegram".into()),
+            ..Default::default()
+        };
+        let stored =
+            json!({"from": "firing", "to": "acknowledged", "by": "@owner", "via": "telegram"});
+        assert_eq!(ack.to_json(), stored);
+        assert_eq!(EventBody::of(&stored), ack);
+        let sent = json!({"notification_id": "n1-slack", "kind": "repeat", "channel": "slack",
+                          "tier": "slack", "grouped_with": 2});
+        let read = EventBody::of(&sent);
+        assert_eq!(read.kind, Some(NoticeKind::Repeat));
+        assert_eq!(read.to_json(), sent);
+        let newer = json!({"from": "snoozed", "by": "x"});
+        assert_eq!(EventBody::of(&newer), EventBody::default());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 use crate::actions;
 pub use crate::actions::{AckOutcome, Actor};
+use crate::episode::EventBody;
 pub use crate::episode::{decode, encode};
 use crate::evaluate::{Ack, Alert, AlertState, Evaluator, Phase, Step};
 use crate::observation::Observation;
@@ -19,7 +20,6 @@ use crate::silence::{Silence, SilenceError};
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EventRow, NewNotification};
 use opsdeck_store::{Store, StoreError};
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -175,12 +175,14 @@ impl AlertService {
                 episode_id: t.episode_id.clone(),
                 at: t.at,
                 kind: t.to.as_str().into(),
-                body: match &t.note_without_money {
-                    Some(plain) => {
-                        json!({"from": t.from, "to": t.to, "note": t.note, "note_without_money": plain})
-                    }
-                    None => json!({"from": t.from, "to": t.to, "note": t.note}),
-                },
+                body: EventBody {
+                    from: Some(t.from),
+                    to: Some(t.to),
+                    note: Some(t.note.clone()),
+                    note_without_money: t.note_without_money.clone(),
+                    ..Default::default()
+                }
+                .to_json(),
             });
         }
         for (episode, silence) in &step.suppressed {
@@ -188,7 +190,11 @@ impl AlertService {
                 episode_id: episode.clone(),
                 at: now,
                 kind: "silenced".into(),
-                body: json!({"silence_id": silence}),
+                body: EventBody {
+                    silence_id: Some(silence.clone()),
+                    ..Default::default()
+                }
+                .to_json(),
             });
         }
         for n in &step.notifications {
@@ -208,7 +214,15 @@ impl AlertService {
                         episode_id: episode.clone(),
                         at: now,
                         kind: "notification".into(),
-                        body: json!({"notification_id": id, "kind": n.kind, "channel": channel, "tier": n.tier, "grouped_with": episodes.len() - 1}),
+                        body: EventBody {
+                            notification_id: Some(id.clone()),
+                            kind: Some(n.kind),
+                            channel: Some(channel.clone()),
+                            tier: Some(n.tier),
+                            grouped_with: Some(episodes.len() - 1),
+                            ..Default::default()
+                        }
+                        .to_json(),
                     });
                 }
                 batch.notifications.push(NewNotification {

@@ -22,7 +22,7 @@ use axum::response::{Html, Redirect};
 use axum::Form;
 use jiff::SignedDuration;
 use opsdeck_alerts::actions::{self, Actor, EpisodeGroup};
-use opsdeck_alerts::episode::{self, Episode};
+use opsdeck_alerts::episode::{self, Episode, EventBody};
 use opsdeck_alerts::silence::{AlertLabels, Matchers, Silence};
 use opsdeck_alerts::{AlertRules, EpisodeState};
 use opsdeck_domain::{Brand, Timestamp};
@@ -284,7 +284,7 @@ pub(crate) async fn detail(
         .map_err(Error::from)?
         .iter()
         .map(|e| {
-            let by = e.body.get("by").and_then(Value::as_str).unwrap_or("");
+            let by = EventBody::of(&e.body).by.unwrap_or_default();
             json!({ "kind": e.kind, "at": e.at.to_string(), "when": age(e.at, now), "by": by })
         })
         .collect();
