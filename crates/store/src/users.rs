@@ -605,7 +605,7 @@ pub trait UserStore: Send + Sync {
     /// Deletes audit entries older than `before`; returns how many.
     async fn prune_audit(&self, before: Timestamp) -> Result<u64>;
 
-    /// The accounts with a [`LOGIN_UNDER_ATTACK`] report at or after
+    /// The accounts with a [`AuditAction::LoginUnderAttack`] report at or after
     /// `since`, the most recently attacked first.
     async fn login_attacks_since(&self, since: Timestamp) -> Result<Vec<LoginAttack>>;
 }
