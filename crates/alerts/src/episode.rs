@@ -115,17 +115,26 @@ impl EventBody {
     }
 }
 
-/// The episodes `filter` selects, newest change first, decoded.
+/// The episodes `filter` selects, newest change first, decoded. A row
+/// whose body does not decode is logged and left out, as an unreadable
+/// silence is: one bad row does not take a whole list down (the evaluator,
+/// which must not lose an open episode, fails its step on it instead).
 pub async fn episodes(
     store: &dyn Store,
     filter: &EpisodeFilter,
 ) -> Result<Vec<Episode>, AlertError> {
-    store
+    Ok(store
         .alert_episodes(filter)
         .await?
         .into_iter()
-        .map(Episode::from_row)
-        .collect()
+        .filter_map(|row| match Episode::from_row(row) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                tracing::error!(error = %e, "unreadable alert episode left out");
+                None
+            }
+        })
+        .collect())
 }
 
 /// One episode by id, decoded; `None` when there is none.

@@ -113,3 +113,37 @@ async fn an_episode_stored_by_the_previous_release_reads_with_amounts_only_for_m
     assert!(html.contains("your role does not show"), "{html}");
     assert!(!html.contains("412"), "{html}");
 }
+
+#[tokio::test]
+async fn an_episode_that_does_not_decode_is_left_out_of_lists_and_is_a_500_alone() {
+    let fx = Fixture::new().await;
+    store_it(&fx).await;
+    let broken = EpisodeRow {
+        id: "E2".into(),
+        dedup_key: "zero_orders|mavena|brand".into(),
+        rule: "zero_orders".into(),
+        brand: "mavena".into(),
+        severity: Severity::Critical,
+        state: EpisodeState::Firing,
+        opened_at: ts("2026-06-10T08:05:00Z"),
+        updated_at: ts("2026-06-10T09:30:00Z"),
+        body: json!({"why": "no subject, no timing"}),
+    };
+    let batch = AlertBatch {
+        episodes: vec![broken],
+        ..Default::default()
+    };
+    fx.state.store.alert_commit(&batch).await.unwrap();
+    let (status, list) = fx.get_json("/api/v1/alerts").await;
+    assert_eq!(status, 200, "{list}");
+    let ids: Vec<&str> = list["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["E1"]);
+    assert_eq!(fx.get("/alerts").await.status(), 200);
+    let (status, _) = fx.get_json("/api/v1/alerts/E2").await;
+    assert_eq!(status, 500);
+}
