@@ -11,7 +11,7 @@ use crate::evaluate::{Ack, Phase};
 use crate::service::AlertError;
 use crate::silence::Silence;
 use jiff::Timestamp;
-use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EventRow, Severity, SilenceRow};
+use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EventKind, EventRow, Severity, SilenceRow};
 use opsdeck_store::{AuditAction, AuditEntry, Store};
 use serde_json::json;
 
@@ -266,7 +266,7 @@ pub async fn acknowledge_group(
         batch.events.push(EventRow {
             episode_id: row.id.clone(),
             at: now,
-            kind: "acknowledged".into(),
+            kind: EventKind::Acknowledged,
             body: who.changed(Phase::Firing, Phase::Acknowledged, |b| b.group = Some(true)),
         });
         acknowledged += 1;
@@ -322,7 +322,7 @@ pub async fn acknowledge(
         events: vec![EventRow {
             episode_id: episode_id.into(),
             at: now,
-            kind: "acknowledged".into(),
+            kind: EventKind::Acknowledged,
             body: who.changed(Phase::Firing, Phase::Acknowledged, |_| {}),
         }],
         audit: vec![who.audit(
@@ -360,7 +360,7 @@ pub async fn resolve(
         events: vec![EventRow {
             episode_id: episode_id.into(),
             at: now,
-            kind: "resolved".into(),
+            kind: EventKind::Resolved,
             body: who.changed(from, Phase::Resolved, |b| {
                 b.note = Some("resolved by hand".into())
             }),

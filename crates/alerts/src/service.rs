@@ -18,7 +18,7 @@ use crate::observation::Observation;
 use crate::render::{render, RenderConfig};
 use crate::silence::{Silence, SilenceError};
 use jiff::{SignedDuration, Timestamp};
-use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EventRow, NewNotification};
+use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EventKind, EventRow, NewNotification};
 use opsdeck_store::{Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -174,7 +174,7 @@ impl AlertService {
             batch.events.push(EventRow {
                 episode_id: t.episode_id.clone(),
                 at: t.at,
-                kind: t.to.as_str().into(),
+                kind: EventKind::parse(t.to.as_str()),
                 body: EventBody {
                     from: Some(t.from),
                     to: Some(t.to),
@@ -189,7 +189,7 @@ impl AlertService {
             batch.events.push(EventRow {
                 episode_id: episode.clone(),
                 at: now,
-                kind: "silenced".into(),
+                kind: EventKind::Silenced,
                 body: EventBody {
                     silence_id: Some(silence.clone()),
                     ..Default::default()
@@ -213,7 +213,7 @@ impl AlertService {
                     batch.events.push(EventRow {
                         episode_id: episode.clone(),
                         at: now,
-                        kind: "notification".into(),
+                        kind: EventKind::Notification,
                         body: EventBody {
                             notification_id: Some(id.clone()),
                             kind: Some(n.kind),

@@ -409,7 +409,7 @@ async fn the_telegram_button_acknowledges_through_the_same_path() {
     assert_eq!(row.state.as_str(), "acknowledged");
     let events = rig.db.store.alert_events(&episode).await.unwrap();
     let last = events.last().unwrap();
-    assert_eq!(last.kind, "acknowledged");
+    assert_eq!(last.kind.as_str(), "acknowledged");
     assert_eq!(last.body["by"], "@owner");
     assert_eq!(last.body["via"], "telegram");
     let answers = rig.fake.received("telegram_answer");
@@ -538,7 +538,7 @@ async fn each_episode_keeps_its_whole_history() {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.kind.to_string())
         .collect();
     assert_eq!(
         kinds,

@@ -83,12 +83,27 @@ pub struct EpisodeRow {
     pub body: serde_json::Value,
 }
 
+opsdeck_domain::open_enum! {
+    /// What an entry of an episode's history records. A kind written by a
+    /// newer version is kept as `Other`.
+    pub enum EventKind {
+        /// The episode opened (its first notification is due).
+        Firing = "firing",
+        Acknowledged = "acknowledged",
+        Resolved = "resolved",
+        /// A notification held back by a silence.
+        Silenced = "silenced",
+        /// A notification queued for one channel.
+        Notification = "notification",
+    }
+}
+
 /// One entry of an episode's history (state change, notification, ack...).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventRow {
     pub episode_id: String,
     pub at: Timestamp,
-    pub kind: String,
+    pub kind: EventKind,
     pub body: serde_json::Value,
 }
 

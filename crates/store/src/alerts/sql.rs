@@ -189,7 +189,12 @@ impl<D: Db> AlertStore for SqlStore<D> {
             jp(d, 4)
         );
         for e in &batch.events {
-            let params = [text(&e.episode_id), us(e.at), text(&e.kind), json(&e.body)];
+            let params = [
+                text(&e.episode_id),
+                us(e.at),
+                text(e.kind.as_str()),
+                json(&e.body),
+            ];
             tx.execute(&insert_event, &params).await?;
         }
         let insert_outbox = format!(
@@ -269,7 +274,7 @@ impl<D: Db> AlertStore for SqlStore<D> {
                 Ok(EventRow {
                     episode_id: row.text(0)?,
                     at: ts(row, 1, "alert event")?,
-                    kind: row.text(2)?,
+                    kind: EventKind::parse(&row.text(2)?),
                     body: parse_json(row, 3, "alert event")?,
                 })
             })

@@ -42,7 +42,7 @@ pub(crate) async fn alert_step_commits_whole_with_history(db: &TestStore) {
         events: vec![EventRow {
             episode_id: "e1".into(),
             at: t(at),
-            kind: "firing".into(),
+            kind: EventKind::Firing,
             body: json!({"from": "pending"}),
         }],
         notifications: vec![notification("n1", &["e1"], at)],
