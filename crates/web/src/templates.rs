@@ -45,46 +45,16 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
             "tiles/frame.html",
             include_str!("../templates/tiles/frame.html"),
         ),
-        (
-            "tiles/volume.html",
-            include_str!("../templates/tiles/volume.html"),
-        ),
-        (
-            "tiles/pipeline.html",
-            include_str!("../templates/tiles/pipeline.html"),
-        ),
-        (
-            "tiles/inventory.html",
-            include_str!("../templates/tiles/inventory.html"),
-        ),
-        (
-            "tiles/catalog.html",
-            include_str!("../templates/tiles/catalog.html"),
-        ),
-        (
-            "tiles/queue.html",
-            include_str!("../templates/tiles/queue.html"),
-        ),
-        (
-            "tiles/csat.html",
-            include_str!("../templates/tiles/csat.html"),
-        ),
-        (
-            "tiles/times.html",
-            include_str!("../templates/tiles/times.html"),
-        ),
-        (
-            "tiles/issues.html",
-            include_str!("../templates/tiles/issues.html"),
-        ),
-        (
-            "tiles/feed.html",
-            include_str!("../templates/tiles/feed.html"),
-        ),
     ] {
         // The files are part of the binary; a syntax error is a bug that the
         // page tests catch before release.
         env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("embedded template {name} does not parse: {e}"));
+    }
+    // Each tile's body, embedded where the tile is declared.
+    for &tile in crate::pages::tiles::Tile::ALL {
+        let name = tile.template_name();
+        env.add_template_owned(name.clone(), tile.template())
             .unwrap_or_else(|e| panic!("embedded template {name} does not parse: {e}"));
     }
     env
