@@ -15,7 +15,7 @@ use crate::journal::store::Resolution;
 use crate::schema::{self, SqlType};
 use crate::Result;
 use crate::UpsertOutcome;
-use opsdeck_domain::{Product, SourceId, Timestamp};
+use opsdeck_domain::{Product, RecordKind, SourceId, Timestamp};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -547,7 +547,7 @@ impl<D: Db> SqlStore<D> {
             )
             .await?;
         rows.first()
-            .map(|row| schema::decode(&schema::PRODUCTS, external_id, &row.text(0)?))
+            .map(|row| schema::decode(RecordKind::Product, external_id, &row.text(0)?))
             .transpose()
     }
 }
