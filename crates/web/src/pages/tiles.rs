@@ -9,8 +9,8 @@
 //!
 //! A tile is a [`Tile`] variant declared with its facts in the `tiles!`
 //! list below (id, heading, drill-down link, whether it shows money or
-//! helpdesk data, how its body is made, its template). Adding one is that
-//! entry, its body function here and its template in `templates/tiles/`
+//! helpdesk data, how its body is made). Adding one is that entry, its body
+//! function here and its template `templates/tiles/{id}.html`
 //! (docs/recipes/tile.md).
 
 use super::format;
@@ -48,8 +48,6 @@ struct TileFacts {
     support: bool,
     /// How its body is made.
     body: Body,
-    /// Its body's template (`templates/tiles/{id}.html`), embedded.
-    template: &'static str,
 }
 
 /// How a tile's body is made.
@@ -106,55 +104,46 @@ tiles! {
         id: "volume", title: "Order volume",
         drill: Some(("/pulse", "Sales pulse")),
         money: true, support: false, body: Body::Volume,
-        template: include_str!("../../templates/tiles/volume.html"),
     },
     Pipeline => TileFacts {
         id: "pipeline", title: "Fulfillment pipeline",
         drill: Some(("/pulse", "Open fulfillment blockers")),
         money: false, support: false, body: Body::Brand(pipeline),
-        template: include_str!("../../templates/tiles/pipeline.html"),
     },
     Inventory => TileFacts {
         id: "inventory", title: "Inventory alerts",
         drill: Some(("/inventory", "All inventory alerts")),
         money: false, support: false, body: Body::Brand(inventory),
-        template: include_str!("../../templates/tiles/inventory.html"),
     },
     Catalog => TileFacts {
         id: "catalog", title: "Catalog health",
         drill: Some(("/catalog", "Catalog issues")),
         money: false, support: false, body: Body::Brand(catalog),
-        template: include_str!("../../templates/tiles/catalog.html"),
     },
     Queue => TileFacts {
         id: "queue", title: "Ticket queue",
         drill: Some(("/tickets", "Ticket queue")),
         money: false, support: true, body: Body::SupportView(queue),
-        template: include_str!("../../templates/tiles/queue.html"),
     },
     Csat => TileFacts {
         id: "csat", title: "Customer satisfaction",
         drill: Some(("/tickets", "Ticket queue")),
         money: false, support: true, body: Body::SupportView(csat),
-        template: include_str!("../../templates/tiles/csat.html"),
     },
     Times => TileFacts {
         id: "times", title: "Response and resolution",
         drill: Some(("/tickets", "Ticket queue")),
         money: false, support: true, body: Body::SupportView(times),
-        template: include_str!("../../templates/tiles/times.html"),
     },
     Issues => TileFacts {
         id: "issues", title: "Top issues",
         drill: Some(("/wismo", "Where-is-my-order analytics")),
         money: false, support: true, body: Body::SupportView(issues),
-        template: include_str!("../../templates/tiles/issues.html"),
     },
     Feed => TileFacts {
         id: "feed", title: "Urgent tickets and alerts",
         drill: Some(("/alerts", "All alerts")),
         money: false, support: true, body: Body::Feed,
-        template: include_str!("../../templates/tiles/feed.html"),
     },
 }
 
@@ -168,13 +157,9 @@ impl Tile {
         self.facts().id
     }
 
-    /// The name its body's template is registered under.
-    pub(crate) fn template_name(self) -> String {
+    /// Its body's template: `templates/tiles/{id}.html`.
+    fn template_name(self) -> String {
         format!("tiles/{}.html", self.id())
-    }
-
-    pub(crate) fn template(self) -> &'static str {
-        self.facts().template
     }
 }
 
@@ -684,4 +669,22 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
             delivery_warning => state.alert_rules.delivery_warning(),
         },
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tile;
+
+    #[test]
+    fn every_tile_parses_from_its_id_and_has_its_template() {
+        for &tile in Tile::ALL {
+            assert_eq!(Tile::parse(tile.id()), Some(tile));
+            assert!(
+                crate::templates::exists(&tile.template_name()),
+                "{} has no template",
+                tile.id()
+            );
+        }
+        assert_eq!(Tile::parse("nonsense"), None);
+    }
 }
