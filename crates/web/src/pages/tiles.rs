@@ -58,13 +58,22 @@ enum Body {
     /// Urgent tickets and open alert groups.
     Feed,
     /// One part per launched brand, from the projection.
-    Brand(fn(&Projection, &panels::PanelConfig, BrandIx, Timestamp) -> serde_json::Value),
+    Brand(BrandBody),
     /// One part per support view: the brands, then (when every brand is
     /// shown) the unattributed tickets and all brands together, so the
     /// rows add up to the helpdesk's totals. `label` names the view, `tz`
     /// is its zone.
     SupportView(SupportBody),
 }
+
+/// The body of a projection-backed tile, per brand or per support view.
+#[derive(Clone, Copy)]
+enum Projected {
+    Brand(BrandBody),
+    SupportView(SupportBody),
+}
+
+type BrandBody = fn(&Projection, &panels::PanelConfig, BrandIx, Timestamp) -> serde_json::Value;
 
 type SupportBody = fn(
     &Projection,
@@ -207,7 +216,10 @@ pub(crate) async fn render(
     let body = match facts.body {
         Body::Volume => volume(state, &brands, money, states, now).await?,
         Body::Feed => feed(state, &brands, now).await?,
-        Body::Brand(_) | Body::SupportView(_) => projected(state, tile, &brands, now)?,
+        Body::Brand(body) => projected(state, tile, Projected::Brand(body), &brands, now)?,
+        Body::SupportView(body) => {
+            projected(state, tile, Projected::SupportView(body), &brands, now)?
+        }
     };
     let src = match only {
         Some(b) => format!("/fragments/{name}?brand={b}"),
@@ -342,6 +354,7 @@ struct BrandPart {
 fn projected(
     state: &AppState,
     tile: Tile,
+    body: Projected,
     brands: &[&Brand],
     now: Timestamp,
 ) -> Result<String, Error> {
@@ -352,22 +365,21 @@ fn projected(
         let Some(b) = p.ctx.brand_ix(&brand.id) else {
             continue;
         };
-        let body = match tile.facts().body {
+        let part = match body {
             _ if !brand.launched => json!({}),
-            Body::Brand(body) => body(&p, &cfg, b, now),
-            Body::SupportView(body) => body(&p, &cfg, b, &brand.name, &brand.time_zone, now),
-            Body::Volume | Body::Feed => json!({}),
+            Projected::Brand(body) => body(&p, &cfg, b, now),
+            Projected::SupportView(body) => body(&p, &cfg, b, &brand.name, &brand.time_zone, now),
         };
         parts.push(BrandPart {
             id: brand.id.to_string(),
             name: brand.name.clone(),
             launched: brand.launched,
-            body,
+            body: part,
         });
     }
     // Support tiles list the unattributed tickets and all brands together
     // after the brands, so their rows add up to the helpdesk's totals.
-    if let Body::SupportView(body) = tile.facts().body {
+    if let Projected::SupportView(body) = body {
         if brands.len() == state.brands.len() {
             for (b, id, label) in panels::support::account_views() {
                 parts.push(BrandPart {
