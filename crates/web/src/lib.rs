@@ -41,7 +41,8 @@
 //! - `security`: headers set on every response, and the request body
 //!   limit of each route.
 //! - `redirect`: the one check of a redirect target taken from the request.
-//! - `templates`: the embedded template files; `nav`, the nav bar's links
+//! - `templates`: the embedded template files (every file under
+//!   `templates/`, listed by `build.rs`); `nav`, the nav bar's links
 //!   for the logged-in role.
 
 mod api;
