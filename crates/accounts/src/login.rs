@@ -218,7 +218,7 @@ mod tests {
         let audit = AuditEntry {
             at: Timestamp::UNIX_EPOCH,
             actor: "test".into(),
-            action: "user.create".into(),
+            action: opsdeck_store::AuditAction::UserCreate,
             subject: "user:anna".into(),
             payload: serde_json::json!({}),
             ip: None,

@@ -31,7 +31,7 @@ use axum::{Extension, Form};
 use opsdeck_accounts::limiter::{AttackReport, FailureNote, RetryAfter};
 use opsdeck_accounts::login::{Attempt, LoginOutcome};
 use opsdeck_accounts::session;
-use opsdeck_store::{normalize_username, LOGIN_UNDER_ATTACK};
+use opsdeck_store::{normalize_username, AuditAction};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -198,7 +198,15 @@ async fn audit_failure(
     let subject = format!("user:{actor}");
     if note.audit {
         let payload = json!({ "reason": reason, "failures": note.pair_failures });
-        audit::record(state, actor, ip.clone(), "login.failure", &subject, payload).await?;
+        audit::record(
+            state,
+            actor,
+            ip.clone(),
+            AuditAction::LoginFailure,
+            &subject,
+            payload,
+        )
+        .await?;
     }
     if note.attack && valid_name {
         let minutes = state.auth.config.login_limits.lockout.as_secs() / 60;
@@ -208,7 +216,15 @@ async fn audit_failure(
             "addresses": note.addresses,
             "window_minutes": minutes,
         });
-        audit::record(state, actor, ip, LOGIN_UNDER_ATTACK, &subject, payload).await?;
+        audit::record(
+            state,
+            actor,
+            ip,
+            AuditAction::LoginUnderAttack,
+            &subject,
+            payload,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -305,7 +321,7 @@ async fn submit(
         &state,
         &username,
         ip,
-        "login.success",
+        AuditAction::LoginSuccess,
         &format!("user:{username}"),
         payload,
     )
@@ -356,7 +372,7 @@ async fn logout(
     audit::record_for(
         &state,
         &user,
-        "logout",
+        AuditAction::Logout,
         &format!("user:{}", user.username),
         json!({}),
     )
