@@ -5,14 +5,13 @@
 use crate::config::{Config, ShopifySourceConfig};
 use anyhow::Context;
 use jiff::Timestamp;
-use opsdeck_sources::gorgias::{GorgiasClient, GorgiasConnector, GorgiasResource, GorgiasSettings};
-use opsdeck_sources::shopify::webhooks::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
+use opsdeck_sources::gorgias::{GorgiasClient, GorgiasSettings};
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
-use opsdeck_sources::sync::{
-    run_sync_loop_notifying, GorgiasJob, ShopifyResource, SyncJob, SyncTrigger, WorkerJob,
-};
 use opsdeck_store::Store;
+use opsdeck_sync::inbox::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
+use opsdeck_sync::worker::{run_sync_loop_notifying, GorgiasJob, SyncJob, SyncTrigger, WorkerJob};
+use opsdeck_sync::{GorgiasConnector, GorgiasResource, ShopifyResource};
 use opsdeck_web::ingest::IngestCommits;
 use opsdeck_web::{AppState, GorgiasIntake, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
 use std::future::Future;

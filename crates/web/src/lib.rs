@@ -117,7 +117,7 @@ pub struct AppState {
     pub ingest: ingest::IngestCommits,
     /// Fired by the refresh button (`POST /refresh`): every source syncs
     /// now instead of at its next turn.
-    pub sync_trigger: opsdeck_sources::sync::SyncTrigger,
+    pub sync_trigger: opsdeck_sync::SyncTrigger,
     /// Every configured alert rule (id and name): silences may name only
     /// these, and the silence form offers them.
     pub alert_rules: AlertRules,

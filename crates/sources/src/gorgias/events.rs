@@ -20,9 +20,7 @@
 //! the inbox worker parses it again to apply it.
 
 use super::normalize;
-use super::GorgiasConnector;
 use opsdeck_domain::SourceId;
-use opsdeck_store::{AnyRecord, InboxEvent, Store, StoreError};
 use serde_json::Value;
 
 /// Which trigger fired.
@@ -146,38 +144,6 @@ pub fn parse_event(
             message,
         }),
     }
-}
-
-/// The records of one stored event, each with a label for the inbox's
-/// note (`ticket 7`, `message 9`); the inner error says why the event
-/// cannot be applied (it will not get better by retrying).
-pub async fn apply(
-    connector: &GorgiasConnector,
-    store: &dyn Store,
-    event: &InboxEvent,
-) -> Result<Result<Vec<(AnyRecord, String)>, String>, StoreError> {
-    let hint = event.topic.strip_prefix(TOPIC_PREFIX);
-    let parsed = match parse_event(connector.source(), &event.body, hint) {
-        Ok(parsed) => parsed,
-        Err(reason) => return Ok(Err(reason)),
-    };
-    Ok(connector
-        .event_records(store, &parsed)
-        .await?
-        .map(|records| {
-            records
-                .into_iter()
-                .map(|r| {
-                    let label = match &r {
-                        AnyRecord::Ticket(t) => format!("ticket {}", t.external_id),
-                        AnyRecord::TicketMessage(m) => format!("message {}", m.external_id),
-                        other => format!("{:?}", other.kind()),
-                    };
-                    (r, label)
-                })
-                .collect()
-        })
-        .map_err(|e| e.to_string()))
 }
 
 #[cfg(test)]

@@ -3,12 +3,12 @@
 //!
 //! REST is "legacy" at Shopify since 2024-10 but still served to custom
 //! apps, and it is what the first merchant's stores answer today; a GraphQL
-//! client would slot in beside this one behind the same sync module.
+//! client would slot in beside this one behind the same sync module
+//! (`opsdeck-sync`, which holds everything here that needs the store).
 
 pub mod client;
 mod headers;
 pub mod normalize;
-pub mod webhooks;
 mod wire;
 
 pub use client::{

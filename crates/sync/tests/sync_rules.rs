@@ -6,9 +6,10 @@ mod common;
 
 use common::fake::{answer, client, fake_shop, Answer};
 use opsdeck_domain::{Money, Product, ProductStatus, Timestamp, Variant};
-use opsdeck_sources::{sync_once, ShopifyError, ShopifyResource, SyncError};
+use opsdeck_sources::ShopifyError;
 use opsdeck_store::testing::sqlite_temp;
 use opsdeck_store::AnyRecord;
+use opsdeck_sync::{sync_once, ShopifyResource, SyncError};
 use serde_json::{json, Value};
 use url::Url;
 

@@ -5,11 +5,11 @@
 mod common;
 
 use common::fake::{answer, client, fake_shop};
-use opsdeck_sources::{
-    run_sync_loop_notifying, sync_once_notifying, ShopifyResource, SyncJob, SyncTrigger,
-};
 use opsdeck_store::testing::sqlite_temp;
 use opsdeck_store::Store;
+use opsdeck_sync::{
+    run_sync_loop_notifying, sync_once_notifying, ShopifyResource, SyncJob, SyncTrigger,
+};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;

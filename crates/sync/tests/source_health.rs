@@ -11,8 +11,9 @@ use common::fake::{answer, client, fake_shop, Tail};
 use common::{start_time, Harness};
 use opsdeck_domain::Currency;
 use opsdeck_simulator::{Faults, ALL_SCOPES, RECENT_ORDERS_SECONDS};
-use opsdeck_sources::{sync_once, ShopifyClient, ShopifyResource, SyncError};
+use opsdeck_sources::ShopifyClient;
 use opsdeck_store::testing::sqlite_temp;
+use opsdeck_sync::{sync_once, ShopifyResource, SyncError};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 

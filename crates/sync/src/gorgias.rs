@@ -47,11 +47,12 @@
 //! upsert reports the unchanged ones unchanged. Surveys take their ticket's
 //! brand, so tickets sync first.
 
-use super::attribution::{Attributor, OrderIndex, TicketClues};
-use super::client::{CallStats, GorgiasClient, GorgiasError};
-use super::normalize::{self, GorgiasRecordError};
-use crate::sync::Checkpoints;
+use crate::checkpoints::{Checkpoints, NeedsAttention};
 use opsdeck_domain::{BrandId, SourceId, Ticket, TicketMessage, Timestamp};
+use opsdeck_sources::gorgias::attribution::{Attributor, OrderIndex, TicketClues};
+use opsdeck_sources::gorgias::client::{CallStats, GorgiasClient, GorgiasError};
+use opsdeck_sources::gorgias::normalize::{self, GorgiasRecordError};
+use opsdeck_sources::gorgias::{AttributionRule, GorgiasEvent};
 use opsdeck_store::{AnyRecord, Store, StoreError, SyncState, UpsertReport};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -115,7 +116,7 @@ pub enum GorgiasSyncError {
     Store(#[from] StoreError),
 }
 
-impl crate::sync::NeedsAttention for GorgiasSyncError {
+impl NeedsAttention for GorgiasSyncError {
     /// The client's own rule ([`GorgiasError::needs_attention`]): a rejected
     /// API key or a denied permission stays until someone acts.
     fn needs_attention(&self) -> bool {
@@ -153,7 +154,7 @@ pub struct GorgiasConnector {
 impl GorgiasConnector {
     pub fn new(
         client: Arc<GorgiasClient>,
-        rules: Vec<super::AttributionRule>,
+        rules: Vec<AttributionRule>,
         order_sources: Vec<SourceId>,
     ) -> Self {
         GorgiasConnector {
@@ -235,7 +236,7 @@ impl GorgiasConnector {
     pub async fn event_records(
         &self,
         store: &dyn Store,
-        event: &super::events::GorgiasEvent,
+        event: &GorgiasEvent,
     ) -> Result<Result<Vec<AnyRecord>, GorgiasRecordError>, StoreError> {
         if event.ticket.is_some() {
             self.refresh_orders_once(store).await?;

@@ -9,8 +9,8 @@
 //! commit can wake whoever follows the change feed (the projection), so a
 //! synced page shows at once rather than at the follower's next poll.
 
-use crate::http::CallStats;
 use opsdeck_domain::{SourceId, Timestamp};
+use opsdeck_sources::shopify::CallStats;
 use opsdeck_store::{AnyRecord, Store, StoreError, SyncState, UpsertReport};
 use std::fmt::Display;
 use tokio::sync::Notify;

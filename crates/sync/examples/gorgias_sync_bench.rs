@@ -3,7 +3,7 @@
 //! 20 s), for docs/benchmarks.md.
 //!
 //! ```text
-//! cargo run --release -p opsdeck-sources --example gorgias_sync_bench -- \
+//! cargo run --release -p opsdeck-sync --example gorgias_sync_bench -- \
 //!     [scale=1.0] [window_ms=20000] [hours=24]
 //! ```
 //!
@@ -16,10 +16,9 @@
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_domain::{Secret, SourceId};
 use opsdeck_simulator::{SimConfig, Simulator};
-use opsdeck_sources::{
-    sync_gorgias, GorgiasClient, GorgiasConnector, GorgiasResource, GorgiasSettings,
-};
+use opsdeck_sources::{GorgiasClient, GorgiasSettings};
 use opsdeck_store::testing::sqlite_store;
+use opsdeck_sync::{sync_gorgias, GorgiasConnector, GorgiasResource};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;

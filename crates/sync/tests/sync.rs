@@ -8,9 +8,9 @@ mod common;
 use common::{start_time, Harness};
 use jiff::ToSpan;
 use opsdeck_simulator::Faults;
-use opsdeck_sources::{
-    run_sync_loop_with_trigger, sync_once, ShopifyClient, ShopifyError, ShopifyResource, SyncError,
-    SyncJob, SyncTrigger,
+use opsdeck_sources::{ShopifyClient, ShopifyError};
+use opsdeck_sync::{
+    run_sync_loop_with_trigger, sync_once, ShopifyResource, SyncError, SyncJob, SyncTrigger,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -4,8 +4,9 @@
 use super::desk::{start_time, Desk};
 use opsdeck_domain::BrandId;
 use opsdeck_simulator::{SimConfig, Simulator};
-use opsdeck_sources::{AttributionRule, GorgiasClient, GorgiasConnector};
+use opsdeck_sources::{AttributionRule, GorgiasClient};
 use opsdeck_store::testing::{each_backend, TestStore};
+use opsdeck_sync::GorgiasConnector;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

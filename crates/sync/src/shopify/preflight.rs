@@ -21,8 +21,8 @@
 //! run's failure: the pages would meet the same host.
 
 use super::{Progress, ShopifyResource, SyncError};
-use crate::shopify::ShopifyError;
 use opsdeck_domain::Timestamp;
+use opsdeck_sources::shopify::ShopifyError;
 use serde_json::Value;
 
 /// How far back Shopify lists orders without `read_all_orders`.

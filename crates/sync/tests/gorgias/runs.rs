@@ -6,11 +6,11 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use opsdeck_domain::Secret;
 use opsdeck_simulator::Faults;
 use opsdeck_sources::gorgias::normalize::parse_time;
-use opsdeck_sources::{
-    sync_gorgias, sync_gorgias_notifying, GorgiasClient, GorgiasConnector, GorgiasError,
-    GorgiasResource, GorgiasSyncError,
-};
+use opsdeck_sources::{GorgiasClient, GorgiasError};
 use opsdeck_store::testing::{each_backend, TestStore};
+use opsdeck_sync::{
+    sync_gorgias, sync_gorgias_notifying, GorgiasConnector, GorgiasResource, GorgiasSyncError,
+};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,11 +11,13 @@ use opsdeck_domain::{BrandId, Currency};
 use opsdeck_domain::{SatisfactionSurvey, Secret, SourceId, Ticket, TicketMessage};
 use opsdeck_simulator::{SimConfig, Simulator};
 use opsdeck_sources::{
-    sync_gorgias, sync_once, AttributionRule, GorgiasClient, GorgiasConnector, GorgiasResource,
-    GorgiasRun, GorgiasSettings, ShopifyClient, ShopifyResource, ShopifySettings,
+    AttributionRule, GorgiasClient, GorgiasSettings, ShopifyClient, ShopifySettings,
 };
 use opsdeck_store::testing::{sqlite_store, TestStore};
 use opsdeck_store::{AnyRecord, Store, SyncState};
+use opsdeck_sync::{
+    sync_gorgias, sync_once, GorgiasConnector, GorgiasResource, GorgiasRun, ShopifyResource,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -6,14 +6,14 @@
 //! products go first), and Gorgias messages and surveys take their ticket's
 //! brand (so tickets go first). Different sources (each shop, the helpdesk) run side
 //! by side. A failed run is logged and recorded in its sync state by
-//! [`sync_once`](super::sync_once); the worker itself never stops for it. Started with
+//! [`sync_once`](crate::sync_once); the worker itself never stops for it. Started with
 //! [`run_sync_loop_notifying`], it wakes a [`Notify`] after every page a run
 //! commits, so the projection shows synced records at once.
 
-use super::{sync_once_notifying, ShopifyResource};
 use crate::gorgias::{sync_gorgias_notifying, GorgiasConnector, GorgiasResource};
-use crate::shopify::ShopifyClient;
+use crate::shopify::{sync_once_notifying, ShopifyResource};
 use opsdeck_domain::{SourceId, Timestamp};
+use opsdeck_sources::shopify::ShopifyClient;
 use opsdeck_store::Store;
 use std::sync::Arc;
 use std::time::Duration;

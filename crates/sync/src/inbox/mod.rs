@@ -1,4 +1,4 @@
-//! Shopify webhooks, after receipt: from the store's webhook inbox to records.
+//! Webhooks, after receipt: from the store's webhook inbox to records.
 //!
 //! The web receiver commits each verified delivery to the inbox before
 //! answering; this module turns pending inbox events into domain upserts
@@ -39,7 +39,7 @@
 //! marked failed at once with the field and reason.
 //!
 //! The Gorgias helpdesk's events share the inbox (topics `gorgias/*`) and
-//! are applied here too, by [`crate::gorgias::events::apply`].
+//! are applied here too, by [`gorgias::apply`].
 //!
 //! Failures do not stay in the log: each failed attempt is recorded on the
 //! source's `webhooks` sync state (topic, webhook id and reason as its
@@ -48,12 +48,14 @@
 //! counts; a later step that applies the source's webhooks again clears the
 //! count (the failed events stay listed for a person).
 
-use super::normalize::{
+mod gorgias;
+
+use crate::gorgias::GorgiasConnector;
+use opsdeck_domain::{Applied, Order, Product, SourceId, Timestamp};
+use opsdeck_sources::shopify::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
     product_from_json, refund_from_json, NormalizeContext,
 };
-use crate::gorgias::GorgiasConnector;
-use opsdeck_domain::{Applied, Order, Product, SourceId, Timestamp};
 use opsdeck_store::{
     AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState, WEBHOOKS_RESOURCE,
 };
@@ -500,7 +502,7 @@ pub async fn process_inbox_once(
             .filter(|h| *h.source() == hook.event.source);
         let failure = if let Some(helpdesk) = helpdesk {
             // Gorgias's events (see `gorgias::events`).
-            match crate::gorgias::events::apply(helpdesk, store, &hook.event).await? {
+            match gorgias::apply(helpdesk, store, &hook.event).await? {
                 Ok(records) => {
                     for (record, label) in records {
                         batch.owners.push((hook.id, label));
@@ -671,5 +673,4 @@ pub async fn run_inbox_loop_notifying(
 }
 
 #[cfg(test)]
-#[path = "webhooks_tests.rs"]
 mod tests;

@@ -14,20 +14,13 @@
 //! currency, a bad field) is refused and counted page by page in the sync
 //! state; the run goes on.
 
-mod checkpoints;
 mod preflight;
-mod worker;
 
-pub(crate) use checkpoints::{Checkpoints, NeedsAttention};
+use crate::checkpoints::{Checkpoints, NeedsAttention};
 
-pub use worker::{
-    run_sync_loop, run_sync_loop_notifying, run_sync_loop_with_trigger, GorgiasJob, SyncJob,
-    SyncTrigger, WorkerJob,
-};
-
-use crate::shopify::normalize::{self, NormalizeContext, NormalizeError};
-use crate::shopify::{CallStats, ShopifyClient, ShopifyError};
 use opsdeck_domain::{Product, SourceId, Timestamp};
+use opsdeck_sources::shopify::normalize::{self, NormalizeContext, NormalizeError};
+use opsdeck_sources::shopify::{CallStats, ShopifyClient, ShopifyError};
 use opsdeck_store::{AnyRecord, Store, StoreError, UpsertReport};
 use serde_json::Value;
 use std::collections::BTreeSet;
