@@ -23,10 +23,12 @@
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
 //! - [`record`]: the identity every stored record shares (source, external id).
+//! - [`any_record`]: [`AnyRecord`], a record of any kind, so one batch is one value.
 
 #[macro_use]
 mod open_enum;
 
+pub mod any_record;
 pub mod bounds;
 pub mod brand;
 pub mod catalog;
@@ -39,6 +41,7 @@ pub mod record;
 pub mod secret;
 pub mod support;
 
+pub use any_record::AnyRecord;
 pub use bounds::{BoundError, Bounded, FieldBound};
 pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};

@@ -1,6 +1,7 @@
 //! Connectors: how opsdeck talks to the platforms it reads, with no store.
 //!
-//! Shopify and the Gorgias helpdesk: clients that fetch pages politely and
+//! Shopify and the Gorgias helpdesk (and records pushed by platforms
+//! without a connector): clients that fetch pages politely and
 //! reliably, the platforms' JSON shapes, and pure functions from those
 //! shapes to the domain model. Nothing here reads or writes the store: the
 //! runs that commit pages with their checkpoints, the worker loop and the
@@ -22,12 +23,16 @@
 //!   cursor pages, `X-Gorgias-Account-Api-Call-Limit` pacing), tickets,
 //!   messages and surveys normalized, brand attribution rules, and the
 //!   check of the events it POSTs ([`gorgias::events`]).
+//! - [`ingest`]: the wire format of pushed records (the ingest API and the
+//!   CSV import): [`ingest::IngestKind`], [`ingest::read_record`] and
+//!   [`ingest::validate`], every problem named by its field.
 //! - `http` (private): what both clients share — the retry loop (429
 //!   `Retry-After`, 5xx, timeouts, bodies cut short; capped backoff with
 //!   jitter), the pacer, and the sorting of an answer by status.
 
 pub mod gorgias;
 mod http;
+pub mod ingest;
 pub use http::{TransferLimits, DEFAULT_MAX_BODY_BYTES};
 pub mod shopify;
 

@@ -1,78 +1,11 @@
 //! The types the [`crate::Store`] trait speaks.
 
-use opsdeck_domain::{
-    BrandId, HealthCheck, InventoryBatch, InventoryLevel, Money, Order, PaymentEvent, Product,
-    Record, RecordKey, RecordKind, ReturnRequest, ReviewItem, SatisfactionSurvey, SourceId, Ticket,
-    TicketMessage, Timestamp, TrackingEvent,
-};
+use opsdeck_domain::{Money, SourceId, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// A record of any kind, so one batch (an ingest request, a sync page with
-/// products and their stock) can commit in one transaction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
-pub enum AnyRecord {
-    Order(Order),
-    Product(Product),
-    InventoryLevel(InventoryLevel),
-    Ticket(Ticket),
-    TicketMessage(TicketMessage),
-    SatisfactionSurvey(SatisfactionSurvey),
-    TrackingEvent(TrackingEvent),
-    InventoryBatch(InventoryBatch),
-    ReturnRequest(ReturnRequest),
-    ReviewItem(ReviewItem),
-    PaymentEvent(PaymentEvent),
-    HealthCheck(HealthCheck),
-}
-
-macro_rules! dispatch {
-    ($self:expr, $r:ident => $e:expr) => {
-        match $self {
-            AnyRecord::Order($r) => $e,
-            AnyRecord::Product($r) => $e,
-            AnyRecord::InventoryLevel($r) => $e,
-            AnyRecord::Ticket($r) => $e,
-            AnyRecord::TicketMessage($r) => $e,
-            AnyRecord::SatisfactionSurvey($r) => $e,
-            AnyRecord::TrackingEvent($r) => $e,
-            AnyRecord::InventoryBatch($r) => $e,
-            AnyRecord::ReturnRequest($r) => $e,
-            AnyRecord::ReviewItem($r) => $e,
-            AnyRecord::PaymentEvent($r) => $e,
-            AnyRecord::HealthCheck($r) => $e,
-        }
-    };
-}
-
-impl AnyRecord {
-    pub fn kind(&self) -> RecordKind {
-        fn kind_of<R: Record>(_: &R) -> RecordKind {
-            R::KIND
-        }
-        dispatch!(self, r => kind_of(r))
-    }
-
-    pub fn key(&self) -> RecordKey {
-        dispatch!(self, r => r.key())
-    }
-
-    pub fn source(&self) -> &SourceId {
-        dispatch!(self, r => r.source())
-    }
-
-    pub fn external_id(&self) -> &str {
-        dispatch!(self, r => r.external_id())
-    }
-
-    pub fn brand(&self) -> Option<&BrandId> {
-        dispatch!(self, r => r.brand())
-    }
-
-    pub fn updated_at(&self) -> Timestamp {
-        dispatch!(self, r => r.updated_at())
-    }
-}
+/// A record of any kind: the domain's, re-exported because every batch
+/// the store commits speaks it.
+pub use opsdeck_domain::AnyRecord;
 
 /// What happened to one record of an upsert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

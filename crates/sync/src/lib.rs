@@ -23,10 +23,14 @@
 //!   and the [`SyncTrigger`] the refresh button fires.
 //! - [`inbox`]: the webhook inbox worker: [`process_inbox_once`] (one step)
 //!   and [`run_inbox_loop`], applying Shopify's and Gorgias's stored events.
+//! - [`ingest`]: records pushed to the ingest API (validated by
+//!   `opsdeck_sources::ingest`) planned against the stored orders
+//!   ([`ingest::plan`]) and committed in groups ([`ingest::IngestCommits`]).
 
 mod checkpoints;
 pub mod gorgias;
 pub mod inbox;
+pub mod ingest;
 pub mod shopify;
 pub mod worker;
 

@@ -114,7 +114,7 @@ pub struct AppState {
     /// currency and its conversion rates, thresholds.
     pub panel_config: Arc<opsdeck_metrics::panels::PanelConfig>,
     /// The ingest API's group commit (its writer starts on first use).
-    pub ingest: ingest::IngestCommits,
+    pub ingest: opsdeck_sync::ingest::IngestCommits,
     /// Fired by the refresh button (`POST /refresh`): every source syncs
     /// now instead of at its next turn.
     pub sync_trigger: opsdeck_sync::SyncTrigger,

@@ -11,12 +11,12 @@
 use super::reader::Obj;
 use opsdeck_domain::order::{CustomerRef, Fulfillment, LineItem, Refund, RefundLineItem};
 use opsdeck_domain::support::Party;
+use opsdeck_domain::AnyRecord;
 use opsdeck_domain::{
     Bounded, Brand, BrandId, Currency, FulfillmentUpdate, HealthCheck, InventoryBatch,
     InventoryLevel, Money, Order, OrderStatusChange, PaymentEvent, Product, ReturnRequest,
     ReviewItem, SatisfactionSurvey, SourceId, Ticket, TicketMessage, TrackingEvent, Variant,
 };
-use opsdeck_store::AnyRecord;
 
 macro_rules! kinds {
     ($( $variant:ident = $path:literal ),+ $(,)?) => {
@@ -119,7 +119,7 @@ fn record_bounds(record: &AnyRecord) -> Vec<opsdeck_domain::FieldBound> {
 }
 
 fn read_fields(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Parsed> {
-    // `brand` was checked against the token before (see `super::brand_of`).
+    // `brand` was checked against the token before (see [`super::validate`]).
     obj.raw("brand");
     let parsed = match kind {
         IngestKind::Orders => order(obj, cx).map(AnyRecord::Order).map(Parsed::Record),

@@ -1,4 +1,4 @@
-//! Group commit for the ingest API.
+//! Group commit for the ingest API (and any batch pushed to the store).
 //!
 //! A durable commit costs an fsync (milliseconds) whatever it holds, so a
 //! client sending one record per request would be limited to a few hundred
@@ -67,7 +67,7 @@ impl IngestCommits {
     /// Commits `records` (with the request's health note) in the next
     /// group and returns their outcomes in input order. `Err` is a store
     /// failure, already logged; nothing of the request was stored.
-    pub(crate) async fn commit(
+    pub async fn commit(
         &self,
         store: &Arc<dyn Store>,
         records: Vec<AnyRecord>,

@@ -10,28 +10,46 @@
 //! change. (Instances sharing one PostgreSQL serialize on nothing here; the
 //! store's newer-wins rule still keeps the newest change.)
 
-use super::{Parsed, RecordError, Refusal};
-use axum::http::StatusCode;
-use opsdeck_domain::{Applied, Order};
-use opsdeck_store::{AnyRecord, ApiToken, Store};
+use opsdeck_domain::{Applied, Order, SourceId};
+use opsdeck_sources::ingest::{Parsed, RecordError};
+use opsdeck_store::{AnyRecord, Store, StoreError};
 use std::collections::HashMap;
 use tokio::sync::{Mutex, MutexGuard};
 
 static PARTIAL_UPDATES: Mutex<()> = Mutex::const_new(());
 
 /// One input record's place in the answer.
-pub(super) struct Slot {
-    pub(super) external_id: String,
+#[derive(Debug)]
+pub struct Slot {
+    pub external_id: String,
     /// A partial update older than the order: not sent to the store.
-    pub(super) stale: bool,
+    pub stale: bool,
 }
 
-pub(super) struct Planned {
+/// A batch ready to commit.
+#[derive(Debug)]
+pub struct Planned {
     /// What to upsert, one per non-stale slot, in input order.
-    pub(super) records: Vec<AnyRecord>,
-    pub(super) slots: Vec<Slot>,
-    /// Held until the batch is committed when it has partial updates.
-    pub(super) guard: Option<MutexGuard<'static, ()>>,
+    pub records: Vec<AnyRecord>,
+    pub slots: Vec<Slot>,
+    /// Held until the batch is committed when it has partial updates: drop
+    /// it after the commit.
+    pub guard: Option<MutexGuard<'static, ()>>,
+}
+
+/// Why a batch could not be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Reading an order for a partial update failed.
+    #[error("reading an order for a partial update failed: {0}")]
+    Store(#[from] StoreError),
+    /// Partial updates of orders not stored under the source: every one
+    /// named; nothing is stored.
+    #[error("{message}")]
+    MissingOrders {
+        message: String,
+        errors: Vec<RecordError>,
+    },
 }
 
 fn order_id_of(p: &Parsed) -> Option<&str> {
@@ -42,11 +60,13 @@ fn order_id_of(p: &Parsed) -> Option<&str> {
     }
 }
 
-pub(super) async fn plan(
+/// Plans `parsed` (validated records of `source`) into the records to
+/// commit, applying each partial update to the newest copy of its order.
+pub async fn plan(
     store: &dyn Store,
-    token: &ApiToken,
+    source: &SourceId,
     parsed: Vec<Parsed>,
-) -> Result<Planned, Refusal> {
+) -> Result<Planned, PlanError> {
     let wanted: Vec<String> = {
         let mut ids: Vec<String> = parsed
             .iter()
@@ -84,10 +104,7 @@ pub(super) async fn plan(
     let guard = PARTIAL_UPDATES.lock().await;
     let mut current: HashMap<String, Order> = HashMap::new();
     for id in &wanted {
-        let stored = store.get_order(&token.source, id).await.map_err(|error| {
-            tracing::error!(%error, "reading an order for a partial update failed");
-            Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
-        })?;
+        let stored = store.get_order(source, id).await?;
         if let Some(order) = stored {
             current.insert(id.clone(), order);
         }
@@ -133,9 +150,8 @@ pub(super) async fn plan(
                 index,
                 field: format!("records[{index}].order_id"),
                 reason: format!(
-                    "no order {order_id:?} from source {}; send the order to \
-                     /api/v1/ingest/orders first",
-                    token.source
+                    "no order {order_id:?} from source {source}; send the order to \
+                     /api/v1/ingest/orders first"
                 ),
             }),
             Some(Applied::Stale) => slots.push(Slot {
@@ -152,8 +168,7 @@ pub(super) async fn plan(
         }
     }
     if !missing.is_empty() {
-        return Err(Refusal {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(PlanError::MissingOrders {
             message: format!(
                 "{} records update orders that do not exist; nothing was stored",
                 missing.len()
