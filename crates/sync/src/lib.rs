@@ -25,10 +25,15 @@
 //!   and [`run_inbox_loop`], applying Shopify's and Gorgias's stored events.
 //! - [`ingest`]: records pushed to the ingest API (validated by
 //!   `opsdeck_sources::ingest`) planned against the stored orders
-//!   ([`ingest::plan`]) and committed in groups ([`ingest::IngestCommits`]).
+//!   ([`ingest::plan`]).
+//! - [`group_commit`]: the writers that commit many concurrent requests in
+//!   one transaction: [`group_commit::IngestCommits`] (ingest API) and
+//!   [`group_commit::InboxCommits`] (webhook deliveries), each started
+//!   explicitly with the task it spawned.
 
 mod checkpoints;
 pub mod gorgias;
+pub mod group_commit;
 pub mod inbox;
 pub mod ingest;
 pub mod shopify;

@@ -4,11 +4,9 @@
 //! - [`plan`]: partial updates (order status changes, fulfillments)
 //!   applied to the newest copy of their order, under a lock held until the
 //!   batch is committed.
-//! - [`commits`]: [`IngestCommits`], the group-commit writer: many requests,
-//!   one transaction, one fsync.
+//!
+//! The group commit of planned batches is [`crate::group_commit::IngestCommits`].
 
-pub mod commits;
 pub mod plan;
 
-pub use commits::IngestCommits;
 pub use plan::{plan, PlanError, Planned, Slot};

@@ -15,7 +15,7 @@
 //!    whole or not at all, and the answer lists what happened to each record
 //!    (inserted, updated, unchanged, stale, with its change sequence value).
 //!    Concurrent requests share that transaction (group commit, see
-//!    `group.rs`): one fsync for many requests.
+//!    `opsdeck_sync::group_commit::ingest`): one fsync for many requests.
 //!
 //! Records are stored under the token's source (e.g. `ingest-pharma`) and
 //! keyed by their `external_id`, so re-sending a batch is harmless.
@@ -24,7 +24,8 @@
 //!
 //! This module is the HTTP half only: the wire format and its validation
 //! are `opsdeck_sources::ingest` (shared with the CSV import), the plan
-//! against stored orders and the group commit `opsdeck_sync::ingest`.
+//! against stored orders `opsdeck_sync::ingest`, the group commit
+//! `opsdeck_sync::group_commit`.
 
 mod auth;
 
@@ -142,7 +143,7 @@ async fn ingest(
     };
     tracing::Span::current().record("source", token.source.as_str());
     let result = handle(kind, &state, &token, body).await;
-    // A stored batch was counted by its commit group (group.rs).
+    // A stored batch was counted by its commit group (opsdeck-sync).
     let note = match &result {
         Ok(_) => None,
         Err(refusal) if refusal.status.is_client_error() => Some(IngestNote::Refused {
@@ -225,7 +226,7 @@ async fn handle(
     };
     let outcomes = state
         .ingest
-        .commit(&state.store, planned.records, note)
+        .commit(planned.records, note)
         .await
         .map_err(|_| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"))?;
     drop(planned.guard);

@@ -1,4 +1,4 @@
-//! Group commit for the ingest API (and any batch pushed to the store).
+//! The ingest API's writer.
 //!
 //! A durable commit costs an fsync (milliseconds) whatever it holds, so a
 //! client sending one record per request would be limited to a few hundred
@@ -19,8 +19,9 @@
 //! commits in that order would give.
 
 use opsdeck_store::{AnyRecord, IngestNoteFor, Store, UpsertOutcome};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
 
 /// Records one commit takes at most (more wait for the next commit).
 const MAX_GROUP_RECORDS: usize = 10_000;
@@ -35,49 +36,33 @@ struct Job {
     reply: oneshot::Sender<Outcome>,
 }
 
-/// The ingest API's commit queue. Cheap to clone; the writer task starts on
-/// the first request (on the runtime serving it) and commits to the store
-/// that request's state holds.
-#[derive(Clone, Default)]
+/// The ingest API's commit queue, to the writer task [`IngestCommits::start`]
+/// spawned. Cheap to clone; the writer ends when the last clone is dropped.
+#[derive(Clone, Debug)]
 pub struct IngestCommits {
-    queue: Arc<OnceLock<mpsc::Sender<Job>>>,
-    /// Woken after each committed group (the projection follower), so
-    /// pushed data reaches the dashboard and alerts without waiting for a
-    /// poll.
-    committed: Option<Arc<Notify>>,
-}
-
-impl std::fmt::Debug for IngestCommits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IngestCommits")
-            .field("started", &self.queue.get().is_some())
-            .finish()
-    }
+    queue: mpsc::Sender<Job>,
 }
 
 impl IngestCommits {
-    /// Commits that wake `committed` after each group is stored.
-    pub fn notifying(committed: Arc<Notify>) -> Self {
-        IngestCommits {
-            queue: Arc::default(),
-            committed: Some(committed),
-        }
+    /// Spawns the writer (on the current Tokio runtime), committing to
+    /// `store` and waking `committed` after each committed group (the
+    /// projection follower, so pushed data reaches the dashboard and alerts
+    /// without waiting for a poll). Returns the queue to hand to the web
+    /// and the writer's task, for its owner to watch.
+    pub fn start(
+        store: Arc<dyn Store>,
+        committed: Option<Arc<Notify>>,
+    ) -> (IngestCommits, JoinHandle<()>) {
+        let (queue, rx) = mpsc::channel(QUEUE);
+        let writer = tokio::spawn(write_groups(store, rx, committed));
+        (IngestCommits { queue }, writer)
     }
 
     /// Commits `records` (with the request's health note) in the next
     /// group and returns their outcomes in input order. `Err` is a store
     /// failure, already logged; nothing of the request was stored.
-    pub async fn commit(
-        &self,
-        store: &Arc<dyn Store>,
-        records: Vec<AnyRecord>,
-        note: IngestNoteFor,
-    ) -> Outcome {
-        let queue = self.queue.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(write_groups(store.clone(), rx, self.committed.clone()));
-            tx
-        });
+    pub async fn commit(&self, records: Vec<AnyRecord>, note: IngestNoteFor) -> Outcome {
+        let queue = &self.queue;
         let (reply, answer) = oneshot::channel();
         let job = Job {
             records,
