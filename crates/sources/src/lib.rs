@@ -19,6 +19,8 @@
 //!     [`opsdeck_domain::Order`], [`opsdeck_domain::Product`] and
 //!     [`opsdeck_domain::InventoryLevel`], with a [`NormalizeError`] naming
 //!     record and field.
+//!   - [`shopify::webhooks`]: the handled topics ([`shopify::WebhookTopic`])
+//!     and the HMAC check of a delivery.
 //! - [`gorgias`]: the helpdesk connector: [`GorgiasClient`] (HTTP Basic,
 //!   cursor pages, `X-Gorgias-Account-Api-Call-Limit` pacing), tickets,
 //!   messages and surveys normalized, brand attribution rules, and the

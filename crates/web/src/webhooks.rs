@@ -5,14 +5,16 @@
 //! 1. the raw body is read whole (at most [`MAX_BODY`]; larger is 413);
 //! 2. the shop (`X-Shopify-Shop-Domain`) must be configured and
 //!    `X-Shopify-Hmac-Sha256` must be base64(HMAC-SHA256(secret, raw body))
-//!    for its current or previous secret, compared in constant time —
-//!    before anything parses the body. Otherwise 401, nothing stored, and
+//!    for its current or previous secret, compared in constant time
+//!    ([`signature_matches`], the connector's) — before anything parses
+//!    the body. Otherwise 401, nothing stored, and
 //!    the log names the shop and the reason, never a secret or the body;
 //! 3. the body must be a JSON object nested at most
 //!    [`bounds::MAX_JSON_DEPTH`] deep, and the delivery must carry a topic
 //!    and a webhook id, each header at most [`bounds::MAX_HEADER_BYTES`]
 //!    long; otherwise 400 with the reason (naming the header and bound);
-//! 4. a topic opsdeck does not handle is answered 200 and dropped (logged):
+//! 4. a topic opsdeck does not handle (not a [`WebhookTopic`]) is answered
+//!    200 and dropped (logged):
 //!    Shopify retries every non-2xx answer for hours and finally removes the
 //!    subscription, and no retry can make an unknown topic useful;
 //! 5. the raw event is committed to the store's webhook inbox, and only then
@@ -42,13 +44,11 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Json;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use opsdeck_domain::{bounds, Secret, SourceId};
+use opsdeck_sources::shopify::webhooks::{signature_matches, WebhookTopic};
 use opsdeck_store::{InboxEvent, InsertOutcome};
 use opsdeck_sync::group_commit::{InboxCommitError, InboxCommits};
 use serde_json::json;
-use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -56,23 +56,6 @@ use tokio::sync::Notify;
 /// Largest body accepted. Shopify's largest payloads (orders with hundreds
 /// of lines) stay well below.
 pub const MAX_BODY: usize = 5 * 1024 * 1024;
-
-/// The topics opsdeck subscribes to and processes.
-pub const HANDLED_TOPICS: &[&str] = &[
-    "orders/create",
-    "orders/updated",
-    "orders/cancelled",
-    "orders/fulfilled",
-    "orders/partially_fulfilled",
-    "fulfillments/create",
-    "fulfillments/update",
-    "refunds/create",
-    "products/create",
-    "products/update",
-    "products/delete",
-    "inventory_levels/update",
-    "app/uninstalled",
-];
 
 /// One shop's webhook secrets. Debug never prints them.
 #[derive(Clone)]
@@ -155,27 +138,6 @@ fn check_json_object(text: &str) -> Result<(), String> {
     } else {
         Err("body is JSON but not an object".into())
     }
-}
-
-/// True when `header` is base64(HMAC-SHA256(`secret`, `body`)). The MAC
-/// comparison is constant-time (`hmac`'s `verify_slice`).
-pub fn signature_matches(secret: &[u8], body: &[u8], header: &str) -> bool {
-    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(header.trim()) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
-}
-
-/// base64(HMAC-SHA256(`secret`, `body`)), as Shopify signs (for senders
-/// and tests).
-pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(body);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// Public: the HMAC signature (Shopify) or shared secret (Gorgias) is the
@@ -294,10 +256,10 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         return bad_request(&domain, "missing X-Shopify-Webhook-Id".into());
     };
     tracing::Span::current().record("webhook_id", webhook_id);
-    if !HANDLED_TOPICS.contains(&topic) {
+    let Some(topic) = WebhookTopic::parse(topic) else {
         tracing::info!("webhook topic not handled: acknowledged and dropped");
         return answer(StatusCode::OK, "status", "ignored: topic not handled");
-    }
+    };
     let triggered_at =
         header(&headers, "x-shopify-triggered-at").and_then(|t| bounds::timestamp(t).ok());
     let event = InboxEvent {
@@ -305,7 +267,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         shop_domain: domain.clone(),
         webhook_id: webhook_id.to_string(),
         event_id: header(&headers, "x-shopify-event-id").map(str::to_string),
-        topic: topic.to_string(),
+        topic: topic.as_str().to_string(),
         api_version: header(&headers, "x-shopify-api-version").map(str::to_string),
         triggered_at,
         received_at: state.now(),
@@ -344,24 +306,6 @@ impl WebhookReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shopify_test_vector_verifies() {
-        // fixtures/README.md, from Shopify/shopify-api-js.
-        let body = br#"{"foo": "bar"}"#;
-        assert_eq!(body.len(), 14);
-        let expected = "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=";
-        assert!(signature_matches(b"test_secret_key", body, expected));
-        assert_eq!(sign(b"test_secret_key", body), expected);
-        assert!(!signature_matches(
-            b"test_secret_key",
-            br#"{"foo":"bar"}"#,
-            expected
-        ));
-        assert!(!signature_matches(b"other_secret", body, expected));
-        assert!(!signature_matches(b"test_secret_key", body, "not base64!"));
-        assert!(!signature_matches(b"test_secret_key", body, ""));
-    }
 
     #[test]
     fn only_a_whole_json_object_is_accepted() {

@@ -20,8 +20,18 @@
 //! the inbox worker parses it again to apply it.
 
 use super::normalize;
-use opsdeck_domain::SourceId;
+use opsdeck_domain::{Secret, SourceId};
 use serde_json::Value;
+use subtle::ConstantTimeEq;
+
+/// True when `given` (from `?secret=` or `X-Opsdeck-Secret`) is the
+/// integration's secret: Gorgias signs nothing, the merchant configures the
+/// integration with a secret. Constant time in the secret's content; an
+/// empty secret opens nothing.
+pub fn secret_matches(secret: &Secret, given: &str) -> bool {
+    let expected = secret.expose().as_bytes();
+    !expected.is_empty() && bool::from(expected.ct_eq(given.as_bytes()))
+}
 
 /// Which trigger fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +165,19 @@ mod tests {
     }
 
     const TICKET: &str = r#"{"id": 7, "status": "open", "created_datetime": "2026-05-04T10:00:00.000001", "updated_datetime": "2026-05-04T10:05:00.5+00:00"}"#;
+
+    #[test]
+    fn only_the_whole_secret_matches() {
+        let secret = Secret::new("s3cret-value");
+        assert!(secret_matches(&secret, "s3cret-value"));
+        assert!(!secret_matches(&secret, "s3cret-valu"));
+        assert!(!secret_matches(&secret, "s3cret-value2"));
+        assert!(!secret_matches(&secret, ""));
+        assert!(
+            !secret_matches(&Secret::new(""), ""),
+            "an empty secret opens nothing"
+        );
+    }
 
     #[test]
     fn events_parse_with_the_kind_in_the_body_or_the_url() {

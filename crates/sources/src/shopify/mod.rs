@@ -9,9 +9,11 @@
 pub mod client;
 mod headers;
 pub mod normalize;
+pub mod webhooks;
 mod wire;
 
 pub use client::{
     CallStats, Page, ShopifyClient, ShopifyError, ShopifySettings, DEFAULT_API_VERSION,
 };
 pub use normalize::{NormalizeContext, NormalizeError};
+pub use webhooks::WebhookTopic;

@@ -15,7 +15,7 @@
 //! older than the stored one is ignored, the same copy again changes
 //! nothing), and a refund is added only if its id is not there yet.
 //!
-//! Topics:
+//! Topics ([`WebhookTopic`], matched exhaustively in `apply`):
 //! - `orders/*` carry the whole order → upsert.
 //! - `fulfillments/create|update` and `refunds/create` carry one part and
 //!   its `order_id` → merged into the stored order. When the order is not
@@ -56,6 +56,7 @@ use opsdeck_sources::shopify::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
     product_from_json, refund_from_json, NormalizeContext,
 };
+use opsdeck_sources::shopify::WebhookTopic;
 use opsdeck_store::{
     AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState, WEBHOOKS_RESOURCE,
 };
@@ -204,18 +205,6 @@ impl Batch<'_> {
     }
 }
 
-/// The topics whose body is a whole order.
-fn is_order_topic(topic: &str) -> bool {
-    matches!(
-        topic,
-        "orders/create"
-            | "orders/updated"
-            | "orders/cancelled"
-            | "orders/fulfilled"
-            | "orders/partially_fulfilled"
-    )
-}
-
 fn parse(body: &str) -> Result<Value, Failure> {
     serde_json::from_str(body).map_err(|e| Failure::Permanent(format!("body is not JSON: {e}")))
 }
@@ -233,7 +222,8 @@ async fn apply(
 ) -> Result<Result<Option<String>, Failure>, StoreError> {
     let e = &hook.event;
     let at = e.triggered_at.unwrap_or(e.received_at);
-    if is_order_topic(&e.topic) {
+    let topic = WebhookTopic::parse(&e.topic);
+    if topic.is_some_and(WebhookTopic::carries_order) {
         // The common case, decoded straight from the text.
         if let Some(decoded) = order_from_text(ctx, &e.body) {
             return Ok(match decoded {
@@ -249,15 +239,28 @@ async fn apply(
         Ok(v) => v,
         Err(f) => return Ok(Err(f)),
     };
-    let done = match e.topic.as_str() {
-        topic if is_order_topic(topic) => match order_from_json(ctx, &raw) {
+    let Some(topic) = topic else {
+        return Ok(Err(Failure::Permanent(format!(
+            "topic {} not handled",
+            e.topic
+        ))));
+    };
+    // Every topic has its arm: a new `WebhookTopic` does not compile until
+    // it is handled here.
+    use WebhookTopic as T;
+    let done = match topic {
+        T::OrdersCreate
+        | T::OrdersUpdated
+        | T::OrdersCancelled
+        | T::OrdersFulfilled
+        | T::OrdersPartiallyFulfilled => match order_from_json(ctx, &raw) {
             Ok(order) => {
                 batch.push_order(hook.id, order);
                 None
             }
             Err(err) => return Ok(Err(permanent(err))),
         },
-        "fulfillments/create" | "fulfillments/update" => {
+        T::FulfillmentsCreate | T::FulfillmentsUpdate => {
             let (order_id, ful, lines) = match fulfillment_from_json(&raw) {
                 Ok(f) => (f.order_id, f.fulfillment, f.shipped),
                 Err(err) => return Ok(Err(permanent(err))),
@@ -279,7 +282,7 @@ async fn apply(
             batch.push_order(hook.id, order);
             None
         }
-        "refunds/create" => {
+        T::RefundsCreate => {
             let Some(order_id) = raw.get("order_id").map(|v| v.to_string()) else {
                 return Ok(Err(Failure::Permanent(
                     "refund: field `order_id`: missing".into(),
@@ -310,14 +313,14 @@ async fn apply(
             batch.push_order(hook.id, order);
             None
         }
-        "products/create" | "products/update" => match product_from_json(ctx, &raw) {
+        T::ProductsCreate | T::ProductsUpdate => match product_from_json(ctx, &raw) {
             Ok(product) => {
                 batch.push_product(hook.id, product);
                 None
             }
             Err(err) => return Ok(Err(permanent(err))),
         },
-        "products/delete" => {
+        T::ProductsDelete => {
             let id = match raw.get("id") {
                 Some(Value::Number(n)) => n.to_string(),
                 Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -345,7 +348,7 @@ async fn apply(
                 }
             }
         }
-        "inventory_levels/update" => match inventory_level_from_json(ctx, &raw) {
+        T::InventoryLevelsUpdate => match inventory_level_from_json(ctx, &raw) {
             Ok(level) => {
                 batch
                     .owners
@@ -355,7 +358,7 @@ async fn apply(
             }
             Err(err) => return Ok(Err(permanent(err))),
         },
-        "app/uninstalled" => {
+        T::AppUninstalled => {
             let store = batch.store;
             let mut state = store
                 .sync_state(&ctx.source, WEBHOOKS_RESOURCE)
@@ -371,11 +374,6 @@ async fn apply(
             state.consecutive_failures = state.consecutive_failures.saturating_add(1);
             store.save_sync_state(&state).await?;
             Some("app uninstalled: recorded on the source".to_string())
-        }
-        other => {
-            return Ok(Err(Failure::Permanent(format!(
-                "topic {other} not handled"
-            ))))
         }
     };
     Ok(Ok(done))
@@ -565,10 +563,9 @@ pub async fn process_inbox_once(
         .map(|(id, _)| *id)
         .collect();
     // An uninstall "applies" by recording a failure: it clears nothing.
-    for hook in hooks
-        .iter()
-        .filter(|h| applied.contains(&h.id) && h.event.topic != "app/uninstalled")
-    {
+    for hook in hooks.iter().filter(|h| {
+        applied.contains(&h.id) && h.event.topic != WebhookTopic::AppUninstalled.as_str()
+    }) {
         health.applied(&hook.event.source);
     }
     if batch.records.is_empty() {
