@@ -3,9 +3,9 @@
 //! value. Pure: the connectors build it, the store commits it.
 
 use crate::{
-    BrandId, HealthCheck, InventoryBatch, InventoryLevel, Order, PaymentEvent, Product, Record,
-    RecordKey, RecordKind, ReturnRequest, ReviewItem, SatisfactionSurvey, SourceId, Ticket,
-    TicketMessage, Timestamp, TrackingEvent,
+    Bounded, BrandId, FieldBound, HealthCheck, InventoryBatch, InventoryLevel, Order, PaymentEvent,
+    Product, Record, RecordKey, RecordKind, ReturnRequest, ReviewItem, SatisfactionSurvey,
+    SourceId, Ticket, TicketMessage, Timestamp, TrackingEvent,
 };
 use serde::{Deserialize, Serialize};
 
@@ -73,5 +73,10 @@ impl AnyRecord {
 
     pub fn updated_at(&self) -> Timestamp {
         dispatch!(self, r => r.updated_at())
+    }
+
+    /// Every field outside its bound ([`crate::bounds`]), whatever the kind.
+    pub fn check(&self) -> Vec<FieldBound> {
+        dispatch!(self, r => r.check())
     }
 }

@@ -118,8 +118,8 @@ async fn register_reads_every_page_before_subscribing_what_is_missing() {
     let missing = "refunds/create";
     let (base, shop) = fake_shop(vec![]).await;
     let present: Vec<&str> = WebhookTopic::ALL
-        .map(WebhookTopic::as_str)
-        .into_iter()
+        .iter()
+        .map(|t| t.as_str())
         .filter(|t| *t != missing)
         .collect();
     let first: Vec<Value> = vec![hook(1, present[0], address)];

@@ -87,7 +87,7 @@ pub struct RecordContext<'a> {
 pub fn read_record(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Parsed> {
     let parsed = read_fields(kind, obj, cx)?;
     let outside = match &parsed {
-        Parsed::Record(record) => record_bounds(record),
+        Parsed::Record(record) => record.check(),
         Parsed::StatusChange(change) => change.check(),
         Parsed::Fulfillment(update) => update.check(),
     };
@@ -98,24 +98,6 @@ pub fn read_record(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Pa
         obj.problem(&problem.field, problem.error.to_string());
     }
     None
-}
-
-/// Every field of `record` outside its bound.
-fn record_bounds(record: &AnyRecord) -> Vec<opsdeck_domain::FieldBound> {
-    match record {
-        AnyRecord::Order(r) => r.check(),
-        AnyRecord::Product(r) => r.check(),
-        AnyRecord::InventoryLevel(r) => r.check(),
-        AnyRecord::Ticket(r) => r.check(),
-        AnyRecord::TicketMessage(r) => r.check(),
-        AnyRecord::SatisfactionSurvey(r) => r.check(),
-        AnyRecord::TrackingEvent(r) => r.check(),
-        AnyRecord::InventoryBatch(r) => r.check(),
-        AnyRecord::ReturnRequest(r) => r.check(),
-        AnyRecord::ReviewItem(r) => r.check(),
-        AnyRecord::PaymentEvent(r) => r.check(),
-        AnyRecord::HealthCheck(r) => r.check(),
-    }
 }
 
 fn read_fields(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Parsed> {

@@ -3,9 +3,10 @@
 //! ([`signature_matches`]). Pure; the web receives deliveries, the inbox
 //! worker in `opsdeck-sync` applies them.
 //!
-//! Adding a topic: a variant here (its name in [`WebhookTopic::as_str`]
-//! and in [`WebhookTopic::ALL`]), then its arm in the inbox worker's
-//! `match`, which does not compile until it handles every variant. The
+//! Adding a topic: one line in the `topics!` list here (variant and
+//! Shopify's name), then its arm in the inbox worker's `match`
+//! (`opsdeck_sync::inbox`), which does not compile until it handles every
+//! variant. The
 //! receiver accepts it and `opsdeck shopify webhooks register` subscribes
 //! to it from [`WebhookTopic::ALL`].
 
@@ -13,67 +14,49 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// A topic opsdeck subscribes to and processes, as Shopify names it in
-/// `X-Shopify-Topic`. A delivery of any other topic is acknowledged and
-/// dropped by the receiver ([`WebhookTopic::parse`] gives `None`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WebhookTopic {
-    OrdersCreate,
-    OrdersUpdated,
-    OrdersCancelled,
-    OrdersFulfilled,
-    OrdersPartiallyFulfilled,
-    FulfillmentsCreate,
-    FulfillmentsUpdate,
-    RefundsCreate,
-    ProductsCreate,
-    ProductsUpdate,
-    ProductsDelete,
-    InventoryLevelsUpdate,
-    AppUninstalled,
+/// Declares [`WebhookTopic`] from one list of (variant, Shopify's name), so
+/// [`WebhookTopic::ALL`] and [`WebhookTopic::as_str`] cannot miss a variant.
+macro_rules! topics {
+    ($( $variant:ident = $name:literal ),+ $(,)?) => {
+        /// A topic opsdeck subscribes to and processes, as Shopify names it in
+        /// `X-Shopify-Topic`. A delivery of any other topic is acknowledged and
+        /// dropped by the receiver ([`WebhookTopic::parse`] gives `None`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum WebhookTopic { $( $variant, )+ }
+
+        impl WebhookTopic {
+            /// Every handled topic: what `opsdeck shopify webhooks register`
+            /// subscribes to.
+            pub const ALL: &'static [WebhookTopic] = &[$( WebhookTopic::$variant, )+];
+
+            /// Shopify's name, e.g. `orders/create`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( WebhookTopic::$variant => $name, )+ }
+            }
+        }
+    };
+}
+
+topics! {
+    OrdersCreate = "orders/create",
+    OrdersUpdated = "orders/updated",
+    OrdersCancelled = "orders/cancelled",
+    OrdersFulfilled = "orders/fulfilled",
+    OrdersPartiallyFulfilled = "orders/partially_fulfilled",
+    FulfillmentsCreate = "fulfillments/create",
+    FulfillmentsUpdate = "fulfillments/update",
+    RefundsCreate = "refunds/create",
+    ProductsCreate = "products/create",
+    ProductsUpdate = "products/update",
+    ProductsDelete = "products/delete",
+    InventoryLevelsUpdate = "inventory_levels/update",
+    AppUninstalled = "app/uninstalled",
 }
 
 impl WebhookTopic {
-    /// Every handled topic: what `opsdeck shopify webhooks register`
-    /// subscribes to.
-    pub const ALL: [WebhookTopic; 13] = [
-        WebhookTopic::OrdersCreate,
-        WebhookTopic::OrdersUpdated,
-        WebhookTopic::OrdersCancelled,
-        WebhookTopic::OrdersFulfilled,
-        WebhookTopic::OrdersPartiallyFulfilled,
-        WebhookTopic::FulfillmentsCreate,
-        WebhookTopic::FulfillmentsUpdate,
-        WebhookTopic::RefundsCreate,
-        WebhookTopic::ProductsCreate,
-        WebhookTopic::ProductsUpdate,
-        WebhookTopic::ProductsDelete,
-        WebhookTopic::InventoryLevelsUpdate,
-        WebhookTopic::AppUninstalled,
-    ];
-
-    /// Shopify's name, e.g. `orders/create`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WebhookTopic::OrdersCreate => "orders/create",
-            WebhookTopic::OrdersUpdated => "orders/updated",
-            WebhookTopic::OrdersCancelled => "orders/cancelled",
-            WebhookTopic::OrdersFulfilled => "orders/fulfilled",
-            WebhookTopic::OrdersPartiallyFulfilled => "orders/partially_fulfilled",
-            WebhookTopic::FulfillmentsCreate => "fulfillments/create",
-            WebhookTopic::FulfillmentsUpdate => "fulfillments/update",
-            WebhookTopic::RefundsCreate => "refunds/create",
-            WebhookTopic::ProductsCreate => "products/create",
-            WebhookTopic::ProductsUpdate => "products/update",
-            WebhookTopic::ProductsDelete => "products/delete",
-            WebhookTopic::InventoryLevelsUpdate => "inventory_levels/update",
-            WebhookTopic::AppUninstalled => "app/uninstalled",
-        }
-    }
-
     /// The handled topic named `name` exactly; `None` for any other.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == name)
+        Self::ALL.iter().copied().find(|t| t.as_str() == name)
     }
 
     /// True for the topics whose body is a whole order.
@@ -141,7 +124,7 @@ mod tests {
 
     #[test]
     fn topics_round_trip_and_unknown_ones_are_not_handled() {
-        for topic in WebhookTopic::ALL {
+        for &topic in WebhookTopic::ALL {
             assert_eq!(WebhookTopic::parse(topic.as_str()), Some(topic));
         }
         assert_eq!(WebhookTopic::parse("customers/create"), None);
