@@ -21,6 +21,9 @@
 //!     record and field.
 //!   - [`shopify::webhooks`]: the handled topics ([`shopify::WebhookTopic`])
 //!     and the HMAC check of a delivery.
+//!   - [`shopify::graphql`]: the GraphQL Admin connector (cost-based
+//!     throttling, cursor pages, bulk operations and their JSONL files,
+//!     returns, disputes, customers, abandoned checkouts); no store.
 //! - [`gorgias`]: the helpdesk connector: [`GorgiasClient`] (HTTP Basic,
 //!   cursor pages, `X-Gorgias-Account-Api-Call-Limit` pacing), tickets,
 //!   messages and surveys normalized, brand attribution rules, and the
