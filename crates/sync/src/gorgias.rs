@@ -42,7 +42,7 @@
 //! # Satisfaction surveys
 //! A survey is created when it is sent and answered later, and the list is
 //! ordered by creation only: each run reads down to the newest survey it
-//! saw minus [`GorgiasSettings::survey_lookback`] (7 days by default), so
+//! saw minus [`GorgiasSettings::survey_lookback`](opsdeck_sources::GorgiasSettings::survey_lookback) (7 days by default), so
 //! answers given within that time after sending are seen; the idempotent
 //! upsert reports the unchanged ones unchanged. Surveys take their ticket's
 //! brand, so tickets sync first.

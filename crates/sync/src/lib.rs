@@ -25,7 +25,7 @@
 //!   and [`run_inbox_loop`], applying Shopify's and Gorgias's stored events.
 //! - [`ingest`]: records pushed to the ingest API (validated by
 //!   `opsdeck_sources::ingest`) planned against the stored orders
-//!   ([`ingest::plan`]).
+//!   ([`ingest::plan()`]).
 //! - [`group_commit`]: the writers that commit many concurrent requests in
 //!   one transaction: [`group_commit::IngestCommits`] (ingest API) and
 //!   [`group_commit::InboxCommits`] (webhook deliveries), each started

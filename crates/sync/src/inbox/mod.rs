@@ -39,7 +39,7 @@
 //! marked failed at once with the field and reason.
 //!
 //! The Gorgias helpdesk's events share the inbox (topics `gorgias/*`) and
-//! are applied here too, by [`gorgias::apply`].
+//! are applied here too (the private `gorgias::apply`).
 //!
 //! Failures do not stay in the log: each failed attempt is recorded on the
 //! source's `webhooks` sync state (topic, webhook id and reason as its

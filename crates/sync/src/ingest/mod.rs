@@ -1,7 +1,7 @@
 //! Pushed records into the store: the store-bound half of the ingest API
 //! (validation is `opsdeck_sources::ingest`, pure; HTTP is the web's).
 //!
-//! - [`plan`]: partial updates (order status changes, fulfillments)
+//! - [`plan()`]: partial updates (order status changes, fulfillments)
 //!   applied to the newest copy of their order, under a lock held until the
 //!   batch is committed.
 //!

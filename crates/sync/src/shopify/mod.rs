@@ -1,5 +1,5 @@
 //! Keeping the store in step with a shop: one run of one resource
-//! ([`sync_once`]), and the worker that repeats runs ([`run_sync_loop`]).
+//! ([`sync_once`]), and the worker that repeats runs ([`run_sync_loop`](crate::run_sync_loop)).
 //!
 //! A run is incremental by `updated_at`: it asks for everything changed since
 //! the stored watermark minus an overlap, oldest change first, and commits
