@@ -25,13 +25,13 @@
 //! - [`period`]: today / this week / this month windows in a brand's time zone,
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
-//! - [`record`]: the identity every stored record shares (source, external id).
-//! - [`any_record`]: [`AnyRecord`], a record of any kind, so one batch is one value.
+//! - [`record`]: the identity every stored record shares (source, external id)
+//!   and [`RecordKind`], the closed list of kinds the store keeps, and
+//!   [`AnyRecord`], a record of any kind.
 
 #[macro_use]
 mod open_enum;
 
-pub mod any_record;
 pub mod bounds;
 pub mod brand;
 pub mod catalog;
@@ -47,7 +47,6 @@ pub mod record;
 pub mod secret;
 pub mod support;
 
-pub use any_record::AnyRecord;
 pub use bounds::{BoundError, Bounded, FieldBound};
 pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
@@ -63,7 +62,7 @@ pub use order::{
     OrderFulfillmentStatus, Refund, RefundLineItem, ShipmentStatus, ShippedUnits,
 };
 pub use period::{Period, PeriodWindow};
-pub use record::{Record, RecordKey, RecordKind};
+pub use record::{AnyRecord, Record, RecordKey, RecordKind};
 pub use secret::Secret;
 pub use support::{Channel, SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
 

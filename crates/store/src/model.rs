@@ -3,9 +3,7 @@
 use opsdeck_domain::{Money, SourceId, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// A record of any kind: the domain's, re-exported because every batch
-/// the store commits speaks it.
-pub use opsdeck_domain::AnyRecord;
+pub use crate::kinds::{AnyRecord, RecordCounts};
 
 /// What happened to one record of an upsert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,40 +58,6 @@ pub struct OrderFact {
     pub created_at: Timestamp,
     pub total_price: Money,
     pub cancelled: bool,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RecordCounts {
-    pub orders: u64,
-    pub products: u64,
-    pub inventory_levels: u64,
-    pub tickets: u64,
-    pub ticket_messages: u64,
-    pub satisfaction_surveys: u64,
-    pub tracking_events: u64,
-    pub inventory_batches: u64,
-    pub return_requests: u64,
-    pub review_items: u64,
-    pub payment_events: u64,
-    pub health_checks: u64,
-}
-
-impl RecordCounts {
-    /// Records of every kind together.
-    pub fn total(&self) -> u64 {
-        self.orders
-            + self.products
-            + self.inventory_levels
-            + self.tickets
-            + self.ticket_messages
-            + self.satisfaction_surveys
-            + self.tracking_events
-            + self.inventory_batches
-            + self.return_requests
-            + self.review_items
-            + self.payment_events
-            + self.health_checks
-    }
 }
 
 /// The resource under which a source's webhook processing keeps its
