@@ -30,6 +30,11 @@ pub(crate) fn router(simulator: Simulator) -> Router {
             get(dispatch).post(write).delete(write),
         )
         .route(
+            "/shops/{slug}/admin/api/{version}/graphql.json",
+            axum::routing::post(graphql),
+        )
+        .route("/shops/{slug}/bulk/{file}", get(bulk_file))
+        .route(
             "/shops/{slug}/admin/oauth/access_scopes.json",
             get(access_scopes),
         )
@@ -301,4 +306,132 @@ async fn write(
     }
     let body = serde_json::to_vec(&value).unwrap_or_default();
     respond(status, body, &version, Some(admitted.used))
+}
+
+/// `POST graphql.json`: the GraphQL Admin API (see `graphql`). The same
+/// token check as REST; the cost bucket instead of REST's request bucket;
+/// injected 5xx and resets apply as to reads.
+async fn graphql(
+    State(simulator): State<Simulator>,
+    Path((slug, version)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fault = {
+        let mut world = simulator.lock();
+        let Some(shop) = world.shop_mut(&slug) else {
+            return respond(404, error_body(json!("Not Found")), &version, None);
+        };
+        shop.requests += 1;
+        let token = headers.get(ACCESS_TOKEN).and_then(|v| v.to_str().ok());
+        if token != Some(shop.info.access_token.as_str()) {
+            let message =
+                "[API] Invalid API key or access token (unrecognized login or wrong password)";
+            return respond(401, error_body(json!(message)), &version, None);
+        }
+        let counter = world.fault_counter;
+        world.fault_counter += 1;
+        decide(&world.faults, counter).0
+    };
+    match fault {
+        Some(Fault::ServerError(status)) => {
+            return respond(
+                status,
+                error_body(json!("Internal Server Error")),
+                &version,
+                None,
+            )
+        }
+        Some(Fault::Reset) => {
+            let failing = futures::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "simulated reset",
+                ))
+            });
+            let mut response = respond(200, Vec::new(), &version, None);
+            *response.body_mut() = Body::from_stream(failing);
+            return response;
+        }
+        _ => {}
+    }
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let base = format!("http://{host}/shops/{slug}");
+    let answer = {
+        let mut world = simulator.lock();
+        let answer = crate::graphql::answer(&mut world, &slug, &version, &base, &body);
+        crate::graphql::bulk::announce(&mut world);
+        answer
+    };
+    crate::graphql::bulk::watch(&simulator);
+    let body = serde_json::to_vec(&answer.body).unwrap_or_default();
+    respond(answer.status, body, &version, None)
+}
+
+/// `GET /shops/{slug}/bulk/{n}.jsonl` (and `{n}-partial.jsonl`): a bulk
+/// operation's result, streamed in chunks of records. Like Shopify's
+/// signed storage links it needs no token; an expired link answers 403.
+async fn bulk_file(
+    State(simulator): State<Simulator>,
+    Path((slug, file)): Path<(String, String)>,
+) -> Response {
+    let Some(stem) = file.strip_suffix(".jsonl") else {
+        return respond(404, Vec::new(), "", None);
+    };
+    let (number, partial) = match stem.strip_suffix("-partial") {
+        Some(n) => (n, true),
+        None => (stem, false),
+    };
+    let Ok(sequence) = number.parse::<u64>() else {
+        return respond(404, Vec::new(), "", None);
+    };
+    let first = {
+        let world = simulator.lock();
+        let seed = world.seed;
+        crate::graphql::bulk::file_chunk(&world, &slug, sequence, partial, 0, seed)
+    };
+    let (chunk, next) = match first {
+        Ok(first) => first,
+        Err(status) => {
+            let body = if status == 403 {
+                b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>".to_vec()
+            } else {
+                Vec::new()
+            };
+            let mut response = respond(status, body, "", None);
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+            return response;
+        }
+    };
+    let rest = futures::stream::unfold(next, move |next| {
+        let simulator = simulator.clone();
+        let slug = slug.clone();
+        async move {
+            let from = next?;
+            let world = simulator.lock();
+            let seed = world.seed;
+            match crate::graphql::bulk::file_chunk(&world, &slug, sequence, partial, from, seed) {
+                Ok((bytes, next)) => Some((Ok::<Bytes, std::io::Error>(Bytes::from(bytes)), next)),
+                Err(_) => Some((
+                    Err(std::io::Error::other(
+                        "the bulk file went away while streaming",
+                    )),
+                    None,
+                )),
+            }
+        }
+    });
+    let stream =
+        futures::stream::once(async move { Ok::<Bytes, std::io::Error>(Bytes::from(chunk)) })
+            .chain(rest);
+    let mut response = Response::new(Body::from_stream(stream));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/jsonl"));
+    response
 }

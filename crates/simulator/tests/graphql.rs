@@ -1,0 +1,528 @@
+//! The GraphQL Admin API over real HTTP: selections, cursors and the
+//! `updated_at` search, the documented query costs, throttling on a clock
+//! the test moves, bulk operations from CREATED to a JSONL file (and to
+//! FAILED with partial data), and determinism of the new resources.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use opsdeck_simulator::{Faults, SimConfig, Simulator};
+use serde_json::{json, Value};
+
+struct Running {
+    sim: Simulator,
+    addr: SocketAddr,
+    http: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+const NOW: &str = "2026-05-03T18:05:09Z";
+
+async fn spawn(seed: u64, scale: f64) -> Running {
+    let sim = Simulator::new(SimConfig {
+        seed,
+        now: NOW.parse().unwrap(),
+        scale,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = sim.clone();
+    tokio::spawn(async move {
+        server
+            .serve(listener, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    Running {
+        sim,
+        addr,
+        http: reqwest::Client::new(),
+        _stop: stop,
+    }
+}
+
+impl Running {
+    async fn post_version(
+        &self,
+        slug: &str,
+        version: &str,
+        query: &str,
+        variables: Value,
+    ) -> (reqwest::header::HeaderMap, Value) {
+        let token = self
+            .sim
+            .shops()
+            .into_iter()
+            .find(|s| s.slug == slug)
+            .unwrap()
+            .access_token;
+        let url = format!(
+            "{}/admin/api/{version}/graphql.json",
+            Simulator::shop_base_url(self.addr, slug)
+        );
+        let response = self
+            .http
+            .post(url)
+            .header("X-Shopify-Access-Token", token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let headers = response.headers().clone();
+        (headers, response.json().await.unwrap())
+    }
+
+    async fn gql(&self, slug: &str, query: &str) -> Value {
+        self.post_version(slug, "2026-01", query, json!({})).await.1
+    }
+}
+
+fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+#[tokio::test]
+async fn answers_exactly_the_selection_with_cursors_and_the_updated_at_search() {
+    let app = spawn(21, 0.2).await;
+    let (headers, body) = app
+        .post_version(
+            "plentum",
+            "2026-01",
+            "query($n: Int!) { orders(first: $n) { edges { cursor node { id name totalPriceSet { shopMoney { amount currencyCode } } } } pageInfo { hasNextPage endCursor } } }",
+            json!({ "n": 3 }),
+        )
+        .await;
+    assert_eq!(headers["x-shopify-api-version"], "2026-01");
+    let edges = body["data"]["orders"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 3);
+    assert_eq!(keys(&edges[0]), ["cursor", "node"]);
+    assert_eq!(keys(&edges[0]["node"]), ["id", "name", "totalPriceSet"]);
+    assert_eq!(keys(&edges[0]["node"]["totalPriceSet"]), ["shopMoney"]);
+    assert!(edges[0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("gid://shopify/Order/"));
+    assert_eq!(body["data"]["orders"]["pageInfo"]["hasNextPage"], true);
+
+    // Every order updated after a moment, page by page, each once.
+    let since = "2026-04-20T00:00:00Z";
+    let since_s = since.parse::<jiff::Timestamp>().unwrap().as_second();
+    let expected: Vec<String> = app
+        .sim
+        .orders_json("plentum")
+        .iter()
+        .filter(|o| {
+            o["updated_at"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                .as_second()
+                > since_s
+        })
+        .map(|o| o["admin_graphql_api_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(expected.len() > 10, "{}", expected.len());
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let (_, page) = app
+            .post_version(
+                "plentum",
+                "2026-01",
+                "query($after: String, $q: String) { orders(first: 7, after: $after, query: $q, sortKey: UPDATED_AT) { nodes { id updatedAt } pageInfo { hasNextPage endCursor } } }",
+                json!({ "after": after, "q": format!("updated_at:>'{since}'") }),
+            )
+            .await;
+        let orders = &page["data"]["orders"];
+        for node in orders["nodes"].as_array().unwrap() {
+            seen.push(node["id"].as_str().unwrap().to_string());
+        }
+        if orders["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = orders["pageInfo"]["endCursor"].clone();
+    }
+    let mut sorted_seen = seen.clone();
+    sorted_seen.sort();
+    sorted_seen.dedup();
+    assert_eq!(sorted_seen.len(), seen.len(), "an order came twice");
+    let mut sorted_expected = expected.clone();
+    sorted_expected.sort();
+    assert_eq!(sorted_seen, sorted_expected);
+
+    let unknown = app.gql("plentum", "{ shop { name nosuchfield } }").await;
+    assert_eq!(unknown["errors"][0]["extensions"]["code"], "undefinedField");
+}
+
+#[tokio::test]
+async fn cost_of_sample_queries_is_the_documented_figure() {
+    let app = spawn(21, 1.0).await;
+    let body = app
+        .gql("mavena", "{ orders(first: 250) { edges { node { id } } } }")
+        .await;
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 252);
+    assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 252);
+    let status = &body["extensions"]["cost"]["throttleStatus"];
+    assert_eq!(status["maximumAvailable"], 2000.0);
+    assert_eq!(status["restoreRate"], 100.0);
+    assert_eq!(status["currentlyAvailable"], 2000.0 - 252.0);
+
+    let shop = app.gql("mavena", "{ shop { name currencyCode } }").await;
+    assert_eq!(shop["extensions"]["cost"]["requestedQueryCost"], 1);
+
+    // The catalog has 5 locations at most: the actual cost is what came back.
+    let locations = app
+        .gql("mavena", "{ locations(first: 50) { nodes { id name } } }")
+        .await;
+    let count = locations["data"]["locations"]["nodes"]
+        .as_array()
+        .unwrap()
+        .len() as u64;
+    assert_eq!(locations["extensions"]["cost"]["requestedQueryCost"], 52);
+    assert_eq!(
+        locations["extensions"]["cost"]["actualQueryCost"],
+        2 + count
+    );
+
+    let nested = app
+        .gql("mavena", "{ products(first: 50) { edges { node { id variants(first: 20) { edges { node { id } } } } } } }")
+        .await;
+    assert_eq!(
+        nested["errors"][0]["extensions"]["code"],
+        "MAX_COST_EXCEEDED"
+    );
+    assert_eq!(nested["extensions"]["cost"]["requestedQueryCost"], 1152);
+    assert!(nested.get("data").is_none());
+}
+
+#[tokio::test]
+async fn throttles_when_the_bucket_is_empty_and_restores_at_the_documented_rate() {
+    let app = spawn(21, 1.0).await;
+    app.sim.use_manual_api_clock();
+    let query = "{ orders(first: 250) { edges { node { id } } } }";
+    for k in 1..=7 {
+        let body = app.gql("mavena", query).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(
+            body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"],
+            2000.0 - 252.0 * k as f64
+        );
+    }
+    let throttled = app.gql("mavena", query).await;
+    assert_eq!(throttled["errors"][0]["message"], "Throttled");
+    assert_eq!(throttled["errors"][0]["extensions"]["code"], "THROTTLED");
+    assert!(throttled["extensions"]["cost"]["actualQueryCost"].is_null());
+    assert_eq!(
+        throttled["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"],
+        236.0
+    );
+    // Another shop has its own bucket.
+    assert!(app.gql("plentum", query).await.get("errors").is_none());
+    // (252 − 236) ÷ 100 per second = 0.16 s.
+    app.sim.advance_api_clock(Duration::from_millis(150));
+    assert_eq!(
+        app.gql("mavena", query).await["errors"][0]["extensions"]["code"],
+        "THROTTLED"
+    );
+    app.sim.advance_api_clock(Duration::from_millis(10));
+    let restored = app.gql("mavena", query).await;
+    assert!(restored.get("errors").is_none(), "{restored}");
+    assert_eq!(
+        restored["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"],
+        0.0
+    );
+    // Empty to full in maximumAvailable ÷ restoreRate = 20 s.
+    app.sim.advance_api_clock(Duration::from_secs(20));
+    let full = app.gql("mavena", "{ shop { id } }").await;
+    assert_eq!(
+        full["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"],
+        1999.0
+    );
+}
+
+const BULK_ORDERS: &str = r#"mutation { bulkOperationRunQuery(query: """{ orders { edges { node { id name lineItems { edges { node { id sku quantity } } } } } } }""") { bulkOperation { id status } userErrors { field message code } } }"#;
+
+async fn poll(app: &Running, slug: &str, id: &str) -> Value {
+    let query = format!(
+        r#"{{ node(id: "{id}") {{ ... on BulkOperation {{ id status errorCode objectCount rootObjectCount url partialDataUrl }} }} }}"#
+    );
+    app.gql(slug, &query).await["data"]["node"].clone()
+}
+
+async fn lines(app: &Running, url: &str) -> Vec<Value> {
+    let text = app
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn bulk_operation_runs_to_a_jsonl_file_whose_lines_match_object_count() {
+    let app = spawn(21, 0.2).await;
+    app.sim.use_manual_api_clock();
+    let run = app.gql("plentum", BULK_ORDERS).await;
+    let created = &run["data"]["bulkOperationRunQuery"];
+    assert_eq!(created["userErrors"], json!([]));
+    assert_eq!(created["bulkOperation"]["status"], "CREATED");
+    let id = created["bulkOperation"]["id"].as_str().unwrap().to_string();
+    assert_eq!(run["extensions"]["cost"]["requestedQueryCost"], 10);
+
+    // It starts 50 ms after creation and produces 50,000 objects a second.
+    app.sim.advance_api_clock(Duration::from_millis(52));
+    assert_eq!(poll(&app, "plentum", &id).await["status"], "RUNNING");
+    app.sim.advance_api_clock(Duration::from_secs(5));
+    let done = poll(&app, "plentum", &id).await;
+    assert_eq!(done["status"], "COMPLETED");
+    let current = app
+        .gql("plentum", "{ currentBulkOperation { id status } }")
+        .await;
+    assert_eq!(current["data"]["currentBulkOperation"]["id"], id.as_str());
+    let by_id = app
+        .gql(
+            "plentum",
+            &format!(r#"{{ bulkOperation(id: "{id}") {{ status }} }}"#),
+        )
+        .await;
+    assert_eq!(by_id["data"]["bulkOperation"]["status"], "COMPLETED");
+
+    let lines = lines(&app, done["url"].as_str().unwrap()).await;
+    let count: usize = done["objectCount"].as_str().unwrap().parse().unwrap();
+    assert_eq!(lines.len(), count);
+    let roots: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l.get("__parentId").is_none())
+        .collect();
+    assert_eq!(roots.len(), app.sim.order_count("plentum"));
+    assert_eq!(
+        done["rootObjectCount"]
+            .as_str()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap(),
+        roots.len()
+    );
+    let items: usize = app
+        .sim
+        .orders_json("plentum")
+        .iter()
+        .map(|o| o["line_items"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(lines.len(), roots.len() + items);
+    // Each child follows its parent and names it.
+    let mut parent = None;
+    for line in &lines {
+        match line.get("__parentId") {
+            None => parent = line["id"].as_str(),
+            Some(p) => {
+                assert_eq!(p.as_str(), parent);
+                assert!(line["id"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("gid://shopify/LineItem/"));
+                assert_eq!(keys(line), ["__parentId", "id", "quantity", "sku"]);
+            }
+        }
+    }
+    assert_eq!(keys(roots[0]), ["id", "name"]);
+
+    // Links expire after 7 days.
+    app.sim.advance_api_clock(Duration::from_secs(7 * 86_400));
+    assert_eq!(poll(&app, "plentum", &id).await["status"], "EXPIRED");
+    let gone = app
+        .http
+        .get(done["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 403);
+}
+
+#[tokio::test]
+async fn an_injected_failure_leaves_partial_data_and_the_concurrency_limit_holds() {
+    let app = spawn(21, 0.2).await;
+    app.sim.use_manual_api_clock();
+    app.sim.set_faults(Faults {
+        bulk_fail_after_objects: Some(25),
+        ..Faults::default()
+    });
+    let run = app.gql("plentum", BULK_ORDERS).await;
+    let id = run["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.sim.set_faults(Faults::default());
+    app.sim.advance_api_clock(Duration::from_secs(5));
+    let failed = poll(&app, "plentum", &id).await;
+    assert_eq!(failed["status"], "FAILED");
+    assert_eq!(failed["errorCode"], "INTERNAL_SERVER_ERROR");
+    assert!(failed["url"].is_null());
+    assert_eq!(failed["objectCount"], "25");
+    let partial = lines(&app, failed["partialDataUrl"].as_str().unwrap()).await;
+    assert_eq!(partial.len(), 25);
+    assert!(partial[0].get("__parentId").is_none());
+
+    // Five at once from 2026-01; the sixth is refused.
+    for _ in 0..5 {
+        let ok = app.gql("plentum", BULK_ORDERS).await;
+        assert_eq!(ok["data"]["bulkOperationRunQuery"]["userErrors"], json!([]));
+    }
+    let refused = app.gql("plentum", BULK_ORDERS).await;
+    let errors = &refused["data"]["bulkOperationRunQuery"]["userErrors"];
+    assert_eq!(errors[0]["code"], "LIMIT_REACHED");
+    assert!(refused["data"]["bulkOperationRunQuery"]["bulkOperation"].is_null());
+    // Before 2026-01 one at a time.
+    let (_, old) = app
+        .post_version("plentum", "2025-10", BULK_ORDERS, json!({}))
+        .await;
+    assert_eq!(
+        old["data"]["bulkOperationRunQuery"]["userErrors"][0]["code"],
+        "OPERATION_IN_PROGRESS"
+    );
+
+    // Cancel one: it stops, and a slot frees.
+    let current = app.gql("plentum", "{ currentBulkOperation { id } }").await;
+    let last = current["data"]["currentBulkOperation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cancel = app
+        .gql("plentum", &format!(r#"mutation {{ bulkOperationCancel(id: "{last}") {{ bulkOperation {{ status }} userErrors {{ message }} }} }}"#))
+        .await;
+    assert_eq!(
+        cancel["data"]["bulkOperationCancel"]["bulkOperation"]["status"],
+        "CANCELED"
+    );
+    let again = app.gql("plentum", BULK_ORDERS).await;
+    assert_eq!(
+        again["data"]["bulkOperationRunQuery"]["userErrors"],
+        json!([])
+    );
+
+    // Shape checks: too many connections, too deep.
+    let deep = r#"mutation { bulkOperationRunQuery(query: """{ orders { edges { node { id fulfillments { id } lineItems { edges { node { id } } } returns { edges { node { id returnLineItems { edges { node { id } } } } } } } } } }""") { userErrors { message code } } }"#;
+    let refused = app.gql("mavena", deep).await;
+    assert_eq!(
+        refused["data"]["bulkOperationRunQuery"]["userErrors"][0]["code"],
+        "INVALID"
+    );
+}
+
+const NEW_RESOURCES: [&str; 4] = [
+    "query($after: String) { orders(first: 100, after: $after) { nodes { id returns(first: 1) { nodes { id name status createdAt closedAt returnLineItems(first: 1) { nodes { quantity returnReason } } } } } pageInfo { hasNextPage endCursor } } }",
+    "{ shopifyPaymentsAccount { disputes(first: 50) { nodes { id status type amount { amount } evidenceDueBy initiatedAt order { id } } } } }",
+    "{ customers(first: 100) { nodes { id amountSpent { amount } numberOfOrders } } }",
+    "{ abandonedCheckouts(first: 20) { nodes { id createdAt completedAt lineItems(first: 5) { nodes { title quantity } } } } }",
+];
+
+/// Every answer to `NEW_RESOURCES` (every page of orders).
+async fn new_resources(app: &Running) -> Vec<Value> {
+    app.sim.set_rate_limit(false);
+    let mut answers = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let (_, page) = app
+            .post_version(
+                "mavena",
+                "2026-01",
+                NEW_RESOURCES[0],
+                json!({ "after": after }),
+            )
+            .await;
+        assert!(page.get("errors").is_none(), "{}", page["errors"]);
+        let info = page["data"]["orders"]["pageInfo"].clone();
+        answers.push(page["data"].clone());
+        if info["hasNextPage"] != true {
+            break;
+        }
+        after = info["endCursor"].clone();
+    }
+    for query in &NEW_RESOURCES[1..] {
+        let answer = app.gql("mavena", query).await;
+        assert!(answer.get("errors").is_none(), "{}", answer["errors"]);
+        answers.push(answer["data"].clone());
+    }
+    answers
+}
+
+#[tokio::test]
+async fn new_resources_exist_and_are_the_same_for_the_same_seed() {
+    let one = spawn(5, 1.0).await;
+    let two = spawn(5, 1.0).await;
+    let other = spawn(6, 1.0).await;
+    let a = new_resources(&one).await;
+    assert_eq!(a, new_resources(&two).await);
+    assert_ne!(a, new_resources(&other).await);
+    let (pages, rest_of) = a.split_at(a.len() - 3);
+
+    let orders: Vec<&Value> = pages
+        .iter()
+        .flat_map(|p| p["orders"]["nodes"].as_array().unwrap())
+        .collect();
+    let returns: Vec<&Value> = orders
+        .iter()
+        .flat_map(|o| o["returns"]["nodes"].as_array().unwrap())
+        .collect();
+    // About 4 % of the orders that shipped.
+    let share = returns.len() as f64 / orders.len() as f64;
+    assert!(
+        (0.015..0.06).contains(&share),
+        "{} returns on {} orders",
+        returns.len(),
+        orders.len()
+    );
+    for r in &returns {
+        let status = r["status"].as_str().unwrap();
+        assert!(["REQUESTED", "OPEN", "CLOSED", "DECLINED", "CANCELED"].contains(&status));
+        assert_eq!(
+            r["closedAt"].is_null(),
+            matches!(status, "REQUESTED" | "OPEN")
+        );
+    }
+    let statuses: std::collections::BTreeSet<&str> = returns
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.len() >= 3, "{statuses:?}");
+    let a = rest_of;
+    let disputes = a[0]["shopifyPaymentsAccount"]["disputes"]["nodes"]
+        .as_array()
+        .unwrap();
+    assert!((1..=40).contains(&disputes.len()), "{}", disputes.len());
+    assert!(disputes
+        .iter()
+        .all(|d| ["CHARGEBACK", "INQUIRY"].contains(&d["type"].as_str().unwrap())));
+    let checkouts = a[2]["abandonedCheckouts"]["nodes"].as_array().unwrap();
+    assert_eq!(checkouts.len(), 20);
+
+    // Lifetime spend and order count agree with the customer's orders.
+    let rest = one.sim.customers_json("mavena");
+    for c in a[1]["customers"]["nodes"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let r = rest
+            .iter()
+            .find(|r| r["admin_graphql_api_id"] == id)
+            .unwrap();
+        assert_eq!(c["numberOfOrders"], r["orders_count"].to_string());
+        assert_eq!(c["amountSpent"]["amount"], r["total_spent"]);
+    }
+}
