@@ -7,14 +7,14 @@
 //!   row naming line and column, and a refused file writes nothing.
 //!
 //! 64 cases per property by default (CI); a deeper run:
-//! `PROPTEST_CASES=2000 cargo test -p opsdeck --test hostile_input`.
+//! `PROPTEST_CASES=2000 cargo test -p opsdeck --test it hostile_input`.
 
-use opsdeck::config::{parse_config, SecretSource, EXAMPLE_CONFIG};
+use crate::helpers::Secrets;
+use opsdeck::config::{parse_config, EXAMPLE_CONFIG};
 use opsdeck::import::{import_file, ImportKind, ImportOptions};
 use opsdeck_domain::{Brand, BrandId, BrandKind, Currency, SourceId, Thresholds};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
-use std::path::Path;
 
 fn config() -> ProptestConfig {
     let mut config = ProptestConfig::default();
@@ -26,19 +26,7 @@ fn config() -> ProptestConfig {
 }
 
 /// Every secret the example names is set; files are not found.
-struct AnySecret;
-
-impl SecretSource for AnySecret {
-    fn env(&self, _name: &str) -> Option<String> {
-        Some("s3cret-value".into())
-    }
-    fn file(&self, _path: &Path) -> std::io::Result<String> {
-        Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "no such file",
-        ))
-    }
-}
+const ANY_SECRET: Secrets = Secrets::any("s3cret-value");
 
 /// Text a hostile or careless hand puts in a configuration line.
 fn hostile_text() -> impl Strategy<Value = String> {
@@ -106,7 +94,7 @@ proptest! {
         edits in proptest::collection::vec(edit(), 1..5),
     ) {
         let text = apply(&edits);
-        if let Err(problems) = parse_config(&text, &AnySecret) {
+        if let Err(problems) = parse_config(&text, &ANY_SECRET) {
             prop_assert!(!problems.is_empty());
             for p in &problems {
                 let shown = p.to_string();

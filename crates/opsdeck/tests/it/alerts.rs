@@ -3,25 +3,16 @@
 //! its business hours fires "zero orders" to Telegram within seconds, and
 //! the API shows the episode and its delivery.
 
+use crate::helpers::{self, Secrets};
 use opsdeck::app;
-use opsdeck::config::{parse_config, SecretSource};
+use opsdeck::config::parse_config;
 use opsdeck_alerts::testing::FakeReceivers;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 
-struct Env;
-
-impl SecretSource for Env {
-    fn env(&self, name: &str) -> Option<String> {
-        (name == "TG_TOKEN").then(|| "123:token".to_string())
-    }
-    fn file(&self, _: &Path) -> std::io::Result<String> {
-        Err(std::io::Error::other("no files here"))
-    }
-}
+const ENV: Secrets = Secrets::only(&[("TG_TOKEN", "123:token")]);
 
 /// One brand open around the clock with no orders, "zero orders" firing at
 /// once, evaluated every second, and the given `[notifiers.*]` section.
@@ -52,8 +43,7 @@ pending = "0s"
 #[tokio::test]
 async fn zero_orders_reaches_telegram_and_the_api() {
     let fake = FakeReceivers::start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("opsdeck-alerts-app-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = helpers::temp_dir("alerts-app");
     let text = config_text(
         &dir,
         &format!(
@@ -61,24 +51,16 @@ async fn zero_orders_reaches_telegram_and_the_api() {
             fake.telegram_base_url()
         ),
     );
-    let config = parse_config(&text, &Env).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start(&config, listener, app::system_clock())
-        .await
-        .unwrap();
+    let config = parse_config(&text, &ENV).unwrap();
+    let running = helpers::start(&config, app::system_clock()).await;
     let got = fake.wait_for("telegram", 1, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 1, "zero orders reached Telegram");
     let text = got[0].body["text"].as_str().unwrap();
     assert!(text.contains("Zero orders"), "{text}");
     assert_eq!(got[0].body["chat_id"], "-100");
 
-    let base = format!("http://{}", running.addr);
-    let password = "correct horse battery";
-    let viewer = opsdeck_store::Role::Viewer;
-    opsdeck_web::testing::create_user(running.store.as_ref(), "view", viewer, password).await;
-    let session = opsdeck_web::testing::login(&base, "view", password)
-        .await
-        .unwrap();
+    let base = helpers::base(&running);
+    let session = helpers::log_in(&running, "view", opsdeck_store::Role::Viewer).await;
     let body: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/api/v1/alerts"))
         .header("cookie", &session.cookie)
@@ -100,8 +82,7 @@ async fn zero_orders_reaches_telegram_and_the_api() {
 #[tokio::test]
 async fn zero_orders_is_mailed_through_the_configured_relay() {
     let smtp = opsdeck_alerts::testing::FakeSmtp::start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("opsdeck-alerts-email-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = helpers::temp_dir("alerts-email");
     let text = config_text(
         &dir,
         &format!(
@@ -110,11 +91,8 @@ async fn zero_orders_is_mailed_through_the_configured_relay() {
             smtp.port
         ),
     );
-    let config = parse_config(&text, &Env).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start(&config, listener, app::system_clock())
-        .await
-        .unwrap();
+    let config = parse_config(&text, &ENV).unwrap();
+    let running = helpers::start(&config, app::system_clock()).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while smtp.messages().is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -170,8 +148,7 @@ fn unfulfilled(id: &str, days: i64) -> opsdeck_store::AnyRecord {
 /// channel will deliver them.
 #[tokio::test]
 async fn a_minimal_config_opens_alerts_and_says_nothing_delivers_them() {
-    let dir = std::env::temp_dir().join(format!("opsdeck-alerts-minimal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = helpers::temp_dir("alerts-minimal");
     let text = format!(
         r#"
 [database]
@@ -186,7 +163,7 @@ currency = "USD"
 "#,
         db = dir.join("opsdeck.db").display(),
     );
-    let config = parse_config(&text, &Env).unwrap();
+    let config = parse_config(&text, &ENV).unwrap();
     // A clock that runs fast (each poll below moves it a minute on), so
     // the rules' production pending period of 2 minutes passes in seconds.
     let ahead = Arc::new(AtomicI64::new(0));
@@ -196,20 +173,14 @@ currency = "USD"
             jiff::Timestamp::now() + jiff::SignedDuration::from_secs(ahead.load(Ordering::SeqCst))
         })
     };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start(&config, listener, clock).await.unwrap();
+    let running = helpers::start(&config, clock).await;
     let stale: Vec<_> = (0..3)
         .map(|i| unfulfilled(&format!("10{i}"), 10 + i))
         .collect();
     running.store.upsert(&stale, None).await.unwrap();
 
-    let base = format!("http://{}", running.addr);
-    let password = "correct horse battery";
-    let viewer = opsdeck_store::Role::Viewer;
-    opsdeck_web::testing::create_user(running.store.as_ref(), "view", viewer, password).await;
-    let session = opsdeck_web::testing::login(&base, "view", password)
-        .await
-        .unwrap();
+    let base = helpers::base(&running);
+    let session = helpers::log_in(&running, "view", opsdeck_store::Role::Viewer).await;
     let client = reqwest::Client::new();
     let get = |path: &str| {
         client

@@ -3,14 +3,13 @@
 //! days, silently) is named failing, with the scope, on `/api/v1/sources`
 //! and on `/sources`, while the other stores stay healthy.
 
+use crate::helpers;
 use jiff::Timestamp;
-use opsdeck::app;
 use opsdeck::demo::demo_config;
 use opsdeck_simulator::{SimConfig, Simulator, ALL_SCOPES};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_scope_shows_on_the_sources_api_and_page() {
@@ -26,14 +25,7 @@ async fn a_missing_scope_shows_on_the_sources_api_and_page() {
         .filter(|s| *s != "read_all_orders")
         .collect();
     simulator.set_access_scopes("mavena", Some(&without), &[]);
-    let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim_addr = sim_listener.local_addr().unwrap();
-    let serving = simulator.clone();
-    tokio::spawn(async move {
-        serving
-            .serve(sim_listener, std::future::pending::<()>())
-            .await
-    });
+    let sim_addr = helpers::serve_simulator(&simulator).await;
     let dir = opsdeck_store::testing::sqlite_temp().await.1;
     let config = demo_config(
         &simulator.shops(),
@@ -43,22 +35,9 @@ async fn a_missing_scope_shows_on_the_sources_api_and_page() {
         Duration::from_secs(1),
     )
     .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start(&config, listener, Arc::new(move || now))
-        .await
-        .unwrap();
-    let base = format!("http://{}", running.addr);
-    let password = "correct horse battery";
-    opsdeck_web::testing::create_user(
-        running.store.as_ref(),
-        "ops",
-        opsdeck_store::Role::Ops,
-        password,
-    )
-    .await;
-    let session = opsdeck_web::testing::login(&base, "ops", password)
-        .await
-        .unwrap();
+    let running = helpers::start(&config, Arc::new(move || now)).await;
+    let base = helpers::base(&running);
+    let session = helpers::log_in(&running, "ops", opsdeck_store::Role::Ops).await;
     let client = reqwest::Client::new();
     let get = |path: &str| {
         client

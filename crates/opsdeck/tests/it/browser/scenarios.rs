@@ -1,8 +1,8 @@
 //! Each scenario as a person does it, one after another in one browser
 //! session (logging in once), each saving a screenshot of what it saw.
 
-use crate::app::{TestApp, PASSWORD, USERNAME};
-use crate::webdriver::{Browser, TAB};
+use super::app::{TestApp, PASSWORD, USERNAME};
+use super::webdriver::{Browser, TAB};
 use opsdeck_domain::SourceId;
 use opsdeck_store::AnyRecord;
 use serde_json::{json, Value};
@@ -306,7 +306,7 @@ impl Scenarios<'_> {
             .into_iter()
             .max_by_key(|o| o.created_at)
             .expect("orders");
-        let now: jiff::Timestamp = crate::app::NOW.parse().unwrap();
+        let now: jiff::Timestamp = super::app::NOW.parse().unwrap();
         let at = now
             .checked_sub(jiff::SignedDuration::from_secs(60))
             .unwrap();

@@ -12,8 +12,8 @@
 //! - the simulated helpdesk's HTTP integration (as the demo sets it up)
 //!   delivers a day of events, and every message it created is stored.
 
+use crate::helpers;
 use jiff::Timestamp;
-use opsdeck::app;
 use opsdeck::demo::{demo_config, demo_gorgias};
 use opsdeck_domain::{Secret, SourceId};
 use opsdeck_simulator::{SimConfig, Simulator};
@@ -21,24 +21,8 @@ use opsdeck_store::AnyRecord;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 
 const SECRET: &str = "gorgias-events-test-secret";
-
-async fn logged_in_client(running: &app::Running, base: &str) -> reqwest::Client {
-    let password = "correct horse battery";
-    let role = opsdeck_store::Role::Ops;
-    opsdeck_web::testing::create_user(running.store.as_ref(), "ops", role, password).await;
-    let session = opsdeck_web::testing::login(base, "ops", password)
-        .await
-        .unwrap();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("cookie", session.cookie.parse().unwrap());
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap()
-}
 
 /// Mavena's tickets created today, as the dashboard API reports them.
 async fn created_today(client: &reqwest::Client, base: &str) -> i64 {
@@ -82,12 +66,7 @@ async fn gorgias_events_reach_the_dashboard_without_a_sync() {
         scale: 0.02,
     });
     simulator.set_rate_limit(false);
-    let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim_addr = sim_listener.local_addr().unwrap();
-    tokio::spawn({
-        let simulator = simulator.clone();
-        async move { simulator.serve(sim_listener, std::future::pending()).await }
-    });
+    let sim_addr = helpers::serve_simulator(&simulator).await;
     let backend = opsdeck_store::testing::sqlite_store().await;
     let mut config = demo_config(
         &simulator.shops(),
@@ -100,12 +79,9 @@ async fn gorgias_events_reach_the_dashboard_without_a_sync() {
     let mut gorgias = demo_gorgias(&simulator, sim_addr, Duration::from_secs(3600)).unwrap();
     gorgias.webhook_secret = Some(Secret::new(SECRET));
     config.gorgias = Some(gorgias);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start(&config, listener, Arc::new(move || now))
-        .await
-        .unwrap();
-    let base = format!("http://{}", running.addr);
-    let client = logged_in_client(&running, &base).await;
+    let running = helpers::start(&config, Arc::new(move || now)).await;
+    let base = helpers::base(&running);
+    let client = helpers::logged_in_client(&running, "ops", opsdeck_store::Role::Ops).await;
     let store = running.store.clone();
     let source = SourceId::parse("gorgias").unwrap();
 

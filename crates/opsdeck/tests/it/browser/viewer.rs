@@ -4,8 +4,8 @@
 //! refresh. The same page for the admin does carry amounts, so the search
 //! is known to find them.
 
-use crate::app::{TestApp, NOW};
-use crate::webdriver::Browser;
+use super::app::{TestApp, NOW};
+use super::webdriver::Browser;
 use opsdeck_web::auth::Role;
 use std::time::Duration;
 

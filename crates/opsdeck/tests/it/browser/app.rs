@@ -77,8 +77,7 @@ impl TestApp {
                 .checked_add(jiff::SignedDuration::try_from(started.elapsed()).unwrap())
                 .unwrap()
         });
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let running = app::start(&config, listener, clock).await.unwrap();
+        let running = crate::helpers::start(&config, clock).await;
         let base = format!("http://{}", running.addr);
         opsdeck_web::testing::create_user(running.store.as_ref(), USERNAME, Role::Admin, PASSWORD)
             .await;

@@ -4,9 +4,9 @@
 //! and the JSON API and the dashboard page show numbers that this test
 //! recomputes on its own from the simulator's data set.
 
+use crate::helpers;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
-use opsdeck::app;
 use opsdeck::demo::demo_config;
 use opsdeck_simulator::{SimConfig, Simulator};
 use serde_json::Value;
@@ -48,23 +48,6 @@ fn expected(orders: &[Value], from: Timestamp, to: Timestamp) -> Expected {
         }
     }
     e
-}
-
-/// A client logged in as a finance user (who may see revenue), the way a
-/// browser logs in.
-async fn logged_in_client(running: &app::Running, base: &str) -> reqwest::Client {
-    let password = "correct horse battery";
-    let role = opsdeck_store::Role::Finance;
-    opsdeck_web::testing::create_user(running.store.as_ref(), "fin", role, password).await;
-    let session = opsdeck_web::testing::login(base, "fin", password)
-        .await
-        .unwrap();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("cookie", session.cookie.parse().unwrap());
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap()
 }
 
 async fn get_json(client: &reqwest::Client, url: &str) -> Value {
@@ -113,12 +96,9 @@ async fn synced_stores_on(database_url: String) {
         Duration::from_secs(1),
     )
     .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start(&config, listener, Arc::new(move || now))
-        .await
-        .unwrap();
-    let base = format!("http://{}", running.addr);
-    let client = logged_in_client(&running, &base).await;
+    let running = helpers::start(&config, Arc::new(move || now)).await;
+    let base = helpers::base(&running);
+    let client = helpers::logged_in_client(&running, "fin", opsdeck_store::Role::Finance).await;
 
     // Wait until every store's orders have synced once.
     let deadline = std::time::Instant::now() + Duration::from_secs(90);

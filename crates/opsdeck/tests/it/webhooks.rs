@@ -6,6 +6,7 @@
 //! And a burst against the real binary, killed with SIGKILL mid-burst: every
 //! delivery that was answered 200 is in the store after a restart.
 
+use crate::helpers::{self, serve_simulator};
 use jiff::{Timestamp, ToSpan};
 use opsdeck::app;
 use opsdeck::demo::demo_config;
@@ -16,19 +17,6 @@ use opsdeck_sources::shopify::NormalizeContext;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
-
-async fn serve_simulator(simulator: &Simulator) -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let simulator = simulator.clone();
-    tokio::spawn(async move {
-        simulator
-            .serve(listener, std::future::pending::<()>())
-            .await
-    });
-    addr
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_alone_converge_to_the_simulators_orders() {
@@ -70,10 +58,7 @@ async fn converge(faults: Faults, seed: u64) {
         source.base_url = url::Url::parse("http://127.0.0.1:9/").unwrap();
         source.webhook_secret = simulator.webhook_secret(&shop.slug).map(Secret::new);
     }
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start(&config, listener, app::system_clock())
-        .await
-        .unwrap();
+    let running = helpers::start(&config, app::system_clock()).await;
     let address = url::Url::parse(&format!("http://{}/webhooks/shopify", running.addr)).unwrap();
     let first = opsdeck::shopify_cli::register_all(&real, &address)
         .await

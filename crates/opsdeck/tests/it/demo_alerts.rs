@@ -4,6 +4,7 @@
 //! "Unfulfilled order stale" reaches both at once; pressing its Telegram
 //! button acknowledges it, and the acknowledgement is in the audit log.
 
+use crate::helpers;
 use jiff::Timestamp;
 use opsdeck::{alerts_app, app, demo};
 use opsdeck_simulator::{SimConfig, Simulator};
@@ -12,8 +13,7 @@ use tokio::net::TcpListener;
 
 #[tokio::test]
 async fn demo_alerts_reach_the_fake_receivers_and_ack_from_telegram() {
-    let dir = std::env::temp_dir().join(format!("opsdeck-demo-alerts-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = helpers::temp_dir("demo-alerts");
     let simulator = Simulator::new(SimConfig {
         seed: 7,
         now: Timestamp::now(),
@@ -36,9 +36,7 @@ async fn demo_alerts_reach_the_fake_receivers_and_ack_from_telegram() {
     config.alerts.every = Duration::from_secs(1);
     let receivers = alerts_app::demo_receivers(&mut config).await.unwrap();
     let fake = &receivers.http;
-    let running = app::start(&config, listener, app::system_clock())
-        .await
-        .unwrap();
+    let running = helpers::start_on(&config, listener, app::system_clock()).await;
 
     // Wait for a Telegram message about stale orders (others may come first).
     let deadline = std::time::Instant::now() + Duration::from_secs(25);

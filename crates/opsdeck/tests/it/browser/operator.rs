@@ -2,8 +2,8 @@
 //! one brand, force a sync from the source health page, silence an alert,
 //! and fill the login and decision forms from the keyboard alone.
 
-use crate::scenarios::Scenarios;
-use crate::webdriver::TAB;
+use super::scenarios::Scenarios;
+use super::webdriver::TAB;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -203,7 +203,7 @@ impl Scenarios<'_> {
         assert!(
             listed.contains(reason)
                 && listed.contains(rule_name)
-                && listed.contains(crate::app::USERNAME),
+                && listed.contains(super::app::USERNAME),
             "the silence is listed with its rule, author and reason: {listed}"
         );
         let title = b

@@ -17,9 +17,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("opsdeck-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::helpers::temp_dir(&format!("cli-{name}"))
 }
 
 #[test]

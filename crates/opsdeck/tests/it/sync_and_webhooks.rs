@@ -9,6 +9,7 @@
 //!    nothing it committed, and after a restart finishes the backfill to
 //!    exactly the simulator's orders.
 
+use crate::helpers::{self, serve_simulator};
 use jiff::{Timestamp, ToSpan};
 use opsdeck::app;
 use opsdeck::demo::demo_config;
@@ -19,19 +20,6 @@ use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_store::Store;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
-
-async fn serve_simulator(simulator: &Simulator) -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let simulator = simulator.clone();
-    tokio::spawn(async move {
-        simulator
-            .serve(listener, std::future::pending::<()>())
-            .await
-    });
-    addr
-}
 
 fn context(shop: &opsdeck_simulator::ShopInfo) -> NormalizeContext {
     NormalizeContext {
@@ -112,10 +100,7 @@ async fn converge_under_faults(seed: u64) {
     for (source, shop) in config.shopify.iter_mut().zip(simulator.shops()) {
         source.webhook_secret = simulator.webhook_secret(&shop.slug).map(Secret::new);
     }
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start(&config, listener, app::system_clock())
-        .await
-        .unwrap();
+    let running = helpers::start(&config, app::system_clock()).await;
     let address = url::Url::parse(&format!("http://{}/webhooks/shopify", running.addr)).unwrap();
     let registered = opsdeck::shopify_cli::register_all(&config, &address)
         .await

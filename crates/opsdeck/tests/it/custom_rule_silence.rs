@@ -2,26 +2,13 @@
 //! `[[alerts.custom]]` rule can be silenced and is offered by the /alerts
 //! silence form, while a rule id the configuration lacks is refused.
 
+use crate::helpers::{self, Secrets};
 use opsdeck::app;
-use opsdeck::config::{parse_config, SecretSource};
-use std::path::Path;
-use tokio::net::TcpListener;
-
-struct NoSecrets;
-
-impl SecretSource for NoSecrets {
-    fn env(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn file(&self, _: &Path) -> std::io::Result<String> {
-        Err(std::io::Error::other("no files here"))
-    }
-}
+use opsdeck::config::parse_config;
 
 #[tokio::test]
 async fn a_custom_rule_can_be_silenced_and_an_unknown_one_cannot() {
-    let dir = std::env::temp_dir().join(format!("opsdeck-custom-silence-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = helpers::temp_dir("custom-silence");
     let text = format!(
         r#"
 [database]
@@ -46,18 +33,10 @@ min_volume = 10
 "#,
         db = dir.join("opsdeck.db").display(),
     );
-    let config = parse_config(&text, &NoSecrets).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start(&config, listener, app::system_clock())
-        .await
-        .unwrap();
-    let base = format!("http://{}", running.addr);
-    let password = "correct horse battery";
-    let admin = opsdeck_store::Role::Admin;
-    opsdeck_web::testing::create_user(running.store.as_ref(), "root", admin, password).await;
-    let session = opsdeck_web::testing::login(&base, "root", password)
-        .await
-        .unwrap();
+    let config = parse_config(&text, &Secrets::NONE).unwrap();
+    let running = helpers::start(&config, app::system_clock()).await;
+    let base = helpers::base(&running);
+    let session = helpers::log_in(&running, "root", opsdeck_store::Role::Admin).await;
     let client = reqwest::Client::new();
     let silence = |rule: &str| {
         client

@@ -1,0 +1,145 @@
+//! What the binary's tests share: starting the application on port 0 (with
+//! the test's logs on demand), secrets for `parse_config`, a logged-in
+//! client, the simulator on a loopback port and a scratch directory.
+//!
+//! `TEST_LOG=1 cargo test -p opsdeck --test it NAME -- --nocapture` shows
+//! the test's logs (`TEST_LOG=opsdeck_alerts=trace` picks what to show, as
+//! `OPSDECK_LOG` does for `opsdeck serve`).
+
+use opsdeck::app;
+use opsdeck::config::{Config, SecretSource};
+use opsdeck_simulator::Simulator;
+use opsdeck_store::Role;
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+
+/// The password of every user the helpers create.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Installs a subscriber that writes through the test harness (so each
+/// test's lines are shown with it) when `TEST_LOG` is set: `1` for
+/// opsdeck's debug logs, or an `OPSDECK_LOG`-style filter. Without it,
+/// tests log nothing. Called by the spawn helpers; harmless to call twice.
+pub fn init_test_log() {
+    let Ok(filter) = std::env::var("TEST_LOG") else {
+        return;
+    };
+    let filter = match filter.as_str() {
+        "" | "1" | "true" => "debug,sqlx=warn,hyper=warn,hyper_util=warn,reqwest=warn".to_string(),
+        other => other.to_string(),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_test_writer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .try_init();
+}
+
+/// Starts the application on `listener`, as `main` starts it.
+pub async fn start_on(config: &Config, listener: TcpListener, clock: app::Clock) -> app::Running {
+    init_test_log();
+    app::start(config, listener, clock)
+        .await
+        .expect("the application starts")
+}
+
+/// Starts the application on a loopback port of its own.
+pub async fn start(config: &Config, clock: app::Clock) -> app::Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_on(config, listener, clock).await
+}
+
+/// `http://ADDR` of a running application.
+pub fn base(running: &app::Running) -> String {
+    format!("http://{}", running.addr)
+}
+
+/// Creates `username` with `role` and [`PASSWORD`], and logs in over HTTP.
+pub async fn log_in(
+    running: &app::Running,
+    username: &str,
+    role: Role,
+) -> opsdeck_web::testing::TestSession {
+    opsdeck_web::testing::create_user(running.store.as_ref(), username, role, PASSWORD).await;
+    opsdeck_web::testing::login(&base(running), username, PASSWORD)
+        .await
+        .unwrap()
+}
+
+/// A client that sends the session cookie of a new `username` with `role`
+/// on every request, the way a browser does.
+pub async fn logged_in_client(
+    running: &app::Running,
+    username: &str,
+    role: Role,
+) -> reqwest::Client {
+    let session = log_in(running, username, role).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", session.cookie.parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// Serves `simulator` on a loopback port until the test ends.
+pub async fn serve_simulator(simulator: &Simulator) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let simulator = simulator.clone();
+    tokio::spawn(async move {
+        simulator
+            .serve(listener, std::future::pending::<()>())
+            .await
+    });
+    addr
+}
+
+/// A fresh directory `opsdeck-NAME-PID` under the system's temporary one
+/// (the tests share one process: names must differ).
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("opsdeck-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Secrets for `parse_config`: the listed environment variables (or any
+/// variable, with [`Secrets::any`]), and no files.
+pub struct Secrets {
+    env: &'static [(&'static str, &'static str)],
+    any: Option<&'static str>,
+}
+
+impl Secrets {
+    /// No variable is set.
+    pub const NONE: Secrets = Secrets::only(&[]);
+
+    /// Only these variables are set.
+    pub const fn only(env: &'static [(&'static str, &'static str)]) -> Secrets {
+        Secrets { env, any: None }
+    }
+
+    /// Every variable is set to `value`.
+    pub const fn any(value: &'static str) -> Secrets {
+        Secrets {
+            env: &[],
+            any: Some(value),
+        }
+    }
+}
+
+impl SecretSource for Secrets {
+    fn env(&self, name: &str) -> Option<String> {
+        self.env
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+            .or(self.any.map(str::to_string))
+    }
+    fn file(&self, _: &Path) -> std::io::Result<String> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no files here",
+        ))
+    }
+}

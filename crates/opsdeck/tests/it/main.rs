@@ -1,0 +1,21 @@
+//! The binary's tests, in one test binary (each former `tests/*.rs` file is
+//! a module here, so the workspace links one executable for them instead
+//! of a dozen), sharing [`helpers`].
+//!
+//! Run one module or test by name: `cargo test -p opsdeck --test it
+//! webhooks::`. `TEST_LOG=1` shows a test's logs (see [`helpers`]).
+
+mod helpers;
+
+mod alerts;
+mod browser;
+mod cli;
+mod custom_rule_silence;
+mod demo_alerts;
+mod end_to_end;
+mod gorgias_events;
+mod hostile_input;
+mod shopify_webhooks_cli;
+mod source_health;
+mod sync_and_webhooks;
+mod webhooks;
