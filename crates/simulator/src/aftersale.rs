@@ -143,11 +143,12 @@ pub(crate) struct DisputePlan {
     pub network_reason_code: &'static str,
 }
 
+/// Reasons with Mastercard's network reason codes.
 const DISPUTE_REASONS: [(&str, &str); 4] = [
-    ("FRAUDULENT", "10.4"),
-    ("PRODUCT_NOT_RECEIVED", "13.1"),
-    ("PRODUCT_UNACCEPTABLE", "13.3"),
-    ("SUBSCRIPTION_CANCELED", "13.2"),
+    ("FRAUDULENT", "4837"),
+    ("PRODUCT_NOT_RECEIVED", "4855"),
+    ("PRODUCT_UNACCEPTABLE", "4853"),
+    ("SUBSCRIPTION_CANCELED", "4841"),
 ];
 
 /// The dispute planned for order `index`, if any.

@@ -194,7 +194,7 @@ impl Reading<'_> {
             Record::Product(p) => wire::product(shop, p),
             Record::InventoryItem(p, v) => wire::inventory_item(shop, p, v),
             Record::Location(l) => wire::location(shop, l),
-            Record::Customer(c) => wire::customer(shop, c),
+            Record::Customer(c) => wire::customer(shop, c, self.now),
             Record::Dispute(i) => {
                 wire::dispute(shop, i, &self.dispute(i), self.now).unwrap_or(Value::Null)
             }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{datetime, gid, reference, typed, Nodes};
+use super::{datetime, gid, reference, typed, with, Nodes};
 use crate::catalog::Body;
 use crate::world::Shop;
 
@@ -28,6 +28,8 @@ struct ProductWire {
     has_only_default_variant: bool,
     media_count: Value,
     featured_media: Option<Value>,
+    /// Deprecated by Shopify for `featuredMedia`, still served.
+    featured_image: Option<Value>,
     variants: Nodes,
 }
 
@@ -46,6 +48,10 @@ struct VariantWire {
     title: String,
     display_name: String,
     sku: String,
+    barcode: Option<String>,
+    position: usize,
+    available_for_sale: bool,
+    selected_options: Vec<Value>,
     price: String,
     compare_at_price: Option<String>,
     inventory_quantity: i64,
@@ -160,6 +166,30 @@ pub(crate) fn product(shop: &Shop, p: usize) -> Value {
                     crate::ids::image(shop.profile.id_salt, product.first_image),
                 )
             }),
+            featured_image: (product.image_count > 0).then(|| {
+                let image = crate::ids::image(shop.profile.id_salt, product.first_image);
+                with(
+                    reference("Image", image),
+                    [
+                        (
+                            "url",
+                            Value::String(format!(
+                                "https://cdn.shopify.com/s/files/1/0{}/files/{}.jpg",
+                                shop.profile.id_salt, product.handle
+                            )),
+                        ),
+                        // Merchants write alt text for some images only.
+                        (
+                            "altText",
+                            if p.is_multiple_of(2) {
+                                Value::String(product.title.clone())
+                            } else {
+                                Value::Null
+                            },
+                        ),
+                    ],
+                )
+            }),
             variants: Nodes { nodes: variants },
         },
     )
@@ -178,6 +208,20 @@ pub(crate) fn variant(shop: &Shop, p: usize, v: usize) -> Value {
             display_name: format!("{} - {}", product.title, title),
             title,
             sku: variant.sku.clone(),
+            // A UPC on tracked stock; dropshipped variants carry none.
+            barcode: variant
+                .tracked
+                .then(|| format!("0{:011}", variant.id % 100_000_000_000)),
+            position: v + 1,
+            available_for_sale: product.status.as_str() == "active"
+                && (!variant.tracked
+                    || variant.policy_continue
+                    || variant.stock.iter().sum::<i64>() > 0),
+            selected_options: vec![serde_json::json!({
+                "__typename": "SelectedOption",
+                "name": if variant.title == "Default Title" { "Title" } else { product.option_name },
+                "value": variant.title,
+            })],
             price: crate::wire::money(variant.price_cents as i64),
             compare_at_price: variant
                 .compare_at_cents
@@ -191,14 +235,7 @@ pub(crate) fn variant(shop: &Shop, p: usize, v: usize) -> Value {
             created_at: datetime(variant.created_at),
             updated_at: datetime(variant.updated_at),
             product: reference("Product", product.id),
-            inventory_item: {
-                let mut item = reference("InventoryItem", variant.inventory_item_id);
-                if let Value::Object(map) = &mut item {
-                    map.insert("tracked".into(), Value::Bool(variant.tracked));
-                    map.insert("sku".into(), Value::String(variant.sku.clone()));
-                }
-                item
-            },
+            inventory_item: inventory_item(shop, p, v),
         },
     )
 }
@@ -239,7 +276,10 @@ pub(crate) fn inventory_item(shop: &Shop, p: usize, v: usize) -> Value {
                             )
                         })
                         .collect(),
-                    item: reference("InventoryItem", item_id),
+                    item: with(
+                        reference("InventoryItem", item_id),
+                        [("sku", Value::String(variant.sku.clone()))],
+                    ),
                 },
             )
         })

@@ -98,6 +98,16 @@ pub(crate) fn reference(typename: &str, id: u64) -> Value {
     Value::Object(map)
 }
 
+/// `object` with `fields` added (a reference that carries a few fields).
+pub(crate) fn with<const N: usize>(mut object: Value, fields: [(&str, Value); N]) -> Value {
+    if let Value::Object(map) = &mut object {
+        for (key, value) in fields {
+            map.insert(key.to_string(), value);
+        }
+    }
+    object
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

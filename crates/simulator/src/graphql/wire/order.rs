@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{datetime, gid, money_bag, reference, typed, Nodes};
+use super::{datetime, gid, money_bag, reference, typed, with, Nodes};
 use crate::aftersale::{return_plan, return_status, ReturnOutcome};
 use crate::catalog::{CUSTOM_ITEMS, DELETED_ITEMS};
 use crate::customers::NO_CUSTOMER;
@@ -47,8 +47,12 @@ struct OrderWire {
     total_refunded_set: Value,
     current_total_price_set: Value,
     customer: Option<Value>,
+    shipping_address: Option<Value>,
+    billing_address: Option<Value>,
     line_items: Nodes,
     fulfillments: Vec<Value>,
+    /// The sale (or authorization) and any refund, oldest first.
+    transactions: Vec<Value>,
     refunds: Vec<Value>,
     returns: Nodes,
 }
@@ -135,9 +139,48 @@ struct TransactionWire {
     kind: &'static str,
     status: &'static str,
     gateway: &'static str,
+    formatted_gateway: &'static str,
     test: bool,
+    created_at: String,
     processed_at: String,
     amount_set: Value,
+    error_code: Option<&'static str>,
+    parent_transaction: Option<Value>,
+    order: Value,
+}
+
+fn transaction(
+    salt: u64,
+    index: u32,
+    position: usize,
+    kind: &'static str,
+    at: i64,
+    amount: Value,
+    test: bool,
+) -> Value {
+    let id = ids::transaction(salt, index, position);
+    typed(
+        "OrderTransaction",
+        TransactionWire {
+            id: gid("OrderTransaction", id),
+            kind,
+            status: "SUCCESS",
+            gateway: if test { "bogus" } else { "shopify_payments" },
+            formatted_gateway: if test {
+                "(For Testing) Bogus Gateway"
+            } else {
+                "Shopify Payments"
+            },
+            test,
+            created_at: datetime(at),
+            processed_at: datetime(at),
+            amount_set: amount,
+            error_code: None,
+            parent_transaction: (position > 0)
+                .then(|| reference("OrderTransaction", ids::transaction(salt, index, 0))),
+            order: reference("Order", ids::order(salt, index)),
+        },
+    )
 }
 
 #[derive(Serialize)]
@@ -161,6 +204,7 @@ struct ReturnLineItemWire {
     id: String,
     quantity: u16,
     return_reason: &'static str,
+    return_reason_definition: Value,
     return_reason_note: &'static str,
     customer_note: Option<&'static str>,
     fulfillment_line_item: Value,
@@ -197,8 +241,17 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
                         (v.title != "Default Title").then(|| v.title.clone()),
                         Some(v.sku.clone()),
                         Some(p.vendor.clone()),
-                        Some(reference("ProductVariant", v.id)),
-                        Some(reference("Product", p.id)),
+                        Some(with(
+                            reference("ProductVariant", v.id),
+                            [
+                                ("title", Value::String(v.title.clone())),
+                                ("sku", Value::String(v.sku.clone())),
+                            ],
+                        )),
+                        Some(with(
+                            reference("Product", p.id),
+                            [("title", Value::String(p.title.clone()))],
+                        )),
                     )
                 }
                 ItemRef::Deleted(which) => {
@@ -335,7 +388,6 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
     let test = order.test;
     let refund = |at: i64, lines: Vec<(usize, u16, i64, i64)>, amount: i64, cancel: bool| {
         let rid = ids::refund(salt, index);
-        let tid = ids::transaction(salt, index, 1);
         typed(
             "Refund",
             RefundWire {
@@ -372,17 +424,14 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
                         .collect(),
                 },
                 transactions: Nodes {
-                    nodes: vec![typed(
-                        "OrderTransaction",
-                        TransactionWire {
-                            id: gid("OrderTransaction", tid),
-                            kind: "REFUND",
-                            status: "SUCCESS",
-                            gateway: if test { "bogus" } else { "shopify_payments" },
-                            test,
-                            processed_at: datetime(at),
-                            amount_set: money_bag(amount, currency),
-                        },
+                    nodes: vec![transaction(
+                        salt,
+                        index,
+                        1,
+                        "REFUND",
+                        at,
+                        money_bag(amount, currency),
+                        test,
                     )],
                 },
             },
@@ -452,6 +501,7 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
                                 id: gid("ReturnLineItem", ids::return_line_item(salt, index)),
                                 quantity: plan.quantity,
                                 return_reason: plan.reason,
+                                return_reason_definition: reason_definition(plan.reason),
                                 return_reason_note: "",
                                 customer_note: None,
                                 fulfillment_line_item: {
@@ -472,6 +522,29 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
             ));
         }
     }
+
+    let mut transactions = vec![transaction(
+        salt,
+        index,
+        0,
+        if order.payment == crate::orders::Payment::Authorized {
+            "AUTHORIZATION"
+        } else {
+            "SALE"
+        },
+        order.created_at,
+        money_bag(state.total_cents, currency),
+        test,
+    )];
+    if let Some(refund) = refunds.first() {
+        if let Some(t) = refund.pointer("/transactions/__nodes/0") {
+            transactions.push(t.clone());
+        }
+    }
+    if order.payment == crate::orders::Payment::Pending {
+        transactions.clear();
+    }
+    let address = super::people::mailing_address(shop, order.customer);
 
     let subtotal = line_total - order.discount_cents as i64;
     let refunded = if state.cancelled_at.is_some() {
@@ -535,11 +608,33 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
             total_refunded_set: money_bag(refunded, currency),
             current_total_price_set: money_bag(state.total_cents - refunded, currency),
             customer: (order.customer != NO_CUSTOMER)
-                .then(|| super::customer(shop, order.customer)),
+                .then(|| super::customer(shop, order.customer, now)),
+            shipping_address: address.clone(),
+            billing_address: address,
             line_items: Nodes { nodes: line_items },
             fulfillments,
+            transactions,
             refunds,
             returns: Nodes { nodes: returns },
         },
+    )
+}
+
+/// Shopify's return reason definitions for the reasons the simulator uses.
+fn reason_definition(reason: &str) -> Value {
+    let (number, handle, name) = match reason {
+        "SIZE_TOO_SMALL" => (64, "too-small", "Too small"),
+        "SIZE_TOO_LARGE" => (65, "too-large", "Too large"),
+        "DEFECTIVE" => (66, "defective", "Defective or damaged"),
+        "NOT_AS_DESCRIBED" => (67, "not-as-described", "Not as described"),
+        "UNWANTED" => (68, "unwanted", "Changed my mind"),
+        _ => (69, "wrong-item", "Received the wrong item"),
+    };
+    with(
+        reference("ReturnReasonDefinition", number),
+        [
+            ("handle", Value::String(handle.into())),
+            ("name", Value::String(name.into())),
+        ],
     )
 }

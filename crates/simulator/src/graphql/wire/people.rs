@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{datetime, gid, money, money_bag, reference, typed, Nodes};
+use super::{datetime, gid, money, money_bag, reference, typed, with, Nodes};
 use crate::aftersale::{dispute_status, DisputePlan};
 use crate::catalog::{CUSTOM_ITEMS, DELETED_ITEMS};
 use crate::checkouts::Checkout;
@@ -32,8 +32,14 @@ struct CustomerWire {
     /// `UnsignedInt64`: a string in JSON.
     number_of_orders: String,
     last_order: Option<Value>,
+    note: Option<String>,
+    valid_email_address: bool,
+    can_delete: bool,
+    lifetime_duration: String,
+    image: Value,
     default_email_address: Value,
     default_address: Value,
+    addresses: Vec<Value>,
 }
 
 #[derive(Serialize)]
@@ -47,21 +53,70 @@ struct EmailWire {
 #[serde(rename_all = "camelCase")]
 struct AddressWire {
     id: String,
+    first_name: &'static str,
+    last_name: &'static str,
+    name: String,
     address1: String,
+    address2: Option<String>,
     city: &'static str,
     province: &'static str,
     province_code: &'static str,
     zip: &'static str,
+    country: &'static str,
     country_code_v2: &'static str,
+    phone: String,
+    formatted_area: String,
+}
+
+/// Customer `index`'s address as a `MailingAddress`; `None` for an order
+/// without a customer.
+pub(crate) fn mailing_address(shop: &Shop, index: u32) -> Option<Value> {
+    let c = shop.book.customers.get(index as usize)?;
+    let id = ids::customer(shop.profile.id_salt, index);
+    let (city, province, province_code, zip, _) = c.city();
+    Some(typed(
+        "MailingAddress",
+        AddressWire {
+            id: format!(
+                "gid://shopify/MailingAddress/{}?model_name=CustomerAddress",
+                id + 500
+            ),
+            first_name: c.first_name(),
+            last_name: c.last_name(),
+            name: format!("{} {}", c.first_name(), c.last_name()),
+            address1: format!("{} Main Street", 10 + index % 980),
+            address2: None,
+            city,
+            province,
+            province_code,
+            zip,
+            country: "United States",
+            country_code_v2: "US",
+            phone: c.phone(index),
+            formatted_area: format!("{city} {province_code}, United States"),
+        },
+    ))
+}
+
+/// "about 2 months", as Shopify words a customer's age.
+fn lifetime(seconds: i64) -> String {
+    let days = seconds / 86_400;
+    match days {
+        ..=0 => "less than a day".to_string(),
+        1 => "1 day".to_string(),
+        2..=30 => format!("{days} days"),
+        31..=59 => "about 1 month".to_string(),
+        60..=364 => format!("about {} months", days / 30),
+        _ => format!("about {} years", days / 365),
+    }
 }
 
 /// Customer `index` of the shop, with the statistics of its orders at the
 /// world's clock (cancelled orders count in `numberOfOrders`, not in
 /// `amountSpent`, and refunds are taken off, as the REST resource has them).
-pub(crate) fn customer(shop: &Shop, index: u32) -> Value {
+pub(crate) fn customer(shop: &Shop, index: u32, now: i64) -> Value {
     let c = &shop.book.customers[index as usize];
     let id = ids::customer(shop.profile.id_salt, index);
-    let (city, province, province_code, zip, _) = c.city();
     let currency = shop.info.currency.as_str();
     typed(
         "Customer",
@@ -79,15 +134,32 @@ pub(crate) fn customer(shop: &Shop, index: u32) -> Value {
                 "DISABLED"
             },
             verified_email: true,
-            tags: if c.subscriber {
-                vec!["subscriber"]
-            } else {
-                Vec::new()
-            },
+            tags: [
+                (c.subscriber, "subscriber"),
+                (c.orders_count >= 3, "VIP"),
+                (c.accepts_marketing, "newsletter"),
+            ]
+            .into_iter()
+            .filter_map(|(has, tag)| has.then_some(tag))
+            .collect(),
             created_at: datetime(c.created_at),
             updated_at: datetime(c.updated_at),
             amount_spent: money(c.total_spent_cents, currency),
             number_of_orders: c.orders_count.to_string(),
+            note: None,
+            valid_email_address: true,
+            can_delete: c.orders_count == 0,
+            lifetime_duration: lifetime(now - c.created_at),
+            image: with(
+                serde_json::json!({ "__typename": "Image" }),
+                [(
+                    "src",
+                    Value::String(format!(
+                        "https://cdn.shopify.com/proxy/avatar/{}.png",
+                        crate::rhythm::mix(id) % 1_000_000
+                    )),
+                )],
+            ),
             last_order: (c.last_order != u32::MAX).then(|| {
                 let mut order = reference("Order", ids::order(shop.profile.id_salt, c.last_order));
                 if let Value::Object(map) = &mut order {
@@ -109,21 +181,8 @@ pub(crate) fn customer(shop: &Shop, index: u32) -> Value {
                     },
                 },
             ),
-            default_address: typed(
-                "MailingAddress",
-                AddressWire {
-                    id: format!(
-                        "gid://shopify/MailingAddress/{}?model_name=CustomerAddress",
-                        id + 500
-                    ),
-                    address1: format!("{} Main Street", 10 + index % 980),
-                    city,
-                    province,
-                    province_code,
-                    zip,
-                    country_code_v2: "US",
-                },
-            ),
+            default_address: mailing_address(shop, index).unwrap_or(Value::Null),
+            addresses: mailing_address(shop, index).into_iter().collect(),
         },
     )
 }
@@ -206,6 +265,8 @@ struct CheckoutWire {
     subtotal_price_set: Value,
     total_price_set: Value,
     customer: Option<Value>,
+    billing_address: Option<Value>,
+    shipping_address: Option<Value>,
     line_items: Nodes,
 }
 
@@ -286,7 +347,9 @@ pub(crate) fn abandoned_checkout(shop: &Shop, checkout: &Checkout) -> Value {
             subtotal_price_set: money_bag(subtotal, currency),
             total_price_set: money_bag(subtotal, currency),
             customer: (order.customer != crate::customers::NO_CUSTOMER)
-                .then(|| customer(shop, order.customer)),
+                .then(|| customer(shop, order.customer, checkout.updated_at)),
+            billing_address: mailing_address(shop, order.customer),
+            shipping_address: mailing_address(shop, order.customer),
             line_items: Nodes { nodes: lines },
         },
     )
