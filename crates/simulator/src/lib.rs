@@ -108,13 +108,16 @@ pub struct ShopInfo {
 
 /// The access scopes a simulated app's token has unless a test takes some
 /// away ([`Simulator::set_access_scopes`]).
-pub const ALL_SCOPES: [&str; 6] = [
+pub const ALL_SCOPES: [&str; 9] = [
     "read_orders",
     "read_all_orders",
     "read_products",
     "read_inventory",
     "read_customers",
     "write_webhooks",
+    "read_returns",
+    "read_shopify_payments_disputes",
+    "read_checkouts",
 ];
 
 /// How far back orders are served to a token without `read_all_orders`.

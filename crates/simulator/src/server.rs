@@ -368,7 +368,14 @@ async fn graphql(
     };
     crate::graphql::bulk::watch(&simulator);
     let body = serde_json::to_vec(&answer.body).unwrap_or_default();
-    respond(answer.status, body, &version, None)
+    let mut response = respond(answer.status, body, &answer.version, None);
+    if let Some(reason) = answer.deprecated {
+        response.headers_mut().insert(
+            "x-shopify-api-deprecated-reason",
+            HeaderValue::from_static(reason),
+        );
+    }
+    response
 }
 
 /// `GET /shops/{slug}/bulk/{n}.jsonl` (and `{n}-partial.jsonl`): a bulk

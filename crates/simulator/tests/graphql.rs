@@ -526,3 +526,124 @@ async fn new_resources_exist_and_are_the_same_for_the_same_seed() {
         assert_eq!(c["amountSpent"]["amount"], r["total_spent"]);
     }
 }
+
+#[tokio::test]
+async fn versions_scopes_and_deprecations_answer_as_shopify_does() {
+    let app = spawn(21, 0.2).await;
+    let (headers, _) = app
+        .post_version("plentum", "2024-01", "{ shop { name } }", json!({}))
+        .await;
+    assert_eq!(
+        headers["x-shopify-api-version"], "2025-07",
+        "an expired version falls forward"
+    );
+    let (headers, _) = app
+        .post_version(
+            "plentum",
+            "2026-01",
+            "{ currentBulkOperation { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(headers.contains_key("x-shopify-api-deprecated-reason"));
+
+    // Without read_returns: the orders come, their returns are refused.
+    let everything = app
+        .gql(
+            "plentum",
+            "{ orders(first: 250) { nodes { id createdAt } } }",
+        )
+        .await;
+    let all = everything["data"]["orders"]["nodes"]
+        .as_array()
+        .unwrap()
+        .len();
+    let scopes: Vec<&str> = opsdeck_simulator::ALL_SCOPES
+        .into_iter()
+        .filter(|s| *s != "read_returns" && *s != "read_all_orders")
+        .collect();
+    app.sim.set_access_scopes("plentum", Some(&scopes), &[]);
+    let answer = app
+        .gql(
+            "plentum",
+            "{ orders(first: 240) { nodes { id createdAt returns(first: 1) { nodes { id } } } } }",
+        )
+        .await;
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "ACCESS_DENIED");
+    let visible = answer["data"]["orders"]["nodes"].as_array().unwrap();
+    assert!(visible.iter().all(|o| o["returns"].is_null()));
+    // Without read_all_orders only the last 60 days, silently.
+    let cutoff = app.sim.now().as_second() - opsdeck_simulator::RECENT_ORDERS_SECONDS;
+    assert!(
+        !visible.is_empty() && visible.len() < all,
+        "{} of {all}",
+        visible.len()
+    );
+    assert!(visible.iter().all(|o| {
+        o["createdAt"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second()
+            >= cutoff
+    }));
+    // A bulk query over a resource the token may not read fails ACCESS_DENIED.
+    app.sim.use_manual_api_clock();
+    let run = app
+        .gql("plentum", r#"mutation { bulkOperationRunQuery(query: """{ orders { edges { node { id returns { edges { node { id } } } } } } }""") { bulkOperation { id } userErrors { message } } }"#)
+        .await;
+    let id = run["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.sim.advance_api_clock(Duration::from_secs(1));
+    let failed = poll(&app, "plentum", &id).await;
+    assert_eq!(failed["status"], "FAILED");
+    assert_eq!(failed["errorCode"], "ACCESS_DENIED");
+}
+
+#[tokio::test]
+async fn every_bulk_file_has_object_count_lines_and_the_same_bytes_per_seed() {
+    let queries = [
+        "{ orders { edges { node { id lineItems { edges { node { id } } } returns { edges { node { id status } } } } } } }",
+        "{ products { edges { node { id variants { edges { node { id sku } } } } } } }",
+        "{ inventoryItems { edges { node { id inventoryLevels { edges { node { id quantities(names: [\"available\"]) { name quantity } } } } } } } }",
+        "{ abandonedCheckouts { edges { node { id lineItems { edges { node { id quantity } } } } } } }",
+        "{ customers(query: \"updated_at:>'2026-03-01T00:00:00Z'\") { edges { node { id numberOfOrders amountSpent { amount } } } } }",
+    ];
+    let mut files = Vec::new();
+    for _ in 0..2 {
+        let app = spawn(8, 0.2).await;
+        app.sim.use_manual_api_clock();
+        let mut texts = Vec::new();
+        for query in queries {
+            let mutation = format!(
+                r#"mutation {{ bulkOperationRunQuery(query: """{query}""") {{ bulkOperation {{ id }} userErrors {{ message }} }} }}"#
+            );
+            let run = app.gql("mavena", &mutation).await;
+            let id = run["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{run}"))
+                .to_string();
+            app.sim.advance_api_clock(Duration::from_secs(2));
+            let done = poll(&app, "mavena", &id).await;
+            assert_eq!(done["status"], "COMPLETED", "{query}");
+            let text = app
+                .http
+                .get(done["url"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let count: usize = done["objectCount"].as_str().unwrap().parse().unwrap();
+            assert_eq!(text.lines().count(), count, "{query}");
+            assert!(count > 0, "{query}");
+            texts.push(text);
+        }
+        files.push(texts);
+    }
+    assert_eq!(files[0], files[1]);
+}

@@ -50,11 +50,15 @@ pub(crate) struct BulkOperation {
     /// API clock readings.
     pub created_at: f64,
     pub canceled_at: Option<f64>,
-    /// Objects (lines) and root objects the file will have.
+    /// Objects (lines) each record gives the file, and their sum.
+    pub counts: Vec<u32>,
     pub total_objects: u64,
     pub root_objects: u64,
     /// Injected: fail after this many objects.
     pub fail_after: Option<u64>,
+    /// Why it fails when it does: `INTERNAL_SERVER_ERROR` for an injected
+    /// fault, `ACCESS_DENIED` for a query the token may not read.
+    pub failure: &'static str,
     /// Wall clock (world seconds) at creation, for `createdAt`.
     pub created_world: i64,
     pub announced: bool,
@@ -108,7 +112,7 @@ impl BulkOperation {
                 error_code: None,
             };
         }
-        let failed = limit < self.total_objects;
+        let failed = self.failure == "ACCESS_DENIED" || limit < self.total_objects;
         let expired = t > done_at + LINK_LIFETIME;
         Standing {
             status: match (failed, expired) {
@@ -118,7 +122,7 @@ impl BulkOperation {
             },
             object_count: limit,
             finished_at: Some(done_at),
-            error_code: failed.then_some("INTERNAL_SERVER_ERROR"),
+            error_code: failed.then_some(self.failure),
         }
     }
 
@@ -200,16 +204,47 @@ fn node_selection(field: &Field) -> Vec<Field> {
 }
 
 /// Objects a record contributes to the file: itself and each node of
-/// each nested connection selected (counted from the compact world).
+/// each nested connection selected, counted from the compact world where
+/// the connection is known (rendered otherwise).
 fn objects_of(reading: &Reading<'_>, record: &Record, selection: &[Field]) -> u64 {
     let nested: Vec<&Field> = selection.iter().filter(|f| is_connection(f)).collect();
-    if nested.is_empty() {
-        return 1;
+    let mut count = 1;
+    for field in nested {
+        match nested_len(reading, record, &field.name) {
+            Some(n) => count += n,
+            None => {
+                let value = reading.render(record);
+                let mut lines = Vec::new();
+                emit(&value, selection, None, &mut lines);
+                return lines.len() as u64;
+            }
+        }
     }
-    let value = reading.render(record);
-    let mut lines = Vec::new();
-    emit(&value, selection, None, &mut lines);
-    lines.len() as u64
+    count
+}
+
+/// How many nodes nested connection `name` of `record` has, when the
+/// compact world says so without rendering.
+fn nested_len(reading: &Reading<'_>, record: &Record, name: &str) -> Option<u64> {
+    let shop = reading.shop;
+    let book = &shop.book;
+    Some(match (record, name) {
+        (Record::Order(i), "lineItems") => book.items(&book.orders[*i as usize]).len() as u64,
+        (Record::Order(i), "returns") => {
+            if !reading.granted("read_returns") {
+                return Some(0);
+            }
+            crate::aftersale::return_plan(book, reading.seed, shop.profile.id_salt, *i)
+                .and_then(|plan| crate::aftersale::return_status(&plan, reading.now))
+                .map_or(0, |_| 1)
+        }
+        (Record::Product(p), "variants") => shop.catalog.products[*p].variants.len() as u64,
+        (Record::InventoryItem(..), "inventoryLevels") => shop.catalog.locations.len() as u64,
+        (Record::Checkout(k), "lineItems") => {
+            crate::checkouts::checkout(book, reading.seed, shop.profile.id_salt, *k)?.items as u64
+        }
+        _ => return None,
+    })
 }
 
 /// The lines of one rendered record: the object, then its children.
@@ -292,14 +327,20 @@ pub(crate) fn run_query(
         seed,
         now: world.now,
     };
+    let mut wanted = vec![root.name.clone()];
+    collect_names(&root.selection, &mut wanted);
+    let denied = wanted.iter().any(|name| {
+        super::roots::required_scope(name).is_some_and(|scope| !reading.granted(scope))
+    });
     let mut matching = reading.matching(&root.name, &root);
     matching.sort_by_key(|(rank, _)| *rank);
     let records: Vec<Record> = matching.into_iter().map(|(_, r)| r).collect();
     let selection = node_selection(&root);
-    let total_objects: u64 = records
+    let counts: Vec<u32> = records
         .iter()
-        .map(|r| objects_of(&reading, r, &selection))
-        .sum();
+        .map(|r| objects_of(&reading, r, &selection) as u32)
+        .collect();
+    let total_objects: u64 = counts.iter().map(|&c| c as u64).sum();
     let sequence = world.bulk.operations.len() as u64 + 1;
     let operation = BulkOperation {
         sequence,
@@ -311,8 +352,18 @@ pub(crate) fn run_query(
         world_now: world.now,
         created_at: t,
         canceled_at: None,
+        counts,
         total_objects,
-        fail_after: world.faults.bulk_fail_after_objects,
+        fail_after: if denied {
+            Some(0)
+        } else {
+            world.faults.bulk_fail_after_objects
+        },
+        failure: if denied {
+            "ACCESS_DENIED"
+        } else {
+            "INTERNAL_SERVER_ERROR"
+        },
         created_world: world.now,
         announced: false,
     };
@@ -326,6 +377,13 @@ pub(crate) fn run_query(
     });
     world.bulk.operations.push(operation);
     answer
+}
+
+fn collect_names(selection: &[Field], out: &mut Vec<String>) {
+    for field in selection {
+        out.push(field.name.clone());
+        collect_names(&field.selection, out);
+    }
 }
 
 /// `bulkOperationCancel(id:)`.
@@ -423,15 +481,11 @@ pub(crate) fn file_chunk(
     let selection = node_selection(&op.root);
     let to = (from + CHUNK_RECORDS).min(op.records.len());
     // Lines before `from`: needed only to cut a partial file at its limit.
-    let mut written = if partial {
-        op.records[..from]
-            .iter()
-            .map(|r| objects_of(&reading, r, &selection))
-            .sum::<u64>()
-    } else {
-        0
-    };
+    let mut written: u64 = op.counts[..from].iter().map(|&c| c as u64).sum();
     let limit = standing.object_count;
+    if partial && written >= limit {
+        return Ok((Vec::new(), None));
+    }
     let mut body = Vec::new();
     for record in &op.records[from..to] {
         let value = reading.render(record);

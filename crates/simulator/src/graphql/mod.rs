@@ -39,10 +39,52 @@ use query::{Field, Kind, Operation, Request};
 use roots::{Reading, CONNECTIONS};
 use throttle::ThrottleStatus;
 
-/// An answer: HTTP status and JSON body.
+/// An answer: HTTP status and JSON body, the API version that answered
+/// and, when the query used something deprecated, why.
 pub(crate) struct Answer {
     pub status: u16,
     pub body: Value,
+    pub version: String,
+    pub deprecated: Option<&'static str>,
+}
+
+/// The version that answers a request for `requested` at world time `now`:
+/// Shopify releases a version each quarter (January, April, July, October)
+/// and supports each for 12 months; a request for an unsupported or
+/// unknown version is answered by the oldest supported one, a request for
+/// one not yet released by the newest. `unstable` stays itself.
+pub(crate) fn answering_version(requested: &str, now: i64) -> String {
+    if requested == "unstable" {
+        return requested.to_string();
+    }
+    let today = jiff::Timestamp::from_second(now)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let quarter = |year: i32, month: i32| year * 12 + (month - 1) / 3 * 3;
+    let newest = quarter(today.year() as i32, today.month() as i32);
+    let oldest = newest - 9;
+    let format = |q: i32| format!("{:04}-{:02}", q / 12, q % 12 + 1);
+    let asked = requested.split_once('-').and_then(|(y, m)| {
+        let (y, m) = (y.parse::<i32>().ok()?, m.parse::<i32>().ok()?);
+        [1, 4, 7, 10].contains(&m).then(|| quarter(y, m))
+    });
+    match asked {
+        Some(q) if q > newest => format(newest),
+        Some(q) if q >= oldest => format(q),
+        _ => format(oldest),
+    }
+}
+
+/// Why a query's answer names a deprecation, if it does.
+fn deprecation(operation: &Operation, version: &str) -> Option<&'static str> {
+    let polls_current = operation.kind == Kind::Query
+        && operation
+            .fields
+            .iter()
+            .any(|f| f.name == "currentBulkOperation");
+    (polls_current && version >= "2026-01")
+        .then_some("https://shopify.dev/api/usage/versioning#deprecation-practices")
 }
 
 fn cost_extension(requested: u64, actual: Option<u64>, status: ThrottleStatus) -> Value {
@@ -64,17 +106,35 @@ fn cost_extension(requested: u64, actual: Option<u64>, status: ThrottleStatus) -
 pub(crate) fn answer(
     world: &mut World,
     slug: &str,
-    version: &str,
+    requested_version: &str,
     base: &str,
     body: &[u8],
 ) -> Answer {
+    let version = answering_version(requested_version, world.now);
+    let (status, body, deprecated) = respond(world, slug, &version, base, body);
+    Answer {
+        status,
+        body,
+        version,
+        deprecated,
+    }
+}
+
+fn respond(
+    world: &mut World,
+    slug: &str,
+    version: &str,
+    base: &str,
+    body: &[u8],
+) -> (u16, Value, Option<&'static str>) {
     let request: Request = match serde_json::from_slice(body) {
         Ok(request) => request,
         Err(e) => {
-            return Answer {
-                status: 400,
-                body: json!({ "errors": { "query": format!("Required parameter missing or invalid: {e}") } }),
-            }
+            return (
+                400,
+                json!({ "errors": { "query": format!("Required parameter missing or invalid: {e}") } }),
+                None,
+            )
         }
     };
     let variables = request.variables.unwrap_or_default();
@@ -85,20 +145,18 @@ pub(crate) fn answer(
     ) {
         Ok(operation) => operation,
         Err(invalid) => {
-            return Answer {
-                status: 200,
-                body: json!({ "errors": [{ "message": invalid.0, "extensions": { "code": "GRAPHQL_PARSE_FAILED" } }] }),
-            }
+            return (
+                200,
+                json!({ "errors": [{ "message": invalid.0, "extensions": { "code": "GRAPHQL_PARSE_FAILED" } }] }),
+                None,
+            )
         }
     };
     let requested = cost::requested(&operation);
     let t = world.api_clock.seconds();
     let rate_limit = world.rate_limit;
     let Some(shop) = world.shop_mut(slug) else {
-        return Answer {
-            status: 404,
-            body: json!({ "errors": "Not Found" }),
-        };
+        return (404, json!({ "errors": "Not Found" }), None);
     };
     if requested > cost::MAX_QUERY_COST {
         let status = shop.cost_bucket.status(t);
@@ -106,30 +164,29 @@ pub(crate) fn answer(
             "Query cost is {requested}, which exceeds the single query max cost limit ({}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n",
             cost::MAX_QUERY_COST
         );
-        return Answer {
-            status: 200,
-            body: json!({
+        return (
+            200,
+            json!({
                 "errors": [{ "message": message, "extensions": { "code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": cost::MAX_QUERY_COST } }],
                 "extensions": cost_extension(requested, None, status),
             }),
-        };
+            None,
+        );
     }
     if rate_limit && !shop.cost_bucket.take(requested, t) {
         let status = shop.cost_bucket.status(t);
-        return Answer {
-            status: 200,
-            body: json!({
+        return (
+            200,
+            json!({
                 "errors": [{ "message": "Throttled", "extensions": { "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits" } }],
                 "extensions": cost_extension(requested, None, status),
             }),
-        };
+            None,
+        );
     }
     let (data, actual, errors) = execute(world, slug, version, base, &operation);
     let Some(shop) = world.shop_mut(slug) else {
-        return Answer {
-            status: 404,
-            body: json!({ "errors": "Not Found" }),
-        };
+        return (404, json!({ "errors": "Not Found" }), None);
     };
     if rate_limit {
         shop.cost_bucket.refund(requested.saturating_sub(actual));
@@ -140,7 +197,8 @@ pub(crate) fn answer(
     if !errors.is_empty() {
         body["errors"] = Value::Array(errors);
     }
-    Answer { status: 200, body }
+    let deprecated = deprecation(&operation, version);
+    (200, body, deprecated)
 }
 
 /// Runs the operation: `(data, actual cost, errors)`.
@@ -228,6 +286,14 @@ fn root_field(
     projection: &mut Projection,
 ) -> Value {
     let name = field.name.as_str();
+    if reading.denied(field, projection) {
+        return Value::Null;
+    }
+    if name == "orders" || name == "order" {
+        if let Some(returns) = find_field(&field.selection, "returns") {
+            reading.denied(returns, projection);
+        }
+    }
     match name {
         _ if CONNECTIONS.contains(&name) => reading.connection(field, projection),
         "shop" => projection.object(&wire::shop(reading.shop), &field.selection),
@@ -307,6 +373,17 @@ fn root_field(
     }
 }
 
+/// The first field named `name` anywhere in `selection`.
+fn find_field<'a>(selection: &'a [Field], name: &str) -> Option<&'a Field> {
+    selection.iter().find_map(|f| {
+        if f.name == name {
+            Some(f)
+        } else {
+            find_field(&f.selection, name)
+        }
+    })
+}
+
 /// The record or bulk operation a global id names.
 fn find(
     reading: &Reading<'_>,
@@ -325,4 +402,19 @@ fn find(
             .map(|op| bulk::operation_json(op, t, "", Some(base)));
     }
     reading.by_gid(id)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_fall_forward_to_the_oldest_supported_one() {
+        // 2026-05-03: 2026-04 is the newest, 2025-07 the oldest supported.
+        let now = 1_777_831_509;
+        assert_eq!(super::answering_version("2026-01", now), "2026-01");
+        assert_eq!(super::answering_version("2025-07", now), "2025-07");
+        assert_eq!(super::answering_version("2025-04", now), "2025-07");
+        assert_eq!(super::answering_version("2024-13", now), "2025-07");
+        assert_eq!(super::answering_version("2026-07", now), "2026-04");
+        assert_eq!(super::answering_version("unstable", now), "unstable");
+    }
 }

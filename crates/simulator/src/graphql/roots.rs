@@ -61,14 +61,59 @@ pub(crate) struct Reading<'a> {
     pub now: i64,
 }
 
+/// The access scope a root connection (or `Order.returns`) needs.
+pub(crate) fn required_scope(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "orders" | "order" => "read_orders",
+        "products" | "product" => "read_products",
+        "inventoryItems" => "read_inventory",
+        "customers" | "customer" => "read_customers",
+        "disputes" | "shopifyPaymentsAccount" => "read_shopify_payments_disputes",
+        "returns" => "read_returns",
+        _ => return None,
+    })
+}
+
 impl Reading<'_> {
+    /// Whether the shop's token was granted `scope`.
+    pub fn granted(&self, scope: &str) -> bool {
+        self.shop.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Refuses `field` (pushing Shopify's `ACCESS_DENIED` error) when the
+    /// token lacks the scope it needs.
+    pub fn denied(&self, field: &Field, projection: &mut Projection) -> bool {
+        let Some(scope) = required_scope(&field.name) else {
+            return false;
+        };
+        if self.granted(scope) {
+            return false;
+        }
+        projection.errors.push(json!({
+            "message": format!("Access denied for {} field. Required access: `{scope}` access scope.", field.name),
+            "path": [field.key],
+            "extensions": {
+                "code": "ACCESS_DENIED",
+                "documentation": "https://shopify.dev/api/usage/access-scopes",
+                "requiredAccess": format!("`{scope}` access scope."),
+            },
+        }));
+        true
+    }
+
     /// Every record of root connection `name` that exists at the clock.
     pub fn records(&self, name: &str) -> Vec<Record> {
         let shop = self.shop;
         let book = &shop.book;
         let salt = shop.profile.id_salt;
         match name {
-            "orders" => (0..book.orders.len() as u32).map(Record::Order).collect(),
+            "orders" => {
+                let oldest = crate::resources::oldest_visible_order(shop, self.now);
+                (0..book.orders.len() as u32)
+                    .filter(|&i| oldest.is_none_or(|o| book.orders[i as usize].created_at >= o))
+                    .map(Record::Order)
+                    .collect()
+            }
             "products" => (0..shop.catalog.products.len())
                 .map(Record::Product)
                 .collect(),
@@ -190,7 +235,13 @@ impl Reading<'_> {
     pub fn render(&self, record: &Record) -> Value {
         let shop = self.shop;
         match *record {
-            Record::Order(i) => wire::order(shop, self.seed, i, self.now),
+            Record::Order(i) => {
+                let mut order = wire::order(shop, self.seed, i, self.now);
+                if !self.granted("read_returns") {
+                    order["returns"] = Value::Null;
+                }
+                order
+            }
             Record::Product(p) => wire::product(shop, p),
             Record::InventoryItem(p, v) => wire::inventory_item(shop, p, v),
             Record::Location(l) => wire::location(shop, l),
@@ -279,7 +330,10 @@ impl Reading<'_> {
         let salt = self.shop.profile.id_salt;
         if let Some(id) = wire::parse_gid("Order", gid) {
             let index = ids::order_index(salt, id)?;
-            return ((index as usize) < self.shop.book.orders.len())
+            let order = self.shop.book.orders.get(index as usize)?;
+            let oldest = crate::resources::oldest_visible_order(self.shop, self.now);
+            return oldest
+                .is_none_or(|o| order.created_at >= o)
                 .then(|| self.render(&Record::Order(index)));
         }
         if let Some(id) = wire::parse_gid("Customer", gid) {
