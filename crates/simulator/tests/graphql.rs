@@ -647,3 +647,78 @@ async fn every_bulk_file_has_object_count_lines_and_the_same_bytes_per_seed() {
     }
     assert_eq!(files[0], files[1]);
 }
+
+/// The listings opsdeck's GraphQL client sends (`opsdeck-sources`,
+/// `shopify::graphql::documents`), copied with the page sizes it computes.
+const CLIENT_DOCUMENTS: [(&str, &str); 7] = [
+    (
+        "orders",
+        r#"query OrdersPage($first: Int!, $after: String, $query: String) { orders(first: $first, after: $after, query: $query) { nodes { id name createdAt updatedAt processedAt cancelledAt cancelReason closedAt currencyCode displayFinancialStatus displayFulfillmentStatus tags sourceName test email totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } subtotalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } totalDiscountsSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } totalTaxSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } customer { id email firstName lastName } lineItems(first: 10) { nodes { id title name variantTitle sku quantity product { id } variant { id } originalUnitPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } } } fulfillments(first: 2) { id status displayStatus createdAt updatedAt deliveredAt estimatedDeliveryAt trackingInfo(first: 3) { company number url } fulfillmentLineItems(first: 5) { nodes { quantity lineItem { id } } } } refunds(first: 2) { id createdAt note refundLineItems(first: 5) { nodes { quantity lineItem { id } subtotalSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } totalTaxSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } } } transactions(first: 2) { nodes { kind status amountSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } } } orderAdjustments(first: 2) { nodes { amountSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } taxAmountSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } } } } } pageInfo { hasNextPage endCursor } } }"#,
+    ),
+    (
+        "products",
+        r#"query ProductsPage($first: Int!, $after: String, $query: String) { products(first: $first, after: $after, query: $query) { nodes { id title handle status descriptionHtml vendor productType tags createdAt updatedAt publishedAt featuredImage { id } variants(first: 100) { nodes { id title sku price inventoryQuantity inventoryItem { id tracked } } } } pageInfo { hasNextPage endCursor } } }"#,
+    ),
+    (
+        "inventoryItems",
+        r#"query InventoryPage($first: Int!, $after: String, $query: String) { inventoryItems(first: $first, after: $after, query: $query) { nodes { id inventoryLevels(first: 20) { nodes { id updatedAt quantities(names: ["available"]) { name quantity } item { id } location { id } } } } pageInfo { hasNextPage endCursor } } }"#,
+    ),
+    (
+        "customers",
+        r#"query CustomersPage($first: Int!, $after: String, $query: String) { customers(first: $first, after: $after, query: $query) { nodes { id email firstName lastName numberOfOrders amountSpent { amount currencyCode } tags createdAt updatedAt } pageInfo { hasNextPage endCursor } } }"#,
+    ),
+    (
+        "abandonedCheckouts",
+        r#"query AbandonedCheckoutsPage($first: Int!, $after: String, $query: String) { abandonedCheckouts(first: $first, after: $after, query: $query) { nodes { id name createdAt updatedAt completedAt customer { id email } totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } lineItems(first: 50) { nodes { quantity } } } pageInfo { hasNextPage endCursor } } }"#,
+    ),
+    (
+        "orders",
+        r#"query OrderReturnsPage($first: Int!, $after: String, $query: String) { orders(first: $first, after: $after, query: $query) { nodes { id returns(first: 10) { nodes { id name status createdAt closedAt order { id } decline { reason note } returnLineItems(first: 20) { nodes { ... on ReturnLineItem { id quantity returnReasonNote customerNote returnReasonDefinition { handle name } fulfillmentLineItem { lineItem { id } } } } } } } } pageInfo { hasNextPage endCursor } } }"#,
+    ),
+    (
+        "disputes",
+        r#"query DisputesPage($first: Int!, $after: String) { shopifyPaymentsAccount { disputes(first: $first, after: $after) { nodes { id amount { amount currencyCode } status type evidenceDueBy evidenceSentOn finalizedOn initiatedAt reasonDetails { reason networkReasonCode } order { id } } pageInfo { hasNextPage endCursor } } } }"#,
+    ),
+];
+
+#[tokio::test]
+async fn the_listings_opsdeck_sends_are_answered_to_the_end_without_errors() {
+    let app = spawn(21, 0.1).await;
+    app.sim.set_rate_limit(false);
+    for (root, document) in CLIENT_DOCUMENTS {
+        // The largest page under the 1,000-point cap, as the client sizes it.
+        let probe = app
+            .post_version("mavena", "2026-01", document, json!({ "first": 1 }))
+            .await
+            .1;
+        let one = probe["extensions"]["cost"]["requestedQueryCost"]
+            .as_u64()
+            .unwrap();
+        let first = ((1000 - 2) / (one - 2)).clamp(1, 250);
+        let mut after = Value::Null;
+        let mut records = 0;
+        loop {
+            let (_, page) = app
+                .post_version("mavena", "2026-01", document, json!({ "first": first, "after": after, "query": "updated_at:>'2020-01-01T00:00:00Z'" }))
+                .await;
+            assert!(page.get("errors").is_none(), "{root}: {}", page["errors"]);
+            assert!(
+                page["extensions"]["cost"]["requestedQueryCost"]
+                    .as_u64()
+                    .unwrap()
+                    <= 1000
+            );
+            let connection = if root == "disputes" {
+                &page["data"]["shopifyPaymentsAccount"]["disputes"]
+            } else {
+                &page["data"][root]
+            };
+            records += connection["nodes"].as_array().unwrap().len();
+            if connection["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = connection["pageInfo"]["endCursor"].clone();
+        }
+        assert!(records > 0, "{root}");
+    }
+}

@@ -96,6 +96,8 @@ struct FulfillmentWire {
     updated_at: String,
     in_transit_at: Option<String>,
     delivered_at: Option<String>,
+    /// The carrier's estimate, known once the parcel is in transit.
+    estimated_delivery_at: Option<String>,
     tracking_info: Vec<Value>,
     fulfillment_line_items: Nodes,
 }
@@ -118,6 +120,9 @@ struct RefundWire {
     total_refunded_set: Value,
     refund_line_items: Nodes,
     transactions: Nodes,
+    /// Shipping refunds and refund discrepancies; the simulator refunds
+    /// line items only, so it is always empty.
+    order_adjustments: Nodes,
 }
 
 #[derive(Serialize)]
@@ -377,6 +382,10 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
                 updated_at: datetime(shipped.updated_at),
                 in_transit_at: at(shipment.in_transit),
                 delivered_at: at(shipment.delivered),
+                estimated_delivery_at: at(shipment.in_transit).and(
+                    (shipment.delivered != crate::orders::NEVER)
+                        .then(|| datetime(shipped.created_at + shipment.delivered as i64)),
+                ),
                 tracking_info: tracking,
                 fulfillment_line_items: Nodes {
                     nodes: fulfillment_line_items,
@@ -423,6 +432,7 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
                         })
                         .collect(),
                 },
+                order_adjustments: Nodes { nodes: Vec::new() },
                 transactions: Nodes {
                     nodes: vec![transaction(
                         salt,
