@@ -79,6 +79,31 @@ pub(crate) fn return_status(plan: &ReturnPlan, now: i64) -> Option<&'static str>
     })
 }
 
+/// The last moment a return changed at or before `now`.
+pub(crate) fn return_changed_at(plan: &ReturnPlan, now: i64) -> Option<i64> {
+    [plan.requested_at, plan.decided_at, plan.closed_at]
+        .into_iter()
+        .filter(|t| *t <= now)
+        .max()
+}
+
+/// An order's `updatedAt` as the GraphQL API reports it: a return touches
+/// its order, so the order's last change is the later of its own and its
+/// return's (an incremental sync by `updated_at` then sees return changes).
+/// The REST payloads keep the order's own, as the REST world always had.
+pub(crate) fn order_updated_at(
+    book: &OrderBook,
+    seed: u64,
+    salt: u64,
+    index: u32,
+    now: i64,
+) -> i64 {
+    let own = book.orders[index as usize].updated_at;
+    return_plan(book, seed, salt, index)
+        .and_then(|plan| return_changed_at(&plan, now))
+        .map_or(own, |t| own.max(t))
+}
+
 /// The return planned for order `index`, if any (visible or not yet).
 pub(crate) fn return_plan(
     book: &OrderBook,

@@ -115,23 +115,55 @@ async fn answers_exactly_the_selection_with_cursors_and_the_updated_at_search() 
         .starts_with("gid://shopify/Order/"));
     assert_eq!(body["data"]["orders"]["pageInfo"]["hasNextPage"], true);
 
+    // Every order with its GraphQL updatedAt: never before the REST one
+    // (a return can make it later).
+    let mut all = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let (_, page) = app
+            .post_version(
+                "plentum",
+                "2026-01",
+                "query($after: String) { orders(first: 250, after: $after) { nodes { id updatedAt } pageInfo { hasNextPage endCursor } } }",
+                json!({ "after": after }),
+            )
+            .await;
+        all.extend(
+            page["data"]["orders"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
+        if page["data"]["orders"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["data"]["orders"]["pageInfo"]["endCursor"].clone();
+    }
+    let seconds = |text: &Value| {
+        text.as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second()
+    };
+    let rest = app.sim.orders_json("plentum");
+    assert_eq!(all.len(), rest.len());
+    for order in &all {
+        let r = rest
+            .iter()
+            .find(|r| r["admin_graphql_api_id"] == order["id"])
+            .unwrap();
+        assert!(seconds(&order["updatedAt"]) >= seconds(&r["updated_at"]));
+    }
+
     // Every order updated after a moment, page by page, each once.
     let since = "2026-04-20T00:00:00Z";
     let since_s = since.parse::<jiff::Timestamp>().unwrap().as_second();
-    let expected: Vec<String> = app
-        .sim
-        .orders_json("plentum")
+    let expected: Vec<String> = all
         .iter()
-        .filter(|o| {
-            o["updated_at"]
-                .as_str()
-                .unwrap()
-                .parse::<jiff::Timestamp>()
-                .unwrap()
-                .as_second()
-                > since_s
-        })
-        .map(|o| o["admin_graphql_api_id"].as_str().unwrap().to_string())
+        .filter(|o| seconds(&o["updatedAt"]) > since_s)
+        .map(|o| o["id"].as_str().unwrap().to_string())
         .collect();
     assert!(expected.len() > 10, "{}", expected.len());
     let mut seen = Vec::new();
@@ -721,4 +753,72 @@ async fn the_listings_opsdeck_sends_are_answered_to_the_end_without_errors() {
         }
         assert!(records > 0, "{root}");
     }
+}
+
+#[tokio::test]
+async fn a_return_that_moves_is_seen_by_an_incremental_sync_of_orders() {
+    let app = spawn(21, 0.3).await;
+    app.sim.set_rate_limit(false);
+    let query = "query($after: String, $q: String) { orders(first: 100, after: $after, query: $q) { nodes { id updatedAt returns(first: 1) { nodes { status } } } pageInfo { hasNextPage endCursor } } }";
+    let statuses = |pages: &[Value]| {
+        pages
+            .iter()
+            .flat_map(|p| p["data"]["orders"]["nodes"].as_array().unwrap().clone())
+            .filter_map(|o| {
+                let status = o["returns"]["nodes"][0]["status"].as_str()?.to_string();
+                Some((o["id"].as_str().unwrap().to_string(), status))
+            })
+            .collect::<std::collections::BTreeMap<String, String>>()
+    };
+    let walk = |q: Option<String>| {
+        let app = &app;
+        async move {
+            let mut pages = Vec::new();
+            let mut after = Value::Null;
+            loop {
+                let (_, page) = app
+                    .post_version(
+                        "mavena",
+                        "2026-01",
+                        query,
+                        json!({ "after": after, "q": q }),
+                    )
+                    .await;
+                assert!(page.get("errors").is_none(), "{}", page["errors"]);
+                let next = page["data"]["orders"]["pageInfo"].clone();
+                pages.push(page);
+                if next["hasNextPage"] != true {
+                    break;
+                }
+                after = next["endCursor"].clone();
+            }
+            pages
+        }
+    };
+    let before = statuses(&walk(None).await);
+    let open: Vec<&String> = before
+        .iter()
+        .filter(|(_, s)| *s == "REQUESTED" || *s == "OPEN")
+        .map(|(id, _)| id)
+        .collect();
+    assert!(!open.is_empty(), "no return in flight: {before:?}");
+    let watermark = app.sim.now();
+    app.sim
+        .advance_to(watermark + jiff::SignedDuration::from_hours(24 * 20));
+    let since = format!("updated_at:>'{}'", watermark.strftime("%Y-%m-%dT%H:%M:%SZ"));
+    let changed = statuses(&walk(Some(since)).await);
+    let after_all = statuses(&walk(None).await);
+    for id in open {
+        if after_all[id] != before[id] {
+            assert_eq!(
+                changed.get(id),
+                Some(&after_all[id]),
+                "{id} moved but the incremental sync missed it"
+            );
+        }
+    }
+    assert!(
+        after_all.iter().any(|(id, s)| before.get(id) != Some(s)),
+        "no return moved in 20 days"
+    );
 }

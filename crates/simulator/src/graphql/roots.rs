@@ -143,7 +143,7 @@ impl Reading<'_> {
                 .collect(),
             "abandonedCheckouts" => (0..checkouts::count(book))
                 .filter_map(|k| checkouts::checkout(book, self.seed, salt, k))
-                .filter(|c| c.created_at <= self.now)
+                .filter(|c| c.updated_at <= self.now)
                 .map(|c| Record::Checkout(c.position))
                 .collect(),
             _ => Vec::new(),
@@ -176,7 +176,9 @@ impl Reading<'_> {
                 Keys {
                     id: ids::order(salt, i),
                     created_at: o.created_at,
-                    updated_at: o.updated_at,
+                    updated_at: crate::aftersale::order_updated_at(
+                        &shop.book, self.seed, salt, i, self.now,
+                    ),
                 }
             }
             Record::Product(p) => {

@@ -583,7 +583,9 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
             legacy_resource_id: id.to_string(),
             name: format!("#{number}"),
             created_at: datetime(order.created_at),
-            updated_at: datetime(state.updated_at),
+            updated_at: datetime(crate::aftersale::order_updated_at(
+                book, seed, salt, index, now,
+            )),
             processed_at: datetime(order.created_at),
             cancelled_at: state.cancelled_at.map(datetime),
             cancel_reason: state
