@@ -1,10 +1,10 @@
-//! `Order` with its `lineItems`, `fulfillments`, `refunds` and `returns`.
+//! `Order` with its `lineItems`, `fulfillments`, `transactions` and
+//! `refunds`; its `returns` come from `returns`.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{datetime, gid, money_bag, reference, typed, with, Nodes};
-use crate::aftersale::{return_plan, return_status, ReturnOutcome};
 use crate::catalog::{CUSTOM_ITEMS, DELETED_ITEMS};
 use crate::customers::NO_CUSTOMER;
 use crate::ids;
@@ -186,40 +186,6 @@ fn transaction(
             order: reference("Order", ids::order(salt, index)),
         },
     )
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReturnWire {
-    id: String,
-    name: String,
-    status: &'static str,
-    created_at: String,
-    request_approved_at: Option<String>,
-    closed_at: Option<String>,
-    decline: Option<Value>,
-    total_quantity: u16,
-    order: Value,
-    return_line_items: Nodes,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReturnLineItemWire {
-    id: String,
-    quantity: u16,
-    return_reason: &'static str,
-    return_reason_definition: Value,
-    return_reason_note: &'static str,
-    customer_note: Option<&'static str>,
-    fulfillment_line_item: Value,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DeclineWire {
-    reason: &'static str,
-    note: Option<&'static str>,
 }
 
 /// Order `index` of `shop` as the GraphQL `Order` object at `now`.
@@ -474,64 +440,9 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
         refunds.push(refund(at, lines, state.refunded_cents, false));
     }
 
-    let mut returns = Vec::new();
-    if let Some(plan) = return_plan(book, seed, salt, index) {
-        if let Some(status) = return_status(&plan, now) {
-            let rid = ids::return_id(salt, index);
-            let decided = plan.decided_at <= now;
-            returns.push(typed(
-                "Return",
-                ReturnWire {
-                    id: gid("Return", rid),
-                    name: format!("#{number}-R1"),
-                    status,
-                    created_at: datetime(plan.requested_at),
-                    request_approved_at: (decided && plan.outcome == ReturnOutcome::Approved)
-                        .then(|| datetime(plan.decided_at)),
-                    closed_at: match status {
-                        "CLOSED" => Some(datetime(plan.closed_at)),
-                        "DECLINED" | "CANCELED" => Some(datetime(plan.decided_at)),
-                        _ => None,
-                    },
-                    decline: (status == "DECLINED").then(|| {
-                        typed(
-                            "ReturnDecline",
-                            DeclineWire {
-                                reason: "RETURN_PERIOD_ENDED",
-                                note: Some("Outside the 30-day window"),
-                            },
-                        )
-                    }),
-                    total_quantity: plan.quantity,
-                    order: reference("Order", id),
-                    return_line_items: Nodes {
-                        nodes: vec![typed(
-                            "ReturnLineItem",
-                            ReturnLineItemWire {
-                                id: gid("ReturnLineItem", ids::return_line_item(salt, index)),
-                                quantity: plan.quantity,
-                                return_reason: plan.reason,
-                                return_reason_definition: reason_definition(plan.reason),
-                                return_reason_note: "",
-                                customer_note: None,
-                                fulfillment_line_item: {
-                                    let mut fli =
-                                        reference("FulfillmentLineItem", line_id(plan.item) + 7);
-                                    if let Value::Object(map) = &mut fli {
-                                        map.insert(
-                                            "lineItem".into(),
-                                            reference("LineItem", line_id(plan.item)),
-                                        );
-                                    }
-                                    fli
-                                },
-                            },
-                        )],
-                    },
-                },
-            ));
-        }
-    }
+    let returns: Vec<Value> = super::returns::order_return(shop, seed, index, now)
+        .into_iter()
+        .collect();
 
     let mut transactions = vec![transaction(
         salt,
@@ -629,24 +540,5 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
             refunds,
             returns: Nodes { nodes: returns },
         },
-    )
-}
-
-/// Shopify's return reason definitions for the reasons the simulator uses.
-fn reason_definition(reason: &str) -> Value {
-    let (number, handle, name) = match reason {
-        "SIZE_TOO_SMALL" => (64, "too-small", "Too small"),
-        "SIZE_TOO_LARGE" => (65, "too-large", "Too large"),
-        "DEFECTIVE" => (66, "defective", "Defective or damaged"),
-        "NOT_AS_DESCRIBED" => (67, "not-as-described", "Not as described"),
-        "UNWANTED" => (68, "unwanted", "Changed my mind"),
-        _ => (69, "wrong-item", "Received the wrong item"),
-    };
-    with(
-        reference("ReturnReasonDefinition", number),
-        [
-            ("handle", Value::String(handle.into())),
-            ("name", Value::String(name.into())),
-        ],
     )
 }
