@@ -248,8 +248,9 @@ impl Simulator {
         }
     }
 
-    /// The shops' leaky buckets (on by default); off lets benchmarks run
-    /// unthrottled. The helpdesk's limit is apart:
+    /// The shops' leaky buckets, REST's request bucket and GraphQL's cost
+    /// bucket (on by default); off lets benchmarks run unthrottled (GraphQL
+    /// answers still report their cost). The helpdesk's limit is apart:
     /// [`Simulator::set_gorgias_rate_limit`].
     pub fn set_rate_limit(&self, enabled: bool) {
         self.lock().rate_limit = enabled;

@@ -21,7 +21,8 @@ use serde_json::{json, Map, Value};
 use super::cost::is_connection;
 use super::project::Projection;
 use super::query::Field;
-use super::roots::{Reading, Record, CONNECTIONS};
+use super::roots::{node_selection, Reading, Record, CONNECTIONS};
+use super::wire::Wants;
 use super::wire::{datetime, gid, typed, NODES_KEY};
 use crate::ids;
 use crate::world::{Shop, World};
@@ -190,19 +191,6 @@ fn validate(root: &[Field]) -> Result<&Field, String> {
     Ok(first)
 }
 
-/// The node selection of connection `field` (`edges { node }` or `nodes`).
-fn node_selection(field: &Field) -> Vec<Field> {
-    field
-        .selection
-        .iter()
-        .find_map(|f| match f.name.as_str() {
-            "nodes" => Some(f.selection.clone()),
-            "edges" => f.child("node").map(|n| n.selection.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
-}
-
 /// Objects a record contributes to the file: itself and each node of
 /// each nested connection selected, counted from the compact world where
 /// the connection is known (rendered otherwise).
@@ -213,7 +201,7 @@ fn objects_of(reading: &Reading<'_>, record: &Record, selection: &[Field]) -> u6
         match nested_len(reading, record, &field.name) {
             Some(n) => count += n,
             None => {
-                let value = reading.render(record);
+                let value = reading.render_for(record, &Wants::of(selection));
                 let mut lines = Vec::new();
                 emit(&value, selection, None, &mut lines);
                 return lines.len() as u64;
@@ -479,6 +467,7 @@ pub(crate) fn file_chunk(
         now: op.world_now,
     };
     let selection = node_selection(&op.root);
+    let wants = Wants::of(&selection);
     let to = (from + CHUNK_RECORDS).min(op.records.len());
     // Lines before `from`: needed only to cut a partial file at its limit.
     let mut written: u64 = op.counts[..from].iter().map(|&c| c as u64).sum();
@@ -488,7 +477,7 @@ pub(crate) fn file_chunk(
     }
     let mut body = Vec::new();
     for record in &op.records[from..to] {
-        let value = reading.render(record);
+        let value = reading.render_for(record, &wants);
         let mut lines = Vec::new();
         emit(&value, &selection, None, &mut lines);
         for line in lines {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::project::Projection;
 use super::query::Field;
 use super::search::{self, Search};
-use super::wire;
+use super::wire::{self, Wants};
 use crate::aftersale::{dispute_plan, DisputePlan};
 use crate::checkouts;
 use crate::ids;
@@ -235,16 +235,21 @@ impl Reading<'_> {
 
     /// The record rendered whole (the projection cuts it).
     pub fn render(&self, record: &Record) -> Value {
+        self.render_for(record, &Wants::All)
+    }
+
+    /// The record rendered with at least the fields `wants` names.
+    pub fn render_for(&self, record: &Record, wants: &Wants) -> Value {
         let shop = self.shop;
         match *record {
             Record::Order(i) => {
-                let mut order = wire::order(shop, self.seed, i, self.now);
+                let mut order = wire::order(shop, self.seed, i, self.now, wants);
                 if !self.granted("read_returns") {
                     order["returns"] = Value::Null;
                 }
                 order
             }
-            Record::Product(p) => wire::product(shop, p),
+            Record::Product(p) => wire::product(shop, p, wants),
             Record::InventoryItem(p, v) => wire::inventory_item(shop, p, v),
             Record::Location(l) => wire::location(shop, l),
             Record::Customer(c) => wire::customer(shop, c, self.now),
@@ -310,6 +315,7 @@ impl Reading<'_> {
             },
         };
         let matching = self.matching(&field.name, field);
+        let wants = Wants::of(&node_selection(field));
         let page = select(
             matching.iter().enumerate().map(|(i, (r, _))| (*r, i)),
             first as usize,
@@ -320,7 +326,10 @@ impl Reading<'_> {
             .iter()
             .map(|&i| {
                 let (r, record) = &matching[i];
-                (encode_cursor(*r, self.keys(record).id), self.render(record))
+                (
+                    encode_cursor(*r, self.keys(record).id),
+                    self.render_for(record, &wants),
+                )
             })
             .collect();
         let refs: Vec<(String, &Value)> = rendered.iter().map(|(c, v)| (c.clone(), v)).collect();
@@ -349,6 +358,24 @@ impl Reading<'_> {
         }
         None
     }
+}
+
+/// The selection on each node of connection `field` (`edges { node }`
+/// and `nodes` together).
+pub(crate) fn node_selection(field: &Field) -> Vec<Field> {
+    let mut selection = Vec::new();
+    for part in &field.selection {
+        match part.name.as_str() {
+            "nodes" => selection.extend(part.selection.iter().cloned()),
+            "edges" => {
+                if let Some(node) = part.child("node") {
+                    selection.extend(node.selection.iter().cloned());
+                }
+            }
+            _ => {}
+        }
+    }
+    selection
 }
 
 /// Shopify's cursors are opaque base64 JSON; this one carries the sort position.

@@ -227,3 +227,42 @@ async fn every_bulk_file_has_object_count_lines_and_the_same_bytes_per_seed() {
     }
     assert_eq!(files[0], files[1]);
 }
+
+/// Figures, not a timed test: run with `--ignored --nocapture`. A bulk
+/// export of 100,000 orders with their line items (Mavena at scale 22.46):
+/// time to create the operation, time to stream the file, lines per second.
+#[tokio::test]
+#[ignore]
+async fn bulk_export_of_a_hundred_thousand_orders() {
+    let app = spawn(42, 22.46).await;
+    app.sim.use_manual_api_clock();
+    let started = std::time::Instant::now();
+    let run = app.gql("mavena", BULK_ORDERS).await;
+    let created = started.elapsed();
+    let id = run["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.sim.advance_api_clock(Duration::from_secs(3600));
+    let done = poll(&app, "mavena", &id).await;
+    let started = std::time::Instant::now();
+    let mut response = app
+        .http
+        .get(done["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    let streamed = started.elapsed();
+    assert_eq!(lines.to_string(), done["objectCount"].as_str().unwrap());
+    eprintln!(
+        "{} orders: created in {created:?}; {lines} lines, {} MB streamed in {streamed:?} ({:.0} lines/s)",
+        app.sim.order_count("mavena"),
+        bytes / 1_000_000,
+        lines as f64 / streamed.as_secs_f64()
+    );
+}

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{datetime, gid, reference, typed, with, Nodes};
+use super::{datetime, gid, reference, typed, with, Nodes, Wants};
 use crate::catalog::Body;
 use crate::world::Shop;
 
@@ -113,10 +113,11 @@ struct LocationAddressWire {
     country_code: &'static str,
 }
 
-/// Product `p` with every variant.
-pub(crate) fn product(shop: &Shop, p: usize) -> Value {
+/// Product `p` with every variant (when `wants` names them).
+pub(crate) fn product(shop: &Shop, p: usize, wants: &Wants) -> Value {
     let product = &shop.catalog.products[p];
     let variants = (0..product.variants.len())
+        .filter(|_| wants.has("variants"))
         .map(|v| variant(shop, p, v))
         .collect();
     let tracked: Vec<_> = product.variants.iter().filter(|v| v.tracked).collect();

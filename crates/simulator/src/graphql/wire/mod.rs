@@ -19,6 +19,26 @@ pub(crate) use people::{abandoned_checkout, customer, dispute, shop};
 use serde::Serialize;
 use serde_json::Value;
 
+/// The fields a request selects on a record, so rendering can skip the
+/// costly parts nobody asked for. `Wants::All` renders everything.
+pub(crate) enum Wants {
+    All,
+    Fields(Vec<String>),
+}
+
+impl Wants {
+    pub fn of(selection: &[crate::graphql::query::Field]) -> Wants {
+        Wants::Fields(selection.iter().map(|f| f.name.clone()).collect())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        match self {
+            Wants::All => true,
+            Wants::Fields(names) => names.iter().any(|n| n == name),
+        }
+    }
+}
+
 /// A nested connection's nodes, all of them: `project` pages them.
 #[derive(Serialize)]
 pub(crate) struct Nodes {

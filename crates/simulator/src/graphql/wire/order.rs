@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{datetime, gid, money_bag, reference, typed, with, Nodes};
+use super::{datetime, gid, money_bag, reference, typed, with, Nodes, Wants};
 use crate::catalog::{CUSTOM_ITEMS, DELETED_ITEMS};
 use crate::customers::NO_CUSTOMER;
 use crate::ids;
@@ -188,8 +188,11 @@ fn transaction(
     )
 }
 
-/// Order `index` of `shop` as the GraphQL `Order` object at `now`.
-pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
+/// Order `index` of `shop` as the GraphQL `Order` object at `now`. The
+/// costly parts (line items, fulfillments, refunds, transactions, returns,
+/// customer, addresses) are rendered only when `wants` names them; the
+/// projection never reads a field that was not selected.
+pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants) -> Value {
     let book = &shop.book;
     let order = &book.orders[index as usize];
     let items = book.items(order);
@@ -201,6 +204,7 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
     let line_id = |position: usize| ids::line_item(salt, index, position);
 
     let line_items = (0..items.len())
+        .filter(|_| wants.has("lineItems"))
         .map(|position| {
             let item = &items[position];
             let (title, variant_title, sku, vendor, variant, product) = match item.item {
@@ -290,7 +294,12 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
         .collect();
 
     let mut fulfillments = Vec::new();
-    for (position, shipment) in book.shipments(order).iter().enumerate() {
+    let shipments = if wants.has("fulfillments") {
+        book.shipments(order)
+    } else {
+        &[]
+    };
+    for (position, shipment) in shipments.iter().enumerate() {
         let Some(shipped) = shipment_state(order.created_at, shipment, now) else {
             continue;
         };
@@ -415,32 +424,36 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
     };
     let line_total = order.line_total_cents(items);
     let mut refunds = Vec::new();
-    if let (Some(at), "refunded") = (state.cancelled_at, state.financial_status) {
-        let lines = (0..items.len())
-            .map(|i| {
-                let gross = items[i].unit_price_cents as i64 * items[i].quantity as i64;
-                let subtotal = gross - gross * order.discount_cents as i64 / line_total.max(1);
-                (
-                    i,
-                    items[i].quantity,
-                    subtotal,
-                    (subtotal * order.tax_rate_bp as i64 + 5_000) / 10_000,
-                )
-            })
-            .collect();
-        refunds.push(refund(at, lines, state.total_cents, true));
-    } else if let Some(at) = state.refunded_at {
-        let (subtotal, tax) = refund_amounts(order, items);
-        let lines = vec![(
-            order.refund_item as usize,
-            order.refund_quantity,
-            subtotal,
-            tax,
-        )];
-        refunds.push(refund(at, lines, state.refunded_cents, false));
+    let refunds_wanted = wants.has("refunds") || wants.has("transactions");
+    if refunds_wanted {
+        if let (Some(at), "refunded") = (state.cancelled_at, state.financial_status) {
+            let lines = (0..items.len())
+                .map(|i| {
+                    let gross = items[i].unit_price_cents as i64 * items[i].quantity as i64;
+                    let subtotal = gross - gross * order.discount_cents as i64 / line_total.max(1);
+                    (
+                        i,
+                        items[i].quantity,
+                        subtotal,
+                        (subtotal * order.tax_rate_bp as i64 + 5_000) / 10_000,
+                    )
+                })
+                .collect();
+            refunds.push(refund(at, lines, state.total_cents, true));
+        } else if let Some(at) = state.refunded_at {
+            let (subtotal, tax) = refund_amounts(order, items);
+            let lines = vec![(
+                order.refund_item as usize,
+                order.refund_quantity,
+                subtotal,
+                tax,
+            )];
+            refunds.push(refund(at, lines, state.refunded_cents, false));
+        }
     }
 
     let returns: Vec<Value> = super::returns::order_return(shop, seed, index, now)
+        .filter(|_| wants.has("returns"))
         .into_iter()
         .collect();
 
@@ -465,7 +478,9 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
     if order.payment == crate::orders::Payment::Pending {
         transactions.clear();
     }
-    let address = super::people::mailing_address(shop, order.customer);
+    let address = (wants.has("shippingAddress") || wants.has("billingAddress"))
+        .then(|| super::people::mailing_address(shop, order.customer))
+        .flatten();
 
     let subtotal = line_total - order.discount_cents as i64;
     let refunded = if state.cancelled_at.is_some() {
@@ -530,7 +545,7 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64) -> Value {
             total_shipping_price_set: money_bag(order.shipping_cents as i64, currency),
             total_refunded_set: money_bag(refunded, currency),
             current_total_price_set: money_bag(state.total_cents - refunded, currency),
-            customer: (order.customer != NO_CUSTOMER)
+            customer: (order.customer != NO_CUSTOMER && wants.has("customer"))
                 .then(|| super::customer(shop, order.customer, now)),
             shipping_address: address.clone(),
             billing_address: address,
