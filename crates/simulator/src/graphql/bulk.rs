@@ -1,8 +1,9 @@
 //! Bulk operations: `bulkOperationRunQuery` validates the query (at least
 //! one connection, at most 5, nested at most 2 deep), then the operation
 //! moves CREATED → RUNNING → COMPLETED on the API clock, producing objects
-//! at a fixed rate; `currentBulkOperation` and `node(id:)` report it,
-//! `bulkOperationCancel` stops it. At most 5 query operations run at once
+//! at a fixed rate; `currentBulkOperation`, `bulkOperation(id:)` and
+//! `node(id:)` report it, `bulkOperationCancel` stops it (CANCELING, then
+//! CANCELED). At most 5 query operations run at once
 //! per shop from API 2026-01 (1 before), whoever started them.
 //!
 //! The result is a JSONL file served over HTTP at the operation's `url`:
@@ -29,6 +30,8 @@ use crate::world::{Shop, World};
 
 /// Seconds between creation and the start of the run.
 const START_DELAY: f64 = 0.05;
+/// Seconds an operation stays CANCELING after `bulkOperationCancel`.
+const CANCEL_DELAY: f64 = 0.05;
 /// Objects produced per second of API clock while running.
 pub(crate) const OBJECTS_PER_SECOND: f64 = 50_000.0;
 /// How long result links stay valid.
@@ -89,10 +92,11 @@ impl BulkOperation {
         let done_at = start + limit as f64 / OBJECTS_PER_SECOND;
         if let Some(canceled) = self.canceled_at {
             if canceled < done_at {
+                let stopped = canceled + CANCEL_DELAY;
                 return Standing {
-                    status: "CANCELED",
+                    status: if t < stopped { "CANCELING" } else { "CANCELED" },
                     object_count: produced(canceled).min(limit),
-                    finished_at: Some(canceled),
+                    finished_at: (t >= stopped).then_some(stopped),
                     error_code: None,
                 };
             }
@@ -131,8 +135,9 @@ impl BulkOperation {
         gid("BulkOperation", ids::bulk_operation(self.sequence))
     }
 
+    /// Whether it still holds one of the shop's concurrent slots.
     fn running(&self, t: f64) -> bool {
-        matches!(self.standing(t).status, "CREATED" | "RUNNING")
+        matches!(self.standing(t).status, "CREATED" | "RUNNING" | "CANCELING")
     }
 }
 
@@ -526,7 +531,9 @@ pub(crate) fn next_finish(world: &World) -> Option<f64> {
         .filter(|op| !op.announced)
         .map(|op| {
             let limit = op.fail_after.unwrap_or(u64::MAX).min(op.total_objects);
-            op.created_at + START_DELAY + limit as f64 / OBJECTS_PER_SECOND - t
+            let done = op.created_at + START_DELAY + limit as f64 / OBJECTS_PER_SECOND;
+            let stopped = op.canceled_at.map_or(f64::MAX, |c| c + CANCEL_DELAY);
+            done.min(stopped) - t
         })
         .reduce(f64::min)
         .map(|s| s.max(0.0))

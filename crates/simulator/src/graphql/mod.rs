@@ -350,6 +350,20 @@ fn root_field(
                     .collect()
             })
             .unwrap_or(Value::Null),
+        "currentAppInstallation" => {
+            let scopes: Vec<Value> = reading
+                .shop
+                .scopes
+                .iter()
+                .map(|handle| json!({ "__typename": "AccessScope", "handle": handle }))
+                .collect();
+            let installation = json!({
+                "__typename": "AppInstallation",
+                "id": wire::gid("AppInstallation", 90_000 + reading.shop.profile.id_salt),
+                "accessScopes": scopes,
+            });
+            projection.object(&installation, &field.selection)
+        }
         "currentBulkOperation" => world
             .bulk
             .operations

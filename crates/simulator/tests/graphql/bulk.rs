@@ -166,8 +166,16 @@ async fn an_injected_failure_leaves_partial_data_and_the_concurrency_limit_holds
         .await;
     assert_eq!(
         cancel["data"]["bulkOperationCancel"]["bulkOperation"]["status"],
-        "CANCELED"
+        "CANCELING"
     );
+    // It holds its slot until it has stopped.
+    let refused = app.gql("plentum", BULK_ORDERS).await;
+    assert_eq!(
+        refused["data"]["bulkOperationRunQuery"]["userErrors"][0]["code"],
+        "LIMIT_REACHED"
+    );
+    app.sim.advance_api_clock(Duration::from_millis(50));
+    assert_eq!(poll(&app, "plentum", &last).await["status"], "CANCELED");
     let again = app.gql("plentum", BULK_ORDERS).await;
     assert_eq!(
         again["data"]["bulkOperationRunQuery"]["userErrors"],

@@ -220,6 +220,20 @@ async fn versions_scopes_and_deprecations_answer_as_shopify_does() {
         .await;
     assert!(headers.contains_key("x-shopify-api-deprecated-reason"));
 
+    let installation = app
+        .gql(
+            "plentum",
+            "{ currentAppInstallation { accessScopes { handle } } }",
+        )
+        .await;
+    let handles: Vec<&str> = installation["data"]["currentAppInstallation"]["accessScopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["handle"].as_str().unwrap())
+        .collect();
+    assert_eq!(handles, opsdeck_simulator::ALL_SCOPES);
+
     // Without read_returns: the orders come, their returns are refused.
     let everything = app
         .gql(
