@@ -336,7 +336,7 @@ pub async fn start(
         panel_config: Arc::new(panel_config(config)),
         ingest,
         sync_trigger,
-        alert_rules: opsdeck_web::AlertRules::of(config.alerts.rules.all())
+        alert_rules: opsdeck_alerts::AlertRules::of(config.alerts.rules.all())
             .delivered_by(crate::alerts_app::delivery(&config.alerts)),
     };
     // Audit retention and expired sessions; ends with the application.

@@ -14,8 +14,12 @@
 //! # Layout
 //! - [`model`]: the types the trait speaks (records of any kind, changes,
 //!   upsert reports, sync state).
+//! - `kinds`: every record kind in one place: its [`AnyRecord`] variant,
+//!   its count, its table and report columns, and the exhaustive map from
+//!   [`opsdeck_domain::RecordKind`] to its table.
 //! - `engine`: the store rules (upsert, change feed, reports), written once.
-//! - `schema`: the tables, their SQL, and the mapping between records and rows.
+//! - `schema`: the SQL built from those tables (upserts, lookups, the change
+//!   feed, counts, sync state), and a record's row.
 //! - `db`: the narrow seam each driver implements (run a statement, read
 //!   rows, open a transaction), so the rules are not duplicated per backend.
 //! - `sqlite`, `postgres`: the two drivers, each with its own `migrations/`
@@ -23,17 +27,20 @@
 //! - [`alerts`]: alert episodes, history, the notification outbox,
 //!   silences and the evaluator's lease (the `AlertStore` part of a store).
 //! - [`users`]: dashboard accounts, sessions and the audit log queries
-//!   (the `UserStore` part of a store).
+//!   (the `UserStore` part of a store); `audit`: [`AuditAction`], what an
+//!   audit entry says a person did.
 //! - [`decisions`]: sales-pulse decisions, stored with their audit entry
 //!   (the `DecisionStore` part of a store).
 //! - [`testing`]: helpers that give tests a fresh store on each available backend.
 
 pub mod alerts;
+mod audit;
 mod db;
 pub mod decisions;
 mod engine;
 pub mod inbox;
 mod journal;
+mod kinds;
 pub mod model;
 mod postgres;
 mod schema;
@@ -44,6 +51,7 @@ pub mod tokens;
 pub mod users;
 
 pub use alerts::AlertStore;
+pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
@@ -57,7 +65,7 @@ pub use tokens::{
 };
 pub use users::{
     normalize_username, validate_username, AuditCursor, AuditFilter, AuditPage, LoginAttack,
-    NewSession, NewUser, Role, SessionRecord, User, UserStore, LOGIN_UNDER_ATTACK,
+    NewSession, NewUser, Role, SessionRecord, User, UserStore,
 };
 
 use async_trait::async_trait;

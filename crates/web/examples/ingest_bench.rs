@@ -73,7 +73,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
     let audit = AuditEntry {
         at: now,
         actor: "bench".into(),
-        action: "api_token.create".into(),
+        action: opsdeck_store::AuditAction::ApiTokenCreate,
         subject: new.token.id.clone(),
         payload: json!({}),
         ip: None,

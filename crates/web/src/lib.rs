@@ -41,11 +41,10 @@
 //! - `security`: headers set on every response, and the request body
 //!   limit of each route.
 //! - `redirect`: the one check of a redirect target taken from the request.
-//! - [`alert_rules`]: the configured alert rules, which silences may name.
-//! - `templates`: the embedded template files; `nav`, the nav bar's links
+//! - `templates`: the embedded template files (every file under
+//!   `templates/`, listed by `build.rs`); `nav`, the nav bar's links
 //!   for the logged-in role.
 
-pub mod alert_rules;
 mod api;
 mod assets;
 pub mod audit;
@@ -67,7 +66,6 @@ pub mod testing;
 mod view;
 pub mod webhooks;
 
-pub use alert_rules::AlertRules;
 pub use api::openapi::OPENAPI_DOCUMENT;
 pub use error::Error;
 pub use webhooks::{GorgiasIntake, ShopWebhookSecrets, WebhookReceiver};
@@ -75,6 +73,7 @@ pub use webhooks::{GorgiasIntake, ShopWebhookSecrets, WebhookReceiver};
 use axum::http::StatusCode;
 use axum::Router;
 use jiff::civil::Weekday;
+use opsdeck_alerts::AlertRules;
 use opsdeck_domain::{Brand, BrandId, SourceId, Timestamp};
 use opsdeck_store::Store;
 use std::future::Future;

@@ -23,9 +23,9 @@ pub fn declared_routes() -> Vec<Declared> {
 
 /// The dashboard's tiles, by the name `/fragments/{tile}` takes.
 pub fn tile_names() -> Vec<&'static str> {
-    crate::pages::tiles::TILES
+    crate::pages::tiles::Tile::ALL
         .iter()
-        .map(|(name, _)| *name)
+        .map(|tile| tile.id())
         .collect()
 }
 
@@ -47,7 +47,7 @@ pub async fn create_user(store: &dyn Store, username: &str, role: Role, password
     let audit = AuditEntry {
         at,
         actor: "test".into(),
-        action: "user.create".into(),
+        action: opsdeck_store::AuditAction::UserCreate,
         subject: format!("user:{username}"),
         payload: serde_json::json!({ "role": role.as_str() }),
         ip: None,

@@ -113,7 +113,7 @@ impl Paths {
         let audit = AuditEntry {
             at: ts("2026-06-10T00:00:00Z"),
             actor: "tester".into(),
-            action: "api_token.create".into(),
+            action: opsdeck_store::AuditAction::ApiTokenCreate,
             subject: new.token.id.clone(),
             payload: json!({}),
             ip: None,

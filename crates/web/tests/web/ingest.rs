@@ -27,7 +27,7 @@ pub(crate) async fn token(fx: &Fixture, brand: &str, kinds: TokenKinds) -> Strin
     let audit = AuditEntry {
         at: ts("2026-06-10T00:00:00Z"),
         actor: "tester".into(),
-        action: "api_token.create".into(),
+        action: opsdeck_store::AuditAction::ApiTokenCreate,
         subject: new.token.id.clone(),
         payload: json!({}),
         ip: None,
@@ -441,7 +441,7 @@ async fn bad_requests_are_refused_with_the_documented_status() {
     let audit = AuditEntry {
         at: ts("2026-06-10T00:00:00Z"),
         actor: "t".into(),
-        action: "api_token.revoke".into(),
+        action: opsdeck_store::AuditAction::ApiTokenRevoke,
         subject: id.clone(),
         payload: json!({}),
         ip: None,

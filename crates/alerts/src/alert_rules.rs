@@ -1,9 +1,11 @@
 //! The alert rules the application runs (defaults and `[[alerts.custom]]`),
 //! by id and the merchant's name for each: what a silence may name and what
-//! the silence form offers.
+//! the silence form offers. The web pages and the API read it; it holds no
+//! HTTP, so it lives with the rules.
 
-use crate::Error;
-use opsdeck_alerts::evaluate::Delivery;
+use crate::evaluate::Delivery;
+use crate::rules::Rule;
+use crate::service::AlertError;
 use std::sync::Arc;
 
 /// Every configured alert rule as (id, name), in configuration order, and
@@ -48,7 +50,7 @@ impl AlertRules {
     }
 
     /// The rules of a configured rule set.
-    pub fn of(rules: &[opsdeck_alerts::Rule]) -> AlertRules {
+    pub fn of(rules: &[Rule]) -> AlertRules {
         AlertRules::new(rules.iter().map(|r| (r.id.clone(), r.name.clone())))
     }
 
@@ -57,11 +59,11 @@ impl AlertRules {
         &self.0
     }
 
-    /// The 400 naming the first of `ids` that is no configured rule: a
+    /// The error naming the first of `ids` that is no configured rule: a
     /// silence of an unknown rule would silence nothing.
-    pub(crate) fn check(&self, ids: &[String]) -> Result<(), Error> {
+    pub fn check(&self, ids: &[String]) -> Result<(), AlertError> {
         match ids.iter().find(|id| !self.0.iter().any(|(r, _)| r == *id)) {
-            Some(unknown) => Err(Error::BadRequest(format!("unknown alert rule {unknown:?}"))),
+            Some(unknown) => Err(AlertError::UnknownRule(unknown.clone())),
             None => Ok(()),
         }
     }
@@ -69,7 +71,7 @@ impl AlertRules {
 
 impl Default for AlertRules {
     fn default() -> Self {
-        AlertRules::of(&opsdeck_alerts::rules::default_rules())
+        AlertRules::of(&crate::rules::default_rules())
     }
 }
 
@@ -94,7 +96,7 @@ mod tests {
 
     #[test]
     fn the_delivery_warning_names_what_reaches_no_one() {
-        use opsdeck_alerts::Tier;
+        use crate::Tier;
         let none = AlertRules::default().delivery_warning().unwrap();
         assert!(none.contains("no channel will deliver them"), "{none}");
         let slack_only = AlertRules::default().delivered_by(Delivery {

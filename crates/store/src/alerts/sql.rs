@@ -1,232 +1,13 @@
-//! Storage for alerts: episodes and their history, the durable notification
-//! outbox, silences and the evaluator's leader lease (migration 0004).
-//!
-//! The store does not know what an alert rule *is*: episode, event, silence
-//! and payload bodies are JSON owned by the `opsdeck-alerts` crate. The store
-//! keeps the rules that must hold whoever calls it:
-//!
-//! - one evaluation step (episode changes, their events, the notifications
-//!   they cause) commits whole or not at all ([`AlertStore::alert_commit`]),
-//!   so a notification exists in the outbox before anything tries to send it;
-//! - at most one unresolved episode per dedup key (a unique partial index);
-//! - a notification is handed to one sender at a time: claiming writes the
-//!   sender's name and a lease, and only a row whose lease has passed can be
-//!   claimed again ([`AlertStore::outbox_claim`]); a sender can only finish a
-//!   row it still holds ([`AlertStore::outbox_finish`]);
-//! - a lease row names the one process that evaluates and sends
-//!   ([`AlertStore::alert_lease`]); it is taken over once it expires.
+//! [`AlertStore`] over SQLite and PostgreSQL: one SQL text per statement,
+//! JSON bodies cast to JSONB on PostgreSQL and read back as text.
 
+use super::*;
 use crate::db::{Col, Db, DbTx, Dialect, Row, Value};
 use crate::engine::SqlStore;
 use crate::tokens::{audit_params, AUDIT_INSERT};
-use crate::{AuditEntry, Result, StoreError};
+use crate::{Result, StoreError};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
-
-/// One alert episode as stored. `body` carries everything else (value,
-/// baseline, threshold, why, escalation tier, ...).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EpisodeRow {
-    pub id: String,
-    /// `rule|brand|subject`: at most one unresolved episode per key.
-    pub dedup_key: String,
-    pub rule: String,
-    pub brand: String,
-    pub severity: String,
-    /// `firing`, `acknowledged` or `resolved`.
-    pub state: String,
-    pub opened_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub body: serde_json::Value,
-}
-
-/// One entry of an episode's history (state change, notification, ack...).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EventRow {
-    pub episode_id: String,
-    pub at: Timestamp,
-    pub kind: String,
-    pub body: serde_json::Value,
-}
-
-/// Where a notification is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutboxStatus {
-    /// Not delivered yet: waiting for its next attempt (or being sent).
-    Pending,
-    Delivered,
-    /// Gave up: its deadline passed, or the receiver refused it for good.
-    Expired,
-}
-
-impl OutboxStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            OutboxStatus::Pending => "pending",
-            OutboxStatus::Delivered => "delivered",
-            OutboxStatus::Expired => "expired",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        match s {
-            "pending" => Ok(OutboxStatus::Pending),
-            "delivered" => Ok(OutboxStatus::Delivered),
-            "expired" => Ok(OutboxStatus::Expired),
-            other => Err(corrupt("outbox", other, "unknown status")),
-        }
-    }
-}
-
-/// A notification to commit: what to send, on which configured channel,
-/// for which episodes, until when to keep trying.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NewNotification {
-    pub id: String,
-    pub channel: String,
-    pub payload: serde_json::Value,
-    pub episode_ids: Vec<String>,
-    pub created_at: Timestamp,
-    pub expires_at: Timestamp,
-}
-
-/// A notification with its delivery status.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutboxRow {
-    pub id: String,
-    pub channel: String,
-    pub payload: serde_json::Value,
-    pub status: OutboxStatus,
-    /// Send attempts started so far (a claim counts as one).
-    pub attempts: u32,
-    pub created_at: Timestamp,
-    pub next_attempt_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub lease_holder: Option<String>,
-    pub lease_until: Option<Timestamp>,
-    pub last_error: Option<String>,
-    pub delivered_at: Option<Timestamp>,
-}
-
-/// How one send attempt ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DeliveryResult {
-    Delivered,
-    /// Try again at `at` (the receiver's `Retry-After`, or backoff).
-    Retry {
-        at: Timestamp,
-        error: String,
-    },
-    /// Stop trying; the row stays visible with the reason.
-    Expired {
-        error: String,
-    },
-}
-
-/// A silence or a declared incident.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SilenceRow {
-    pub id: String,
-    pub starts_at: Timestamp,
-    pub ends_at: Timestamp,
-    pub created_at: Timestamp,
-    pub body: serde_json::Value,
-}
-
-/// Everything one evaluation step (or one acknowledgement) writes.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AlertBatch {
-    /// Inserted, or replaced by id.
-    pub episodes: Vec<EpisodeRow>,
-    pub events: Vec<EventRow>,
-    pub notifications: Vec<NewNotification>,
-    /// Inserted, or replaced by id (ending a silence early is a replace).
-    pub silences: Vec<SilenceRow>,
-    /// What people did (ack, resolve, silence), into the shared audit log
-    /// in the same transaction.
-    pub audit: Vec<AuditEntry>,
-}
-
-impl AlertBatch {
-    pub fn is_empty(&self) -> bool {
-        self.episodes.is_empty()
-            && self.events.is_empty()
-            && self.notifications.is_empty()
-            && self.silences.is_empty()
-            && self.audit.is_empty()
-    }
-}
-
-/// Which episodes to list, newest change first.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EpisodeFilter {
-    /// Only episodes that are not resolved.
-    pub open_only: bool,
-    pub brand: Option<String>,
-    pub limit: u32,
-}
-
-/// The alert tables. Every [`crate::Store`] implements it.
-///
-/// An episode write never reopens a resolved episode nor turns an
-/// acknowledged one back to firing: an acknowledgement made by a person
-/// (through any process) wins over an evaluator that has not seen it yet.
-#[async_trait]
-pub trait AlertStore: Send + Sync {
-    /// Writes a batch in one transaction.
-    async fn alert_commit(&self, batch: &AlertBatch) -> Result<()>;
-
-    async fn alert_episodes(&self, filter: &EpisodeFilter) -> Result<Vec<EpisodeRow>>;
-
-    async fn alert_episode(&self, id: &str) -> Result<Option<EpisodeRow>>;
-
-    /// The history of an episode, oldest first.
-    async fn alert_events(&self, episode_id: &str) -> Result<Vec<EventRow>>;
-
-    /// Claims up to `limit` pending notifications due at `now` whose lease
-    /// (if any) has passed, for `holder` until `now + lease`, counting an
-    /// attempt for each. Two concurrent claimers never get the same row.
-    async fn outbox_claim(
-        &self,
-        holder: &str,
-        now: Timestamp,
-        lease: SignedDuration,
-        limit: u32,
-    ) -> Result<Vec<OutboxRow>>;
-
-    /// Records how an attempt ended. Returns false (and changes nothing)
-    /// when `holder` no longer holds the row: its lease passed and another
-    /// sender claimed it.
-    async fn outbox_finish(
-        &self,
-        id: &str,
-        holder: &str,
-        result: &DeliveryResult,
-        now: Timestamp,
-    ) -> Result<bool>;
-
-    /// Notifications, newest first: those of one episode, or all.
-    async fn outbox_list(&self, episode_id: Option<&str>, limit: u32) -> Result<Vec<OutboxRow>>;
-
-    /// Silences whose window contains `at`, or every silence when `None`.
-    async fn alert_silences(&self, at: Option<Timestamp>) -> Result<Vec<SilenceRow>>;
-
-    /// Takes or renews the lease `name` for `holder` until `now + ttl`.
-    /// True when `holder` holds it afterwards: it was free, expired, or
-    /// already `holder`'s.
-    async fn alert_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        now: Timestamp,
-        ttl: SignedDuration,
-    ) -> Result<bool>;
-
-    /// Gives the lease up at once (clean shutdown), if `holder` holds it.
-    async fn alert_lease_release(&self, name: &str, holder: &str) -> Result<()>;
-}
 
 fn corrupt(kind: &'static str, id: &str, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
@@ -306,8 +87,8 @@ fn episode(row: &Row) -> Result<EpisodeRow> {
         dedup_key: row.text(1)?,
         rule: row.text(2)?,
         brand: row.text(3)?,
-        severity: row.text(4)?,
-        state: row.text(5)?,
+        severity: Severity::parse(&row.text(4)?),
+        state: EpisodeState::parse(&row.text(5)?),
         opened_at: ts(row, 6, "alert episode")?,
         updated_at: ts(row, 7, "alert episode")?,
         body: parse_json(row, 8, "alert episode")?,
@@ -354,7 +135,11 @@ fn outbox(row: &Row) -> Result<OutboxRow> {
         id: row.text(0)?,
         channel: row.text(1)?,
         payload: parse_json(row, 2, K)?,
-        status: OutboxStatus::parse(&row.text(3)?)?,
+        status: {
+            let status = row.text(3)?;
+            OutboxStatus::parse(&status)
+                .ok_or_else(|| corrupt("outbox", &status, "unknown status"))?
+        },
         attempts: u32::try_from(row.int(4)?).unwrap_or(u32::MAX),
         created_at: ts(row, 5, K)?,
         next_attempt_at: ts(row, 6, K)?,
@@ -391,8 +176,8 @@ impl<D: Db> AlertStore for SqlStore<D> {
                 text(&e.dedup_key),
                 text(&e.rule),
                 text(&e.brand),
-                text(&e.severity),
-                text(&e.state),
+                text(e.severity.as_str()),
+                text(e.state.as_str()),
                 us(e.opened_at),
                 us(e.updated_at),
                 json(&e.body),
@@ -404,7 +189,12 @@ impl<D: Db> AlertStore for SqlStore<D> {
             jp(d, 4)
         );
         for e in &batch.events {
-            let params = [text(&e.episode_id), us(e.at), text(&e.kind), json(&e.body)];
+            let params = [
+                text(&e.episode_id),
+                us(e.at),
+                text(e.kind.as_str()),
+                json(&e.body),
+            ];
             tx.execute(&insert_event, &params).await?;
         }
         let insert_outbox = format!(
@@ -484,7 +274,7 @@ impl<D: Db> AlertStore for SqlStore<D> {
                 Ok(EventRow {
                     episode_id: row.text(0)?,
                     at: ts(row, 1, "alert event")?,
-                    kind: row.text(2)?,
+                    kind: EventKind::parse(&row.text(2)?),
                     body: parse_json(row, 3, "alert event")?,
                 })
             })
