@@ -91,6 +91,35 @@ fn too_many_requests(version: &str) -> Response {
     response
 }
 
+/// The body of a 200 that goes wrong: the start of `start` then silence on
+/// an open connection (`Hang`), [`crate::faults::HUGE_BODY_BYTES`] of
+/// blanks without `Content-Length` (`HugeBody`), or a failure before the
+/// first byte, which makes hyper drop the connection (`Reset`).
+fn broken_body(fault: Fault, start: &'static [u8]) -> Body {
+    match fault {
+        Fault::Hang => {
+            let first = futures::stream::once(async move {
+                Ok::<Bytes, std::io::Error>(Bytes::from_static(start))
+            });
+            Body::from_stream(first.chain(futures::stream::pending()))
+        }
+        Fault::HugeBody => {
+            const CHUNK: usize = 64 * 1024;
+            let chunk = Bytes::from(vec![b' '; CHUNK]);
+            let chunks = crate::faults::HUGE_BODY_BYTES.div_ceil(CHUNK);
+            Body::from_stream(futures::stream::iter(
+                (0..chunks).map(move |_| Ok::<Bytes, std::io::Error>(chunk.clone())),
+            ))
+        }
+        _ => Body::from_stream(futures::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated reset",
+            ))
+        })),
+    }
+}
+
 /// Counts, authenticates, consults the fault plan and the leaky bucket.
 fn admit(
     simulator: &Simulator,
@@ -160,36 +189,9 @@ async fn dispatch(
             };
             return respond(status, error_body(json!(message)), &version, used);
         }
-        Some(Fault::Hang) => {
-            // The start of a listing, then silence on an open connection.
-            let start = futures::stream::once(async {
-                Ok::<Bytes, std::io::Error>(Bytes::from_static(b"{\"orders\":[{\"id\":1"))
-            });
+        Some(fault @ (Fault::Hang | Fault::HugeBody | Fault::Reset)) => {
             let mut response = respond(200, Vec::new(), &version, used);
-            *response.body_mut() = Body::from_stream(start.chain(futures::stream::pending()));
-            return response;
-        }
-        Some(Fault::HugeBody) => {
-            const CHUNK: usize = 64 * 1024;
-            let chunk = Bytes::from(vec![b' '; CHUNK]);
-            let chunks = crate::faults::HUGE_BODY_BYTES.div_ceil(CHUNK);
-            let stream = futures::stream::iter(
-                (0..chunks).map(move |_| Ok::<Bytes, std::io::Error>(chunk.clone())),
-            );
-            let mut response = respond(200, Vec::new(), &version, used);
-            *response.body_mut() = Body::from_stream(stream);
-            return response;
-        }
-        Some(Fault::Reset) => {
-            // The body fails before its first byte: hyper drops the connection.
-            let failing = futures::stream::once(async {
-                Err::<Bytes, std::io::Error>(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "simulated reset",
-                ))
-            });
-            let mut response = respond(200, Vec::new(), &version, used);
-            *response.body_mut() = Body::from_stream(failing);
+            *response.body_mut() = broken_body(fault, b"{\"orders\":[{\"id\":1");
             return response;
         }
         _ => {}
@@ -310,7 +312,8 @@ async fn write(
 
 /// `POST graphql.json`: the GraphQL Admin API (see `graphql`). The same
 /// token check as REST; the cost bucket instead of REST's request bucket;
-/// injected 5xx and resets apply as to reads.
+/// injected faults apply as to reads, an injected 429 as a `THROTTLED`
+/// answer (the bucket untouched).
 async fn graphql(
     State(simulator): State<Simulator>,
     Path((slug, version)): Path<(String, String)>,
@@ -342,15 +345,10 @@ async fn graphql(
                 None,
             )
         }
-        Some(Fault::Reset) => {
-            let failing = futures::stream::once(async {
-                Err::<Bytes, std::io::Error>(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "simulated reset",
-                ))
-            });
+        Some(fault @ (Fault::Hang | Fault::HugeBody | Fault::Reset)) => {
             let mut response = respond(200, Vec::new(), &version, None);
-            *response.body_mut() = Body::from_stream(failing);
+            *response.body_mut() =
+                broken_body(fault, b"{\"data\":{\"orders\":{\"nodes\":[{\"id\":\"gid");
             return response;
         }
         _ => {}
@@ -362,12 +360,20 @@ async fn graphql(
     let base = format!("http://{host}/shops/{slug}");
     let answer = {
         let mut world = simulator.lock();
-        let answer = crate::graphql::answer(&mut world, &slug, &version, &base, &body);
+        let answer = if fault == Some(Fault::TooManyRequests) {
+            // GraphQL's form of a 429 storm: THROTTLED though points remain.
+            crate::graphql::throttled(&mut world, &slug, &version, &body)
+        } else {
+            crate::graphql::answer(&mut world, &slug, &version, &base, &body)
+        };
         crate::graphql::bulk::announce(&mut world);
         answer
     };
     crate::graphql::bulk::watch(&simulator);
-    let body = serde_json::to_vec(&answer.body).unwrap_or_default();
+    let mut body = serde_json::to_vec(&answer.body).unwrap_or_default();
+    if fault == Some(Fault::Truncated) && answer.status == 200 {
+        body.truncate(body.len() / 2);
+    }
     let mut response = respond(answer.status, body, &answer.version, None);
     if let Some(reason) = answer.deprecated {
         response.headers_mut().insert(

@@ -76,6 +76,45 @@ pub(crate) fn answering_version(requested: &str, now: i64) -> String {
     }
 }
 
+/// A `THROTTLED` answer whatever the bucket holds (an injected fault):
+/// the cost the query would have requested and the bucket as it stands.
+pub(crate) fn throttled(
+    world: &mut World,
+    slug: &str,
+    requested_version: &str,
+    body: &[u8],
+) -> Answer {
+    let version = answering_version(requested_version, world.now);
+    let requested = serde_json::from_slice::<Request>(body)
+        .ok()
+        .and_then(|r| {
+            let variables = r.variables.unwrap_or_default();
+            query::operation(&r.query, &variables, r.operation_name.as_deref()).ok()
+        })
+        .map_or(0, |op| cost::requested(&op));
+    let t = world.api_clock.seconds();
+    let status = match world.shop_mut(slug) {
+        Some(shop) => shop.cost_bucket.status(t),
+        None => throttle::CostBucket::default().status(t),
+    };
+    Answer {
+        status: 200,
+        body: throttled_body(requested, status),
+        version,
+        deprecated: None,
+    }
+}
+
+fn throttled_body(requested: u64, status: ThrottleStatus) -> Value {
+    json!({
+        "errors": [{
+            "message": "Throttled",
+            "extensions": { "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits" },
+        }],
+        "extensions": cost_extension(requested, None, status),
+    })
+}
+
 /// Why a query's answer names a deprecation, if it does.
 fn deprecation(operation: &Operation, version: &str) -> Option<&'static str> {
     let polls_current = operation.kind == Kind::Query
@@ -175,14 +214,7 @@ fn respond(
     }
     if rate_limit && !shop.cost_bucket.take(requested, t) {
         let status = shop.cost_bucket.status(t);
-        return (
-            200,
-            json!({
-                "errors": [{ "message": "Throttled", "extensions": { "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits" } }],
-                "extensions": cost_extension(requested, None, status),
-            }),
-            None,
-        );
+        return (200, throttled_body(requested, status), None);
     }
     let (data, actual, errors) = execute(world, slug, version, base, &operation);
     let Some(shop) = world.shop_mut(slug) else {

@@ -364,3 +364,62 @@ async fn the_listings_opsdeck_sends_are_answered_to_the_end_without_errors() {
         assert!(records > 0, "{root}");
     }
 }
+
+#[tokio::test]
+async fn injected_faults_reach_graphql_too() {
+    let app = spawn(21, 0.1).await;
+    let query = "{ shop { name } }";
+    app.sim.set_faults(opsdeck_simulator::Faults {
+        http_429_rate: 1.0,
+        ..Default::default()
+    });
+    let throttled = app.gql("plentum", query).await;
+    assert_eq!(throttled["errors"][0]["extensions"]["code"], "THROTTLED");
+    assert_eq!(
+        throttled["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"], 2000.0,
+        "the bucket had room: the fault, not the bucket, throttled"
+    );
+    app.sim.set_faults(opsdeck_simulator::Faults {
+        http_5xx_rate: 1.0,
+        ..Default::default()
+    });
+    let token = app.sim.shops()[0].access_token.clone();
+    let url = format!(
+        "{}/admin/api/2026-01/graphql.json",
+        opsdeck_simulator::Simulator::shop_base_url(app.addr, "plentum")
+    );
+    let post = |url: String, token: String| {
+        let http = app.http.clone();
+        async move {
+            http.post(url)
+                .header("X-Shopify-Access-Token", token)
+                .json(&json!({ "query": "{ shop { name } }" }))
+                .send()
+                .await
+        }
+    };
+    let failed = post(url.clone(), token.clone()).await.unwrap();
+    assert!(failed.status().is_server_error());
+    app.sim.set_faults(opsdeck_simulator::Faults {
+        truncated_rate: 1.0,
+        ..Default::default()
+    });
+    let cut = post(url.clone(), token.clone())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(serde_json::from_str::<Value>(&cut).is_err(), "{cut}");
+    app.sim.set_faults(opsdeck_simulator::Faults {
+        reset_rate: 1.0,
+        ..Default::default()
+    });
+    let reset = match post(url.clone(), token.clone()).await {
+        Ok(response) => response.bytes().await.is_err(),
+        Err(_) => true,
+    };
+    assert!(reset, "the connection was dropped");
+    app.sim.set_faults(opsdeck_simulator::Faults::default());
+    assert!(app.gql("plentum", query).await.get("errors").is_none());
+}
