@@ -360,12 +360,8 @@ pub(crate) fn run_query(
         created_world: world.now,
         announced: false,
     };
-    let shop_domain = world
-        .shop(slug)
-        .map(|s| s.info.shop_domain.clone())
-        .unwrap_or_default();
     let answer = json!({
-        "bulkOperation": operation_json(&operation, t, &shop_domain, None),
+        "bulkOperation": operation_json(&operation, t, None),
         "userErrors": [],
     });
     world.bulk.operations.push(operation);
@@ -396,22 +392,18 @@ pub(crate) fn cancel(world: &mut World, slug: &str, id: &str) -> Value {
     if !op.running(t) {
         let status = op.standing(t).status;
         return json!({
-            "bulkOperation": operation_json(op, t, "", None),
+            "bulkOperation": operation_json(op, t, None),
             "userErrors": [{ "__typename": "UserError", "field": null, "message": format!("A bulk operation cannot be canceled when it is {}", status.to_lowercase()) }],
         });
     }
     op.canceled_at = Some(t);
-    json!({ "bulkOperation": operation_json(op, t, "", None), "userErrors": [] })
+    json!({ "bulkOperation": operation_json(op, t, None), "userErrors": [] })
 }
 
 /// The `BulkOperation` object at clock `t`; `base` is the address files
-/// are served from (`http://host/shops/slug`), when known.
-pub(crate) fn operation_json(
-    op: &BulkOperation,
-    t: f64,
-    _domain: &str,
-    base: Option<&str>,
-) -> Value {
+/// are served from (`http://host/shops/slug`): mutations answer before
+/// any file exists and pass `None`.
+pub(crate) fn operation_json(op: &BulkOperation, t: f64, base: Option<&str>) -> Value {
     let standing = op.standing(t);
     let file = |suffix: &str| base.map(|base| format!("{base}/bulk/{}{suffix}.jsonl", op.sequence));
     let completed_at = standing

@@ -265,7 +265,7 @@ fn execute(
                 }
             };
             let mut projection = Projection::default();
-            let value = projection.fields(&with_base(payload, base), &field.selection);
+            let value = projection.fields(&payload, &field.selection);
             errors.extend(projection.errors);
             data.insert(field.key.clone(), value);
         }
@@ -294,18 +294,6 @@ fn execute(
         projection.actual_cost,
         projection.errors,
     )
-}
-
-/// Bulk payloads name their file links relative to the shop; fills them in.
-fn with_base(mut payload: Value, base: &str) -> Value {
-    for key in ["url", "partialDataUrl"] {
-        if let Some(Value::String(url)) = payload.pointer_mut(&format!("/bulkOperation/{key}")) {
-            if url.starts_with('/') {
-                *url = format!("{base}{url}");
-            }
-        }
-    }
-    payload
 }
 
 fn root_field(
@@ -402,12 +390,7 @@ fn root_field(
             .iter()
             .rev()
             .find(|op| op.slug == slug)
-            .map(|op| {
-                projection.object(
-                    &bulk::operation_json(op, t, "", Some(base)),
-                    &field.selection,
-                )
-            })
+            .map(|op| projection.object(&bulk::operation_json(op, t, Some(base)), &field.selection))
             .unwrap_or(Value::Null),
         other => {
             projection.error(
@@ -445,7 +428,7 @@ fn find(
             .operations
             .iter()
             .find(|op| op.slug == slug && op.gid() == id)
-            .map(|op| bulk::operation_json(op, t, "", Some(base)));
+            .map(|op| bulk::operation_json(op, t, Some(base)));
     }
     reading.by_gid(id)
 }
