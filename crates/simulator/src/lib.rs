@@ -28,7 +28,7 @@
 //! - `catalog`: products, variants, stock per location, catalog gaps.
 //! - `customers`: compact customers and their statistics.
 //! - `aftersale`: returns and disputes, drawn per order from the seed.
-//! - `checkouts`: abandoned checkouts, derived from the orders they preceded.
+//! - `checkouts`: abandoned checkouts, derived from the orders they follow.
 //! - `orders`: the compact order plans and how new orders are planned.
 //! - `lifecycle`: the state of an order at a moment, derived from its plan.
 //! - `ids`: Shopify-like ids derived from positions (some above 2^53).

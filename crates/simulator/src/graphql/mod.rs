@@ -9,7 +9,10 @@
 //! A query over 1,000 requested points is refused with `MAX_COST_EXCEEDED`;
 //! one the bucket cannot pay for gets `THROTTLED`; both are HTTP 200, as on
 //! Shopify. Mutations: `bulkOperationRunQuery` and `bulkOperationCancel`
-//! (`bulk`).
+//! (`bulk`). The version that answers falls forward from an expired one
+//! ([`answering_version`]); fields the token's scopes do not cover answer
+//! `ACCESS_DENIED`, and without `read_all_orders` only 60 days of orders
+//! exist, as on Shopify.
 //!
 //! # Layout
 //!
