@@ -14,7 +14,7 @@ use opsdeck_sources::shopify::graphql::{
     CostBucket, GraphqlClient, GraphqlQuery, PagedQuery, GRAPHQL_API_VERSION,
 };
 use opsdeck_sync::shopify::bulk::{
-    backfill_orders, orders_bulk_query, BulkCursor, BulkError, BulkSettings,
+    backfill_orders, cancel_orders_backfill, orders_bulk_query, BulkCursor, BulkError, BulkSettings,
 };
 use opsdeck_sync::ShopifyResource;
 use serde_json::Value;
@@ -328,4 +328,71 @@ async fn an_expired_result_link_starts_the_operation_again() {
     let stored = h.store.list_orders(&Harness::source(slug)).await.unwrap();
     assert_orders_match(&client, &stored, &h.sim_orders(slug)).await;
     assert_eq!(run.watermark, stored.iter().map(|o| o.updated_at).max());
+}
+
+#[tokio::test]
+async fn a_canceled_operation_ends_the_run_and_the_next_one_starts_afresh() {
+    let h = Harness::start_seeded(42, 0.05).await;
+    h.sim.use_manual_api_clock();
+    let slug = "mavena";
+    let client = graphql_client(&h, slug);
+    let settings = quick(5);
+    let committed = Notify::new();
+    // The run saves its new operation's id, then is stopped while the
+    // operation has not started (the clock stands still).
+    tokio::select! {
+        done = backfill_orders(&client, h.store.as_ref(), &settings, start_time(), Some(&committed)) => {
+            panic!("should have been stopped: {done:?}");
+        }
+        () = committed.notified() => {}
+    }
+    let saved = saved_cursor(&h, slug)
+        .await
+        .expect("the operation's id is saved");
+    assert_eq!(saved.line, 0);
+    // Someone else cancels it.
+    let mut stats = Default::default();
+    client
+        .cancel_bulk_operation(&saved.operation, &mut stats)
+        .await
+        .unwrap();
+    h.sim.advance_api_clock(Duration::from_secs(1));
+    let canceled = backfill_orders(&client, h.store.as_ref(), &settings, start_time(), None).await;
+    let Err(BulkError::Incomplete(reason)) = canceled else {
+        panic!("expected an incomplete run, got {canceled:?}");
+    };
+    assert!(reason.contains("canceled"), "{reason}");
+    assert_eq!(saved_cursor(&h, slug).await, None);
+    let source = Harness::source(slug);
+    assert!(h.store.list_orders(&source).await.unwrap().is_empty());
+
+    // Our own cancel: the next run's operation is canceled and forgotten.
+    tokio::select! {
+        done = backfill_orders(&client, h.store.as_ref(), &settings, start_time(), Some(&committed)) => {
+            panic!("should have been stopped: {done:?}");
+        }
+        () = committed.notified() => {}
+    }
+    let second = saved_cursor(&h, slug).await.expect("a new operation");
+    assert_ne!(second.operation, saved.operation);
+    let answer = cancel_orders_backfill(&client, h.store.as_ref())
+        .await
+        .unwrap()
+        .expect("the operation as shopify answered");
+    assert_eq!(answer.id, second.operation);
+    assert_eq!(saved_cursor(&h, slug).await, None);
+
+    let clock = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            h.sim.advance_api_clock(Duration::from_millis(50));
+        }
+    };
+    let run = tokio::select! {
+        run = backfill_orders(&client, h.store.as_ref(), &settings, start_time(), None) => run.unwrap(),
+        () = clock => unreachable!(),
+    };
+    assert_eq!(run.operations_started, 1);
+    let stored = h.store.list_orders(&source).await.unwrap();
+    assert_orders_match(&client, &stored, &h.sim_orders(slug)).await;
 }
