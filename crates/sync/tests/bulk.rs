@@ -151,7 +151,18 @@ async fn a_failed_operation_stores_its_partial_data_but_holds_the_watermark() {
     let slug = "mavena";
     let client = graphql_client(&h, slug);
     let total = expected_objects(&h, slug);
-    let fail_after = total / 2;
+    // Cut the file inside an order past the middle: after its own line and
+    // its first line item, with more to come.
+    let mut fail_after = 0;
+    for order in h.sim_orders(slug) {
+        let items = order["line_items"].as_array().unwrap().len() as u64;
+        if fail_after >= total / 2 && items >= 2 {
+            fail_after += 2;
+            break;
+        }
+        fail_after += 1 + items;
+    }
+    assert!(fail_after < total);
     h.sim.set_faults(Faults {
         bulk_fail_after_objects: Some(fail_after),
         ..Faults::default()
@@ -178,6 +189,26 @@ async fn a_failed_operation_stores_its_partial_data_but_holds_the_watermark() {
     let partial = h.store.list_orders(&source).await.unwrap();
     assert!(!partial.is_empty(), "what the partial file held is stored");
     assert!(partial.len() < h.sim_orders(slug).len());
+    // Each stored order is whole: the last one of the file, which may have
+    // lost lines, was left out.
+    let expected: BTreeMap<String, usize> = h
+        .sim_orders(slug)
+        .iter()
+        .map(|o| {
+            (
+                o["id"].to_string(),
+                o["line_items"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    for order in &partial {
+        assert_eq!(
+            order.line_items.len(),
+            expected[&order.external_id],
+            "order {}",
+            order.external_id
+        );
+    }
 
     // The fault cleared, the next run converges.
     h.sim.set_faults(Faults::default());

@@ -18,8 +18,9 @@
 //! The watermark moves only at the end of a completed file whose objects
 //! (roots and children, as the file counts them) add up to the operation's
 //! `objectCount`; then every change up to the newest one seen is stored.
-//! A FAILED operation's `partialDataUrl` is stored too, but the watermark
-//! stays and the run ends as incomplete, so the sync state says so and the
+//! A FAILED operation's `partialDataUrl` is stored too (but for its last
+//! order, which may have lost lines), but the watermark stays and the run
+//! ends as incomplete, so the sync state says so and the
 //! next run starts a new operation. So does a CANCELED one.
 //!
 //! The REST [`sync_once`](super::sync_once) stays the incremental path;
@@ -468,7 +469,27 @@ impl Backfill<'_> {
         let mut reached = from.clone();
         let mut page: Vec<AnyRecord> = Vec::with_capacity(self.settings.page_size);
         let mut roots_in_page = 0;
-        while let Some(item) = groups.next_item().await? {
+        // One order in hand: it is whole once another follows it. The last
+        // order of a partial file may have lost its last lines, and a copy
+        // short of lines must not replace a whole stored one (same
+        // `updated_at`, other content wins), so it is left out.
+        let mut pending: Option<BulkItem> = None;
+        loop {
+            let next = groups.next_item().await?;
+            let ended = next.is_none();
+            let Some(item) = std::mem::replace(&mut pending, next) else {
+                if ended {
+                    break;
+                }
+                continue;
+            };
+            if ended && self.run.partial {
+                tracing::warn!(
+                    objects = item.object_count(),
+                    "the last order of a partial file is left out: it may lack lines"
+                );
+                break;
+            }
             let last_line = match &item {
                 BulkItem::Root { root, children } => {
                     children.last().map_or(root.line, |child| child.line)
@@ -565,10 +586,12 @@ impl Backfill<'_> {
         }
         Err(BulkError::Incomplete(if self.run.partial {
             format!(
-                "bulk operation {} failed ({}) after {} objects: those are stored, the \
-                 watermark is held, and the next run starts a new operation",
+                "bulk operation {} failed ({}) after {} objects: the {} before its last \
+                 order are stored, the watermark is held, and the next run starts a new \
+                 operation",
                 operation.id,
                 operation.error_code.as_deref().unwrap_or("no error code"),
+                operation.object_count,
                 reached.objects
             )
         } else {
