@@ -3,16 +3,16 @@
 //! fresh SQLite store, for docs/benchmarks.md.
 //!
 //! ```text
-//! cargo run --release -p opsdeck-sync --example bulk_backfill_bench -- bulk [scale=30]
-//! cargo run --release -p opsdeck-sync --example bulk_backfill_bench -- rest [scale=1.5]
+//! cargo run --release -p opsdeck-sync --example bulk_backfill_bench -- bulk [scale=22.5]
+//! cargo run --release -p opsdeck-sync --example bulk_backfill_bench -- rest [scale=3]
 //! ```
 //!
 //! Run each mode in its own process: peak memory (VmHWM of
 //! /proc/self/status) only ever grows, so a second run in the same process
 //! would show the first's peak. The figure includes the simulator, which
 //! lives in the same process; the RSS before the run is printed beside it.
-//! The shop is the simulator's busiest; `scale` sets its size (30: about
-//! 100,000 orders). REST runs at its real limit (2 requests/s after a burst
+//! The shop is the simulator's busiest; `scale` sets its size (22.5: 100,170
+//! orders). REST runs at its real limit (2 requests/s after a burst
 //! of 40), so a REST backfill of 100,000 orders takes minutes: run it on a
 //! smaller scale and extrapolate by its requests (printed).
 
@@ -46,7 +46,7 @@ fn status_kib(field: &str) -> u64 {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().map_or("bulk", String::as_str).to_string();
-    let default_scale = if mode == "rest" { 1.5 } else { 30.0 };
+    let default_scale = if mode == "rest" { 3.0 } else { 22.5 };
     let scale = args
         .get(1)
         .and_then(|a| a.parse::<f64>().ok())

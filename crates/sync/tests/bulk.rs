@@ -14,7 +14,8 @@ use opsdeck_sources::shopify::graphql::{
     CostBucket, GraphqlClient, GraphqlQuery, PagedQuery, GRAPHQL_API_VERSION,
 };
 use opsdeck_sync::shopify::bulk::{
-    backfill_orders, cancel_orders_backfill, orders_bulk_query, BulkCursor, BulkError, BulkSettings,
+    backfill, backfill_orders, cancel_backfill, orders_bulk_query, BulkCursor, BulkError,
+    BulkResource, BulkSettings,
 };
 use opsdeck_sync::ShopifyResource;
 use serde_json::Value;
@@ -406,7 +407,7 @@ async fn a_canceled_operation_ends_the_run_and_the_next_one_starts_afresh() {
     }
     let second = saved_cursor(&h, slug).await.expect("a new operation");
     assert_ne!(second.operation, saved.operation);
-    let answer = cancel_orders_backfill(&client, h.store.as_ref())
+    let answer = cancel_backfill(&client, h.store.as_ref(), BulkResource::Orders)
         .await
         .unwrap()
         .expect("the operation as shopify answered");
@@ -426,4 +427,33 @@ async fn a_canceled_operation_ends_the_run_and_the_next_one_starts_afresh() {
     assert_eq!(run.operations_started, 1);
     let stored = h.store.list_orders(&source).await.unwrap();
     assert_orders_match(&client, &stored, &h.sim_orders(slug)).await;
+}
+
+#[tokio::test]
+async fn a_bulk_backfill_of_products_stores_exactly_the_simulators_products() {
+    let h = Harness::start_seeded(42, 0.05).await;
+    let slug = "mavena";
+    let client = graphql_client(&h, slug);
+    let run = backfill(
+        &client,
+        h.store.as_ref(),
+        BulkResource::Products,
+        &quick(20),
+        start_time(),
+        None,
+    )
+    .await
+    .unwrap();
+    let expected = h.sim_products(slug);
+    let variants: u64 = expected
+        .iter()
+        .map(|p| p["variants"].as_array().unwrap().len() as u64)
+        .sum();
+    assert!(run.rejected.is_empty(), "{:?}", run.rejected);
+    assert_eq!(run.inserted, expected.len() as u64);
+    assert_eq!(run.objects, expected.len() as u64 + variants);
+    assert_eq!(run.objects, run.object_count);
+    let stored = h.store.list_products(&Harness::source(slug)).await.unwrap();
+    common::assert_products_match(&stored, &expected);
+    assert_eq!(run.watermark, stored.iter().map(|p| p.updated_at).max());
 }

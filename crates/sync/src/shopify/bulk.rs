@@ -1,5 +1,7 @@
 //! Backfill by bulk operation: a shop's whole history in one query that
-//! Shopify runs on its side, read back as a JSONL file.
+//! Shopify runs on its side, read back as a JSONL file. Orders (with line
+//! items, fulfillments and refunds) and products (with variants):
+//! [`BulkResource`]; inventory levels and customers are not done yet.
 //!
 //! A backfill starts a bulk query (waiting, not failing, while the shop
 //! already runs as many as it may, whoever started them), polls it until it
@@ -24,19 +26,24 @@
 //! next run starts a new operation. So does a CANCELED one.
 //!
 //! The REST [`sync_once`](super::sync_once) stays the incremental path;
-//! this shares its `orders` sync state (the REST run ignores the cursor).
+//! a backfill shares its resource's sync state (`orders`, `products`; the
+//! REST run ignores the cursor, and a bulk cursor is marked so no other
+//! run's cursor is read as one). Not yet: waking on the
+//! `bulk_operations/finish` webhook instead of polling, and resuming a file
+//! by HTTP range instead of re-reading it up to the saved line.
 
 use crate::checkpoints::{Checkpoints, NeedsAttention};
 
 use super::ShopifyResource;
 use opsdeck_domain::Timestamp;
-use opsdeck_sources::shopify::graphql::documents::{order_selection, ORDER_LINES};
+use opsdeck_sources::shopify::graphql::documents::{self, order_selection, ORDER_LINES};
 use opsdeck_sources::shopify::graphql::{
     normalize, BulkItem, BulkOperation, BulkStatus, GraphqlClient, GraphqlError, GraphqlStats,
 };
 use opsdeck_sources::shopify::{NormalizeContext, NormalizeError, ShopifyError};
 use opsdeck_store::{AnyRecord, Store, StoreError, UpsertReport};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::time::Duration;
 use tokio::sync::Notify;
 use url::Url;
@@ -208,16 +215,67 @@ fn without_field(selection: &str, name: &str) -> String {
     format!("{}{}", selection[..start].trim_end(), &selection[end..])
 }
 
-/// Where a child line of an orders file goes in its order.
-fn order_child_field(kind: &str) -> Option<&'static str> {
-    match kind {
-        "LineItem" => Some("lineItems"),
-        _ => None,
+/// The bulk query for products: the paged listing's selection (what
+/// [`normalize::product_from_graphql`] reads), every variant a child line.
+pub fn products_bulk_query() -> String {
+    let selection = documents::products(None)
+        .query
+        .document
+        .split_once("nodes { ")
+        .and_then(|(_, rest)| rest.rsplit_once(" } pageInfo"))
+        .map(|(selection, _)| selection.replacen("variants(first: 100)", "variants", 1))
+        .expect("the products listing selects its nodes");
+    format!("{{ products {{ edges {{ node {{ {selection} }} }} }} }}")
+}
+
+/// What a bulk backfill reads: its query, where its child lines go, and
+/// how a root object becomes a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkResource {
+    /// Orders with line items, fulfillments and refunds.
+    Orders,
+    /// Products with their variants.
+    Products,
+}
+
+impl BulkResource {
+    /// The sync state it shares with the REST run of the same resource.
+    pub fn resource(self) -> ShopifyResource {
+        match self {
+            BulkResource::Orders => ShopifyResource::Orders,
+            BulkResource::Products => ShopifyResource::Products,
+        }
+    }
+
+    pub fn query(self) -> String {
+        match self {
+            BulkResource::Orders => orders_bulk_query(),
+            BulkResource::Products => products_bulk_query(),
+        }
+    }
+
+    /// Where a child line goes in its parent, by the child's type.
+    fn child_field(self, kind: &str) -> Option<&'static str> {
+        match (self, kind) {
+            (BulkResource::Orders, "LineItem") => Some("lineItems"),
+            (BulkResource::Products, "ProductVariant") => Some("variants"),
+            _ => None,
+        }
+    }
+
+    fn normalize(self, ctx: &NormalizeContext, raw: &Value) -> Result<AnyRecord, NormalizeError> {
+        Ok(match self {
+            BulkResource::Orders => AnyRecord::Order(normalize::order_from_graphql(ctx, raw)?),
+            BulkResource::Products => {
+                AnyRecord::Product(normalize::product_from_graphql(ctx, raw)?)
+            }
+        })
     }
 }
 
 /// A backfill in progress.
 struct Backfill<'a> {
+    kind: BulkResource,
     client: &'a GraphqlClient,
     settings: &'a BulkSettings,
     ctx: NormalizeContext,
@@ -226,15 +284,39 @@ struct Backfill<'a> {
 }
 
 /// Backfills every order of the shop (with line items, fulfillments and
-/// refunds) by bulk operation, resuming the operation a previous run left
-/// in the sync state. Records the outcome in the `orders` sync state
-/// whether it succeeds or fails; wakes `committed` after each page.
-/// Cancel-safe: dropping the future leaves the store at the last committed
-/// page, and the next run resumes after it.
-#[tracing::instrument(name = "shopify_bulk_backfill", skip_all, fields(source = %client.shop().source))]
+/// refunds) by bulk operation: [`backfill`] of [`BulkResource::Orders`].
 pub async fn backfill_orders(
     client: &GraphqlClient,
     store: &dyn Store,
+    settings: &BulkSettings,
+    now: Timestamp,
+    committed: Option<&Notify>,
+) -> Result<BulkRun, BulkError> {
+    backfill(
+        client,
+        store,
+        BulkResource::Orders,
+        settings,
+        now,
+        committed,
+    )
+    .await
+}
+
+/// Backfills every record of `kind` by bulk operation, resuming the
+/// operation a previous run left in the sync state. Records the outcome in
+/// the resource's sync state whether it succeeds or fails; wakes
+/// `committed` after each page. Cancel-safe: dropping the future leaves the
+/// store at the last committed page, and the next run resumes after it.
+#[tracing::instrument(
+    name = "shopify_bulk_backfill",
+    skip_all,
+    fields(source = %client.shop().source, resource = kind.resource().as_str())
+)]
+pub async fn backfill(
+    client: &GraphqlClient,
+    store: &dyn Store,
+    kind: BulkResource,
     settings: &BulkSettings,
     now: Timestamp,
     committed: Option<&Notify>,
@@ -243,12 +325,13 @@ pub async fn backfill_orders(
     let book = Checkpoints::open(
         store,
         &shop.source,
-        ShopifyResource::Orders.as_str(),
+        kind.resource().as_str(),
         now,
         committed,
     )
     .await?;
     let mut backfill = Backfill {
+        kind,
         client,
         settings,
         ctx: NormalizeContext {
@@ -286,12 +369,13 @@ pub async fn backfill_orders(
 /// Cancels the backfill operation the sync state names, if any, and forgets
 /// it, so the next backfill starts afresh. Returns the operation as Shopify
 /// answered (usually CANCELING).
-pub async fn cancel_orders_backfill(
+pub async fn cancel_backfill(
     client: &GraphqlClient,
     store: &dyn Store,
+    kind: BulkResource,
 ) -> Result<Option<BulkOperation>, BulkError> {
     let source = &client.shop().source;
-    let resource = ShopifyResource::Orders.as_str();
+    let resource = kind.resource().as_str();
     let Some(mut state) = store.sync_state(source, resource).await? else {
         return Ok(None);
     };
@@ -409,7 +493,7 @@ impl Backfill<'_> {
     /// many bulk queries as it may (those of other processes included), and
     /// saves the new operation's id before anything else.
     async fn start(&mut self) -> Result<BulkOperation, BulkError> {
-        let query = orders_bulk_query();
+        let query = self.kind.query();
         loop {
             match self
                 .client
@@ -500,19 +584,20 @@ impl Backfill<'_> {
                 continue;
             }
             if let BulkItem::LateChild(line) = &item {
-                // Orders files keep each order's lines after it; one that
-                // does not cannot be put back without re-reading the order.
+                // Files keep each object's children after it; one that does
+                // not cannot be put back without re-reading its parent.
                 return Err(BulkError::Incomplete(format!(
-                    "bulk file line {}: a child of {} after its order's lines",
+                    "bulk file line {}: a child of {} after its parent's group",
                     line.line,
                     line.parent_id.as_deref().unwrap_or("?")
                 )));
             }
-            match item.nested(order_child_field) {
-                Some(Ok(order)) => match normalize::order_from_graphql(&self.ctx, &order) {
-                    Ok(order) => {
-                        reached.newest = reached.newest.max(Some(order.updated_at));
-                        page.push(AnyRecord::Order(order));
+            let kind = self.kind;
+            match item.nested(|child| kind.child_field(child)) {
+                Some(Ok(raw)) => match kind.normalize(&self.ctx, &raw) {
+                    Ok(record) => {
+                        reached.newest = reached.newest.max(Some(record.updated_at()));
+                        page.push(record);
                     }
                     Err(e) => self.reject(e),
                 },
@@ -616,6 +701,18 @@ mod tests {
         assert_eq!(query.matches('{').count(), query.matches('}').count());
         let connections = query.matches("nodes {").count() + query.matches("edges {").count();
         assert_eq!(connections, 5, "{query}");
+    }
+
+    #[test]
+    fn the_products_bulk_query_gives_every_variant() {
+        let query = products_bulk_query();
+        assert!(
+            query.starts_with("{ products { edges { node { id title"),
+            "{query}"
+        );
+        assert!(query.contains("variants { nodes { id"), "{query}");
+        assert!(!query.contains("first"), "{query}");
+        assert_eq!(query.matches('{').count(), query.matches('}').count());
     }
 
     #[test]
