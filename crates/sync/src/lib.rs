@@ -13,7 +13,7 @@
 //! # Layout
 //! - [`shopify`]: [`sync_once`], one incremental run of one Shopify resource
 //!   (the step tests drive), with its preflight (scopes, the shop's currency
-//!   and time zone); [`shopify::bulk`]: the orders and products backfill by
+//!   and time zone); [`shopify::bulk`]: the orders, products and inventory backfill by
 //!   GraphQL bulk operation ([`shopify::bulk::backfill`]), resumable
 //!   mid-file.
 //! - [`gorgias`]: [`sync_gorgias`] (newest-first walk down to the

@@ -457,3 +457,34 @@ async fn a_bulk_backfill_of_products_stores_exactly_the_simulators_products() {
     common::assert_products_match(&stored, &expected);
     assert_eq!(run.watermark, stored.iter().map(|p| p.updated_at).max());
 }
+
+#[tokio::test]
+async fn a_bulk_backfill_of_inventory_stores_exactly_the_tracked_levels() {
+    let h = Harness::start_seeded(42, 0.05).await;
+    let slug = "mavena";
+    let client = graphql_client(&h, slug);
+    let run = backfill(
+        &client,
+        h.store.as_ref(),
+        BulkResource::InventoryLevels,
+        &quick(20),
+        start_time(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(run.rejected.is_empty(), "{:?}", run.rejected);
+    assert_eq!(run.objects, run.object_count);
+    let stored = h
+        .store
+        .list_inventory_levels(&Harness::source(slug))
+        .await
+        .unwrap();
+    common::assert_levels_match(
+        &stored,
+        &h.sim_inventory_levels(slug),
+        &h.sim_products(slug),
+    );
+    assert_eq!(run.inserted as usize, stored.len());
+    assert_eq!(run.watermark, stored.iter().map(|l| l.updated_at).max());
+}

@@ -1,7 +1,7 @@
 //! Backfill by bulk operation: a shop's whole history in one query that
 //! Shopify runs on its side, read back as a JSONL file. Orders (with line
-//! items, fulfillments and refunds) and products (with variants):
-//! [`BulkResource`]; inventory levels and customers are not done yet.
+//! items, fulfillments and refunds), products (with variants) and tracked
+//! inventory levels: [`BulkResource`]; customers are not done yet.
 //!
 //! A backfill starts a bulk query (waiting, not failing, while the shop
 //! already runs as many as it may, whoever started them), polls it until it
@@ -228,6 +228,16 @@ pub fn products_bulk_query() -> String {
     format!("{{ products {{ edges {{ node {{ {selection} }} }} }} }}")
 }
 
+/// The bulk query for inventory levels: every inventory item, whether it
+/// is tracked, and its levels' `available` quantity per location (what
+/// [`normalize::inventory_level_from_graphql`] reads), each level a child
+/// line.
+pub fn inventory_bulk_query() -> String {
+    "{ inventoryItems { edges { node { id tracked inventoryLevels { nodes { id updatedAt \
+     quantities(names: [\"available\"]) { name quantity } item { id } location { id } } } } } } }"
+        .to_string()
+}
+
 /// What a bulk backfill reads: its query, where its child lines go, and
 /// how a root object becomes a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,6 +246,9 @@ pub enum BulkResource {
     Orders,
     /// Products with their variants.
     Products,
+    /// Stock per location of tracked inventory items (the REST run's set:
+    /// untracked items' levels are not kept).
+    InventoryLevels,
 }
 
 impl BulkResource {
@@ -244,6 +257,7 @@ impl BulkResource {
         match self {
             BulkResource::Orders => ShopifyResource::Orders,
             BulkResource::Products => ShopifyResource::Products,
+            BulkResource::InventoryLevels => ShopifyResource::InventoryLevels,
         }
     }
 
@@ -251,6 +265,7 @@ impl BulkResource {
         match self {
             BulkResource::Orders => orders_bulk_query(),
             BulkResource::Products => products_bulk_query(),
+            BulkResource::InventoryLevels => inventory_bulk_query(),
         }
     }
 
@@ -259,15 +274,40 @@ impl BulkResource {
         match (self, kind) {
             (BulkResource::Orders, "LineItem") => Some("lineItems"),
             (BulkResource::Products, "ProductVariant") => Some("variants"),
+            (BulkResource::InventoryLevels, "InventoryLevel") => Some("inventoryLevels"),
             _ => None,
         }
     }
 
-    fn normalize(self, ctx: &NormalizeContext, raw: &Value) -> Result<AnyRecord, NormalizeError> {
+    /// The records one root object (with its children) gives: one order or
+    /// product; an inventory item's levels, none when it is not tracked.
+    fn normalize(
+        self,
+        ctx: &NormalizeContext,
+        raw: &Value,
+    ) -> Result<Vec<AnyRecord>, NormalizeError> {
         Ok(match self {
-            BulkResource::Orders => AnyRecord::Order(normalize::order_from_graphql(ctx, raw)?),
-            BulkResource::Products => {
-                AnyRecord::Product(normalize::product_from_graphql(ctx, raw)?)
+            BulkResource::Orders => {
+                vec![AnyRecord::Order(normalize::order_from_graphql(ctx, raw)?)]
+            }
+            BulkResource::Products => vec![AnyRecord::Product(normalize::product_from_graphql(
+                ctx, raw,
+            )?)],
+            BulkResource::InventoryLevels => {
+                if raw["tracked"] != Value::Bool(true) {
+                    return Ok(Vec::new());
+                }
+                let levels = raw["inventoryLevels"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                levels
+                    .iter()
+                    .map(|level| {
+                        normalize::inventory_level_from_graphql(ctx, level, None)
+                            .map(AnyRecord::InventoryLevel)
+                    })
+                    .collect::<Result<_, _>>()?
             }
         })
     }
@@ -595,9 +635,11 @@ impl Backfill<'_> {
             let kind = self.kind;
             match item.nested(|child| kind.child_field(child)) {
                 Some(Ok(raw)) => match kind.normalize(&self.ctx, &raw) {
-                    Ok(record) => {
-                        reached.newest = reached.newest.max(Some(record.updated_at()));
-                        page.push(record);
+                    Ok(records) => {
+                        for record in records {
+                            reached.newest = reached.newest.max(Some(record.updated_at()));
+                            page.push(record);
+                        }
                     }
                     Err(e) => self.reject(e),
                 },
