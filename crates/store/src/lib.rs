@@ -26,7 +26,8 @@
 //!   (the `UserStore` part of a store).
 //! - [`decisions`]: sales-pulse decisions, stored with their audit entry
 //!   (the `DecisionStore` part of a store).
-//! - [`testing`]: helpers that give tests a fresh store on each available backend.
+//! - [`testing`] (feature `testing`, for tests only): helpers that give tests
+//!   a fresh store on each available backend, and `TEST_LOG`.
 
 pub mod alerts;
 mod db;
@@ -39,6 +40,7 @@ mod postgres;
 mod schema;
 mod sqlite;
 mod sqlx_db;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;
 pub mod users;

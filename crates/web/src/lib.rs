@@ -35,7 +35,8 @@
 //!   guard scopes each request, see `opsdeck_metrics::money_json`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
-//! - [`testing`]: helpers for tests in other crates (users, sessions, login).
+//! - [`testing`] (feature `testing`, for tests only): helpers for tests in
+//!   other crates (users, sessions, login).
 //! - [`csv`]: the one CSV cell writer every export uses (formula
 //!   injection defused).
 //! - `security`: headers set on every response, and the request body
@@ -63,6 +64,7 @@ mod redirect;
 mod security;
 mod sse;
 mod templates;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod view;
 pub mod webhooks;
