@@ -1,5 +1,6 @@
 //! Supervision in the running application: every background task is on
-//! `/readyz`; a task that panics is restarted and its restart shows there;
+//! `/readyz`; a task that panics is restarted and its restart shows there
+//! and on `/sources`;
 //! one waiting to restart makes `/readyz` answer 503 naming it; and a task
 //! whose policy is to stop the process ends `Running::until` (what
 //! `app::run` waits on) with an error naming it, the others stopped.
@@ -103,6 +104,24 @@ async fn a_panicking_task_is_restarted_and_readyz_shows_it() {
     assert_eq!(status, 200, "restarted and running again: {body:#}");
     assert_eq!(body["status"], "ready");
     assert_eq!(runs.load(Ordering::SeqCst), 2);
+    // /sources shows it too, to a logged-in user.
+    let client = helpers::logged_in_client(&running, "ops", opsdeck_store::Role::Ops).await;
+    let page = client
+        .get(format!("{base}/sources"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = page
+        .split("<tr")
+        .find(|row| row.contains("<td>flaky</td>"))
+        .unwrap_or_else(|| panic!("no flaky row: {page}"));
+    assert!(
+        row.contains("<td>running</td>") && row.contains("<td>1</td>"),
+        "{row}"
+    );
 
     // A task waiting (an hour) to be started again: not ready, named.
     let hour = Duration::from_secs(3600);
