@@ -15,6 +15,9 @@
 //! - [`brand`]: a [`Brand`], its kind, time zone and thresholds.
 //! - [`order`]: orders, line items, fulfillments and refunds.
 //! - [`catalog`]: products, variants and inventory levels.
+//! - [`customer`]: a customer's lifetime order count and spend.
+//! - [`checkout`]: abandoned checkouts.
+//! - [`dispute`]: where a card dispute stands, beside its payment event.
 //! - [`support`]: helpdesk tickets, messages and satisfaction surveys.
 //! - [`operations`]: what the ingest API brings beyond those: tracking events,
 //!   inventory batches, return requests, review-queue items, payment events,
@@ -30,6 +33,9 @@ mod open_enum;
 pub mod bounds;
 pub mod brand;
 pub mod catalog;
+pub mod checkout;
+pub mod customer;
+pub mod dispute;
 pub mod ids;
 pub mod money;
 pub mod operations;

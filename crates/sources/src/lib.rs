@@ -19,6 +19,9 @@
 //!     [`opsdeck_domain::Order`], [`opsdeck_domain::Product`] and
 //!     [`opsdeck_domain::InventoryLevel`], with a [`NormalizeError`] naming
 //!     record and field.
+//!   - [`shopify::graphql`]: the GraphQL Admin connector (cost-based
+//!     throttling, cursor pages, bulk operations and their JSONL files,
+//!     returns, disputes, customers, abandoned checkouts); no store.
 //! - [`gorgias`]: the helpdesk connector: [`GorgiasClient`] (HTTP Basic,
 //!   cursor pages, `X-Gorgias-Account-Api-Call-Limit` pacing), tickets,
 //!   messages and surveys normalized, brand attribution rules, and

@@ -2,10 +2,12 @@
 //! and reliably, the platform's JSON shapes, and their mapping to the domain.
 //!
 //! REST is "legacy" at Shopify since 2024-10 but still served to custom
-//! apps, and it is what the first merchant's stores answer today; a GraphQL
-//! client would slot in beside this one behind the same sync module.
+//! apps, and it is what the first merchant's stores answer today; the
+//! GraphQL Admin connector ([`graphql`]) sits beside it and reuses its
+//! normalization rules.
 
 pub mod client;
+pub mod graphql;
 mod headers;
 pub mod normalize;
 pub mod webhooks;

@@ -1,0 +1,242 @@
+//! The listings opsdeck sends, one per resource, each selecting exactly
+//! what [`super::wire`] reads, with its requested cost estimated by
+//! Shopify's rule ([`connection_cost`]) so the page size keeps a query
+//! under the 1,000-point cap. Incremental runs pass an `updated_at` filter
+//! ([`super::updated_at_filter`]) and walk the cursor.
+//!
+//! Page sizes are chosen from the cost, not the other way round: an order
+//! with its line items, fulfillments and refunds costs hundreds of points,
+//! so orders come a few per page (the backfill goes by bulk operation,
+//! which the cost does not limit).
+
+use super::cost::SINGLE_QUERY_MAX_COST;
+use super::query::{connection_cost, GraphqlQuery, PagedQuery};
+
+const MONEY_BAG: &str =
+    "{ shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }";
+/// A money bag and its two sides: 3 objects.
+const MONEY_BAG_COST: u32 = 3;
+
+/// Line items per order, fulfillments and refunds per order, and lines
+/// per fulfillment or refund asked in one page. Each nested size
+/// multiplies the order's cost, so they are small; an order with more
+/// (its connection's `hasNextPage`) needs a follow-up query of its own,
+/// which is the sync's to make.
+pub const ORDER_LINES: u32 = 10;
+pub const ORDER_FULFILLMENTS: u32 = 2;
+pub const ORDER_REFUNDS: u32 = 2;
+pub const NESTED_LINES: u32 = 5;
+pub const REFUND_TRANSACTIONS: u32 = 2;
+const ORDER_ADJUSTMENTS: u32 = 2;
+
+/// One order's selection and its cost in points.
+pub fn order_selection() -> (String, u32) {
+    let lines = format!(
+        "lineItems(first: {ORDER_LINES}) {{ nodes {{ id title name variantTitle sku quantity \
+         product {{ id }} variant {{ id }} originalUnitPriceSet {MONEY_BAG} }} }}"
+    );
+    // product, variant (1 each) and a money bag per line.
+    let lines_cost = connection_cost(ORDER_LINES, 2 + MONEY_BAG_COST);
+    let fulfillments = format!(
+        "fulfillments(first: {ORDER_FULFILLMENTS}) {{ id status displayStatus createdAt updatedAt \
+         deliveredAt estimatedDeliveryAt trackingInfo(first: 3) {{ company number url }} \
+         fulfillmentLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} }} }} }}"
+    );
+    let fulfillments_cost = ORDER_FULFILLMENTS * (1 + 3 + connection_cost(NESTED_LINES, 1));
+    let refunds = format!(
+        "refunds(first: {ORDER_REFUNDS}) {{ id createdAt note \
+         refundLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} \
+         subtotalSet {MONEY_BAG} totalTaxSet {MONEY_BAG} }} }} \
+         transactions(first: {REFUND_TRANSACTIONS}) {{ nodes {{ kind status amountSet {MONEY_BAG} }} }} \
+         orderAdjustments(first: {ORDER_ADJUSTMENTS}) {{ nodes {{ amountSet {MONEY_BAG} taxAmountSet {MONEY_BAG} }} }} }}"
+    );
+    let refunds_cost = ORDER_REFUNDS
+        * (1 + connection_cost(NESTED_LINES, 1 + 2 * MONEY_BAG_COST)
+            + connection_cost(REFUND_TRANSACTIONS, MONEY_BAG_COST)
+            + connection_cost(ORDER_ADJUSTMENTS, 2 * MONEY_BAG_COST));
+    let selection = format!(
+        "id name createdAt updatedAt processedAt cancelledAt cancelReason closedAt currencyCode \
+         displayFinancialStatus displayFulfillmentStatus tags sourceName test email \
+         totalPriceSet {MONEY_BAG} subtotalPriceSet {MONEY_BAG} totalDiscountsSet {MONEY_BAG} \
+         totalTaxSet {MONEY_BAG} customer {{ id email firstName lastName }} \
+         {lines} {fulfillments} {refunds}"
+    );
+    // The order, its four money bags and its customer.
+    let cost = 1 + 4 * MONEY_BAG_COST + 1 + lines_cost + fulfillments_cost + refunds_cost;
+    (selection, cost)
+}
+
+/// How many nodes of `node_cost` points fit one page under the cap.
+pub fn page_size(node_cost: u32, at_most: u32) -> u32 {
+    ((SINGLE_QUERY_MAX_COST - 2) / node_cost.max(1)).clamp(1, at_most)
+}
+
+fn paged(
+    operation: &str,
+    root: &str,
+    selection: &str,
+    node_cost: u32,
+    at_most: u32,
+    search: Option<String>,
+) -> PagedQuery {
+    let first = page_size(node_cost, at_most);
+    let document = format!(
+        "query {operation}($first: Int!, $after: String, $query: String) {{ \
+         {root}(first: $first, after: $after, query: $query) {{ nodes {{ {selection} }} \
+         pageInfo {{ hasNextPage endCursor }} }} }}"
+    );
+    PagedQuery {
+        query: GraphqlQuery::new(
+            operation,
+            &document,
+            connection_cost(first, node_cost.saturating_sub(1)),
+        ),
+        path: vec![root.to_string()],
+        first,
+        search,
+    }
+}
+
+/// Orders (with line items, fulfillments and refunds), oldest change
+/// first when `search` filters by `updated_at`.
+pub fn orders(search: Option<String>) -> PagedQuery {
+    let (selection, cost) = order_selection();
+    paged("OrdersPage", "orders", &selection, cost, 250, search)
+}
+
+/// Products with their variants and each variant's inventory item.
+pub fn products(search: Option<String>) -> PagedQuery {
+    let selection = "id title handle status descriptionHtml vendor productType tags createdAt \
+         updatedAt publishedAt featuredImage { id } variants(first: 100) { nodes { id title sku \
+         price inventoryQuantity inventoryItem { id tracked } } }";
+    // featuredImage, and 100 variants of 1 + their inventory item.
+    let cost = 1 + 1 + connection_cost(100, 1);
+    paged("ProductsPage", "products", selection, cost, 250, search)
+}
+
+/// Inventory items with their levels' `available` quantity per location.
+pub fn inventory_items(search: Option<String>) -> PagedQuery {
+    let selection = "id inventoryLevels(first: 20) { nodes { id updatedAt \
+         quantities(names: [\"available\"]) { name quantity } item { id } location { id } } }";
+    let cost = 1 + connection_cost(20, 3);
+    paged(
+        "InventoryPage",
+        "inventoryItems",
+        selection,
+        cost,
+        250,
+        search,
+    )
+}
+
+/// Customers with their lifetime order count and spend.
+pub fn customers(search: Option<String>) -> PagedQuery {
+    let selection = "id email firstName lastName numberOfOrders \
+         amountSpent { amount currencyCode } tags createdAt updatedAt";
+    paged("CustomersPage", "customers", selection, 2, 250, search)
+}
+
+/// Abandoned checkouts with their total and units.
+pub fn abandoned_checkouts(search: Option<String>) -> PagedQuery {
+    let selection = format!(
+        "id name createdAt updatedAt completedAt customer {{ id email }} \
+         totalPriceSet {MONEY_BAG} lineItems(first: 50) {{ nodes {{ quantity }} }}"
+    );
+    let cost = 1 + 1 + MONEY_BAG_COST + connection_cost(50, 0);
+    paged(
+        "AbandonedCheckoutsPage",
+        "abandonedCheckouts",
+        &selection,
+        cost,
+        250,
+        search,
+    )
+}
+
+/// Returns with their lines, through the orders that have them (the API
+/// lists returns per order): `search` should select such orders, e.g.
+/// `return_status:return_requested` or an `updated_at` window.
+pub fn order_returns(search: Option<String>) -> PagedQuery {
+    let selection = "id returns(first: 10) { nodes { id name status createdAt closedAt \
+         order { id } decline { reason note } returnLineItems(first: 20) { nodes { \
+         ... on ReturnLineItem { id quantity returnReasonNote customerNote \
+         returnReasonDefinition { handle name } fulfillmentLineItem { lineItem { id } } } } } } }";
+    let per_return = 1 + 1 + 1 + connection_cost(20, 3);
+    let cost = 1 + connection_cost(10, per_return);
+    paged("OrderReturnsPage", "orders", selection, cost, 250, search)
+}
+
+/// Shopify Payments disputes (newest first by Shopify's default order).
+pub fn disputes() -> PagedQuery {
+    let selection = "id amount { amount currencyCode } status type evidenceDueBy \
+         evidenceSentOn finalizedOn initiatedAt reasonDetails { reason networkReasonCode } \
+         order { id }";
+    let first = page_size(4, 250);
+    let document = format!(
+        "query DisputesPage($first: Int!, $after: String) {{ shopifyPaymentsAccount {{ \
+         disputes(first: $first, after: $after) {{ nodes {{ {selection} }} \
+         pageInfo {{ hasNextPage endCursor }} }} }} }}"
+    );
+    PagedQuery {
+        query: GraphqlQuery::new("DisputesPage", &document, 1 + connection_cost(first, 3)),
+        path: vec!["shopifyPaymentsAccount".into(), "disputes".into()],
+        first,
+        search: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<PagedQuery> {
+        vec![
+            orders(None),
+            products(None),
+            inventory_items(None),
+            customers(None),
+            abandoned_checkouts(None),
+            order_returns(None),
+            disputes(),
+        ]
+    }
+
+    #[test]
+    fn every_listing_stays_under_the_single_query_cap() {
+        for paged in all() {
+            let cost = paged.page(Some("c")).estimated_cost;
+            assert!(
+                (1..=SINGLE_QUERY_MAX_COST).contains(&cost),
+                "{} costs {cost}",
+                paged.query.operation
+            );
+            assert!(paged.first >= 1);
+        }
+        // An order is costly: only a few fit a page.
+        let (_, order_cost) = order_selection();
+        assert_eq!(order_cost, 246);
+        assert_eq!(orders(None).first, 4);
+    }
+
+    #[test]
+    fn documents_declare_the_variables_they_are_sent() {
+        for paged in all() {
+            let document = &paged.query.document;
+            assert!(document.contains("$first: Int!"), "{document}");
+            assert!(document.contains("$after: String"), "{document}");
+            assert_eq!(
+                document.matches('{').count(),
+                document.matches('}').count(),
+                "{document}"
+            );
+            assert!(document.contains("pageInfo { hasNextPage endCursor }"));
+        }
+    }
+
+    #[test]
+    fn page_sizes_follow_the_cost() {
+        assert_eq!(page_size(2, 250), 250);
+        assert_eq!(page_size(100, 250), 9);
+        assert_eq!(page_size(5_000, 250), 1);
+    }
+}

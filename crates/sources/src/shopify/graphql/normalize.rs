@@ -1,0 +1,612 @@
+//! GraphQL records → the domain model, as pure functions.
+//!
+//! Orders, products and inventory levels are the records the REST path
+//! already stores, and their rules (amounts in the brand's currency or
+//! refused, presentment amounts converted at the order's rate, fulfilled
+//! quantities from fulfillments, refunds counting only successful refund
+//! transactions, bounds) have one home: [`crate::shopify::normalize`].
+//! So a GraphQL record is first restated in the REST shape — ids reduced
+//! to the numeric ids REST uses (`gid://shopify/Order/123` → `123`, so both
+//! paths key the same record), enums to REST's spelling, money bags to
+//! `*_set` — and then normalized by the REST functions.
+//!
+//! What REST never had maps here: returns to [`ReturnRequest`], disputes to
+//! a [`PaymentEvent`] with its [`DisputeState`], customers to
+//! [`CustomerSummary`], abandoned checkouts to [`AbandonedCheckout`].
+//! Platform enums this version does not know are kept (`Other`), never a
+//! failure.
+
+use super::bulk::unsigned;
+use super::wire::{
+    legacy_id, GqlAbandonedCheckout, GqlCustomer, GqlDispute, GqlFulfillment, GqlInventoryLevel,
+    GqlLineItem, GqlMoney, GqlMoneyBag, GqlOrder, GqlProduct, GqlRefund, GqlReturn,
+};
+use crate::shopify::normalize::{
+    inventory_level_from_json, order_from_json, product_from_json, NormalizeContext, NormalizeError,
+};
+use opsdeck_domain::checkout::AbandonedCheckout;
+use opsdeck_domain::customer::CustomerSummary;
+use opsdeck_domain::dispute::{DisputeState, DisputeStatus};
+use opsdeck_domain::{
+    bounds, Currency, InventoryLevel, Money, Order, PaymentEvent, PaymentEventKind, Product,
+    ReturnKind, ReturnRequest, ReturnStatus, Timestamp,
+};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+/// A return, with what it asks back line by line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShopifyReturn {
+    pub request: ReturnRequest,
+    pub lines: Vec<ReturnLine>,
+}
+
+/// One line of a return.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnLine {
+    pub external_id: String,
+    /// The order's line item it returns, where the query asked for it.
+    pub line_item_id: Option<String>,
+    pub quantity: i64,
+    /// The reason's handle (`too-small`) or, on older versions, the
+    /// `ReturnReason` enum in lower case.
+    pub reason: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A Shopify Payments dispute: the payment event the operations pages
+/// count, and the state the disputes queue works from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShopifyDispute {
+    pub event: PaymentEvent,
+    pub state: DisputeState,
+}
+
+/// One record of `kind` that could not be read, naming the field.
+fn error(kind: &'static str, id: &str, field: &str, reason: impl Into<String>) -> NormalizeError {
+    NormalizeError {
+        kind,
+        id: bounds::excerpt(id),
+        field: field.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn decode<T: DeserializeOwned>(kind: &'static str, raw: &Value) -> Result<T, NormalizeError> {
+    let id = raw
+        .get("id")
+        .and_then(Value::as_str)
+        .map_or("?", legacy_id)
+        .to_string();
+    serde_path_to_error::deserialize(raw).map_err(|e| NormalizeError {
+        kind,
+        id: bounds::excerpt(&id),
+        field: e.path().to_string(),
+        reason: bounds::clip(&e.inner().to_string()),
+    })
+}
+
+/// `ENUM_VALUE` → `enum_value`: REST's spelling of the same values.
+fn rest_enum(value: Option<&str>) -> Value {
+    match value.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(v) => Value::from(v.to_ascii_lowercase()),
+        None => Value::Null,
+    }
+}
+
+fn money(m: &GqlMoney) -> Value {
+    json!({"amount": m.amount, "currency_code": m.currency_code})
+}
+
+/// A money bag as REST's `*_set`.
+fn money_set(bag: Option<&GqlMoneyBag>) -> Value {
+    match bag {
+        None => Value::Null,
+        Some(bag) => json!({
+            "shop_money": bag.shop_money.as_ref().map(money),
+            "presentment_money": bag.presentment_money.as_ref().map(money),
+        }),
+    }
+}
+
+/// The shop-currency amount of a bag, as REST's plain amount field.
+fn shop_amount(bag: Option<&GqlMoneyBag>) -> Value {
+    bag.and_then(|b| b.shop_money.as_ref())
+        .and_then(|m| m.amount.clone())
+        .map_or(Value::Null, Value::from)
+}
+
+fn id_of(gid: Option<&str>) -> Value {
+    gid.map_or(Value::Null, |g| Value::from(legacy_id(g)))
+}
+
+/// `OrderDisplayFulfillmentStatus` → REST `fulfillment_status` (where
+/// `null` is unfulfilled); statuses REST never had are kept in lower case.
+fn order_fulfillment_status(status: Option<&str>) -> Value {
+    match status {
+        None | Some("UNFULFILLED") => Value::Null,
+        Some("PARTIALLY_FULFILLED") => Value::from("partial"),
+        other => rest_enum(other),
+    }
+}
+
+/// `FulfillmentDisplayStatus` → REST `shipment_status`. The display status
+/// also says things that are not where the parcel is (fulfilled, marked
+/// as fulfilled, submitted, canceled): REST leaves those `null`.
+fn shipment_status(display: Option<&str>) -> Value {
+    match display {
+        None | Some("FULFILLED" | "MARKED_AS_FULFILLED" | "SUBMITTED" | "CANCELED") => Value::Null,
+        other => rest_enum(other),
+    }
+}
+
+fn line_item(line: &GqlLineItem) -> Value {
+    json!({
+        "id": legacy_id(&line.id),
+        "product_id": id_of(line.product.as_ref().map(|p| p.id.as_str())),
+        "variant_id": id_of(line.variant.as_ref().map(|v| v.id.as_str())),
+        "sku": line.sku,
+        "title": line.title.as_ref().or(line.name.as_ref()),
+        "variant_title": line.variant_title,
+        "quantity": line.quantity,
+        "price": shop_amount(line.original_unit_price_set.as_ref()),
+        "price_set": money_set(line.original_unit_price_set.as_ref()),
+    })
+}
+
+fn fulfillment(f: &GqlFulfillment) -> Value {
+    json!({
+        "id": legacy_id(&f.id),
+        "status": rest_enum(f.status.as_deref()),
+        "shipment_status": shipment_status(f.display_status.as_deref()),
+        "tracking_company": f.tracking_info.iter().find_map(|t| t.company.clone()),
+        "tracking_numbers": f.tracking_info.iter().filter_map(|t| t.number.clone()).collect::<Vec<_>>(),
+        "tracking_urls": f.tracking_info.iter().filter_map(|t| t.url.clone()).collect::<Vec<_>>(),
+        "created_at": f.created_at,
+        "updated_at": f.updated_at,
+        "delivered_at": f.delivered_at,
+        "estimated_delivery_at": f.estimated_delivery_at,
+        "line_items": f.fulfillment_line_items.0.iter().map(|l| json!({
+            "id": legacy_id(&l.line_item.id),
+            "quantity": l.quantity,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn refund(r: &GqlRefund) -> Value {
+    json!({
+        "id": legacy_id(&r.id),
+        "created_at": r.created_at,
+        "note": r.note,
+        "refund_line_items": r.refund_line_items.0.iter().map(|l| json!({
+            "line_item_id": legacy_id(&l.line_item.id),
+            "quantity": l.quantity,
+            "subtotal_set": money_set(l.subtotal_set.as_ref()),
+            "total_tax_set": money_set(l.total_tax_set.as_ref()),
+        })).collect::<Vec<_>>(),
+        // REST gives a refund transaction's amount in the customer's
+        // (presentment) currency; the REST rules convert it.
+        "transactions": r.transactions.0.iter().map(|t| {
+            let side = t.amount_set.as_ref().and_then(|b| b.presentment_money.as_ref().or(b.shop_money.as_ref()));
+            json!({
+                "kind": rest_enum(t.kind.as_deref()),
+                "status": rest_enum(t.status.as_deref()),
+                "amount": side.and_then(|m| m.amount.clone()),
+                "currency": side.and_then(|m| m.currency_code.clone()),
+            })
+        }).collect::<Vec<_>>(),
+        "order_adjustments": r.order_adjustments.0.iter().map(|a| json!({
+            "amount_set": money_set(a.amount_set.as_ref()),
+            "tax_amount_set": money_set(a.tax_amount_set.as_ref()),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A GraphQL order restated in the REST shape.
+fn order_as_rest(o: &GqlOrder) -> Value {
+    let mut rest = Map::new();
+    let mut put = |key: &str, value: Value| {
+        rest.insert(key.to_string(), value);
+    };
+    put("id", Value::from(legacy_id(&o.id)));
+    put("name", json!(o.name));
+    put("created_at", json!(o.created_at));
+    put("updated_at", json!(o.updated_at));
+    put("processed_at", json!(o.processed_at));
+    put("cancelled_at", json!(o.cancelled_at));
+    put("cancel_reason", rest_enum(o.cancel_reason.as_deref()));
+    put("closed_at", json!(o.closed_at));
+    // The shop's currency: `currencyCode`, else the one the shop side of
+    // the total is in (a query may not ask for `currencyCode`; reading the
+    // amounts as the brand's then would be wrong, not just vague).
+    let currency = o.currency_code.clone().or_else(|| {
+        o.total_price_set
+            .as_ref()
+            .and_then(|b| b.shop_money.as_ref())
+            .and_then(|m| m.currency_code.clone())
+    });
+    put("currency", json!(currency));
+    for (plain, bag) in [
+        ("total_price", &o.total_price_set),
+        ("subtotal_price", &o.subtotal_price_set),
+        ("total_discounts", &o.total_discounts_set),
+        ("total_tax", &o.total_tax_set),
+    ] {
+        put(plain, shop_amount(bag.as_ref()));
+        put(&format!("{plain}_set"), money_set(bag.as_ref()));
+    }
+    put(
+        "financial_status",
+        rest_enum(o.display_financial_status.as_deref()),
+    );
+    put(
+        "fulfillment_status",
+        order_fulfillment_status(o.display_fulfillment_status.as_deref()),
+    );
+    put("tags", Value::from(o.tags.join(", ")));
+    put("source_name", json!(o.source_name));
+    put("test", json!(o.test));
+    put("email", json!(o.email));
+    put(
+        "customer",
+        o.customer.as_ref().map_or(Value::Null, |c| {
+            json!({
+                "id": legacy_id(&c.id),
+                "email": c.email,
+                "first_name": c.first_name,
+                "last_name": c.last_name,
+            })
+        }),
+    );
+    put(
+        "line_items",
+        Value::from(o.line_items.0.iter().map(line_item).collect::<Vec<_>>()),
+    );
+    put(
+        "fulfillments",
+        Value::from(o.fulfillments.0.iter().map(fulfillment).collect::<Vec<_>>()),
+    );
+    put(
+        "refunds",
+        Value::from(o.refunds.0.iter().map(refund).collect::<Vec<_>>()),
+    );
+    Value::Object(rest)
+}
+
+/// An order node (with its line items, fulfillments and refunds).
+pub fn order_from_graphql(ctx: &NormalizeContext, raw: &Value) -> Result<Order, NormalizeError> {
+    let order: GqlOrder = decode("order", raw)?;
+    order_from_json(ctx, &order_as_rest(&order))
+}
+
+/// A product node with its variants. Variant prices are in the shop's
+/// currency, which the REST rule takes as the brand's.
+pub fn product_from_graphql(
+    ctx: &NormalizeContext,
+    raw: &Value,
+) -> Result<Product, NormalizeError> {
+    let p: GqlProduct = decode("product", raw)?;
+    let rest = json!({
+        "id": legacy_id(&p.id),
+        "title": p.title,
+        "handle": p.handle,
+        "status": rest_enum(p.status.as_deref()),
+        "published_at": p.published_at,
+        "body_html": p.description_html,
+        "vendor": p.vendor,
+        "product_type": p.product_type,
+        "tags": p.tags.join(", "),
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+        "images": p.featured_image.iter().filter(|i| !i.is_null()).collect::<Vec<_>>(),
+        "variants": p.variants.0.iter().map(|v| json!({
+            "id": legacy_id(&v.id),
+            "title": v.title,
+            "sku": v.sku,
+            "price": v.price,
+            "inventory_item_id": id_of(v.inventory_item.as_ref().map(|i| i.id.as_str())),
+            "inventory_quantity": v.inventory_quantity,
+            "inventory_management": v.inventory_item.as_ref().and_then(|i| i.tracked).filter(|t| *t).map(|_| "shopify"),
+        })).collect::<Vec<_>>(),
+    });
+    product_from_json(ctx, &rest)
+}
+
+/// An inventory level node: its `available` quantity at its location.
+/// `updated_at` is the level's own, else `fallback` (a level nested under a
+/// variant is often asked without it: the caller passes its product's).
+pub fn inventory_level_from_graphql(
+    ctx: &NormalizeContext,
+    raw: &Value,
+    fallback: Option<&str>,
+) -> Result<InventoryLevel, NormalizeError> {
+    let level: GqlInventoryLevel = decode("inventory_level", raw)?;
+    let item = level
+        .item_id()
+        .ok_or_else(|| error("inventory_level", &level.id, "item", "missing"))?;
+    let location = level
+        .location
+        .as_ref()
+        .map(|l| legacy_id(&l.id).to_string())
+        .ok_or_else(|| error("inventory_level", &level.id, "location", "missing"))?;
+    let rest = json!({
+        "inventory_item_id": item,
+        "location_id": location,
+        "available": level.quantity("available"),
+        "updated_at": level.updated_at.as_deref().or(fallback),
+    });
+    inventory_level_from_json(ctx, &rest)
+}
+
+/// Fields of one record, so helpers name the field without repeating the
+/// record's kind and id.
+struct Fields<'a> {
+    kind: &'static str,
+    id: &'a str,
+}
+
+impl Fields<'_> {
+    fn error(&self, field: &str, reason: impl Into<String>) -> NormalizeError {
+        error(self.kind, self.id, field, reason)
+    }
+
+    fn time(&self, field: &str, value: Option<&str>) -> Result<Option<Timestamp>, NormalizeError> {
+        match value.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => bounds::timestamp(text)
+                .map(Some)
+                .map_err(|e| self.error(field, e.to_string())),
+        }
+    }
+
+    fn required_time(&self, field: &str, value: Option<&str>) -> Result<Timestamp, NormalizeError> {
+        self.time(field, value)?
+            .ok_or_else(|| self.error(field, "missing"))
+    }
+
+    /// A `MoneyV2` in the brand's currency. Amounts are stored in the
+    /// brand's currency or not at all (the REST rule); a single amount has
+    /// no rate to convert by, so one in another currency is refused.
+    fn money(&self, field: &str, m: &GqlMoney, brand: Currency) -> Result<Money, NormalizeError> {
+        let code = m.currency_code.as_deref().unwrap_or(brand.code());
+        let currency = Currency::parse(code).map_err(|e| self.error(field, e.to_string()))?;
+        if currency != brand {
+            return Err(self.error(
+                field,
+                format!("{currency} differs from the brand's currency {brand}"),
+            ));
+        }
+        let amount = m
+            .amount
+            .as_deref()
+            .ok_or_else(|| self.error(field, "missing"))?;
+        Money::parse(amount, brand).map_err(|e| self.error(field, e.to_string()))
+    }
+}
+
+/// `ReturnStatus` → where the return request stands: REQUESTED waits for
+/// the merchant, OPEN is approved and under way, CLOSED is done (every
+/// item received and dealt with), DECLINED and CANCELED end it.
+fn return_status(status: &str) -> ReturnStatus {
+    match status {
+        "REQUESTED" => ReturnStatus::Requested,
+        "OPEN" => ReturnStatus::Approved,
+        "CLOSED" => ReturnStatus::Received,
+        "DECLINED" => ReturnStatus::Rejected,
+        "CANCELED" => ReturnStatus::Cancelled,
+        other => ReturnStatus::Other(other.to_ascii_lowercase()),
+    }
+}
+
+/// A return with its lines. It has no amount: the money moves in the
+/// order's refunds.
+pub fn return_from_graphql(
+    ctx: &NormalizeContext,
+    raw: &Value,
+) -> Result<ShopifyReturn, NormalizeError> {
+    let r: GqlReturn = decode("return", raw)?;
+    let id = legacy_id(&r.id).to_string();
+    let f = Fields {
+        kind: "return",
+        id: &id,
+    };
+    let requested_at = f.required_time("createdAt", r.created_at.as_deref())?;
+    let resolved_at = f.time("closedAt", r.closed_at.as_deref())?;
+    let lines: Vec<ReturnLine> = r
+        .return_line_items
+        .0
+        .iter()
+        .map(|l| ReturnLine {
+            external_id: legacy_id(&l.id).to_string(),
+            line_item_id: l
+                .fulfillment_line_item
+                .as_ref()
+                .and_then(|f| f.line_item.as_ref())
+                .map(|li| legacy_id(&li.id).to_string()),
+            quantity: l.quantity.unwrap_or(0),
+            reason: l
+                .return_reason_definition
+                .as_ref()
+                .and_then(|d| d.handle.clone())
+                .or_else(|| l.return_reason.as_ref().map(|r| r.to_ascii_lowercase())),
+            note: l
+                .return_reason_note
+                .clone()
+                .or_else(|| l.customer_note.clone())
+                .filter(|n| !n.trim().is_empty()),
+        })
+        .collect();
+    let reason = match &r.decline {
+        Some(decline) => decline.reason.as_ref().map(|r| r.to_ascii_lowercase()),
+        None => lines.iter().find_map(|l| l.reason.clone()),
+    };
+    let request = ReturnRequest {
+        source: ctx.source.clone(),
+        external_id: id.clone(),
+        brand: ctx.brand.clone(),
+        order_id: r.order.as_ref().map(|o| legacy_id(&o.id).to_string()),
+        kind: ReturnKind::Return,
+        status: return_status(&r.status),
+        amount: None,
+        reason,
+        requested_at,
+        resolved_at,
+        // A return carries no update time: its latest known event.
+        updated_at: resolved_at.unwrap_or(requested_at),
+    };
+    Ok(ShopifyReturn { request, lines })
+}
+
+/// A dispute as a payment event (`chargeback`, or `inquiry` before the
+/// bank turns it into one) with its state. Shopify's `Date`-only fields
+/// (`evidenceSentOn`, `finalizedOn` in older versions) are read as midnight
+/// UTC.
+pub fn dispute_from_graphql(
+    ctx: &NormalizeContext,
+    raw: &Value,
+) -> Result<ShopifyDispute, NormalizeError> {
+    let d: GqlDispute = decode("dispute", raw)?;
+    let id = legacy_id(&d.id).to_string();
+    let f = Fields {
+        kind: "dispute",
+        id: &id,
+    };
+    let time = |field: &str, value: Option<&str>| match value {
+        Some(date) if date.len() == 10 => f.time(field, Some(&format!("{date}T00:00:00Z"))),
+        other => f.time(field, other),
+    };
+    let initiated_at = f.required_time("initiatedAt", Some(&d.initiated_at))?;
+    let state = DisputeState {
+        status: DisputeStatus::parse(&d.status.to_ascii_lowercase()),
+        evidence_due_by: time("evidenceDueBy", d.evidence_due_by.as_deref())?,
+        evidence_sent_on: time("evidenceSentOn", d.evidence_sent_on.as_deref())?,
+        finalized_on: time("finalizedOn", d.finalized_on.as_deref())?,
+    };
+    let updated_at = [state.finalized_on, state.evidence_sent_on]
+        .into_iter()
+        .flatten()
+        .fold(initiated_at, Timestamp::max);
+    let event = PaymentEvent {
+        source: ctx.source.clone(),
+        external_id: id.clone(),
+        brand: ctx.brand.clone(),
+        order_id: d.order.as_ref().map(|o| legacy_id(&o.id).to_string()),
+        kind: PaymentEventKind::parse(&d.kind.to_ascii_lowercase()),
+        amount: Some(f.money("amount", &d.amount, ctx.currency)?),
+        reason: d
+            .reason_details
+            .as_ref()
+            .and_then(|r| r.reason.as_ref())
+            .map(|r| r.to_ascii_lowercase()),
+        gateway: Some("shopify_payments".into()),
+        occurred_at: initiated_at,
+        updated_at,
+    };
+    Ok(ShopifyDispute { event, state })
+}
+
+/// A customer's lifetime order count and spend.
+pub fn customer_from_graphql(
+    ctx: &NormalizeContext,
+    raw: &Value,
+) -> Result<CustomerSummary, NormalizeError> {
+    let c: GqlCustomer = decode("customer", raw)?;
+    let id = legacy_id(&c.id).to_string();
+    let f = Fields {
+        kind: "customer",
+        id: &id,
+    };
+    let created_at = f.required_time("createdAt", c.created_at.as_deref())?;
+    let order_count = unsigned(c.number_of_orders.as_ref())
+        .map_err(|reason| f.error("numberOfOrders", reason))?
+        .unwrap_or(0);
+    let lifetime_spend = match &c.amount_spent {
+        Some(m) => f.money("amountSpent", m, ctx.currency)?,
+        None => Money::zero(ctx.currency),
+    };
+    let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(CustomerSummary {
+        source: ctx.source.clone(),
+        external_id: id.clone(),
+        brand: ctx.brand.clone(),
+        email: c.email.filter(|e| !e.trim().is_empty()),
+        name: (!name.is_empty()).then_some(name),
+        order_count,
+        lifetime_spend,
+        tags: c.tags,
+        updated_at: f
+            .time("updatedAt", c.updated_at.as_deref())?
+            .unwrap_or(created_at),
+        created_at,
+    })
+}
+
+/// An abandoned checkout. Its recovery link is not kept (it is a secret
+/// that resumes the buyer's checkout).
+pub fn abandoned_checkout_from_graphql(
+    ctx: &NormalizeContext,
+    raw: &Value,
+) -> Result<AbandonedCheckout, NormalizeError> {
+    let c: GqlAbandonedCheckout = decode("abandoned_checkout", raw)?;
+    let id = legacy_id(&c.id).to_string();
+    let f = Fields {
+        kind: "abandoned_checkout",
+        id: &id,
+    };
+    let created_at = f.required_time("createdAt", c.created_at.as_deref())?;
+    let total = c
+        .total_price_set
+        .as_ref()
+        .and_then(|bag| bag.shop_money.as_ref())
+        .map(|m| f.money("totalPriceSet.shopMoney", m, ctx.currency))
+        .transpose()?;
+    let quantity = (!c.line_items.0.is_empty())
+        .then(|| c.line_items.0.iter().filter_map(|l| l.quantity).sum());
+    Ok(AbandonedCheckout {
+        source: ctx.source.clone(),
+        external_id: id.clone(),
+        brand: ctx.brand.clone(),
+        name: c.name.filter(|n| !n.trim().is_empty()),
+        customer_id: c
+            .customer
+            .as_ref()
+            .and_then(|c| c.id.as_deref())
+            .map(|id| legacy_id(id).to_string()),
+        email: c.customer.and_then(|c| c.email),
+        total,
+        quantity,
+        updated_at: f
+            .time("updatedAt", c.updated_at.as_deref())?
+            .unwrap_or(created_at),
+        completed_at: f.time("completedAt", c.completed_at.as_deref())?,
+        created_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_take_rests_spelling_and_unknown_ones_are_kept() {
+        assert_eq!(order_fulfillment_status(Some("UNFULFILLED")), Value::Null);
+        assert_eq!(
+            order_fulfillment_status(Some("PARTIALLY_FULFILLED")),
+            "partial"
+        );
+        assert_eq!(order_fulfillment_status(Some("ON_HOLD")), "on_hold");
+        assert_eq!(shipment_status(Some("IN_TRANSIT")), "in_transit");
+        assert_eq!(shipment_status(Some("FULFILLED")), Value::Null);
+        assert_eq!(return_status("OPEN"), ReturnStatus::Approved);
+        assert_eq!(
+            return_status("IN_TRANSIT"),
+            ReturnStatus::Other("in_transit".into())
+        );
+    }
+}
