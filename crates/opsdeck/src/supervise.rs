@@ -155,6 +155,21 @@ impl Supervisor {
             .push((name.to_string(), tokio::spawn(watch.run(start))));
     }
 
+    /// Watches a task already spawned that cannot be started again (a
+    /// group-commit writer: its queue's receiver lives in it), under
+    /// [`Policy::StopProcess`]: ending before the stop signal stops the
+    /// process. It may end after the signal, when its senders are gone.
+    pub fn adopt(&mut self, name: &str, task: JoinHandle<()>) {
+        let mut task = Some(task);
+        self.spawn(name, Policy::StopProcess, move || {
+            let task = task.take();
+            async move {
+                let task = task.ok_or_else(|| anyhow!("cannot be started again"))?;
+                task.await.map_err(|e| anyhow!("{}", ended(e)))
+            }
+        });
+    }
+
     /// Waits for every task to end (after the stop signal): the first that
     /// ended badly, by name, or `Ok`.
     pub async fn join(self) -> anyhow::Result<()> {
@@ -389,6 +404,38 @@ mod tests {
         assert!(matches!(
             board.get("sync"),
             Some(TaskState::Stopped { reason, .. }) if reason.contains("store unreachable")
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_adopted_task_that_panics_stops_the_process_and_one_ending_after_stop_is_fine() {
+        let (stop, stop_rx) = watch::channel(false);
+        let (mut supervisor, mut fatal) = Supervisor::new(stop_rx.clone(), fixed_clock());
+        supervisor.adopt(
+            "ingest-writer",
+            tokio::spawn(async { panic!("queue broke") }),
+        );
+        let (done, ended) = tokio::sync::oneshot::channel::<()>();
+        supervisor.adopt(
+            "inbox-writer",
+            tokio::spawn(async move {
+                let _ = ended.await;
+            }),
+        );
+        let reported = fatal.recv().await.unwrap();
+        assert_eq!(
+            reported.to_string(),
+            "the ingest-writer task failed: panicked: queue broke"
+        );
+        stop.send(true).unwrap();
+        // Its senders go after the stop, as the web's do.
+        drop(done);
+        let board = supervisor.board();
+        let error = supervisor.join().await.unwrap_err();
+        assert!(error.to_string().contains("ingest-writer"), "{error}");
+        assert!(matches!(
+            board.get("inbox-writer"),
+            Some(TaskState::Stopped { reason, .. }) if reason == "stopped with the application"
         ));
     }
 
