@@ -12,7 +12,7 @@ use opsdeck_domain::{Brand, Timestamp};
 use opsdeck_metrics::panels::fulfillment::{stale_orders, StaleOrder};
 use opsdeck_metrics::panels::inventory::{stock_alert, StockAlert};
 use opsdeck_metrics::panels::pulse::{all_blockers, Blocker};
-use opsdeck_metrics::panels::urgent::{flagged_tickets, UrgentTicket};
+use opsdeck_metrics::panels::urgent::{flagged_tickets, UrgentFlag, UrgentTicket};
 use opsdeck_metrics::panels::{brand_dashboard, BrandDashboard, PanelConfig, Range};
 use opsdeck_metrics::projection::{BrandIx, Projection};
 
@@ -262,7 +262,11 @@ pub fn observe_panels(
         }
         Condition::ChargebackRisk { hours } => {
             for t in &panels.flagged {
-                let Some(flag) = t.flags.iter().find(|f| f.flag == "chargeback_risk") else {
+                let Some(flag) = t
+                    .flags
+                    .iter()
+                    .find(|f| f.flag == UrgentFlag::ChargebackRisk)
+                else {
                     continue;
                 };
                 if (t.age_hours as f64) <= *hours {

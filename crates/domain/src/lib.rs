@@ -25,7 +25,8 @@
 //! - [`period`]: today / this week / this month windows in a brand's time zone,
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
-//! - [`record`]: the identity every stored record shares (source, external id).
+//! - [`record`]: the identity every stored record shares (source, external id)
+//!   and [`RecordKind`], the closed list of kinds the store keeps.
 
 #[macro_use]
 mod open_enum;

@@ -5,21 +5,83 @@
 use crate::{BrandId, SourceId, Timestamp};
 use serde::{Deserialize, Serialize};
 
-open_enum! {
-    /// The kinds of record the store keeps; each has its own table.
-    pub enum RecordKind {
-        Order = "order",
-        Product = "product",
-        InventoryLevel = "inventory_level",
-        Ticket = "ticket",
-        TicketMessage = "ticket_message",
-        SatisfactionSurvey = "satisfaction_survey",
-        TrackingEvent = "tracking_event",
-        InventoryBatch = "inventory_batch",
-        ReturnRequest = "return_request",
-        ReviewItem = "review_item",
-        PaymentEvent = "payment_event",
-        HealthCheck = "health_check",
+/// Declares [`RecordKind`] with its spelling and [`RecordKind::ALL`] from one
+/// list, so no kind can be left out of `ALL`.
+macro_rules! record_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $text:literal,)+) => {
+        /// The kinds of record the store keeps; each has its own table.
+        ///
+        /// A closed enum: the kinds are opsdeck's own, not a platform's, so
+        /// there is no `Other`. Every `match` over it (the store's table of
+        /// each kind, the projection) is exhaustive, so a new kind does not
+        /// compile until each of them says what to do with it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RecordKind {
+            $($(#[$doc])* $kind,)+
+        }
+
+        impl RecordKind {
+            /// Every kind, in declaration order: `ALL[k.index()] == k`.
+            pub const ALL: [RecordKind; [$(RecordKind::$kind),+].len()] = [$(RecordKind::$kind),+];
+
+            /// How many kinds there are.
+            pub const COUNT: usize = RecordKind::ALL.len();
+
+            /// The kind's name as the change feed, errors and the ingest
+            /// results spell it (`order`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(RecordKind::$kind => $text,)+
+                }
+            }
+        }
+    };
+}
+
+record_kinds! {
+    Order = "order",
+    Product = "product",
+    InventoryLevel = "inventory_level",
+    Ticket = "ticket",
+    TicketMessage = "ticket_message",
+    SatisfactionSurvey = "satisfaction_survey",
+    TrackingEvent = "tracking_event",
+    InventoryBatch = "inventory_batch",
+    ReturnRequest = "return_request",
+    ReviewItem = "review_item",
+    PaymentEvent = "payment_event",
+    HealthCheck = "health_check",
+}
+
+impl RecordKind {
+    /// The kind spelled `s`, if there is one.
+    pub fn parse(s: &str) -> Option<RecordKind> {
+        RecordKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The kind's position in [`RecordKind::ALL`], for tables keyed by kind.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RecordKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(d)?;
+        RecordKind::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown record kind {s:?}")))
     }
 }
 
@@ -90,3 +152,19 @@ macro_rules! impl_record {
     };
 }
 pub(crate) use impl_record;
+
+#[cfg(test)]
+mod tests {
+    use super::RecordKind;
+
+    #[test]
+    fn every_kind_sits_at_its_index_and_round_trips_its_name() {
+        for (i, kind) in RecordKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind.index(), i);
+            assert_eq!(RecordKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(serde_json::from_str::<RecordKind>(&json).unwrap(), kind);
+        }
+        assert_eq!(RecordKind::parse("nonsense"), None);
+    }
+}

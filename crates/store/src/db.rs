@@ -11,6 +11,7 @@
 use crate::schema::SqlType;
 use crate::{Backend, Result, StoreError};
 use async_trait::async_trait;
+use std::sync::Arc;
 
 /// A parameter or column value. Every column the store reads or writes is a
 /// 64-bit integer, text (JSON bodies travel as text) or a boolean.
@@ -29,45 +30,76 @@ pub(crate) enum Col {
     Bool,
 }
 
-/// One row read back, in the order of the columns asked for.
+/// One row read back: its values in the order of the columns asked for,
+/// and the columns' names as the statement gave them.
+///
+/// Read a column by its name (`row.int("seq")`): the decoding then says
+/// which column it means and does not break when a statement's select list
+/// is reordered. Positions (`row.int(0)`) remain for older decoders.
 #[derive(Debug)]
-pub(crate) struct Row(pub(crate) Vec<Value>);
+pub(crate) struct Row {
+    pub(crate) names: Arc<[Arc<str>]>,
+    pub(crate) values: Vec<Value>,
+}
+
+/// A column of a [`Row`]: its position, or its name.
+pub(crate) trait Column: Copy + std::fmt::Display {
+    fn position(self, row: &Row) -> Option<usize>;
+}
+
+impl Column for usize {
+    fn position(self, _: &Row) -> Option<usize> {
+        Some(self)
+    }
+}
+
+impl Column for &str {
+    fn position(self, row: &Row) -> Option<usize> {
+        row.names.iter().position(|n| &**n == self)
+    }
+}
 
 impl Row {
-    pub(crate) fn opt_int(&self, i: usize) -> Option<i64> {
-        match self.0.get(i) {
+    fn get(&self, col: impl Column) -> Option<&Value> {
+        col.position(self).and_then(|i| self.values.get(i))
+    }
+
+    pub(crate) fn opt_int(&self, col: impl Column) -> Option<i64> {
+        match self.get(col) {
             Some(Value::Int(v)) => *v,
             _ => None,
         }
     }
 
-    pub(crate) fn opt_text(&self, i: usize) -> Option<String> {
-        match self.0.get(i) {
+    pub(crate) fn opt_text(&self, col: impl Column) -> Option<String> {
+        match self.get(col) {
             Some(Value::Text(v)) => v.clone(),
             _ => None,
         }
     }
 
-    pub(crate) fn int(&self, i: usize) -> Result<i64> {
-        self.opt_int(i).ok_or_else(|| unexpected_null(i))
+    pub(crate) fn int(&self, col: impl Column) -> Result<i64> {
+        self.opt_int(col).ok_or_else(|| unexpected_null(col))
     }
 
-    pub(crate) fn text(&self, i: usize) -> Result<String> {
-        self.opt_text(i).ok_or_else(|| unexpected_null(i))
+    pub(crate) fn text(&self, col: impl Column) -> Result<String> {
+        self.opt_text(col).ok_or_else(|| unexpected_null(col))
     }
 
-    pub(crate) fn bool(&self, i: usize) -> Result<bool> {
-        match self.0.get(i) {
+    pub(crate) fn bool(&self, col: impl Column) -> Result<bool> {
+        match self.get(col) {
             Some(Value::Bool(v)) => Ok(*v),
-            _ => Err(unexpected_null(i)),
+            _ => Err(unexpected_null(col)),
         }
     }
 }
 
-fn unexpected_null(i: usize) -> StoreError {
+/// A column that is NULL where the schema says it cannot be, or that the
+/// statement does not return.
+fn unexpected_null(col: impl Column) -> StoreError {
     StoreError::Database(sqlx::Error::ColumnDecode {
-        index: i.to_string(),
-        source: "unexpected NULL".into(),
+        index: col.to_string(),
+        source: "unexpected NULL or missing column".into(),
     })
 }
 

@@ -133,17 +133,17 @@ impl<D: Db> SqlStore<D> {
         let rows = self.db.fetch(&sql, &params, &cols).await?;
         rows.iter()
             .map(|row| {
-                let id = row.int(0)?;
+                let id = row.int("id")?;
                 let key = id.to_string();
                 Ok(Decision {
                     id,
-                    at: from_micros(row.int(1)?, "decisions", &key)?,
-                    username: row.text(2)?,
-                    brand: row.text(3)?,
-                    kind: DecisionKind::parse(&row.text(4)?)
+                    at: from_micros(row.int("at_us")?, "decisions", &key)?,
+                    username: row.text("username")?,
+                    brand: row.text("brand")?,
+                    kind: DecisionKind::parse(&row.text("kind")?)
                         .map_err(|e| corrupt("decisions", &key, e))?,
-                    notes: row.text(5)?,
-                    pulse: serde_json::from_str(&row.text(6)?)
+                    notes: row.text("notes")?,
+                    pulse: serde_json::from_str(&row.text("pulse")?)
                         .map_err(|e| corrupt("decisions", &key, e))?,
                 })
             })

@@ -5,15 +5,15 @@ use crate::db::{Col, Db, DbTx, Value};
 use crate::inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
+use crate::kinds::{self, PerKind, Stored};
 use crate::model::{AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome};
-use crate::schema::{self, RecordRow, Statements, Table, SEQ_PARAM, TABLES};
+use crate::schema::{self, RecordRow, Statements, SEQ_PARAM};
 use crate::tokens::{ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck};
 use crate::{Backend, Result, Store, UpsertReport};
 use async_trait::async_trait;
 use opsdeck_domain::{
-    BrandId, Currency, InventoryLevel, Money, Order, Product, SourceId, Timestamp,
+    BrandId, Currency, InventoryLevel, Money, Order, Product, RecordKind, SourceId, Timestamp,
 };
-use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use tracing::instrument;
 
@@ -30,17 +30,17 @@ impl<D: Db> SqlStore<D> {
         Statements::for_dialect(self.db.dialect())
     }
 
-    async fn list<T: DeserializeOwned>(&self, table: usize, source: &SourceId) -> Result<Vec<T>> {
+    async fn list<T: Stored>(&self, source: &SourceId) -> Result<Vec<T>> {
         let rows = self
             .db
             .fetch(
-                &self.sql().list[table],
+                &self.sql().list[T::KIND],
                 &[text(source.as_str())],
                 &[Col::Text, Col::Text],
             )
             .await?;
         rows.iter()
-            .map(|row| schema::decode(TABLES[table], &row.text(0)?, &row.text(1)?))
+            .map(|row| schema::decode(T::KIND, &row.text("external_id")?, &row.text("body")?))
             .collect()
     }
 }
@@ -73,7 +73,7 @@ const CHUNK: usize = 500;
 /// fall back to the stored body: its full-precision `updated_at` breaks the
 /// tie, and equal time with equal content means nothing to write. Content is
 /// compared as domain values, never as JSON text, because JSONB reorders keys.
-fn decide(table: &Table, current: Option<&Current>, incoming: &AnyRecord) -> Decision {
+fn decide(current: Option<&Current>, incoming: &AnyRecord) -> Decision {
     let decoded;
     let current = match current {
         None => return Decision::Insert,
@@ -90,7 +90,8 @@ fn decide(table: &Table, current: Option<&Current>, incoming: &AnyRecord) -> Dec
                     Decision::Stale
                 };
             }
-            match schema::decode_any(table, incoming.external_id(), body) {
+            let table = kinds::table(incoming.kind());
+            match (table.decode)(incoming.external_id(), body) {
                 Ok(record) => {
                     decoded = record;
                     &decoded
@@ -112,10 +113,14 @@ fn decide(table: &Table, current: Option<&Current>, incoming: &AnyRecord) -> Dec
     }
 }
 
-type Key<'a> = (usize, &'a str, &'a str);
+type Key<'a> = (RecordKind, &'a str, &'a str);
 
-fn key(record: &AnyRecord, table: usize) -> Key<'_> {
-    (table, record.source().as_str(), record.external_id())
+fn key(record: &AnyRecord) -> Key<'_> {
+    (
+        record.kind(),
+        record.source().as_str(),
+        record.external_id(),
+    )
 }
 
 /// Reads the stored copy of every key of the batch: one query per table
@@ -124,25 +129,24 @@ async fn load_stored<T: DbTx>(
     tx: &mut T,
     sql: &Statements,
     records: &[AnyRecord],
-    rows: &[RecordRow],
-) -> Result<HashMap<(usize, String, String), (i64, String)>> {
+) -> Result<HashMap<(RecordKind, String, String), (i64, String)>> {
     let mut current = HashMap::new();
-    for (table, _) in TABLES.iter().enumerate() {
+    for kind in RecordKind::ALL {
         let keys: Vec<[&str; 2]> = records
             .iter()
-            .zip(rows)
-            .filter(|(_, row)| row.table == table)
-            .map(|(r, _)| [r.source().as_str(), r.external_id()])
+            .filter(|r| r.kind() == kind)
+            .map(|r| [r.source().as_str(), r.external_id()])
             .collect();
         for chunk in keys.chunks(CHUNK) {
             let json = serde_json::to_string(chunk).expect("string pairs serialize");
             let cols = [Col::Text, Col::Text, Col::Int, Col::Text];
             for row in tx
-                .fetch(&sql.stored[table], &[Value::Text(Some(json))], &cols)
+                .fetch(&sql.stored[kind], &[Value::Text(Some(json))], &cols)
                 .await?
             {
-                let stored = (row.int(2)?, row.text(3)?);
-                current.insert((table, row.text(0)?, row.text(1)?), stored);
+                let stored = (row.int("updated_at_us")?, row.text("body")?);
+                let key = (kind, row.text("source")?, row.text("external_id")?);
+                current.insert(key, stored);
             }
         }
     }
@@ -166,39 +170,41 @@ impl<D: Db> SqlStore<D> {
         // here, so sequence values are handed out in commit order and a
         // change-feed reader never sees seq N+1 before N is committed.
         let counter = tx.fetch(schema::LOCK_COUNTER, &[], &[Col::Int]).await?;
-        let before = counter.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
+        let before = counter
+            .first()
+            .map(|r| r.int("value"))
+            .transpose()?
+            .unwrap_or(0);
         let mut seq = before;
 
         // Decide every record in input order against the current copy, which
         // an earlier record of the batch may have replaced: duplicates in a
         // batch behave as if upserted one after another.
         let mut rows: Vec<RecordRow> = records.iter().map(RecordRow::new).collect();
-        let stored = load_stored(&mut tx, sql, records, &rows).await?;
+        let stored = load_stored(&mut tx, sql, records).await?;
         let mut current: HashMap<Key<'_>, Current<'_>> = stored
             .iter()
-            .map(|((table, source, id), (updated_at_us, body))| {
+            .map(|((kind, source, id), (updated_at_us, body))| {
                 let copy = Current::Stored {
                     updated_at_us: *updated_at_us,
                     body,
                 };
-                ((*table, source.as_str(), id.as_str()), copy)
+                ((*kind, source.as_str(), id.as_str()), copy)
             })
             .collect();
-        // Per table, the last write of each key (its final state and seq).
-        let mut writes: [HashMap<Key<'_>, usize>; schema::TABLE_COUNT] =
-            std::array::from_fn(|_| HashMap::new());
+        // Per kind, the last write of each key (its final state and seq).
+        let mut writes: PerKind<HashMap<Key<'_>, usize>> = PerKind::new(|_| HashMap::new());
         let mut outcomes = Vec::with_capacity(records.len());
         for (i, record) in records.iter().enumerate() {
-            let table = rows[i].table;
-            let k = key(record, table);
-            let outcome = match decide(TABLES[table], current.get(&k), record) {
+            let k = key(record);
+            let outcome = match decide(current.get(&k), record) {
                 Decision::Unchanged => UpsertOutcome::Unchanged,
                 Decision::Stale => UpsertOutcome::Stale,
                 decision @ (Decision::Insert | Decision::Update) => {
                     seq += 1;
                     rows[i].params[SEQ_PARAM] = Value::Int(Some(seq));
                     current.insert(k, Current::Batch(record));
-                    writes[table].insert(k, i);
+                    writes[record.kind()].insert(k, i);
                     let seq = seq as u64;
                     if matches!(decision, Decision::Insert) {
                         UpsertOutcome::Inserted { seq }
@@ -209,13 +215,13 @@ impl<D: Db> SqlStore<D> {
             };
             outcomes.push(outcome);
         }
-        for (table, written) in writes.iter().enumerate() {
+        for (kind, written) in writes.iter() {
             let mut indexes: Vec<usize> = written.values().copied().collect();
             indexes.sort_unstable();
             for chunk in indexes.chunks(CHUNK) {
                 let json: serde_json::Value =
                     chunk.iter().map(|&i| rows[i].to_json_array()).collect();
-                tx.execute(&sql.upsert[table], &[Value::Text(Some(json.to_string()))])
+                tx.execute(&sql.upsert[kind], &[Value::Text(Some(json.to_string()))])
                     .await?;
             }
         }
@@ -297,14 +303,13 @@ impl<D: Db> Store for SqlStore<D> {
             .await?;
         rows.iter()
             .map(|row| {
-                let kind = row.text(0)?;
-                let table = TABLES
-                    .iter()
-                    .find(|t| t.kind == kind)
-                    .expect("the changes query only selects known kinds");
+                let kind = row.text("kind")?;
+                let kind =
+                    RecordKind::parse(&kind).expect("the changes query only selects known kinds");
+                let decode = kinds::table(kind).decode;
                 Ok(Change {
-                    seq: row.int(2)? as u64,
-                    record: schema::decode_any(table, &row.text(1)?, &row.text(3)?)?,
+                    seq: row.int("seq")? as u64,
+                    record: decode(&row.text("external_id")?, &row.text("body")?)?,
                 })
             })
             .collect()
@@ -312,7 +317,11 @@ impl<D: Db> Store for SqlStore<D> {
 
     async fn latest_seq(&self) -> Result<u64> {
         let rows = self.db.fetch(schema::LATEST_SEQ, &[], &[Col::Int]).await?;
-        Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0) as u64)
+        Ok(rows
+            .first()
+            .map(|r| r.int("value"))
+            .transpose()?
+            .unwrap_or(0) as u64)
     }
 
     #[instrument(skip(self), fields(backend = ?self.db.backend(), %source))]
@@ -326,20 +335,20 @@ impl<D: Db> Store for SqlStore<D> {
             )
             .await?;
         rows.first()
-            .map(|row| schema::decode(&schema::ORDERS, external_id, &row.text(0)?))
+            .map(|row| schema::decode(RecordKind::Order, external_id, &row.text("body")?))
             .transpose()
     }
 
     async fn list_orders(&self, source: &SourceId) -> Result<Vec<Order>> {
-        self.list(0, source).await
+        self.list(source).await
     }
 
     async fn list_products(&self, source: &SourceId) -> Result<Vec<Product>> {
-        self.list(1, source).await
+        self.list(source).await
     }
 
     async fn list_inventory_levels(&self, source: &SourceId) -> Result<Vec<InventoryLevel>> {
-        self.list(2, source).await
+        self.list(source).await
     }
 
     #[instrument(skip(self), fields(backend = ?self.db.backend(), %brand))]
@@ -363,13 +372,14 @@ impl<D: Db> Store for SqlStore<D> {
             .await?;
         rows.iter()
             .map(|row| {
-                let id = row.text(0)?;
-                let currency = Currency::parse(&row.text(3)?)
-                    .map_err(|e| schema::corrupt(schema::ORDERS.kind, &id, e))?;
+                const KIND: &str = RecordKind::Order.as_str();
+                let id = row.text("external_id")?;
+                let currency = Currency::parse(&row.text("currency")?)
+                    .map_err(|e| schema::corrupt(KIND, &id, e))?;
                 Ok(OrderFact {
-                    created_at: schema::from_micros(row.int(1)?, schema::ORDERS.kind, &id)?,
-                    total_price: Money::new(row.int(2)?, currency),
-                    cancelled: row.opt_int(4).is_some(),
+                    created_at: schema::from_micros(row.int("created_at_us")?, KIND, &id)?,
+                    total_price: Money::new(row.int("total_minor")?, currency),
+                    cancelled: row.opt_int("cancelled_at_us").is_some(),
                 })
             })
             .collect()
@@ -378,30 +388,15 @@ impl<D: Db> Store for SqlStore<D> {
     async fn record_counts(&self) -> Result<RecordCounts> {
         let rows = self
             .db
-            .fetch(
-                &schema::RECORD_COUNTS,
-                &[],
-                &[Col::Int; schema::TABLE_COUNT],
-            )
+            .fetch(&schema::RECORD_COUNTS, &[], &[Col::Int; RecordKind::COUNT])
             .await?;
-        let row = rows.first();
-        let n = |i: usize| -> Result<u64> {
-            Ok(row.map(|r| r.int(i)).transpose()?.unwrap_or(0) as u64)
-        };
-        Ok(RecordCounts {
-            orders: n(0)?,
-            products: n(1)?,
-            inventory_levels: n(2)?,
-            tickets: n(3)?,
-            ticket_messages: n(4)?,
-            satisfaction_surveys: n(5)?,
-            tracking_events: n(6)?,
-            inventory_batches: n(7)?,
-            return_requests: n(8)?,
-            review_items: n(9)?,
-            payment_events: n(10)?,
-            health_checks: n(11)?,
-        })
+        let mut counts = RecordCounts::default();
+        if let Some(row) = rows.first() {
+            for kind in RecordKind::ALL {
+                *counts.of_kind_mut(kind) = row.int(kinds::table(kind).name)? as u64;
+            }
+        }
+        Ok(counts)
     }
 
     async fn sync_state(&self, source: &SourceId, resource: &str) -> Result<Option<SyncState>> {

@@ -15,7 +15,7 @@ use crate::journal::store::Resolution;
 use crate::schema::{self, SqlType};
 use crate::Result;
 use crate::UpsertOutcome;
-use opsdeck_domain::{Product, SourceId, Timestamp};
+use opsdeck_domain::{Product, RecordKind, SourceId, Timestamp};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -143,9 +143,12 @@ const KIND: &str = "webhook";
 
 /// The inbox row joined to its body (kept in its own table, so that status
 /// changes do not rewrite it).
-const COLUMNS: &str = "i.id, i.source, i.shop_domain, i.webhook_id, i.event_id, i.topic, \
-    i.api_version, i.triggered_at_us, i.received_at_us, COALESCE(b.body, ''), i.status, i.attempts, \
-    i.last_error, i.result";
+/// Each aliased, as SQLite names an unaliased `i.id` as it likes.
+const COLUMNS: &str = "i.id AS id, i.source AS source, i.shop_domain AS shop_domain, \
+    i.webhook_id AS webhook_id, i.event_id AS event_id, i.topic AS topic, \
+    i.api_version AS api_version, i.triggered_at_us AS triggered_at_us, \
+    i.received_at_us AS received_at_us, COALESCE(b.body, '') AS body, i.status AS status, \
+    i.attempts AS attempts, i.last_error AS last_error, i.result AS result";
 /// A processed event keeps no body (its record holds what it said, and raw
 /// payloads carry customer data), so the join is outer.
 const FROM: &str = "webhook_inbox i LEFT JOIN webhook_inbox_bodies b ON b.id = i.id";
@@ -197,29 +200,30 @@ pub(crate) fn event_params(e: &InboxEvent) -> [Value; PARAMS_PER_ROW] {
 }
 
 fn from_row(row: &Row) -> Result<StoredWebhook> {
-    let id = row.int(0)?;
+    let id = row.int("id")?;
     let label = id.to_string();
     let ts = |us: i64| schema::from_micros(us, KIND, &label);
-    let source = row.text(1)?;
-    let status = row.text(10)?;
+    let source = row.text("source")?;
+    let status = row.text("status")?;
     Ok(StoredWebhook {
         id,
         event: InboxEvent {
             source: SourceId::parse(&source).map_err(|e| schema::corrupt(KIND, &label, e))?,
-            shop_domain: row.text(2)?,
-            webhook_id: row.text(3)?,
-            event_id: row.opt_text(4),
-            topic: row.text(5)?,
-            api_version: row.opt_text(6),
-            triggered_at: row.opt_int(7).map(ts).transpose()?,
-            received_at: ts(row.int(8)?)?,
-            body: row.text(9)?,
+            shop_domain: row.text("shop_domain")?,
+            webhook_id: row.text("webhook_id")?,
+            event_id: row.opt_text("event_id"),
+            topic: row.text("topic")?,
+            api_version: row.opt_text("api_version"),
+            triggered_at: row.opt_int("triggered_at_us").map(ts).transpose()?,
+            received_at: ts(row.int("received_at_us")?)?,
+            body: row.text("body")?,
         },
         status: WebhookStatus::parse(&status)
             .ok_or_else(|| schema::corrupt(KIND, &label, format!("unknown status {status:?}")))?,
-        attempts: u32::try_from(row.int(11)?).map_err(|e| schema::corrupt(KIND, &label, e))?,
-        last_error: row.opt_text(12),
-        result: row.opt_text(13),
+        attempts: u32::try_from(row.int("attempts")?)
+            .map_err(|e| schema::corrupt(KIND, &label, e))?,
+        last_error: row.opt_text("last_error"),
+        result: row.opt_text("result"),
     })
 }
 
@@ -306,7 +310,10 @@ impl<D: Db> SqlStore<D> {
             let sql = Self::insert_sql(chunk.len());
             let mut bodies = Vec::new();
             for row in tx.fetch(&sql, &params, &cols).await? {
-                let (id, key) = (row.int(0)?, (row.text(1)?, row.text(2)?));
+                let (id, key) = (
+                    row.int("id")?,
+                    (row.text("source")?, row.text("webhook_id")?),
+                );
                 let event = &events[first[&(key.0.as_str(), key.1.as_str())]];
                 bodies.extend([int(id), text(&event.body)]);
                 inserted.insert(key, id);
@@ -503,11 +510,13 @@ impl<D: Db> SqlStore<D> {
             .db
             .fetch(
                 "SELECT \
-                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'pending'), \
-                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'pending' AND attempts > 0), \
-                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'processed'), \
-                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'failed'), \
-                 (SELECT MIN(received_at_us) FROM webhook_inbox WHERE status = 'pending')",
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'pending') AS pending, \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'pending' AND attempts > 0) \
+                 AS retrying, \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'processed') AS processed, \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'failed') AS failed, \
+                 (SELECT MIN(received_at_us) FROM webhook_inbox WHERE status = 'pending') \
+                 AS oldest_pending",
                 &[],
                 &[Col::Int; 5],
             )
@@ -515,14 +524,14 @@ impl<D: Db> SqlStore<D> {
         let Some(row) = rows.first() else {
             return Ok(WebhookStats::default());
         };
-        let n = |i: usize| -> Result<u64> { Ok(row.int(i)?.max(0) as u64) };
+        let n = |col: &str| -> Result<u64> { Ok(row.int(col)?.max(0) as u64) };
         Ok(WebhookStats {
-            pending: n(0)?,
-            retrying: n(1)?,
-            processed: n(2)?,
-            failed: n(3)?,
+            pending: n("pending")?,
+            retrying: n("retrying")?,
+            processed: n("processed")?,
+            failed: n("failed")?,
             oldest_pending_received_at: row
-                .opt_int(4)
+                .opt_int("oldest_pending")
                 .map(|us| schema::from_micros(us, KIND, "oldest"))
                 .transpose()?,
         })
@@ -535,7 +544,7 @@ impl<D: Db> SqlStore<D> {
         external_id: &str,
     ) -> Result<Option<Product>> {
         let sql = format!(
-            "SELECT {} FROM products WHERE source = $1 AND external_id = $2",
+            "SELECT {} AS body FROM products WHERE source = $1 AND external_id = $2",
             self.db.dialect().body_column()
         );
         let rows = self
@@ -547,7 +556,7 @@ impl<D: Db> SqlStore<D> {
             )
             .await?;
         rows.first()
-            .map(|row| schema::decode(&schema::PRODUCTS, external_id, &row.text(0)?))
+            .map(|row| schema::decode(RecordKind::Product, external_id, &row.text("body")?))
             .transpose()
     }
 }

@@ -14,8 +14,12 @@
 //! # Layout
 //! - [`model`]: the types the trait speaks (records of any kind, changes,
 //!   upsert reports, sync state).
+//! - `kinds`: every record kind in one place: its [`AnyRecord`] variant,
+//!   its count, its table and report columns, and the exhaustive map from
+//!   [`opsdeck_domain::RecordKind`] to its table.
 //! - `engine`: the store rules (upsert, change feed, reports), written once.
-//! - `schema`: the tables, their SQL, and the mapping between records and rows.
+//! - `schema`: the SQL built from those tables (upserts, lookups, the change
+//!   feed, counts, sync state), and a record's row.
 //! - `db`: the narrow seam each driver implements (run a statement, read
 //!   rows, open a transaction), so the rules are not duplicated per backend.
 //! - `sqlite`, `postgres`: the two drivers, each with its own `migrations/`
@@ -35,6 +39,7 @@ pub mod decisions;
 mod engine;
 pub mod inbox;
 mod journal;
+mod kinds;
 pub mod model;
 mod postgres;
 mod schema;

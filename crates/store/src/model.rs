@@ -1,78 +1,9 @@
 //! The types the [`crate::Store`] trait speaks.
 
-use opsdeck_domain::{
-    BrandId, HealthCheck, InventoryBatch, InventoryLevel, Money, Order, PaymentEvent, Product,
-    Record, RecordKey, RecordKind, ReturnRequest, ReviewItem, SatisfactionSurvey, SourceId, Ticket,
-    TicketMessage, Timestamp, TrackingEvent,
-};
+use opsdeck_domain::{Money, SourceId, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// A record of any kind, so one batch (an ingest request, a sync page with
-/// products and their stock) can commit in one transaction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
-pub enum AnyRecord {
-    Order(Order),
-    Product(Product),
-    InventoryLevel(InventoryLevel),
-    Ticket(Ticket),
-    TicketMessage(TicketMessage),
-    SatisfactionSurvey(SatisfactionSurvey),
-    TrackingEvent(TrackingEvent),
-    InventoryBatch(InventoryBatch),
-    ReturnRequest(ReturnRequest),
-    ReviewItem(ReviewItem),
-    PaymentEvent(PaymentEvent),
-    HealthCheck(HealthCheck),
-}
-
-macro_rules! dispatch {
-    ($self:expr, $r:ident => $e:expr) => {
-        match $self {
-            AnyRecord::Order($r) => $e,
-            AnyRecord::Product($r) => $e,
-            AnyRecord::InventoryLevel($r) => $e,
-            AnyRecord::Ticket($r) => $e,
-            AnyRecord::TicketMessage($r) => $e,
-            AnyRecord::SatisfactionSurvey($r) => $e,
-            AnyRecord::TrackingEvent($r) => $e,
-            AnyRecord::InventoryBatch($r) => $e,
-            AnyRecord::ReturnRequest($r) => $e,
-            AnyRecord::ReviewItem($r) => $e,
-            AnyRecord::PaymentEvent($r) => $e,
-            AnyRecord::HealthCheck($r) => $e,
-        }
-    };
-}
-
-impl AnyRecord {
-    pub fn kind(&self) -> RecordKind {
-        fn kind_of<R: Record>(_: &R) -> RecordKind {
-            R::KIND
-        }
-        dispatch!(self, r => kind_of(r))
-    }
-
-    pub fn key(&self) -> RecordKey {
-        dispatch!(self, r => r.key())
-    }
-
-    pub fn source(&self) -> &SourceId {
-        dispatch!(self, r => r.source())
-    }
-
-    pub fn external_id(&self) -> &str {
-        dispatch!(self, r => r.external_id())
-    }
-
-    pub fn brand(&self) -> Option<&BrandId> {
-        dispatch!(self, r => r.brand())
-    }
-
-    pub fn updated_at(&self) -> Timestamp {
-        dispatch!(self, r => r.updated_at())
-    }
-}
+pub use crate::kinds::{AnyRecord, RecordCounts};
 
 /// What happened to one record of an upsert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -127,40 +58,6 @@ pub struct OrderFact {
     pub created_at: Timestamp,
     pub total_price: Money,
     pub cancelled: bool,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RecordCounts {
-    pub orders: u64,
-    pub products: u64,
-    pub inventory_levels: u64,
-    pub tickets: u64,
-    pub ticket_messages: u64,
-    pub satisfaction_surveys: u64,
-    pub tracking_events: u64,
-    pub inventory_batches: u64,
-    pub return_requests: u64,
-    pub review_items: u64,
-    pub payment_events: u64,
-    pub health_checks: u64,
-}
-
-impl RecordCounts {
-    /// Records of every kind together.
-    pub fn total(&self) -> u64 {
-        self.orders
-            + self.products
-            + self.inventory_levels
-            + self.tickets
-            + self.ticket_messages
-            + self.satisfaction_surveys
-            + self.tracking_events
-            + self.inventory_batches
-            + self.return_requests
-            + self.review_items
-            + self.payment_events
-            + self.health_checks
-    }
 }
 
 /// The resource under which a source's webhook processing keeps its

@@ -28,6 +28,7 @@ macro_rules! sqlx_db {
 
         fn decode(
             row: &<$sqlx as sqlx::Database>::Row,
+            names: &std::sync::Arc<[std::sync::Arc<str>]>,
             cols: &[$crate::db::Col],
         ) -> $crate::Result<$crate::db::Row> {
             use sqlx::Row as _;
@@ -43,7 +44,10 @@ macro_rules! sqlx_db {
                     })
                 })
                 .collect::<$crate::Result<_>>()?;
-            Ok($crate::db::Row(values))
+            Ok($crate::db::Row {
+                names: names.clone(),
+                values,
+            })
         }
 
         async fn fetch<'e>(
@@ -52,8 +56,14 @@ macro_rules! sqlx_db {
             params: &[$crate::db::Value],
             cols: &[$crate::db::Col],
         ) -> $crate::Result<Vec<$crate::db::Row>> {
+            use sqlx::{Column as _, Row as _};
             let rows = bind(sqlx::query(sql), params).fetch_all(executor).await?;
-            rows.iter().map(|row| decode(row, cols)).collect()
+            // The column names, once per statement, shared by its rows.
+            let names: std::sync::Arc<[std::sync::Arc<str>]> = rows
+                .first()
+                .map(|row| row.columns().iter().map(|c| c.name().into()).collect())
+                .unwrap_or_default();
+            rows.iter().map(|row| decode(row, &names, cols)).collect()
         }
 
         async fn execute<'e>(

@@ -44,7 +44,8 @@
 //!   limit of each route.
 //! - `redirect`: the one check of a redirect target taken from the request.
 //! - [`alert_rules`]: the configured alert rules, which silences may name.
-//! - `templates`: the embedded template files; `nav`, the nav bar's links
+//! - `templates`: the embedded template files (every file under
+//!   `templates/`, listed by `build.rs`); `nav`, the nav bar's links
 //!   for the logged-in role.
 
 pub mod alert_rules;

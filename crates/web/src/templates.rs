@@ -1,5 +1,6 @@
-//! The template files, embedded in the binary so it runs from any directory
-//! and a deploy is one file. minijinja escapes HTML in every `.html`
+//! The template files (every file under `templates/`, listed by
+//! `build.rs`), embedded in the binary so it runs from any directory and a
+//! deploy is one file. minijinja escapes HTML in every `.html`
 //! template, so values from a store (a brand name, an error text) cannot
 //! inject markup.
 
@@ -15,73 +16,8 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
     env.add_function("nav_links", || {
         minijinja::Value::from_serialize(crate::nav::current_links())
     });
-    for (name, source) in [
-        ("base.html", include_str!("../templates/base.html")),
-        (
-            "dashboard.html",
-            include_str!("../templates/dashboard.html"),
-        ),
-        ("error.html", include_str!("../templates/error.html")),
-        ("login.html", include_str!("../templates/login.html")),
-        ("logout.html", include_str!("../templates/logout.html")),
-        (
-            "login_notice.html",
-            include_str!("../templates/login_notice.html"),
-        ),
-        ("audit.html", include_str!("../templates/audit.html")),
-        ("alerts.html", include_str!("../templates/alerts.html")),
-        ("alert.html", include_str!("../templates/alert.html")),
-        (
-            "inventory.html",
-            include_str!("../templates/inventory.html"),
-        ),
-        ("wismo.html", include_str!("../templates/wismo.html")),
-        ("pulse.html", include_str!("../templates/pulse.html")),
-        ("sources.html", include_str!("../templates/sources.html")),
-        ("catalog.html", include_str!("../templates/catalog.html")),
-        ("tickets.html", include_str!("../templates/tickets.html")),
-        ("order.html", include_str!("../templates/order.html")),
-        (
-            "tiles/frame.html",
-            include_str!("../templates/tiles/frame.html"),
-        ),
-        (
-            "tiles/volume.html",
-            include_str!("../templates/tiles/volume.html"),
-        ),
-        (
-            "tiles/pipeline.html",
-            include_str!("../templates/tiles/pipeline.html"),
-        ),
-        (
-            "tiles/inventory.html",
-            include_str!("../templates/tiles/inventory.html"),
-        ),
-        (
-            "tiles/catalog.html",
-            include_str!("../templates/tiles/catalog.html"),
-        ),
-        (
-            "tiles/queue.html",
-            include_str!("../templates/tiles/queue.html"),
-        ),
-        (
-            "tiles/csat.html",
-            include_str!("../templates/tiles/csat.html"),
-        ),
-        (
-            "tiles/times.html",
-            include_str!("../templates/tiles/times.html"),
-        ),
-        (
-            "tiles/issues.html",
-            include_str!("../templates/tiles/issues.html"),
-        ),
-        (
-            "tiles/feed.html",
-            include_str!("../templates/tiles/feed.html"),
-        ),
-    ] {
+    // Every file under `templates/`, listed by build.rs.
+    for (name, source) in include!(concat!(env!("OUT_DIR"), "/templates.rs")) {
         // The files are part of the binary; a syntax error is a bug that the
         // page tests catch before release.
         env.add_template(name, source)
@@ -93,4 +29,10 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
 /// Renders the embedded template `name` with `context`.
 pub(crate) fn render(name: &str, context: impl Serialize) -> Result<String, minijinja::Error> {
     TEMPLATES.get_template(name)?.render(context)
+}
+
+/// Whether a template named `name` is embedded.
+#[cfg(test)]
+pub(crate) fn exists(name: &str) -> bool {
+    TEMPLATES.get_template(name).is_ok()
 }

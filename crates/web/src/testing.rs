@@ -23,9 +23,9 @@ pub fn declared_routes() -> Vec<Declared> {
 
 /// The dashboard's tiles, by the name `/fragments/{tile}` takes.
 pub fn tile_names() -> Vec<&'static str> {
-    crate::pages::tiles::TILES
+    crate::pages::tiles::Tile::ALL
         .iter()
-        .map(|(name, _)| *name)
+        .map(|tile| tile.id())
         .collect()
 }
 

@@ -5,8 +5,8 @@
 //! whole queue stays behind the top, a page at a time.
 //!
 //! Score (docs/metrics.md, "Urgent queue"): the flags' weights
-//! ([`WEIGHTS`]: chargeback risk 40, shipping emergency 30, VIP 25, social
-//! channel 15), plus 1 per 6 hours open (at most 20), plus the linked
+//! ([`UrgentFlag::weight`]: chargeback risk 40, shipping emergency 30, VIP
+//! 25, social channel 15), plus 1 per 6 hours open (at most 20), plus the linked
 //! order's value: 10 points per VIP threshold of value (at most 20). Ties:
 //! the older ticket first.
 //!
@@ -28,10 +28,85 @@ use crate::projection::{BrandIx, Projection};
 use opsdeck_domain::{Money, Timestamp};
 use serde::Serialize;
 
+/// Why a ticket is urgent. Each flag's facts (its serialized id, its
+/// weight in the score, its label on a page) live here and nowhere else;
+/// the API and the pages spell it as [`UrgentFlag::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UrgentFlag {
+    /// Chargeback or dispute words in the customer's messages.
+    ChargebackRisk,
+    /// The linked order is still open and the customer wrote 5 days or
+    /// more after ordering.
+    ShippingEmergency,
+    /// A high-value linked order, or a customer with many orders.
+    Vip,
+    /// The ticket came in on a public social channel.
+    SocialChannel,
+    /// Not computed by this build (see [`SENTIMENT_UNAVAILABLE`]).
+    NegativeSentiment,
+}
+
+impl UrgentFlag {
+    /// Every flag, in the order of their weights.
+    pub const ALL: [UrgentFlag; 5] = [
+        UrgentFlag::ChargebackRisk,
+        UrgentFlag::ShippingEmergency,
+        UrgentFlag::Vip,
+        UrgentFlag::SocialChannel,
+        UrgentFlag::NegativeSentiment,
+    ];
+
+    /// The flag's facts: id (as serialized), weight in the score, label.
+    const fn facts(self) -> (&'static str, u32, &'static str) {
+        match self {
+            UrgentFlag::ChargebackRisk => ("chargeback_risk", 40, "chargeback risk"),
+            UrgentFlag::ShippingEmergency => ("shipping_emergency", 30, "shipping emergency"),
+            UrgentFlag::Vip => ("vip", 25, "vip"),
+            UrgentFlag::SocialChannel => ("social_channel", 15, "social channel"),
+            UrgentFlag::NegativeSentiment => ("negative_sentiment", 0, "negative sentiment"),
+        }
+    }
+
+    /// The id the API serializes (`chargeback_risk`).
+    pub const fn as_str(self) -> &'static str {
+        self.facts().0
+    }
+
+    /// What the flag adds to the score.
+    pub const fn weight(self) -> u32 {
+        self.facts().1
+    }
+
+    /// The flag in words, for pages (`chargeback risk`).
+    pub const fn label(self) -> &'static str {
+        self.facts().2
+    }
+}
+
+impl Serialize for UrgentFlag {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for UrgentFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the serialized id, so code and tests that hold the id as
+/// text (an alert rule's condition) need no parse step.
+impl PartialEq<&str> for UrgentFlag {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One raised flag and its evidence, in words an agent can check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Flag {
-    pub flag: &'static str,
+    pub flag: UrgentFlag,
     /// The evidence ("chargeback words: 'dispute'", "order #1234"), never
     /// with money in it.
     pub reason: String,
@@ -114,26 +189,11 @@ pub fn linked_order(p: &Projection, b: BrandIx, t: &TicketRow) -> Option<u64> {
 /// Tickets per page of the queue (the dashboard shows the first page).
 pub const PER_PAGE: usize = 50;
 
-/// Each flag's weight in the score.
-pub const WEIGHTS: [(&str, u32); 4] = [
-    ("chargeback_risk", 40),
-    ("shipping_emergency", 30),
-    ("vip", 25),
-    ("social_channel", 15),
-];
-
 /// Points per 6 hours open, and their cap.
 const AGE_POINTS_CAP: u32 = 20;
 /// Points per VIP threshold of linked order value, and their cap.
 const VALUE_POINTS_PER_THRESHOLD: i64 = 10;
 const VALUE_POINTS_CAP: u32 = 20;
-
-fn weight(flag: &str) -> u32 {
-    WEIGHTS
-        .iter()
-        .find(|(f, _)| *f == flag)
-        .map_or(0, |(_, w)| *w)
-}
 
 pub const SENTIMENT_UNAVAILABLE: &str =
     "no well-kept lexicon-based sentiment library exists for Rust; this flag is not computed";
@@ -154,16 +214,16 @@ pub fn score(facts: &UrgentFacts, age_hours: i64, vip_value: i64, vip_count: usi
         .is_some_and(|n| usize::try_from(n).unwrap_or(usize::MAX) >= vip_count);
     let mut s = 0;
     if facts.chargeback {
-        s += weight("chargeback_risk");
+        s += UrgentFlag::ChargebackRisk.weight();
     }
     if facts.emergency {
-        s += weight("shipping_emergency");
+        s += UrgentFlag::ShippingEmergency.weight();
     }
     if vip_order || vip_count {
-        s += weight("vip");
+        s += UrgentFlag::Vip.weight();
     }
     if facts.social {
-        s += weight("social_channel");
+        s += UrgentFlag::SocialChannel.weight();
     }
     s += u32::try_from(age_hours.max(0) / 6)
         .unwrap_or(u32::MAX)
@@ -220,9 +280,9 @@ pub fn urgent_page(
         pages,
         tickets,
         unavailable: vec![Flag {
-            flag: "negative_sentiment",
+            flag: UrgentFlag::NegativeSentiment,
             reason: SENTIMENT_UNAVAILABLE.into(),
-            weight: 0,
+            weight: UrgentFlag::NegativeSentiment.weight(),
         }],
     }
 }
@@ -333,19 +393,22 @@ fn row(
         _ => None,
     };
     let mut flags = vec![];
-    let mut flag = |flag: &'static str, reason: String| {
+    let mut flag = |flag: UrgentFlag, reason: String| {
         flags.push(Flag {
             flag,
             reason,
-            weight: weight(flag),
+            weight: flag.weight(),
         })
     };
     if let Some(c) = chargeback_word(words.chargeback_word) {
-        flag("chargeback_risk", format!("chargeback words: '{c}'"));
+        flag(
+            UrgentFlag::ChargebackRisk,
+            format!("chargeback words: '{c}'"),
+        );
     }
     if let Some((o, last)) = emergency {
         flag(
-            "shipping_emergency",
+            UrgentFlag::ShippingEmergency,
             format!(
                 "order #{} unfulfilled; customer wrote {} days after ordering",
                 o.number,
@@ -354,12 +417,12 @@ fn row(
         );
     }
     if let Some(o) = vip_order {
-        flag("vip", format!("order #{}", o.number));
+        flag(UrgentFlag::Vip, format!("order #{}", o.number));
     } else if let Some(n) = vip_count {
-        flag("vip", format!("customer has {n} orders"));
+        flag(UrgentFlag::Vip, format!("customer has {n} orders"));
     }
     if t.social {
-        flag("social_channel", "public social channel".into());
+        flag(UrgentFlag::SocialChannel, "public social channel".into());
     }
     let currency = p.ctx.brands.get(usize::from(b)).map(|x| x.currency);
     let text = t.text.as_deref().cloned().unwrap_or_default();
@@ -385,5 +448,39 @@ fn row(
             .as_ref()
             .filter(|_| !text.external_id.is_empty())
             .map(|base| format!("{base}{}", text.external_id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UrgentFlag;
+
+    #[test]
+    fn flags_serialize_as_their_id_and_read_as_their_words() {
+        let ids: Vec<String> = UrgentFlag::ALL
+            .iter()
+            .map(|f| {
+                serde_json::to_value(f)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "chargeback_risk",
+                "shipping_emergency",
+                "vip",
+                "social_channel",
+                "negative_sentiment"
+            ]
+        );
+        for f in UrgentFlag::ALL {
+            assert_eq!(f.label(), f.as_str().replace('_', " "));
+        }
+        let weights: Vec<u32> = UrgentFlag::ALL.iter().map(|f| f.weight()).collect();
+        assert_eq!(weights, [40, 30, 25, 15, 0]);
     }
 }

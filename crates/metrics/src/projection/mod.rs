@@ -242,31 +242,43 @@ impl Projection {
     pub fn apply_record(&mut self, record: &AnyRecord) {
         let ctx = &self.ctx;
         let brand = record.brand().and_then(|b| ctx.brand_ix(b));
-        if self.ops.apply(record, brand, &mut self.syms) {
-            return;
-        }
-        #[allow(unreachable_patterns)]
+        // Exhaustive: a new record kind does not compile until the
+        // projection says what it keeps of it (or that it keeps nothing).
+        let syms = &mut self.syms;
         match (record, brand) {
             (AnyRecord::Order(o), Some(b)) => {
-                let touched = self.orders.apply(o, b, ctx, &mut self.syms);
+                self.ops.apply_order(o);
+                let touched = self.orders.apply(o, b, ctx, syms);
                 self.support.refresh_links(&touched, ctx, &self.orders);
             }
-            (AnyRecord::Product(p), Some(b)) => self.catalog.apply_product(p, b, &mut self.syms),
-            (AnyRecord::InventoryLevel(l), Some(b)) => {
-                self.catalog.apply_level(l, b, &mut self.syms)
-            }
+            (AnyRecord::Product(p), Some(b)) => self.catalog.apply_product(p, b, syms),
+            (AnyRecord::InventoryLevel(l), Some(b)) => self.catalog.apply_level(l, b, syms),
             // Helpdesk records may have no brand yet: they still link
             // messages to tickets, and count once attributed.
-            (AnyRecord::Ticket(t), _) => {
-                self.support
-                    .apply_ticket(t, ctx, &mut self.syms, &self.orders)
-            }
+            (AnyRecord::Ticket(t), _) => self.support.apply_ticket(t, ctx, syms, &self.orders),
             (AnyRecord::TicketMessage(m), _) => {
-                self.support
-                    .apply_message(m, ctx, &mut self.syms, &self.orders)
+                self.support.apply_message(m, ctx, syms, &self.orders)
             }
             (AnyRecord::SatisfactionSurvey(s), _) => self.support.apply_survey(s, ctx),
-            _ => self.skipped += 1,
+            (AnyRecord::TrackingEvent(e), Some(b)) => self.ops.apply_tracking(e, b, syms),
+            (AnyRecord::InventoryBatch(x), Some(b)) => self.ops.apply_batch(x, b, syms),
+            (AnyRecord::ReturnRequest(r), Some(b)) => self.ops.apply_return(r, b),
+            (AnyRecord::PaymentEvent(e), Some(b)) => self.ops.apply_payment(e, b),
+            (AnyRecord::ReviewItem(r), Some(b)) => self.ops.apply_review(r, b),
+            (AnyRecord::HealthCheck(h), Some(b)) => self.ops.apply_health(h, b, syms),
+            // A brand that is not configured.
+            (
+                AnyRecord::Order(_)
+                | AnyRecord::Product(_)
+                | AnyRecord::InventoryLevel(_)
+                | AnyRecord::TrackingEvent(_)
+                | AnyRecord::InventoryBatch(_)
+                | AnyRecord::ReturnRequest(_)
+                | AnyRecord::PaymentEvent(_)
+                | AnyRecord::ReviewItem(_)
+                | AnyRecord::HealthCheck(_),
+                None,
+            ) => self.skipped += 1,
         }
     }
 

@@ -21,9 +21,9 @@ use super::keys::{record_key, KeyMap, Symbols};
 use super::series::bump_count;
 use super::BrandIx;
 use opsdeck_domain::{
-    FinancialStatus, HealthStatus, Order, PaymentEventKind, ReturnStatus, ReviewStatus,
+    FinancialStatus, HealthCheck, HealthStatus, InventoryBatch, Order, PaymentEvent,
+    PaymentEventKind, ReturnRequest, ReturnStatus, ReviewItem, ReviewStatus, TrackingEvent,
 };
-use opsdeck_store::AnyRecord;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Payment time and refunds of an order that is not "paid when placed,
@@ -123,131 +123,114 @@ fn sym(syms: &mut Symbols, text: Option<&str>) -> u32 {
 }
 
 impl OperationsState {
-    /// Takes what this part keeps from `record`. Returns true when the
-    /// record is one of the operations kinds and its brand is configured
-    /// (the caller then has nothing more to do with it).
-    pub fn apply(
-        &mut self,
-        record: &AnyRecord,
-        brand: Option<BrandIx>,
-        syms: &mut Symbols,
-    ) -> bool {
-        let Some(b) = brand else {
-            return false;
+    // What this part keeps of each operations kind, for a record of a
+    // configured brand `b` (see `Projection::apply_record`).
+
+    pub(super) fn apply_tracking(&mut self, e: &TrackingEvent, b: BrandIx, syms: &mut Symbols) {
+        let key = record_key(e.source.as_str(), &e.external_id);
+        self.remove_tracking(key);
+        let row = TrackRow {
+            brand: b,
+            order: e
+                .order_id
+                .as_deref()
+                .map_or(0, |id| record_key(e.source.as_str(), id)),
+            at: e.occurred_at.as_second(),
+            status: syms.intern(e.status.as_str()),
+            exception: e.status.is_exception(),
+            carrier: sym(syms, e.carrier.as_deref()),
+            tracking_number: sym(syms, e.tracking_number.as_deref()),
+            fulfillment: sym(syms, e.fulfillment_id.as_deref()),
+            description: sym(syms, e.description.as_deref()),
+            location: sym(syms, e.location.as_deref()),
         };
-        match record {
-            AnyRecord::Order(o) => {
-                self.apply_order(o);
-                return false;
+        if row.order != 0 {
+            self.tracking_by_order.insert((row.order, row.at, key));
+            if row.exception {
+                self.tracking_exceptions.insert((b, row.at, row.order, key));
             }
-            AnyRecord::TrackingEvent(e) => {
-                let key = record_key(e.source.as_str(), &e.external_id);
-                self.remove_tracking(key);
-                let row = TrackRow {
-                    brand: b,
-                    order: e
-                        .order_id
-                        .as_deref()
-                        .map_or(0, |id| record_key(e.source.as_str(), id)),
-                    at: e.occurred_at.as_second(),
-                    status: syms.intern(e.status.as_str()),
-                    exception: e.status.is_exception(),
-                    carrier: sym(syms, e.carrier.as_deref()),
-                    tracking_number: sym(syms, e.tracking_number.as_deref()),
-                    fulfillment: sym(syms, e.fulfillment_id.as_deref()),
-                    description: sym(syms, e.description.as_deref()),
-                    location: sym(syms, e.location.as_deref()),
-                };
-                if row.order != 0 {
-                    self.tracking_by_order.insert((row.order, row.at, key));
-                    if row.exception {
-                        self.tracking_exceptions.insert((b, row.at, row.order, key));
-                    }
-                }
-                self.tracking.insert(key, row);
-            }
-            AnyRecord::InventoryBatch(x) => {
-                let key = record_key(x.source.as_str(), &x.external_id);
-                if let Some(old) = self.batches.remove(&key) {
-                    self.expiring.remove(&(old.brand, old.expires, key));
-                }
-                if let Some(d) = x.expires_on {
-                    let expires = (d - jiff::civil::date(1970, 1, 1)).get_days();
-                    let row = BatchRow {
-                        brand: b,
-                        sku: syms.intern(&x.sku),
-                        lot: syms.intern(&x.lot),
-                        quantity: x.quantity,
-                        expires,
-                    };
-                    self.expiring.insert((b, expires, key));
-                    self.batches.insert(key, row);
-                }
-            }
-            AnyRecord::ReturnRequest(r) => {
-                let key = record_key(r.source.as_str(), &r.external_id);
-                if let Some(old) = self.open_returns.remove(&key) {
-                    bump_count(&mut self.open_returns_by_brand, old, -1);
-                }
-                let open = matches!(
-                    r.status,
-                    ReturnStatus::Requested | ReturnStatus::Approved | ReturnStatus::Received
-                );
-                if open {
-                    self.open_returns.insert(key, b);
-                    bump_count(&mut self.open_returns_by_brand, b, 1);
-                }
-            }
-            AnyRecord::PaymentEvent(e) => {
-                let key = record_key(e.source.as_str(), &e.external_id);
-                if let Some(old) = self.payment_problems.remove(&key) {
-                    self.payment_problems_by_time
-                        .remove(&(old.brand, old.at, key));
-                }
-                if e.kind.is_problem() {
-                    let row = PaymentProblem {
-                        brand: b,
-                        at: e.occurred_at.as_second(),
-                        chargeback: e.kind == PaymentEventKind::Chargeback,
-                    };
-                    self.payment_problems_by_time.insert((b, row.at, key));
-                    self.payment_problems.insert(key, row);
-                }
-            }
-            AnyRecord::ReviewItem(r) => {
-                let key = record_key(r.source.as_str(), &r.external_id);
-                if let Some((ob, at)) = self.review_rows.remove(&key) {
-                    self.open_reviews.remove(&(ob, at, key));
-                }
-                if r.status == ReviewStatus::Open {
-                    let at = r.submitted_at.as_second();
-                    self.open_reviews.insert((b, at, key));
-                    self.review_rows.insert(key, (b, at));
-                }
-            }
-            AnyRecord::HealthCheck(h) => {
-                let key = record_key(h.source.as_str(), &h.external_id);
-                if let Some(old) = self.health.remove(&key) {
-                    self.health_by_dependency.remove(&(
-                        old.brand,
-                        old.dependency,
-                        old.checked,
-                        key,
-                    ));
-                }
-                let row = HealthRow {
-                    brand: b,
-                    dependency: syms.intern(&h.dependency),
-                    checked: h.checked_at.as_second(),
-                    failed: h.status != HealthStatus::Ok,
-                };
-                self.health_by_dependency
-                    .insert((b, row.dependency, row.checked, key));
-                self.health.insert(key, row);
-            }
-            _ => return false,
         }
-        true
+        self.tracking.insert(key, row);
+    }
+
+    pub(super) fn apply_batch(&mut self, x: &InventoryBatch, b: BrandIx, syms: &mut Symbols) {
+        let key = record_key(x.source.as_str(), &x.external_id);
+        if let Some(old) = self.batches.remove(&key) {
+            self.expiring.remove(&(old.brand, old.expires, key));
+        }
+        if let Some(d) = x.expires_on {
+            let expires = (d - jiff::civil::date(1970, 1, 1)).get_days();
+            let row = BatchRow {
+                brand: b,
+                sku: syms.intern(&x.sku),
+                lot: syms.intern(&x.lot),
+                quantity: x.quantity,
+                expires,
+            };
+            self.expiring.insert((b, expires, key));
+            self.batches.insert(key, row);
+        }
+    }
+
+    pub(super) fn apply_return(&mut self, r: &ReturnRequest, b: BrandIx) {
+        let key = record_key(r.source.as_str(), &r.external_id);
+        if let Some(old) = self.open_returns.remove(&key) {
+            bump_count(&mut self.open_returns_by_brand, old, -1);
+        }
+        let open = matches!(
+            r.status,
+            ReturnStatus::Requested | ReturnStatus::Approved | ReturnStatus::Received
+        );
+        if open {
+            self.open_returns.insert(key, b);
+            bump_count(&mut self.open_returns_by_brand, b, 1);
+        }
+    }
+
+    pub(super) fn apply_payment(&mut self, e: &PaymentEvent, b: BrandIx) {
+        let key = record_key(e.source.as_str(), &e.external_id);
+        if let Some(old) = self.payment_problems.remove(&key) {
+            self.payment_problems_by_time
+                .remove(&(old.brand, old.at, key));
+        }
+        if e.kind.is_problem() {
+            let row = PaymentProblem {
+                brand: b,
+                at: e.occurred_at.as_second(),
+                chargeback: e.kind == PaymentEventKind::Chargeback,
+            };
+            self.payment_problems_by_time.insert((b, row.at, key));
+            self.payment_problems.insert(key, row);
+        }
+    }
+
+    pub(super) fn apply_review(&mut self, r: &ReviewItem, b: BrandIx) {
+        let key = record_key(r.source.as_str(), &r.external_id);
+        if let Some((ob, at)) = self.review_rows.remove(&key) {
+            self.open_reviews.remove(&(ob, at, key));
+        }
+        if r.status == ReviewStatus::Open {
+            let at = r.submitted_at.as_second();
+            self.open_reviews.insert((b, at, key));
+            self.review_rows.insert(key, (b, at));
+        }
+    }
+
+    pub(super) fn apply_health(&mut self, h: &HealthCheck, b: BrandIx, syms: &mut Symbols) {
+        let key = record_key(h.source.as_str(), &h.external_id);
+        if let Some(old) = self.health.remove(&key) {
+            self.health_by_dependency
+                .remove(&(old.brand, old.dependency, old.checked, key));
+        }
+        let row = HealthRow {
+            brand: b,
+            dependency: syms.intern(&h.dependency),
+            checked: h.checked_at.as_second(),
+            failed: h.status != HealthStatus::Ok,
+        };
+        self.health_by_dependency
+            .insert((b, row.dependency, row.checked, key));
+        self.health.insert(key, row);
     }
 
     fn remove_tracking(&mut self, key: u64) {
@@ -258,7 +241,7 @@ impl OperationsState {
         }
     }
 
-    fn apply_order(&mut self, o: &Order) {
+    pub(super) fn apply_order(&mut self, o: &Order) {
         let key = record_key(o.source.as_str(), &o.external_id);
         let created = o.created_at.as_second();
         let paid = matches!(

@@ -42,18 +42,18 @@ impl<D: Db> SqlStore<D> {
                             &[Col::Int],
                         )
                         .await?;
-                    rows.iter().map(|r| r.int(0)).collect::<Result<_>>()?
+                    rows.iter().map(|r| r.int("id")).collect::<Result<_>>()?
                 };
                 let max_row = self
                     .db
                     .fetch(
-                        "SELECT COALESCE(MAX(id), 0) FROM webhook_inbox",
+                        "SELECT COALESCE(MAX(id), 0) AS max_id FROM webhook_inbox",
                         &[],
                         &[Col::Int],
                     )
                     .await?
                     .first()
-                    .map(|r| r.int(0))
+                    .map(|r| r.int("max_id"))
                     .transpose()?
                     .unwrap_or(0);
                 let mut pending = BTreeMap::new();
@@ -164,7 +164,7 @@ impl<D: Db> SqlStore<D> {
                 let mut params = vec![text(source)];
                 params.extend(chunk.iter().map(|id| text(id)));
                 for row in self.db.fetch(&sql, &params, &[Col::Text]).await? {
-                    found.insert((source.to_string(), row.text(0)?));
+                    found.insert((source.to_string(), row.text("webhook_id")?));
                 }
             }
         }
@@ -318,16 +318,16 @@ impl<D: Db> SqlStore<D> {
             .db
             .fetch(
                 "SELECT \
-                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'processed'), \
-                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'failed')",
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'processed') AS processed, \
+                 (SELECT COUNT(*) FROM webhook_inbox WHERE status = 'failed') AS failed",
                 &[],
                 &[Col::Int; 2],
             )
             .await?;
-        let n = |i: usize| -> Result<u64> {
+        let n = |col: &str| -> Result<u64> {
             Ok(rows
                 .first()
-                .map(|r| r.int(i))
+                .map(|r| r.int(col))
                 .transpose()?
                 .unwrap_or(0)
                 .max(0) as u64)
@@ -335,8 +335,8 @@ impl<D: Db> SqlStore<D> {
         Ok(WebhookStats {
             pending: pending as u64,
             retrying: retrying as u64,
-            processed: n(0)?,
-            failed: n(1)?,
+            processed: n("processed")?,
+            failed: n("failed")?,
             oldest_pending_received_at: oldest,
         })
     }

@@ -1,7 +1,7 @@
 //! `GET /`: every tile for all brands or the one in `?brand=`, and
 //! `GET /fragments/{tile}`: one tile alone, for the live script.
 
-use super::tiles::{self, TILES};
+use super::tiles::{self, Tile};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::Params;
@@ -38,9 +38,9 @@ pub(crate) async fn page(
     let now = state.now();
     let money = user.can(Permission::ViewRevenue);
     let states = state.store.all_sync_states().await.map_err(Error::from)?;
-    let mut rendered = Vec::with_capacity(TILES.len());
-    for (name, _) in TILES {
-        rendered.push(tiles::render(&state, name, filter.only(), money, &states, now).await?);
+    let mut rendered = Vec::with_capacity(Tile::ALL.len());
+    for &tile in Tile::ALL {
+        rendered.push(tiles::render(&state, tile, filter.only(), money, &states, now).await?);
     }
     let all_brands: Vec<Choice> = state
         .brands
@@ -75,10 +75,11 @@ pub(crate) async fn fragment(
     params: Result<Params<BrandFilter>, Error>,
 ) -> Result<Html<String>, Error> {
     let Params(filter) = params?;
+    let tile = Tile::parse(&tile).ok_or(Error::NotFound)?;
     let now = state.now();
     let money = user.can(Permission::ViewRevenue);
     let states = state.store.all_sync_states().await?;
     Ok(Html(
-        tiles::render(&state, &tile, filter.only(), money, &states, now).await?,
+        tiles::render(&state, tile, filter.only(), money, &states, now).await?,
     ))
 }

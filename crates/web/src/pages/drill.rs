@@ -188,7 +188,7 @@ pub(crate) async fn tickets(
                 // Order values only where the viewer may see revenue.
                 "order_value": t.order_value.map(|m| Guarded(m.display())),
                 "helpdesk_url": t.helpdesk_url,
-                "flags": t.flags.iter().map(|f| json!({"flag": f.flag.replace('_', " "), "reason": f.reason})).collect::<Vec<_>>(),
+                "flags": t.flags.iter().map(|f| json!({"flag": f.flag.label(), "reason": f.reason})).collect::<Vec<_>>(),
             })
         })
         .collect();

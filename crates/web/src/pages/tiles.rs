@@ -6,6 +6,12 @@
 //! Every tile carries its freshness ("synced 3 min ago"); past twice its
 //! source's sync cadence it is marked stale (a class the stylesheet
 //! colours, and the word "stale" for those who cannot see the colour).
+//!
+//! A tile is a [`Tile`] variant declared with its facts in the `tiles!`
+//! list below (id, heading, drill-down link, whether it shows money or
+//! helpdesk data, how its body is made). Adding one is that entry, its body
+//! function here and its template `templates/tiles/{id}.html`
+//! (docs/recipes/tile.md).
 
 use super::format;
 use super::{panel_config, read};
@@ -17,24 +23,154 @@ use opsdeck_metrics::money_json::Guarded;
 use opsdeck_metrics::panels;
 use opsdeck_metrics::projection::BrandIx;
 use opsdeck_metrics::projection::Stage;
+use opsdeck_metrics::Projection;
 use opsdeck_store::SyncState;
 use serde::Serialize;
+use serde_json::json;
 
 /// Stale orders listed by name in the pipeline tile (the rest are counted).
 const STALE_SHOWN: usize = 3;
 
-/// Every tile, in the order the dashboard lays them out, with its heading.
-pub(crate) const TILES: [(&str, &str); 9] = [
-    ("volume", "Order volume"),
-    ("pipeline", "Fulfillment pipeline"),
-    ("inventory", "Inventory alerts"),
-    ("catalog", "Catalog health"),
-    ("queue", "Ticket queue"),
-    ("csat", "Customer satisfaction"),
-    ("times", "Response and resolution"),
-    ("issues", "Top issues"),
-    ("feed", "Urgent tickets and alerts"),
-];
+/// What the dashboard knows about one tile, in one place.
+struct TileFacts {
+    /// The tile's name in `/fragments/{tile}`, the markup and its template
+    /// (`tiles/{id}.html`).
+    id: &'static str,
+    /// Its heading.
+    title: &'static str,
+    /// The drill-down page behind it and the words of its link.
+    drill: Option<(&'static str, &'static str)>,
+    /// It shows revenue: a viewer without the revenue permission sees
+    /// counts only and no link to the (refusing) drill-down page.
+    money: bool,
+    /// It reads helpdesk data, so its freshness counts the shared
+    /// helpdesks too, not only the brands' own sources.
+    support: bool,
+    /// How its body is made.
+    body: Body,
+}
+
+/// How a tile's body is made.
+#[derive(Clone, Copy)]
+enum Body {
+    /// The order-volume cards (from the store, not the projection).
+    Volume,
+    /// Urgent tickets and open alert groups.
+    Feed,
+    /// One part per launched brand, from the projection.
+    Brand(BrandBody),
+    /// One part per support view: the brands, then (when every brand is
+    /// shown) the unattributed tickets and all brands together, so the
+    /// rows add up to the helpdesk's totals. `label` names the view, `tz`
+    /// is its zone.
+    SupportView(SupportBody),
+}
+
+/// The body of a projection-backed tile, per brand or per support view.
+#[derive(Clone, Copy)]
+enum Projected {
+    Brand(BrandBody),
+    SupportView(SupportBody),
+}
+
+type BrandBody = fn(&Projection, &panels::PanelConfig, BrandIx, Timestamp) -> serde_json::Value;
+
+type SupportBody = fn(
+    &Projection,
+    &panels::PanelConfig,
+    BrandIx,
+    &str,
+    &jiff::tz::TimeZone,
+    Timestamp,
+) -> serde_json::Value;
+
+/// Declares the [`Tile`] enum, its layout order ([`Tile::ALL`]) and each
+/// tile's [`TileFacts`] from one list, so a tile cannot exist without its
+/// facts nor be left out of the dashboard.
+macro_rules! tiles {
+    ($($(#[$doc:meta])* $tile:ident => $facts:expr,)+) => {
+        /// A dashboard tile.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum Tile {
+            $($(#[$doc])* $tile,)+
+        }
+
+        impl Tile {
+            /// Every tile, in the order the dashboard lays them out.
+            pub(crate) const ALL: &'static [Tile] = &[$(Tile::$tile),+];
+
+            fn facts(self) -> TileFacts {
+                match self {
+                    $(Tile::$tile => $facts,)+
+                }
+            }
+        }
+    };
+}
+
+tiles! {
+    Volume => TileFacts {
+        id: "volume", title: "Order volume",
+        drill: Some(("/pulse", "Sales pulse")),
+        money: true, support: false, body: Body::Volume,
+    },
+    Pipeline => TileFacts {
+        id: "pipeline", title: "Fulfillment pipeline",
+        drill: Some(("/pulse", "Open fulfillment blockers")),
+        money: false, support: false, body: Body::Brand(pipeline),
+    },
+    Inventory => TileFacts {
+        id: "inventory", title: "Inventory alerts",
+        drill: Some(("/inventory", "All inventory alerts")),
+        money: false, support: false, body: Body::Brand(inventory),
+    },
+    Catalog => TileFacts {
+        id: "catalog", title: "Catalog health",
+        drill: Some(("/catalog", "Catalog issues")),
+        money: false, support: false, body: Body::Brand(catalog),
+    },
+    Queue => TileFacts {
+        id: "queue", title: "Ticket queue",
+        drill: Some(("/tickets", "Ticket queue")),
+        money: false, support: true, body: Body::SupportView(queue),
+    },
+    Csat => TileFacts {
+        id: "csat", title: "Customer satisfaction",
+        drill: Some(("/tickets", "Ticket queue")),
+        money: false, support: true, body: Body::SupportView(csat),
+    },
+    Times => TileFacts {
+        id: "times", title: "Response and resolution",
+        drill: Some(("/tickets", "Ticket queue")),
+        money: false, support: true, body: Body::SupportView(times),
+    },
+    Issues => TileFacts {
+        id: "issues", title: "Top issues",
+        drill: Some(("/wismo", "Where-is-my-order analytics")),
+        money: false, support: true, body: Body::SupportView(issues),
+    },
+    Feed => TileFacts {
+        id: "feed", title: "Urgent tickets and alerts",
+        drill: Some(("/alerts", "All alerts")),
+        money: false, support: true, body: Body::Feed,
+    },
+}
+
+impl Tile {
+    /// The tile named `id` (as in `/fragments/{tile}`), if there is one.
+    pub(crate) fn parse(id: &str) -> Option<Tile> {
+        Tile::ALL.iter().copied().find(|t| t.id() == id)
+    }
+
+    pub(crate) fn id(self) -> &'static str {
+        self.facts().id
+    }
+
+    /// Its body's template: `templates/tiles/{id}.html`.
+    fn template_name(self) -> String {
+        format!("tiles/{}.html", self.id())
+    }
+}
 
 /// Which brands a page shows: all configured, or the one picked in the
 /// brand filter.
@@ -61,51 +197,39 @@ struct Frame<'a> {
     more: Option<(String, &'static str)>,
 }
 
-/// The page a tile drills down to, and the words of its link.
-fn drill_down(tile: &str) -> Option<(&'static str, &'static str)> {
-    Some(match tile {
-        "volume" => ("/pulse", "Sales pulse"),
-        "pipeline" => ("/pulse", "Open fulfillment blockers"),
-        "inventory" => ("/inventory", "All inventory alerts"),
-        "catalog" => ("/catalog", "Catalog issues"),
-        "queue" | "csat" | "times" => ("/tickets", "Ticket queue"),
-        "issues" => ("/wismo", "Where-is-my-order analytics"),
-        "feed" => ("/alerts", "All alerts"),
-        _ => return None,
-    })
-}
-
-/// The whole tile `name` (frame and body) for `brands` at `now`; `money`
-/// is whether the viewer may see revenue (without it the order-volume tile
-/// shows counts only). `states` is every source's sync state, read once per
+/// The whole `tile` (frame and body) for `brands` at `now`; `money` is
+/// whether the viewer may see revenue (without it a money tile shows
+/// counts only). `states` is every source's sync state, read once per
 /// request however many tiles it renders.
 pub(crate) async fn render(
     state: &AppState,
-    name: &str,
+    tile: Tile,
     only: Option<&str>,
     money: bool,
     states: &[SyncState],
     now: Timestamp,
 ) -> Result<String, Error> {
-    let title = TILES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .ok_or(Error::NotFound)?;
+    let facts = tile.facts();
+    let name = facts.id;
     let brands = shown_brands(state, only)?;
-    let (freshness, stale) = tile_freshness(state, name, &brands, states, now);
-    let body = match name {
-        "volume" => volume(state, &brands, money, states, now).await?,
-        "feed" => feed(state, &brands, now).await?,
-        _ => projected(state, name, &brands, now)?,
+    let (freshness, stale) = tile_freshness(state, facts.support, &brands, states, now);
+    let body = match facts.body {
+        Body::Volume => volume(state, &brands, money, states, now).await?,
+        Body::Feed => feed(state, &brands, now).await?,
+        Body::Brand(body) => projected(state, tile, Projected::Brand(body), &brands, now)?,
+        Body::SupportView(body) => {
+            projected(state, tile, Projected::SupportView(body), &brands, now)?
+        }
     };
     let src = match only {
         Some(b) => format!("/fragments/{name}?brand={b}"),
         None => format!("/fragments/{name}"),
     };
-    // The sales pulse is revenue: no link to a page that would refuse.
-    let more = drill_down(name)
-        .filter(|_| money || name != "volume")
+    // A money tile's drill-down is revenue: no link to a page that would
+    // refuse.
+    let more = facts
+        .drill
+        .filter(|_| money || !facts.money)
         .map(|(path, text)| {
             let url = match only {
                 Some(b) => format!(
@@ -118,7 +242,7 @@ pub(crate) async fn render(
         });
     let frame = Frame {
         name,
-        title,
+        title: facts.title,
         src,
         freshness,
         stale,
@@ -135,12 +259,11 @@ pub(crate) async fn render(
 /// configured cadence), the same the "source stale" alert applies.
 fn tile_freshness(
     state: &AppState,
-    tile: &str,
+    support: bool,
     brands: &[&Brand],
     states: &[SyncState],
     now: Timestamp,
 ) -> (String, bool) {
-    let support = matches!(tile, "queue" | "csat" | "times" | "issues" | "feed");
     let mut oldest: Option<Timestamp> = None;
     let mut any = false;
     let mut stale = false;
@@ -215,7 +338,7 @@ async fn volume(
         without_rate => without_rate,
         money => money,
     };
-    Ok(templates::render("tiles/volume.html", ctx)?)
+    Ok(templates::render(&Tile::Volume.template_name(), ctx)?)
 }
 
 /// One brand's part of a projected tile.
@@ -230,7 +353,8 @@ struct BrandPart {
 
 fn projected(
     state: &AppState,
-    name: &str,
+    tile: Tile,
+    body: Projected,
     brands: &[&Brand],
     now: Timestamp,
 ) -> Result<String, Error> {
@@ -241,36 +365,35 @@ fn projected(
         let Some(b) = p.ctx.brand_ix(&brand.id) else {
             continue;
         };
-        let body = if brand.launched {
-            tile_body(&p, &cfg, name, b, now)
-        } else {
-            serde_json::Value::Null
+        let part = match body {
+            _ if !brand.launched => json!({}),
+            Projected::Brand(body) => body(&p, &cfg, b, now),
+            Projected::SupportView(body) => body(&p, &cfg, b, &brand.name, &brand.time_zone, now),
         };
         parts.push(BrandPart {
             id: brand.id.to_string(),
             name: brand.name.clone(),
             launched: brand.launched,
-            body: match body {
-                serde_json::Value::Null => serde_json::json!({}),
-                v => v,
-            },
+            body: part,
         });
     }
     // Support tiles list the unattributed tickets and all brands together
     // after the brands, so their rows add up to the helpdesk's totals.
-    if SUPPORT_TILES.contains(&name) && brands.len() == state.brands.len() {
-        for (b, id, label) in panels::support::account_views() {
-            parts.push(BrandPart {
-                id: id.to_string(),
-                name: label.to_string(),
-                launched: true,
-                body: support_tile_body(&p, &cfg, name, b, label, p.ctx.zone(b), now),
-            });
+    if let Projected::SupportView(body) = body {
+        if brands.len() == state.brands.len() {
+            for (b, id, label) in panels::support::account_views() {
+                parts.push(BrandPart {
+                    id: id.to_string(),
+                    name: label.to_string(),
+                    launched: true,
+                    body: body(&p, &cfg, b, label, p.ctx.zone(b), now),
+                });
+            }
         }
     }
     drop(p);
     Ok(templates::render(
-        &format!("tiles/{name}.html"),
+        &tile.template_name(),
         minijinja::context! { brands => parts },
     )?)
 }
@@ -290,178 +413,194 @@ fn day_label(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
     t.to_zoned(tz.clone()).strftime("%b %-d").to_string()
 }
 
-/// The tiles whose parts are support views (brands, unattributed, all).
-const SUPPORT_TILES: [&str; 4] = ["queue", "csat", "times", "issues"];
+// The bodies of the projection-backed tiles: a store tile's for one
+// launched brand, a support tile's for one view (a brand, the
+// unattributed tickets or all brands; `label` names it, `tz` is its zone).
 
-/// The body of a projection-backed tile for one launched brand.
-fn tile_body(
-    p: &opsdeck_metrics::Projection,
-    cfg: &panels::PanelConfig,
-    name: &str,
+fn pipeline(
+    p: &Projection,
+    _cfg: &panels::PanelConfig,
     b: BrandIx,
     now: Timestamp,
 ) -> serde_json::Value {
-    use serde_json::json;
     let brand = p.brand(b);
-    match name {
-        "pipeline" => {
-            let f = panels::fulfillment::fulfillment(p, b, now);
-            let stages: Vec<Datum> = f
-                .stages
-                .iter()
-                .map(|s| {
-                    Datum::new(
-                        stage_name(s.stage),
-                        s.orders as f64,
-                        count(s.orders.max(0) as u64),
-                    )
-                })
-                .collect();
-            let flagged: Vec<bool> = f
-                .stages
-                .iter()
-                .map(|s| s.stage == Stage::Unfulfilled && f.stale_count > 0)
-                .collect();
-            let chart = bar::funnel(
-                &format!(
-                    "{}: orders of the last 30 days by fulfillment stage",
-                    brand.name
-                ),
-                &stages,
-                &flagged,
-            );
-            json!({
-                "chart": chart.0,
-                "buckets": f.age_buckets.iter().map(|a| json!({"label": a.label, "orders": count(a.orders.max(0) as u64)})).collect::<Vec<_>>(),
-                "stale_count": f.stale_count,
-                // The oldest few, each linked to its timeline.
-                "stale": f.stale.iter().take(STALE_SHOWN).map(|o| json!({
-                    "order": o.order,
-                    "href": super::drill::order_path(brand.id.as_str(), &o.order),
-                    "age": format::hours(Some(o.age_hours as f64)),
-                })).collect::<Vec<_>>(),
-                "stale_after_days": f.stale_after_days,
-                "time_to_ship": format::hours(f.mean_time_to_ship_hours),
-            })
-        }
-        "inventory" => {
-            let inv = panels::inventory::inventory(p, cfg, b, now);
-            json!({
-                "out_of_stock": inv.out_of_stock,
-                "low": inv.low,
-                "tracked": inv.tracked_variants,
-                "lines": inv.alerts.iter().take(5).map(|l| json!({
-                    "product": l.product, "variant": l.variant, "sku": l.sku,
-                    "quantity": l.quantity,
-                    "severity": l.stock_state.label(),
-                    "days_left": format::days(l.days_until_stockout),
-                })).collect::<Vec<_>>(),
-            })
-        }
-        "catalog" => {
-            let c = panels::catalog::catalog(p, b);
-            json!({
-                "score": c.health_score.map_or_else(|| view::NO_VALUE.to_string(), |s| format!("{:.0}", s * 100.0)),
-                "active": c.active, "unlisted": c.unlisted, "draft": c.draft, "archived": c.archived,
-                "missing_images": c.missing_images, "missing_description": c.missing_description,
-                "zero_price": c.zero_price,
-            })
-        }
-        "queue" | "csat" | "times" | "issues" => {
-            support_tile_body(p, cfg, name, b, &brand.name, &brand.time_zone, now)
-        }
-        _ => serde_json::Value::Null,
-    }
+    let f = panels::fulfillment::fulfillment(p, b, now);
+    let stages: Vec<Datum> = f
+        .stages
+        .iter()
+        .map(|s| {
+            Datum::new(
+                stage_name(s.stage),
+                s.orders as f64,
+                count(s.orders.max(0) as u64),
+            )
+        })
+        .collect();
+    let flagged: Vec<bool> = f
+        .stages
+        .iter()
+        .map(|s| s.stage == Stage::Unfulfilled && f.stale_count > 0)
+        .collect();
+    let chart = bar::funnel(
+        &format!(
+            "{}: orders of the last 30 days by fulfillment stage",
+            brand.name
+        ),
+        &stages,
+        &flagged,
+    );
+    json!({
+        "chart": chart.0,
+        "buckets": f.age_buckets.iter().map(|a| json!({"label": a.label, "orders": count(a.orders.max(0) as u64)})).collect::<Vec<_>>(),
+        "stale_count": f.stale_count,
+        // The oldest few, each linked to its timeline.
+        "stale": f.stale.iter().take(STALE_SHOWN).map(|o| json!({
+            "order": o.order,
+            "href": super::drill::order_path(brand.id.as_str(), &o.order),
+            "age": format::hours(Some(o.age_hours as f64)),
+        })).collect::<Vec<_>>(),
+        "stale_after_days": f.stale_after_days,
+        "time_to_ship": format::hours(f.mean_time_to_ship_hours),
+    })
 }
 
-/// The body of a support tile for one view: a brand, the unattributed
-/// tickets or all brands (`label` names it, `tz` is its zone).
-fn support_tile_body(
-    p: &opsdeck_metrics::Projection,
+fn inventory(
+    p: &Projection,
     cfg: &panels::PanelConfig,
-    name: &str,
+    b: BrandIx,
+    now: Timestamp,
+) -> serde_json::Value {
+    let inv = panels::inventory::inventory(p, cfg, b, now);
+    json!({
+        "out_of_stock": inv.out_of_stock,
+        "low": inv.low,
+        "tracked": inv.tracked_variants,
+        "lines": inv.alerts.iter().take(5).map(|l| json!({
+            "product": l.product, "variant": l.variant, "sku": l.sku,
+            "quantity": l.quantity,
+            "severity": l.stock_state.label(),
+            "days_left": format::days(l.days_until_stockout),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn catalog(
+    p: &Projection,
+    _cfg: &panels::PanelConfig,
+    b: BrandIx,
+    _now: Timestamp,
+) -> serde_json::Value {
+    let c = panels::catalog::catalog(p, b);
+    json!({
+        "score": c.health_score.map_or_else(|| view::NO_VALUE.to_string(), |s| format!("{:.0}", s * 100.0)),
+        "active": c.active, "unlisted": c.unlisted, "draft": c.draft, "archived": c.archived,
+        "missing_images": c.missing_images, "missing_description": c.missing_description,
+        "zero_price": c.zero_price,
+    })
+}
+
+fn queue(
+    p: &Projection,
+    cfg: &panels::PanelConfig,
     b: BrandIx,
     label: &str,
     tz: &jiff::tz::TimeZone,
     now: Timestamp,
 ) -> serde_json::Value {
-    use serde_json::json;
-    let week = panels::Range::Days { days: 7 };
-    match name {
-        "queue" => {
-            let q = panels::support::queue(p, b, cfg.week_start, now);
-            let pts: Vec<Datum> = q
-                .created_series
-                .iter()
-                .map(|pt| {
-                    Datum::new(
-                        day_label(pt.t, tz),
-                        pt.value,
-                        format!("{:.0} created", pt.value),
-                    )
-                })
-                .collect();
-            json!({
-                "open": q.open, "pending": q.pending, "resolved_this_week": q.resolved_this_week,
-                "created_today": q.created_today, "resolved_today": q.resolved_today,
-                "spark": sparkline::sparkline(&format!("{}: tickets created, last 7 days", label), &pts, 0).0,
-            })
-        }
-        "csat" => {
-            let c = panels::support::csat(p, b, panels::Range::Days { days: 30 }, now);
-            let zone = c.zone.map(|z| match z {
-                panels::support::Zone::Green => "good",
-                panels::support::Zone::Yellow => "warning",
-                panels::support::Zone::Red => "poor",
-            });
-            let text = match (c.mean, zone) {
-                (Some(m), Some(z)) => format!("{m:.1} · {z}"),
-                _ => String::new(),
-            };
-            let trend: Vec<Datum> = c
-                .trend
-                .iter()
-                .map(|pt| Datum::new(day_label(pt.t, tz), pt.value, format!("{:.2}", pt.value)))
-                .collect();
-            json!({
-                "gauge": gauge::gauge(&format!("{}: CSAT, last 30 days", label), c.mean, 1.0, 5.0, &gauge::csat_zones(), &text).0,
-                "trend": sparkline::sparkline(&format!("{}: CSAT 7-day mean, 30 days", label), &trend, 2).0,
-                "surveys": c.surveys,
-            })
-        }
-        "times" => {
-            let t = panels::support::times(p, b, week, now);
-            json!({
-                "frt_median": format::hours(t.first_response_median_hours),
-                "frt_mean": format::hours(t.first_response_mean_hours),
-                "res_median": format::hours(t.resolution_median_hours),
-                "res_mean": format::hours(t.resolution_mean_hours),
-                "first_response_tickets": t.first_response_tickets,
-                "resolved_tickets": t.resolved_tickets,
-            })
-        }
-        "issues" => {
-            let i = panels::support::top_issues(p, b, week, now);
-            let data: Vec<Datum> = i
-                .by_tag
-                .iter()
-                .chain(i.untagged_clusters.iter())
-                .take(6)
-                .map(|x| {
-                    Datum::new(
-                        x.name.clone(),
-                        x.tickets as f64,
-                        format!("{} ({:.0} %)", x.tickets, x.share * 100.0),
-                    )
-                })
-                .collect();
-            json!({
-                "chart": bar::bars(&format!("{}: top issues, last 7 days", label), &data, 0).0,
-                "tickets": i.tickets,
-            })
-        }
-        _ => serde_json::Value::Null,
-    }
+    let q = panels::support::queue(p, b, cfg.week_start, now);
+    let pts: Vec<Datum> = q
+        .created_series
+        .iter()
+        .map(|pt| {
+            Datum::new(
+                day_label(pt.t, tz),
+                pt.value,
+                format!("{:.0} created", pt.value),
+            )
+        })
+        .collect();
+    json!({
+        "open": q.open, "pending": q.pending, "resolved_this_week": q.resolved_this_week,
+        "created_today": q.created_today, "resolved_today": q.resolved_today,
+        "spark": sparkline::sparkline(&format!("{}: tickets created, last 7 days", label), &pts, 0).0,
+    })
+}
+
+fn csat(
+    p: &Projection,
+    _cfg: &panels::PanelConfig,
+    b: BrandIx,
+    label: &str,
+    tz: &jiff::tz::TimeZone,
+    now: Timestamp,
+) -> serde_json::Value {
+    let c = panels::support::csat(p, b, panels::Range::Days { days: 30 }, now);
+    let zone = c.zone.map(|z| match z {
+        panels::support::Zone::Green => "good",
+        panels::support::Zone::Yellow => "warning",
+        panels::support::Zone::Red => "poor",
+    });
+    let text = match (c.mean, zone) {
+        (Some(m), Some(z)) => format!("{m:.1} · {z}"),
+        _ => String::new(),
+    };
+    let trend: Vec<Datum> = c
+        .trend
+        .iter()
+        .map(|pt| Datum::new(day_label(pt.t, tz), pt.value, format!("{:.2}", pt.value)))
+        .collect();
+    json!({
+        "gauge": gauge::gauge(&format!("{}: CSAT, last 30 days", label), c.mean, 1.0, 5.0, &gauge::csat_zones(), &text).0,
+        "trend": sparkline::sparkline(&format!("{}: CSAT 7-day mean, 30 days", label), &trend, 2).0,
+        "surveys": c.surveys,
+    })
+}
+
+fn times(
+    p: &Projection,
+    _cfg: &panels::PanelConfig,
+    b: BrandIx,
+    _label: &str,
+    _tz: &jiff::tz::TimeZone,
+    now: Timestamp,
+) -> serde_json::Value {
+    let t = panels::support::times(p, b, panels::Range::Days { days: 7 }, now);
+    json!({
+        "frt_median": format::hours(t.first_response_median_hours),
+        "frt_mean": format::hours(t.first_response_mean_hours),
+        "res_median": format::hours(t.resolution_median_hours),
+        "res_mean": format::hours(t.resolution_mean_hours),
+        "first_response_tickets": t.first_response_tickets,
+        "resolved_tickets": t.resolved_tickets,
+    })
+}
+
+fn issues(
+    p: &Projection,
+    _cfg: &panels::PanelConfig,
+    b: BrandIx,
+    label: &str,
+    _tz: &jiff::tz::TimeZone,
+    now: Timestamp,
+) -> serde_json::Value {
+    let i = panels::support::top_issues(p, b, panels::Range::Days { days: 7 }, now);
+    let data: Vec<Datum> = i
+        .by_tag
+        .iter()
+        .chain(i.untagged_clusters.iter())
+        .take(6)
+        .map(|x| {
+            Datum::new(
+                x.name.clone(),
+                x.tickets as f64,
+                format!("{} ({:.0} %)", x.tickets, x.share * 100.0),
+            )
+        })
+        .collect();
+    json!({
+        "chart": bar::bars(&format!("{}: top issues, last 7 days", label), &data, 0).0,
+        "tickets": i.tickets,
+    })
 }
 
 /// The open alerts the feed reads (then groups) and the groups it lists.
@@ -471,7 +610,6 @@ const FEED_GROUPS: usize = 10;
 /// Urgent tickets from the projection and open alert episodes from the
 /// store, grouped by rule and brand.
 async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<String, Error> {
-    use serde_json::json;
     let cfg = panel_config(state);
     // The top of the ranked urgent queue: every brand and the unattributed
     // tickets together when all brands are shown, else the one brand's.
@@ -537,10 +675,28 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
         })
         .collect();
     Ok(templates::render(
-        "tiles/feed.html",
+        &Tile::Feed.template_name(),
         minijinja::context! {
             urgent => urgent, alerts => alerts,
             delivery_warning => state.alert_rules.delivery_warning(),
         },
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tile;
+
+    #[test]
+    fn every_tile_parses_from_its_id_and_has_its_template() {
+        for &tile in Tile::ALL {
+            assert_eq!(Tile::parse(tile.id()), Some(tile));
+            assert!(
+                crate::templates::exists(&tile.template_name()),
+                "{} has no template",
+                tile.id()
+            );
+        }
+        assert_eq!(Tile::parse("nonsense"), None);
+    }
 }
