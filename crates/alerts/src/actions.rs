@@ -6,12 +6,13 @@
 //! episode back to firing. Each action also goes to the audit log, in the
 //! same transaction.
 
+use crate::episode::{decode, encode, episodes, Episode, EventBody};
 use crate::evaluate::{Ack, Phase};
-use crate::service::{decode, encode, AlertError};
+use crate::service::AlertError;
 use crate::silence::Silence;
 use jiff::Timestamp;
-use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EpisodeRow, EventRow, SilenceRow};
-use opsdeck_store::{AuditEntry, Store};
+use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EventKind, EventRow, Severity, SilenceRow};
+use opsdeck_store::{AuditAction, AuditEntry, Store};
 use serde_json::json;
 
 /// Who acted, through what, from where.
@@ -45,9 +46,28 @@ impl Actor {
         self
     }
 
+    /// The history entry of a state change this actor made; `more` adds
+    /// what else it says.
+    fn changed(
+        &self,
+        from: Phase,
+        to: Phase,
+        more: impl FnOnce(&mut EventBody),
+    ) -> serde_json::Value {
+        let mut body = EventBody {
+            from: Some(from),
+            to: Some(to),
+            by: Some(self.name.clone()),
+            via: Some(self.via.clone()),
+            ..Default::default()
+        };
+        more(&mut body);
+        body.to_json()
+    }
+
     fn audit(
         &self,
-        action: &str,
+        action: AuditAction,
         subject: String,
         mut payload: serde_json::Value,
         at: Timestamp,
@@ -60,7 +80,7 @@ impl Actor {
         AuditEntry {
             at,
             actor: self.name.clone(),
-            action: action.into(),
+            action,
             subject,
             payload,
             ip: self.ip.clone(),
@@ -88,9 +108,10 @@ async fn load(store: &dyn Store, id: &str) -> Result<crate::evaluate::Alert, Ale
 
 /// Audits an action that was refused before it reached an episode (a
 /// Telegram press from the wrong chat or user): who tried, on what, why.
+/// `action` is the refusal's own, e.g. [`AuditAction::AlertAcknowledgeRefused`].
 pub async fn refused(
     store: &dyn Store,
-    action: &str,
+    action: AuditAction,
     episode_id: &str,
     who: &Actor,
     reason: &str,
@@ -98,7 +119,7 @@ pub async fn refused(
 ) -> Result<(), AlertError> {
     let batch = AlertBatch {
         audit: vec![who.audit(
-            &format!("{action}.refused"),
+            action,
             format!("alert_episode:{episode_id}"),
             json!({"via": who.via, "reason": reason}),
             now,
@@ -119,15 +140,15 @@ pub struct EpisodeGroup {
     pub rule: String,
     pub brand: String,
     /// The most severe member's.
-    pub severity: String,
+    pub severity: Severity,
     /// Oldest first.
-    pub members: Vec<EpisodeRow>,
+    pub members: Vec<Episode>,
 }
 
 impl EpisodeGroup {
     /// Members still firing (not acknowledged).
     pub fn firing(&self) -> usize {
-        self.members.iter().filter(|m| m.state == "firing").count()
+        self.members.iter().filter(|m| m.is_firing()).count()
     }
 
     /// When the first member opened.
@@ -158,7 +179,7 @@ pub fn members_in_words(subject: &str, count: usize) -> String {
 
 /// Groups episodes by (rule, brand): critical groups first, then the group
 /// whose first member opened earliest; members oldest first.
-pub fn group_episodes(rows: impl IntoIterator<Item = EpisodeRow>) -> Vec<EpisodeGroup> {
+pub fn group_episodes(rows: impl IntoIterator<Item = Episode>) -> Vec<EpisodeGroup> {
     let mut groups: Vec<EpisodeGroup> = Vec::new();
     for row in rows {
         match groups
@@ -166,7 +187,7 @@ pub fn group_episodes(rows: impl IntoIterator<Item = EpisodeRow>) -> Vec<Episode
             .find(|g| g.rule == row.rule && g.brand == row.brand)
         {
             Some(g) => {
-                if row.severity == "critical" {
+                if row.severity == Severity::Critical {
                     g.severity = row.severity.clone();
                 }
                 g.members.push(row);
@@ -184,8 +205,8 @@ pub fn group_episodes(rows: impl IntoIterator<Item = EpisodeRow>) -> Vec<Episode
             .sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then(a.id.cmp(&b.id)));
     }
     groups.sort_by(|a, b| {
-        (b.severity == "critical")
-            .cmp(&(a.severity == "critical"))
+        (b.severity == Severity::Critical)
+            .cmp(&(a.severity == Severity::Critical))
             .then(a.first_opened_at().cmp(&b.first_opened_at()))
             .then(a.rule.cmp(&b.rule))
             .then(a.brand.cmp(&b.brand))
@@ -200,13 +221,12 @@ pub async fn open_group(
     rule: &str,
     brand: &str,
 ) -> Result<Option<EpisodeGroup>, AlertError> {
-    let rows = store
-        .alert_episodes(&EpisodeFilter {
-            open_only: true,
-            brand: Some(brand.to_string()),
-            limit: 100_000,
-        })
-        .await?;
+    let filter = EpisodeFilter {
+        open_only: true,
+        brand: Some(brand.to_string()),
+        limit: 100_000,
+    };
+    let rows = episodes(store, &filter).await?;
     Ok(group_episodes(rows.into_iter().filter(|r| r.rule == rule)).pop())
 }
 
@@ -234,8 +254,8 @@ pub async fn acknowledge_group(
         .ok_or_else(|| AlertError::NoSuchEpisode(format!("{rule} on {brand}")))?;
     let mut batch = AlertBatch::default();
     let mut acknowledged = 0;
-    for row in group.members.iter().filter(|m| m.state == "firing") {
-        let mut alert = decode(row)?;
+    for row in group.members.iter().filter(|m| m.is_firing()) {
+        let mut alert = row.alert.clone();
         alert.phase = Phase::Acknowledged;
         alert.ack = Some(Ack {
             by: who.name.clone(),
@@ -246,8 +266,8 @@ pub async fn acknowledge_group(
         batch.events.push(EventRow {
             episode_id: row.id.clone(),
             at: now,
-            kind: "acknowledged".into(),
-            body: json!({"from": Phase::Firing, "to": Phase::Acknowledged, "by": who.name, "via": who.via, "group": true}),
+            kind: EventKind::Acknowledged,
+            body: who.changed(Phase::Firing, Phase::Acknowledged, |b| b.group = Some(true)),
         });
         acknowledged += 1;
     }
@@ -256,7 +276,7 @@ pub async fn acknowledge_group(
         already: group.members.len() - acknowledged,
     };
     batch.audit.push(who.audit(
-        "alert.acknowledge_group",
+        AuditAction::AlertAcknowledgeGroup,
         format!("alert_group:{rule}|{brand}"),
         // Counts, not the ids: each member's own history records its
         // acknowledgement, and a list of hundreds would pass the audit
@@ -302,11 +322,11 @@ pub async fn acknowledge(
         events: vec![EventRow {
             episode_id: episode_id.into(),
             at: now,
-            kind: "acknowledged".into(),
-            body: json!({"from": Phase::Firing, "to": Phase::Acknowledged, "by": who.name, "via": who.via}),
+            kind: EventKind::Acknowledged,
+            body: who.changed(Phase::Firing, Phase::Acknowledged, |_| {}),
         }],
         audit: vec![who.audit(
-            "alert.acknowledge",
+            AuditAction::AlertAcknowledge,
             format!("alert_episode:{episode_id}"),
             json!({"via": who.via, "rule": alert.rule, "brand": alert.brand, "subject": alert.subject}),
             now,
@@ -340,11 +360,13 @@ pub async fn resolve(
         events: vec![EventRow {
             episode_id: episode_id.into(),
             at: now,
-            kind: "resolved".into(),
-            body: json!({"from": from, "to": Phase::Resolved, "by": who.name, "via": who.via, "note": "resolved by hand"}),
+            kind: EventKind::Resolved,
+            body: who.changed(from, Phase::Resolved, |b| {
+                b.note = Some("resolved by hand".into())
+            }),
         }],
         audit: vec![who.audit(
-            "alert.resolve",
+            AuditAction::AlertResolve,
             format!("alert_episode:{episode_id}"),
             json!({"via": who.via, "rule": alert.rule, "brand": alert.brand, "subject": alert.subject}),
             now,
@@ -374,9 +396,9 @@ pub async fn silence(
         }],
         audit: vec![who.audit(
             if silence.incident.is_some() {
-                "incident.mute"
+                AuditAction::IncidentMute
             } else {
-                "alert.silence"
+                AuditAction::AlertSilence
             },
             format!("alert_silence:{}", silence.id),
             body,
@@ -430,9 +452,9 @@ pub async fn end_silence(
         }],
         audit: vec![who.audit(
             if silence.incident.is_some() {
-                "incident.end"
+                AuditAction::IncidentEnd
             } else {
-                "alert.silence_end"
+                AuditAction::AlertSilenceEnd
             },
             format!("alert_silence:{id}"),
             json!({"via": who.via, "was_until": was, "ended_at": silence.ends_at, "reason": silence.reason}),

@@ -332,7 +332,7 @@ impl Evaluator {
                 rule_name: rule.name.clone(),
                 brand: obs.brand.clone(),
                 subject: obs.subject.clone(),
-                severity: rule.severity,
+                severity: rule.severity.clone(),
                 phase: Phase::Pending,
                 episode_id: None,
                 pending_since: now,

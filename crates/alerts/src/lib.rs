@@ -9,7 +9,9 @@
 //! ```
 //!
 //! - [`rules`]: the default rules of METRICS.md, per-brand overrides,
-//!   custom rules; [`hours`]: business hours in a brand's time zone.
+//!   custom rules; [`hours`]: business hours in a brand's time zone;
+//!   [`alert_rules`]: the rules the application runs, by id and name (what
+//!   a silence may name, what the pages offer).
 //! - [`observation`]: the seam — what a condition saw, with its numbers
 //!   and why; [`conditions`]: the conditions over metrics
 //!   ([`panel_conditions`]: those that read the dashboard panels;
@@ -17,6 +19,8 @@
 //! - [`evaluate`]: the pure state machine (pending → firing →
 //!   acknowledged → resolved, keep-firing, repeat, grouping, escalation,
 //!   silences).
+//! - [`episode`]: a stored episode read as the [`Alert`] it holds, by the
+//!   evaluator, the actions and the web alike ([`Episode`]).
 //! - [`service`]: the evaluator with its memory in the store, plus ack,
 //!   resolve and silence; [`outbox`]: sending with retries and leases;
 //!   [`leader`]: one evaluator among many processes; [`runner`]: the loop.
@@ -26,7 +30,9 @@
 //!   receivers for tests and `opsdeck demo`.
 
 pub mod actions;
+pub mod alert_rules;
 pub mod conditions;
+pub mod episode;
 pub mod evaluate;
 pub mod hours;
 pub mod leader;
@@ -45,8 +51,11 @@ pub mod telegram_acks;
 pub mod testing;
 
 pub use actions::{AckOutcome, Actor};
+pub use alert_rules::AlertRules;
+pub use episode::Episode;
 pub use evaluate::{Alert, AlertState, Evaluator, NoticeKind, Notification, Phase, Step};
 pub use observation::{Figure, Observation};
+pub use opsdeck_store::alerts::EpisodeState;
 pub use rules::{Rule, RuleSet, Severity, Tier, Timing};
 pub use service::{AlertError, AlertService, Clock};
 pub use silence::{Matchers, Silence};

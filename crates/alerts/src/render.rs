@@ -51,8 +51,9 @@ fn headline(n: &Notification) -> String {
     let severity = n
         .alerts
         .iter()
-        .map(|a| a.severity)
+        .map(|a| &a.severity)
         .max()
+        .cloned()
         .unwrap_or(Severity::Warning);
     // Alerts of one rule read as a group reads on /alerts: "Unfulfilled
     // order stale · 14 orders".
@@ -74,7 +75,9 @@ fn headline(n: &Notification) -> String {
     let level = match (n.kind, severity) {
         (NoticeKind::Resolved, _) => "RESOLVED",
         (_, Severity::Critical) => "CRITICAL",
-        (_, Severity::Warning) => "WARNING",
+        // An alert never has an unknown severity unless a newer version
+        // stored it; it reads as a warning.
+        (_, Severity::Warning | Severity::Other(_)) => "WARNING",
     };
     format!("{level} · {}: {what}{kind}", n.brand)
 }

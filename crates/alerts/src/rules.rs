@@ -13,30 +13,9 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How bad it is; orders the urgent-attention list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Warning,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "warning" => Some(Severity::Warning),
-            "critical" => Some(Severity::Critical),
-            _ => None,
-        }
-    }
-}
+/// How bad it is; orders the urgent-attention list. Its home is the
+/// store, which keeps it as an episode's column.
+pub use opsdeck_store::alerts::Severity;
 
 /// Who hears an alert, as the merchant put it: Slack only (team
 /// visibility), Telegram (the owner must see it now), Telegram + Slack
@@ -419,8 +398,8 @@ impl RuleSet {
             if let Some(v) = o.enabled {
                 rule.enabled = v;
             }
-            if let Some(v) = o.severity {
-                rule.severity = v;
+            if let Some(v) = &o.severity {
+                rule.severity = v.clone();
             }
             if let Some(v) = o.tier {
                 rule.tier = v;

@@ -12,7 +12,7 @@ use crate::observation::{Figure, Observation};
 use crate::rules::{Condition, RuleSet};
 use crate::service::AlertError;
 use jiff::{SignedDuration, Timestamp};
-use opsdeck_store::{LoginAttack, Store, LOGIN_UNDER_ATTACK};
+use opsdeck_store::{AuditAction, LoginAttack, Store};
 
 /// Every enabled "account under attack" rule's observations at `now`,
 /// reading the store's recent attack reports; nothing without a brand.
@@ -92,7 +92,11 @@ pub fn observe(
                 // like an amount in a currency to the pages' money guard.
                 why_without_money: Some(why.clone()),
                 why,
-                dashboard_path: format!("/audit?action={LOGIN_UNDER_ATTACK}&actor={}", a.username),
+                dashboard_path: format!(
+                    "/audit?action={}&actor={}",
+                    AuditAction::LoginUnderAttack,
+                    a.username
+                ),
             }
         })
         .collect()

@@ -11,14 +11,15 @@
 
 use crate::actions;
 pub use crate::actions::{AckOutcome, Actor};
+use crate::episode::EventBody;
+pub use crate::episode::{decode, encode};
 use crate::evaluate::{Ack, Alert, AlertState, Evaluator, Phase, Step};
 use crate::observation::Observation;
 use crate::render::{render, RenderConfig};
 use crate::silence::{Silence, SilenceError};
 use jiff::{SignedDuration, Timestamp};
-use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EpisodeRow, EventRow, NewNotification};
+use opsdeck_store::alerts::{AlertBatch, EpisodeFilter, EventKind, EventRow, NewNotification};
 use opsdeck_store::{Store, StoreError};
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -36,6 +37,10 @@ pub enum AlertError {
     Silence(#[from] SilenceError),
     #[error("no silence {0:?}")]
     NoSuchSilence(String),
+    /// A silence named a rule the application does not run: it would
+    /// silence nothing.
+    #[error("unknown alert rule {0:?}")]
+    UnknownRule(String),
     #[error("stored alert episode {0:?} could not be read: {1}")]
     Corrupt(String, String),
 }
@@ -169,21 +174,27 @@ impl AlertService {
             batch.events.push(EventRow {
                 episode_id: t.episode_id.clone(),
                 at: t.at,
-                kind: t.to.as_str().into(),
-                body: match &t.note_without_money {
-                    Some(plain) => {
-                        json!({"from": t.from, "to": t.to, "note": t.note, "note_without_money": plain})
-                    }
-                    None => json!({"from": t.from, "to": t.to, "note": t.note}),
-                },
+                kind: EventKind::parse(t.to.as_str()),
+                body: EventBody {
+                    from: Some(t.from),
+                    to: Some(t.to),
+                    note: Some(t.note.clone()),
+                    note_without_money: t.note_without_money.clone(),
+                    ..Default::default()
+                }
+                .to_json(),
             });
         }
         for (episode, silence) in &step.suppressed {
             batch.events.push(EventRow {
                 episode_id: episode.clone(),
                 at: now,
-                kind: "silenced".into(),
-                body: json!({"silence_id": silence}),
+                kind: EventKind::Silenced,
+                body: EventBody {
+                    silence_id: Some(silence.clone()),
+                    ..Default::default()
+                }
+                .to_json(),
             });
         }
         for n in &step.notifications {
@@ -202,8 +213,16 @@ impl AlertService {
                     batch.events.push(EventRow {
                         episode_id: episode.clone(),
                         at: now,
-                        kind: "notification".into(),
-                        body: json!({"notification_id": id, "kind": n.kind, "channel": channel, "tier": n.tier, "grouped_with": episodes.len() - 1}),
+                        kind: EventKind::Notification,
+                        body: EventBody {
+                            notification_id: Some(id.clone()),
+                            kind: Some(n.kind),
+                            channel: Some(channel.clone()),
+                            tier: Some(n.tier),
+                            grouped_with: Some(episodes.len() - 1),
+                            ..Default::default()
+                        }
+                        .to_json(),
                     });
                 }
                 batch.notifications.push(NewNotification {
@@ -270,30 +289,4 @@ impl AlertService {
     ) -> Result<actions::EndSilenceOutcome, AlertError> {
         actions::end_silence(self.store.as_ref(), id, who, now).await
     }
-}
-
-/// The stored row of an open or resolved alert (pending ones have none).
-pub fn encode(alert: &Alert, now: Timestamp) -> Option<EpisodeRow> {
-    let id = alert.episode_id.clone()?;
-    Some(EpisodeRow {
-        id,
-        dedup_key: alert.key.clone(),
-        rule: alert.rule.clone(),
-        brand: alert.brand.clone(),
-        severity: alert.severity.as_str().into(),
-        state: alert.phase.as_str().into(),
-        opened_at: alert.fired_at.unwrap_or(now),
-        updated_at: now,
-        body: serde_json::to_value(alert).expect("alerts serialize"),
-    })
-}
-
-/// The alert an episode row holds; the row's state column wins.
-pub fn decode(row: &EpisodeRow) -> Result<Alert, AlertError> {
-    let mut alert: Alert = serde_json::from_value(row.body.clone())
-        .map_err(|e| AlertError::Corrupt(row.id.clone(), e.to_string()))?;
-    if let Some(phase) = Phase::parse(&row.state) {
-        alert.phase = phase;
-    }
-    Ok(alert)
 }

@@ -15,6 +15,7 @@
 use crate::actions::{self, AckOutcome, Actor};
 use crate::notify::telegram::{ButtonPress, TelegramConfig, TelegramUpdates};
 use crate::service::{AlertError, AlertService};
+use opsdeck_store::AuditAction;
 use serde_json::json;
 use std::time::Duration;
 
@@ -49,7 +50,7 @@ pub async fn handle_press(
         );
         if let Err(e) = actions::refused(
             service.store().as_ref(),
-            "alert.acknowledge",
+            AuditAction::AlertAcknowledgeRefused,
             episode,
             &who,
             refusal,

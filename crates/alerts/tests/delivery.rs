@@ -406,10 +406,10 @@ async fn the_telegram_button_acknowledges_through_the_same_path() {
     .unwrap();
     assert_eq!(n, 1);
     let row = rig.db.store.alert_episode(&episode).await.unwrap().unwrap();
-    assert_eq!(row.state, "acknowledged");
+    assert_eq!(row.state.as_str(), "acknowledged");
     let events = rig.db.store.alert_events(&episode).await.unwrap();
     let last = events.last().unwrap();
-    assert_eq!(last.kind, "acknowledged");
+    assert_eq!(last.kind.as_str(), "acknowledged");
     assert_eq!(last.body["by"], "@owner");
     assert_eq!(last.body["via"], "telegram");
     let answers = rig.fake.received("telegram_answer");
@@ -466,7 +466,11 @@ async fn telegram_presses_count_only_from_the_configured_chat_and_users() {
     .unwrap();
     assert_eq!(n, 2);
     let row = rig.db.store.alert_episode(&episode).await.unwrap().unwrap();
-    assert_eq!(row.state, "firing", "a refused press acknowledges nothing");
+    assert_eq!(
+        row.state.as_str(),
+        "firing",
+        "a refused press acknowledges nothing"
+    );
     let answers: Vec<String> = rig
         .fake
         .received("telegram_answer")
@@ -486,7 +490,7 @@ async fn telegram_presses_count_only_from_the_configured_chat_and_users() {
         .await
         .unwrap();
     let row = rig.db.store.alert_episode(&episode).await.unwrap().unwrap();
-    assert_eq!(row.state, "acknowledged");
+    assert_eq!(row.state.as_str(), "acknowledged");
     let audit = rig.db.store.audit_log(10).await.unwrap();
     let seen: Vec<(&str, &str, &serde_json::Value)> = audit
         .iter()
@@ -534,7 +538,7 @@ async fn each_episode_keeps_its_whole_history() {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.kind.to_string())
         .collect();
     assert_eq!(
         kinds,
@@ -547,7 +551,7 @@ async fn each_episode_keeps_its_whole_history() {
         .await
         .unwrap()
         .into_iter()
-        .map(|a| (a.actor, a.action))
+        .map(|a| (a.actor, a.action.to_string()))
         .collect();
     assert_eq!(
         audit,
@@ -560,7 +564,7 @@ async fn each_episode_keeps_its_whole_history() {
         ]
     );
     let row = rig.db.store.alert_episode(&episode).await.unwrap().unwrap();
-    assert_eq!(row.state, "resolved");
+    assert_eq!(row.state.as_str(), "resolved");
     assert_eq!(row.body["value"]["text"], "6.5 h");
     assert_eq!(row.body["threshold"]["text"], "6 h");
     assert_eq!(row.body["why"], "No order since 09:00");

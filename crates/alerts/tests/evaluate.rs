@@ -391,7 +391,7 @@ fn every_default_alert_of_the_metrics_table_exists() {
     assert_eq!(ids.len(), 14);
     let check = |id: &str, sev: Severity, tier: Tier| {
         let r = rules.iter().find(|r| r.id == id).unwrap();
-        assert_eq!((r.severity, r.tier), (sev, tier), "{id}");
+        assert_eq!((&r.severity, r.tier), (&sev, tier), "{id}");
     };
     check(
         "unfulfilled_stale",

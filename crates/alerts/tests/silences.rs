@@ -69,7 +69,7 @@ async fn ending_a_silence_cuts_its_window_and_is_audited() {
         let audit = store.audit_log(10).await.unwrap();
         let ends: Vec<_> = audit
             .iter()
-            .filter(|e| e.action == "alert.silence_end")
+            .filter(|e| e.action == opsdeck_store::AuditAction::AlertSilenceEnd)
             .collect();
         assert_eq!(ends.len(), 2, "{}: {audit:?}", db.label);
         assert!(ends

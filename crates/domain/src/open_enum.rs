@@ -4,7 +4,12 @@
 //! `carrier_picked_up` shipment statuses years after the first ones). A value
 //! we do not know is kept verbatim as `Other(String)` so it survives a round
 //! trip through the store and shows up on screen, instead of failing a sync.
+//!
+//! Exported for the crates after the domain whose stored values grow the
+//! same way (alert severities and episode states, audit actions); a crate
+//! that calls it depends on `serde`.
 
+#[macro_export]
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*

@@ -9,15 +9,14 @@ use crate::supervise::{Fatal, Policy, Supervisor};
 use anyhow::Context;
 use jiff::Timestamp;
 use opsdeck_domain::SourceId;
-use opsdeck_sources::gorgias::{GorgiasClient, GorgiasConnector, GorgiasResource, GorgiasSettings};
-use opsdeck_sources::shopify::webhooks::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
+use opsdeck_sources::gorgias::{GorgiasClient, GorgiasSettings};
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
-use opsdeck_sources::sync::{
-    run_sync_loop_notifying, GorgiasJob, ShopifyResource, SyncJob, SyncTrigger, WorkerJob,
-};
 use opsdeck_store::Store;
-use opsdeck_web::ingest::IngestCommits;
+use opsdeck_sync::group_commit::{InboxCommits, IngestCommits};
+use opsdeck_sync::inbox::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
+use opsdeck_sync::worker::{run_sync_loop_notifying, GorgiasJob, SyncJob, SyncTrigger, WorkerJob};
+use opsdeck_sync::{GorgiasConnector, GorgiasResource, ShopifyResource};
 use opsdeck_web::{
     AppState, GorgiasIntake, ShopWebhookSecrets, SourceInfo, TaskBoard, WebhookReceiver,
 };
@@ -349,12 +348,11 @@ pub async fn start(
         None
     } else {
         let wake = Arc::new(Notify::new());
-        let receiver = WebhookReceiver::start_with_gorgias(
-            store.clone(),
-            secrets,
-            gorgias_intake,
-            wake.clone(),
-        );
+        let (commits, inbox_writer) = InboxCommits::start(store.clone(), wake.clone());
+        let receiver = WebhookReceiver::new(secrets, gorgias_intake, commits, wake.clone());
+        // The writer owns its queue's receiver: it cannot start again, and
+        // it ends after the web server (holding the queue) has stopped.
+        tasks.adopt("webhook-writer", inbox_writer);
         let shops = Arc::new(shops);
         let (store, clock, stop, stored) = (
             store.clone(),
@@ -381,7 +379,9 @@ pub async fn start(
     };
     // The projection every panel and panel-backed alert rule reads: built
     // once from the store, kept current from the change feed.
-    let ingest = IngestCommits::notifying(stored.clone());
+    let (ingest, ingest_writer) = IngestCommits::start(store.clone(), Some(stored.clone()));
+    // As the webhook writer: run once, ends after the web server.
+    tasks.adopt("ingest-writer", ingest_writer);
     let projection = start_projection(
         config,
         store.clone(),
@@ -413,7 +413,7 @@ pub async fn start(
         panel_config: Arc::new(panel_config(config)),
         ingest,
         sync_trigger,
-        alert_rules: opsdeck_web::AlertRules::of(config.alerts.rules.all())
+        alert_rules: opsdeck_alerts::AlertRules::of(config.alerts.rules.all())
             .delivered_by(crate::alerts_app::delivery(&config.alerts)),
         tasks: tasks.board(),
     };

@@ -79,7 +79,7 @@ mod tests {
                 .record_audit(&AuditEntry {
                     at: at.parse().unwrap(),
                     actor: "anna".into(),
-                    action: action.into(),
+                    action: opsdeck_store::AuditAction::parse(action),
                     subject: "x".into(),
                     payload: serde_json::json!({}),
                     ip: None,
@@ -97,7 +97,7 @@ mod tests {
             .await
             .unwrap()
             .into_iter()
-            .map(|e| e.action)
+            .map(|e| e.action.to_string())
             .collect();
         assert_eq!(left, ["kept"]);
     }

@@ -7,8 +7,8 @@
 
 use anyhow::{bail, Context};
 use opsdeck_domain::{Brand, SourceId, Timestamp};
-use opsdeck_store::{ApiToken, AuditEntry, NewApiToken, Store, TokenKinds};
-use opsdeck_web::ingest::IngestKind;
+use opsdeck_sources::ingest::IngestKind;
+use opsdeck_store::{ApiToken, AuditAction, AuditEntry, NewApiToken, Store, TokenKinds};
 
 /// Who is making the change: `--actor`, else the OS user.
 pub fn actor(explicit: Option<&str>) -> String {
@@ -79,7 +79,7 @@ pub async fn create(
     let audit = AuditEntry {
         at: now,
         actor: actor.to_string(),
-        action: "api_token.create".into(),
+        action: AuditAction::ApiTokenCreate,
         subject: format!("api_token:{}", t.id),
         payload: serde_json::json!({
             "id": t.id, "name": t.name, "brand": t.brand, "source": t.source, "kinds": t.kinds,
@@ -103,7 +103,7 @@ pub async fn revoke(
     let audit = AuditEntry {
         at: now,
         actor: actor.to_string(),
-        action: "api_token.revoke".into(),
+        action: AuditAction::ApiTokenRevoke,
         subject: format!("api_token:{id}"),
         payload: serde_json::json!({ "id": id }),
         ip: None,

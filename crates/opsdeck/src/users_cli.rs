@@ -9,7 +9,7 @@
 use crate::tokens_cli::actor;
 use anyhow::{bail, Context};
 use opsdeck_domain::Timestamp;
-use opsdeck_store::{validate_username, AuditEntry, NewUser, Role, Store, User};
+use opsdeck_store::{validate_username, AuditAction, AuditEntry, NewUser, Role, Store, User};
 use opsdeck_web::auth::password::check_new_password;
 use opsdeck_web::auth::PasswordHasher;
 use std::io::BufRead;
@@ -73,7 +73,7 @@ impl UserCommand {
 
 fn audit(
     actor: &str,
-    action: &str,
+    action: AuditAction,
     username: &str,
     payload: serde_json::Value,
     at: Timestamp,
@@ -81,7 +81,7 @@ fn audit(
     AuditEntry {
         at,
         actor: format!("cli:{actor}"),
-        action: action.into(),
+        action,
         subject: format!("user:{username}"),
         payload,
         ip: None,
@@ -111,7 +111,7 @@ pub async fn add(
     };
     let entry = audit(
         actor,
-        "user.create",
+        AuditAction::UserCreate,
         username,
         serde_json::json!({ "role": role.as_str() }),
         now,
@@ -137,7 +137,7 @@ pub async fn reset_password(
         .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
     let entry = audit(
         actor,
-        "user.password_reset",
+        AuditAction::UserPasswordReset,
         username,
         serde_json::json!({}),
         now,
@@ -255,7 +255,7 @@ pub async fn run(command: UserCommand, config: &crate::config::Config) -> anyhow
             let store = crate::app::open_store(config).await?;
             let entry = audit(
                 &actor(who.as_deref()),
-                "user.disable",
+                AuditAction::UserDisable,
                 &username,
                 serde_json::json!({}),
                 now,

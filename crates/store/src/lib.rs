@@ -27,13 +27,15 @@
 //! - [`alerts`]: alert episodes, history, the notification outbox,
 //!   silences and the evaluator's lease (the `AlertStore` part of a store).
 //! - [`users`]: dashboard accounts, sessions and the audit log queries
-//!   (the `UserStore` part of a store).
+//!   (the `UserStore` part of a store); `audit`: [`AuditAction`], what an
+//!   audit entry says a person did.
 //! - [`decisions`]: sales-pulse decisions, stored with their audit entry
 //!   (the `DecisionStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
 pub mod alerts;
+mod audit;
 mod db;
 pub mod decisions;
 mod engine;
@@ -51,6 +53,7 @@ pub mod tokens;
 pub mod users;
 
 pub use alerts::AlertStore;
+pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
@@ -64,7 +67,7 @@ pub use tokens::{
 };
 pub use users::{
     normalize_username, validate_username, AuditCursor, AuditFilter, AuditPage, LoginAttack,
-    NewSession, NewUser, Role, SessionRecord, User, UserStore, LOGIN_UNDER_ATTACK,
+    NewSession, NewUser, Role, SessionRecord, User, UserStore,
 };
 
 use async_trait::async_trait;

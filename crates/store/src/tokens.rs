@@ -13,7 +13,7 @@
 use crate::db::{Col, Db, DbTx, Row, Value};
 use crate::engine::SqlStore;
 use crate::schema::{corrupt, from_micros, micros};
-use crate::Result;
+use crate::{AuditAction, Result};
 use opsdeck_domain::{BrandId, Secret, SourceId, Timestamp};
 use rand::Rng;
 use serde::Serialize;
@@ -181,8 +181,8 @@ pub struct AuditEntry {
     pub at: Timestamp,
     /// Who: a dashboard user, or the OS user (or `--actor`) of a CLI command.
     pub actor: String,
-    /// What, e.g. `api_token.create`.
-    pub action: String,
+    /// What, e.g. [`AuditAction::ApiTokenCreate`].
+    pub action: AuditAction,
     /// On what, e.g. `api_token:k3x9q2m7a1b4`.
     pub subject: String,
     /// Details; must never hold a secret.
@@ -210,7 +210,7 @@ pub(crate) fn audit_entry(row: &Row) -> Result<AuditEntry> {
     Ok(AuditEntry {
         at: from_micros(row.int(0)?, "audit_log", &subject)?,
         actor: row.text(1)?,
-        action: row.text(2)?,
+        action: AuditAction::parse(&row.text(2)?),
         payload: serde_json::from_str(&row.text(4)?)
             .map_err(|e| corrupt("audit_log", &subject, e))?,
         ip: row.opt_text(5),
@@ -273,7 +273,10 @@ impl AuditEntry {
         AuditEntry {
             at: self.at,
             actor: cut_text(&self.actor, AUDIT_FIELD_CHARS),
-            action: cut_text(&self.action, AUDIT_FIELD_CHARS),
+            action: match &self.action {
+                AuditAction::Other(other) => AuditAction::Other(cut_text(other, AUDIT_FIELD_CHARS)),
+                known => known.clone(),
+            },
             subject: cut_text(&self.subject, AUDIT_FIELD_CHARS),
             payload,
             ip: self.ip.as_deref().map(|ip| cut_text(ip, AUDIT_FIELD_CHARS)),
@@ -349,7 +352,7 @@ pub(crate) fn audit_params(entry: &AuditEntry) -> Vec<Value> {
     vec![
         Value::Int(Some(micros(entry.at))),
         text(&entry.actor),
-        text(&entry.action),
+        text(entry.action.as_str()),
         text(&entry.subject),
         text(&entry.payload.to_string()),
         Value::Text(entry.ip.clone()),
@@ -559,7 +562,7 @@ mod tests {
         let entry = AuditEntry {
             at: Timestamp::UNIX_EPOCH,
             actor: "x".repeat(1 << 20),
-            action: "login.failure".into(),
+            action: AuditAction::LoginFailure,
             subject: "s".repeat(5_000),
             payload: serde_json::json!({ "username": "x".repeat(1 << 20), "n": 1 }),
             ip: Some("192.0.2.1".into()),

@@ -14,7 +14,7 @@ use crate::schema::{corrupt, from_micros, micros};
 use crate::tokens::{
     audit_entry, audit_params, AuditEntry, AUDIT_COLS, AUDIT_INSERT, AUDIT_SELECT,
 };
-use crate::Result;
+use crate::{AuditAction, Result};
 use async_trait::async_trait;
 use opsdeck_domain::Timestamp;
 use serde::Serialize;
@@ -138,7 +138,7 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {
     pub actor: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     /// At most this many, newest first.
@@ -147,11 +147,8 @@ pub struct AuditFilter {
     pub before: Option<AuditCursor>,
 }
 
-/// The audit action the login throttle writes when an account is under
-/// attack (its payload holds the `failures` and `addresses` counts).
-pub const LOGIN_UNDER_ATTACK: &str = "login.under_attack";
-
-/// One account's recent attack reports ([`LOGIN_UNDER_ATTACK`] entries),
+/// One account's recent attack reports ([`AuditAction::LoginUnderAttack`]
+/// entries, whose payload holds the `failures` and `addresses` counts),
 /// with the figures of the newest: what the "account under attack" alert
 /// says. Holds counts only, never a password or address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -440,7 +437,7 @@ impl<D: Db> SqlStore<D> {
             add("actor = ?", text(actor));
         }
         if let Some(action) = &filter.action {
-            add("action = ?", text(action));
+            add("action = ?", text(action.as_str()));
         }
         if let Some(from) = filter.from {
             add("at_us >= ?", int(micros(from)));
@@ -494,7 +491,10 @@ impl<D: Db> SqlStore<D> {
             .fetch(
                 "SELECT at_us, actor, payload FROM audit_log WHERE action = $1 AND at_us >= $2 \
                  ORDER BY at_us DESC, id DESC",
-                &[text(LOGIN_UNDER_ATTACK), int(micros(since))],
+                &[
+                    text(AuditAction::LoginUnderAttack.as_str()),
+                    int(micros(since)),
+                ],
                 &[Col::Int, Col::Text, Col::Text],
             )
             .await?;
@@ -513,7 +513,10 @@ impl<D: Db> SqlStore<D> {
                     corrupt(
                         "audit_log",
                         &subject,
-                        format!("{LOGIN_UNDER_ATTACK} payload has no count {field:?}"),
+                        format!(
+                            "{} payload has no count {field:?}",
+                            AuditAction::LoginUnderAttack
+                        ),
                     )
                 })
             };
@@ -602,7 +605,7 @@ pub trait UserStore: Send + Sync {
     /// Deletes audit entries older than `before`; returns how many.
     async fn prune_audit(&self, before: Timestamp) -> Result<u64>;
 
-    /// The accounts with a [`LOGIN_UNDER_ATTACK`] report at or after
+    /// The accounts with a [`AuditAction::LoginUnderAttack`] report at or after
     /// `since`, the most recently attacked first.
     async fn login_attacks_since(&self, since: Timestamp) -> Result<Vec<LoginAttack>>;
 }

@@ -83,13 +83,19 @@ impl Error {
 }
 
 /// An alert action's failure: unknown episode or silence is 404, the
-/// store's failure 500, anything else (not open, an invalid silence) 400
-/// with its reason. Shared by the alerts API and the alerts pages.
+/// store's failure or a stored episode or silence that does not decode
+/// 500, anything else (not open, an invalid silence) 400 with its reason.
+/// Shared by the alerts API and the alerts pages.
 impl From<opsdeck_alerts::AlertError> for Error {
     fn from(e: opsdeck_alerts::AlertError) -> Self {
         use opsdeck_alerts::AlertError;
         match e {
             AlertError::Store(e) => Error::Store(e),
+            AlertError::Corrupt(id, reason) => Error::Store(StoreError::Corrupt {
+                kind: "alert",
+                external_id: id,
+                reason,
+            }),
             AlertError::NoSuchEpisode(_) | AlertError::NoSuchSilence(_) => Error::NotFound,
             other => Error::BadRequest(other.to_string()),
         }

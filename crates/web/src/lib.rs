@@ -43,12 +43,10 @@
 //! - `security`: headers set on every response, and the request body
 //!   limit of each route.
 //! - `redirect`: the one check of a redirect target taken from the request.
-//! - [`alert_rules`]: the configured alert rules, which silences may name.
 //! - `templates`: the embedded template files (every file under
 //!   `templates/`, listed by `build.rs`); `nav`, the nav bar's links
 //!   for the logged-in role.
 
-pub mod alert_rules;
 mod api;
 mod assets;
 pub mod audit;
@@ -71,7 +69,6 @@ pub mod testing;
 mod view;
 pub mod webhooks;
 
-pub use alert_rules::AlertRules;
 pub use api::openapi::OPENAPI_DOCUMENT;
 pub use error::Error;
 pub use health::{TaskBoard, TaskState};
@@ -80,6 +77,7 @@ pub use webhooks::{GorgiasIntake, ShopWebhookSecrets, WebhookReceiver};
 use axum::http::StatusCode;
 use axum::Router;
 use jiff::civil::Weekday;
+use opsdeck_alerts::AlertRules;
 use opsdeck_domain::{Brand, BrandId, SourceId, Timestamp};
 use opsdeck_store::Store;
 use std::future::Future;
@@ -118,11 +116,12 @@ pub struct AppState {
     /// What the panels read from configuration: week start, reporting
     /// currency and its conversion rates, thresholds.
     pub panel_config: Arc<opsdeck_metrics::panels::PanelConfig>,
-    /// The ingest API's group commit (its writer starts on first use).
-    pub ingest: ingest::IngestCommits,
+    /// The ingest API's group commit: the queue to the writer the
+    /// application started (`IngestCommits::start`).
+    pub ingest: opsdeck_sync::group_commit::IngestCommits,
     /// Fired by the refresh button (`POST /refresh`): every source syncs
     /// now instead of at its next turn.
-    pub sync_trigger: opsdeck_sources::sync::SyncTrigger,
+    pub sync_trigger: opsdeck_sync::SyncTrigger,
     /// Every configured alert rule (id and name): silences may name only
     /// these, and the silence form offers them.
     pub alert_rules: AlertRules,

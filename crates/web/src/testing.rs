@@ -47,7 +47,7 @@ pub async fn create_user(store: &dyn Store, username: &str, role: Role, password
     let audit = AuditEntry {
         at,
         actor: "test".into(),
-        action: "user.create".into(),
+        action: opsdeck_store::AuditAction::UserCreate,
         subject: format!("user:{username}"),
         payload: serde_json::json!({ "role": role.as_str() }),
         ip: None,

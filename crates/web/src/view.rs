@@ -6,11 +6,14 @@
 //! An amount in a view model is a [`Guarded`] value, never a plain string: it renders only where the request's
 //! role may see revenue (the guard sets that for the whole request, see
 //! `opsdeck_metrics::money_json`), and as `null` / nothing elsewhere.
-//! Alerts are stored with their amounts; [`alert_body_as_shown`] gives the
-//! stored text to each role as it may read it.
+//! Alerts are stored with their amounts; [`alert_why`], [`figure_as_shown`]
+//! and [`alert_body_as_shown`] (for event bodies) give the stored texts and
+//! figures to each role as it may read them.
 
 use crate::cards::BrandCards;
 use jiff::tz::TimeZone;
+use opsdeck_alerts::evaluate::Alert;
+use opsdeck_alerts::Figure;
 use opsdeck_domain::{Money, Timestamp};
 use opsdeck_metrics::money_json::{shown, Guarded};
 use opsdeck_metrics::{Freshness, PeriodVolume};
@@ -188,57 +191,87 @@ fn money_or_dash(m: Option<Money>) -> String {
 pub(crate) const AMOUNT_HIDDEN: &str =
     "Details name an amount of money, which your role does not show.";
 
-/// An alert's stored body (an episode's or an event's) as the viewer may
-/// read it: unchanged where money is shown; elsewhere each text in its
-/// wording without money and each figure that is an amount left out.
+/// A stored alert text as the viewer may read it: unchanged where money is
+/// shown; elsewhere its wording without money, or, when it has none and
+/// names an amount (alerts stored before amounts were kept apart),
+/// [`AMOUNT_HIDDEN`].
+pub(crate) fn text_as_shown(text: &str, without_money: Option<&str>) -> String {
+    if shown() {
+        return text.to_string();
+    }
+    match without_money {
+        Some(plain) => plain.to_string(),
+        None if mentions_amount(text) => AMOUNT_HIDDEN.to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// Whether a figure is an amount: marked so, or (stored before figures
+/// were marked) its text names one.
+fn is_amount(marked_money: bool, text: &str) -> bool {
+    marked_money || mentions_amount(text)
+}
+
+/// A figure as the pages and the API show it: its number and its text,
+/// without the stored `money` mark.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ShownFigure {
+    pub value: f64,
+    pub text: String,
+}
+
+/// An alert's figure as the viewer may read it: left out where it is an
+/// amount and money is not shown.
+pub(crate) fn figure_as_shown(figure: Option<&Figure>) -> Option<ShownFigure> {
+    let f = figure?;
+    if is_amount(f.money, &f.text) && !shown() {
+        return None;
+    }
+    Some(ShownFigure {
+        value: f.value,
+        text: f.text.clone(),
+    })
+}
+
+/// An alert's reason (`why`) as the viewer may read it.
+pub(crate) fn alert_why(alert: &Alert) -> String {
+    text_as_shown(&alert.why, alert.why_without_money.as_deref())
+}
+
+/// A stored event body (an episode's history: a state change's `note`)
+/// as the viewer may read it, by the rules of [`text_as_shown`] and
+/// [`figure_as_shown`]: each `why` or `note` in its wording for the
+/// viewer, each figure that is an amount left out where money is not
+/// shown, the `*_without_money` and `money` marks dropped.
 pub(crate) fn alert_body_as_shown(body: &Value) -> Value {
     let mut body = body.clone();
     let Some(fields) = body.as_object_mut() else {
         return body;
     };
-    let money_shown = shown();
     for key in ["why", "note"] {
-        let plain_key = format!("{key}_without_money");
-        let plain = fields.remove(&plain_key);
-        if money_shown {
-            continue;
-        }
+        let plain = fields.remove(&format!("{key}_without_money"));
         let Some(text) = fields.get(key).and_then(Value::as_str) else {
             continue;
         };
-        let text = match plain.as_ref().and_then(Value::as_str) {
-            Some(plain) => plain.to_string(),
-            None if mentions_amount(text) => AMOUNT_HIDDEN.to_string(),
-            None => continue,
-        };
+        let text = text_as_shown(text, plain.as_ref().and_then(Value::as_str));
         fields.insert(key.to_string(), Value::String(text));
     }
     for key in ["value", "baseline", "threshold"] {
         let Some(figure) = fields.get_mut(key) else {
             continue;
         };
-        let is_amount = figure.get("money").and_then(Value::as_bool) == Some(true)
-            || figure
-                .get("text")
-                .and_then(Value::as_str)
-                .is_some_and(mentions_amount);
+        let hidden = is_amount(
+            figure.get("money").and_then(Value::as_bool) == Some(true),
+            figure.get("text").and_then(Value::as_str).unwrap_or(""),
+        ) && !shown();
         if let Some(f) = figure.as_object_mut() {
             f.remove("money");
         }
-        if is_amount && !money_shown {
+        if hidden {
             *figure = Value::Null;
         }
     }
     body
-}
-
-/// An alert's reason (`why`) as the viewer may read it.
-pub(crate) fn alert_why(body: &Value) -> String {
-    alert_body_as_shown(body)
-        .get("why")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
 }
 
 /// Whether `text` holds an amount as [`Money::display`] writes one: a

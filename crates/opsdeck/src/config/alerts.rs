@@ -226,7 +226,7 @@ fn condition_numbers(s: &Section<'_, '_>, c: &Condition) -> Condition {
 
 fn severity_tier(s: &Section<'_, '_>) -> (Option<Severity>, Option<Tier>) {
     let severity = s.opt_str("severity").and_then(|v| {
-        Severity::parse(v).or_else(|| {
+        Severity::known(v).or_else(|| {
             s.problem(
                 "severity",
                 format!("{v:?} is not a severity: use warning or critical"),

@@ -96,7 +96,9 @@ async fn demo_alerts_reach_the_fake_receivers_and_ack_from_telegram() {
     let audit = running.store.audit_log(100).await.unwrap();
     let entry = audit
         .iter()
-        .find(|e| e.action == "alert.acknowledge" && e.subject.ends_with(episode))
+        .find(|e| {
+            e.action == opsdeck_store::AuditAction::AlertAcknowledge && e.subject.ends_with(episode)
+        })
         .expect("the acknowledgement is in the audit log");
     // Telegram users are recorded by their @handle.
     assert_eq!(entry.actor, "@demo_owner");

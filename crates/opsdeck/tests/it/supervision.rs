@@ -73,6 +73,7 @@ async fn a_panicking_task_is_restarted_and_readyz_shows_it() {
         "projection-follower",
         "alert-runner",
         "housekeeping",
+        "ingest-writer",
         "web",
     ] {
         let t = task(&body, name).unwrap_or_else(|| panic!("{name} missing: {body:#}"));

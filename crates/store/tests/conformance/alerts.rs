@@ -16,8 +16,8 @@ fn episode(id: &str, key: &str, state: &str, at: &str) -> EpisodeRow {
         dedup_key: key.into(),
         rule: "zero_orders".into(),
         brand: "mavena".into(),
-        severity: "critical".into(),
-        state: state.into(),
+        severity: Severity::Critical,
+        state: EpisodeState::parse(state),
         opened_at: t(at),
         updated_at: t(at),
         body: json!({"value": 0, "why": "no order <6 h> & counting"}),
@@ -42,7 +42,7 @@ pub(crate) async fn alert_step_commits_whole_with_history(db: &TestStore) {
         events: vec![EventRow {
             episode_id: "e1".into(),
             at: t(at),
-            kind: "firing".into(),
+            kind: EventKind::Firing,
             body: json!({"from": "pending"}),
         }],
         notifications: vec![notification("n1", &["e1"], at)],
@@ -50,7 +50,7 @@ pub(crate) async fn alert_step_commits_whole_with_history(db: &TestStore) {
         audit: vec![opsdeck_store::AuditEntry {
             at: t(at),
             actor: "ops@example.com".into(),
-            action: "alert.ack".into(),
+            action: opsdeck_store::AuditAction::AlertAcknowledge,
             subject: "alert_episode:e1".into(),
             payload: json!({"via": "api"}),
             ip: Some("127.0.0.1".into()),
@@ -106,6 +106,32 @@ pub(crate) async fn alert_step_commits_whole_with_history(db: &TestStore) {
         limit: 10,
     };
     assert_eq!(db.store.alert_episodes(&all).await.unwrap().len(), 2);
+}
+
+/// A severity or state this version does not know (written by a newer
+/// one) reads back verbatim; an unknown state counts as open, as the
+/// store's own rules treat anything but `resolved`.
+pub(crate) async fn episode_severity_and_state_of_a_newer_version_are_kept(db: &TestStore) {
+    let at = "2026-03-01T10:00:00Z";
+    let mut e = episode("e1", "k1", "snoozed", at);
+    e.severity = Severity::parse("page");
+    let batch = AlertBatch {
+        episodes: vec![e.clone()],
+        ..Default::default()
+    };
+    db.store.alert_commit(&batch).await.unwrap();
+    let got = db.store.alert_episode("e1").await.unwrap().unwrap();
+    assert_eq!(got, e);
+    assert_eq!(got.severity, Severity::Other("page".into()));
+    assert_eq!(got.state, EpisodeState::Other("snoozed".into()));
+    let open = EpisodeFilter {
+        open_only: true,
+        brand: None,
+        limit: 10,
+    };
+    let open = db.store.alert_episodes(&open).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert!(open[0].state.is_open());
 }
 
 pub(crate) async fn outbox_claim_lease_and_finish(db: &TestStore) {

@@ -21,7 +21,7 @@ fn audit_of(d: &NewDecision) -> AuditEntry {
     AuditEntry {
         at: d.at,
         actor: d.username.clone(),
-        action: "pulse.decision".into(),
+        action: opsdeck_store::AuditAction::PulseDecision,
         subject: format!("brand:{}", d.brand),
         payload: json!({ "kind": d.kind.as_str(), "notes": d.notes }),
         ip: Some("192.0.2.7".into()),
@@ -69,7 +69,7 @@ pub(crate) async fn decisions_are_stored_with_their_audit_entry(db: &TestStore) 
 
     let audited = s
         .search_audit(&AuditFilter {
-            action: Some("pulse.decision".into()),
+            action: Some(opsdeck_store::AuditAction::PulseDecision),
             limit: 10,
             ..AuditFilter::default()
         })

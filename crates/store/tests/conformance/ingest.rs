@@ -7,8 +7,8 @@ use crate::seqs_of;
 use opsdeck_domain::*;
 use opsdeck_store::testing::TestStore;
 use opsdeck_store::{
-    AnyRecord, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
-    UpsertOutcome,
+    AnyRecord, AuditAction, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck,
+    TokenKinds, UpsertOutcome,
 };
 
 fn ingest_source() -> SourceId {
@@ -152,11 +152,11 @@ pub(crate) async fn ingest_kinds_ignore_older_updates(db: &TestStore) {
     assert_eq!(report.outcomes, vec![UpsertOutcome::Updated { seq: 7 }]);
 }
 
-fn audit(action: &str, subject: &str) -> AuditEntry {
+fn audit(action: AuditAction, subject: &str) -> AuditEntry {
     AuditEntry {
         at: ts("2026-06-01T10:00:00Z"),
         actor: "ops".into(),
-        action: action.into(),
+        action,
         subject: subject.into(),
         payload: serde_json::json!({ "brand": "mavena" }),
         ip: None,
@@ -182,7 +182,7 @@ pub(crate) async fn api_tokens_verify_revoke_and_audit(db: &TestStore) {
     let plain = new.plaintext.expose().to_string();
     let id = new.token.id.clone();
     db.store
-        .create_api_token(&new, &audit("api_token.create", &id))
+        .create_api_token(&new, &audit(AuditAction::ApiTokenCreate, &id))
         .await
         .unwrap();
     let now = ts("2026-06-01T11:00:00Z");
@@ -214,7 +214,7 @@ pub(crate) async fn api_tokens_verify_revoke_and_audit(db: &TestStore) {
     let revoked_at = ts("2026-06-02T00:00:00Z");
     assert!(db
         .store
-        .revoke_api_token(&id, revoked_at, &audit("api_token.revoke", &id))
+        .revoke_api_token(&id, revoked_at, &audit(AuditAction::ApiTokenRevoke, &id))
         .await
         .unwrap());
     assert_eq!(
@@ -223,7 +223,7 @@ pub(crate) async fn api_tokens_verify_revoke_and_audit(db: &TestStore) {
     );
     assert!(
         !db.store
-            .revoke_api_token(&id, revoked_at, &audit("api_token.revoke", &id))
+            .revoke_api_token(&id, revoked_at, &audit(AuditAction::ApiTokenRevoke, &id))
             .await
             .unwrap(),
         "revoking twice changes nothing"
@@ -236,7 +236,7 @@ pub(crate) async fn api_tokens_verify_revoke_and_audit(db: &TestStore) {
 
 pub(crate) async fn failed_token_insert_writes_no_audit_entry(db: &TestStore) {
     let new = new_token(TokenKinds::All);
-    let entry = audit("api_token.create", &new.token.id);
+    let entry = audit(AuditAction::ApiTokenCreate, &new.token.id);
     db.store.create_api_token(&new, &entry).await.unwrap();
     assert!(db.store.create_api_token(&new, &entry).await.is_err());
     assert_eq!(

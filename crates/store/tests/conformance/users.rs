@@ -5,13 +5,13 @@
 
 use crate::fixtures::*;
 use opsdeck_store::testing::TestStore;
-use opsdeck_store::{AuditEntry, AuditFilter, NewSession, NewUser, Role};
+use opsdeck_store::{AuditAction, AuditEntry, AuditFilter, NewSession, NewUser, Role};
 
-fn audit(at: &str, actor: &str, action: &str, subject: &str) -> AuditEntry {
+fn audit(at: &str, actor: &str, action: AuditAction, subject: &str) -> AuditEntry {
     AuditEntry {
         at: ts(at),
         actor: actor.into(),
-        action: action.into(),
+        action,
         subject: subject.into(),
         payload: serde_json::json!({ "n": 1 }),
         ip: Some("192.0.2.7".into()),
@@ -42,7 +42,7 @@ pub(crate) async fn users_are_created_once_and_audited(db: &TestStore) {
     let a = audit(
         "2026-06-01T00:00:00Z",
         "cli:root",
-        "user.create",
+        AuditAction::UserCreate,
         "user:anna",
     );
     assert!(s
@@ -52,7 +52,7 @@ pub(crate) async fn users_are_created_once_and_audited(db: &TestStore) {
     let again = audit(
         "2026-06-01T00:00:01Z",
         "cli:root",
-        "user.create",
+        AuditAction::UserCreate,
         "user:anna",
     );
     assert!(!s
@@ -88,7 +88,7 @@ pub(crate) async fn sessions_read_back_touch_and_end(db: &TestStore) {
     let a = audit(
         "2026-06-01T00:00:00Z",
         "cli:root",
-        "user.create",
+        AuditAction::UserCreate,
         "user:anna",
     );
     s.create_user(&new_user("anna", Role::Finance), &a)
@@ -148,7 +148,7 @@ pub(crate) async fn password_change_and_disable_end_sessions_with_audit(db: &Tes
     let a = audit(
         "2026-06-01T00:00:00Z",
         "cli:root",
-        "user.create",
+        AuditAction::UserCreate,
         "user:anna",
     );
     s.create_user(&new_user("anna", Role::Ops), &a)
@@ -160,7 +160,7 @@ pub(crate) async fn password_change_and_disable_end_sessions_with_audit(db: &Tes
     let reset = audit(
         "2026-06-10T11:00:00Z",
         "cli:root",
-        "user.password_reset",
+        AuditAction::UserPasswordReset,
         "user:anna",
     );
     assert!(s
@@ -185,7 +185,7 @@ pub(crate) async fn password_change_and_disable_end_sessions_with_audit(db: &Tes
     let off = audit(
         "2026-06-10T12:30:00Z",
         "cli:root",
-        "user.disable",
+        AuditAction::UserDisable,
         "user:anna",
     );
     assert!(s
@@ -206,7 +206,7 @@ pub(crate) async fn password_change_and_disable_end_sessions_with_audit(db: &Tes
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.action.as_str().to_string())
         .collect();
     assert_eq!(
         actions,
@@ -217,10 +217,30 @@ pub(crate) async fn password_change_and_disable_end_sessions_with_audit(db: &Tes
 pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
     let s = &db.store;
     for e in [
-        audit("2026-03-01T00:00:00Z", "anna", "login.success", "session"),
-        audit("2026-06-09T08:00:00Z", "anna", "alert.ack", "alert:E1"),
-        audit("2026-06-10T08:00:00Z", "bob", "alert.ack", "alert:E2"),
-        audit("2026-06-10T09:00:00Z", "anna", "logout", "session"),
+        audit(
+            "2026-03-01T00:00:00Z",
+            "anna",
+            AuditAction::LoginSuccess,
+            "session",
+        ),
+        audit(
+            "2026-06-09T08:00:00Z",
+            "anna",
+            AuditAction::AlertAcknowledge,
+            "alert:E1",
+        ),
+        audit(
+            "2026-06-10T08:00:00Z",
+            "bob",
+            AuditAction::AlertAcknowledge,
+            "alert:E2",
+        ),
+        audit(
+            "2026-06-10T09:00:00Z",
+            "anna",
+            AuditAction::Logout,
+            "session",
+        ),
     ] {
         s.record_audit(&e).await.unwrap();
     }
@@ -238,7 +258,7 @@ pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
     );
     let anna_acks = AuditFilter {
         actor: Some("anna".into()),
-        action: Some("alert.ack".into()),
+        action: Some(AuditAction::AlertAcknowledge),
         ..all.clone()
     };
     assert_eq!(
@@ -291,14 +311,14 @@ pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
     let huge = AuditEntry {
         at: ts("2026-06-10T10:00:00Z"),
         actor: "x".repeat(1 << 20),
-        action: "login.failure".into(),
+        action: AuditAction::LoginFailure,
         subject: "user:x".into(),
         payload: serde_json::json!({ "note": "y".repeat(1 << 20) }),
         ip: None,
     };
     s.record_audit(&huge).await.unwrap();
     let failures = AuditFilter {
-        action: Some("login.failure".into()),
+        action: Some(AuditAction::LoginFailure),
         ..all.clone()
     };
     let stored = &s.search_audit(&failures).await.unwrap()[0];
@@ -308,20 +328,29 @@ pub(crate) async fn audit_search_filters_and_prune_deletes_old(db: &TestStore) {
 }
 
 pub(crate) async fn login_attacks_group_recent_reports_by_account(db: &TestStore) {
-    use opsdeck_store::LOGIN_UNDER_ATTACK;
     let s = &db.store;
     let report = |at: &str, actor: &str, failures: u64, addresses: u64| AuditEntry {
         payload: serde_json::json!({
             "failures": failures, "addresses": addresses, "window_minutes": 15,
         }),
-        ..audit(at, actor, LOGIN_UNDER_ATTACK, &format!("user:{actor}"))
+        ..audit(
+            at,
+            actor,
+            AuditAction::LoginUnderAttack,
+            &format!("user:{actor}"),
+        )
     };
     for e in [
         report("2026-06-10T07:59:59Z", "anna", 50, 9), // before the window
         report("2026-06-10T08:10:00Z", "admin", 5, 1),
         report("2026-06-10T08:20:00Z", "anna", 5, 2),
         report("2026-06-10T08:40:00Z", "admin", 7, 3),
-        audit("2026-06-10T08:50:00Z", "bob", "login.failure", "user:bob"),
+        audit(
+            "2026-06-10T08:50:00Z",
+            "bob",
+            AuditAction::LoginFailure,
+            "user:bob",
+        ),
     ] {
         s.record_audit(&e).await.unwrap();
     }
@@ -351,7 +380,7 @@ pub(crate) async fn login_attacks_group_recent_reports_by_account(db: &TestStore
         ..audit(
             "2026-06-10T09:00:00Z",
             "carol",
-            LOGIN_UNDER_ATTACK,
+            AuditAction::LoginUnderAttack,
             "user:carol",
         )
     };

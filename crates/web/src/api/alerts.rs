@@ -22,6 +22,7 @@
 use super::ApiRoute;
 use crate::auth::{CurrentUser, Permission};
 use crate::params::Params;
+use crate::view::{self, ShownFigure};
 use crate::{AppState, Error};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -29,12 +30,14 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Json;
 use opsdeck_alerts::actions::{self, AckOutcome, Actor, EndSilenceOutcome};
+use opsdeck_alerts::episode;
+use opsdeck_alerts::evaluate::Ack;
 use opsdeck_alerts::silence::{Matchers, Silence};
+use opsdeck_alerts::{EpisodeState, Severity, Tier};
 use opsdeck_domain::Timestamp;
-use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow, EventRow, OutboxRow, SilenceRow};
+use opsdeck_store::alerts::{EpisodeFilter, EventRow, OutboxRow, SilenceRow};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Makes silence ids unique within a process (with the clock, across them).
@@ -105,55 +108,54 @@ pub(super) fn routes() -> Vec<ApiRoute> {
     ]
 }
 
-/// One episode as the API shows it.
+/// One episode as the API shows it: amounts only for roles that may see
+/// money.
 #[derive(Serialize)]
 struct Episode {
     id: String,
     rule: String,
     brand: String,
-    severity: String,
-    state: String,
+    severity: Severity,
+    state: EpisodeState,
     opened_at: Timestamp,
     updated_at: Timestamp,
-    subject: Value,
-    rule_name: Value,
-    value: Value,
-    baseline: Value,
-    threshold: Value,
-    why: Value,
-    dashboard_path: Value,
-    tier: Value,
-    notifications: Value,
-    acknowledged: Value,
-    resolved_at: Value,
-    silenced_by: Value,
+    subject: String,
+    rule_name: String,
+    value: Option<ShownFigure>,
+    baseline: Option<ShownFigure>,
+    threshold: Option<ShownFigure>,
+    why: String,
+    dashboard_path: String,
+    tier: Tier,
+    notifications: u32,
+    acknowledged: Option<Ack>,
+    resolved_at: Option<Timestamp>,
+    silenced_by: Option<String>,
 }
 
-impl From<EpisodeRow> for Episode {
-    fn from(r: EpisodeRow) -> Self {
-        // Amounts only for roles that may see money.
-        let body = crate::view::alert_body_as_shown(&r.body);
-        let b = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
+impl From<episode::Episode> for Episode {
+    fn from(e: episode::Episode) -> Self {
+        let a = e.alert;
         Episode {
-            subject: b("subject"),
-            rule_name: b("rule_name"),
-            value: b("value"),
-            baseline: b("baseline"),
-            threshold: b("threshold"),
-            why: b("why"),
-            dashboard_path: b("dashboard_path"),
-            tier: b("tier"),
-            notifications: b("notifications"),
-            acknowledged: b("ack"),
-            resolved_at: b("resolved_at"),
-            silenced_by: b("silenced_by"),
-            id: r.id,
-            rule: r.rule,
-            brand: r.brand,
-            severity: r.severity,
-            state: r.state,
-            opened_at: r.opened_at,
-            updated_at: r.updated_at,
+            why: view::alert_why(&a),
+            value: view::figure_as_shown(a.value.as_ref()),
+            baseline: view::figure_as_shown(a.baseline.as_ref()),
+            threshold: view::figure_as_shown(a.threshold.as_ref()),
+            subject: a.subject,
+            rule_name: a.rule_name,
+            dashboard_path: a.dashboard_path,
+            tier: a.tier,
+            notifications: a.notifications,
+            acknowledged: a.ack,
+            resolved_at: a.resolved_at,
+            silenced_by: a.silenced_by,
+            id: e.id,
+            rule: e.rule,
+            brand: e.brand,
+            severity: e.severity,
+            state: e.state,
+            opened_at: e.opened_at,
+            updated_at: e.updated_at,
         }
     }
 }
@@ -206,7 +208,7 @@ async fn list(
         brand: q.brand,
         limit: limit(q.limit, 100)?,
     };
-    let rows = state.store.alert_episodes(&filter).await?;
+    let rows = episode::episodes(state.store.as_ref(), &filter).await?;
     Ok(Json(EpisodeList {
         alerts: rows.into_iter().map(Episode::from).collect(),
         delivery_warning: state.alert_rules.delivery_warning(),
@@ -225,7 +227,7 @@ struct Group {
     rule: String,
     brand: String,
     /// The most severe member's.
-    severity: String,
+    severity: Severity,
     count: usize,
     firing: usize,
     acknowledged: usize,
@@ -250,14 +252,12 @@ async fn list_groups(
     if let Some(b) = &q.brand {
         state.brand(b)?;
     }
-    let rows = state
-        .store
-        .alert_episodes(&EpisodeFilter {
-            open_only: true,
-            brand: q.brand,
-            limit: GROUPED_MAX,
-        })
-        .await?;
+    let filter = EpisodeFilter {
+        open_only: true,
+        brand: q.brand,
+        limit: GROUPED_MAX,
+    };
+    let rows = episode::episodes(state.store.as_ref(), &filter).await?;
     let groups = actions::group_episodes(rows)
         .into_iter()
         .map(|g| Group {
@@ -322,11 +322,11 @@ async fn urgent(
         brand: None,
         limit: 10_000,
     };
-    let mut rows = state.store.alert_episodes(&filter).await?;
-    let rank = |r: &EpisodeRow| {
+    let mut rows = episode::episodes(state.store.as_ref(), &filter).await?;
+    let rank = |r: &episode::Episode| {
         (
-            r.severity != "critical",
-            r.state != "firing",
+            r.severity != Severity::Critical,
+            r.state != EpisodeState::Firing,
             r.opened_at,
             r.id.clone(),
         )
@@ -387,9 +387,7 @@ async fn one(
     Path(id): Path<String>,
     Params(NoQuery {}): Params<NoQuery>,
 ) -> Result<Json<EpisodeDetail>, Error> {
-    let row = state
-        .store
-        .alert_episode(&id)
+    let row = episode::episode(state.store.as_ref(), &id)
         .await?
         .ok_or(Error::NotFound)?;
     let events = state.store.alert_events(&id).await?;
@@ -399,7 +397,7 @@ async fn one(
         events: events
             .into_iter()
             .map(|mut e| {
-                e.body = crate::view::alert_body_as_shown(&e.body);
+                e.body = view::alert_body_as_shown(&e.body);
                 e
             })
             .collect(),

@@ -22,7 +22,7 @@ use crate::auth::CurrentUser;
 use crate::{AppState, Error};
 use opsdeck_alerts::actions::Actor;
 use opsdeck_domain::Timestamp;
-use opsdeck_store::{AuditEntry, Store};
+use opsdeck_store::{AuditAction, AuditEntry, Store};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -70,14 +70,14 @@ pub async fn record(
     state: &AppState,
     actor: &str,
     ip: Option<String>,
-    action: &str,
+    action: AuditAction,
     subject: &str,
     payload: Value,
 ) -> Result<(), Error> {
     let entry = AuditEntry {
         at: state.now(),
         actor: actor.to_string(),
-        action: action.to_string(),
+        action,
         subject: subject.to_string(),
         payload: scrub(payload),
         ip,
@@ -92,7 +92,7 @@ pub async fn record(
 pub async fn record_for(
     state: &AppState,
     user: &CurrentUser,
-    action: &str,
+    action: AuditAction,
     subject: &str,
     payload: Value,
 ) -> Result<(), Error> {

@@ -21,7 +21,7 @@ use futures::StreamExt;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use opsdeck_domain::Timestamp;
-use opsdeck_store::{AuditCursor, AuditEntry, AuditFilter};
+use opsdeck_store::{AuditAction, AuditCursor, AuditEntry, AuditFilter};
 use serde::{Deserialize, Serialize};
 
 /// Rows on one page.
@@ -95,7 +95,7 @@ impl AuditQuery {
             .transpose()?;
         Ok(AuditFilter {
             actor: non_empty(&self.actor),
-            action: non_empty(&self.action),
+            action: non_empty(&self.action).map(|a| AuditAction::parse(&a)),
             from,
             to,
             limit,
@@ -119,7 +119,7 @@ fn row(e: &AuditEntry) -> Row {
     Row {
         at: e.at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
         actor: shown(&e.actor),
-        action: shown(&e.action),
+        action: shown(e.action.as_str()),
         subject: shown(&e.subject),
         payload: shown(&e.payload.to_string()),
         ip: shown(e.ip.as_deref().unwrap_or_default()),
@@ -181,7 +181,7 @@ fn csv_line(e: &AuditEntry) -> String {
     crate::csv::line(&[
         e.at.to_string(),
         e.actor.clone(),
-        e.action.clone(),
+        e.action.to_string(),
         e.subject.clone(),
         e.payload.to_string(),
         e.ip.clone().unwrap_or_default(),

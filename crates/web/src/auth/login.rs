@@ -27,7 +27,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use opsdeck_store::{normalize_username, validate_username, LOGIN_UNDER_ATTACK};
+use opsdeck_store::{normalize_username, validate_username, AuditAction};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -194,7 +194,15 @@ async fn audit_failure(
     let subject = format!("user:{actor}");
     if note.audit {
         let payload = json!({ "reason": reason, "failures": note.pair_failures });
-        audit::record(state, actor, ip.clone(), "login.failure", &subject, payload).await?;
+        audit::record(
+            state,
+            actor,
+            ip.clone(),
+            AuditAction::LoginFailure,
+            &subject,
+            payload,
+        )
+        .await?;
     }
     if note.attack && valid_name {
         let minutes = state.auth.config.login_limits.lockout.as_secs() / 60;
@@ -204,7 +212,15 @@ async fn audit_failure(
             "addresses": note.addresses,
             "window_minutes": minutes,
         });
-        audit::record(state, actor, ip, LOGIN_UNDER_ATTACK, &subject, payload).await?;
+        audit::record(
+            state,
+            actor,
+            ip,
+            AuditAction::LoginUnderAttack,
+            &subject,
+            payload,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -323,7 +339,7 @@ async fn submit(
         &state,
         &username,
         ip,
-        "login.success",
+        AuditAction::LoginSuccess,
         &format!("user:{username}"),
         payload,
     )
@@ -374,7 +390,7 @@ async fn logout(
     audit::record_for(
         &state,
         &user,
-        "logout",
+        AuditAction::Logout,
         &format!("user:{}", user.username),
         json!({}),
     )

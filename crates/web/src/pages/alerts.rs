@@ -15,7 +15,6 @@ use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::{NoParams, Params};
 use crate::view::{self, age};
-use crate::AlertRules;
 use crate::{templates, AppState, Error};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
@@ -23,9 +22,11 @@ use axum::response::{Html, Redirect};
 use axum::Form;
 use jiff::SignedDuration;
 use opsdeck_alerts::actions::{self, Actor, EpisodeGroup};
+use opsdeck_alerts::episode::{self, Episode, EventBody};
 use opsdeck_alerts::silence::{AlertLabels, Matchers, Silence};
+use opsdeck_alerts::{AlertRules, EpisodeState};
 use opsdeck_domain::{Brand, Timestamp};
-use opsdeck_store::alerts::{EpisodeFilter, EpisodeRow};
+use opsdeck_store::alerts::EpisodeFilter;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -49,13 +50,11 @@ pub(crate) struct RuleNames(HashMap<String, String>);
 impl RuleNames {
     pub(crate) fn new<'a>(
         rules: &AlertRules,
-        episodes: impl IntoIterator<Item = &'a EpisodeRow>,
+        episodes: impl IntoIterator<Item = &'a Episode>,
     ) -> RuleNames {
         let mut names: HashMap<String, String> = rules.all().iter().cloned().collect();
         for e in episodes {
-            if let Some(name) = e.body.get("rule_name").and_then(Value::as_str) {
-                names.insert(e.rule.clone(), name.to_string());
-            }
+            names.insert(e.rule.clone(), e.alert.rule_name.clone());
         }
         RuleNames(names)
     }
@@ -67,13 +66,12 @@ impl RuleNames {
 }
 
 /// The active silence (its author and reason) that keeps an episode quiet.
-fn silenced_by(e: &EpisodeRow, silences: &[Silence], now: Timestamp) -> Option<String> {
-    let text = |k: &str| e.body.get(k).and_then(Value::as_str).unwrap_or("");
+fn silenced_by(e: &Episode, silences: &[Silence], now: Timestamp) -> Option<String> {
     let labels = AlertLabels {
         rule: &e.rule,
         brand: &e.brand,
-        subject: text("subject"),
-        severity: &e.severity,
+        subject: &e.alert.subject,
+        severity: e.severity.as_str(),
     };
     silences
         .iter()
@@ -90,7 +88,7 @@ pub(crate) fn brand_name(brands: &[Brand], id: &str) -> String {
 }
 
 fn row(
-    e: &EpisodeRow,
+    e: &Episode,
     names: &RuleNames,
     brands: &[Brand],
     silences: &[Silence],
@@ -104,20 +102,15 @@ fn row(
         // What the alert is about ("Order #3244 has waited 99.3 days…"):
         // without it a list of one rule's alerts reads as identical lines.
         // Worded without amounts for roles that may not see money.
-        "summary": view::alert_why(&e.body),
-        "silenced_by": if e.state == "resolved" { None } else { silenced_by(e, silences, now) },
+        "summary": view::alert_why(&e.alert),
+        "silenced_by": if e.state == EpisodeState::Resolved { None } else { silenced_by(e, silences, now) },
     })
 }
 
 /// What a group's members are: "14 orders", "3 SKUs" (the words a
 /// one-rule notification's headline uses too).
 pub(crate) fn members_noun(group: &EpisodeGroup) -> String {
-    let subject = group.members[0]
-        .body
-        .get("subject")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    actions::members_in_words(subject, group.members.len())
+    actions::members_in_words(&group.members[0].alert.subject, group.members.len())
 }
 
 /// The spread of the members' figures ("4.1 days to 243.0 days"), or
@@ -128,12 +121,8 @@ fn figure_range(group: &EpisodeGroup) -> String {
         .members
         .iter()
         .filter_map(|m| {
-            let body = view::alert_body_as_shown(&m.body);
-            let v = body.get("value")?;
-            Some((
-                v.get("value")?.as_f64()?,
-                v.get("text")?.as_str()?.to_string(),
-            ))
+            let v = view::figure_as_shown(m.alert.value.as_ref())?;
+            Some((v.value, v.text))
         })
         .collect();
     let low = figures.iter().min_by(|a, b| a.0.total_cmp(&b.0));
@@ -204,29 +193,31 @@ pub(crate) async fn page(
         Some(b) => Some(state.brand(b)?.id.to_string()),
     };
     let now = state.now();
-    let open = state
-        .store
-        .alert_episodes(&EpisodeFilter {
+    let open = episode::episodes(
+        state.store.as_ref(),
+        &EpisodeFilter {
             open_only: true,
             brand: only.clone(),
             limit: OPEN_MAX,
-        })
-        .await
-        .map_err(Error::from)?;
-    let all = state
-        .store
-        .alert_episodes(&EpisodeFilter {
+        },
+    )
+    .await
+    .map_err(Error::from)?;
+    let all = episode::episodes(
+        state.store.as_ref(),
+        &EpisodeFilter {
             open_only: false,
             brand: only.clone(),
             limit: 50,
-        })
-        .await
-        .map_err(Error::from)?;
+        },
+    )
+    .await
+    .map_err(Error::from)?;
     let names = RuleNames::new(&state.alert_rules, open.iter().chain(&all));
     let silences = active_silences(&state, now).await?;
     let history: Vec<_> = all
         .iter()
-        .filter(|e| e.state == "resolved")
+        .filter(|e| e.state == EpisodeState::Resolved)
         .map(|e| row(e, &names, &state.brands, &silences, now))
         .collect();
     let words = |values: &[String], name: &dyn Fn(&str) -> String| {
@@ -282,9 +273,7 @@ pub(crate) async fn detail(
 ) -> Result<Html<String>, PageError> {
     params?;
     let now = state.now();
-    let episode = state
-        .store
-        .alert_episode(&id)
+    let episode = episode::episode(state.store.as_ref(), &id)
         .await
         .map_err(Error::from)?
         .ok_or(Error::NotFound)?;
@@ -295,7 +284,7 @@ pub(crate) async fn detail(
         .map_err(Error::from)?
         .iter()
         .map(|e| {
-            let by = e.body.get("by").and_then(Value::as_str).unwrap_or("");
+            let by = EventBody::of(&e.body).by.unwrap_or_default();
             json!({ "kind": e.kind, "at": e.at.to_string(), "when": age(e.at, now), "by": by })
         })
         .collect();
@@ -313,7 +302,7 @@ pub(crate) async fn detail(
             })
         })
         .collect();
-    let why = view::alert_why(&episode.body);
+    let why = view::alert_why(&episode.alert);
     let names = RuleNames::new(&state.alert_rules, [&episode]);
     let silences = active_silences(&state, now).await?;
     let html = templates::render(

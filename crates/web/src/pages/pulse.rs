@@ -241,7 +241,7 @@ pub(crate) async fn decide(
     let entry = AuditEntry {
         at: now,
         actor: user.username.clone(),
-        action: "pulse.decision".into(),
+        action: opsdeck_store::AuditAction::PulseDecision,
         subject: format!("brand:{brand_id}"),
         payload: audit::scrub(json!({ "kind": kind.as_str(), "notes": notes, "pulse": figures })),
         ip: user.ip.map(|ip| ip.to_string()),

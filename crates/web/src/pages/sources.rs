@@ -172,7 +172,14 @@ pub(crate) async fn refresh(
     let Form(form) =
         form.map_err(|e| Error::BadRequest(format!("refresh form: {}", e.body_text())))?;
     state.sync_trigger.fire();
-    audit::record_for(&state, &user, "sync.refresh", "sources", json!({})).await?;
+    audit::record_for(
+        &state,
+        &user,
+        opsdeck_store::AuditAction::SyncRefresh,
+        "sources",
+        json!({}),
+    )
+    .await?;
     tracing::info!(user = %user.username, "sync refresh requested");
     // Back where the button was, but only to a path on this site.
     let back = crate::redirect::target_or_root(form.back.as_deref());

@@ -650,7 +650,7 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
         },
         limit: FEED_ALERTS_READ,
     };
-    let episodes = state.store.alert_episodes(&filter).await?;
+    let episodes = opsdeck_alerts::episode::episodes(state.store.as_ref(), &filter).await?;
     let names = super::alerts::RuleNames::new(&state.alert_rules, &episodes);
     // Grouped by rule and brand as /alerts groups them: 14 stale orders
     // are one line here too.

@@ -7,6 +7,7 @@ use axum::http::Request;
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::{rules, AlertService, Evaluator, Figure, Observation, RuleSet};
+use opsdeck_store::AuditAction;
 use serde_json::{json, Value};
 
 fn obs(rule: &str, brand: &str, subject: &str) -> Observation {
@@ -183,10 +184,10 @@ async fn acknowledge_resolve_and_silence() {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.action.starts_with("alert."))
+        .filter(|e| e.action.as_str().starts_with("alert."))
         .collect();
     assert_eq!(audit.len(), 2);
-    assert_eq!(audit[0].action, "alert.resolve");
+    assert_eq!(audit[0].action, AuditAction::AlertResolve);
     assert_eq!(audit[0].actor, "admin");
 
     let silence = json!({"rules": ["zero_orders"], "brands": ["mavena"], "ends_at": "2026-06-10T20:00:00Z",
@@ -224,7 +225,7 @@ async fn acknowledge_resolve_and_silence() {
     let ends = fx.state.store.audit_log(20).await.unwrap();
     assert_eq!(
         ends.iter()
-            .filter(|e| e.action == "alert.silence_end")
+            .filter(|e| e.action == AuditAction::AlertSilenceEnd)
             .count(),
         1
     );

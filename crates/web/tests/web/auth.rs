@@ -7,7 +7,7 @@ use crate::common::{body_text, send_as, state, ts, Fixture, NOW, PASSWORD};
 use axum::body::Body;
 use axum::http::{Request, Response};
 use opsdeck_store::testing::sqlite_temp;
-use opsdeck_store::{AuditEntry, Store};
+use opsdeck_store::{AuditAction, AuditEntry, Store};
 use opsdeck_web::auth::Role;
 use opsdeck_web::testing::{create_user, hidden_field, session_for, user_session, TestSession};
 use opsdeck_web::AppState;
@@ -103,7 +103,7 @@ impl Clocked {
             .unwrap()
             .into_iter()
             .filter(|e| e.actor != "test")
-            .map(|e| e.action)
+            .map(|e| e.action.to_string())
             .collect()
     }
 }
@@ -224,7 +224,7 @@ async fn refusals_are_generic_and_throttling_expires_on_the_clock() {
     let log = app.store().audit_log(100).await.unwrap();
     let fourth = log
         .iter()
-        .find(|e| e.action == "login.failure" && e.payload["failures"] == 4)
+        .find(|e| e.action == AuditAction::LoginFailure && e.payload["failures"] == 4)
         .unwrap();
     assert_eq!(fourth.actor, "ops");
     assert_eq!(fourth.payload["reason"], "wrong_password");
@@ -440,27 +440,37 @@ async fn alert_actions_record_the_session_user_and_address() {
     let r = send_as(fx.router(), &ops, req).await;
     assert_eq!(r.status(), 201);
     let entry = fx.state.store.audit_log(1).await.unwrap().remove(0);
-    assert_eq!(entry.action, "alert.silence");
+    assert_eq!(entry.action, AuditAction::AlertSilence);
     assert_eq!(entry.actor, "olga");
     assert_eq!(entry.ip.as_deref(), Some("192.0.2.44"));
 }
 
 async fn seed_audit(store: &dyn Store) {
     for (at, actor, action, subject) in [
-        ("2026-06-08T09:00:00Z", "anna", "login.success", "user:anna"),
+        (
+            "2026-06-08T09:00:00Z",
+            "anna",
+            AuditAction::LoginSuccess,
+            "user:anna",
+        ),
         (
             "2026-06-09T10:00:00Z",
             "=cmd|' /C calc'!A0",
-            "login.failure",
+            AuditAction::LoginFailure,
             "user:x",
         ),
-        ("2026-06-10T11:00:00Z", "anna", "alert.ack", "alert:E1"),
+        (
+            "2026-06-10T11:00:00Z",
+            "anna",
+            AuditAction::AlertAcknowledge,
+            "alert:E1",
+        ),
     ] {
         store
             .record_audit(&AuditEntry {
                 at: ts(at),
                 actor: actor.into(),
-                action: action.into(),
+                action,
                 subject: subject.into(),
                 payload: serde_json::json!({ "note": "+1, -2" }),
                 ip: Some("192.0.2.9".into()),
@@ -478,10 +488,10 @@ async fn audit_page_filters_by_actor_action_and_date() {
     assert_eq!(r.status(), 200);
     crate::common::assert_security_headers(&r);
     let html = body_text(r).await;
-    assert!(html.contains("alert.ack") && html.contains("login.success"));
+    assert!(html.contains("alert.acknowledge") && html.contains("login.success"));
     assert!(!html.contains("login.failure"));
     let html = body_text(
-        fx.get("/audit?action=alert.ack&from=2026-06-10&to=2026-06-10")
+        fx.get("/audit?action=alert.acknowledge&from=2026-06-10&to=2026-06-10")
             .await,
     )
     .await;
@@ -549,7 +559,7 @@ async fn disabled_users_lose_their_sessions() {
     let audit = AuditEntry {
         at: ts(NOW),
         actor: "cli:root".into(),
-        action: "user.disable".into(),
+        action: AuditAction::UserDisable,
         subject: "user:finance".into(),
         payload: serde_json::json!({}),
         ip: None,

@@ -27,7 +27,7 @@ pub(crate) async fn token(fx: &Fixture, brand: &str, kinds: TokenKinds) -> Strin
     let audit = AuditEntry {
         at: ts("2026-06-10T00:00:00Z"),
         actor: "tester".into(),
-        action: "api_token.create".into(),
+        action: opsdeck_store::AuditAction::ApiTokenCreate,
         subject: new.token.id.clone(),
         payload: json!({}),
         ip: None,
@@ -441,7 +441,7 @@ async fn bad_requests_are_refused_with_the_documented_status() {
     let audit = AuditEntry {
         at: ts("2026-06-10T00:00:00Z"),
         actor: "t".into(),
-        action: "api_token.revoke".into(),
+        action: opsdeck_store::AuditAction::ApiTokenRevoke,
         subject: id.clone(),
         payload: json!({}),
         ip: None,
@@ -553,7 +553,11 @@ async fn a_full_batch_of_1000_commits_and_shows_on_source_health() {
 async fn a_committed_batch_wakes_the_projection_follower() {
     let mut fx = Fixture::new().await;
     let committed = std::sync::Arc::new(tokio::sync::Notify::new());
-    fx.state.ingest = opsdeck_web::ingest::IngestCommits::notifying(committed.clone());
+    let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(
+        fx.state.store.clone(),
+        Some(committed.clone()),
+    );
+    fx.state.ingest = ingest;
     let t = token(&fx, "mavena", TokenKinds::All).await;
     let before = fx.state.store.record_counts().await.unwrap().orders;
 

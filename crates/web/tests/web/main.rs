@@ -27,6 +27,7 @@ mod panels;
 mod pulse;
 mod security;
 mod silence_rules;
+mod stored_alerts;
 mod support_views;
 mod timeline;
 mod webhooks;

@@ -49,7 +49,7 @@ async fn audit_actions(fx: &Fixture, action: &str) -> Vec<opsdeck_store::AuditEn
     fx.state
         .store
         .search_audit(&AuditFilter {
-            action: Some(action.into()),
+            action: Some(opsdeck_store::AuditAction::parse(action)),
             limit: 50,
             ..AuditFilter::default()
         })
@@ -600,7 +600,7 @@ async fn open_alerts_are_grouped_by_rule_and_brand_and_acted_on_together() {
     let state_of = |rule: &str, brand: &str| -> Vec<String> {
         open.iter()
             .filter(|e| e.rule == rule && e.brand == brand)
-            .map(|e| e.state.clone())
+            .map(|e| e.state.to_string())
             .collect()
     };
     assert_eq!(

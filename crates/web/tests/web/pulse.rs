@@ -158,7 +158,7 @@ async fn decision_is_stored_with_the_pulse_and_audited_as_the_session_user() {
         .state
         .store
         .search_audit(&AuditFilter {
-            action: Some("pulse.decision".into()),
+            action: Some(opsdeck_store::AuditAction::PulseDecision),
             limit: 10,
             ..AuditFilter::default()
         })

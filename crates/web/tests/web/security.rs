@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, Response};
 use opsdeck_store::testing::{sqlite_temp, TempGuard};
-use opsdeck_store::{AuditEntry, NewApiToken, Store, TokenKinds};
+use opsdeck_store::{AuditAction, AuditEntry, NewApiToken, Store, TokenKinds};
 use opsdeck_web::auth::{Auth, AuthConfig, PasswordHasher, RateLimits, Role};
 use opsdeck_web::testing::{create_user, hidden_field, session_for, TestSession};
 use opsdeck_web::AppState;
@@ -278,18 +278,21 @@ async fn anonymous_failures_slow_the_attacker_but_never_lock_the_admin_out() {
     let audit = app.audit().await;
     let under_attack: Vec<_> = audit
         .iter()
-        .filter(|e| e.action == "login.under_attack")
+        .filter(|e| e.action == AuditAction::LoginUnderAttack)
         .collect();
     assert_eq!(under_attack.len(), 1, "reported once");
     assert_eq!(under_attack[0].actor, "admin");
     assert_eq!(under_attack[0].payload["failures"], 5);
     assert_eq!(under_attack[0].ip.as_deref(), Some(attacker));
-    let success = audit.iter().find(|e| e.action == "login.success").unwrap();
+    let success = audit
+        .iter()
+        .find(|e| e.action == AuditAction::LoginSuccess)
+        .unwrap();
     assert_eq!(success.payload["failed_logins_before"], 6);
     // Six failures, collapsed: entries at the 1st, 2nd and 4th.
     let failures: Vec<_> = audit
         .iter()
-        .filter(|e| e.action == "login.failure")
+        .filter(|e| e.action == AuditAction::LoginFailure)
         .map(|e| e.payload["failures"].as_u64().unwrap())
         .collect();
     assert_eq!(failures.len(), 3, "{failures:?}");
@@ -381,7 +384,9 @@ async fn a_flood_of_huge_usernames_adds_almost_nothing_to_the_audit_log() {
     assert!(bytes < 8 * 1024, "{bytes} bytes for 20 attempts");
     assert!(audit.iter().all(|e| e.actor.chars().count() < 100));
     assert!(
-        !audit.iter().any(|e| e.action == "login.under_attack"),
+        !audit
+            .iter()
+            .any(|e| e.action == AuditAction::LoginUnderAttack),
         "garbage names are no account under attack"
     );
 }
@@ -393,7 +398,7 @@ async fn the_audit_page_is_paginated_and_its_export_streams_every_page() {
         let entry = AuditEntry {
             at: ts("2026-06-10T12:00:00Z") + jiff::SignedDuration::from_secs(i),
             actor: "anna".into(),
-            action: "alert.ack".into(),
+            action: AuditAction::AlertAcknowledge,
             subject: format!("alert:E{i:03}"),
             payload: serde_json::json!({}),
             ip: None,
@@ -467,7 +472,7 @@ async fn the_audit_export_defuses_formulas_after_another_locales_separator() {
     let entry = AuditEntry {
         at: ts("2026-06-10T12:00:00Z"),
         actor: "-2+3".into(),
-        action: "note".into(),
+        action: AuditAction::parse("note"),
         subject: "order 1;=HYPERLINK(\"http://evil.example\")".into(),
         payload: serde_json::json!({ "note": "ok,@SUM(A1)" }),
         ip: None,
@@ -581,7 +586,7 @@ async fn ingest_is_rate_limited_per_token_with_retry_after() {
     let audit = AuditEntry {
         at: ts("2026-06-10T00:00:00Z"),
         actor: "test".into(),
-        action: "api_token.create".into(),
+        action: AuditAction::ApiTokenCreate,
         subject: new.token.id.clone(),
         payload: serde_json::json!({}),
         ip: None,
@@ -747,7 +752,7 @@ async fn an_attack_on_the_admin_opens_an_alert_that_resolves_after_an_hour() {
         .audit()
         .await
         .iter()
-        .any(|e| e.action == "login.under_attack")
+        .any(|e| e.action == AuditAction::LoginUnderAttack)
     {
         tries += 1;
         assert!(tries <= 20, "no attack report after 20 tries");

@@ -7,7 +7,7 @@ use crate::common::{body_text, send_as};
 use crate::pulse::{fixture, get_as, post_form};
 use axum::body::Body;
 use axum::http::Request;
-use opsdeck_web::AlertRules;
+use opsdeck_alerts::AlertRules;
 use serde_json::json;
 
 async fn post_json(fx: &crate::common::Fixture, body: serde_json::Value) -> (u16, String) {

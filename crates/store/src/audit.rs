@@ -1,0 +1,69 @@
+//! What an audit entry records a person did: [`AuditAction`], one variant
+//! per action opsdeck writes, each with the spelling the log has always
+//! stored (so old entries, the `/audit` filter and the CSV read the same).
+
+opsdeck_domain::open_enum! {
+    /// The action of an audit entry. An action this version does not write
+    /// (an entry of an older or newer version) is kept as `Other`, so the
+    /// log still lists and filters it.
+    pub enum AuditAction {
+        /// A person acknowledged an alert episode (API, page or Telegram).
+        AlertAcknowledge = "alert.acknowledge",
+        /// An acknowledgement was refused before it reached the episode (a
+        /// Telegram press from a chat or user not allowed to act).
+        AlertAcknowledgeRefused = "alert.acknowledge.refused",
+        /// Every firing member of a group (a rule on a brand) acknowledged at once.
+        AlertAcknowledgeGroup = "alert.acknowledge_group",
+        AlertResolve = "alert.resolve",
+        AlertSilence = "alert.silence",
+        /// A silence ended early (or cancelled before it started).
+        AlertSilenceEnd = "alert.silence_end",
+        /// A declared incident, which mutes its brand's alerts.
+        IncidentMute = "incident.mute",
+        IncidentEnd = "incident.end",
+        LoginSuccess = "login.success",
+        LoginFailure = "login.failure",
+        /// The login throttle's report that an account is under attack (the
+        /// `account_under_attack` alert reads these).
+        LoginUnderAttack = "login.under_attack",
+        Logout = "logout",
+        UserCreate = "user.create",
+        UserPasswordReset = "user.password_reset",
+        UserDisable = "user.disable",
+        ApiTokenCreate = "api_token.create",
+        ApiTokenRevoke = "api_token.revoke",
+        /// The refresh button: every source syncs now.
+        SyncRefresh = "sync.refresh",
+        /// A decision recorded on the pulse page.
+        PulseDecision = "pulse.decision",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditAction;
+
+    #[test]
+    fn actions_keep_their_stored_spelling_and_unknown_ones_survive() {
+        for (action, stored) in [
+            (AuditAction::AlertAcknowledge, "alert.acknowledge"),
+            (
+                AuditAction::AlertAcknowledgeGroup,
+                "alert.acknowledge_group",
+            ),
+            (AuditAction::LoginSuccess, "login.success"),
+            (AuditAction::Logout, "logout"),
+        ] {
+            assert_eq!(action.as_str(), stored);
+            assert_eq!(AuditAction::parse(stored), action);
+        }
+        assert_eq!(
+            AuditAction::parse("settings.change"),
+            AuditAction::Other("settings.change".into())
+        );
+        assert_eq!(
+            AuditAction::parse("settings.change").as_str(),
+            "settings.change"
+        );
+    }
+}
