@@ -51,7 +51,7 @@ pub use inbox::{
     WebhookShops,
 };
 pub use shopify::{
-    sync_once, sync_once_graphql, sync_once_graphql_notifying, sync_once_notifying,
+    sync_once, sync_once_graphql, sync_once_graphql_notifying, sync_once_notifying, ShopifyApi,
     ShopifyResource, SyncError, SyncRun,
 };
 pub use worker::{

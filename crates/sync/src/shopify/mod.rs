@@ -61,6 +61,27 @@ impl ShopifyResource {
     }
 }
 
+/// Which Admin API a shop's runs read by: a per-source setting
+/// (`api = "rest" | "graphql"`). Both store the same records through the
+/// same checkpoints; REST stays the default while GraphQL proves itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ShopifyApi {
+    #[default]
+    Rest,
+    Graphql,
+}
+
+impl ShopifyApi {
+    /// The setting's spelling: `rest` or `graphql`; anything else is `None`.
+    pub fn parse(setting: &str) -> Option<Self> {
+        match setting {
+            "rest" => Some(ShopifyApi::Rest),
+            "graphql" => Some(ShopifyApi::Graphql),
+            _ => None,
+        }
+    }
+}
+
 /// Why a run stopped. Its text is stored as the sync's `last_error` and is
 /// free of secrets by construction.
 #[derive(Debug, thiserror::Error)]
