@@ -13,7 +13,10 @@ use opsdeck_domain::Order;
 use opsdeck_simulator::Faults;
 use opsdeck_sources::shopify::graphql::{CostBucket, GraphqlClient, GRAPHQL_API_VERSION};
 use opsdeck_store::testing::sqlite_temp;
-use opsdeck_sync::{sync_once, sync_once_graphql, ShopifyResource, SyncRun};
+use opsdeck_sync::{
+    run_sync_loop_with_trigger, sync_once, sync_once_graphql, ShopifyResource, SyncJob, SyncRun,
+    SyncTrigger,
+};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -325,4 +328,50 @@ async fn graphql_scopes_name_the_missing_ones() {
     assert!(state
         .last_error
         .is_some_and(|e| e.contains("read_all_orders")));
+}
+
+#[tokio::test]
+async fn the_worker_syncs_a_graphql_shop_by_graphql() {
+    let h = Harness::start_seeded(0.02, 42).await;
+    h.sim.set_rate_limit(false);
+    let slug = "mavena";
+    let client = h.client(slug);
+    let graphql = Arc::new(h.graphql(slug));
+    let jobs = ALL
+        .map(|resource| SyncJob {
+            client: client.clone(),
+            graphql: Some(graphql.clone()),
+            resource,
+            every: Duration::from_secs(3600),
+        })
+        .to_vec();
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync> = Arc::new(start_time);
+    let worker = tokio::spawn(run_sync_loop_with_trigger(
+        jobs,
+        h.store.clone(),
+        clock,
+        shutdown,
+        SyncTrigger::new(),
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = h
+            .store
+            .sync_state(client.source(), "inventory_levels")
+            .await
+            .unwrap();
+        if state.is_some_and(|s| s.last_success_at.is_some()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "round did not finish");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert!(
+        graphql.answered_api_version().is_some(),
+        "the runs went through the GraphQL client"
+    );
+    assert_rest_data_set(&h, slug, start_time()).await;
 }
