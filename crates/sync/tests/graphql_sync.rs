@@ -217,6 +217,18 @@ fn line(n: u32) -> serde_json::Value {
 
 /// A GraphQL answer with a roomy bucket (Standard plan), so the client
 /// sends the next query at once.
+fn fulfillment(n: u32) -> serde_json::Value {
+    json!({
+        "id": format!("gid://shopify/Fulfillment/{}", 7000 + n), "status": "SUCCESS",
+        "displayStatus": "IN_TRANSIT", "createdAt": "2026-03-01T12:00:00Z",
+        "updatedAt": "2026-03-01T13:00:00Z", "deliveredAt": null, "estimatedDeliveryAt": null,
+        "trackingInfo": [],
+        "fulfillmentLineItems": {"nodes": [
+            {"quantity": 1, "lineItem": {"id": format!("gid://shopify/LineItem/{}", 9000 + n)}}
+        ]}
+    })
+}
+
 fn graphql_answer(data: serde_json::Value) -> fake::Answer {
     let cost = json!({
         "requestedQueryCost": 10, "actualQueryCost": 10,
@@ -229,7 +241,7 @@ fn graphql_answer(data: serde_json::Value) -> fake::Answer {
 }
 
 #[tokio::test]
-async fn an_order_with_more_line_items_than_a_page_is_followed_up() {
+async fn an_order_with_more_line_items_and_fulfillments_than_a_page_is_followed_up() {
     let scopes = ["read_orders", "read_all_orders", "read_customers"];
     let order = json!({
         "id": "gid://shopify/Order/5001", "name": "#5001",
@@ -241,7 +253,8 @@ async fn an_order_with_more_line_items_than_a_page_is_followed_up() {
         "totalDiscountsSet": money("0.00"), "totalTaxSet": money("0.00"),
         // The listing's page of line items, full: there may be more.
         "lineItems": {"nodes": (0..10).map(line).collect::<Vec<_>>()},
-        "fulfillments": [], "refunds": []
+        // Two fulfillments fill the listing's page too.
+        "fulfillments": [fulfillment(0), fulfillment(1)], "refunds": []
     });
     let (base, script) = fake::fake_shop(vec![
         graphql_answer(json!({"currentAppInstallation": {"accessScopes":
@@ -255,6 +268,9 @@ async fn an_order_with_more_line_items_than_a_page_is_followed_up() {
         graphql_answer(
             json!({"order": {"lineItems": {"nodes": (7..12).map(line).collect::<Vec<_>>(),
             "pageInfo": {"hasNextPage": false, "endCursor": "l12"}}}}),
+        ),
+        graphql_answer(
+            json!({"order": {"fulfillments": (0..3).map(fulfillment).collect::<Vec<_>>()}}),
         ),
     ])
     .await;
@@ -286,9 +302,11 @@ async fn an_order_with_more_line_items_than_a_page_is_followed_up() {
         .collect();
     let expected: Vec<String> = (0..12).map(|n| format!("MUG-{n}")).collect();
     assert_eq!(skus, expected, "all twelve lines, once each, in order");
+    assert_eq!(orders[0].fulfillments.len(), 3, "all three fulfillments");
     let script = script.lock().unwrap();
-    // Scopes, the orders page, two follow-up pages; shop.json apart.
-    assert_eq!(script.seen.len(), 4);
+    // Scopes, the orders page, two pages of lines, the fulfillments;
+    // shop.json apart.
+    assert_eq!(script.seen.len(), 5);
     assert!(script.answers.is_empty());
 }
 

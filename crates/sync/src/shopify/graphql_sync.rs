@@ -6,10 +6,13 @@
 //!
 //! - Orders and products: `updated_at:>'…'` search from the watermark minus
 //!   the overlap, `sortKey: UPDATED_AT`, cursor pages. An order's nested
-//!   connections come a page at a time (10 line items): an order whose
-//!   line items fill that page gets them all by a follow-up query
-//!   ([`documents::order_line_items`]) before it is normalized, so no order
-//!   is stored with lines missing.
+//!   connections come a page at a time (10 line items, 2 fulfillments, 2
+//!   refunds): an order whose line items fill that page gets them all by
+//!   follow-up pages ([`documents::order_line_items`]), and one whose
+//!   fulfillments or refunds fill it gets them again in one larger query
+//!   ([`documents::order_fulfillments`], [`documents::order_refunds`]),
+//!   before it is normalized. Lines nested under a fulfillment or refund
+//!   (5 per page) are not followed up yet.
 //! - Inventory levels: read whole each run like REST (a level's change
 //!   does not change its item's `updated_at`), through `inventoryItems`,
 //!   keeping the levels of the tracked variants the store knows.
@@ -63,7 +66,7 @@ async fn by_updated_at(
         for mut node in page.nodes.iter().cloned() {
             let normalized = match resource {
                 ShopifyResource::Orders => {
-                    complete_line_items(graphql, &mut p.run.graphql, &mut node).await?;
+                    complete_order(graphql, &mut p.run.graphql, &mut node).await?;
                     order_from_graphql(&p.ctx, &node).map(AnyRecord::Order)
                 }
                 _ => product_from_graphql(&p.ctx, &node).map(AnyRecord::Product),
@@ -83,32 +86,59 @@ async fn by_updated_at(
     Ok(())
 }
 
-/// Replaces the line items of `order` by all of them when the first page
-/// asked with the order was full (Shopify says no more than that: the
-/// listing does not ask each nested `pageInfo`, which would cost as much).
-async fn complete_line_items(
+/// Replaces the line items, fulfillments and refunds of `order` by all of
+/// them where the listing's first page of them was full (Shopify says no
+/// more than that: the listing does not ask each nested `pageInfo`).
+async fn complete_order(
     graphql: &GraphqlClient,
     stats: &mut GraphqlStats,
     order: &mut Value,
 ) -> Result<(), GraphqlError> {
-    let first_page = order
-        .pointer("/lineItems/nodes")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    if first_page < documents::ORDER_LINES as usize {
-        return Ok(());
-    }
-    let Some(id) = order.get("id").and_then(Value::as_str) else {
+    let count = |pointer: &str| {
+        order
+            .pointer(pointer)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+    };
+    let full_lines = count("/lineItems/nodes") >= documents::ORDER_LINES as usize;
+    let full_fulfillments = count("/fulfillments") >= documents::ORDER_FULFILLMENTS as usize;
+    let full_refunds = count("/refunds") >= documents::ORDER_REFUNDS as usize;
+    let Some(id) = order.get("id").and_then(Value::as_str).map(str::to_string) else {
         // Normalization refuses an order without an id.
         return Ok(());
     };
-    let lines = every_node(graphql, &documents::order_line_items(id), stats).await?;
-    tracing::debug!(
-        order = legacy_id(id),
-        lines = lines.len(),
-        "line items followed up"
-    );
-    order["lineItems"] = json!({ "nodes": lines });
+    if full_lines {
+        let lines = every_node(graphql, &documents::order_line_items(&id), stats).await?;
+        tracing::debug!(
+            order = legacy_id(&id),
+            lines = lines.len(),
+            "line items followed up"
+        );
+        order["lineItems"] = json!({ "nodes": lines });
+    }
+    for (full, query, field) in [
+        (
+            full_fulfillments,
+            documents::order_fulfillments(&id),
+            "fulfillments",
+        ),
+        (full_refunds, documents::order_refunds(&id), "refunds"),
+    ] {
+        if !full {
+            continue;
+        }
+        let answer = graphql.execute(&query, stats).await?;
+        let list = answer
+            .data
+            .pointer(&format!("/order/{field}"))
+            .filter(|v| v.is_array())
+            .cloned()
+            .ok_or_else(|| GraphqlError::Missing {
+                operation: query.operation.clone(),
+                what: format!("`order.{field}`"),
+            })?;
+        order[field] = list;
+    }
     Ok(())
 }
 

@@ -39,6 +39,38 @@ fn line_item_fields() -> String {
 /// A line item's nested objects: product, variant (1 each) and a money bag.
 const LINE_ITEM_COST: u32 = 2 + MONEY_BAG_COST;
 
+/// What opsdeck reads of an order's fulfillment.
+fn fulfillment_fields() -> String {
+    format!(
+        "id status displayStatus createdAt updatedAt deliveredAt estimatedDeliveryAt \
+         trackingInfo(first: 3) {{ company number url }} \
+         fulfillmentLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} }} }}"
+    )
+}
+
+/// A fulfillment, its tracking infos (3) and its lines.
+fn fulfillment_cost() -> u32 {
+    1 + 3 + connection_cost(NESTED_LINES, 1)
+}
+
+/// What opsdeck reads of an order's refund.
+fn refund_fields() -> String {
+    format!(
+        "id createdAt note \
+         refundLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} \
+         subtotalSet {MONEY_BAG} totalTaxSet {MONEY_BAG} }} }} \
+         transactions(first: {REFUND_TRANSACTIONS}) {{ nodes {{ kind status amountSet {MONEY_BAG} }} }} \
+         orderAdjustments(first: {ORDER_ADJUSTMENTS}) {{ nodes {{ amountSet {MONEY_BAG} taxAmountSet {MONEY_BAG} }} }}"
+    )
+}
+
+/// A refund, its lines, transactions and adjustments.
+fn refund_cost() -> u32 {
+    1 + connection_cost(NESTED_LINES, 1 + 2 * MONEY_BAG_COST)
+        + connection_cost(REFUND_TRANSACTIONS, MONEY_BAG_COST)
+        + connection_cost(ORDER_ADJUSTMENTS, 2 * MONEY_BAG_COST)
+}
+
 /// One order's selection and its cost in points.
 pub fn order_selection() -> (String, u32) {
     let lines = format!(
@@ -47,22 +79,12 @@ pub fn order_selection() -> (String, u32) {
     );
     let lines_cost = connection_cost(ORDER_LINES, LINE_ITEM_COST);
     let fulfillments = format!(
-        "fulfillments(first: {ORDER_FULFILLMENTS}) {{ id status displayStatus createdAt updatedAt \
-         deliveredAt estimatedDeliveryAt trackingInfo(first: 3) {{ company number url }} \
-         fulfillmentLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} }} }} }}"
+        "fulfillments(first: {ORDER_FULFILLMENTS}) {{ {} }}",
+        fulfillment_fields()
     );
-    let fulfillments_cost = ORDER_FULFILLMENTS * (1 + 3 + connection_cost(NESTED_LINES, 1));
-    let refunds = format!(
-        "refunds(first: {ORDER_REFUNDS}) {{ id createdAt note \
-         refundLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} \
-         subtotalSet {MONEY_BAG} totalTaxSet {MONEY_BAG} }} }} \
-         transactions(first: {REFUND_TRANSACTIONS}) {{ nodes {{ kind status amountSet {MONEY_BAG} }} }} \
-         orderAdjustments(first: {ORDER_ADJUSTMENTS}) {{ nodes {{ amountSet {MONEY_BAG} taxAmountSet {MONEY_BAG} }} }} }}"
-    );
-    let refunds_cost = ORDER_REFUNDS
-        * (1 + connection_cost(NESTED_LINES, 1 + 2 * MONEY_BAG_COST)
-            + connection_cost(REFUND_TRANSACTIONS, MONEY_BAG_COST)
-            + connection_cost(ORDER_ADJUSTMENTS, 2 * MONEY_BAG_COST));
+    let fulfillments_cost = ORDER_FULFILLMENTS * fulfillment_cost();
+    let refunds = format!("refunds(first: {ORDER_REFUNDS}) {{ {} }}", refund_fields());
+    let refunds_cost = ORDER_REFUNDS * refund_cost();
     let selection = format!(
         "id name createdAt updatedAt processedAt cancelledAt cancelReason closedAt currencyCode \
          displayFinancialStatus displayFulfillmentStatus tags sourceName test email \
@@ -132,6 +154,45 @@ pub fn orders(search: Option<String>) -> PagedQuery {
         250,
         search,
     )
+}
+
+/// The fulfillments of the order `order_gid`, for an order with more than
+/// [`ORDER_FULFILLMENTS`]: as many as one query may cost (a list, not a
+/// connection: it has no further page). Answers `order.fulfillments`.
+pub fn order_fulfillments(order_gid: &str) -> GraphqlQuery {
+    order_list(
+        "OrderFulfillments",
+        "fulfillments",
+        &fulfillment_fields(),
+        fulfillment_cost(),
+        order_gid,
+    )
+}
+
+/// The refunds of the order `order_gid`, for an order with more than
+/// [`ORDER_REFUNDS`], as [`order_fulfillments`]. Answers `order.refunds`.
+pub fn order_refunds(order_gid: &str) -> GraphqlQuery {
+    order_list(
+        "OrderRefunds",
+        "refunds",
+        &refund_fields(),
+        refund_cost(),
+        order_gid,
+    )
+}
+
+fn order_list(
+    operation: &str,
+    field: &str,
+    fields: &str,
+    cost: u32,
+    order_gid: &str,
+) -> GraphqlQuery {
+    let first = page_size(cost, 250);
+    let document = format!(
+        "query {operation}($id: ID!) {{ order(id: $id) {{ {field}(first: {first}) {{ {fields} }} }} }}"
+    );
+    GraphqlQuery::new(operation, &document, 1 + first * cost).variable("id", order_gid)
 }
 
 /// The line items of the order `order_gid`, for an order with more than
@@ -294,6 +355,28 @@ mod tests {
             );
             assert!(document.contains("pageInfo { hasNextPage endCursor }"));
         }
+    }
+
+    #[test]
+    fn follow_ups_of_fulfillments_and_refunds_stay_under_the_cap() {
+        for query in [
+            order_fulfillments("gid://shopify/Order/1"),
+            order_refunds("gid://shopify/Order/1"),
+        ] {
+            assert!(
+                query.estimated_cost <= SINGLE_QUERY_MAX_COST,
+                "{}",
+                query.estimated_cost
+            );
+            assert!(query.document.contains("order(id: $id)"));
+            assert_eq!(
+                query.document.matches('{').count(),
+                query.document.matches('}').count()
+            );
+        }
+        assert!(order_fulfillments("x")
+            .document
+            .contains("fulfillments(first: 62)"));
     }
 
     #[test]
