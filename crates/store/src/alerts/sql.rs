@@ -136,7 +136,7 @@ fn outbox(row: &Row) -> Result<OutboxRow> {
     const K: &str = "alert notification";
     Ok(OutboxRow {
         id: row.text("id")?,
-        channel: row.text("channel")?,
+        channel: Channel::parse(&row.text("channel")?),
         payload: parse_json(row, "payload", K)?,
         status: {
             let status = row.text("status")?;
@@ -209,7 +209,7 @@ impl<D: Db> AlertStore for SqlStore<D> {
         for n in &batch.notifications {
             let params = [
                 text(&n.id),
-                text(&n.channel),
+                text(n.channel.as_str()),
                 us(n.created_at),
                 us(n.expires_at),
                 json(&n.payload),

@@ -27,7 +27,7 @@ fn episode(id: &str, key: &str, state: &str, at: &str) -> EpisodeRow {
 fn notification(id: &str, episodes: &[&str], at: &str) -> NewNotification {
     NewNotification {
         id: id.into(),
-        channel: "telegram".into(),
+        channel: Channel::Telegram,
         payload: json!({"text": "hi"}),
         episode_ids: episodes.iter().map(|e| e.to_string()).collect(),
         created_at: t(at),
