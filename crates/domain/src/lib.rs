@@ -26,7 +26,8 @@
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
 //! - [`record`]: the identity every stored record shares (source, external id)
-//!   and [`RecordKind`], the closed list of kinds the store keeps.
+//!   and [`RecordKind`], the closed list of kinds the store keeps, and
+//!   [`AnyRecord`], a record of any kind.
 
 #[macro_use]
 mod open_enum;
@@ -61,7 +62,7 @@ pub use order::{
     OrderFulfillmentStatus, Refund, RefundLineItem, ShipmentStatus, ShippedUnits,
 };
 pub use period::{Period, PeriodWindow};
-pub use record::{Record, RecordKey, RecordKind};
+pub use record::{AnyRecord, Record, RecordKey, RecordKind};
 pub use secret::Secret;
 pub use support::{Channel, SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
 

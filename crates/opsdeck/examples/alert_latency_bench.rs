@@ -22,7 +22,7 @@ use opsdeck::demo::demo_config;
 use opsdeck_alerts::testing::FakeReceivers;
 use opsdeck_domain::Secret;
 use opsdeck_simulator::{SimConfig, Simulator};
-use opsdeck_web::webhooks::sign;
+use opsdeck_sources::shopify::webhooks::sign;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 

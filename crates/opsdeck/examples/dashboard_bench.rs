@@ -100,6 +100,7 @@ async fn main() {
         })
         .collect();
     let shared = Arc::new(std::sync::RwLock::new(projection));
+    let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(store.clone(), None);
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(brands),
@@ -111,7 +112,7 @@ async fn main() {
         auth: opsdeck_web::testing::auth_for_tests(),
         projection: shared.clone(),
         panel_config: Default::default(),
-        ingest: Default::default(),
+        ingest,
         sync_trigger: Default::default(),
         alert_rules: Default::default(),
     };

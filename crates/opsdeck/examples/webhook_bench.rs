@@ -15,7 +15,7 @@ use opsdeck::app;
 use opsdeck::demo::demo_config;
 use opsdeck_domain::Secret;
 use opsdeck_simulator::{SimConfig, Simulator};
-use opsdeck_web::webhooks::sign;
+use opsdeck_sources::shopify::webhooks::sign;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 

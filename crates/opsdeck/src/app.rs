@@ -5,15 +5,14 @@
 use crate::config::{Config, ShopifySourceConfig};
 use anyhow::Context;
 use jiff::Timestamp;
-use opsdeck_sources::gorgias::{GorgiasClient, GorgiasConnector, GorgiasResource, GorgiasSettings};
-use opsdeck_sources::shopify::webhooks::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
+use opsdeck_sources::gorgias::{GorgiasClient, GorgiasSettings};
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
-use opsdeck_sources::sync::{
-    run_sync_loop_notifying, GorgiasJob, ShopifyResource, SyncJob, SyncTrigger, WorkerJob,
-};
 use opsdeck_store::Store;
-use opsdeck_web::ingest::IngestCommits;
+use opsdeck_sync::group_commit::{InboxCommits, IngestCommits};
+use opsdeck_sync::inbox::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
+use opsdeck_sync::worker::{run_sync_loop_notifying, GorgiasJob, SyncJob, SyncTrigger, WorkerJob};
+use opsdeck_sync::{GorgiasConnector, GorgiasResource, ShopifyResource};
 use opsdeck_web::{AppState, GorgiasIntake, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
 use std::future::Future;
 use std::sync::Arc;
@@ -205,6 +204,12 @@ pub struct Running {
     alerts: Vec<JoinHandle<()>>,
     /// The webhook inbox worker, when any shop has a webhook secret.
     inbox: Option<JoinHandle<()>>,
+    /// The webhook inbox's group-commit writer, with the inbox worker; it
+    /// ends when the web server (holding its queue) has stopped.
+    inbox_writer: Option<JoinHandle<()>>,
+    /// The ingest API's group-commit writer; it ends when the web server
+    /// (holding its queue) has stopped.
+    ingest_writer: JoinHandle<()>,
     /// Keeps the shared projection current.
     follower: JoinHandle<()>,
 }
@@ -228,6 +233,12 @@ impl Running {
             .await
             .context("web server panicked")?
             .context("web server failed")?;
+        self.ingest_writer
+            .await
+            .context("ingest commit writer panicked")?;
+        if let Some(writer) = self.inbox_writer {
+            writer.await.context("webhook inbox writer panicked")?;
+        }
         Ok(())
     }
 
@@ -281,16 +292,12 @@ pub async fn start(
     if let (Some(_), Some(connector)) = (&gorgias_intake, helpdesk) {
         shops = shops.with_helpdesk(connector);
     }
-    let (webhooks, inbox) = if secrets.is_empty() && gorgias_intake.is_none() {
-        (None, None)
+    let (webhooks, inbox, inbox_writer) = if secrets.is_empty() && gorgias_intake.is_none() {
+        (None, None, None)
     } else {
         let wake = Arc::new(Notify::new());
-        let receiver = WebhookReceiver::start_with_gorgias(
-            store.clone(),
-            secrets,
-            gorgias_intake,
-            wake.clone(),
-        );
+        let (commits, inbox_writer) = InboxCommits::start(store.clone(), wake.clone());
+        let receiver = WebhookReceiver::new(secrets, gorgias_intake, commits, wake.clone());
         let inbox = tokio::spawn(run_inbox_loop_notifying(
             store.clone(),
             Arc::new(shops),
@@ -300,11 +307,11 @@ pub async fn start(
             Some(stored.clone()),
             stop_rx.clone(),
         ));
-        (Some(receiver), Some(inbox))
+        (Some(receiver), Some(inbox), Some(inbox_writer))
     };
     // The projection every panel and panel-backed alert rule reads: built
     // once from the store, kept current from the change feed.
-    let ingest = IngestCommits::notifying(stored.clone());
+    let (ingest, ingest_writer) = IngestCommits::start(store.clone(), Some(stored.clone()));
     let (projection, follower) = start_projection(
         config,
         store.clone(),
@@ -359,6 +366,8 @@ pub async fn start(
         sync,
         alerts,
         inbox,
+        inbox_writer,
+        ingest_writer,
         follower,
     })
 }

@@ -9,8 +9,7 @@
 use crate::app::shopify_client;
 use crate::config::Config;
 use opsdeck_domain::SourceId;
-use opsdeck_sources::shopify::{CallStats, ShopifyClient};
-use opsdeck_web::webhooks::HANDLED_TOPICS;
+use opsdeck_sources::shopify::{CallStats, ShopifyClient, WebhookTopic};
 use reqwest::Method;
 use serde_json::{json, Value};
 use url::Url;
@@ -94,10 +93,10 @@ pub async fn register_shop(client: &ShopifyClient, address: &Url) -> Registratio
             return report;
         }
     };
-    for topic in HANDLED_TOPICS {
+    for topic in WebhookTopic::ALL.iter().map(|t| t.as_str()) {
         if existing
             .iter()
-            .any(|s| s.topic == *topic && s.address == address.as_str())
+            .any(|s| s.topic == topic && s.address == address.as_str())
         {
             report.already.push(topic.to_string());
             continue;

@@ -7,8 +7,8 @@
 
 use anyhow::{bail, Context};
 use opsdeck_domain::{Brand, SourceId, Timestamp};
+use opsdeck_sources::ingest::IngestKind;
 use opsdeck_store::{ApiToken, AuditAction, AuditEntry, NewApiToken, Store, TokenKinds};
-use opsdeck_web::ingest::IngestKind;
 
 /// Who is making the change: `--actor`, else the OS user.
 pub fn actor(explicit: Option<&str>) -> String {

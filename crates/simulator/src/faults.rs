@@ -29,6 +29,10 @@ pub struct Faults {
     pub webhook_duplicate_rate: f64,
     /// Webhooks: send the deliveries of one `advance_to` in shuffled order.
     pub webhook_reorder: bool,
+    /// Bulk operations created while this is set fail (FAILED,
+    /// `INTERNAL_SERVER_ERROR`) after producing this many objects, which
+    /// are served at `partialDataUrl`.
+    pub bulk_fail_after_objects: Option<u64>,
     pub seed: u64,
 }
 

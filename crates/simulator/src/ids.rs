@@ -80,6 +80,34 @@ pub(crate) fn transaction(salt: u64, order: u32, position: usize) -> u64 {
     6_100_000_000_000 + global(order as u64, salt) * 4 + position as u64
 }
 
+/// A return on order `order` (at most one per order).
+pub(crate) fn return_id(salt: u64, order: u32) -> u64 {
+    17_000_000_000 + global(order as u64, salt)
+}
+
+pub(crate) fn return_line_item(salt: u64, order: u32) -> u64 {
+    33_000_000_000 + global(order as u64, salt)
+}
+
+/// A dispute on order `order` (at most one per order).
+pub(crate) fn dispute(salt: u64, order: u32) -> u64 {
+    2_800_000_000 + global(order as u64, salt)
+}
+
+/// An abandoned checkout, by its position among the shop's checkouts.
+pub(crate) fn checkout(salt: u64, position: u32) -> u64 {
+    38_000_000_000_000 + global(position as u64, salt) * 101
+}
+
+pub(crate) fn checkout_line_item(salt: u64, position: u32, item: usize) -> u64 {
+    39_000_000_000_000 + global(position as u64, salt) * 16 + item as u64
+}
+
+/// A bulk operation, by its sequence number in the world.
+pub(crate) fn bulk_operation(sequence: u64) -> u64 {
+    5_200_000_000_000 + sequence
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,12 +1,16 @@
-//! A local fake of the Shopify Admin REST API, serving a seeded synthetic
-//! merchant: the four brands of opsdeck's first customer, with months of
-//! orders, a catalog with real-world gaps, customers and stock.
+//! A local fake of the Shopify Admin API (REST and GraphQL), serving a
+//! seeded synthetic merchant: the four brands of opsdeck's first customer,
+//! with months of orders, a catalog with real-world gaps, customers and
+//! stock, returns, disputes and abandoned checkouts.
 //!
 //! It exists so that `opsdeck demo`, the Shopify connector's tests (over real
 //! HTTP) and the benchmarks have a Shopify that follows the real contract:
 //! the same JSON shapes as the platform's payloads, cursor pagination with
 //! `page_info` and `Link` headers, `status=open` as the default orders filter,
-//! the leaky-bucket rate limit with 429s, and injectable faults. It shares no
+//! the leaky-bucket rate limit with 429s, and injectable faults; on GraphQL,
+//! the calculated query cost with its bucket and `THROTTLED`, connections
+//! with cursors and the `updated_at` search, and bulk operations producing
+//! JSONL files. It shares no
 //! types with the connector on purpose: the connector must parse what Shopify
 //! sends, not what opsdeck thinks Shopify sends.
 //!
@@ -23,6 +27,8 @@
 //! - `rhythm`: order intensity over time (day, week, growth, noise) and sampling.
 //! - `catalog`: products, variants, stock per location, catalog gaps.
 //! - `customers`: compact customers and their statistics.
+//! - `aftersale`: returns and disputes, drawn per order from the seed.
+//! - `checkouts`: abandoned checkouts, derived from the orders they follow.
 //! - `orders`: the compact order plans and how new orders are planned.
 //! - `lifecycle`: the state of an order at a moment, derived from its plan.
 //! - `ids`: Shopify-like ids derived from positions (some above 2^53).
@@ -33,17 +39,24 @@
 //! - `rate_limit`: the per-shop leaky bucket.
 //! - `faults`: deterministic injected failures.
 //! - `server`: the axum router, authentication and headers.
-//! - `webhooks`: `webhooks.json` subscriptions and signed deliveries of changes.
+//! - `webhooks`: `webhooks.json` subscriptions and signed deliveries of changes
+//!   (and `bulk_operations/finish`).
+//! - `graphql`: the GraphQL Admin API (`graphql.json`): parsing, cost and the
+//!   cost bucket on its own clock, the payload structs, selections, root
+//!   connections, bulk operations and their files (see its `# Layout`).
 //! - `gorgias`: the fake Gorgias helpdesk shared by the brands (ticket plans,
 //!   JSON, `/gorgias/api/...` with Basic auth, its own 40-per-20-s limit
 //!   (on in the demo too), account-wide message and survey lists with
 //!   cursors, and the same fault plan).
 
+mod aftersale;
 mod brands;
 mod catalog;
+mod checkouts;
 mod customers;
 mod faults;
 mod gorgias;
+mod graphql;
 mod ids;
 mod lifecycle;
 mod orders;
@@ -95,13 +108,16 @@ pub struct ShopInfo {
 
 /// The access scopes a simulated app's token has unless a test takes some
 /// away ([`Simulator::set_access_scopes`]).
-pub const ALL_SCOPES: [&str; 6] = [
+pub const ALL_SCOPES: [&str; 9] = [
     "read_orders",
     "read_all_orders",
     "read_products",
     "read_inventory",
     "read_customers",
     "write_webhooks",
+    "read_returns",
+    "read_shopify_payments_disputes",
+    "read_checkouts",
 ];
 
 /// How far back orders are served to a token without `read_all_orders`.
@@ -132,7 +148,9 @@ impl Simulator {
         self.lock().shops.iter().map(|s| s.info.clone()).collect()
     }
 
-    /// Serves every shop under `/shops/{slug}/admin/api/{version}/...`.
+    /// Serves every shop under `/shops/{slug}/admin/api/{version}/...`
+    /// (REST resources and `graphql.json`), bulk operation files under
+    /// `/shops/{slug}/bulk/`, and the helpdesk under `/gorgias/api/`.
     pub fn router(&self) -> axum::Router {
         server::router(self.clone())
     }
@@ -163,6 +181,7 @@ impl Simulator {
         let before = webhooks::snapshot(&world);
         let helpdesk_before = world.now;
         world.advance_to(now.as_second());
+        graphql::bulk::announce(&mut world);
         if let Some(before) = before {
             webhooks::enqueue_changes(&mut world, before);
         }
@@ -174,6 +193,23 @@ impl Simulator {
                 .extend(events.into_iter().map(|(_, body)| body));
             integration.wake.notify_one();
         }
+    }
+
+    /// Stops the GraphQL clock (cost buckets, bulk operations) from
+    /// following real time: from now on it moves only with
+    /// [`Simulator::advance_to`] and [`Simulator::advance_api_clock`], so a
+    /// test can watch a bucket restore or an operation run without sleeping.
+    pub fn use_manual_api_clock(&self) {
+        self.lock().api_clock.make_manual();
+    }
+
+    /// Moves a manual GraphQL clock (see [`Simulator::use_manual_api_clock`])
+    /// without moving the world: bulk operations that finish send their
+    /// `bulk_operations/finish` webhook.
+    pub fn advance_api_clock(&self, by: std::time::Duration) {
+        let mut world = self.lock();
+        world.api_clock.advance(by);
+        graphql::bulk::announce(&mut world);
     }
 
     /// The world's current clock.
@@ -212,8 +248,9 @@ impl Simulator {
         }
     }
 
-    /// The shops' leaky buckets (on by default); off lets benchmarks run
-    /// unthrottled. The helpdesk's limit is apart:
+    /// The shops' leaky buckets, REST's request bucket and GraphQL's cost
+    /// bucket (on by default); off lets benchmarks run unthrottled (GraphQL
+    /// answers still report their cost). The helpdesk's limit is apart:
     /// [`Simulator::set_gorgias_rate_limit`].
     pub fn set_rate_limit(&self, enabled: bool) {
         self.lock().rate_limit = enabled;

@@ -90,7 +90,7 @@ fn shop_json(shop: &Shop) -> Value {
 
 /// The oldest `created_at` of an order the shop's token may see: without
 /// `read_all_orders`, Shopify serves only the last 60 days.
-fn oldest_visible_order(shop: &Shop, now: i64) -> Option<i64> {
+pub(crate) fn oldest_visible_order(shop: &Shop, now: i64) -> Option<i64> {
     let all = shop.scopes.iter().any(|s| s == "read_all_orders");
     (!all).then(|| now - crate::RECENT_ORDERS_SECONDS)
 }

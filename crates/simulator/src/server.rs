@@ -30,6 +30,11 @@ pub(crate) fn router(simulator: Simulator) -> Router {
             get(dispatch).post(write).delete(write),
         )
         .route(
+            "/shops/{slug}/admin/api/{version}/graphql.json",
+            axum::routing::post(graphql),
+        )
+        .route("/shops/{slug}/bulk/{file}", get(bulk_file))
+        .route(
             "/shops/{slug}/admin/oauth/access_scopes.json",
             get(access_scopes),
         )
@@ -84,6 +89,35 @@ fn too_many_requests(version: &str) -> Response {
         .headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from_static("1.0"));
     response
+}
+
+/// The body of a 200 that goes wrong: the start of `start` then silence on
+/// an open connection (`Hang`), [`crate::faults::HUGE_BODY_BYTES`] of
+/// blanks without `Content-Length` (`HugeBody`), or a failure before the
+/// first byte, which makes hyper drop the connection (`Reset`).
+fn broken_body(fault: Fault, start: &'static [u8]) -> Body {
+    match fault {
+        Fault::Hang => {
+            let first = futures::stream::once(async move {
+                Ok::<Bytes, std::io::Error>(Bytes::from_static(start))
+            });
+            Body::from_stream(first.chain(futures::stream::pending()))
+        }
+        Fault::HugeBody => {
+            const CHUNK: usize = 64 * 1024;
+            let chunk = Bytes::from(vec![b' '; CHUNK]);
+            let chunks = crate::faults::HUGE_BODY_BYTES.div_ceil(CHUNK);
+            Body::from_stream(futures::stream::iter(
+                (0..chunks).map(move |_| Ok::<Bytes, std::io::Error>(chunk.clone())),
+            ))
+        }
+        _ => Body::from_stream(futures::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated reset",
+            ))
+        })),
+    }
 }
 
 /// Counts, authenticates, consults the fault plan and the leaky bucket.
@@ -155,36 +189,9 @@ async fn dispatch(
             };
             return respond(status, error_body(json!(message)), &version, used);
         }
-        Some(Fault::Hang) => {
-            // The start of a listing, then silence on an open connection.
-            let start = futures::stream::once(async {
-                Ok::<Bytes, std::io::Error>(Bytes::from_static(b"{\"orders\":[{\"id\":1"))
-            });
+        Some(fault @ (Fault::Hang | Fault::HugeBody | Fault::Reset)) => {
             let mut response = respond(200, Vec::new(), &version, used);
-            *response.body_mut() = Body::from_stream(start.chain(futures::stream::pending()));
-            return response;
-        }
-        Some(Fault::HugeBody) => {
-            const CHUNK: usize = 64 * 1024;
-            let chunk = Bytes::from(vec![b' '; CHUNK]);
-            let chunks = crate::faults::HUGE_BODY_BYTES.div_ceil(CHUNK);
-            let stream = futures::stream::iter(
-                (0..chunks).map(move |_| Ok::<Bytes, std::io::Error>(chunk.clone())),
-            );
-            let mut response = respond(200, Vec::new(), &version, used);
-            *response.body_mut() = Body::from_stream(stream);
-            return response;
-        }
-        Some(Fault::Reset) => {
-            // The body fails before its first byte: hyper drops the connection.
-            let failing = futures::stream::once(async {
-                Err::<Bytes, std::io::Error>(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "simulated reset",
-                ))
-            });
-            let mut response = respond(200, Vec::new(), &version, used);
-            *response.body_mut() = Body::from_stream(failing);
+            *response.body_mut() = broken_body(fault, b"{\"orders\":[{\"id\":1");
             return response;
         }
         _ => {}
@@ -301,4 +308,143 @@ async fn write(
     }
     let body = serde_json::to_vec(&value).unwrap_or_default();
     respond(status, body, &version, Some(admitted.used))
+}
+
+/// `POST graphql.json`: the GraphQL Admin API (see `graphql`). The same
+/// token check as REST; the cost bucket instead of REST's request bucket;
+/// injected faults apply as to reads, an injected 429 as a `THROTTLED`
+/// answer (the bucket untouched).
+async fn graphql(
+    State(simulator): State<Simulator>,
+    Path((slug, version)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fault = {
+        let mut world = simulator.lock();
+        let Some(shop) = world.shop_mut(&slug) else {
+            return respond(404, error_body(json!("Not Found")), &version, None);
+        };
+        shop.requests += 1;
+        let token = headers.get(ACCESS_TOKEN).and_then(|v| v.to_str().ok());
+        if token != Some(shop.info.access_token.as_str()) {
+            let message =
+                "[API] Invalid API key or access token (unrecognized login or wrong password)";
+            return respond(401, error_body(json!(message)), &version, None);
+        }
+        let counter = world.fault_counter;
+        world.fault_counter += 1;
+        decide(&world.faults, counter).0
+    };
+    match fault {
+        Some(Fault::ServerError(status)) => {
+            return respond(
+                status,
+                error_body(json!("Internal Server Error")),
+                &version,
+                None,
+            )
+        }
+        Some(fault @ (Fault::Hang | Fault::HugeBody | Fault::Reset)) => {
+            let mut response = respond(200, Vec::new(), &version, None);
+            *response.body_mut() =
+                broken_body(fault, b"{\"data\":{\"orders\":{\"nodes\":[{\"id\":\"gid");
+            return response;
+        }
+        _ => {}
+    }
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let base = format!("http://{host}/shops/{slug}");
+    let answer = {
+        let mut world = simulator.lock();
+        let answer = if fault == Some(Fault::TooManyRequests) {
+            // GraphQL's form of a 429 storm: THROTTLED though points remain.
+            crate::graphql::throttled(&mut world, &slug, &version, &body)
+        } else {
+            crate::graphql::answer(&mut world, &slug, &version, &base, &body)
+        };
+        crate::graphql::bulk::announce(&mut world);
+        answer
+    };
+    crate::graphql::bulk::watch(&simulator);
+    let mut body = serde_json::to_vec(&answer.body).unwrap_or_default();
+    if fault == Some(Fault::Truncated) && answer.status == 200 {
+        body.truncate(body.len() / 2);
+    }
+    let mut response = respond(answer.status, body, &answer.version, None);
+    if let Some(reason) = answer.deprecated {
+        response.headers_mut().insert(
+            "x-shopify-api-deprecated-reason",
+            HeaderValue::from_static(reason),
+        );
+    }
+    response
+}
+
+/// `GET /shops/{slug}/bulk/{n}.jsonl` (and `{n}-partial.jsonl`): a bulk
+/// operation's result, streamed in chunks of records. Like Shopify's
+/// signed storage links it needs no token; an expired link answers 403.
+async fn bulk_file(
+    State(simulator): State<Simulator>,
+    Path((slug, file)): Path<(String, String)>,
+) -> Response {
+    let Some(stem) = file.strip_suffix(".jsonl") else {
+        return respond(404, Vec::new(), "", None);
+    };
+    let (number, partial) = match stem.strip_suffix("-partial") {
+        Some(n) => (n, true),
+        None => (stem, false),
+    };
+    let Ok(sequence) = number.parse::<u64>() else {
+        return respond(404, Vec::new(), "", None);
+    };
+    let first = {
+        let world = simulator.lock();
+        let seed = world.seed;
+        crate::graphql::bulk::file_chunk(&world, &slug, sequence, partial, 0, seed)
+    };
+    let (chunk, next) = match first {
+        Ok(first) => first,
+        Err(status) => {
+            let body = if status == 403 {
+                b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>".to_vec()
+            } else {
+                Vec::new()
+            };
+            let mut response = respond(status, body, "", None);
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+            return response;
+        }
+    };
+    let rest = futures::stream::unfold(next, move |next| {
+        let simulator = simulator.clone();
+        let slug = slug.clone();
+        async move {
+            let from = next?;
+            let world = simulator.lock();
+            let seed = world.seed;
+            match crate::graphql::bulk::file_chunk(&world, &slug, sequence, partial, from, seed) {
+                Ok((bytes, next)) => Some((Ok::<Bytes, std::io::Error>(Bytes::from(bytes)), next)),
+                Err(_) => Some((
+                    Err(std::io::Error::other(
+                        "the bulk file went away while streaming",
+                    )),
+                    None,
+                )),
+            }
+        }
+    });
+    let stream =
+        futures::stream::once(async move { Ok::<Bytes, std::io::Error>(Bytes::from(chunk)) })
+            .chain(rest);
+    let mut response = Response::new(Body::from_stream(stream));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/jsonl"));
+    response
 }

@@ -48,6 +48,7 @@ pub const TOPICS: &[&str] = &[
     "app/uninstalled",
     "customers/create",
     "customers/update",
+    "bulk_operations/finish",
 ];
 
 /// Attempts per delivery, the first included.
@@ -368,6 +369,43 @@ pub(crate) fn enqueue_changes(world: &mut World, before: Snapshot) {
     if faults.webhook_reorder {
         deliveries.shuffle(&mut rng);
     }
+    if !deliveries.is_empty() {
+        world.webhooks.outbox.extend(deliveries);
+        world.webhooks.wake.notify_one();
+    }
+}
+
+/// Queues one delivery of `body` on `topic` to shop `slug`'s subscribers
+/// (events that are not a change of a REST resource: a bulk operation
+/// that finished).
+pub(crate) fn enqueue_event(world: &mut World, slug: &str, topic: &str, body: &Value) {
+    let Some(shop) = world.shop(slug) else {
+        return;
+    };
+    let secret = secret_of(shop);
+    let shop_domain = shop.info.shop_domain.clone();
+    let body = serde_json::to_vec(body).unwrap_or_default();
+    let signature = sign(&secret, &body);
+    world.webhooks.next_delivery += 1;
+    let n = world.webhooks.next_delivery;
+    let now = world.now;
+    let deliveries: Vec<Delivery> = world
+        .webhooks
+        .subscriptions
+        .iter()
+        .filter(|x| x.slug == slug && x.topic == topic)
+        .map(|sub| Delivery {
+            address: sub.address.clone(),
+            topic: topic.to_string(),
+            shop_domain: shop_domain.clone(),
+            api_version: sub.api_version.clone(),
+            webhook_id: format!("b54557e4-{:04x}-4a0c-9f1e-{n:012x}", sub.id % 0xffff),
+            event_id: format!("98880550-7158-44d4-b7cd-{n:012x}"),
+            triggered_at: wire::timestamp(now, &jiff::tz::TimeZone::UTC),
+            signature: signature.clone(),
+            body: body.clone(),
+        })
+        .collect();
     if !deliveries.is_empty() {
         world.webhooks.outbox.extend(deliveries);
         world.webhooks.wake.notify_one();

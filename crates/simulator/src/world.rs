@@ -29,6 +29,8 @@ pub(crate) struct Shop {
     /// Drives everything generated after the start, so `advance_to` is deterministic too.
     pub rng: ChaCha8Rng,
     pub bucket: LeakyBucket,
+    /// The GraphQL cost bucket (Standard plan), apart from REST's.
+    pub cost_bucket: crate::graphql::throttle::CostBucket,
     pub requests: u64,
     /// The access scopes the app's token was granted (all of
     /// [`crate::ALL_SCOPES`] unless a test takes some away). Without
@@ -50,6 +52,12 @@ pub(crate) struct World {
     pub fault_counter: u64,
     /// Webhook subscriptions and the deliveries waiting to be sent.
     pub webhooks: crate::webhooks::WebhookState,
+    /// The seed the world was generated from; returns, disputes and
+    /// abandoned checkouts are drawn from it on demand.
+    pub seed: u64,
+    /// Time for the GraphQL cost buckets and bulk operations.
+    pub api_clock: crate::graphql::throttle::ApiClock,
+    pub bulk: crate::graphql::bulk::BulkState,
 }
 
 impl World {
@@ -68,6 +76,9 @@ impl World {
             rate_limit: true,
             fault_counter: 0,
             webhooks: Default::default(),
+            seed: config.seed,
+            api_clock: Default::default(),
+            bulk: Default::default(),
         };
         world.refresh();
         world
@@ -87,6 +98,8 @@ impl World {
             return;
         }
         let from = self.now;
+        self.api_clock
+            .advance(std::time::Duration::from_secs((now - from) as u64));
         for shop in &mut self.shops {
             shop.arrive(from, now);
         }
@@ -178,6 +191,7 @@ impl Shop {
             orders_per_weight,
             rng,
             bucket: LeakyBucket::default(),
+            cost_bucket: Default::default(),
             requests: 0,
             scopes: crate::ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
             scopes_endpoint: true,

@@ -1,12 +1,12 @@
-//! Connectors that bring platform data into the store.
+//! Connectors: how opsdeck talks to the platforms it reads, with no store.
 //!
-//! Shopify and the Gorgias helpdesk. Shopify's Admin REST API is read page by page, each page
-//! is normalized into the domain model and committed to the store together
-//! with the sync checkpoint, so a crash or restart resumes from the last
-//! committed page and never stores a record half-mapped. A worker loop runs
-//! each (shop, resource) sync on its own cadence and records its health
-//! (last success, last error, request and rate-limit counts) in the store for
-//! the source-health panel.
+//! Shopify and the Gorgias helpdesk (and records pushed by platforms
+//! without a connector): clients that fetch pages politely and
+//! reliably, the platforms' JSON shapes, and pure functions from those
+//! shapes to the domain model. Nothing here reads or writes the store: the
+//! runs that commit pages with their checkpoints, the worker loop and the
+//! webhook inbox are in `opsdeck-sync`, the stage after the store, so the
+//! dependency graph follows the data (sources → store → sync).
 //!
 //! # Layout
 //! - [`shopify`]: the connector.
@@ -19,34 +19,29 @@
 //!     [`opsdeck_domain::Order`], [`opsdeck_domain::Product`] and
 //!     [`opsdeck_domain::InventoryLevel`], with a [`NormalizeError`] naming
 //!     record and field.
+//!   - [`shopify::webhooks`]: the handled topics ([`shopify::WebhookTopic`])
+//!     and the HMAC check of a delivery.
 //!   - [`shopify::graphql`]: the GraphQL Admin connector (cost-based
 //!     throttling, cursor pages, bulk operations and their JSONL files,
 //!     returns, disputes, customers, abandoned checkouts); no store.
 //! - [`gorgias`]: the helpdesk connector: [`GorgiasClient`] (HTTP Basic,
 //!   cursor pages, `X-Gorgias-Account-Api-Call-Limit` pacing), tickets,
-//!   messages and surveys normalized, brand attribution rules, and
-//!   [`sync_gorgias`] (newest-first walk down to the watermark).
+//!   messages and surveys normalized, brand attribution rules, and the
+//!   check of the events it POSTs ([`gorgias::events`]).
+//! - [`ingest`]: the wire format of pushed records (the ingest API and the
+//!   CSV import): [`ingest::IngestKind`], [`ingest::read_record`] and
+//!   [`ingest::validate`], every problem named by its field.
 //! - `http` (private): what both clients share — the retry loop (429
 //!   `Retry-After`, 5xx, timeouts, bodies cut short; capped backoff with
 //!   jitter), the pacer, and the sorting of an answer by status.
-//! - [`sync`]: [`sync_once`], one incremental run of one resource (the step
-//!   tests drive), and [`run_sync_loop`], the background worker around it.
 
 pub mod gorgias;
 mod http;
+pub mod ingest;
 pub use http::{TransferLimits, DEFAULT_MAX_BODY_BYTES};
 pub mod shopify;
-pub mod sync;
 
-pub use gorgias::{
-    sync_gorgias, sync_gorgias_notifying, AttributionRule, GorgiasClient, GorgiasConnector,
-    GorgiasError, GorgiasResource, GorgiasRun, GorgiasSettings, GorgiasSyncError,
-};
+pub use gorgias::{AttributionRule, GorgiasClient, GorgiasError, GorgiasSettings};
 pub use shopify::{
     CallStats, NormalizeError, ShopifyClient, ShopifyError, ShopifySettings, DEFAULT_API_VERSION,
-};
-pub use sync::{
-    run_sync_loop, run_sync_loop_notifying, run_sync_loop_with_trigger, sync_once,
-    sync_once_notifying, GorgiasJob, ShopifyResource, SyncError, SyncJob, SyncRun, SyncTrigger,
-    WorkerJob,
 };

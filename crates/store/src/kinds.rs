@@ -1,6 +1,6 @@
-//! Every record kind the store keeps, in one place: its variant of
-//! [`AnyRecord`], its count in [`RecordCounts`], its table and the report
-//! columns copied out of its JSON body.
+//! Every record kind the store keeps, in one place: its count in
+//! [`RecordCounts`], its table and the report columns copied out of its
+//! JSON body ([`AnyRecord`] itself is the domain's).
 //!
 //! The mapping from [`RecordKind`] to its table is one exhaustive `match`
 //! ([`describe`]) and the kind's columns sit next to the code that fills
@@ -9,103 +9,47 @@
 //! without its value. The SQL (upsert, lookups, the change feed, counts) is
 //! built from these tables in [`crate::schema`], once for every kind.
 //!
-//! Adding a kind: its domain type and [`RecordKind`] variant, then here its
-//! [`AnyRecord`] variant, its [`RecordCounts`] field, its [`Stored`] impl
-//! and its arm of [`describe`], and the table in both `migrations/`
-//! (docs/recipes/record-kind.md).
+//! Adding a kind: its domain type, [`RecordKind`] variant and [`AnyRecord`]
+//! variant (`opsdeck_domain::record`), then here its [`RecordCounts`]
+//! field, its [`Stored`] impl and its arm of [`describe`], and the table in
+//! both `migrations/` (docs/recipes/record-kind.md).
 
 use crate::db::Value;
 use crate::schema::{decode, micros, opt_micros, text, SqlType};
 use crate::Result;
 use opsdeck_domain::{
-    BrandId, HealthCheck, InventoryBatch, InventoryLevel, Order, PaymentEvent, Product, Record,
-    RecordKey, RecordKind, ReturnRequest, ReviewItem, SatisfactionSurvey, SourceId, Ticket,
-    TicketMessage, Timestamp, TrackingEvent,
+    HealthCheck, InventoryBatch, InventoryLevel, Order, PaymentEvent, Product, Record, RecordKind,
+    ReturnRequest, ReviewItem, SatisfactionSurvey, Ticket, TicketMessage, TrackingEvent,
 };
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::sync::LazyLock;
 use SqlType::{BigInt, Bool, Text as Txt};
 
-/// A record of any kind, so one batch (an ingest request, a sync page with
-/// products and their stock) can commit in one transaction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
-pub enum AnyRecord {
-    Order(Order),
-    Product(Product),
-    InventoryLevel(InventoryLevel),
-    Ticket(Ticket),
-    TicketMessage(TicketMessage),
-    SatisfactionSurvey(SatisfactionSurvey),
-    TrackingEvent(TrackingEvent),
-    InventoryBatch(InventoryBatch),
-    ReturnRequest(ReturnRequest),
-    ReviewItem(ReviewItem),
-    PaymentEvent(PaymentEvent),
-    HealthCheck(HealthCheck),
-}
+/// A record of any kind: the domain's (connectors build it too), with the
+/// store's view of it in [`StoredRecord`].
+pub use opsdeck_domain::AnyRecord;
 
-/// `$e` with `$r` bound to the record inside any [`AnyRecord`].
-macro_rules! dispatch {
-    ($self:expr, $r:ident => $e:expr) => {
-        match $self {
-            AnyRecord::Order($r) => $e,
-            AnyRecord::Product($r) => $e,
-            AnyRecord::InventoryLevel($r) => $e,
-            AnyRecord::Ticket($r) => $e,
-            AnyRecord::TicketMessage($r) => $e,
-            AnyRecord::SatisfactionSurvey($r) => $e,
-            AnyRecord::TrackingEvent($r) => $e,
-            AnyRecord::InventoryBatch($r) => $e,
-            AnyRecord::ReturnRequest($r) => $e,
-            AnyRecord::ReviewItem($r) => $e,
-            AnyRecord::PaymentEvent($r) => $e,
-            AnyRecord::HealthCheck($r) => $e,
-        }
-    };
-}
-
-impl AnyRecord {
-    pub fn kind(&self) -> RecordKind {
-        fn kind_of<R: Record>(_: &R) -> RecordKind {
-            R::KIND
-        }
-        dispatch!(self, r => kind_of(r))
-    }
-
-    pub fn key(&self) -> RecordKey {
-        dispatch!(self, r => r.key())
-    }
-
-    pub fn source(&self) -> &SourceId {
-        dispatch!(self, r => r.source())
-    }
-
-    pub fn external_id(&self) -> &str {
-        dispatch!(self, r => r.external_id())
-    }
-
-    pub fn brand(&self) -> Option<&BrandId> {
-        dispatch!(self, r => r.brand())
-    }
-
-    pub fn updated_at(&self) -> Timestamp {
-        dispatch!(self, r => r.updated_at())
-    }
-
+/// What the store writes of any record: its report columns and its JSON
+/// body, through the domain's one dispatch over [`AnyRecord`].
+pub(crate) trait StoredRecord {
     /// The record's report columns, in its table's order (after the
     /// common ones).
-    pub(crate) fn columns(&self) -> Vec<Value> {
+    fn columns(&self) -> Vec<Value>;
+    /// The record as its JSON body.
+    fn body(&self) -> String;
+}
+
+impl StoredRecord for AnyRecord {
+    fn columns(&self) -> Vec<Value> {
         fn values<T: Stored>(r: &T) -> Vec<Value> {
             T::COLUMNS.iter().map(|c| (c.value)(r)).collect()
         }
-        dispatch!(self, r => values(r))
+        opsdeck_domain::dispatch_any_record!(self, r => values(r))
     }
 
-    /// The record as its JSON body.
-    pub(crate) fn body(&self) -> String {
-        dispatch!(self, r => to_json(r))
+    fn body(&self) -> String {
+        opsdeck_domain::dispatch_any_record!(self, r => to_json(r))
     }
 }
 

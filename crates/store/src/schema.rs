@@ -7,7 +7,7 @@
 //! time, status, total), so those reports never parse JSON.
 
 use crate::db::{Dialect, Row, Value};
-use crate::kinds::{self, PerKind, Table};
+use crate::kinds::{self, PerKind, StoredRecord, Table};
 use crate::model::{AnyRecord, SyncState};
 use crate::{Result, StoreError};
 use opsdeck_domain::{Order, RecordKind, SourceId, Timestamp};

@@ -80,6 +80,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
     };
     store.create_api_token(&new, &audit).await.unwrap();
     let token = new.plaintext.expose().to_string();
+    let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(store.clone(), None);
     let state = AppState {
         store,
         brands: Arc::new(vec![brand()]),
@@ -93,7 +94,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
             opsdeck_metrics::ProjectionRules::default(),
         ))),
         panel_config: Default::default(),
-        ingest: Default::default(),
+        ingest,
         sync_trigger: Default::default(),
         alert_rules: Default::default(),
         auth: opsdeck_web::auth::Auth::new(Default::default()),

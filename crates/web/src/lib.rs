@@ -112,11 +112,12 @@ pub struct AppState {
     /// What the panels read from configuration: week start, reporting
     /// currency and its conversion rates, thresholds.
     pub panel_config: Arc<opsdeck_metrics::panels::PanelConfig>,
-    /// The ingest API's group commit (its writer starts on first use).
-    pub ingest: ingest::IngestCommits,
+    /// The ingest API's group commit: the queue to the writer the
+    /// application started (`IngestCommits::start`).
+    pub ingest: opsdeck_sync::group_commit::IngestCommits,
     /// Fired by the refresh button (`POST /refresh`): every source syncs
     /// now instead of at its next turn.
-    pub sync_trigger: opsdeck_sources::sync::SyncTrigger,
+    pub sync_trigger: opsdeck_sync::SyncTrigger,
     /// Every configured alert rule (id and name): silences may name only
     /// these, and the silence form offers them.
     pub alert_rules: AlertRules,

@@ -5,14 +5,16 @@
 //! 1. the raw body is read whole (at most [`MAX_BODY`]; larger is 413);
 //! 2. the shop (`X-Shopify-Shop-Domain`) must be configured and
 //!    `X-Shopify-Hmac-Sha256` must be base64(HMAC-SHA256(secret, raw body))
-//!    for its current or previous secret, compared in constant time —
-//!    before anything parses the body. Otherwise 401, nothing stored, and
+//!    for its current or previous secret, compared in constant time
+//!    ([`signature_matches`], the connector's) — before anything parses
+//!    the body. Otherwise 401, nothing stored, and
 //!    the log names the shop and the reason, never a secret or the body;
 //! 3. the body must be a JSON object nested at most
 //!    [`bounds::MAX_JSON_DEPTH`] deep, and the delivery must carry a topic
 //!    and a webhook id, each header at most [`bounds::MAX_HEADER_BYTES`]
 //!    long; otherwise 400 with the reason (naming the header and bound);
-//! 4. a topic opsdeck does not handle is answered 200 and dropped (logged):
+//! 4. a topic opsdeck does not handle (not a [`WebhookTopic`]) is answered
+//!    200 and dropped (logged):
 //!    Shopify retries every non-2xx answer for hours and finally removes the
 //!    subscription, and no retry can make an unknown topic useful;
 //! 5. the raw event is committed to the store's webhook inbox, and only then
@@ -23,9 +25,9 @@
 //! [`WebhookReceiver::notify`], so the answer stays fast (Shopify allows 5 s).
 //!
 //! Deliveries arriving together share one commit: handlers hand their event
-//! to a single writer task that inserts everything queued since its last
-//! commit in one transaction (group commit). Each handler still answers only
-//! after the commit holding its event returns.
+//! to the inbox's group-commit writer ([`opsdeck_sync::group_commit::InboxCommits`],
+//! started by the application). Each handler still answers only after the
+//! commit holding its event returns.
 //!
 //! `POST /webhooks/gorgias` ([`gorgias`]) takes the helpdesk's events into
 //! the same inbox through the same writer.
@@ -42,41 +44,18 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Json;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use opsdeck_domain::{bounds, Secret, SourceId};
-use opsdeck_store::{InboxEvent, InsertOutcome, Store};
+use opsdeck_sources::shopify::webhooks::{signature_matches, WebhookTopic};
+use opsdeck_store::{InboxEvent, InsertOutcome};
+use opsdeck_sync::group_commit::{InboxCommitError, InboxCommits};
 use serde_json::json;
-use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::Notify;
 
 /// Largest body accepted. Shopify's largest payloads (orders with hundreds
 /// of lines) stay well below.
 pub const MAX_BODY: usize = 5 * 1024 * 1024;
-
-/// The topics opsdeck subscribes to and processes.
-pub const HANDLED_TOPICS: &[&str] = &[
-    "orders/create",
-    "orders/updated",
-    "orders/cancelled",
-    "orders/fulfilled",
-    "orders/partially_fulfilled",
-    "fulfillments/create",
-    "fulfillments/update",
-    "refunds/create",
-    "products/create",
-    "products/update",
-    "products/delete",
-    "inventory_levels/update",
-    "app/uninstalled",
-];
-
-/// Events one commit takes at most.
-const MAX_GROUP: usize = 1024;
-/// Deliveries waiting for the writer before handlers wait for room.
-const QUEUE: usize = 8192;
 
 /// One shop's webhook secrets. Debug never prints them.
 #[derive(Clone)]
@@ -99,39 +78,27 @@ impl std::fmt::Debug for ShopWebhookSecrets {
     }
 }
 
-type Reply = oneshot::Sender<Result<InsertOutcome, String>>;
-
 /// The receiving end: the configured shops, the queue to the group-commit
 /// writer, and the signal that wakes the inbox worker.
 pub struct WebhookReceiver {
     shops: HashMap<String, ShopWebhookSecrets>,
     /// The helpdesk whose events `/webhooks/gorgias` accepts, if any.
     gorgias: Option<GorgiasIntake>,
-    queue: mpsc::Sender<(InboxEvent, Reply)>,
+    inbox: InboxCommits,
     notify: Arc<Notify>,
 }
 
 impl WebhookReceiver {
-    /// Starts the writer task (on the current Tokio runtime) and returns the
-    /// receiver to put in [`AppState::webhooks`]. `notify` is signalled
-    /// after each commit that stored something new.
-    pub fn start(
-        store: Arc<dyn Store>,
-        shops: Vec<ShopWebhookSecrets>,
-        notify: Arc<Notify>,
-    ) -> Arc<Self> {
-        Self::start_with_gorgias(store, shops, None, notify)
-    }
-
-    /// [`WebhookReceiver::start`], also accepting the helpdesk's events.
-    pub fn start_with_gorgias(
-        store: Arc<dyn Store>,
+    /// The receiver to put in [`AppState::webhooks`]: deliveries of `shops`
+    /// (and of the helpdesk, when `gorgias` is given) go to the inbox
+    /// writer `inbox`, started with `notify` (signalled after each commit
+    /// that stored something new).
+    pub fn new(
         shops: Vec<ShopWebhookSecrets>,
         gorgias: Option<GorgiasIntake>,
+        inbox: InboxCommits,
         notify: Arc<Notify>,
     ) -> Arc<Self> {
-        let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_groups(store, rx, notify.clone()));
         let shops = shops
             .into_iter()
             .map(|s| (s.shop_domain.to_ascii_lowercase(), s))
@@ -139,7 +106,7 @@ impl WebhookReceiver {
         Arc::new(WebhookReceiver {
             shops,
             gorgias,
-            queue,
+            inbox,
             notify,
         })
     }
@@ -147,74 +114,6 @@ impl WebhookReceiver {
     /// Signalled after new events are committed.
     pub fn notify(&self) -> Arc<Notify> {
         self.notify.clone()
-    }
-}
-
-/// How long the writer holds a group open for more events while deliveries
-/// keep coming (see [`write_groups`]).
-const LINGER: std::time::Duration = std::time::Duration::from_micros(1500);
-/// A commit that started within this long after the previous one ended
-/// counts as "deliveries keep coming".
-const BUSY_GAP: std::time::Duration = std::time::Duration::from_millis(20);
-/// Recent groups whose largest size the writer waits for.
-const RECENT_GROUPS: usize = 8;
-
-/// The group-commit writer: takes whatever is queued, commits it in one
-/// transaction, answers each waiting handler.
-///
-/// Under a steady stream the senders that were just answered come back a
-/// millisecond or so later; committing at once would split the senders
-/// into two cohorts that take turns, each paying a whole fsync for half the
-/// events. So while deliveries keep coming (the previous commit ended less
-/// than [`BUSY_GAP`] ago) a group is held open for up to [`LINGER`] until it
-/// is as large as the largest of the last few groups. A delivery after a
-/// quiet spell is committed at once.
-async fn write_groups(
-    store: Arc<dyn Store>,
-    mut rx: mpsc::Receiver<(InboxEvent, Reply)>,
-    notify: Arc<Notify>,
-) {
-    let mut group = Vec::with_capacity(MAX_GROUP);
-    let mut recent = [0usize; RECENT_GROUPS];
-    let mut commits = 0usize;
-    let mut last_end: Option<tokio::time::Instant> = None;
-    while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let target = recent.iter().copied().max().unwrap_or(0).min(MAX_GROUP);
-        let now = tokio::time::Instant::now();
-        if last_end.is_some_and(|end| now.duration_since(end) < BUSY_GAP) {
-            let deadline = now + LINGER;
-            while group.len() < target {
-                let more = MAX_GROUP - group.len();
-                match tokio::time::timeout_at(deadline, rx.recv_many(&mut group, more)).await {
-                    Ok(n) if n > 0 => {}
-                    _ => break,
-                }
-            }
-        }
-        recent[commits % RECENT_GROUPS] = group.len();
-        commits += 1;
-        let (events, replies): (Vec<InboxEvent>, Vec<Reply>) = group.drain(..).unzip();
-        let result = store.insert_webhooks(&events).await;
-        last_end = Some(tokio::time::Instant::now());
-        match result {
-            Ok(outcomes) => {
-                if outcomes
-                    .iter()
-                    .any(|o| matches!(o, InsertOutcome::Inserted { .. }))
-                {
-                    notify.notify_one();
-                }
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, events = events.len(), "webhook inbox commit failed");
-                for reply in replies {
-                    let _ = reply.send(Err(e.to_string()));
-                }
-            }
-        }
     }
 }
 
@@ -239,27 +138,6 @@ fn check_json_object(text: &str) -> Result<(), String> {
     } else {
         Err("body is JSON but not an object".into())
     }
-}
-
-/// True when `header` is base64(HMAC-SHA256(`secret`, `body`)). The MAC
-/// comparison is constant-time (`hmac`'s `verify_slice`).
-pub fn signature_matches(secret: &[u8], body: &[u8], header: &str) -> bool {
-    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(header.trim()) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
-}
-
-/// base64(HMAC-SHA256(`secret`, `body`)), as Shopify signs (for senders
-/// and tests).
-pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(body);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// Public: the HMAC signature (Shopify) or shared secret (Gorgias) is the
@@ -378,10 +256,10 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         return bad_request(&domain, "missing X-Shopify-Webhook-Id".into());
     };
     tracing::Span::current().record("webhook_id", webhook_id);
-    if !HANDLED_TOPICS.contains(&topic) {
+    let Some(topic) = WebhookTopic::parse(topic) else {
         tracing::info!("webhook topic not handled: acknowledged and dropped");
         return answer(StatusCode::OK, "status", "ignored: topic not handled");
-    }
+    };
     let triggered_at =
         header(&headers, "x-shopify-triggered-at").and_then(|t| bounds::timestamp(t).ok());
     let event = InboxEvent {
@@ -389,7 +267,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         shop_domain: domain.clone(),
         webhook_id: webhook_id.to_string(),
         event_id: header(&headers, "x-shopify-event-id").map(str::to_string),
-        topic: topic.to_string(),
+        topic: topic.as_str().to_string(),
         api_version: header(&headers, "x-shopify-api-version").map(str::to_string),
         triggered_at,
         received_at: state.now(),
@@ -404,22 +282,19 @@ impl WebhookReceiver {
     /// when it could not be stored (the platform retries). One home for
     /// Shopify's and Gorgias's doors; `what` names the event in the answer.
     pub(crate) async fn journal(&self, event: InboxEvent, what: &str) -> Response {
-        let (reply, outcome) = oneshot::channel();
-        if self.queue.send((event, reply)).await.is_err() {
-            return answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error",
-                "webhook inbox is not running",
-            );
-        }
-        match outcome.await {
-            Ok(Ok(InsertOutcome::Inserted { .. })) => answer(StatusCode::OK, "status", "accepted"),
-            Ok(Ok(InsertOutcome::Duplicate)) => {
+        match self.inbox.commit(event).await {
+            Ok(InsertOutcome::Inserted { .. }) => answer(StatusCode::OK, "status", "accepted"),
+            Ok(InsertOutcome::Duplicate) => {
                 tracing::debug!("{what} redelivered: already stored");
                 answer(StatusCode::OK, "status", "duplicate")
             }
+            Err(InboxCommitError::NotRunning) => answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error",
+                "webhook inbox is not running",
+            ),
             // Logged by the writer.
-            _ => answer(
+            Err(InboxCommitError::Failed(_)) => answer(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "error",
                 &format!("could not store the {what}"),
@@ -431,24 +306,6 @@ impl WebhookReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shopify_test_vector_verifies() {
-        // fixtures/README.md, from Shopify/shopify-api-js.
-        let body = br#"{"foo": "bar"}"#;
-        assert_eq!(body.len(), 14);
-        let expected = "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=";
-        assert!(signature_matches(b"test_secret_key", body, expected));
-        assert_eq!(sign(b"test_secret_key", body), expected);
-        assert!(!signature_matches(
-            b"test_secret_key",
-            br#"{"foo":"bar"}"#,
-            expected
-        ));
-        assert!(!signature_matches(b"other_secret", body, expected));
-        assert!(!signature_matches(b"test_secret_key", body, "not base64!"));
-        assert!(!signature_matches(b"test_secret_key", body, ""));
-    }
 
     #[test]
     fn only_a_whole_json_object_is_accepted() {

@@ -38,8 +38,7 @@ impl Config {
     /// staleness rule (tiles, /sources, the "source stale" alert) measures
     /// against.
     pub fn cadences(&self) -> opsdeck_metrics::Cadences {
-        use opsdeck_sources::gorgias::GorgiasResource;
-        use opsdeck_sources::sync::ShopifyResource;
+        use opsdeck_sync::{GorgiasResource, ShopifyResource};
         let mut c = opsdeck_metrics::Cadences::default();
         for shop in &self.shopify {
             for resource in ShopifyResource::ALL {

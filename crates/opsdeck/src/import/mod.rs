@@ -4,7 +4,7 @@
 //! Each row (or group of rows: consecutive rows with the same `external_id`
 //! are one order with several lines, or one product with several variants)
 //! is turned into the ingest API's JSON record and read by the same code
-//! (`opsdeck_web::ingest::read_record`), so a CSV import and an API push of
+//! (`opsdeck_sources::ingest::read_record`), so a CSV import and an API push of
 //! the same data store the same records. Column sets: docs/import.md.
 //!
 //! The whole file is validated before anything is written. Every invalid
@@ -24,8 +24,8 @@ pub(crate) mod tests;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use opsdeck_domain::{Brand, SourceId};
+use opsdeck_sources::ingest::{read_record, IngestKind, Obj, Parsed, Problems, RecordContext};
 use opsdeck_store::{AnyRecord, Store};
-use opsdeck_web::ingest::{read_record, IngestKind, Obj, Parsed, Problems, RecordContext};
 use std::io::IsTerminal;
 use std::path::Path;
 

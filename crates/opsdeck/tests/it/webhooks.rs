@@ -143,7 +143,7 @@ async fn converge(faults: Faults, seed: u64) {
 
 mod crash {
     use super::*;
-    use opsdeck_web::webhooks::sign;
+    use opsdeck_sources::shopify::webhooks::sign;
     use std::process::{Child, Command, Stdio};
 
     const SECRET: &str = "crash-test-secret";

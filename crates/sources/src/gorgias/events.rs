@@ -20,10 +20,18 @@
 //! the inbox worker parses it again to apply it.
 
 use super::normalize;
-use super::GorgiasConnector;
-use opsdeck_domain::SourceId;
-use opsdeck_store::{AnyRecord, InboxEvent, Store, StoreError};
+use opsdeck_domain::{Secret, SourceId};
 use serde_json::Value;
+use subtle::ConstantTimeEq;
+
+/// True when `given` (from `?secret=` or `X-Opsdeck-Secret`) is the
+/// integration's secret: Gorgias signs nothing, the merchant configures the
+/// integration with a secret. Constant time in the secret's content; an
+/// empty secret opens nothing.
+pub fn secret_matches(secret: &Secret, given: &str) -> bool {
+    let expected = secret.expose().as_bytes();
+    !expected.is_empty() && bool::from(expected.ct_eq(given.as_bytes()))
+}
 
 /// Which trigger fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,38 +156,6 @@ pub fn parse_event(
     }
 }
 
-/// The records of one stored event, each with a label for the inbox's
-/// note (`ticket 7`, `message 9`); the inner error says why the event
-/// cannot be applied (it will not get better by retrying).
-pub async fn apply(
-    connector: &GorgiasConnector,
-    store: &dyn Store,
-    event: &InboxEvent,
-) -> Result<Result<Vec<(AnyRecord, String)>, String>, StoreError> {
-    let hint = event.topic.strip_prefix(TOPIC_PREFIX);
-    let parsed = match parse_event(connector.source(), &event.body, hint) {
-        Ok(parsed) => parsed,
-        Err(reason) => return Ok(Err(reason)),
-    };
-    Ok(connector
-        .event_records(store, &parsed)
-        .await?
-        .map(|records| {
-            records
-                .into_iter()
-                .map(|r| {
-                    let label = match &r {
-                        AnyRecord::Ticket(t) => format!("ticket {}", t.external_id),
-                        AnyRecord::TicketMessage(m) => format!("message {}", m.external_id),
-                        other => format!("{:?}", other.kind()),
-                    };
-                    (r, label)
-                })
-                .collect()
-        })
-        .map_err(|e| e.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +165,19 @@ mod tests {
     }
 
     const TICKET: &str = r#"{"id": 7, "status": "open", "created_datetime": "2026-05-04T10:00:00.000001", "updated_datetime": "2026-05-04T10:05:00.5+00:00"}"#;
+
+    #[test]
+    fn only_the_whole_secret_matches() {
+        let secret = Secret::new("s3cret-value");
+        assert!(secret_matches(&secret, "s3cret-value"));
+        assert!(!secret_matches(&secret, "s3cret-valu"));
+        assert!(!secret_matches(&secret, "s3cret-value2"));
+        assert!(!secret_matches(&secret, ""));
+        assert!(
+            !secret_matches(&Secret::new(""), ""),
+            "an empty secret opens nothing"
+        );
+    }
 
     #[test]
     fn events_parse_with_the_kind_in_the_body_or_the_url() {

@@ -10,21 +10,16 @@
 //!   unclaimed tickets stay visible as "unattributed").
 //! - [`events`]: the HTTP-integration events Gorgias POSTs (ticket created
 //!   or updated, message created), checked before they are stored.
-//! - [`sync`]: one incremental run of tickets, messages or surveys (each
-//!   list newest first, account-wide, down to its watermark), committed
-//!   page by page with its checkpoint.
+//!
+//! The store-bound side (the sync runs, the connector that remembers the
+//! stored tickets, applying inbox events) is in `opsdeck-sync`.
 
 pub mod attribution;
 pub mod client;
 pub mod events;
 pub mod normalize;
-pub mod sync;
 
 pub use attribution::{AttributionRule, Attributor, OrderIndex, TicketClues};
 pub use client::{GorgiasClient, GorgiasError, GorgiasSettings, ListPage};
 pub use events::{parse_event, GorgiasEvent, GorgiasEventKind};
 pub use normalize::{GorgiasRecordError, MessageRouting};
-pub use sync::{
-    sync_gorgias, sync_gorgias_notifying, GorgiasConnector, GorgiasResource, GorgiasRun,
-    GorgiasSyncError,
-};

@@ -4,7 +4,8 @@
 //! REST is "legacy" at Shopify since 2024-10 but still served to custom
 //! apps, and it is what the first merchant's stores answer today; the
 //! GraphQL Admin connector ([`graphql`]) sits beside it and reuses its
-//! normalization rules.
+//! normalization rules. What needs the store (sync runs, the webhook
+//! inbox) is in `opsdeck-sync`.
 
 pub mod client;
 pub mod graphql;
@@ -17,3 +18,4 @@ pub use client::{
     CallStats, Page, ShopifyClient, ShopifyError, ShopifySettings, DEFAULT_API_VERSION,
 };
 pub use normalize::{NormalizeContext, NormalizeError};
+pub use webhooks::WebhookTopic;

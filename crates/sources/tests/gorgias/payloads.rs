@@ -1,10 +1,14 @@
 //! Documented payloads parse in both timestamp forms; a bad record is
 //! rejected naming its id and field. No server needed.
 
-use super::desk::source;
 use jiff::Timestamp;
+use opsdeck_domain::SourceId;
 use opsdeck_sources::gorgias::normalize::{message_from_json, survey_from_json, ticket_from_json};
 use serde_json::json;
+
+fn source() -> SourceId {
+    SourceId::parse("gorgias").unwrap()
+}
 
 #[test]
 fn documented_payloads_parse_in_both_timestamp_forms() {

@@ -15,22 +15,19 @@
 //!    whole or not at all, and the answer lists what happened to each record
 //!    (inserted, updated, unchanged, stale, with its change sequence value).
 //!    Concurrent requests share that transaction (group commit, see
-//!    `group.rs`): one fsync for many requests.
+//!    `opsdeck_sync::group_commit::ingest`): one fsync for many requests.
 //!
 //! Records are stored under the token's source (e.g. `ingest-pharma`) and
 //! keyed by their `external_id`, so re-sending a batch is harmless.
 //! Order status changes and fulfillments are partial updates of an order
 //! already stored under the same source (see `opsdeck_domain::operations`).
+//!
+//! This module is the HTTP half only: the wire format and its validation
+//! are `opsdeck_sources::ingest` (shared with the CSV import), the plan
+//! against stored orders `opsdeck_sync::ingest`, the group commit
+//! `opsdeck_sync::group_commit`.
 
-mod apply;
 mod auth;
-mod group;
-pub mod kinds;
-pub mod reader;
-
-pub use group::IngestCommits;
-pub use kinds::{read_record, IngestKind, Parsed, RecordContext};
-pub use reader::{FieldError, Obj, Problems};
 
 use crate::api::ApiRoute;
 use crate::auth::ClientInfo;
@@ -43,7 +40,9 @@ use axum::routing::post;
 use axum::Extension;
 use axum::Json;
 use opsdeck_domain::{Brand, BrandId};
+use opsdeck_sources::ingest::{reader, BatchRefusal, IngestKind, RecordContext, RecordError};
 use opsdeck_store::{ApiToken, IngestNote, IngestNoteFor, UpsertOutcome};
+use opsdeck_sync::ingest::PlanError;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -79,15 +78,6 @@ pub(crate) struct Refusal {
     status: StatusCode,
     message: String,
     errors: Vec<RecordError>,
-}
-
-/// One problem of one record.
-#[derive(Debug, Clone, Serialize)]
-pub struct RecordError {
-    pub index: usize,
-    /// `records[i].field.path`.
-    pub field: String,
-    pub reason: String,
 }
 
 impl Refusal {
@@ -153,7 +143,7 @@ async fn ingest(
     };
     tracing::Span::current().record("source", token.source.as_str());
     let result = handle(kind, &state, &token, body).await;
-    // A stored batch was counted by its commit group (group.rs).
+    // A stored batch was counted by its commit group (opsdeck-sync).
     let note = match &result {
         Ok(_) => None,
         Err(refusal) if refusal.status.is_client_error() => Some(IngestNote::Refused {
@@ -216,8 +206,15 @@ async fn handle(
     let records = batch_records(&document)?;
     tracing::Span::current().record("records", records.len());
     let brand = token_brand(state, &token.brand)?;
-    let parsed = validate(kind, records, token, brand, &state.brands)?;
-    let planned = apply::plan(state.store.as_ref(), token, parsed).await?;
+    let cx = RecordContext {
+        source: &token.source,
+        brand,
+    };
+    let parsed = opsdeck_sources::ingest::validate(kind, records, &cx, &state.brands)
+        .map_err(Refusal::from)?;
+    let planned = opsdeck_sync::ingest::plan(state.store.as_ref(), &token.source, parsed)
+        .await
+        .map_err(Refusal::from)?;
     let note = IngestNoteFor {
         source: token.source.clone(),
         kind: kind.api_name().to_string(),
@@ -229,7 +226,7 @@ async fn handle(
     };
     let outcomes = state
         .ingest
-        .commit(&state.store, planned.records, note)
+        .commit(planned.records, note)
         .await
         .map_err(|_| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"))?;
     drop(planned.guard);
@@ -310,79 +307,31 @@ fn token_brand<'a>(state: &'a AppState, brand: &BrandId) -> Result<&'a Brand, Re
     })
 }
 
-/// Validates every record; all problems, or all records.
-pub(crate) fn validate(
-    kind: IngestKind,
-    records: &[Value],
-    token: &ApiToken,
-    brand: &Brand,
-    brands: &[Brand],
-) -> Result<Vec<Parsed>, Refusal> {
-    let cx = RecordContext {
-        source: &token.source,
-        brand,
-    };
-    let mut errors = Vec::new();
-    let mut foreign = Vec::new();
-    let mut parsed = Vec::with_capacity(records.len());
-    for (index, value) in records.iter().enumerate() {
-        let problems = Problems::default();
-        let record = Obj::new(value, String::new(), &problems).and_then(|obj| {
-            match value.get("brand") {
-                None | Some(Value::Null) => {}
-                Some(Value::String(b)) if b == brand.id.as_str() => {}
-                Some(Value::String(b)) if brands.iter().any(|x| x.id.as_str() == b) => {
-                    foreign.push(format!("records[{index}] is for brand {b}"));
-                }
-                Some(Value::String(b)) => obj.problem(
-                    "brand",
-                    format!("unknown brand {:?}", opsdeck_domain::bounds::excerpt(b)),
-                ),
-                Some(other) => obj.problem(
-                    "brand",
-                    format!("expected a string, got {}", reader::type_name(other)),
-                ),
-            }
-            read_record(kind, &obj, &cx)
-        });
-        let problems = problems.into_vec();
-        if problems.is_empty() {
-            parsed.extend(record);
-        }
-        errors.extend(problems.into_iter().map(|p| RecordError {
-            index,
-            field: if p.field.is_empty() {
-                format!("records[{index}]")
-            } else {
-                format!("records[{index}].{}", p.field)
+impl From<BatchRefusal> for Refusal {
+    fn from(refusal: BatchRefusal) -> Self {
+        match refusal {
+            BatchRefusal::ForeignBrand(message) => Refusal::new(StatusCode::FORBIDDEN, message),
+            BatchRefusal::Invalid { message, errors } => Refusal {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+                errors,
             },
-            reason: p.reason,
-        }));
+        }
     }
-    if !foreign.is_empty() {
-        return Err(Refusal::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "this token writes brand {} only; {}",
-                brand.id,
-                foreign.join(", ")
-            ),
-        ));
+}
+
+impl From<PlanError> for Refusal {
+    fn from(error: PlanError) -> Self {
+        match error {
+            PlanError::Store(error) => {
+                tracing::error!(%error, "reading an order for a partial update failed");
+                Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+            }
+            PlanError::MissingOrders { message, errors } => Refusal {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+                errors,
+            },
+        }
     }
-    if !errors.is_empty() {
-        let bad_records = {
-            let mut idx: Vec<usize> = errors.iter().map(|e| e.index).collect();
-            idx.dedup();
-            idx.len()
-        };
-        return Err(Refusal {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            message: format!(
-                "{bad_records} of {} records are invalid; nothing was stored",
-                records.len()
-            ),
-            errors,
-        });
-    }
-    Ok(parsed)
 }

@@ -263,6 +263,9 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         brands.clone(),
         opsdeck_metrics::ProjectionRules::default(),
     )));
+    // The ingest writer, started as the application does (its task is
+    // left to end with the state's last clone).
+    let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(store.clone(), None);
     AppState {
         store,
         brands: Arc::new(brands),
@@ -282,7 +285,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         webhooks: None,
         projection,
         panel_config: Default::default(),
-        ingest: Default::default(),
+        ingest,
         sync_trigger: Default::default(),
         alert_rules: Default::default(),
         auth: opsdeck_web::testing::auth_for_tests(),

@@ -9,9 +9,9 @@ use axum::body::Body;
 use axum::http::Request;
 use opsdeck_domain::{BrandId, Currency, Order, SourceId};
 use opsdeck_sources::shopify::normalize::{fulfillment_from_json, order_from_json};
-use opsdeck_sources::shopify::webhooks::{process_inbox_once, InboxSettings, WebhookShops};
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_store::{AnyRecord, AuditEntry, InboxEvent, NewApiToken, TokenKinds};
+use opsdeck_sync::inbox::{process_inbox_once, InboxSettings, WebhookShops};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 

@@ -553,7 +553,11 @@ async fn a_full_batch_of_1000_commits_and_shows_on_source_health() {
 async fn a_committed_batch_wakes_the_projection_follower() {
     let mut fx = Fixture::new().await;
     let committed = std::sync::Arc::new(tokio::sync::Notify::new());
-    fx.state.ingest = opsdeck_web::ingest::IngestCommits::notifying(committed.clone());
+    let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(
+        fx.state.store.clone(),
+        Some(committed.clone()),
+    );
+    fx.state.ingest = ingest;
     let t = token(&fx, "mavena", TokenKinds::All).await;
     let before = fx.state.store.record_counts().await.unwrap().orders;
 

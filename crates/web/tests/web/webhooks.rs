@@ -6,8 +6,8 @@ use crate::common::*;
 use axum::body::Body;
 use axum::http::Request;
 use opsdeck_domain::{Secret, SourceId};
+use opsdeck_sources::shopify::webhooks::sign;
 use opsdeck_store::testing::sqlite_temp;
-use opsdeck_web::webhooks::sign;
 use opsdeck_web::{ShopWebhookSecrets, WebhookReceiver};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,14 +28,17 @@ pub(crate) struct Hook {
 pub(crate) async fn hook() -> Hook {
     let (store, guard) = sqlite_temp().await;
     let wake = Arc::new(Notify::new());
-    let receiver = WebhookReceiver::start(
-        store.clone(),
+    let (inbox, _writer) =
+        opsdeck_sync::group_commit::InboxCommits::start(store.clone(), wake.clone());
+    let receiver = WebhookReceiver::new(
         vec![ShopWebhookSecrets {
             shop_domain: SHOP.into(),
             source: SourceId::parse("shopify-mavena").unwrap(),
             secret: Secret::new(SECRET),
             previous: Some(Secret::new(PREVIOUS)),
         }],
+        None,
+        inbox,
         wake.clone(),
     );
     let mut state = state(store.clone());

@@ -1,0 +1,254 @@
+//! What a Shopify run checks before it reads pages, so that what Shopify
+//! hides silently is said aloud: the token's scopes, and the shop's own
+//! currency and time zone against the brand's configuration.
+//!
+//! - Scopes: `GET /admin/oauth/access_scopes.json` lists what the token was
+//!   granted. Each resource needs some ([`needed_scopes`]); a missing one
+//!   makes the run incomplete (it still stores what it can see, and its
+//!   sync state fails with the scope named, which /sources shows and the
+//!   "source stale" alert counts). Without `read_all_orders` Shopify lists
+//!   only the last 60 days of orders and says nothing. Where the endpoint is
+//!   not answered (404, 403, another 4xx), an orders run detects that scope
+//!   instead: `orders/count` of orders created over 60 days ago is above
+//!   zero while listing them gives none.
+//! - Shop: `GET shop.json` gives `currency` and `iana_timezone`. A currency
+//!   other than the brand's makes the run incomplete (its orders cannot be
+//!   summed with the brand's, and are refused record by record by the
+//!   normalizer); a different time zone is a notice (the brand's "today" is
+//!   not the shop admin's), shown on /sources and logged.
+//!
+//! A transport failure (timeout, 5xx, dropped connection) of a check is the
+//! run's failure: the pages would meet the same host.
+
+use super::{Progress, ShopifyResource, SyncError};
+use opsdeck_domain::Timestamp;
+use opsdeck_sources::shopify::ShopifyError;
+use serde_json::Value;
+
+/// How far back Shopify lists orders without `read_all_orders`.
+pub(crate) const RECENT_ORDERS_DAYS: i64 = 60;
+
+/// The scopes `resource` needs, each with what goes missing without it.
+pub(crate) fn needed_scopes(resource: ShopifyResource) -> &'static [(&'static str, &'static str)] {
+    match resource {
+        ShopifyResource::Orders => &[
+            ("read_orders", "no orders can be read"),
+            (
+                "read_all_orders",
+                "orders older than 60 days are hidden by Shopify",
+            ),
+            (
+                "read_customers",
+                "customers on orders are hidden (repeat-buyer and VIP flags)",
+            ),
+        ],
+        ShopifyResource::Products => &[("read_products", "no products can be read")],
+        ShopifyResource::InventoryLevels => &[
+            ("read_inventory", "no stock levels can be read"),
+            ("read_products", "no tracked variants to read stock for"),
+        ],
+    }
+}
+
+/// The needed scopes of `resource` that `granted` lacks, in the order of
+/// [`needed_scopes`]. A `write_x` scope includes `read_x`, as at Shopify.
+pub(crate) fn missing_scopes(
+    resource: ShopifyResource,
+    granted: &[String],
+) -> Vec<(&'static str, &'static str)> {
+    let has = |scope: &str| {
+        granted.iter().any(|g| {
+            g == scope
+                || scope
+                    .strip_prefix("read_")
+                    .is_some_and(|rest| g.strip_prefix("write_") == Some(rest))
+        })
+    };
+    needed_scopes(resource)
+        .iter()
+        .copied()
+        .filter(|(scope, _)| !has(scope))
+        .collect()
+}
+
+/// The scope handles of an `access_scopes.json` body, or `None` when it is
+/// not that shape.
+fn scope_handles(body: &Value) -> Option<Vec<String>> {
+    body.get("access_scopes")?
+        .as_array()?
+        .iter()
+        .map(|s| s.get("handle").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+/// Errors that mean "this endpoint is not answered to this token" rather
+/// than "the shop cannot be reached".
+fn not_answered(e: &ShopifyError) -> bool {
+    matches!(
+        e,
+        ShopifyError::Forbidden { .. }
+            | ShopifyError::NotFound { .. }
+            | ShopifyError::Rejected { .. }
+            | ShopifyError::MalformedBody { .. }
+    )
+}
+
+/// Runs the checks for `resource`. Returns the problems that make the run
+/// incomplete; notices go to the run's checkpoints; both are logged.
+pub(crate) async fn check(
+    p: &mut Progress<'_>,
+    resource: ShopifyResource,
+    now: Timestamp,
+) -> Result<Vec<String>, SyncError> {
+    let mut problems = check_scopes(p, resource, now).await?;
+    if resource == ShopifyResource::Orders {
+        problems.extend(check_shop(p).await?);
+    }
+    for problem in &problems {
+        tracing::warn!(source = %p.client.source(), problem = problem.as_str(), "sync incomplete");
+    }
+    Ok(problems)
+}
+
+async fn check_scopes(
+    p: &mut Progress<'_>,
+    resource: ShopifyResource,
+    now: Timestamp,
+) -> Result<Vec<String>, SyncError> {
+    let url = p.client.access_scopes_url();
+    let granted = match p.client.get_json(&url, &mut p.run.calls).await {
+        Ok(body) => scope_handles(&body),
+        Err(e) if not_answered(&e) => {
+            tracing::info!(error = %e, "access scopes not answered; detecting instead");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let missing: Vec<(&str, &str)> = match granted {
+        Some(granted) => missing_scopes(resource, &granted),
+        None if resource == ShopifyResource::Orders => {
+            if old_orders_hidden(p, now).await? {
+                vec![needed_scopes(resource)[1]]
+            } else {
+                Vec::new()
+            }
+        }
+        None => Vec::new(),
+    };
+    p.run.missing_scopes = missing.iter().map(|(s, _)| s.to_string()).collect();
+    Ok(missing
+        .iter()
+        .map(|(scope, effect)| {
+            format!("missing access scope {scope}: {effect}; grant it to the app in Shopify admin")
+        })
+        .collect())
+}
+
+/// True when `orders/count` says orders created over 60 days ago exist
+/// but the listing shows none of them: Shopify's silent 60-day window.
+async fn old_orders_hidden(p: &mut Progress<'_>, now: Timestamp) -> Result<bool, SyncError> {
+    let cutoff = now
+        .checked_sub(jiff::SignedDuration::from_hours(24 * RECENT_ORDERS_DAYS))
+        .unwrap_or(Timestamp::MIN)
+        .to_string();
+    let filters = [("status", "any".to_string()), ("created_at_max", cutoff)];
+    let count_url = p.client.resource_url("orders/count", &filters);
+    let counted = match p.client.get_json(&count_url, &mut p.run.calls).await {
+        Ok(body) => body.get("count").and_then(Value::as_u64).unwrap_or(0),
+        Err(e) if not_answered(&e) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    if counted == 0 {
+        return Ok(false);
+    }
+    let mut query = filters.to_vec();
+    query.push(("limit", "1".into()));
+    query.push(("fields", "id".into()));
+    let list_url = p.client.resource_url("orders", &query);
+    let page = p
+        .client
+        .get_page(&list_url, "orders", &mut p.run.calls)
+        .await?;
+    Ok(page.records.is_empty())
+}
+
+/// The shop's own currency and time zone against the brand's.
+async fn check_shop(p: &mut Progress<'_>) -> Result<Vec<String>, SyncError> {
+    let url = p.client.resource_url("shop", &[]);
+    let shop = match p.client.get_json(&url, &mut p.run.calls).await {
+        Ok(body) => body.get("shop").cloned().unwrap_or(Value::Null),
+        Err(e) if not_answered(&e) => {
+            p.book
+                .notices
+                .push(format!("shop settings not checked: {e}"));
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let settings = p.client.settings();
+    let mut problems = Vec::new();
+    let currency = shop.get("currency").and_then(Value::as_str).map(str::trim);
+    if let Some(currency) = currency.filter(|c| !c.eq_ignore_ascii_case(settings.currency.code())) {
+        p.run.shop_currency = Some(currency.to_string());
+        problems.push(format!(
+            "the shop's currency is {currency} but the brand is configured in {}: its orders \
+             are refused unless they carry amounts in {}",
+            settings.currency.code(),
+            settings.currency.code()
+        ));
+    }
+    let zone = shop.get("iana_timezone").and_then(Value::as_str);
+    if let (Some(zone), Some(configured)) = (zone, settings.time_zone.as_deref()) {
+        if zone != configured {
+            tracing::warn!(
+                source = %settings.source,
+                shop = zone,
+                configured,
+                "shop time zone differs from the brand's"
+            );
+            p.run.shop_time_zone = Some(zone.to_string());
+            p.book.notices.push(format!(
+                "the shop's time zone is {zone} but the brand is configured in {configured}: \
+                 \"today\" here is not the shop admin's"
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn granted(scopes: &[&str]) -> Vec<String> {
+        scopes.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn missing_scopes_per_resource_with_write_implying_read() {
+        let all = granted(&["read_orders", "read_all_orders", "write_customers"]);
+        assert!(missing_scopes(ShopifyResource::Orders, &all).is_empty());
+        let without_all = granted(&["write_orders", "read_customers"]);
+        let missing: Vec<&str> = missing_scopes(ShopifyResource::Orders, &without_all)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(missing, ["read_all_orders"]);
+        let missing: Vec<&str> = missing_scopes(ShopifyResource::InventoryLevels, &granted(&[]))
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(missing, ["read_inventory", "read_products"]);
+        assert!(missing_scopes(ShopifyResource::Products, &granted(&["read_products"])).is_empty());
+    }
+
+    #[test]
+    fn scope_handles_reads_shopifys_shape_only() {
+        let body = serde_json::json!({"access_scopes": [{"handle": "read_orders"}, {"handle": "read_products"}]});
+        assert_eq!(
+            scope_handles(&body),
+            Some(granted(&["read_orders", "read_products"]))
+        );
+        assert_eq!(scope_handles(&serde_json::json!({"errors": "x"})), None);
+    }
+}
