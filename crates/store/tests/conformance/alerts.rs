@@ -134,6 +134,37 @@ pub(crate) async fn episode_severity_and_state_of_a_newer_version_are_kept(db: &
     assert!(open[0].state.is_open());
 }
 
+/// A notification's channel reads back as the variant it was written as,
+/// and one this version does not know (a newer version's, or a name a
+/// caller maps itself) as `Other`, spelled as written.
+pub(crate) async fn outbox_channels_read_back_as_written(db: &TestStore) {
+    let at = "2026-03-01T10:00:00Z";
+    let mut pager = notification("n2", &["e1"], at);
+    pager.channel = Channel::parse("pager");
+    let batch = AlertBatch {
+        episodes: vec![episode("e1", "k1", "firing", at)],
+        notifications: vec![notification("n1", &["e1"], at), pager],
+        ..Default::default()
+    };
+    db.store.alert_commit(&batch).await.unwrap();
+    let mut got: Vec<(String, Channel)> = db
+        .store
+        .outbox_list(Some("e1"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.channel))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("n1".to_string(), Channel::Telegram),
+            ("n2".to_string(), Channel::Other("pager".into())),
+        ]
+    );
+}
+
 pub(crate) async fn outbox_claim_lease_and_finish(db: &TestStore) {
     let at = "2026-03-01T10:00:00Z";
     let batch = AlertBatch {
