@@ -27,8 +27,8 @@
 //! - [`notify`]: Slack, Telegram (and its Acknowledge button), SMTP,
 //!   signed webhook; [`render`]: each channel's message ([`payloads`]: the
 //!   Slack and Telegram messages as types, for whoever reads one back).
-//! - [`testing`]: fake Slack/Telegram/webhook/SMTP receivers for tests and
-//!   `opsdeck demo`.
+//! - [`testing`] (feature `testing`): fake Slack/Telegram/webhook/SMTP
+//!   receivers for tests and `opsdeck demo`.
 
 pub mod actions;
 pub mod alert_rules;
@@ -49,6 +49,7 @@ pub mod security_conditions;
 pub mod service;
 pub mod silence;
 pub mod telegram_acks;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use actions::{AckOutcome, Actor};
