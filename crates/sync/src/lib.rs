@@ -13,7 +13,9 @@
 //! # Layout
 //! - [`shopify`]: [`sync_once`], one incremental run of one Shopify resource
 //!   (the step tests drive), with its preflight (scopes, the shop's currency
-//!   and time zone).
+//!   and time zone); [`shopify::bulk`]: the orders, products and inventory
+//!   backfill by GraphQL bulk operation ([`shopify::bulk::backfill`]),
+//!   resumable mid-file.
 //! - [`gorgias`]: [`sync_gorgias`] (newest-first walk down to the
 //!   watermark) and the [`GorgiasConnector`] that attributes tickets as it
 //!   remembers the stored ones.

@@ -35,8 +35,12 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(scale: f64) -> Harness {
+        Harness::start_seeded(42, scale).await
+    }
+
+    pub async fn start_seeded(seed: u64, scale: f64) -> Harness {
         let sim = Simulator::new(SimConfig {
-            seed: 42,
+            seed,
             now: start_time(),
             scale,
         });
