@@ -15,8 +15,11 @@
 //!   (the step tests drive), with its preflight (scopes, the shop's currency
 //!   and time zone); [`sync_once_graphql`], the same run reading by the
 //!   GraphQL Admin API (`shopify/graphql_sync.rs`: `updated_at` search and
-//!   cursor pages, orders' line items followed up past one page) through
-//!   the same preflight and page commits.
+//!   cursor pages, orders' nested line items, fulfillments and refunds
+//!   followed up past one page) through the same preflight and page
+//!   commits; [`shopify::bulk`]: the orders, products and inventory
+//!   backfill by GraphQL bulk operation ([`shopify::bulk::backfill`]),
+//!   resumable mid-file.
 //! - [`gorgias`]: [`sync_gorgias`] (newest-first walk down to the
 //!   watermark) and the [`GorgiasConnector`] that attributes tickets as it
 //!   remembers the stored ones.

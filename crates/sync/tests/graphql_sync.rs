@@ -106,7 +106,7 @@ async fn assert_rest_data_set(h: &Harness, slug: &str, at: jiff::Timestamp) {
 }
 
 async fn backfill_then_incremental(seed: u64, slug: &str) {
-    let h = Harness::start_seeded(0.1, seed).await;
+    let h = Harness::start_seeded(seed, 0.1).await;
     h.sim.set_rate_limit(false);
     let graphql = h.graphql(slug);
     let now = start_time();
@@ -161,7 +161,7 @@ async fn graphql_backfill_and_incremental_store_the_rest_data_set_seed_7() {
 
 #[tokio::test]
 async fn graphql_sync_converges_through_throttling_and_server_errors() {
-    let h = Harness::start_seeded(0.02, 9).await;
+    let h = Harness::start_seeded(9, 0.02).await;
     let slug = "plentum";
     let faults = Faults {
         // At the GraphQL endpoint a 429 fault answers THROTTLED.
@@ -312,7 +312,7 @@ async fn an_order_with_more_line_items_and_fulfillments_than_a_page_is_followed_
 
 #[tokio::test]
 async fn graphql_scopes_name_the_missing_ones() {
-    let h = Harness::start_seeded(0.02, 42).await;
+    let h = Harness::start_seeded(42, 0.02).await;
     h.sim.set_rate_limit(false);
     let slug = "mavena";
     h.sim.set_access_scopes(
@@ -350,7 +350,7 @@ async fn graphql_scopes_name_the_missing_ones() {
 
 #[tokio::test]
 async fn the_worker_syncs_a_graphql_shop_by_graphql() {
-    let h = Harness::start_seeded(0.02, 42).await;
+    let h = Harness::start_seeded(42, 0.02).await;
     h.sim.set_rate_limit(false);
     let slug = "mavena";
     let client = h.client(slug);

@@ -14,6 +14,7 @@
 //! currency, a bad field) is refused and counted page by page in the sync
 //! state; the run goes on.
 
+pub mod bulk;
 mod graphql_sync;
 mod preflight;
 

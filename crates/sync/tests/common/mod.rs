@@ -36,11 +36,10 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(scale: f64) -> Harness {
-        Self::start_seeded(scale, 42).await
+        Harness::start_seeded(42, scale).await
     }
 
-    /// [`Harness::start`] with a world drawn from `seed`.
-    pub async fn start_seeded(scale: f64, seed: u64) -> Harness {
+    pub async fn start_seeded(seed: u64, scale: f64) -> Harness {
         let sim = Simulator::new(SimConfig {
             seed,
             now: start_time(),
