@@ -109,6 +109,17 @@ impl Dialect {
         }
     }
 
+    /// How a column of type `ty` is declared in a `CREATE TABLE`: JSON
+    /// bodies are TEXT in SQLite, JSONB in PostgreSQL.
+    pub(crate) fn column_type(self, ty: SqlType) -> &'static str {
+        match (self, ty) {
+            (_, SqlType::Text) | (Dialect::Sqlite, SqlType::Json) => "TEXT",
+            (_, SqlType::BigInt) => "BIGINT",
+            (_, SqlType::Bool) => "BOOLEAN",
+            (Dialect::Postgres, SqlType::Json) => "JSONB",
+        }
+    }
+
     /// Element `i` of the array row `k` (see [`Dialect::json_rows`]) as a
     /// value of type `ty`. SQLite's `json_extract` already yields integers
     /// as integers, strings as text and booleans as 0/1.

@@ -261,7 +261,15 @@ impl<D: Db> Store for SqlStore<D> {
     }
 
     async fn migrate(&self) -> Result<()> {
-        self.db.migrate().await
+        self.db.migrate().await?;
+        // Then each record kind's table from its descriptor, where no
+        // migration made it (`CREATE .. IF NOT EXISTS`).
+        for table in kinds::tables() {
+            for sql in schema::create_table_sql(table, table.name, self.db.dialect()) {
+                self.db.execute(&sql, &[]).await?;
+            }
+        }
+        Ok(())
     }
 
     #[instrument(skip_all, fields(backend = ?self.db.backend(), records = records.len(), checkpoint = checkpoint.is_some()))]

@@ -9,10 +9,16 @@
 //! without its value. The SQL (upsert, lookups, the change feed, counts) is
 //! built from these tables in [`crate::schema`], once for every kind.
 //!
+//! A [`Stored`] impl declares its table whole (name, report columns with
+//! their nullability, indexes): after the migrations,
+//! [`crate::Store::migrate`] creates a kind's table from it where missing,
+//! so a new kind needs no migration file. The conformance suite checks that
+//! the descriptors and the migrated tables agree.
+//!
 //! Adding a kind: its domain type, [`RecordKind`] variant and [`AnyRecord`]
 //! variant (`opsdeck_domain::record`), then here its [`RecordCounts`]
-//! field, its [`Stored`] impl and its arm of [`describe`], and the table in
-//! both `migrations/` (docs/recipes/record-kind.md).
+//! field, its [`Stored`] impl and its arm of [`describe`]
+//! (docs/recipes/record-kind.md).
 
 use crate::db::Value;
 use crate::schema::{decode, micros, opt_micros, text, SqlType};
@@ -111,11 +117,48 @@ impl RecordCounts {
 pub(crate) struct Column<T> {
     pub(crate) name: &'static str,
     pub(crate) ty: SqlType,
+    /// Whether the column may be NULL (made by [`opt_col`]).
+    pub(crate) nullable: bool,
     pub(crate) value: fn(&T) -> Value,
 }
 
+/// A `NOT NULL` report column.
 const fn col<T>(name: &'static str, ty: SqlType, value: fn(&T) -> Value) -> Column<T> {
-    Column { name, ty, value }
+    Column {
+        name,
+        ty,
+        nullable: false,
+        value,
+    }
+}
+
+/// A report column that may be NULL.
+const fn opt_col<T>(name: &'static str, ty: SqlType, value: fn(&T) -> Value) -> Column<T> {
+    Column {
+        name,
+        ty,
+        nullable: true,
+        value,
+    }
+}
+
+/// An index of a kind's table besides its primary key `(source,
+/// external_id)` and the unique index on `seq` every table has. Named
+/// `{table}_{suffix}`.
+#[derive(Debug)]
+pub(crate) struct Index {
+    pub(crate) suffix: &'static str,
+    pub(crate) unique: bool,
+    pub(crate) columns: &'static [&'static str],
+}
+
+/// A (non-unique) index `{table}_{suffix}` on `columns`.
+const fn index(suffix: &'static str, columns: &'static [&'static str]) -> Index {
+    Index {
+        suffix,
+        unique: false,
+        columns,
+    }
 }
 
 /// A domain record as the store keeps it: a row of its own table, keyed by
@@ -125,6 +168,11 @@ pub(crate) trait Stored: Record + Serialize + DeserializeOwned + 'static {
     const TABLE: &'static str;
     /// The report columns after the common ones, in parameter order.
     const COLUMNS: &'static [Column<Self>];
+    /// The table's indexes besides its primary key and `seq`.
+    const INDEXES: &'static [Index];
+    /// Whether `brand_id` may be NULL: the kind's [`Record::brand`] is
+    /// optional (helpdesk records before an attribution rule claims them).
+    const BRAND_OPTIONAL: bool = false;
     fn into_any(self) -> AnyRecord;
 }
 
@@ -135,7 +183,7 @@ impl Stored for Order {
         col("created_at_us", BigInt, |o| {
             Value::Int(Some(micros(o.created_at)))
         }),
-        col("cancelled_at_us", BigInt, |o| opt_micros(o.cancelled_at)),
+        opt_col("cancelled_at_us", BigInt, |o| opt_micros(o.cancelled_at)),
         col("test", Bool, |o| Value::Bool(o.test)),
         col("total_minor", BigInt, |o| {
             Value::Int(Some(o.total_price.minor))
@@ -148,6 +196,7 @@ impl Stored for Order {
             text(o.fulfillment_status.as_str())
         }),
     ];
+    const INDEXES: &'static [Index] = &[index("brand_created", &["brand_id", "created_at_us"])];
     fn into_any(self) -> AnyRecord {
         AnyRecord::Order(self)
     }
@@ -156,6 +205,7 @@ impl Stored for Order {
 impl Stored for Product {
     const TABLE: &'static str = "products";
     const COLUMNS: &'static [Column<Self>] = &[col("status", Txt, |p| text(p.status.as_str()))];
+    const INDEXES: &'static [Index] = &[index("brand_status", &["brand_id", "status"])];
     fn into_any(self) -> AnyRecord {
         AnyRecord::Product(self)
     }
@@ -166,8 +216,9 @@ impl Stored for InventoryLevel {
     const COLUMNS: &'static [Column<Self>] = &[
         col("inventory_item_id", Txt, |l| text(&l.inventory_item_id)),
         col("location_id", Txt, |l| text(&l.location_id)),
-        col("available", BigInt, |l| Value::Int(l.available)),
+        opt_col("available", BigInt, |l| Value::Int(l.available)),
     ];
+    const INDEXES: &'static [Index] = &[index("item", &["source", "inventory_item_id"])];
     fn into_any(self) -> AnyRecord {
         AnyRecord::InventoryLevel(self)
     }
@@ -181,8 +232,10 @@ impl Stored for Ticket {
         col("created_at_us", BigInt, |t| {
             Value::Int(Some(micros(t.created_at)))
         }),
-        col("closed_at_us", BigInt, |t| opt_micros(t.closed_at)),
+        opt_col("closed_at_us", BigInt, |t| opt_micros(t.closed_at)),
     ];
+    const INDEXES: &'static [Index] = &[index("brand_created", &["brand_id", "created_at_us"])];
+    const BRAND_OPTIONAL: bool = true;
     fn into_any(self) -> AnyRecord {
         AnyRecord::Ticket(self)
     }
@@ -196,6 +249,8 @@ impl Stored for TicketMessage {
             Value::Int(Some(micros(m.created_at)))
         }),
     ];
+    const INDEXES: &'static [Index] = &[index("ticket", &["source", "ticket_id"])];
+    const BRAND_OPTIONAL: bool = true;
     fn into_any(self) -> AnyRecord {
         AnyRecord::TicketMessage(self)
     }
@@ -205,9 +260,11 @@ impl Stored for SatisfactionSurvey {
     const TABLE: &'static str = "satisfaction_surveys";
     const COLUMNS: &'static [Column<Self>] = &[
         col("ticket_id", Txt, |s| text(&s.ticket_id)),
-        col("score", BigInt, |s| Value::Int(s.score.map(i64::from))),
-        col("scored_at_us", BigInt, |s| opt_micros(s.scored_at)),
+        opt_col("score", BigInt, |s| Value::Int(s.score.map(i64::from))),
+        opt_col("scored_at_us", BigInt, |s| opt_micros(s.scored_at)),
     ];
+    const INDEXES: &'static [Index] = &[index("ticket", &["source", "ticket_id"])];
+    const BRAND_OPTIONAL: bool = true;
     fn into_any(self) -> AnyRecord {
         AnyRecord::SatisfactionSurvey(self)
     }
@@ -218,11 +275,15 @@ impl Stored for SatisfactionSurvey {
 impl Stored for TrackingEvent {
     const TABLE: &'static str = "tracking_events";
     const COLUMNS: &'static [Column<Self>] = &[
-        col("order_id", Txt, |e| Value::Text(e.order_id.clone())),
+        opt_col("order_id", Txt, |e| Value::Text(e.order_id.clone())),
         col("status", Txt, |e| text(e.status.as_str())),
         col("occurred_at_us", BigInt, |e| {
             Value::Int(Some(micros(e.occurred_at)))
         }),
+    ];
+    const INDEXES: &'static [Index] = &[
+        index("brand_occurred", &["brand_id", "occurred_at_us"]),
+        index("order", &["source", "order_id"]),
     ];
     fn into_any(self) -> AnyRecord {
         AnyRecord::TrackingEvent(self)
@@ -234,10 +295,12 @@ impl Stored for InventoryBatch {
     const COLUMNS: &'static [Column<Self>] = &[
         col("sku", Txt, |b| text(&b.sku)),
         col("quantity", BigInt, |b| Value::Int(Some(b.quantity))),
-        col("expires_on", Txt, |b| {
+        opt_col("expires_on", Txt, |b| {
             Value::Text(b.expires_on.map(|d| d.to_string()))
         }),
     ];
+    // expires_on is an ISO date (YYYY-MM-DD), which sorts as text.
+    const INDEXES: &'static [Index] = &[index("brand_expires", &["brand_id", "expires_on"])];
     fn into_any(self) -> AnyRecord {
         AnyRecord::InventoryBatch(self)
     }
@@ -246,12 +309,16 @@ impl Stored for InventoryBatch {
 impl Stored for ReturnRequest {
     const TABLE: &'static str = "return_requests";
     const COLUMNS: &'static [Column<Self>] = &[
-        col("order_id", Txt, |r| Value::Text(r.order_id.clone())),
+        opt_col("order_id", Txt, |r| Value::Text(r.order_id.clone())),
         col("kind", Txt, |r| text(r.kind.as_str())),
         col("status", Txt, |r| text(r.status.as_str())),
         col("requested_at_us", BigInt, |r| {
             Value::Int(Some(micros(r.requested_at)))
         }),
+    ];
+    const INDEXES: &'static [Index] = &[
+        index("brand_requested", &["brand_id", "requested_at_us"]),
+        index("brand_status", &["brand_id", "status"]),
     ];
     fn into_any(self) -> AnyRecord {
         AnyRecord::ReturnRequest(self)
@@ -267,6 +334,10 @@ impl Stored for ReviewItem {
             Value::Int(Some(micros(r.submitted_at)))
         }),
     ];
+    const INDEXES: &'static [Index] = &[index(
+        "brand_status",
+        &["brand_id", "status", "submitted_at_us"],
+    )];
     fn into_any(self) -> AnyRecord {
         AnyRecord::ReviewItem(self)
     }
@@ -275,12 +346,13 @@ impl Stored for ReviewItem {
 impl Stored for PaymentEvent {
     const TABLE: &'static str = "payment_events";
     const COLUMNS: &'static [Column<Self>] = &[
-        col("order_id", Txt, |e| Value::Text(e.order_id.clone())),
+        opt_col("order_id", Txt, |e| Value::Text(e.order_id.clone())),
         col("kind", Txt, |e| text(e.kind.as_str())),
         col("occurred_at_us", BigInt, |e| {
             Value::Int(Some(micros(e.occurred_at)))
         }),
     ];
+    const INDEXES: &'static [Index] = &[index("brand_occurred", &["brand_id", "occurred_at_us"])];
     fn into_any(self) -> AnyRecord {
         AnyRecord::PaymentEvent(self)
     }
@@ -295,6 +367,10 @@ impl Stored for HealthCheck {
             Value::Int(Some(micros(h.checked_at)))
         }),
     ];
+    const INDEXES: &'static [Index] = &[index(
+        "brand_dependency",
+        &["brand_id", "dependency", "checked_at_us"],
+    )];
     fn into_any(self) -> AnyRecord {
         AnyRecord::HealthCheck(self)
     }
@@ -307,6 +383,11 @@ pub(crate) struct Table {
     pub(crate) name: &'static str,
     /// The report columns after the common ones, in parameter order.
     pub(crate) extra: Vec<(&'static str, SqlType)>,
+    /// The columns that may be NULL (common or report); the rest are
+    /// `NOT NULL`.
+    pub(crate) nullable: Vec<&'static str>,
+    /// The indexes besides the primary key and `seq`.
+    pub(crate) indexes: &'static [Index],
     /// Decodes a stored body (with the row's external id, for the error)
     /// into the kind's variant of [`AnyRecord`].
     pub(crate) decode: fn(&str, &str) -> Result<AnyRecord>,
@@ -318,6 +399,12 @@ impl Table {
             kind: T::KIND,
             name: T::TABLE,
             extra: T::COLUMNS.iter().map(|c| (c.name, c.ty)).collect(),
+            nullable: T::BRAND_OPTIONAL
+                .then_some("brand_id")
+                .into_iter()
+                .chain(T::COLUMNS.iter().filter(|c| c.nullable).map(|c| c.name))
+                .collect(),
+            indexes: T::INDEXES,
             decode: |id, body| decode::<T>(T::KIND, id, body).map(T::into_any),
         }
     }

@@ -15,11 +15,13 @@
 //! - [`model`]: the types the trait speaks (records of any kind, changes,
 //!   upsert reports, sync state).
 //! - `kinds`: every record kind in one place: its [`AnyRecord`] variant,
-//!   its count, its table and report columns, and the exhaustive map from
-//!   [`opsdeck_domain::RecordKind`] to its table.
+//!   its count, its table (report columns, nullability, indexes), and the
+//!   exhaustive map from [`opsdeck_domain::RecordKind`] to its table.
 //! - `engine`: the store rules (upsert, change feed, reports), written once.
 //! - `schema`: the SQL built from those tables (upserts, lookups, the change
-//!   feed, counts, sync state), and a record's row.
+//!   feed, counts, sync state), a record's row, and each record table's
+//!   `CREATE .. IF NOT EXISTS` that [`Store::migrate`] runs after the
+//!   migrations.
 //! - `db`: the narrow seam each driver implements (run a statement, read
 //!   rows, open a transaction), so the rules are not duplicated per backend.
 //! - `sqlite`, `postgres`: the two drivers, each with its own `migrations/`
@@ -114,7 +116,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
-    /// Applies pending migrations. Safe to call on every start.
+    /// Applies pending migrations, then creates each record kind's table
+    /// and indexes from its descriptor where missing (a new kind needs no
+    /// migration; an existing table is left as it is). Safe to call on
+    /// every start.
     async fn migrate(&self) -> Result<()>;
 
     /// Upserts `records` and, when given, saves `checkpoint`, in one

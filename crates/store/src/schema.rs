@@ -249,6 +249,43 @@ fn upsert_sql(table: &Table, dialect: Dialect) -> String {
     )
 }
 
+/// The statements that create `table` under the name `name` (its own
+/// name, or a scratch one in tests) with its indexes, each only if missing:
+/// the common columns, the report columns in parameter order, the primary
+/// key `(source, external_id)`, the unique index on `seq` the change feed
+/// walks, and the kind's own indexes (named `{name}_{suffix}`). A table that
+/// exists is left as it is: changing one still takes a migration.
+pub(crate) fn create_table_sql(table: &Table, name: &str, dialect: Dialect) -> Vec<String> {
+    let columns: Vec<String> = COMMON
+        .iter()
+        .chain(&table.extra)
+        .map(|(column, ty)| {
+            let null = if table.nullable.contains(column) {
+                ""
+            } else {
+                " NOT NULL"
+            };
+            format!("{column} {}{null}", dialect.column_type(*ty))
+        })
+        .collect();
+    let mut statements = vec![
+        format!(
+            "CREATE TABLE IF NOT EXISTS {name} ({}, PRIMARY KEY (source, external_id))",
+            columns.join(", ")
+        ),
+        format!("CREATE UNIQUE INDEX IF NOT EXISTS {name}_seq ON {name} (seq)"),
+    ];
+    statements.extend(table.indexes.iter().map(|index| {
+        format!(
+            "CREATE {}INDEX IF NOT EXISTS {name}_{} ON {name} ({})",
+            if index.unique { "UNIQUE " } else { "" },
+            index.suffix,
+            index.columns.join(", ")
+        )
+    }));
+    statements
+}
+
 /// Counters are `u64` in the model and BIGINT in the database; a counter
 /// past `i64::MAX` (never reached in practice) is stored saturated.
 fn count(v: u64) -> Value {

@@ -191,3 +191,24 @@ pub async fn sqlite_with_journal_limits(
     store.migrate().await?;
     Ok(Arc::new(store))
 }
+
+/// The statements the store runs (after its migrations) to create `kind`'s
+/// table from its descriptor in `backend`'s dialect, under `name` instead of
+/// its own name: a test creates it beside the migrated table and compares
+/// the two in the catalog.
+pub fn record_table_ddl(
+    backend: crate::Backend,
+    kind: opsdeck_domain::RecordKind,
+    name: &str,
+) -> Vec<String> {
+    let dialect = match backend {
+        crate::Backend::Sqlite => crate::db::Dialect::Sqlite,
+        crate::Backend::Postgres => crate::db::Dialect::Postgres,
+    };
+    crate::schema::create_table_sql(crate::kinds::table(kind), name, dialect)
+}
+
+/// The table `kind`'s records are kept in.
+pub fn record_table_name(kind: opsdeck_domain::RecordKind) -> &'static str {
+    crate::kinds::table(kind).name
+}

@@ -14,6 +14,7 @@ mod fixtures;
 mod inbox;
 mod ingest;
 mod queries;
+mod tables;
 mod upserts;
 mod users;
 
@@ -23,6 +24,7 @@ use feed::*;
 use inbox::*;
 use ingest::*;
 use queries::*;
+use tables::*;
 use upserts::*;
 use users::*;
 
@@ -106,6 +108,8 @@ conformance!(
     login_attacks_group_recent_reports_by_account,
     decisions_are_stored_with_their_audit_entry,
     failed_decision_audit_leaves_no_decision,
+    descriptors_declare_the_migrated_record_tables,
+    missing_record_tables_are_created_from_descriptors,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {
