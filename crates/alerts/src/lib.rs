@@ -26,8 +26,8 @@
 //!   [`leader`]: one evaluator among many processes; [`runner`]: the loop.
 //! - [`notify`]: Slack, Telegram (and its Acknowledge button), SMTP,
 //!   signed webhook; [`render`]: each channel's message.
-//! - [`testing`]: fake Slack/Telegram/webhook/SMTP receivers for tests and
-//!   `opsdeck demo`.
+//! - [`testing`] (feature `testing`): fake Slack/Telegram/webhook/SMTP
+//!   receivers for tests and `opsdeck demo`.
 
 pub mod actions;
 pub mod alert_rules;
@@ -47,6 +47,7 @@ pub mod security_conditions;
 pub mod service;
 pub mod silence;
 pub mod telegram_acks;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use actions::{AckOutcome, Actor};

@@ -1,9 +1,11 @@
 //! Starting alerts in a running opsdeck: notifiers from `[notifiers.*]`,
 //! the evaluator and sender behind the leader lease, the Telegram
-//! acknowledge loop, all stopped by the application's stop signal.
+//! acknowledge loop, all supervised (`alert-runner`, `telegram-acks`, see
+//! [`crate::supervise`]) and stopped by the application's stop signal.
 
 use crate::app::Clock;
 use crate::config::{AlertsConfig, Config};
+use crate::supervise::{Policy, Supervisor};
 use anyhow::Context;
 use jiff::SignedDuration;
 use opsdeck_alerts::leader::{process_name, Leader};
@@ -20,7 +22,7 @@ use opsdeck_metrics::{Projection, SharedProjection};
 use opsdeck_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 fn telegram_config(t: &crate::config::alerts::TelegramConfig) -> telegram::TelegramConfig {
@@ -149,10 +151,10 @@ pub async fn start_alerts(
     projection: Option<SharedProjection>,
     changes: Arc<Notify>,
     clock: Clock,
-    stop: watch::Receiver<bool>,
-) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    tasks: &mut Supervisor,
+) -> anyhow::Result<()> {
     let cfg = &config.alerts;
-    let mut tasks = Vec::new();
+    let stop = tasks.stop_signal();
     let projection = match projection {
         Some(p) => p,
         None => {
@@ -164,14 +166,25 @@ pub async fn start_alerts(
             .await
             .context("cannot build the projection for alerts")?;
             let shared: SharedProjection = Arc::new(std::sync::RwLock::new(p));
-            tasks.push(tokio::spawn(opsdeck_metrics::follow_changes_notifying(
-                shared.clone(),
-                store.clone(),
-                Duration::from_secs(2),
-                Arc::new(Notify::new()),
-                Some(changes.clone()),
-                stop.clone(),
-            )));
+            tasks.spawn("alerts-projection-follower", Policy::RESTART, {
+                let (shared, store, changes, stop) =
+                    (shared.clone(), store.clone(), changes.clone(), stop.clone());
+                let wake = Arc::new(Notify::new());
+                move || {
+                    let run = opsdeck_metrics::follow_changes_notifying(
+                        shared.clone(),
+                        store.clone(),
+                        Duration::from_secs(2),
+                        wake.clone(),
+                        Some(changes.clone()),
+                        stop.clone(),
+                    );
+                    async move {
+                        run.await;
+                        Ok(())
+                    }
+                }
+            });
             shared
         }
     };
@@ -209,33 +222,44 @@ pub async fn start_alerts(
     )
     .woken_by(changes);
     let leading = runner.leading();
-    let mut runner_stop = stop.clone();
-    tasks.push(tokio::spawn(async move {
-        runner
-            .run(async move {
-                let _ = runner_stop.wait_for(|s| *s).await;
-            })
-            .await
-    }));
+    let runner = Arc::new(runner);
+    tasks.spawn("alert-runner", Policy::RESTART, {
+        let stop = stop.clone();
+        move || {
+            let (runner, mut stop) = (runner.clone(), stop.clone());
+            async move {
+                runner
+                    .run(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await;
+                Ok(())
+            }
+        }
+    });
     if let Some(t) = &cfg.telegram {
-        // Long polls must outlive the 25 s poll timeout.
-        let updates =
-            TelegramUpdates::new(http_client(Duration::from_secs(40)), telegram_config(t));
-        let mut tg_stop = stop;
-        tasks.push(tokio::spawn(async move {
-            opsdeck_alerts::telegram_acks::run(
-                &service,
-                updates,
-                Duration::from_secs(25),
-                leading,
-                async move {
-                    let _ = tg_stop.wait_for(|s| *s).await;
-                },
-            )
-            .await
-        }));
+        let telegram = telegram_config(t);
+        tasks.spawn("telegram-acks", Policy::RESTART, move || {
+            // Long polls must outlive the 25 s poll timeout.
+            let updates =
+                TelegramUpdates::new(http_client(Duration::from_secs(40)), telegram.clone());
+            let (service, leading, mut stop) = (service.clone(), leading.clone(), stop.clone());
+            async move {
+                opsdeck_alerts::telegram_acks::run(
+                    &service,
+                    updates,
+                    Duration::from_secs(25),
+                    leading,
+                    async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    },
+                )
+                .await;
+                Ok(())
+            }
+        });
     }
-    Ok(tasks)
+    Ok(())
 }
 
 /// The demo's stand-ins for Slack, Telegram and an SMTP relay; dropping

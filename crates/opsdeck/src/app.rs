@@ -1,10 +1,14 @@
 //! Start-up wiring: from a [`Config`] to a running opsdeck (store, sync
 //! workers, web server), stopped by a shutdown future. Tests call
-//! [`start`] with a listener on port 0; `main` calls [`run`].
+//! [`start`] with a listener on port 0; `main` calls [`run`]. Every
+//! background task runs under the [`Supervisor`] (see
+//! [`crate::supervise`] for each task's policy).
 
 use crate::config::{Config, ShopifySourceConfig};
+use crate::supervise::{Fatal, Policy, Supervisor};
 use anyhow::Context;
 use jiff::Timestamp;
+use opsdeck_domain::SourceId;
 use opsdeck_sources::gorgias::{GorgiasClient, GorgiasSettings};
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
@@ -13,13 +17,14 @@ use opsdeck_sync::group_commit::{InboxCommits, IngestCommits};
 use opsdeck_sync::inbox::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
 use opsdeck_sync::worker::{run_sync_loop_notifying, GorgiasJob, SyncJob, SyncTrigger, WorkerJob};
 use opsdeck_sync::{GorgiasConnector, GorgiasResource, ShopifyResource};
-use opsdeck_web::{AppState, GorgiasIntake, ShopWebhookSecrets, SourceInfo, WebhookReceiver};
+use opsdeck_web::{
+    AppState, GorgiasIntake, ShopWebhookSecrets, SourceInfo, TaskBoard, WebhookReceiver,
+};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, watch, Notify};
 
 /// Where "now" comes from. Production uses the system clock; tests inject
 /// a fixed one.
@@ -164,6 +169,30 @@ pub fn sync_jobs(config: &Config) -> anyhow::Result<Vec<SyncJob>> {
     Ok(jobs)
 }
 
+/// The sync jobs of each source, in configuration order (each source
+/// syncs in a supervised task of its own).
+fn jobs_by_source(
+    shopify: Vec<SyncJob>,
+    helpdesk: Vec<GorgiasJob>,
+) -> Vec<(SourceId, Vec<WorkerJob>)> {
+    let jobs = shopify
+        .into_iter()
+        .map(|j| (j.client.source().clone(), WorkerJob::from(j)))
+        .chain(
+            helpdesk
+                .into_iter()
+                .map(|j| (j.connector.source().clone(), WorkerJob::from(j))),
+        );
+    let mut by_source: Vec<(SourceId, Vec<WorkerJob>)> = Vec::new();
+    for (source, job) in jobs {
+        match by_source.iter_mut().find(|(s, _)| *s == source) {
+            Some((_, jobs)) => jobs.push(job),
+            None => by_source.push((source, vec![job])),
+        }
+    }
+    by_source
+}
+
 fn source_infos(config: &Config) -> Vec<SourceInfo> {
     let mut sources: Vec<SourceInfo> = config
         .shopify
@@ -193,58 +222,64 @@ fn source_infos(config: &Config) -> Vec<SourceInfo> {
     sources
 }
 
-/// A running opsdeck: the address it serves on and the tasks to wait for.
+/// A running opsdeck: the address it serves on and its supervised tasks.
 pub struct Running {
     pub addr: std::net::SocketAddr,
     pub store: Arc<dyn Store>,
     stop: watch::Sender<bool>,
-    web: JoinHandle<std::io::Result<()>>,
-    sync: JoinHandle<()>,
-    /// The alert runner (and Telegram acknowledge loop), when enabled.
-    alerts: Vec<JoinHandle<()>>,
-    /// The webhook inbox worker, when any shop has a webhook secret.
-    inbox: Option<JoinHandle<()>>,
-    /// The webhook inbox's group-commit writer, with the inbox worker; it
-    /// ends when the web server (holding its queue) has stopped.
-    inbox_writer: Option<JoinHandle<()>>,
-    /// The ingest API's group-commit writer; it ends when the web server
-    /// (holding its queue) has stopped.
-    ingest_writer: JoinHandle<()>,
-    /// Keeps the shared projection current.
-    follower: JoinHandle<()>,
+    /// Sync, webhook inbox, projection follower, alerts, housekeeping and
+    /// the web server.
+    tasks: Supervisor,
+    /// Tasks that ended where their policy is to stop the process.
+    fatal: mpsc::UnboundedReceiver<Fatal>,
 }
 
 impl Running {
     /// Signals every task to stop and waits for them (clean shutdown:
     /// in-flight requests finish, a sync page in progress commits or not).
+    /// An error names a task that ended badly.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
-        self.sync.await.context("sync worker panicked")?;
-        for task in self.alerts {
-            task.await.context("alert worker panicked")?;
-        }
-        if let Some(inbox) = self.inbox {
-            inbox.await.context("webhook inbox worker panicked")?;
-        }
-        self.follower
-            .await
-            .context("projection follower panicked")?;
-        self.web
-            .await
-            .context("web server panicked")?
-            .context("web server failed")?;
-        self.ingest_writer
-            .await
-            .context("ingest commit writer panicked")?;
-        if let Some(writer) = self.inbox_writer {
-            writer.await.context("webhook inbox writer panicked")?;
-        }
-        Ok(())
+        self.tasks.join().await
     }
 
-    /// Waits until the web server stops by itself (it should not).
-    pub async fn wait(&mut self) {
-        let _ = (&mut self.web).await;
+    /// Runs until `shutdown` completes, then stops cleanly; or until a task
+    /// whose policy is to stop the process ends, then stops the others and
+    /// returns the error naming it.
+    pub async fn until(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let fatal = tokio::select! {
+            () = shutdown => None,
+            Some(fatal) = self.fatal.recv() => Some(fatal),
+        };
+        let Some(fatal) = fatal else {
+            tracing::info!("shutting down");
+            return self.stop().await;
+        };
+        tracing::error!(task = %fatal.task, reason = %fatal.reason, "stopping opsdeck: an essential task ended");
+        // The stop's own error repeats the fatal one.
+        let _ = self.stop().await;
+        Err(anyhow::anyhow!("opsdeck stopped: {fatal}"))
+    }
+
+    /// Every supervised task's state, as `/readyz` shows it.
+    pub fn tasks(&self) -> TaskBoard {
+        self.tasks.board()
+    }
+
+    /// Runs one more task under the application's supervisor (the demo's
+    /// simulator, say): `start` is called for each run, and its future
+    /// should end when [`Running::stop_signal`] turns true.
+    pub fn supervise<F, Fut>(&mut self, name: &str, policy: Policy, start: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.tasks.spawn(name, policy, start);
+    }
+
+    /// The application's stop signal (true once stopping).
+    pub fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.tasks.stop_signal()
     }
 }
 
@@ -255,11 +290,10 @@ pub async fn start(
     clock: Clock,
 ) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
-    let mut jobs: Vec<WorkerJob> = sync_jobs(config)?.into_iter().map(Into::into).collect();
     let helpdesk_jobs = gorgias_jobs(config)?;
     // The helpdesk's events are attributed by the connector its sync uses.
     let helpdesk = helpdesk_jobs.first().map(|j| j.connector.clone());
-    jobs.extend(helpdesk_jobs.into_iter().map(WorkerJob::from));
+    let sources = jobs_by_source(sync_jobs(config)?, helpdesk_jobs);
     let addr = listener.local_addr()?;
     let (stop, stop_rx) = watch::channel(false);
 
@@ -272,14 +306,32 @@ pub async fn start(
     let applied = Arc::new(Notify::new());
     // The dashboard's refresh button fires this to sync every source now.
     let sync_trigger = SyncTrigger::new();
-    let sync = tokio::spawn(run_sync_loop_notifying(
-        jobs,
-        store.clone(),
-        clock.clone(),
-        stop_rx.clone(),
-        sync_trigger.clone(),
-        Some(stored.clone()),
-    ));
+    let (mut tasks, fatal) = Supervisor::new(stop_rx.clone(), clock.clone());
+    // One task per source: a panic in one shop's sync ends that task
+    // alone, which is restarted, and `/readyz` names the source.
+    for (source, jobs) in sources {
+        let (store, clock, stop, trigger, stored) = (
+            store.clone(),
+            clock.clone(),
+            stop_rx.clone(),
+            sync_trigger.clone(),
+            stored.clone(),
+        );
+        tasks.spawn(&format!("sync:{source}"), Policy::RESTART, move || {
+            let run = run_sync_loop_notifying(
+                jobs.clone(),
+                store.clone(),
+                clock.clone(),
+                stop.clone(),
+                trigger.clone(),
+                Some(stored.clone()),
+            );
+            async move {
+                run.await;
+                Ok(())
+            }
+        });
+    }
     // Webhooks: received into the inbox by the web server, applied by the
     // inbox worker, which the receiver wakes after each commit.
     let (secrets, mut shops) = webhook_shops(config);
@@ -292,42 +344,60 @@ pub async fn start(
     if let (Some(_), Some(connector)) = (&gorgias_intake, helpdesk) {
         shops = shops.with_helpdesk(connector);
     }
-    let (webhooks, inbox, inbox_writer) = if secrets.is_empty() && gorgias_intake.is_none() {
-        (None, None, None)
+    let webhooks = if secrets.is_empty() && gorgias_intake.is_none() {
+        None
     } else {
         let wake = Arc::new(Notify::new());
         let (commits, inbox_writer) = InboxCommits::start(store.clone(), wake.clone());
         let receiver = WebhookReceiver::new(secrets, gorgias_intake, commits, wake.clone());
-        let inbox = tokio::spawn(run_inbox_loop_notifying(
+        // The writer owns its queue's receiver: it cannot start again, and
+        // it ends after the web server (holding the queue) has stopped.
+        tasks.adopt("webhook-writer", inbox_writer);
+        let shops = Arc::new(shops);
+        let (store, clock, stop, stored) = (
             store.clone(),
-            Arc::new(shops),
-            InboxSettings::default(),
             clock.clone(),
-            wake,
-            Some(stored.clone()),
             stop_rx.clone(),
-        ));
-        (Some(receiver), Some(inbox), Some(inbox_writer))
+            stored.clone(),
+        );
+        tasks.spawn("webhook-inbox", Policy::RESTART, move || {
+            let run = run_inbox_loop_notifying(
+                store.clone(),
+                shops.clone(),
+                InboxSettings::default(),
+                clock.clone(),
+                wake.clone(),
+                Some(stored.clone()),
+                stop.clone(),
+            );
+            async move {
+                run.await;
+                Ok(())
+            }
+        });
+        Some(receiver)
     };
     // The projection every panel and panel-backed alert rule reads: built
     // once from the store, kept current from the change feed.
     let (ingest, ingest_writer) = IngestCommits::start(store.clone(), Some(stored.clone()));
-    let (projection, follower) = start_projection(
+    // As the webhook writer: run once, ends after the web server.
+    tasks.adopt("ingest-writer", ingest_writer);
+    let projection = start_projection(
         config,
         store.clone(),
         stored,
         Some(applied.clone()),
-        stop_rx.clone(),
+        &mut tasks,
     )
     .await?;
     // Alerts: evaluator and sender behind the leader lease.
-    let alerts = crate::alerts_app::start_alerts(
+    crate::alerts_app::start_alerts(
         config,
         store.clone(),
         Some(projection.clone()),
         applied,
         clock.clone(),
-        stop_rx.clone(),
+        &mut tasks,
     )
     .await?;
     let state = AppState {
@@ -345,30 +415,51 @@ pub async fn start(
         sync_trigger,
         alert_rules: opsdeck_alerts::AlertRules::of(config.alerts.rules.all())
             .delivered_by(crate::alerts_app::delivery(&config.alerts)),
+        tasks: tasks.board(),
     };
     // Audit retention and expired sessions; ends with the application.
-    crate::housekeeping::spawn(
-        store.clone(),
-        clock.clone(),
-        config.security.audit_retention,
-        config.security.auth.clone(),
-        stop_rx.clone(),
-    );
-    let mut web_stop = stop_rx;
-    let web = tokio::spawn(opsdeck_web::serve(listener, state, async move {
-        let _ = web_stop.wait_for(|stopped| *stopped).await;
-    }));
+    tasks.spawn("housekeeping", Policy::RESTART, {
+        let (store, clock, stop) = (store.clone(), clock.clone(), stop_rx.clone());
+        let (retention, auth) = (
+            config.security.audit_retention,
+            config.security.auth.clone(),
+        );
+        move || {
+            let run = crate::housekeeping::run(
+                store.clone(),
+                clock.clone(),
+                retention,
+                auth.clone(),
+                stop.clone(),
+            );
+            async move {
+                run.await;
+                Ok(())
+            }
+        }
+    });
+    // The listener cannot be handed to a second server: the web's policy
+    // is to stop the process (see `supervise`), so it runs once.
+    let mut listener = Some(listener);
+    tasks.spawn("web", Policy::StopProcess, move || {
+        let listener = listener.take();
+        let state = state.clone();
+        let mut stop = stop_rx.clone();
+        async move {
+            let listener = listener.context("the web server's listener is gone")?;
+            opsdeck_web::serve(listener, state, async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            })
+            .await
+            .context("the web server failed")
+        }
+    });
     Ok(Running {
         addr,
         store,
         stop,
-        web,
-        sync,
-        alerts,
-        inbox,
-        inbox_writer,
-        ingest_writer,
-        follower,
+        tasks,
+        fatal,
     })
 }
 
@@ -408,16 +499,16 @@ pub fn projection_rules(config: &Config) -> opsdeck_metrics::ProjectionRules {
 const PROJECTION_POLL: Duration = Duration::from_secs(1);
 
 /// Builds the shared projection from the store and spawns the task that
-/// keeps it current (stopped with the application): it reads new changes
-/// every [`PROJECTION_POLL`] or at once when `stored` is notified, and
-/// notifies `applied` after applying them.
+/// keeps it current (`projection-follower`, stopped with the application):
+/// it reads new changes every [`PROJECTION_POLL`] or at once when `stored`
+/// is notified, and notifies `applied` after applying them.
 pub async fn start_projection(
     config: &Config,
     store: Arc<dyn Store>,
     stored: Arc<Notify>,
     applied: Option<Arc<Notify>>,
-    stop: watch::Receiver<bool>,
-) -> anyhow::Result<(opsdeck_metrics::SharedProjection, JoinHandle<()>)> {
+    tasks: &mut Supervisor,
+) -> anyhow::Result<opsdeck_metrics::SharedProjection> {
     let started = std::time::Instant::now();
     let projection = opsdeck_metrics::Projection::build(
         store.as_ref(),
@@ -433,15 +524,25 @@ pub async fn start_projection(
         "metrics projection built"
     );
     let shared: opsdeck_metrics::SharedProjection = Arc::new(std::sync::RwLock::new(projection));
-    let follower = tokio::spawn(opsdeck_metrics::follow_changes_notifying(
-        shared.clone(),
-        store,
-        PROJECTION_POLL,
-        stored,
-        applied,
-        stop,
-    ));
-    Ok((shared, follower))
+    let stop = tasks.stop_signal();
+    tasks.spawn("projection-follower", Policy::RESTART, {
+        let shared = shared.clone();
+        move || {
+            let run = opsdeck_metrics::follow_changes_notifying(
+                shared.clone(),
+                store.clone(),
+                PROJECTION_POLL,
+                stored.clone(),
+                applied.clone(),
+                stop.clone(),
+            );
+            async move {
+                run.await;
+                Ok(())
+            }
+        }
+    });
+    Ok(shared)
 }
 
 /// Runs opsdeck until `shutdown` completes.
@@ -458,9 +559,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     }
     tracing::info!(addr = %running.addr, database = %config.database.display_url(), "opsdeck is serving");
     println!("opsdeck is serving on http://{}", running.addr);
-    shutdown.await;
-    tracing::info!("shutting down");
-    running.stop().await
+    running.until(shutdown).await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

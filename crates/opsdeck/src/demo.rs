@@ -299,14 +299,19 @@ pub async fn run(options: DemoOptions, shutdown: impl Future<Output = ()>) -> an
     println!("  press Ctrl-C to stop");
     println!();
 
-    shutdown.await;
-    println!("stopping…");
+    // Until Ctrl-C, or until a task whose policy is to stop the process
+    // (the web server) ends: then the error names it.
+    let outcome = running
+        .until(async {
+            shutdown.await;
+            println!("stopping…");
+        })
+        .await;
     ticker.abort();
     receivers.printer.abort();
-    running.stop().await?;
     let _ = sim_stop.send(true);
     let _ = sim_server.await;
-    Ok(())
+    outcome
 }
 
 #[cfg(test)]

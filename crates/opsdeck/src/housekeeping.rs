@@ -8,7 +8,6 @@ use opsdeck_web::auth::AuthConfig;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// How often the clean-up runs (and once at start).
 pub const EVERY: Duration = Duration::from_secs(3600);
@@ -32,36 +31,35 @@ pub async fn run_once(
     Ok((audit, sessions))
 }
 
-/// Spawns the clean-up loop; it ends when `stop` turns true.
-pub fn spawn(
+/// The clean-up loop (the supervised `housekeeping` task): once at once,
+/// then every [`EVERY`]; it ends when `stop` turns true.
+pub async fn run(
     store: Arc<dyn Store>,
     clock: Clock,
     audit_retention: Duration,
     auth: AuthConfig,
     mut stop: watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        if *stop.borrow() {
-            return;
-        }
-        let mut interval = tokio::time::interval(EVERY);
-        loop {
-            tokio::select! {
-                _ = interval.tick() => {
-                    match run_once(store.as_ref(), clock(), audit_retention, &auth).await {
-                        Ok((audit, sessions)) => tracing::debug!(audit, sessions, "housekeeping done"),
-                        Err(e) => tracing::warn!(error = %e, "housekeeping failed; retrying next hour"),
-                    }
+) {
+    if *stop.borrow() {
+        return;
+    }
+    let mut interval = tokio::time::interval(EVERY);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {
+                match run_once(store.as_ref(), clock(), audit_retention, &auth).await {
+                    Ok((audit, sessions)) => tracing::debug!(audit, sessions, "housekeeping done"),
+                    Err(e) => tracing::warn!(error = %e, "housekeeping failed; retrying next hour"),
                 }
-                changed = stop.changed() => {
-                    // Stopped, or the application is gone.
-                    if changed.is_err() || *stop.borrow() {
-                        return;
-                    }
+            }
+            changed = stop.changed() => {
+                // Stopped, or the application is gone.
+                if changed.is_err() || *stop.borrow() {
+                    return;
                 }
             }
         }
-    })
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@
 //! - [`config`]: the TOML configuration, checked with every problem reported.
 //! - [`alerts_app`]: alerts in a running opsdeck (runner, notifiers, Telegram acks).
 //! - [`app`]: from a configuration to a running store, sync workers and web server.
+//! - [`supervise`]: every background task spawned with a name and a
+//!   policy (restart with backoff, or stop the process), its state on `/readyz`.
+//! - [`housekeeping`]: hourly audit retention and expired sessions.
 //! - [`demo`]: the simulated merchant and opsdeck in one process.
 //! - [`shopify_cli`]: `opsdeck shopify webhooks register|list`.
 //! - [`tokens_cli`]: `opsdeck token create|list|revoke`, ingest API tokens.
@@ -19,5 +22,6 @@ pub mod demo;
 pub mod housekeeping;
 pub mod import;
 pub mod shopify_cli;
+pub mod supervise;
 pub mod tokens_cli;
 pub mod users_cli;

@@ -31,7 +31,8 @@
 //!   audit entry says a person did.
 //! - [`decisions`]: sales-pulse decisions, stored with their audit entry
 //!   (the `DecisionStore` part of a store).
-//! - [`testing`]: helpers that give tests a fresh store on each available backend.
+//! - [`testing`] (feature `testing`, for tests only): helpers that give tests
+//!   a fresh store on each available backend, and `TEST_LOG`.
 
 pub mod alerts;
 mod audit;
@@ -46,6 +47,7 @@ mod postgres;
 mod schema;
 mod sqlite;
 mod sqlx_db;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;
 pub mod users;

@@ -7,6 +7,10 @@
 //! (`opsdeck_test_<unique>`), left behind for the throwaway CI cluster to
 //! discard. CI sets `OPSDECK_REQUIRE_POSTGRES=1` so a missing URL fails
 //! loudly instead of silently testing one backend.
+//!
+//! `TEST_LOG=1` shows a test's logs ([`init_test_log`]): every store made
+//! here turns them on, so nearly every test that touches a store can show
+//! them (`cargo test ... NAME -- --nocapture`, or with a failure).
 
 use crate::{connect, Store};
 use sqlx::Connection;
@@ -64,8 +68,34 @@ fn unique_suffix() -> String {
     format!("{}_{n}_{nanos}", std::process::id())
 }
 
+/// The variable that turns a test's logs on: `1` for debug logs of
+/// everything but the database and HTTP libraries, or a filter in
+/// `OPSDECK_LOG`'s syntax (`TEST_LOG=opsdeck_alerts=trace`).
+pub const TEST_LOG_VAR: &str = "TEST_LOG";
+
+/// Installs a subscriber that writes through the test harness (so each
+/// test's lines are captured with it, shown on failure or with
+/// `--nocapture`) when [`TEST_LOG_VAR`] is set; does nothing otherwise or
+/// when one is already installed. The stores made here call it; spawn
+/// helpers of other crates' tests do too.
+pub fn init_test_log() {
+    let Ok(filter) = std::env::var(TEST_LOG_VAR) else {
+        return;
+    };
+    let filter = match filter.as_str() {
+        "" | "1" | "true" => "debug,sqlx=warn,hyper=warn,hyper_util=warn,reqwest=warn,h2=warn",
+        other => other,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_test_writer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .try_init();
+}
+
 /// A migrated SQLite store on a new file in a new temporary directory.
 pub async fn sqlite_store() -> TestStore {
+    init_test_log();
     let dir = std::env::temp_dir().join(format!("opsdeck-store-test-{}", unique_suffix()));
     std::fs::create_dir_all(&dir).expect("create temp dir for test store");
     let guard = TempGuard { dir };
@@ -90,6 +120,7 @@ pub async fn sqlite_temp() -> (Arc<dyn Store>, TempGuard) {
 /// A migrated store on a new PostgreSQL database, or `None` when no test
 /// server is configured (see the module doc).
 pub async fn postgres_store() -> Option<TestStore> {
+    init_test_log();
     let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
         if std::env::var(REQUIRE_POSTGRES_VAR).as_deref() == Ok("1") {
             panic!("{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set");

@@ -102,6 +102,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
         sync_trigger: Default::default(),
         alert_rules: Default::default(),
         auth: opsdeck_web::auth::Auth::new(Default::default()),
+        tasks: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -2,18 +2,80 @@
 //! It answers without touching the store (a slow database should not get
 //! healthy instances killed) and names the backend so an operator can see
 //! which one an instance runs on.
+//!
+//! `GET /readyz`: readiness, from the [`TaskBoard`] the binary's
+//! supervisor keeps (sync, webhook inbox, projection follower, alert
+//! runner, web server…): 200 when every task is running, 503 naming the
+//! ones that are not (restarting after a crash, or stopped). A task that
+//! was restarted and runs again is ready, with its restart count shown.
+//! The web only reads the board; it never depends on the binary.
 
 use crate::auth::rules::{Access, Routes};
 use crate::params::{NoParams, Params};
 use crate::{AppState, Error};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use opsdeck_domain::Timestamp;
 use opsdeck_store::Backend;
 use serde::Serialize;
+use std::sync::{Arc, RwLock};
 
 pub(crate) fn router() -> Routes {
-    Routes::new().get("/healthz", Access::Public, healthz)
+    Routes::new()
+        .get("/healthz", Access::Public, healthz)
+        .get("/readyz", Access::Public, readyz)
+}
+
+/// What a supervised task is doing now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TaskState {
+    /// Running since `since`, after `restarts` restarts.
+    Running { since: Timestamp, restarts: u32 },
+    /// Ended unexpectedly at `since` and waits to be started again; it has
+    /// been restarted `restarts` times before.
+    Restarting { since: Timestamp, restarts: u32 },
+    /// Will not run again in this process: stopped with the application,
+    /// or ended where its policy is to stop the process.
+    Stopped { since: Timestamp, reason: String },
+}
+
+impl TaskState {
+    pub fn is_running(&self) -> bool {
+        matches!(self, TaskState::Running { .. })
+    }
+}
+
+/// The state of every supervised task, by name, in the order they were
+/// first reported. The supervisor writes it; `/readyz` reads it. Cheap to
+/// clone (one shared board). Empty until a supervisor reports, which
+/// `/readyz` counts as ready (a web without background tasks).
+#[derive(Debug, Clone, Default)]
+pub struct TaskBoard(Arc<RwLock<Vec<(String, TaskState)>>>);
+
+impl TaskBoard {
+    /// Records `state` for the task `name`.
+    pub fn set(&self, name: &str, state: TaskState) {
+        // A poisoned board still holds the last states written; keep going.
+        let mut tasks = self.0.write().unwrap_or_else(|e| e.into_inner());
+        match tasks.iter_mut().find(|(n, _)| n == name) {
+            Some((_, s)) => *s = state,
+            None => tasks.push((name.to_string(), state)),
+        }
+    }
+
+    /// Every task's current state.
+    pub fn tasks(&self) -> Vec<(String, TaskState)> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The state of the task `name`, if it was ever reported.
+    pub fn get(&self, name: &str) -> Option<TaskState> {
+        self.tasks()
+            .into_iter()
+            .find_map(|(n, s)| (n == name).then_some(s))
+    }
 }
 
 #[derive(Serialize)]
@@ -40,4 +102,49 @@ async fn healthz(
         started_at: state.started_at,
         uptime_seconds: now.duration_since(state.started_at).as_secs().max(0),
     }))
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    /// "ready" or "not ready".
+    status: &'static str,
+    /// The tasks that are not running, by name (empty when ready).
+    not_running: Vec<String>,
+    tasks: Vec<TaskReport>,
+}
+
+#[derive(Serialize)]
+struct TaskReport {
+    name: String,
+    #[serde(flatten)]
+    state: TaskState,
+}
+
+async fn readyz(
+    State(state): State<AppState>,
+    Params(NoParams {}): Params<NoParams>,
+) -> (StatusCode, Json<Readiness>) {
+    let tasks = state.tasks.tasks();
+    let not_running: Vec<String> = tasks
+        .iter()
+        .filter(|(_, s)| !s.is_running())
+        .map(|(n, _)| n.clone())
+        .collect();
+    let (status, word) = if not_running.is_empty() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    };
+    let tasks = tasks
+        .into_iter()
+        .map(|(name, state)| TaskReport { name, state })
+        .collect();
+    (
+        status,
+        Json(Readiness {
+            status: word,
+            not_running,
+            tasks,
+        }),
+    )
 }

@@ -26,7 +26,8 @@
 //! - `api`: `/api/v1/*` — brands, order volume, sources, the OpenAPI document.
 //! - [`ingest`]: `POST /api/v1/ingest/{kind}`, the push API for platforms
 //!   without a connector (token-scoped, validated whole, committed whole).
-//! - `health`: `GET /healthz`.
+//! - `health`: `GET /healthz` (liveness) and `GET /readyz` (every
+//!   supervised task running, from the [`TaskBoard`]).
 //! - `assets`: the stylesheet, embedded.
 //! - [`auth`]: users' sessions, the permission matrix, login and logout,
 //!   CSRF checks, login rate limiting; `auth::rules`, the `Routes` every
@@ -35,7 +36,8 @@
 //!   guard scopes each request, see `opsdeck_metrics::money_json`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
-//! - [`testing`]: helpers for tests in other crates (users, sessions, login).
+//! - [`testing`] (feature `testing`, for tests only): helpers for tests in
+//!   other crates (users, sessions, login).
 //! - [`csv`]: the one CSV cell writer every export uses (formula
 //!   injection defused).
 //! - `security`: headers set on every response, and the request body
@@ -62,12 +64,14 @@ mod redirect;
 mod security;
 mod sse;
 mod templates;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod view;
 pub mod webhooks;
 
 pub use api::openapi::OPENAPI_DOCUMENT;
 pub use error::Error;
+pub use health::{TaskBoard, TaskState};
 pub use webhooks::{GorgiasIntake, ShopWebhookSecrets, WebhookReceiver};
 
 use axum::http::StatusCode;
@@ -121,6 +125,9 @@ pub struct AppState {
     /// Every configured alert rule (id and name): silences may name only
     /// these, and the silence form offers them.
     pub alert_rules: AlertRules,
+    /// The state of every supervised background task (written by the
+    /// binary's supervisor), for `/readyz`.
+    pub tasks: TaskBoard,
 }
 
 impl AppState {

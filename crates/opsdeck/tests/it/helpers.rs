@@ -4,7 +4,8 @@
 //!
 //! `TEST_LOG=1 cargo test -p opsdeck --test it NAME -- --nocapture` shows
 //! the test's logs (`TEST_LOG=opsdeck_alerts=trace` picks what to show, as
-//! `OPSDECK_LOG` does for `opsdeck serve`).
+//! `OPSDECK_LOG` does for `opsdeck serve`): see
+//! [`opsdeck_store::testing::init_test_log`].
 
 use opsdeck::app;
 use opsdeck::config::{Config, SecretSource};
@@ -16,28 +17,9 @@ use tokio::net::TcpListener;
 /// The password of every user the helpers create.
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Installs a subscriber that writes through the test harness (so each
-/// test's lines are shown with it) when `TEST_LOG` is set: `1` for
-/// opsdeck's debug logs, or an `OPSDECK_LOG`-style filter. Without it,
-/// tests log nothing. Called by the spawn helpers; harmless to call twice.
-pub fn init_test_log() {
-    let Ok(filter) = std::env::var("TEST_LOG") else {
-        return;
-    };
-    let filter = match filter.as_str() {
-        "" | "1" | "true" => "debug,sqlx=warn,hyper=warn,hyper_util=warn,reqwest=warn".to_string(),
-        other => other.to_string(),
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_test_writer()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .try_init();
-}
-
 /// Starts the application on `listener`, as `main` starts it.
 pub async fn start_on(config: &Config, listener: TcpListener, clock: app::Clock) -> app::Running {
-    init_test_log();
+    opsdeck_store::testing::init_test_log();
     app::start(config, listener, clock)
         .await
         .expect("the application starts")

@@ -21,5 +21,6 @@ mod gorgias_events;
 mod hostile_input;
 mod shopify_webhooks_cli;
 mod source_health;
+mod supervision;
 mod sync_and_webhooks;
 mod webhooks;

@@ -147,11 +147,13 @@ impl Journal {
     }
 
     /// Segments close beyond `bytes` (tests of rotation).
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn set_segment_bytes(&mut self, bytes: u64) {
         self.segment_bytes = bytes;
     }
 
     /// New deliveries are refused while pending bodies exceed `bytes`.
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn set_backlog_bytes(&mut self, bytes: u64) {
         self.backlog_bytes = bytes;
     }

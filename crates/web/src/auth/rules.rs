@@ -11,7 +11,8 @@
 //! be) needs `ViewDashboard` to read and `ChangeSettings` to write, so it
 //! tells an anonymous caller nothing about which paths exist.
 //!
-//! Public (no session): the login page, `/favicon.ico`, `/healthz`, static
+//! Public (no session): the login page, `/favicon.ico`, `/healthz`,
+//! `/readyz`, static
 //! files, the OpenAPI document, the ingest API (bearer tokens, checked
 //! there) and `/webhooks/*` (HMAC, checked there).
 
@@ -169,6 +170,8 @@ impl RouteTable {
             })
     }
 
+    /// Every declared route (the tests' per-route checks list them).
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn all(&self) -> &[Declared] {
         &self.0
     }

@@ -102,6 +102,13 @@ pub(crate) fn touch_due(last_seen: Timestamp, now: Timestamp, idle_timeout: Dura
 /// A freshly created session: the cookie id (never stored) and its CSRF token.
 pub struct CreatedSession {
     pub id: String,
+    #[cfg_attr(
+        not(any(test, feature = "testing")),
+        expect(
+            dead_code,
+            reason = "the login page reads the token from the stored session; test helpers read it here"
+        )
+    )]
     pub csrf_token: String,
 }
 

@@ -4,8 +4,9 @@
 //! latest run refused, the last error (a missing scope, a shop whose
 //! currency or time zone is not the brand's, a timeout or oversized body
 //! and its cause) — the webhook events given up on (topic, webhook id,
-//! reason), and the refresh button. The health word and the failed
-//! webhooks come from the same functions as `/api/v1/sources`.
+//! reason), the state of each supervised background task (as `/readyz`
+//! has it, with its restarts), and the refresh button. The health word and
+//! the failed webhooks come from the same functions as `/api/v1/sources`.
 //!
 //! `POST /refresh`: fires the sync worker's trigger so every source syncs
 //! now instead of at its next turn, audits who asked, and redirects back
@@ -17,7 +18,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::{NoParams, Params};
 use crate::view::{age, NO_VALUE};
-use crate::{audit, templates, AppState, Error};
+use crate::{audit, templates, AppState, Error, TaskState};
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::response::{Html, Redirect};
@@ -123,12 +124,36 @@ pub(crate) async fn page(
         "sources.html",
         minijinja::context! {
             sources => rows,
+            tasks => state
+                .tasks
+                .tasks()
+                .into_iter()
+                .map(|(name, task)| task_row(&name, &task, now))
+                .collect::<Vec<_>>(),
             can_refresh => user.can(Permission::RefreshSync),
             csrf_token => user.csrf_token,
         },
     )
     .map_err(Error::from)?;
     Ok(Html(html))
+}
+
+/// One supervised task as the page shows it: state, since when, restarts,
+/// and why it stopped.
+fn task_row(name: &str, task: &TaskState, now: opsdeck_domain::Timestamp) -> Value {
+    let (word, since, restarts, reason) = match task {
+        TaskState::Running { since, restarts } => ("running", since, Some(restarts), None),
+        TaskState::Restarting { since, restarts } => ("restarting", since, Some(restarts), None),
+        TaskState::Stopped { since, reason } => ("stopped", since, None, Some(reason)),
+    };
+    json!({
+        "name": name,
+        "state": word,
+        "since": age(*since, now),
+        "since_at": since.to_string(),
+        "restarts": restarts.map_or_else(|| NO_VALUE.to_string(), |r| r.to_string()),
+        "reason": reason.map_or(NO_VALUE, |r| r.as_str()),
+    })
 }
 
 /// The refresh form: the CSRF token (checked by the guard) and the page to

@@ -289,6 +289,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         sync_trigger: Default::default(),
         alert_rules: Default::default(),
         auth: opsdeck_web::testing::auth_for_tests(),
+        tasks: Default::default(),
     }
 }
 
