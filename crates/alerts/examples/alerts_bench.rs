@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::conditions::{observe_all, BrandInputs, MetricsSnapshot};
 use opsdeck_alerts::hours::BusinessHours;
 use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier};
-use opsdeck_alerts::notify::{http_client, Notifiers};
+use opsdeck_alerts::notify::{http_client, Channel, Notifiers};
 use opsdeck_alerts::outbox::Sender;
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::testing::FakeReceivers;
@@ -205,7 +205,7 @@ async fn latency() {
         allowed_user_ids: Vec::new(),
     };
     let notifiers = Notifiers::new().with(
-        "telegram",
+        Channel::Telegram,
         Arc::new(TelegramNotifier::new(
             http_client(Duration::from_secs(5)),
             tg,
@@ -265,7 +265,7 @@ async fn latency() {
             .await
             .unwrap();
         for e in open {
-            svc.resolve(&e.id, &Actor::new("bench", "cli"), Timestamp::now())
+            svc.resolve(&e.id, &Actor::new("bench", Via::Cli), Timestamp::now())
                 .await
                 .unwrap();
         }

@@ -7,7 +7,7 @@
 //! same transaction.
 
 use crate::episode::{decode, encode, episodes, Episode, EventBody};
-use crate::evaluate::{Ack, Phase};
+use crate::evaluate::{Ack, Phase, Via};
 use crate::service::AlertError;
 use crate::silence::Silence;
 use jiff::Timestamp;
@@ -20,8 +20,7 @@ use serde_json::json;
 pub struct Actor {
     /// A person: `ops@example.com`, `@owner` (Telegram).
     pub name: String,
-    /// `api`, `telegram`, `cli`.
-    pub via: String,
+    pub via: Via,
     /// The client address, for changes made over HTTP.
     pub ip: Option<String>,
     /// What else the audit should say about the action: where it came
@@ -31,10 +30,10 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn new(name: impl Into<String>, via: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<String>, via: Via) -> Self {
         Actor {
             name: name.into(),
-            via: via.into(),
+            via,
             ip: None,
             context: serde_json::Value::Null,
         }

@@ -96,17 +96,18 @@ mod tests {
 
     #[test]
     fn the_delivery_warning_names_what_reaches_no_one() {
+        use crate::notify::Channel;
         use crate::Tier;
         let none = AlertRules::default().delivery_warning().unwrap();
         assert!(none.contains("no channel will deliver them"), "{none}");
         let slack_only = AlertRules::default().delivered_by(Delivery {
-            channels: vec!["slack".into()],
+            channels: vec![Channel::Slack],
             unrouted: vec![Tier::Telegram],
         });
         let w = slack_only.delivery_warning().unwrap();
         assert!(w.contains("telegram tier"), "{w}");
         let all = AlertRules::default().delivered_by(Delivery {
-            channels: vec!["slack".into(), "telegram".into()],
+            channels: vec![Channel::Slack, Channel::Telegram],
             unrouted: vec![],
         });
         assert_eq!(all.delivery_warning(), None);

@@ -9,7 +9,8 @@
 //! optional (`why_without_money`, a figure's `money` flag), and a severity
 //! or state this version does not know is kept (`Other`).
 
-use crate::evaluate::{Alert, NoticeKind, Phase};
+use crate::evaluate::{Alert, NoticeKind, Phase, Via};
+use crate::notify::Channel;
 use crate::rules::Tier;
 use crate::service::AlertError;
 use jiff::Timestamp;
@@ -73,9 +74,9 @@ pub struct EventBody {
     /// The person who acknowledged or resolved it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
-    /// Through what: `api`, `web`, `telegram`.
+    /// Through what.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub via: Option<String>,
+    pub via: Option<Via>,
     /// Set when a whole group was acknowledged at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<bool>,
@@ -91,7 +92,7 @@ pub struct EventBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<NoticeKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<Tier>,
     /// How many other episodes the same message named.
@@ -257,7 +258,7 @@ mod tests {
             from: Some(Phase::Firing),
             to: Some(Phase::Acknowledged),
             by: Some("@owner".into()),
-            via: Some("telegram".into()),
+            via: Some(Via::Telegram),
             ..Default::default()
         };
         let stored =

@@ -21,6 +21,7 @@
 //! never the state changes; an alert whose first message was silenced is
 //! announced when the silence ends, if it is still firing.
 
+use crate::notify::Channel;
 use crate::observation::{Figure, Observation};
 use crate::rules::{RuleSet, Severity, Tier, Timing};
 use crate::silence::{AlertLabels, Silence};
@@ -59,12 +60,27 @@ impl Phase {
     }
 }
 
+opsdeck_domain::open_enum! {
+    /// Through what a person acted on an alert. Stored in the episode (its
+    /// [`Ack`]), its history and the audit log, so a value written by a
+    /// newer version is kept as `Other`.
+    pub enum Via {
+        /// The JSON API.
+        Api = "api",
+        /// The dashboard's pages.
+        Web = "web",
+        /// A button press in Telegram.
+        Telegram = "telegram",
+        /// A command line tool.
+        Cli = "cli",
+    }
+}
+
 /// Who acknowledged, how and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ack {
     pub by: String,
-    /// `telegram`, `api`, ...
-    pub via: String,
+    pub via: Via,
     pub at: Timestamp,
 }
 
@@ -216,7 +232,7 @@ pub struct Notification {
     pub id: String,
     pub kind: NoticeKind,
     pub tier: Tier,
-    pub channels: Vec<String>,
+    pub channels: Vec<Channel>,
     pub brand: String,
     /// Most severe first.
     pub alerts: Vec<Alert>,
@@ -240,8 +256,8 @@ pub struct Step {
 /// reaches no one is never a surprise.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Delivery {
-    /// Every channel some tier sends to (`slack`, `telegram`, ...).
-    pub channels: Vec<String>,
+    /// Every channel some tier sends to.
+    pub channels: Vec<Channel>,
     /// Tiers with no channel: their alerts open and show, and reach no one.
     pub unrouted: Vec<Tier>,
 }
@@ -250,19 +266,14 @@ pub struct Delivery {
 #[derive(Debug, Clone)]
 pub struct Evaluator {
     pub rules: RuleSet,
-    pub tier_channels: BTreeMap<Tier, Vec<String>>,
+    pub tier_channels: BTreeMap<Tier, Vec<Channel>>,
 }
 
 impl Evaluator {
     pub fn new(rules: RuleSet) -> Self {
         let tier_channels = [Tier::Slack, Tier::Telegram, Tier::TelegramAndSlack]
             .into_iter()
-            .map(|t| {
-                (
-                    t,
-                    t.default_channels().iter().map(|c| c.to_string()).collect(),
-                )
-            })
+            .map(|t| (t, t.default_channels()))
             .collect();
         Evaluator {
             rules,
@@ -273,7 +284,7 @@ impl Evaluator {
     /// Keeps only the `configured` channels of each tier: a message for a
     /// channel nobody configured could only expire in the outbox. What is
     /// left without a channel is said by [`Evaluator::delivery`].
-    pub fn deliver_only_to(&mut self, configured: &[String]) {
+    pub fn deliver_only_to(&mut self, configured: &[Channel]) {
         for channels in self.tier_channels.values_mut() {
             channels.retain(|c| configured.contains(c));
         }
@@ -281,7 +292,7 @@ impl Evaluator {
 
     /// The channels messages can reach and the tiers none can.
     pub fn delivery(&self) -> Delivery {
-        let mut channels: Vec<String> = Vec::new();
+        let mut channels: Vec<Channel> = Vec::new();
         let mut unrouted = Vec::new();
         for tier in [Tier::Slack, Tier::Telegram, Tier::TelegramAndSlack] {
             let of_tier = self.channels(tier);
@@ -297,7 +308,7 @@ impl Evaluator {
         Delivery { channels, unrouted }
     }
 
-    fn channels(&self, tier: Tier) -> Vec<String> {
+    fn channels(&self, tier: Tier) -> Vec<Channel> {
         self.tier_channels.get(&tier).cloned().unwrap_or_default()
     }
 

@@ -25,7 +25,8 @@
 //!   resolve and silence; [`outbox`]: sending with retries and leases;
 //!   [`leader`]: one evaluator among many processes; [`runner`]: the loop.
 //! - [`notify`]: Slack, Telegram (and its Acknowledge button), SMTP,
-//!   signed webhook; [`render`]: each channel's message.
+//!   signed webhook; [`render`]: each channel's message ([`payloads`]: the
+//!   Slack and Telegram messages as types, for whoever reads one back).
 //! - [`testing`] (feature `testing`): fake Slack/Telegram/webhook/SMTP
 //!   receivers for tests and `opsdeck demo`.
 
@@ -40,6 +41,7 @@ pub mod notify;
 pub mod observation;
 pub mod outbox;
 pub mod panel_conditions;
+pub mod payloads;
 pub mod render;
 pub mod rules;
 pub mod runner;
@@ -53,7 +55,7 @@ pub mod testing;
 pub use actions::{AckOutcome, Actor};
 pub use alert_rules::AlertRules;
 pub use episode::Episode;
-pub use evaluate::{Alert, AlertState, Evaluator, NoticeKind, Notification, Phase, Step};
+pub use evaluate::{Alert, AlertState, Evaluator, NoticeKind, Notification, Phase, Step, Via};
 pub use observation::{Figure, Observation};
 pub use opsdeck_store::alerts::EpisodeState;
 pub use rules::{Rule, RuleSet, Severity, Tier, Timing};

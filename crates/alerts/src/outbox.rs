@@ -118,7 +118,7 @@ impl Sender {
         }
         let Some(notifier) = self.notifiers.get(&row.channel) else {
             return DeliveryResult::Expired {
-                error: format!("channel {:?} is not configured", row.channel),
+                error: format!("channel {:?} is not configured", row.channel.as_str()),
             };
         };
         match notifier.send(&row.payload).await {

@@ -7,6 +7,10 @@
 //! Telegram HTML both treat `<`, `>` and `&` as markup.
 
 use crate::evaluate::{Alert, NoticeKind, Notification};
+use crate::notify::Channel;
+use crate::payloads::{
+    InlineButton, InlineKeyboard, SlackBlock, SlackButton, SlackMessage, SlackText, TelegramMessage,
+};
 use crate::rules::Severity;
 use serde_json::{json, Value};
 
@@ -35,15 +39,15 @@ impl RenderConfig {
     }
 }
 
-/// The payload for a channel kind (`slack`, `telegram`, `email`,
-/// `webhook`); `None` for an unknown kind.
-pub fn render(kind: &str, n: &Notification, cfg: &RenderConfig) -> Option<Value> {
+/// The payload for a channel of kind `kind`; `None` for a channel this
+/// version cannot render (`Other`).
+pub fn render(kind: &Channel, n: &Notification, cfg: &RenderConfig) -> Option<Value> {
     Some(match kind {
-        "slack" => slack(n, cfg),
-        "telegram" => telegram(n, cfg),
-        "email" => email(n, cfg),
-        "webhook" => webhook(n, cfg),
-        _ => return None,
+        Channel::Slack => slack(n, cfg),
+        Channel::Telegram => telegram(n, cfg),
+        Channel::Email => email(n, cfg),
+        Channel::Webhook => webhook(n, cfg),
+        Channel::Other(_) => return None,
     })
 }
 
@@ -182,58 +186,79 @@ fn slack(n: &Notification, cfg: &RenderConfig) -> Value {
     if header.is_empty() {
         header.push('-');
     }
-    let mut blocks = vec![json!({
-        "type": "header",
-        "text": {"type": "plain_text", "text": header, "emoji": true}
-    })];
+    let mut blocks = vec![SlackBlock::Header {
+        text: SlackText::PlainText {
+            text: header,
+            emoji: Some(true),
+        },
+    }];
     let (shown, more) = listed(n);
     for a in &shown {
-        blocks.push(json!({
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": clip_escaped(&format!(
-                "*{}* — {}\n{}",
-                slack_escape(&a.rule_name),
-                slack_escape(&a.subject),
-                slack_escape(&a.why)
-            ), SLACK_SECTION_MAX)},
-            "fields": [
+        blocks.push(SlackBlock::Section {
+            text: SlackText::Mrkdwn {
+                text: clip_escaped(
+                    &format!(
+                        "*{}* — {}\n{}",
+                        slack_escape(&a.rule_name),
+                        slack_escape(&a.subject),
+                        slack_escape(&a.why)
+                    ),
+                    SLACK_SECTION_MAX,
+                ),
+            },
+            fields: vec![
                 slack_field("Value", &figure(&a.value)),
                 slack_field("Baseline", &figure(&a.baseline)),
                 slack_field("Threshold", &figure(&a.threshold)),
                 slack_field("Severity", a.severity.as_str()),
-            ]
-        }));
+            ],
+        });
     }
     if more > 0 {
-        blocks.push(json!({
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": format!("and {more} more")}]
-        }));
+        blocks.push(SlackBlock::Context {
+            elements: vec![SlackText::Mrkdwn {
+                text: format!("and {more} more"),
+            }],
+        });
     }
     let path = n
         .alerts
         .first()
         .map(|a| a.dashboard_path.as_str())
         .unwrap_or("/");
-    blocks.push(json!({
-        "type": "actions",
-        "elements": [{
-            "type": "button",
-            "text": {"type": "plain_text", "text": "Open dashboard"},
-            "url": cfg.link(path),
-            "action_id": "open_dashboard"
-        }]
-    }));
+    blocks.push(SlackBlock::Actions {
+        elements: vec![SlackButton {
+            text: SlackText::PlainText {
+                text: "Open dashboard".into(),
+                emoji: None,
+            },
+            url: cfg.link(path),
+            action_id: "open_dashboard".into(),
+        }],
+    });
     let fallback = match n.alerts.as_slice() {
         [one] => format!("{title}: {}", one.why),
         _ => title,
     };
-    json!({"text": fallback, "blocks": blocks})
+    payload(&SlackMessage {
+        text: fallback,
+        blocks,
+    })
+}
+
+/// A typed message as the JSON the outbox stores.
+fn payload(message: &impl serde::Serialize) -> Value {
+    serde_json::to_value(message).expect("rendered messages serialize")
 }
 
 /// One Block Kit field, `*Name*` over its value, within the field limit.
-fn slack_field(name: &str, value: &str) -> Value {
-    json!({"type": "mrkdwn", "text": clip_escaped(&format!("*{name}*\n{}", slack_escape(value)), SLACK_FIELD_MAX)})
+fn slack_field(name: &str, value: &str) -> SlackText {
+    SlackText::Mrkdwn {
+        text: clip_escaped(
+            &format!("*{name}*\n{}", slack_escape(value)),
+            SLACK_FIELD_MAX,
+        ),
+    }
 }
 
 /// One alert's part of a Telegram message, its texts cut so that any one
@@ -280,9 +305,13 @@ fn telegram(n: &Notification, cfg: &RenderConfig) -> Value {
     more += shown.len() - listed_count;
     shown.truncate(listed_count);
     text.push_str(&summary(more));
-    let mut payload = json!({"text": text, "parse_mode": "HTML"});
+    let mut message = TelegramMessage {
+        text,
+        parse_mode: "HTML".into(),
+        reply_markup: None,
+    };
     if n.kind != NoticeKind::Resolved {
-        let buttons: Vec<Value> = shown
+        let buttons: Vec<Vec<InlineButton>> = shown
             .iter()
             .filter_map(|a| a.episode_id.as_ref().map(|id| (a, id)))
             .map(|(a, id)| {
@@ -291,14 +320,19 @@ fn telegram(n: &Notification, cfg: &RenderConfig) -> Value {
                 } else {
                     format!("Acknowledge {}", clip(&a.subject, 60))
                 };
-                json!([{"text": label, "callback_data": format!("ack:{id}")}])
+                vec![InlineButton {
+                    text: label,
+                    callback_data: format!("ack:{id}"),
+                }]
             })
             .collect();
         if !buttons.is_empty() {
-            payload["reply_markup"] = json!({"inline_keyboard": buttons});
+            message.reply_markup = Some(InlineKeyboard {
+                inline_keyboard: buttons,
+            });
         }
     }
-    payload
+    payload(&message)
 }
 
 fn email(n: &Notification, cfg: &RenderConfig) -> Value {

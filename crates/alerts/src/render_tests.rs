@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::evaluate::Phase;
+use crate::notify::Channel;
 use crate::observation::Figure;
 use crate::rules::{Tier, Timing};
 
@@ -44,7 +45,7 @@ fn notification(alerts: Vec<Alert>) -> Notification {
         id: "N1".into(),
         kind: NoticeKind::Firing,
         tier: Tier::Slack,
-        channels: vec!["ops".into()],
+        channels: vec![Channel::Other("ops".into())],
         brand: "mavena".into(),
         alerts,
     }
@@ -78,7 +79,7 @@ fn a_long_telegram_message_is_cut_to_the_limit_and_summarised() {
             )
         })
         .collect();
-    let payload = render("telegram", &notification(alerts), &cfg()).unwrap();
+    let payload = render(&Channel::Telegram, &notification(alerts), &cfg()).unwrap();
     let text = payload["text"].as_str().unwrap();
     assert!(
         telegram_visible_len(text) <= TELEGRAM_MAX_TEXT,
@@ -112,7 +113,7 @@ fn a_quote_in_the_dashboard_url_cannot_end_the_href() {
         dashboard_url: "http://ops.example.com/\"onclick".into(),
     };
     let payload = render(
-        "telegram",
+        &Channel::Telegram,
         &notification(vec![alert(1, "sku:A", "why")]),
         &cfg,
     )
@@ -127,7 +128,7 @@ fn a_quote_in_the_dashboard_url_cannot_end_the_href() {
 #[test]
 fn slack_sections_and_fields_stay_within_block_kit_limits() {
     let payload = render(
-        "slack",
+        &Channel::Slack,
         &notification(vec![alert(1, "sku:A", &"<&>".repeat(2000))]),
         &cfg(),
     )
@@ -159,15 +160,39 @@ fn one_rules_alerts_are_headlined_as_their_group() {
             a
         })
         .collect();
-    let payload = render("slack", &notification(same), &cfg()).unwrap();
+    let payload = render(&Channel::Slack, &notification(same), &cfg()).unwrap();
     assert_eq!(
         payload["blocks"][0]["text"]["text"],
         "CRITICAL · mavena: Inventory critical · 3 SKUs"
     );
     let mixed: Vec<Alert> = (0..3).map(|i| alert(i, "sku:S", "low")).collect();
-    let payload = render("slack", &notification(mixed), &cfg()).unwrap();
+    let payload = render(&Channel::Slack, &notification(mixed), &cfg()).unwrap();
     assert_eq!(
         payload["blocks"][0]["text"]["text"],
         "CRITICAL · mavena: 3 alerts"
     );
+}
+
+/// The Slack and Telegram payloads are their types' JSON: read back as
+/// the type and written again, nothing is lost or added.
+#[test]
+fn slack_and_telegram_payloads_read_back_as_their_types() {
+    use crate::payloads::{SlackMessage, TelegramMessage};
+    let alerts: Vec<Alert> = (0..12)
+        .map(|i| alert(i, &format!("sku:{i}"), "why"))
+        .collect();
+    let slack_payload = render(&Channel::Slack, &notification(alerts.clone()), &cfg()).unwrap();
+    let slack: SlackMessage = serde_json::from_value(slack_payload.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&slack).unwrap(), slack_payload);
+    assert_eq!(
+        slack.header(),
+        slack_payload["blocks"][0]["text"]["text"].as_str()
+    );
+    let telegram_payload = render(&Channel::Telegram, &notification(alerts), &cfg()).unwrap();
+    let telegram: TelegramMessage = serde_json::from_value(telegram_payload.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&telegram).unwrap(), telegram_payload);
+    assert!(telegram.buttons().count() >= 1);
+    assert!(telegram
+        .buttons()
+        .all(|b| b.callback_data.starts_with("ack:")));
 }

@@ -9,6 +9,7 @@
 //! while nobody acknowledges it, and after how long an unacknowledged
 //! critical alert escalates to the next tier.
 
+use crate::notify::Channel;
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -39,11 +40,11 @@ impl Tier {
     }
 
     /// The channels of a tier when the configuration adds none.
-    pub fn default_channels(self) -> &'static [&'static str] {
+    pub fn default_channels(self) -> Vec<Channel> {
         match self {
-            Tier::Slack => &["slack"],
-            Tier::Telegram => &["telegram"],
-            Tier::TelegramAndSlack => &["telegram", "slack"],
+            Tier::Slack => vec![Channel::Slack],
+            Tier::Telegram => vec![Channel::Telegram],
+            Tier::TelegramAndSlack => vec![Channel::Telegram, Channel::Slack],
         }
     }
 

@@ -14,6 +14,7 @@ pub use crate::actions::{AckOutcome, Actor};
 use crate::episode::EventBody;
 pub use crate::episode::{decode, encode};
 use crate::evaluate::{Ack, Alert, AlertState, Evaluator, Phase, Step};
+use crate::notify::Channel;
 use crate::observation::Observation;
 use crate::render::{render, RenderConfig};
 use crate::silence::{Silence, SilenceError};
@@ -50,8 +51,8 @@ pub struct AlertService {
     store: Arc<dyn Store>,
     evaluator: Evaluator,
     render: RenderConfig,
-    /// channel name → channel kind (`slack`, `telegram`, `email`, `webhook`).
-    channel_kinds: BTreeMap<String, String>,
+    /// The channel whose payload shape each `Other` channel takes.
+    channel_kinds: BTreeMap<Channel, Channel>,
     /// How long the outbox keeps trying a message.
     pub notification_ttl: SignedDuration,
     state: Mutex<AlertState>,
@@ -63,13 +64,13 @@ pub struct AlertService {
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 impl AlertService {
-    /// `channel_kinds` maps every channel a tier may use to its kind; a
-    /// channel named like a kind (`slack`) needs no entry.
+    /// `channel_kinds` maps a channel a tier may use to the known channel
+    /// it is rendered as; a known channel (`Channel::Slack`) needs no entry.
     pub fn new(
         store: Arc<dyn Store>,
         evaluator: Evaluator,
         render: RenderConfig,
-        channel_kinds: BTreeMap<String, String>,
+        channel_kinds: BTreeMap<Channel, Channel>,
         id_prefix: &str,
     ) -> Self {
         AlertService {
@@ -155,11 +156,8 @@ impl AlertService {
         Ok(step)
     }
 
-    fn channel_kind<'a>(&'a self, channel: &'a str) -> &'a str {
-        self.channel_kinds
-            .get(channel)
-            .map(String::as_str)
-            .unwrap_or(channel)
+    fn channel_kind<'a>(&'a self, channel: &'a Channel) -> &'a Channel {
+        self.channel_kinds.get(channel).unwrap_or(channel)
     }
 
     /// The rows one step writes.

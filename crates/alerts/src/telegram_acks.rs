@@ -13,6 +13,7 @@
 //! answered as refused and audited, like an accepted one.
 
 use crate::actions::{self, AckOutcome, Actor};
+use crate::evaluate::Via;
 use crate::notify::telegram::{ButtonPress, TelegramConfig, TelegramUpdates};
 use crate::service::{AlertError, AlertService};
 use opsdeck_store::AuditAction;
@@ -22,7 +23,7 @@ use std::time::Duration;
 /// Who pressed, as the audit log keeps it: the name shown, and the
 /// Telegram user and chat ids (a name can be changed, an id cannot).
 fn presser(press: &ButtonPress) -> Actor {
-    Actor::new(press.by.clone(), "telegram").with_context(json!({
+    Actor::new(press.by.clone(), Via::Telegram).with_context(json!({
         "telegram_user_id": press.user_id,
         "telegram_chat_id": press.chat.as_ref().map(|c| c.id),
     }))

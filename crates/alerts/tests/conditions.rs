@@ -393,7 +393,7 @@ fn panel_rules_without_panels_observe_nothing() {
 async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
     use opsdeck_alerts::leader::Leader;
     use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier};
-    use opsdeck_alerts::notify::{http_client, Notifiers};
+    use opsdeck_alerts::notify::{http_client, Channel, Notifiers};
     use opsdeck_alerts::outbox::Sender;
     use opsdeck_alerts::render::RenderConfig;
     use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
@@ -461,7 +461,10 @@ async fn zero_orders_fires_and_resolves_through_the_store_and_runner() {
         allowed_user_ids: Vec::new(),
     };
     let client = http_client(std::time::Duration::from_secs(5));
-    let notifiers = Notifiers::new().with("telegram", Arc::new(TelegramNotifier::new(client, tg)));
+    let notifiers = Notifiers::new().with(
+        Channel::Telegram,
+        Arc::new(TelegramNotifier::new(client, tg)),
+    );
     let runner = Runner::new(
         Arc::new(service),
         Arc::new(source),

@@ -19,7 +19,7 @@ use opsdeck_alerts::hours::BusinessHours;
 use opsdeck_alerts::leader::Leader;
 use opsdeck_alerts::notify::slack::SlackNotifier;
 use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier};
-use opsdeck_alerts::notify::{http_client, Notifiers};
+use opsdeck_alerts::notify::{http_client, Channel, Notifiers};
 use opsdeck_alerts::outbox::Sender;
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
@@ -106,11 +106,11 @@ impl Scenario {
         };
         let notifiers = Notifiers::new()
             .with(
-                "telegram",
+                Channel::Telegram,
                 Arc::new(TelegramNotifier::new(client.clone(), tg)),
             )
             .with(
-                "slack",
+                Channel::Slack,
                 Arc::new(SlackNotifier::new(
                     client,
                     opsdeck_domain::Secret::new(fake.slack_url()),

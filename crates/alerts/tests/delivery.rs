@@ -13,7 +13,7 @@ use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier, Telegra
 use opsdeck_alerts::notify::webhook::{
     signature, WebhookNotifier, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
-use opsdeck_alerts::notify::{http_client, Notifier, Notifiers, SendOutcome};
+use opsdeck_alerts::notify::{http_client, Channel, Notifier, Notifiers, SendOutcome};
 use opsdeck_alerts::outbox::Sender;
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::testing::{FakeReceivers, FakeSmtp, Fault};
@@ -46,7 +46,7 @@ fn evaluator() -> Evaluator {
     e.tier_channels
         .get_mut(&Tier::TelegramAndSlack)
         .unwrap()
-        .push("webhook".into());
+        .push(Channel::Webhook);
     e
 }
 
@@ -74,21 +74,21 @@ impl Rig {
         let client = http_client(Duration::from_secs(5));
         let notifiers = Notifiers::new()
             .with(
-                "slack",
+                Channel::Slack,
                 Arc::new(SlackNotifier::new(
                     client.clone(),
                     Secret::new(fake.slack_url()),
                 )),
             )
             .with(
-                "telegram",
+                Channel::Telegram,
                 Arc::new(TelegramNotifier::new(
                     client.clone(),
                     telegram_config(&fake),
                 )),
             )
             .with(
-                "webhook",
+                Channel::Webhook,
                 Arc::new(WebhookNotifier::new(
                     client,
                     Secret::new(fake.webhook_url()),
@@ -316,7 +316,7 @@ async fn rate_limits_and_server_errors_are_retried_until_delivered() {
         rows.iter().all(|r| r.status == OutboxStatus::Delivered),
         "{rows:?}"
     );
-    let slack = rows.iter().find(|r| r.channel == "slack").unwrap();
+    let slack = rows.iter().find(|r| r.channel == Channel::Slack).unwrap();
     assert_eq!(slack.attempts, 3);
     assert_eq!(
         slack.last_error.as_deref(),
@@ -328,7 +328,7 @@ async fn rate_limits_and_server_errors_are_retried_until_delivered() {
 async fn refused_or_unconfigured_notifications_expire_visibly() {
     let rig = Rig::new().await;
     let mut rig_service_channels = BTreeMap::new();
-    rig_service_channels.insert("pager".to_string(), "slack".to_string());
+    rig_service_channels.insert(Channel::Other("pager".into()), Channel::Slack);
     rig.service.step(&[zero_orders(true)], at(0)).await.unwrap();
     let sender = Sender::new(rig.db.store.clone(), Notifiers::new(), "s");
     let r = sender.deliver_once(at(0)).await.unwrap();
@@ -528,11 +528,11 @@ async fn each_episode_keeps_its_whole_history() {
     let sender = rig.sender(rig.db.store.clone(), "s");
     sender.deliver_once(at(0)).await.unwrap();
     rig.service
-        .acknowledge(&episode, &Actor::new("ops@example.com", "api"), at(60))
+        .acknowledge(&episode, &Actor::new("ops@example.com", Via::Api), at(60))
         .await
         .unwrap();
     rig.service
-        .resolve(&episode, &Actor::new("ops@example.com", "api"), at(120))
+        .resolve(&episode, &Actor::new("ops@example.com", Via::Api), at(120))
         .await
         .unwrap();
     let kinds: Vec<String> = rig
@@ -577,7 +577,7 @@ async fn each_episode_keeps_its_whole_history() {
     assert_eq!(sent[0].status, OutboxStatus::Delivered);
     assert!(matches!(
         rig.service
-            .acknowledge(&episode, &Actor::new("x", "api"), at(130))
+            .acknowledge(&episode, &Actor::new("x", Via::Api), at(130))
             .await,
         Err(AlertError::NotOpen { .. })
     ));

@@ -6,6 +6,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::evaluate::Ack;
+use opsdeck_alerts::notify::Channel;
 use opsdeck_alerts::*;
 
 fn t0() -> Timestamp {
@@ -88,7 +89,7 @@ fn pending_period_holds_back_a_blip() {
     assert_eq!(sent(&steps), [(NoticeKind::Firing, Tier::Telegram)]);
     assert_eq!(steps[2].transitions[0].from, Phase::Pending);
     assert_eq!(steps[2].transitions[0].to, Phase::Firing);
-    assert_eq!(steps[2].notifications[0].channels, ["telegram"]);
+    assert_eq!(steps[2].notifications[0].channels, [Channel::Telegram]);
 }
 
 #[test]
@@ -157,7 +158,10 @@ fn repeats_while_unacknowledged_and_escalates_critical() {
             (NoticeKind::Escalated, Tier::TelegramAndSlack)
         ]
     );
-    assert_eq!(steps[3].notifications[0].channels, ["telegram", "slack"]);
+    assert_eq!(
+        steps[3].notifications[0].channels,
+        [Channel::Telegram, Channel::Slack]
+    );
     // At the top tier it repeats every hour instead.
     let steps = run(
         &e,
@@ -198,7 +202,7 @@ fn acknowledged_stops_repeats_and_escalation() {
         .unwrap();
     let ack = Ack {
         by: "@owner".into(),
-        via: "telegram".into(),
+        via: Via::Telegram,
         at: at(70),
     };
     let t = s.acknowledge(&id, ack.clone()).unwrap();
@@ -438,13 +442,16 @@ fn alerts_fire_without_channels_and_delivery_names_what_reaches_no_one() {
         }
     );
     let mut slack = evaluator();
-    slack.deliver_only_to(&["slack".to_string()]);
+    slack.deliver_only_to(&[Channel::Slack]);
     assert_eq!(
         slack.delivery(),
         Delivery {
-            channels: vec!["slack".into()],
+            channels: vec![Channel::Slack],
             unrouted: vec![Tier::Telegram],
         }
     );
-    assert_eq!(slack.tier_channels[&Tier::TelegramAndSlack], ["slack"]);
+    assert_eq!(
+        slack.tier_channels[&Tier::TelegramAndSlack],
+        [Channel::Slack]
+    );
 }

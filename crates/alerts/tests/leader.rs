@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::leader::Leader;
 use opsdeck_alerts::notify::slack::SlackNotifier;
 use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier};
-use opsdeck_alerts::notify::{http_client, Notifiers};
+use opsdeck_alerts::notify::{http_client, Channel, Notifiers};
 use opsdeck_alerts::outbox::Sender;
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::runner::{Cycle, ObservationSource, Runner};
@@ -72,11 +72,11 @@ fn notifiers(fake: &FakeReceivers) -> Notifiers {
     };
     Notifiers::new()
         .with(
-            "telegram",
+            Channel::Telegram,
             Arc::new(TelegramNotifier::new(client.clone(), tg)),
         )
         .with(
-            "slack",
+            Channel::Slack,
             Arc::new(SlackNotifier::new(client, Secret::new(fake.slack_url()))),
         )
 }
@@ -174,7 +174,7 @@ async fn two_senders_on_one_database_send_each_notification_once() {
         let notifications: Vec<NewNotification> = (0..40)
             .map(|i| NewNotification {
                 id: format!("n{i}"),
-                channel: "slack".into(),
+                channel: Channel::Slack,
                 payload: json!({"text": format!("message {i}"), "blocks": []}),
                 episode_ids: vec![],
                 created_at: at(0),

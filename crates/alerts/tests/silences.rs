@@ -41,7 +41,7 @@ fn mute(id: &str, from: i64, to: i64) -> Silence {
 async fn ending_a_silence_cuts_its_window_and_is_audited() {
     for db in each_backend().await {
         let store: &dyn Store = db.store.as_ref();
-        let who = Actor::new("ops@example.com", "api");
+        let who = Actor::new("ops@example.com", Via::Api);
         silence(store, &mute("s-now", 0, 120), &who, at(0))
             .await
             .unwrap();

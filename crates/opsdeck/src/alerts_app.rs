@@ -13,8 +13,9 @@ use opsdeck_alerts::notify::email::{EmailNotifier, SmtpConfig};
 use opsdeck_alerts::notify::slack::SlackNotifier;
 use opsdeck_alerts::notify::telegram::{self, TelegramNotifier, TelegramUpdates};
 use opsdeck_alerts::notify::webhook::WebhookNotifier;
-use opsdeck_alerts::notify::{http_client, Notifiers};
+use opsdeck_alerts::notify::{http_client, Channel, Notifiers};
 use opsdeck_alerts::outbox::Sender;
+use opsdeck_alerts::payloads::{SlackMessage, TelegramMessage};
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::runner::{BrandWatch, Runner, StoreObservations};
 use opsdeck_alerts::{hours::BusinessHours, AlertService, Evaluator};
@@ -35,33 +36,32 @@ fn telegram_config(t: &crate::config::alerts::TelegramConfig) -> telegram::Teleg
     }
 }
 
-/// The configured channels, by channel name (`slack`, `telegram`,
-/// `webhook`, `email`).
+/// The configured channels' notifiers.
 pub fn notifiers(cfg: &AlertsConfig) -> Notifiers {
     let client = http_client(Duration::from_secs(10));
     let mut n = Notifiers::new();
     if let Some(s) = &cfg.slack {
         n = n.with(
-            "slack",
+            Channel::Slack,
             Arc::new(SlackNotifier::new(client.clone(), s.webhook_url.clone())),
         );
     }
     if let Some(t) = &cfg.telegram {
         n = n.with(
-            "telegram",
+            Channel::Telegram,
             Arc::new(TelegramNotifier::new(client.clone(), telegram_config(t))),
         );
     }
     if let Some(w) = &cfg.webhook {
         let url = opsdeck_domain::Secret::new(w.url.clone());
         n = n.with(
-            "webhook",
+            Channel::Webhook,
             Arc::new(WebhookNotifier::new(client, url, w.secret.clone())),
         );
     }
     if let Some(e) = &cfg.email {
         n = n.with(
-            "email",
+            Channel::Email,
             Arc::new(EmailNotifier::new(SmtpConfig {
                 host: e.host.clone(),
                 port: e.port,
@@ -81,8 +81,8 @@ pub fn notifiers(cfg: &AlertsConfig) -> Notifiers {
 /// and email channels configured for it.
 fn add_extra_channels(evaluator: &mut Evaluator, cfg: &AlertsConfig) {
     let extra = [
-        ("webhook", cfg.webhook.as_ref().map(|w| &w.tiers)),
-        ("email", cfg.email.as_ref().map(|e| &e.tiers)),
+        (Channel::Webhook, cfg.webhook.as_ref().map(|w| &w.tiers)),
+        (Channel::Email, cfg.email.as_ref().map(|e| &e.tiers)),
     ];
     for (channel, tiers) in extra {
         for &tier in tiers.into_iter().flatten() {
@@ -90,7 +90,7 @@ fn add_extra_channels(evaluator: &mut Evaluator, cfg: &AlertsConfig) {
                 .tier_channels
                 .entry(tier)
                 .or_default()
-                .push(channel.into());
+                .push(channel.clone());
         }
     }
 }
@@ -102,7 +102,7 @@ fn add_extra_channels(evaluator: &mut Evaluator, cfg: &AlertsConfig) {
 fn evaluator(cfg: &AlertsConfig) -> Evaluator {
     let mut evaluator = Evaluator::new(cfg.rules.clone());
     add_extra_channels(&mut evaluator, cfg);
-    let configured: Vec<String> = notifiers(cfg).channels().map(|(c, _)| c.clone()).collect();
+    let configured: Vec<Channel> = notifiers(cfg).channels().map(|(c, _)| c.clone()).collect();
     evaluator.deliver_only_to(&configured);
     evaluator
 }
@@ -321,19 +321,17 @@ pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers
         loop {
             let all = shared.received_all();
             for r in all.iter().skip(seen) {
-                let title = match r.channel.as_str() {
-                    "slack" => r.body["blocks"][0]["text"]["text"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string(),
-                    "telegram" => r.body["text"]
-                        .as_str()
-                        .unwrap_or("")
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .replace("<b>", "")
-                        .replace("</b>", ""),
+                let title = match Channel::parse(&r.channel) {
+                    Channel::Slack => serde_json::from_value::<SlackMessage>(r.body.clone())
+                        .ok()
+                        .and_then(|m| m.header().map(str::to_string))
+                        .unwrap_or_default(),
+                    Channel::Telegram => telegram_message(&r.body)
+                        .map(|m| {
+                            let first = m.text.lines().next().unwrap_or("");
+                            first.replace("<b>", "").replace("</b>", "")
+                        })
+                        .unwrap_or_default(),
                     other => other.to_string(),
                 };
                 println!("  [fake {}] {title}", r.channel);
@@ -361,18 +359,16 @@ pub async fn demo_receivers(config: &mut Config) -> anyhow::Result<DemoReceivers
 /// message (the demo prints how to press them; the bot's acknowledge loop
 /// does the rest).
 fn telegram_buttons(body: &serde_json::Value) -> Vec<(String, String)> {
-    body["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|row| row.as_array())
-        .flatten()
-        .filter_map(|b| {
-            let data = b["callback_data"].as_str()?;
-            let label = b["text"].as_str().unwrap_or("press");
-            Some((label.to_string(), data.to_string()))
-        })
+    telegram_message(body)
+        .iter()
+        .flat_map(TelegramMessage::buttons)
+        .map(|b| (b.text.clone(), b.callback_data.clone()))
         .collect()
+}
+
+/// A message the fake Telegram received, read as the renderer built it.
+fn telegram_message(body: &serde_json::Value) -> Option<TelegramMessage> {
+    serde_json::from_value(body.clone()).ok()
 }
 
 #[cfg(test)]
@@ -431,19 +427,27 @@ tiers = ["telegram_and_slack"]
         .unwrap();
         let mut evaluator = Evaluator::new(config.alerts.rules.clone());
         add_extra_channels(&mut evaluator, &config.alerts);
-        assert_eq!(evaluator.tier_channels[&Tier::Slack], ["slack", "webhook"]);
+        assert_eq!(
+            evaluator.tier_channels[&Tier::Slack],
+            [Channel::Slack, Channel::Webhook]
+        );
         assert_eq!(
             evaluator.tier_channels[&Tier::Telegram],
-            ["telegram", "webhook"]
+            [Channel::Telegram, Channel::Webhook]
         );
         assert_eq!(
             evaluator.tier_channels[&Tier::TelegramAndSlack],
-            ["telegram", "slack", "webhook", "email"]
+            [
+                Channel::Telegram,
+                Channel::Slack,
+                Channel::Webhook,
+                Channel::Email
+            ]
         );
-        let channels: Vec<String> = notifiers(&config.alerts)
+        let channels: Vec<Channel> = notifiers(&config.alerts)
             .channels()
             .map(|(c, _)| c.clone())
             .collect();
-        assert!(channels.contains(&"email".to_string()), "{channels:?}");
+        assert!(channels.contains(&Channel::Email), "{channels:?}");
     }
 }

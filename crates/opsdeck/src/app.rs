@@ -10,13 +10,14 @@ use anyhow::Context;
 use jiff::Timestamp;
 use opsdeck_domain::SourceId;
 use opsdeck_sources::gorgias::{GorgiasClient, GorgiasSettings};
+use opsdeck_sources::shopify::graphql::{CostBucket, GraphqlClient, GRAPHQL_API_VERSION};
 use opsdeck_sources::shopify::NormalizeContext;
 use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
 use opsdeck_store::Store;
 use opsdeck_sync::group_commit::{InboxCommits, IngestCommits};
 use opsdeck_sync::inbox::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
 use opsdeck_sync::worker::{run_sync_loop_notifying, GorgiasJob, SyncJob, SyncTrigger, WorkerJob};
-use opsdeck_sync::{GorgiasConnector, GorgiasResource, ShopifyResource};
+use opsdeck_sync::{GorgiasConnector, GorgiasResource, ShopifyApi, ShopifyResource};
 use opsdeck_web::{
     AppState, GorgiasIntake, ShopWebhookSecrets, SourceInfo, TaskBoard, WebhookReceiver,
 };
@@ -149,11 +150,28 @@ pub fn gorgias_jobs(config: &Config) -> anyhow::Result<Vec<GorgiasJob>> {
 pub fn sync_jobs(config: &Config) -> anyhow::Result<Vec<SyncJob>> {
     let mut jobs = Vec::new();
     for source in &config.shopify {
-        let client = Arc::new(
-            ShopifyClient::new(shopify_settings(source, config)?).with_context(|| {
+        let settings = shopify_settings(source, config)?;
+        // One GraphQL client per shop, so its jobs share one cost budget.
+        let graphql = match source.api {
+            ShopifyApi::Rest => None,
+            ShopifyApi::Graphql => Some(Arc::new(
+                GraphqlClient::new(
+                    settings.clone(),
+                    GRAPHQL_API_VERSION,
+                    Arc::new(CostBucket::new()),
+                )
+                .with_context(|| {
+                    format!(
+                        "cannot build the Shopify GraphQL client for {}",
+                        source.source
+                    )
+                })?,
+            )),
+        };
+        let client =
+            Arc::new(ShopifyClient::new(settings).with_context(|| {
                 format!("cannot build the Shopify client for {}", source.source)
-            })?,
-        );
+            })?);
         for (resource, every) in [
             (ShopifyResource::Products, source.cadence.products),
             (ShopifyResource::InventoryLevels, source.cadence.inventory),
@@ -161,6 +179,7 @@ pub fn sync_jobs(config: &Config) -> anyhow::Result<Vec<SyncJob>> {
         ] {
             jobs.push(SyncJob {
                 client: client.clone(),
+                graphql: graphql.clone(),
                 resource,
                 every,
             });

@@ -57,6 +57,7 @@ pub fn demo_config(
             shop_domain: shop.shop_domain.clone(),
             base_url: Url::parse(&Simulator::shop_base_url(simulator_addr, &shop.slug))?,
             api_version: crate::config::DEFAULT_SHOPIFY_API_VERSION.to_string(),
+            api: opsdeck_sync::ShopifyApi::default(),
             access_token: Secret::new(shop.access_token.clone()),
             cadence: SyncCadence {
                 orders: tick,

@@ -33,60 +33,46 @@ pub(crate) enum Col {
 /// One row read back: its values in the order of the columns asked for,
 /// and the columns' names as the statement gave them.
 ///
-/// Read a column by its name (`row.int("seq")`): the decoding then says
-/// which column it means and does not break when a statement's select list
-/// is reordered. Positions (`row.int(0)`) remain for older decoders.
+/// A decoder reads a column by its name (`row.int("seq")`), never by its
+/// position: the decoding then says which column it means and does not
+/// break when a statement's select list is reordered or grows. A statement
+/// whose select list holds an expression or two columns of the same name
+/// (a join) names them with `AS`.
 #[derive(Debug)]
 pub(crate) struct Row {
     pub(crate) names: Arc<[Arc<str>]>,
     pub(crate) values: Vec<Value>,
 }
 
-/// A column of a [`Row`]: its position, or its name.
-pub(crate) trait Column: Copy + std::fmt::Display {
-    fn position(self, row: &Row) -> Option<usize>;
-}
-
-impl Column for usize {
-    fn position(self, _: &Row) -> Option<usize> {
-        Some(self)
-    }
-}
-
-impl Column for &str {
-    fn position(self, row: &Row) -> Option<usize> {
-        row.names.iter().position(|n| &**n == self)
-    }
-}
-
 impl Row {
-    fn get(&self, col: impl Column) -> Option<&Value> {
-        col.position(self).and_then(|i| self.values.get(i))
+    fn get(&self, col: &str) -> Option<&Value> {
+        let i = self.names.iter().position(|n| &**n == col)?;
+        self.values.get(i)
     }
 
-    pub(crate) fn opt_int(&self, col: impl Column) -> Option<i64> {
+    pub(crate) fn opt_int(&self, col: &str) -> Option<i64> {
         match self.get(col) {
             Some(Value::Int(v)) => *v,
             _ => None,
         }
     }
 
-    pub(crate) fn opt_text(&self, col: impl Column) -> Option<String> {
+    pub(crate) fn opt_text(&self, col: &str) -> Option<String> {
         match self.get(col) {
             Some(Value::Text(v)) => v.clone(),
             _ => None,
         }
     }
 
-    pub(crate) fn int(&self, col: impl Column) -> Result<i64> {
+    pub(crate) fn int(&self, col: &str) -> Result<i64> {
         self.opt_int(col).ok_or_else(|| unexpected_null(col))
     }
 
-    pub(crate) fn text(&self, col: impl Column) -> Result<String> {
+    pub(crate) fn text(&self, col: &str) -> Result<String> {
         self.opt_text(col).ok_or_else(|| unexpected_null(col))
     }
 
-    pub(crate) fn bool(&self, col: impl Column) -> Result<bool> {
+    pub(crate) fn bool(&self, col: &str) -> Result<bool> {
         match self.get(col) {
             Some(Value::Bool(v)) => Ok(*v),
             _ => Err(unexpected_null(col)),
@@ -96,7 +82,7 @@ impl Row {
 
 /// A column that is NULL where the schema says it cannot be, or that the
 /// statement does not return.
-fn unexpected_null(col: impl Column) -> StoreError {
+fn unexpected_null(col: &str) -> StoreError {
     StoreError::Database(sqlx::Error::ColumnDecode {
         index: col.to_string(),
         source: "unexpected NULL or missing column".into(),

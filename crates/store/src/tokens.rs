@@ -194,8 +194,9 @@ pub struct AuditEntry {
     pub ip: Option<String>,
 }
 
-/// The columns an audit entry is read from, in the order
-/// [`audit_entry`] decodes them; a query may select more after them.
+/// The columns an audit entry is read from (by name, by [`audit_entry`]);
+/// a query may select more after them, and [`AUDIT_COLS`] are their types
+/// in this order.
 pub(crate) const AUDIT_SELECT: &str = "at_us, actor, action, subject, payload, ip";
 pub(crate) const AUDIT_COLS: [Col; 6] = [
     Col::Int,
@@ -206,17 +207,17 @@ pub(crate) const AUDIT_COLS: [Col; 6] = [
     Col::Text,
 ];
 
-/// One audit entry from a row that starts with [`AUDIT_SELECT`]: the one
+/// One audit entry from a row that holds [`AUDIT_SELECT`]: the one
 /// decoder for the log's list and its pages.
 pub(crate) fn audit_entry(row: &Row) -> Result<AuditEntry> {
-    let subject = row.text(3)?;
+    let subject = row.text("subject")?;
     Ok(AuditEntry {
-        at: from_micros(row.int(0)?, "audit_log", &subject)?,
-        actor: row.text(1)?,
-        action: AuditAction::parse(&row.text(2)?),
-        payload: serde_json::from_str(&row.text(4)?)
+        at: from_micros(row.int("at_us")?, "audit_log", &subject)?,
+        actor: row.text("actor")?,
+        action: AuditAction::parse(&row.text("action")?),
+        payload: serde_json::from_str(&row.text("payload")?)
             .map_err(|e| corrupt("audit_log", &subject, e))?,
-        ip: row.opt_text(5),
+        ip: row.opt_text("ip"),
         subject,
     })
 }
@@ -327,25 +328,25 @@ fn text(s: &str) -> Value {
 
 fn token_from_row(row: &Row) -> Result<(ApiToken, String)> {
     const KIND: &str = "api_token";
-    let id = row.text(0)?;
-    let ts = |i: usize| from_micros(row.int(i)?, KIND, &id);
-    let opt_ts = |i: usize| {
-        row.opt_int(i)
+    let id = row.text("id")?;
+    let ts = |col: &str| from_micros(row.int(col)?, KIND, &id);
+    let opt_ts = |col: &str| {
+        row.opt_int(col)
             .map(|us| from_micros(us, KIND, &id))
             .transpose()
     };
     let token = ApiToken {
-        name: row.text(1)?,
-        brand: BrandId::parse(&row.text(2)?).map_err(|e| corrupt(KIND, &id, e))?,
-        source: SourceId::parse(&row.text(3)?).map_err(|e| corrupt(KIND, &id, e))?,
-        kinds: TokenKinds::from_column(&row.text(4)?),
-        created_at: ts(5)?,
-        created_by: row.text(6)?,
-        last_used_at: opt_ts(7)?,
-        revoked_at: opt_ts(8)?,
+        name: row.text("name")?,
+        brand: BrandId::parse(&row.text("brand_id")?).map_err(|e| corrupt(KIND, &id, e))?,
+        source: SourceId::parse(&row.text("source")?).map_err(|e| corrupt(KIND, &id, e))?,
+        kinds: TokenKinds::from_column(&row.text("kinds")?),
+        created_at: ts("created_at_us")?,
+        created_by: row.text("created_by")?,
+        last_used_at: opt_ts("last_used_at_us")?,
+        revoked_at: opt_ts("revoked_at_us")?,
         id: id.clone(),
     };
-    Ok((token, row.text(9)?))
+    Ok((token, row.text("secret_sha256")?))
 }
 
 /// The parameters of [`AUDIT_INSERT`] for `entry`, bounded

@@ -201,8 +201,11 @@ pub struct AuditPage {
     pub next: Option<AuditCursor>,
 }
 
-const USER_COLUMNS: &str =
-    "u.username, u.role, u.created_at_us, u.password_changed_at_us, u.disabled_at_us";
+/// The columns a [`User`] is read from (by name, by [`user_from_row`]),
+/// of the table aliased `u`; [`USER_COLS`] are their types in this order.
+const USER_COLUMNS: &str = "u.username AS username, u.role AS role, \
+    u.created_at_us AS created_at_us, u.password_changed_at_us AS password_changed_at_us, \
+    u.disabled_at_us AS disabled_at_us";
 const USER_COLS: [Col; 5] = [Col::Text, Col::Text, Col::Int, Col::Int, Col::Int];
 fn text(s: &str) -> Value {
     Value::Text(Some(s.to_string()))
@@ -212,17 +215,17 @@ fn int(v: i64) -> Value {
     Value::Int(Some(v))
 }
 
-/// Reads the five user columns starting at `at`.
-fn user_from_row(row: &Row, at: usize) -> Result<User> {
+/// A user from a row that holds [`USER_COLUMNS`].
+fn user_from_row(row: &Row) -> Result<User> {
     const KIND: &str = "user";
-    let username = row.text(at)?;
-    let ts = |i: usize| from_micros(row.int(at + i)?, KIND, &username);
+    let username = row.text("username")?;
+    let ts = |col: &str| from_micros(row.int(col)?, KIND, &username);
     Ok(User {
-        role: Role::parse(&row.text(at + 1)?).map_err(|e| corrupt(KIND, &username, e))?,
-        created_at: ts(2)?,
-        password_changed_at: ts(3)?,
+        role: Role::parse(&row.text("role")?).map_err(|e| corrupt(KIND, &username, e))?,
+        created_at: ts("created_at_us")?,
+        password_changed_at: ts("password_changed_at_us")?,
         disabled_at: row
-            .opt_int(at + 4)
+            .opt_int("disabled_at_us")
             .map(|us| from_micros(us, KIND, &username))
             .transpose()?,
         username,
@@ -263,14 +266,15 @@ impl<D: Db> SqlStore<D> {
             .db
             .fetch(
                 &format!(
-                    "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1"
+                    "SELECT {USER_COLUMNS}, u.password_hash AS password_hash FROM users u \
+                     WHERE u.username = $1"
                 ),
                 &[text(username)],
                 &cols,
             )
             .await?;
         rows.first()
-            .map(|row| Ok((user_from_row(row, 0)?, row.text(5)?)))
+            .map(|row| Ok((user_from_row(row)?, row.text("password_hash")?)))
             .transpose()
     }
 
@@ -283,7 +287,7 @@ impl<D: Db> SqlStore<D> {
                 &USER_COLS,
             )
             .await?;
-        rows.iter().map(|r| user_from_row(r, 0)).collect()
+        rows.iter().map(user_from_row).collect()
     }
 
     /// Runs `update` on one user and, if it changed a row, deletes the
@@ -364,7 +368,9 @@ impl<D: Db> SqlStore<D> {
             .db
             .fetch(
                 &format!(
-                    "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at_us, s.last_seen_at_us, s.ip \
+                    "SELECT {USER_COLUMNS}, s.csrf_token AS csrf_token, \
+                     s.created_at_us AS session_created_at_us, \
+                     s.last_seen_at_us AS last_seen_at_us, s.ip AS ip \
                      FROM sessions s JOIN users u ON u.username = s.username \
                      WHERE s.id_sha256 = $1"
                 ),
@@ -375,13 +381,13 @@ impl<D: Db> SqlStore<D> {
         let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let user = user_from_row(row, 0)?;
-        let ts = |i: usize| from_micros(row.int(i)?, "session", &user.username);
+        let user = user_from_row(row)?;
+        let ts = |col: &str| from_micros(row.int(col)?, "session", &user.username);
         Ok(Some(SessionRecord {
-            csrf_token: row.text(5)?,
-            created_at: ts(6)?,
-            last_seen_at: ts(7)?,
-            ip: row.opt_text(8),
+            csrf_token: row.text("csrf_token")?,
+            created_at: ts("session_created_at_us")?,
+            last_seen_at: ts("last_seen_at_us")?,
+            ip: row.opt_text("ip"),
             user,
         }))
     }
@@ -470,8 +476,8 @@ impl<D: Db> SqlStore<D> {
         let mut cursors = Vec::with_capacity(rows.len());
         for row in &rows {
             cursors.push(AuditCursor {
-                at_us: row.int(0)?,
-                id: row.int(6)?,
+                at_us: row.int("at_us")?,
+                id: row.int("id")?,
             });
             entries.push(audit_entry(row)?);
         }
@@ -500,13 +506,13 @@ impl<D: Db> SqlStore<D> {
             .await?;
         let mut out: Vec<LoginAttack> = Vec::new();
         for row in &rows {
-            let username = row.text(1)?;
+            let username = row.text("actor")?;
             if let Some(seen) = out.iter_mut().find(|a| a.username == username) {
                 seen.reports += 1;
                 continue;
             }
             let subject = format!("user:{username}");
-            let payload: serde_json::Value = serde_json::from_str(&row.text(2)?)
+            let payload: serde_json::Value = serde_json::from_str(&row.text("payload")?)
                 .map_err(|e| corrupt("audit_log", &subject, e))?;
             let count = |field: &str| {
                 payload[field].as_u64().ok_or_else(|| {
@@ -521,7 +527,7 @@ impl<D: Db> SqlStore<D> {
                 })
             };
             out.push(LoginAttack {
-                last_at: from_micros(row.int(0)?, "audit_log", &subject)?,
+                last_at: from_micros(row.int("at_us")?, "audit_log", &subject)?,
                 reports: 1,
                 failures: count("failures")?,
                 addresses: count("addresses")?,

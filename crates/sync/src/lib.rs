@@ -13,7 +13,13 @@
 //! # Layout
 //! - [`shopify`]: [`sync_once`], one incremental run of one Shopify resource
 //!   (the step tests drive), with its preflight (scopes, the shop's currency
-//!   and time zone).
+//!   and time zone); [`sync_once_graphql`], the same run reading by the
+//!   GraphQL Admin API (`shopify/graphql_sync.rs`: `updated_at` search and
+//!   cursor pages, orders' nested line items, fulfillments and refunds
+//!   followed up past one page) through the same preflight and page
+//!   commits; [`shopify::bulk`]: the orders, products and inventory
+//!   backfill by GraphQL bulk operation ([`shopify::bulk::backfill`]),
+//!   resumable mid-file.
 //! - [`gorgias`]: [`sync_gorgias`] (newest-first walk down to the
 //!   watermark) and the [`GorgiasConnector`] that attributes tickets as it
 //!   remembers the stored ones.
@@ -47,7 +53,10 @@ pub use inbox::{
     process_inbox_once, run_inbox_loop, run_inbox_loop_notifying, InboxSettings, InboxStep,
     WebhookShops,
 };
-pub use shopify::{sync_once, sync_once_notifying, ShopifyResource, SyncError, SyncRun};
+pub use shopify::{
+    sync_once, sync_once_graphql, sync_once_graphql_notifying, sync_once_notifying, ShopifyApi,
+    ShopifyResource, SyncError, SyncRun,
+};
 pub use worker::{
     run_sync_loop, run_sync_loop_notifying, run_sync_loop_with_trigger, GorgiasJob, SyncJob,
     SyncTrigger, WorkerJob,

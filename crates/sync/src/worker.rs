@@ -11,8 +11,9 @@
 //! commits, so the projection shows synced records at once.
 
 use crate::gorgias::{sync_gorgias_notifying, GorgiasConnector, GorgiasResource};
-use crate::shopify::{sync_once_notifying, ShopifyResource};
+use crate::shopify::{sync_once_graphql_notifying, sync_once_notifying, ShopifyResource};
 use opsdeck_domain::{SourceId, Timestamp};
+use opsdeck_sources::shopify::graphql::GraphqlClient;
 use opsdeck_sources::shopify::ShopifyClient;
 use opsdeck_store::Store;
 use std::sync::Arc;
@@ -25,6 +26,10 @@ use tokio::time::Instant;
 #[derive(Debug, Clone)]
 pub struct SyncJob {
     pub client: Arc<ShopifyClient>,
+    /// Set when the shop reads by GraphQL ([`crate::ShopifyApi::Graphql`]):
+    /// one client per shop shared by its jobs, so they draw on one cost
+    /// budget.
+    pub graphql: Option<Arc<GraphqlClient>>,
     pub resource: ShopifyResource,
     pub every: Duration,
 }
@@ -92,7 +97,16 @@ impl WorkerJob {
     async fn run(&self, store: &dyn Store, now: Timestamp, committed: Option<&Notify>) {
         match self {
             WorkerJob::Shopify(j) => {
-                let _ = sync_once_notifying(&j.client, store, j.resource, now, committed).await;
+                let _ = match &j.graphql {
+                    Some(graphql) => {
+                        let (client, resource) = (&j.client, j.resource);
+                        sync_once_graphql_notifying(
+                            client, graphql, store, resource, now, committed,
+                        )
+                        .await
+                    }
+                    None => sync_once_notifying(&j.client, store, j.resource, now, committed).await,
+                };
             }
             WorkerJob::Gorgias(j) => {
                 let connector = &j.connector;

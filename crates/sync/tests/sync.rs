@@ -283,6 +283,7 @@ async fn worker_syncs_products_before_stock_refreshes_on_trigger_and_stops() {
     ]
     .map(|resource| SyncJob {
         client: client.clone(),
+        graphql: None,
         resource,
         every: Duration::from_secs(3600),
     })

@@ -83,6 +83,7 @@ async fn the_worker_wakes_the_follower_after_a_committed_page() {
     let (base, _script) = fake_shop(vec![orders_page(&[7])]).await;
     let job = SyncJob {
         client: Arc::new(client(&base)),
+        graphql: None,
         resource: ShopifyResource::Orders,
         every: Duration::from_secs(3600),
     };

@@ -120,6 +120,25 @@ struct TaskReport {
     state: TaskState,
 }
 
+/// What `/readyz` says of a stopped task's reason. The route is public (a
+/// load balancer calls it without a session), and the reason is an error
+/// or panic text that may name internals; it stays in the log and on the
+/// signed-in /sources page.
+const REASON_NOT_PUBLIC: &str = "see the log or /sources";
+
+impl TaskReport {
+    fn public(name: String, state: TaskState) -> Self {
+        let state = match state {
+            TaskState::Stopped { since, .. } => TaskState::Stopped {
+                since,
+                reason: REASON_NOT_PUBLIC.to_string(),
+            },
+            other => other,
+        };
+        TaskReport { name, state }
+    }
+}
+
 async fn readyz(
     State(state): State<AppState>,
     Params(NoParams {}): Params<NoParams>,
@@ -137,7 +156,7 @@ async fn readyz(
     };
     let tasks = tasks
         .into_iter()
-        .map(|(name, state)| TaskReport { name, state })
+        .map(|(name, state)| TaskReport::public(name, state))
         .collect();
     (
         status,
@@ -147,4 +166,25 @@ async fn readyz(
             tasks,
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readyz_names_a_stopped_task_but_not_its_panic_text() {
+        let since = Timestamp::UNIX_EPOCH;
+        let stopped = TaskState::Stopped {
+            since,
+            reason: "panicked at /srv/opsdeck/src/sync.rs: token shpat_123".into(),
+        };
+        let json = serde_json::to_value(TaskReport::public("sync:acme".into(), stopped)).unwrap();
+        assert_eq!(json["name"], "sync:acme");
+        assert_eq!(json["state"], "stopped");
+        assert_eq!(json["reason"], REASON_NOT_PUBLIC);
+        let running = TaskState::Running { since, restarts: 2 };
+        let json = serde_json::to_value(TaskReport::public("web".into(), running)).unwrap();
+        assert_eq!(json["restarts"], 2);
+    }
 }

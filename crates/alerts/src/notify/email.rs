@@ -18,7 +18,7 @@
 //!
 //! 4xx replies and network failures are retried, 5xx refused.
 
-use super::{Notifier, SendOutcome};
+use super::{Channel, Notifier, SendOutcome};
 use async_trait::async_trait;
 use base64::Engine;
 use opsdeck_domain::Secret;
@@ -369,8 +369,8 @@ impl EmailNotifier {
 
 #[async_trait]
 impl Notifier for EmailNotifier {
-    fn kind(&self) -> &'static str {
-        "email"
+    fn kind(&self) -> Channel {
+        Channel::Email
     }
 
     #[tracing::instrument(name = "email_send", skip_all)]

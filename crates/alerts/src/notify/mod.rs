@@ -17,6 +17,9 @@ pub mod telegram;
 pub mod webhook;
 
 use async_trait::async_trait;
+/// The channel a notification goes to; its home is the store, which keeps
+/// it as an outbox row's column.
+pub use opsdeck_store::alerts::Channel;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,15 +43,15 @@ pub enum SendOutcome {
 /// One configured channel.
 #[async_trait]
 pub trait Notifier: Send + Sync {
-    /// The channel kind whose payloads it sends (`slack`, `telegram`, ...).
-    fn kind(&self) -> &'static str;
+    /// The channel whose payloads it sends.
+    fn kind(&self) -> Channel;
     async fn send(&self, payload: &Value) -> SendOutcome;
 }
 
-/// The configured channels, by channel name.
+/// The configured channels' notifiers.
 #[derive(Clone, Default)]
 pub struct Notifiers {
-    by_channel: HashMap<String, Arc<dyn Notifier>>,
+    by_channel: HashMap<Channel, Arc<dyn Notifier>>,
 }
 
 impl Notifiers {
@@ -56,16 +59,16 @@ impl Notifiers {
         Notifiers::default()
     }
 
-    pub fn with(mut self, channel: &str, notifier: Arc<dyn Notifier>) -> Self {
-        self.by_channel.insert(channel.to_string(), notifier);
+    pub fn with(mut self, channel: Channel, notifier: Arc<dyn Notifier>) -> Self {
+        self.by_channel.insert(channel, notifier);
         self
     }
 
-    pub fn get(&self, channel: &str) -> Option<&Arc<dyn Notifier>> {
+    pub fn get(&self, channel: &Channel) -> Option<&Arc<dyn Notifier>> {
         self.by_channel.get(channel)
     }
 
-    pub fn channels(&self) -> impl Iterator<Item = (&String, &Arc<dyn Notifier>)> {
+    pub fn channels(&self) -> impl Iterator<Item = (&Channel, &Arc<dyn Notifier>)> {
         self.by_channel.iter()
     }
 }

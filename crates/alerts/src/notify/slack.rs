@@ -2,7 +2,7 @@
 //! body `ok` is delivered; 429 carries `Retry-After`; other 4xx (such as
 //! `invalid_blocks`, `no_service`) are refused.
 
-use super::{outcome_for_status, retry_after, transport_error, Notifier, SendOutcome};
+use super::{outcome_for_status, retry_after, transport_error, Channel, Notifier, SendOutcome};
 use async_trait::async_trait;
 use opsdeck_domain::Secret;
 use serde_json::Value;
@@ -24,8 +24,8 @@ impl SlackNotifier {
 
 #[async_trait]
 impl Notifier for SlackNotifier {
-    fn kind(&self) -> &'static str {
-        "slack"
+    fn kind(&self) -> Channel {
+        Channel::Slack
     }
 
     #[tracing::instrument(name = "slack_send", skip_all)]

@@ -6,7 +6,7 @@
 //! are `{"ok": true, ...}`, or `{"ok": false, "error_code": 429,
 //! "parameters": {"retry_after": N}}` when rate limited.
 
-use super::{transport_error, Notifier, SendOutcome};
+use super::{transport_error, Channel, Notifier, SendOutcome};
 use async_trait::async_trait;
 use opsdeck_domain::Secret;
 use serde_json::{json, Value};
@@ -104,8 +104,8 @@ fn bot_outcome(status: reqwest::StatusCode, body: &Value) -> SendOutcome {
 
 #[async_trait]
 impl Notifier for TelegramNotifier {
-    fn kind(&self) -> &'static str {
-        "telegram"
+    fn kind(&self) -> Channel {
+        Channel::Telegram
     }
 
     #[tracing::instrument(name = "telegram_send", skip_all)]

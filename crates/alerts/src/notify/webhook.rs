@@ -10,7 +10,7 @@
 //! 2xx is delivered, 408/429/5xx are retried (429 honours `Retry-After`),
 //! other statuses are refused.
 
-use super::{outcome_for_status, retry_after, transport_error, Notifier, SendOutcome};
+use super::{outcome_for_status, retry_after, transport_error, Channel, Notifier, SendOutcome};
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use opsdeck_domain::Secret;
@@ -50,8 +50,8 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 
 #[async_trait]
 impl Notifier for WebhookNotifier {
-    fn kind(&self) -> &'static str {
-        "webhook"
+    fn kind(&self) -> Channel {
+        Channel::Webhook
     }
 
     #[tracing::instrument(name = "webhook_send", skip_all)]

@@ -111,6 +111,8 @@ pub struct ShopifySourceConfig {
     /// `https://{shop_domain}` unless overridden (simulator, proxy).
     pub base_url: Url,
     pub api_version: String,
+    /// `api`: which Admin API the sync reads by (REST unless `"graphql"`).
+    pub api: opsdeck_sync::ShopifyApi,
     pub access_token: Secret,
     pub cadence: SyncCadence,
     /// The app's client secret that signs this shop's webhooks

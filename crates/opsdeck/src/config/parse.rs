@@ -7,6 +7,7 @@ use super::SecretSource;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use opsdeck_domain::{Brand, BrandId, BrandKind, Currency, Secret, SourceId, Thresholds};
+use opsdeck_sync::ShopifyApi;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
@@ -288,6 +289,16 @@ fn parse_shopify(
         .opt_str("api_version")
         .unwrap_or(DEFAULT_SHOPIFY_API_VERSION)
         .to_string();
+    let api = match s.opt_str("api") {
+        None => ShopifyApi::default(),
+        Some(setting) => ShopifyApi::parse(setting).unwrap_or_else(|| {
+            s.problem(
+                "api",
+                format!("{setting:?} is not an Admin API: \"rest\" or \"graphql\""),
+            );
+            ShopifyApi::default()
+        }),
+    };
     let base_url = s
         .opt_str("base_url")
         .and_then(|u| token_url(s, "base_url", u, false));
@@ -325,6 +336,7 @@ fn parse_shopify(
         shop_domain,
         base_url,
         api_version,
+        api,
         access_token: access_token?,
         cadence,
         webhook_secret,

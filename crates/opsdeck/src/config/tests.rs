@@ -528,3 +528,25 @@ fn security_limits_parse_and_the_address_lockout_key_is_refused_with_why() {
     ));
     assert_eq!(zero[0].key, "security.ingest_requests_per_minute_per_token");
 }
+
+#[test]
+fn the_shopify_api_is_rest_unless_graphql_is_chosen() {
+    let base = r#"
+[[brands]]
+id = "a"
+name = "A"
+time_zone = "UTC"
+currency = "USD"
+[brands.shopify]
+shop_domain = "a.myshopify.com"
+access_token_env = "OPSDECK_SHOPIFY_PLENTUM_TOKEN"
+"#;
+    let default = parse_config(base, &env()).unwrap();
+    assert_eq!(default.shopify[0].api, opsdeck_sync::ShopifyApi::Rest);
+    let graphql = parse_config(&format!("{base}api = \"graphql\"\n"), &env()).unwrap();
+    assert_eq!(graphql.shopify[0].api, opsdeck_sync::ShopifyApi::Graphql);
+    let bad = problems(&format!("{base}api = \"soap\"\n"));
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].key, "brands[0].shopify.api");
+    assert_eq!(bad[0].line, Some(10));
+}

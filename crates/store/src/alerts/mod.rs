@@ -22,7 +22,8 @@
 //! # Layout
 //! - `rows`: what is stored and read ([`EpisodeRow`] with its
 //!   [`Severity`] and [`EpisodeState`], [`EventRow`], the outbox's rows,
-//!   [`SilenceRow`], [`AlertBatch`]).
+//!   [`SilenceRow`], [`AlertBatch`]), and the [`Channel`] a notification
+//!   is queued for.
 //! - `sql`: [`AlertStore`] over SQLite and PostgreSQL.
 
 mod rows;

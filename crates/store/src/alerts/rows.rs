@@ -107,6 +107,33 @@ pub struct EventRow {
     pub body: serde_json::Value,
 }
 
+opsdeck_domain::open_enum! {
+    /// The channel a notification is queued for, named as its
+    /// `[notifiers.*]` section is: which configured notifier sends it, and
+    /// (for these four) which shape its payload is rendered in. A name
+    /// written by a newer version, or one a caller maps to a known channel
+    /// itself, is kept as `Other`.
+    pub enum Channel {
+        Slack = "slack",
+        Telegram = "telegram",
+        Email = "email",
+        Webhook = "webhook",
+    }
+}
+
+/// By name, so channels can key ordered maps.
+impl Ord for Channel {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Channel {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// Where a notification is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -143,7 +170,7 @@ impl OutboxStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewNotification {
     pub id: String,
-    pub channel: String,
+    pub channel: Channel,
     pub payload: serde_json::Value,
     pub episode_ids: Vec<String>,
     pub created_at: Timestamp,
@@ -154,7 +181,7 @@ pub struct NewNotification {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutboxRow {
     pub id: String,
-    pub channel: String,
+    pub channel: Channel,
     pub payload: serde_json::Value,
     pub status: OutboxStatus,
     /// Send attempts started so far (a claim counts as one).

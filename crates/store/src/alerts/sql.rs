@@ -29,19 +29,19 @@ fn json(v: &serde_json::Value) -> Value {
     Value::Text(Some(v.to_string()))
 }
 
-fn ts(row: &Row, i: usize, kind: &'static str) -> Result<Timestamp> {
-    let v = row.int(i)?;
+fn ts(row: &Row, col: &str, kind: &'static str) -> Result<Timestamp> {
+    let v = row.int(col)?;
     Timestamp::from_microsecond(v).map_err(|e| corrupt(kind, &v.to_string(), e))
 }
 
-fn opt_ts(row: &Row, i: usize, kind: &'static str) -> Result<Option<Timestamp>> {
-    row.opt_int(i)
+fn opt_ts(row: &Row, col: &str, kind: &'static str) -> Result<Option<Timestamp>> {
+    row.opt_int(col)
         .map(|v| Timestamp::from_microsecond(v).map_err(|e| corrupt(kind, &v.to_string(), e)))
         .transpose()
 }
 
-fn parse_json(row: &Row, i: usize, kind: &'static str) -> Result<serde_json::Value> {
-    let t = row.text(i)?;
+fn parse_json(row: &Row, col: &str, kind: &'static str) -> Result<serde_json::Value> {
+    let t = row.text(col)?;
     serde_json::from_str(&t).map_err(|e| corrupt(kind, "body", e))
 }
 
@@ -53,11 +53,11 @@ fn jp(d: Dialect, n: usize) -> String {
     }
 }
 
-/// A JSON column read back as text.
-fn jc(d: Dialect, col: &str) -> String {
+/// A JSON column read back as text, under the name `name`.
+fn jc(d: Dialect, col: &str, name: &str) -> String {
     match d {
-        Dialect::Sqlite => col.to_string(),
-        Dialect::Postgres => format!("{col}::text"),
+        Dialect::Sqlite => format!("{col} AS {name}"),
+        Dialect::Postgres => format!("{col}::text AS {name}"),
     }
 }
 
@@ -65,7 +65,7 @@ fn episode_select(d: Dialect) -> String {
     format!(
         "SELECT id, dedup_key, rule, brand, severity, state, opened_at_us, updated_at_us, {} \
          FROM alert_episodes",
-        jc(d, "body")
+        jc(d, "body", "body")
     )
 }
 
@@ -83,24 +83,27 @@ const EPISODE_COLS: [Col; 9] = [
 
 fn episode(row: &Row) -> Result<EpisodeRow> {
     Ok(EpisodeRow {
-        id: row.text(0)?,
-        dedup_key: row.text(1)?,
-        rule: row.text(2)?,
-        brand: row.text(3)?,
-        severity: Severity::parse(&row.text(4)?),
-        state: EpisodeState::parse(&row.text(5)?),
-        opened_at: ts(row, 6, "alert episode")?,
-        updated_at: ts(row, 7, "alert episode")?,
-        body: parse_json(row, 8, "alert episode")?,
+        id: row.text("id")?,
+        dedup_key: row.text("dedup_key")?,
+        rule: row.text("rule")?,
+        brand: row.text("brand")?,
+        severity: Severity::parse(&row.text("severity")?),
+        state: EpisodeState::parse(&row.text("state")?),
+        opened_at: ts(row, "opened_at_us", "alert episode")?,
+        updated_at: ts(row, "updated_at_us", "alert episode")?,
+        body: parse_json(row, "body", "alert episode")?,
     })
 }
 
 fn outbox_select(d: Dialect) -> String {
     format!(
-        "SELECT o.id, o.channel, {}, o.status, o.attempts, o.created_at_us, o.next_attempt_us, \
-         o.expires_at_us, o.lease_holder, o.lease_until_us, o.last_error, o.delivered_at_us \
+        "SELECT o.id AS id, o.channel AS channel, {}, o.status AS status, \
+         o.attempts AS attempts, o.created_at_us AS created_at_us, \
+         o.next_attempt_us AS next_attempt_us, o.expires_at_us AS expires_at_us, \
+         o.lease_holder AS lease_holder, o.lease_until_us AS lease_until_us, \
+         o.last_error AS last_error, o.delivered_at_us AS delivered_at_us \
          FROM alert_outbox o",
-        jc(d, "o.payload")
+        jc(d, "o.payload", "payload")
     )
 }
 
@@ -110,7 +113,7 @@ fn outbox_returning(d: Dialect) -> String {
     format!(
         "id, channel, {}, status, attempts, created_at_us, next_attempt_us, expires_at_us, \
          lease_holder, lease_until_us, last_error, delivered_at_us",
-        jc(d, "payload")
+        jc(d, "payload", "payload")
     )
 }
 
@@ -132,22 +135,22 @@ const OUTBOX_COLS: [Col; 12] = [
 fn outbox(row: &Row) -> Result<OutboxRow> {
     const K: &str = "alert notification";
     Ok(OutboxRow {
-        id: row.text(0)?,
-        channel: row.text(1)?,
-        payload: parse_json(row, 2, K)?,
+        id: row.text("id")?,
+        channel: Channel::parse(&row.text("channel")?),
+        payload: parse_json(row, "payload", K)?,
         status: {
-            let status = row.text(3)?;
+            let status = row.text("status")?;
             OutboxStatus::parse(&status)
                 .ok_or_else(|| corrupt("outbox", &status, "unknown status"))?
         },
-        attempts: u32::try_from(row.int(4)?).unwrap_or(u32::MAX),
-        created_at: ts(row, 5, K)?,
-        next_attempt_at: ts(row, 6, K)?,
-        expires_at: ts(row, 7, K)?,
-        lease_holder: row.opt_text(8),
-        lease_until: opt_ts(row, 9, K)?,
-        last_error: row.opt_text(10),
-        delivered_at: opt_ts(row, 11, K)?,
+        attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
+        created_at: ts(row, "created_at_us", K)?,
+        next_attempt_at: ts(row, "next_attempt_us", K)?,
+        expires_at: ts(row, "expires_at_us", K)?,
+        lease_holder: row.opt_text("lease_holder"),
+        lease_until: opt_ts(row, "lease_until_us", K)?,
+        last_error: row.opt_text("last_error"),
+        delivered_at: opt_ts(row, "delivered_at_us", K)?,
     })
 }
 
@@ -206,7 +209,7 @@ impl<D: Db> AlertStore for SqlStore<D> {
         for n in &batch.notifications {
             let params = [
                 text(&n.id),
-                text(&n.channel),
+                text(n.channel.as_str()),
                 us(n.created_at),
                 us(n.expires_at),
                 json(&n.payload),
@@ -265,17 +268,17 @@ impl<D: Db> AlertStore for SqlStore<D> {
         let sql = format!(
             "SELECT episode_id, at_us, kind, {} FROM alert_events WHERE episode_id = $1 \
              ORDER BY id",
-            jc(self.db.dialect(), "body")
+            jc(self.db.dialect(), "body", "body")
         );
         let cols = [Col::Text, Col::Int, Col::Text, Col::Text];
         let rows = self.db.fetch(&sql, &[text(episode_id)], &cols).await?;
         rows.iter()
             .map(|row| {
                 Ok(EventRow {
-                    episode_id: row.text(0)?,
-                    at: ts(row, 1, "alert event")?,
-                    kind: EventKind::parse(&row.text(2)?),
-                    body: parse_json(row, 3, "alert event")?,
+                    episode_id: row.text("episode_id")?,
+                    at: ts(row, "at_us", "alert event")?,
+                    kind: EventKind::parse(&row.text("kind")?),
+                    body: parse_json(row, "body", "alert event")?,
                 })
             })
             .collect()
@@ -373,7 +376,7 @@ impl<D: Db> AlertStore for SqlStore<D> {
             "SELECT id, starts_at_us, ends_at_us, created_at_us, {} FROM alert_silences \
              WHERE $1 IS NULL OR (starts_at_us <= $1 AND ends_at_us > $1) \
              ORDER BY starts_at_us, id",
-            jc(self.db.dialect(), "body")
+            jc(self.db.dialect(), "body", "body")
         );
         let cols = [Col::Text, Col::Int, Col::Int, Col::Int, Col::Text];
         let params = [Value::Int(at.map(|t| t.as_microsecond()))];
@@ -381,11 +384,11 @@ impl<D: Db> AlertStore for SqlStore<D> {
         rows.iter()
             .map(|row| {
                 Ok(SilenceRow {
-                    id: row.text(0)?,
-                    starts_at: ts(row, 1, "alert silence")?,
-                    ends_at: ts(row, 2, "alert silence")?,
-                    created_at: ts(row, 3, "alert silence")?,
-                    body: parse_json(row, 4, "alert silence")?,
+                    id: row.text("id")?,
+                    starts_at: ts(row, "starts_at_us", "alert silence")?,
+                    ends_at: ts(row, "ends_at_us", "alert silence")?,
+                    created_at: ts(row, "created_at_us", "alert silence")?,
+                    body: parse_json(row, "body", "alert silence")?,
                 })
             })
             .collect()

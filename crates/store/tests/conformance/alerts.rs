@@ -27,7 +27,7 @@ fn episode(id: &str, key: &str, state: &str, at: &str) -> EpisodeRow {
 fn notification(id: &str, episodes: &[&str], at: &str) -> NewNotification {
     NewNotification {
         id: id.into(),
-        channel: "telegram".into(),
+        channel: Channel::Telegram,
         payload: json!({"text": "hi"}),
         episode_ids: episodes.iter().map(|e| e.to_string()).collect(),
         created_at: t(at),
@@ -132,6 +132,37 @@ pub(crate) async fn episode_severity_and_state_of_a_newer_version_are_kept(db: &
     let open = db.store.alert_episodes(&open).await.unwrap();
     assert_eq!(open.len(), 1);
     assert!(open[0].state.is_open());
+}
+
+/// A notification's channel reads back as the variant it was written as,
+/// and one this version does not know (a newer version's, or a name a
+/// caller maps itself) as `Other`, spelled as written.
+pub(crate) async fn outbox_channels_read_back_as_written(db: &TestStore) {
+    let at = "2026-03-01T10:00:00Z";
+    let mut pager = notification("n2", &["e1"], at);
+    pager.channel = Channel::parse("pager");
+    let batch = AlertBatch {
+        episodes: vec![episode("e1", "k1", "firing", at)],
+        notifications: vec![notification("n1", &["e1"], at), pager],
+        ..Default::default()
+    };
+    db.store.alert_commit(&batch).await.unwrap();
+    let mut got: Vec<(String, Channel)> = db
+        .store
+        .outbox_list(Some("e1"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.channel))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("n1".to_string(), Channel::Telegram),
+            ("n2".to_string(), Channel::Other("pager".into())),
+        ]
+    );
 }
 
 pub(crate) async fn outbox_claim_lease_and_finish(db: &TestStore) {

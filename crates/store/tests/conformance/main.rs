@@ -92,6 +92,7 @@ conformance!(
     upsert_noting_ingest_counts_in_the_same_commit,
     alert_step_commits_whole_with_history,
     episode_severity_and_state_of_a_newer_version_are_kept,
+    outbox_channels_read_back_as_written,
     outbox_claim_lease_and_finish,
     silences_by_window,
     leader_lease_is_exclusive_until_it_expires,

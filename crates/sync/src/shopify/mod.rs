@@ -14,11 +14,14 @@
 //! currency, a bad field) is refused and counted page by page in the sync
 //! state; the run goes on.
 
+pub mod bulk;
+mod graphql_sync;
 mod preflight;
 
 use crate::checkpoints::{Checkpoints, NeedsAttention};
 
 use opsdeck_domain::{Product, SourceId, Timestamp};
+use opsdeck_sources::shopify::graphql::{GraphqlClient, GraphqlError, GraphqlStats};
 use opsdeck_sources::shopify::normalize::{self, NormalizeContext, NormalizeError};
 use opsdeck_sources::shopify::{CallStats, ShopifyClient, ShopifyError};
 use opsdeck_store::{AnyRecord, Store, StoreError, UpsertReport};
@@ -59,12 +62,35 @@ impl ShopifyResource {
     }
 }
 
+/// Which Admin API a shop's runs read by: a per-source setting
+/// (`api = "rest" | "graphql"`). Both store the same records through the
+/// same checkpoints; REST stays the default while GraphQL proves itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ShopifyApi {
+    #[default]
+    Rest,
+    Graphql,
+}
+
+impl ShopifyApi {
+    /// The setting's spelling: `rest` or `graphql`; anything else is `None`.
+    pub fn parse(setting: &str) -> Option<Self> {
+        match setting {
+            "rest" => Some(ShopifyApi::Rest),
+            "graphql" => Some(ShopifyApi::Graphql),
+            _ => None,
+        }
+    }
+}
+
 /// Why a run stopped. Its text is stored as the sync's `last_error` and is
 /// free of secrets by construction.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(transparent)]
     Shopify(#[from] ShopifyError),
+    #[error(transparent)]
+    Graphql(#[from] GraphqlError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     /// The run stored what it could see, but something hides the rest (a
@@ -84,6 +110,7 @@ impl NeedsAttention for SyncError {
         match self {
             SyncError::Incomplete(_) => true,
             SyncError::Shopify(e) => e.needs_attention(),
+            SyncError::Graphql(e) => e.needs_attention(),
             SyncError::Store(_) => false,
         }
     }
@@ -98,7 +125,10 @@ pub struct SyncRun {
     /// (and always for inventory levels, which are read whole).
     pub since: Option<Timestamp>,
     pub pages: u32,
+    /// Every HTTP call of the run, REST and GraphQL.
     pub calls: CallStats,
+    /// What the run's GraphQL calls cost (all zero for a REST run).
+    pub graphql: GraphqlStats,
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
@@ -128,6 +158,7 @@ impl SyncRun {
             since: None,
             pages: 0,
             calls: CallStats::default(),
+            graphql: GraphqlStats::default(),
             inserted: 0,
             updated: 0,
             unchanged: 0,
@@ -154,29 +185,102 @@ impl SyncRun {
     }
 }
 
-/// A run in progress: its client, its checkpoints and what it did so far.
+/// A run in progress: its clients, its checkpoints and what it did so far.
 struct Progress<'a> {
     client: &'a ShopifyClient,
+    /// Set when the run reads by GraphQL (the REST client still answers
+    /// the shop check).
+    graphql: Option<&'a GraphqlClient>,
     ctx: NormalizeContext,
     book: Checkpoints<'a>,
     run: SyncRun,
 }
 
 impl Progress<'_> {
+    /// Every HTTP call so far: REST's and GraphQL's.
+    fn calls(&self) -> CallStats {
+        let (rest, graphql) = (self.run.calls, self.run.graphql.http);
+        CallStats {
+            requests: rest.requests + graphql.requests,
+            errors: rest.errors + graphql.errors,
+            rate_limit_waits: rest.rate_limit_waits + graphql.rate_limit_waits,
+            throttle_waits: rest.throttle_waits + graphql.throttle_waits,
+        }
+    }
+
     /// Commits one page's records with `watermark` in one store call.
     async fn commit(
         &mut self,
         records: &[AnyRecord],
         watermark: Option<Timestamp>,
     ) -> Result<(), StoreError> {
+        let calls = self.calls();
         let report = self
             .book
-            .commit(records, &self.run.calls, |checkpoint| {
+            .commit(records, &calls, |checkpoint| {
                 checkpoint.watermark = watermark
             })
             .await?;
         self.run.tally(&report);
         Ok(())
+    }
+
+    /// The `updated_at` a run asks changes from: the watermark minus the
+    /// overlap (`None` on the first run, a full backfill).
+    fn since(&mut self) -> Option<Timestamp> {
+        let overlap = jiff::SignedDuration::try_from(self.client.settings().overlap)
+            .unwrap_or(jiff::SignedDuration::ZERO);
+        let since = self
+            .book
+            .state
+            .watermark
+            .map(|w| w.checked_sub(overlap).unwrap_or(Timestamp::MIN));
+        self.run.since = since;
+        since
+    }
+
+    /// Commits one page of a listing asked oldest change first, with the
+    /// watermark it proves: the page's newest change while the pages
+    /// really come oldest first (then everything before it is stored),
+    /// else the old watermark until the run ends ([`Progress::close_ascending`]).
+    async fn commit_ascending(
+        &mut self,
+        records: &[AnyRecord],
+        seen_max: &mut Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let times: Vec<Timestamp> = records.iter().map(AnyRecord::updated_at).collect();
+        let ordered = times.windows(2).all(|w| w[0] <= w[1])
+            && match (*seen_max, times.first()) {
+                (Some(prev), Some(first)) => *first >= prev,
+                _ => true,
+            };
+        if self.run.ascending && !ordered {
+            tracing::warn!(
+                "pages not in ascending updated_at order; watermark held to the end of the run"
+            );
+            self.run.ascending = false;
+        }
+        let page_max = times.iter().max().copied();
+        *seen_max = (*seen_max).max(page_max);
+        let watermark = if self.run.ascending {
+            self.book.state.watermark.max(page_max)
+        } else {
+            self.book.state.watermark
+        };
+        self.commit(records, watermark).await
+    }
+
+    /// After the last page: only a complete run proves everything up to
+    /// the newest change seen is stored (whatever the order was).
+    fn close_ascending(&mut self, seen_max: Option<Timestamp>) {
+        self.book.state.watermark = self.book.state.watermark.max(seen_max);
+    }
+
+    /// Keeps a record that could not be normalized in the run, logged.
+    fn reject(&mut self, e: NormalizeError) {
+        tracing::warn!(error = %e, "record rejected");
+        self.run.rejected.push(e);
+        self.book.refuse(1);
     }
 
     /// Fetches one page and normalizes it; rejected records are logged and
@@ -195,11 +299,7 @@ impl Progress<'_> {
         for raw in &page.records {
             match normalize_record(&self.ctx, resource, raw) {
                 Ok(record) => records.push(record),
-                Err(e) => {
-                    tracing::warn!(error = %e, "record rejected");
-                    self.run.rejected.push(e);
-                    self.book.refuse(1);
-                }
+                Err(e) => self.reject(e),
             }
         }
         Ok((records, page.next))
@@ -249,11 +349,54 @@ pub async fn sync_once_notifying(
     now: Timestamp,
     committed: Option<&Notify>,
 ) -> Result<SyncRun, SyncError> {
+    run(client, None, store, resource, now, committed).await
+}
+
+/// [`sync_once`] reading by the GraphQL Admin API (`graphql`, a client of
+/// the same shop as `client`): the same preflight, checkpoints and page
+/// commits, with the token's scopes asked of GraphQL.
+pub async fn sync_once_graphql(
+    client: &ShopifyClient,
+    graphql: &GraphqlClient,
+    store: &dyn Store,
+    resource: ShopifyResource,
+    now: Timestamp,
+) -> Result<SyncRun, SyncError> {
+    sync_once_graphql_notifying(client, graphql, store, resource, now, None).await
+}
+
+/// [`sync_once_graphql`], waking `committed` after each page it commits.
+#[tracing::instrument(
+    name = "shopify_graphql_sync",
+    skip_all,
+    fields(source = %client.source(), resource = resource.as_str())
+)]
+pub async fn sync_once_graphql_notifying(
+    client: &ShopifyClient,
+    graphql: &GraphqlClient,
+    store: &dyn Store,
+    resource: ShopifyResource,
+    now: Timestamp,
+    committed: Option<&Notify>,
+) -> Result<SyncRun, SyncError> {
+    run(client, Some(graphql), store, resource, now, committed).await
+}
+
+/// One run, by GraphQL when `graphql` is set, else by REST.
+async fn run(
+    client: &ShopifyClient,
+    graphql: Option<&GraphqlClient>,
+    store: &dyn Store,
+    resource: ShopifyResource,
+    now: Timestamp,
+    committed: Option<&Notify>,
+) -> Result<SyncRun, SyncError> {
     let settings = client.settings();
     let source = settings.source.clone();
     let book = Checkpoints::open(store, &source, resource.as_str(), now, committed).await?;
     let mut progress = Progress {
         client,
+        graphql,
         ctx: NormalizeContext {
             source: source.clone(),
             brand: settings.brand.clone(),
@@ -265,11 +408,14 @@ pub async fn sync_once_notifying(
     let outcome = match preflight::check(&mut progress, resource, now).await {
         Err(e) => Err(e),
         Ok(problems) => {
-            let pages = match resource {
-                ShopifyResource::Orders | ShopifyResource::Products => {
+            let pages = match (graphql, resource) {
+                (Some(graphql), _) => graphql_sync::pages(&mut progress, graphql, resource).await,
+                (None, ShopifyResource::Orders | ShopifyResource::Products) => {
                     sync_by_updated_at(&mut progress, resource).await
                 }
-                ShopifyResource::InventoryLevels => sync_inventory_levels(&mut progress).await,
+                (None, ShopifyResource::InventoryLevels) => {
+                    sync_inventory_levels(&mut progress).await
+                }
             };
             // What could be seen is stored; the run still says what it missed.
             pages.and_then(|()| match problems.is_empty() {
@@ -278,7 +424,9 @@ pub async fn sync_once_notifying(
             })
         }
     };
-    let Progress { book, run, .. } = progress;
+    let calls = progress.calls();
+    let Progress { book, mut run, .. } = progress;
+    run.calls = calls;
     match book.finish(&run.calls, outcome, &run.rejected, now).await {
         Ok(state) => {
             tracing::info!(
@@ -308,14 +456,7 @@ async fn sync_by_updated_at(
     resource: ShopifyResource,
 ) -> Result<(), SyncError> {
     let settings = p.client.settings();
-    let overlap =
-        jiff::SignedDuration::try_from(settings.overlap).unwrap_or(jiff::SignedDuration::ZERO);
-    let since = p
-        .book
-        .state
-        .watermark
-        .map(|w| w.checked_sub(overlap).unwrap_or(Timestamp::MIN));
-    p.run.since = since;
+    let since = p.since();
 
     let mut query: Vec<(&str, String)> = Vec::new();
     if resource == ShopifyResource::Orders {
@@ -332,36 +473,13 @@ async fn sync_by_updated_at(
     let mut seen_max: Option<Timestamp> = None;
     loop {
         let (records, next) = p.fetch(&url, resource).await?;
-        let times: Vec<Timestamp> = records.iter().map(AnyRecord::updated_at).collect();
-        // The watermark may only follow pages that really come oldest first:
-        // then everything before this page's newest change is stored.
-        let ordered = times.windows(2).all(|w| w[0] <= w[1])
-            && match (seen_max, times.first()) {
-                (Some(prev), Some(first)) => *first >= prev,
-                _ => true,
-            };
-        if p.run.ascending && !ordered {
-            tracing::warn!(
-                "pages not in ascending updated_at order; watermark held to the end of the run"
-            );
-            p.run.ascending = false;
-        }
-        let page_max = times.iter().max().copied();
-        seen_max = seen_max.max(page_max);
-        let watermark = if p.run.ascending {
-            p.book.state.watermark.max(page_max)
-        } else {
-            p.book.state.watermark
-        };
-        p.commit(&records, watermark).await?;
+        p.commit_ascending(&records, &mut seen_max).await?;
         match next {
             Some(n) => url = n,
             None => break,
         }
     }
-    // Order not honoured: only a complete run proves everything up to the
-    // newest change seen is stored.
-    p.book.state.watermark = p.book.state.watermark.max(seen_max);
+    p.close_ascending(seen_max);
     Ok(())
 }
 

@@ -3,7 +3,9 @@
 //! currency and time zone against the brand's configuration.
 //!
 //! - Scopes: `GET /admin/oauth/access_scopes.json` lists what the token was
-//!   granted. Each resource needs some ([`needed_scopes`]); a missing one
+//!   granted; a run by GraphQL asks `currentAppInstallation.accessScopes`
+//!   instead, and falls back to the REST list when GraphQL does not answer
+//!   it. Each resource needs some ([`needed_scopes`]); a missing one
 //!   makes the run incomplete (it still stores what it can see, and its
 //!   sync state fails with the scope named, which /sources shows and the
 //!   "source stale" alert counts). Without `read_all_orders` Shopify lists
@@ -22,6 +24,7 @@
 
 use super::{Progress, ShopifyResource, SyncError};
 use opsdeck_domain::Timestamp;
+use opsdeck_sources::shopify::graphql::GraphqlError;
 use opsdeck_sources::shopify::ShopifyError;
 use serde_json::Value;
 
@@ -110,20 +113,34 @@ pub(crate) async fn check(
     Ok(problems)
 }
 
+/// The scopes the token was granted, by GraphQL when the run reads by it
+/// (falling back to REST when GraphQL does not answer them), else by
+/// REST; `None` when neither answers.
+async fn granted_scopes(p: &mut Progress<'_>) -> Result<Option<Vec<String>>, SyncError> {
+    if let Some(graphql) = p.graphql {
+        match graphql.granted_scopes(&mut p.run.graphql).await {
+            Ok(granted) => return Ok(Some(granted)),
+            Err(GraphqlError::Http(e)) if !not_answered(&e) => return Err(e.into()),
+            Err(e) => tracing::info!(error = %e, "graphql access scopes not answered; asking REST"),
+        }
+    }
+    let url = p.client.access_scopes_url();
+    match p.client.get_json(&url, &mut p.run.calls).await {
+        Ok(body) => Ok(scope_handles(&body)),
+        Err(e) if not_answered(&e) => {
+            tracing::info!(error = %e, "access scopes not answered; detecting instead");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn check_scopes(
     p: &mut Progress<'_>,
     resource: ShopifyResource,
     now: Timestamp,
 ) -> Result<Vec<String>, SyncError> {
-    let url = p.client.access_scopes_url();
-    let granted = match p.client.get_json(&url, &mut p.run.calls).await {
-        Ok(body) => scope_handles(&body),
-        Err(e) if not_answered(&e) => {
-            tracing::info!(error = %e, "access scopes not answered; detecting instead");
-            None
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let granted = granted_scopes(p).await?;
     let missing: Vec<(&str, &str)> = match granted {
         Some(granted) => missing_scopes(resource, &granted),
         None if resource == ShopifyResource::Orders => {

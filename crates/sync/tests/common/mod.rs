@@ -13,6 +13,7 @@ pub mod fake;
 use jiff::Timestamp;
 use opsdeck_domain::{BrandId, Currency, InventoryLevel, Money, Order, Product, Secret, SourceId};
 use opsdeck_simulator::{SimConfig, Simulator};
+use opsdeck_sources::shopify::graphql::{CostBucket, GraphqlClient, GRAPHQL_API_VERSION};
 use opsdeck_sources::{ShopifyClient, ShopifySettings};
 use opsdeck_store::testing::{sqlite_temp, TempGuard};
 use opsdeck_store::Store;
@@ -38,8 +39,12 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(scale: f64) -> Harness {
+        Harness::start_seeded(42, scale).await
+    }
+
+    pub async fn start_seeded(seed: u64, scale: f64) -> Harness {
         let sim = Simulator::new(SimConfig {
-            seed: 42,
+            seed,
             now: start_time(),
             scale,
         });
@@ -94,6 +99,16 @@ impl Harness {
 
     pub fn client(&self, slug: &str) -> Arc<ShopifyClient> {
         Arc::new(ShopifyClient::new(self.settings(slug)).unwrap())
+    }
+
+    /// A GraphQL Admin client of shop `slug`, with its own cost bucket.
+    pub fn graphql(&self, slug: &str) -> GraphqlClient {
+        GraphqlClient::new(
+            self.settings(slug),
+            GRAPHQL_API_VERSION,
+            Arc::new(CostBucket::new()),
+        )
+        .unwrap()
     }
 
     /// The simulator's records under `key`, however it hands them out.

@@ -33,7 +33,7 @@ use opsdeck_alerts::actions::{self, AckOutcome, Actor, EndSilenceOutcome};
 use opsdeck_alerts::episode;
 use opsdeck_alerts::evaluate::Ack;
 use opsdeck_alerts::silence::{Matchers, Silence};
-use opsdeck_alerts::{EpisodeState, Severity, Tier};
+use opsdeck_alerts::{EpisodeState, Severity, Tier, Via};
 use opsdeck_domain::Timestamp;
 use opsdeck_store::alerts::{EpisodeFilter, EventRow, OutboxRow, SilenceRow};
 use serde::de::DeserializeOwned;
@@ -356,7 +356,7 @@ struct EpisodeDetail {
 #[derive(Serialize)]
 struct Notification {
     id: String,
-    channel: String,
+    channel: opsdeck_store::alerts::Channel,
     status: opsdeck_store::alerts::OutboxStatus,
     attempts: u32,
     created_at: Timestamp,
@@ -425,7 +425,7 @@ fn no_body(raw: &Bytes) -> Result<(), Error> {
 /// The session's user, acting through the API.
 fn actor(user: &CurrentUser) -> Actor {
     let mut a = user.actor();
-    a.via = "api".into();
+    a.via = Via::Api;
     a
 }
 

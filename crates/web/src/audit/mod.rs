@@ -21,6 +21,7 @@ mod page;
 use crate::auth::CurrentUser;
 use crate::{AppState, Error};
 use opsdeck_alerts::actions::Actor;
+use opsdeck_alerts::Via;
 use opsdeck_domain::Timestamp;
 use opsdeck_store::{AuditAction, AuditEntry, Store};
 use serde_json::Value;
@@ -110,7 +111,7 @@ pub async fn record_for(
 impl CurrentUser {
     /// The person as alert actions (and their audit entries) name them.
     pub fn actor(&self) -> Actor {
-        let mut a = Actor::new(self.username.clone(), "web");
+        let mut a = Actor::new(self.username.clone(), Via::Web);
         a.ip = self.ip.map(|ip| ip.to_string());
         a
     }

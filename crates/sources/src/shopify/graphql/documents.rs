@@ -29,31 +29,62 @@ pub const NESTED_LINES: u32 = 5;
 pub const REFUND_TRANSACTIONS: u32 = 2;
 const ORDER_ADJUSTMENTS: u32 = 2;
 
-/// One order's selection and its cost in points.
-pub fn order_selection() -> (String, u32) {
-    let lines = format!(
-        "lineItems(first: {ORDER_LINES}) {{ nodes {{ id title name variantTitle sku quantity \
-         product {{ id }} variant {{ id }} originalUnitPriceSet {MONEY_BAG} }} }}"
-    );
-    // product, variant (1 each) and a money bag per line.
-    let lines_cost = connection_cost(ORDER_LINES, 2 + MONEY_BAG_COST);
-    let fulfillments = format!(
-        "fulfillments(first: {ORDER_FULFILLMENTS}) {{ id status displayStatus createdAt updatedAt \
-         deliveredAt estimatedDeliveryAt trackingInfo(first: 3) {{ company number url }} \
-         fulfillmentLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} }} }} }}"
-    );
-    let fulfillments_cost = ORDER_FULFILLMENTS * (1 + 3 + connection_cost(NESTED_LINES, 1));
-    let refunds = format!(
-        "refunds(first: {ORDER_REFUNDS}) {{ id createdAt note \
+/// What opsdeck reads of an order's line item.
+fn line_item_fields() -> String {
+    format!(
+        "id title name variantTitle sku quantity product {{ id }} variant {{ id }} \
+         originalUnitPriceSet {MONEY_BAG}"
+    )
+}
+/// A line item's nested objects: product, variant (1 each) and a money bag.
+const LINE_ITEM_COST: u32 = 2 + MONEY_BAG_COST;
+
+/// What opsdeck reads of an order's fulfillment.
+fn fulfillment_fields() -> String {
+    format!(
+        "id status displayStatus createdAt updatedAt deliveredAt estimatedDeliveryAt \
+         trackingInfo(first: 3) {{ company number url }} \
+         fulfillmentLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} }} }}"
+    )
+}
+
+/// A fulfillment, its tracking infos (3) and its lines.
+fn fulfillment_cost() -> u32 {
+    1 + 3 + connection_cost(NESTED_LINES, 1)
+}
+
+/// What opsdeck reads of an order's refund.
+fn refund_fields() -> String {
+    format!(
+        "id createdAt note \
          refundLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} \
          subtotalSet {MONEY_BAG} totalTaxSet {MONEY_BAG} }} }} \
          transactions(first: {REFUND_TRANSACTIONS}) {{ nodes {{ kind status amountSet {MONEY_BAG} }} }} \
-         orderAdjustments(first: {ORDER_ADJUSTMENTS}) {{ nodes {{ amountSet {MONEY_BAG} taxAmountSet {MONEY_BAG} }} }} }}"
+         orderAdjustments(first: {ORDER_ADJUSTMENTS}) {{ nodes {{ amountSet {MONEY_BAG} taxAmountSet {MONEY_BAG} }} }}"
+    )
+}
+
+/// A refund, its lines, transactions and adjustments.
+fn refund_cost() -> u32 {
+    1 + connection_cost(NESTED_LINES, 1 + 2 * MONEY_BAG_COST)
+        + connection_cost(REFUND_TRANSACTIONS, MONEY_BAG_COST)
+        + connection_cost(ORDER_ADJUSTMENTS, 2 * MONEY_BAG_COST)
+}
+
+/// One order's selection and its cost in points.
+pub fn order_selection() -> (String, u32) {
+    let lines = format!(
+        "lineItems(first: {ORDER_LINES}) {{ nodes {{ {} }} }}",
+        line_item_fields()
     );
-    let refunds_cost = ORDER_REFUNDS
-        * (1 + connection_cost(NESTED_LINES, 1 + 2 * MONEY_BAG_COST)
-            + connection_cost(REFUND_TRANSACTIONS, MONEY_BAG_COST)
-            + connection_cost(ORDER_ADJUSTMENTS, 2 * MONEY_BAG_COST));
+    let lines_cost = connection_cost(ORDER_LINES, LINE_ITEM_COST);
+    let fulfillments = format!(
+        "fulfillments(first: {ORDER_FULFILLMENTS}) {{ {} }}",
+        fulfillment_fields()
+    );
+    let fulfillments_cost = ORDER_FULFILLMENTS * fulfillment_cost();
+    let refunds = format!("refunds(first: {ORDER_REFUNDS}) {{ {} }}", refund_fields());
+    let refunds_cost = ORDER_REFUNDS * refund_cost();
     let selection = format!(
         "id name createdAt updatedAt processedAt cancelledAt cancelReason closedAt currencyCode \
          displayFinancialStatus displayFulfillmentStatus tags sourceName test email \
@@ -79,10 +110,23 @@ fn paged(
     at_most: u32,
     search: Option<String>,
 ) -> PagedQuery {
+    paged_sorted(operation, root, "", selection, node_cost, at_most, search)
+}
+
+/// [`paged`] with extra arguments on the root (`sortKey: UPDATED_AT`).
+fn paged_sorted(
+    operation: &str,
+    root: &str,
+    arguments: &str,
+    selection: &str,
+    node_cost: u32,
+    at_most: u32,
+    search: Option<String>,
+) -> PagedQuery {
     let first = page_size(node_cost, at_most);
     let document = format!(
         "query {operation}($first: Int!, $after: String, $query: String) {{ \
-         {root}(first: $first, after: $after, query: $query) {{ nodes {{ {selection} }} \
+         {root}(first: $first, after: $after, query: $query{arguments}) {{ nodes {{ {selection} }} \
          pageInfo {{ hasNextPage endCursor }} }} }}"
     );
     PagedQuery {
@@ -98,20 +142,99 @@ fn paged(
 }
 
 /// Orders (with line items, fulfillments and refunds), oldest change
-/// first when `search` filters by `updated_at`.
+/// first, so an incremental sync's watermark can follow its pages.
 pub fn orders(search: Option<String>) -> PagedQuery {
     let (selection, cost) = order_selection();
-    paged("OrdersPage", "orders", &selection, cost, 250, search)
+    paged_sorted(
+        "OrdersPage",
+        "orders",
+        ", sortKey: UPDATED_AT",
+        &selection,
+        cost,
+        250,
+        search,
+    )
 }
 
-/// Products with their variants and each variant's inventory item.
+/// The fulfillments of the order `order_gid`, for an order with more than
+/// [`ORDER_FULFILLMENTS`]: as many as one query may cost (a list, not a
+/// connection: it has no further page). Answers `order.fulfillments`.
+pub fn order_fulfillments(order_gid: &str) -> GraphqlQuery {
+    order_list(
+        "OrderFulfillments",
+        "fulfillments",
+        &fulfillment_fields(),
+        fulfillment_cost(),
+        order_gid,
+    )
+}
+
+/// The refunds of the order `order_gid`, for an order with more than
+/// [`ORDER_REFUNDS`], as [`order_fulfillments`]. Answers `order.refunds`.
+pub fn order_refunds(order_gid: &str) -> GraphqlQuery {
+    order_list(
+        "OrderRefunds",
+        "refunds",
+        &refund_fields(),
+        refund_cost(),
+        order_gid,
+    )
+}
+
+fn order_list(
+    operation: &str,
+    field: &str,
+    fields: &str,
+    cost: u32,
+    order_gid: &str,
+) -> GraphqlQuery {
+    let first = page_size(cost, 250);
+    let document = format!(
+        "query {operation}($id: ID!) {{ order(id: $id) {{ {field}(first: {first}) {{ {fields} }} }} }}"
+    );
+    GraphqlQuery::new(operation, &document, 1 + first * cost).variable("id", order_gid)
+}
+
+/// The line items of the order `order_gid`, for an order with more than
+/// [`ORDER_LINES`] (the rest of its `lineItems` connection).
+pub fn order_line_items(order_gid: &str) -> PagedQuery {
+    let first = page_size(1 + LINE_ITEM_COST, 250);
+    let document = format!(
+        "query OrderLineItemsPage($id: ID!, $first: Int!, $after: String) {{ order(id: $id) {{ \
+         lineItems(first: $first, after: $after) {{ nodes {{ {} }} \
+         pageInfo {{ hasNextPage endCursor }} }} }} }}",
+        line_item_fields()
+    );
+    PagedQuery {
+        query: GraphqlQuery::new(
+            "OrderLineItemsPage",
+            &document,
+            1 + connection_cost(first, LINE_ITEM_COST),
+        )
+        .variable("id", order_gid),
+        path: vec!["order".into(), "lineItems".into()],
+        first,
+        search: None,
+    }
+}
+
+/// Products with their variants and each variant's inventory item,
+/// oldest change first.
 pub fn products(search: Option<String>) -> PagedQuery {
     let selection = "id title handle status descriptionHtml vendor productType tags createdAt \
          updatedAt publishedAt featuredImage { id } variants(first: 100) { nodes { id title sku \
          price inventoryQuantity inventoryItem { id tracked } } }";
     // featuredImage, and 100 variants of 1 + their inventory item.
     let cost = 1 + 1 + connection_cost(100, 1);
-    paged("ProductsPage", "products", selection, cost, 250, search)
+    paged_sorted(
+        "ProductsPage",
+        "products",
+        ", sortKey: UPDATED_AT",
+        selection,
+        cost,
+        250,
+        search,
+    )
 }
 
 /// Inventory items with their levels' `available` quantity per location.
@@ -198,6 +321,7 @@ mod tests {
             abandoned_checkouts(None),
             order_returns(None),
             disputes(),
+            order_line_items("gid://shopify/Order/1"),
         ]
     }
 
@@ -231,6 +355,28 @@ mod tests {
             );
             assert!(document.contains("pageInfo { hasNextPage endCursor }"));
         }
+    }
+
+    #[test]
+    fn follow_ups_of_fulfillments_and_refunds_stay_under_the_cap() {
+        for query in [
+            order_fulfillments("gid://shopify/Order/1"),
+            order_refunds("gid://shopify/Order/1"),
+        ] {
+            assert!(
+                query.estimated_cost <= SINGLE_QUERY_MAX_COST,
+                "{}",
+                query.estimated_cost
+            );
+            assert!(query.document.contains("order(id: $id)"));
+            assert_eq!(
+                query.document.matches('{').count(),
+                query.document.matches('}').count()
+            );
+        }
+        assert!(order_fulfillments("x")
+            .document
+            .contains("fulfillments(first: 62)"));
     }
 
     #[test]

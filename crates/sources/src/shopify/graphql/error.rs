@@ -71,10 +71,12 @@ fn describe(errors: &[UserError]) -> String {
 impl GraphqlError {
     /// A bulk query refused because the shop already runs as many bulk
     /// operations as it may (five from 2026-01, one before), counting those
-    /// other processes of the app started: wait for one to finish.
+    /// other processes of the app started: wait for one to finish. Shopify
+    /// says `OPERATION_IN_PROGRESS` where one may run, `LIMIT_REACHED`
+    /// where five may.
     pub fn is_bulk_limit(&self) -> bool {
         matches!(self, GraphqlError::UserErrors { errors, .. }
-            if errors.iter().any(|e| e.code.as_deref() == Some("OPERATION_IN_PROGRESS")))
+            if errors.iter().any(|e| matches!(e.code.as_deref(), Some("OPERATION_IN_PROGRESS" | "LIMIT_REACHED"))))
     }
 
     /// Failures that need a person (token, scope, configuration, a query

@@ -202,6 +202,21 @@ fn refund(r: &GqlRefund) -> Value {
     })
 }
 
+/// The order number inside an order's name: `#1001` → 1001, and with a
+/// shop's prefix or suffix (`EU-1001-B`) the digits between them, which is
+/// what REST reports as `order_number`. A name with no digits, or digits
+/// in more than one run, names no number.
+fn order_number_from_name(name: &str) -> Option<i64> {
+    let mut runs = name
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|run| !run.is_empty());
+    let number = runs.next()?;
+    match runs.next() {
+        Some(_) => None,
+        None => number.parse().ok(),
+    }
+}
+
 /// A GraphQL order restated in the REST shape.
 fn order_as_rest(o: &GqlOrder) -> Value {
     let mut rest = Map::new();
@@ -210,6 +225,11 @@ fn order_as_rest(o: &GqlOrder) -> Value {
     };
     put("id", Value::from(legacy_id(&o.id)));
     put("name", json!(o.name));
+    // REST's `order_number`; GraphQL has only the name it is shown in.
+    put(
+        "order_number",
+        json!(o.name.as_deref().and_then(order_number_from_name)),
+    );
     put("created_at", json!(o.created_at));
     put("updated_at", json!(o.updated_at));
     put("processed_at", json!(o.processed_at));
@@ -608,5 +628,13 @@ mod tests {
             return_status("IN_TRANSIT"),
             ReturnStatus::Other("in_transit".into())
         );
+    }
+
+    #[test]
+    fn the_order_number_is_read_from_the_name_as_rest_reports_it() {
+        assert_eq!(order_number_from_name("#1001"), Some(1001));
+        assert_eq!(order_number_from_name("EU-1042-B"), Some(1042));
+        assert_eq!(order_number_from_name("#"), None);
+        assert_eq!(order_number_from_name("#12-34"), None);
     }
 }

@@ -1,0 +1,771 @@
+//! Backfill by bulk operation: a shop's whole history in one query that
+//! Shopify runs on its side, read back as a JSONL file. Orders (with line
+//! items, fulfillments and refunds), products (with variants) and tracked
+//! inventory levels: [`BulkResource`]; customers are not done yet.
+//!
+//! A backfill starts a bulk query (waiting, not failing, while the shop
+//! already runs as many as it may, whoever started them), polls it until it
+//! finishes (the `bulk_operations/finish` webhook could wake it sooner; it is
+//! not used yet), then streams the file — never held whole — putting each
+//! order back together with its line items, and commits the orders a page
+//! at a time through the same checkpoint path as every other sync (one page
+//! = one store call). Each commit also saves, in the resource's
+//! [`SyncState::cursor`](opsdeck_store::SyncState::cursor), the operation's
+//! id, the last line the page covers, the objects counted so far and the
+//! newest change among them ([`BulkCursor`]): a restart resumes the same
+//! file after that line, or waits for the same operation if it was still
+//! running, or starts again when its link expired. Replayed lines are
+//! harmless anyway (newer-wins upserts).
+//!
+//! The watermark moves only at the end of a completed file whose objects
+//! (roots and children, as the file counts them) add up to the operation's
+//! `objectCount`; then every change up to the newest one seen is stored.
+//! A FAILED operation's `partialDataUrl` is stored too (but for its last
+//! order, which may have lost lines), but the watermark stays and the run
+//! ends as incomplete, so the sync state says so and the
+//! next run starts a new operation. So does a CANCELED one.
+//!
+//! The REST [`sync_once`](super::sync_once) stays the incremental path;
+//! a backfill shares its resource's sync state (`orders`, `products`; the
+//! REST run ignores the cursor, and a bulk cursor is marked so no other
+//! run's cursor is read as one). Not yet: waking on the
+//! `bulk_operations/finish` webhook instead of polling, and resuming a file
+//! by HTTP range instead of re-reading it up to the saved line.
+
+use crate::checkpoints::{Checkpoints, NeedsAttention};
+
+use super::ShopifyResource;
+use opsdeck_domain::Timestamp;
+use opsdeck_sources::shopify::graphql::documents::{self, order_selection, ORDER_LINES};
+use opsdeck_sources::shopify::graphql::{
+    normalize, BulkItem, BulkOperation, BulkStatus, GraphqlClient, GraphqlError, GraphqlStats,
+};
+use opsdeck_sources::shopify::{NormalizeContext, NormalizeError, ShopifyError};
+use opsdeck_store::{AnyRecord, Store, StoreError, UpsertReport};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::time::Duration;
+use tokio::sync::Notify;
+use url::Url;
+
+/// How a backfill paces itself.
+#[derive(Debug, Clone)]
+pub struct BulkSettings {
+    /// Between two looks at a running operation.
+    pub poll_interval: Duration,
+    /// Root objects (orders) committed per store call.
+    pub page_size: usize,
+    /// New operations a run may start after an expired link before it
+    /// gives up.
+    pub max_restarts: u32,
+}
+
+impl Default for BulkSettings {
+    fn default() -> Self {
+        BulkSettings {
+            poll_interval: Duration::from_secs(2),
+            page_size: 250,
+            max_restarts: 3,
+        }
+    }
+}
+
+/// Why a backfill stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BulkError {
+    #[error(transparent)]
+    Graphql(#[from] GraphqlError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// What could be read is stored, but not everything: the text says
+    /// what is missing; the watermark did not move.
+    #[error("incomplete: {0}")]
+    Incomplete(String),
+}
+
+impl NeedsAttention for BulkError {
+    fn needs_attention(&self) -> bool {
+        match self {
+            BulkError::Graphql(e) => e.needs_attention(),
+            BulkError::Store(_) | BulkError::Incomplete(_) => false,
+        }
+    }
+}
+
+/// Where a backfill stands in its operation's file, saved with each page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkCursor {
+    /// `gid://shopify/BulkOperation/…`
+    pub operation: String,
+    /// The last line of the file committed (0: none yet).
+    pub line: u64,
+    /// Objects (lines) of the file counted up to `line`.
+    pub objects: u64,
+    /// The newest `updated_at` among the records committed so far.
+    pub newest: Option<Timestamp>,
+}
+
+/// Marks a bulk cursor in the shared `cursor` column, so a cursor another
+/// kind of run left there is never read as one.
+const CURSOR_PREFIX: &str = "bulk:";
+
+impl BulkCursor {
+    fn new(operation: &str) -> Self {
+        BulkCursor {
+            operation: operation.to_string(),
+            line: 0,
+            objects: 0,
+            newest: None,
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<Self> {
+        serde_json::from_str(stored.strip_prefix(CURSOR_PREFIX)?).ok()
+    }
+
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_string(self).expect("a cursor serializes");
+        format!("{CURSOR_PREFIX}{json}")
+    }
+}
+
+/// What one backfill run did.
+#[derive(Debug, Clone, Default)]
+pub struct BulkRun {
+    /// The operation whose file was read last.
+    pub operation: Option<String>,
+    /// Operations this run started (0 when it resumed one).
+    pub operations_started: u32,
+    /// Times the shop refused a new operation because its maximum was
+    /// already running.
+    pub waited_for_others: u32,
+    /// Looks at a running operation.
+    pub polls: u32,
+    /// Lines skipped because an earlier run had committed them.
+    pub resumed_after_line: u64,
+    pub pages: u32,
+    /// Objects (lines) of the file counted, roots and children.
+    pub objects: u64,
+    /// The operation's `objectCount`.
+    pub object_count: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub stale: u64,
+    pub rejected: Vec<NormalizeError>,
+    /// The file was a failed operation's partial data.
+    pub partial: bool,
+    pub stats: GraphqlStats,
+    /// The most bytes of the file held at once.
+    pub peak_buffered: usize,
+    pub watermark: Option<Timestamp>,
+}
+
+impl BulkRun {
+    /// Orders stored (whatever the outcome per record).
+    pub fn records(&self) -> u64 {
+        self.inserted + self.updated + self.unchanged + self.stale
+    }
+
+    fn tally(&mut self, report: &UpsertReport) {
+        self.inserted += report.inserted() as u64;
+        self.updated += report.updated() as u64;
+        self.unchanged += report.unchanged() as u64;
+        self.stale += report.stale() as u64;
+    }
+}
+
+/// The bulk query for orders: the paged listing's selection (what
+/// [`normalize::order_from_graphql`] reads), its line items a nested
+/// connection given whole (a bulk query ignores page sizes, so none is
+/// asked), fulfillments and refunds inline. A bulk query holds at most five
+/// connections, and the listing has six: refunds' `orderAdjustments` is
+/// left out, which only a refund read on its own needs (for its currency
+/// rate; inside an order the order's rate applies).
+pub fn orders_bulk_query() -> String {
+    let (selection, _) = order_selection();
+    let selection = selection.replacen(&format!("lineItems(first: {ORDER_LINES})"), "lineItems", 1);
+    let selection = without_field(&selection, "orderAdjustments");
+    format!("{{ orders {{ edges {{ node {{ {selection} }} }} }} }}")
+}
+
+/// `selection` without the field `name` (its arguments and sub-selection).
+fn without_field(selection: &str, name: &str) -> String {
+    let Some(start) = selection
+        .find(&format!("{name}("))
+        .or_else(|| selection.find(&format!("{name} {{")))
+    else {
+        return selection.to_string();
+    };
+    let mut depth = 0;
+    let mut end = selection.len();
+    for (i, c) in selection[start..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = start + i + 1;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    format!("{}{}", selection[..start].trim_end(), &selection[end..])
+}
+
+/// The bulk query for products: the paged listing's selection (what
+/// [`normalize::product_from_graphql`] reads), every variant a child line.
+pub fn products_bulk_query() -> String {
+    let selection = documents::products(None)
+        .query
+        .document
+        .split_once("nodes { ")
+        .and_then(|(_, rest)| rest.rsplit_once(" } pageInfo"))
+        .map(|(selection, _)| selection.replacen("variants(first: 100)", "variants", 1))
+        .expect("the products listing selects its nodes");
+    format!("{{ products {{ edges {{ node {{ {selection} }} }} }} }}")
+}
+
+/// The bulk query for inventory levels: every inventory item, whether it
+/// is tracked, and its levels' `available` quantity per location (what
+/// [`normalize::inventory_level_from_graphql`] reads), each level a child
+/// line.
+pub fn inventory_bulk_query() -> String {
+    "{ inventoryItems { edges { node { id tracked inventoryLevels { nodes { id updatedAt \
+     quantities(names: [\"available\"]) { name quantity } item { id } location { id } } } } } } }"
+        .to_string()
+}
+
+/// What a bulk backfill reads: its query, where its child lines go, and
+/// how a root object becomes a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkResource {
+    /// Orders with line items, fulfillments and refunds.
+    Orders,
+    /// Products with their variants.
+    Products,
+    /// Stock per location of tracked inventory items (the REST run's set:
+    /// untracked items' levels are not kept).
+    InventoryLevels,
+}
+
+impl BulkResource {
+    /// The sync state it shares with the REST run of the same resource.
+    pub fn resource(self) -> ShopifyResource {
+        match self {
+            BulkResource::Orders => ShopifyResource::Orders,
+            BulkResource::Products => ShopifyResource::Products,
+            BulkResource::InventoryLevels => ShopifyResource::InventoryLevels,
+        }
+    }
+
+    pub fn query(self) -> String {
+        match self {
+            BulkResource::Orders => orders_bulk_query(),
+            BulkResource::Products => products_bulk_query(),
+            BulkResource::InventoryLevels => inventory_bulk_query(),
+        }
+    }
+
+    /// Where a child line goes in its parent, by the child's type.
+    fn child_field(self, kind: &str) -> Option<&'static str> {
+        match (self, kind) {
+            (BulkResource::Orders, "LineItem") => Some("lineItems"),
+            (BulkResource::Products, "ProductVariant") => Some("variants"),
+            (BulkResource::InventoryLevels, "InventoryLevel") => Some("inventoryLevels"),
+            _ => None,
+        }
+    }
+
+    /// The records one root object (with its children) gives: one order or
+    /// product; an inventory item's levels, none when it is not tracked.
+    fn normalize(
+        self,
+        ctx: &NormalizeContext,
+        raw: &Value,
+    ) -> Result<Vec<AnyRecord>, NormalizeError> {
+        Ok(match self {
+            BulkResource::Orders => {
+                vec![AnyRecord::Order(normalize::order_from_graphql(ctx, raw)?)]
+            }
+            BulkResource::Products => vec![AnyRecord::Product(normalize::product_from_graphql(
+                ctx, raw,
+            )?)],
+            BulkResource::InventoryLevels => {
+                if raw["tracked"] != Value::Bool(true) {
+                    return Ok(Vec::new());
+                }
+                let levels = raw["inventoryLevels"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                levels
+                    .iter()
+                    .map(|level| {
+                        normalize::inventory_level_from_graphql(ctx, level, None)
+                            .map(AnyRecord::InventoryLevel)
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+        })
+    }
+}
+
+/// A backfill in progress.
+struct Backfill<'a> {
+    kind: BulkResource,
+    client: &'a GraphqlClient,
+    settings: &'a BulkSettings,
+    ctx: NormalizeContext,
+    book: Checkpoints<'a>,
+    run: BulkRun,
+}
+
+/// Backfills every order of the shop (with line items, fulfillments and
+/// refunds) by bulk operation: [`backfill`] of [`BulkResource::Orders`].
+pub async fn backfill_orders(
+    client: &GraphqlClient,
+    store: &dyn Store,
+    settings: &BulkSettings,
+    now: Timestamp,
+    committed: Option<&Notify>,
+) -> Result<BulkRun, BulkError> {
+    backfill(
+        client,
+        store,
+        BulkResource::Orders,
+        settings,
+        now,
+        committed,
+    )
+    .await
+}
+
+/// Backfills every record of `kind` by bulk operation, resuming the
+/// operation a previous run left in the sync state. Records the outcome in
+/// the resource's sync state whether it succeeds or fails; wakes
+/// `committed` after each page. Cancel-safe: dropping the future leaves the
+/// store at the last committed page, and the next run resumes after it.
+#[tracing::instrument(
+    name = "shopify_bulk_backfill",
+    skip_all,
+    fields(source = %client.shop().source, resource = kind.resource().as_str())
+)]
+pub async fn backfill(
+    client: &GraphqlClient,
+    store: &dyn Store,
+    kind: BulkResource,
+    settings: &BulkSettings,
+    now: Timestamp,
+    committed: Option<&Notify>,
+) -> Result<BulkRun, BulkError> {
+    let shop = client.shop();
+    let book = Checkpoints::open(
+        store,
+        &shop.source,
+        kind.resource().as_str(),
+        now,
+        committed,
+    )
+    .await?;
+    let mut backfill = Backfill {
+        kind,
+        client,
+        settings,
+        ctx: NormalizeContext {
+            source: shop.source.clone(),
+            brand: shop.brand.clone(),
+            currency: shop.currency,
+        },
+        book,
+        run: BulkRun::default(),
+    };
+    let outcome = backfill.drive().await;
+    let Backfill { book, mut run, .. } = backfill;
+    match book
+        .finish(&run.stats.http, outcome, &run.rejected, now)
+        .await
+    {
+        Ok(state) => {
+            tracing::info!(
+                operation = run.operation,
+                objects = run.objects,
+                pages = run.pages,
+                inserted = run.inserted,
+                "bulk backfill done"
+            );
+            run.watermark = state.watermark;
+            Ok(run)
+        }
+        Err(error) => {
+            tracing::warn!(%error, pages = run.pages, "bulk backfill stopped");
+            Err(error)
+        }
+    }
+}
+
+/// Cancels the backfill operation the sync state names, if any, and forgets
+/// it, so the next backfill starts afresh. Returns the operation as Shopify
+/// answered (usually CANCELING).
+pub async fn cancel_backfill(
+    client: &GraphqlClient,
+    store: &dyn Store,
+    kind: BulkResource,
+) -> Result<Option<BulkOperation>, BulkError> {
+    let source = &client.shop().source;
+    let resource = kind.resource().as_str();
+    let Some(mut state) = store.sync_state(source, resource).await? else {
+        return Ok(None);
+    };
+    let Some(cursor) = state.cursor.as_deref().and_then(BulkCursor::parse) else {
+        return Ok(None);
+    };
+    let mut stats = GraphqlStats::default();
+    let answer = client
+        .cancel_bulk_operation(&cursor.operation, &mut stats)
+        .await?;
+    state.cursor = None;
+    store.save_sync_state(&state).await?;
+    Ok(answer)
+}
+
+impl Backfill<'_> {
+    async fn drive(&mut self) -> Result<(), BulkError> {
+        let mut restarts = 0;
+        loop {
+            let saved = self.cursor();
+            let operation = match &saved {
+                Some(cursor) => {
+                    self.run.polls += 1;
+                    self.client
+                        .bulk_operation(&cursor.operation, &mut self.run.stats)
+                        .await?
+                }
+                None => Some(self.start().await?),
+            };
+            let Some(operation) = operation else {
+                tracing::warn!("the saved bulk operation is unknown to shopify; starting again");
+                self.save_cursor(None).await?;
+                continue;
+            };
+            self.run.operation = Some(operation.id.clone());
+            let operation = self.wait(operation).await?;
+            self.run.object_count = operation.object_count;
+            let from = saved
+                .filter(|c| c.operation == operation.id)
+                .unwrap_or_else(|| BulkCursor::new(&operation.id));
+            let (url, partial) = match (&operation.status, &operation.url) {
+                (BulkStatus::Completed, Some(url)) => (Some(url.clone()), false),
+                // Completed with nothing to write: no file.
+                (BulkStatus::Completed, None) => (None, false),
+                (BulkStatus::Failed, _) => (operation.partial_data_url.clone(), true),
+                (BulkStatus::Canceled, _) => {
+                    self.save_cursor(None).await?;
+                    return Err(BulkError::Incomplete(format!(
+                        "bulk operation {} was canceled; the next run starts a new one",
+                        operation.id
+                    )));
+                }
+                _ => {
+                    // Expired (or another finished state with no file).
+                    restarts += 1;
+                    self.restart(&operation, restarts).await?;
+                    continue;
+                }
+            };
+            self.run.partial = partial;
+            let read = match url {
+                Some(url) => self.read(&url, from).await,
+                None => Ok(from),
+            };
+            let reached = match read {
+                Ok(reached) => reached,
+                Err(BulkError::Graphql(GraphqlError::Http(
+                    ShopifyError::Forbidden { .. } | ShopifyError::NotFound { .. },
+                ))) => {
+                    // The signed link expired between the poll and the download.
+                    restarts += 1;
+                    self.restart(&operation, restarts).await?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            return self.conclude(&operation, reached).await;
+        }
+    }
+
+    /// The bulk cursor in the sync state, if the last run left one.
+    fn cursor(&self) -> Option<BulkCursor> {
+        self.book
+            .state
+            .cursor
+            .as_deref()
+            .and_then(BulkCursor::parse)
+    }
+
+    /// Saves `cursor` (and the calls so far) without records.
+    async fn save_cursor(&mut self, cursor: Option<BulkCursor>) -> Result<(), StoreError> {
+        let encoded = cursor.map(|c| c.encode());
+        self.book
+            .commit(&[], &self.run.stats.http, |state| state.cursor = encoded)
+            .await?;
+        Ok(())
+    }
+
+    async fn restart(&mut self, operation: &BulkOperation, restarts: u32) -> Result<(), BulkError> {
+        tracing::warn!(
+            operation = operation.id,
+            "bulk result expired; starting again"
+        );
+        self.save_cursor(None).await?;
+        if restarts > self.settings.max_restarts {
+            return Err(BulkError::Incomplete(format!(
+                "bulk results expired {restarts} times in a row (last {})",
+                operation.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Starts the orders query, waiting while the shop already runs as
+    /// many bulk queries as it may (those of other processes included), and
+    /// saves the new operation's id before anything else.
+    async fn start(&mut self) -> Result<BulkOperation, BulkError> {
+        let query = self.kind.query();
+        loop {
+            match self
+                .client
+                .run_bulk_query(&query, &mut self.run.stats)
+                .await
+            {
+                Ok(operation) => {
+                    self.run.operations_started += 1;
+                    self.save_cursor(Some(BulkCursor::new(&operation.id)))
+                        .await?;
+                    return Ok(operation);
+                }
+                Err(e) if e.is_bulk_limit() => {
+                    self.run.waited_for_others += 1;
+                    tracing::info!(error = %e, "the shop's bulk operations are all taken; waiting");
+                    let current = self
+                        .client
+                        .current_bulk_operation(&mut self.run.stats)
+                        .await?;
+                    match current {
+                        Some(other) if !other.status.is_finished() => {
+                            self.wait(other).await?;
+                        }
+                        _ => tokio::time::sleep(self.settings.poll_interval).await,
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Polls `operation` until it finishes.
+    async fn wait(&mut self, mut operation: BulkOperation) -> Result<BulkOperation, BulkError> {
+        while !operation.status.is_finished() {
+            tokio::time::sleep(self.settings.poll_interval).await;
+            self.run.polls += 1;
+            operation = self
+                .client
+                .bulk_operation(&operation.id, &mut self.run.stats)
+                .await?
+                .ok_or_else(|| {
+                    BulkError::Incomplete(format!(
+                        "bulk operation {} vanished while it ran",
+                        operation.id
+                    ))
+                })?;
+        }
+        Ok(operation)
+    }
+
+    /// Streams the file at `url` from after `from.line`, committing a page
+    /// of orders at a time with the cursor it reached; returns the cursor
+    /// at the end of the file.
+    async fn read(&mut self, url: &Url, from: BulkCursor) -> Result<BulkCursor, BulkError> {
+        let mut groups = self.client.open_bulk_file(url).await?;
+        self.run.resumed_after_line = from.line;
+        let mut reached = from.clone();
+        let mut page: Vec<AnyRecord> = Vec::with_capacity(self.settings.page_size);
+        let mut roots_in_page = 0;
+        // One order in hand: it is whole once another follows it. The last
+        // order of a partial file may have lost its last lines, and a copy
+        // short of lines must not replace a whole stored one (same
+        // `updated_at`, other content wins), so it is left out.
+        let mut pending: Option<BulkItem> = None;
+        loop {
+            let next = groups.next_item().await?;
+            let ended = next.is_none();
+            let Some(item) = std::mem::replace(&mut pending, next) else {
+                if ended {
+                    break;
+                }
+                continue;
+            };
+            if ended && self.run.partial {
+                tracing::warn!(
+                    objects = item.object_count(),
+                    "the last order of a partial file is left out: it may lack lines"
+                );
+                break;
+            }
+            let last_line = match &item {
+                BulkItem::Root { root, children } => {
+                    children.last().map_or(root.line, |child| child.line)
+                }
+                BulkItem::LateChild(line) => line.line,
+            };
+            if last_line <= from.line {
+                continue;
+            }
+            if let BulkItem::LateChild(line) = &item {
+                // Files keep each object's children after it; one that does
+                // not cannot be put back without re-reading its parent.
+                return Err(BulkError::Incomplete(format!(
+                    "bulk file line {}: a child of {} after its parent's group",
+                    line.line,
+                    line.parent_id.as_deref().unwrap_or("?")
+                )));
+            }
+            let kind = self.kind;
+            match item.nested(|child| kind.child_field(child)) {
+                Some(Ok(raw)) => match kind.normalize(&self.ctx, &raw) {
+                    Ok(records) => {
+                        for record in records {
+                            reached.newest = reached.newest.max(Some(record.updated_at()));
+                            page.push(record);
+                        }
+                    }
+                    Err(e) => self.reject(e),
+                },
+                Some(Err(reason)) => {
+                    return Err(BulkError::Graphql(GraphqlError::Jsonl {
+                        line: last_line,
+                        reason,
+                    }))
+                }
+                None => {}
+            }
+            reached.objects += item.object_count();
+            reached.line = last_line;
+            roots_in_page += 1;
+            if roots_in_page >= self.settings.page_size {
+                self.commit_page(&page, &reached).await?;
+                page.clear();
+                roots_in_page = 0;
+            }
+        }
+        if roots_in_page > 0 {
+            self.commit_page(&page, &reached).await?;
+        }
+        self.run.peak_buffered = self.run.peak_buffered.max(groups.reader().peak_buffered());
+        Ok(reached)
+    }
+
+    fn reject(&mut self, e: NormalizeError) {
+        tracing::warn!(error = %e, "record rejected");
+        self.run.rejected.push(e);
+        self.book.refuse(1);
+    }
+
+    async fn commit_page(
+        &mut self,
+        records: &[AnyRecord],
+        reached: &BulkCursor,
+    ) -> Result<(), StoreError> {
+        let cursor = Some(reached.encode());
+        let report = self
+            .book
+            .commit(records, &self.run.stats.http, |state| state.cursor = cursor)
+            .await?;
+        self.run.tally(&report);
+        self.run.pages += 1;
+        self.run.objects = reached.objects;
+        Ok(())
+    }
+
+    /// After the file: the watermark moves to the newest change seen only
+    /// when the file was whole (completed, every object counted); the
+    /// cursor is cleared either way, so the next run starts afresh.
+    async fn conclude(
+        &mut self,
+        operation: &BulkOperation,
+        reached: BulkCursor,
+    ) -> Result<(), BulkError> {
+        self.run.objects = reached.objects;
+        let whole = !self.run.partial && reached.objects == operation.object_count;
+        let newest = reached.newest;
+        self.book
+            .commit(&[], &self.run.stats.http, |state| {
+                state.cursor = None;
+                if whole {
+                    state.watermark = state.watermark.max(newest);
+                }
+            })
+            .await?;
+        if whole {
+            return Ok(());
+        }
+        Err(BulkError::Incomplete(if self.run.partial {
+            format!(
+                "bulk operation {} failed ({}) after {} objects: the {} before its last \
+                 order are stored, the watermark is held, and the next run starts a new \
+                 operation",
+                operation.id,
+                operation.error_code.as_deref().unwrap_or("no error code"),
+                operation.object_count,
+                reached.objects
+            )
+        } else {
+            format!(
+                "bulk operation {} reports {} objects but its file held {}: the watermark is held",
+                operation.id, operation.object_count, reached.objects
+            )
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_orders_bulk_query_has_five_connections_and_whole_line_items() {
+        let query = orders_bulk_query();
+        assert!(!query.contains("orderAdjustments"));
+        assert!(query.contains("lineItems { nodes {"), "{query}");
+        assert!(query.contains("transactions(first:"));
+        assert_eq!(query.matches('{').count(), query.matches('}').count());
+        let connections = query.matches("nodes {").count() + query.matches("edges {").count();
+        assert_eq!(connections, 5, "{query}");
+    }
+
+    #[test]
+    fn the_products_bulk_query_gives_every_variant() {
+        let query = products_bulk_query();
+        assert!(
+            query.starts_with("{ products { edges { node { id title"),
+            "{query}"
+        );
+        assert!(query.contains("variants { nodes { id"), "{query}");
+        assert!(!query.contains("first"), "{query}");
+        assert_eq!(query.matches('{').count(), query.matches('}').count());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_foreign_cursors_are_not_read() {
+        let cursor = BulkCursor {
+            operation: "gid://shopify/BulkOperation/7".into(),
+            line: 12,
+            objects: 12,
+            newest: Some("2026-05-04T14:00:00Z".parse().unwrap()),
+        };
+        assert_eq!(BulkCursor::parse(&cursor.encode()), Some(cursor));
+        assert_eq!(BulkCursor::parse("eyJwYWdlIjoyfQ"), None);
+    }
+}

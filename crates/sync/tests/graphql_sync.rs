@@ -1,0 +1,395 @@
+//! Sync by the GraphQL Admin API against the simulator, into a real SQLite
+//! store: it must store exactly the data set the REST sync stores — after
+//! a backfill and an incremental run, for two worlds, and through
+//! throttling and server errors — and follow up an order whose line items
+//! fill more than one page.
+
+mod common;
+
+use common::fake::{self, answer};
+use common::{start_time, Harness};
+use jiff::ToSpan;
+use opsdeck_domain::Order;
+use opsdeck_simulator::Faults;
+use opsdeck_sources::shopify::graphql::{CostBucket, GraphqlClient, GRAPHQL_API_VERSION};
+use opsdeck_store::testing::sqlite_temp;
+use opsdeck_sync::{
+    run_sync_loop_with_trigger, sync_once, sync_once_graphql, ShopifyResource, SyncJob, SyncRun,
+    SyncTrigger,
+};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+const ALL: [ShopifyResource; 3] = ShopifyResource::ALL;
+
+/// Runs every resource by GraphQL at `at`, each run retried like the
+/// worker retries a run that gives up.
+async fn graphql_runs(
+    h: &Harness,
+    slug: &str,
+    graphql: &GraphqlClient,
+    at: jiff::Timestamp,
+) -> Vec<SyncRun> {
+    let client = h.client(slug);
+    let mut runs = Vec::new();
+    for resource in ALL {
+        let mut attempts = 0;
+        let run = loop {
+            attempts += 1;
+            match sync_once_graphql(&client, graphql, h.store.as_ref(), resource, at).await {
+                Ok(run) => break run,
+                Err(e) if attempts < 4 => eprintln!("retrying the run after: {e}"),
+                Err(e) => panic!("{}: {e}", resource.as_str()),
+            }
+        };
+        assert!(run.rejected.is_empty(), "{:?}", run.rejected);
+        runs.push(run);
+    }
+    runs
+}
+
+/// Asserts the store holds what a REST sync of `slug` stores at `at`
+/// (made into a store of its own, with faults off): the same products and
+/// stock levels as the simulator serves, and the same orders field for
+/// field — the number included, which GraphQL gives only inside the name
+/// `#1001`. One difference is the platform's: a return changes its order's
+/// `updatedAt`, and only GraphQL sees returns, so an order's GraphQL
+/// `updated_at` may be later than REST's, never earlier.
+async fn assert_rest_data_set(h: &Harness, slug: &str, at: jiff::Timestamp) {
+    let (rest_store, _guard) = sqlite_temp().await;
+    let client = h.client(slug);
+    sync_once(&client, rest_store.as_ref(), ShopifyResource::Orders, at)
+        .await
+        .unwrap();
+    let rest = rest_store.list_orders(client.source()).await.unwrap();
+    let graphql = h.store.list_orders(client.source()).await.unwrap();
+    assert_eq!(rest.len(), graphql.len(), "order count");
+    assert!(!rest.is_empty());
+    let (mut later_by_a_return, mut estimated_deliveries) = (0, 0);
+    for (r, g) in rest.iter().zip(&graphql) {
+        assert_eq!(r.external_id, g.external_id);
+        assert!(r.number.is_some(), "order {} has a number", r.external_id);
+        assert_eq!(r.number, g.number, "order {} number", r.external_id);
+        assert!(g.updated_at >= r.updated_at, "order {}", r.external_id);
+        later_by_a_return += u32::from(g.updated_at > r.updated_at);
+        let mut g = Order {
+            updated_at: r.updated_at,
+            ..g.clone()
+        };
+        // Tags mean the same in any order (GraphQL lists them sorted).
+        let mut tags = r.tags.clone();
+        tags.sort();
+        g.tags.sort();
+        assert_eq!(tags, g.tags, "order {} tags", r.external_id);
+        g.tags = r.tags.clone();
+        // GraphQL has a shipment's estimated delivery; REST does not.
+        assert_eq!(r.fulfillments.len(), g.fulfillments.len());
+        for (rf, gf) in r.fulfillments.iter().zip(&mut g.fulfillments) {
+            if rf.estimated_delivery_at.is_none() {
+                estimated_deliveries += u32::from(gf.estimated_delivery_at.is_some());
+                gf.estimated_delivery_at = None;
+            }
+        }
+        assert_eq!(r, &g, "order {}", r.external_id);
+    }
+    eprintln!(
+        "{later_by_a_return} order(s) changed later by a return, \
+         {estimated_deliveries} estimated deliveries only GraphQL has"
+    );
+    let source = client.source();
+    let sim_products = h.sim_products(slug);
+    let products = h.store.list_products(source).await.unwrap();
+    common::assert_products_match(&products, &sim_products);
+    let levels = h.store.list_inventory_levels(source).await.unwrap();
+    common::assert_levels_match(&levels, &h.sim_inventory_levels(slug), &sim_products);
+}
+
+async fn backfill_then_incremental(seed: u64, slug: &str) {
+    let h = Harness::start_seeded(seed, 0.1).await;
+    h.sim.set_rate_limit(false);
+    let graphql = h.graphql(slug);
+    let now = start_time();
+
+    let runs = graphql_runs(&h, slug, &graphql, now).await;
+    let orders = &runs[0];
+    assert_eq!(orders.since, None, "first run is a full backfill");
+    assert!(orders.ascending, "sorted by updated_at");
+    assert!(orders.missing_scopes.is_empty());
+    assert_eq!(orders.inserted, h.sim_orders(slug).len() as u64);
+    assert!(orders.graphql.points_spent > 0.0);
+    eprintln!(
+        "seed {seed}: {} orders in {} pages, {} requests, {} points",
+        orders.inserted, orders.pages, orders.calls.requests, orders.graphql.points_spent
+    );
+    assert_rest_data_set(&h, slug, now).await;
+    let source = Harness::source(slug);
+    let state = h
+        .store
+        .sync_state(&source, "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.requests, orders.calls.requests);
+    let watermark = state.watermark.expect("a watermark after the backfill");
+
+    let later = now.checked_add(2.hours()).unwrap();
+    h.sim.advance_to(later);
+    let runs = graphql_runs(&h, slug, &graphql, later).await;
+    let incremental = &runs[0];
+    assert_eq!(
+        incremental.since,
+        Some(watermark - Duration::from_secs(300))
+    );
+    assert!(incremental.pages < orders.pages);
+    assert_rest_data_set(&h, slug, later).await;
+    assert!(
+        incremental.inserted + incremental.updated > 0,
+        "two hours bring changes"
+    );
+}
+
+#[tokio::test]
+async fn graphql_backfill_and_incremental_store_the_rest_data_set_seed_42() {
+    backfill_then_incremental(42, "mavena").await;
+}
+
+#[tokio::test]
+async fn graphql_backfill_and_incremental_store_the_rest_data_set_seed_7() {
+    backfill_then_incremental(7, "mavena").await;
+}
+
+#[tokio::test]
+async fn graphql_sync_converges_through_throttling_and_server_errors() {
+    let h = Harness::start_seeded(9, 0.02).await;
+    let slug = "plentum";
+    let faults = Faults {
+        // At the GraphQL endpoint a 429 fault answers THROTTLED.
+        http_429_rate: 0.2,
+        http_5xx_rate: 0.2,
+        seed: 5,
+        ..Faults::default()
+    };
+    let graphql = h.graphql(slug);
+    let now = start_time();
+    let later = now.checked_add(2.hours()).unwrap();
+    let (mut throttled, mut errors) = (0, 0);
+    for at in [now, later] {
+        h.sim.advance_to(at);
+        h.sim.set_faults(faults.clone());
+        for run in graphql_runs(&h, slug, &graphql, at).await {
+            throttled += run.graphql.throttled;
+            errors += run.calls.errors;
+        }
+        h.sim.set_faults(Faults::default());
+        assert_rest_data_set(&h, slug, at).await;
+    }
+    eprintln!("faults: {throttled} throttled answers, {errors} errors");
+    assert!(
+        throttled > 0 && errors > 0,
+        "faults were injected ({throttled} throttled, {errors} errors)"
+    );
+    let state = h
+        .store
+        .sync_state(&Harness::source(slug), "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(state.errors > 0);
+    assert_eq!(state.consecutive_failures, 0);
+}
+
+fn money(amount: &str) -> serde_json::Value {
+    json!({
+        "shopMoney": {"amount": amount, "currencyCode": "USD"},
+        "presentmentMoney": {"amount": amount, "currencyCode": "USD"}
+    })
+}
+
+fn line(n: u32) -> serde_json::Value {
+    json!({
+        "id": format!("gid://shopify/LineItem/{}", 9000 + n), "title": "Mug", "name": "Mug",
+        "variantTitle": null, "sku": format!("MUG-{n}"), "quantity": 1,
+        "product": {"id": "gid://shopify/Product/31"}, "variant": {"id": "gid://shopify/ProductVariant/32"},
+        "originalUnitPriceSet": money("10.00")
+    })
+}
+
+/// A GraphQL answer with a roomy bucket (Standard plan), so the client
+/// sends the next query at once.
+fn fulfillment(n: u32) -> serde_json::Value {
+    json!({
+        "id": format!("gid://shopify/Fulfillment/{}", 7000 + n), "status": "SUCCESS",
+        "displayStatus": "IN_TRANSIT", "createdAt": "2026-03-01T12:00:00Z",
+        "updatedAt": "2026-03-01T13:00:00Z", "deliveredAt": null, "estimatedDeliveryAt": null,
+        "trackingInfo": [],
+        "fulfillmentLineItems": {"nodes": [
+            {"quantity": 1, "lineItem": {"id": format!("gid://shopify/LineItem/{}", 9000 + n)}}
+        ]}
+    })
+}
+
+fn graphql_answer(data: serde_json::Value) -> fake::Answer {
+    let cost = json!({
+        "requestedQueryCost": 10, "actualQueryCost": 10,
+        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0}
+    });
+    answer(
+        200,
+        &json!({ "data": data, "extensions": { "cost": cost } }).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn an_order_with_more_line_items_and_fulfillments_than_a_page_is_followed_up() {
+    let scopes = ["read_orders", "read_all_orders", "read_customers"];
+    let order = json!({
+        "id": "gid://shopify/Order/5001", "name": "#5001",
+        "createdAt": "2026-03-01T10:00:00Z", "updatedAt": "2026-03-02T10:00:00Z",
+        "processedAt": "2026-03-01T10:00:00Z", "currencyCode": "USD",
+        "displayFinancialStatus": "PAID", "displayFulfillmentStatus": "UNFULFILLED",
+        "tags": [], "test": false,
+        "totalPriceSet": money("120.00"), "subtotalPriceSet": money("120.00"),
+        "totalDiscountsSet": money("0.00"), "totalTaxSet": money("0.00"),
+        // The listing's page of line items, full: there may be more.
+        "lineItems": {"nodes": (0..10).map(line).collect::<Vec<_>>()},
+        // Two fulfillments fill the listing's page too.
+        "fulfillments": [fulfillment(0), fulfillment(1)], "refunds": []
+    });
+    let (base, script) = fake::fake_shop(vec![
+        graphql_answer(json!({"currentAppInstallation": {"accessScopes":
+            scopes.iter().map(|s| json!({"handle": s})).collect::<Vec<_>>()}})),
+        graphql_answer(json!({"orders": {"nodes": [order],
+            "pageInfo": {"hasNextPage": false, "endCursor": "o1"}}})),
+        graphql_answer(
+            json!({"order": {"lineItems": {"nodes": (0..7).map(line).collect::<Vec<_>>(),
+            "pageInfo": {"hasNextPage": true, "endCursor": "l7"}}}}),
+        ),
+        graphql_answer(
+            json!({"order": {"lineItems": {"nodes": (7..12).map(line).collect::<Vec<_>>(),
+            "pageInfo": {"hasNextPage": false, "endCursor": "l12"}}}}),
+        ),
+        graphql_answer(
+            json!({"order": {"fulfillments": (0..3).map(fulfillment).collect::<Vec<_>>()}}),
+        ),
+    ])
+    .await;
+    let client = fake::client(&base);
+    let graphql = GraphqlClient::new(
+        client.settings().clone(),
+        GRAPHQL_API_VERSION,
+        Arc::new(CostBucket::new()),
+    )
+    .unwrap();
+    let (store, _guard) = sqlite_temp().await;
+    let run = sync_once_graphql(
+        &client,
+        &graphql,
+        store.as_ref(),
+        ShopifyResource::Orders,
+        start_time(),
+    )
+    .await
+    .unwrap();
+    assert!(run.missing_scopes.is_empty(), "{:?}", run.missing_scopes);
+    assert_eq!(run.inserted, 1);
+    let orders = store.list_orders(client.source()).await.unwrap();
+    assert_eq!(orders[0].number, Some(5001));
+    let skus: Vec<String> = orders[0]
+        .line_items
+        .iter()
+        .filter_map(|l| l.sku.as_ref().map(|s| s.to_string()))
+        .collect();
+    let expected: Vec<String> = (0..12).map(|n| format!("MUG-{n}")).collect();
+    assert_eq!(skus, expected, "all twelve lines, once each, in order");
+    assert_eq!(orders[0].fulfillments.len(), 3, "all three fulfillments");
+    let script = script.lock().unwrap();
+    // Scopes, the orders page, two pages of lines, the fulfillments;
+    // shop.json apart.
+    assert_eq!(script.seen.len(), 5);
+    assert!(script.answers.is_empty());
+}
+
+#[tokio::test]
+async fn graphql_scopes_name_the_missing_ones() {
+    let h = Harness::start_seeded(42, 0.02).await;
+    h.sim.set_rate_limit(false);
+    let slug = "mavena";
+    h.sim.set_access_scopes(
+        slug,
+        Some(&["read_orders", "read_customers", "read_products"]),
+        &[],
+    );
+    let graphql = h.graphql(slug);
+    let client = h.client(slug);
+    let err = sync_once_graphql(
+        &client,
+        &graphql,
+        h.store.as_ref(),
+        ShopifyResource::Orders,
+        start_time(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("missing access scope read_all_orders"),
+        "{err}"
+    );
+    let state = h
+        .store
+        .sync_state(client.source(), "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(state.needs_attention);
+    assert!(state
+        .last_error
+        .is_some_and(|e| e.contains("read_all_orders")));
+}
+
+#[tokio::test]
+async fn the_worker_syncs_a_graphql_shop_by_graphql() {
+    let h = Harness::start_seeded(42, 0.02).await;
+    h.sim.set_rate_limit(false);
+    let slug = "mavena";
+    let client = h.client(slug);
+    let graphql = Arc::new(h.graphql(slug));
+    let jobs = ALL
+        .map(|resource| SyncJob {
+            client: client.clone(),
+            graphql: Some(graphql.clone()),
+            resource,
+            every: Duration::from_secs(3600),
+        })
+        .to_vec();
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync> = Arc::new(start_time);
+    let worker = tokio::spawn(run_sync_loop_with_trigger(
+        jobs,
+        h.store.clone(),
+        clock,
+        shutdown,
+        SyncTrigger::new(),
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = h
+            .store
+            .sync_state(client.source(), "inventory_levels")
+            .await
+            .unwrap();
+        if state.is_some_and(|s| s.last_success_at.is_some()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "round did not finish");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert!(
+        graphql.answered_api_version().is_some(),
+        "the runs went through the GraphQL client"
+    );
+    assert_rest_data_set(&h, slug, start_time()).await;
+}
