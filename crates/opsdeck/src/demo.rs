@@ -130,7 +130,7 @@ pub async fn demo_users(
     use opsdeck_store::Role;
     use rand::Rng;
     const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let hasher = opsdeck_web::auth::PasswordHasher::default();
+    let hasher = opsdeck_accounts::PasswordHasher::default();
     let mut created = Vec::new();
     for (username, role) in [
         ("admin", Role::Admin),

@@ -3,8 +3,8 @@
 //! Both deletes are idempotent, so several instances doing it is harmless.
 
 use crate::app::Clock;
+use opsdeck_accounts::{AuthConfig, SessionCutoffs};
 use opsdeck_store::Store;
-use opsdeck_web::auth::AuthConfig;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -20,13 +20,10 @@ pub async fn run_once(
     audit_retention: Duration,
     auth: &AuthConfig,
 ) -> Result<(u64, u64), opsdeck_store::StoreError> {
-    let audit = opsdeck_web::audit::prune(store, now, audit_retention).await?;
-    let ago = |d: Duration| {
-        now.checked_sub(jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX))
-            .unwrap_or(jiff::Timestamp::MIN)
-    };
+    let audit = opsdeck_store::users::prune_audit_older_than(store, now, audit_retention).await?;
+    let ended = SessionCutoffs::at(now, auth);
     let sessions = store
-        .prune_sessions(ago(auth.idle_timeout), ago(auth.max_age))
+        .prune_sessions(ended.idle_before, ended.created_before)
         .await?;
     Ok((audit, sessions))
 }

@@ -8,10 +8,10 @@
 
 use crate::tokens_cli::actor;
 use anyhow::{bail, Context};
+use opsdeck_accounts::password::check_new_password;
+use opsdeck_accounts::PasswordHasher;
 use opsdeck_domain::Timestamp;
 use opsdeck_store::{validate_username, AuditAction, AuditEntry, NewUser, Role, Store, User};
-use opsdeck_web::auth::password::check_new_password;
-use opsdeck_web::auth::PasswordHasher;
 use std::io::BufRead;
 
 /// `opsdeck user …`.

@@ -695,6 +695,24 @@ impl<D: Db> UserStore for SqlStore<D> {
     }
 }
 
+/// Deletes the audit entries older than `retention` before `now` (the
+/// audit log's retention, `[security] audit_retention_days`); returns how
+/// many. A retention rule over stored rows, so it lives with them: the
+/// audit log is written by the web, the alerts and the command line alike.
+pub async fn prune_audit_older_than(
+    store: &dyn crate::Store,
+    now: Timestamp,
+    retention: std::time::Duration,
+) -> Result<u64> {
+    let span = jiff::SignedDuration::try_from(retention).unwrap_or(jiff::SignedDuration::MAX);
+    let before = now.checked_sub(span).unwrap_or(Timestamp::MIN);
+    let n = store.prune_audit(before).await?;
+    if n > 0 {
+        tracing::info!(deleted = n, %before, "audit log pruned");
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

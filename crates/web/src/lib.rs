@@ -29,11 +29,15 @@
 //! - `health`: `GET /healthz` (liveness) and `GET /readyz` (every
 //!   supervised task running, from the [`TaskBoard`]).
 //! - `assets`: the stylesheet, embedded.
-//! - [`auth`]: users' sessions, the permission matrix, login and logout,
-//!   CSRF checks, login rate limiting; `auth::rules`, the `Routes` every
-//!   module builds its router with, each route declaring who may use it.
-//!   Amounts of money render only for roles with revenue permission (the
-//!   guard scopes each request, see `opsdeck_metrics::money_json`).
+//! - [`auth`]: sessions over HTTP: the session cookie, the guard every
+//!   request passes (session, permission, CSRF), login and logout pages,
+//!   the client's address; `auth::rules`, the `Routes` every module builds
+//!   its router with, each route declaring who may use it. The policy
+//!   behind each decision (passwords, login throttling, session lifetime,
+//!   the permission matrix, the `[security]` settings) is
+//!   `opsdeck-accounts`'. Amounts of money render only for roles with
+//!   revenue permission (the guard scopes each request, see
+//!   `opsdeck_metrics::money_json`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in

@@ -40,7 +40,7 @@ fn sequence(state: &AppState) -> u64 {
 const RETRY_AFTER_S: u64 = 30;
 
 async fn events(State(state): State<AppState>, user: CurrentUser) -> Response {
-    let session = crate::auth::session::id_hash(&user.csrf_token);
+    let session = opsdeck_accounts::session::id_hash(&user.csrf_token);
     let Some(slot) = state.auth.limiter.open_stream(&session) else {
         let limit = state.auth.limiter.rates().sse_streams_per_session;
         tracing::info!(user = %user.username, limit, "live stream refused: too many open");
@@ -57,7 +57,7 @@ async fn events(State(state): State<AppState>, user: CurrentUser) -> Response {
 
 fn stream(
     state: AppState,
-    slot: crate::auth::limiter::StreamSlot,
+    slot: opsdeck_accounts::limiter::StreamSlot,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let start = sequence(&state);
     // The first event says where the client starts, so it can tell a change

@@ -5,7 +5,8 @@
 //! Not a way around the checks: every helper creates a real user and a
 //! real session, and requests still pass the guard, permissions and CSRF.
 
-use crate::auth::{session, Auth, AuthConfig, PasswordHasher, Role};
+use crate::auth::{Auth, Role};
+use opsdeck_accounts::{session, AuthConfig, PasswordHasher};
 use opsdeck_domain::Timestamp;
 use opsdeck_store::{AuditEntry, NewUser, Store};
 use std::sync::Arc;

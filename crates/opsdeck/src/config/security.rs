@@ -22,7 +22,7 @@
 //! office NAT); `login_attempts_per_minute_per_ip` rate-limits it instead.
 
 use super::walk::Section;
-use opsdeck_web::auth::{AuthConfig, LoginLimits, RateLimits, SecureCookies};
+use opsdeck_accounts::{AuthConfig, LoginLimits, RateLimits, SecureCookies};
 use std::net::IpAddr;
 use std::time::Duration;
 

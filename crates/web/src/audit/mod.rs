@@ -7,8 +7,9 @@
 //!   (`opsdeck_alerts::actions`, with the [`Actor`] from
 //!   [`CurrentUser::actor`]), and token/user changes likewise in
 //!   `opsdeck-store`: a change and its record commit together.
-//! - [`prune`]: deletes entries past the retention (90 days by default),
-//!   run periodically by the application.
+//! - Pruning entries past their retention is the store's
+//!   (`opsdeck_store::users::prune_audit_older_than`), run hourly by the
+//!   application.
 //! - [`bounded`]: every field is cut to its bound before it is logged or
 //!   stored, whatever a request sent (the bound lives with the store's
 //!   `AuditEntry::bounded`, which every audit write goes through).
@@ -22,10 +23,8 @@ use crate::auth::CurrentUser;
 use crate::{AppState, Error};
 use opsdeck_alerts::actions::Actor;
 use opsdeck_alerts::Via;
-use opsdeck_domain::Timestamp;
-use opsdeck_store::{AuditAction, AuditEntry, Store};
+use opsdeck_store::{AuditAction, AuditEntry};
 use serde_json::Value;
-use std::time::Duration;
 
 /// Payload keys whose values are replaced before storing, whatever the
 /// caller passed: a secret must never reach the audit log.
@@ -115,22 +114,6 @@ impl CurrentUser {
         a.ip = self.ip.map(|ip| ip.to_string());
         a
     }
-}
-
-/// Deletes audit entries older than `retention` before `now`; returns how
-/// many.
-pub async fn prune(
-    store: &dyn Store,
-    now: Timestamp,
-    retention: Duration,
-) -> Result<u64, opsdeck_store::StoreError> {
-    let span = jiff::SignedDuration::try_from(retention).unwrap_or(jiff::SignedDuration::MAX);
-    let before = now.checked_sub(span).unwrap_or(Timestamp::MIN);
-    let n = store.prune_audit(before).await?;
-    if n > 0 {
-        tracing::info!(deleted = n, %before, "audit log pruned");
-    }
-    Ok(n)
 }
 
 pub(crate) fn router() -> crate::auth::rules::Routes {

@@ -34,21 +34,11 @@ impl ClientInfo {
         self.ip.map(|ip| ip.to_string())
     }
 
-    /// The address as rate limits and login throttling count it: an IPv4
-    /// address whole, an IPv6 address by its /64 network (one host
-    /// usually holds a whole /64, and would otherwise get a fresh budget
-    /// with every address it picks from it). `None` without an address.
+    /// The address as rate limits and login throttling count it
+    /// ([`opsdeck_accounts::limiter::address_key`]: an IPv6 host by its
+    /// /64). `None` without an address.
     pub(crate) fn rate_key(&self) -> Option<String> {
-        self.ip.map(|ip| match ip {
-            IpAddr::V4(v4) => v4.to_string(),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => v4.to_string(),
-                None => {
-                    let s = v6.segments();
-                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-                }
-            },
-        })
+        self.ip.map(opsdeck_accounts::limiter::address_key)
     }
 }
 

@@ -15,7 +15,7 @@
 //! body and export rendered while the handler runs follows it).
 
 use super::rules::{is_unsafe, table, Access};
-use super::session::{cookie, id_hash, set_cookie, SESSION_COOKIE};
+use super::session::{cookie, set_cookie, SESSION_COOKIE};
 use super::{allows, ClientInfo, CurrentUser, Permission};
 use crate::error::PageError;
 use crate::{AppState, Error};
@@ -24,6 +24,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use opsdeck_accounts::session::{id_hash, touch_due, SessionCutoffs};
 use opsdeck_store::SessionRecord;
 use subtle::ConstantTimeEq;
 
@@ -86,7 +87,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         };
         if session_id.is_some() {
             // A stale cookie: tell the browser to drop it.
-            let secure = state.auth.config.secure_cookies.applies(&client);
+            let secure = state.auth.config.secure_cookies.applies(client.https);
             response.headers_mut().append(
                 header::SET_COOKIE,
                 set_cookie(SESSION_COOKIE, "", Some(0), secure),
@@ -116,7 +117,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         body
     };
     let now = state.now();
-    if super::session::touch_due(session.last_seen_at, now, state.auth.config.idle_timeout) {
+    if touch_due(session.last_seen_at, now, state.auth.config.idle_timeout) {
         if let Err(e) = state.store.touch_session(&id_sha, now).await {
             return refuse(&path, e.into());
         }
@@ -146,13 +147,9 @@ async fn live_session(
     let Some(s) = state.store.session(&sha).await? else {
         return Ok(None);
     };
-    let now = state.now();
-    let cfg = &state.auth.config;
-    let since = |t: opsdeck_domain::Timestamp| {
-        std::time::Duration::try_from(now.duration_since(t)).unwrap_or_default()
-    };
-    let idle = since(s.last_seen_at) > cfg.idle_timeout;
-    let old = since(s.created_at) > cfg.max_age;
+    let ended = SessionCutoffs::at(state.now(), &state.auth.config);
+    let idle = ended.idle(s.last_seen_at);
+    let old = ended.too_old(s.created_at);
     if idle || old || s.user.disabled_at.is_some() {
         state.store.delete_session(&sha).await?;
         tracing::info!(user = %s.user.username, idle, old, "session ended");

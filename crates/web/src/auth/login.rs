@@ -5,20 +5,21 @@
 //! exists yet. Every refused login — unknown user, wrong password, disabled
 //! account, throttled — answers the same words; failures are written to
 //! the audit log with the real reason for the admins, collapsed into
-//! counts (see `limiter`), with every field bounded.
+//! counts (see `opsdeck_accounts::limiter`), with every field bounded.
 //!
-//! Throttling (see `limiter`): an address over its attempt rate, or a
-//! (username, address) pair still waiting after repeated failures, is
-//! answered 429 with `Retry-After` and the password is not checked. A
-//! correct password from an address without failures is never held up.
+//! Whether an attempt is throttled, refused or accepted is decided by
+//! `opsdeck_accounts::login` (this handler reads the form, calls it,
+//! audits and answers): an address over its attempt rate, or a (username,
+//! address) pair still waiting after repeated failures, is answered 429
+//! with `Retry-After` and the password is not checked. A correct password
+//! from an address without failures is never held up.
 //! When one account collects many failures it is audited as
 //! `login.under_attack`, and its owner's next successful login shows a
 //! notice of how many failed attempts, from how many addresses, came
 //! since their last login.
 
-use super::limiter::{AttackReport, FailureNote, RetryAfter};
 use super::rules::{Access, Routes};
-use super::session::{self, cookie, set_cookie, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::session::{cookie, set_cookie, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use super::Permission;
 use super::{ClientInfo, CurrentUser};
 use crate::error::PageError;
@@ -27,7 +28,10 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use opsdeck_store::{normalize_username, validate_username, AuditAction};
+use opsdeck_accounts::limiter::{AttackReport, FailureNote, RetryAfter};
+use opsdeck_accounts::login::{Attempt, LoginOutcome};
+use opsdeck_accounts::session;
+use opsdeck_store::{normalize_username, AuditAction};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -108,7 +112,7 @@ fn form(
         minijinja::context! { csrf_token => token, next, username, error },
     )
     .map_err(Error::from)?;
-    let secure = state.auth.config.secure_cookies.applies(client);
+    let secure = state.auth.config.secure_cookies.applies(client.https);
     let mut response = (status, Html(html)).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -262,75 +266,53 @@ async fn submit(
         )));
     }
     let username = normalize_username(&f.username);
-    let valid_name = validate_username(&username).is_ok();
-    // What counters and the audit log key the attempt by: the account's
-    // name, or one bucket for anything that cannot be an account's name
-    // (so a flood of random long names is one key, not millions).
-    let user_key = if valid_name {
-        username.clone()
-    } else {
-        "(not a username)".to_string()
-    };
     // Shown back in the form and written to the log: bounded.
     let shown_name = audit::bounded(&username, USERNAME_SHOWN);
-    let now = state.now();
     let ip = client.ip_text();
     let address = address_key(&client);
-    let limiter = &state.auth.limiter;
-    if let Err(retry) = limiter.login_attempt(&address, now).and_then(|()| {
-        limiter
-            .login_wait(&user_key, &address, now)
-            .map_or(Ok(()), Err)
-    }) {
-        tracing::debug!(user = %shown_name, %address, retry_s = retry.seconds(), "login throttled");
-        return throttled(&state, &client, &headers, &next, &shown_name, retry);
-    }
-
-    let creds = if valid_name {
-        state
-            .store
-            .user_credentials(&username)
-            .await
-            .map_err(Error::from)?
-    } else {
-        None
+    let attempt = Attempt {
+        username: &username,
+        password: &f.password,
+        address: &address,
+        ip: ip.as_deref(),
+        now: state.now(),
     };
-    // Always run one argon2 verification, so the time taken does not say
-    // whether the username exists.
-    let (hash, enabled) = match &creds {
-        Some((user, hash)) => (hash.as_str(), user.disabled_at.is_none()),
-        None => (state.auth.dummy_hash.as_str(), false),
-    };
-    let password_ok = state.auth.config.hasher.verify(&f.password, hash);
-    let reason = match (&creds, enabled, password_ok) {
-        (None, ..) => Some("unknown_user"),
-        (Some(_), false, _) => Some("disabled"),
-        (Some(_), true, false) => Some("wrong_password"),
-        (Some(_), true, true) => None,
-    };
-    let actor = if username.is_empty() {
-        "(none)".to_string()
-    } else {
-        shown_name.clone()
-    };
-    if let Some(reason) = reason {
-        let note = limiter.login_failed(&user_key, &address, now);
-        audit_failure(&state, &actor, ip, reason, &note, valid_name).await?;
-        tracing::info!(user = %actor, reason, failures = note.pair_failures, "login refused");
-        return form(
-            &state,
-            &client,
-            &headers,
-            StatusCode::UNAUTHORIZED,
-            &next,
-            &shown_name,
-            Some(LOGIN_REFUSED),
-        );
-    }
-    let attacked = limiter.login_succeeded(&username, &address);
-    let created = session::create(state.store.as_ref(), &username, ip.clone(), now)
+    let outcome = state
+        .auth
+        .logins
+        .attempt(state.store.as_ref(), &attempt)
         .await
         .map_err(Error::from)?;
+    let (created, attacked) = match outcome {
+        LoginOutcome::Throttled(retry) => {
+            tracing::debug!(user = %shown_name, %address, retry_s = retry.seconds(), "login throttled");
+            return throttled(&state, &client, &headers, &next, &shown_name, retry);
+        }
+        LoginOutcome::Refused {
+            refusal,
+            note,
+            valid_name,
+        } => {
+            let actor = if username.is_empty() {
+                "(none)".to_string()
+            } else {
+                shown_name.clone()
+            };
+            let reason = refusal.as_str();
+            audit_failure(&state, &actor, ip, reason, &note, valid_name).await?;
+            tracing::info!(user = %actor, reason, failures = note.pair_failures, "login refused");
+            return form(
+                &state,
+                &client,
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                &next,
+                &shown_name,
+                Some(LOGIN_REFUSED),
+            );
+        }
+        LoginOutcome::Accepted { session, attacked } => (session, attacked),
+    };
     let payload = match &attacked {
         Some(a) => json!({ "failed_logins_before": a.failures, "from_addresses": a.addresses }),
         None => json!({}),
@@ -344,7 +326,7 @@ async fn submit(
         payload,
     )
     .await?;
-    let secure = state.auth.config.secure_cookies.applies(&client);
+    let secure = state.auth.config.secure_cookies.applies(client.https);
     let mut response = match attacked.filter(|a| a.worth_telling) {
         // The owner hears what happened before going on.
         Some(a) => attack_notice(&username, &next, &a)?,
@@ -395,7 +377,7 @@ async fn logout(
         json!({}),
     )
     .await?;
-    let secure = state.auth.config.secure_cookies.applies(&client);
+    let secure = state.auth.config.secure_cookies.applies(client.https);
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,

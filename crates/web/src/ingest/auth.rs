@@ -8,11 +8,11 @@
 //! 429 with `Retry-After` (`[security]` `ingest_requests_per_minute_*`).
 
 use super::{IngestKind, Refusal};
-use crate::auth::limiter::RetryAfter;
 use crate::auth::ClientInfo;
 use crate::AppState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use opsdeck_accounts::RetryAfter;
 use opsdeck_store::{ApiToken, IngestNote, TokenCheck};
 
 fn too_many(what: &str, per_minute: u32, retry: RetryAfter) -> Response {

@@ -175,7 +175,7 @@ async fn login_sets_a_hardened_cookie_and_follows_next() {
 async fn cookie_is_secure_behind_a_trusted_tls_proxy() {
     let mut app = Clocked::new().await;
     let mut config = app.state.auth.config.clone();
-    config.secure_cookies = opsdeck_web::auth::SecureCookies::Always;
+    config.secure_cookies = opsdeck_accounts::SecureCookies::Always;
     app.state.auth = opsdeck_web::auth::Auth::new(config);
     let r = app.login("ops", PASSWORD).await;
     assert!(

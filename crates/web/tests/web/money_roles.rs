@@ -19,12 +19,12 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use futures::StreamExt;
 use jiff::SignedDuration;
+use opsdeck_accounts::{allows, Permission};
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::{rules, AlertService, Evaluator, Figure, Observation, RuleSet};
 use opsdeck_domain::support::Party;
 use opsdeck_domain::{BrandId, Channel, Currency, Money, SourceId, Ticket, TicketStatus};
 use opsdeck_store::{AnyRecord, Role};
-use opsdeck_web::auth::{allows, Permission};
 use opsdeck_web::testing::{declared_routes, tile_names, user_session, Access, TestSession};
 use std::collections::BTreeMap;
 

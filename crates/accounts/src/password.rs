@@ -43,7 +43,9 @@ impl std::fmt::Debug for PasswordHasher {
 impl PasswordHasher {
     /// Very light parameters (8 KiB, 1 iteration) so test suites that log in
     /// many times stay fast. Never use this for real accounts: such hashes
-    /// are cheap to brute-force.
+    /// are cheap to brute-force. Compiled only for this crate's tests and
+    /// with the `testing` feature, which only test builds enable.
+    #[cfg(any(test, feature = "testing"))]
     pub fn insecure_fast_for_tests() -> Self {
         PasswordHasher {
             params: Params::new(8, 1, 1, None).expect("valid argon2 parameters"),

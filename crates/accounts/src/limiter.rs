@@ -24,13 +24,14 @@
 //! With several instances behind a load balancer each counts separately, so
 //! the effective limits are at most instances × the configured ones; still
 //! a bound, and it needs no write per failed login. Maps are swept of
-//! expired entries once they pass [`SWEEP_ABOVE`] keys (and then only when
-//! they have doubled since the last sweep, so a flood of live keys cannot
-//! make every request walk the whole map), so a flood of random usernames
-//! or addresses cannot grow memory without bound.
+//! expired entries once they pass `SWEEP_ABOVE` (10,000) keys (and then
+//! only when they have doubled since the last sweep, so a flood of live
+//! keys cannot make every request walk the whole map), so a flood of
+//! random usernames or addresses cannot grow memory without bound.
 
 use opsdeck_domain::Timestamp;
 use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -85,6 +86,23 @@ impl Default for RateLimits {
     }
 }
 
+/// The key an address is counted under: an IPv4 address whole, an IPv6
+/// address by its /64 network (one host usually holds a whole /64, and
+/// would otherwise get a fresh budget with every address it picks from
+/// it).
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 /// Entries beyond this many are swept of expired ones.
 const SWEEP_ABOVE: usize = 10_000;
 
@@ -99,11 +117,11 @@ const ADDRESSES_KEPT: usize = 32;
 
 /// Refused for now; try again after this long (the `Retry-After`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RetryAfter(pub Duration);
+pub struct RetryAfter(pub Duration);
 
 impl RetryAfter {
     /// Whole seconds, rounded up, at least 1 (the header's unit).
-    pub(crate) fn seconds(self) -> u64 {
+    pub fn seconds(self) -> u64 {
         let d = self.0;
         (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
     }
@@ -126,12 +144,12 @@ struct UserFailures {
 
 /// What one failed login added up to, for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FailureNote {
+pub struct FailureNote {
     /// Failures of this username from this address, in the window.
     pub pair_failures: u32,
     /// Failures of this username from every address, in the window.
     pub user_failures: u32,
-    /// How many addresses they came from (at most [`ADDRESSES_KEPT`]).
+    /// How many addresses they came from (at most `ADDRESSES_KEPT`, 32).
     pub addresses: usize,
     /// Write this failure to the audit log: the first of a pair and then
     /// at 2, 4, 8, … failures (each entry carries the count), so a
@@ -144,7 +162,7 @@ pub(crate) struct FailureNote {
 
 /// Failures of an account since its last successful login.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AttackReport {
+pub struct AttackReport {
     pub failures: u32,
     pub addresses: usize,
     pub first_at: Timestamp,
@@ -171,8 +189,9 @@ struct State {
     swept: [usize; 3],
 }
 
-/// The shared abuse-limit state (`AppState::auth.limiter`).
-pub(crate) struct Limiter {
+/// The shared abuse-limit state: one per process (the web holds it in
+/// `AppState::auth`), so every request counts against the same limits.
+pub struct Limiter {
     login: LoginLimits,
     rates: RateLimits,
     state: Mutex<State>,
@@ -183,7 +202,7 @@ fn since(now: Timestamp, then: Timestamp) -> Duration {
 }
 
 impl Limiter {
-    pub(crate) fn new(login: LoginLimits, rates: RateLimits) -> Limiter {
+    pub fn new(login: LoginLimits, rates: RateLimits) -> Limiter {
         Limiter {
             login,
             rates,
@@ -195,7 +214,7 @@ impl Limiter {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn rates(&self) -> RateLimits {
+    pub fn rates(&self) -> RateLimits {
         self.rates
     }
 
@@ -210,12 +229,7 @@ impl Limiter {
     }
 
     /// Whether (`username`, `ip`) must still wait before its next attempt.
-    pub(crate) fn login_wait(
-        &self,
-        username: &str,
-        ip: &str,
-        now: Timestamp,
-    ) -> Option<RetryAfter> {
+    pub fn login_wait(&self, username: &str, ip: &str, now: Timestamp) -> Option<RetryAfter> {
         let state = self.state();
         let pair = state.pairs.get(&(username.to_string(), ip.to_string()))?;
         let waited = since(now, pair.last_at);
@@ -230,7 +244,7 @@ impl Limiter {
     }
 
     /// Counts a failed login of `username` from `ip`.
-    pub(crate) fn login_failed(&self, username: &str, ip: &str, now: Timestamp) -> FailureNote {
+    pub fn login_failed(&self, username: &str, ip: &str, now: Timestamp) -> FailureNote {
         let window = self.memory();
         let mut state = self.state();
         if sweep_due(state.pairs.len(), state.swept[0]) {
@@ -292,7 +306,7 @@ impl Limiter {
     /// A successful login of `username` from `ip`: that pair starts over,
     /// and what the account went through since its last login is handed
     /// back (once) to be shown to its owner.
-    pub(crate) fn login_succeeded(&self, username: &str, ip: &str) -> Option<AttackReport> {
+    pub fn login_succeeded(&self, username: &str, ip: &str) -> Option<AttackReport> {
         let mut state = self.state();
         state.pairs.remove(&(username.to_string(), ip.to_string()));
         let user = state.users.remove(username)?;
@@ -308,12 +322,7 @@ impl Limiter {
 
     /// Takes one request from the bucket `key`, which holds `per_minute`
     /// and refills at that rate; `Err` says when one is next available.
-    pub(crate) fn take(
-        &self,
-        key: &str,
-        per_minute: u32,
-        now: Timestamp,
-    ) -> Result<(), RetryAfter> {
+    pub fn take(&self, key: &str, per_minute: u32, now: Timestamp) -> Result<(), RetryAfter> {
         let capacity = f64::from(per_minute.max(1));
         let per_second = capacity / 60.0;
         let mut state = self.state();
@@ -341,7 +350,7 @@ impl Limiter {
     }
 
     /// One login attempt from address `ip`.
-    pub(crate) fn login_attempt(&self, ip: &str, now: Timestamp) -> Result<(), RetryAfter> {
+    pub fn login_attempt(&self, ip: &str, now: Timestamp) -> Result<(), RetryAfter> {
         self.take(
             &format!("login:{ip}"),
             self.login.attempts_per_minute_per_ip,
@@ -351,7 +360,7 @@ impl Limiter {
 
     /// Opens one live stream for `session`, if it has room; the stream
     /// gives it back when dropped.
-    pub(crate) fn open_stream(self: &std::sync::Arc<Self>, session: &str) -> Option<StreamSlot> {
+    pub fn open_stream(self: &std::sync::Arc<Self>, session: &str) -> Option<StreamSlot> {
         let mut state = self.state();
         let open = state.streams.entry(session.to_string()).or_insert(0);
         if *open >= self.rates.sse_streams_per_session {
@@ -366,7 +375,7 @@ impl Limiter {
 }
 
 /// One open live stream of a session; closing the stream drops it.
-pub(crate) struct StreamSlot {
+pub struct StreamSlot {
     limiter: std::sync::Arc<Limiter>,
     session: String,
 }
