@@ -1,7 +1,7 @@
 //! A running simulator on port 0, a fresh SQLite store, and the checks that
 //! the store holds exactly what the simulator serves.
 
-#![allow(
+#![expect(
     dead_code,
     reason = "each test crate that includes this module uses a different part of it"
 )]
