@@ -6,6 +6,10 @@
 //! 2. condition cost for 3 brands over the 8-day slice of 1M orders a year;
 //! 3. time from an observation turning active to the fake Telegram
 //!    receiving the message (wake → observe → step → commit → send), p50/p99.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark aborts on a setup failure; there is nothing to recover"
+)]
 
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::conditions::{observe_all, BrandInputs, MetricsSnapshot};

@@ -340,7 +340,6 @@ fn zero_orders(
     obs
 }
 
-#[allow(clippy::too_many_arguments)]
 fn source_stale(
     source: &SourceId,
     inputs: &BrandInputs,

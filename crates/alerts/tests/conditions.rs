@@ -2,6 +2,10 @@
 //! fixed clock: revenue anomaly, zero orders (business hours across a DST
 //! change), source stale, custom rules — and one scenario through the
 //! store, the runner and the fake receivers, firing and resolving.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "../../store/tests/fixtures/mod.rs"]
 mod fixtures;

@@ -6,6 +6,10 @@
 //! scenario enables only its own rule, so the receivers show exactly that
 //! rule's channel tier; then the data changes and the resolution arrives on
 //! the same channels. A flapping input sends one notification, not many.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "../../store/tests/fixtures/mod.rs"]
 mod fixtures;

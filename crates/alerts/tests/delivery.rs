@@ -1,6 +1,10 @@
 //! From an observation to what the fake receivers get: exact payloads,
 //! retries on 429 and 5xx, a sender that dies between commit and send,
 //! acknowledging from Telegram, the signed webhook and SMTP.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::notify::email::{EmailNotifier, SmtpConfig, SmtpSecurity};

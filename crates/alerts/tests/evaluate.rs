@@ -1,4 +1,8 @@
 //! The state machine with a fixed clock and hand-made observations.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::evaluate::Ack;

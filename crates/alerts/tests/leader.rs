@@ -1,6 +1,10 @@
 //! Several processes on one database: exactly one evaluates and sends, and
 //! another takes over when it dies. Runs on SQLite and, when
 //! `OPSDECK_TEST_POSTGRES_URL` is set, on PostgreSQL.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};

@@ -2,6 +2,10 @@
 //! the statuses, headers and bodies the real platforms send (APIS.md; Slack's
 //! incoming-webhook errors; the Bot API's `{"ok":false,…}` answers), rather
 //! than against our own fake receivers.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use axum::body::Bytes;
 use axum::extract::State;

@@ -2,6 +2,10 @@
 //! the next evaluation no longer sees it), cancels one that has not started,
 //! is harmless twice, names a silence that does not exist, and is audited.
 //! Runs on SQLite and, when `OPSDECK_TEST_POSTGRES_URL` is set, PostgreSQL.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_alerts::actions::{end_silence, silence, EndSilenceOutcome};

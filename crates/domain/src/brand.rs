@@ -58,7 +58,7 @@ pub struct Brand {
 }
 
 impl Brand {
-    /// The time zone's IANA name, e.g. "America/New_York".
+    /// The time zone's IANA name, e.g. `America/New_York`.
     pub fn time_zone_name(&self) -> &str {
         self.time_zone.iana_name().unwrap_or("UTC")
     }

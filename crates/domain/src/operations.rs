@@ -215,7 +215,7 @@ pub struct PaymentEvent {
     pub order_id: Option<String>,
     pub kind: PaymentEventKind,
     pub amount: Option<Money>,
-    /// The gateway's reason, e.g. "card_declined".
+    /// The gateway's reason, e.g. `card_declined`.
     pub reason: Option<String>,
     pub gateway: Option<String>,
     pub occurred_at: Timestamp,

@@ -4,6 +4,10 @@
 //!
 //! 256 cases per property by default; a deeper run:
 //! `PROPTEST_CASES=100000 cargo test -p opsdeck-domain --test hostile_values`.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use opsdeck_domain::bounds::{self, MAX_AMOUNT_MINOR};
 use opsdeck_domain::{Currency, Money};

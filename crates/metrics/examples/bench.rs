@@ -8,8 +8,12 @@
 //! allocator: bytes live after the build, generator batches dropped, minus
 //! bytes live before), times one change, times the full dashboard (all
 //! panels, all brands) and each panel over many runs, and, when
-//! STORE_ORDERS > 0, loads that many orders into a SQLite store, builds the
+//! `STORE_ORDERS` > 0, loads that many orders into a SQLite store, builds the
 //! projection from it and compares the core numbers with plain SQL.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark aborts on a setup failure; there is nothing to recover"
+)]
 
 #[path = "../tests/support/gen.rs"]
 mod gen;

@@ -67,7 +67,7 @@ pub struct PeriodVolume {
     pub orders: u64,
     /// Orders created in `[window.prior_start, window.prior_end)`.
     pub prior_orders: u64,
-    /// (orders − prior_orders) ÷ prior_orders; `None` when prior_orders is 0.
+    /// (orders − `prior_orders`) ÷ `prior_orders`; `None` when `prior_orders` is 0.
     pub orders_delta: Option<f64>,
     /// Sum of non-cancelled orders' `total_price`, in the brand's currency.
     #[serde(serialize_with = "crate::money_json::serialize")]

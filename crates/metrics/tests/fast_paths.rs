@@ -3,6 +3,10 @@
 //! that can be about the window's orders are linked), open-order age
 //! buckets, stale and blocker counts (open count minus the recent ones),
 //! and the dashboard's insights (from the panels already computed).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

@@ -4,6 +4,10 @@
 //! the tickets about them arrived, gives the same projection as applying
 //! only the latest versions; and the urgent queue and where-is-my-order
 //! read from the kept facts exactly what the plain definitions compute.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

@@ -2,6 +2,10 @@
 //! the inventory panel, carrier exceptions in the fulfillment panel's
 //! exception rate, the operations panel — on hand-built records with a
 //! fixed clock — and incremental == rebuild from the store for these kinds.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

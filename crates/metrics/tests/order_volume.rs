@@ -1,10 +1,16 @@
 //! The order volume cards against hand-computed fixtures, with a fixed clock
 //! in a non-UTC zone. Each order's comment says where it must (and must not)
 //! count, so a failing assertion points at the rule that broke.
-
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 // Amounts are written as units_cents (100_00 is $100.00), which reads better
 // here than clippy's groups of three.
-#![allow(clippy::inconsistent_digit_grouping)]
+#![expect(
+    clippy::inconsistent_digit_grouping,
+    reason = "amounts are written as units_cents (100_00 is $100.00)"
+)]
 
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;

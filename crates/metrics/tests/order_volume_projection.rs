@@ -2,6 +2,10 @@
 //! cards from the store's order facts (the definition) on generated data:
 //! cancelled and test orders, three time zones with their DST changes,
 //! "now" at and between local midnights and month starts.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

@@ -1,6 +1,10 @@
 //! Unlisted products (Shopify 2025-10: sold by link, hidden from search and
 //! collections) are on sale: counted on their own in the catalog panel, live
 //! in its health score, and their stock alerts like an active product's.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

@@ -1,8 +1,13 @@
 //! The projection and panels: hand-computed fixtures with a fixed clock, the
 //! incremental == rebuild-from-the-store property.
-
-// Amounts are units_cents (100_00 is $100.00).
-#![allow(clippy::inconsistent_digit_grouping)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
+#![expect(
+    clippy::inconsistent_digit_grouping,
+    reason = "amounts are written as units_cents (100_00 is $100.00)"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

@@ -1,9 +1,14 @@
 //! The sales pulse's evidence rule (issue 10.B6), its blocker totals (10.B11)
 //! and sums that cannot wrap (11.5), on hand-built projections with a fixed
 //! clock.
-
-// Amounts are units_cents (100_00 is $100.00).
-#![allow(clippy::inconsistent_digit_grouping)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
+#![expect(
+    clippy::inconsistent_digit_grouping,
+    reason = "amounts are written as units_cents (100_00 is $100.00)"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;
@@ -177,7 +182,7 @@ fn blocker_totals_cover_every_blocker_not_only_those_listed() {
     assert_eq!(pu.blockers.iter().filter(|b| b.high_value).count(), 5);
 }
 
-/// One order of 92,233,720,368,547,758.07 (i64::MAX minor units) beside
+/// One order of 92,233,720,368,547,758.07 (`i64::MAX` minor units) beside
 /// ordinary ones: no sum wraps negative (issue 11.5).
 #[test]
 fn an_order_of_the_largest_amount_never_wraps_a_sum() {

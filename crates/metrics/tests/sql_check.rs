@@ -10,6 +10,10 @@
 //! PostgreSQL the daily orders and revenue are checked a second time with
 //! the database's own time-zone rules (`to_timestamp(..) AT TIME ZONE`),
 //! so the bucketing itself is not only Rust's.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

@@ -2,6 +2,10 @@
 //! and the alerts; a dropship brand's "lower" changes only the alert; only
 //! products on sale count; velocity is counted per variant, so a variant
 //! without a SKU sells too.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

@@ -2,6 +2,10 @@
 //! as such and the account-wide view holds every ticket, so brands +
 //! unattributed add up to the helpdesk's own totals; attribution tags are
 //! not issues; first response time has one definition.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

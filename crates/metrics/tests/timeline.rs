@@ -1,8 +1,10 @@
 //! The order timeline on a hand-built order: paid after it was placed, one
 //! shipment with a carrier exception (courier failure) and a late delivery,
 //! a where-is-my-order ticket quoting its number, and a refund.
-
-#![allow(clippy::inconsistent_digit_grouping)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

@@ -3,6 +3,10 @@
 //! subject, customer, brand, age, its flags' evidence and a link that opens
 //! the ticket in the helpdesk; the order value kept as money and never
 //! serialized.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 #[path = "support/gen.rs"]
 mod gen;

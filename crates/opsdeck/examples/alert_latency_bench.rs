@@ -14,6 +14,10 @@
 //!
 //! Evaluation cost per cycle at scale (3 brands at 1M orders, 100 brands)
 //! is `opsdeck-alerts`'s `alerts_bench`.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark aborts on a setup failure; there is nothing to recover"
+)]
 
 use jiff::{SignedDuration, Timestamp};
 use opsdeck::app;

@@ -16,6 +16,10 @@
 //! facts read from the store per request) and the way it does now (the
 //! projection's sales rollups): an A/B of the change that took `GET /` at
 //! 1M orders from seconds to milliseconds.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark aborts on a setup failure; there is nothing to recover"
+)]
 
 #[path = "../../metrics/tests/support/gen.rs"]
 mod gen;

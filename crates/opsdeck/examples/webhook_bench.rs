@@ -9,6 +9,10 @@
 //! `--client`), so the figures are the server's alone.
 //!
 //! SQLite always; PostgreSQL too when `OPSDECK_TEST_POSTGRES_URL` is set.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark aborts on a setup failure; there is nothing to recover"
+)]
 
 use jiff::Timestamp;
 use opsdeck::app;

@@ -166,7 +166,7 @@ impl Simulator {
             .await
     }
 
-    /// "http://{addr}/shops/{slug}"; a client appends "/admin/api/{version}/orders.json".
+    /// `http://{addr}/shops/{slug}`; a client appends `/admin/api/{version}/orders.json`.
     pub fn shop_base_url(addr: SocketAddr, slug: &str) -> String {
         format!("http://{addr}/shops/{slug}")
     }
@@ -336,7 +336,7 @@ impl Simulator {
         self.lock().shop(slug).map_or(0, |s| s.requests)
     }
 
-    /// "http://{addr}/gorgias"; a client appends "/api/tickets".
+    /// `http://{addr}/gorgias`; a client appends `/api/tickets`.
     pub fn gorgias_base_url(addr: SocketAddr) -> String {
         format!("http://{addr}/gorgias")
     }

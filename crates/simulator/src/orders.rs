@@ -60,7 +60,7 @@ pub(crate) struct Shipment {
 
 pub(crate) const NO_TRACKING: u8 = u8::MAX;
 
-/// (tracking_company, tracking url prefix, tracking number prefix)
+/// (`tracking_company`, tracking url prefix, tracking number prefix)
 pub(crate) const CARRIERS: [(&str, &str, &str); 4] = [
     (
         "USPS",

@@ -32,7 +32,7 @@ pub(crate) struct Filters {
     pub inventory_item_ids: Option<Vec<u64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location_ids: Option<Vec<u64>>,
-    /// "updated_at asc" etc.; None = the resource's default.
+    /// "`updated_at` asc" etc.; None = the resource's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<String>,
 }

@@ -203,7 +203,7 @@ fn only_fields(value: Value, fields: Option<&str>) -> Value {
     Value::Object(kept)
 }
 
-/// Sort key and direction from `order=` ("created_at desc" by default for orders).
+/// Sort key and direction from `order=` ("`created_at` desc" by default for orders).
 fn sort_of(filters: &Filters, default: &str) -> (String, bool) {
     let text = filters.order.as_deref().unwrap_or(default);
     let mut words = text.split_whitespace();

@@ -1,5 +1,9 @@
 //! The world keeps moving: `advance_to` brings new orders per the rhythm and
 //! lets planned shipments, deliveries, cancellations and refunds happen.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use opsdeck_simulator::{SimConfig, Simulator};
 use serde_json::Value;

@@ -1,6 +1,10 @@
 //! The shape of the generated data set: sizes per brand, and the operational
 //! situations the dashboard must show (old unfulfilled orders, stock-outs,
 //! catalog gaps, cancellations, refunds, test orders).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use std::time::Instant;
 

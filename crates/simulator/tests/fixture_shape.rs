@@ -2,6 +2,10 @@
 //! field that a real fixture and the simulator both carry has the same JSON
 //! type (null counts as compatible with anything: the field is nullable), and
 //! the fields the connector relies on are present with the fixture's type.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use std::path::PathBuf;
 
@@ -59,7 +63,7 @@ fn compare(path: &str, real: &Value, simulated: &Value, mismatches: &mut Vec<Str
     }
 }
 
-/// The value at a dotted path, looking into the first element of arrays ("line_items.sku").
+/// The value at a dotted path, looking into the first element of arrays (`line_items.sku`).
 fn find<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     let mut current = value;
     for part in path.split('.') {

@@ -3,9 +3,13 @@
 //! asked for exactly the fields the sample holds (the selection is derived
 //! from the sample), and every field path of the sample must come back with
 //! the same JSON type, nesting and string form (global id, date-time,
-//! decimal amount, SCREAMING_CASE enum) in at least one of the simulator's
+//! decimal amount, `SCREAMING_CASE` enum) in at least one of the simulator's
 //! records. A field the simulator does not serve is named per case with
 //! the reason; everything else must match.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;

@@ -1,4 +1,8 @@
 //! The simulator over real HTTP, the way the connector talks to Shopify.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use std::collections::HashSet;
 use std::net::SocketAddr;

@@ -49,7 +49,7 @@ pub(crate) const MAX_RATE_LIMIT_WAITS: u32 = 30;
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// What one run's calls cost, kept by the caller so concurrent runs sharing
-/// a client count separately; feeds the SyncState counters.
+/// a client count separately; feeds the `SyncState` counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallStats {
     /// HTTP requests sent, retries included.

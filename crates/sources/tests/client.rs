@@ -1,6 +1,10 @@
 //! The client against a scripted fake Shopify on port 0: one test per rule
 //! (retry, Retry-After, no retry on 401, timeout, pagination, pacing), each
 //! with exact answers so the rule, not luck, is what passes.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod common;
 

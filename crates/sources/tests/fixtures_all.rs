@@ -4,6 +4,10 @@
 //! a fixture added beside the others is checked without a new test: each
 //! record's ids, money, quantities, statuses, tags and times are compared
 //! with the raw JSON, not with values copied into the test.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use jiff::Timestamp;
 use opsdeck_domain::{BrandId, Currency, Money, Order, SourceId};

@@ -3,6 +3,10 @@
 //! and 429 retried, a body cut short, the cost cap, the deprecation notice
 //! logged once, and two clients of one shop sharing one bucket against a
 //! fake that meters points the way Shopify documents.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;

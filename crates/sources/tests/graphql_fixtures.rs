@@ -3,6 +3,10 @@
 //! a field opsdeck requires (docs examples select few fields), the test
 //! shows the refusal naming that field, and then the sample with the field
 //! added mapping fully.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use opsdeck_domain::dispute::DisputeStatus;
 use opsdeck_domain::{

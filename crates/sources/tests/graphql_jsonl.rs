@@ -2,6 +2,10 @@
 //! arriving after other parents, a last line cut short, a download over
 //! HTTP (without the token), and a file of a million lines read without
 //! ever holding more than a few lines of it.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;

@@ -11,6 +11,10 @@
 //!
 //! 64 cases per property by default (CI); a deeper run:
 //! `PROPTEST_CASES=5000 cargo test -p opsdeck-sources --test hostile_payloads`.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use opsdeck_domain::{Bounded, BrandId, Currency, SourceId};
 use opsdeck_sources::gorgias::normalize::{message_from_json, survey_from_json, ticket_from_json};

@@ -3,6 +3,10 @@
 //! answer, a redirect away from the shop, a deprecation notice, ids above
 //! 2^53 on the wire. Each test fails if the client stops doing what the
 //! platform needs.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod common;
 

@@ -41,7 +41,7 @@ const COMMON: [(&str, SqlType); 6] = [
 pub(crate) const SEQ_PARAM: usize = 4;
 
 /// A record flattened into the parameters of its table's upsert statement:
-/// source, external_id, brand_id, updated_at_us, seq, body, then the
+/// `source`, `external_id`, `brand_id`, `updated_at_us`, `seq`, `body`, then the
 /// table's extra columns.
 pub(crate) struct RecordRow {
     pub(crate) params: Vec<Value>,

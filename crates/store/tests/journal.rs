@@ -1,5 +1,9 @@
 //! The SQLite store's webhook journal: what survives a restart, a cut
 //! tail, rotation, and a second process.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 use opsdeck_domain::{SourceId, Timestamp};
 use opsdeck_store::testing::{sqlite_store, sqlite_with_journal_limits};

@@ -7,14 +7,18 @@
 //! cargo run --release -p opsdeck-sync --example bulk_backfill_bench -- rest [scale=3]
 //! ```
 //!
-//! Run each mode in its own process: peak memory (VmHWM of
-//! /proc/self/status) only ever grows, so a second run in the same process
+//! Run each mode in its own process: peak memory (`VmHWM` of
+//! `/proc/self/status`) only ever grows, so a second run in the same process
 //! would show the first's peak. The figure includes the simulator, which
 //! lives in the same process; the RSS before the run is printed beside it.
 //! The shop is the simulator's busiest; `scale` sets its size (22.5: 100,170
 //! orders). REST runs at its real limit (2 requests/s after a burst
 //! of 40), so a REST backfill of 100,000 orders takes minutes: run it on a
 //! smaller scale and extrapolate by its requests (printed).
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark aborts on a setup failure; there is nothing to recover"
+)]
 
 use jiff::Timestamp;
 use opsdeck_domain::{BrandId, Currency, Secret, SourceId};

@@ -12,6 +12,10 @@
 //! faster clock: the request counts stay, the wall time shrinks by the
 //! same factor); `hours` is how far the clock moves before the incremental
 //! run. Prints one line per run.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark aborts on a setup failure; there is nothing to recover"
+)]
 
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_domain::{Secret, SourceId};

@@ -2,6 +2,10 @@
 //! simulator into a real SQLite store: it must converge on exactly the
 //! simulator's orders — straight, after a failed operation's partial data,
 //! after a crash mid-file, and while other operations hold the shop's slots.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod common;
 

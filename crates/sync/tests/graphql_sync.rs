@@ -3,6 +3,10 @@
 //! a backfill and an incremental run, for two worlds, and through
 //! throttling and server errors — and follow up an order whose line items
 //! fill more than one page.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod common;
 

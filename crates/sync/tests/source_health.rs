@@ -4,6 +4,10 @@
 //! whose currency or time zone is not the brand's, an upstream that hangs.
 //! Each shows in the resource's sync state, which /sources, the sources
 //! API and the "source stale" alert read.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod common;
 

@@ -2,6 +2,10 @@
 //! store must end up holding exactly the simulator's data set — after a
 //! backfill, after an incremental run, through injected faults, and after a
 //! crash between pages.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod common;
 

@@ -1,6 +1,10 @@
 //! A sync page committed wakes whoever follows the change feed (the
 //! projection in the app), from a single run and from the worker, so synced
 //! records show at once instead of at the follower's next poll.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod common;
 

@@ -1,6 +1,10 @@
 //! The sync's rules one by one, against a scripted fake shop: what the
 //! requests ask for, when the watermark may move, and what happens to a bad
 //! record.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod common;
 

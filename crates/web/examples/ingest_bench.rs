@@ -4,7 +4,7 @@
 //!
 //! Runs the real server on 127.0.0.1:0 against a fresh SQLite store
 //! (WAL, synchronous=FULL: every batch is fsynced before it is answered),
-//! and against PostgreSQL too when OPSDECK_TEST_POSTGRES_URL is set. For
+//! and against PostgreSQL too when `OPSDECK_TEST_POSTGRES_URL` is set. For
 //! batches of 1, 100 and 1,000 orders (each order shaped like a Shopify
 //! orders/updated payload: three lines, a customer, a fulfillment, ~1.6 KB
 //! of JSON) it sends requests from `INGEST_BENCH_CLIENTS` (default 64)
@@ -12,6 +12,10 @@
 //! `--client`, so the client's CPU is not the server's), and prints
 //! records/s and the p50/p99 request latency. Prints figures; asserts
 //! nothing.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark aborts on a setup failure; there is nothing to recover"
+)]
 
 use jiff::civil::Weekday;
 use opsdeck_domain::{Brand, BrandId, BrandKind, Currency, SourceId, Thresholds, Timestamp};

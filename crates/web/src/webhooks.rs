@@ -122,7 +122,7 @@ impl WebhookReceiver {
 /// intake only validates (serde's `IgnoredAny` walks the syntax and
 /// allocates nothing).
 ///
-/// `IgnoredAny` has no depth limit of its own (serde_json skips values
+/// `IgnoredAny` has no depth limit of its own (`serde_json` skips values
 /// without recursing), while the worker's parse stops at 128 levels: the
 /// depth is bounded here so such a body is refused at the door, not
 /// accepted and then failed.

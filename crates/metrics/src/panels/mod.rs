@@ -32,7 +32,7 @@ pub struct PanelConfig {
     /// Currency of all-brand totals.
     pub reporting_currency: Currency,
     /// Units of the reporting currency per unit of another currency, in
-    /// millionths (1.08 USD per EUR = 1_080_000). Without a rate, a brand's
+    /// millionths (1.08 USD per EUR = `1_080_000`). Without a rate, a brand's
     /// money is left out of totals and the total says so.
     pub rates: BTreeMap<Currency, i64>,
     /// Per-variant low-stock thresholds by SKU (they win over the brand's).

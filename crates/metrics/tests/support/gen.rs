@@ -2,7 +2,10 @@
 //! line items, fulfillments and refunds; tickets with messages; surveys),
 //! shared by the tests and the benchmark. Records are built directly,
 //! without JSON, so ten million orders take seconds.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test crate and the benchmark that include this file use a different part of it"
+)]
 
 use jiff::tz::TimeZone;
 use opsdeck_domain::support::Party;

@@ -20,7 +20,7 @@ pub struct Config {
     /// Currency for totals across brands.
     pub reporting_currency: Currency,
     /// `[reporting.rates]`: units of the reporting currency per unit of
-    /// another currency, in millionths (1.08 = 1_080_000) — the form
+    /// another currency, in millionths (1.08 = `1_080_000`) — the form
     /// `PanelConfig::rates` takes. A brand in a currency without a rate is
     /// left out of all-brand money totals, and the totals say so.
     pub reporting_rates: std::collections::BTreeMap<Currency, i64>,

@@ -4,6 +4,10 @@
 //!
 //! Run one module or test by name: `cargo test -p opsdeck --test it
 //! webhooks::`. `TEST_LOG=1` shows a test's logs (see [`helpers`]).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod helpers;
 

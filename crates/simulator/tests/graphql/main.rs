@@ -4,6 +4,10 @@
 //! CREATED to a JSONL file, to FAILED with partial data, the concurrency
 //! limit (`bulk`); the new resources of the merchant and their
 //! determinism (`merchant`).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod bulk;
 mod merchant;

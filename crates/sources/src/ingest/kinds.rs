@@ -66,7 +66,10 @@ impl IngestKind {
 /// One valid record: a whole record to upsert, or a partial update of an
 /// order of the same source.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(clippy::large_enum_variant)] // most are records; boxing would not save anything
+#[expect(
+    clippy::large_enum_variant,
+    reason = "most are records; boxing would not save anything"
+)]
 pub enum Parsed {
     Record(AnyRecord),
     StatusChange(OrderStatusChange),

@@ -5,7 +5,10 @@
 //! [`Script::shop`], so scripts list only the pages; they are counted in
 //! [`Script::checks`], not in `seen`.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test crate that includes this file uses a different part of it"
+)]
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;

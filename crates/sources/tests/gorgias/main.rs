@@ -7,6 +7,10 @@
 //! - `contract`: the client against a scripted server answering exactly as
 //!   Gorgias documents (Basic auth, cursor pages, call limit, 429).
 //! - `script`: that scripted server (shared with `opsdeck-sync`'s tests).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod contract;
 mod payloads;

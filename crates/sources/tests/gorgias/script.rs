@@ -3,7 +3,10 @@
 //! contract tests here and the sync's tests in `opsdeck-sync` (which
 //! include this file).
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test crate that includes this file uses a different part of it"
+)]
 
 use axum::body::Body;
 use axum::extract::State;

@@ -5,6 +5,10 @@
 //! `sqlite::NAME` and a `postgres::NAME` test for it. The PostgreSQL ones
 //! print SKIPPED and pass when `OPSDECK_TEST_POSTGRES_URL` is unset (and
 //! fail when CI also sets `OPSDECK_REQUIRE_POSTGRES=1`).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod alerts;
 mod decisions;

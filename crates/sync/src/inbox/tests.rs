@@ -492,7 +492,7 @@ async fn a_presentment_refund_without_amounts_in_both_currencies_fails_visibly()
 }
 
 /// Issue 11.1 / 11.4 / 11.5: a signed `orders/updated` in EUR for a USD
-/// brand (with no amount in USD), an order of i64::MAX minor units, a
+/// brand (with no amount in USD), an order of `i64::MAX` minor units, a
 /// negative total and a +25:00 offset were applied. Each now fails at
 /// once, naming its field, and nothing is stored.
 #[tokio::test]

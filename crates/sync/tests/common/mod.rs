@@ -1,7 +1,10 @@
 //! A running simulator on port 0, a fresh SQLite store, and the checks that
 //! the store holds exactly what the simulator serves.
 
-#![allow(dead_code)]
+#![expect(
+    dead_code,
+    reason = "each test crate that includes this module uses a different part of it"
+)]
 
 /// The connector tests' scripted fake Shopify: one file, shared.
 #[path = "../../../sources/tests/common/fake.rs"]

@@ -10,6 +10,10 @@
 //! - `attribution`: the merchant's rules over HTTP against the helpdesk's truth.
 //! - `listing`: a listing not sorted as asked, against the connector tests'
 //!   scripted server (`script`, included from `opsdeck-sources`' tests).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
 
 mod attribution;
 mod desk;

@@ -147,7 +147,7 @@ struct ResourceHealth {
     requests: u64,
     errors: u64,
     rate_limit_waits: u64,
-    /// now − last_success_at, in seconds.
+    /// now − `last_success_at`, in seconds.
     success_lag_seconds: Option<i64>,
     /// now − watermark, in seconds.
     watermark_lag_seconds: Option<i64>,

@@ -8,13 +8,31 @@
 /// Body text on charts and cards.
 pub(crate) const INK: &str = "#1d2330";
 /// Secondary text: axis labels, freshness lines.
-#[cfg_attr(not(test), allow(dead_code))] // the stylesheet holds the same value
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the stylesheet holds the same value; the tests check it"
+    )
+)]
 pub(crate) const MUTED: &str = "#5d6677";
 /// Card background.
-#[cfg_attr(not(test), allow(dead_code))] // the stylesheet holds the same value
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the stylesheet holds the same value; the tests check it"
+    )
+)]
 pub(crate) const PAPER: &str = "#ffffff";
 /// Page background.
-#[cfg_attr(not(test), allow(dead_code))] // the stylesheet holds the same value
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the stylesheet holds the same value; the tests check it"
+    )
+)]
 pub(crate) const GROUND: &str = "#f4f6f9";
 
 /// Okabe–Ito blue, vermillion, bluish green, reddish purple, orange, sky blue.
@@ -34,14 +52,16 @@ pub(crate) fn series(i: usize) -> &'static str {
 }
 
 /// WCAG 2 contrast ratio of two `#rrggbb` colours, 1.0..=21.0.
-#[cfg_attr(not(test), allow(dead_code))] // checked by the tests below
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "only the tests below check contrast")
+)]
 pub(crate) fn contrast(a: &str, b: &str) -> f64 {
     let (la, lb) = (luminance(a), luminance(b));
     let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
     (hi + 0.05) / (lo + 0.05)
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // checked by the tests below
 fn luminance(hex: &str) -> f64 {
     let channel = |i: usize| {
         let v = u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap_or(0);

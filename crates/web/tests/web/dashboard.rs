@@ -223,7 +223,7 @@ async fn tiles_and_sources_are_stale_after_twice_the_configured_cadence() {
     assert!(page.contains("<td>orders</td><td>stale</td>"), "{page}");
 }
 
-/// One order of 92,233,720,368,547,758.07 (i64::MAX cents) beside the
+/// One order of 92,233,720,368,547,758.07 (`i64::MAX` cents) beside the
 /// fixture's $100.00 today: the card never shows a wrapped negative revenue
 /// or AOV, it shows the bound with "≥" and says so; the API flags it and
 /// gives the exact AOV (issue 11.5).

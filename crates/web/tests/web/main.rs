@@ -4,9 +4,14 @@
 //!
 //! One test binary (not one per file) so the shared fixture compiles and
 //! links once.
-
-// Amounts are written as units_cents (100_00 is $100.00).
-#![allow(clippy::inconsistent_digit_grouping)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
+#![expect(
+    clippy::inconsistent_digit_grouping,
+    reason = "amounts are written as units_cents (100_00 is $100.00)"
+)]
 
 mod alerts;
 mod alerts_brand;

@@ -2,7 +2,7 @@
 //! Debian's Chromium through chromedriver: start both, open pages, find and
 //! click elements, type, press keys, run a script, take screenshots.
 //!
-//! Written here over reqwest + serde_json (both already dependencies) rather
+//! Written here over reqwest + `serde_json` (both already dependencies) rather
 //! than pulling in a WebDriver crate: the tests need a dozen endpoints, and
 //! every failure names the endpoint and chromedriver's own error message.
 

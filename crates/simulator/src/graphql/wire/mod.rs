@@ -1,5 +1,5 @@
 //! The GraphQL payloads, as private `Serialize` structs with Shopify's
-//! GraphQL names (camelCase, enums in SCREAMING_CASE, global ids
+//! GraphQL names (camelCase, enums in `SCREAMING_CASE`, global ids
 //! `gid://shopify/Order/…`, money as `MoneyBag`/`MoneyV2` objects with
 //! decimal strings, `UnsignedInt64` as a string, timestamps in UTC).
 //! Each struct is rendered whole and the requested selection is cut from it

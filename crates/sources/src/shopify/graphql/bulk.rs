@@ -87,7 +87,7 @@ struct WireOperation {
     error_code: Option<String>,
     created_at: Option<jiff::Timestamp>,
     completed_at: Option<jiff::Timestamp>,
-    /// UnsignedInt64: a JSON string (a number is accepted too).
+    /// `UnsignedInt64`: a JSON string (a number is accepted too).
     object_count: Option<Value>,
     file_size: Option<Value>,
     url: Option<String>,
@@ -117,7 +117,7 @@ impl BulkOperation {
     }
 }
 
-/// An UnsignedInt64 field: Shopify sends it as a string.
+/// An `UnsignedInt64` field: Shopify sends it as a string.
 pub(crate) fn unsigned(value: Option<&Value>) -> Result<Option<u64>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),

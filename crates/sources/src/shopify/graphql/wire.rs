@@ -134,10 +134,10 @@ pub struct GqlOrder {
     pub total_discounts_set: Option<GqlMoneyBag>,
     #[serde(default)]
     pub total_tax_set: Option<GqlMoneyBag>,
-    /// `OrderDisplayFinancialStatus`: PAID, PARTIALLY_REFUNDED, …
+    /// `OrderDisplayFinancialStatus`: `PAID`, `PARTIALLY_REFUNDED`, …
     #[serde(default)]
     pub display_financial_status: Option<String>,
-    /// `OrderDisplayFulfillmentStatus`: UNFULFILLED, PARTIALLY_FULFILLED, …
+    /// `OrderDisplayFulfillmentStatus`: `UNFULFILLED`, `PARTIALLY_FULFILLED`, …
     #[serde(default)]
     pub display_fulfillment_status: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
@@ -203,7 +203,7 @@ pub struct GqlFulfillment {
     /// `FulfillmentStatus`: SUCCESS, CANCELLED, ERROR, FAILURE, OPEN, PENDING.
     #[serde(default)]
     pub status: Option<String>,
-    /// `FulfillmentDisplayStatus`: IN_TRANSIT, DELIVERED, …
+    /// `FulfillmentDisplayStatus`: `IN_TRANSIT`, `DELIVERED`, …
     #[serde(default)]
     pub display_status: Option<String>,
     #[serde(default)]
@@ -413,7 +413,7 @@ pub struct GqlCustomer {
     pub first_name: Option<String>,
     #[serde(default)]
     pub last_name: Option<String>,
-    /// UnsignedInt64: a JSON string.
+    /// `UnsignedInt64`: a JSON string.
     #[serde(default)]
     pub number_of_orders: Option<Value>,
     #[serde(default)]
@@ -495,7 +495,7 @@ pub struct GqlReturnedLine {
 pub struct GqlDispute {
     pub id: String,
     pub amount: GqlMoney,
-    /// `DisputeStatus`: NEEDS_RESPONSE, UNDER_REVIEW, ACCEPTED, WON, LOST, …
+    /// `DisputeStatus`: `NEEDS_RESPONSE`, `UNDER_REVIEW`, `ACCEPTED`, `WON`, `LOST`, …
     pub status: String,
     /// `DisputeType`: CHARGEBACK or INQUIRY.
     #[serde(rename = "type")]
