@@ -1,7 +1,7 @@
 //! The [`Store`] rules, written once over the [`Db`] seam: the upsert
 //! algorithm, the change feed and the report queries.
 
-use crate::db::{Col, Db, DbTx, Value};
+use crate::db::{Col, Db, DbTx, Dialect, Value};
 use crate::inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
@@ -16,6 +16,10 @@ use opsdeck_domain::{
 };
 use std::collections::HashMap;
 use tracing::instrument;
+
+/// Serializes the creation of record tables among instances sharing one
+/// PostgreSQL database (the key is arbitrary, fixed, and opsdeck's own).
+const RECORD_TABLES_LOCK: &str = "SELECT pg_advisory_xact_lock(7013441205)";
 
 /// A store on any backend that implements [`Db`].
 pub(crate) struct SqlStore<D: Db> {
@@ -264,12 +268,33 @@ impl<D: Db> Store for SqlStore<D> {
         self.db.migrate().await?;
         // Then each record kind's table from its descriptor, where no
         // migration made it (`CREATE .. IF NOT EXISTS`).
-        for table in kinds::tables() {
-            for sql in schema::create_table_sql(table, table.name, self.db.dialect()) {
-                self.db.execute(&sql, &[]).await?;
+        let dialect = self.db.dialect();
+        let statements = kinds::tables()
+            .into_iter()
+            .flat_map(|table| schema::create_table_sql(table, table.name, dialect));
+        match dialect {
+            // One writer at a time already (and a busy timeout to wait for
+            // it): each statement on its own.
+            Dialect::Sqlite => {
+                for sql in statements {
+                    self.db.execute(&sql, &[]).await?;
+                }
+                Ok(())
+            }
+            // Instances starting together on one database take turns, in
+            // one transaction holding an advisory lock (the sqlx migrator
+            // takes its own): two concurrent `CREATE TABLE IF NOT EXISTS`
+            // of the same new table can otherwise fail on the catalog's
+            // unique index.
+            Dialect::Postgres => {
+                let mut tx = self.db.begin().await?;
+                tx.execute(RECORD_TABLES_LOCK, &[]).await?;
+                for sql in statements {
+                    tx.execute(&sql, &[]).await?;
+                }
+                tx.commit().await
             }
         }
-        Ok(())
     }
 
     #[instrument(skip_all, fields(backend = ?self.db.backend(), records = records.len(), checkpoint = checkpoint.is_some()))]

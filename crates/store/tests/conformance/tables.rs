@@ -127,7 +127,17 @@ pub(crate) async fn missing_record_tables_are_created_from_descriptors(db: &Test
     for kind in RecordKind::ALL {
         raw_execute(db, &format!("DROP TABLE {}", record_table_name(kind))).await;
     }
-    db.store.migrate().await.unwrap();
+    // Instances starting together on one database migrate at once: each
+    // of these runs on its own pooled connection, and all must succeed.
+    let (a, b, c, d) = tokio::join!(
+        db.store.migrate(),
+        db.store.migrate(),
+        db.store.migrate(),
+        db.store.migrate()
+    );
+    for result in [a, b, c, d] {
+        result.unwrap();
+    }
     let mut batch = one_of_each("2024-05-01T10:00:00.123456789Z");
     batch.extend(ingest_kinds("2024-05-01T10:00:00.123456789Z"));
     let kinds: std::collections::HashSet<_> = batch.iter().map(|r| r.kind()).collect();
