@@ -269,9 +269,8 @@ impl<D: Db> Store for SqlStore<D> {
         // Then each record kind's table from its descriptor, where no
         // migration made it (`CREATE .. IF NOT EXISTS`).
         let dialect = self.db.dialect();
-        let statements = kinds::tables()
-            .into_iter()
-            .flat_map(|table| schema::create_table_sql(table, table.name, dialect));
+        let statements =
+            kinds::tables().flat_map(|table| schema::create_table_sql(table, table.name, dialect));
         match dialect {
             // One writer at a time already (and a busy timeout to wait for
             // it): each statement on its own.
