@@ -24,7 +24,7 @@ pub use self::error::ShopifyError;
 pub use self::settings::{ShopifySettings, DEFAULT_API_VERSION};
 pub use crate::http::CallStats;
 
-use super::headers::{self, CallLimit};
+use super::headers::{self, CallLimit, VersionNotes};
 use crate::http::{
     build_http_client, check_base_url, header_str, url_under, Failure, PlatformError, RetryPacer,
     Setback,
@@ -32,15 +32,10 @@ use crate::http::{
 use opsdeck_domain::SourceId;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, LINK};
 use serde_json::Value;
-use std::sync::{Mutex, OnceLock};
 use url::Url;
 
-const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
+pub(super) const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
 const CALL_LIMIT_HEADER: &str = "X-Shopify-Shop-Api-Call-Limit";
-const API_VERSION_HEADER: &str = "X-Shopify-API-Version";
-/// Sent when a request used something deprecated (a version, a field, an
-/// endpoint): a URL or, for newer versions, the deprecated names.
-const DEPRECATED_HEADER: &str = "X-Shopify-API-Deprecated-Reason";
 /// Above this fill of the bucket the client paces itself.
 const BUCKET_THRESHOLD: f64 = 0.8;
 
@@ -63,10 +58,9 @@ pub struct ShopifyClient {
     /// Retries, and the earliest moment the next request may go out (bucket
     /// pacing and Retry-After), shared by every caller of this client.
     pacer: RetryPacer,
-    /// The `X-Shopify-API-Version` of the first answer that carried one.
-    answered_version: OnceLock<String>,
-    /// The last `X-Shopify-API-Deprecated-Reason` seen, logged once per text.
-    deprecation: Mutex<Option<String>>,
+    /// The answering `X-Shopify-API-Version` and the last
+    /// `X-Shopify-API-Deprecated-Reason`, each logged when first seen.
+    versions: VersionNotes,
 }
 
 impl ShopifyClient {
@@ -89,8 +83,7 @@ impl ShopifyClient {
             settings,
             http,
             token,
-            answered_version: OnceLock::new(),
-            deprecation: Mutex::new(None),
+            versions: VersionNotes::default(),
         })
     }
 
@@ -194,8 +187,12 @@ impl ShopifyClient {
             .header(TOKEN_HEADER, self.token.clone())
             .header(ACCEPT, "application/json");
         let on_headers = |headers: &HeaderMap| {
-            self.log_version_once(headers);
-            self.note_deprecation(headers);
+            self.versions.note(
+                headers,
+                &self.settings.source,
+                "API",
+                self.settings.api_version.as_str(),
+            );
             if let Some(limit) = header_str(headers, CALL_LIMIT_HEADER).and_then(CallLimit::parse) {
                 self.pacer.pace_for(limit.pause(BUCKET_THRESHOLD));
             }
@@ -243,54 +240,14 @@ impl ShopifyClient {
     /// that version is no longer supported: Shopify then serves the oldest
     /// supported version instead, which is logged as a warning.
     pub fn answered_api_version(&self) -> Option<&str> {
-        self.answered_version.get().map(String::as_str)
+        self.versions.answered()
     }
 
     /// The last deprecation Shopify reported for this shop's calls (the
     /// `X-Shopify-API-Deprecated-Reason` header), for the operator to act on
     /// before the version or field is removed.
     pub fn deprecation_notice(&self) -> Option<String> {
-        self.deprecation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Keeps and logs (once per distinct text) a deprecation notice.
-    fn note_deprecation(&self, headers: &HeaderMap) {
-        let Some(reason) = header_str(headers, DEPRECATED_HEADER).map(str::trim) else {
-            return;
-        };
-        let mut last = self.deprecation.lock().unwrap_or_else(|p| p.into_inner());
-        if last.as_deref() != Some(reason) {
-            tracing::warn!(
-                source = %self.settings.source,
-                api_version = self.settings.api_version.as_str(),
-                reason,
-                "shopify reports a deprecated API call"
-            );
-            *last = Some(reason.to_string());
-        }
-    }
-
-    fn log_version_once(&self, headers: &HeaderMap) {
-        let Some(answered) = header_str(headers, API_VERSION_HEADER) else {
-            return;
-        };
-        if self.answered_version.set(answered.to_string()).is_err() {
-            return;
-        }
-        let requested = self.settings.api_version.as_str();
-        if answered == requested {
-            tracing::info!(source = %self.settings.source, api_version = answered, "shopify api version");
-        } else {
-            tracing::warn!(
-                source = %self.settings.source,
-                requested,
-                answered,
-                "shopify answered with another api version than requested"
-            );
-        }
+        self.versions.deprecation()
     }
 }
 

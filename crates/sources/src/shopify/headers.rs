@@ -3,7 +3,74 @@
 //! read by the shared retry loop ([`crate::http`]). Pure parsing, so each
 //! rule is tested without a server.
 
+use crate::http::header_str;
+use opsdeck_domain::SourceId;
+use reqwest::header::HeaderMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
+
+/// The header naming the API version that answered.
+const API_VERSION_HEADER: &str = "X-Shopify-API-Version";
+/// Sent when a request used something deprecated (a version, a field, an
+/// endpoint): a URL or, for newer versions, the deprecated names.
+const DEPRECATED_HEADER: &str = "X-Shopify-API-Deprecated-Reason";
+
+/// What Shopify's answers say about the API version, kept for /sources and
+/// logged when first seen: the version that answered (an expired pinned
+/// version silently falls forward, so it may differ from the one asked
+/// for) and the latest deprecation notice (logged once per distinct text).
+/// One per client; the REST and the GraphQL client share this rule.
+#[derive(Debug, Default)]
+pub(crate) struct VersionNotes {
+    answered: OnceLock<String>,
+    deprecation: Mutex<Option<String>>,
+}
+
+impl VersionNotes {
+    /// Notes an answer's headers. `api` names the API in the log
+    /// ("API" for REST, "graphql"), `requested` the version asked for.
+    pub(crate) fn note(&self, headers: &HeaderMap, source: &SourceId, api: &str, requested: &str) {
+        if let Some(answered) = header_str(headers, API_VERSION_HEADER) {
+            if self.answered.set(answered.to_string()).is_ok() {
+                if answered == requested {
+                    tracing::info!(%source, api_version = answered, "shopify {api} version");
+                } else {
+                    tracing::warn!(
+                        %source,
+                        requested,
+                        answered,
+                        "shopify answered {api} with another version than requested"
+                    );
+                }
+            }
+        }
+        if let Some(reason) = header_str(headers, DEPRECATED_HEADER).map(str::trim) {
+            let mut last = self.deprecation.lock().unwrap_or_else(|p| p.into_inner());
+            if last.as_deref() != Some(reason) {
+                tracing::warn!(
+                    %source,
+                    api_version = requested,
+                    reason,
+                    "shopify reports a deprecated {api} call"
+                );
+                *last = Some(reason.to_string());
+            }
+        }
+    }
+
+    /// The version Shopify answered with, once an answer said.
+    pub(crate) fn answered(&self) -> Option<&str> {
+        self.answered.get().map(String::as_str)
+    }
+
+    /// The last deprecation notice seen.
+    pub(crate) fn deprecation(&self) -> Option<String> {
+        self.deprecation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
 
 /// The URL of the `rel="next"` entry of a `Link` header, verbatim.
 ///

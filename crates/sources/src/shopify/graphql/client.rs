@@ -19,15 +19,16 @@ use super::cost::{throttle_wait, CostBucket, QueryCost, ThrottleStatus, SINGLE_Q
 use super::error::GraphqlError;
 use super::query::{ConnectionPage, GraphqlQuery, PagedQuery};
 use crate::http::{
-    build_http_client, check_base_url, header_str, url_under, CallStats, Failure, PlatformError,
-    RetryPacer, Setback,
+    build_http_client, check_base_url, url_under, CallStats, Failure, PlatformError, RetryPacer,
+    Setback,
 };
+use crate::shopify::client::TOKEN_HEADER;
+use crate::shopify::headers::VersionNotes;
 use crate::shopify::{ShopifyError, ShopifySettings};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
 
@@ -37,10 +38,6 @@ use url::Url;
 /// reports. Review each quarter: read the release notes, move this, run the
 /// fixture tests.
 pub const GRAPHQL_API_VERSION: &str = "2026-01";
-
-const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
-const API_VERSION_HEADER: &str = "X-Shopify-API-Version";
-const DEPRECATED_HEADER: &str = "X-Shopify-API-Deprecated-Reason";
 
 /// What one run's GraphQL calls cost, on top of the HTTP counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -88,9 +85,9 @@ pub struct GraphqlClient {
     bucket: Arc<CostBucket>,
     /// Shopify's `requestedQueryCost` of each operation, last time it ran.
     known_costs: Mutex<HashMap<String, u32>>,
-    answered_version: OnceLock<String>,
-    deprecation: Mutex<Option<String>>,
-    deprecation_logged: AtomicBool,
+    /// The answering version and the last deprecation notice, as the REST
+    /// client keeps them.
+    versions: VersionNotes,
 }
 
 impl GraphqlClient {
@@ -133,9 +130,7 @@ impl GraphqlClient {
             token,
             bucket,
             known_costs: Mutex::new(HashMap::new()),
-            answered_version: OnceLock::new(),
-            deprecation: Mutex::new(None),
-            deprecation_logged: AtomicBool::new(false),
+            versions: VersionNotes::default(),
             shop,
         })
     }
@@ -160,15 +155,12 @@ impl GraphqlClient {
 
     /// The version Shopify answered with, once an answer said.
     pub fn answered_api_version(&self) -> Option<&str> {
-        self.answered_version.get().map(String::as_str)
+        self.versions.answered()
     }
 
     /// The last `X-Shopify-API-Deprecated-Reason` seen, for /sources.
     pub fn deprecation_notice(&self) -> Option<String> {
-        self.deprecation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.versions.deprecation()
     }
 
     /// The cost the bucket and the cap check use for `query`: the larger of
@@ -220,7 +212,10 @@ impl GraphqlClient {
                     .header(ACCEPT, "application/json")
                     .header(CONTENT_TYPE, "application/json")
                     .json(body);
-                let on_headers = |headers: &HeaderMap| self.note_headers(headers);
+                let on_headers = |headers: &HeaderMap| {
+                    self.versions
+                        .note(headers, &self.shop.source, "graphql", &self.api_version)
+                };
                 let outcome = self
                     .pacer
                     .exchange(request, path, on_headers, |_, body| {
@@ -333,36 +328,6 @@ impl GraphqlClient {
             match next {
                 Some(cursor) => after = Some(cursor),
                 None => return Ok(pages),
-            }
-        }
-    }
-
-    /// Keeps the answering version and the deprecation notice, logging
-    /// each the first time.
-    fn note_headers(&self, headers: &HeaderMap) {
-        if let Some(answered) = header_str(headers, API_VERSION_HEADER) {
-            if self.answered_version.set(answered.to_string()).is_ok() {
-                if answered == self.api_version {
-                    tracing::info!(source = %self.shop.source, api_version = answered, "shopify graphql api version");
-                } else {
-                    tracing::warn!(
-                        source = %self.shop.source,
-                        requested = self.api_version.as_str(),
-                        answered,
-                        "shopify answered graphql with another api version than requested"
-                    );
-                }
-            }
-        }
-        if let Some(reason) = header_str(headers, DEPRECATED_HEADER).map(str::trim) {
-            *self.deprecation.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.to_string());
-            if !self.deprecation_logged.swap(true, Ordering::Relaxed) {
-                tracing::warn!(
-                    source = %self.shop.source,
-                    api_version = self.api_version.as_str(),
-                    reason,
-                    "shopify reports a deprecated graphql call"
-                );
             }
         }
     }
