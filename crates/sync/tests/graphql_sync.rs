@@ -396,4 +396,27 @@ async fn the_worker_syncs_a_graphql_shop_by_graphql() {
         "the runs went through the GraphQL client"
     );
     assert_rest_data_set(&h, slug, start_time()).await;
+    // A shop never synced is backfilled by bulk operation: a handful of
+    // calls per resource (checks, start, polls, the file), where paging its
+    // orders through the cost budget takes one call per few orders.
+    let orders = h
+        .store
+        .sync_state(client.source(), "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = h.sim.order_count(slug) as u64;
+    let calls = h.sim.request_count(slug);
+    assert!(
+        stored > 40,
+        "{stored} orders: too few to tell the two apart"
+    );
+    assert!(
+        calls <= 20,
+        "{calls} calls for {stored} orders and their products: not a bulk backfill"
+    );
+    assert!(
+        orders.cursor.is_none(),
+        "the bulk cursor is cleared at the end"
+    );
 }

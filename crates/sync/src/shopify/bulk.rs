@@ -81,6 +81,11 @@ pub enum BulkError {
     /// what is missing; the watermark did not move.
     #[error("incomplete: {0}")]
     Incomplete(String),
+    /// The file was read whole, but the shop hides part of its data from
+    /// this app (a missing access scope): what was seen is stored and a
+    /// person must grant what is missing. The text names it.
+    #[error("incomplete: {0}")]
+    Hidden(String),
 }
 
 impl NeedsAttention for BulkError {
@@ -88,6 +93,7 @@ impl NeedsAttention for BulkError {
         match self {
             BulkError::Graphql(e) => e.needs_attention(),
             BulkError::Store(_) | BulkError::Incomplete(_) => false,
+            BulkError::Hidden(_) => true,
         }
     }
 }
@@ -361,6 +367,21 @@ pub async fn backfill(
     now: Timestamp,
     committed: Option<&Notify>,
 ) -> Result<BulkRun, BulkError> {
+    backfill_reporting(client, store, kind, settings, now, committed, Vec::new()).await
+}
+
+/// [`backfill`], ending as [`BulkError::Hidden`] with `hidden` (what the
+/// pre-run checks found the shop hides, e.g. a missing scope) when it is
+/// not empty, so the sync state keeps saying so after a whole file.
+pub async fn backfill_reporting(
+    client: &GraphqlClient,
+    store: &dyn Store,
+    kind: BulkResource,
+    settings: &BulkSettings,
+    now: Timestamp,
+    committed: Option<&Notify>,
+    hidden: Vec<String>,
+) -> Result<BulkRun, BulkError> {
     let shop = client.shop();
     let book = Checkpoints::open(
         store,
@@ -382,7 +403,13 @@ pub async fn backfill(
         book,
         run: BulkRun::default(),
     };
-    let outcome = backfill.drive().await;
+    let outcome = backfill
+        .drive()
+        .await
+        .and_then(|()| match hidden.is_empty() {
+            true => Ok(()),
+            false => Err(BulkError::Hidden(hidden.join("; "))),
+        });
     let Backfill { book, mut run, .. } = backfill;
     match book
         .finish(&run.stats.http, outcome, &run.rejected, now)
