@@ -17,6 +17,7 @@ use opsdeck_domain::Order;
 use opsdeck_simulator::Faults;
 use opsdeck_sources::shopify::graphql::{CostBucket, GraphqlClient, GRAPHQL_API_VERSION};
 use opsdeck_store::testing::sqlite_temp;
+use opsdeck_sync::shopify::graphql_plan::sync_graphql_resource;
 use opsdeck_sync::{
     run_sync_loop_with_trigger, sync_once, sync_once_graphql, ShopifyResource, SyncJob, SyncRun,
     SyncTrigger,
@@ -350,6 +351,54 @@ async fn graphql_scopes_name_the_missing_ones() {
     assert!(state
         .last_error
         .is_some_and(|e| e.contains("read_all_orders")));
+}
+
+#[tokio::test]
+async fn a_bulk_backfill_without_read_all_orders_stores_what_it_sees_and_says_so() {
+    let h = Harness::start_seeded(42, 0.02).await;
+    h.sim.set_rate_limit(false);
+    let slug = "mavena";
+    h.sim.set_access_scopes(
+        slug,
+        Some(&["read_orders", "read_customers", "read_products"]),
+        &[],
+    );
+    let graphql = h.graphql(slug);
+    let client = h.client(slug);
+    let mut last_bulk = None;
+    let err = sync_graphql_resource(
+        &client,
+        &graphql,
+        h.store.as_ref(),
+        ShopifyResource::Orders,
+        start_time(),
+        None,
+        &mut last_bulk,
+        start_time(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("missing access scope read_all_orders"),
+        "{err}"
+    );
+    assert_eq!(last_bulk, Some(start_time()), "the run went by bulk");
+    let state = h
+        .store
+        .sync_state(client.source(), "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(state.needs_attention, "a person must grant the scope");
+    assert!(state.running_since.is_none(), "the run is over");
+    assert!(state.cursor.is_none());
+    assert!(state
+        .last_error
+        .is_some_and(|e| e.contains("read_all_orders")));
+    // What the token sees is stored all the same.
+    let stored = h.store.list_orders(client.source()).await.unwrap();
+    assert!(!stored.is_empty());
 }
 
 #[tokio::test]
