@@ -29,6 +29,10 @@ pub use service::{Actor, Declaration, EscalationReport, IncidentService, OpenAct
 pub use severity::{EscalationStep, Severity, SeverityPolicies, SeverityPolicy};
 pub use status::{Component, ComponentStatus, ComponentView, StatusPage};
 
+/// The token kind that lets a platform declare incidents through the
+/// ingest API (`POST /api/v1/incidents`), besides the record kinds.
+pub const INGEST_KIND: &str = "incidents";
+
 /// Why an incident change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum IncidentError {

@@ -85,6 +85,8 @@ pub struct IncidentService {
     dashboard_url: String,
     /// How long the outbox keeps trying a notice.
     pub notification_ttl: SignedDuration,
+    /// The public status page's name.
+    pub status_name: String,
 }
 
 impl IncidentService {
@@ -102,7 +104,13 @@ impl IncidentService {
             configured,
             dashboard_url: dashboard_url.into(),
             notification_ttl: SignedDuration::from_hours(24),
+            status_name: "Status".into(),
         }
+    }
+
+    /// Where the dashboard is served (links in notices, the status page).
+    pub fn dashboard_url(&self) -> &str {
+        &self.dashboard_url
     }
 
     pub fn policies(&self) -> &SeverityPolicies {
