@@ -295,7 +295,11 @@ async fn escalation_notifies_once_per_step_repeats_and_stops_on_acknowledge(db: 
         })
         .collect();
     assert_eq!(notified.len(), 3, "each notice is on the timeline");
-    assert_eq!(notified[0], ["telegram"], "the unconfigured channel is named");
+    assert_eq!(
+        notified[0],
+        ["telegram"],
+        "the unconfigured channel is named"
+    );
     // Acknowledged 31 min in, against a 15 min target.
     assert_eq!(f.service.report().await.unwrap()[1].breaches, 1);
 }

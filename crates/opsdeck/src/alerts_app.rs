@@ -256,16 +256,25 @@ pub async fn start_alerts(
     // Incident notices fall due with time: the leader queues them each
     // `[alerts] every`, and the runner's sender delivers them.
     tasks.spawn("incident-escalation", Policy::RESTART, {
-        let (leading, stop, every, clock) = (leading.clone(), stop.clone(), cfg.every, clock.clone());
+        let (leading, stop, every, clock) =
+            (leading.clone(), stop.clone(), cfg.every, clock.clone());
         move || {
-            let (incidents, leading, mut stop, clock) =
-                (incidents.clone(), leading.clone(), stop.clone(), clock.clone());
+            let (incidents, leading, mut stop, clock) = (
+                incidents.clone(),
+                leading.clone(),
+                stop.clone(),
+                clock.clone(),
+            );
             async move {
                 loop {
                     if *leading.borrow() {
                         let report = incidents.escalate_once(clock()).await?;
                         if report.notices > 0 {
-                            tracing::info!(notices = report.notices, messages = report.messages, "incident notices queued");
+                            tracing::info!(
+                                notices = report.notices,
+                                messages = report.messages,
+                                "incident notices queued"
+                            );
                         }
                     }
                     tokio::select! {

@@ -43,8 +43,8 @@ mod audit;
 mod db;
 pub mod decisions;
 mod engine;
-pub mod incidents;
 pub mod inbox;
+pub mod incidents;
 mod journal;
 mod kinds;
 pub mod model;
@@ -60,10 +60,10 @@ pub mod users;
 pub use alerts::AlertStore;
 pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
-pub use incidents::IncidentStore;
 pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
+pub use incidents::IncidentStore;
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
     WEBHOOKS_RESOURCE,
@@ -118,7 +118,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
 pub trait Store:
-    AlertStore + UserStore + DecisionStore + IncidentStore + Send + Sync + 'static {
+    AlertStore + UserStore + DecisionStore + IncidentStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations, then creates each record kind's table

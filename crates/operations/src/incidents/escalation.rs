@@ -32,7 +32,10 @@ pub struct Notice {
 pub enum NoticeKind {
     Declared,
     /// Step `step` (0-based), its `repeat`-th repeat (0: the first notice).
-    Escalation { step: usize, repeat: u32 },
+    Escalation {
+        step: usize,
+        repeat: u32,
+    },
 }
 
 /// The key of escalation step `step`'s repeat `repeat`.

@@ -140,20 +140,43 @@ pub struct TimelineEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TimelineWhat {
-    Declared { severity: Severity },
+    Declared {
+        severity: Severity,
+    },
     /// A written update; `public` ones are shown on the status page.
-    Update { text: String, public: bool },
-    State { from: IncidentState, to: IncidentState, note: String },
+    Update {
+        text: String,
+        public: bool,
+    },
+    State {
+        from: IncidentState,
+        to: IncidentState,
+        note: String,
+    },
     Acknowledged,
-    SeverityChanged { from: Severity, to: Severity },
-    AlertsLinked { episodes: Vec<String> },
+    SeverityChanged {
+        from: Severity,
+        to: Severity,
+    },
+    AlertsLinked {
+        episodes: Vec<String>,
+    },
     /// Something someone did about it (rolled back a deploy, paused ads).
-    Action { text: String },
+    Action {
+        text: String,
+    },
     /// A notice queued: to whom, on which channels (and which of the
     /// severity's channels are not configured, so nobody heard there).
-    Notified { notice: String, notify: Vec<String>, channels: Vec<String>, unconfigured: Vec<String> },
+    Notified {
+        notice: String,
+        notify: Vec<String>,
+        channels: Vec<String>,
+        unconfigured: Vec<String>,
+    },
     Postmortem,
-    ActionItem { text: String },
+    ActionItem {
+        text: String,
+    },
 }
 
 /// Where a postmortem action item stands.
@@ -184,7 +207,9 @@ impl ActionItemStatus {
         ActionItemStatus::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown action item status {s:?}: use open, in_progress or done"))
+            .ok_or_else(|| {
+                format!("unknown action item status {s:?}: use open, in_progress or done")
+            })
     }
 }
 
@@ -388,7 +413,12 @@ impl Incident {
     }
 
     /// Something done about it, on the timeline.
-    pub fn add_action(&mut self, text: &str, by: &str, now: Timestamp) -> Result<(), IncidentError> {
+    pub fn add_action(
+        &mut self,
+        text: &str,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), IncidentError> {
         let text = bounded_text("text", text, 1, 2000)?;
         self.note(by, now, TimelineWhat::Action { text });
         Ok(())

@@ -113,7 +113,9 @@ pub fn render(
             };
             serde_json::to_value(message).expect("a Telegram message serializes")
         }
-        Channel::Email => json!({ "subject": title, "text": format!("{title}\n\n{body}\n\n{link}\n") }),
+        Channel::Email => {
+            json!({ "subject": title, "text": format!("{title}\n\n{body}\n\n{link}\n") })
+        }
         Channel::Webhook => json!({
             "event": "incident.notice",
             "notice": notice.key,

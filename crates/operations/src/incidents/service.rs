@@ -12,7 +12,9 @@ use super::lifecycle::{
 };
 use super::notify::render;
 use super::severity::{Severity, SeverityPolicies};
-use super::status::{components, status_page, Component, ComponentStatus, ComponentView, StatusPage};
+use super::status::{
+    components, status_page, Component, ComponentStatus, ComponentView, StatusPage,
+};
 use super::IncidentError;
 use jiff::{SignedDuration, Timestamp};
 use opsdeck_store::alerts::{Channel, NewNotification};
@@ -161,8 +163,14 @@ impl IncidentService {
     /// its audit entry. Its notices go out on the next escalation pass.
     pub async fn declare(&self, d: Declaration, actor: &Actor) -> Result<Incident, IncidentError> {
         let now = self.now();
-        let mut incident =
-            Incident::declare(&d.title, d.severity, d.brand.clone(), &actor.name, d.via.clone(), now)?;
+        let mut incident = Incident::declare(
+            &d.title,
+            d.severity,
+            d.brand.clone(),
+            &actor.name,
+            d.via.clone(),
+            now,
+        )?;
         if !d.alerts.is_empty() {
             for id in &d.alerts {
                 if self.store.alert_episode(id).await?.is_none() {
@@ -246,7 +254,10 @@ impl IncidentService {
                 }
                 other => other,
             })?;
-            if matches!(target.state, IncidentState::Merged | IncidentState::Cancelled) {
+            if matches!(
+                target.state,
+                IncidentState::Merged | IncidentState::Cancelled
+            ) {
                 return Err(IncidentError::Invalid(format!(
                     "merged_into: incident {into} is {}",
                     target.state
@@ -282,7 +293,10 @@ impl IncidentService {
         self.change(id, actor, &[], |i, now| {
             let from = i.severity;
             i.change_severity(to, &actor.name, now)?;
-            Ok((AuditAction::IncidentSeverity, json!({ "from": from, "to": to })))
+            Ok((
+                AuditAction::IncidentSeverity,
+                json!({ "from": from, "to": to }),
+            ))
         })
         .await
     }
@@ -417,7 +431,10 @@ impl IncidentService {
     pub async fn list(&self, live_only: bool) -> Result<Vec<Incident>, IncidentError> {
         let filter = IncidentFilter {
             states: if live_only {
-                IncidentState::LIVE.iter().map(|s| s.as_str().into()).collect()
+                IncidentState::LIVE
+                    .iter()
+                    .map(|s| s.as_str().into())
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -450,7 +467,10 @@ impl IncidentService {
     }
 
     /// The incidents an alert is linked to.
-    pub async fn incidents_of_alert(&self, episode_id: &str) -> Result<Vec<Incident>, IncidentError> {
+    pub async fn incidents_of_alert(
+        &self,
+        episode_id: &str,
+    ) -> Result<Vec<Incident>, IncidentError> {
         let mut out = Vec::new();
         for id in self.store.incidents_of_alert(episode_id).await? {
             out.push(self.get(id).await?);
@@ -465,7 +485,11 @@ impl IncidentService {
             .await?
             .into_iter()
             .flat_map(|i| {
-                let items = i.postmortem.as_ref().map(|p| p.action_items.clone()).unwrap_or_default();
+                let items = i
+                    .postmortem
+                    .as_ref()
+                    .map(|p| p.action_items.clone())
+                    .unwrap_or_default();
                 items
                     .into_iter()
                     .enumerate()
@@ -528,7 +552,14 @@ impl IncidentService {
     ) -> Result<StatusPage, IncidentError> {
         let components = self.components(scopes).await?;
         let incidents = self.list(false).await?;
-        Ok(status_page(name, url, &components, &incidents, &self.policies, self.now()))
+        Ok(status_page(
+            name,
+            url,
+            &components,
+            &incidents,
+            &self.policies,
+            self.now(),
+        ))
     }
 
     /// One escalation pass at `now`: for each live incident, every notice
@@ -557,9 +588,21 @@ impl IncidentService {
                 let notifications: Vec<NewNotification> = configured
                     .iter()
                     .filter_map(|channel| {
-                        let payload = render(channel, &incident, &notice, policy, &self.dashboard_url, now)?;
+                        let payload = render(
+                            channel,
+                            &incident,
+                            &notice,
+                            policy,
+                            &self.dashboard_url,
+                            now,
+                        )?;
                         Some(NewNotification {
-                            id: format!("incident-{}-{}-{}", incident.id, notice.key, channel.as_str()),
+                            id: format!(
+                                "incident-{}-{}-{}",
+                                incident.id,
+                                notice.key,
+                                channel.as_str()
+                            ),
                             channel: channel.clone(),
                             payload,
                             episode_ids: Vec::new(),
@@ -568,7 +611,11 @@ impl IncidentService {
                         })
                     })
                     .collect();
-                let names = |cs: &[Channel]| cs.iter().map(|c| c.as_str().to_string()).collect::<Vec<_>>();
+                let names = |cs: &[Channel]| {
+                    cs.iter()
+                        .map(|c| c.as_str().to_string())
+                        .collect::<Vec<_>>()
+                };
                 let audit = AuditEntry {
                     at: now,
                     actor: "opsdeck".into(),

@@ -75,7 +75,8 @@ fn the_full_lifecycle_records_a_time_at_each_state_and_the_figures() {
         .unwrap();
     i.transition(IncidentState::Mitigated, "rolled back", None, "bo", t(50))
         .unwrap();
-    i.transition(IncidentState::Resolved, "", None, "bo", t(90)).unwrap();
+    i.transition(IncidentState::Resolved, "", None, "bo", t(90))
+        .unwrap();
     i.transition(IncidentState::Closed, "", None, "anna", t(200))
         .unwrap();
     let states: Vec<_> = i.reached.iter().map(|r| (r.state, r.at)).collect();
@@ -119,7 +120,10 @@ fn merging_needs_a_target_other_than_itself() {
     let err = i
         .transition(IncidentState::Resolved, "", Some(3), "bo", now)
         .unwrap_err();
-    assert!(err.to_string().contains("only with the merged state"), "{err}");
+    assert!(
+        err.to_string().contains("only with the merged state"),
+        "{err}"
+    );
     i.transition(IncidentState::Merged, "dup", Some(3), "bo", now)
         .unwrap();
     assert_eq!(i.merged_into, Some(3));
@@ -153,7 +157,10 @@ fn escalation_steps_fall_due_after_the_missed_target_and_repeat() {
         ["escalation:0:2", "escalation:1:0"]
     );
     sent.extend(["escalation:0:2".into(), "escalation:1:0".into()]);
-    assert!(keys(&i, &sent, "2026-06-10T13:00:00Z").is_empty(), "repeats spent");
+    assert!(
+        keys(&i, &sent, "2026-06-10T13:00:00Z").is_empty(),
+        "repeats spent"
+    );
 }
 
 #[test]
@@ -177,8 +184,14 @@ fn a_critical_incident_escalates_at_once_and_a_resolved_one_not_at_all() {
     // Critical: target 0, step 0 five minutes later.
     assert!(keys(&i, &sent, "2026-06-10T10:04:59Z").is_empty());
     assert_eq!(keys(&i, &sent, "2026-06-10T10:05:00Z"), ["escalation:0:0"]);
-    i.transition(IncidentState::Cancelled, "false alarm", None, "bo", ts("2026-06-10T10:01:00Z"))
-        .unwrap();
+    i.transition(
+        IncidentState::Cancelled,
+        "false alarm",
+        None,
+        "bo",
+        ts("2026-06-10T10:01:00Z"),
+    )
+    .unwrap();
     assert!(keys(&i, &sent, "2026-06-10T10:05:00Z").is_empty());
     assert!(keys(&i, &[], "2026-06-10T10:05:00Z").is_empty());
 }
@@ -187,10 +200,20 @@ fn a_critical_incident_escalates_at_once_and_a_resolved_one_not_at_all() {
 fn the_status_page_shows_only_public_words() {
     let policies = SeverityPolicies::default();
     let mut high = incident(Severity::High);
-    high.add_update("internal: stripe key rotated", false, "bo", ts("2026-06-10T10:01:00Z"))
-        .unwrap();
-    high.add_update("Checkout errors for some customers", true, "bo", ts("2026-06-10T10:02:00Z"))
-        .unwrap();
+    high.add_update(
+        "internal: stripe key rotated",
+        false,
+        "bo",
+        ts("2026-06-10T10:01:00Z"),
+    )
+    .unwrap();
+    high.add_update(
+        "Checkout errors for some customers",
+        true,
+        "bo",
+        ts("2026-06-10T10:02:00Z"),
+    )
+    .unwrap();
     let mut low = incident(Severity::Low);
     low.id = 8;
     low.title = "Private low".into();

@@ -585,7 +585,10 @@ fn incidents_override_a_severity_and_refuse_bad_values_by_name() {
         .map(|p| format!("{}: {}", p.key, p.message))
         .collect();
     let all = found.join("\n");
-    assert!(all.contains("incidents.severity.low.response_target"), "{all}");
+    assert!(
+        all.contains("incidents.severity.low.response_target"),
+        "{all}"
+    );
     assert!(all.contains("unknown channel \"pager\""), "{all}");
     assert!(all.contains("repeats: at most 100, got 200"), "{all}");
 }

@@ -116,7 +116,11 @@ pub(crate) async fn status(State(state): State<AppState>) -> Result<Response, Er
     let scopes = super::pages::scopes(&state);
     let page = state
         .incidents
-        .status_page(&state.incidents.status_name, state.incidents.dashboard_url(), &scopes)
+        .status_page(
+            &state.incidents.status_name,
+            state.incidents.dashboard_url(),
+            &scopes,
+        )
         .await?;
     let mut response = Json(page).into_response();
     // Status widgets on other origins read it; it holds nothing private.

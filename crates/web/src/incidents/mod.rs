@@ -29,24 +29,56 @@ pub(crate) fn router() -> Routes {
         .get("/incidents", ViewDashboard, pages::list)
         .post("/incidents", ManageIncidents, pages::declare)
         .get("/incidents/{id}", ViewDashboard, pages::detail)
-        .post("/incidents/{id}/transition", ManageIncidents, pages::transition)
-        .post("/incidents/{id}/acknowledge", ManageIncidents, pages::acknowledge)
+        .post(
+            "/incidents/{id}/transition",
+            ManageIncidents,
+            pages::transition,
+        )
+        .post(
+            "/incidents/{id}/acknowledge",
+            ManageIncidents,
+            pages::acknowledge,
+        )
         .post("/incidents/{id}/severity", ManageIncidents, pages::severity)
         .post("/incidents/{id}/updates", ManageIncidents, pages::update)
-        .post("/incidents/{id}/alerts", ManageIncidents, pages::link_alerts)
-        .post("/incidents/{id}/postmortem", ManageIncidents, pages::postmortem)
-        .post("/incidents/{id}/action-items", ManageIncidents, pages::add_action_item)
+        .post(
+            "/incidents/{id}/alerts",
+            ManageIncidents,
+            pages::link_alerts,
+        )
+        .post(
+            "/incidents/{id}/postmortem",
+            ManageIncidents,
+            pages::postmortem,
+        )
+        .post(
+            "/incidents/{id}/action-items",
+            ManageIncidents,
+            pages::add_action_item,
+        )
         .post(
             "/incidents/{id}/action-items/{index}",
             ManageIncidents,
             pages::action_item_status,
         )
-        .post("/incidents/components", ManageIncidents, pages::component_status)
+        .post(
+            "/incidents/components",
+            ManageIncidents,
+            pages::component_status,
+        )
         .get("/api/v1/incidents", ViewDashboard, api::list)
         // A platform's ingest token, checked in the handler.
-        .post("/api/v1/incidents", crate::auth::rules::Access::Public, api::declare)
+        .post(
+            "/api/v1/incidents",
+            crate::auth::rules::Access::Public,
+            api::declare,
+        )
         // Public: a storefront or status widget reads it without a login.
-        .get("/status.json", crate::auth::rules::Access::Public, api::status)
+        .get(
+            "/status.json",
+            crate::auth::rules::Access::Public,
+            api::status,
+        )
 }
 
 /// Unknown incident 404, a refused step 400 with its reason, a

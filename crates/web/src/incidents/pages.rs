@@ -81,7 +81,10 @@ pub(crate) async fn list(
     let now = state.now();
     let svc = &state.incidents;
     let incidents = svc.list(false).await.map_err(Error::from)?;
-    let rows: Vec<Value> = incidents.iter().map(|i| summary_row(&state, i, now)).collect();
+    let rows: Vec<Value> = incidents
+        .iter()
+        .map(|i| summary_row(&state, i, now))
+        .collect();
     let report: Vec<Value> = svc
         .report()
         .await
@@ -190,7 +193,11 @@ fn timeline_text(what: &TimelineWhat) -> (&'static str, String) {
             format!(
                 "Notice {notice} to {} via {}{}",
                 notify.join(", "),
-                if channels.is_empty() { "no channel".to_string() } else { channels.join(", ") },
+                if channels.is_empty() {
+                    "no channel".to_string()
+                } else {
+                    channels.join(", ")
+                },
                 if unconfigured.is_empty() {
                     String::new()
                 } else {
@@ -214,7 +221,11 @@ pub(crate) async fn detail(
     let policy = svc.policies().get(i.severity);
     let mut alerts = Vec::new();
     for episode in svc.alerts_of(id).await.map_err(Error::from)? {
-        let row = state.store.alert_episode(&episode).await.map_err(Error::from)?;
+        let row = state
+            .store
+            .alert_episode(&episode)
+            .await
+            .map_err(Error::from)?;
         alerts.push(json!({
             "id": episode,
             "rule": row.as_ref().map(|r| r.rule.clone()),
@@ -424,14 +435,18 @@ pub(crate) async fn update(
         "" | "update" => false,
         "action" => true,
         other => {
-            return Err(
-                Error::BadRequest(format!("kind: update or action, got {other:?}")).into(),
-            )
+            return Err(Error::BadRequest(format!("kind: update or action, got {other:?}")).into())
         }
     };
     state
         .incidents
-        .add_update(id, &f.text, checked(&f.public), action, &user.incident_actor())
+        .add_update(
+            id,
+            &f.text,
+            checked(&f.public),
+            action,
+            &user.incident_actor(),
+        )
         .await
         .map_err(Error::from)?;
     Ok(back(id, "timeline"))
@@ -536,9 +551,10 @@ pub(crate) async fn add_action_item(
     f: Result<Form<ActionItemForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
     let f = form("action item", f)?;
-    let due = f.due.trim().parse::<jiff::civil::Date>().map_err(|_| {
-        Error::BadRequest(format!("due: a date like 2026-06-20, got {:?}", f.due))
-    })?;
+    let due =
+        f.due.trim().parse::<jiff::civil::Date>().map_err(|_| {
+            Error::BadRequest(format!("due: a date like 2026-06-20, got {:?}", f.due))
+        })?;
     let item = ActionItem {
         text: f.text.trim().to_string(),
         owner: f.owner.trim().to_string(),

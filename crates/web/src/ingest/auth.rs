@@ -143,9 +143,7 @@ async fn check_token(
             StatusCode::FORBIDDEN,
             format!(
                 "token {} may not write {}; it may write: {}",
-                token.id,
-                kind,
-                token.kinds
+                token.id, kind, token.kinds
             ),
         ));
     }

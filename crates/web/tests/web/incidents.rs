@@ -87,12 +87,18 @@ async fn incident_mode_shows_a_banner_on_every_page_over_http_until_resolved() {
         }
     };
     for path in ["/", "/wismo", "/alerts", "/incidents"] {
-        assert!(!page(path).await.contains("id=\"incident-banner\""), "{path}");
+        assert!(
+            !page(path).await.contains("id=\"incident-banner\""),
+            "{path}"
+        );
     }
     // A low incident is not incident mode.
     let r = post(
         "/incidents".into(),
-        vec![("title", "Slow product images".into()), ("severity", "low".into())],
+        vec![
+            ("title", "Slow product images".into()),
+            ("severity", "low".into()),
+        ],
     )
     .await;
     assert_eq!(r.status(), 303);
@@ -137,7 +143,11 @@ async fn incident_mode_shows_a_banner_on_every_page_over_http_until_resolved() {
         "Some customers cannot pay"
     );
     // Resolved: the banner and the pin are gone.
-    let r = post(format!("{path}/transition"), vec![("to", "resolved".into())]).await;
+    let r = post(
+        format!("{path}/transition"),
+        vec![("to", "resolved".into())],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     for p in ["/", "/wismo", "/incidents"] {
         assert!(!page(p).await.contains("id=\"incident-banner\""), "{p}");
@@ -160,7 +170,13 @@ async fn incident_mode_shows_a_banner_on_every_page_over_http_until_resolved() {
 #[tokio::test]
 async fn the_status_json_is_public_and_shows_no_internal_note() {
     let fx = Fixture::new().await;
-    let path = declare(&fx, "Payments down", "critical", "&summary=stripe+key+rotated").await;
+    let path = declare(
+        &fx,
+        "Payments down",
+        "critical",
+        "&summary=stripe+key+rotated",
+    )
+    .await;
     let s = &fx.session;
     let body = format!("csrf_token={}&text=We+are+on+it&public=on", s.csrf_token);
     let (status, _, _) = post_form(fx.router(), s, &format!("{path}/updates"), &body).await;
@@ -175,7 +191,10 @@ async fn the_status_json_is_public_and_shows_no_internal_note() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
     let text = body_text(response).await;
-    assert!(!text.contains("stripe key"), "internal update leaked: {text}");
+    assert!(
+        !text.contains("stripe key"),
+        "internal update leaked: {text}"
+    );
     assert!(!text.contains("admin"), "who did what is internal: {text}");
     let json: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["status"]["indicator"], "critical");
@@ -217,8 +236,13 @@ async fn invalid_transitions_are_refused_and_every_change_is_audited() {
             post_form(fx.router(), s, &format!("{path}/transition"), &step(to)).await;
         assert_eq!(status, 303, "{to}: {text}");
     }
-    let (status, _, text) =
-        post_form(fx.router(), s, &format!("{path}/transition"), &step("investigating")).await;
+    let (status, _, text) = post_form(
+        fx.router(),
+        s,
+        &format!("{path}/transition"),
+        &step("investigating"),
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(text.contains("nothing (it is final)"), "{text}");
     let body = format!(
@@ -271,10 +295,7 @@ async fn a_role_without_the_permission_reads_but_cannot_act() {
     let (status, _, _) =
         post_form(fx.router(), &viewer, &format!("{path}/acknowledge"), &body).await;
     assert_eq!(status, 403);
-    let body = format!(
-        "csrf_token={}&title=x&severity=low",
-        viewer.csrf_token
-    );
+    let body = format!("csrf_token={}&title=x&severity=low", viewer.csrf_token);
     let (status, _, _) = post_form(fx.router(), &viewer, "/incidents", &body).await;
     assert_eq!(status, 403);
 }
@@ -316,12 +337,10 @@ async fn a_platform_declares_with_its_ingest_token() {
             if let Some(t) = token {
                 r = r.header("authorization", format!("Bearer {t}"));
             }
-            let response = tower::ServiceExt::oneshot(
-                router,
-                r.body(axum::body::Body::from(body)).unwrap(),
-            )
-            .await
-            .unwrap();
+            let response =
+                tower::ServiceExt::oneshot(router, r.body(axum::body::Body::from(body)).unwrap())
+                    .await
+                    .unwrap();
             let status = response.status().as_u16();
             (status, body_text(response).await)
         }
@@ -338,7 +357,11 @@ async fn a_platform_declares_with_its_ingest_token() {
     .await;
     assert_eq!(status, 400);
     assert!(text.contains("unknown severity \\\"urgent\\\""), "{text}");
-    let (status, text) = send(Some(allowed.clone()), r#"{"title": "x", "severity": "low", "colour": 1}"#).await;
+    let (status, text) = send(
+        Some(allowed.clone()),
+        r#"{"title": "x", "severity": "low", "colour": 1}"#,
+    )
+    .await;
     assert_eq!(status, 400, "unknown fields are refused: {text}");
     let (status, text) = send(Some(allowed), good).await;
     assert_eq!(status, 201, "{text}");

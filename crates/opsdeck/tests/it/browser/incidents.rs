@@ -52,7 +52,10 @@ pub async fn banner_follows_the_incident(app: &TestApp, b: &Browser, shots: &Pat
     let banner = b.text_of("#incident-banner").await;
     assert!(banner.contains(TITLE), "{banner}");
     assert!(banner.contains("HIGH incident"), "{banner}");
-    assert!(banner.contains("triage"), "the banner shows the status: {banner}");
+    assert!(
+        banner.contains("triage"),
+        "the banner shows the status: {banner}"
+    );
     b.screenshot(&shots.join("incident-banner.png")).await;
     let incident_url = b.current_url().await;
     for page in ["/", "/wismo", "/alerts"] {
