@@ -252,7 +252,7 @@ async fn escalation_notifies_once_per_step_repeats_and_stops_on_acknowledge(db: 
     assert_eq!(f.service.escalate_once(t0).await.unwrap(), step(1, 1));
     assert_eq!(f.service.escalate_once(t0).await.unwrap(), step(0, 0));
     let declared = format!("incident-{}-declared-slack", i.id);
-    assert_eq!(f.outbox().await, [declared.clone()]);
+    assert_eq!(f.outbox().await, std::slice::from_ref(&declared));
     // The response target (15 min) passes: step 0, once.
     let t15 = f.at("2026-06-10T10:15:00Z");
     assert_eq!(f.service.escalate_once(t15).await.unwrap(), step(1, 1));
