@@ -11,6 +11,7 @@
 //! | view revenue (order volume, sales, sales pulse, combined dashboard API) | ✓ | ✓ | | ✓ | |
 //! | acknowledge / resolve / silence alerts | ✓ | ✓ | | | |
 //! | record sales-pulse decisions | ✓ | ✓ | | | |
+//! | declare and run incidents, set component statuses | ✓ | | | | |
 //! | trigger a sync refresh | ✓ | ✓ | ✓ | | |
 //! | manage users | ✓ | | | | |
 //! | manage API tokens | ✓ | | | | |
@@ -31,6 +32,9 @@ pub enum Permission {
     ViewRevenue,
     ActOnAlerts,
     RecordDecisions,
+    /// Declare incidents, move them along, write updates and postmortems,
+    /// set component statuses (reading them needs only `ViewDashboard`).
+    ManageIncidents,
     RefreshSync,
     ManageUsers,
     ManageTokens,
@@ -42,11 +46,12 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ViewDashboard,
         Permission::ViewRevenue,
         Permission::ActOnAlerts,
         Permission::RecordDecisions,
+        Permission::ManageIncidents,
         Permission::RefreshSync,
         Permission::ManageUsers,
         Permission::ManageTokens,
@@ -94,6 +99,7 @@ mod tests {
         assert_eq!(who(RecordDecisions), ["admin", "ops"]);
         assert_eq!(who(RefreshSync), ["admin", "ops", "support"]);
         for p in [
+            ManageIncidents,
             ManageUsers,
             ManageTokens,
             ViewAudit,

@@ -31,6 +31,9 @@ pub struct Config {
     pub alerts: super::alerts::AlertsConfig,
     /// `[security]`: sessions, login lockout, cookies, proxies, audit retention.
     pub security: super::security::SecurityConfig,
+    /// `[incidents]`: severities (people, channels, targets, escalation)
+    /// and the status page's name.
+    pub incidents: super::incidents::IncidentsConfig,
 }
 
 impl Config {
