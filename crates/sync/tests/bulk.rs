@@ -132,6 +132,21 @@ async fn a_bulk_backfill_stores_exactly_the_simulators_orders() {
         assert_eq!(run.objects, expected_objects(&h, slug), "seed {seed}");
         assert_eq!(run.objects, run.object_count);
         assert_eq!(run.pages as usize, expected.len().div_ceil(40));
+        // Orders the file cannot give whole (a refunded line that had
+        // shipped) are read again; they must stay a few.
+        println!(
+            "seed {seed}: {} orders, {} followed up by {} queries",
+            expected.len(),
+            run.followed_up,
+            run.follow_up_queries
+        );
+        assert!(run.follow_up_queries >= run.followed_up);
+        assert!(
+            run.followed_up * 20 <= expected.len() as u64,
+            "seed {seed}: {} of {} orders followed up",
+            run.followed_up,
+            expected.len()
+        );
         let stored = h.store.list_orders(&Harness::source(slug)).await.unwrap();
         assert_orders_match(&client, &stored, &expected).await;
         // The watermark is the newest change, and the cursor is gone.
@@ -148,6 +163,45 @@ async fn a_bulk_backfill_stores_exactly_the_simulators_orders() {
         assert_eq!(state.last_error, None);
         assert!(state.requests >= 3, "run, poll(s), and the download");
     }
+}
+
+/// The orders query opsdeck sent before: fulfillments' and refunds' lines
+/// and transactions are connections inside the `fulfillments` and
+/// `refunds` lists, which Shopify's bulk operations refuse.
+const OLD_ORDERS_BULK_QUERY: &str = "{ orders { edges { node { id name updatedAt \
+     lineItems { nodes { id quantity } } \
+     fulfillments(first: 2) { id status fulfillmentLineItems(first: 5) { nodes { quantity lineItem { id } } } } \
+     refunds(first: 2) { id createdAt refundLineItems(first: 5) { nodes { quantity lineItem { id } } } \
+     transactions(first: 2) { nodes { kind status } } } } } } }";
+
+#[tokio::test]
+async fn the_old_orders_query_is_refused_as_shopify_refuses_it() {
+    let h = Harness::start_seeded(42, 0.05).await;
+    let client = graphql_client(&h, "mavena");
+    let mut stats = Default::default();
+    let refused = client
+        .run_bulk_query(OLD_ORDERS_BULK_QUERY, &mut stats)
+        .await
+        .unwrap_err();
+    let opsdeck_sources::shopify::graphql::GraphqlError::UserErrors { errors, .. } = &refused
+    else {
+        panic!("not a user error: {refused}");
+    };
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, Some(vec!["query".to_string()]));
+    assert_eq!(errors[0].code.as_deref(), Some("INVALID"));
+    assert!(
+        errors[0]
+            .message
+            .contains("connection field within a list field"),
+        "{}",
+        errors[0].message
+    );
+    // Today's query runs.
+    client
+        .run_bulk_query(&orders_bulk_query(), &mut stats)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
