@@ -135,10 +135,11 @@ async fn a_bulk_backfill_stores_exactly_the_simulators_orders() {
         // Orders the file cannot give whole (a refunded line that had
         // shipped) are read again; they must stay a few.
         println!(
-            "seed {seed}: {} orders, {} followed up by {} queries",
+            "seed {seed}: {} orders, {} followed up by {} queries costing {} points",
             expected.len(),
             run.followed_up,
-            run.follow_up_queries
+            run.follow_up_queries,
+            run.follow_up_points
         );
         assert!(run.follow_up_queries >= run.followed_up);
         assert!(

@@ -34,8 +34,16 @@ const FIELDS: &[(&str, &str, Shape)] = &[
     ("QueryRoot", "inventoryItems", Connection("InventoryItem")),
     ("QueryRoot", "locations", Connection("Location")),
     ("QueryRoot", "customers", Connection("Customer")),
-    ("QueryRoot", "disputes", Connection("ShopifyPaymentsDispute")),
-    ("QueryRoot", "abandonedCheckouts", Connection("AbandonedCheckout")),
+    (
+        "QueryRoot",
+        "disputes",
+        Connection("ShopifyPaymentsDispute"),
+    ),
+    (
+        "QueryRoot",
+        "abandonedCheckouts",
+        Connection("AbandonedCheckout"),
+    ),
     ("QueryRoot", "order", Object("Order")),
     ("QueryRoot", "product", Object("Product")),
     ("QueryRoot", "customer", Object("Customer")),
@@ -62,7 +70,11 @@ const FIELDS: &[(&str, &str, Shape)] = &[
     ("Order", "customer", Object("Customer")),
     ("LineItem", "product", Object("Product")),
     ("LineItem", "variant", Object("ProductVariant")),
-    ("Fulfillment", "trackingInfo", List("FulfillmentTrackingInfo")),
+    (
+        "Fulfillment",
+        "trackingInfo",
+        List("FulfillmentTrackingInfo"),
+    ),
     (
         "Fulfillment",
         "fulfillmentLineItems",
@@ -76,18 +88,30 @@ const FIELDS: &[(&str, &str, Shape)] = &[
     ("Product", "variants", Connection("ProductVariant")),
     ("ProductVariant", "inventoryItem", Object("InventoryItem")),
     ("ProductVariant", "product", Object("Product")),
-    ("InventoryItem", "inventoryLevels", Connection("InventoryLevel")),
+    (
+        "InventoryItem",
+        "inventoryLevels",
+        Connection("InventoryLevel"),
+    ),
     ("InventoryLevel", "quantities", List("InventoryQuantity")),
     ("InventoryLevel", "item", Object("InventoryItem")),
     ("InventoryLevel", "location", Object("Location")),
-    ("Return", "returnLineItems", Connection("ReturnLineItemType")),
+    (
+        "Return",
+        "returnLineItems",
+        Connection("ReturnLineItemType"),
+    ),
     ("Return", "order", Object("Order")),
     (
         "ReturnLineItem",
         "fulfillmentLineItem",
         Object("FulfillmentLineItem"),
     ),
-    ("AbandonedCheckout", "lineItems", Connection("AbandonedCheckoutLineItem")),
+    (
+        "AbandonedCheckout",
+        "lineItems",
+        Connection("AbandonedCheckoutLineItem"),
+    ),
     ("AbandonedCheckout", "customer", Object("Customer")),
     ("Customer", "orders", Connection("Order")),
 ];
@@ -150,9 +174,12 @@ impl Census {
                         }
                     }
                 }
-                List(item) => {
-                    self.walk(item, &field.selection, depth, Some(list.unwrap_or(&field.name)))
-                }
+                List(item) => self.walk(
+                    item,
+                    &field.selection,
+                    depth,
+                    Some(list.unwrap_or(&field.name)),
+                ),
                 Object(kind) => self.walk(kind, &field.selection, depth, list),
             }
         }
@@ -243,16 +270,12 @@ mod tests {
         assert!(check("{ shop { id } }")
             .unwrap_err()
             .contains("at least one connection"));
-        assert!(
-            check(r#"{ nodes(ids: ["gid://shopify/Order/1"]) { id } }"#)
-                .unwrap_err()
-                .contains("`nodes`")
-        );
-        assert!(
-            check(r#"{ node(id: "gid://shopify/Order/1") { id } }"#)
-                .unwrap_err()
-                .contains("`node`")
-        );
+        assert!(check(r#"{ nodes(ids: ["gid://shopify/Order/1"]) { id } }"#)
+            .unwrap_err()
+            .contains("`nodes`"));
+        assert!(check(r#"{ node(id: "gid://shopify/Order/1") { id } }"#)
+            .unwrap_err()
+            .contains("`node`"));
         let deep = "{ products { edges { node { variants { edges { node { inventoryItem { \
                     inventoryLevels { edges { node { id } } } } } } } } } } }";
         assert!(check(deep).unwrap_err().contains("nesting depth"));
@@ -260,9 +283,11 @@ mod tests {
                    c: lineItems { nodes { id } } d: lineItems { nodes { id } } \
                    e: lineItems { nodes { id } } } } } }";
         assert!(check(six).unwrap_err().contains("more than 5 connections"));
-        assert!(check("{ orders { edges { node { id } } } products { nodes { id } } }")
-            .unwrap_err()
-            .contains("exactly one"));
+        assert!(
+            check("{ orders { edges { node { id } } } products { nodes { id } } }")
+                .unwrap_err()
+                .contains("exactly one")
+        );
     }
 
     #[test]

@@ -42,9 +42,9 @@
 
 use crate::checkpoints::{Checkpoints, NeedsAttention};
 
+use super::graphql_sync::{order_list, OrderList};
 use super::ShopifyResource;
 use opsdeck_domain::Timestamp;
-use super::graphql_sync::{order_list, OrderList};
 use opsdeck_sources::shopify::graphql::documents;
 use opsdeck_sources::shopify::graphql::normalize::{BulkGaps, BulkOrder};
 use opsdeck_sources::shopify::graphql::wire::legacy_id;
@@ -175,6 +175,10 @@ pub struct BulkRun {
     pub followed_up: u64,
     /// The queries those follow-ups took.
     pub follow_up_queries: u64,
+    /// The points those queries actually cost (Shopify's figures): the
+    /// file costs none, so at a plan's restore rate these are what a
+    /// backfill's follow-ups take.
+    pub follow_up_points: f64,
     pub watermark: Option<Timestamp>,
 }
 
@@ -689,7 +693,12 @@ impl Backfill<'_> {
                 return Ok(Err(NormalizeError {
                     kind: "order",
                     id: opsdeck_domain::bounds::excerpt(legacy_id(&gid)),
-                    field: if gaps.fulfillments { "fulfillments" } else { "refunds" }.into(),
+                    field: if gaps.fulfillments {
+                        "fulfillments"
+                    } else {
+                        "refunds"
+                    }
+                    .into(),
                     reason: "still incomplete after its follow-up queries".into(),
                 }));
             }
@@ -699,10 +708,12 @@ impl Backfill<'_> {
                 (gaps.refunds, OrderList::Refunds),
             ] {
                 if gap {
-                    let before = self.run.stats.http.requests;
+                    let (requests, points) =
+                        (self.run.stats.http.requests, self.run.stats.points_spent);
                     raw[list.field()] =
                         order_list(self.client, &mut self.run.stats, &gid, list).await?;
-                    self.run.follow_up_queries += self.run.stats.http.requests - before;
+                    self.run.follow_up_queries += self.run.stats.http.requests - requests;
+                    self.run.follow_up_points += self.run.stats.points_spent - points;
                 }
             }
             followed = gaps;
@@ -786,7 +797,12 @@ mod tests {
             query.contains("refunds { id createdAt note totalRefundedSet"),
             "{query}"
         );
-        for nested in ["fulfillmentLineItems", "refundLineItems", "transactions", "(first:"] {
+        for nested in [
+            "fulfillmentLineItems",
+            "refundLineItems",
+            "transactions",
+            "(first:",
+        ] {
             assert!(!query.contains(nested), "{nested} in {query}");
         }
         assert_eq!(query.matches('{').count(), query.matches('}').count());

@@ -264,8 +264,7 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
                 (Some(_), "refunded") => item.quantity,
                 (Some(_), _) => 0,
                 (None, _)
-                    if state.refunded_at.is_some()
-                        && order.refund_item as usize == position =>
+                    if state.refunded_at.is_some() && order.refund_item as usize == position =>
                 {
                     order.refund_quantity
                 }

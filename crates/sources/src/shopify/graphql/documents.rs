@@ -106,10 +106,7 @@ pub fn order_selection() -> (String, u32) {
     let fulfillments_cost = ORDER_FULFILLMENTS * fulfillment_cost();
     let refunds = format!("refunds(first: {ORDER_REFUNDS}) {{ {} }}", refund_fields());
     let refunds_cost = ORDER_REFUNDS * refund_cost();
-    let selection = format!(
-        "{} {lines} {fulfillments} {refunds}",
-        order_own_fields()
-    );
+    let selection = format!("{} {lines} {fulfillments} {refunds}", order_own_fields());
     // The order, its four money bags and its customer.
     let cost = 1 + 4 * MONEY_BAG_COST + 1 + lines_cost + fulfillments_cost + refunds_cost;
     (selection, cost)

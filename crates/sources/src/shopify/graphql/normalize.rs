@@ -807,7 +807,11 @@ mod tests {
             shipped("SUCCESS"),
             json!([]),
         ));
-        let fulfilled: Vec<_> = order.line_items.iter().map(|l| l.fulfilled_quantity).collect();
+        let fulfilled: Vec<_> = order
+            .line_items
+            .iter()
+            .map(|l| l.fulfilled_quantity)
+            .collect();
         assert_eq!(fulfilled, [Some(2), Some(0)]);
         assert!(order.refunds.is_empty());
         // A cancelled fulfillment ships nothing, whatever the quantities.
