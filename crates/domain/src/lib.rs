@@ -25,6 +25,7 @@
 //! - [`period`]: today / this week / this month windows in a brand's time zone,
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
+//! - [`shopify_api`]: [`ShopifyApi`], REST or GraphQL.
 //! - [`record`]: the identity every stored record shares (source, external id)
 //!   and [`RecordKind`], the closed list of kinds the store keeps, and
 //!   [`AnyRecord`], a record of any kind.
@@ -45,12 +46,14 @@ pub mod order;
 pub mod period;
 pub mod record;
 pub mod secret;
+pub mod shopify_api;
 pub mod support;
 
 pub use bounds::{BoundError, Bounded, FieldBound};
 pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
 pub use ids::{BrandId, IdError, SourceId};
+pub use shopify_api::ShopifyApi;
 pub use money::{Currency, Money, MoneyError};
 pub use operations::{
     Applied, FulfillmentUpdate, HealthCheck, HealthStatus, InventoryBatch, OrderStatusChange,

@@ -8,9 +8,13 @@
 //! by side. A failed run is logged and recorded in its sync state by
 //! [`sync_once`](crate::sync_once); the worker itself never stops for it. Started with
 //! [`run_sync_loop_notifying`], it wakes a [`Notify`] after every page a run
-//! commits, so the projection shows synced records at once.
+//! commits, so the projection shows synced records at once. A GraphQL
+//! shop's resource that never completed a run is backfilled by bulk
+//! operation first ([`BulkJob`]), then synced incrementally.
 
 use crate::gorgias::{sync_gorgias_notifying, GorgiasConnector, GorgiasResource};
+use crate::shopify::bulk::{backfill, BulkCursor, BulkResource, BulkSettings};
+use crate::shopify::bulk_finish::{finish_subscribed, BulkFinishes, FinishWebhook};
 use crate::shopify::{sync_once_graphql_notifying, sync_once_notifying, ShopifyResource};
 use opsdeck_domain::{SourceId, Timestamp};
 use opsdeck_sources::shopify::graphql::GraphqlClient;
@@ -32,6 +36,22 @@ pub struct SyncJob {
     pub graphql: Option<Arc<GraphqlClient>>,
     pub resource: ShopifyResource,
     pub every: Duration,
+    /// For a GraphQL shop: backfill by bulk operation (a resource's first
+    /// run, or one whose bulk backfill was cut short), then the
+    /// incremental run. `None`: the first run is an incremental run from
+    /// nothing (paged).
+    pub bulk: Option<BulkJob>,
+}
+
+/// How a GraphQL shop's backfills run.
+#[derive(Debug, Clone, Default)]
+pub struct BulkJob {
+    pub settings: BulkSettings,
+    /// Set when this process receives the shop's webhooks (its webhook
+    /// secret is configured): a backfill then waits for the
+    /// `bulk_operations/finish` delivery if the shop is subscribed to it
+    /// (asked at each backfill), polling only every safety interval.
+    pub finishes: Option<Arc<BulkFinishes>>,
 }
 
 /// One Gorgias resource, synced every `every`.
@@ -100,6 +120,11 @@ impl WorkerJob {
                 let _ = match &j.graphql {
                     Some(graphql) => {
                         let (client, resource) = (&j.client, j.resource);
+                        if let Some(bulk) = &j.bulk {
+                            if !backfill_first(j, graphql, bulk, store, now, committed).await {
+                                return;
+                            }
+                        }
                         sync_once_graphql_notifying(
                             client, graphql, store, resource, now, committed,
                         )
@@ -114,6 +139,57 @@ impl WorkerJob {
             }
         }
     }
+}
+
+/// Runs the bulk backfill of `job`'s resource when it needs one (never
+/// completed, or cut short with its operation saved); false when that
+/// backfill did not complete (its outcome is in the sync state, and the
+/// next turn resumes it), so the incremental run waits for it.
+async fn backfill_first(
+    job: &SyncJob,
+    graphql: &GraphqlClient,
+    bulk: &BulkJob,
+    store: &dyn Store,
+    now: Timestamp,
+    committed: Option<&Notify>,
+) -> bool {
+    let kind = match job.resource {
+        ShopifyResource::Orders => BulkResource::Orders,
+        ShopifyResource::Products => BulkResource::Products,
+        ShopifyResource::InventoryLevels => BulkResource::InventoryLevels,
+    };
+    let source = job.client.source();
+    let state = match store.sync_state(source, job.resource.as_str()).await {
+        Ok(state) => state,
+        Err(error) => {
+            tracing::warn!(%source, %error, "cannot read the sync state; backfill later");
+            return false;
+        }
+    };
+    let resuming = state
+        .as_ref()
+        .and_then(|s| s.cursor.as_deref())
+        .and_then(BulkCursor::parse)
+        .is_some();
+    let never_done = state
+        .as_ref()
+        .is_none_or(|s| s.watermark.is_none() && s.last_success_at.is_none());
+    if !resuming && !never_done {
+        return true;
+    }
+    let mut settings = bulk.settings.clone();
+    if let Some(finishes) = &bulk.finishes {
+        match finish_subscribed(&job.client).await {
+            Ok(true) => settings.finish_webhook = Some(FinishWebhook::new(finishes.clone())),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::info!(%source, %error, "webhook subscriptions not read; polling the bulk operation")
+            }
+        }
+    }
+    backfill(graphql, store, kind, &settings, now, committed)
+        .await
+        .is_ok()
 }
 
 /// Makes every job run now instead of at its next turn: the dashboard's

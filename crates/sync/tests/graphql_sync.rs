@@ -365,6 +365,7 @@ async fn the_worker_syncs_a_graphql_shop_by_graphql() {
             graphql: Some(graphql.clone()),
             resource,
             every: Duration::from_secs(3600),
+            bulk: None,
         })
         .to_vec();
     let (stop, shutdown) = tokio::sync::watch::channel(false);
