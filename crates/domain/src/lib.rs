@@ -53,7 +53,6 @@ pub use bounds::{BoundError, Bounded, FieldBound};
 pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
 pub use ids::{BrandId, IdError, SourceId};
-pub use shopify_api::ShopifyApi;
 pub use money::{Currency, Money, MoneyError};
 pub use operations::{
     Applied, FulfillmentUpdate, HealthCheck, HealthStatus, InventoryBatch, OrderStatusChange,
@@ -67,6 +66,7 @@ pub use order::{
 pub use period::{Period, PeriodWindow};
 pub use record::{AnyRecord, Record, RecordKey, RecordKind};
 pub use secret::Secret;
+pub use shopify_api::ShopifyApi;
 pub use support::{Channel, SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
 
 /// An instant in UTC. Storage and computation always use this; only the

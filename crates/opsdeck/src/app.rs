@@ -158,10 +158,7 @@ pub fn sync_jobs(config: &Config) -> anyhow::Result<Vec<SyncJob>> {
 /// [`sync_jobs`], whose bulk backfills are woken through `finishes` (the
 /// map the webhook inbox wakes on `bulk_operations/finish`) for the shops
 /// whose webhooks this process receives.
-fn sync_jobs_waking(
-    config: &Config,
-    finishes: &Arc<BulkFinishes>,
-) -> anyhow::Result<Vec<SyncJob>> {
+fn sync_jobs_waking(config: &Config, finishes: &Arc<BulkFinishes>) -> anyhow::Result<Vec<SyncJob>> {
     let mut jobs = Vec::new();
     for source in &config.shopify {
         // A GraphQL shop backfills by bulk operation.

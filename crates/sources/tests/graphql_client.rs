@@ -160,7 +160,10 @@ async fn answers_data_posting_to_the_pinned_version_with_the_token() {
     let mut stats = GraphqlStats::default();
     let answer = client.execute(&shop_query(), &mut stats).await.unwrap();
     assert_eq!(answer.data, json!({"shop": {"name": "fake"}}));
-    assert_eq!(client.answered_api_version().as_deref(), Some(GRAPHQL_API_VERSION));
+    assert_eq!(
+        client.answered_api_version().as_deref(),
+        Some(GRAPHQL_API_VERSION)
+    );
     assert!(client.bucket().observed());
     assert_eq!(client.bucket().last_status().currently_available, 999.0);
     let seen = &script.lock().unwrap().seen;
@@ -604,7 +607,12 @@ async fn granted_scopes_are_listed() {
 async fn another_answering_version_is_kept_and_logged_once() {
     let mut fell_forward = ok(json!({"data": {"shop": {"name": "fake"}}}));
     fell_forward.headers = vec![("X-Shopify-API-Version", "2026-04".into())];
-    let (base, _) = fake_shop(vec![fell_forward.clone(), fell_forward.clone(), fell_forward]).await;
+    let (base, _) = fake_shop(vec![
+        fell_forward.clone(),
+        fell_forward.clone(),
+        fell_forward,
+    ])
+    .await;
     let warnings = Arc::new(AtomicUsize::new(0));
     let _guard = tracing::subscriber::set_default(DeprecationWarnings(
         warnings.clone(),

@@ -118,7 +118,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
 pub trait Store:
-    AlertStore + UserStore + DecisionStore + ApiVersionStore + Send + Sync + 'static {
+    AlertStore + UserStore + DecisionStore + ApiVersionStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations, then creates each record kind's table

@@ -91,10 +91,7 @@ async fn subscribe(h: &Harness, finishes: &Arc<BulkFinishes>, lose: bool) {
         .route("/webhooks/shopify", post(receive))
         .with_state(receiver);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!(
-        "http://{}/webhooks/shopify",
-        listener.local_addr().unwrap()
-    );
+    let address = format!("http://{}/webhooks/shopify", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let client = h.client(SLUG);
     assert!(!finish_subscribed(&client).await.unwrap());

@@ -29,7 +29,10 @@ pub(crate) async fn api_version_notes_round_trip_and_replace(db: &TestStore) {
     assert!(s.api_versions().await.unwrap().is_empty());
     s.save_api_version(&graphql).await.unwrap();
     s.save_api_version(&rest).await.unwrap();
-    assert_eq!(s.api_versions().await.unwrap(), [rest.clone(), graphql.clone()]);
+    assert_eq!(
+        s.api_versions().await.unwrap(),
+        [rest.clone(), graphql.clone()]
+    );
     assert!(graphql.fell_forward() && !rest.fell_forward());
 
     let answered = ApiVersionNote {

@@ -55,13 +55,13 @@
 mod gorgias;
 
 use crate::gorgias::GorgiasConnector;
+use crate::shopify::bulk_finish::BulkFinishes;
 use opsdeck_domain::{Applied, Order, Product, SourceId, Timestamp};
+use opsdeck_sources::shopify::graphql::BulkFinished;
 use opsdeck_sources::shopify::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
     product_from_json, refund_from_json, NormalizeContext,
 };
-use crate::shopify::bulk_finish::BulkFinishes;
-use opsdeck_sources::shopify::graphql::BulkFinished;
 use opsdeck_sources::shopify::WebhookTopic;
 use opsdeck_store::{
     AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState, WEBHOOKS_RESOURCE,

@@ -564,7 +564,10 @@ async fn a_bulk_finish_wakes_the_backfill_waiting_for_that_operation_only() {
         .await
         .unwrap();
     assert!(
-        failed[0].last_error.as_deref().is_some_and(|r| r.contains("admin_graphql_api_id")),
+        failed[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|r| r.contains("admin_graphql_api_id")),
         "{failed:?}"
     );
 }

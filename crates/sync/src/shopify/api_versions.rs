@@ -67,10 +67,12 @@ pub(crate) async fn record(p: &mut Progress<'_>, now: Timestamp) -> Result<(), S
         let Some(note) = merged(&source, api, &report, old, now) else {
             continue;
         };
-        let changed = old.is_none_or(|old| ApiVersionNote {
-            noted_at: now,
-            ..old.clone()
-        } != note);
+        let changed = old.is_none_or(|old| {
+            ApiVersionNote {
+                noted_at: now,
+                ..old.clone()
+            } != note
+        });
         if changed {
             store.save_api_version(&note).await?;
         }
@@ -115,9 +117,19 @@ mod tests {
         assert!(first.fell_forward());
         // A new process that has not seen the header yet keeps the stored text.
         let again = merged(&source, api, &report(None, None), Some(&first), t2).unwrap();
-        assert_eq!((again.deprecation.as_deref(), again.deprecation_since), (Some("a"), Some(t1)));
+        assert_eq!(
+            (again.deprecation.as_deref(), again.deprecation_since),
+            (Some("a"), Some(t1))
+        );
         assert_eq!(again.answered.as_deref(), Some("2026-04"));
-        let other = merged(&source, api, &report(Some("2026-04"), Some("b")), Some(&again), t3).unwrap();
+        let other = merged(
+            &source,
+            api,
+            &report(Some("2026-04"), Some("b")),
+            Some(&again),
+            t3,
+        )
+        .unwrap();
         assert_eq!(other.deprecation_since, Some(t3));
         // Another requested version starts afresh.
         let moved = VersionReport {

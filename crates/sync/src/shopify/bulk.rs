@@ -21,7 +21,10 @@
 //!
 //! The watermark moves only at the end of a completed file whose objects
 //! (roots and children, as the file counts them) add up to the operation's
-//! `objectCount`; then every change up to the newest one seen is stored.
+//! `objectCount`; then every change up to the newest one seen, but no later
+//! than the operation's `createdAt`, is stored (records are read while the
+//! operation runs, so a change made meanwhile may be missing from the file
+//! while a later one is in it: the incremental run fetches them again).
 //! A FAILED operation's `partialDataUrl` is stored too (but for its last
 //! order, which may have lost lines), but the watermark stays and the run
 //! ends as incomplete, so the sync state says so and the
@@ -727,7 +730,14 @@ impl Backfill<'_> {
     ) -> Result<(), BulkError> {
         self.run.objects = reached.objects;
         let whole = !self.run.partial && reached.objects == operation.object_count;
-        let newest = reached.newest;
+        // The file is read over the operation's run: a record changed
+        // while it ran may be in its old version while a later one shows
+        // a newer time. Only what changed before the operation started is
+        // surely in it, so the watermark goes no further than that.
+        let newest = match operation.created_at {
+            Some(started) => reached.newest.map(|newest| newest.min(started)),
+            None => reached.newest,
+        };
         self.book
             .commit(&[], &self.run.stats.http, |state| {
                 state.cursor = None;

@@ -216,9 +216,8 @@ impl GraphqlClient {
                     .header(ACCEPT, "application/json")
                     .header(CONTENT_TYPE, "application/json")
                     .json(body);
-                let on_headers = |headers: &HeaderMap| {
-                    self.versions.note(headers, &self.shop.source, "graphql")
-                };
+                let on_headers =
+                    |headers: &HeaderMap| self.versions.note(headers, &self.shop.source, "graphql");
                 let outcome = self
                     .pacer
                     .exchange(request, path, on_headers, |_, body| {
