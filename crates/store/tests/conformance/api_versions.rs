@@ -29,9 +29,10 @@ pub(crate) async fn api_version_notes_round_trip_and_replace(db: &TestStore) {
     assert!(s.api_versions().await.unwrap().is_empty());
     s.save_api_version(&graphql).await.unwrap();
     s.save_api_version(&rest).await.unwrap();
+    // By source, then API as spelled (graphql before rest).
     assert_eq!(
         s.api_versions().await.unwrap(),
-        [rest.clone(), graphql.clone()]
+        [graphql.clone(), rest.clone()]
     );
     assert!(graphql.fell_forward() && !rest.fell_forward());
 
@@ -41,5 +42,5 @@ pub(crate) async fn api_version_notes_round_trip_and_replace(db: &TestStore) {
         ..rest.clone()
     };
     s.save_api_version(&answered).await.unwrap();
-    assert_eq!(s.api_versions().await.unwrap(), [answered, graphql]);
+    assert_eq!(s.api_versions().await.unwrap(), [graphql, answered]);
 }
