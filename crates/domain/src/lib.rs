@@ -25,6 +25,7 @@
 //! - [`period`]: today / this week / this month windows in a brand's time zone,
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
+//! - [`shopify_api`]: [`ShopifyApi`], REST or GraphQL.
 //! - [`record`]: the identity every stored record shares (source, external id)
 //!   and [`RecordKind`], the closed list of kinds the store keeps, and
 //!   [`AnyRecord`], a record of any kind.
@@ -45,6 +46,7 @@ pub mod order;
 pub mod period;
 pub mod record;
 pub mod secret;
+pub mod shopify_api;
 pub mod support;
 
 pub use bounds::{BoundError, Bounded, FieldBound};
@@ -64,6 +66,7 @@ pub use order::{
 pub use period::{Period, PeriodWindow};
 pub use record::{AnyRecord, Record, RecordKey, RecordKind};
 pub use secret::Secret;
+pub use shopify_api::ShopifyApi;
 pub use support::{Channel, SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
 
 /// An instant in UTC. Storage and computation always use this; only the
