@@ -33,10 +33,13 @@
 //!   audit entry says a person did.
 //! - [`decisions`]: sales-pulse decisions, stored with their audit entry
 //!   (the `DecisionStore` part of a store).
+//! - [`approvals`]: approval requests, each step a compare-and-set with its
+//!   audit entry (the `ApprovalStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
 pub mod alerts;
+pub mod approvals;
 mod audit;
 mod db;
 pub mod decisions;
@@ -55,6 +58,10 @@ pub mod tokens;
 pub mod users;
 
 pub use alerts::AlertStore;
+pub use approvals::{
+    Approval, ApprovalDecision, ApprovalKind, ApprovalState, ApprovalStore, DecideOutcome,
+    NewApproval, RequestedVia, RunOutcome,
+};
 pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use inbox::{
@@ -113,7 +120,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The one storage interface every other stage uses. Object safe, so the
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
-pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static {
+pub trait Store:
+    AlertStore + UserStore + DecisionStore + ApprovalStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations, then creates each record kind's table

@@ -11,6 +11,7 @@
 )]
 
 mod alerts;
+mod approvals;
 mod decisions;
 mod feed;
 #[path = "../fixtures/mod.rs"]
@@ -23,6 +24,7 @@ mod upserts;
 mod users;
 
 use alerts::*;
+use approvals::*;
 use decisions::*;
 use feed::*;
 use inbox::*;
@@ -114,6 +116,10 @@ conformance!(
     failed_decision_audit_leaves_no_decision,
     descriptors_declare_the_migrated_record_tables,
     missing_record_tables_are_created_from_descriptors,
+    approvals_round_trip_with_money_and_audit,
+    approval_expiry_is_enforced_at_decision_time,
+    concurrent_approval_decisions_record_exactly_one,
+    approval_runs_are_claimed_once_and_finished_once,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {
