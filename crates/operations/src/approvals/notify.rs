@@ -16,7 +16,7 @@ use opsdeck_alerts::payloads::{
     InlineButton, InlineKeyboard, SlackBlock, SlackButton, SlackMessage, SlackText, TelegramMessage,
 };
 use opsdeck_alerts::render::{html_escape, slack_escape};
-use opsdeck_store::{Approval, AuditAction, AuditEntry};
+use opsdeck_store::{Approval, AuditAction, AuditEntry, RunOutcome};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -223,7 +223,14 @@ impl PressHandler for ApprovalButtons {
             press.by
         );
         match self.approvals.decide(id, &decider, approve, &comment).await {
-            Ok(decided) => format!("Done: {}", decided.state),
+            Ok(decided) => match decided.run {
+                Some(RunOutcome::Executed { .. }) => "Approved and done".into(),
+                Some(RunOutcome::Failed { reason }) => {
+                    format!("Approved, but the action failed: {reason}")
+                }
+                None if approve => "Approved".into(),
+                None => "Rejected".into(),
+            },
             Err(ApprovalError::Store(e)) => {
                 tracing::error!(error = %e, "approval from Telegram failed");
                 "Could not decide; try again".into()
