@@ -48,7 +48,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// The Shopify client settings for one configured store.
-fn shopify_settings(
+pub(crate) fn shopify_settings(
     source: &ShopifySourceConfig,
     config: &Config,
 ) -> anyhow::Result<ShopifySettings> {
@@ -409,6 +409,10 @@ pub async fn start(
         &mut tasks,
     )
     .await?;
+    // Approvals: the service the pages, the API and Telegram's buttons
+    // share, and its sweep (expiry, runs a crash left undone).
+    let approvals = crate::approvals_app::build(config, store.clone(), clock.clone());
+    crate::approvals_app::start_sweep(approvals.clone(), &mut tasks);
     // Alerts: evaluator and sender behind the leader lease.
     crate::alerts_app::start_alerts(
         config,
@@ -417,6 +421,7 @@ pub async fn start(
         applied,
         clock.clone(),
         &mut tasks,
+        Some(approvals.clone()),
     )
     .await?;
     let state = AppState {
@@ -435,6 +440,7 @@ pub async fn start(
         alert_rules: opsdeck_alerts::AlertRules::of(config.alerts.rules.all())
             .delivered_by(crate::alerts_app::delivery(&config.alerts)),
         tasks: tasks.board(),
+        approvals: Some(approvals.clone()),
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

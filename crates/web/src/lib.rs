@@ -38,6 +38,8 @@
 //!   `opsdeck-accounts`'. Amounts of money render only for roles with
 //!   revenue permission (the guard scopes each request, see
 //!   `opsdeck_metrics::money_json`).
+//! - [`approvals`]: `/approvals` (decide with a comment) and
+//!   `/api/v1/approvals` (a custom platform asks before it acts).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in
@@ -52,6 +54,7 @@
 //!   for the logged-in role.
 
 mod api;
+pub mod approvals;
 mod assets;
 pub mod audit;
 pub mod auth;
@@ -132,6 +135,9 @@ pub struct AppState {
     /// The state of every supervised background task (written by the
     /// binary's supervisor), for `/readyz`.
     pub tasks: TaskBoard,
+    /// Approval requests and decisions (`/approvals`, `/api/v1/approvals`);
+    /// `None` answers that approvals are not configured.
+    pub approvals: Option<Arc<opsdeck_operations::approvals::Approvals>>,
 }
 
 impl AppState {
@@ -207,6 +213,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(api::router())
         .merge(auth::router())
         .merge(audit::router())
+        .merge(approvals::router())
         .merge(webhooks::router())
         .merge(health::router())
         .merge(assets::router())

@@ -31,6 +31,8 @@ pub struct Config {
     pub alerts: super::alerts::AlertsConfig,
     /// `[security]`: sessions, login lockout, cookies, proxies, audit retention.
     pub security: super::security::SecurityConfig,
+    /// `[approvals]`: thresholds, approver roles, expiry, platforms' callbacks.
+    pub approvals: super::approvals::ApprovalsConfig,
 }
 
 impl Config {

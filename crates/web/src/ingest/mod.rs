@@ -27,7 +27,7 @@
 //! against stored orders `opsdeck_sync::ingest`, the group commit
 //! `opsdeck_sync::group_commit`.
 
-mod auth;
+pub(crate) mod auth;
 
 use crate::api::ApiRoute;
 use crate::auth::ClientInfo;
@@ -137,7 +137,7 @@ async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let token = match auth::authorize(&state, &client, &headers, kind).await {
+    let token = match auth::authorize(&state, &client, &headers, kind.api_name()).await {
         Ok(token) => token,
         Err(response) => return response,
     };
