@@ -34,7 +34,7 @@ macro_rules! closed_enum {
         pub enum $name { $($(#[$vmeta])* $variant,)+ }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub const ALL: &[$name] = &[$($name::$variant),+];
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text,)+ }

@@ -58,7 +58,7 @@ pub enum Action {
     ShopifyRefund {
         shop: String,
         order_id: String,
-        /// `RefundInput` (orderId is set from `order_id`).
+        /// `RefundInput` (its `orderId` is set from `order_id`).
         input: Value,
     },
 }
