@@ -16,6 +16,8 @@
 //! | manage users | ✓ | | | | |
 //! | manage API tokens | ✓ | | | | |
 //! | view and export the audit log | ✓ | | | | |
+//! | request approvals from the dashboard | ✓ | | | | |
+//! | decide approvals (also: the request's approver role, never one's own) | ✓ | | | | |
 //! | any other change (settings; writes no route gives a narrower permission) | ✓ | | | | |
 //!
 //! Revenue: roles without it are refused the revenue-only routes (which
@@ -40,13 +42,19 @@ pub enum Permission {
     ManageTokens,
     ViewAudit,
     ExportAudit,
+    /// Send a change for approval from the dashboard. Admins only until
+    /// roles are configuration (issue 14 point 7).
+    RequestApprovals,
+    /// Approve or reject; the request's kind also names the one role that
+    /// decides it. Admins only until roles are configuration.
+    DecideApprovals,
     /// Every change not given a narrower permission: admins only, so a new
     /// write route is closed until someone decides who may use it.
     ChangeSettings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ViewDashboard,
         Permission::ViewRevenue,
         Permission::ActOnAlerts,
@@ -57,6 +65,8 @@ impl Permission {
         Permission::ManageTokens,
         Permission::ViewAudit,
         Permission::ExportAudit,
+        Permission::RequestApprovals,
+        Permission::DecideApprovals,
         Permission::ChangeSettings,
     ];
 }
@@ -104,6 +114,8 @@ mod tests {
             ManageTokens,
             ViewAudit,
             ExportAudit,
+            RequestApprovals,
+            DecideApprovals,
             ChangeSettings,
         ] {
             assert_eq!(who(p), ["admin"], "{p:?}");

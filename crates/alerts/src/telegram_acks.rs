@@ -75,7 +75,9 @@ pub async fn handle_press(
     }
 }
 
-/// One poll: fetch presses (waiting up to `wait`), handle each, answer it.
+/// One poll: fetch presses (waiting up to `wait`), handle each (an
+/// Acknowledge here, another button by its
+/// [`crate::notify::telegram::PressHandler`]), answer it.
 /// Returns how many presses were handled.
 pub async fn poll_once(
     service: &AlertService,
@@ -84,7 +86,10 @@ pub async fn poll_once(
 ) -> Result<usize, crate::notify::telegram::PollError> {
     let presses = updates.poll(wait).await?;
     for press in &presses {
-        let answer = handle_press(service, updates.config(), press).await;
+        let answer = match updates.handler_for(press) {
+            Some(handler) => handler.handle(press, updates.config().refuses(press)).await,
+            None => handle_press(service, updates.config(), press).await,
+        };
         if let Err(e) = updates.answer(&press.callback_query_id, &answer).await {
             tracing::warn!(error = %e, "answerCallbackQuery failed");
         }

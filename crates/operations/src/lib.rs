@@ -10,5 +10,8 @@
 //! # Layout
 //! - [`incidents`]: severities, the incident lifecycle, escalation,
 //!   incident mode and the public status page.
+//! - [`approvals`]: approval requests (playbook thresholds, four eyes,
+//!   expiry) and the one run of an approved action.
 
+pub mod approvals;
 pub mod incidents;

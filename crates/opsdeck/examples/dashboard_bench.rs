@@ -120,6 +120,7 @@ async fn main() {
         ingest,
         sync_trigger: Default::default(),
         alert_rules: Default::default(),
+        approvals: None,
         tasks: Default::default(),
     };
     let session =

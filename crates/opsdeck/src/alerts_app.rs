@@ -187,6 +187,7 @@ pub async fn start_alerts(
     clock: Clock,
     incidents: Arc<opsdeck_operations::incidents::IncidentService>,
     tasks: &mut Supervisor,
+    approvals: Option<Arc<opsdeck_operations::approvals::Approvals>>,
 ) -> anyhow::Result<()> {
     let cfg = &config.alerts;
     let stop = tasks.stop_signal();
@@ -302,10 +303,20 @@ pub async fn start_alerts(
     });
     if let Some(t) = &cfg.telegram {
         let telegram = telegram_config(t);
+        // Approve / Reject presses come through the same loop.
+        let buttons = approvals.map(|approvals| {
+            Arc::new(opsdeck_operations::approvals::ApprovalButtons {
+                approvals,
+                linked_users: config.approvals.telegram_users.clone(),
+            })
+        });
         tasks.spawn("telegram-acks", Policy::RESTART, move || {
             // Long polls must outlive the 25 s poll timeout.
-            let updates =
+            let mut updates =
                 TelegramUpdates::new(http_client(Duration::from_secs(40)), telegram.clone());
+            if let Some(buttons) = &buttons {
+                updates = updates.with_handler(buttons.clone());
+            }
             let (service, leading, mut stop) = (service.clone(), leading.clone(), stop.clone());
             async move {
                 opsdeck_alerts::telegram_acks::run(

@@ -52,7 +52,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// The Shopify client settings for one configured store.
-fn shopify_settings(
+pub(crate) fn shopify_settings(
     source: &ShopifySourceConfig,
     config: &Config,
 ) -> anyhow::Result<ShopifySettings> {
@@ -432,6 +432,11 @@ pub async fn start(
     let incidents = crate::alerts_app::incident_service(config, store.clone(), clock.clone());
     // Alerts: evaluator and sender behind the leader lease (and incident
     // escalation, whose notices the sender delivers).
+    // Approvals: the service the pages, the API and Telegram's buttons
+    // share, and its sweep (expiry, runs a crash left undone).
+    let approvals = crate::approvals_app::build(config, store.clone(), clock.clone());
+    crate::approvals_app::start_sweep(approvals.clone(), &mut tasks);
+    // Alerts: evaluator and sender behind the leader lease.
     crate::alerts_app::start_alerts(
         config,
         store.clone(),
@@ -440,6 +445,7 @@ pub async fn start(
         clock.clone(),
         incidents.clone(),
         &mut tasks,
+        Some(approvals.clone()),
     )
     .await?;
     let state = AppState {
@@ -459,6 +465,7 @@ pub async fn start(
             .delivered_by(crate::alerts_app::delivery(&config.alerts)),
         tasks: tasks.board(),
         incidents,
+        approvals: Some(approvals.clone()),
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

@@ -83,6 +83,7 @@ pub fn demo_config(
         alerts: Default::default(),
         security: Default::default(),
         incidents: Default::default(),
+        approvals: Default::default(),
     })
 }
 

@@ -17,6 +17,7 @@
 
 pub mod alerts_app;
 pub mod app;
+pub mod approvals_app;
 pub mod config;
 pub mod demo;
 pub mod housekeeping;

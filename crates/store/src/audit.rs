@@ -52,6 +52,20 @@ opsdeck_domain::open_enum! {
         IncidentNotify = "incident.notify",
         /// A component's status set (the public status page shows it).
         ComponentStatus = "component.status",
+        /// A change sent for approval (API, dashboard or opsdeck itself).
+        ApprovalRequest = "approval.request",
+        ApprovalApprove = "approval.approve",
+        ApprovalReject = "approval.reject",
+        /// A decision refused before it reached the request (four-eyes,
+        /// wrong role, no comment, a Telegram press from elsewhere).
+        ApprovalDecisionRefused = "approval.decision_refused",
+        /// A request whose time ran out before anyone decided.
+        ApprovalExpire = "approval.expire",
+        /// A run of an approved request's action began (once per attempt).
+        ApprovalRunStart = "approval.run_start",
+        ApprovalExecuted = "approval.executed",
+        /// The action was refused (its target changed) or gave up.
+        ApprovalRunFailed = "approval.run_failed",
     }
 }
 

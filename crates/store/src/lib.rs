@@ -37,11 +37,14 @@
 //!   them and component statuses (the `IncidentStore` part of a store).
 //! - [`api_versions`]: the Shopify API version each source's answers came
 //!   in and their deprecation notices (the `ApiVersionStore` part).
+//! - [`approvals`]: approval requests, each step a compare-and-set with its
+//!   audit entry (the `ApprovalStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
 pub mod alerts;
 pub mod api_versions;
+pub mod approvals;
 mod audit;
 mod db;
 pub mod decisions;
@@ -62,6 +65,10 @@ pub mod users;
 
 pub use alerts::AlertStore;
 pub use api_versions::{ApiVersionNote, ApiVersionStore};
+pub use approvals::{
+    Approval, ApprovalDecision, ApprovalKind, ApprovalState, ApprovalStore, DecideOutcome,
+    NewApproval, RequestedVia, RunOutcome,
+};
 pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use inbox::{
@@ -122,7 +129,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
 pub trait Store:
-    AlertStore + UserStore + DecisionStore + IncidentStore + ApiVersionStore + Send + Sync + 'static
+    AlertStore
+    + UserStore
+    + DecisionStore
+    + IncidentStore
+    + ApiVersionStore
+    + ApprovalStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
 

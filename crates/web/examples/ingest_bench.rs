@@ -102,6 +102,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
         ingest,
         sync_trigger: Default::default(),
         alert_rules: Default::default(),
+        approvals: None,
         auth: opsdeck_web::auth::Auth::new(Default::default()),
         tasks: Default::default(),
     };

@@ -31,7 +31,8 @@ pub enum Error {
     /// 404: no route for this path.
     #[error("not found")]
     NotFound,
-    /// 409: the thing changed since it was read (reload and try again).
+    /// 409: the thing changed since it was read or under the request (an
+    /// incident moved on, an approval already decided or expired).
     #[error("{0}")]
     Conflict(String),
     /// 413: the request body is larger than the route takes.

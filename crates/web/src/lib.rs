@@ -40,6 +40,8 @@
 //!   `opsdeck_metrics::money_json`).
 //! - `incidents`: the incident pages, `POST /api/v1/incidents`, the
 //!   public `GET /status.json`, and the incident-mode banner.
+//! - [`approvals`]: `/approvals` (decide with a comment) and
+//!   `/api/v1/approvals` (a custom platform asks before it acts).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in
@@ -54,6 +56,7 @@
 //!   for the logged-in role.
 
 mod api;
+pub mod approvals;
 mod assets;
 pub mod audit;
 pub mod auth;
@@ -138,6 +141,9 @@ pub struct AppState {
     /// Incidents: their rules over the store, the severities' policies,
     /// the status page (`opsdeck_operations::incidents`).
     pub incidents: Arc<opsdeck_operations::incidents::IncidentService>,
+    /// Approval requests and decisions (`/approvals`, `/api/v1/approvals`);
+    /// `None` answers that approvals are not configured.
+    pub approvals: Option<Arc<opsdeck_operations::approvals::Approvals>>,
 }
 
 impl AppState {
@@ -214,6 +220,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(auth::router())
         .merge(audit::router())
         .merge(incidents::router())
+        .merge(approvals::router())
         .merge(webhooks::router())
         .merge(health::router())
         .merge(assets::router())

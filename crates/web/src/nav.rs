@@ -22,6 +22,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/tickets", "Tickets"),
     ("/alerts", "Alerts"),
     ("/incidents", "Incidents"),
+    ("/approvals", "Approvals"),
     ("/sources", "Sources"),
     ("/audit", "Audit log"),
     ("/logout", "Log out"),

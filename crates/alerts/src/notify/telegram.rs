@@ -244,10 +244,28 @@ impl PollError {
     }
 }
 
+/// Answers the presses of buttons other than Acknowledge (an approval's
+/// Approve and Reject): the one polling loop, the one chat and user check,
+/// and the one `answerCallbackQuery` serve every button, so a second bot
+/// loop (which Telegram would refuse with 409) is never needed.
+#[async_trait]
+pub trait PressHandler: Send + Sync {
+    /// The start of the `callback_data` it answers (e.g. `apv:`); the
+    /// alerts' own `ack:` is not for a handler.
+    fn prefix(&self) -> &'static str;
+
+    /// Acts on `press` and answers what the presser sees. `refused` is why
+    /// the configured chat and users do not allow the press: the handler
+    /// answers it and audits it in its own terms, and must not act.
+    async fn handle(&self, press: &ButtonPress, refused: Option<&'static str>) -> String;
+}
+
 /// The `getUpdates` long-polling loop's state: the next update offset.
 pub struct TelegramUpdates {
     client: reqwest::Client,
     config: TelegramConfig,
+    /// Handlers of other buttons, by `callback_data` prefix.
+    handlers: Vec<std::sync::Arc<dyn PressHandler>>,
     /// One more than the highest update id seen: asking from here confirms
     /// (and makes Telegram forget) everything before it.
     pub offset: i64,
@@ -259,8 +277,22 @@ impl TelegramUpdates {
         TelegramUpdates {
             client,
             config,
+            handlers: Vec::new(),
             offset: 0,
         }
+    }
+
+    /// Sends presses whose data starts with `handler.prefix()` to it.
+    pub fn with_handler(mut self, handler: std::sync::Arc<dyn PressHandler>) -> Self {
+        self.handlers.push(handler);
+        self
+    }
+
+    /// The handler for `press`, when one answers its prefix.
+    pub fn handler_for(&self, press: &ButtonPress) -> Option<&std::sync::Arc<dyn PressHandler>> {
+        self.handlers
+            .iter()
+            .find(|h| press.data.starts_with(h.prefix()))
     }
 
     /// The bot's configuration (whose chat and users may press).

@@ -188,4 +188,22 @@ status_page_name = "Status"
 # channels = ["telegram", "slack"]
 # repeats = 2                              # further notices until acknowledged
 # every = "15m"
+[approvals]
+expires_after = "24h"              # a request nobody decided by then expires
+discount_over_percent = 20         # a discount over this needs approval
+refund_over = 500                  # a refund over this, in whole units of its currency
+
+[approvals.approvers]              # who decides each kind: a role name
+price_change = "admin"             # finance_lead once roles are configuration
+discount = "admin"                 # regional_lead
+refund = "admin"                   # finance_lead
+new_product = "admin"              # product_lead
+content_update = "admin"           # content_lead
+
+# [[approvals.platforms]]          # a custom platform that asks before it acts
+# source = "lux-ingest"            # its ingest token's source
+# callback_url_prefix = "https://lux.example.com/opsdeck/"
+# callback_secret_env = "LUX_APPROVAL_SECRET"   # signs callbacks (HMAC-SHA256)
+# [approvals.telegram_users]       # Telegram user id = the opsdeck user its presses decide as
+# "123456789" = "bob"
 "#;

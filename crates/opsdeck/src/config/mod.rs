@@ -18,6 +18,7 @@
 //! - `example`: the commented example printed by `opsdeck default-config`.
 
 pub mod alerts;
+pub mod approvals;
 mod currencies;
 mod example;
 mod exposure;

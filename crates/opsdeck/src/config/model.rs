@@ -34,6 +34,8 @@ pub struct Config {
     /// `[incidents]`: severities (people, channels, targets, escalation)
     /// and the status page's name.
     pub incidents: super::incidents::IncidentsConfig,
+    /// `[approvals]`: thresholds, approver roles, expiry, platforms' callbacks.
+    pub approvals: super::approvals::ApprovalsConfig,
 }
 
 impl Config {

@@ -117,6 +117,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let alerts = super::alerts::parse_alerts(&root, secrets, &brands);
     let security = super::security::parse_security(&root);
     let incidents = super::incidents::parse_incidents(&root);
+    let approvals = super::approvals::parse_approvals(&root, secrets);
     root.finish();
 
     if !problems.is_empty() {
@@ -140,6 +141,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         alerts,
         security,
         incidents,
+        approvals,
     })
 }
 

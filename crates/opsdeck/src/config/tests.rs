@@ -592,3 +592,37 @@ fn incidents_override_a_severity_and_refuse_bad_values_by_name() {
     assert!(all.contains("unknown channel \"pager\""), "{all}");
     assert!(all.contains("repeats: at most 100, got 200"), "{all}");
 }
+
+#[test]
+fn approvals_parse_with_roles_checked_by_name_and_platforms_signed() {
+    let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
+    let refund = config
+        .approvals
+        .policy
+        .rule(opsdeck_store::ApprovalKind::Refund);
+    assert_eq!(
+        refund.threshold,
+        opsdeck_operations::approvals::Threshold::AmountOver { major_units: 500 }
+    );
+    assert_eq!(refund.approver_role, opsdeck_store::Role::Admin);
+
+    let text = EXAMPLE_CONFIG.replace("refund = \"admin\"", "refund = \"finance\"")
+        + "\n[[approvals.platforms]]\nsource = \"lux-ingest\"\ncallback_url_prefix = \"https://lux.example.com/cb/\"\ncallback_secret_env = \"OPSDECK_ALERT_WEBHOOK_SECRET\"\n";
+    let config = parse_config(&text, &env()).unwrap();
+    let rule = config
+        .approvals
+        .policy
+        .rule(opsdeck_store::ApprovalKind::Refund);
+    assert_eq!(rule.approver_role, opsdeck_store::Role::Finance);
+    assert_eq!(config.approvals.platforms[0].source, "lux-ingest");
+
+    let text = EXAMPLE_CONFIG.replace("refund = \"admin\"", "refund = \"finance_chief\"");
+    let found = problems(&text);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.to_string().contains("approvals.approvers.refund")
+                && p.to_string().contains("unknown role \"finance_chief\"")),
+        "{found:?}"
+    );
+}

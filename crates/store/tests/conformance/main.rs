@@ -12,6 +12,7 @@
 
 mod alerts;
 mod api_versions;
+mod approvals;
 mod decisions;
 mod feed;
 #[path = "../fixtures/mod.rs"]
@@ -25,6 +26,7 @@ mod users;
 
 use alerts::*;
 use api_versions::*;
+use approvals::*;
 use decisions::*;
 use feed::*;
 use inbox::*;
@@ -117,6 +119,10 @@ conformance!(
     descriptors_declare_the_migrated_record_tables,
     missing_record_tables_are_created_from_descriptors,
     api_version_notes_round_trip_and_replace,
+    approvals_round_trip_with_money_and_audit,
+    approval_expiry_is_enforced_at_decision_time,
+    concurrent_approval_decisions_record_exactly_one,
+    approval_runs_are_claimed_once_and_finished_once,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {

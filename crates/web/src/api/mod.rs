@@ -75,6 +75,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
     routes.extend(alerts::routes());
     // POST /api/v1/ingest/{kind}, one route per kind.
     routes.extend(crate::ingest::routes());
+    routes.extend(crate::approvals::api_routes());
     routes
 }
 

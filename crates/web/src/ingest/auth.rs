@@ -72,9 +72,10 @@ async fn note_throttled(
     }
 }
 
-/// The token of an ingest request, within its rates; the response to send
-/// instead when it is refused.
-pub(super) async fn authorize(
+/// The token of an ingest request for `kind` (an ingest kind's API name,
+/// or `approvals`), within its rates; the response to send instead when it
+/// is refused.
+pub(crate) async fn authorize(
     state: &AppState,
     client: &ClientInfo,
     headers: &HeaderMap,

@@ -27,7 +27,7 @@
 //! against stored orders `opsdeck_sync::ingest`, the group commit
 //! `opsdeck_sync::group_commit`.
 
-mod auth;
+pub(crate) mod auth;
 
 use crate::api::ApiRoute;
 use crate::auth::ClientInfo;

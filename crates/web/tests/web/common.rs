@@ -289,6 +289,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         ingest,
         sync_trigger: Default::default(),
         alert_rules: Default::default(),
+        approvals: None,
         auth: opsdeck_web::testing::auth_for_tests(),
         tasks: Default::default(),
     }

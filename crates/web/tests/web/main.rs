@@ -16,6 +16,7 @@
 mod alerts;
 mod alerts_brand;
 mod api;
+mod approvals;
 mod auth;
 mod common;
 mod dashboard;

@@ -15,6 +15,7 @@ const ALL_LINKS: &[&str] = &[
     "/tickets",
     "/alerts",
     "/incidents",
+    "/approvals",
     "/sources",
     "/audit",
     "/logout",
