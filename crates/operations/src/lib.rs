@@ -6,3 +6,4 @@
 //! Each capability is one module with its rules in one place: the states
 //! and the transitions between them, who may take each, and what each
 //! records in the audit log.
+pub mod flags;

@@ -33,6 +33,8 @@
 //!   audit entry says a person did.
 //! - [`decisions`]: sales-pulse decisions, stored with their audit entry
 //!   (the `DecisionStore` part of a store).
+//! - [`flags`]: freeze flags, the outbox of their deliveries and the
+//!   storefront keys that read them (the `FlagStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -41,6 +43,7 @@ mod audit;
 mod db;
 pub mod decisions;
 mod engine;
+pub mod flags;
 pub mod inbox;
 mod journal;
 mod kinds;
@@ -57,6 +60,7 @@ pub mod users;
 pub use alerts::AlertStore;
 pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
+pub use flags::{FlagKey, FlagRecord, FlagStore};
 pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
@@ -113,7 +117,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The one storage interface every other stage uses. Object safe, so the
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
-pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static {
+pub trait Store:
+    AlertStore + UserStore + DecisionStore + FlagStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations, then creates each record kind's table
