@@ -13,7 +13,8 @@
 //! | record sales-pulse decisions | ✓ | ✓ | | | |
 //! | trigger a sync refresh | ✓ | ✓ | ✓ | | |
 //! | manage users | ✓ | | | | |
-//! | manage API tokens | ✓ | | | | |
+//! | manage API tokens and storefront keys | ✓ | | | | |
+//! | switch freeze flags, the sales pause and the maintenance banner | ✓ | | | | |
 //! | view and export the audit log | ✓ | | | | |
 //! | any other change (settings; writes no route gives a narrower permission) | ✓ | | | | |
 //!
@@ -36,13 +37,17 @@ pub enum Permission {
     ManageTokens,
     ViewAudit,
     ExportAudit,
+    /// Switch the freeze flags, the sales pause and the maintenance banner
+    /// (issue 14). Admins only until roles are configuration; the regional
+    /// leads and the founder are the people meant to hold it.
+    ChangeFlags,
     /// Every change not given a narrower permission: admins only, so a new
     /// write route is closed until someone decides who may use it.
     ChangeSettings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ViewDashboard,
         Permission::ViewRevenue,
         Permission::ActOnAlerts,
@@ -52,6 +57,7 @@ impl Permission {
         Permission::ManageTokens,
         Permission::ViewAudit,
         Permission::ExportAudit,
+        Permission::ChangeFlags,
         Permission::ChangeSettings,
     ];
 }
@@ -98,6 +104,7 @@ mod tests {
             ManageTokens,
             ViewAudit,
             ExportAudit,
+            ChangeFlags,
             ChangeSettings,
         ] {
             assert_eq!(who(p), ["admin"], "{p:?}");

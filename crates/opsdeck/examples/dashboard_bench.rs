@@ -120,6 +120,7 @@ async fn main() {
         sync_trigger: Default::default(),
         alert_rules: Default::default(),
         tasks: Default::default(),
+        flags: Default::default(),
     };
     let session =
         opsdeck_web::testing::user_session(store.as_ref(), "bench", Role::Admin, now).await;

@@ -31,6 +31,10 @@ pub enum Error {
     /// 404: no route for this path.
     #[error("not found")]
     NotFound,
+    /// 409: the change cannot be made as asked (it needs approval, or
+    /// someone changed the same thing in between).
+    #[error("{0}")]
+    Conflict(String),
     /// 413: the request body is larger than the route takes.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -52,6 +56,7 @@ impl Error {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Conflict(_) => StatusCode::CONFLICT,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Store(_) | Error::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,

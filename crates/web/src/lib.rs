@@ -38,6 +38,8 @@
 //!   `opsdeck-accounts`'. Amounts of money render only for roles with
 //!   revenue permission (the guard scopes each request, see
 //!   `opsdeck_metrics::money_json`).
+//! - [`flags`]: freeze controls — the `/flags` page, its JSON API,
+//!   storefront keys and the OFREP endpoints storefronts read.
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in
@@ -59,6 +61,7 @@ mod cards;
 mod charts;
 pub mod csv;
 pub mod error;
+pub mod flags;
 mod health;
 pub mod ingest;
 mod nav;
@@ -132,6 +135,8 @@ pub struct AppState {
     /// The state of every supervised background task (written by the
     /// binary's supervisor), for `/readyz`.
     pub tasks: TaskBoard,
+    /// Freeze flags: their settings and the deliverer's wake-up.
+    pub flags: flags::Flags,
 }
 
 impl AppState {
@@ -209,6 +214,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(audit::router())
         .merge(webhooks::router())
         .merge(health::router())
+        .merge(flags::router())
         .merge(assets::router())
 }
 

@@ -21,6 +21,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/catalog", "Catalog"),
     ("/tickets", "Tickets"),
     ("/alerts", "Alerts"),
+    ("/flags", "Freeze controls"),
     ("/sources", "Sources"),
     ("/audit", "Audit log"),
     ("/logout", "Log out"),

@@ -290,6 +290,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         alert_rules: Default::default(),
         auth: opsdeck_web::testing::auth_for_tests(),
         tasks: Default::default(),
+        flags: Default::default(),
     }
 }
 
