@@ -31,6 +31,8 @@ pub struct Config {
     pub alerts: super::alerts::AlertsConfig,
     /// `[security]`: sessions, login lockout, cookies, proxies, audit retention.
     pub security: super::security::SecurityConfig,
+    /// `[flags]`: freeze controls, their webhooks and mirrored shops.
+    pub flags: super::flags::FlagsConfig,
 }
 
 impl Config {

@@ -116,6 +116,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         .and_then(|g| parse_gorgias(&g, secrets, &brands));
     let alerts = super::alerts::parse_alerts(&root, secrets, &brands);
     let security = super::security::parse_security(&root);
+    let flags = super::flags::parse_flags(&root, secrets, &shopify);
     root.finish();
 
     if !problems.is_empty() {
@@ -138,6 +139,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         gorgias,
         alerts,
         security,
+        flags,
     })
 }
 
