@@ -174,13 +174,12 @@ impl FlagChange {
             .filter(|t| !t.is_empty())
             .map(String::from);
         match self.key {
-            FlagKey::SalesPause => {
-                if self.on && targets.is_empty() {
-                    return invalid(
-                        "targets: a sales pause names the countries or regions it covers".into(),
-                    );
-                }
+            FlagKey::SalesPause if self.on && targets.is_empty() => {
+                return invalid(
+                    "targets: a sales pause names the countries or regions it covers".into(),
+                );
             }
+            FlagKey::SalesPause => {}
             _ if !targets.is_empty() => {
                 return invalid(format!(
                     "targets: only {} takes countries or regions",
@@ -461,7 +460,7 @@ pub async fn end_expired_flags(
     Ok(ended)
 }
 
-/// Why a flag answered what it did (OpenFeature's resolution reasons, as
+/// Why a flag answered what it did (`OpenFeature`'s resolution reasons, as
 /// OFREP lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {

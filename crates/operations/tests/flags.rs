@@ -61,7 +61,7 @@ async fn a_change_is_stored_audited_and_owed_to_every_receiver(db: &TestStore) {
     .unwrap();
     assert_eq!(set.version, 1);
     let stored = s.flags().await.unwrap();
-    assert_eq!(stored, [set.clone()], "{}", db.label);
+    assert_eq!(stored, std::slice::from_ref(&set), "{}", db.label);
     let trail = s.flag_audit(&FlagKey::FreezeCheckout, 10).await.unwrap();
     assert_eq!(trail.len(), 1);
     assert_eq!(trail[0].action, AuditAction::FlagSet);

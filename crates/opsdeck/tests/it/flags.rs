@@ -1,8 +1,8 @@
 //! Freeze flags end to end over real HTTP: the OFREP endpoints as the
-//! protocol documents them (bulk, single flag, ETag/304, 404 for an
+//! protocol documents them (bulk, single flag, `ETag`/304, 404 for an
 //! unknown flag, 401 without the key; request bodies are the examples of
 //! the protocol's OpenAPI document, `fixtures/ofrep/openapi.yaml`), a
-//! change seen by a polling storefront (new ETag, new value), by a webhook
+//! change seen by a polling storefront (new `ETag`, new value), by a webhook
 //! receiver (signature verified) and by the simulated shop's metafield,
 //! the approval gate, the audit trail, and a failing mirror on /sources.
 

@@ -1,4 +1,4 @@
-//! The OpenFeature Remote Evaluation Protocol (OFREP) for storefronts:
+//! The `OpenFeature` Remote Evaluation Protocol (OFREP) for storefronts:
 //! `POST /ofrep/v1/evaluate/flags` (every flag for one context, with an
 //! `ETag`; `If-None-Match` gets 304), `POST /ofrep/v1/evaluate/flags/{key}`
 //! (one flag; 404 `FLAG_NOT_FOUND` for an unknown key) and
@@ -102,14 +102,24 @@ async fn authorize(
     }
 }
 
-/// The evaluation context of a request body, or the 400 that says why not.
-fn context(body: &[u8]) -> Result<EvalContext, Response> {
-    let bad = |code: &str, details: String| {
+/// A request OFREP answers 400: its `errorCode` and why.
+struct BadRequest {
+    code: &'static str,
+    details: String,
+}
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
         error(
             StatusCode::BAD_REQUEST,
-            json!({ "errorCode": code, "errorDetails": details }),
+            json!({ "errorCode": self.code, "errorDetails": self.details }),
         )
-    };
+    }
+}
+
+/// The evaluation context of a request body, or why not.
+fn context(body: &[u8]) -> Result<EvalContext, BadRequest> {
+    let bad = |code: &'static str, details: String| BadRequest { code, details };
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| bad("PARSE_ERROR", format!("the body is not JSON: {e}")))?;
     let Some(ctx) = value.get("context") else {
@@ -121,7 +131,7 @@ fn context(body: &[u8]) -> Result<EvalContext, Response> {
     let Some(ctx) = ctx.as_object() else {
         return Err(bad("INVALID_CONTEXT", "`context` is not an object".into()));
     };
-    let text = |name: &str| -> Result<Option<String>, Response> {
+    let text = |name: &str| -> Result<Option<String>, BadRequest> {
         match ctx.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.len() <= 256 => Ok(Some(s.clone())),
@@ -215,7 +225,7 @@ pub(crate) async fn evaluate_bulk(
     }
     let ctx = match context(&body) {
         Ok(ctx) => ctx,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let flags = match state.store.flags().await {
         Ok(flags) => flags,
@@ -248,7 +258,7 @@ pub(crate) async fn evaluate_one(
     }
     let ctx = match context(&body) {
         Ok(ctx) => ctx,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(flag_key) = FlagKey::known(&key) else {
         let shown = crate::audit::bounded(&key, 100);
