@@ -227,6 +227,7 @@ fn expand(path: &str, episodes: &[String]) -> Vec<String> {
             ("{brand}", brand.to_string()),
             ("{number}", number.to_string()),
             ("{id}", id.clone()),
+            ("{key}", "freeze-checkout".to_string()),
         ])
     })
     .collect();
