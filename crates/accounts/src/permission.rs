@@ -14,7 +14,8 @@
 //! | declare and run incidents, set component statuses | ✓ | | | | |
 //! | trigger a sync refresh | ✓ | ✓ | ✓ | | |
 //! | manage users | ✓ | | | | |
-//! | manage API tokens | ✓ | | | | |
+//! | manage API tokens and storefront keys | ✓ | | | | |
+//! | switch freeze flags, the sales pause and the maintenance banner | ✓ | | | | |
 //! | view and export the audit log | ✓ | | | | |
 //! | request approvals from the dashboard | ✓ | | | | |
 //! | decide approvals (also: the request's approver role, never one's own) | ✓ | | | | |
@@ -48,13 +49,17 @@ pub enum Permission {
     /// Approve or reject; the request's kind also names the one role that
     /// decides it. Admins only until roles are configuration.
     DecideApprovals,
+    /// Switch the freeze flags, the sales pause and the maintenance banner
+    /// (issue 14). Admins only until roles are configuration; the regional
+    /// leads and the founder are the people meant to hold it.
+    ChangeFlags,
     /// Every change not given a narrower permission: admins only, so a new
     /// write route is closed until someone decides who may use it.
     ChangeSettings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ViewDashboard,
         Permission::ViewRevenue,
         Permission::ActOnAlerts,
@@ -67,6 +72,7 @@ impl Permission {
         Permission::ExportAudit,
         Permission::RequestApprovals,
         Permission::DecideApprovals,
+        Permission::ChangeFlags,
         Permission::ChangeSettings,
     ];
 }
@@ -116,6 +122,7 @@ mod tests {
             ExportAudit,
             RequestApprovals,
             DecideApprovals,
+            ChangeFlags,
             ChangeSettings,
         ] {
             assert_eq!(who(p), ["admin"], "{p:?}");

@@ -12,6 +12,9 @@
 //!   incident mode and the public status page.
 //! - [`approvals`]: approval requests (playbook thresholds, four eyes,
 //!   expiry) and the one run of an approved action.
+//! - [`flags`]: freeze flags, the sales pause and the maintenance banner,
+//!   and what a change owes (webhooks, shop metafields).
 
 pub mod approvals;
+pub mod flags;
 pub mod incidents;

@@ -122,6 +122,7 @@ async fn main() {
         alert_rules: Default::default(),
         approvals: None,
         tasks: Default::default(),
+        flags: Default::default(),
     };
     let session =
         opsdeck_web::testing::user_session(store.as_ref(), "bench", Role::Admin, now).await;

@@ -87,6 +87,33 @@ pub fn shopify_client(
         .with_context(|| format!("cannot build the Shopify client for {}", source.source))
 }
 
+/// Where flag changes are delivered: each configured webhook receiver, and
+/// each Shopify brand's shop (its own GraphQL client: mirroring a flag is
+/// a few points now and then, beside a sync's budget).
+pub fn flag_receivers(config: &Config) -> anyhow::Result<crate::flags_app::FlagReceivers> {
+    let mut receivers = crate::flags_app::FlagReceivers::default();
+    for w in &config.flags.webhooks {
+        receivers = receivers.with_webhook(&w.name, &w.url, w.secret.clone());
+    }
+    for source in &config.shopify {
+        let client = GraphqlClient::new(
+            shopify_settings(source, config)?,
+            GRAPHQL_API_VERSION,
+            Arc::new(CostBucket::new()),
+        )
+        .with_context(|| {
+            format!(
+                "cannot build the Shopify GraphQL client for {}",
+                source.source
+            )
+        })?;
+        receivers
+            .shops
+            .insert(source.brand.clone(), Arc::new(client));
+    }
+    Ok(receivers)
+}
+
 /// The shops whose webhooks are accepted (those with a webhook secret), and
 /// what processing their events needs.
 fn webhook_shops(config: &Config) -> (Vec<ShopWebhookSecrets>, WebhookShops) {
@@ -448,6 +475,30 @@ pub async fn start(
         Some(approvals.clone()),
     )
     .await?;
+    // Freeze flags: a change rings `changed`, which wakes the deliverer.
+    let flags = opsdeck_web::flags::Flags {
+        settings: Arc::new(config.flags.settings.clone()),
+        changed: Arc::new(Notify::new()),
+    };
+    let receivers = flag_receivers(config)?;
+    tasks.spawn("flags", Policy::RESTART, {
+        let (store, clock, stop, flags) =
+            (store.clone(), clock.clone(), stop_rx.clone(), flags.clone());
+        move || {
+            let run = crate::flags_app::run(
+                store.clone(),
+                flags.settings.clone(),
+                receivers.clone(),
+                clock.clone(),
+                flags.changed.clone(),
+                stop.clone(),
+            );
+            async move {
+                run.await;
+                Ok(())
+            }
+        }
+    });
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -466,6 +517,7 @@ pub async fn start(
         tasks: tasks.board(),
         incidents,
         approvals: Some(approvals.clone()),
+        flags,
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

@@ -84,6 +84,7 @@ pub fn demo_config(
         security: Default::default(),
         incidents: Default::default(),
         approvals: Default::default(),
+        flags: Default::default(),
     })
 }
 

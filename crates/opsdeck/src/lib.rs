@@ -8,6 +8,8 @@
 //! - [`app`]: from a configuration to a running store, sync workers and web server.
 //! - [`supervise`]: every background task spawned with a name and a
 //!   policy (restart with backoff, or stop the process), its state on `/readyz`.
+//! - [`flags_app`]: flag changes delivered (signed webhooks, shop
+//!   metafields) and automatic ends recorded.
 //! - [`housekeeping`]: hourly audit retention and expired sessions.
 //! - [`demo`]: the simulated merchant and opsdeck in one process.
 //! - [`shopify_cli`]: `opsdeck shopify webhooks register|list`.
@@ -20,6 +22,7 @@ pub mod app;
 pub mod approvals_app;
 pub mod config;
 pub mod demo;
+pub mod flags_app;
 pub mod housekeeping;
 pub mod import;
 pub mod shopify_cli;

@@ -250,6 +250,21 @@ impl Simulator {
 
     /// Changes the currency shop `slug` reports in `shop.json` and renders
     /// its orders in (a shop whose currency differs from the configuration).
+    /// The metafields set on a shop (`metafieldsSet`), as
+    /// `{namespace, key, type, value}`, in the order set.
+    pub fn shop_metafields(&self, slug: &str) -> Vec<serde_json::Value> {
+        let world = self.lock();
+        world
+            .shop(slug)
+            .map(|shop| {
+                shop.metafields
+                    .iter()
+                    .map(|m| serde_json::json!({ "namespace": m.namespace, "key": m.key, "type": m.kind, "value": m.value }))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn set_shop_currency(&self, slug: &str, currency: &str) {
         let mut world = self.lock();
         if let Some(shop) = world.shop_mut(slug) {

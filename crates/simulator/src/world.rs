@@ -39,6 +39,18 @@ pub(crate) struct Shop {
     pub scopes: Vec<String>,
     /// Whether `/admin/oauth/access_scopes.json` is answered (404 if not).
     pub scopes_endpoint: bool,
+    /// Metafields set on the shop (`metafieldsSet`), in the order set.
+    pub metafields: Vec<StoredMetafield>,
+}
+
+/// One metafield on the shop, as `metafieldsSet` stored it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredMetafield {
+    pub namespace: String,
+    pub key: String,
+    /// The metafield type (`boolean`, `json`, …).
+    pub kind: String,
+    pub value: String,
 }
 
 pub(crate) struct World {
@@ -195,6 +207,7 @@ impl Shop {
             requests: 0,
             scopes: crate::ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
             scopes_endpoint: true,
+            metafields: Vec::new(),
         }
     }
 

@@ -66,6 +66,16 @@ opsdeck_domain::open_enum! {
         ApprovalExecuted = "approval.executed",
         /// The action was refused (its target changed) or gave up.
         ApprovalRunFailed = "approval.run_failed",
+        /// A flag switched on or changed (freeze, sales pause, banner).
+        FlagSet = "flag.set",
+        /// A flag switched off by a person.
+        FlagClear = "flag.clear",
+        /// A flag's automatic end, recorded by the background step.
+        FlagExpire = "flag.expire",
+        /// A flag change refused before it was made (it needs approval).
+        FlagRefused = "flag.refused",
+        StorefrontKeyCreate = "storefront_key.create",
+        StorefrontKeyRevoke = "storefront_key.revoke",
     }
 }
 

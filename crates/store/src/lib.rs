@@ -39,6 +39,8 @@
 //!   in and their deprecation notices (the `ApiVersionStore` part).
 //! - [`approvals`]: approval requests, each step a compare-and-set with its
 //!   audit entry (the `ApprovalStore` part of a store).
+//! - [`flags`]: freeze flags, the outbox of their deliveries and the
+//!   storefront keys that read them (the `FlagStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -49,6 +51,7 @@ mod audit;
 mod db;
 pub mod decisions;
 mod engine;
+pub mod flags;
 pub mod inbox;
 pub mod incidents;
 mod journal;
@@ -71,6 +74,7 @@ pub use approvals::{
 };
 pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
+pub use flags::{FlagKey, FlagRecord, FlagStore};
 pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
@@ -135,6 +139,7 @@ pub trait Store:
     + IncidentStore
     + ApiVersionStore
     + ApprovalStore
+    + FlagStore
     + Send
     + Sync
     + 'static

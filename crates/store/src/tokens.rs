@@ -27,7 +27,7 @@ const ID_LEN: usize = 12;
 const SECRET_LEN: usize = 40;
 /// `last_used_at` is refreshed at most this often, so a busy client does
 /// not turn every ingest request into a second write.
-const TOUCH_EVERY_US: i64 = 60 * 1_000_000;
+pub(crate) const TOUCH_EVERY_US: i64 = 60 * 1_000_000;
 
 /// Which ingest kinds a token may write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -121,17 +121,7 @@ impl NewApiToken {
         created_by: &str,
         now: Timestamp,
     ) -> Self {
-        const ID_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        const SECRET_CHARS: &[u8] =
-            b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-        let mut rng = rand::thread_rng();
-        let mut pick = |chars: &[u8], n: usize| -> String {
-            (0..n)
-                .map(|_| chars[rng.gen_range(0..chars.len())] as char)
-                .collect()
-        };
-        let id = pick(ID_CHARS, ID_LEN);
-        let secret = pick(SECRET_CHARS, SECRET_LEN);
+        let (id, secret) = random_id_and_secret();
         NewApiToken {
             plaintext: Secret::new(format!("{TOKEN_PREFIX}{id}_{secret}")),
             secret_sha256: sha256_hex(&secret),
@@ -150,7 +140,31 @@ impl NewApiToken {
     }
 }
 
-fn sha256_hex(secret: &str) -> String {
+/// A new random (id, secret) pair from the OS-seeded thread RNG: the parts
+/// of every token opsdeck hands out (ingest tokens, storefront keys).
+pub(crate) fn random_id_and_secret() -> (String, String) {
+    const ID_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    const SECRET_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::thread_rng();
+    let mut pick = |chars: &[u8], n: usize| -> String {
+        (0..n)
+            .map(|_| chars[rng.gen_range(0..chars.len())] as char)
+            .collect()
+    };
+    (pick(ID_CHARS, ID_LEN), pick(SECRET_CHARS, SECRET_LEN))
+}
+
+/// Whether `presented` is the secret whose SHA-256 is `stored_hash`,
+/// compared in constant time.
+pub(crate) fn secret_matches(presented: &str, stored_hash: &str) -> bool {
+    bool::from(
+        sha256_hex(presented)
+            .as_bytes()
+            .ct_eq(stored_hash.as_bytes()),
+    )
+}
+
+pub(crate) fn sha256_hex(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -159,7 +173,12 @@ fn sha256_hex(secret: &str) -> String {
 
 /// Splits `odk_<id>_<secret>`; `None` when the text is not shaped like one.
 fn split_token(presented: &str) -> Option<(&str, &str)> {
-    let rest = presented.strip_prefix(TOKEN_PREFIX)?;
+    split_token_with(TOKEN_PREFIX, presented)
+}
+
+/// Splits `<prefix><id>_<secret>`; `None` when the text is not shaped like one.
+pub(crate) fn split_token_with<'a>(prefix: &str, presented: &'a str) -> Option<(&'a str, &'a str)> {
+    let rest = presented.strip_prefix(prefix)?;
     let (id, secret) = rest.split_once('_')?;
     (!id.is_empty() && !secret.is_empty()).then_some((id, secret))
 }
@@ -420,8 +439,7 @@ impl<D: Db> SqlStore<D> {
             return Ok(TokenCheck::Invalid);
         };
         let (mut token, stored_hash) = token_from_row(row)?;
-        let presented_hash = sha256_hex(secret);
-        if !bool::from(presented_hash.as_bytes().ct_eq(stored_hash.as_bytes())) {
+        if !secret_matches(secret, &stored_hash) {
             return Ok(TokenCheck::Invalid);
         }
         if token.revoked_at.is_some() {

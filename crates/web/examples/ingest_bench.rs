@@ -105,6 +105,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
         approvals: None,
         auth: opsdeck_web::auth::Auth::new(Default::default()),
         tasks: Default::default(),
+        flags: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -32,7 +32,8 @@ pub enum Error {
     #[error("not found")]
     NotFound,
     /// 409: the thing changed since it was read or under the request (an
-    /// incident moved on, an approval already decided or expired).
+    /// incident moved on, an approval already decided or expired), or the
+    /// change needs approval first.
     #[error("{0}")]
     Conflict(String),
     /// 413: the request body is larger than the route takes.

@@ -42,6 +42,8 @@
 //!   public `GET /status.json`, and the incident-mode banner.
 //! - [`approvals`]: `/approvals` (decide with a comment) and
 //!   `/api/v1/approvals` (a custom platform asks before it acts).
+//! - [`flags`]: freeze controls — the `/flags` page, its JSON API,
+//!   storefront keys and the OFREP endpoints storefronts read.
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in
@@ -64,6 +66,7 @@ mod cards;
 mod charts;
 pub mod csv;
 pub mod error;
+pub mod flags;
 mod health;
 mod incidents;
 pub mod ingest;
@@ -144,6 +147,8 @@ pub struct AppState {
     /// Approval requests and decisions (`/approvals`, `/api/v1/approvals`);
     /// `None` answers that approvals are not configured.
     pub approvals: Option<Arc<opsdeck_operations::approvals::Approvals>>,
+    /// Freeze flags: their settings and the deliverer's wake-up.
+    pub flags: flags::Flags,
 }
 
 impl AppState {
@@ -223,6 +228,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(approvals::router())
         .merge(webhooks::router())
         .merge(health::router())
+        .merge(flags::router())
         .merge(assets::router())
 }
 

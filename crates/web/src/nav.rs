@@ -23,6 +23,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/alerts", "Alerts"),
     ("/incidents", "Incidents"),
     ("/approvals", "Approvals"),
+    ("/flags", "Freeze controls"),
     ("/sources", "Sources"),
     ("/audit", "Audit log"),
     ("/logout", "Log out"),

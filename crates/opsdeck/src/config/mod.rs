@@ -11,6 +11,8 @@
 //! - `model`: the typed configuration the rest of the program uses.
 //! - `parse`: from a parsed document to the model, section by section.
 //! - `alerts`: `[alerts]` rules, overrides and business hours.
+//! - `flags`: `[flags]`: polling interval, flags needing approval, flags
+//!   mirrored to Shopify shops, webhook receivers of flag changes.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `exposure`: what would break or leak a secret (multi-line or
 //!   world-readable secret files, tokens over plain http), refused here so
@@ -22,6 +24,7 @@ pub mod approvals;
 mod currencies;
 mod example;
 mod exposure;
+pub mod flags;
 pub mod incidents;
 mod model;
 mod notifiers;

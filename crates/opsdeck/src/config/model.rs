@@ -36,6 +36,8 @@ pub struct Config {
     pub incidents: super::incidents::IncidentsConfig,
     /// `[approvals]`: thresholds, approver roles, expiry, platforms' callbacks.
     pub approvals: super::approvals::ApprovalsConfig,
+    /// `[flags]`: freeze controls, their webhooks and mirrored shops.
+    pub flags: super::flags::FlagsConfig,
 }
 
 impl Config {

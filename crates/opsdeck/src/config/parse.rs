@@ -118,6 +118,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let security = super::security::parse_security(&root);
     let incidents = super::incidents::parse_incidents(&root);
     let approvals = super::approvals::parse_approvals(&root, secrets);
+    let flags = super::flags::parse_flags(&root, secrets, &shopify);
     root.finish();
 
     if !problems.is_empty() {
@@ -142,6 +143,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         security,
         incidents,
         approvals,
+        flags,
     })
 }
 

@@ -626,3 +626,41 @@ fn approvals_parse_with_roles_checked_by_name_and_platforms_signed() {
         "{found:?}"
     );
 }
+
+#[test]
+fn flags_section_is_parsed_and_each_problem_named_with_its_bound() {
+    let with = |flags: &str| format!("{EXAMPLE_CONFIG}\n{flags}");
+    let config = parse_config(
+        &with(
+            "[flags]\npolling_interval_seconds = 60\nrequires_approval = [\"freeze-checkout\"]\n\
+             mirror_to_shopify = [\"sales-pause\"]\n[[flags.webhooks]]\nname = \"cache\"\n\
+             url = \"https://cache.example.com/hook\"\nsecret_env = \"OPSDECK_ALERT_WEBHOOK_SECRET\"\n",
+        ),
+        &env(),
+    )
+    .unwrap();
+    let s = &config.flags.settings;
+    assert_eq!(s.polling_interval_seconds, 60);
+    assert_eq!(
+        s.requires_approval,
+        [opsdeck_operations::flags::FlagKey::FreezeCheckout]
+    );
+    assert_eq!(s.mirror_brands.len(), config.shopify.len());
+    assert_eq!(s.webhooks, ["cache"]);
+    assert_eq!(config.flags.webhooks[0].secret.expose(), "whsec-value-9");
+
+    let found = problems(&with(
+        "[flags]\npolling_interval_seconds = 2\nrequires_approval = [\"freeze-everything\"]\n\
+         [[flags.webhooks]]\nname = \"cache\"\nurl = \"https://cache.example.com/hook\"\nsecret = \"inline\"\n",
+    ));
+    let text: Vec<String> = found.iter().map(|p| p.to_string()).collect();
+    let has = |needle: &str| {
+        assert!(
+            text.iter().any(|t| t.contains(needle)),
+            "{needle} not in {text:#?}"
+        )
+    };
+    has("flags.polling_interval_seconds: 2 is out of bounds: between 5 and 3600 seconds");
+    has("\"freeze-everything\" is not a flag");
+    has("secrets do not belong in the config file");
+}

@@ -17,6 +17,7 @@ mod cli;
 mod custom_rule_silence;
 mod demo_alerts;
 mod end_to_end;
+mod flags;
 mod gorgias_events;
 mod graphql_backfill;
 mod hostile_input;

@@ -9,7 +9,7 @@
 //! A query over 1,000 requested points is refused with `MAX_COST_EXCEEDED`;
 //! one the bucket cannot pay for gets `THROTTLED`; both are HTTP 200, as on
 //! Shopify. Mutations: `bulkOperationRunQuery` and `bulkOperationCancel`
-//! (`bulk`). The version that answers falls forward from an expired one
+//! (`bulk`), and `metafieldsSet` on the shop (`metafields`). The version that answers falls forward from an expired one
 //! ([`answering_version`]); fields the token's scopes do not cover answer
 //! `ACCESS_DENIED`, and without `read_all_orders` only 60 days of orders
 //! exist, as on Shopify.
@@ -29,6 +29,7 @@
 
 pub(crate) mod bulk;
 pub(crate) mod cost;
+mod metafields;
 mod project;
 pub(crate) mod query;
 mod roots;
@@ -265,6 +266,16 @@ fn execute(
                 "bulkOperationCancel" => {
                     bulk::cancel(world, slug, field.arg_str("id").unwrap_or_default())
                 }
+                "metafieldsSet" => match world.shop_mut(slug) {
+                    Some(shop) => {
+                        let shop_gid = wire::shop(shop)["id"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string();
+                        metafields::set(shop, &shop_gid, field.arg("metafields"))
+                    }
+                    None => continue,
+                },
                 other => {
                     errors.push(json!({ "message": format!("Field '{other}' doesn't exist on type 'Mutation'"), "extensions": { "code": "undefinedField" } }));
                     continue;

@@ -129,9 +129,33 @@ pub(crate) async fn page(
                 .collect::<Vec<_>>(),
         }));
     }
+    // Flag changes owed to shops and webhook receivers: a mirroring that
+    // fails is a shop that no longer shows the freeze, so it shows here.
+    let flag_deliveries: Vec<Value> = state
+        .store
+        .flag_target_health()
+        .await
+        .map_err(Error::from)?
+        .iter()
+        .map(|h| {
+            json!({
+                "target": h.target.to_string(),
+                "kind": match h.target {
+                    opsdeck_store::flags::DeliveryTarget::Webhook(_) => "webhook",
+                    opsdeck_store::flags::DeliveryTarget::ShopifyMetafield(_) => "shop metafield",
+                },
+                "failing": h.failed > 0 || h.last_error.as_ref().is_some_and(|_| h.pending > 0),
+                "pending": h.pending, "failed": h.failed,
+                "last_delivered_at": h.last_delivered_at.map(|t| t.to_string()),
+                "last_error": h.last_error,
+                "last_error_at": h.last_error_at.map(|t| t.to_string()),
+            })
+        })
+        .collect();
     let html = templates::render(
         "sources.html",
         minijinja::context! {
+            flag_deliveries => flag_deliveries,
             sources => rows,
             tasks => state
                 .tasks

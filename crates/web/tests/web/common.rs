@@ -292,6 +292,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         approvals: None,
         auth: opsdeck_web::testing::auth_for_tests(),
         tasks: Default::default(),
+        flags: Default::default(),
     }
 }
 

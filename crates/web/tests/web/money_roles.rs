@@ -229,6 +229,7 @@ fn expand(path: &str, episodes: &[String]) -> Vec<String> {
             ("{id}", id.clone()),
             // An incident's postmortem action item.
             ("{index}", "0".to_string()),
+            ("{key}", "freeze-checkout".to_string()),
         ])
     })
     .collect();

@@ -16,6 +16,7 @@ const ALL_LINKS: &[&str] = &[
     "/alerts",
     "/incidents",
     "/approvals",
+    "/flags",
     "/sources",
     "/audit",
     "/logout",

@@ -15,6 +15,7 @@
 //! - [`documents`]: the listings opsdeck sends, one per resource, with
 //!   page sizes chosen from their cost.
 //! - [`bulk`]: start, follow and cancel bulk queries.
+//! - [`metafields`]: `metafieldsSet` on the shop (mirrored freeze flags).
 //! - [`jsonl`]: read a bulk result file line by line as it downloads, and
 //!   put children back with their parents.
 //! - [`wire`]: the GraphQL JSON shapes opsdeck reads, and [`wire::legacy_id`]
@@ -30,6 +31,7 @@ pub mod cost;
 pub mod documents;
 mod error;
 pub mod jsonl;
+pub mod metafields;
 pub mod normalize;
 pub mod query;
 pub mod wire;
@@ -39,6 +41,7 @@ pub use client::{Answer, GraphqlClient, GraphqlStats, GRAPHQL_API_VERSION};
 pub use cost::{CostBucket, CostBuckets, QueryCost, ThrottleStatus, SINGLE_QUERY_MAX_COST};
 pub use error::{GraphqlError, UserError};
 pub use jsonl::{BulkGroups, BulkItem, BulkLine, ChunkSource, JsonlReader};
+pub use metafields::ShopMetafield;
 pub use query::{
     connection_cost, updated_at_filter, ConnectionPage, GraphqlQuery, PageInfo, PagedQuery,
 };
