@@ -24,8 +24,9 @@ use crate::db::Value;
 use crate::schema::{decode, micros, opt_micros, text, SqlType};
 use crate::Result;
 use opsdeck_domain::{
-    AbandonedCheckout, CustomerSummary, HealthCheck, InventoryBatch, InventoryLevel, Order, PaymentEvent, Product, Record, RecordKind,
-    ReturnRequest, ReviewItem, SatisfactionSurvey, Ticket, TicketMessage, TrackingEvent,
+    AbandonedCheckout, CustomerSummary, HealthCheck, InventoryBatch, InventoryLevel, Order,
+    PaymentEvent, Product, Record, RecordKind, ReturnRequest, ReviewItem, SatisfactionSurvey,
+    Ticket, TicketMessage, TrackingEvent,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -396,10 +397,8 @@ impl Stored for CustomerSummary {
         }),
     ];
     // Risk flags (issue 15) rank a brand's customers by spend.
-    const INDEXES: &'static [Index] = &[index(
-        "brand_spend",
-        &["brand_id", "lifetime_spend_minor"],
-    )];
+    const INDEXES: &'static [Index] =
+        &[index("brand_spend", &["brand_id", "lifetime_spend_minor"])];
     fn into_any(self) -> AnyRecord {
         AnyRecord::CustomerSummary(self)
     }

@@ -160,7 +160,12 @@ pub(crate) async fn graphql_kinds_round_trip_counted_and_newer_wins(db: &TestSto
         .upsert(&graphql_kinds("2026-06-01T09:00:00Z"), None)
         .await
         .unwrap();
-    assert_eq!(older.outcomes, vec![UpsertOutcome::Stale; 2], "{}", db.label);
+    assert_eq!(
+        older.outcomes,
+        vec![UpsertOutcome::Stale; 2],
+        "{}",
+        db.label
+    );
     let newer = db
         .store
         .upsert(&graphql_kinds("2026-06-01T11:00:00Z"), None)
