@@ -51,6 +51,20 @@ topics! {
     ProductsDelete = "products/delete",
     InventoryLevelsUpdate = "inventory_levels/update",
     AppUninstalled = "app/uninstalled",
+    // The resources only GraphQL lists (their payloads are REST-shaped).
+    ReturnsRequest = "returns/request",
+    ReturnsApprove = "returns/approve",
+    ReturnsDecline = "returns/decline",
+    ReturnsCancel = "returns/cancel",
+    ReturnsClose = "returns/close",
+    ReturnsReopen = "returns/reopen",
+    ReturnsUpdate = "returns/update",
+    DisputesCreate = "disputes/create",
+    DisputesUpdate = "disputes/update",
+    CustomersUpdate = "customers/update",
+    CheckoutsCreate = "checkouts/create",
+    CheckoutsUpdate = "checkouts/update",
+    CheckoutsDelete = "checkouts/delete",
 }
 
 impl WebhookTopic {
