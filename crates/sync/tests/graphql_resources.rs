@@ -334,3 +334,47 @@ async fn a_shop_without_shopify_payments_has_disputes_not_applicable() {
     let said = state.last_error.unwrap();
     assert!(said.contains("not applicable"), "{said}");
 }
+
+#[tokio::test]
+async fn a_bulk_backfill_of_customers_stores_exactly_the_simulators_customers() {
+    use opsdeck_sync::shopify::bulk::{backfill, BulkResource, BulkSettings};
+    let h = Harness::start(0.05).await;
+    h.sim.set_rate_limit(false);
+    let graphql = h.graphql(SLUG);
+    let settings = BulkSettings {
+        poll_interval: std::time::Duration::from_millis(10),
+        page_size: 20,
+        max_restarts: 3,
+    };
+    let run = backfill(
+        &graphql,
+        h.store.as_ref(),
+        BulkResource::Customers,
+        &settings,
+        start_time(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(run.rejected.is_empty(), "{:?}", run.rejected);
+    assert_eq!(run.objects, run.object_count);
+    assert_exact_set(&h, h.store.as_ref(), ShopifyResource::Customers, "bulk").await;
+    // The same sync state as the paged run: an incremental run goes on
+    // from the backfill's watermark.
+    let state = h
+        .store
+        .sync_state(&Harness::source(SLUG), "customers")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.watermark, run.watermark);
+    let next = run_paged(&h, &graphql, ShopifyResource::Customers).await;
+    assert!(next.since.is_some());
+    assert_eq!(next.inserted, 0);
+}
+
+async fn run_paged(h: &Harness, graphql: &GraphqlClient, resource: ShopifyResource) -> SyncRun {
+    run(h, graphql, h.store.as_ref(), resource, start_time())
+        .await
+        .unwrap()
+}
