@@ -5,7 +5,7 @@
 //! currency or refused, Shopify's enums kept when unknown, `Date`-only
 //! fields, the recovery link never kept) have one home, the GraphQL
 //! normalizers ([`crate::shopify::graphql::normalize`]). So a payload is
-//! restated in the GraphQL shape here — snake_case to camelCase, enums to
+//! restated in the GraphQL shape here — `snake_case` to `camelCase`, enums to
 //! their upper-case GraphQL spelling, a bare amount with its currency to a
 //! `MoneyV2` — and normalized by them: the webhook and the sync store the
 //! same record from the same facts.

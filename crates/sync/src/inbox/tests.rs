@@ -599,7 +599,7 @@ async fn the_graphql_only_resources_topics_apply_real_payloads() {
     else {
         panic!("customer stored");
     };
-    assert_eq!((c.order_count, c.lifetime_spend.minor), (1, 199_65));
+    assert_eq!((c.order_count, c.lifetime_spend.minor), (1, 19_965));
     let checkouts = records_of(e.store.as_ref(), RecordKind::AbandonedCheckout).await;
     assert_eq!(checkouts.len(), 1, "the same checkout twice is one record");
     let Some(AnyRecord::ReturnRequest(r)) = records_of(e.store.as_ref(), RecordKind::ReturnRequest)
