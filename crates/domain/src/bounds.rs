@@ -15,6 +15,8 @@
 //!   per record of which field has which bound ([`Text`]), walked after a
 //!   record is parsed, so every door checks the same fields the same way.
 
+use crate::checkout::AbandonedCheckout;
+use crate::customer::CustomerSummary;
 use crate::order::{CustomerRef, Fulfillment, LineItem, Refund};
 use crate::support::Party;
 use crate::{
@@ -697,6 +699,37 @@ impl Bounded for OrderStatusChange {
         c.opt_time("cancelled_at", self.cancelled_at);
         c.opt_text("cancel_reason", Text::Line, self.cancel_reason.as_deref());
         c.opt_time("closed_at", self.closed_at);
+    }
+}
+
+impl Bounded for CustomerSummary {
+    fn visit(&self, c: &mut Checker) {
+        c.text("external_id", Text::Id, &self.external_id);
+        c.opt_text("email", Text::Line, self.email.as_deref());
+        c.opt_text("name", Text::Line, self.name.as_deref());
+        // A count past i64 is as out of bounds as one just under it.
+        c.units(
+            "order_count",
+            i64::try_from(self.order_count).unwrap_or(i64::MAX),
+        );
+        c.money("lifetime_spend", self.lifetime_spend);
+        c.texts("tags", Text::Line, &self.tags);
+        c.time("created_at", self.created_at);
+        c.time("updated_at", self.updated_at);
+    }
+}
+
+impl Bounded for AbandonedCheckout {
+    fn visit(&self, c: &mut Checker) {
+        c.text("external_id", Text::Id, &self.external_id);
+        c.opt_text("name", Text::Line, self.name.as_deref());
+        c.opt_text("customer_id", Text::Id, self.customer_id.as_deref());
+        c.opt_text("email", Text::Line, self.email.as_deref());
+        c.opt_money("total", self.total);
+        c.opt_units("quantity", self.quantity);
+        c.time("created_at", self.created_at);
+        c.time("updated_at", self.updated_at);
+        c.opt_time("completed_at", self.completed_at);
     }
 }
 

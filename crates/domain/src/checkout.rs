@@ -1,10 +1,12 @@
 //! A checkout the buyer left before paying: the numerator of cart
 //! abandonment (issue 15's funnel) and a list to recover sales from.
 //!
-//! Not yet a stored record kind: the store gets a table for it with the
-//! store-bound sync. The platform's recovery link is deliberately not kept:
-//! it carries a secret key that lets anyone resume the buyer's checkout.
+//! A stored record kind (`abandoned_checkout`): the GraphQL sync and the
+//! `checkouts/*` webhooks keep it. The platform's recovery link is
+//! deliberately not kept: it carries a secret key that lets anyone resume
+//! the buyer's checkout.
 
+use crate::record::{impl_record, RecordKind};
 use crate::{BrandId, Money, SourceId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +30,8 @@ pub struct AbandonedCheckout {
     /// Set when the buyer came back and paid: a recovered checkout.
     pub completed_at: Option<Timestamp>,
 }
+
+impl_record!(AbandonedCheckout, RecordKind::AbandonedCheckout, brand: required);
 
 impl AbandonedCheckout {
     pub fn is_recovered(&self) -> bool {

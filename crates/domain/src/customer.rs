@@ -4,9 +4,10 @@
 //! `amountSpent`) is where they come from now. The risk flags of issue 15
 //! (high value, frequent returns) are computed from it.
 //!
-//! Not yet a stored record kind: the store gets a table for it with the
-//! store-bound sync.
+//! A stored record kind (`customer_summary`): the GraphQL sync, the bulk
+//! backfill and the `customers/*` webhooks keep it.
 
+use crate::record::{impl_record, RecordKind};
 use crate::{BrandId, Money, SourceId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -28,3 +29,5 @@ pub struct CustomerSummary {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+impl_record!(CustomerSummary, RecordKind::CustomerSummary, brand: required);

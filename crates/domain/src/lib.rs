@@ -52,6 +52,8 @@ pub mod support;
 pub use bounds::{BoundError, Bounded, FieldBound};
 pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
+pub use checkout::AbandonedCheckout;
+pub use customer::CustomerSummary;
 pub use ids::{BrandId, IdError, SourceId};
 pub use money::{Currency, Money, MoneyError};
 pub use operations::{

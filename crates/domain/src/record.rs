@@ -3,6 +3,8 @@
 //! kind. The store keys records by (kind, source, external id) and ignores an
 //! update older than what it holds.
 
+use crate::checkout::AbandonedCheckout;
+use crate::customer::CustomerSummary;
 use crate::{
     Bounded, BrandId, FieldBound, HealthCheck, InventoryBatch, InventoryLevel, Order, PaymentEvent,
     Product, ReturnRequest, ReviewItem, SatisfactionSurvey, SourceId, Ticket, TicketMessage,
@@ -56,6 +58,10 @@ record_kinds! {
     ReviewItem = "review_item",
     PaymentEvent = "payment_event",
     HealthCheck = "health_check",
+    /// A customer's lifetime order count and spend (Shopify GraphQL).
+    CustomerSummary = "customer_summary",
+    /// A checkout left before payment (Shopify GraphQL and webhooks).
+    AbandonedCheckout = "abandoned_checkout",
 }
 
 impl RecordKind {
@@ -176,6 +182,8 @@ pub enum AnyRecord {
     ReviewItem(ReviewItem),
     PaymentEvent(PaymentEvent),
     HealthCheck(HealthCheck),
+    CustomerSummary(CustomerSummary),
+    AbandonedCheckout(AbandonedCheckout),
 }
 
 /// `$e` with `$r` bound to the record inside any [`AnyRecord`]: the one
@@ -197,6 +205,8 @@ macro_rules! dispatch_any_record {
             $crate::AnyRecord::ReviewItem($r) => $e,
             $crate::AnyRecord::PaymentEvent($r) => $e,
             $crate::AnyRecord::HealthCheck($r) => $e,
+            $crate::AnyRecord::CustomerSummary($r) => $e,
+            $crate::AnyRecord::AbandonedCheckout($r) => $e,
         }
     };
 }

@@ -195,36 +195,32 @@ fn sync_jobs_waking(config: &Config, finishes: &Arc<BulkFinishes>) -> anyhow::Re
         });
         let settings = shopify_settings(source, config)?;
         // One GraphQL client per shop, so its jobs share one cost budget.
-        let graphql = match source.api {
-            ShopifyApi::Rest => None,
-            ShopifyApi::Graphql => Some(Arc::new(
-                GraphqlClient::new(
-                    settings.clone(),
-                    GRAPHQL_API_VERSION,
-                    Arc::new(CostBucket::new()),
+        // Every shop has one: returns, disputes, customers and abandoned
+        // checkouts exist only in GraphQL, whatever the shop's `api`.
+        let graphql = Arc::new(
+            GraphqlClient::new(
+                settings.clone(),
+                GRAPHQL_API_VERSION,
+                Arc::new(CostBucket::new()),
+            )
+            .with_context(|| {
+                format!(
+                    "cannot build the Shopify GraphQL client for {}",
+                    source.source
                 )
-                .with_context(|| {
-                    format!(
-                        "cannot build the Shopify GraphQL client for {}",
-                        source.source
-                    )
-                })?,
-            )),
-        };
+            })?,
+        );
         let client =
             Arc::new(ShopifyClient::new(settings).with_context(|| {
                 format!("cannot build the Shopify client for {}", source.source)
             })?);
-        for (resource, every) in [
-            (ShopifyResource::Products, source.cadence.products),
-            (ShopifyResource::InventoryLevels, source.cadence.inventory),
-            (ShopifyResource::Orders, source.cadence.orders),
-        ] {
+        for resource in ShopifyResource::ALL {
+            let by_graphql = resource.graphql_only() || source.api == ShopifyApi::Graphql;
             jobs.push(SyncJob {
                 client: client.clone(),
-                graphql: graphql.clone(),
+                graphql: by_graphql.then(|| graphql.clone()),
                 resource,
-                every,
+                every: source.cadence.of(resource),
                 bulk: bulk.clone(),
             });
         }

@@ -350,6 +350,15 @@ impl Simulator {
             .collect()
     }
 
+    /// Every node of the GraphQL root connection `root` (`orders`,
+    /// `customers`, `disputes`, `abandonedCheckouts`) that exists at the
+    /// clock, rendered whole before a query's projection (a nested
+    /// connection's nodes sit under `__nodes`, e.g. an order's
+    /// `returns.__nodes`): what a GraphQL sync of that resource must store.
+    pub fn graphql_nodes(&self, slug: &str, root: &str) -> Vec<serde_json::Value> {
+        graphql::root_nodes(&self.lock(), slug, root)
+    }
+
     /// How many orders the shop has (cheap; `orders_json` renders them all).
     pub fn order_count(&self, slug: &str) -> usize {
         self.lock().shop(slug).map_or(0, |s| s.book.orders.len())

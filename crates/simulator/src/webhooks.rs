@@ -49,6 +49,21 @@ pub const TOPICS: &[&str] = &[
     "customers/create",
     "customers/update",
     "bulk_operations/finish",
+    // Accepted so opsdeck can subscribe to them; the simulator's world
+    // does not send them yet (its returns, disputes and checkouts reach
+    // opsdeck through the GraphQL sync).
+    "returns/request",
+    "returns/approve",
+    "returns/decline",
+    "returns/cancel",
+    "returns/close",
+    "returns/reopen",
+    "returns/update",
+    "disputes/create",
+    "disputes/update",
+    "checkouts/create",
+    "checkouts/update",
+    "checkouts/delete",
 ];
 
 /// Attempts per delivery, the first included.

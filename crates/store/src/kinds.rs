@@ -24,8 +24,9 @@ use crate::db::Value;
 use crate::schema::{decode, micros, opt_micros, text, SqlType};
 use crate::Result;
 use opsdeck_domain::{
-    HealthCheck, InventoryBatch, InventoryLevel, Order, PaymentEvent, Product, Record, RecordKind,
-    ReturnRequest, ReviewItem, SatisfactionSurvey, Ticket, TicketMessage, TrackingEvent,
+    AbandonedCheckout, CustomerSummary, HealthCheck, InventoryBatch, InventoryLevel, Order,
+    PaymentEvent, Product, Record, RecordKind, ReturnRequest, ReviewItem, SatisfactionSurvey,
+    Ticket, TicketMessage, TrackingEvent,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -80,6 +81,8 @@ pub struct RecordCounts {
     pub review_items: u64,
     pub payment_events: u64,
     pub health_checks: u64,
+    pub customer_summaries: u64,
+    pub abandoned_checkouts: u64,
 }
 
 impl RecordCounts {
@@ -103,6 +106,8 @@ impl RecordCounts {
             RecordKind::ReviewItem => &mut self.review_items,
             RecordKind::PaymentEvent => &mut self.payment_events,
             RecordKind::HealthCheck => &mut self.health_checks,
+            RecordKind::CustomerSummary => &mut self.customer_summaries,
+            RecordKind::AbandonedCheckout => &mut self.abandoned_checkouts,
         }
     }
 
@@ -376,6 +381,48 @@ impl Stored for HealthCheck {
     }
 }
 
+// The kinds only Shopify's GraphQL Admin API reads (issue 13).
+
+impl Stored for CustomerSummary {
+    const TABLE: &'static str = "customer_summaries";
+    const COLUMNS: &'static [Column<Self>] = &[
+        col("order_count", BigInt, |c| {
+            Value::Int(Some(i64::try_from(c.order_count).unwrap_or(i64::MAX)))
+        }),
+        col("lifetime_spend_minor", BigInt, |c| {
+            Value::Int(Some(c.lifetime_spend.minor))
+        }),
+        col("created_at_us", BigInt, |c| {
+            Value::Int(Some(micros(c.created_at)))
+        }),
+    ];
+    // Risk flags (issue 15) rank a brand's customers by spend.
+    const INDEXES: &'static [Index] =
+        &[index("brand_spend", &["brand_id", "lifetime_spend_minor"])];
+    fn into_any(self) -> AnyRecord {
+        AnyRecord::CustomerSummary(self)
+    }
+}
+
+impl Stored for AbandonedCheckout {
+    const TABLE: &'static str = "abandoned_checkouts";
+    const COLUMNS: &'static [Column<Self>] = &[
+        opt_col("customer_id", Txt, |c| Value::Text(c.customer_id.clone())),
+        opt_col("total_minor", BigInt, |c| {
+            Value::Int(c.total.map(|m| m.minor))
+        }),
+        col("created_at_us", BigInt, |c| {
+            Value::Int(Some(micros(c.created_at)))
+        }),
+        opt_col("completed_at_us", BigInt, |c| opt_micros(c.completed_at)),
+    ];
+    // The abandonment funnel counts a brand's checkouts by creation time.
+    const INDEXES: &'static [Index] = &[index("brand_created", &["brand_id", "created_at_us"])];
+    fn into_any(self) -> AnyRecord {
+        AnyRecord::AbandonedCheckout(self)
+    }
+}
+
 /// One record kind's table, as the SQL builder and the decoder need it.
 #[derive(Debug)]
 pub(crate) struct Table {
@@ -426,6 +473,8 @@ fn describe(kind: RecordKind) -> Table {
         RecordKind::ReviewItem => Table::of::<ReviewItem>(),
         RecordKind::PaymentEvent => Table::of::<PaymentEvent>(),
         RecordKind::HealthCheck => Table::of::<HealthCheck>(),
+        RecordKind::CustomerSummary => Table::of::<CustomerSummary>(),
+        RecordKind::AbandonedCheckout => Table::of::<AbandonedCheckout>(),
     }
 }
 

@@ -26,7 +26,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
-const ALL: [ShopifyResource; 3] = ShopifyResource::ALL;
+const ALL: [ShopifyResource; 3] = ShopifyResource::REST_OR_GRAPHQL;
 
 /// Runs every resource by GraphQL at `at`, each run retried like the
 /// worker retries a run that gives up.

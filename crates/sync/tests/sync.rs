@@ -19,7 +19,7 @@ use opsdeck_sync::{
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const ALL: [ShopifyResource; 3] = ShopifyResource::ALL;
+const ALL: [ShopifyResource; 3] = ShopifyResource::REST_OR_GRAPHQL;
 
 #[tokio::test]
 async fn backfill_then_incremental_gives_exactly_the_data_set() {

@@ -266,6 +266,12 @@ impl Projection {
             (AnyRecord::PaymentEvent(e), Some(b)) => self.ops.apply_payment(e, b),
             (AnyRecord::ReviewItem(r), Some(b)) => self.ops.apply_review(r, b),
             (AnyRecord::HealthCheck(h), Some(b)) => self.ops.apply_health(h, b, syms),
+            // Stored for what comes next (issue 15: customer risk flags,
+            // the abandonment funnel); no panel reads them yet, so the
+            // projection keeps nothing of them: a kind not projected yet.
+            (AnyRecord::CustomerSummary(_) | AnyRecord::AbandonedCheckout(_), _) => {
+                self.skipped += 1
+            }
             // A brand that is not configured.
             (
                 AnyRecord::Order(_)

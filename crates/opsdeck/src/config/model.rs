@@ -49,12 +49,7 @@ impl Config {
         let mut c = opsdeck_metrics::Cadences::default();
         for shop in &self.shopify {
             for resource in ShopifyResource::ALL {
-                let every = match resource {
-                    ShopifyResource::Orders => shop.cadence.orders,
-                    ShopifyResource::Products => shop.cadence.products,
-                    ShopifyResource::InventoryLevels => shop.cadence.inventory,
-                };
-                c.set(&shop.source, resource.as_str(), every);
+                c.set(&shop.source, resource.as_str(), shop.cadence.of(resource));
             }
         }
         if let Some(g) = &self.gorgias {
@@ -96,6 +91,22 @@ pub struct SyncCadence {
     pub orders: Duration,
     pub products: Duration,
     pub inventory: Duration,
+}
+
+impl SyncCadence {
+    /// The cadence of `resource`: returns, disputes and abandoned
+    /// checkouts follow the orders they hang on; customers change with
+    /// orders too (their lifetime spend), so they follow orders as well.
+    pub fn of(&self, resource: opsdeck_sync::ShopifyResource) -> Duration {
+        use opsdeck_sync::ShopifyResource as R;
+        match resource {
+            R::Orders | R::Returns | R::Disputes | R::Customers | R::AbandonedCheckouts => {
+                self.orders
+            }
+            R::Products => self.products,
+            R::InventoryLevels => self.inventory,
+        }
+    }
 }
 
 impl Default for SyncCadence {

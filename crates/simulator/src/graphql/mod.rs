@@ -313,6 +313,25 @@ fn execute(
     )
 }
 
+/// Every node of root connection `root` of shop `slug` at the clock,
+/// rendered whole (token scopes apply, as to a request): the set a sync of
+/// that resource must end up storing.
+pub(crate) fn root_nodes(world: &World, slug: &str, root: &str) -> Vec<Value> {
+    let Some(shop) = world.shop(slug) else {
+        return Vec::new();
+    };
+    let reading = Reading {
+        shop,
+        seed: world.seed,
+        now: world.now,
+    };
+    reading
+        .records(root)
+        .iter()
+        .map(|record| reading.render(record))
+        .collect()
+}
+
 fn root_field(
     reading: &Reading<'_>,
     world: &World,

@@ -11,6 +11,7 @@ pub mod client;
 pub mod graphql;
 mod headers;
 pub mod normalize;
+pub mod webhook_records;
 pub mod webhooks;
 mod wire;
 

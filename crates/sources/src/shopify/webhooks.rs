@@ -52,6 +52,20 @@ topics! {
     InventoryLevelsUpdate = "inventory_levels/update",
     AppUninstalled = "app/uninstalled",
     BulkOperationsFinish = "bulk_operations/finish",
+    // The resources only GraphQL lists (their payloads are REST-shaped).
+    ReturnsRequest = "returns/request",
+    ReturnsApprove = "returns/approve",
+    ReturnsDecline = "returns/decline",
+    ReturnsCancel = "returns/cancel",
+    ReturnsClose = "returns/close",
+    ReturnsReopen = "returns/reopen",
+    ReturnsUpdate = "returns/update",
+    DisputesCreate = "disputes/create",
+    DisputesUpdate = "disputes/update",
+    CustomersUpdate = "customers/update",
+    CheckoutsCreate = "checkouts/create",
+    CheckoutsUpdate = "checkouts/update",
+    CheckoutsDelete = "checkouts/delete",
 }
 
 impl WebhookTopic {

@@ -98,6 +98,82 @@ pub(crate) fn ingest_kinds(at: &str) -> Vec<AnyRecord> {
     ]
 }
 
+/// One record of each kind only Shopify's GraphQL Admin API gives (not
+/// pushed through the ingest API), every optional field set.
+pub(crate) fn graphql_kinds(at: &str) -> Vec<AnyRecord> {
+    let t = ts(at);
+    let src = source("shopify-mavena");
+    let b = brand("mavena");
+    vec![
+        AnyRecord::CustomerSummary(CustomerSummary {
+            source: src.clone(),
+            external_id: "207119551".into(),
+            brand: b.clone(),
+            email: Some("bob.norman@mail.example.com".into()),
+            name: Some("Bob Norman".into()),
+            order_count: 12,
+            lifetime_spend: usd(19_965),
+            tags: vec!["vip".into()],
+            created_at: t,
+            updated_at: t,
+        }),
+        AnyRecord::AbandonedCheckout(AbandonedCheckout {
+            source: src,
+            external_id: "450789469".into(),
+            brand: b,
+            name: Some("#450789469".into()),
+            customer_id: Some("207119551".into()),
+            email: Some("bob.norman@mail.example.com".into()),
+            total: Some(usd(39_800)),
+            quantity: Some(2),
+            created_at: t,
+            updated_at: t,
+            completed_at: Some(t),
+        }),
+    ]
+}
+
+pub(crate) async fn graphql_kinds_round_trip_counted_and_newer_wins(db: &TestStore) {
+    let batch = graphql_kinds("2026-06-01T10:00:00Z");
+    let report = db.store.upsert(&batch, None).await.unwrap();
+    assert_eq!(seqs_of(&report.outcomes), vec![1, 2], "{}", db.label);
+    let back: Vec<AnyRecord> = db
+        .store
+        .changes_since(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.record)
+        .collect();
+    assert_eq!(back, batch, "{}", db.label);
+    let counts = db.store.record_counts().await.unwrap();
+    assert_eq!(
+        (
+            counts.customer_summaries,
+            counts.abandoned_checkouts,
+            counts.total()
+        ),
+        (1, 1, 2)
+    );
+    let older = db
+        .store
+        .upsert(&graphql_kinds("2026-06-01T09:00:00Z"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        older.outcomes,
+        vec![UpsertOutcome::Stale; 2],
+        "{}",
+        db.label
+    );
+    let newer = db
+        .store
+        .upsert(&graphql_kinds("2026-06-01T11:00:00Z"), None)
+        .await
+        .unwrap();
+    assert_eq!(seqs_of(&newer.outcomes), vec![3, 4], "{}", db.label);
+}
+
 pub(crate) async fn ingest_kinds_round_trip_on_the_feed(db: &TestStore) {
     let batch = ingest_kinds("2026-06-01T10:00:00Z");
     let report = db.store.upsert(&batch, None).await.unwrap();

@@ -92,6 +92,7 @@ conformance!(
     concurrent_batches_get_distinct_ordered_seqs,
     ingest_kinds_round_trip_on_the_feed,
     ingest_kinds_ignore_older_updates,
+    graphql_kinds_round_trip_counted_and_newer_wins,
     api_tokens_verify_revoke_and_audit,
     failed_token_insert_writes_no_audit_entry,
     ingest_notes_count_requests_and_errors,

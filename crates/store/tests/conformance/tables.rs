@@ -3,7 +3,7 @@
 //! missing a record table gets it from the descriptor.
 
 use crate::fixtures::*;
-use crate::ingest::ingest_kinds;
+use crate::ingest::{graphql_kinds, ingest_kinds};
 use crate::raw_execute;
 use opsdeck_domain::RecordKind;
 use opsdeck_store::testing::{record_table_ddl, record_table_name, TestStore};
@@ -140,6 +140,7 @@ pub(crate) async fn missing_record_tables_are_created_from_descriptors(db: &Test
     }
     let mut batch = one_of_each("2024-05-01T10:00:00.123456789Z");
     batch.extend(ingest_kinds("2024-05-01T10:00:00.123456789Z"));
+    batch.extend(graphql_kinds("2024-05-01T10:00:00.123456789Z"));
     let kinds: std::collections::HashSet<_> = batch.iter().map(|r| r.kind()).collect();
     assert_eq!(kinds.len(), RecordKind::COUNT, "a record of every kind");
     db.store.upsert(&batch, None).await.unwrap();

@@ -38,6 +38,20 @@
 //!   that operation ([`BulkFinishes`], the sync worker's); no record. The
 //!   backfill asks Shopify for the operation itself, so a forged or stale
 //!   delivery costs one look, nothing more.
+//! - `disputes/create|update` → the dispute as a payment event (upsert);
+//!   `customers/update` → the customer's lifetime figures (upsert; a payload
+//!   without `orders_count`/`total_spent` fails naming the field);
+//!   `checkouts/create|update` → the abandoned checkout (upsert);
+//!   `checkouts/delete` → noted (a checkout that is gone stays as last
+//!   seen: the funnel counts it as abandoned all the same).
+//! - `returns/request` → the return, requested at the delivery's trigger
+//!   time (upsert). The other `returns/*` payloads carry no time at all
+//!   (id, status, order, lines), so they cannot give a whole record and
+//!   are noted; the returns sync, which reads the return whole by GraphQL
+//!   through its order's `updatedAt`, stores the change at its next run
+//!   (the orders' cadence). Re-reading the one return by GraphQL here
+//!   would need a GraphQL client in the inbox worker, which it does not
+//!   have.
 //!
 //! A payload that does not normalize will not get better by retrying: it is
 //! marked failed at once with the field and reason.
@@ -61,6 +75,9 @@ use opsdeck_sources::shopify::graphql::BulkFinished;
 use opsdeck_sources::shopify::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
     product_from_json, refund_from_json, NormalizeContext,
+};
+use opsdeck_sources::shopify::webhook_records::{
+    abandoned_checkout_from_json, customer_from_json, dispute_from_json, return_request_from_json,
 };
 use opsdeck_sources::shopify::WebhookTopic;
 use opsdeck_store::{
@@ -209,6 +226,14 @@ impl Batch<'_> {
         self.records.push(AnyRecord::Order(order));
     }
 
+    /// A record of a kind no other event of the batch reads back.
+    fn push(&mut self, event: i64, record: AnyRecord) -> Option<String> {
+        self.owners
+            .push((event, format!("{} {}", record.kind(), record.external_id())));
+        self.records.push(record);
+        None
+    }
+
     fn push_product(&mut self, event: i64, product: Product) {
         let key = (product.source.clone(), product.external_id.clone());
         if self
@@ -221,6 +246,15 @@ impl Batch<'_> {
         self.owners
             .push((event, format!("product {}", product.external_id)));
         self.records.push(AnyRecord::Product(product));
+    }
+}
+
+/// A payload's `id`, as text, for a note.
+fn id_text(raw: &Value) -> String {
+    match raw.get("id") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => opsdeck_domain::bounds::excerpt(s),
+        _ => "without id".into(),
     }
 }
 
@@ -377,6 +411,38 @@ async fn apply(
             }
             Err(err) => return Ok(Err(permanent(err))),
         },
+        T::DisputesCreate | T::DisputesUpdate => match dispute_from_json(ctx, &raw) {
+            Ok(d) => batch.push(hook.id, AnyRecord::PaymentEvent(d.event)),
+            Err(err) => return Ok(Err(permanent(err))),
+        },
+        T::CustomersUpdate => match customer_from_json(ctx, &raw) {
+            Ok(c) => batch.push(hook.id, AnyRecord::CustomerSummary(c)),
+            Err(err) => return Ok(Err(permanent(err))),
+        },
+        T::CheckoutsCreate | T::CheckoutsUpdate => match abandoned_checkout_from_json(ctx, &raw) {
+            Ok(c) => batch.push(hook.id, AnyRecord::AbandonedCheckout(c)),
+            Err(err) => return Ok(Err(permanent(err))),
+        },
+        T::CheckoutsDelete => Some(format!(
+            "checkout {} deleted at Shopify: kept as last seen",
+            id_text(&raw)
+        )),
+        T::ReturnsRequest => match return_request_from_json(ctx, &raw, at) {
+            Ok(r) => batch.push(hook.id, AnyRecord::ReturnRequest(r.request)),
+            Err(err) => return Ok(Err(permanent(err))),
+        },
+        T::ReturnsApprove
+        | T::ReturnsDecline
+        | T::ReturnsCancel
+        | T::ReturnsClose
+        | T::ReturnsReopen
+        | T::ReturnsUpdate => Some(format!(
+            "return {} is {}: the payload has no time, the returns sync stores it",
+            id_text(&raw),
+            raw.get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("changed")
+        )),
         T::AppUninstalled => {
             let store = batch.store;
             let mut state = store

@@ -571,3 +571,96 @@ async fn a_bulk_finish_wakes_the_backfill_waiting_for_that_operation_only() {
         "{failed:?}"
     );
 }
+
+/// Every stored record of `kind` of the test source, by external id.
+async fn records_of(store: &dyn Store, kind: opsdeck_domain::RecordKind) -> Vec<AnyRecord> {
+    store
+        .changes_since(0, 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.record)
+        .filter(|r| r.kind() == kind && r.source() == &source())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_graphql_only_resources_topics_apply_real_payloads() {
+    use opsdeck_domain::RecordKind;
+    let mut e = env().await;
+    for (topic, file) in [
+        ("disputes/create", "webhooks/disputes_create.json"),
+        ("disputes/update", "webhooks/disputes_update.json"),
+        ("customers/update", "webhooks/customers_update.json"),
+        ("checkouts/create", "webhooks/checkouts_update.json"),
+        ("checkouts/update", "webhooks/checkouts_update.json"),
+        ("returns/request", "webhooks/returns_request.json"),
+    ] {
+        e.deliver(topic, &fixture(file)).await;
+    }
+    // The status changes of a return: the payload (the same shape) has no
+    // time, so they are noted and left to the returns sync.
+    for topic in [
+        "returns/approve",
+        "returns/decline",
+        "returns/cancel",
+        "returns/close",
+        "returns/reopen",
+        "returns/update",
+    ] {
+        let mut body = fixture("webhooks/returns_request.json");
+        body["status"] = json!("open");
+        e.deliver(topic, &body).await;
+    }
+    e.deliver("checkouts/delete", &json!({"id": 450789469}))
+        .await;
+    let step = e.step().await;
+    assert_eq!(
+        (step.taken, step.processed, step.failed),
+        (13, 13, 0),
+        "{step:?}"
+    );
+
+    let disputes = records_of(e.store.as_ref(), RecordKind::PaymentEvent).await;
+    let mut ids: Vec<&str> = disputes.iter().map(AnyRecord::external_id).collect();
+    ids.sort();
+    assert_eq!(ids, ["598735659", "85190714"]);
+    let Some(AnyRecord::CustomerSummary(c)) =
+        records_of(e.store.as_ref(), RecordKind::CustomerSummary)
+            .await
+            .pop()
+    else {
+        panic!("customer stored");
+    };
+    assert_eq!((c.order_count, c.lifetime_spend.minor), (1, 19_965));
+    let checkouts = records_of(e.store.as_ref(), RecordKind::AbandonedCheckout).await;
+    assert_eq!(checkouts.len(), 1, "the same checkout twice is one record");
+    let Some(AnyRecord::ReturnRequest(r)) = records_of(e.store.as_ref(), RecordKind::ReturnRequest)
+        .await
+        .pop()
+    else {
+        panic!("return stored");
+    };
+    assert_eq!(r.external_id, "3547267221");
+    assert_eq!(r.requested_at, ts("2026-06-10T17:59:00Z"));
+    assert_eq!(
+        r.status.as_str(),
+        "requested",
+        "status changes wait for the sync"
+    );
+    let stats = e.store.webhook_stats().await.unwrap();
+    assert_eq!((stats.pending, stats.processed, stats.failed), (0, 13, 0));
+}
+
+#[tokio::test]
+async fn a_customer_payload_without_lifetime_figures_fails_naming_the_field() {
+    let mut e = env().await;
+    let mut body = fixture("webhooks/customers_update.json");
+    body.as_object_mut().unwrap().remove("orders_count");
+    e.deliver("customers/update", &body).await;
+    let step = e.step().await;
+    assert_eq!((step.processed, step.failed), (0, 1), "{step:?}");
+    let failed = e.store.recent_failed_webhooks(5).await.unwrap();
+    let reason = failed[0].last_error.clone().unwrap_or_default();
+    assert!(reason.contains("orders_count"), "{reason}");
+}

@@ -1,7 +1,7 @@
 //! Backfill by bulk operation: a shop's whole history in one query that
 //! Shopify runs on its side, read back as a JSONL file. Orders (with line
 //! items, fulfillments and refunds), products (with variants) and tracked
-//! inventory levels: [`BulkResource`]; customers are not done yet.
+//! inventory levels, customers (lifetime order count and spend): [`BulkResource`].
 //!
 //! A backfill starts a bulk query (waiting, not failing, while the shop
 //! already runs as many as it may, whoever started them), waits until it
@@ -249,6 +249,20 @@ pub fn inventory_bulk_query() -> String {
         .to_string()
 }
 
+/// The bulk query for customers: the paged listing's selection (what
+/// [`normalize::customer_from_graphql`] reads); a customer has no child
+/// lines.
+pub fn customers_bulk_query() -> String {
+    let selection = documents::customers(None)
+        .query
+        .document
+        .split_once("nodes { ")
+        .and_then(|(_, rest)| rest.rsplit_once(" } pageInfo"))
+        .map(|(selection, _)| selection.to_string())
+        .expect("the customers listing selects its nodes");
+    format!("{{ customers {{ edges {{ node {{ {selection} }} }} }} }}")
+}
+
 /// What one root object of a bulk file gives.
 enum Normalized {
     Records(Vec<AnyRecord>),
@@ -268,6 +282,8 @@ pub enum BulkResource {
     /// Stock per location of tracked inventory items (the REST run's set:
     /// untracked items' levels are not kept).
     InventoryLevels,
+    /// Customers' lifetime order count and spend (GraphQL only).
+    Customers,
 }
 
 impl BulkResource {
@@ -277,6 +293,7 @@ impl BulkResource {
             BulkResource::Orders => ShopifyResource::Orders,
             BulkResource::Products => ShopifyResource::Products,
             BulkResource::InventoryLevels => ShopifyResource::InventoryLevels,
+            BulkResource::Customers => ShopifyResource::Customers,
         }
     }
 
@@ -285,6 +302,7 @@ impl BulkResource {
             BulkResource::Orders => orders_bulk_query(),
             BulkResource::Products => products_bulk_query(),
             BulkResource::InventoryLevels => inventory_bulk_query(),
+            BulkResource::Customers => customers_bulk_query(),
         }
     }
 
@@ -315,6 +333,9 @@ impl BulkResource {
             BulkResource::Products => vec![AnyRecord::Product(normalize::product_from_graphql(
                 ctx, raw,
             )?)],
+            BulkResource::Customers => vec![AnyRecord::CustomerSummary(
+                normalize::customer_from_graphql(ctx, raw)?,
+            )],
             BulkResource::InventoryLevels => {
                 if raw["tracked"] != Value::Bool(true) {
                     return Ok(Normalized::Records(Vec::new()));
@@ -880,10 +901,14 @@ mod tests {
             BulkResource::Orders,
             BulkResource::Products,
             BulkResource::InventoryLevels,
+            BulkResource::Customers,
         ];
         for kind in all {
             match kind {
-                BulkResource::Orders | BulkResource::Products | BulkResource::InventoryLevels => {}
+                BulkResource::Orders
+                | BulkResource::Products
+                | BulkResource::InventoryLevels
+                | BulkResource::Customers => {}
             }
         }
         all.to_vec()

@@ -17,8 +17,8 @@
 //!   repeats one.
 //! - **Incremental** otherwise: `updated_at` search from the watermark.
 //!
-//! Resources Shopify offers no bulk listing for opsdeck (none yet) always
-//! page. A bulk run checks what the shop hides first (the same
+//! Returns, disputes and abandoned checkouts always page (returns are
+//! listed per order, disputes are read whole, checkouts are few). A bulk run checks what the shop hides first (the same
 //! [`preflight`](super::preflight) as every run: scopes, the shop's
 //! currency), so a token without `read_all_orders` backfills the 60 days
 //! Shopify shows and says so on /sources instead of looking complete.
@@ -54,6 +54,12 @@ impl BulkResource {
             ShopifyResource::Orders => Some(BulkResource::Orders),
             ShopifyResource::Products => Some(BulkResource::Products),
             ShopifyResource::InventoryLevels => Some(BulkResource::InventoryLevels),
+            ShopifyResource::Customers => Some(BulkResource::Customers),
+            // Returns are listed per order, disputes under the payments
+            // account and read whole, checkouts are few: paged.
+            ShopifyResource::Returns
+            | ShopifyResource::Disputes
+            | ShopifyResource::AbandonedCheckouts => None,
         }
     }
 }

@@ -18,8 +18,10 @@
 //! - Inventory levels: read whole each run like REST (a level's change
 //!   does not change its item's `updated_at`), through `inventoryItems`,
 //!   keeping the levels of the tracked variants the store knows.
+//! - Returns, disputes, customers, abandoned checkouts: only GraphQL has
+//!   them ([`super::graphql_resources`]).
 
-use super::{tracked_inventory_items, Progress, ShopifyResource, SyncError};
+use super::{graphql_resources, tracked_inventory_items, Progress, ShopifyResource, SyncError};
 use opsdeck_domain::Timestamp;
 use opsdeck_sources::shopify::graphql::normalize::{
     inventory_level_from_graphql, order_from_graphql, product_from_graphql,
@@ -43,6 +45,12 @@ pub(super) async fn pages(
             by_updated_at(p, graphql, resource).await
         }
         ShopifyResource::InventoryLevels => inventory_levels(p, graphql).await,
+        ShopifyResource::Returns => graphql_resources::returns(p, graphql).await,
+        ShopifyResource::Disputes => graphql_resources::disputes(p, graphql).await,
+        ShopifyResource::Customers => graphql_resources::customers(p, graphql).await,
+        ShopifyResource::AbandonedCheckouts => {
+            graphql_resources::abandoned_checkouts(p, graphql).await
+        }
     }
 }
 

@@ -18,6 +18,7 @@ mod api_versions;
 pub mod bulk;
 pub mod bulk_finish;
 pub mod graphql_plan;
+mod graphql_resources;
 mod graphql_sync;
 mod preflight;
 
@@ -46,14 +47,47 @@ pub enum ShopifyResource {
     /// Stock per location of the tracked variants already in the store, so
     /// it runs after [`ShopifyResource::Products`].
     InventoryLevels,
+    /// Return requests, read per order (GraphQL only).
+    Returns,
+    /// Shopify Payments disputes, stored as payment events (GraphQL only).
+    Disputes,
+    /// Customers' lifetime order count and spend (GraphQL only).
+    Customers,
+    /// Checkouts left before payment (GraphQL only).
+    AbandonedCheckouts,
 }
 
 impl ShopifyResource {
-    pub const ALL: [ShopifyResource; 3] = [
+    /// Every resource, in the order a shop's jobs run.
+    pub const ALL: [ShopifyResource; 7] = [
+        ShopifyResource::Orders,
+        ShopifyResource::Products,
+        ShopifyResource::InventoryLevels,
+        ShopifyResource::Returns,
+        ShopifyResource::Disputes,
+        ShopifyResource::Customers,
+        ShopifyResource::AbandonedCheckouts,
+    ];
+
+    /// The resources both APIs read (a shop's `api` setting chooses which).
+    pub const REST_OR_GRAPHQL: [ShopifyResource; 3] = [
         ShopifyResource::Orders,
         ShopifyResource::Products,
         ShopifyResource::InventoryLevels,
     ];
+
+    /// The resources only the GraphQL Admin API has: read by GraphQL for
+    /// every shop, whatever its `api` setting.
+    pub const GRAPHQL_ONLY: [ShopifyResource; 4] = [
+        ShopifyResource::Returns,
+        ShopifyResource::Disputes,
+        ShopifyResource::Customers,
+        ShopifyResource::AbandonedCheckouts,
+    ];
+
+    pub fn graphql_only(self) -> bool {
+        ShopifyResource::GRAPHQL_ONLY.contains(&self)
+    }
 
     /// The name used in the store, in logs and in the resource's URL.
     pub fn as_str(&self) -> &'static str {
@@ -61,6 +95,10 @@ impl ShopifyResource {
             ShopifyResource::Orders => "orders",
             ShopifyResource::Products => "products",
             ShopifyResource::InventoryLevels => "inventory_levels",
+            ShopifyResource::Returns => "returns",
+            ShopifyResource::Disputes => "disputes",
+            ShopifyResource::Customers => "customers",
+            ShopifyResource::AbandonedCheckouts => "abandoned_checkouts",
         }
     }
 }
@@ -307,6 +345,17 @@ fn normalize_record(
         ShopifyResource::InventoryLevels => {
             AnyRecord::InventoryLevel(normalize::inventory_level_from_json(ctx, raw)?)
         }
+        ShopifyResource::Returns
+        | ShopifyResource::Disputes
+        | ShopifyResource::Customers
+        | ShopifyResource::AbandonedCheckouts => {
+            return Err(NormalizeError {
+                kind: "record",
+                id: "?".into(),
+                field: resource.as_str().into(),
+                reason: "exists only in the GraphQL Admin API".into(),
+            })
+        }
     })
 }
 
@@ -397,15 +446,31 @@ async fn run(
     };
     let outcome = match preflight::check(&mut progress, resource, now).await {
         Err(e) => Err(e),
+        // Without the scope that lets it be read at all, a GraphQL-only
+        // resource is not asked for: Shopify would answer ACCESS_DENIED,
+        // which says less than the problem already named.
+        Ok(problems)
+            if resource.graphql_only() && preflight::unreadable(&progress.run, resource) =>
+        {
+            Err(SyncError::Incomplete(problems.join("; ")))
+        }
         Ok(problems) => {
             let pages = match (graphql, resource) {
                 (Some(graphql), _) => graphql_sync::pages(&mut progress, graphql, resource).await,
+                (None, r) if r.graphql_only() => Err(SyncError::Incomplete(format!(
+                    "{} exist only in the GraphQL Admin API and this run has no GraphQL client",
+                    r.as_str()
+                ))),
                 (None, ShopifyResource::Orders | ShopifyResource::Products) => {
                     sync_by_updated_at(&mut progress, resource).await
                 }
                 (None, ShopifyResource::InventoryLevels) => {
                     sync_inventory_levels(&mut progress).await
                 }
+                (None, _) => Err(SyncError::Incomplete(format!(
+                    "{} exist only in the GraphQL Admin API",
+                    resource.as_str()
+                ))),
             };
             // What could be seen is stored; the run still says what it missed.
             pages.and_then(|()| match problems.is_empty() {

@@ -50,7 +50,34 @@ pub(crate) fn needed_scopes(resource: ShopifyResource) -> &'static [(&'static st
             ("read_inventory", "no stock levels can be read"),
             ("read_products", "no tracked variants to read stock for"),
         ],
+        // Returns are listed through their orders.
+        ShopifyResource::Returns => &[
+            ("read_returns", "no returns can be read"),
+            ("read_orders", "no orders to list returns through"),
+        ],
+        ShopifyResource::Disputes => &[(
+            "read_shopify_payments_disputes",
+            "no Shopify Payments disputes can be read",
+        )],
+        ShopifyResource::Customers => &[(
+            "read_customers",
+            "no customers' lifetime spend or order count can be read",
+        )],
+        // Shopify's `AbandonedCheckout` requires read_orders (there is no
+        // checkout scope for it in the Admin API).
+        ShopifyResource::AbandonedCheckouts => {
+            &[("read_orders", "no abandoned checkouts can be read")]
+        }
     }
+}
+
+/// Whether the run of a GraphQL-only `resource` lacks a scope without
+/// which nothing of it can be read (every scope such a resource needs is
+/// one), so its listing is not even asked.
+pub(crate) fn unreadable(run: &super::SyncRun, resource: ShopifyResource) -> bool {
+    needed_scopes(resource)
+        .iter()
+        .any(|(scope, _)| run.missing_scopes.iter().any(|m| m == scope))
 }
 
 /// The needed scopes of `resource` that `granted` lacks, in the order of
@@ -257,6 +284,20 @@ mod tests {
             .collect();
         assert_eq!(missing, ["read_inventory", "read_products"]);
         assert!(missing_scopes(ShopifyResource::Products, &granted(&["read_products"])).is_empty());
+        let only_orders = granted(&["write_orders"]);
+        let missing = |r| -> Vec<&str> {
+            missing_scopes(r, &only_orders)
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect()
+        };
+        assert_eq!(missing(ShopifyResource::Returns), ["read_returns"]);
+        assert_eq!(
+            missing(ShopifyResource::Disputes),
+            ["read_shopify_payments_disputes"]
+        );
+        assert_eq!(missing(ShopifyResource::Customers), ["read_customers"]);
+        assert!(missing(ShopifyResource::AbandonedCheckouts).is_empty());
     }
 
     #[test]

@@ -1,0 +1,300 @@
+//! Webhook payloads of the resources only GraphQL lists (disputes,
+//! customers, abandoned checkouts, returns) → domain records, as pure
+//! functions. Webhooks kept their REST-shaped JSON when the listings moved
+//! to GraphQL; the rules that make these records (amounts in the brand's
+//! currency or refused, Shopify's enums kept when unknown, `Date`-only
+//! fields, the recovery link never kept) have one home, the GraphQL
+//! normalizers ([`crate::shopify::graphql::normalize`]). So a payload is
+//! restated in the GraphQL shape here — `snake_case` to `camelCase`, enums to
+//! their upper-case GraphQL spelling, a bare amount with its currency to a
+//! `MoneyV2` — and normalized by them: the webhook and the sync store the
+//! same record from the same facts.
+//!
+//! What a payload lacks is refused naming the field, never invented: a
+//! customer without `orders_count`/`total_spent` (recent API versions
+//! leave them out of the customer resource) cannot give lifetime figures.
+//! A return's payload carries no time at all; only `returns/request`
+//! happens at a known moment (the delivery's trigger time is the request's
+//! time), so only it makes a record ([`return_request_from_json`]).
+
+use crate::shopify::graphql::normalize::{
+    abandoned_checkout_from_graphql, customer_from_graphql, dispute_from_graphql,
+    return_from_graphql, ShopifyDispute, ShopifyReturn,
+};
+use crate::shopify::normalize::{NormalizeContext, NormalizeError};
+use opsdeck_domain::bounds;
+use opsdeck_domain::{AbandonedCheckout, CustomerSummary, Timestamp};
+use serde_json::{json, Value};
+
+fn error(kind: &'static str, raw: &Value, field: &str, reason: &str) -> NormalizeError {
+    NormalizeError {
+        kind,
+        id: bounds::excerpt(&id_of(raw, "id").unwrap_or_else(|| "?".into())),
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// A REST id (a number, or a string) as text.
+fn id_of(raw: &Value, key: &str) -> Option<String> {
+    match raw.get(key)? {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        _ => None,
+    }
+}
+
+fn required_id(kind: &'static str, raw: &Value) -> Result<String, NormalizeError> {
+    id_of(raw, "id").ok_or_else(|| error(kind, raw, "id", "missing"))
+}
+
+/// `{"id": …}` of a nested REST object, as the GraphQL reference `{id}`.
+fn reference(raw: &Value, key: &str) -> Value {
+    match raw.get(key) {
+        Some(Value::Object(_)) => raw
+            .get(key)
+            .and_then(|o| id_of(o, "id"))
+            .map_or(Value::Null, |id| json!({ "id": id })),
+        Some(_) => id_of(raw, key).map_or(Value::Null, |id| json!({ "id": id })),
+        None => Value::Null,
+    }
+}
+
+fn upper(raw: &Value, key: &str) -> Value {
+    raw.get(key)
+        .and_then(Value::as_str)
+        .map_or(Value::Null, |s| Value::String(s.to_ascii_uppercase()))
+}
+
+/// A REST amount (string or number) as text.
+fn amount(raw: &Value, key: &str) -> Option<String> {
+    match raw.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A `disputes/create|update` payload (Shopify's REST `Dispute`).
+pub fn dispute_from_json(
+    ctx: &NormalizeContext,
+    raw: &Value,
+) -> Result<ShopifyDispute, NormalizeError> {
+    let id = required_id("dispute", raw)?;
+    let money = amount(raw, "amount").ok_or_else(|| error("dispute", raw, "amount", "missing"))?;
+    let restated = json!({
+        "id": id,
+        "amount": {"amount": money, "currencyCode": raw.get("currency")},
+        "status": upper(raw, "status"),
+        "type": upper(raw, "type"),
+        "evidenceDueBy": raw.get("evidence_due_by"),
+        "evidenceSentOn": raw.get("evidence_sent_on"),
+        "finalizedOn": raw.get("finalized_on"),
+        "initiatedAt": raw.get("initiated_at"),
+        "reasonDetails": {
+            "reason": upper(raw, "reason"),
+            "networkReasonCode": raw.get("network_reason_code"),
+        },
+        "order": reference(raw, "order_id"),
+    });
+    dispute_from_graphql(ctx, &restated)
+}
+
+/// A `customers/update` payload (Shopify's REST `Customer`): its lifetime
+/// figures are `orders_count` and `total_spent` in the customer's
+/// `currency`.
+pub fn customer_from_json(
+    ctx: &NormalizeContext,
+    raw: &Value,
+) -> Result<CustomerSummary, NormalizeError> {
+    let id = required_id("customer", raw)?;
+    let orders = raw
+        .get("orders_count")
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| error("customer", raw, "orders_count", "missing"))?;
+    let spent = amount(raw, "total_spent")
+        .ok_or_else(|| error("customer", raw, "total_spent", "missing"))?;
+    let tags: Vec<&str> = raw
+        .get("tags")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let restated = json!({
+        "id": id,
+        "email": raw.get("email"),
+        "firstName": raw.get("first_name"),
+        "lastName": raw.get("last_name"),
+        "numberOfOrders": orders,
+        "amountSpent": {"amount": spent, "currencyCode": raw.get("currency")},
+        "tags": tags,
+        "createdAt": raw.get("created_at"),
+        "updatedAt": raw.get("updated_at"),
+    });
+    customer_from_graphql(ctx, &restated)
+}
+
+/// A `checkouts/create|update` payload (Shopify's REST abandoned
+/// `Checkout`): its total in the checkout's `currency`, its units from its
+/// line items. The recovery URL is not read.
+pub fn abandoned_checkout_from_json(
+    ctx: &NormalizeContext,
+    raw: &Value,
+) -> Result<AbandonedCheckout, NormalizeError> {
+    let id = required_id("abandoned_checkout", raw)?;
+    let lines: Vec<Value> = raw
+        .get("line_items")
+        .and_then(Value::as_array)
+        .map(|lines| {
+            lines
+                .iter()
+                .map(|l| json!({"quantity": l.get("quantity")}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let customer = raw.get("customer").filter(|c| c.is_object()).map(|c| {
+        json!({
+            "id": id_of(c, "id"),
+            "email": c.get("email").filter(|e| !e.is_null()).or(raw.get("email")),
+        })
+    });
+    let total = amount(raw, "total_price")
+        .map(|total| json!({"shopMoney": {"amount": total, "currencyCode": raw.get("currency")}}));
+    let restated = json!({
+        "id": id,
+        "name": raw.get("name"),
+        "createdAt": raw.get("created_at"),
+        "updatedAt": raw.get("updated_at"),
+        "completedAt": raw.get("completed_at"),
+        "customer": customer.unwrap_or_else(|| json!({"id": null, "email": raw.get("email")})),
+        "totalPriceSet": total,
+        "lineItems": {"nodes": lines},
+    });
+    abandoned_checkout_from_graphql(ctx, &restated)
+}
+
+/// A `returns/request` payload: the return as requested at `requested_at`
+/// (the delivery's trigger time; the payload itself has no time).
+pub fn return_request_from_json(
+    ctx: &NormalizeContext,
+    raw: &Value,
+    requested_at: Timestamp,
+) -> Result<ShopifyReturn, NormalizeError> {
+    let id = required_id("return", raw)?;
+    let lines: Vec<Value> = raw
+        .get("return_line_items")
+        .and_then(Value::as_array)
+        .map(|lines| {
+            lines
+                .iter()
+                .map(|l| {
+                    json!({
+                        "id": id_of(l, "id").unwrap_or_default(),
+                        "quantity": l.get("quantity"),
+                        "returnReason": upper(l, "return_reason"),
+                        "returnReasonNote": l.get("return_reason_note"),
+                        "customerNote": l.get("customer_note"),
+                        "fulfillmentLineItem": {
+                            "lineItem": l.get("fulfillment_line_item")
+                                .map_or(Value::Null, |f| reference(f, "line_item")),
+                        },
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let restated = json!({
+        "id": id,
+        "name": raw.get("name"),
+        "status": upper(raw, "status"),
+        "createdAt": requested_at.to_string(),
+        "order": reference(raw, "order"),
+        "returnLineItems": {"nodes": lines},
+    });
+    return_from_graphql(ctx, &restated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opsdeck_domain::{BrandId, Currency, ReturnStatus, SourceId};
+
+    fn ctx() -> NormalizeContext {
+        NormalizeContext {
+            source: SourceId::parse("shopify-test").unwrap(),
+            brand: BrandId::parse("test").unwrap(),
+            currency: Currency::parse("USD").unwrap(),
+        }
+    }
+
+    fn fixture(name: &str) -> Value {
+        let path = format!(
+            "{}/../../fixtures/shopify/webhooks/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_real_dispute_payload_becomes_a_chargeback_with_its_state() {
+        let d = dispute_from_json(&ctx(), &fixture("disputes_update.json")).unwrap();
+        assert_eq!(d.event.external_id, "85190714");
+        assert_eq!(d.event.kind.as_str(), "chargeback");
+        assert_eq!(d.event.order_id.as_deref(), Some("625362839"));
+        assert_eq!(d.event.amount.unwrap().minor, 1150);
+        assert_eq!(d.event.reason.as_deref(), Some("fraudulent"));
+        assert_eq!(d.state.status.as_str(), "under_review");
+        assert!(d.state.evidence_due_by.is_some());
+        // Its latest known event: the evidence sent on 2024-01-01.
+        assert_eq!(d.event.updated_at.to_string(), "2024-01-02T00:00:00Z");
+    }
+
+    #[test]
+    fn a_dispute_in_another_currency_is_refused_naming_the_field() {
+        let mut raw = fixture("disputes_create.json");
+        raw["currency"] = json!("CAD");
+        let err = dispute_from_json(&ctx(), &raw).unwrap_err();
+        assert_eq!(err.field, "amount");
+    }
+
+    #[test]
+    fn a_real_customer_payload_gives_lifetime_figures_and_refuses_without_them() {
+        let c = customer_from_json(&ctx(), &fixture("customers_update.json")).unwrap();
+        assert_eq!(c.external_id, "207119551");
+        assert_eq!(c.order_count, 1);
+        assert_eq!(c.lifetime_spend.minor, 19965);
+        assert_eq!(c.tags, ["Léon", "Noël"]);
+        assert_eq!(c.name.as_deref(), Some("Bob Norman"));
+        let mut without = fixture("customers_update.json");
+        without.as_object_mut().unwrap().remove("total_spent");
+        let err = customer_from_json(&ctx(), &without).unwrap_err();
+        assert_eq!(err.field, "total_spent");
+    }
+
+    #[test]
+    fn a_real_checkout_payload_keeps_total_and_units_but_not_the_recovery_link() {
+        let raw = fixture("checkouts_update.json");
+        let c = abandoned_checkout_from_json(&ctx(), &raw).unwrap();
+        assert_eq!(c.external_id, "450789469");
+        assert_eq!(c.total.unwrap().minor, 37969);
+        assert_eq!(c.quantity, Some(2));
+        assert_eq!(c.customer_id.as_deref(), Some("207119551"));
+        assert!(!c.is_recovered());
+        let stored = serde_json::to_string(&c).unwrap();
+        assert!(!stored.contains("recover"), "{stored}");
+    }
+
+    #[test]
+    fn a_real_return_request_payload_is_requested_at_its_trigger_time() {
+        let at: Timestamp = "2023-10-19T10:00:00Z".parse().unwrap();
+        let r = return_request_from_json(&ctx(), &fixture("returns_request.json"), at).unwrap();
+        assert_eq!(r.request.external_id, "3547267221");
+        assert_eq!(r.request.status, ReturnStatus::Requested);
+        assert_eq!(r.request.order_id.as_deref(), Some("5196695273621"));
+        assert_eq!(r.request.requested_at, at);
+        assert_eq!(r.request.reason.as_deref(), Some("unwanted"));
+        assert_eq!(r.lines[0].line_item_id.as_deref(), Some("12695210000533"));
+    }
+}
