@@ -22,6 +22,8 @@
 //! - [`operations`]: what the ingest API brings beyond those: tracking events,
 //!   inventory batches, return requests, review-queue items, payment events,
 //!   health checks, and partial updates of an order.
+//! - [`region`]: a [`Region`]: brands and countries grouped under one
+//!   currency, time zone and leads.
 //! - [`period`]: today / this week / this month windows in a brand's time zone,
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
@@ -44,13 +46,15 @@ pub mod operations;
 pub mod order;
 pub mod period;
 pub mod record;
+pub mod region;
 pub mod secret;
 pub mod support;
 
 pub use bounds::{BoundError, Bounded, FieldBound};
 pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
-pub use ids::{BrandId, IdError, SourceId};
+pub use ids::{BrandId, IdError, RegionId, SourceId};
+pub use region::Region;
 pub use money::{Currency, Money, MoneyError};
 pub use operations::{
     Applied, FulfillmentUpdate, HealthCheck, HealthStatus, InventoryBatch, OrderStatusChange,

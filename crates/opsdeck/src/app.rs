@@ -309,6 +309,7 @@ pub async fn start(
     clock: Clock,
 ) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
+    check_people(config, store.as_ref()).await?;
     let helpdesk_jobs = gorgias_jobs(config)?;
     // The helpdesk's events are attributed by the connector its sync uses.
     let helpdesk = helpdesk_jobs.first().map(|j| j.connector.clone());
@@ -493,8 +494,32 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
             .gorgias
             .as_ref()
             .map(|g| format!("https://{}.gorgias.com/app/ticket/", g.subdomain)),
+        regions: config.regions.clone(),
         ..Default::default()
     }
+}
+
+/// Checks the stored people against the configuration before serving:
+/// a user whose role is not configured (removed or misspelt in
+/// `[roles.NAME]`) stops start-up with an error naming the user and the
+/// role, instead of that person being refused everything; a region lead
+/// who is no user yet is logged (the first admin may not exist yet).
+pub async fn check_people(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
+    let users = store.list_users().await?;
+    config
+        .security
+        .auth
+        .roles
+        .check_users(users.iter().map(|u| (u.username.as_str(), u.role)))
+        .map_err(|e| anyhow::anyhow!("configuration and users disagree: {e}"))?;
+    for region in &config.regions {
+        for lead in &region.leads {
+            if !users.iter().any(|u| &u.username == lead) {
+                tracing::warn!(region = %region.id, %lead, "a region's lead is not a user");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What the projection reads from configuration: the helpdesk attribution

@@ -12,6 +12,7 @@
 //! - `parse`: from a parsed document to the model, section by section.
 //! - `alerts`: `[alerts]` rules, overrides and business hours.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
+//! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
 //!   world-readable secret files, tokens over plain http), refused here so
 //!   `check-config` and `serve` refuse the same set.
@@ -24,6 +25,7 @@ mod exposure;
 mod model;
 mod notifiers;
 mod parse;
+mod regions;
 pub mod security;
 mod walk;
 
