@@ -197,7 +197,10 @@ async fn a_region_filters_the_dashboard_page() {
     // The filter offers the regions and keeps the one chosen; the live
     // tiles re-fetch with it.
     assert!(html.contains("<option value=\"jp\" selected>JP</option>"), "{html}");
-    assert!(html.contains("/fragments/volume?region=jp"), "{html}");
+    assert!(
+        html.contains("data-src=\"&#x2f;fragments&#x2f;volume?region=jp\""),
+        "{html}"
+    );
     let html = body_text(fx.get("/?region=us").await).await;
     assert!(html.contains("id=\"brand-mavena\""), "{html}");
     assert!(!html.contains("id=\"brand-kumo\""), "{html}");
