@@ -627,3 +627,56 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
 }
+
+#[cfg(test)]
+mod people_tests {
+    use super::check_people;
+    use crate::config::{parse_config, ProcessEnv};
+    use opsdeck_store::{AuditAction, AuditEntry, NewUser, Role};
+
+    const BRAND: &str = r#"
+[[brands]]
+id = "a"
+name = "A"
+time_zone = "UTC"
+currency = "USD"
+"#;
+
+    #[tokio::test]
+    async fn a_user_whose_role_is_not_configured_stops_start_up_naming_both() {
+        let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        for (name, role) in [("anna", Role::Ops), ("nina", Role::parse("night_desk").unwrap())] {
+            let user = NewUser {
+                username: name.into(),
+                role,
+                password_hash: "$argon2id$fake".into(),
+                at,
+            };
+            let audit = AuditEntry {
+                at,
+                actor: "test".into(),
+                action: AuditAction::UserCreate,
+                subject: format!("user:{name}"),
+                payload: serde_json::json!({}),
+                ip: None,
+            };
+            assert!(store.create_user(&user, &audit).await.unwrap());
+        }
+        let without = parse_config(BRAND, &ProcessEnv).unwrap();
+        let err = check_people(&without, store.as_ref())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"nina\"") && err.contains("\"night_desk\"") && !err.contains("anna"),
+            "{err}"
+        );
+        let with = parse_config(
+            &format!("{BRAND}\n[roles.night_desk]\npermissions = [\"view_dashboard\"]\n"),
+            &ProcessEnv,
+        )
+        .unwrap();
+        check_people(&with, store.as_ref()).await.unwrap();
+    }
+}

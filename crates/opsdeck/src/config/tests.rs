@@ -555,7 +555,7 @@ access_token_env = "OPSDECK_SHOPIFY_PLENTUM_TOKEN"
 fn the_example_has_the_playbook_regions_and_stock_tiers() {
     let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
     let ids: Vec<&str> = config.regions.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids, ["eu", "uae", "uk", "us"]);
+    assert_eq!(ids, ["us", "eu", "uk", "uae"], "in file order");
     let us = config.regions.iter().find(|r| r.id.as_str() == "us").unwrap();
     let brands: Vec<&str> = us.brands.iter().map(|b| b.as_str()).collect();
     assert_eq!(brands, ["plentum", "mavena"]);
@@ -632,14 +632,14 @@ permissions = ["see_money"]
 name = "EU"
 currency = "EUR"
 time_zone = "Europe/Nowhere"
-brands = ["b", "zz"]
+brands = ["a", "zz"]
 countries = ["de", "FR"]
 leads = ["Lena"]
 [regions.eu2]
 name = "EU again"
 currency = "EUR"
 time_zone = "Europe/Paris"
-brands = ["b"]
+brands = ["a"]
 countries = ["FR"]
 [regions.UK]
 currency = "GBP"
@@ -667,10 +667,10 @@ time_zone = "Europe/London"
     has("roles.typo.permissions", &["\"see_money\"", "view_revenue"]);
     has("roles.empty.permissions", &["required"]);
     has("regions.eu.time_zone", &["Europe/Nowhere"]);
-    has("regions.eu.brands", &["\"zz\"", "a, b"]);
+    has("regions.eu.brands", &["unknown brand \"zz\"", "the brands are a"]);
     has("regions.eu.countries", &["\"de\"", "ISO 3166"]);
     has("regions.eu.leads", &["Lena"]);
-    has("regions.eu2.brands", &["\"b\"", "already in region", "eu"]);
+    has("regions.eu2.brands", &["\"a\"", "already in region", "eu"]);
     has("regions.eu2.countries", &["FR", "already in region"]);
     has("regions.UK", &["\"UK\""]);
     has("regions.UK.name", &["required"]);
