@@ -103,9 +103,11 @@ impl Roles {
     /// the module documentation).
     pub fn set(&mut self, role: Role, grant: RoleGrant) -> Result<(), String> {
         if role == Role::Admin {
-            return Err("the admin role cannot be redefined: it holds every permission, \
+            return Err(
+                "the admin role cannot be redefined: it holds every permission, \
                  so someone can always manage users; define a new role instead"
-                .into());
+                    .into(),
+            );
         }
         self.grants.insert(role, grant);
         Ok(())
@@ -182,7 +184,11 @@ mod tests {
         let roles = Roles::default();
         for role in Role::ALL {
             for p in Permission::ALL {
-                assert_eq!(roles.allows(role, p), builtin_allows(role, p), "{role} {p:?}");
+                assert_eq!(
+                    roles.allows(role, p),
+                    builtin_allows(role, p),
+                    "{role} {p:?}"
+                );
             }
         }
         assert!(!roles.allows(Role::Viewer, Permission::ViewRevenue));
@@ -214,12 +220,17 @@ mod tests {
         assert!(roles.allows(night, Permission::ActOnAlerts));
         assert!(!roles.allows(night, Permission::ViewRevenue));
         roles
-            .set(Role::Viewer, RoleGrant::of([Permission::ViewDashboard, Permission::ViewRevenue]))
+            .set(
+                Role::Viewer,
+                RoleGrant::of([Permission::ViewDashboard, Permission::ViewRevenue]),
+            )
             .unwrap();
         assert!(roles.allows(Role::Viewer, Permission::ViewRevenue));
         let err = roles.set(Role::Admin, RoleGrant::of([])).unwrap_err();
         assert!(err.contains("admin"), "{err}");
-        assert!(Permission::ALL.iter().all(|p| roles.allows(Role::Admin, *p)));
+        assert!(Permission::ALL
+            .iter()
+            .all(|p| roles.allows(Role::Admin, *p)));
     }
 
     #[test]

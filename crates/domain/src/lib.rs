@@ -54,7 +54,6 @@ pub use bounds::{BoundError, Bounded, FieldBound};
 pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
 pub use ids::{BrandId, IdError, RegionId, SourceId};
-pub use region::Region;
 pub use money::{Currency, Money, MoneyError};
 pub use operations::{
     Applied, FulfillmentUpdate, HealthCheck, HealthStatus, InventoryBatch, OrderStatusChange,
@@ -67,6 +66,7 @@ pub use order::{
 };
 pub use period::{Period, PeriodWindow};
 pub use record::{AnyRecord, Record, RecordKey, RecordKind};
+pub use region::Region;
 pub use secret::Secret;
 pub use support::{Channel, SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
 

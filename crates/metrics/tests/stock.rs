@@ -436,7 +436,10 @@ fn stock_tiers_count_a_brands_variants_and_list_its_overstock() {
             "kumo",
             "k",
             ProductStatus::Active,
-            vec![variant("k31", Some("K-31"), 31), variant("k30", Some("K-30"), 30)],
+            vec![
+                variant("k31", Some("K-31"), 31),
+                variant("k30", Some("K-30"), 30),
+            ],
         ),
     ];
     for (i, r) in records.iter().enumerate() {

@@ -646,7 +646,10 @@ currency = "USD"
     async fn a_user_whose_role_is_not_configured_stops_start_up_naming_both() {
         let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
         let at = jiff::Timestamp::UNIX_EPOCH;
-        for (name, role) in [("anna", Role::Ops), ("nina", Role::parse("night_desk").unwrap())] {
+        for (name, role) in [
+            ("anna", Role::Ops),
+            ("nina", Role::parse("night_desk").unwrap()),
+        ] {
             let user = NewUser {
                 username: name.into(),
                 role,

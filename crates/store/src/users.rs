@@ -795,10 +795,16 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Ok(r));
         }
-        assert_eq!(Role::parse("regional_lead").unwrap().as_str(), "regional_lead");
+        assert_eq!(
+            Role::parse("regional_lead").unwrap().as_str(),
+            "regional_lead"
+        );
         for bad in ["", "Root", "1st", "a-b", "a b", &"a".repeat(33)] {
             let err = Role::parse(bad).unwrap_err();
-            assert!(err.contains(&format!("{bad:?}")) && err.contains("a-z"), "{err}");
+            assert!(
+                err.contains(&format!("{bad:?}")) && err.contains("a-z"),
+                "{err}"
+            );
         }
     }
 

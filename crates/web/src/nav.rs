@@ -9,8 +9,8 @@
 
 use crate::auth::rules::{table, Access};
 use crate::auth::{Permission, Role};
-use opsdeck_accounts::{builtin_allows, Roles};
 use axum::http::Method;
+use opsdeck_accounts::{builtin_allows, Roles};
 use serde::Serialize;
 use std::future::Future;
 

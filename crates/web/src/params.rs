@@ -15,9 +15,9 @@
 //! naming the dates it did not use.
 
 use crate::{AppState, Error};
-use opsdeck_domain::Brand;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use opsdeck_domain::Brand;
 use opsdeck_metrics::panels::Range;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;

@@ -49,16 +49,20 @@ pub(super) fn parse_regions(root: &Section<'_, '_>, brands: &[Brand]) -> Vec<Reg
         let currency = r
             .req_str("currency")
             .and_then(|c| super::parse::currency(&r, "currency", c));
-        let time_zone = r.req_str("time_zone").and_then(|tz| match TimeZone::get(tz) {
-            Ok(zone) => Some(zone),
-            Err(_) => {
-                r.problem(
-                    "time_zone",
-                    format!("unknown time zone {tz:?}: use an IANA name like \"Europe/Berlin\""),
-                );
-                None
-            }
-        });
+        let time_zone = r
+            .req_str("time_zone")
+            .and_then(|tz| match TimeZone::get(tz) {
+                Ok(zone) => Some(zone),
+                Err(_) => {
+                    r.problem(
+                        "time_zone",
+                        format!(
+                            "unknown time zone {tz:?}: use an IANA name like \"Europe/Berlin\""
+                        ),
+                    );
+                    None
+                }
+            });
         let mut region_brands = Vec::new();
         for b in r.opt_str_list("brands").unwrap_or_default() {
             let Some(brand) = brands.iter().find(|x| x.id.as_str() == b) else {
@@ -72,7 +76,9 @@ pub(super) fn parse_regions(root: &Section<'_, '_>, brands: &[Brand]) -> Vec<Reg
             if let Some(other) = brand_region.get(&brand.id) {
                 r.problem(
                     "brands",
-                    format!("brand {b:?} is already in region {other:?}: a brand belongs to one region"),
+                    format!(
+                        "brand {b:?} is already in region {other:?}: a brand belongs to one region"
+                    ),
                 );
                 continue;
             }

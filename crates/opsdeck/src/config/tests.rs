@@ -556,15 +556,25 @@ fn the_example_has_the_playbook_regions_and_stock_tiers() {
     let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
     let ids: Vec<&str> = config.regions.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["us", "eu", "uk", "uae"], "in file order");
-    let us = config.regions.iter().find(|r| r.id.as_str() == "us").unwrap();
+    let us = config
+        .regions
+        .iter()
+        .find(|r| r.id.as_str() == "us")
+        .unwrap();
     let brands: Vec<&str> = us.brands.iter().map(|b| b.as_str()).collect();
     assert_eq!(brands, ["plentum", "mavena"]);
-    assert_eq!((us.currency.code(), us.time_zone_name()), ("USD", "America/New_York"));
+    assert_eq!(
+        (us.currency.code(), us.time_zone_name()),
+        ("USD", "America/New_York")
+    );
     assert_eq!(us.leads, ["sam"]);
     let t = &config.brands[0].thresholds;
     assert_eq!((t.critical_stock, t.low_stock, t.high_stock), (4, 10, 50));
     // Without [roles], the built-in matrix.
-    assert_eq!(config.security.auth.roles, opsdeck_accounts::Roles::default());
+    assert_eq!(
+        config.security.auth.roles,
+        opsdeck_accounts::Roles::default()
+    );
 }
 
 /// A minimal valid config with `extra` appended.
@@ -609,7 +619,10 @@ permissions = ["view_dashboard", "refresh_sync"]
     assert!(roles.allows(night, Permission::ActOnAlerts));
     assert!(!roles.allows(night, Permission::ViewRevenue));
     assert!(roles.allows(Role::Viewer, Permission::RefreshSync));
-    assert!(roles.allows(Role::Ops, Permission::ViewRevenue), "untouched built-in");
+    assert!(
+        roles.allows(Role::Ops, Permission::ViewRevenue),
+        "untouched built-in"
+    );
     assert_eq!(config.brands[0].thresholds.high_stock, 80);
 }
 
@@ -661,13 +674,19 @@ time_zone = "Europe/London"
             "{key}: {m:?} in {found:#?}"
         );
     };
-    has("brands[1].thresholds.high_stock", &["high_stock (20)", "low_stock (20)"]);
+    has(
+        "brands[1].thresholds.high_stock",
+        &["high_stock (20)", "low_stock (20)"],
+    );
     has("roles.admin", &["admin", "cannot be redefined"]);
     has("roles.Night", &["\"Night\"", "a-z"]);
     has("roles.typo.permissions", &["\"see_money\"", "view_revenue"]);
     has("roles.empty.permissions", &["required"]);
     has("regions.eu.time_zone", &["Europe/Nowhere"]);
-    has("regions.eu.brands", &["unknown brand \"zz\"", "the brands are a"]);
+    has(
+        "regions.eu.brands",
+        &["unknown brand \"zz\"", "the brands are a"],
+    );
     has("regions.eu.countries", &["\"de\"", "ISO 3166"]);
     has("regions.eu.leads", &["Lena"]);
     has("regions.eu2.brands", &["\"a\"", "already in region", "eu"]);

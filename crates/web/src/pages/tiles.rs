@@ -656,10 +656,9 @@ async fn feed(
             .flat_map(|b| panels::urgent::urgent(&p, &cfg, b, now).tickets)
             .collect();
         tickets.sort_by(|a, b| b.score.cmp(&a.score));
-        for t in tickets.iter().take(8)
-            {
-                let brand = state.brands.iter().find(|x| x.id.as_str() == t.brand);
-                urgent.push(json!({
+        for t in tickets.iter().take(8) {
+            let brand = state.brands.iter().find(|x| x.id.as_str() == t.brand);
+            urgent.push(json!({
                     "brand": brand.map_or("Unattributed", |x| x.name.as_str()),
                     "subject": t.subject,
                     "helpdesk_url": t.helpdesk_url,
@@ -669,7 +668,7 @@ async fn feed(
                     "order_href": t.linked_order.as_deref().and_then(|o| super::drill::order_path(&t.brand, o)),
                     "reasons": t.flags.iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
                 }));
-            }
+        }
     }
     let filter = opsdeck_store::alerts::EpisodeFilter {
         open_only: true,

@@ -312,7 +312,11 @@ async fn no_route_shows_an_amount_to_a_role_without_revenue() {
     let mut public_roles: Vec<(String, Role)> = builtin::ALL
         .into_iter()
         .map(|r| {
-            let name = if r == Role::Admin { "admin2".to_string() } else { r.to_string().replace('_', "-") };
+            let name = if r == Role::Admin {
+                "admin2".to_string()
+            } else {
+                r.to_string().replace('_', "-")
+            };
             (name, r)
         })
         .collect();

@@ -87,7 +87,10 @@ async fn a_configured_role_has_exactly_its_permissions_over_http() {
     assert!(!html.contains("href=\"/pulse\""), "{html}");
     // The redefined viewer sees revenue.
     assert_eq!(status(&vera, get("/api/v1/dashboard")).await, 200);
-    assert_eq!(status(&vera, post_json("/api/v1/alerts/E1/ack", "{}")).await, 403);
+    assert_eq!(
+        status(&vera, post_json("/api/v1/alerts/E1/ack", "{}")).await,
+        403
+    );
 }
 
 #[tokio::test]
@@ -161,15 +164,20 @@ async fn a_region_filters_the_api_as_its_brands() {
     assert_eq!(total["gross_revenue"]["currency"], "USD", "{total}");
     assert_eq!(total["brands_without_rate"], serde_json::json!([]));
     // All brands = the two regions together.
-    let minor = |v: &serde_json::Value| v["sales_total"]["gross_revenue"]["minor"].as_i64().unwrap();
+    let minor =
+        |v: &serde_json::Value| v["sales_total"]["gross_revenue"]["minor"].as_i64().unwrap();
     assert_eq!(minor(&all), minor(&us) + minor(&jp));
 
     // A brand outside the region is excluded; inside, it is chosen.
-    let (status, none) = fx.get_json("/api/v1/dashboard?region=jp&brand=mavena").await;
+    let (status, none) = fx
+        .get_json("/api/v1/dashboard?region=jp&brand=mavena")
+        .await;
     assert_eq!(status, 200, "{none}");
     assert_eq!(brand_ids(&none), Vec::<String>::new());
     assert_eq!(none["sales_total"]["orders"], 0);
-    let (_, one) = fx.get_json("/api/v1/dashboard?region=us&brand=mavena").await;
+    let (_, one) = fx
+        .get_json("/api/v1/dashboard?region=us&brand=mavena")
+        .await;
     assert_eq!(brand_ids(&one), ["mavena"]);
 
     // The panels without a range and the support panels take it too.
@@ -185,7 +193,10 @@ async fn a_region_filters_the_api_as_its_brands() {
     let (status, err) = fx.get_json("/api/v1/dashboard?region=mars").await;
     assert_eq!(status, 400);
     let message = err.to_string();
-    assert!(message.contains("mars") && message.contains("us, jp"), "{message}");
+    assert!(
+        message.contains("mars") && message.contains("us, jp"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -196,7 +207,10 @@ async fn a_region_filters_the_dashboard_page() {
     assert!(!html.contains("id=\"brand-mavena\""), "{html}");
     // The filter offers the regions and keeps the one chosen; the live
     // tiles re-fetch with it.
-    assert!(html.contains("<option value=\"jp\" selected>JP</option>"), "{html}");
+    assert!(
+        html.contains("<option value=\"jp\" selected>JP</option>"),
+        "{html}"
+    );
     assert!(
         html.contains("data-src=\"&#x2f;fragments&#x2f;volume?region=jp\""),
         "{html}"
@@ -205,6 +219,9 @@ async fn a_region_filters_the_dashboard_page() {
     assert!(html.contains("id=\"brand-mavena\""), "{html}");
     assert!(!html.contains("id=\"brand-kumo\""), "{html}");
     let fragment = body_text(fx.get("/fragments/volume?region=jp").await).await;
-    assert!(fragment.contains("Kumo") && !fragment.contains("Mavena"), "{fragment}");
+    assert!(
+        fragment.contains("Kumo") && !fragment.contains("Mavena"),
+        "{fragment}"
+    );
     assert_eq!(fx.get("/?region=mars").await.status(), 400);
 }
