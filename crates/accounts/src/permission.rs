@@ -6,7 +6,7 @@
 //!
 //! # Built-in roles
 //!
-//! | permission (config name) | admin | ops | support | finance | viewer | regional_lead | finance_lead | product_lead | content_lead | reviewer |
+//! | permission (config name) | admin | ops | support | finance | viewer | `regional_lead` | `finance_lead` | `product_lead` | `content_lead` | reviewer |
 //! |---|---|---|---|---|---|---|---|---|---|---|
 //! | view the dashboard and panels, no money (`view_dashboard`) | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ |
 //! | view revenue: order volume, sales, sales pulse, combined dashboard API (`view_revenue`) | ✓ | ✓ | | ✓ | | ✓ | ✓ | | | |
@@ -33,7 +33,7 @@
 use opsdeck_store::Role;
 
 /// What a role may do. See the table in the module documentation; its
-/// configuration name is the variant's in snake_case ([`Permission::name`]).
+/// configuration name is the variant's in `snake_case` ([`Permission::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     ViewDashboard,
@@ -67,7 +67,7 @@ impl Permission {
 
 impl Permission {
     /// The name configuration uses (`view_revenue`): the variant's name in
-    /// snake_case, derived so a variant added to the enum has its name
+    /// `snake_case`, derived so a variant added to the enum has its name
     /// without a second list to keep in step.
     pub fn name(self) -> String {
         let mut out = String::new();

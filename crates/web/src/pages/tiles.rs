@@ -655,7 +655,7 @@ async fn feed(
             .into_iter()
             .flat_map(|b| panels::urgent::urgent(&p, &cfg, b, now).tickets)
             .collect();
-        tickets.sort_by(|a, b| b.score.cmp(&a.score));
+        tickets.sort_by_key(|t| std::cmp::Reverse(t.score));
         for t in tickets.iter().take(8) {
             let brand = state.brands.iter().find(|x| x.id.as_str() == t.brand);
             urgent.push(json!({
