@@ -12,6 +12,7 @@
 //! | view revenue: order volume, sales, sales pulse, combined dashboard API (`view_revenue`) | ✓ | ✓ | | ✓ | | ✓ | ✓ | | | |
 //! | acknowledge / resolve / silence alerts (`act_on_alerts`) | ✓ | ✓ | | | | ✓ | | ✓ | | |
 //! | record sales-pulse decisions (`record_decisions`) | ✓ | ✓ | | | | ✓ | | | | |
+//! | declare and run incidents, set component statuses (`manage_incidents`) | ✓ | | | | | | | | | |
 //! | trigger a sync refresh (`refresh_sync`) | ✓ | ✓ | ✓ | | | ✓ | | ✓ | ✓ | |
 //! | manage users (`manage_users`) | ✓ | | | | | | | | | |
 //! | manage API tokens (`manage_tokens`) | ✓ | | | | | | | | | |
@@ -40,6 +41,9 @@ pub enum Permission {
     ViewRevenue,
     ActOnAlerts,
     RecordDecisions,
+    /// Declare incidents, move them along, write updates and postmortems,
+    /// set component statuses (reading them needs only `ViewDashboard`).
+    ManageIncidents,
     RefreshSync,
     ManageUsers,
     ManageTokens,
@@ -51,11 +55,12 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ViewDashboard,
         Permission::ViewRevenue,
         Permission::ActOnAlerts,
         Permission::RecordDecisions,
+        Permission::ManageIncidents,
         Permission::RefreshSync,
         Permission::ManageUsers,
         Permission::ManageTokens,
@@ -149,6 +154,7 @@ mod tests {
         assert_eq!(who(RecordDecisions), ["admin", "ops"]);
         assert_eq!(who(RefreshSync), ["admin", "ops", "support"]);
         for p in [
+            ManageIncidents,
             ManageUsers,
             ManageTokens,
             ViewAudit,

@@ -6,3 +6,9 @@
 //! Each capability is one module with its rules in one place: the states
 //! and the transitions between them, who may take each, and what each
 //! records in the audit log.
+//!
+//! # Layout
+//! - [`incidents`]: severities, the incident lifecycle, escalation,
+//!   incident mode and the public status page.
+
+pub mod incidents;

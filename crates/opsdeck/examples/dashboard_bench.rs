@@ -106,6 +106,7 @@ async fn main() {
     let shared = Arc::new(std::sync::RwLock::new(projection));
     let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(store.clone(), None);
     let state = AppState {
+        incidents: opsdeck_web::testing::incident_service(store.clone(), Arc::new(move || now)),
         store: store.clone(),
         brands: Arc::new(brands),
         sources: Arc::new(sources),

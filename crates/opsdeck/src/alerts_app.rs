@@ -1,7 +1,9 @@
 //! Starting alerts in a running opsdeck: notifiers from `[notifiers.*]`,
 //! the evaluator and sender behind the leader lease, the Telegram
-//! acknowledge loop, all supervised (`alert-runner`, `telegram-acks`, see
-//! [`crate::supervise`]) and stopped by the application's stop signal.
+//! acknowledge loop, incident escalation (its notices go through the same
+//! outbox and sender), all supervised (`alert-runner`, `telegram-acks`,
+//! `incident-escalation`, see [`crate::supervise`]) and stopped by the
+//! application's stop signal.
 
 use crate::app::Clock;
 use crate::config::{AlertsConfig, Config};
@@ -95,6 +97,38 @@ fn add_extra_channels(evaluator: &mut Evaluator, cfg: &AlertsConfig) {
     }
 }
 
+/// Where links in messages point: the public URL, else the listen address.
+fn dashboard_url(config: &Config) -> String {
+    config
+        .public_url
+        .as_ref()
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| format!("http://{}", config.listen))
+}
+
+/// Incidents over `store` with the configured severities; their notices go
+/// to the channels that have a notifier (the others are named on the
+/// incident's timeline as not configured).
+pub fn incident_service(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Clock,
+) -> Arc<opsdeck_operations::incidents::IncidentService> {
+    let configured: Vec<Channel> = notifiers(&config.alerts)
+        .channels()
+        .map(|(c, _)| c.clone())
+        .collect();
+    let mut service = opsdeck_operations::incidents::IncidentService::new(
+        store,
+        config.incidents.severities.clone(),
+        clock,
+        configured,
+        dashboard_url(config),
+    );
+    service.status_name = config.incidents.status_page_name.clone();
+    Arc::new(service)
+}
+
 /// The evaluator of the configured rules, routing each tier only to
 /// channels that are configured: with no notifier at all alerts still open
 /// and show (the pages say nothing will deliver them), rather than queueing
@@ -151,6 +185,7 @@ pub async fn start_alerts(
     projection: Option<SharedProjection>,
     changes: Arc<Notify>,
     clock: Clock,
+    incidents: Arc<opsdeck_operations::incidents::IncidentService>,
     tasks: &mut Supervisor,
 ) -> anyhow::Result<()> {
     let cfg = &config.alerts;
@@ -191,11 +226,7 @@ pub async fn start_alerts(
     let panel_config = crate::app::panel_config(config);
     let name = process_name();
     let evaluator = evaluator(cfg);
-    let dashboard_url = config
-        .public_url
-        .as_ref()
-        .map(|u| u.to_string())
-        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let dashboard_url = dashboard_url(config);
     let service = Arc::new(
         AlertService::new(
             store.clone(),
@@ -204,7 +235,7 @@ pub async fn start_alerts(
             Default::default(),
             &name,
         )
-        .with_clock(clock),
+        .with_clock(clock.clone()),
     );
     let source = StoreObservations {
         store: store.clone(),
@@ -222,6 +253,38 @@ pub async fn start_alerts(
     )
     .woken_by(changes);
     let leading = runner.leading();
+    // Incident notices fall due with time: the leader queues them each
+    // `[alerts] every`, and the runner's sender delivers them.
+    tasks.spawn("incident-escalation", Policy::RESTART, {
+        let (leading, stop, every, clock) =
+            (leading.clone(), stop.clone(), cfg.every, clock.clone());
+        move || {
+            let (incidents, leading, mut stop, clock) = (
+                incidents.clone(),
+                leading.clone(),
+                stop.clone(),
+                clock.clone(),
+            );
+            async move {
+                loop {
+                    if *leading.borrow() {
+                        let report = incidents.escalate_once(clock()).await?;
+                        if report.notices > 0 {
+                            tracing::info!(
+                                notices = report.notices,
+                                messages = report.messages,
+                                "incident notices queued"
+                            );
+                        }
+                    }
+                    tokio::select! {
+                        _ = stop.wait_for(|s| *s) => return Ok(()),
+                        _ = tokio::time::sleep(every) => {}
+                    }
+                }
+            }
+        }
+    });
     let runner = Arc::new(runner);
     tasks.spawn("alert-runner", Policy::RESTART, {
         let stop = stop.clone();

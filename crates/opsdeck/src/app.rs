@@ -410,13 +410,16 @@ pub async fn start(
         &mut tasks,
     )
     .await?;
-    // Alerts: evaluator and sender behind the leader lease.
+    let incidents = crate::alerts_app::incident_service(config, store.clone(), clock.clone());
+    // Alerts: evaluator and sender behind the leader lease (and incident
+    // escalation, whose notices the sender delivers).
     crate::alerts_app::start_alerts(
         config,
         store.clone(),
         Some(projection.clone()),
         applied,
         clock.clone(),
+        incidents.clone(),
         &mut tasks,
     )
     .await?;
@@ -436,6 +439,7 @@ pub async fn start(
         alert_rules: opsdeck_alerts::AlertRules::of(config.alerts.rules.all())
             .delivered_by(crate::alerts_app::delivery(&config.alerts)),
         tasks: tasks.board(),
+        incidents,
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

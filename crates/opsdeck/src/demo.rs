@@ -83,6 +83,7 @@ pub fn demo_config(
         alerts: Default::default(),
         security: Default::default(),
         regions: Vec::new(),
+        incidents: Default::default(),
     })
 }
 

@@ -7,6 +7,7 @@
 
 use anyhow::{bail, Context};
 use opsdeck_domain::{Brand, SourceId, Timestamp};
+use opsdeck_operations::incidents::INGEST_KIND as INCIDENTS;
 use opsdeck_sources::ingest::IngestKind;
 use opsdeck_store::{ApiToken, AuditAction, AuditEntry, NewApiToken, Store, TokenKinds};
 
@@ -20,7 +21,8 @@ pub fn actor(explicit: Option<&str>) -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// `orders,tracking-events` or `all`; every name must be an ingest kind.
+/// `orders,tracking-events` or `all`; every name must be an ingest kind,
+/// or `incidents` (declaring incidents by `POST /api/v1/incidents`).
 pub fn parse_kinds(text: &str) -> anyhow::Result<TokenKinds> {
     if text.trim() == "all" {
         return Ok(TokenKinds::All);
@@ -28,16 +30,21 @@ pub fn parse_kinds(text: &str) -> anyhow::Result<TokenKinds> {
     let mut kinds = Vec::new();
     let mut unknown = Vec::new();
     for name in text.split(',').map(str::trim).filter(|k| !k.is_empty()) {
-        match IngestKind::parse(name) {
-            Some(kind) if !kinds.contains(&kind.api_name().to_string()) => {
-                kinds.push(kind.api_name().to_string())
-            }
+        let known = IngestKind::parse(name)
+            .map(IngestKind::api_name)
+            .or((name == INCIDENTS).then_some(INCIDENTS));
+        match known {
+            Some(kind) if !kinds.contains(&kind.to_string()) => kinds.push(kind.to_string()),
             Some(_) => {}
             None => unknown.push(name.to_string()),
         }
     }
     if !unknown.is_empty() {
-        let known: Vec<&str> = IngestKind::ALL.iter().map(|k| k.api_name()).collect();
+        let known: Vec<&str> = IngestKind::ALL
+            .iter()
+            .map(|k| k.api_name())
+            .chain([INCIDENTS])
+            .collect();
         bail!(
             "unknown kind(s) {}; use `all` or some of: {}",
             unknown.join(", "),

@@ -72,6 +72,22 @@ pub(crate) fn refund(salt: u64, order: u32) -> u64 {
     950_000_000_000 + global(order as u64, salt)
 }
 
+/// The inverse of [`fulfillment`]: the order's index and the position.
+pub(crate) fn fulfillment_position(salt: u64, id: u64) -> Option<(u32, usize)> {
+    let offset = id.checked_sub(4_600_000_000_000)?;
+    let order = from_global(offset / 4, salt)?;
+    Some((order, (offset % 4) as usize))
+}
+
+/// The inverse of [`refund`]: the order's index.
+pub(crate) fn refund_order(salt: u64, id: u64) -> Option<u32> {
+    from_global(id.checked_sub(950_000_000_000)?, salt)
+}
+
+fn from_global(global: u64, salt: u64) -> Option<u32> {
+    (global % 8 == salt).then(|| u32::try_from(global / 8).ok())?
+}
+
 pub(crate) fn refund_line_item(salt: u64, order: u32, position: usize) -> u64 {
     520_000_000_000 + global(order as u64, salt) * 16 + position as u64
 }

@@ -76,6 +76,15 @@ pub use faults::{Faults, HUGE_BODY_BYTES};
 pub use webhooks::DeliveryStats;
 use world::World;
 
+/// Why Shopify would refuse `query` as a bulk operation (the `userErrors`
+/// message `bulkOperationRunQuery` answers), or `Ok` when it would run it:
+/// at least one connection, at most five, nested at most two deep, none
+/// inside a list field, no top-level `node`/`nodes`. Lets a client check
+/// every bulk query it sends without a server.
+pub fn check_bulk_query(query: &str) -> Result<(), String> {
+    graphql::schema::check_bulk_text(query)
+}
+
 /// What the synthetic world is generated from.
 #[derive(Clone, Debug)]
 pub struct SimConfig {

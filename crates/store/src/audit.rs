@@ -36,6 +36,22 @@ opsdeck_domain::open_enum! {
         SyncRefresh = "sync.refresh",
         /// A decision recorded on the pulse page.
         PulseDecision = "pulse.decision",
+        /// An incident declared (dashboard, from alerts, or the ingest API).
+        IncidentDeclare = "incident.declare",
+        /// An incident moved along its lifecycle (triage → investigating ...).
+        IncidentTransition = "incident.transition",
+        IncidentAcknowledge = "incident.acknowledge",
+        IncidentSeverity = "incident.severity",
+        /// A written update, or an action, on an incident's timeline.
+        IncidentUpdate = "incident.update",
+        IncidentLinkAlerts = "incident.link_alerts",
+        IncidentPostmortem = "incident.postmortem",
+        /// A postmortem action item added or its status changed.
+        IncidentActionItem = "incident.action_item",
+        /// A notice of an incident queued (declared, or an escalation step).
+        IncidentNotify = "incident.notify",
+        /// A component's status set (the public status page shows it).
+        ComponentStatus = "component.status",
     }
 }
 

@@ -33,6 +33,8 @@
 //!   audit entry says a person did.
 //! - [`decisions`]: sales-pulse decisions, stored with their audit entry
 //!   (the `DecisionStore` part of a store).
+//! - [`incidents`]: incidents, their linked alerts, the notices sent for
+//!   them and component statuses (the `IncidentStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -42,6 +44,7 @@ mod db;
 pub mod decisions;
 mod engine;
 pub mod inbox;
+pub mod incidents;
 mod journal;
 mod kinds;
 pub mod model;
@@ -60,6 +63,7 @@ pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
+pub use incidents::IncidentStore;
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
     WEBHOOKS_RESOURCE,
@@ -113,7 +117,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The one storage interface every other stage uses. Object safe, so the
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
-pub trait Store: AlertStore + UserStore + DecisionStore + Send + Sync + 'static {
+pub trait Store:
+    AlertStore + UserStore + DecisionStore + IncidentStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations, then creates each record kind's table

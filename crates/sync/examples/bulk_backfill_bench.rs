@@ -125,6 +125,10 @@ async fn main() {
                 run.polls,
                 run.peak_buffered / 1024
             );
+            println!(
+                "bulk: {} orders followed up (lines the file cannot carry) by {} queries, {} points",
+                run.followed_up, run.follow_up_queries, run.follow_up_points
+            );
             run.records()
         }
     };

@@ -11,7 +11,8 @@
 //! commits, so the projection shows synced records at once.
 
 use crate::gorgias::{sync_gorgias_notifying, GorgiasConnector, GorgiasResource};
-use crate::shopify::{sync_once_graphql_notifying, sync_once_notifying, ShopifyResource};
+use crate::shopify::graphql_plan::sync_graphql_resource;
+use crate::shopify::{sync_once_notifying, ShopifyResource};
 use opsdeck_domain::{SourceId, Timestamp};
 use opsdeck_sources::shopify::graphql::GraphqlClient;
 use opsdeck_sources::shopify::ShopifyClient;
@@ -28,7 +29,8 @@ pub struct SyncJob {
     pub client: Arc<ShopifyClient>,
     /// Set when the shop reads by GraphQL ([`crate::ShopifyApi::Graphql`]):
     /// one client per shop shared by its jobs, so they draw on one cost
-    /// budget.
+    /// budget. Such a shop backfills and reconciles by bulk operation
+    /// ([`crate::shopify::graphql_plan`]).
     pub graphql: Option<Arc<GraphqlClient>>,
     pub resource: ShopifyResource,
     pub every: Duration,
@@ -93,27 +95,49 @@ impl WorkerJob {
 
     /// One run, waking `committed` after each page it commits; its outcome
     /// (and failure) is logged and recorded in the sync state by the run
-    /// itself.
-    async fn run(&self, store: &dyn Store, now: Timestamp, committed: Option<&Notify>) {
+    /// itself. `memory` is what the worker keeps between this job's runs.
+    async fn run(
+        &self,
+        store: &dyn Store,
+        now: Timestamp,
+        committed: Option<&Notify>,
+        memory: &mut JobMemory,
+    ) {
         match self {
-            WorkerJob::Shopify(j) => {
-                let _ = match &j.graphql {
-                    Some(graphql) => {
-                        let (client, resource) = (&j.client, j.resource);
-                        sync_once_graphql_notifying(
-                            client, graphql, store, resource, now, committed,
-                        )
-                        .await
-                    }
-                    None => sync_once_notifying(&j.client, store, j.resource, now, committed).await,
-                };
-            }
+            WorkerJob::Shopify(j) => match &j.graphql {
+                Some(graphql) => {
+                    let started = *memory.started.get_or_insert(now);
+                    let _ = sync_graphql_resource(
+                        &j.client,
+                        graphql,
+                        store,
+                        j.resource,
+                        now,
+                        committed,
+                        &mut memory.last_bulk,
+                        started,
+                    )
+                    .await;
+                }
+                None => {
+                    let _ = sync_once_notifying(&j.client, store, j.resource, now, committed).await;
+                }
+            },
             WorkerJob::Gorgias(j) => {
                 let connector = &j.connector;
                 let _ = sync_gorgias_notifying(connector, store, j.resource, now, committed).await;
             }
         }
     }
+}
+
+/// What the worker remembers of one job between its runs.
+#[derive(Debug, Default)]
+struct JobMemory {
+    /// The clock's time at the job's first run.
+    started: Option<Timestamp>,
+    /// When this process last ran the job by bulk operation.
+    last_bulk: Option<Timestamp>,
 }
 
 /// Makes every job run now instead of at its next turn: the dashboard's
@@ -219,16 +243,17 @@ async fn run_shop(
     committed: Option<Arc<Notify>>,
 ) {
     let mut due = vec![Instant::now(); jobs.len()];
+    let mut memory: Vec<JobMemory> = jobs.iter().map(|_| JobMemory::default()).collect();
     let mut trigger_alive = true;
     loop {
-        for (job, due_at) in jobs.iter().zip(due.iter_mut()) {
+        for ((job, due_at), memory) in jobs.iter().zip(due.iter_mut()).zip(memory.iter_mut()) {
             if *shutdown.borrow() {
                 return;
             }
             if *due_at > Instant::now() {
                 continue;
             }
-            let run = job.run(store.as_ref(), clock(), committed.as_deref());
+            let run = job.run(store.as_ref(), clock(), committed.as_deref(), memory);
             tokio::select! {
                 biased;
                 _ = stop_requested(&mut shutdown) => return,

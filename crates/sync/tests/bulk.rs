@@ -97,12 +97,76 @@ async fn assert_orders_match(client: &GraphqlClient, stored: &[Order], expected:
     common::assert_orders_match(stored, &expected);
 }
 
+/// The stored orders equal, field for field, those a REST sync of the same
+/// shop stores (refunds' amounts and lines and each line's fulfilled units
+/// included: the numbers a bulk file cannot carry whole), but for what
+/// only GraphQL has: an `updated_at` moved later by a return, tags in
+/// another order, a shipment's estimated delivery.
+async fn assert_orders_equal_rest(h: &Harness, slug: &str, stored: &[Order]) {
+    let (rest_store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+    let client = h.client(slug);
+    opsdeck_sync::sync_once(
+        &client,
+        rest_store.as_ref(),
+        ShopifyResource::Orders,
+        start_time(),
+    )
+    .await
+    .unwrap();
+    let rest = rest_store.list_orders(client.source()).await.unwrap();
+    assert_eq!(rest.len(), stored.len(), "order count");
+    let by_id: BTreeMap<&str, &Order> =
+        stored.iter().map(|o| (o.external_id.as_str(), o)).collect();
+    let (mut refunded_lines, mut shipped_units) = (0, 0);
+    for r in &rest {
+        let mut g = by_id[r.external_id.as_str()].clone();
+        assert!(g.updated_at >= r.updated_at, "order {}", r.external_id);
+        g.updated_at = r.updated_at;
+        let mut tags = r.tags.clone();
+        tags.sort();
+        g.tags.sort();
+        assert_eq!(tags, g.tags, "order {} tags", r.external_id);
+        g.tags = r.tags.clone();
+        for (rf, gf) in r.fulfillments.iter().zip(&mut g.fulfillments) {
+            if rf.estimated_delivery_at.is_none() {
+                gf.estimated_delivery_at = None;
+            }
+        }
+        assert_eq!(r, &g, "order {}", r.external_id);
+        refunded_lines += r.refunds.iter().map(|f| f.line_items.len()).sum::<usize>();
+        shipped_units += r
+            .line_items
+            .iter()
+            .filter_map(|l| l.fulfilled_quantity)
+            .sum::<i64>();
+    }
+    assert!(
+        refunded_lines > 0 && shipped_units > 0,
+        "the comparison saw refunds and shipments"
+    );
+}
+
 /// Lines an orders file of the simulator holds: each order and its items.
 fn expected_objects(h: &Harness, slug: &str) -> u64 {
     h.sim_orders(slug)
         .iter()
         .map(|o| 1 + o["line_items"].as_array().unwrap().len() as u64)
         .sum()
+}
+
+/// Orders whose lines all come at or before `line` in an orders file of
+/// the simulator (each order, then its items, in id order).
+fn expected_before_resume(h: &Harness, slug: &str, line: u64) -> usize {
+    let mut orders = h.sim_orders(slug);
+    orders.sort_by_key(|o| o["id"].as_u64().unwrap());
+    let mut reached = 0;
+    orders
+        .iter()
+        .take_while(|o| {
+            reached += 1 + o["line_items"].as_array().unwrap().len() as u64;
+            reached <= line
+        })
+        .count()
 }
 
 async fn saved_cursor(h: &Harness, slug: &str) -> Option<BulkCursor> {
@@ -132,8 +196,25 @@ async fn a_bulk_backfill_stores_exactly_the_simulators_orders() {
         assert_eq!(run.objects, expected_objects(&h, slug), "seed {seed}");
         assert_eq!(run.objects, run.object_count);
         assert_eq!(run.pages as usize, expected.len().div_ceil(40));
+        // Orders the file cannot give whole (a refunded line that had
+        // shipped) are read again; they must stay a few.
+        println!(
+            "seed {seed}: {} orders, {} followed up by {} queries costing {} points",
+            expected.len(),
+            run.followed_up,
+            run.follow_up_queries,
+            run.follow_up_points
+        );
+        assert!(run.follow_up_queries >= run.followed_up);
+        assert!(
+            run.followed_up * 20 <= expected.len() as u64,
+            "seed {seed}: {} of {} orders followed up",
+            run.followed_up,
+            expected.len()
+        );
         let stored = h.store.list_orders(&Harness::source(slug)).await.unwrap();
         assert_orders_match(&client, &stored, &expected).await;
+        assert_orders_equal_rest(&h, slug, &stored).await;
         // The watermark is the newest change, and the cursor is gone.
         let newest = stored.iter().map(|o| o.updated_at).max();
         assert_eq!(run.watermark, newest);
@@ -148,6 +229,45 @@ async fn a_bulk_backfill_stores_exactly_the_simulators_orders() {
         assert_eq!(state.last_error, None);
         assert!(state.requests >= 3, "run, poll(s), and the download");
     }
+}
+
+/// The orders query opsdeck sent before: fulfillments' and refunds' lines
+/// and transactions are connections inside the `fulfillments` and
+/// `refunds` lists, which Shopify's bulk operations refuse.
+const OLD_ORDERS_BULK_QUERY: &str = "{ orders { edges { node { id name updatedAt \
+     lineItems { nodes { id quantity } } \
+     fulfillments(first: 2) { id status fulfillmentLineItems(first: 5) { nodes { quantity lineItem { id } } } } \
+     refunds(first: 2) { id createdAt refundLineItems(first: 5) { nodes { quantity lineItem { id } } } \
+     transactions(first: 2) { nodes { kind status } } } } } } }";
+
+#[tokio::test]
+async fn the_old_orders_query_is_refused_as_shopify_refuses_it() {
+    let h = Harness::start_seeded(42, 0.05).await;
+    let client = graphql_client(&h, "mavena");
+    let mut stats = Default::default();
+    let refused = client
+        .run_bulk_query(OLD_ORDERS_BULK_QUERY, &mut stats)
+        .await
+        .unwrap_err();
+    let opsdeck_sources::shopify::graphql::GraphqlError::UserErrors { errors, .. } = &refused
+    else {
+        panic!("not a user error: {refused}");
+    };
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, Some(vec!["query".to_string()]));
+    assert_eq!(errors[0].code.as_deref(), Some("INVALID"));
+    assert!(
+        errors[0]
+            .message
+            .contains("connection field within a list field"),
+        "{}",
+        errors[0].message
+    );
+    // Today's query runs.
+    client
+        .run_bulk_query(&orders_bulk_query(), &mut stats)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -270,11 +390,26 @@ async fn a_crash_mid_file_resumes_the_same_file_without_loss_or_duplicates() {
         .unwrap();
     assert_eq!(run.operations_started, 0, "the same operation was resumed");
     assert_eq!(run.operation.as_deref(), Some(cursor.operation.as_str()));
-    assert_eq!(run.resumed_after_line, cursor.line);
+    // The dropped run's last commit may land after the reads above: its
+    // transaction was already with SQLite's worker thread when the future
+    // was dropped (as a process killed mid-commit may have committed). So
+    // the second run resumes at the cursor read or one page after it.
+    assert!(
+        run.resumed_after_line >= cursor.line,
+        "resumed after line {}, the crash had committed up to {}",
+        run.resumed_after_line,
+        cursor.line
+    );
+    assert!(
+        (expected_before_resume(&h, slug, cursor.line)
+            ..=expected_before_resume(&h, slug, run.resumed_after_line))
+            .contains(&before),
+        "{before} orders stored by the crashed run"
+    );
     assert_eq!(run.objects, total);
     let expected = h.sim_orders(slug);
     assert_eq!(
-        before as u64 + run.inserted,
+        expected_before_resume(&h, slug, run.resumed_after_line) as u64 + run.inserted,
         expected.len() as u64,
         "each order inserted once across both runs"
     );

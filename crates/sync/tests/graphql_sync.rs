@@ -17,6 +17,7 @@ use opsdeck_domain::Order;
 use opsdeck_simulator::Faults;
 use opsdeck_sources::shopify::graphql::{CostBucket, GraphqlClient, GRAPHQL_API_VERSION};
 use opsdeck_store::testing::sqlite_temp;
+use opsdeck_sync::shopify::graphql_plan::sync_graphql_resource;
 use opsdeck_sync::{
     run_sync_loop_with_trigger, sync_once, sync_once_graphql, ShopifyResource, SyncJob, SyncRun,
     SyncTrigger,
@@ -314,6 +315,98 @@ async fn an_order_with_more_line_items_and_fulfillments_than_a_page_is_followed_
     assert!(script.answers.is_empty());
 }
 
+fn fulfillment_line(n: u32) -> serde_json::Value {
+    json!({"quantity": 1, "lineItem": {"id": format!("gid://shopify/LineItem/{}", 9000 + n)}})
+}
+
+fn refund_line(n: u32) -> serde_json::Value {
+    json!({"quantity": 1, "lineItem": {"id": format!("gid://shopify/LineItem/{}", 9000 + n)},
+        "subtotalSet": money("10.00"), "totalTaxSet": money("0.00")})
+}
+
+#[tokio::test]
+async fn lines_of_a_fulfillment_and_a_refund_beyond_their_first_page_are_followed_up() {
+    let scopes = ["read_orders", "read_all_orders", "read_customers"];
+    let order = json!({
+        "id": "gid://shopify/Order/5002", "name": "#5002",
+        "createdAt": "2026-03-01T10:00:00Z", "updatedAt": "2026-03-02T10:00:00Z",
+        "processedAt": "2026-03-01T10:00:00Z", "currencyCode": "USD",
+        "displayFinancialStatus": "REFUNDED", "displayFulfillmentStatus": "FULFILLED",
+        "tags": [], "test": false,
+        "totalPriceSet": money("70.00"), "subtotalPriceSet": money("70.00"),
+        "totalDiscountsSet": money("0.00"), "totalTaxSet": money("0.00"),
+        "lineItems": {"nodes": (0..7).map(line).collect::<Vec<_>>()},
+        // One fulfillment and one refund of all seven lines, each giving
+        // its first five and saying more follow.
+        "fulfillments": [{
+            "id": "gid://shopify/Fulfillment/7100", "status": "SUCCESS",
+            "displayStatus": "DELIVERED", "createdAt": "2026-03-01T12:00:00Z",
+            "updatedAt": "2026-03-01T13:00:00Z", "deliveredAt": null, "estimatedDeliveryAt": null,
+            "trackingInfo": [],
+            "fulfillmentLineItems": {"nodes": (0..5).map(fulfillment_line).collect::<Vec<_>>(),
+                "pageInfo": {"hasNextPage": true, "endCursor": "f5"}}
+        }],
+        "refunds": [{
+            "id": "gid://shopify/Refund/8100", "createdAt": "2026-03-02T10:00:00Z", "note": null,
+            "refundLineItems": {"nodes": (0..5).map(refund_line).collect::<Vec<_>>(),
+                "pageInfo": {"hasNextPage": true, "endCursor": "r5"}},
+            "transactions": {"nodes": [{"kind": "REFUND", "status": "SUCCESS", "amountSet": money("70.00")}]},
+            "orderAdjustments": {"nodes": []}
+        }]
+    });
+    let (base, script) = fake::fake_shop(vec![
+        graphql_answer(json!({"currentAppInstallation": {"accessScopes":
+            scopes.iter().map(|s| json!({"handle": s})).collect::<Vec<_>>()}})),
+        graphql_answer(json!({"orders": {"nodes": [order],
+            "pageInfo": {"hasNextPage": false, "endCursor": "o1"}}})),
+        // The fulfillment's lines, read again from the start, two pages.
+        graphql_answer(json!({"fulfillment": {"fulfillmentLineItems": {
+            "nodes": (0..6).map(fulfillment_line).collect::<Vec<_>>(),
+            "pageInfo": {"hasNextPage": true, "endCursor": "f6"}}}})),
+        graphql_answer(json!({"fulfillment": {"fulfillmentLineItems": {
+            "nodes": [fulfillment_line(6)],
+            "pageInfo": {"hasNextPage": false, "endCursor": "f7"}}}})),
+        // The refund's lines, one page.
+        graphql_answer(json!({"refund": {"refundLineItems": {
+            "nodes": (0..7).map(refund_line).collect::<Vec<_>>(),
+            "pageInfo": {"hasNextPage": false, "endCursor": "r7"}}}})),
+    ])
+    .await;
+    let client = fake::client(&base);
+    let graphql = GraphqlClient::new(
+        client.settings().clone(),
+        GRAPHQL_API_VERSION,
+        Arc::new(CostBucket::new()),
+    )
+    .unwrap();
+    let (store, _guard) = sqlite_temp().await;
+    let run = sync_once_graphql(
+        &client,
+        &graphql,
+        store.as_ref(),
+        ShopifyResource::Orders,
+        start_time(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(run.inserted, 1, "{:?}", run.rejected);
+    let orders = store.list_orders(client.source()).await.unwrap();
+    let fulfilled: Vec<Option<i64>> = orders[0]
+        .line_items
+        .iter()
+        .map(|l| l.fulfilled_quantity)
+        .collect();
+    assert_eq!(fulfilled, vec![Some(1); 7], "every line shipped once");
+    let refund = &orders[0].refunds[0];
+    assert_eq!(refund.line_items.len(), 7, "all seven refunded lines");
+    assert_eq!(refund.amount.minor, 7_000);
+    let script = script.lock().unwrap();
+    // Scopes, the orders page, two pages of the fulfillment's lines (read
+    // at `fulfillment.fulfillmentLineItems`), one of the refund's.
+    assert_eq!(script.seen.len(), 5);
+    assert!(script.answers.is_empty());
+}
+
 #[tokio::test]
 async fn graphql_scopes_name_the_missing_ones() {
     let h = Harness::start_seeded(42, 0.02).await;
@@ -350,6 +443,54 @@ async fn graphql_scopes_name_the_missing_ones() {
     assert!(state
         .last_error
         .is_some_and(|e| e.contains("read_all_orders")));
+}
+
+#[tokio::test]
+async fn a_bulk_backfill_without_read_all_orders_stores_what_it_sees_and_says_so() {
+    let h = Harness::start_seeded(42, 0.02).await;
+    h.sim.set_rate_limit(false);
+    let slug = "mavena";
+    h.sim.set_access_scopes(
+        slug,
+        Some(&["read_orders", "read_customers", "read_products"]),
+        &[],
+    );
+    let graphql = h.graphql(slug);
+    let client = h.client(slug);
+    let mut last_bulk = None;
+    let err = sync_graphql_resource(
+        &client,
+        &graphql,
+        h.store.as_ref(),
+        ShopifyResource::Orders,
+        start_time(),
+        None,
+        &mut last_bulk,
+        start_time(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("missing access scope read_all_orders"),
+        "{err}"
+    );
+    assert_eq!(last_bulk, Some(start_time()), "the run went by bulk");
+    let state = h
+        .store
+        .sync_state(client.source(), "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(state.needs_attention, "a person must grant the scope");
+    assert!(state.running_since.is_none(), "the run is over");
+    assert!(state.cursor.is_none());
+    assert!(state
+        .last_error
+        .is_some_and(|e| e.contains("read_all_orders")));
+    // What the token sees is stored all the same.
+    let stored = h.store.list_orders(client.source()).await.unwrap();
+    assert!(!stored.is_empty());
 }
 
 #[tokio::test]
@@ -396,4 +537,27 @@ async fn the_worker_syncs_a_graphql_shop_by_graphql() {
         "the runs went through the GraphQL client"
     );
     assert_rest_data_set(&h, slug, start_time()).await;
+    // A shop never synced is backfilled by bulk operation: a handful of
+    // calls per resource (checks, start, polls, the file), where paging its
+    // orders through the cost budget takes one call per few orders.
+    let orders = h
+        .store
+        .sync_state(client.source(), "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = h.sim.order_count(slug) as u64;
+    let calls = h.sim.request_count(slug);
+    assert!(
+        stored > 40,
+        "{stored} orders: too few to tell the two apart"
+    );
+    assert!(
+        calls <= 20,
+        "{calls} calls for {stored} orders and their products: not a bulk backfill"
+    );
+    assert!(
+        orders.cursor.is_none(),
+        "the bulk cursor is cleared at the end"
+    );
 }

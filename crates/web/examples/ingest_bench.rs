@@ -86,6 +86,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
     let token = new.plaintext.expose().to_string();
     let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(store.clone(), None);
     let state = AppState {
+        incidents: opsdeck_web::testing::incident_service(store.clone(), Arc::new(Timestamp::now)),
         store,
         brands: Arc::new(vec![brand()]),
         sources: Arc::new(vec![]),

@@ -31,6 +31,9 @@ pub enum Error {
     /// 404: no route for this path.
     #[error("not found")]
     NotFound,
+    /// 409: the thing changed since it was read (reload and try again).
+    #[error("{0}")]
+    Conflict(String),
     /// 413: the request body is larger than the route takes.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -50,6 +53,7 @@ impl Error {
         match self {
             Error::BadRequest(_) | Error::UnknownBrand(_) => StatusCode::BAD_REQUEST,
             Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -38,6 +38,8 @@
 //!   `opsdeck-accounts`'. Amounts of money render only for roles with
 //!   revenue permission (the guard scopes each request, see
 //!   `opsdeck_metrics::money_json`).
+//! - `incidents`: the incident pages, `POST /api/v1/incidents`, the
+//!   public `GET /status.json`, and the incident-mode banner.
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in
@@ -60,6 +62,7 @@ mod charts;
 pub mod csv;
 pub mod error;
 mod health;
+mod incidents;
 pub mod ingest;
 mod nav;
 mod pages;
@@ -132,6 +135,9 @@ pub struct AppState {
     /// The state of every supervised background task (written by the
     /// binary's supervisor), for `/readyz`.
     pub tasks: TaskBoard,
+    /// Incidents: their rules over the store, the severities' policies,
+    /// the status page (`opsdeck_operations::incidents`).
+    pub incidents: Arc<opsdeck_operations::incidents::IncidentService>,
 }
 
 impl AppState {
@@ -207,6 +213,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(api::router())
         .merge(auth::router())
         .merge(audit::router())
+        .merge(incidents::router())
         .merge(webhooks::router())
         .merge(health::router())
         .merge(assets::router())

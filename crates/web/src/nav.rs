@@ -23,6 +23,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/catalog", "Catalog"),
     ("/tickets", "Tickets"),
     ("/alerts", "Alerts"),
+    ("/incidents", "Incidents"),
     ("/sources", "Sources"),
     ("/audit", "Audit log"),
     ("/logout", "Log out"),

@@ -16,6 +16,10 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
     env.add_function("nav_links", || {
         minijinja::Value::from_serialize(crate::nav::current_links())
     });
+    // While a critical or high incident is live, every page shows it.
+    env.add_function("incident_banner", || {
+        minijinja::Value::from_serialize(crate::incidents::current_banner())
+    });
     // Every file under `templates/`, listed by build.rs.
     for (name, source) in include!(concat!(env!("OUT_DIR"), "/templates.rs")) {
         // The files are part of the binary; a syntax error is a bug that the

@@ -169,3 +169,19 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     let end = html[start..].find('"')?;
     Some(html[start..start + end].to_string())
 }
+
+/// Incidents with the playbook's severities over `store`, at `clock`'s
+/// now, with no notifier configured (notices are noted, nothing queued):
+/// the `AppState::incidents` of tests and benchmarks.
+pub fn incident_service(
+    store: std::sync::Arc<dyn opsdeck_store::Store>,
+    clock: std::sync::Arc<dyn Fn() -> opsdeck_domain::Timestamp + Send + Sync>,
+) -> std::sync::Arc<opsdeck_operations::incidents::IncidentService> {
+    std::sync::Arc::new(opsdeck_operations::incidents::IncidentService::new(
+        store,
+        opsdeck_operations::incidents::SeverityPolicies::default(),
+        clock,
+        Vec::new(),
+        "http://opsdeck.test",
+    ))
+}

@@ -212,4 +212,22 @@ countries = ["AE"]
 # manage_tokens, view_audit, export_audit, change_settings.
 # [roles.night_desk]
 # permissions = ["view_dashboard", "act_on_alerts", "refresh_sync"]
+
+# Incidents: the status page's name (GET /status.json) and what each
+# severity means. Every key is optional; the defaults are the playbook's
+# (critical: respond immediately, founder and all leads; high: 15 min,
+# regional lead; medium: 1 h, team lead; low: 4 h, standard queue).
+[incidents]
+status_page_name = "Status"
+# [incidents.severity.high]
+# response_target = "15m"                  # "0s": respond immediately
+# notify = ["regional lead"]               # who hears of a declaration
+# channels = ["slack", "telegram"]         # slack | telegram | email | webhook
+# incident_mode = true                     # banner on every page, pinned on the dashboard
+# [[incidents.severity.high.escalation]]   # when the target passes unacknowledged
+# after = "0s"
+# notify = ["all leads"]
+# channels = ["telegram", "slack"]
+# repeats = 2                              # further notices until acknowledged
+# every = "15m"
 "#;

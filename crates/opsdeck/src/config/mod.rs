@@ -22,6 +22,7 @@ pub mod alerts;
 mod currencies;
 mod example;
 mod exposure;
+pub mod incidents;
 mod model;
 mod notifiers;
 mod parse;
@@ -31,6 +32,7 @@ mod walk;
 
 pub use alerts::AlertsConfig;
 pub use example::EXAMPLE_CONFIG;
+pub use incidents::IncidentsConfig;
 pub use model::{
     Config, DatabaseConfig, GorgiasConfig, ShopifySourceConfig, SyncCadence, DEFAULT_DATABASE_URL,
     DEFAULT_LISTEN, DEFAULT_SHOPIFY_API_VERSION,

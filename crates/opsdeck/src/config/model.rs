@@ -35,6 +35,9 @@ pub struct Config {
     /// `[regions.ID]`: brands and countries grouped for the filters, the
     /// checklist and the leads.
     pub regions: Vec<opsdeck_domain::Region>,
+    /// `[incidents]`: severities (people, channels, targets, escalation)
+    /// and the status page's name.
+    pub incidents: super::incidents::IncidentsConfig,
 }
 
 impl Config {

@@ -118,6 +118,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let mut security = super::security::parse_security(&root);
     security.auth.roles = super::regions::parse_roles(&root);
     let regions = super::regions::parse_regions(&root, &brands);
+    let incidents = super::incidents::parse_incidents(&root);
     root.finish();
 
     if !problems.is_empty() {
@@ -141,6 +142,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         alerts,
         security,
         regions,
+        incidents,
     })
 }
 

@@ -694,3 +694,45 @@ time_zone = "Europe/London"
     has("regions.UK", &["\"UK\""]);
     has("regions.UK.name", &["required"]);
 }
+
+#[test]
+fn incidents_override_a_severity_and_refuse_bad_values_by_name() {
+    use opsdeck_operations::incidents::Severity;
+    let base = EXAMPLE_CONFIG.replace("status_page_name = \"Status\"", "");
+    let text = format!(
+        "{base}\nstatus_page_name = \"Mavena status\"\n\
+         [incidents.severity.high]\nresponse_target = \"10m\"\nnotify = [\"EU lead\"]\n\
+         [[incidents.severity.high.escalation]]\nafter = \"5m\"\nnotify = [\"founder\"]\n\
+         channels = [\"telegram\"]\nrepeats = 1\nevery = \"10m\"\n"
+    );
+    let config = parse_config(&text, &env()).unwrap();
+    assert_eq!(config.incidents.status_page_name, "Mavena status");
+    let high = config.incidents.severities.get(Severity::High);
+    assert_eq!(high.response_target, jiff::SignedDuration::from_mins(10));
+    assert_eq!(high.notify, ["EU lead"]);
+    assert_eq!(high.escalation.len(), 1);
+    assert_eq!(high.escalation[0].notify, ["founder"]);
+    // Untouched keys and severities keep the playbook's.
+    assert!(high.incident_mode);
+    assert_eq!(
+        config.incidents.severities.get(Severity::Low).notify,
+        ["standard queue"]
+    );
+
+    let bad = format!(
+        "{base}\n[incidents.severity.low]\nresponse_target = \"9d\"\nchannels = [\"pager\"]\n\
+         [[incidents.severity.low.escalation]]\nnotify = [\"lead\"]\nchannels = [\"slack\"]\n\
+         repeats = 200\nevery = \"1h\"\n"
+    );
+    let found: Vec<String> = problems(&bad)
+        .iter()
+        .map(|p| format!("{}: {}", p.key, p.message))
+        .collect();
+    let all = found.join("\n");
+    assert!(
+        all.contains("incidents.severity.low.response_target"),
+        "{all}"
+    );
+    assert!(all.contains("unknown channel \"pager\""), "{all}");
+    assert!(all.contains("repeats: at most 100, got 200"), "{all}");
+}

@@ -1,5 +1,7 @@
-//! Bulk operations: `bulkOperationRunQuery` validates the query (at least
-//! one connection, at most 5, nested at most 2 deep), then the operation
+//! Bulk operations: `bulkOperationRunQuery` checks the query against
+//! Shopify's restrictions (`schema::check_bulk`: at least one connection,
+//! at most 5, nested at most 2 deep, none inside a list field, no top-level
+//! `node`/`nodes`) and refuses it with an `INVALID` user error, then the operation
 //! moves CREATED → RUNNING → COMPLETED on the API clock, producing objects
 //! at a fixed rate; `currentBulkOperation`, `bulkOperation(id:)` and
 //! `node(id:)` report it, `bulkOperationCancel` stops it (CANCELING, then
@@ -22,7 +24,7 @@ use serde_json::{json, Map, Value};
 use super::cost::is_connection;
 use super::project::Projection;
 use super::query::Field;
-use super::roots::{node_selection, Reading, Record, CONNECTIONS};
+use super::roots::{node_selection, Reading, Record};
 use super::wire::Wants;
 use super::wire::{datetime, gid, typed, NODES_KEY};
 use crate::ids;
@@ -36,8 +38,6 @@ const CANCEL_DELAY: f64 = 0.05;
 pub(crate) const OBJECTS_PER_SECOND: f64 = 50_000.0;
 /// How long result links stay valid.
 pub(crate) const LINK_LIFETIME: f64 = 7.0 * 86_400.0;
-const MAX_CONNECTIONS: usize = 5;
-const MAX_NESTING: usize = 2;
 /// Records rendered per chunk of the streamed file.
 pub(crate) const CHUNK_RECORDS: usize = 200;
 
@@ -148,52 +148,6 @@ pub(crate) fn concurrency_limit(version: &str) -> usize {
     } else {
         5
     }
-}
-
-/// Checks a bulk query's shape; the message is Shopify's user error.
-fn validate(root: &[Field]) -> Result<&Field, String> {
-    fn walk(field: &Field, depth: usize, count: &mut usize, deepest: &mut usize) {
-        let depth = if is_connection(field) || field.name == "edges" {
-            if is_connection(field) {
-                *count += 1;
-                *deepest = (*deepest).max(depth + 1);
-                depth + 1
-            } else {
-                depth
-            }
-        } else {
-            depth
-        };
-        for child in &field.selection {
-            walk(child, depth, count, deepest);
-        }
-    }
-    let connections: Vec<&Field> = root
-        .iter()
-        .filter(|f| CONNECTIONS.contains(&f.name.as_str()) && is_connection(f))
-        .collect();
-    let [first] = connections.as_slice() else {
-        return Err(if connections.is_empty() {
-            "Bulk queries must contain at least one connection.".to_string()
-        } else {
-            "Bulk queries must have exactly one top-level connection field.".to_string()
-        });
-    };
-    let (mut count, mut deepest) = (0, 0);
-    for field in root {
-        walk(field, 0, &mut count, &mut deepest);
-    }
-    if count > MAX_CONNECTIONS {
-        return Err(format!(
-            "Bulk queries cannot contain more than {MAX_CONNECTIONS} connections."
-        ));
-    }
-    if deepest > MAX_NESTING {
-        return Err(format!(
-            "Bulk queries cannot contain connections with a nesting depth greater than {MAX_NESTING}."
-        ));
-    }
-    Ok(first)
 }
 
 /// Objects a record contributes to the file: itself and each node of
@@ -308,7 +262,7 @@ pub(crate) fn run_query(
         Ok(op) => op,
         Err(invalid) => return user_error("INVALID", format!("Invalid bulk query: {}", invalid.0)),
     };
-    let root = match validate(&operation.fields) {
+    let root = match super::schema::check_bulk(&operation.fields) {
         Ok(root) => root.clone(),
         Err(message) => return user_error("INVALID", message),
     };

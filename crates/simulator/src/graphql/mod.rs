@@ -23,6 +23,8 @@
 //! - `wire`: the GraphQL payload structs.
 //! - `project`: selection, connection paging, actual cost.
 //! - `roots`: root fields, keyset cursors, records by global id.
+//! - `schema`: which served fields are connections, lists or objects, and
+//!   the bulk operation restrictions checked on it.
 //! - `bulk`: bulk operations and their JSONL files.
 
 pub(crate) mod bulk;
@@ -30,6 +32,7 @@ pub(crate) mod cost;
 mod project;
 pub(crate) mod query;
 mod roots;
+pub(crate) mod schema;
 mod search;
 pub(crate) mod throttle;
 pub(crate) mod wire;
@@ -345,7 +348,7 @@ fn root_field(
             }
             Value::Object(out)
         }
-        "order" | "product" | "customer" | "node" | "bulkOperation" => {
+        "order" | "product" | "customer" | "fulfillment" | "refund" | "node" | "bulkOperation" => {
             let id = field.arg_str("id").unwrap_or_default();
             match find(reading, world, slug, base, t, id) {
                 Some(value) => projection.object(&value, &field.selection),

@@ -64,7 +64,7 @@ pub(crate) struct Reading<'a> {
 /// The access scope a root connection (or `Order.returns`) needs.
 pub(crate) fn required_scope(field: &str) -> Option<&'static str> {
     Some(match field {
-        "orders" | "order" => "read_orders",
+        "orders" | "order" | "fulfillment" | "refund" => "read_orders",
         "products" | "product" => "read_products",
         "inventoryItems" => "read_inventory",
         "customers" | "customer" => "read_customers",
@@ -336,7 +336,8 @@ impl Reading<'_> {
         projection.connection(field, &refs, page.next.is_some(), after.is_some())
     }
 
-    /// `order(id:)`, `product(id:)`, `customer(id:)`, `node(id:)`: the record a global id names.
+    /// `order(id:)`, `product(id:)`, `customer(id:)`, `fulfillment(id:)`,
+    /// `refund(id:)`, `node(id:)`: the record a global id names.
     pub fn by_gid(&self, gid: &str) -> Option<Value> {
         let salt = self.shop.profile.id_salt;
         if let Some(id) = wire::parse_gid("Order", gid) {
@@ -346,6 +347,23 @@ impl Reading<'_> {
             return oldest
                 .is_none_or(|o| order.created_at >= o)
                 .then(|| self.render(&Record::Order(index)));
+        }
+        // A fulfillment or refund: its order's, picked by id.
+        let within = |index: u32, list: &str| -> Option<Value> {
+            let order = self.by_gid(&wire::gid("Order", ids::order(salt, index)))?;
+            order
+                .get(list)?
+                .as_array()?
+                .iter()
+                .find(|member| member.get("id").and_then(Value::as_str) == Some(gid))
+                .cloned()
+        };
+        if let Some(id) = wire::parse_gid("Fulfillment", gid) {
+            let (index, _) = ids::fulfillment_position(salt, id)?;
+            return within(index, "fulfillments");
+        }
+        if let Some(id) = wire::parse_gid("Refund", gid) {
+            return within(ids::refund_order(salt, id)?, "refunds");
         }
         if let Some(id) = wire::parse_gid("Customer", gid) {
             let index = ids::customer_index(salt, id)?;

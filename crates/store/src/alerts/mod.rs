@@ -30,6 +30,7 @@ mod rows;
 mod sql;
 
 pub use rows::*;
+pub(crate) use sql::insert_notifications;
 
 use crate::Result;
 use async_trait::async_trait;

@@ -154,6 +154,35 @@ fn outbox(row: &Row) -> Result<OutboxRow> {
     })
 }
 
+/// Queues notifications in the outbox inside `tx`: the one way rows reach
+/// it, for an alert step and for an incident's notice alike.
+pub(crate) async fn insert_notifications<T: DbTx>(
+    tx: &mut T,
+    d: Dialect,
+    notifications: &[NewNotification],
+) -> Result<()> {
+    let insert_outbox = format!(
+        "INSERT INTO alert_outbox (id, channel, payload, status, attempts, created_at_us, \
+         next_attempt_us, expires_at_us) VALUES ($1, $2, {}, 'pending', 0, $3, $3, $4)",
+        jp(d, 5)
+    );
+    let link = "INSERT INTO alert_outbox_episodes (episode_id, outbox_id) VALUES ($1, $2)";
+    for n in notifications {
+        let params = [
+            text(&n.id),
+            text(n.channel.as_str()),
+            us(n.created_at),
+            us(n.expires_at),
+            json(&n.payload),
+        ];
+        tx.execute(&insert_outbox, &params).await?;
+        for episode in &n.episode_ids {
+            tx.execute(link, &[text(episode), text(&n.id)]).await?;
+        }
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl<D: Db> AlertStore for SqlStore<D> {
     #[tracing::instrument(skip_all, fields(episodes = batch.episodes.len(), notifications = batch.notifications.len()))]
@@ -200,25 +229,7 @@ impl<D: Db> AlertStore for SqlStore<D> {
             ];
             tx.execute(&insert_event, &params).await?;
         }
-        let insert_outbox = format!(
-            "INSERT INTO alert_outbox (id, channel, payload, status, attempts, created_at_us, \
-             next_attempt_us, expires_at_us) VALUES ($1, $2, {}, 'pending', 0, $3, $3, $4)",
-            jp(d, 5)
-        );
-        let link = "INSERT INTO alert_outbox_episodes (episode_id, outbox_id) VALUES ($1, $2)";
-        for n in &batch.notifications {
-            let params = [
-                text(&n.id),
-                text(n.channel.as_str()),
-                us(n.created_at),
-                us(n.expires_at),
-                json(&n.payload),
-            ];
-            tx.execute(&insert_outbox, &params).await?;
-            for episode in &n.episode_ids {
-                tx.execute(link, &[text(episode), text(&n.id)]).await?;
-            }
-        }
+        insert_notifications(&mut tx, d, &batch.notifications).await?;
         let upsert_silence = format!(
             "INSERT INTO alert_silences (id, starts_at_us, ends_at_us, created_at_us, body) \
              VALUES ($1, $2, $3, $4, {}) ON CONFLICT (id) DO UPDATE SET \

@@ -17,6 +17,14 @@
 //! running, or starts again when its link expired. Replayed lines are
 //! harmless anyway (newer-wins upserts).
 //!
+//! Bulk operations refuse a connection inside a list field, and an order's
+//! fulfillments and refunds are lists: the file has them without their
+//! lines. [`normalize::order_from_bulk`] gives those back exactly from the
+//! line items' quantities where they can be, and names the lists that
+//! cannot (two refunds, a refunded line that had shipped); such an order
+//! is read again by the paged follow-up queries before it is stored, and
+//! counted in [`BulkRun::followed_up`].
+//!
 //! The watermark moves only at the end of a completed file whose objects
 //! (roots and children, as the file counts them) add up to the operation's
 //! `objectCount`; then every change up to the newest one seen is stored.
@@ -34,9 +42,12 @@
 
 use crate::checkpoints::{Checkpoints, NeedsAttention};
 
+use super::graphql_sync::{order_list, OrderList};
 use super::ShopifyResource;
 use opsdeck_domain::Timestamp;
-use opsdeck_sources::shopify::graphql::documents::{self, order_selection, ORDER_LINES};
+use opsdeck_sources::shopify::graphql::documents;
+use opsdeck_sources::shopify::graphql::normalize::{BulkGaps, BulkOrder};
+use opsdeck_sources::shopify::graphql::wire::legacy_id;
 use opsdeck_sources::shopify::graphql::{
     normalize, BulkItem, BulkOperation, BulkStatus, GraphqlClient, GraphqlError, GraphqlStats,
 };
@@ -81,6 +92,11 @@ pub enum BulkError {
     /// what is missing; the watermark did not move.
     #[error("incomplete: {0}")]
     Incomplete(String),
+    /// The file was read whole, but the shop hides part of its data from
+    /// this app (a missing access scope): what was seen is stored and a
+    /// person must grant what is missing. The text names it.
+    #[error("incomplete: {0}")]
+    Hidden(String),
 }
 
 impl NeedsAttention for BulkError {
@@ -88,6 +104,7 @@ impl NeedsAttention for BulkError {
         match self {
             BulkError::Graphql(e) => e.needs_attention(),
             BulkError::Store(_) | BulkError::Incomplete(_) => false,
+            BulkError::Hidden(_) => true,
         }
     }
 }
@@ -158,6 +175,16 @@ pub struct BulkRun {
     pub stats: GraphqlStats,
     /// The most bytes of the file held at once.
     pub peak_buffered: usize,
+    /// Orders whose fulfillments or refunds the file could not give whole
+    /// and that were read again by paged queries
+    /// ([`normalize::order_from_bulk`] says which).
+    pub followed_up: u64,
+    /// The queries those follow-ups took.
+    pub follow_up_queries: u64,
+    /// The points those queries actually cost (Shopify's figures): the
+    /// file costs none, so at a plan's restore rate these are what a
+    /// backfill's follow-ups take.
+    pub follow_up_points: f64,
     pub watermark: Option<Timestamp>,
 }
 
@@ -175,44 +202,15 @@ impl BulkRun {
     }
 }
 
-/// The bulk query for orders: the paged listing's selection (what
-/// [`normalize::order_from_graphql`] reads), its line items a nested
-/// connection given whole (a bulk query ignores page sizes, so none is
-/// asked), fulfillments and refunds inline. A bulk query holds at most five
-/// connections, and the listing has six: refunds' `orderAdjustments` is
-/// left out, which only a refund read on its own needs (for its currency
-/// rate; inside an order the order's rate applies).
+/// The bulk query for orders: [`documents::order_bulk_selection`], every
+/// line item a child line; fulfillments and refunds inline without their
+/// lines (bulk operations refuse a connection inside a list field), which
+/// [`normalize::order_from_bulk`] gives back or has followed up.
 pub fn orders_bulk_query() -> String {
-    let (selection, _) = order_selection();
-    let selection = selection.replacen(&format!("lineItems(first: {ORDER_LINES})"), "lineItems", 1);
-    let selection = without_field(&selection, "orderAdjustments");
-    format!("{{ orders {{ edges {{ node {{ {selection} }} }} }} }}")
-}
-
-/// `selection` without the field `name` (its arguments and sub-selection).
-fn without_field(selection: &str, name: &str) -> String {
-    let Some(start) = selection
-        .find(&format!("{name}("))
-        .or_else(|| selection.find(&format!("{name} {{")))
-    else {
-        return selection.to_string();
-    };
-    let mut depth = 0;
-    let mut end = selection.len();
-    for (i, c) in selection[start..].char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    end = start + i + 1;
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    format!("{}{}", selection[..start].trim_end(), &selection[end..])
+    format!(
+        "{{ orders {{ edges {{ node {{ {} }} }} }} }}",
+        documents::order_bulk_selection()
+    )
 }
 
 /// The bulk query for products: the paged listing's selection (what
@@ -236,6 +234,14 @@ pub fn inventory_bulk_query() -> String {
     "{ inventoryItems { edges { node { id tracked inventoryLevels { nodes { id updatedAt \
      quantities(names: [\"available\"]) { name quantity } item { id } location { id } } } } } } }"
         .to_string()
+}
+
+/// What one root object of a bulk file gives.
+enum Normalized {
+    Records(Vec<AnyRecord>),
+    /// An order the file could not give whole: these lists must be read
+    /// again first.
+    FollowUp(BulkGaps),
 }
 
 /// What a bulk backfill reads: its query, where its child lines go, and
@@ -281,21 +287,24 @@ impl BulkResource {
 
     /// The records one root object (with its children) gives: one order or
     /// product; an inventory item's levels, none when it is not tracked.
+    /// `followed`: an order's lists already read again whole.
     fn normalize(
         self,
         ctx: &NormalizeContext,
         raw: &Value,
-    ) -> Result<Vec<AnyRecord>, NormalizeError> {
-        Ok(match self {
-            BulkResource::Orders => {
-                vec![AnyRecord::Order(normalize::order_from_graphql(ctx, raw)?)]
-            }
+        followed: BulkGaps,
+    ) -> Result<Normalized, NormalizeError> {
+        Ok(Normalized::Records(match self {
+            BulkResource::Orders => match normalize::order_from_bulk(ctx, raw, followed)? {
+                BulkOrder::Whole(order) => vec![AnyRecord::Order(*order)],
+                BulkOrder::FollowUp(gaps) => return Ok(Normalized::FollowUp(gaps)),
+            },
             BulkResource::Products => vec![AnyRecord::Product(normalize::product_from_graphql(
                 ctx, raw,
             )?)],
             BulkResource::InventoryLevels => {
                 if raw["tracked"] != Value::Bool(true) {
-                    return Ok(Vec::new());
+                    return Ok(Normalized::Records(Vec::new()));
                 }
                 let levels = raw["inventoryLevels"]
                     .as_array()
@@ -309,7 +318,7 @@ impl BulkResource {
                     })
                     .collect::<Result<_, _>>()?
             }
-        })
+        }))
     }
 }
 
@@ -361,6 +370,21 @@ pub async fn backfill(
     now: Timestamp,
     committed: Option<&Notify>,
 ) -> Result<BulkRun, BulkError> {
+    backfill_reporting(client, store, kind, settings, now, committed, Vec::new()).await
+}
+
+/// [`backfill`], ending as [`BulkError::Hidden`] with `hidden` (what the
+/// pre-run checks found the shop hides, e.g. a missing scope) when it is
+/// not empty, so the sync state keeps saying so after a whole file.
+pub async fn backfill_reporting(
+    client: &GraphqlClient,
+    store: &dyn Store,
+    kind: BulkResource,
+    settings: &BulkSettings,
+    now: Timestamp,
+    committed: Option<&Notify>,
+    hidden: Vec<String>,
+) -> Result<BulkRun, BulkError> {
     let shop = client.shop();
     let book = Checkpoints::open(
         store,
@@ -382,7 +406,13 @@ pub async fn backfill(
         book,
         run: BulkRun::default(),
     };
-    let outcome = backfill.drive().await;
+    let outcome = backfill
+        .drive()
+        .await
+        .and_then(|()| match hidden.is_empty() {
+            true => Ok(()),
+            false => Err(BulkError::Hidden(hidden.join("; "))),
+        });
     let Backfill { book, mut run, .. } = backfill;
     match book
         .finish(&run.stats.http, outcome, &run.rejected, now)
@@ -634,7 +664,7 @@ impl Backfill<'_> {
             }
             let kind = self.kind;
             match item.nested(|child| kind.child_field(child)) {
-                Some(Ok(raw)) => match kind.normalize(&self.ctx, &raw) {
+                Some(Ok(raw)) => match self.normalize(raw).await? {
                     Ok(records) => {
                         for record in records {
                             reached.newest = reached.newest.max(Some(record.updated_at()));
@@ -665,6 +695,56 @@ impl Backfill<'_> {
         }
         self.run.peak_buffered = self.run.peak_buffered.max(groups.reader().peak_buffered());
         Ok(reached)
+    }
+
+    /// The records of one root object, reading again by paged queries what
+    /// the file could not give of it.
+    async fn normalize(
+        &mut self,
+        mut raw: Value,
+    ) -> Result<Result<Vec<AnyRecord>, NormalizeError>, BulkError> {
+        let mut followed = BulkGaps::default();
+        loop {
+            let gaps = match self.kind.normalize(&self.ctx, &raw, followed) {
+                Ok(Normalized::Records(records)) => return Ok(Ok(records)),
+                Err(e) => return Ok(Err(e)),
+                Ok(Normalized::FollowUp(gaps)) => gaps,
+            };
+            let Some(gid) = raw.get("id").and_then(Value::as_str).map(str::to_string) else {
+                // Normalization refuses an order without an id first.
+                return Ok(Ok(Vec::new()));
+            };
+            if followed.any() {
+                // The followed-up lists carry their lines: the rule never
+                // asks twice; should it, the order is refused, not guessed.
+                return Ok(Err(NormalizeError {
+                    kind: "order",
+                    id: opsdeck_domain::bounds::excerpt(legacy_id(&gid)),
+                    field: if gaps.fulfillments {
+                        "fulfillments"
+                    } else {
+                        "refunds"
+                    }
+                    .into(),
+                    reason: "still incomplete after its follow-up queries".into(),
+                }));
+            }
+            self.run.followed_up += 1;
+            for (gap, list) in [
+                (gaps.fulfillments, OrderList::Fulfillments),
+                (gaps.refunds, OrderList::Refunds),
+            ] {
+                if gap {
+                    let (requests, points) =
+                        (self.run.stats.http.requests, self.run.stats.points_spent);
+                    raw[list.field()] =
+                        order_list(self.client, &mut self.run.stats, &gid, list).await?;
+                    self.run.follow_up_queries += self.run.stats.http.requests - requests;
+                    self.run.follow_up_points += self.run.stats.points_spent - points;
+                }
+            }
+            followed = gaps;
+        }
     }
 
     fn reject(&mut self, e: NormalizeError) {
@@ -735,14 +815,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_orders_bulk_query_has_five_connections_and_whole_line_items() {
+    fn the_orders_bulk_query_nests_no_connection_in_a_list() {
         let query = orders_bulk_query();
-        assert!(!query.contains("orderAdjustments"));
         assert!(query.contains("lineItems { nodes {"), "{query}");
-        assert!(query.contains("transactions(first:"));
+        assert!(query.contains("refundableQuantity"), "{query}");
+        assert!(query.contains("fulfillments { id status"), "{query}");
+        assert!(
+            query.contains("refunds { id createdAt note totalRefundedSet"),
+            "{query}"
+        );
+        for nested in [
+            "fulfillmentLineItems",
+            "refundLineItems",
+            "transactions",
+            "(first:",
+        ] {
+            assert!(!query.contains(nested), "{nested} in {query}");
+        }
         assert_eq!(query.matches('{').count(), query.matches('}').count());
-        let connections = query.matches("nodes {").count() + query.matches("edges {").count();
-        assert_eq!(connections, 5, "{query}");
+    }
+
+    /// Every variant: the match stops compiling when one is added and not
+    /// listed, so no bulk query escapes the check below.
+    fn every_resource() -> Vec<BulkResource> {
+        let all = [
+            BulkResource::Orders,
+            BulkResource::Products,
+            BulkResource::InventoryLevels,
+        ];
+        for kind in all {
+            match kind {
+                BulkResource::Orders | BulkResource::Products | BulkResource::InventoryLevels => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    #[test]
+    fn every_bulk_query_sent_is_one_shopify_accepts() {
+        for kind in every_resource() {
+            if let Err(refusal) = opsdeck_simulator::check_bulk_query(&kind.query()) {
+                panic!("{kind:?}: {refusal}\n{}", kind.query());
+            }
+        }
     }
 
     #[test]

@@ -11,8 +11,10 @@
 //!   follow-up pages ([`documents::order_line_items`]), and one whose
 //!   fulfillments or refunds fill it gets them again in one larger query
 //!   ([`documents::order_fulfillments`], [`documents::order_refunds`]),
-//!   before it is normalized. Lines nested under a fulfillment or refund
-//!   (5 per page) are not followed up yet.
+//!   before it is normalized. A fulfillment's or refund's lines (5 per
+//!   page) whose `pageInfo` says more follow are read again whole
+//!   ([`documents::fulfillment_line_items`], [`documents::refund_line_items`]).
+//!   A refund's transactions beyond its first 2 are not followed up.
 //! - Inventory levels: read whole each run like REST (a level's change
 //!   does not change its item's `updated_at`), through `inventoryItems`,
 //!   keeping the levels of the tracked variants the store knows.
@@ -116,28 +118,105 @@ async fn complete_order(
         );
         order["lineItems"] = json!({ "nodes": lines });
     }
-    for (full, query, field) in [
-        (
-            full_fulfillments,
-            documents::order_fulfillments(&id),
-            "fulfillments",
-        ),
-        (full_refunds, documents::order_refunds(&id), "refunds"),
+    for (full, list) in [
+        (full_fulfillments, OrderList::Fulfillments),
+        (full_refunds, OrderList::Refunds),
     ] {
-        if !full {
+        order[list.field()] = if full {
+            order_list(graphql, stats, &id, list).await?
+        } else {
+            let mut given = order[list.field()].take();
+            complete_lines(graphql, stats, &mut given, list).await?;
+            given
+        };
+    }
+    Ok(())
+}
+
+/// An order's list whose members carry lines of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OrderList {
+    Fulfillments,
+    Refunds,
+}
+
+impl OrderList {
+    pub(super) fn field(self) -> &'static str {
+        match self {
+            OrderList::Fulfillments => "fulfillments",
+            OrderList::Refunds => "refunds",
+        }
+    }
+
+    /// The connection of lines inside each member.
+    fn lines(self) -> &'static str {
+        match self {
+            OrderList::Fulfillments => "fulfillmentLineItems",
+            OrderList::Refunds => "refundLineItems",
+        }
+    }
+}
+
+/// The whole list (fulfillments or refunds) of the order `order_gid`, each
+/// member with all its lines: the follow-up of an order the listing or a
+/// bulk file could not give whole.
+pub(super) async fn order_list(
+    graphql: &GraphqlClient,
+    stats: &mut GraphqlStats,
+    order_gid: &str,
+    list: OrderList,
+) -> Result<Value, GraphqlError> {
+    let query = match list {
+        OrderList::Fulfillments => documents::order_fulfillments(order_gid),
+        OrderList::Refunds => documents::order_refunds(order_gid),
+    };
+    let answer = graphql.execute(&query, stats).await?;
+    let mut members = answer
+        .data
+        .pointer(&format!("/order/{}", list.field()))
+        .filter(|v| v.is_array())
+        .cloned()
+        .ok_or_else(|| GraphqlError::Missing {
+            operation: query.operation.clone(),
+            what: format!("`order.{}`", list.field()),
+        })?;
+    complete_lines(graphql, stats, &mut members, list).await?;
+    Ok(members)
+}
+
+/// Gives each member of `members` (an order's fulfillments or refunds)
+/// all its lines where its first page of them says more follow.
+async fn complete_lines(
+    graphql: &GraphqlClient,
+    stats: &mut GraphqlStats,
+    members: &mut Value,
+    list: OrderList,
+) -> Result<(), GraphqlError> {
+    let Some(members) = members.as_array_mut() else {
+        return Ok(());
+    };
+    for member in members {
+        let more = member
+            .pointer(&format!("/{}/pageInfo/hasNextPage", list.lines()))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let Some(gid) = member.get("id").and_then(Value::as_str).map(str::to_string) else {
+            continue;
+        };
+        if !more {
             continue;
         }
-        let answer = graphql.execute(&query, stats).await?;
-        let list = answer
-            .data
-            .pointer(&format!("/order/{field}"))
-            .filter(|v| v.is_array())
-            .cloned()
-            .ok_or_else(|| GraphqlError::Missing {
-                operation: query.operation.clone(),
-                what: format!("`order.{field}`"),
-            })?;
-        order[field] = list;
+        let paged = match list {
+            OrderList::Fulfillments => documents::fulfillment_line_items(&gid),
+            OrderList::Refunds => documents::refund_line_items(&gid),
+        };
+        let lines = every_node(graphql, &paged, stats).await?;
+        tracing::debug!(
+            member = legacy_id(&gid),
+            lines = lines.len(),
+            "nested lines followed up"
+        );
+        member[list.lines()] = json!({ "nodes": lines });
     }
     Ok(())
 }

@@ -15,6 +15,7 @@
 //! state; the run goes on.
 
 pub mod bulk;
+pub mod graphql_plan;
 mod graphql_sync;
 mod preflight;
 
@@ -91,6 +92,9 @@ pub enum SyncError {
     Shopify(#[from] ShopifyError),
     #[error(transparent)]
     Graphql(#[from] GraphqlError),
+    /// A bulk backfill or reconciliation ([`graphql_plan`]) stopped.
+    #[error(transparent)]
+    Bulk(#[from] bulk::BulkError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     /// The run stored what it could see, but something hides the rest (a
@@ -111,6 +115,7 @@ impl NeedsAttention for SyncError {
             SyncError::Incomplete(_) => true,
             SyncError::Shopify(e) => e.needs_attention(),
             SyncError::Graphql(e) => e.needs_attention(),
+            SyncError::Bulk(e) => e.needs_attention(),
             SyncError::Store(_) => false,
         }
     }

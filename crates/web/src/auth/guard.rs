@@ -10,7 +10,8 @@
 //! refuse what the role may not do (403); for state-changing requests check
 //! the session's CSRF token, from the `X-CSRF-Token` header or the form's
 //! `csrf_token` field (403); then run the handler with a [`CurrentUser`],
-//! with the nav set for the role and amounts of money shown only if the
+//! with the nav set for the role, the incident banner loaded for a page,
+//! and amounts of money shown only if the
 //! role may see revenue (`opsdeck_metrics::money_json`: every page, JSON
 //! body and export rendered while the handler runs follows it).
 
@@ -127,6 +128,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
     // Pages render their nav for this role (see `nav`), and amounts of
     // money only for a role that may see revenue.
     let shows_money = roles.allows(role, Permission::ViewRevenue);
+    let banner = crate::incidents::shows_banner(&parts.method, &path);
     parts.extensions.insert(CurrentUser {
         username: session.user.username,
         role,
@@ -139,6 +141,8 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
     });
     let work = next.run(Request::from_parts(parts, body));
     let work = opsdeck_metrics::money_json::shown_while(shows_money, work);
+    // Pages show the incident-mode banner (`incidents`).
+    let work = crate::incidents::banner_scope(&state, banner, work);
     crate::nav::for_role(viewer, work).await
 }
 

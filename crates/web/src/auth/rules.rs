@@ -13,8 +13,9 @@
 //!
 //! Public (no session): the login page, `/favicon.ico`, `/healthz`,
 //! `/readyz`, static
-//! files, the OpenAPI document, the ingest API (bearer tokens, checked
-//! there) and `/webhooks/*` (HMAC, checked there).
+//! files, the OpenAPI document, the ingest API and `POST
+//! /api/v1/incidents` (bearer tokens, checked there), `/webhooks/*` (HMAC,
+//! checked there) and the status page `/status.json`.
 
 use super::Permission;
 use crate::AppState;
@@ -218,6 +219,15 @@ mod tests {
         assert_eq!(get("/audit"), ViewAudit.into());
         assert_eq!(get("/audit.csv"), ExportAudit.into());
         assert_eq!(post("/logout"), ViewDashboard.into());
+        assert_eq!(get("/incidents"), ViewDashboard.into());
+        assert_eq!(get("/incidents/{id}"), ViewDashboard.into());
+        assert_eq!(post("/incidents"), ManageIncidents.into());
+        assert_eq!(post("/incidents/{id}/transition"), ManageIncidents.into());
+        assert_eq!(post("/incidents/components"), ManageIncidents.into());
+        // A platform's ingest token, checked in the handler; the status
+        // page is for anyone.
+        assert_eq!(post("/api/v1/incidents"), Public);
+        assert_eq!(get("/status.json"), Public);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! every request with a valid token on the token's bucket; over either is
 //! 429 with `Retry-After` (`[security]` `ingest_requests_per_minute_*`).
 
-use super::{IngestKind, Refusal};
+use super::Refusal;
 use crate::auth::ClientInfo;
 use crate::AppState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -44,7 +44,7 @@ fn too_many(what: &str, per_minute: u32, retry: RetryAfter) -> Response {
 async fn note_throttled(
     state: &AppState,
     token: &ApiToken,
-    kind: IngestKind,
+    kind: &str,
     per_minute: u32,
     now: opsdeck_domain::Timestamp,
 ) {
@@ -65,7 +65,7 @@ async fn note_throttled(
     };
     if let Err(error) = state
         .store
-        .note_ingest(&token.source, kind.api_name(), now, &note)
+        .note_ingest(&token.source, kind, now, &note)
         .await
     {
         tracing::warn!(%error, "could not note the throttled ingest on source health");
@@ -78,7 +78,7 @@ pub(super) async fn authorize(
     state: &AppState,
     client: &ClientInfo,
     headers: &HeaderMap,
-    kind: IngestKind,
+    kind: &str,
 ) -> Result<ApiToken, Response> {
     let limiter = &state.auth.limiter;
     let rates = limiter.rates();
@@ -103,7 +103,7 @@ pub(super) async fn authorize(
 async fn check_token(
     state: &AppState,
     headers: &HeaderMap,
-    kind: IngestKind,
+    kind: &str,
 ) -> Result<ApiToken, Refusal> {
     let unauthorized = |why: &str| {
         tracing::info!(reason = why, "ingest request refused");
@@ -138,14 +138,12 @@ async fn check_token(
         TokenCheck::Invalid => return Err(unauthorized("unknown token or wrong secret")),
         TokenCheck::Revoked => return Err(unauthorized("revoked token")),
     };
-    if !token.kinds.allows(kind.api_name()) {
+    if !token.kinds.allows(kind) {
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             format!(
                 "token {} may not write {}; it may write: {}",
-                token.id,
-                kind.api_name(),
-                token.kinds
+                token.id, kind, token.kinds
             ),
         ));
     }

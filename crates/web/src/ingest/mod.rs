@@ -71,6 +71,19 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         .collect()
 }
 
+/// The ingest token of a request that writes `kind` (an API kind name,
+/// e.g. `incidents`), within its rates: the one token check every
+/// token-authenticated write goes through. The response to send instead
+/// when it is refused (401, 403 naming what the token may write, 429).
+pub(crate) async fn authorize_kind(
+    state: &AppState,
+    client: &crate::auth::ClientInfo,
+    headers: &axum::http::HeaderMap,
+    kind: &str,
+) -> Result<opsdeck_store::ApiToken, Response> {
+    auth::authorize(state, client, headers, kind).await
+}
+
 /// A refused request: status, message, and for validation failures every
 /// problem found.
 #[derive(Debug)]
@@ -137,7 +150,7 @@ async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let token = match auth::authorize(&state, &client, &headers, kind).await {
+    let token = match auth::authorize(&state, &client, &headers, kind.api_name()).await {
         Ok(token) => token,
         Err(response) => return response,
     };

@@ -252,6 +252,7 @@ pub(crate) async fn page(
             history => history,
             silences => silence_rows,
             can_act => user.can(Permission::ActOnAlerts),
+            can_declare => user.can(Permission::ManageIncidents),
             csrf_token => user.csrf_token,
             brands => state.brands.iter().map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
             selected_brand => only.unwrap_or_default(),
@@ -305,10 +306,13 @@ pub(crate) async fn detail(
     let why = view::alert_why(&episode.alert);
     let names = RuleNames::new(&state.alert_rules, [&episode]);
     let silences = active_silences(&state, now).await?;
+    let incidents = crate::incidents::of_alert(&state, &id).await?;
     let html = templates::render(
         "alert.html",
         minijinja::context! {
             alert => row(&episode, &names, &state.brands, &silences, now), why => why, events => events, sent => sent,
+            incidents => incidents,
+            can_declare => user.can(Permission::ManageIncidents),
             can_act => user.can(Permission::ActOnAlerts),
             csrf_token => user.csrf_token,
         },

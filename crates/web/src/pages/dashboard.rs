@@ -71,9 +71,11 @@ pub(crate) async fn page(
             name: b.name.clone(),
         })
         .collect();
+    let pins = crate::incidents::dashboard_pins(&state).await?;
     let html = templates::render(
         "dashboard.html",
         minijinja::context! {
+            pins => pins,
             tiles => rendered,
             all_brands => all_brands,
             all_regions => all_regions,

@@ -267,6 +267,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
     // left to end with the state's last clone).
     let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(store.clone(), None);
     AppState {
+        incidents: opsdeck_web::testing::incident_service(store.clone(), Arc::new(move || now)),
         store,
         brands: Arc::new(brands),
         sources: Arc::new(vec![

@@ -23,6 +23,7 @@ mod foreign_currency;
 mod fulfillment_merge;
 mod hostile;
 mod http;
+mod incidents;
 mod ingest;
 mod money_roles;
 mod nav;

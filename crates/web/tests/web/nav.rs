@@ -14,6 +14,7 @@ const ALL_LINKS: &[&str] = &[
     "/catalog",
     "/tickets",
     "/alerts",
+    "/incidents",
     "/sources",
     "/audit",
     "/logout",

@@ -44,7 +44,7 @@ fn stored_body() -> Value {
     })
 }
 
-async fn store_it(fx: &Fixture) {
+pub(crate) async fn store_it(fx: &Fixture) {
     let row = EpisodeRow {
         id: "E1".into(),
         dedup_key: "fulfillment_blocker|mavena|order:#1042".into(),

@@ -21,6 +21,7 @@
 //! is a failure. The page weight test needs no browser.
 
 mod app;
+mod incidents;
 mod operator;
 mod scenarios;
 mod viewer;
@@ -79,6 +80,24 @@ async fn dashboard_in_a_real_browser() {
         "problems found in the browser:\n- {}",
         problems.join("\n- ")
     );
+}
+
+/// Incident mode: declaring a high incident puts its banner on every page
+/// and pins it on the dashboard; resolving it takes both away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incident_banner_in_a_real_browser() {
+    if let Some(why) = missing_browser() {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set and the browser is missing: {why}");
+        }
+        eprintln!("browser tests skipped: {why}");
+        return;
+    }
+    let app = TestApp::start(0.2, "incidents").await;
+    let browser = Browser::start().await;
+    incidents::banner_follows_the_incident(&app, &browser, &screenshot_dir()).await;
+    drop(browser);
+    app.stop().await;
 }
 
 /// A viewer may not see revenue: its dashboard, as the browser holds it

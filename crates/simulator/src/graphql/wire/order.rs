@@ -67,8 +67,15 @@ struct LineItemWire {
     sku: Option<String>,
     vendor: Option<String>,
     quantity: u16,
+    /// Units ordered less those refunded and removed (all of them once
+    /// the order is cancelled).
     current_quantity: u16,
-    unfulfilled_quantity: u16,
+    /// `currentQuantity` less the units in live fulfillments: negative
+    /// when units are refunded after they shipped, as Shopify reports it.
+    unfulfilled_quantity: i32,
+    /// Units not refunded yet: `quantity` less the units of this line in
+    /// the order's refunds.
+    refundable_quantity: u16,
     requires_shipping: bool,
     original_unit_price_set: Value,
     original_total_set: Value,
@@ -250,17 +257,26 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
                 ),
             };
             let done = state.fulfilled & (1 << position) != 0;
-            let refunded = if state.refunded_at.is_some() && order.refund_item as usize == position
-            {
-                order.refund_quantity
-            } else {
-                0
+            // The units of this line in the order's refund, as `refunds`
+            // below lists them: every unit when a paid order is cancelled,
+            // the planned ones when it is refunded.
+            let refunded = match (state.cancelled_at, state.financial_status) {
+                (Some(_), "refunded") => item.quantity,
+                (Some(_), _) => 0,
+                (None, _)
+                    if state.refunded_at.is_some() && order.refund_item as usize == position =>
+                {
+                    order.refund_quantity
+                }
+                (None, _) => 0,
             };
             let current = if state.cancelled_at.is_some() {
                 0
             } else {
                 item.quantity - refunded
             };
+            // Fulfillments ship whole lines (see `fulfillment_line_items`).
+            let shipped = if done { item.quantity } else { 0 };
             typed(
                 "LineItem",
                 LineItemWire {
@@ -275,11 +291,8 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
                     vendor,
                     quantity: item.quantity,
                     current_quantity: current,
-                    unfulfilled_quantity: if done || state.cancelled_at.is_some() {
-                        0
-                    } else {
-                        item.quantity
-                    },
+                    unfulfilled_quantity: i32::from(current) - i32::from(shipped),
+                    refundable_quantity: item.quantity - refunded,
                     requires_shipping: !matches!(item.item, ItemRef::Custom(_)),
                     original_unit_price_set: money_bag(item.unit_price_cents as i64, currency),
                     original_total_set: money_bag(

@@ -29,38 +29,59 @@ pub const NESTED_LINES: u32 = 5;
 pub const REFUND_TRANSACTIONS: u32 = 2;
 const ORDER_ADJUSTMENTS: u32 = 2;
 
-/// What opsdeck reads of an order's line item.
+/// What opsdeck reads of an order's line item. The three quantities after
+/// `quantity` let a bulk file, which cannot carry fulfillments' and
+/// refunds' lines, give them back (see `normalize::order_from_bulk`).
 fn line_item_fields() -> String {
     format!(
-        "id title name variantTitle sku quantity product {{ id }} variant {{ id }} \
-         originalUnitPriceSet {MONEY_BAG}"
+        "id title name variantTitle sku quantity currentQuantity unfulfilledQuantity \
+         refundableQuantity product {{ id }} variant {{ id }} originalUnitPriceSet {MONEY_BAG}"
     )
 }
 /// A line item's nested objects: product, variant (1 each) and a money bag.
 const LINE_ITEM_COST: u32 = 2 + MONEY_BAG_COST;
 
-/// What opsdeck reads of an order's fulfillment.
+/// A fulfillment's own fields: what the bulk query can ask of it (its
+/// lines are a connection inside the `fulfillments` list, which bulk
+/// operations refuse).
+const FULFILLMENT_OWN_FIELDS: &str =
+    "id status displayStatus createdAt updatedAt deliveredAt estimatedDeliveryAt";
+
+/// What opsdeck reads of an order's fulfillment. Its lines say whether
+/// more follow ([`fulfillment_line_items`]).
 fn fulfillment_fields() -> String {
     format!(
-        "id status displayStatus createdAt updatedAt deliveredAt estimatedDeliveryAt \
-         trackingInfo(first: 3) {{ company number url }} \
-         fulfillmentLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} }} }}"
+        "{FULFILLMENT_OWN_FIELDS} trackingInfo(first: 3) {{ company number url }} \
+         fulfillmentLineItems(first: {NESTED_LINES}) {{ {FULFILLMENT_LINE} {PAGE_INFO} }}"
     )
 }
+
+/// One line of a fulfillment, as a connection's `nodes`.
+const FULFILLMENT_LINE: &str = "nodes { quantity lineItem { id } }";
+/// Whether a nested connection has more, and where its page ended.
+const PAGE_INFO: &str = "pageInfo { hasNextPage endCursor }";
 
 /// A fulfillment, its tracking infos (3) and its lines.
 fn fulfillment_cost() -> u32 {
     1 + 3 + connection_cost(NESTED_LINES, 1)
 }
 
-/// What opsdeck reads of an order's refund.
+/// One line of a refund, as a connection's `nodes`.
+fn refund_line() -> String {
+    format!(
+        "nodes {{ quantity lineItem {{ id }} subtotalSet {MONEY_BAG} totalTaxSet {MONEY_BAG} }}"
+    )
+}
+
+/// What opsdeck reads of an order's refund. Its lines say whether more
+/// follow ([`refund_line_items`]).
 fn refund_fields() -> String {
     format!(
         "id createdAt note \
-         refundLineItems(first: {NESTED_LINES}) {{ nodes {{ quantity lineItem {{ id }} \
-         subtotalSet {MONEY_BAG} totalTaxSet {MONEY_BAG} }} }} \
+         refundLineItems(first: {NESTED_LINES}) {{ {} {PAGE_INFO} }} \
          transactions(first: {REFUND_TRANSACTIONS}) {{ nodes {{ kind status amountSet {MONEY_BAG} }} }} \
-         orderAdjustments(first: {ORDER_ADJUSTMENTS}) {{ nodes {{ amountSet {MONEY_BAG} taxAmountSet {MONEY_BAG} }} }}"
+         orderAdjustments(first: {ORDER_ADJUSTMENTS}) {{ nodes {{ amountSet {MONEY_BAG} taxAmountSet {MONEY_BAG} }} }}",
+        refund_line()
     )
 }
 
@@ -85,16 +106,37 @@ pub fn order_selection() -> (String, u32) {
     let fulfillments_cost = ORDER_FULFILLMENTS * fulfillment_cost();
     let refunds = format!("refunds(first: {ORDER_REFUNDS}) {{ {} }}", refund_fields());
     let refunds_cost = ORDER_REFUNDS * refund_cost();
-    let selection = format!(
-        "id name createdAt updatedAt processedAt cancelledAt cancelReason closedAt currencyCode \
-         displayFinancialStatus displayFulfillmentStatus tags sourceName test email \
-         totalPriceSet {MONEY_BAG} subtotalPriceSet {MONEY_BAG} totalDiscountsSet {MONEY_BAG} \
-         totalTaxSet {MONEY_BAG} customer {{ id email firstName lastName }} \
-         {lines} {fulfillments} {refunds}"
-    );
+    let selection = format!("{} {lines} {fulfillments} {refunds}", order_own_fields());
     // The order, its four money bags and its customer.
     let cost = 1 + 4 * MONEY_BAG_COST + 1 + lines_cost + fulfillments_cost + refunds_cost;
     (selection, cost)
+}
+
+/// An order's own fields and objects (no list, no connection).
+fn order_own_fields() -> String {
+    format!(
+        "id name createdAt updatedAt processedAt cancelledAt cancelReason closedAt currencyCode \
+         displayFinancialStatus displayFulfillmentStatus tags sourceName test email \
+         totalPriceSet {MONEY_BAG} subtotalPriceSet {MONEY_BAG} totalDiscountsSet {MONEY_BAG} \
+         totalTaxSet {MONEY_BAG} customer {{ id email firstName lastName }}"
+    )
+}
+
+/// One order's selection in a bulk query. Bulk operations refuse a
+/// connection inside a list field, and `fulfillments` and `refunds` are
+/// lists: they come with their own fields only (a fulfillment's tracking
+/// is a list too; a refund's amount is its `totalRefundedSet`), and their
+/// lines are given back from the line items' quantities or followed up
+/// (`normalize::order_from_bulk`). The line items are the one nested
+/// connection, given whole (a bulk query ignores page sizes).
+pub fn order_bulk_selection() -> String {
+    format!(
+        "{} lineItems {{ nodes {{ {} }} }} \
+         fulfillments {{ {FULFILLMENT_OWN_FIELDS} trackingInfo {{ company number url }} }} \
+         refunds {{ id createdAt note totalRefundedSet {MONEY_BAG} }}",
+        order_own_fields(),
+        line_item_fields()
+    )
 }
 
 /// How many nodes of `node_cost` points fit one page under the cap.
@@ -218,6 +260,55 @@ pub fn order_line_items(order_gid: &str) -> PagedQuery {
     }
 }
 
+/// The lines of the fulfillment `fulfillment_gid`, for one whose first
+/// [`NESTED_LINES`] said there were more (`pageInfo.hasNextPage`): all of
+/// them, a page at a time. Answers `fulfillment.fulfillmentLineItems`.
+pub fn fulfillment_line_items(fulfillment_gid: &str) -> PagedQuery {
+    nested_lines(
+        "FulfillmentLineItemsPage",
+        "fulfillment",
+        "fulfillmentLineItems",
+        FULFILLMENT_LINE,
+        1,
+        fulfillment_gid,
+    )
+}
+
+/// The lines of the refund `refund_gid`, as [`fulfillment_line_items`].
+/// Answers `refund.refundLineItems`.
+pub fn refund_line_items(refund_gid: &str) -> PagedQuery {
+    nested_lines(
+        "RefundLineItemsPage",
+        "refund",
+        "refundLineItems",
+        &refund_line(),
+        1 + 2 * MONEY_BAG_COST,
+        refund_gid,
+    )
+}
+
+fn nested_lines(
+    operation: &str,
+    root: &str,
+    field: &str,
+    nodes: &str,
+    line_cost: u32,
+    gid: &str,
+) -> PagedQuery {
+    let first = page_size(1 + line_cost, 250);
+    let document = format!(
+        "query {operation}($id: ID!, $first: Int!, $after: String) {{ {root}(id: $id) {{ \
+         {field}(first: $first, after: $after) {{ {nodes} {PAGE_INFO} }} }} }}"
+    );
+    PagedQuery {
+        query: GraphqlQuery::new(operation, &document, 1 + connection_cost(first, line_cost))
+            .variable("id", gid),
+        path: vec![root.into(), field.into()],
+        first,
+        search: None,
+    }
+}
+
 /// Products with their variants and each variant's inventory item,
 /// oldest change first.
 pub fn products(search: Option<String>) -> PagedQuery {
@@ -322,6 +413,8 @@ mod tests {
             order_returns(None),
             disputes(),
             order_line_items("gid://shopify/Order/1"),
+            fulfillment_line_items("gid://shopify/Fulfillment/1"),
+            refund_line_items("gid://shopify/Refund/1"),
         ]
     }
 

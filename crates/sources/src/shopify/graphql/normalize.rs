@@ -299,6 +299,138 @@ pub fn order_from_graphql(ctx: &NormalizeContext, raw: &Value) -> Result<Order, 
     order_from_json(ctx, &order_as_rest(&order))
 }
 
+/// The lists of an order from a bulk file that must be read again with
+/// their lines (by `documents::order_refunds` and
+/// `documents::order_fulfillments`), or that were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BulkGaps {
+    pub refunds: bool,
+    pub fulfillments: bool,
+}
+
+impl BulkGaps {
+    pub fn any(self) -> bool {
+        self.refunds || self.fulfillments
+    }
+}
+
+/// An order read from a bulk file: whole, or what must be followed up
+/// before it can be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkOrder {
+    Whole(Box<Order>),
+    FollowUp(BulkGaps),
+}
+
+/// An order node from a bulk file (`documents::order_bulk_selection`),
+/// whose fulfillments and refunds came without their lines (bulk
+/// operations refuse a connection inside a list), `followed` naming the
+/// lists that were since replaced by the full ones of the paged queries.
+/// The one home of how the stored numbers stay those of the REST rules:
+///
+/// - A refund's amount is its `totalRefundedSet`, read by the REST rule as
+///   one successful refund transaction of that amount in the shop's
+///   currency (Shopify's sum of the refund's transactions, converted as
+///   the order's are).
+/// - Refunded units per line: `quantity − refundableQuantity` (units not
+///   refundable any more). With exactly one refund they are that refund's
+///   lines; with two or more the split between them is unknown: follow up.
+/// - Fulfilled units per line (what the REST rule sums over fulfillments
+///   that ship units): 0 for every line when no fulfillment ships units;
+///   else `quantity − unfulfilledQuantity` for a line none of whose units
+///   were refunded or removed (`currentQuantity == quantity`; Shopify
+///   counts `unfulfilledQuantity` from the current quantity, so for any
+///   other line it does not give the units shipped): a shipping order with
+///   such a line is followed up.
+///
+/// A quantity missing, or out of `0..=quantity`, is followed up rather
+/// than guessed.
+pub fn order_from_bulk(
+    ctx: &NormalizeContext,
+    raw: &Value,
+    followed: BulkGaps,
+) -> Result<BulkOrder, NormalizeError> {
+    let order: GqlOrder = decode("order", raw)?;
+    let mut rest = order_as_rest(&order);
+    let mut gaps = BulkGaps::default();
+    if !followed.refunds {
+        match refunds_from_quantities(&order) {
+            Some(refunds) => rest["refunds"] = refunds,
+            None => gaps.refunds = true,
+        }
+    }
+    let mut normalized = order_from_json(ctx, &rest)?;
+    if !followed.fulfillments && normalized.fulfillments.iter().any(|f| f.ships_units()) {
+        match fulfilled_from_quantities(&order) {
+            Some(fulfilled) => {
+                for (line, units) in normalized.line_items.iter_mut().zip(fulfilled) {
+                    line.fulfilled_quantity = Some(units);
+                }
+            }
+            None => gaps.fulfillments = true,
+        }
+    }
+    Ok(if gaps.any() {
+        BulkOrder::FollowUp(gaps)
+    } else {
+        BulkOrder::Whole(Box::new(normalized))
+    })
+}
+
+/// A line's units counted down from its quantity by one of its quantities
+/// (`quantity − refundableQuantity`, `quantity − unfulfilledQuantity`),
+/// when both are given and the difference is a count of its units.
+fn units_below(quantity: Option<i64>, other: Option<i64>) -> Option<i64> {
+    let quantity = quantity?;
+    let units = quantity.checked_sub(other?)?;
+    (0..=quantity).contains(&units).then_some(units)
+}
+
+/// The order's refunds in the REST shape, their lines from the line items'
+/// quantities: `None` when they cannot be known that way.
+fn refunds_from_quantities(order: &GqlOrder) -> Option<Value> {
+    let refund = match order.refunds.0.as_slice() {
+        [] => return Some(json!([])),
+        [one] => one,
+        _ => return None,
+    };
+    let mut lines = Vec::new();
+    for line in &order.line_items.0 {
+        let units = units_below(line.quantity, line.refundable_quantity)?;
+        if units > 0 {
+            lines.push(json!({"line_item_id": legacy_id(&line.id), "quantity": units}));
+        }
+    }
+    let total = refund.total_refunded_set.as_ref()?.shop_money.as_ref()?;
+    Some(json!([{
+        "id": legacy_id(&refund.id),
+        "created_at": refund.created_at,
+        "note": refund.note,
+        "refund_line_items": lines,
+        "transactions": [{
+            "kind": "refund",
+            "status": "success",
+            "amount": total.amount,
+            "currency": total.currency_code.clone().or_else(|| order.currency_code.clone()),
+        }],
+    }]))
+}
+
+/// Units fulfilled per line item, in order, from the line items'
+/// quantities: `None` when a line's cannot be known that way.
+fn fulfilled_from_quantities(order: &GqlOrder) -> Option<Vec<i64>> {
+    order
+        .line_items
+        .0
+        .iter()
+        .map(|line| {
+            (line.current_quantity? == line.quantity?)
+                .then(|| units_below(line.quantity, line.unfulfilled_quantity))
+                .flatten()
+        })
+        .collect()
+}
+
 /// A product node with its variants. Variant prices are in the shop's
 /// currency, which the REST rule takes as the brand's.
 pub fn product_from_graphql(
@@ -612,6 +744,155 @@ pub fn abandoned_checkout_from_graphql(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opsdeck_domain::{BrandId, SourceId};
+
+    fn ctx() -> NormalizeContext {
+        NormalizeContext {
+            source: SourceId::parse("shopify-test").unwrap(),
+            brand: BrandId::parse("test").unwrap(),
+            currency: Currency::USD,
+        }
+    }
+
+    fn bag(amount: &str) -> Value {
+        json!({"shopMoney": {"amount": amount, "currencyCode": "USD"},
+               "presentmentMoney": {"amount": amount, "currencyCode": "USD"}})
+    }
+
+    /// A line of `quantity` units as a bulk file has it, with its
+    /// current, unfulfilled and refundable quantities.
+    fn line(n: u32, quantity: i64, current: i64, unfulfilled: i64, refundable: i64) -> Value {
+        json!({"id": format!("gid://shopify/LineItem/{n}"), "title": "Mug", "quantity": quantity,
+               "currentQuantity": current, "unfulfilledQuantity": unfulfilled,
+               "refundableQuantity": refundable, "originalUnitPriceSet": bag("10.00")})
+    }
+
+    fn bulk_order(lines: Vec<Value>, fulfillments: Value, refunds: Value) -> Value {
+        json!({"id": "gid://shopify/Order/1", "name": "#1001", "currencyCode": "USD",
+               "createdAt": "2026-03-01T10:00:00Z", "updatedAt": "2026-03-05T10:00:00Z",
+               "totalPriceSet": bag("50.00"), "subtotalPriceSet": bag("50.00"),
+               "totalDiscountsSet": bag("0.00"), "totalTaxSet": bag("0.00"),
+               "lineItems": lines, "fulfillments": fulfillments, "refunds": refunds})
+    }
+
+    fn shipped(status: &str) -> Value {
+        json!([{"id": "gid://shopify/Fulfillment/7", "status": status,
+                "createdAt": "2026-03-02T10:00:00Z", "trackingInfo": []}])
+    }
+
+    fn refund(n: u32, amount: &str) -> Value {
+        json!({"id": format!("gid://shopify/Refund/{n}"), "createdAt": "2026-03-04T10:00:00Z",
+               "note": null, "totalRefundedSet": bag(amount)})
+    }
+
+    fn whole(raw: &Value) -> Order {
+        match order_from_bulk(&ctx(), raw, BulkGaps::default()).unwrap() {
+            BulkOrder::Whole(order) => *order,
+            BulkOrder::FollowUp(gaps) => panic!("followed up: {gaps:?}"),
+        }
+    }
+
+    fn gaps(raw: &Value) -> BulkGaps {
+        match order_from_bulk(&ctx(), raw, BulkGaps::default()).unwrap() {
+            BulkOrder::Whole(_) => BulkGaps::default(),
+            BulkOrder::FollowUp(gaps) => gaps,
+        }
+    }
+
+    #[test]
+    fn a_bulk_orders_fulfilled_units_come_from_its_quantities() {
+        // Line 1 shipped (2 of 2), line 2 not yet (0 of 3).
+        let order = whole(&bulk_order(
+            vec![line(1, 2, 2, 0, 2), line(2, 3, 3, 3, 3)],
+            shipped("SUCCESS"),
+            json!([]),
+        ));
+        let fulfilled: Vec<_> = order
+            .line_items
+            .iter()
+            .map(|l| l.fulfilled_quantity)
+            .collect();
+        assert_eq!(fulfilled, [Some(2), Some(0)]);
+        assert!(order.refunds.is_empty());
+        // A cancelled fulfillment ships nothing, whatever the quantities.
+        let order = whole(&bulk_order(
+            vec![line(1, 2, 0, 0, 2)],
+            shipped("CANCELLED"),
+            json!([]),
+        ));
+        assert_eq!(order.line_items[0].fulfilled_quantity, Some(0));
+    }
+
+    #[test]
+    fn one_refunds_lines_and_amount_come_from_the_quantities_and_its_total() {
+        // One unit of line 2 refunded, before anything shipped.
+        let order = whole(&bulk_order(
+            vec![line(1, 2, 2, 2, 2), line(2, 3, 2, 2, 2)],
+            json!([]),
+            json!([refund(9, "10.80")]),
+        ));
+        let refund = &order.refunds[0];
+        assert_eq!(refund.external_id, "9");
+        assert_eq!(refund.amount, Money::new(1_080, Currency::USD));
+        let lines: Vec<_> = refund
+            .line_items
+            .iter()
+            .map(|l| (l.line_item_id.as_str(), l.quantity))
+            .collect();
+        assert_eq!(lines, [("2", 1)]);
+    }
+
+    #[test]
+    fn what_the_quantities_cannot_say_is_followed_up() {
+        // Two refunds: the split of the refunded units is unknown.
+        let two = bulk_order(
+            vec![line(1, 2, 0, 0, 0)],
+            json!([]),
+            json!([refund(8, "10.00"), refund(9, "10.00")]),
+        );
+        assert_eq!(
+            gaps(&two),
+            BulkGaps {
+                refunds: true,
+                fulfillments: false
+            }
+        );
+        // A refunded line that had shipped: its fulfilled units are unknown.
+        let refunded_after_shipping = bulk_order(
+            vec![line(1, 2, 1, -1, 1)],
+            shipped("SUCCESS"),
+            json!([refund(9, "10.00")]),
+        );
+        assert_eq!(
+            gaps(&refunded_after_shipping),
+            BulkGaps {
+                refunds: false,
+                fulfillments: true
+            }
+        );
+        // A quantity out of its line's bounds is not guessed at.
+        let hostile = bulk_order(vec![line(1, 2, 2, 5, 2)], shipped("SUCCESS"), json!([]));
+        assert!(gaps(&hostile).fulfillments);
+        // Once followed up, the full lists' lines are read as REST's are.
+        let mut followed = refunded_after_shipping.clone();
+        followed["fulfillments"][0]["fulfillmentLineItems"] = json!({"nodes": [
+            {"quantity": 2, "lineItem": {"id": "gid://shopify/LineItem/1"}}]});
+        let order = match order_from_bulk(
+            &ctx(),
+            &followed,
+            BulkGaps {
+                refunds: false,
+                fulfillments: true,
+            },
+        )
+        .unwrap()
+        {
+            BulkOrder::Whole(order) => order,
+            BulkOrder::FollowUp(gaps) => panic!("{gaps:?}"),
+        };
+        assert_eq!(order.line_items[0].fulfilled_quantity, Some(2));
+        assert_eq!(order.refunds[0].line_items[0].quantity, 1);
+    }
 
     #[test]
     fn statuses_take_rests_spelling_and_unknown_ones_are_kept() {

@@ -186,6 +186,16 @@ pub struct GqlLineItem {
     pub sku: Option<String>,
     #[serde(default)]
     pub quantity: Option<i64>,
+    /// Units ordered less those refunded and removed.
+    #[serde(default)]
+    pub current_quantity: Option<i64>,
+    /// Units not yet fulfilled (Shopify counts it from `currentQuantity`,
+    /// so it goes negative when refunded units had shipped).
+    #[serde(default)]
+    pub unfulfilled_quantity: Option<i64>,
+    /// Units that can still be refunded.
+    #[serde(default)]
+    pub refundable_quantity: Option<i64>,
     /// Null for custom items and deleted products.
     #[serde(default)]
     pub product: Option<GqlRef>,
