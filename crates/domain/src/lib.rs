@@ -27,6 +27,7 @@
 //! - [`period`]: today / this week / this month windows in a brand's time zone,
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
+//! - [`shopify_api`]: [`ShopifyApi`], REST or GraphQL.
 //! - [`record`]: the identity every stored record shares (source, external id)
 //!   and [`RecordKind`], the closed list of kinds the store keeps, and
 //!   [`AnyRecord`], a record of any kind.
@@ -48,6 +49,7 @@ pub mod period;
 pub mod record;
 pub mod region;
 pub mod secret;
+pub mod shopify_api;
 pub mod support;
 
 pub use bounds::{BoundError, Bounded, FieldBound};
@@ -68,6 +70,7 @@ pub use period::{Period, PeriodWindow};
 pub use record::{AnyRecord, Record, RecordKey, RecordKind};
 pub use region::Region;
 pub use secret::Secret;
+pub use shopify_api::ShopifyApi;
 pub use support::{Channel, SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};
 
 /// An instant in UTC. Storage and computation always use this; only the

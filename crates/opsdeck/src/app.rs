@@ -16,7 +16,11 @@ use opsdeck_sources::shopify::{ShopifyClient, ShopifySettings};
 use opsdeck_store::Store;
 use opsdeck_sync::group_commit::{InboxCommits, IngestCommits};
 use opsdeck_sync::inbox::{run_inbox_loop_notifying, InboxSettings, WebhookShops};
-use opsdeck_sync::worker::{run_sync_loop_notifying, GorgiasJob, SyncJob, SyncTrigger, WorkerJob};
+use opsdeck_sync::shopify::bulk::BulkSettings;
+use opsdeck_sync::shopify::bulk_finish::BulkFinishes;
+use opsdeck_sync::worker::{
+    run_sync_loop_notifying, BulkJob, GorgiasJob, SyncJob, SyncTrigger, WorkerJob,
+};
 use opsdeck_sync::{GorgiasConnector, GorgiasResource, ShopifyApi, ShopifyResource};
 use opsdeck_web::{
     AppState, GorgiasIntake, ShopWebhookSecrets, SourceInfo, TaskBoard, WebhookReceiver,
@@ -148,8 +152,20 @@ pub fn gorgias_jobs(config: &Config) -> anyhow::Result<Vec<GorgiasJob>> {
 
 /// One sync job per (source, resource), on the source's cadence.
 pub fn sync_jobs(config: &Config) -> anyhow::Result<Vec<SyncJob>> {
+    sync_jobs_waking(config, &Arc::new(BulkFinishes::new()))
+}
+
+/// [`sync_jobs`], whose bulk backfills are woken through `finishes` (the
+/// map the webhook inbox wakes on `bulk_operations/finish`) for the shops
+/// whose webhooks this process receives.
+fn sync_jobs_waking(config: &Config, finishes: &Arc<BulkFinishes>) -> anyhow::Result<Vec<SyncJob>> {
     let mut jobs = Vec::new();
     for source in &config.shopify {
+        // A GraphQL shop backfills by bulk operation.
+        let bulk = (source.api == ShopifyApi::Graphql).then(|| BulkJob {
+            settings: BulkSettings::default(),
+            finishes: source.webhook_secret.as_ref().map(|_| finishes.clone()),
+        });
         let settings = shopify_settings(source, config)?;
         // One GraphQL client per shop, so its jobs share one cost budget.
         let graphql = match source.api {
@@ -182,6 +198,7 @@ pub fn sync_jobs(config: &Config) -> anyhow::Result<Vec<SyncJob>> {
                 graphql: graphql.clone(),
                 resource,
                 every,
+                bulk: bulk.clone(),
             });
         }
     }
@@ -313,7 +330,9 @@ pub async fn start(
     let helpdesk_jobs = gorgias_jobs(config)?;
     // The helpdesk's events are attributed by the connector its sync uses.
     let helpdesk = helpdesk_jobs.first().map(|j| j.connector.clone());
-    let sources = jobs_by_source(sync_jobs(config)?, helpdesk_jobs);
+    // Backfills waiting for a bulk operation, woken by the webhook inbox.
+    let finishes = Arc::new(BulkFinishes::new());
+    let sources = jobs_by_source(sync_jobs_waking(config, &finishes)?, helpdesk_jobs);
     let addr = listener.local_addr()?;
     let (stop, stop_rx) = watch::channel(false);
 
@@ -354,7 +373,8 @@ pub async fn start(
     }
     // Webhooks: received into the inbox by the web server, applied by the
     // inbox worker, which the receiver wakes after each commit.
-    let (secrets, mut shops) = webhook_shops(config);
+    let (secrets, shops) = webhook_shops(config);
+    let mut shops = shops.with_bulk_finishes(finishes);
     let gorgias_intake = config.gorgias.as_ref().and_then(|g| {
         g.webhook_secret.clone().map(|secret| GorgiasIntake {
             source: g.source.clone(),

@@ -160,7 +160,10 @@ async fn answers_data_posting_to_the_pinned_version_with_the_token() {
     let mut stats = GraphqlStats::default();
     let answer = client.execute(&shop_query(), &mut stats).await.unwrap();
     assert_eq!(answer.data, json!({"shop": {"name": "fake"}}));
-    assert_eq!(client.answered_api_version(), Some(GRAPHQL_API_VERSION));
+    assert_eq!(
+        client.answered_api_version().as_deref(),
+        Some(GRAPHQL_API_VERSION)
+    );
     assert!(client.bucket().observed());
     assert_eq!(client.bucket().last_status().currently_available, 999.0);
     let seen = &script.lock().unwrap().seen;
@@ -346,8 +349,8 @@ async fn shopifys_reported_cost_replaces_a_low_estimate() {
     assert_eq!(script.lock().unwrap().seen.len(), 1);
 }
 
-/// Counts the warnings about deprecated calls.
-struct DeprecationWarnings(Arc<AtomicUsize>);
+/// Counts the log events whose message contains `.1`.
+struct DeprecationWarnings(Arc<AtomicUsize>, &'static str);
 
 impl tracing::Subscriber for DeprecationWarnings {
     fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
@@ -369,7 +372,7 @@ impl tracing::Subscriber for DeprecationWarnings {
         }
         let mut message = Message(String::new());
         event.record(&mut message);
-        if message.0.contains("deprecated graphql call") {
+        if message.0.contains(self.1) {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -386,7 +389,10 @@ async fn a_deprecation_notice_is_kept_and_logged_once() {
         .push(("X-Shopify-API-Deprecated-Reason", reason.into()));
     let (base, _) = fake_shop(vec![deprecated.clone(), deprecated.clone(), deprecated]).await;
     let warnings = Arc::new(AtomicUsize::new(0));
-    let _guard = tracing::subscriber::set_default(DeprecationWarnings(warnings.clone()));
+    let _guard = tracing::subscriber::set_default(DeprecationWarnings(
+        warnings.clone(),
+        "deprecated graphql call",
+    ));
     let client = client(&base, Arc::new(CostBucket::new()));
     let mut stats = GraphqlStats::default();
     for _ in 0..3 {
@@ -595,4 +601,31 @@ async fn granted_scopes_are_listed() {
             "read_shopify_payments_disputes"
         ]
     );
+}
+
+#[tokio::test]
+async fn another_answering_version_is_kept_and_logged_once() {
+    let mut fell_forward = ok(json!({"data": {"shop": {"name": "fake"}}}));
+    fell_forward.headers = vec![("X-Shopify-API-Version", "2026-04".into())];
+    let (base, _) = fake_shop(vec![
+        fell_forward.clone(),
+        fell_forward.clone(),
+        fell_forward,
+    ])
+    .await;
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let _guard = tracing::subscriber::set_default(DeprecationWarnings(
+        warnings.clone(),
+        "another version than requested",
+    ));
+    let client = client(&base, Arc::new(CostBucket::new()));
+    let mut stats = GraphqlStats::default();
+    for _ in 0..3 {
+        client.execute(&shop_query(), &mut stats).await.unwrap();
+    }
+    let report = client.version_report();
+    assert_eq!(report.requested, GRAPHQL_API_VERSION);
+    assert_eq!(report.answered.as_deref(), Some("2026-04"));
+    assert_eq!(report.deprecation, None);
+    assert_eq!(warnings.load(Ordering::SeqCst), 1);
 }

@@ -70,7 +70,7 @@ fn every_sample_is_json_and_every_bulk_line_an_object() {
         }
         files += 1;
     }
-    assert_eq!(files, 25, "a sample was added or lost: update this test");
+    assert_eq!(files, 26, "a sample was added or lost: update this test");
 }
 
 #[test]
@@ -147,6 +147,28 @@ fn bulk_operations_read_field_by_field() {
         .starts_with("https://storage.googleapis.com/"));
     assert!(node["partialDataUrl"].is_null());
 
+    // Both real samples of the finish webhook read as what they say.
+    for (name, id) in [
+        (
+            "bulk_finish_webhook.json",
+            "gid://shopify/BulkOperation/720918",
+        ),
+        (
+            "bulk_finish_webhook_reference.json",
+            "gid://shopify/BulkOperation/147595010",
+        ),
+    ] {
+        let finished =
+            opsdeck_sources::shopify::graphql::BulkFinished::from_json(&load(name)).unwrap();
+        assert_eq!(
+            (
+                finished.operation.as_str(),
+                finished.status,
+                finished.error_code
+            ),
+            (id, BulkStatus::Completed, None)
+        );
+    }
     let webhook = load("bulk_finish_webhook.json");
     // The webhook spells the status in lower case; the parser takes the
     // API's spelling, so a webhook's status is upper-cased first.

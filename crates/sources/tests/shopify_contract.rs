@@ -82,7 +82,7 @@ async fn a_deprecation_notice_is_kept_for_the_operator() {
     assert_eq!(client.answered_api_version(), None);
     client.get_page(&url, "orders", &mut stats).await.unwrap();
     assert_eq!(client.deprecation_notice().as_deref(), Some(reason));
-    assert_eq!(client.answered_api_version(), Some("2025-07"));
+    assert_eq!(client.answered_api_version().as_deref(), Some("2025-07"));
 }
 
 #[tokio::test]
@@ -102,7 +102,7 @@ async fn the_version_that_answered_is_kept_when_shopify_falls_forward() {
         .get_page(&url, "orders", &mut CallStats::default())
         .await
         .unwrap();
-    assert_eq!(client.answered_api_version(), Some("2025-01"));
+    assert_eq!(client.answered_api_version().as_deref(), Some("2025-01"));
 }
 
 #[tokio::test]

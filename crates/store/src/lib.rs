@@ -35,10 +35,13 @@
 //!   (the `DecisionStore` part of a store).
 //! - [`incidents`]: incidents, their linked alerts, the notices sent for
 //!   them and component statuses (the `IncidentStore` part of a store).
+//! - [`api_versions`]: the Shopify API version each source's answers came
+//!   in and their deprecation notices (the `ApiVersionStore` part).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
 pub mod alerts;
+pub mod api_versions;
 mod audit;
 mod db;
 pub mod decisions;
@@ -58,6 +61,7 @@ pub mod tokens;
 pub mod users;
 
 pub use alerts::AlertStore;
+pub use api_versions::{ApiVersionNote, ApiVersionStore};
 pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use inbox::{
@@ -118,7 +122,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// application holds an `Arc<dyn Store>` and never knows the backend.
 #[async_trait]
 pub trait Store:
-    AlertStore + UserStore + DecisionStore + IncidentStore + Send + Sync + 'static
+    AlertStore + UserStore + DecisionStore + IncidentStore + ApiVersionStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
 

@@ -19,7 +19,12 @@
 //!   followed up past one page) through the same preflight and page
 //!   commits; [`shopify::bulk`]: the orders, products and inventory
 //!   backfill by GraphQL bulk operation ([`shopify::bulk::backfill`]),
-//!   resumable mid-file.
+//!   resumable mid-file, woken by the `bulk_operations/finish` webhook
+//!   through [`shopify::bulk_finish::BulkFinishes`]; each run records the
+//!   API version Shopify answered and its deprecation notices
+//!   (`shopify/api_versions.rs`).
+//! - [`worker`] runs a GraphQL shop's first run of a resource as a bulk
+//!   backfill ([`BulkJob`]), then incrementally.
 //! - [`gorgias`]: [`sync_gorgias`] (newest-first walk down to the
 //!   watermark) and the [`GorgiasConnector`] that attributes tickets as it
 //!   remembers the stored ones.
@@ -58,6 +63,6 @@ pub use shopify::{
     ShopifyResource, SyncError, SyncRun,
 };
 pub use worker::{
-    run_sync_loop, run_sync_loop_notifying, run_sync_loop_with_trigger, GorgiasJob, SyncJob,
-    SyncTrigger, WorkerJob,
+    run_sync_loop, run_sync_loop_notifying, run_sync_loop_with_trigger, BulkJob, GorgiasJob,
+    SyncJob, SyncTrigger, WorkerJob,
 };

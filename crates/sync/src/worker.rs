@@ -8,9 +8,14 @@
 //! by side. A failed run is logged and recorded in its sync state by
 //! [`sync_once`](crate::sync_once); the worker itself never stops for it. Started with
 //! [`run_sync_loop_notifying`], it wakes a [`Notify`] after every page a run
-//! commits, so the projection shows synced records at once.
+//! commits, so the projection shows synced records at once. A GraphQL
+//! shop's resource that never completed a run is backfilled by bulk
+//! operation first, then synced incrementally, and read whole again by
+//! bulk once a day ([`crate::shopify::graphql_plan`], [`BulkJob`]).
 
 use crate::gorgias::{sync_gorgias_notifying, GorgiasConnector, GorgiasResource};
+use crate::shopify::bulk::BulkSettings;
+use crate::shopify::bulk_finish::BulkFinishes;
 use crate::shopify::graphql_plan::sync_graphql_resource;
 use crate::shopify::{sync_once_notifying, ShopifyResource};
 use opsdeck_domain::{SourceId, Timestamp};
@@ -34,6 +39,21 @@ pub struct SyncJob {
     pub graphql: Option<Arc<GraphqlClient>>,
     pub resource: ShopifyResource,
     pub every: Duration,
+    /// For a GraphQL shop: how its bulk runs (backfill, resumption,
+    /// reconciliation: [`crate::shopify::graphql_plan`]) poll and wait.
+    /// `None`: the default settings, polling.
+    pub bulk: Option<BulkJob>,
+}
+
+/// How a GraphQL shop's backfills run.
+#[derive(Debug, Clone, Default)]
+pub struct BulkJob {
+    pub settings: BulkSettings,
+    /// Set when this process receives the shop's webhooks (its webhook
+    /// secret is configured): a backfill then waits for the
+    /// `bulk_operations/finish` delivery if the shop is subscribed to it
+    /// (asked at each backfill), polling only every safety interval.
+    pub finishes: Option<Arc<BulkFinishes>>,
 }
 
 /// One Gorgias resource, synced every `every`.
@@ -107,6 +127,7 @@ impl WorkerJob {
             WorkerJob::Shopify(j) => match &j.graphql {
                 Some(graphql) => {
                     let started = *memory.started.get_or_insert(now);
+                    let bulk = j.bulk.clone().unwrap_or_default();
                     let _ = sync_graphql_resource(
                         &j.client,
                         graphql,
@@ -114,6 +135,7 @@ impl WorkerJob {
                         j.resource,
                         now,
                         committed,
+                        &bulk,
                         &mut memory.last_bulk,
                         started,
                     )

@@ -42,6 +42,7 @@ fn quick(page_size: usize) -> BulkSettings {
         poll_interval: Duration::from_millis(10),
         page_size,
         max_restarts: 3,
+        ..BulkSettings::default()
     }
 }
 

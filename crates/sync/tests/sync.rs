@@ -286,6 +286,7 @@ async fn worker_syncs_products_before_stock_refreshes_on_trigger_and_stops() {
         graphql: None,
         resource,
         every: Duration::from_secs(3600),
+        bulk: None,
     })
     .to_vec();
     let (stop, shutdown) = tokio::sync::watch::channel(false);

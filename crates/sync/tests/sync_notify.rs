@@ -86,6 +86,7 @@ async fn the_worker_wakes_the_follower_after_a_committed_page() {
         graphql: None,
         resource: ShopifyResource::Orders,
         every: Duration::from_secs(3600),
+        bulk: None,
     };
     let committed = Arc::new(Notify::new());
     let woken = follower(committed.clone(), store.clone());

@@ -18,6 +18,7 @@ mod custom_rule_silence;
 mod demo_alerts;
 mod end_to_end;
 mod gorgias_events;
+mod graphql_backfill;
 mod hostile_input;
 mod shopify_webhooks_cli;
 mod source_health;

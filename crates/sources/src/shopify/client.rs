@@ -24,7 +24,7 @@ pub use self::error::ShopifyError;
 pub use self::settings::{ShopifySettings, DEFAULT_API_VERSION};
 pub use crate::http::CallStats;
 
-use super::headers::{self, CallLimit, VersionNotes};
+use super::headers::{self, CallLimit, VersionNotes, VersionReport};
 use crate::http::{
     build_http_client, check_base_url, header_str, url_under, Failure, PlatformError, RetryPacer,
     Setback,
@@ -80,10 +80,10 @@ impl ShopifyClient {
             .map_err(|e| ShopifyError::Settings(format!("http client: {e}")))?;
         Ok(ShopifyClient {
             pacer: RetryPacer::with_limits(settings.retry_policy(), settings.transfer_limits()),
+            versions: VersionNotes::new(&settings.api_version),
             settings,
             http,
             token,
-            versions: VersionNotes::default(),
         })
     }
 
@@ -187,12 +187,7 @@ impl ShopifyClient {
             .header(TOKEN_HEADER, self.token.clone())
             .header(ACCEPT, "application/json");
         let on_headers = |headers: &HeaderMap| {
-            self.versions.note(
-                headers,
-                &self.settings.source,
-                "API",
-                self.settings.api_version.as_str(),
-            );
+            self.versions.note(headers, &self.settings.source, "API");
             if let Some(limit) = header_str(headers, CALL_LIMIT_HEADER).and_then(CallLimit::parse) {
                 self.pacer.pace_for(limit.pause(BUCKET_THRESHOLD));
             }
@@ -239,8 +234,14 @@ impl ShopifyClient {
     /// once an answer carried it. It differs from the configured one when
     /// that version is no longer supported: Shopify then serves the oldest
     /// supported version instead, which is logged as a warning.
-    pub fn answered_api_version(&self) -> Option<&str> {
+    pub fn answered_api_version(&self) -> Option<String> {
         self.versions.answered()
+    }
+
+    /// The version asked for, the one that answered and the latest
+    /// deprecation notice, for the sync run to record for /sources.
+    pub fn version_report(&self) -> VersionReport {
+        self.versions.report()
     }
 
     /// The last deprecation Shopify reported for this shop's calls (the

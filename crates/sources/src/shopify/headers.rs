@@ -6,7 +6,7 @@
 use crate::http::header_str;
 use opsdeck_domain::SourceId;
 use reqwest::header::HeaderMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The header naming the API version that answered.
@@ -15,60 +15,105 @@ const API_VERSION_HEADER: &str = "X-Shopify-API-Version";
 /// endpoint): a URL or, for newer versions, the deprecated names.
 const DEPRECATED_HEADER: &str = "X-Shopify-API-Deprecated-Reason";
 
+/// What Shopify's answers said about the API version, as a sync run
+/// records it for /sources ([`VersionNotes::report`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionReport {
+    /// The version asked for.
+    pub requested: String,
+    /// The version the latest answer came in, once one said.
+    pub answered: Option<String>,
+    /// The latest deprecation notice seen.
+    pub deprecation: Option<String>,
+}
+
 /// What Shopify's answers say about the API version, kept for /sources and
-/// logged when first seen: the version that answered (an expired pinned
+/// logged when it changes: the version that answered (an expired pinned
 /// version silently falls forward, so it may differ from the one asked
-/// for) and the latest deprecation notice (logged once per distinct text).
-/// One per client; the REST and the GraphQL client share this rule.
-#[derive(Debug, Default)]
+/// for, and it may fall forward while opsdeck runs) and the latest
+/// deprecation notice (logged once per distinct text). One per client;
+/// the REST and the GraphQL client share this rule.
+#[derive(Debug)]
 pub(crate) struct VersionNotes {
-    answered: OnceLock<String>,
-    deprecation: Mutex<Option<String>>,
+    requested: String,
+    seen: Mutex<Seen>,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    answered: Option<String>,
+    deprecation: Option<String>,
 }
 
 impl VersionNotes {
-    /// Notes an answer's headers. `api` names the API in the log
-    /// ("API" for REST, "graphql"), `requested` the version asked for.
-    pub(crate) fn note(&self, headers: &HeaderMap, source: &SourceId, api: &str, requested: &str) {
-        if let Some(answered) = header_str(headers, API_VERSION_HEADER) {
-            if self.answered.set(answered.to_string()).is_ok() {
-                if answered == requested {
-                    tracing::info!(%source, api_version = answered, "shopify {api} version");
-                } else {
-                    tracing::warn!(
-                        %source,
-                        requested,
-                        answered,
-                        "shopify answered {api} with another version than requested"
-                    );
-                }
-            }
+    /// Notes for a client asking for `requested`.
+    pub(crate) fn new(requested: &str) -> Self {
+        VersionNotes {
+            requested: requested.to_string(),
+            seen: Mutex::default(),
         }
-        if let Some(reason) = header_str(headers, DEPRECATED_HEADER).map(str::trim) {
-            let mut last = self.deprecation.lock().unwrap_or_else(|p| p.into_inner());
-            if last.as_deref() != Some(reason) {
+    }
+
+    /// Notes an answer's headers. `api` names the API in the log
+    /// ("API" for REST, "graphql").
+    pub(crate) fn note(&self, headers: &HeaderMap, source: &SourceId, api: &str) {
+        let answered = header_str(headers, API_VERSION_HEADER);
+        let reason = header_str(headers, DEPRECATED_HEADER).map(str::trim);
+        if answered.is_none() && reason.is_none() {
+            return;
+        }
+        let requested = self.requested.as_str();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(answered) = answered.filter(|a| seen.answered.as_deref() != Some(*a)) {
+            if answered == requested {
+                tracing::info!(%source, api_version = answered, "shopify {api} version");
+            } else {
                 tracing::warn!(
                     %source,
-                    api_version = requested,
-                    reason,
-                    "shopify reports a deprecated {api} call"
+                    requested,
+                    answered,
+                    "shopify answered {api} with another version than requested"
                 );
-                *last = Some(reason.to_string());
             }
+            seen.answered = Some(answered.to_string());
+        }
+        if let Some(reason) = reason.filter(|r| seen.deprecation.as_deref() != Some(*r)) {
+            tracing::warn!(
+                %source,
+                api_version = requested,
+                reason,
+                "shopify reports a deprecated {api} call"
+            );
+            seen.deprecation = Some(reason.to_string());
         }
     }
 
     /// The version Shopify answered with, once an answer said.
-    pub(crate) fn answered(&self) -> Option<&str> {
-        self.answered.get().map(String::as_str)
+    pub(crate) fn answered(&self) -> Option<String> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .answered
+            .clone()
     }
 
     /// The last deprecation notice seen.
     pub(crate) fn deprecation(&self) -> Option<String> {
-        self.deprecation
+        self.seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .deprecation
             .clone()
+    }
+
+    /// All of it at once, for the sync run to record.
+    pub(crate) fn report(&self) -> VersionReport {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        VersionReport {
+            requested: self.requested.clone(),
+            answered: seen.answered.clone(),
+            deprecation: seen.deprecation.clone(),
+        }
     }
 }
 

@@ -17,5 +17,6 @@ mod wire;
 pub use client::{
     CallStats, Page, ShopifyClient, ShopifyError, ShopifySettings, DEFAULT_API_VERSION,
 };
+pub use headers::VersionReport;
 pub use normalize::{NormalizeContext, NormalizeError};
 pub use webhooks::WebhookTopic;

@@ -51,6 +51,7 @@ topics! {
     ProductsDelete = "products/delete",
     InventoryLevelsUpdate = "inventory_levels/update",
     AppUninstalled = "app/uninstalled",
+    BulkOperationsFinish = "bulk_operations/finish",
 }
 
 impl WebhookTopic {

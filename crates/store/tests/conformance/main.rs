@@ -11,6 +11,7 @@
 )]
 
 mod alerts;
+mod api_versions;
 mod decisions;
 mod feed;
 #[path = "../fixtures/mod.rs"]
@@ -23,6 +24,7 @@ mod upserts;
 mod users;
 
 use alerts::*;
+use api_versions::*;
 use decisions::*;
 use feed::*;
 use inbox::*;
@@ -115,6 +117,7 @@ conformance!(
     failed_decision_audit_leaves_no_decision,
     descriptors_declare_the_migrated_record_tables,
     missing_record_tables_are_created_from_descriptors,
+    api_version_notes_round_trip_and_replace,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {

@@ -34,6 +34,10 @@
 //! - `inventory_levels/update` → upsert.
 //! - `app/uninstalled` → the source's `webhooks` sync state gets a
 //!   `last_error` saying so, which `/api/v1/sources` shows.
+//! - `bulk_operations/finish` → wakes the backfill of that shop waiting for
+//!   that operation ([`BulkFinishes`], the sync worker's); no record. The
+//!   backfill asks Shopify for the operation itself, so a forged or stale
+//!   delivery costs one look, nothing more.
 //!
 //! A payload that does not normalize will not get better by retrying: it is
 //! marked failed at once with the field and reason.
@@ -51,7 +55,9 @@
 mod gorgias;
 
 use crate::gorgias::GorgiasConnector;
+use crate::shopify::bulk_finish::BulkFinishes;
 use opsdeck_domain::{Applied, Order, Product, SourceId, Timestamp};
+use opsdeck_sources::shopify::graphql::BulkFinished;
 use opsdeck_sources::shopify::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
     product_from_json, refund_from_json, NormalizeContext,
@@ -111,6 +117,9 @@ pub struct WebhookShops {
     shops: HashMap<SourceId, NormalizeContext>,
     /// The Gorgias helpdesk whose HTTP-integration events share the inbox.
     helpdesk: Option<Arc<GorgiasConnector>>,
+    /// The backfills waiting for a bulk operation to finish, woken by
+    /// `bulk_operations/finish` (the sync worker's map).
+    bulk_finishes: Option<Arc<BulkFinishes>>,
 }
 
 impl WebhookShops {
@@ -121,7 +130,15 @@ impl WebhookShops {
                 .map(|c| (c.source.clone(), c))
                 .collect(),
             helpdesk: None,
+            bulk_finishes: None,
         }
+    }
+
+    /// Wakes the backfills waiting in `finishes` when their operation's
+    /// `bulk_operations/finish` arrives.
+    pub fn with_bulk_finishes(mut self, finishes: Arc<BulkFinishes>) -> Self {
+        self.bulk_finishes = Some(finishes);
+        self
     }
 
     /// Also applies the helpdesk's events (`gorgias/*` topics of its
@@ -155,6 +172,8 @@ enum Failure {
 /// The records of the batch, in event order, and what to note per event.
 struct Batch<'a> {
     store: &'a dyn Store,
+    /// Backfills to wake on `bulk_operations/finish`.
+    bulk_finishes: Option<&'a BulkFinishes>,
     /// Newest known copy of each order touched by the batch.
     orders: HashMap<(SourceId, String), Order>,
     products: HashMap<(SourceId, String), Product>,
@@ -375,6 +394,25 @@ async fn apply(
             store.save_sync_state(&state).await?;
             Some("app uninstalled: recorded on the source".to_string())
         }
+        T::BulkOperationsFinish => {
+            let finished = match BulkFinished::from_json(&raw) {
+                Ok(finished) => finished,
+                Err(err) => return Ok(Err(Failure::Permanent(format!("bulk finish: {err}")))),
+            };
+            let woke = batch
+                .bulk_finishes
+                .is_some_and(|f| f.finished(&ctx.source, &finished.operation));
+            Some(format!(
+                "bulk operation {} finished ({:?}): {}",
+                finished.operation,
+                finished.status,
+                if woke {
+                    "its backfill woken"
+                } else {
+                    "no backfill here waits for it"
+                }
+            ))
+        }
     };
     Ok(Ok(done))
 }
@@ -486,6 +524,7 @@ pub async fn process_inbox_once(
     }
     let mut batch = Batch {
         store,
+        bulk_finishes: shops.bulk_finishes.as_deref(),
         orders: HashMap::new(),
         products: HashMap::new(),
         records: Vec::new(),

@@ -538,3 +538,36 @@ async fn orders_no_merchant_has_fail_at_once_and_store_nothing() {
         .any(|e| e.contains("EUR differs from the brand's currency USD")));
     assert!(e.store.list_orders(&source()).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_bulk_finish_wakes_the_backfill_waiting_for_that_operation_only() {
+    let mut e = env().await;
+    let finishes = Arc::new(BulkFinishes::new());
+    e.shops = e.shops.clone().with_bulk_finishes(finishes.clone());
+    // Both real samples: the bulk-operations guide's and the webhook
+    // reference's (times with an offset).
+    let guide = fixture("graphql/bulk_finish_webhook.json");
+    let reference = fixture("graphql/bulk_finish_webhook_reference.json");
+    let waiting = finishes.wait_for(&source(), "gid://shopify/BulkOperation/720918");
+    e.deliver("bulk_operations/finish", &guide).await;
+    e.deliver("bulk_operations/finish", &reference).await;
+    let mut broken = guide.clone();
+    broken["admin_graphql_api_id"] = json!("gid://shopify/Order/1");
+    e.deliver("bulk_operations/finish", &broken).await;
+    let step = e.step().await;
+    assert_eq!((step.processed, step.failed), (2, 1), "{step:?}");
+    // Woken by its own operation's delivery (not by the other one).
+    waiting.finished().await;
+    let failed = e
+        .store
+        .webhooks_with_status(WebhookStatus::Failed, 10)
+        .await
+        .unwrap();
+    assert!(
+        failed[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|r| r.contains("admin_graphql_api_id")),
+        "{failed:?}"
+    );
+}

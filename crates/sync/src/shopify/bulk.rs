@@ -4,9 +4,11 @@
 //! inventory levels: [`BulkResource`]; customers are not done yet.
 //!
 //! A backfill starts a bulk query (waiting, not failing, while the shop
-//! already runs as many as it may, whoever started them), polls it until it
-//! finishes (the `bulk_operations/finish` webhook could wake it sooner; it is
-//! not used yet), then streams the file — never held whole — putting each
+//! already runs as many as it may, whoever started them), waits until it
+//! finishes (woken by the `bulk_operations/finish` webhook where the shop's
+//! deliveries reach this process, with a long safety poll beside it; by
+//! polling every few seconds otherwise: [`super::bulk_finish`]), then
+//! streams the file — never held whole — putting each
 //! order back together with its line items, and commits the orders a page
 //! at a time through the same checkpoint path as every other sync (one page
 //! = one store call). Each commit also saves, in the resource's
@@ -27,7 +29,10 @@
 //!
 //! The watermark moves only at the end of a completed file whose objects
 //! (roots and children, as the file counts them) add up to the operation's
-//! `objectCount`; then every change up to the newest one seen is stored.
+//! `objectCount`; then every change up to the newest one seen, but no later
+//! than the operation's `createdAt`, is stored (records are read while the
+//! operation runs, so a change made meanwhile may be missing from the file
+//! while a later one is in it: the incremental run fetches them again).
 //! A FAILED operation's `partialDataUrl` is stored too (but for its last
 //! order, which may have lost lines), but the watermark stays and the run
 //! ends as incomplete, so the sync state says so and the
@@ -36,12 +41,12 @@
 //! The REST [`sync_once`](super::sync_once) stays the incremental path;
 //! a backfill shares its resource's sync state (`orders`, `products`; the
 //! REST run ignores the cursor, and a bulk cursor is marked so no other
-//! run's cursor is read as one). Not yet: waking on the
-//! `bulk_operations/finish` webhook instead of polling, and resuming a file
-//! by HTTP range instead of re-reading it up to the saved line.
+//! run's cursor is read as one). Not yet: resuming a file by HTTP range
+//! instead of re-reading it up to the saved line.
 
 use crate::checkpoints::{Checkpoints, NeedsAttention};
 
+use super::bulk_finish::FinishWebhook;
 use super::graphql_sync::{order_list, OrderList};
 use super::ShopifyResource;
 use opsdeck_domain::Timestamp;
@@ -62,8 +67,13 @@ use url::Url;
 /// How a backfill paces itself.
 #[derive(Debug, Clone)]
 pub struct BulkSettings {
-    /// Between two looks at a running operation.
+    /// Between two looks at a running operation, when no finish webhook
+    /// reaches this process.
     pub poll_interval: Duration,
+    /// Set when the shop's `bulk_operations/finish` deliveries reach this
+    /// process: the backfill waits for one, looking only every
+    /// [`FinishWebhook::safety_poll`].
+    pub finish_webhook: Option<FinishWebhook>,
     /// Root objects (orders) committed per store call.
     pub page_size: usize,
     /// New operations a run may start after an expired link before it
@@ -75,6 +85,7 @@ impl Default for BulkSettings {
     fn default() -> Self {
         BulkSettings {
             poll_interval: Duration::from_secs(2),
+            finish_webhook: None,
             page_size: 250,
             max_restarts: 3,
         }
@@ -158,6 +169,8 @@ pub struct BulkRun {
     pub waited_for_others: u32,
     /// Looks at a running operation.
     pub polls: u32,
+    /// Waits ended by the `bulk_operations/finish` webhook.
+    pub woken_by_webhook: u32,
     /// Lines skipped because an earlier run had committed them.
     pub resumed_after_line: u64,
     pub pages: u32,
@@ -595,10 +608,28 @@ impl Backfill<'_> {
         }
     }
 
-    /// Polls `operation` until it finishes.
+    /// Waits until `operation` finishes: woken by its
+    /// `bulk_operations/finish` webhook where one reaches this process
+    /// (looking only every safety interval in case a delivery is lost),
+    /// else polling it every [`BulkSettings::poll_interval`]. Either way
+    /// the operation's state is what Shopify answers when asked.
     async fn wait(&mut self, mut operation: BulkOperation) -> Result<BulkOperation, BulkError> {
+        let source = &self.client.shop().source;
+        let (interval, waiting) = match &self.settings.finish_webhook {
+            Some(hook) if !operation.status.is_finished() => (
+                hook.safety_poll,
+                Some(hook.finishes.wait_for(source, &operation.id)),
+            ),
+            _ => (self.settings.poll_interval, None),
+        };
         while !operation.status.is_finished() {
-            tokio::time::sleep(self.settings.poll_interval).await;
+            match &waiting {
+                Some(waiting) => tokio::select! {
+                    () = waiting.finished() => self.run.woken_by_webhook += 1,
+                    () = tokio::time::sleep(interval) => {}
+                },
+                None => tokio::time::sleep(interval).await,
+            }
             self.run.polls += 1;
             operation = self
                 .client
@@ -779,7 +810,14 @@ impl Backfill<'_> {
     ) -> Result<(), BulkError> {
         self.run.objects = reached.objects;
         let whole = !self.run.partial && reached.objects == operation.object_count;
-        let newest = reached.newest;
+        // The file is read over the operation's run: a record changed
+        // while it ran may be in its old version while a later one shows
+        // a newer time. Only what changed before the operation started is
+        // surely in it, so the watermark goes no further than that.
+        let newest = match operation.created_at {
+            Some(started) => reached.newest.map(|newest| newest.min(started)),
+            None => reached.newest,
+        };
         self.book
             .commit(&[], &self.run.stats.http, |state| {
                 state.cursor = None;

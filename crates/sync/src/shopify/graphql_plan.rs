@@ -23,9 +23,11 @@
 //! currency), so a token without `read_all_orders` backfills the 60 days
 //! Shopify shows and says so on /sources instead of looking complete.
 
-use super::bulk::{backfill_reporting, BulkCursor, BulkResource, BulkSettings};
+use super::bulk::{backfill_reporting, BulkCursor, BulkResource};
+use super::bulk_finish::{finish_subscribed, FinishWebhook};
 use super::{preflight, run, Progress, ShopifyResource, SyncError, SyncRun};
 use crate::checkpoints::Checkpoints;
+use crate::worker::BulkJob;
 use opsdeck_domain::Timestamp;
 use opsdeck_sources::shopify::graphql::GraphqlClient;
 use opsdeck_sources::shopify::{NormalizeContext, ShopifyClient};
@@ -89,13 +91,15 @@ pub fn next_run(
 }
 
 /// The next run of `resource` on a shop that reads by GraphQL: a bulk
-/// backfill or reconciliation, or an incremental run ([`next_run`]).
-/// `last_bulk` is the caller's memory of this process's last bulk run of
-/// the resource, updated here; `started` is when the caller started.
-/// Outcomes are logged and recorded in the sync state either way.
+/// backfill or reconciliation (then at once an incremental run from the
+/// watermark it reached), or an incremental run ([`next_run`]). `bulk`
+/// says how a bulk run waits; `last_bulk` is the caller's memory of this
+/// process's last bulk run of the resource, updated here; `started` is
+/// when the caller started. Outcomes are logged and recorded in the sync
+/// state either way.
 #[expect(
     clippy::too_many_arguments,
-    reason = "the worker's per-run inputs; a struct would only rename them"
+    reason = "the worker's per-run inputs and memory; a struct would only rename them"
 )]
 pub async fn sync_graphql_resource(
     client: &ShopifyClient,
@@ -104,6 +108,7 @@ pub async fn sync_graphql_resource(
     resource: ShopifyResource,
     now: Timestamp,
     committed: Option<&Notify>,
+    bulk: &BulkJob,
     last_bulk: &mut Option<Timestamp>,
     started: Timestamp,
 ) -> Result<(), SyncError> {
@@ -118,11 +123,25 @@ pub async fn sync_graphql_resource(
             else {
                 return Ok(());
             };
-            let settings = BulkSettings::default();
-            backfill_reporting(graphql, store, kind, &settings, now, committed, hidden)
+            let mut settings = bulk.settings.clone();
+            if let Some(finishes) = &bulk.finishes {
+                // Wait for the finish webhook only where the shop sends it.
+                match finish_subscribed(client).await {
+                    Ok(true) => {
+                        settings.finish_webhook = Some(FinishWebhook::new(finishes.clone()))
+                    }
+                    Ok(false) => {}
+                    Err(error) => tracing::info!(
+                        %error,
+                        "webhook subscriptions not read; polling the bulk operation"
+                    ),
+                }
+            }
+            backfill_reporting(graphql, store, kind, &settings, now, committed, hidden).await?;
+            // Changes since the operation began, at once rather than a turn later.
+            run(client, Some(graphql), store, resource, now, committed)
                 .await
                 .map(drop)
-                .map_err(SyncError::from)
         }
     }
 }

@@ -14,7 +14,9 @@
 //! currency, a bad field) is refused and counted page by page in the sync
 //! state; the run goes on.
 
+mod api_versions;
 pub mod bulk;
+pub mod bulk_finish;
 pub mod graphql_plan;
 mod graphql_sync;
 mod preflight;
@@ -63,26 +65,9 @@ impl ShopifyResource {
     }
 }
 
-/// Which Admin API a shop's runs read by: a per-source setting
-/// (`api = "rest" | "graphql"`). Both store the same records through the
-/// same checkpoints; REST stays the default while GraphQL proves itself.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum ShopifyApi {
-    #[default]
-    Rest,
-    Graphql,
-}
-
-impl ShopifyApi {
-    /// The setting's spelling: `rest` or `graphql`; anything else is `None`.
-    pub fn parse(setting: &str) -> Option<Self> {
-        match setting {
-            "rest" => Some(ShopifyApi::Rest),
-            "graphql" => Some(ShopifyApi::Graphql),
-            _ => None,
-        }
-    }
-}
+/// Which Admin API a shop's runs read by (its home is the domain, so the
+/// store can key what each API answered by it).
+pub use opsdeck_domain::ShopifyApi;
 
 /// Why a run stopped. Its text is stored as the sync's `last_error` and is
 /// free of secrets by construction.
@@ -429,6 +414,12 @@ async fn run(
             })
         }
     };
+    // What the answers said about the API version, whatever the outcome.
+    let noted = api_versions::record(&mut progress, now).await;
+    if let Err(error) = &noted {
+        tracing::warn!(%error, "the api version note was not saved");
+    }
+    let outcome = outcome.and(noted.map_err(SyncError::from));
     let calls = progress.calls();
     let Progress { book, mut run, .. } = progress;
     run.calls = calls;

@@ -4,7 +4,10 @@
 //! latest run refused, the last error (a missing scope, a shop whose
 //! currency or time zone is not the brand's, a timeout or oversized body
 //! and its cause) — the webhook events given up on (topic, webhook id,
-//! reason), the state of each supervised background task (as `/readyz`
+//! reason), for a Shopify source the API version each API asked for and
+//! the one that answered (highlighted when they differ) and any
+//! deprecation notice with when it was first seen, the state of each
+//! supervised background task (as `/readyz`
 //! has it, with its restarts), and the refresh button. The health word and
 //! the failed webhooks come from the same functions as `/api/v1/sources`.
 //!
@@ -25,7 +28,7 @@ use axum::response::{Html, Redirect};
 use axum::Form;
 use opsdeck_domain::Timestamp;
 use opsdeck_metrics::lag;
-use opsdeck_store::SyncState;
+use opsdeck_store::{ApiVersionNote, SyncState};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -75,6 +78,7 @@ pub(crate) async fn page(
     let now = state.now();
     let states = state.store.all_sync_states().await.map_err(Error::from)?;
     let failed = failed_webhooks(&state).await?;
+    let versions = state.store.api_versions().await.map_err(Error::from)?;
     let brand_name = |id: &opsdeck_domain::BrandId| {
         state
             .brands
@@ -106,6 +110,11 @@ pub(crate) async fn page(
             "platform": source.platform,
             "brand": source.brand.as_ref().map_or_else(|| "all brands".to_string(), brand_name),
             "resources": resources,
+            "api_versions": versions
+                .iter()
+                .filter(|v| v.source == source.id)
+                .map(|v| api_version_row(v, now))
+                .collect::<Vec<_>>(),
             "failed_webhooks": failed
                 .iter()
                 .filter(|(s, _)| *s == source.id)
@@ -136,6 +145,21 @@ pub(crate) async fn page(
     )
     .map_err(Error::from)?;
     Ok(Html(html))
+}
+
+/// What one API's answers said about its version: the version asked for
+/// and the one that answered (flagged when Shopify fell forward), and the
+/// latest deprecation notice with when it was first seen.
+fn api_version_row(v: &ApiVersionNote, now: Timestamp) -> Value {
+    json!({
+        "api": v.api.label(),
+        "requested": v.requested,
+        "answered": v.answered.as_deref().unwrap_or(NO_VALUE),
+        "fell_forward": v.fell_forward(),
+        "deprecation": v.deprecation,
+        "deprecation_since": v.deprecation_since.map(|t| t.to_string()),
+        "deprecation_age": v.deprecation_since.map(|t| age(t, now)),
+    })
 }
 
 /// One supervised task as the page shows it: state, since when, restarts,

@@ -252,6 +252,8 @@ fn expand(path: &str, episodes: &[String]) -> Vec<String> {
             ("{brand}", brand.to_string()),
             ("{number}", number.to_string()),
             ("{id}", id.clone()),
+            // An incident's postmortem action item.
+            ("{index}", "0".to_string()),
         ])
     })
     .collect();

@@ -117,6 +117,43 @@ impl BulkOperation {
     }
 }
 
+/// A `bulk_operations/finish` webhook: which operation finished and how.
+/// The payload is flat (`admin_graphql_api_id`, `status` in lower case,
+/// `error_code`, `type`, the two times); only what tells a waiting
+/// backfill to look is read: the backfill then asks the operation itself,
+/// so nothing here is trusted beyond "look now".
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkFinished {
+    /// `gid://shopify/BulkOperation/…`
+    pub operation: String,
+    pub status: BulkStatus,
+    pub error_code: Option<String>,
+}
+
+impl BulkFinished {
+    /// Reads the webhook's body; the error names the missing field.
+    pub fn from_json(value: &Value) -> Result<Self, String> {
+        let operation = value
+            .get("admin_graphql_api_id")
+            .and_then(Value::as_str)
+            .filter(|id| id.starts_with("gid://shopify/BulkOperation/"))
+            .ok_or("field `admin_graphql_api_id`: missing or not a BulkOperation id")?;
+        let status = value
+            .get("status")
+            .and_then(Value::as_str)
+            .ok_or("field `status`: missing")?;
+        Ok(BulkFinished {
+            operation: operation.to_string(),
+            // The webhook spells the API's statuses in lower case.
+            status: BulkStatus::parse(&status.to_ascii_uppercase()),
+            error_code: value
+                .get("error_code")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+    }
+}
+
 /// An `UnsignedInt64` field: Shopify sends it as a string.
 pub(crate) fn unsigned(value: Option<&Value>) -> Result<Option<u64>, String> {
     match value {

@@ -23,7 +23,7 @@ use crate::http::{
     Setback,
 };
 use crate::shopify::client::TOKEN_HEADER;
-use crate::shopify::headers::VersionNotes;
+use crate::shopify::headers::{VersionNotes, VersionReport};
 use crate::shopify::{ShopifyError, ShopifySettings};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
@@ -73,7 +73,6 @@ enum Outcome {
 #[derive(Debug)]
 pub struct GraphqlClient {
     shop: ShopifySettings,
-    api_version: String,
     endpoint: Url,
     http: reqwest::Client,
     /// For bulk result files: no whole-request deadline (a file of
@@ -85,8 +84,8 @@ pub struct GraphqlClient {
     bucket: Arc<CostBucket>,
     /// Shopify's `requestedQueryCost` of each operation, last time it ran.
     known_costs: Mutex<HashMap<String, u32>>,
-    /// The answering version and the last deprecation notice, as the REST
-    /// client keeps them.
+    /// The version asked for, the answering version and the last
+    /// deprecation notice, as the REST client keeps them.
     versions: VersionNotes,
 }
 
@@ -123,14 +122,13 @@ impl GraphqlClient {
         );
         Ok(GraphqlClient {
             pacer: RetryPacer::with_limits(shop.retry_policy(), shop.transfer_limits()),
-            api_version: api_version.to_string(),
             endpoint,
             http,
             download,
             token,
             bucket,
             known_costs: Mutex::new(HashMap::new()),
-            versions: VersionNotes::default(),
+            versions: VersionNotes::new(api_version),
             shop,
         })
     }
@@ -154,8 +152,14 @@ impl GraphqlClient {
     }
 
     /// The version Shopify answered with, once an answer said.
-    pub fn answered_api_version(&self) -> Option<&str> {
+    pub fn answered_api_version(&self) -> Option<String> {
         self.versions.answered()
+    }
+
+    /// The version asked for, the one that answered and the latest
+    /// deprecation notice, for the sync run to record for /sources.
+    pub fn version_report(&self) -> VersionReport {
+        self.versions.report()
     }
 
     /// The last `X-Shopify-API-Deprecated-Reason` seen, for /sources.
@@ -212,10 +216,8 @@ impl GraphqlClient {
                     .header(ACCEPT, "application/json")
                     .header(CONTENT_TYPE, "application/json")
                     .json(body);
-                let on_headers = |headers: &HeaderMap| {
-                    self.versions
-                        .note(headers, &self.shop.source, "graphql", &self.api_version)
-                };
+                let on_headers =
+                    |headers: &HeaderMap| self.versions.note(headers, &self.shop.source, "graphql");
                 let outcome = self
                     .pacer
                     .exchange(request, path, on_headers, |_, body| {

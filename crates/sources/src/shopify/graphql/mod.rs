@@ -34,7 +34,7 @@ pub mod normalize;
 pub mod query;
 pub mod wire;
 
-pub use bulk::{BulkOperation, BulkStatus};
+pub use bulk::{BulkFinished, BulkOperation, BulkStatus};
 pub use client::{Answer, GraphqlClient, GraphqlStats, GRAPHQL_API_VERSION};
 pub use cost::{CostBucket, CostBuckets, QueryCost, ThrottleStatus, SINGLE_QUERY_MAX_COST};
 pub use error::{GraphqlError, UserError};
