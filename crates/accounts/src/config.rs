@@ -42,6 +42,8 @@ pub struct AuthConfig {
     pub login_limits: LoginLimits,
     /// Ingest request rates and live streams per session.
     pub rate_limits: RateLimits,
+    /// What each role may do (`[roles.NAME]` over the built-in defaults).
+    pub roles: crate::roles::Roles,
     /// Used to hash a dummy password when the username is unknown, so a
     /// refusal takes as long as a wrong password.
     pub hasher: PasswordHasher,
@@ -56,6 +58,7 @@ impl Default for AuthConfig {
             trusted_proxies: Vec::new(),
             login_limits: LoginLimits::default(),
             rate_limits: RateLimits::default(),
+            roles: crate::roles::Roles::default(),
             hasher: PasswordHasher::default(),
         }
     }

@@ -9,8 +9,10 @@
 //! - Login failures slow a (username, address) pair with growing waits
 //!   instead of locking an account, so an attacker cannot lock the owner
 //!   out; attempts per address are rate limited too.
-//! - Every role's permissions are one `match` ([`allows`]), documented as
-//!   a table in [`permission`].
+//! - What a role may do is configuration over [`Permission`]s: the
+//!   [`Roles`] matrix, whose one lookup ([`Roles::allows`]) every request
+//!   asks; the built-in roles are its defaults, documented as a table in
+//!   [`permission`].
 //!
 //! # Layout
 //! - [`password`]: the argon2id [`PasswordHasher`] and the rule for a new
@@ -27,7 +29,9 @@
 //!   when `last_seen` is written, and when a session has ended
 //!   ([`SessionCutoffs`], shared by the request check and the hourly
 //!   clean-up).
-//! - [`permission`]: [`Permission`] and the role → permission matrix.
+//! - [`permission`]: [`Permission`] and the built-in roles' permissions.
+//! - [`roles`]: the configured role → permission matrix ([`Roles`]), with
+//!   the playbook's built-in roles and brand scopes.
 //! - [`config`]: the `[security]` settings as types ([`AuthConfig`],
 //!   [`SecureCookies`]).
 
@@ -36,6 +40,7 @@ pub mod limiter;
 pub mod login;
 pub mod password;
 pub mod permission;
+pub mod roles;
 pub mod session;
 
 pub use config::{AuthConfig, SecureCookies};
@@ -43,5 +48,6 @@ pub use limiter::{Limiter, LoginLimits, RateLimits, RetryAfter};
 pub use login::{Attempt, LoginOutcome, Logins, Refusal};
 pub use opsdeck_store::Role;
 pub use password::PasswordHasher;
-pub use permission::{allows, Permission};
+pub use permission::{builtin_allows, Permission};
+pub use roles::{RoleGrant, Roles};
 pub use session::SessionCutoffs;

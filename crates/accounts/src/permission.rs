@@ -1,25 +1,37 @@
-//! What each role may do: the [`Permission`]s and the role → permission
-//! matrix ([`allows`]). Routes declare the permission they need, the web's
-//! guard asks [`allows`], and whether amounts of money are shown follows
-//! [`Permission::ViewRevenue`].
+//! What a person may do: the [`Permission`]s, and the built-in roles'
+//! permissions ([`builtin_allows`]), the defaults the configured matrix
+//! (`crate::roles::Roles`, `[roles.NAME]`) starts from. Routes declare the
+//! permission they need, the web's guard asks the configured matrix, and
+//! whether amounts of money are shown follows [`Permission::ViewRevenue`].
 //!
-//! # Permission matrix
+//! # Built-in roles
 //!
-//! | permission | admin | ops | support | finance | viewer |
-//! |---|---|---|---|---|---|
-//! | view the dashboard and panels (no money) | ✓ | ✓ | ✓ | ✓ | ✓ |
-//! | view revenue (order volume, sales, sales pulse, combined dashboard API) | ✓ | ✓ | | ✓ | |
-//! | acknowledge / resolve / silence alerts | ✓ | ✓ | | | |
-//! | record sales-pulse decisions | ✓ | ✓ | | | |
-//! | declare and run incidents, set component statuses | ✓ | | | | |
-//! | trigger a sync refresh | ✓ | ✓ | ✓ | | |
-//! | manage users | ✓ | | | | |
-//! | manage API tokens and storefront keys | ✓ | | | | |
-//! | switch freeze flags, the sales pause and the maintenance banner | ✓ | | | | |
-//! | view and export the audit log | ✓ | | | | |
-//! | request approvals from the dashboard | ✓ | | | | |
-//! | decide approvals (also: the request's approver role, never one's own) | ✓ | | | | |
-//! | any other change (settings; writes no route gives a narrower permission) | ✓ | | | | |
+//! | permission (config name) | admin | ops | support | finance | viewer | `regional_lead` | `finance_lead` | `product_lead` | `content_lead` | reviewer |
+//! |---|---|---|---|---|---|---|---|---|---|---|
+//! | view the dashboard and panels, no money (`view_dashboard`) | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ |
+//! | view revenue: order volume, sales, sales pulse, combined dashboard API (`view_revenue`) | ✓ | ✓ | | ✓ | | ✓ | ✓ | | | |
+//! | acknowledge / resolve / silence alerts (`act_on_alerts`) | ✓ | ✓ | | | | ✓ | | ✓ | | |
+//! | record sales-pulse decisions (`record_decisions`) | ✓ | ✓ | | | | ✓ | | | | |
+//! | declare and run incidents, set component statuses (`manage_incidents`) | ✓ | | | | | | | | | |
+//! | trigger a sync refresh (`refresh_sync`) | ✓ | ✓ | ✓ | | | ✓ | | ✓ | ✓ | |
+//! | manage users (`manage_users`) | ✓ | | | | | | | | | |
+//! | manage API tokens and storefront keys (`manage_tokens`) | ✓ | | | | | | | | | |
+//! | switch freeze flags, the sales pause and the maintenance banner (`change_flags`) | ✓ | | | | | | | | | |
+//! | view the audit log (`view_audit`) | ✓ | | | | | | ✓ | | | ✓ |
+//! | export the audit log (`export_audit`) | ✓ | | | | | | ✓ | | | |
+//! | request approvals from the dashboard (`request_approvals`) | ✓ | | | | | | | | | |
+//! | decide approvals; the request's kind also names its approver role, never one's own (`decide_approvals`) | ✓ | | | | | | | | | |
+//! | any other change: settings, writes no route gives a narrower permission (`change_settings`) | ✓ | | | | | | | | | |
+//!
+//! Incidents, flags and approvals are admin-only by default until an
+//! operator grants them in `[roles.NAME]` (the playbook's leads are the
+//! people meant to hold them).
+//!
+//! The last five are the operations playbook's (issue 14): a regional lead
+//! runs a region's day like ops; the finance lead reads money and the
+//! audit trail; the product and content leads work the catalog without
+//! money; a reviewer reads the audit trail. Admin has every permission,
+//! including any added later, so a new one is never out of everyone's reach.
 //!
 //! Revenue: roles without it are refused the revenue-only routes (which
 //! declare `ViewRevenue`); every other route gives them its answer without
@@ -28,7 +40,8 @@
 
 use opsdeck_store::Role;
 
-/// What a role may do. See the matrix in the module documentation.
+/// What a role may do. See the table in the module documentation; its
+/// configuration name is the variant's in `snake_case` ([`Permission::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     ViewDashboard,
@@ -77,8 +90,42 @@ impl Permission {
     ];
 }
 
-/// The permission matrix, as code: whether `role` has `permission`.
-pub fn allows(role: Role, permission: Permission) -> bool {
+impl Permission {
+    /// The name configuration uses (`view_revenue`): the variant's name in
+    /// `snake_case`, derived so a variant added to the enum has its name
+    /// without a second list to keep in step.
+    pub fn name(self) -> String {
+        let mut out = String::new();
+        for (i, c) in format!("{self:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    out.push('_');
+                }
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The permission configuration names `name`; the error lists them all.
+    pub fn parse(name: &str) -> Result<Permission, String> {
+        Permission::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                let all: Vec<String> = Permission::ALL.iter().map(|p| p.name()).collect();
+                format!("unknown permission {name:?}: use one of {}", all.join(", "))
+            })
+    }
+}
+
+/// The built-in roles' permissions: the defaults of the configured matrix
+/// (`crate::roles::Roles`, which every request asks). `false` for a role
+/// that is not built in.
+pub fn builtin_allows(role: Role, permission: Permission) -> bool {
+    use crate::roles::builtin::*;
     use Permission::*;
     match role {
         Role::Admin => true,
@@ -89,6 +136,18 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Role::Support => matches!(permission, ViewDashboard | RefreshSync),
         Role::Finance => matches!(permission, ViewDashboard | ViewRevenue),
         Role::Viewer => matches!(permission, ViewDashboard),
+        REGIONAL_LEAD => matches!(
+            permission,
+            ViewDashboard | ViewRevenue | ActOnAlerts | RecordDecisions | RefreshSync
+        ),
+        FINANCE_LEAD => matches!(
+            permission,
+            ViewDashboard | ViewRevenue | ViewAudit | ExportAudit
+        ),
+        PRODUCT_LEAD => matches!(permission, ViewDashboard | ActOnAlerts | RefreshSync),
+        CONTENT_LEAD => matches!(permission, ViewDashboard | RefreshSync),
+        REVIEWER => matches!(permission, ViewDashboard | ViewAudit),
+        _ => false,
     }
 }
 
@@ -98,11 +157,11 @@ mod tests {
 
     #[test]
     fn matrix_rows_match_the_documented_table() {
-        let who = |p: Permission| -> Vec<&str> {
+        let who = |p: Permission| -> Vec<String> {
             Role::ALL
                 .into_iter()
-                .filter(|r| allows(*r, p))
-                .map(Role::as_str)
+                .filter(|r| builtin_allows(*r, p))
+                .map(|r| r.to_string())
                 .collect()
         };
         use Permission::*;
@@ -127,5 +186,19 @@ mod tests {
         ] {
             assert_eq!(who(p), ["admin"], "{p:?}");
         }
+    }
+
+    #[test]
+    fn permission_names_are_snake_case_and_parse_back() {
+        assert_eq!(Permission::ViewRevenue.name(), "view_revenue");
+        assert_eq!(Permission::ChangeSettings.name(), "change_settings");
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(&p.name()), Ok(p));
+        }
+        let err = Permission::parse("see_money").unwrap_err();
+        assert!(
+            err.contains("\"see_money\"") && err.contains("view_revenue"),
+            "{err}"
+        );
     }
 }

@@ -23,11 +23,21 @@ pub struct Thresholds {
     pub stale_after_days: u32,
     /// A tracked variant at or below this quantity is low stock.
     pub low_stock: i64,
-    /// A tracked variant at or below this quantity is critical.
+    /// A tracked variant at or below this quantity is critical (4 by
+    /// default: the operations playbook's "fewer than 5").
     pub critical_stock: i64,
+    /// A tracked variant above this quantity is overstock, to review
+    /// against demand (the playbook's "high" tier, above 50 by default).
+    #[serde(default = "default_high_stock")]
+    pub high_stock: i64,
     /// Promised delivery time, used for on-time rate when a shipment has no
     /// estimated delivery date.
     pub delivery_sla_days: u32,
+}
+
+/// Brands serialized before the overstock level existed read the default.
+fn default_high_stock() -> i64 {
+    50
 }
 
 impl Thresholds {
@@ -35,7 +45,8 @@ impl Thresholds {
         Thresholds {
             stale_after_days: if *kind == BrandKind::Dropship { 5 } else { 3 },
             low_stock: 10,
-            critical_stock: 3,
+            critical_stock: 4,
+            high_stock: default_high_stock(),
             delivery_sla_days: if *kind == BrandKind::Dropship { 14 } else { 7 },
         }
     }

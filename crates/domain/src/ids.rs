@@ -73,6 +73,12 @@ id_type!(
     "source"
 );
 
+id_type!(
+    /// A region the merchant groups brands and countries into, e.g. `eu`.
+    RegionId,
+    "region"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

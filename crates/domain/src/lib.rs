@@ -22,6 +22,8 @@
 //! - [`operations`]: what the ingest API brings beyond those: tracking events,
 //!   inventory batches, return requests, review-queue items, payment events,
 //!   health checks, and partial updates of an order.
+//! - [`region`]: a [`Region`]: brands and countries grouped under one
+//!   currency, time zone and leads.
 //! - [`period`]: today / this week / this month windows in a brand's time zone,
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
@@ -45,6 +47,7 @@ pub mod operations;
 pub mod order;
 pub mod period;
 pub mod record;
+pub mod region;
 pub mod secret;
 pub mod shopify_api;
 pub mod support;
@@ -54,7 +57,7 @@ pub use brand::{Brand, BrandKind, Thresholds};
 pub use catalog::{InventoryLevel, Product, ProductStatus, Variant};
 pub use checkout::AbandonedCheckout;
 pub use customer::CustomerSummary;
-pub use ids::{BrandId, IdError, SourceId};
+pub use ids::{BrandId, IdError, RegionId, SourceId};
 pub use money::{Currency, Money, MoneyError};
 pub use operations::{
     Applied, FulfillmentUpdate, HealthCheck, HealthStatus, InventoryBatch, OrderStatusChange,
@@ -67,6 +70,7 @@ pub use order::{
 };
 pub use period::{Period, PeriodWindow};
 pub use record::{AnyRecord, Record, RecordKey, RecordKind};
+pub use region::Region;
 pub use secret::Secret;
 pub use shopify_api::ShopifyApi;
 pub use support::{Channel, SatisfactionSurvey, Ticket, TicketMessage, TicketStatus};

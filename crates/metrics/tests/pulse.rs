@@ -61,7 +61,7 @@ fn open(p: &mut Projection, rng: &mut Rng, i: u64, at: i64, cents: i64) {
 
 /// The pulse's revenue insights for the brand as of `now`.
 fn revenue_insights(p: &Projection, now: i64) -> usize {
-    panels::brand_insights(p, &PanelConfig::default(), Some(0), ts(now))
+    panels::brand_insights(p, &PanelConfig::default(), Some(&[0]), ts(now))
         .iter()
         .filter(|i| i.finding.contains("revenue so far today"))
         .count()

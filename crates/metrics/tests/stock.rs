@@ -1,7 +1,8 @@
 //! Inventory (issue 10.B1, B2, B4): one stock state for the panel, the API
 //! and the alerts; a dropship brand's "lower" changes only the alert; only
 //! products on sale count; velocity is counted per variant, so a variant
-//! without a SKU sells too.
+//! without a SKU sells too. The playbook's stock tiers (issue 14) at their
+//! boundaries, with a brand's own levels and a SKU's low override.
 #![expect(
     clippy::unwrap_used,
     reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
@@ -13,8 +14,8 @@ mod gen;
 use gen::{brand, ts, Rng};
 use opsdeck_domain::*;
 use opsdeck_metrics::panels::inventory::{
-    inventory, inventory_of, stock_alert, stock_state, ProductScope, StockAlert, StockLine,
-    StockState,
+    inventory, inventory_of, stock_alert, stock_state, stock_tier, stock_tiers, ProductScope,
+    StockAlert, StockLine, StockState, StockTier,
 };
 use opsdeck_metrics::panels::{DropshipAlerts, PanelConfig};
 use opsdeck_metrics::projection::{Projection, SubscriptionRules};
@@ -351,4 +352,115 @@ fn top_sku_stock_counts_only_products_on_sale() {
         .expect("TOP sold today");
     assert_eq!(top.stock, Some(0));
     assert!(top.out_of_stock);
+}
+
+#[test]
+fn stock_tiers_meet_the_playbook_at_their_boundaries() {
+    let t = Thresholds::defaults_for(&BrandKind::Standard);
+    let tier = |q: i64| stock_tier(q, t.low_stock, &t);
+    // critical < 5, low 5–10, normal 11–50, high > 50.
+    for (q, want) in [
+        (-1, StockTier::Critical),
+        (0, StockTier::Critical),
+        (4, StockTier::Critical),
+        (5, StockTier::Low),
+        (10, StockTier::Low),
+        (11, StockTier::Normal),
+        (50, StockTier::Normal),
+        (51, StockTier::High),
+    ] {
+        assert_eq!(tier(q), want, "{q} units");
+    }
+    // The critical tier is where the critical alert fires: one rule.
+    assert_eq!(
+        stock_alert(StockState::Low, 4, t.critical_stock, None),
+        Some(StockAlert::Critical)
+    );
+    assert_eq!(
+        stock_alert(StockState::Low, 5, t.critical_stock, None),
+        Some(StockAlert::Low)
+    );
+    // A brand's own levels move every boundary.
+    let own = Thresholds {
+        critical_stock: 2,
+        low_stock: 20,
+        high_stock: 200,
+        ..t.clone()
+    };
+    for (q, want) in [
+        (2, StockTier::Critical),
+        (3, StockTier::Low),
+        (20, StockTier::Low),
+        (21, StockTier::Normal),
+        (200, StockTier::Normal),
+        (201, StockTier::High),
+    ] {
+        assert_eq!(stock_tier(q, own.low_stock, &own), want, "{q} units");
+    }
+    // A SKU's low override wins over the brand's, as for the stock state.
+    assert_eq!(stock_tier(8, 6, &t), StockTier::Normal);
+}
+
+#[test]
+fn stock_tiers_count_a_brands_variants_and_list_its_overstock() {
+    let mut own = brand("kumo", "America/New_York", BrandKind::Standard, true);
+    own.thresholds.high_stock = 30;
+    let brands = vec![
+        brand("mavena", "America/New_York", BrandKind::Standard, true),
+        own,
+    ];
+    let mut p = Projection::new(brands, SubscriptionRules::default());
+    let records = [
+        product(
+            "mavena",
+            "m",
+            ProductStatus::Active,
+            vec![
+                variant("m4", Some("M-4"), 4),
+                variant("m5", Some("M-5"), 5),
+                variant("m10", Some("M-10"), 10),
+                variant("m11", Some("M-11"), 11),
+                variant("m50", Some("M-50"), 50),
+                variant("m51", Some("M-51"), 51),
+                variant("m90", Some("M-90"), 90),
+            ],
+        ),
+        // Drafts are not on sale: not counted.
+        product(
+            "mavena",
+            "d",
+            ProductStatus::Draft,
+            vec![variant("d99", Some("D-99"), 99)],
+        ),
+        product(
+            "kumo",
+            "k",
+            ProductStatus::Active,
+            vec![
+                variant("k31", Some("K-31"), 31),
+                variant("k30", Some("K-30"), 30),
+            ],
+        ),
+    ];
+    for (i, r) in records.iter().enumerate() {
+        p.apply(&Change {
+            seq: i as u64 + 1,
+            record: r.clone(),
+        });
+    }
+    let now = ts(NOW);
+    let m = stock_tiers(&p, &PanelConfig::default(), 0, now);
+    assert_eq!((m.critical, m.low, m.normal, m.high), (1, 2, 2, 2));
+    assert_eq!(m.high_above, 50);
+    let over: Vec<(&str, i64)> = m
+        .overstock
+        .iter()
+        .map(|l| (l.variant.as_str(), l.quantity))
+        .collect();
+    assert_eq!(over, [("Variant m90", 90), ("Variant m51", 51)]);
+    // Kumo reviews demand above its own 30.
+    let k = stock_tiers(&p, &PanelConfig::default(), 1, now);
+    assert_eq!((k.normal, k.high, k.high_above), (1, 1, 30));
+    assert_eq!(k.overstock[0].variant, "Variant k31");
+    assert_eq!(k.count(StockTier::High), 1);
 }

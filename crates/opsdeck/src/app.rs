@@ -349,6 +349,7 @@ pub async fn start(
     clock: Clock,
 ) -> anyhow::Result<Running> {
     let store = open_store(config).await?;
+    check_people(config, store.as_ref()).await?;
     let helpdesk_jobs = gorgias_jobs(config)?;
     // The helpdesk's events are attributed by the connector its sync uses.
     let helpdesk = helpdesk_jobs.first().map(|j| j.connector.clone());
@@ -572,8 +573,32 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
             .gorgias
             .as_ref()
             .map(|g| format!("https://{}.gorgias.com/app/ticket/", g.subdomain)),
+        regions: config.regions.clone(),
         ..Default::default()
     }
+}
+
+/// Checks the stored people against the configuration before serving:
+/// a user whose role is not configured (removed or misspelt in
+/// `[roles.NAME]`) stops start-up with an error naming the user and the
+/// role, instead of that person being refused everything; a region lead
+/// who is no user yet is logged (the first admin may not exist yet).
+pub async fn check_people(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
+    let users = store.list_users().await?;
+    config
+        .security
+        .auth
+        .roles
+        .check_users(users.iter().map(|u| (u.username.as_str(), u.role)))
+        .map_err(|e| anyhow::anyhow!("configuration and users disagree: {e}"))?;
+    for region in &config.regions {
+        for lead in &region.leads {
+            if !users.iter().any(|u| &u.username == lead) {
+                tracing::warn!(region = %region.id, %lead, "a region's lead is not a user");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What the projection reads from configuration: the helpdesk attribution
@@ -679,5 +704,61 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod people_tests {
+    use super::check_people;
+    use crate::config::{parse_config, ProcessEnv};
+    use opsdeck_store::{AuditAction, AuditEntry, NewUser, Role};
+
+    const BRAND: &str = r#"
+[[brands]]
+id = "a"
+name = "A"
+time_zone = "UTC"
+currency = "USD"
+"#;
+
+    #[tokio::test]
+    async fn a_user_whose_role_is_not_configured_stops_start_up_naming_both() {
+        let (store, _guard) = opsdeck_store::testing::sqlite_temp().await;
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        for (name, role) in [
+            ("anna", Role::Ops),
+            ("nina", Role::parse("night_desk").unwrap()),
+        ] {
+            let user = NewUser {
+                username: name.into(),
+                role,
+                password_hash: "$argon2id$fake".into(),
+                at,
+            };
+            let audit = AuditEntry {
+                at,
+                actor: "test".into(),
+                action: AuditAction::UserCreate,
+                subject: format!("user:{name}"),
+                payload: serde_json::json!({}),
+                ip: None,
+            };
+            assert!(store.create_user(&user, &audit).await.unwrap());
+        }
+        let without = parse_config(BRAND, &ProcessEnv).unwrap();
+        let err = check_people(&without, store.as_ref())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"nina\"") && err.contains("\"night_desk\"") && !err.contains("anna"),
+            "{err}"
+        );
+        let with = parse_config(
+            &format!("{BRAND}\n[roles.night_desk]\npermissions = [\"view_dashboard\"]\n"),
+            &ProcessEnv,
+        )
+        .unwrap();
+        check_people(&with, store.as_ref()).await.unwrap();
     }
 }

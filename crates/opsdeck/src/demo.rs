@@ -82,6 +82,7 @@ pub fn demo_config(
         gorgias: None,
         alerts: Default::default(),
         security: Default::default(),
+        regions: Vec::new(),
         incidents: Default::default(),
         approvals: Default::default(),
         flags: Default::default(),

@@ -209,6 +209,12 @@ pub async fn run(command: UserCommand, config: &crate::config::Config) -> anyhow
             ..
         } => {
             let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
+            config
+                .security
+                .auth
+                .roles
+                .check_role(role)
+                .map_err(anyhow::Error::msg)?;
             validate_username(&username).map_err(anyhow::Error::msg)?;
             let password = read_password(password_stdin)?;
             let store = crate::app::open_store(config).await?;

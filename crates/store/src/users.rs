@@ -20,19 +20,38 @@ use opsdeck_domain::Timestamp;
 use serde::Serialize;
 use tracing::instrument;
 
-/// What a person may do is decided by one role (the matrix lives in
-/// `opsdeck-web`'s `auth` module and the README).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Ops,
-    Support,
-    Finance,
-    Viewer,
+/// The name of the role a person has. What a role may do is configuration
+/// (`[roles.NAME]`, over the permissions of `opsdeck-accounts`, with the
+/// built-in roles as defaults); the store keeps the name only, so a role
+/// added to the configuration needs no migration.
+///
+/// A name is 1–[`Role::MAX_LEN`] characters of `a-z 0-9 _`, starting with
+/// a letter, held inline so a `Role` is `Copy` like the closed enum it
+/// replaced (roles are passed around as freely as permissions).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Role {
+    len: u8,
+    bytes: [u8; Role::MAX_LEN],
 }
 
+#[expect(
+    non_upper_case_globals,
+    reason = "the built-in roles read as the enum variants they were (Role::Admin), \
+              so every caller and test written against the enum still reads right"
+)]
 impl Role {
+    /// The longest role name.
+    pub const MAX_LEN: usize = 32;
+
+    /// Everything, including what no narrower permission covers.
+    pub const Admin: Role = Role::constant("admin");
+    pub const Ops: Role = Role::constant("ops");
+    pub const Support: Role = Role::constant("support");
+    pub const Finance: Role = Role::constant("finance");
+    pub const Viewer: Role = Role::constant("viewer");
+
+    /// The five roles that existed before roles became configuration;
+    /// their permissions are unchanged defaults.
     pub const ALL: [Role; 5] = [
         Role::Admin,
         Role::Ops,
@@ -41,30 +60,76 @@ impl Role {
         Role::Viewer,
     ];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Ops => "ops",
-            Role::Support => "support",
-            Role::Finance => "finance",
-            Role::Viewer => "viewer",
+    /// A role named in code (the built-in roles), usable in patterns; a
+    /// name [`Role::parse`] would refuse fails the build.
+    pub const fn constant(name: &'static str) -> Role {
+        let src = name.as_bytes();
+        assert!(
+            !src.is_empty() && src.len() <= Role::MAX_LEN && src[0].is_ascii_lowercase(),
+            "a role name is 1 to 32 characters and starts with a-z"
+        );
+        let mut bytes = [0u8; Role::MAX_LEN];
+        let mut i = 0;
+        while i < src.len() {
+            let b = src[i];
+            assert!(
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_',
+                "a role name holds only a-z, 0-9 and _"
+            );
+            bytes[i] = b;
+            i += 1;
+        }
+        Role {
+            len: src.len() as u8,
+            bytes,
         }
     }
 
-    /// Parses a role name; the error names the valid ones.
+    pub fn as_str(&self) -> &str {
+        // Only `parse` and `builtin` build a Role, from ASCII names.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+
+    /// Parses a role name (its form only: whether the role exists is the
+    /// configuration's to say). The error names the rule.
     pub fn parse(s: &str) -> std::result::Result<Role, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown role {s:?}: use one of admin, ops, support, finance, viewer")
-            })
+        let ok = !s.is_empty()
+            && s.len() <= Role::MAX_LEN
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok {
+            return Err(format!(
+                "{s:?} is not a role name: 1 to {} characters of a-z, 0-9 and _, \
+                 starting with a letter (the built-in roles are admin, ops, support, \
+                 finance, viewer)",
+                Role::MAX_LEN
+            ));
+        }
+        let mut bytes = [0u8; Role::MAX_LEN];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Ok(Role {
+            len: s.len() as u8,
+            bytes,
+        })
     }
 }
 
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Role({})", self.as_str())
+    }
+}
+
+impl Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -730,8 +795,17 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Ok(r));
         }
-        let err = Role::parse("root").unwrap_err();
-        assert!(err.contains("\"root\"") && err.contains("finance"), "{err}");
+        assert_eq!(
+            Role::parse("regional_lead").unwrap().as_str(),
+            "regional_lead"
+        );
+        for bad in ["", "Root", "1st", "a-b", "a b", &"a".repeat(33)] {
+            let err = Role::parse(bad).unwrap_err();
+            assert!(
+                err.contains(&format!("{bad:?}")) && err.contains("a-z"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

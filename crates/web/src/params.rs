@@ -4,15 +4,20 @@
 //! A misspelt parameter (`?brnad=mavena`) silently ignored would show every
 //! brand and look like an answer; refusing it with the reason is kinder.
 //!
+//! [`chosen_brands`] is the one reading of the brand filter (`brand`) and
+//! the region filter (`region`, standing for its brands), for the pages
+//! and the API alike.
+//!
 //! [`parse_range`] is the one reading of `range`, `from` and `to`, for the
 //! panel API and the pages alike. They differ in one thing only, and say
 //! so: dates sent with a preset range are a 400 from the API, while a page
 //! (whose form always sends its date fields) shows the preset and a notice
 //! naming the dates it did not use.
 
-use crate::Error;
+use crate::{AppState, Error};
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use opsdeck_domain::Brand;
 use opsdeck_metrics::panels::Range;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -39,6 +44,43 @@ where
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NoParams {}
+
+/// The brands `?brand=` and `?region=` choose; `None` when neither is
+/// given (every brand). Empty values count as absent (a form sends its
+/// empty fields). A region stands for its brands; a brand outside the
+/// region asked for is excluded, so both together choose the brand if it
+/// is in the region and no brand otherwise. An unknown brand or region is
+/// a 400 naming it (and the regions there are).
+pub(crate) fn chosen_brands<'a>(
+    state: &'a AppState,
+    brand: Option<&str>,
+    region: Option<&str>,
+) -> Result<Option<Vec<&'a Brand>>, Error> {
+    let brand = present(brand).map(|b| state.brand(b)).transpose()?;
+    let Some(region) = present(region) else {
+        return Ok(brand.map(|b| vec![b]));
+    };
+    let regions = &state.panel_config.regions;
+    let Some(region) = regions.iter().find(|r| r.id.as_str() == region) else {
+        let known: Vec<&str> = regions.iter().map(|r| r.id.as_str()).collect();
+        return Err(Error::BadRequest(if known.is_empty() {
+            format!("unknown region {region:?}: no regions are configured")
+        } else {
+            format!(
+                "unknown region {region:?}: the regions are {}",
+                known.join(", ")
+            )
+        }));
+    };
+    Ok(Some(
+        state
+            .brands
+            .iter()
+            .filter(|b| region.has_brand(&b.id))
+            .filter(|b| brand.is_none_or(|only| only.id == b.id))
+            .collect(),
+    ))
+}
 
 /// What to do with `from`/`to` sent with a preset range (`7d`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,13 +7,21 @@
 //! [`stock_alert`] is the alert a variant raises — the only place where a
 //! dropship brand's "lower" or "off" applies. The inventory alert
 //! conditions read [`StockLine::alert`] and never recompute either.
+//!
+//! The playbook's stock tiers ([`stock_tier`]: critical, low, normal, high)
+//! are the same two thresholds read as four bands, plus the brand's
+//! overstock level: critical at or below the critical level (the level the
+//! critical alert fires at), low up to the low threshold, high above the
+//! overstock level (stock to review against demand). [`stock_tiers`] counts
+//! a brand's variants per tier and lists the overstock, for the inventory
+//! page and the morning checklist.
 
 use super::{DropshipAlerts, PanelConfig};
 use crate::projection::catalog::VariantRow;
 use crate::projection::keys::KeyMap;
 use crate::projection::orders::VariantKey;
 use crate::projection::{local_day, BrandIx, Projection};
-use opsdeck_domain::{BrandKind, Timestamp};
+use opsdeck_domain::{BrandKind, Thresholds, Timestamp};
 use serde::Serialize;
 
 /// A variant's stock state: the fact, the same for every brand.
@@ -47,6 +55,59 @@ pub fn stock_state(quantity: i64, low_threshold: i64) -> StockState {
     }
 }
 
+/// Critical at or below the brand's critical level: the critical tier and
+/// the critical alert both ask this.
+fn is_critical(quantity: i64, critical_level: i64) -> bool {
+    quantity <= critical_level
+}
+
+/// A variant's tier in the operations playbook's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StockTier {
+    /// At or below the critical level (default 4: "fewer than 5"),
+    /// out of stock included.
+    Critical,
+    /// Above critical, at or below the low threshold (default 10).
+    Low,
+    /// Above low, at or below the overstock level (default 50).
+    Normal,
+    /// Above the overstock level: review demand.
+    High,
+}
+
+impl StockTier {
+    pub const ALL: [StockTier; 4] = [
+        StockTier::Critical,
+        StockTier::Low,
+        StockTier::Normal,
+        StockTier::High,
+    ];
+
+    /// How a page says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            StockTier::Critical => "critical",
+            StockTier::Low => "low",
+            StockTier::Normal => "normal",
+            StockTier::High => "high",
+        }
+    }
+}
+
+/// The tier of `quantity` units: low and out of stock as [`stock_state`]
+/// says with `low_threshold` (a per-variant override wins, as there), split
+/// at the brand's critical level; healthy stock split at its overstock
+/// level.
+pub fn stock_tier(quantity: i64, low_threshold: i64, thresholds: &Thresholds) -> StockTier {
+    match stock_state(quantity, low_threshold) {
+        StockState::Healthy if quantity > thresholds.high_stock => StockTier::High,
+        StockState::Healthy => StockTier::Normal,
+        _ if is_critical(quantity, thresholds.critical_stock) => StockTier::Critical,
+        _ => StockTier::Low,
+    }
+}
+
 /// The inventory alert a variant raises: the rule it fires under
 /// (`inventory_critical` or `inventory_low`), and so its severity and
 /// channel tier.
@@ -70,7 +131,7 @@ pub fn stock_alert(
 ) -> Option<StockAlert> {
     let alert = if state == StockState::Healthy {
         return None;
-    } else if quantity <= critical_level {
+    } else if is_critical(quantity, critical_level) {
         StockAlert::Critical
     } else {
         StockAlert::Low
@@ -154,45 +215,20 @@ pub fn inventory_of(
         expiring_batch_count: 0,
         expiring_batches: vec![],
     };
-    for prod in p.catalog.products_of(b) {
-        let on_sale = prod.status.is_on_sale();
-        if !on_sale && scope == ProductScope::OnSale {
-            continue;
+    each_tracked(p, cfg, b, scope, |v| {
+        out.tracked_variants += 1;
+        let state = stock_state(v.quantity, v.threshold);
+        match state {
+            StockState::OutOfStock => out.out_of_stock += 1,
+            StockState::Low => out.low += 1,
+            StockState::Healthy => return,
         }
-        for v in prod.variants.iter().filter(|v| v.tracked) {
-            let Some(q) = p.catalog.quantity(b, v) else {
-                continue;
-            };
-            out.tracked_variants += 1;
-            let sku = (v.sku != 0).then(|| p.syms.text(v.sku).to_string());
-            let threshold = sku
-                .as_ref()
-                .and_then(|s| cfg.low_stock_overrides.get(s).copied())
-                .unwrap_or(brand.thresholds.low_stock);
-            let state = stock_state(q, threshold);
-            match state {
-                StockState::OutOfStock => out.out_of_stock += 1,
-                StockState::Low => out.low += 1,
-                StockState::Healthy => continue,
-            }
-            let alert = on_sale
-                .then(|| stock_alert(state, q, brand.thresholds.critical_stock, dropship))
-                .flatten();
-            let velocity = velocity_per_week(&sold, v);
-            out.alerts.push(StockLine {
-                product: prod.title.to_string(),
-                product_status: prod.status.to_string(),
-                variant: v.title.to_string(),
-                sku,
-                quantity: q,
-                threshold,
-                stock_state: state,
-                alert,
-                velocity_per_week: velocity,
-                days_until_stockout: (velocity > 0.0).then(|| (q.max(0) as f64) / (velocity / 7.0)),
-            });
-        }
-    }
+        let alert = v
+            .on_sale
+            .then(|| stock_alert(state, v.quantity, brand.thresholds.critical_stock, dropship))
+            .flatten();
+        out.alerts.push(v.line(&sold, state, alert));
+    });
     (out.expiring_batch_count, out.expiring_batches) =
         super::operations::expiring_batches(p, b, now);
     out.alerts.sort_by(|a, b| {
@@ -203,6 +239,139 @@ pub fn inventory_of(
                     .unwrap_or(f64::INFINITY)
                     .total_cmp(&b.days_until_stockout.unwrap_or(f64::INFINITY)),
             )
+            .then(a.product.cmp(&b.product))
+            .then(a.variant.cmp(&b.variant))
+    });
+    out
+}
+
+/// One tracked variant with its stock, as every stock rule reads it.
+struct Tracked<'a> {
+    product: &'a crate::projection::catalog::ProductRow,
+    variant: &'a VariantRow,
+    on_sale: bool,
+    quantity: i64,
+    sku: Option<String>,
+    /// The low threshold: the SKU's override, else the brand's.
+    threshold: i64,
+}
+
+impl Tracked<'_> {
+    fn line(
+        &self,
+        sold: &KeyMap<u64, i64>,
+        state: StockState,
+        alert: Option<StockAlert>,
+    ) -> StockLine {
+        let velocity = velocity_per_week(sold, self.variant);
+        let q = self.quantity;
+        StockLine {
+            product: self.product.title.to_string(),
+            product_status: self.product.status.to_string(),
+            variant: self.variant.title.to_string(),
+            sku: self.sku.clone(),
+            quantity: q,
+            threshold: self.threshold,
+            stock_state: state,
+            alert,
+            velocity_per_week: velocity,
+            days_until_stockout: (velocity > 0.0).then(|| (q.max(0) as f64) / (velocity / 7.0)),
+        }
+    }
+}
+
+/// Calls `f` with every tracked variant (with a known quantity) of the
+/// brand's products in `scope`: what the inventory panel and the stock
+/// tiers both count.
+fn each_tracked(
+    p: &Projection,
+    cfg: &PanelConfig,
+    b: BrandIx,
+    scope: ProductScope,
+    mut f: impl FnMut(Tracked<'_>),
+) {
+    let low = p.brand(b).thresholds.low_stock;
+    for prod in p.catalog.products_of(b) {
+        let on_sale = prod.status.is_on_sale();
+        if !on_sale && scope == ProductScope::OnSale {
+            continue;
+        }
+        for v in prod.variants.iter().filter(|v| v.tracked) {
+            let Some(quantity) = p.catalog.quantity(b, v) else {
+                continue;
+            };
+            let sku = (v.sku != 0).then(|| p.syms.text(v.sku).to_string());
+            let threshold = sku
+                .as_ref()
+                .and_then(|s| cfg.low_stock_overrides.get(s).copied())
+                .unwrap_or(low);
+            f(Tracked {
+                product: prod,
+                variant: v,
+                on_sale,
+                quantity,
+                sku,
+                threshold,
+            });
+        }
+    }
+}
+
+/// A brand's tracked variants on sale counted per [`StockTier`], and the
+/// overstock (the high tier) to review against demand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StockTiers {
+    pub critical: usize,
+    pub low: usize,
+    pub normal: usize,
+    pub high: usize,
+    /// The brand's overstock level (above it a variant is high).
+    pub high_above: i64,
+    /// The high tier's variants, most units first: review their demand
+    /// (velocity and weeks of cover say how long the stock lasts).
+    pub overstock: Vec<StockLine>,
+}
+
+impl StockTiers {
+    /// How many variants are in `tier`.
+    pub fn count(&self, tier: StockTier) -> usize {
+        match tier {
+            StockTier::Critical => self.critical,
+            StockTier::Low => self.low,
+            StockTier::Normal => self.normal,
+            StockTier::High => self.high,
+        }
+    }
+}
+
+/// The stock tiers of brand `b` now: for the inventory page and the
+/// morning checklist (issue 14).
+pub fn stock_tiers(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> StockTiers {
+    let brand = p.brand(b);
+    let today = local_day(now.as_second(), &brand.time_zone);
+    let sold = units_28d_by_variant(p, b, today);
+    let mut out = StockTiers {
+        critical: 0,
+        low: 0,
+        normal: 0,
+        high: 0,
+        high_above: brand.thresholds.high_stock,
+        overstock: vec![],
+    };
+    each_tracked(p, cfg, b, ProductScope::OnSale, |v| {
+        match stock_tier(v.quantity, v.threshold, &brand.thresholds) {
+            StockTier::Critical => out.critical += 1,
+            StockTier::Low => out.low += 1,
+            StockTier::Normal => out.normal += 1,
+            StockTier::High => {
+                out.high += 1;
+                out.overstock.push(v.line(&sold, StockState::Healthy, None));
+            }
+        }
+    });
+    out.overstock.sort_by(|a, b| {
+        b.quantity
+            .cmp(&a.quantity)
             .then(a.product.cmp(&b.product))
             .then(a.variant.cmp(&b.variant))
     });

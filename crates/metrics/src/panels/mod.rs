@@ -52,6 +52,8 @@ pub struct PanelConfig {
     /// (`https://{subdomain}.gorgias.com/app/ticket/`): the urgent queue
     /// links each ticket there. `None` without a helpdesk configured.
     pub helpdesk_ticket_url: Option<String>,
+    /// `[regions.ID]`: what a `?region=` filter stands for (its brands).
+    pub regions: Vec<opsdeck_domain::Region>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,6 +76,7 @@ impl Default for PanelConfig {
             blocker_value: 500,
             cadences: crate::freshness::Cadences::default(),
             helpdesk_ticket_url: None,
+            regions: Vec::new(),
         }
     }
 }
@@ -278,12 +281,12 @@ pub enum BrandPanel<T> {
 /// Runs `f` for every brand (or the one given), not-launched ones answered as such.
 pub fn per_brand<T>(
     p: &Projection,
-    only: Option<BrandIx>,
+    only: Option<&[BrandIx]>,
     mut f: impl FnMut(BrandIx, &Brand) -> T,
 ) -> Vec<BrandPanel<T>> {
     (0..p.ctx.brands.len())
         .map(|i| i as BrandIx)
-        .filter(|i| only.is_none_or(|o| o == *i))
+        .filter(|i| only.is_none_or(|o| o.contains(i)))
         .map(|i| {
             let b = p.brand(i);
             if b.launched {
@@ -360,12 +363,12 @@ pub fn brand_dashboard(
 pub fn brand_insights(
     p: &Projection,
     cfg: &PanelConfig,
-    only: Option<BrandIx>,
+    only: Option<&[BrandIx]>,
     now: Timestamp,
 ) -> Vec<insights::Insight> {
     let week = Range::Days { days: 7 };
     let parts: Vec<_> = (0..p.ctx.brands.len() as BrandIx)
-        .filter(|b| only.is_none_or(|o| o == *b) && p.brand(*b).launched)
+        .filter(|b| only.is_none_or(|o| o.contains(b)) && p.brand(*b).launched)
         .map(|b| {
             (
                 p.brand(b).name.clone(),

@@ -97,7 +97,7 @@ pub fn brand_sales(p: &Projection, b: BrandIx, range: Range, now: Timestamp) -> 
 pub fn sales(
     p: &Projection,
     cfg: &PanelConfig,
-    only: Option<BrandIx>,
+    only: Option<&[BrandIx]>,
     range: Range,
     now: Timestamp,
 ) -> Sales {

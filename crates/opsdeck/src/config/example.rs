@@ -43,7 +43,8 @@ launched = true
 [brands.thresholds]
 stale_after_days = 3               # unfulfilled order older than this is stale
 low_stock = 10                     # tracked variant at or below: low stock
-critical_stock = 3                 # at or below: critical
+critical_stock = 4                 # at or below: critical (the playbook's "fewer than 5")
+high_stock = 50                    # above: overstock, listed for a demand review
 delivery_sla_days = 7              # on-time target when no carrier estimate
 
 [brands.shopify]
@@ -170,6 +171,47 @@ sse_streams_per_session = 8        # live-update streams open at once per sessio
 secure_cookies = "auto"            # auto (behind a trusted https proxy) | always | never
 trusted_proxies = ["127.0.0.1"]    # X-Forwarded-For / -Proto believed only from these
 audit_retention_days = 90
+
+# Regions group brands and the countries they sell to under one currency,
+# time zone and leads (usernames). A region filters every page and API call
+# a brand filter does (?region=eu); a brand and a country belong to one
+# region at most. Money across brands still totals in [reporting].
+[regions.us]
+name = "United States"
+currency = "USD"
+time_zone = "America/New_York"
+brands = ["plentum", "mavena"]
+countries = ["US"]
+leads = ["sam"]
+
+[regions.eu]
+name = "European Union"
+currency = "EUR"
+time_zone = "Europe/Berlin"
+brands = ["retromedy"]
+countries = ["DE", "FR", "IT", "ES", "NL"]
+leads = ["lena"]
+
+[regions.uk]
+name = "United Kingdom"
+currency = "GBP"
+time_zone = "Europe/London"
+countries = ["GB"]
+
+[regions.uae]
+name = "United Arab Emirates"
+currency = "AED"
+time_zone = "Asia/Dubai"
+countries = ["AE"]
+
+# Roles are permissions by name. Built in: admin (everything), ops,
+# support, finance, viewer, regional_lead, finance_lead, product_lead,
+# content_lead, reviewer. A section adds a role or redefines a built-in one
+# (not admin). Permissions: view_dashboard, view_revenue (every amount of
+# money), act_on_alerts, record_decisions, refresh_sync, manage_users,
+# manage_tokens, view_audit, export_audit, change_settings.
+# [roles.night_desk]
+# permissions = ["view_dashboard", "act_on_alerts", "refresh_sync"]
 
 # Incidents: the status page's name (GET /status.json) and what each
 # severity means. Every key is optional; the defaults are the playbook's

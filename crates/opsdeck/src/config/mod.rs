@@ -14,6 +14,7 @@
 //! - `flags`: `[flags]`: polling interval, flags needing approval, flags
 //!   mirrored to Shopify shops, webhook receivers of flag changes.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
+//! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
 //!   world-readable secret files, tokens over plain http), refused here so
 //!   `check-config` and `serve` refuse the same set.
@@ -29,6 +30,7 @@ pub mod incidents;
 mod model;
 mod notifiers;
 mod parse;
+mod regions;
 pub mod security;
 mod walk;
 

@@ -29,8 +29,12 @@ pub struct Config {
     pub gorgias: Option<GorgiasConfig>,
     /// `[alerts]` and `[notifiers.*]`.
     pub alerts: super::alerts::AlertsConfig,
-    /// `[security]`: sessions, login lockout, cookies, proxies, audit retention.
+    /// `[security]`: sessions, login lockout, cookies, proxies, audit
+    /// retention; and `[roles.NAME]` (in `security.auth.roles`).
     pub security: super::security::SecurityConfig,
+    /// `[regions.ID]`: brands and countries grouped for the filters, the
+    /// checklist and the leads.
+    pub regions: Vec<opsdeck_domain::Region>,
     /// `[incidents]`: severities (people, channels, targets, escalation)
     /// and the status page's name.
     pub incidents: super::incidents::IncidentsConfig,

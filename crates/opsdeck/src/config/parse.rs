@@ -115,7 +115,9 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         .opt_table("gorgias")
         .and_then(|g| parse_gorgias(&g, secrets, &brands));
     let alerts = super::alerts::parse_alerts(&root, secrets, &brands);
-    let security = super::security::parse_security(&root);
+    let mut security = super::security::parse_security(&root);
+    security.auth.roles = super::regions::parse_roles(&root);
+    let regions = super::regions::parse_regions(&root, &brands);
     let incidents = super::incidents::parse_incidents(&root);
     let approvals = super::approvals::parse_approvals(&root, secrets);
     let flags = super::flags::parse_flags(&root, secrets, &shopify);
@@ -141,6 +143,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         gorgias,
         alerts,
         security,
+        regions,
         incidents,
         approvals,
         flags,
@@ -222,6 +225,7 @@ fn parse_thresholds(t: &Section<'_, '_>, kind: &BrandKind) -> Option<Thresholds>
     let stale_after_days = t.opt_u32("stale_after_days").unwrap_or(d.stale_after_days);
     let low_stock = t.opt_int("low_stock").unwrap_or(d.low_stock);
     let critical_stock = t.opt_int("critical_stock").unwrap_or(d.critical_stock);
+    let high_stock = t.opt_int("high_stock").unwrap_or(d.high_stock);
     let delivery_sla_days = t
         .opt_u32("delivery_sla_days")
         .unwrap_or(d.delivery_sla_days);
@@ -233,6 +237,16 @@ fn parse_thresholds(t: &Section<'_, '_>, kind: &BrandKind) -> Option<Thresholds>
         );
         return None;
     }
+    if high_stock <= low_stock {
+        t.problem(
+            "high_stock",
+            format!(
+                "high_stock ({high_stock}) must be above low_stock ({low_stock}): \
+                 stock above it is overstock, stock at or below low_stock is low"
+            ),
+        );
+        return None;
+    }
     if stale_after_days == 0 {
         t.problem("stale_after_days", "must be at least 1 day");
         return None;
@@ -241,6 +255,7 @@ fn parse_thresholds(t: &Section<'_, '_>, kind: &BrandKind) -> Option<Thresholds>
         stale_after_days,
         low_stock,
         critical_stock,
+        high_stock,
         delivery_sla_days,
     })
 }
@@ -560,7 +575,7 @@ fn secret_value(
     None
 }
 
-fn currency(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Currency> {
+pub(super) fn currency(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Currency> {
     match Currency::parse(value) {
         Ok(c) if !super::currencies::is_iso_4217(c.code()) => {
             s.problem(

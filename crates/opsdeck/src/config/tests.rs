@@ -552,6 +552,150 @@ access_token_env = "OPSDECK_SHOPIFY_PLENTUM_TOKEN"
 }
 
 #[test]
+fn the_example_has_the_playbook_regions_and_stock_tiers() {
+    let config = parse_config(EXAMPLE_CONFIG, &env()).unwrap();
+    let ids: Vec<&str> = config.regions.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["us", "eu", "uk", "uae"], "in file order");
+    let us = config
+        .regions
+        .iter()
+        .find(|r| r.id.as_str() == "us")
+        .unwrap();
+    let brands: Vec<&str> = us.brands.iter().map(|b| b.as_str()).collect();
+    assert_eq!(brands, ["plentum", "mavena"]);
+    assert_eq!(
+        (us.currency.code(), us.time_zone_name()),
+        ("USD", "America/New_York")
+    );
+    assert_eq!(us.leads, ["sam"]);
+    let t = &config.brands[0].thresholds;
+    assert_eq!((t.critical_stock, t.low_stock, t.high_stock), (4, 10, 50));
+    // Without [roles], the built-in matrix.
+    assert_eq!(
+        config.security.auth.roles,
+        opsdeck_accounts::Roles::default()
+    );
+}
+
+/// A minimal valid config with `extra` appended.
+fn with_brands(extra: &str) -> String {
+    format!(
+        r#"
+[[brands]]
+id = "a"
+name = "A"
+time_zone = "UTC"
+currency = "USD"
+[brands.thresholds]
+high_stock = 80
+
+[[brands]]
+id = "b"
+name = "B"
+time_zone = "UTC"
+currency = "EUR"
+{extra}"#
+    )
+}
+
+#[test]
+fn roles_are_configured_over_permissions() {
+    use opsdeck_accounts::Permission;
+    use opsdeck_store::Role;
+    let config = parse_config(
+        &with_brands(
+            r#"
+[roles.night_desk]
+permissions = ["view_dashboard", "act_on_alerts"]
+[roles.viewer]
+permissions = ["view_dashboard", "refresh_sync"]
+"#,
+        ),
+        &env(),
+    )
+    .unwrap();
+    let roles = &config.security.auth.roles;
+    let night = Role::parse("night_desk").unwrap();
+    assert!(roles.allows(night, Permission::ActOnAlerts));
+    assert!(!roles.allows(night, Permission::ViewRevenue));
+    assert!(roles.allows(Role::Viewer, Permission::RefreshSync));
+    assert!(
+        roles.allows(Role::Ops, Permission::ViewRevenue),
+        "untouched built-in"
+    );
+    assert_eq!(config.brands[0].thresholds.high_stock, 80);
+}
+
+#[test]
+fn bad_roles_regions_and_tiers_are_named_with_their_key() {
+    let found = problems(&with_brands(
+        r#"[brands.thresholds]
+low_stock = 20
+high_stock = 20
+
+[roles.admin]
+permissions = ["view_dashboard"]
+[roles.Night]
+permissions = ["view_dashboard"]
+[roles.typo]
+permissions = ["see_money"]
+[roles.empty]
+
+[regions.eu]
+name = "EU"
+currency = "EUR"
+time_zone = "Europe/Nowhere"
+brands = ["a", "zz"]
+countries = ["de", "FR"]
+leads = ["Lena"]
+[regions.eu2]
+name = "EU again"
+currency = "EUR"
+time_zone = "Europe/Paris"
+brands = ["a"]
+countries = ["FR"]
+[regions.UK]
+currency = "GBP"
+time_zone = "Europe/London"
+"#,
+    ));
+    let find = |key: &str| -> String {
+        found
+            .iter()
+            .filter(|p| p.key == key)
+            .map(|p| p.message.clone())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    let has = |key: &str, words: &[&str]| {
+        let m = find(key);
+        assert!(
+            !m.is_empty() && words.iter().all(|w| m.contains(w)),
+            "{key}: {m:?} in {found:#?}"
+        );
+    };
+    has(
+        "brands[1].thresholds.high_stock",
+        &["high_stock (20)", "low_stock (20)"],
+    );
+    has("roles.admin", &["admin", "cannot be redefined"]);
+    has("roles.Night", &["\"Night\"", "a-z"]);
+    has("roles.typo.permissions", &["\"see_money\"", "view_revenue"]);
+    has("roles.empty.permissions", &["required"]);
+    has("regions.eu.time_zone", &["Europe/Nowhere"]);
+    has(
+        "regions.eu.brands",
+        &["unknown brand \"zz\"", "the brands are a"],
+    );
+    has("regions.eu.countries", &["\"de\"", "ISO 3166"]);
+    has("regions.eu.leads", &["Lena"]);
+    has("regions.eu2.brands", &["\"a\"", "already in region", "eu"]);
+    has("regions.eu2.countries", &["FR", "already in region"]);
+    has("regions.UK", &["\"UK\""]);
+    has("regions.UK.name", &["required"]);
+}
+
+#[test]
 fn incidents_override_a_severity_and_refuse_bad_values_by_name() {
     use opsdeck_operations::incidents::Severity;
     let base = EXAMPLE_CONFIG.replace("status_page_name = \"Status\"", "");

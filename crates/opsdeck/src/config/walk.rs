@@ -325,6 +325,24 @@ impl<'a, 't> Section<'a, 't> {
         self.table.iter().collect()
     }
 
+    /// The table under `key`, one of [`Section::entries`] (tables whose
+    /// keys are data, e.g. `[roles.NAME]`); a problem when it is no table.
+    pub fn entry_table(&self, key: &str, item: &'a Item) -> Option<Section<'a, 't>> {
+        match item.as_table_like() {
+            Some(table) => Some(Section {
+                path: self.key_path(key),
+                table,
+                span: item.span().or_else(|| self.span_of(key)),
+                problems: self.problems,
+                read: RefCell::new(Vec::new()),
+            }),
+            None => {
+                self.wrong_type(key, item, "a table");
+                None
+            }
+        }
+    }
+
     /// Reports every key of this section that was never read.
     pub fn finish(&self) {
         let mut read = self.read.borrow().clone();

@@ -111,6 +111,7 @@ conformance!(
     inbox_events_applied_with_their_records_in_one_commit,
     get_product_reads_one_product,
     users_are_created_once_and_audited,
+    a_configured_role_name_is_stored_as_is,
     sessions_read_back_touch_and_end,
     password_change_and_disable_end_sessions_with_audit,
     audit_search_filters_and_prune_deletes_old,

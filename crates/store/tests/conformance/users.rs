@@ -37,6 +37,45 @@ fn session(id: &str, user: &str, at: &str) -> NewSession {
     }
 }
 
+/// Roles are configuration: a role the store has never heard of (the
+/// playbook's, or one of a `[roles.NAME]` section) is kept by name and read
+/// back with its user and session.
+pub(crate) async fn a_configured_role_name_is_stored_as_is(db: &TestStore) {
+    let s = &db.store;
+    let a = audit(
+        "2026-06-01T00:00:00Z",
+        "cli:root",
+        AuditAction::UserCreate,
+        "user:lena",
+    );
+    let lead = Role::parse("regional_lead").unwrap();
+    let night = Role::parse("night_desk_2").unwrap();
+    s.create_user(&new_user("lena", lead), &a).await.unwrap();
+    s.create_user(&new_user("nina", night), &a).await.unwrap();
+    let (user, _) = s.user_credentials("lena").await.unwrap().unwrap();
+    assert_eq!(user.role, lead);
+    assert_eq!(user.role.as_str(), "regional_lead");
+    let roles: Vec<_> = s
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.username, u.role.to_string()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("lena".to_string(), "regional_lead".to_string()),
+            ("nina".to_string(), "night_desk_2".to_string())
+        ]
+    );
+    s.create_session(&session("n1", "nina", "2026-06-01T00:00:00Z"))
+        .await
+        .unwrap();
+    let back = s.session("n1").await.unwrap().unwrap();
+    assert_eq!(back.user.role, night);
+}
+
 pub(crate) async fn users_are_created_once_and_audited(db: &TestStore) {
     let s = &db.store;
     let a = audit(

@@ -24,8 +24,8 @@ async fn handler(
 ) -> Result<Json<PanelResponse<panels::catalog::Catalog>>, Error> {
     let now = state.now();
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let brands = per_brand(&p, only, |b, _| panels::catalog::catalog(&p, b));
+    let only = only(&state, &p, query.brand.as_deref(), query.region.as_deref())?;
+    let brands = per_brand(&p, only.as_deref(), |b, _| panels::catalog::catalog(&p, b));
     Ok(Json(PanelResponse {
         generated_at: now,
         range: None,

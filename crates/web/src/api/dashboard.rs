@@ -44,10 +44,12 @@ async fn handler(
     let now = state.now();
     let cfg = &state.panel_config;
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let brands = per_brand(&p, only, |b, _| brand_dashboard(&p, cfg, b, range, now));
-    let sales_total = sales::sales(&p, cfg, only, range, now).total;
-    let insights = brand_insights(&p, cfg, only, now);
+    let only = only(&state, &p, query.brand.as_deref(), query.region.as_deref())?;
+    let brands = per_brand(&p, only.as_deref(), |b, _| {
+        brand_dashboard(&p, cfg, b, range, now)
+    });
+    let sales_total = sales::sales(&p, cfg, only.as_deref(), range, now).total;
+    let insights = brand_insights(&p, cfg, only.as_deref(), now);
     Ok(Json(DashboardResponse {
         generated_at: now,
         range,

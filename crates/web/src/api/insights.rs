@@ -35,8 +35,8 @@ async fn handler(
 ) -> Result<Json<InsightsResponse>, Error> {
     let now = state.now();
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let insights = brand_insights(&p, &state.panel_config, only, now);
+    let only = only(&state, &p, query.brand.as_deref(), query.region.as_deref())?;
+    let insights = brand_insights(&p, &state.panel_config, only.as_deref(), now);
     Ok(Json(InsightsResponse {
         generated_at: now,
         insights,

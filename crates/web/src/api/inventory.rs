@@ -14,6 +14,8 @@ use opsdeck_metrics::panels::{self, per_brand};
 #[serde(deny_unknown_fields)]
 struct InventoryQuery {
     brand: Option<String>,
+    /// A region id: its brands (see `params::chosen_brands`).
+    region: Option<String>,
     status: Option<String>,
 }
 
@@ -41,8 +43,8 @@ async fn handler(
     };
     let now = state.now();
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let brands = per_brand(&p, only, |b, _| {
+    let only = only(&state, &p, query.brand.as_deref(), query.region.as_deref())?;
+    let brands = per_brand(&p, only.as_deref(), |b, _| {
         panels::inventory::inventory_of(&p, &state.panel_config, b, now, scope)
     });
     Ok(Json(PanelResponse {

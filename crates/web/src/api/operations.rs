@@ -26,8 +26,10 @@ async fn handler(
 ) -> Result<Json<PanelResponse<panels::operations::Operations>>, Error> {
     let now = state.now();
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let brands = per_brand(&p, only, |b, _| panels::operations::operations(&p, b, now));
+    let only = only(&state, &p, query.brand.as_deref(), query.region.as_deref())?;
+    let brands = per_brand(&p, only.as_deref(), |b, _| {
+        panels::operations::operations(&p, b, now)
+    });
     Ok(Json(PanelResponse {
         generated_at: now,
         range: None,

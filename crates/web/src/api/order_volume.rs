@@ -1,4 +1,4 @@
-//! `GET /api/v1/order-volume[?brand=ID]`: the order volume cards as JSON,
+//! `GET /api/v1/order-volume[?brand=ID&region=ID]`: the order volume cards as JSON,
 //! the same numbers the dashboard shows.
 
 use super::{ApiRoute, BrandSummary};
@@ -26,6 +26,8 @@ pub(super) fn route() -> ApiRoute {
 struct OrderVolumeQuery {
     /// Only this brand; all configured brands when absent.
     brand: Option<String>,
+    /// Only this region's brands (see `params::chosen_brands`).
+    region: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -60,10 +62,9 @@ async fn order_volume(
     State(state): State<AppState>,
     Params(query): Params<OrderVolumeQuery>,
 ) -> Result<Json<OrderVolumeResponse>, Error> {
-    let brands: Vec<&Brand> = match &query.brand {
-        Some(id) => vec![state.brand(id)?],
-        None => state.brands.iter().collect(),
-    };
+    let brands: Vec<&Brand> =
+        crate::params::chosen_brands(&state, query.brand.as_deref(), query.region.as_deref())?
+            .unwrap_or_else(|| state.brands.iter().collect());
     let now = state.now();
     let sync_states = state.store.all_sync_states().await?;
     let panels = cards::load(&state, &brands, &sync_states, now).await?;

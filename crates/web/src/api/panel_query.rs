@@ -1,4 +1,4 @@
-//! What every panel endpoint shares: the `brand`, `range`, `from` and `to`
+//! What every panel endpoint shares: the `brand`, `region`, `range`, `from` and `to`
 //! parameters parsed into the metrics crate's types (a bad value is a 400
 //! naming the parameter and the reason), the read-locked projection, and
 //! the one response shape `{generated_at, range, brands: [...]}`.
@@ -16,22 +16,25 @@ use opsdeck_metrics::Projection;
 use serde::{Deserialize, Serialize};
 use std::sync::RwLockReadGuard;
 
-/// `?brand=ID&range=today|7d|30d|90d|custom&from=YYYY-MM-DD&to=YYYY-MM-DD`.
+/// `?brand=ID&region=ID&range=today|7d|30d|90d|custom&from=YYYY-MM-DD&to=YYYY-MM-DD`.
 /// Custom dates are whole local days in each brand's own time zone.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RangeQuery {
     pub brand: Option<String>,
+    /// A region id: its brands (see `params::chosen_brands`).
+    pub region: Option<String>,
     pub range: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
 }
 
-/// `?brand=ID` for panels that are "as of now" (no range).
+/// `?brand=ID&region=ID` for panels that are "as of now" (no range).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BrandQuery {
     pub brand: Option<String>,
+    pub region: Option<String>,
 }
 
 impl RangeQuery {
@@ -55,20 +58,26 @@ pub(super) fn projection(state: &AppState) -> RwLockReadGuard<'_, Projection> {
     state.projection.read().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The brand `?brand=` names, as the projection's index; `None` = all.
+/// The brands `?brand=` and `?region=` choose (the one reading:
+/// `params::chosen_brands`), as the projection's indexes; `None` = all.
 pub(super) fn only(
     state: &AppState,
     p: &Projection,
     brand: Option<&str>,
-) -> Result<Option<BrandIx>, Error> {
-    let Some(id) = brand else {
+    region: Option<&str>,
+) -> Result<Option<Vec<BrandIx>>, Error> {
+    let Some(brands) = crate::params::chosen_brands(state, brand, region)? else {
         return Ok(None);
     };
-    let b = state.brand(id)?;
-    p.ctx
-        .brand_ix(&b.id)
+    brands
+        .into_iter()
+        .map(|b| {
+            p.ctx
+                .brand_ix(&b.id)
+                .ok_or_else(|| Error::UnknownBrand(b.id.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()
         .map(Some)
-        .ok_or_else(|| Error::UnknownBrand(id.to_string()))
 }
 
 /// One panel for each brand asked for.
@@ -94,11 +103,17 @@ pub(super) fn support_response<T>(
     state: &AppState,
     p: &Projection,
     brand: Option<&str>,
+    region: Option<&str>,
     range: Option<Range>,
     now: Timestamp,
     f: impl Fn(BrandIx) -> T,
 ) -> Result<PanelResponse<T>, Error> {
     let (brands, views) = match brand {
+        // A region's support: its brands' tickets, without the helpdesk-wide views.
+        _ if region.is_some_and(|r| !r.is_empty()) => {
+            let only = only(state, p, brand, region)?;
+            (per_brand(p, only.as_deref(), |b, _| f(b)), vec![])
+        }
         Some(view @ ("unattributed" | "all")) => (
             vec![],
             support_views(&f)
@@ -106,7 +121,10 @@ pub(super) fn support_response<T>(
                 .filter(|v| v.view == view)
                 .collect(),
         ),
-        Some(_) => (per_brand(p, only(state, p, brand)?, |b, _| f(b)), vec![]),
+        Some(_) => {
+            let only = only(state, p, brand, None)?;
+            (per_brand(p, only.as_deref(), |b, _| f(b)), vec![])
+        }
         None => (per_brand(p, None, |b, _| f(b)), support_views(&f)),
     };
     Ok(PanelResponse {
@@ -128,7 +146,8 @@ pub(super) fn support_range_response<T>(
     let range = query.range()?;
     let now = state.now();
     let p = projection(state);
-    support_response(state, &p, query.brand.as_deref(), Some(range), now, |b| {
+    let (brand, region) = (query.brand.as_deref(), query.region.as_deref());
+    support_response(state, &p, brand, region, Some(range), now, |b| {
         panel(&p, b, range, now)
     })
 }

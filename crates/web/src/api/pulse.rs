@@ -24,8 +24,8 @@ async fn handler(
 ) -> Result<Json<PanelResponse<panels::pulse::Pulse>>, Error> {
     let now = state.now();
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let brands = per_brand(&p, only, |b, _| {
+    let only = only(&state, &p, query.brand.as_deref(), query.region.as_deref())?;
+    let brands = per_brand(&p, only.as_deref(), |b, _| {
         panels::pulse::pulse(&p, &state.panel_config, b, now)
     });
     Ok(Json(PanelResponse {

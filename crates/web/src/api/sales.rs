@@ -38,8 +38,8 @@ async fn handler(
     let range = query.range()?;
     let now = state.now();
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let sales = sales::sales(&p, &state.panel_config, only, range, now);
+    let only = only(&state, &p, query.brand.as_deref(), query.region.as_deref())?;
+    let sales = sales::sales(&p, &state.panel_config, only.as_deref(), range, now);
     Ok(Json(SalesResponse {
         generated_at: now,
         range,

@@ -28,6 +28,7 @@ async fn handler(
         &state,
         &p,
         query.brand.as_deref(),
+        query.region.as_deref(),
         None,
         now,
         |b| panels::support::queue(&p, b, state.panel_config.week_start, now),

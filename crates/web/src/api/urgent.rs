@@ -13,11 +13,12 @@ use axum::Json;
 use opsdeck_metrics::panels;
 use serde::Deserialize;
 
-/// `?brand=ID|unattributed|all&page=N`.
+/// `?brand=ID|unattributed|all&region=ID&page=N`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UrgentQuery {
     brand: Option<String>,
+    region: Option<String>,
     page: Option<String>,
 }
 
@@ -52,6 +53,7 @@ async fn handler(
         &state,
         &p,
         query.brand.as_deref(),
+        query.region.as_deref(),
         None,
         now,
         |b| panels::urgent::urgent_page(&p, &state.panel_config, b, now, page),

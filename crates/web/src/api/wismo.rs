@@ -25,8 +25,10 @@ async fn handler(
     let range = query.range()?;
     let now = state.now();
     let p = projection(&state);
-    let only = only(&state, &p, query.brand.as_deref())?;
-    let brands = per_brand(&p, only, |b, _| panels::wismo::wismo(&p, b, range, now));
+    let only = only(&state, &p, query.brand.as_deref(), query.region.as_deref())?;
+    let brands = per_brand(&p, only.as_deref(), |b, _| {
+        panels::wismo::wismo(&p, b, range, now)
+    });
     Ok(Json(PanelResponse {
         generated_at: now,
         range: Some(range),

@@ -17,7 +17,7 @@
 
 use super::rules::{is_unsafe, table, Access};
 use super::session::{cookie, set_cookie, SESSION_COOKIE};
-use super::{allows, ClientInfo, CurrentUser, Permission};
+use super::{ClientInfo, CurrentUser, Permission};
 use crate::error::PageError;
 use crate::{AppState, Error};
 use axum::body::{to_bytes, Body};
@@ -96,10 +96,12 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         }
         return response;
     };
-    if !allows(session.user.role, needed) {
+    let roles = &state.auth.config.roles;
+    let role = session.user.role;
+    let viewer = crate::nav::Viewer::of(roles, role);
+    if !roles.allows(role, needed) {
         tracing::info!(user = %session.user.username, role = %session.user.role, ?needed, %path, "permission denied");
-        let role = session.user.role;
-        return crate::nav::for_role_sync(role, || {
+        return crate::nav::for_role_sync(viewer, || {
             refuse(
                 &path,
                 Error::Forbidden(format!("the {role} role may not do this")),
@@ -123,22 +125,25 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
             return refuse(&path, e.into());
         }
     }
-    let role = session.user.role;
+    // Pages render their nav for this role (see `nav`), and amounts of
+    // money only for a role that may see revenue.
+    let shows_money = roles.allows(role, Permission::ViewRevenue);
     let banner = crate::incidents::shows_banner(&parts.method, &path);
     parts.extensions.insert(CurrentUser {
         username: session.user.username,
         role,
         csrf_token: session.csrf_token,
         ip: client.ip,
+        permissions: Permission::ALL
+            .into_iter()
+            .filter(|p| roles.allows(role, *p))
+            .collect(),
     });
-    // Pages render their nav for this role (see `nav`), and amounts of
-    // money only for a role that may see revenue.
-    let shows_money = allows(role, Permission::ViewRevenue);
     let work = next.run(Request::from_parts(parts, body));
     let work = opsdeck_metrics::money_json::shown_while(shows_money, work);
     // Pages show the incident-mode banner (`incidents`).
     let work = crate::incidents::banner_scope(&state, banner, work);
-    crate::nav::for_role(role, work).await
+    crate::nav::for_role(viewer, work).await
 }
 
 /// The session behind cookie id `id`, if it is still alive; an expired one

@@ -19,7 +19,8 @@
 //!
 //! # Permissions
 //!
-//! Who may do what is the matrix in `opsdeck_accounts::permission`.
+//! Who may do what is the configured matrix (`opsdeck_accounts::Roles`,
+//! `[roles.NAME]` over the built-in roles), in `AuthConfig::roles`.
 //! Revenue: roles without it get **403** on the revenue-only routes (which
 //! declare `ViewRevenue`, see [`rules`]); every other route gives them its
 //! answer without amounts: the guard runs each handler with money shown or
@@ -33,7 +34,7 @@ pub(crate) mod rules;
 pub(crate) mod session;
 
 pub use client::ClientInfo;
-pub use opsdeck_accounts::{allows, Permission};
+pub use opsdeck_accounts::{Permission, Roles};
 pub use opsdeck_store::Role;
 pub use session::SESSION_COOKIE;
 
@@ -80,11 +81,14 @@ pub struct CurrentUser {
     pub csrf_token: String,
     /// Where the request came from (socket, or a trusted proxy's header).
     pub ip: Option<IpAddr>,
+    /// What `role` may do, read from the configured matrix
+    /// (`AuthConfig::roles`) when the request arrived.
+    pub(crate) permissions: Vec<Permission>,
 }
 
 impl CurrentUser {
     pub fn can(&self, permission: Permission) -> bool {
-        allows(self.role, permission)
+        self.permissions.contains(&permission)
     }
 }
 

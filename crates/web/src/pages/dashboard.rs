@@ -1,7 +1,8 @@
-//! `GET /`: every tile for all brands or the one in `?brand=`, and
+//! `GET /`: every tile for all brands, the one in `?brand=` or the
+//! region's in `?region=`, and
 //! `GET /fragments/{tile}`: one tile alone, for the live script.
 
-use super::tiles::{self, Tile};
+use super::tiles::{self, Shown, Tile};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::Params;
@@ -15,11 +16,21 @@ use serde::{Deserialize, Serialize};
 pub(crate) struct BrandFilter {
     /// A brand id; empty or absent means every brand.
     brand: Option<String>,
+    /// A region id: its brands; empty or absent means no region filter.
+    region: Option<String>,
 }
 
 impl BrandFilter {
     fn only(&self) -> Option<&str> {
         self.brand.as_deref().filter(|b| !b.is_empty())
+    }
+
+    fn region(&self) -> Option<&str> {
+        self.region.as_deref().filter(|r| !r.is_empty())
+    }
+
+    fn shown<'a>(&self, state: &'a AppState) -> Result<Shown<'a>, Error> {
+        Shown::of(state, self.only(), self.region())
     }
 }
 
@@ -38,10 +49,20 @@ pub(crate) async fn page(
     let now = state.now();
     let money = user.can(Permission::ViewRevenue);
     let states = state.store.all_sync_states().await.map_err(Error::from)?;
+    let shown = filter.shown(&state)?;
     let mut rendered = Vec::with_capacity(Tile::ALL.len());
     for &tile in Tile::ALL {
-        rendered.push(tiles::render(&state, tile, filter.only(), money, &states, now).await?);
+        rendered.push(tiles::render(&state, tile, &shown, money, &states, now).await?);
     }
+    let all_regions: Vec<Choice> = state
+        .panel_config
+        .regions
+        .iter()
+        .map(|r| Choice {
+            id: r.id.to_string(),
+            name: r.name.clone(),
+        })
+        .collect();
     let all_brands: Vec<Choice> = state
         .brands
         .iter()
@@ -57,12 +78,11 @@ pub(crate) async fn page(
             pins => pins,
             tiles => rendered,
             all_brands => all_brands,
+            all_regions => all_regions,
             selected => filter.only().unwrap_or(""),
+            selected_region => filter.region().unwrap_or(""),
             can_refresh => user.can(Permission::RefreshSync),
-            back => match filter.only() {
-                Some(b) => format!("/?brand={}", form_urlencoded::byte_serialize(b.as_bytes()).collect::<String>()),
-                None => "/".to_string(),
-            },
+            back => if shown.query.is_empty() { "/".to_string() } else { format!("/?{}", shown.query) },
             csrf_token => user.csrf_token,
         },
     )
@@ -81,7 +101,8 @@ pub(crate) async fn fragment(
     let now = state.now();
     let money = user.can(Permission::ViewRevenue);
     let states = state.store.all_sync_states().await?;
+    let shown = filter.shown(&state)?;
     Ok(Html(
-        tiles::render(&state, tile, filter.only(), money, &states, now).await?,
+        tiles::render(&state, tile, &shown, money, &states, now).await?,
     ))
 }

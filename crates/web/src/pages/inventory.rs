@@ -1,7 +1,10 @@
 //! `GET /inventory?brand=&sort=severity|velocity|days_left&status=on_sale|all`:
 //! every tracked variant out of stock or low, sorted on the server so the
 //! links work without script. Products on sale by default; `status=all`
-//! adds drafts and archived products (shown, never alerted).
+//! adds drafts and archived products (shown, never alerted). Below, the
+//! playbook's stock tiers of the products on sale (critical, low, normal,
+//! high) and the high tier's overstock to review against demand
+//! (`opsdeck_metrics::panels::inventory::stock_tiers`).
 
 use super::{brand_ix, format, panel_config, read};
 use crate::error::PageError;
@@ -9,7 +12,9 @@ use crate::params::Params;
 use crate::{templates, AppState, Error};
 use axum::extract::State;
 use axum::response::Html;
-use opsdeck_metrics::panels::inventory::{inventory_of, ProductScope, StockAlert};
+use opsdeck_metrics::panels::inventory::{
+    inventory_of, stock_tiers, ProductScope, StockAlert, StockTier,
+};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -52,10 +57,13 @@ pub(crate) async fn page(
     };
     let now = state.now();
     let cfg = panel_config(&state);
-    let mut lines = {
+    let (mut lines, tiers) = {
         let p = read(&state);
         let b = brand_ix(&p, &state, &brand_id)?;
-        inventory_of(&p, &cfg, b, now, scope).alerts
+        (
+            inventory_of(&p, &cfg, b, now, scope).alerts,
+            stock_tiers(&p, &cfg, b, now),
+        )
     };
     match sort {
         "velocity" => lines.sort_by(|a, b| b.velocity_per_week.total_cmp(&a.velocity_per_week)),
@@ -80,11 +88,37 @@ pub(crate) async fn page(
         })
         .collect();
     let brand = state.brand(&brand_id)?;
+    let t = &brand.thresholds;
+    let tier_rows: Vec<_> = StockTier::ALL
+        .into_iter()
+        .map(|tier| {
+            let bound = match tier {
+                StockTier::Critical => format!("≤ {}", t.critical_stock),
+                StockTier::Low => format!("{}–{}", t.critical_stock + 1, t.low_stock),
+                StockTier::Normal => format!("{}–{}", t.low_stock + 1, t.high_stock),
+                StockTier::High => format!("> {}", t.high_stock),
+            };
+            serde_json::json!({"label": tier.label(), "bound": bound, "count": tiers.count(tier)})
+        })
+        .collect();
+    let overstock: Vec<_> = tiers
+        .overstock
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "product": l.product, "variant": l.variant, "sku": l.sku,
+                "quantity": l.quantity,
+                "velocity": format!("{:.1}", l.velocity_per_week),
+                "days_left": format::days(l.days_until_stockout),
+            })
+        })
+        .collect();
     let html = templates::render(
         "inventory.html",
         minijinja::context! {
             brand => brand.name, brand_id => brand_id, sort => sort, rows => rows,
             all_statuses => scope == ProductScope::All,
+            tiers => tier_rows, overstock => overstock, high_above => tiers.high_above,
             brands => state.brands.iter().filter(|b| b.launched).map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
         },
     )

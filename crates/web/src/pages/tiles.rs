@@ -172,15 +172,44 @@ impl Tile {
     }
 }
 
-/// Which brands a page shows: all configured, or the one picked in the
-/// brand filter.
-pub(crate) fn shown_brands<'a>(
-    state: &'a AppState,
-    only: Option<&str>,
-) -> Result<Vec<&'a Brand>, Error> {
-    match only {
-        Some(id) => Ok(vec![state.brand(id)?]),
-        None => Ok(state.brands.iter().collect()),
+/// Which brands a page shows (all configured, or those the brand and
+/// region filters choose: `params::chosen_brands`) and the query string
+/// that chooses them again (for a tile's fragment and drill-down links).
+pub(crate) struct Shown<'a> {
+    pub brands: Vec<&'a Brand>,
+    /// `brand=…&region=…` as asked, empty for every brand.
+    pub query: String,
+    /// Whether every brand is shown (no filter).
+    pub all: bool,
+}
+
+impl<'a> Shown<'a> {
+    pub(crate) fn of(
+        state: &'a AppState,
+        brand: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Shown<'a>, Error> {
+        let chosen = crate::params::chosen_brands(state, brand, region)?;
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [("brand", brand), ("region", region)] {
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                query.append_pair(key, v);
+            }
+        }
+        Ok(Shown {
+            all: chosen.is_none(),
+            brands: chosen.unwrap_or_else(|| state.brands.iter().collect()),
+            query: query.finish(),
+        })
+    }
+
+    /// `path` with the filter's query string.
+    fn link(&self, path: &str) -> String {
+        if self.query.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", self.query)
+        }
     }
 }
 
@@ -204,42 +233,30 @@ struct Frame<'a> {
 pub(crate) async fn render(
     state: &AppState,
     tile: Tile,
-    only: Option<&str>,
+    shown: &Shown<'_>,
     money: bool,
     states: &[SyncState],
     now: Timestamp,
 ) -> Result<String, Error> {
     let facts = tile.facts();
     let name = facts.id;
-    let brands = shown_brands(state, only)?;
-    let (freshness, stale) = tile_freshness(state, facts.support, &brands, states, now);
+    let brands = &shown.brands;
+    let (freshness, stale) = tile_freshness(state, facts.support, brands, states, now);
     let body = match facts.body {
-        Body::Volume => volume(state, &brands, money, states, now).await?,
-        Body::Feed => feed(state, &brands, now).await?,
-        Body::Brand(body) => projected(state, tile, Projected::Brand(body), &brands, now)?,
+        Body::Volume => volume(state, brands, money, states, now).await?,
+        Body::Feed => feed(state, brands, shown.all, now).await?,
+        Body::Brand(body) => projected(state, tile, Projected::Brand(body), brands, now)?,
         Body::SupportView(body) => {
-            projected(state, tile, Projected::SupportView(body), &brands, now)?
+            projected(state, tile, Projected::SupportView(body), brands, now)?
         }
     };
-    let src = match only {
-        Some(b) => format!("/fragments/{name}?brand={b}"),
-        None => format!("/fragments/{name}"),
-    };
+    let src = shown.link(&format!("/fragments/{name}"));
     // A money tile's drill-down is revenue: no link to a page that would
     // refuse.
     let more = facts
         .drill
         .filter(|_| money || !facts.money)
-        .map(|(path, text)| {
-            let url = match only {
-                Some(b) => format!(
-                    "{path}?brand={}",
-                    form_urlencoded::byte_serialize(b.as_bytes()).collect::<String>()
-                ),
-                None => path.to_string(),
-            };
-            (url, text)
-        });
+        .map(|(path, text)| (shown.link(path), text));
     let frame = Frame {
         name,
         title: facts.title,
@@ -317,11 +334,13 @@ async fn volume(
     let cfg = panel_config(state);
     let total = {
         let p = read(state);
-        let only = match brands {
-            [one] => p.ctx.brand_ix(&one.id),
-            _ => None,
-        };
-        panels::sales::sales(&p, &cfg, only, panels::Range::Today, now).total
+        // The brands shown, in the reporting currency by its one rule
+        // (`PanelConfig::to_reporting`, inside `sales`).
+        let only: Vec<_> = brands
+            .iter()
+            .filter_map(|b| p.ctx.brand_ix(&b.id))
+            .collect();
+        panels::sales::sales(&p, &cfg, Some(&only), panels::Range::Today, now).total
     };
     let without_rate = total.brands_without_rate.join(", ");
     let ctx = minijinja::context! {
@@ -609,27 +628,37 @@ const FEED_GROUPS: usize = 10;
 
 /// Urgent tickets from the projection and open alert episodes from the
 /// store, grouped by rule and brand.
-async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<String, Error> {
+async fn feed(
+    state: &AppState,
+    brands: &[&Brand],
+    all: bool,
+    now: Timestamp,
+) -> Result<String, Error> {
     let cfg = panel_config(state);
     // The top of the ranked urgent queue: every brand and the unattributed
     // tickets together when all brands are shown, else the one brand's.
     let mut urgent = Vec::new();
     {
         let p = read(state);
-        let view = match brands {
-            [one] if brands.len() < state.brands.len() => {
-                p.ctx.brand_ix(&one.id).filter(|_| one.launched)
-            }
-            _ => Some(panels::support::ALL_BRANDS),
-        };
-        if let Some(b) = view {
-            for t in panels::urgent::urgent(&p, &cfg, b, now)
-                .tickets
+        // Every brand: the helpdesk-wide queue (unattributed included);
+        // else the shown brands' queues, merged by score.
+        let views: Vec<_> = if all {
+            vec![panels::support::ALL_BRANDS]
+        } else {
+            brands
                 .iter()
-                .take(8)
-            {
-                let brand = state.brands.iter().find(|x| x.id.as_str() == t.brand);
-                urgent.push(json!({
+                .filter(|b| b.launched)
+                .filter_map(|b| p.ctx.brand_ix(&b.id))
+                .collect()
+        };
+        let mut tickets: Vec<_> = views
+            .into_iter()
+            .flat_map(|b| panels::urgent::urgent(&p, &cfg, b, now).tickets)
+            .collect();
+        tickets.sort_by_key(|t| std::cmp::Reverse(t.score));
+        for t in tickets.iter().take(8) {
+            let brand = state.brands.iter().find(|x| x.id.as_str() == t.brand);
+            urgent.push(json!({
                     "brand": brand.map_or("Unattributed", |x| x.name.as_str()),
                     "subject": t.subject,
                     "helpdesk_url": t.helpdesk_url,
@@ -639,18 +668,20 @@ async fn feed(state: &AppState, brands: &[&Brand], now: Timestamp) -> Result<Str
                     "order_href": t.linked_order.as_deref().and_then(|o| super::drill::order_path(&t.brand, o)),
                     "reasons": t.flags.iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
                 }));
-            }
         }
     }
     let filter = opsdeck_store::alerts::EpisodeFilter {
         open_only: true,
         brand: match brands {
-            [one] => Some(one.id.to_string()),
+            [one] if !all => Some(one.id.to_string()),
             _ => None,
         },
         limit: FEED_ALERTS_READ,
     };
-    let episodes = opsdeck_alerts::episode::episodes(state.store.as_ref(), &filter).await?;
+    let mut episodes = opsdeck_alerts::episode::episodes(state.store.as_ref(), &filter).await?;
+    if !all {
+        episodes.retain(|e| brands.iter().any(|b| b.id.as_str() == e.brand));
+    }
     let names = super::alerts::RuleNames::new(&state.alert_rules, &episodes);
     // Grouped by rule and brand as /alerts groups them: 14 stale orders
     // are one line here too.

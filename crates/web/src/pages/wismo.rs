@@ -133,7 +133,7 @@ pub(crate) async fn page(
                 })
             })
             .collect();
-        let insights: Vec<_> = panels::brand_insights(&p, &cfg, Some(b), now)
+        let insights: Vec<_> = panels::brand_insights(&p, &cfg, Some(&[b]), now)
             .into_iter()
             .map(|i| serde_json::json!({"finding": i.finding, "recommendation": i.recommendation}))
             .collect();
