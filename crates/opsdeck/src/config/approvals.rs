@@ -68,6 +68,7 @@ impl Default for ApprovalsConfig {
 pub(super) fn parse_approvals(
     root: &Section<'_, '_>,
     secrets: &dyn SecretSource,
+    known_roles: &opsdeck_accounts::Roles,
 ) -> ApprovalsConfig {
     let mut config = ApprovalsConfig::default();
     let Some(s) = root.opt_table("approvals") else {
@@ -126,7 +127,10 @@ pub(super) fn parse_approvals(
                 a.problem(key, "expected a role name, e.g. \"admin\"");
                 continue;
             };
-            match Role::parse(name) {
+            // A name, and one of the configured roles (`[roles.NAME]`
+            // or built in): an approver role nobody can hold would leave
+            // its requests to expire undecided.
+            match Role::parse(name).and_then(|role| known_roles.check_role(role).map(|()| role)) {
                 Ok(role) => {
                     roles.insert(kind, role);
                 }

@@ -119,7 +119,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     security.auth.roles = super::regions::parse_roles(&root);
     let regions = super::regions::parse_regions(&root, &brands);
     let incidents = super::incidents::parse_incidents(&root);
-    let approvals = super::approvals::parse_approvals(&root, secrets);
+    let approvals = super::approvals::parse_approvals(&root, secrets, &security.auth.roles);
     let flags = super::flags::parse_flags(&root, secrets, &shopify);
     root.finish();
 

@@ -698,9 +698,13 @@ time_zone = "Europe/London"
 #[test]
 fn incidents_override_a_severity_and_refuse_bad_values_by_name() {
     use opsdeck_operations::incidents::Severity;
-    let base = EXAMPLE_CONFIG.replace("status_page_name = \"Status\"", "");
+    // The example's `[incidents]` is not its last table: set the name in place.
+    let base = EXAMPLE_CONFIG.replace(
+        "status_page_name = \"Status\"",
+        "status_page_name = \"Mavena status\"",
+    );
     let text = format!(
-        "{base}\nstatus_page_name = \"Mavena status\"\n\
+        "{base}\n\
          [incidents.severity.high]\nresponse_target = \"10m\"\nnotify = [\"EU lead\"]\n\
          [[incidents.severity.high.escalation]]\nafter = \"5m\"\nnotify = [\"founder\"]\n\
          channels = [\"telegram\"]\nrepeats = 1\nevery = \"10m\"\n"

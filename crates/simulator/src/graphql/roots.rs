@@ -167,6 +167,14 @@ impl Reading<'_> {
         .expect("checkouts are listed only for orders that exist")
     }
 
+    /// Whether order `index` has a return requested by now.
+    fn has_return(&self, index: u32) -> bool {
+        let shop = self.shop;
+        crate::aftersale::return_plan(&shop.book, self.seed, shop.profile.id_salt, index)
+            .and_then(|plan| crate::aftersale::return_status(&plan, self.now))
+            .is_some()
+    }
+
     fn keys(&self, record: &Record) -> Keys {
         let shop = self.shop;
         let salt = shop.profile.id_salt;
@@ -271,6 +279,11 @@ impl Reading<'_> {
                 let keys = self.keys(&record);
                 if !search.matches(keys.created_at, keys.updated_at) {
                     return None;
+                }
+                if let (Some(wanted), Record::Order(i)) = (search.has_return, &record) {
+                    if self.has_return(*i) != wanted {
+                        return None;
+                    }
                 }
                 let key = match sort {
                     "UPDATED_AT" => keys.updated_at,

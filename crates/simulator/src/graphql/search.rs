@@ -1,13 +1,18 @@
 //! The `query:` argument of list fields, Shopify's search syntax, for the
 //! terms a sync sends: `updated_at:>'2026-01-01T00:00:00Z'` (also `>=`,
-//! `<`, `<=`, and `created_at`), several terms joined by spaces or `AND`.
-//! Other terms are ignored, as Shopify ignores terms it cannot apply.
+//! `<`, `<=`, and `created_at`), several terms joined by spaces or `AND`;
+//! and for orders `return_status:<status>` (`no_return`, or any other
+//! status: the order has a return), negated by a leading `-`. Other terms
+//! are ignored, as Shopify ignores terms it cannot apply.
 
 /// The time bounds a search asks for, in seconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Search {
     pub updated: Bounds,
     pub created: Bounds,
+    /// `Some(true)`: only orders with a return; `Some(false)`: only
+    /// orders without one.
+    pub has_return: Option<bool>,
 }
 
 /// `(min, max)`, each inclusive when set.
@@ -75,6 +80,15 @@ pub(crate) fn parse(query: Option<&str>) -> Search {
         let Some((name, condition)) = term.split_once(':') else {
             continue;
         };
+        let (negated, field) = match name.strip_prefix('-') {
+            Some(field) => (true, field),
+            None => (false, name),
+        };
+        if field == "return_status" {
+            let wants_return = condition != "no_return";
+            search.has_return = Some(wants_return != negated);
+            continue;
+        }
         let bounds = match name {
             "updated_at" => &mut search.updated,
             "created_at" => &mut search.created,
@@ -115,6 +129,21 @@ mod tests {
         assert!(s.matches(1_769_904_000, 1_767_225_601));
         assert!(!s.matches(1_769_904_000, 1_767_225_600));
         assert_eq!(parse(Some("status:open")), Search::default());
+        assert_eq!(
+            parse(Some(
+                "updated_at:>'2026-01-01T00:00:00Z' AND -return_status:no_return"
+            ))
+            .has_return,
+            Some(true)
+        );
+        assert_eq!(
+            parse(Some("return_status:no_return")).has_return,
+            Some(false)
+        );
+        assert_eq!(
+            parse(Some("return_status:return_requested")).has_return,
+            Some(true)
+        );
         assert_eq!(
             parse(Some("updated_at:>=\"2026-01-01T05:00:00+05:00\""))
                 .updated
