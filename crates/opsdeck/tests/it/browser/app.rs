@@ -97,7 +97,16 @@ impl TestApp {
         app
     }
 
+    /// Waits until every resource the dashboard reads has synced once. The
+    /// resources only GraphQL lists (returns, disputes, customers,
+    /// abandoned checkouts) are left out: no panel these tests load reads
+    /// them yet, and paging a shop's checkouts at the simulator's real
+    /// Standard-plan budget takes longer than the wait.
     async fn wait_for_sync(&self) {
+        let graphql_only: Vec<&str> = opsdeck_sync::ShopifyResource::GRAPHQL_ONLY
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let sources = self.json("/api/v1/sources").await;
@@ -106,6 +115,7 @@ impl TestApp {
                     .as_array()
                     .unwrap()
                     .iter()
+                    .filter(|r| !graphql_only.contains(&r["resource"].as_str().unwrap_or("")))
                     .all(|r| !r["last_success_at"].is_null())
             });
             if synced {
