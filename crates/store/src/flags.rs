@@ -16,7 +16,7 @@ use crate::engine::SqlStore;
 use crate::schema::{corrupt, from_micros, micros, opt_micros, text};
 use crate::tokens::{
     audit_entry, audit_params, random_id_and_secret, secret_matches, sha256_hex, split_token_with,
-    AuditEntry, AUDIT_COLS, AUDIT_INSERT, AUDIT_SELECT, TOUCH_EVERY_US,
+    AuditEntry, AUDIT_COLS, AUDIT_INSERT, AUDIT_SELECT,
 };
 use crate::Result;
 use async_trait::async_trait;
@@ -537,19 +537,8 @@ impl<D: Db> SqlStore<D> {
         if key.revoked_at.is_some() {
             return Ok(KeyCheck::Revoked);
         }
-        let now_us = micros(now);
-        if key
-            .last_used_at
-            .is_none_or(|at| now_us - micros(at) >= TOUCH_EVERY_US)
-        {
-            self.db
-                .execute(
-                    "UPDATE storefront_keys SET last_used_at_us = $2 WHERE id = $1",
-                    &[text(&key.id), int(now_us)],
-                )
-                .await?;
-            key.last_used_at = Some(now);
-        }
+        self.touch_last_used("storefront_keys", &key.id, &mut key.last_used_at, now)
+            .await?;
         Ok(KeyCheck::Valid(key))
     }
 }

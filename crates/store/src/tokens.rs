@@ -27,7 +27,7 @@ const ID_LEN: usize = 12;
 const SECRET_LEN: usize = 40;
 /// `last_used_at` is refreshed at most this often, so a busy client does
 /// not turn every ingest request into a second write.
-pub(crate) const TOUCH_EVERY_US: i64 = 60 * 1_000_000;
+const TOUCH_EVERY_US: i64 = 60 * 1_000_000;
 
 /// Which ingest kinds a token may write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -445,20 +445,33 @@ impl<D: Db> SqlStore<D> {
         if token.revoked_at.is_some() {
             return Ok(TokenCheck::Revoked);
         }
-        let now_us = micros(now);
-        if token
-            .last_used_at
-            .is_none_or(|at| now_us - micros(at) >= TOUCH_EVERY_US)
-        {
-            self.db
-                .execute(
-                    "UPDATE api_tokens SET last_used_at_us = $2 WHERE id = $1",
-                    &[text(&token.id), Value::Int(Some(now_us))],
-                )
-                .await?;
-            token.last_used_at = Some(now);
-        }
+        self.touch_last_used("api_tokens", &token.id, &mut token.last_used_at, now)
+            .await?;
         Ok(TokenCheck::Valid(token))
+    }
+
+    /// Records that the secret `id` of `table` (an API token, a storefront
+    /// key) was used at `now`, at most every [`TOUCH_EVERY_US`]: the one
+    /// rule every presented secret follows.
+    pub(crate) async fn touch_last_used(
+        &self,
+        table: &'static str,
+        id: &str,
+        last_used: &mut Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let now_us = micros(now);
+        if last_used.is_some_and(|at| now_us - micros(at) < TOUCH_EVERY_US) {
+            return Ok(());
+        }
+        self.db
+            .execute(
+                &format!("UPDATE {table} SET last_used_at_us = $2 WHERE id = $1"),
+                &[text(id), Value::Int(Some(now_us))],
+            )
+            .await?;
+        *last_used = Some(now);
+        Ok(())
     }
 
     pub(crate) async fn token_revoke(
