@@ -120,10 +120,13 @@ impl Scenarios<'_> {
         b.goto(&self.url("/sources")).await;
         let before = (requests(), attempts().await);
         tokio::time::sleep(Duration::from_millis(300)).await;
+        // The orders runs do not start on their own; the shops' request
+        // counts may still move, as the first runs of the GraphQL-only
+        // resources (checkouts) can still be paging (see `wait_for_sync`).
         assert_eq!(
-            (requests(), attempts().await),
-            before,
-            "nothing syncs on its own during the test"
+            attempts().await,
+            before.1,
+            "no orders sync starts on its own during the test"
         );
 
         self.submit("form[action='/refresh'] button[type=submit]", "", "")
