@@ -142,6 +142,7 @@ async fn page(State(state): State<AppState>, user: CurrentUser) -> Result<Html<S
         .await
         .map_err(Error::from)?
         .into_iter()
+        .filter(|a| crate::scope::sees(&a.brand))
         .map(view)
         .collect();
     let recent: Vec<ApprovalView> = state
@@ -150,7 +151,7 @@ async fn page(State(state): State<AppState>, user: CurrentUser) -> Result<Html<S
         .await
         .map_err(Error::from)?
         .into_iter()
-        .filter(|a| a.state != ApprovalState::Pending)
+        .filter(|a| a.state != ApprovalState::Pending && crate::scope::sees(&a.brand))
         .map(view)
         .collect();
     let html = templates::render(
@@ -183,6 +184,9 @@ async fn one(
         .approval(&id)
         .await
         .map_err(Error::from)?
+        // Another brand's request is not there for a person who does not
+        // see that brand (`crate::scope`).
+        .filter(|a| crate::scope::sees(&a.brand))
         .ok_or(Error::NotFound)?;
     let own = approval.requested_by == user.username;
     let open = approval.state == ApprovalState::Pending && approval.expires_at > state.now();
@@ -233,6 +237,10 @@ async fn decide_form(
             )
         }
     };
+    let seen = state.store.approval(&id).await.map_err(Error::from)?;
+    if seen.is_some_and(|a| !crate::scope::sees(&a.brand)) {
+        return Err(Error::NotFound.into());
+    }
     service(&state)?
         .decide(&id, &decider(&user), approve, &form.comment)
         .await
@@ -245,6 +253,7 @@ async fn list_api(State(state): State<AppState>) -> Result<Json<Value>, Error> {
         .pending()
         .await?
         .into_iter()
+        .filter(|a| crate::scope::sees(&a.brand))
         .map(view)
         .collect();
     Ok(Json(
