@@ -84,7 +84,7 @@ fn observation(rule: &str, brand: &str, subject: &str, why: &str) -> Observation
 }
 
 /// Opens alert episodes: (Mavena's, Kumo's, Kumo's), by id.
-async fn fire_alerts(fx: &Fixture) -> Vec<(String, String)> {
+pub(crate) async fn fire_alerts(fx: &Fixture) -> Vec<(String, String)> {
     let mut rules = RuleSet::defaults();
     for mut r in rules::default_rules() {
         r.timing.pending_for = SignedDuration::ZERO;
