@@ -104,6 +104,9 @@ pub(crate) fn default_brand(
         .to_string())
 }
 
+/// A picker's choices: `(id, name)` pairs, as the templates read them.
+pub(crate) type Choices = Vec<(String, String)>;
+
 /// What a single-brand page's filter bar offers: the brands the person
 /// sees (launched only, when `launched_only`) within the region chosen,
 /// and the regions they see, as `(id, name)` pairs.
@@ -111,7 +114,7 @@ pub(crate) fn pickers(
     state: &AppState,
     region: Option<&str>,
     launched_only: bool,
-) -> Result<(Vec<(String, String)>, Vec<(String, String)>), Error> {
+) -> Result<(Choices, Choices), Error> {
     let brands = crate::params::chosen_brands(state, None, region)?
         .unwrap_or_else(|| state.brands.iter().collect())
         .into_iter()

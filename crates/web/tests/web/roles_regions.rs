@@ -253,7 +253,11 @@ async fn a_region_narrows_every_brand_filtered_route() {
     let (_, none) = fx.get_json("/api/v1/alerts?region=jp&brand=mavena").await;
     assert_eq!(alert_brands(&none, "alerts"), Vec::<String>::new());
     let (_, groups) = fx.get_json("/api/v1/alerts/groups?region=jp").await;
-    assert_eq!(alert_brands(&groups, "groups"), ["kumo", "kumo"], "{groups}");
+    assert_eq!(
+        alert_brands(&groups, "groups"),
+        ["kumo", "kumo"],
+        "{groups}"
+    );
 
     let html = body_text(fx.get("/alerts?region=jp").await).await;
     assert!(
@@ -339,6 +343,9 @@ fn every_approver_role_holds_decide_approvals() {
     assert!(roles.allows(REGIONAL_LEAD, Permission::ChangeFlags));
     assert!(roles.allows(FINANCE_LEAD, Permission::ViewRevenue));
     for no_money in [PRODUCT_LEAD, CONTENT_LEAD, REVIEWER] {
-        assert!(!roles.allows(no_money, Permission::ViewRevenue), "{no_money}");
+        assert!(
+            !roles.allows(no_money, Permission::ViewRevenue),
+            "{no_money}"
+        );
     }
 }
