@@ -201,14 +201,16 @@ impl AppState {
             .collect()
     }
 
-    /// The configured regions with a brand the person sees: what a
-    /// region picker offers.
+    /// The configured regions the person sees: every one (a region
+    /// without brands included) for a person who sees every brand, else
+    /// those with a brand they see. What a region picker offers and what
+    /// an unknown region's 400 lists.
     pub(crate) fn visible_regions(&self) -> Vec<&opsdeck_domain::Region> {
         let scope = scope::current();
         self.panel_config
             .regions
             .iter()
-            .filter(|r| r.brands.iter().any(|b| scope.sees(b.as_str())))
+            .filter(|r| scope.is_every() || r.brands.iter().any(|b| scope.sees(b.as_str())))
             .collect()
     }
 

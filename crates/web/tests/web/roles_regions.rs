@@ -127,6 +127,8 @@ async fn regional() -> Fixture {
         regions: vec![
             region("us", &["mavena", "retromedy"], Currency::USD),
             region("jp", &["kumo"], Currency::JPY),
+            // No brands yet: still a region, offered and named.
+            region("uae", &[], Currency::USD),
         ],
         ..PanelConfig::default()
     });
@@ -311,7 +313,7 @@ async fn a_region_narrows_every_brand_filtered_route() {
         assert_eq!(response.status(), 400, "{route}");
         let body = body_text(response).await;
         assert!(
-            body.contains("mars") && body.contains("us, jp"),
+            body.contains("mars") && body.contains("us, jp, uae"),
             "{route}: {body}"
         );
     }
