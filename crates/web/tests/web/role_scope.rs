@@ -176,8 +176,14 @@ async fn scene() -> Scene {
     let mut fx = Fixture::new().await;
     fx.state.panel_config = Arc::new(PanelConfig {
         regions: vec![
-            region("eu", &["mavena"]),
-            region("apac", &["kumo", "retromedy"]),
+            Region {
+                countries: vec!["DE".into(), "FR".into()],
+                ..region("eu", &["mavena"])
+            },
+            Region {
+                countries: vec!["JP".into()],
+                ..region("apac", &["kumo", "retromedy"])
+            },
         ],
         ..PanelConfig::default()
     });
@@ -564,4 +570,73 @@ async fn an_unscoped_role_sees_every_brand() {
     );
     let (_, session) = get(&s.fx, &ops, "/session").await;
     assert!(!session.contains("\"brands\""), "{session}");
+}
+
+async fn change_flag(
+    s: &Scene,
+    who: &TestSession,
+    key: &str,
+    body: serde_json::Value,
+) -> (u16, String) {
+    let request = Request::post(format!("/api/v1/flags/{key}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = send_as(s.fx.router(), who, request).await;
+    let status = response.status().as_u16();
+    (status, body_text(response).await)
+}
+
+/// The flags reach every brand (one sales pause holds every place), so a
+/// scoped lead may pause sales in their own region's places only, and
+/// touch nothing that reaches another region.
+#[tokio::test]
+async fn a_scoped_lead_pauses_sales_in_their_region_only() {
+    let s = scene().await;
+    let lead = &s.lead;
+    let (status, body) = change_flag(
+        &s,
+        lead,
+        "freeze-checkout",
+        json!({"on": true, "reason": "psp outage"}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("freeze-checkout"), "{body}");
+    let (status, body) = change_flag(
+        &s,
+        lead,
+        "sales-pause",
+        json!({"on": true, "reason": "customs", "targets": ["DE", "JP"]}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("JP") && body.contains("mavena"), "{body}");
+    let (status, body) = change_flag(
+        &s,
+        lead,
+        "sales-pause",
+        json!({"on": true, "reason": "customs", "targets": ["de", "eu"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "their own region's places: {body}");
+    // The admin adds Japan: the one pause now reaches Kumo's region, so
+    // the lead may no longer change (or end) it.
+    let (status, body) = change_flag(
+        &s,
+        &s.fx.session,
+        "sales-pause",
+        json!({"on": true, "reason": "customs", "targets": ["DE", "JP"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = change_flag(
+        &s,
+        lead,
+        "sales-pause",
+        json!({"on": false, "reason": "cleared"}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("JP"), "{body}");
 }
