@@ -147,6 +147,7 @@ pub(crate) async fn list(
             statuses => ComponentStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect::<Vec<_>>(),
             severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             brands => state.visible_brands().iter().map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+            every_brand => crate::scope::current().is_every(),
             pins => pins,
             can_manage => user.can(Permission::ManageIncidents),
             csrf_token => user.csrf_token,
@@ -318,10 +319,14 @@ pub(crate) struct DeclareForm {
 }
 
 /// The brand a form names: none (all brands) when empty, else a
-/// configured one.
+/// configured one. A person who sees only some brands declares for one of
+/// theirs: an incident over every brand reaches every region (its banner,
+/// its notices), so it is a 403 for them.
 pub(super) fn brand_of(state: &AppState, brand: &str) -> Result<Option<String>, Error> {
     let brand = brand.trim();
-    if brand.is_empty() {
+    if brand.is_empty() && !crate::scope::current().is_every() {
+        Err(state.out_of_scope("an incident over every brand"))
+    } else if brand.is_empty() {
         Ok(None)
     } else {
         Ok(Some(state.brand(brand)?.id.to_string()))

@@ -550,6 +550,16 @@ async fn the_lead_sees_their_brand_and_is_refused_another_by_name() {
         json!(["mavena"]),
         "a scoped lead's silence covers their brands only: {made}"
     );
+    // An incident: for their brand, not over every brand (it would reach
+    // every region), nor for Kumo.
+    for (brand, expected) in [("mavena", 303), ("", 403), ("kumo", 403)] {
+        let body = format!(
+            "csrf_token={}&title=Checkout+slow&severity=medium&brand={brand}",
+            lead.csrf_token
+        );
+        let (status, _, text) = post_form(fx.router(), lead, "/incidents", &body).await;
+        assert_eq!(status, expected, "brand {brand:?}: {text}");
+    }
     // The admin still sees every brand: nothing changed for them.
     let (status, body) = fx.get_json("/api/v1/alerts").await;
     assert_eq!(status, 200);
