@@ -20,7 +20,7 @@ use axum::http::{Method, Request};
 use futures::StreamExt;
 use jiff::tz::TimeZone;
 use jiff::SignedDuration;
-use opsdeck_accounts::roles::builtin::REGIONAL_LEAD;
+use opsdeck_accounts::roles::builtin::{FINANCE_LEAD, REGIONAL_LEAD};
 use opsdeck_accounts::{builtin_allows, AuthConfig, PasswordHasher, Permission, RoleGrant, Roles};
 use opsdeck_alerts::render::RenderConfig;
 use opsdeck_alerts::{rules, AlertService, Evaluator, Observation, RuleSet};
@@ -51,20 +51,23 @@ fn region(id: &str, brands: &[&str]) -> Region {
     }
 }
 
-/// The built-in roles, with `regional_lead` scoped to `brands` (as
+/// The built-in roles, with `regional_lead` and `finance_lead` (who
+/// reads the audit log and its export) scoped to `brands` (as
 /// `[roles.regional_lead] regions = ["eu"]` makes it).
 fn scoped_lead(brands: &[&str]) -> Roles {
     let mut roles = Roles::default();
-    let permissions = Permission::ALL
-        .into_iter()
-        .filter(|p| builtin_allows(REGIONAL_LEAD, *p));
-    roles
-        .set(
-            REGIONAL_LEAD,
-            RoleGrant::of(permissions)
-                .scoped(brands.iter().map(|b| BrandId::parse(b).unwrap()).collect()),
-        )
-        .unwrap();
+    for role in [REGIONAL_LEAD, FINANCE_LEAD] {
+        let permissions = Permission::ALL
+            .into_iter()
+            .filter(|p| builtin_allows(role, *p));
+        roles
+            .set(
+                role,
+                RoleGrant::of(permissions)
+                    .scoped(brands.iter().map(|b| BrandId::parse(b).unwrap()).collect()),
+            )
+            .unwrap();
+    }
     roles
 }
 
@@ -163,6 +166,8 @@ fn kumo_ticket() -> AnyRecord {
 struct Scene {
     fx: Fixture,
     lead: TestSession,
+    /// The EU's finance lead, who reads the audit log.
+    finance: TestSession,
     /// (brand, episode id) of every open alert.
     episodes: Vec<(String, String)>,
     /// Kumo's incident and approval.
@@ -274,9 +279,11 @@ async fn scene() -> Scene {
     let kumo_approval = answer["id"].as_str().unwrap().to_string();
 
     let lead = user_session(fx.state.store.as_ref(), "lena", REGIONAL_LEAD, ts(NOW)).await;
+    let finance = user_session(fx.state.store.as_ref(), "fiona", FINANCE_LEAD, ts(NOW)).await;
     Scene {
         fx,
         lead,
+        finance,
         episodes,
         kumo_incident,
         kumo_approval,
@@ -400,6 +407,7 @@ async fn an_eu_scoped_lead_sees_no_other_region_brand_on_any_get_route() {
         "/approvals",
         "/tickets?brand=kumo",
         "/audit",
+        "/audit.csv",
     ] {
         let (status, body) = get(fx, &fx.session, uri).await;
         assert_eq!(status, 200, "{uri}");
@@ -412,7 +420,7 @@ async fn an_eu_scoped_lead_sees_no_other_region_brand_on_any_get_route() {
     assert!(routes.len() > 35, "{} GET routes enumerated", routes.len());
     let mut requests = 0;
     let mut ok = 0;
-    for route in &routes {
+    for (route, who) in routes.iter().flat_map(|r| [(r, &s.lead), (r, &s.finance)]) {
         // The public routes answer anyone the same, anonymous callers
         // included (the status page, the OpenAPI document, health).
         if route.access == Access::Public {
@@ -425,7 +433,7 @@ async fn an_eu_scoped_lead_sees_no_other_region_brand_on_any_get_route() {
                 format!("{base}{sep}brand=kumo"),
                 format!("{base}{sep}region=apac"),
             ] {
-                let (status, body) = get(fx, &s.lead, &uri).await;
+                let (status, body) = get(fx, who, &uri).await;
                 requests += 1;
                 let what = format!("GET {uri} → {status}");
                 assert_ne!(status, 500, "{what}: {body}");
@@ -450,6 +458,10 @@ async fn an_eu_scoped_lead_sees_no_other_region_brand_on_any_get_route() {
                 );
             }
         }
+    }
+    // The finance lead read the audit log and its export: the filter ran.
+    for uri in ["/audit", "/audit.csv"] {
+        assert_eq!(get(fx, &s.finance, uri).await.0, 200, "{uri}");
     }
     eprintln!(
         "role_scope: {} GET routes, {requests} requests, {ok} answered 200",
