@@ -352,7 +352,13 @@ impl Handovers {
         self.parts.policy.shift_at(&region.time_zone, self.now())
     }
 
-    fn audit(&self, actor: &Actor, action: AuditAction, id: i64, payload: serde_json::Value) -> AuditEntry {
+    fn audit(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        id: i64,
+        payload: serde_json::Value,
+    ) -> AuditEntry {
         AuditEntry {
             at: self.now(),
             actor: actor.name.clone(),
@@ -535,7 +541,12 @@ impl Handovers {
                 "freezes": note.live.freezes.len(),
             }),
         );
-        match self.parts.store.handover_insert(&note.to_row(), &audit).await? {
+        match self
+            .parts
+            .store
+            .handover_insert(&note.to_row(), &audit)
+            .await?
+        {
             Some(id) => {
                 note.id = id;
                 tracing::info!(id, region = %note.region, actor = %actor.name, "handover started");
@@ -643,7 +654,12 @@ impl Handovers {
             return Ok(0);
         };
         let mut notified = 0;
-        for row in self.parts.store.handovers_unacknowledged(due_before).await? {
+        for row in self
+            .parts
+            .store
+            .handovers_unacknowledged(due_before)
+            .await?
+        {
             let note = HandoverNote::from_row(row)?;
             let leads = self
                 .region(&note.region)

@@ -109,8 +109,7 @@ pub trait HandoverStore: Send + Sync {
     async fn checklist_check(&self, check: &ChecklistCheck, audit: &AuditEntry) -> Result<bool>;
 
     /// The items checked in `region` on `local_day`.
-    async fn checklist_checks(&self, region: &str, local_day: &str)
-        -> Result<Vec<ChecklistCheck>>;
+    async fn checklist_checks(&self, region: &str, local_day: &str) -> Result<Vec<ChecklistCheck>>;
 }
 
 fn int(v: i64) -> Value {
@@ -278,17 +277,16 @@ impl<D: Db> HandoverStore for SqlStore<D> {
 
     async fn handovers(&self, region: Option<&str>, limit: u32) -> Result<Vec<HandoverRow>> {
         let rows = match region {
-            Some(r) => {
-                self.db
-                    .fetch(
-                        &format!(
-                            "{SELECT} WHERE region = $1 ORDER BY shift_start_us DESC, id DESC LIMIT $2"
-                        ),
-                        &[text(r), int(i64::from(limit))],
-                        &COLS,
-                    )
-                    .await?
-            }
+            Some(r) => self
+                .db
+                .fetch(
+                    &format!(
+                        "{SELECT} WHERE region = $1 ORDER BY shift_start_us DESC, id DESC LIMIT $2"
+                    ),
+                    &[text(r), int(i64::from(limit))],
+                    &COLS,
+                )
+                .await?,
             None => {
                 self.db
                     .fetch(
@@ -366,11 +364,7 @@ impl<D: Db> HandoverStore for SqlStore<D> {
         Ok(true)
     }
 
-    async fn checklist_checks(
-        &self,
-        region: &str,
-        local_day: &str,
-    ) -> Result<Vec<ChecklistCheck>> {
+    async fn checklist_checks(&self, region: &str, local_day: &str) -> Result<Vec<ChecklistCheck>> {
         let rows = self
             .db
             .fetch(

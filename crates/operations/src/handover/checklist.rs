@@ -129,12 +129,8 @@ pub(super) async fn build(h: &Handovers, region: &Region) -> Result<Checklist, H
             if let Some(sales) = p.orders.sales.get(usize::from(ix)) {
                 orders += sales.sum(since.as_second(), now.as_second() + 1).orders;
             }
-            let t = opsdeck_metrics::panels::inventory::stock_tiers(
-                &p,
-                &h.parts.panel_config,
-                ix,
-                now,
-            );
+            let t =
+                opsdeck_metrics::panels::inventory::stock_tiers(&p, &h.parts.panel_config, ix, now);
             critical += t.critical;
             low += t.low;
             high += t.high;
@@ -163,7 +159,9 @@ pub(super) async fn build(h: &Handovers, region: &Region) -> Result<Checklist, H
                 format!(
                     "{orders} order{} since {} local time",
                     if orders == 1 { "" } else { "s" },
-                    since.to_zoned(region.time_zone.clone()).strftime("%H:%M %Z")
+                    since
+                        .to_zoned(region.time_zone.clone())
+                        .strftime("%H:%M %Z")
                 ),
                 orders,
                 false,
@@ -172,9 +170,7 @@ pub(super) async fn build(h: &Handovers, region: &Region) -> Result<Checklist, H
             ChecklistItem::InventoryAlerts => {
                 let (critical, low, high) = tiers;
                 (
-                    format!(
-                        "{critical} critical, {low} low, {high} high (overstock to review)"
-                    ),
+                    format!("{critical} critical, {low} low, {high} high (overstock to review)"),
                     (critical + low) as i64,
                     critical + low > 0,
                     "/inventory".to_string(),
@@ -196,13 +192,21 @@ pub(super) async fn build(h: &Handovers, region: &Region) -> Result<Checklist, H
                     .first()
                     .map(|i| format!(" (newest: {} {})", i.severity, i.title))
                     .unwrap_or_default();
-                (format!("{n} live{worst}"), n as i64, n > 0, "/incidents".to_string())
+                (
+                    format!("{n} live{worst}"),
+                    n as i64,
+                    n > 0,
+                    "/incidents".to_string(),
+                )
             }
             ChecklistItem::HandoverNotes => match &latest {
                 Some(n) => (
                     format!(
                         "last note ({}): {}{}",
-                        n.shift.start.to_zoned(region.time_zone.clone()).strftime("%Y-%m-%d %H:%M"),
+                        n.shift
+                            .start
+                            .to_zoned(region.time_zone.clone())
+                            .strftime("%Y-%m-%d %H:%M"),
                         n.state,
                         n.submitted_by
                             .as_ref()

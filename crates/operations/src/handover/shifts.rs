@@ -34,16 +34,25 @@ impl ShiftPolicy {
     /// The playbook's: 07:00, 15:00 and 23:00; 30 minutes to acknowledge.
     pub fn playbook() -> ShiftPolicy {
         ShiftPolicy {
-            boundaries: vec![Time::constant(7, 0, 0, 0), Time::constant(15, 0, 0, 0), Time::constant(23, 0, 0, 0)],
+            boundaries: vec![
+                Time::constant(7, 0, 0, 0),
+                Time::constant(15, 0, 0, 0),
+                Time::constant(23, 0, 0, 0),
+            ],
             ack_within: SignedDuration::from_mins(30),
         }
     }
 
     /// A policy from configuration; the error names what is wrong and its
     /// bound.
-    pub fn new(mut boundaries: Vec<Time>, ack_within: SignedDuration) -> Result<ShiftPolicy, String> {
+    pub fn new(
+        mut boundaries: Vec<Time>,
+        ack_within: SignedDuration,
+    ) -> Result<ShiftPolicy, String> {
         if boundaries.is_empty() {
-            return Err("shifts: name at least one shift start (e.g. [\"07:00\", \"19:00\"])".into());
+            return Err(
+                "shifts: name at least one shift start (e.g. [\"07:00\", \"19:00\"])".into(),
+            );
         }
         boundaries.sort();
         if let Some(w) = boundaries.windows(2).find(|w| w[0] == w[1]) {
@@ -92,7 +101,9 @@ impl ShiftPolicy {
             // `now`; a day-long shift is the safe reading.
             _ => Shift {
                 start: now,
-                end: now.saturating_add(SignedDuration::from_hours(24)).unwrap_or(now),
+                end: now
+                    .saturating_add(SignedDuration::from_hours(24))
+                    .unwrap_or(now),
             },
         }
     }
@@ -127,9 +138,11 @@ mod tests {
         assert!(ShiftPolicy::new(vec![], SignedDuration::from_mins(30))
             .unwrap_err()
             .contains("at least one"));
-        assert!(ShiftPolicy::new(vec![seven, seven], SignedDuration::from_mins(30))
-            .unwrap_err()
-            .contains("07:00 is named twice"));
+        assert!(
+            ShiftPolicy::new(vec![seven, seven], SignedDuration::from_mins(30))
+                .unwrap_err()
+                .contains("07:00 is named twice")
+        );
         let err = ShiftPolicy::new(vec![seven], SignedDuration::from_hours(25)).unwrap_err();
         assert!(err.contains("24 hours"), "{err}");
         assert!(ShiftPolicy::new(vec![seven], SignedDuration::ZERO).is_err());

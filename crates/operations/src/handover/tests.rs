@@ -65,7 +65,10 @@ fn a_section_over_its_bound_is_refused_naming_it() {
         ..Sections::default()
     };
     let err = n.edit(sections, "ana").unwrap_err().to_string();
-    assert!(err.contains("customer_escalations") && err.contains("10000"), "{err}");
+    assert!(
+        err.contains("customer_escalations") && err.contains("10000"),
+        "{err}"
+    );
     assert!(matches!(
         n.edit(Sections::default(), "ben"),
         Err(HandoverError::NotAuthor { .. })
@@ -101,8 +104,15 @@ fn the_prefill_puts_each_live_thing_in_its_section() {
         ..LiveState::default()
     };
     let s = live::prefill(&live);
-    assert!(s.open_issues.contains("Incident #4 (high, triage): Checkout down"), "{}", s.open_issues);
+    assert!(
+        s.open_issues
+            .contains("Incident #4 (high, triage): Checkout down"),
+        "{}",
+        s.open_issues
+    );
     assert!(s.pending_actions.contains("apr_1") && s.pending_actions.contains("Refund order 1001"));
-    assert!(s.customer_escalations.contains("urgent tickets [mavena]: 3 flagged"));
+    assert!(s
+        .customer_escalations
+        .contains("urgent tickets [mavena]: 3 flagged"));
     assert!(s.next_shift_notes.is_empty());
 }
