@@ -293,6 +293,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         auth: opsdeck_web::testing::auth_for_tests(),
         tasks: Default::default(),
         flags: Default::default(),
+        handovers: None,
     }
 }
 
