@@ -200,8 +200,14 @@ mod tests {
         assert_eq!(who(RefreshSync), ["admin", "ops", "support"]);
         assert_eq!(who(ViewHandover), who(ViewDashboard));
         assert_eq!(who(WriteHandover), ["admin", "ops"]);
-        assert!(builtin_allows(crate::roles::builtin::REGIONAL_LEAD, WriteHandover));
-        assert!(!builtin_allows(crate::roles::builtin::REVIEWER, WriteHandover));
+        assert!(builtin_allows(
+            crate::roles::builtin::REGIONAL_LEAD,
+            WriteHandover
+        ));
+        assert!(!builtin_allows(
+            crate::roles::builtin::REVIEWER,
+            WriteHandover
+        ));
         for p in [
             ManageIncidents,
             ManageUsers,

@@ -277,16 +277,17 @@ impl<D: Db> HandoverStore for SqlStore<D> {
 
     async fn handovers(&self, region: Option<&str>, limit: u32) -> Result<Vec<HandoverRow>> {
         let rows = match region {
-            Some(r) => self
-                .db
-                .fetch(
-                    &format!(
+            Some(r) => {
+                self.db
+                    .fetch(
+                        &format!(
                         "{SELECT} WHERE region = $1 ORDER BY shift_start_us DESC, id DESC LIMIT $2"
                     ),
-                    &[text(r), int(i64::from(limit))],
-                    &COLS,
-                )
-                .await?,
+                        &[text(r), int(i64::from(limit))],
+                        &COLS,
+                    )
+                    .await?
+            }
             None => {
                 self.db
                     .fetch(

@@ -93,8 +93,13 @@ pub struct Sections {
     pub next_shift_notes: String,
 }
 
-/// The longest a section may be, in characters.
-pub const MAX_SECTION_CHARS: usize = 10_000;
+/// The longest a section may be, in characters: four full sections still
+/// fit the dashboard's 64 KiB form body once URL-encoded.
+pub const MAX_SECTION_CHARS: usize = 5_000;
+
+/// How much of a section the pre-fill may use, leaving the person room to
+/// write: past it the lines end with how many more there are and where.
+pub const PREFILL_CHARS: usize = 4_000;
 
 impl Sections {
     /// Each section within [`MAX_SECTION_CHARS`]; the error names it.
@@ -195,9 +200,28 @@ pub fn prefill(live: &LiveState) -> Sections {
         .map(|q| format!("- {} [{}]: {} flagged", q.queue, q.brand, q.flagged))
         .collect();
     Sections {
-        open_issues: open.join("\n"),
-        pending_actions: pending.join("\n"),
-        customer_escalations: escalations.join("\n"),
+        open_issues: within(open, "/incidents and /alerts"),
+        pending_actions: within(pending, "/approvals and /alerts"),
+        customer_escalations: within(escalations, "/tickets"),
         next_shift_notes: String::new(),
     }
+}
+
+/// `lines` joined, as many as fit [`PREFILL_CHARS`]; the rest are counted
+/// in a last line that says where to see them.
+fn within(lines: Vec<String>, where_: &str) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let n = line.chars().count() + 1;
+        if used + n > PREFILL_CHARS - 100 {
+            out.push_str(&format!("- ... and {} more: see {where_}", lines.len() - i));
+            return out;
+        }
+        out.push_str(line);
+        out.push('\n');
+        used += n;
+    }
+    out.truncate(out.trim_end().len());
+    out
 }

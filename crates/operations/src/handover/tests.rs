@@ -66,7 +66,7 @@ fn a_section_over_its_bound_is_refused_naming_it() {
     };
     let err = n.edit(sections, "ana").unwrap_err().to_string();
     assert!(
-        err.contains("customer_escalations") && err.contains("10000"),
+        err.contains("customer_escalations") && err.contains("at most 5000"),
         "{err}"
     );
     assert!(matches!(
@@ -115,4 +115,32 @@ fn the_prefill_puts_each_live_thing_in_its_section() {
         .customer_escalations
         .contains("urgent tickets [mavena]: 3 flagged"));
     assert!(s.next_shift_notes.is_empty());
+}
+
+#[test]
+fn a_long_prefill_stays_within_its_share_and_counts_the_rest() {
+    let t: Timestamp = "2026-06-10T05:00:00Z".parse().unwrap();
+    let alert = |i: usize| live::LiveAlert {
+        id: format!("E{i}"),
+        rule: "unfulfilled_orders".into(),
+        brand: "mavena".into(),
+        subject: format!("order #{i} unfulfilled for 3 days"),
+        severity: "warning".into(),
+        state: "firing".into(),
+        opened_at: t,
+    };
+    let live = LiveState {
+        alerts: (0..500).map(alert).collect(),
+        ..LiveState::default()
+    };
+    let s = live::prefill(&live);
+    let n = s.open_issues.chars().count();
+    assert!(n <= live::PREFILL_CHARS, "{n}");
+    assert!(s.open_issues.contains("order #0 "));
+    assert!(
+        s.open_issues.ends_with("more: see /incidents and /alerts"),
+        "{}",
+        &s.open_issues[n - 80..]
+    );
+    assert!(s.validate().is_ok());
 }

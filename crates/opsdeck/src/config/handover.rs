@@ -111,8 +111,12 @@ mod tests {
     #[test]
     fn shifts_and_deadline_are_read_and_default_to_the_playbook() {
         let c = parse("").unwrap();
-        assert_eq!(c.handover.policy, opsdeck_operations::handover::ShiftPolicy::playbook());
-        let c = parse("[handover]\nshifts = [\"19:00\", \"07:00\"]\nack_within = \"45m\"\n").unwrap();
+        assert_eq!(
+            c.handover.policy,
+            opsdeck_operations::handover::ShiftPolicy::playbook()
+        );
+        let c =
+            parse("[handover]\nshifts = [\"19:00\", \"07:00\"]\nack_within = \"45m\"\n").unwrap();
         let starts: Vec<String> = c
             .handover
             .policy
@@ -121,7 +125,10 @@ mod tests {
             .map(|t| t.strftime("%H:%M").to_string())
             .collect();
         assert_eq!(starts, ["07:00", "19:00"]);
-        assert_eq!(c.handover.policy.ack_within, jiff::SignedDuration::from_mins(45));
+        assert_eq!(
+            c.handover.policy.ack_within,
+            jiff::SignedDuration::from_mins(45)
+        );
     }
 
     #[test]

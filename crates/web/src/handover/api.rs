@@ -53,7 +53,10 @@ pub(crate) async fn start(
     let b = body(b)?;
     let svc = service(&state)?;
     let note = svc.start(&b.region, &actor(&user)).await?;
-    Ok((StatusCode::CREATED, Json(view(svc, note, &user, state.now()))))
+    Ok((
+        StatusCode::CREATED,
+        Json(view(svc, note, &user, state.now())),
+    ))
 }
 
 pub(crate) async fn one(

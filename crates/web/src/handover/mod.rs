@@ -75,11 +75,13 @@ impl From<HandoverError> for Error {
     fn from(e: HandoverError) -> Self {
         match e {
             HandoverError::Store(e) => Error::Store(e),
-            HandoverError::Corrupt(id, reason) => Error::Store(opsdeck_store::StoreError::Corrupt {
-                kind: "handover",
-                external_id: id.to_string(),
-                reason,
-            }),
+            HandoverError::Corrupt(id, reason) => {
+                Error::Store(opsdeck_store::StoreError::Corrupt {
+                    kind: "handover",
+                    external_id: id.to_string(),
+                    reason,
+                })
+            }
             HandoverError::Live(reason) => Error::Store(opsdeck_store::StoreError::Corrupt {
                 kind: "live state",
                 external_id: String::new(),
@@ -122,7 +124,11 @@ pub(crate) fn view(
         .region(&note.region)
         .map(|r| r.time_zone.clone())
         .unwrap_or(jiff::tz::TimeZone::UTC);
-    let local = |t: jiff::Timestamp| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string();
+    let local = |t: jiff::Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
     let writes = user.can(Permission::WriteHandover);
     use opsdeck_operations::handover::HandoverState::*;
     NoteView {

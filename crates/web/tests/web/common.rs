@@ -267,8 +267,8 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
     // left to end with the state's last clone).
     let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(store.clone(), None);
     let incidents = opsdeck_web::testing::incident_service(store.clone(), Arc::new(move || now));
-    let handovers = opsdeck_operations::handover::Handovers::new(
-        opsdeck_operations::handover::HandoverParts {
+    let handovers =
+        opsdeck_operations::handover::Handovers::new(opsdeck_operations::handover::HandoverParts {
             store: store.clone(),
             incidents: incidents.clone(),
             approvals: None,
@@ -280,8 +280,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
             panel_config: Default::default(),
             configured: Vec::new(),
             dashboard_url: "http://opsdeck.test".into(),
-        },
-    );
+        });
     AppState {
         incidents,
         store,
