@@ -358,9 +358,9 @@ async fn the_note_is_prefilled_from_what_is_live(db: &TestStore) {
     assert_eq!(
         live.approvals
             .iter()
-            .map(|a| a.id.clone())
+            .map(|a| a.id.as_str())
             .collect::<Vec<_>>(),
-        [approval.id.clone()]
+        [approval.id.as_str()]
     );
     assert_eq!(
         live.freezes
@@ -495,7 +495,7 @@ async fn a_late_acknowledgement_notifies_the_leads_once(db: &TestStore) {
 }
 
 fn order(id: &str, created_at: &str) -> AnyRecord {
-    let price = Money::new(120_00, Currency::EUR);
+    let price = Money::new(12_000, Currency::EUR);
     let zero = Money::zero(Currency::EUR);
     AnyRecord::Order(Order {
         source: SourceId::parse("shopify-mavena").unwrap(),
