@@ -94,7 +94,10 @@ pub(crate) async fn handovers_are_one_per_shift_and_change_by_version(db: &TestS
     stored.submitted_by = Some("ana".into());
     stored.submitted_at = Some(ts("2026-06-10T12:55:00Z"));
     let submit = audit(AuditAction::HandoverSubmit, &format!("handover:{id}"));
-    assert!(s.handover_update(&stored, std::slice::from_ref(&submit)).await.unwrap());
+    assert!(s
+        .handover_update(&stored, std::slice::from_ref(&submit))
+        .await
+        .unwrap());
     assert!(
         !s.handover_update(&stored, &[submit]).await.unwrap(),
         "an update naming an old version is refused"
@@ -157,7 +160,12 @@ pub(crate) async fn an_unacknowledged_handover_is_notified_once_with_its_outbox_
     };
     let entry = audit(AuditAction::HandoverNotify, &format!("handover:{id}"));
     assert!(s
-        .handover_notify(id, ts("2026-06-10T13:31:00Z"), std::slice::from_ref(&note), &entry)
+        .handover_notify(
+            id,
+            ts("2026-06-10T13:31:00Z"),
+            std::slice::from_ref(&note),
+            &entry
+        )
         .await
         .unwrap());
     assert!(
