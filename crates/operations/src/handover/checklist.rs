@@ -127,7 +127,8 @@ pub(super) async fn build(h: &Handovers, region: &Region) -> Result<Checklist, H
                 continue;
             };
             if let Some(sales) = p.orders.sales.get(usize::from(ix)) {
-                orders += sales.sum(since.as_second(), now.as_second() + 1).orders;
+                // The cards' own window rule: orders of the whole seconds before now.
+                orders += sales.sum(since.as_second(), now.as_second()).orders;
             }
             let t =
                 opsdeck_metrics::panels::inventory::stock_tiers(&p, &h.parts.panel_config, ix, now);
