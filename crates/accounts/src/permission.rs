@@ -21,6 +21,8 @@
 //! | export the audit log (`export_audit`) | ✓ | | | | | | ✓ | | | |
 //! | request approvals from the dashboard (`request_approvals`) | ✓ | | | | | ✓ | ✓ | ✓ | ✓ | |
 //! | decide approvals; the request's kind also names its approver role, never one's own (`decide_approvals`) | ✓ | | | | | ✓ | ✓ | ✓ | ✓ | |
+//! | read shift handovers and the morning checklist (`view_handover`) | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ |
+//! | write, submit and acknowledge handovers; check checklist items (`write_handover`) | ✓ | ✓ | | | | ✓ | | | | |
 //! | any other change: settings, writes no route gives a narrower permission (`change_settings`) | ✓ | | | | | | | | | |
 //!
 //! The playbook's flows give its leads what they run: the regional lead
@@ -73,13 +75,19 @@ pub enum Permission {
     /// (issue 14). Admins only until roles are configuration; the regional
     /// leads and the founder are the people meant to hold it.
     ChangeFlags,
+    /// Read shift handover notes and the morning checklist: everyone who
+    /// reads the dashboard (they carry no money).
+    ViewHandover,
+    /// Start, edit, submit and acknowledge handover notes and check the
+    /// morning checklist's items: the people who run a region's shifts.
+    WriteHandover,
     /// Every change not given a narrower permission: admins only, so a new
     /// write route is closed until someone decides who may use it.
     ChangeSettings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ViewDashboard,
         Permission::ViewRevenue,
         Permission::ActOnAlerts,
@@ -93,6 +101,8 @@ impl Permission {
         Permission::RequestApprovals,
         Permission::DecideApprovals,
         Permission::ChangeFlags,
+        Permission::ViewHandover,
+        Permission::WriteHandover,
         Permission::ChangeSettings,
     ];
 }
@@ -138,11 +148,17 @@ pub fn builtin_allows(role: Role, permission: Permission) -> bool {
         Role::Admin => true,
         Role::Ops => matches!(
             permission,
-            ViewDashboard | ViewRevenue | ActOnAlerts | RecordDecisions | RefreshSync
+            ViewDashboard
+                | ViewRevenue
+                | ActOnAlerts
+                | RecordDecisions
+                | RefreshSync
+                | ViewHandover
+                | WriteHandover
         ),
-        Role::Support => matches!(permission, ViewDashboard | RefreshSync),
-        Role::Finance => matches!(permission, ViewDashboard | ViewRevenue),
-        Role::Viewer => matches!(permission, ViewDashboard),
+        Role::Support => matches!(permission, ViewDashboard | RefreshSync | ViewHandover),
+        Role::Finance => matches!(permission, ViewDashboard | ViewRevenue | ViewHandover),
+        Role::Viewer => matches!(permission, ViewDashboard | ViewHandover),
         REGIONAL_LEAD => matches!(
             permission,
             ViewDashboard
@@ -154,6 +170,8 @@ pub fn builtin_allows(role: Role, permission: Permission) -> bool {
                 | RequestApprovals
                 | DecideApprovals
                 | ChangeFlags
+                | ViewHandover
+                | WriteHandover
         ),
         FINANCE_LEAD => matches!(
             permission,
@@ -163,16 +181,22 @@ pub fn builtin_allows(role: Role, permission: Permission) -> bool {
                 | ExportAudit
                 | RequestApprovals
                 | DecideApprovals
+                | ViewHandover
         ),
         PRODUCT_LEAD => matches!(
             permission,
-            ViewDashboard | ActOnAlerts | RefreshSync | RequestApprovals | DecideApprovals
+            ViewDashboard
+                | ActOnAlerts
+                | RefreshSync
+                | RequestApprovals
+                | DecideApprovals
+                | ViewHandover
         ),
         CONTENT_LEAD => matches!(
             permission,
-            ViewDashboard | RefreshSync | RequestApprovals | DecideApprovals
+            ViewDashboard | RefreshSync | RequestApprovals | DecideApprovals | ViewHandover
         ),
-        REVIEWER => matches!(permission, ViewDashboard | ViewAudit),
+        REVIEWER => matches!(permission, ViewDashboard | ViewAudit | ViewHandover),
         _ => false,
     }
 }
@@ -199,6 +223,16 @@ mod tests {
         assert_eq!(who(ActOnAlerts), ["admin", "ops"]);
         assert_eq!(who(RecordDecisions), ["admin", "ops"]);
         assert_eq!(who(RefreshSync), ["admin", "ops", "support"]);
+        assert_eq!(who(ViewHandover), who(ViewDashboard));
+        assert_eq!(who(WriteHandover), ["admin", "ops"]);
+        assert!(builtin_allows(
+            crate::roles::builtin::REGIONAL_LEAD,
+            WriteHandover
+        ));
+        assert!(!builtin_allows(
+            crate::roles::builtin::REVIEWER,
+            WriteHandover
+        ));
         for p in [
             ManageIncidents,
             ManageUsers,

@@ -14,7 +14,11 @@
 //!   expiry) and the one run of an approved action.
 //! - [`flags`]: freeze flags, the sales pause and the maintenance banner,
 //!   and what a change owes (webhooks, shop metafields).
+//! - [`handover`]: shift handover notes (pre-filled from live state,
+//!   submitted, acknowledged, the lead notified when late) and the
+//!   morning checklist.
 
 pub mod approvals;
 pub mod flags;
+pub mod handover;
 pub mod incidents;

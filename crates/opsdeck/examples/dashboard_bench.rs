@@ -123,6 +123,7 @@ async fn main() {
         approvals: None,
         tasks: Default::default(),
         flags: Default::default(),
+        handovers: None,
     };
     let session =
         opsdeck_web::testing::user_session(store.as_ref(), "bench", Role::Admin, now).await;

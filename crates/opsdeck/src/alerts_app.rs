@@ -98,7 +98,7 @@ fn add_extra_channels(evaluator: &mut Evaluator, cfg: &AlertsConfig) {
 }
 
 /// Where links in messages point: the public URL, else the listen address.
-fn dashboard_url(config: &Config) -> String {
+pub(crate) fn dashboard_url(config: &Config) -> String {
     config
         .public_url
         .as_ref()

@@ -496,6 +496,16 @@ pub async fn start(
             }
         }
     });
+    // Shift handovers: the pages' service and the late-acknowledgement notices.
+    let handovers = crate::handover_app::build(
+        config,
+        store.clone(),
+        clock.clone(),
+        incidents.clone(),
+        Some(approvals.clone()),
+        projection.clone(),
+    );
+    crate::handover_app::start_notifier(handovers.clone(), &mut tasks);
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -515,6 +525,7 @@ pub async fn start(
         incidents,
         approvals: Some(approvals.clone()),
         flags,
+        handovers: Some(handovers),
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

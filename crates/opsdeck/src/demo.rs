@@ -86,6 +86,7 @@ pub fn demo_config(
         incidents: Default::default(),
         approvals: Default::default(),
         flags: Default::default(),
+        handover: Default::default(),
     })
 }
 

@@ -10,6 +10,8 @@
 //!   policy (restart with backoff, or stop the process), its state on `/readyz`.
 //! - [`flags_app`]: flag changes delivered (signed webhooks, shop
 //!   metafields) and automatic ends recorded.
+//! - [`handover_app`]: the handover service and its late-acknowledgement
+//!   notifier.
 //! - [`housekeeping`]: hourly audit retention and expired sessions.
 //! - [`demo`]: the simulated merchant and opsdeck in one process.
 //! - [`shopify_cli`]: `opsdeck shopify webhooks register|list`.
@@ -23,6 +25,7 @@ pub mod approvals_app;
 pub mod config;
 pub mod demo;
 pub mod flags_app;
+pub mod handover_app;
 pub mod housekeeping;
 pub mod import;
 pub mod shopify_cli;

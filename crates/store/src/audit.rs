@@ -76,6 +76,17 @@ opsdeck_domain::open_enum! {
         FlagRefused = "flag.refused",
         StorefrontKeyCreate = "storefront_key.create",
         StorefrontKeyRevoke = "storefront_key.revoke",
+        /// A shift handover note started, pre-filled from live state.
+        HandoverStart = "handover.start",
+        /// A draft note's sections edited by its author.
+        HandoverEdit = "handover.edit",
+        HandoverSubmit = "handover.submit",
+        /// The incoming person acknowledged the note.
+        HandoverAcknowledge = "handover.acknowledge",
+        /// The region's leads told a note was not acknowledged in time.
+        HandoverNotify = "handover.notify",
+        /// A morning checklist item checked (who and when).
+        ChecklistCheck = "checklist.check",
     }
 }
 

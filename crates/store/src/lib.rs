@@ -41,6 +41,8 @@
 //!   audit entry (the `ApprovalStore` part of a store).
 //! - [`flags`]: freeze flags, the outbox of their deliveries and the
 //!   storefront keys that read them (the `FlagStore` part of a store).
+//! - [`handover`]: shift handover notes and the morning checklist's
+//!   checks (the `HandoverStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -52,6 +54,7 @@ mod db;
 pub mod decisions;
 mod engine;
 pub mod flags;
+pub mod handover;
 pub mod inbox;
 pub mod incidents;
 mod journal;
@@ -75,6 +78,7 @@ pub use approvals::{
 pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use flags::{FlagKey, FlagRecord, FlagStore};
+pub use handover::HandoverStore;
 pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
@@ -140,6 +144,7 @@ pub trait Store:
     + ApiVersionStore
     + ApprovalStore
     + FlagStore
+    + HandoverStore
     + Send
     + Sync
     + 'static

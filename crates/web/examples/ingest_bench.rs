@@ -106,6 +106,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
         auth: opsdeck_web::auth::Auth::new(Default::default()),
         tasks: Default::default(),
         flags: Default::default(),
+        handovers: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -44,6 +44,8 @@
 //!   `/api/v1/approvals` (a custom platform asks before it acts).
 //! - [`flags`]: freeze controls — the `/flags` page, its JSON API,
 //!   storefront keys and the OFREP endpoints storefronts read.
+//! - `handover`: shift handover notes (`/handovers`, `/api/v1/handovers`)
+//!   and the morning checklist (`/checklist`, `/api/v1/checklist`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in
@@ -67,6 +69,7 @@ mod charts;
 pub mod csv;
 pub mod error;
 pub mod flags;
+mod handover;
 mod health;
 mod incidents;
 pub mod ingest;
@@ -150,6 +153,9 @@ pub struct AppState {
     pub approvals: Option<Arc<opsdeck_operations::approvals::Approvals>>,
     /// Freeze flags: their settings and the deliverer's wake-up.
     pub flags: flags::Flags,
+    /// Shift handovers and the morning checklist; `None` answers that they
+    /// are not configured.
+    pub handovers: Option<Arc<opsdeck_operations::handover::Handovers>>,
 }
 
 impl AppState {
@@ -279,6 +285,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(webhooks::router())
         .merge(health::router())
         .merge(flags::router())
+        .merge(handover::router())
         .merge(assets::router())
 }
 

@@ -26,6 +26,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/incidents", "Incidents"),
     ("/approvals", "Approvals"),
     ("/flags", "Freeze controls"),
+    ("/handovers", "Handovers"),
     ("/sources", "Sources"),
     ("/audit", "Audit log"),
     ("/logout", "Log out"),

@@ -204,6 +204,14 @@ currency = "AED"
 time_zone = "Asia/Dubai"
 countries = ["AE"]
 
+# Shift handovers: a note per region and shift, pre-filled from what is
+# live, submitted by the outgoing person and acknowledged by the incoming
+# one. Shift starts are read in each region's own time zone; a note not
+# acknowledged within ack_within notifies the region's leads once.
+[handover]
+shifts = ["07:00", "15:00", "23:00"]
+ack_within = "30m"
+
 # Roles are permissions by name. Built in: admin (everything), ops,
 # support, finance, viewer, regional_lead, finance_lead, product_lead,
 # content_lead, reviewer. A section adds a role or redefines a built-in one

@@ -13,6 +13,7 @@
 //! - `alerts`: `[alerts]` rules, overrides and business hours.
 //! - `flags`: `[flags]`: polling interval, flags needing approval, flags
 //!   mirrored to Shopify shops, webhook receivers of flag changes.
+//! - `handover`: `[handover]`: shift starts and the acknowledgement deadline.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -26,6 +27,7 @@ mod currencies;
 mod example;
 mod exposure;
 pub mod flags;
+pub mod handover;
 pub mod incidents;
 mod model;
 mod notifiers;

@@ -42,6 +42,8 @@ pub struct Config {
     pub approvals: super::approvals::ApprovalsConfig,
     /// `[flags]`: freeze controls, their webhooks and mirrored shops.
     pub flags: super::flags::FlagsConfig,
+    /// `[handover]`: shift starts and the acknowledgement deadline.
+    pub handover: super::handover::HandoverConfig,
 }
 
 impl Config {

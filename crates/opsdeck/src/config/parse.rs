@@ -121,6 +121,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let incidents = super::incidents::parse_incidents(&root);
     let approvals = super::approvals::parse_approvals(&root, secrets, &security.auth.roles);
     let flags = super::flags::parse_flags(&root, secrets, &shopify);
+    let handover = super::handover::parse_handover(&root);
     root.finish();
 
     if !problems.is_empty() {
@@ -147,6 +148,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         incidents,
         approvals,
         flags,
+        handover,
     })
 }
 

@@ -17,6 +17,7 @@ mod decisions;
 mod feed;
 #[path = "../fixtures/mod.rs"]
 mod fixtures;
+mod handover;
 mod inbox;
 mod ingest;
 mod queries;
@@ -29,6 +30,7 @@ use api_versions::*;
 use approvals::*;
 use decisions::*;
 use feed::*;
+use handover::*;
 use inbox::*;
 use ingest::*;
 use queries::*;
@@ -125,6 +127,9 @@ conformance!(
     approval_expiry_is_enforced_at_decision_time,
     concurrent_approval_decisions_record_exactly_one,
     approval_runs_are_claimed_once_and_finished_once,
+    handovers_are_one_per_shift_and_change_by_version,
+    an_unacknowledged_handover_is_notified_once_with_its_outbox_rows,
+    a_checklist_item_is_checked_once_per_local_day,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {

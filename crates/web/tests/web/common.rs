@@ -266,8 +266,23 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
     // The ingest writer, started as the application does (its task is
     // left to end with the state's last clone).
     let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(store.clone(), None);
+    let incidents = opsdeck_web::testing::incident_service(store.clone(), Arc::new(move || now));
+    let handovers =
+        opsdeck_operations::handover::Handovers::new(opsdeck_operations::handover::HandoverParts {
+            store: store.clone(),
+            incidents: incidents.clone(),
+            approvals: None,
+            regions: Vec::new(),
+            brands: brands.iter().map(|b| b.id.clone()).collect(),
+            policy: opsdeck_operations::handover::ShiftPolicy::playbook(),
+            clock: Arc::new(move || now),
+            projection: projection.clone(),
+            panel_config: Default::default(),
+            configured: Vec::new(),
+            dashboard_url: "http://opsdeck.test".into(),
+        });
     AppState {
-        incidents: opsdeck_web::testing::incident_service(store.clone(), Arc::new(move || now)),
+        incidents,
         store,
         brands: Arc::new(brands),
         sources: Arc::new(vec![
@@ -293,6 +308,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         auth: opsdeck_web::testing::auth_for_tests(),
         tasks: Default::default(),
         flags: Default::default(),
+        handovers: Some(Arc::new(handovers)),
     }
 }
 

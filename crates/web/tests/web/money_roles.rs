@@ -255,6 +255,10 @@ fn expand(path: &str, episodes: &[String]) -> Vec<String> {
             // An incident's postmortem action item.
             ("{index}", "0".to_string()),
             ("{key}", "freeze-checkout".to_string()),
+            // The one region of a configuration without regions, and a
+            // morning checklist item.
+            ("{region}", "all".to_string()),
+            ("{item}", "overnight_orders".to_string()),
         ])
     })
     .collect();

@@ -17,6 +17,7 @@ const ALL_LINKS: &[&str] = &[
     "/incidents",
     "/approvals",
     "/flags",
+    "/handovers",
     "/sources",
     "/audit",
     "/logout",

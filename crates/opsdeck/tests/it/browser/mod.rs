@@ -21,6 +21,7 @@
 //! is a failure. The page weight test needs no browser.
 
 mod app;
+mod handover;
 mod incidents;
 mod operator;
 mod scenarios;
