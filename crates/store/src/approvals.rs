@@ -65,6 +65,11 @@ closed_enum! {
         Refund = "refund",
         NewProduct = "new_product",
         ContentUpdate = "content_update",
+        /// Switching on a freeze flag whose settings ask for a second
+        /// person (`[flags] requires_approval`). Its own kind, not the
+        /// playbook's price or content kinds: a checkout or refund freeze
+        /// is neither, and its approver is configured on its own.
+        FlagChange = "flag_change",
     }
 }
 
@@ -77,6 +82,7 @@ impl ApprovalKind {
             ApprovalKind::Refund => "Refund",
             ApprovalKind::NewProduct => "New product",
             ApprovalKind::ContentUpdate => "Content update",
+            ApprovalKind::FlagChange => "Freeze switch-on",
         }
     }
 }

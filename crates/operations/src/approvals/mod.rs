@@ -360,11 +360,18 @@ impl Approvals {
                 let run = if state == ApprovalState::Approved {
                     self.run(id).await?
                 } else {
+                    self.tell_closed(id).await?;
                     None
                 };
                 Ok(Decided { state, run })
             }
-            DecideOutcome::Expired => Err(ApprovalError::Expired),
+            DecideOutcome::Expired => {
+                // Only the decision that found it pending expired it.
+                if approval.state == ApprovalState::Pending {
+                    self.tell_closed(id).await?;
+                }
+                Err(ApprovalError::Expired)
+            }
             DecideOutcome::AlreadyDecided { state, by } => {
                 Err(ApprovalError::AlreadyDecided { state, by })
             }
@@ -423,13 +430,53 @@ impl Approvals {
         Ok(Some(outcome))
     }
 
+    /// Tells the requester's platform that request `id` closed without
+    /// running (rejected or expired), and audits how that went. Called
+    /// once per closing: the store's compare-and-set lets one decision or
+    /// one expiry close a request.
+    async fn tell_closed(&self, id: &str) -> Result<(), ApprovalError> {
+        let Some(approval) = self.store.approval(id).await? else {
+            return Ok(());
+        };
+        let Ok(action) = serde_json::from_value::<Action>(approval.action.clone()) else {
+            return Ok(());
+        };
+        let Some(outcome) = self.runner.closed(&approval, &action).await else {
+            return Ok(());
+        };
+        let payload = match &outcome {
+            RunOutcome::Executed { note } => {
+                json!({ "decision": approval.state.as_str(), "delivered": true, "note": note })
+            }
+            RunOutcome::Failed { reason } => {
+                tracing::warn!(approval = %id, %reason, "closing callback not delivered");
+                json!({ "decision": approval.state.as_str(), "delivered": false, "reason": reason })
+            }
+        };
+        self.store
+            .record_audit(&AuditEntry {
+                at: self.now(),
+                actor: SYSTEM_ACTOR.into(),
+                action: AuditAction::ApprovalClosedCallback,
+                subject: format!("approval:{id}"),
+                payload,
+                ip: None,
+            })
+            .await?;
+        Ok(())
+    }
+
     /// One step of the background loop: expires what ran out of time, and
     /// runs what was approved but not run (a crash between decision and
     /// run, or a run whose lease ended). Answers how many runs it made.
     pub async fn sweep_once(&self) -> Result<usize, ApprovalError> {
-        self.store
+        for id in self
+            .store
             .expire_due_approvals(self.now(), SYSTEM_ACTOR)
-            .await?;
+            .await?
+        {
+            self.tell_closed(&id).await?;
+        }
         let mut ran = 0;
         for state in [ApprovalState::Approved, ApprovalState::Executing] {
             for approval in self.store.approvals(Some(state), 100).await? {

@@ -50,7 +50,8 @@ pub enum ThresholdError {
 impl ApprovalPolicy {
     /// The playbook's rules: price change (any change), discount over 20 %,
     /// refund over 500 in the brand's currency, new product, content
-    /// update; 24 hours to decide.
+    /// update; 24 hours to decide. A freeze switch-on of a flag that
+    /// requires approval always waits.
     ///
     /// The playbook names finance, regional, product and content leads.
     /// Until roles are configuration, every kind's approver is `admin` (the
@@ -76,6 +77,9 @@ impl ApprovalPolicy {
                 ),
                 (ApprovalKind::NewProduct, rule(Threshold::Any)),
                 (ApprovalKind::ContentUpdate, rule(Threshold::Any)),
+                // Only the flags `[flags] requires_approval` names come
+                // here, and each of their switch-ons waits.
+                (ApprovalKind::FlagChange, rule(Threshold::Any)),
             ]),
         }
     }
