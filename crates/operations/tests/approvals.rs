@@ -241,18 +241,37 @@ async fn four_eyes_role_and_comment_are_enforced_and_refusals_audited() {
             (decided.state, decided.run),
             (ApprovalState::Rejected, None)
         );
-        assert!(r.got.lock().unwrap().is_empty(), "a rejection runs nothing");
+        // The platform is told, signed, with the approval's key, and acts
+        // on nothing.
+        let got = r.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "{}: one closing callback", db.label);
+        let (headers, body, signed) = &got[0];
+        assert!(signed, "the rejection callback is signed as the approval's");
+        let a = db.store.approval(&id).await.unwrap().unwrap();
+        assert_eq!(headers["idempotency-key"], a.idempotency_key.as_str());
+        let body: CallbackBody = serde_json::from_str(body).unwrap();
+        assert_eq!(body.decision, "rejected");
+        assert_eq!(body.comment.as_deref(), Some("customer already refunded"));
+        assert_eq!(body.idempotency_key, a.idempotency_key);
         assert_eq!(
             audit_actions(&db.store, &id).await,
             [
                 "approval.request anna",
                 "approval.decision_refused anna",
                 "approval.decision_refused olga",
-                "approval.reject bob"
+                "approval.reject bob",
+                "approval.closed_callback opsdeck"
             ],
             "{}",
             db.label
         );
+        // A retried decision finds it decided and tells nobody again.
+        assert!(approvals
+            .decide(&id, &admin("bob"), false, "again")
+            .await
+            .is_err());
+        assert_eq!(approvals.sweep_once().await.unwrap(), 0);
+        assert_eq!(r.got.lock().unwrap().len(), 1, "{}", db.label);
     }
 }
 
@@ -287,10 +306,35 @@ async fn expiry_is_enforced_when_the_decision_is_recorded() {
             db.store.approval(&id).await.unwrap().unwrap().state,
             ApprovalState::Expired
         );
-        assert!(
-            r.got.lock().unwrap().is_empty(),
-            "an expired request never runs"
-        );
+        // It never runs; the platform hears it expired, once.
+        let got = r.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "{}: one closing callback", db.label);
+        let (headers, body, signed) = &got[0];
+        assert!(signed);
+        let a = db.store.approval(&id).await.unwrap().unwrap();
+        assert_eq!(headers["idempotency-key"], a.idempotency_key.as_str());
+        let body: CallbackBody = serde_json::from_str(body).unwrap();
+        assert_eq!(body.decision, "expired");
+        assert!(approvals
+            .decide(&id, &admin("bob"), true, "go")
+            .await
+            .is_err());
+        assert_eq!(approvals.sweep_once().await.unwrap(), 0);
+        assert_eq!(r.got.lock().unwrap().len(), 1, "{}", db.label);
+
+        // Expired by the sweep rather than a late decision: told the same way.
+        clock.set("2026-06-12T10:00:00Z");
+        let swept = pending(&approvals, refund(&base, 90_000), &platform()).await;
+        clock.set("2026-06-13T10:00:00Z");
+        assert_eq!(approvals.sweep_once().await.unwrap(), 0);
+        assert_eq!(approvals.sweep_once().await.unwrap(), 0);
+        let got = r.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 2, "{}", db.label);
+        let body: CallbackBody = serde_json::from_str(&got[1].1).unwrap();
+        assert_eq!((body.approval_id.as_str(), body.decision.as_str()), (swept.as_str(), "expired"));
+        assert!(audit_actions(&db.store, &swept)
+            .await
+            .contains(&"approval.closed_callback opsdeck".to_string()));
     }
 }
 
