@@ -14,7 +14,7 @@ use opsdeck_alerts::notify::slack::SlackNotifier;
 use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier, TelegramUpdates};
 use opsdeck_alerts::notify::{http_client, Channel, Notifiers};
 use opsdeck_alerts::payloads::{SlackBlock, SlackMessage, TelegramMessage};
-use opsdeck_alerts::testing::FakeReceivers;
+use opsdeck_alerts::testing::{FakeReceivers, Fault};
 use opsdeck_domain::{BrandId, Currency, Money, Secret, SourceId, Timestamp};
 use opsdeck_operations::approvals::*;
 use opsdeck_sources::shopify::graphql::{CostBucket, GraphqlClient, GRAPHQL_API_VERSION};
@@ -331,7 +331,10 @@ async fn expiry_is_enforced_when_the_decision_is_recorded() {
         let got = r.got.lock().unwrap().clone();
         assert_eq!(got.len(), 2, "{}", db.label);
         let body: CallbackBody = serde_json::from_str(&got[1].1).unwrap();
-        assert_eq!((body.approval_id.as_str(), body.decision.as_str()), (swept.as_str(), "expired"));
+        assert_eq!(
+            (body.approval_id.as_str(), body.decision.as_str()),
+            (swept.as_str(), "expired")
+        );
         assert!(audit_actions(&db.store, &swept)
             .await
             .contains(&"approval.closed_callback opsdeck".to_string()));
@@ -491,15 +494,46 @@ async fn slack_and_telegram_carry_the_buttons_and_a_retried_press_runs_once() {
                 ApprovalPolicy::playbook(),
                 Arc::new(executor(&base)),
             )
-            .with_notices(ApprovalNotices {
-                notifiers,
-                dashboard_url: "http://ops.example.com".into(),
-            }),
+            .with_notices(ApprovalNotices::of(&notifiers, "http://ops.example.com")),
         );
+        // Slack is down for the first attempt: the notice waits in the
+        // outbox and the alerts' sender tries again after its backoff.
+        fake.fail_next("slack", &[Fault::ServerError]);
         let id = pending(&approvals, refund(&base, 90_000), &platform()).await;
+        assert!(
+            fake.received("slack").is_empty() && fake.received("telegram").is_empty(),
+            "queued with the request, not sent by it"
+        );
+        let sender = opsdeck_alerts::outbox::Sender::new(db.store.clone(), notifiers, "s");
+        let now = Timestamp::now();
+        let first = sender.deliver_once(now).await.unwrap();
+        assert_eq!(
+            (first.delivered, first.retrying),
+            (1, 1),
+            "{}: Telegram delivered, Slack to retry",
+            db.label
+        );
+        assert!(fake.received("slack").len() == 1, "the failed attempt");
+        let later = now
+            .checked_add(jiff::SignedDuration::from_secs(600))
+            .unwrap();
+        let second = sender.deliver_once(later).await.unwrap();
+        assert_eq!((second.delivered, second.retrying), (1, 0), "{}", db.label);
+        assert_eq!(
+            sender.deliver_once(later).await.unwrap().delivered,
+            0,
+            "once"
+        );
+        assert_eq!(fake.received("telegram").len(), 1);
+        let slack_got = fake.received("slack");
+        assert_eq!(slack_got.len(), 2);
+        assert_eq!(
+            slack_got[0].raw, slack_got[1].raw,
+            "the same notice retried"
+        );
 
         let slack: SlackMessage =
-            serde_json::from_value(fake.received("slack")[0].body.clone()).unwrap();
+            serde_json::from_value(fake.received("slack")[1].body.clone()).unwrap();
         let buttons: Vec<(String, String)> = slack
             .blocks
             .iter()
@@ -524,7 +558,7 @@ async fn slack_and_telegram_carry_the_buttons_and_a_retried_press_runs_once() {
                 ),
             ]
         );
-        let raw_slack = fake.received("slack")[0].raw.clone();
+        let raw_slack = fake.received("slack")[1].raw.clone();
         assert!(
             !raw_slack.contains("900"),
             "no amount in a channel message: {raw_slack}"

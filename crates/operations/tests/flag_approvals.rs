@@ -12,7 +12,9 @@ use opsdeck_operations::flags::approval::{request_switch_on, FlagApprovals};
 use opsdeck_operations::flags::*;
 use opsdeck_store::flags::DeliveryTarget;
 use opsdeck_store::testing::each_backend;
-use opsdeck_store::{ApprovalKind, ApprovalState, AuditAction, RequestedVia, Role, RunOutcome, Store};
+use opsdeck_store::{
+    ApprovalKind, ApprovalState, AuditAction, RequestedVia, Role, RunOutcome, Store,
+};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -60,8 +62,12 @@ impl World {
         )
         .with_flags(flags.clone());
         let approvals = Arc::new(
-            Approvals::new(store.clone(), ApprovalPolicy::playbook(), Arc::new(executor))
-                .with_clock(clock),
+            Approvals::new(
+                store.clone(),
+                ApprovalPolicy::playbook(),
+                Arc::new(executor),
+            )
+            .with_clock(clock),
         );
         World {
             store,
@@ -133,7 +139,11 @@ async fn a_requested_freeze_goes_live_once_when_another_person_approves() {
         assert_eq!(a.state, ApprovalState::Pending);
         assert_eq!(a.target_version.as_deref(), Some("0"));
         assert!(a.summary.contains("Freeze checkout"), "{}", a.summary);
-        assert!(w.checkout().await.is_none(), "{}: nothing live yet", db.label);
+        assert!(
+            w.checkout().await.is_none(),
+            "{}: nothing live yet",
+            db.label
+        );
 
         // Four eyes: the requester cannot approve their own freeze.
         let err = w
@@ -169,7 +179,11 @@ async fn a_requested_freeze_goes_live_once_when_another_person_approves() {
         assert_eq!(flag.version, 1);
         assert_eq!(flag.set_by, "anna");
         assert_eq!(flag.ends_at, Some(ts("2026-12-07T12:30:00Z")));
-        let trail = db.store.flag_audit(&FlagKey::FreezeCheckout, 10).await.unwrap();
+        let trail = db
+            .store
+            .flag_audit(&FlagKey::FreezeCheckout, 10)
+            .await
+            .unwrap();
         assert_eq!(trail.len(), 1, "{}", db.label);
         assert_eq!(trail[0].action, AuditAction::FlagSet);
         assert_eq!(trail[0].payload["approval"], id.as_str());
@@ -188,7 +202,13 @@ async fn a_requested_freeze_goes_live_once_when_another_person_approves() {
         // Run again (a sweep, a run a crash left behind): nothing more.
         assert_eq!(w.approvals.run(&id).await.unwrap(), None);
         assert_eq!(w.approvals.sweep_once().await.unwrap(), 0);
-        let again = w.flags.apply(&a_approved(&db.store, &id).await, &action(&db.store, &id).await).await;
+        let again = w
+            .flags
+            .apply(
+                &a_approved(&db.store, &id).await,
+                &action(&db.store, &id).await,
+            )
+            .await;
         assert!(
             matches!(&again, RunOutcome::Executed { note } if note.contains("already")),
             "{again:?}"
@@ -234,7 +254,12 @@ async fn a_rejected_or_expired_freeze_changes_nothing() {
         assert!(matches!(err, ApprovalError::Expired), "{err}");
         assert!(w.checkout().await.is_none(), "{}", db.label);
         assert_eq!(w.flag_sets().await, 0);
-        assert!(db.store.recent_flag_deliveries(10).await.unwrap().is_empty());
+        assert!(db
+            .store
+            .recent_flag_deliveries(10)
+            .await
+            .unwrap()
+            .is_empty());
     }
 }
 
@@ -283,9 +308,16 @@ async fn a_flag_changed_since_the_request_is_refused() {
             ip: None,
         };
         let now = ts("2026-12-07T10:00:00Z");
-        change_flag(db.store.as_ref(), &settings(), &off, &olga, &Authority::Direct, now)
-            .await
-            .unwrap();
+        change_flag(
+            db.store.as_ref(),
+            &settings(),
+            &off,
+            &olga,
+            &Authority::Direct,
+            now,
+        )
+        .await
+        .unwrap();
         let d = w
             .approvals
             .decide(&id, &admin("bob"), true, "ok")
@@ -332,6 +364,10 @@ async fn a_direct_switch_on_is_still_refused_and_off_needs_no_approval() {
             .await
             .unwrap_err();
         assert!(err.to_string().starts_with("reason:"), "{err}");
-        assert!(db.store.approvals(None, 10).await.unwrap().is_empty(), "{}", db.label);
+        assert!(
+            db.store.approvals(None, 10).await.unwrap().is_empty(),
+            "{}",
+            db.label
+        );
     }
 }

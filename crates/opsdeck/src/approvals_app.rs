@@ -1,8 +1,9 @@
 //! Approvals in the application: the service built from `[approvals]`
-//! (callbacks per platform, each Shopify shop's GraphQL client, the
-//! alerts' Slack and Telegram notifiers), and its sweep loop, which
-//! expires requests nobody decided and runs approved ones a crash left
-//! unrun.
+//! (callbacks per platform, each Shopify shop's GraphQL client, the flag
+//! service for approved freezes, the alerts' Slack and Telegram channels,
+//! whose outbox carries the notices), and its sweep loop, which expires
+//! requests nobody decided (telling their platforms) and runs approved
+//! ones a crash left unrun.
 
 use crate::config::Config;
 use crate::supervise::{Policy, Supervisor};
@@ -75,10 +76,10 @@ pub fn build(
     Arc::new(
         Approvals::new(store, config.approvals.policy.clone(), Arc::new(executor))
             .with_clock(clock)
-            .with_notices(ApprovalNotices {
-                notifiers: crate::alerts_app::notifiers(&config.alerts),
+            .with_notices(ApprovalNotices::of(
+                &crate::alerts_app::notifiers(&config.alerts),
                 dashboard_url,
-            }),
+            )),
     )
 }
 

@@ -261,8 +261,7 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        let stepped =
-            step_if_leading(store.as_ref(), &settings, &receivers, &lease, clock()).await;
+        let stepped = step_if_leading(store.as_ref(), &settings, &receivers, &lease, clock()).await;
         if let Err(error) = stepped {
             tracing::error!(error = format!("{error:#}"), "flag delivery step failed");
         }

@@ -10,8 +10,15 @@
 //! - expiry and "exactly one decision" are enforced by the store's
 //!   compare-and-set, at the decision's own time;
 //! - an approved request runs once ([`run`]), each step audited;
-//! - the approvers hear of it on Slack and Telegram ([`notify`]), whose
-//!   buttons come back through the alerts' Telegram loop.
+//! - the approvers hear of it on Slack and Telegram ([`notify`]): the
+//!   notices are queued in the alert outbox with the request and sent
+//!   (and retried) by the alerts' sender; Telegram's buttons come back
+//!   through the alerts' Telegram loop;
+//! - a custom platform is called back however its request ends:
+//!   approved (it acts), rejected or expired (it does not), signed and
+//!   with the same idempotency key;
+//! - a freeze flag that needs a second person is requested through here
+//!   too (`crate::flags::approval`).
 //!
 //! [`Approvals::pending`] lists what waits now, for the shift handover.
 
@@ -145,6 +152,34 @@ fn new_id() -> String {
     format!("apr_{tail}")
 }
 
+/// `new` as it reads once stored (pending, undecided): what its notices
+/// are rendered from, before the one transaction that stores both.
+fn as_pending(new: &NewApproval) -> Approval {
+    Approval {
+        id: new.id.clone(),
+        kind: new.kind,
+        brand: new.brand.clone(),
+        summary: new.summary.clone(),
+        amount: new.amount,
+        percent_bp: new.percent_bp,
+        action: new.action.clone(),
+        target_version: new.target_version.clone(),
+        requested_by: new.requested_by.clone(),
+        requested_via: new.requested_via,
+        requested_at: new.requested_at,
+        expires_at: new.expires_at,
+        approver_role: new.approver_role.clone(),
+        state: ApprovalState::Pending,
+        decided_by: None,
+        decided_at: None,
+        decision_comment: None,
+        idempotency_key: new.idempotency_key.clone(),
+        attempts: 0,
+        finished_at: None,
+        outcome_note: None,
+    }
+}
+
 impl Approvals {
     pub fn new(
         store: Arc<dyn Store>,
@@ -252,15 +287,16 @@ impl Approvals {
             }),
             ip: who.ip.clone(),
         };
-        self.store.create_approval(&new, &audit).await?;
+        let notices = match &self.notices {
+            Some(n) => n.notices(&as_pending(&new), now),
+            None => Vec::new(),
+        };
+        self.store.create_approval(&new, &notices, &audit).await?;
         let approval = self
             .store
             .approval(&id)
             .await?
             .ok_or_else(|| ApprovalError::NotFound(id.clone()))?;
-        if let Some(notices) = &self.notices {
-            notices.announce(&approval).await;
-        }
         Ok(Requested::Pending(Box::new(approval)))
     }
 

@@ -342,13 +342,9 @@ async fn change_api(
         ends_at,
     };
     match apply(&state, &user, &change).await? {
-        Applied::Changed(flag) => Ok(Json(view(
-            &state.flags.settings,
-            &key,
-            Some(&flag),
-            state.now(),
-        ))
-        .into_response()),
+        Applied::Changed(flag) => {
+            Ok(Json(view(&state.flags.settings, &key, Some(&flag), state.now())).into_response())
+        }
         Applied::Requested(a) => Ok((
             StatusCode::ACCEPTED,
             Json(json!({
