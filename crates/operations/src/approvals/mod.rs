@@ -152,6 +152,13 @@ fn new_id() -> String {
     format!("apr_{tail}")
 }
 
+/// Whether `username` with `role` may decide `approval`: its approver
+/// role, and not its requester (four eyes). [`Approvals::decide`] refuses
+/// the others, naming which rule.
+pub fn may_decide(approval: &Approval, username: &str, role: Role) -> bool {
+    approval.requested_by != username && approval.approver_role == role.as_str()
+}
+
 /// `new` as it reads once stored (pending, undecided): what its notices
 /// are rendered from, before the one transaction that stores both.
 fn as_pending(new: &NewApproval) -> Approval {
@@ -522,6 +529,22 @@ impl Approvals {
             }
         }
         Ok(ran)
+    }
+
+    /// What waits for `username` (with `role`) to decide now: pending,
+    /// not expired, asked of their role, and not their own (four eyes):
+    /// the nav's badge counts these.
+    pub async fn pending_for(
+        &self,
+        username: &str,
+        role: Role,
+    ) -> Result<Vec<Approval>, ApprovalError> {
+        Ok(self
+            .pending()
+            .await?
+            .into_iter()
+            .filter(|a| may_decide(a, username, role))
+            .collect())
     }
 
     /// What waits for a decision now (not expired), newest first: the

@@ -20,6 +20,22 @@ pub enum Threshold {
     AmountOver { major_units: i64 },
 }
 
+impl Threshold {
+    /// The threshold in words, as the request form shows it.
+    pub fn describe(&self) -> String {
+        match *self {
+            Threshold::Any => "every change".into(),
+            Threshold::PercentOver { basis_points } => {
+                format!("over {}.{:02} %", basis_points / 100, basis_points % 100)
+                    .replace(".00 %", " %")
+            }
+            Threshold::AmountOver { major_units } => {
+                format!("over {major_units} in the brand's currency")
+            }
+        }
+    }
+}
+
 /// The rule of one kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KindPolicy {

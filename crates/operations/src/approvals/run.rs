@@ -61,6 +61,10 @@ pub enum Action {
         /// `RefundInput` (its `orderId` is set from `order_id`).
         input: Value,
     },
+    /// Nothing for opsdeck to run: a request made on the dashboard's form
+    /// for a change the requester makes themselves once it is approved
+    /// (the approval is the go-ahead and the record).
+    Manual,
     /// Switching on a freeze flag that needs a second person
     /// ([`crate::flags::approval`]): the change as requested.
     SwitchFlagOn {
@@ -78,7 +82,7 @@ impl Action {
     /// The Shopify object whose version is checked before the mutation.
     fn shopify_target(&self) -> Option<(&str, &str)> {
         match self {
-            Action::Callback { .. } | Action::SwitchFlagOn { .. } => None,
+            Action::Callback { .. } | Action::SwitchFlagOn { .. } | Action::Manual => None,
             Action::ShopifyVariantPrice {
                 shop, variant_id, ..
             } => Some((shop, variant_id)),
@@ -309,7 +313,7 @@ impl Executor {
                     "refundCreate",
                 )
             }
-            Action::Callback { .. } | Action::SwitchFlagOn { .. } => return RunOutcome::Failed { reason: "not a Shopify action".into() },
+            Action::Callback { .. } | Action::SwitchFlagOn { .. } | Action::Manual => return RunOutcome::Failed { reason: "not a Shopify action".into() },
         };
         let query = query.variable("key", approval.idempotency_key.as_str());
         match client.execute(&query, &mut stats).await {
@@ -420,6 +424,7 @@ impl ActionRunner for Executor {
                 }
                 Ok(())
             }
+            Action::Manual => Ok(()),
             Action::SwitchFlagOn { .. } => {
                 let Some(flags) = &self.flags else {
                     return Err("the flag service is not configured for approvals".into());
@@ -450,6 +455,9 @@ impl ActionRunner for Executor {
                 url,
                 payload,
             } => self.callback(approval, platform, url, payload).await,
+            Action::Manual => RunOutcome::Executed {
+                note: format!("approved: {} makes the change", approval.requested_by),
+            },
             Action::SwitchFlagOn { .. } => match &self.flags {
                 Some(flags) => flags.apply(approval, action).await,
                 None => RunOutcome::Failed {
