@@ -468,6 +468,12 @@ async fn request_api(
     let result = async {
         let Json(body) = body.map_err(|e| Error::BadRequest(format!("body: {}", e.body_text())))?;
         let kind = ApprovalKind::parse(&body.kind).map_err(Error::BadRequest)?;
+        if kind == ApprovalKind::FlagChange {
+            return Err(Error::BadRequest(
+                "kind: flag_change is opsdeck's own freeze switch-on, requested on /flags;                  a platform asks for one of price_change, discount, refund, new_product, content_update"
+                    .into(),
+            ));
+        }
         let amount = match (body.amount_minor, body.currency.as_deref()) {
             (Some(minor), Some(code)) => Some(Money::new(
                 minor,

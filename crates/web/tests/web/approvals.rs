@@ -106,6 +106,10 @@ async fn a_platform_asks_an_approver_decides_on_the_page_and_the_callback_runs_o
         body["error"].as_str().unwrap().contains("`amount`"),
         "{body}"
     );
+    let mut freeze = refund(900_00);
+    freeze["kind"] = json!("flag_change");
+    let (status, body) = ask(&fx, &t, freeze).await;
+    assert_eq!(status, 400, "a platform cannot ask for a freeze: {body}");
     let (status, body) = ask(&fx, &t, refund(900_00)).await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().unwrap().to_string();
