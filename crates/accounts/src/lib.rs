@@ -49,5 +49,5 @@ pub use login::{Attempt, LoginOutcome, Logins, Refusal};
 pub use opsdeck_store::Role;
 pub use password::PasswordHasher;
 pub use permission::{builtin_allows, Permission};
-pub use roles::{RoleGrant, Roles};
+pub use roles::{BrandScope, RoleGrant, Roles};
 pub use session::SessionCutoffs;

@@ -12,20 +12,27 @@
 //! | view revenue: order volume, sales, sales pulse, combined dashboard API (`view_revenue`) | ✓ | ✓ | | ✓ | | ✓ | ✓ | | | |
 //! | acknowledge / resolve / silence alerts (`act_on_alerts`) | ✓ | ✓ | | | | ✓ | | ✓ | | |
 //! | record sales-pulse decisions (`record_decisions`) | ✓ | ✓ | | | | ✓ | | | | |
-//! | declare and run incidents, set component statuses (`manage_incidents`) | ✓ | | | | | | | | | |
+//! | declare and run incidents, set component statuses (`manage_incidents`) | ✓ | | | | | ✓ | | | | |
 //! | trigger a sync refresh (`refresh_sync`) | ✓ | ✓ | ✓ | | | ✓ | | ✓ | ✓ | |
 //! | manage users (`manage_users`) | ✓ | | | | | | | | | |
 //! | manage API tokens and storefront keys (`manage_tokens`) | ✓ | | | | | | | | | |
-//! | switch freeze flags, the sales pause and the maintenance banner (`change_flags`) | ✓ | | | | | | | | | |
+//! | switch freeze flags, the sales pause and the maintenance banner (`change_flags`) | ✓ | | | | | ✓ | | | | |
 //! | view the audit log (`view_audit`) | ✓ | | | | | | ✓ | | | ✓ |
 //! | export the audit log (`export_audit`) | ✓ | | | | | | ✓ | | | |
-//! | request approvals from the dashboard (`request_approvals`) | ✓ | | | | | | | | | |
-//! | decide approvals; the request's kind also names its approver role, never one's own (`decide_approvals`) | ✓ | | | | | | | | | |
+//! | request approvals from the dashboard (`request_approvals`) | ✓ | | | | | ✓ | ✓ | ✓ | ✓ | |
+//! | decide approvals; the request's kind also names its approver role, never one's own (`decide_approvals`) | ✓ | | | | | ✓ | ✓ | ✓ | ✓ | |
 //! | any other change: settings, writes no route gives a narrower permission (`change_settings`) | ✓ | | | | | | | | | |
 //!
-//! Incidents, flags and approvals are admin-only by default until an
-//! operator grants them in `[roles.NAME]` (the playbook's leads are the
-//! people meant to hold them).
+//! The playbook's flows give its leads what they run: the regional lead
+//! declares and runs incidents and switches the freezes (the playbook's
+//! "high: regional lead" response and its freeze switches); every lead
+//! sends changes for approval, and the leads the playbook names as
+//! approvers (finance: price changes and refunds; regional: discounts;
+//! product: new products; content: content updates) decide them; the
+//! request's kind still names the one role that decides it. Money only
+//! where the playbook's role reads money: the regional and finance leads,
+//! not the product or content leads. Of the original five, incidents,
+//! flags and approvals stay admin's.
 //!
 //! The last five are the operations playbook's (issue 14): a regional lead
 //! runs a region's day like ops; the finance lead reads money and the
@@ -138,14 +145,33 @@ pub fn builtin_allows(role: Role, permission: Permission) -> bool {
         Role::Viewer => matches!(permission, ViewDashboard),
         REGIONAL_LEAD => matches!(
             permission,
-            ViewDashboard | ViewRevenue | ActOnAlerts | RecordDecisions | RefreshSync
+            ViewDashboard
+                | ViewRevenue
+                | ActOnAlerts
+                | RecordDecisions
+                | ManageIncidents
+                | RefreshSync
+                | RequestApprovals
+                | DecideApprovals
+                | ChangeFlags
         ),
         FINANCE_LEAD => matches!(
             permission,
-            ViewDashboard | ViewRevenue | ViewAudit | ExportAudit
+            ViewDashboard
+                | ViewRevenue
+                | ViewAudit
+                | ExportAudit
+                | RequestApprovals
+                | DecideApprovals
         ),
-        PRODUCT_LEAD => matches!(permission, ViewDashboard | ActOnAlerts | RefreshSync),
-        CONTENT_LEAD => matches!(permission, ViewDashboard | RefreshSync),
+        PRODUCT_LEAD => matches!(
+            permission,
+            ViewDashboard | ActOnAlerts | RefreshSync | RequestApprovals | DecideApprovals
+        ),
+        CONTENT_LEAD => matches!(
+            permission,
+            ViewDashboard | RefreshSync | RequestApprovals | DecideApprovals
+        ),
         REVIEWER => matches!(permission, ViewDashboard | ViewAudit),
         _ => false,
     }
@@ -185,6 +211,52 @@ mod tests {
             ChangeSettings,
         ] {
             assert_eq!(who(p), ["admin"], "{p:?}");
+        }
+    }
+
+    /// The playbook roles' rows of the table, checked like the original
+    /// five's: a grant added or dropped without the table fails here.
+    #[test]
+    fn playbook_rows_match_the_documented_table() {
+        use crate::roles::builtin::*;
+        let who = |p: Permission| -> Vec<String> {
+            crate::roles::builtin::ALL[5..]
+                .iter()
+                .filter(|r| builtin_allows(**r, p))
+                .map(|r| r.to_string())
+                .collect()
+        };
+        use Permission::*;
+        let all = [
+            REGIONAL_LEAD,
+            FINANCE_LEAD,
+            PRODUCT_LEAD,
+            CONTENT_LEAD,
+            REVIEWER,
+        ]
+        .map(|r| r.to_string());
+        assert_eq!(who(ViewDashboard), all);
+        assert_eq!(who(ViewRevenue), ["regional_lead", "finance_lead"]);
+        assert_eq!(who(ActOnAlerts), ["regional_lead", "product_lead"]);
+        assert_eq!(who(RecordDecisions), ["regional_lead"]);
+        assert_eq!(who(ManageIncidents), ["regional_lead"]);
+        assert_eq!(who(ChangeFlags), ["regional_lead"]);
+        assert_eq!(
+            who(RefreshSync),
+            ["regional_lead", "product_lead", "content_lead"]
+        );
+        let leads = [
+            "regional_lead",
+            "finance_lead",
+            "product_lead",
+            "content_lead",
+        ];
+        assert_eq!(who(RequestApprovals), leads);
+        assert_eq!(who(DecideApprovals), leads);
+        assert_eq!(who(ViewAudit), ["finance_lead", "reviewer"]);
+        assert_eq!(who(ExportAudit), ["finance_lead"]);
+        for p in [ManageUsers, ManageTokens, ChangeSettings] {
+            assert!(who(p).is_empty(), "{p:?}");
         }
     }
 

@@ -74,6 +74,47 @@ impl RoleGrant {
         self.brands = Some(brands);
         self
     }
+
+    /// The brands the grant sees, as the one type every read asks.
+    pub fn scope(&self) -> BrandScope {
+        match &self.brands {
+            None => BrandScope::Every,
+            Some(brands) => BrandScope::Only(brands.clone()),
+        }
+    }
+}
+
+/// Which brands a person sees: every brand, or only some (their role's
+/// `brands`, regions expanded). Every brand-filtered read intersects its
+/// filter with this, so a scoped person never sees another brand's
+/// alerts, orders, tickets or incidents, and asking for one by name is
+/// refused, naming it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrandScope {
+    Every,
+    Only(Vec<BrandId>),
+}
+
+impl BrandScope {
+    /// No brand at all: what a request outside any signed-in person's
+    /// scope sees, so a read that forgot to set one shows nothing rather
+    /// than everything.
+    pub fn nothing() -> BrandScope {
+        BrandScope::Only(Vec::new())
+    }
+
+    /// Whether `brand` (an id) is seen.
+    pub fn sees(&self, brand: &str) -> bool {
+        match self {
+            BrandScope::Every => true,
+            BrandScope::Only(brands) => brands.iter().any(|b| b.as_str() == brand),
+        }
+    }
+
+    /// Whether every brand is seen.
+    pub fn is_every(&self) -> bool {
+        matches!(self, BrandScope::Every)
+    }
 }
 
 /// The role → permission matrix as configured.
@@ -123,6 +164,16 @@ impl Roles {
         self.grants
             .get(&role)
             .is_some_and(|g| g.permissions.contains(&permission))
+    }
+
+    /// The brands `role` sees; nothing for a role that is not configured.
+    pub fn scope(&self, role: Role) -> BrandScope {
+        if role == Role::Admin {
+            return BrandScope::Every;
+        }
+        self.grants
+            .get(&role)
+            .map_or_else(BrandScope::nothing, RoleGrant::scope)
     }
 
     /// What `role` may do, `None` when no such role is configured.
@@ -231,6 +282,28 @@ mod tests {
         assert!(Permission::ALL
             .iter()
             .all(|p| roles.allows(Role::Admin, *p)));
+    }
+
+    #[test]
+    fn a_scoped_role_sees_its_brands_only_and_others_see_all() {
+        let mut roles = Roles::default();
+        let eu = Role::parse("eu_lead").unwrap();
+        let mavena = BrandId::parse("mavena").unwrap();
+        roles
+            .set(
+                eu,
+                RoleGrant::of([Permission::ViewDashboard]).scoped(vec![mavena]),
+            )
+            .unwrap();
+        let scope = roles.scope(eu);
+        assert!(scope.sees("mavena") && !scope.sees("kumo") && !scope.is_every());
+        assert!(roles.scope(REGIONAL_LEAD).is_every());
+        assert!(roles.scope(Role::Admin).is_every());
+        let ghost = Role::parse("night_desk").unwrap();
+        assert!(
+            !roles.scope(ghost).sees("mavena"),
+            "unknown role sees nothing"
+        );
     }
 
     #[test]

@@ -123,7 +123,11 @@ pub(crate) async fn badge_scope<F: std::future::Future>(
     let count = match (wanted, user, state.approvals.as_ref()) {
         (true, Some((username, role)), Some(approvals)) => {
             match approvals.pending_for(username, role).await {
-                Ok(waiting) => waiting.len(),
+                // As the approvals page lists them: the viewer's brands.
+                Ok(waiting) => waiting
+                    .iter()
+                    .filter(|a| crate::scope::sees(&a.brand))
+                    .count(),
                 Err(error) => {
                     tracing::error!(%error, "approvals badge: pending requests could not be read");
                     0
@@ -199,6 +203,7 @@ async fn page(
         .await
         .map_err(Error::from)?
         .into_iter()
+        .filter(|a| crate::scope::sees(&a.brand))
         .map(view)
         .collect();
     let recent: Vec<ApprovalView> = state
@@ -207,7 +212,7 @@ async fn page(
         .await
         .map_err(Error::from)?
         .into_iter()
-        .filter(|a| a.state != ApprovalState::Pending)
+        .filter(|a| a.state != ApprovalState::Pending && crate::scope::sees(&a.brand))
         .map(view)
         .collect();
     let kinds: Vec<Value> = requestable()
@@ -224,8 +229,8 @@ async fn page(
         })
         .collect();
     let brands: Vec<Value> = state
-        .brands
-        .iter()
+        .visible_brands()
+        .into_iter()
         .map(|b| json!({ "id": b.id.as_str(), "name": b.name, "currency": b.currency.code() }))
         .collect();
     let html = templates::render(
@@ -263,6 +268,9 @@ async fn one(
         .approval(&id)
         .await
         .map_err(Error::from)?
+        // Another brand's request is not there for a person who does not
+        // see that brand (`crate::scope`).
+        .filter(|a| crate::scope::sees(&a.brand))
         .ok_or(Error::NotFound)?;
     let own = approval.requested_by == user.username;
     let open = approval.state == ApprovalState::Pending && approval.expires_at > state.now();
@@ -313,6 +321,10 @@ async fn decide_form(
             )
         }
     };
+    let seen = state.store.approval(&id).await.map_err(Error::from)?;
+    if seen.is_some_and(|a| !crate::scope::sees(&a.brand)) {
+        return Err(Error::NotFound.into());
+    }
     service(&state)?
         .decide(&id, &decider(&user), approve, &form.comment)
         .await
@@ -378,13 +390,8 @@ async fn request_form(
         )
         .into());
     }
-    let brand = state
-        .brands
-        .iter()
-        .find(|b| b.id.as_str() == form.brand)
-        .ok_or_else(|| {
-            Error::BadRequest(format!("brand: {:?} is not a configured brand", form.brand))
-        })?;
+    // A configured brand in the person's scope (403 naming it otherwise).
+    let brand = state.brand(&form.brand)?;
     let amount = match form.amount.trim() {
         "" => None,
         raw => Some(
@@ -428,6 +435,7 @@ async fn list_api(State(state): State<AppState>) -> Result<Json<Value>, Error> {
         .pending()
         .await?
         .into_iter()
+        .filter(|a| crate::scope::sees(&a.brand))
         .map(view)
         .collect();
     Ok(Json(

@@ -74,6 +74,7 @@ mod nav;
 mod pages;
 mod params;
 mod redirect;
+mod scope;
 mod security;
 mod sse;
 mod templates;
@@ -156,12 +157,61 @@ impl AppState {
         (self.clock)()
     }
 
-    /// The configured brand with this id, or the 400 that names it.
+    /// The configured brand with this id, or the 400 that names it; a
+    /// brand outside the person's scope (`scope`) is a 403 naming it and
+    /// the brands they see. Every explicit brand a request names comes
+    /// through here.
     pub(crate) fn brand(&self, id: &str) -> Result<&Brand, Error> {
-        self.brands
+        let brand = self
+            .brands
             .iter()
             .find(|b| b.id.as_str() == id)
-            .ok_or_else(|| Error::UnknownBrand(id.to_string()))
+            .ok_or_else(|| Error::UnknownBrand(id.to_string()))?;
+        if !scope::sees(id) {
+            return Err(self.out_of_scope(&format!("brand {id:?}")));
+        }
+        Ok(brand)
+    }
+
+    /// The 403 for `what` (a brand or region) outside the person's scope,
+    /// naming the brands they see.
+    pub(crate) fn out_of_scope(&self, what: &str) -> Error {
+        let seen: Vec<&str> = self
+            .visible_brands()
+            .iter()
+            .map(|b| b.id.as_str())
+            .collect();
+        Error::Forbidden(if seen.is_empty() {
+            format!("{what} is outside the brands your role sees (none)")
+        } else {
+            format!(
+                "{what} is outside the brands your role sees: {}",
+                seen.join(", ")
+            )
+        })
+    }
+
+    /// The configured brands the person sees, in configuration order:
+    /// what a brand picker offers and what "every brand" means.
+    pub(crate) fn visible_brands(&self) -> Vec<&Brand> {
+        let scope = scope::current();
+        self.brands
+            .iter()
+            .filter(|b| scope.sees(b.id.as_str()))
+            .collect()
+    }
+
+    /// The configured regions the person sees: every one (a region
+    /// without brands included) for a person who sees every brand, else
+    /// those with a brand they see. What a region picker offers and what
+    /// an unknown region's 400 lists.
+    pub(crate) fn visible_regions(&self) -> Vec<&opsdeck_domain::Region> {
+        let scope = scope::current();
+        self.panel_config
+            .regions
+            .iter()
+            .filter(|r| scope.is_every() || r.brands.iter().any(|b| scope.sees(b.as_str())))
+            .collect()
     }
 
     /// The ids of the sources configured for `brand`.

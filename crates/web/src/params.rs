@@ -45,12 +45,15 @@ where
 #[serde(deny_unknown_fields)]
 pub(crate) struct NoParams {}
 
-/// The brands `?brand=` and `?region=` choose; `None` when neither is
-/// given (every brand). Empty values count as absent (a form sends its
-/// empty fields). A region stands for its brands; a brand outside the
-/// region asked for is excluded, so both together choose the brand if it
-/// is in the region and no brand otherwise. An unknown brand or region is
-/// a 400 naming it (and the regions there are).
+/// The brands `?brand=` and `?region=` choose, within the brands the
+/// person sees (`crate::scope`); `None` when neither is given and the
+/// person sees every brand (every brand). Empty values count as absent (a
+/// form sends its empty fields). A region stands for its brands; a brand
+/// outside the region asked for is excluded, so both together choose the
+/// brand if it is in the region and no brand otherwise. An unknown brand
+/// or region is a 400 naming it (and the regions there are); a brand, or
+/// a region with no brand, outside the person's scope is a 403 naming it.
+/// A scoped person asking for neither gets their brands.
 pub(crate) fn chosen_brands<'a>(
     state: &'a AppState,
     brand: Option<&str>,
@@ -58,11 +61,19 @@ pub(crate) fn chosen_brands<'a>(
 ) -> Result<Option<Vec<&'a Brand>>, Error> {
     let brand = present(brand).map(|b| state.brand(b)).transpose()?;
     let Some(region) = present(region) else {
-        return Ok(brand.map(|b| vec![b]));
+        return Ok(match brand {
+            Some(b) => Some(vec![b]),
+            None if crate::scope::current().is_every() => None,
+            None => Some(state.visible_brands()),
+        });
     };
     let regions = &state.panel_config.regions;
     let Some(region) = regions.iter().find(|r| r.id.as_str() == region) else {
-        let known: Vec<&str> = regions.iter().map(|r| r.id.as_str()).collect();
+        let known: Vec<&str> = state
+            .visible_regions()
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
         return Err(Error::BadRequest(if known.is_empty() {
             format!("unknown region {region:?}: no regions are configured")
         } else {
@@ -72,14 +83,40 @@ pub(crate) fn chosen_brands<'a>(
             )
         }));
     };
+    let seen = state.visible_brands();
+    if !region.brands.is_empty() && !seen.iter().any(|b| region.has_brand(&b.id)) {
+        return Err(state.out_of_scope(&format!("region {:?}", region.id.as_str())));
+    }
     Ok(Some(
-        state
-            .brands
-            .iter()
+        seen.into_iter()
             .filter(|b| region.has_brand(&b.id))
             .filter(|b| brand.is_none_or(|only| only.id == b.id))
             .collect(),
     ))
+}
+
+/// The one brand a single-brand page shows: the one `?brand=` names (a
+/// 400 when unknown, a 403 outside the person's scope), or else the first
+/// launched brand of those `?region=` (or the person's scope) chooses. A
+/// page's filter form sends both, so a region picked with a brand outside
+/// it shows the region's first brand (the page's heading names the brand
+/// shown). No launched brand to show is a 404.
+pub(crate) fn one_brand<'a>(
+    state: &'a AppState,
+    brand: Option<&str>,
+    region: Option<&str>,
+) -> Result<&'a Brand, Error> {
+    let asked = present(brand).map(|b| state.brand(b)).transpose()?;
+    let chosen = chosen_brands(state, None, region)?;
+    match (asked, chosen) {
+        (Some(b), None) => Ok(b),
+        (Some(b), Some(c)) if c.iter().any(|x| x.id == b.id) => Ok(b),
+        (_, chosen) => chosen
+            .unwrap_or_else(|| state.brands.iter().collect())
+            .into_iter()
+            .find(|b| b.launched)
+            .ok_or(Error::NotFound),
+    }
 }
 
 /// What to do with `from`/`to` sent with a preset range (`7d`, …).

@@ -208,10 +208,16 @@ countries = ["AE"]
 # support, finance, viewer, regional_lead, finance_lead, product_lead,
 # content_lead, reviewer. A section adds a role or redefines a built-in one
 # (not admin). Permissions: view_dashboard, view_revenue (every amount of
-# money), act_on_alerts, record_decisions, refresh_sync, manage_users,
-# manage_tokens, view_audit, export_audit, change_settings.
+# money), act_on_alerts, record_decisions, manage_incidents, refresh_sync,
+# manage_users, manage_tokens, view_audit, export_audit, request_approvals,
+# decide_approvals, change_flags, change_settings.
 # [roles.night_desk]
 # permissions = ["view_dashboard", "act_on_alerts", "refresh_sync"]
+# brands / regions limit a role to those brands (a region: its brands):
+# its people see no other brand anywhere, and asking for one is a 403.
+# [roles.eu_lead]
+# permissions = ["view_dashboard", "view_revenue", "act_on_alerts", "manage_incidents"]
+# regions = ["eu"]
 
 # Incidents: the status page's name (GET /status.json) and what each
 # severity means. Every key is optional; the defaults are the playbook's

@@ -116,8 +116,8 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         .and_then(|g| parse_gorgias(&g, secrets, &brands));
     let alerts = super::alerts::parse_alerts(&root, secrets, &brands);
     let mut security = super::security::parse_security(&root);
-    security.auth.roles = super::regions::parse_roles(&root);
     let regions = super::regions::parse_regions(&root, &brands);
+    security.auth.roles = super::regions::parse_roles(&root, &brands, &regions);
     let incidents = super::incidents::parse_incidents(&root);
     let approvals = super::approvals::parse_approvals(&root, secrets, &security.auth.roles);
     let flags = super::flags::parse_flags(&root, secrets, &shopify);

@@ -13,11 +13,18 @@
 //!
 //! [roles.night_desk]
 //! permissions = ["view_dashboard", "act_on_alerts"]
+//!
+//! [roles.eu_lead]
+//! permissions = ["view_dashboard", "act_on_alerts"]
+//! regions = ["eu"]          # and/or brands = ["mavena"]
 //! ```
 //!
 //! A brand and a country belong to at most one region. A role section
 //! adds a role or redefines a built-in one (not `admin`); its permissions
-//! are the names in `opsdeck_accounts::permission`. That every user's role
+//! are the names in `opsdeck_accounts::permission`. `brands` and
+//! `regions` limit the role to those brands (a region stands for its
+//! brands, expanded here so the web knows brands only); without either
+//! the role sees every brand. That every user's role
 //! and every lead exist is checked at start-up, against the stored users.
 
 use super::walk::Section;
@@ -133,7 +140,7 @@ pub(super) fn parse_regions(root: &Section<'_, '_>, brands: &[Brand]) -> Vec<Reg
     regions
 }
 
-pub(super) fn parse_roles(root: &Section<'_, '_>) -> Roles {
+pub(super) fn parse_roles(root: &Section<'_, '_>, brands: &[Brand], regions: &[Region]) -> Roles {
     let mut roles = Roles::default();
     let Some(s) = root.opt_table("roles") else {
         return roles;
@@ -170,12 +177,74 @@ pub(super) fn parse_roles(root: &Section<'_, '_>) -> Roles {
                 None
             }
         };
+        let scope = role_scope(&r, brands, regions);
         r.finish();
         if let (Some(role), Some(permissions)) = (role, permissions) {
-            if let Err(e) = roles.set(role, RoleGrant::of(permissions)) {
+            let grant = match scope {
+                Some(only) => RoleGrant::of(permissions).scoped(only),
+                None => RoleGrant::of(permissions),
+            };
+            if let Err(e) = roles.set(role, grant) {
                 s.problem(key, e);
             }
         }
     }
     roles
+}
+
+/// The brands a role section limits the role to (`brands`, and the
+/// brands of its `regions`), in configuration order; `None` when it names
+/// neither (every brand). An unknown brand or region is a problem naming
+/// it and the known ones; a region without brands would make the role see
+/// nothing, so it is refused too.
+fn role_scope(r: &Section<'_, '_>, brands: &[Brand], regions: &[Region]) -> Option<Vec<BrandId>> {
+    let named_brands = r.opt_str_list("brands");
+    let named_regions = r.opt_str_list("regions");
+    if named_brands.is_none() && named_regions.is_none() {
+        return None;
+    }
+    let mut chosen: Vec<BrandId> = Vec::new();
+    for b in named_brands.unwrap_or_default() {
+        match brands.iter().find(|x| x.id.as_str() == b) {
+            Some(brand) => chosen.push(brand.id.clone()),
+            None => {
+                let known: Vec<&str> = brands.iter().map(|x| x.id.as_str()).collect();
+                r.problem(
+                    "brands",
+                    format!("unknown brand {b:?}: the brands are {}", known.join(", ")),
+                );
+            }
+        }
+    }
+    for name in named_regions.unwrap_or_default() {
+        match regions.iter().find(|x| x.id.as_str() == name) {
+            Some(region) if region.brands.is_empty() => r.problem(
+                "regions",
+                format!("region {name:?} has no brands, so the role would see nothing"),
+            ),
+            Some(region) => chosen.extend(region.brands.iter().cloned()),
+            None => {
+                let known: Vec<&str> = regions.iter().map(|x| x.id.as_str()).collect();
+                r.problem(
+                    "regions",
+                    if known.is_empty() {
+                        format!("unknown region {name:?}: no [regions.ID] are configured")
+                    } else {
+                        format!(
+                            "unknown region {name:?}: the regions are {}",
+                            known.join(", ")
+                        )
+                    },
+                );
+            }
+        }
+    }
+    // Configuration order, without repeats.
+    Some(
+        brands
+            .iter()
+            .filter(|b| chosen.contains(&b.id))
+            .map(|b| b.id.clone())
+            .collect(),
+    )
 }

@@ -627,6 +627,76 @@ permissions = ["view_dashboard", "refresh_sync"]
 }
 
 #[test]
+fn a_role_scoped_to_regions_and_brands_sees_those_brands_only() {
+    use opsdeck_store::Role;
+    let config = parse_config(
+        &with_brands(
+            r#"
+[[brands]]
+id = "c"
+name = "C"
+time_zone = "UTC"
+currency = "GBP"
+
+[regions.eu]
+name = "EU"
+currency = "EUR"
+time_zone = "Europe/Berlin"
+brands = ["b"]
+
+[roles.eu_lead]
+permissions = ["view_dashboard"]
+regions = ["eu"]
+[roles.regional_lead]
+permissions = ["view_dashboard"]
+brands = ["c"]
+regions = ["eu"]
+"#,
+        ),
+        &env(),
+    )
+    .unwrap();
+    let roles = &config.security.auth.roles;
+    let scope = |r: &str| roles.scope(Role::parse(r).unwrap());
+    let eu = scope("eu_lead");
+    assert!(eu.sees("b") && !eu.sees("a") && !eu.sees("c"), "{eu:?}");
+    let lead = scope("regional_lead");
+    assert!(
+        lead.sees("b") && lead.sees("c") && !lead.sees("a"),
+        "{lead:?}"
+    );
+    assert!(scope("ops").is_every());
+
+    let found = problems(&with_brands(
+        r#"
+[regions.empty]
+name = "Empty"
+currency = "EUR"
+time_zone = "Europe/Berlin"
+[roles.lost]
+permissions = ["view_dashboard"]
+brands = ["zz"]
+regions = ["mars", "empty"]
+"#,
+    ));
+    let messages: Vec<String> = found
+        .iter()
+        .filter(|p| p.key.starts_with("roles.lost"))
+        .map(|p| p.message.clone())
+        .collect();
+    let all = messages.join(" | ");
+    assert!(
+        all.contains("unknown brand \"zz\"") && all.contains("the brands are a, b"),
+        "{all}"
+    );
+    assert!(
+        all.contains("unknown region \"mars\"") && all.contains("the regions are empty"),
+        "{all}"
+    );
+    assert!(all.contains("region \"empty\" has no brands"), "{all}");
+}
+
+#[test]
 fn bad_roles_regions_and_tiers_are_named_with_their_key() {
     let found = problems(&with_brands(
         r#"[brands.thresholds]

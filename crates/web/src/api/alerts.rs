@@ -1,11 +1,16 @@
 //! The alerts API: episodes with their history and delivery status, the
 //! "urgent attention" list, acknowledge, resolve and silences.
 //!
-//! - `GET  /api/v1/alerts[?state=open|all&brand=ID&limit=N]`
+//! - `GET  /api/v1/alerts[?state=open|all&brand=ID&region=ID&limit=N]`
 //! - `GET  /api/v1/alerts/urgent[?limit=N]`: open episodes, most severe
 //!   first, firing before acknowledged, oldest first
-//! - `GET  /api/v1/alerts/groups[?brand=ID]`: open episodes grouped by
-//!   rule and brand, as /alerts shows them
+//! - `GET  /api/v1/alerts/groups[?brand=ID&region=ID]`: open episodes
+//!   grouped by rule and brand, as /alerts shows them
+//!
+//! Every read and action sees only the brands of the person's role
+//! (`crate::scope`): the lists through `params::chosen_brands` and
+//! `pages::alerts::episodes_of`, one episode through
+//! `pages::alerts::episode_in_scope` (another brand's is a 404).
 //! - `POST /api/v1/alerts/groups/ack`, body `{"rule": …, "brand": …}`:
 //!   acknowledge every firing member of a group (one audit entry)
 //! - `GET  /api/v1/alerts/{id}`: one episode, its events and notifications
@@ -21,7 +26,10 @@
 
 use super::ApiRoute;
 use crate::auth::{CurrentUser, Permission};
-use crate::params::Params;
+use crate::pages::alerts::{
+    episode_in_scope, episodes_of, may_end_silence, silence_brands, silences_in_scope,
+};
+use crate::params::{chosen_brands, Params};
 use crate::view::{self, ShownFigure};
 use crate::{AppState, Error};
 use axum::body::Bytes;
@@ -35,7 +43,7 @@ use opsdeck_alerts::evaluate::Ack;
 use opsdeck_alerts::silence::{Matchers, Silence};
 use opsdeck_alerts::{EpisodeState, Severity, Tier, Via};
 use opsdeck_domain::Timestamp;
-use opsdeck_store::alerts::{EpisodeFilter, EventRow, OutboxRow, SilenceRow};
+use opsdeck_store::alerts::{EventRow, OutboxRow, SilenceRow};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -166,6 +174,8 @@ struct ListQuery {
     /// `open` (default) or `all`.
     state: Option<String>,
     brand: Option<String>,
+    /// A region id: its brands' alerts (see `params::chosen_brands`).
+    region: Option<String>,
     /// 1..=500, default 100.
     limit: Option<u32>,
 }
@@ -200,15 +210,8 @@ async fn list(
             )))
         }
     };
-    if let Some(b) = &q.brand {
-        state.brand(b)?;
-    }
-    let filter = EpisodeFilter {
-        open_only,
-        brand: q.brand,
-        limit: limit(q.limit, 100)?,
-    };
-    let rows = episode::episodes(state.store.as_ref(), &filter).await?;
+    let chosen = chosen_brands(&state, q.brand.as_deref(), q.region.as_deref())?;
+    let rows = episodes_of(&state, chosen.as_deref(), open_only, limit(q.limit, 100)?).await?;
     Ok(Json(EpisodeList {
         alerts: rows.into_iter().map(Episode::from).collect(),
         delivery_warning: state.alert_rules.delivery_warning(),
@@ -219,6 +222,8 @@ async fn list(
 #[serde(deny_unknown_fields)]
 struct GroupsQuery {
     brand: Option<String>,
+    /// A region id: its brands' groups (see `params::chosen_brands`).
+    region: Option<String>,
 }
 
 /// One rule's open episodes on one brand ([`actions::group_episodes`]).
@@ -249,15 +254,8 @@ async fn list_groups(
     State(state): State<AppState>,
     Params(q): Params<GroupsQuery>,
 ) -> Result<Json<GroupList>, Error> {
-    if let Some(b) = &q.brand {
-        state.brand(b)?;
-    }
-    let filter = EpisodeFilter {
-        open_only: true,
-        brand: q.brand,
-        limit: GROUPED_MAX,
-    };
-    let rows = episode::episodes(state.store.as_ref(), &filter).await?;
+    let chosen = chosen_brands(&state, q.brand.as_deref(), q.region.as_deref())?;
+    let rows = episodes_of(&state, chosen.as_deref(), true, GROUPED_MAX).await?;
     let groups = actions::group_episodes(rows)
         .into_iter()
         .map(|g| Group {
@@ -317,12 +315,9 @@ async fn urgent(
     Params(q): Params<UrgentQuery>,
 ) -> Result<Json<EpisodeList>, Error> {
     let n = limit(q.limit, 10)? as usize;
-    let filter = EpisodeFilter {
-        open_only: true,
-        brand: None,
-        limit: 10_000,
-    };
-    let mut rows = episode::episodes(state.store.as_ref(), &filter).await?;
+    // Every brand the person sees.
+    let chosen = chosen_brands(&state, None, None)?;
+    let mut rows = episodes_of(&state, chosen.as_deref(), true, 10_000).await?;
     let rank = |r: &episode::Episode| {
         (
             r.severity != Severity::Critical,
@@ -387,9 +382,7 @@ async fn one(
     Path(id): Path<String>,
     Params(NoQuery {}): Params<NoQuery>,
 ) -> Result<Json<EpisodeDetail>, Error> {
-    let row = episode::episode(state.store.as_ref(), &id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let row = episode_in_scope(&state, &id).await?;
     let events = state.store.alert_events(&id).await?;
     let sent = state.store.outbox_list(Some(&id), 100).await?;
     Ok(Json(EpisodeDetail {
@@ -447,6 +440,7 @@ async fn ack(
     raw: Bytes,
 ) -> Result<Json<ActionResult>, Error> {
     no_body(&raw)?;
+    episode_in_scope(&state, &id).await?;
     let who = actor(&user);
     let outcome = actions::acknowledge(state.store.as_ref(), &id, &who, state.now())
         .await
@@ -466,6 +460,7 @@ async fn resolve(
     raw: Bytes,
 ) -> Result<Json<ActionResult>, Error> {
     no_body(&raw)?;
+    episode_in_scope(&state, &id).await?;
     let who = actor(&user);
     actions::resolve(state.store.as_ref(), &id, &who, state.now())
         .await
@@ -502,9 +497,24 @@ async fn list_silences(
             )))
         }
     };
-    Ok(Json(SilenceList {
-        silences: state.store.alert_silences(at).await?,
-    }))
+    // Only what the person's scope lets them see (`silences_in_scope`).
+    let every = crate::scope::current().is_every();
+    let silences = state
+        .store
+        .alert_silences(at)
+        .await?
+        .into_iter()
+        .filter_map(|mut row| {
+            if every {
+                return Some(row);
+            }
+            let silence = serde_json::from_value::<Silence>(row.body.clone()).ok()?;
+            let seen = silences_in_scope(vec![silence]).pop()?;
+            row.body = serde_json::to_value(seen).ok()?;
+            Some(row)
+        })
+        .collect();
+    Ok(Json(SilenceList { silences }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -532,9 +542,7 @@ async fn create_silence(
 ) -> Result<(StatusCode, Json<Silence>), Error> {
     let new: NewSilence = body(&raw)?;
     state.alert_rules.check(&new.rules)?;
-    for b in &new.brands {
-        state.brand(b)?;
-    }
+    let brands = silence_brands(&state, new.brands)?;
     let now = state.now();
     let silence = Silence {
         id: format!(
@@ -544,7 +552,7 @@ async fn create_silence(
         ),
         matchers: Matchers {
             rules: new.rules,
-            brands: new.brands,
+            brands,
             labels: new.labels,
         },
         starts_at: new.starts_at.unwrap_or(now),
@@ -577,6 +585,7 @@ async fn end_silence(
     raw: Bytes,
 ) -> Result<Json<SilenceEnded>, Error> {
     no_body(&raw)?;
+    may_end_silence(&state, &id).await?;
     let now = state.now();
     let outcome = actions::end_silence(state.store.as_ref(), &id, &actor(&user), now)
         .await

@@ -55,6 +55,11 @@ async fn list_brands(
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Json<BrandList>, Error> {
     Ok(Json(BrandList {
-        brands: state.brands.iter().map(BrandSummary::from).collect(),
+        // The brands the person sees (`crate::scope`).
+        brands: state
+            .visible_brands()
+            .into_iter()
+            .map(BrandSummary::from)
+            .collect(),
     }))
 }

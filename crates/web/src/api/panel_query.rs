@@ -108,11 +108,17 @@ pub(super) fn support_response<T>(
     now: Timestamp,
     f: impl Fn(BrandIx) -> T,
 ) -> Result<PanelResponse<T>, Error> {
+    // The helpdesk-wide views hold every brand's tickets, so only a
+    // person who sees every brand gets them (`crate::scope`).
+    let every = crate::scope::current().is_every();
     let (brands, views) = match brand {
         // A region's support: its brands' tickets, without the helpdesk-wide views.
         _ if region.is_some_and(|r| !r.is_empty()) => {
             let only = only(state, p, brand, region)?;
             (per_brand(p, only.as_deref(), |b, _| f(b)), vec![])
+        }
+        Some(view @ ("unattributed" | "all")) if !every => {
+            return Err(state.out_of_scope(&format!("the helpdesk-wide view {view:?}")))
         }
         Some(view @ ("unattributed" | "all")) => (
             vec![],
@@ -123,6 +129,10 @@ pub(super) fn support_response<T>(
         ),
         Some(_) => {
             let only = only(state, p, brand, None)?;
+            (per_brand(p, only.as_deref(), |b, _| f(b)), vec![])
+        }
+        None if !every => {
+            let only = only(state, p, None, None)?;
             (per_brand(p, only.as_deref(), |b, _| f(b)), vec![])
         }
         None => (per_brand(p, None, |b, _| f(b)), support_views(&f)),

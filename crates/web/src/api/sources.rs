@@ -242,9 +242,20 @@ async fn list_sources(
     Ok(Json(SourceList {
         sources: configured
             .chain(pushed.iter())
+            .filter(|s| in_scope(s))
             .map(|s| source_health(s, &states, &state.panel_config.cadences, &failed, now))
             .collect(),
     }))
+}
+
+/// Whether the person sees `source`: one shared by every brand (the
+/// helpdesk) or one of a brand they see (`crate::scope`). The one rule
+/// for `/sources` and `/api/v1/sources`.
+pub(crate) fn in_scope(source: &SourceInfo) -> bool {
+    source
+        .brand
+        .as_ref()
+        .is_none_or(|b| crate::scope::sees(b.as_str()))
 }
 
 /// The ingest sources API tokens write to, other than configured ones: one

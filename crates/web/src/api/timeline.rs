@@ -36,6 +36,9 @@ async fn handler(
     let now = state.now();
     let p = projection(&state);
     timeline(&p, &source, &external_id, now)
+        // Another brand's order is not there for a person who does not
+        // see that brand.
+        .filter(|t| crate::scope::sees(t.brand.as_str()))
         .map(Json)
         .ok_or(Error::NotFound)
 }

@@ -126,6 +126,45 @@ fn row(e: &AuditEntry) -> Row {
     }
 }
 
+/// The words that mark an entry as another brand's for a person who
+/// does not see every brand: the ids and names of the brands they do not
+/// see (lowercase); empty for one who sees every brand.
+fn hidden_words(state: &AppState, scope: &opsdeck_accounts::BrandScope) -> Vec<String> {
+    state
+        .brands
+        .iter()
+        .filter(|b| !scope.sees(b.id.as_str()))
+        .flat_map(|b| [b.id.to_string().to_lowercase(), b.name.to_lowercase()])
+        .collect()
+}
+
+/// Whether an entry is shown to a person whose scope hides `hidden`: the
+/// log is free-form (a subject like `alert:E12`, a payload of any
+/// shape), so an entry that names a hidden brand's id or name as a whole
+/// word anywhere (`"brand":"kumo"`, `shopify-kumo`) is left out. Entries
+/// about one brand name it (alerts, incidents, approvals, silences carry
+/// their brand), so a scoped reviewer reads their brands' trail and the
+/// brand-less ones.
+fn entry_seen(e: &AuditEntry, hidden: &[String]) -> bool {
+    if hidden.is_empty() {
+        return true;
+    }
+    let text = format!("{} {} {}", e.subject, e.payload, e.actor).to_lowercase();
+    !hidden.iter().any(|w| names_word(&text, w))
+}
+
+/// Whether `word` occurs in `text` with no letter or digit on either side.
+fn names_word(text: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -137,12 +176,13 @@ async fn page(
         .search_audit_page(&q.filter(PAGE_SIZE)?)
         .await
         .map_err(Error::from)?;
+    let hidden = hidden_words(&state, &crate::scope::current());
     let csv_query = serde_urlencoded_query(&q, None);
     let older_query = page.next.map(|c| serde_urlencoded_query(&q, Some(c)));
     let html = templates::render(
         "audit.html",
         minijinja::context! {
-            rows => page.entries.iter().map(row).collect::<Vec<_>>(),
+            rows => page.entries.iter().filter(|e| entry_seen(e, &hidden)).map(row).collect::<Vec<_>>(),
             filter => q,
             csv_query,
             older_query,
@@ -197,13 +237,21 @@ async fn csv(
 ) -> Result<Response, Error> {
     let Params(q) = query?;
     let first = q.filter(CSV_PAGE)?;
+    // Read now: the body streams after the handler, outside its scope.
+    let hidden = hidden_words(&state, &crate::scope::current());
     let pages = futures::stream::unfold(Some(first), move |filter| {
         let state = state.clone();
+        let hidden = hidden.clone();
         async move {
             let filter = filter?;
             match state.store.search_audit_page(&filter).await {
                 Ok(page) => {
-                    let text: String = page.entries.iter().map(csv_line).collect();
+                    let text: String = page
+                        .entries
+                        .iter()
+                        .filter(|e| entry_seen(e, &hidden))
+                        .map(csv_line)
+                        .collect();
                     let next = page.next.map(|c| AuditFilter {
                         before: Some(c),
                         ..filter
@@ -235,6 +283,43 @@ async fn csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_naming_a_hidden_brand_as_a_word_is_left_out() {
+        let entry = |subject: &str, payload: serde_json::Value| AuditEntry {
+            at: Timestamp::UNIX_EPOCH,
+            actor: "ana".into(),
+            action: AuditAction::ApiTokenCreate,
+            subject: subject.into(),
+            payload,
+            ip: None,
+        };
+        let hidden = vec!["kumo".to_string(), "kumo tea".to_string()];
+        assert!(!entry_seen(
+            &entry("alert:E1", serde_json::json!({"brand": "kumo"})),
+            &hidden
+        ));
+        assert!(!entry_seen(
+            &entry("source:shopify-kumo", serde_json::json!({})),
+            &hidden
+        ));
+        assert!(!entry_seen(
+            &entry("x", serde_json::json!({"t": "Kumo Tea is down"})),
+            &hidden
+        ));
+        assert!(entry_seen(
+            &entry("x", serde_json::json!({"brand": "kumori"})),
+            &hidden
+        ));
+        assert!(entry_seen(
+            &entry("alert:E1", serde_json::json!({"brand": "mavena"})),
+            &hidden
+        ));
+        assert!(entry_seen(
+            &entry("alert:E1", serde_json::json!({"brand": "kumo"})),
+            &[]
+        ));
+    }
 
     #[test]
     fn dates_are_utc_days_and_to_is_inclusive() {

@@ -11,7 +11,7 @@
 //! the session's CSRF token, from the `X-CSRF-Token` header or the form's
 //! `csrf_token` field (403); then run the handler with a [`CurrentUser`],
 //! with the nav set for the role, the incident banner loaded for a page,
-//! and amounts of money shown only if the
+//! the brands its role sees (`crate::scope`), and amounts of money shown only if the
 //! role may see revenue (`opsdeck_metrics::money_json`: every page, JSON
 //! body and export rendered while the handler runs follows it).
 
@@ -61,8 +61,11 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         .map(MatchedPath::as_str);
     let needed = match table().access(&parts.method, matched) {
         // Public routes show no money: none of them has any to show.
+        // Their brand scope is every brand: they show none's data, and
+        // those that take a brand (ingest) check their own token's.
         Access::Public => {
             let work = next.run(Request::from_parts(parts, body));
+            let work = crate::scope::within(opsdeck_accounts::BrandScope::Every, work);
             return opsdeck_metrics::money_json::shown_while(false, work).await;
         }
         Access::Require(p) => p,
@@ -149,6 +152,9 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         .allows(role, Permission::DecideApprovals)
         .then_some((username.as_str(), role));
     let work = crate::approvals::badge_scope(&state, banner, decides, work);
+    // Every read, the banner's included, sees only the brands of the
+    // role's scope (`crate::scope`).
+    let work = crate::scope::within(roles.scope(role), work);
     crate::nav::for_role(viewer, work).await
 }
 

@@ -61,11 +61,24 @@ struct SessionInfo {
     csrf_token: String,
     /// What the role may do, by name (`ViewRevenue`, `ActOnAlerts`, …).
     permissions: Vec<String>,
+    /// The brand ids the role sees; absent when it sees every brand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    brands: Option<Vec<String>>,
 }
 
 /// `GET /session`: who is logged in, the CSRF token for script, and what
 /// the role may do (so page script can hide what would be refused).
-async fn who_am_i(user: CurrentUser) -> axum::Json<SessionInfo> {
+async fn who_am_i(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    user: CurrentUser,
+) -> axum::Json<SessionInfo> {
+    let brands = (!crate::scope::current().is_every()).then(|| {
+        state
+            .visible_brands()
+            .iter()
+            .map(|b| b.id.to_string())
+            .collect()
+    });
     let permissions = super::Permission::ALL
         .into_iter()
         .filter(|p| user.can(*p))
@@ -76,6 +89,7 @@ async fn who_am_i(user: CurrentUser) -> axum::Json<SessionInfo> {
         role: user.role,
         csrf_token: user.csrf_token,
         permissions,
+        brands,
     };
     axum::Json(info)
 }

@@ -112,6 +112,7 @@ async fn apply(
     user: &CurrentUser,
     change: &FlagChange,
 ) -> Result<Applied, Error> {
+    in_scope(state, change).await?;
     if let (true, true, Some(approvals)) = (
         change.on,
         state.flags.settings.requires_approval(&change.key),
@@ -134,6 +135,51 @@ async fn apply(
     state.flags.changed.notify_one();
     tracing::info!(user = %user.username, flag = %flag.key, on = flag.on, version = flag.version, "flag changed");
     Ok(Applied::Changed(flag))
+}
+
+/// A person who sees only some brands (`crate::scope`) may pause sales
+/// in their own regions (a region all of whose brands they see, or one of
+/// its countries) and change nothing that reaches other brands: not the
+/// freezes or the banner (every brand's), and not a sales pause whose
+/// places, as asked or as it stands (one flag holds every place), include
+/// another's. 403 naming what was refused.
+async fn in_scope(state: &AppState, change: &FlagChange) -> Result<(), Error> {
+    let scope = crate::scope::current();
+    if scope.is_every() {
+        return Ok(());
+    }
+    if change.key != FlagKey::SalesPause {
+        return Err(state.out_of_scope(&format!(
+            "the {} flag, which applies to every brand,",
+            change.key.as_str()
+        )));
+    }
+    let own: Vec<_> = state
+        .panel_config
+        .regions
+        .iter()
+        .filter(|r| !r.brands.is_empty() && r.brands.iter().all(|b| scope.sees(b.as_str())))
+        .collect();
+    let ours = |t: &str| {
+        own.iter().any(|r| {
+            r.id.as_str().eq_ignore_ascii_case(t)
+                || r.countries.iter().any(|c| c.eq_ignore_ascii_case(t))
+        })
+    };
+    let standing: Vec<String> = state
+        .store
+        .flags()
+        .await?
+        .into_iter()
+        .filter(|f| f.key == FlagKey::SalesPause && is_live(f, state.now()))
+        .flat_map(|f| f.targets)
+        .collect();
+    for t in change.targets.iter().chain(&standing) {
+        if !ours(t) {
+            return Err(state.out_of_scope(&format!("a sales pause in {t:?}")));
+        }
+    }
+    Ok(())
 }
 
 /// One flag as the page and the API show it.

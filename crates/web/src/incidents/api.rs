@@ -43,7 +43,7 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<serde_jso
     let incidents = state.incidents.list(false).await?;
     let report = state.incidents.report().await?;
     Ok(Json(json!({
-        "incidents": incidents.iter().map(|i| incident_json(&state, i, now)).collect::<Vec<_>>(),
+        "incidents": incidents.iter().filter(|i| super::in_scope(i)).map(|i| incident_json(&state, i, now)).collect::<Vec<_>>(),
         "report": report,
     })))
 }

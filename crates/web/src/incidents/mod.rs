@@ -103,6 +103,37 @@ impl From<IncidentError> for Error {
     }
 }
 
+/// Whether the person sees incident `i`: one over every brand (no
+/// brand), or one of a brand they see (`crate::scope`). The one rule for
+/// the list, the pages, the API, the banner and the dashboard's pins.
+pub(crate) fn in_scope(i: &Incident) -> bool {
+    i.brand.as_deref().is_none_or(crate::scope::sees)
+}
+
+/// Incident `id` if the person sees it; another brand's is a 404, as an
+/// unknown one.
+pub(crate) async fn visible(state: &AppState, id: i64) -> Result<Incident, Error> {
+    let i = state.incidents.get(id).await?;
+    if in_scope(&i) {
+        Ok(i)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// For a person who does not see every brand: every alert named (to
+/// declare from or to link) must be of a brand they see (404 otherwise,
+/// as an unknown episode). Others' ids are checked by the service.
+pub(crate) async fn alerts_in_scope(state: &AppState, ids: &[String]) -> Result<(), Error> {
+    if crate::scope::current().is_every() {
+        return Ok(());
+    }
+    for id in ids {
+        crate::pages::alerts::episode_in_scope(state, id).await?;
+    }
+    Ok(())
+}
+
 /// One live incident as the banner and the dashboard show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Live {
@@ -146,7 +177,8 @@ pub(crate) fn shows_banner(method: &axum::http::Method, path: &str) -> bool {
 pub(crate) async fn banner_scope<F: Future>(state: &AppState, wanted: bool, work: F) -> F::Output {
     let live = if wanted {
         match state.incidents.incident_mode().await {
-            Ok(list) => list.iter().map(Live::of).collect(),
+            // The guard runs this inside the person's scope.
+            Ok(list) => list.iter().filter(|i| in_scope(i)).map(Live::of).collect(),
             Err(error) => {
                 tracing::error!(%error, "incident banner: live incidents could not be read");
                 Vec::new()
@@ -167,7 +199,12 @@ pub(crate) fn current_banner() -> Vec<Live> {
 /// What the dashboard pins: the incident-mode incidents (as the banner)
 /// and the postmortem action items still open.
 pub(crate) async fn dashboard_pins(state: &AppState) -> Result<minijinja::Value, Error> {
-    let items = state.incidents.open_action_items().await?;
+    let mut items = Vec::new();
+    for o in state.incidents.open_action_items().await? {
+        if crate::scope::current().is_every() || visible(state, o.incident_id).await.is_ok() {
+            items.push(o);
+        }
+    }
     Ok(minijinja::Value::from_serialize(serde_json::json!({
         "live": current_banner(),
         "action_items": items.iter().map(|o| serde_json::json!({
@@ -188,6 +225,7 @@ pub(crate) async fn of_alert(state: &AppState, episode_id: &str) -> Result<Vec<L
         .incidents_of_alert(episode_id)
         .await?
         .iter()
+        .filter(|i| in_scope(i))
         .map(Live::of)
         .collect())
 }

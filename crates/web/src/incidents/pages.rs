@@ -83,6 +83,7 @@ pub(crate) async fn list(
     let incidents = svc.list(false).await.map_err(Error::from)?;
     let rows: Vec<Value> = incidents
         .iter()
+        .filter(|i| super::in_scope(i))
         .map(|i| summary_row(&state, i, now))
         .collect();
     let report: Vec<Value> = svc
@@ -145,7 +146,8 @@ pub(crate) async fn list(
             components => components,
             statuses => ComponentStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect::<Vec<_>>(),
             severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-            brands => state.brands.iter().map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+            brands => state.visible_brands().iter().map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+            every_brand => crate::scope::current().is_every(),
             pins => pins,
             can_manage => user.can(Permission::ManageIncidents),
             csrf_token => user.csrf_token,
@@ -155,9 +157,14 @@ pub(crate) async fn list(
     Ok(Html(html))
 }
 
-/// The scopes components are shown per: each brand, until regions exist.
+/// The scopes components are shown per: each brand the person sees,
+/// until regions exist.
 pub(super) fn scopes(state: &AppState) -> Vec<String> {
-    state.brands.iter().map(|b| b.id.to_string()).collect()
+    state
+        .visible_brands()
+        .iter()
+        .map(|b| b.id.to_string())
+        .collect()
 }
 
 fn timeline_text(what: &TimelineWhat) -> (&'static str, String) {
@@ -215,9 +222,10 @@ pub(crate) async fn detail(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
+    super::visible(&state, id).await?;
     let now = state.now();
     let svc = &state.incidents;
-    let i = svc.get(id).await.map_err(Error::from)?;
+    let i = super::visible(&state, id).await?;
     let policy = svc.policies().get(i.severity);
     let mut alerts = Vec::new();
     for episode in svc.alerts_of(id).await.map_err(Error::from)? {
@@ -226,6 +234,9 @@ pub(crate) async fn detail(
             .alert_episode(&episode)
             .await
             .map_err(Error::from)?;
+        if row.as_ref().is_some_and(|r| !crate::scope::sees(&r.brand)) {
+            continue;
+        }
         alerts.push(json!({
             "id": episode,
             "rule": row.as_ref().map(|r| r.rule.clone()),
@@ -308,10 +319,14 @@ pub(crate) struct DeclareForm {
 }
 
 /// The brand a form names: none (all brands) when empty, else a
-/// configured one.
+/// configured one. A person who sees only some brands declares for one of
+/// theirs: an incident over every brand reaches every region (its banner,
+/// its notices), so it is a 403 for them.
 pub(super) fn brand_of(state: &AppState, brand: &str) -> Result<Option<String>, Error> {
     let brand = brand.trim();
-    if brand.is_empty() {
+    if brand.is_empty() && !crate::scope::current().is_every() {
+        Err(state.out_of_scope("an incident over every brand"))
+    } else if brand.is_empty() {
         Ok(None)
     } else {
         Ok(Some(state.brand(brand)?.id.to_string()))
@@ -325,6 +340,7 @@ pub(crate) async fn declare(
 ) -> Result<Redirect, PageError> {
     let f = form("declare", f)?;
     let alerts = alert_ids(&f.alerts);
+    super::alerts_in_scope(&state, &alerts).await?;
     let d = Declaration {
         title: f.title,
         severity: Severity::parse(f.severity.trim()).map_err(Error::BadRequest)?,
@@ -365,6 +381,7 @@ pub(crate) async fn transition(
     Path(id): Path<i64>,
     f: Result<Form<TransitionForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
+    super::visible(&state, id).await?;
     let f = form("transition", f)?;
     let to = IncidentState::parse(f.to.trim()).map_err(Error::BadRequest)?;
     let merged_into = match f.merged_into.trim().trim_start_matches('#') {
@@ -386,6 +403,7 @@ pub(crate) async fn acknowledge(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Redirect, PageError> {
+    super::visible(&state, id).await?;
     state
         .incidents
         .acknowledge(id, &user.incident_actor())
@@ -405,6 +423,7 @@ pub(crate) async fn severity(
     Path(id): Path<i64>,
     f: Result<Form<SeverityForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
+    super::visible(&state, id).await?;
     let f = form("severity", f)?;
     let to = Severity::parse(f.severity.trim()).map_err(Error::BadRequest)?;
     state
@@ -430,6 +449,7 @@ pub(crate) async fn update(
     Path(id): Path<i64>,
     f: Result<Form<UpdateForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
+    super::visible(&state, id).await?;
     let f = form("update", f)?;
     let action = match f.kind.as_str() {
         "" | "update" => false,
@@ -463,10 +483,13 @@ pub(crate) async fn link_alerts(
     Path(id): Path<i64>,
     f: Result<Form<AlertsForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
+    super::visible(&state, id).await?;
     let f = form("alerts", f)?;
+    let alerts = alert_ids(&f.alerts);
+    super::alerts_in_scope(&state, &alerts).await?;
     state
         .incidents
-        .link_alerts(id, &alert_ids(&f.alerts), &user.incident_actor())
+        .link_alerts(id, &alerts, &user.incident_actor())
         .await
         .map_err(Error::from)?;
     Ok(back(id, "alerts"))
@@ -512,6 +535,7 @@ pub(crate) async fn postmortem(
     Path(id): Path<i64>,
     f: Result<Form<PostmortemForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
+    super::visible(&state, id).await?;
     let f = form("postmortem", f)?;
     let existing = state
         .incidents
@@ -550,6 +574,7 @@ pub(crate) async fn add_action_item(
     Path(id): Path<i64>,
     f: Result<Form<ActionItemForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
+    super::visible(&state, id).await?;
     let f = form("action item", f)?;
     let due =
         f.due.trim().parse::<jiff::civil::Date>().map_err(|_| {

@@ -87,6 +87,104 @@ pub(crate) fn brand_name(brands: &[Brand], id: &str) -> String {
         .map_or_else(|| id.to_string(), |b| b.name.clone())
 }
 
+/// The alert episodes of `brands` (`None`: every brand), most recently
+/// changed first, at most `limit`: the one read of alerts by the brand and
+/// region filters (`params::chosen_brands`), for the pages, the API and
+/// the dashboard's feed. Several brands (a region, or the brands a scoped
+/// person sees) are read one query per brand and merged in the store's
+/// order, so the limit counts the chosen brands' episodes only.
+pub(crate) async fn episodes_of(
+    state: &AppState,
+    brands: Option<&[&Brand]>,
+    open_only: bool,
+    limit: u32,
+) -> Result<Vec<Episode>, Error> {
+    let filter = |brand: Option<String>| EpisodeFilter {
+        open_only,
+        brand,
+        limit,
+    };
+    let Some(brands) = brands else {
+        return Ok(episode::episodes(state.store.as_ref(), &filter(None)).await?);
+    };
+    let mut all = Vec::new();
+    for b in brands {
+        all.extend(episode::episodes(state.store.as_ref(), &filter(Some(b.id.to_string()))).await?);
+    }
+    all.sort_by(|a, b| (b.updated_at, b.id.as_str()).cmp(&(a.updated_at, a.id.as_str())));
+    all.truncate(limit as usize);
+    Ok(all)
+}
+
+/// The episode `id` if the person sees its brand; another brand's
+/// episode is not there for them (404, as an unknown id), so its id
+/// tells them nothing. Every read or action on one episode asks this.
+pub(crate) async fn episode_in_scope(state: &AppState, id: &str) -> Result<Episode, Error> {
+    episode::episode(state.store.as_ref(), id)
+        .await?
+        .filter(|e| crate::scope::sees(&e.brand))
+        .ok_or(Error::NotFound)
+}
+
+/// The silences the person may see: those over every brand, and those
+/// naming a brand they see, with only the brands they see named.
+pub(crate) fn silences_in_scope(silences: Vec<Silence>) -> Vec<Silence> {
+    let scope = crate::scope::current();
+    silences
+        .into_iter()
+        .filter_map(|mut s| {
+            if s.matchers.brands.is_empty() {
+                return Some(s);
+            }
+            s.matchers.brands.retain(|b| scope.sees(b));
+            (!s.matchers.brands.is_empty()).then_some(s)
+        })
+        .collect()
+}
+
+/// Whether the person may end silence `id`: one who sees every brand
+/// may end any; one who does not, only a silence over their brands alone
+/// (ending another's would wake another region's alerts). An unknown id
+/// is left to the action, which names it.
+pub(crate) async fn may_end_silence(state: &AppState, id: &str) -> Result<(), Error> {
+    if crate::scope::current().is_every() {
+        return Ok(());
+    }
+    let silences = state.store.alert_silences(None).await?;
+    let Some(row) = silences.into_iter().find(|r| r.id == id) else {
+        return Ok(());
+    };
+    let brands = serde_json::from_value::<Silence>(row.body)
+        .map(|s| s.matchers.brands)
+        .unwrap_or_default();
+    if brands.is_empty() || !brands.iter().all(|b| crate::scope::sees(b)) {
+        return Err(state.out_of_scope(&format!("silence {id:?}")));
+    }
+    Ok(())
+}
+
+/// The brands a new silence covers: those it names (each checked, a 403
+/// outside the person's scope), or, when it names none, every brand for
+/// a person who sees every brand and their own brands for one who does
+/// not, so a scoped person cannot silence another region's alerts.
+pub(crate) fn silence_brands(state: &AppState, named: Vec<String>) -> Result<Vec<String>, Error> {
+    for b in &named {
+        state.brand(b)?;
+    }
+    if !named.is_empty() || crate::scope::current().is_every() {
+        return Ok(named);
+    }
+    let seen: Vec<String> = state
+        .visible_brands()
+        .iter()
+        .map(|b| b.id.to_string())
+        .collect();
+    if seen.is_empty() {
+        return Err(state.out_of_scope("silencing alerts"));
+    }
+    Ok(seen)
+}
+
 fn row(
     e: &Episode,
     names: &RuleNames,
@@ -180,6 +278,8 @@ async fn active_silences(state: &AppState, now: Timestamp) -> Result<Vec<Silence
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     brand: Option<String>,
+    /// A region id: its brands' alerts (see `params::chosen_brands`).
+    region: Option<String>,
 }
 
 pub(crate) async fn page(
@@ -188,33 +288,17 @@ pub(crate) async fn page(
     params: Result<Params<ListQuery>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(q) = params?;
-    let only = match q.brand.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(b) => Some(state.brand(b)?.id.to_string()),
-    };
+    let brand = q.brand.as_deref().map(str::trim);
+    let region = q.region.as_deref().map(str::trim);
+    let chosen = crate::params::chosen_brands(&state, brand, region)?;
     let now = state.now();
-    let open = episode::episodes(
-        state.store.as_ref(),
-        &EpisodeFilter {
-            open_only: true,
-            brand: only.clone(),
-            limit: OPEN_MAX,
-        },
-    )
-    .await
-    .map_err(Error::from)?;
-    let all = episode::episodes(
-        state.store.as_ref(),
-        &EpisodeFilter {
-            open_only: false,
-            brand: only.clone(),
-            limit: 50,
-        },
-    )
-    .await
-    .map_err(Error::from)?;
+    let open = episodes_of(&state, chosen.as_deref(), true, OPEN_MAX).await?;
+    let all = episodes_of(&state, chosen.as_deref(), false, 50).await?;
+    // Every brand seen, as the dashboard's picker: the silence form
+    // offers them too.
+    let (brands, regions) = super::pickers(&state, None, false)?;
     let names = RuleNames::new(&state.alert_rules, open.iter().chain(&all));
-    let silences = active_silences(&state, now).await?;
+    let silences = silences_in_scope(active_silences(&state, now).await?);
     let history: Vec<_> = all
         .iter()
         .filter(|e| e.state == EpisodeState::Resolved)
@@ -254,8 +338,8 @@ pub(crate) async fn page(
             can_act => user.can(Permission::ActOnAlerts),
             can_declare => user.can(Permission::ManageIncidents),
             csrf_token => user.csrf_token,
-            brands => state.brands.iter().map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
-            selected_brand => only.unwrap_or_default(),
+            brands => brands, regions => regions, region => region.unwrap_or_default(),
+            selected_brand => brand.unwrap_or_default(),
             rules => state.alert_rules.all(),
             durations => DURATIONS_H,
             delivery_warning => state.alert_rules.delivery_warning(),
@@ -274,10 +358,7 @@ pub(crate) async fn detail(
 ) -> Result<Html<String>, PageError> {
     params?;
     let now = state.now();
-    let episode = episode::episode(state.store.as_ref(), &id)
-        .await
-        .map_err(Error::from)?
-        .ok_or(Error::NotFound)?;
+    let episode = episode_in_scope(&state, &id).await?;
     let events: Vec<Value> = state
         .store
         .alert_events(&id)
@@ -352,6 +433,7 @@ pub(crate) async fn ack(
     Path(id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Result<Redirect, PageError> {
+    episode_in_scope(&state, &id).await?;
     actions::acknowledge(state.store.as_ref(), &id, &actor(&user), state.now())
         .await
         .map_err(Error::from)?;
@@ -364,6 +446,7 @@ pub(crate) async fn resolve(
     Path(id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Result<Redirect, PageError> {
+    episode_in_scope(&state, &id).await?;
     actions::resolve(state.store.as_ref(), &id, &actor(&user), state.now())
         .await
         .map_err(Error::from)?;
@@ -439,10 +522,7 @@ fn checked_silence(
     }
     let rules = one(&f.rule);
     state.alert_rules.check(&rules)?;
-    let brands = one(&f.brand);
-    for b in &brands {
-        state.brand(b)?;
-    }
+    let brands = silence_brands(state, one(&f.brand))?;
     let now = state.now();
     Ok(Silence {
         id: format!(
@@ -485,6 +565,7 @@ pub(crate) async fn ack_group(
     form: Result<Form<GroupForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
     let Form(f) = form.map_err(|e| Error::BadRequest(format!("group form: {}", e.body_text())))?;
+    state.brand(f.brand.trim())?;
     actions::acknowledge_group(
         state.store.as_ref(),
         &f.rule,
@@ -527,6 +608,7 @@ pub(crate) async fn end_silence(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Redirect, PageError> {
+    may_end_silence(&state, &id).await?;
     actions::end_silence(state.store.as_ref(), &id, &actor(&user), state.now())
         .await
         .map_err(Error::from)?;

@@ -54,18 +54,18 @@ pub(crate) async fn page(
     for &tile in Tile::ALL {
         rendered.push(tiles::render(&state, tile, &shown, money, &states, now).await?);
     }
+    // The pickers offer what the person sees (`crate::scope`).
     let all_regions: Vec<Choice> = state
-        .panel_config
-        .regions
-        .iter()
+        .visible_regions()
+        .into_iter()
         .map(|r| Choice {
             id: r.id.to_string(),
             name: r.name.clone(),
         })
         .collect();
     let all_brands: Vec<Choice> = state
-        .brands
-        .iter()
+        .visible_brands()
+        .into_iter()
         .map(|b| Choice {
             id: b.id.to_string(),
             name: b.name.clone(),

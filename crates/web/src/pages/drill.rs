@@ -35,15 +35,9 @@ use serde_json::{json, Value};
 #[serde(deny_unknown_fields)]
 pub(crate) struct BrandQuery {
     brand: Option<String>,
-}
-
-fn brands(state: &AppState) -> Vec<(String, String)> {
-    state
-        .brands
-        .iter()
-        .filter(|b| b.launched)
-        .map(|b| (b.id.to_string(), b.name.clone()))
-        .collect()
+    /// A region id: the brand picker offers its brands, and the first is
+    /// shown unless `brand` names one (see `params::one_brand`).
+    region: Option<String>,
 }
 
 pub(crate) async fn catalog(
@@ -51,7 +45,8 @@ pub(crate) async fn catalog(
     params: Result<Params<BrandQuery>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(q) = params?;
-    let brand_id = default_brand(&state, q.brand.as_deref())?;
+    let brand_id = default_brand(&state, q.brand.as_deref(), q.region.as_deref())?;
+    let (brands, regions) = super::pickers(&state, q.region.as_deref(), true)?;
     let c = {
         let p = read(&state);
         let b = brand_ix(&p, &state, &brand_id)?;
@@ -60,7 +55,8 @@ pub(crate) async fn catalog(
     let html = templates::render(
         "catalog.html",
         minijinja::context! {
-            brand => state.brand(&brand_id)?.name, brand_id => brand_id, brands => brands(&state),
+            brand => state.brand(&brand_id)?.name, brand_id => brand_id, brands => brands,
+            regions => regions, region => q.region.as_deref().unwrap_or(""),
             score => c.health_score.map_or_else(|| NO_VALUE.to_string(), |s| format!("{:.0} %", s * 100.0)),
             active => c.active, unlisted => c.unlisted, draft => c.draft, archived => c.archived, other => c.other,
             missing_images => c.missing_images, missing_description => c.missing_description,
@@ -104,6 +100,8 @@ fn series(name: &str, points: &[Point], what: &str, tz: &jiff::tz::TimeZone) -> 
 #[serde(deny_unknown_fields)]
 pub(crate) struct TicketsQuery {
     brand: Option<String>,
+    /// A region id, as on the other single-brand pages.
+    region: Option<String>,
     page: Option<String>,
 }
 
@@ -113,10 +111,19 @@ pub(crate) async fn tickets(
 ) -> Result<Html<String>, PageError> {
     let Params(q) = params?;
     // A brand, the unattributed tickets, or all of them (the helpdesk's totals).
+    // The helpdesk-wide views hold every brand's tickets (and those no
+    // rule attributed), so a person who sees some brands only gets theirs.
+    let whole_helpdesk = crate::scope::current().is_every();
     let view = match q.brand.as_deref().filter(|b| !b.is_empty()) {
-        Some(v @ ("unattributed" | "all")) => v.to_string(),
-        other => default_brand(&state, other)?,
+        Some(v @ ("unattributed" | "all")) if whole_helpdesk => v.to_string(),
+        Some(v @ ("unattributed" | "all")) => {
+            return Err(state
+                .out_of_scope(&format!("the helpdesk-wide view {v:?}"))
+                .into())
+        }
+        other => default_brand(&state, other, q.region.as_deref())?,
     };
+    let (mut choices, regions) = super::pickers(&state, q.region.as_deref(), true)?;
     let show_all = q.page.as_deref() == Some("all");
     let page = match q.page.as_deref() {
         None | Some("all") => 1,
@@ -192,13 +199,15 @@ pub(crate) async fn tickets(
             })
         })
         .collect();
-    let mut choices = brands(&state);
-    choices.push(("unattributed".into(), "Unattributed".into()));
-    choices.push(("all".into(), "All brands".into()));
+    if whole_helpdesk {
+        choices.push(("unattributed".into(), "Unattributed".into()));
+        choices.push(("all".into(), "All brands".into()));
+    }
     let html = templates::render(
         "tickets.html",
         minijinja::context! {
             brand => name, brand_id => view, brands => choices,
+            regions => regions, region => q.region.as_deref().unwrap_or(""),
             open => queue.open, pending => queue.pending,
             created_today => queue.created_today, resolved_today => queue.resolved_today,
             resolved_week => queue.resolved_this_week,
@@ -222,7 +231,11 @@ pub(crate) async fn order(
     let now = state.now();
     let t = {
         let p = read(&state);
-        panels::timeline::timeline(&p, &source, &external_id, now).ok_or(Error::NotFound)?
+        panels::timeline::timeline(&p, &source, &external_id, now)
+            // Another brand's order is not there for a person who does
+            // not see that brand.
+            .filter(|t| crate::scope::sees(t.brand.as_str()))
+            .ok_or(Error::NotFound)?
     };
     Ok(Html(render_timeline(&state, &t, now)?))
 }

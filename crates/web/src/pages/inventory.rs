@@ -1,4 +1,4 @@
-//! `GET /inventory?brand=&sort=severity|velocity|days_left&status=on_sale|all`:
+//! `GET /inventory?brand=&region=&sort=severity|velocity|days_left&status=on_sale|all`:
 //! every tracked variant out of stock or low, sorted on the server so the
 //! links work without script. Products on sale by default; `status=all`
 //! adds drafts and archived products (shown, never alerted). Below, the
@@ -21,6 +21,9 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub(crate) struct Query {
     brand: Option<String>,
+    /// A region id: the brand picker offers its brands, and the first is
+    /// shown unless `brand` names one (see `params::one_brand`).
+    region: Option<String>,
     sort: Option<String>,
     status: Option<String>,
 }
@@ -46,15 +49,8 @@ pub(crate) async fn page(
             )
         }
     };
-    let brand_id = match q.brand.as_deref().filter(|b| !b.is_empty()) {
-        Some(b) => b.to_string(),
-        None => state
-            .brands
-            .iter()
-            .find(|b| b.launched)
-            .map(|b| b.id.to_string())
-            .ok_or(Error::NotFound)?,
-    };
+    let brand_id = super::default_brand(&state, q.brand.as_deref(), q.region.as_deref())?;
+    let (brands, regions) = super::pickers(&state, q.region.as_deref(), true)?;
     let now = state.now();
     let cfg = panel_config(&state);
     let (mut lines, tiers) = {
@@ -119,7 +115,7 @@ pub(crate) async fn page(
             brand => brand.name, brand_id => brand_id, sort => sort, rows => rows,
             all_statuses => scope == ProductScope::All,
             tiers => tier_rows, overstock => overstock, high_above => tiers.high_above,
-            brands => state.brands.iter().filter(|b| b.launched).map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+            brands => brands, regions => regions, region => q.region.as_deref().unwrap_or(""),
         },
     )
     .map_err(Error::from)?;

@@ -91,17 +91,42 @@ pub(crate) fn read(state: &AppState) -> RwLockReadGuard<'_, Projection> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The brand asked for (a 400 when unknown), or the first launched one.
-pub(crate) fn default_brand(state: &AppState, brand: Option<&str>) -> Result<String, Error> {
-    match brand.filter(|b| !b.is_empty()) {
-        Some(b) => Ok(state.brand(b)?.id.to_string()),
-        None => state
-            .brands
-            .iter()
-            .find(|b| b.launched)
-            .map(|b| b.id.to_string())
-            .ok_or(Error::NotFound),
-    }
+/// The brand a single-brand page shows (`params::one_brand`: the one
+/// asked for, else the first launched one of the region or of the brands
+/// the person sees).
+pub(crate) fn default_brand(
+    state: &AppState,
+    brand: Option<&str>,
+    region: Option<&str>,
+) -> Result<String, Error> {
+    Ok(crate::params::one_brand(state, brand, region)?
+        .id
+        .to_string())
+}
+
+/// A picker's choices: `(id, name)` pairs, as the templates read them.
+pub(crate) type Choices = Vec<(String, String)>;
+
+/// What a single-brand page's filter bar offers: the brands the person
+/// sees (launched only, when `launched_only`) within the region chosen,
+/// and the regions they see, as `(id, name)` pairs.
+pub(crate) fn pickers(
+    state: &AppState,
+    region: Option<&str>,
+    launched_only: bool,
+) -> Result<(Choices, Choices), Error> {
+    let brands = crate::params::chosen_brands(state, None, region)?
+        .unwrap_or_else(|| state.brands.iter().collect())
+        .into_iter()
+        .filter(|b| b.launched || !launched_only)
+        .map(|b| (b.id.to_string(), b.name.clone()))
+        .collect();
+    let regions = state
+        .visible_regions()
+        .into_iter()
+        .map(|r| (r.id.to_string(), r.name.clone()))
+        .collect();
+    Ok((brands, regions))
 }
 
 /// The projection index of brand `id`, or the 400 naming it.

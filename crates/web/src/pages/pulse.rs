@@ -39,6 +39,9 @@ const RECENT: u32 = 20;
 #[serde(deny_unknown_fields)]
 pub(crate) struct Query {
     brand: Option<String>,
+    /// A region id: the brand picker offers its brands, and the first is
+    /// shown unless `brand` names one (see `params::one_brand`).
+    region: Option<String>,
 }
 
 fn state_word(s: PulseState) -> &'static str {
@@ -105,7 +108,8 @@ pub(crate) async fn page(
     params: Result<Params<Query>, Error>,
 ) -> Result<Html<String>, PageError> {
     let Params(q) = params?;
-    let brand_id = default_brand(&state, q.brand.as_deref())?;
+    let brand_id = default_brand(&state, q.brand.as_deref(), q.region.as_deref())?;
+    let (brands, regions) = super::pickers(&state, q.region.as_deref(), true)?;
     let now = state.now();
     let cfg = panel_config(&state);
     let (pl, (today, baseline), brand) = {
@@ -165,7 +169,7 @@ pub(crate) async fn page(
         "pulse.html",
         minijinja::context! {
             brand => brand.name, brand_id => brand_id,
-            brands => state.brands.iter().filter(|b| b.launched).map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+            brands => brands, regions => regions, region => q.region.as_deref().unwrap_or(""),
             state => state_word(pl.state),
             orders_today => pl.orders_today,
             revenue_today => pl.revenue_today.display(),

@@ -16,7 +16,7 @@
 //! to the page the button was on (post/redirect/get; works without
 //! script). The form carries the session's CSRF token like every form.
 
-use crate::api::sources::{failed_webhooks, health_word};
+use crate::api::sources::{failed_webhooks, health_word, in_scope};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::{NoParams, Params};
@@ -88,7 +88,7 @@ pub(crate) async fn page(
     };
     let cadences = &state.panel_config.cadences;
     let mut rows = Vec::new();
-    for source in state.sources.iter() {
+    for source in state.sources.iter().filter(|s| in_scope(s)) {
         let own: Vec<&SyncState> = states.iter().filter(|s| s.source == source.id).collect();
         let mut resources: Vec<Value> = source
             .resources
@@ -137,6 +137,13 @@ pub(crate) async fn page(
         .await
         .map_err(Error::from)?
         .iter()
+        // A shop's mirror only for a person who sees its brand.
+        .filter(|h| match &h.target {
+            opsdeck_store::flags::DeliveryTarget::Webhook(_) => true,
+            opsdeck_store::flags::DeliveryTarget::ShopifyMetafield(b) => {
+                crate::scope::sees(b.as_str())
+            }
+        })
         .map(|h| {
             json!({
                 "target": h.target.to_string(),

@@ -399,7 +399,9 @@ fn projected(
     // Support tiles list the unattributed tickets and all brands together
     // after the brands, so their rows add up to the helpdesk's totals.
     if let Projected::SupportView(body) = body {
-        if brands.len() == state.brands.len() {
+        // Only for a person who sees every brand: they hold every
+        // brand's tickets.
+        if brands.len() == state.brands.len() && crate::scope::current().is_every() {
             for (b, id, label) in panels::support::account_views() {
                 parts.push(BrandPart {
                     id: id.to_string(),
@@ -670,18 +672,8 @@ async fn feed(
                 }));
         }
     }
-    let filter = opsdeck_store::alerts::EpisodeFilter {
-        open_only: true,
-        brand: match brands {
-            [one] if !all => Some(one.id.to_string()),
-            _ => None,
-        },
-        limit: FEED_ALERTS_READ,
-    };
-    let mut episodes = opsdeck_alerts::episode::episodes(state.store.as_ref(), &filter).await?;
-    if !all {
-        episodes.retain(|e| brands.iter().any(|b| b.id.as_str() == e.brand));
-    }
+    let chosen = (!all).then_some(brands);
+    let episodes = super::alerts::episodes_of(state, chosen, true, FEED_ALERTS_READ).await?;
     let names = super::alerts::RuleNames::new(&state.alert_rules, &episodes);
     // Grouped by rule and brand as /alerts groups them: 14 stale orders
     // are one line here too.

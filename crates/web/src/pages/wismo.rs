@@ -1,4 +1,4 @@
-//! `GET /wismo?brand=&range=7d|30d|90d|custom&from=&to=`: where-is-my-order
+//! `GET /wismo?brand=&region=&range=7d|30d|90d|custom&from=&to=`: where-is-my-order
 //! analytics for one brand against the previous period of the same length:
 //! inquiries vs orders per day, inquiry types, carriers, peak hours and the
 //! insights.
@@ -20,6 +20,9 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub(crate) struct Query {
     brand: Option<String>,
+    /// A region id: the brand picker offers its brands, and the first is
+    /// shown unless `brand` names one (see `params::one_brand`).
+    region: Option<String>,
     range: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -49,15 +52,8 @@ pub(crate) async fn page(
     let custom = matches!(range, Range::Custom { .. });
     let from = q.from.as_deref().filter(|_| custom);
     let to = q.to.as_deref().filter(|_| custom);
-    let brand_id = match q.brand.as_deref().filter(|b| !b.is_empty()) {
-        Some(b) => b.to_string(),
-        None => state
-            .brands
-            .iter()
-            .find(|b| b.launched)
-            .map(|b| b.id.to_string())
-            .ok_or(Error::NotFound)?,
-    };
+    let brand_id = super::default_brand(&state, q.brand.as_deref(), q.region.as_deref())?;
+    let (brands, regions) = super::pickers(&state, q.region.as_deref(), true)?;
     let now = state.now();
     let cfg = panel_config(&state);
     let ctx = {
@@ -140,7 +136,7 @@ pub(crate) async fn page(
         let delta = |c: i64, pr: i64| format::change(panels::ratio(c - pr, pr));
         minijinja::context! {
             brand => brand.name, brand_id => brand_id,
-            brands => state.brands.iter().filter(|b| b.launched).map(|b| (b.id.to_string(), b.name.clone())).collect::<Vec<_>>(),
+            brands => brands, regions => regions, region => q.region.as_deref().unwrap_or(""),
             range => range_name, from => from.unwrap_or(""), to => to.unwrap_or(""), notice,
             period => format!("{} – {}", day_date(w.first_day), day_date(w.last_day)),
             inquiries => count(cur.inquiries.max(0) as u64), inquiries_delta => delta(cur.inquiries, prior.inquiries),

@@ -32,6 +32,7 @@ mod order_links;
 mod pages;
 mod panels;
 mod pulse;
+mod role_scope;
 mod roles_regions;
 mod security;
 mod silence_rules;

@@ -127,6 +127,8 @@ async fn regional() -> Fixture {
         regions: vec![
             region("us", &["mavena", "retromedy"], Currency::USD),
             region("jp", &["kumo"], Currency::JPY),
+            // No brands yet: still a region, offered and named.
+            region("uae", &[], Currency::USD),
         ],
         ..PanelConfig::default()
     });
@@ -224,4 +226,128 @@ async fn a_region_filters_the_dashboard_page() {
         "{fragment}"
     );
     assert_eq!(fx.get("/?region=mars").await.status(), 400);
+}
+
+/// Every route that takes `?brand=` takes `?region=` through the one
+/// reading (`params::chosen_brands`): the alerts API and page narrow to
+/// the region's brands, the single-brand pages offer and show the region's
+/// brands, and an unknown region is a 400 naming the regions there are.
+#[tokio::test]
+async fn a_region_narrows_every_brand_filtered_route() {
+    let fx = regional().await;
+    let fired = crate::role_scope::fire_alerts(&fx).await;
+    assert_eq!(fired.len(), 3);
+    let alert_brands = |json: &serde_json::Value, key: &str| -> Vec<String> {
+        json[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["brand"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, all) = fx.get_json("/api/v1/alerts").await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(alert_brands(&all, "alerts").len(), 3, "{all}");
+    let (_, jp) = fx.get_json("/api/v1/alerts?region=jp").await;
+    assert_eq!(alert_brands(&jp, "alerts"), ["kumo", "kumo"], "{jp}");
+    let (_, us) = fx.get_json("/api/v1/alerts?region=us&state=all").await;
+    assert_eq!(alert_brands(&us, "alerts"), ["mavena"], "{us}");
+    let (_, none) = fx.get_json("/api/v1/alerts?region=jp&brand=mavena").await;
+    assert_eq!(alert_brands(&none, "alerts"), Vec::<String>::new());
+    let (_, groups) = fx.get_json("/api/v1/alerts/groups?region=jp").await;
+    assert_eq!(
+        alert_brands(&groups, "groups"),
+        ["kumo", "kumo"],
+        "{groups}"
+    );
+
+    let html = body_text(fx.get("/alerts?region=jp").await).await;
+    assert!(
+        html.contains("Kumo order #2001") && !html.contains("Mavena order #1001"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"jp\" selected>JP</option>"),
+        "{html}"
+    );
+    let html = body_text(fx.get("/alerts?region=us").await).await;
+    assert!(
+        !html.contains("Kumo order #2001") && html.contains("Mavena order #1001"),
+        "{html}"
+    );
+
+    // The single-brand pages: the region's brands in the picker, its
+    // first launched brand shown; a brand outside it gives way to it.
+    for page in ["/wismo", "/inventory", "/catalog", "/tickets", "/pulse"] {
+        let response = fx.get(&format!("{page}?region=jp")).await;
+        assert_eq!(response.status(), 200, "{page}");
+        let html = body_text(response).await;
+        assert!(html.contains("— Kumo</h1>"), "{page}: {html}");
+        assert!(!html.contains("<option value=\"mavena\""), "{page}: {html}");
+        assert!(
+            html.contains("<option value=\"jp\" selected>JP</option>"),
+            "{page}: the region picker keeps the choice"
+        );
+        let html = body_text(fx.get(&format!("{page}?region=us&brand=kumo")).await).await;
+        assert!(html.contains("— Mavena</h1>"), "{page}: {html}");
+        let html = body_text(fx.get(&format!("{page}?region=us&brand=mavena")).await).await;
+        assert!(html.contains("— Mavena</h1>"), "{page}: {html}");
+    }
+
+    // An unknown region, everywhere: 400 naming it and the regions.
+    for route in [
+        "/api/v1/alerts",
+        "/api/v1/alerts/groups",
+        "/alerts",
+        "/wismo",
+        "/inventory",
+        "/catalog",
+        "/tickets",
+        "/pulse",
+        "/",
+        "/api/v1/inventory",
+        "/api/v1/urgent-tickets",
+        "/api/v1/order-volume",
+    ] {
+        let response = fx.get(&format!("{route}?region=mars")).await;
+        assert_eq!(response.status(), 400, "{route}");
+        let body = body_text(response).await;
+        assert!(
+            body.contains("mars") && body.contains("us, jp, uae"),
+            "{route}: {body}"
+        );
+    }
+}
+
+/// Point 3: every role the approval policy names as an approver holds
+/// `decide_approvals` by default, and so do the leads the playbook names
+/// (finance: prices and refunds; regional: discounts; product: new
+/// products; content: content updates), each of whom may also ask.
+#[test]
+fn every_approver_role_holds_decide_approvals() {
+    use opsdeck_accounts::roles::builtin::*;
+    use opsdeck_operations::approvals::ApprovalPolicy;
+    use opsdeck_store::ApprovalKind;
+    let roles = Roles::default();
+    let policy = ApprovalPolicy::playbook();
+    for &kind in ApprovalKind::ALL {
+        let approver = policy.rule(kind).approver_role;
+        assert!(
+            roles.allows(approver, Permission::DecideApprovals),
+            "{kind}: its approver {approver} may not decide"
+        );
+    }
+    for lead in [FINANCE_LEAD, REGIONAL_LEAD, PRODUCT_LEAD, CONTENT_LEAD] {
+        assert!(roles.allows(lead, Permission::DecideApprovals), "{lead}");
+        assert!(roles.allows(lead, Permission::RequestApprovals), "{lead}");
+    }
+    assert!(roles.allows(REGIONAL_LEAD, Permission::ManageIncidents));
+    assert!(roles.allows(REGIONAL_LEAD, Permission::ChangeFlags));
+    assert!(roles.allows(FINANCE_LEAD, Permission::ViewRevenue));
+    for no_money in [PRODUCT_LEAD, CONTENT_LEAD, REVIEWER] {
+        assert!(
+            !roles.allows(no_money, Permission::ViewRevenue),
+            "{no_money}"
+        );
+    }
 }
