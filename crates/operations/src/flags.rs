@@ -10,7 +10,9 @@
 //!   person ([`Authority::Direct`]) or as the action an approval runs
 //!   ([`Authority::Approved`]). A flag whose settings say it needs a
 //!   second person refuses the direct switch-on with
-//!   [`FlagError::NeedsApproval`] (and audits the refusal). Each change
+//!   [`FlagError::NeedsApproval`] (and audits the refusal): callers file
+//!   it for approval instead ([`approval::request_switch_on`]), and the
+//!   approval applies it ([`approval::FlagApprovals`]). Each change
 //!   writes the flag, its audit entry and the deliveries it owes (one per
 //!   webhook receiver, one per mirrored Shopify shop) in one transaction;
 //! - [`end_expired_flags`]: the background step that records automatic
@@ -606,6 +608,8 @@ pub fn evaluate_all(flags: &[FlagRecord], ctx: &EvalContext, now: Timestamp) -> 
         .map(|k| evaluate(k, flags.iter().find(|f| &f.key == k), ctx, now))
         .collect()
 }
+
+pub mod approval;
 
 #[cfg(test)]
 mod tests;

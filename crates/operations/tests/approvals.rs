@@ -14,7 +14,7 @@ use opsdeck_alerts::notify::slack::SlackNotifier;
 use opsdeck_alerts::notify::telegram::{TelegramConfig, TelegramNotifier, TelegramUpdates};
 use opsdeck_alerts::notify::{http_client, Channel, Notifiers};
 use opsdeck_alerts::payloads::{SlackBlock, SlackMessage, TelegramMessage};
-use opsdeck_alerts::testing::FakeReceivers;
+use opsdeck_alerts::testing::{FakeReceivers, Fault};
 use opsdeck_domain::{BrandId, Currency, Money, Secret, SourceId, Timestamp};
 use opsdeck_operations::approvals::*;
 use opsdeck_sources::shopify::graphql::{CostBucket, GraphqlClient, GRAPHQL_API_VERSION};
@@ -241,18 +241,37 @@ async fn four_eyes_role_and_comment_are_enforced_and_refusals_audited() {
             (decided.state, decided.run),
             (ApprovalState::Rejected, None)
         );
-        assert!(r.got.lock().unwrap().is_empty(), "a rejection runs nothing");
+        // The platform is told, signed, with the approval's key, and acts
+        // on nothing.
+        let got = r.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "{}: one closing callback", db.label);
+        let (headers, body, signed) = &got[0];
+        assert!(signed, "the rejection callback is signed as the approval's");
+        let a = db.store.approval(&id).await.unwrap().unwrap();
+        assert_eq!(headers["idempotency-key"], a.idempotency_key.as_str());
+        let body: CallbackBody = serde_json::from_str(body).unwrap();
+        assert_eq!(body.decision, "rejected");
+        assert_eq!(body.comment.as_deref(), Some("customer already refunded"));
+        assert_eq!(body.idempotency_key, a.idempotency_key);
         assert_eq!(
             audit_actions(&db.store, &id).await,
             [
                 "approval.request anna",
                 "approval.decision_refused anna",
                 "approval.decision_refused olga",
-                "approval.reject bob"
+                "approval.reject bob",
+                "approval.closed_callback opsdeck"
             ],
             "{}",
             db.label
         );
+        // A retried decision finds it decided and tells nobody again.
+        assert!(approvals
+            .decide(&id, &admin("bob"), false, "again")
+            .await
+            .is_err());
+        assert_eq!(approvals.sweep_once().await.unwrap(), 0);
+        assert_eq!(r.got.lock().unwrap().len(), 1, "{}", db.label);
     }
 }
 
@@ -287,10 +306,38 @@ async fn expiry_is_enforced_when_the_decision_is_recorded() {
             db.store.approval(&id).await.unwrap().unwrap().state,
             ApprovalState::Expired
         );
-        assert!(
-            r.got.lock().unwrap().is_empty(),
-            "an expired request never runs"
+        // It never runs; the platform hears it expired, once.
+        let got = r.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "{}: one closing callback", db.label);
+        let (headers, body, signed) = &got[0];
+        assert!(signed);
+        let a = db.store.approval(&id).await.unwrap().unwrap();
+        assert_eq!(headers["idempotency-key"], a.idempotency_key.as_str());
+        let body: CallbackBody = serde_json::from_str(body).unwrap();
+        assert_eq!(body.decision, "expired");
+        assert!(approvals
+            .decide(&id, &admin("bob"), true, "go")
+            .await
+            .is_err());
+        assert_eq!(approvals.sweep_once().await.unwrap(), 0);
+        assert_eq!(r.got.lock().unwrap().len(), 1, "{}", db.label);
+
+        // Expired by the sweep rather than a late decision: told the same way.
+        clock.set("2026-06-12T10:00:00Z");
+        let swept = pending(&approvals, refund(&base, 90_000), &platform()).await;
+        clock.set("2026-06-13T10:00:00Z");
+        assert_eq!(approvals.sweep_once().await.unwrap(), 0);
+        assert_eq!(approvals.sweep_once().await.unwrap(), 0);
+        let got = r.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 2, "{}", db.label);
+        let body: CallbackBody = serde_json::from_str(&got[1].1).unwrap();
+        assert_eq!(
+            (body.approval_id.as_str(), body.decision.as_str()),
+            (swept.as_str(), "expired")
         );
+        assert!(audit_actions(&db.store, &swept)
+            .await
+            .contains(&"approval.closed_callback opsdeck".to_string()));
     }
 }
 
@@ -447,15 +494,46 @@ async fn slack_and_telegram_carry_the_buttons_and_a_retried_press_runs_once() {
                 ApprovalPolicy::playbook(),
                 Arc::new(executor(&base)),
             )
-            .with_notices(ApprovalNotices {
-                notifiers,
-                dashboard_url: "http://ops.example.com".into(),
-            }),
+            .with_notices(ApprovalNotices::of(&notifiers, "http://ops.example.com")),
         );
+        // Slack is down for the first attempt: the notice waits in the
+        // outbox and the alerts' sender tries again after its backoff.
+        fake.fail_next("slack", &[Fault::ServerError]);
         let id = pending(&approvals, refund(&base, 90_000), &platform()).await;
+        assert!(
+            fake.received("slack").is_empty() && fake.received("telegram").is_empty(),
+            "queued with the request, not sent by it"
+        );
+        let sender = opsdeck_alerts::outbox::Sender::new(db.store.clone(), notifiers, "s");
+        let now = Timestamp::now();
+        let first = sender.deliver_once(now).await.unwrap();
+        assert_eq!(
+            (first.delivered, first.retrying),
+            (1, 1),
+            "{}: Telegram delivered, Slack to retry",
+            db.label
+        );
+        assert!(fake.received("slack").len() == 1, "the failed attempt");
+        let later = now
+            .checked_add(jiff::SignedDuration::from_secs(600))
+            .unwrap();
+        let second = sender.deliver_once(later).await.unwrap();
+        assert_eq!((second.delivered, second.retrying), (1, 0), "{}", db.label);
+        assert_eq!(
+            sender.deliver_once(later).await.unwrap().delivered,
+            0,
+            "once"
+        );
+        assert_eq!(fake.received("telegram").len(), 1);
+        let slack_got = fake.received("slack");
+        assert_eq!(slack_got.len(), 2);
+        assert_eq!(
+            slack_got[0].raw, slack_got[1].raw,
+            "the same notice retried"
+        );
 
         let slack: SlackMessage =
-            serde_json::from_value(fake.received("slack")[0].body.clone()).unwrap();
+            serde_json::from_value(fake.received("slack")[1].body.clone()).unwrap();
         let buttons: Vec<(String, String)> = slack
             .blocks
             .iter()
@@ -480,7 +558,7 @@ async fn slack_and_telegram_carry_the_buttons_and_a_retried_press_runs_once() {
                 ),
             ]
         );
-        let raw_slack = fake.received("slack")[0].raw.clone();
+        let raw_slack = fake.received("slack")[1].raw.clone();
         assert!(
             !raw_slack.contains("900"),
             "no amount in a channel message: {raw_slack}"

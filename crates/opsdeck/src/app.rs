@@ -458,7 +458,12 @@ pub async fn start(
     // escalation, whose notices the sender delivers).
     // Approvals: the service the pages, the API and Telegram's buttons
     // share, and its sweep (expiry, runs a crash left undone).
-    let approvals = crate::approvals_app::build(config, store.clone(), clock.clone());
+    // Freeze flags: a change rings `changed`, which wakes the deliverer.
+    let flags = opsdeck_web::flags::Flags {
+        settings: Arc::new(config.flags.settings.clone()),
+        changed: Arc::new(Notify::new()),
+    };
+    let approvals = crate::approvals_app::build(config, store.clone(), clock.clone(), &flags);
     crate::approvals_app::start_sweep(approvals.clone(), &mut tasks);
     // Alerts: evaluator and sender behind the leader lease.
     crate::alerts_app::start_alerts(
@@ -472,12 +477,9 @@ pub async fn start(
         Some(approvals.clone()),
     )
     .await?;
-    // Freeze flags: a change rings `changed`, which wakes the deliverer.
-    let flags = opsdeck_web::flags::Flags {
-        settings: Arc::new(config.flags.settings.clone()),
-        changed: Arc::new(Notify::new()),
-    };
     let receivers = flag_receivers(config)?;
+    // Delivered by one instance of those sharing the store (its lease).
+    let lease = crate::flags_app::Lease::of(config);
     tasks.spawn("flags", Policy::RESTART, {
         let (store, clock, stop, flags) =
             (store.clone(), clock.clone(), stop_rx.clone(), flags.clone());
@@ -486,6 +488,7 @@ pub async fn start(
                 store.clone(),
                 flags.settings.clone(),
                 receivers.clone(),
+                lease.clone(),
                 clock.clone(),
                 flags.changed.clone(),
                 stop.clone(),

@@ -1,8 +1,9 @@
 //! Approvals in the application: the service built from `[approvals]`
-//! (callbacks per platform, each Shopify shop's GraphQL client, the
-//! alerts' Slack and Telegram notifiers), and its sweep loop, which
-//! expires requests nobody decided and runs approved ones a crash left
-//! unrun.
+//! (callbacks per platform, each Shopify shop's GraphQL client, the flag
+//! service for approved freezes, the alerts' Slack and Telegram channels,
+//! whose outbox carries the notices), and its sweep loop, which expires
+//! requests nobody decided (telling their platforms) and runs approved
+//! ones a crash left unrun.
 
 use crate::config::Config;
 use crate::supervise::{Policy, Supervisor};
@@ -11,6 +12,7 @@ use opsdeck_alerts::Clock;
 use opsdeck_operations::approvals::{
     ApprovalNotices, Approvals, CallbackPlatform, Executor, Retry,
 };
+use opsdeck_operations::flags::approval::FlagApprovals;
 use opsdeck_sources::shopify::graphql::{CostBuckets, GraphqlClient, GRAPHQL_API_VERSION};
 use opsdeck_store::Store;
 use std::sync::Arc;
@@ -19,15 +21,28 @@ use std::time::Duration;
 /// How often the sweep runs.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
-/// The approvals service of `config`.
-pub fn build(config: &Config, store: Arc<dyn Store>, clock: Clock) -> Arc<Approvals> {
+/// The approvals service of `config`; approved freeze switch-ons are
+/// applied through `flags` (the flag service's settings and the bell of
+/// its deliverer).
+pub fn build(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Clock,
+    flags: &opsdeck_web::flags::Flags,
+) -> Arc<Approvals> {
     let mut executor = Executor::new(
         http_client(Duration::from_secs(10)),
         Retry {
             attempts: 5,
             first_wait: Duration::from_secs(1),
         },
-    );
+    )
+    .with_flags(FlagApprovals {
+        store: store.clone(),
+        settings: flags.settings.clone(),
+        changed: flags.changed.clone(),
+        clock: clock.clone(),
+    });
     for p in &config.approvals.platforms {
         executor = executor.with_platform(
             &p.source,
@@ -61,10 +76,10 @@ pub fn build(config: &Config, store: Arc<dyn Store>, clock: Clock) -> Arc<Approv
     Arc::new(
         Approvals::new(store, config.approvals.policy.clone(), Arc::new(executor))
             .with_clock(clock)
-            .with_notices(ApprovalNotices {
-                notifiers: crate::alerts_app::notifiers(&config.alerts),
+            .with_notices(ApprovalNotices::of(
+                &crate::alerts_app::notifiers(&config.alerts),
                 dashboard_url,
-            }),
+            )),
     )
 }
 

@@ -16,6 +16,15 @@
 //! `Flags::changed`) and otherwise every second, so a receiver hears of a
 //! change within a second of its commit and an automatic end within a
 //! second of its time.
+//!
+//! Several instances may share one PostgreSQL: only the holder of the
+//! [`LEASE_NAME`] lease steps ([`step_if_leading`]), so each change is
+//! delivered once, not once per instance. The lease is the alert
+//! evaluator's mechanism (a row in `alert_leases`, renewed each step,
+//! taken over once it has run out) under its own name, so flags are
+//! delivered whether or not alerts are configured. A change made on a
+//! follower wakes only that follower; the leader picks it up at its next
+//! tick, within a second.
 
 use anyhow::Context;
 use opsdeck_alerts::notify::webhook::WebhookNotifier;
@@ -196,24 +205,74 @@ pub async fn step(
     Ok(report)
 }
 
-/// Runs [`step`] whenever `changed` rings, and every second, until `stop`.
+/// The lease naming the one instance that delivers flag changes.
+pub const LEASE_NAME: &str = "flag-delivery";
+
+/// This instance's claim on [`LEASE_NAME`].
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// This process's name on the lease.
+    pub holder: String,
+    /// How long the lease lasts unrenewed: how soon another instance
+    /// takes over from one that died.
+    pub ttl: jiff::SignedDuration,
+}
+
+impl Lease {
+    /// A new process name, with the alerts' lease time (`[alerts] lease`).
+    pub fn of(config: &crate::config::Config) -> Lease {
+        Lease {
+            holder: opsdeck_alerts::leader::process_name(),
+            ttl: jiff::SignedDuration::try_from(config.alerts.lease)
+                .unwrap_or(jiff::SignedDuration::from_secs(30)),
+        }
+    }
+}
+
+/// [`step`] if this instance holds (or takes) the lease; `None` when
+/// another instance does.
+pub async fn step_if_leading(
+    store: &dyn Store,
+    settings: &FlagSettings,
+    receivers: &FlagReceivers,
+    lease: &Lease,
+    now: Timestamp,
+) -> anyhow::Result<Option<StepReport>> {
+    let leading = store
+        .alert_lease(LEASE_NAME, &lease.holder, now, lease.ttl)
+        .await
+        .context("taking the flag delivery lease")?;
+    if !leading {
+        return Ok(None);
+    }
+    step(store, settings, receivers, now).await.map(Some)
+}
+
+/// Runs [`step_if_leading`] whenever `changed` rings, and every second,
+/// until `stop`; then gives the lease up so another instance takes over
+/// at once.
 pub async fn run(
     store: Arc<dyn Store>,
     settings: Arc<FlagSettings>,
     receivers: FlagReceivers,
+    lease: Lease,
     clock: crate::app::Clock,
     changed: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        if let Err(error) = step(store.as_ref(), &settings, &receivers, clock()).await {
+        let stepped = step_if_leading(store.as_ref(), &settings, &receivers, &lease, clock()).await;
+        if let Err(error) = stepped {
             tracing::error!(error = format!("{error:#}"), "flag delivery step failed");
         }
         tokio::select! {
             _ = changed.notified() => {}
             _ = tokio::time::sleep(TICK) => {}
-            _ = stop.wait_for(|stopped| *stopped) => return,
+            _ = stop.wait_for(|stopped| *stopped) => break,
         }
+    }
+    if let Err(error) = store.alert_lease_release(LEASE_NAME, &lease.holder).await {
+        tracing::warn!(%error, "could not give up the flag delivery lease");
     }
 }
 

@@ -65,6 +65,11 @@ closed_enum! {
         Refund = "refund",
         NewProduct = "new_product",
         ContentUpdate = "content_update",
+        /// Switching on a freeze flag whose settings ask for a second
+        /// person (`[flags] requires_approval`). Its own kind, not the
+        /// playbook's price or content kinds: a checkout or refund freeze
+        /// is neither, and its approver is configured on its own.
+        FlagChange = "flag_change",
     }
 }
 
@@ -77,6 +82,7 @@ impl ApprovalKind {
             ApprovalKind::Refund => "Refund",
             ApprovalKind::NewProduct => "New product",
             ApprovalKind::ContentUpdate => "Content update",
+            ApprovalKind::FlagChange => "Freeze switch-on",
         }
     }
 }
@@ -290,7 +296,12 @@ async fn one_in<T: DbTx>(tx: &mut T, id: &str) -> Result<Option<Approval>> {
 }
 
 impl<D: Db> SqlStore<D> {
-    async fn approval_create(&self, new: &NewApproval, audit: &AuditEntry) -> Result<()> {
+    async fn approval_create(
+        &self,
+        new: &NewApproval,
+        notices: &[crate::alerts::NewNotification],
+        audit: &AuditEntry,
+    ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         tx.execute(
             "INSERT INTO approvals (id, kind, brand, summary, amount_minor, currency, percent_bp, \
@@ -317,6 +328,7 @@ impl<D: Db> SqlStore<D> {
             ],
         )
         .await?;
+        crate::alerts::insert_notifications(&mut tx, self.db.dialect(), notices).await?;
         tx.execute(AUDIT_INSERT, &audit_params(audit)).await?;
         tx.commit().await
     }
@@ -511,8 +523,16 @@ impl<D: Db> SqlStore<D> {
 /// keeps them in. A supertrait of `Store`, so every store has it.
 #[async_trait]
 pub trait ApprovalStore: Send + Sync {
-    /// Stores a new pending request and its audit entry, in one transaction.
-    async fn create_approval(&self, new: &NewApproval, audit: &AuditEntry) -> Result<()>;
+    /// Stores a new pending request, the approvers' notices (queued in
+    /// the alert outbox, whose sender delivers and retries them) and its
+    /// audit entry, in one transaction: a request is never stored without
+    /// its notices, nor a notice sent for a request that was not.
+    async fn create_approval(
+        &self,
+        new: &NewApproval,
+        notices: &[crate::alerts::NewNotification],
+        audit: &AuditEntry,
+    ) -> Result<()>;
 
     /// Records `decision` if the request is still pending and not expired
     /// at `decision.at` (compare-and-set), with `audit`; marks it expired
@@ -562,8 +582,13 @@ pub trait ApprovalStore: Send + Sync {
 #[async_trait]
 impl<D: Db> ApprovalStore for SqlStore<D> {
     #[instrument(skip_all, fields(backend = ?self.db.backend(), approval = %new.id, kind = new.kind.as_str()))]
-    async fn create_approval(&self, new: &NewApproval, audit: &AuditEntry) -> Result<()> {
-        self.approval_create(new, audit).await
+    async fn create_approval(
+        &self,
+        new: &NewApproval,
+        notices: &[crate::alerts::NewNotification],
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        self.approval_create(new, notices, audit).await
     }
 
     #[instrument(skip_all, fields(backend = ?self.db.backend(), approval = %id, approve = decision.approve))]

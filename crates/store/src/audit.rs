@@ -66,6 +66,9 @@ opsdeck_domain::open_enum! {
         ApprovalExecuted = "approval.executed",
         /// The action was refused (its target changed) or gave up.
         ApprovalRunFailed = "approval.run_failed",
+        /// A custom platform told that its request was rejected or
+        /// expired (the payload says how the callback ended).
+        ApprovalClosedCallback = "approval.closed_callback",
         /// A flag switched on or changed (freeze, sales pause, banner).
         FlagSet = "flag.set",
         /// A flag switched off by a person.

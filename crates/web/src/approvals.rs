@@ -1,5 +1,7 @@
 //! Approvals over HTTP (issue 14 point 3): the page where approvers decide
-//! (with a comment), and the JSON API — `POST /api/v1/approvals`, where a
+//! (with a comment) and where anyone who may request asks for one (the
+//! kinds with their thresholds and approver roles shown), the nav's badge
+//! of requests waiting for the viewer, and the JSON API — `POST /api/v1/approvals`, where a
 //! custom platform asks before it acts (its ingest token's source names
 //! its callback settings), and `GET /api/v1/approvals`.
 //!
@@ -20,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Json};
 use opsdeck_domain::{Currency, Money};
 use opsdeck_operations::approvals::{
-    Action, ApprovalError, Approvals, Decider, NewRequest, Requested, Requester,
+    Action, ApprovalError, Approvals, Decider, NewRequest, Requested, Requester, Threshold,
 };
 use opsdeck_store::{Approval, ApprovalKind, ApprovalState, RequestedVia};
 use serde::{Deserialize, Serialize};
@@ -104,10 +106,50 @@ impl From<ApprovalError> for Error {
     }
 }
 
+tokio::task_local! {
+    static BADGE: usize;
+}
+
+/// Runs `work` (a page handler) with the nav's approvals badge counted for
+/// the person it renders for, when `wanted` and they may decide approvals:
+/// the requests waiting for them ([`Approvals::pending_for`]). A store
+/// failure leaves the badge out and is logged; the page still answers.
+pub(crate) async fn badge_scope<F: std::future::Future>(
+    state: &AppState,
+    wanted: bool,
+    user: Option<(&str, opsdeck_store::Role)>,
+    work: F,
+) -> F::Output {
+    let count = match (wanted, user, state.approvals.as_ref()) {
+        (true, Some((username, role)), Some(approvals)) => {
+            match approvals.pending_for(username, role).await {
+                // As the approvals page lists them: the viewer's brands.
+                Ok(waiting) => waiting
+                    .iter()
+                    .filter(|a| crate::scope::sees(&a.brand))
+                    .count(),
+                Err(error) => {
+                    tracing::error!(%error, "approvals badge: pending requests could not be read");
+                    0
+                }
+            }
+        }
+        _ => 0,
+    };
+    BADGE.scope(count, work).await
+}
+
+/// The nav badge's count for the page being rendered (the template's
+/// `approvals_badge()`); 0 outside [`badge_scope`].
+pub(crate) fn current_badge() -> usize {
+    BADGE.try_with(|n| *n).unwrap_or(0)
+}
+
 /// The pages.
 pub(crate) fn router() -> Routes {
     Routes::new()
         .get("/approvals", Permission::ViewDashboard, page)
+        .post("/approvals", Permission::RequestApprovals, request_form)
         .get("/approvals/{id}", Permission::ViewDashboard, one)
         .post(
             "/approvals/{id}/decision",
@@ -135,7 +177,26 @@ pub(crate) fn api_routes() -> Vec<ApiRoute> {
     ]
 }
 
-async fn page(State(state): State<AppState>, user: CurrentUser) -> Result<Html<String>, PageError> {
+/// The kinds the dashboard's form asks for: a freeze is asked for on
+/// /flags, where its change is made.
+fn requestable() -> impl Iterator<Item = ApprovalKind> {
+    ApprovalKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| *k != ApprovalKind::FlagChange)
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    /// Set after a form request under its kind's threshold.
+    under_threshold: Option<String>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>, PageError> {
     let approvals = service(&state)?;
     let pending: Vec<ApprovalView> = approvals
         .pending()
@@ -154,6 +215,24 @@ async fn page(State(state): State<AppState>, user: CurrentUser) -> Result<Html<S
         .filter(|a| a.state != ApprovalState::Pending && crate::scope::sees(&a.brand))
         .map(view)
         .collect();
+    let kinds: Vec<Value> = requestable()
+        .map(|kind| {
+            let rule = approvals.policy().rule(kind);
+            json!({
+                "kind": kind.as_str(),
+                "label": kind.label(),
+                "threshold": rule.threshold.describe(),
+                "approver_role": rule.approver_role.as_str(),
+                "takes_amount": matches!(rule.threshold, Threshold::AmountOver { .. }),
+                "takes_percent": matches!(rule.threshold, Threshold::PercentOver { .. }),
+            })
+        })
+        .collect();
+    let brands: Vec<Value> = state
+        .visible_brands()
+        .into_iter()
+        .map(|b| json!({ "id": b.id.as_str(), "name": b.name, "currency": b.currency.code() }))
+        .collect();
     let html = templates::render(
         "approvals.html",
         minijinja::context! {
@@ -161,6 +240,11 @@ async fn page(State(state): State<AppState>, user: CurrentUser) -> Result<Html<S
             pending => pending,
             recent => recent,
             can_decide => user.can(Permission::DecideApprovals),
+            can_request => user.can(Permission::RequestApprovals),
+            kinds => kinds,
+            brands => brands,
+            under_threshold => q.under_threshold,
+            csrf_token => user.csrf_token,
         },
     )
     .map_err(Error::from)?;
@@ -248,6 +332,104 @@ async fn decide_form(
     Ok(Redirect::to(&format!("/approvals/{id}")))
 }
 
+/// The dashboard's request form.
+#[derive(Debug, Deserialize)]
+struct RequestForm {
+    kind: String,
+    brand: String,
+    #[serde(default)]
+    summary: String,
+    /// In the brand's currency, e.g. `650.00`; for the kinds weighed by amount.
+    #[serde(default)]
+    amount: String,
+    /// A discount's size, e.g. `25` or `22.5`.
+    #[serde(default)]
+    percent: String,
+}
+
+/// `25`, `22.5` or `22.50` (per cent) as basis points.
+fn percent_bp(raw: &str) -> Result<i64, Error> {
+    let bad = || {
+        Error::BadRequest(format!(
+            "percent: {raw:?} is not a number between 0 and 100 with at most two decimals"
+        ))
+    };
+    let (whole, frac) = raw.trim().split_once('.').unwrap_or((raw.trim(), ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !(whole.chars().chain(frac.chars())).all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    let bp = whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(bad)?;
+    if bp > 10_000 {
+        return Err(bad());
+    }
+    Ok(bp)
+}
+
+/// A request from the dashboard: the change is the requester's to make
+/// once approved ([`Action::Manual`]); under its kind's threshold nothing
+/// is stored and the page says so.
+async fn request_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: Result<Form<RequestForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Redirect, PageError> {
+    let Form(form) =
+        form.map_err(|e| Error::BadRequest(format!("request form: {}", e.body_text())))?;
+    let kind = ApprovalKind::parse(&form.kind).map_err(Error::BadRequest)?;
+    if kind == ApprovalKind::FlagChange {
+        return Err(Error::BadRequest(
+            "kind: a freeze is requested on /flags, where its change is made".into(),
+        )
+        .into());
+    }
+    // A configured brand in the person's scope (403 naming it otherwise).
+    let brand = state.brand(&form.brand)?;
+    let amount = match form.amount.trim() {
+        "" => None,
+        raw => Some(
+            Money::parse(raw, brand.currency)
+                .map_err(|e| Error::BadRequest(format!("amount: {e}")))?,
+        ),
+    };
+    let percent_bp = match form.percent.trim() {
+        "" => None,
+        raw => Some(percent_bp(raw)?),
+    };
+    let request = NewRequest {
+        kind,
+        brand: brand.id.to_string(),
+        summary: form.summary,
+        amount,
+        percent_bp,
+        action: Action::Manual,
+        target_version: None,
+    };
+    let who = Requester {
+        name: user.username.clone(),
+        via: RequestedVia::Dashboard,
+        ip: user.ip.map(|ip| ip.to_string()),
+    };
+    match service(&state)?
+        .request(request, &who)
+        .await
+        .map_err(Error::from)?
+    {
+        Requested::Pending(a) => Ok(Redirect::to(&format!("/approvals/{}", a.id))),
+        Requested::NotRequired => Ok(Redirect::to(&format!(
+            "/approvals?under_threshold={}",
+            kind.as_str()
+        ))),
+    }
+}
+
 async fn list_api(State(state): State<AppState>) -> Result<Json<Value>, Error> {
     let pending: Vec<ApprovalView> = service(&state)?
         .pending()
@@ -294,6 +476,12 @@ async fn request_api(
     let result = async {
         let Json(body) = body.map_err(|e| Error::BadRequest(format!("body: {}", e.body_text())))?;
         let kind = ApprovalKind::parse(&body.kind).map_err(Error::BadRequest)?;
+        if kind == ApprovalKind::FlagChange {
+            return Err(Error::BadRequest(
+                "kind: flag_change is opsdeck's own freeze switch-on, requested on /flags;                  a platform asks for one of price_change, discount, refund, new_product, content_update"
+                    .into(),
+            ));
+        }
         let amount = match (body.amount_minor, body.currency.as_deref()) {
             (Some(minor), Some(code)) => Some(Money::new(
                 minor,

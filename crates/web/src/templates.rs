@@ -20,6 +20,8 @@ static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
     env.add_function("incident_banner", || {
         minijinja::Value::from_serialize(crate::incidents::current_banner())
     });
+    // The nav's count of approvals the viewer may decide.
+    env.add_function("approvals_badge", crate::approvals::current_badge);
     // Every file under `templates/`, listed by build.rs.
     for (name, source) in include!(concat!(env!("OUT_DIR"), "/templates.rs")) {
         // The files are part of the binary; a syntax error is a bug that the

@@ -10,8 +10,15 @@
 //! - expiry and "exactly one decision" are enforced by the store's
 //!   compare-and-set, at the decision's own time;
 //! - an approved request runs once ([`run`]), each step audited;
-//! - the approvers hear of it on Slack and Telegram ([`notify`]), whose
-//!   buttons come back through the alerts' Telegram loop.
+//! - the approvers hear of it on Slack and Telegram ([`notify`]): the
+//!   notices are queued in the alert outbox with the request and sent
+//!   (and retried) by the alerts' sender; Telegram's buttons come back
+//!   through the alerts' Telegram loop;
+//! - a custom platform is called back however its request ends:
+//!   approved (it acts), rejected or expired (it does not), signed and
+//!   with the same idempotency key;
+//! - a freeze flag that needs a second person is requested through here
+//!   too (`crate::flags::approval`).
 //!
 //! [`Approvals::pending`] lists what waits now, for the shift handover.
 
@@ -145,6 +152,41 @@ fn new_id() -> String {
     format!("apr_{tail}")
 }
 
+/// Whether `username` with `role` may decide `approval`: its approver
+/// role, and not its requester (four eyes). [`Approvals::decide`] refuses
+/// the others, naming which rule.
+pub fn may_decide(approval: &Approval, username: &str, role: Role) -> bool {
+    approval.requested_by != username && approval.approver_role == role.as_str()
+}
+
+/// `new` as it reads once stored (pending, undecided): what its notices
+/// are rendered from, before the one transaction that stores both.
+fn as_pending(new: &NewApproval) -> Approval {
+    Approval {
+        id: new.id.clone(),
+        kind: new.kind,
+        brand: new.brand.clone(),
+        summary: new.summary.clone(),
+        amount: new.amount,
+        percent_bp: new.percent_bp,
+        action: new.action.clone(),
+        target_version: new.target_version.clone(),
+        requested_by: new.requested_by.clone(),
+        requested_via: new.requested_via,
+        requested_at: new.requested_at,
+        expires_at: new.expires_at,
+        approver_role: new.approver_role.clone(),
+        state: ApprovalState::Pending,
+        decided_by: None,
+        decided_at: None,
+        decision_comment: None,
+        idempotency_key: new.idempotency_key.clone(),
+        attempts: 0,
+        finished_at: None,
+        outcome_note: None,
+    }
+}
+
 impl Approvals {
     pub fn new(
         store: Arc<dyn Store>,
@@ -252,15 +294,16 @@ impl Approvals {
             }),
             ip: who.ip.clone(),
         };
-        self.store.create_approval(&new, &audit).await?;
+        let notices = match &self.notices {
+            Some(n) => n.notices(&as_pending(&new), now),
+            None => Vec::new(),
+        };
+        self.store.create_approval(&new, &notices, &audit).await?;
         let approval = self
             .store
             .approval(&id)
             .await?
             .ok_or_else(|| ApprovalError::NotFound(id.clone()))?;
-        if let Some(notices) = &self.notices {
-            notices.announce(&approval).await;
-        }
         Ok(Requested::Pending(Box::new(approval)))
     }
 
@@ -360,11 +403,18 @@ impl Approvals {
                 let run = if state == ApprovalState::Approved {
                     self.run(id).await?
                 } else {
+                    self.tell_closed(id).await?;
                     None
                 };
                 Ok(Decided { state, run })
             }
-            DecideOutcome::Expired => Err(ApprovalError::Expired),
+            DecideOutcome::Expired => {
+                // Only the decision that found it pending expired it.
+                if approval.state == ApprovalState::Pending {
+                    self.tell_closed(id).await?;
+                }
+                Err(ApprovalError::Expired)
+            }
             DecideOutcome::AlreadyDecided { state, by } => {
                 Err(ApprovalError::AlreadyDecided { state, by })
             }
@@ -423,13 +473,53 @@ impl Approvals {
         Ok(Some(outcome))
     }
 
+    /// Tells the requester's platform that request `id` closed without
+    /// running (rejected or expired), and audits how that went. Called
+    /// once per closing: the store's compare-and-set lets one decision or
+    /// one expiry close a request.
+    async fn tell_closed(&self, id: &str) -> Result<(), ApprovalError> {
+        let Some(approval) = self.store.approval(id).await? else {
+            return Ok(());
+        };
+        let Ok(action) = serde_json::from_value::<Action>(approval.action.clone()) else {
+            return Ok(());
+        };
+        let Some(outcome) = self.runner.closed(&approval, &action).await else {
+            return Ok(());
+        };
+        let payload = match &outcome {
+            RunOutcome::Executed { note } => {
+                json!({ "decision": approval.state.as_str(), "delivered": true, "note": note })
+            }
+            RunOutcome::Failed { reason } => {
+                tracing::warn!(approval = %id, %reason, "closing callback not delivered");
+                json!({ "decision": approval.state.as_str(), "delivered": false, "reason": reason })
+            }
+        };
+        self.store
+            .record_audit(&AuditEntry {
+                at: self.now(),
+                actor: SYSTEM_ACTOR.into(),
+                action: AuditAction::ApprovalClosedCallback,
+                subject: format!("approval:{id}"),
+                payload,
+                ip: None,
+            })
+            .await?;
+        Ok(())
+    }
+
     /// One step of the background loop: expires what ran out of time, and
     /// runs what was approved but not run (a crash between decision and
     /// run, or a run whose lease ended). Answers how many runs it made.
     pub async fn sweep_once(&self) -> Result<usize, ApprovalError> {
-        self.store
+        for id in self
+            .store
             .expire_due_approvals(self.now(), SYSTEM_ACTOR)
-            .await?;
+            .await?
+        {
+            self.tell_closed(&id).await?;
+        }
         let mut ran = 0;
         for state in [ApprovalState::Approved, ApprovalState::Executing] {
             for approval in self.store.approvals(Some(state), 100).await? {
@@ -439,6 +529,22 @@ impl Approvals {
             }
         }
         Ok(ran)
+    }
+
+    /// What waits for `username` (with `role`) to decide now: pending,
+    /// not expired, asked of their role, and not their own (four eyes):
+    /// the nav's badge counts these.
+    pub async fn pending_for(
+        &self,
+        username: &str,
+        role: Role,
+    ) -> Result<Vec<Approval>, ApprovalError> {
+        Ok(self
+            .pending()
+            .await?
+            .into_iter()
+            .filter(|a| may_decide(a, username, role))
+            .collect())
     }
 
     /// What waits for a decision now (not expired), newest first: the

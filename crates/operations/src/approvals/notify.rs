@@ -1,4 +1,5 @@
-//! Telling approvers, with buttons: a Slack message whose Approve and
+//! Telling approvers, with buttons, through the alert outbox (so a
+//! channel that is down is retried, as for an alert): a Slack message whose Approve and
 //! Reject buttons open the request on the dashboard (where the comment is
 //! typed), and a Telegram message whose inline buttons come back through
 //! the alerts' one `getUpdates` loop ([`ApprovalButtons`] is its handler
@@ -11,11 +12,12 @@
 use super::{ApprovalError, Approvals, Decider};
 use async_trait::async_trait;
 use opsdeck_alerts::notify::telegram::{ButtonPress, PressHandler};
-use opsdeck_alerts::notify::{Channel, Notifiers, SendOutcome};
+use opsdeck_alerts::notify::{Channel, Notifiers};
 use opsdeck_alerts::payloads::{
     InlineButton, InlineKeyboard, SlackBlock, SlackButton, SlackMessage, SlackText, TelegramMessage,
 };
 use opsdeck_alerts::render::{html_escape, slack_escape};
+use opsdeck_store::alerts::NewNotification;
 use opsdeck_store::{Approval, AuditAction, AuditEntry, RunOutcome};
 use serde_json::json;
 use std::collections::HashMap;
@@ -25,10 +27,15 @@ use std::sync::Arc;
 /// `apv:<id>:r` rejects (well under Telegram's 64 bytes).
 pub const PRESS_PREFIX: &str = "apv:";
 
-/// Where new requests are announced.
+/// Where new requests are announced: the configured Slack and Telegram
+/// channels. The notices are queued in the alert outbox with the request
+/// (one transaction), and the alerts' sender delivers them, retrying a
+/// channel that fails with its backoff until the request expires, as it
+/// does an alert.
 #[derive(Clone)]
 pub struct ApprovalNotices {
-    pub notifiers: Notifiers,
+    /// The channels configured (others are skipped).
+    pub channels: Vec<Channel>,
     /// The dashboard's public URL, for the links.
     pub dashboard_url: String,
 }
@@ -118,24 +125,44 @@ pub fn telegram_message(a: &Approval, dashboard_url: &str) -> TelegramMessage {
 }
 
 impl ApprovalNotices {
-    /// Sends the new request to every Slack and Telegram channel. A channel
-    /// that refuses is logged; the request stands and shows on the
-    /// dashboard's approvals page either way.
-    pub async fn announce(&self, a: &Approval) {
-        for (channel, notifier) in self.notifiers.channels() {
-            let payload = match channel {
-                Channel::Slack => serde_json::to_value(slack_message(a, &self.dashboard_url)),
-                Channel::Telegram => serde_json::to_value(telegram_message(a, &self.dashboard_url)),
-                _ => continue,
-            }
-            .expect("a message serializes");
-            match notifier.send(&payload).await {
-                SendOutcome::Delivered => {}
-                SendOutcome::Retry { error, .. } | SendOutcome::Refused { error } => {
-                    tracing::warn!(approval = %a.id, channel = channel.as_str(), %error, "approval notice not delivered");
-                }
-            }
+    /// The configured channels of `notifiers` that carry approval notices.
+    pub fn of(notifiers: &Notifiers, dashboard_url: impl Into<String>) -> Self {
+        let mut channels: Vec<Channel> = notifiers
+            .channels()
+            .map(|(c, _)| c.clone())
+            .filter(|c| matches!(c, Channel::Slack | Channel::Telegram))
+            .collect();
+        channels.sort_by_key(|c| c.as_str().to_string());
+        ApprovalNotices {
+            channels,
+            dashboard_url: dashboard_url.into(),
         }
+    }
+
+    /// The outbox rows announcing `a` on each channel, each kept until the
+    /// request expires (a notice after that asks for nothing).
+    pub fn notices(&self, a: &Approval, now: opsdeck_domain::Timestamp) -> Vec<NewNotification> {
+        self.channels
+            .iter()
+            .filter_map(|channel| {
+                let payload = match channel {
+                    Channel::Slack => serde_json::to_value(slack_message(a, &self.dashboard_url)),
+                    Channel::Telegram => {
+                        serde_json::to_value(telegram_message(a, &self.dashboard_url))
+                    }
+                    _ => return None,
+                }
+                .ok()?;
+                Some(NewNotification {
+                    id: format!("approval-{}-{}", a.id, channel.as_str()),
+                    channel: channel.clone(),
+                    payload,
+                    episode_ids: Vec::new(),
+                    created_at: now,
+                    expires_at: a.expires_at,
+                })
+            })
+            .collect()
     }
 }
 

@@ -20,6 +20,22 @@ pub enum Threshold {
     AmountOver { major_units: i64 },
 }
 
+impl Threshold {
+    /// The threshold in words, as the request form shows it.
+    pub fn describe(&self) -> String {
+        match *self {
+            Threshold::Any => "every change".into(),
+            Threshold::PercentOver { basis_points } => {
+                format!("over {}.{:02} %", basis_points / 100, basis_points % 100)
+                    .replace(".00 %", " %")
+            }
+            Threshold::AmountOver { major_units } => {
+                format!("over {major_units} in the brand's currency")
+            }
+        }
+    }
+}
+
 /// The rule of one kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KindPolicy {
@@ -50,7 +66,8 @@ pub enum ThresholdError {
 impl ApprovalPolicy {
     /// The playbook's rules: price change (any change), discount over 20 %,
     /// refund over 500 in the brand's currency, new product, content
-    /// update; 24 hours to decide.
+    /// update; 24 hours to decide. A freeze switch-on of a flag that
+    /// requires approval always waits.
     ///
     /// The playbook names finance, regional, product and content leads.
     /// Until roles are configuration, every kind's approver is `admin` (the
@@ -76,6 +93,9 @@ impl ApprovalPolicy {
                 ),
                 (ApprovalKind::NewProduct, rule(Threshold::Any)),
                 (ApprovalKind::ContentUpdate, rule(Threshold::Any)),
+                // Only the flags `[flags] requires_approval` names come
+                // here, and each of their switch-ons waits.
+                (ApprovalKind::FlagChange, rule(Threshold::Any)),
             ]),
         }
     }

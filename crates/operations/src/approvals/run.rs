@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use opsdeck_domain::{Money, Secret, Timestamp};
 use opsdeck_sources::shopify::graphql::{GraphqlClient, GraphqlQuery, GraphqlStats};
-use opsdeck_store::{Approval, RunOutcome};
+use opsdeck_store::{Approval, ApprovalState, RunOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -61,13 +61,28 @@ pub enum Action {
         /// `RefundInput` (its `orderId` is set from `order_id`).
         input: Value,
     },
+    /// Nothing for opsdeck to run: a request made on the dashboard's form
+    /// for a change the requester makes themselves once it is approved
+    /// (the approval is the go-ahead and the record).
+    Manual,
+    /// Switching on a freeze flag that needs a second person
+    /// ([`crate::flags::approval`]): the change as requested.
+    SwitchFlagOn {
+        key: String,
+        #[serde(default)]
+        targets: Vec<String>,
+        text: Option<String>,
+        reason: String,
+        /// How long the flag runs once applied; `None` until switched off.
+        runs_for_minutes: Option<i64>,
+    },
 }
 
 impl Action {
     /// The Shopify object whose version is checked before the mutation.
     fn shopify_target(&self) -> Option<(&str, &str)> {
         match self {
-            Action::Callback { .. } => None,
+            Action::Callback { .. } | Action::SwitchFlagOn { .. } | Action::Manual => None,
             Action::ShopifyVariantPrice {
                 shop, variant_id, ..
             } => Some((shop, variant_id)),
@@ -82,7 +97,9 @@ pub struct CallbackBody {
     pub approval_id: String,
     pub kind: String,
     pub brand: String,
-    /// Always `approved`: only an approved request runs.
+    /// `approved` (the platform acts), or `rejected` or `expired` (it
+    /// does not): a platform hears how its request ended, each way once
+    /// per idempotency key.
     pub decision: String,
     pub decided_by: Option<String>,
     pub comment: Option<String>,
@@ -101,6 +118,15 @@ pub trait ActionRunner: Send + Sync {
 
     /// Runs it, retrying what is worth retrying; how it ended.
     async fn run(&self, approval: &Approval, action: &Action) -> RunOutcome;
+
+    /// Tells whoever is waiting that `approval` closed without running
+    /// (rejected or expired): a custom platform is called back, signed
+    /// and with the request's idempotency key as on approval. `None` when
+    /// nobody is to be told (opsdeck's own actions and Shopify changes,
+    /// which simply do not happen).
+    async fn closed(&self, _approval: &Approval, _action: &Action) -> Option<RunOutcome> {
+        None
+    }
 }
 
 /// A custom platform's callback settings.
@@ -127,6 +153,7 @@ pub struct Executor {
     http: reqwest::Client,
     platforms: HashMap<String, CallbackPlatform>,
     shops: HashMap<String, Arc<GraphqlClient>>,
+    flags: Option<crate::flags::approval::FlagApprovals>,
     retry: Retry,
 }
 
@@ -138,6 +165,7 @@ impl Executor {
             http,
             platforms: HashMap::new(),
             shops: HashMap::new(),
+            flags: None,
             retry,
         }
     }
@@ -149,6 +177,12 @@ impl Executor {
 
     pub fn with_shop(mut self, source: &str, client: Arc<GraphqlClient>) -> Self {
         self.shops.insert(source.to_string(), client);
+        self
+    }
+
+    /// Applies approved freeze switch-ons through the flag service.
+    pub fn with_flags(mut self, flags: crate::flags::approval::FlagApprovals) -> Self {
+        self.flags = Some(flags);
         self
     }
 
@@ -168,7 +202,12 @@ impl Executor {
             approval_id: approval.id.clone(),
             kind: approval.kind.as_str().to_string(),
             brand: approval.brand.clone(),
-            decision: "approved".into(),
+            decision: match approval.state {
+                ApprovalState::Rejected => "rejected",
+                ApprovalState::Expired => "expired",
+                _ => "approved",
+            }
+            .into(),
             decided_by: approval.decided_by.clone(),
             comment: approval.decision_comment.clone(),
             decided_at: approval.decided_at,
@@ -274,7 +313,7 @@ impl Executor {
                     "refundCreate",
                 )
             }
-            Action::Callback { .. } => return RunOutcome::Failed { reason: "not a Shopify action".into() },
+            Action::Callback { .. } | Action::SwitchFlagOn { .. } | Action::Manual => return RunOutcome::Failed { reason: "not a Shopify action".into() },
         };
         let query = query.variable("key", approval.idempotency_key.as_str());
         match client.execute(&query, &mut stats).await {
@@ -385,6 +424,27 @@ impl ActionRunner for Executor {
                 }
                 Ok(())
             }
+            Action::Manual => Ok(()),
+            Action::SwitchFlagOn { .. } => {
+                let Some(flags) = &self.flags else {
+                    return Err("the flag service is not configured for approvals".into());
+                };
+                if target_version.is_none() {
+                    return Err("a flag switch-on needs the flag's version at the request".into());
+                }
+                crate::flags::approval::check_action(action, (flags.clock)())
+            }
+        }
+    }
+
+    async fn closed(&self, approval: &Approval, action: &Action) -> Option<RunOutcome> {
+        match action {
+            Action::Callback {
+                platform,
+                url,
+                payload,
+            } => Some(self.callback(approval, platform, url, payload).await),
+            _ => None,
         }
     }
 
@@ -395,6 +455,15 @@ impl ActionRunner for Executor {
                 url,
                 payload,
             } => self.callback(approval, platform, url, payload).await,
+            Action::Manual => RunOutcome::Executed {
+                note: format!("approved: {} makes the change", approval.requested_by),
+            },
+            Action::SwitchFlagOn { .. } => match &self.flags {
+                Some(flags) => flags.apply(approval, action).await,
+                None => RunOutcome::Failed {
+                    reason: "the flag service is not configured for approvals".into(),
+                },
+            },
             _ => self.shopify(approval, action).await,
         }
     }

@@ -17,6 +17,7 @@
 //! refund = "admin"               # finance_lead
 //! new_product = "admin"          # product_lead
 //! content_update = "admin"       # content_lead
+//! flag_change = "admin"          # a freeze switch-on of a flag in [flags] requires_approval
 //!
 //! # A custom platform that asks before it acts (its ingest token's source).
 //! [[approvals.platforms]]
@@ -120,7 +121,7 @@ pub(super) fn parse_approvals(
     if let Some(a) = s.opt_table("approvers") {
         for (key, item) in a.entries() {
             let Ok(kind) = ApprovalKind::parse(key) else {
-                a.problem(key, format!("{key:?} is not an approval kind; use one of price_change, discount, refund, new_product, content_update"));
+                a.problem(key, format!("{key:?} is not an approval kind; use one of price_change, discount, refund, new_product, content_update, flag_change"));
                 continue;
             };
             let Some(name) = item.as_str() else {

@@ -108,7 +108,11 @@ struct Admin {
 
 impl Admin {
     async fn of(running: &opsdeck::app::Running) -> Admin {
-        let session = helpers::log_in(running, "founder", Role::Admin).await;
+        Admin::named(running, "founder").await
+    }
+
+    async fn named(running: &opsdeck::app::Running, name: &str) -> Admin {
+        let session = helpers::log_in(running, name, Role::Admin).await;
         Admin {
             base: helpers::base(running),
             cookie: session.cookie,
@@ -123,6 +127,18 @@ impl Admin {
             .header("cookie", &self.cookie)
             .header("x-csrf-token", &self.csrf)
             .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A form post, as the page's form sends it.
+    async fn form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .form(fields)
             .send()
             .await
             .unwrap()
@@ -297,16 +313,6 @@ async fn ofrep_conformance_and_a_change_seen_by_poller_webhook_and_shop() {
         30_000
     );
 
-    // A flag that needs approval refuses the direct switch-on.
-    let r = admin
-        .post(
-            "/api/v1/flags/freeze-refunds",
-            json!({ "on": true, "reason": "chargeback wave" }),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(r.text().await.unwrap().contains("needs approval"));
-
     // The change.
     let r = admin
         .post("/api/v1/flags/freeze-checkout", json!({ "on": true, "reason": "payment provider outage", "ends_at": "2026-12-07T12:00:00Z" }))
@@ -377,12 +383,6 @@ async fn ofrep_conformance_and_a_change_seen_by_poller_webhook_and_shop() {
     assert_eq!(trail[0].actor, "founder");
     assert_eq!(trail[0].at, now);
     assert!(trail[0].ip.is_some());
-    let refused = running
-        .store
-        .flag_audit(&FlagKey::FreezeRefunds, 10)
-        .await
-        .unwrap();
-    assert_eq!(refused[0].action, AuditAction::FlagRefused);
 
     // The page shows it on, with who and why.
     let page = admin.get_text("/flags").await;
@@ -390,6 +390,77 @@ async fn ofrep_conformance_and_a_change_seen_by_poller_webhook_and_shop() {
         page.contains("payment provider outage") && page.contains("founder"),
         "{page}"
     );
+
+    // A flag that needs a second person: switching it on is requested.
+    let r = admin
+        .post(
+            "/api/v1/flags/freeze-refunds",
+            json!({ "on": true, "reason": "chargeback wave" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let asked: Value = r.json().await.unwrap();
+    assert_eq!(asked["status"], "pending_approval");
+    let id = asked["approval"].as_str().unwrap().to_string();
+    let refunds = |http: reqwest::Client| {
+        let (url, key) = (format!("{bulk_url}/freeze-refunds"), key.clone());
+        async move {
+            let r = http
+                .post(url)
+                .bearer_auth(&key)
+                .json(&json!({ "context": {} }))
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()["value"].clone()
+        }
+    };
+    assert_eq!(refunds(http.clone()).await, false, "not live while pending");
+    // Four eyes: the requester's own approval is refused.
+    let r = admin
+        .form(
+            &format!("/approvals/{id}/decision"),
+            &[("decision", "approve"), ("comment", "mine")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(refunds(http.clone()).await, false);
+    let deputy = Admin::named(&running, "deputy").await;
+    let r = deputy
+        .form(
+            &format!("/approvals/{id}/decision"),
+            &[
+                ("decision", "approve"),
+                ("comment", "chargeback report checked"),
+            ],
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    assert_eq!(refunds(http.clone()).await, true, "live once approved");
+    // A second click finds it decided and changes nothing.
+    let r = deputy
+        .form(
+            &format!("/approvals/{id}/decision"),
+            &[("decision", "approve"), ("comment", "again")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let (_, _, body) = tokio::time::timeout(Duration::from_secs(10), hooks.recv())
+        .await
+        .expect("the approved change's webhook arrives")
+        .unwrap();
+    let event: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(event["flag"]["key"], "freeze-refunds");
+    assert_eq!(event["flag"]["set_by"], "founder");
+    let trail = running
+        .store
+        .flag_audit(&FlagKey::FreezeRefunds, 10)
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 1, "applied once: {trail:?}");
+    assert_eq!(trail[0].action, AuditAction::FlagSet);
+    assert_eq!(trail[0].payload["approval"], id.as_str());
+    assert_eq!(trail[0].payload["approved_by"], "deputy");
     running.stop().await.unwrap();
 }
 
@@ -442,4 +513,149 @@ async fn a_failing_mirror_shows_on_sources() {
     );
     assert!(page.contains("404"), "the reason is shown: {page}");
     running.stop().await.unwrap();
+}
+
+/// Two instances on one store (two processes sharing PostgreSQL): only the
+/// holder of the flag-delivery lease delivers, so each change reaches a
+/// receiver once; when the holder stops renewing, the other takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_store_deliver_each_change_once() {
+    use opsdeck::flags_app::{run, step_if_leading, FlagReceivers, Lease};
+    use opsdeck_operations::flags::{change_flag, Actor, Authority, FlagChange, FlagSettings};
+    for db in opsdeck_store::testing::each_backend().await {
+        let (hook_url, mut hooks) = receiver().await;
+        let settings = Arc::new(FlagSettings {
+            webhooks: vec!["cache".into()],
+            polling_interval_seconds: 30,
+            ..FlagSettings::default()
+        });
+        let receivers =
+            FlagReceivers::default().with_webhook("cache", &hook_url, Secret::new(SECRET));
+        let lease = |holder: &str| Lease {
+            holder: holder.into(),
+            ttl: jiff::SignedDuration::from_secs(30),
+        };
+        let (a, b) = (lease("instance-a"), lease("instance-b"));
+        let store = db.store.clone();
+        let change = |on: bool, at: Timestamp| {
+            let (store, settings) = (store.clone(), settings.clone());
+            async move {
+                let c = FlagChange {
+                    key: FlagKey::FreezeContent,
+                    on,
+                    targets: Vec::new(),
+                    text: None,
+                    reason: "catalogue migration".into(),
+                    ends_at: None,
+                };
+                let who = Actor {
+                    name: "founder".into(),
+                    ip: None,
+                };
+                change_flag(store.as_ref(), &settings, &c, &who, &Authority::Direct, at)
+                    .await
+                    .unwrap()
+            }
+        };
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+
+        // Fixed times: a leads, b stands by, b takes over once a's lease ran out.
+        change(true, t("2026-01-05T10:00:00Z")).await;
+        let s = db.store.as_ref();
+        let led = step_if_leading(s, &settings, &receivers, &a, t("2026-01-05T10:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(led.map(|r| r.delivered), Some(1), "{}", db.label);
+        change(false, t("2026-01-05T10:00:01Z")).await;
+        let followed = step_if_leading(s, &settings, &receivers, &b, t("2026-01-05T10:00:02Z"))
+            .await
+            .unwrap();
+        assert_eq!(
+            followed, None,
+            "{}: b does not deliver while a leads",
+            db.label
+        );
+        assert_eq!(
+            s.pending_flag_deliveries(10).await.unwrap().len(),
+            1,
+            "left for the leader"
+        );
+        let late = step_if_leading(s, &settings, &receivers, &b, t("2026-01-05T10:00:31Z"))
+            .await
+            .unwrap();
+        assert_eq!(
+            late.map(|r| r.delivered),
+            Some(1),
+            "{}: b took over",
+            db.label
+        );
+        let again = step_if_leading(s, &settings, &receivers, &a, t("2026-01-05T10:00:32Z"))
+            .await
+            .unwrap();
+        assert_eq!(again, None, "{}: a follows now", db.label);
+        let mut versions = Vec::new();
+        while let Ok((_, _, body)) = hooks.try_recv() {
+            let event: Value = serde_json::from_slice(&body).unwrap();
+            versions.push(event["flag"]["version"].as_i64().unwrap());
+        }
+        assert_eq!(versions, [1, 2], "{}", db.label);
+        s.alert_lease_release(opsdeck::flags_app::LEASE_NAME, "instance-b")
+            .await
+            .unwrap();
+
+        // Both instances' loops at once, on the real clock: each change
+        // rings both (as if each instance had made some of them).
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let bells = [
+            Arc::new(tokio::sync::Notify::new()),
+            Arc::new(tokio::sync::Notify::new()),
+        ];
+        let clock: opsdeck::app::Clock = Arc::new(Timestamp::now);
+        let loops: Vec<_> = [a, b]
+            .into_iter()
+            .zip(bells.iter().cloned())
+            .map(|(lease, bell)| {
+                tokio::spawn(run(
+                    db.store.clone(),
+                    settings.clone(),
+                    receivers.clone(),
+                    lease,
+                    clock.clone(),
+                    bell,
+                    stop.clone(),
+                ))
+            })
+            .collect();
+        for i in 0..6 {
+            change(i % 2 == 0, Timestamp::now()).await;
+            for bell in &bells {
+                bell.notify_one();
+            }
+        }
+        let mut seen = Vec::new();
+        while seen.len() < 6 {
+            let (_, _, body) = tokio::time::timeout(Duration::from_secs(20), hooks.recv())
+                .await
+                .expect("every change is delivered")
+                .unwrap();
+            let event: Value = serde_json::from_slice(&body).unwrap();
+            seen.push(event["flag"]["version"].as_i64().unwrap());
+        }
+        stop_tx.send(true).unwrap();
+        for l in loops {
+            l.await.unwrap();
+        }
+        // Both loops have finished every step they began: anything sent
+        // twice is in the channel now.
+        while let Ok((_, _, body)) = hooks.try_recv() {
+            let event: Value = serde_json::from_slice(&body).unwrap();
+            seen.push(event["flag"]["version"].as_i64().unwrap());
+        }
+        assert_eq!(
+            seen,
+            [3, 4, 5, 6, 7, 8],
+            "{}: each change once, in order",
+            db.label
+        );
+    }
 }

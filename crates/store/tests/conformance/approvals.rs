@@ -69,6 +69,7 @@ pub(crate) async fn approvals_round_trip_with_money_and_audit(db: &TestStore) {
     let new = request("apr_1", "2026-06-11T10:00:00Z");
     s.create_approval(
         &new,
+        &[],
         &audit(
             AuditAction::ApprovalRequest,
             "platform:lux",
@@ -111,6 +112,7 @@ pub(crate) async fn approval_expiry_is_enforced_at_decision_time(db: &TestStore)
     let s = &db.store;
     s.create_approval(
         &request("apr_late", "2026-06-10T11:00:00Z"),
+        &[],
         &audit(
             AuditAction::ApprovalRequest,
             "platform:lux",
@@ -169,6 +171,7 @@ pub(crate) async fn approval_expiry_is_enforced_at_decision_time(db: &TestStore)
     // The sweep expires what nobody decided.
     s.create_approval(
         &request("apr_swept", "2026-06-10T11:00:00Z"),
+        &[],
         &audit(
             AuditAction::ApprovalRequest,
             "platform:lux",
@@ -195,6 +198,7 @@ pub(crate) async fn concurrent_approval_decisions_record_exactly_one(db: &TestSt
     let s = &db.store;
     s.create_approval(
         &request("apr_race", "2026-06-11T10:00:00Z"),
+        &[],
         &audit(
             AuditAction::ApprovalRequest,
             "platform:lux",
@@ -258,6 +262,7 @@ pub(crate) async fn approval_runs_are_claimed_once_and_finished_once(db: &TestSt
     let s = &db.store;
     s.create_approval(
         &request("apr_run", "2026-06-11T10:00:00Z"),
+        &[],
         &audit(
             AuditAction::ApprovalRequest,
             "platform:lux",

@@ -132,6 +132,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
     // money only for a role that may see revenue.
     let shows_money = roles.allows(role, Permission::ViewRevenue);
     let banner = crate::incidents::shows_banner(&parts.method, &path);
+    let username = session.user.username.clone();
     parts.extensions.insert(CurrentUser {
         username: session.user.username,
         role,
@@ -146,6 +147,11 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
     let work = opsdeck_metrics::money_json::shown_while(shows_money, work);
     // Pages show the incident-mode banner (`incidents`).
     let work = crate::incidents::banner_scope(&state, banner, work);
+    // And the nav's count of approvals this person may decide.
+    let decides = roles
+        .allows(role, Permission::DecideApprovals)
+        .then_some((username.as_str(), role));
+    let work = crate::approvals::badge_scope(&state, banner, decides, work);
     // Every read, the banner's included, sees only the brands of the
     // role's scope (`crate::scope`).
     let work = crate::scope::within(roles.scope(role), work);

@@ -7,8 +7,10 @@
 //!   is on now, who set it, why, until when, whether it needs approval,
 //!   its recent trail, and the state of its deliveries;
 //! - `POST /flags/{key}` (form) and `POST /api/v1/flags/{key}` (JSON):
-//!   change a flag (`ChangeFlags`); a flag that needs approval refuses the
-//!   direct switch-on with 409 and says so;
+//!   change a flag (`ChangeFlags`); switching on a flag that needs
+//!   approval files an approval request instead (the form goes to the
+//!   request's page, the API answers 202 with its id), which a second
+//!   person decides on `/approvals`;
 //! - `GET /api/v1/flags`: the same state as JSON;
 //! - `GET/POST /api/v1/storefront-keys`, `POST
 //!   /api/v1/storefront-keys/{id}/revoke` (`ManageTokens`): keys for the
@@ -25,12 +27,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use jiff::Timestamp;
+use opsdeck_operations::flags::approval::request_switch_on;
 use opsdeck_operations::flags::{
     change_flag, is_live, parse_key, Actor, Authority, FlagChange, FlagError, FlagKey, FlagRecord,
     FlagSettings,
 };
 use opsdeck_store::flags::NewStorefrontKey;
-use opsdeck_store::{AuditAction, AuditEntry};
+use opsdeck_store::{Approval, AuditAction, AuditEntry, RequestedVia};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -96,13 +99,30 @@ fn actor(user: &CurrentUser) -> Actor {
     }
 }
 
-/// Makes a change and rings the deliverer.
+/// What a change did: made at once, or filed for approval.
+enum Applied {
+    Changed(FlagRecord),
+    Requested(Box<Approval>),
+}
+
+/// Makes a change and rings the deliverer, or, for a switch-on that needs
+/// a second person, files it for approval.
 async fn apply(
     state: &AppState,
     user: &CurrentUser,
     change: &FlagChange,
-) -> Result<FlagRecord, Error> {
+) -> Result<Applied, Error> {
     in_scope(state, change).await?;
+    if let (true, true, Some(approvals)) = (
+        change.on,
+        state.flags.settings.requires_approval(&change.key),
+        state.approvals.as_ref(),
+    ) {
+        let approval =
+            request_switch_on(approvals, change, &actor(user), RequestedVia::Dashboard).await?;
+        tracing::info!(user = %user.username, flag = %change.key, approval = %approval.id, "flag switch-on sent for approval");
+        return Ok(Applied::Requested(Box::new(approval)));
+    }
     let flag = change_flag(
         state.store.as_ref(),
         &state.flags.settings,
@@ -114,7 +134,7 @@ async fn apply(
     .await?;
     state.flags.changed.notify_one();
     tracing::info!(user = %user.username, flag = %flag.key, on = flag.on, version = flag.version, "flag changed");
-    Ok(flag)
+    Ok(Applied::Changed(flag))
 }
 
 /// A person who sees only some brands (`crate::scope`) may pause sales
@@ -314,8 +334,10 @@ async fn change_form(
         reason: form.reason,
         ends_at,
     };
-    apply(&state, &user, &change).await?;
-    Ok(Redirect::to(&format!("/flags#flag-{key}")))
+    match apply(&state, &user, &change).await? {
+        Applied::Changed(_) => Ok(Redirect::to(&format!("/flags#flag-{key}"))),
+        Applied::Requested(a) => Ok(Redirect::to(&format!("/approvals/{}", a.id))),
+    }
 }
 
 async fn list_api(State(state): State<AppState>) -> Result<Json<Value>, Error> {
@@ -342,7 +364,7 @@ async fn change_api(
     user: CurrentUser,
     Path(key): Path<String>,
     body: Result<Json<ChangeBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Response, Error> {
     let Json(body) =
         body.map_err(|e| Error::BadRequest(format!("flag change: {}", e.body_text())))?;
     let key = parse_key(&key)?;
@@ -365,13 +387,21 @@ async fn change_api(
         reason: body.reason,
         ends_at,
     };
-    let flag = apply(&state, &user, &change).await?;
-    Ok(Json(view(
-        &state.flags.settings,
-        &key,
-        Some(&flag),
-        state.now(),
-    )))
+    match apply(&state, &user, &change).await? {
+        Applied::Changed(flag) => {
+            Ok(Json(view(&state.flags.settings, &key, Some(&flag), state.now())).into_response())
+        }
+        Applied::Requested(a) => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "status": "pending_approval",
+                "approval": a.id,
+                "approver_role": a.approver_role,
+                "expires_at": a.expires_at,
+            })),
+        )
+            .into_response()),
+    }
 }
 
 async fn list_keys(State(state): State<AppState>) -> Result<Json<Value>, Error> {

@@ -106,6 +106,10 @@ async fn a_platform_asks_an_approver_decides_on_the_page_and_the_callback_runs_o
         body["error"].as_str().unwrap().contains("`amount`"),
         "{body}"
     );
+    let mut freeze = refund(900_00);
+    freeze["kind"] = json!("flag_change");
+    let (status, body) = ask(&fx, &t, freeze).await;
+    assert_eq!(status, 400, "a platform cannot ask for a freeze: {body}");
     let (status, body) = ask(&fx, &t, refund(900_00)).await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().unwrap().to_string();
@@ -174,4 +178,114 @@ async fn a_platform_asks_an_approver_decides_on_the_page_and_the_callback_runs_o
     assert_eq!(a.decision_comment.as_deref(), Some("checked the order"));
     let (status, json) = fx.get_json("/api/v1/approvals").await;
     assert_eq!((status, json["pending_count"].as_u64()), (200, Some(0)));
+}
+
+/// The dashboard's form: every kind with its threshold and approver role;
+/// a request over its threshold waits (and is the requester's to carry
+/// out once approved), one under it is told to go ahead with nothing
+/// stored; the nav's badge counts what the viewer may decide — not their
+/// own request, not a viewer's.
+#[tokio::test]
+async fn the_request_form_shows_thresholds_and_the_badge_counts_what_the_viewer_may_decide() {
+    let mut fx = Fixture::new().await;
+    let executor = Executor::new(
+        http_client(Duration::from_secs(5)),
+        Retry {
+            attempts: 1,
+            first_wait: Duration::ZERO,
+        },
+    );
+    let clock = fx.state.clock.clone();
+    fx.state.approvals = Some(Arc::new(
+        Approvals::new(
+            fx.state.store.clone(),
+            ApprovalPolicy::playbook(),
+            Arc::new(executor),
+        )
+        .with_clock(clock),
+    ));
+    let (_, html) = get_as(&fx, &fx.session, "/approvals").await;
+    for shown in [
+        "<td>Refund</td><td>over 500 in the brand&#x27;s currency</td><td>admin</td>",
+        "<td>Discount</td><td>over 20 %</td><td>admin</td>",
+        "<td>Price change</td><td>every change</td><td>admin</td>",
+        r#"<option value="refund">"#,
+    ] {
+        assert!(html.contains(shown), "{shown} missing: {html}");
+    }
+    assert!(
+        !html.contains(r#"<option value="flag_change">"#),
+        "a freeze is asked for on /flags"
+    );
+    assert!(!html.contains("approvals-badge"), "nothing waits yet");
+
+    let bob = user_session(fx.state.store.as_ref(), "bob", Role::Admin, ts(NOW)).await;
+    let ask = |body: &str| {
+        let (router, bob, body) = (fx.router(), bob.clone(), body.to_string());
+        async move {
+            post_form(
+                router,
+                &bob,
+                "/approvals",
+                &format!("csrf_token={}&{body}", bob.csrf_token),
+            )
+            .await
+        }
+    };
+    let (status, location, _) =
+        ask("kind=refund&brand=mavena&summary=Refund+order+1042&amount=100.00").await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/approvals?under_threshold=refund")
+    );
+    assert!(fx.state.store.approvals(None, 10).await.unwrap().is_empty());
+    let (status, _, body) = ask("kind=discount&brand=mavena&summary=x&percent=25.555").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("at most two decimals"), "{body}");
+    let (status, _, body) = ask("kind=flag_change&brand=mavena&summary=x").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, location, _) =
+        ask("kind=refund&brand=mavena&summary=Refund+order+1042&amount=650.00").await;
+    assert_eq!(status, 303);
+    let id = location.strip_prefix("/approvals/").unwrap().to_string();
+    let a = fx.state.store.approval(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (a.requested_by.as_str(), a.amount.unwrap().minor),
+        ("bob", 650_00)
+    );
+
+    let badge = r#"id="approvals-badge" aria-label="1 waiting for your decision">1</span>"#;
+    let (_, html) = get_as(&fx, &fx.session, "/").await;
+    assert!(
+        html.contains(badge),
+        "the admin may decide bob's request: {html}"
+    );
+    let (_, html) = get_as(&fx, &bob, "/").await;
+    assert!(!html.contains("approvals-badge"), "not bob's own");
+    let viewer = user_session(fx.state.store.as_ref(), "vera", Role::Viewer, ts(NOW)).await;
+    let (_, html) = get_as(&fx, &viewer, "/approvals").await;
+    assert!(
+        !html.contains("approvals-badge"),
+        "a viewer decides nothing"
+    );
+
+    let (status, _, _) = post_form(
+        fx.router(),
+        &fx.session,
+        &format!("/approvals/{id}/decision"),
+        &format!(
+            "csrf_token={}&decision=approve&comment=receipt+checked",
+            fx.session.csrf_token
+        ),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let a = fx.state.store.approval(&id).await.unwrap().unwrap();
+    assert_eq!(a.state, ApprovalState::Executed);
+    assert_eq!(
+        a.outcome_note.as_deref(),
+        Some("approved: bob makes the change")
+    );
+    let (_, html) = get_as(&fx, &fx.session, "/").await;
+    assert!(!html.contains("approvals-badge"), "decided: nothing waits");
 }

@@ -37,6 +37,16 @@ impl TestApp {
     /// Starts simulator and app at `scale`, waits until every shop's
     /// orders have synced once, and creates the admin user.
     pub async fn start(scale: f64, label: &str) -> TestApp {
+        TestApp::start_with(scale, label, |_| {}).await
+    }
+
+    /// As [`TestApp::start`], with `configure` changing the configuration
+    /// first (e.g. a flag that needs approval).
+    pub async fn start_with(
+        scale: f64,
+        label: &str,
+        configure: impl FnOnce(&mut opsdeck::config::Config),
+    ) -> TestApp {
         let start: Timestamp = NOW.parse().unwrap();
         let simulator = Simulator::new(SimConfig {
             seed: 11,
@@ -69,6 +79,7 @@ impl TestApp {
             rule.timing.pending_for = jiff::SignedDuration::ZERO;
             config.alerts.rules.upsert(rule);
         }
+        configure(&mut config);
         // The data set is fixed at NOW; the clock starts there and moves on
         // in real time, so sessions and alert timers behave as in life.
         let started = Instant::now();

@@ -21,6 +21,7 @@
 //! is a failure. The page weight test needs no browser.
 
 mod app;
+mod freeze;
 mod handover;
 mod incidents;
 mod operator;
@@ -97,6 +98,25 @@ async fn incident_banner_in_a_real_browser() {
     let app = TestApp::start(0.2, "incidents").await;
     let browser = Browser::start().await;
     incidents::banner_follows_the_incident(&app, &browser, &screenshot_dir()).await;
+    drop(browser);
+    app.stop().await;
+}
+
+/// A freeze that needs a second person: one admin switches on "freeze
+/// checkout", which is requested; another approves it from the approvals
+/// page; the flag is then live on OFREP and in the audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freeze_switched_on_with_approval_in_a_real_browser() {
+    if let Some(why) = missing_browser() {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set and the browser is missing: {why}");
+        }
+        eprintln!("browser tests skipped: {why}");
+        return;
+    }
+    let app = TestApp::start_with(0.2, "freeze", freeze::needs_approval).await;
+    let browser = Browser::start().await;
+    freeze::approved_by_a_second_person(&app, &browser, &screenshot_dir()).await;
     drop(browser);
     app.stop().await;
 }
