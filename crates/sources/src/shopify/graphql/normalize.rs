@@ -72,7 +72,13 @@ fn error(kind: &'static str, id: &str, field: &str, reason: impl Into<String>) -
     }
 }
 
+/// `raw` as `T`: the plain decoder first, and only for a record it
+/// refuses the one that tracks paths, so the error names the field (as the
+/// REST rules' own decoding does, for speed).
 fn decode<T: DeserializeOwned>(kind: &'static str, raw: &Value) -> Result<T, NormalizeError> {
+    if let Ok(decoded) = T::deserialize(raw) {
+        return Ok(decoded);
+    }
     let id = raw
         .get("id")
         .and_then(Value::as_str)
