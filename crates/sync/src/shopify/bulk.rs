@@ -758,7 +758,8 @@ impl Backfill<'_> {
             if gap {
                 let (requests, points) =
                     (self.run.stats.http.requests, self.run.stats.points_spent);
-                raw[list.field()] = order_list(self.client, &mut self.run.stats, &gid, list).await?;
+                raw[list.field()] =
+                    order_list(self.client, &mut self.run.stats, &gid, list).await?;
                 self.run.follow_up_queries += self.run.stats.http.requests - requests;
                 self.run.follow_up_points += self.run.stats.points_spent - points;
             }
