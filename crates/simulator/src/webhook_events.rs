@@ -21,9 +21,9 @@
 //! - an abandoned checkout: `checkouts/create` once the buyer left it (the
 //!   moment the GraphQL listing shows it), `checkouts/update` instead when
 //!   it was completed later (the REST abandoned `Checkout`);
-//! - a customer whose figures changed: `customers/update` (the REST
-//!   `Customer`, lifetime figures included), found by comparing with the
-//!   snapshot taken before the clock moved.
+//! - a customer whose figures changed, or who is new: `customers/update`
+//!   (the REST `Customer`, lifetime figures included), found by comparing
+//!   with the snapshot taken before the clock moved.
 
 use crate::aftersale::{dispute_plan, dispute_status, return_plan, ReturnOutcome, ReturnPlan};
 use crate::checkouts::{self, Checkout};
@@ -120,8 +120,9 @@ pub(crate) fn events(
     }
     if wanted("customers/update") {
         for (index, c) in book.customers.iter().enumerate() {
-            let before = customers_before.get(index).copied();
-            if before.is_some_and(|b| b != c.updated_at) {
+            // A customer new since the snapshot changed too: its first
+            // order counted (opsdeck subscribes to no `customers/create`).
+            if customers_before.get(index) != Some(&c.updated_at) {
                 out.push(Event {
                     at: c.updated_at,
                     topic: "customers/update",
