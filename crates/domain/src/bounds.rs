@@ -21,8 +21,8 @@ use crate::order::{CustomerRef, Fulfillment, LineItem, Refund};
 use crate::support::Party;
 use crate::{
     FulfillmentUpdate, HealthCheck, InventoryBatch, InventoryLevel, Money, Order,
-    OrderStatusChange, PaymentEvent, Product, ReturnRequest, ReviewItem, SatisfactionSurvey,
-    Ticket, TicketMessage, Timestamp, TrackingEvent, Variant,
+    OrderStatusChange, PaymentEvent, Product, ReturnRequest, ReturnStatusChange, ReviewItem,
+    SatisfactionSurvey, Ticket, TicketMessage, Timestamp, TrackingEvent, Variant,
 };
 use std::fmt;
 
@@ -647,6 +647,14 @@ impl Bounded for ReturnRequest {
         c.time("requested_at", self.requested_at);
         c.opt_time("resolved_at", self.resolved_at);
         c.time("updated_at", self.updated_at);
+        c.list("status_history", &self.status_history);
+    }
+}
+
+impl Bounded for ReturnStatusChange {
+    fn visit(&self, c: &mut Checker) {
+        c.text("status", Text::Line, self.status.as_str());
+        c.time("at", self.at);
     }
 }
 

@@ -61,8 +61,8 @@ pub use ids::{BrandId, IdError, RegionId, SourceId};
 pub use money::{Currency, Money, MoneyError};
 pub use operations::{
     Applied, FulfillmentUpdate, HealthCheck, HealthStatus, InventoryBatch, OrderStatusChange,
-    PaymentEvent, PaymentEventKind, ReturnKind, ReturnRequest, ReturnStatus, ReviewItem,
-    ReviewStatus, TrackingEvent, TrackingStatus,
+    PaymentEvent, PaymentEventKind, ReturnKind, ReturnRequest, ReturnStatus, ReturnStatusChange,
+    ReviewItem, ReviewStatus, TrackingEvent, TrackingStatus,
 };
 pub use order::{
     CustomerRef, FinancialStatus, Fulfillment, FulfillmentState, LineItem, Order,

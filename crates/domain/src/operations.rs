@@ -152,9 +152,61 @@ pub struct ReturnRequest {
     pub requested_at: Timestamp,
     pub resolved_at: Option<Timestamp>,
     pub updated_at: Timestamp,
+    /// Each status the request reached and when, oldest first, where the
+    /// source tells the moments (Shopify: the times on the return, or the
+    /// trigger time of each `returns/*` webhook). Empty for sources that
+    /// give only the status as it stands; not written then, so records
+    /// stored before it existed read the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status_history: Vec<ReturnStatusChange>,
 }
 
 impl_record!(ReturnRequest, RecordKind::ReturnRequest, brand: required);
+
+/// One status a return request reached, at a moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnStatusChange {
+    pub status: ReturnStatus,
+    pub at: Timestamp,
+}
+
+impl ReturnRequest {
+    /// Records that the request reached `status` at `at`: the history
+    /// keeps one entry per (status, moment) in time order, so the same
+    /// change seen twice (a webhook redelivered, the sync reading it
+    /// again) is kept once. The current status is the latest change's;
+    /// `updated_at` moves to it and never back; reaching an end state
+    /// sets `resolved_at`, a reopened request clears it.
+    pub fn record_status(&mut self, status: ReturnStatus, at: Timestamp) {
+        let change = ReturnStatusChange { status, at };
+        if !self.status_history.contains(&change) {
+            let at_or_before = self.status_history.partition_point(|c| c.at <= at);
+            self.status_history.insert(at_or_before, change);
+        }
+        let Some(latest) = self.status_history.last() else {
+            return;
+        };
+        if latest.at >= self.updated_at {
+            self.status = latest.status.clone();
+            self.resolved_at = latest.status.is_final().then_some(latest.at);
+        }
+        self.updated_at = self.updated_at.max(latest.at);
+    }
+}
+
+impl ReturnStatus {
+    /// Whether the request is over: nothing more is expected of it unless
+    /// it is reopened.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            ReturnStatus::Rejected
+                | ReturnStatus::Received
+                | ReturnStatus::Refunded
+                | ReturnStatus::Cancelled
+        )
+    }
+}
 
 open_enum! {
     /// Where an item in a review queue stands.

@@ -62,6 +62,7 @@ fn ret(x: &str, b: &str, status: ReturnStatus) -> AnyRecord {
         requested_at: ts(NOW - 86_400),
         resolved_at: None,
         updated_at: ts(NOW - 100),
+        status_history: Vec::new(),
     })
 }
 

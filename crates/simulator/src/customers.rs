@@ -99,6 +99,20 @@ impl Customer {
         )
     }
 
+    /// The customer's tags, one list for both faces (GraphQL lists them,
+    /// REST joins them with ", "), so a `customers/update` webhook and the
+    /// GraphQL sync tell the same customer.
+    pub fn tags(&self) -> Vec<&'static str> {
+        [
+            (self.subscriber, "subscriber"),
+            (self.orders_count >= 3, "VIP"),
+            (self.accepts_marketing, "newsletter"),
+        ]
+        .into_iter()
+        .filter_map(|(has, tag)| has.then_some(tag))
+        .collect()
+    }
+
     pub fn phone(&self, index: u32) -> String {
         format!("+1555{:07}", index % 10_000_000)
     }

@@ -65,6 +65,7 @@ mod rate_limit;
 mod resources;
 mod rhythm;
 mod server;
+mod webhook_events;
 mod webhooks;
 mod wire;
 mod world;

@@ -5,7 +5,10 @@
 //! product and stock level that changed becomes a delivery to each address
 //! subscribed to its topic: `orders/create` for new orders, `orders/updated`
 //! for changed ones (plus `fulfillments/create` for each new shipment),
-//! `products/update`, and `inventory_levels/update` per location. Bodies are
+//! `products/update`, and `inventory_levels/update` per location; returns,
+//! disputes, abandoned checkouts and customers as
+//! [`crate::webhook_events`] finds their changes, each triggered at the
+//! moment it happened. Bodies are
 //! the bare resource, exactly as the REST endpoints render it, signed with
 //! the shop's own webhook secret ([`crate::Simulator::webhook_secret`]) and
 //! sent with Shopify's headers. A non-2xx answer or a network error is
@@ -49,20 +52,22 @@ pub const TOPICS: &[&str] = &[
     "customers/create",
     "customers/update",
     "bulk_operations/finish",
-    // Accepted so opsdeck can subscribe to them; the simulator's world
-    // does not send them yet (its returns, disputes and checkouts reach
-    // opsdeck through the GraphQL sync).
+    // The resources only GraphQL lists, sent as they change
+    // ([`crate::webhook_events`]).
     "returns/request",
     "returns/approve",
     "returns/decline",
     "returns/cancel",
     "returns/close",
-    "returns/reopen",
-    "returns/update",
     "disputes/create",
     "disputes/update",
     "checkouts/create",
     "checkouts/update",
+    // Accepted so opsdeck can subscribe to them; the simulator's world
+    // never reopens, processes or edits a return, nor deletes a checkout.
+    "returns/reopen",
+    "returns/process",
+    "returns/update",
     "checkouts/delete",
 ];
 
@@ -238,10 +243,14 @@ pub(crate) fn delete(world: &mut World, slug: &str, id: u64) -> (u16, Value) {
 
 /// What changed can only be found by comparing with the state before.
 pub(crate) struct Snapshot {
+    /// The clock before it moved: the events after it are new.
+    now: i64,
     shops: Vec<ShopSnapshot>,
 }
 
 struct ShopSnapshot {
+    /// Customers' `updated_at`, where `customers/update` is subscribed.
+    customer_updated: Vec<i64>,
     order_updated: Vec<i64>,
     order_fulfillments: Vec<usize>,
     product_updated: Vec<i64>,
@@ -271,7 +280,17 @@ pub(crate) fn snapshot(world: &World) -> Option<Snapshot> {
                 .subscriptions
                 .iter()
                 .any(|s| s.slug == shop.info.slug && s.topic == "fulfillments/create");
+            let wants_customers = world
+                .webhooks
+                .subscriptions
+                .iter()
+                .any(|s| s.slug == shop.info.slug && s.topic == "customers/update");
             ShopSnapshot {
+                customer_updated: if wants_customers {
+                    shop.book.customers.iter().map(|c| c.updated_at).collect()
+                } else {
+                    Vec::new()
+                },
                 order_updated: if subscribed {
                     shop.book.orders.iter().map(|o| o.updated_at).collect()
                 } else {
@@ -294,13 +313,17 @@ pub(crate) fn snapshot(world: &World) -> Option<Snapshot> {
             }
         })
         .collect();
-    Some(Snapshot { shops })
+    Some(Snapshot {
+        now: world.now,
+        shops,
+    })
 }
 
 /// Queues a delivery of every change since `before` to each subscriber.
 pub(crate) fn enqueue_changes(world: &mut World, before: Snapshot) {
     let now = world.now;
-    let mut changes: Vec<(usize, &'static str, Value)> = Vec::new();
+    // (shop, topic, body, the moment it happened).
+    let mut changes: Vec<(usize, &'static str, Value, i64)> = Vec::new();
     for (s, (shop, old)) in world.shops.iter().zip(&before.shops).enumerate() {
         let subscribed = |topic: &str| {
             world
@@ -309,6 +332,16 @@ pub(crate) fn enqueue_changes(world: &mut World, before: Snapshot) {
                 .iter()
                 .any(|x| x.slug == shop.info.slug && x.topic == topic)
         };
+        for event in crate::webhook_events::events(
+            shop,
+            world.seed,
+            before.now,
+            now,
+            &old.customer_updated,
+            &subscribed,
+        ) {
+            changes.push((s, event.topic, event.body, event.at));
+        }
         if old.order_updated.is_empty() && !subscribed("orders/create") {
             continue;
         }
@@ -322,7 +355,7 @@ pub(crate) fn enqueue_changes(world: &mut World, before: Snapshot) {
                 let had = old.order_fulfillments.get(i).copied().unwrap_or(0);
                 if let Some(fs) = body["fulfillments"].as_array() {
                     for f in fs.iter().skip(had) {
-                        changes.push((s, "fulfillments/create", f.clone()));
+                        changes.push((s, "fulfillments/create", f.clone(), now));
                     }
                 }
             }
@@ -331,18 +364,18 @@ pub(crate) fn enqueue_changes(world: &mut World, before: Snapshot) {
             } else {
                 "orders/updated"
             };
-            changes.push((s, topic, body));
+            changes.push((s, topic, body, now));
         }
         for (p, product) in shop.catalog.products.iter().enumerate() {
             if old.product_updated.get(p) != Some(&product.updated_at) {
-                changes.push((s, "products/update", wire::product_json(shop, p)));
+                changes.push((s, "products/update", wire::product_json(shop, p), now));
             }
             for (v, variant) in product.variants.iter().enumerate() {
                 let was = old.stock_updated.get(p).and_then(|vs| vs.get(v));
                 if was != Some(&variant.stock_updated_at) {
                     for l in 0..shop.catalog.locations.len() {
                         let level = wire::inventory_level_json(shop, p, v, l);
-                        changes.push((s, "inventory_levels/update", level));
+                        changes.push((s, "inventory_levels/update", level, now));
                     }
                 }
             }
@@ -351,7 +384,7 @@ pub(crate) fn enqueue_changes(world: &mut World, before: Snapshot) {
     let faults = world.faults.clone();
     let mut rng = ChaCha8Rng::seed_from_u64(faults.seed ^ (now as u64).wrapping_mul(0x9E37));
     let mut deliveries = Vec::new();
-    for (s, topic, body) in changes {
+    for (s, topic, body, at) in changes {
         let shop = &world.shops[s];
         let secret = secret_of(shop);
         let body = serde_json::to_vec(&body).unwrap_or_default();
@@ -371,7 +404,7 @@ pub(crate) fn enqueue_changes(world: &mut World, before: Snapshot) {
                 api_version: sub.api_version.clone(),
                 webhook_id: format!("b54557e4-{:04x}-4a0c-9f1e-{n:012x}", sub.id % 0xffff),
                 event_id: format!("98880550-7158-44d4-b7cd-{n:012x}"),
-                triggered_at: wire::timestamp(now, &jiff::tz::TimeZone::UTC),
+                triggered_at: wire::timestamp(at, &jiff::tz::TimeZone::UTC),
                 signature: signature.clone(),
                 body: body.clone(),
             };

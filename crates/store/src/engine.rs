@@ -12,7 +12,8 @@ use crate::tokens::{ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken
 use crate::{Backend, Result, Store, UpsertReport};
 use async_trait::async_trait;
 use opsdeck_domain::{
-    BrandId, Currency, InventoryLevel, Money, Order, Product, RecordKind, SourceId, Timestamp,
+    BrandId, Currency, InventoryLevel, Money, Order, Product, RecordKind, ReturnRequest, SourceId,
+    Timestamp,
 };
 use std::collections::HashMap;
 use tracing::instrument;
@@ -463,6 +464,14 @@ impl<D: Db> Store for SqlStore<D> {
 
     async fn get_product(&self, source: &SourceId, external_id: &str) -> Result<Option<Product>> {
         self.product_by_id(source, external_id).await
+    }
+
+    async fn get_return_request(
+        &self,
+        source: &SourceId,
+        external_id: &str,
+    ) -> Result<Option<ReturnRequest>> {
+        self.record_by_id(source, external_id).await
     }
 
     #[instrument(skip_all, fields(backend = ?self.db.backend(), events = events.len()))]

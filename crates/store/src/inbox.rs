@@ -12,6 +12,7 @@
 use crate::db::{Col, Db, DbTx, Row, Value};
 use crate::engine::SqlStore;
 use crate::journal::store::Resolution;
+use crate::kinds::Stored;
 use crate::schema::{self, SqlType};
 use crate::Result;
 use crate::UpsertOutcome;
@@ -535,6 +536,31 @@ impl<D: Db> SqlStore<D> {
                 .map(|us| schema::from_micros(us, KIND, "oldest"))
                 .transpose()?,
         })
+    }
+
+    /// One stored record of kind `T` by its key, decoded (the products'
+    /// lookup below, for any kind).
+    pub(crate) async fn record_by_id<T: Stored>(
+        &self,
+        source: &SourceId,
+        external_id: &str,
+    ) -> Result<Option<T>> {
+        let sql = format!(
+            "SELECT {} AS body FROM {} WHERE source = $1 AND external_id = $2",
+            self.db.dialect().body_column(),
+            T::TABLE
+        );
+        let rows = self
+            .db
+            .fetch(
+                &sql,
+                &[text(source.as_str()), text(external_id)],
+                &[Col::Text],
+            )
+            .await?;
+        rows.first()
+            .map(|row| schema::decode(T::KIND, external_id, &row.text("body")?))
+            .transpose()
     }
 
     /// See [`crate::Store::get_product`].

@@ -96,7 +96,7 @@ pub use users::{
 };
 
 use async_trait::async_trait;
-use opsdeck_domain::{BrandId, InventoryLevel, Order, Product, SourceId, Timestamp};
+use opsdeck_domain::{BrandId, InventoryLevel, Order, Product, ReturnRequest, SourceId, Timestamp};
 use std::sync::Arc;
 
 /// Which database a store runs on.
@@ -223,6 +223,14 @@ pub trait Store:
     async fn all_sync_states(&self) -> Result<Vec<SyncState>>;
 
     async fn get_product(&self, source: &SourceId, external_id: &str) -> Result<Option<Product>>;
+
+    /// The stored return request `external_id` of `source`, if any: what a
+    /// `returns/*` webhook changes.
+    async fn get_return_request(
+        &self,
+        source: &SourceId,
+        external_id: &str,
+    ) -> Result<Option<ReturnRequest>>;
 
     /// Commits webhook deliveries to the inbox in one transaction (one
     /// durable commit for the whole batch). A `(source, webhook_id)` already

@@ -206,6 +206,9 @@ async fn a_bulk_backfill_stores_exactly_the_simulators_orders() {
             run.follow_up_queries,
             run.follow_up_points
         );
+        // Every seed has some (4 to 7): the reader task hands them over
+        // raw and the commit side follows them up; none may be lost there.
+        assert!(run.followed_up > 0, "seed {seed}: no order followed up");
         assert!(run.follow_up_queries >= run.followed_up);
         assert!(
             run.followed_up * 20 <= expected.len() as u64,

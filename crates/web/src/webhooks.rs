@@ -14,7 +14,9 @@
 //!    and a webhook id, each header at most [`bounds::MAX_HEADER_BYTES`]
 //!    long; otherwise 400 with the reason (naming the header and bound);
 //! 4. a topic opsdeck does not handle (not a [`WebhookTopic`]) is answered
-//!    200 and dropped (logged):
+//!    200 and dropped (logged) — except a `returns/*` topic, which is
+//!    stored and failed by the worker naming it
+//!    ([`WebhookTopic::keeps_unknown`]):
 //!    Shopify retries every non-2xx answer for hours and finally removes the
 //!    subscription, and no retry can make an unknown topic useful;
 //! 5. the raw event is committed to the store's webhook inbox, and only then
@@ -256,9 +258,14 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         return bad_request(&domain, "missing X-Shopify-Webhook-Id".into());
     };
     tracing::Span::current().record("webhook_id", webhook_id);
-    let Some(topic) = WebhookTopic::parse(topic) else {
-        tracing::info!("webhook topic not handled: acknowledged and dropped");
-        return answer(StatusCode::OK, "status", "ignored: topic not handled");
+    let topic = match WebhookTopic::parse(topic) {
+        Some(topic) => topic.as_str(),
+        // Kept so the worker fails it visibly (see `keeps_unknown`).
+        None if WebhookTopic::keeps_unknown(topic) => topic,
+        None => {
+            tracing::info!("webhook topic not handled: acknowledged and dropped");
+            return answer(StatusCode::OK, "status", "ignored: topic not handled");
+        }
     };
     let triggered_at =
         header(&headers, "x-shopify-triggered-at").and_then(|t| bounds::timestamp(t).ok());
@@ -267,7 +274,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         shop_domain: domain.clone(),
         webhook_id: webhook_id.to_string(),
         event_id: header(&headers, "x-shopify-event-id").map(str::to_string),
-        topic: topic.as_str().to_string(),
+        topic: topic.to_string(),
         api_version: header(&headers, "x-shopify-api-version").map(str::to_string),
         triggered_at,
         received_at: state.now(),

@@ -25,4 +25,5 @@ mod shopify_webhooks_cli;
 mod source_health;
 mod supervision;
 mod sync_and_webhooks;
+mod topics_webhooks;
 mod webhooks;

@@ -47,7 +47,7 @@ struct CustomerWire {
     multipass_identifier: Option<String>,
     tax_exempt: bool,
     phone: Option<String>,
-    tags: &'static str,
+    tags: String,
     currency: String,
     default_address: DefaultAddress,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,11 +105,7 @@ fn wire(shop: &Shop, index: u32, full: bool) -> CustomerWire {
         multipass_identifier: None,
         tax_exempt: false,
         phone: Some(c.phone(index)),
-        tags: if c.subscriber {
-            "Active Subscriber"
-        } else {
-            ""
-        },
+        tags: c.tags().join(", "),
         currency: shop.info.currency.clone(),
         default_address: address(),
         orders_count: full.then_some(c.orders_count),

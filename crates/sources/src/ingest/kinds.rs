@@ -677,6 +677,7 @@ fn return_request(o: &Obj, cx: &RecordContext) -> Option<ReturnRequest> {
         requested_at,
         resolved_at: v.7,
         updated_at: v.8.unwrap_or(requested_at),
+        status_history: Vec::new(),
     })
 }
 

@@ -13,17 +13,22 @@
 //! What a payload lacks is refused naming the field, never invented: a
 //! customer without `orders_count`/`total_spent` (recent API versions
 //! leave them out of the customer resource) cannot give lifetime figures.
-//! A return's payload carries no time at all; only `returns/request`
-//! happens at a known moment (the delivery's trigger time is the request's
-//! time), so only it makes a record ([`return_request_from_json`]).
+//! A return's payload carries no time at all: each `returns/*` delivery
+//! happens at its trigger time (`X-Shopify-Triggered-At`), which is when
+//! the return reached the status the topic names. `returns/request` makes
+//! the record ([`return_request_from_json`]); the others are a change of
+//! a stored return ([`return_change_from_json`]), applied to it with that
+//! time ([`opsdeck_domain::ReturnRequest::record_status`]).
 
+use crate::shopify::graphql::normalize::return_status;
 use crate::shopify::graphql::normalize::{
     abandoned_checkout_from_graphql, customer_from_graphql, dispute_from_graphql,
     return_from_graphql, ShopifyDispute, ShopifyReturn,
 };
 use crate::shopify::normalize::{NormalizeContext, NormalizeError};
+use crate::shopify::WebhookTopic;
 use opsdeck_domain::bounds;
-use opsdeck_domain::{AbandonedCheckout, CustomerSummary, Timestamp};
+use opsdeck_domain::{AbandonedCheckout, CustomerSummary, ReturnStatus, Timestamp};
 use serde_json::{json, Value};
 
 fn error(kind: &'static str, raw: &Value, field: &str, reason: &str) -> NormalizeError {
@@ -216,6 +221,108 @@ pub fn return_request_from_json(
     return_from_graphql(ctx, &restated)
 }
 
+/// What a `returns/*` delivery other than `returns/request` says of a
+/// stored return.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnChange {
+    /// The return's id (REST, numeric).
+    pub return_id: String,
+    /// The order, where the payload names it (`order_id` or `order`).
+    pub order_id: Option<String>,
+    /// The status the return reached: the payload's `status` where it has
+    /// one, else the one the topic documents (`returns/approve` and
+    /// `returns/reopen` leave it OPEN, `returns/decline` DECLINED,
+    /// `returns/cancel` CANCELED, `returns/close` CLOSED). `None` for a
+    /// change that is not one of status (`returns/update`: lines added or
+    /// removed; `returns/process` without a `status`).
+    pub status: Option<ReturnStatus>,
+    /// A declined return's reason (`decline.reason`, e.g.
+    /// `return_period_ended`).
+    pub decline_reason: Option<String>,
+    /// `returns/update`: return lines removed, by how many units in all
+    /// (`return_line_items.removals[].delta`).
+    pub lines_removed: i64,
+}
+
+/// A `returns/approve|decline|cancel|close|reopen|process|update`
+/// payload. Their shapes differ (Shopify's reference samples, in
+/// `fixtures/shopify/webhooks/returns_*.json`): approve carries the whole
+/// return with `order`; cancel, close and reopen only `id`, `order_id` and
+/// `status`; decline `id`, `status` and `decline {reason, note}`; update
+/// has no status, only the lines' removals and updates. `returns/request`
+/// is not a change ([`return_request_from_json`]); a topic that is not
+/// about returns is refused.
+pub fn return_change_from_json(
+    topic: WebhookTopic,
+    raw: &Value,
+) -> Result<ReturnChange, NormalizeError> {
+    use WebhookTopic as T;
+    let documented = match topic {
+        T::ReturnsApprove | T::ReturnsReopen => Some("OPEN"),
+        T::ReturnsDecline => Some("DECLINED"),
+        T::ReturnsCancel => Some("CANCELED"),
+        T::ReturnsClose => Some("CLOSED"),
+        T::ReturnsProcess | T::ReturnsUpdate => None,
+        other => {
+            return Err(error(
+                "return",
+                raw,
+                "topic",
+                &format!("{other} is not a change of a return"),
+            ))
+        }
+    };
+    let return_id = id_of(raw, "id")
+        .or_else(|| {
+            // `returns/update` names the return only by its GraphQL id.
+            raw.get("admin_graphql_api_id")
+                .and_then(Value::as_str)
+                .and_then(|gid| gid.rsplit_once('/'))
+                .map(|(_, id)| id.to_string())
+                .filter(|id| !id.is_empty())
+        })
+        .ok_or_else(|| error("return", raw, "id", "missing"))?;
+    let payload_status = raw
+        .get("status")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let status = match topic {
+        // Its lines changed, not its status, whatever else it carries.
+        T::ReturnsUpdate => None,
+        _ => payload_status
+            .map(|s| return_status(&s.to_ascii_uppercase()))
+            .or_else(|| documented.map(return_status)),
+    };
+    let order_id = id_of(raw, "order_id").or_else(|| {
+        raw.get("order")
+            .filter(|o| o.is_object())
+            .and_then(|o| id_of(o, "id"))
+    });
+    let decline_reason = raw
+        .pointer("/decline/reason")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase);
+    let lines_removed = raw
+        .pointer("/return_line_items/removals")
+        .and_then(Value::as_array)
+        .map_or(0, |removals| {
+            removals
+                .iter()
+                .filter_map(|r| r.get("delta").and_then(Value::as_i64))
+                .sum()
+        });
+    bounds::units(lines_removed)
+        .map_err(|e| error("return", raw, "return_line_items.removals", &e.to_string()))?;
+    Ok(ReturnChange {
+        return_id,
+        order_id,
+        status,
+        decline_reason,
+        lines_removed,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +403,130 @@ mod tests {
         assert_eq!(r.request.requested_at, at);
         assert_eq!(r.request.reason.as_deref(), Some("unwanted"));
         assert_eq!(r.lines[0].line_item_id.as_deref(), Some("12695210000533"));
+    }
+
+    #[test]
+    fn each_real_returns_payload_gives_its_return_and_status() {
+        use ReturnStatus as S;
+        let cases = [
+            (
+                WebhookTopic::ReturnsApprove,
+                "returns_approve.json",
+                S::Approved,
+                Some("4783296544821"),
+            ),
+            (
+                WebhookTopic::ReturnsDecline,
+                "returns_decline.json",
+                S::Rejected,
+                None,
+            ),
+            (
+                WebhookTopic::ReturnsCancel,
+                "returns_cancel.json",
+                S::Cancelled,
+                Some("4783296544821"),
+            ),
+            (
+                WebhookTopic::ReturnsClose,
+                "returns_close.json",
+                S::Received,
+                Some("4783296544821"),
+            ),
+            (
+                WebhookTopic::ReturnsReopen,
+                "returns_reopen.json",
+                S::Approved,
+                Some("4783296544821"),
+            ),
+        ];
+        for (topic, file, status, order) in cases {
+            let c = return_change_from_json(topic, &fixture(file)).unwrap();
+            assert_eq!(c.return_id, "123134564567890", "{file}");
+            assert_eq!(c.status, Some(status), "{file}");
+            assert_eq!(c.order_id.as_deref(), order, "{file}");
+            assert_eq!(c.lines_removed, 0, "{file}");
+        }
+        let declined = return_change_from_json(
+            WebhookTopic::ReturnsDecline,
+            &fixture("returns_decline.json"),
+        )
+        .unwrap();
+        assert_eq!(
+            declined.decline_reason.as_deref(),
+            Some("return_period_ended")
+        );
+    }
+
+    #[test]
+    fn a_returns_update_is_a_change_of_lines_named_by_its_graphql_id() {
+        let c =
+            return_change_from_json(WebhookTopic::ReturnsUpdate, &fixture("returns_update.json"))
+                .unwrap();
+        assert_eq!(c.return_id, "123134564567890");
+        assert_eq!(c.status, None);
+        assert_eq!(c.lines_removed, 2);
+    }
+
+    #[test]
+    fn without_a_status_the_topic_says_which_and_process_says_none() {
+        let mut raw = fixture("returns_close.json");
+        raw.as_object_mut().unwrap().remove("status");
+        let c = return_change_from_json(WebhookTopic::ReturnsClose, &raw).unwrap();
+        assert_eq!(c.status, Some(ReturnStatus::Received));
+        let c = return_change_from_json(WebhookTopic::ReturnsProcess, &raw).unwrap();
+        assert_eq!(c.status, None);
+        // A status Shopify adds later is kept, not mapped to a known one.
+        raw["status"] = json!("in_transit");
+        let c = return_change_from_json(WebhookTopic::ReturnsProcess, &raw).unwrap();
+        assert_eq!(c.status, Some(ReturnStatus::Other("in_transit".into())));
+    }
+
+    #[test]
+    fn a_return_change_without_an_id_or_on_another_topic_is_refused_naming_it() {
+        let mut raw = fixture("returns_cancel.json");
+        let err = return_change_from_json(WebhookTopic::DisputesUpdate, &raw).unwrap_err();
+        assert_eq!(err.field, "topic");
+        raw.as_object_mut().unwrap().remove("id");
+        raw.as_object_mut().unwrap().remove("admin_graphql_api_id");
+        let err = return_change_from_json(WebhookTopic::ReturnsCancel, &raw).unwrap_err();
+        assert_eq!(err.field, "id");
+    }
+
+    #[test]
+    fn a_return_request_starts_its_history_and_changes_follow_in_time_order() {
+        let requested: Timestamp = "2023-10-19T10:00:00Z".parse().unwrap();
+        let mut r = return_request_from_json(&ctx(), &fixture("returns_request.json"), requested)
+            .unwrap()
+            .request;
+        assert_eq!(r.status_history.len(), 1);
+        let approved: Timestamp = "2023-10-20T10:00:00Z".parse().unwrap();
+        let closed: Timestamp = "2023-10-25T10:00:00Z".parse().unwrap();
+        // Delivered out of order, and the close twice.
+        r.record_status(ReturnStatus::Received, closed);
+        r.record_status(ReturnStatus::Approved, approved);
+        r.record_status(ReturnStatus::Received, closed);
+        let history: Vec<_> = r
+            .status_history
+            .iter()
+            .map(|c| (c.status.as_str().to_string(), c.at))
+            .collect();
+        assert_eq!(
+            history,
+            [
+                ("requested".to_string(), requested),
+                ("approved".to_string(), approved),
+                ("received".to_string(), closed),
+            ]
+        );
+        assert_eq!(r.status, ReturnStatus::Received);
+        assert_eq!(r.resolved_at, Some(closed));
+        assert_eq!(r.updated_at, closed);
+        // Reopened: under way again, no longer resolved.
+        let reopened: Timestamp = "2023-10-26T10:00:00Z".parse().unwrap();
+        r.record_status(ReturnStatus::Approved, reopened);
+        assert_eq!(r.status, ReturnStatus::Approved);
+        assert_eq!(r.resolved_at, None);
+        assert_eq!(r.updated_at, reopened);
     }
 }

@@ -59,6 +59,7 @@ pub(crate) fn ingest_kinds(at: &str) -> Vec<AnyRecord> {
             requested_at: t,
             resolved_at: Some(t),
             updated_at: t,
+            status_history: Vec::new(),
         }),
         AnyRecord::ReviewItem(ReviewItem {
             source: src.clone(),

@@ -45,13 +45,16 @@
 //!   `checkouts/delete` → noted (a checkout that is gone stays as last
 //!   seen: the funnel counts it as abandoned all the same).
 //! - `returns/request` → the return, requested at the delivery's trigger
-//!   time (upsert). The other `returns/*` payloads carry no time at all
-//!   (id, status, order, lines), so they cannot give a whole record and
-//!   are noted; the returns sync, which reads the return whole by GraphQL
-//!   through its order's `updatedAt`, stores the change at its next run
-//!   (the orders' cadence). Re-reading the one return by GraphQL here
-//!   would need a GraphQL client in the inbox worker, which it does not
-//!   have.
+//!   time (upsert; joined to the history of one already stored). A return's
+//!   payloads carry no time, so each change happens at its delivery's
+//!   trigger time: `returns/approve|decline|cancel|close|reopen|process`
+//!   record the status they reached on the stored return (its status, the
+//!   status history, `resolved_at`; a decline's reason). One not stored yet
+//!   is retried (its request, or the returns sync, comes first).
+//!   `returns/update` (lines added or removed) and a `returns/process`
+//!   without a status are noted: opsdeck keeps no return lines. A
+//!   `returns/*` topic opsdeck does not know is kept by the receiver and
+//!   failed here naming it ([`WebhookTopic::keeps_unknown`]).
 //!
 //! A payload that does not normalize will not get better by retrying: it is
 //! marked failed at once with the field and reason.
@@ -70,14 +73,15 @@ mod gorgias;
 
 use crate::gorgias::GorgiasConnector;
 use crate::shopify::bulk_finish::BulkFinishes;
-use opsdeck_domain::{Applied, Order, Product, SourceId, Timestamp};
+use opsdeck_domain::{Applied, Order, Product, ReturnRequest, ReturnStatus, SourceId, Timestamp};
 use opsdeck_sources::shopify::graphql::BulkFinished;
 use opsdeck_sources::shopify::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
     product_from_json, refund_from_json, NormalizeContext,
 };
 use opsdeck_sources::shopify::webhook_records::{
-    abandoned_checkout_from_json, customer_from_json, dispute_from_json, return_request_from_json,
+    abandoned_checkout_from_json, customer_from_json, dispute_from_json, return_change_from_json,
+    return_request_from_json,
 };
 use opsdeck_sources::shopify::WebhookTopic;
 use opsdeck_store::{
@@ -194,6 +198,9 @@ struct Batch<'a> {
     /// Newest known copy of each order touched by the batch.
     orders: HashMap<(SourceId, String), Order>,
     products: HashMap<(SourceId, String), Product>,
+    /// Newest known copy of each return touched by the batch (a request
+    /// and its approval may arrive together).
+    returns: HashMap<(SourceId, String), ReturnRequest>,
     records: Vec<AnyRecord>,
     /// Per record: the event it came from and a label for the note.
     owners: Vec<(i64, String)>,
@@ -232,6 +239,36 @@ impl Batch<'_> {
             .push((event, format!("{} {}", record.kind(), record.external_id())));
         self.records.push(record);
         None
+    }
+
+    async fn return_request(
+        &mut self,
+        source: &SourceId,
+        id: &str,
+    ) -> Result<Option<ReturnRequest>, StoreError> {
+        let key = (source.clone(), id.to_string());
+        if let Some(r) = self.returns.get(&key) {
+            return Ok(Some(r.clone()));
+        }
+        let stored = self.store.get_return_request(source, id).await?;
+        if let Some(r) = &stored {
+            self.returns.insert(key, r.clone());
+        }
+        Ok(stored)
+    }
+
+    fn push_return(&mut self, event: i64, request: ReturnRequest) {
+        let key = (request.source.clone(), request.external_id.clone());
+        if self
+            .returns
+            .get(&key)
+            .is_none_or(|r| r.updated_at <= request.updated_at)
+        {
+            self.returns.insert(key, request.clone());
+        }
+        self.owners
+            .push((event, format!("return {}", request.external_id)));
+        self.records.push(AnyRecord::ReturnRequest(request));
     }
 
     fn push_product(&mut self, event: i64, product: Product) {
@@ -293,6 +330,14 @@ async fn apply(
         Err(f) => return Ok(Err(f)),
     };
     let Some(topic) = topic else {
+        if WebhookTopic::keeps_unknown(&e.topic) {
+            tracing::warn!(topic = %e.topic, "a returns topic opsdeck does not know: not applied");
+            return Ok(Err(Failure::Permanent(format!(
+                "topic {} is a returns topic opsdeck does not know: not applied (the returns \
+                 sync reads the return whole at its next run)",
+                e.topic
+            ))));
+        }
         return Ok(Err(Failure::Permanent(format!(
             "topic {} not handled",
             e.topic
@@ -428,7 +473,22 @@ async fn apply(
             id_text(&raw)
         )),
         T::ReturnsRequest => match return_request_from_json(ctx, &raw, at) {
-            Ok(r) => batch.push(hook.id, AnyRecord::ReturnRequest(r.request)),
+            Ok(r) => {
+                // Already stored (the sync was first, or a later change
+                // arrived before it): the request joins its history.
+                let request = match batch
+                    .return_request(&ctx.source, &r.request.external_id)
+                    .await?
+                {
+                    Some(mut stored) => {
+                        stored.record_status(r.request.status.clone(), at);
+                        stored
+                    }
+                    None => r.request,
+                };
+                batch.push_return(hook.id, request);
+                None
+            }
             Err(err) => return Ok(Err(permanent(err))),
         },
         T::ReturnsApprove
@@ -436,13 +496,38 @@ async fn apply(
         | T::ReturnsCancel
         | T::ReturnsClose
         | T::ReturnsReopen
-        | T::ReturnsUpdate => Some(format!(
-            "return {} is {}: the payload has no time, the returns sync stores it",
-            id_text(&raw),
-            raw.get("status")
-                .and_then(Value::as_str)
-                .unwrap_or("changed")
-        )),
+        | T::ReturnsProcess
+        | T::ReturnsUpdate => {
+            let change = match return_change_from_json(topic, &raw) {
+                Ok(change) => change,
+                Err(err) => return Ok(Err(permanent(err))),
+            };
+            let Some(status) = change.status else {
+                return Ok(Ok(Some(format!(
+                    "return {}: {topic} changes no status ({} units of its lines removed); \
+                     opsdeck keeps no return lines",
+                    change.return_id, change.lines_removed
+                ))));
+            };
+            match batch.return_request(&ctx.source, &change.return_id).await? {
+                None => {
+                    return Ok(Err(Failure::Retry(format!(
+                        "return {} is not stored yet: its request (webhook or returns sync) \
+                         comes first",
+                        change.return_id
+                    ))))
+                }
+                Some(mut r) => {
+                    if status == ReturnStatus::Rejected {
+                        r.reason = change.decline_reason.or(r.reason);
+                    }
+                    r.order_id = r.order_id.or(change.order_id);
+                    r.record_status(status, at);
+                    batch.push_return(hook.id, r);
+                    None
+                }
+            }
+        }
         T::AppUninstalled => {
             let store = batch.store;
             let mut state = store
@@ -593,6 +678,7 @@ pub async fn process_inbox_once(
         bulk_finishes: shops.bulk_finishes.as_deref(),
         orders: HashMap::new(),
         products: HashMap::new(),
+        returns: HashMap::new(),
         records: Vec::new(),
         owners: Vec::new(),
     };

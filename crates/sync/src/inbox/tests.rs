@@ -63,6 +63,11 @@ const NOW: &str = "2026-06-10T18:00:00Z";
 
 impl Env {
     async fn deliver(&mut self, topic: &str, body: &Value) {
+        self.deliver_at(topic, body, "2026-06-10T17:59:00Z").await;
+    }
+
+    /// A delivery triggered at `triggered_at` (`X-Shopify-Triggered-At`).
+    async fn deliver_at(&mut self, topic: &str, body: &Value, triggered_at: &str) {
         self.next += 1;
         let event = InboxEvent {
             source: source(),
@@ -71,7 +76,7 @@ impl Env {
             event_id: None,
             topic: topic.into(),
             api_version: Some("2025-07".into()),
-            triggered_at: Some(ts("2026-06-10T17:59:00Z")),
+            triggered_at: Some(ts(triggered_at)),
             received_at: ts(NOW),
             body: body.to_string(),
         };
@@ -598,26 +603,12 @@ async fn the_graphql_only_resources_topics_apply_real_payloads() {
     ] {
         e.deliver(topic, &fixture(file)).await;
     }
-    // The status changes of a return: the payload (the same shape) has no
-    // time, so they are noted and left to the returns sync.
-    for topic in [
-        "returns/approve",
-        "returns/decline",
-        "returns/cancel",
-        "returns/close",
-        "returns/reopen",
-        "returns/update",
-    ] {
-        let mut body = fixture("webhooks/returns_request.json");
-        body["status"] = json!("open");
-        e.deliver(topic, &body).await;
-    }
     e.deliver("checkouts/delete", &json!({"id": 450789469}))
         .await;
     let step = e.step().await;
     assert_eq!(
         (step.taken, step.processed, step.failed),
-        (13, 13, 0),
+        (7, 7, 0),
         "{step:?}"
     );
 
@@ -643,13 +634,195 @@ async fn the_graphql_only_resources_topics_apply_real_payloads() {
     };
     assert_eq!(r.external_id, "3547267221");
     assert_eq!(r.requested_at, ts("2026-06-10T17:59:00Z"));
-    assert_eq!(
-        r.status.as_str(),
-        "requested",
-        "status changes wait for the sync"
-    );
+    assert_eq!(r.status.as_str(), "requested");
     let stats = e.store.webhook_stats().await.unwrap();
-    assert_eq!((stats.pending, stats.processed, stats.failed), (0, 13, 0));
+    assert_eq!((stats.pending, stats.processed, stats.failed), (0, 7, 0));
+}
+
+/// Shopify's sample return (`returns_*.json` share it) requested at `at`:
+/// the `returns/request` sample with its id and order.
+fn sample_return_request() -> Value {
+    let mut body = fixture("webhooks/returns_request.json");
+    body["id"] = json!(123134564567890_i64);
+    body["admin_graphql_api_id"] = json!("gid://shopify/Return/123134564567890");
+    body["order"] = json!({"id": 4783296544821_i64});
+    body
+}
+
+async fn stored_return(e: &Env, id: &str) -> ReturnRequest {
+    e.store
+        .get_return_request(&source(), id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("return {id} stored"))
+}
+
+#[tokio::test]
+async fn each_returns_topic_moves_the_stored_return_at_its_trigger_time() {
+    let mut e = env().await;
+    e.deliver_at(
+        "returns/request",
+        &sample_return_request(),
+        "2026-06-01T10:00:00Z",
+    )
+    .await;
+    // Out of order in one batch: the close before the approval.
+    e.deliver_at(
+        "returns/close",
+        &fixture("webhooks/returns_close.json"),
+        "2026-06-05T10:00:00Z",
+    )
+    .await;
+    e.deliver_at(
+        "returns/approve",
+        &fixture("webhooks/returns_approve.json"),
+        "2026-06-02T10:00:00Z",
+    )
+    .await;
+    e.deliver_at(
+        "returns/update",
+        &fixture("webhooks/returns_update.json"),
+        "2026-06-03T10:00:00Z",
+    )
+    .await;
+    let step = e.step().await;
+    assert_eq!(
+        (step.processed, step.failed, step.retrying),
+        (4, 0, 0),
+        "{step:?}"
+    );
+    let r = stored_return(&e, "123134564567890").await;
+    let history: Vec<(&str, String)> = r
+        .status_history
+        .iter()
+        .map(|c| (c.status.as_str(), c.at.to_string()))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("requested", "2026-06-01T10:00:00Z".to_string()),
+            ("approved", "2026-06-02T10:00:00Z".to_string()),
+            ("received", "2026-06-05T10:00:00Z".to_string()),
+        ]
+    );
+    assert_eq!(r.status.as_str(), "received");
+    assert_eq!(r.resolved_at, Some(ts("2026-06-05T10:00:00Z")));
+    assert_eq!(r.updated_at, ts("2026-06-05T10:00:00Z"));
+    assert_eq!(r.order_id.as_deref(), Some("4783296544821"));
+
+    // Reopened, then the close redelivered under another webhook id: the
+    // history keeps each moment once and the return stays reopened.
+    e.deliver_at(
+        "returns/reopen",
+        &fixture("webhooks/returns_reopen.json"),
+        "2026-06-06T10:00:00Z",
+    )
+    .await;
+    e.deliver_at(
+        "returns/close",
+        &fixture("webhooks/returns_close.json"),
+        "2026-06-05T10:00:00Z",
+    )
+    .await;
+    assert_eq!(e.step().await.processed, 2);
+    let r = stored_return(&e, "123134564567890").await;
+    assert_eq!(r.status.as_str(), "approved");
+    assert_eq!(r.resolved_at, None);
+    assert_eq!(r.status_history.len(), 4);
+    assert_eq!(r.updated_at, ts("2026-06-06T10:00:00Z"));
+}
+
+#[tokio::test]
+async fn a_declined_and_a_canceled_return_end_with_their_reason_and_time() {
+    let mut e = env().await;
+    e.deliver_at(
+        "returns/request",
+        &fixture("webhooks/returns_request.json"),
+        "2026-06-01T10:00:00Z",
+    )
+    .await;
+    e.deliver_at(
+        "returns/request",
+        &sample_return_request(),
+        "2026-06-01T11:00:00Z",
+    )
+    .await;
+    let mut declined = fixture("webhooks/returns_decline.json");
+    declined["id"] = json!(3547267221_i64);
+    e.deliver_at("returns/decline", &declined, "2026-06-02T09:00:00Z")
+        .await;
+    e.deliver_at(
+        "returns/cancel",
+        &fixture("webhooks/returns_cancel.json"),
+        "2026-06-03T09:00:00Z",
+    )
+    .await;
+    assert_eq!(e.step().await.processed, 4);
+    let d = stored_return(&e, "3547267221").await;
+    assert_eq!(d.status.as_str(), "rejected");
+    assert_eq!(d.reason.as_deref(), Some("return_period_ended"));
+    assert_eq!(d.resolved_at, Some(ts("2026-06-02T09:00:00Z")));
+    // The decline sample names no order: the request's is kept.
+    assert_eq!(d.order_id.as_deref(), Some("5196695273621"));
+    let c = stored_return(&e, "123134564567890").await;
+    assert_eq!(c.status.as_str(), "cancelled");
+    assert_eq!(c.resolved_at, Some(ts("2026-06-03T09:00:00Z")));
+}
+
+#[tokio::test]
+async fn a_change_of_a_return_not_stored_yet_waits_for_its_request() {
+    let mut e = env().await;
+    e.deliver_at(
+        "returns/approve",
+        &fixture("webhooks/returns_approve.json"),
+        "2026-06-02T10:00:00Z",
+    )
+    .await;
+    let step = e.step().await;
+    assert_eq!((step.retrying, step.processed), (1, 0), "{step:?}");
+    e.deliver_at(
+        "returns/request",
+        &sample_return_request(),
+        "2026-06-01T10:00:00Z",
+    )
+    .await;
+    // The request is stored; the approval, taken before it in that step,
+    // waits for its next attempt.
+    e.step_at("2026-06-10T18:00:05Z").await;
+    assert_eq!(
+        stored_return(&e, "123134564567890").await.status.as_str(),
+        "requested"
+    );
+    let step = e.step_at("2026-06-10T18:01:00Z").await;
+    assert_eq!(step.processed, 1, "{step:?}");
+    let r = stored_return(&e, "123134564567890").await;
+    assert_eq!(r.status.as_str(), "approved");
+    assert_eq!(r.status_history.len(), 2);
+}
+
+#[tokio::test]
+async fn an_unknown_returns_topic_fails_visibly_naming_it() {
+    let mut e = env().await;
+    e.deliver(
+        "returns/frobnicate",
+        &fixture("webhooks/returns_close.json"),
+    )
+    .await;
+    let step = e.step().await;
+    assert_eq!((step.processed, step.failed), (0, 1), "{step:?}");
+    let failed = e.store.recent_failed_webhooks(5).await.unwrap();
+    let reason = failed[0].last_error.clone().unwrap_or_default();
+    assert!(
+        reason.contains("returns/frobnicate") && reason.contains("returns topic"),
+        "{reason}"
+    );
+    assert_eq!(e.store.webhook_stats().await.unwrap().failed, 1);
+    assert!(e
+        .store
+        .get_return_request(&source(), "123134564567890")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]

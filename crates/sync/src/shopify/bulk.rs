@@ -54,7 +54,8 @@ use opsdeck_sources::shopify::graphql::documents;
 use opsdeck_sources::shopify::graphql::normalize::{BulkGaps, BulkOrder};
 use opsdeck_sources::shopify::graphql::wire::legacy_id;
 use opsdeck_sources::shopify::graphql::{
-    normalize, BulkItem, BulkOperation, BulkStatus, GraphqlClient, GraphqlError, GraphqlStats,
+    normalize, BulkGroups, BulkItem, BulkOperation, BulkStatus, GraphqlClient, GraphqlError,
+    GraphqlStats, HttpChunks,
 };
 use opsdeck_sources::shopify::{NormalizeContext, NormalizeError, ShopifyError};
 use opsdeck_store::{AnyRecord, Store, StoreError, UpsertReport};
@@ -198,6 +199,9 @@ pub struct BulkRun {
     /// file costs none, so at a plan's restore rate these are what a
     /// backfill's follow-ups take.
     pub follow_up_points: f64,
+    /// Time spent reading the file and storing its records (the rest of
+    /// a run waits for Shopify): what the backfill's own speed is.
+    pub reading: Duration,
     pub watermark: Option<Timestamp>,
 }
 
@@ -669,138 +673,118 @@ impl Backfill<'_> {
     /// Streams the file at `url` from after `from.line`, committing a page
     /// of orders at a time with the cursor it reached; returns the cursor
     /// at the end of the file.
+    ///
+    /// Reading and normalizing run in a task of their own ([`read_pages`])
+    /// a page or two ahead of the commits: parsing the next page and
+    /// writing the last one then use two cores instead of taking turns on
+    /// one. The pages in between are the only memory that adds, bounded
+    /// by [`PAGES_AHEAD`].
     async fn read(&mut self, url: &Url, from: BulkCursor) -> Result<BulkCursor, BulkError> {
-        let mut groups = self.client.open_bulk_file(url).await?;
+        let began = std::time::Instant::now();
+        let groups = self.client.open_bulk_file(url).await?;
         self.run.resumed_after_line = from.line;
-        let mut reached = from.clone();
-        let mut page: Vec<AnyRecord> = Vec::with_capacity(self.settings.page_size);
-        let mut roots_in_page = 0;
-        // One order in hand: it is whole once another follows it. The last
-        // order of a partial file may have lost its last lines, and a copy
-        // short of lines must not replace a whole stored one (same
-        // `updated_at`, other content wins), so it is left out.
-        let mut pending: Option<BulkItem> = None;
-        loop {
-            let next = groups.next_item().await?;
-            let ended = next.is_none();
-            let Some(item) = std::mem::replace(&mut pending, next) else {
-                if ended {
-                    break;
-                }
-                continue;
-            };
-            if ended && self.run.partial {
-                tracing::warn!(
-                    objects = item.object_count(),
-                    "the last order of a partial file is left out: it may lack lines"
-                );
-                break;
-            }
-            let last_line = match &item {
-                BulkItem::Root { root, children } => {
-                    children.last().map_or(root.line, |child| child.line)
-                }
-                BulkItem::LateChild(line) => line.line,
-            };
-            if last_line <= from.line {
-                continue;
-            }
-            if let BulkItem::LateChild(line) = &item {
-                // Files keep each object's children after it; one that does
-                // not cannot be put back without re-reading its parent.
-                return Err(BulkError::Incomplete(format!(
-                    "bulk file line {}: a child of {} after its parent's group",
-                    line.line,
-                    line.parent_id.as_deref().unwrap_or("?")
-                )));
-            }
-            let kind = self.kind;
-            match item.nested(|child| kind.child_field(child)) {
-                Some(Ok(raw)) => match self.normalize(raw).await? {
-                    Ok(records) => {
-                        for record in records {
-                            reached.newest = reached.newest.max(Some(record.updated_at()));
-                            page.push(record);
+        let (pages, mut ready) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+        let reader = PageReader {
+            kind: self.kind,
+            ctx: self.ctx.clone(),
+            page_size: self.settings.page_size,
+            partial: self.run.partial,
+            from,
+        };
+        // Dropping this future (a cancelled backfill) or leaving on an
+        // error stops the reader too.
+        let _reader = AbortOnDrop(tokio::spawn(reader.read_pages(groups, pages)));
+        let reached = loop {
+            match ready.recv().await {
+                Some(Ok(FilePiece::Page(mut page))) => {
+                    for e in std::mem::take(&mut page.rejected) {
+                        self.reject(e);
+                    }
+                    for (raw, gaps) in std::mem::take(&mut page.follow_ups) {
+                        match self.follow_up(raw, gaps).await? {
+                            Ok(records) => {
+                                for record in records {
+                                    page.reached.newest =
+                                        page.reached.newest.max(Some(record.updated_at()));
+                                    page.records.push(record);
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "record rejected");
+                                self.reject(e);
+                            }
                         }
                     }
-                    Err(e) => self.reject(e),
-                },
-                Some(Err(reason)) => {
-                    return Err(BulkError::Graphql(GraphqlError::Jsonl {
-                        line: last_line,
-                        reason,
-                    }))
+                    self.commit_page(&page.records, &page.reached).await?;
                 }
-                None => {}
+                Some(Ok(FilePiece::End {
+                    reached,
+                    peak_buffered,
+                })) => {
+                    self.run.peak_buffered = self.run.peak_buffered.max(peak_buffered);
+                    break reached;
+                }
+                Some(Err(e)) => return Err(e),
+                None => {
+                    return Err(BulkError::Incomplete(
+                        "the bulk file's reader stopped before the end of the file".into(),
+                    ))
+                }
             }
-            reached.objects += item.object_count();
-            reached.line = last_line;
-            roots_in_page += 1;
-            if roots_in_page >= self.settings.page_size {
-                self.commit_page(&page, &reached).await?;
-                page.clear();
-                roots_in_page = 0;
-            }
-        }
-        if roots_in_page > 0 {
-            self.commit_page(&page, &reached).await?;
-        }
-        self.run.peak_buffered = self.run.peak_buffered.max(groups.reader().peak_buffered());
+        };
+        self.run.reading += began.elapsed();
         Ok(reached)
     }
 
-    /// The records of one root object, reading again by paged queries what
-    /// the file could not give of it.
-    async fn normalize(
+    /// The records of an order the file could not give whole (`gaps`
+    /// says which lists), reading those lists again by paged queries. The
+    /// reader task has no client, so it hands such orders over raw and
+    /// they are settled here, before their page commits: the page's cursor
+    /// never passes an order whose records are not in it.
+    async fn follow_up(
         &mut self,
         mut raw: Value,
+        gaps: BulkGaps,
     ) -> Result<Result<Vec<AnyRecord>, NormalizeError>, BulkError> {
-        let mut followed = BulkGaps::default();
-        loop {
-            let gaps = match self.kind.normalize(&self.ctx, &raw, followed) {
-                Ok(Normalized::Records(records)) => return Ok(Ok(records)),
-                Err(e) => return Ok(Err(e)),
-                Ok(Normalized::FollowUp(gaps)) => gaps,
-            };
-            let Some(gid) = raw.get("id").and_then(Value::as_str).map(str::to_string) else {
-                // Normalization refuses an order without an id first.
-                return Ok(Ok(Vec::new()));
-            };
-            if followed.any() {
-                // The followed-up lists carry their lines: the rule never
-                // asks twice; should it, the order is refused, not guessed.
-                return Ok(Err(NormalizeError {
-                    kind: "order",
-                    id: opsdeck_domain::bounds::excerpt(legacy_id(&gid)),
-                    field: if gaps.fulfillments {
-                        "fulfillments"
-                    } else {
-                        "refunds"
-                    }
-                    .into(),
-                    reason: "still incomplete after its follow-up queries".into(),
-                }));
+        let Some(gid) = raw.get("id").and_then(Value::as_str).map(str::to_string) else {
+            // Normalization refuses an order without an id first.
+            return Ok(Ok(Vec::new()));
+        };
+        self.run.followed_up += 1;
+        for (gap, list) in [
+            (gaps.fulfillments, OrderList::Fulfillments),
+            (gaps.refunds, OrderList::Refunds),
+        ] {
+            if gap {
+                let (requests, points) =
+                    (self.run.stats.http.requests, self.run.stats.points_spent);
+                raw[list.field()] =
+                    order_list(self.client, &mut self.run.stats, &gid, list).await?;
+                self.run.follow_up_queries += self.run.stats.http.requests - requests;
+                self.run.follow_up_points += self.run.stats.points_spent - points;
             }
-            self.run.followed_up += 1;
-            for (gap, list) in [
-                (gaps.fulfillments, OrderList::Fulfillments),
-                (gaps.refunds, OrderList::Refunds),
-            ] {
-                if gap {
-                    let (requests, points) =
-                        (self.run.stats.http.requests, self.run.stats.points_spent);
-                    raw[list.field()] =
-                        order_list(self.client, &mut self.run.stats, &gid, list).await?;
-                    self.run.follow_up_queries += self.run.stats.http.requests - requests;
-                    self.run.follow_up_points += self.run.stats.points_spent - points;
-                }
-            }
-            followed = gaps;
         }
+        Ok(match self.kind.normalize(&self.ctx, &raw, gaps) {
+            Ok(Normalized::Records(records)) => Ok(records),
+            Err(e) => Err(e),
+            // The followed-up lists carry their lines: the rule never asks
+            // twice; should it, the order is refused, not guessed.
+            Ok(Normalized::FollowUp(still)) => Err(NormalizeError {
+                kind: "order",
+                id: opsdeck_domain::bounds::excerpt(legacy_id(&gid)),
+                field: if still.fulfillments {
+                    "fulfillments"
+                } else {
+                    "refunds"
+                }
+                .into(),
+                reason: "still incomplete after its follow-up queries".into(),
+            }),
+        })
     }
 
+    /// Counts a record the reader refused (and logged).
     fn reject(&mut self, e: NormalizeError) {
-        tracing::warn!(error = %e, "record rejected");
         self.run.rejected.push(e);
         self.book.refuse(1);
     }
@@ -866,6 +850,171 @@ impl Backfill<'_> {
                 operation.id, operation.object_count, reached.objects
             )
         }))
+    }
+}
+
+/// Pages read ahead of the one being committed.
+const PAGES_AHEAD: usize = 2;
+
+/// What the reader of a bulk file hands to the backfill.
+enum FilePiece {
+    /// The next page to commit.
+    Page(Page),
+    /// The file is read: where it ended, and the most bytes of it held.
+    End {
+        reached: BulkCursor,
+        peak_buffered: usize,
+    },
+}
+
+/// A page of a bulk file, normalized.
+struct Page {
+    records: Vec<AnyRecord>,
+    /// Root objects of the page that could not be normalized.
+    rejected: Vec<NormalizeError>,
+    /// Orders the file could not give whole, raw, with the lists to read
+    /// again: the backfill follows them up before committing the page.
+    follow_ups: Vec<(Value, BulkGaps)>,
+    /// Where the file stands after the page.
+    reached: BulkCursor,
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Reads a bulk file into pages of records (the part of a backfill that
+/// needs neither the store nor the API, so it can run in a task of its own).
+struct PageReader {
+    kind: BulkResource,
+    ctx: NormalizeContext,
+    page_size: usize,
+    /// The file is a failed operation's partial data.
+    partial: bool,
+    /// Where an earlier run stopped: lines up to `from.line` are skipped.
+    from: BulkCursor,
+}
+
+impl PageReader {
+    /// Sends the file's pages to `pages`, then its end; stops at the first
+    /// error (sent too) or when nobody listens any more.
+    async fn read_pages(
+        self,
+        mut groups: BulkGroups<HttpChunks>,
+        pages: tokio::sync::mpsc::Sender<Result<FilePiece, BulkError>>,
+    ) {
+        let outcome = self.read_into(&mut groups, &pages).await;
+        let piece = outcome.map(|reached| FilePiece::End {
+            reached,
+            peak_buffered: groups.reader().peak_buffered(),
+        });
+        // Nobody listening: the backfill stopped; nothing to tell.
+        let _ = pages.send(piece).await;
+    }
+
+    async fn read_into(
+        &self,
+        groups: &mut BulkGroups<HttpChunks>,
+        pages: &tokio::sync::mpsc::Sender<Result<FilePiece, BulkError>>,
+    ) -> Result<BulkCursor, BulkError> {
+        let from = &self.from;
+        let mut page = self.new_page(from.clone());
+        let mut roots_in_page = 0;
+        // One order in hand: it is whole once another follows it. The last
+        // order of a partial file may have lost its last lines, and a copy
+        // short of lines must not replace a whole stored one (same
+        // `updated_at`, other content wins), so it is left out.
+        let mut pending: Option<BulkItem> = None;
+        loop {
+            let next = groups.next_item().await?;
+            let ended = next.is_none();
+            let Some(item) = std::mem::replace(&mut pending, next) else {
+                if ended {
+                    break;
+                }
+                continue;
+            };
+            if ended && self.partial {
+                tracing::warn!(
+                    objects = item.object_count(),
+                    "the last order of a partial file is left out: it may lack lines"
+                );
+                break;
+            }
+            let last_line = match &item {
+                BulkItem::Root { root, children } => {
+                    children.last().map_or(root.line, |child| child.line)
+                }
+                BulkItem::LateChild(line) => line.line,
+            };
+            if last_line <= from.line {
+                continue;
+            }
+            if let BulkItem::LateChild(line) = &item {
+                // Files keep each object's children after it; one that does
+                // not cannot be put back without re-reading its parent.
+                return Err(BulkError::Incomplete(format!(
+                    "bulk file line {}: a child of {} after its parent's group",
+                    line.line,
+                    line.parent_id.as_deref().unwrap_or("?")
+                )));
+            }
+            let kind = self.kind;
+            let objects = item.object_count();
+            match item.into_nested(|child| kind.child_field(child)) {
+                Some(Ok(raw)) => match kind.normalize(&self.ctx, &raw, BulkGaps::default()) {
+                    Ok(Normalized::FollowUp(gaps)) => page.follow_ups.push((raw, gaps)),
+                    Ok(Normalized::Records(records)) => {
+                        for record in records {
+                            page.reached.newest =
+                                page.reached.newest.max(Some(record.updated_at()));
+                            page.records.push(record);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "record rejected");
+                        page.rejected.push(e);
+                    }
+                },
+                Some(Err(reason)) => {
+                    return Err(BulkError::Graphql(GraphqlError::Jsonl {
+                        line: last_line,
+                        reason,
+                    }))
+                }
+                None => {}
+            }
+            page.reached.objects += objects;
+            page.reached.line = last_line;
+            roots_in_page += 1;
+            if roots_in_page >= self.page_size {
+                let next = self.new_page(page.reached.clone());
+                let full = std::mem::replace(&mut page, next);
+                if pages.send(Ok(FilePiece::Page(full))).await.is_err() {
+                    return Err(BulkError::Incomplete("the backfill stopped".into()));
+                }
+                roots_in_page = 0;
+            }
+        }
+        let reached = page.reached.clone();
+        if roots_in_page > 0 && pages.send(Ok(FilePiece::Page(page))).await.is_err() {
+            return Err(BulkError::Incomplete("the backfill stopped".into()));
+        }
+        Ok(reached)
+    }
+
+    fn new_page(&self, reached: BulkCursor) -> Page {
+        Page {
+            records: Vec::with_capacity(self.page_size),
+            rejected: Vec::new(),
+            follow_ups: Vec::new(),
+            reached,
+        }
     }
 }
 

@@ -79,7 +79,7 @@ pub(super) async fn abandoned_checkouts(
 /// What opsdeck reads of a return (what `return_from_graphql` decodes).
 fn return_fields() -> String {
     format!(
-        "id name status createdAt closedAt order {{ id }} decline {{ reason note }} \
+        "id name status createdAt requestApprovedAt closedAt order {{ id }} decline {{ reason note }} \
          returnLineItems(first: {LINES_PER_RETURN}) {{ nodes {{ ... on ReturnLineItem {{ \
          id quantity returnReasonNote customerNote returnReasonDefinition {{ handle name }} \
          fulfillmentLineItem {{ lineItem {{ id }} }} }} }} }}"

@@ -248,6 +248,18 @@ async fn unhandled_topics_are_acknowledged_but_not_stored() {
 }
 
 #[tokio::test]
+async fn an_unknown_returns_topic_is_stored_for_the_worker_to_fail_visibly() {
+    let h = hook().await;
+    let (status, json) = h
+        .send(signed(b"{\"id\": 1}", SECRET, "returns/frobnicate", "r1"))
+        .await;
+    assert_eq!((status, json["status"].as_str()), (200, Some("accepted")));
+    let stored = h.stored().await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].event.topic, "returns/frobnicate");
+}
+
+#[tokio::test]
 async fn oversized_bodies_are_413() {
     let h = hook().await;
     let big = vec![b' '; opsdeck_web::webhooks::MAX_BODY + 1];

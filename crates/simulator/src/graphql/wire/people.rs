@@ -134,14 +134,7 @@ pub(crate) fn customer(shop: &Shop, index: u32, now: i64) -> Value {
                 "DISABLED"
             },
             verified_email: true,
-            tags: [
-                (c.subscriber, "subscriber"),
-                (c.orders_count >= 3, "VIP"),
-                (c.accepts_marketing, "newsletter"),
-            ]
-            .into_iter()
-            .filter_map(|(has, tag)| has.then_some(tag))
-            .collect(),
+            tags: c.tags(),
             created_at: datetime(c.created_at),
             updated_at: datetime(c.updated_at),
             amount_spent: money(c.total_spent_cents, currency),

@@ -94,12 +94,16 @@ impl<S: ChunkSource> JsonlReader<S> {
     pub async fn next_line(&mut self) -> Result<Option<BulkLine>, GraphqlError> {
         loop {
             if let Some(end) = self.buffer[self.start..].iter().position(|b| *b == b'\n') {
-                let line = self.buffer[self.start..self.start + end].to_vec();
+                let line = self.start..self.start + end;
                 self.start += end + 1;
-                if line.iter().all(u8::is_ascii_whitespace) {
+                if self.buffer[line.clone()]
+                    .iter()
+                    .all(u8::is_ascii_whitespace)
+                {
                     continue;
                 }
-                return self.parse(&line, true).map(Some);
+                self.lines += 1;
+                return parse(&self.buffer[line], self.lines, true).map(Some);
             }
             if self.buffer.len() - self.start > self.max_line {
                 return Err(GraphqlError::Jsonl {
@@ -114,7 +118,8 @@ impl<S: ChunkSource> JsonlReader<S> {
                     return Ok(None);
                 }
                 // A last line without its newline is whole only if it parses.
-                return self.parse(&rest, false).map(Some);
+                self.lines += 1;
+                return parse(&rest, self.lines, false).map(Some);
             }
             // Keep only the unread part before reading more.
             self.buffer.drain(..self.start);
@@ -126,36 +131,36 @@ impl<S: ChunkSource> JsonlReader<S> {
             self.peak_buffered = self.peak_buffered.max(self.buffer.len());
         }
     }
+}
 
-    fn parse(&mut self, line: &[u8], terminated: bool) -> Result<BulkLine, GraphqlError> {
-        self.lines += 1;
-        let number = self.lines;
-        let mut object: Value = serde_json::from_slice(line).map_err(|e| GraphqlError::Jsonl {
+/// Line `number` of a file, parsed; `terminated`: it ended with a newline
+/// (else it was the last, and an error says it may be cut short).
+fn parse(line: &[u8], number: u64, terminated: bool) -> Result<BulkLine, GraphqlError> {
+    let mut object: Value = serde_json::from_slice(line).map_err(|e| GraphqlError::Jsonl {
+        line: number,
+        reason: if terminated {
+            format!("not JSON ({e})")
+        } else {
+            format!("the last line is cut short ({e})")
+        },
+    })?;
+    let Some(fields) = object.as_object_mut() else {
+        return Err(GraphqlError::Jsonl {
             line: number,
-            reason: if terminated {
-                format!("not JSON ({e})")
-            } else {
-                format!("the last line is cut short ({e})")
-            },
-        })?;
-        let Some(fields) = object.as_object_mut() else {
-            return Err(GraphqlError::Jsonl {
-                line: number,
-                reason: "not a JSON object".into(),
-            });
-        };
-        let parent_id = match fields.remove("__parentId") {
-            Some(Value::String(id)) => Some(id),
-            _ => None,
-        };
-        let id = fields.get("id").and_then(Value::as_str).map(str::to_string);
-        Ok(BulkLine {
-            line: number,
-            id,
-            parent_id,
-            object,
-        })
-    }
+            reason: "not a JSON object".into(),
+        });
+    };
+    let parent_id = match fields.remove("__parentId") {
+        Some(Value::String(id)) => Some(id),
+        _ => None,
+    };
+    let id = fields.get("id").and_then(Value::as_str).map(str::to_string);
+    Ok(BulkLine {
+        line: number,
+        id,
+        parent_id,
+        object,
+    })
 }
 
 /// One piece of a bulk file put back together.
@@ -183,17 +188,29 @@ impl BulkItem {
         &self,
         field_for: impl Fn(&str) -> Option<&'static str>,
     ) -> Option<Result<Value, String>> {
+        self.clone().into_nested(field_for)
+    }
+
+    /// [`BulkItem::nested`], moving the objects instead of copying them:
+    /// what a backfill calls once per root, millions of times.
+    pub fn into_nested(
+        self,
+        field_for: impl Fn(&str) -> Option<&'static str>,
+    ) -> Option<Result<Value, String>> {
         let BulkItem::Root { root, children } = self else {
             return None;
         };
-        let mut nested = root.object.clone();
-        let mut paths: Vec<(String, String)> = Vec::new();
-        if let Some(id) = &root.id {
-            paths.push((id.clone(), String::new()));
+        let mut nested = root.object;
+        // Where each object of the group sits: its id and the path of list
+        // positions from the root (a root's children are one level down,
+        // theirs two: a bulk query nests at most two connections).
+        let mut places: Vec<(String, Vec<(&'static str, usize)>)> = Vec::new();
+        if let Some(id) = root.id {
+            places.push((id, Vec::new()));
         }
         for child in children {
             let parent = child.parent_id.as_deref().unwrap_or_default();
-            let Some((_, parent_path)) = paths.iter().find(|(id, _)| id == parent) else {
+            let Some(at) = places.iter().position(|(id, _)| id == parent) else {
                 return Some(Err(format!(
                     "line {}: parent {parent} not in this group",
                     child.line
@@ -211,7 +228,13 @@ impl BulkItem {
                     child.line
                 )));
             };
-            let Some(Value::Object(parent_object)) = nested.pointer_mut(parent_path) else {
+            let mut parent_object = Some(&mut nested);
+            for (list, i) in &places[at].1 {
+                parent_object = parent_object
+                    .and_then(|o| o.get_mut(*list))
+                    .and_then(|l| l.get_mut(*i));
+            }
+            let Some(Value::Object(parent_object)) = parent_object else {
                 return Some(Err(format!("line {}: parent is not an object", child.line)));
             };
             let list = parent_object
@@ -220,12 +243,11 @@ impl BulkItem {
             let Value::Array(list) = list else {
                 return Some(Err(format!("line {}: `{field}` is not a list", child.line)));
             };
-            list.push(child.object.clone());
-            if let Some(id) = &child.id {
-                paths.push((
-                    id.clone(),
-                    format!("{parent_path}/{field}/{}", list.len() - 1),
-                ));
+            list.push(child.object);
+            if let Some(id) = child.id {
+                let mut path = places[at].1.clone();
+                path.push((field, list.len() - 1));
+                places.push((id, path));
             }
         }
         Some(Ok(nested))

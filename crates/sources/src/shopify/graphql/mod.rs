@@ -40,7 +40,7 @@ pub use bulk::{BulkFinished, BulkOperation, BulkStatus};
 pub use client::{Answer, GraphqlClient, GraphqlStats, GRAPHQL_API_VERSION};
 pub use cost::{CostBucket, CostBuckets, QueryCost, ThrottleStatus, SINGLE_QUERY_MAX_COST};
 pub use error::{GraphqlError, UserError};
-pub use jsonl::{BulkGroups, BulkItem, BulkLine, ChunkSource, JsonlReader};
+pub use jsonl::{BulkGroups, BulkItem, BulkLine, ChunkSource, HttpChunks, JsonlReader};
 pub use metafields::ShopMetafield;
 pub use query::{
     connection_cost, updated_at_filter, ConnectionPage, GraphqlQuery, PageInfo, PagedQuery,

@@ -29,7 +29,7 @@ use opsdeck_domain::customer::CustomerSummary;
 use opsdeck_domain::dispute::{DisputeState, DisputeStatus};
 use opsdeck_domain::{
     bounds, Currency, InventoryLevel, Money, Order, PaymentEvent, PaymentEventKind, Product,
-    ReturnKind, ReturnRequest, ReturnStatus, Timestamp,
+    ReturnKind, ReturnRequest, ReturnStatus, ReturnStatusChange, Timestamp,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
@@ -72,7 +72,13 @@ fn error(kind: &'static str, id: &str, field: &str, reason: impl Into<String>) -
     }
 }
 
+/// `raw` as `T`: the plain decoder first, and only for a record it
+/// refuses the one that tracks paths, so the error names the field (as the
+/// REST rules' own decoding does, for speed).
 fn decode<T: DeserializeOwned>(kind: &'static str, raw: &Value) -> Result<T, NormalizeError> {
+    if let Ok(decoded) = T::deserialize(raw) {
+        return Ok(decoded);
+    }
     let id = raw
         .get("id")
         .and_then(Value::as_str)
@@ -539,7 +545,7 @@ impl Fields<'_> {
 /// `ReturnStatus` → where the return request stands: REQUESTED waits for
 /// the merchant, OPEN is approved and under way, CLOSED is done (every
 /// item received and dealt with), DECLINED and CANCELED end it.
-fn return_status(status: &str) -> ReturnStatus {
+pub(crate) fn return_status(status: &str) -> ReturnStatus {
     match status {
         "REQUESTED" => ReturnStatus::Requested,
         "OPEN" => ReturnStatus::Approved,
@@ -592,19 +598,47 @@ pub fn return_from_graphql(
         Some(decline) => decline.reason.as_ref().map(|r| r.to_ascii_lowercase()),
         None => lines.iter().find_map(|l| l.reason.clone()),
     };
+    let approved_at = f.time("requestApprovedAt", r.request_approved_at.as_deref())?;
+    let status = return_status(&r.status);
+    // The moments the return tells: requested, approved, and its end (a
+    // closed, declined or canceled return's `closedAt`). The same history
+    // the `returns/*` webhooks build from their trigger times.
+    let mut status_history = vec![ReturnStatusChange {
+        status: ReturnStatus::Requested,
+        at: requested_at,
+    }];
+    if let Some(at) = approved_at {
+        status_history.push(ReturnStatusChange {
+            status: ReturnStatus::Approved,
+            at,
+        });
+    }
+    if let Some(at) = resolved_at.filter(|_| status.is_final()) {
+        status_history.push(ReturnStatusChange {
+            status: status.clone(),
+            at,
+        });
+    }
+    status_history.sort_by_key(|c| c.at);
     let request = ReturnRequest {
         source: ctx.source.clone(),
         external_id: id.clone(),
         brand: ctx.brand.clone(),
         order_id: r.order.as_ref().map(|o| legacy_id(&o.id).to_string()),
         kind: ReturnKind::Return,
-        status: return_status(&r.status),
+        status,
         amount: None,
         reason,
         requested_at,
         resolved_at,
         // A return carries no update time: its latest known event.
-        updated_at: resolved_at.unwrap_or(requested_at),
+        updated_at: status_history
+            .iter()
+            .map(|c| c.at)
+            .chain(resolved_at)
+            .max()
+            .unwrap_or(requested_at),
+        status_history,
     };
     Ok(ShopifyReturn { request, lines })
 }

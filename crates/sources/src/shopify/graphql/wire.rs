@@ -446,6 +446,10 @@ pub struct GqlReturn {
     pub status: String,
     #[serde(default)]
     pub created_at: Option<String>,
+    /// When the request was approved (in 2026-01; absent from older
+    /// versions, where the history then lacks the approval).
+    #[serde(default)]
+    pub request_approved_at: Option<String>,
     #[serde(default)]
     pub closed_at: Option<String>,
     #[serde(default)]
