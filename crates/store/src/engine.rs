@@ -14,7 +14,6 @@ use async_trait::async_trait;
 use opsdeck_domain::{
     BrandId, Currency, InventoryLevel, Money, Order, Product, RecordKind, SourceId, Timestamp,
 };
-use std::borrow::Cow;
 use std::collections::HashMap;
 use tracing::instrument;
 
@@ -65,9 +64,13 @@ enum Decision {
 /// The current copy of a key while a batch is applied: as read from the
 /// database, or as written by an earlier record of the same batch.
 enum Current<'a> {
-    Stored { updated_at_us: i64, body: &'a str },
-    /// Borrowed from the batch, or owned where the merge rule changed it.
-    Batch(Cow<'a, AnyRecord>),
+    Stored {
+        updated_at_us: i64,
+        body: &'a str,
+    },
+    Batch(&'a AnyRecord),
+    /// A record of the batch the merge rule changed ([`merged`]).
+    Merged(Box<AnyRecord>),
 }
 
 /// `incoming` with what only the current copy knows kept in it (the merge
@@ -85,7 +88,8 @@ fn merged(current: Option<&Current>, incoming: &AnyRecord) -> Option<AnyRecord> 
     }
     let decoded;
     let known = match current? {
-        Current::Batch(record) => record.as_ref(),
+        Current::Batch(record) => *record,
+        Current::Merged(record) => record.as_ref(),
         Current::Stored {
             updated_at_us,
             body,
@@ -106,7 +110,7 @@ fn merged(current: Option<&Current>, incoming: &AnyRecord) -> Option<AnyRecord> 
     let mut order = order.clone();
     order
         .keep_what_only_the_stored_copy_knows(known)
-        .then(|| AnyRecord::Order(order))
+        .then_some(AnyRecord::Order(order))
 }
 
 /// Rows read or written per statement: keeps each JSON parameter (and
@@ -122,7 +126,8 @@ fn decide(current: Option<&Current>, incoming: &AnyRecord) -> Decision {
     let decoded;
     let current = match current {
         None => return Decision::Insert,
-        Some(Current::Batch(record)) => record.as_ref(),
+        Some(Current::Batch(record)) => *record,
+        Some(Current::Merged(record)) => record.as_ref(),
         Some(Current::Stored {
             updated_at_us,
             body,
@@ -254,12 +259,12 @@ impl<D: Db> SqlStore<D> {
                     let written = match merged {
                         Some(record) => {
                             rows[i] = RecordRow::new(&record);
-                            Cow::Owned(record)
+                            Current::Merged(Box::new(record))
                         }
-                        None => Cow::Borrowed(record),
+                        None => Current::Batch(record),
                     };
                     rows[i].params[SEQ_PARAM] = Value::Int(Some(seq));
-                    current.insert(k, Current::Batch(written));
+                    current.insert(k, written);
                     writes[record.kind()].insert(k, i);
                     let seq = seq as u64;
                     if matches!(decision, Decision::Insert) {

@@ -211,8 +211,8 @@ fn differences(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &m
     }
 }
 
-/// One truth per order on both of the simulator's faces: every order of
-/// every shop, as its REST JSON (what `orders/{id}.json` and the webhooks
+/// One truth per order (and product) on both of the simulator's faces:
+/// every order of every shop, as its REST JSON (what `orders/{id}.json` and the webhooks
 /// send) goes through the REST normalization and as a GraphQL sync stores
 /// it, gives the same record field by field — `updated_at` after a return
 /// included, and the tags in the same order. The one field only one face
@@ -220,7 +220,8 @@ fn differences(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &m
 /// counted. Checked at the start and after 20 days of the world (returns
 /// requested, decided and closed meanwhile), read by incremental sync.
 async fn both_faces_serve_one_truth(seed: u64) {
-    use opsdeck_sources::shopify::normalize::order_from_json;
+    use opsdeck_domain::Product;
+    use opsdeck_sources::shopify::normalize::{order_from_json, product_from_json};
     use opsdeck_sources::shopify::NormalizeContext;
 
     let h = Harness::start_seeded(seed, 0.1).await;
@@ -283,6 +284,34 @@ async fn both_faces_serve_one_truth(seed: u64) {
                 );
                 differences(&path, &r, &g, &mut report);
                 compared += 1;
+            }
+            // Products, the same way: both faces' normalized records.
+            sync_once_graphql(
+                &client,
+                &graphql,
+                h.store.as_ref(),
+                ShopifyResource::Products,
+                at,
+            )
+            .await
+            .unwrap();
+            let mut rest_products: Vec<Product> = h
+                .sim
+                .products_json(slug)
+                .iter()
+                .map(|raw| product_from_json(&ctx, raw).unwrap())
+                .collect();
+            rest_products.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+            let mut graphql_products = h.store.list_products(&settings.source).await.unwrap();
+            graphql_products.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+            assert_eq!(rest_products.len(), graphql_products.len(), "{slug}: products");
+            for (r, g) in rest_products.iter().zip(&graphql_products) {
+                let path = format!("{slug} product {}", r.external_id);
+                let (r, g) = (
+                    serde_json::to_value(r).unwrap(),
+                    serde_json::to_value(g).unwrap(),
+                );
+                differences(&path, &r, &g, &mut report);
             }
             assert!(
                 report.is_empty(),

@@ -7,9 +7,7 @@ use super::{gid, money, money_set, MoneySet};
 use crate::customers::NO_CUSTOMER;
 use crate::ids;
 use crate::lifecycle::{order_state, refund_amounts, shipment_state};
-use crate::orders::{
-    ItemRef, CANCEL_REASONS, CARRIERS, DISCOUNT_CODES, NO_TRACKING, SOURCES,
-};
+use crate::orders::{ItemRef, CANCEL_REASONS, CARRIERS, DISCOUNT_CODES, NO_TRACKING, SOURCES};
 use crate::world::Shop;
 
 use super::order_parts::{

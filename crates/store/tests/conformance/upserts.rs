@@ -264,11 +264,27 @@ pub(crate) async fn a_field_only_one_face_carries_is_kept(db: &TestStore) {
         db.label
     );
     let kept = stored("1001").await;
-    assert_eq!(kept.fulfillments[0].shipment_status, Some(ShipmentStatus::Delivered));
-    assert_eq!(kept.fulfillments[0].estimated_delivery_at, Some(estimate), "{}", db.label);
+    assert_eq!(
+        kept.fulfillments[0].shipment_status,
+        Some(ShipmentStatus::Delivered)
+    );
+    assert_eq!(
+        kept.fulfillments[0].estimated_delivery_at,
+        Some(estimate),
+        "{}",
+        db.label
+    );
     let changes = db.store.changes_since(1, 10).await.unwrap();
-    assert_eq!(changes[0].record, AnyRecord::Order(kept.clone()), "the feed has the merged copy");
-    assert_eq!(put(vec![delivered]).await, vec![UpsertOutcome::Unchanged], "a replayed webhook");
+    assert_eq!(
+        changes[0].record,
+        AnyRecord::Order(kept.clone()),
+        "the feed has the merged copy"
+    );
+    assert_eq!(
+        put(vec![delivered]).await,
+        vec![UpsertOutcome::Unchanged],
+        "a replayed webhook"
+    );
     // An older record, of either face, never overwrites the newer one.
     assert_eq!(
         put(vec![by_graphql("1001", "2024-05-01T09:00:00Z")]).await,
@@ -284,7 +300,10 @@ pub(crate) async fn a_field_only_one_face_carries_is_kept(db: &TestStore) {
 
     // A GraphQL sync after a webhook of the same moment: the estimate is stored.
     put(vec![by_webhook("1002", "2024-05-01T10:00:00Z")]).await;
-    assert_eq!(stored("1002").await.fulfillments[0].estimated_delivery_at, None);
+    assert_eq!(
+        stored("1002").await.fulfillments[0].estimated_delivery_at,
+        None
+    );
     let synced = by_graphql("1002", "2024-05-01T10:00:00Z");
     assert!(matches!(
         put(vec![synced.clone()]).await[..],
@@ -304,7 +323,10 @@ pub(crate) async fn a_field_only_one_face_carries_is_kept(db: &TestStore) {
     .await;
     assert!(matches!(
         outcomes[..],
-        [UpsertOutcome::Inserted { .. }, UpsertOutcome::Updated { .. }]
+        [
+            UpsertOutcome::Inserted { .. },
+            UpsertOutcome::Updated { .. }
+        ]
     ));
     assert_eq!(
         stored("1003").await.fulfillments[0].estimated_delivery_at,

@@ -9,9 +9,7 @@ use crate::catalog::{CUSTOM_ITEMS, DELETED_ITEMS};
 use crate::customers::NO_CUSTOMER;
 use crate::ids;
 use crate::lifecycle::{order_state, refund_amounts, shipment_state};
-use crate::orders::{
-    ItemRef, CANCEL_REASONS, CARRIERS, DISCOUNT_CODES, NO_TRACKING, SOURCES,
-};
+use crate::orders::{ItemRef, CANCEL_REASONS, CARRIERS, DISCOUNT_CODES, NO_TRACKING, SOURCES};
 use crate::world::Shop;
 
 #[derive(Serialize)]
