@@ -304,7 +304,11 @@ async fn both_faces_serve_one_truth(seed: u64) {
             rest_products.sort_by(|a, b| a.external_id.cmp(&b.external_id));
             let mut graphql_products = h.store.list_products(&settings.source).await.unwrap();
             graphql_products.sort_by(|a, b| a.external_id.cmp(&b.external_id));
-            assert_eq!(rest_products.len(), graphql_products.len(), "{slug}: products");
+            assert_eq!(
+                rest_products.len(),
+                graphql_products.len(),
+                "{slug}: products"
+            );
             for (r, g) in rest_products.iter().zip(&graphql_products) {
                 let path = format!("{slug} product {}", r.external_id);
                 let (r, g) = (
