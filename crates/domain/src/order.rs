@@ -192,6 +192,44 @@ pub struct Order {
 impl_record!(Order, RecordKind::Order, brand: required);
 
 impl Order {
+    /// Keeps what only the stored copy knows: the merge rule for a record
+    /// that arrives from a face of its platform that cannot see a field.
+    /// Shopify's GraphQL Admin API gives a shipment's estimated delivery;
+    /// its REST payloads (and so every webhook) have no such field. A
+    /// shipment of `self` without an estimate therefore takes the one the
+    /// stored copy of the same shipment holds, so a webhook after a GraphQL
+    /// sync does not erase it. An estimate is only ever replaced by another,
+    /// never withdrawn. Applied by the store's upsert to a record that
+    /// passed the `updated_at` rule (newer, or as new), the one place both
+    /// syncs and webhooks write through. Returns whether anything was kept.
+    pub fn keep_what_only_the_stored_copy_knows(&mut self, stored: &Order) -> bool {
+        let mut kept = false;
+        for shipment in &mut self.fulfillments {
+            if shipment.estimated_delivery_at.is_some() {
+                continue;
+            }
+            let known = stored
+                .fulfillments
+                .iter()
+                .find(|s| s.external_id == shipment.external_id)
+                .and_then(|s| s.estimated_delivery_at);
+            if known.is_some() {
+                shipment.estimated_delivery_at = known;
+                kept = true;
+            }
+        }
+        kept
+    }
+
+    /// Whether [`Order::keep_what_only_the_stored_copy_knows`] could keep
+    /// anything: a shipment without an estimate (cheap; the store reads the
+    /// stored copy only then).
+    pub fn may_lack_what_the_stored_copy_knows(&self) -> bool {
+        self.fulfillments
+            .iter()
+            .any(|s| s.estimated_delivery_at.is_none())
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.cancelled_at.is_some()
     }

@@ -87,18 +87,21 @@ pub(crate) fn return_changed_at(plan: &ReturnPlan, now: i64) -> Option<i64> {
         .max()
 }
 
-/// An order's `updatedAt` as the GraphQL API reports it: a return touches
-/// its order, so the order's last change is the later of its own and its
-/// return's (an incremental sync by `updated_at` then sees return changes).
-/// The REST payloads keep the order's own, as the REST world always had.
+/// An order's `updated_at` at `now`, the one truth every face serves: the
+/// REST payloads and webhooks, the GraphQL nodes and bulk lines, the REST
+/// `updated_at_min` listing and the GraphQL `updated_at` search. A return
+/// touches its order, so the order's last change is the later of `own`
+/// (its own latest event, `lifecycle::order_state`) and its return's.
+/// Two faces that disagreed here made a REST webhook and a GraphQL sync
+/// overwrite each other in turn.
 pub(crate) fn order_updated_at(
     book: &OrderBook,
     seed: u64,
     salt: u64,
     index: u32,
+    own: i64,
     now: i64,
 ) -> i64 {
-    let own = book.orders[index as usize].updated_at;
     return_plan(book, seed, salt, index)
         .and_then(|plan| return_changed_at(&plan, now))
         .map_or(own, |t| own.max(t))

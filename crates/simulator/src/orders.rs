@@ -102,6 +102,16 @@ pub(crate) const CANCEL_REASONS: [&str; 5] =
 pub(crate) const DISCOUNT_CODES: [(&str, u32); 3] =
     [("", 0), ("WELCOME10", 10), ("SUBSCRIBE15", 15)];
 
+/// An order's tags, in the one order both faces give them: sorted, as
+/// Shopify keeps them (GraphQL lists them, REST joins them with ", ").
+pub(crate) fn order_tags(kind: OrderKind) -> &'static [&'static str] {
+    match kind {
+        OrderKind::SubscriptionRecurring => &["Recurring Order", "Subscription"],
+        OrderKind::SubscriptionFirst => &["Subscription First Order"],
+        OrderKind::OneTime => &[],
+    }
+}
+
 pub(crate) const CANCELLED: u8 = 1;
 pub(crate) const CLOSED: u8 = 2;
 

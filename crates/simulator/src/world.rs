@@ -41,6 +41,9 @@ pub(crate) struct Shop {
     pub scopes_endpoint: bool,
     /// Metafields set on the shop (`metafieldsSet`), in the order set.
     pub metafields: Vec<StoredMetafield>,
+    /// The world's seed: returns and disputes are drawn from it, and a
+    /// return moves its order's `updated_at` on every face.
+    pub seed: u64,
 }
 
 /// One metafield on the shop, as `metafieldsSet` stored it.
@@ -119,7 +122,9 @@ impl World {
         self.refresh();
     }
 
-    /// Re-derives what depends on `now`: each order's `updated_at` and the customers' statistics.
+    /// Re-derives what depends on `now`: each order's `updated_at` (its
+    /// return's changes included: `aftersale::order_updated_at`) and the
+    /// customers' statistics.
     fn refresh(&mut self) {
         let now = self.now;
         for shop in &mut self.shops {
@@ -131,8 +136,16 @@ impl World {
             }
             for index in 0..book.orders.len() {
                 let state = order_state(book, &book.orders[index], now);
+                let updated_at = crate::aftersale::order_updated_at(
+                    book,
+                    shop.seed,
+                    shop.profile.id_salt,
+                    index as u32,
+                    state.updated_at,
+                    now,
+                );
                 let order = &mut book.orders[index];
-                order.updated_at = state.updated_at;
+                order.updated_at = updated_at;
                 order.status_flags = if state.cancelled_at.is_some() {
                     CANCELLED
                 } else {
@@ -208,6 +221,7 @@ impl Shop {
             scopes: crate::ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
             scopes_endpoint: true,
             metafields: Vec::new(),
+            seed: config.seed,
         }
     }
 

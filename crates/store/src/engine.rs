@@ -65,8 +65,53 @@ enum Decision {
 /// The current copy of a key while a batch is applied: as read from the
 /// database, or as written by an earlier record of the same batch.
 enum Current<'a> {
-    Stored { updated_at_us: i64, body: &'a str },
+    Stored {
+        updated_at_us: i64,
+        body: &'a str,
+    },
     Batch(&'a AnyRecord),
+    /// A record of the batch the merge rule changed ([`merged`]).
+    Merged(Box<AnyRecord>),
+}
+
+/// `incoming` with what only the current copy knows kept in it (the merge
+/// rule: [`Order::keep_what_only_the_stored_copy_knows`]), or `None` when
+/// there is nothing to keep: no current copy, a kind without one-face
+/// fields, or an incoming record older than the copy (stale, never
+/// written). The stored body is decoded only for an order that may lack
+/// something.
+fn merged(current: Option<&Current>, incoming: &AnyRecord) -> Option<AnyRecord> {
+    let AnyRecord::Order(order) = incoming else {
+        return None;
+    };
+    if !order.may_lack_what_the_stored_copy_knows() {
+        return None;
+    }
+    let decoded;
+    let known = match current? {
+        Current::Batch(record) => *record,
+        Current::Merged(record) => record.as_ref(),
+        Current::Stored {
+            updated_at_us,
+            body,
+        } => {
+            if schema::micros(order.updated_at) < *updated_at_us {
+                return None;
+            }
+            decoded = (kinds::table(incoming.kind()).decode)(incoming.external_id(), body).ok()?;
+            &decoded
+        }
+    };
+    let AnyRecord::Order(known) = known else {
+        return None;
+    };
+    if known.updated_at > order.updated_at {
+        return None;
+    }
+    let mut order = order.clone();
+    order
+        .keep_what_only_the_stored_copy_knows(known)
+        .then_some(AnyRecord::Order(order))
 }
 
 /// Rows read or written per statement: keeps each JSON parameter (and
@@ -83,6 +128,7 @@ fn decide(current: Option<&Current>, incoming: &AnyRecord) -> Decision {
     let current = match current {
         None => return Decision::Insert,
         Some(Current::Batch(record)) => *record,
+        Some(Current::Merged(record)) => record.as_ref(),
         Some(Current::Stored {
             updated_at_us,
             body,
@@ -202,13 +248,24 @@ impl<D: Db> SqlStore<D> {
         let mut outcomes = Vec::with_capacity(records.len());
         for (i, record) in records.iter().enumerate() {
             let k = key(record);
-            let outcome = match decide(current.get(&k), record) {
+            // The merge rule first, so a record that only lacks what the
+            // current copy knows compares as unchanged.
+            let merged = merged(current.get(&k), record);
+            let decision = decide(current.get(&k), merged.as_ref().unwrap_or(record));
+            let outcome = match decision {
                 Decision::Unchanged => UpsertOutcome::Unchanged,
                 Decision::Stale => UpsertOutcome::Stale,
                 decision @ (Decision::Insert | Decision::Update) => {
                     seq += 1;
+                    let written = match merged {
+                        Some(record) => {
+                            rows[i] = RecordRow::new(&record);
+                            Current::Merged(Box::new(record))
+                        }
+                        None => Current::Batch(record),
+                    };
                     rows[i].params[SEQ_PARAM] = Value::Int(Some(seq));
-                    current.insert(k, Current::Batch(record));
+                    current.insert(k, written);
                     writes[record.kind()].insert(k, i);
                     let seq = seq as u64;
                     if matches!(decision, Decision::Insert) {

@@ -51,7 +51,7 @@ delivery_sla_days = 7              # on-time target when no carrier estimate
 shop_domain = "plentum.myshopify.com"
 access_token_env = "OPSDECK_SHOPIFY_PLENTUM_TOKEN"   # Admin API token (shpat_…)
 api_version = "2025-07"
-# api = "rest"                                      # default; "graphql" syncs by the GraphQL Admin API
+# api = "graphql"                                   # default; "rest" reads orders and the catalog by REST
 # base_url = "https://plentum.myshopify.com"        # default; point at a proxy or the simulator
 # Webhooks (POST {public_url}/webhooks/shopify; `opsdeck shopify webhooks register`
 # subscribes the store): the app's client secret that signs them, and during a

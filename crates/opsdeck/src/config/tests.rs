@@ -542,9 +542,9 @@ shop_domain = "a.myshopify.com"
 access_token_env = "OPSDECK_SHOPIFY_PLENTUM_TOKEN"
 "#;
     let default = parse_config(base, &env()).unwrap();
-    assert_eq!(default.shopify[0].api, opsdeck_sync::ShopifyApi::Rest);
-    let graphql = parse_config(&format!("{base}api = \"graphql\"\n"), &env()).unwrap();
-    assert_eq!(graphql.shopify[0].api, opsdeck_sync::ShopifyApi::Graphql);
+    assert_eq!(default.shopify[0].api, opsdeck_sync::ShopifyApi::Graphql);
+    let rest = parse_config(&format!("{base}api = \"rest\"\n"), &env()).unwrap();
+    assert_eq!(rest.shopify[0].api, opsdeck_sync::ShopifyApi::Rest);
     let bad = problems(&format!("{base}api = \"soap\"\n"));
     assert_eq!(bad.len(), 1, "{bad:?}");
     assert_eq!(bad[0].key, "brands[0].shopify.api");

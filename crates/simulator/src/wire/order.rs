@@ -7,9 +7,7 @@ use super::{gid, money, money_set, MoneySet};
 use crate::customers::NO_CUSTOMER;
 use crate::ids;
 use crate::lifecycle::{order_state, refund_amounts, shipment_state};
-use crate::orders::{
-    ItemRef, OrderKind, CANCEL_REASONS, CARRIERS, DISCOUNT_CODES, NO_TRACKING, SOURCES,
-};
+use crate::orders::{ItemRef, CANCEL_REASONS, CARRIERS, DISCOUNT_CODES, NO_TRACKING, SOURCES};
 use crate::world::Shop;
 
 use super::order_parts::{
@@ -272,11 +270,8 @@ pub(crate) fn order_json(shop: &Shop, index: u32, now: i64) -> Value {
         _ => 0,
     };
     let discount = DISCOUNT_CODES[order.discount_code as usize];
-    let tags = match order.kind {
-        OrderKind::SubscriptionRecurring => "Subscription, Recurring Order",
-        OrderKind::SubscriptionFirst => "Subscription First Order",
-        OrderKind::OneTime => "",
-    };
+    // REST joins the tags GraphQL lists, in the same order.
+    let tags = crate::orders::order_tags(order.kind).join(", ");
     let token = format!("{:032x}", crate::rhythm::mix(id) as u128 * 0x1_0000_0001);
     let weight: u32 = ctx
         .items
@@ -357,7 +352,7 @@ pub(crate) fn order_json(shop: &Shop, index: u32, now: i64) -> Value {
         source_url: None,
         subtotal_price: money(subtotal),
         subtotal_price_set: money_set(subtotal, &currency),
-        tags: tags.to_string(),
+        tags,
         tax_lines: if order.tax_cents == 0 {
             Vec::new()
         } else {
@@ -382,7 +377,14 @@ pub(crate) fn order_json(shop: &Shop, index: u32, now: i64) -> Value {
         total_tax_set: money_set(order.tax_cents as i64, &currency),
         total_tip_received: "0.00".into(),
         total_weight: weight,
-        updated_at: ctx.ts(state.updated_at),
+        updated_at: ctx.ts(crate::aftersale::order_updated_at(
+            book,
+            shop.seed,
+            salt,
+            index,
+            state.updated_at,
+            now,
+        )),
         user_id: None,
         billing_address: ctx.address(),
         customer: (order.customer != NO_CUSTOMER)

@@ -700,7 +700,9 @@ fn product_from_wire(ctx: &NormalizeContext, w: WireProduct) -> Result<Product, 
         title: w.title.unwrap_or_default(),
         handle: non_blank(w.handle),
         status,
-        body_html: w.body_html,
+        // No description is `None` whichever face says it: REST sends
+        // `null` or `""`, GraphQL's `descriptionHtml` is never null.
+        body_html: w.body_html.filter(|html| !html.is_empty()),
         image_count: u32::try_from(w.images.len()).unwrap_or(u32::MAX),
         vendor: non_blank(w.vendor),
         product_type: non_blank(w.product_type),

@@ -74,6 +74,7 @@ macro_rules! conformance {
 conformance!(
     upsert_is_idempotent,
     older_update_is_stale_and_ignored,
+    a_field_only_one_face_carries_is_kept,
     newer_update_wins_with_a_new_seq,
     equal_time_different_content_updates,
     sub_microsecond_times_still_order_updates,

@@ -221,3 +221,115 @@ pub(crate) async fn concurrent_batches_get_distinct_ordered_seqs(db: &TestStore)
     let feed = db.store.changes_since(0, 1000).await.unwrap();
     assert_eq!(feed.iter().map(|c| c.seq).collect::<Vec<_>>(), all);
 }
+
+/// The merge rule (`Order::keep_what_only_the_stored_copy_knows`): a
+/// shipment's estimated delivery, which only Shopify's GraphQL face
+/// carries, is kept when a newer record arrives from the REST face (a
+/// webhook) without it, in the stored copy and on the change feed, and a
+/// replayed webhook then changes nothing; the reverse, a GraphQL sync after
+/// a webhook, stores the estimate; an older record still never wins; a
+/// new estimate replaces the old.
+pub(crate) async fn a_field_only_one_face_carries_is_kept(db: &TestStore) {
+    let put = |records: Vec<Order>| {
+        let batch: Vec<AnyRecord> = records.into_iter().map(AnyRecord::Order).collect();
+        async move { db.store.upsert(&batch, None).await.unwrap().outcomes }
+    };
+    let estimate = ts("2024-05-04T12:00:00Z");
+    let by_graphql = |id: &str, at: &str| {
+        let mut o = order(id, at);
+        o.fulfillments[0].estimated_delivery_at = Some(estimate);
+        o
+    };
+    let by_webhook = |id: &str, at: &str| {
+        let mut o = order(id, at);
+        o.fulfillments[0].estimated_delivery_at = None;
+        o
+    };
+    let stored = |id: &'static str| async move {
+        db.store
+            .get_order(&order(id, "2024-05-01T10:00:00Z").source, id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+
+    // A webhook after a GraphQL sync.
+    put(vec![by_graphql("1001", "2024-05-01T10:00:00Z")]).await;
+    let mut delivered = by_webhook("1001", "2024-05-01T11:00:00Z");
+    delivered.fulfillments[0].shipment_status = Some(ShipmentStatus::Delivered);
+    assert_eq!(
+        put(vec![delivered.clone()]).await,
+        vec![UpsertOutcome::Updated { seq: 2 }],
+        "{}",
+        db.label
+    );
+    let kept = stored("1001").await;
+    assert_eq!(
+        kept.fulfillments[0].shipment_status,
+        Some(ShipmentStatus::Delivered)
+    );
+    assert_eq!(
+        kept.fulfillments[0].estimated_delivery_at,
+        Some(estimate),
+        "{}",
+        db.label
+    );
+    let changes = db.store.changes_since(1, 10).await.unwrap();
+    assert_eq!(
+        changes[0].record,
+        AnyRecord::Order(kept.clone()),
+        "the feed has the merged copy"
+    );
+    assert_eq!(
+        put(vec![delivered]).await,
+        vec![UpsertOutcome::Unchanged],
+        "a replayed webhook"
+    );
+    // An older record, of either face, never overwrites the newer one.
+    assert_eq!(
+        put(vec![by_graphql("1001", "2024-05-01T09:00:00Z")]).await,
+        vec![UpsertOutcome::Stale]
+    );
+    assert_eq!(stored("1001").await, kept);
+    // A newer estimate replaces the kept one.
+    let mut later = by_graphql("1001", "2024-05-01T12:00:00Z");
+    let moved = ts("2024-05-05T12:00:00Z");
+    later.fulfillments[0].estimated_delivery_at = Some(moved);
+    put(vec![later.clone()]).await;
+    assert_eq!(stored("1001").await, later);
+
+    // A GraphQL sync after a webhook of the same moment: the estimate is stored.
+    put(vec![by_webhook("1002", "2024-05-01T10:00:00Z")]).await;
+    assert_eq!(
+        stored("1002").await.fulfillments[0].estimated_delivery_at,
+        None
+    );
+    let synced = by_graphql("1002", "2024-05-01T10:00:00Z");
+    assert!(matches!(
+        put(vec![synced.clone()]).await[..],
+        [UpsertOutcome::Updated { .. }]
+    ));
+    assert_eq!(stored("1002").await, synced);
+    assert_eq!(
+        put(vec![by_webhook("1002", "2024-05-01T10:00:00Z")]).await,
+        vec![UpsertOutcome::Unchanged]
+    );
+
+    // Both in one batch: the rule holds against the batch's own copy.
+    let outcomes = put(vec![
+        by_graphql("1003", "2024-05-01T10:00:00Z"),
+        by_webhook("1003", "2024-05-01T11:00:00Z"),
+    ])
+    .await;
+    assert!(matches!(
+        outcomes[..],
+        [
+            UpsertOutcome::Inserted { .. },
+            UpsertOutcome::Updated { .. }
+        ]
+    ));
+    assert_eq!(
+        stored("1003").await.fulfillments[0].estimated_delivery_at,
+        Some(estimate)
+    );
+}

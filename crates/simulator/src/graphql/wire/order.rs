@@ -9,9 +9,7 @@ use crate::catalog::{CUSTOM_ITEMS, DELETED_ITEMS};
 use crate::customers::NO_CUSTOMER;
 use crate::ids;
 use crate::lifecycle::{order_state, refund_amounts, shipment_state};
-use crate::orders::{
-    ItemRef, OrderKind, CANCEL_REASONS, CARRIERS, DISCOUNT_CODES, NO_TRACKING, SOURCES,
-};
+use crate::orders::{ItemRef, CANCEL_REASONS, CARRIERS, DISCOUNT_CODES, NO_TRACKING, SOURCES};
 use crate::world::Shop;
 
 #[derive(Serialize)]
@@ -502,11 +500,7 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
         state.refunded_cents
     };
     let customer = book.customers.get(order.customer as usize);
-    let tags = match order.kind {
-        OrderKind::SubscriptionRecurring => vec!["Recurring Order", "Subscription"],
-        OrderKind::SubscriptionFirst => vec!["Subscription First Order"],
-        OrderKind::OneTime => Vec::new(),
-    };
+    let tags = crate::orders::order_tags(order.kind).to_vec();
     let financial = match state.financial_status {
         "partially_refunded" => "PARTIALLY_REFUNDED",
         "refunded" => "REFUNDED",
@@ -523,7 +517,12 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
             name: format!("#{number}"),
             created_at: datetime(order.created_at),
             updated_at: datetime(crate::aftersale::order_updated_at(
-                book, seed, salt, index, now,
+                book,
+                seed,
+                salt,
+                index,
+                state.updated_at,
+                now,
             )),
             processed_at: datetime(order.created_at),
             cancelled_at: state.cancelled_at.map(datetime),

@@ -313,10 +313,10 @@ fn nested_lines(
 /// oldest change first.
 pub fn products(search: Option<String>) -> PagedQuery {
     let selection = "id title handle status descriptionHtml vendor productType tags createdAt \
-         updatedAt publishedAt featuredImage { id } variants(first: 100) { nodes { id title sku \
-         price inventoryQuantity inventoryItem { id tracked } } }";
-    // featuredImage, and 100 variants of 1 + their inventory item.
-    let cost = 1 + 1 + connection_cost(100, 1);
+         updatedAt publishedAt featuredImage { id } mediaCount { count } variants(first: 100) { \
+         nodes { id title sku price inventoryQuantity inventoryItem { id tracked } } }";
+    // featuredImage, mediaCount, and 100 variants of 1 + their inventory item.
+    let cost = 1 + 1 + 1 + connection_cost(100, 1);
     paged_sorted(
         "ProductsPage",
         "products",

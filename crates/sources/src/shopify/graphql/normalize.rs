@@ -467,7 +467,17 @@ pub fn product_from_graphql(
             "inventory_management": v.inventory_item.as_ref().and_then(|i| i.tracked).filter(|t| *t).map(|_| "shopify"),
         })).collect::<Vec<_>>(),
     });
-    product_from_json(ctx, &rest)
+    let mut product = product_from_json(ctx, &rest)?;
+    // The image count REST gives, where the query asked `mediaCount`.
+    if let Some(count) = p
+        .media_count
+        .as_ref()
+        .and_then(|m| m.get("count"))
+        .and_then(Value::as_u64)
+    {
+        product.image_count = u32::try_from(count).unwrap_or(u32::MAX);
+    }
+    Ok(product)
 }
 
 /// An inventory level node: its `available` quantity at its location.

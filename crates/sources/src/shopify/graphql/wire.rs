@@ -336,6 +336,10 @@ pub struct GqlProduct {
     /// Only whether there is one: a product without images is a catalog gap.
     #[serde(default)]
     pub featured_image: Option<Value>,
+    /// `{ count }`: how many media the product has, which REST gives as
+    /// its `images`; without it only whether there is a featured image.
+    #[serde(default)]
+    pub media_count: Option<Value>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub variants: Nodes<GqlVariant>,
 }
