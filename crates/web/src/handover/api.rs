@@ -1,7 +1,9 @@
 //! `/api/v1/handovers` and `/api/v1/checklist`: the pages' reads and
 //! changes as JSON (a person's session; writes carry the CSRF header).
 
-use super::{actor, service, view, NoteView};
+use super::{
+    actor, chosen_region, note_in_scope, notes_in_scope, region_in_scope, service, view, NoteView,
+};
 use crate::auth::CurrentUser;
 use crate::params::Params;
 use crate::{AppState, Error};
@@ -25,9 +27,11 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, Error> {
     let svc = service(&state)?;
     let now = state.now();
-    let notes: Vec<NoteView> = svc
-        .list(q.region.as_deref().filter(|r| !r.is_empty()))
-        .await?
+    let region = q.region.as_deref().filter(|r| !r.is_empty());
+    if let Some(id) = region {
+        region_in_scope(&state, svc, id)?;
+    }
+    let notes: Vec<NoteView> = notes_in_scope(svc, svc.list(region).await?)
         .into_iter()
         .map(|n| view(svc, n, &user, now))
         .collect();
@@ -52,6 +56,7 @@ pub(crate) async fn start(
 ) -> Result<(StatusCode, Json<NoteView>), Error> {
     let b = body(b)?;
     let svc = service(&state)?;
+    region_in_scope(&state, svc, &b.region)?;
     let note = svc.start(&b.region, &actor(&user)).await?;
     Ok((
         StatusCode::CREATED,
@@ -65,7 +70,7 @@ pub(crate) async fn one(
     Path(id): Path<i64>,
 ) -> Result<Json<NoteView>, Error> {
     let svc = service(&state)?;
-    let note = svc.get(id).await?;
+    let note = note_in_scope(svc, id).await?;
     Ok(Json(view(svc, note, &user, state.now())))
 }
 
@@ -92,6 +97,7 @@ pub(crate) async fn edit(
         customer_escalations: b.customer_escalations,
         next_shift_notes: b.next_shift_notes,
     };
+    note_in_scope(svc, id).await?;
     let note = svc.edit(id, sections, &actor(&user)).await?;
     Ok(Json(view(svc, note, &user, state.now())))
 }
@@ -102,6 +108,7 @@ pub(crate) async fn submit(
     Path(id): Path<i64>,
 ) -> Result<Json<NoteView>, Error> {
     let svc = service(&state)?;
+    note_in_scope(svc, id).await?;
     let note = svc.submit(id, &actor(&user)).await?;
     Ok(Json(view(svc, note, &user, state.now())))
 }
@@ -112,6 +119,7 @@ pub(crate) async fn acknowledge(
     Path(id): Path<i64>,
 ) -> Result<Json<NoteView>, Error> {
     let svc = service(&state)?;
+    note_in_scope(svc, id).await?;
     let note = svc.acknowledge(id, &actor(&user)).await?;
     Ok(Json(view(svc, note, &user, state.now())))
 }
@@ -121,14 +129,7 @@ pub(crate) async fn checklist(
     Params(q): Params<ListQuery>,
 ) -> Result<Json<Checklist>, Error> {
     let svc = service(&state)?;
-    let region = match q.region.as_deref().filter(|r| !r.is_empty()) {
-        Some(r) => r.to_string(),
-        None => svc
-            .regions()
-            .first()
-            .map(|r| r.id.to_string())
-            .unwrap_or_default(),
-    };
+    let region = chosen_region(&state, svc, q.region.as_deref())?;
     Ok(Json(svc.checklist(&region).await?))
 }
 
@@ -138,5 +139,6 @@ pub(crate) async fn check(
     Path((region, item)): Path<(String, String)>,
 ) -> Result<Json<Checklist>, Error> {
     let svc = service(&state)?;
+    region_in_scope(&state, svc, &region)?;
     Ok(Json(svc.check(&region, &item, &actor(&user)).await?))
 }

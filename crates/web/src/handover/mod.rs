@@ -10,6 +10,12 @@
 //!
 //! Reading needs `ViewHandover`; every change needs `WriteHandover`. No
 //! amount of money is on these pages (the notes copy no amounts).
+//!
+//! A note and a checklist speak of every brand of their region, so a
+//! person whose role is limited to some brands sees a region's notes and
+//! checklist only when they see all of its brands ([`sees_region`]):
+//! another region named is a 403, another region's note by id a 404, and
+//! the lists leave them out.
 
 mod api;
 mod pages;
@@ -17,6 +23,7 @@ mod pages;
 use crate::auth::rules::Routes;
 use crate::auth::{CurrentUser, Permission};
 use crate::{AppState, Error};
+use opsdeck_domain::Region;
 use opsdeck_operations::handover::{HandoverError, HandoverNote, Handovers};
 use opsdeck_operations::incidents::Actor;
 use serde::Serialize;
@@ -60,6 +67,56 @@ fn service(state: &AppState) -> Result<&Arc<Handovers>, Error> {
         .handovers
         .as_ref()
         .ok_or_else(|| Error::BadRequest("handovers are not configured".into()))
+}
+
+/// Whether the request's person sees every brand of `region`.
+fn sees_region(region: &Region) -> bool {
+    let scope = crate::scope::current();
+    scope.is_every() || region.brands.iter().all(|b| scope.sees(b.as_str()))
+}
+
+/// The regions the person sees whole, in configured order.
+fn visible_regions(svc: &Handovers) -> Vec<&Region> {
+    svc.regions().iter().filter(|r| sees_region(r)).collect()
+}
+
+/// `id` when it names a region the person sees: an unknown one is the
+/// service's 400 (listing them), another region's a 403 naming it.
+fn region_in_scope(state: &AppState, svc: &Handovers, id: &str) -> Result<(), Error> {
+    match sees_region(svc.region(id)?) {
+        true => Ok(()),
+        false => Err(state.out_of_scope(&format!("region {id:?}"))),
+    }
+}
+
+/// The region asked for, or the first the person sees; a 403 when they
+/// see none whole.
+fn chosen_region(state: &AppState, svc: &Handovers, asked: Option<&str>) -> Result<String, Error> {
+    match asked.filter(|r| !r.is_empty()) {
+        Some(id) => region_in_scope(state, svc, id).map(|()| id.to_string()),
+        None => visible_regions(svc)
+            .first()
+            .map(|r| r.id.to_string())
+            .ok_or_else(|| state.out_of_scope("every region")),
+    }
+}
+
+/// Note `id` when its region is one the person sees; another region's
+/// note is not found, as another brand's alert is.
+async fn note_in_scope(svc: &Handovers, id: i64) -> Result<HandoverNote, Error> {
+    let note = svc.get(id).await?;
+    match svc.region(&note.region).is_ok_and(sees_region) {
+        true => Ok(note),
+        false => Err(Error::NotFound),
+    }
+}
+
+/// The notes of the regions the person sees.
+fn notes_in_scope(svc: &Handovers, notes: Vec<HandoverNote>) -> Vec<HandoverNote> {
+    notes
+        .into_iter()
+        .filter(|n| svc.region(&n.region).is_ok_and(sees_region))
+        .collect()
 }
 
 fn actor(user: &CurrentUser) -> Actor {

@@ -2,7 +2,10 @@
 //! handler parses the form, calls one `Handovers` method (which validates,
 //! stores and audits) and redirects back.
 
-use super::{actor, service, view};
+use super::{
+    actor, chosen_region, note_in_scope, notes_in_scope, region_in_scope, service, view,
+    visible_regions,
+};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::PageError;
 use crate::params::Params;
@@ -26,9 +29,8 @@ pub(crate) async fn list(
 ) -> Result<Html<String>, PageError> {
     let svc = service(&state)?;
     let now = state.now();
-    let regions: Vec<Value> = svc
-        .regions()
-        .iter()
+    let regions: Vec<Value> = visible_regions(svc)
+        .into_iter()
         .map(|r| {
             let shift = svc.current_shift(r);
             let local = |t: jiff::Timestamp| {
@@ -45,10 +47,7 @@ pub(crate) async fn list(
             })
         })
         .collect();
-    let notes: Vec<_> = svc
-        .list(None)
-        .await
-        .map_err(Error::from)?
+    let notes: Vec<_> = notes_in_scope(svc, svc.list(None).await.map_err(Error::from)?)
         .into_iter()
         .map(|n| view(svc, n, &user, now))
         .collect();
@@ -77,7 +76,9 @@ pub(crate) async fn start(
     f: Result<Form<StartForm>, FormRejection>,
 ) -> Result<Redirect, PageError> {
     let f = form("handover", f)?;
-    let note = service(&state)?
+    let svc = service(&state)?;
+    region_in_scope(&state, svc, &f.region)?;
+    let note = svc
         .start(&f.region, &actor(&user))
         .await
         .map_err(Error::from)?;
@@ -90,7 +91,7 @@ pub(crate) async fn detail(
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let svc = service(&state)?;
-    let note = svc.get(id).await.map_err(Error::from)?;
+    let note = note_in_scope(svc, id).await?;
     let html = templates::render(
         "handover.html",
         minijinja::context! {
@@ -123,8 +124,9 @@ pub(crate) async fn edit(
         customer_escalations: f.customer_escalations,
         next_shift_notes: f.next_shift_notes,
     };
-    service(&state)?
-        .edit(id, sections, &actor(&user))
+    let svc = service(&state)?;
+    note_in_scope(svc, id).await?;
+    svc.edit(id, sections, &actor(&user))
         .await
         .map_err(Error::from)?;
     Ok(Redirect::to(&format!("/handovers/{id}")))
@@ -135,10 +137,9 @@ pub(crate) async fn submit(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Redirect, PageError> {
-    service(&state)?
-        .submit(id, &actor(&user))
-        .await
-        .map_err(Error::from)?;
+    let svc = service(&state)?;
+    note_in_scope(svc, id).await?;
+    svc.submit(id, &actor(&user)).await.map_err(Error::from)?;
     Ok(Redirect::to(&format!("/handovers/{id}")))
 }
 
@@ -147,8 +148,9 @@ pub(crate) async fn acknowledge(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Redirect, PageError> {
-    service(&state)?
-        .acknowledge(id, &actor(&user))
+    let svc = service(&state)?;
+    note_in_scope(svc, id).await?;
+    svc.acknowledge(id, &actor(&user))
         .await
         .map_err(Error::from)?;
     Ok(Redirect::to(&format!("/handovers/{id}")))
@@ -166,18 +168,10 @@ pub(crate) async fn checklist(
     Params(q): Params<ChecklistQuery>,
 ) -> Result<Html<String>, PageError> {
     let svc = service(&state)?;
-    let region = match q.region.as_deref().filter(|r| !r.is_empty()) {
-        Some(r) => r.to_string(),
-        None => svc
-            .regions()
-            .first()
-            .map(|r| r.id.to_string())
-            .unwrap_or_default(),
-    };
+    let region = chosen_region(&state, svc, q.region.as_deref())?;
     let checklist = svc.checklist(&region).await.map_err(Error::from)?;
-    let regions: Vec<Value> = svc
-        .regions()
-        .iter()
+    let regions: Vec<Value> = visible_regions(svc)
+        .into_iter()
         .map(|r| json!({ "id": r.id.as_str(), "name": r.name }))
         .collect();
     let tz = svc
@@ -211,8 +205,9 @@ pub(crate) async fn check(
     user: CurrentUser,
     Path((region, item)): Path<(String, String)>,
 ) -> Result<Redirect, PageError> {
-    service(&state)?
-        .check(&region, &item, &actor(&user))
+    let svc = service(&state)?;
+    region_in_scope(&state, svc, &region)?;
+    svc.check(&region, &item, &actor(&user))
         .await
         .map_err(Error::from)?;
     Ok(Redirect::to(&format!("/checklist?region={region}")))
