@@ -69,10 +69,11 @@ impl ApprovalPolicy {
     /// update; 24 hours to decide. A freeze switch-on of a flag that
     /// requires approval always waits.
     ///
-    /// The playbook names finance, regional, product and content leads.
-    /// Until roles are configuration, every kind's approver is `admin` (the
-    /// only role that holds the approval permissions); `[approvals]`
-    /// names another role per kind.
+    /// The playbook names finance, regional, product and content leads,
+    /// and the leads hold `decide_approvals`; but only the named role
+    /// decides a kind, and a fresh install has an admin and no lead, so
+    /// every kind's approver stays `admin` until `[approvals.approvers]`
+    /// names the lead (the example configuration shows which).
     pub fn playbook() -> Self {
         let day = SignedDuration::from_hours(24);
         let rule = |threshold| KindPolicy {

@@ -249,12 +249,12 @@ expires_after = "24h"              # a request nobody decided by then expires
 discount_over_percent = 20         # a discount over this needs approval
 refund_over = 500                  # a refund over this, in whole units of its currency
 
-[approvals.approvers]              # who decides each kind: a role name
-price_change = "admin"             # finance_lead once roles are configuration
-discount = "admin"                 # regional_lead
-refund = "admin"                   # finance_lead
-new_product = "admin"              # product_lead
-content_update = "admin"           # content_lead
+[approvals.approvers]              # who decides each kind: a role name (only that role decides)
+price_change = "admin"             # the playbook's: finance_lead, once a user holds it
+discount = "admin"                 # the playbook's: regional_lead
+refund = "admin"                   # the playbook's: finance_lead
+new_product = "admin"              # the playbook's: product_lead
+content_update = "admin"           # the playbook's: content_lead
 
 # [[approvals.platforms]]          # a custom platform that asks before it acts
 # source = "lux-ingest"            # its ingest token's source
