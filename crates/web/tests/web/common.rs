@@ -14,8 +14,9 @@
 //! $200.00, AOV $66.67, no prior, so no deltas.
 
 use axum::body::Body;
-use axum::http::{Request, Response};
+use axum::http::{Method, Request, Response};
 use axum::Router;
+use futures::StreamExt;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use opsdeck_domain::{
@@ -25,8 +26,9 @@ use opsdeck_domain::{
 use opsdeck_store::testing::{sqlite_temp, TempGuard};
 use opsdeck_store::{AnyRecord, Store, SyncState};
 use opsdeck_web::auth::Role;
-use opsdeck_web::testing::{user_session, TestSession, CSRF_HEADER};
+use opsdeck_web::testing::{tile_names, user_session, TestSession, CSRF_HEADER};
 use opsdeck_web::{AppState, SourceInfo};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -328,6 +330,63 @@ pub async fn send_as(
         h.insert(CSRF_HEADER, session.csrf_token.parse().unwrap());
     }
     router.oneshot(request).await.unwrap()
+}
+
+/// The concrete URIs of the route `path` for the route-walking tests:
+/// each `{param}` replaced from each set in turn, `{tile}` expanded to
+/// every tile. Fails naming a parameter no set gives a value for, so a new
+/// route with a new parameter cannot slip past the walk.
+pub fn concrete_uris(path: &str, sets: &[BTreeMap<&str, String>]) -> Vec<String> {
+    let mut uris = Vec::new();
+    for set in sets {
+        let mut uri = path.to_string();
+        for (param, value) in set {
+            uri = uri.replace(param, value);
+        }
+        if uri.contains("{tile}") {
+            uris.extend(tile_names().into_iter().map(|t| uri.replace("{tile}", t)));
+        } else {
+            uris.push(uri);
+        }
+    }
+    uris.sort();
+    uris.dedup();
+    for uri in &uris {
+        assert!(
+            !uri.contains('{'),
+            "{uri}: a path parameter this test has no value for; add one to `expand`"
+        );
+    }
+    uris
+}
+
+/// The status and body of `method uri` (no body) as `session`, for the
+/// route-walking tests; an event stream is read up to its first event
+/// (it does not end).
+pub async fn walk_request(
+    fx: &Fixture,
+    session: &TestSession,
+    method: &Method,
+    uri: &str,
+) -> (u16, String) {
+    let request = Request::builder()
+        .method(method.clone())
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let response = send_as(fx.router(), session, request).await;
+    let status = response.status().as_u16();
+    let streaming = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if streaming {
+        let mut stream = response.into_body().into_data_stream();
+        let first = stream.next().await.unwrap().unwrap();
+        return (status, String::from_utf8_lossy(&first).into_owned());
+    }
+    (status, body_text(response).await)
 }
 
 pub async fn body_text(response: Response<Body>) -> String {

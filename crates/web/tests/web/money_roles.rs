@@ -17,10 +17,8 @@
 //!   amounts were kept apart (its reason names $4,137.93 and has no wording
 //!   without it).
 
-use crate::common::{body_text, order, send_as, ts, Fixture, NOW};
-use axum::body::Body;
-use axum::http::{Method, Request};
-use futures::StreamExt;
+use crate::common::{concrete_uris, order, ts, walk_request, Fixture, NOW};
+use axum::http::Method;
 use jiff::SignedDuration;
 use opsdeck_accounts::roles::builtin;
 use opsdeck_accounts::{AuthConfig, PasswordHasher, Permission, RoleGrant, Roles};
@@ -29,7 +27,7 @@ use opsdeck_alerts::{rules, AlertService, Evaluator, Figure, Observation, RuleSe
 use opsdeck_domain::support::Party;
 use opsdeck_domain::{BrandId, Channel, Currency, Money, SourceId, Ticket, TicketStatus};
 use opsdeck_store::{AnyRecord, Role};
-use opsdeck_web::testing::{declared_routes, tile_names, user_session, Access, TestSession};
+use opsdeck_web::testing::{declared_routes, user_session, Access};
 use std::collections::BTreeMap;
 
 /// The fixture's distinctive amounts as pages and JSON write them.
@@ -262,50 +260,7 @@ fn expand(path: &str, episodes: &[String]) -> Vec<String> {
         ])
     })
     .collect();
-    let mut uris = Vec::new();
-    for set in &sets {
-        let mut uri = path.to_string();
-        for (param, value) in set {
-            uri = uri.replace(param, value);
-        }
-        if uri.contains("{tile}") {
-            uris.extend(tile_names().into_iter().map(|t| uri.replace("{tile}", t)));
-        } else {
-            uris.push(uri);
-        }
-    }
-    uris.sort();
-    uris.dedup();
-    for uri in &uris {
-        assert!(
-            !uri.contains('{'),
-            "{uri}: a path parameter this test has no value for; add one to `expand`"
-        );
-    }
-    uris
-}
-
-/// The status and body of `method uri` as `session`; an event stream is
-/// read up to its first event (it does not end).
-async fn request(fx: &Fixture, s: &TestSession, method: &Method, uri: &str) -> (u16, String) {
-    let request = Request::builder()
-        .method(method.clone())
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::empty())
-        .unwrap();
-    let response = send_as(fx.router(), s, request).await;
-    let status = response.status().as_u16();
-    let streaming = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-    if streaming {
-        let mut stream = response.into_body().into_data_stream();
-        let first = stream.next().await.unwrap().unwrap();
-        return (status, String::from_utf8_lossy(&first).into_owned());
-    }
-    (status, body_text(response).await)
+    concrete_uris(path, &sets)
 }
 
 #[tokio::test]
@@ -344,7 +299,7 @@ async fn no_route_shows_an_amount_to_a_role_without_revenue() {
             let sees_money = allows(role, Permission::ViewRevenue);
             for route in &phase {
                 for uri in expand(route.path, &episodes) {
-                    let (status, body) = request(&fx, session, &route.method, &uri).await;
+                    let (status, body) = walk_request(&fx, session, &route.method, &uri).await;
                     requests += 1;
                     let what = format!("{name} ({role}) {} {uri} → {status}", route.method);
                     assert_ne!(status, 500, "{what}: {body}");
@@ -413,7 +368,7 @@ async fn revenue_roles_see_the_amounts_the_others_do_not() {
     ] {
         let session = user_session(fx.state.store.as_ref(), name, role, ts(NOW)).await;
         for (uri, has_amount) in &routes {
-            let (status, body) = request(&fx, &session, &Method::GET, uri).await;
+            let (status, body) = walk_request(&fx, &session, &Method::GET, uri).await;
             assert_eq!(status, 200, "{name} {uri}: {body}");
             let found = amounts_in(&body);
             if allows(role, Permission::ViewRevenue) {
@@ -425,9 +380,9 @@ async fn revenue_roles_see_the_amounts_the_others_do_not() {
     }
     // Without the amount, the alert still says what it is about.
     let viewer = user_session(fx.state.store.as_ref(), "val", Role::Viewer, ts(NOW)).await;
-    let (_, html) = request(&fx, &viewer, &Method::GET, "/alerts").await;
+    let (_, html) = walk_request(&fx, &viewer, &Method::GET, "/alerts").await;
     assert!(html.contains("Order #4137 unfulfilled for 219 h"), "{html}");
     assert!(html.contains("12 % of the usual"), "{html}");
-    let (_, html) = request(&fx, &viewer, &Method::GET, "/tickets?brand=mavena").await;
+    let (_, html) = walk_request(&fx, &viewer, &Method::GET, "/tickets?brand=mavena").await;
     assert!(html.contains("order #4137"), "{html}");
 }

@@ -12,12 +12,11 @@
 //! name Kumo or RetroMedy (the `apac` region), except the 403 that refuses
 //! the brand asked for by name.
 
-use crate::common::{body_text, order, send_as, ts, Fixture, NOW};
+use crate::common::{body_text, concrete_uris, order, send_as, ts, walk_request, Fixture, NOW};
 use crate::ingest::token;
 use crate::pulse::post_form;
 use axum::body::Body;
 use axum::http::{Method, Request};
-use futures::StreamExt;
 use jiff::tz::TimeZone;
 use jiff::SignedDuration;
 use opsdeck_accounts::roles::builtin::{FINANCE_LEAD, REGIONAL_LEAD};
@@ -33,7 +32,7 @@ use opsdeck_metrics::panels::PanelConfig;
 use opsdeck_operations::approvals::{ApprovalPolicy, Approvals, CallbackPlatform, Executor, Retry};
 use opsdeck_store::{AnyRecord, Role, TokenKinds};
 use opsdeck_web::auth::Auth;
-use opsdeck_web::testing::{declared_routes, tile_names, user_session, Access, TestSession};
+use opsdeck_web::testing::{declared_routes, user_session, Access, TestSession};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -320,58 +319,26 @@ fn expand(path: &str, s: &Scene) -> Vec<String> {
         ("shopify-mavena", "1001", "mavena", "1001", id_for("mavena")),
         ("shopify-kumo", "2718", "kumo", "2718", id_for("kumo")),
     ];
-    let mut uris = Vec::new();
-    for (source, external_id, brand, number, id) in sets {
-        let values = BTreeMap::from([
-            ("{source}", source.to_string()),
-            ("{external_id}", external_id.to_string()),
-            ("{brand}", brand.to_string()),
-            ("{number}", number.to_string()),
-            ("{id}", id),
-            ("{index}", "0".to_string()),
-            ("{key}", "freeze-checkout".to_string()),
-        ]);
-        let mut uri = path.to_string();
-        for (param, value) in &values {
-            uri = uri.replace(param, value);
-        }
-        if uri.contains("{tile}") {
-            uris.extend(tile_names().into_iter().map(|t| uri.replace("{tile}", t)));
-        } else {
-            uris.push(uri);
-        }
-    }
-    uris.sort();
-    uris.dedup();
-    for uri in &uris {
-        assert!(
-            !uri.contains('{'),
-            "{uri}: a path parameter this test has no value for; add one to `expand`"
-        );
-    }
-    uris
+    let sets: Vec<BTreeMap<&str, String>> = sets
+        .into_iter()
+        .map(|(source, external_id, brand, number, id)| {
+            BTreeMap::from([
+                ("{source}", source.to_string()),
+                ("{external_id}", external_id.to_string()),
+                ("{brand}", brand.to_string()),
+                ("{number}", number.to_string()),
+                ("{id}", id),
+                ("{index}", "0".to_string()),
+                ("{key}", "freeze-checkout".to_string()),
+            ])
+        })
+        .collect();
+    concrete_uris(path, &sets)
 }
 
-/// The status and body of `GET uri` as `session`; an event stream is read
-/// up to its first event.
+/// `GET uri` as `session`.
 async fn get(fx: &Fixture, session: &TestSession, uri: &str) -> (u16, String) {
-    let request = Request::builder()
-        .method(Method::GET)
-        .uri(uri)
-        .body(Body::empty())
-        .unwrap();
-    let response = send_as(fx.router(), session, request).await;
-    let status = response.status().as_u16();
-    let streaming = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-    if streaming {
-        let mut stream = response.into_body().into_data_stream();
-        let first = stream.next().await.unwrap().unwrap();
-        return (status, String::from_utf8_lossy(&first).into_owned());
-    }
-    (status, body_text(response).await)
+    walk_request(fx, session, &Method::GET, uri).await
 }
 
 /// The words of the brands outside the EU lead's scope, found in `body`.
