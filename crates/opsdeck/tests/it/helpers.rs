@@ -125,3 +125,63 @@ impl SecretSource for Secrets {
         ))
     }
 }
+
+/// An opsdeck only webhooks can feed, for the webhook convergence tests:
+/// the simulator (`seed`, `faults`, its world at `at`), opsdeck's API
+/// base URLs pointing at a dead address, and the shops' webhooks
+/// registered to it (`registered`, the first registration's reports).
+pub struct WebhookOnly {
+    pub simulator: Simulator,
+    pub running: app::Running,
+    /// The configuration that reaches the simulator's API (to register).
+    pub real: Config,
+    /// Where the webhooks are registered to.
+    pub address: url::Url,
+    pub registered: Vec<opsdeck::shopify_cli::Registration>,
+    _dir: opsdeck_store::testing::TempGuard,
+}
+
+pub async fn webhook_only(
+    faults: opsdeck_simulator::Faults,
+    seed: u64,
+    at: jiff::Timestamp,
+    db: &str,
+) -> WebhookOnly {
+    let simulator = Simulator::new(opsdeck_simulator::SimConfig {
+        seed,
+        now: at,
+        scale: 0.1,
+    });
+    simulator.set_faults(faults);
+    let sim_addr = serve_simulator(&simulator).await;
+    let dir = opsdeck_store::testing::sqlite_temp().await.1;
+    let real = opsdeck::demo::demo_config(
+        &simulator.shops(),
+        sim_addr,
+        "127.0.0.1:0".parse().unwrap(),
+        format!("sqlite:{}", dir.dir().join(db).display()),
+        std::time::Duration::from_secs(3600),
+    )
+    .unwrap();
+    // opsdeck itself cannot reach the API: only webhooks bring data.
+    let mut config = real.clone();
+    for (source, shop) in config.shopify.iter_mut().zip(simulator.shops()) {
+        source.base_url = url::Url::parse("http://127.0.0.1:9/").unwrap();
+        source.webhook_secret = simulator
+            .webhook_secret(&shop.slug)
+            .map(opsdeck_domain::Secret::new);
+    }
+    let running = start(&config, app::system_clock()).await;
+    let address = url::Url::parse(&format!("http://{}/webhooks/shopify", running.addr)).unwrap();
+    let registered = opsdeck::shopify_cli::register_all(&real, &address)
+        .await
+        .unwrap();
+    WebhookOnly {
+        simulator,
+        running,
+        real,
+        address,
+        registered,
+        _dir: dir,
+    }
+}

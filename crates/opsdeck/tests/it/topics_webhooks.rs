@@ -11,12 +11,10 @@
 //! (its later changes wait in the inbox for the returns sync); none is
 //! stored, and none of its changes fails.
 
-use crate::helpers::{self, serve_simulator};
+use crate::helpers;
 use jiff::{Timestamp, ToSpan};
-use opsdeck::app;
-use opsdeck::demo::demo_config;
-use opsdeck_domain::{BrandId, Currency, RecordKind, Secret, SourceId};
-use opsdeck_simulator::{Faults, SimConfig, Simulator};
+use opsdeck_domain::{BrandId, Currency, RecordKind, SourceId};
+use opsdeck_simulator::{Faults, Simulator};
 use opsdeck_sources::shopify::graphql::normalize::{
     abandoned_checkout_from_graphql, customer_from_graphql, dispute_from_graphql,
     return_from_graphql,
@@ -154,33 +152,12 @@ async fn stored(store: &dyn Store, source: &SourceId) -> BTreeMap<(RecordKind, S
 
 async fn converge(faults: Faults, seed: u64) {
     let start: Timestamp = "2026-06-10T18:05:00Z".parse().unwrap();
-    let simulator = Simulator::new(SimConfig {
-        seed,
-        now: start,
-        scale: 0.1,
-    });
-    simulator.set_faults(faults);
-    let sim_addr = serve_simulator(&simulator).await;
-    let dir = opsdeck_store::testing::sqlite_temp().await.1;
-    let real = demo_config(
-        &simulator.shops(),
-        sim_addr,
-        "127.0.0.1:0".parse().unwrap(),
-        format!("sqlite:{}", dir.dir().join("topics.db").display()),
-        Duration::from_secs(3600),
-    )
-    .unwrap();
-    // opsdeck itself cannot reach the API: only webhooks bring data.
-    let mut config = real.clone();
-    for (source, shop) in config.shopify.iter_mut().zip(simulator.shops()) {
-        source.base_url = url::Url::parse("http://127.0.0.1:9/").unwrap();
-        source.webhook_secret = simulator.webhook_secret(&shop.slug).map(Secret::new);
-    }
-    let running = helpers::start(&config, app::system_clock()).await;
-    let address = url::Url::parse(&format!("http://{}/webhooks/shopify", running.addr)).unwrap();
-    let registered = opsdeck::shopify_cli::register_all(&real, &address)
-        .await
-        .unwrap();
+    let helpers::WebhookOnly {
+        simulator,
+        running,
+        registered,
+        ..
+    } = helpers::webhook_only(faults, seed, start, "topics.db").await;
     assert!(
         registered.iter().all(|r| r.errors.is_empty()),
         "{registered:?}"

@@ -6,11 +6,9 @@
 //! And a burst against the real binary, killed with SIGKILL mid-burst: every
 //! delivery that was answered 200 is in the store after a restart.
 
-use crate::helpers::{self, serve_simulator};
+use crate::helpers;
 use jiff::{Timestamp, ToSpan};
-use opsdeck::app;
-use opsdeck::demo::demo_config;
-use opsdeck_domain::{BrandId, Currency, Secret, SourceId};
+use opsdeck_domain::{BrandId, Currency, SourceId};
 use opsdeck_simulator::{Faults, SimConfig, Simulator};
 use opsdeck_sources::shopify::normalize::order_from_json;
 use opsdeck_sources::shopify::NormalizeContext;
@@ -36,33 +34,14 @@ async fn duplicated_and_reordered_webhooks_still_converge() {
 
 async fn converge(faults: Faults, seed: u64) {
     let start: Timestamp = "2026-06-10T18:05:00Z".parse().unwrap();
-    let simulator = Simulator::new(SimConfig {
-        seed,
-        now: start,
-        scale: 0.1,
-    });
-    simulator.set_faults(faults);
-    let sim_addr = serve_simulator(&simulator).await;
-    let dir = opsdeck_store::testing::sqlite_temp().await.1;
-    let real = demo_config(
-        &simulator.shops(),
-        sim_addr,
-        "127.0.0.1:0".parse().unwrap(),
-        format!("sqlite:{}", dir.dir().join("hooks.db").display()),
-        Duration::from_secs(3600),
-    )
-    .unwrap();
-    // opsdeck itself cannot reach the API: only webhooks bring data.
-    let mut config = real.clone();
-    for (source, shop) in config.shopify.iter_mut().zip(simulator.shops()) {
-        source.base_url = url::Url::parse("http://127.0.0.1:9/").unwrap();
-        source.webhook_secret = simulator.webhook_secret(&shop.slug).map(Secret::new);
-    }
-    let running = helpers::start(&config, app::system_clock()).await;
-    let address = url::Url::parse(&format!("http://{}/webhooks/shopify", running.addr)).unwrap();
-    let first = opsdeck::shopify_cli::register_all(&real, &address)
-        .await
-        .unwrap();
+    let helpers::WebhookOnly {
+        simulator,
+        running,
+        real,
+        address,
+        registered: first,
+        ..
+    } = helpers::webhook_only(faults, seed, start, "hooks.db").await;
     assert!(first.iter().all(|r| r.errors.is_empty()), "{first:?}");
     let topics = opsdeck_sources::shopify::WebhookTopic::ALL.len();
     assert!(first.iter().all(|r| r.created.len() == topics));
