@@ -110,6 +110,13 @@ tokio::task_local! {
     static BADGE: usize;
 }
 
+/// Whether the person may read request `a`: its brand is in their scope,
+/// or they asked for it (a freeze is filed over every brand, and a lead
+/// limited to a region still follows the sales pause they requested).
+fn sees(a: &Approval, user: &CurrentUser) -> bool {
+    crate::scope::sees(&a.brand) || a.requested_by == user.username
+}
+
 /// Runs `work` (a page handler) with the nav's approvals badge counted for
 /// the person it renders for, when `wanted` and they may decide approvals:
 /// the requests waiting for them ([`Approvals::pending_for`]). A store
@@ -203,7 +210,7 @@ async fn page(
         .await
         .map_err(Error::from)?
         .into_iter()
-        .filter(|a| crate::scope::sees(&a.brand))
+        .filter(|a| sees(a, &user))
         .map(view)
         .collect();
     let recent: Vec<ApprovalView> = state
@@ -212,7 +219,7 @@ async fn page(
         .await
         .map_err(Error::from)?
         .into_iter()
-        .filter(|a| a.state != ApprovalState::Pending && crate::scope::sees(&a.brand))
+        .filter(|a| a.state != ApprovalState::Pending && sees(a, &user))
         .map(view)
         .collect();
     let kinds: Vec<Value> = requestable()
@@ -269,8 +276,8 @@ async fn one(
         .await
         .map_err(Error::from)?
         // Another brand's request is not there for a person who does not
-        // see that brand (`crate::scope`).
-        .filter(|a| crate::scope::sees(&a.brand))
+        // see that brand (`crate::scope`), unless they asked for it.
+        .filter(|a| sees(a, &user))
         .ok_or(Error::NotFound)?;
     let own = approval.requested_by == user.username;
     let open = approval.state == ApprovalState::Pending && approval.expires_at > state.now();
@@ -430,12 +437,12 @@ async fn request_form(
     }
 }
 
-async fn list_api(State(state): State<AppState>) -> Result<Json<Value>, Error> {
+async fn list_api(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, Error> {
     let pending: Vec<ApprovalView> = service(&state)?
         .pending()
         .await?
         .into_iter()
-        .filter(|a| crate::scope::sees(&a.brand))
+        .filter(|a| sees(a, &user))
         .map(view)
         .collect();
     Ok(Json(

@@ -629,3 +629,54 @@ async fn a_scoped_lead_pauses_sales_in_their_region_only() {
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("JP"), "{body}");
 }
+
+/// A freeze is filed over every brand ("all brands"), which no limited
+/// person sees; the lead who asked for it still follows their own request,
+/// and another limited person does not see it.
+#[tokio::test]
+async fn a_limited_lead_follows_their_own_request_filed_over_every_brand() {
+    let s = scene().await;
+    let at = ts(NOW);
+    let new = opsdeck_store::NewApproval {
+        id: "A-freeze-1".into(),
+        kind: opsdeck_store::ApprovalKind::FlagChange,
+        brand: opsdeck_operations::flags::approval::ALL_BRANDS.into(),
+        summary: "Switch on the sales pause in DE".into(),
+        amount: None,
+        percent_bp: None,
+        action: serde_json::json!({}),
+        target_version: None,
+        requested_by: "lena".into(),
+        requested_via: opsdeck_store::RequestedVia::Dashboard,
+        requested_at: at,
+        expires_at: at.checked_add(SignedDuration::from_hours(24)).unwrap(),
+        approver_role: "admin".into(),
+        idempotency_key: "freeze-1".into(),
+    };
+    let audit = opsdeck_store::AuditEntry {
+        at,
+        actor: "lena".into(),
+        action: opsdeck_store::AuditAction::ApprovalRequest,
+        subject: "approval:A-freeze-1".into(),
+        payload: serde_json::json!({}),
+        ip: None,
+    };
+    s.fx.state
+        .store
+        .create_approval(&new, &[], &audit)
+        .await
+        .unwrap();
+    for uri in ["/approvals", "/api/v1/approvals", "/approvals/A-freeze-1"] {
+        let (status, body) = get(&s.fx, &s.lead, uri).await;
+        assert_eq!(status, 200, "{uri}: {body}");
+        assert!(
+            body.contains("sales pause in DE"),
+            "the lead's own request on {uri}: {body}"
+        );
+        let (status, body) = get(&s.fx, &s.finance, uri).await;
+        assert!(
+            !body.contains("sales pause in DE"),
+            "another limited person does not see it on {uri} ({status}): {body}"
+        );
+    }
+}
