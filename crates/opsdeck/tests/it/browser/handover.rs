@@ -60,7 +60,7 @@ async fn a_handover_submitted_by_one_person_is_acknowledged_by_another() {
     .await;
     let note_url = b.current_url().await;
     b.type_into(&b.find("#next-shift-notes").await, NOTE).await;
-    b.click(&b.find("#edit-form button[type=submit]").await)
+    b.click_to_next_page(&b.find("#edit-form button[type=submit]").await)
         .await;
     b.wait_until(
         "the draft is saved",

@@ -208,6 +208,26 @@ impl Browser {
             .await;
     }
 
+    /// Clicks `e`, which submits a form or follows a link, and waits until
+    /// the next page has loaded. Waiting for something on the next page is
+    /// not enough when the current page already shows it (text typed into a
+    /// field the next page pre-fills): the wait would pass before the
+    /// browser left, and the next step would look for an element on a page
+    /// being torn down. The old page is marked, so only a new one ends the
+    /// wait.
+    pub async fn click_to_next_page(&self, e: &Element) {
+        self.eval("window.__opsdeckLeaving = true; return true;", vec![])
+            .await;
+        self.click(e).await;
+        self.wait_until(
+            "the next page loads",
+            Duration::from_secs(10),
+            "return window.__opsdeckLeaving === undefined && document.readyState === 'complete';",
+            vec![],
+        )
+        .await;
+    }
+
     pub async fn type_into(&self, e: &Element, text: &str) {
         self.post(&format!("/element/{}/value", e.0), json!({ "text": text }))
             .await;
