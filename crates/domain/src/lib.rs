@@ -28,6 +28,8 @@
 //!   and the same elapsed span of the prior period.
 //! - [`secret`]: [`Secret`], a value that never prints.
 //! - [`shopify_api`]: [`ShopifyApi`], REST or GraphQL.
+//! - [`sla`]: the deadline clock of a queued item: at risk at 75 % of its
+//!   window, breached after it.
 //! - [`record`]: the identity every stored record shares (source, external id)
 //!   and [`RecordKind`], the closed list of kinds the store keeps, and
 //!   [`AnyRecord`], a record of any kind.
@@ -50,6 +52,7 @@ pub mod record;
 pub mod region;
 pub mod secret;
 pub mod shopify_api;
+pub mod sla;
 pub mod support;
 
 pub use bounds::{BoundError, Bounded, FieldBound};
