@@ -54,6 +54,8 @@ pub struct PanelConfig {
     pub helpdesk_ticket_url: Option<String>,
     /// `[regions.ID]`: what a `?region=` filter stands for (its brands).
     pub regions: Vec<opsdeck_domain::Region>,
+    /// `[customers]`: the customer risk flags' high-value threshold.
+    pub customer_risk: crate::customers::RiskRules,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,6 +79,7 @@ impl Default for PanelConfig {
             cadences: crate::freshness::Cadences::default(),
             helpdesk_ticket_url: None,
             regions: Vec::new(),
+            customer_risk: crate::customers::RiskRules::default(),
         }
     }
 }
