@@ -287,6 +287,8 @@ pub enum CustomerOf<'a> {
     },
     /// Whoever placed the order with this projection key (what panels hold).
     OrderKey(u64),
+    /// A customer by the projection's e-mail key (what ticket rows hold).
+    EmailKey(u64),
 }
 
 /// Everything the flags were computed from, and the flags.
@@ -336,6 +338,7 @@ pub fn customer_risk(
             external_id,
         } => of_order(p, record_key(source, external_id))?,
         CustomerOf::OrderKey(key) => of_order(p, key)?,
+        CustomerOf::EmailKey(key) => (key, None),
     };
     let orders: Vec<&OrderRow> = match alone {
         Some(row) => vec![row],

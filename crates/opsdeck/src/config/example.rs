@@ -212,6 +212,13 @@ countries = ["AE"]
 shifts = ["07:00", "15:00", "23:00"]
 ack_within = "30m"
 
+# Customer risk flags beside queue items, urgent tickets, approvals and
+# orders: a customer whose lifetime spend is above high_value_spend (whole
+# units of the reporting currency) is "high value". Frequent returns
+# (> 30 % of at least 3 orders) and dispute history are fixed.
+[customers]
+high_value_spend = 5000
+
 # Roles are permissions by name. Built in: admin (everything), ops,
 # support, finance, viewer, regional_lead, finance_lead, product_lead,
 # content_lead, reviewer. A section adds a role or redefines a built-in one

@@ -44,6 +44,8 @@ pub struct Config {
     pub flags: super::flags::FlagsConfig,
     /// `[handover]`: shift starts and the acknowledgement deadline.
     pub handover: super::handover::HandoverConfig,
+    /// `[customers]`: the customer risk flags' high-value threshold.
+    pub customers: opsdeck_metrics::customers::RiskRules,
 }
 
 impl Config {
