@@ -8,6 +8,10 @@
     clippy::unwrap_used,
     reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
 )]
+#![expect(
+    clippy::inconsistent_digit_grouping,
+    reason = "amounts are written as units_cents (6_240_00 is €6,240.00)"
+)]
 
 use opsdeck_domain::*;
 use opsdeck_metrics::customers::{customer_risk, CustomerOf, CustomerRisk, RiskKind, RiskRules};
