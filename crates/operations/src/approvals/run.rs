@@ -493,3 +493,35 @@ impl ActionRunner for Executor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+    use serde_json::json;
+
+    /// The order an approval page shows the customer of: a Shopify
+    /// refund's order by the numeric id opsdeck stores (not its GID), a
+    /// platform's `order_id`, and none for actions about no order.
+    #[test]
+    fn a_request_names_its_order_as_opsdeck_stores_it() {
+        let refund = Action::ShopifyRefund {
+            shop: "shopify-lux".into(),
+            order_id: "gid://shopify/Order/5512345".into(),
+            input: json!({}),
+        };
+        assert_eq!(refund.order(), Some(("shopify-lux", "5512345")));
+        let callback = |payload| Action::Callback {
+            platform: "ingest-pharma".into(),
+            url: "https://pharma.example/cb".into(),
+            payload,
+        };
+        assert_eq!(
+            callback(json!({"order_id": "A-77"})).order(),
+            Some(("ingest-pharma", "A-77"))
+        );
+        assert_eq!(callback(json!({"order_id": 77})).order(), None);
+        assert_eq!(callback(json!({"order_id": ""})).order(), None);
+        assert_eq!(callback(json!({})).order(), None);
+        assert_eq!(Action::Manual.order(), None);
+    }
+}
