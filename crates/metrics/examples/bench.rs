@@ -140,6 +140,7 @@ fn main() {
     }
     let ticket_apply = t2.elapsed().as_secs_f64();
     drop(trecs);
+    let risk_apply = risk_records(&mut p, &brands, orders, now);
     println!(
         "orders: {orders}, tickets: {tickets}, open: {} (generated in {gen_time:.1} s); load average {}",
         p.support.open.len(),
@@ -182,6 +183,7 @@ fn main() {
         each.iter().sum::<f64>() / each.len() as f64
     );
     let cfg = PanelConfig::default();
+    risk_lookups(&p, &cfg, orders, risk_apply);
     for range in [
         Range::Today,
         Range::Days { days: 7 },
@@ -279,6 +281,110 @@ fn main() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(store_bench(store_orders, brands, now));
     }
+}
+
+/// What the customer risk flags read beyond orders: a return request on 1
+/// order in 20, a chargeback on 1 in 200, and the platform's lifetime
+/// figures for 1 customer in 10. Returns the seconds applying them took.
+fn risk_records(
+    p: &mut Projection,
+    brands: &[opsdeck_domain::Brand],
+    orders: u64,
+    now: i64,
+) -> f64 {
+    use opsdeck_domain::*;
+    let shop = SourceId::parse("shop").unwrap();
+    let at = Timestamp::from_second(now - 86_400).unwrap();
+    let brand = brands[0].id.clone();
+    let mut recs = Vec::new();
+    for g in (0..orders).step_by(20) {
+        recs.push(AnyRecord::ReturnRequest(ReturnRequest {
+            source: shop.clone(),
+            external_id: format!("rr{g}"),
+            brand: brand.clone(),
+            order_id: Some(g.to_string()),
+            kind: ReturnKind::Return,
+            status: ReturnStatus::Requested,
+            amount: None,
+            reason: None,
+            requested_at: at,
+            resolved_at: None,
+            updated_at: at,
+            status_history: Vec::new(),
+        }));
+    }
+    for g in (0..orders).step_by(200) {
+        recs.push(AnyRecord::PaymentEvent(PaymentEvent {
+            source: shop.clone(),
+            external_id: format!("cb{g}"),
+            brand: brand.clone(),
+            order_id: Some(g.to_string()),
+            kind: PaymentEventKind::Chargeback,
+            amount: None,
+            reason: None,
+            gateway: None,
+            occurred_at: at,
+            updated_at: at,
+        }));
+    }
+    for c in (0..orders / 3).step_by(10) {
+        recs.push(AnyRecord::CustomerSummary(CustomerSummary {
+            source: shop.clone(),
+            external_id: format!("cust{c}"),
+            brand: brand.clone(),
+            email: Some(format!("c{c}@example.com")),
+            name: None,
+            order_count: 4,
+            lifetime_spend: Money::new(600_000, Currency::USD),
+            tags: Vec::new(),
+            created_at: at,
+            updated_at: at,
+        }));
+    }
+    let t = Instant::now();
+    for r in &recs {
+        p.apply_record(r);
+    }
+    t.elapsed().as_secs_f64()
+}
+
+/// One customer's risk flags, looked up from random orders (what a queue
+/// item, an approval or an order page does), and for the customer with
+/// the most orders.
+fn risk_lookups(p: &Projection, cfg: &PanelConfig, orders: u64, apply_secs: f64) {
+    use opsdeck_metrics::customers::{customer_risk, CustomerOf};
+    use opsdeck_metrics::projection::keys::record_key;
+    let mut rng = Rng::new(5);
+    let (mut each, mut flagged, mut walked) = (Vec::new(), 0usize, 0u64);
+    for _ in 0..100_000 {
+        let key = record_key("shop", &rng.below(orders).to_string());
+        let t = Instant::now();
+        let risk = std::hint::black_box(customer_risk(p, cfg, CustomerOf::OrderKey(key)));
+        each.push(t.elapsed().as_secs_f64() * 1e6);
+        if let Some(r) = risk {
+            flagged += usize::from(!r.flags.is_empty());
+            walked += r.orders;
+        }
+    }
+    let heaviest = p
+        .orders
+        .rows
+        .of_customer(opsdeck_metrics::projection::keys::email_key(Some(
+            "c0@example.com",
+        )))
+        .count();
+    let (p50, p99) = time_ms(100, || {
+        std::hint::black_box(customer_risk(p, cfg, CustomerOf::Email("c0@example.com")));
+    });
+    println!(
+        "customer risk: applying its records {apply_secs:.2} s; lookup by order (100,000 random orders, {:.1} orders per customer on average, {flagged} flagged): p50 {:.2} us, p99 {:.2} us; the customer with the most orders ({heaviest}): p50 {:.3} ms, p99 {:.3} ms; kept for it {:.1} bytes/order",
+        walked as f64 / 100_000.0,
+        pct(&mut each.clone(), 0.5),
+        pct(&mut each, 0.99),
+        p50,
+        p99,
+        held(&p.customers) / orders as f64,
+    );
 }
 
 /// Heap bytes a value holds: the bytes its clone allocates (a clone is
