@@ -669,6 +669,8 @@ async fn feed(
                     "order": t.linked_order,
                     "order_href": t.linked_order.as_deref().and_then(|o| super::drill::order_path(&t.brand, o)),
                     "reasons": t.flags.iter().map(|f| f.reason.clone()).collect::<Vec<_>>(),
+                    // The customer's risk flags (amounts only where shown).
+                    "risk": t.customer_risk,
                 }));
         }
     }

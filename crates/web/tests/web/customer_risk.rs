@@ -212,7 +212,15 @@ async fn urgent_tickets_show_customer_risk_apart_from_their_own_flags() {
     let (status, html) = get_as(&fx, &viewer, "/tickets?brand=mavena").await;
     assert_eq!(status, 200);
     assert_flags(&html, false);
-    // The JSON API carries them too, amounts hidden the same way.
+    // The dashboard's feed of the top urgent tickets too.
+    let feed = "<strong>dispute history</strong> (1 chargeback (order #7003, 2026-06-01))";
+    let (_, html) = get_as(&fx, &fx.session, "/").await;
+    assert!(html.contains(feed), "{html}");
+    assert!(html.contains(SPEND), "{html}");
+    let (_, html) = get_as(&fx, &viewer, "/").await;
+    assert!(html.contains(feed) && html.contains(HIDDEN), "{html}");
+    assert!(!html.contains("5,450"), "{html}");
+    // The JSON API carries them too.
     let (status, body) = fx.get_json("/api/v1/urgent-tickets?brand=mavena").await;
     assert_eq!(status, 200, "{body}");
     let ticket = &body["brands"][0]["tickets"][0];
