@@ -93,6 +93,8 @@ fn review(x: &str, b: &str, status: ReviewStatus, ago: i64) -> AnyRecord {
         submitted_at: ts(NOW - ago),
         decided_at: None,
         updated_at: ts(NOW - ago),
+        ocr_state: None,
+        events: Vec::new(),
     })
 }
 
