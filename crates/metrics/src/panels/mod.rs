@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod operations;
 pub mod pulse;
 pub mod pulse_hours;
+pub mod review_queues;
 pub mod sales;
 pub mod support;
 pub mod timeline;
@@ -54,6 +55,8 @@ pub struct PanelConfig {
     pub helpdesk_ticket_url: Option<String>,
     /// `[regions.ID]`: what a `?region=` filter stands for (its brands).
     pub regions: Vec<opsdeck_domain::Region>,
+    /// `[review_queues.NAME] sla`: each review queue's deadline.
+    pub review_slas: review_queues::ReviewSlas,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,6 +80,7 @@ impl Default for PanelConfig {
             cadences: crate::freshness::Cadences::default(),
             helpdesk_ticket_url: None,
             regions: Vec::new(),
+            review_slas: review_queues::ReviewSlas::playbook(),
         }
     }
 }

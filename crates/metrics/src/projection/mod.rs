@@ -264,7 +264,7 @@ impl Projection {
             (AnyRecord::InventoryBatch(x), Some(b)) => self.ops.apply_batch(x, b, syms),
             (AnyRecord::ReturnRequest(r), Some(b)) => self.ops.apply_return(r, b),
             (AnyRecord::PaymentEvent(e), Some(b)) => self.ops.apply_payment(e, b),
-            (AnyRecord::ReviewItem(r), Some(b)) => self.ops.apply_review(r, b),
+            (AnyRecord::ReviewItem(r), Some(b)) => self.ops.apply_review(r, b, syms),
             (AnyRecord::HealthCheck(h), Some(b)) => self.ops.apply_health(h, b, syms),
             // Stored for what comes next (issue 15: customer risk flags,
             // the abandonment funnel); no panel reads them yet, so the
