@@ -588,6 +588,7 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
             .as_ref()
             .map(|g| format!("https://{}.gorgias.com/app/ticket/", g.subdomain)),
         regions: config.regions.clone(),
+        review_slas: config.review_queues.clone(),
         ..Default::default()
     }
 }

@@ -14,6 +14,7 @@
 //! - `flags`: `[flags]`: polling interval, flags needing approval, flags
 //!   mirrored to Shopify shops, webhook receivers of flag changes.
 //! - `handover`: `[handover]`: shift starts and the acknowledgement deadline.
+//! - `review_queues`: `[review_queues.NAME] sla`: each review queue's deadline.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -33,6 +34,7 @@ mod model;
 mod notifiers;
 mod parse;
 mod regions;
+mod review_queues;
 pub mod security;
 mod walk;
 

@@ -44,6 +44,9 @@ pub struct Config {
     pub flags: super::flags::FlagsConfig,
     /// `[handover]`: shift starts and the acknowledgement deadline.
     pub handover: super::handover::HandoverConfig,
+    /// `[review_queues.NAME] sla`: each review queue's deadline (the
+    /// playbook's 1 h for prescriptions when absent).
+    pub review_queues: opsdeck_metrics::panels::review_queues::ReviewSlas,
 }
 
 impl Config {
