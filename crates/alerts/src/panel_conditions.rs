@@ -1,7 +1,7 @@
 //! The conditions that read the metrics crate's panels: unfulfilled stale,
 //! fulfillment blocker, inventory critical / low, top SKU cover, CSAT drop /
 //! below target, ticket backlog spike, resolution time spike, chargeback
-//! risk. Each is a pure function of one brand's [`Panels`] (its
+//! risk, review SLA breached. Each is a pure function of one brand's [`Panels`] (its
 //! [`BrandDashboard`], and the whole lists behind the dashboard's first
 //! pages, from the same functions), so what fires is exactly what the
 //! dashboard counts.
@@ -12,6 +12,7 @@ use opsdeck_domain::{Brand, Timestamp};
 use opsdeck_metrics::panels::fulfillment::{stale_orders, StaleOrder};
 use opsdeck_metrics::panels::inventory::{stock_alert, StockAlert};
 use opsdeck_metrics::panels::pulse::{all_blockers, Blocker};
+use opsdeck_metrics::panels::review_queues::{review_queues, ReviewQueue};
 use opsdeck_metrics::panels::urgent::{flagged_tickets, UrgentFlag, UrgentTicket};
 use opsdeck_metrics::panels::{brand_dashboard, BrandDashboard, PanelConfig, Range};
 use opsdeck_metrics::projection::{BrandIx, Projection};
@@ -31,6 +32,9 @@ pub struct Panels {
     /// [`STALE_SHOWN`](opsdeck_metrics::panels::fulfillment::STALE_SHOWN)
     /// the fulfillment panel lists.
     pub stale: Vec<StaleOrder>,
+    /// The brand's review queues against their SLAs, as the review queue
+    /// page shows them.
+    pub review_queues: Vec<ReviewQueue>,
 }
 
 impl Panels {
@@ -41,6 +45,7 @@ impl Panels {
             blockers: all_blockers(p, cfg, b, now),
             flagged: flagged_tickets(p, cfg, b, now),
             stale: stale_orders(p, b, now).collect(),
+            review_queues: review_queues(p, &cfg.review_slas, b, now),
         }
     }
 }
@@ -287,6 +292,41 @@ pub fn observe_panels(
                     "A ticket flagged for chargeback risk ({}) has been open {} h; alert after {hours} h.",
                     flag.reason, t.age_hours
                 );
+                out.push(o);
+            }
+        }
+        Condition::ReviewSlaBreached => {
+            for q in &panels.review_queues {
+                let c = &q.counts;
+                let Some(sla) = &c.sla else {
+                    // No deadline configured: nothing can be late.
+                    continue;
+                };
+                let mut o = base(&format!("queue:{}", c.queue), "#review-queues");
+                o.dashboard_path = format!("/queues/review?brand={}", brand.id.as_str());
+                o.active = c.breached > 0;
+                o.value = Some(Figure::count(c.breached as f64, "breached"));
+                o.threshold = Some(Figure::new(
+                    c.sla_seconds.unwrap_or(0) as f64 / 3600.0,
+                    sla.clone(),
+                ));
+                // The items are listed most overdue first.
+                let oldest = q.items.first().filter(|_| c.breached > 0);
+                o.why = match oldest {
+                    Some(i) => format!(
+                        "{} of {} waiting in {} are past their {sla} SLA; the oldest ({}) has waited {}, {}.",
+                        c.breached,
+                        c.pending,
+                        c.queue,
+                        i.external_id,
+                        i.age,
+                        i.time_left.as_deref().unwrap_or("overdue"),
+                    ),
+                    None => format!(
+                        "None of the {} waiting in {} is past its {sla} SLA ({} at risk).",
+                        c.pending, c.queue, c.at_risk
+                    ),
+                };
                 out.push(o);
             }
         }

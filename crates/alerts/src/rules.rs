@@ -118,6 +118,10 @@ pub enum Condition {
     /// The login throttle reported an attack on a dashboard account
     /// (`login.under_attack` in the audit log) within the last `hours`.
     AccountUnderAttack { hours: f64 },
+    /// A review-queue item (a prescription waiting for a pharmacist) past
+    /// its queue's SLA (`[review_queues.NAME] sla`, by the one SLA clock):
+    /// one alert per brand and queue, with the count and the oldest.
+    ReviewSlaBreached,
     /// The merchant's own rule over a named metric.
     Custom(CustomCondition),
 }
@@ -331,6 +335,24 @@ pub fn default_rules() -> Vec<Rule> {
                 Warning,
                 Slack,
                 AccountUnderAttack { hours: 1.0 },
+            )
+        },
+        Rule {
+            // The deadline is already the grace period, and a breached
+            // item stays breached until someone decides it: the alert
+            // fires at the first evaluation past the deadline and
+            // resolves at the first one with no breach left.
+            timing: Timing {
+                pending_for: SignedDuration::ZERO,
+                keep_firing_for: SignedDuration::ZERO,
+                ..Timing::default()
+            },
+            ..rule(
+                "review_sla_breached",
+                "Review past its SLA",
+                Critical,
+                Telegram,
+                ReviewSlaBreached,
             )
         },
     ]

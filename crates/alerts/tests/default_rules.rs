@@ -616,3 +616,81 @@ async fn top_sku_cover() {
     )
     .await;
 }
+
+/// A prescription of brand mavena submitted at `at`, waiting or decided.
+fn prescription(id: &str, at: Timestamp, status: opsdeck_domain::ReviewStatus) -> AnyRecord {
+    let decided = status != opsdeck_domain::ReviewStatus::Open;
+    AnyRecord::ReviewItem(opsdeck_domain::ReviewItem {
+        source: SourceId::parse("ingest-pharma").unwrap(),
+        external_id: id.into(),
+        brand: fixtures::brand("mavena"),
+        queue: "prescriptions".into(),
+        status,
+        order_id: None,
+        subject: None,
+        submitted_at: at,
+        decided_at: None,
+        updated_at: if decided {
+            at + SignedDuration::from_hours(2)
+        } else {
+            at
+        },
+        ocr_state: None,
+        events: vec![],
+    })
+}
+
+/// The review SLA alert (1 h for prescriptions, the playbook's): quiet
+/// while an item is only at risk, fires on Telegram at the first cycle
+/// after the deadline with the count and the oldest, and resolves when the
+/// breached item is decided though another still waits.
+#[tokio::test]
+async fn review_sla_breached() {
+    use opsdeck_domain::ReviewStatus::{Open, Rejected};
+    let rule_id = "review_sla_breached";
+    assert_eq!(
+        RuleSet::defaults().get(rule_id).unwrap().tier,
+        Tier::Telegram
+    );
+    let now = t("2026-03-05T17:00:00Z");
+    let s = Scenario::new(rule_id).await;
+    let first = now - SignedDuration::from_mins(50);
+    s.put(vec![
+        prescription("rx-1", first, Open),
+        prescription("rx-2", now - SignedDuration::from_mins(10), Open),
+    ])
+    .await;
+    s.cycle(now).await;
+    assert_eq!(s.counts(), (0, 0), "at risk is not breached");
+    s.cycle(now + SignedDuration::from_mins(10)).await;
+    assert_eq!(s.counts(), (0, 0), "at the deadline itself: not yet");
+    s.cycle(now + SignedDuration::from_mins(11)).await;
+    assert_eq!(s.counts(), (0, 1), "fired once, on Telegram");
+    let text = s.last_text();
+    assert!(text.contains("Review past its SLA"), "{text}");
+    let open = s
+        .store
+        .alert_episodes(&opsdeck_store::alerts::EpisodeFilter {
+            open_only: true,
+            brand: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1, "one alert per brand and queue");
+    let alert = opsdeck_alerts::episode::decode(&open[0]).unwrap();
+    assert_eq!(
+        (alert.rule.as_str(), alert.brand.as_str()),
+        (rule_id, "mavena")
+    );
+    assert_eq!(alert.subject, "queue:prescriptions");
+    assert!(
+        alert.why.contains("1 of 2 waiting in prescriptions") && alert.why.contains("rx-1"),
+        "{}",
+        alert.why
+    );
+    s.put(vec![prescription("rx-1", first, Rejected)]).await;
+    s.cycle(now + SignedDuration::from_mins(12)).await;
+    assert_eq!(s.counts(), (0, 2), "resolved, on the same channel");
+    assert!(s.last_text().contains("RESOLVED"), "{}", s.last_text());
+}

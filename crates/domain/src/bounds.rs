@@ -21,8 +21,9 @@ use crate::order::{CustomerRef, Fulfillment, LineItem, Refund};
 use crate::support::Party;
 use crate::{
     FulfillmentUpdate, HealthCheck, InventoryBatch, InventoryLevel, Money, Order,
-    OrderStatusChange, PaymentEvent, Product, ReturnRequest, ReturnStatusChange, ReviewItem,
-    SatisfactionSurvey, Ticket, TicketMessage, Timestamp, TrackingEvent, Variant,
+    OrderStatusChange, PaymentEvent, Product, ReturnRequest, ReturnStatusChange, ReviewEvent,
+    ReviewEventSeen, ReviewItem, SatisfactionSurvey, Ticket, TicketMessage, Timestamp,
+    TrackingEvent, Variant,
 };
 use std::fmt;
 
@@ -668,6 +669,38 @@ impl Bounded for ReviewItem {
         c.time("submitted_at", self.submitted_at);
         c.opt_time("decided_at", self.decided_at);
         c.time("updated_at", self.updated_at);
+        c.opt_text(
+            "ocr_state",
+            Text::Line,
+            self.ocr_state.as_ref().map(|o| o.as_str()),
+        );
+        c.list("events", &self.events);
+    }
+}
+
+impl Bounded for ReviewEventSeen {
+    fn visit(&self, c: &mut Checker) {
+        c.time("at", self.at);
+        c.opt_text(
+            "ocr_state",
+            Text::Line,
+            self.ocr_state.as_ref().map(|o| o.as_str()),
+        );
+    }
+}
+
+impl Bounded for ReviewEvent {
+    fn visit(&self, c: &mut Checker) {
+        c.text("external_id", Text::Id, &self.external_id);
+        c.text("queue", Text::Line, &self.queue);
+        c.time("occurred_at", self.occurred_at);
+        c.opt_text(
+            "ocr_state",
+            Text::Line,
+            self.ocr_state.as_ref().map(|o| o.as_str()),
+        );
+        c.opt_text("order_id", Text::Id, self.order_id.as_deref());
+        c.opt_text("subject", Text::Note, self.subject.as_deref());
     }
 }
 

@@ -67,6 +67,7 @@ pub use operations::{
     PaymentEvent, PaymentEventKind, ReturnKind, ReturnRequest, ReturnStatus, ReturnStatusChange,
     ReviewItem, ReviewStatus, TrackingEvent, TrackingStatus,
 };
+pub use operations::{OcrState, ReviewEvent, ReviewEventKind, ReviewEventSeen};
 pub use order::{
     CustomerRef, FinancialStatus, Fulfillment, FulfillmentState, LineItem, Order,
     OrderFulfillmentStatus, Refund, RefundLineItem, ShipmentStatus, ShippedUnits,

@@ -233,6 +233,17 @@ pub struct ReviewItem {
     pub submitted_at: Timestamp,
     pub decided_at: Option<Timestamp>,
     pub updated_at: Timestamp,
+    /// Where the platform's reading of the uploaded document stands (a
+    /// prescription's OCR), when it reports one: a failed or uncertain
+    /// reading tells the reviewer to look closer. Not written when absent,
+    /// so items stored before it existed read the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr_state: Option<OcrState>,
+    /// The events the item has seen, oldest first, when it comes as
+    /// events ([`ReviewEvent`]): what lets events that arrive out of order
+    /// or twice give the same item. Empty for items pushed whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<ReviewEventSeen>,
 }
 
 impl_record!(ReviewItem, RecordKind::ReviewItem, brand: required);
@@ -370,6 +381,9 @@ impl FulfillmentUpdate {
         order.merge_fulfillment(self.fulfillment.clone(), &self.shipped)
     }
 }
+
+mod review;
+pub use review::{OcrState, ReviewEvent, ReviewEventKind, ReviewEventSeen};
 
 #[cfg(test)]
 mod tests;

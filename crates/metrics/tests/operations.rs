@@ -93,6 +93,8 @@ fn review(x: &str, b: &str, status: ReviewStatus, ago: i64) -> AnyRecord {
         submitted_at: ts(NOW - ago),
         decided_at: None,
         updated_at: ts(NOW - ago),
+        ocr_state: None,
+        events: Vec::new(),
     })
 }
 
@@ -213,7 +215,7 @@ fn expiring_batches_operations_and_tracking_exceptions() {
     let kumo = panels::inventory::inventory(&p, &PanelConfig::default(), 1, now);
     assert_eq!(kumo.expiring_batches.len(), 1);
 
-    let ops = panels::operations::operations(&p, 0, now);
+    let ops = panels::operations::operations(&p, &PanelConfig::default(), 0, now);
     assert_eq!(ops.open_returns, 2, "requested and received");
     assert_eq!(ops.failed_payments_24h, 1, "the other is 24 h + 1 s old");
     assert_eq!(ops.chargebacks_24h, 1);
@@ -226,7 +228,10 @@ fn expiring_batches_operations_and_tracking_exceptions() {
         .collect();
     assert_eq!(failing, vec!["payments"]);
     assert_eq!(ops.health_checked_dependencies, 2);
-    assert_eq!(panels::operations::operations(&p, 1, now).open_returns, 1);
+    assert_eq!(
+        panels::operations::operations(&p, &PanelConfig::default(), 1, now).open_returns,
+        1
+    );
 
     // Two shipments, neither flagged by the shop; order 1's carrier
     // reported two exceptions: counted once.
@@ -253,7 +258,7 @@ fn expiring_batches_operations_and_tracking_exceptions() {
             record: r,
         });
     }
-    let ops = panels::operations::operations(&p, 0, now);
+    let ops = panels::operations::operations(&p, &PanelConfig::default(), 0, now);
     assert_eq!(
         (ops.open_returns, ops.review_queue_pending),
         (1, 1),
@@ -301,11 +306,11 @@ async fn operations_kinds_incremental_equals_rebuild() {
     );
     for b in 0..2 {
         assert_eq!(
-            panels::operations::operations(&inc, b, now),
-            panels::operations::operations(&rebuilt, b, now)
+            panels::operations::operations(&inc, &PanelConfig::default(), b, now),
+            panels::operations::operations(&rebuilt, &PanelConfig::default(), b, now)
         );
     }
-    let ops = panels::operations::operations(&rebuilt, 0, now);
+    let ops = panels::operations::operations(&rebuilt, &PanelConfig::default(), 0, now);
     assert_eq!(ops.open_returns, 1, "r1 open, r2 rejected later");
     assert_eq!(ops.failed_payments_24h, 0, "p1 captured after all");
     assert_eq!(ops.failing_health_checks.len(), 2);

@@ -589,6 +589,7 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
             .map(|g| format!("https://{}.gorgias.com/app/ticket/", g.subdomain)),
         regions: config.regions.clone(),
         customer_risk: config.customers.clone(),
+        review_slas: config.review_queues.clone(),
         ..Default::default()
     }
 }

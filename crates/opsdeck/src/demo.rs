@@ -88,6 +88,7 @@ pub fn demo_config(
         flags: Default::default(),
         handover: Default::default(),
         customers: Default::default(),
+        review_queues: Default::default(),
     })
 }
 

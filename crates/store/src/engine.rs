@@ -12,8 +12,8 @@ use crate::tokens::{ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken
 use crate::{Backend, Result, Store, UpsertReport};
 use async_trait::async_trait;
 use opsdeck_domain::{
-    BrandId, Currency, InventoryLevel, Money, Order, Product, RecordKind, ReturnRequest, SourceId,
-    Timestamp,
+    BrandId, Currency, InventoryLevel, Money, Order, Product, RecordKind, ReturnRequest,
+    ReviewItem, SourceId, Timestamp,
 };
 use std::collections::HashMap;
 use tracing::instrument;
@@ -528,6 +528,14 @@ impl<D: Db> Store for SqlStore<D> {
         source: &SourceId,
         external_id: &str,
     ) -> Result<Option<ReturnRequest>> {
+        self.record_by_id(source, external_id).await
+    }
+
+    async fn get_review_item(
+        &self,
+        source: &SourceId,
+        external_id: &str,
+    ) -> Result<Option<ReviewItem>> {
         self.record_by_id(source, external_id).await
     }
 

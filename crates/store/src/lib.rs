@@ -96,7 +96,9 @@ pub use users::{
 };
 
 use async_trait::async_trait;
-use opsdeck_domain::{BrandId, InventoryLevel, Order, Product, ReturnRequest, SourceId, Timestamp};
+use opsdeck_domain::{
+    BrandId, InventoryLevel, Order, Product, ReturnRequest, ReviewItem, SourceId, Timestamp,
+};
 use std::sync::Arc;
 
 /// Which database a store runs on.
@@ -231,6 +233,14 @@ pub trait Store:
         source: &SourceId,
         external_id: &str,
     ) -> Result<Option<ReturnRequest>>;
+
+    /// The stored review item `external_id` of `source`, if any: what a
+    /// review event (`/api/v1/ingest/review-events`) lands on.
+    async fn get_review_item(
+        &self,
+        source: &SourceId,
+        external_id: &str,
+    ) -> Result<Option<ReviewItem>>;
 
     /// Commits webhook deliveries to the inbox in one transaction (one
     /// durable commit for the whole batch). A `(source, webhook_id)` already

@@ -46,6 +46,8 @@
 //!   storefront keys and the OFREP endpoints storefronts read.
 //! - `handover`: shift handover notes (`/handovers`, `/api/v1/handovers`)
 //!   and the morning checklist (`/checklist`, `/api/v1/checklist`).
+//! - `review_queue`: review queues against their SLAs (`/queues/review`,
+//!   `/api/v1/queues/review`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in
@@ -77,6 +79,7 @@ mod nav;
 mod pages;
 mod params;
 mod redirect;
+mod review_queue;
 mod scope;
 mod security;
 mod sse;
@@ -286,6 +289,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(health::router())
         .merge(flags::router())
         .merge(handover::router())
+        .merge(review_queue::router())
         .merge(assets::router())
 }
 

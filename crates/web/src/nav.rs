@@ -22,6 +22,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/inventory", "Inventory"),
     ("/catalog", "Catalog"),
     ("/tickets", "Tickets"),
+    ("/queues/review", "Review queues"),
     ("/alerts", "Alerts"),
     ("/incidents", "Incidents"),
     ("/approvals", "Approvals"),

@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod operations;
 pub mod pulse;
 pub mod pulse_hours;
+pub mod review_queues;
 pub mod sales;
 pub mod support;
 pub mod timeline;
@@ -56,6 +57,8 @@ pub struct PanelConfig {
     pub regions: Vec<opsdeck_domain::Region>,
     /// `[customers]`: the customer risk flags' high-value threshold.
     pub customer_risk: crate::customers::RiskRules,
+    /// `[review_queues.NAME] sla`: each review queue's deadline.
+    pub review_slas: review_queues::ReviewSlas,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,6 +83,7 @@ impl Default for PanelConfig {
             helpdesk_ticket_url: None,
             regions: Vec::new(),
             customer_risk: crate::customers::RiskRules::default(),
+            review_slas: review_queues::ReviewSlas::playbook(),
         }
     }
 }

@@ -10,6 +10,7 @@
 //!   failures and chargebacks in the last 24 hours, the review queue, and
 //!   dependencies whose latest health check failed.
 
+use super::PanelConfig;
 use crate::projection::orders::{CANCELLED, TEST};
 use crate::projection::{day_date, day_start, local_day, BrandIx, Projection};
 use jiff::civil::Date;
@@ -105,9 +106,13 @@ pub struct Operations {
     /// Payment failures that occurred in the last 24 hours.
     pub failed_payments_24h: i64,
     pub chargebacks_24h: i64,
-    /// Review-queue items still open, and when the oldest was submitted.
+    /// Review-queue items still open, and when the oldest was submitted
+    /// (over every queue).
     pub review_queue_pending: usize,
     pub oldest_review_submitted_at: Option<Timestamp>,
+    /// Each review queue's numbers against its SLA, as the review queue
+    /// page shows them ([`super::review_queues::review_queues`]).
+    pub review_queues: Vec<super::review_queues::QueueCounts>,
     /// Dependencies whose latest health check failed.
     pub failing_health_checks: Vec<FailingCheck>,
     pub health_checked_dependencies: usize,
@@ -117,7 +122,7 @@ fn ts(s: i64) -> Timestamp {
     Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-pub fn operations(p: &Projection, b: BrandIx, now: Timestamp) -> Operations {
+pub fn operations(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> Operations {
     let now_s = now.as_second();
     let (mut failed, mut chargebacks) = (0, 0);
     for (_, _, key) in p
@@ -131,7 +136,10 @@ pub fn operations(p: &Projection, b: BrandIx, now: Timestamp) -> Operations {
             None => {}
         }
     }
-    let (pending, oldest) = p.ops.open_reviews_of(b);
+    let queues: Vec<_> = super::review_queues::review_queues(p, &cfg.review_slas, b, now)
+        .into_iter()
+        .map(|q| q.counts)
+        .collect();
     let checks = p.ops.latest_checks(b);
     let mut failing: Vec<FailingCheck> = checks
         .iter()
@@ -146,8 +154,9 @@ pub fn operations(p: &Projection, b: BrandIx, now: Timestamp) -> Operations {
         open_returns: p.ops.open_returns_by_brand.get(&b).copied().unwrap_or(0),
         failed_payments_24h: failed,
         chargebacks_24h: chargebacks,
-        review_queue_pending: pending,
-        oldest_review_submitted_at: oldest.map(ts),
+        review_queue_pending: queues.iter().map(|q| q.pending).sum(),
+        oldest_review_submitted_at: queues.iter().filter_map(|q| q.oldest_submitted_at).min(),
+        review_queues: queues,
         failing_health_checks: failing,
         health_checked_dependencies: checks.len(),
     }

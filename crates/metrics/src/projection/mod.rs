@@ -278,7 +278,7 @@ impl Projection {
                 self.ops.apply_payment(e, b);
                 self.customers.apply_payment(e);
             }
-            (AnyRecord::ReviewItem(r), Some(b)) => self.ops.apply_review(r, b),
+            (AnyRecord::ReviewItem(r), Some(b)) => self.ops.apply_review(r, b, syms),
             (AnyRecord::HealthCheck(h), Some(b)) => self.ops.apply_health(h, b, syms),
             (AnyRecord::CustomerSummary(c), Some(b)) => self.customers.apply_summary(c, b),
             // Stored for what comes next (issue 15: the abandonment

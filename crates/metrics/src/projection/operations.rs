@@ -73,6 +73,20 @@ pub struct PaymentProblem {
     pub chargeback: bool,
 }
 
+/// An open review item: what its queue row shows. Texts are symbols (0 =
+/// none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewRow {
+    pub brand: BrandIx,
+    /// When it was submitted (unix seconds): its SLA clock's start.
+    pub submitted: i64,
+    pub queue: u32,
+    pub external_id: u32,
+    pub subject: u32,
+    pub order: u32,
+    pub ocr_state: u32,
+}
+
 /// One health check result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HealthRow {
@@ -112,7 +126,7 @@ pub struct OperationsState {
     pub payment_problems_by_time: BTreeSet<(BrandIx, i64, u64)>,
     /// Open review items: (brand, submitted at, key).
     pub open_reviews: BTreeSet<(BrandIx, i64, u64)>,
-    pub review_rows: HashMap<u64, (BrandIx, i64)>,
+    pub review_rows: HashMap<u64, ReviewRow>,
     pub health: HashMap<u64, HealthRow>,
     /// (brand, dependency, checked at, key).
     pub health_by_dependency: BTreeSet<(BrandIx, u32, i64, u64)>,
@@ -204,16 +218,31 @@ impl OperationsState {
         }
     }
 
-    pub(super) fn apply_review(&mut self, r: &ReviewItem, b: BrandIx) {
+    pub(super) fn apply_review(&mut self, r: &ReviewItem, b: BrandIx, syms: &mut Symbols) {
         let key = record_key(r.source.as_str(), &r.external_id);
-        if let Some((ob, at)) = self.review_rows.remove(&key) {
-            self.open_reviews.remove(&(ob, at, key));
+        if let Some(old) = self.review_rows.remove(&key) {
+            self.open_reviews.remove(&(old.brand, old.submitted, key));
         }
         if r.status == ReviewStatus::Open {
-            let at = r.submitted_at.as_second();
-            self.open_reviews.insert((b, at, key));
-            self.review_rows.insert(key, (b, at));
+            let row = ReviewRow {
+                brand: b,
+                submitted: r.submitted_at.as_second(),
+                queue: syms.intern(&r.queue),
+                external_id: syms.intern(&r.external_id),
+                subject: sym(syms, r.subject.as_deref()),
+                order: sym(syms, r.order_id.as_deref()),
+                ocr_state: sym(syms, r.ocr_state.as_ref().map(|o| o.as_str())),
+            };
+            self.open_reviews.insert((b, row.submitted, key));
+            self.review_rows.insert(key, row);
         }
+    }
+
+    /// Open review items of a brand, oldest submission first.
+    pub fn open_review_rows(&self, b: BrandIx) -> impl Iterator<Item = &ReviewRow> + '_ {
+        self.open_reviews
+            .range((b, i64::MIN, 0)..=(b, i64::MAX, u64::MAX))
+            .filter_map(|(_, _, key)| self.review_rows.get(key))
     }
 
     pub(super) fn apply_health(&mut self, h: &HealthCheck, b: BrandIx, syms: &mut Symbols) {
@@ -289,15 +318,6 @@ impl OperationsState {
                 cancelled: None,
             },
         }
-    }
-
-    /// Open review items of a brand: how many, and the oldest submission.
-    pub fn open_reviews_of(&self, b: BrandIx) -> (usize, Option<i64>) {
-        let mut it = self
-            .open_reviews
-            .range((b, i64::MIN, 0)..=(b, i64::MAX, u64::MAX));
-        let oldest = it.next().map(|(_, at, _)| *at);
-        (usize::from(oldest.is_some()) + it.count(), oldest)
     }
 
     /// The latest check of each dependency of a brand, in name-symbol order.

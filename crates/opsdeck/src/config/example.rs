@@ -219,6 +219,13 @@ ack_within = "30m"
 [customers]
 high_value_spend = 5000
 
+# Review queues a platform pushes items into (POST /api/v1/ingest/review-items
+# or /review-events): an item waiting longer than its queue's sla is
+# breached (urgent list, review_sla_breached alert), at risk from 75 % of it.
+# A queue with no section has no deadline.
+[review_queues.prescriptions]
+sla = "1h"
+
 # Roles are permissions by name. Built in: admin (everything), ops,
 # support, finance, viewer, regional_lead, finance_lead, product_lead,
 # content_lead, reviewer. A section adds a role or redefines a built-in one

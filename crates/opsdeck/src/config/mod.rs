@@ -15,6 +15,7 @@
 //!   mirrored to Shopify shops, webhook receivers of flag changes.
 //! - `customers`: `[customers]`: the customer risk flags' high-value threshold.
 //! - `handover`: `[handover]`: shift starts and the acknowledgement deadline.
+//! - `review_queues`: `[review_queues.NAME] sla`: each review queue's deadline.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -35,6 +36,7 @@ mod model;
 mod notifiers;
 mod parse;
 mod regions;
+mod review_queues;
 pub mod security;
 mod walk;
 

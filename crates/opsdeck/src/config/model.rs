@@ -46,6 +46,9 @@ pub struct Config {
     pub handover: super::handover::HandoverConfig,
     /// `[customers]`: the customer risk flags' high-value threshold.
     pub customers: opsdeck_metrics::customers::RiskRules,
+    /// `[review_queues.NAME] sla`: each review queue's deadline (the
+    /// playbook's 1 h for prescriptions when absent).
+    pub review_queues: opsdeck_metrics::panels::review_queues::ReviewSlas,
 }
 
 impl Config {

@@ -123,6 +123,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let flags = super::flags::parse_flags(&root, secrets, &shopify);
     let handover = super::handover::parse_handover(&root);
     let customers = super::customers::parse_customers(&root);
+    let review_queues = super::review_queues::parse_review_queues(&root);
     root.finish();
 
     if !problems.is_empty() {
@@ -151,6 +152,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         flags,
         handover,
         customers,
+        review_queues,
     })
 }
 

@@ -15,7 +15,8 @@ use opsdeck_domain::AnyRecord;
 use opsdeck_domain::{
     Bounded, Brand, BrandId, Currency, FulfillmentUpdate, HealthCheck, InventoryBatch,
     InventoryLevel, Money, Order, OrderStatusChange, PaymentEvent, Product, ReturnRequest,
-    ReviewItem, SatisfactionSurvey, SourceId, Ticket, TicketMessage, TrackingEvent, Variant,
+    ReviewEvent, ReviewEventKind, ReviewItem, SatisfactionSurvey, SourceId, Ticket, TicketMessage,
+    TrackingEvent, Variant,
 };
 
 macro_rules! kinds {
@@ -53,6 +54,7 @@ kinds! {
     SatisfactionScores = "satisfaction-scores",
     ReturnRequests = "return-requests",
     ReviewItems = "review-items",
+    ReviewEvents = "review-events",
     PaymentEvents = "payment-events",
     HealthChecks = "health-checks",
 }
@@ -74,6 +76,9 @@ pub enum Parsed {
     Record(AnyRecord),
     StatusChange(OrderStatusChange),
     Fulfillment(FulfillmentUpdate),
+    /// An event of a review item, applied to the stored item
+    /// ([`opsdeck_domain::ReviewEvent::apply_to`]).
+    ReviewEvent(ReviewEvent),
 }
 
 /// What every record of a request shares.
@@ -93,6 +98,7 @@ pub fn read_record(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Pa
         Parsed::Record(record) => record.check(),
         Parsed::StatusChange(change) => change.check(),
         Parsed::Fulfillment(update) => update.check(),
+        Parsed::ReviewEvent(event) => event.check(),
     };
     if outside.is_empty() {
         return Some(parsed);
@@ -132,6 +138,7 @@ fn read_fields(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Parsed
         IngestKind::SatisfactionScores => survey(obj, cx).map(wrap(AnyRecord::SatisfactionSurvey)),
         IngestKind::ReturnRequests => return_request(obj, cx).map(wrap(AnyRecord::ReturnRequest)),
         IngestKind::ReviewItems => review_item(obj, cx).map(wrap(AnyRecord::ReviewItem)),
+        IngestKind::ReviewEvents => review_event(obj, cx).map(Parsed::ReviewEvent),
         IngestKind::PaymentEvents => payment_event(obj, cx).map(wrap(AnyRecord::PaymentEvent)),
         IngestKind::HealthChecks => health_check(obj, cx).map(wrap(AnyRecord::HealthCheck)),
     };
@@ -691,6 +698,7 @@ fn review_item(o: &Obj, cx: &RecordContext) -> Option<ReviewItem> {
         o.timestamp("submitted_at"),
         o.opt_timestamp("decided_at"),
         o.opt_timestamp("updated_at"),
+        o.opt_open_enum("ocr_state"),
     );
     let submitted_at = v.5?;
     Some(ReviewItem {
@@ -704,6 +712,44 @@ fn review_item(o: &Obj, cx: &RecordContext) -> Option<ReviewItem> {
         submitted_at,
         decided_at: v.6,
         updated_at: v.7.unwrap_or(v.6.unwrap_or(submitted_at).max(submitted_at)),
+        ocr_state: v.8,
+        events: Vec::new(),
+    })
+}
+
+/// The event names a review event may carry, as the platform spells them.
+const REVIEW_EVENT_NAMES: [&str; 3] = [
+    ReviewEventKind::RxUploaded.as_str(),
+    ReviewEventKind::RxApproved.as_str(),
+    ReviewEventKind::RxRejected.as_str(),
+];
+
+/// One review event (`RX_UPLOADED`, `RX_APPROVED`, `RX_REJECTED`): the
+/// item's id, the event, when it happened; optionally the queue (a new
+/// item's; `prescriptions` when left out), the OCR state, the order and a
+/// short subject.
+fn review_event(o: &Obj, cx: &RecordContext) -> Option<ReviewEvent> {
+    let v = (
+        o.string("external_id"),
+        o.one_of("event", &REVIEW_EVENT_NAMES),
+        o.timestamp("occurred_at"),
+        o.opt_string("queue"),
+        o.opt_open_enum("ocr_state"),
+        o.opt_string("order_id"),
+        o.opt_string("subject"),
+    );
+    Some(ReviewEvent {
+        source: cx.source.clone(),
+        brand: brand(cx),
+        external_id: v.0?,
+        event: ReviewEventKind::parse(&v.1?)?,
+        occurred_at: v.2?,
+        queue: v
+            .3
+            .unwrap_or_else(|| ReviewEventKind::DEFAULT_QUEUE.to_string()),
+        ocr_state: v.4,
+        order_id: v.5,
+        subject: v.6,
     })
 }
 

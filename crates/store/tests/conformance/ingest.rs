@@ -72,6 +72,12 @@ pub(crate) fn ingest_kinds(at: &str) -> Vec<AnyRecord> {
             submitted_at: t,
             decided_at: Some(t),
             updated_at: t,
+            ocr_state: Some(opsdeck_domain::OcrState::Other("manual_entry".into())),
+            events: vec![opsdeck_domain::ReviewEventSeen {
+                event: opsdeck_domain::ReviewEventKind::RxUploaded,
+                at: t,
+                ocr_state: Some(opsdeck_domain::OcrState::LowConfidence),
+            }],
         }),
         AnyRecord::PaymentEvent(PaymentEvent {
             source: src.clone(),

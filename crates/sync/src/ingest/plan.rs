@@ -1,5 +1,6 @@
 //! Turns validated records into the one batch the store commits, applying
-//! order status changes and fulfillments to the order they update.
+//! order status changes and fulfillments to the order they update, and
+//! review events to the review item they are about.
 //!
 //! A partial update needs the current order: the newest of the stored copy
 //! (same source) and any copy earlier in the same batch. The result is
@@ -7,10 +8,15 @@
 //! order in one batch apply one after the other. Reading the order and
 //! writing it back happen under a process-wide lock held until the batch is
 //! committed, so two requests of this process cannot interleave and lose a
-//! change. (Instances sharing one PostgreSQL serialize on nothing here; the
+//! change.
+//!
+//! Review events work the same way on review items: the newest copy (the
+//! stored one, then each event of the batch in turn) takes the event
+//! ([`opsdeck_domain::ReviewEvent::apply_to`]); an event for an item not
+//! stored yet starts it, so a platform need not send the item first. (Instances sharing one PostgreSQL serialize on nothing here; the
 //! store's newer-wins rule still keeps the newest change.)
 
-use opsdeck_domain::{Applied, Order, SourceId};
+use opsdeck_domain::{Applied, Order, ReviewItem, SourceId};
 use opsdeck_sources::ingest::{Parsed, RecordError};
 use opsdeck_store::{AnyRecord, Store, StoreError};
 use std::collections::HashMap;
@@ -56,7 +62,14 @@ fn order_id_of(p: &Parsed) -> Option<&str> {
     match p {
         Parsed::StatusChange(c) => Some(&c.order_id),
         Parsed::Fulfillment(f) => Some(&f.order_id),
-        Parsed::Record(_) => None,
+        Parsed::Record(_) | Parsed::ReviewEvent(_) => None,
+    }
+}
+
+fn review_id_of(p: &Parsed) -> Option<&str> {
+    match p {
+        Parsed::ReviewEvent(e) => Some(&e.external_id),
+        _ => None,
     }
 }
 
@@ -67,17 +80,15 @@ pub async fn plan(
     source: &SourceId,
     parsed: Vec<Parsed>,
 ) -> Result<Planned, PlanError> {
-    let wanted: Vec<String> = {
-        let mut ids: Vec<String> = parsed
-            .iter()
-            .filter_map(order_id_of)
-            .map(String::from)
-            .collect();
+    let ids = |of: fn(&Parsed) -> Option<&str>| {
+        let mut ids: Vec<String> = parsed.iter().filter_map(of).map(String::from).collect();
         ids.sort();
         ids.dedup();
         ids
     };
-    if wanted.is_empty() {
+    let wanted = ids(order_id_of);
+    let reviews = ids(review_id_of);
+    if wanted.is_empty() && reviews.is_empty() {
         let slots = parsed
             .iter()
             .map(|p| Slot {
@@ -109,6 +120,12 @@ pub async fn plan(
             current.insert(id.clone(), order);
         }
     }
+    let mut items: HashMap<String, ReviewItem> = HashMap::new();
+    for id in &reviews {
+        if let Some(item) = store.get_review_item(source, id).await? {
+            items.insert(id.clone(), item);
+        }
+    }
     let mut records = Vec::with_capacity(parsed.len());
     let mut slots = Vec::with_capacity(parsed.len());
     let mut missing = Vec::new();
@@ -126,6 +143,16 @@ pub async fn plan(
                     stale: false,
                 });
                 records.push(AnyRecord::Order(o.clone()));
+                continue;
+            }
+            Parsed::ReviewEvent(e) => {
+                let item = e.apply_to(items.get(&e.external_id));
+                items.insert(e.external_id.clone(), item.clone());
+                slots.push(Slot {
+                    external_id: e.external_id.clone(),
+                    stale: false,
+                });
+                records.push(AnyRecord::ReviewItem(item));
                 continue;
             }
             Parsed::Record(r) => {

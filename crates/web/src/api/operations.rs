@@ -28,7 +28,7 @@ async fn handler(
     let p = projection(&state);
     let only = only(&state, &p, query.brand.as_deref(), query.region.as_deref())?;
     let brands = per_brand(&p, only.as_deref(), |b, _| {
-        panels::operations::operations(&p, b, now)
+        panels::operations::operations(&p, &state.panel_config, b, now)
     });
     Ok(Json(PanelResponse {
         generated_at: now,

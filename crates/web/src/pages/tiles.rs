@@ -628,8 +628,8 @@ fn issues(
 const FEED_ALERTS_READ: u32 = 5_000;
 const FEED_GROUPS: usize = 10;
 
-/// Urgent tickets from the projection and open alert episodes from the
-/// store, grouped by rule and brand.
+/// Urgent tickets and review items past their SLA from the projection,
+/// and open alert episodes from the store, grouped by rule and brand.
 async fn feed(
     state: &AppState,
     brands: &[&Brand],
@@ -640,8 +640,11 @@ async fn feed(
     // The top of the ranked urgent queue: every brand and the unattributed
     // tickets together when all brands are shown, else the one brand's.
     let mut urgent = Vec::new();
+    let reviews;
     {
         let p = read(state);
+        // Review items past their SLA are urgent too (issue 15, point 3).
+        reviews = crate::review_queue::urgent_reviews(&p, &cfg, brands, now);
         // Every brand: the helpdesk-wide queue (unattributed included);
         // else the shown brands' queues, merged by score.
         let views: Vec<_> = if all {
@@ -702,7 +705,7 @@ async fn feed(
     Ok(templates::render(
         &Tile::Feed.template_name(),
         minijinja::context! {
-            urgent => urgent, alerts => alerts,
+            urgent => urgent, alerts => alerts, reviews => reviews,
             delivery_warning => state.alert_rules.delivery_warning(),
         },
     )?)

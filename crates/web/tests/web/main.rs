@@ -34,6 +34,7 @@ mod order_links;
 mod pages;
 mod panels;
 mod pulse;
+mod review_queues;
 mod role_scope;
 mod roles_regions;
 mod security;

@@ -1,0 +1,151 @@
+//! `[review_queues.NAME]`: the SLA of each review queue a platform pushes
+//! items into (issue 15, point 3). An item waiting longer than its queue's
+//! `sla` is breached (urgent: the dashboard's urgent list and the
+//! `review_sla_breached` alert); at risk from 75 % of it (the one SLA
+//! clock, `opsdeck_domain::sla`).
+//!
+//! ```toml
+//! [review_queues.prescriptions]
+//! sla = "1h"      # the playbook's: a prescription pending over 1 h is urgent
+//!
+//! [review_queues.age_checks]
+//! sla = "4h"
+//! ```
+//!
+//! Without the section: `prescriptions` has 1 h, and a queue no section
+//! names has no deadline (its page says so).
+
+use super::walk::Section;
+use jiff::SignedDuration;
+use opsdeck_metrics::panels::review_queues::ReviewSlas;
+
+/// The longest SLA a queue may have: a window past a month is no
+/// deadline anyone watches, more likely a typo ("720h" meant as minutes).
+const MAX_SLA: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+/// The longest queue name, as a review item's `queue` is bounded.
+const MAX_QUEUE_NAME: usize = 200;
+
+pub(super) fn parse_review_queues(root: &Section<'_, '_>) -> ReviewSlas {
+    let Some(s) = root.opt_table("review_queues") else {
+        return ReviewSlas::playbook();
+    };
+    let mut configured = Vec::new();
+    for (name, item) in s.entries() {
+        let Some(q) = s.entry_table(name, item) else {
+            continue;
+        };
+        if name.trim().is_empty() || name.chars().count() > MAX_QUEUE_NAME {
+            s.problem(
+                name,
+                format!("a queue name has 1 to {MAX_QUEUE_NAME} characters"),
+            );
+        }
+        if let Some(v) = q.req_str("sla") {
+            match sla(v) {
+                Ok(window) => configured.push((name.to_string(), window)),
+                Err(message) => q.problem("sla", message),
+            }
+        }
+        q.finish();
+    }
+    ReviewSlas::with(configured)
+}
+
+/// A positive duration up to [`MAX_SLA`], like "1h" or "90m".
+fn sla(value: &str) -> Result<SignedDuration, String> {
+    match value.parse::<SignedDuration>() {
+        Ok(d) if d.is_positive() && d <= MAX_SLA => Ok(d),
+        Ok(_) => Err(format!("{value:?} is outside 1 second to 720h (30 days)")),
+        Err(_) => Err(format!(
+            "{value:?} is not a positive duration like \"1h\", \"90m\" or \"24h\""
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse_config, SecretSource};
+    use jiff::SignedDuration;
+    use std::path::Path;
+
+    struct NoSecrets;
+
+    impl SecretSource for NoSecrets {
+        fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn file(&self, _: &Path) -> std::io::Result<String> {
+            Err(std::io::ErrorKind::NotFound.into())
+        }
+    }
+
+    fn parse(section: &str) -> Result<super::super::Config, Vec<super::super::ConfigProblem>> {
+        let text = format!(
+            "[[brands]]\nid = \"pharma\"\nname = \"Pharma\"\ncurrency = \"EUR\"\ntime_zone = \"Europe/Berlin\"\n\n{section}"
+        );
+        parse_config(&text, &NoSecrets)
+    }
+
+    #[test]
+    fn queues_take_their_sla_and_prescriptions_default_to_one_hour() {
+        let c = parse("").unwrap();
+        assert_eq!(
+            c.review_queues.of("prescriptions"),
+            Some(SignedDuration::from_hours(1))
+        );
+        assert_eq!(c.review_queues.of("age_checks"), None);
+        let c = parse(
+            "[review_queues.prescriptions]\nsla = \"30m\"\n[review_queues.age_checks]\nsla = \"4h\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.review_queues.of("prescriptions"),
+            Some(SignedDuration::from_mins(30))
+        );
+        assert_eq!(
+            c.review_queues.of("age_checks"),
+            Some(SignedDuration::from_hours(4))
+        );
+    }
+
+    #[test]
+    fn bad_slas_are_named_with_their_bound() {
+        for (section, key, words) in [
+            (
+                "[review_queues.rx]\nsla = \"soon\"",
+                "review_queues.rx.sla",
+                "positive duration",
+            ),
+            (
+                "[review_queues.rx]\nsla = \"-1h\"",
+                "review_queues.rx.sla",
+                "720h",
+            ),
+            (
+                "[review_queues.rx]\nsla = \"721h\"",
+                "review_queues.rx.sla",
+                "720h",
+            ),
+            (
+                "[review_queues.rx]\nwindow = \"1h\"",
+                "review_queues.rx.sla",
+                "is required",
+            ),
+            (
+                "[review_queues.rx]\nsla = \"1h\"\nwindow = \"1h\"",
+                "review_queues.rx.window",
+                "unknown key",
+            ),
+            ("[review_queues]\nrx = \"1h\"", "review_queues.rx", "table"),
+        ] {
+            let problems = parse(&format!("{section}\n")).unwrap_err();
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.key == key && p.message.contains(words)),
+                "{section}: {problems:?}"
+            );
+        }
+    }
+}
