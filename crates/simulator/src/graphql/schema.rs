@@ -68,6 +68,13 @@ const FIELDS: &[(&str, &str, Shape)] = &[
     ("Order", "transactions", List("OrderTransaction")),
     ("Order", "returns", Connection("Return")),
     ("Order", "customer", Object("Customer")),
+    ("Order", "fulfillmentOrders", Connection("FulfillmentOrder")),
+    (
+        "FulfillmentOrder",
+        "lineItems",
+        Connection("FulfillmentOrderLineItem"),
+    ),
+    ("FulfillmentOrderLineItem", "lineItem", Object("LineItem")),
     ("LineItem", "product", Object("Product")),
     ("LineItem", "variant", Object("ProductVariant")),
     (
