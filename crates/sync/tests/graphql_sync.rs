@@ -456,6 +456,15 @@ async fn fulfillment_orders_ship_what_fulfillments_ship(seed: u64) {
         refusal.contains("nesting depth greater than 2"),
         "{refusal}"
     );
+    // Refunded units per refund (`Order.agreements` → `sales`) are three
+    // levels too.
+    let agreements = "{ orders { edges { node { id agreements { edges { node { id \
+                      sales { edges { node { id quantity } } } } } } } } } }";
+    let refusal = opsdeck_simulator::check_bulk_query(agreements).unwrap_err();
+    assert!(
+        refusal.contains("nesting depth greater than 2"),
+        "{refusal}"
+    );
     opsdeck_simulator::check_bulk_query(
         "{ orders { edges { node { id fulfillmentOrders { edges { node { id status } } } } } } }",
     )
