@@ -235,12 +235,7 @@ async fn main() {
             let run = backfill_orders(&client, store.store.as_ref(), &bulk, start, None)
                 .await
                 .unwrap();
-            // Every GraphQL query beyond starting the operation and
-            // polling it follows an order up (what its file lacked).
-            let follow_ups = run.stats.http.requests
-                - u64::from(run.operations_started)
-                - u64::from(run.polls)
-                - run.stats.throttled;
+            let follow_ups = run.follow_up_queries;
             let reading = run.reading.as_secs_f64();
             println!(
                 "bulk: {} objects in the file, {} pages committed, {} polls, {follow_ups} \
@@ -259,6 +254,12 @@ async fn main() {
             println!(
                 "bulk: {} orders followed up (lines the file cannot carry) by {} queries, {} points",
                 run.followed_up, run.follow_up_queries, run.follow_up_points
+            );
+            println!(
+                "bulk: {} orders given their units shipped by the fulfillment orders' file \
+                 (operation {})",
+                run.detail_joined,
+                run.detail_operation.as_deref().unwrap_or("none")
             );
             (run.records(), Some(run.objects))
         }

@@ -194,6 +194,9 @@ fn nested_len(reading: &Reading<'_>, record: &Record, field: &Field) -> Option<u
                 .and_then(|plan| crate::aftersale::return_status(&plan, reading.now))
                 .map_or(0, |_| 1)
         }
+        (Record::FulfillmentOrder(i), "lineItems") => {
+            book.items(&book.orders[*i as usize]).len() as u64
+        }
         (Record::Product(p), "variants") => shop.catalog.products[*p].variants.len() as u64,
         (Record::InventoryItem(..), "inventoryLevels") => shop.catalog.locations.len() as u64,
         (Record::Checkout(k), "lineItems") => {

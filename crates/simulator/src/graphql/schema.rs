@@ -44,6 +44,12 @@ const FIELDS: &[(&str, &str, Shape)] = &[
         "abandonedCheckouts",
         Connection("AbandonedCheckout"),
     ),
+    (
+        "QueryRoot",
+        "fulfillmentOrders",
+        Connection("FulfillmentOrder"),
+    ),
+    ("FulfillmentOrder", "order", Object("Order")),
     ("QueryRoot", "order", Object("Order")),
     ("QueryRoot", "product", Object("Product")),
     ("QueryRoot", "customer", Object("Customer")),

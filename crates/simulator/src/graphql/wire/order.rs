@@ -90,6 +90,10 @@ struct LineItemWire {
 #[serde(rename_all = "camelCase")]
 struct FulfillmentOrderWire {
     id: String,
+    /// The order's id: what a bulk file of fulfillment orders is joined
+    /// to the orders by.
+    order_id: String,
+    order: Value,
     /// `FulfillmentOrderStatus`: OPEN, IN_PROGRESS, CLOSED, CANCELLED, …
     status: &'static str,
     created_at: String,
@@ -377,6 +381,8 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
                 "FulfillmentOrder",
                 FulfillmentOrderWire {
                     id: gid("FulfillmentOrder", ids::fulfillment_order(salt, index)),
+                    order_id: gid("Order", id),
+                    order: reference("Order", id),
                     status,
                     created_at: datetime(order.created_at),
                     updated_at: datetime(state.updated_at),
