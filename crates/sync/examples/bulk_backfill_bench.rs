@@ -261,6 +261,17 @@ async fn main() {
                 run.detail_joined,
                 run.detail_operation.as_deref().unwrap_or("none")
             );
+            println!(
+                "bulk: of the {reading:.1} s reading, {:.1} s committing pages to SQLite, \
+                 {:.1} s waiting for the reader task (download, parse, normalize, join), \
+                 {:.1} s on follow-up queries and the rest; the wall time beyond the \
+                 reading waits for the operations to run",
+                run.writing.as_secs_f64(),
+                run.waiting_for_pages.as_secs_f64(),
+                run.reading
+                    .saturating_sub(run.writing + run.waiting_for_pages)
+                    .as_secs_f64(),
+            );
             (run.records(), Some(run.objects))
         }
     };

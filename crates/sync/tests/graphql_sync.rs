@@ -349,7 +349,7 @@ async fn fulfillment_orders_ship_what_fulfillments_ship(seed: u64) {
     h.sim.set_rate_limit(false);
     h.sim
         .advance_to(start_time().checked_add(480.hours()).unwrap());
-    let (mut lines_compared, mut refunded_after_shipping) = (0, 0);
+    let (mut lines_compared, mut refunded_after_shipping, mut closed_seen) = (0, 0, 0);
     for shop in h.sim.shops() {
         let slug = shop.slug.as_str();
         let client = h.client(slug);
@@ -439,12 +439,46 @@ async fn fulfillment_orders_ship_what_fulfillments_ship(seed: u64) {
             }
             after = page["pageInfo"]["endCursor"].as_str().map(str::to_string);
         }
+        // The root listing (what the backfill's second bulk query reads)
+        // names each one's order; closed ones only when asked.
+        let listing = |include_closed: bool| {
+            GraphqlQuery::new(
+                "FulfillmentOrders",
+                &format!(
+                    "query FulfillmentOrders {{ fulfillmentOrders(first: 250, \
+                     includeClosed: {include_closed}) {{ nodes {{ id orderId status }} }} }}"
+                ),
+                252,
+            )
+        };
+        let all = graphql.execute(&listing(true), &mut stats).await.unwrap();
+        let all = all.data["fulfillmentOrders"]["nodes"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let open = graphql.execute(&listing(false), &mut stats).await.unwrap();
+        let open = open.data["fulfillmentOrders"]["nodes"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let closed =
+            |fo: &serde_json::Value| matches!(fo["status"].as_str(), Some("CLOSED" | "CANCELLED"));
+        closed_seen += all.iter().filter(|fo| closed(fo)).count();
+        assert!(!open.iter().any(closed), "{slug}");
+        for fo in &all {
+            let order = fo["orderId"].as_str().unwrap();
+            assert!(rest.contains_key(order.rsplit('/').next().unwrap()), "{fo}");
+        }
     }
     eprintln!(
         "seed {seed}: {lines_compared} lines compared, {refunded_after_shipping} refunded after \
          they shipped"
     );
     assert!(lines_compared > 0);
+    assert!(
+        closed_seen > 0,
+        "closed fulfillment orders were listed when asked"
+    );
     assert!(
         refunded_after_shipping > 0,
         "the case bulk files cannot tell was seen"

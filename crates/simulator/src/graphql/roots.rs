@@ -297,8 +297,19 @@ impl Reading<'_> {
         let search: Search = search::parse(field.arg_str("query"));
         let reverse = field.arg_bool("reverse").unwrap_or(false);
         let sort = field.arg_str("sortKey").unwrap_or("ID");
+        // Shopify lists closed and cancelled fulfillment orders only when
+        // asked to (`includeClosed`).
+        let open_only =
+            name == "fulfillmentOrders" && field.arg_bool("includeClosed") != Some(true);
         self.records(name)
             .into_iter()
+            .filter(|record| {
+                !open_only
+                    || !matches!(
+                        self.render(record)["status"].as_str(),
+                        Some("CLOSED" | "CANCELLED")
+                    )
+            })
             .filter_map(|record| {
                 let keys = self.keys(&record);
                 if !search.matches(keys.created_at, keys.updated_at) {

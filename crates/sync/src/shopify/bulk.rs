@@ -19,13 +19,19 @@
 //! running, or starts again when its link expired. Replayed lines are
 //! harmless anyway (newer-wins upserts).
 //!
-//! Bulk operations refuse a connection inside a list field, and an order's
-//! fulfillments and refunds are lists: the file has them without their
-//! lines. [`normalize::order_from_bulk`] gives those back exactly from the
-//! line items' quantities where they can be, and names the lists that
-//! cannot (two refunds, a refunded line that had shipped); such an order
-//! is read again by the paged follow-up queries before it is stored, and
-//! counted in [`BulkRun::followed_up`].
+//! Bulk operations refuse a connection inside a list field and nest
+//! connections two levels deep at most (the root's counted), and an
+//! order's fulfillments and refunds are lists: the file has them without
+//! their lines. [`normalize::order_from_bulk`] gives those back exactly
+//! from the line items' quantities where they can be, and names the lists
+//! that cannot (two refunds, a refunded line that had shipped). Units
+//! shipped per line come then from a second bulk operation, of
+//! fulfillment orders with their lines ([`fulfillment_orders_bulk_query`]),
+//! started beside the orders one where the token may read them, and
+//! streamed alongside the orders' file ([`DetailJoin`], counted in
+//! [`BulkRun::detail_joined`]). What neither file gives is read again by
+//! the paged follow-up queries before its page commits, and counted in
+//! [`BulkRun::followed_up`].
 //!
 //! The watermark moves only at the end of a completed file whose objects
 //! (roots and children, as the file counts them) add up to the operation's
@@ -215,6 +221,12 @@ pub struct BulkRun {
     /// Time spent reading the file and storing its records (the rest of
     /// a run waits for Shopify): what the backfill's own speed is.
     pub reading: Duration,
+    /// Of `reading`, the time spent committing pages to the store…
+    pub writing: Duration,
+    /// …and the time the commits waited for the reader task to hand the
+    /// next page over (reading the file, parsing and normalizing it, and
+    /// joining the fulfillment orders' file, a page or two ahead).
+    pub waiting_for_pages: Duration,
     pub watermark: Option<Timestamp>,
 }
 
@@ -529,6 +541,13 @@ pub async fn cancel_backfill(
     let answer = client
         .cancel_bulk_operation(&cursor.operation, &mut stats)
         .await?;
+    if let Some(detail) = &cursor.detail {
+        // Only an aid to the orders' file: a failure to cancel it is told,
+        // not the cancellation's.
+        if let Err(error) = client.cancel_bulk_operation(detail, &mut stats).await {
+            tracing::warn!(%error, operation = detail, "fulfillment orders' operation not canceled");
+        }
+    }
     state.cursor = None;
     store.save_sync_state(&state).await?;
     Ok(answer)
@@ -584,7 +603,7 @@ impl Backfill<'_> {
             self.run.partial = partial;
             let read = match url {
                 Some(url) => {
-                    let detail = self.open_detail(from.detail.as_deref()).await;
+                    let detail = self.detail_url(from.detail.as_deref()).await;
                     self.read(&url, from, detail).await
                 }
                 None => Ok(from),
@@ -720,33 +739,30 @@ impl Backfill<'_> {
         }
     }
 
-    /// The file of the fulfillment orders' operation `id`, once it has
-    /// finished; `None` (logged) when it has none (failed, canceled,
-    /// expired, unknown) or cannot be opened: the orders' gaps are then
+    /// The file link of the fulfillment orders' operation `id`, once it
+    /// has finished; `None` (logged) when it has none (failed, canceled,
+    /// expired, unknown) or cannot be asked: the orders' gaps are then
     /// followed up by paged queries.
-    async fn open_detail(&mut self, id: Option<&str>) -> Option<DetailJoin> {
+    async fn detail_url(&mut self, id: Option<&str>) -> Option<Url> {
         let id = id?;
         self.run.detail_operation = Some(id.to_string());
-        match self.detail_file(id).await {
-            Ok(join) => join,
+        match self.finished_detail(id).await {
+            Ok(url) => url,
             Err(error) => {
-                tracing::warn!(%error, operation = id, "fulfillment orders' file not read; gaps are followed up");
+                tracing::warn!(%error, operation = id, "fulfillment orders' operation not read; gaps are followed up");
                 None
             }
         }
     }
 
-    async fn detail_file(&mut self, id: &str) -> Result<Option<DetailJoin>, BulkError> {
+    async fn finished_detail(&mut self, id: &str) -> Result<Option<Url>, BulkError> {
         self.run.polls += 1;
         let Some(operation) = self.client.bulk_operation(id, &mut self.run.stats).await? else {
             return Ok(None);
         };
         let operation = self.wait(operation).await?;
         match (&operation.status, &operation.url) {
-            (BulkStatus::Completed, Some(url)) => {
-                let groups = self.client.open_bulk_file(url).await?;
-                Ok(Some(DetailJoin::new(groups)))
-            }
+            (BulkStatus::Completed, Some(url)) => Ok(Some(url.clone())),
             (status, _) => {
                 tracing::warn!(
                     operation = id,
@@ -808,10 +824,21 @@ impl Backfill<'_> {
         &mut self,
         url: &Url,
         from: BulkCursor,
-        detail: Option<DetailJoin>,
+        detail: Option<Url>,
     ) -> Result<BulkCursor, BulkError> {
         let began = std::time::Instant::now();
         let groups = self.client.open_bulk_file(url).await?;
+        // The orders' file first, then the one read beside it.
+        let detail = match detail {
+            Some(url) => match self.client.open_bulk_file(&url).await {
+                Ok(groups) => Some(DetailJoin::new(groups)),
+                Err(error) => {
+                    tracing::warn!(%error, "fulfillment orders' file not opened; gaps are followed up");
+                    None
+                }
+            },
+            None => None,
+        };
         self.run.resumed_after_line = from.line;
         let (pages, mut ready) = tokio::sync::mpsc::channel(PAGES_AHEAD);
         let reader = PageReader {
@@ -826,7 +853,10 @@ impl Backfill<'_> {
         // error stops the reader too.
         let _reader = AbortOnDrop(tokio::spawn(reader.read_pages(groups, pages)));
         let reached = loop {
-            match ready.recv().await {
+            let asked = std::time::Instant::now();
+            let next = ready.recv().await;
+            self.run.waiting_for_pages += asked.elapsed();
+            match next {
                 Some(Ok(FilePiece::Page(mut page))) => {
                     self.run.detail_joined += page.joined;
                     for e in std::mem::take(&mut page.rejected) {
@@ -847,7 +877,9 @@ impl Backfill<'_> {
                             }
                         }
                     }
+                    let writing = std::time::Instant::now();
                     self.commit_page(&page.records, &page.reached).await?;
+                    self.run.writing += writing.elapsed();
                 }
                 Some(Ok(FilePiece::End {
                     reached,
