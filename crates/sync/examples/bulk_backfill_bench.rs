@@ -31,6 +31,14 @@
 //! REST, same session, scale 3: 13,356 orders in 28.0 s, 56 requests,
 //! 478 orders/s, 236 µs per order, peak 45 MiB; at 100,170 orders ≥ 182 s
 //! by its ~403 requests at 2/s (docs/benchmarks.md).
+//!
+//! Measured 2026-12-08 with the fulfillment orders' bulk file beside the
+//! orders' (release, load 5–8, scale 22.5): 100,170 orders in 120.1 s
+//! wall, 38 requests, 66 points, 0 follow-ups (3,174 orders joined from
+//! the second file), 834 orders/s, 169 µs of opsdeck CPU per order, peak
+//! RSS 26 MiB; of 113 s on the files, 39.6 s in SQLite commits and 71.8 s
+//! waiting for the reader task. REST, scale 3: 22.1 s, 56 requests, 605
+//! orders/s, peak 47 MiB.
 #![expect(
     clippy::unwrap_used,
     reason = "a benchmark aborts on a setup failure; there is nothing to recover"
