@@ -94,7 +94,7 @@ struct FulfillmentOrderWire {
     /// to the orders by.
     order_id: String,
     order: Value,
-    /// `FulfillmentOrderStatus`: OPEN, IN_PROGRESS, CLOSED, CANCELLED, …
+    /// `FulfillmentOrderStatus`: `OPEN`, `IN_PROGRESS`, `CLOSED`, `CANCELLED`, …
     status: &'static str,
     created_at: String,
     updated_at: String,

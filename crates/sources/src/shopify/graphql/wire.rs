@@ -176,7 +176,7 @@ pub struct GqlFulfillmentOrder {
     /// read on its own.
     #[serde(default)]
     pub order_id: Option<String>,
-    /// `FulfillmentOrderStatus`: OPEN, IN_PROGRESS, CLOSED, CANCELLED, …
+    /// `FulfillmentOrderStatus`: `OPEN`, `IN_PROGRESS`, `CLOSED`, `CANCELLED`, …
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
