@@ -92,6 +92,16 @@ pub(crate) fn refund_line_item(salt: u64, order: u32, position: usize) -> u64 {
     520_000_000_000 + global(order as u64, salt) * 16 + position as u64
 }
 
+/// The one fulfillment order of order `order` (the simulator's shops ship
+/// from one location, so each order has one).
+pub(crate) fn fulfillment_order(salt: u64, order: u32) -> u64 {
+    7_300_000_000_000 + global(order as u64, salt)
+}
+
+pub(crate) fn fulfillment_order_line_item(salt: u64, order: u32, position: usize) -> u64 {
+    16_500_000_000_000 + global(order as u64, salt) * 16 + position as u64
+}
+
 pub(crate) fn transaction(salt: u64, order: u32, position: usize) -> u64 {
     6_100_000_000_000 + global(order as u64, salt) * 4 + position as u64
 }

@@ -118,7 +118,7 @@ pub struct ShopInfo {
 
 /// The access scopes a simulated app's token has unless a test takes some
 /// away ([`Simulator::set_access_scopes`]).
-pub const ALL_SCOPES: [&str; 9] = [
+pub const ALL_SCOPES: [&str; 10] = [
     "read_orders",
     "read_all_orders",
     "read_products",
@@ -128,6 +128,7 @@ pub const ALL_SCOPES: [&str; 9] = [
     "read_returns",
     "read_shopify_payments_disputes",
     "read_checkouts",
+    "read_merchant_managed_fulfillment_orders",
 ];
 
 /// How far back orders are served to a token without `read_all_orders`.
@@ -240,6 +241,14 @@ impl Simulator {
     /// stay `hidden_scopes`. Without `read_all_orders`, orders created over
     /// 60 days ago are left out of listings and single reads (not out of
     /// `orders/count`), with no word, as Shopify does.
+    /// The scopes in force for shop `slug`'s token.
+    pub fn access_scopes(&self, slug: &str) -> Vec<String> {
+        self.lock()
+            .shop(slug)
+            .map(|shop| shop.scopes.clone())
+            .unwrap_or_default()
+    }
+
     pub fn set_access_scopes(&self, slug: &str, listed: Option<&[&str]>, hidden_scopes: &[&str]) {
         let mut world = self.lock();
         if let Some(shop) = world.shop_mut(slug) {

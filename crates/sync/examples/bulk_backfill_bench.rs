@@ -31,6 +31,14 @@
 //! REST, same session, scale 3: 13,356 orders in 28.0 s, 56 requests,
 //! 478 orders/s, 236 µs per order, peak 45 MiB; at 100,170 orders ≥ 182 s
 //! by its ~403 requests at 2/s (docs/benchmarks.md).
+//!
+//! Measured 2026-12-08 with the fulfillment orders' bulk file beside the
+//! orders' (release, load 5–8, scale 22.5): 100,170 orders in 120.1 s
+//! wall, 38 requests, 66 points, 0 follow-ups (3,174 orders joined from
+//! the second file), 834 orders/s, 169 µs of opsdeck CPU per order, peak
+//! RSS 26 MiB; of 113 s on the files, 39.6 s in SQLite commits and 71.8 s
+//! waiting for the reader task. REST, scale 3: 22.1 s, 56 requests, 605
+//! orders/s, peak 47 MiB.
 #![expect(
     clippy::unwrap_used,
     reason = "a benchmark aborts on a setup failure; there is nothing to recover"
@@ -235,12 +243,7 @@ async fn main() {
             let run = backfill_orders(&client, store.store.as_ref(), &bulk, start, None)
                 .await
                 .unwrap();
-            // Every GraphQL query beyond starting the operation and
-            // polling it follows an order up (what its file lacked).
-            let follow_ups = run.stats.http.requests
-                - u64::from(run.operations_started)
-                - u64::from(run.polls)
-                - run.stats.throttled;
+            let follow_ups = run.follow_up_queries;
             let reading = run.reading.as_secs_f64();
             println!(
                 "bulk: {} objects in the file, {} pages committed, {} polls, {follow_ups} \
@@ -259,6 +262,23 @@ async fn main() {
             println!(
                 "bulk: {} orders followed up (lines the file cannot carry) by {} queries, {} points",
                 run.followed_up, run.follow_up_queries, run.follow_up_points
+            );
+            println!(
+                "bulk: {} orders given their units shipped by the fulfillment orders' file \
+                 (operation {})",
+                run.detail_joined,
+                run.detail_operation.as_deref().unwrap_or("none")
+            );
+            println!(
+                "bulk: of the {reading:.1} s reading, {:.1} s committing pages to SQLite, \
+                 {:.1} s waiting for the reader task (download, parse, normalize, join), \
+                 {:.1} s on follow-up queries and the rest; the wall time beyond the \
+                 reading waits for the operations to run",
+                run.writing.as_secs_f64(),
+                run.waiting_for_pages.as_secs_f64(),
+                run.reading
+                    .saturating_sub(run.writing + run.waiting_for_pages)
+                    .as_secs_f64(),
             );
             (run.records(), Some(run.objects))
         }

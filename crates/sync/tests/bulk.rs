@@ -147,24 +147,35 @@ async fn assert_orders_equal_rest(h: &Harness, slug: &str, stored: &[Order]) {
     );
 }
 
-/// Lines an orders file of the simulator holds: each order and its items.
+/// Lines an orders file of the simulator holds: each order, its items
+/// and, where the token may read them, its one fulfillment order's id.
 fn expected_objects(h: &Harness, slug: &str) -> u64 {
+    let fulfillment_order = u64::from(reads_fulfillment_orders(h, slug));
     h.sim_orders(slug)
         .iter()
-        .map(|o| 1 + o["line_items"].as_array().unwrap().len() as u64)
+        .map(|o| 1 + o["line_items"].as_array().unwrap().len() as u64 + fulfillment_order)
         .sum()
+}
+
+/// Whether the backfill asks for fulfillment orders (the default scopes).
+fn reads_fulfillment_orders(h: &Harness, slug: &str) -> bool {
+    h.sim
+        .access_scopes(slug)
+        .iter()
+        .any(|s| s.ends_with("fulfillment_orders"))
 }
 
 /// Orders whose lines all come at or before `line` in an orders file of
 /// the simulator (each order, then its items, in id order).
 fn expected_before_resume(h: &Harness, slug: &str, line: u64) -> usize {
+    let fulfillment_order = u64::from(reads_fulfillment_orders(h, slug));
     let mut orders = h.sim_orders(slug);
     orders.sort_by_key(|o| o["id"].as_u64().unwrap());
     let mut reached = 0;
     orders
         .iter()
         .take_while(|o| {
-            reached += 1 + o["line_items"].as_array().unwrap().len() as u64;
+            reached += 1 + o["line_items"].as_array().unwrap().len() as u64 + fulfillment_order;
             reached <= line
         })
         .count()
@@ -182,9 +193,28 @@ async fn saved_cursor(h: &Harness, slug: &str) -> Option<BulkCursor> {
 
 #[tokio::test]
 async fn a_bulk_backfill_stores_exactly_the_simulators_orders() {
+    backfill_stores_exactly_the_simulators_orders(true).await;
+}
+
+/// Without a scope to read fulfillment orders, the orders' file goes
+/// without them (asking would fail the whole operation) and the orders it
+/// cannot give whole are read again by paged queries, as before.
+#[tokio::test]
+async fn without_fulfillment_order_scopes_the_gaps_are_followed_up() {
+    backfill_stores_exactly_the_simulators_orders(false).await;
+}
+
+async fn backfill_stores_exactly_the_simulators_orders(fulfillment_orders: bool) {
     for seed in [42, 7, 1234] {
         let h = Harness::start_seeded(seed, 0.05).await;
         let slug = "mavena";
+        if !fulfillment_orders {
+            let scopes: Vec<&str> = opsdeck_simulator::ALL_SCOPES
+                .into_iter()
+                .filter(|s| !s.ends_with("fulfillment_orders"))
+                .collect();
+            h.sim.set_access_scopes(slug, Some(&scopes), &[]);
+        }
         let client = graphql_client(&h, slug);
         let run = backfill_orders(&client, h.store.as_ref(), &quick(40), start_time(), None)
             .await
@@ -206,16 +236,26 @@ async fn a_bulk_backfill_stores_exactly_the_simulators_orders() {
             run.follow_up_queries,
             run.follow_up_points
         );
-        // Every seed has some (4 to 7): the reader task hands them over
-        // raw and the commit side follows them up; none may be lost there.
-        assert!(run.followed_up > 0, "seed {seed}: no order followed up");
-        assert!(run.follow_up_queries >= run.followed_up);
+        // Every seed has some (4 to 7). With the fulfillment orders'
+        // file beside the orders', they are joined in from it and none is
+        // followed up; without, the reader task hands them over raw and
+        // the commit side follows them up. None may be lost either way.
+        let gaps = run.followed_up + run.detail_joined;
+        assert!(gaps > 0, "seed {seed}: no order the file could not give");
         assert!(
-            run.followed_up * 20 <= expected.len() as u64,
-            "seed {seed}: {} of {} orders followed up",
-            run.followed_up,
+            gaps * 20 <= expected.len() as u64,
+            "seed {seed}: {gaps} of {} orders",
             expected.len()
         );
+        if fulfillment_orders {
+            assert!(run.detail_operation.is_some());
+            assert_eq!(run.followed_up, 0, "seed {seed}");
+            assert_eq!(run.follow_up_queries, 0, "seed {seed}");
+        } else {
+            assert_eq!(run.detail_operation, None);
+            assert_eq!(run.detail_joined, 0);
+            assert!(run.follow_up_queries >= run.followed_up);
+        }
         let stored = h.store.list_orders(&Harness::source(slug)).await.unwrap();
         assert_orders_match(&client, &stored, &expected).await;
         assert_orders_equal_rest(&h, slug, &stored).await;
@@ -269,7 +309,7 @@ async fn the_old_orders_query_is_refused_as_shopify_refuses_it() {
     );
     // Today's query runs.
     client
-        .run_bulk_query(&orders_bulk_query(), &mut stats)
+        .run_bulk_query(&orders_bulk_query(true), &mut stats)
         .await
         .unwrap();
 }
@@ -394,6 +434,13 @@ async fn a_crash_mid_file_resumes_the_same_file_without_loss_or_duplicates() {
         .unwrap();
     assert_eq!(run.operations_started, 0, "the same operation was resumed");
     assert_eq!(run.operation.as_deref(), Some(cursor.operation.as_str()));
+    // And the fulfillment orders' file beside it, read again from its start.
+    assert!(
+        cursor.detail.is_some(),
+        "the detail operation is in the cursor"
+    );
+    assert_eq!(run.detail_operation, cursor.detail);
+    assert_eq!(run.followed_up, 0);
     // The dropped run's last commit may land after the reads above: its
     // transaction was already with SQLite's worker thread when the future
     // was dropped (as a process killed mid-commit may have committed). So
@@ -434,12 +481,12 @@ async fn a_backfill_waits_while_other_processes_hold_every_bulk_slot() {
     let mut stats = Default::default();
     for _ in 0..5 {
         other
-            .run_bulk_query(&orders_bulk_query(), &mut stats)
+            .run_bulk_query(&orders_bulk_query(true), &mut stats)
             .await
             .unwrap();
     }
     let refused = other
-        .run_bulk_query(&orders_bulk_query(), &mut stats)
+        .run_bulk_query(&orders_bulk_query(true), &mut stats)
         .await
         .unwrap_err();
     assert!(refused.is_bulk_limit(), "{refused}");

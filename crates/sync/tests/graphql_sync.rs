@@ -333,6 +333,188 @@ async fn both_faces_serve_one_truth(seed: u64) {
     assert!(estimates > 0, "the one-face field was seen");
 }
 
+/// Fulfillment orders, read page by page over HTTP with their lines, ship
+/// per line exactly the units the REST face's fulfillments ship (what the
+/// REST rule stores as `fulfilled_quantity`), including the lines whose
+/// units were refunded after they shipped, which a bulk file's line
+/// quantities cannot tell; and a bulk query cannot ask for those lines
+/// from the orders (three levels of connections), as Shopify refuses it.
+async fn fulfillment_orders_ship_what_fulfillments_ship(seed: u64) {
+    use opsdeck_sources::shopify::graphql::{GraphqlQuery, GraphqlStats};
+    use opsdeck_sources::shopify::normalize::order_from_json;
+    use opsdeck_sources::shopify::NormalizeContext;
+    use std::collections::BTreeMap;
+
+    let h = Harness::start_seeded(seed, 0.1).await;
+    h.sim.set_rate_limit(false);
+    h.sim
+        .advance_to(start_time().checked_add(480.hours()).unwrap());
+    let (mut lines_compared, mut refunded_after_shipping, mut closed_seen) = (0, 0, 0);
+    for shop in h.sim.shops() {
+        let slug = shop.slug.as_str();
+        let client = h.client(slug);
+        let graphql = h.graphql(slug);
+        let settings = client.settings();
+        let ctx = NormalizeContext {
+            source: settings.source.clone(),
+            brand: settings.brand.clone(),
+            currency: settings.currency,
+        };
+        let rest: BTreeMap<String, Order> = h
+            .sim
+            .orders_json(slug)
+            .iter()
+            .map(|raw| order_from_json(&ctx, raw).unwrap())
+            .map(|order| (order.external_id.clone(), order))
+            .collect();
+        let document = "query OrderFulfillmentOrders($first: Int!, $after: String) { \
+             orders(first: $first, after: $after) { nodes { id lineItems(first: 10) { nodes { \
+             id quantity currentQuantity } } fulfillmentOrders(first: 5) { nodes { id status \
+             lineItems(first: 10) { nodes { id totalQuantity remainingQuantity lineItem { id } } } \
+             } } } pageInfo { hasNextPage endCursor } } }";
+        let mut stats = GraphqlStats::default();
+        let mut after: Option<String> = None;
+        let mut seen = 0;
+        loop {
+            let mut query =
+                GraphqlQuery::new("OrderFulfillmentOrders", document, 999).variable("first", 3);
+            if let Some(cursor) = &after {
+                query = query.variable("after", cursor.as_str());
+            }
+            let answer = graphql.execute(&query, &mut stats).await.unwrap();
+            let cost = answer.cost.as_ref().expect("every answer carries its cost");
+            // Connections cost 2 and `first` times a node: a fulfillment
+            // order's lines 2 + 10 × (1 + lineItem 1) = 22; a fulfillment
+            // order 1 + 22, five of them 2 + 115 = 117; the order's lines
+            // 2 + 10 = 12; an order 1 + 12 + 117 = 130; three 2 + 390.
+            assert_eq!(cost.requested_query_cost, 392.0, "{cost:?}");
+            let page = &answer.data["orders"];
+            for order in page["nodes"].as_array().unwrap() {
+                seen += 1;
+                let gid = order["id"].as_str().unwrap();
+                let id = gid.rsplit('/').next().unwrap();
+                let stored = &rest[id];
+                let mut shipped: BTreeMap<String, i64> = BTreeMap::new();
+                let fulfillment_orders = order["fulfillmentOrders"]["nodes"].as_array().unwrap();
+                assert_eq!(
+                    fulfillment_orders.len(),
+                    1,
+                    "{gid}: one location, one fulfillment order"
+                );
+                for fo in fulfillment_orders {
+                    for line in fo["lineItems"]["nodes"].as_array().unwrap() {
+                        let (total, remaining) = (
+                            line["totalQuantity"].as_i64().unwrap(),
+                            line["remainingQuantity"].as_i64().unwrap(),
+                        );
+                        assert!((0..=total).contains(&remaining), "{gid}: {line}");
+                        let item = line["lineItem"]["id"].as_str().unwrap();
+                        *shipped
+                            .entry(item.rsplit('/').next().unwrap().to_string())
+                            .or_default() += total - remaining;
+                    }
+                }
+                for (line, graphql_line) in stored
+                    .line_items
+                    .iter()
+                    .zip(order["lineItems"]["nodes"].as_array().unwrap())
+                {
+                    let by_fulfillment_orders =
+                        shipped.get(&line.external_id).copied().unwrap_or(0);
+                    assert_eq!(
+                        Some(by_fulfillment_orders),
+                        line.fulfilled_quantity.or(Some(0)),
+                        "{slug} order {id} line {}",
+                        line.external_id
+                    );
+                    lines_compared += 1;
+                    let current = graphql_line["currentQuantity"].as_i64().unwrap();
+                    if by_fulfillment_orders > 0 && current < line.quantity {
+                        refunded_after_shipping += 1;
+                    }
+                }
+            }
+            if page["pageInfo"]["hasNextPage"] != json!(true) || seen >= 600 {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].as_str().map(str::to_string);
+        }
+        // The root listing (what the backfill's second bulk query reads)
+        // names each one's order; closed ones only when asked.
+        let listing = |include_closed: bool| {
+            GraphqlQuery::new(
+                "FulfillmentOrders",
+                &format!(
+                    "query FulfillmentOrders {{ fulfillmentOrders(first: 250, \
+                     includeClosed: {include_closed}) {{ nodes {{ id orderId status }} }} }}"
+                ),
+                252,
+            )
+        };
+        let all = graphql.execute(&listing(true), &mut stats).await.unwrap();
+        let all = all.data["fulfillmentOrders"]["nodes"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let open = graphql.execute(&listing(false), &mut stats).await.unwrap();
+        let open = open.data["fulfillmentOrders"]["nodes"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let closed =
+            |fo: &serde_json::Value| matches!(fo["status"].as_str(), Some("CLOSED" | "CANCELLED"));
+        closed_seen += all.iter().filter(|fo| closed(fo)).count();
+        assert!(!open.iter().any(closed), "{slug}");
+        for fo in &all {
+            let order = fo["orderId"].as_str().unwrap();
+            assert!(rest.contains_key(order.rsplit('/').next().unwrap()), "{fo}");
+        }
+    }
+    eprintln!(
+        "seed {seed}: {lines_compared} lines compared, {refunded_after_shipping} refunded after \
+         they shipped"
+    );
+    assert!(lines_compared > 0);
+    assert!(
+        closed_seen > 0,
+        "closed fulfillment orders were listed when asked"
+    );
+    assert!(
+        refunded_after_shipping > 0,
+        "the case bulk files cannot tell was seen"
+    );
+    let nested = "{ orders { edges { node { id fulfillmentOrders { edges { node { id \
+                  lineItems { edges { node { id totalQuantity remainingQuantity } } } } } } } } } }";
+    let refusal = opsdeck_simulator::check_bulk_query(nested).unwrap_err();
+    assert!(
+        refusal.contains("nesting depth greater than 2"),
+        "{refusal}"
+    );
+    // Refunded units per refund (`Order.agreements` → `sales`) are three
+    // levels too.
+    let agreements = "{ orders { edges { node { id agreements { edges { node { id \
+                      sales { edges { node { id quantity } } } } } } } } } }";
+    let refusal = opsdeck_simulator::check_bulk_query(agreements).unwrap_err();
+    assert!(
+        refusal.contains("nesting depth greater than 2"),
+        "{refusal}"
+    );
+    opsdeck_simulator::check_bulk_query(
+        "{ orders { edges { node { id fulfillmentOrders { edges { node { id status } } } } } } }",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn fulfillment_orders_ship_what_fulfillments_ship_seed_42() {
+    fulfillment_orders_ship_what_fulfillments_ship(42).await;
+}
+
+#[tokio::test]
+async fn fulfillment_orders_ship_what_fulfillments_ship_seed_7() {
+    fulfillment_orders_ship_what_fulfillments_ship(7).await;
+}
+
 #[tokio::test]
 async fn both_faces_serve_one_truth_per_order_seed_42() {
     both_faces_serve_one_truth(42).await;

@@ -157,7 +157,7 @@ fn objects_of(reading: &Reading<'_>, record: &Record, selection: &[Field]) -> u6
     let nested: Vec<&Field> = selection.iter().filter(|f| is_connection(f)).collect();
     let mut count = 1;
     for field in nested {
-        match nested_len(reading, record, &field.name) {
+        match nested_len(reading, record, field) {
             Some(n) => count += n,
             None => {
                 let value = reading.render_for(record, &Wants::of(selection));
@@ -170,13 +170,16 @@ fn objects_of(reading: &Reading<'_>, record: &Record, selection: &[Field]) -> u6
     count
 }
 
-/// How many nodes nested connection `name` of `record` has, when the
-/// compact world says so without rendering.
-fn nested_len(reading: &Reading<'_>, record: &Record, name: &str) -> Option<u64> {
+/// How many lines nested connection `field` of `record` gives (its nodes
+/// and theirs), when the compact world says so without rendering.
+fn nested_len(reading: &Reading<'_>, record: &Record, field: &Field) -> Option<u64> {
     let shop = reading.shop;
     let book = &shop.book;
-    Some(match (record, name) {
+    Some(match (record, field.name.as_str()) {
         (Record::Order(i), "lineItems") => book.items(&book.orders[*i as usize]).len() as u64,
+        // One fulfillment order per order (its lines would be a third
+        // level of connections, which a bulk query may not ask).
+        (Record::Order(_), "fulfillmentOrders") => 1,
         (Record::Order(i), "returns") => {
             if !reading.granted("read_returns") {
                 return Some(0);
@@ -184,6 +187,9 @@ fn nested_len(reading: &Reading<'_>, record: &Record, name: &str) -> Option<u64>
             crate::aftersale::return_plan(book, reading.seed, shop.profile.id_salt, *i)
                 .and_then(|plan| crate::aftersale::return_status(&plan, reading.now))
                 .map_or(0, |_| 1)
+        }
+        (Record::FulfillmentOrder(i), "lineItems") => {
+            book.items(&book.orders[*i as usize]).len() as u64
         }
         (Record::Product(p), "variants") => shop.catalog.products[*p].variants.len() as u64,
         (Record::InventoryItem(..), "inventoryLevels") => shop.catalog.locations.len() as u64,

@@ -34,6 +34,8 @@ pub(crate) enum Record {
     Dispute(u32),
     /// The checkout's position.
     Checkout(u32),
+    /// The one fulfillment order of the order at this index.
+    FulfillmentOrder(u32),
 }
 
 /// What a record is sorted and filtered by.
@@ -44,7 +46,7 @@ struct Keys {
 }
 
 /// The root connections this simulator serves, by field name.
-pub(crate) const CONNECTIONS: [&str; 7] = [
+pub(crate) const CONNECTIONS: [&str; 8] = [
     "orders",
     "products",
     "inventoryItems",
@@ -52,6 +54,7 @@ pub(crate) const CONNECTIONS: [&str; 7] = [
     "customers",
     "disputes",
     "abandonedCheckouts",
+    "fulfillmentOrders",
 ];
 
 /// The world a request reads.
@@ -70,6 +73,10 @@ pub(crate) fn required_scope(field: &str) -> Option<&'static str> {
         "customers" | "customer" => "read_customers",
         "disputes" | "shopifyPaymentsAccount" => "read_shopify_payments_disputes",
         "returns" => "read_returns",
+        // Shopify accepts any of the three fulfillment order scopes
+        // (merchant-managed, assigned, third-party); the simulated shops
+        // fulfill themselves.
+        "fulfillmentOrders" => "read_merchant_managed_fulfillment_orders",
         _ => return None,
     })
 }
@@ -107,12 +114,14 @@ impl Reading<'_> {
         let book = &shop.book;
         let salt = shop.profile.id_salt;
         match name {
-            "orders" => {
+            "orders" | "fulfillmentOrders" => {
                 let oldest = crate::resources::oldest_visible_order(shop, self.now);
-                (0..book.orders.len() as u32)
-                    .filter(|&i| oldest.is_none_or(|o| book.orders[i as usize].created_at >= o))
-                    .map(Record::Order)
-                    .collect()
+                let orders = (0..book.orders.len() as u32)
+                    .filter(|&i| oldest.is_none_or(|o| book.orders[i as usize].created_at >= o));
+                match name {
+                    "orders" => orders.map(Record::Order).collect(),
+                    _ => orders.map(Record::FulfillmentOrder).collect(),
+                }
             }
             "products" => (0..shop.catalog.products.len())
                 .map(Record::Product)
@@ -185,6 +194,14 @@ impl Reading<'_> {
                     id: ids::order(salt, i),
                     created_at: o.created_at,
                     // Returns included (`World::refresh`), as every face serves it.
+                    updated_at: o.updated_at,
+                }
+            }
+            Record::FulfillmentOrder(i) => {
+                let o = &shop.book.orders[i as usize];
+                Keys {
+                    id: ids::fulfillment_order(salt, i),
+                    created_at: o.created_at,
                     updated_at: o.updated_at,
                 }
             }
@@ -264,6 +281,14 @@ impl Reading<'_> {
                 wire::dispute(shop, i, &self.dispute(i), self.now).unwrap_or(Value::Null)
             }
             Record::Checkout(k) => wire::abandoned_checkout(shop, &self.checkout(k)),
+            Record::FulfillmentOrder(i) => {
+                let wants = Wants::Fields(vec!["fulfillmentOrders".into()]);
+                let mut order = wire::order(shop, self.seed, i, self.now, &wants);
+                order
+                    .pointer_mut("/fulfillmentOrders/__nodes/0")
+                    .map(Value::take)
+                    .unwrap_or(Value::Null)
+            }
         }
     }
 
@@ -272,8 +297,19 @@ impl Reading<'_> {
         let search: Search = search::parse(field.arg_str("query"));
         let reverse = field.arg_bool("reverse").unwrap_or(false);
         let sort = field.arg_str("sortKey").unwrap_or("ID");
+        // Shopify lists closed and cancelled fulfillment orders only when
+        // asked to (`includeClosed`).
+        let open_only =
+            name == "fulfillmentOrders" && field.arg_bool("includeClosed") != Some(true);
         self.records(name)
             .into_iter()
+            .filter(|record| {
+                !open_only
+                    || !matches!(
+                        self.render(record)["status"].as_str(),
+                        Some("CLOSED" | "CANCELLED")
+                    )
+            })
             .filter_map(|record| {
                 let keys = self.keys(&record);
                 if !search.matches(keys.created_at, keys.updated_at) {

@@ -44,6 +44,12 @@ const FIELDS: &[(&str, &str, Shape)] = &[
         "abandonedCheckouts",
         Connection("AbandonedCheckout"),
     ),
+    (
+        "QueryRoot",
+        "fulfillmentOrders",
+        Connection("FulfillmentOrder"),
+    ),
+    ("FulfillmentOrder", "order", Object("Order")),
     ("QueryRoot", "order", Object("Order")),
     ("QueryRoot", "product", Object("Product")),
     ("QueryRoot", "customer", Object("Customer")),
@@ -68,6 +74,13 @@ const FIELDS: &[(&str, &str, Shape)] = &[
     ("Order", "transactions", List("OrderTransaction")),
     ("Order", "returns", Connection("Return")),
     ("Order", "customer", Object("Customer")),
+    ("Order", "fulfillmentOrders", Connection("FulfillmentOrder")),
+    (
+        "FulfillmentOrder",
+        "lineItems",
+        Connection("FulfillmentOrderLineItem"),
+    ),
+    ("FulfillmentOrderLineItem", "lineItem", Object("LineItem")),
     ("LineItem", "product", Object("Product")),
     ("LineItem", "variant", Object("ProductVariant")),
     (

@@ -19,13 +19,19 @@
 //! running, or starts again when its link expired. Replayed lines are
 //! harmless anyway (newer-wins upserts).
 //!
-//! Bulk operations refuse a connection inside a list field, and an order's
-//! fulfillments and refunds are lists: the file has them without their
-//! lines. [`normalize::order_from_bulk`] gives those back exactly from the
-//! line items' quantities where they can be, and names the lists that
-//! cannot (two refunds, a refunded line that had shipped); such an order
-//! is read again by the paged follow-up queries before it is stored, and
-//! counted in [`BulkRun::followed_up`].
+//! Bulk operations refuse a connection inside a list field and nest
+//! connections two levels deep at most (the root's counted), and an
+//! order's fulfillments and refunds are lists: the file has them without
+//! their lines. [`normalize::order_from_bulk`] gives those back exactly
+//! from the line items' quantities where they can be, and names the lists
+//! that cannot (two refunds, a refunded line that had shipped). Units
+//! shipped per line come then from a second bulk operation, of
+//! fulfillment orders with their lines ([`fulfillment_orders_bulk_query`]),
+//! started beside the orders one where the token may read them, and
+//! streamed alongside the orders' file ([`DetailJoin`], counted in
+//! [`BulkRun::detail_joined`]). What neither file gives is read again by
+//! the paged follow-up queries before its page commits, and counted in
+//! [`BulkRun::followed_up`].
 //!
 //! The watermark moves only at the end of a completed file whose objects
 //! (roots and children, as the file counts them) add up to the operation's
@@ -132,6 +138,11 @@ pub struct BulkCursor {
     pub objects: u64,
     /// The newest `updated_at` among the records committed so far.
     pub newest: Option<Timestamp>,
+    /// The bulk operation of fulfillment orders started beside an orders
+    /// one ([`fulfillment_orders_bulk_query`]), whose file gives the units
+    /// shipped per line the orders' file cannot carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// Marks a bulk cursor in the shared `cursor` column, so a cursor another
@@ -145,6 +156,7 @@ impl BulkCursor {
             line: 0,
             objects: 0,
             newest: None,
+            detail: None,
         }
     }
 
@@ -163,7 +175,8 @@ impl BulkCursor {
 pub struct BulkRun {
     /// The operation whose file was read last.
     pub operation: Option<String>,
-    /// Operations this run started (0 when it resumed one).
+    /// Operations this run started (0 when it resumed one), not counting
+    /// the fulfillment orders' one beside it ([`BulkRun::detail_operation`]).
     pub operations_started: u32,
     /// Times the shop refused a new operation because its maximum was
     /// already running.
@@ -195,6 +208,12 @@ pub struct BulkRun {
     pub followed_up: u64,
     /// The queries those follow-ups took.
     pub follow_up_queries: u64,
+    /// The bulk operation of fulfillment orders read beside the orders'
+    /// file, if one ran.
+    pub detail_operation: Option<String>,
+    /// Orders whose units shipped per line came from that operation's
+    /// file instead of follow-up queries.
+    pub detail_joined: u64,
     /// The points those queries actually cost (Shopify's figures): the
     /// file costs none, so at a plan's restore rate these are what a
     /// backfill's follow-ups take.
@@ -202,6 +221,12 @@ pub struct BulkRun {
     /// Time spent reading the file and storing its records (the rest of
     /// a run waits for Shopify): what the backfill's own speed is.
     pub reading: Duration,
+    /// Of `reading`, the time spent committing pages to the store…
+    pub writing: Duration,
+    /// …and the time the commits waited for the reader task to hand the
+    /// next page over (reading the file, parsing and normalizing it, and
+    /// joining the fulfillment orders' file, a page or two ahead).
+    pub waiting_for_pages: Duration,
     pub watermark: Option<Timestamp>,
 }
 
@@ -219,16 +244,36 @@ impl BulkRun {
     }
 }
 
-/// The bulk query for orders: [`documents::order_bulk_selection`], every
+/// The bulk query for orders: [`documents::order_bulk_selection`] (with
+/// `fulfillment_order_ids`, each order's fulfillment orders' ids), every
 /// line item a child line; fulfillments and refunds inline without their
 /// lines (bulk operations refuse a connection inside a list field), which
 /// [`normalize::order_from_bulk`] gives back or has followed up.
-pub fn orders_bulk_query() -> String {
+pub fn orders_bulk_query(fulfillment_order_ids: bool) -> String {
     format!(
         "{{ orders {{ edges {{ node {{ {} }} }} }} }}",
-        documents::order_bulk_selection()
+        documents::order_bulk_selection(fulfillment_order_ids)
     )
 }
+
+/// The bulk query of every fulfillment order with its lines
+/// ([`documents::fulfillment_orders_bulk_selection`]; closed ones too:
+/// most of a store's history is closed): two levels of connections, which
+/// the orders' query cannot reach. Its file is joined to the orders' by
+/// the fulfillment order ids each order names ([`DetailJoin`]).
+pub fn fulfillment_orders_bulk_query() -> String {
+    format!(
+        "{{ fulfillmentOrders(includeClosed: true) {{ edges {{ node {{ {} }} }} }} }}",
+        documents::fulfillment_orders_bulk_selection()
+    )
+}
+
+/// Any of these lets an app read fulfillment orders.
+const FULFILLMENT_ORDER_SCOPES: [&str; 3] = [
+    "read_merchant_managed_fulfillment_orders",
+    "read_assigned_fulfillment_orders",
+    "read_third_party_fulfillment_orders",
+];
 
 /// The bulk query for products: the paged listing's selection (what
 /// [`normalize::product_from_graphql`] reads), every variant a child line.
@@ -303,7 +348,7 @@ impl BulkResource {
 
     pub fn query(self) -> String {
         match self {
-            BulkResource::Orders => orders_bulk_query(),
+            BulkResource::Orders => orders_bulk_query(true),
             BulkResource::Products => products_bulk_query(),
             BulkResource::InventoryLevels => inventory_bulk_query(),
             BulkResource::Customers => customers_bulk_query(),
@@ -314,6 +359,8 @@ impl BulkResource {
     fn child_field(self, kind: &str) -> Option<&'static str> {
         match (self, kind) {
             (BulkResource::Orders, "LineItem") => Some("lineItems"),
+            // Ids only: their lines come from their own file.
+            (BulkResource::Orders, "FulfillmentOrder") => Some("fulfillmentOrders"),
             (BulkResource::Products, "ProductVariant") => Some("variants"),
             (BulkResource::InventoryLevels, "InventoryLevel") => Some("inventoryLevels"),
             _ => None,
@@ -494,6 +541,13 @@ pub async fn cancel_backfill(
     let answer = client
         .cancel_bulk_operation(&cursor.operation, &mut stats)
         .await?;
+    if let Some(detail) = &cursor.detail {
+        // Only an aid to the orders' file: a failure to cancel it is told,
+        // not the cancellation's.
+        if let Err(error) = client.cancel_bulk_operation(detail, &mut stats).await {
+            tracing::warn!(%error, operation = detail, "fulfillment orders' operation not canceled");
+        }
+    }
     state.cursor = None;
     store.save_sync_state(&state).await?;
     Ok(answer)
@@ -521,7 +575,10 @@ impl Backfill<'_> {
             self.run.operation = Some(operation.id.clone());
             let operation = self.wait(operation).await?;
             self.run.object_count = operation.object_count;
-            let from = saved
+            // The saved cursor (this run's start saved one too), so the
+            // detail operation it names stays in every page's cursor.
+            let from = self
+                .cursor()
                 .filter(|c| c.operation == operation.id)
                 .unwrap_or_else(|| BulkCursor::new(&operation.id));
             let (url, partial) = match (&operation.status, &operation.url) {
@@ -545,7 +602,10 @@ impl Backfill<'_> {
             };
             self.run.partial = partial;
             let read = match url {
-                Some(url) => self.read(&url, from).await,
+                Some(url) => {
+                    let detail = self.detail_url(from.detail.as_deref()).await;
+                    self.read(&url, from, detail).await
+                }
                 None => Ok(from),
             };
             let reached = match read {
@@ -601,7 +661,12 @@ impl Backfill<'_> {
     /// many bulk queries as it may (those of other processes included), and
     /// saves the new operation's id before anything else.
     async fn start(&mut self) -> Result<BulkOperation, BulkError> {
-        let query = self.kind.query();
+        let with_detail =
+            self.kind == BulkResource::Orders && self.reads_fulfillment_orders().await;
+        let query = match self.kind {
+            BulkResource::Orders => orders_bulk_query(with_detail),
+            other => other.query(),
+        };
         loop {
             match self
                 .client
@@ -610,8 +675,14 @@ impl Backfill<'_> {
             {
                 Ok(operation) => {
                     self.run.operations_started += 1;
-                    self.save_cursor(Some(BulkCursor::new(&operation.id)))
-                        .await?;
+                    let mut cursor = BulkCursor::new(&operation.id);
+                    self.save_cursor(Some(cursor.clone())).await?;
+                    if with_detail {
+                        cursor.detail = self.start_detail().await;
+                        if cursor.detail.is_some() {
+                            self.save_cursor(Some(cursor)).await?;
+                        }
+                    }
                     return Ok(operation);
                 }
                 Err(e) if e.is_bulk_limit() => {
@@ -629,6 +700,76 @@ impl Backfill<'_> {
                     }
                 }
                 Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Whether the token may read fulfillment orders (any of the three
+    /// scopes): without, asking for them would fail the whole orders
+    /// operation, so the orders' file goes without and its gaps are
+    /// followed up as before.
+    async fn reads_fulfillment_orders(&mut self) -> bool {
+        match self.client.granted_scopes(&mut self.run.stats).await {
+            Ok(scopes) => scopes
+                .iter()
+                .any(|s| FULFILLMENT_ORDER_SCOPES.contains(&s.as_str())),
+            Err(error) => {
+                tracing::warn!(%error, "access scopes not read; orders without fulfillment orders");
+                false
+            }
+        }
+    }
+
+    /// Starts the bulk query of fulfillment orders beside the orders one.
+    /// Best effort: when the shop's bulk slots are all taken (by other
+    /// processes too) or it is refused, the orders' gaps are followed up
+    /// by paged queries instead, as they were before it existed.
+    async fn start_detail(&mut self) -> Option<String> {
+        let query = fulfillment_orders_bulk_query();
+        match self
+            .client
+            .run_bulk_query(&query, &mut self.run.stats)
+            .await
+        {
+            Ok(operation) => Some(operation.id),
+            Err(error) => {
+                tracing::warn!(%error, "no bulk operation of fulfillment orders; gaps are followed up");
+                None
+            }
+        }
+    }
+
+    /// The file link of the fulfillment orders' operation `id`, once it
+    /// has finished; `None` (logged) when it has none (failed, canceled,
+    /// expired, unknown) or cannot be asked: the orders' gaps are then
+    /// followed up by paged queries.
+    async fn detail_url(&mut self, id: Option<&str>) -> Option<Url> {
+        let id = id?;
+        self.run.detail_operation = Some(id.to_string());
+        match self.finished_detail(id).await {
+            Ok(url) => url,
+            Err(error) => {
+                tracing::warn!(%error, operation = id, "fulfillment orders' operation not read; gaps are followed up");
+                None
+            }
+        }
+    }
+
+    async fn finished_detail(&mut self, id: &str) -> Result<Option<Url>, BulkError> {
+        self.run.polls += 1;
+        let Some(operation) = self.client.bulk_operation(id, &mut self.run.stats).await? else {
+            return Ok(None);
+        };
+        let operation = self.wait(operation).await?;
+        match (&operation.status, &operation.url) {
+            (BulkStatus::Completed, Some(url)) => Ok(Some(url.clone())),
+            (status, _) => {
+                tracing::warn!(
+                    operation = id,
+                    ?status,
+                    "fulfillment orders' file not usable"
+                );
+                Ok(None)
             }
         }
     }
@@ -679,9 +820,25 @@ impl Backfill<'_> {
     /// writing the last one then use two cores instead of taking turns on
     /// one. The pages in between are the only memory that adds, bounded
     /// by [`PAGES_AHEAD`].
-    async fn read(&mut self, url: &Url, from: BulkCursor) -> Result<BulkCursor, BulkError> {
+    async fn read(
+        &mut self,
+        url: &Url,
+        from: BulkCursor,
+        detail: Option<Url>,
+    ) -> Result<BulkCursor, BulkError> {
         let began = std::time::Instant::now();
         let groups = self.client.open_bulk_file(url).await?;
+        // The orders' file first, then the one read beside it.
+        let detail = match detail {
+            Some(url) => match self.client.open_bulk_file(&url).await {
+                Ok(groups) => Some(DetailJoin::new(groups)),
+                Err(error) => {
+                    tracing::warn!(%error, "fulfillment orders' file not opened; gaps are followed up");
+                    None
+                }
+            },
+            None => None,
+        };
         self.run.resumed_after_line = from.line;
         let (pages, mut ready) = tokio::sync::mpsc::channel(PAGES_AHEAD);
         let reader = PageReader {
@@ -690,13 +847,18 @@ impl Backfill<'_> {
             page_size: self.settings.page_size,
             partial: self.run.partial,
             from,
+            detail,
         };
         // Dropping this future (a cancelled backfill) or leaving on an
         // error stops the reader too.
         let _reader = AbortOnDrop(tokio::spawn(reader.read_pages(groups, pages)));
         let reached = loop {
-            match ready.recv().await {
+            let asked = std::time::Instant::now();
+            let next = ready.recv().await;
+            self.run.waiting_for_pages += asked.elapsed();
+            match next {
                 Some(Ok(FilePiece::Page(mut page))) => {
+                    self.run.detail_joined += page.joined;
                     for e in std::mem::take(&mut page.rejected) {
                         self.reject(e);
                     }
@@ -715,7 +877,9 @@ impl Backfill<'_> {
                             }
                         }
                     }
+                    let writing = std::time::Instant::now();
                     self.commit_page(&page.records, &page.reached).await?;
+                    self.run.writing += writing.elapsed();
                 }
                 Some(Ok(FilePiece::End {
                     reached,
@@ -875,6 +1039,9 @@ struct Page {
     /// Orders the file could not give whole, raw, with the lists to read
     /// again: the backfill follows them up before committing the page.
     follow_ups: Vec<(Value, BulkGaps)>,
+    /// Orders of the page whose units shipped came from the fulfillment
+    /// orders' file.
+    joined: u64,
     /// Where the file stands after the page.
     reached: BulkCursor,
 }
@@ -898,13 +1065,15 @@ struct PageReader {
     partial: bool,
     /// Where an earlier run stopped: lines up to `from.line` are skipped.
     from: BulkCursor,
+    /// The fulfillment orders' file, read alongside.
+    detail: Option<DetailJoin>,
 }
 
 impl PageReader {
     /// Sends the file's pages to `pages`, then its end; stops at the first
     /// error (sent too) or when nobody listens any more.
     async fn read_pages(
-        self,
+        mut self,
         mut groups: BulkGroups<HttpChunks>,
         pages: tokio::sync::mpsc::Sender<Result<FilePiece, BulkError>>,
     ) {
@@ -918,11 +1087,11 @@ impl PageReader {
     }
 
     async fn read_into(
-        &self,
+        &mut self,
         groups: &mut BulkGroups<HttpChunks>,
         pages: &tokio::sync::mpsc::Sender<Result<FilePiece, BulkError>>,
     ) -> Result<BulkCursor, BulkError> {
-        let from = &self.from;
+        let from = self.from.clone();
         let mut page = self.new_page(from.clone());
         let mut roots_in_page = 0;
         // One order in hand: it is whole once another follows it. The last
@@ -968,7 +1137,7 @@ impl PageReader {
             let objects = item.object_count();
             match item.into_nested(|child| kind.child_field(child)) {
                 Some(Ok(raw)) => match kind.normalize(&self.ctx, &raw, BulkGaps::default()) {
-                    Ok(Normalized::FollowUp(gaps)) => page.follow_ups.push((raw, gaps)),
+                    Ok(Normalized::FollowUp(gaps)) => self.join_detail(raw, gaps, &mut page).await,
                     Ok(Normalized::Records(records)) => {
                         for record in records {
                             page.reached.newest =
@@ -1008,14 +1177,161 @@ impl PageReader {
         Ok(reached)
     }
 
+    /// An order the file could not give whole: its fulfillment orders'
+    /// lines joined in from their own file where it lacks units shipped
+    /// and that file has them, else (or for what stays missing) handed
+    /// over to be followed up. A failure of that file is not the
+    /// backfill's: it is logged and the rest of the run follows up.
+    async fn join_detail(&mut self, mut raw: Value, gaps: BulkGaps, page: &mut Page) {
+        let joined = match self.detail.as_mut().filter(|_| gaps.fulfillments) {
+            None => false,
+            Some(detail) => match detail.join(&mut raw).await {
+                Ok(joined) => joined,
+                Err(error) => {
+                    tracing::warn!(%error, "fulfillment orders' file stopped; gaps are followed up");
+                    self.detail = None;
+                    false
+                }
+            },
+        };
+        if !joined {
+            page.follow_ups.push((raw, gaps));
+            return;
+        }
+        match self.kind.normalize(&self.ctx, &raw, BulkGaps::default()) {
+            Ok(Normalized::Records(records)) => {
+                page.joined += 1;
+                for record in records {
+                    page.reached.newest = page.reached.newest.max(Some(record.updated_at()));
+                    page.records.push(record);
+                }
+            }
+            Ok(Normalized::FollowUp(still)) => {
+                page.joined += u64::from(!still.fulfillments);
+                page.follow_ups.push((raw, still));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "record rejected");
+                page.rejected.push(e);
+            }
+        }
+    }
+
     fn new_page(&self, reached: BulkCursor) -> Page {
         Page {
             records: Vec::with_capacity(self.page_size),
             rejected: Vec::new(),
             follow_ups: Vec::new(),
+            joined: 0,
             reached,
         }
     }
+}
+
+/// Fulfillment orders read ahead of the order that names them, at most.
+/// Both files list by id and a fulfillment order is made with its order,
+/// so the stream and the orders keep step and this stays nearly empty; one
+/// made later (a split, a move) for an older order is met late, and its
+/// order is followed up instead of waiting for it.
+const DETAIL_AHEAD: usize = 1_000;
+
+/// The fulfillment orders' file, streamed beside the orders' one: each
+/// order that needs its units shipped per line names its fulfillment
+/// orders, which are looked up in read order. Memory is the few read
+/// ahead ([`DETAIL_AHEAD`]), never the file.
+struct DetailJoin {
+    groups: BulkGroups<HttpChunks>,
+    /// Read but not asked for yet: id → (its order's number, the object
+    /// with its lines).
+    ahead: std::collections::HashMap<String, (u64, Value)>,
+    ended: bool,
+}
+
+impl DetailJoin {
+    fn new(groups: BulkGroups<HttpChunks>) -> Self {
+        DetailJoin {
+            groups,
+            ahead: std::collections::HashMap::new(),
+            ended: false,
+        }
+    }
+
+    /// Replaces `order`'s `fulfillmentOrders` (ids only) with those of
+    /// the file, lines included. `false` (and `order` left as it was)
+    /// when the order names none, or one of them is not found.
+    async fn join(&mut self, order: &mut Value) -> Result<bool, GraphqlError> {
+        let Some(number) = order_number(order.get("id")) else {
+            return Ok(false);
+        };
+        let ids: Vec<String> = order
+            .get("fulfillmentOrders")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|fo| fo.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        if ids.is_empty() {
+            return Ok(false);
+        }
+        // Orders come by id: those of earlier ones are never asked again.
+        self.ahead.retain(|_, (of, _)| *of >= number);
+        let mut found = Vec::with_capacity(ids.len());
+        for id in &ids {
+            match self.find(id, number).await? {
+                Some(fo) => found.push(fo),
+                None => return Ok(false),
+            }
+        }
+        order["fulfillmentOrders"] = Value::Array(found);
+        Ok(true)
+    }
+
+    /// Fulfillment order `id` of order `number`: from those read ahead,
+    /// else reading on, keeping those of later orders while there is room.
+    async fn find(&mut self, id: &str, number: u64) -> Result<Option<Value>, GraphqlError> {
+        if let Some((_, fo)) = self.ahead.remove(id) {
+            return Ok(Some(fo));
+        }
+        while !self.ended && self.ahead.len() < DETAIL_AHEAD {
+            let Some(item) = self.groups.next_item().await? else {
+                self.ended = true;
+                break;
+            };
+            let fo = match item
+                .into_nested(|kind| (kind == "FulfillmentOrderLineItem").then_some("lineItems"))
+            {
+                Some(Ok(fo)) => fo,
+                // A line out of its group, or an object that is not one:
+                // whichever order needed it is followed up.
+                Some(Err(reason)) => {
+                    tracing::warn!(reason, "fulfillment orders' file line skipped");
+                    continue;
+                }
+                None => continue,
+            };
+            if fo.get("id").and_then(Value::as_str) == Some(id) {
+                return Ok(Some(fo));
+            }
+            let Some(of) = order_number(fo.get("orderId")) else {
+                continue;
+            };
+            if of >= number {
+                let key = fo
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                self.ahead.insert(key, (of, fo));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The number in an order's global id (`gid://shopify/Order/123` → 123).
+fn order_number(gid: Option<&Value>) -> Option<u64> {
+    legacy_id(gid?.as_str()?).parse().ok()
 }
 
 #[cfg(test)]
@@ -1024,8 +1340,13 @@ mod tests {
 
     #[test]
     fn the_orders_bulk_query_nests_no_connection_in_a_list() {
-        let query = orders_bulk_query();
+        let query = orders_bulk_query(true);
         assert!(query.contains("lineItems { nodes {"), "{query}");
+        assert!(
+            query.contains("fulfillmentOrders(displayable: true) { nodes { id } }"),
+            "{query}"
+        );
+        assert!(!orders_bulk_query(false).contains("fulfillmentOrders"));
         assert!(query.contains("refundableQuantity"), "{query}");
         assert!(query.contains("fulfillments { id status"), "{query}");
         assert!(
@@ -1065,9 +1386,13 @@ mod tests {
 
     #[test]
     fn every_bulk_query_sent_is_one_shopify_accepts() {
-        for kind in every_resource() {
-            if let Err(refusal) = opsdeck_simulator::check_bulk_query(&kind.query()) {
-                panic!("{kind:?}: {refusal}\n{}", kind.query());
+        let queries = every_resource()
+            .into_iter()
+            .map(BulkResource::query)
+            .chain([orders_bulk_query(false), fulfillment_orders_bulk_query()]);
+        for query in queries {
+            if let Err(refusal) = opsdeck_simulator::check_bulk_query(&query) {
+                panic!("{refusal}\n{query}");
             }
         }
     }
@@ -1091,6 +1416,7 @@ mod tests {
             line: 12,
             objects: 12,
             newest: Some("2026-05-04T14:00:00Z".parse().unwrap()),
+            detail: Some("gid://shopify/BulkOperation/8".into()),
         };
         assert_eq!(BulkCursor::parse(&cursor.encode()), Some(cursor));
         assert_eq!(BulkCursor::parse("eyJwYWdlIjoyfQ"), None);

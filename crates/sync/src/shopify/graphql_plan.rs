@@ -239,6 +239,7 @@ mod tests {
                 line: 10,
                 objects: 10,
                 newest: None,
+                detail: None,
             }
             .encode(),
         );

@@ -1,5 +1,5 @@
-//! `Order` with its `lineItems`, `fulfillments`, `transactions` and
-//! `refunds`; its `returns` come from `returns`.
+//! `Order` with its `lineItems`, `fulfillmentOrders`, `fulfillments`,
+//! `transactions` and `refunds`; its `returns` come from `returns`.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -48,6 +48,9 @@ struct OrderWire {
     shipping_address: Option<Value>,
     billing_address: Option<Value>,
     line_items: Nodes,
+    /// A connection (unlike `fulfillments`): what a bulk query can read
+    /// units shipped per line from.
+    fulfillment_orders: Nodes,
     fulfillments: Vec<Value>,
     /// The sale (or authorization) and any refund, oldest first.
     transactions: Vec<Value>,
@@ -79,6 +82,35 @@ struct LineItemWire {
     original_total_set: Value,
     variant: Option<Value>,
     product: Option<Value>,
+}
+
+/// The work of shipping an order's lines from one location. The
+/// simulator's shops ship from one, so an order has one.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FulfillmentOrderWire {
+    id: String,
+    /// The order's id: what a bulk file of fulfillment orders is joined
+    /// to the orders by.
+    order_id: String,
+    order: Value,
+    /// `FulfillmentOrderStatus`: `OPEN`, `IN_PROGRESS`, `CLOSED`, `CANCELLED`, …
+    status: &'static str,
+    created_at: String,
+    updated_at: String,
+    line_items: Nodes,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FulfillmentOrderLineItemWire {
+    id: String,
+    /// Units this fulfillment order is to ship: those shipped plus those
+    /// still to ship (units refunded or removed before shipping leave it).
+    total_quantity: i32,
+    /// Units still to ship.
+    remaining_quantity: i32,
+    line_item: Value,
 }
 
 #[derive(Serialize)]
@@ -208,6 +240,32 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
     let number = 1000 + index + 1;
     let line_id = |position: usize| ids::line_item(salt, index, position);
 
+    // Units of each line: (refunded, current, shipped), the one truth the
+    // line items, fulfillment orders and refunds below all tell.
+    let units = |position: usize| {
+        let item = &items[position];
+        let done = state.fulfilled & (1 << position) != 0;
+        // The units of this line in the order's refund, as `refunds`
+        // below lists them: every unit when a paid order is cancelled,
+        // the planned ones when it is refunded.
+        let refunded = match (state.cancelled_at, state.financial_status) {
+            (Some(_), "refunded") => item.quantity,
+            (Some(_), _) => 0,
+            (None, _) if state.refunded_at.is_some() && order.refund_item as usize == position => {
+                order.refund_quantity
+            }
+            (None, _) => 0,
+        };
+        let current = if state.cancelled_at.is_some() {
+            0
+        } else {
+            item.quantity - refunded
+        };
+        // Fulfillments ship whole lines (see `fulfillment_line_items`).
+        let shipped = if done { item.quantity } else { 0 };
+        (refunded, current, shipped)
+    };
+
     let line_items = (0..items.len())
         .filter(|_| wants.has("lineItems"))
         .map(|position| {
@@ -254,27 +312,7 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
                     None,
                 ),
             };
-            let done = state.fulfilled & (1 << position) != 0;
-            // The units of this line in the order's refund, as `refunds`
-            // below lists them: every unit when a paid order is cancelled,
-            // the planned ones when it is refunded.
-            let refunded = match (state.cancelled_at, state.financial_status) {
-                (Some(_), "refunded") => item.quantity,
-                (Some(_), _) => 0,
-                (None, _)
-                    if state.refunded_at.is_some() && order.refund_item as usize == position =>
-                {
-                    order.refund_quantity
-                }
-                (None, _) => 0,
-            };
-            let current = if state.cancelled_at.is_some() {
-                0
-            } else {
-                item.quantity - refunded
-            };
-            // Fulfillments ship whole lines (see `fulfillment_line_items`).
-            let shipped = if done { item.quantity } else { 0 };
+            let (refunded, current, shipped) = units(position);
             typed(
                 "LineItem",
                 LineItemWire {
@@ -302,6 +340,57 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
                 },
             )
         })
+        .collect();
+
+    let fulfillment_orders = wants
+        .has("fulfillmentOrders")
+        .then(|| {
+            let lines: Vec<(i32, i32)> = (0..items.len())
+                .map(|position| {
+                    let (_, current, shipped) = units(position);
+                    let remaining = (i32::from(current) - i32::from(shipped)).max(0);
+                    (i32::from(shipped) + remaining, remaining)
+                })
+                .collect();
+            let shipped_any = lines.iter().any(|(total, remaining)| total > remaining);
+            let status = match lines.iter().all(|(_, remaining)| *remaining == 0) {
+                true if state.cancelled_at.is_some() && !shipped_any => "CANCELLED",
+                true => "CLOSED",
+                false if shipped_any => "IN_PROGRESS",
+                false => "OPEN",
+            };
+            let line_items = lines
+                .into_iter()
+                .enumerate()
+                .map(|(position, (total, remaining))| {
+                    typed(
+                        "FulfillmentOrderLineItem",
+                        FulfillmentOrderLineItemWire {
+                            id: gid(
+                                "FulfillmentOrderLineItem",
+                                ids::fulfillment_order_line_item(salt, index, position),
+                            ),
+                            total_quantity: total,
+                            remaining_quantity: remaining,
+                            line_item: reference("LineItem", line_id(position)),
+                        },
+                    )
+                })
+                .collect();
+            typed(
+                "FulfillmentOrder",
+                FulfillmentOrderWire {
+                    id: gid("FulfillmentOrder", ids::fulfillment_order(salt, index)),
+                    order_id: gid("Order", id),
+                    order: reference("Order", id),
+                    status,
+                    created_at: datetime(order.created_at),
+                    updated_at: datetime(state.updated_at),
+                    line_items: Nodes { nodes: line_items },
+                },
+            )
+        })
+        .into_iter()
         .collect();
 
     let mut fulfillments = Vec::new();
@@ -562,6 +651,9 @@ pub(crate) fn order(shop: &Shop, seed: u64, index: u32, now: i64, wants: &Wants)
             shipping_address: address.clone(),
             billing_address: address,
             line_items: Nodes { nodes: line_items },
+            fulfillment_orders: Nodes {
+                nodes: fulfillment_orders,
+            },
             fulfillments,
             transactions,
             refunds,

@@ -129,14 +129,34 @@ fn order_own_fields() -> String {
 /// lines are given back from the line items' quantities or followed up
 /// (`normalize::order_from_bulk`). The line items are the one nested
 /// connection, given whole (a bulk query ignores page sizes).
-pub fn order_bulk_selection() -> String {
+///
+/// With `fulfillment_order_ids` (a token that may read fulfillment
+/// orders), each order also names its fulfillment orders: their lines,
+/// which say per line how many units shipped, are a third level of
+/// connections, so they come from a bulk query of their own
+/// ([`fulfillment_orders_bulk_selection`]) joined to the orders by these
+/// ids.
+pub fn order_bulk_selection(fulfillment_order_ids: bool) -> String {
+    let fulfillment_orders = match fulfillment_order_ids {
+        true => " fulfillmentOrders(displayable: true) { nodes { id } }",
+        false => "",
+    };
     format!(
-        "{} lineItems {{ nodes {{ {} }} }} \
+        "{} lineItems {{ nodes {{ {} }} }}{fulfillment_orders} \
          fulfillments {{ {FULFILLMENT_OWN_FIELDS} trackingInfo {{ company number url }} }} \
          refunds {{ id createdAt note totalRefundedSet {MONEY_BAG} }}",
         order_own_fields(),
         line_item_fields()
     )
+}
+
+/// One fulfillment order's selection in a bulk query of fulfillment
+/// orders: its order's id (to join it to the orders' file) and, per
+/// line, the units it is to ship and those still to ship (shipped: the
+/// difference). Every object a bulk file puts on a line of its own
+/// carries its `id`.
+pub fn fulfillment_orders_bulk_selection() -> &'static str {
+    "id orderId status lineItems { nodes { id totalQuantity remainingQuantity lineItem { id } } }"
 }
 
 /// How many nodes of `node_cost` points fit one page under the cap.

@@ -343,7 +343,10 @@ pub enum BulkOrder {
 ///   lines; with two or more the split between them is unknown: follow up.
 /// - Fulfilled units per line (what the REST rule sums over fulfillments
 ///   that ship units): 0 for every line when no fulfillment ships units;
-///   else `quantity − unfulfilledQuantity` for a line none of whose units
+///   else what the order's fulfillment orders shipped of it (`totalQuantity
+///   − remainingQuantity`, summed), where the order carries their lines
+///   (joined in from a bulk file of fulfillment orders); else
+///   `quantity − unfulfilledQuantity` for a line none of whose units
 ///   were refunded or removed (`currentQuantity == quantity`; Shopify
 ///   counts `unfulfilledQuantity` from the current quantity, so for any
 ///   other line it does not give the units shipped): a shipping order with
@@ -367,7 +370,9 @@ pub fn order_from_bulk(
     }
     let mut normalized = order_from_json(ctx, &rest)?;
     if !followed.fulfillments && normalized.fulfillments.iter().any(|f| f.ships_units()) {
-        match fulfilled_from_quantities(&order) {
+        let fulfilled =
+            fulfilled_from_fulfillment_orders(&order).or_else(|| fulfilled_from_quantities(&order));
+        match fulfilled {
             Some(fulfilled) => {
                 for (line, units) in normalized.line_items.iter_mut().zip(fulfilled) {
                     line.fulfilled_quantity = Some(units);
@@ -420,6 +425,45 @@ fn refunds_from_quantities(order: &GqlOrder) -> Option<Value> {
             "currency": total.currency_code.clone().or_else(|| order.currency_code.clone()),
         }],
     }]))
+}
+
+/// Units fulfilled per line item, in order, from the order's fulfillment
+/// orders: per line, the sum over them of `totalQuantity −
+/// remainingQuantity` (a line in none shipped nothing). `None` when no
+/// fulfillment order has lines (a bulk file of orders names them only),
+/// when one's quantities are not `0 ≤ remaining ≤ total`, when a line's
+/// sum is beyond its quantity, or when they say nothing shipped (asked
+/// only for an order whose fulfillments ship units): the caller then
+/// tries the line items' own quantities, else follows the order up.
+fn fulfilled_from_fulfillment_orders(order: &GqlOrder) -> Option<Vec<i64>> {
+    let lines = || {
+        order
+            .fulfillment_orders
+            .0
+            .iter()
+            .flat_map(|fo| fo.line_items.0.iter())
+    };
+    lines().next()?;
+    let mut shipped_any = false;
+    let fulfilled = order
+        .line_items
+        .0
+        .iter()
+        .map(|line| {
+            let mut units: i64 = 0;
+            for fo_line in lines().filter(|l| l.line_item.id == line.id) {
+                let total = fo_line.total_quantity?;
+                let remaining = fo_line.remaining_quantity?;
+                if !(0..=total).contains(&remaining) {
+                    return None;
+                }
+                units = units.checked_add(total - remaining)?;
+            }
+            shipped_any |= units > 0;
+            (units <= line.quantity?).then_some(units)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    shipped_any.then_some(fulfilled)
 }
 
 /// Units fulfilled per line item, in order, from the line items'
@@ -936,6 +980,41 @@ mod tests {
         };
         assert_eq!(order.line_items[0].fulfilled_quantity, Some(2));
         assert_eq!(order.refunds[0].line_items[0].quantity, 1);
+    }
+
+    #[test]
+    fn fulfillment_orders_lines_give_the_units_shipped_where_quantities_cannot() {
+        // Line 1: 2 shipped, then 1 refunded (its quantities cannot say).
+        let mut raw = bulk_order(
+            vec![line(1, 2, 1, -1, 1), line(2, 3, 3, 3, 3)],
+            shipped("SUCCESS"),
+            json!([refund(9, "10.00")]),
+        );
+        assert!(gaps(&raw).fulfillments);
+        let fo_line = |n: u32, total: i64, remaining: i64| {
+            json!({"id": format!("gid://shopify/FulfillmentOrderLineItem/{n}"),
+                   "totalQuantity": total, "remainingQuantity": remaining,
+                   "lineItem": {"id": format!("gid://shopify/LineItem/{n}")}})
+        };
+        raw["fulfillmentOrders"] = json!([{"id": "gid://shopify/FulfillmentOrder/5",
+            "lineItems": [fo_line(1, 2, 0), fo_line(2, 3, 3)]}]);
+        let order = whole(&raw);
+        let fulfilled: Vec<_> = order
+            .line_items
+            .iter()
+            .map(|l| l.fulfilled_quantity)
+            .collect();
+        assert_eq!(fulfilled, [Some(2), Some(0)]);
+        // Ids only (the orders' own file), or lines that do not add up:
+        // not guessed.
+        raw["fulfillmentOrders"] = json!([{"id": "gid://shopify/FulfillmentOrder/5"}]);
+        assert!(gaps(&raw).fulfillments);
+        raw["fulfillmentOrders"] = json!([{"id": "gid://shopify/FulfillmentOrder/5",
+            "lineItems": [fo_line(1, 2, 3)]}]);
+        assert!(gaps(&raw).fulfillments);
+        raw["fulfillmentOrders"] = json!([{"id": "gid://shopify/FulfillmentOrder/5",
+            "lineItems": [fo_line(1, 9, 0)]}]);
+        assert!(gaps(&raw).fulfillments);
     }
 
     #[test]

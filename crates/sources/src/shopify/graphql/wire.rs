@@ -158,6 +158,41 @@ pub struct GqlOrder {
     /// A list, not a connection, in the API.
     #[serde(default, deserialize_with = "null_as_default")]
     pub refunds: Nodes<GqlRefund>,
+    /// A connection: what says per line how many units shipped. A bulk
+    /// file of orders has their ids only (their lines are a third level
+    /// of connections); a backfill joins in their lines from a bulk file
+    /// of fulfillment orders.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub fulfillment_orders: Nodes<GqlFulfillmentOrder>,
+}
+
+/// `FulfillmentOrder`: the work of shipping some of an order's lines from
+/// one location.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GqlFulfillmentOrder {
+    pub id: String,
+    /// The order's id (`gid://shopify/Order/…`), on a fulfillment order
+    /// read on its own.
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// `FulfillmentOrderStatus`: `OPEN`, `IN_PROGRESS`, `CLOSED`, `CANCELLED`, …
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub line_items: Nodes<GqlFulfillmentOrderLine>,
+}
+
+/// `FulfillmentOrderLineItem`: units of one order line this fulfillment
+/// order is to ship, and how many of them are still to ship.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GqlFulfillmentOrderLine {
+    #[serde(default)]
+    pub total_quantity: Option<i64>,
+    #[serde(default)]
+    pub remaining_quantity: Option<i64>,
+    pub line_item: GqlRef,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
