@@ -14,6 +14,7 @@ pub mod operations;
 pub mod pulse;
 pub mod pulse_hours;
 pub mod sales;
+pub mod satisfaction;
 pub mod support;
 pub mod timeline;
 pub mod urgent;
