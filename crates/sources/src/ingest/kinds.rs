@@ -10,6 +10,7 @@
 
 use super::reader::Obj;
 use opsdeck_domain::order::{CustomerRef, Fulfillment, LineItem, Refund, RefundLineItem};
+use opsdeck_domain::funnel::{FunnelEvent, PixelEvent};
 use opsdeck_domain::support::Party;
 use opsdeck_domain::AnyRecord;
 use opsdeck_domain::{
@@ -55,6 +56,7 @@ kinds! {
     ReviewItems = "review-items",
     PaymentEvents = "payment-events",
     HealthChecks = "health-checks",
+    FunnelEvents = "funnel-events",
 }
 
 impl IngestKind {
@@ -74,6 +76,9 @@ pub enum Parsed {
     Record(AnyRecord),
     StatusChange(OrderStatusChange),
     Fulfillment(FulfillmentUpdate),
+    /// A storefront event: counted into its session-day, not stored as a
+    /// record (see `opsdeck_domain::funnel`).
+    FunnelEvent(FunnelEvent),
 }
 
 /// What every record of a request shares.
@@ -93,6 +98,7 @@ pub fn read_record(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Pa
         Parsed::Record(record) => record.check(),
         Parsed::StatusChange(change) => change.check(),
         Parsed::Fulfillment(update) => update.check(),
+        Parsed::FunnelEvent(event) => event.check(),
     };
     if outside.is_empty() {
         return Some(parsed);
@@ -134,6 +140,7 @@ fn read_fields(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Parsed
         IngestKind::ReviewItems => review_item(obj, cx).map(wrap(AnyRecord::ReviewItem)),
         IngestKind::PaymentEvents => payment_event(obj, cx).map(wrap(AnyRecord::PaymentEvent)),
         IngestKind::HealthChecks => health_check(obj, cx).map(wrap(AnyRecord::HealthCheck)),
+        IngestKind::FunnelEvents => funnel_event(obj, cx).map(Parsed::FunnelEvent),
     };
     obj.finish();
     parsed
@@ -730,6 +737,36 @@ fn payment_event(o: &Obj, cx: &RecordContext) -> Option<PaymentEvent> {
         gateway: v.5,
         occurred_at,
         updated_at: v.7.unwrap_or(occurred_at),
+    })
+}
+
+/// A storefront event, in web pixels' terms: `id` (the event's), `name`
+/// (a standard event), `session_id` (the pixel's `clientId` or the
+/// storefront's session), `occurred_at` (the pixel's `timestamp`).
+fn funnel_event(o: &Obj, cx: &RecordContext) -> Option<FunnelEvent> {
+    let id = o.string("id");
+    let name = o.string("name").and_then(|n| {
+        let event = PixelEvent::parse(&n);
+        if event.is_none() {
+            o.problem(
+                "name",
+                format!(
+                    "{:?} is not a web pixels standard event; one of {}",
+                    opsdeck_domain::bounds::excerpt(&n),
+                    PixelEvent::names().join(", ")
+                ),
+            );
+        }
+        event
+    });
+    let session_id = o.string("session_id");
+    let occurred_at = o.timestamp("occurred_at");
+    Some(FunnelEvent {
+        id: id?,
+        brand: brand(cx),
+        name: name?,
+        session_id: session_id?,
+        occurred_at: occurred_at?,
     })
 }
 
