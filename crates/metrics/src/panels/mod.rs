@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod fulfillment;
+pub mod funnel;
 pub mod insights;
 pub mod inventory;
 pub mod operations;

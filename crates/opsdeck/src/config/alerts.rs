@@ -220,6 +220,26 @@ fn condition_numbers(s: &Section<'_, '_>, c: &Condition) -> Condition {
         AccountUnderAttack { hours } => AccountUnderAttack {
             hours: number(s, "hours", hours),
         },
+        ConversionLow {
+            below,
+            min_sessions,
+        } => ConversionLow {
+            below: number(s, "below", below),
+            min_sessions: s
+                .opt_u32("min_sessions")
+                .map(u64::from)
+                .unwrap_or(min_sessions),
+        },
+        CartAbandonmentHigh {
+            above,
+            min_checkouts,
+        } => CartAbandonmentHigh {
+            above: number(s, "above", above),
+            min_checkouts: s
+                .opt_u32("min_checkouts")
+                .map(u64::from)
+                .unwrap_or(min_checkouts),
+        },
         other => other,
     }
 }
