@@ -22,6 +22,7 @@ mod common;
 mod dashboard;
 mod foreign_currency;
 mod fulfillment_merge;
+mod funnel;
 mod handover;
 mod hostile;
 mod http;
