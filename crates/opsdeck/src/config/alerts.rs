@@ -545,6 +545,58 @@ allowed_user_ids = [42, 43]
     }
 
     #[test]
+    fn funnel_rules_are_on_by_default_and_take_per_brand_numbers() {
+        let bare = parse("").unwrap().alerts;
+        let conversion = bare.rules.get("conversion_low").unwrap();
+        assert!(conversion.enabled);
+        assert_eq!(
+            conversion.condition,
+            Condition::ConversionLow {
+                below: 0.025,
+                min_sessions: 200
+            }
+        );
+        let c = parse(
+            r#"
+[[alerts.overrides]]
+brand = "mavena"
+rule = "conversion_low"
+below = 0.02
+min_sessions = 500
+[[alerts.overrides]]
+brand = "mavena"
+rule = "cart_abandonment_high"
+above = 0.8
+min_checkouts = 50
+"#,
+        )
+        .unwrap();
+        let rules = &c.alerts.rules;
+        assert_eq!(
+            rules.for_brand("conversion_low", "mavena").unwrap().condition,
+            Condition::ConversionLow {
+                below: 0.02,
+                min_sessions: 500
+            }
+        );
+        assert_eq!(
+            rules
+                .for_brand("cart_abandonment_high", "mavena")
+                .unwrap()
+                .condition,
+            Condition::CartAbandonmentHigh {
+                above: 0.8,
+                min_checkouts: 50
+            }
+        );
+        // Another brand keeps the playbook's.
+        assert_eq!(
+            rules.for_brand("conversion_low", "kumo").unwrap().condition,
+            conversion.condition
+        );
+    }
+
+    #[test]
     fn account_under_attack_is_on_by_default_and_takes_its_window_and_tier() {
         let bare = parse("").unwrap().alerts;
         let rule = bare.rules.get("account_under_attack").unwrap();

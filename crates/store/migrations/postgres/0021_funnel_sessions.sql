@@ -15,5 +15,6 @@ CREATE TABLE funnel_sessions (
     day         TEXT   NOT NULL,
     session_key BIGINT NOT NULL,
     steps       BIGINT NOT NULL,
-    PRIMARY KEY (brand_id, day, session_key)
+    -- INCLUDE: the day counts read `steps` from the key's index alone.
+    PRIMARY KEY (brand_id, day, session_key) INCLUDE (steps)
 );
