@@ -4,12 +4,12 @@
 //! dies another process takes over within the lease's length.
 
 use crate::conditions::{self, BrandInputs, MetricsSnapshot};
+use crate::funnel_conditions::observe_funnel;
 use crate::hours::BusinessHours;
 use crate::leader::Leader;
 use crate::observation::Observation;
 use crate::outbox::{DeliveryReport, Sender};
 use crate::panel_conditions::Panels;
-use crate::funnel_conditions::observe_funnel;
 use crate::security_conditions::observe_accounts;
 use crate::service::{AlertError, AlertService};
 use async_trait::async_trait;

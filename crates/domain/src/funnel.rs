@@ -127,12 +127,7 @@ impl FunnelEvent {
 /// See [`FunnelEvent::session_key`].
 pub fn session_key(brand: &BrandId, session_id: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in brand
-        .as_str()
-        .bytes()
-        .chain([0])
-        .chain(session_id.bytes())
-    {
+    for byte in brand.as_str().bytes().chain([0]).chain(session_id.bytes()) {
         h ^= u64::from(byte);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }

@@ -105,19 +105,20 @@ fn survey(ticket: &str, score: Option<u8>, scored: i64) -> AnyRecord {
 fn records() -> Vec<AnyRecord> {
     let t0 = NOW - 5 * 24 * H;
     let mut r = Vec::new();
-    let mut add = |id: String, answers: &[i64], extra: &[(&str, i64)], closed: Option<i64>, score| {
-        r.push(ticket(&id, t0, closed.map(|c| t0 + c)));
-        r.push(message(&id, 0, "customer", t0));
-        for (i, a) in answers.iter().enumerate() {
-            r.push(message(&id, i as u32 + 1, "agent", t0 + a));
-        }
-        for (i, (who, at)) in extra.iter().enumerate() {
-            r.push(message(&id, 10 + i as u32, who, t0 + at));
-        }
-        if let Some(score) = score {
-            r.push(survey(&id, Some(score), t0 + closed.unwrap_or(H) + H));
-        }
-    };
+    let mut add =
+        |id: String, answers: &[i64], extra: &[(&str, i64)], closed: Option<i64>, score| {
+            r.push(ticket(&id, t0, closed.map(|c| t0 + c)));
+            r.push(message(&id, 0, "customer", t0));
+            for (i, a) in answers.iter().enumerate() {
+                r.push(message(&id, i as u32 + 1, "agent", t0 + a));
+            }
+            for (i, (who, at)) in extra.iter().enumerate() {
+                r.push(message(&id, 10 + i as u32, who, t0 + at));
+            }
+            if let Some(score) = score {
+                r.push(survey(&id, Some(score), t0 + closed.unwrap_or(H) + H));
+            }
+        };
     for i in 0..20 {
         let score = if i < 15 { 5 } else { 4 };
         add(format!("a{i}"), &[H / 2], &[], Some(2 * H), Some(score));
@@ -133,7 +134,13 @@ fn records() -> Vec<AnyRecord> {
     }
     for i in 0..20 {
         let score = if i < 10 { 3 } else { 4 };
-        add(format!("c{i}"), &[30 * H, 40 * H], &[], Some(48 * H), Some(score));
+        add(
+            format!("c{i}"),
+            &[30 * H, 40 * H],
+            &[],
+            Some(48 * H),
+            Some(score),
+        );
     }
     add("d0".into(), &[], &[], None, Some(1));
     add("e0".into(), &[], &[], Some(H), None);
@@ -182,8 +189,8 @@ fn satisfaction_by_bucket_correlation_and_first_contact_by_hand() {
     assert_eq!(fr.buckets[2].mean, None);
     assert!(close(fr.buckets[3].mean.unwrap(), 3.5)); // (10×3 + 10×4) / 20
     assert_eq!(fr.without_time, 1); // the open, unanswered ticket
-    // Spearman on ranks by hand: times tie in 3 groups (ranks 10.5, 22,
-    // 33.5), scores in 3 (3 → 5.5, 4 → 19, 5 → 35.5): rho = −0.79470…
+                                    // Spearman on ranks by hand: times tie in 3 groups (ranks 10.5, 22,
+                                    // 33.5), scores in 3 (3 → 5.5, 4 → 19, 5 → 35.5): rho = −0.79470…
     assert_eq!(fr.correlation.n, 43);
     let rho = fr.correlation.rho.unwrap();
     assert!((rho - -0.794_704_941_5).abs() < 1e-9, "{rho}");
@@ -225,9 +232,10 @@ fn a_reply_after_the_survey_moves_it_and_a_reopened_ticket_leaves_the_buckets() 
     let t0 = NOW - 5 * 24 * H;
     records.push(message("a0", 99, "agent", t0 + H));
     // a1 reopened: no resolution time until it closes again.
-    if let Some(AnyRecord::Ticket(t)) = records.iter().find(
-        |r| matches!(r, AnyRecord::Ticket(t) if t.external_id == "a1"),
-    ) {
+    if let Some(AnyRecord::Ticket(t)) = records
+        .iter()
+        .find(|r| matches!(r, AnyRecord::Ticket(t) if t.external_id == "a1"))
+    {
         let mut t = t.clone();
         t.status = TicketStatus::Open;
         t.updated_at = ts(NOW - H);

@@ -69,8 +69,12 @@ pub trait FunnelStore: Send + Sync {
 
     /// Counts per local day `from..=to` (`YYYY-MM-DD`) of `brand`, days
     /// without a session left out, oldest first.
-    async fn funnel_days(&self, brand: &BrandId, from: &str, to: &str)
-        -> Result<Vec<FunnelDayCounts>>;
+    async fn funnel_days(
+        &self,
+        brand: &BrandId,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<FunnelDayCounts>>;
 
     /// The abandoned checkouts of `brand` created in `[from, to)`.
     async fn abandoned_checkouts_created(

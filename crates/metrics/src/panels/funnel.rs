@@ -112,7 +112,9 @@ pub fn funnel(
         counts.iter().map(|c| (c.day.as_str(), c)).collect();
     let mut shopify: BTreeMap<Date, (i64, i64)> = BTreeMap::new();
     for a in abandoned.unwrap_or(&[]) {
-        let e = shopify.entry(a.created_at.to_zoned(tz.clone()).date()).or_default();
+        let e = shopify
+            .entry(a.created_at.to_zoned(tz.clone()).date())
+            .or_default();
         if a.completed_at.is_some() {
             e.1 += 1;
         } else {
@@ -156,10 +158,17 @@ pub fn funnel(
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Fewer sessions (or checkouts) than the floor: not judged.
-    TooLittleVolume { seen: i64, floor: i64 },
+    TooLittleVolume {
+        seen: i64,
+        floor: i64,
+    },
     /// On the wrong side of the threshold.
-    Breached { value: f64 },
-    Fine { value: f64 },
+    Breached {
+        value: f64,
+    },
+    Fine {
+        value: f64,
+    },
 }
 
 impl Verdict {
@@ -298,7 +307,10 @@ mod tests {
         // 19 checkouts: below the floor.
         assert_eq!(
             abandonment_verdict(&day(300, 19, 0), above, floor),
-            Verdict::TooLittleVolume { seen: 19, floor: 20 }
+            Verdict::TooLittleVolume {
+                seen: 19,
+                floor: 20
+            }
         );
     }
 }

@@ -573,7 +573,10 @@ min_checkouts = 50
         .unwrap();
         let rules = &c.alerts.rules;
         assert_eq!(
-            rules.for_brand("conversion_low", "mavena").unwrap().condition,
+            rules
+                .for_brand("conversion_low", "mavena")
+                .unwrap()
+                .condition,
             Condition::ConversionLow {
                 below: 0.02,
                 min_sessions: 500

@@ -9,8 +9,8 @@
 //! yet and keep them; unknown fields are an error.
 
 use super::reader::Obj;
-use opsdeck_domain::order::{CustomerRef, Fulfillment, LineItem, Refund, RefundLineItem};
 use opsdeck_domain::funnel::{FunnelEvent, PixelEvent};
+use opsdeck_domain::order::{CustomerRef, Fulfillment, LineItem, Refund, RefundLineItem};
 use opsdeck_domain::support::Party;
 use opsdeck_domain::AnyRecord;
 use opsdeck_domain::{

@@ -62,10 +62,7 @@ pub(crate) async fn funnel_steps_are_ored_per_session_day(db: &TestStore) {
     };
     assert_eq!(
         days,
-        vec![
-            day("2026-03-07", 1, 0, 0, 0),
-            day("2026-03-08", 2, 1, 2, 1)
-        ]
+        vec![day("2026-03-07", 1, 0, 0, 0), day("2026-03-08", 2, 1, 2, 1)]
     );
     let only_8th = s
         .funnel_days(&brand("mavena"), "2026-03-08", "2026-03-08")
@@ -94,7 +91,12 @@ pub(crate) async fn abandoned_checkouts_are_read_by_brand_and_creation(db: &Test
     s.upsert(
         &[
             checkout("c1", "mavena", "2026-03-08T10:00:00Z", None),
-            checkout("c2", "mavena", "2026-03-08T11:00:00Z", Some("2026-03-09T10:00:00Z")),
+            checkout(
+                "c2",
+                "mavena",
+                "2026-03-08T11:00:00Z",
+                Some("2026-03-09T10:00:00Z"),
+            ),
             checkout("c3", "mavena", "2026-03-10T00:00:00Z", None),
             checkout("c4", "kumo", "2026-03-08T10:00:00Z", None),
         ],

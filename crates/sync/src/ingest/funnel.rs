@@ -70,7 +70,9 @@ pub fn session_days(
     let mut merged: BTreeMap<(String, i64), u8> = BTreeMap::new();
     for e in events {
         let day = e.occurred_at.to_zoned(brand.time_zone.clone()).date();
-        *merged.entry((day.to_string(), e.session_key())).or_default() |= e.name.steps().0;
+        *merged
+            .entry((day.to_string(), e.session_key()))
+            .or_default() |= e.name.steps().0;
     }
     Ok(merged
         .into_iter()

@@ -346,7 +346,11 @@ async fn funnel_events(
         newest: events.iter().map(|e| e.occurred_at).max(),
     };
     let kind = IngestKind::FunnelEvents.api_name();
-    if let Err(error) = state.store.note_ingest(&token.source, kind, now, &note).await {
+    if let Err(error) = state
+        .store
+        .note_ingest(&token.source, kind, now, &note)
+        .await
+    {
         tracing::warn!(%error, "could not update ingest health counters");
     }
     Ok(Json(FunnelResult {
@@ -423,7 +427,9 @@ impl From<PlanError> for Refusal {
             }
             PlanError::NotRecords { index } => Refusal::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("records[{index}] is a funnel event: send it to /api/v1/ingest/funnel-events"),
+                format!(
+                    "records[{index}] is a funnel event: send it to /api/v1/ingest/funnel-events"
+                ),
             ),
             PlanError::MissingOrders { message, errors } => Refusal {
                 status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -34,7 +34,11 @@ fn event(id: &str, name: &str, session: &str, at: &str) -> Value {
 async fn days(fx: &Fixture) -> Vec<FunnelDayCounts> {
     fx.state
         .store
-        .funnel_days(&BrandId::parse("mavena").unwrap(), "2026-03-01", "2026-03-31")
+        .funnel_days(
+            &BrandId::parse("mavena").unwrap(),
+            "2026-03-01",
+            "2026-03-31",
+        )
         .await
         .unwrap()
 }
@@ -121,7 +125,10 @@ async fn funnel_events_out_of_order_and_twice_count_once_on_their_local_day() {
     assert!(html.contains("66.7 %"), "conversion of Mar 8");
     assert!(html.contains("33.3 %"), "abandonment of Mar 8");
     assert!(html.contains("not judged: 3 of the 200 sessions needed"));
-    assert!(html.contains("2 of 5 sessions completed a checkout"), "range total");
+    assert!(
+        html.contains("2 of 5 sessions completed a checkout"),
+        "range total"
+    );
     assert!(html.contains("Abandoned checkouts (Shopify)"));
     assert!(html.contains("chart--funnel"));
 }
@@ -174,7 +181,10 @@ async fn bad_funnel_events_are_refused_whole_naming_field_and_bound() {
     assert_eq!(reason("records[4].colour"), "unknown field");
     assert!(reason("records[5].occurred_at").contains("not an RFC 3339 timestamp"));
     assert!(!errors.iter().any(|(f, _)| f.starts_with("records[0]")));
-    assert!(body["error"].as_str().unwrap().contains("nothing was stored"));
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("nothing was stored"));
     assert_eq!(days(&fx).await, vec![], "nothing of the batch was counted");
 
     // Stamped in the future beyond the 1 h of clock skew (now is
@@ -197,7 +207,11 @@ async fn bad_funnel_events_are_refused_whole_naming_field_and_bound() {
     let june = fx
         .state
         .store
-        .funnel_days(&BrandId::parse("mavena").unwrap(), "2026-06-01", "2026-06-30")
+        .funnel_days(
+            &BrandId::parse("mavena").unwrap(),
+            "2026-06-01",
+            "2026-06-30",
+        )
         .await
         .unwrap();
     assert_eq!(june, vec![]);
