@@ -63,8 +63,8 @@ pub struct AbandonedAt {
 /// The funnel's tables. Every [`crate::Store`] implements it.
 #[async_trait]
 pub trait FunnelStore: Send + Sync {
-    /// ORs each row's steps into the stored row (created when missing), in
-    /// one transaction: all or nothing.
+    /// Merges each row's steps into the stored row by a bitwise OR (the
+    /// row created when missing), in one transaction: all or nothing.
     async fn funnel_add(&self, rows: &[SessionDay]) -> Result<FunnelWrite>;
 
     /// Counts per local day `from..=to` (`YYYY-MM-DD`) of `brand`, days

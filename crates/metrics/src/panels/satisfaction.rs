@@ -201,7 +201,7 @@ fn insight(buckets: &[BucketCsat], what: &str) -> Option<String> {
         .filter(|b| b.surveys >= INSIGHT_MIN_SURVEYS)
         .filter_map(|b| b.mean.map(|m| (b, m)));
     let (fast, fast_mean) = enough.next()?;
-    let (slow, slow_mean) = enough.last()?;
+    let (slow, slow_mean) = enough.next_back()?;
     let gap = fast_mean - slow_mean;
     (gap >= INSIGHT_MIN_GAP).then(|| {
         format!(

@@ -1,6 +1,6 @@
-//! The storefront funnel's session-days (migration 0021): steps are ORed
-//! in, a repeat is "unchanged", days group per brand; and the abandoned
-//! checkouts' creation times by brand and window.
+//! The storefront funnel's session-days (migration 0021): steps merge by a
+//! bitwise OR, a repeat is "unchanged", days group per brand; and the
+//! abandoned checkouts' creation times by brand and window.
 
 use crate::fixtures::*;
 use opsdeck_domain::{AbandonedCheckout, AnyRecord};

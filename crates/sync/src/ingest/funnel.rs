@@ -1,6 +1,6 @@
 //! Storefront funnel events into the store: each event becomes the steps
 //! its session reached on the brand's local day of `occurred_at`, merged
-//! within the batch and ORed into the stored session-day
+//! within the batch and merged by a bitwise OR into the stored session-day
 //! ([`opsdeck_store::FunnelStore::funnel_add`]), in one transaction.
 //!
 //! The local day comes from the event's own time in the brand's zone, so

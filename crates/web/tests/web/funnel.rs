@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::Request;
 use opsdeck_domain::BrandId;
 use opsdeck_store::funnel::FunnelDayCounts;
-use opsdeck_store::{FunnelStore as _, TokenKinds};
+use opsdeck_store::TokenKinds;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
