@@ -15,7 +15,8 @@
 //! - [`observation`]: the seam — what a condition saw, with its numbers
 //!   and why; [`conditions`]: the conditions over metrics
 //!   ([`panel_conditions`]: those that read the dashboard panels;
-//!   [`security_conditions`]: dashboard accounts under attack).
+//!   [`security_conditions`]: dashboard accounts under attack;
+//!   [`funnel_conditions`]: storefront conversion and cart abandonment).
 //! - [`evaluate`]: the pure state machine (pending → firing →
 //!   acknowledged → resolved, keep-firing, repeat, grouping, escalation,
 //!   silences).
@@ -35,6 +36,7 @@ pub mod alert_rules;
 pub mod conditions;
 pub mod episode;
 pub mod evaluate;
+pub mod funnel_conditions;
 pub mod hours;
 pub mod leader;
 pub mod notify;

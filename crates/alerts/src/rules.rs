@@ -122,6 +122,13 @@ pub enum Condition {
     /// its queue's SLA (`[review_queues.NAME] sla`, by the one SLA clock):
     /// one alert per brand and queue, with the count and the oldest.
     ReviewSlaBreached,
+    /// Yesterday's storefront conversion (the brand's last whole local
+    /// day) below `below`, judged only with at least `min_sessions`
+    /// sessions ([`opsdeck_metrics::panels::funnel`]).
+    ConversionLow { below: f64, min_sessions: u64 },
+    /// Yesterday's cart abandonment above `above`, judged only with at
+    /// least `min_checkouts` checkouts started.
+    CartAbandonmentHigh { above: f64, min_checkouts: u64 },
     /// The merchant's own rule over a named metric.
     Custom(CustomCondition),
 }
@@ -318,6 +325,26 @@ pub fn default_rules() -> Vec<Rule> {
             SourceStale {
                 cadence_factor: 2.0,
                 failures: 3,
+            },
+        ),
+        rule(
+            "conversion_low",
+            "Conversion below target",
+            Warning,
+            Slack,
+            ConversionLow {
+                below: opsdeck_metrics::panels::funnel::PLAYBOOK_CONVERSION_BELOW,
+                min_sessions: opsdeck_metrics::panels::funnel::MIN_SESSIONS.unsigned_abs(),
+            },
+        ),
+        rule(
+            "cart_abandonment_high",
+            "Cart abandonment high",
+            Warning,
+            Slack,
+            CartAbandonmentHigh {
+                above: opsdeck_metrics::panels::funnel::PLAYBOOK_ABANDONMENT_ABOVE,
+                min_checkouts: opsdeck_metrics::panels::funnel::MIN_CHECKOUTS.unsigned_abs(),
             },
         ),
         Rule {

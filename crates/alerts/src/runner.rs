@@ -4,6 +4,7 @@
 //! dies another process takes over within the lease's length.
 
 use crate::conditions::{self, BrandInputs, MetricsSnapshot};
+use crate::funnel_conditions::observe_funnel;
 use crate::hours::BusinessHours;
 use crate::leader::Leader;
 use crate::observation::Observation;
@@ -41,7 +42,8 @@ pub struct BrandWatch {
 /// Observations from the projection the dashboard reads (each brand's
 /// sales rollup of the last 8 local days and its panels) and the store's
 /// sync states, through [`conditions::observe_all`], plus the accounts
-/// under attack ([`observe_accounts`]). Order tallies have one
+/// under attack ([`observe_accounts`]) and yesterday's storefront funnel
+/// ([`observe_funnel`], from the store's session-day counts). Order tallies have one
 /// path: the projection, never a second query of the store.
 pub struct StoreObservations {
     pub store: Arc<dyn Store>,
@@ -112,6 +114,7 @@ impl ObservationSource for StoreObservations {
         let first_brand = self.brands.first().map(|w| w.brand.id.as_str());
         let store = self.store.as_ref();
         out.extend(observe_accounts(&self.rules, store, first_brand, now).await?);
+        out.extend(observe_funnel(&self.rules, store, &self.brands, now).await?);
         Ok(out)
     }
 }

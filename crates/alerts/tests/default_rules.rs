@@ -694,3 +694,91 @@ async fn review_sla_breached() {
     assert_eq!(s.counts(), (0, 2), "resolved, on the same channel");
     assert!(s.last_text().contains("RESOLVED"), "{}", s.last_text());
 }
+
+/// Session-days of mavena on `day`: `completed` sessions that completed a
+/// checkout, `started` more that only started one, `browsing` more that
+/// only looked; session keys from `first` on.
+fn session_days(
+    day: &str,
+    first: i64,
+    completed: i64,
+    started: i64,
+    browsing: i64,
+) -> Vec<opsdeck_store::funnel::SessionDay> {
+    let row = |k: i64, steps: u8| opsdeck_store::funnel::SessionDay {
+        brand: fixtures::brand("mavena"),
+        day: day.into(),
+        session_key: first + k,
+        steps,
+    };
+    let mut rows = Vec::new();
+    let mut k = 0;
+    for (n, steps) in [(completed, 1 | 4 | 8), (started, 1 | 4), (browsing, 1)] {
+        for _ in 0..n {
+            rows.push(row(k, steps));
+            k += 1;
+        }
+    }
+    rows
+}
+
+/// The playbook's funnel thresholds over yesterday (the brand's last
+/// whole local day): 4 of 200 sessions converted (2.0 % < 2.5 %) and 4 of
+/// 20 checkouts completed (80 % abandoned > 70 %) fire on Slack; two
+/// sessions of that day found to have completed (late events) bring it to
+/// 3.0 % and 70 %, which resolves both. Today's sessions are not judged.
+#[tokio::test]
+async fn conversion_low_and_cart_abandonment_high() {
+    // Thursday 12:00 in New York: yesterday is Wednesday 2026-03-04.
+    let now = t("2026-03-05T17:00:00Z");
+    for rule in ["conversion_low", "cart_abandonment_high"] {
+        assert_eq!(RuleSet::defaults().get(rule).unwrap().tier, Tier::Slack);
+        let s = Scenario::new(rule).await;
+        s.store
+            .funnel_add(&session_days("2026-03-04", 0, 4, 16, 180))
+            .await
+            .unwrap();
+        // Today: 3 sessions, no order, not judged by anything.
+        s.store
+            .funnel_add(&session_days("2026-03-05", 0, 0, 0, 3))
+            .await
+            .unwrap();
+        s.cycle(now).await;
+        s.cycle(now + SignedDuration::from_mins(2)).await;
+        assert_eq!(s.counts(), (1, 0), "{rule}: Slack only");
+        let text = &s.fake.received("slack")[0].raw;
+        let expected = match rule {
+            "conversion_low" => "2.0 % (4 of 200 sessions",
+            _ => "80.0 % (4 of 20 checkouts",
+        };
+        assert!(text.contains(expected), "{rule}: {text}");
+        assert!(text.contains("2026-03-04"), "{rule}: {text}");
+        // Late events: two of the sessions that only started a checkout
+        // completed it (the same session keys, ORed).
+        s.store
+            .funnel_add(&session_days("2026-03-04", 4, 2, 0, 0))
+            .await
+            .unwrap();
+        s.cycle(now + SignedDuration::from_mins(3)).await;
+        s.cycle(now + SignedDuration::from_secs(13 * 60 + 30)).await;
+        assert_eq!(s.counts(), (2, 0), "{rule}: resolved on Slack");
+    }
+}
+
+/// A quiet day (3 sessions, no order; 2 checkouts, none completed) is
+/// under the volume floors: nobody is paged, however bad its ratios.
+#[tokio::test]
+async fn a_quiet_day_pages_nobody() {
+    let now = t("2026-03-05T17:00:00Z");
+    for rule in ["conversion_low", "cart_abandonment_high"] {
+        let s = Scenario::new(rule).await;
+        s.store
+            .funnel_add(&session_days("2026-03-04", 0, 0, 2, 1))
+            .await
+            .unwrap();
+        s.cycle(now).await;
+        s.cycle(now + SignedDuration::from_mins(2)).await;
+        s.cycle(now + SignedDuration::from_mins(30)).await;
+        assert_eq!(s.counts(), (0, 0), "{rule}");
+    }
+}

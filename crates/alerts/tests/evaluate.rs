@@ -396,7 +396,7 @@ fn per_brand_override_changes_tier_and_can_disable() {
 fn every_default_alert_of_the_metrics_table_exists() {
     let rules = rules::default_rules();
     let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids.len(), 15);
+    assert_eq!(ids.len(), 17);
     let check = |id: &str, sev: Severity, tier: Tier| {
         let r = rules.iter().find(|r| r.id == id).unwrap();
         assert_eq!((&r.severity, r.tier), (&sev, tier), "{id}");
@@ -419,6 +419,8 @@ fn every_default_alert_of_the_metrics_table_exists() {
     check("source_stale", Severity::Warning, Tier::Slack);
     check("account_under_attack", Severity::Warning, Tier::Slack);
     check("review_sla_breached", Severity::Critical, Tier::Telegram);
+    check("conversion_low", Severity::Warning, Tier::Slack);
+    check("cart_abandonment_high", Severity::Warning, Tier::Slack);
 }
 
 /// Issue 10.A1: with no channel configured an alert still fires (and is

@@ -17,6 +17,8 @@
 //! - [`catalog`]: products, variants and inventory levels.
 //! - [`customer`]: a customer's lifetime order count and spend.
 //! - [`checkout`]: abandoned checkouts.
+//! - [`funnel`]: storefront funnel events (web pixels' standard events) and
+//!   the steps a session reached.
 //! - [`dispute`]: where a card dispute stands, beside its payment event.
 //! - [`support`]: helpdesk tickets, messages and satisfaction surveys.
 //! - [`operations`]: what the ingest API brings beyond those: tracking events,
@@ -43,6 +45,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod customer;
 pub mod dispute;
+pub mod funnel;
 pub mod ids;
 pub mod money;
 pub mod operations;

@@ -43,6 +43,8 @@
 //!   storefront keys that read them (the `FlagStore` part of a store).
 //! - [`handover`]: shift handover notes and the morning checklist's
 //!   checks (the `HandoverStore` part of a store).
+//! - [`funnel`]: the storefront funnel's session-days and the abandoned
+//!   checkouts' creation times (the `FunnelStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -54,6 +56,7 @@ mod db;
 pub mod decisions;
 mod engine;
 pub mod flags;
+pub mod funnel;
 pub mod handover;
 pub mod inbox;
 pub mod incidents;
@@ -78,6 +81,7 @@ pub use approvals::{
 pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use flags::{FlagKey, FlagRecord, FlagStore};
+pub use funnel::FunnelStore;
 pub use handover::HandoverStore;
 pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
@@ -147,6 +151,7 @@ pub trait Store:
     + ApprovalStore
     + FlagStore
     + HandoverStore
+    + FunnelStore
     + Send
     + Sync
     + 'static

@@ -18,6 +18,7 @@ use std::future::Future;
 const PAGES: &[(&str, &str)] = &[
     ("/", "Dashboard"),
     ("/wismo", "WISMO"),
+    ("/funnel", "Funnel"),
     ("/pulse", "Sales pulse"),
     ("/inventory", "Inventory"),
     ("/catalog", "Catalog"),

@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod fulfillment;
+pub mod funnel;
 pub mod insights;
 pub mod inventory;
 pub mod operations;
@@ -15,6 +16,7 @@ pub mod pulse;
 pub mod pulse_hours;
 pub mod review_queues;
 pub mod sales;
+pub mod satisfaction;
 pub mod support;
 pub mod timeline;
 pub mod urgent;

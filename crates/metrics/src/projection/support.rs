@@ -83,6 +83,18 @@ impl TicketRow {
         }))
     }
 
+    /// Public replies a person on the team sent (the replies first
+    /// response time counts: no internal note, no automation rule).
+    pub fn agent_replies(&self) -> usize {
+        self.messages.iter().filter(|m| m.human_reply).count()
+    }
+
+    /// Resolved at first contact: closed after exactly one agent reply
+    /// (the one home of first-contact resolution, METRICS.md "Support").
+    pub fn resolved_at_first_contact(&self) -> bool {
+        self.resolution().is_some() && self.agent_replies() == 1
+    }
+
     /// Closed − created for a closed ticket (a reopened one is open again
     /// and has none).
     pub fn resolution(&self) -> Option<i64> {
@@ -128,6 +140,9 @@ pub struct TicketDay {
     pub created: i64,
     pub resolved: i64,
     pub inquiries: i64,
+    /// Of `resolved`, those closed after exactly one agent reply
+    /// ([`TicketRow::resolved_at_first_contact`]).
+    pub first_contact: i64,
 }
 
 impl Counter for TicketDay {
@@ -135,6 +150,7 @@ impl Counter for TicketDay {
         self.created += o.created * sign;
         self.resolved += o.resolved * sign;
         self.inquiries += o.inquiries * sign;
+        self.first_contact += o.first_contact * sign;
     }
 }
 
@@ -172,6 +188,9 @@ pub struct SurveyRow {
     pub brand: BrandIx,
     pub score: u8,
     pub scored: i64,
+    /// The surveyed ticket's key, so satisfaction can be read against the
+    /// ticket's first response and resolution times.
+    pub ticket: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -201,6 +220,10 @@ pub struct SupportState {
     /// lookback inquiries that cannot be about the orders in its window.
     pub inquiries: BTreeMap<(BrandIx, i32, u64), Inquiry>,
     pub scores: BTreeMap<(BrandIx, i32), Scores>,
+    /// Answered surveys by (brand, local day scored, survey key), under the
+    /// brand and [`ALL_BRANDS`]: what satisfaction by response time reads
+    /// for a window without walking every survey.
+    pub scored_surveys: std::collections::BTreeSet<(BrandIx, i32, u64)>,
     /// Open tickets and inquiries by the order number they quote, sorted
     /// keys, to re-link them when an order with that number changes.
     pub ticket_numbers: TicketIndex<(BrandIx, u32)>,
@@ -309,7 +332,7 @@ impl SupportState {
     pub fn apply_survey(&mut self, s: &SatisfactionSurvey, ctx: &Context) {
         let key = record_key(s.source.as_str(), &s.external_id);
         if let Some(old) = self.surveys.remove(&key) {
-            self.account_survey(&old, ctx, -1);
+            self.account_survey(key, &old, ctx, -1);
         }
         let brand = s
             .brand
@@ -323,19 +346,25 @@ impl SupportState {
                     brand,
                     score,
                     scored: at.as_second(),
+                    ticket: record_key(s.source.as_str(), &s.ticket_id),
                 };
-                self.account_survey(&row, ctx, 1);
+                self.account_survey(key, &row, ctx, 1);
                 self.surveys.insert(key, row);
             }
         }
     }
 
-    fn account_survey(&mut self, row: &SurveyRow, ctx: &Context, sign: i64) {
+    fn account_survey(&mut self, key: u64, row: &SurveyRow, ctx: &Context, sign: i64) {
         let mut s = Scores::default();
         s.0[usize::from(row.score - 1)] = 1;
         for b in [row.brand, ALL_BRANDS] {
             let day = local_day(row.scored, ctx.zone(b));
             update(&mut self.scores, (b, day), &s, sign);
+            if sign > 0 {
+                self.scored_surveys.insert((b, day, key));
+            } else {
+                self.scored_surveys.remove(&(b, day, key));
+            }
         }
     }
 
@@ -398,7 +427,7 @@ impl SupportState {
         let created = TicketDay {
             created: 1,
             inquiries: i64::from(inquiry),
-            resolved: 0,
+            ..Default::default()
         };
         update(&mut self.days, (b, day), &created, sign);
         if let Some(r) = row.resolution() {
@@ -408,6 +437,7 @@ impl SupportState {
                 (b, closed_day),
                 &TicketDay {
                     resolved: 1,
+                    first_contact: i64::from(row.resolved_at_first_contact()),
                     ..Default::default()
                 },
                 sign,

@@ -220,6 +220,26 @@ fn condition_numbers(s: &Section<'_, '_>, c: &Condition) -> Condition {
         AccountUnderAttack { hours } => AccountUnderAttack {
             hours: number(s, "hours", hours),
         },
+        ConversionLow {
+            below,
+            min_sessions,
+        } => ConversionLow {
+            below: number(s, "below", below),
+            min_sessions: s
+                .opt_u32("min_sessions")
+                .map(u64::from)
+                .unwrap_or(min_sessions),
+        },
+        CartAbandonmentHigh {
+            above,
+            min_checkouts,
+        } => CartAbandonmentHigh {
+            above: number(s, "above", above),
+            min_checkouts: s
+                .opt_u32("min_checkouts")
+                .map(u64::from)
+                .unwrap_or(min_checkouts),
+        },
         other => other,
     }
 }
@@ -522,6 +542,61 @@ allowed_user_ids = [42, 43]
         assert!(a.slack.is_some());
         // Secrets never show in Debug output.
         assert!(!format!("{a:?}").contains("secret"));
+    }
+
+    #[test]
+    fn funnel_rules_are_on_by_default_and_take_per_brand_numbers() {
+        let bare = parse("").unwrap().alerts;
+        let conversion = bare.rules.get("conversion_low").unwrap();
+        assert!(conversion.enabled);
+        assert_eq!(
+            conversion.condition,
+            Condition::ConversionLow {
+                below: 0.025,
+                min_sessions: 200
+            }
+        );
+        let c = parse(
+            r#"
+[[alerts.overrides]]
+brand = "mavena"
+rule = "conversion_low"
+below = 0.02
+min_sessions = 500
+[[alerts.overrides]]
+brand = "mavena"
+rule = "cart_abandonment_high"
+above = 0.8
+min_checkouts = 50
+"#,
+        )
+        .unwrap();
+        let rules = &c.alerts.rules;
+        assert_eq!(
+            rules
+                .for_brand("conversion_low", "mavena")
+                .unwrap()
+                .condition,
+            Condition::ConversionLow {
+                below: 0.02,
+                min_sessions: 500
+            }
+        );
+        assert_eq!(
+            rules
+                .for_brand("cart_abandonment_high", "mavena")
+                .unwrap()
+                .condition,
+            Condition::CartAbandonmentHigh {
+                above: 0.8,
+                min_checkouts: 50
+            }
+        );
+        // Another brand keeps the playbook's.
+        assert_eq!(
+            rules.for_brand("conversion_low", "kumo").unwrap().condition,
+            conversion.condition
+        );
     }
 
     #[test]

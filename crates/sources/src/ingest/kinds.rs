@@ -9,6 +9,7 @@
 //! yet and keep them; unknown fields are an error.
 
 use super::reader::Obj;
+use opsdeck_domain::funnel::{FunnelEvent, PixelEvent};
 use opsdeck_domain::order::{CustomerRef, Fulfillment, LineItem, Refund, RefundLineItem};
 use opsdeck_domain::support::Party;
 use opsdeck_domain::AnyRecord;
@@ -57,6 +58,7 @@ kinds! {
     ReviewEvents = "review-events",
     PaymentEvents = "payment-events",
     HealthChecks = "health-checks",
+    FunnelEvents = "funnel-events",
 }
 
 impl IngestKind {
@@ -79,6 +81,9 @@ pub enum Parsed {
     /// An event of a review item, applied to the stored item
     /// ([`opsdeck_domain::ReviewEvent::apply_to`]).
     ReviewEvent(ReviewEvent),
+    /// A storefront event: counted into its session-day, not stored as a
+    /// record (see `opsdeck_domain::funnel`).
+    FunnelEvent(FunnelEvent),
 }
 
 /// What every record of a request shares.
@@ -99,6 +104,7 @@ pub fn read_record(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Pa
         Parsed::StatusChange(change) => change.check(),
         Parsed::Fulfillment(update) => update.check(),
         Parsed::ReviewEvent(event) => event.check(),
+        Parsed::FunnelEvent(event) => event.check(),
     };
     if outside.is_empty() {
         return Some(parsed);
@@ -141,6 +147,7 @@ fn read_fields(kind: IngestKind, obj: &Obj, cx: &RecordContext) -> Option<Parsed
         IngestKind::ReviewEvents => review_event(obj, cx).map(Parsed::ReviewEvent),
         IngestKind::PaymentEvents => payment_event(obj, cx).map(wrap(AnyRecord::PaymentEvent)),
         IngestKind::HealthChecks => health_check(obj, cx).map(wrap(AnyRecord::HealthCheck)),
+        IngestKind::FunnelEvents => funnel_event(obj, cx).map(Parsed::FunnelEvent),
     };
     obj.finish();
     parsed
@@ -776,6 +783,36 @@ fn payment_event(o: &Obj, cx: &RecordContext) -> Option<PaymentEvent> {
         gateway: v.5,
         occurred_at,
         updated_at: v.7.unwrap_or(occurred_at),
+    })
+}
+
+/// A storefront event, in web pixels' terms: `id` (the event's), `name`
+/// (a standard event), `session_id` (the pixel's `clientId` or the
+/// storefront's session), `occurred_at` (the pixel's `timestamp`).
+fn funnel_event(o: &Obj, cx: &RecordContext) -> Option<FunnelEvent> {
+    let id = o.string("id");
+    let name = o.string("name").and_then(|n| {
+        let event = PixelEvent::parse(&n);
+        if event.is_none() {
+            o.problem(
+                "name",
+                format!(
+                    "{:?} is not a web pixels standard event; one of {}",
+                    opsdeck_domain::bounds::excerpt(&n),
+                    PixelEvent::names().join(", ")
+                ),
+            );
+        }
+        event
+    });
+    let session_id = o.string("session_id");
+    let occurred_at = o.timestamp("occurred_at");
+    Some(FunnelEvent {
+        id: id?,
+        brand: brand(cx),
+        name: name?,
+        session_id: session_id?,
+        occurred_at: occurred_at?,
     })
 }
 

@@ -17,6 +17,7 @@ mod decisions;
 mod feed;
 #[path = "../fixtures/mod.rs"]
 mod fixtures;
+mod funnel;
 mod handover;
 mod inbox;
 mod ingest;
@@ -30,6 +31,7 @@ use api_versions::*;
 use approvals::*;
 use decisions::*;
 use feed::*;
+use funnel::*;
 use handover::*;
 use inbox::*;
 use ingest::*;
@@ -130,6 +132,8 @@ conformance!(
     approval_runs_are_claimed_once_and_finished_once,
     handovers_are_one_per_shift_and_change_by_version,
     an_unacknowledged_handover_is_notified_once_with_its_outbox_rows,
+    funnel_steps_are_ored_per_session_day,
+    abandoned_checkouts_are_read_by_brand_and_creation,
     a_checklist_item_is_checked_once_per_local_day,
 );
 

@@ -49,6 +49,11 @@ pub enum PlanError {
     /// Reading an order for a partial update failed.
     #[error("reading an order for a partial update failed: {0}")]
     Store(#[from] StoreError),
+    /// Funnel events are counted into session-days
+    /// ([`crate::ingest::funnel`]), never stored as records: a caller's
+    /// mistake, refused whole.
+    #[error("records[{index}] is a funnel event, which is not stored as a record")]
+    NotRecords { index: usize },
     /// Partial updates of orders not stored under the source: every one
     /// named; nothing is stored.
     #[error("{message}")]
@@ -62,7 +67,7 @@ fn order_id_of(p: &Parsed) -> Option<&str> {
     match p {
         Parsed::StatusChange(c) => Some(&c.order_id),
         Parsed::Fulfillment(f) => Some(&f.order_id),
-        Parsed::Record(_) | Parsed::ReviewEvent(_) => None,
+        Parsed::Record(_) | Parsed::ReviewEvent(_) | Parsed::FunnelEvent(_) => None,
     }
 }
 
@@ -86,6 +91,12 @@ pub async fn plan(
         ids.dedup();
         ids
     };
+    if let Some(index) = parsed
+        .iter()
+        .position(|p| matches!(p, Parsed::FunnelEvent(_)))
+    {
+        return Err(PlanError::NotRecords { index });
+    }
     let wanted = ids(order_id_of);
     let reviews = ids(review_id_of);
     if wanted.is_empty() && reviews.is_empty() {
@@ -171,6 +182,7 @@ pub async fn plan(
                 f.order_id.clone(),
                 current.get_mut(&f.order_id).map(|o| f.apply_to(o)),
             ),
+            Parsed::FunnelEvent(_) => return Err(PlanError::NotRecords { index }),
         };
         match applied {
             None => missing.push(RecordError {

@@ -21,6 +21,9 @@
 //! keyed by their `external_id`, so re-sending a batch is harmless.
 //! Order status changes and fulfillments are partial updates of an order
 //! already stored under the same source (see `opsdeck_domain::operations`).
+//! Funnel events (`/api/v1/ingest/funnel-events`) are counted into the
+//! session-days of the storefront funnel, not stored as records: the
+//! answer says how many session-days they changed.
 //!
 //! This module is the HTTP half only: the wire format and its validation
 //! are `opsdeck_sources::ingest` (shared with the CSV import), the plan
@@ -39,9 +42,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Extension;
 use axum::Json;
+use opsdeck_domain::funnel::FunnelEvent;
 use opsdeck_domain::{Brand, BrandId};
 use opsdeck_sources::ingest::{reader, BatchRefusal, IngestKind, RecordContext, RecordError};
 use opsdeck_store::{ApiToken, IngestNote, IngestNoteFor, UpsertOutcome};
+use opsdeck_sync::ingest::funnel::FunnelError;
 use opsdeck_sync::ingest::PlanError;
 use serde::Serialize;
 use serde_json::Value;
@@ -174,7 +179,7 @@ async fn ingest(
         }
     }
     match result {
-        Ok(batch) => (StatusCode::OK, Json(batch)).into_response(),
+        Ok(response) => response,
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -198,7 +203,7 @@ async fn handle(
     state: &AppState,
     token: &ApiToken,
     body: Body,
-) -> Result<BatchResult, Refusal> {
+) -> Result<Response, Refusal> {
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| {
@@ -225,6 +230,21 @@ async fn handle(
     };
     let parsed = opsdeck_sources::ingest::validate(kind, records, &cx, &state.brands)
         .map_err(Refusal::from)?;
+    if kind == IngestKind::FunnelEvents {
+        return funnel_events(state, token, brand, parsed).await;
+    }
+    store_records(kind, state, token, parsed)
+        .await
+        .map(|batch| Json(batch).into_response())
+}
+
+/// Validated records into the store, through the plan and the group commit.
+async fn store_records(
+    kind: IngestKind,
+    state: &AppState,
+    token: &ApiToken,
+    parsed: Vec<opsdeck_sources::ingest::Parsed>,
+) -> Result<BatchResult, Refusal> {
     let planned = opsdeck_sync::ingest::plan(state.store.as_ref(), &token.source, parsed)
         .await
         .map_err(Refusal::from)?;
@@ -276,6 +296,71 @@ async fn handle(
         stale: count("stale"),
         results,
     })
+}
+
+/// What counting a batch of funnel events did.
+#[derive(Debug, Serialize)]
+struct FunnelResult {
+    kind: &'static str,
+    source: String,
+    events: usize,
+    /// Session-days created or given a step they did not have yet.
+    session_days_changed: u64,
+    /// Session-days that already had every step these events report:
+    /// repeated and duplicate events.
+    session_days_unchanged: u64,
+}
+
+/// Funnel events are counted into session-days, not stored as records
+/// (`opsdeck_sync::ingest::funnel`), in one transaction; the source's
+/// ingest counters are noted like any stored batch.
+async fn funnel_events(
+    state: &AppState,
+    token: &ApiToken,
+    brand: &Brand,
+    parsed: Vec<opsdeck_sources::ingest::Parsed>,
+) -> Result<Response, Refusal> {
+    let events: Vec<FunnelEvent> = parsed
+        .into_iter()
+        .filter_map(|p| match p {
+            opsdeck_sources::ingest::Parsed::FunnelEvent(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let now = state.now();
+    let written = opsdeck_sync::ingest::funnel::count(state.store.as_ref(), &events, brand, now)
+        .await
+        .map_err(|error| match error {
+            FunnelError::Invalid { message, errors } => Refusal {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+                errors,
+            },
+            FunnelError::Store(error) => {
+                tracing::error!(%error, "counting funnel events failed");
+                Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+            }
+        })?;
+    let note = IngestNote::Stored {
+        records: events.len() as u64,
+        newest: events.iter().map(|e| e.occurred_at).max(),
+    };
+    let kind = IngestKind::FunnelEvents.api_name();
+    if let Err(error) = state
+        .store
+        .note_ingest(&token.source, kind, now, &note)
+        .await
+    {
+        tracing::warn!(%error, "could not update ingest health counters");
+    }
+    Ok(Json(FunnelResult {
+        kind,
+        source: token.source.to_string(),
+        events: events.len(),
+        session_days_changed: written.changed,
+        session_days_unchanged: written.unchanged,
+    })
+    .into_response())
 }
 
 fn batch_records(document: &Value) -> Result<&Vec<Value>, Refusal> {
@@ -340,6 +425,12 @@ impl From<PlanError> for Refusal {
                 tracing::error!(%error, "reading an order for a partial update failed");
                 Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
             }
+            PlanError::NotRecords { index } => Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "records[{index}] is a funnel event: send it to /api/v1/ingest/funnel-events"
+                ),
+            ),
             PlanError::MissingOrders { message, errors } => Refusal {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 message,

@@ -107,6 +107,10 @@ pub(crate) struct TicketsQuery {
     page: Option<String>,
 }
 
+/// The window of the tickets page's "what drives satisfaction" (the page
+/// has no range picker; WISMO's follows its range).
+const TICKETS_SATISFACTION_RANGE: panels::Range = panels::Range::Days { days: 30 };
+
 pub(crate) async fn tickets(
     State(state): State<AppState>,
     params: Result<Params<TicketsQuery>, Error>,
@@ -135,7 +139,7 @@ pub(crate) async fn tickets(
     };
     let now = state.now();
     let cfg = panel_config(&state);
-    let (queue, urgent, rest) = {
+    let (queue, urgent, rest, drivers) = {
         let p = read(&state);
         let b =
             panels::support::view_ix(&p, &view).ok_or_else(|| Error::UnknownBrand(view.clone()))?;
@@ -152,6 +156,7 @@ pub(crate) async fn tickets(
             panels::support::queue(&p, b, cfg.week_start, now),
             urgent,
             rest,
+            panels::satisfaction::satisfaction(&p, b, TICKETS_SATISFACTION_RANGE, now),
         )
     };
     let (name, tz) = match state.brands.iter().find(|b| b.id.as_str() == view) {
@@ -220,6 +225,7 @@ pub(crate) async fn tickets(
             page => urgent.page, pages => urgent.pages, show_all => show_all,
             per_page => urgent.per_page,
             unavailable => urgent.unavailable.iter().map(|f| json!({"flag": f.flag, "reason": f.reason})).collect::<Vec<_>>(),
+            satisfaction => super::satisfaction::view(&drivers, "the last 30 days"),
         },
     )
     .map_err(Error::from)?;

@@ -11,6 +11,9 @@
 //! - `tiles`: each dashboard tile as a view and its HTML fragment.
 //! - `dashboard`: `GET /` and `GET /fragments/{tile}`.
 //! - `wismo`: `GET /wismo` with range and previous-period comparison.
+//! - `funnel`: `GET /funnel`, the storefront funnel per brand and day.
+//! - `satisfaction`: what drives satisfaction, the section the WISMO and
+//!   tickets pages share.
 //! - `inventory`: `GET /inventory`, sortable on the server.
 //! - `alerts`: `GET /alerts` with the ack / resolve / silence forms, and
 //!   `GET /alerts/{id}` (one episode's history).
@@ -27,8 +30,10 @@ pub(crate) mod customer_risk;
 mod dashboard;
 pub(crate) mod drill;
 pub(crate) mod format;
+mod funnel;
 mod inventory;
 mod pulse;
+mod satisfaction;
 mod sources;
 pub(crate) mod tiles;
 mod wismo;
@@ -48,6 +53,7 @@ pub(crate) fn router() -> Routes {
         .get("/", ViewDashboard, dashboard::page)
         .get("/fragments/{tile}", ViewDashboard, dashboard::fragment)
         .get("/wismo", ViewDashboard, wismo::page)
+        .get("/funnel", ViewDashboard, funnel::page)
         .get("/inventory", ViewDashboard, inventory::page)
         .get("/catalog", ViewDashboard, drill::catalog)
         .get("/tickets", ViewDashboard, drill::tickets)

@@ -133,6 +133,7 @@ pub(crate) async fn page(
             .into_iter()
             .map(|i| serde_json::json!({"finding": i.finding, "recommendation": i.recommendation}))
             .collect();
+        let drivers = panels::satisfaction::satisfaction(&p, b, range, now);
         let delta = |c: i64, pr: i64| format::change(panels::ratio(c - pr, pr));
         minijinja::context! {
             brand => brand.name, brand_id => brand_id,
@@ -147,6 +148,7 @@ pub(crate) async fn page(
             peak => cur.peak.as_ref().map(|(d, h)| format!("{d} {h:02}:00")),
             trend => trend.0, types => donut(&format!("{}: inquiry types", brand.name), &types).0,
             heatmap => heat.0, carriers => carriers, insights => insights,
+            satisfaction => super::satisfaction::view(&drivers, "this period"),
         }
     };
     Ok(Html(

@@ -23,6 +23,7 @@ mod customer_risk;
 mod dashboard;
 mod foreign_currency;
 mod fulfillment_merge;
+mod funnel;
 mod handover;
 mod hostile;
 mod http;

@@ -9,6 +9,7 @@ use opsdeck_store::Role;
 const ALL_LINKS: &[&str] = &[
     "/",
     "/wismo",
+    "/funnel",
     "/pulse",
     "/inventory",
     "/catalog",

@@ -479,6 +479,7 @@ async fn the_lead_sees_their_brand_and_is_refused_another_by_name() {
         "/api/v1/alerts?brand=kumo",
         "/api/v1/dashboard?brand=kumo",
         "/wismo?brand=kumo",
+        "/funnel?brand=kumo",
         "/orders/by-number/kumo/2718",
         "/alerts?brand=kumo",
     ] {
