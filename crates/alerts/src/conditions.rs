@@ -23,7 +23,8 @@
 //! Read from the metrics crate's panels ([`PANEL_RULES`], in
 //! [`crate::panel_conditions`]): unfulfilled stale, fulfillment blocker,
 //! inventory critical / low, top SKU cover, CSAT drop / below target,
-//! ticket backlog spike, resolution time spike, chargeback risk. They read
+//! ticket backlog spike, resolution time spike, chargeback risk, refunds
+//! queue breach. They read
 //! [`BrandInputs::panels`]; without panels (no projection given) they
 //! observe nothing, so they can neither fire nor resolve wrongly.
 
@@ -53,6 +54,7 @@ pub const PANEL_RULES: &[&str] = &[
     "ticket_backlog_spike",
     "resolution_time_spike",
     "chargeback_risk",
+    "refund_queue_breach",
 ];
 
 /// Metric names a custom rule may use today.

@@ -118,7 +118,7 @@ pub struct ShopInfo {
 
 /// The access scopes a simulated app's token has unless a test takes some
 /// away ([`Simulator::set_access_scopes`]).
-pub const ALL_SCOPES: [&str; 9] = [
+pub const ALL_SCOPES: [&str; 10] = [
     "read_orders",
     "read_all_orders",
     "read_products",
@@ -126,6 +126,8 @@ pub const ALL_SCOPES: [&str; 9] = [
     "read_customers",
     "write_webhooks",
     "read_returns",
+    // Approving and declining returns from opsdeck's refunds queue.
+    "write_returns",
     "read_shopify_payments_disputes",
     "read_checkouts",
 ];

@@ -75,6 +75,7 @@ mod incidents;
 pub mod ingest;
 mod nav;
 mod pages;
+mod queues;
 mod params;
 mod redirect;
 mod scope;
@@ -156,6 +157,9 @@ pub struct AppState {
     /// Shift handovers and the morning checklist; `None` answers that they
     /// are not configured.
     pub handovers: Option<Arc<opsdeck_operations::handover::Handovers>>,
+    /// The refunds, returns and disputes queue (`/queues/refunds`); `None`
+    /// answers that it is not configured.
+    pub refunds_queue: Option<Arc<opsdeck_operations::queues::RefundQueue>>,
 }
 
 impl AppState {
@@ -286,6 +290,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(health::router())
         .merge(flags::router())
         .merge(handover::router())
+        .merge(queues::router())
         .merge(assets::router())
 }
 

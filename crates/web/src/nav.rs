@@ -22,6 +22,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/inventory", "Inventory"),
     ("/catalog", "Catalog"),
     ("/tickets", "Tickets"),
+    ("/queues/refunds", "Refunds queue"),
     ("/alerts", "Alerts"),
     ("/incidents", "Incidents"),
     ("/approvals", "Approvals"),

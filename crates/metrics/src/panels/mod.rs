@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod operations;
 pub mod pulse;
 pub mod pulse_hours;
+pub mod refunds_queue;
 pub mod sales;
 pub mod support;
 pub mod timeline;
@@ -54,6 +55,9 @@ pub struct PanelConfig {
     pub helpdesk_ticket_url: Option<String>,
     /// `[regions.ID]`: what a `?region=` filter stands for (its brands).
     pub regions: Vec<opsdeck_domain::Region>,
+    /// The refunds queue's windows and Shopify admin addresses
+    /// (`[queues.refunds]`).
+    pub sla_queue: refunds_queue::SlaQueueConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,6 +81,7 @@ impl Default for PanelConfig {
             cadences: crate::freshness::Cadences::default(),
             helpdesk_ticket_url: None,
             regions: Vec::new(),
+            sla_queue: refunds_queue::SlaQueueConfig::default(),
         }
     }
 }

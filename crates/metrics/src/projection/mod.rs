@@ -20,13 +20,15 @@
 //! order rows and their number and customer indexes), `row_table` (the
 //! table those indexes are made of), `support`, `links` (ticket → order links and what the
 //! urgent queue and where-is-my-order derive from them), `catalog`,
-//! `operations` (the other ingest kinds, order timeline extras).
+//! `operations` (the other ingest kinds, order timeline extras), `queue`
+//! (the requests and disputes waiting in the refunds queue).
 
 pub mod catalog;
 pub mod keys;
 pub mod links;
 pub mod operations;
 pub mod orders;
+pub mod queue;
 pub mod row_table;
 pub mod rows;
 pub mod series;

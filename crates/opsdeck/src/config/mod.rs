@@ -32,6 +32,7 @@ pub mod incidents;
 mod model;
 mod notifiers;
 mod parse;
+pub mod queues;
 mod regions;
 pub mod security;
 mod walk;

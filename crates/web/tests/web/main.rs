@@ -33,6 +33,7 @@ mod order_links;
 mod pages;
 mod panels;
 mod pulse;
+mod refunds_queue;
 mod role_scope;
 mod roles_regions;
 mod security;
