@@ -20,7 +20,7 @@ use opsdeck_domain::{
 };
 use opsdeck_metrics::panels::PanelConfig;
 use opsdeck_metrics::{Projection, SharedProjection, SubscriptionRules};
-use opsdeck_store::{AnyRecord, EpisodeState, Store};
+use opsdeck_store::{AnyRecord, Store};
 use std::sync::{Arc, RwLock};
 
 fn t(s: &str) -> Timestamp {

@@ -33,18 +33,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 const NOW: &str = "2026-06-10T18:05:00Z";
-const SLUG: &str = "mavena";
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-fn source() -> SourceId {
-    SourceId::parse("shopify-mavena").unwrap()
-}
-
 struct Shop {
     sim: Simulator,
+    /// The shop with the most returns waiting at the clock.
+    slug: String,
+    source: SourceId,
     base: String,
     token: String,
     brand: opsdeck_domain::Brand,
@@ -57,12 +55,33 @@ async fn simulator() -> Shop {
         now: ts(NOW),
         scale: 0.2,
     });
+    // Move the clock (deterministically) until some shop has two returns
+    // waiting for a decision.
+    let waiting = |sim: &Simulator| {
+        sim.shops()
+            .into_iter()
+            .map(|s| requested_returns(sim, &s.slug).len())
+            .max()
+            .unwrap_or(0)
+    };
+    for step in 0..40 {
+        if waiting(&sim) >= 2 {
+            eprintln!("two returns wait after {step} steps of 6 h");
+            break;
+        }
+        let later = sim.now().checked_add(jiff::SignedDuration::from_hours(6)).unwrap();
+        sim.advance_to(later);
+    }
     sim.set_rate_limit(false);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let serving = sim.clone();
     tokio::spawn(async move { serving.serve(listener, std::future::pending()).await });
-    let info = sim.shops().into_iter().find(|s| s.slug == SLUG).unwrap();
+    let info = sim
+        .shops()
+        .into_iter()
+        .max_by_key(|s| requested_returns(&sim, &s.slug).len())
+        .unwrap();
     let currency = Currency::parse(&info.currency.to_string()).unwrap();
     let brand = opsdeck_domain::Brand {
         id: BrandId::parse(&info.brand_id.to_string()).unwrap(),
@@ -74,7 +93,9 @@ async fn simulator() -> Shop {
         thresholds: opsdeck_domain::Thresholds::defaults_for(&opsdeck_domain::BrandKind::Standard),
     };
     Shop {
-        base: Simulator::shop_base_url(addr, SLUG).to_string(),
+        base: Simulator::shop_base_url(addr, &info.slug).to_string(),
+        source: SourceId::parse(&format!("shopify-{}", info.brand_id)).unwrap(),
+        slug: info.slug.clone(),
         token: info.access_token.to_string(),
         sim,
         brand,
@@ -82,10 +103,42 @@ async fn simulator() -> Shop {
     }
 }
 
+/// A node as a query reads it: the simulator's whole nodes keep a nested
+/// connection's nodes under `__nodes`.
+fn as_queried(node: Value) -> Value {
+    match node {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let k = if k == "__nodes" { "nodes".to_string() } else { k };
+                    (k, as_queried(v))
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(as_queried).collect()),
+        other => other,
+    }
+}
+
+/// The REQUESTED returns of shop `slug` at the simulator's clock, as
+/// GraphQL nodes.
+fn requested_returns(sim: &Simulator, slug: &str) -> Vec<Value> {
+    sim.graphql_nodes(slug, "orders")
+        .into_iter()
+        .flat_map(|o| {
+            o.pointer("/returns/__nodes")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|r| r["status"] == "REQUESTED")
+        .collect()
+}
+
 impl Shop {
     fn graphql(&self) -> Arc<GraphqlClient> {
         let mut settings = ShopifySettings::new(
-            source(),
+            self.source.clone(),
             self.brand.id.clone(),
             self.currency,
             "unused.myshopify.com",
@@ -100,24 +153,13 @@ impl Shop {
         )
     }
 
-    /// The REQUESTED returns at the simulator's clock, as GraphQL nodes.
     fn requested_returns(&self) -> Vec<Value> {
-        self.sim
-            .graphql_nodes(SLUG, "orders")
-            .into_iter()
-            .flat_map(|o| {
-                o.pointer("/returns/__nodes")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter(|r| r["status"] == "REQUESTED")
-            .collect()
+        requested_returns(&self.sim, &self.slug)
     }
 
     fn return_status(&self, gid: &str) -> String {
         self.sim
-            .graphql_nodes(SLUG, "orders")
+            .graphql_nodes(&self.slug, "orders")
             .into_iter()
             .flat_map(|o| {
                 o.pointer("/returns/__nodes")
@@ -176,39 +218,40 @@ async fn projection_of(store: &Arc<dyn Store>, brand: &opsdeck_domain::Brand) ->
     ))
 }
 
-fn panel() -> PanelConfig {
+fn panel(shop: &Shop) -> PanelConfig {
     let mut cfg = PanelConfig::default();
-    cfg.sla_queue
-        .shop_admin
-        .insert("shopify-mavena".into(), "https://mavena.myshopify.com/admin".into());
+    cfg.sla_queue.shop_admin.insert(
+        shop.source.to_string(),
+        format!("https://{}.myshopify.com/admin", shop.slug),
+    );
     cfg
 }
 
 fn queue(store: &Arc<dyn Store>, shop: &Shop, approvals: Option<Arc<Approvals>>) -> RefundQueue {
     let mut shops = BTreeMap::new();
     shops.insert(
-        "shopify-mavena".to_string(),
+        shop.source.to_string(),
         ShopReturns {
             graphql: shop.graphql(),
             notify_customer: true,
         },
     );
-    let now = ts(NOW);
+    let now = shop.sim.now();
     RefundQueue::new(store.clone(), shops, approvals, Arc::new(move || now))
 }
 
 /// Stores the simulator's REQUESTED returns as the sync would.
 async fn store_returns(store: &Arc<dyn Store>, shop: &Shop) -> Vec<String> {
     let ctx = NormalizeContext {
-        source: source(),
+        source: shop.source.clone(),
         brand: shop.brand.id.clone(),
         currency: shop.currency,
     };
     let nodes = shop.requested_returns();
-    assert!(nodes.len() >= 2, "the data set has returns waiting: {}", nodes.len());
+    assert!(nodes.len() >= 2, "the data set has two returns waiting: {}", nodes.len());
     let records: Vec<AnyRecord> = nodes
-        .iter()
-        .map(|n| AnyRecord::ReturnRequest(return_from_graphql(&ctx, n).unwrap().request))
+        .into_iter()
+        .map(|n| AnyRecord::ReturnRequest(return_from_graphql(&ctx, &as_queried(n)).unwrap().request))
         .collect();
     store.upsert(&records, None).await.unwrap();
     records
@@ -232,13 +275,14 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
         let projection = projection_of(&store, &shop.brand).await;
         let q = queue(&store, &shop, None);
         let rows = q
-            .list(&projection, &panel(), &[shop.brand.id.clone()], None, ts(NOW))
+            .list(&projection, &panel(&shop), &[shop.brand.id.clone()], None, shop.sim.now())
             .await
             .unwrap();
         let first = rows.iter().find(|r| r.item.external_id == ids[0]).unwrap();
         assert!(first.decidable, "{}: {:?}", backend.label, first.disabled_reason);
         assert_eq!(
-            first.item.act_url.as_deref().map(|u| u.starts_with("https://mavena.myshopify.com/admin/orders/")),
+            first.item.act_url.as_deref().map(|u| u
+                .starts_with(&format!("https://{}.myshopify.com/admin/orders/", shop.slug))),
             Some(true)
         );
 
@@ -247,7 +291,7 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
             ip: Some("10.0.0.7".into()),
         };
         let decided = q
-            .decide(&projection, "shopify-mavena", &ids[0], Decision::Approve, &who)
+            .decide(&projection, shop.source.as_str(), &ids[0], Decision::Approve, &who)
             .await
             .unwrap();
         assert_eq!(
@@ -259,7 +303,7 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
         let gid = |id: &str| format!("gid://shopify/Return/{id}");
         assert_eq!(shop.return_status(&gid(&ids[0])), "OPEN", "{}", backend.label);
         let stored = store
-            .get_return_request(&source(), &ids[0])
+            .get_return_request(&shop.source, &ids[0])
             .await
             .unwrap()
             .unwrap();
@@ -268,7 +312,7 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
         let decided = q
             .decide(
                 &projection,
-                "shopify-mavena",
+                shop.source.as_str(),
                 &ids[1],
                 Decision::Decline {
                     reason: DeclineReason::FinalSale,
@@ -300,7 +344,7 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
             .unwrap();
         assert_eq!(approve.actor, "sam");
         assert_eq!(approve.ip.as_deref(), Some("10.0.0.7"));
-        assert_eq!(approve.subject, format!("return:shopify-mavena/{}", ids[0]));
+        assert_eq!(approve.subject, format!("return:{}/{}", shop.source, ids[0]));
         assert_eq!(approve.payload["platform"]["shopify_status"], "OPEN");
         assert!(audit.iter().any(|e| e.action.as_str() == "queue.decline"
             && e.payload["decline_reason"] == "FINAL_SALE"));
@@ -337,7 +381,7 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
         // And the queue no longer holds it once the change feed is read.
         let projection = projection_of(&store, &shop.brand).await;
         let err = q
-            .decide(&projection, "shopify-mavena", &ids[0], Decision::Approve, &who)
+            .decide(&projection, shop.source.as_str(), &ids[0], Decision::Approve, &who)
             .await
             .unwrap_err();
         assert!(matches!(err, QueueError::NotWaiting(_)), "{err}");
@@ -354,11 +398,12 @@ async fn without_write_returns_the_buttons_say_why_and_shopify_refuses() {
         .into_iter()
         .filter(|s| *s != "write_returns")
         .collect();
-    shop.sim.set_access_scopes(SLUG, Some(&without), &["write_returns"]);
+    shop.sim
+        .set_access_scopes(&shop.slug, Some(&without), &["write_returns"]);
     let projection = projection_of(&store, &shop.brand).await;
     let q = queue(&store, &shop, None);
     let rows = q
-        .list(&projection, &panel(), &[shop.brand.id.clone()], None, ts(NOW))
+        .list(&projection, &panel(&shop), &[shop.brand.id.clone()], None, shop.sim.now())
         .await
         .unwrap();
     let row = rows.iter().find(|r| r.item.external_id == ids[0]).unwrap();
@@ -366,7 +411,7 @@ async fn without_write_returns_the_buttons_say_why_and_shopify_refuses() {
     assert_eq!(row.disabled_reason.as_deref(), Some(MISSING_WRITE_RETURNS));
     let who = Actor::new("sam");
     let err = q
-        .decide(&projection, "shopify-mavena", &ids[0], Decision::Approve, &who)
+        .decide(&projection, shop.source.as_str(), &ids[0], Decision::Approve, &who)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("write_returns"), "{err}");
