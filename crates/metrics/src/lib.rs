@@ -17,6 +17,8 @@
 //! - [`order_volume`]: the order volume cards — orders, gross revenue and
 //!   AOV for today / this week / this month in the brand's time zone, each
 //!   against the same elapsed span of the prior period.
+//! - [`customers`]: customers across their orders, returns and disputes —
+//!   the customer risk flags and their evidence.
 //! - [`freshness`]: how recent a brand's numbers are — the newest successful
 //!   sync of its sources, or why the last one failed.
 //! - [`sums`]: money sums that cannot wrap (128 bits), and the AOV and
@@ -26,6 +28,7 @@
 //! - [`money_json`]: the one JSON shape of an amount (`{minor, currency,
 //!   display}`), so clients never parse or format money themselves.
 
+pub mod customers;
 pub mod freshness;
 pub mod money_json;
 pub mod order_volume;

@@ -597,6 +597,7 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
             .map(|g| format!("https://{}.gorgias.com/app/ticket/", g.subdomain)),
         regions: config.regions.clone(),
         sla_queue: crate::queues_app::sla_queue(config),
+        customer_risk: config.customers.clone(),
         ..Default::default()
     }
 }

@@ -89,6 +89,7 @@ pub fn demo_config(
         flags: Default::default(),
         handover: Default::default(),
         queues: Default::default(),
+        customers: Default::default(),
     })
 }
 

@@ -8,7 +8,8 @@
 //! Handlers extract, call `opsdeck_operations::approvals`, and render:
 //! four eyes, roles, comments, expiry and the one run are its rules.
 //! Amounts serialize through `money_json`, so roles without revenue
-//! permission see none.
+//! permission see none. A request that names an order (a refund) shows
+//! its customer's risk flags.
 
 use crate::api::ApiRoute;
 use crate::auth::rules::{Access, Routes};
@@ -21,6 +22,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json};
 use opsdeck_domain::{Currency, Money};
+use opsdeck_metrics::customers::{customer_risk, CustomerOf};
 use opsdeck_operations::approvals::{
     Action, ApprovalError, Approvals, Decider, NewRequest, Requested, Requester, Threshold,
 };
@@ -281,9 +283,27 @@ async fn one(
         .ok_or(Error::NotFound)?;
     let own = approval.requested_by == user.username;
     let open = approval.state == ApprovalState::Pending && approval.expires_at > state.now();
+    // The customer of the order the request names, with their risk flags.
+    let order = serde_json::from_value::<Action>(approval.action.clone())
+        .ok()
+        .and_then(|a| a.order().map(|(s, o)| (s.to_string(), o.to_string())));
+    let risk = order.as_ref().and_then(|(source, external_id)| {
+        let cfg = crate::pages::panel_config(&state);
+        let p = crate::pages::read(&state);
+        customer_risk(
+            &p,
+            &cfg,
+            CustomerOf::Order {
+                source,
+                external_id,
+            },
+        )
+    });
     let html = templates::render(
         "approval.html",
         minijinja::context! {
+            names_order => order.is_some(),
+            customer => crate::pages::customer_risk::view(risk.as_ref()),
             a => view(approval),
             can_decide => user.can(Permission::DecideApprovals) && open && !own,
             own => own,

@@ -58,6 +58,8 @@ pub struct PanelConfig {
     /// The refunds queue's windows and Shopify admin addresses
     /// (`[queues.refunds]`).
     pub sla_queue: refunds_queue::SlaQueueConfig,
+    /// `[customers]`: the customer risk flags' high-value threshold.
+    pub customer_risk: crate::customers::RiskRules,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,6 +84,7 @@ impl Default for PanelConfig {
             helpdesk_ticket_url: None,
             regions: Vec::new(),
             sla_queue: refunds_queue::SlaQueueConfig::default(),
+            customer_risk: crate::customers::RiskRules::default(),
         }
     }
 }

@@ -14,6 +14,12 @@
 //! and never written into a reason; it is not serialized, so only a page
 //! that holds the viewer's revenue permission renders it.
 //!
+//! Customer risk flags ([`crate::customers::risk`]: high value, frequent
+//! returns, dispute history) are shown beside each ticket's own flags as
+//! [`UrgentTicket::customer_risk`]. They are another rule (the customer's
+//! whole history, not this ticket's words and order) with other names,
+//! and they do not enter the score.
+//!
 //! Negative sentiment is **unavailable**: no well-kept lexicon-based
 //! sentiment crate exists for Rust (the one candidate, `vader_sentiment`
 //! 0.1.1, is a single unmaintained release), so the flag is reported as
@@ -21,6 +27,7 @@
 
 use super::support::{ALL_BRANDS, UNATTRIBUTED};
 use super::{major_to_minor, PanelConfig};
+use crate::customers::{customer_risk, CustomerOf, RiskFlag};
 use crate::projection::links::UrgentFacts;
 use crate::projection::support::TicketRow;
 use crate::projection::text::chargeback_word;
@@ -157,6 +164,9 @@ pub struct UrgentTicket {
     #[serde(skip)]
     pub order_value: Option<Money>,
     pub flags: Vec<Flag>,
+    /// The customer's risk flags with their evidence (amounts only where
+    /// shown): the ticket's e-mail, else its linked order's customer.
+    pub customer_risk: Vec<RiskFlag>,
     /// The rank score (see the module doc).
     pub score: u32,
     /// Opens the ticket in the helpdesk (`None` without one configured).
@@ -425,6 +435,15 @@ fn row(
         flag(UrgentFlag::SocialChannel, "public social channel".into());
     }
     let currency = p.ctx.brands.get(usize::from(b)).map(|x| x.currency);
+    let customer = match (t.email, link) {
+        (0, Some(order)) => Some(CustomerOf::OrderKey(order)),
+        (0, None) => None,
+        (email, _) => Some(CustomerOf::EmailKey(email)),
+    };
+    let risk = customer
+        .and_then(|c| customer_risk(p, cfg, c))
+        .map(|r| r.flags)
+        .unwrap_or_default();
     let text = t.text.as_deref().cloned().unwrap_or_default();
     let age_hours = (now_s - created) / 3600;
     UrgentTicket {
@@ -442,6 +461,7 @@ fn row(
         linked_order: order.map(|o| format!("#{}", o.number)),
         order_value: order.zip(currency).map(|(o, c)| Money::new(o.total, c)),
         flags,
+        customer_risk: risk,
         score,
         helpdesk_url: cfg
             .helpdesk_ticket_url

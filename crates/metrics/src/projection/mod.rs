@@ -21,9 +21,11 @@
 //! table those indexes are made of), `support`, `links` (ticket → order links and what the
 //! urgent queue and where-is-my-order derive from them), `catalog`,
 //! `operations` (the other ingest kinds, order timeline extras), `queue`
-//! (the requests and disputes waiting in the refunds queue).
+//! (the requests and disputes waiting in the refunds queue),
+//! `customers` (what the customer risk flags read beyond the order rows).
 
 pub mod catalog;
+pub mod customers;
 pub mod keys;
 pub mod links;
 pub mod operations;
@@ -171,6 +173,8 @@ pub struct Projection {
     pub catalog: CatalogState,
     /// Ingest kinds beyond orders/catalog/helpdesk, and order timeline extras.
     pub ops: operations::OperationsState,
+    /// Lifetime figures, return requests and disputes by customer and order.
+    pub customers: customers::CustomerState,
     /// Highest change sequence applied.
     pub last_seq: u64,
     /// Records skipped: unknown brand or a kind not projected yet.
@@ -188,6 +192,7 @@ impl PartialEq for Projection {
             && self.support == o.support
             && self.catalog == o.catalog
             && self.ops == o.ops
+            && self.customers == o.customers
             && self.last_seq == o.last_seq
             && self.skipped == o.skipped
     }
@@ -229,6 +234,7 @@ impl Projection {
             support: SupportState::default(),
             catalog: CatalogState::default(),
             ops: operations::OperationsState::default(),
+            customers: customers::CustomerState::default(),
             last_seq: 0,
             skipped: 0,
         }
@@ -250,6 +256,8 @@ impl Projection {
         match (record, brand) {
             (AnyRecord::Order(o), Some(b)) => {
                 self.ops.apply_order(o);
+                self.customers
+                    .apply_order(o, ctx.brands[usize::from(b)].currency);
                 let touched = self.orders.apply(o, b, ctx, syms);
                 self.support.refresh_links(&touched, ctx, &self.orders);
             }
@@ -264,16 +272,21 @@ impl Projection {
             (AnyRecord::SatisfactionSurvey(s), _) => self.support.apply_survey(s, ctx),
             (AnyRecord::TrackingEvent(e), Some(b)) => self.ops.apply_tracking(e, b, syms),
             (AnyRecord::InventoryBatch(x), Some(b)) => self.ops.apply_batch(x, b, syms),
-            (AnyRecord::ReturnRequest(r), Some(b)) => self.ops.apply_return(r, b),
-            (AnyRecord::PaymentEvent(e), Some(b)) => self.ops.apply_payment(e, b),
+            (AnyRecord::ReturnRequest(r), Some(b)) => {
+                self.ops.apply_return(r, b);
+                self.customers.apply_return(r);
+            }
+            (AnyRecord::PaymentEvent(e), Some(b)) => {
+                self.ops.apply_payment(e, b);
+                self.customers.apply_payment(e);
+            }
             (AnyRecord::ReviewItem(r), Some(b)) => self.ops.apply_review(r, b),
             (AnyRecord::HealthCheck(h), Some(b)) => self.ops.apply_health(h, b, syms),
-            // Stored for what comes next (issue 15: customer risk flags,
-            // the abandonment funnel); no panel reads them yet, so the
-            // projection keeps nothing of them: a kind not projected yet.
-            (AnyRecord::CustomerSummary(_) | AnyRecord::AbandonedCheckout(_), _) => {
-                self.skipped += 1
-            }
+            (AnyRecord::CustomerSummary(c), Some(b)) => self.customers.apply_summary(c, b),
+            // Stored for what comes next (issue 15: the abandonment
+            // funnel); no panel reads them yet, so the projection keeps
+            // nothing of them: a kind not projected yet.
+            (AnyRecord::AbandonedCheckout(_), _) => self.skipped += 1,
             // A brand that is not configured.
             (
                 AnyRecord::Order(_)
@@ -284,7 +297,8 @@ impl Projection {
                 | AnyRecord::ReturnRequest(_)
                 | AnyRecord::PaymentEvent(_)
                 | AnyRecord::ReviewItem(_)
-                | AnyRecord::HealthCheck(_),
+                | AnyRecord::HealthCheck(_)
+                | AnyRecord::CustomerSummary(_),
                 None,
             ) => self.skipped += 1,
         }

@@ -79,6 +79,31 @@ pub enum Action {
 }
 
 impl Action {
+    /// The order a request is about, as (source, the order's id as
+    /// opsdeck stores it), so the approval page can show its customer's
+    /// risk flags: a Shopify refund's order (its GID's numeric tail), or
+    /// the `order_id` string a custom platform put in its payload.
+    pub fn order(&self) -> Option<(&str, &str)> {
+        match self {
+            Action::ShopifyRefund { shop, order_id, .. } => {
+                let id = order_id
+                    .strip_prefix("gid://shopify/Order/")
+                    .unwrap_or(order_id);
+                Some((shop, id.split('?').next().unwrap_or(id)))
+            }
+            Action::Callback {
+                platform, payload, ..
+            } => payload
+                .get("order_id")
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty())
+                .map(|id| (platform.as_str(), id)),
+            Action::ShopifyVariantPrice { .. } | Action::Manual | Action::SwitchFlagOn { .. } => {
+                None
+            }
+        }
+    }
+
     /// The Shopify object whose version is checked before the mutation.
     fn shopify_target(&self) -> Option<(&str, &str)> {
         match self {

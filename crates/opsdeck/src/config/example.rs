@@ -223,6 +223,13 @@ return_hours = 24
 refund_hours = 24
 dispute_hours = 24
 
+# Customer risk flags beside queue items, urgent tickets, approvals and
+# orders: a customer whose lifetime spend is above high_value_spend (whole
+# units of the reporting currency) is "high value". Frequent returns
+# (> 30 % of at least 3 orders) and dispute history are fixed.
+[customers]
+high_value_spend = 5000
+
 # Roles are permissions by name. Built in: admin (everything), ops,
 # support, finance, viewer, regional_lead, finance_lead, product_lead,
 # content_lead, reviewer. A section adds a role or redefines a built-in one

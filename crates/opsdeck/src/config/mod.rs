@@ -13,6 +13,7 @@
 //! - `alerts`: `[alerts]` rules, overrides and business hours.
 //! - `flags`: `[flags]`: polling interval, flags needing approval, flags
 //!   mirrored to Shopify shops, webhook receivers of flag changes.
+//! - `customers`: `[customers]`: the customer risk flags' high-value threshold.
 //! - `handover`: `[handover]`: shift starts and the acknowledgement deadline.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
@@ -24,6 +25,7 @@
 pub mod alerts;
 pub mod approvals;
 mod currencies;
+pub mod customers;
 mod example;
 mod exposure;
 pub mod flags;

@@ -46,6 +46,8 @@ pub struct Config {
     pub handover: super::handover::HandoverConfig,
     /// `[queues.refunds]`: the refunds queue's windows per kind.
     pub queues: super::queues::RefundQueueConfig,
+    /// `[customers]`: the customer risk flags' high-value threshold.
+    pub customers: opsdeck_metrics::customers::RiskRules,
 }
 
 impl Config {

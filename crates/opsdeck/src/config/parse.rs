@@ -123,6 +123,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let flags = super::flags::parse_flags(&root, secrets, &shopify);
     let handover = super::handover::parse_handover(&root);
     let queues = super::queues::parse_queues(&root);
+    let customers = super::customers::parse_customers(&root);
     root.finish();
 
     if !problems.is_empty() {
@@ -151,6 +152,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         flags,
         handover,
         queues,
+        customers,
     })
 }
 

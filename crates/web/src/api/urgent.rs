@@ -1,7 +1,9 @@
 //! `GET /api/v1/urgent-tickets`: the urgent queue, ranked by its score
 //! (docs/metrics.md), a page at a time: each ticket with subject, customer,
 //! brand, age, its flags with their evidence and a link to the helpdesk.
-//! Order values are not in this JSON (it is not a revenue endpoint).
+//! Order values are not in this JSON (it is not a revenue endpoint); the
+//! customer risk flags' high-value evidence names the lifetime spend only
+//! for roles with revenue permission (`money_json`).
 
 use super::panel_query::{projection, support_response, PanelResponse};
 use super::ApiRoute;

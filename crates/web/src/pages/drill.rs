@@ -8,7 +8,8 @@
 //!   evidence and a link to it in the helpdesk.
 //! - `GET /orders/{source}/{external_id}`: one order's timeline — placed,
 //!   paid, shipments, carrier events (exceptions marked), delivery,
-//!   inquiries, refunds — with promised vs actual delivery.
+//!   inquiries, refunds — with promised vs actual delivery, and the
+//!   customer's risk flags.
 //! - `GET /orders/by-number/{brand}/{number}`: the same timeline for an
 //!   order the panels name by its number ("#1001"): every order a page
 //!   lists links here ([`order_path`]).
@@ -25,6 +26,7 @@ use crate::view::{age, NO_VALUE};
 use crate::{templates, AppState, Error};
 use axum::extract::{Path, State};
 use axum::response::Html;
+use opsdeck_metrics::customers::{customer_risk, CustomerOf, CustomerRisk};
 use opsdeck_metrics::money_json::Guarded;
 use opsdeck_metrics::panels;
 use opsdeck_metrics::panels::Point;
@@ -196,6 +198,8 @@ pub(crate) async fn tickets(
                 "order_value": t.order_value.map(|m| Guarded(m.display())),
                 "helpdesk_url": t.helpdesk_url,
                 "flags": t.flags.iter().map(|f| json!({"flag": f.flag.label(), "reason": f.reason})).collect::<Vec<_>>(),
+                // The customer's risk flags: another rule than the ticket's own.
+                "risk": t.customer_risk,
             })
         })
         .collect();
@@ -229,15 +233,25 @@ pub(crate) async fn order(
 ) -> Result<Html<String>, PageError> {
     params?;
     let now = state.now();
-    let t = {
+    let cfg = panel_config(&state);
+    let (t, risk) = {
         let p = read(&state);
-        panels::timeline::timeline(&p, &source, &external_id, now)
+        let t = panels::timeline::timeline(&p, &source, &external_id, now)
             // Another brand's order is not there for a person who does
             // not see that brand.
             .filter(|t| crate::scope::sees(t.brand.as_str()))
-            .ok_or(Error::NotFound)?
+            .ok_or(Error::NotFound)?;
+        let risk = customer_risk(
+            &p,
+            &cfg,
+            CustomerOf::Order {
+                source: &source,
+                external_id: &external_id,
+            },
+        );
+        (t, risk)
     };
-    Ok(Html(render_timeline(&state, &t, now)?))
+    Ok(Html(render_timeline(&state, &t, risk.as_ref(), now)?))
 }
 
 /// Where the timeline of the order `name` ("#1001", as panels name orders)
@@ -260,7 +274,8 @@ pub(crate) async fn order_by_number(
         .parse()
         .map_err(|_| Error::BadRequest(format!("{number:?} is not an order number")))?;
     let now = state.now();
-    let t = {
+    let cfg = panel_config(&state);
+    let (t, risk) = {
         let p = read(&state);
         let b = brand_ix(&p, &state, &brand)?;
         let key = p
@@ -269,9 +284,10 @@ pub(crate) async fn order_by_number(
             .by_number(b, number)
             .map(|o| o.key)
             .ok_or(Error::NotFound)?;
-        panels::timeline::timeline_of_key(&p, key, now).ok_or(Error::NotFound)?
+        let t = panels::timeline::timeline_of_key(&p, key, now).ok_or(Error::NotFound)?;
+        (t, customer_risk(&p, &cfg, CustomerOf::OrderKey(key)))
     };
-    Ok(Html(render_timeline(&state, &t, now)?))
+    Ok(Html(render_timeline(&state, &t, risk.as_ref(), now)?))
 }
 
 /// The order's page, its times in its brand's time zone ("2026-06-29
@@ -279,6 +295,7 @@ pub(crate) async fn order_by_number(
 fn render_timeline(
     state: &AppState,
     t: &panels::timeline::Timeline,
+    risk: Option<&CustomerRisk>,
     now: jiff::Timestamp,
 ) -> Result<String, Error> {
     let brand = state.brands.iter().find(|b| b.id.as_str() == t.brand);
@@ -317,6 +334,7 @@ fn render_timeline(
             delivered => when(t.delivered_at),
             days_late => t.days_late,
             events => events,
+            customer => super::customer_risk::view(risk),
         },
     )?)
 }

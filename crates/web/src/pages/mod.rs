@@ -19,8 +19,11 @@
 //! - `drill`: `GET /catalog`, `/tickets`, `/orders/{source}/{external_id}`,
 //!   `/orders/by-number/{brand}/{number}` (and [`drill::order_path`]).
 //! - `format`: numbers, durations and shares in words.
+//! - `customer_risk`: a customer's risk flags as the order, ticket and
+//!   approval pages show them.
 
 pub(crate) mod alerts;
+pub(crate) mod customer_risk;
 mod dashboard;
 pub(crate) mod drill;
 pub(crate) mod format;

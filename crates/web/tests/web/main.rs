@@ -19,6 +19,7 @@ mod api;
 mod approvals;
 mod auth;
 mod common;
+mod customer_risk;
 mod dashboard;
 mod foreign_currency;
 mod fulfillment_merge;
