@@ -22,10 +22,16 @@
 //! [`crate::money_json`], so it reaches only viewers with revenue
 //! permission; no amount is written into any text.
 //!
+//! Each item carries its customer's risk flags
+//! ([`crate::customers::customer_risk`], the one rule: high value,
+//! frequent returns, dispute history, each with its evidence): the
+//! customer who placed the item's order, or the ticket's customer.
+//!
 //! [`breaches`] counts the breached items per brand: the alert rule
 //! `refund_queue_breach` and the daily digest of issue 16 read it.
 
 use super::support::UNATTRIBUTED;
+use crate::customers::{customer_risk, CustomerOf, RiskFlag};
 use super::PanelConfig;
 use crate::projection::links::linked_order;
 use crate::projection::queue::{QueueKind, QueueRecord};
@@ -145,6 +151,10 @@ pub struct QueueItem {
     pub amount: Option<Money>,
     /// Where to act on it in the platform (Shopify admin, the helpdesk).
     pub act_url: Option<String>,
+    /// The customer's risk flags with their evidence (amounts in it only
+    /// where revenue is shown); empty when none is raised or opsdeck
+    /// knows nothing of the customer.
+    pub customer_risk: Vec<RiskFlag>,
     /// The record's `updated_at` as the queue read it (none for tickets).
     pub updated_at: Option<Timestamp>,
 }
@@ -243,6 +253,21 @@ fn record_item(
             _ => format!("{}/orders", admin.trim_end_matches('/')),
         },
     });
+    let risk = r
+        .order_id
+        .as_deref()
+        .and_then(|order| {
+            customer_risk(
+                p,
+                cfg,
+                CustomerOf::Order {
+                    source: r.source.as_str(),
+                    external_id: order,
+                },
+            )
+        })
+        .map(|risk| risk.flags)
+        .unwrap_or_default();
     QueueItem {
         kind: r.kind,
         origin: match admin {
@@ -268,6 +293,7 @@ fn record_item(
         customer: None,
         amount: r.amount,
         act_url,
+        customer_risk: risk,
         updated_at: Some(r.updated_at),
     }
 }
@@ -295,7 +321,17 @@ fn ticket_items(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -
         let started_at = Timestamp::from_second(*created).unwrap_or(now);
         let (clock, sla, age, left) =
             item_clock(&cfg.sla_queue, QueueKind::Refund, started_at, None, now);
-        let order = linked_order(&p.orders, b, row)
+        let link = linked_order(&p.orders, b, row);
+        let who = match (row.email, link) {
+            (0, Some(order)) => Some(CustomerOf::OrderKey(order)),
+            (0, None) => None,
+            (email, _) => Some(CustomerOf::EmailKey(email)),
+        };
+        let risk = who
+            .and_then(|c| customer_risk(p, cfg, c))
+            .map(|r| r.flags)
+            .unwrap_or_default();
+        let order = link
             .and_then(|k| p.orders.rows.get(&k))
             .filter(|o| o.number != 0)
             .map(|o| QueueOrder {
@@ -327,6 +363,7 @@ fn ticket_items(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -
                 .helpdesk_ticket_url
                 .as_ref()
                 .map(|base| format!("{base}{}", text.external_id)),
+            customer_risk: risk,
             updated_at: None,
         });
     }

@@ -55,6 +55,26 @@ async fn scene() -> Fixture {
                 // On track: an hour old.
                 request("ret-new", "mavena", ReturnKind::Return, "2026-06-10T17:05:00Z"),
                 request("kumo-1", "kumo", ReturnKind::Return, "2026-06-10T17:05:00Z"),
+                // A chargeback on the same order, won long ago: out of the
+                // queue, but the customer's dispute history.
+                AnyRecord::PaymentEvent(opsdeck_domain::PaymentEvent {
+                    source: SourceId::parse("ingest-mavena").unwrap(),
+                    external_id: "cb-1".into(),
+                    brand: BrandId::parse("mavena").unwrap(),
+                    order_id: Some("4137".into()),
+                    kind: opsdeck_domain::PaymentEventKind::Chargeback,
+                    amount: Some(Money::new(4_137_93, Currency::USD)),
+                    reason: Some("fraudulent".into()),
+                    gateway: None,
+                    occurred_at: ts("2026-06-02T10:00:00Z"),
+                    updated_at: ts("2026-06-05T10:00:00Z"),
+                    dispute: Some(opsdeck_domain::dispute::DisputeState {
+                        status: opsdeck_domain::dispute::DisputeStatus::Won,
+                        evidence_due_by: Some(ts("2026-06-09T10:00:00Z")),
+                        evidence_sent_on: Some(ts("2026-06-03T00:00:00Z")),
+                        finalized_on: Some(ts("2026-06-05T10:00:00Z")),
+                    }),
+                }),
             ],
             None,
         )
@@ -99,6 +119,13 @@ async fn the_api_ranks_breached_first_with_order_customer_and_amount_for_revenue
     assert_eq!(late["order_customer"], "Ana Ruiz");
     assert_eq!(late["amount"]["minor"], 12_345, "the admin sees amounts");
     assert_eq!(late["decidable"], true);
+    // The customer's risk flags, from the one rule, with their evidence.
+    let flags = late["customer_risk"].as_array().unwrap();
+    assert!(
+        flags.iter().any(|f| f["kind"] == "dispute_history"
+            && f["evidence"].as_str().unwrap().contains("chargeback")),
+        "{late}"
+    );
 
     // A viewer reads the queue without any amount.
     let viewer = user_session(fx.state.store.as_ref(), "vera", Role::Viewer, ts(NOW)).await;
