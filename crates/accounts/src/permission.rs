@@ -303,6 +303,7 @@ mod tests {
         assert_eq!(who(DecideApprovals), leads);
         assert_eq!(who(ViewAudit), ["finance_lead", "reviewer"]);
         assert_eq!(who(ExportAudit), ["finance_lead"]);
+        assert_eq!(who(DecideReturns), ["regional_lead", "finance_lead"]);
         for p in [ManageUsers, ManageTokens, ChangeSettings] {
             assert!(who(p).is_empty(), "{p:?}");
         }

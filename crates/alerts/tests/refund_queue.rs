@@ -171,12 +171,19 @@ async fn a_breached_item_opens_an_episode_that_resolves_when_it_leaves_the_queue
     let observed = step("2026-03-10T20:00:01Z").await;
     assert_eq!(observed.len(), 1, "{observed:?}");
     assert_eq!(observed[0].subject, "dispute:shopify-mavena/2800000001");
-    assert!(observed[0].why.contains("past its deadline"), "{}", observed[0].why);
+    assert!(
+        observed[0].why.contains("past its deadline"),
+        "{}",
+        observed[0].why
+    );
     assert_eq!(observed[0].dashboard_path, "/queues/refunds?brand=mavena");
     step("2026-03-10T20:03:00Z").await;
     assert_eq!(
         open_episodes(&store).await,
-        [("dispute:shopify-mavena/2800000001".to_string(), EpisodeState::Firing)]
+        [(
+            "dispute:shopify-mavena/2800000001".to_string(),
+            EpisodeState::Firing
+        )]
     );
 
     // The next morning the return breaches too: a second episode.
@@ -191,7 +198,10 @@ async fn a_breached_item_opens_an_episode_that_resolves_when_it_leaves_the_queue
     // The return is approved: it leaves the queue, and its episode
     // resolves once the keep-firing time has passed; the dispute's stays.
     store
-        .upsert(&[a_return(ReturnStatus::Approved, "2026-03-11T08:10:00Z")], None)
+        .upsert(
+            &[a_return(ReturnStatus::Approved, "2026-03-11T08:10:00Z")],
+            None,
+        )
         .await
         .unwrap();
     rebuild(&store, &projection).await;
@@ -209,6 +219,9 @@ async fn a_breached_item_opens_an_episode_that_resolves_when_it_leaves_the_queue
     service.step(&observed, after).await.unwrap();
     assert_eq!(
         open_episodes(&store).await,
-        [("dispute:shopify-mavena/2800000001".to_string(), EpisodeState::Firing)]
+        [(
+            "dispute:shopify-mavena/2800000001".to_string(),
+            EpisodeState::Firing
+        )]
     );
 }

@@ -118,9 +118,10 @@ fn cfg() -> PanelConfig {
         helpdesk_ticket_url: Some("https://acme.gorgias.com/app/ticket/".into()),
         ..PanelConfig::default()
     };
-    cfg.sla_queue
-        .shop_admin
-        .insert("shopify-mavena".into(), "https://mavena.myshopify.com/admin".into());
+    cfg.sla_queue.shop_admin.insert(
+        "shopify-mavena".into(),
+        "https://mavena.myshopify.com/admin".into(),
+    );
     cfg
 }
 
@@ -178,7 +179,12 @@ fn a_return_is_on_track_then_at_risk_at_18_hours_then_breached_after_24() {
 #[test]
 fn a_dispute_is_due_at_its_evidence_date_when_that_is_sooner() {
     // Evidence due 10 h after the dispute opened: at risk from 7 h 30 min.
-    let p = projection(&[dispute("d1", T0, T0 + 10 * HOUR, DisputeStatus::NeedsResponse)]);
+    let p = projection(&[dispute(
+        "d1",
+        T0,
+        T0 + 10 * HOUR,
+        DisputeStatus::NeedsResponse,
+    )]);
     let cfg = cfg();
     let q = refunds_queue(&p, &cfg, &[0], ts(T0 + 7 * HOUR));
     assert_eq!(q[0].kind, QueueKind::Dispute);
@@ -190,10 +196,20 @@ fn a_dispute_is_due_at_its_evidence_date_when_that_is_sooner() {
     let q = refunds_queue(&p, &cfg, &[0], ts(T0 + 11 * HOUR));
     assert_eq!(q[0].sla, SlaState::Breached);
     // Evidence sent: under review, nothing left for the merchant.
-    let p = projection(&[dispute("d1", T0, T0 + 10 * HOUR, DisputeStatus::UnderReview)]);
+    let p = projection(&[dispute(
+        "d1",
+        T0,
+        T0 + 10 * HOUR,
+        DisputeStatus::UnderReview,
+    )]);
     assert!(refunds_queue(&p, &cfg, &[0], ts(T0 + 11 * HOUR)).is_empty());
     // A far evidence date: the 24 h window wins.
-    let p = projection(&[dispute("d2", T0, T0 + 14 * 24 * HOUR, DisputeStatus::NeedsResponse)]);
+    let p = projection(&[dispute(
+        "d2",
+        T0,
+        T0 + 14 * 24 * HOUR,
+        DisputeStatus::NeedsResponse,
+    )]);
     assert_eq!(
         refunds_queue(&p, &cfg, &[0], ts(T0))[0].deadline,
         ts(T0 + 24 * HOUR)
@@ -256,11 +272,20 @@ fn breached_first_then_at_risk_then_by_time_left_and_decided_items_leave() {
         ]
     );
     let refund = find(&q, "refund-old");
-    assert_eq!((refund.kind, refund.origin), (QueueKind::Refund, ItemOrigin::Platform));
+    assert_eq!(
+        (refund.kind, refund.origin),
+        (QueueKind::Refund, ItemOrigin::Platform)
+    );
     assert_eq!(refund.amount, Some(Money::new(45_000, Currency::USD)));
-    assert_eq!(refund.act_url, None, "a custom platform has no admin to link");
+    assert_eq!(
+        refund.act_url, None,
+        "a custom platform has no admin to link"
+    );
     let ticket = find(&q, "t-9");
-    assert_eq!((ticket.kind, ticket.origin), (QueueKind::Refund, ItemOrigin::Helpdesk));
+    assert_eq!(
+        (ticket.kind, ticket.origin),
+        (QueueKind::Refund, ItemOrigin::Helpdesk)
+    );
     assert_eq!(ticket.customer.as_deref(), Some("Ana Ruiz"));
     assert_eq!(
         ticket.act_url.as_deref(),
@@ -300,6 +325,7 @@ fn an_items_amount_is_hidden_outside_a_revenue_scope() {
     let q = refunds_queue(&p, &cfg(), &[0], ts(T0 + HOUR));
     let hidden = serde_json::to_value(&q[0]).unwrap();
     assert!(hidden["amount"].is_null(), "{hidden}");
-    let shown = opsdeck_metrics::money_json::with_shown(true, || serde_json::to_value(&q[0]).unwrap());
+    let shown =
+        opsdeck_metrics::money_json::with_shown(true, || serde_json::to_value(&q[0]).unwrap());
     assert_eq!(shown["amount"]["minor"], 45_000);
 }

@@ -69,7 +69,10 @@ async fn simulator() -> Shop {
             eprintln!("two returns wait after {step} steps of 6 h");
             break;
         }
-        let later = sim.now().checked_add(jiff::SignedDuration::from_hours(6)).unwrap();
+        let later = sim
+            .now()
+            .checked_add(jiff::SignedDuration::from_hours(6))
+            .unwrap();
         sim.advance_to(later);
     }
     sim.set_rate_limit(false);
@@ -110,7 +113,11 @@ fn as_queried(node: Value) -> Value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
-                    let k = if k == "__nodes" { "nodes".to_string() } else { k };
+                    let k = if k == "__nodes" {
+                        "nodes".to_string()
+                    } else {
+                        k
+                    };
                     (k, as_queried(v))
                 })
                 .collect(),
@@ -148,8 +155,7 @@ impl Shop {
         settings.base_url = url::Url::parse(&self.base).unwrap();
         settings.request_timeout = Duration::from_secs(5);
         Arc::new(
-            GraphqlClient::new(settings, GRAPHQL_API_VERSION, Arc::new(CostBucket::new()))
-                .unwrap(),
+            GraphqlClient::new(settings, GRAPHQL_API_VERSION, Arc::new(CostBucket::new())).unwrap(),
         )
     }
 
@@ -212,9 +218,13 @@ async fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
 
 async fn projection_of(store: &Arc<dyn Store>, brand: &opsdeck_domain::Brand) -> SharedProjection {
     Arc::new(RwLock::new(
-        Projection::build(store.as_ref(), vec![brand.clone()], SubscriptionRules::default())
-            .await
-            .unwrap(),
+        Projection::build(
+            store.as_ref(),
+            vec![brand.clone()],
+            SubscriptionRules::default(),
+        )
+        .await
+        .unwrap(),
     ))
 }
 
@@ -248,10 +258,16 @@ async fn store_returns(store: &Arc<dyn Store>, shop: &Shop) -> Vec<String> {
         currency: shop.currency,
     };
     let nodes = shop.requested_returns();
-    assert!(nodes.len() >= 2, "the data set has two returns waiting: {}", nodes.len());
+    assert!(
+        nodes.len() >= 2,
+        "the data set has two returns waiting: {}",
+        nodes.len()
+    );
     let records: Vec<AnyRecord> = nodes
         .into_iter()
-        .map(|n| AnyRecord::ReturnRequest(return_from_graphql(&ctx, &as_queried(n)).unwrap().request))
+        .map(|n| {
+            AnyRecord::ReturnRequest(return_from_graphql(&ctx, &as_queried(n)).unwrap().request)
+        })
         .collect();
     store.upsert(&records, None).await.unwrap();
     records
@@ -275,14 +291,30 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
         let projection = projection_of(&store, &shop.brand).await;
         let q = queue(&store, &shop, None);
         let rows = q
-            .list(&projection, &panel(&shop), &[shop.brand.id.clone()], None, shop.sim.now())
+            .list(
+                &projection,
+                &panel(&shop),
+                &[shop.brand.id.clone()],
+                None,
+                shop.sim.now(),
+            )
             .await
             .unwrap();
         let first = rows.iter().find(|r| r.item.external_id == ids[0]).unwrap();
-        assert!(first.decidable, "{}: {:?}", backend.label, first.disabled_reason);
+        assert!(
+            first.decidable,
+            "{}: {:?}",
+            backend.label, first.disabled_reason
+        );
         assert_eq!(
-            first.item.act_url.as_deref().map(|u| u
-                .starts_with(&format!("https://{}.myshopify.com/admin/orders/", shop.slug))),
+            first
+                .item
+                .act_url
+                .as_deref()
+                .map(|u| u.starts_with(&format!(
+                    "https://{}.myshopify.com/admin/orders/",
+                    shop.slug
+                ))),
             Some(true)
         );
 
@@ -291,7 +323,13 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
             ip: Some("10.0.0.7".into()),
         };
         let decided = q
-            .decide(&projection, shop.source.as_str(), &ids[0], Decision::Approve, &who)
+            .decide(
+                &projection,
+                shop.source.as_str(),
+                &ids[0],
+                Decision::Approve,
+                &who,
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -301,7 +339,12 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
             }
         );
         let gid = |id: &str| format!("gid://shopify/Return/{id}");
-        assert_eq!(shop.return_status(&gid(&ids[0])), "OPEN", "{}", backend.label);
+        assert_eq!(
+            shop.return_status(&gid(&ids[0])),
+            "OPEN",
+            "{}",
+            backend.label
+        );
         let stored = store
             .get_return_request(&shop.source, &ids[0])
             .await
@@ -344,10 +387,15 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
             .unwrap();
         assert_eq!(approve.actor, "sam");
         assert_eq!(approve.ip.as_deref(), Some("10.0.0.7"));
-        assert_eq!(approve.subject, format!("return:{}/{}", shop.source, ids[0]));
+        assert_eq!(
+            approve.subject,
+            format!("return:{}/{}", shop.source, ids[0])
+        );
         assert_eq!(approve.payload["platform"]["shopify_status"], "OPEN");
-        assert!(audit.iter().any(|e| e.action.as_str() == "queue.decline"
-            && e.payload["decline_reason"] == "FINAL_SALE"));
+        assert!(audit
+            .iter()
+            .any(|e| e.action.as_str() == "queue.decline"
+                && e.payload["decline_reason"] == "FINAL_SALE"));
 
         // The webhooks Shopify sends afterwards.
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -374,14 +422,24 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
             .unwrap_err();
         match err {
             GraphqlError::UserErrors { errors, .. } => {
-                assert_eq!(errors[0].code.as_deref(), Some("INVALID_STATE"), "{errors:?}")
+                assert_eq!(
+                    errors[0].code.as_deref(),
+                    Some("INVALID_STATE"),
+                    "{errors:?}"
+                )
             }
             other => panic!("expected userErrors, got {other}"),
         }
         // And the queue no longer holds it once the change feed is read.
         let projection = projection_of(&store, &shop.brand).await;
         let err = q
-            .decide(&projection, shop.source.as_str(), &ids[0], Decision::Approve, &who)
+            .decide(
+                &projection,
+                shop.source.as_str(),
+                &ids[0],
+                Decision::Approve,
+                &who,
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, QueueError::NotWaiting(_)), "{err}");
@@ -403,7 +461,13 @@ async fn without_write_returns_the_buttons_say_why_and_shopify_refuses() {
     let projection = projection_of(&store, &shop.brand).await;
     let q = queue(&store, &shop, None);
     let rows = q
-        .list(&projection, &panel(&shop), &[shop.brand.id.clone()], None, shop.sim.now())
+        .list(
+            &projection,
+            &panel(&shop),
+            &[shop.brand.id.clone()],
+            None,
+            shop.sim.now(),
+        )
         .await
         .unwrap();
     let row = rows.iter().find(|r| r.item.external_id == ids[0]).unwrap();
@@ -411,7 +475,13 @@ async fn without_write_returns_the_buttons_say_why_and_shopify_refuses() {
     assert_eq!(row.disabled_reason.as_deref(), Some(MISSING_WRITE_RETURNS));
     let who = Actor::new("sam");
     let err = q
-        .decide(&projection, shop.source.as_str(), &ids[0], Decision::Approve, &who)
+        .decide(
+            &projection,
+            shop.source.as_str(),
+            &ids[0],
+            Decision::Approve,
+            &who,
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("write_returns"), "{err}");
@@ -430,7 +500,9 @@ async fn a_refund_over_the_threshold_waits_for_an_approval() {
             time_zone: jiff::tz::TimeZone::UTC,
             currency: Currency::EUR,
             launched: true,
-            thresholds: opsdeck_domain::Thresholds::defaults_for(&opsdeck_domain::BrandKind::Standard),
+            thresholds: opsdeck_domain::Thresholds::defaults_for(
+                &opsdeck_domain::BrandKind::Standard,
+            ),
         };
         let request = |x: &str, minor: i64| {
             AnyRecord::ReturnRequest(opsdeck_domain::ReturnRequest {
@@ -463,8 +535,12 @@ async fn a_refund_over_the_threshold_waits_for_an_approval() {
             },
         );
         let approvals = Arc::new(
-            Approvals::new(store.clone(), ApprovalPolicy::playbook(), Arc::new(executor))
-                .with_clock(Arc::new(move || now)),
+            Approvals::new(
+                store.clone(),
+                ApprovalPolicy::playbook(),
+                Arc::new(executor),
+            )
+            .with_clock(Arc::new(move || now)),
         );
         let q = RefundQueue::new(
             store.clone(),
@@ -493,7 +569,13 @@ async fn a_refund_over_the_threshold_waits_for_an_approval() {
         );
         assert_eq!(approvals.pending().await.unwrap().len(), 1);
         let rows = q
-            .list(&projection, &PanelConfig::default(), &[brand.id.clone()], None, now)
+            .list(
+                &projection,
+                &PanelConfig::default(),
+                &[brand.id.clone()],
+                None,
+                now,
+            )
             .await
             .unwrap();
         let big = rows.iter().find(|r| r.item.external_id == "big").unwrap();
@@ -507,7 +589,13 @@ async fn a_refund_over_the_threshold_waits_for_an_approval() {
         assert_eq!(stored.status, ReturnStatus::Requested, "not decided yet");
         // Under the threshold: decided at once.
         let small = q
-            .decide(&projection, "lux-platform", "small", Decision::Approve, &who)
+            .decide(
+                &projection,
+                "lux-platform",
+                "small",
+                Decision::Approve,
+                &who,
+            )
             .await
             .unwrap();
         assert_eq!(

@@ -158,7 +158,9 @@ pub(crate) fn return_plan(
             d.outcome,
             d.at,
             match d.outcome {
-                ReturnOutcome::Approved => d.at + (3.0 + draw(seed, salt, index, 6) * 10.0) as i64 * DAY,
+                ReturnOutcome::Approved => {
+                    d.at + (3.0 + draw(seed, salt, index, 6) * 10.0) as i64 * DAY
+                }
                 _ => i64::MAX,
             },
         ),

@@ -31,8 +31,8 @@
 //! `refund_queue_breach` and the daily digest of issue 16 read it.
 
 use super::support::UNATTRIBUTED;
-use crate::customers::{customer_risk, CustomerOf, RiskFlag};
 use super::PanelConfig;
+use crate::customers::{customer_risk, CustomerOf, RiskFlag};
 use crate::projection::links::linked_order;
 use crate::projection::queue::{QueueKind, QueueRecord};
 use crate::projection::text::REFUND;
@@ -372,12 +372,7 @@ fn ticket_items(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -
 
 /// The breached items of each brand at `now`, most overdue first: what
 /// the breach alert raises and what a digest counts.
-pub fn breaches(
-    p: &Projection,
-    cfg: &PanelConfig,
-    b: BrandIx,
-    now: Timestamp,
-) -> Vec<QueueItem> {
+pub fn breaches(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -> Vec<QueueItem> {
     refunds_queue(p, cfg, &[b], now)
         .into_iter()
         .filter(|i| i.sla == SlaState::Breached)

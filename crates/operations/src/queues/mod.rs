@@ -190,7 +190,10 @@ impl RefundQueue {
             None => Vec::new(),
         };
         let mut rows = Vec::with_capacity(items.len());
-        for item in items.into_iter().filter(|i| kind.is_none_or(|k| i.kind == k)) {
+        for item in items
+            .into_iter()
+            .filter(|i| kind.is_none_or(|k| i.kind == k))
+        {
             let source = SourceId::parse(&item.source).ok();
             let order_customer = match (&item.order_id, source) {
                 (Some(order), Some(source)) if item.origin != ItemOrigin::Helpdesk => self
@@ -307,10 +310,7 @@ impl RefundQueue {
             p.brand(record.brand).id.clone()
         };
         if record.kind == QueueKind::Refund && decision == Decision::Approve {
-            if let Some(waiting) = self
-                .refund_approval(&record, brand.as_str(), who)
-                .await?
-            {
+            if let Some(waiting) = self.refund_approval(&record, brand.as_str(), who).await? {
                 return Ok(waiting);
             }
         }
@@ -332,7 +332,13 @@ impl RefundQueue {
                 }
                 Decision::Decline { reason, note } => {
                     shop.graphql
-                        .decline_return(&gid, *reason, note.as_deref(), shop.notify_customer, &mut stats)
+                        .decline_return(
+                            &gid,
+                            *reason,
+                            note.as_deref(),
+                            shop.notify_customer,
+                            &mut stats,
+                        )
                         .await
                 }
             };
@@ -455,4 +461,3 @@ impl RefundQueue {
         out
     }
 }
-

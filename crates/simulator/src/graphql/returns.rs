@@ -33,7 +33,12 @@ fn refused(error: Value) -> Decided {
 
 /// Decides the return `input.id` of shop `slug`: approved when
 /// `approve`, else declined.
-pub(crate) fn decide(world: &mut World, slug: &str, input: Option<&Value>, approve: bool) -> Decided {
+pub(crate) fn decide(
+    world: &mut World,
+    slug: &str,
+    input: Option<&Value>,
+    approve: bool,
+) -> Decided {
     let (seed, now) = (world.seed, world.now);
     let Some(shop) = world.shop_mut(slug) else {
         return refused(user_error("Shop not found".into(), "NOT_FOUND"));
@@ -49,13 +54,24 @@ pub(crate) fn decide(world: &mut World, slug: &str, input: Option<&Value>, appro
         .and_then(|id| ids::return_order_index(salt, id))
         .filter(|i| (*i as usize) < shop.book.orders.len());
     let Some(index) = index else {
-        return refused(user_error(format!("Return {gid} does not exist"), "NOT_FOUND"));
+        return refused(user_error(
+            format!("Return {gid} does not exist"),
+            "NOT_FOUND",
+        ));
     };
     let Some(plan) = return_plan(&shop.book, seed, salt, index) else {
-        return refused(user_error(format!("Return {gid} does not exist"), "NOT_FOUND"));
+        return refused(user_error(
+            format!("Return {gid} does not exist"),
+            "NOT_FOUND",
+        ));
     };
     match return_status(&plan, now) {
-        None => return refused(user_error(format!("Return {gid} does not exist"), "NOT_FOUND")),
+        None => {
+            return refused(user_error(
+                format!("Return {gid} does not exist"),
+                "NOT_FOUND",
+            ))
+        }
         Some("REQUESTED") => {}
         Some(status) => {
             let verb = if approve { "approved" } else { "declined" };
@@ -92,8 +108,12 @@ pub(crate) fn decide(world: &mut World, slug: &str, input: Option<&Value>, appro
     } else {
         "returns/decline"
     };
-    let webhook = return_plan(&shop.book, seed, salt, index)
-        .map(|plan| (topic, crate::webhook_events::return_body(shop, index, &plan, topic)));
+    let webhook = return_plan(&shop.book, seed, salt, index).map(|plan| {
+        (
+            topic,
+            crate::webhook_events::return_body(shop, index, &plan, topic),
+        )
+    });
     Decided {
         payload: json!({
             "return": order_return(shop, seed, index, now),

@@ -9,10 +9,10 @@
 //! yet and keep them; unknown fields are an error.
 
 use super::reader::Obj;
+use opsdeck_domain::dispute::{DisputeState, DisputeStatus};
 use opsdeck_domain::order::{CustomerRef, Fulfillment, LineItem, Refund, RefundLineItem};
 use opsdeck_domain::support::Party;
 use opsdeck_domain::AnyRecord;
-use opsdeck_domain::dispute::{DisputeState, DisputeStatus};
 use opsdeck_domain::{
     Bounded, Brand, BrandId, Currency, FulfillmentUpdate, HealthCheck, InventoryBatch,
     InventoryLevel, Money, Order, OrderStatusChange, PaymentEvent, Product, ReturnRequest,

@@ -92,9 +92,7 @@ fn kind_of(kind: Option<&str>) -> Result<Option<QueueKind>, Error> {
     match kind.filter(|k| !k.is_empty()) {
         None => Ok(None),
         Some(k) => QueueKind::parse(k).map(Some).ok_or_else(|| {
-            Error::BadRequest(format!(
-                "kind must be return, refund or dispute, not {k:?}"
-            ))
+            Error::BadRequest(format!("kind must be return, refund or dispute, not {k:?}"))
         }),
     }
 }
@@ -104,7 +102,11 @@ fn brands_of(state: &AppState, q: &QueueQuery) -> Result<Vec<BrandId>, Error> {
     Ok(
         match chosen_brands(state, q.brand.as_deref(), q.region.as_deref())? {
             Some(brands) => brands.into_iter().map(|b| b.id.clone()).collect(),
-            None => state.visible_brands().into_iter().map(|b| b.id.clone()).collect(),
+            None => state
+                .visible_brands()
+                .into_iter()
+                .map(|b| b.id.clone())
+                .collect(),
         },
     )
 }

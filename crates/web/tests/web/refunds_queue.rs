@@ -51,9 +51,19 @@ async fn scene() -> Fixture {
             &[
                 AnyRecord::Order(o),
                 // Breached: requested 26 h before NOW.
-                request("rr-late", "mavena", ReturnKind::Refund, "2026-06-09T16:05:00Z"),
+                request(
+                    "rr-late",
+                    "mavena",
+                    ReturnKind::Refund,
+                    "2026-06-09T16:05:00Z",
+                ),
                 // On track: an hour old.
-                request("ret-new", "mavena", ReturnKind::Return, "2026-06-10T17:05:00Z"),
+                request(
+                    "ret-new",
+                    "mavena",
+                    ReturnKind::Return,
+                    "2026-06-10T17:05:00Z",
+                ),
                 request("kumo-1", "kumo", ReturnKind::Return, "2026-06-10T17:05:00Z"),
                 // A chargeback on the same order, won long ago: out of the
                 // queue, but the customer's dispute history.
@@ -92,13 +102,24 @@ async fn post_json(fx: &Fixture, s: &TestSession, uri: &str, body: Value) -> (u1
     let response = send_as(fx.router(), s, request).await;
     let status = response.status().as_u16();
     let text = body_text(response).await;
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn get_json_as(fx: &Fixture, s: &TestSession, uri: &str) -> (u16, Value) {
-    let response = send_as(fx.router(), s, Request::get(uri).body(Body::empty()).unwrap()).await;
+    let response = send_as(
+        fx.router(),
+        s,
+        Request::get(uri).body(Body::empty()).unwrap(),
+    )
+    .await;
     let status = response.status().as_u16();
-    (status, serde_json::from_str(&body_text(response).await).unwrap())
+    (
+        status,
+        serde_json::from_str(&body_text(response).await).unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -108,7 +129,10 @@ async fn the_api_ranks_breached_first_with_order_customer_and_amount_for_revenue
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["breached"], 1);
     let items = body["items"].as_array().unwrap();
-    let ids: Vec<&str> = items.iter().map(|i| i["external_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = items
+        .iter()
+        .map(|i| i["external_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["rr-late", "ret-new"]);
     let late = &items[0];
     assert_eq!(late["sla"], "breached");
@@ -139,17 +163,29 @@ async fn the_api_ranks_breached_first_with_order_customer_and_amount_for_revenue
     )
     .await;
     let html = body_text(response).await;
-    assert!(html.contains("rr-late") && !html.contains("$123.45"), "{html}");
-    assert!(!html.contains("<th>Amount</th>"), "no amount column: {html}");
+    assert!(
+        html.contains("rr-late") && !html.contains("$123.45"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<th>Amount</th>"),
+        "no amount column: {html}"
+    );
     let (_, html) = {
         let r = fx.get("/queues/refunds").await;
         (r.status(), body_text(r).await)
     };
-    assert!(html.contains("$123.45") && html.contains("<th>Amount</th>"), "{html}");
+    assert!(
+        html.contains("$123.45") && html.contains("<th>Amount</th>"),
+        "{html}"
+    );
 
     let (status, body) = fx.get_json("/api/v1/queues/refunds?kind=nope").await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("return, refund or dispute"));
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("return, refund or dispute"));
     let (_, body) = fx.get_json("/api/v1/queues/refunds?kind=return").await;
     let kinds: Vec<&str> = body["items"]
         .as_array()
@@ -177,7 +213,10 @@ async fn a_platform_request_is_decided_by_whoever_may_audited_and_leaves_the_que
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("RETURN_PERIOD_ENDED"));
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("RETURN_PERIOD_ENDED"));
 
     let (status, body) = post_json(
         &fx,
@@ -264,4 +303,54 @@ async fn another_brands_item_is_not_found_for_a_person_limited_to_some_brands() 
     assert_eq!(status, 404);
     let (status, _) = get_json_as(&fx, &lead, "/api/v1/queues/refunds?brand=kumo").await;
     assert_eq!(status, 403);
+}
+
+/// A custom platform's chargeback through the ingest API, with its
+/// dispute state: needing a response it waits until its evidence date
+/// (sooner than 24 h); under review it leaves the queue.
+#[tokio::test]
+async fn an_ingest_chargeback_waits_until_its_evidence_date_until_answered() {
+    let fx = Fixture::new().await;
+    let t = crate::ingest::token(&fx, "mavena", opsdeck_store::TokenKinds::All).await;
+    let chargeback = |status: &str, updated: &str| {
+        json!({"external_id": "cb-9", "order_id": "5001", "kind": "chargeback",
+            "amount": {"amount": "80.00", "currency": "USD"},
+            "occurred_at": "2026-06-10T10:05:00Z", "updated_at": updated,
+            "dispute_status": status, "evidence_due_by": "2026-06-10T20:05:00Z"})
+    };
+    let (status, body) = crate::ingest::post(
+        &fx,
+        "payment-events",
+        &t,
+        vec![chargeback("needs_response", "2026-06-10T10:05:00Z")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    fx.build_projection().await;
+    let (_, body) = fx.get_json("/api/v1/queues/refunds?kind=dispute").await;
+    let item = &body["items"][0];
+    assert_eq!(item["external_id"], "cb-9", "{body}");
+    assert_eq!(item["origin"], "platform");
+    assert_eq!(
+        item["deadline"], "2026-06-10T20:05:00Z",
+        "the evidence date"
+    );
+    assert_eq!(item["sla"], "at_risk", "8 h of a 10 h window: {item}");
+    assert_eq!(item["decidable"], false);
+    assert!(item["disabled_reason"]
+        .as_str()
+        .unwrap()
+        .contains("dispute"));
+
+    let (status, body) = crate::ingest::post(
+        &fx,
+        "payment-events",
+        &t,
+        vec![chargeback("under_review", "2026-06-10T12:00:00Z")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    fx.build_projection().await;
+    let (_, body) = fx.get_json("/api/v1/queues/refunds?kind=dispute").await;
+    assert_eq!(body["items"], json!([]), "answered: out of the queue");
 }

@@ -112,11 +112,15 @@ async fn a_breached_refund_is_at_the_top_and_a_return_is_approved_from_the_queue
         if b.try_find(&format!("#approve-{return_id}")).await.is_none() {
             break;
         }
-        assert!(Instant::now() < deadline, "the approved return stayed in the queue");
+        assert!(
+            Instant::now() < deadline,
+            "the approved return stayed in the queue"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
         b.goto(&url("/queues/refunds")).await;
     }
-    b.screenshot(&shots.join("refunds-queue-approved.png")).await;
+    b.screenshot(&shots.join("refunds-queue-approved.png"))
+        .await;
     let gid = format!("gid://shopify/Return/{return_id}");
     let status = app
         .simulator
@@ -145,7 +149,11 @@ async fn a_breached_refund_is_at_the_top_and_a_return_is_approved_from_the_queue
         .find(|e| e.action.as_str() == "queue.approve")
         .expect("the approval is audited");
     assert_eq!(approved.actor, USERNAME);
-    assert!(approved.subject.ends_with(&return_id), "{}", approved.subject);
+    assert!(
+        approved.subject.ends_with(&return_id),
+        "{}",
+        approved.subject
+    );
     drop(b);
     app.stop().await;
 }

@@ -79,8 +79,14 @@ impl GraphqlClient {
              returnApproveRequest(input: $input) {{ {RETURN_FIELDS} }} }}"
         );
         let input = json!({ "id": return_gid, "notifyCustomer": notify_customer });
-        self.decide_return("ReturnApproveRequest", "returnApproveRequest", &document, input, stats)
-            .await
+        self.decide_return(
+            "ReturnApproveRequest",
+            "returnApproveRequest",
+            &document,
+            input,
+            stats,
+        )
+        .await
     }
 
     /// Declines return `return_gid` for `reason`, with `note` for the
@@ -103,10 +109,17 @@ impl GraphqlClient {
             "notifyCustomer": notify_customer,
         });
         if let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) {
-            input["declineNote"] = Value::from(note.chars().take(MAX_DECLINE_NOTE).collect::<String>());
+            input["declineNote"] =
+                Value::from(note.chars().take(MAX_DECLINE_NOTE).collect::<String>());
         }
-        self.decide_return("ReturnDeclineRequest", "returnDeclineRequest", &document, input, stats)
-            .await
+        self.decide_return(
+            "ReturnDeclineRequest",
+            "returnDeclineRequest",
+            &document,
+            input,
+            stats,
+        )
+        .await
     }
 
     async fn decide_return(
