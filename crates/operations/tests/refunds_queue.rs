@@ -294,7 +294,7 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
             .list(
                 &projection,
                 &panel(&shop),
-                &[shop.brand.id.clone()],
+                std::slice::from_ref(&shop.brand.id),
                 None,
                 shop.sim.now(),
             )
@@ -405,7 +405,7 @@ async fn a_return_approved_and_another_declined_at_shopify_from_the_queue() {
         let got = deliveries.lock().unwrap().clone();
         assert!(
             got.iter()
-                .any(|(t, b)| t == "returns/approve" && b["id"].to_string() == ids[0]),
+                .any(|(t, b)| t == "returns/approve" && b["id"] == ids[0].parse::<u64>().unwrap()),
             "{got:?}"
         );
         assert!(
@@ -464,7 +464,7 @@ async fn without_write_returns_the_buttons_say_why_and_shopify_refuses() {
         .list(
             &projection,
             &panel(&shop),
-            &[shop.brand.id.clone()],
+            std::slice::from_ref(&shop.brand.id),
             None,
             shop.sim.now(),
         )
@@ -572,7 +572,7 @@ async fn a_refund_over_the_threshold_waits_for_an_approval() {
             .list(
                 &projection,
                 &PanelConfig::default(),
-                &[brand.id.clone()],
+                std::slice::from_ref(&brand.id),
                 None,
                 now,
             )
