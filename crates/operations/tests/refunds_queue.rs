@@ -587,6 +587,34 @@ async fn a_refund_over_the_threshold_waits_for_an_approval() {
             .unwrap()
             .unwrap();
         assert_eq!(stored.status, ReturnStatus::Requested, "not decided yet");
+        // The approver (not the requester) approves: the next press
+        // decides the refund.
+        approvals
+            .decide(
+                &approval_id,
+                &opsdeck_operations::approvals::Decider {
+                    username: "fin".into(),
+                    role: opsdeck_store::Role::Admin,
+                    via: "dashboard",
+                    ip: None,
+                },
+                true,
+                "customer has the receipt",
+            )
+            .await
+            .unwrap();
+        let done = q
+            .decide(&projection, "lux-platform", "big", Decision::Approve, &who)
+            .await
+            .unwrap();
+        assert_eq!(
+            done,
+            Decided::Done {
+                status: ReturnStatus::Approved
+            },
+            "{}",
+            backend.label
+        );
         // Under the threshold: decided at once.
         let small = q
             .decide(

@@ -171,9 +171,15 @@ pub(crate) async fn page(
         .into_iter()
         .map(|b| serde_json::json!({ "id": b.id.as_str(), "name": b.name }))
         .collect();
+    let regions: Vec<(String, String)> = state
+        .visible_regions()
+        .into_iter()
+        .map(|r| (r.id.as_str().to_string(), r.name.clone()))
+        .collect();
     let html = templates::render(
         "queue_refunds.html",
         minijinja::context! {
+            regions => regions,
             q => queue,
             totals => totals,
             show_money => opsdeck_metrics::money_json::shown(),
