@@ -13,6 +13,7 @@ const ALL_LINKS: &[&str] = &[
     "/inventory",
     "/catalog",
     "/tickets",
+    "/queues/refunds",
     "/alerts",
     "/incidents",
     "/approvals",
