@@ -23,6 +23,7 @@
 //! | decide approvals; the request's kind also names its approver role, never one's own (`decide_approvals`) | ✓ | | | | | ✓ | ✓ | ✓ | ✓ | |
 //! | read shift handovers and the morning checklist (`view_handover`) | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ |
 //! | write, submit and acknowledge handovers; check checklist items (`write_handover`) | ✓ | ✓ | | | | ✓ | | | | |
+//! | approve or decline return and refund requests from the refunds queue (`decide_returns`) | ✓ | ✓ | ✓ | | | ✓ | ✓ | | | |
 //! | any other change: settings, writes no route gives a narrower permission (`change_settings`) | ✓ | | | | | | | | | |
 //!
 //! The playbook's flows give its leads what they run: the regional lead
@@ -81,13 +82,18 @@ pub enum Permission {
     /// Start, edit, submit and acknowledge handover notes and check the
     /// morning checklist's items: the people who run a region's shifts.
     WriteHandover,
+    /// Approve or decline a return or refund request from the refunds
+    /// queue: the people who answer customers (ops, support) and the
+    /// playbook's regional and finance leads. A refund over the approval
+    /// threshold still waits for its approver.
+    DecideReturns,
     /// Every change not given a narrower permission: admins only, so a new
     /// write route is closed until someone decides who may use it.
     ChangeSettings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ViewDashboard,
         Permission::ViewRevenue,
         Permission::ActOnAlerts,
@@ -103,6 +109,7 @@ impl Permission {
         Permission::ChangeFlags,
         Permission::ViewHandover,
         Permission::WriteHandover,
+        Permission::DecideReturns,
         Permission::ChangeSettings,
     ];
 }
@@ -155,8 +162,12 @@ pub fn builtin_allows(role: Role, permission: Permission) -> bool {
                 | RefreshSync
                 | ViewHandover
                 | WriteHandover
+                | DecideReturns
         ),
-        Role::Support => matches!(permission, ViewDashboard | RefreshSync | ViewHandover),
+        Role::Support => matches!(
+            permission,
+            ViewDashboard | RefreshSync | ViewHandover | DecideReturns
+        ),
         Role::Finance => matches!(permission, ViewDashboard | ViewRevenue | ViewHandover),
         Role::Viewer => matches!(permission, ViewDashboard | ViewHandover),
         REGIONAL_LEAD => matches!(
@@ -172,6 +183,7 @@ pub fn builtin_allows(role: Role, permission: Permission) -> bool {
                 | ChangeFlags
                 | ViewHandover
                 | WriteHandover
+                | DecideReturns
         ),
         FINANCE_LEAD => matches!(
             permission,
@@ -182,6 +194,7 @@ pub fn builtin_allows(role: Role, permission: Permission) -> bool {
                 | RequestApprovals
                 | DecideApprovals
                 | ViewHandover
+                | DecideReturns
         ),
         PRODUCT_LEAD => matches!(
             permission,
@@ -225,6 +238,7 @@ mod tests {
         assert_eq!(who(RefreshSync), ["admin", "ops", "support"]);
         assert_eq!(who(ViewHandover), who(ViewDashboard));
         assert_eq!(who(WriteHandover), ["admin", "ops"]);
+        assert_eq!(who(DecideReturns), ["admin", "ops", "support"]);
         assert!(builtin_allows(
             crate::roles::builtin::REGIONAL_LEAD,
             WriteHandover
@@ -289,6 +303,7 @@ mod tests {
         assert_eq!(who(DecideApprovals), leads);
         assert_eq!(who(ViewAudit), ["finance_lead", "reviewer"]);
         assert_eq!(who(ExportAudit), ["finance_lead"]);
+        assert_eq!(who(DecideReturns), ["regional_lead", "finance_lead"]);
         for p in [ManageUsers, ManageTokens, ChangeSettings] {
             assert!(who(p).is_empty(), "{p:?}");
         }

@@ -24,7 +24,7 @@
 //! [`crate::panel_conditions`]): unfulfilled stale, fulfillment blocker,
 //! inventory critical / low, top SKU cover, CSAT drop / below target,
 //! ticket backlog spike, resolution time spike, chargeback risk, review
-//! SLA breached. They read
+//! SLA breached, refunds queue breach. They read
 //! [`BrandInputs::panels`]; without panels (no projection given) they
 //! observe nothing, so they can neither fire nor resolve wrongly.
 
@@ -55,6 +55,7 @@ pub const PANEL_RULES: &[&str] = &[
     "resolution_time_spike",
     "chargeback_risk",
     "review_sla_breached",
+    "refund_queue_breach",
 ];
 
 /// Metric names a custom rule may use today.

@@ -1,7 +1,8 @@
 //! The conditions that read the metrics crate's panels: unfulfilled stale,
 //! fulfillment blocker, inventory critical / low, top SKU cover, CSAT drop /
 //! below target, ticket backlog spike, resolution time spike, chargeback
-//! risk, review SLA breached. Each is a pure function of one brand's [`Panels`] (its
+//! risk, review SLA breached, refunds queue breach. Each is a pure function
+//! of one brand's [`Panels`] (its
 //! [`BrandDashboard`], and the whole lists behind the dashboard's first
 //! pages, from the same functions), so what fires is exactly what the
 //! dashboard counts.
@@ -12,6 +13,7 @@ use opsdeck_domain::{Brand, Timestamp};
 use opsdeck_metrics::panels::fulfillment::{stale_orders, StaleOrder};
 use opsdeck_metrics::panels::inventory::{stock_alert, StockAlert};
 use opsdeck_metrics::panels::pulse::{all_blockers, Blocker};
+use opsdeck_metrics::panels::refunds_queue::{breaches, QueueItem};
 use opsdeck_metrics::panels::review_queues::{review_queues, ReviewQueue};
 use opsdeck_metrics::panels::urgent::{flagged_tickets, UrgentFlag, UrgentTicket};
 use opsdeck_metrics::panels::{brand_dashboard, BrandDashboard, PanelConfig, Range};
@@ -35,6 +37,8 @@ pub struct Panels {
     /// The brand's review queues against their SLAs, as the review queue
     /// page shows them.
     pub review_queues: Vec<ReviewQueue>,
+    /// Every breached item of the refunds queue, most overdue first.
+    pub queue_breaches: Vec<QueueItem>,
 }
 
 impl Panels {
@@ -46,6 +50,7 @@ impl Panels {
             flagged: flagged_tickets(p, cfg, b, now),
             stale: stale_orders(p, b, now).collect(),
             review_queues: review_queues(p, &cfg.review_slas, b, now),
+            queue_breaches: breaches(p, cfg, b, now),
         }
     }
 }
@@ -327,6 +332,41 @@ pub fn observe_panels(
                         c.pending, c.queue, c.at_risk
                     ),
                 };
+                out.push(o);
+            }
+        }
+        Condition::RefundQueueBreach => {
+            for item in &panels.queue_breaches {
+                let subject = format!(
+                    "{}:{}/{}",
+                    item.kind.as_str(),
+                    item.source,
+                    item.external_id
+                );
+                let mut o = base(&subject, "");
+                o.dashboard_path = format!("/queues/refunds?brand={}", item.brand);
+                o.active = true;
+                let window = (item.deadline.as_second() - item.started_at.as_second()) as f64;
+                o.value = Some(Figure::new(
+                    item.age_seconds as f64 / 3600.0,
+                    item.age.clone(),
+                ));
+                o.threshold = Some(Figure::new(
+                    window / 3600.0,
+                    format!("{:.0} h", window / 3600.0),
+                ));
+                let order = item
+                    .order
+                    .as_ref()
+                    .map(|o| format!(" (order {})", o.name))
+                    .unwrap_or_default();
+                o.why = format!(
+                    "The {} {}{order} has waited {}: {} past its deadline.",
+                    item.kind.label(),
+                    item.external_id,
+                    item.age,
+                    item.time_left.trim_start_matches("overdue by "),
+                );
                 out.push(o);
             }
         }

@@ -97,6 +97,11 @@ pub enum Condition {
     ResolutionTimeSpike { hours: f64 },
     /// A chargeback-flagged ticket unresolved for more than `hours`.
     ChargebackRisk { hours: f64 },
+    /// An item of the refunds, returns and disputes queue past its
+    /// deadline (the queue's own clock: its window per kind, a dispute's
+    /// evidence date). One episode per item, so each resolves when its
+    /// item leaves the queue; notices group per brand.
+    RefundQueueBreach,
     /// Revenue so far today below `ratio` × the baseline so far, when the
     /// baseline has at least `min_orders` orders (by default the pulse's
     /// floor, [`opsdeck_metrics::variance::MIN_BASELINE_ORDER_COUNT`]) and
@@ -281,6 +286,13 @@ pub fn default_rules() -> Vec<Rule> {
             Critical,
             Telegram,
             ChargebackRisk { hours: 24.0 },
+        ),
+        rule(
+            "refund_queue_breach",
+            "Refunds queue SLA breached",
+            Critical,
+            Telegram,
+            RefundQueueBreach,
         ),
         rule(
             "revenue_anomaly",

@@ -714,6 +714,12 @@ impl Bounded for PaymentEvent {
         c.opt_text("gateway", Text::Line, self.gateway.as_deref());
         c.time("occurred_at", self.occurred_at);
         c.time("updated_at", self.updated_at);
+        if let Some(d) = &self.dispute {
+            c.text("dispute_status", Text::Line, d.status.as_str());
+            c.opt_time("evidence_due_by", d.evidence_due_by);
+            c.opt_time("evidence_sent_on", d.evidence_sent_on);
+            c.opt_time("finalized_on", d.finalized_on);
+        }
     }
 }
 

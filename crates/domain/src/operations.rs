@@ -283,6 +283,28 @@ pub struct PaymentEvent {
     pub gateway: Option<String>,
     pub occurred_at: Timestamp,
     pub updated_at: Timestamp,
+    /// A dispute's (chargeback's or inquiry's) state and evidence due date,
+    /// where the source tells them (Shopify Payments disputes; an ingest
+    /// event with `dispute_status`): the refunds-and-disputes queue keeps
+    /// an open dispute until it is answered and runs its clock to the
+    /// evidence date. Not written when absent, so events stored before it
+    /// existed read the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<crate::dispute::DisputeState>,
+}
+
+impl PaymentEvent {
+    /// Whether the event is a dispute waiting for the merchant's answer: a
+    /// chargeback (or an inquiry) that needs a response, or a chargeback
+    /// from a source that reports no state (nothing says it was answered).
+    /// One under review has its evidence in: nothing is left to do but
+    /// wait for the bank, so no deadline runs for the merchant.
+    pub fn awaits_dispute_response(&self) -> bool {
+        match &self.dispute {
+            Some(state) => state.status == crate::dispute::DisputeStatus::NeedsResponse,
+            None => self.kind == PaymentEventKind::Chargeback,
+        }
+    }
 }
 
 impl_record!(PaymentEvent, RecordKind::PaymentEvent, brand: required);

@@ -163,6 +163,7 @@ fn payment(brand: &str, id: &str, order: i64, kind: PaymentEventKind, at: &str) 
         gateway: None,
         occurred_at: t(at),
         updated_at: t(at),
+        dispute: None,
     })
 }
 

@@ -78,6 +78,7 @@ fn pay(x: &str, b: &str, kind: PaymentEventKind, ago: i64) -> AnyRecord {
         gateway: None,
         occurred_at: ts(NOW - ago),
         updated_at: ts(NOW - ago),
+        dispute: None,
     })
 }
 

@@ -17,8 +17,11 @@
 //! - [`handover`]: shift handover notes (pre-filled from live state,
 //!   submitted, acknowledged, the lead notified when late) and the
 //!   morning checklist.
+//! - [`queues`]: the refunds, returns and disputes queue with its 24 h
+//!   SLA: its rows, and approving or declining a return or refund from it.
 
 pub mod approvals;
 pub mod flags;
 pub mod handover;
 pub mod incidents;
+pub mod queues;

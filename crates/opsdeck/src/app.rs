@@ -448,7 +448,7 @@ pub async fn start(
     let projection = start_projection(
         config,
         store.clone(),
-        stored,
+        stored.clone(),
         Some(applied.clone()),
         &mut tasks,
     )
@@ -509,6 +509,13 @@ pub async fn start(
         projection.clone(),
     );
     crate::handover_app::start_notifier(handovers.clone(), &mut tasks);
+    let refunds_queue = crate::queues_app::build(
+        config,
+        store.clone(),
+        Some(approvals.clone()),
+        clock.clone(),
+        stored.clone(),
+    );
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -529,6 +536,7 @@ pub async fn start(
         approvals: Some(approvals.clone()),
         flags,
         handovers: Some(handovers),
+        refunds_queue: Some(refunds_queue),
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {
@@ -588,6 +596,7 @@ pub fn panel_config(config: &Config) -> opsdeck_metrics::panels::PanelConfig {
             .as_ref()
             .map(|g| format!("https://{}.gorgias.com/app/ticket/", g.subdomain)),
         regions: config.regions.clone(),
+        sla_queue: crate::queues_app::sla_queue(config),
         customer_risk: config.customers.clone(),
         review_slas: config.review_queues.clone(),
         ..Default::default()

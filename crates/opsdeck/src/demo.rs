@@ -66,6 +66,7 @@ pub fn demo_config(
             },
             webhook_secret: None,
             previous_webhook_secret: None,
+            notify_customer_on_returns: true,
         });
     }
     Ok(Config {
@@ -87,6 +88,7 @@ pub fn demo_config(
         approvals: Default::default(),
         flags: Default::default(),
         handover: Default::default(),
+        queues: Default::default(),
         customers: Default::default(),
         review_queues: Default::default(),
     })

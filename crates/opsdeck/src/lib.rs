@@ -28,6 +28,7 @@ pub mod flags_app;
 pub mod handover_app;
 pub mod housekeeping;
 pub mod import;
+pub mod queues_app;
 pub mod shopify_cli;
 pub mod supervise;
 pub mod tokens_cli;

@@ -50,6 +50,14 @@ pub(crate) enum ReturnOutcome {
     Canceled,
 }
 
+/// A decision made through `returnApproveRequest` or
+/// `returnDeclineRequest`: the outcome and its moment replace the plan's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ReturnDecision {
+    pub outcome: ReturnOutcome,
+    pub at: i64,
+}
+
 /// A return as planned; its status at a moment follows from the times.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ReturnPlan {
@@ -143,6 +151,21 @@ pub(crate) fn return_plan(
     let quantity = 1 + (draw(seed, salt, index, 7) * items[item].quantity as f64) as u16;
     let reason =
         RETURN_REASONS[(draw(seed, salt, index, 8) * RETURN_REASONS.len() as f64) as usize];
+    // A decision made by a mutation wins over the plan's; an approved
+    // return is then closed as long after it as planned.
+    let (outcome, decided_at, closed_at) = match book.return_decisions.get(&index) {
+        Some(d) => (
+            d.outcome,
+            d.at,
+            match d.outcome {
+                ReturnOutcome::Approved => {
+                    d.at + (3.0 + draw(seed, salt, index, 6) * 10.0) as i64 * DAY
+                }
+                _ => i64::MAX,
+            },
+        ),
+        None => (outcome, decided_at, closed_at),
+    };
     Some(ReturnPlan {
         requested_at,
         decided_at,

@@ -111,6 +111,15 @@ pub(crate) fn return_id(salt: u64, order: u32) -> u64 {
     17_000_000_000 + global(order as u64, salt)
 }
 
+/// The inverse of [`return_id`]: the order index of a return.
+pub(crate) fn return_order_index(salt: u64, id: u64) -> Option<u32> {
+    let offset = id.checked_sub(17_000_000_000)?;
+    if offset % 8 != salt {
+        return None;
+    }
+    u32::try_from(offset / 8).ok()
+}
+
 pub(crate) fn return_line_item(salt: u64, order: u32) -> u64 {
     33_000_000_000 + global(order as u64, salt)
 }

@@ -126,6 +126,8 @@ pub const ALL_SCOPES: [&str; 10] = [
     "read_customers",
     "write_webhooks",
     "read_returns",
+    // Approving and declining returns from opsdeck's refunds queue.
+    "write_returns",
     "read_shopify_payments_disputes",
     "read_checkouts",
     "read_merchant_managed_fulfillment_orders",

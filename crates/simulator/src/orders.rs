@@ -161,6 +161,10 @@ pub(crate) struct OrderBook {
     pub shipments: Vec<Shipment>,
     pub customers: Vec<Customer>,
     pub subscribers: Vec<u32>,
+    /// Returns decided through the GraphQL returns mutations, by order
+    /// index: they replace the plan's own decision
+    /// ([`crate::aftersale::return_plan`]).
+    pub return_decisions: std::collections::HashMap<u32, crate::aftersale::ReturnDecision>,
 }
 
 impl OrderBook {

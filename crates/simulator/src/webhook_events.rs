@@ -153,7 +153,7 @@ fn return_moments(plan: &ReturnPlan) -> Vec<(i64, &'static str)> {
 }
 
 /// A `returns/*` body: Shopify's shape for each topic.
-fn return_body(shop: &Shop, index: u32, plan: &ReturnPlan, topic: &str) -> Value {
+pub(crate) fn return_body(shop: &Shop, index: u32, plan: &ReturnPlan, topic: &str) -> Value {
     let salt = shop.profile.id_salt;
     let id = ids::return_id(salt, index);
     let gid = format!("gid://shopify/Return/{id}");

@@ -90,6 +90,10 @@ opsdeck_domain::open_enum! {
         HandoverNotify = "handover.notify",
         /// A morning checklist item checked (who and when).
         ChecklistCheck = "checklist.check",
+        /// A return or refund request approved from the refunds queue.
+        QueueApprove = "queue.approve",
+        /// A return or refund request declined from the refunds queue.
+        QueueDecline = "queue.decline",
     }
 }
 

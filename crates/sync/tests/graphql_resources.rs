@@ -249,7 +249,12 @@ async fn a_missing_scope_is_named_and_the_other_resources_keep_syncing() {
         (ShopifyResource::Customers, "read_customers"),
         (ShopifyResource::AbandonedCheckouts, "read_orders"),
     ] {
-        let without: Vec<&str> = ALL_SCOPES.into_iter().filter(|s| *s != scope).collect();
+        // A write scope includes its read scope (as at Shopify): both go.
+        let write = scope.replacen("read_", "write_", 1);
+        let without: Vec<&str> = ALL_SCOPES
+            .into_iter()
+            .filter(|s| *s != scope && *s != write)
+            .collect();
         h.sim.set_access_scopes(SLUG, Some(&without), &[]);
         let (store, _guard) = sqlite_temp().await;
         let graphql = h.graphql(SLUG);
@@ -282,6 +287,67 @@ async fn a_missing_scope_is_named_and_the_other_resources_keep_syncing() {
             assert_exact_set(&h, store.as_ref(), other, "sqlite").await;
         }
     }
+}
+
+/// Without `write_returns` the returns are still read whole: the missing
+/// scope is a notice on the run (what /sources shows), not a failure, and
+/// the refunds queue says so on its disabled buttons.
+#[tokio::test]
+async fn without_write_returns_returns_sync_whole_and_the_scope_is_named() {
+    let h = Harness::start(0.05).await;
+    h.sim.set_rate_limit(false);
+    let without: Vec<&str> = ALL_SCOPES
+        .into_iter()
+        .filter(|s| *s != "write_returns")
+        .collect();
+    h.sim.set_access_scopes(SLUG, Some(&without), &[]);
+    let (store, _guard) = sqlite_temp().await;
+    let graphql = h.graphql(SLUG);
+    run(
+        &h,
+        &graphql,
+        store.as_ref(),
+        ShopifyResource::Returns,
+        start_time(),
+    )
+    .await
+    .unwrap();
+    assert_exact_set(&h, store.as_ref(), ShopifyResource::Returns, "sqlite").await;
+    let state = store
+        .sync_state(&Harness::source(SLUG), "returns")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!state.needs_attention);
+    assert!(
+        state
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("missing access scope write_returns"),
+        "{state:?}"
+    );
+    // With it, no such notice.
+    h.sim.set_access_scopes(SLUG, Some(&ALL_SCOPES), &[]);
+    let (store, _guard) = sqlite_temp().await;
+    run(
+        &h,
+        &graphql,
+        store.as_ref(),
+        ShopifyResource::Returns,
+        start_time(),
+    )
+    .await
+    .unwrap();
+    let state = store
+        .sync_state(&Harness::source(SLUG), "returns")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!state
+        .last_error
+        .unwrap_or_default()
+        .contains("write_returns"));
 }
 
 fn graphql_answer(data: Value) -> fake::Answer {

@@ -78,6 +78,7 @@ pub mod ingest;
 mod nav;
 mod pages;
 mod params;
+mod queues;
 mod redirect;
 mod review_queue;
 mod scope;
@@ -159,6 +160,9 @@ pub struct AppState {
     /// Shift handovers and the morning checklist; `None` answers that they
     /// are not configured.
     pub handovers: Option<Arc<opsdeck_operations::handover::Handovers>>,
+    /// The refunds, returns and disputes queue (`/queues/refunds`); `None`
+    /// answers that it is not configured.
+    pub refunds_queue: Option<Arc<opsdeck_operations::queues::RefundQueue>>,
 }
 
 impl AppState {
@@ -290,6 +294,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(flags::router())
         .merge(handover::router())
         .merge(review_queue::router())
+        .merge(queues::router())
         .merge(assets::router())
 }
 

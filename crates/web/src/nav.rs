@@ -24,6 +24,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/catalog", "Catalog"),
     ("/tickets", "Tickets"),
     ("/queues/review", "Review queues"),
+    ("/queues/refunds", "Refunds queue"),
     ("/alerts", "Alerts"),
     ("/incidents", "Incidents"),
     ("/approvals", "Approvals"),

@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod operations;
 pub mod pulse;
 pub mod pulse_hours;
+pub mod refunds_queue;
 pub mod review_queues;
 pub mod sales;
 pub mod satisfaction;
@@ -57,6 +58,9 @@ pub struct PanelConfig {
     pub helpdesk_ticket_url: Option<String>,
     /// `[regions.ID]`: what a `?region=` filter stands for (its brands).
     pub regions: Vec<opsdeck_domain::Region>,
+    /// The refunds queue's windows and Shopify admin addresses
+    /// (`[queues.refunds]`).
+    pub sla_queue: refunds_queue::SlaQueueConfig,
     /// `[customers]`: the customer risk flags' high-value threshold.
     pub customer_risk: crate::customers::RiskRules,
     /// `[review_queues.NAME] sla`: each review queue's deadline.
@@ -84,6 +88,7 @@ impl Default for PanelConfig {
             cadences: crate::freshness::Cadences::default(),
             helpdesk_ticket_url: None,
             regions: Vec::new(),
+            sla_queue: refunds_queue::SlaQueueConfig::default(),
             customer_risk: crate::customers::RiskRules::default(),
             review_slas: review_queues::ReviewSlas::playbook(),
         }

@@ -20,7 +20,8 @@
 //! order rows and their number and customer indexes), `row_table` (the
 //! table those indexes are made of), `support`, `links` (ticket → order links and what the
 //! urgent queue and where-is-my-order derive from them), `catalog`,
-//! `operations` (the other ingest kinds, order timeline extras),
+//! `operations` (the other ingest kinds, order timeline extras), `queue`
+//! (the requests and disputes waiting in the refunds queue),
 //! `customers` (what the customer risk flags read beyond the order rows).
 
 pub mod catalog;
@@ -29,6 +30,7 @@ pub mod keys;
 pub mod links;
 pub mod operations;
 pub mod orders;
+pub mod queue;
 pub mod row_table;
 pub mod rows;
 pub mod series;

@@ -130,6 +130,9 @@ pub struct OperationsState {
     pub health: HashMap<u64, HealthRow>,
     /// (brand, dependency, checked at, key).
     pub health_by_dependency: BTreeSet<(BrandIx, u32, i64, u64)>,
+    /// Return and refund requests and disputes waiting for the merchant:
+    /// the refunds queue's records ([`super::queue`]).
+    pub queue: super::queue::QueueRecords,
 }
 
 fn sym(syms: &mut Symbols, text: Option<&str>) -> u32 {
@@ -187,6 +190,7 @@ impl OperationsState {
     }
 
     pub(super) fn apply_return(&mut self, r: &ReturnRequest, b: BrandIx) {
+        self.queue.apply_return(r, b);
         let key = record_key(r.source.as_str(), &r.external_id);
         if let Some(old) = self.open_returns.remove(&key) {
             bump_count(&mut self.open_returns_by_brand, old, -1);
@@ -202,6 +206,7 @@ impl OperationsState {
     }
 
     pub(super) fn apply_payment(&mut self, e: &PaymentEvent, b: BrandIx) {
+        self.queue.apply_payment(e, b);
         let key = record_key(e.source.as_str(), &e.external_id);
         if let Some(old) = self.payment_problems.remove(&key) {
             self.payment_problems_by_time

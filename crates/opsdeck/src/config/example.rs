@@ -58,6 +58,9 @@ api_version = "2025-07"
 # rotation the previous one, still accepted.
 # webhook_secret_env = "OPSDECK_SHOPIFY_WEBHOOK_SECRET"
 # previous_webhook_secret_env = "OPSDECK_SHOPIFY_PREVIOUS_WEBHOOK_SECRET"
+# Whether Shopify e-mails the customer a return approved or declined from
+# the refunds queue (needs the write_returns scope). Default true.
+# notify_customer_on_returns = true
 
 [brands.shopify.sync]
 orders_every = "15m"
@@ -212,6 +215,14 @@ countries = ["AE"]
 shifts = ["07:00", "15:00", "23:00"]
 ack_within = "30m"
 
+# The refunds, returns and disputes queue (/queues/refunds): each item is
+# due this many hours after it started (a dispute no later than its
+# evidence date); at risk from 75 % of the window. Defaults: 24 each.
+[queues.refunds]
+return_hours = 24
+refund_hours = 24
+dispute_hours = 24
+
 # Customer risk flags beside queue items, urgent tickets, approvals and
 # orders: a customer whose lifetime spend is above high_value_spend (whole
 # units of the reporting currency) is "high value". Frequent returns
@@ -232,7 +243,8 @@ sla = "1h"
 # (not admin). Permissions: view_dashboard, view_revenue (every amount of
 # money), act_on_alerts, record_decisions, manage_incidents, refresh_sync,
 # manage_users, manage_tokens, view_audit, export_audit, request_approvals,
-# decide_approvals, change_flags, change_settings.
+# decide_approvals, change_flags, view_handover, write_handover,
+# decide_returns, change_settings.
 # [roles.night_desk]
 # permissions = ["view_dashboard", "act_on_alerts", "refresh_sync"]
 # brands / regions limit a role to those brands (a region: its brands):

@@ -35,6 +35,7 @@ pub mod incidents;
 mod model;
 mod notifiers;
 mod parse;
+pub mod queues;
 mod regions;
 mod review_queues;
 pub mod security;

@@ -44,6 +44,8 @@ pub struct Config {
     pub flags: super::flags::FlagsConfig,
     /// `[handover]`: shift starts and the acknowledgement deadline.
     pub handover: super::handover::HandoverConfig,
+    /// `[queues.refunds]`: the refunds queue's windows per kind.
+    pub queues: super::queues::RefundQueueConfig,
     /// `[customers]`: the customer risk flags' high-value threshold.
     pub customers: opsdeck_metrics::customers::RiskRules,
     /// `[review_queues.NAME] sla`: each review queue's deadline (the
@@ -150,6 +152,10 @@ pub struct ShopifySourceConfig {
     pub webhook_secret: Option<Secret>,
     /// The secret before the last rotation, still accepted meanwhile.
     pub previous_webhook_secret: Option<Secret>,
+    /// `notify_customer_on_returns`: whether Shopify e-mails the customer
+    /// a return approved or declined from the refunds queue (true unless
+    /// set).
+    pub notify_customer_on_returns: bool,
 }
 
 /// The shared Gorgias helpdesk.

@@ -122,6 +122,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let approvals = super::approvals::parse_approvals(&root, secrets, &security.auth.roles);
     let flags = super::flags::parse_flags(&root, secrets, &shopify);
     let handover = super::handover::parse_handover(&root);
+    let queues = super::queues::parse_queues(&root);
     let customers = super::customers::parse_customers(&root);
     let review_queues = super::review_queues::parse_review_queues(&root);
     root.finish();
@@ -151,6 +152,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         approvals,
         flags,
         handover,
+        queues,
         customers,
         review_queues,
     })
@@ -312,6 +314,9 @@ fn parse_shopify(
         "previous_webhook_secret",
         "the webhook secret before the last rotation",
     );
+    // Whether Shopify e-mails the customer a return decided from the
+    // refunds queue (`notifyCustomer`; Shopify's own default is false).
+    let notify_customer_on_returns = s.opt_bool("notify_customer_on_returns").unwrap_or(true);
     let api_version = s
         .opt_str("api_version")
         .unwrap_or(DEFAULT_SHOPIFY_API_VERSION)
@@ -368,6 +373,7 @@ fn parse_shopify(
         cadence,
         webhook_secret,
         previous_webhook_secret,
+        notify_customer_on_returns,
     })
 }
 

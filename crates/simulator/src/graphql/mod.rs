@@ -9,7 +9,9 @@
 //! A query over 1,000 requested points is refused with `MAX_COST_EXCEEDED`;
 //! one the bucket cannot pay for gets `THROTTLED`; both are HTTP 200, as on
 //! Shopify. Mutations: `bulkOperationRunQuery` and `bulkOperationCancel`
-//! (`bulk`), and `metafieldsSet` on the shop (`metafields`). The version that answers falls forward from an expired one
+//! (`bulk`), `metafieldsSet` on the shop (`metafields`), and the returns
+//! mutations `returnApproveRequest` / `returnDeclineRequest` (`returns`).
+//! The version that answers falls forward from an expired one
 //! ([`answering_version`]); fields the token's scopes do not cover answer
 //! `ACCESS_DENIED`, and without `read_all_orders` only 60 days of orders
 //! exist, as on Shopify.
@@ -32,6 +34,7 @@ pub(crate) mod cost;
 mod metafields;
 mod project;
 pub(crate) mod query;
+mod returns;
 mod roots;
 pub(crate) mod schema;
 mod search;
@@ -276,6 +279,30 @@ fn execute(
                     }
                     None => continue,
                 },
+                name @ ("returnApproveRequest" | "returnDeclineRequest") => {
+                    let granted = world
+                        .shop(slug)
+                        .is_some_and(|s| s.scopes.iter().any(|x| x == "write_returns"));
+                    if !granted {
+                        errors.push(json!({
+                            "message": format!("Access denied for {name} field. Required access: `write_returns` access scope."),
+                            "path": [field.key],
+                            "extensions": {
+                                "code": "ACCESS_DENIED",
+                                "documentation": "https://shopify.dev/api/usage/access-scopes",
+                                "requiredAccess": "`write_returns` access scope.",
+                            },
+                        }));
+                        data.insert(field.key.clone(), Value::Null);
+                        continue;
+                    }
+                    let approve = name == "returnApproveRequest";
+                    let decided = returns::decide(world, slug, field.arg("input"), approve);
+                    if let Some((topic, body)) = decided.webhook {
+                        crate::webhooks::enqueue_event(world, slug, topic, &body);
+                    }
+                    decided.payload
+                }
                 other => {
                     errors.push(json!({ "message": format!("Field '{other}' doesn't exist on type 'Mutation'"), "extensions": { "code": "undefinedField" } }));
                     continue;

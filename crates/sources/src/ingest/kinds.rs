@@ -9,6 +9,7 @@
 //! yet and keep them; unknown fields are an error.
 
 use super::reader::Obj;
+use opsdeck_domain::dispute::{DisputeState, DisputeStatus};
 use opsdeck_domain::funnel::{FunnelEvent, PixelEvent};
 use opsdeck_domain::order::{CustomerRef, Fulfillment, LineItem, Refund, RefundLineItem};
 use opsdeck_domain::support::Party;
@@ -771,7 +772,20 @@ fn payment_event(o: &Obj, cx: &RecordContext) -> Option<PaymentEvent> {
         o.timestamp("occurred_at"),
         o.opt_timestamp("updated_at"),
     );
+    // A dispute's state, where the platform tells it: the refunds and
+    // disputes queue keeps one that needs a response until its deadline.
+    let dispute_status: Option<DisputeStatus> = o.opt_open_enum("dispute_status");
+    let evidence_due_by = o.opt_timestamp("evidence_due_by");
     let occurred_at = v.6?;
+    let dispute = match (dispute_status, evidence_due_by) {
+        (None, None) => None,
+        (status, evidence_due_by) => Some(DisputeState {
+            status: status.unwrap_or(DisputeStatus::NeedsResponse),
+            evidence_due_by,
+            evidence_sent_on: None,
+            finalized_on: None,
+        }),
+    };
     Some(PaymentEvent {
         source: cx.source.clone(),
         external_id: v.0?,
@@ -783,6 +797,7 @@ fn payment_event(o: &Obj, cx: &RecordContext) -> Option<PaymentEvent> {
         gateway: v.5,
         occurred_at,
         updated_at: v.7.unwrap_or(occurred_at),
+        dispute,
     })
 }
 

@@ -90,6 +90,7 @@ pub(crate) fn ingest_kinds(at: &str) -> Vec<AnyRecord> {
             gateway: Some("stripe".into()),
             occurred_at: t,
             updated_at: t,
+            dispute: None,
         }),
         AnyRecord::HealthCheck(HealthCheck {
             source: src,

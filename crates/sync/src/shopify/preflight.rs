@@ -24,6 +24,7 @@
 
 use super::{Progress, ShopifyResource, SyncError};
 use opsdeck_domain::Timestamp;
+use opsdeck_sources::shopify::graphql::returns::{MISSING_WRITE_RETURNS, WRITE_RETURNS};
 use opsdeck_sources::shopify::graphql::GraphqlError;
 use opsdeck_sources::shopify::ShopifyError;
 use serde_json::Value;
@@ -168,6 +169,17 @@ async fn check_scopes(
     now: Timestamp,
 ) -> Result<Vec<String>, SyncError> {
     let granted = granted_scopes(p).await?;
+    // Deciding returns from the refunds queue needs `write_returns`:
+    // without it the returns are still read, so it is a notice on
+    // /sources (and the queue's buttons say why they are disabled), not a
+    // failed run.
+    if resource == ShopifyResource::Returns {
+        if let Some(granted) = &granted {
+            if !granted.iter().any(|g| g == WRITE_RETURNS) {
+                p.book.notices.push(MISSING_WRITE_RETURNS.to_string());
+            }
+        }
+    }
     let missing: Vec<(&str, &str)> = match granted {
         Some(granted) => missing_scopes(resource, &granted),
         None if resource == ShopifyResource::Orders => {

@@ -283,6 +283,14 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
             configured: Vec::new(),
             dashboard_url: "http://opsdeck.test".into(),
         });
+    // No Shopify shop: its items are decided in opsdeck (tests of the
+    // returns mutations run the whole application against the simulator).
+    let refunds_queue = Arc::new(opsdeck_operations::queues::RefundQueue::new(
+        store.clone(),
+        Default::default(),
+        None,
+        Arc::new(move || now),
+    ));
     AppState {
         incidents,
         store,
@@ -311,6 +319,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         tasks: Default::default(),
         flags: Default::default(),
         handovers: Some(Arc::new(handovers)),
+        refunds_queue: Some(refunds_queue),
     }
 }
 

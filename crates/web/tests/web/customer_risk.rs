@@ -111,6 +111,7 @@ fn rita() -> Vec<AnyRecord> {
         gateway: None,
         occurred_at: ts("2026-06-01T15:00:00Z"),
         updated_at: ts("2026-06-01T15:00:00Z"),
+        dispute: None,
     };
     let ticket = Ticket {
         source: SourceId::parse("gorgias").unwrap(),

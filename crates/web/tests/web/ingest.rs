@@ -55,7 +55,12 @@ async fn post_raw(fx: &Fixture, kind: &str, token: Option<&str>, body: String) -
     )
 }
 
-async fn post(fx: &Fixture, kind: &str, token: &str, records: Vec<Value>) -> (u16, Value) {
+pub(crate) async fn post(
+    fx: &Fixture,
+    kind: &str,
+    token: &str,
+    records: Vec<Value>,
+) -> (u16, Value) {
     post_raw(
         fx,
         kind,

@@ -35,6 +35,7 @@ mod order_links;
 mod pages;
 mod panels;
 mod pulse;
+mod refunds_queue;
 mod review_queues;
 mod role_scope;
 mod roles_regions;

@@ -174,6 +174,7 @@ async fn fixture() -> (Fixture, Vec<String>) {
                 AnyRecord::Order(stuck),
                 AnyRecord::Order(kumo),
                 ticket_about_4137(),
+                refund_request(),
             ],
             None,
         )
@@ -183,6 +184,25 @@ async fn fixture() -> (Fixture, Vec<String>) {
     let episodes = fire_alerts(&fx).await;
     assert_eq!(episodes.len(), 3, "three episodes fired");
     (fx, episodes)
+}
+
+/// A custom platform's refund request of $123.45 on Mavena, an hour old
+/// (on track: no breach alert), for the refunds queue's page and API.
+fn refund_request() -> AnyRecord {
+    AnyRecord::ReturnRequest(opsdeck_domain::ReturnRequest {
+        source: opsdeck_domain::SourceId::parse("ingest-mavena").unwrap(),
+        external_id: "rr-1".into(),
+        brand: opsdeck_domain::BrandId::parse("mavena").unwrap(),
+        order_id: Some("4137".into()),
+        kind: opsdeck_domain::ReturnKind::Refund,
+        status: opsdeck_domain::ReturnStatus::Requested,
+        amount: Some(Money::new(12_345, Currency::USD)),
+        reason: Some("damaged".into()),
+        requested_at: ts("2026-06-10T17:05:00Z"),
+        resolved_at: None,
+        updated_at: ts("2026-06-10T17:05:00Z"),
+        status_history: Vec::new(),
+    })
 }
 
 /// Every currency amount in `text`: a symbol before a digit ("$4,137.93",
@@ -359,6 +379,8 @@ async fn revenue_roles_see_the_amounts_the_others_do_not() {
         ("/fragments/feed".to_string(), false),
         ("/fragments/volume".to_string(), true),
         ("/api/v1/fulfillment?brand=mavena".to_string(), true),
+        ("/queues/refunds?brand=mavena".to_string(), true),
+        ("/api/v1/queues/refunds?brand=mavena".to_string(), true),
     ];
     for (name, role) in [
         ("ops", Role::Ops),

@@ -15,6 +15,7 @@ const ALL_LINKS: &[&str] = &[
     "/catalog",
     "/tickets",
     "/queues/review",
+    "/queues/refunds",
     "/alerts",
     "/incidents",
     "/approvals",

@@ -53,7 +53,7 @@ fn region(id: &str, brands: &[&str]) -> Region {
 /// The built-in roles, with `regional_lead` and `finance_lead` (who
 /// reads the audit log and its export) scoped to `brands` (as
 /// `[roles.regional_lead] regions = ["eu"]` makes it).
-fn scoped_lead(brands: &[&str]) -> Roles {
+pub(crate) fn scoped_lead(brands: &[&str]) -> Roles {
     let mut roles = Roles::default();
     for role in [REGIONAL_LEAD, FINANCE_LEAD] {
         let permissions = Permission::ALL

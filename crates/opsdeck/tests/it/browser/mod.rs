@@ -25,6 +25,7 @@ mod freeze;
 mod handover;
 mod incidents;
 mod operator;
+mod refunds_queue;
 mod scenarios;
 mod viewer;
 mod webdriver;

@@ -10,7 +10,7 @@
 mod catalog;
 mod order;
 mod people;
-mod returns;
+pub(crate) mod returns;
 
 pub(crate) use catalog::{inventory_item, location, product};
 pub(crate) use order::order;

@@ -16,6 +16,7 @@
 //!   page sizes chosen from their cost.
 //! - [`bulk`]: start, follow and cancel bulk queries.
 //! - [`metafields`]: `metafieldsSet` on the shop (mirrored freeze flags).
+//! - [`returns`]: approve or decline a return request (the refunds queue).
 //! - [`jsonl`]: read a bulk result file line by line as it downloads, and
 //!   put children back with their parents.
 //! - [`wire`]: the GraphQL JSON shapes opsdeck reads, and [`wire::legacy_id`]
@@ -34,6 +35,7 @@ pub mod jsonl;
 pub mod metafields;
 pub mod normalize;
 pub mod query;
+pub mod returns;
 pub mod wire;
 
 pub use bulk::{BulkFinished, BulkOperation, BulkStatus};

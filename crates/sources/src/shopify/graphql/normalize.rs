@@ -741,6 +741,7 @@ pub fn dispute_from_graphql(
         gateway: Some("shopify_payments".into()),
         occurred_at: initiated_at,
         updated_at,
+        dispute: Some(state.clone()),
     };
     Ok(ShopifyDispute { event, state })
 }
