@@ -325,6 +325,7 @@ fn risk_records(
             gateway: None,
             occurred_at: at,
             updated_at: at,
+            dispute: None,
         }));
     }
     for c in (0..orders / 3).step_by(10) {

@@ -118,7 +118,7 @@ pub struct ShopInfo {
 
 /// The access scopes a simulated app's token has unless a test takes some
 /// away ([`Simulator::set_access_scopes`]).
-pub const ALL_SCOPES: [&str; 10] = [
+pub const ALL_SCOPES: [&str; 11] = [
     "read_orders",
     "read_all_orders",
     "read_products",
