@@ -15,7 +15,8 @@
 //! - [`observation`]: the seam — what a condition saw, with its numbers
 //!   and why; [`conditions`]: the conditions over metrics
 //!   ([`panel_conditions`]: those that read the dashboard panels;
-//!   [`security_conditions`]: dashboard accounts under attack).
+//!   [`security_conditions`]: dashboard accounts under attack;
+//!   [`privacy_conditions`]: privacy requests near their deadline).
 //! - [`evaluate`]: the pure state machine (pending → firing →
 //!   acknowledged → resolved, keep-firing, repeat, grouping, escalation,
 //!   silences).
@@ -41,6 +42,7 @@ pub mod notify;
 pub mod observation;
 pub mod outbox;
 pub mod panel_conditions;
+pub mod privacy_conditions;
 pub mod payloads;
 pub mod render;
 pub mod rules;

@@ -118,6 +118,9 @@ pub enum Condition {
     /// The login throttle reported an attack on a dashboard account
     /// (`login.under_attack` in the audit log) within the last `hours`.
     AccountUnderAttack { hours: f64 },
+    /// A privacy request (export or erasure) open within `days` of its
+    /// 30-day deadline, overdue, or failed.
+    PrivacyRequestDue { days: f64 },
     /// The merchant's own rule over a named metric.
     Custom(CustomCondition),
 }
@@ -331,6 +334,23 @@ pub fn default_rules() -> Vec<Rule> {
                 Warning,
                 Slack,
                 AccountUnderAttack { hours: 1.0 },
+            )
+        },
+        Rule {
+            // The deadline is days away: fire at the first evaluation.
+            timing: Timing {
+                pending_for: SignedDuration::ZERO,
+                keep_firing_for: SignedDuration::ZERO,
+                ..Timing::default()
+            },
+            ..rule(
+                "privacy_request_due",
+                "Privacy request due",
+                Warning,
+                Slack,
+                PrivacyRequestDue {
+                    days: opsdeck_domain::privacy::PRIVACY_ALERT_DAYS_BEFORE as f64,
+                },
             )
         },
     ]

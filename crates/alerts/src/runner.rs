@@ -9,6 +9,7 @@ use crate::leader::Leader;
 use crate::observation::Observation;
 use crate::outbox::{DeliveryReport, Sender};
 use crate::panel_conditions::Panels;
+use crate::privacy_conditions::observe_privacy;
 use crate::security_conditions::observe_accounts;
 use crate::service::{AlertError, AlertService};
 use async_trait::async_trait;
@@ -112,6 +113,7 @@ impl ObservationSource for StoreObservations {
         let first_brand = self.brands.first().map(|w| w.brand.id.as_str());
         let store = self.store.as_ref();
         out.extend(observe_accounts(&self.rules, store, first_brand, now).await?);
+        out.extend(observe_privacy(&self.rules, store, first_brand, now).await?);
         Ok(out)
     }
 }

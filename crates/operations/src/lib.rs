@@ -17,8 +17,11 @@
 //! - [`handover`]: shift handover notes (pre-filled from live state,
 //!   submitted, acknowledged, the lead notified when late) and the
 //!   morning checklist.
+//! - [`privacy`]: privacy requests (issue 15): exports and erasures within
+//!   30 days, worked in the background.
 
 pub mod approvals;
 pub mod flags;
 pub mod handover;
 pub mod incidents;
+pub mod privacy;

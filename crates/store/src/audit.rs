@@ -90,6 +90,16 @@ opsdeck_domain::open_enum! {
         HandoverNotify = "handover.notify",
         /// A morning checklist item checked (who and when).
         ChecklistCheck = "checklist.check",
+        /// A privacy request received (compliance webhook, dashboard, ingest).
+        PrivacyRequest = "privacy.request",
+        /// A privacy request worked to its end (export ready, data erased).
+        PrivacyComplete = "privacy.complete",
+        /// A privacy request's attempt failed (the error says why).
+        PrivacyFail = "privacy.fail",
+        /// A download link of an export archive created.
+        PrivacyLink = "privacy.link",
+        /// An export archive downloaded (who and when: its delivery).
+        PrivacyDownload = "privacy.download",
     }
 }
 

@@ -43,6 +43,9 @@
 //!   storefront keys that read them (the `FlagStore` part of a store).
 //! - [`handover`]: shift handover notes and the morning checklist's
 //!   checks (the `HandoverStore` part of a store).
+//! - [`privacy`]: privacy requests, the search for a person's records,
+//!   their erasure and the wiping of every other copy (the
+//!   `PrivacyStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -61,6 +64,7 @@ mod journal;
 mod kinds;
 pub mod model;
 mod postgres;
+pub mod privacy;
 mod schema;
 mod sqlite;
 mod sqlx_db;
@@ -83,6 +87,7 @@ pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
 pub use incidents::IncidentStore;
+pub use privacy::PrivacyStore;
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
     WEBHOOKS_RESOURCE,
@@ -145,6 +150,7 @@ pub trait Store:
     + ApprovalStore
     + FlagStore
     + HandoverStore
+    + PrivacyStore
     + Send
     + Sync
     + 'static
