@@ -37,10 +37,7 @@ pub async fn observe_privacy(
     let open = store.privacy_requests_open().await?;
     let mut out = Vec::new();
     for request in &open {
-        let brand = request
-            .brand
-            .as_ref()
-            .map_or(first_brand, |b| b.as_str());
+        let brand = request.brand.as_ref().map_or(first_brand, |b| b.as_str());
         for id in &watched {
             let Some(rule) = rules.for_brand(id, brand).filter(|r| r.enabled) else {
                 continue;
@@ -142,8 +139,25 @@ mod tests {
         let late = at("2026-04-02T00:00:00Z").unwrap();
         assert!(late.active && late.why.contains("overdue"), "{}", late.why);
         let done = request("2026-03-01T00:00:00Z", PrivacyStatus::Completed);
-        assert!(observe("r", "mavena", &done, 7.0, "2026-04-02T00:00:00Z".parse().unwrap()).is_none());
+        assert!(observe(
+            "r",
+            "mavena",
+            &done,
+            7.0,
+            "2026-04-02T00:00:00Z".parse().unwrap()
+        )
+        .is_none());
         let failed = request("2026-03-01T00:00:00Z", PrivacyStatus::Failed);
-        assert!(observe("r", "mavena", &failed, 7.0, "2026-03-02T00:00:00Z".parse().unwrap()).unwrap().active);
+        assert!(
+            observe(
+                "r",
+                "mavena",
+                &failed,
+                7.0,
+                "2026-03-02T00:00:00Z".parse().unwrap()
+            )
+            .unwrap()
+            .active
+        );
     }
 }

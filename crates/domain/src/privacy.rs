@@ -253,8 +253,11 @@ mod tests {
     fn scrub_replaces_every_occurrence_without_case() {
         let needles = vec!["ana@example.com".to_string(), "Ana Lima".to_string()];
         assert_eq!(
-            scrub(r#"{"email":"ANA@example.com","n":"ana lima, ana@example.com"}"#, &needles)
-                .as_deref(),
+            scrub(
+                r#"{"email":"ANA@example.com","n":"ana lima, ana@example.com"}"#,
+                &needles
+            )
+            .as_deref(),
             Some(r#"{"email":"[erased]","n":"[erased], [erased]"}"#)
         );
         assert_eq!(scrub("nothing here", &needles), None);

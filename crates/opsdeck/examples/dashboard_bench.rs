@@ -124,6 +124,7 @@ async fn main() {
         tasks: Default::default(),
         flags: Default::default(),
         handovers: None,
+        privacy: None,
     };
     let session =
         opsdeck_web::testing::user_session(store.as_ref(), "bench", Role::Admin, now).await;

@@ -509,6 +509,23 @@ pub async fn start(
         projection.clone(),
     );
     crate::handover_app::start_notifier(handovers.clone(), &mut tasks);
+    // Privacy requests: filed by the compliance webhooks, the dashboard and
+    // the ingest API; worked in the background within their deadline.
+    let privacy = Arc::new(opsdeck_operations::privacy::Privacy::new(
+        store.clone(),
+        opsdeck_operations::privacy::PrivacySettings::default(),
+    ));
+    tasks.spawn("privacy", Policy::RESTART, {
+        let (privacy, clock, stop) = (privacy.clone(), clock.clone(), stop_rx.clone());
+        move || {
+            let run =
+                opsdeck_operations::privacy::run(privacy.clone(), clock.clone(), stop.clone());
+            async move {
+                run.await;
+                Ok(())
+            }
+        }
+    });
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -529,6 +546,7 @@ pub async fn start(
         approvals: Some(approvals.clone()),
         flags,
         handovers: Some(handovers),
+        privacy: Some(privacy),
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

@@ -87,11 +87,11 @@ pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
 pub use incidents::IncidentStore;
-pub use privacy::PrivacyStore;
 pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
     WEBHOOKS_RESOURCE,
 };
+pub use privacy::PrivacyStore;
 pub use tokens::{
     cut_text, ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
 };

@@ -23,7 +23,9 @@ use crate::db::{Col, Db, DbTx, Row, Value};
 use crate::engine::SqlStore;
 use crate::kinds;
 use crate::schema::{self, corrupt, from_micros, micros, opt_micros, text, RecordRow, SEQ_PARAM};
-use crate::tokens::{audit_entry, audit_params, AuditEntry, AUDIT_COLS, AUDIT_INSERT, AUDIT_SELECT};
+use crate::tokens::{
+    audit_entry, audit_params, AuditEntry, AUDIT_COLS, AUDIT_INSERT, AUDIT_SELECT,
+};
 use crate::{AnyRecord, Result};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -67,7 +69,10 @@ pub struct PrivacyRequest {
 impl PrivacyRequest {
     /// A request just received at `at`: status received, due by the one
     /// deadline rule ([`privacy_clock`]: 30 days), worked at once.
-    #[expect(clippy::too_many_arguments, reason = "each is a column the caller must choose")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each is a column the caller must choose"
+    )]
     pub fn received(
         source: &str,
         request_key: &str,
@@ -206,8 +211,7 @@ pub trait PrivacyStore: Send + Sync {
     /// `needles` find journal events still waiting that name the person.
     /// The file is compacted only with `compact` (after an erasure's
     /// commit; before it, only the journal is looked at).
-    async fn privacy_purge_copies(&self, needles: &[String], compact: bool)
-        -> Result<PurgeReport>;
+    async fn privacy_purge_copies(&self, needles: &[String], compact: bool) -> Result<PurgeReport>;
 
     /// Stores a download link with its audit entry.
     async fn privacy_link_insert(&self, link: &PrivacyLink, audit: &AuditEntry) -> Result<()>;
@@ -226,7 +230,11 @@ const WIPED: [(&str, &str, &[&str]); 5] = [
     ("webhook_inbox", "id", &["last_error", "result"]),
     ("webhook_inbox_bodies", "id", &["body"]),
     ("alert_outbox", "id", &["payload", "last_error"]),
-    ("privacy_requests", "id", &["subject", "outcome", "last_error"]),
+    (
+        "privacy_requests",
+        "id",
+        &["subject", "outcome", "last_error"],
+    ),
 ];
 
 /// Needles per statement, so a shop's thousands of emails do not make one
@@ -353,8 +361,7 @@ impl<D: Db> SqlStore<D> {
         cols: &[&str],
         needles: &[String],
     ) -> Result<Vec<(String, Vec<Option<String>>)>> {
-        let mut found: std::collections::BTreeMap<String, Vec<Option<String>>> =
-            Default::default();
+        let mut found: std::collections::BTreeMap<String, Vec<Option<String>>> = Default::default();
         for chunk in needles.chunks(NEEDLES_PER_QUERY) {
             let mut conds = Vec::new();
             let mut params = Vec::new();
@@ -526,7 +533,10 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
                 }
                 if let Some(brand) = &scope.brand {
                     params.push(text(brand.as_str()));
-                    conds.push(format!("(brand_id = ${} OR brand_id IS NULL)", params.len()));
+                    conds.push(format!(
+                        "(brand_id = ${} OR brand_id IS NULL)",
+                        params.len()
+                    ));
                 }
                 if !chunk.is_empty() {
                     let mut any = Vec::new();
@@ -545,7 +555,11 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
                     "SELECT external_id, {body} AS body FROM {}{filter} ORDER BY source, external_id",
                     table.name
                 );
-                for row in self.db.fetch(&sql, &params, &[Col::Text, Col::Text]).await? {
+                for row in self
+                    .db
+                    .fetch(&sql, &params, &[Col::Text, Col::Text])
+                    .await?
+                {
                     let id = row.text("external_id")?;
                     let record = (table.decode)(&id, &row.text("body")?)?;
                     let key = (record.source().as_str().to_string(), id);
@@ -568,7 +582,9 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
             for n in chunk {
                 params.push(like(n));
                 let p = params.len();
-                conds.push(format!("LOWER(subject) LIKE ${p} OR LOWER(payload) LIKE ${p}"));
+                conds.push(format!(
+                    "LOWER(subject) LIKE ${p} OR LOWER(payload) LIKE ${p}"
+                ));
             }
             let mut cols = AUDIT_COLS.to_vec();
             cols.push(Col::Int);
@@ -670,11 +686,7 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
         Ok(report)
     }
 
-    async fn privacy_purge_copies(
-        &self,
-        needles: &[String],
-        compact: bool,
-    ) -> Result<PurgeReport> {
+    async fn privacy_purge_copies(&self, needles: &[String], compact: bool) -> Result<PurgeReport> {
         let needles = usable(needles);
         let mut report = PurgeReport::default();
         if let Some(journal) = &self.journal {

@@ -44,6 +44,8 @@
 //!   `/api/v1/approvals` (a custom platform asks before it acts).
 //! - [`flags`]: freeze controls — the `/flags` page, its JSON API,
 //!   storefront keys and the OFREP endpoints storefronts read.
+//! - `privacy`: privacy requests (`/privacy`, `/api/v1/privacy/requests`):
+//!   exports and erasures within 30 days, and the archive's download.
 //! - `handover`: shift handover notes (`/handovers`, `/api/v1/handovers`)
 //!   and the morning checklist (`/checklist`, `/api/v1/checklist`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
@@ -76,6 +78,7 @@ pub mod ingest;
 mod nav;
 mod pages;
 mod params;
+mod privacy;
 mod redirect;
 mod scope;
 mod security;
@@ -156,6 +159,9 @@ pub struct AppState {
     /// Shift handovers and the morning checklist; `None` answers that they
     /// are not configured.
     pub handovers: Option<Arc<opsdeck_operations::handover::Handovers>>,
+    /// Privacy requests (`/privacy`, `/api/v1/privacy/requests`); `None`
+    /// answers that they are not configured.
+    pub privacy: Option<Arc<opsdeck_operations::privacy::Privacy>>,
 }
 
 impl AppState {
@@ -286,6 +292,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(health::router())
         .merge(flags::router())
         .merge(handover::router())
+        .merge(privacy::router())
         .merge(assets::router())
 }
 

@@ -121,9 +121,7 @@ fn scrub_record(record: &AnyRecord, needles: &[String]) -> Option<AnyRecord> {
         RecordKind::ReviewItem => serde_json::from_str(&clean).map(AnyRecord::ReviewItem),
         RecordKind::PaymentEvent => serde_json::from_str(&clean).map(AnyRecord::PaymentEvent),
         RecordKind::HealthCheck => serde_json::from_str(&clean).map(AnyRecord::HealthCheck),
-        RecordKind::CustomerSummary => {
-            serde_json::from_str(&clean).map(AnyRecord::CustomerSummary)
-        }
+        RecordKind::CustomerSummary => serde_json::from_str(&clean).map(AnyRecord::CustomerSummary),
         RecordKind::AbandonedCheckout => {
             serde_json::from_str(&clean).map(AnyRecord::AbandonedCheckout)
         }

@@ -65,14 +65,22 @@ pub fn timeline(records: &[AnyRecord]) -> Vec<TimelineEntry> {
                     }
                 }
                 for refund in &o.refunds {
-                    push(refund.created_at, "order", format!("order {} refunded", o.name));
+                    push(
+                        refund.created_at,
+                        "order",
+                        format!("order {} refunded", o.name),
+                    );
                 }
                 if let Some(at) = o.cancelled_at {
                     push(at, "order", format!("order {} cancelled", o.name));
                 }
             }
             AnyRecord::Ticket(t) => {
-                push(t.created_at, "ticket", format!("ticket {} opened", t.external_id));
+                push(
+                    t.created_at,
+                    "ticket",
+                    format!("ticket {} opened", t.external_id),
+                );
                 if let Some(at) = t.closed_at {
                     push(at, "ticket", format!("ticket {} closed", t.external_id));
                 }
@@ -99,15 +107,29 @@ pub fn timeline(records: &[AnyRecord]) -> Vec<TimelineEntry> {
                 "return_request",
                 format!("{} requested ({})", q.kind, q.status),
             ),
-            AnyRecord::PaymentEvent(p) => push(p.occurred_at, "payment_event", format!("payment {}", p.kind)),
-            AnyRecord::TrackingEvent(e) => push(e.occurred_at, "tracking_event", format!("parcel {}", e.status)),
+            AnyRecord::PaymentEvent(p) => push(
+                p.occurred_at,
+                "payment_event",
+                format!("payment {}", p.kind),
+            ),
+            AnyRecord::TrackingEvent(e) => push(
+                e.occurred_at,
+                "tracking_event",
+                format!("parcel {}", e.status),
+            ),
             AnyRecord::ReviewItem(i) => push(
                 i.submitted_at,
                 "review_item",
                 format!("{} item submitted ({})", i.queue, i.status),
             ),
-            AnyRecord::AbandonedCheckout(c) => push(c.created_at, "abandoned_checkout", "checkout left unpaid".into()),
-            AnyRecord::CustomerSummary(c) => push(c.created_at, "customer_summary", "customer since".into()),
+            AnyRecord::AbandonedCheckout(c) => push(
+                c.created_at,
+                "abandoned_checkout",
+                "checkout left unpaid".into(),
+            ),
+            AnyRecord::CustomerSummary(c) => {
+                push(c.created_at, "customer_summary", "customer since".into())
+            }
             AnyRecord::Product(_)
             | AnyRecord::InventoryLevel(_)
             | AnyRecord::InventoryBatch(_)
@@ -133,7 +155,8 @@ fn csv_of(rows: &[Value]) -> Vec<u8> {
     }
     let mut w = csv::Writer::from_writer(Vec::new());
     let write = |w: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| {
-        w.write_record(cells).expect("writing CSV to memory cannot fail");
+        w.write_record(cells)
+            .expect("writing CSV to memory cannot fail");
     };
     write(&mut w, columns.clone());
     for row in rows {
@@ -168,7 +191,10 @@ pub fn archive_files(
     }
     let mut counts = Vec::new();
     for (kind, rows) in &by_kind {
-        files.insert(format!("{}.json", kind.as_str()), pretty(&Value::from(rows.clone())));
+        files.insert(
+            format!("{}.json", kind.as_str()),
+            pretty(&Value::from(rows.clone())),
+        );
         files.insert(format!("{}.csv", kind.as_str()), csv_of(rows));
         counts.push(format!("- {}: {}", kind.as_str(), rows.len()));
     }
@@ -187,7 +213,10 @@ pub fn archive_files(
             })
         })
         .collect();
-    files.insert("audit_log.json".into(), pretty(&Value::from(entries.clone())));
+    files.insert(
+        "audit_log.json".into(),
+        pretty(&Value::from(entries.clone())),
+    );
     files.insert("audit_log.csv".into(), csv_of(&entries));
     let readme = format!(
         "Personal data held by opsdeck, privacy request {request_id}, generated {generated_at}.\n\n\

@@ -100,10 +100,22 @@ fn linked(record: &AnyRecord, tickets: &Parents, orders: &Parents) -> bool {
     match record {
         AnyRecord::TicketMessage(m) => tickets.contains(&key(&m.ticket_id)),
         AnyRecord::SatisfactionSurvey(v) => tickets.contains(&key(&v.ticket_id)),
-        AnyRecord::ReturnRequest(r) => r.order_id.as_deref().is_some_and(|o| orders.contains(&key(o))),
-        AnyRecord::PaymentEvent(p) => p.order_id.as_deref().is_some_and(|o| orders.contains(&key(o))),
-        AnyRecord::ReviewItem(r) => r.order_id.as_deref().is_some_and(|o| orders.contains(&key(o))),
-        AnyRecord::TrackingEvent(t) => t.order_id.as_deref().is_some_and(|o| orders.contains(&key(o))),
+        AnyRecord::ReturnRequest(r) => r
+            .order_id
+            .as_deref()
+            .is_some_and(|o| orders.contains(&key(o))),
+        AnyRecord::PaymentEvent(p) => p
+            .order_id
+            .as_deref()
+            .is_some_and(|o| orders.contains(&key(o))),
+        AnyRecord::ReviewItem(r) => r
+            .order_id
+            .as_deref()
+            .is_some_and(|o| orders.contains(&key(o))),
+        AnyRecord::TrackingEvent(t) => t
+            .order_id
+            .as_deref()
+            .is_some_and(|o| orders.contains(&key(o))),
         _ => false,
     }
 }
@@ -170,11 +182,16 @@ pub async fn find(store: &dyn PrivacyStore, request: &PrivacyRequest) -> Result<
         subject,
         id_source: id_source(request),
     };
-    let mut needles: Vec<String> = [&subject.email, &subject.phone, &subject.name, &subject.customer_id]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
+    let mut needles: Vec<String> = [
+        &subject.email,
+        &subject.phone,
+        &subject.name,
+        &subject.customer_id,
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect();
     needles.extend(subject.order_ids.iter().cloned());
     let scope = |needles: Vec<String>| RecordScope {
         source: None,
@@ -200,7 +217,11 @@ pub async fn find(store: &dyn PrivacyStore, request: &PrivacyRequest) -> Result<
             _ => {}
         }
     }
-    let parent_ids: Vec<String> = tickets.iter().chain(&orders).map(|(_, id)| id.clone()).collect();
+    let parent_ids: Vec<String> = tickets
+        .iter()
+        .chain(&orders)
+        .map(|(_, id)| id.clone())
+        .collect();
     let mut records = direct;
     if !parent_ids.is_empty() {
         let mut seen: HashSet<_> = records.iter().map(AnyRecord::key).collect();

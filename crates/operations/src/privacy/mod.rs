@@ -205,6 +205,8 @@ pub struct Archive {
 pub struct Privacy {
     store: Arc<dyn Store>,
     settings: PrivacySettings,
+    /// Wakes the worker ([`run`]) when a request is filed here.
+    wake: Arc<Notify>,
 }
 
 fn sha256_hex(token: &str) -> String {
@@ -220,7 +222,13 @@ fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn audit(actor: &Actor, action: AuditAction, id: i64, at: Timestamp, payload: serde_json::Value) -> AuditEntry {
+fn audit(
+    actor: &Actor,
+    action: AuditAction,
+    id: i64,
+    at: Timestamp,
+    payload: serde_json::Value,
+) -> AuditEntry {
     AuditEntry {
         at,
         actor: actor.name.clone(),
@@ -242,7 +250,17 @@ fn counts(records: &[AnyRecord]) -> BTreeMap<&'static str, usize> {
 
 impl Privacy {
     pub fn new(store: Arc<dyn Store>, settings: PrivacySettings) -> Privacy {
-        Privacy { store, settings }
+        Privacy {
+            store,
+            settings,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Notified when a request is filed (the inbox worker's filings wake
+    /// it too, through the application).
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     pub fn settings(&self) -> &PrivacySettings {
@@ -259,7 +277,12 @@ impl Privacy {
         now: Timestamp,
     ) -> Result<Filed, PrivacyError> {
         let mut subject = new.subject;
-        for v in [&mut subject.customer_id, &mut subject.email, &mut subject.phone, &mut subject.name] {
+        for v in [
+            &mut subject.customer_id,
+            &mut subject.email,
+            &mut subject.phone,
+            &mut subject.name,
+        ] {
             if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
                 *v = None;
             }
@@ -303,6 +326,7 @@ impl Privacy {
             )
         };
         let id = self.store.privacy_request_insert(&request, &entry).await?;
+        self.wake.notify_one();
         Ok(Filed {
             id,
             duplicate: id.is_none(),
@@ -339,7 +363,11 @@ impl Privacy {
     }
 
     #[tracing::instrument(skip_all, fields(id = request.id, kind = request.kind.as_str()))]
-    async fn work(&self, mut request: PrivacyRequest, now: Timestamp) -> Result<Worked, PrivacyError> {
+    async fn work(
+        &self,
+        mut request: PrivacyRequest,
+        now: Timestamp,
+    ) -> Result<Worked, PrivacyError> {
         if request.status == PrivacyStatus::Received {
             request.status = PrivacyStatus::InProgress;
             request.started_at = Some(now);
@@ -369,7 +397,9 @@ impl Privacy {
                         now,
                         serde_json::json!({"error": error, "attempts": request.attempts}),
                     );
-                    self.store.privacy_request_update(&request, &[entry]).await?;
+                    self.store
+                        .privacy_request_update(&request, &[entry])
+                        .await?;
                     Ok(Worked::Failed)
                 } else {
                     let factor = 1i32 << request.attempts.min(10);
@@ -429,9 +459,7 @@ impl Privacy {
             .await?;
         if purge.journal_pending_naming > 0 {
             let mut waiting = request.clone();
-            waiting.next_attempt_at = now
-                .checked_add(self.settings.retry_after)
-                .unwrap_or(now);
+            waiting.next_attempt_at = now.checked_add(self.settings.retry_after).unwrap_or(now);
             waiting.last_error = Some(format!(
                 "{} webhook events naming the person wait to be applied; erased after them",
                 purge.journal_pending_naming
@@ -467,7 +495,9 @@ impl Privacy {
             "kept": kept,
         }));
         let shop_source = match request.kind {
-            PrivacyRequestKind::ShopErasure => opsdeck_domain::SourceId::parse(&request.source).ok(),
+            PrivacyRequestKind::ShopErasure => {
+                opsdeck_domain::SourceId::parse(&request.source).ok()
+            }
             _ => None,
         };
         let erasure = Erasure {
@@ -509,9 +539,7 @@ impl Privacy {
         let request = self.get(id).await?;
         self.ready_export(&request)?;
         let token = random_token();
-        let expires_at = now
-            .checked_add(self.settings.link_lifetime)
-            .unwrap_or(now);
+        let expires_at = now.checked_add(self.settings.link_lifetime).unwrap_or(now);
         let link = PrivacyLink {
             token_sha256: sha256_hex(&token),
             request_id: id,
@@ -601,17 +629,17 @@ enum Worked {
     Failed,
 }
 
-/// Runs [`Privacy::work_once`] whenever `wake` is notified (a request was
-/// filed) and every `poll_every`, until `stop` turns true. A failed step
+/// Runs [`Privacy::work_once`] whenever [`Privacy::wake`] is notified (a
+/// request was filed) and every `poll_every`, until `stop` turns true. A failed step
 /// is logged and tried again at the next turn; the requests stay in the
 /// store, so nothing is lost.
 pub async fn run(
     privacy: Arc<Privacy>,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
-    wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     let every = privacy.settings.poll_every;
+    let wake = privacy.wake();
     loop {
         if *stop.borrow() {
             return;

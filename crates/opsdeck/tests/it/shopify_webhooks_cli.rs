@@ -145,7 +145,10 @@ async fn register_reads_every_page_before_subscribing_what_is_missing() {
     let report = register_shop(&client(&base), &Url::parse(address).unwrap()).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.created, vec![missing.to_string()]);
-    assert_eq!(report.already.len(), WebhookTopic::subscribable().count() - 1);
+    assert_eq!(
+        report.already.len(),
+        WebhookTopic::subscribable().count() - 1
+    );
     let seen = &shop.lock().unwrap().seen;
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert_eq!(seen[0].1, "/admin/api/2025-07/webhooks.json?limit=250");

@@ -78,7 +78,9 @@ mod gorgias;
 
 use crate::gorgias::GorgiasConnector;
 use crate::shopify::bulk_finish::BulkFinishes;
+use opsdeck_domain::privacy::PrivacyVia;
 use opsdeck_domain::{Applied, Order, Product, ReturnRequest, ReturnStatus, SourceId, Timestamp};
+use opsdeck_sources::shopify::compliance::{compliance_request_from_json, ComplianceRequest};
 use opsdeck_sources::shopify::graphql::BulkFinished;
 use opsdeck_sources::shopify::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
@@ -88,14 +90,12 @@ use opsdeck_sources::shopify::webhook_records::{
     abandoned_checkout_from_json, customer_from_json, dispute_from_json, return_change_from_json,
     return_request_from_json,
 };
-use opsdeck_domain::privacy::PrivacyVia;
-use opsdeck_sources::shopify::compliance::{compliance_request_from_json, ComplianceRequest};
 use opsdeck_sources::shopify::WebhookTopic;
 use opsdeck_store::privacy::PrivacyRequest;
-use opsdeck_store::{AuditAction, AuditEntry};
 use opsdeck_store::{
     AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState, WEBHOOKS_RESOURCE,
 };
+use opsdeck_store::{AuditAction, AuditEntry};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -526,7 +526,11 @@ async fn apply(
             let request = match compliance_request_from_json(topic, &raw) {
                 Some(Ok(r)) => r,
                 Some(Err(err)) => return Ok(Err(permanent(err))),
-                None => return Ok(Err(Failure::Permanent(format!("{topic}: not a compliance topic")))),
+                None => {
+                    return Ok(Err(Failure::Permanent(format!(
+                        "{topic}: not a compliance topic"
+                    ))))
+                }
             };
             Some(file_privacy_request(batch.store, ctx, hook, request).await?)
         }
