@@ -249,12 +249,14 @@ fn like(needle: &str) -> Value {
     Value::Text(Some(format!("%{}%", needle.trim().to_ascii_lowercase())))
 }
 
-/// Needles worth searching for (see [`scrub`]: at least 3 characters).
+/// Needles to search by: trimmed, not empty, each once. A short one (an
+/// id like `T1`) selects too much rather than too little: the caller
+/// decides exactly, and [`scrub`] never wipes text that short.
 fn usable(needles: &[String]) -> Vec<String> {
     let mut out: Vec<String> = needles
         .iter()
         .map(|n| n.trim().to_string())
-        .filter(|n| n.len() >= 3)
+        .filter(|n| !n.is_empty())
         .collect();
     out.sort();
     out.dedup();
@@ -513,7 +515,7 @@ impl<D: Db> PrivacyStore for SqlStore<D> {
         let body = self.db.dialect().body_column();
         let needles = usable(&scope.needles);
         if needles.is_empty() && !scope.needles.is_empty() {
-            // Every needle was too short to search by: nothing names them.
+            // Every needle was blank: nothing names them.
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
