@@ -32,6 +32,7 @@ mod nav;
 mod order_links;
 mod pages;
 mod panels;
+mod privacy;
 mod pulse;
 mod role_scope;
 mod roles_regions;
