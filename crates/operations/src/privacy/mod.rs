@@ -50,6 +50,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
+/// The token kind a custom platform's ingest token needs to file privacy
+/// requests (`POST /api/v1/privacy/requests`), or `all`.
+pub const INGEST_KIND: &str = "privacy_requests";
+
 /// How the privacy work is paced and how long links live.
 #[derive(Debug, Clone)]
 pub struct PrivacySettings {

@@ -10,12 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use opsdeck_domain::privacy::{DataSubject, PrivacyRequestKind, PrivacyVia};
 use opsdeck_operations::incidents::Actor;
-use opsdeck_operations::privacy::{NewPrivacyRequest, RequestView};
+use opsdeck_operations::privacy::{NewPrivacyRequest, RequestView, INGEST_KIND};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// The token scope a platform's token needs (or `*`).
-const INGEST_KIND: &str = "privacy_requests";
 
 pub(crate) async fn list(
     State(state): State<AppState>,

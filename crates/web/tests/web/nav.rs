@@ -20,6 +20,7 @@ const ALL_LINKS: &[&str] = &[
     "/handovers",
     "/sources",
     "/audit",
+    "/privacy",
     "/logout",
 ];
 

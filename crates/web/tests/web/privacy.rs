@@ -202,7 +202,11 @@ async fn customers_redact_leaves_no_trace_in_the_database_file_journal_or_logs()
             move || logs.clone()
         })
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Global: the test binary's other threads log too, and a callsite
+    // first reached under another thread's default would stay silent
+    // here. No other test installs one, and no other test names John.
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("the only global subscriber of the web tests");
 
     let h = hook().await;
     let store = h.store.clone();
