@@ -10,6 +10,11 @@
 //! and a survey, a lifetime summary, an audit entry naming her), Bob (the
 //! same shop: an order and a ticket), Carla (another brand's shop).
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers and closures unwrap: a failed unwrap is a failed test"
+)]
+
 #[path = "../../store/tests/fixtures/mod.rs"]
 mod fixtures;
 
@@ -384,7 +389,7 @@ async fn customers_redact_leaves_no_trace_of_the_person_and_every_figure_unchang
             .await
             .unwrap()
             .iter()
-            .map(|c| format!("{}", c.record.external_id()))
+            .map(|c| c.record.external_id().to_string())
             .collect();
         for id in ["A1", "A2", "T1", "M1", "S1", "111"] {
             assert!(
