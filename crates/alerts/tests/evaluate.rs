@@ -396,7 +396,7 @@ fn per_brand_override_changes_tier_and_can_disable() {
 fn every_default_alert_of_the_metrics_table_exists() {
     let rules = rules::default_rules();
     let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids.len(), 14);
+    assert_eq!(ids.len(), 15);
     let check = |id: &str, sev: Severity, tier: Tier| {
         let r = rules.iter().find(|r| r.id == id).unwrap();
         assert_eq!((&r.severity, r.tier), (&sev, tier), "{id}");
@@ -418,6 +418,7 @@ fn every_default_alert_of_the_metrics_table_exists() {
     check("zero_orders", Severity::Critical, Tier::Telegram);
     check("source_stale", Severity::Warning, Tier::Slack);
     check("account_under_attack", Severity::Warning, Tier::Slack);
+    check("privacy_request_due", Severity::Warning, Tier::Slack);
 }
 
 /// Issue 10.A1: with no channel configured an alert still fires (and is

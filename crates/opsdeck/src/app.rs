@@ -513,7 +513,7 @@ pub async fn start(
     // the ingest API; worked in the background within their deadline.
     let privacy = Arc::new(opsdeck_operations::privacy::Privacy::new(
         store.clone(),
-        opsdeck_operations::privacy::PrivacySettings::default(),
+        config.privacy.settings.clone(),
     ));
     tasks.spawn("privacy", Policy::RESTART, {
         let (privacy, clock, stop) = (privacy.clone(), clock.clone(), stop_rx.clone());

@@ -87,6 +87,7 @@ pub fn demo_config(
         approvals: Default::default(),
         flags: Default::default(),
         handover: Default::default(),
+        privacy: Default::default(),
     })
 }
 

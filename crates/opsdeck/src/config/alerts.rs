@@ -220,6 +220,9 @@ fn condition_numbers(s: &Section<'_, '_>, c: &Condition) -> Condition {
         AccountUnderAttack { hours } => AccountUnderAttack {
             hours: number(s, "hours", hours),
         },
+        PrivacyRequestDue { days } => PrivacyRequestDue {
+            days: number(s, "days", days),
+        },
         other => other,
     }
 }

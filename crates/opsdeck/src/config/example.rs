@@ -212,6 +212,11 @@ countries = ["AE"]
 shifts = ["07:00", "15:00", "23:00"]
 ack_within = "30m"
 
+# Privacy requests (exports and erasures, due 30 days after receipt): an
+# export's download link works this long, then answers that it expired.
+[privacy]
+link_lifetime = "72h"
+
 # Roles are permissions by name. Built in: admin (everything), ops,
 # support, finance, viewer, regional_lead, finance_lead, product_lead,
 # content_lead, reviewer. A section adds a role or redefines a built-in one

@@ -14,6 +14,7 @@
 //! - `flags`: `[flags]`: polling interval, flags needing approval, flags
 //!   mirrored to Shopify shops, webhook receivers of flag changes.
 //! - `handover`: `[handover]`: shift starts and the acknowledgement deadline.
+//! - `privacy`: `[privacy]`: how long an export's download link works.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -32,6 +33,7 @@ pub mod incidents;
 mod model;
 mod notifiers;
 mod parse;
+pub mod privacy;
 mod regions;
 pub mod security;
 mod walk;

@@ -44,6 +44,8 @@ pub struct Config {
     pub flags: super::flags::FlagsConfig,
     /// `[handover]`: shift starts and the acknowledgement deadline.
     pub handover: super::handover::HandoverConfig,
+    /// `[privacy]`: how long an export's download link works.
+    pub privacy: super::privacy::PrivacyConfig,
 }
 
 impl Config {

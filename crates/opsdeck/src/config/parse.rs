@@ -122,6 +122,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let approvals = super::approvals::parse_approvals(&root, secrets, &security.auth.roles);
     let flags = super::flags::parse_flags(&root, secrets, &shopify);
     let handover = super::handover::parse_handover(&root);
+    let privacy = super::privacy::parse_privacy(&root);
     root.finish();
 
     if !problems.is_empty() {
@@ -149,6 +150,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         approvals,
         flags,
         handover,
+        privacy,
     })
 }
 
