@@ -17,6 +17,7 @@
 //!   ([`panel_conditions`]: those that read the dashboard panels;
 //!   [`security_conditions`]: dashboard accounts under attack;
 //!   [`funnel_conditions`]: storefront conversion and cart abandonment).
+//!   [`privacy_conditions`]: privacy requests near their deadline).
 //! - [`evaluate`]: the pure state machine (pending → firing →
 //!   acknowledged → resolved, keep-firing, repeat, grouping, escalation,
 //!   silences).
@@ -44,6 +45,7 @@ pub mod observation;
 pub mod outbox;
 pub mod panel_conditions;
 pub mod payloads;
+pub mod privacy_conditions;
 pub mod render;
 pub mod rules;
 pub mod runner;

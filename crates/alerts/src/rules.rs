@@ -134,6 +134,9 @@ pub enum Condition {
     /// Yesterday's cart abandonment above `above`, judged only with at
     /// least `min_checkouts` checkouts started.
     CartAbandonmentHigh { above: f64, min_checkouts: u64 },
+    /// A privacy request (export or erasure) open within `days` of its
+    /// 30-day deadline, overdue, or failed.
+    PrivacyRequestDue { days: f64 },
     /// The merchant's own rule over a named metric.
     Custom(CustomCondition),
 }
@@ -392,6 +395,23 @@ pub fn default_rules() -> Vec<Rule> {
                 Critical,
                 Telegram,
                 ReviewSlaBreached,
+            )
+        },
+        Rule {
+            // The deadline is days away: fire at the first evaluation.
+            timing: Timing {
+                pending_for: SignedDuration::ZERO,
+                keep_firing_for: SignedDuration::ZERO,
+                ..Timing::default()
+            },
+            ..rule(
+                "privacy_request_due",
+                "Privacy request due",
+                Warning,
+                Slack,
+                PrivacyRequestDue {
+                    days: opsdeck_domain::privacy::PRIVACY_ALERT_DAYS_BEFORE as f64,
+                },
             )
         },
     ]

@@ -10,6 +10,7 @@ use crate::leader::Leader;
 use crate::observation::Observation;
 use crate::outbox::{DeliveryReport, Sender};
 use crate::panel_conditions::Panels;
+use crate::privacy_conditions::observe_privacy;
 use crate::security_conditions::observe_accounts;
 use crate::service::{AlertError, AlertService};
 use async_trait::async_trait;
@@ -115,6 +116,7 @@ impl ObservationSource for StoreObservations {
         let store = self.store.as_ref();
         out.extend(observe_accounts(&self.rules, store, first_brand, now).await?);
         out.extend(observe_funnel(&self.rules, store, &self.brands, now).await?);
+        out.extend(observe_privacy(&self.rules, store, first_brand, now).await?);
         Ok(out)
     }
 }

@@ -28,6 +28,8 @@
 //!   currency, time zone and leads.
 //! - [`period`]: today / this week / this month windows in a brand's time zone,
 //!   and the same elapsed span of the prior period.
+//! - [`privacy`]: privacy requests (export, erasure) and their 30-day
+//!   deadline.
 //! - [`secret`]: [`Secret`], a value that never prints.
 //! - [`shopify_api`]: [`ShopifyApi`], REST or GraphQL.
 //! - [`sla`]: the deadline clock of a queued item: at risk at 75 % of its
@@ -51,6 +53,7 @@ pub mod money;
 pub mod operations;
 pub mod order;
 pub mod period;
+pub mod privacy;
 pub mod record;
 pub mod region;
 pub mod secret;

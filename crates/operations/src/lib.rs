@@ -19,9 +19,12 @@
 //!   morning checklist.
 //! - [`queues`]: the refunds, returns and disputes queue with its 24 h
 //!   SLA: its rows, and approving or declining a return or refund from it.
+//! - [`privacy`]: privacy requests (issue 15): exports and erasures within
+//!   30 days, worked in the background.
 
 pub mod approvals;
 pub mod flags;
 pub mod handover;
 pub mod incidents;
+pub mod privacy;
 pub mod queues;

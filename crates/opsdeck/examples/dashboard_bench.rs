@@ -125,6 +125,7 @@ async fn main() {
         flags: Default::default(),
         handovers: None,
         refunds_queue: None,
+        privacy: None,
     };
     let session =
         opsdeck_web::testing::user_session(store.as_ref(), "bench", Role::Admin, now).await;

@@ -516,6 +516,23 @@ pub async fn start(
         clock.clone(),
         stored.clone(),
     );
+    // Privacy requests: filed by the compliance webhooks, the dashboard and
+    // the ingest API; worked in the background within their deadline.
+    let privacy = Arc::new(opsdeck_operations::privacy::Privacy::new(
+        store.clone(),
+        config.privacy.settings.clone(),
+    ));
+    tasks.spawn("privacy", Policy::RESTART, {
+        let (privacy, clock, stop) = (privacy.clone(), clock.clone(), stop_rx.clone());
+        move || {
+            let run =
+                opsdeck_operations::privacy::run(privacy.clone(), clock.clone(), stop.clone());
+            async move {
+                run.await;
+                Ok(())
+            }
+        }
+    });
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -537,6 +554,7 @@ pub async fn start(
         flags,
         handovers: Some(handovers),
         refunds_queue: Some(refunds_queue),
+        privacy: Some(privacy),
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

@@ -91,6 +91,7 @@ pub fn demo_config(
         queues: Default::default(),
         customers: Default::default(),
         review_queues: Default::default(),
+        privacy: Default::default(),
     })
 }
 

@@ -93,7 +93,7 @@ pub async fn register_shop(client: &ShopifyClient, address: &Url) -> Registratio
             return report;
         }
     };
-    for topic in WebhookTopic::ALL.iter().map(|t| t.as_str()) {
+    for topic in WebhookTopic::subscribable().map(WebhookTopic::as_str) {
         if existing
             .iter()
             .any(|s| s.topic == topic && s.address == address.as_str())

@@ -8,6 +8,7 @@
 use anyhow::{bail, Context};
 use opsdeck_domain::{Brand, SourceId, Timestamp};
 use opsdeck_operations::incidents::INGEST_KIND as INCIDENTS;
+use opsdeck_operations::privacy::INGEST_KIND as PRIVACY;
 use opsdeck_sources::ingest::IngestKind;
 use opsdeck_store::{ApiToken, AuditAction, AuditEntry, NewApiToken, Store, TokenKinds};
 
@@ -22,7 +23,8 @@ pub fn actor(explicit: Option<&str>) -> String {
 }
 
 /// `orders,tracking-events` or `all`; every name must be an ingest kind,
-/// or `incidents` (declaring incidents by `POST /api/v1/incidents`).
+/// `incidents` (declaring incidents by `POST /api/v1/incidents`) or
+/// `privacy_requests` (filing them by `POST /api/v1/privacy/requests`).
 pub fn parse_kinds(text: &str) -> anyhow::Result<TokenKinds> {
     if text.trim() == "all" {
         return Ok(TokenKinds::All);
@@ -32,7 +34,8 @@ pub fn parse_kinds(text: &str) -> anyhow::Result<TokenKinds> {
     for name in text.split(',').map(str::trim).filter(|k| !k.is_empty()) {
         let known = IngestKind::parse(name)
             .map(IngestKind::api_name)
-            .or((name == INCIDENTS).then_some(INCIDENTS));
+            .or((name == INCIDENTS).then_some(INCIDENTS))
+            .or((name == PRIVACY).then_some(PRIVACY));
         match known {
             Some(kind) if !kinds.contains(&kind.to_string()) => kinds.push(kind.to_string()),
             Some(_) => {}
@@ -43,7 +46,7 @@ pub fn parse_kinds(text: &str) -> anyhow::Result<TokenKinds> {
         let known: Vec<&str> = IngestKind::ALL
             .iter()
             .map(|k| k.api_name())
-            .chain([INCIDENTS])
+            .chain([INCIDENTS, PRIVACY])
             .collect();
         bail!(
             "unknown kind(s) {}; use `all` or some of: {}",

@@ -94,6 +94,16 @@ opsdeck_domain::open_enum! {
         QueueApprove = "queue.approve",
         /// A return or refund request declined from the refunds queue.
         QueueDecline = "queue.decline",
+        /// A privacy request received (compliance webhook, dashboard, ingest).
+        PrivacyRequest = "privacy.request",
+        /// A privacy request worked to its end (export ready, data erased).
+        PrivacyComplete = "privacy.complete",
+        /// A privacy request's attempt failed (the error says why).
+        PrivacyFail = "privacy.fail",
+        /// A download link of an export archive created.
+        PrivacyLink = "privacy.link",
+        /// An export archive downloaded (who and when: its delivery).
+        PrivacyDownload = "privacy.download",
     }
 }
 

@@ -45,6 +45,9 @@
 //!   checks (the `HandoverStore` part of a store).
 //! - [`funnel`]: the storefront funnel's session-days and the abandoned
 //!   checkouts' creation times (the `FunnelStore` part of a store).
+//! - [`privacy`]: privacy requests, the search for a person's records,
+//!   their erasure and the wiping of every other copy (the
+//!   `PrivacyStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -64,6 +67,7 @@ mod journal;
 mod kinds;
 pub mod model;
 mod postgres;
+pub mod privacy;
 mod schema;
 mod sqlite;
 mod sqlx_db;
@@ -91,6 +95,7 @@ pub use model::{
     AnyRecord, Change, OrderFact, RecordCounts, SyncState, UpsertOutcome, UpsertReport,
     WEBHOOKS_RESOURCE,
 };
+pub use privacy::PrivacyStore;
 pub use tokens::{
     cut_text, ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
 };
@@ -152,6 +157,7 @@ pub trait Store:
     + FlagStore
     + HandoverStore
     + FunnelStore
+    + PrivacyStore
     + Send
     + Sync
     + 'static

@@ -44,6 +44,8 @@
 //!   `/api/v1/approvals` (a custom platform asks before it acts).
 //! - [`flags`]: freeze controls — the `/flags` page, its JSON API,
 //!   storefront keys and the OFREP endpoints storefronts read.
+//! - `privacy`: privacy requests (`/privacy`, `/api/v1/privacy/requests`):
+//!   exports and erasures within 30 days, and the archive's download.
 //! - `handover`: shift handover notes (`/handovers`, `/api/v1/handovers`)
 //!   and the morning checklist (`/checklist`, `/api/v1/checklist`).
 //! - `review_queue`: review queues against their SLAs (`/queues/review`,
@@ -78,6 +80,7 @@ pub mod ingest;
 mod nav;
 mod pages;
 mod params;
+mod privacy;
 mod queues;
 mod redirect;
 mod review_queue;
@@ -163,6 +166,9 @@ pub struct AppState {
     /// The refunds, returns and disputes queue (`/queues/refunds`); `None`
     /// answers that it is not configured.
     pub refunds_queue: Option<Arc<opsdeck_operations::queues::RefundQueue>>,
+    /// Privacy requests (`/privacy`, `/api/v1/privacy/requests`); `None`
+    /// answers that they are not configured.
+    pub privacy: Option<Arc<opsdeck_operations::privacy::Privacy>>,
 }
 
 impl AppState {
@@ -295,6 +301,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(handover::router())
         .merge(review_queue::router())
         .merge(queues::router())
+        .merge(privacy::router())
         .merge(assets::router())
 }
 

@@ -32,6 +32,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/handovers", "Handovers"),
     ("/sources", "Sources"),
     ("/audit", "Audit log"),
+    ("/privacy", "Privacy"),
     ("/logout", "Log out"),
 ];
 

@@ -240,6 +240,9 @@ fn condition_numbers(s: &Section<'_, '_>, c: &Condition) -> Condition {
                 .map(u64::from)
                 .unwrap_or(min_checkouts),
         },
+        PrivacyRequestDue { days } => PrivacyRequestDue {
+            days: number(s, "days", days),
+        },
         other => other,
     }
 }

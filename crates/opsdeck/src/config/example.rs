@@ -236,6 +236,10 @@ high_value_spend = 5000
 # A queue with no section has no deadline.
 [review_queues.prescriptions]
 sla = "1h"
+# Privacy requests (exports and erasures, due 30 days after receipt): an
+# export's download link works this long, then answers that it expired.
+[privacy]
+link_lifetime = "72h"
 
 # Roles are permissions by name. Built in: admin (everything), ops,
 # support, finance, viewer, regional_lead, finance_lead, product_lead,

@@ -16,6 +16,7 @@
 //! - `customers`: `[customers]`: the customer risk flags' high-value threshold.
 //! - `handover`: `[handover]`: shift starts and the acknowledgement deadline.
 //! - `review_queues`: `[review_queues.NAME] sla`: each review queue's deadline.
+//! - `privacy`: `[privacy]`: how long an export's download link works.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -35,6 +36,7 @@ pub mod incidents;
 mod model;
 mod notifiers;
 mod parse;
+pub mod privacy;
 pub mod queues;
 mod regions;
 mod review_queues;

@@ -51,6 +51,8 @@ pub struct Config {
     /// `[review_queues.NAME] sla`: each review queue's deadline (the
     /// playbook's 1 h for prescriptions when absent).
     pub review_queues: opsdeck_metrics::panels::review_queues::ReviewSlas,
+    /// `[privacy]`: how long an export's download link works.
+    pub privacy: super::privacy::PrivacyConfig,
 }
 
 impl Config {

@@ -125,6 +125,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let queues = super::queues::parse_queues(&root);
     let customers = super::customers::parse_customers(&root);
     let review_queues = super::review_queues::parse_review_queues(&root);
+    let privacy = super::privacy::parse_privacy(&root);
     root.finish();
 
     if !problems.is_empty() {
@@ -155,6 +156,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         queues,
         customers,
         review_queues,
+        privacy,
     })
 }
 

@@ -8,6 +8,7 @@
 //! inbox) is in `opsdeck-sync`.
 
 pub mod client;
+pub mod compliance;
 pub mod graphql;
 mod headers;
 pub mod normalize;

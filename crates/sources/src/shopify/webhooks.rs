@@ -67,6 +67,10 @@ topics! {
     CheckoutsCreate = "checkouts/create",
     CheckoutsUpdate = "checkouts/update",
     CheckoutsDelete = "checkouts/delete",
+    // Shopify's mandatory compliance webhooks (privacy requests).
+    CustomersDataRequest = "customers/data_request",
+    CustomersRedact = "customers/redact",
+    ShopRedact = "shop/redact",
 }
 
 impl WebhookTopic {
@@ -84,6 +88,25 @@ impl WebhookTopic {
     pub fn keeps_unknown(name: &str) -> bool {
         name.strip_prefix("returns/")
             .is_some_and(|rest| !rest.is_empty())
+    }
+
+    /// Shopify's mandatory compliance topics: an app does not subscribe to
+    /// them through the API (they are set once in the app's configuration,
+    /// pointing at the same address), so `opsdeck shopify webhooks
+    /// register` leaves them out ([`WebhookTopic::subscribable`]).
+    pub fn is_compliance(self) -> bool {
+        matches!(
+            self,
+            WebhookTopic::CustomersDataRequest
+                | WebhookTopic::CustomersRedact
+                | WebhookTopic::ShopRedact
+        )
+    }
+
+    /// The topics subscribed to through the API: every handled topic but
+    /// the compliance ones.
+    pub fn subscribable() -> impl Iterator<Item = WebhookTopic> {
+        Self::ALL.iter().copied().filter(|t| !t.is_compliance())
     }
 
     /// True for the topics whose body is a whole order.

@@ -361,6 +361,41 @@ impl Opened {
     }
 }
 
+impl Opened {
+    /// An erasure's purge of the journal (`PrivacyStore::privacy_purge_copies`):
+    /// closes the current segment (a new one takes the next appends) and
+    /// deletes every closed segment without a pending event, so the bodies
+    /// of applied events — which may name the erased person — leave the
+    /// disk now rather than at the next 64 MiB rotation. Returns the
+    /// segments deleted and the pending events whose body still names one
+    /// of `needles` (their segment stays until they are applied).
+    pub(crate) async fn purge(&self, needles: &[String]) -> Result<(u64, u64)> {
+        let mut writer = self.writer.lock().await;
+        let number = writer.number + 1;
+        let dir = self.dir.clone();
+        let file = blocking(&self.dir, move || create_segment(&dir, number)).await?;
+        *writer = Writer {
+            file: Arc::new(file),
+            number,
+            len: 0,
+            broken: false,
+        };
+        let before = self.state(|s| {
+            s.segments.insert(number, 0);
+            s.segments.len()
+        });
+        self.delete_resolved_segments(number);
+        let after = self.state(|s| s.segments.len());
+        let naming = self.state(|s| {
+            s.pending
+                .values()
+                .filter(|p| opsdeck_domain::privacy::scrub(&p.event.body, needles).is_some())
+                .count()
+        });
+        Ok(((before - after) as u64, naming as u64))
+    }
+}
+
 /// Exclusive right to append (see [`Opened::append_lock`]).
 pub(crate) struct AppendGuard<'a> {
     opened: &'a Opened,

@@ -42,6 +42,11 @@
 //!   `customers/update` → the customer's lifetime figures (upsert; a payload
 //!   without `orders_count`/`total_spent` fails naming the field);
 //!   `checkouts/create|update` → the abandoned checkout (upsert);
+//!   `customers/data_request`, `customers/redact`, `shop/redact` (the
+//!   compliance webhooks) → a privacy request filed in the store (one per
+//!   Shopify request or webhook id), worked in the background by
+//!   `opsdeck_operations::privacy`; a payload naming no one fails naming
+//!   the field;
 //!   `checkouts/delete` → noted (a checkout that is gone stays as last
 //!   seen: the funnel counts it as abandoned all the same).
 //! - `returns/request` → the return, requested at the delivery's trigger
@@ -73,7 +78,9 @@ mod gorgias;
 
 use crate::gorgias::GorgiasConnector;
 use crate::shopify::bulk_finish::BulkFinishes;
+use opsdeck_domain::privacy::PrivacyVia;
 use opsdeck_domain::{Applied, Order, Product, ReturnRequest, ReturnStatus, SourceId, Timestamp};
+use opsdeck_sources::shopify::compliance::{compliance_request_from_json, ComplianceRequest};
 use opsdeck_sources::shopify::graphql::BulkFinished;
 use opsdeck_sources::shopify::normalize::{
     fulfillment_from_json, inventory_level_from_json, order_from_json, order_from_text,
@@ -84,9 +91,11 @@ use opsdeck_sources::shopify::webhook_records::{
     return_request_from_json,
 };
 use opsdeck_sources::shopify::WebhookTopic;
+use opsdeck_store::privacy::PrivacyRequest;
 use opsdeck_store::{
     AnyRecord, AppliedWebhooks, Store, StoreError, StoredWebhook, SyncState, WEBHOOKS_RESOURCE,
 };
+use opsdeck_store::{AuditAction, AuditEntry};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -286,6 +295,51 @@ impl Batch<'_> {
     }
 }
 
+/// Files a compliance webhook's privacy request (idempotent: one per
+/// Shopify request id, or per webhook id) for the privacy worker of
+/// `opsdeck-operations`, which does the work within 30 days. Written
+/// before the event is marked processed: at-least-once, and the unique
+/// key makes a second filing a no-op.
+async fn file_privacy_request(
+    store: &dyn Store,
+    ctx: &NormalizeContext,
+    hook: &StoredWebhook,
+    request: ComplianceRequest,
+) -> Result<String, StoreError> {
+    let e = &hook.event;
+    let key = match &request.platform_request_id {
+        Some(id) => format!("data_request:{id}"),
+        None => format!("webhook:{}", e.webhook_id),
+    };
+    let filed = PrivacyRequest::received(
+        ctx.source.as_str(),
+        &key,
+        request.kind,
+        PrivacyVia::ShopifyWebhook,
+        Some(ctx.brand.clone()),
+        request.subject,
+        e.received_at,
+        &format!("shopify:{}", e.shop_domain),
+    );
+    let audit = AuditEntry {
+        at: e.received_at,
+        actor: filed.requested_by.clone(),
+        action: AuditAction::PrivacyRequest,
+        subject: String::new(),
+        payload: serde_json::json!({
+            "kind": request.kind.as_str(),
+            "via": "shopify_webhook",
+            "topic": e.topic,
+            "webhook_id": e.webhook_id,
+        }),
+        ip: None,
+    };
+    Ok(match store.privacy_request_insert(&filed, &audit).await? {
+        Some(id) => format!("privacy request {id} ({}) filed", request.kind.as_str()),
+        None => format!("privacy request {key} already filed"),
+    })
+}
+
 /// A payload's `id`, as text, for a note.
 fn id_text(raw: &Value) -> String {
     match raw.get("id") {
@@ -468,6 +522,18 @@ async fn apply(
             Ok(c) => batch.push(hook.id, AnyRecord::AbandonedCheckout(c)),
             Err(err) => return Ok(Err(permanent(err))),
         },
+        T::CustomersDataRequest | T::CustomersRedact | T::ShopRedact => {
+            let request = match compliance_request_from_json(topic, &raw) {
+                Some(Ok(r)) => r,
+                Some(Err(err)) => return Ok(Err(permanent(err))),
+                None => {
+                    return Ok(Err(Failure::Permanent(format!(
+                        "{topic}: not a compliance topic"
+                    ))))
+                }
+            };
+            Some(file_privacy_request(batch.store, ctx, hook, request).await?)
+        }
         T::CheckoutsDelete => Some(format!(
             "checkout {} deleted at Shopify: kept as last seen",
             id_text(&raw)

@@ -268,6 +268,10 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
     // The ingest writer, started as the application does (its task is
     // left to end with the state's last clone).
     let (ingest, _writer) = opsdeck_sync::group_commit::IngestCommits::start(store.clone(), None);
+    let privacy = Arc::new(opsdeck_operations::privacy::Privacy::new(
+        store.clone(),
+        Default::default(),
+    ));
     let incidents = opsdeck_web::testing::incident_service(store.clone(), Arc::new(move || now));
     let handovers =
         opsdeck_operations::handover::Handovers::new(opsdeck_operations::handover::HandoverParts {
@@ -320,6 +324,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         flags: Default::default(),
         handovers: Some(Arc::new(handovers)),
         refunds_queue: Some(refunds_queue),
+        privacy: Some(privacy),
     }
 }
 

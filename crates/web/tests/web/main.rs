@@ -34,6 +34,7 @@ mod nav;
 mod order_links;
 mod pages;
 mod panels;
+mod privacy;
 mod pulse;
 mod refunds_queue;
 mod review_queues;

@@ -277,6 +277,8 @@ fn expand(path: &str, episodes: &[String]) -> Vec<String> {
             // morning checklist item.
             ("{region}", "all".to_string()),
             ("{item}", "overnight_orders".to_string()),
+            // A privacy export's download link (unknown: 404).
+            ("{token}", "0".repeat(64)),
         ])
     })
     .collect();

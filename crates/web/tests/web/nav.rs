@@ -23,6 +23,7 @@ const ALL_LINKS: &[&str] = &[
     "/handovers",
     "/sources",
     "/audit",
+    "/privacy",
     "/logout",
 ];
 

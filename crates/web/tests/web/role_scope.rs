@@ -330,6 +330,7 @@ fn expand(path: &str, s: &Scene) -> Vec<String> {
                 ("{id}", id),
                 ("{index}", "0".to_string()),
                 ("{key}", "freeze-checkout".to_string()),
+                ("{token}", "0".repeat(64)),
             ])
         })
         .collect();

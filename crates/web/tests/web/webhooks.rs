@@ -20,9 +20,10 @@ const PREVIOUS: &str = "previous-secret";
 
 pub(crate) struct Hook {
     router: axum::Router,
-    store: Arc<dyn opsdeck_store::Store>,
+    pub(crate) store: Arc<dyn opsdeck_store::Store>,
     wake: Arc<Notify>,
-    _guard: opsdeck_store::testing::TempGuard,
+    /// The SQLite file and its webhook journal live here.
+    pub(crate) _guard: opsdeck_store::testing::TempGuard,
 }
 
 pub(crate) async fn hook() -> Hook {

@@ -1,0 +1,86 @@
+//! `[privacy]`: how long a download link of a privacy export works
+//! (issue 15, point 4).
+//!
+//! ```toml
+//! [privacy]
+//! link_lifetime = "72h"   # then the link answers that it expired
+//! ```
+//!
+//! Without the section: 72 hours.
+
+use super::walk::Section;
+use jiff::SignedDuration;
+use opsdeck_operations::privacy::PrivacySettings;
+
+/// The parsed `[privacy]` section.
+#[derive(Debug, Clone, Default)]
+pub struct PrivacyConfig {
+    pub settings: PrivacySettings,
+}
+
+pub(super) fn parse_privacy(root: &Section<'_, '_>) -> PrivacyConfig {
+    let mut config = PrivacyConfig::default();
+    let Some(s) = root.opt_table("privacy") else {
+        return config;
+    };
+    if let Some(v) = s.opt_str("link_lifetime") {
+        match super::parse::duration(&s, "link_lifetime", v)
+            .and_then(|d| SignedDuration::try_from(d).ok())
+        {
+            Some(d) if d > SignedDuration::ZERO && d <= SignedDuration::from_hours(24 * 30) => {
+                config.settings.link_lifetime = d;
+            }
+            Some(_) => s.problem(
+                "link_lifetime",
+                format!("{v:?}: a link must live more than 0 and at most 30 days"),
+            ),
+            None => {}
+        }
+    }
+    s.finish();
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse_config, SecretSource};
+    use jiff::SignedDuration;
+    use std::path::Path;
+
+    struct NoSecrets;
+
+    impl SecretSource for NoSecrets {
+        fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn file(&self, _: &Path) -> std::io::Result<String> {
+            Err(std::io::ErrorKind::NotFound.into())
+        }
+    }
+
+    fn parse(section: &str) -> Result<super::super::Config, Vec<super::super::ConfigProblem>> {
+        let text = format!(
+            "[[brands]]\nid = \"mavena\"\nname = \"Mavena\"\ncurrency = \"EUR\"\ntime_zone = \"Europe/Berlin\"\n\n{section}"
+        );
+        parse_config(&text, &NoSecrets)
+    }
+
+    #[test]
+    fn link_lifetime_is_72h_unless_configured_and_bounded() {
+        let c = parse("").unwrap();
+        assert_eq!(
+            c.privacy.settings.link_lifetime,
+            SignedDuration::from_hours(72)
+        );
+        let c = parse("[privacy]\nlink_lifetime = \"24h\"\n").unwrap();
+        assert_eq!(
+            c.privacy.settings.link_lifetime,
+            SignedDuration::from_hours(24)
+        );
+        let problems = parse("[privacy]\nlink_lifetime = \"90d\"\n").unwrap_err();
+        assert!(
+            format!("{problems:?}").contains("link_lifetime"),
+            "{problems:?}"
+        );
+    }
+}
