@@ -134,11 +134,23 @@ async fn a_backfill_polling_hourly_completes_when_the_finish_webhook_arrives() {
     .await
     .expect("the backfill waited for its safety poll: the webhook did not wake it")
     .unwrap();
-    assert_eq!(run.woken_by_webhook, 1, "{run:?}");
-    // One look at the orders' operation after its webhook, one at the
-    // fulfillment orders' beside it (finished by then: no wait).
+    // Two operations run (the orders and their fulfillment orders), each
+    // with its own finish webhook. Which finishes first is the
+    // simulator's (and Shopify's) business: the orders' webhook wakes the
+    // run, which then looks at the fulfillment orders' operation; when that
+    // one is still running, its own webhook wakes the run once more. Either
+    // way no hourly safety poll runs: every look follows a webhook, plus
+    // the one look beside it.
     assert!(run.detail_operation.is_some(), "{run:?}");
-    assert_eq!(run.polls, 2, "one look at each after the webhook: {run:?}");
+    assert!(
+        (1..=2).contains(&run.woken_by_webhook),
+        "one wake per operation at most: {run:?}"
+    );
+    assert_eq!(
+        run.polls,
+        run.woken_by_webhook + 1,
+        "a look after each webhook and one beside it, no safety poll: {run:?}"
+    );
     assert_eq!(finishes.waiting(), 0);
     assert_eq!(run.objects, run.object_count);
     let orders = h.store.list_orders(&Harness::source(SLUG)).await.unwrap();
