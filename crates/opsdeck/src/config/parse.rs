@@ -709,6 +709,38 @@ fn sync_every(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Duration> {
     Some(d)
 }
 
+/// A duration above zero and at most `max`, for a window with a sensible
+/// bound (a queue's SLA, an export link's lifetime): one parser and one
+/// message naming the bound, for every key that has one.
+pub(super) fn duration_up_to(
+    s: &Section<'_, '_>,
+    key: &str,
+    value: &str,
+    max: jiff::SignedDuration,
+) -> Option<jiff::SignedDuration> {
+    match value.parse::<jiff::SignedDuration>() {
+        Ok(d) if d.is_positive() && d <= max => Some(d),
+        Ok(_) => {
+            let hours = max.as_hours();
+            s.problem(
+                key,
+                format!(
+                    "{value:?} is outside 1 second to {hours}h ({} days)",
+                    hours / 24
+                ),
+            );
+            None
+        }
+        Err(_) => {
+            s.problem(
+                key,
+                format!("{value:?} is not a positive duration like \"15m\", \"1h\" or \"30s\""),
+            );
+            None
+        }
+    }
+}
+
 pub(super) fn duration(s: &Section<'_, '_>, key: &str, value: &str) -> Option<Duration> {
     match value.parse::<jiff::SignedDuration>() {
         Ok(d) if d.is_positive() => Duration::try_from(d).ok(),

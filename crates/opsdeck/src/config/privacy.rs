@@ -12,6 +12,10 @@ use super::walk::Section;
 use jiff::SignedDuration;
 use opsdeck_operations::privacy::PrivacySettings;
 
+/// The longest a download link may live: an export past a month is a copy
+/// of someone's data nobody watches.
+const MAX_LINK_LIFETIME: SignedDuration = SignedDuration::from_hours(30 * 24);
+
 /// The parsed `[privacy]` section.
 #[derive(Debug, Clone, Default)]
 pub struct PrivacyConfig {
@@ -23,19 +27,11 @@ pub(super) fn parse_privacy(root: &Section<'_, '_>) -> PrivacyConfig {
     let Some(s) = root.opt_table("privacy") else {
         return config;
     };
-    if let Some(v) = s.opt_str("link_lifetime") {
-        match super::parse::duration(&s, "link_lifetime", v)
-            .and_then(|d| SignedDuration::try_from(d).ok())
-        {
-            Some(d) if d > SignedDuration::ZERO && d <= SignedDuration::from_hours(24 * 30) => {
-                config.settings.link_lifetime = d;
-            }
-            Some(_) => s.problem(
-                "link_lifetime",
-                format!("{v:?}: a link must live more than 0 and at most 30 days"),
-            ),
-            None => {}
-        }
+    if let Some(d) = s
+        .opt_str("link_lifetime")
+        .and_then(|v| super::parse::duration_up_to(&s, "link_lifetime", v, MAX_LINK_LIFETIME))
+    {
+        config.settings.link_lifetime = d;
     }
     s.finish();
     config

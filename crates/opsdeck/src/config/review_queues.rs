@@ -41,26 +41,15 @@ pub(super) fn parse_review_queues(root: &Section<'_, '_>) -> ReviewSlas {
                 format!("a queue name has 1 to {MAX_QUEUE_NAME} characters"),
             );
         }
-        if let Some(v) = q.req_str("sla") {
-            match sla(v) {
-                Ok(window) => configured.push((name.to_string(), window)),
-                Err(message) => q.problem("sla", message),
-            }
+        if let Some(window) = q
+            .req_str("sla")
+            .and_then(|v| super::parse::duration_up_to(&q, "sla", v, MAX_SLA))
+        {
+            configured.push((name.to_string(), window));
         }
         q.finish();
     }
     ReviewSlas::with(configured)
-}
-
-/// A positive duration up to [`MAX_SLA`], like "1h" or "90m".
-fn sla(value: &str) -> Result<SignedDuration, String> {
-    match value.parse::<SignedDuration>() {
-        Ok(d) if d.is_positive() && d <= MAX_SLA => Ok(d),
-        Ok(_) => Err(format!("{value:?} is outside 1 second to 720h (30 days)")),
-        Err(_) => Err(format!(
-            "{value:?} is not a positive duration like \"1h\", \"90m\" or \"24h\""
-        )),
-    }
 }
 
 #[cfg(test)]
