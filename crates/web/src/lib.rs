@@ -54,8 +54,6 @@
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in
 //!   other crates (users, sessions, login).
-//! - [`csv`]: the one CSV cell writer every export uses (formula
-//!   injection defused).
 //! - `security`: headers set on every response, and the request body
 //!   limit of each route.
 //! - `redirect`: the one check of a redirect target taken from the request.
@@ -70,7 +68,6 @@ pub mod audit;
 pub mod auth;
 mod cards;
 mod charts;
-pub mod csv;
 pub mod error;
 pub mod flags;
 mod handover;

@@ -15,7 +15,7 @@
 //!   `AuditEntry::bounded`, which every audit write goes through).
 //! - `page`: `GET /audit` (filter by actor, action, date; 100 a page, by
 //!   cursor) and `GET /audit.csv` (admins only; every matching entry,
-//!   streamed; cells go through [`crate::csv::cell`]).
+//!   streamed; cells go through [`opsdeck_reports::csv::cell`]).
 
 mod page;
 

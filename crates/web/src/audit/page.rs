@@ -218,7 +218,7 @@ fn serde_urlencoded_query(q: &AuditQuery, before: Option<AuditCursor>) -> String
 const CSV_HEADER: &str = "at,actor,action,subject,payload,ip\r\n";
 
 fn csv_line(e: &AuditEntry) -> String {
-    crate::csv::line(&[
+    opsdeck_reports::csv::line(&[
         e.at.to_string(),
         e.actor.clone(),
         e.action.to_string(),

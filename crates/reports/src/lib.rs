@@ -1,0 +1,24 @@
+//! Reports as documents. An export of a panel, a scheduled daily report and
+//! the daily digest are all a [`Report`]: sections of headline facts,
+//! typed tables and charts, plus the gaps a section could not fill (data
+//! opsdeck does not have, records it left out). Builders fill a `Report`
+//! from the metrics the dashboard already computes; renderers turn the same
+//! `Report` into a file, so a number reads the same in CSV, XLSX and PDF.
+//!
+//! Money is a typed cell ([`Cell::Money`]), never a pre-formatted string:
+//! [`Report::without_money`] removes it for a role without revenue
+//! permission in one place, whatever the format.
+//!
+//! # Layout
+//! - [`document`]: the model ([`Report`], [`Section`], [`Table`], [`Cell`],
+//!   [`Chart`], [`Gap`]) and the rules every renderer shares (emptiness,
+//!   hiding money).
+//! - [`csv`]: the one CSV cell writer every CSV export uses (formula
+//!   defusing, quoting) and a `Report` as CSV.
+
+pub mod csv;
+pub mod document;
+
+pub use document::{
+    Cell, Chart, ChartKind, ChartSeries, Column, ColumnKind, Fact, Gap, Report, Section, Table,
+};
