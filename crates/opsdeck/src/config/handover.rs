@@ -87,26 +87,7 @@ pub(super) fn parse_handover(root: &Section<'_, '_>) -> HandoverConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{parse_config, SecretSource};
-    use std::path::Path;
-
-    struct NoSecrets;
-
-    impl SecretSource for NoSecrets {
-        fn env(&self, _: &str) -> Option<String> {
-            None
-        }
-        fn file(&self, _: &Path) -> std::io::Result<String> {
-            Err(std::io::ErrorKind::NotFound.into())
-        }
-    }
-
-    fn parse(section: &str) -> Result<super::super::Config, Vec<super::super::ConfigProblem>> {
-        let text = format!(
-            "[[brands]]\nid = \"mavena\"\nname = \"Mavena\"\ncurrency = \"EUR\"\ntime_zone = \"Europe/Berlin\"\n\n{section}"
-        );
-        parse_config(&text, &NoSecrets)
-    }
+    use super::super::test_support::parse_section as parse;
 
     #[test]
     fn shifts_and_deadline_are_read_and_default_to_the_playbook() {

@@ -41,6 +41,8 @@ pub mod queues;
 mod regions;
 mod review_queues;
 pub mod security;
+#[cfg(test)]
+mod test_support;
 mod walk;
 
 pub use alerts::AlertsConfig;

@@ -54,27 +54,8 @@ pub(super) fn parse_review_queues(root: &Section<'_, '_>) -> ReviewSlas {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{parse_config, SecretSource};
+    use super::super::test_support::parse_section as parse;
     use jiff::SignedDuration;
-    use std::path::Path;
-
-    struct NoSecrets;
-
-    impl SecretSource for NoSecrets {
-        fn env(&self, _: &str) -> Option<String> {
-            None
-        }
-        fn file(&self, _: &Path) -> std::io::Result<String> {
-            Err(std::io::ErrorKind::NotFound.into())
-        }
-    }
-
-    fn parse(section: &str) -> Result<super::super::Config, Vec<super::super::ConfigProblem>> {
-        let text = format!(
-            "[[brands]]\nid = \"pharma\"\nname = \"Pharma\"\ncurrency = \"EUR\"\ntime_zone = \"Europe/Berlin\"\n\n{section}"
-        );
-        parse_config(&text, &NoSecrets)
-    }
 
     #[test]
     fn queues_take_their_sla_and_prescriptions_default_to_one_hour() {
