@@ -492,9 +492,16 @@ async fn a_backfill_waits_while_other_processes_hold_every_bulk_slot() {
     assert!(refused.is_bulk_limit(), "{refused}");
 
     let settings = quick(50);
+    let before = h.sim.request_count(slug);
     let backfill = backfill_orders(&client, h.store.as_ref(), &settings, start_time(), None);
     let clock = async {
-        // Time on Shopify's side moves only once the backfill was refused.
+        // Time on Shopify's side moves only once the backfill was refused
+        // (its scopes asked, its start refused): moved earlier, the other
+        // process's operations could finish before the backfill asks, as
+        // they did on a loaded machine.
+        while h.sim.request_count(slug) < before + 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         loop {
             tokio::time::sleep(Duration::from_millis(5)).await;
             h.sim.advance_api_clock(Duration::from_millis(20));

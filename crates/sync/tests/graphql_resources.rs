@@ -350,6 +350,53 @@ async fn without_write_returns_returns_sync_whole_and_the_scope_is_named() {
         .contains("write_returns"));
 }
 
+/// Without any fulfillment order scope the orders still sync whole (a
+/// backfill follows up by query what its file lacks), and /sources names
+/// the scope, since the backfill then spends API budget it need not.
+#[tokio::test]
+async fn without_fulfillment_order_scopes_orders_sync_whole_and_the_scope_is_named() {
+    let h = Harness::start(0.05).await;
+    h.sim.set_rate_limit(false);
+    let without: Vec<&str> = ALL_SCOPES
+        .into_iter()
+        .filter(|s| !s.ends_with("fulfillment_orders"))
+        .collect();
+    h.sim.set_access_scopes(SLUG, Some(&without), &[]);
+    let graphql = h.graphql(SLUG);
+    let notice = || {
+        let h = &h;
+        let graphql = &graphql;
+        async move {
+            let (store, _guard) = sqlite_temp().await;
+            run(
+                h,
+                graphql,
+                store.as_ref(),
+                ShopifyResource::Orders,
+                start_time(),
+            )
+            .await
+            .unwrap();
+            let stored = store.list_orders(&Harness::source(SLUG)).await.unwrap();
+            assert_eq!(stored.len(), h.sim_orders(SLUG).len());
+            let state = store
+                .sync_state(&Harness::source(SLUG), "orders")
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(!state.needs_attention, "{state:?}");
+            state.last_error.unwrap_or_default()
+        }
+    };
+    let without_scope = notice().await;
+    assert!(
+        without_scope.contains("read_merchant_managed_fulfillment_orders"),
+        "{without_scope}"
+    );
+    h.sim.set_access_scopes(SLUG, Some(&ALL_SCOPES), &[]);
+    assert!(!notice().await.contains("fulfillment_orders"));
+}
+
 fn graphql_answer(data: Value) -> fake::Answer {
     let cost = json!({
         "requestedQueryCost": 10, "actualQueryCost": 10,

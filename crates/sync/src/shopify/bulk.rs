@@ -54,7 +54,7 @@ use crate::checkpoints::{Checkpoints, NeedsAttention};
 
 use super::bulk_finish::FinishWebhook;
 use super::graphql_sync::{order_list, OrderList};
-use super::ShopifyResource;
+use super::{preflight, ShopifyResource};
 use opsdeck_domain::Timestamp;
 use opsdeck_sources::shopify::graphql::documents;
 use opsdeck_sources::shopify::graphql::normalize::{BulkGaps, BulkOrder};
@@ -267,13 +267,6 @@ pub fn fulfillment_orders_bulk_query() -> String {
         documents::fulfillment_orders_bulk_selection()
     )
 }
-
-/// Any of these lets an app read fulfillment orders.
-const FULFILLMENT_ORDER_SCOPES: [&str; 3] = [
-    "read_merchant_managed_fulfillment_orders",
-    "read_assigned_fulfillment_orders",
-    "read_third_party_fulfillment_orders",
-];
 
 /// The bulk query for products: the paged listing's selection (what
 /// [`normalize::product_from_graphql`] reads), every variant a child line.
@@ -710,9 +703,7 @@ impl Backfill<'_> {
     /// followed up as before.
     async fn reads_fulfillment_orders(&mut self) -> bool {
         match self.client.granted_scopes(&mut self.run.stats).await {
-            Ok(scopes) => scopes
-                .iter()
-                .any(|s| FULFILLMENT_ORDER_SCOPES.contains(&s.as_str())),
+            Ok(scopes) => preflight::reads_fulfillment_orders(&scopes),
             Err(error) => {
                 tracing::warn!(%error, "access scopes not read; orders without fulfillment orders");
                 false

@@ -29,6 +29,21 @@ use opsdeck_sources::shopify::graphql::GraphqlError;
 use opsdeck_sources::shopify::ShopifyError;
 use serde_json::Value;
 
+/// Any of these lets an app read fulfillment orders, which a bulk backfill
+/// reads beside the orders for the units shipped per line.
+const FULFILLMENT_ORDER_SCOPES: [&str; 3] = [
+    "read_merchant_managed_fulfillment_orders",
+    "read_assigned_fulfillment_orders",
+    "read_third_party_fulfillment_orders",
+];
+
+/// What /sources says of a shop whose token reads no fulfillment orders:
+/// nothing is missing from the data, but the backfill pays for it.
+pub(crate) const MISSING_FULFILLMENT_ORDERS: &str = "missing access scope \
+     read_merchant_managed_fulfillment_orders (or the assigned or third-party one): \
+     a backfill reads the units shipped of orders refunded after shipping by one query \
+     each instead of one bulk file, which spends API budget; grant it to the app in Shopify admin";
+
 /// How far back Shopify lists orders without `read_all_orders`.
 pub(crate) const RECENT_ORDERS_DAYS: i64 = 60;
 
@@ -87,19 +102,30 @@ pub(crate) fn missing_scopes(
     resource: ShopifyResource,
     granted: &[String],
 ) -> Vec<(&'static str, &'static str)> {
-    let has = |scope: &str| {
-        granted.iter().any(|g| {
-            g == scope
-                || scope
-                    .strip_prefix("read_")
-                    .is_some_and(|rest| g.strip_prefix("write_") == Some(rest))
-        })
-    };
     needed_scopes(resource)
         .iter()
         .copied()
-        .filter(|(scope, _)| !has(scope))
+        .filter(|(scope, _)| !grants(granted, scope))
         .collect()
+}
+
+/// Whether `granted` includes `scope`. A `write_x` scope includes `read_x`,
+/// as at Shopify.
+fn grants(granted: &[String], scope: &str) -> bool {
+    granted.iter().any(|g| {
+        g == scope
+            || scope
+                .strip_prefix("read_")
+                .is_some_and(|rest| g.strip_prefix("write_") == Some(rest))
+    })
+}
+
+/// Whether `granted` lets the app read fulfillment orders (any of the
+/// three scopes, or their write forms).
+pub(crate) fn reads_fulfillment_orders(granted: &[String]) -> bool {
+    FULFILLMENT_ORDER_SCOPES
+        .iter()
+        .any(|scope| grants(granted, scope))
 }
 
 /// The scope handles of an `access_scopes.json` body, or `None` when it is
@@ -177,6 +203,16 @@ async fn check_scopes(
         if let Some(granted) = &granted {
             if !granted.iter().any(|g| g == WRITE_RETURNS) {
                 p.book.notices.push(MISSING_WRITE_RETURNS.to_string());
+            }
+        }
+    }
+    // Without a fulfillment order scope the orders are still whole (the
+    // bulk backfill follows up what its file lacks), so this too is a
+    // notice; a shop read by REST runs no bulk backfill.
+    if resource == ShopifyResource::Orders && p.graphql.is_some() {
+        if let Some(granted) = &granted {
+            if !reads_fulfillment_orders(granted) {
+                p.book.notices.push(MISSING_FULFILLMENT_ORDERS.to_string());
             }
         }
     }
@@ -278,6 +314,20 @@ mod tests {
 
     fn granted(scopes: &[&str]) -> Vec<String> {
         scopes.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn any_fulfillment_order_scope_or_its_write_form_reads_them() {
+        assert!(reads_fulfillment_orders(&granted(&[
+            "read_assigned_fulfillment_orders"
+        ])));
+        assert!(reads_fulfillment_orders(&granted(&[
+            "write_merchant_managed_fulfillment_orders"
+        ])));
+        assert!(!reads_fulfillment_orders(&granted(&[
+            "read_orders",
+            "read_fulfillments"
+        ])));
     }
 
     #[test]
