@@ -228,6 +228,11 @@ impl<D: Db> SqlStore<D> {
             .unwrap_or(0);
         let mut seq = before;
 
+        // A record of an erased person (or of a shop after `shop/redact`)
+        // is written erased, whichever path brought it.
+        let erased = crate::privacy::tombstone_erased(&mut tx, records).await?;
+        let records: &[AnyRecord] = erased.as_deref().unwrap_or(records);
+
         // Decide every record in input order against the current copy, which
         // an earlier record of the batch may have replaced: duplicates in a
         // batch behave as if upserted one after another.
