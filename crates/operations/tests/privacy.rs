@@ -707,3 +707,113 @@ async fn an_erased_person_does_not_come_back_with_a_later_sync_webhook_or_push()
         assert!(!traces(&backend, "bob@example.com").await.is_empty());
     }
 }
+
+/// Every file of an archive as text, lowercased.
+fn archive_text(files: &opsdeck_operations::privacy::export::ArchiveFiles) -> String {
+    files
+        .iter()
+        .map(|(name, bytes)| format!("== {name}\n{}", String::from_utf8_lossy(bytes)))
+        .collect::<String>()
+        .to_lowercase()
+}
+
+#[tokio::test]
+async fn an_export_after_erasure_and_an_old_link_hold_nothing_of_the_person() {
+    for backend in each_backend().await {
+        let label = backend.label;
+        let privacy = seeded(&backend).await;
+        let store = backend.store.as_ref();
+        let admin = Actor::new("admin");
+        let now = ts("2026-06-02T00:00:00Z");
+        let export = file(
+            store,
+            PrivacyRequestKind::Export,
+            "shopify-mavena",
+            "mavena",
+            ana(),
+        )
+        .await;
+        assert_eq!(privacy.work_once(now).await.unwrap().completed, 1);
+        let (token, _) = privacy.create_link(export, &admin, now).await.unwrap();
+        // Before the erasure the link serves her data: the check can fail.
+        let request = privacy.get(export).await.unwrap();
+        let text = archive_text(&privacy.archive_files(&request, now).await.unwrap());
+        assert!(text.contains(ANA_EMAIL), "{label}");
+
+        file(
+            store,
+            PrivacyRequestKind::Erasure,
+            "shopify-mavena",
+            "mavena",
+            ana(),
+        )
+        .await;
+        assert_eq!(privacy.work_once(now).await.unwrap().completed, 1);
+
+        // The link made before: the archive is built when downloaded, from
+        // what is stored now, so it holds her records erased (the figures
+        // the law keeps) and nothing that names her.
+        let later = now + SignedDuration::from_hours(1);
+        let archive = privacy.download(&token, &admin, later).await.unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive.bytes)).unwrap();
+        let mut old_link = String::new();
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).unwrap();
+            f.read_to_string(&mut old_link).unwrap();
+        }
+        let old_link = old_link.to_lowercase();
+        assert!(
+            old_link.contains("total_price"),
+            "{label}: the archive has its files"
+        );
+        // An export asked after the erasure, by her email and customer id.
+        let after = file_keyed(store, "export-after", ana()).await;
+        assert_eq!(privacy.work_once(later).await.unwrap().completed, 1);
+        let request = privacy.get(after).await.unwrap();
+        let files = privacy.archive_files(&request, later).await.unwrap();
+        assert!(
+            files.keys().any(|n| n.ends_with(".json")) && files.keys().any(|n| n.ends_with(".csv")),
+            "{label}: {:?}",
+            files.keys()
+        );
+        let new_export = archive_text(&files);
+        for needle in [ANA_EMAIL, ANA_NAME, "rua augusta"] {
+            let needle = needle.to_lowercase();
+            assert!(
+                !old_link.contains(&needle),
+                "{label}: {needle} in the old link's archive"
+            );
+            assert!(
+                !new_export.contains(&needle),
+                "{label}: {needle} in a later export"
+            );
+        }
+    }
+}
+
+/// An export filed under its own key (a second request of the same kind).
+async fn file_keyed(store: &dyn Store, key: &str, subject: DataSubject) -> i64 {
+    let request = PrivacyRequest::received(
+        "shopify-mavena",
+        key,
+        PrivacyRequestKind::Export,
+        PrivacyVia::ShopifyWebhook,
+        Some(brand("mavena")),
+        subject,
+        ts(AT),
+        "shopify:mavena.myshopify.com",
+    );
+    let audit = AuditEntry {
+        at: ts(AT),
+        actor: "shopify".into(),
+        action: AuditAction::PrivacyRequest,
+        subject: String::new(),
+        payload: serde_json::json!({}),
+        ip: None,
+    };
+    store
+        .privacy_request_insert(&request, &audit)
+        .await
+        .unwrap()
+        .unwrap()
+}

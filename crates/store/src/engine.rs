@@ -308,6 +308,14 @@ impl<D: Db> SqlStore<D> {
         tx.commit().await?;
         if let Some(applied) = webhooks {
             self.inbox_applied_committed(applied);
+            // A late webhook carried an erased person: its raw body, now
+            // applied, leaves the journal's disk now rather than at the
+            // next rotation (as an erasure's own purge does).
+            if erased.is_some() {
+                if let Some(opened) = self.journal.as_ref().and_then(|j| j.get()) {
+                    opened.purge(&[]).await?;
+                }
+            }
         }
         let report = UpsertReport { outcomes };
         tracing::debug!(

@@ -269,6 +269,19 @@ async fn customers_redact_leaves_no_trace_in_the_database_file_journal_or_logs()
     let step = privacy.work_once(ts("2026-06-10T19:00:00Z")).await.unwrap();
     assert_eq!(step.completed, 1, "{step:?}");
 
+    // Shopify delivers his order again afterwards (an `orders/updated`
+    // sent before the redact, retried late): it is stored erased.
+    let (status, _) = h
+        .send(signed(
+            &johns_order(),
+            SECRET,
+            "orders/updated",
+            "order-late",
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(apply_inbox(store.as_ref()).await, 1);
+
     assert_eq!(
         figures(store.as_ref()).await,
         before,
