@@ -2,7 +2,12 @@
 //! orders (about the size of a year of a mid-sized shop), then one
 //! erasure's `privacy_purge_copies` timed. Run by hand, it prints the
 //! figures:
-//! `cargo test -p opsdeck-store --release --test erasure_cost -- --ignored --nocapture`.
+//! `cargo test -p opsdeck-store --test erasure_cost -- --ignored --nocapture`.
+//!
+//! Measured (debug build, 2 shared cores, a 212 MB file): a `VACUUM` per
+//! erasure took 3,054 ms and grows with the file; with `secure_delete` on
+//! every connection and a WAL checkpoint instead, 31 ms (loading the
+//! 100,000 orders took 21–26 s either way).
 #![expect(
     clippy::unwrap_used,
     reason = "a measurement: a failed unwrap is a failed run"
