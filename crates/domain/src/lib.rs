@@ -30,6 +30,8 @@
 //!   and the same elapsed span of the prior period.
 //! - [`privacy`]: privacy requests (export, erasure) and their 30-day
 //!   deadline.
+//! - [`erasure`]: which fields of a record an erasure replaces, and the
+//!   keys that remember an erased person so their data does not come back.
 //! - [`secret`]: [`Secret`], a value that never prints.
 //! - [`shopify_api`]: [`ShopifyApi`], REST or GraphQL.
 //! - [`sla`]: the deadline clock of a queued item: at risk at 75 % of its
@@ -47,6 +49,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod customer;
 pub mod dispute;
+pub mod erasure;
 pub mod funnel;
 pub mod ids;
 pub mod money;

@@ -607,3 +607,213 @@ async fn export_archive_holds_the_persons_data_and_its_link_expires() {
         ));
     }
 }
+
+#[tokio::test]
+async fn an_erased_person_does_not_come_back_with_a_later_sync_webhook_or_push() {
+    for backend in each_backend().await {
+        let label = backend.label;
+        let privacy = seeded(&backend).await;
+        let store = backend.store.as_ref();
+        file(
+            store,
+            PrivacyRequestKind::Erasure,
+            "shopify-mavena",
+            "mavena",
+            ana(),
+        )
+        .await;
+        assert_eq!(
+            privacy
+                .work_once(ts("2026-06-02T00:00:00Z"))
+                .await
+                .unwrap()
+                .completed,
+            1
+        );
+        let erased = all(store).await;
+
+        // A sync page carrying every record again, as the platform still
+        // has them: nothing of Ana is written back, nothing moves.
+        let report = store.upsert(&data_set(), None).await.unwrap();
+        assert_eq!(report.inserted() + report.updated(), 0, "{label}");
+        assert_eq!(all(store).await, erased, "{label}");
+
+        // Later news of her: a webhook's newer version of her order, a new
+        // order by her email, a new message on her ticket, a new summary;
+        // and Bob's new order, which must arrive as it is.
+        let mut a1 = person_order("A1", "shopify-mavena", "mavena", ANA_EMAIL, "111", ANA_NAME);
+        a1.updated_at = ts("2026-06-10T10:00:00Z");
+        let mut a3 = person_order(
+            "A3",
+            "shopify-mavena",
+            "mavena",
+            &ANA_EMAIL.to_uppercase(),
+            "111",
+            ANA_NAME,
+        );
+        a3.customer.as_mut().unwrap().external_id = "new-111".into();
+        let mut m3 = ticket_message("M3", "2026-06-10T10:00:00Z");
+        m3.ticket_id = "T1".into();
+        m3.body_text = Some(format!("{ANA_NAME} again, Rua Augusta 12"));
+        let b2 = person_order(
+            "B2",
+            "shopify-mavena",
+            "mavena",
+            "bob@example.com",
+            "222",
+            "Bob Stone",
+        );
+        store
+            .upsert(
+                &[
+                    AnyRecord::Order(a1),
+                    AnyRecord::Order(a3.clone()),
+                    AnyRecord::TicketMessage(m3),
+                    AnyRecord::Order(b2.clone()),
+                ],
+                None,
+            )
+            .await
+            .unwrap();
+        let now = all(store).await;
+        let AnyRecord::Order(stored_a3) = &now["order/shopify-mavena/A3"] else {
+            panic!()
+        };
+        assert_eq!(stored_a3.email.as_deref(), Some(TOMBSTONE), "{label}");
+        assert_eq!(stored_a3.total_price, a3.total_price, "{label}: it counts");
+        assert_eq!(
+            now["order/shopify-mavena/B2"],
+            AnyRecord::Order(b2),
+            "{label}: Bob's order arrives as it is"
+        );
+        let AnyRecord::TicketMessage(m3) = &now["ticket_message/gorgias/M3"] else {
+            panic!()
+        };
+        assert_eq!(m3.body_text.as_deref(), Some(TOMBSTONE), "{label}");
+
+        for needle in [ANA_EMAIL, ANA_NAME, "Rua Augusta"] {
+            assert_eq!(
+                traces(&backend, needle).await,
+                Vec::<String>::new(),
+                "{label}: {needle}"
+            );
+        }
+        // The block list holds hashes only, and counted what it stopped.
+        let counts = store.privacy_erased_counts().await.unwrap();
+        assert!(
+            counts.iter().any(|c| c.kind == "email" && c.hits > 0),
+            "{label}: {counts:?}"
+        );
+        assert!(!traces(&backend, "bob@example.com").await.is_empty());
+    }
+}
+
+/// Every file of an archive as text, lowercased.
+fn archive_text(files: &opsdeck_operations::privacy::export::ArchiveFiles) -> String {
+    files
+        .iter()
+        .map(|(name, bytes)| format!("== {name}\n{}", String::from_utf8_lossy(bytes)))
+        .collect::<String>()
+        .to_lowercase()
+}
+
+#[tokio::test]
+async fn an_export_after_erasure_and_an_old_link_hold_nothing_of_the_person() {
+    for backend in each_backend().await {
+        let label = backend.label;
+        let privacy = seeded(&backend).await;
+        let store = backend.store.as_ref();
+        let admin = Actor::new("admin");
+        let now = ts("2026-06-02T00:00:00Z");
+        let export = file(
+            store,
+            PrivacyRequestKind::Export,
+            "shopify-mavena",
+            "mavena",
+            ana(),
+        )
+        .await;
+        assert_eq!(privacy.work_once(now).await.unwrap().completed, 1);
+        let (token, _) = privacy.create_link(export, &admin, now).await.unwrap();
+        // Before the erasure the link serves her data: the check can fail.
+        let request = privacy.get(export).await.unwrap();
+        let text = archive_text(&privacy.archive_files(&request, now).await.unwrap());
+        assert!(text.contains(ANA_EMAIL), "{label}");
+
+        file(
+            store,
+            PrivacyRequestKind::Erasure,
+            "shopify-mavena",
+            "mavena",
+            ana(),
+        )
+        .await;
+        assert_eq!(privacy.work_once(now).await.unwrap().completed, 1);
+
+        // The link made before: the archive is built when downloaded, from
+        // what is stored now, so it holds her records erased (the figures
+        // the law keeps) and nothing that names her.
+        let later = now + SignedDuration::from_hours(1);
+        let archive = privacy.download(&token, &admin, later).await.unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive.bytes)).unwrap();
+        let mut old_link = String::new();
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).unwrap();
+            f.read_to_string(&mut old_link).unwrap();
+        }
+        let old_link = old_link.to_lowercase();
+        assert!(
+            old_link.contains("total_price"),
+            "{label}: the archive has its files"
+        );
+        // An export asked after the erasure, by her email and customer id.
+        let after = file_keyed(store, "export-after", ana()).await;
+        assert_eq!(privacy.work_once(later).await.unwrap().completed, 1);
+        let request = privacy.get(after).await.unwrap();
+        let files = privacy.archive_files(&request, later).await.unwrap();
+        assert!(
+            files.keys().any(|n| n.ends_with(".json")) && files.keys().any(|n| n.ends_with(".csv")),
+            "{label}: {:?}",
+            files.keys()
+        );
+        let new_export = archive_text(&files);
+        for needle in [ANA_EMAIL, ANA_NAME, "rua augusta"] {
+            let needle = needle.to_lowercase();
+            assert!(
+                !old_link.contains(&needle),
+                "{label}: {needle} in the old link's archive"
+            );
+            assert!(
+                !new_export.contains(&needle),
+                "{label}: {needle} in a later export"
+            );
+        }
+    }
+}
+
+/// An export filed under its own key (a second request of the same kind).
+async fn file_keyed(store: &dyn Store, key: &str, subject: DataSubject) -> i64 {
+    let request = PrivacyRequest::received(
+        "shopify-mavena",
+        key,
+        PrivacyRequestKind::Export,
+        PrivacyVia::ShopifyWebhook,
+        Some(brand("mavena")),
+        subject,
+        ts(AT),
+        "shopify:mavena.myshopify.com",
+    );
+    let audit = AuditEntry {
+        at: ts(AT),
+        actor: "shopify".into(),
+        action: AuditAction::PrivacyRequest,
+        subject: String::new(),
+        payload: serde_json::json!({}),
+        ip: None,
+    };
+    store
+        .privacy_request_insert(&request, &audit)
+        .await
+        .unwrap()
+        .unwrap()
+}

@@ -228,6 +228,11 @@ impl<D: Db> SqlStore<D> {
             .unwrap_or(0);
         let mut seq = before;
 
+        // A record of an erased person (or of a shop after `shop/redact`)
+        // is written erased, whichever path brought it.
+        let erased = crate::privacy::tombstone_erased(&mut tx, records).await?;
+        let records: &[AnyRecord] = erased.as_deref().unwrap_or(records);
+
         // Decide every record in input order against the current copy, which
         // an earlier record of the batch may have replaced: duplicates in a
         // batch behave as if upserted one after another.
@@ -303,6 +308,14 @@ impl<D: Db> SqlStore<D> {
         tx.commit().await?;
         if let Some(applied) = webhooks {
             self.inbox_applied_committed(applied);
+            // A late webhook carried an erased person: its raw body, now
+            // applied, leaves the journal's disk now rather than at the
+            // next rotation (as an erasure's own purge does).
+            if erased.is_some() {
+                if let Some(opened) = self.journal.as_ref().and_then(|j| j.get()) {
+                    opened.purge(&[]).await?;
+                }
+            }
         }
         let report = UpsertReport { outcomes };
         tracing::debug!(

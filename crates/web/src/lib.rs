@@ -277,7 +277,19 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
-        .layer(TraceLayer::new_for_http());
+        // The span of each request, as tower-http's default (DEBUG,
+        // method, URI, version) but with a privacy download token
+        // redacted from the URI.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+                tracing::debug_span!(
+                    "request",
+                    method = %request.method(),
+                    uri = %privacy::loggable(&request.uri().to_string()),
+                    version = ?request.version(),
+                )
+            }),
+        );
     security::with_headers(routes).with_state(state)
 }
 

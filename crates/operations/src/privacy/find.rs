@@ -20,6 +20,7 @@
 //! The store's search ([`PrivacyStore::privacy_records`]) narrows by the
 //! stored text first; this module decides exactly.
 
+use opsdeck_domain::erasure::identifiers;
 use opsdeck_domain::privacy::{DataSubject, PrivacyRequestKind, PrivacyVia};
 use opsdeck_domain::{AnyRecord, SourceId};
 use opsdeck_store::privacy::{PrivacyRequest, RecordScope};
@@ -37,7 +38,7 @@ pub struct Found {
 }
 
 /// The source ids of the request count in: `None` for any source.
-fn id_source(request: &PrivacyRequest) -> Option<SourceId> {
+pub(crate) fn id_source(request: &PrivacyRequest) -> Option<SourceId> {
     match request.via {
         PrivacyVia::Dashboard => None,
         PrivacyVia::ShopifyWebhook | PrivacyVia::Ingest => SourceId::parse(&request.source).ok(),
@@ -117,36 +118,6 @@ fn linked(record: &AnyRecord, tickets: &Parents, orders: &Parents) -> bool {
             .as_deref()
             .is_some_and(|o| orders.contains(&key(o))),
         _ => false,
-    }
-}
-
-/// Names and emails a record carries of its customer.
-fn identifiers(record: &AnyRecord, out: &mut Vec<String>) {
-    let mut push = |v: &Option<String>| {
-        if let Some(v) = v {
-            out.push(v.clone());
-        }
-    };
-    match record {
-        AnyRecord::Order(o) => {
-            push(&o.email);
-            if let Some(c) = &o.customer {
-                push(&c.email);
-                push(&c.name);
-            }
-        }
-        AnyRecord::CustomerSummary(c) => {
-            push(&c.email);
-            push(&c.name);
-        }
-        AnyRecord::AbandonedCheckout(c) => push(&c.email),
-        AnyRecord::Ticket(t) => {
-            if let Some(c) = &t.customer {
-                push(&c.email);
-                push(&c.name);
-            }
-        }
-        _ => {}
     }
 }
 

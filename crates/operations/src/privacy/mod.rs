@@ -26,6 +26,10 @@
 //! wipes the other copies (audit entries, raw webhook payloads, alert
 //! messages, the request's own subject) in one transaction, then removes
 //! what the database keeps outside its rows (journal segments, free pages).
+//! It also remembers whom it erased (keyed hashes only), so a later sync,
+//! webhook, ingest push or import that carries the person (or, after
+//! `shop/redact`, any record of the shop) is stored erased by the store's
+//! upsert: erased data does not come back, and the records still count.
 //! Nothing here logs a person's identifiers: spans carry request ids.
 
 pub mod erase;
@@ -507,6 +511,7 @@ impl Privacy {
         let erasure = Erasure {
             records: erased,
             needles: found.needles.clone(),
+            erased_keys: erased_keys(request, &found.records),
             purge_source_bodies: shop_source,
             request: done.clone(),
             audit: audit(
@@ -625,6 +630,47 @@ impl Privacy {
             bytes,
         })
     }
+}
+
+/// Whom an erasure remembers, so their data does not come back: a shop
+/// after `shop/redact`; otherwise the person as asked (their email within
+/// the request's brand, their customer id and named orders within the
+/// request's source) and every email and platform id of the records found
+/// (the identity rule of [`find`], as `opsdeck_domain::erasure` keys).
+fn erased_keys(request: &PrivacyRequest, found: &[AnyRecord]) -> Vec<String> {
+    use opsdeck_domain::erasure::{email_key, erased_keys, id_key, shop_key};
+    if request.kind == PrivacyRequestKind::ShopErasure {
+        return opsdeck_domain::SourceId::parse(&request.source)
+            .map(|s| vec![shop_key(&s)])
+            .unwrap_or_default();
+    }
+    let brand = request.brand.as_ref();
+    let subject = &request.subject;
+    let mut keys: Vec<String> = subject
+        .email
+        .iter()
+        .flat_map(|e| email_key(e, brand))
+        .collect();
+    if let Some(source) = find::id_source(request) {
+        keys.extend(
+            subject
+                .customer_id
+                .iter()
+                .filter_map(|c| id_key("customer", &source, c)),
+        );
+        keys.extend(
+            subject
+                .order_ids
+                .iter()
+                .filter_map(|o| id_key("order", &source, o)),
+        );
+    }
+    for record in found {
+        keys.extend(erased_keys(record, brand));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 enum Worked {

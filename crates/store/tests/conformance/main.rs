@@ -21,6 +21,7 @@ mod funnel;
 mod handover;
 mod inbox;
 mod ingest;
+mod privacy;
 mod queries;
 mod tables;
 mod upserts;
@@ -35,6 +36,7 @@ use funnel::*;
 use handover::*;
 use inbox::*;
 use ingest::*;
+use privacy::*;
 use queries::*;
 use tables::*;
 use upserts::*;
@@ -74,6 +76,8 @@ macro_rules! conformance {
 }
 
 conformance!(
+    an_erased_person_is_stored_erased_whoever_brings_them_back,
+    after_shop_redact_the_shops_records_are_stored_erased,
     upsert_is_idempotent,
     older_update_is_stale_and_ignored,
     a_field_only_one_face_carries_is_kept,

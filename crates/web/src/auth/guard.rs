@@ -103,7 +103,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
     let role = session.user.role;
     let viewer = crate::nav::Viewer::of(roles, role);
     if !roles.allows(role, needed) {
-        tracing::info!(user = %session.user.username, role = %session.user.role, ?needed, %path, "permission denied");
+        tracing::info!(user = %session.user.username, role = %session.user.role, ?needed, path = %crate::privacy::loggable(&path), "permission denied");
         return crate::nav::for_role_sync(viewer, || {
             refuse(
                 &path,
@@ -115,7 +115,7 @@ pub(crate) async fn layer(State(state): State<AppState>, request: Request, next:
         match check_csrf(&parts.headers, body, &session.csrf_token).await {
             Ok(body) => body,
             Err(e) => {
-                tracing::warn!(user = %session.user.username, %path, "CSRF check failed");
+                tracing::warn!(user = %session.user.username, path = %crate::privacy::loggable(&path), "CSRF check failed");
                 return refuse(&path, e);
             }
         }

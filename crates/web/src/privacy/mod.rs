@@ -15,6 +15,11 @@
 //!
 //! Everything here needs `ChangeSettings` (admins only): the pages name
 //! people and the archive holds their orders, amounts included.
+//!
+//! A download link's token is a credential in the path: no log line shows
+//! it. The request span and the guard's log lines write the path through
+//! [`loggable`], which replaces the token (also where it sits
+//! percent-encoded in the login page's `next`).
 
 mod api;
 mod pages;
@@ -40,6 +45,46 @@ pub(crate) fn router() -> Routes {
             crate::auth::rules::Access::Public,
             api::file,
         )
+}
+
+/// Where a download link's token starts in a path, as written and as the
+/// login redirect's `next` percent-encodes it.
+const TOKEN_AFTER: [&str; 2] = ["/privacy/download/", "%2fprivacy%2fdownload%2f"];
+
+/// What replaces a token in a logged path.
+const REDACTED: &str = "[redacted]";
+
+/// `uri` (a path, with or without its query) as a log line may show it: a
+/// download link's token replaced by `[redacted]`.
+pub(crate) fn loggable(uri: &str) -> std::borrow::Cow<'_, str> {
+    let lower = uri.to_ascii_lowercase();
+    if !TOKEN_AFTER.iter().any(|m| lower.contains(m)) {
+        return std::borrow::Cow::Borrowed(uri);
+    }
+    let mut out = String::with_capacity(uri.len());
+    let mut at = 0;
+    while at < uri.len() {
+        // ASCII lowercasing keeps byte offsets: `lower` indexes `uri`.
+        let next = TOKEN_AFTER
+            .iter()
+            .filter_map(|m| lower[at..].find(m).map(|i| (at + i, m.len())))
+            .min();
+        let Some((start, len)) = next else {
+            out.push_str(&uri[at..]);
+            break;
+        };
+        let token_from = start + len;
+        let token_len = uri[token_from..]
+            .bytes()
+            .take_while(u8::is_ascii_alphanumeric)
+            .count();
+        out.push_str(&uri[at..token_from]);
+        if token_len > 0 {
+            out.push_str(REDACTED);
+        }
+        at = token_from + token_len;
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn service(state: &AppState) -> Result<&Arc<Privacy>, Error> {
@@ -72,5 +117,24 @@ impl From<PrivacyError> for Error {
                 Error::Conflict(e.to_string())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable;
+
+    #[test]
+    fn a_download_token_never_reaches_a_log_line() {
+        assert_eq!(
+            loggable("/privacy/download/0a1bFF99?x=1"),
+            "/privacy/download/[redacted]?x=1"
+        );
+        assert_eq!(
+            loggable("/login?next=%2Fprivacy%2Fdownload%2F0a1b99"),
+            "/login?next=%2Fprivacy%2Fdownload%2F[redacted]"
+        );
+        assert_eq!(loggable("/privacy"), "/privacy");
+        assert_eq!(loggable("/privacy/download/"), "/privacy/download/");
     }
 }

@@ -16,6 +16,7 @@ use opsdeck_store::{Role, Store};
 use opsdeck_sync::inbox::{process_inbox_once, InboxSettings, WebhookShops};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
 
 const TOPICS: [(&str, &str, PrivacyRequestKind); 3] = [
     (
@@ -191,22 +192,33 @@ fn hits(dir: &std::path::Path, needle: &str) -> Vec<String> {
     out
 }
 
+/// Every log line of the web tests from here on, at every level: one
+/// global subscriber (the test binary's other threads log too, and a
+/// callsite first reached under another thread's default would stay silent
+/// here). Each test that reads it looks for its own needles.
+fn captured_logs() -> Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer({
+                let logs = logs.clone();
+                move || logs.clone()
+            })
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("the only global subscriber of the web tests");
+        logs
+    })
+    .clone()
+}
+
 #[tokio::test]
 async fn customers_redact_leaves_no_trace_in_the_database_file_journal_or_logs() {
-    let logs = Logs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer({
-            let logs = logs.clone();
-            move || logs.clone()
-        })
-        .finish();
-    // Global: the test binary's other threads log too, and a callsite
-    // first reached under another thread's default would stay silent
-    // here. No other test installs one, and no other test names John.
-    tracing::subscriber::set_global_default(subscriber)
-        .expect("the only global subscriber of the web tests");
+    // No other test names John.
+    let logs = captured_logs();
 
     let h = hook().await;
     let store = h.store.clone();
@@ -256,6 +268,19 @@ async fn customers_redact_leaves_no_trace_in_the_database_file_journal_or_logs()
     let privacy = Privacy::new(store.clone(), PrivacySettings::default());
     let step = privacy.work_once(ts("2026-06-10T19:00:00Z")).await.unwrap();
     assert_eq!(step.completed, 1, "{step:?}");
+
+    // Shopify delivers his order again afterwards (an `orders/updated`
+    // sent before the redact, retried late): it is stored erased.
+    let (status, _) = h
+        .send(signed(
+            &johns_order(),
+            SECRET,
+            "orders/updated",
+            "order-late",
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(apply_inbox(store.as_ref()).await, 1);
 
     assert_eq!(
         figures(store.as_ref()).await,
@@ -316,4 +341,44 @@ async fn the_privacy_page_is_for_admins_only() {
     assert_eq!(status, 403);
     let (status, _) = get_as(&fx, &viewer, "/api/v1/privacy/requests").await;
     assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_download_links_token_is_in_no_log_line() {
+    let logs = captured_logs();
+    let fx = Fixture::new().await;
+    let admin = session(&fx, "ada", Role::Admin).await;
+    let viewer = session(&fx, "vera", Role::Viewer).await;
+    let token = "c0ffee5eed1d0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293";
+    let path = format!("/privacy/download/{token}");
+    // An admin (an unknown link), a viewer (refused, logged with the
+    // path), and no one (sent to the login page with the path in `next`).
+    let (status, _) = get_as(&fx, &admin, &path).await;
+    assert_eq!(status, 404);
+    let (status, _) = get_as(&fx, &viewer, &path).await;
+    assert_eq!(status, 403);
+    let response = fx
+        .router()
+        .oneshot(
+            axum::http::Request::get(&path)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let next = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(next.contains(token), "{next}: the login page takes it back");
+    let (status, _) = get_as(&fx, &viewer, &next).await;
+    assert!(status < 500, "{status}");
+
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(
+        text.contains("/privacy/download/[redacted]"),
+        "the requests were logged (at DEBUG), token redacted"
+    );
+    assert!(!text.contains(token), "the token in a log line");
+    assert!(
+        !text.contains(&token[..16]),
+        "part of the token in a log line"
+    );
 }

@@ -25,6 +25,7 @@ mod freeze;
 mod handover;
 mod incidents;
 mod operator;
+mod privacy;
 mod refunds_queue;
 mod scenarios;
 mod viewer;
