@@ -476,11 +476,11 @@ mod tests {
         w.advance_to(start + 3 * DAY);
         for shop in w.shops.iter().filter(|s| s.profile.launched) {
             let salt = shop.profile.id_salt;
-            for (&index, _) in &shop.book.backlog.returns {
+            for &index in shop.book.backlog.returns.keys() {
                 let plan = return_plan(&shop.book, w.seed, salt, index).expect("planned");
                 assert_ne!(return_status(&plan, w.now), Some("REQUESTED"));
             }
-            for (&index, _) in &shop.book.backlog.disputes {
+            for &index in shop.book.backlog.disputes.keys() {
                 let plan = dispute_plan(&shop.book, w.seed, salt, index).expect("planned");
                 assert_eq!(dispute_status(&plan, w.now), Some("UNDER_REVIEW"));
             }
