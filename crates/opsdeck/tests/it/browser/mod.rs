@@ -26,6 +26,7 @@ mod handover;
 mod incidents;
 mod operator;
 mod refunds_queue;
+mod review_queue;
 mod scenarios;
 mod viewer;
 mod webdriver;
