@@ -15,7 +15,7 @@
 //! and some breach opsdeck's 24-hour window. At the moment the world starts
 //! the desk is behind ([`Backlog`], a handful of orders per shop chosen
 //! from the seed): in each launched shop three requests wait (one on track,
-//! one at risk, one breached) and a few disputes opened in the last days
+//! one at risk, one breached) and two disputes opened in the last two days
 //! still need a response, with evidence due within days; the desk works
 //! them off as the clock moves. Without it a merchant of the demo's size
 //! (a few returns a day) shows an empty queue most of the time.
@@ -217,9 +217,10 @@ pub(crate) struct Backlog {
     /// Return requests still waiting at the start, by order index: when
     /// each was requested.
     pub returns: HashMap<u32, i64>,
-    /// Disputes still needing a response at the start, by order index:
-    /// when each opened and whether it is a chargeback (an inquiry if not).
-    pub disputes: HashMap<u32, (i64, bool)>,
+    /// Disputes open at the start, by order index: when each opened,
+    /// whether it is a chargeback (an inquiry if not), and whether its
+    /// evidence is already in (under review) or it still needs a response.
+    pub disputes: HashMap<u32, (i64, bool, bool)>,
 }
 
 /// How long before the start each waiting return was requested: on track,
@@ -231,9 +232,9 @@ const WAITING_AGES: [(i64, i64); 3] = [
 ];
 
 /// Plans `book`'s backlog at `start`: three return requests on recent
-/// shipped orders that have no return of their own, and two disputes (a
-/// chargeback whose evidence is due in two to five days and a fresh
-/// inquiry) on paid orders that have none.
+/// shipped orders that have no return of their own, and two disputes (an
+/// inquiry whose evidence is due in five to six days and a fresh
+/// chargeback) and one under review, on paid orders that have none.
 pub(crate) fn plan_backlog(book: &mut OrderBook, seed: u64, salt: u64, start: i64) {
     let mut backlog = Backlog {
         started_at: start,
@@ -266,12 +267,21 @@ pub(crate) fn plan_backlog(book: &mut OrderBook, seed: u64, salt: u64, start: i6
             _ => {}
         }
     }
-    // A chargeback opened 9 to 12 days ago (evidence due in 14 days) and
-    // an inquiry opened hours ago (due in 7).
-    let mut wanted = [(true, 9 * DAY, 12 * DAY), (false, 2 * HOUR, 20 * HOUR)].into_iter();
+    // An inquiry opened 30 to 44 hours ago (evidence due in 7 days, our
+    // 24-hour window already past) and a chargeback opened hours ago (due
+    // in 14 days). Neither is older than two days: a request breached for
+    // longer stays the most overdue item, as the merchant left it.
+    // And a chargeback opened four to six days ago whose evidence went in
+    // two days after: under review, waiting on the bank.
+    let mut wanted = [
+        (false, 30 * HOUR, 44 * HOUR, false),
+        (true, 2 * HOUR, 20 * HOUR, false),
+        (true, 4 * DAY, 6 * DAY, true),
+    ]
+    .into_iter();
     let mut next = wanted.next();
     for index in (0..book.orders.len() as u32).rev() {
-        let Some((chargeback, low, high)) = next else {
+        let Some((chargeback, low, high, answered)) = next else {
             break;
         };
         let order = &book.orders[index as usize];
@@ -286,7 +296,9 @@ pub(crate) fn plan_backlog(book: &mut OrderBook, seed: u64, salt: u64, start: i6
         {
             continue;
         }
-        backlog.disputes.insert(index, (opened_at, chargeback));
+        backlog
+            .disputes
+            .insert(index, (opened_at, chargeback, answered));
         next = wanted.next();
     }
     book.backlog = backlog;
@@ -340,7 +352,7 @@ pub(crate) fn dispute_plan(
         return None;
     }
     let (chargeback, initiated_at) = match waiting_at_start {
-        Some((opened_at, chargeback)) => (chargeback, opened_at),
+        Some((opened_at, chargeback, _)) => (chargeback, opened_at),
         None => (
             draw(seed, salt, index, 21) < 0.7,
             order.created_at + (10.0 + draw(seed, salt, index, 22) * 50.0) as i64 * DAY,
@@ -350,6 +362,7 @@ pub(crate) fn dispute_plan(
     // The backlog's are answered, one to three days after the start.
     let accepts = waiting_at_start.is_none() && draw(seed, salt, index, 23) < 0.15;
     let responded_at = match waiting_at_start {
+        Some((_, _, true)) => initiated_at + 2 * DAY,
         Some(_) => book.backlog.started_at + (1.0 + draw(seed, salt, index, 24) * 2.0) as i64 * DAY,
         None if accepts => i64::MAX,
         None => initiated_at + (1.0 + draw(seed, salt, index, 24) * 5.0) as i64 * DAY,
@@ -457,7 +470,7 @@ mod tests {
                     "{seed} breached: {returns:?}"
                 );
                 assert!(
-                    disputes.iter().any(|h| (0..=5 * 24).contains(h)),
+                    disputes.iter().any(|h| (0..=7 * 24).contains(h)),
                     "{seed}: evidence due within days: {disputes:?}"
                 );
             }
