@@ -124,6 +124,7 @@ fn refund(base: &str, minor: i64) -> NewRequest {
             payload: json!({"order": "1042"}),
         },
         target_version: None,
+        subject: None,
     }
 }
 
@@ -717,6 +718,7 @@ async fn a_shopify_target_changed_since_the_request_is_refused() {
                 price: Money::new(5900, eur),
             },
             target_version: Some(target.into()),
+            subject: None,
         };
         let stale = pending(&approvals, price("2026-06-10T09:00:00Z"), &platform()).await;
         // Someone edits the variant in Shopify before the decision.

@@ -282,6 +282,7 @@ async fn the_note_is_prefilled_from_what_is_live(db: &TestStore) {
             payload: json!({ "order": "1042" }),
         },
         target_version: None,
+        subject: None,
     };
     let who = Requester {
         name: "platform:lux-ingest".into(),

@@ -489,37 +489,149 @@ async fn without_write_returns_the_buttons_say_why_and_shopify_refuses() {
     assert_eq!(shop.return_status(&gid), "REQUESTED", "nothing changed");
 }
 
+fn lux_brand() -> opsdeck_domain::Brand {
+    opsdeck_domain::Brand {
+        id: BrandId::parse("lux").unwrap(),
+        name: "Lux".into(),
+        kind: opsdeck_domain::BrandKind::Standard,
+        time_zone: jiff::tz::TimeZone::UTC,
+        currency: Currency::EUR,
+        launched: true,
+        thresholds: opsdeck_domain::Thresholds::defaults_for(&opsdeck_domain::BrandKind::Standard),
+    }
+}
+
+/// A custom platform's refund request `x` of `minor` cents, waiting.
+fn refund_request(brand: &opsdeck_domain::Brand, x: &str, minor: i64) -> AnyRecord {
+    AnyRecord::ReturnRequest(opsdeck_domain::ReturnRequest {
+        source: SourceId::parse("lux-platform").unwrap(),
+        external_id: x.into(),
+        brand: brand.id.clone(),
+        order_id: Some("L-1".into()),
+        kind: opsdeck_domain::ReturnKind::Refund,
+        status: ReturnStatus::Requested,
+        amount: Some(Money::new(minor, Currency::EUR)),
+        reason: None,
+        requested_at: ts("2026-06-10T10:00:00Z"),
+        resolved_at: None,
+        updated_at: ts("2026-06-10T10:00:00Z"),
+        status_history: Vec::new(),
+    })
+}
+
+/// The playbook's approvals (a refund over €500 needs the finance lead).
+fn playbook_approvals(store: &Arc<dyn Store>, now: Timestamp) -> Arc<Approvals> {
+    let executor = Executor::new(
+        opsdeck_alerts::notify::http_client(Duration::from_secs(5)),
+        Retry {
+            attempts: 1,
+            first_wait: Duration::from_millis(10),
+        },
+    );
+    Arc::new(
+        Approvals::new(
+            store.clone(),
+            ApprovalPolicy::playbook(),
+            Arc::new(executor),
+        )
+        .with_clock(Arc::new(move || now)),
+    )
+}
+
+/// Two refunds whose keys share a prefix (`ret-1`, `ret-10`): the approval
+/// requested for one is the other's neither on the list nor when the other
+/// is approved (the queue once matched a summary prefix, and `ret-1`'s
+/// found `ret-10`'s approval).
+#[tokio::test]
+async fn an_approval_belongs_to_its_own_item_not_one_with_a_similar_key() {
+    for backend in each_backend().await {
+        let store = backend.store.clone();
+        let brand = lux_brand();
+        store
+            .upsert(
+                &[
+                    refund_request(&brand, "ret-1", 90_000),
+                    refund_request(&brand, "ret-10", 80_000),
+                ],
+                None,
+            )
+            .await
+            .unwrap();
+        let projection = projection_of(&store, &brand).await;
+        let now = ts(NOW);
+        let approvals = playbook_approvals(&store, now);
+        let q = RefundQueue::new(
+            store.clone(),
+            BTreeMap::new(),
+            Some(approvals.clone()),
+            Arc::new(move || now),
+        );
+        let who = Actor::new("sam");
+        let Decided::AwaitingApproval { approval_id: ten } = q
+            .decide(
+                &projection,
+                "lux-platform",
+                "ret-10",
+                Decision::Approve,
+                &who,
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("{}: ret-10 is over the threshold", backend.label);
+        };
+        let rows = q
+            .list(
+                &projection,
+                &PanelConfig::default(),
+                std::slice::from_ref(&brand.id),
+                None,
+                now,
+            )
+            .await
+            .unwrap();
+        let row = |x: &str| rows.iter().find(|r| r.item.external_id == x).unwrap();
+        assert_eq!(
+            row("ret-10").awaiting_approval.as_deref(),
+            Some(ten.as_str())
+        );
+        assert_eq!(
+            row("ret-1").awaiting_approval,
+            None,
+            "{}: ret-1 has no approval of its own",
+            backend.label
+        );
+        assert!(row("ret-1").decidable);
+        // Approving ret-1 asks for its own approval, not ret-10's.
+        let Decided::AwaitingApproval { approval_id: one } = q
+            .decide(
+                &projection,
+                "lux-platform",
+                "ret-1",
+                Decision::Approve,
+                &who,
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("{}: ret-1 is over the threshold", backend.label);
+        };
+        assert_ne!(one, ten);
+        let stored = approvals.store().approval(&one).await.unwrap().unwrap();
+        assert_eq!(
+            stored.subject.as_deref(),
+            Some(opsdeck_operations::queues::approval_subject("lux-platform", "ret-1").as_str())
+        );
+        assert_eq!(approvals.pending().await.unwrap().len(), 2);
+    }
+}
+
 #[tokio::test]
 async fn a_refund_over_the_threshold_waits_for_an_approval() {
     for backend in each_backend().await {
         let store = backend.store.clone();
-        let brand = opsdeck_domain::Brand {
-            id: BrandId::parse("lux").unwrap(),
-            name: "Lux".into(),
-            kind: opsdeck_domain::BrandKind::Standard,
-            time_zone: jiff::tz::TimeZone::UTC,
-            currency: Currency::EUR,
-            launched: true,
-            thresholds: opsdeck_domain::Thresholds::defaults_for(
-                &opsdeck_domain::BrandKind::Standard,
-            ),
-        };
-        let request = |x: &str, minor: i64| {
-            AnyRecord::ReturnRequest(opsdeck_domain::ReturnRequest {
-                source: SourceId::parse("lux-platform").unwrap(),
-                external_id: x.into(),
-                brand: brand.id.clone(),
-                order_id: Some("L-1".into()),
-                kind: opsdeck_domain::ReturnKind::Refund,
-                status: ReturnStatus::Requested,
-                amount: Some(Money::new(minor, Currency::EUR)),
-                reason: None,
-                requested_at: ts("2026-06-10T10:00:00Z"),
-                resolved_at: None,
-                updated_at: ts("2026-06-10T10:00:00Z"),
-                status_history: Vec::new(),
-            })
-        };
+        let brand = lux_brand();
+        let request = |x: &str, minor: i64| refund_request(&brand, x, minor);
         // The playbook: a refund over €500 needs the finance lead.
         store
             .upsert(&[request("big", 90_000), request("small", 4_000)], None)
@@ -527,21 +639,7 @@ async fn a_refund_over_the_threshold_waits_for_an_approval() {
             .unwrap();
         let projection = projection_of(&store, &brand).await;
         let now = ts(NOW);
-        let executor = Executor::new(
-            opsdeck_alerts::notify::http_client(Duration::from_secs(5)),
-            Retry {
-                attempts: 1,
-                first_wait: Duration::from_millis(10),
-            },
-        );
-        let approvals = Arc::new(
-            Approvals::new(
-                store.clone(),
-                ApprovalPolicy::playbook(),
-                Arc::new(executor),
-            )
-            .with_clock(Arc::new(move || now)),
-        );
+        let approvals = playbook_approvals(&store, now);
         let q = RefundQueue::new(
             store.clone(),
             BTreeMap::new(),

@@ -165,6 +165,9 @@ pub(crate) struct OrderBook {
     /// index: they replace the plan's own decision
     /// ([`crate::aftersale::return_plan`]).
     pub return_decisions: std::collections::HashMap<u32, crate::aftersale::ReturnDecision>,
+    /// What waits for the merchant when the world starts
+    /// ([`crate::aftersale::plan_backlog`]).
+    pub backlog: crate::aftersale::Backlog,
 }
 
 impl OrderBook {

@@ -82,8 +82,7 @@ pub(crate) fn events(
             }
         }
         if disputes {
-            let order = &book.orders[index as usize];
-            if let Some(plan) = dispute_plan(order, seed, salt, index) {
+            if let Some(plan) = dispute_plan(book, seed, salt, index) {
                 let moments = [
                     (plan.initiated_at, "disputes/create"),
                     (plan.responded_at, "disputes/update"),

@@ -188,6 +188,7 @@ impl Shop {
         for at in times {
             book.place(profile, &catalog, &mut rng, at);
         }
+        crate::aftersale::plan_backlog(&mut book, config.seed, profile.id_salt, now);
         let total_weight = rhythm.total_weight(start, now);
         let orders_per_weight = if total_weight > 0.0 {
             count as f64 / total_weight

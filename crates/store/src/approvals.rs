@@ -138,6 +138,11 @@ pub struct NewApproval {
     pub approver_role: String,
     /// Sent with every run of the action, so it runs once at the receiver.
     pub idempotency_key: String,
+    /// What the request is about, as its requester keys it
+    /// (`refunds_queue:{source}/{external_id}`), so the requester finds it
+    /// again by a key and never by reading the summary; `None` when it is
+    /// about nothing opsdeck tracks.
+    pub subject: Option<String>,
 }
 
 /// A stored request.
@@ -166,6 +171,8 @@ pub struct Approval {
     pub finished_at: Option<Timestamp>,
     /// How the run ended, or why it was refused.
     pub outcome_note: Option<String>,
+    /// What it is about ([`NewApproval::subject`]).
+    pub subject: Option<String>,
 }
 
 /// A decision to record.
@@ -204,9 +211,9 @@ pub enum RunOutcome {
 const COLUMNS: &str = "id, kind, brand, summary, amount_minor, currency, percent_bp, action, \
     target_version, requested_by, requested_via, requested_at_us, expires_at_us, approver_role, \
     state, decided_by, decided_at_us, decision_comment, idempotency_key, attempts, \
-    finished_at_us, outcome_note";
+    finished_at_us, outcome_note, subject";
 
-const COLS: [Col; 22] = [
+const COLS: [Col; 23] = [
     Col::Text,
     Col::Text,
     Col::Text,
@@ -228,6 +235,7 @@ const COLS: [Col; 22] = [
     Col::Text,
     Col::Int,
     Col::Int,
+    Col::Text,
     Col::Text,
 ];
 
@@ -280,6 +288,7 @@ fn approval_from_row(row: &Row) -> Result<Approval> {
         attempts: row.int("attempts")?,
         finished_at: opt_ts("finished_at_us")?,
         outcome_note: row.opt_text("outcome_note"),
+        subject: row.opt_text("subject"),
         id,
     })
 }
@@ -306,8 +315,8 @@ impl<D: Db> SqlStore<D> {
         tx.execute(
             "INSERT INTO approvals (id, kind, brand, summary, amount_minor, currency, percent_bp, \
              action, target_version, requested_by, requested_via, requested_at_us, expires_at_us, \
-             approver_role, state, idempotency_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             approver_role, state, idempotency_key, subject) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             &[
                 text(&new.id),
                 text(new.kind.as_str()),
@@ -325,6 +334,7 @@ impl<D: Db> SqlStore<D> {
                 text(&new.approver_role),
                 text(ApprovalState::Pending.as_str()),
                 text(&new.idempotency_key),
+                opt_text(new.subject.as_deref()),
             ],
         )
         .await?;
@@ -493,6 +503,21 @@ impl<D: Db> SqlStore<D> {
         rows.iter().map(approval_from_row).collect()
     }
 
+    async fn approval_list_about(&self, subject: &str) -> Result<Vec<Approval>> {
+        let rows = self
+            .db
+            .fetch(
+                &format!(
+                    "SELECT {COLUMNS} FROM approvals WHERE subject = $1 \
+                     ORDER BY requested_at_us DESC, id DESC"
+                ),
+                &[text(subject)],
+                &COLS,
+            )
+            .await?;
+        rows.iter().map(approval_from_row).collect()
+    }
+
     async fn approval_get(&self, id: &str) -> Result<Option<Approval>> {
         let rows = self
             .db
@@ -577,6 +602,11 @@ pub trait ApprovalStore: Send + Sync {
 
     /// Pending requests not yet expired at `now` (the nav's count).
     async fn pending_approval_count(&self, now: Timestamp) -> Result<u64>;
+
+    /// Every request about `subject` ([`NewApproval::subject`]), in any
+    /// state, newest first: how a requester finds the approval its item
+    /// waits for.
+    async fn approvals_about(&self, subject: &str) -> Result<Vec<Approval>>;
 }
 
 #[async_trait]
@@ -639,5 +669,9 @@ impl<D: Db> ApprovalStore for SqlStore<D> {
 
     async fn pending_approval_count(&self, now: Timestamp) -> Result<u64> {
         self.approval_pending_count(now).await
+    }
+
+    async fn approvals_about(&self, subject: &str) -> Result<Vec<Approval>> {
+        self.approval_list_about(subject).await
     }
 }

@@ -438,6 +438,7 @@ async fn request_form(
         percent_bp,
         action: Action::Manual,
         target_version: None,
+        subject: None,
     };
     let who = Requester {
         name: user.username.clone(),
@@ -533,6 +534,7 @@ async fn request_api(
                 payload: body.payload,
             },
             target_version: body.target_version,
+            subject: None,
         };
         let who = Requester {
             name: format!("platform:{}", token.source),

@@ -27,6 +27,11 @@
 //! frequent returns, dispute history, each with its evidence): the
 //! customer who placed the item's order, or the ticket's customer.
 //!
+//! Apart from the queue, [`waiting_on_bank`] lists the disputes under
+//! review (evidence in, the bank deciding): no SLA of ours runs for them,
+//! so they have no deadline and never breach or alert, but the person on
+//! duty sees they are open.
+//!
 //! [`breaches`] counts the breached items per brand: the alert rule
 //! `refund_queue_breach` and the daily digest of issue 16 read it.
 
@@ -224,17 +229,9 @@ fn item_clock(
     )
 }
 
-fn record_item(
-    p: &Projection,
-    cfg: &PanelConfig,
-    b: BrandIx,
-    r: &QueueRecord,
-    now: Timestamp,
-) -> QueueItem {
-    let q = &cfg.sla_queue;
-    let (clock, sla, age, left) = item_clock(q, r.kind, r.started_at, r.evidence_due_by, now);
-    let admin = q.shop_admin.get(r.source.as_str());
-    let order = r.order_id.as_deref().map(|id| {
+/// The order a stored record is about, as the queue shows it.
+fn record_order(p: &Projection, r: &QueueRecord) -> Option<QueueOrder> {
+    r.order_id.as_deref().map(|id| {
         let name = p
             .orders
             .rows
@@ -245,14 +242,35 @@ fn record_item(
             name,
             url: format!("/orders/{}/{}", r.source.as_str(), id),
         }
-    });
-    let act_url = admin.map(|admin| match &r.order_id {
-        Some(order) => format!("{}/orders/{order}", admin.trim_end_matches('/')),
+    })
+}
+
+/// Where a Shopify record is acted on in the shop's admin `admin`: its
+/// order's page (where a return request is approved or declined and a
+/// dispute's evidence is reached), else the disputes or orders list.
+fn shopify_act_url(admin: &str, r: &QueueRecord) -> String {
+    let admin = admin.trim_end_matches('/');
+    match &r.order_id {
+        Some(order) => format!("{admin}/orders/{order}"),
         None => match r.kind {
-            QueueKind::Dispute => format!("{}/payments/disputes", admin.trim_end_matches('/')),
-            _ => format!("{}/orders", admin.trim_end_matches('/')),
+            QueueKind::Dispute => format!("{admin}/payments/disputes"),
+            _ => format!("{admin}/orders"),
         },
-    });
+    }
+}
+
+fn record_item(
+    p: &Projection,
+    cfg: &PanelConfig,
+    b: BrandIx,
+    r: &QueueRecord,
+    now: Timestamp,
+) -> QueueItem {
+    let q = &cfg.sla_queue;
+    let (clock, sla, age, left) = item_clock(q, r.kind, r.started_at, r.evidence_due_by, now);
+    let admin = q.shop_admin.get(r.source.as_str());
+    let order = record_order(p, r);
+    let act_url = admin.map(|admin| shopify_act_url(admin, r));
     let risk = r
         .order_id
         .as_deref()
@@ -377,4 +395,76 @@ pub fn breaches(p: &Projection, cfg: &PanelConfig, b: BrandIx, now: Timestamp) -
         .into_iter()
         .filter(|i| i.sla == SlaState::Breached)
         .collect()
+}
+
+/// A dispute under review: its evidence is in and the bank decides. No
+/// SLA runs for the merchant, so it has no deadline and never breaches;
+/// the queue lists it apart, as waiting on the bank.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BankItem {
+    pub origin: ItemOrigin,
+    pub brand: String,
+    pub source: String,
+    pub external_id: String,
+    /// `under_review`.
+    pub status: String,
+    pub reason: Option<String>,
+    /// When the dispute was opened.
+    pub started_at: Timestamp,
+    pub evidence_due_by: Option<Timestamp>,
+    pub age_seconds: i64,
+    /// "12 d 3 h" since it was opened.
+    pub age: String,
+    pub order_id: Option<String>,
+    pub order: Option<QueueOrder>,
+    #[serde(serialize_with = "crate::money_json::serialize_option")]
+    pub amount: Option<Money>,
+    /// Where to follow it in the platform (Shopify admin).
+    pub act_url: Option<String>,
+}
+
+/// The disputes of brands `brands` under review at the bank at `now`,
+/// oldest first (ties by brand and id).
+pub fn waiting_on_bank(
+    p: &Projection,
+    cfg: &PanelConfig,
+    brands: &[BrandIx],
+    now: Timestamp,
+) -> Vec<BankItem> {
+    let mut out = Vec::new();
+    for &b in brands {
+        if usize::from(b) >= p.ctx.brands.len() {
+            continue;
+        }
+        for r in p.ops.queue.with_bank_of_brand(b) {
+            let admin = cfg.sla_queue.shop_admin.get(r.source.as_str());
+            let age = now.duration_since(r.started_at).max(SignedDuration::ZERO);
+            out.push(BankItem {
+                origin: match admin {
+                    Some(_) => ItemOrigin::Shopify,
+                    None => ItemOrigin::Platform,
+                },
+                brand: p.brand(b).id.as_str().to_string(),
+                source: r.source.as_str().to_string(),
+                external_id: r.external_id.clone(),
+                status: r.status.clone(),
+                reason: r.reason.clone(),
+                started_at: r.started_at,
+                evidence_due_by: r.evidence_due_by,
+                age_seconds: age.as_secs(),
+                age: human_duration(age),
+                order_id: r.order_id.clone(),
+                order: record_order(p, r),
+                amount: r.amount,
+                act_url: admin.map(|admin| shopify_act_url(admin, r)),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        a.started_at
+            .cmp(&b.started_at)
+            .then_with(|| a.brand.cmp(&b.brand))
+            .then_with(|| a.external_id.cmp(&b.external_id))
+    });
+    out
 }

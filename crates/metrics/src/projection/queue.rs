@@ -13,12 +13,18 @@
 //!   ([`PaymentEvent::awaits_dispute_response`]): a dispute item, with its
 //!   evidence due date.
 //!
+//! Beside them, apart: disputes under review (`under_review`: the evidence
+//! is in and the bank decides). Nothing is left for the merchant to do, so
+//! no SLA runs and none breaches; the queue shows them as waiting on the
+//! bank so the person on duty knows they exist.
+//!
 //! Like every part of the projection, a record's entry is replaced whole:
 //! an approved return or an answered dispute leaves the queue with the
 //! change that says so.
 
 use super::keys::record_key;
 use super::BrandIx;
+use opsdeck_domain::dispute::DisputeStatus;
 use opsdeck_domain::{
     Money, PaymentEvent, ReturnKind, ReturnRequest, ReturnStatus, SourceId, Timestamp,
 };
@@ -99,6 +105,9 @@ impl QueueRecord {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueRecords {
     pub waiting: HashMap<u64, QueueRecord>,
+    /// Disputes under review (evidence submitted, the bank deciding), by
+    /// record key: shown apart from `waiting`, with no deadline.
+    pub with_bank: HashMap<u64, QueueRecord>,
 }
 
 impl QueueRecords {
@@ -133,10 +142,20 @@ impl QueueRecords {
     pub(super) fn apply_payment(&mut self, e: &PaymentEvent, b: BrandIx) {
         let key = record_key(e.source.as_str(), &e.external_id);
         self.waiting.remove(&key);
-        if !e.awaits_dispute_response() {
+        self.with_bank.remove(&key);
+        let under_review = e
+            .dispute
+            .as_ref()
+            .is_some_and(|d| d.status == DisputeStatus::UnderReview);
+        if !e.awaits_dispute_response() && !under_review {
             return;
         }
-        self.waiting.insert(
+        let into = if under_review {
+            &mut self.with_bank
+        } else {
+            &mut self.waiting
+        };
+        into.insert(
             key,
             QueueRecord {
                 kind: QueueKind::Dispute,
@@ -161,5 +180,11 @@ impl QueueRecords {
     /// The waiting records of brand `b`, in no particular order.
     pub fn of_brand(&self, b: BrandIx) -> impl Iterator<Item = &QueueRecord> + '_ {
         self.waiting.values().filter(move |r| r.brand == b)
+    }
+
+    /// The disputes of brand `b` under review at the bank, in no
+    /// particular order.
+    pub fn with_bank_of_brand(&self, b: BrandIx) -> impl Iterator<Item = &QueueRecord> + '_ {
+        self.with_bank.values().filter(move |r| r.brand == b)
     }
 }

@@ -61,6 +61,10 @@ pub struct NewRequest {
     pub action: Action,
     /// The target's `updated_at` as the requester saw it.
     pub target_version: Option<String>,
+    /// What the change is about, as the requester keys it (the refunds
+    /// queue's item key), so it finds its request again by that key
+    /// ([`opsdeck_store::NewApproval::subject`]).
+    pub subject: Option<String>,
 }
 
 /// Who asks.
@@ -184,6 +188,7 @@ fn as_pending(new: &NewApproval) -> Approval {
         attempts: 0,
         finished_at: None,
         outcome_note: None,
+        subject: new.subject.clone(),
     }
 }
 
@@ -276,6 +281,7 @@ impl Approvals {
                 .checked_add(rule.expires_after)
                 .map_err(|e| ApprovalError::Invalid(format!("expiry: {e}")))?,
             approver_role: rule.approver_role.as_str().to_string(),
+            subject: req.subject,
         };
         let audit = AuditEntry {
             at: now,

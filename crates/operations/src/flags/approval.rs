@@ -128,6 +128,7 @@ pub async fn request_switch_on(
         percent_bp: None,
         action: action_of(&change, now),
         target_version: Some(version.to_string()),
+        subject: None,
     };
     let who = Requester {
         name: by.name.clone(),

@@ -6,7 +6,10 @@
 //! projection, which the breach alert reads too); this module adds what
 //! only the store knows and what a decision does:
 //! - each item's customer (the order's), and the approval a refund waits
-//!   for ("awaiting approval #N");
+//!   for ("awaiting approval #N"), found by the item's key stored as the
+//!   approval's subject ([`approval_subject`]);
+//! - the disputes under review, apart: waiting on the bank, with no
+//!   deadline ([`RefundQueue::waiting_on_bank`]);
 //! - why the approve and decline buttons are disabled, when they are (a
 //!   dispute or a ticket is acted on in its platform; a Shopify shop whose
 //!   token lacks `write_returns`);
@@ -25,7 +28,9 @@
 use crate::approvals::{Action, Approvals, NewRequest, Requested};
 use crate::incidents::Actor;
 use opsdeck_domain::{BrandId, ReturnStatus, SourceId, Timestamp};
-use opsdeck_metrics::panels::refunds_queue::{refunds_queue, ItemOrigin, QueueItem};
+use opsdeck_metrics::panels::refunds_queue::{
+    refunds_queue, waiting_on_bank, BankItem, ItemOrigin, QueueItem,
+};
 use opsdeck_metrics::panels::PanelConfig;
 use opsdeck_metrics::projection::queue::QueueKind;
 use opsdeck_metrics::SharedProjection;
@@ -132,9 +137,11 @@ pub struct RefundQueue {
     stored: Option<Arc<tokio::sync::Notify>>,
 }
 
-/// The summary prefix that ties an approval to a queue item.
-fn approval_marker(source: &str, external_id: &str) -> String {
-    format!("refund request {source}/{external_id}")
+/// The key that ties an approval to the queue item it was requested for,
+/// stored as the approval's subject ([`opsdeck_store::NewApproval::subject`])
+/// and compared whole: `…/ret-1` never finds the approval of `…/ret-10`.
+pub fn approval_subject(source: &str, external_id: &str) -> String {
+    format!("refunds_queue:{source}/{external_id}")
 }
 
 impl RefundQueue {
@@ -179,15 +186,17 @@ impl RefundQueue {
             let ix: Vec<_> = brands.iter().filter_map(|b| p.ctx.brand_ix(b)).collect();
             refunds_queue(&p, panel, &ix, now)
         };
-        let pending = match &self.approvals {
+        // The pending refund approvals by the item they were requested for.
+        let pending: BTreeMap<String, String> = match &self.approvals {
             Some(a) => a
                 .store()
-                .approvals(None, 500)
+                .approvals(Some(ApprovalState::Pending), 500)
                 .await?
                 .into_iter()
                 .filter(|a| a.kind == ApprovalKind::Refund)
+                .filter_map(|a| Some((a.subject?, a.id)))
                 .collect(),
-            None => Vec::new(),
+            None => BTreeMap::new(),
         };
         let mut rows = Vec::with_capacity(items.len());
         for item in items
@@ -204,11 +213,9 @@ impl RefundQueue {
                     .and_then(|c| c.name.filter(|n| !n.trim().is_empty()).or(c.email)),
                 _ => None,
             };
-            let marker = approval_marker(&item.source, &item.external_id);
             let awaiting_approval = pending
-                .iter()
-                .find(|a| a.state == ApprovalState::Pending && a.summary.starts_with(&marker))
-                .map(|a| a.id.clone());
+                .get(&approval_subject(&item.source, &item.external_id))
+                .cloned();
             let disabled_reason = self.disabled_reason(&item).await;
             rows.push(QueueRow {
                 decidable: disabled_reason.is_none() && awaiting_approval.is_none(),
@@ -219,6 +226,21 @@ impl RefundQueue {
             });
         }
         Ok(rows)
+    }
+
+    /// The disputes of `brands` under review at the bank, oldest first:
+    /// listed apart from the queue, with no deadline
+    /// ([`opsdeck_metrics::panels::refunds_queue::waiting_on_bank`]).
+    pub fn waiting_on_bank(
+        &self,
+        projection: &SharedProjection,
+        panel: &PanelConfig,
+        brands: &[BrandId],
+        now: Timestamp,
+    ) -> Vec<BankItem> {
+        let p = projection.read().unwrap_or_else(|e| e.into_inner());
+        let ix: Vec<_> = brands.iter().filter_map(|b| p.ctx.brand_ix(b)).collect();
+        waiting_on_bank(&p, panel, &ix, now)
     }
 
     /// Why the queue cannot decide `item` itself, or `None` when it can.
@@ -400,13 +422,13 @@ impl RefundQueue {
         let Some(approvals) = &self.approvals else {
             return Ok(None);
         };
-        let marker = approval_marker(record.source.as_str(), &record.external_id);
+        let subject = approval_subject(record.source.as_str(), &record.external_id);
         let existing = approvals
             .store()
-            .approvals(None, 500)
+            .approvals_about(&subject)
             .await?
             .into_iter()
-            .find(|a| a.kind == ApprovalKind::Refund && a.summary.starts_with(&marker));
+            .find(|a| a.kind == ApprovalKind::Refund);
         if let Some(a) = existing {
             match a.state {
                 ApprovalState::Pending => {
@@ -428,11 +450,16 @@ impl RefundQueue {
                 NewRequest {
                     kind: ApprovalKind::Refund,
                     brand: brand.to_string(),
-                    summary: format!("{marker}{order}: approve the refund from the refunds queue"),
+                    summary: format!(
+                        "refund request {}/{}{order}: approve the refund from the refunds queue",
+                        record.source.as_str(),
+                        record.external_id
+                    ),
                     amount: record.amount,
                     percent_bp: None,
                     action: Action::Manual,
                     target_version: Some(record.updated_at.to_string()),
+                    subject: Some(subject),
                 },
                 &who.name,
             )

@@ -16,6 +16,7 @@ mod browser;
 mod cli;
 mod custom_rule_silence;
 mod demo_alerts;
+mod demo_queue;
 mod end_to_end;
 mod flags;
 mod gorgias_events;

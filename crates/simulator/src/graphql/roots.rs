@@ -145,8 +145,8 @@ impl Reading<'_> {
                 .orders
                 .iter()
                 .enumerate()
-                .filter_map(|(i, order)| {
-                    let plan = dispute_plan(order, self.seed, salt, i as u32)?;
+                .filter_map(|(i, _)| {
+                    let plan = dispute_plan(book, self.seed, salt, i as u32)?;
                     (plan.initiated_at <= self.now).then_some(Record::Dispute(i as u32))
                 })
                 .collect(),
@@ -161,8 +161,7 @@ impl Reading<'_> {
 
     /// The plan of the dispute listed for order `index` (listed only when planned).
     fn dispute(&self, index: u32) -> DisputePlan {
-        let order = &self.shop.book.orders[index as usize];
-        dispute_plan(order, self.seed, self.shop.profile.id_salt, index)
+        dispute_plan(&self.shop.book, self.seed, self.shop.profile.id_salt, index)
             .expect("disputes are listed only for orders that have one")
     }
 

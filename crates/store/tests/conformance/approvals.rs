@@ -21,6 +21,7 @@ fn request(id: &str, expires_at: &str) -> NewApproval {
         percent_bp: None,
         action: json!({"type": "callback", "url": "http://127.0.0.1:1/cb"}),
         target_version: Some("2026-06-10T09:00:00Z".into()),
+        subject: None,
         requested_by: "platform:lux".into(),
         requested_via: RequestedVia::Api,
         requested_at: ts("2026-06-10T10:00:00Z"),
@@ -384,4 +385,62 @@ pub(crate) async fn approval_runs_are_claimed_once_and_finished_once(db: &TestSt
             "approval.executed"
         ]
     );
+}
+
+/// A request is found by its subject, exactly: `…/ret-1` does not find the
+/// request about `…/ret-10`, nor one about nothing.
+pub(crate) async fn approvals_are_found_by_their_exact_subject(db: &TestStore) {
+    let s = &db.store;
+    for (id, subject, at) in [
+        (
+            "apr_a",
+            Some("refunds_queue:shop/ret-10"),
+            "2026-06-10T10:00:00Z",
+        ),
+        (
+            "apr_b",
+            Some("refunds_queue:shop/ret-1"),
+            "2026-06-10T10:00:00Z",
+        ),
+        (
+            "apr_c",
+            Some("refunds_queue:shop/ret-1"),
+            "2026-06-10T11:00:00Z",
+        ),
+        ("apr_d", None, "2026-06-10T10:00:00Z"),
+    ] {
+        let mut new = request(id, "2026-06-11T10:00:00Z");
+        new.subject = subject.map(str::to_string);
+        new.requested_at = ts(at);
+        s.create_approval(
+            &new,
+            &[],
+            &audit(AuditAction::ApprovalRequest, "platform:lux", id, at),
+        )
+        .await
+        .unwrap();
+    }
+    let ids = |list: Vec<opsdeck_store::Approval>| -> Vec<String> {
+        list.into_iter().map(|a| a.id).collect()
+    };
+    assert_eq!(
+        ids(s.approvals_about("refunds_queue:shop/ret-1").await.unwrap()),
+        ["apr_c", "apr_b"],
+        "newest first, and not the request about ret-10"
+    );
+    assert_eq!(
+        ids(s
+            .approvals_about("refunds_queue:shop/ret-10")
+            .await
+            .unwrap()),
+        ["apr_a"]
+    );
+    assert!(s
+        .approvals_about("refunds_queue:shop/ret")
+        .await
+        .unwrap()
+        .is_empty());
+    let got = s.approval("apr_b").await.unwrap().unwrap();
+    assert_eq!(got.subject.as_deref(), Some("refunds_queue:shop/ret-1"));
+    assert_eq!(s.approval("apr_d").await.unwrap().unwrap().subject, None);
 }

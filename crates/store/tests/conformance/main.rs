@@ -134,6 +134,7 @@ conformance!(
     approval_expiry_is_enforced_at_decision_time,
     concurrent_approval_decisions_record_exactly_one,
     approval_runs_are_claimed_once_and_finished_once,
+    approvals_are_found_by_their_exact_subject,
     handovers_are_one_per_shift_and_change_by_version,
     an_unacknowledged_handover_is_notified_once_with_its_outbox_rows,
     funnel_steps_are_ored_per_session_day,

@@ -5,7 +5,9 @@
 //! - `GET /queues/refunds` (the page) and `GET /api/v1/queues/refunds`
 //!   (JSON): `?brand=&region=&kind=return|refund|dispute`, breached
 //!   first, then at risk, then by time left; only the brands the viewer's
-//!   scope holds. Reading needs `ViewDashboard`; amounts reach only roles
+//!   scope holds. Disputes under review follow apart, as waiting on the
+//!   bank (`waiting_on_bank`: no deadline, never breached), unless the
+//!   kind filter names returns or refunds. Reading needs `ViewDashboard`; amounts reach only roles
 //!   with `ViewRevenue` (they serialize through `money_json`), and the
 //!   page's amount column and total go with them.
 //! - `POST /queues/refunds/{source}/{id}/approve|decline` (forms, back to
@@ -23,6 +25,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 use axum::{Form, Json};
 use opsdeck_domain::BrandId;
+use opsdeck_metrics::panels::refunds_queue::BankItem;
 use opsdeck_metrics::projection::queue::QueueKind;
 use opsdeck_operations::incidents::Actor;
 use opsdeck_operations::queues::{Decided, Decision, QueueError, QueueRow, RefundQueue};
@@ -118,6 +121,10 @@ pub(crate) struct QueueResponse {
     breached: usize,
     at_risk: usize,
     items: Vec<QueueRow>,
+    /// Disputes under review (evidence in, the bank deciding): no SLA of
+    /// ours runs, so they are listed apart and never counted as breached.
+    /// Empty when the kind filter names returns or refunds.
+    waiting_on_bank: Vec<BankItem>,
 }
 
 async fn rows(state: &AppState, q: &QueueQuery) -> Result<QueueResponse, Error> {
@@ -129,11 +136,18 @@ async fn rows(state: &AppState, q: &QueueQuery) -> Result<QueueResponse, Error> 
         .list(&state.projection, &state.panel_config, &brands, kind, now)
         .await?;
     let count = |s: opsdeck_domain::sla::SlaState| items.iter().filter(|r| r.item.sla == s).count();
+    let waiting_on_bank = match kind {
+        None | Some(QueueKind::Dispute) => {
+            svc.waiting_on_bank(&state.projection, &state.panel_config, &brands, now)
+        }
+        Some(_) => Vec::new(),
+    };
     Ok(QueueResponse {
         generated_at: now,
         breached: count(opsdeck_domain::sla::SlaState::Breached),
         at_risk: count(opsdeck_domain::sla::SlaState::AtRisk),
         items,
+        waiting_on_bank,
     })
 }
 

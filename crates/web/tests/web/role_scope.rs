@@ -648,6 +648,7 @@ async fn a_limited_lead_follows_their_own_request_filed_over_every_brand() {
         percent_bp: None,
         action: serde_json::json!({}),
         target_version: None,
+        subject: None,
         requested_by: "lena".into(),
         requested_via: opsdeck_store::RequestedVia::Dashboard,
         requested_at: at,

@@ -27,6 +27,7 @@ mod incidents;
 mod operator;
 mod privacy;
 mod refunds_queue;
+mod review_queue;
 mod scenarios;
 mod viewer;
 mod webdriver;
