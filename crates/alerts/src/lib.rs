@@ -17,7 +17,8 @@
 //!   ([`panel_conditions`]: those that read the dashboard panels;
 //!   [`security_conditions`]: dashboard accounts under attack;
 //!   [`funnel_conditions`]: storefront conversion and cart abandonment).
-//!   [`privacy_conditions`]: privacy requests near their deadline).
+//!   [`privacy_conditions`]: privacy requests near their deadline;
+//!   [`health_conditions`]: system health checks down or degraded).
 //! - [`evaluate`]: the pure state machine (pending → firing →
 //!   acknowledged → resolved, keep-firing, repeat, grouping, escalation,
 //!   silences).
@@ -38,6 +39,7 @@ pub mod conditions;
 pub mod episode;
 pub mod evaluate;
 pub mod funnel_conditions;
+pub mod health_conditions;
 pub mod hours;
 pub mod leader;
 pub mod notify;

@@ -137,6 +137,11 @@ pub enum Condition {
     /// A privacy request (export or erasure) open within `days` of its
     /// 30-day deadline, overdue, or failed.
     PrivacyRequestDue { days: f64 },
+    /// A system health check recorded as down
+    /// (`opsdeck_domain::health`): one alert per check.
+    HealthCheckDown,
+    /// A system health check recorded as degraded (slow, partly failing).
+    HealthCheckDegraded,
     /// The merchant's own rule over a named metric.
     Custom(CustomCondition),
 }
@@ -412,6 +417,37 @@ pub fn default_rules() -> Vec<Rule> {
                 PrivacyRequestDue {
                     days: opsdeck_domain::privacy::PRIVACY_ALERT_DAYS_BEFORE as f64,
                 },
+            )
+        },
+        Rule {
+            // The check's own rule ("down after N failures in M minutes")
+            // is the grace period: fire at the first evaluation that reads
+            // it down, resolve at the first that reads it back.
+            timing: Timing {
+                pending_for: SignedDuration::ZERO,
+                keep_firing_for: SignedDuration::ZERO,
+                ..Timing::default()
+            },
+            ..rule(
+                "health_check_down",
+                "Health check down",
+                Critical,
+                Telegram,
+                HealthCheckDown,
+            )
+        },
+        Rule {
+            timing: Timing {
+                pending_for: SignedDuration::ZERO,
+                keep_firing_for: SignedDuration::ZERO,
+                ..Timing::default()
+            },
+            ..rule(
+                "health_check_degraded",
+                "Health check degraded",
+                Warning,
+                Slack,
+                HealthCheckDegraded,
             )
         },
     ]

@@ -5,6 +5,7 @@
 
 use crate::conditions::{self, BrandInputs, MetricsSnapshot};
 use crate::funnel_conditions::observe_funnel;
+use crate::health_conditions::observe_health;
 use crate::hours::BusinessHours;
 use crate::leader::Leader;
 use crate::observation::Observation;
@@ -117,6 +118,7 @@ impl ObservationSource for StoreObservations {
         out.extend(observe_accounts(&self.rules, store, first_brand, now).await?);
         out.extend(observe_funnel(&self.rules, store, &self.brands, now).await?);
         out.extend(observe_privacy(&self.rules, store, first_brand, now).await?);
+        out.extend(observe_health(&self.rules, store, first_brand).await?);
         Ok(out)
     }
 }

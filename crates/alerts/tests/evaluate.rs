@@ -396,7 +396,7 @@ fn per_brand_override_changes_tier_and_can_disable() {
 fn every_default_alert_of_the_metrics_table_exists() {
     let rules = rules::default_rules();
     let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids.len(), 19);
+    assert_eq!(ids.len(), 21);
     let check = |id: &str, sev: Severity, tier: Tier| {
         let r = rules.iter().find(|r| r.id == id).unwrap();
         assert_eq!((&r.severity, r.tier), (&sev, tier), "{id}");
@@ -424,6 +424,9 @@ fn every_default_alert_of_the_metrics_table_exists() {
     // Issue 15: the refunds queue's 24 h SLA.
     check("refund_queue_breach", Severity::Critical, Tier::Telegram);
     check("privacy_request_due", Severity::Warning, Tier::Slack);
+    // Issue 16: system health checks.
+    check("health_check_down", Severity::Critical, Tier::Telegram);
+    check("health_check_degraded", Severity::Warning, Tier::Slack);
 }
 
 /// Issue 10.A1: with no channel configured an alert still fires (and is

@@ -21,6 +21,8 @@
 //!   the steps a session reached.
 //! - [`dispute`]: where a card dispute stands, beside its payment event.
 //! - [`support`]: helpdesk tickets, messages and satisfaction surveys.
+//! - [`health`]: system health checks (HTTP, heartbeat, threshold, success
+//!   ratio), their results and the one rule that gives a check's state.
 //! - [`operations`]: what the ingest API brings beyond those: tracking events,
 //!   inventory batches, return requests, review-queue items, payment events,
 //!   health checks, and partial updates of an order.
@@ -51,6 +53,7 @@ pub mod customer;
 pub mod dispute;
 pub mod erasure;
 pub mod funnel;
+pub mod health;
 pub mod ids;
 pub mod money;
 pub mod operations;

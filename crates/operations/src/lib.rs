@@ -19,12 +19,15 @@
 //!   morning checklist.
 //! - [`queues`]: the refunds, returns and disputes queue with its 24 h
 //!   SLA: its rows, and approving or declining a return or refund from it.
+//! - [`health`]: system health checks at work: HTTP probes, pushed
+//!   heartbeats and values, every check's state recorded with its changes.
 //! - [`privacy`]: privacy requests (issue 15): exports and erasures within
 //!   30 days, worked in the background.
 
 pub mod approvals;
 pub mod flags;
 pub mod handover;
+pub mod health;
 pub mod incidents;
 pub mod privacy;
 pub mod queues;

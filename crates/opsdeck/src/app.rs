@@ -533,6 +533,28 @@ pub async fn start(
             }
         }
     });
+    // System health checks: probed, fed by pushes and judged in the
+    // background; their states feed /system and the health alerts.
+    let health_checks = (!config.health_checks.is_empty()).then(|| {
+        Arc::new(opsdeck_operations::health::HealthChecks::new(
+            store.clone(),
+            config.health_checks.clone(),
+            projection.clone(),
+        ))
+    });
+    if let Some(checks) = &health_checks {
+        tasks.spawn("health_checks", Policy::RESTART, {
+            let (checks, clock, stop) = (checks.clone(), clock.clone(), stop_rx.clone());
+            move || {
+                let run =
+                    opsdeck_operations::health::run(checks.clone(), clock.clone(), stop.clone());
+                async move {
+                    run.await;
+                    Ok(())
+                }
+            }
+        });
+    }
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -555,6 +577,7 @@ pub async fn start(
         handovers: Some(handovers),
         refunds_queue: Some(refunds_queue),
         privacy: Some(privacy),
+        health_checks,
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

@@ -48,6 +48,8 @@
 //! - [`privacy`]: privacy requests, the search for a person's records,
 //!   their erasure and the wiping of every other copy (the
 //!   `PrivacyStore` part of a store).
+//! - [`health_checks`]: system health checks' results, current states and
+//!   state changes (the `HealthCheckStore` part of a store).
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -61,6 +63,7 @@ mod engine;
 pub mod flags;
 pub mod funnel;
 pub mod handover;
+pub mod health_checks;
 pub mod inbox;
 pub mod incidents;
 mod journal;
@@ -87,6 +90,7 @@ pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
 pub use flags::{FlagKey, FlagRecord, FlagStore};
 pub use funnel::FunnelStore;
 pub use handover::HandoverStore;
+pub use health_checks::HealthCheckStore;
 pub use inbox::{
     AppliedWebhooks, InboxEvent, InsertOutcome, StoredWebhook, WebhookStats, WebhookStatus,
 };
@@ -158,6 +162,7 @@ pub trait Store:
     + HandoverStore
     + FunnelStore
     + PrivacyStore
+    + HealthCheckStore
     + Send
     + Sync
     + 'static

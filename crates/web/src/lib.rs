@@ -50,6 +50,9 @@
 //!   and the morning checklist (`/checklist`, `/api/v1/checklist`).
 //! - `review_queue`: review queues against their SLAs (`/queues/review`,
 //!   `/api/v1/queues/review`).
+//! - `system_health`: system health checks (`/system`,
+//!   `/api/v1/system/health-checks`) and the heartbeats and values
+//!   platforms push to them.
 //! - [`audit`]: the one path handlers write the audit log through, and the
 //!   `/audit` page and CSV export.
 //! - [`testing`] (feature `testing`, for tests only): helpers for tests in
@@ -84,6 +87,7 @@ mod review_queue;
 mod scope;
 mod security;
 mod sse;
+mod system_health;
 mod templates;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -166,6 +170,9 @@ pub struct AppState {
     /// Privacy requests (`/privacy`, `/api/v1/privacy/requests`); `None`
     /// answers that they are not configured.
     pub privacy: Option<Arc<opsdeck_operations::privacy::Privacy>>,
+    /// System health checks (`/system`, `/api/v1/system/health-checks`,
+    /// pushed heartbeats and values); `None` when none are configured.
+    pub health_checks: Option<Arc<opsdeck_operations::health::HealthChecks>>,
 }
 
 impl AppState {
@@ -311,6 +318,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(review_queue::router())
         .merge(queues::router())
         .merge(privacy::router())
+        .merge(system_health::router())
         .merge(assets::router())
 }
 

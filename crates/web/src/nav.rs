@@ -31,6 +31,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/flags", "Freeze controls"),
     ("/handovers", "Handovers"),
     ("/sources", "Sources"),
+    ("/system", "System health"),
     ("/audit", "Audit log"),
     ("/privacy", "Privacy"),
     ("/logout", "Log out"),

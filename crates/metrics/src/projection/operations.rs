@@ -325,6 +325,30 @@ impl OperationsState {
         }
     }
 
+    /// The last `n` pushed checks of `dependency` over `brands`, newest
+    /// first: what a success-ratio health check counts
+    /// (`opsdeck_domain::health::CheckKind::SuccessRatio`).
+    pub fn recent_checks_of(
+        &self,
+        brands: &[BrandIx],
+        dependency: u32,
+        n: usize,
+    ) -> Vec<HealthRow> {
+        let mut rows: Vec<HealthRow> = brands
+            .iter()
+            .flat_map(|&b| {
+                self.health_by_dependency
+                    .range((b, dependency, i64::MIN, 0)..=(b, dependency, i64::MAX, u64::MAX))
+                    .rev()
+                    .take(n)
+                    .filter_map(|(_, _, _, key)| self.health.get(key).copied())
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.checked));
+        rows.truncate(n);
+        rows
+    }
+
     /// The latest check of each dependency of a brand, in name-symbol order.
     pub fn latest_checks(&self, b: BrandIx) -> Vec<HealthRow> {
         let mut out = vec![];

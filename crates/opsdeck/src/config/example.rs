@@ -236,6 +236,19 @@ high_value_spend = 5000
 # A queue with no section has no deadline.
 [review_queues.prescriptions]
 sla = "1h"
+# System health checks (/system, the health_check_down and
+# health_check_degraded alerts). Kinds: http (probed at its interval),
+# heartbeat (POST /api/v1/ingest/heartbeats), threshold (POST
+# /api/v1/ingest/health-values) and success_ratio (over the pushed
+# health-checks of one dependency). Down after down_after_failures
+# failures within down_within; maintenance = true or maintenance_windows
+# hold a check out of judgement.
+[health_checks.courier_api]
+kind = "success_ratio"
+dependency = "courier-api"
+last = 100
+degraded_below = 0.95
+down_below = 0.8
 # Privacy requests (exports and erasures, due 30 days after receipt): an
 # export's download link works this long, then answers that it expired.
 [privacy]

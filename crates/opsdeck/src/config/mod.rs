@@ -17,6 +17,8 @@
 //! - `handover`: `[handover]`: shift starts and the acknowledgement deadline.
 //! - `review_queues`: `[review_queues.NAME] sla`: each review queue's deadline.
 //! - `privacy`: `[privacy]`: how long an export's download link works.
+//! - `health_checks`: `[health_checks.NAME]`: the system health checks
+//!   (HTTP, heartbeat, threshold, success ratio).
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -32,6 +34,7 @@ mod example;
 mod exposure;
 pub mod flags;
 pub mod handover;
+mod health_checks;
 pub mod incidents;
 mod model;
 mod notifiers;

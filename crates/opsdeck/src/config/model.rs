@@ -53,6 +53,8 @@ pub struct Config {
     pub review_queues: opsdeck_metrics::panels::review_queues::ReviewSlas,
     /// `[privacy]`: how long an export's download link works.
     pub privacy: super::privacy::PrivacyConfig,
+    /// `[health_checks.NAME]`: the system health checks, in name order.
+    pub health_checks: Vec<opsdeck_domain::health::CheckSpec>,
 }
 
 impl Config {

@@ -126,6 +126,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let customers = super::customers::parse_customers(&root);
     let review_queues = super::review_queues::parse_review_queues(&root);
     let privacy = super::privacy::parse_privacy(&root);
+    let health_checks = super::health_checks::parse_health_checks(&root);
     root.finish();
 
     if !problems.is_empty() {
@@ -157,6 +158,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         customers,
         review_queues,
         privacy,
+        health_checks,
     })
 }
 
@@ -720,6 +722,13 @@ pub(super) fn duration_up_to(
 ) -> Option<jiff::SignedDuration> {
     match value.parse::<jiff::SignedDuration>() {
         Ok(d) if d.is_positive() && d <= max => Some(d),
+        Ok(_) if max < jiff::SignedDuration::from_hours(1) => {
+            s.problem(
+                key,
+                format!("{value:?} is outside 1 second to {}s", max.as_secs()),
+            );
+            None
+        }
         Ok(_) => {
             let hours = max.as_hours();
             s.problem(

@@ -19,6 +19,7 @@ mod feed;
 mod fixtures;
 mod funnel;
 mod handover;
+mod health_checks;
 mod inbox;
 mod ingest;
 mod privacy;
@@ -34,6 +35,7 @@ use decisions::*;
 use feed::*;
 use funnel::*;
 use handover::*;
+use health_checks::*;
 use inbox::*;
 use ingest::*;
 use privacy::*;
@@ -140,6 +142,7 @@ conformance!(
     funnel_steps_are_ored_per_session_day,
     abandoned_checkouts_are_read_by_brand_and_creation,
     a_checklist_item_is_checked_once_per_local_day,
+    health_results_and_state_changes_round_trip_and_prune,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {

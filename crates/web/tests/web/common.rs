@@ -295,6 +295,11 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         None,
         Arc::new(move || now),
     ));
+    let health_checks = Arc::new(opsdeck_operations::health::HealthChecks::new(
+        store.clone(),
+        health_checks(),
+        projection.clone(),
+    ));
     AppState {
         incidents,
         store,
@@ -325,7 +330,41 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         handovers: Some(Arc::new(handovers)),
         refunds_queue: Some(refunds_queue),
         privacy: Some(privacy),
+        health_checks: Some(health_checks),
     }
+}
+
+/// The health checks of the test application: a heartbeat every 5 minutes
+/// (down after 2 missed) and a queue length (degraded above 100, down
+/// above 500).
+pub fn health_checks() -> Vec<opsdeck_domain::health::CheckSpec> {
+    use opsdeck_domain::health::{CheckKind, CheckSpec, DownAfter, Maintenance};
+    let spec = |name: &str, kind, failures| CheckSpec {
+        name: name.into(),
+        kind,
+        down_after: DownAfter {
+            failures,
+            within: jiff::SignedDuration::from_mins(15),
+        },
+        maintenance: Maintenance::default(),
+    };
+    vec![
+        spec(
+            "label_worker",
+            CheckKind::Heartbeat {
+                period: jiff::SignedDuration::from_mins(5),
+            },
+            2,
+        ),
+        spec(
+            "pick_queue",
+            CheckKind::Threshold {
+                degraded_above: 100.0,
+                down_above: 500.0,
+            },
+            1,
+        ),
+    ]
 }
 
 /// The password every fixture user has.

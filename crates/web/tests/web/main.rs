@@ -44,5 +44,6 @@ mod security;
 mod silence_rules;
 mod stored_alerts;
 mod support_views;
+mod system_health;
 mod timeline;
 mod webhooks;

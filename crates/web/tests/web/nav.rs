@@ -22,6 +22,7 @@ const ALL_LINKS: &[&str] = &[
     "/flags",
     "/handovers",
     "/sources",
+    "/system",
     "/audit",
     "/privacy",
     "/logout",
