@@ -533,6 +533,12 @@ pub async fn start(
             }
         }
     });
+    // Scheduled reports and digests (`[reports.NAME]`).
+    let reports =
+        crate::reports_app::build(config, store.clone(), projection.clone(), incidents.clone());
+    if let Some(runner) = &reports {
+        crate::reports_app::start(runner.clone(), clock.clone(), &mut tasks);
+    }
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -555,6 +561,7 @@ pub async fn start(
         handovers: Some(handovers),
         refunds_queue: Some(refunds_queue),
         privacy: Some(privacy),
+        reports,
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

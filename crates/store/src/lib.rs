@@ -48,6 +48,8 @@
 //! - [`privacy`]: privacy requests, the search for a person's records,
 //!   their erasure and the wiping of every other copy (the
 //!   `PrivacyStore` part of a store).
+//! - [`report_runs`]: runs of scheduled reports, each scheduled, claimed
+//!   by one instance and ended as sent, skipped or failed.
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -68,6 +70,7 @@ mod kinds;
 pub mod model;
 mod postgres;
 pub mod privacy;
+pub mod report_runs;
 mod schema;
 mod sqlite;
 mod sqlx_db;
@@ -96,6 +99,7 @@ pub use model::{
     WEBHOOKS_RESOURCE,
 };
 pub use privacy::PrivacyStore;
+pub use report_runs::{ReportRun, ReportRunStore, RunStatus};
 pub use tokens::{
     cut_text, ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
 };
@@ -158,6 +162,7 @@ pub trait Store:
     + HandoverStore
     + FunnelStore
     + PrivacyStore
+    + ReportRunStore
     + Send
     + Sync
     + 'static

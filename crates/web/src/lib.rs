@@ -48,6 +48,8 @@
 //!   exports and erasures within 30 days, and the archive's download.
 //! - `handover`: shift handover notes (`/handovers`, `/api/v1/handovers`)
 //!   and the morning checklist (`/checklist`, `/api/v1/checklist`).
+//! - `scheduled_reports`: the scheduled reports and digests, their next
+//!   and last runs (`/reports`).
 //! - `review_queue`: review queues against their SLAs (`/queues/review`,
 //!   `/api/v1/queues/review`).
 //! - [`audit`]: the one path handlers write the audit log through, and the
@@ -81,6 +83,7 @@ mod privacy;
 mod queues;
 mod redirect;
 mod review_queue;
+mod scheduled_reports;
 mod scope;
 mod security;
 mod sse;
@@ -166,6 +169,8 @@ pub struct AppState {
     /// Privacy requests (`/privacy`, `/api/v1/privacy/requests`); `None`
     /// answers that they are not configured.
     pub privacy: Option<Arc<opsdeck_operations::privacy::Privacy>>,
+    /// Scheduled reports (`/reports`); `None`: none are configured.
+    pub reports: Option<Arc<opsdeck_reports::runner::ReportRunner>>,
 }
 
 impl AppState {
@@ -299,6 +304,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(review_queue::router())
         .merge(queues::router())
         .merge(privacy::router())
+        .merge(scheduled_reports::router())
         .merge(assets::router())
 }
 

@@ -33,6 +33,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/sources", "Sources"),
     ("/audit", "Audit log"),
     ("/privacy", "Privacy"),
+    ("/reports", "Scheduled reports"),
     ("/logout", "Log out"),
 ];
 

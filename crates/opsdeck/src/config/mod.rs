@@ -17,6 +17,7 @@
 //! - `handover`: `[handover]`: shift starts and the acknowledgement deadline.
 //! - `review_queues`: `[review_queues.NAME] sla`: each review queue's deadline.
 //! - `privacy`: `[privacy]`: how long an export's download link works.
+//! - `reports`: `[reports.NAME]`: scheduled reports and digests.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -39,6 +40,7 @@ mod parse;
 pub mod privacy;
 pub mod queues;
 mod regions;
+mod reports;
 mod review_queues;
 pub mod security;
 mod walk;

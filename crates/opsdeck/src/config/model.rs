@@ -53,6 +53,8 @@ pub struct Config {
     pub review_queues: opsdeck_metrics::panels::review_queues::ReviewSlas,
     /// `[privacy]`: how long an export's download link works.
     pub privacy: super::privacy::PrivacyConfig,
+    /// `[reports.NAME]`: scheduled reports and digests.
+    pub reports: Vec<opsdeck_reports::subscription::Subscription>,
 }
 
 impl Config {

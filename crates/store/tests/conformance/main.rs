@@ -22,6 +22,7 @@ mod handover;
 mod inbox;
 mod ingest;
 mod queries;
+mod report_runs;
 mod tables;
 mod upserts;
 mod users;
@@ -36,6 +37,7 @@ use handover::*;
 use inbox::*;
 use ingest::*;
 use queries::*;
+use report_runs::*;
 use tables::*;
 use upserts::*;
 use users::*;
@@ -126,6 +128,7 @@ conformance!(
     descriptors_declare_the_migrated_record_tables,
     missing_record_tables_are_created_from_descriptors,
     api_version_notes_round_trip_and_replace,
+    report_runs_are_scheduled_claimed_once_and_listed,
     approvals_round_trip_with_money_and_audit,
     approval_expiry_is_enforced_at_decision_time,
     concurrent_approval_decisions_record_exactly_one,

@@ -24,6 +24,7 @@ const ALL_LINKS: &[&str] = &[
     "/sources",
     "/audit",
     "/privacy",
+    "/reports",
     "/logout",
 ];
 
