@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-changed=templates");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    // Read when the script runs, not when it was compiled: a build script
+    // compiled in another checkout (a shared target directory) would
+    // otherwise embed that checkout's templates.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("templates");
     let mut files = Vec::new();
     walk(&root, &mut files);
     files.sort();

@@ -521,27 +521,53 @@ impl SmtpLog {
 }
 
 impl SmtpMessage {
-    /// The `Subject:` header, decoded from its `=?UTF-8?B?…?=` form.
+    /// The `Subject:` header, unfolded and decoded from its RFC 2047
+    /// `=?utf-8?b?…?=` words (any case, mixed with plain words).
     pub fn subject(&self) -> String {
-        use base64::Engine;
-        let raw = self
-            .data
-            .split("\r\n")
-            .take_while(|l| !l.is_empty())
-            .find_map(|l| l.strip_prefix("Subject: "))
-            .unwrap_or_default();
-        match raw
-            .strip_prefix("=?UTF-8?B?")
-            .and_then(|b| b.strip_suffix("?="))
-        {
-            Some(b64) => base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .unwrap_or_else(|| raw.to_string()),
-            None => raw.to_string(),
+        let head = self.data.split("\r\n\r\n").next().unwrap_or_default();
+        let mut raw = String::new();
+        let mut in_subject = false;
+        for line in head.split("\r\n") {
+            if let Some(value) = line.strip_prefix("Subject: ") {
+                raw.push_str(value);
+                in_subject = true;
+            } else if in_subject && line.starts_with([' ', '\t']) {
+                raw.push_str(line);
+            } else if in_subject {
+                break;
+            }
         }
+        decode_header(&raw)
     }
+}
+
+/// An unfolded header value with its RFC 2047 base64 words decoded: the
+/// space between two encoded words is dropped, the one around a plain word
+/// kept (RFC 2047 section 6.2).
+pub fn decode_header(raw: &str) -> String {
+    use base64::Engine;
+    let mut bytes = Vec::new();
+    let mut last_encoded = None;
+    for word in raw.split_whitespace() {
+        let lower = word.to_ascii_lowercase();
+        let decoded = (lower.starts_with("=?utf-8?b?") && word.ends_with("?=") && word.len() > 12)
+            .then(|| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(&word["=?utf-8?b?".len()..word.len() - 2])
+                    .ok()
+            })
+            .flatten();
+        let encoded = decoded.is_some();
+        if last_encoded.is_some() && !(encoded && last_encoded == Some(true)) {
+            bytes.push(b' ');
+        }
+        match decoded {
+            Some(b) => bytes.extend(b),
+            None => bytes.extend(word.as_bytes()),
+        }
+        last_encoded = Some(encoded);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 async fn smtp_session(

@@ -621,7 +621,18 @@ async fn email_goes_over_smtp_with_retry_on_4xx() {
     assert_eq!(notifier.send(&payload).await, SendOutcome::Delivered);
     let msgs = smtp.messages();
     assert_eq!(msgs.len(), 1);
-    assert!(msgs[0].contains("Subject: =?UTF-8?B?"), "{}", msgs[0]);
+    let subject_line = msgs[0]
+        .split("\r\n")
+        .find(|l| l.starts_with("Subject: "))
+        .unwrap();
+    assert!(
+        subject_line.to_ascii_lowercase().contains("=?utf-8?b?"),
+        "{subject_line}"
+    );
+    assert_eq!(
+        smtp.received()[0].subject(),
+        "CRITICAL · mavena: Zero orders ✓"
+    );
     assert!(
         msgs[0].contains("\r\n\r\nline one\r\n..dot line\r\nend\r\n"),
         "{}",

@@ -127,6 +127,7 @@ async fn main() {
         refunds_queue: None,
         privacy: None,
         health_checks: None,
+        reports: None,
     };
     let session =
         opsdeck_web::testing::user_session(store.as_ref(), "bench", Role::Admin, now).await;

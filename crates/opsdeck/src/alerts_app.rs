@@ -61,22 +61,27 @@ pub fn notifiers(cfg: &AlertsConfig) -> Notifiers {
             Arc::new(WebhookNotifier::new(client, url, w.secret.clone())),
         );
     }
-    if let Some(e) = &cfg.email {
-        n = n.with(
-            Channel::Email,
-            Arc::new(EmailNotifier::new(SmtpConfig {
-                host: e.host.clone(),
-                port: e.port,
-                from: e.from.clone(),
-                to: e.to.clone(),
-                auth: e.auth.clone(),
-                timeout: e.timeout,
-                security: e.security,
-                extra_roots: e.extra_roots.clone(),
-            })),
-        );
+    if let Some(email) = email_notifier(cfg) {
+        n = n.with(Channel::Email, email);
     }
     n
+}
+
+/// The `[notifiers.email]` notifier, also for messages with attachments
+/// (scheduled reports).
+pub fn email_notifier(cfg: &AlertsConfig) -> Option<Arc<EmailNotifier>> {
+    cfg.email.as_ref().map(|e| {
+        Arc::new(EmailNotifier::new(SmtpConfig {
+            host: e.host.clone(),
+            port: e.port,
+            from: e.from.clone(),
+            to: e.to.clone(),
+            auth: e.auth.clone(),
+            timeout: e.timeout,
+            security: e.security,
+            extra_roots: e.extra_roots.clone(),
+        }))
+    })
 }
 
 /// Each tier's channels: the tier's own (Slack, Telegram) plus the webhook

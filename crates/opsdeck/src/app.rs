@@ -555,6 +555,12 @@ pub async fn start(
             }
         });
     }
+    // Scheduled reports and digests (`[reports.NAME]`).
+    let reports =
+        crate::reports_app::build(config, store.clone(), projection.clone(), incidents.clone());
+    if let Some(runner) = &reports {
+        crate::reports_app::start(runner.clone(), clock.clone(), &mut tasks);
+    }
     let state = AppState {
         store: store.clone(),
         brands: Arc::new(config.brands.clone()),
@@ -578,6 +584,7 @@ pub async fn start(
         refunds_queue: Some(refunds_queue),
         privacy: Some(privacy),
         health_checks,
+        reports,
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {

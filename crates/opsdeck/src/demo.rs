@@ -93,6 +93,7 @@ pub fn demo_config(
         review_queues: Default::default(),
         privacy: Default::default(),
         health_checks: Vec::new(),
+        reports: Vec::new(),
     })
 }
 

@@ -13,6 +13,8 @@
 //! - [`handover_app`]: the handover service and its late-acknowledgement
 //!   notifier.
 //! - [`housekeeping`]: hourly audit retention and expired sessions.
+//! - [`reports_app`]: scheduled reports and digests (`[reports.NAME]`) and
+//!   the `reports` task that sends them when due.
 //! - [`demo`]: the simulated merchant and opsdeck in one process.
 //! - [`shopify_cli`]: `opsdeck shopify webhooks register|list`.
 //! - [`tokens_cli`]: `opsdeck token create|list|revoke`, ingest API tokens.
@@ -29,6 +31,7 @@ pub mod handover_app;
 pub mod housekeeping;
 pub mod import;
 pub mod queues_app;
+pub mod reports_app;
 pub mod shopify_cli;
 pub mod supervise;
 pub mod tokens_cli;

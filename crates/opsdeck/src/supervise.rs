@@ -20,6 +20,7 @@
 //! | `alerts-projection-follower` | restart | as `projection-follower` (only when alerts run without the web's projection) |
 //! | `telegram-acks` | restart | Telegram keeps unread button presses until the next poll |
 //! | `housekeeping` | restart | its deletes are idempotent |
+//! | `reports` | restart | runs are scheduled and claimed in the store: a new loop sends what is due, nothing twice |
 //! | `ingest-writer`, `webhook-writer` | stop the process | the group-commit writers own their queue's receiver, so they cannot start again; without them every ingest or webhook request would wait forever. They end (expectedly) after the web server, which holds the queues |
 //! | `web` | stop the process | it owns the listener: without it this process serves nothing, so it exits with the reason and the service manager (systemd, a container runtime) starts a fresh one |
 //!

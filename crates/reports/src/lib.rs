@@ -15,9 +15,24 @@
 //!   hiding money).
 //! - [`csv`]: the one CSV cell writer every CSV export uses (formula
 //!   defusing, quoting) and a `Report` as CSV.
+//! - [`digest`]: the daily digest (open incidents, SLA breaches, privacy
+//!   requests due, yesterday's orders) from the dashboard's own numbers.
+//! - [`playbook`]: the playbook's daily, weekly and monthly reports, each
+//!   section from a dashboard panel or a gap saying what data is missing.
+//! - [`subscription`]: a subscription (report, schedule, channels,
+//!   recipients, brands, sections, audience, owner).
+//! - [`runner`]: the one step that runs due subscriptions
+//!   ([`runner::ReportRunner::run_due_once`]) and records each run.
+//! - [`schedule`]: when a subscription runs (daily, weekly, monthly, cron)
+//!   in its IANA zone, with one rule for the hours DST skips or repeats.
 
 pub mod csv;
+pub mod digest;
 pub mod document;
+pub mod playbook;
+pub mod runner;
+pub mod schedule;
+pub mod subscription;
 
 pub use document::{
     Cell, Chart, ChartKind, ChartSeries, Column, ColumnKind, Fact, Gap, Report, Section, Table,

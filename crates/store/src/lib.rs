@@ -50,6 +50,8 @@
 //!   `PrivacyStore` part of a store).
 //! - [`health_checks`]: system health checks' results, current states and
 //!   state changes (the `HealthCheckStore` part of a store).
+//! - [`report_runs`]: runs of scheduled reports, each scheduled, claimed
+//!   by one instance and ended as sent, skipped or failed.
 //! - [`testing`] (feature `testing`, for tests only): helpers that give tests
 //!   a fresh store on each available backend, and `TEST_LOG`.
 
@@ -71,6 +73,7 @@ mod kinds;
 pub mod model;
 mod postgres;
 pub mod privacy;
+pub mod report_runs;
 mod schema;
 mod sqlite;
 mod sqlx_db;
@@ -100,6 +103,7 @@ pub use model::{
     WEBHOOKS_RESOURCE,
 };
 pub use privacy::PrivacyStore;
+pub use report_runs::{ReportRun, ReportRunStore, RunStatus};
 pub use tokens::{
     cut_text, ApiToken, AuditEntry, IngestNote, IngestNoteFor, NewApiToken, TokenCheck, TokenKinds,
 };
@@ -163,6 +167,7 @@ pub trait Store:
     + FunnelStore
     + PrivacyStore
     + HealthCheckStore
+    + ReportRunStore
     + Send
     + Sync
     + 'static

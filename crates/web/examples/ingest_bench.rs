@@ -110,6 +110,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
         refunds_queue: None,
         privacy: None,
         health_checks: None,
+        reports: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

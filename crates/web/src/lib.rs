@@ -48,6 +48,8 @@
 //!   exports and erasures within 30 days, and the archive's download.
 //! - `handover`: shift handover notes (`/handovers`, `/api/v1/handovers`)
 //!   and the morning checklist (`/checklist`, `/api/v1/checklist`).
+//! - `scheduled_reports`: the scheduled reports and digests, their next
+//!   and last runs (`/reports`).
 //! - `review_queue`: review queues against their SLAs (`/queues/review`,
 //!   `/api/v1/queues/review`).
 //! - `system_health`: system health checks (`/system`,
@@ -84,6 +86,7 @@ mod privacy;
 mod queues;
 mod redirect;
 mod review_queue;
+mod scheduled_reports;
 mod scope;
 mod security;
 mod sse;
@@ -173,6 +176,8 @@ pub struct AppState {
     /// System health checks (`/system`, `/api/v1/system/health-checks`,
     /// pushed heartbeats and values); `None` when none are configured.
     pub health_checks: Option<Arc<opsdeck_operations::health::HealthChecks>>,
+    /// Scheduled reports (`/reports`); `None`: none are configured.
+    pub reports: Option<Arc<opsdeck_reports::runner::ReportRunner>>,
 }
 
 impl AppState {
@@ -319,6 +324,7 @@ pub(crate) fn routes() -> auth::rules::Routes {
         .merge(queues::router())
         .merge(privacy::router())
         .merge(system_health::router())
+        .merge(scheduled_reports::router())
         .merge(assets::router())
 }
 

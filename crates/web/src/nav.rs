@@ -34,6 +34,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/system", "System health"),
     ("/audit", "Audit log"),
     ("/privacy", "Privacy"),
+    ("/reports", "Scheduled reports"),
     ("/logout", "Log out"),
 ];
 

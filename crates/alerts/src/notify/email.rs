@@ -1,14 +1,14 @@
-//! Email over SMTP, with a small hand-written client.
+//! Email over SMTP, through `lettre`.
 //!
-//! Why not `lettre`: it is not in this workspace's dependency tree and
-//! would add its own address parser, MIME builder and TLS glue for what is,
-//! here, one plain-text message per alert. This client speaks the part of
-//! RFC 5321 a relay needs: EHLO, STARTTLS (RFC 3207), optional AUTH PLAIN,
-//! MAIL FROM, RCPT TO, DATA (dot-stuffed, CRLF), QUIT.
+//! `lettre` speaks the conversation (EHLO, STARTTLS, AUTH, MAIL, RCPT,
+//! DATA with dot-stuffing, QUIT) and builds the message: RFC 2047 encoded
+//! words for a non-ASCII subject, a transfer encoding that keeps every body
+//! line within what relays accept, and multipart bodies for attachments (a
+//! scheduled report's file). This module keeps opsdeck's rules around it:
 //!
-//! TLS is rustls through `tokio-rustls` (the versions reqwest already
-//! builds), trusting the Mozilla roots of `webpki-roots` plus any
-//! certificates the configuration adds for a private relay:
+//! TLS is rustls with ring (the stack reqwest already builds), trusting the
+//! Mozilla roots of `webpki-roots` plus any certificates the configuration
+//! adds for a private relay:
 //! - [`SmtpSecurity::StartTls`] (port 587): plain greeting, then STARTTLS;
 //!   a server that does not offer it is refused, never spoken to in clear;
 //! - [`SmtpSecurity::Tls`] (port 465): TLS from the first byte;
@@ -16,18 +16,21 @@
 //!   the same machine that forwards with TLS), so neither the message nor
 //!   a password crosses a network in clear.
 //!
-//! 4xx replies and network failures are retried, 5xx refused.
+//! 4xx replies, network and TLS failures and timeouts are retried; 5xx
+//! replies and what the client itself refuses (no STARTTLS, an address
+//! that does not parse) are refused for good.
 
 use super::{Channel, Notifier, SendOutcome};
 use async_trait::async_trait;
-use base64::Engine;
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use opsdeck_domain::Secret;
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::io::{ReadHalf, WriteHalf};
-use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 pub use tokio_rustls::rustls::pki_types::CertificateDer;
 
@@ -89,282 +92,200 @@ pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
     pub from: String,
+    /// Who an alert goes to; a report names its own recipients
+    /// ([`Mail::to`]).
     pub to: Vec<String>,
-    /// (user, password) for AUTH PLAIN; loopback relays only.
+    /// (user, password) for AUTH PLAIN.
     pub auth: Option<(String, Secret)>,
+    /// For the whole conversation, and for each reply within it.
     pub timeout: Duration,
     pub security: SmtpSecurity,
     /// Trusted besides the public roots (a private relay's CA).
     pub extra_roots: Vec<CertificateDer<'static>>,
 }
 
+/// A file sent with a message (a scheduled report's CSV or PDF).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name the recipient sees (`daily-2026-12-07.csv`).
+    pub filename: String,
+    /// Its MIME type (`text/csv; charset=utf-8`).
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One message: plain text, optionally with files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+}
+
 pub struct EmailNotifier {
     config: SmtpConfig,
-    tls: tokio_rustls::TlsConnector,
 }
 
 impl EmailNotifier {
     pub fn new(config: SmtpConfig) -> Self {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for cert in &config.extra_roots {
-            if let Err(e) = roots.add(cert.clone()) {
-                tracing::warn!(error = %e, "SMTP: an extra root certificate was unusable");
-            }
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default TLS versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        EmailNotifier {
-            config,
-            tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
-        }
-    }
-}
-
-/// A plain TCP or TLS connection.
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-
-/// A failed conversation: retryable (4xx, network) or not (5xx).
-struct SmtpFailure {
-    retry: bool,
-    error: String,
-}
-
-fn net(e: impl std::fmt::Display) -> SmtpFailure {
-    SmtpFailure {
-        retry: true,
-        error: format!("SMTP: {e}"),
-    }
-}
-
-fn refused(error: impl Into<String>) -> SmtpFailure {
-    SmtpFailure {
-        retry: false,
-        error: error.into(),
-    }
-}
-
-struct Conversation {
-    reader: BufReader<ReadHalf<Box<dyn Io>>>,
-    writer: WriteHalf<Box<dyn Io>>,
-}
-
-impl Conversation {
-    fn new(io: Box<dyn Io>) -> Self {
-        let (r, w) = tokio::io::split(io);
-        Conversation {
-            reader: BufReader::new(r),
-            writer: w,
-        }
+        EmailNotifier { config }
     }
 
-    /// The connection back, for the TLS handshake after STARTTLS. Bytes
-    /// the server sent ahead of the handshake would be read as if they
-    /// came over TLS (the STARTTLS injection attack): refused.
-    fn into_io(self) -> Result<Box<dyn Io>, SmtpFailure> {
-        if !self.reader.buffer().is_empty() {
-            return Err(refused("SMTP: data after the STARTTLS reply"));
-        }
-        Ok(self.reader.into_inner().unsplit(self.writer))
+    /// The configured alert recipients.
+    pub fn recipients(&self) -> &[String] {
+        &self.config.to
     }
 
-    /// Reads one (possibly multi-line) reply, checks its code class and
-    /// returns its lines' texts (after the code).
-    async fn expect(&mut self, ok: u16, step: &str) -> Result<Vec<String>, SmtpFailure> {
-        let mut last;
-        let mut texts = Vec::new();
-        loop {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line).await.map_err(net)? == 0 {
-                return Err(net(format!("connection closed during {step}")));
-            }
-            last = line.trim_end().to_string();
-            texts.push(last.get(4..).unwrap_or_default().to_string());
-            // "250-..." continues, "250 ..." ends.
-            if last.len() < 4 || last.as_bytes()[3] != b'-' {
-                break;
-            }
-        }
-        let code: u16 = last.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
-        if code / 100 == ok / 100 {
-            Ok(texts)
-        } else {
-            Err(SmtpFailure {
-                retry: code / 100 == 4 || code == 0,
-                error: format!("SMTP {step}: {last}"),
-            })
-        }
-    }
-
-    async fn command(
-        &mut self,
-        line: &str,
-        ok: u16,
-        step: &str,
-    ) -> Result<Vec<String>, SmtpFailure> {
-        self.writer
-            .write_all(format!("{line}\r\n").as_bytes())
-            .await
-            .map_err(net)?;
-        self.writer.flush().await.map_err(net)?;
-        self.expect(ok, step).await
-    }
-}
-
-/// Bytes of text per RFC 2047 encoded word: 45 bytes make 60 base64
-/// characters, 72 with `=?UTF-8?B?…?=`, within the 75 the RFC allows.
-const ENCODED_WORD_BYTES: usize = 45;
-/// SMTP refuses a line over 998 octets (RFC 5321 4.5.3.1.6); body lines are
-/// wrapped well before.
-const MAX_BODY_LINE: usize = 990;
-
-/// Encodes a header value as RFC 2047 when it is not plain ASCII: one
-/// encoded word per at most 45 bytes (never splitting a character), folded
-/// onto continuation lines, so no word exceeds 75 characters.
-fn header_value(s: &str) -> String {
-    let s = s.replace(['\r', '\n'], " ");
-    if s.is_ascii() {
-        return s;
-    }
-    let mut words = Vec::new();
-    let mut chunk = String::new();
-    for c in s.chars() {
-        if chunk.len() + c.len_utf8() > ENCODED_WORD_BYTES {
-            words.push(std::mem::take(&mut chunk));
-        }
-        chunk.push(c);
-    }
-    words.push(chunk);
-    words
-        .iter()
-        .map(|w| {
-            let b64 = base64::engine::general_purpose::STANDARD.encode(w.as_bytes());
-            format!("=?UTF-8?B?{b64}?=")
-        })
-        .collect::<Vec<_>>()
-        .join("\r\n ")
-}
-
-/// `line` cut into pieces of at most [`MAX_BODY_LINE`] bytes, at a space
-/// when there is one in the second half, never inside a character.
-fn wrap_line(line: &str) -> Vec<&str> {
-    let mut pieces = Vec::new();
-    let mut rest = line;
-    while rest.len() > MAX_BODY_LINE {
-        let mut cut = MAX_BODY_LINE;
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        if let Some(space) = rest[..cut].rfind(' ').filter(|&i| i > cut / 2) {
-            cut = space + 1;
-        }
-        pieces.push(&rest[..cut]);
-        rest = &rest[cut..];
-    }
-    pieces.push(rest);
-    pieces
-}
-
-/// The DATA section: headers, blank line, dot-stuffed CRLF body, final dot.
-pub(crate) fn message(config: &SmtpConfig, subject: &str, text: &str, id: &str) -> String {
-    let mut out = format!(
-        "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{id}@opsdeck>\r\n\
-         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Transfer-Encoding: 8bit\r\n\r\n",
-        config.from,
-        config.to.join(", "),
-        header_value(subject),
-        jiff::fmt::rfc2822::to_string(&jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC))
-            .unwrap_or_default(),
-    );
-    let text = text.replace("\r\n", "\n");
-    for line in text.split('\n').flat_map(wrap_line) {
-        if line.starts_with('.') {
-            out.push('.');
-        }
-        out.push_str(line);
-        out.push_str("\r\n");
-    }
-    out.push_str(".\r\n");
-    out
-}
-
-impl EmailNotifier {
-    async fn tls(&self, io: Box<dyn Io>) -> Result<Box<dyn Io>, SmtpFailure> {
-        let name = rustls::pki_types::ServerName::try_from(self.config.host.clone())
-            .map_err(|_| refused(format!("SMTP: {:?} is not a host name", self.config.host)))?;
-        let stream = self
-            .tls
-            .connect(name, io)
-            .await
-            .map_err(|e| net(format!("TLS: {e}")))?;
-        Ok(Box::new(stream))
-    }
-
-    /// Connects, greets and secures the session as configured; returns it
-    /// after the (last) EHLO.
-    async fn open(&self) -> Result<Conversation, SmtpFailure> {
-        let c = &self.config;
-        if c.security == SmtpSecurity::None && !is_loopback(&c.host) {
-            return Err(refused(
-                "SMTP: plain text (security = \"none\") is only for a loopback relay",
-            ));
-        }
-        let tcp = TcpStream::connect((c.host.as_str(), c.port))
-            .await
-            .map_err(net)?;
-        let _ = tcp.set_nodelay(true);
-        let mut io: Box<dyn Io> = Box::new(tcp);
-        if c.security == SmtpSecurity::Tls {
-            io = self.tls(io).await?;
-        }
-        let mut s = Conversation::new(io);
-        s.expect(220, "greeting").await?;
-        let offers = s.command("EHLO opsdeck", 250, "EHLO").await?;
-        if c.security != SmtpSecurity::StartTls {
-            return Ok(s);
-        }
-        if !offers.iter().any(|o| o.eq_ignore_ascii_case("STARTTLS")) {
-            return Err(refused("SMTP: the server does not offer STARTTLS"));
-        }
-        s.command("STARTTLS", 220, "STARTTLS").await?;
-        let mut s = Conversation::new(self.tls(s.into_io()?).await?);
-        s.command("EHLO opsdeck", 250, "EHLO").await?;
-        Ok(s)
-    }
-
-    async fn converse(&self, subject: &str, text: &str) -> Result<(), SmtpFailure> {
-        let c = &self.config;
-        let mut s = self.open().await?;
-        if let Some((user, password)) = &c.auth {
-            let token = base64::engine::general_purpose::STANDARD
-                .encode(format!("\0{user}\0{}", password.expose()));
-            s.command(&format!("AUTH PLAIN {token}"), 235, "AUTH")
-                .await?;
-        }
-        s.command(&format!("MAIL FROM:<{}>", c.from), 250, "MAIL FROM")
-            .await?;
-        for to in &c.to {
-            s.command(&format!("RCPT TO:<{to}>"), 250, "RCPT TO")
-                .await?;
-        }
-        s.command("DATA", 354, "DATA").await?;
+    /// Sends one message (with its attachments) to its own recipients.
+    #[tracing::instrument(name = "email_send", skip_all, fields(attachments = mail.attachments.len()))]
+    pub async fn send_mail(&self, mail: &Mail) -> SendOutcome {
         let id = format!("{}", jiff::Timestamp::now().as_microsecond());
-        s.writer
-            .write_all(message(c, subject, text, &id).as_bytes())
-            .await
-            .map_err(net)?;
-        s.writer.flush().await.map_err(net)?;
-        s.expect(250, "end of DATA").await?;
-        let _ = s.command("QUIT", 221, "QUIT").await;
-        let _ = s.writer.shutdown().await;
-        Ok(())
+        let message = match message(&self.config.from, mail, &id) {
+            Ok(message) => message,
+            Err(error) => return SendOutcome::Refused { error },
+        };
+        let transport = match self.transport() {
+            Ok(transport) => transport,
+            Err(error) => return SendOutcome::Refused { error },
+        };
+        match tokio::time::timeout(self.config.timeout, transport.send(message)).await {
+            Ok(Ok(_)) => SendOutcome::Delivered,
+            Ok(Err(e)) => outcome_for_error(&e),
+            Err(_) => SendOutcome::Retry {
+                after: None,
+                error: "SMTP: timed out".into(),
+            },
+        }
     }
+
+    /// A transport for one conversation (no pool: a report or an alert is
+    /// one message now and then, and a held connection would go stale).
+    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+        let c = &self.config;
+        let tls = match c.security {
+            SmtpSecurity::None if !is_loopback(&c.host) => {
+                return Err(
+                    "SMTP: plain text (security = \"none\") is only for a loopback relay".into(),
+                )
+            }
+            SmtpSecurity::None => Tls::None,
+            SmtpSecurity::StartTls => Tls::Required(self.tls_parameters()?),
+            SmtpSecurity::Tls => Tls::Wrapper(self.tls_parameters()?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(c.host.as_str())
+            .port(c.port)
+            .hello_name(ClientId::Domain("opsdeck".into()))
+            .timeout(Some(c.timeout))
+            .tls(tls);
+        if let Some((user, password)) = &c.auth {
+            builder = builder
+                .credentials(Credentials::new(
+                    user.clone(),
+                    password.expose().to_string(),
+                ))
+                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
+        }
+        Ok(builder.build())
+    }
+
+    fn tls_parameters(&self) -> Result<TlsParameters, String> {
+        let mut params = TlsParameters::builder(self.config.host.clone())
+            .certificate_store(CertificateStore::WebpkiRoots);
+        for cert in &self.config.extra_roots {
+            match Certificate::from_der(cert.to_vec()) {
+                Ok(cert) => params = params.add_root_certificate(cert),
+                Err(e) => {
+                    tracing::warn!(error = %e, "SMTP: an extra root certificate was unusable")
+                }
+            }
+        }
+        params
+            .build_rustls()
+            .map_err(|e| format!("SMTP TLS settings: {e}"))
+    }
+}
+
+/// How a `lettre` error ends the attempt.
+fn outcome_for_error(e: &lettre::transport::smtp::Error) -> SendOutcome {
+    let text = e.to_string();
+    if e.is_client() && text.contains("STARTTLS") {
+        return SendOutcome::Refused {
+            error: "SMTP: the server does not offer STARTTLS".into(),
+        };
+    }
+    if e.is_permanent() || e.is_client() {
+        return SendOutcome::Refused {
+            error: format!("SMTP: {text}"),
+        };
+    }
+    let error = if e.is_tls() || caused_by_tls(e) {
+        format!("SMTP TLS: {text}")
+    } else {
+        format!("SMTP: {text}")
+    };
+    SendOutcome::Retry { after: None, error }
+}
+
+/// Whether a connection error came from TLS (`lettre` reports a refused
+/// certificate as a connection error wrapping rustls's).
+fn caused_by_tls(e: &lettre::transport::smtp::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        let inner = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        if c.is::<rustls::Error>() || inner.is_some_and(|i| i.is::<rustls::Error>()) {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+fn mailbox(address: &str) -> Result<Mailbox, String> {
+    address
+        .parse()
+        .map_err(|e| format!("SMTP: {address:?} is not an email address: {e}"))
+}
+
+/// The message: sender, recipients, subject and date headers, the text,
+/// and each attachment as a part of its own.
+pub(crate) fn message(from: &str, mail: &Mail, id: &str) -> Result<Message, String> {
+    let mut builder = Message::builder()
+        .from(mailbox(from)?)
+        .subject(mail.subject.replace(['\r', '\n'], " "))
+        .message_id(Some(format!("<{id}@opsdeck>")))
+        .date_now();
+    if mail.to.is_empty() {
+        return Err("SMTP: no recipient".into());
+    }
+    for to in &mail.to {
+        builder = builder.to(mailbox(to)?);
+    }
+    let text = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.text.replace("\r\n", "\n"));
+    let built = if mail.attachments.is_empty() {
+        builder.singlepart(text)
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(text);
+        for file in &mail.attachments {
+            let content_type = ContentType::parse(&file.content_type).map_err(|e| {
+                format!(
+                    "SMTP: attachment {:?} has no valid type {:?}: {e}",
+                    file.filename, file.content_type
+                )
+            })?;
+            parts = parts.singlepart(
+                lettre::message::Attachment::new(file.filename.clone())
+                    .body(file.bytes.clone(), content_type),
+            );
+        }
+        builder.multipart(parts)
+    };
+    built.map_err(|e| format!("SMTP: the message could not be built: {e}"))
 }
 
 #[async_trait]
@@ -373,22 +294,17 @@ impl Notifier for EmailNotifier {
         Channel::Email
     }
 
-    #[tracing::instrument(name = "email_send", skip_all)]
     async fn send(&self, payload: &Value) -> SendOutcome {
-        let subject = payload["subject"].as_str().unwrap_or("opsdeck alert");
-        let text = payload["text"].as_str().unwrap_or_default();
-        match tokio::time::timeout(self.config.timeout, self.converse(subject, text)).await {
-            Ok(Ok(())) => SendOutcome::Delivered,
-            Ok(Err(f)) if f.retry => SendOutcome::Retry {
-                after: None,
-                error: f.error,
-            },
-            Ok(Err(f)) => SendOutcome::Refused { error: f.error },
-            Err(_) => SendOutcome::Retry {
-                after: None,
-                error: "SMTP: timed out".into(),
-            },
-        }
+        let mail = Mail {
+            to: self.config.to.clone(),
+            subject: payload["subject"]
+                .as_str()
+                .unwrap_or("opsdeck alert")
+                .to_string(),
+            text: payload["text"].as_str().unwrap_or_default().to_string(),
+            attachments: Vec::new(),
+        };
+        self.send_mail(&mail).await
     }
 }
 

@@ -305,4 +305,22 @@ content_update = "admin"           # the playbook's: content_lead
 # callback_secret_env = "LUX_APPROVAL_SECRET"   # signs callbacks (HMAC-SHA256)
 # [approvals.telegram_users]       # Telegram user id = the opsdeck user its presses decide as
 # "123456789" = "bob"
+
+# Scheduled reports and digests (shown on /reports). The daily digest lists
+# open incidents, SLA breaches (refunds queue, review queues), privacy
+# requests due within 7 days and yesterday's orders per brand. A time the
+# clock skips runs once after the jump (02:30 -> 03:30); a repeated time
+# runs once, at its first occurrence.
+# [reports.morning]
+# report = "daily_digest"
+# schedule = "daily 07:00"         # "weekly mon 07:00", "monthly 1 07:00", "cron 0 7 * * mon-fri"
+# time_zone = "Europe/Berlin"
+# channels = ["email", "slack"]    # email (CSV attached), slack, telegram (summary and a link)
+# recipients = ["ops@example.com"]
+# brands = ["mavena"]              # optional: only these brands
+# sections = ["open_incidents", "sla_breaches", "orders_yesterday"]
+# skip_when_empty = true
+# audience = "ops"                 # amounts only when this role has view_revenue (default admin)
+# owner = "admin"                  # told when a run fails, through owner_channel
+# owner_channel = "slack"
 "#;

@@ -19,6 +19,7 @@
 //! - `privacy`: `[privacy]`: how long an export's download link works.
 //! - `health_checks`: `[health_checks.NAME]`: the system health checks
 //!   (HTTP, heartbeat, threshold, success ratio).
+//! - `reports`: `[reports.NAME]`: scheduled reports and digests.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -42,6 +43,7 @@ mod parse;
 pub mod privacy;
 pub mod queues;
 mod regions;
+mod reports;
 mod review_queues;
 pub mod security;
 #[cfg(test)]

@@ -55,6 +55,8 @@ pub struct Config {
     pub privacy: super::privacy::PrivacyConfig,
     /// `[health_checks.NAME]`: the system health checks, in name order.
     pub health_checks: Vec<opsdeck_domain::health::CheckSpec>,
+    /// `[reports.NAME]`: scheduled reports and digests.
+    pub reports: Vec<opsdeck_reports::subscription::Subscription>,
 }
 
 impl Config {

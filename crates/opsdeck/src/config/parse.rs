@@ -127,6 +127,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let review_queues = super::review_queues::parse_review_queues(&root);
     let privacy = super::privacy::parse_privacy(&root);
     let health_checks = super::health_checks::parse_health_checks(&root);
+    let reports = super::reports::parse_reports(&root, &brands, &security.auth.roles);
     root.finish();
 
     if !problems.is_empty() {
@@ -159,6 +160,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         review_queues,
         privacy,
         health_checks,
+        reports,
     })
 }
 

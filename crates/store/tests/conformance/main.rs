@@ -24,6 +24,7 @@ mod inbox;
 mod ingest;
 mod privacy;
 mod queries;
+mod report_runs;
 mod tables;
 mod upserts;
 mod users;
@@ -40,6 +41,7 @@ use inbox::*;
 use ingest::*;
 use privacy::*;
 use queries::*;
+use report_runs::*;
 use tables::*;
 use upserts::*;
 use users::*;
@@ -132,6 +134,7 @@ conformance!(
     descriptors_declare_the_migrated_record_tables,
     missing_record_tables_are_created_from_descriptors,
     api_version_notes_round_trip_and_replace,
+    report_runs_are_scheduled_claimed_once_and_listed,
     approvals_round_trip_with_money_and_audit,
     approval_expiry_is_enforced_at_decision_time,
     concurrent_approval_decisions_record_exactly_one,

@@ -331,6 +331,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         refunds_queue: Some(refunds_queue),
         privacy: Some(privacy),
         health_checks: Some(health_checks),
+        reports: None,
     }
 }
 

@@ -40,6 +40,7 @@ mod refunds_queue;
 mod review_queues;
 mod role_scope;
 mod roles_regions;
+mod scheduled_reports;
 mod security;
 mod silence_rules;
 mod stored_alerts;

@@ -25,6 +25,7 @@ const ALL_LINKS: &[&str] = &[
     "/system",
     "/audit",
     "/privacy",
+    "/reports",
     "/logout",
 ];
 
