@@ -15,10 +15,21 @@
 //!   hiding money).
 //! - [`csv`]: the one CSV cell writer every CSV export uses (formula
 //!   defusing, quoting) and a `Report` as CSV.
+//! - [`xlsx`]: a `Report` as an XLSX workbook (constant memory, typed
+//!   cells, one sheet per section).
+//! - [`render`]: the file [`Format`]s and one [`render::Renderer`] over
+//!   them that streams long tables row by row.
+//! - [`sections`]: one builder per exportable panel, from the panel's own
+//!   values.
 
 pub mod csv;
 pub mod document;
+pub mod render;
+pub mod sections;
+pub mod xlsx;
 
 pub use document::{
     Cell, Chart, ChartKind, ChartSeries, Column, ColumnKind, Fact, Gap, Report, Section, Table,
 };
+pub use render::Format;
+pub use sections::SectionId;
