@@ -13,7 +13,7 @@
 //! headed by its section (and table) title, money as a plain decimal with
 //! the currency in a column of its own, times in the report's zone.
 
-use crate::document::{Cell, ColumnKind, Report};
+use crate::document::{Cell, Column, ColumnKind, Report, Section};
 use std::io::{self, Write};
 
 /// Characters a spreadsheet reads as the start of a formula.
@@ -79,47 +79,73 @@ pub fn write_report(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let zone = jiff::tz::TimeZone::get(&report.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     out.write_all(line(&[&report.title, &report.subtitle]).as_bytes())?;
     for section in &report.sections {
-        out.write_all(b"\r\n")?;
-        out.write_all(line(&[&section.title]).as_bytes())?;
-        for fact in &section.facts {
-            let mut cells = vec![fact.label.clone(), value(&fact.value, &zone)];
-            if let Cell::Money(m) = &fact.value {
-                cells.push(m.currency.code().to_string());
-            }
-            out.write_all(line(&cells).as_bytes())?;
-        }
-        for table in &section.tables {
-            out.write_all(b"\r\n")?;
-            if let Some(title) = &table.title {
-                out.write_all(line(&[title]).as_bytes())?;
-            }
-            let mut header = Vec::with_capacity(table.columns.len() + 1);
-            for column in &table.columns {
-                header.push(column.name.clone());
-                if column.kind == ColumnKind::Money {
-                    header.push(format!("{} currency", column.name));
-                }
-            }
-            out.write_all(line(&header).as_bytes())?;
-            for row in &table.rows {
-                let mut cells = Vec::with_capacity(header.len());
-                for (column, cell) in table.columns.iter().zip(row) {
-                    cells.push(value(cell, &zone));
-                    if column.kind == ColumnKind::Money {
-                        cells.push(match cell {
-                            Cell::Money(m) => m.currency.code().to_string(),
-                            _ => String::new(),
-                        });
-                    }
-                }
-                out.write_all(line(&cells).as_bytes())?;
-            }
-        }
-        for gap in &section.gaps {
-            out.write_all(line(&["Not shown", &gap.what, &gap.why]).as_bytes())?;
-        }
+        write_section(section, &zone, out)?;
     }
     Ok(())
+}
+
+/// One section of a report: title, facts, tables, gaps.
+pub fn write_section(
+    section: &Section,
+    zone: &jiff::tz::TimeZone,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    out.write_all(b"\r\n")?;
+    out.write_all(line(&[&section.title]).as_bytes())?;
+    for fact in &section.facts {
+        let mut cells = vec![fact.label.clone(), value(&fact.value, zone)];
+        if let Cell::Money(m) = &fact.value {
+            cells.push(m.currency.code().to_string());
+        }
+        out.write_all(line(&cells).as_bytes())?;
+    }
+    for table in &section.tables {
+        out.write_all(b"\r\n")?;
+        if let Some(title) = &table.title {
+            out.write_all(line(&[title]).as_bytes())?;
+        }
+        write_header(&table.columns, out)?;
+        for row in &table.rows {
+            write_row(&table.columns, row, zone, out)?;
+        }
+    }
+    for gap in &section.gaps {
+        out.write_all(line(&["Not shown", &gap.what, &gap.why]).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// A table's header line: each column's name, a money column followed by
+/// its `… currency` column.
+pub fn write_header(columns: &[Column], out: &mut impl Write) -> io::Result<()> {
+    let mut header = Vec::with_capacity(columns.len() + 1);
+    for column in columns {
+        header.push(column.name.clone());
+        if column.kind == ColumnKind::Money {
+            header.push(format!("{} currency", column.name));
+        }
+    }
+    out.write_all(line(&header).as_bytes())
+}
+
+/// One row of a table of `columns` (see [`write_header`]).
+pub fn write_row(
+    columns: &[Column],
+    row: &[Cell],
+    zone: &jiff::tz::TimeZone,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let mut cells = Vec::with_capacity(columns.len() + 1);
+    for (column, cell) in columns.iter().zip(row) {
+        cells.push(value(cell, zone));
+        if column.kind == ColumnKind::Money {
+            cells.push(match cell {
+                Cell::Money(m) => m.currency.code().to_string(),
+                _ => String::new(),
+            });
+        }
+    }
+    out.write_all(line(&cells).as_bytes())
 }
 
 #[cfg(test)]

@@ -25,6 +25,12 @@
 //!   ([`runner::ReportRunner::run_due_once`]) and records each run.
 //! - [`schedule`]: when a subscription runs (daily, weekly, monthly, cron)
 //!   in its IANA zone, with one rule for the hours DST skips or repeats.
+//! - [`xlsx`]: a `Report` as an XLSX workbook (constant memory, typed
+//!   cells, one sheet per section).
+//! - [`render`]: the file [`Format`]s and one [`render::Renderer`] over
+//!   them that streams long tables row by row.
+//! - [`sections`]: one builder per exportable panel, from the panel's own
+//!   values.
 
 pub mod csv;
 pub mod digest;
@@ -33,7 +39,12 @@ pub mod playbook;
 pub mod runner;
 pub mod schedule;
 pub mod subscription;
+pub mod render;
+pub mod sections;
+pub mod xlsx;
 
 pub use document::{
     Cell, Chart, ChartKind, ChartSeries, Column, ColumnKind, Fact, Gap, Report, Section, Table,
 };
+pub use render::Format;
+pub use sections::SectionId;

@@ -104,6 +104,10 @@ opsdeck_domain::open_enum! {
         PrivacyLink = "privacy.link",
         /// An export archive downloaded (who and when: its delivery).
         PrivacyDownload = "privacy.download",
+        /// An export job queued (its sections, range, scope and format).
+        ExportCreate = "export.create",
+        /// An export file downloaded through its link (who and when).
+        ExportDownload = "export.download",
     }
 }
 

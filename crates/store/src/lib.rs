@@ -45,6 +45,9 @@
 //!   checks (the `HandoverStore` part of a store).
 //! - [`funnel`]: the storefront funnel's session-days and the abandoned
 //!   checkouts' creation times (the `FunnelStore` part of a store).
+//! - [`exports`]: export jobs (queued, claimed by one worker, finished
+//!   once, expired with their file) and their download links (the
+//!   `ExportStore` part of a store).
 //! - [`privacy`]: privacy requests, the search for a person's records,
 //!   their erasure and the wiping of every other copy (the
 //!   `PrivacyStore` part of a store).
@@ -62,6 +65,7 @@ mod audit;
 mod db;
 pub mod decisions;
 mod engine;
+pub mod exports;
 pub mod flags;
 pub mod funnel;
 pub mod handover;
@@ -90,6 +94,7 @@ pub use approvals::{
 };
 pub use audit::AuditAction;
 pub use decisions::{Decision, DecisionKind, DecisionStore, NewDecision};
+pub use exports::ExportStore;
 pub use flags::{FlagKey, FlagRecord, FlagStore};
 pub use funnel::FunnelStore;
 pub use handover::HandoverStore;
@@ -168,6 +173,7 @@ pub trait Store:
     + PrivacyStore
     + HealthCheckStore
     + ReportRunStore
+    + ExportStore
     + Send
     + Sync
     + 'static

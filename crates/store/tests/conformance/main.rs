@@ -14,6 +14,7 @@ mod alerts;
 mod api_versions;
 mod approvals;
 mod decisions;
+mod exports;
 mod feed;
 #[path = "../fixtures/mod.rs"]
 mod fixtures;
@@ -33,6 +34,7 @@ use alerts::*;
 use api_versions::*;
 use approvals::*;
 use decisions::*;
+use exports::*;
 use feed::*;
 use funnel::*;
 use handover::*;
@@ -146,6 +148,8 @@ conformance!(
     abandoned_checkouts_are_read_by_brand_and_creation,
     a_checklist_item_is_checked_once_per_local_day,
     health_results_and_state_changes_round_trip_and_prune,
+    export_jobs_are_claimed_once_and_finished_once,
+    export_links_are_kept_by_hash_and_expire_with_the_file,
 );
 
 pub(crate) fn seqs_of(outcomes: &[UpsertOutcome]) -> Vec<u64> {
