@@ -126,6 +126,7 @@ async fn main() {
         handovers: None,
         refunds_queue: None,
         privacy: None,
+        latency: Default::default(),
     };
     let session =
         opsdeck_web::testing::user_session(store.as_ref(), "bench", Role::Admin, now).await;

@@ -92,6 +92,7 @@ pub fn demo_config(
         customers: Default::default(),
         review_queues: Default::default(),
         privacy: Default::default(),
+        observability: Default::default(),
     })
 }
 

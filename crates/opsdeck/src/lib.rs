@@ -12,6 +12,8 @@
 //!   metafields) and automatic ends recorded.
 //! - [`handover_app`]: the handover service and its late-acknowledgement
 //!   notifier.
+//! - [`logging`]: log lines as text or JSON (`[logging] format`).
+//! - [`observe`]: the `/metrics` listener's wiring (`[observability]`).
 //! - [`housekeeping`]: hourly audit retention and expired sessions.
 //! - [`demo`]: the simulated merchant and opsdeck in one process.
 //! - [`shopify_cli`]: `opsdeck shopify webhooks register|list`.
@@ -28,6 +30,8 @@ pub mod flags_app;
 pub mod handover_app;
 pub mod housekeeping;
 pub mod import;
+pub mod logging;
+pub mod observe;
 pub mod queues_app;
 pub mod shopify_cli;
 pub mod supervise;

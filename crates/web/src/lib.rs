@@ -28,6 +28,9 @@
 //!   without a connector (token-scoped, validated whole, committed whole).
 //! - `health`: `GET /healthz` (liveness) and `GET /readyz` (every
 //!   supervised task running, from the [`TaskBoard`]).
+//! - [`observe`]: opsdeck's own observability: request latency (the
+//!   Prometheus histogram and the `LatencyBook` behind
+//!   `GET /api/v1/system/latency`), the `/metrics` listener, readiness.
 //! - `assets`: the stylesheet, embedded.
 //! - [`auth`]: sessions over HTTP: the session cookie, the guard every
 //!   request passes (session, permission, CSRF), login and logout pages,
@@ -75,6 +78,7 @@ mod health;
 mod incidents;
 pub mod ingest;
 mod nav;
+pub mod observe;
 mod pages;
 mod params;
 mod privacy;
@@ -166,6 +170,10 @@ pub struct AppState {
     /// Privacy requests (`/privacy`, `/api/v1/privacy/requests`); `None`
     /// answers that they are not configured.
     pub privacy: Option<Arc<opsdeck_operations::privacy::Privacy>>,
+    /// opsdeck's own request latency by route group over a sliding
+    /// window, written by every request, read by the system health page
+    /// and `GET /api/v1/system/latency`.
+    pub latency: observe::LatencyBook,
 }
 
 impl AppState {
@@ -276,6 +284,12 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
+        ))
+        // Outside the timeout: a request answered 503 for taking too long
+        // is timed too. After routing, so it labels the route template.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::record_request,
         ))
         .layer(TraceLayer::new_for_http());
     security::with_headers(routes).with_state(state)

@@ -17,6 +17,8 @@
 //! - `handover`: `[handover]`: shift starts and the acknowledgement deadline.
 //! - `review_queues`: `[review_queues.NAME] sla`: each review queue's deadline.
 //! - `privacy`: `[privacy]`: how long an export's download link works.
+//! - `observability`: `[observability] metrics_listen` (Prometheus
+//!   `/metrics` on a listener of its own) and `[logging] format`.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -35,6 +37,7 @@ pub mod handover;
 pub mod incidents;
 mod model;
 mod notifiers;
+pub mod observability;
 mod parse;
 pub mod privacy;
 pub mod queues;

@@ -53,6 +53,9 @@ pub struct Config {
     pub review_queues: opsdeck_metrics::panels::review_queues::ReviewSlas,
     /// `[privacy]`: how long an export's download link works.
     pub privacy: super::privacy::PrivacyConfig,
+    /// `[observability]` and `[logging]`: the `/metrics` listener and the
+    /// log format.
+    pub observability: super::observability::ObservabilityConfig,
 }
 
 impl Config {

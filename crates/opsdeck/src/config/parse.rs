@@ -126,6 +126,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let customers = super::customers::parse_customers(&root);
     let review_queues = super::review_queues::parse_review_queues(&root);
     let privacy = super::privacy::parse_privacy(&root);
+    let observability = super::observability::parse_observability(&root, listen);
     root.finish();
 
     if !problems.is_empty() {
@@ -157,6 +158,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         customers,
         review_queues,
         privacy,
+        observability,
     })
 }
 

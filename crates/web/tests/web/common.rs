@@ -325,6 +325,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         handovers: Some(Arc::new(handovers)),
         refunds_queue: Some(refunds_queue),
         privacy: Some(privacy),
+        latency: Default::default(),
     }
 }
 
