@@ -88,6 +88,13 @@ impl Sender {
             .await?;
         for row in rows {
             let result = self.attempt(&row, now).await;
+            let outcome = match &result {
+                DeliveryResult::Delivered => "delivered",
+                DeliveryResult::Retry { .. } => "retry",
+                DeliveryResult::Expired { .. } => "expired",
+            };
+            metrics::counter!("opsdeck_notifications_total", "channel" => row.channel.as_str().to_string(), "outcome" => outcome)
+                .increment(1);
             match &result {
                 DeliveryResult::Delivered => report.delivered += 1,
                 DeliveryResult::Retry { error, .. } => {

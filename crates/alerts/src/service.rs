@@ -153,6 +153,7 @@ impl AlertService {
         let batch = self.batch_for(&step, now);
         self.store.alert_commit(&batch).await?;
         *state = next;
+        metrics::counter!("opsdeck_alert_evaluations_total").increment(1);
         Ok(step)
     }
 

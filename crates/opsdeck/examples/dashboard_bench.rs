@@ -128,6 +128,7 @@ async fn main() {
         privacy: None,
         health_checks: None,
         reports: None,
+        latency: Default::default(),
     };
     let session =
         opsdeck_web::testing::user_session(store.as_ref(), "bench", Role::Admin, now).await;

@@ -284,6 +284,8 @@ fn source_infos(config: &Config) -> Vec<SourceInfo> {
 /// A running opsdeck: the address it serves on and its supervised tasks.
 pub struct Running {
     pub addr: std::net::SocketAddr,
+    /// Where `/metrics` is served (`[observability] metrics_listen`).
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub store: Arc<dyn Store>,
     stop: watch::Sender<bool>,
     /// Sync, webhook inbox, projection follower, alerts, housekeeping and
@@ -348,6 +350,9 @@ pub async fn start(
     listener: TcpListener,
     clock: Clock,
 ) -> anyhow::Result<Running> {
+    // First, so every event from here on is counted.
+    let metrics = crate::observe::MetricsListener::prepare(config).await?;
+    let metrics_addr = metrics.as_ref().map(|m| m.addr()).transpose()?;
     let store = open_store(config).await?;
     check_people(config, store.as_ref()).await?;
     let helpdesk_jobs = gorgias_jobs(config)?;
@@ -453,6 +458,9 @@ pub async fn start(
         &mut tasks,
     )
     .await?;
+    if let Some(metrics) = metrics {
+        metrics.start(store.clone(), projection.clone(), &mut tasks)?;
+    }
     let incidents = crate::alerts_app::incident_service(config, store.clone(), clock.clone());
     // Alerts: evaluator and sender behind the leader lease (and incident
     // escalation, whose notices the sender delivers).
@@ -585,6 +593,7 @@ pub async fn start(
         privacy: Some(privacy),
         health_checks,
         reports,
+        latency: Default::default(),
     };
     // Audit retention and expired sessions; ends with the application.
     tasks.spawn("housekeeping", Policy::RESTART, {
@@ -625,6 +634,7 @@ pub async fn start(
     });
     Ok(Running {
         addr,
+        metrics_addr,
         store,
         stop,
         tasks,

@@ -94,6 +94,7 @@ pub fn demo_config(
         privacy: Default::default(),
         health_checks: Vec::new(),
         reports: Vec::new(),
+        observability: Default::default(),
     })
 }
 

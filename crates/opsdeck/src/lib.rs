@@ -12,6 +12,8 @@
 //!   metafields) and automatic ends recorded.
 //! - [`handover_app`]: the handover service and its late-acknowledgement
 //!   notifier.
+//! - [`logging`]: log lines as text or JSON (`[logging] format`).
+//! - [`observe`]: the `/metrics` listener's wiring (`[observability]`).
 //! - [`housekeeping`]: hourly audit retention and expired sessions.
 //! - [`reports_app`]: scheduled reports and digests (`[reports.NAME]`) and
 //!   the `reports` task that sends them when due.
@@ -30,6 +32,8 @@ pub mod flags_app;
 pub mod handover_app;
 pub mod housekeeping;
 pub mod import;
+pub mod logging;
+pub mod observe;
 pub mod queues_app;
 pub mod reports_app;
 pub mod shopify_cli;

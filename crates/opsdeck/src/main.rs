@@ -111,7 +111,7 @@ enum WebhooksCommand {
 }
 
 fn main() -> ExitCode {
-    init_tracing();
+    let logging = opsdeck::logging::init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -123,24 +123,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    match runtime.block_on(run(cli.command, &logging)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("OPSDECK_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<config::Config> {
@@ -155,7 +144,7 @@ fn load(path: &std::path::Path) -> anyhow::Result<config::Config> {
     })
 }
 
-async fn run(command: Command) -> anyhow::Result<ExitCode> {
+async fn run(command: Command, logging: &opsdeck::logging::Logging) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo {
             listen,
@@ -173,6 +162,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { config } => {
             let config = load(&config)?;
+            logging.use_config(config.observability.log_format);
             opsdeck::app::run(config, opsdeck::app::shutdown_signal()).await?;
         }
         Command::CheckConfig { file } => match config::load_config(&file, &ProcessEnv) {

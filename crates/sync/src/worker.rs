@@ -92,6 +92,14 @@ impl WorkerJob {
         }
     }
 
+    /// The resource's name, as its sync state names it.
+    fn resource_name(&self) -> &'static str {
+        match self {
+            WorkerJob::Shopify(j) => j.resource.as_str(),
+            WorkerJob::Gorgias(j) => j.resource.as_str(),
+        }
+    }
+
     fn every(&self) -> Duration {
         match self {
             WorkerJob::Shopify(j) => j.every,
@@ -115,7 +123,7 @@ impl WorkerJob {
 
     /// One run, waking `committed` after each page it commits; its outcome
     /// (and failure) is logged and recorded in the sync state by the run
-    /// itself. `memory` is what the worker keeps between this job's runs.
+    /// itself, and counted here for `/metrics` (`opsdeck_sync_runs_total`). `memory` is what the worker keeps between this job's runs.
     async fn run(
         &self,
         store: &dyn Store,
@@ -123,12 +131,12 @@ impl WorkerJob {
         committed: Option<&Notify>,
         memory: &mut JobMemory,
     ) {
-        match self {
+        let succeeded = match self {
             WorkerJob::Shopify(j) => match &j.graphql {
                 Some(graphql) => {
                     let started = *memory.started.get_or_insert(now);
                     let bulk = j.bulk.clone().unwrap_or_default();
-                    let _ = sync_graphql_resource(
+                    sync_graphql_resource(
                         &j.client,
                         graphql,
                         store,
@@ -139,17 +147,27 @@ impl WorkerJob {
                         &mut memory.last_bulk,
                         started,
                     )
-                    .await;
+                    .await
+                    .is_ok()
                 }
-                None => {
-                    let _ = sync_once_notifying(&j.client, store, j.resource, now, committed).await;
-                }
+                None => sync_once_notifying(&j.client, store, j.resource, now, committed)
+                    .await
+                    .is_ok(),
             },
             WorkerJob::Gorgias(j) => {
                 let connector = &j.connector;
-                let _ = sync_gorgias_notifying(connector, store, j.resource, now, committed).await;
+                sync_gorgias_notifying(connector, store, j.resource, now, committed)
+                    .await
+                    .is_ok()
             }
-        }
+        };
+        metrics::counter!(
+            "opsdeck_sync_runs_total",
+            "source" => self.source().to_string(),
+            "resource" => self.resource_name(),
+            "outcome" => if succeeded { "ok" } else { "failed" }
+        )
+        .increment(1);
     }
 }
 

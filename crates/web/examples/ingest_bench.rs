@@ -111,6 +111,7 @@ async fn bench(label: &str, store: Arc<dyn Store>) {
         privacy: None,
         health_checks: None,
         reports: None,
+        latency: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -3,12 +3,14 @@
 //! healthy instances killed) and names the backend so an operator can see
 //! which one an instance runs on.
 //!
-//! `GET /readyz`: readiness, from the [`TaskBoard`] the binary's
-//! supervisor keeps (sync, webhook inbox, projection follower, alert
-//! runner, web server…): 200 when every task is running, 503 naming the
-//! ones that are not (restarting after a crash, or stopped). A task that
-//! was restarted and runs again is ready, with its restart count shown.
-//! The web only reads the board; it never depends on the binary.
+//! `GET /readyz`: readiness. 200 when every task on the [`TaskBoard`] the
+//! binary's supervisor keeps (sync, webhook inbox, projection follower,
+//! alert runner, web server…) is running, the store answers a cheap query
+//! within its timeout, and the projection has caught up with the change
+//! feed (`crate::observe::readiness`); else 503 naming what is not ready.
+//! A task that was restarted and runs again is ready, with its restart
+//! count shown. The web only reads the board; it never depends on the
+//! binary.
 
 use crate::auth::rules::{Access, Routes};
 use crate::params::{NoParams, Params};
@@ -110,6 +112,14 @@ struct Readiness {
     status: &'static str,
     /// The tasks that are not running, by name (empty when ready).
     not_running: Vec<String>,
+    /// Whether the store answered in time (its error stays in the log).
+    store_reachable: bool,
+    /// Changes of the feed the projection has not applied yet; `None`
+    /// when the store did not answer.
+    projection_lag: Option<u64>,
+    /// Whether the projection is within `CAUGHT_UP_WITHIN` changes of
+    /// the feed.
+    projection_caught_up: bool,
     tasks: Vec<TaskReport>,
 }
 
@@ -149,7 +159,11 @@ async fn readyz(
         .filter(|(_, s)| !s.is_running())
         .map(|(n, _)| n.clone())
         .collect();
-    let (status, word) = if not_running.is_empty() {
+    let lag = crate::observe::readiness::projection_lag(state.store.as_ref(), &state.projection)
+        .await
+        .ok();
+    let caught_up = lag.is_some_and(|lag| lag <= crate::observe::readiness::CAUGHT_UP_WITHIN);
+    let (status, word) = if not_running.is_empty() && caught_up {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready")
@@ -163,6 +177,9 @@ async fn readyz(
         Json(Readiness {
             status: word,
             not_running,
+            store_reachable: lag.is_some(),
+            projection_lag: lag,
+            projection_caught_up: caught_up,
             tasks,
         }),
     )

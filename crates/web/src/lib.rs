@@ -28,6 +28,9 @@
 //!   without a connector (token-scoped, validated whole, committed whole).
 //! - `health`: `GET /healthz` (liveness) and `GET /readyz` (every
 //!   supervised task running, from the [`TaskBoard`]).
+//! - [`observe`]: opsdeck's own observability: request latency (the
+//!   Prometheus histogram and the `LatencyBook` behind
+//!   `GET /api/v1/system/latency`), the `/metrics` listener, readiness.
 //! - `assets`: the stylesheet, embedded.
 //! - [`auth`]: sessions over HTTP: the session cookie, the guard every
 //!   request passes (session, permission, CSRF), login and logout pages,
@@ -80,6 +83,7 @@ mod health;
 mod incidents;
 pub mod ingest;
 mod nav;
+pub mod observe;
 mod pages;
 mod params;
 mod privacy;
@@ -178,6 +182,10 @@ pub struct AppState {
     pub health_checks: Option<Arc<opsdeck_operations::health::HealthChecks>>,
     /// Scheduled reports (`/reports`); `None`: none are configured.
     pub reports: Option<Arc<opsdeck_reports::runner::ReportRunner>>,
+    /// opsdeck's own request latency by route group over a sliding
+    /// window, written by every request, read by the system health page
+    /// and `GET /api/v1/system/latency`.
+    pub latency: observe::LatencyBook,
 }
 
 impl AppState {
@@ -288,6 +296,12 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
+        ))
+        // Outside the timeout: a request answered 503 for taking too long
+        // is timed too. After routing, so it labels the route template.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::record_request,
         ))
         // The span of each request, as tower-http's default (DEBUG,
         // method, URI, version) but with a privacy download token

@@ -191,7 +191,14 @@ fn oversized_header(headers: &HeaderMap) -> Option<String> {
     })
 }
 
+/// Counts one delivery at `door` (`shopify`, `gorgias`) with its
+/// `outcome` for `/metrics`: every answer a door gives passes here once.
+pub(crate) fn count_delivery(door: &'static str, outcome: &'static str) {
+    metrics::counter!("opsdeck_webhooks_total", "door" => door, "outcome" => outcome).increment(1);
+}
+
 fn unauthorized(shop: &str, why: &str) -> Response {
+    count_delivery("shopify", "refused");
     tracing::warn!(shop, reason = why, "webhook refused");
     answer(
         StatusCode::UNAUTHORIZED,
@@ -201,6 +208,7 @@ fn unauthorized(shop: &str, why: &str) -> Response {
 }
 
 fn bad_request(shop: &str, reason: String) -> Response {
+    count_delivery("shopify", "refused");
     tracing::warn!(shop, %reason, "webhook rejected");
     answer(StatusCode::BAD_REQUEST, "error", &reason)
 }
@@ -280,33 +288,49 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         received_at: state.now(),
         body: text.to_string(),
     };
-    receiver.journal(event, "webhook").await
+    receiver.journal(event, "webhook", "shopify").await
 }
 
 impl WebhookReceiver {
     /// Hands an authentic event to the group-commit writer and answers as
     /// the sender expects: 200 once it is durable (a redelivery too), 503
     /// when it could not be stored (the platform retries). One home for
-    /// Shopify's and Gorgias's doors; `what` names the event in the answer.
-    pub(crate) async fn journal(&self, event: InboxEvent, what: &str) -> Response {
-        match self.inbox.commit(event).await {
-            Ok(InsertOutcome::Inserted { .. }) => answer(StatusCode::OK, "status", "accepted"),
+    /// Shopify's and Gorgias's doors; `what` names the event in the answer,
+    /// `door` in the count of deliveries.
+    pub(crate) async fn journal(
+        &self,
+        event: InboxEvent,
+        what: &str,
+        door: &'static str,
+    ) -> Response {
+        let (outcome, response) = match self.inbox.commit(event).await {
+            Ok(InsertOutcome::Inserted { .. }) => {
+                ("accepted", answer(StatusCode::OK, "status", "accepted"))
+            }
             Ok(InsertOutcome::Duplicate) => {
                 tracing::debug!("{what} redelivered: already stored");
-                answer(StatusCode::OK, "status", "duplicate")
+                ("duplicate", answer(StatusCode::OK, "status", "duplicate"))
             }
-            Err(InboxCommitError::NotRunning) => answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error",
-                "webhook inbox is not running",
+            Err(InboxCommitError::NotRunning) => (
+                "unavailable",
+                answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "error",
+                    "webhook inbox is not running",
+                ),
             ),
             // Logged by the writer.
-            Err(InboxCommitError::Failed(_)) => answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error",
-                &format!("could not store the {what}"),
+            Err(InboxCommitError::Failed(_)) => (
+                "unavailable",
+                answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "error",
+                    &format!("could not store the {what}"),
+                ),
             ),
-        }
+        };
+        count_delivery(door, outcome);
+        response
     }
 }
 

@@ -254,6 +254,14 @@ down_below = 0.8
 [privacy]
 link_lifetime = "72h"
 
+# opsdeck's own metrics for Prometheus: GET /metrics on a listener of its
+# own (never the public port), off unless set. Logs as one JSON object per
+# line with format = "json" (OPSDECK_LOG_FORMAT=json overrides).
+# [observability]
+# metrics_listen = "127.0.0.1:9464"
+# [logging]
+# format = "json"
+
 # Roles are permissions by name. Built in: admin (everything), ops,
 # support, finance, viewer, regional_lead, finance_lead, product_lead,
 # content_lead, reviewer. A section adds a role or redefines a built-in one

@@ -20,6 +20,8 @@
 //! - `health_checks`: `[health_checks.NAME]`: the system health checks
 //!   (HTTP, heartbeat, threshold, success ratio).
 //! - `reports`: `[reports.NAME]`: scheduled reports and digests.
+//! - `observability`: `[observability] metrics_listen` (Prometheus
+//!   `/metrics` on a listener of its own) and `[logging] format`.
 //! - `notifiers`: `[notifiers.*]`: Slack, Telegram, signed webhook, email.
 //! - `regions`: `[regions.ID]` and `[roles.NAME]`.
 //! - `exposure`: what would break or leak a secret (multi-line or
@@ -39,6 +41,7 @@ mod health_checks;
 pub mod incidents;
 mod model;
 mod notifiers;
+pub mod observability;
 mod parse;
 pub mod privacy;
 pub mod queues;

@@ -57,6 +57,9 @@ pub struct Config {
     pub health_checks: Vec<opsdeck_domain::health::CheckSpec>,
     /// `[reports.NAME]`: scheduled reports and digests.
     pub reports: Vec<opsdeck_reports::subscription::Subscription>,
+    /// `[observability]` and `[logging]`: the `/metrics` listener and the
+    /// log format.
+    pub observability: super::observability::ObservabilityConfig,
 }
 
 impl Config {

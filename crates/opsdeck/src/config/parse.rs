@@ -128,6 +128,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
     let privacy = super::privacy::parse_privacy(&root);
     let health_checks = super::health_checks::parse_health_checks(&root);
     let reports = super::reports::parse_reports(&root, &brands, &security.auth.roles);
+    let observability = super::observability::parse_observability(&root, listen);
     root.finish();
 
     if !problems.is_empty() {
@@ -161,6 +162,7 @@ pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Config, Vec<Confi
         privacy,
         health_checks,
         reports,
+        observability,
     })
 }
 

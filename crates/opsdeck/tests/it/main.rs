@@ -22,6 +22,7 @@ mod flags;
 mod gorgias_events;
 mod graphql_backfill;
 mod hostile_input;
+mod observability;
 mod shopify_webhooks_cli;
 mod source_health;
 mod supervision;

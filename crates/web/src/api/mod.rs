@@ -76,6 +76,8 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
     // POST /api/v1/ingest/{kind}, one route per kind.
     routes.extend(crate::ingest::routes());
     routes.extend(crate::approvals::api_routes());
+    // opsdeck's own request latency, for the system health page.
+    routes.push(crate::observe::api::route());
     routes
 }
 

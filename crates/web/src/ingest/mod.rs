@@ -157,10 +157,21 @@ async fn ingest(
 ) -> Response {
     let token = match auth::authorize(&state, &client, &headers, kind.api_name()).await {
         Ok(token) => token,
-        Err(response) => return response,
+        Err(response) => {
+            count_batch(kind, "refused");
+            return response;
+        }
     };
     tracing::Span::current().record("source", token.source.as_str());
     let result = handle(kind, &state, &token, body).await;
+    count_batch(
+        kind,
+        match &result {
+            Ok(_) => "accepted",
+            Err(refusal) if refusal.status.is_client_error() => "refused",
+            Err(_) => "failed",
+        },
+    );
     // A stored batch was counted by its commit group (opsdeck-sync).
     let note = match &result {
         Ok(_) => None,
@@ -182,6 +193,13 @@ async fn ingest(
         Ok(response) => response,
         Err(refusal) => refusal.into_response(),
     }
+}
+
+/// Counts one batch of `kind` with its outcome (`accepted`, `refused`,
+/// `failed`) for `/metrics`.
+fn count_batch(kind: IngestKind, outcome: &'static str) {
+    metrics::counter!("opsdeck_ingest_batches_total", "kind" => kind.api_name(), "outcome" => outcome)
+        .increment(1);
 }
 
 impl Refusal {

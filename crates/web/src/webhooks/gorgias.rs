@@ -73,6 +73,7 @@ pub(super) fn router() -> Routes {
 }
 
 fn refused(why: &str) -> Response {
+    super::count_delivery("gorgias", "refused");
     tracing::warn!(reason = why, "gorgias event refused");
     answer(StatusCode::UNAUTHORIZED, "error", "secret not valid")
 }
@@ -138,10 +139,11 @@ async fn receive(
         received_at: state.now(),
         body: text.to_string(),
     };
-    receiver.journal(stored, "event").await
+    receiver.journal(stored, "event", "gorgias").await
 }
 
 fn bad_request(reason: String) -> Response {
+    super::count_delivery("gorgias", "refused");
     tracing::warn!(%reason, "gorgias event rejected");
     answer(StatusCode::BAD_REQUEST, "error", &reason)
 }

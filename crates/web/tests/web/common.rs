@@ -332,6 +332,7 @@ pub fn state(store: Arc<dyn Store>) -> AppState {
         privacy: Some(privacy),
         health_checks: Some(health_checks),
         reports: None,
+        latency: Default::default(),
     }
 }
 

@@ -31,6 +31,7 @@ mod incidents;
 mod ingest;
 mod money_roles;
 mod nav;
+mod observe;
 mod order_links;
 mod pages;
 mod panels;
