@@ -85,11 +85,15 @@ impl RouteGroup {
     }
 }
 
+/// One group's requests in the window: when each was answered and how long
+/// it took, oldest first.
+type Window = VecDeque<(Instant, Duration)>;
+
 /// The sliding window of every group. Cheap to clone (one shared book):
 /// the request middleware writes it, the health page and
 /// `GET /api/v1/system/latency` read it.
 #[derive(Debug, Clone, Default)]
-pub struct LatencyBook(Arc<Mutex<[VecDeque<(Instant, Duration)>; 4]>>);
+pub struct LatencyBook(Arc<Mutex<[Window; 4]>>);
 
 /// The latency of one group over the window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
