@@ -36,11 +36,11 @@ pub mod csv;
 pub mod digest;
 pub mod document;
 pub mod playbook;
+pub mod render;
 pub mod runner;
 pub mod schedule;
-pub mod subscription;
-pub mod render;
 pub mod sections;
+pub mod subscription;
 pub mod xlsx;
 
 pub use document::{

@@ -134,6 +134,7 @@ async fn page(State(state): State<AppState>) -> Result<Html<String>, PageError> 
         minijinja::context! {
             view => view, sparks => sparks,
             configured => state.health_checks.is_some(),
+            latency => state.latency.snapshot(),
         },
     )
     .map_err(Error::from)?;
